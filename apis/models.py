@@ -1,0 +1,122 @@
+"""The catalog: APIs, their imported versions and one row per operation.
+
+An import stores everything the pages need (the original bytes, the normalised document,
+the overview fields and the operations), so a page never parses a spec.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.urls import reverse
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Api(models.Model):
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=300)
+    is_published = models.BooleanField(default=False)
+    default_version = models.ForeignKey(
+        "ApiVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Copied from the default version so the catalog is one indexed query.
+    summary = models.TextField(blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="apis")
+    operation_count = models.PositiveIntegerField(default=0)
+    search_text = models.TextField(blank=True, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "API"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("apis:detail", args=[self.slug])
+
+
+class ApiVersion(models.Model):
+    api = models.ForeignKey(Api, on_delete=models.CASCADE, related_name="versions")
+    label = models.CharField(max_length=100, help_text="info.version, unique per API")
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    spec_version = models.CharField(max_length=20, help_text="2.0, 3.0.x, 3.1.x or 3.2.x")
+    source_name = models.CharField(max_length=500, blank=True)
+    source_format = models.CharField(
+        max_length=10,
+        choices=[("json", "JSON"), ("yaml", "YAML"), ("bundle", "Bundle (zip)")],
+    )
+    root_path = models.CharField(max_length=500, blank=True, help_text="root file of a bundle")
+    # The uploaded bytes (a zip for bundles) and the normalised document as JSON bytes.
+    original = models.BinaryField()
+    normalised = models.BinaryField()
+    # Overview fields read by the API page: info, servers, securitySchemes, tags, webhooks.
+    overview = models.JSONField(default=dict)
+    warnings = models.JSONField(default=list)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(fields=["api", "label"], name="apis_version_label_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.api.slug} {self.label}"
+
+    @property
+    def is_default(self) -> bool:
+        return self.api.default_version_id == self.pk
+
+
+class Operation(models.Model):
+    KIND_OPERATION = "operation"
+    KIND_WEBHOOK = "webhook"
+
+    version = models.ForeignKey(ApiVersion, on_delete=models.CASCADE, related_name="operations")
+    slug = models.CharField(max_length=300, help_text="operationId, or method-path")
+    kind = models.CharField(
+        max_length=10,
+        choices=[(KIND_OPERATION, "Operation"), (KIND_WEBHOOK, "Webhook")],
+        default=KIND_OPERATION,
+    )
+    method = models.CharField(max_length=10)
+    path = models.TextField(help_text="the path template, or the webhook name")
+    operation_id = models.CharField(max_length=300, blank=True)
+    summary = models.TextField(blank=True)
+    tag = models.CharField(max_length=200, blank=True, help_text="first tag, for grouping")
+    deprecated = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+    # The operation object: path-level parameters and servers merged in, non-schema $refs
+    # resolved; schema $refs stay as `#/components/schemas/...` into the normalised document.
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "slug"], name="apis_operation_slug_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method.upper()} {self.path}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("apis:operation", args=[self.version.api.slug, self.slug])
+
+    @property
+    def tags(self) -> list[str]:
+        value: Any = self.data.get("tags") or []
+        return [str(t) for t in value] if isinstance(value, list) else []
