@@ -9,5 +9,7 @@ app_name = "apis"
 urlpatterns = [
     path("", views.catalog, name="catalog"),
     path("<slug:slug>/", views.detail, name="detail"),
-    path("<slug:slug>/operations/<path:operation>/", views.operation, name="operation"),
+    path("<slug:slug>/operations/<str:operation>/", views.operation, name="operation"),
+    path("<slug:slug>/schemas/<str:name>/", views.schema, name="schema"),
+    path("<slug:slug>/download/<str:kind>/", views.download, name="download"),
 ]

@@ -1,19 +1,177 @@
+"""Catalog, API overview, operation and schema pages, and spec downloads."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from typing import Any
+
+import orjson
+import yaml
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Count, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
+
+from apis.documents import load_document, resolve_ref
+from apis.forms import CatalogQueryForm
+from apis.models import Api, ApiVersion, Operation, Tag
+from apis.navigation import mark_current, nav_html, operation_url, tag_groups
+from apis.reference import build_operation_view, build_overview
+from apis.schema_tree import SchemaRenderer
+
+VERSION_FIELDS = ("id", "api_id", "label", "title", "spec_version", "source_format", "overview", "warnings", "created")
+
+
+def _visible_apis(request: HttpRequest) -> QuerySet[Api]:
+    """Published APIs for everyone; staff also see unpublished ones (to preview them)."""
+    qs = Api.objects.all()
+    if not request.user.is_staff:
+        qs = qs.filter(is_published=True)
+    return qs
+
+
+def _get_api_for_user(request: HttpRequest, slug: str) -> Api:
+    return get_object_or_404(_visible_apis(request).only("id", "slug", "name", "is_published", "default_version_id"), slug=slug)
+
+
+def _get_version(api: Api, label: str | None) -> tuple[ApiVersion, bool]:
+    """The version named by `?v=`, else the default; and whether it was named explicitly."""
+    versions = ApiVersion.objects.only(*VERSION_FIELDS)
+    if label:
+        version = versions.filter(api=api, label=label).first()
+        if version is None:
+            raise Http404("No such version")
+        return version, version.pk != api.default_version_id
+    version = versions.filter(pk=api.default_version_id).first() or versions.filter(api=api).first()
+    if version is None:
+        raise Http404("This API has no version")
+    return version, False
+
+
+def _renderer(api: Api, version: ApiVersion, label: str | None) -> SchemaRenderer:
+    query = f"?{urlencode({'v': label})}" if label else ""
+
+    def schema_url(name: str) -> str:
+        return reverse("apis:schema", args=[api.slug, name]) + query
+
+    return SchemaRenderer(load_document(version.pk), schema_url=schema_url, fragment_url=schema_url)
 
 
 @require_GET
 def catalog(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("catalog")
+    form = CatalogQueryForm(request.GET)
+    terms: list[str] = []
+    tag = page_number = None
+    if form.is_valid():
+        terms, tag, page_number = form.cleaned_data["q"], form.cleaned_data["tag"], form.cleaned_data["page"]
+    apis = _visible_apis(request).select_related("default_version").only(
+        "slug", "name", "summary", "operation_count", "is_published",
+        "default_version__label", "default_version__spec_version",
+    )  # fmt: skip
+    for term in terms:
+        apis = apis.filter(search_text__contains=term)
+    if tag:
+        apis = apis.filter(tags__name=tag)
+    page = Paginator(apis.prefetch_related("tags"), settings.APIS_PAGE_SIZE).get_page(page_number)
+    tags = (
+        Tag.objects.filter(apis__in=_visible_apis(request))
+        .annotate(api_count=Count("apis"))
+        .order_by("-api_count", "name")[:30]
+    )
+    query = {k: v for k, v in (("q", form.data.get("q", "")), ("tag", tag or "")) if v}
+    context = {"page": page, "form": form, "tags": tags, "tag": tag, "query": urlencode(query)}
+    template = "apis/catalog.html#results" if request.htmx and not request.htmx.boosted else "apis/catalog.html"
+    return render(request, template, context)
 
 
 @require_GET
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
-    return HttpResponse(slug)
+    api = _get_api_for_user(request, slug)
+    label = request.GET.get("v")
+    version, explicit = _get_version(api, label)
+    query_label = version.label if explicit else None
+    groups = tag_groups(version.pk, api.slug, version.overview, query_label)
+    context = {
+        "api": api,
+        "version": version,
+        "versions": ApiVersion.objects.filter(api=api).only("label", "created", "api_id"),
+        "overview": build_overview(version.overview),
+        "groups": groups,
+        "nav": nav_html(groups, version.pk, query_label),
+        "query_label": query_label,
+        "can_see_warnings": request.user.is_staff,
+    }
+    return render(request, "apis/detail.html", context)
 
 
 @require_GET
 def operation(request: HttpRequest, slug: str, operation: str) -> HttpResponse:
-    return HttpResponse(operation)
+    api = _get_api_for_user(request, slug)
+    label = request.GET.get("v")
+    version, explicit = _get_version(api, label)
+    query_label = version.label if explicit else None
+    op = get_object_or_404(Operation, version=version, slug=operation)
+    groups = tag_groups(version.pk, api.slug, version.overview, query_label)
+    nav = mark_current(nav_html(groups, version.pk, query_label), operation_url(api.slug, op.slug, query_label))
+    context = {
+        "api": api,
+        "version": version,
+        "versions": ApiVersion.objects.filter(api=api).only("label", "created", "api_id"),
+        "operation": op,
+        "view": build_operation_view(op.data, version.overview, _renderer(api, version, query_label)),
+        "nav": nav,
+        "query_label": query_label,
+    }
+    return render(request, "apis/operation.html", context)
+
+
+@require_GET
+def schema(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    """One named schema of `components/schemas`; htmx swaps its tree in place (lazy loading)."""
+    api = _get_api_for_user(request, slug)
+    label = request.GET.get("v")
+    version, explicit = _get_version(api, label)
+    renderer = _renderer(api, version, version.label if explicit else None)
+    ref = "#/components/schemas/" + name.replace("~", "~0").replace("/", "~1")
+    target = resolve_ref(renderer.doc, ref)
+    if not isinstance(target, dict):
+        raise Http404("No such schema")
+    context = {"api": api, "version": version, "name": name, "tree": renderer.block({"$ref": ref})}
+    template = "apis/schema.html#tree" if request.htmx else "apis/schema.html"
+    return render(request, template, context)
+
+
+DOWNLOAD_TYPES = {"json": "application/json", "yaml": "application/yaml"}
+
+
+@require_GET
+def download(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
+    """The original upload, or the normalised document as JSON or YAML."""
+    api = _get_api_for_user(request, slug)
+    version, _ = _get_version(api, request.GET.get("v"))
+    filename = f"{api.slug}-{version.label}"
+    if kind == "original":
+        row = ApiVersion.objects.values_list("original", "source_format").get(pk=version.pk)
+        raw, fmt = bytes(row[0]), row[1]
+        extension, content_type = {
+            "bundle": ("zip", "application/zip"),
+            "yaml": ("yaml", "application/yaml"),
+        }.get(fmt, ("json", "application/json"))
+        response = HttpResponse(raw, content_type=content_type)
+    elif kind in DOWNLOAD_TYPES:
+        document = load_document(version.pk)
+        extension, content_type = kind, DOWNLOAD_TYPES[kind]
+        if kind == "json":
+            body: Any = orjson.dumps(document, option=orjson.OPT_INDENT_2)
+        else:
+            body = yaml.dump(document, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False, allow_unicode=True)
+        response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+        filename += "-openapi"
+    else:
+        raise Http404("Unknown download")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{extension}"'
+    return response
+

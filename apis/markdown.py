@@ -1,0 +1,72 @@
+"""CommonMark from specs, rendered safe.
+
+Spec text is untrusted (SECURITY.md cases 40 to 43): markdown-it-py with raw HTML off turns it
+into HTML, then nh3 keeps only our tags, drops every attribute we did not list (so no event
+handlers and no `hx-*`), and keeps links only for https and mailto. Images are not allowed at
+all: a spec must not make the reader's browser fetch a remote resource.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+import nh3
+from django.utils.html import strip_tags
+from django.utils.safestring import SafeString, mark_safe
+from markdown_it import MarkdownIt
+
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(["table", "strikethrough"])
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "dl", "dt", "em",
+    "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "kbd", "li", "ol", "p", "pre", "s",
+    "strong", "sub", "summary", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "ol": {"start"},
+    "th": {"align", "style"},
+    "td": {"align", "style"},
+}
+SAFE_SCHEMES = {"https", "mailto"}
+
+
+@lru_cache(maxsize=4096)
+def render_markdown(text: str) -> SafeString:
+    """CommonMark to sanitised HTML; cached because specs repeat descriptions a lot."""
+    if not text:
+        return mark_safe("")
+    html = _md.render(text)
+    cleaned = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=SAFE_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+        filter_style_properties={"text-align"},
+    )
+    return mark_safe(cleaned)  # noqa: S308 - nh3 output
+
+
+def plain_excerpt(text: str, limit: int = 300) -> str:
+    """The first paragraph of a Markdown text as plain text, for cards and meta tags."""
+    first = text.strip().split("\n\n", 1)[0]
+    plain = " ".join(strip_tags(str(render_markdown(first))).split())
+    return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"
+
+
+def safe_url(value: object) -> str | None:
+    """The URL if it is an absolute https or mailto URL, else None (case 43)."""
+    if not isinstance(value, str) or any(ch.isspace() or ord(ch) < 32 for ch in value):
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if parts.scheme.lower() == "https" and parts.netloc:
+        return value
+    if parts.scheme.lower() == "mailto" and parts.path:
+        return value
+    return None

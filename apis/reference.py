@@ -1,0 +1,370 @@
+"""What the operation page shows, computed from a stored operation and its document.
+
+Plain data in, plain data out (no request): the view passes the result to the template.
+Everything from the spec stays untrusted text here; templates escape it and descriptions go
+through `render_markdown`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.safestring import SafeString
+
+from apis.markdown import render_markdown, safe_url
+from apis.schema_tree import SchemaRenderer, pretty_json, short_json
+
+PARAM_LOCATIONS = ("path", "query", "header", "cookie")
+
+
+@dataclass
+class Example:
+    name: str
+    summary: str
+    value: str
+
+
+@dataclass
+class Param:
+    name: str
+    location: str
+    required: bool
+    deprecated: bool
+    type_label: str
+    description: SafeString
+    default: str | None
+    enum: list[str]
+    examples: list[Example]
+    schema_html: SafeString | None
+
+
+@dataclass
+class MediaType:
+    name: str
+    schema_html: SafeString | None
+    examples: list[Example]
+    anchor: str
+
+
+@dataclass
+class Response:
+    status: str
+    description: SafeString
+    headers: list[Param]
+    content: list[MediaType]
+    links: list[dict[str, Any]]
+
+    @property
+    def tone(self) -> str:
+        return {"2": "ok", "3": "redirect", "4": "client", "5": "server"}.get(self.status[:1], "other")
+
+
+@dataclass
+class Callback:
+    name: str
+    expression: str
+    method: str
+    summary: str
+    body: list[MediaType]
+
+
+@dataclass
+class SecurityOption:
+    schemes: list[dict[str, Any]]
+
+
+@dataclass
+class OperationView:
+    summary: str
+    description: SafeString
+    deprecated: bool
+    params_by_location: list[tuple[str, list[Param]]]
+    request_body_required: bool
+    request_body_description: SafeString
+    request_body: list[MediaType]
+    responses: list[Response]
+    security: list[SecurityOption]
+    callbacks: list[Callback]
+    servers: list[dict[str, Any]]
+    external_docs: dict[str, str] | None
+    tags: list[str] = field(default_factory=list)
+
+
+def _examples(container: dict[str, Any]) -> list[Example]:
+    out: list[Example] = []
+    if "example" in container:
+        out.append(Example("example", "", pretty_json(container["example"], 20_000)))
+    examples = container.get("examples")
+    if isinstance(examples, dict):
+        for name, ex in list(examples.items())[:10]:
+            if isinstance(ex, dict) and "value" in ex:
+                summary = str(ex.get("summary") or "")
+                out.append(Example(str(name), summary, pretty_json(ex["value"], 20_000)))
+            elif isinstance(ex, dict) and "externalValue" in ex:
+                out.append(Example(str(name), "external value", str(ex["externalValue"])))
+    return out
+
+
+def _param(raw: dict[str, Any], renderer: SchemaRenderer, location: str = "") -> Param:
+    schema = raw.get("schema")
+    if not isinstance(schema, dict):
+        # A parameter may describe itself through `content` (one media type) instead.
+        content = raw.get("content")
+        if isinstance(content, dict) and content:
+            first = next(iter(content.values()))
+            schema = first.get("schema") if isinstance(first, dict) else None
+    schema = schema if isinstance(schema, dict) else {}
+    target = renderer.deref(schema)
+    target = target if isinstance(target, dict) else {}
+    enum = target.get("enum") if isinstance(target.get("enum"), list) else []
+    items = target.get("items")
+    if not enum and isinstance(items, dict):
+        inner = renderer.deref(items)
+        if isinstance(inner, dict) and isinstance(inner.get("enum"), list):
+            enum = inner["enum"]
+    nested = target.get("type") == "object" or "properties" in target or any(
+        k in target for k in ("allOf", "oneOf", "anyOf")
+    )
+    return Param(
+        name=str(raw.get("name", "")),
+        location=str(raw.get("in", location)),
+        required=raw.get("required") is True,
+        deprecated=raw.get("deprecated") is True,
+        type_label=renderer.type_label(schema),
+        description=render_markdown(str(raw.get("description") or target.get("description") or "")),
+        default=short_json(target["default"]) if "default" in target else None,
+        enum=[short_json(v, 80) for v in enum[:100]],
+        examples=_examples(raw) or _examples(target),
+        schema_html=renderer.block(schema, raw=False) if nested else None,
+    )
+
+
+def _media_types(content: Any, renderer: SchemaRenderer, prefix: str) -> list[MediaType]:
+    out: list[MediaType] = []
+    if not isinstance(content, dict):
+        return out
+    for name, media in content.items():
+        media = media if isinstance(media, dict) else {}
+        schema = media.get("schema")
+        if schema is None and "itemSchema" in media:  # OpenAPI 3.2 streaming media types
+            schema = media["itemSchema"]
+        slug = "".join(ch if ch.isalnum() else "-" for ch in str(name).lower())
+        out.append(
+            MediaType(
+                name=str(name),
+                schema_html=renderer.block(schema) if isinstance(schema, dict) else None,
+                examples=_examples(media),
+                anchor=f"{prefix}-{slug}",
+            )
+        )
+    return out
+
+
+def _security(requirements: Any, schemes: dict[str, Any]) -> list[SecurityOption]:
+    options: list[SecurityOption] = []
+    if not isinstance(requirements, list):
+        return options
+    for requirement in requirements:
+        if not isinstance(requirement, dict):
+            continue
+        entries = []
+        for name, scopes in requirement.items():
+            scheme = schemes.get(name) if isinstance(schemes.get(name), dict) else {}
+            entries.append(
+                {
+                    "name": str(name),
+                    "type": str(scheme.get("type", "")),
+                    "detail": str(scheme.get("scheme") or scheme.get("in") or ""),
+                    "scopes": [str(s) for s in scopes] if isinstance(scopes, list) else [],
+                }
+            )
+        options.append(SecurityOption(entries))
+    return options
+
+
+def build_operation_view(
+    data: dict[str, Any], overview: dict[str, Any], renderer: SchemaRenderer
+) -> OperationView:
+    params: dict[str, list[Param]] = {loc: [] for loc in PARAM_LOCATIONS}
+    for raw in data.get("parameters") or []:
+        if isinstance(raw, dict):
+            param = _param(raw, renderer)
+            params.setdefault(param.location, []).append(param)
+    body = data.get("requestBody") if isinstance(data.get("requestBody"), dict) else {}
+    responses: list[Response] = []
+    raw_responses = data.get("responses") if isinstance(data.get("responses"), dict) else {}
+    for status, raw in raw_responses.items():
+        raw = raw if isinstance(raw, dict) else {}
+        headers = raw.get("headers") if isinstance(raw.get("headers"), dict) else {}
+        links = []
+        for name, link in (raw.get("links") or {}).items() if isinstance(raw.get("links"), dict) else []:
+            link = link if isinstance(link, dict) else {}
+            links.append(
+                {
+                    "name": str(name),
+                    "operation_id": str(link.get("operationId") or ""),
+                    "operation_ref": str(link.get("operationRef") or ""),
+                    "parameters": {str(k): short_json(v) for k, v in (link.get("parameters") or {}).items()}
+                    if isinstance(link.get("parameters"), dict)
+                    else {},
+                    "description": render_markdown(str(link.get("description") or "")),
+                }
+            )
+        responses.append(
+            Response(
+                status=str(status),
+                description=render_markdown(str(raw.get("description") or "")),
+                headers=[
+                    _param({"name": n, **h} if isinstance(h, dict) else {"name": n}, renderer, "header")
+                    for n, h in headers.items()
+                ],
+                content=_media_types(raw.get("content"), renderer, f"response-{status}"),
+                links=links,
+            )
+        )
+    callbacks: list[Callback] = []
+    raw_callbacks = data.get("callbacks") if isinstance(data.get("callbacks"), dict) else {}
+    for name, expressions in raw_callbacks.items():
+        if not isinstance(expressions, dict):
+            continue
+        for expression, item in expressions.items():
+            if not isinstance(item, dict):
+                continue
+            for method, op in item.items():
+                if isinstance(op, dict) and method.lower() in _METHODS:
+                    cb_body = op.get("requestBody") if isinstance(op.get("requestBody"), dict) else {}
+                    callbacks.append(
+                        Callback(
+                            name=str(name),
+                            expression=str(expression),
+                            method=method.lower(),
+                            summary=str(op.get("summary") or op.get("description") or ""),
+                            body=_media_types(cb_body.get("content"), renderer, f"callback-{name}"),
+                        )
+                    )
+    external = data.get("externalDocs")
+    external_docs = None
+    if isinstance(external, dict) and safe_url(external.get("url")):
+        external_docs = {
+            "url": str(safe_url(external.get("url"))),
+            "description": str(external.get("description") or external.get("url")),
+        }
+    schemes = overview.get("securitySchemes") if isinstance(overview.get("securitySchemes"), dict) else {}
+    return OperationView(
+        summary=str(data.get("summary") or ""),
+        description=render_markdown(str(data.get("description") or "")),
+        deprecated=data.get("deprecated") is True,
+        params_by_location=[(loc, items) for loc, items in params.items() if items],
+        request_body_required=body.get("required") is True,
+        request_body_description=render_markdown(str(body.get("description") or "")),
+        request_body=_media_types(body.get("content"), renderer, "request"),
+        responses=responses,
+        security=_security(data.get("security"), schemes),
+        callbacks=callbacks,
+        servers=[s for s in data.get("servers") or [] if isinstance(s, dict)],
+        external_docs=external_docs,
+        tags=[str(t) for t in data.get("tags") or []],
+    )
+
+
+_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace", "query"}
+
+
+@dataclass
+class Overview:
+    title: str
+    version: str
+    description: SafeString
+    terms_url: str | None
+    contact: dict[str, str]
+    license: dict[str, str]
+    external_docs: dict[str, str] | None
+    servers: list[dict[str, Any]]
+    security_schemes: list[dict[str, Any]]
+
+
+def _flows(scheme: dict[str, Any]) -> list[dict[str, Any]]:
+    flows = scheme.get("flows") if isinstance(scheme.get("flows"), dict) else {}
+    out = []
+    for name, flow in flows.items():
+        if not isinstance(flow, dict):
+            continue
+        scopes = flow.get("scopes") if isinstance(flow.get("scopes"), dict) else {}
+        out.append(
+            {
+                "name": str(name),
+                # Shown as text only: these URLs come from the spec and are never called.
+                "authorization_url": str(flow.get("authorizationUrl") or ""),
+                "token_url": str(flow.get("tokenUrl") or ""),
+                "refresh_url": str(flow.get("refreshUrl") or ""),
+                "scopes": [(str(k), str(v)) for k, v in scopes.items()],
+            }
+        )
+    return out
+
+
+def build_overview(overview: dict[str, Any]) -> Overview:
+    info = overview.get("info") if isinstance(overview.get("info"), dict) else {}
+    contact = info.get("contact") if isinstance(info.get("contact"), dict) else {}
+    license_ = info.get("license") if isinstance(info.get("license"), dict) else {}
+    external = overview.get("externalDocs") if isinstance(overview.get("externalDocs"), dict) else {}
+    email = contact.get("email")
+    schemes = overview.get("securitySchemes") if isinstance(overview.get("securitySchemes"), dict) else {}
+    servers = []
+    for server in overview.get("servers") or []:
+        if not isinstance(server, dict):
+            continue
+        variables = server.get("variables") if isinstance(server.get("variables"), dict) else {}
+        servers.append(
+            {
+                "url": str(server.get("url") or ""),
+                "description": str(server.get("description") or ""),
+                "variables": [
+                    {
+                        "name": str(k),
+                        "default": str(v.get("default", "")),
+                        "enum": [str(e) for e in v.get("enum") or []] if isinstance(v.get("enum"), list) else [],
+                        "description": str(v.get("description") or ""),
+                    }
+                    for k, v in variables.items()
+                    if isinstance(v, dict)
+                ],
+            }
+        )
+    return Overview(
+        title=str(info.get("title") or ""),
+        version=str(info.get("version") or ""),
+        description=render_markdown(str(info.get("description") or "")),
+        terms_url=safe_url(info.get("termsOfService")),
+        contact={
+            "name": str(contact.get("name") or ""),
+            "url": safe_url(contact.get("url")) or "",
+            "email": str(email) if isinstance(email, str) and "@" in email and ":" not in email else "",
+        },
+        license={
+            "name": str(license_.get("name") or license_.get("identifier") or ""),
+            "url": safe_url(license_.get("url")) or "",
+        },
+        external_docs=(
+            {"url": str(safe_url(external.get("url"))), "description": str(external.get("description") or "")}
+            if safe_url(external.get("url"))
+            else None
+        ),
+        servers=servers,
+        security_schemes=[
+            {
+                "name": str(name),
+                "type": str(s.get("type", "")),
+                "description": render_markdown(str(s.get("description") or "")),
+                "scheme": str(s.get("scheme") or ""),
+                "bearer_format": str(s.get("bearerFormat") or ""),
+                "in": str(s.get("in") or ""),
+                "param_name": str(s.get("name") or ""),
+                "openid_connect_url": str(s.get("openIdConnectUrl") or ""),
+                "flows": _flows(s),
+            }
+            for name, s in schemes.items()
+            if isinstance(s, dict)
+        ],
+    )
