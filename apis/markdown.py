@@ -32,6 +32,14 @@ ALLOWED_ATTRIBUTES = {
 SAFE_SCHEMES = {"https", "mailto"}
 
 
+def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
+    # nh3 keeps relative URLs, and `java%09script:` is one; keep only absolute https/mailto
+    # links and in-page anchors.
+    if attribute == "href":
+        return value if value.startswith("#") or safe_url(value) else None
+    return value
+
+
 @lru_cache(maxsize=4096)
 def render_markdown(text: str) -> SafeString:
     """CommonMark to sanitised HTML; cached because specs repeat descriptions a lot."""
@@ -46,6 +54,7 @@ def render_markdown(text: str) -> SafeString:
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
         filter_style_properties={"text-align"},
+        attribute_filter=_filter_attribute,
     )
     return mark_safe(cleaned)  # noqa: S308 - nh3 output
 

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+
+from apis.markdown import plain_excerpt, render_markdown, safe_url
+
+
+class _Elements(HTMLParser):
+    """Collects the elements and attributes a browser would build from the HTML."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+        self.attributes: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.attributes.update(name for name, _ in attrs)
+
+
+def elements(html: str) -> _Elements:
+    parser = _Elements()
+    parser.feed(html)
+    return parser
+
+
+def test_commonmark_is_rendered() -> None:
+    html = render_markdown("# Title\n\nSome **bold** text and `code`.\n\n- one\n- two")
+    assert "<h1>Title</h1>" in html
+    assert "<strong>bold</strong>" in html
+    assert "<code>code</code>" in html
+    assert "<li>one</li>" in html
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "<script>alert(1)</script>",
+        '<img src=x onerror="alert(1)">',
+        "<svg onload=alert(1)>",
+        '<iframe src="https://evil.example"></iframe>',
+        '<form action="https://evil.example"><input name=x></form>',
+        "<style>@import 'https://evil.example/x.css';</style>",
+    ],
+)
+def test_raw_html_is_inert(source: str) -> None:
+    """SECURITY.md case 40: tags from the spec come out as text, never as elements."""
+    found = elements(render_markdown(f"Before\n\n{source}\n\nAfter"))
+    assert found.tags <= {"p"}
+    assert not {a for a in found.attributes if a.startswith("on")}
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "java&#x09;script:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "http://plain-http.example/",
+    ],
+)
+def test_unsafe_link_schemes_lose_their_href(link: str) -> None:
+    """SECURITY.md case 41."""
+    html = render_markdown(f"[click]({link})")
+    assert "href" not in html
+    assert "click" in html
+
+
+def test_https_links_get_safe_rel() -> None:
+    html = render_markdown("[docs](https://example.com/docs)")
+    assert 'href="https://example.com/docs"' in html
+    assert 'rel="noopener noreferrer nofollow"' in html
+
+
+def test_images_are_not_loaded() -> None:
+    html = render_markdown("![tracker](https://evil.example/pixel.png)")
+    assert "<img" not in html
+
+
+def test_htmx_attributes_never_survive() -> None:
+    """SECURITY.md case 42."""
+    found = elements(render_markdown('<div hx-get="/console/run" hx-trigger="load">x</div>'))
+    assert not {a for a in found.attributes if a.startswith("hx-")}
+    assert "div" not in found.tags
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://example.com", "https://example.com"),
+        ("mailto:a@example.com", "mailto:a@example.com"),
+        ("javascript:alert(1)", None),
+        ("data:image/png;base64,AAAA", None),
+        ("http://example.com", None),
+        ("//example.com", None),
+        ("https://exa mple.com", None),
+        (None, None),
+        (42, None),
+    ],
+)
+def test_safe_url(url: object, expected: str | None) -> None:
+    """SECURITY.md case 43: URL fields only become links for https and mailto."""
+    assert safe_url(url) == expected
+
+
+def test_plain_excerpt_takes_the_first_paragraph() -> None:
+    text = "The **first** paragraph.\n\nThe second."
+    assert plain_excerpt(text) == "The first paragraph."
+    assert plain_excerpt("x" * 400, limit=50).endswith("…")
