@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from apis.models import Api
+from tests.apis.conftest import ImportSpec
+from tests.conftest import DEMO_SPECS
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalog(import_spec: ImportSpec) -> None:
+    import_spec(DEMO_SPECS / "echo.yaml", "echo")
+    import_spec(DEMO_SPECS / "petstore.yaml", "petstore")
+    import_spec(DEMO_SPECS / "petstore.yaml", "draft-store", publish=False)
+
+
+def test_catalog_lists_published_apis_as_cards(client: Client, catalog: None) -> None:
+    response = client.get("/apis/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Echo API" in html and "Petstore" in html
+    assert "draft-store" not in html
+    assert "2 APIs" in html
+    assert "v2.1.0" in html  # version on the card
+    assert "5 operations" in html  # petstore's operation count
+    assert 'href="/apis/?tag=pets"' in html
+
+
+def test_staff_also_see_unpublished_apis(admin_client: Client, catalog: None) -> None:
+    html = admin_client.get("/apis/").content.decode()
+    assert "/apis/draft-store/" in html and "unpublished" in html
+
+
+@pytest.mark.parametrize(
+    ("query", "found", "missing"),
+    [
+        ("q=echo", "Echo API", "Petstore"),
+        ("q=ORDERS", "Petstore", "Echo API"),  # an operation path, any case
+        ("q=place+order", "Petstore", "Echo API"),  # an operation summary, all words
+        ("q=anything", "Echo API", "Petstore"),  # a path
+        ("tag=pets", "Petstore", "Echo API"),
+        ("q=zebra", "No API matches", "Echo API"),
+    ],
+)
+def test_search_and_tag_filter(client: Client, catalog: None, query: str, found: str, missing: str) -> None:
+    html = client.get(f"/apis/?{query}").content.decode()
+    assert found in html
+    assert missing not in html.split('id="results"')[1]
+
+
+def test_htmx_search_returns_only_the_results(client: Client, catalog: None) -> None:
+    response = client.get("/apis/?q=echo", headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="results"')
+    assert "<html" not in html
+    assert "Echo API" in html
+
+
+def test_pagination(client: Client, catalog: None, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.APIS_PAGE_SIZE = 1
+    first = client.get("/apis/").content.decode()
+    assert "Page 1 of 2" in first and 'rel="next"' in first
+    second = client.get("/apis/?page=2").content.decode()
+    assert "Page 2 of 2" in second
+    # A page number past the end shows the last page, garbage shows the first.
+    assert client.get("/apis/?page=99").status_code == 200
+    assert client.get("/apis/?page=abc").status_code == 200
+
+
+def test_catalog_rejects_post(client: Client) -> None:
+    assert client.post("/apis/").status_code == 405
+
+
+def test_empty_catalog(client: Client, db: None) -> None:
+    assert Api.objects.count() == 0
+    assert "No API matches" in client.get("/apis/").content.decode()

@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from apis.models import Api
+from tests.apis.conftest import ImportSpec
+
+pytestmark = pytest.mark.django_db
+
+
+def test_api_page_overview(client: Client, petstore: Api) -> None:
+    response = client.get("/apis/petstore/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<h1>Petstore</h1>" in html
+    assert "<li>List, find, add and remove pets</li>" in html  # CommonMark description
+    assert "http://127.0.0.1:8000/gateway/petstore" in html  # servers
+    assert 'href="https://example.com/support"' in html  # contact
+    assert 'href="https://opensource.org/licenses/MIT"' in html  # license
+    assert "The Petstore guide" in html  # external docs
+    assert "clientCredentials flow" in html and "petstore.write" in html  # security scheme
+    assert 'id="tag-pets"' in html and 'id="tag-store"' in html  # grouped by tag
+    assert "/apis/petstore/operations/listPets/" in html
+    assert "OpenAPI 3.0.3" in html
+
+
+def test_api_page_for_unknown_and_unpublished(client: Client, admin_client: Client, import_spec: ImportSpec) -> None:
+    from tests.conftest import DEMO_SPECS
+
+    import_spec(DEMO_SPECS / "petstore.yaml", "hidden", publish=False)
+    assert client.get("/apis/nope/").status_code == 404
+    assert client.get("/apis/hidden/").status_code == 404
+    assert admin_client.get("/apis/hidden/").status_code == 200
+    assert client.post("/apis/petstore/").status_code in (404, 405)
+
+
+def test_operation_page(client: Client, petstore: Api) -> None:
+    response = client.get("/apis/petstore/operations/listPets/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<h1>List pets</h1>" in html
+    assert 'class="method method-get">GET<' in html
+    assert 'id="param-query-limit"' in html
+    assert "integer &lt;int32&gt;" in html
+    assert "<code>20</code>" in html  # default
+    assert "<code>&quot;available&quot;</code>" in html  # enum of array items
+    assert 'id="response-200"' in html and "x-next" in html  # response header
+    assert "Rex" in html  # example
+    assert 'aria-current="page"' in html  # current operation marked in the navigation
+
+
+def test_operation_page_request_body_links_callbacks(client: Client, petstore: Api) -> None:
+    html = client.get("/apis/petstore/operations/createPet/").content.decode()
+    assert 'id="request-body"' in html and "badge-required" in html
+    assert "Example: dog" in html and "Example: cat" in html
+    assert "GetPetById" in html and "showPetById" in html  # response link
+    order = client.get("/apis/petstore/operations/placeOrder/").content.decode()
+    assert 'id="callbacks"' in order and "orderShipped" in order
+    assert "write-only" in order
+
+
+def test_recursive_schema_renders_with_a_marker(client: Client, petstore: Api) -> None:
+    html = client.get("/apis/petstore/operations/showPetById/").content.decode()
+    assert "recursive" in html
+    assert "all of" in html  # Pet is allOf NewPet + object
+
+
+def test_deprecated_operation(client: Client, petstore: Api) -> None:
+    html = client.get("/apis/petstore/operations/deletePet/").content.decode()
+    assert "badge-deprecated" in html
+
+
+def test_unknown_operation_is_404(client: Client, petstore: Api) -> None:
+    assert client.get("/apis/petstore/operations/nope/").status_code == 404
+    assert client.get("/apis/nope/operations/listPets/").status_code == 404
+    assert client.post("/apis/petstore/operations/listPets/").status_code == 405
+
+
+def test_schema_page_and_htmx_fragment(client: Client, petstore: Api) -> None:
+    page = client.get("/apis/petstore/schemas/Owner/")
+    assert page.status_code == 200
+    assert "<h1><code>Owner</code></h1>" in page.content.decode()
+    fragment = client.get("/apis/petstore/schemas/Owner/", headers={"HX-Request": "true"}).content.decode()
+    assert fragment.lstrip().startswith('<div class="lazy-loaded">')
+    assert client.get("/apis/petstore/schemas/Nope/").status_code == 404
+
+
+def test_versions_switch_and_default(client: Client, import_spec: ImportSpec, write_spec) -> None:  # type: ignore[no-untyped-def]
+    spec = "openapi: 3.0.0\ninfo: {{title: Versioned, version: '{v}'}}\npaths:\n  /{p}:\n    get: {{responses: {{'200': {{description: ok}}}}}}\n"
+    import_spec(write_spec("a.yaml", spec.format(v="1.0", p="old")), "versioned")
+    import_spec(write_spec("b.yaml", spec.format(v="2.0", p="new")), "versioned")
+    html = client.get("/apis/versioned/").content.decode()
+    assert re.search(r'<option value="2.0" selected>2.0 \(default\)</option>', html)
+    assert "/new" in html and "/old" not in html
+    old = client.get("/apis/versioned/?v=1.0").content.decode()
+    assert "/old" in old and "?v=1.0" in old  # links stay on the chosen version
+    assert client.get("/apis/versioned/?v=9.9").status_code == 404
+
+
+def test_downloads(client: Client, petstore: Api) -> None:
+    original = client.get("/apis/petstore/download/original/")
+    assert original.status_code == 200
+    assert original["Content-Disposition"] == 'attachment; filename="petstore-2.1.0.yaml"'
+    assert original.content.startswith(b"openapi: 3.0.3")
+    as_json = client.get("/apis/petstore/download/json/")
+    assert as_json.json()["info"]["title"] == "Petstore"
+    as_yaml = client.get("/apis/petstore/download/yaml/")
+    assert b"title: Petstore" in as_yaml.content
+    assert client.get("/apis/petstore/download/exe/").status_code == 404
+
+
+def test_swagger2_is_shown_in_the_3x_shape(client: Client, import_spec: ImportSpec, write_spec) -> None:  # type: ignore[no-untyped-def]
+    spec = write_spec(
+        "s.json",
+        '{"swagger": "2.0", "info": {"title": "Old", "version": "1"}, "host": "api.example.com", "basePath": "/v1",'
+        ' "schemes": ["https"], "paths": {"/items": {"post": {"operationId": "addItem", "consumes": ["application/json"],'
+        ' "parameters": [{"in": "body", "name": "body", "required": true, "schema": {"$ref": "#/definitions/Item"}}],'
+        ' "responses": {"200": {"description": "ok", "schema": {"$ref": "#/definitions/Item"}}}}}},'
+        ' "definitions": {"Item": {"type": "object", "properties": {"name": {"type": "string"}}}}}',
+    )
+    import_spec(spec, "old")
+    html = client.get("/apis/old/operations/addItem/").content.decode()
+    assert 'id="request-body"' in html and "application/json" in html
+    assert '<code class="prop-name">name</code>' in html
+    assert "https://api.example.com/v1" in client.get("/apis/old/").content.decode()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        '<div hx-get="/console/run" hx-trigger="load">x</div>',
+    ],
+)
+def test_spec_text_never_becomes_markup(client: Client, import_spec: ImportSpec, write_spec, payload: str) -> None:  # type: ignore[no-untyped-def]
+    """SECURITY.md cases 40, 42, 43 through the whole page, not just the Markdown helper."""
+    import json
+
+    doc = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": payload,
+            "version": "1",
+            "description": payload,
+            "contact": {"url": "javascript:alert(1)", "name": payload},
+        },
+        "externalDocs": {"url": "data:text/html,x"},
+        "tags": [{"name": payload, "description": payload}],
+        "paths": {
+            "/x": {
+                "get": {
+                    "operationId": "x",
+                    "summary": payload,
+                    "tags": [payload],
+                    "parameters": [{"name": payload, "in": "query", "description": payload, "schema": {"type": "string", "enum": [payload]}}],
+                    "responses": {"200": {"description": payload}},
+                }
+            }
+        },
+    }
+    import_spec(write_spec("x.json", json.dumps(doc)), "xss")
+    for url in ("/apis/", "/apis/xss/", "/apis/xss/operations/x/"):
+        html = client.get(url).content.decode()
+        assert "<script>alert" not in html
+        assert "<img src=x" not in html
+        assert '<div hx-get="/console/run"' not in html
+        assert 'href="javascript:' not in html and 'href="data:' not in html
