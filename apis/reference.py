@@ -57,7 +57,9 @@ class Response:
 
     @property
     def tone(self) -> str:
-        return {"2": "ok", "3": "redirect", "4": "client", "5": "server"}.get(self.status[:1], "other")
+        return {"2": "ok", "3": "redirect", "4": "client", "5": "server"}.get(
+            self.status[:1], "other"
+        )
 
 
 @dataclass
@@ -123,8 +125,10 @@ def _param(raw: dict[str, Any], renderer: SchemaRenderer, location: str = "") ->
         inner = renderer.deref(items)
         if isinstance(inner, dict) and isinstance(inner.get("enum"), list):
             enum = inner["enum"]
-    nested = target.get("type") == "object" or "properties" in target or any(
-        k in target for k in ("allOf", "oneOf", "anyOf")
+    nested = (
+        target.get("type") == "object"
+        or "properties" in target
+        or any(k in target for k in ("allOf", "oneOf", "anyOf"))
     )
     return Param(
         name=str(raw.get("name", "")),
@@ -198,14 +202,18 @@ def build_operation_view(
         raw = raw if isinstance(raw, dict) else {}
         headers = raw.get("headers") if isinstance(raw.get("headers"), dict) else {}
         links = []
-        for name, link in (raw.get("links") or {}).items() if isinstance(raw.get("links"), dict) else []:
+        for name, link in (
+            (raw.get("links") or {}).items() if isinstance(raw.get("links"), dict) else []
+        ):
             link = link if isinstance(link, dict) else {}
             links.append(
                 {
                     "name": str(name),
                     "operation_id": str(link.get("operationId") or ""),
                     "operation_ref": str(link.get("operationRef") or ""),
-                    "parameters": {str(k): short_json(v) for k, v in (link.get("parameters") or {}).items()}
+                    "parameters": {
+                        str(k): short_json(v) for k, v in (link.get("parameters") or {}).items()
+                    }
                     if isinstance(link.get("parameters"), dict)
                     else {},
                     "description": render_markdown(str(link.get("description") or "")),
@@ -216,7 +224,9 @@ def build_operation_view(
                 status=str(status),
                 description=render_markdown(str(raw.get("description") or "")),
                 headers=[
-                    _param({"name": n, **h} if isinstance(h, dict) else {"name": n}, renderer, "header")
+                    _param(
+                        {"name": n, **h} if isinstance(h, dict) else {"name": n}, renderer, "header"
+                    )
                     for n, h in headers.items()
                 ],
                 content=_media_types(raw.get("content"), renderer, f"response-{status}"),
@@ -233,7 +243,9 @@ def build_operation_view(
                 continue
             for method, op in item.items():
                 if isinstance(op, dict) and method.lower() in _METHODS:
-                    cb_body = op.get("requestBody") if isinstance(op.get("requestBody"), dict) else {}
+                    cb_body = (
+                        op.get("requestBody") if isinstance(op.get("requestBody"), dict) else {}
+                    )
                     callbacks.append(
                         Callback(
                             name=str(name),
@@ -250,7 +262,9 @@ def build_operation_view(
             "url": str(safe_url(external.get("url"))),
             "description": str(external.get("description") or external.get("url")),
         }
-    schemes = overview.get("securitySchemes") if isinstance(overview.get("securitySchemes"), dict) else {}
+    schemes = (
+        overview.get("securitySchemes") if isinstance(overview.get("securitySchemes"), dict) else {}
+    )
     return OperationView(
         summary=str(data.get("summary") or ""),
         description=render_markdown(str(data.get("description") or "")),
@@ -308,9 +322,13 @@ def build_overview(overview: dict[str, Any]) -> Overview:
     info = overview.get("info") if isinstance(overview.get("info"), dict) else {}
     contact = info.get("contact") if isinstance(info.get("contact"), dict) else {}
     license_ = info.get("license") if isinstance(info.get("license"), dict) else {}
-    external = overview.get("externalDocs") if isinstance(overview.get("externalDocs"), dict) else {}
+    external = (
+        overview.get("externalDocs") if isinstance(overview.get("externalDocs"), dict) else {}
+    )
     email = contact.get("email")
-    schemes = overview.get("securitySchemes") if isinstance(overview.get("securitySchemes"), dict) else {}
+    schemes = (
+        overview.get("securitySchemes") if isinstance(overview.get("securitySchemes"), dict) else {}
+    )
     servers = []
     for server in overview.get("servers") or []:
         if not isinstance(server, dict):
@@ -324,7 +342,9 @@ def build_overview(overview: dict[str, Any]) -> Overview:
                     {
                         "name": str(k),
                         "default": str(v.get("default", "")),
-                        "enum": [str(e) for e in v.get("enum") or []] if isinstance(v.get("enum"), list) else [],
+                        "enum": [str(e) for e in v.get("enum") or []]
+                        if isinstance(v.get("enum"), list)
+                        else [],
                         "description": str(v.get("description") or ""),
                     }
                     for k, v in variables.items()
@@ -340,14 +360,19 @@ def build_overview(overview: dict[str, Any]) -> Overview:
         contact={
             "name": str(contact.get("name") or ""),
             "url": safe_url(contact.get("url")) or "",
-            "email": str(email) if isinstance(email, str) and "@" in email and ":" not in email else "",
+            "email": str(email)
+            if isinstance(email, str) and "@" in email and ":" not in email
+            else "",
         },
         license={
             "name": str(license_.get("name") or license_.get("identifier") or ""),
             "url": safe_url(license_.get("url")) or "",
         },
         external_docs=(
-            {"url": str(safe_url(external.get("url"))), "description": str(external.get("description") or "")}
+            {
+                "url": str(safe_url(external.get("url"))),
+                "description": str(external.get("description") or ""),
+            }
             if safe_url(external.get("url"))
             else None
         ),

@@ -96,7 +96,9 @@ class SchemaRenderer:
         if isinstance(ref, str):
             return ref_name(ref)
         types = schema.get("type")
-        names = [str(t) for t in types] if isinstance(types, list) else ([str(types)] if types else [])
+        names = (
+            [str(t) for t in types] if isinstance(types, list) else ([str(types)] if types else [])
+        )
         if schema.get("nullable") is True and "null" not in names:
             names.append("null")
         if "const" in schema:
@@ -130,8 +132,14 @@ class SchemaRenderer:
 
     def _head(self, schema: dict[str, Any], stack: tuple[str, ...]) -> str:
         target = self.deref(schema)
-        out = [f'<div class="schema-type"><span class="type">{escape(self.type_label(schema))}</span>']
-        if isinstance(schema.get("$ref"), str) and isinstance(target, dict) and target is not schema:
+        out = [
+            f'<div class="schema-type"><span class="type">{escape(self.type_label(schema))}</span>'
+        ]
+        if (
+            isinstance(schema.get("$ref"), str)
+            and isinstance(target, dict)
+            and target is not schema
+        ):
             out.append(f' <span class="type-of">{escape(self.type_label(target))}</span>')
         out.append("</div>")
         if isinstance(target, dict):
@@ -143,13 +151,17 @@ class SchemaRenderer:
         out: list[str] = []
         description = schema.get("description")
         if isinstance(description, str) and description.strip():
-            out.append(f'<div class="md schema-desc" hx-disable>{render_markdown(description)}</div>')
+            out.append(
+                f'<div class="md schema-desc" hx-disable>{render_markdown(description)}</div>'
+            )
         meta: list[str] = []
         enum = schema.get("enum")
         if isinstance(enum, list) and enum:
             values = " ".join(f"<code>{escape(short_json(v, 60))}</code>" for v in enum[:50])
             more = f" … {len(enum) - 50} more" if len(enum) > 50 else ""
-            meta.append(f'<span class="meta-item"><span class="meta-key">Enum</span> {values}{more}</span>')
+            meta.append(
+                f'<span class="meta-item"><span class="meta-key">Enum</span> {values}{more}</span>'
+            )
         if "default" in schema:
             meta.append(
                 '<span class="meta-item"><span class="meta-key">Default</span> '
@@ -226,7 +238,9 @@ class SchemaRenderer:
                 rows.append(self._row(str(name), prop, str(name) in required, stack, depth))
         additional = schema.get("additionalProperties")
         if isinstance(additional, dict):
-            rows.append(self._row("[additional properties]", additional, False, stack, depth, key=True))
+            rows.append(
+                self._row("[additional properties]", additional, False, stack, depth, key=True)
+            )
         elif additional is True and not properties:
             rows.append(self._row("[additional properties]", {}, False, stack, depth, key=True))
         pattern_props = schema.get("patternProperties")

@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 import yaml
+from django.apps import apps
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
@@ -22,7 +23,17 @@ from apis.navigation import mark_current, nav_html, operation_url, tag_groups
 from apis.reference import build_operation_view, build_overview
 from apis.schema_tree import SchemaRenderer
 
-VERSION_FIELDS = ("id", "api_id", "label", "title", "spec_version", "source_format", "overview", "warnings", "created")
+VERSION_FIELDS = (
+    "id",
+    "api_id",
+    "label",
+    "title",
+    "spec_version",
+    "source_format",
+    "overview",
+    "warnings",
+    "created",
+)
 
 
 def _visible_apis(request: HttpRequest) -> QuerySet[Api]:
@@ -34,7 +45,10 @@ def _visible_apis(request: HttpRequest) -> QuerySet[Api]:
 
 
 def _get_api_for_user(request: HttpRequest, slug: str) -> Api:
-    return get_object_or_404(_visible_apis(request).only("id", "slug", "name", "is_published", "default_version_id"), slug=slug)
+    return get_object_or_404(
+        _visible_apis(request).only("id", "slug", "name", "is_published", "default_version_id"),
+        slug=slug,
+    )
 
 
 def _get_version(api: Api, label: str | None) -> tuple[ApiVersion, bool]:
@@ -66,7 +80,11 @@ def catalog(request: HttpRequest) -> HttpResponse:
     terms: list[str] = []
     tag = page_number = None
     if form.is_valid():
-        terms, tag, page_number = form.cleaned_data["q"], form.cleaned_data["tag"], form.cleaned_data["page"]
+        terms, tag, page_number = (
+            form.cleaned_data["q"],
+            form.cleaned_data["tag"],
+            form.cleaned_data["page"],
+        )
     apis = _visible_apis(request).select_related("default_version").only(
         "slug", "name", "summary", "operation_count", "is_published",
         "default_version__label", "default_version__spec_version",
@@ -83,7 +101,11 @@ def catalog(request: HttpRequest) -> HttpResponse:
     )
     query = {k: v for k, v in (("q", form.data.get("q", "")), ("tag", tag or "")) if v}
     context = {"page": page, "form": form, "tags": tags, "tag": tag, "query": urlencode(query)}
-    template = "apis/catalog.html#results" if request.htmx and not request.htmx.boosted else "apis/catalog.html"
+    template = (
+        "apis/catalog.html#results"
+        if request.htmx and not request.htmx.boosted
+        else "apis/catalog.html"
+    )
     return render(request, template, context)
 
 
@@ -115,15 +137,21 @@ def operation(request: HttpRequest, slug: str, operation: str) -> HttpResponse:
     query_label = version.label if explicit else None
     op = get_object_or_404(Operation, version=version, slug=operation)
     groups = tag_groups(version.pk, api.slug, version.overview, query_label)
-    nav = mark_current(nav_html(groups, version.pk, query_label), operation_url(api.slug, op.slug, query_label))
+    nav = mark_current(
+        nav_html(groups, version.pk, query_label), operation_url(api.slug, op.slug, query_label)
+    )
     context = {
         "api": api,
         "version": version,
         "versions": ApiVersion.objects.filter(api=api).only("label", "created", "api_id"),
         "operation": op,
-        "view": build_operation_view(op.data, version.overview, _renderer(api, version, query_label)),
+        "view": build_operation_view(
+            op.data, version.overview, _renderer(api, version, query_label)
+        ),
         "nav": nav,
         "query_label": query_label,
+        # The try-it console plugs into this page when its app is installed.
+        "console_enabled": apps.is_installed("console"),
     }
     return render(request, "apis/operation.html", context)
 
@@ -167,11 +195,15 @@ def download(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
         if kind == "json":
             body: Any = orjson.dumps(document, option=orjson.OPT_INDENT_2)
         else:
-            body = yaml.dump(document, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False, allow_unicode=True)
+            body = yaml.dump(
+                document,
+                Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+                sort_keys=False,
+                allow_unicode=True,
+            )
         response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
         filename += "-openapi"
     else:
         raise Http404("Unknown download")
     response["Content-Disposition"] = f'attachment; filename="{filename}.{extension}"'
     return response
-

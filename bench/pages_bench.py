@@ -10,6 +10,7 @@ ten are then measured 20 times each: the report gives the worst median.
 
 from __future__ import annotations
 
+import io
 import os
 import statistics
 import sys
@@ -71,17 +72,30 @@ def run() -> list[dict]:
         path = SPECS / rel
         if not path.exists():
             continue
-        call_command("importspec", str(path), slug=slug, publish=True, verbosity=0, stdout=open(os.devnull, "w"))
+        call_command(
+            "importspec",
+            str(path),
+            slug=slug,
+            publish=True,
+            verbosity=0,
+            stdout=open(os.devnull, "w"),
+        )
         api = Api.objects.get(slug=slug)
         api_ms, api_size = _median_ms(client, f"/apis/{slug}/")
-        ops = list(Operation.objects.filter(version_id=api.default_version_id).values_list("slug", flat=True))
+        ops = list(
+            Operation.objects.filter(version_id=api.default_version_id).values_list(
+                "slug", flat=True
+            )
+        )
         once = []
         for op in ops:
             started = time.perf_counter()
             client.get(f"/apis/{slug}/operations/{op}/")
             once.append(((time.perf_counter() - started) * 1000, op))
         slowest = sorted(once, reverse=True)[:10]
-        worst = max((_median_ms(client, f"/apis/{slug}/operations/{op}/")[0], op) for _, op in slowest)
+        worst = max(
+            (_median_ms(client, f"/apis/{slug}/operations/{op}/")[0], op) for _, op in slowest
+        )
         all_median = statistics.median(t for t, _ in once)
         rows.append(
             {
@@ -112,19 +126,27 @@ def _catalog_at_scale(client) -> dict:  # type: ignore[no-untyped-def]
             summary=f"Manages {words[i % 8]} for tenant {i}.",
             operation_count=20,
             search_text=" ".join(
-                [f"synthetic {words[i % 8]} api {i}", f"/v1/{words[i % 8]}/{{id}}", "list get create delete"] * 10
+                [
+                    f"synthetic {words[i % 8]} api {i}",
+                    f"/v1/{words[i % 8]}/{{id}}",
+                    "list get create delete",
+                ]
+                * 10
             ),
         )
         for i in range(2000)
     ]
     created = Api.objects.bulk_create(batch)
     through = Api.tags.through
-    through.objects.bulk_create([through(api_id=a.pk, tag_id=tags[i % 8].pk) for i, a in enumerate(created)])
+    through.objects.bulk_create(
+        [through(api_id=a.pk, tag_id=tags[i % 8].pk) for i, a in enumerate(created)]
+    )
     search_ms, _ = _median_ms(client, "/apis/?q=billing+delete")
     tag_ms, _ = _median_ms(client, "/apis/?tag=storage")
     first_ms, _ = _median_ms(client, "/apis/")
     htmx_ms = statistics.median(
-        _timed(lambda: client.get("/apis/?q=orders", headers={"HX-Request": "true"})) for _ in range(20)
+        _timed(lambda: client.get("/apis/?q=orders", headers={"HX-Request": "true"}))
+        for _ in range(20)
     )
     return {
         "spec": "catalog, 2,000 APIs",

@@ -18,7 +18,9 @@ def import_spec(db: None) -> ImportSpec:
     """Imports a spec file through the real `importspec` command and returns its API."""
 
     def do_import(path: Path | str, slug: str, *, publish: bool = True, **options: object) -> Api:
-        call_command("importspec", str(path), slug=slug, publish=publish, stdout=io.StringIO(), **options)
+        call_command(
+            "importspec", str(path), slug=slug, publish=publish, stdout=io.StringIO(), **options
+        )
         return Api.objects.get(slug=slug)
 
     return do_import

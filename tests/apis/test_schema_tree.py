@@ -7,7 +7,9 @@ from apis.schema_tree import SchemaRenderer
 
 def renderer(schemas: dict[str, Any], **kwargs: Any) -> SchemaRenderer:
     doc = {"components": {"schemas": schemas}}
-    return SchemaRenderer(doc, schema_url=lambda n: f"/s/{n}/", fragment_url=lambda n: f"/s/{n}/", **kwargs)
+    return SchemaRenderer(
+        doc, schema_url=lambda n: f"/s/{n}/", fragment_url=lambda n: f"/s/{n}/", **kwargs
+    )
 
 
 def test_object_properties_types_and_required() -> None:
@@ -40,7 +42,9 @@ def test_recursive_schema_is_a_marker_not_an_expansion() -> None:
     schemas = {
         "Node": {
             "type": "object",
-            "properties": {"children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}}},
+            "properties": {
+                "children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}}
+            },
         }
     }
     html = renderer(schemas).block({"$ref": "#/components/schemas/Node"})
@@ -65,7 +69,10 @@ def test_compositions_and_discriminator() -> None:
     html = renderer(schemas).block(
         {
             "oneOf": [{"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}],
-            "discriminator": {"propertyName": "kind", "mapping": {"cat": "#/components/schemas/Cat"}},
+            "discriminator": {
+                "propertyName": "kind",
+                "mapping": {"cat": "#/components/schemas/Cat"},
+            },
         }
     )
     assert "one of" in html
@@ -82,7 +89,13 @@ def test_additional_properties_and_enum() -> None:
 
 
 def test_deep_named_schemas_become_lazy_links() -> None:
-    schemas = {f"S{i}": {"type": "object", "properties": {"next": {"$ref": f"#/components/schemas/S{i + 1}"}}} for i in range(10)}
+    schemas = {
+        f"S{i}": {
+            "type": "object",
+            "properties": {"next": {"$ref": f"#/components/schemas/S{i + 1}"}},
+        }
+        for i in range(10)
+    }
     html = renderer(schemas, max_named_depth=3).block({"$ref": "#/components/schemas/S0"})
     assert 'href="/s/S3/"' in html
     assert "hx-get" in html
@@ -98,7 +111,10 @@ def test_row_budget_bounds_the_output() -> None:
 
 def test_spec_text_is_escaped() -> None:
     html = renderer({}).block(
-        {"type": "object", "properties": {"<script>alert(1)</script>": {"type": "string", "format": "<b>"}}}
+        {
+            "type": "object",
+            "properties": {"<script>alert(1)</script>": {"type": "string", "format": "<b>"}},
+        }
     )
     assert "<script>" not in html
     assert "&lt;script&gt;" in html

@@ -45,7 +45,9 @@ def test_staff_also_see_unpublished_apis(admin_client: Client, catalog: None) ->
         ("q=zebra", "No API matches", "Echo API"),
     ],
 )
-def test_search_and_tag_filter(client: Client, catalog: None, query: str, found: str, missing: str) -> None:
+def test_search_and_tag_filter(
+    client: Client, catalog: None, query: str, found: str, missing: str
+) -> None:
     html = client.get(f"/apis/?{query}").content.decode()
     assert found in html
     assert missing not in html.split('id="results"')[1]

@@ -27,7 +27,9 @@ def test_api_page_overview(client: Client, petstore: Api) -> None:
     assert "OpenAPI 3.0.3" in html
 
 
-def test_api_page_for_unknown_and_unpublished(client: Client, admin_client: Client, import_spec: ImportSpec) -> None:
+def test_api_page_for_unknown_and_unpublished(
+    client: Client, admin_client: Client, import_spec: ImportSpec
+) -> None:
     from tests.conftest import DEMO_SPECS
 
     import_spec(DEMO_SPECS / "petstore.yaml", "hidden", publish=False)
@@ -83,7 +85,9 @@ def test_schema_page_and_htmx_fragment(client: Client, petstore: Api) -> None:
     page = client.get("/apis/petstore/schemas/Owner/")
     assert page.status_code == 200
     assert "<h1><code>Owner</code></h1>" in page.content.decode()
-    fragment = client.get("/apis/petstore/schemas/Owner/", headers={"HX-Request": "true"}).content.decode()
+    fragment = client.get(
+        "/apis/petstore/schemas/Owner/", headers={"HX-Request": "true"}
+    ).content.decode()
     assert fragment.lstrip().startswith('<div class="lazy-loaded">')
     assert client.get("/apis/petstore/schemas/Nope/").status_code == 404
 
@@ -112,7 +116,9 @@ def test_downloads(client: Client, petstore: Api) -> None:
     assert client.get("/apis/petstore/download/exe/").status_code == 404
 
 
-def test_swagger2_is_shown_in_the_3x_shape(client: Client, import_spec: ImportSpec, write_spec) -> None:  # type: ignore[no-untyped-def]
+def test_swagger2_is_shown_in_the_3x_shape(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
     spec = write_spec(
         "s.json",
         '{"swagger": "2.0", "info": {"title": "Old", "version": "1"}, "host": "api.example.com", "basePath": "/v1",'
@@ -136,7 +142,9 @@ def test_swagger2_is_shown_in_the_3x_shape(client: Client, import_spec: ImportSp
         '<div hx-get="/console/run" hx-trigger="load">x</div>',
     ],
 )
-def test_spec_text_never_becomes_markup(client: Client, import_spec: ImportSpec, write_spec, payload: str) -> None:  # type: ignore[no-untyped-def]
+def test_spec_text_never_becomes_markup(
+    client: Client, import_spec: ImportSpec, write_spec, payload: str
+) -> None:  # type: ignore[no-untyped-def]
     """SECURITY.md cases 40, 42, 43 through the whole page, not just the Markdown helper."""
     import json
 
@@ -156,7 +164,14 @@ def test_spec_text_never_becomes_markup(client: Client, import_spec: ImportSpec,
                     "operationId": "x",
                     "summary": payload,
                     "tags": [payload],
-                    "parameters": [{"name": payload, "in": "query", "description": payload, "schema": {"type": "string", "enum": [payload]}}],
+                    "parameters": [
+                        {
+                            "name": payload,
+                            "in": "query",
+                            "description": payload,
+                            "schema": {"type": "string", "enum": [payload]},
+                        }
+                    ],
                     "responses": {"200": {"description": payload}},
                 }
             }

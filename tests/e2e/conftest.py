@@ -21,6 +21,8 @@ def screenshot_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def imported(transactional_db: None):  # type: ignore[no-untyped-def]
     def do_import(path: Path | str, slug: str, **options: object) -> None:
-        call_command("importspec", str(path), slug=slug, publish=True, stdout=io.StringIO(), **options)
+        call_command(
+            "importspec", str(path), slug=slug, publish=True, stdout=io.StringIO(), **options
+        )
 
     return do_import

@@ -12,7 +12,9 @@ from tests.conftest import DEMO_SPECS
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_catalog_search_as_you_type(page: Any, live_server: Any, imported: Any, screenshot_dir: Path) -> None:
+def test_catalog_search_as_you_type(
+    page: Any, live_server: Any, imported: Any, screenshot_dir: Path
+) -> None:
     imported(DEMO_SPECS / "echo.yaml", "echo")
     imported(DEMO_SPECS / "petstore.yaml", "petstore")
     page.goto(f"{live_server.url}/apis/")
@@ -46,7 +48,9 @@ def test_reference_pages_without_javascript(chromium: Any, live_server: Any, imp
     context.close()
 
 
-def test_operation_page_schema_tree_and_lazy_schema(page: Any, live_server: Any, imported: Any) -> None:
+def test_operation_page_schema_tree_and_lazy_schema(
+    page: Any, live_server: Any, imported: Any
+) -> None:
     imported(DEMO_SPECS / "petstore.yaml", "petstore")
     page.goto(f"{live_server.url}/apis/petstore/operations/showPetById/")
     assert page.locator(".recursive").first.is_visible() or page.locator(".recursive").count() >= 1
@@ -76,7 +80,9 @@ def test_nav_filter_theme_and_keyboard(page: Any, live_server: Any, imported: An
 
 
 @pytest.mark.corpus
-def test_large_real_specs(page: Any, live_server: Any, imported: Any, shared_specs: Path, screenshot_dir: Path) -> None:
+def test_large_real_specs(
+    page: Any, live_server: Any, imported: Any, shared_specs: Path, screenshot_dir: Path
+) -> None:
     """Kubernetes' 1,123 operations and an OpenAI operation, as a reader sees them."""
     imported(shared_specs / "real-world/kubernetes.swagger.json", "kubernetes")
     imported(shared_specs / "real-world/openai.yaml", "openai")

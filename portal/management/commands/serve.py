@@ -16,5 +16,7 @@ class Command(BaseCommand):
         host = os.environ.get("HOST", "127.0.0.1")
         port = os.environ.get("PORT", "8000")
         base = f"http://{host}:{port}"
-        self.stdout.write(self.style.SUCCESS(f"\n  API portal: {base}/apis/\n  Admin:      {base}/admin/\n"))
+        self.stdout.write(
+            self.style.SUCCESS(f"\n  API portal: {base}/apis/\n  Admin:      {base}/admin/\n")
+        )
         call_command("runserver", f"{host}:{port}", use_reloader=False)
