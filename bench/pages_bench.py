@@ -77,8 +77,7 @@ def run() -> list[dict]:
             str(path),
             slug=slug,
             publish=True,
-            verbosity=0,
-            stdout=open(os.devnull, "w"),
+            stdout=io.StringIO(),
         )
         api = Api.objects.get(slug=slug)
         api_ms, api_size = _median_ms(client, f"/apis/{slug}/")
