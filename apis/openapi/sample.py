@@ -1,0 +1,156 @@
+"""Example payloads for a schema: the spec's own example first, else one generated.
+
+Used by the gateway's mock backend (as APIM's mock-response does) and by the console for
+request bodies. `#/components/schemas/...` refs resolve against the normalised document;
+cycles stop with an empty value instead of recursing, and output size is bounded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_MAX_DEPTH = 12
+_MAX_NODES = 2_000
+_FORMAT_SAMPLES: dict[str, Any] = {
+    "date-time": "2024-01-01T12:00:00Z",
+    "date": "2024-01-01",
+    "time": "12:00:00",
+    "email": "user@example.com",
+    "uuid": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+    "uri": "https://example.com",
+    "url": "https://example.com",
+    "hostname": "example.com",
+    "ipv4": "192.0.2.1",
+    "ipv6": "2001:db8::1",
+    "byte": "U3dhZ2dlciByb2Nrcw==",
+    "binary": "",
+    "password": "********",
+}
+
+
+def media_example(media: dict[str, Any], document: dict[str, Any]) -> Any:
+    """A media type object's `example`, first `examples` value, or a generated sample."""
+    if "example" in media:
+        return media["example"]
+    examples = media.get("examples")
+    if isinstance(examples, dict):
+        for example in examples.values():
+            if isinstance(example, dict) and "value" in example:
+                return example["value"]
+    schema = media.get("schema")
+    return sample(schema, document) if isinstance(schema, dict) else None
+
+
+def sample(schema: Any, document: dict[str, Any]) -> Any:
+    """A value that fits `schema`, preferring the schema's own example, const or default."""
+    return _Sampler(document).build(schema, 0, ())
+
+
+class _Sampler:
+    def __init__(self, document: dict[str, Any]) -> None:
+        schemas = document.get("components", {}).get("schemas", {})
+        self.schemas: dict[str, Any] = schemas if isinstance(schemas, dict) else {}
+        self.nodes = 0
+
+    def _resolve(self, ref: Any) -> tuple[str, Any]:
+        prefix = "#/components/schemas/"
+        if isinstance(ref, str) and ref.startswith(prefix):
+            name = ref[len(prefix) :].replace("~1", "/").replace("~0", "~")
+            return name, self.schemas.get(name)
+        return "", None
+
+    def build(self, schema: Any, depth: int, seen: tuple[str, ...]) -> Any:
+        self.nodes += 1
+        if not isinstance(schema, dict) or depth > _MAX_DEPTH or self.nodes > _MAX_NODES:
+            return None
+        if "$ref" in schema:
+            name, target = self._resolve(schema["$ref"])
+            if not name or name in seen:
+                return None  # unresolvable or a cycle: stop here
+            return self.build(target, depth + 1, (*seen, name))
+        for key in ("example", "const", "default"):
+            if key in schema:
+                return schema[key]
+        examples = schema.get("examples")
+        if isinstance(examples, list) and examples:
+            return examples[0]
+        enum = schema.get("enum")
+        if isinstance(enum, list) and enum:
+            return enum[0]
+        for key in ("allOf",):
+            if isinstance(schema.get(key), list):
+                merged: dict[str, Any] = {}
+                for part in schema[key]:
+                    value = self.build(part, depth + 1, seen)
+                    if isinstance(value, dict):
+                        merged.update(value)
+                    elif value is not None and not merged:
+                        return value
+                extra = {k: v for k, v in schema.items() if k != "allOf"}
+                if extra.get("properties"):
+                    own = self.build({**extra, "type": "object"}, depth + 1, seen)
+                    if isinstance(own, dict):
+                        merged.update(own)
+                return merged
+        for key in ("oneOf", "anyOf"):
+            options = schema.get(key)
+            if isinstance(options, list) and options:
+                return self.build(options[0], depth + 1, seen)
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            kind = next((k for k in kind if k != "null"), "null")
+        if kind is None:
+            if "properties" in schema or "additionalProperties" in schema:
+                kind = "object"
+            elif "items" in schema:
+                kind = "array"
+        if kind == "object":
+            out: dict[str, Any] = {}
+            props = schema.get("properties")
+            if isinstance(props, dict):
+                for name, sub in list(props.items())[:50]:
+                    if isinstance(sub, dict) and sub.get("writeOnly") and depth >= 0:
+                        continue
+                    out[str(name)] = self.build(sub, depth + 1, seen)
+            extra = schema.get("additionalProperties")
+            if not out and isinstance(extra, dict):
+                out["key"] = self.build(extra, depth + 1, seen)
+            return out
+        if kind == "array":
+            item = self.build(schema.get("items"), depth + 1, seen)
+            count = schema.get("minItems")
+            n = count if isinstance(count, int) and 0 < count <= 3 else 1
+            return [] if item is None and "items" not in schema else [item] * n
+        if kind == "string":
+            fmt = schema.get("format")
+            if isinstance(fmt, str) and fmt in _FORMAT_SAMPLES:
+                return _FORMAT_SAMPLES[fmt]
+            min_len = schema.get("minLength")
+            text = "string"
+            if isinstance(min_len, int) and min_len > len(text):
+                text = (text * (min_len // len(text) + 1))[: min(min_len, 1000)]
+            return text
+        if kind == "integer":
+            return _number(schema, 0, integer=True)
+        if kind == "number":
+            return _number(schema, 0.0, integer=False)
+        if kind == "boolean":
+            return True
+        if kind == "null":
+            return None
+        return None
+
+
+def _number(schema: dict[str, Any], zero: float, *, integer: bool) -> Any:
+    minimum = schema.get("minimum")
+    exclusive = schema.get("exclusiveMinimum")
+    if isinstance(exclusive, int | float) and not isinstance(exclusive, bool):
+        value: float = exclusive + 1
+    elif isinstance(minimum, int | float) and not isinstance(minimum, bool):
+        value = minimum
+    else:
+        value = zero
+    maximum = schema.get("maximum")
+    if isinstance(maximum, int | float) and not isinstance(maximum, bool) and value > maximum:
+        value = maximum
+    return int(value) if integer else value

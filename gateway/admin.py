@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from gateway.models import JwtPolicy, RequiredClaim, Route
+
+
+class JwtPolicyInline(admin.StackedInline):
+    model = JwtPolicy
+    extra = 0
+    fieldsets = [
+        (None, {"fields": ["openid_config", "issuers", "audiences", "issuer_signing_keys"]}),
+        (
+            "Token location and answer",
+            {
+                "fields": [
+                    "header_name",
+                    "query_parameter_name",
+                    "require_scheme",
+                    "failed_validation_httpcode",
+                    "failed_validation_error_message",
+                ]
+            },
+        ),
+        (
+            "Checks",
+            {
+                "fields": [
+                    "require_expiration_time",
+                    "require_signed_tokens",
+                    "clock_skew",
+                    "algorithms",
+                    "typ_exempt_issuers",
+                    "require_rfc9068_claims",
+                    "max_lifetime",
+                    "max_token_bytes",
+                    "strict_audience",
+                ]
+            },
+        ),
+    ]
+
+
+@admin.register(Route)
+class RouteAdmin(admin.ModelAdmin):
+    list_display = ["suffix", "api", "backend", "upstream_url", "is_enabled"]
+    list_filter = ["backend", "is_enabled"]
+    search_fields = ["suffix", "api__slug", "api__name"]
+    inlines = [JwtPolicyInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "api",
+                    "suffix",
+                    "is_enabled",
+                    "backend",
+                    "upstream_url",
+                    "timeout",
+                    "forward_claims",
+                ]
+            },
+        ),
+        (
+            "rate-limit-by-key",
+            {"fields": ["rate_limit_calls", "rate_limit_period", "rate_limit_key"]},
+        ),
+        (
+            "CORS",
+            {
+                "fields": [
+                    "cors_allowed_origins",
+                    "cors_allowed_methods",
+                    "cors_allowed_headers",
+                    "cors_expose_headers",
+                    "cors_allow_credentials",
+                    "cors_max_age",
+                ]
+            },
+        ),
+    ]
+
+
+class RequiredClaimInline(admin.TabularInline):
+    model = RequiredClaim
+    extra = 0
+
+
+@admin.register(JwtPolicy)
+class JwtPolicyAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "strict_audience", "clock_skew"]
+    inlines = [RequiredClaimInline]

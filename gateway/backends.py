@@ -1,0 +1,135 @@
+"""The built-in backends: echo (what the backend would receive) and mock (from the spec)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from django.conf import settings
+
+from gateway.config import RouteConfig
+from gateway.problems import Headers, problem
+
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+_JSON = [(b"content-type", b"application/json")]
+
+
+async def echo(
+    method: str,
+    path: str,
+    query: bytes,
+    forward: Headers,
+    headers: dict[bytes, bytes],
+    receive: Receive,
+) -> tuple[int, Headers, bytes]:
+    """Answer with the method, path, query, headers and body as JSON.
+
+    The headers are those the gateway forwards to a backend (after stripping spoofable ones
+    and adding its own), so the console shows exactly what a backend would see. The bearer
+    token itself is shortened: it is already visible to the caller, and echoing it would
+    copy it into every place that stores responses.
+    """
+    limit = int(getattr(settings, "GATEWAY_ECHO_MAX_BYTES", 1024 * 1024))
+    body = b""
+    if b"content-length" in headers or b"transfer-encoding" in headers:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            body += message.get("body", b"")
+            if len(body) > limit:
+                return problem(
+                    413, f"The echo backend takes bodies up to {limit} bytes.", "body-size"
+                )
+            if not message.get("more_body", False):
+                break
+    shown: dict[str, str] = {}
+    for name, value in forward:
+        text = value.decode("latin-1")
+        if name == b"authorization":
+            scheme, _, token = text.partition(" ")
+            text = f"{scheme} [{len(token)} characters]" if token else "[redacted]"
+        key = name.decode("latin-1")
+        shown[key] = shown[key] + ", " + text if key in shown else text
+    try:
+        text_body: str | None = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text_body = None
+    payload = {
+        "method": method,
+        "path": path,
+        "query": dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True)),
+        "headers": shown,
+        "body": text_body if text_body is not None else base64.b64encode(body).decode(),
+        "bodyEncoding": "utf-8" if text_body is not None else "base64",
+    }
+    return 200, _JSON, orjson.dumps(payload)
+
+
+def _pick_response(operation: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    responses = operation.get("responses")
+    if not isinstance(responses, dict):
+        return 200, {}
+    codes = sorted(c for c in responses if str(c).isdigit() and str(c).startswith("2"))
+    if codes:
+        return int(codes[0]), responses[codes[0]] or {}
+    if "default" in responses:
+        return 200, responses["default"] or {}
+    return 200, {}
+
+
+def _mock_answer(
+    route: RouteConfig, slug: str, operation: dict[str, Any]
+) -> tuple[int, str, bytes]:
+    from apis.documents import load_document
+    from apis.openapi.sample import media_example
+
+    status, response = _pick_response(operation)
+    content = response.get("content") if isinstance(response, dict) else None
+    if not isinstance(content, dict) or not content:
+        return status, "", b""
+    media_type = next(
+        (m for m in content if m.split(";")[0].strip().endswith("json")), next(iter(content))
+    )
+    media = content[media_type] if isinstance(content[media_type], dict) else {}
+    document = load_document(route.version_id) if route.version_id else {}
+    value = media_example(media, document)
+    if media_type.split(";")[0].strip().endswith("json") or not isinstance(value, str):
+        return (
+            status,
+            media_type if "json" in media_type else "application/json",
+            orjson.dumps(value, option=orjson.OPT_INDENT_2),
+        )
+    return status, media_type, value.encode()
+
+
+async def mock(route: RouteConfig, method: str, path: str) -> tuple[int, Headers, bytes]:
+    """The operation's example, else a sample from its response schema (APIM mock-response)."""
+    match = route.match_operation(method, path)
+    if match is None:
+        return problem(404, f"No operation of this API matches {method} {path}.", "operation")
+    cached = route.mock_cache.get(match.slug)
+    if cached is None:
+        from django.db import close_old_connections
+
+        def work() -> tuple[int, str, bytes]:
+            close_old_connections()
+            try:
+                return _mock_answer(route, match.slug, match.data)
+            finally:
+                close_old_connections()
+
+        try:
+            cached = await asyncio.to_thread(work)
+        except Exception:
+            return problem(502, "The mock response could not be generated.", "mock")
+        route.mock_cache[match.slug] = cached
+    status, media_type, body = cached
+    headers: Headers = [(b"content-type", media_type.encode("latin-1"))] if media_type else []
+    if status in (204, 304):
+        body = b""
+    return status, headers, body

@@ -1,0 +1,258 @@
+"""Gateway configuration in memory: routes and policies as frozen objects.
+
+`load_routes()` reads the tables once (synchronous, run in a thread by the gateway) and
+`config_fingerprint()` is a cheap query the gateway polls to know when to reload.
+`policy_errors()` is the one validator for a validate-jwt policy, used by the admin's
+`clean()` and by `applyconfig` before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Count, Max
+
+from gateway.jwt import SUPPORTED_ALGORITHMS, ClaimRule, Policy, PublicKey, key_from_config
+from gateway.upstream import Origin, parse_origin
+
+if TYPE_CHECKING:
+    from gateway.models import JwtPolicy, Route
+
+
+@dataclass(frozen=True)
+class Cors:
+    origins: frozenset[str]
+    methods: tuple[str, ...]
+    headers: tuple[str, ...]
+    expose: tuple[str, ...]
+    credentials: bool
+    max_age: int
+
+    def allows(self, origin: str) -> bool:
+        return "*" in self.origins or origin in self.origins
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    calls: int
+    period: int
+    key: str
+
+
+@dataclass(frozen=True)
+class OperationMatch:
+    method: str
+    pattern: re.Pattern[str]
+    slug: str
+    literal_length: int
+    data: dict[str, Any]
+
+
+@dataclass
+class RouteConfig:
+    api_slug: str
+    suffix: str
+    backend: str
+    timeout: float
+    forward_claims: bool
+    origin: Origin | None = None
+    base_path: str = ""
+    policy: Policy | None = None
+    rate_limit: RateLimit | None = None
+    cors: Cors | None = None
+    operations: list[OperationMatch] = field(default_factory=list)
+    version_id: int | None = None
+    mock_cache: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
+
+    def match_operation(self, method: str, path: str) -> OperationMatch | None:
+        """The operation whose path template matches (most literal characters win)."""
+        method = method.lower()
+        best: OperationMatch | None = None
+        for op in self.operations:
+            if (
+                op.method == method
+                and op.pattern.fullmatch(path)
+                and (best is None or op.literal_length > best.literal_length)
+            ):
+                best = op
+        return best
+
+
+def template_pattern(template: str) -> tuple[re.Pattern[str], int]:
+    """A regex for an OpenAPI path template; `{x}` matches one non-empty segment."""
+    parts = re.split(r"(\{[^}/]+\})", template)
+    regex = "".join(
+        "[^/]+" if p.startswith("{") and p.endswith("}") else re.escape(p) for p in parts
+    )
+    literal = sum(len(p) for p in parts if not p.startswith("{"))
+    return re.compile(regex.rstrip("/") + "/?"), literal
+
+
+def _string_list(value: Any, name: str, errors: dict[str, list[str]]) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        errors.setdefault(name, []).append("A list of non-empty strings.")
+        return []
+    return list(value)
+
+
+def policy_errors(policy: JwtPolicy) -> dict[str, list[str]]:
+    """Field -> messages for a validate-jwt policy that cannot work as configured."""
+    errors: dict[str, list[str]] = {}
+    urls = _string_list(policy.openid_config, "openid_config", errors)
+    for url in urls:
+        try:
+            parse_origin(url)
+        except ValueError as exc:
+            errors.setdefault("openid_config", []).append(f"{url}: {exc}")
+    issuers = _string_list(policy.issuers, "issuers", errors)
+    _string_list(policy.audiences, "audiences", errors)
+    _string_list(policy.typ_exempt_issuers, "typ_exempt_issuers", errors)
+    algs = _string_list(policy.algorithms, "algorithms", errors)
+    bad = [a for a in algs if a not in SUPPORTED_ALGORITHMS]
+    if bad:
+        errors.setdefault("algorithms", []).append(
+            f"Not allowed: {', '.join(bad)}. Choose from {', '.join(SUPPORTED_ALGORITHMS)}."
+        )
+    if isinstance(policy.algorithms, list) and not policy.algorithms:
+        errors.setdefault("algorithms", []).append("At least one algorithm.")
+    keys = policy.issuer_signing_keys
+    if not isinstance(keys, list) or not all(isinstance(k, dict) for k in keys):
+        errors.setdefault("issuer_signing_keys", []).append("A list of objects.")
+    else:
+        for i, item in enumerate(keys):
+            try:
+                key_from_config(item)
+            except ValueError as exc:
+                errors.setdefault("issuer_signing_keys", []).append(f"key {i + 1}: {exc}")
+        if keys and not issuers:
+            errors.setdefault("issuers", []).append(
+                "Static issuer-signing-keys need the issuers they belong to."
+            )
+    if not urls and not (isinstance(keys, list) and keys):
+        errors.setdefault("openid_config", []).append(
+            "Give an openid-config URL or issuer-signing-keys."
+        )
+    if not policy.require_signed_tokens:
+        errors.setdefault("require_signed_tokens", []).append(
+            "Unsigned tokens are never accepted by this gateway."
+        )
+    if not 400 <= policy.failed_validation_httpcode <= 499:
+        errors.setdefault("failed_validation_httpcode", []).append("A 4xx status code.")
+    if not policy.header_name and not policy.query_parameter_name:
+        errors.setdefault("header_name", []).append("A header name or a query parameter name.")
+    if not 256 <= policy.max_token_bytes <= 65536:
+        errors.setdefault("max_token_bytes", []).append("Between 256 and 65536.")
+    return errors
+
+
+def build_policy(model: JwtPolicy) -> Policy:
+    claims = tuple(
+        ClaimRule(
+            name=c.name,
+            values=tuple(str(v) for v in c.values),
+            match=c.match,
+            separator=c.separator,
+            methods=frozenset(m.upper() for m in c.methods.split()),
+            operation=c.operation,
+        )
+        for c in model.claims.all()
+    )
+    static: tuple[PublicKey, ...] = tuple(key_from_config(k) for k in model.issuer_signing_keys)
+    return Policy(
+        header_name=model.header_name,
+        query_parameter_name=model.query_parameter_name,
+        require_scheme=model.require_scheme,
+        failed_status=model.failed_validation_httpcode,
+        failed_message=model.failed_validation_error_message,
+        require_expiration_time=model.require_expiration_time,
+        require_signed_tokens=True,
+        clock_skew=model.clock_skew,
+        openid_config=tuple(model.openid_config),
+        issuers=tuple(model.issuers),
+        audiences=tuple(model.audiences),
+        required_claims=claims,
+        algorithms=frozenset(model.algorithms),
+        typ_exempt_issuers=frozenset(model.typ_exempt_issuers),
+        require_rfc9068_claims=model.require_rfc9068_claims,
+        max_lifetime=model.max_lifetime,
+        max_token_bytes=model.max_token_bytes,
+        strict_audience=model.strict_audience,
+        static_keys=static,
+    )
+
+
+def build_route(route: Route) -> RouteConfig:
+    from apis.models import Operation
+
+    config = RouteConfig(
+        api_slug=route.api.slug,
+        suffix=route.suffix,
+        backend=route.backend,
+        timeout=float(route.timeout),
+        forward_claims=route.forward_claims,
+    )
+    if route.backend == route.BACKEND_UPSTREAM:
+        config.origin, config.base_path = parse_origin(route.upstream_url)
+    policy = getattr(route, "jwt_policy", None)
+    if policy is not None:
+        config.policy = build_policy(policy)
+    if route.rate_limit_calls:
+        config.rate_limit = RateLimit(
+            route.rate_limit_calls, max(1, route.rate_limit_period), route.rate_limit_key
+        )
+    if route.cors_allowed_origins:
+        config.cors = Cors(
+            origins=frozenset(route.cors_allowed_origins),
+            methods=tuple(m.upper() for m in route.cors_allowed_methods),
+            headers=tuple(route.cors_allowed_headers),
+            expose=tuple(route.cors_expose_headers),
+            credentials=route.cors_allow_credentials,
+            max_age=route.cors_max_age,
+        )
+    version_id = route.api.default_version_id
+    config.version_id = version_id
+    if version_id is not None:
+        ops = Operation.objects.filter(version_id=version_id, kind=Operation.KIND_OPERATION)
+        for op in ops.only("method", "path", "slug", "data"):
+            pattern, literal = template_pattern(op.path)
+            config.operations.append(
+                OperationMatch(op.method.lower(), pattern, op.slug, literal, op.data)
+            )
+    return config
+
+
+def load_routes() -> dict[str, RouteConfig]:
+    """Suffix -> RouteConfig for every enabled route. Broken rows are skipped, not fatal."""
+    import logging
+
+    from gateway.models import Route
+
+    routes: dict[str, RouteConfig] = {}
+    queryset = Route.objects.filter(is_enabled=True).select_related("api", "jwt_policy")
+    for route in queryset.prefetch_related("jwt_policy__claims"):
+        try:
+            routes[route.suffix] = build_route(route)
+        except (ValueError, TypeError) as exc:
+            logging.getLogger("gateway").error("route /%s skipped: %s", route.suffix, exc)
+    return routes
+
+
+def config_fingerprint() -> tuple[Any, ...]:
+    """Changes whenever a route, policy, claim or an API's default version changes."""
+    from apis.models import Api
+    from gateway.models import JwtPolicy, RequiredClaim, Route
+
+    parts: list[Any] = []
+    for model in (Route, JwtPolicy, RequiredClaim):
+        agg = model.objects.aggregate(n=Count("pk"), last=Max("updated"))
+        parts += [agg["n"], agg["last"]]
+    parts.append(
+        tuple(
+            Api.objects.filter(gateway_route__isnull=False)
+            .order_by("pk")
+            .values_list("pk", "default_version_id")
+        )
+    )
+    return tuple(parts)

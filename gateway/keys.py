@@ -1,0 +1,301 @@
+"""Signing keys per issuer: OpenID discovery and JWKS, cached and refreshed safely.
+
+- A discovery document and its JWKS are kept in the shared cache (Django's, Redis in
+  production) for GATEWAY_JWKS_TTL seconds (an hour), and in process memory beside it.
+- A token with an unknown `kid` forces one refetch, at most once per
+  GATEWAY_JWKS_REFETCH_COOLDOWN seconds per discovery URL across all gateway processes
+  (SECURITY.md cases 9 and 10).
+- When the provider is down, errors, redirects or sends junk, the last good keys stay in use
+  (case 12); when no key set was ever fetched, `KeysUnavailable` makes the gateway answer 503
+  (case 11), never a pass-through.
+- Fetches: short timeouts, no redirects, a size cap, no proxies, and the resolved address must
+  be public unless the host is one the configuration names (the built-in IdP on loopback).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import ipaddress
+import json
+import logging
+import socket
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.cache import cache
+
+from gateway.jwt import KeysUnavailable, PublicKey, key_from_jwk
+from gateway.upstream import Pool, UpstreamError, parse_origin
+
+log = logging.getLogger("gateway.keys")
+
+_BLOCKED_NETS = [
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "168.63.129.16/32",
+        "::1/128",
+        "::ffff:0:0/96",
+        "64:ff9b::/96",
+        "fc00::/7",
+        "fe80::/10",
+    )
+]
+_METADATA_NAMES = {"metadata", "metadata.google.internal", "metadata.azure.com"}
+
+
+class FetchError(Exception):
+    pass
+
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, name, default)
+
+
+def allowed_private_hosts() -> set[str]:
+    """Hosts allowed to resolve to loopback/private addresses: the configured ones and the
+    built-in IdP's host (the configuration names it)."""
+    hosts = {h.lower() for h in _setting("GATEWAY_KEY_FETCH_PRIVATE_HOSTS", [])}
+    hosts |= {h.lower() for h in _setting("OUTBOUND_ALLOWED_PRIVATE_HOSTS", [])}
+    issuer = _setting("IDENTITY_ISSUER", "")
+    if issuer:
+        host = urlsplit(issuer).hostname
+        if host:
+            hosts.add(host.lower())
+    return hosts
+
+
+def address_allowed(address: str, host: str, private_ok: set[str]) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if host.lower() in private_ok:
+        return True
+    if any(ip in net for net in _BLOCKED_NETS):
+        return False
+    return ip.is_global
+
+
+async def fetch_json(url: str, *, pool: Pool | None = None) -> Any:
+    """GET a JSON document with the key-fetch rules; FetchError says why it failed."""
+    try:
+        origin, _ = parse_origin(url)
+    except ValueError as exc:
+        raise FetchError(str(exc)) from None
+    if origin.host.lower() in _METADATA_NAMES:
+        raise FetchError("metadata hosts are never fetched")
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await asyncio.wait_for(
+            loop.getaddrinfo(origin.host, origin.port, type=socket.SOCK_STREAM), 3.0
+        )
+    except (OSError, TimeoutError) as exc:
+        raise FetchError(f"cannot resolve {origin.host} ({exc})") from None
+    private_ok = allowed_private_hosts()
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses or not all(address_allowed(a, origin.host, private_ok) for a in addresses):
+        raise FetchError(f"{origin.host} resolves to an address that is not allowed")
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    limit = int(_setting("GATEWAY_JWKS_MAX_BYTES", 512 * 1024))
+    own_pool = pool or Pool(connect_timeout=float(_setting("GATEWAY_JWKS_CONNECT_TIMEOUT", 3)))
+    try:
+        response = await own_pool.request(
+            origin,
+            "GET",
+            target.encode(),
+            [
+                (b"Accept", b"application/json"),
+                (b"User-Agent", b"api-portal-gateway"),
+                (b"Connection", b"close"),
+            ],
+            timeout=float(_setting("GATEWAY_JWKS_TIMEOUT", 5)),
+            connect_address=addresses[0],
+        )
+        if response.status != 200:
+            response.abort()
+            raise FetchError(f"{url} answered {response.status}")
+        body = await response.read_all(limit)
+    except UpstreamError as exc:
+        raise FetchError(f"{url}: {exc}") from None
+    finally:
+        if pool is None:
+            own_pool.close()
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        raise FetchError(f"{url} did not send JSON") from None
+
+
+@dataclass
+class KeySet:
+    issuer: str
+    keys: list[PublicKey]
+    fetched_at: float
+
+    def matching(self, kid: str | None) -> list[PublicKey]:
+        if kid is None:
+            return list(self.keys)
+        return [k for k in self.keys if k.kid == kid]
+
+
+def _parse_jwks(doc: Any) -> list[PublicKey]:
+    if not isinstance(doc, dict) or not isinstance(doc.get("keys"), list):
+        raise FetchError("the JWKS is not an object with a keys list")
+    keys = [k for k in (key_from_jwk(m) for m in doc["keys"][:100] if isinstance(m, dict)) if k]
+    if not keys:
+        raise FetchError("the JWKS has no usable signature keys")
+    return keys
+
+
+@dataclass
+class _Source:
+    url: str
+    keyset: KeySet | None = None
+    last_attempt: float = 0.0
+    last_forced: float = 0.0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class KeyStore:
+    """Keys per discovery URL (and so per issuer), for one event loop."""
+
+    def __init__(self) -> None:
+        self._sources: dict[str, _Source] = {}
+        self.fetch_count = 0
+
+    @staticmethod
+    def _cache_key(url: str, what: str) -> str:
+        return f"gateway:{what}:" + hashlib.sha256(url.encode()).hexdigest()[:32]
+
+    async def _fetch(self, url: str) -> KeySet:
+        self.fetch_count += 1
+        discovery = await fetch_json(url)
+        if not isinstance(discovery, dict):
+            raise FetchError("the discovery document is not an object")
+        issuer, jwks_uri = discovery.get("issuer"), discovery.get("jwks_uri")
+        if not isinstance(issuer, str) or not isinstance(jwks_uri, str):
+            raise FetchError("the discovery document lacks issuer or jwks_uri")
+        keys = _parse_jwks(await fetch_json(jwks_uri))
+        return KeySet(issuer, keys, time.time())
+
+    async def _refresh(self, source: _Source, *, forced: bool) -> None:
+        """Fetch keys (or take fresher ones from the shared cache); keep old ones on failure."""
+        ttl = float(_setting("GATEWAY_JWKS_TTL", 3600))
+        async with source.lock:
+            now = time.time()
+            if not forced:
+                shared = await asyncio.to_thread(cache.get, self._cache_key(source.url, "jwks"))
+                if shared and now - shared["fetched_at"] < ttl:
+                    try:
+                        keys = _parse_jwks(shared["jwks"])
+                        source.keyset = KeySet(shared["issuer"], keys, shared["fetched_at"])
+                        return
+                    except FetchError:
+                        pass
+                if source.keyset and now - source.keyset.fetched_at < ttl:
+                    return  # another waiter refreshed it already
+            source.last_attempt = now
+            try:
+                keyset = await self._fetch(source.url)
+            except FetchError as exc:
+                log.warning("key refresh failed for %s: %s", source.url, exc)
+                return
+            source.keyset = keyset
+            await asyncio.to_thread(
+                cache.set,
+                self._cache_key(source.url, "jwks"),
+                {
+                    "issuer": keyset.issuer,
+                    "fetched_at": keyset.fetched_at,
+                    "jwks": {"keys": [_jwk_record(k) for k in keyset.keys]},
+                },
+                7 * 24 * 3600,
+            )
+
+    async def keyset(self, url: str) -> KeySet | None:
+        """The key set for a discovery URL, refreshed when older than the TTL."""
+        source = self._sources.get(url)
+        if source is None:
+            source = self._sources[url] = _Source(url)
+        ttl = float(_setting("GATEWAY_JWKS_TTL", 3600))
+        now = time.time()
+        if source.keyset is None:
+            # Cold: wait for a fetch, but do not hammer a provider that is down.
+            if now - source.last_attempt >= float(_setting("GATEWAY_JWKS_RETRY", 5)):
+                await self._refresh(source, forced=False)
+        elif now - source.keyset.fetched_at >= ttl and (
+            now - source.last_attempt >= float(_setting("GATEWAY_JWKS_RETRY", 5))
+        ):
+            source.last_attempt = now
+            asyncio.get_running_loop().create_task(self._refresh(source, forced=False))
+        return source.keyset
+
+    async def refetch_for_unknown_kid(self, url: str) -> bool:
+        """Force one refetch unless one happened within the cooldown; True if it ran."""
+        source = self._sources.get(url)
+        if source is None:
+            return False
+        cooldown = float(_setting("GATEWAY_JWKS_REFETCH_COOLDOWN", 300))
+        now = time.time()
+        if now - source.last_forced < cooldown:
+            return False
+        source.last_forced = now
+        # One forced refetch per cooldown across processes: the shared cache's atomic add.
+        claimed = await asyncio.to_thread(
+            cache.add, self._cache_key(url, "jwks-forced"), 1, max(1, int(cooldown))
+        )
+        if not claimed:
+            # Another process refetched: take its result from the shared cache.
+            await self._refresh(source, forced=False)
+            return False
+        await self._refresh(source, forced=True)
+        return True
+
+    async def keys_for(
+        self, urls: Iterable[str], static: Iterable[PublicKey], static_issuers: Iterable[str]
+    ) -> tuple[dict[str, tuple[str, KeySet]], list[str]]:
+        """Issuer -> (discovery url, keys) for a policy, and the URLs with no keys ever."""
+        by_issuer: dict[str, tuple[str, KeySet]] = {}
+        missing: list[str] = []
+        for url in urls:
+            ks = await self.keyset(url)
+            if ks is None:
+                missing.append(url)
+            else:
+                by_issuer.setdefault(ks.issuer, (url, ks))
+        static_keys = list(static)
+        if static_keys:
+            for issuer in static_issuers:
+                if issuer in by_issuer:
+                    url, ks = by_issuer[issuer]
+                    by_issuer[issuer] = (url, KeySet(issuer, ks.keys + static_keys, ks.fetched_at))
+                else:
+                    by_issuer[issuer] = ("", KeySet(issuer, static_keys, time.time()))
+        return by_issuer, missing
+
+
+def _jwk_record(key: PublicKey) -> dict[str, Any]:
+    """A public JWK for the shared cache (only what `key_from_jwk` reads back)."""
+    from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+    jwk = json.loads(
+        RSAAlgorithm.to_jwk(key.key) if key.kty == "RSA" else ECAlgorithm.to_jwk(key.key)
+    )
+    if key.kid is not None:
+        jwk["kid"] = key.kid
+    if key.alg is not None:
+        jwk["alg"] = key.alg
+    return dict(jwk)
+
+
+__all__ = ["FetchError", "KeySet", "KeyStore", "KeysUnavailable", "fetch_json"]

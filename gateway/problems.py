@@ -1,0 +1,51 @@
+"""RFC 9457 problem+json bodies and RFC 6750 challenges for gateway answers."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import orjson
+
+from gateway.jwt import TokenRejected
+
+Headers = list[tuple[bytes, bytes]]
+
+
+def problem(status: int, detail: str, check: str, *, title: str = "") -> tuple[int, Headers, bytes]:
+    """A problem response: status, headers and the JSON body the console explains."""
+    body = orjson.dumps(
+        {
+            "type": "about:blank",
+            "title": title or HTTPStatus(status).phrase,
+            "status": status,
+            "detail": detail,
+            "check": check,
+        }
+    )
+    return status, [(b"content-type", b"application/problem+json")], body
+
+
+def _quote(value: str) -> str:
+    # RFC 6750 error_description: visible ASCII minus '"' and '\'.
+    return "".join(c for c in value if 0x20 <= ord(c) <= 0x7E and c not in '"\\')
+
+
+def rejection(
+    exc: TokenRejected, realm: str, failed_status: int, failed_message: str
+) -> tuple[int, Headers, bytes]:
+    """401/403/400 for a failed token check, with the RFC 6750 challenge."""
+    challenge = f'Bearer realm="{_quote(realm)}"'
+    if exc.error:
+        challenge += f', error="{exc.error}"'
+        if exc.error != "insufficient_scope":
+            challenge += f', error_description="{_quote(exc.detail)[:200]}"'
+    if exc.scope:
+        challenge += f', scope="{_quote(exc.scope)}"'
+    status = exc.status
+    if status == 401:
+        status = failed_status
+    status, headers, body = problem(
+        status, exc.detail, exc.check, title=failed_message if status != 403 else ""
+    )
+    headers.append((b"www-authenticate", challenge.encode("ascii")))
+    return status, headers, body
