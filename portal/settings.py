@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "portal",
     "apis",
+    "gateway",
 ]
 
 MIDDLEWARE = [
@@ -164,6 +165,21 @@ APIS_PAGE_SIZE = env_int("APIS_PAGE_SIZE", 24)
 # Outbound HTTP (portal/lib/outbound.py): hosts on loopback or private ranges that the
 # configuration explicitly allows (for example the built-in gateway).
 OUTBOUND_ALLOWED_PRIVATE_HOSTS = env_list("OUTBOUND_ALLOWED_PRIVATE_HOSTS")
+
+# Gateway (gateway/): validate-jwt key cache, proxy timeouts, config refresh, metrics.
+GATEWAY_JWKS_TTL = env_int("GATEWAY_JWKS_TTL", 3600)
+GATEWAY_JWKS_REFETCH_COOLDOWN = env_int("GATEWAY_JWKS_REFETCH_COOLDOWN", 300)
+GATEWAY_JWKS_RETRY = env_int("GATEWAY_JWKS_RETRY", 5)
+GATEWAY_JWKS_TIMEOUT = env_int("GATEWAY_JWKS_TIMEOUT", 5)
+GATEWAY_JWKS_MAX_BYTES = env_int("GATEWAY_JWKS_MAX_BYTES", 512 * 1024)
+GATEWAY_KEY_FETCH_PRIVATE_HOSTS = env_list("GATEWAY_KEY_FETCH_PRIVATE_HOSTS")
+GATEWAY_CONNECT_TIMEOUT = env_int("GATEWAY_CONNECT_TIMEOUT", 3)
+GATEWAY_POOL_IDLE_TIMEOUT = env_int("GATEWAY_POOL_IDLE_TIMEOUT", 30)
+GATEWAY_CONFIG_REFRESH = env_int("GATEWAY_CONFIG_REFRESH", 2)
+GATEWAY_REALM = env_str("GATEWAY_REALM", "gw")
+GATEWAY_REDIS_URL = env_str("GATEWAY_REDIS_URL")
+GATEWAY_METRICS_ENABLED = env_bool("GATEWAY_METRICS_ENABLED", True)
+GATEWAY_ECHO_MAX_BYTES = env_int("GATEWAY_ECHO_MAX_BYTES", 1024 * 1024)
 
 LOGGING = {
     "version": 1,
