@@ -12,6 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.csp import CSP
 
+from accounts.providers import external_providers_from_env
 from portal.lib.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,6 +55,13 @@ INSTALLED_APPS = [
     "django_htmx",
     "portal",
     "apis",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "oauth2_provider",
+    "identity",
+    "accounts",
     "gateway",
 ]
 
@@ -64,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -154,6 +163,78 @@ SECURE_CSP = {
 }
 
 LOGIN_URL = "/accounts/login/"
+
+# --- Sign-in (accounts/, django-allauth) -------------------------------------------------
+# External OpenID providers from OIDC_* (see accounts/providers.py and .env.example).
+OIDC_PROVIDERS = external_providers_from_env()
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_REDIRECT_URL = "/"
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_ONLY = True  # no local passwords on the portal: sign-in is OpenID Connect
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["email", "username*"]
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+SOCIALACCOUNT_LOGIN_ON_GET = False  # case 58: only a POST leaves for the provider
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("OIDC_TIMEOUT", 5)
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": OIDC_PROVIDERS},
+}
+ACCOUNTS_CLOCK_SKEW = env_int("OIDC_CLOCK_SKEW", 60)
+
+# --- The built-in OpenID provider (identity/, django-oauth-toolkit) ----------------------
+# On when no external provider is configured; IDENTITY_BUILTIN=1 keeps it on beside one.
+IDENTITY_BUILTIN = env_bool("IDENTITY_BUILTIN", not OIDC_PROVIDERS)
+IDENTITY_ISSUER = env_str(
+    "IDENTITY_ISSUER",
+    f"http://{env_str('HOST', '127.0.0.1')}:{env_str('PORT', '8000')}/idp" if DEBUG else "",
+).rstrip("/")
+IDENTITY_PORTAL_PROVIDER_ID = env_str(
+    "IDENTITY_PORTAL_PROVIDER_ID", "builtin" if OIDC_PROVIDERS else "oidc"
+)
+IDENTITY_PORTAL_PROVIDER_NAME = env_str("IDENTITY_PORTAL_PROVIDER_NAME", "the portal's sign-in")
+IDENTITY_PORTAL_CLIENT_ID = env_str("IDENTITY_PORTAL_CLIENT_ID", "portal-signin")
+IDENTITY_PORTAL_CLIENT_SECRET = env_str(
+    "IDENTITY_PORTAL_CLIENT_SECRET", "portal-signin-demo-secret" if DEBUG else ""
+)
+IDENTITY_CONSOLE_REDIRECT_PATH = env_str("IDENTITY_CONSOLE_REDIRECT_PATH", "/console/callback/")
+IDENTITY_KEY_GRACE_SECONDS = env_int("IDENTITY_KEY_GRACE_SECONDS", 300)
+# Failed sign-ins on the built-in provider (case 57), counted on the shared cache.
+IDENTITY_LOGIN_FAILURES_PER_IP = env_int("IDENTITY_LOGIN_FAILURES_PER_IP", 10)
+IDENTITY_LOGIN_IP_PERIOD = env_int("IDENTITY_LOGIN_IP_PERIOD", 60)
+IDENTITY_LOGIN_FAILURES_PER_ACCOUNT = env_int("IDENTITY_LOGIN_FAILURES_PER_ACCOUNT", 5)
+IDENTITY_LOGIN_ACCOUNT_PERIOD = env_int("IDENTITY_LOGIN_ACCOUNT_PERIOD", 300)
+OAUTH2_PROVIDER_APPLICATION_MODEL = "identity.Client"
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_ISS_ENDPOINT": IDENTITY_ISSUER,  # empty: derived from the request's host
+    "OAUTH2_VALIDATOR_CLASS": "identity.validators.Validator",
+    "SCOPES_BACKEND_CLASS": "identity.scopes.Scopes",
+    "SCOPES": {"openid": "OpenID Connect", "profile": "Profile", "email": "Email"},
+    "DEFAULT_SCOPES": ["openid"],
+    "ACCESS_TOKEN_GENERATOR": "identity.tokens.generate_access_token",
+    "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("IDENTITY_ACCESS_TOKEN_SECONDS", 3600),
+    "ID_TOKEN_EXPIRE_SECONDS": env_int("IDENTITY_ID_TOKEN_SECONDS", 3600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("IDENTITY_REFRESH_TOKEN_SECONDS", 14 * 24 * 3600),
+    "ROTATE_REFRESH_TOKEN": True,
+    "PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,  # RFC 9207 iss in the response
+    # http redirects only to loopback (identity.Client.clean); https everywhere else.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
+    "ALLOWED_SCHEMES": ["https", "http"],
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "REQUEST_APPROVAL_PROMPT": "auto",
+}
 
 # Spec import limits (SECURITY.md cases 33 to 38).
 APIS_MAX_SPEC_BYTES = env_int("APIS_MAX_SPEC_BYTES", 32 * 1024 * 1024)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from identity.urls import oauth2_urlpatterns
 from portal import views
 
 urlpatterns = [
@@ -10,4 +11,7 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("apis/", include("apis.urls")),
     path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
+    path("idp/", include("identity.urls")),
+    path("idp/", include((oauth2_urlpatterns, "oauth2_provider"))),
 ]

@@ -1,0 +1,127 @@
+"""allauth's generic OpenID Connect client, made strict.
+
+- the discovery document's `issuer` must equal the configured one;
+- the ID token's signature is always checked (allauth skips it for tokens from the token
+  endpoint, which is only safe over TLS: the built-in provider runs on plain loopback);
+- `alg` comes from the key set, not from the token; `exp`, `iat`, `iss`, `aud` and `sub`
+  are required; the ID token and userinfo must name the same subject;
+- RFC 9207: an `iss` in the authorization response must be the provider's issuer;
+- the raw ID token is kept in the server-side session for RP-initiated logout.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jwt
+from allauth.socialaccount.adapter import get_adapter
+from allauth.socialaccount.models import SocialApp, SocialToken
+from allauth.socialaccount.providers.oauth2.client import OAuth2Error
+from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
+from django.conf import settings
+from django.http import HttpRequest
+from requests import RequestException
+
+ALLOWED_ALGORITHMS = ("RS256", "PS256", "ES256")
+LOGOUT_SESSION_KEY = "accounts_oidc_logout"
+
+
+class StrictOIDCAdapter(OpenIDConnectOAuth2Adapter):
+    @property
+    def openid_config(self) -> dict[str, Any]:
+        if not hasattr(self, "_openid_config"):
+            try:
+                config = super().openid_config
+            except (RequestException, ValueError) as exc:
+                raise OAuth2Error("provider_unreachable") from exc
+            if not isinstance(config, dict) or not isinstance(config.get("issuer"), str):
+                raise OAuth2Error("bad_discovery")
+            expected = self.get_provider().app.settings.get("expected_issuer")
+            if expected and config["issuer"].rstrip("/") != expected.rstrip("/"):
+                raise OAuth2Error("issuer_mismatch")
+            for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
+                if not isinstance(config.get(key), str):
+                    raise OAuth2Error("bad_discovery")
+            self._openid_config = config
+        return self._openid_config
+
+    def _fetch_jwks(self) -> dict[str, Any]:
+        try:
+            with get_adapter().get_requests_session() as sess:
+                response = sess.get(self.openid_config["jwks_uri"], allow_redirects=False)
+                response.raise_for_status()
+                data = response.json()
+        except (RequestException, ValueError) as exc:
+            raise OAuth2Error("provider_unreachable") from exc
+        if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
+            raise OAuth2Error("invalid_id_token")
+        return data
+
+    def _decode_id_token(self, app: SocialApp, id_token: str) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(id_token)
+        except jwt.PyJWTError as exc:
+            raise OAuth2Error("invalid_id_token") from exc
+        kid = header.get("kid")
+        candidates = [
+            k
+            for k in self._fetch_jwks()["keys"]
+            if isinstance(k, dict) and (kid is None or k.get("kid") == kid)
+        ]
+        if len(candidates) != 1:
+            raise OAuth2Error("invalid_id_token")
+        jwk_data = candidates[0]
+        alg = jwk_data.get("alg") or {"RSA": "RS256", "EC": "ES256"}.get(jwk_data.get("kty", ""))
+        if alg not in ALLOWED_ALGORITHMS or header.get("alg") != alg:
+            raise OAuth2Error("invalid_id_token")
+        try:
+            key = jwt.PyJWK.from_json(json.dumps(jwk_data), algorithm=alg).key
+            claims: dict[str, Any] = jwt.decode(
+                id_token,
+                key=key,
+                algorithms=[alg],
+                audience=app.client_id,
+                issuer=self.openid_config["issuer"],
+                leeway=int(getattr(settings, "ACCOUNTS_CLOCK_SKEW", 60)),
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise OAuth2Error("invalid_id_token") from exc
+        # OIDC Core 3.1.3.7: several audiences need an azp naming us.
+        several = isinstance(claims.get("aud"), list) and len(claims["aud"]) > 1
+        if several and claims.get("azp") != app.client_id:
+            raise OAuth2Error("invalid_id_token")
+        self._raw_id_token = id_token
+        return claims
+
+    def complete_login(
+        self, request: HttpRequest, app: SocialApp, token: SocialToken, **kwargs: Any
+    ):
+        response = kwargs.get("response") or {}
+        if not response.get("id_token"):
+            raise OAuth2Error("invalid_id_token")  # OpenID Connect: the ID token is mandatory
+        login = super().complete_login(request, app, token, **kwargs)
+        data = login.account.extra_data or {}
+        userinfo, id_claims = data.get("userinfo"), data.get("id_token")
+        if userinfo and id_claims and str(userinfo.get("sub")) != str(id_claims.get("sub")):
+            raise OAuth2Error("subject_mismatch")
+        request.session[LOGOUT_SESSION_KEY] = {
+            "provider_id": self.provider_id,
+            "id_token": getattr(self, "_raw_id_token", response.get("id_token")),
+            "end_session_endpoint": self.openid_config.get("end_session_endpoint") or "",
+            "client_id": app.client_id,
+        }
+        return login
+
+
+def check_response_issuer(adapter: StrictOIDCAdapter, request: HttpRequest) -> None:
+    """RFC 9207: the authorization response's `iss`, when sent (or promised), must match."""
+    iss = request.GET.get("iss")
+    config = adapter.openid_config
+    if iss is None:
+        if config.get("authorization_response_iss_parameter_supported") and "code" in request.GET:
+            raise OAuth2Error("issuer_mismatch")
+        return
+    if iss != config["issuer"]:
+        raise OAuth2Error("issuer_mismatch")

@@ -1,0 +1,104 @@
+"""The built-in provider's clients and signing keys.
+
+`Client` is django-oauth-toolkit's application model with per-client switches for the
+grants RFC 9700 discourages: a client has one primary grant (DOT's field) and may be
+allowed client credentials, implicit and password on top, each off unless an admin turns
+it on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from oauth2_provider.models import AbstractApplication
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+class Client(AbstractApplication):
+    allow_client_credentials = models.BooleanField(
+        default=False, help_text="Also allow the client credentials grant."
+    )
+    allow_implicit = models.BooleanField(
+        default=False,
+        help_text="Also allow the implicit grant. RFC 9700 section 2.1.2 says it must not be "
+        "used: tokens travel in the URL fragment and cannot be sender-constrained.",
+    )
+    allow_password = models.BooleanField(
+        default=False,
+        help_text="Also allow the resource owner password grant. RFC 9700 section 2.4 says it "
+        "must not be used: the client sees the user's password.",
+    )
+
+    class Meta(AbstractApplication.Meta):
+        verbose_name = "OAuth client"
+
+    def granted_types(self) -> set[str]:
+        granted = {self.authorization_grant_type}
+        if self.allow_client_credentials:
+            granted.add(self.GRANT_CLIENT_CREDENTIALS)
+        if self.allow_implicit:
+            granted.add(self.GRANT_IMPLICIT)
+        if self.allow_password:
+            granted.add(self.GRANT_PASSWORD)
+        return granted
+
+    def allows_grant_type(self, *grant_types: str) -> bool:
+        return bool(self.granted_types() & set(grant_types))
+
+    def clean(self) -> None:
+        errors: dict[str, list[Any]] = {}
+        try:
+            super().clean()
+        except ValidationError as exc:
+            for field, messages in exc.error_dict.items():
+                # Keys come from SigningKey rows, not the OIDC_RSA_PRIVATE_KEY setting.
+                kept = [m for m in messages if "OIDC_RSA_PRIVATE_KEY" not in " ".join(m.messages)]
+                if kept:
+                    errors[field] = kept
+        for uri in self.redirect_uris.split():
+            parts = urlsplit(uri)
+            if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+                errors.setdefault("redirect_uris", []).append(
+                    ValidationError(f"{uri}: plain http is only allowed on loopback.")
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def jwk_key(self) -> Any:
+        # ID tokens are signed with the current key from the database, not a setting.
+        if self.algorithm == self.RS256_ALGORITHM:
+            from identity import keys
+
+            return keys.active_key().jwk()
+        return super().jwk_key
+
+
+class SigningKey(models.Model):
+    """An RSA key the provider signs tokens with.
+
+    The newest unretired key signs; retired keys stay published in the JWKS until every
+    token they signed has expired (`identity.keys.retention`), then `rotate_signing_key
+    --prune` deletes them.
+    """
+
+    kid = models.CharField(max_length=64, unique=True)
+    private_pem = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.kid
+
+    def jwk(self) -> Any:
+        from identity import keys
+
+        return keys.jwk_for(self)

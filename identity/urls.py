@@ -1,0 +1,42 @@
+"""/idp/: the built-in OpenID provider.
+
+`urlpatterns` are ours (namespace `identity`); `oauth2_urlpatterns` are DOT's views,
+mounted under the `oauth2_provider` namespace its code reverses.
+"""
+
+from __future__ import annotations
+
+from django.urls import path, re_path
+from oauth2_provider import views as dot
+
+from identity import views
+
+app_name = "identity"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    re_path(r"^\.well-known/openid-configuration/?$", views.discovery, name="discovery"),
+    path("jwks/", views.jwks, name="jwks"),
+    path("login/", views.login, name="login"),
+    path("authorize/", views.Authorize.as_view(), name="authorize"),
+]
+
+oauth2_urlpatterns = [
+    path("authorize/", views.Authorize.as_view(), name="authorize"),
+    path("token/", dot.TokenView.as_view(), name="token"),
+    path("revoke/", dot.RevokeTokenView.as_view(), name="revoke-token"),
+    path("introspect/", dot.IntrospectTokenView.as_view(), name="introspect"),
+    path("userinfo/", dot.UserInfoView.as_view(), name="user-info"),
+    path("logout/", views.EndSession.as_view(), name="rp-initiated-logout"),
+    path(
+        ".well-known/oauth-authorization-server",
+        dot.OAuthServerMetadataView.as_view(),
+        name="oauth-server-metadata",
+    ),
+    path("jwks/", views.jwks, name="jwks-info"),
+    re_path(
+        r"^\.well-known/openid-configuration/?$",
+        views.discovery,
+        name="oidc-connect-discovery-info",
+    ),
+]
