@@ -1,0 +1,170 @@
+"""Write a parsed spec into the catalog: one transaction, nothing stored on failure.
+
+`import_spec()` is what the `importspec` command, the admin upload and the demo seed call.
+`refresh_from_default()` recomputes the catalog fields an API copies from its default
+version; anything that changes the default (import, admin "set default", delete) calls it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from apis.models import Api, ApiVersion, Operation, Tag
+from apis.openapi import ParsedSpec
+from apis.openapi.normalise import summary_from_description
+
+_SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,100}$")
+
+
+class ImportRefused(Exception):
+    """The import cannot go ahead (label clash, bad slug); nothing was stored."""
+
+
+@dataclass
+class ImportResult:
+    api: Api
+    version: ApiVersion
+    created_api: bool
+    replaced: bool
+
+    def summary_line(self) -> str:
+        ops = self.version.operations.filter(kind=Operation.KIND_OPERATION).count()
+        hooks = self.version.operations.filter(kind=Operation.KIND_WEBHOOK).count()
+        extra = f", {hooks} webhooks" if hooks else ""
+        verb = "Replaced" if self.replaced else "Imported"
+        return (
+            f"{verb} {self.version.title!r} version {self.version.label} as "
+            f"{self.api.slug}: {ops} operations{extra}"
+        )
+
+
+def api_slug(title: str) -> str:
+    return slugify(title)[:100].strip("-") or "api"
+
+
+def import_spec(
+    spec: ParsedSpec,
+    *,
+    slug: str | None = None,
+    publish: bool = False,
+    replace: bool = False,
+) -> ImportResult:
+    """Store `spec` as a new version (the default) of the API `slug` (default: from title)."""
+    if slug is not None and not _SLUG.match(slug):
+        raise ImportRefused(f"{slug!r} is not a valid slug (letters, digits, - and _; max 100)")
+    slug = slug or api_slug(spec.title)
+    try:
+        with transaction.atomic():
+            return _store(spec, slug, publish, replace)
+    except IntegrityError as exc:
+        raise ImportRefused(
+            f"could not store the import (another import of {slug} at the same time?): {exc}"
+        ) from None
+
+
+def _store(spec: ParsedSpec, slug: str, publish: bool, replace: bool) -> ImportResult:
+    api, created = Api.objects.select_for_update().get_or_create(
+        slug=slug, defaults={"name": spec.title}
+    )
+    replaced = False
+    existing = api.versions.filter(label=spec.label).first()
+    if existing is not None:
+        if not replace:
+            raise ImportRefused(
+                f"{slug} already has a version {spec.label!r}; use --replace to replace it "
+                "(other versions are kept)"
+            )
+        existing.delete()
+        replaced = True
+    version = ApiVersion.objects.create(
+        api=api,
+        label=spec.label,
+        title=spec.title,
+        description=spec.description,
+        spec_version=spec.spec_version,
+        source_name=spec.source_name,
+        source_format=spec.source_format,
+        root_path=spec.root_path,
+        original=spec.original,
+        normalised=spec.normalised_bytes,
+        overview=spec.overview,
+        warnings=spec.warnings,
+    )
+    Operation.objects.bulk_create(
+        [
+            Operation(
+                version=version,
+                slug=op.slug,
+                kind=op.kind,
+                method=op.method,
+                path=op.path,
+                operation_id=op.operation_id[:300],
+                summary=op.summary,
+                tag=op.tag,
+                deprecated=op.deprecated,
+                position=position,
+                data=op.data,
+            )
+            for position, op in enumerate(spec.operations)
+        ],
+        batch_size=500,
+    )
+    api.default_version = version
+    if publish:
+        api.is_published = True
+    refresh_from_default(api)
+    return ImportResult(api=api, version=version, created_api=created, replaced=replaced)
+
+
+def refresh_from_default(api: Api) -> None:
+    """Copy summary, search text, tags and operation count from the default version.
+
+    With no default (its last version deleted) the copied fields are emptied.
+    """
+    version = api.default_version
+    if version is None:
+        api.summary = ""
+        api.search_text = api.name.lower()
+        api.operation_count = 0
+        api.save()
+        api.tags.clear()
+        return
+    overview = version.overview or {}
+    info = overview.get("info") or {}
+    description = info.get("description") if isinstance(info.get("description"), str) else ""
+    tag_names = [str(t["name"])[:200] for t in overview.get("tags") or [] if t.get("name")]
+    operations = list(
+        version.operations.filter(kind=Operation.KIND_OPERATION).values_list("path", "summary")
+    )
+    parts = [api.name, version.title, description or "", " ".join(tag_names)]
+    parts.extend(f"{path} {summary}" for path, summary in operations)
+    api.summary = summary_from_description(description or "")
+    api.search_text = "\n".join(p for p in parts if p).lower()
+    api.operation_count = len(operations)
+    api.save()
+    unique = list(dict.fromkeys(tag_names))
+    Tag.objects.bulk_create([Tag(name=n) for n in unique], ignore_conflicts=True)
+    api.tags.set(Tag.objects.filter(name__in=unique))
+
+
+def set_default_version(version: ApiVersion) -> None:
+    """Make `version` its API's default and refresh the catalog fields."""
+    with transaction.atomic():
+        api = Api.objects.select_for_update().get(pk=version.api_id)
+        api.default_version = version
+        refresh_from_default(api)
+
+
+def delete_version(version: ApiVersion) -> None:
+    """Delete a version; if it was the default, the newest remaining one takes over."""
+    with transaction.atomic():
+        api = Api.objects.select_for_update().get(pk=version.api_id)
+        was_default = api.default_version_id == version.pk
+        version.delete()
+        if was_default:
+            api.default_version = api.versions.order_by("-created", "-pk").first()
+        refresh_from_default(api)

@@ -1,0 +1,264 @@
+"""Where the files of an import come from: one document, a folder, or a zip.
+
+Every read goes through `Bundle.read(relative_path)`, which only answers for files inside
+the bundle: `..`, absolute paths and symlinks that leave the folder are refused before any
+file is opened, so a `$ref` can never make the importer read outside what was uploaded.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import posixpath
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from apis.openapi.errors import LimitExceeded, RefError, SpecError, TooLarge
+from apis.openapi.parse import check_size, max_bundle_files, max_bytes, parse_bytes
+
+SPEC_SUFFIXES = (".json", ".yaml", ".yml")
+# A root document has `openapi` or `swagger` as a top-level key: a YAML line starting with
+# it, or the JSON member; candidates are then parsed to confirm.
+_ROOT_HINT = re.compile(rb'^["\']?(?:openapi|swagger)["\']?\s*:|"(?:openapi|swagger)"\s*:', re.M)
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+class Bundle:
+    """The files of one import. `root` is the relative path of the root document."""
+
+    kind = "file"
+    root: str = ""
+    name: str = ""
+
+    def __init__(self) -> None:
+        self._read_total = 0
+        self._parsed: dict[str, Any] = {}
+        self.formats: dict[str, str] = {}
+
+    def exists(self, rel: str) -> bool:
+        raise NotImplementedError
+
+    def _read(self, rel: str) -> bytes:
+        raise NotImplementedError
+
+    def read(self, rel: str) -> bytes:
+        data = self._read(rel)
+        self._read_total += len(data)
+        if self._read_total > max_bytes():
+            raise TooLarge(
+                f"the bundle's files add up to more than {max_bytes():,} bytes "
+                "(setting APIS_MAX_SPEC_BYTES)",
+                source=self.name,
+                rule="size-limit",
+            )
+        return data
+
+    def document(self, rel: str) -> Any:
+        """The parsed content of one file of the bundle, parsed once."""
+        if rel not in self._parsed:
+            parsed = parse_bytes(self.read(rel), rel)
+            self._parsed[rel] = parsed.data
+            self.formats[rel] = parsed.format
+        return self._parsed[rel]
+
+    @property
+    def files_read(self) -> list[str]:
+        return list(self._parsed)
+
+    def original(self) -> bytes:
+        """The bytes kept as the version's original."""
+        raise NotImplementedError
+
+
+class SingleFile(Bundle):
+    def __init__(self, data: bytes, name: str) -> None:
+        super().__init__()
+        check_size(len(data), name)
+        self.data = data
+        self.name = name
+        self.root = posixpath.basename(name.replace("\\", "/")) or "document"
+
+    def exists(self, rel: str) -> bool:
+        return rel == self.root
+
+    def _read(self, rel: str) -> bytes:
+        return self.data
+
+    def original(self) -> bytes:
+        return self.data
+
+
+def _safe_relative(name: str) -> str | None:
+    """A normalised relative POSIX path, or None when it is absolute or climbs out."""
+    name = name.replace("\\", "/")
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        return None
+    norm = posixpath.normpath(name)
+    if norm == "." or norm == ".." or norm.startswith("../"):
+        return None
+    return norm
+
+
+class _MultiFile(Bundle):
+    names: list[str]
+
+    def _choose_root(self, root: str | None) -> str:
+        if root:
+            rel = _safe_relative(root)
+            if rel is None or not self.exists(rel):
+                raise SpecError(
+                    f"the root file {root!r} is not in the bundle", source=self.name, rule="root"
+                )
+            return rel
+        candidates = []
+        for rel in self.names:
+            if not rel.lower().endswith(SPEC_SUFFIXES):
+                continue
+            data = self._read(rel)
+            if not _ROOT_HINT.search(data):
+                continue
+            try:
+                doc = parse_bytes(data, rel).data
+            except SpecError:
+                continue
+            if isinstance(doc, dict) and ("openapi" in doc or "swagger" in doc):
+                candidates.append(rel)
+                self._parsed[rel] = doc
+        if not candidates:
+            raise SpecError(
+                "no root document found: no file has a top-level `openapi` or `swagger` key",
+                source=self.name,
+                rule="root",
+            )
+        if len(candidates) > 1:
+            shown = ", ".join(sorted(candidates)[:10])
+            raise SpecError(
+                f"several files look like root documents ({shown}); choose one with --root",
+                source=self.name,
+                rule="root",
+            )
+        return candidates[0]
+
+    def _too_many(self) -> LimitExceeded:
+        return LimitExceeded(
+            f"the bundle has more than {max_bundle_files():,} files "
+            "(setting APIS_MAX_BUNDLE_FILES)",
+            source=self.name,
+            rule="file-limit",
+        )
+
+
+class FolderBundle(_MultiFile):
+    kind = "folder"
+
+    def __init__(self, folder: Path, root: str | None = None) -> None:
+        super().__init__()
+        self.folder = folder.resolve()
+        self.name = folder.name
+        limit = max_bundle_files()
+        names: list[str] = []
+        for dirpath, dirnames, filenames in os.walk(self.folder):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for filename in sorted(filenames):
+                if filename.startswith("."):
+                    continue
+                full = os.path.join(dirpath, filename)
+                names.append(Path(os.path.relpath(full, self.folder)).as_posix())
+                if len(names) > limit:
+                    raise self._too_many()
+        self.names = names
+        self._names = set(names)
+        self.root = self._choose_root(root)
+
+    def exists(self, rel: str) -> bool:
+        return rel in self._names
+
+    def _read(self, rel: str) -> bytes:
+        full = os.path.realpath(os.path.join(self.folder, rel))
+        if rel not in self._names or not full.startswith(str(self.folder) + os.sep):
+            raise RefError(f"{rel} is not a file inside the bundle", source=self.name)
+        with open(full, "rb") as fh:
+            data = fh.read(max_bytes() + 1)
+        check_size(len(data), rel)
+        return data
+
+    def original(self) -> bytes:
+        """A zip of the files the import used, so the original can be downloaded."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+            for rel in sorted(self._parsed):
+                zf.writestr(rel, self._read(rel))
+        return buffer.getvalue()
+
+
+class ZipBundle(_MultiFile):
+    kind = "zip"
+
+    def __init__(self, data: bytes, name: str, root: str | None = None) -> None:
+        super().__init__()
+        check_size(len(data), name)
+        self.data = data
+        self.name = name
+        try:
+            self.zip = zipfile.ZipFile(io.BytesIO(data))
+            infos = self.zip.infolist()
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise SpecError(f"not a readable zip file: {exc}", source=name, rule="zip") from None
+        if len(infos) > max_bundle_files():
+            raise self._too_many()
+        self.members: dict[str, zipfile.ZipInfo] = {}
+        for info in infos:
+            if info.is_dir():
+                continue
+            rel = _safe_relative(info.filename)
+            if rel is None:
+                raise SpecError(
+                    f"the zip holds a file outside its folder: {info.filename!r}",
+                    source=name,
+                    rule="zip-path",
+                )
+            parts = rel.split("/")
+            if parts[0] == "__MACOSX" or any(p.startswith(".") for p in parts):
+                continue
+            self.members[rel] = info
+        self.names = sorted(self.members)
+        self.root = self._choose_root(root)
+
+    def exists(self, rel: str) -> bool:
+        return rel in self.members
+
+    def _read(self, rel: str) -> bytes:
+        info = self.members.get(rel)
+        if info is None:
+            raise RefError(f"{rel} is not a file inside the bundle", source=self.name)
+        limit = max_bytes()
+        if info.file_size > limit:
+            check_size(info.file_size, rel)
+        try:
+            with self.zip.open(info) as fh:
+                # Never trust the declared size: read at most one byte past the limit.
+                data = fh.read(limit + 1)
+        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
+            raise SpecError(f"cannot read {rel} from the zip: {exc}", source=self.name) from None
+        check_size(len(data), rel)
+        return data
+
+    def original(self) -> bytes:
+        return self.data
+
+
+def bundle_for_path(path: Path, root: str | None = None) -> Bundle:
+    """A bundle for a local file, zip file or folder (command line imports)."""
+    if path.is_dir():
+        return FolderBundle(path, root)
+    with open(path, "rb") as fh:
+        data = fh.read(max_bytes() + 1)
+    return bundle_for_bytes(data, path.name, root)
+
+
+def bundle_for_bytes(data: bytes, name: str, root: str | None = None) -> Bundle:
+    if data.startswith(ZIP_MAGIC):
+        return ZipBundle(data, name, root)
+    return SingleFile(data, name)

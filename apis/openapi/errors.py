@@ -1,0 +1,69 @@
+"""Errors raised while reading a spec: each names the place it happened."""
+
+from __future__ import annotations
+
+
+class SpecError(Exception):
+    """A document that cannot be imported.
+
+    `location` names the place: `file:line:column` for syntax errors, `file#/json/pointer`
+    for spec errors. `rule` names the rule that was broken, for messages and tests.
+    """
+
+    #: HTTP-ish status for callers that answer over HTTP (413 for size limits).
+    status = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str = "",
+        pointer: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        rule: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.pointer = pointer
+        self.line = line
+        self.column = column
+        self.rule = rule
+
+    @property
+    def location(self) -> str:
+        if self.line is not None:
+            where = f"{self.source or '<document>'}:{self.line}"
+            return f"{where}:{self.column}" if self.column is not None else where
+        if self.pointer is not None:
+            return f"{self.source}#{self.pointer}"
+        return self.source
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.message}" if self.location else self.message
+        return f"{text} [{self.rule}]" if self.rule else text
+
+
+class SyntaxProblem(SpecError):
+    """The bytes are not JSON or YAML."""
+
+
+class LimitExceeded(SpecError):
+    """Too big, too deep, too many nodes, an alias bomb."""
+
+
+class TooLarge(LimitExceeded):
+    status = 413
+
+
+class RefError(SpecError):
+    """A `$ref` that points outside what was imported, or nowhere."""
+
+
+def escape_token(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def pointer(*tokens: object) -> str:
+    return "".join("/" + escape_token(str(t)) for t in tokens)

@@ -1,0 +1,269 @@
+"""From a resolved 3.x-shaped document: operations, overview and lenient checks.
+
+The checks are one pass of cheap structural rules (required fields, types of key objects,
+declared path parameters, duplicate operationIds). Breaking them gives a warning, never a
+refusal: real documents are often not strictly valid and still worth showing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.text import slugify
+
+from apis.openapi.errors import pointer
+
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace", "query")
+MAX_WARNINGS = 500
+_SLUG_SAFE = re.compile(r"^[A-Za-z0-9._~-]+$")
+_TEMPLATE_VAR = re.compile(r"\{([^{}/]+)\}")
+_METHOD_TOKEN = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,9}$")
+
+
+@dataclass
+class OperationSpec:
+    kind: str
+    method: str
+    path: str
+    operation_id: str
+    summary: str
+    tag: str
+    deprecated: bool
+    data: dict[str, Any]
+    slug: str = ""
+
+
+@dataclass
+class Warnings:
+    items: list[str] = field(default_factory=list)
+    dropped: int = 0
+
+    def add(self, where: str, message: str) -> None:
+        if len(self.items) < MAX_WARNINGS:
+            self.items.append(f"{where or '/'}: {message}" if where is not None else message)
+        else:
+            self.dropped += 1
+
+    def result(self) -> list[str]:
+        if self.dropped:
+            return [*self.items, f"... and {self.dropped} more warnings"]
+        return list(self.items)
+
+
+def _param_key(param: Any) -> tuple[str, str]:
+    if isinstance(param, dict):
+        return str(param.get("name", "")), str(param.get("in", ""))
+    return "", ""
+
+
+def _params(value: Any, where: str, warnings: Warnings) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        warnings.add(where, "parameters must be a list; ignored")
+        return []
+    good = []
+    for index, param in enumerate(value):
+        if not isinstance(param, dict):
+            warnings.add(f"{where}/{index}", "a parameter must be an object; ignored")
+            continue
+        if not param.get("name") or not param.get("in"):
+            warnings.add(f"{where}/{index}", "a parameter needs `name` and `in`")
+        good.append(param)
+    return good
+
+
+def operation_slug(method: str, path: str, operation_id: str) -> str:
+    if operation_id:
+        if _SLUG_SAFE.match(operation_id):
+            return operation_id[:280]
+        slug = slugify(operation_id)[:280]
+        if slug:
+            return slug
+    return f"{method}-{slugify(path.replace('/', ' '))}".rstrip("-")[:280] or method
+
+
+def unique_slugs(operations: list[OperationSpec]) -> None:
+    """Give every operation a slug unique within the version (-2, -3 on clashes)."""
+    seen: set[str] = set()
+    for op in operations:
+        base = operation_slug(op.method, op.path, op.operation_id)
+        slug, n = base, 1
+        while slug.lower() in seen:
+            n += 1
+            slug = f"{base}-{n}"
+        seen.add(slug.lower())
+        op.slug = slug
+
+
+def extract_operations(
+    doc: dict[str, Any], spec_version: str, warnings: Warnings
+) -> list[OperationSpec]:
+    operations: list[OperationSpec] = []
+    doc_servers = doc.get("servers") if isinstance(doc.get("servers"), list) else None
+    doc_security = doc.get("security") if isinstance(doc.get("security"), list) else None
+    op_ids: dict[str, str] = {}
+    needs_responses = not spec_version.startswith(("3.1", "3.2"))
+    for section, kind in (("paths", "operation"), ("webhooks", "webhook")):
+        items = doc.get(section)
+        if items is None:
+            continue
+        if not isinstance(items, dict):
+            warnings.add(pointer(section), f"`{section}` must be an object; ignored")
+            continue
+        for path, item in items.items():
+            item_where = pointer(section, path)
+            if not isinstance(item, dict):
+                warnings.add(item_where, "a path item must be an object; ignored")
+                continue
+            if kind == "operation" and not str(path).startswith("/"):
+                warnings.add(item_where, "a path must start with /")
+            path_params = _params(item.get("parameters"), item_where + "/parameters", warnings)
+            path_servers = item.get("servers") if isinstance(item.get("servers"), list) else None
+            entries: list[tuple[str, Any, str]] = [
+                (m, item[m], pointer(section, path, m)) for m in item if m in METHODS
+            ]
+            extra = item.get("additionalOperations")
+            if isinstance(extra, dict):
+                for m, op in extra.items():
+                    where = pointer(section, path, "additionalOperations", m)
+                    if not _METHOD_TOKEN.match(str(m)):
+                        warnings.add(where, "not a usable HTTP method name; ignored")
+                        continue
+                    entries.append((str(m).lower(), op, where))
+            for method, op, where in entries:
+                if not isinstance(op, dict):
+                    warnings.add(where, "an operation must be an object; ignored")
+                    continue
+                own = _params(op.get("parameters"), where + "/parameters", warnings)
+                own_keys = {_param_key(p) for p in own}
+                merged = [p for p in path_params if _param_key(p) not in own_keys] + own
+                data = dict(op)
+                if merged:
+                    data["parameters"] = merged
+                servers = (
+                    (op.get("servers") if isinstance(op.get("servers"), list) else None)
+                    or path_servers
+                    or doc_servers
+                )
+                if servers:
+                    data["servers"] = servers
+                if "security" not in op and doc_security is not None:
+                    data["security"] = doc_security
+                if kind == "operation":
+                    _check_path_params(str(path), merged, where, warnings)
+                if needs_responses and "responses" not in op:
+                    warnings.add(where, "an operation needs `responses`")
+                op_id = op.get("operationId")
+                if op_id is not None and not isinstance(op_id, str):
+                    warnings.add(where + "/operationId", "must be a string")
+                    op_id = str(op_id)
+                op_id = op_id or ""
+                if op_id:
+                    if op_id in op_ids:
+                        warnings.add(
+                            where + "/operationId",
+                            f"duplicate operationId {op_id!r} (also at {op_ids[op_id]})",
+                        )
+                    else:
+                        op_ids[op_id] = where
+                tags = op.get("tags")
+                tag = str(tags[0]) if isinstance(tags, list) and tags else ""
+                summary = op.get("summary")
+                operations.append(
+                    OperationSpec(
+                        kind=kind,
+                        method=method,
+                        path=str(path),
+                        operation_id=op_id,
+                        summary=str(summary) if summary is not None else "",
+                        tag=tag[:200],
+                        deprecated=op.get("deprecated") is True,
+                        data=data,
+                    )
+                )
+    unique_slugs(operations)
+    return operations
+
+
+def _check_path_params(path: str, params: list[Any], where: str, warnings: Warnings) -> None:
+    declared = {p.get("name") for p in params if p.get("in") == "path"}
+    used = set(_TEMPLATE_VAR.findall(path))
+    for name in sorted(used - declared):
+        warnings.add(where, f"path parameter {{{name}}} is not declared")
+    for name in sorted(n for n in declared - used if isinstance(n, str)):
+        warnings.add(where, f"parameter {name!r} is declared `in: path` but not in the path")
+
+
+def check_document(doc: dict[str, Any], warnings: Warnings) -> None:
+    info = doc.get("info")
+    if not isinstance(info, dict):
+        warnings.add("/info", "`info` must be an object")
+        return
+    for key in ("title", "version"):
+        if not info.get(key):
+            warnings.add(pointer("info", key), f"`info.{key}` is required")
+    for key, kind in (("servers", list), ("tags", list), ("security", list)):
+        if key in doc and not isinstance(doc[key], kind):
+            warnings.add(pointer(key), f"`{key}` must be a list; ignored")
+    comps = doc.get("components")
+    if comps is not None and not isinstance(comps, dict):
+        warnings.add("/components", "`components` must be an object")
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def build_overview(doc: dict[str, Any], operations: list[OperationSpec]) -> dict[str, Any]:
+    info = _dict(doc.get("info"))
+    comps = _dict(doc.get("components"))
+    schemes = _dict(comps.get("securitySchemes"))
+    tags: list[dict[str, Any]] = []
+    names: set[str] = set()
+    for tag in _list(doc.get("tags")):
+        if isinstance(tag, dict) and tag.get("name") and str(tag["name"]) not in names:
+            keep = ("name", "summary", "description", "externalDocs", "parent", "kind")
+            entry = {k: tag[k] for k in keep if k in tag}
+            entry["name"] = str(tag["name"])
+            tags.append(entry)
+            names.add(entry["name"])
+    for op in operations:
+        for name in _list(op.data.get("tags")):
+            if str(name) not in names:
+                names.add(str(name))
+                tags.append({"name": str(name)})
+    webhooks = doc.get("webhooks")
+    return {
+        "info": info,
+        "servers": doc.get("servers") if isinstance(doc.get("servers"), list) else [],
+        "securitySchemes": schemes,
+        "security": doc.get("security") if isinstance(doc.get("security"), list) else [],
+        "tags": tags,
+        "externalDocs": doc.get("externalDocs")
+        if isinstance(doc.get("externalDocs"), dict)
+        else {},
+        "webhooks": list(webhooks) if isinstance(webhooks, dict) else [],
+    }
+
+
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_MARKS = re.compile(r"(^#{1,6}\s*|[*_`>]+|<[^>]+>)", re.MULTILINE)
+
+
+def summary_from_description(description: str, limit: int = 300) -> str:
+    """The first paragraph of a CommonMark description as plain text, at most `limit` chars."""
+    for paragraph in re.split(r"\n\s*\n", description.strip()):
+        text = _MD_MARKS.sub("", _MD_LINK.sub(r"\1", paragraph))
+        text = " ".join(text.split())
+        if text:
+            if len(text) > limit:
+                text = text[: limit - 1].rsplit(" ", 1)[0] + "…"
+            return text
+    return ""

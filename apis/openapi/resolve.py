@@ -1,0 +1,426 @@
+"""Resolve `$ref`s into one self-contained document.
+
+The walk knows where schemas live. A `$ref` in a schema position stays a reference, rewritten
+to `#/components/schemas/<Name>` (schemas from other files or nested places become components
+under unique names), so cycles between schemas are legal and never expanded. Every other
+`$ref` (parameters, responses, request bodies, examples, path items, operations, extension
+values) is replaced by its target, walked once and shared.
+
+The same walk enforces the node and depth limits: shared targets count at their full size
+each time they are used, so a "ref bomb" is refused like a YAML alias bomb.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from typing import Any
+from urllib.parse import unquote
+
+from apis.openapi.bundle import Bundle
+from apis.openapi.errors import LimitExceeded, RefError, SpecError, escape_token, pointer
+from apis.openapi.parse import max_depth, max_nodes
+
+SCHEMA_MAPS = frozenset(
+    {"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"}
+)
+SCHEMA_ONE = frozenset(
+    {
+        "additionalProperties",
+        "additionalItems",
+        "not",
+        "if",
+        "then",
+        "else",
+        "contains",
+        "propertyNames",
+        "unevaluatedItems",
+        "unevaluatedProperties",
+        "contentSchema",
+        "items",
+    }
+)
+SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
+# Values that are data, not spec: a `$ref` key inside them is text.
+LITERAL_KEYS = frozenset({"example", "value", "dataValue", "default", "enum", "const"})
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+SCHEMA_PREFIX = "#/components/schemas/"
+
+
+class Resolver:
+    """One pass over a document and the bundle files it reaches."""
+
+    def __init__(self, bundle: Bundle, *, swagger2: bool) -> None:
+        self.bundle = bundle
+        self.swagger2 = swagger2
+        self.root = bundle.root
+        self.file = bundle.root
+        self.path: list[str] = []
+        self.nodes = 0
+        self.max_nodes = max_nodes()
+        self.max_depth = max_depth()
+        self.warnings: list[str] = []
+        # Output components/schemas, and which (file, pointer) each name came from.
+        self.schemas: dict[str, Any] = {}
+        self.schema_names: dict[tuple[str, str], str] = {}
+        self._pending: list[tuple[str, str, list[str], str]] = []
+        self._inline: dict[tuple[str, str], tuple[Any, int]] = {}
+        self._in_progress: set[tuple[str, str]] = set()
+        self._root_schema_section = ("definitions",) if swagger2 else ("components", "schemas")
+
+    # -- entry point -------------------------------------------------------------------
+
+    def resolve_root(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """The root document with every reference resolved or rewritten."""
+        section: Any = doc
+        for key in self._root_schema_section:
+            section = section.get(key) if isinstance(section, dict) else None
+        if isinstance(section, dict):
+            # Root schemas keep their names, in their order, whether used or not.
+            for name in section:
+                frag = pointer(*self._root_schema_section, name)
+                self._register(self.root, frag, [*self._root_schema_section, name], str(name))
+        elif section is not None:
+            raise SpecError(
+                "must be an object (a map of schema names to schemas)",
+                source=self.root,
+                pointer=pointer(*self._root_schema_section),
+                rule="type",
+            )
+        out: dict[str, Any] = {}
+        for key, value in doc.items():
+            if key in ("definitions", "components") and key == self._root_schema_section[0]:
+                if key == "components" and isinstance(value, dict):
+                    comps = {}
+                    for sect, body in value.items():
+                        if sect == "schemas":
+                            continue
+                        self.path = ["components", sect]
+                        comps[sect] = self.generic(body, 2)
+                    out[key] = comps
+                continue
+            self.path = [key]
+            out[key] = self.generic(value, 1)
+        self._drain()
+        if self.swagger2:
+            out["definitions"] = self.schemas
+        else:
+            if self.schemas:
+                if not isinstance(out.get("components"), dict):
+                    out["components"] = {}
+                out["components"]["schemas"] = self.schemas
+        return out
+
+    def _drain(self) -> None:
+        while self._pending:
+            file, frag, tokens, name = self._pending.pop(0)
+            target = self._lookup(file, frag, tokens)
+            self.file, self.path = file, list(tokens)
+            self.schemas[name] = self.schema(target, 3)
+
+    # -- limits ------------------------------------------------------------------------
+
+    def _too_deep(self) -> LimitExceeded:
+        return LimitExceeded(
+            f"nested more than {self.max_depth} levels deep (setting APIS_MAX_DEPTH)",
+            source=self.file,
+            pointer=pointer(*self.path),
+            rule="depth-limit",
+        )
+
+    def _too_many(self) -> LimitExceeded:
+        return LimitExceeded(
+            f"the document expands to more than {self.max_nodes:,} nodes (setting APIS_MAX_NODES)",
+            source=self.file,
+            pointer=pointer(*self.path),
+            rule="node-limit",
+        )
+
+    def literal(self, value: Any, depth: int) -> int:
+        """Count the nodes of a data value, refusing it past the depth limit."""
+        if depth > self.max_depth:
+            raise self._too_deep()
+        count = 1
+        if type(value) is dict:
+            for item in value.values():
+                t = type(item)
+                count += self.literal(item, depth + 1) if t is dict or t is list else 1
+        elif type(value) is list:
+            for item in value:
+                t = type(item)
+                count += self.literal(item, depth + 1) if t is dict or t is list else 1
+        return count
+
+    # -- the walks ---------------------------------------------------------------------
+
+    def generic(self, node: Any, depth: int) -> Any:
+        """Anything but a schema: `$ref`s are replaced by their targets."""
+        t = type(node)
+        if t is dict:
+            if depth > self.max_depth:
+                raise self._too_deep()
+            ref = node.get("$ref")
+            if type(ref) is str:
+                return self._inline_ref(node, ref, depth)
+            self.nodes += 1
+            out = {}
+            path = self.path
+            for key, value in node.items():
+                tv = type(value)
+                if tv is not dict and tv is not list:
+                    out[key] = value
+                    self.nodes += 1
+                    continue
+                path.append(key)
+                if key == "schema":
+                    out[key] = self.schema(value, depth + 1)
+                elif key in LITERAL_KEYS:
+                    out[key] = value
+                    self.nodes += self.literal(value, depth + 1)
+                elif key == "examples" and tv is dict:
+                    out[key] = self.examples(value, depth + 1)
+                elif key == "examples":
+                    out[key] = value
+                    self.nodes += self.literal(value, depth + 1)
+                else:
+                    out[key] = self.generic(value, depth + 1)
+                path.pop()
+            if self.nodes > self.max_nodes:
+                raise self._too_many()
+            return out
+        if t is list:
+            if depth > self.max_depth:
+                raise self._too_deep()
+            self.nodes += 1
+            items = []
+            path = self.path
+            for index, value in enumerate(node):
+                tv = type(value)
+                if tv is not dict and tv is not list:
+                    items.append(value)
+                    self.nodes += 1
+                    continue
+                path.append(str(index))
+                items.append(self.generic(value, depth + 1))
+                path.pop()
+            return items
+        self.nodes += 1
+        return node
+
+    def examples(self, node: dict[str, Any], depth: int) -> dict[str, Any]:
+        """A map of Example objects (refs allowed) or, in Swagger 2.0, media type -> value."""
+        self.nodes += 1
+        out = {}
+        for key, value in node.items():
+            self.path.append(key)
+            if type(value) is dict and not self.swagger2:
+                out[key] = self.generic(value, depth + 1)
+            else:
+                out[key] = value
+                self.nodes += self.literal(value, depth + 1)
+            self.path.pop()
+        return out
+
+    def schema(self, node: Any, depth: int) -> Any:
+        """A schema: refs stay refs (to components), subschemas are walked as schemas."""
+        if type(node) is not dict:
+            self.nodes += self.literal(node, depth)
+            return node
+        if depth > self.max_depth:
+            raise self._too_deep()
+        self.nodes += 1
+        out: dict[str, Any] = {}
+        path = self.path
+        for key, value in node.items():
+            tv = type(value)
+            if key == "$ref" and tv is str:
+                out[key] = self._schema_ref(value)
+                continue
+            if self.swagger2:
+                if key == "discriminator" and tv is str:
+                    out[key] = {"propertyName": value}
+                    continue
+                if key == "x-nullable":
+                    out["nullable"] = value
+                    continue
+                if key == "type" and value == "file":
+                    out[key] = "string"
+                    out.setdefault("format", "binary")
+                    continue
+            if tv is not dict and tv is not list:
+                out[key] = value
+                self.nodes += 1
+                continue
+            path.append(key)
+            if key in SCHEMA_MAPS and tv is dict:
+                sub = {}
+                for name, item in value.items():
+                    path.append(name)
+                    sub[name] = self.schema(item, depth + 2)
+                    path.pop()
+                out[key] = sub
+                self.nodes += 1
+            elif (key in SCHEMA_LISTS or key in SCHEMA_ONE) and tv is list:
+                items = []
+                for index, item in enumerate(value):
+                    path.append(str(index))
+                    items.append(self.schema(item, depth + 2))
+                    path.pop()
+                out[key] = items
+                self.nodes += 1
+            elif key in SCHEMA_ONE:
+                out[key] = self.schema(value, depth + 1)
+            elif key == "discriminator" and tv is dict:
+                out[key] = self._discriminator(value, depth + 1)
+            elif key.startswith("x-"):
+                out[key] = self.generic(value, depth + 1)
+            else:
+                out[key] = value
+                self.nodes += self.literal(value, depth + 1)
+            path.pop()
+        if self.nodes > self.max_nodes:
+            raise self._too_many()
+        return out
+
+    def _discriminator(self, node: dict[str, Any], depth: int) -> dict[str, Any]:
+        out = dict(node)
+        mapping = node.get("mapping")
+        self.nodes += self.literal(node, depth)
+        if isinstance(mapping, dict):
+            new = {}
+            for key, value in mapping.items():
+                # A mapping value is a schema name or a reference; rewrite references only.
+                if isinstance(value, str) and ("#" in value or "/" in value or "." in value):
+                    self.path.extend(["mapping", key])
+                    try:
+                        value = self._schema_ref(value)
+                    except RefError as exc:
+                        self.warnings.append(
+                            f"{exc.location}: discriminator mapping: {exc.message}"
+                        )
+                    del self.path[-2:]
+                new[key] = value
+            out["mapping"] = new
+        return out
+
+    # -- references --------------------------------------------------------------------
+
+    def _locate(self, ref: str) -> tuple[str, str, list[str]]:
+        """(file, fragment, pointer tokens) of a reference, or RefError naming the rule."""
+        where: dict[str, Any] = {"source": self.file, "pointer": pointer(*self.path, "$ref")}
+        if _SCHEME.match(ref) or ref.startswith("//"):
+            raise RefError(
+                f"$ref {ref!r} points at a URL or another scheme; only references inside the "
+                "document or its bundle are allowed",
+                rule="ref-url",
+                **where,
+            )
+        file_part, _, frag = ref.partition("#")
+        file = self.file
+        if file_part:
+            if self.bundle.kind == "file":
+                raise RefError(
+                    f"$ref {ref!r} points at another file, but a single document was "
+                    "imported; import the folder or a zip of it instead",
+                    rule="ref-file",
+                    **where,
+                )
+            rel = unquote(file_part).replace("\\", "/")
+            joined = posixpath.normpath(posixpath.join(posixpath.dirname(self.file), rel))
+            if rel.startswith("/") or joined == ".." or joined.startswith("../"):
+                raise RefError(
+                    f"$ref {ref!r} points outside the bundle", rule="ref-escape", **where
+                )
+            if not self.bundle.exists(joined):
+                raise RefError(
+                    f"$ref {ref!r}: no file {joined!r} in the bundle", rule="ref-missing", **where
+                )
+            file = joined
+        frag = unquote(frag)
+        if frag and not frag.startswith("/"):
+            raise RefError(
+                f"$ref {ref!r}: the part after # must be a JSON pointer starting with /",
+                rule="ref-pointer",
+                **where,
+            )
+        tokens = [t.replace("~1", "/").replace("~0", "~") for t in frag.split("/")[1:]]
+        return file, frag, tokens
+
+    def _lookup(self, file: str, frag: str, tokens: list[str]) -> Any:
+        node = self.bundle.document(file)
+        for token in tokens:
+            if type(node) is dict and token in node:
+                node = node[token]
+            elif type(node) is list and token.isdigit() and int(token) < len(node):
+                node = node[int(token)]
+            else:
+                target = f"{file}#{frag}" if file != self.file else f"#{frag}"
+                raise RefError(
+                    f"$ref target {target} does not exist",
+                    source=self.file,
+                    pointer=pointer(*self.path, "$ref"),
+                    rule="ref-missing",
+                )
+        return node
+
+    def _register(self, file: str, frag: str, tokens: list[str], name: str) -> str:
+        self.schema_names[(file, frag)] = name
+        self.schemas[name] = None  # keeps the order; filled by _drain
+        self._pending.append((file, frag, tokens, name))
+        return name
+
+    def _schema_name(self, file: str, tokens: list[str]) -> str:
+        skip = {"schema", "items", "properties", "content", "definitions", "schemas"}
+        candidates = [t for t in tokens if t not in skip and not t.isdigit()]
+        base = candidates[-1] if candidates else posixpath.splitext(posixpath.basename(file))[0]
+        base = _NAME_CHARS.sub("_", base).strip("_") or "Schema"
+        name, n = base, 1
+        while name in self.schemas:
+            n += 1
+            name = f"{base}_{n}"
+        return name
+
+    def _schema_ref(self, ref: str) -> str:
+        file, frag, tokens = self._locate(ref)
+        key = (file, frag)
+        name = self.schema_names.get(key)
+        if name is None:
+            self._lookup(file, frag, tokens)  # a dangling ref fails here, at its place
+            name = self._register(file, frag, tokens, self._schema_name(file, tokens))
+        return SCHEMA_PREFIX + escape_token(name)
+
+    def _inline_ref(self, node: dict[str, Any], ref: str, depth: int) -> Any:
+        file, frag, tokens = self._locate(ref)
+        key = (file, frag)
+        if key in self.schema_names:
+            # A schema used where something else was expected: keep the reference.
+            return {"$ref": self._schema_ref(ref)}
+        cached = self._inline.get(key)
+        if cached is None:
+            if key in self._in_progress:
+                self.warnings.append(
+                    f"{self.file}#{pointer(*self.path)}: circular $ref {ref!r} left out"
+                )
+                return {}
+            target = self._lookup(file, frag, tokens)
+            saved = self.file, self.path
+            self._in_progress.add(key)
+            self.file, self.path = file, list(tokens)
+            before = self.nodes
+            result = self.generic(target, depth)
+            self._in_progress.discard(key)
+            self.file, self.path = saved
+            cached = (result, self.nodes - before)
+            self._inline[key] = cached
+        else:
+            self.nodes += cached[1]
+            if self.nodes > self.max_nodes:
+                raise self._too_many()
+        result = cached[0]
+        if len(node) > 1 and type(result) is dict:
+            # OpenAPI 3.1 lets a reference override the target's summary and description.
+            overrides = {k: node[k] for k in ("summary", "description") if k in node}
+            if overrides:
+                result = {**result, **overrides}
+        return result

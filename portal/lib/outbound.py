@@ -1,0 +1,397 @@
+"""The one door to the network: every outbound HTTP call of the portal goes through here.
+
+Spec import by URL, the console and anything later use `request()`. It:
+
+- resolves the host once, checks every address it gets (global only, plus a block list that
+  `ipaddress.is_global` misses: cloud metadata, NAT64, IPv4-mapped IPv6, 0.0.0.0/8) and
+  connects to the checked address, so DNS rebinding cannot swap the target after the check;
+  TLS still uses the real host name for SNI and certificate verification;
+- allows loopback and private addresses only for hosts the configuration
+  (`OUTBOUND_ALLOWED_PRIVATE_HOSTS`) or the caller names;
+- never uses proxies from the environment (urllib3 reads none; nothing here reads os.environ);
+- has mandatory timeouts (connect 3 s, read 10 s, also a total deadline), a size cap
+  (2 MiB unless the caller raises it), a User-Agent, a header allowlist with CR/LF refused;
+- follows no redirect to another host; same-host redirects (when asked for) are re-checked.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+import ssl
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import urllib3
+from django.conf import settings
+from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
+
+USER_AGENT = "api-portal/0.1 (+https://github.com/; outbound)"
+CONNECT_TIMEOUT = 3.0
+READ_TIMEOUT = 10.0
+MAX_BYTES = 2 * 1024 * 1024
+MAX_REDIRECTS = 5
+_CHUNK = 64 * 1024
+
+# Never reachable, whatever the configuration says.
+ALWAYS_BLOCKED = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "169.254.0.0/16",  # link-local, cloud metadata (169.254.169.254)
+        "168.63.129.16/32",  # Azure wire server
+        "100.100.100.200/32",  # Alibaba metadata
+        "64:ff9b::/96",  # NAT64: an IPv4 address in IPv6 clothing
+        "64:ff9b:1::/48",
+        "::ffff:0:0/96",  # IPv4-mapped IPv6
+        "fe80::/10",
+        "fd00:ec2::254/128",  # AWS metadata over IPv6
+        "224.0.0.0/4",
+        "ff00::/8",
+    )
+)
+METADATA_NAMES = frozenset(
+    {
+        "metadata",
+        "metadata.google.internal",
+        "metadata.goog",
+        "metadata.azure.com",
+        "instance-data",
+        "instance-data.ec2.internal",
+    }
+)
+# Request headers a caller may set. Custom `X-` headers are allowed except those that carry
+# identity or routing meaning for proxies and backends.
+ALLOWED_HEADERS = frozenset(
+    {
+        "accept",
+        "accept-language",
+        "authorization",
+        "cache-control",
+        "content-type",
+        "if-match",
+        "if-none-match",
+        "if-modified-since",
+        "if-unmodified-since",
+        "idempotency-key",
+        "ocp-apim-subscription-key",
+        "prefer",
+        "range",
+        "user-agent",
+    }
+)
+FORBIDDEN_X_HEADERS = re.compile(
+    r"^x-(forwarded-.*|real-ip|original-.*|gateway-.*|user-.*|http-method-override)$"
+)
+DROPPED_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+class OutboundError(Exception):
+    """A call refused or failed; `kind` says why (blocked, too-large, timeout, ...)."""
+
+    def __init__(self, message: str, kind: str = "error") -> None:
+        super().__init__(message)
+        self.message = message
+        self.kind = kind
+
+
+@dataclass
+class Response:
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    elapsed: float  # seconds
+    url: str
+    address: str = ""
+    redirects: list[str] = field(default_factory=list)
+
+    def header(self, name: str) -> str:
+        lowered = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lowered), "")
+
+
+@dataclass(frozen=True)
+class Target:
+    scheme: str
+    host: str  # lower-case, IPv6 without brackets
+    port: int
+    path: str  # path and query, never empty
+
+    @property
+    def host_header(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default = 443 if self.scheme == "https" else 80
+        return host if self.port == default else f"{host}:{self.port}"
+
+
+def _allowed_hosts(extra: Iterable[str]) -> set[str]:
+    """Host names (or host:port) allowed to be private, from settings and the caller."""
+    hosts: set[str] = set()
+    for entry in [*getattr(settings, "OUTBOUND_ALLOWED_PRIVATE_HOSTS", []), *extra]:
+        entry = entry.strip().lower()
+        if not entry:
+            continue
+        if "://" in entry:
+            parts = urlsplit(entry)
+            host = (parts.hostname or "").lower()
+            hosts.add(host)
+        else:
+            hosts.add(entry.strip("[]"))
+    return hosts
+
+
+def parse_target(url: str) -> Target:
+    """Check the URL's shape (before any DNS): http(s), a host, no userinfo, sane port."""
+    if not isinstance(url, str) or any(c in url for c in "\r\n\t\x00 "):
+        raise OutboundError("the URL contains spaces or control characters", "bad-url")
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise OutboundError(
+            f"only http and https URLs are allowed, not {scheme or 'none'!r}", "bad-url"
+        )
+    if "@" in parts.netloc:
+        raise OutboundError("URLs with a user name or password are not allowed", "bad-url")
+    try:
+        port = parts.port
+    except ValueError:
+        raise OutboundError("the URL has an invalid port", "bad-url") from None
+    host = (parts.hostname or "").lower().rstrip(".")
+    if not host:
+        raise OutboundError("the URL has no host", "bad-url")
+    if host in METADATA_NAMES:
+        raise OutboundError(f"{host} is a cloud metadata name and is never called", "blocked")
+    path = parts.path or "/"
+    if parts.query:
+        path = f"{path}?{parts.query}"
+    return Target(scheme, host, port or (443 if scheme == "https" else 80), path)
+
+
+def check_url(url: str, allowed_private: Iterable[str] = ()) -> Target:
+    """The URL's shape, and for literal IP hosts the address rule, with no DNS lookup."""
+    target = parse_target(url)
+    try:
+        ip = ipaddress.ip_address(target.host)
+    except ValueError:
+        return target
+    _check_address(ip, target.host, target.host in _allowed_hosts(allowed_private))
+    return target
+
+
+def _check_address(
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address, host: str, private_ok: bool
+) -> None:
+    if any(ip in net for net in ALWAYS_BLOCKED if net.version == ip.version):
+        raise OutboundError(f"{host} resolves to {ip}, a blocked address", "blocked")
+    if ip.is_global:
+        return
+    if private_ok and (ip.is_loopback or ip.is_private):
+        return
+    raise OutboundError(
+        f"{host} resolves to {ip}, a non-public address (allow the host in "
+        "OUTBOUND_ALLOWED_PRIVATE_HOSTS if it is yours)",
+        "blocked",
+    )
+
+
+def resolve(target: Target, allowed_private: Iterable[str] = ()) -> str:
+    """Resolve once, check every address, return the one to connect to."""
+    private_ok = target.host in _allowed_hosts(allowed_private)
+    try:
+        infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise OutboundError(f"cannot resolve {target.host}: {exc}", "dns") from None
+    addresses = []
+    for info in infos:
+        raw = str(info[4][0]).split("%", 1)[0]
+        ip = ipaddress.ip_address(raw)
+        _check_address(ip, target.host, private_ok)
+        addresses.append(str(ip))
+    if not addresses:
+        raise OutboundError(f"cannot resolve {target.host}", "dns")
+    return addresses[0]
+
+
+def _clean_headers(headers: Mapping[str, str], allow: Iterable[str]) -> dict[str, str]:
+    extra = {h.lower() for h in allow}
+    out = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+    for name, value in headers.items():
+        lowered = str(name).lower()
+        if not _TOKEN.match(str(name)):
+            raise OutboundError(f"invalid header name {name!r}", "bad-header")
+        if any(c in str(value) for c in "\r\n\x00"):
+            raise OutboundError(f"the {name} header contains a line break", "bad-header")
+        custom = lowered.startswith("x-") and not FORBIDDEN_X_HEADERS.match(lowered)
+        if lowered not in ALLOWED_HEADERS and lowered not in extra and not custom:
+            raise OutboundError(f"the {name} header may not be sent", "bad-header")
+        if lowered == "user-agent":
+            out.pop("User-Agent", None)
+        out[str(name)] = str(value)
+    return out
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    body: bytes = b"",
+    connect_timeout: float = CONNECT_TIMEOUT,
+    read_timeout: float = READ_TIMEOUT,
+    max_bytes: int = MAX_BYTES,
+    allowed_private: Iterable[str] = (),
+    allow_headers: Iterable[str] = (),
+    follow_redirects: bool = False,
+) -> Response:
+    """Send one request (following same-host redirects only if asked); see the module doc."""
+    if not re.match(r"^[A-Z]{1,16}$", method.upper()):
+        raise OutboundError(f"invalid method {method!r}", "bad-method")
+    allowed_private = list(allowed_private)
+    clean = _clean_headers(headers or {}, allow_headers)
+    started = time.monotonic()
+    deadline = started + connect_timeout + read_timeout
+    first = parse_target(url)
+    redirects: list[str] = []
+    current = url
+    while True:
+        target = parse_target(current)
+        if (target.scheme, target.host, target.port) != (first.scheme, first.host, first.port):
+            raise OutboundError(
+                f"redirect to another host ({target.host_header}) refused", "redirect"
+            )
+        response = _send(
+            method.upper(),
+            target,
+            clean,
+            body,
+            connect_timeout,
+            read_timeout,
+            max_bytes,
+            allowed_private,
+            deadline,
+        )
+        response.url = current
+        location = response.header("location")
+        if not (follow_redirects and 300 <= response.status < 400 and location):
+            response.elapsed = time.monotonic() - started
+            response.redirects = redirects
+            return response
+        if len(redirects) >= MAX_REDIRECTS:
+            raise OutboundError("too many redirects", "redirect")
+        current = urljoin(current, location)
+        redirects.append(current)
+        if response.status in (301, 302, 303) and method.upper() != "HEAD":
+            method, body = "GET", b""
+
+
+def _send(
+    method: str,
+    target: Target,
+    headers: dict[str, str],
+    body: bytes,
+    connect_timeout: float,
+    read_timeout: float,
+    max_bytes: int,
+    allowed_private: list[str],
+    deadline: float,
+) -> Response:
+    address = resolve(target, allowed_private)
+    timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
+    pool: urllib3.HTTPConnectionPool
+    if target.scheme == "https":
+        pool = urllib3.HTTPSConnectionPool(
+            address,
+            target.port,
+            timeout=timeout,
+            retries=False,
+            maxsize=1,
+            cert_reqs="CERT_REQUIRED",
+            ssl_context=ssl.create_default_context(),
+            server_hostname=target.host,
+            assert_hostname=target.host,
+        )
+    else:
+        pool = urllib3.HTTPConnectionPool(
+            address, target.port, timeout=timeout, retries=False, maxsize=1
+        )
+    sent = {**headers, "Host": target.host_header}
+    started = time.monotonic()
+    try:
+        raw = pool.urlopen(
+            method,
+            target.path,
+            body=body or None,
+            headers=sent,
+            redirect=False,
+            retries=False,
+            preload_content=False,
+            decode_content=False,
+            assert_same_host=False,
+        )
+        try:
+            declared = raw.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > max_bytes:
+                raise OutboundError(
+                    f"the response is {int(declared):,} bytes, over the limit of {max_bytes:,}",
+                    "too-large",
+                )
+            chunks = []
+            size = 0
+            while True:
+                chunk = raw.read(_CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > max_bytes:
+                    raise OutboundError(
+                        f"the response is over the limit of {max_bytes:,} bytes; aborted",
+                        "too-large",
+                    )
+                if time.monotonic() > deadline:
+                    raise OutboundError("the response took too long; aborted", "timeout")
+                chunks.append(chunk)
+        finally:
+            raw.release_conn()
+            raw.close()
+    except OutboundError:
+        pool.close()
+        raise
+    except Urllib3Timeout:
+        pool.close()
+        raise OutboundError(f"{target.host_header} did not answer in time", "timeout") from None
+    except (Urllib3Error, OSError) as exc:
+        pool.close()
+        raise OutboundError(f"cannot reach {target.host_header}: {exc}", "connect") from None
+    pool.close()
+    return Response(
+        status=raw.status,
+        reason=raw.reason or "",
+        headers=[
+            (k, v) for k, v in raw.headers.iteritems() if k.lower() not in DROPPED_RESPONSE_HEADERS
+        ],
+        body=b"".join(chunks),
+        elapsed=time.monotonic() - started,
+        url="",
+        address=address,
+    )
+
+
+def fetch(url: str, *, max_bytes: int = MAX_BYTES, allowed_private: Iterable[str] = ()) -> Response:
+    """GET a document (spec import): same-host redirects followed, non-2xx is an error."""
+    response = request(
+        "GET",
+        url,
+        headers={"Accept": "application/json, application/yaml, text/yaml, */*"},
+        max_bytes=max_bytes,
+        allowed_private=allowed_private,
+        follow_redirects=True,
+    )
+    if not 200 <= response.status < 300:
+        raise OutboundError(f"{url} answered {response.status} {response.reason}", "status")
+    return response
