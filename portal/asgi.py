@@ -1,6 +1,43 @@
+"""One ASGI application for the default run: the gateway under /gateway/, Django elsewhere.
+
+The gateway keeps its own hot path (gateway/app.py) even here: requests under /gateway/ never
+enter Django's request machinery. Static files are served by granian itself (see the `serve`
+command). Production can run `gateway.asgi:application` as its own scaled-out process.
+"""
+
+from __future__ import annotations
+
 import os
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+from gateway.app import Gateway  # noqa: E402  (needs the settings loaded)
+
+gateway_application = Gateway()
+GATEWAY_PREFIX = "/gateway"
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+async def application(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] == "lifespan":
+        await gateway_application(scope, receive, send)
+        return
+    path: str = scope.get("path", "")
+    if path == GATEWAY_PREFIX or path.startswith(GATEWAY_PREFIX + "/"):
+        sub = dict(scope)
+        sub["path"] = path[len(GATEWAY_PREFIX) :] or "/"
+        sub["root_path"] = scope.get("root_path", "") + GATEWAY_PREFIX
+        raw = scope.get("raw_path")
+        if isinstance(raw, bytes) and raw.startswith(GATEWAY_PREFIX.encode()):
+            sub["raw_path"] = raw[len(GATEWAY_PREFIX) :] or b"/"
+        await gateway_application(sub, receive, send)
+        return
+    await django_application(scope, receive, send)
