@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "identity",
     "accounts",
+    "console",
     "gateway",
 ]
 
@@ -246,6 +247,20 @@ APIS_PAGE_SIZE = env_int("APIS_PAGE_SIZE", 24)
 # Outbound HTTP (portal/lib/outbound.py): hosts on loopback or private ranges that the
 # configuration explicitly allows (for example the built-in gateway).
 OUTBOUND_ALLOWED_PRIVATE_HOSTS = env_list("OUTBOUND_ALLOWED_PRIVATE_HOSTS")
+
+# --- Try-it console (console/) --------------------------------------------------------
+# Where the console sends calls: the gateway's base URL (never derived from the request).
+CONSOLE_GATEWAY_URL = env_str(
+    "CONSOLE_GATEWAY_URL", f"http://{env_str('HOST', '127.0.0.1')}:{env_str('PORT', '8000')}/gateway"
+).rstrip("/")
+# Other origins whose spec `servers` the console may call (scheme://host[:port], comma-separated).
+CONSOLE_ALLOWED_ORIGINS = env_list("CONSOLE_ALLOWED_ORIGINS")
+CONSOLE_CONNECT_TIMEOUT = env_int("CONSOLE_CONNECT_TIMEOUT", 3)
+CONSOLE_READ_TIMEOUT = env_int("CONSOLE_READ_TIMEOUT", 10)
+CONSOLE_MAX_RESPONSE_BYTES = env_int("CONSOLE_MAX_RESPONSE_BYTES", 2 * 1024 * 1024)
+CONSOLE_HISTORY_LIMIT = env_int("CONSOLE_HISTORY_LIMIT", 50)
+CONSOLE_REFRESH_MARGIN = env_int("CONSOLE_REFRESH_MARGIN", 30)
+CONSOLE_DISCOVERY_TTL = env_int("CONSOLE_DISCOVERY_TTL", 3600)
 
 # Gateway (gateway/): validate-jwt key cache, proxy timeouts, config refresh, metrics.
 GATEWAY_JWKS_TTL = env_int("GATEWAY_JWKS_TTL", 3600)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
     path("apis/", include("apis.urls")),
+    path("console/", include("console.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("idp/", include("identity.urls")),

@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+
+from console import audit
+from console.grants import GrantError, endpoints
+from console.http import OutboundError
+from console.models import (
+    ApiAuthorizationServer,
+    AuditEntry,
+    AuthorizationServer,
+    CallHistory,
+)
+
+
+class AuthorizationServerForm(forms.ModelForm):
+    # Write-only: the saved secret is never rendered back into the page.
+    client_secret = forms.CharField(
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Write-only. Leave blank to keep the saved secret.",
+    )
+    clear_client_secret = forms.BooleanField(
+        required=False, help_text="Remove the saved secret (public client)."
+    )
+
+    class Meta:
+        model = AuthorizationServer
+        fields = "__all__"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("discovery_url") and not (
+            data.get("token_url") or data.get("authorize_url")
+        ):
+            raise forms.ValidationError("Give a discovery URL, or the endpoints explicitly.")
+        for name in ("extra_authorize_params", "extra_token_params"):
+            value = data.get(name)
+            if value in (None, ""):
+                data[name] = {}
+            elif not isinstance(value, dict) or not all(
+                isinstance(v, str | int | float) for v in value.values()
+            ):
+                self.add_error(name, 'An object of names to values, e.g. {"audience": "api://x"}.')
+        return data
+
+    def save(self, commit: bool = True) -> AuthorizationServer:
+        server: AuthorizationServer = super().save(commit=False)
+        secret = self.cleaned_data.get("client_secret") or ""
+        if self.cleaned_data.get("clear_client_secret"):
+            server.client_secret = ""
+        elif secret:
+            server.client_secret = secret
+        elif server.pk:
+            server.client_secret = (
+                AuthorizationServer.objects.filter(pk=server.pk)
+                .values_list("client_secret", flat=True)
+                .first()
+                or ""
+            )
+        if commit:
+            server.save()
+            self.save_m2m()
+        return server
+
+
+class ApiLinkInline(admin.TabularInline):
+    model = ApiAuthorizationServer
+    extra = 0
+    fields = ["api", "scopes", "position"]
+
+
+@admin.register(AuthorizationServer)
+class AuthorizationServerAdmin(admin.ModelAdmin):
+    form = AuthorizationServerForm
+    list_display = [
+        "name",
+        "slug",
+        "client_id",
+        "grant_list",
+        "use_in_console",
+        "show_in_reference",
+    ]
+    search_fields = ["name", "slug", "client_id"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["metadata_fetched"]
+    inlines = [ApiLinkInline]
+    actions = ["refresh_discovery"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "use_in_console", "show_in_reference"]}),
+        (
+            "Endpoints",
+            {
+                "fields": [
+                    "discovery_url",
+                    "issuer",
+                    "authorize_url",
+                    "token_url",
+                    "refresh_url",
+                    "revoke_url",
+                    "metadata_fetched",
+                ]
+            },
+        ),
+        (
+            "Client",
+            {"fields": ["client_id", "client_secret", "clear_client_secret", "client_auth"]},
+        ),
+        (
+            "Grants",
+            {
+                "fields": [
+                    "grant_authorization_code",
+                    "grant_client_credentials",
+                    "grant_implicit",
+                    "grant_password",
+                ],
+                "description": "Implicit and resource owner password are legacy grants "
+                "(RFC 9700 §2.1.2 and §2.4); enabling one is recorded in the audit log.",
+            },
+        ),
+        (
+            "Scopes and parameters",
+            {"fields": ["default_scopes", "extra_authorize_params", "extra_token_params"]},
+        ),
+    ]
+
+    @admin.display(description="grants")
+    def grant_list(self, obj: AuthorizationServer) -> str:
+        return ", ".join(obj.grants) or "none"
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):  # type: ignore[no-untyped-def]
+        form = super().get_form(request, obj, change=change, **kwargs)
+        redirect_uri = request.build_absolute_uri(reverse("console:callback"))
+        form.base_fields[
+            "client_id"
+        ].help_text = f"Register this redirect URI with the authorization server: {redirect_uri}"
+        return form
+
+    def save_model(
+        self, request: HttpRequest, obj: AuthorizationServer, form: Any, change: bool
+    ) -> None:
+        before = set(AuthorizationServer.objects.get(pk=obj.pk).grants) if obj.pk else set()
+        super().save_model(request, obj, form, change)
+        audit.record_grant_changes(obj, before, request.user.get_username() or "admin")
+
+    @admin.action(description="Refresh discovery metadata")
+    def refresh_discovery(
+        self, request: HttpRequest, queryset: QuerySet[AuthorizationServer]
+    ) -> None:
+        for server in queryset:
+            if not server.discovery_url:
+                continue
+            try:
+                endpoints(server, refresh=True)
+            except (GrantError, OutboundError) as exc:
+                self.message_user(request, f"{server.name}: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, f"{server.name}: discovery refreshed.")
+
+
+@admin.register(CallHistory)
+class CallHistoryAdmin(admin.ModelAdmin):
+    list_display = ["created", "user", "method", "url", "status", "elapsed_ms"]
+    list_filter = ["status"]
+    search_fields = ["url", "user__username"]
+    readonly_fields = [f.name for f in CallHistory._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["created", "actor", "server_name", "action"]
+    readonly_fields = ["created", "actor", "server", "server_name", "action", "detail"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

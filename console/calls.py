@@ -1,0 +1,408 @@
+"""Building a call from an operation and the console form, sending it, reading the answer.
+
+Where a call may go is decided here and nowhere else: the API's gateway route, and spec
+servers only when their origin is in CONSOLE_ALLOWED_ORIGINS (a spec's `servers` are
+attacker-controlled text, SECURITY.md cases 44 and 46). Headers are limited to the ones the
+operation declares, minus those the console or the transport owns (case 49).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+import orjson
+from django.conf import settings
+from urllib3.filepost import encode_multipart_formdata
+
+from apis.models import Api, ApiVersion, Operation
+from console import conf, http
+from console.tokens import Token
+
+# Headers a user may never set: the console, the transport or the gateway owns them.
+FORBIDDEN_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "host",
+        "cookie",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "te",
+        "trailer",
+        "upgrade",
+        "expect",
+        "forwarded",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "x-real-ip",
+        "x-user-sub",
+        "x-user-client-id",
+        "x-user-scopes",
+        "x-gateway-claims",
+    }
+)
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_BAD_VALUE = re.compile(r"[\r\n\x00]")
+LOCATIONS = ("path", "query", "header", "cookie")
+
+
+class CallError(Exception):
+    """The call cannot be sent as asked; the message tells the user why."""
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str  # base URL, no trailing slash
+    label: str
+    allowed: bool
+    reason: str = ""
+    is_gateway: bool = False
+
+
+def gateway_base() -> str:
+    """Where the gateway answers (CONSOLE_GATEWAY_URL).
+
+    Configured, never taken from the request: ALLOWED_HOSTS does not check the port, so a
+    Host header of 127.0.0.1:6379 would otherwise aim the console at a local service.
+    """
+    return str(getattr(settings, "CONSOLE_GATEWAY_URL", "") or "").rstrip("/")
+
+
+def _server_url(server: dict[str, Any]) -> str:
+    url = str(server.get("url") or "")
+    variables = server.get("variables") if isinstance(server.get("variables"), dict) else {}
+    for name, var in (variables or {}).items():
+        default = var.get("default", "") if isinstance(var, dict) else ""
+        url = url.replace("{" + str(name) + "}", str(default))
+    return url.rstrip("/")
+
+
+def targets(api: Api, version: ApiVersion, operation: Operation) -> list[Target]:
+    """The servers a call may go to: the gateway first (the default), then allowlisted ones."""
+    found: list[Target] = []
+    route = getattr(api, "gateway_route", None) if _has_gateway() else None
+    if route is not None and getattr(route, "is_enabled", False) and gateway_base():
+        found.append(
+            Target(
+                url=f"{gateway_base()}/{route.suffix}",
+                label="Gateway",
+                allowed=True,
+                is_gateway=True,
+            )
+        )
+    allowed_origins = {http.origin(o) for o in conf.allowed_origins()}
+    servers = operation.data.get("servers") or version.overview.get("servers") or []
+    seen = {t.url for t in found}
+    for server in servers if isinstance(servers, list) else []:
+        if not isinstance(server, dict):
+            continue
+        url = _server_url(server)
+        if not url or url in seen:
+            continue
+        seen.add(url)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            found.append(Target(url, url, False, "not an absolute http(s) URL"))
+        elif parts.username or parts.password:
+            found.append(Target(url, url, False, "URLs with user info are refused"))
+        elif http.origin(url) not in allowed_origins:
+            found.append(Target(url, url, False, "not on this portal's allowlist"))
+        else:
+            found.append(Target(url, url, True))
+    return found
+
+
+def _has_gateway() -> bool:
+    from django.apps import apps
+
+    return apps.is_installed("gateway")
+
+
+def pick_target(options: list[Target], wanted: str) -> Target:
+    """The allowed target the form names; refuse anything else before any DNS or connect."""
+    for option in options:
+        if option.allowed and option.url == wanted:
+            return option
+    allowed = [o for o in options if o.allowed]
+    if not wanted and allowed:
+        return allowed[0]
+    if not allowed:
+        raise CallError("This API has no gateway or allowlisted server the console may call.")
+    raise CallError(f"The console only calls {', '.join(o.url for o in allowed)}.")
+
+
+@dataclass
+class Upload:
+    field: str
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class ConsoleInput:
+    """What the user filled in, as plain data (also what the history keeps)."""
+
+    server: str = ""
+    params: dict[str, dict[str, str]] = field(default_factory=dict)
+    media_type: str = ""
+    body: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+    token: str = ""
+    force: bool = False
+    uploads: list[Upload] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "server": self.server,
+            "params": self.params,
+            "media_type": self.media_type,
+            "body": self.body,
+            "fields": self.fields,
+            "token": self.token,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ConsoleInput:
+        params = data.get("params") if isinstance(data.get("params"), dict) else {}
+        fields_ = data.get("fields") if isinstance(data.get("fields"), dict) else {}
+        return cls(
+            server=str(data.get("server") or ""),
+            params={
+                loc: {str(k): str(v) for k, v in (params or {}).get(loc, {}).items()}
+                for loc in LOCATIONS
+                if isinstance((params or {}).get(loc), dict)
+            },
+            media_type=str(data.get("media_type") or ""),
+            body=str(data.get("body") or ""),
+            fields={str(k): str(v) for k, v in (fields_ or {}).items()},
+            token=str(data.get("token") or ""),
+        )
+
+
+@dataclass
+class PreparedCall:
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes = b""
+    body_kind: str = "none"  # none | json | form | multipart | raw
+    text_body: str = ""
+    form_fields: list[tuple[str, str]] = field(default_factory=list)
+    files: list[Upload] = field(default_factory=list)
+    target: Target | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def parameters(operation: Operation) -> list[dict[str, Any]]:
+    params = operation.data.get("parameters") or []
+    return [p for p in params if isinstance(p, dict) and p.get("in") in LOCATIONS and p.get("name")]
+
+
+def is_json_media(media_type: str) -> bool:
+    base = media_type.split(";", 1)[0].strip().lower()
+    return base == "application/json" or base.endswith("+json")
+
+
+def body_kind(media_type: str) -> str:
+    base = media_type.split(";", 1)[0].strip().lower()
+    if not base:
+        return "none"
+    if is_json_media(base):
+        return "json"
+    if base == "application/x-www-form-urlencoded":
+        return "form"
+    if base.startswith("multipart/"):
+        return "multipart"
+    return "raw"
+
+
+def _schema_type(param: dict[str, Any]) -> str:
+    schema = param.get("schema") if isinstance(param.get("schema"), dict) else {}
+    kind = (schema or {}).get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "")
+    return str(kind or "")
+
+
+def _split_values(param: dict[str, Any], raw: str) -> list[str]:
+    if _schema_type(param) == "array":
+        return [v.strip() for v in raw.split(",") if v.strip()]
+    return [raw]
+
+
+def _check_header(name: str, value: str) -> None:
+    if not _HEADER_NAME.match(name):
+        raise CallError(f"{name!r} is not a valid header name.")
+    if _BAD_VALUE.search(value) or _BAD_VALUE.search(name):
+        raise CallError(f"The {name} header contains a line break or NUL; it was refused.")
+    if name.lower() in FORBIDDEN_HEADERS:
+        raise CallError(
+            f"The console does not send a {name} header; the gateway or the console sets it."
+        )
+
+
+def _path_segment(value: str) -> str:
+    quoted = quote(value, safe="")
+    # '.' and '..' survive quoting and would walk out of the API's route.
+    return quoted.replace(".", "%2E") if set(value) <= {"."} else quoted
+
+
+def build_call(
+    operation: Operation,
+    data: ConsoleInput,
+    options: list[Target],
+    *,
+    media_types: list[str] | None = None,
+) -> PreparedCall:
+    """The exact request the console will send, or a CallError naming the first problem."""
+    target = pick_target(options, data.server)
+    path = operation.path
+    query: list[tuple[str, str]] = []
+    headers: dict[str, str] = {}
+    cookies: list[str] = []
+    missing: list[str] = []
+    for param in parameters(operation):
+        name, where = str(param["name"]), str(param["in"])
+        raw = data.params.get(where, {}).get(name, "")
+        if raw == "":
+            if param.get("required") or where == "path":
+                missing.append(f"{name} ({where})")
+            continue
+        values = _split_values(param, raw)
+        if where == "path":
+            path = path.replace("{" + name + "}", ",".join(_path_segment(v) for v in values))
+        elif where == "query":
+            if param.get("explode", True) or _schema_type(param) != "array":
+                query.extend((name, v) for v in values)
+            else:
+                query.append((name, ",".join(values)))
+        elif where == "header":
+            _check_header(name, raw)
+            headers[name] = ",".join(values)
+        else:
+            if _BAD_VALUE.search(raw) or ";" in raw or ";" in name or "=" in name:
+                raise CallError(f"The cookie {name} contains characters a cookie cannot carry.")
+            cookies.append(f"{name}={quote(raw, safe='')}")
+    if missing:
+        raise CallError(f"Fill in the required parameters: {', '.join(missing)}.")
+    if "{" in path:
+        raise CallError(f"The path still has unfilled parameters: {path}.")
+    url = target.url + (path if path.startswith("/") else "/" + path)
+    if query:
+        url += "?" + urlencode(query)
+    if not url.startswith(target.url + "/"):
+        raise CallError("The path would leave the chosen server.")
+    if cookies:
+        headers["Cookie"] = "; ".join(cookies)
+    call = PreparedCall(method=operation.method.upper(), url=url, headers=headers, target=target)
+    _attach_body(call, data, media_types or [])
+    headers.setdefault("Accept", "application/json, */*;q=0.8")
+    return call
+
+
+def _attach_body(call: PreparedCall, data: ConsoleInput, media_types: list[str]) -> None:
+    media = data.media_type
+    if media and media_types and media not in media_types:
+        raise CallError(f"This operation takes {', '.join(media_types)}, not {media}.")
+    kind = body_kind(media)
+    call.body_kind = kind
+    if kind == "none":
+        return
+    if _BAD_VALUE.search(media):
+        raise CallError("The media type contains a line break.")
+    if kind == "json":
+        if not data.body.strip():
+            call.body_kind = "none"
+            return
+        try:
+            orjson.loads(data.body)
+        except orjson.JSONDecodeError as exc:
+            raise CallError(f"The body is not valid JSON: {exc}.") from None
+        call.text_body = data.body
+        call.body = data.body.encode()
+        call.headers["Content-Type"] = media
+    elif kind == "form":
+        call.form_fields = [(k, v) for k, v in data.fields.items() if v != ""]
+        call.body = urlencode(call.form_fields).encode()
+        call.headers["Content-Type"] = media
+    elif kind == "multipart":
+        call.form_fields = [(k, v) for k, v in data.fields.items() if v != ""]
+        call.files = list(data.uploads)
+        parts: list[tuple[str, Any]] = list(call.form_fields)
+        parts += [(u.field, (u.filename, u.data, u.content_type)) for u in call.files]
+        body, content_type = encode_multipart_formdata(parts)
+        call.body = body
+        call.headers["Content-Type"] = content_type
+    else:
+        upload = next((u for u in data.uploads if u.field == "body"), None)
+        if upload is not None:
+            call.files = [upload]
+            call.body = upload.data
+        else:
+            call.text_body = data.body
+            call.body = data.body.encode()
+        call.headers["Content-Type"] = media
+
+
+@dataclass
+class CallResult:
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    elapsed_ms: int
+    size: int
+    dropped_headers: list[str] = field(default_factory=list)
+
+    @property
+    def content_type(self) -> str:
+        for key, value in self.headers:
+            if key.lower() == "content-type":
+                return value
+        return ""
+
+
+def authorization_value(token: Token) -> str:
+    scheme = "Bearer" if token.token_type.lower() == "bearer" else token.token_type
+    return f"{scheme} {token.access_token}"
+
+
+def send(call: PreparedCall, token: Token | None) -> CallResult:
+    """Send through the outbound wrapper to the checked target; never follows redirects."""
+    headers = dict(call.headers)
+    if token is not None:
+        headers["Authorization"] = authorization_value(token)
+    # The target is the configured gateway or an origin in CONSOLE_ALLOWED_ORIGINS (checked by
+    # pick_target), so configuration names it: only then may it be on loopback.
+    result = http.fetch(
+        call.method,
+        call.url,
+        headers=headers,
+        body=call.body,
+        allowed_private=[call.target.url] if call.target is not None else [],
+        allow_headers=[name for name in call.headers if name.lower() not in FORBIDDEN_HEADERS]
+        + (["Cookie"] if "Cookie" in call.headers else []),
+    )
+    shown: list[tuple[str, str]] = []
+    dropped: list[str] = []
+    for key, value in result.headers:
+        if key.lower() in ("set-cookie", "set-cookie2"):
+            dropped.append(key)  # never relayed to the browser, never stored
+            continue
+        shown.append((key, value))
+    return CallResult(
+        status=result.status,
+        reason=result.reason,
+        headers=shown,
+        body=result.body,
+        elapsed_ms=result.elapsed_ms,
+        size=len(result.body),
+        dropped_headers=dropped,
+    )

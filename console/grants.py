@@ -1,0 +1,451 @@
+"""Getting tokens with each grant (requests-oauthlib), sent through the outbound wrapper.
+
+requests-oauthlib builds and parses every OAuth message; its session's `send` hands the
+prepared request to `console.http`, which calls `portal.lib.outbound` (timeouts, size cap,
+resolved-address checks, no redirects). Endpoints come only from the admin's
+AuthorizationServer rows, never from a spec (SECURITY.md case 45).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote_plus, urlencode, urlsplit
+
+import orjson
+import requests
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+from oauthlib.oauth2 import (
+    BackendApplicationClient,
+    LegacyApplicationClient,
+    MobileApplicationClient,
+    OAuth2Error,
+    WebApplicationClient,
+)
+from requests.structures import CaseInsensitiveDict
+from requests_oauthlib import OAuth2Session
+
+from console import conf, http
+from console.models import (
+    CLIENT_AUTH_BASIC,
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_CLIENT_CREDENTIALS,
+    GRANT_IMPLICIT,
+    GRANT_LABELS,
+    GRANT_PASSWORD,
+    AuthorizationServer,
+)
+from console.tokens import Token, scopes_key, split_scopes
+
+log = logging.getLogger(__name__)
+
+PENDING_KEY = "console_pending"
+PENDING_TTL = 600  # seconds an authorization request may stay open
+PENDING_MAX = 10  # open authorization requests kept per session
+
+
+class GrantError(Exception):
+    """A grant failed; the message is safe to show to the user (no secrets in it)."""
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    authorize: str
+    token: str
+    refresh: str
+    revoke: str
+    issuer: str
+    iss_parameter_supported: bool = False
+
+
+def endpoints(server: AuthorizationServer, *, refresh: bool = False) -> Endpoints:
+    """The server's endpoints: explicit ones first, then its discovery document."""
+    meta: dict[str, Any] = server.metadata or {}
+    if server.discovery_url:
+        stale = (
+            server.metadata_fetched is None
+            or (timezone.now() - server.metadata_fetched).total_seconds() > conf.discovery_ttl()
+        )
+        if refresh or stale or not meta:
+            meta = discover(server.discovery_url)
+            server.metadata = meta
+            server.metadata_fetched = timezone.now()
+            if server.pk:
+                AuthorizationServer.objects.filter(pk=server.pk).update(
+                    metadata=meta, metadata_fetched=server.metadata_fetched
+                )
+    token = server.token_url or str(meta.get("token_endpoint") or "")
+    return Endpoints(
+        authorize=server.authorize_url or str(meta.get("authorization_endpoint") or ""),
+        token=token,
+        refresh=server.refresh_url or token,
+        revoke=server.revoke_url or str(meta.get("revocation_endpoint") or ""),
+        issuer=server.issuer or str(meta.get("issuer") or ""),
+        iss_parameter_supported=meta.get("authorization_response_iss_parameter_supported") is True,
+    )
+
+
+def discover(url: str) -> dict[str, Any]:
+    """Fetch and check an OpenID Connect / RFC 8414 metadata document."""
+    result = http.fetch("GET", url, headers={"Accept": "application/json"})
+    if result.status != 200:
+        raise GrantError(f"Discovery at {url} answered {result.status}.")
+    try:
+        meta = orjson.loads(result.body)
+    except orjson.JSONDecodeError:
+        raise GrantError(f"Discovery at {url} did not return JSON.") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("issuer"), str):
+        raise GrantError(f"Discovery at {url} returned no issuer.")
+    for name in ("authorization_endpoint", "token_endpoint", "revocation_endpoint"):
+        if name in meta and not isinstance(meta[name], str):
+            raise GrantError(f"Discovery at {url} returned a malformed {name}.")
+    return meta
+
+
+_TRANSPORT_HEADERS = frozenset(
+    {"content-length", "connection", "accept-encoding", "user-agent", "transfer-encoding"}
+)
+
+
+class _Session(OAuth2Session):
+    """requests-oauthlib with the network part replaced by the outbound wrapper."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.trust_env = False  # no proxies or .netrc from the environment
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        raw = request.body
+        body = raw.encode() if isinstance(raw, str) else raw if isinstance(raw, bytes) else b""
+        # The wrapper sets its own User-Agent and framing; requests' defaults are dropped.
+        headers = {
+            k: v if isinstance(v, str) else v.decode("latin-1")
+            for k, v in request.headers.items()
+            if k.lower() not in _TRANSPORT_HEADERS
+        }
+        result = http.fetch(str(request.method), str(request.url), headers=headers, body=body)
+        response = requests.Response()
+        response.status_code = result.status
+        response.headers = CaseInsensitiveDict(dict(result.headers))
+        response._content = result.body
+        response.url = str(request.url)
+        response.request = request
+        response.encoding = requests.utils.get_encoding_from_headers(response.headers) or "utf-8"
+        return response
+
+
+def _client_auth(server: AuthorizationServer) -> tuple[Any, dict[str, Any]]:
+    """requests auth object and extra token-request kwargs for the configured client auth."""
+    if server.client_auth == CLIENT_AUTH_BASIC and server.client_secret:
+        # RFC 6749 section 2.3.1: form-encode both parts before Basic encoding.
+        auth = requests.auth.HTTPBasicAuth(
+            quote_plus(server.client_id), quote_plus(server.client_secret)
+        )
+        return auth, {"include_client_id": False}
+    extra: dict[str, Any] = {"include_client_id": True}
+    if server.client_secret:
+        extra["client_secret"] = server.client_secret
+    return None, extra
+
+
+def _grant_enabled(server: AuthorizationServer, grant: str) -> None:
+    if grant not in server.grants:
+        raise GrantError(f"{GRANT_LABELS.get(grant, grant)} is not enabled for {server.name}.")
+
+
+def _describe(exc: Exception, endpoint: str) -> str:
+    if isinstance(exc, OAuth2Error):
+        text = exc.error or "invalid_request"
+        if exc.description:
+            text += f": {exc.description}"
+        return f"The authorization server refused: {text}."
+    if isinstance(exc, http.OutboundError):
+        return f"Could not reach {endpoint}: {exc}"
+    return f"The token endpoint's answer was not understood ({type(exc).__name__})."
+
+
+def _extra_params(raw: Any) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): str(v) for k, v in raw.items() if v not in (None, "")}
+
+
+def _to_token(
+    response: dict[str, Any], server: AuthorizationServer, grant: str, scopes: list[str]
+) -> Token:
+    if not response.get("access_token"):
+        raise GrantError("The token response had no access_token.")
+    return Token.from_response(
+        response,
+        server=server.slug,
+        server_name=server.name,
+        grant=grant,
+        scopes=scopes_key(scopes),
+    )
+
+
+def _token_request(
+    server: AuthorizationServer,
+    grant: str,
+    scopes: list[str],
+    session: _Session,
+    **kwargs: Any,
+) -> Token:
+    ends = endpoints(server)
+    if not ends.token:
+        raise GrantError(f"{server.name} has no token endpoint configured.")
+    auth, extra = _client_auth(server)
+    params = {**_extra_params(server.extra_token_params), **kwargs}
+    try:
+        response = session.fetch_token(ends.token, auth=auth, **extra, **params)
+    except (OAuth2Error, http.OutboundError, ValueError, Warning) as exc:
+        raise GrantError(_describe(exc, ends.token)) from None
+    return _to_token(dict(response), server, grant, scopes)
+
+
+def client_credentials(server: AuthorizationServer, scopes: list[str]) -> Token:
+    _grant_enabled(server, GRANT_CLIENT_CREDENTIALS)
+    session = _Session(client=BackendApplicationClient(client_id=server.client_id), scope=scopes)
+    return _token_request(server, GRANT_CLIENT_CREDENTIALS, scopes, session)
+
+
+@sensitive_variables("password")
+def password(server: AuthorizationServer, scopes: list[str], username: str, password: str) -> Token:
+    """The legacy password grant; the password is used once and kept nowhere."""
+    _grant_enabled(server, GRANT_PASSWORD)
+    if not username or not password:
+        raise GrantError("Enter the username and password to send to the authorization server.")
+    session = _Session(client=LegacyApplicationClient(client_id=server.client_id), scope=scopes)
+    return _token_request(
+        server, GRANT_PASSWORD, scopes, session, username=username, password=password
+    )
+
+
+@dataclass
+class AuthorizationRequest:
+    url: str
+    state: str
+
+
+def _pending(store: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    raw = store.get(PENDING_KEY)
+    pending = raw if isinstance(raw, dict) else {}
+    now = time.time()
+    fresh = {k: v for k, v in pending.items() if now - float(v.get("created", 0)) < PENDING_TTL}
+    # Keep the newest few: an abandoned flow must not grow the session forever.
+    newest = sorted(fresh.items(), key=lambda kv: kv[1].get("created", 0))[-PENDING_MAX:]
+    return dict(newest)
+
+
+def _save_pending(store: Any, pending: dict[str, dict[str, Any]]) -> None:
+    store[PENDING_KEY] = pending
+    if hasattr(store, "modified"):
+        store.modified = True
+
+
+def start_authorization(
+    server: AuthorizationServer,
+    grant: str,
+    scopes: list[str],
+    *,
+    redirect_uri: str,
+    store: Any,
+    return_to: str,
+    form: dict[str, Any] | None = None,
+) -> AuthorizationRequest:
+    """Build the authorization URL and remember the one-time state in the session.
+
+    `store` is the user's session; `return_to` is a local path checked by the caller, and
+    `form` the console form as the user left it, restored on return.
+    """
+    if grant not in (GRANT_AUTHORIZATION_CODE, GRANT_IMPLICIT):
+        raise GrantError("That grant does not use the authorization endpoint.")
+    _grant_enabled(server, grant)
+    ends = endpoints(server)
+    if not ends.authorize:
+        raise GrantError(f"{server.name} has no authorization endpoint configured.")
+    http.check_url(ends.authorize)
+    state = secrets.token_urlsafe(32)
+    entry: dict[str, Any] = {
+        "server": server.slug,
+        "grant": grant,
+        "scopes": scopes,
+        "redirect_uri": redirect_uri,
+        "return_to": return_to,
+        "form": form or {},
+        "created": time.time(),
+    }
+    extra = _extra_params(server.extra_authorize_params)
+    if grant == GRANT_AUTHORIZATION_CODE:
+        client: Any = WebApplicationClient(server.client_id)
+        verifier = client.create_code_verifier(64)
+        entry["code_verifier"] = verifier
+        extra["code_challenge"] = client.create_code_challenge(verifier, "S256")
+        extra["code_challenge_method"] = "S256"
+    else:
+        client = MobileApplicationClient(server.client_id)
+    session = _Session(client=client, scope=scopes, redirect_uri=redirect_uri)
+    url, _ = session.authorization_url(ends.authorize, state=state, **extra)
+    pending = _pending(store)
+    pending[state] = entry
+    _save_pending(store, pending)
+    return AuthorizationRequest(url=url, state=state)
+
+
+@dataclass
+class Completed:
+    token: Token
+    return_to: str
+    form: dict[str, Any]
+
+
+def _take_pending(store: Any, state: str, grant: str) -> dict[str, Any]:
+    """Pop the pending request for `state`: each state works once, in this browser only."""
+    pending = _pending(store)
+    entry = pending.pop(state, None) if state else None
+    _save_pending(store, pending)
+    if entry is None:
+        raise GrantError(
+            "This authorization response does not match a request started in this browser "
+            "(unknown, used or expired state). Start again from the operation page."
+        )
+    if entry.get("grant") != grant:
+        raise GrantError("This authorization response is for a different grant.")
+    return entry
+
+
+def _server_for(entry: dict[str, Any]) -> AuthorizationServer:
+    server = AuthorizationServer.objects.filter(slug=entry.get("server")).first()
+    if server is None:
+        raise GrantError("The authorization server of this request no longer exists.")
+    return server
+
+
+def _check_issuer(params: dict[str, str], ends: Endpoints) -> None:
+    """RFC 9207: when the server sends `iss` it must be the configured issuer."""
+    iss = params.get("iss")
+    if iss is None:
+        if ends.iss_parameter_supported:
+            raise GrantError("The authorization response has no iss although the server sends it.")
+        return
+    if not ends.issuer or iss != ends.issuer:
+        raise GrantError(
+            f"The authorization response came from issuer {iss!r}, not the configured "
+            f"{ends.issuer or '(none configured)'}; it was refused (mix-up defence, RFC 9207)."
+        )
+
+
+def _error_from_params(params: dict[str, str]) -> None:
+    if "error" in params:
+        text = params["error"]
+        if params.get("error_description"):
+            text += f": {params['error_description']}"
+        raise GrantError(f"The authorization server refused: {text}.")
+
+
+def complete_authorization(store: Any, params: dict[str, str]) -> Completed:
+    """Finish the authorization code flow: state, issuer, then the code exchange with PKCE."""
+    entry = _take_pending(store, params.get("state", ""), GRANT_AUTHORIZATION_CODE)
+    server = _server_for(entry)
+    ends = endpoints(server)
+    _check_issuer(params, ends)
+    _error_from_params(params)
+    code = params.get("code", "")
+    if not code:
+        raise GrantError("The authorization response has no code.")
+    scopes = [str(s) for s in entry.get("scopes", [])]
+    session = _Session(
+        client=WebApplicationClient(server.client_id),
+        scope=scopes,
+        redirect_uri=entry["redirect_uri"],
+    )
+    token = _token_request(
+        server,
+        GRANT_AUTHORIZATION_CODE,
+        scopes,
+        session,
+        code=code,
+        code_verifier=entry["code_verifier"],
+    )
+    return Completed(token=token, return_to=entry["return_to"], form=entry.get("form") or {})
+
+
+def complete_implicit(store: Any, params: dict[str, str]) -> Completed:
+    """Finish the implicit grant from the fragment the callback page posted to the server."""
+    entry = _take_pending(store, params.get("state", ""), GRANT_IMPLICIT)
+    server = _server_for(entry)
+    _check_issuer(params, endpoints(server))
+    _error_from_params(params)
+    scopes = [str(s) for s in entry.get("scopes", [])]
+    session = _Session(
+        client=MobileApplicationClient(server.client_id),
+        scope=scopes,
+        redirect_uri=entry["redirect_uri"],
+        state=params.get("state"),
+    )
+    fragment = urlencode({k: v for k, v in params.items() if v})
+    try:
+        response = session.token_from_fragment(f"{entry['redirect_uri']}#{fragment}")
+    except (OAuth2Error, ValueError, Warning) as exc:
+        raise GrantError(_describe(exc, "the authorization endpoint")) from None
+    token = _to_token(dict(response), server, GRANT_IMPLICIT, scopes)
+    return Completed(token=token, return_to=entry["return_to"], form=entry.get("form") or {})
+
+
+def refresh(server: AuthorizationServer, token: Token) -> Token:
+    """A new access token from the refresh token; the old refresh token is kept if none comes."""
+    if not token.refresh_token:
+        raise GrantError("This token has no refresh token; get a new token instead.")
+    ends = endpoints(server)
+    if not ends.refresh:
+        raise GrantError(f"{server.name} has no token endpoint configured.")
+    auth, extra = _client_auth(server)
+    kwargs: dict[str, Any] = {}
+    if extra.get("include_client_id"):
+        kwargs["client_id"] = server.client_id
+        if server.client_secret:
+            kwargs["client_secret"] = server.client_secret
+    session = _Session(client=WebApplicationClient(server.client_id), token=None)
+    try:
+        response = session.refresh_token(
+            ends.refresh, refresh_token=token.refresh_token, auth=auth, **kwargs
+        )
+    except (OAuth2Error, http.OutboundError, ValueError, Warning) as exc:
+        raise GrantError(_describe(exc, ends.refresh)) from None
+    scopes = split_scopes(token.scopes)
+    new = _to_token(dict(response), server, token.grant, scopes)
+    return new
+
+
+def revoke(server: AuthorizationServer, token: Token) -> bool:
+    """RFC 7009 revocation, best effort: forgetting a token must work even if this fails."""
+    try:
+        ends = endpoints(server)
+    except (GrantError, http.OutboundError):
+        return False
+    if not ends.revoke:
+        return False
+    auth, extra = _client_auth(server)
+    revoked = False
+    for value, hint in (
+        (token.refresh_token, "refresh_token"),
+        (token.access_token, "access_token"),
+    ):
+        if not value:
+            continue
+        data = {"token": value, "token_type_hint": hint}
+        if extra.get("include_client_id"):
+            data["client_id"] = server.client_id
+            if server.client_secret:
+                data["client_secret"] = server.client_secret
+        try:
+            session = _Session(client=WebApplicationClient(server.client_id))
+            response = session.post(ends.revoke, data=data, auth=auth, withhold_token=True)
+            revoked = revoked or response.status_code == 200
+        except http.OutboundError:
+            log.info("revocation at %s failed", urlsplit(ends.revoke).netloc)
+    return revoked

@@ -1,0 +1,388 @@
+"""What the console panel on an operation page shows: fields, defaults, servers, tokens.
+
+The form state is one flat mapping of field names to values (`param.query.limit`, `body.0`,
+`field.1.name`, `server`, `token`, `media_type`), the same keys the browser posts, so a state
+restored after the authorization redirect, a history entry and the defaults fill the form the
+same way.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from django.conf import settings
+from django.urls import reverse
+
+from apis.documents import load_document, resolve_ref
+from apis.models import Api, ApiVersion, Operation
+from apis.openapi.sample import media_example, sample
+from console import calls
+from console.calls import ConsoleInput, Target, body_kind, is_json_media, parameters
+from console.models import (
+    GRANT_LABELS,
+    LEGACY_GRANTS,
+    LEGACY_WARNINGS,
+    ApiAuthorizationServer,
+    AuthorizationServer,
+)
+from console.tokens import Token, audiences, format_timestamp
+
+RESTORE_KEY = "console_restore"  # session key: a form state to show once on the next render
+
+
+def operation_page(api: Api, version: ApiVersion, operation: Operation) -> str:
+    """The operation page's URL, naming the version only when it is not the default."""
+    url = reverse("apis:operation", args=[api.slug, operation.slug])
+    if version.pk != api.default_version_id:
+        url += "?" + urlencode({"v": version.label})
+    return url
+
+
+@dataclass
+class ParamField:
+    key: str
+    name: str
+    location: str
+    required: bool
+    value: str
+    enum: list[str] = field(default_factory=list)
+    type: str = ""
+    deprecated: bool = False
+    description: str = ""
+
+
+@dataclass
+class FormField:
+    key: str
+    name: str
+    value: str
+    required: bool
+    is_file: bool = False
+    enum: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BodyEditor:
+    index: int
+    media_type: str
+    kind: str
+    key: str  # the textarea's name for json/raw
+    text: str = ""
+    fields: list[FormField] = field(default_factory=list)
+    file_key: str = ""  # raw binary bodies take a file
+
+
+@dataclass
+class GrantOption:
+    key: str
+    label: str
+    legacy: bool
+    warning: str
+
+
+@dataclass
+class ServerOption:
+    server: AuthorizationServer
+    scopes: str
+    grants: list[GrantOption]
+
+
+@dataclass
+class TokenView:
+    token: Token
+    claims: dict[str, Any] | None
+    audience: str
+    subject: str
+    issuer: str
+    scope: str
+    expires: str
+    expires_in: int | None
+    expired: bool
+
+
+def token_view(token: Token) -> TokenView:
+    claims = token.claims
+    remaining = token.expires_in()
+    exp = (claims or {}).get("exp", token.expires_at)
+    return TokenView(
+        token=token,
+        claims=claims,
+        audience=", ".join(audiences(claims or {})),
+        subject=str((claims or {}).get("sub", "")),
+        issuer=str((claims or {}).get("iss", "")),
+        scope=" ".join(token.granted_scopes),
+        expires=format_timestamp(exp) if exp is not None else "",
+        expires_in=remaining,
+        expired=remaining is not None and remaining <= 0,
+    )
+
+
+def claims_json(claims: dict[str, Any] | None) -> str:
+    return orjson.dumps(claims, option=orjson.OPT_INDENT_2).decode() if claims else ""
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return orjson.dumps(value).decode()
+    return str(value)
+
+
+def _schema(doc: dict[str, Any], schema: Any) -> dict[str, Any]:
+    """A schema with one level of `$ref` resolved (enough to list its properties)."""
+    if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+        target = resolve_ref(doc, schema["$ref"])
+        return target if isinstance(target, dict) else {}
+    return schema if isinstance(schema, dict) else {}
+
+
+def _param_default(param: dict[str, Any], doc: dict[str, Any]) -> str:
+    if "example" in param:
+        value = param["example"]
+    elif isinstance(param.get("examples"), dict) and param["examples"]:
+        first = next(iter(param["examples"].values()))
+        value = first.get("value") if isinstance(first, dict) else None
+    else:
+        schema = _schema(doc, param.get("schema"))
+        value = schema.get("example", schema.get("default"))
+        if value is None and param.get("required"):
+            value = sample(schema, doc)
+    if isinstance(value, list):
+        return ",".join(_text(v) for v in value)
+    return _text(value)
+
+
+def param_fields(
+    operation: Operation, doc: dict[str, Any], state: dict[str, str]
+) -> list[ParamField]:
+    found = []
+    for param in parameters(operation):
+        where, name = str(param["in"]), str(param["name"])
+        key = f"param.{where}.{name}"
+        schema = _schema(doc, param.get("schema"))
+        enum: list[Any] = schema["enum"] if isinstance(schema.get("enum"), list) else []
+        kind = schema.get("type", "")
+        if isinstance(kind, list):
+            kind = "/".join(str(k) for k in kind)
+        found.append(
+            ParamField(
+                key=key,
+                name=name,
+                location=where,
+                required=bool(param.get("required")) or where == "path",
+                value=state[key] if key in state else _param_default(param, doc),
+                enum=[_text(v) for v in enum],
+                type=str(kind),
+                deprecated=bool(param.get("deprecated")),
+            )
+        )
+    return found
+
+
+def _form_fields(
+    index: int, schema: dict[str, Any], doc: dict[str, Any], state: dict[str, str], has_state: bool
+) -> list[FormField]:
+    props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    required = set(schema.get("required") or [])
+    found = []
+    for name, prop in (props or {}).items():
+        prop = _schema(doc, prop)
+        if prop.get("readOnly"):
+            continue
+        key = f"field.{index}.{name}"
+        is_file = prop.get("format") in ("binary", "base64") or prop.get(
+            "contentMediaType"
+        ) not in (
+            None,
+            "",
+        )
+        items = _schema(doc, prop.get("items"))
+        if prop.get("type") == "array" and items.get("format") == "binary":
+            is_file = True
+        if has_state:
+            value = state.get(key, "")
+        else:
+            value = "" if is_file else _text(prop.get("example", prop.get("default", "")))
+            if value == "" and not is_file and name in required:
+                value = _text(sample(prop, doc))
+        enum: list[Any] = prop["enum"] if isinstance(prop.get("enum"), list) else []
+        found.append(
+            FormField(
+                key=f"file.{index}.{name}" if is_file else key,
+                name=name,
+                value=value,
+                required=name in required,
+                is_file=is_file,
+                enum=[_text(v) for v in enum],
+            )
+        )
+    return found
+
+
+def body_editors(
+    operation: Operation, doc: dict[str, Any], state: dict[str, str], has_state: bool
+) -> list[BodyEditor]:
+    body = operation.data.get("requestBody")
+    content = body.get("content") if isinstance(body, dict) else None
+    editors = []
+    for index, (media_type, media) in enumerate((content or {}).items()):
+        media = media if isinstance(media, dict) else {}
+        kind = body_kind(media_type)
+        editor = BodyEditor(index=index, media_type=media_type, kind=kind, key=f"body.{index}")
+        if kind in ("form", "multipart"):
+            editor.fields = _form_fields(
+                index, _schema(doc, media.get("schema")), doc, state, has_state
+            )
+        elif editor.key in state:
+            editor.text = state[editor.key]
+        else:
+            example = media_example(media, doc)
+            if is_json_media(media_type):
+                editor.text = (
+                    orjson.dumps(example, option=orjson.OPT_INDENT_2).decode()
+                    if example is not None
+                    else ""
+                )
+            elif isinstance(example, str):
+                editor.text = example
+            schema = _schema(doc, media.get("schema"))
+            if schema.get("format") == "binary" or media_type == "application/octet-stream":
+                editor.file_key = f"file.{index}.body"
+        if kind == "raw" and not editor.file_key:
+            schema = _schema(doc, media.get("schema"))
+            if schema.get("format") == "binary" or media_type == "application/octet-stream":
+                editor.file_key = f"file.{index}.body"
+        editors.append(editor)
+    return editors
+
+
+def server_options(api: Api, operation: Operation) -> list[ServerOption]:
+    links = (
+        ApiAuthorizationServer.objects.filter(api=api, server__use_in_console=True)
+        .select_related("server")
+        .order_by("position", "pk")
+    )
+    options = []
+    for link in links:
+        grants = [
+            GrantOption(
+                key=grant,
+                label=GRANT_LABELS[grant],
+                legacy=grant in LEGACY_GRANTS,
+                warning=LEGACY_WARNINGS.get(grant, ""),
+            )
+            for grant in link.server.grants
+        ]
+        options.append(
+            ServerOption(
+                server=link.server,
+                scopes=link.scopes or _operation_scopes(operation) or link.server.default_scopes,
+                grants=grants,
+            )
+        )
+    return options
+
+
+def _operation_scopes(operation: Operation) -> str:
+    """Scopes the operation's OAuth requirement names, as a starting point."""
+    security = operation.data.get("security")
+    for requirement in security if isinstance(security, list) else []:
+        if isinstance(requirement, dict):
+            for scopes in requirement.values():
+                if isinstance(scopes, list) and scopes:
+                    return " ".join(str(s) for s in scopes)
+    return ""
+
+
+def flat_state(data: ConsoleInput, media_types: list[str]) -> dict[str, str]:
+    """A history entry's form values as the flat state the panel reads."""
+    state: dict[str, str] = {
+        "server": data.server,
+        "token": data.token,
+        "media_type": data.media_type,
+    }
+    for where, values in data.params.items():
+        for name, value in values.items():
+            state[f"param.{where}.{name}"] = value
+    if data.media_type in media_types:
+        index = media_types.index(data.media_type)
+        state[f"body.{index}"] = data.body
+        for name, value in data.fields.items():
+            state[f"field.{index}.{name}"] = value
+    return state
+
+
+def build(
+    *,
+    api: Api,
+    version: ApiVersion,
+    operation: Operation,
+    user: Any,
+    session: Any,
+    state: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The panel's template context."""
+    from console.tokens import TokenStore
+
+    page = operation_page(api, version, operation)
+    context: dict[str, Any] = {
+        "api": api,
+        "version": version,
+        "operation": operation,
+        "page_url": page,
+        "signed_in": bool(getattr(user, "is_authenticated", False)),
+        "login_url": f"{settings.LOGIN_URL}?{urlencode({'next': page + '#console'})}",
+    }
+    if operation.kind != Operation.KIND_OPERATION:
+        context["unavailable"] = (
+            "Webhooks are called by the API, not by you: there is nothing to send."
+        )
+        return context
+    doc = load_document(version.pk)
+    has_state = state is not None
+    state = state or {}
+    options = server_options(api, operation)
+    slugs = [o.server.slug for o in options]
+    tokens = (
+        [token_view(t) for t in TokenStore(session).for_servers(slugs)]
+        if context["signed_in"]
+        else []
+    )
+    editors = body_editors(operation, doc, state, has_state)
+    media_types = [e.media_type for e in editors]
+    selected_media = (
+        state.get("media_type")
+        if state.get("media_type") in media_types
+        else (media_types[0] if media_types else "")
+    )
+    targets: list[Target] = calls.targets(api, version, operation)
+    selected_server = state.get("server") or next((t.url for t in targets if t.allowed), "")
+    token_ids = [t.token.id for t in tokens]
+    selected_token = (
+        state.get("token")
+        if state.get("token") in token_ids
+        else (token_ids[0] if token_ids else "")
+    )
+    body = operation.data.get("requestBody")
+    context.update(
+        {
+            "targets": targets,
+            "selected_server": selected_server,
+            "params": param_fields(operation, doc, state),
+            "editors": editors,
+            "selected_media": selected_media,
+            "body_required": bool(isinstance(body, dict) and body.get("required")),
+            "auth_servers": options,
+            "tokens": tokens,
+            "selected_token": selected_token,
+            "now": int(time.time()),
+        }
+    )
+    return context

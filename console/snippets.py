@@ -1,0 +1,176 @@
+"""The call the console sent, as code: curl, Python requests, JavaScript fetch and HTTPie.
+
+The access token is a placeholder (`$ACCESS_TOKEN`) unless the user asks to reveal it.
+"""
+
+from __future__ import annotations
+
+import json
+import pprint
+import shlex
+from dataclasses import dataclass
+
+from console.calls import PreparedCall
+
+PLACEHOLDER = "$ACCESS_TOKEN"
+
+
+@dataclass(frozen=True)
+class Snippet:
+    key: str
+    label: str
+    language: str
+    code: str
+
+
+def _auth(token: str | None, scheme: str) -> str | None:
+    if token is None:
+        return None
+    return f"{scheme} {token}"
+
+
+def _py(value: object) -> str:
+    return repr(value)
+
+
+def curl(call: PreparedCall, authorization: str | None) -> str:
+    lines = [f"curl -X {call.method} {shlex.quote(call.url)}"]
+    headers = dict(call.headers)
+    if call.body_kind == "multipart":
+        headers.pop("Content-Type", None)  # curl writes its own boundary
+    if authorization:
+        lines.append(f"-H {_shell_header('Authorization', authorization)}")
+    lines += [f"-H {shlex.quote(f'{k}: {v}')}" for k, v in headers.items()]
+    if call.body_kind == "multipart":
+        lines += [f"-F {shlex.quote(f'{k}={v}')}" for k, v in call.form_fields]
+        lines += [f"-F {shlex.quote(f'{u.field}=@{u.filename}')}" for u in call.files]
+    elif call.body_kind == "form":
+        lines += [f"--data-urlencode {shlex.quote(f'{k}={v}')}" for k, v in call.form_fields]
+    elif call.files:
+        lines.append(f"--data-binary @{shlex.quote(call.files[0].filename)}")
+    elif call.body_kind != "none":
+        lines.append(f"--data-raw {shlex.quote(call.text_body)}")
+    return " \\\n  ".join(lines)
+
+
+def _shell_header(name: str, value: str) -> str:
+    # Keep $ACCESS_TOKEN expandable by the shell; quote anything else.
+    if PLACEHOLDER in value:
+        return f'"{name}: {value}"'
+    return shlex.quote(f"{name}: {value}")
+
+
+def python(call: PreparedCall, authorization: str | None) -> str:
+    headers = dict(call.headers)
+    if call.body_kind == "multipart":
+        headers.pop("Content-Type", None)
+    lines = ["import requests", ""]
+    if authorization and PLACEHOLDER in authorization:
+        lines[0:1] = ["import os", "", "import requests"]
+        scheme = authorization.split(" ", 1)[0]
+        auth_expr = f"f\"{scheme} {{os.environ['ACCESS_TOKEN']}}\""
+    else:
+        auth_expr = _py(authorization) if authorization else ""
+    lines.append("headers = {")
+    if authorization:
+        lines.append(f'    "Authorization": {auth_expr},')
+    lines += [f"    {_py(k)}: {_py(v)}," for k, v in headers.items()]
+    lines.append("}")
+    args = [_py(call.method), _py(call.url), "headers=headers"]
+    if call.body_kind == "json":
+        try:
+            parsed = json.loads(call.text_body)
+            lines.append(f"payload = {pprint.pformat(parsed, sort_dicts=False, width=88)}")
+            args.append("json=payload")
+        except ValueError:
+            args.append(f"data={_py(call.text_body)}")
+    elif call.body_kind == "form":
+        args.append(f"data={_py(dict(call.form_fields))}")
+    elif call.body_kind == "multipart":
+        args.append(f"data={_py(dict(call.form_fields))}")
+        files = ", ".join(
+            f"{_py(u.field)}: ({_py(u.filename)}, open({_py(u.filename)}, 'rb'), "
+            f"{_py(u.content_type)})"
+            for u in call.files
+        )
+        args.append(f"files={{{files}}}")
+    elif call.files:
+        args.append(f"data=open({_py(call.files[0].filename)}, 'rb')")
+    elif call.body_kind != "none":
+        args.append(f"data={_py(call.text_body)}")
+    lines.append(f"response = requests.request({', '.join(args)}, timeout=10)")
+    lines.append("print(response.status_code, response.text)")
+    return "\n".join(lines)
+
+
+def _js(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def fetch(call: PreparedCall, authorization: str | None) -> str:
+    headers = dict(call.headers)
+    lines: list[str] = []
+    if call.body_kind == "multipart":
+        headers.pop("Content-Type", None)  # the browser sets the boundary
+        lines.append("const body = new FormData();")
+        lines += [f"body.append({_js(k)}, {_js(v)});" for k, v in call.form_fields]
+        lines += [
+            f"body.append({_js(u.field)}, fileInput.files[0]);  // {u.filename}" for u in call.files
+        ]
+    elif call.body_kind == "form":
+        pairs = ", ".join(f"[{_js(k)}, {_js(v)}]" for k, v in call.form_fields)
+        lines.append(f"const body = new URLSearchParams([{pairs}]);")
+    elif call.files:
+        lines.append("const body = fileInput.files[0];")
+    elif call.body_kind != "none":
+        lines.append(f"const body = {_js(call.text_body)};")
+    header_lines = []
+    if authorization:
+        if PLACEHOLDER in authorization:
+            scheme = authorization.split(" ", 1)[0]
+            header_lines.append(f'    "Authorization": `{scheme} ${{ACCESS_TOKEN}}`,')
+        else:
+            header_lines.append(f'    "Authorization": {_js(authorization)},')
+    header_lines += [f"    {_js(k)}: {_js(v)}," for k, v in headers.items()]
+    options = [f"  method: {_js(call.method)},", "  headers: {", *header_lines, "  },"]
+    if call.body_kind != "none" or call.files:
+        options.append("  body,")
+    lines.append(f"const response = await fetch({_js(call.url)}, {{")
+    lines += options
+    lines.append("});")
+    lines.append("console.log(response.status, await response.text());")
+    return "\n".join(lines)
+
+
+def httpie(call: PreparedCall, authorization: str | None) -> str:
+    parts = ["http"]
+    if call.body_kind == "multipart":
+        parts.append("--multipart")
+    elif call.body_kind == "form":
+        parts.append("--form")
+    parts += [call.method, shlex.quote(call.url)]
+    headers = dict(call.headers)
+    if call.body_kind in ("multipart", "form"):
+        headers.pop("Content-Type", None)
+    if authorization:
+        parts.append(_shell_header("Authorization", authorization).replace(": ", ":", 1))
+    parts += [shlex.quote(f"{k}:{v}") for k, v in headers.items()]
+    if call.body_kind in ("multipart", "form"):
+        parts += [shlex.quote(f"{k}={v}") for k, v in call.form_fields]
+        parts += [shlex.quote(f"{u.field}@{u.filename}") for u in call.files]
+    elif call.files:
+        parts.append(f"@{shlex.quote(call.files[0].filename)}")
+    elif call.body_kind != "none":
+        parts.insert(1, f"--raw={shlex.quote(call.text_body)}")
+    return " \\\n  ".join(parts)
+
+
+def snippets(call: PreparedCall, token: str | None, scheme: str = "Bearer") -> list[Snippet]:
+    """Every snippet for `call`; `token` None means no Authorization header at all."""
+    authorization = _auth(token, scheme)
+    return [
+        Snippet("curl", "curl", "shell", curl(call, authorization)),
+        Snippet("python", "Python requests", "python", python(call, authorization)),
+        Snippet("fetch", "JavaScript fetch", "javascript", fetch(call, authorization)),
+        Snippet("httpie", "HTTPie", "shell", httpie(call, authorization)),
+    ]

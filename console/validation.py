@@ -1,0 +1,192 @@
+"""Request bodies and responses checked against the operation's schemas (jsonschema).
+
+Schemas are those of the normalised document: every `$ref` is `#/components/schemas/<Name>`,
+so a validator rooted at a copy of the document's components resolves them all. OpenAPI 3.0
+schemas are brought to JSON Schema 2020-12 first (`nullable`, boolean exclusive bounds), and
+`readOnly` properties are not required in requests nor `writeOnly` ones in responses.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import orjson
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from console.calls import is_json_media
+
+MAX_ERRORS = 20
+_MAX_DEPTH = 200
+_cache: OrderedDict[tuple[int, str], dict[str, Any]] = OrderedDict()
+_lock = threading.Lock()
+
+
+def _convert(node: Any, *, legacy: bool, direction: str, depth: int = 0) -> Any:
+    """A 2020-12 copy of a schema; `direction` is "request" or "response"."""
+    if depth > _MAX_DEPTH:
+        return {}
+    if isinstance(node, list):
+        return [_convert(v, legacy=legacy, direction=direction, depth=depth + 1) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {
+        key: _convert(value, legacy=legacy, direction=direction, depth=depth + 1)
+        for key, value in node.items()
+    }
+    if legacy:
+        if out.pop("nullable", False) is True:
+            kind = out.get("type")
+            if isinstance(kind, str):
+                out["type"] = [kind, "null"]
+            if isinstance(out.get("enum"), list) and None not in out["enum"]:
+                out["enum"] = [*out["enum"], None]
+        for bound, flag in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+            if out.get(flag) is True and bound in out:
+                out[flag] = out.pop(bound)
+            elif isinstance(out.get(flag), bool):
+                out.pop(flag)
+    skip = "readOnly" if direction == "request" else "writeOnly"
+    props = out.get("properties")
+    if isinstance(out.get("required"), list) and isinstance(props, dict):
+        out["required"] = [
+            r
+            for r in out["required"]
+            if not (isinstance(props.get(r), dict) and props[r].get(skip))
+        ]
+    return out
+
+
+def _root(doc: dict[str, Any], key: int, direction: str) -> dict[str, Any]:
+    """Converted components of a document, cached per (version, direction)."""
+    with _lock:
+        cached = _cache.get((key, direction))
+        if cached is not None:
+            _cache.move_to_end((key, direction))
+            return cached
+    legacy = not str(doc.get("openapi", "3.0")).startswith("3.1") and not str(
+        doc.get("openapi", "")
+    ).startswith("3.2")
+    schemas = (doc.get("components") or {}).get("schemas") or {}
+    root = {
+        "legacy": legacy,
+        "components": {"schemas": _convert(schemas, legacy=legacy, direction=direction)},
+    }
+    with _lock:
+        _cache[(key, direction)] = root
+        while len(_cache) > 8:
+            _cache.popitem(last=False)
+    return root
+
+
+def _path(error_path: Any, prefix: str) -> str:
+    text = prefix
+    for part in error_path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text
+
+
+def check_value(
+    doc: dict[str, Any], key: int, schema: Any, value: Any, *, direction: str, prefix: str
+) -> list[str]:
+    """Mismatches of `value` against `schema`, as short sentences with a JSON path."""
+    if not isinstance(schema, dict) or not schema:
+        return []
+    root = _root(doc, key, direction)
+    converted = _convert(schema, legacy=bool(root["legacy"]), direction=direction)
+    full = {**converted, "components": root["components"]} if isinstance(converted, dict) else {}
+    try:
+        validator = Draft202012Validator(full)
+        errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+    except (SchemaError, RecursionError) as exc:
+        return [f"The documented schema could not be used to check it ({type(exc).__name__})."]
+    except Exception as exc:  # noqa: BLE001 - an unresolvable $ref in a spec must not 500
+        return [f"The documented schema could not be used to check it ({type(exc).__name__})."]
+    messages = []
+    for error in errors[:MAX_ERRORS]:
+        messages.append(f"{_path(error.absolute_path, prefix)}: {error.message}")
+    if len(errors) > MAX_ERRORS:
+        messages.append(f"… and {len(errors) - MAX_ERRORS} more.")
+    return messages
+
+
+def request_media(operation_data: dict[str, Any]) -> dict[str, Any]:
+    body = operation_data.get("requestBody")
+    content = body.get("content") if isinstance(body, dict) else None
+    return content if isinstance(content, dict) else {}
+
+
+def check_request_body(
+    doc: dict[str, Any], key: int, operation_data: dict[str, Any], media_type: str, text: str
+) -> list[str]:
+    """Problems with a JSON request body before it is sent; [] when it fits or has no schema."""
+    if not is_json_media(media_type) or not text.strip():
+        return []
+    media = request_media(operation_data).get(media_type)
+    schema = media.get("schema") if isinstance(media, dict) else None
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        return [f"body: not valid JSON ({exc})"]
+    return check_value(doc, key, schema, value, direction="request", prefix="body")
+
+
+def _response_for(responses: dict[str, Any], status: int) -> tuple[str, dict[str, Any] | None]:
+    for code in (str(status), f"{status // 100}XX", f"{status // 100}xx", "default"):
+        found = responses.get(code)
+        if isinstance(found, dict):
+            return code, found
+    return "", None
+
+
+def _media_for(content: dict[str, Any], content_type: str) -> tuple[str, dict[str, Any] | None]:
+    base = content_type.split(";", 1)[0].strip().lower()
+    if base in content:
+        return base, content[base]
+    for name, media in content.items():
+        if name.split(";", 1)[0].strip().lower() == base:
+            return name, media
+    major = base.split("/", 1)[0]
+    for candidate in (f"{major}/*", "*/*"):
+        if candidate in content:
+            return candidate, content[candidate]
+    return "", None
+
+
+def check_response(
+    doc: dict[str, Any],
+    key: int,
+    operation_data: dict[str, Any],
+    status: int,
+    content_type: str,
+    body: bytes,
+) -> list[str]:
+    """Where a response departs from what the operation documents."""
+    responses = operation_data.get("responses")
+    if not isinstance(responses, dict) or not responses:
+        return []
+    code, response = _response_for(responses, status)
+    if response is None:
+        documented = ", ".join(sorted(str(k) for k in responses))
+        return [f"Status {status} is not documented for this operation (documented: {documented})."]
+    content = response.get("content")
+    if not isinstance(content, dict) or not content or not body:
+        return []
+    if not content_type:
+        return ["The response has a body but no Content-Type."]
+    name, media = _media_for(content, content_type)
+    if media is None:
+        return [
+            f"Content-Type {content_type.split(';')[0]} is not documented for {code} "
+            f"(documented: {', '.join(content)})."
+        ]
+    schema = media.get("schema") if isinstance(media, dict) else None
+    if not is_json_media(content_type) or not isinstance(schema, dict):
+        return []
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return ["The body is not valid JSON although its Content-Type says JSON."]
+    return check_value(doc, key, schema, value, direction="response", prefix="body")

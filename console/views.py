@@ -1,0 +1,475 @@
+"""The console's endpoints: get and forget tokens, the OAuth callbacks, send, history, snippets.
+
+Every state-changing view is a CSRF-checked POST (htmx sends the token from `hx-headers` on
+<body>); every view but the callback page needs a signed-in user.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, cast
+
+import orjson
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.forms import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
+
+from apis.documents import load_document
+from apis.models import Api, ApiVersion, Operation
+from console import calls, conf, grants, panel, snippets, validation
+from console import render as present
+from console.forms import RevealForm, SendForm, TokenForm, saved_state
+from console.http import OutboundError
+from console.models import (
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_CLIENT_CREDENTIALS,
+    GRANT_IMPLICIT,
+    GRANT_PASSWORD,
+    ApiAuthorizationServer,
+    AuthorizationServer,
+    CallHistory,
+)
+from console.tokens import Token, TokenStore, explain_rejection
+
+log = logging.getLogger(__name__)
+
+RESTORE_KEY = panel.RESTORE_KEY
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _get_operation_for_user(
+    request: HtmxHttpRequest, api_slug: str, label: str, op_slug: str
+) -> tuple[Api, ApiVersion, Operation]:
+    """The operation a console POST names; 404 unless its API is visible to this user."""
+    apis = Api.objects.all() if request.user.is_staff else Api.objects.filter(is_published=True)
+    api = get_object_or_404(apis, slug=api_slug)
+    version = get_object_or_404(ApiVersion, api=api, label=label)
+    operation = get_object_or_404(Operation, version=version, slug=op_slug)
+    return api, version, operation
+
+
+def _redirect_uri(request: HtmxHttpRequest) -> str:
+    return request.build_absolute_uri(reverse("console:callback"))
+
+
+def _safe_return(request: HtmxHttpRequest, url: str) -> str:
+    """A local path to go back to; anything else falls back to the catalog (no open redirect)."""
+    if url and url_has_allowed_host_and_scheme(url, allowed_hosts=None) and url.startswith("/"):
+        return url
+    return reverse("apis:catalog")
+
+
+def _server_for_api(api: Api, slug: str) -> tuple[AuthorizationServer, ApiAuthorizationServer]:
+    link = (
+        ApiAuthorizationServer.objects.filter(
+            api=api, server__slug=slug, server__use_in_console=True
+        )
+        .select_related("server")
+        .first()
+    )
+    if link is None:
+        raise Http404("No such authorization server for this API")
+    return link.server, link
+
+
+def _panel_response(
+    request: HtmxHttpRequest,
+    api: Api,
+    version: ApiVersion,
+    operation: Operation,
+    *,
+    status: int = 200,
+) -> HttpResponse:
+    """The token area of the panel, for htmx swaps."""
+    state = saved_state(request.POST)
+    context = panel.build(
+        api=api, version=version, operation=operation, user=request.user, session=request.session,
+        state=state,
+    )  # fmt: skip
+    return render(request, "console/panel.html#auth", {"console": context}, status=status)
+
+
+@never_cache
+@login_required
+@require_POST
+@sensitive_post_parameters("password")
+def token(request: HtmxHttpRequest) -> HttpResponse:
+    """Get a token with the chosen grant, keeping the request form as the user left it."""
+    form = TokenForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(
+            "Invalid token request: "
+            + "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items()),
+            status=400,
+            content_type="text/plain",
+        )
+    data = form.cleaned_data
+    api, version, operation = _get_operation_for_user(
+        request, data["api"], data["version"], data["operation"]
+    )
+    slug, grant = data["grant_choice"]
+    server, _link = _server_for_api(api, slug)
+    page = panel.operation_page(api, version, operation) + "#console"
+    scopes = data["scopes"]
+    try:
+        if grant in (GRANT_AUTHORIZATION_CODE, GRANT_IMPLICIT):
+            started = grants.start_authorization(
+                server,
+                grant,
+                scopes,
+                redirect_uri=_redirect_uri(request),
+                store=request.session,
+                return_to=page,
+                form=saved_state(request.POST),
+            )
+            if request.htmx:
+                return HttpResponseClientRedirect(started.url)
+            return HttpResponseRedirect(started.url)
+        if grant == GRANT_CLIENT_CREDENTIALS:
+            new = grants.client_credentials(server, scopes)
+        elif grant == GRANT_PASSWORD:
+            new = grants.password(server, scopes, data["username"], data["password"])
+        else:  # pragma: no cover - the form's choices stop anything else
+            raise grants.GrantError("Unknown grant.")
+    except (grants.GrantError, OutboundError) as exc:
+        messages.error(request, f"{server.name}: {exc}")
+        if request.htmx:
+            return _panel_response(request, api, version, operation)
+        request.session[RESTORE_KEY] = saved_state(request.POST)
+        return HttpResponseRedirect(page)
+    stored = TokenStore(request.session).put(new)
+    messages.success(request, f"Got a token from {server.name} ({new.scopes or 'no scopes'}).")
+    if request.htmx:
+        post = request.POST.copy()
+        post["token"] = stored.id
+        request.POST = post  # type: ignore[assignment]
+        return _panel_response(request, api, version, operation)
+    state = saved_state(request.POST)
+    state["token"] = stored.id
+    request.session[RESTORE_KEY] = state
+    return HttpResponseRedirect(page)
+
+
+def _finish(request: HtmxHttpRequest, completed: grants.Completed) -> HttpResponse:
+    stored = TokenStore(request.session).put(completed.token)
+    state = dict(completed.form)
+    state["token"] = stored.id
+    request.session[RESTORE_KEY] = state
+    messages.success(
+        request,
+        f"Got a token from {completed.token.server_name} ({completed.token.scopes or 'no scopes'}).",
+    )
+    return HttpResponseRedirect(_safe_return(request, completed.return_to))
+
+
+@never_cache
+@login_required
+@require_GET
+def callback(request: HtmxHttpRequest) -> HttpResponse:
+    """The redirect URI: the code flow's response in the query, or the implicit page."""
+    params = {k: str(request.GET.get(k, "")) for k in request.GET}
+    if not params:
+        # Implicit: the token is in the fragment, which only the browser sees; the page posts
+        # it to `implicit` and clears it from the address bar.
+        return render(request, "console/callback.html")
+    try:
+        completed = grants.complete_authorization(request.session, params)
+    except (grants.GrantError, OutboundError) as exc:
+        return render(request, "console/callback.html", {"error": str(exc)}, status=400)
+    return _finish(request, completed)
+
+
+@never_cache
+@login_required
+@require_POST
+def implicit(request: HtmxHttpRequest) -> HttpResponse:
+    """The implicit grant's fragment, handed over by the callback page."""
+    allowed = {"access_token", "token_type", "expires_in", "scope", "state", "iss", "error",
+               "error_description"}  # fmt: skip
+    params = {k: str(request.POST.get(k, "")) for k in request.POST if k in allowed}
+    try:
+        completed = grants.complete_implicit(request.session, params)
+    except (grants.GrantError, OutboundError) as exc:
+        return render(request, "console/callback.html", {"error": str(exc)}, status=400)
+    return _finish(request, completed)
+
+
+def _owned_token(request: HtmxHttpRequest, token_id: str) -> Token:
+    found = TokenStore(request.session).get(token_id)
+    if found is None:
+        raise Http404("No such token")
+    return found
+
+
+def _back(request: HtmxHttpRequest) -> str:
+    return _safe_return(request, request.POST.get("next", ""))
+
+
+@never_cache
+@login_required
+@require_POST
+def forget(request: HtmxHttpRequest, token_id: str) -> HttpResponse:
+    """Forget a token (and revoke it at the server when it offers revocation)."""
+    old = _owned_token(request, token_id)
+    TokenStore(request.session).forget(token_id)
+    server = AuthorizationServer.objects.filter(slug=old.server).first()
+    if server is not None:
+        grants.revoke(server, old)
+    messages.info(request, f"Forgot the token from {old.server_name}.")
+    return _after_token_change(request)
+
+
+@never_cache
+@login_required
+@require_POST
+def refresh(request: HtmxHttpRequest, token_id: str) -> HttpResponse:
+    old = _owned_token(request, token_id)
+    server = AuthorizationServer.objects.filter(slug=old.server).first()
+    if server is None:
+        raise Http404("The token's authorization server is gone")
+    try:
+        TokenStore(request.session).replace(old, grants.refresh(server, old))
+        messages.success(request, f"Refreshed the token from {old.server_name}.")
+    except (grants.GrantError, OutboundError) as exc:
+        messages.error(request, f"{old.server_name}: {exc}")
+    return _after_token_change(request)
+
+
+def _after_token_change(request: HtmxHttpRequest) -> HttpResponse:
+    form = SendForm(request.POST)
+    if request.htmx and form.is_valid():
+        api, version, operation = _get_operation_for_user(
+            request,
+            form.cleaned_data["api"],
+            form.cleaned_data["version"],
+            form.cleaned_data["operation"],
+        )
+        return _panel_response(request, api, version, operation)
+    if form.is_valid():
+        request.session[RESTORE_KEY] = saved_state(request.POST)
+    return HttpResponseRedirect(_back(request))
+
+
+def _token_for_call(request: HtmxHttpRequest, token_id: str) -> tuple[Token | None, str]:
+    """The chosen token, refreshed first when it is about to expire; and a note for the user."""
+    if not token_id:
+        return None, ""
+    store = TokenStore(request.session)
+    chosen = store.get(token_id)
+    if chosen is None:
+        return None, "The chosen token is gone (forgotten or signed out); sent without a token."
+    if chosen.is_expired(margin=conf.refresh_margin()) and chosen.refresh_token:
+        server = AuthorizationServer.objects.filter(slug=chosen.server).first()
+        if server is not None:
+            try:
+                fresh = store.replace(chosen, grants.refresh(server, chosen))
+            except (grants.GrantError, OutboundError) as exc:
+                return chosen, f"The token is expiring and could not be refreshed: {exc}"
+            return fresh, "The token was about to expire, so the console refreshed it first."
+    return chosen, ""
+
+
+def _expected_audience(api: Api) -> str:
+    route = getattr(api, "gateway_route", None)
+    policy = getattr(route, "jwt_policy", None) if route is not None else None
+    audiences = getattr(policy, "audiences", None) if policy is not None else None
+    if isinstance(audiences, list) and audiences:
+        return " or ".join(str(a) for a in audiences)
+    return f"api://{api.slug}"
+
+
+def _problem(result: calls.CallResult) -> dict[str, Any] | None:
+    media = result.content_type.split(";", 1)[0].strip().lower()
+    if not media.endswith("json"):
+        return None
+    try:
+        value = orjson.loads(result.body)
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _trim_history(user: Any) -> None:
+    keep = conf.history_limit()
+    stale = (
+        CallHistory.objects.filter(user=user)
+        .order_by("-created", "-pk")
+        .values_list("pk", flat=True)[keep:]
+    )
+    CallHistory.objects.filter(pk__in=list(stale)).delete()
+
+
+@never_cache
+@login_required
+@require_POST
+def send(request: HtmxHttpRequest) -> HttpResponse:
+    """Send the call through the gateway and show the answer (a fragment for htmx)."""
+    form = SendForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return HttpResponse("Invalid console request.", status=400, content_type="text/plain")
+    api, version, operation = _get_operation_for_user(
+        request,
+        form.cleaned_data["api"],
+        form.cleaned_data["version"],
+        form.cleaned_data["operation"],
+    )
+    if operation.kind != Operation.KIND_OPERATION:
+        return HttpResponse(
+            "Webhooks cannot be sent from the console.", status=400, content_type="text/plain"
+        )
+    doc = load_document(version.pk)
+    media_types = list(validation.request_media(operation.data))
+    context: dict[str, Any] = {
+        "api": api,
+        "version": version,
+        "operation": operation,
+        "page_url": panel.operation_page(api, version, operation),
+    }
+    template = "console/result.html#response" if request.htmx else "console/result.html"
+    try:
+        data = form.console_input(media_types)
+        call = calls.build_call(
+            operation, data, calls.targets(api, version, operation), media_types=media_types
+        )
+    except (calls.CallError, ValidationError) as exc:
+        context["error"] = _message(exc)
+        return render(request, template, context, status=400)
+    problems = validation.check_request_body(
+        doc, version.pk, operation.data, data.media_type, data.body
+    )
+    if problems and not data.force:
+        context["body_problems"] = problems
+        return render(request, template, context, status=400)
+    chosen, note = _token_for_call(request, data.token)
+    context["note"] = note
+    history = CallHistory(
+        user=cast(Any, request.user),
+        operation=operation,
+        api_slug=api.slug,
+        version_label=version.label,
+        operation_slug=operation.slug,
+        method=call.method,
+        url=call.url,
+        form=data.to_json(),
+    )
+    try:
+        result = calls.send(call, chosen)
+    except OutboundError as exc:
+        history.error = str(exc)
+        history.save()
+        _trim_history(request.user)
+        context.update({"error": f"The call failed: {exc}", "history": history, "call": call})
+        return render(request, template, context, status=502)
+    history.status = result.status
+    history.elapsed_ms = result.elapsed_ms
+    history.size = result.size
+    history.save()
+    _trim_history(request.user)
+    claims = chosen.claims if chosen is not None else None
+    context.update(
+        {
+            "call": call,
+            "result": result,
+            "body": present.present(result.content_type, result.body),
+            "size": present.human_size(result.size),
+            "mismatches": validation.check_response(
+                doc, version.pk, operation.data, result.status, result.content_type, result.body
+            ),
+            "body_problems": problems,
+            "history": history,
+            "token": panel.token_view(chosen) if chosen is not None else None,
+            "snippets": snippets.snippets(call, snippets.PLACEHOLDER if chosen else None),
+            "status_tone": "ok" if result.status < 400 else "error",
+        }
+    )
+    if result.status in (401, 403):
+        context["rejection"] = explain_rejection(
+            result.status,
+            dict(result.headers),
+            _problem(result),
+            claims,
+            expected_audience=_expected_audience(api),
+        )
+    return render(request, template, context)
+
+
+def _message(exc: Exception) -> str:
+    messages_ = getattr(exc, "messages", None)
+    if isinstance(messages_, list) and messages_:
+        return " ".join(str(m) for m in messages_)
+    return str(exc)
+
+
+def _history_call(
+    request: HtmxHttpRequest, call_id: str
+) -> tuple[CallHistory, Api, ApiVersion, Operation]:
+    entry = get_object_or_404(CallHistory, uuid=call_id, user=cast(Any, request.user))
+    api, version, operation = _get_operation_for_user(
+        request, entry.api_slug, entry.version_label, entry.operation_slug
+    )
+    return entry, api, version, operation
+
+
+@never_cache
+@login_required
+@require_POST
+def reveal(request: HtmxHttpRequest, call_id: str) -> HttpResponse:
+    """The snippets of a past call with the real token in them, on the user's request."""
+    entry, api, version, operation = _history_call(request, str(call_id))
+    form = RevealForm(request.POST)
+    token_id = form.data.get("token", "") if form.is_valid() else ""
+    chosen = TokenStore(request.session).get(str(token_id)) if token_id else None
+    data = calls.ConsoleInput.from_json(entry.form)
+    media_types = list(validation.request_media(operation.data))
+    try:
+        call = calls.build_call(
+            operation, data, calls.targets(api, version, operation), media_types=media_types
+        )
+    except calls.CallError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain")
+    token_value = chosen.access_token if chosen else None
+    scheme = "Bearer"
+    context = {
+        "snippets": snippets.snippets(call, token_value, scheme),
+        "history": entry,
+        "revealed": chosen is not None,
+        "token": panel.token_view(chosen) if chosen else None,
+        "page_url": panel.operation_page(api, version, operation),
+    }
+    template = "console/snippets.html#snippets" if request.htmx else "console/snippets.html"
+    return render(request, template, context)
+
+
+@never_cache
+@login_required
+@require_GET
+def history(request: HtmxHttpRequest) -> HttpResponse:
+    entries = CallHistory.objects.filter(user=cast(Any, request.user)).order_by("-created", "-pk")[
+        : conf.history_limit()
+    ]
+    return render(request, "console/history.html", {"entries": entries})
+
+
+@never_cache
+@login_required
+@require_GET
+def load(request: HtmxHttpRequest, call_id: str) -> HttpResponse:
+    """Open the operation page with a past call loaded into the console form."""
+    entry, api, version, operation = _history_call(request, str(call_id))
+    media_types = list(validation.request_media(operation.data))
+    request.session[RESTORE_KEY] = panel.flat_state(
+        calls.ConsoleInput.from_json(entry.form), media_types
+    )
+    return HttpResponseRedirect(panel.operation_page(api, version, operation) + "#console")
