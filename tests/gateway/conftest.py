@@ -41,7 +41,9 @@ class SigningKey:
     alg: str
 
     def public_jwk(self, with_alg: bool = True) -> dict[str, Any]:
-        algo = pyjwt.algorithms.RSAAlgorithm if self.alg[0] in "RP" else pyjwt.algorithms.ECAlgorithm
+        algo = (
+            pyjwt.algorithms.RSAAlgorithm if self.alg[0] in "RP" else pyjwt.algorithms.ECAlgorithm
+        )
         jwk = json.loads(algo.to_jwk(self.private.public_key()))
         jwk["kid"] = self.kid
         jwk["use"] = "sig"
@@ -126,7 +128,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_bytes(status, data, "application/json", extra)
 
     def send_bytes(
-        self, status: int, data: bytes, ctype: str = "application/json",
+        self,
+        status: int,
+        data: bytes,
+        ctype: str = "application/json",
         extra: dict[str, str] | None = None,
     ) -> None:
         self.send_response(status)
@@ -267,8 +272,9 @@ def mint(key: SigningKey, payload: dict[str, Any], **header: Any) -> str:
             headers[name] = value
     alg = headers.pop("alg", key.alg)
     # Built by hand (not pyjwt.encode) so that tests can send any header value.
-    return sign_raw(key, json.dumps({"alg": alg, **headers}).encode(),
-                    json.dumps(payload).encode(), alg)
+    return sign_raw(
+        key, json.dumps({"alg": alg, **headers}).encode(), json.dumps(payload).encode(), alg
+    )
 
 
 def sign_raw(key: SigningKey, header: bytes, payload: bytes, alg: str | None = None) -> str:
@@ -295,8 +301,13 @@ def make_route(
         audiences=(AUDIENCE,),
         required_claims=(
             ClaimRule("scope", ("orders.read",), "all", " ", frozenset({"GET", "HEAD"})),
-            ClaimRule("scope", ("orders.write",), "all", " ",
-                      frozenset({"POST", "PUT", "PATCH", "DELETE"})),
+            ClaimRule(
+                "scope",
+                ("orders.write",),
+                "all",
+                " ",
+                frozenset({"POST", "PUT", "PATCH", "DELETE"}),
+            ),
         ),
     )
     if policy_overrides:
@@ -304,7 +315,11 @@ def make_route(
 
         policy = replace(policy, **policy_overrides)
     route = RouteConfig(
-        api_slug="orders", suffix="orders", backend=backend, timeout=5.0, forward_claims=True,
+        api_slug="orders",
+        suffix="orders",
+        backend=backend,
+        timeout=5.0,
+        forward_claims=True,
         policy=policy,
     )
     if backend_url:
@@ -373,9 +388,15 @@ class Harness:
         if body is not None:
             raw_headers.append((b"content-length", str(len(body)).encode()))
         scope = {
-            "type": "http", "method": method, "path": path, "raw_path": path.encode(),
-            "query_string": query.encode(), "headers": raw_headers, "scheme": "http",
-            "client": ("203.0.113.9", 5555), "root_path": "/gateway",
+            "type": "http",
+            "method": method,
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query.encode(),
+            "headers": raw_headers,
+            "scheme": "http",
+            "client": ("203.0.113.9", 5555),
+            "root_path": "/gateway",
         }
         sent = False
 

@@ -59,8 +59,9 @@ def good(provider: Provider, **overrides: Any) -> str:
     return mint(provider.keys[0], claims(provider, **overrides))
 
 
-def test_valid_token_reaches_backend(gw: Harness, provider: Provider, backend: LoopbackServer
-                                     ) -> None:
+def test_valid_token_reaches_backend(
+    gw: Harness, provider: Provider, backend: LoopbackServer
+) -> None:
     resp = gw.request("GET", "/orders/items/1", token=good(provider))
     assert resp.status == 200
     assert backend.recorder.requests[0]["path"] == "/items/1"
@@ -90,8 +91,9 @@ def test_case02_lower_case_bearer_is_accepted(gw: Harness, provider: Provider) -
 
 
 @pytest.mark.parametrize("alg", ["none", "None", "NONE"])
-def test_case03_alg_none(gw: Harness, provider: Provider, backend: LoopbackServer, alg: str
-                         ) -> None:
+def test_case03_alg_none(
+    gw: Harness, provider: Provider, backend: LoopbackServer, alg: str
+) -> None:
     header = b64(json.dumps({"alg": alg, "typ": "at+jwt", "kid": "k1"}).encode())
     payload = b64(json.dumps(claims(provider)).encode())
     resp = gw.request("GET", "/orders/x", token=f"{header}.{payload}.")
@@ -126,8 +128,9 @@ def test_case05_real_key_but_other_algorithm(
     harness_for: Build, provider: Provider, backend: LoopbackServer, alg: str
 ) -> None:
     # Even with RS512 allowed by the policy, the JWK says RS256: the pairing is refused.
-    gw = harness_for(make_route(provider, backend.url,
-                                algorithms=frozenset({"RS256", "RS512", "PS256"})))
+    gw = harness_for(
+        make_route(provider, backend.url, algorithms=frozenset({"RS256", "RS512", "PS256"}))
+    )
     token = mint(provider.keys[0], claims(provider), alg=alg)
     rejected(gw.request("GET", "/orders/x", token=token), backend)
 
@@ -145,15 +148,19 @@ def test_case06_attacker_key_in_header(
     )
     token = mint(attacker, claims(provider), **extra)
     rejected(gw.request("GET", "/orders/x", token=token), backend)
-    resp = gw.request("GET", "/orders/x", token=mint(attacker, claims(provider), kid="evil",
-                                                     **extra))
+    resp = gw.request(
+        "GET", "/orders/x", token=mint(attacker, claims(provider), kid="evil", **extra)
+    )
     rejected(resp, backend)
 
 
 @pytest.mark.parametrize("header", ["jku", "x5u"])
 def test_case07_jku_x5u_never_fetched(
-    gw: Harness, provider: Provider, backend: LoopbackServer,
-    http_server: Callable[[], LoopbackServer], header: str,
+    gw: Harness,
+    provider: Provider,
+    backend: LoopbackServer,
+    http_server: Callable[[], LoopbackServer],
+    header: str,
 ) -> None:
     listener = http_server()
     attacker = rsa_key("attacker")
@@ -166,8 +173,9 @@ def test_case07_jku_x5u_never_fetched(
 
 
 @pytest.mark.parametrize("kid", ["../../../../dev/null", "' OR '1'='1", "k" * 10_000, 5])
-def test_case08_hostile_kid(gw: Harness, provider: Provider, backend: LoopbackServer, kid: Any
-                            ) -> None:
+def test_case08_hostile_kid(
+    gw: Harness, provider: Provider, backend: LoopbackServer, kid: Any
+) -> None:
     token = mint(provider.keys[0], claims(provider), kid=kid)
     rejected(gw.request("GET", "/orders/x", token=token), backend)
 
@@ -236,14 +244,17 @@ def test_case12_bad_jwks_answers_keep_cached_keys(
     assert target.recorder.count() == 0, "the redirect must not be followed"
 
 
-def test_case13_expiry_with_clock_skew(harness_for: Build, provider: Provider,
-                                       backend: LoopbackServer) -> None:
+def test_case13_expiry_with_clock_skew(
+    harness_for: Build, provider: Provider, backend: LoopbackServer
+) -> None:
     gw = harness_for(make_route(provider, backend.url, clock_skew=60))
     now = int(time.time())
     old = good(provider, exp=now - 120, iat=now - 600)
     rejected(gw.request("GET", "/orders/x", token=old), backend)
-    assert gw.request("GET", "/orders/x", token=good(provider, exp=now - 30, iat=now - 600)
-                      ).status == 200
+    assert (
+        gw.request("GET", "/orders/x", token=good(provider, exp=now - 30, iat=now - 600)).status
+        == 200
+    )
 
 
 @pytest.mark.parametrize("exp", [DROP, "9999999999", True, None])
@@ -254,16 +265,18 @@ def test_case14_exp_missing_or_not_a_number(
 
 
 @pytest.mark.parametrize("claim", ["nbf", "iat"])
-def test_case15_not_yet_valid(gw: Harness, provider: Provider, backend: LoopbackServer,
-                              claim: str) -> None:
+def test_case15_not_yet_valid(
+    gw: Harness, provider: Provider, backend: LoopbackServer, claim: str
+) -> None:
     token = good(provider, **{claim: int(time.time()) + 600})
     resp = gw.request("GET", "/orders/x", token=token)
     rejected(resp, backend)
     assert resp.json()["check"] == claim
 
 
-def test_case16_lifetime_longer_than_allowed(gw: Harness, provider: Provider,
-                                             backend: LoopbackServer) -> None:
+def test_case16_lifetime_longer_than_allowed(
+    gw: Harness, provider: Provider, backend: LoopbackServer
+) -> None:
     now = int(time.time())
     resp = gw.request("GET", "/orders/x", token=good(provider, iat=now, exp=now + 25 * 3600))
     rejected(resp, backend)
@@ -289,13 +302,16 @@ def test_case17_issuer_must_match_exactly(
 
 
 def test_case18_issuer_a_signed_with_issuer_b_key(
-    provider: Provider, backend: LoopbackServer, http_server: Callable[[], LoopbackServer],
+    provider: Provider,
+    backend: LoopbackServer,
+    http_server: Callable[[], LoopbackServer],
     harness_for: Build,
 ) -> None:
     other = Provider(http_server(), [rsa_key("b1")])
     other.install()
-    route = make_route(provider, backend.url,
-                       openid_config=(provider.discovery_url, other.discovery_url))
+    route = make_route(
+        provider, backend.url, openid_config=(provider.discovery_url, other.discovery_url)
+    )
     gw = harness_for(route)
     assert gw.request("GET", "/orders/x", token=mint(other.keys[0], claims(other))).status == 200
     backend.recorder.requests.clear()
@@ -304,15 +320,19 @@ def test_case18_issuer_a_signed_with_issuer_b_key(
 
 
 @pytest.mark.parametrize("aud", [DROP, "api://billing", ["api://billing"], []])
-def test_case19_audience_missing_or_other(gw: Harness, provider: Provider,
-                                          backend: LoopbackServer, aud: Any) -> None:
+def test_case19_audience_missing_or_other(
+    gw: Harness, provider: Provider, backend: LoopbackServer, aud: Any
+) -> None:
     resp = gw.request("GET", "/orders/x", token=good(provider, aud=aud))
     rejected(resp, backend)
     assert resp.json()["check"] == "aud"
 
 
 def test_case20_extra_audience_default_and_strict(
-    gw: Harness, provider: Provider, backend: LoopbackServer, harness_for: Build,
+    gw: Harness,
+    provider: Provider,
+    backend: LoopbackServer,
+    harness_for: Build,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     token = good(provider, aud=["api://billing", AUDIENCE])
@@ -325,8 +345,9 @@ def test_case20_extra_audience_default_and_strict(
 
 
 @pytest.mark.parametrize("typ", ["JWT", DROP, "id_token+jwt"])
-def test_case21_typ_must_be_at_jwt(gw: Harness, provider: Provider, backend: LoopbackServer,
-                                   typ: Any) -> None:
+def test_case21_typ_must_be_at_jwt(
+    gw: Harness, provider: Provider, backend: LoopbackServer, typ: Any
+) -> None:
     resp = gw.request("GET", "/orders/x", token=mint(provider.keys[0], claims(provider), typ=typ))
     rejected(resp, backend)
     assert resp.json()["check"] == "typ"
@@ -338,37 +359,56 @@ def test_case21_at_jwt_accepted(gw: Harness, provider: Provider, typ: str) -> No
     assert gw.request("GET", "/orders/x", token=token).status == 200
 
 
-def test_case21_exempt_issuer_may_send_jwt(harness_for: Build, provider: Provider,
-                                           backend: LoopbackServer) -> None:
-    gw = harness_for(make_route(provider, backend.url,
-                                typ_exempt_issuers=frozenset({provider.issuer})))
+def test_case21_exempt_issuer_may_send_jwt(
+    harness_for: Build, provider: Provider, backend: LoopbackServer
+) -> None:
+    gw = harness_for(
+        make_route(provider, backend.url, typ_exempt_issuers=frozenset({provider.issuer}))
+    )
     token = mint(provider.keys[0], claims(provider), typ="JWT")
     assert gw.request("GET", "/orders/x", token=token).status == 200
 
 
-def test_case22_id_token_as_bearer(gw: Harness, provider: Provider, backend: LoopbackServer
-                                   ) -> None:
+def test_case22_id_token_as_bearer(
+    gw: Harness, provider: Provider, backend: LoopbackServer
+) -> None:
     now = int(time.time())
     id_token = pyjwt.encode(
-        {"iss": provider.issuer, "sub": "alice", "aud": "portal-client", "iat": now,
-         "exp": now + 300, "nonce": "n", "auth_time": now},
-        provider.keys[0].private, algorithm="RS256", headers={"kid": "k1"},
+        {
+            "iss": provider.issuer,
+            "sub": "alice",
+            "aud": "portal-client",
+            "iat": now,
+            "exp": now + 300,
+            "nonce": "n",
+            "auth_time": now,
+        },
+        provider.keys[0].private,
+        algorithm="RS256",
+        headers={"kid": "k1"},
     )
     rejected(gw.request("GET", "/orders/x", token=id_token), backend)
 
 
 @pytest.mark.parametrize("claim", ["sub", "client_id", "iat", "jti"])
-def test_case23_rfc9068_claims_required(gw: Harness, provider: Provider,
-                                        backend: LoopbackServer, claim: str) -> None:
+def test_case23_rfc9068_claims_required(
+    gw: Harness, provider: Provider, backend: LoopbackServer, claim: str
+) -> None:
     resp = gw.request("GET", "/orders/x", token=good(provider, **{claim: DROP}))
     rejected(resp, backend)
     assert resp.json()["check"] == claim
 
 
-def test_case24_write_with_read_scope_is_403(gw: Harness, provider: Provider,
-                                             backend: LoopbackServer) -> None:
-    resp = gw.request("POST", "/orders/x", token=good(provider, scope="orders.read"),
-                      body=b"{}", headers={"content-type": "application/json"})
+def test_case24_write_with_read_scope_is_403(
+    gw: Harness, provider: Provider, backend: LoopbackServer
+) -> None:
+    resp = gw.request(
+        "POST",
+        "/orders/x",
+        token=good(provider, scope="orders.read"),
+        body=b"{}",
+        headers={"content-type": "application/json"},
+    )
     assert resp.status == 403
     assert resp.header("www-authenticate") == (
         'Bearer realm="gw", error="insufficient_scope", scope="orders.write"'
@@ -377,15 +417,17 @@ def test_case24_write_with_read_scope_is_403(gw: Harness, provider: Provider,
     assert backend.recorder.count() == 0
 
 
-def test_case24_scope_is_matched_exactly(gw: Harness, provider: Provider,
-                                         backend: LoopbackServer) -> None:
+def test_case24_scope_is_matched_exactly(
+    gw: Harness, provider: Provider, backend: LoopbackServer
+) -> None:
     resp = gw.request("GET", "/orders/x", token=good(provider, scope="orders.readwrite"))
     assert resp.status == 403
     assert backend.recorder.count() == 0
 
 
-def test_case24_scope_array_is_invalid(gw: Harness, provider: Provider,
-                                       backend: LoopbackServer) -> None:
+def test_case24_scope_array_is_invalid(
+    gw: Harness, provider: Provider, backend: LoopbackServer
+) -> None:
     resp = gw.request("GET", "/orders/x", token=good(provider, scope=["orders.read"]))
     rejected(resp, backend)
 
@@ -397,8 +439,7 @@ def test_case25_unknown_crit(gw: Harness, provider: Provider, backend: LoopbackS
     assert resp.json()["check"] == "crit"
 
 
-def test_case26_duplicate_members(gw: Harness, provider: Provider, backend: LoopbackServer
-                                  ) -> None:
+def test_case26_duplicate_members(gw: Harness, provider: Provider, backend: LoopbackServer) -> None:
     key = provider.keys[0]
     payload = json.dumps(claims(provider))[:-1] + ', "sub": "admin"}'
     header = b'{"alg": "RS256", "typ": "at+jwt", "kid": "k1"}'
@@ -420,10 +461,10 @@ def _malformed(provider: Provider) -> list[str]:
         f"{h}.@@@.{s}",
         f"{h}=.{p}.{s}",
         f"{h}.{b64(b'[1,2]')}.{s}",
-        f"{b64(b'\"x\"')}.{p}.{s}",
+        f"{b64(b'"x"')}.{p}.{s}",
         f"{b64(b'{')}.{p}.{s}",
         f"{b64(b'\xff\xfe')}.{p}.{s}",
-        f"{h}.{b64(b'{\"a\": NaN}')}.{s}",
+        f"{h}.{b64(b'{"a": NaN}')}.{s}",
         "...",
         "",
     ]
@@ -463,24 +504,32 @@ def test_case29_query_token_ignored_unless_configured(
     assert backend.recorder.requests[0]["target"] == "/x?page=2"
 
 
-def test_case30_es256_zero_signature(gw: Harness, provider: Provider, backend: LoopbackServer
-                                     ) -> None:
+def test_case30_es256_zero_signature(
+    gw: Harness, provider: Provider, backend: LoopbackServer
+) -> None:
     key = provider.keys[1]
     header = b64(json.dumps({"alg": "ES256", "typ": "at+jwt", "kid": key.kid}).encode())
     payload = b64(json.dumps(claims(provider)).encode())
-    rejected(gw.request("GET", "/orders/x", token=f"{header}.{payload}.{b64(bytes(64))}"),
-             backend)
+    rejected(gw.request("GET", "/orders/x", token=f"{header}.{payload}.{b64(bytes(64))}"), backend)
     # and a real ES256 token passes, so the rejection is about the signature
     assert gw.request("GET", "/orders/x", token=mint(key, claims(provider))).status == 200
 
 
-def test_case31_spoofed_headers_are_replaced(gw: Harness, provider: Provider,
-                                             backend: LoopbackServer) -> None:
+def test_case31_spoofed_headers_are_replaced(
+    gw: Harness, provider: Provider, backend: LoopbackServer
+) -> None:
     resp = gw.request(
-        "GET", "/orders/x", token=good(provider),
-        headers={"X-User-Sub": "admin", "X-Forwarded-For": "10.0.0.1",
-                 "X-Gateway-Claims": "{\"role\":\"admin\"}", "X-Forwarded-Host": "evil",
-                 "Forwarded": "for=10.0.0.1", "Cookie": "sessionid=s3cret; theme=dark"},
+        "GET",
+        "/orders/x",
+        token=good(provider),
+        headers={
+            "X-User-Sub": "admin",
+            "X-Forwarded-For": "10.0.0.1",
+            "X-Gateway-Claims": '{"role":"admin"}',
+            "X-Forwarded-Host": "evil",
+            "Forwarded": "for=10.0.0.1",
+            "Cookie": "sessionid=s3cret; theme=dark",
+        },
     )
     assert resp.status == 200
     seen = dict(backend.recorder.requests[0]["headers"])
@@ -492,8 +541,9 @@ def test_case31_spoofed_headers_are_replaced(gw: Harness, provider: Provider,
     assert [k for k, _ in backend.recorder.requests[0]["headers"]].count("x-user-sub") == 1
 
 
-def test_case32_no_token_in_logs(gw: Harness, provider: Provider,
-                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_case32_no_token_in_logs(
+    gw: Harness, provider: Provider, caplog: pytest.LogCaptureFixture
+) -> None:
     token = good(provider)
     with caplog.at_level(logging.DEBUG):
         gw.request("GET", "/orders/x", token=token)
@@ -511,8 +561,13 @@ def test_base64_padding_segment_helper() -> None:
     assert "=" in base64.b64encode(b"ab").decode()
 
 
-def test_es256_key_from_other_curve_refused(harness_for: Build, provider: Provider,
-                                            backend: LoopbackServer) -> None:
+def test_es256_key_from_other_curve_refused(
+    harness_for: Build, provider: Provider, backend: LoopbackServer
+) -> None:
     other = ec_key("e1")  # same kid, another key: signature must fail
-    rejected(harness_for(make_route(provider, backend.url)).request(
-        "GET", "/orders/x", token=mint(other, claims(provider))), backend)
+    rejected(
+        harness_for(make_route(provider, backend.url)).request(
+            "GET", "/orders/x", token=mint(other, claims(provider))
+        ),
+        backend,
+    )

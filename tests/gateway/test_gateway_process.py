@@ -1,0 +1,293 @@
+"""The real gateway process (granian + gateway.app) on a free loopback port, with real
+backends: streaming and chunked bodies both ways, backend timeout (504), backend down (502),
+connections broken before and after the response head, and a log free of tokens.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.gateway.conftest import LoopbackServer, Provider, claims, mint
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def stream_backend(h: Any) -> None:
+    """Routes of the test backend that misbehave on purpose."""
+    path = h.path.split("?")[0]
+    if path == "/chunked":
+        h.send_response(200)
+        h.send_header("Content-Type", "text/plain")
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+        for i in range(3):
+            data = f"part{i};".encode()
+            h.wfile.write(b"%x\r\n%b\r\n" % (len(data), data))
+            h.wfile.flush()
+            if i == 0:
+                # Hold the rest until the client has seen the first chunk: proves streaming.
+                h.server.first_chunk_seen.wait(5)
+        h.wfile.write(b"0\r\n\r\n")
+    elif path == "/big":
+        size = 3 * 1024 * 1024
+        h.send_response(200)
+        h.send_header("Content-Length", str(size))
+        h.end_headers()
+        block = b"x" * 65536
+        for _ in range(size // len(block)):
+            h.wfile.write(block)
+    elif path == "/slow":
+        time.sleep(2.5)
+        h.send_json(200, {"late": True})
+    elif path == "/cut-body":
+        h.send_response(200)
+        h.send_header("Content-Length", "100000")
+        h.end_headers()
+        h.wfile.write(b"y" * 1000)
+        h.wfile.flush()
+        h.close_connection = True
+        h.connection.shutdown(socket.SHUT_RDWR)
+    elif path == "/cut-head":
+        h.close_connection = True
+        h.connection.shutdown(socket.SHUT_RDWR)
+    elif path == "/upload":
+        body = h.server.recorder.requests[-1]["body"]
+        h.send_json(
+            200,
+            {
+                "received": len(body),
+                "te": h.headers.get("Transfer-Encoding"),
+                "head": body[:10].decode(),
+            },
+        )
+    else:
+        h.send_json(200, {"path": h.path, "method": h.command})
+
+
+@pytest.fixture
+def gateway_process(
+    provider: Provider, http_server: Callable[[], LoopbackServer], tmp_path: Path
+) -> Iterator[dict[str, Any]]:
+    backend = http_server()
+    backend.recorder.routes["*"] = stream_backend
+    backend.httpd.first_chunk_seen = threading.Event()  # type: ignore[attr-defined]
+    dead_port = free_port()
+    routes = [
+        {
+            "suffix": "orders",
+            "url": backend.url,
+            "timeout": 1,
+            "discovery": provider.discovery_url,
+            "audience": "api://orders",
+        },
+        {"suffix": "open", "url": backend.url, "timeout": 1},
+        {"suffix": "down", "url": f"http://127.0.0.1:{dead_port}", "timeout": 1},
+        {"suffix": "echo", "backend": "echo"},
+    ]
+    port = free_port()
+    log = tmp_path / "gateway.log"
+    env = {
+        **os.environ,
+        "GW_TEST_ROUTES": json.dumps(routes),
+        "GATEWAY_KEY_FETCH_PRIVATE_HOSTS": "127.0.0.1",
+        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "granian",
+                "--interface",
+                "asgi",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-ws",
+                "tests.gateway.gw_entry:application",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                        break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(log.read_text()) from None
+                    time.sleep(0.1)
+            yield {"port": port, "backend": backend, "log": log, "provider": provider}
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def conn(gp: dict[str, Any]) -> http.client.HTTPConnection:
+    return http.client.HTTPConnection("127.0.0.1", gp["port"], timeout=10)
+
+
+def token(gp: dict[str, Any]) -> str:
+    provider: Provider = gp["provider"]
+    return mint(provider.keys[0], claims(provider))
+
+
+def test_validated_call_through_real_process(gateway_process: dict[str, Any]) -> None:
+    c = conn(gateway_process)
+    c.request(
+        "GET", "/orders/items?page=2", headers={"Authorization": f"Bearer {token(gateway_process)}"}
+    )
+    resp = c.getresponse()
+    assert resp.status == 200
+    assert json.loads(resp.read())["path"] == "/items?page=2"
+    assert resp.getheader("x-request-id")
+    # keep-alive: a second call on the same connection, no token -> 401 bare challenge
+    c.request("GET", "/orders/items")
+    resp = c.getresponse()
+    assert resp.status == 401 and resp.getheader("www-authenticate") == 'Bearer realm="gw"'
+    resp.read()
+
+
+def test_streamed_chunked_response(gateway_process: dict[str, Any]) -> None:
+    c = conn(gateway_process)
+    started = time.monotonic()
+    c.request("GET", "/open/chunked")
+    resp = c.getresponse()
+    assert resp.status == 200
+    first = resp.read1(100)
+    assert time.monotonic() - started < 2  # the backend holds the rest for up to 5 s
+    assert first.startswith(b"part0;")  # arrived while the backend still holds the rest
+    gateway_process["backend"].httpd.first_chunk_seen.set()
+    rest = resp.read()
+    assert first + rest == b"part0;part1;part2;"
+
+
+def test_large_body_streams_through(gateway_process: dict[str, Any]) -> None:
+    c = conn(gateway_process)
+    c.request("GET", "/open/big")
+    resp = c.getresponse()
+    assert len(resp.read()) == 3 * 1024 * 1024
+
+
+def test_chunked_upload_streams_to_backend(gateway_process: dict[str, Any]) -> None:
+    c = conn(gateway_process)
+    parts = [b"a" * 70000, b"b" * 70000, b"c" * 10]
+    c.request(
+        "POST",
+        "/open/upload",
+        body=iter(parts),
+        encode_chunked=True,
+        headers={"Transfer-Encoding": "chunked"},
+    )
+    resp = c.getresponse()
+    data = json.loads(resp.read())
+    assert resp.status == 200
+    assert data["received"] == 140010 and data["head"] == "aaaaaaaaaa"
+
+
+def test_content_length_upload(gateway_process: dict[str, Any]) -> None:
+    c = conn(gateway_process)
+    c.request("PUT", "/open/upload", body=b"z" * 200000)
+    data = json.loads(c.getresponse().read())
+    assert data["received"] == 200000 and data["te"] is None
+
+
+def test_backend_timeout_is_504(gateway_process: dict[str, Any]) -> None:
+    c = conn(gateway_process)
+    started = time.monotonic()
+    c.request("GET", "/open/slow")
+    resp = c.getresponse()
+    body = json.loads(resp.read())
+    assert resp.status == 504 and body["check"] == "backend-timeout"
+    assert resp.getheader("content-type") == "application/problem+json"
+    assert time.monotonic() - started < 2.4
+
+
+def test_backend_down_is_502(gateway_process: dict[str, Any]) -> None:
+    c = conn(gateway_process)
+    c.request("GET", "/down/anything")
+    resp = c.getresponse()
+    assert resp.status == 502
+    assert json.loads(resp.read())["check"] == "backend-unavailable"
+
+
+def test_backend_closing_before_head_is_502(gateway_process: dict[str, Any]) -> None:
+    c = conn(gateway_process)
+    c.request("GET", "/open/cut-head")
+    resp = c.getresponse()
+    assert resp.status == 502
+    resp.read()
+
+
+def test_backend_cutting_body_cuts_client(gateway_process: dict[str, Any]) -> None:
+    c = conn(gateway_process)
+    c.request("GET", "/open/cut-body")
+    resp = c.getresponse()
+    assert resp.status == 200
+    with pytest.raises(http.client.IncompleteRead):
+        resp.read()
+    # the gateway itself is fine afterwards
+    c2 = conn(gateway_process)
+    c2.request("GET", "/open/ok")
+    assert c2.getresponse().status == 200
+
+
+def test_echo_backend_shows_forwarded_request(gateway_process: dict[str, Any]) -> None:
+    c = conn(gateway_process)
+    c.request(
+        "POST",
+        "/echo/a/b?x=1",
+        body=b'{"n": 1}',
+        headers={
+            "Content-Type": "application/json",
+            "X-Forwarded-For": "10.9.9.9",
+            "Authorization": "Bearer abc.def.ghi",
+        },
+    )
+    data = json.loads(c.getresponse().read())
+    assert data["method"] == "POST" and data["path"] == "/a/b" and data["query"] == {"x": "1"}
+    assert data["body"] == '{"n": 1}'
+    assert data["headers"]["x-forwarded-for"] == "127.0.0.1"
+    assert data["headers"]["authorization"] == "Bearer [11 characters]"
+
+
+def test_metrics_and_access_log_without_tokens(gateway_process: dict[str, Any]) -> None:
+    c = conn(gateway_process)
+    good = token(gateway_process)
+    for path in ("/orders/x", f"/orders/{good}", f"/orders/x?access_token={good}"):
+        c.request("GET", path, headers={"Authorization": f"Bearer {good}"})
+        c.getresponse().read()
+    c.request("GET", "/-/metrics")
+    metrics = c.getresponse().read().decode()
+    assert 'gateway_requests_total{api="orders",method="GET",status="200"}' in metrics
+    assert "gateway_request_duration_seconds_bucket" in metrics
+    time.sleep(0.3)
+    text = gateway_process["log"].read_text()
+    assert "method=GET" in text and "sub=alice" in text
+    assert "eyJ" not in text
