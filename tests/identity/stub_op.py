@@ -1,0 +1,133 @@
+"""A minimal OpenID provider on loopback whose answers each test can bend.
+
+It serves discovery, JWKS, token and userinfo over real HTTP so the portal's client code
+runs unmodified; the ID token it returns can carry a wrong issuer, audience, signature or
+expiry, and it records the token requests it receives (to check PKCE).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+CLIENT_ID = "stub-client"
+CLIENT_SECRET = "stub-secret"
+
+
+def _jwk(private: Any, kid: str) -> dict[str, Any]:
+    data = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
+    data.update({"kid": kid, "use": "sig", "alg": "RS256"})
+    return data
+
+
+class StubOP:
+    def __init__(self) -> None:
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.kid = "stub-key-1"
+        self.claims: dict[str, Any] = {}
+        self.sign_with_other_key = False
+        self.delay = 0.0
+        self.token_requests: list[dict[str, Any]] = []
+        self.userinfo: dict[str, Any] = {
+            "sub": "stub-user",
+            "email": "ada@example.com",
+            "name": "Ada Lovelace",
+            "preferred_username": "ada",
+        }
+        self.discovery_overrides: dict[str, Any] = {}
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.issuer = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> StubOP:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def discovery(self) -> dict[str, Any]:
+        doc = {
+            "issuer": self.issuer,
+            "authorization_endpoint": f"{self.issuer}/authorize",
+            "token_endpoint": f"{self.issuer}/token",
+            "userinfo_endpoint": f"{self.issuer}/userinfo",
+            "jwks_uri": f"{self.issuer}/jwks",
+            "end_session_endpoint": f"{self.issuer}/logout",
+            "token_endpoint_auth_methods_supported": ["client_secret_post"],
+        }
+        doc.update(self.discovery_overrides)
+        return doc
+
+    def id_token(self) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": self.issuer,
+            "aud": CLIENT_ID,
+            "sub": "stub-user",
+            "iat": now,
+            "exp": now + 300,
+            "email": "ada@example.com",
+        }
+        claims.update(self.claims)
+        claims = {k: v for k, v in claims.items() if v is not None}
+        key = self.other_key if self.sign_with_other_key else self.key
+        return jwt.encode(claims, key, algorithm="RS256", headers={"kid": self.kid})
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        op = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _json(self, data: Any, status: int = 200) -> None:
+                body = json.dumps(data).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                if op.delay:
+                    time.sleep(op.delay)
+                path = self.path.split("?")[0]
+                if path == "/.well-known/openid-configuration":
+                    self._json(op.discovery())
+                elif path == "/jwks":
+                    self._json({"keys": [_jwk(op.key, op.kid)]})
+                elif path == "/userinfo":
+                    self._json(op.userinfo)
+                else:
+                    self._json({"error": "not_found"}, 404)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                auth = self.headers.get("Authorization", "")
+                if auth.startswith("Basic "):
+                    user, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+                    form.setdefault("client_id", user)
+                    form.setdefault("client_secret", secret)
+                op.token_requests.append(form)
+                self._json(
+                    {
+                        "access_token": "stub-access-token",
+                        "token_type": "Bearer",
+                        "expires_in": 300,
+                        "id_token": op.id_token(),
+                    }
+                )
+
+        return Handler

@@ -1,0 +1,197 @@
+"""Sign-in against an external provider that misbehaves (SECURITY.md cases 54 to 58).
+
+The provider is a real HTTP server on loopback (tests/identity/stub_op.py); each failure
+must end on the portal's error page, with no session and no 500.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.contrib.auth import SESSION_KEY
+from django.test import Client
+
+from tests.identity.stub_op import CLIENT_ID
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "/accounts/oidc/stub/login/"
+CALLBACK = "/accounts/oidc/stub/login/callback/"
+
+
+def start(client: Client, next_url: str = "/apis/") -> dict[str, str]:
+    response = client.post(f"{LOGIN}?process=login&next={next_url}")
+    assert response.status_code == 302, response.content[:300]
+    return {k: v[0] for k, v in parse_qs(urlsplit(response["Location"]).query).items()}
+
+
+def assert_failed(response: Any, reason: str, client: Client) -> None:
+    assert response.status_code in (400, 502)
+    assert f'data-reason="{reason}"' in response.content.decode()
+    assert "Sign-in failed" in response.content.decode()
+    assert SESSION_KEY not in client.session
+
+
+def test_success_sends_pkce_and_lands_on_next(client: Client, stub_op: Any) -> None:
+    params = start(client, "/apis/?q=x")
+    assert params["code_challenge_method"] == "S256"
+    assert params["client_id"] == CLIENT_ID
+
+    response = client.get(CALLBACK, {"code": "c0de", "state": params["state"]})
+
+    assert response.status_code == 302 and response["Location"] == "/apis/?q=x"
+    assert client.session[SESSION_KEY]
+    (token_request,) = stub_op.token_requests
+    verifier = token_request["code_verifier"]
+    digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    assert digest.decode() == params["code_challenge"]
+
+
+def test_state_is_one_time(client: Client, stub_op: Any) -> None:
+    params = start(client)
+    assert client.get(CALLBACK, {"code": "c", "state": params["state"]}).status_code == 302
+    client.logout()
+    replay = client.get(CALLBACK, {"code": "c", "state": params["state"]})
+    assert_failed(replay, "state", client)
+
+
+@pytest.mark.parametrize("query", [{"code": "c"}, {"code": "c", "state": "forged"}, {}])
+def test_missing_or_unknown_state(client: Client, stub_op: Any, query: dict[str, str]) -> None:
+    start(client)
+    assert_failed(client.get(CALLBACK, query), "state", client)
+
+
+def test_state_started_in_another_browser(client: Client, stub_op: Any) -> None:
+    params = start(Client())  # another browser's session
+    assert_failed(client.get(CALLBACK, {"code": "c", "state": params["state"]}), "state", client)
+
+
+def test_state_started_for_another_provider(client: Client, stub_op: Any, settings: Any) -> None:
+    apps = settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"]
+    other = {**apps[0], "provider_id": "other", "name": "Other"}
+    settings.SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": [apps[0], other]}}
+    params = start(client)
+    response = client.get(
+        "/accounts/oidc/other/login/callback/", {"code": "c", "state": params["state"]}
+    )
+    assert_failed(response, "state", client)
+
+
+def test_provider_says_access_denied(client: Client, stub_op: Any) -> None:
+    params = start(client)
+    response = client.get(CALLBACK, {"error": "access_denied", "state": params["state"]})
+    assert_failed(response, "cancelled", client)
+    assert stub_op.token_requests == []
+
+
+def test_provider_error_code_is_shown_escaped(client: Client, stub_op: Any) -> None:
+    params = start(client)
+    response = client.get(CALLBACK, {"error": "server_error", "state": params["state"]})
+    assert_failed(response, "provider_error", client)
+    assert "<code>server_error</code>" in response.content.decode()
+    response = client.get(
+        CALLBACK, {"error": "<script>x</script>", "state": start(client)["state"]}
+    )
+    assert "<script>x" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "claims, other_key",
+    [
+        ({"iss": "https://evil.example"}, False),
+        ({"aud": "someone-else"}, False),
+        ({"exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200}, False),
+        ({"exp": None}, False),
+        ({}, True),  # signed by a key that is not in the provider's JWKS
+    ],
+    ids=["wrong-iss", "wrong-aud", "expired", "no-exp", "bad-signature"],
+)
+def test_bad_id_token_signs_no_one_in(
+    client: Client, stub_op: Any, claims: dict[str, Any], other_key: bool
+) -> None:
+    stub_op.claims = claims
+    stub_op.sign_with_other_key = other_key
+    params = start(client)
+    response = client.get(CALLBACK, {"code": "c", "state": params["state"]})
+    assert_failed(response, "invalid_id_token", client)
+
+
+def test_userinfo_for_another_subject(client: Client, stub_op: Any) -> None:
+    stub_op.userinfo = {**stub_op.userinfo, "sub": "someone-else"}
+    params = start(client)
+    response = client.get(CALLBACK, {"code": "c", "state": params["state"]})
+    assert_failed(response, "subject_mismatch", client)
+
+
+def test_rfc9207_issuer_in_the_response_must_match(client: Client, stub_op: Any) -> None:
+    params = start(client)
+    response = client.get(
+        CALLBACK, {"code": "c", "state": params["state"], "iss": "https://evil.example"}
+    )
+    assert_failed(response, "issuer_mismatch", client)
+    assert stub_op.token_requests == []
+
+
+def test_discovery_naming_another_issuer(client: Client, stub_op: Any) -> None:
+    stub_op.discovery_overrides = {"issuer": "https://evil.example"}
+    response = client.post(f"{LOGIN}?process=login")
+    assert_failed(response, "issuer_mismatch", client)
+
+
+def test_provider_unreachable(client: Client, stub_op: Any, settings: Any) -> None:
+    app = settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"][0]
+    app["settings"] = {**app["settings"], "server_url": "http://127.0.0.1:9", "expected_issuer": ""}
+    response = client.post(f"{LOGIN}?process=login")
+    assert_failed(response, "provider_unreachable", client)
+
+
+def test_provider_too_slow(client: Client, stub_op: Any, settings: Any) -> None:
+    settings.SOCIALACCOUNT_REQUESTS_TIMEOUT = 0.5
+    stub_op.delay = 1.5
+    began = time.monotonic()
+    response = client.post(f"{LOGIN}?process=login")
+    assert time.monotonic() - began < 1.4
+    assert_failed(response, "provider_unreachable", client)
+
+
+def test_login_on_get_only_asks(client: Client, stub_op: Any) -> None:
+    """Case 58: a GET (a link, an <img>) never leaves for the provider."""
+    response = client.get(LOGIN)
+    assert response.status_code == 200
+    assert b'method="post"' in response.content
+    assert stub_op.token_requests == []
+
+
+def test_login_post_needs_csrf(stub_op: Any) -> None:
+    """Case 53: login CSRF."""
+    browser = Client(enforce_csrf_checks=True)
+    assert browser.post(f"{LOGIN}?process=login").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "//evil.example",
+        "/\\evil.example",
+        "https:evil.example",
+        "javascript:alert(1)",
+        "https://evil.example/",
+    ],
+)
+def test_off_site_next_goes_home(client: Client, stub_op: Any, next_url: str) -> None:
+    """Case 54."""
+    response = client.post(LOGIN, {"process": "login", "next": next_url})
+    params = {k: v[0] for k, v in parse_qs(urlsplit(response["Location"]).query).items()}
+    response = client.get(CALLBACK, {"code": "c", "state": params["state"]})
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+def test_unknown_provider_is_404(client: Client, stub_op: Any) -> None:
+    assert client.post("/accounts/oidc/nope/login/").status_code == 404
+    assert client.get("/accounts/oidc/nope/login/callback/?code=x&state=y").status_code == 404
