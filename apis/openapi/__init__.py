@@ -102,7 +102,9 @@ def load(bundle: Bundle) -> ParsedSpec:
                 f"`{key}` must be an object", source=bundle.root, pointer=f"/{key}", rule="type"
             )
     swagger2 = spec_version == "2.0"
-    resolver = Resolver(bundle, swagger2=swagger2)
+    resolver = Resolver(
+        bundle, swagger2=swagger2, json_schema_types=spec_version.startswith(("3.1", "3.2"))
+    )
     try:
         doc = resolver.resolve_root(root)
     except RecursionError:

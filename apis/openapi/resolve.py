@@ -41,8 +41,9 @@ SCHEMA_ONE = frozenset(
     }
 )
 SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
-# Values that are data, not spec: a `$ref` key inside them is text.
-LITERAL_KEYS = frozenset({"example", "value", "dataValue", "default", "enum", "const"})
+# Values that are data, not spec: a `$ref` key inside them is text. (Not `default`: outside
+# schemas that is also the name of the catch-all response.)
+LITERAL_KEYS = frozenset({"example", "value", "dataValue", "enum", "const"})
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 SCHEMA_PREFIX = "#/components/schemas/"
@@ -51,9 +52,12 @@ SCHEMA_PREFIX = "#/components/schemas/"
 class Resolver:
     """One pass over a document and the bundle files it reaches."""
 
-    def __init__(self, bundle: Bundle, *, swagger2: bool) -> None:
+    def __init__(self, bundle: Bundle, *, swagger2: bool, json_schema_types: bool = False) -> None:
         self.bundle = bundle
         self.swagger2 = swagger2
+        # OpenAPI 3.1+ schemas are JSON Schema 2020-12: `nullable` is gone from them.
+        self.json_schema_types = json_schema_types
+        self.nullable_in_31 = 0
         self.root = bundle.root
         self.file = bundle.root
         self.path: list[str] = []
@@ -103,6 +107,11 @@ class Resolver:
             self.path = [key]
             out[key] = self.generic(value, 1)
         self._drain()
+        if self.nullable_in_31:
+            self.warnings.append(
+                f"/: {self.nullable_in_31} schemas use `nullable`, which OpenAPI 3.1 removed "
+                '(3.1 writes `type: [..., "null"]`); shown as nullable'
+            )
         if self.swagger2:
             out["definitions"] = self.schemas
         else:
@@ -176,8 +185,7 @@ class Resolver:
                 if key == "schema":
                     out[key] = self.schema(value, depth + 1)
                 elif key in LITERAL_KEYS:
-                    out[key] = value
-                    self.nodes += self.literal(value, depth + 1)
+                    out[key] = self.literal_value(value, depth + 1)
                 elif key == "examples" and tv is dict:
                     out[key] = self.examples(value, depth + 1)
                 elif key == "examples":
@@ -207,6 +215,14 @@ class Resolver:
             return items
         self.nodes += 1
         return node
+
+    def literal_value(self, value: Any, depth: int) -> Any:
+        """An example or value: data, except that a whole value may be a `$ref` (bundlers
+        such as Redocly's resolve `example: {$ref: file}`, and real bundles rely on it)."""
+        if type(value) is dict and type(value.get("$ref")) is str and len(value) == 1:
+            return self._inline_ref(value, value["$ref"], depth)
+        self.nodes += self.literal(value, depth)
+        return value
 
     def examples(self, node: dict[str, Any], depth: int) -> dict[str, Any]:
         """A map of Example objects (refs allowed) or, in Swagger 2.0, media type -> value."""
@@ -251,14 +267,32 @@ class Resolver:
             if tv is not dict and tv is not list:
                 out[key] = value
                 self.nodes += 1
+                if key == "nullable" and self.json_schema_types:
+                    self.nullable_in_31 += 1
                 continue
             path.append(key)
             if key in SCHEMA_MAPS and tv is dict:
                 sub = {}
+                saved = None
+                if type(value.get("$ref")) is str:
+                    # The whole map is a reference (`properties: {$ref: attributes.yml#/x}`).
+                    file, frag, tokens = self._locate(value["$ref"])
+                    target = self._lookup(file, frag, tokens)
+                    if type(target) is not dict:
+                        raise RefError(
+                            f"$ref {value['$ref']!r} must point at a map of schemas",
+                            source=self.file,
+                            pointer=pointer(*self.path, "$ref"),
+                            rule="ref-type",
+                        )
+                    saved = self.file, self.path
+                    self.file, self.path, value = file, list(tokens), target
                 for name, item in value.items():
-                    path.append(name)
+                    self.path.append(name)
                     sub[name] = self.schema(item, depth + 2)
-                    path.pop()
+                    self.path.pop()
+                if saved is not None:
+                    self.file, self.path = saved
                 out[key] = sub
                 self.nodes += 1
             elif (key in SCHEMA_LISTS or key in SCHEMA_ONE) and tv is list:
