@@ -117,10 +117,10 @@ def load(bundle: Bundle) -> ParsedSpec:
         doc = convert2.convert(doc)
     warnings = Warnings()
     for text in resolver.warnings:
-        warnings.add(None, text)  # type: ignore[arg-type]
+        warnings.add(None, text)
     check_document(doc, warnings)
     operations = extract_operations(doc, spec_version, warnings)
-    overview = build_overview(doc, operations)
+    overview = build_overview(doc, operations, warnings)
     info = overview["info"]
     title = str(info.get("title") or "").strip() or Path(bundle.root).stem
     label = str(info.get("version") or "").strip() or "unversioned"

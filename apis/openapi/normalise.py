@@ -40,7 +40,7 @@ class Warnings:
     items: list[str] = field(default_factory=list)
     dropped: int = 0
 
-    def add(self, where: str, message: str) -> None:
+    def add(self, where: str | None, message: str) -> None:
         if len(self.items) < MAX_WARNINGS:
             self.items.append(f"{where or '/'}: {message}" if where is not None else message)
         else:
@@ -221,8 +221,32 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def build_overview(doc: dict[str, Any], operations: list[OperationSpec]) -> dict[str, Any]:
-    info = _dict(doc.get("info"))
+_SAFE_URL = re.compile(r"^(https?://|mailto:)", re.IGNORECASE)
+
+
+def _safe_url_field(obj: Any, where: str, warnings: Warnings | None) -> Any:
+    """A copy of `obj` without its `url` when that is not http(s)/mailto (javascript:, data:)."""
+    if not isinstance(obj, dict) or "url" not in obj:
+        return obj
+    url = obj.get("url")
+    cleaned = "".join(str(url).split())  # browsers ignore whitespace inside schemes
+    if isinstance(url, str) and _SAFE_URL.match(cleaned):
+        return obj
+    if warnings is not None:
+        warnings.add(
+            where + "/url",
+            f"URL {str(url)[:80]!r} dropped: only absolute http, https and mailto URLs are shown",
+        )
+    return {k: v for k, v in obj.items() if k != "url"}
+
+
+def build_overview(
+    doc: dict[str, Any], operations: list[OperationSpec], warnings: Warnings | None = None
+) -> dict[str, Any]:
+    info = dict(_dict(doc.get("info")))
+    for key in ("contact", "license", "x-logo"):
+        if key in info:
+            info[key] = _safe_url_field(info[key], f"/info/{key}", warnings)
     comps = _dict(doc.get("components"))
     schemes = _dict(comps.get("securitySchemes"))
     tags: list[dict[str, Any]] = []
@@ -231,6 +255,10 @@ def build_overview(doc: dict[str, Any], operations: list[OperationSpec]) -> dict
         if isinstance(tag, dict) and tag.get("name") and str(tag["name"]) not in names:
             keep = ("name", "summary", "description", "externalDocs", "parent", "kind")
             entry = {k: tag[k] for k in keep if k in tag}
+            if "externalDocs" in entry:
+                entry["externalDocs"] = _safe_url_field(
+                    entry["externalDocs"], f"/tags/{len(tags)}/externalDocs", warnings
+                )
             entry["name"] = str(tag["name"])
             tags.append(entry)
             names.add(entry["name"])
@@ -246,9 +274,7 @@ def build_overview(doc: dict[str, Any], operations: list[OperationSpec]) -> dict
         "securitySchemes": schemes,
         "security": doc.get("security") if isinstance(doc.get("security"), list) else [],
         "tags": tags,
-        "externalDocs": doc.get("externalDocs")
-        if isinstance(doc.get("externalDocs"), dict)
-        else {},
+        "externalDocs": _safe_url_field(_dict(doc.get("externalDocs")), "/externalDocs", warnings),
         "webhooks": list(webhooks) if isinstance(webhooks, dict) else [],
     }
 
