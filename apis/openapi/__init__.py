@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from apis.openapi import convert2
 from apis.openapi.bundle import Bundle, bundle_for_bytes, bundle_for_path
 from apis.openapi.errors import LimitExceeded, SpecError
 from apis.openapi.normalise import (
@@ -92,8 +93,6 @@ def _spec_version(doc: Any, source: str) -> str:
 
 def load(bundle: Bundle) -> ParsedSpec:
     """Parse, resolve and normalise the root document of `bundle` and what it references."""
-    from apis.openapi import convert2
-
     root = bundle.document(bundle.root)
     spec_version = _spec_version(root, bundle.root)
     for key in ("paths", "webhooks", "components"):

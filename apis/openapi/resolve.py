@@ -107,6 +107,9 @@ class Resolver:
             self.path = [key]
             out[key] = self.generic(value, 1)
         self._drain()
+        if self.nodes > self.max_nodes:
+            self.file, self.path = self.root, []
+            raise self._too_many()
         if self.nullable_in_31:
             self.warnings.append(
                 f"/: {self.nullable_in_31} schemas use `nullable`, which OpenAPI 3.1 removed "
@@ -212,6 +215,8 @@ class Resolver:
                 path.append(str(index))
                 items.append(self.generic(value, depth + 1))
                 path.pop()
+            if self.nodes > self.max_nodes:
+                raise self._too_many()
             return items
         self.nodes += 1
         return node

@@ -1,0 +1,190 @@
+"""Parsing and the limits that protect it (SECURITY.md cases 33, 34, 35, 36)."""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from django.test import override_settings
+
+from apis.openapi import load_bytes
+from apis.openapi.errors import LimitExceeded, SpecError, SyntaxProblem, TooLarge
+
+MINIMAL = b"openapi: 3.0.3\ninfo: {title: T, version: '1'}\npaths: {}\n"
+
+
+def billion_laughs(levels: int = 9, width: int = 9) -> bytes:
+    lines = ["openapi: 3.0.3", "info: {title: Bomb, version: '1'}", "paths: {}"]
+    lines.append("x-a: &a [" + ", ".join(['"lol"'] * width) + "]")
+    prev = "a"
+    for n in range(1, levels):
+        name = chr(ord("a") + n)
+        lines.append(f"x-{name}: &{name} [" + ", ".join([f"*{prev}"] * width) + "]")
+        prev = name
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_case_33_billion_laughs_is_refused_fast_with_bounded_memory() -> None:
+    tracemalloc.start()
+    started = time.monotonic()
+    with pytest.raises(LimitExceeded) as info:
+        load_bytes(billion_laughs(), "bomb.yaml")
+    elapsed = time.monotonic() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert "aliases expand past the limit" in str(info.value)
+    assert info.value.rule == "alias-limit"
+    assert elapsed < 1.0
+    assert peak < 20 * 1024 * 1024
+
+
+def test_a_few_honest_anchors_import() -> None:
+    text = (
+        b"openapi: 3.0.3\ninfo: {title: Anchors, version: '1'}\n"
+        b"x-common: &err {description: failed}\n"
+        b"paths:\n  /a:\n    get:\n      responses:\n        '500': *err\n"
+        b"  /b:\n    get:\n      responses:\n        '500': *err\n"
+    )
+    spec = load_bytes(text, "anchors.yaml")
+    assert spec.operation_count == 2
+    assert spec.normalised["paths"]["/b"]["get"]["responses"]["500"] == {"description": "failed"}
+
+
+def test_recursive_yaml_alias_is_refused() -> None:
+    text = b"openapi: 3.0.3\ninfo: {title: T, version: '1'}\npaths: {}\nx-loop: &loop [*loop]\n"
+    with pytest.raises(SpecError) as info:
+        load_bytes(text, "loop.yaml")
+    assert info.value.rule in ("alias-cycle", "yaml")
+
+
+def nested_json(depth: int) -> bytes:
+    return b'{"openapi": "3.0.3", "info": {"title": "T", "version": "1"}, "paths": {}, "x": ' + (
+        b"[" * depth + b"]" * depth + b"}"
+    )
+
+
+def nested_yaml_flow(depth: int) -> bytes:
+    return MINIMAL + b"x-deep: " + b"[" * depth + b"]" * depth + b"\n"
+
+
+def nested_yaml_block(depth: int) -> bytes:
+    lines = [MINIMAL.decode(), "x-deep:\n"]
+    lines.extend(" " * (i + 1) + "a:\n" for i in range(depth))
+    lines.append(" " * (depth + 1) + "b: 1\n")
+    return "".join(lines).encode()
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("deep.json", nested_json(10_000)),
+        ("deep.json", nested_json(300)),  # under orjson's own limit, over ours
+        ("deep.yaml", nested_yaml_flow(2_000)),
+        ("deep.yaml", nested_yaml_block(2_000)),
+        ("deep.yaml", nested_yaml_flow(400)),  # under libyaml's limit, over ours
+    ],
+    ids=["json-10000", "json-300", "yaml-flow-2000", "yaml-block-2000", "yaml-flow-400"],
+)
+def test_case_34_too_deep_is_a_clear_error_not_a_crash(name: str, data: bytes) -> None:
+    with pytest.raises(LimitExceeded) as info:
+        load_bytes(data, name)
+    assert info.value.rule == "depth-limit"
+    assert "nested" in str(info.value)
+
+
+@override_settings(APIS_MAX_SPEC_BYTES=1000)
+def test_case_35_too_big_is_refused_before_parsing() -> None:
+    data = MINIMAL + b"x-pad: '" + b"a" * 2000 + b"'\n"
+    with pytest.raises(TooLarge) as info:
+        load_bytes(data, "big.yaml")
+    assert info.value.status == 413
+    assert "over the limit of 1,000 bytes" in str(info.value)
+    assert "APIS_MAX_SPEC_BYTES" in str(info.value)
+
+
+@override_settings(APIS_MAX_NODES=500)
+def test_too_many_nodes_is_refused() -> None:
+    items = ", ".join(str(i) for i in range(1000))
+    with pytest.raises(LimitExceeded) as info:
+        load_bytes(MINIMAL + f"x-many: [{items}]\n".encode(), "many.yaml")
+    assert info.value.rule == "node-limit"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '!!python/object/apply:os.system ["touch {marker}"]',
+        '!!python/object/apply:subprocess.check_output [["touch", "{marker}"]]',
+        "!!python/object/new:os.system [touch {marker}]",
+        "!!python/name:os.system",
+        "!!python/module:os",
+    ],
+)
+def test_case_36_python_tags_are_refused_and_never_run(payload: str, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    text = MINIMAL + f"x-evil: {payload.format(marker=marker)}\n".encode()
+    with pytest.raises(SyntaxProblem) as info:
+        load_bytes(text, "evil.yaml")
+    assert info.value.rule == "yaml-tag"
+    assert info.value.line == 4
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "line", "column", "rule"),
+    [
+        ("bad.json", b'{\n  "openapi": "3.0.3",\n  "info": {,}\n}', 3, 12, "json"),
+        ("bad.json", b'{"openapi": "3.0.3"', 1, 20, "json"),
+        ("bad.yaml", b"openapi: 3.0.3\ninfo:\n  title: [unclosed\n", 4, 1, "yaml"),
+        ("bad.yaml", b"openapi: 3.0.3\n  info: x\n bad: indent\n", 2, 7, "yaml"),
+    ],
+)
+def test_syntax_errors_name_line_and_column(
+    name: str, data: bytes, line: int, column: int, rule: str
+) -> None:
+    with pytest.raises(SyntaxProblem) as info:
+        load_bytes(data, name)
+    assert (info.value.line, info.value.column, info.value.rule) == (line, column, rule)
+    assert str(info.value).startswith(f"{name}:{line}:{column}: not valid ")
+
+
+@pytest.mark.parametrize(
+    ("data", "pointer", "rule", "message"),
+    [
+        (b'{"foo": 1}', "", "openapi", "no top-level `openapi` or `swagger` key"),
+        (b"[1, 2]", "", "openapi", "the top level must be an object"),
+        (b"just text\n", "", "openapi", "the top level must be an object"),
+        (b"swagger: '1.2'\n", "/swagger", "version", "unsupported Swagger version '1.2'"),
+        (b"openapi: 4.0.0\n", "/openapi", "version", "unsupported OpenAPI version '4.0.0'"),
+        (b"openapi: 3.0\n", "/openapi", "version", "unsupported OpenAPI version 3.0"),
+        (b"openapi: 3.0.3\npaths: [1]\n", "/paths", "type", "must be an object"),
+    ],
+)
+def test_not_openapi_or_unsupported(data: bytes, pointer: str, rule: str, message: str) -> None:
+    with pytest.raises(SpecError) as info:
+        load_bytes(data, "doc.yaml")
+    assert info.value.pointer == pointer
+    assert info.value.rule == rule
+    assert message in str(info.value)
+
+
+def test_empty_and_binary_files_are_refused() -> None:
+    with pytest.raises(SyntaxProblem, match="empty"):
+        load_bytes(b"", "empty.yaml")
+    with pytest.raises(SyntaxProblem, match="not UTF-8"):
+        load_bytes(b"\xff\xfe\x00garbage", "blob.bin")
+
+
+def test_yaml_keeps_dates_and_numbers_json_shaped() -> None:
+    text = (
+        b"openapi: 3.0.3\ninfo: {title: T, version: 2023-08-16}\npaths:\n  /a:\n    get:\n"
+        b"      responses:\n        200: {description: ok}\n"
+        b"x-big: 123456789012345678901234567890\nx-set: !!set {a, b}\n"
+    )
+    spec = load_bytes(text, "dates.yaml")
+    assert spec.label == "2023-08-16"
+    assert "200" in spec.normalised["paths"]["/a"]["get"]["responses"]
+    assert spec.normalised["x-big"] == "123456789012345678901234567890"
+    assert spec.normalised["x-set"] == {"a": None, "b": None}

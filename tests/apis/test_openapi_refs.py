@@ -1,0 +1,309 @@
+"""`$ref` resolution: cycles (case 37), refs that must never be followed (case 38), bundles."""
+
+from __future__ import annotations
+
+import io
+import socket
+import sys
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from apis.openapi import load, load_bytes, load_path
+from apis.openapi.bundle import FolderBundle, ZipBundle
+from apis.openapi.errors import RefError, SpecError
+
+HEAD = "openapi: 3.0.3\ninfo: {title: Refs, version: '1'}\n"
+
+# Files opened while `_watching` is on; an audit hook cannot be removed, so it is installed
+# once and only records when a test asks it to.
+_opened: list[str] = []
+_watching = False
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if _watching and event == "open" and args and isinstance(args[0], str | bytes | Path):
+        _opened.append(str(args[0]))
+
+
+sys.addaudithook(_audit)
+
+
+@contextmanager
+def no_outside_access() -> Iterator[list[str]]:
+    """Records every file opened inside the block; any DNS lookup or connection fails."""
+    global _watching
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"network access attempted: {args!r}")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket, "getaddrinfo", refuse)
+        patch.setattr(socket, "create_connection", refuse)
+        patch.setattr(socket.socket, "connect", refuse)
+        _opened.clear()
+        _watching = True
+        try:
+            yield _opened
+        finally:
+            _watching = False
+
+
+def spec_with_ref(ref: str) -> bytes:
+    return (
+        HEAD + "paths:\n  /a:\n    get:\n      responses:\n        '200':\n"
+        "          description: ok\n          content:\n            application/json:\n"
+        f"              schema: {{$ref: '{ref}'}}\n"
+    ).encode()
+
+
+def param_with_ref(ref: str) -> bytes:
+    return (
+        HEAD + "paths:\n  /a:\n    get:\n      parameters:\n"
+        f"        - $ref: '{ref}'\n      responses: {{'200': {{description: ok}}}}\n"
+    ).encode()
+
+
+BAD_REFS = [
+    ("file:///etc/passwd", "ref-url"),
+    ("http://169.254.169.254/latest/meta-data/", "ref-url"),
+    ("https://example.com/schemas.yaml#/Pet", "ref-url"),
+    ("//evil.example/x.yaml", "ref-url"),
+    ("../settings.py", "ref-file"),
+    ("/etc/passwd", "ref-file"),
+    ("other.yaml#/Pet", "ref-file"),
+    ("#/components/schemas/Missing", "ref-missing"),
+    ("#components/schemas/Pet", "ref-pointer"),
+]
+
+
+@pytest.mark.parametrize("build", [spec_with_ref, param_with_ref], ids=["schema", "parameter"])
+@pytest.mark.parametrize(("ref", "rule"), BAD_REFS, ids=[r for r, _ in BAD_REFS])
+def test_case_38_single_document_refs_are_refused_without_any_access(
+    ref: str, rule: str, build: Any
+) -> None:
+    data = build(ref)
+    with no_outside_access() as opened, pytest.raises(RefError) as info:
+        load_bytes(data, "api.yaml")
+    assert info.value.rule == rule
+    assert info.value.pointer is not None and info.value.pointer.endswith("/$ref")
+    assert str(info.value).startswith("api.yaml#/paths/~1a/get/")
+    assert opened == []
+
+
+@pytest.mark.parametrize(
+    ("ref", "rule"),
+    [
+        ("../settings.py", "ref-escape"),
+        ("../../outside.yaml", "ref-escape"),
+        ("sub/../../outside.yaml", "ref-escape"),
+        ("/etc/passwd", "ref-escape"),
+        ("file:///etc/passwd", "ref-url"),
+        ("http://169.254.169.254/latest/meta-data/", "ref-url"),
+        ("missing.yaml", "ref-missing"),
+        ("schemas.yaml#/Nope", "ref-missing"),
+    ],
+)
+def test_case_38_bundle_refs_stay_inside_the_bundle(ref: str, rule: str, tmp_path: Path) -> None:
+    (tmp_path / "outside.yaml").write_text("secret: 1\n")
+    (tmp_path / "settings.py").write_text("SECRET = 1\n")
+    bundle = tmp_path / "bundle"
+    (bundle / "sub").mkdir(parents=True)
+    (bundle / "api.yaml").write_bytes(spec_with_ref(ref))
+    (bundle / "schemas.yaml").write_text("Pet: {type: object}\n")
+    with no_outside_access() as opened, pytest.raises(RefError) as info:
+        load_path(bundle)
+    assert info.value.rule == rule
+    assert opened, "the root document itself is read"
+    assert [p for p in opened if not p.startswith(str(bundle) + "/")] == []
+
+
+def test_symlink_out_of_a_folder_bundle_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / "secret.yaml").write_text("Pet: {type: object}\n")
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "link.yaml").symlink_to(tmp_path / "secret.yaml")
+    (bundle / "api.yaml").write_bytes(spec_with_ref("link.yaml#/Pet"))
+    with pytest.raises(RefError, match="not a file inside the bundle"):
+        load_path(bundle)
+
+
+def test_case_37_schema_cycles_import_and_stay_references() -> None:
+    text = HEAD + (
+        "paths:\n  /a:\n    get:\n      responses:\n        '200':\n          description: ok\n"
+        "          content:\n            application/json:\n"
+        "              schema: {$ref: '#/components/schemas/A'}\n"
+        "components:\n  schemas:\n"
+        "    A: {type: object, properties: {b: {$ref: '#/components/schemas/B'}}}\n"
+        "    B: {type: object, properties: {a: {$ref: '#/components/schemas/A'}}}\n"
+        "    Self: {type: array, items: {$ref: '#/components/schemas/Self'}}\n"
+    )
+    spec = load_bytes(text.encode(), "cycle.yaml")
+    schemas = spec.normalised["components"]["schemas"]
+    assert schemas["A"]["properties"]["b"] == {"$ref": "#/components/schemas/B"}
+    assert schemas["B"]["properties"]["a"] == {"$ref": "#/components/schemas/A"}
+    assert schemas["Self"]["items"] == {"$ref": "#/components/schemas/Self"}
+    assert len(spec.normalised_bytes) < 2000  # nothing was expanded
+
+
+def test_non_schema_cycle_is_left_out_with_a_warning() -> None:
+    text = HEAD + (
+        "paths:\n  /a:\n    get:\n      responses:\n        '200': {$ref: '#/components/responses/R'}\n"
+        "components:\n  responses:\n    R: {$ref: '#/components/responses/S'}\n"
+        "    S: {$ref: '#/components/responses/R'}\n"
+    )
+    spec = load_bytes(text.encode(), "loop.yaml")
+    assert spec.operation_count == 1
+    assert any("circular $ref" in w for w in spec.warnings)
+
+
+def test_non_schema_refs_are_inlined_and_3_1_overrides_apply() -> None:
+    text = (
+        "openapi: 3.1.0\ninfo: {title: T, version: '1'}\npaths:\n  /a:\n    get:\n"
+        "      parameters:\n        - {$ref: '#/components/parameters/Limit', description: Own}\n"
+        "      responses:\n        '200': {$ref: '#/components/responses/Ok'}\n"
+        "components:\n  parameters:\n    Limit: {name: limit, in: query, description: Max,"
+        " schema: {$ref: '#/components/schemas/Int'}}\n"
+        "  responses:\n    Ok: {description: fine}\n  schemas:\n    Int: {type: integer}\n"
+    )
+    spec = load_bytes(text.encode(), "t.yaml")
+    op = spec.normalised["paths"]["/a"]["get"]
+    assert op["parameters"][0] == {
+        "name": "limit",
+        "in": "query",
+        "description": "Own",
+        "schema": {"$ref": "#/components/schemas/Int"},
+    }
+    assert op["responses"]["200"] == {"description": "fine"}
+
+
+def test_ref_bomb_through_shared_targets_is_refused() -> None:
+    # Each level references the previous one ten times: 10^7 expanded nodes from ~60 lines.
+    lines = [HEAD, "paths: {}\ncomponents:\n  examples:\n    e0: {summary: x}\n"]
+    for n in range(1, 8):
+        refs = ", ".join(f"k{i}: {{$ref: '#/components/examples/e{n - 1}'}}" for i in range(10))
+        lines.append(f"    e{n}: {{summary: x, x-more: {{{refs}}}}}\n")
+    with pytest.raises(SpecError) as info:
+        load_bytes("".join(lines).encode(), "refbomb.yaml")
+    assert info.value.rule == "node-limit"
+
+
+def make_zip(files: dict[str, str | bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, content in files.items():
+            zf.writestr(name, content)
+    return buffer.getvalue()
+
+
+BUNDLE_ROOT = HEAD + (
+    "paths:\n  /pets:\n    $ref: 'paths/pets.yaml'\n"
+    "  /pets/{id}:\n    get:\n      $ref: 'paths/pet_get.yaml'\n"
+)
+BUNDLE_FILES: dict[str, str | bytes] = {
+    "api/openapi.yaml": BUNDLE_ROOT,
+    "api/paths/pets.yaml": (
+        "get:\n  operationId: listPets\n  responses:\n    '200':\n      description: ok\n"
+        "      content:\n        application/json:\n"
+        "          schema: {type: array, items: {$ref: '../models/pet.yaml'}}\n"
+        "    default: {$ref: '../shared/responses.yaml#/Error'}\n"
+    ),
+    "api/paths/pet_get.yaml": (
+        "operationId: getPet\nparameters:\n  - {name: id, in: path, required: true,"
+        " schema: {type: string}}\nresponses:\n  '200':\n    description: ok\n"
+        "    content:\n      application/json:\n        schema: {$ref: '../models/pet.yaml'}\n"
+    ),
+    "api/models/pet.yaml": "type: object\nproperties:\n  owner: {$ref: 'owner.json#/Owner'}\n",
+    "api/models/owner.json": '{"Owner": {"type": "object", "properties": {"pet": {"$ref": "pet.yaml"}}}}',
+    "api/shared/responses.yaml": "Error:\n  description: failed\n  content:\n    application/json:\n"
+    "      schema: {type: object}\n",
+}
+
+
+def check_bundle_result(spec: Any) -> None:
+    assert spec.operation_count == 2
+    assert [op.slug for op in spec.operations] == ["listPets", "getPet"]
+    schemas = spec.normalised["components"]["schemas"]
+    assert set(schemas) == {"pet", "Owner"}
+    assert schemas["pet"]["properties"]["owner"] == {"$ref": "#/components/schemas/Owner"}
+    assert schemas["Owner"]["properties"]["pet"] == {"$ref": "#/components/schemas/pet"}
+    default = spec.normalised["paths"]["/pets"]["get"]["responses"]["default"]
+    assert default["description"] == "failed"
+    assert b"yaml" not in orjson.dumps(spec.normalised["paths"])
+
+
+def test_zip_bundle_resolves_relative_refs_into_one_document() -> None:
+    data = make_zip(BUNDLE_FILES)
+    spec = load_bytes(data, "api.zip")
+    assert spec.source_format == "bundle"
+    assert spec.root_path == "api/openapi.yaml"
+    assert spec.original == data
+    check_bundle_result(spec)
+
+
+def test_folder_bundle_finds_its_root_and_keeps_a_zip_of_the_used_files(tmp_path: Path) -> None:
+    for name, content in BUNDLE_FILES.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content if isinstance(content, str) else content.decode())
+    (tmp_path / "api/unused.yaml").write_text("x: 1\n")
+    spec = load_path(tmp_path / "api")
+    check_bundle_result(spec)
+    kept = zipfile.ZipFile(io.BytesIO(spec.original)).namelist()
+    assert "openapi.yaml" in kept and "models/owner.json" in kept and "unused.yaml" not in kept
+
+
+def test_bundle_with_two_roots_needs_root(tmp_path: Path) -> None:
+    files = {**BUNDLE_FILES, "api/other.yaml": HEAD + "paths: {}\n"}
+    data = make_zip(files)
+    with pytest.raises(SpecError, match="several files look like root documents.*--root"):
+        load_bytes(data, "api.zip")
+    spec = load(ZipBundle(data, "api.zip", root="api/openapi.yaml"))
+    check_bundle_result(spec)
+    with pytest.raises(SpecError, match="not in the bundle"):
+        load(ZipBundle(data, "api.zip", root="../etc/passwd"))
+
+
+@pytest.mark.parametrize("name", ["../evil.yaml", "/abs/evil.yaml", "a/../../evil.yaml"])
+def test_zip_with_paths_outside_its_folder_is_refused(name: str) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("openapi.yaml", HEAD + "paths: {}\n")
+        zf.writestr(zipfile.ZipInfo(name), "x: 1\n")
+    with pytest.raises(SpecError) as info:
+        load_bytes(buffer.getvalue(), "evil.zip")
+    assert info.value.rule == "zip-path"
+
+
+def test_zip_without_root_and_broken_zip() -> None:
+    with pytest.raises(SpecError, match="no root document"):
+        load_bytes(make_zip({"a.yaml": "x: 1\n"}), "none.zip")
+    with pytest.raises(SpecError, match="not a readable zip"):
+        load_bytes(b"PK\x03\x04garbage", "broken.zip")
+
+
+def test_zip_bomb_member_is_cut_at_the_limit(settings: Any) -> None:
+    settings.APIS_MAX_SPEC_BYTES = 100_000
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("openapi.yaml", BUNDLE_ROOT.replace("paths/pets.yaml", "big.yaml"))
+        zf.writestr("big.yaml", b"x: '" + b"a" * 5_000_000 + b"'\n")
+    data = buffer.getvalue()
+    assert len(data) < 100_000
+    with pytest.raises(SpecError) as info:
+        load_bytes(data, "bomb.zip")
+    assert info.value.status == 413
+
+
+def test_folder_with_too_many_files_is_refused(tmp_path: Path, settings: Any) -> None:
+    settings.APIS_MAX_BUNDLE_FILES = 5
+    for n in range(6):
+        (tmp_path / f"f{n}.yaml").write_text("x: 1\n")
+    with pytest.raises(SpecError) as info:
+        FolderBundle(tmp_path)
+    assert info.value.rule == "file-limit"
