@@ -1,0 +1,213 @@
+"""Operations, slugs, overview and lenient warnings from a normalised document."""
+
+from __future__ import annotations
+
+import pytest
+
+from apis.openapi import load_bytes
+from apis.openapi.normalise import operation_slug, summary_from_description
+
+
+def load_yaml(text: str) -> object:
+    return load_bytes(text.encode(), "doc.yaml")
+
+
+DOC = """\
+openapi: 3.1.0
+info:
+  title: Shop
+  version: '2'
+  description: |
+    The **Shop** API sells [things](https://example.com).
+
+    Second paragraph.
+servers: [{url: 'https://api.example.com'}]
+security: [{key: []}]
+tags: [{name: items, description: Items}]
+paths:
+  /items/{id}:
+    servers: [{url: 'https://items.example.com'}]
+    parameters:
+      - {name: id, in: path, required: true, schema: {type: string}}
+      - {name: trace, in: header, schema: {type: string}}
+    get:
+      operationId: getItem
+      tags: [items, extra]
+      summary: Get an item
+      parameters:
+        - {name: trace, in: header, description: own, schema: {type: integer}}
+    delete:
+      operationId: delete item!
+      security: []
+      deprecated: true
+    query:
+      summary: Search with a body
+  /items:
+    get:
+      operationId: getItem
+    post: {}
+webhooks:
+  itemSold:
+    post:
+      summary: An item was sold
+"""
+
+
+def test_operations_inherit_parameters_servers_and_security() -> None:
+    spec = load_yaml(DOC)
+    ops = {(op.method, op.path): op for op in spec.operations}
+    get = ops[("get", "/items/{id}")]
+    params = {(p["name"], p["in"]): p for p in get.data["parameters"]}
+    assert params[("trace", "header")]["description"] == "own"  # operation overrides path
+    assert ("id", "path") in params
+    assert get.data["servers"] == [{"url": "https://items.example.com"}]
+    assert get.data["security"] == [{"key": []}]
+    assert get.tag == "items"
+    assert ops[("delete", "/items/{id}")].data["security"] == []  # explicit none is kept
+    assert ops[("delete", "/items/{id}")].deprecated is True
+    assert ops[("get", "/items")].data["servers"] == [{"url": "https://api.example.com"}]
+
+
+def test_slugs_follow_the_rules_and_are_unique() -> None:
+    spec = load_yaml(DOC)
+    slugs = [(op.kind, op.method, op.path, op.slug) for op in spec.operations]
+    assert slugs == [
+        ("operation", "get", "/items/{id}", "getItem"),
+        ("operation", "delete", "/items/{id}", "delete-item"),
+        ("operation", "query", "/items/{id}", "query-items-id"),
+        ("operation", "get", "/items", "getItem-2"),
+        ("operation", "post", "/items", "post-items"),
+        ("webhook", "post", "itemSold", "post-itemsold"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "operation_id", "slug"),
+    [
+        ("get", "/a", "list.Pets_v2~x", "list.Pets_v2~x"),
+        ("get", "/a", "List pets (v2)", "list-pets-v2"),
+        ("get", "/pets/{petId}/toys", "", "get-pets-petid-toys"),
+        ("get", "/", "", "get"),
+        ("post", "/a", "!!!", "post-a"),
+    ],
+)
+def test_operation_slug(method: str, path: str, operation_id: str, slug: str) -> None:
+    assert operation_slug(method, path, operation_id) == slug
+
+
+def test_overview_and_webhooks() -> None:
+    spec = load_yaml(DOC)
+    assert spec.operation_count == 5
+    assert spec.webhook_count == 1
+    overview = spec.overview
+    assert overview["info"]["title"] == "Shop"
+    assert overview["servers"] == [{"url": "https://api.example.com"}]
+    assert overview["webhooks"] == ["itemSold"]
+    assert [t["name"] for t in overview["tags"]] == ["items", "extra"]
+    assert overview["security"] == [{"key": []}]
+
+
+def test_lenient_checks_are_warnings_not_refusals() -> None:
+    text = """\
+openapi: 3.0.3
+info: {title: Loose}
+paths:
+  /users/{id}:
+    get:
+      operationId: dup
+      parameters:
+        - {name: other, in: path, required: true, schema: {type: string}}
+        - {in: query}
+  nopath:
+    post:
+      operationId: dup
+      responses: {'200': {description: ok}}
+    put: not-an-object
+"""
+    spec = load_yaml(text)
+    warnings = "\n".join(spec.warnings)
+    assert "/info/version: `info.version` is required" in warnings
+    assert "path parameter {id} is not declared" in warnings
+    assert "'other' is declared `in: path` but not in the path" in warnings
+    assert "needs `name` and `in`" in warnings
+    assert "/paths/~1users~1{id}/get: an operation needs `responses`" in warnings
+    assert "/paths/nopath: a path must start with /" in warnings
+    assert "duplicate operationId 'dup'" in warnings
+    assert "/paths/nopath/put: an operation must be an object; ignored" in warnings
+    assert spec.label == "unversioned"
+    assert spec.operation_count == 2
+
+
+def test_3_2_query_additional_operations_and_hierarchical_tags() -> None:
+    text = """\
+openapi: 3.2.0
+info: {title: New, version: '1'}
+tags:
+  - {name: flights, summary: Flights, kind: nav}
+  - {name: intl, parent: flights, kind: nav}
+paths:
+  /search:
+    query:
+      tags: [intl]
+      requestBody:
+        content:
+          application/jsonl: {itemSchema: {type: object}}
+      responses:
+        '200':
+          description: stream
+          content:
+            text/event-stream: {itemSchema: {type: object}}
+    additionalOperations:
+      COPY: {operationId: copyIt, responses: {'200': {description: ok}}}
+      "bad method!": {}
+"""
+    spec = load_yaml(text)
+    assert [(op.method, op.slug) for op in spec.operations] == [
+        ("query", "query-search"),
+        ("copy", "copyIt"),
+    ]
+    assert spec.overview["tags"][1] == {"name": "intl", "parent": "flights", "kind": "nav"}
+    assert any("not a usable HTTP method" in w for w in spec.warnings)
+    stream = spec.operations[0].data["responses"]["200"]["content"]["text/event-stream"]
+    assert stream == {"itemSchema": {"type": "object"}}
+
+
+def test_unsafe_urls_in_overview_are_dropped_case_43() -> None:
+    text = """\
+openapi: 3.0.3
+info:
+  title: Links
+  version: '1'
+  contact: {name: Me, url: 'javascript:alert(1)'}
+  license: {name: MIT, url: 'https://opensource.org/licenses/MIT'}
+  x-logo: {url: 'data:image/svg+xml,<svg onload=alert(1)>'}
+externalDocs: {url: ' JaVaScRiPt:alert(1)'}
+tags: [{name: t, externalDocs: {url: 'data:text/html,x'}}]
+paths: {}
+"""
+    spec = load_yaml(text)
+    overview = spec.overview
+    assert "url" not in overview["info"]["contact"]
+    assert overview["info"]["license"]["url"] == "https://opensource.org/licenses/MIT"
+    assert "url" not in overview["info"]["x-logo"]
+    assert "url" not in overview["externalDocs"]
+    assert "url" not in overview["tags"][0]["externalDocs"]
+    assert sum("dropped" in w for w in spec.warnings) == 4
+
+
+@pytest.mark.parametrize(
+    ("description", "summary"),
+    [
+        ("# Title\n\nThe **best** API, see [docs](https://x).\n\nMore.", "Title"),
+        ("The **best** API, see [docs](https://x).\n\nMore.", "The best API, see docs."),
+        ("<p>Hello <b>there</b></p>", "Hello there"),
+        ("", ""),
+    ],
+)
+def test_summary_from_description(description: str, summary: str) -> None:
+    assert summary_from_description(description) == summary
+
+
+def test_summary_is_cut_at_300_characters() -> None:
+    text = summary_from_description("word " * 200)
+    assert len(text) <= 300 and text.endswith("…")
