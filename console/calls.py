@@ -379,14 +379,13 @@ def send(call: PreparedCall, token: Token | None) -> CallResult:
     headers = dict(call.headers)
     if token is not None:
         headers["Authorization"] = authorization_value(token)
-    # The target is the configured gateway or an origin in CONSOLE_ALLOWED_ORIGINS (checked by
-    # pick_target), so configuration names it: only then may it be on loopback.
+    # No extra private origins: only the configured gateway (conf.private_origins) may be on
+    # loopback; an allowlisted public origin that resolves privately is refused (case 47).
     result = http.fetch(
         call.method,
         call.url,
         headers=headers,
         body=call.body,
-        allowed_private=[call.target.url] if call.target is not None else [],
         allow_headers=[name for name in call.headers if name.lower() not in FORBIDDEN_HEADERS]
         + (["Cookie"] if "Cookie" in call.headers else []),
     )

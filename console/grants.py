@@ -207,10 +207,15 @@ def _token_request(
     return _to_token(dict(response), server, grant, scopes)
 
 
+def _scope(scopes: list[str]) -> dict[str, str]:
+    return {"scope": " ".join(scopes)} if scopes else {}
+
+
 def client_credentials(server: AuthorizationServer, scopes: list[str]) -> Token:
     _grant_enabled(server, GRANT_CLIENT_CREDENTIALS)
     session = _Session(client=BackendApplicationClient(client_id=server.client_id), scope=scopes)
-    return _token_request(server, GRANT_CLIENT_CREDENTIALS, scopes, session)
+    # requests-oauthlib leaves `scope` out of the token request unless it is passed here.
+    return _token_request(server, GRANT_CLIENT_CREDENTIALS, scopes, session, **_scope(scopes))
 
 
 @sensitive_variables("password")
@@ -221,7 +226,13 @@ def password(server: AuthorizationServer, scopes: list[str], username: str, pass
         raise GrantError("Enter the username and password to send to the authorization server.")
     session = _Session(client=LegacyApplicationClient(client_id=server.client_id), scope=scopes)
     return _token_request(
-        server, GRANT_PASSWORD, scopes, session, username=username, password=password
+        server,
+        GRANT_PASSWORD,
+        scopes,
+        session,
+        username=username,
+        password=password,
+        **_scope(scopes),
     )
 
 

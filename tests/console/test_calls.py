@@ -1,0 +1,224 @@
+"""Building and sending a call: where it may go, what it may carry (SECURITY.md 44-50)."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import pytest
+import urllib3.util.connection
+
+from console import calls
+from console.calls import CallError, ConsoleInput
+from console.tokens import Token
+from portal.lib import outbound
+from tests.console.conftest import GATEWAY, op, response
+
+ECHO = f"{GATEWAY}/echo"
+
+
+def put_spec_servers(api: Any, servers: list[dict[str, Any]]) -> None:
+    version = api.default_version
+    version.overview = {**version.overview, "servers": servers}
+    version.save()
+    for operation in version.operations.all():
+        operation.data = {**operation.data, "servers": servers}
+        operation.save()
+
+
+def build(api: Any, slug: str, **fields: Any) -> calls.PreparedCall:
+    operation = op(api, slug)
+    media = list((operation.data.get("requestBody") or {}).get("content") or {})
+    return calls.build_call(
+        operation,
+        ConsoleInput(**fields),
+        calls.targets(api, api.default_version, operation),
+        media_types=media,
+    )
+
+
+def test_gateway_is_the_default_target(echo: Any) -> None:
+    operation = op(echo, "echoGet")
+    options = calls.targets(echo, echo.default_version, operation)
+    assert options[0] == calls.Target(ECHO, "Gateway", True, is_gateway=True)
+    call = build(echo, "echoGet", params={"query": {"message": "hi there", "repeat": "2"}})
+    assert call.url == f"{ECHO}/anything?message=hi+there&repeat=2"
+    assert call.method == "GET"
+
+
+@pytest.mark.parametrize(
+    "server, reason",
+    [
+        ("http://169.254.169.254", "not on this portal's allowlist"),
+        ("https://gw@evil.example", "user info"),
+        ("file:///etc/passwd", "not an absolute http(s) URL"),
+    ],
+)
+def test_spec_servers_outside_the_allowlist_are_offered_disabled(
+    echo: Any, server: str, reason: str, fake_outbound: Any
+) -> None:
+    """Case 44: a spec's servers are listed, refused, and never called."""
+    put_spec_servers(echo, [{"url": server}])
+    operation = op(echo, "echoGet")
+    options = calls.targets(echo, echo.default_version, operation)
+    spec = next(o for o in options if o.url == server.rstrip("/"))
+    assert not spec.allowed and reason in spec.reason
+    with pytest.raises(CallError, match="only calls http://127.0.0.1:8000/gateway/echo"):
+        build(echo, "echoGet", server=server)
+    assert fake_outbound.sent == []
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [
+        "https://127.0.0.1:8000/gateway/echo",  # https where http is configured
+        "http://127.0.0.1:8001/gateway/echo",  # another port
+        "http://127.0.0.1:8000/gateway/other",  # another API's route
+        "http://gw@127.0.0.1:8000/gateway/echo",  # userinfo
+    ],
+)
+def test_targets_other_than_the_configured_ones_are_refused(echo: Any, wanted: str) -> None:
+    """Case 46: refused before DNS or connect."""
+    with pytest.raises(CallError):
+        build(echo, "echoGet", server=wanted)
+
+
+def test_allowlisted_spec_server_is_offered(echo: Any, settings: Any) -> None:
+    settings.CONSOLE_ALLOWED_ORIGINS = ["https://api.example.com"]
+    put_spec_servers(
+        echo, [{"url": "https://api.example.com/{base}", "variables": {"base": {"default": "v1"}}}]
+    )
+    call = build(echo, "echoGet", server="https://api.example.com/v1")
+    assert call.url == "https://api.example.com/v1/anything"
+
+
+def test_allowlisted_name_resolving_to_a_private_address_is_blocked(
+    echo: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Case 47: the real wrapper resolves once, checks, and never connects to 10.0.0.5."""
+    settings.CONSOLE_ALLOWED_ORIGINS = ["https://api.example.com"]
+    put_spec_servers(echo, [{"url": "https://api.example.com"}])
+    connects: list[Any] = []
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.5", 443))],
+    )
+
+    def no_connect(*args: Any, **kwargs: Any) -> Any:
+        connects.append(args)
+        raise OSError("the test never connects")
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", no_connect)
+    call = build(echo, "echoGet", server="https://api.example.com")
+    with pytest.raises(outbound.OutboundError, match="non-public address"):
+        calls.send(call, None)
+    assert connects == []
+
+
+def test_path_parameters_cannot_walk_out_of_the_route(echo: Any) -> None:
+    call = build(echo, "echoPut", params={"path": {"id": ".."}}, media_type="")
+    assert call.url == f"{ECHO}/anything/%2E%2E"
+    call = build(echo, "echoPut", params={"path": {"id": "a/b?c#d"}})
+    assert call.url == f"{ECHO}/anything/a%2Fb%3Fc%23d"
+
+
+def test_required_parameters_are_named(echo: Any) -> None:
+    with pytest.raises(CallError, match=r"required parameters: id \(path\)"):
+        build(echo, "echoPut")
+
+
+@pytest.mark.parametrize(
+    "name", ["Host", "Cookie", "Transfer-Encoding", "X-Forwarded-For", "Authorization"]
+)
+def test_forbidden_headers_are_refused(echo: Any, name: str) -> None:
+    """Case 49: headers the console or the transport owns cannot be set by the user."""
+    operation = op(echo, "echoGet")
+    operation.data["parameters"].append(
+        {"name": name, "in": "header", "schema": {"type": "string"}}
+    )
+    operation.save()
+    with pytest.raises(CallError, match="does not send"):
+        build(echo, "echoGet", params={"header": {name: "x"}})
+
+
+def test_header_values_with_line_breaks_are_refused(echo: Any) -> None:
+    with pytest.raises(CallError, match="line break"):
+        build(echo, "echoGet", params={"header": {"X-Request-Note": "a\r\nX-Evil: 1"}})
+
+
+def test_send_attaches_the_token_and_never_the_portal_cookies(
+    echo: Any, fake_outbound: Any
+) -> None:
+    fake_outbound.on(
+        "GET",
+        f"{ECHO}/anything",
+        lambda sent: response(200, {"ok": True}, Set_Cookie="sessionid=evil; Path=/"),
+    )
+    call = build(echo, "echoGet", params={"header": {"X-Request-Note": "note"}})
+    token = Token(
+        server="idp",
+        server_name="IdP",
+        grant="g",
+        scopes="",
+        access_token="tok",
+        token_type="bearer",
+    )
+
+    result = calls.send(call, token)
+
+    sent = fake_outbound.sent[0]
+    assert sent.header("Authorization") == "Bearer tok"
+    assert sent.header("X-Request-Note") == "note"
+    assert sent.header("Cookie") == ""
+    # Loopback is allowed only for the configured gateway.
+    assert sent.allowed_private == [GATEWAY]
+    assert result.status == 200
+    assert all(k.lower() != "set-cookie" for k, _ in result.headers)
+
+
+def test_json_body_and_form_body(echo: Any) -> None:
+    call = build(echo, "echoPost", media_type="application/json", body='{"text": "hi"}')
+    assert call.body == b'{"text": "hi"}' and call.headers["Content-Type"] == "application/json"
+    with pytest.raises(CallError, match="not valid JSON"):
+        build(echo, "echoPost", media_type="application/json", body="{nope")
+    call = build(
+        echo,
+        "echoPost",
+        media_type="application/x-www-form-urlencoded",
+        fields={"text": "a&b", "priority": ""},
+    )
+    assert call.body == b"text=a%26b"
+    with pytest.raises(CallError, match="takes application/json"):
+        build(echo, "echoPost", media_type="text/html", body="<p>")
+
+
+def test_multipart_with_a_file(echo: Any) -> None:
+    operation = op(echo, "echoPost")
+    operation.data["requestBody"]["content"]["multipart/form-data"] = {
+        "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+    }
+    operation.save()
+    call = build(
+        echo,
+        "echoPost",
+        media_type="multipart/form-data",
+        fields={"note": "n"},
+        uploads=[calls.Upload("file", "a.png", "image/png", b"\x89PNG")],
+    )
+    assert call.headers["Content-Type"].startswith("multipart/form-data; boundary=")
+    assert b'filename="a.png"' in call.body and b"\x89PNG" in call.body
+    assert b'name="note"' in call.body
+
+
+def test_cookie_parameters_become_one_cookie_header(echo: Any, fake_outbound: Any) -> None:
+    operation = op(echo, "echoGet")
+    operation.data["parameters"].append(
+        {"name": "pref", "in": "cookie", "schema": {"type": "string"}}
+    )
+    operation.save()
+    call = build(echo, "echoGet", params={"cookie": {"pref": "dark mode"}})
+    assert call.headers["Cookie"] == "pref=dark%20mode"
+    fake_outbound.json("GET", f"{ECHO}/anything", {})
+    calls.send(call, None)
+    assert fake_outbound.sent[0].header("Cookie") == "pref=dark%20mode"

@@ -1,0 +1,311 @@
+"""Each grant, with the authorization server answering through the outbound stand-in."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from console import grants
+from console.models import (
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_CLIENT_CREDENTIALS,
+    GRANT_IMPLICIT,
+    GRANT_PASSWORD,
+    AuditEntry,
+    CallHistory,
+)
+from console.tokens import Token
+from tests.console.conftest import IDP, access_token, response
+
+TOKEN_URL = f"{IDP}/token"
+ALL = [GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_IMPLICIT, GRANT_PASSWORD]
+
+
+def token_response(**extra: Any) -> dict[str, Any]:
+    return {
+        "access_token": access_token(),
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        "refresh_token": "r1",
+        "scope": "echo.read",
+        **extra,
+    }
+
+
+def test_client_credentials_with_basic_auth(auth_server: Any, fake_outbound: Any) -> None:
+    server = auth_server(
+        grants=[GRANT_CLIENT_CREDENTIALS], extra_token_params={"resource": "api://echo"}
+    )
+    fake_outbound.json("POST", TOKEN_URL, token_response())
+
+    token = grants.client_credentials(server, ["echo.read", "echo.write"])
+
+    sent = fake_outbound.sent[0]
+    assert sent.form == {
+        "grant_type": "client_credentials",
+        "scope": "echo.read echo.write",
+        "resource": "api://echo",
+    }
+    assert sent.header("Authorization") == "Basic " + base64.b64encode(b"console:s3cret").decode()
+    assert "s3cret" not in sent.body.decode()
+    assert token.scopes == "echo.read echo.write"
+    assert token.grant == GRANT_CLIENT_CREDENTIALS
+    assert token.expires_in() is not None and 3590 < token.expires_in() <= 3600  # type: ignore[operator]
+
+
+def test_client_credentials_with_body_auth(auth_server: Any, fake_outbound: Any) -> None:
+    server = auth_server(grants=[GRANT_CLIENT_CREDENTIALS], client_auth="body")
+    fake_outbound.json("POST", TOKEN_URL, token_response())
+
+    grants.client_credentials(server, ["echo.read"])
+
+    sent = fake_outbound.sent[0]
+    assert sent.form["client_id"] == "console" and sent.form["client_secret"] == "s3cret"
+    assert sent.header("Authorization") == ""
+
+
+def test_refusal_is_reported_with_the_servers_words(auth_server: Any, fake_outbound: Any) -> None:
+    server = auth_server(grants=[GRANT_CLIENT_CREDENTIALS])
+    fake_outbound.json(
+        "POST", TOKEN_URL, {"error": "invalid_client", "error_description": "bad secret"}, 401
+    )
+    with pytest.raises(grants.GrantError, match="invalid_client: bad secret") as exc:
+        grants.client_credentials(server, ["echo.read"])
+    assert "s3cret" not in str(exc.value)
+
+
+def test_unreachable_token_endpoint_is_a_clear_error(auth_server: Any, fake_outbound: Any) -> None:
+    server = auth_server(grants=[GRANT_CLIENT_CREDENTIALS])
+    with pytest.raises(grants.GrantError, match="Could not reach https://idp.example/token"):
+        grants.client_credentials(server, ["echo.read"])
+
+
+def test_disabled_grant_is_refused_without_a_request(auth_server: Any, fake_outbound: Any) -> None:
+    server = auth_server()  # authorization code only, the default
+    for call in (
+        lambda: grants.client_credentials(server, []),
+        lambda: grants.password(server, [], "u", "p"),
+    ):
+        with pytest.raises(grants.GrantError, match="not enabled"):
+            call()
+    assert fake_outbound.sent == []
+
+
+def test_password_grant_sends_the_password_once_and_keeps_it_nowhere(
+    auth_server: Any, fake_outbound: Any, caplog: Any
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    server = auth_server(grants=[GRANT_PASSWORD])
+    fake_outbound.json("POST", TOKEN_URL, token_response())
+
+    token = grants.password(server, ["echo.read"], "ada", "hunter2-secret")
+
+    assert fake_outbound.sent[0].form["password"] == "hunter2-secret"
+    assert fake_outbound.sent[0].form["grant_type"] == "password"
+    assert "hunter2-secret" not in repr(token.__dict__)
+    assert "hunter2-secret" not in caplog.text
+    assert "eyJ" not in caplog.text  # no token in the logs either (case 32)
+    with pytest.raises(grants.GrantError, match="username and password"):
+        grants.password(server, ["echo.read"], "ada", "")
+
+
+def test_code_flow_with_pkce_s256_and_one_time_state(auth_server: Any, fake_outbound: Any) -> None:
+    server = auth_server(grants=ALL, extra_authorize_params={"audience": "api://echo"})
+    session: dict[str, Any] = {}
+    started = grants.start_authorization(
+        server,
+        GRANT_AUTHORIZATION_CODE,
+        ["echo.read"],
+        redirect_uri="http://testserver/console/callback/",
+        store=session,
+        return_to="/apis/echo/operations/echoGet/#console",
+        form={"param.query.message": "kept"},
+    )
+    query = {k: v[0] for k, v in parse_qs(urlsplit(started.url).query).items()}
+    assert started.url.startswith(f"{IDP}/authorize?")
+    assert query["response_type"] == "code"
+    assert query["code_challenge_method"] == "S256"
+    assert query["audience"] == "api://echo"
+    assert query["redirect_uri"] == "http://testserver/console/callback/"
+    assert query["state"] == started.state and len(started.state) >= 40
+
+    fake_outbound.json("POST", TOKEN_URL, token_response())
+    done = grants.complete_authorization(
+        session, {"code": "c1", "state": started.state, "iss": IDP}
+    )
+
+    form = fake_outbound.sent[0].form
+    verifier = form["code_verifier"]
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    assert challenge.decode() == query["code_challenge"]
+    assert form["code"] == "c1" and form["grant_type"] == "authorization_code"
+    assert form["redirect_uri"] == "http://testserver/console/callback/"
+    assert done.return_to == "/apis/echo/operations/echoGet/#console"
+    assert done.form == {"param.query.message": "kept"}
+    assert done.token.refresh_token == "r1"
+
+    with pytest.raises(grants.GrantError, match="used or expired state"):
+        grants.complete_authorization(session, {"code": "c1", "state": started.state})
+    assert len(fake_outbound.sent) == 1  # the replay made no token request
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"code": "c", "state": "made-up"}, "unknown, used or expired state"),
+        ({"code": "c"}, "unknown, used or expired state"),
+        ({"code": "c", "iss": "https://evil.example"}, "mix-up"),
+        ({"error": "access_denied", "error_description": "user said no"}, "access_denied"),
+        ({}, "has no code"),
+    ],
+)
+def test_bad_authorization_responses(
+    auth_server: Any, fake_outbound: Any, params: dict[str, str], message: str
+) -> None:
+    server = auth_server(grants=ALL)
+    session: dict[str, Any] = {}
+    started = grants.start_authorization(
+        server,
+        GRANT_AUTHORIZATION_CODE,
+        [],
+        redirect_uri="http://t/cb",
+        store=session,
+        return_to="/",
+    )
+    params = dict(params)
+    if "state" not in params and message != "unknown, used or expired state":
+        params["state"] = started.state
+    with pytest.raises(grants.GrantError, match=message):
+        grants.complete_authorization(session, params)
+    assert fake_outbound.sent == []
+
+
+def test_missing_iss_refused_when_the_server_says_it_sends_one(
+    auth_server: Any, fake_outbound: Any
+) -> None:
+    server = auth_server(
+        grants=ALL,
+        discovery_url=f"{IDP}/.well-known/openid-configuration",
+        issuer="",
+        authorize_url="",
+        token_url="",
+    )
+    fake_outbound.json(
+        "GET",
+        f"{IDP}/.well-known/openid-configuration",
+        {
+            "issuer": IDP,
+            "authorization_endpoint": f"{IDP}/auth",
+            "token_endpoint": f"{IDP}/tok",
+            "authorization_response_iss_parameter_supported": True,
+        },
+    )
+    session: dict[str, Any] = {}
+    started = grants.start_authorization(
+        server,
+        GRANT_AUTHORIZATION_CODE,
+        [],
+        redirect_uri="http://t/cb",
+        store=session,
+        return_to="/",
+    )
+    assert started.url.startswith(f"{IDP}/auth?")
+    with pytest.raises(grants.GrantError, match="no iss"):
+        grants.complete_authorization(session, {"code": "c", "state": started.state})
+    # Discovery was fetched once and cached on the row.
+    assert [s.url for s in fake_outbound.sent] == [f"{IDP}/.well-known/openid-configuration"]
+
+
+def test_state_of_another_grant_is_refused(auth_server: Any, fake_outbound: Any) -> None:
+    server = auth_server(grants=ALL)
+    session: dict[str, Any] = {}
+    started = grants.start_authorization(
+        server, GRANT_IMPLICIT, [], redirect_uri="http://t/cb", store=session, return_to="/"
+    )
+    with pytest.raises(grants.GrantError, match="different grant"):
+        grants.complete_authorization(session, {"code": "c", "state": started.state})
+
+
+def test_implicit_grant_from_the_posted_fragment(auth_server: Any, fake_outbound: Any) -> None:
+    server = auth_server(grants=ALL)
+    session: dict[str, Any] = {}
+    started = grants.start_authorization(
+        server,
+        GRANT_IMPLICIT,
+        ["echo.read"],
+        redirect_uri="http://t/cb",
+        store=session,
+        return_to="/x",
+    )
+    assert parse_qs(urlsplit(started.url).query)["response_type"] == ["token"]
+    value = access_token()
+    done = grants.complete_implicit(
+        session,
+        {
+            "access_token": value,
+            "token_type": "Bearer",
+            "expires_in": "600",
+            "state": started.state,
+        },
+    )
+    assert done.token.access_token == value and done.token.grant == GRANT_IMPLICIT
+    assert done.return_to == "/x"
+    assert fake_outbound.sent == []  # nothing to exchange
+
+
+def test_refresh_keeps_the_refresh_token_when_none_comes_back(
+    auth_server: Any, fake_outbound: Any
+) -> None:
+    server = auth_server(grants=ALL)
+    fresh = access_token(jti="j2")
+    fake_outbound.json(
+        "POST", TOKEN_URL, {"access_token": fresh, "token_type": "Bearer", "expires_in": 60}
+    )
+    old = Token(
+        server="idp", server_name="x", grant=GRANT_AUTHORIZATION_CODE, scopes="echo.read",
+        access_token="old", refresh_token="r-old",
+    )  # fmt: skip
+
+    new = grants.refresh(server, old)
+
+    assert fake_outbound.sent[0].form == {"grant_type": "refresh_token", "refresh_token": "r-old"}
+    assert new.access_token == fresh and new.refresh_token == "r-old"
+
+
+def test_revoke_posts_both_tokens(auth_server: Any, fake_outbound: Any) -> None:
+    server = auth_server(grants=ALL)
+    fake_outbound.on("POST", f"{IDP}/revoke", lambda sent: response(200, body=b""))
+    old = Token(
+        server="idp", server_name="x", grant="g", scopes="", access_token="a", refresh_token="r"
+    )
+    assert grants.revoke(server, old) is True
+    assert [s.form["token_type_hint"] for s in fake_outbound.sent] == [
+        "refresh_token",
+        "access_token",
+    ]
+
+
+def test_spec_token_urls_are_never_used(echo: Any, auth_server: Any, fake_outbound: Any) -> None:
+    """Case 45: the spec's tokenUrl (127.0.0.1:8000/idp) plays no part; only the admin's AS."""
+    server = auth_server(echo, grants=ALL)
+    fake_outbound.json("POST", TOKEN_URL, token_response())
+    grants.client_credentials(server, ["echo.read"])
+    assert {s.url for s in fake_outbound.sent} == {TOKEN_URL}
+
+
+def test_enabling_a_legacy_grant_is_audited(auth_server: Any) -> None:
+    from console.audit import record_grant_changes
+
+    server = auth_server()
+    before = server.grants
+    server.set_grants([GRANT_AUTHORIZATION_CODE, GRANT_PASSWORD])
+    server.save()
+    record_grant_changes(server, before, "admin")
+    entry = AuditEntry.objects.get()
+    assert entry.action == "enabled password" and entry.actor == "admin"
+    assert CallHistory.objects.count() == 0

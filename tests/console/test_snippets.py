@@ -1,0 +1,64 @@
+"""The call as code: the token is a placeholder unless revealed, and the code is valid."""
+
+from __future__ import annotations
+
+import ast
+import shlex
+
+from console.calls import PreparedCall, Upload
+from console.snippets import PLACEHOLDER, snippets
+
+JSON_CALL = PreparedCall(
+    method="POST",
+    url="http://127.0.0.1:8000/gateway/echo/anything?a=b'c",
+    headers={"Content-Type": "application/json", "X-Note": "it's"},
+    body=b'{"text": "hi", "ok": true, "none": null}',
+    body_kind="json",
+    text_body='{"text": "hi", "ok": true, "none": null}',
+)
+
+
+def by_key(call: PreparedCall, token: str | None) -> dict[str, str]:
+    return {s.key: s.code for s in snippets(call, token)}
+
+
+def test_placeholder_until_revealed() -> None:
+    hidden = by_key(JSON_CALL, PLACEHOLDER)
+    assert all("$ACCESS_TOKEN" in code or "ACCESS_TOKEN" in code for code in hidden.values())
+    assert all("eyJsecret" not in code for code in hidden.values())
+    shown = by_key(JSON_CALL, "eyJsecret")
+    assert all("eyJsecret" in code for code in shown.values())
+    assert "Authorization" not in "".join(by_key(JSON_CALL, None).values())
+
+
+def test_python_snippet_is_valid_python_with_the_same_payload() -> None:
+    code = by_key(JSON_CALL, PLACEHOLDER)["python"]
+    tree = ast.parse(code)
+    payload = next(
+        node.value for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "payload"
+    )  # fmt: skip
+    assert ast.literal_eval(payload) == {"text": "hi", "ok": True, "none": None}
+    assert "os.environ['ACCESS_TOKEN']" in code
+
+
+def test_curl_and_httpie_quote_for_the_shell() -> None:
+    code = by_key(JSON_CALL, "tok")
+    words = shlex.split(code["curl"].replace("\\\n", " "))
+    assert words[:4] == ["curl", "-X", "POST", "http://127.0.0.1:8000/gateway/echo/anything?a=b'c"]
+    assert "Authorization: Bearer tok" in words and "X-Note: it's" in words
+    assert words[-1] == '{"text": "hi", "ok": true, "none": null}'
+    httpie = shlex.split(code["httpie"].replace("\\\n", " "))
+    assert "Authorization:Bearer tok" in httpie and "X-Note:it's" in httpie
+
+
+def test_multipart_snippets_name_the_file() -> None:
+    call = PreparedCall(
+        method="POST", url="http://h/x", headers={"Content-Type": "multipart/form-data; boundary=b"},
+        body_kind="multipart", form_fields=[("note", "n")], files=[Upload("file", "a.png", "image/png", b"")],
+    )  # fmt: skip
+    code = by_key(call, None)
+    assert "-F file=@a.png" in code["curl"] and "boundary" not in code["curl"]
+    assert 'body.append("file", fileInput.files[0]);' in code["fetch"]
+    assert "files={'file': ('a.png', open('a.png', 'rb'), 'image/png')}" in code["python"]
+    ast.parse(code["python"])

@@ -1,0 +1,100 @@
+"""Tokens in the session, their claims, and the gateway's reasons put into words."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from console.tokens import (
+    Token,
+    TokenStore,
+    decode_claims,
+    explain_rejection,
+    parse_www_authenticate,
+)
+from tests.console.conftest import access_token
+
+
+def make(**fields: Any) -> Token:
+    base: dict[str, Any] = {"server": "idp", "server_name": "IdP", "grant": "client_credentials",
+                            "scopes": "echo.read", "access_token": access_token()}  # fmt: skip
+    base.update(fields)
+    return Token(**base)
+
+
+def test_store_keys_tokens_by_server_and_scopes() -> None:
+    session: dict[str, Any] = {}
+    store = TokenStore(session)
+    first = store.put(make())
+    other_scopes = store.put(make(scopes="echo.write"))
+    replaced = store.put(make())  # same server and scopes: replaces the first
+    assert {t.id for t in store.all()} == {other_scopes.id, replaced.id}
+    assert store.get(first.id) is None
+    assert store.forget(replaced.id) is not None
+    assert [t.id for t in store.all()] == [other_scopes.id]
+    store.clear()
+    assert store.all() == [] and "console_tokens" not in session
+
+
+def test_replace_keeps_the_id_the_form_names() -> None:
+    store = TokenStore({})
+    old = store.put(make(refresh_token="r1"))
+    new = store.replace(old, make(access_token="new"))
+    assert new.id == old.id and store.get(old.id).access_token == "new"  # type: ignore[union-attr]
+
+
+def test_decode_claims_of_jwt_and_opaque_tokens() -> None:
+    assert decode_claims(access_token(aud="api://a"))["aud"] == "api://a"  # type: ignore[index]
+    for opaque in ("abc", "a.b", "a.!!!.c", "a.W10.c"):  # W10 = [] : not an object
+        assert decode_claims(opaque) is None
+
+
+def test_expiry() -> None:
+    token = make(expires_at=time.time() + 20)
+    assert not token.is_expired() and token.is_expired(margin=30)
+    assert make(expires_at=None).expires_in() is None
+
+
+def test_www_authenticate_params() -> None:
+    header = 'Bearer realm="gw", error="insufficient_scope", scope="echo.write", error_description="need \\"write\\""'
+    assert parse_www_authenticate(header) == {
+        "realm": "gw", "error": "insufficient_scope", "scope": "echo.write",
+        "error_description": 'need \\"write\\"',
+    }  # fmt: skip
+    assert parse_www_authenticate("Basic realm=x") == {}
+
+
+def test_wrong_audience_is_explained() -> None:
+    rejection = explain_rejection(
+        401,
+        {"WWW-Authenticate": 'Bearer realm="gw", error="invalid_token"'},
+        {"title": "Invalid token", "status": 401, "check": "aud", "detail": "audience"},
+        decode_claims(access_token(aud="api://a")),
+        expected_audience="api://b",
+    )
+    assert rejection.check == "aud"
+    assert rejection.reasons == ["The token's aud is api://a; this API expects api://b."]
+
+
+def test_missing_scope_is_explained() -> None:
+    rejection = explain_rejection(
+        403,
+        {"www-authenticate": 'Bearer realm="gw", error="insufficient_scope", scope="echo.write"'},
+        {"check": "scope"},
+        decode_claims(access_token(scope="echo.read")),
+        expected_audience="api://echo",
+    )
+    assert rejection.reasons == ["The scope echo.write is missing (the token has: echo.read)."]
+
+
+def test_expired_and_missing_tokens_are_explained() -> None:
+    now = time.time()
+    expired = explain_rejection(
+        401, {}, {"check": "exp"}, decode_claims(access_token(exp=int(now) - 120)), now=now
+    )
+    assert (
+        expired.reasons[0].startswith("The token expired at")
+        and "(120 s ago)" in expired.reasons[0]
+    )
+    none = explain_rejection(401, {"WWW-Authenticate": 'Bearer realm="gw"'}, None, None)
+    assert none.reasons == ["The call carried no token: get a token above, then send again."]

@@ -1,0 +1,66 @@
+"""Bodies and responses against the operation's schemas."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from apis.documents import load_document
+from console.validation import check_request_body, check_response, check_value
+from tests.console.conftest import op
+
+
+def test_request_body_against_the_schema(echo: Any) -> None:
+    operation = op(echo, "echoPost")
+    version = echo.default_version
+    doc = load_document(version.pk)
+
+    def check(body: str) -> list[str]:
+        return check_request_body(doc, version.pk, operation.data, "application/json", body)
+
+    assert check('{"text": "hi", "priority": "high"}') == []
+    assert check('{"priority": "urgent"}') == [
+        "body: 'text' is a required property",
+        "body.priority: 'urgent' is not one of ['low', 'normal', 'high']",
+    ]
+    assert check("{nope")[0].startswith("body: not valid JSON")
+
+
+def test_response_against_the_schema(echo: Any) -> None:
+    operation = op(echo, "echoGet")
+    version = echo.default_version
+    doc = load_document(version.pk)
+
+    def check(status: int, content_type: str, value: Any) -> list[str]:
+        body = value if isinstance(value, bytes) else json.dumps(value).encode()
+        return check_response(doc, version.pk, operation.data, status, content_type, body)
+
+    assert check(200, "application/json", {"method": "GET", "query": {"a": "b"}}) == []
+    assert check(200, "application/json", {"method": 5}) == [
+        "body.method: 5 is not of type 'string'"
+    ]
+    assert check(418, "application/json", {}) == [
+        "Status 418 is not documented for this operation (documented: 200, 401)."
+    ]
+    assert check(200, "text/html", b"<p>") == [
+        "Content-Type text/html is not documented for 200 (documented: application/json)."
+    ]
+    assert check(200, "application/json", b"{bad") == [
+        "The body is not valid JSON although its Content-Type says JSON."
+    ]
+
+
+def test_openapi_30_nullable_and_read_only() -> None:
+    doc: dict[str, Any] = {
+        "openapi": "3.0.3",
+        "components": {"schemas": {"Pet": {
+            "type": "object", "required": ["id", "name"],
+            "properties": {"id": {"type": "integer", "readOnly": True},
+                           "name": {"type": "string", "nullable": True}},
+        }}},
+    }  # fmt: skip
+    schema = {"$ref": "#/components/schemas/Pet"}
+    assert check_value(doc, -30, schema, {"name": None}, direction="request", prefix="body") == []
+    assert check_value(doc, -30, schema, {"name": None}, direction="response", prefix="body") == [
+        "body: 'id' is a required property"
+    ]
