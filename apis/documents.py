@@ -1,7 +1,9 @@
 """Normalised documents loaded once per process and kept in a small LRU.
 
 A version's normalised document never changes after import (a re-import makes a new row), so
-the cache needs no invalidation: the key is the version's primary key.
+the cache needs no invalidation: the key is the version's primary key, which is never reused
+(AUTOINCREMENT on SQLite, sequences on PostgreSQL). Tests roll back those sequences, so they
+call `clear_cache()` between tests.
 """
 
 from __future__ import annotations
@@ -54,3 +56,8 @@ def resolve_ref(doc: dict[str, Any], ref: str) -> Any:
 
 def ref_name(ref: str) -> str:
     return ref.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()

@@ -122,3 +122,9 @@ def mark_current(nav: str, url: str) -> str:
     """The navigation with the link to `url` marked as the current page."""
     needle = f'<a href="{escape(url)}"'
     return nav.replace(needle, needle + ' aria-current="page"', 1)
+
+
+def clear_cache() -> None:
+    with _lock:
+        _groups.clear()
+        _navs.clear()

@@ -25,6 +25,15 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_version_caches() -> None:
+    """Version caches are keyed by primary key; rolled-back tests reuse keys, production never."""
+    from apis import documents, navigation
+
+    documents.clear_cache()
+    navigation.clear_cache()
+
+
 @pytest.fixture(scope="session")
 def shared_specs() -> Path:
     if not SHARED_SPECS.is_dir():
