@@ -113,6 +113,7 @@ class _MultiFile(Bundle):
                 )
             return rel
         candidates = []
+        broken: list[SpecError] = []
         for rel in self.names:
             if not rel.lower().endswith(SPEC_SUFFIXES):
                 continue
@@ -121,11 +122,14 @@ class _MultiFile(Bundle):
                 continue
             try:
                 doc = parse_bytes(data, rel).data
-            except SpecError:
+            except SpecError as exc:
+                broken.append(exc)
                 continue
             if isinstance(doc, dict) and ("openapi" in doc or "swagger" in doc):
                 candidates.append(rel)
                 self._parsed[rel] = doc
+        if not candidates and broken:
+            raise broken[0]  # the file that looked like the root does not parse
         if not candidates:
             raise SpecError(
                 "no root document found: no file has a top-level `openapi` or `swagger` key",

@@ -74,5 +74,5 @@ class Command(BaseCommand):
             response = outbound.fetch(url, max_bytes=int(settings.APIS_MAX_SPEC_BYTES))
         except outbound.OutboundError as exc:
             raise CommandError(f"{url}: {exc.message}", returncode=2) from None
-        name = posixpath.basename(urlsplit(url).path) or "document"
+        name = posixpath.basename(urlsplit(response.url or url).path) or "document"
         return load_bytes(response.body, name, root)

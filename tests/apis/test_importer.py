@@ -1,0 +1,131 @@
+"""Writing parsed specs into the catalog: versions, defaults, replace, atomicity."""
+
+from __future__ import annotations
+
+import pytest
+
+from apis.importer import (
+    ImportRefused,
+    delete_version,
+    import_spec,
+    refresh_from_default,
+    set_default_version,
+)
+from apis.models import Api, ApiVersion, Operation, Tag
+from apis.openapi import ParsedSpec, load_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def spec(version: str = "1.0", title: str = "Pet Store", paths: str = "") -> ParsedSpec:
+    text = f"""\
+openapi: 3.0.3
+info:
+  title: {title}
+  version: '{version}'
+  description: |
+    Sell **pets** online.
+
+    More text.
+tags: [{{name: pets}}]
+paths:
+  /pets:
+    get: {{operationId: listPets, summary: List all pets, tags: [pets], responses: {{'200': {{description: ok}}}}}}
+{paths}"""
+    return load_bytes(text.encode(), "pets.yaml")
+
+
+def test_first_import_creates_the_api_and_its_default_version() -> None:
+    result = import_spec(spec(), publish=True)
+    api = Api.objects.get(slug="pet-store")
+    assert result.created_api and api == result.api
+    assert api.name == "Pet Store"
+    assert api.is_published
+    assert api.default_version == result.version
+    assert api.summary == "Sell pets online."
+    assert api.operation_count == 1
+    assert "list all pets" in api.search_text and "/pets" in api.search_text
+    assert list(api.tags.values_list("name", flat=True)) == ["pets"]
+    op = Operation.objects.get(version=result.version)
+    assert (op.slug, op.method, op.path, op.tag) == ("listPets", "get", "/pets", "pets")
+    assert result.summary_line() == "Imported 'Pet Store' version 1.0 as pet-store: 1 operations"
+
+
+def test_new_version_becomes_default_and_old_is_kept() -> None:
+    first = import_spec(spec("1.0"))
+    second = import_spec(
+        spec(
+            "2.0",
+            paths="  /toys:\n    get: {summary: Toys, responses: {'200': {description: ok}}}\n",
+        )
+    )
+    api = Api.objects.get(slug="pet-store")
+    assert set(api.versions.values_list("label", flat=True)) == {"1.0", "2.0"}
+    assert api.default_version == second.version
+    assert api.operation_count == 2
+    assert not first.api.is_published  # not asked to publish
+
+    set_default_version(first.version)
+    api.refresh_from_db()
+    assert api.default_version == first.version
+    assert api.operation_count == 1
+    assert "toys" not in api.search_text
+
+
+def test_same_label_is_refused_without_replace_and_nothing_changes() -> None:
+    first = import_spec(spec("1.0"))
+    with pytest.raises(ImportRefused, match="already has a version '1.0'; use --replace"):
+        import_spec(spec("1.0"))
+    assert ApiVersion.objects.get() == first.version
+
+
+def test_replace_swaps_the_version_with_the_same_label_only() -> None:
+    import_spec(spec("1.0"))
+    import_spec(spec("2.0"))
+    replaced = import_spec(
+        spec("1.0", paths="  /new:\n    get: {responses: {'200': {description: ok}}}\n"),
+        replace=True,
+    )
+    assert replaced.replaced
+    api = Api.objects.get(slug="pet-store")
+    assert sorted(api.versions.values_list("label", flat=True)) == ["1.0", "2.0"]
+    assert api.default_version == replaced.version
+    assert replaced.version.operations.count() == 2
+
+
+def test_explicit_slug_and_bad_slug() -> None:
+    import_spec(spec(), slug="shop")
+    assert Api.objects.filter(slug="shop").exists()
+    with pytest.raises(ImportRefused, match="not a valid slug"):
+        import_spec(spec("2"), slug="no spaces/here")
+
+
+def test_failure_inside_the_transaction_stores_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Operation.objects, "bulk_create", broken)
+    with pytest.raises(RuntimeError):
+        import_spec(spec())
+    assert not Api.objects.exists()
+    assert not ApiVersion.objects.exists()
+    assert not Tag.objects.exists()
+
+
+def test_deleting_the_default_promotes_the_newest_remaining() -> None:
+    first = import_spec(spec("1.0"))
+    second = import_spec(spec("2.0"))
+    delete_version(second.version)
+    api = Api.objects.get()
+    assert api.default_version == first.version
+    delete_version(first.version)
+    api.refresh_from_db()
+    assert api.default_version is None
+    assert api.operation_count == 0 and api.summary == ""
+    assert not api.tags.exists()
+
+
+def test_refresh_without_default_keeps_the_name_searchable() -> None:
+    api = Api.objects.create(slug="empty", name="Empty API")
+    refresh_from_default(api)
+    assert api.search_text == "empty api"

@@ -1,0 +1,262 @@
+"""`manage.py importspec`: exit codes, messages that name the place, URL import limits."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from apis.models import Api, ApiVersion
+from tests.conftest import REPO_ROOT
+from tests.portal.loopback import Route, loopback_server
+
+pytestmark = pytest.mark.django_db
+
+GOOD = """\
+openapi: 3.0.3
+info: {title: Good API, version: '1.0'}
+paths:
+  /a:
+    get: {operationId: getA, responses: {'200': {description: ok}}}
+  /b/{id}:
+    get: {responses: {'200': {description: ok}}}
+"""
+
+
+def run(*args: str, **options: Any) -> str:
+    out = io.StringIO()
+    call_command("importspec", *args, stdout=out, **options)
+    return out.getvalue()
+
+
+def refused(*args: str, **options: Any) -> CommandError:
+    with pytest.raises(CommandError) as info:
+        run(*args, **options)
+    assert not ApiVersion.objects.exists()
+    return info.value
+
+
+def test_success_prints_one_summary_line_and_warnings(tmp_path: Path) -> None:
+    path = tmp_path / "good.yaml"
+    path.write_text(GOOD)
+    out = run(str(path), publish=True)
+    lines = out.splitlines()
+    assert lines[0] == "Imported 'Good API' version 1.0 as good-api: 2 operations"
+    assert lines[1] == "1 warnings:"
+    assert "path parameter {id} is not declared" in lines[2]
+    api = Api.objects.get(slug="good-api")
+    assert api.is_published and api.default_version.warnings == [lines[2].split("warning: ")[1]]
+
+
+def test_same_label_refused_then_replace(tmp_path: Path) -> None:
+    path = tmp_path / "good.yaml"
+    path.write_text(GOOD)
+    run(str(path), slug="good")
+    with pytest.raises(CommandError) as info:
+        run(str(path), slug="good")
+    assert info.value.returncode == 3
+    assert "good already has a version '1.0'; use --replace" in str(info.value)
+    assert run(str(path), slug="good", replace=True).startswith("Replaced 'Good API'")
+    assert ApiVersion.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code", "message"),
+    [
+        (
+            "bad.json",
+            '{\n  "openapi": "3.0.3",\n  "info": {,}\n}',
+            1,
+            "bad.json:3:12: not valid JSON",
+        ),
+        ("bad.yaml", "openapi: 3.0.3\ninfo:\n  title: [oops\n", 1, "bad.yaml:4:1: not valid YAML"),
+        ("x.yaml", "hello: world\n", 1, "x.yaml#: not an OpenAPI document"),
+        ("v.yaml", "openapi: 9.9.9\n", 1, "v.yaml#/openapi: unsupported OpenAPI version"),
+        (
+            "r.yaml",
+            GOOD + "components: {schemas: {A: {$ref: 'http://169.254.169.254/x'}}}\n",
+            1,
+            "r.yaml#/components/schemas/A/$ref: $ref 'http://169.254.169.254/x' points at a URL",
+        ),
+        (
+            "d.yaml",
+            GOOD + "components: {schemas: {A: {$ref: '#/components/schemas/B'}}}\n",
+            1,
+            "d.yaml#/components/schemas/A/$ref: $ref target #/components/schemas/B does not exist "
+            "[ref-missing]",
+        ),
+        (
+            "e.yaml",
+            "openapi: 3.0.3\nx: !!python/object/apply:os.system [id]\n",
+            1,
+            "unsupported YAML tag",
+        ),
+    ],
+)
+def test_bad_documents_name_the_place(
+    tmp_path: Path, name: str, content: str, code: int, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    error = refused(str(path))
+    assert error.returncode == code
+    assert message in str(error)
+
+
+def test_missing_file_and_bad_slug(tmp_path: Path) -> None:
+    assert refused(str(tmp_path / "nope.yaml")).returncode == 2
+    path = tmp_path / "good.yaml"
+    path.write_text(GOOD)
+    assert refused(str(path), slug="bad slug!").returncode == 3
+
+
+def test_folder_and_zip_bundles_with_root(tmp_path: Path) -> None:
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    (folder / "main.yaml").write_text(
+        "openapi: 3.0.3\ninfo: {title: Good API, version: '1.0'}\npaths:\n"
+        "  /a:\n    get: {$ref: 'ops.yaml#/getA'}\n"
+        "  /b:\n    get: {responses: {'200': {description: ok}}}\n"
+    )
+    (folder / "ops.yaml").write_text(
+        "getA: {operationId: getA, responses: {'200': {description: ok}}}\n"
+    )
+    (folder / "copy.yaml").write_text(GOOD)
+    error = refused(str(folder))
+    assert "several files look like root documents (copy.yaml, main.yaml)" in str(error)
+    assert run(str(folder), root="main.yaml").startswith("Imported 'Good API' version 1.0")
+    version = ApiVersion.objects.get()
+    assert (version.source_format, version.root_path) == ("bundle", "main.yaml")
+
+    archive = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(folder / "main.yaml", "main.yaml")
+        zf.write(folder / "ops.yaml", "ops.yaml")
+    out = run(str(archive), slug="zipped")
+    assert out.startswith("Imported 'Good API' version 1.0 as zipped: 2 operations")
+    assert bytes(ApiVersion.objects.get(api__slug="zipped").original) == archive.read_bytes()
+
+
+def test_process_exit_status_and_stderr(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text('{"openapi": "3.0.3",,}')
+    proc = subprocess.run(
+        [sys.executable, "manage.py", "importspec", str(path)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert "bad.json:1:21: not valid JSON" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+# -- URL import --------------------------------------------------------------------------
+
+
+def test_url_import_through_the_outbound_wrapper(settings: Any) -> None:
+    settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
+    routes = {
+        "/specs/good.yaml": Route(body=GOOD.encode(), headers={"Content-Type": "application/yaml"}),
+        "/moved": Route(302, headers={"Location": "/specs/good.yaml"}),
+    }
+    with loopback_server(routes) as server:
+        out = run(server.url("/moved"), slug="remote")
+    assert out.startswith("Imported 'Good API' version 1.0 as remote")
+    assert [r[1] for r in server.requests] == ["/moved", "/specs/good.yaml"]
+    assert server.requests[0][2]["User-Agent"].startswith("api-portal/")
+    assert ApiVersion.objects.get().source_name == "good.yaml"
+
+
+def test_case_35_url_streaming_past_the_cap_is_aborted(settings: Any) -> None:
+    settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
+    settings.APIS_MAX_SPEC_BYTES = 5 * 1024 * 1024
+    sent: list[int] = []
+
+    def endless() -> Any:
+        yield GOOD.encode() + b"x-pad: |\n"
+        for _ in range(200):  # 12.5 MiB if nobody stops us
+            sent.append(1)
+            yield b"  " + b"a" * 65_534 + b"\n"
+
+    with loopback_server({"/big.yaml": Route(body=endless)}) as server:
+        error = refused(server.url("/big.yaml"))
+    assert error.returncode == 2
+    assert "over the limit of 5,242,880 bytes; aborted" in str(error)
+    assert len(sent) < 200  # the sender hit a closed connection before the end
+    assert not Api.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/admin/",
+        "http://[::ffff:169.254.169.254]/",
+        "http://2130706433/",
+        "http://168.63.129.16/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://metadata.google.internal/computeMetadata/v1/",
+        "http://[::1]/",
+        "http://10.0.0.5/spec.yaml",
+        "http://0.0.0.0:8000/",
+        "http://[64:ff9b::a9fe:a9fe]/",
+        "file:///etc/passwd",
+        "http://user:pw@example.com/spec.yaml",
+    ],
+)
+def test_case_39_internal_urls_are_refused_before_connecting(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    def no_connect(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"connected to {args!r}")
+
+    monkeypatch.setattr(socket, "create_connection", no_connect)
+    monkeypatch.setattr(socket.socket, "connect", no_connect)
+    if url.startswith("file:"):
+        error = refused(url)  # not a URL the command fetches: it is a (missing) path
+        assert error.returncode == 2
+        return
+    error = refused(url)
+    assert error.returncode == 2
+    assert any(word in str(error) for word in ("blocked", "non-public", "metadata", "user name"))
+
+
+def test_case_39_public_url_redirecting_inside_is_refused(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A public name (mocked DNS) whose server answers 302 to 127.0.0.1: not followed."""
+    import socket
+
+    import urllib3.util.connection
+
+    settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS = []
+    real_getaddrinfo = socket.getaddrinfo
+    real_create = urllib3.util.connection.create_connection
+
+    with loopback_server({}) as server:
+        server.routes["/spec.yaml"] = Route(302, headers={"Location": server.url("/secret")})
+
+        def fake_dns(host: str, *args: Any, **kwargs: Any) -> Any:
+            if host == "public.example":
+                return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", 80))]
+            return real_getaddrinfo(host, *args, **kwargs)
+
+        def to_loopback(address: tuple[str, int], *args: Any, **kwargs: Any) -> Any:
+            assert address[0] == "93.184.216.34", f"connected to {address}"
+            return real_create(("127.0.0.1", server.port), *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", fake_dns)
+        monkeypatch.setattr(urllib3.util.connection, "create_connection", to_loopback)
+        monkeypatch.setattr("urllib3.connection.connection.create_connection", to_loopback)
+        error = refused("http://public.example/spec.yaml")
+    assert "redirect to another host (127.0.0.1:" in str(error)
+    assert [r[1] for r in server.requests] == ["/spec.yaml"]
