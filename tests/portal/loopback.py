@@ -39,7 +39,7 @@ def loopback_server(routes: dict[str, Route]) -> Iterator[Loopback]:
             pass
 
         def _answer(self) -> None:
-            recorded.append((self.command, self.path, {k: v for k, v in self.headers.items()}))
+            recorded.append((self.command, self.path, dict(self.headers.items())))
             length = int(self.headers.get("Content-Length") or 0)
             if length:
                 self.rfile.read(length)
