@@ -51,7 +51,9 @@ def test_success_prints_one_summary_line_and_warnings(tmp_path: Path) -> None:
     assert lines[1] == "1 warnings:"
     assert "path parameter {id} is not declared" in lines[2]
     api = Api.objects.get(slug="good-api")
-    assert api.is_published and api.default_version.warnings == [lines[2].split("warning: ")[1]]
+    assert api.is_published
+    assert api.default_version is not None
+    assert api.default_version.warnings == [lines[2].split("warning: ")[1]]
 
 
 def test_same_label_refused_then_replace(tmp_path: Path) -> None:
