@@ -6,6 +6,7 @@ escaped, other bytes offered as a download. Nothing from the backend is ever ren
 from __future__ import annotations
 
 import base64
+import mimetypes
 import re
 from dataclasses import dataclass
 
@@ -79,7 +80,7 @@ def present(content_type: str, body: bytes) -> Body:
             text = body.decode("utf-8", errors="replace")
         return Body(kind="text", html=escape(text), media_type=media)
     encoded = base64.b64encode(body).decode("ascii")
-    ext = media.rsplit("/", 1)[-1].split("+")[0] if "/" in media else "bin"
+    ext = (mimetypes.guess_extension(media) or ".bin").lstrip(".")
     safe_ext = re.sub(r"[^a-z0-9]", "", ext)[:10] or "bin"
     return Body(
         kind="binary",

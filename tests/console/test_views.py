@@ -1,0 +1,323 @@
+"""The console's pages and endpoints: who may use them, plain and htmx, CSRF, history."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from console.models import (
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_CLIENT_CREDENTIALS,
+    GRANT_IMPLICIT,
+    GRANT_PASSWORD,
+    LEGACY_WARNINGS,
+    CallHistory,
+)
+from console.tokens import TokenStore
+from tests.console.conftest import GATEWAY, IDP, access_token, response
+
+PAGE = "/apis/echo/operations/echoGet/"
+ALL = [GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_IMPLICIT, GRANT_PASSWORD]
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def send_data(**extra: str) -> dict[str, str]:
+    data = {
+        "api": "echo",
+        "version": "1.0.0",
+        "operation": "echoGet",
+        "server": f"{GATEWAY}/echo",
+        "param.query.message": "hi",
+    }
+    data.update(extra)
+    return data
+
+
+def give_token(client: Client, **claims: Any) -> str:
+    session = client.session
+    from console.tokens import Token
+
+    token = TokenStore(session).put(
+        Token(server="idp", server_name="Example IdP", grant="client_credentials",
+              scopes="echo.read", access_token=access_token(**claims), expires_at=None)
+    )  # fmt: skip
+    session.save()
+    return token.id
+
+
+def test_anonymous_reader_sees_the_reference_and_a_sign_in_link(client: Client, echo: Any) -> None:
+    page = client.get(PAGE)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="console"' in html
+    assert "Sign in to try it" in html
+    assert "/accounts/login/?next=%2Fapis%2Fecho%2Foperations%2FechoGet%2F%23console" in html
+    assert 'id="console-form"' not in html
+
+
+def test_signed_in_user_gets_the_prefilled_form(
+    signed_in: Client, echo: Any, auth_server: Any
+) -> None:
+    auth_server(echo, grants=ALL, link_scopes="echo.read echo.write")
+    html = signed_in.get(PAGE).content.decode()
+    assert 'name="param.query.message" value="hello"' in html  # from the example
+    assert f'<option value="{GATEWAY}/echo" selected>' in html
+    assert 'name="scopes.idp" value="echo.read echo.write"' in html
+    for grant in ALL:
+        assert f'value="idp:{grant}"' in html
+    # Legacy grants carry RFC 9700's warning wherever they are offered.
+    assert html.count("Legacy grant.") == 2
+    assert "RFC 9700 §2.1.2" in html and "RFC 9700 §2.4" in html
+    assert LEGACY_WARNINGS[GRANT_PASSWORD][:40] in html
+
+
+def test_post_body_is_prefilled_from_the_example(signed_in: Client, echo: Any) -> None:
+    html = signed_in.get("/apis/echo/operations/echoPost/").content.decode()
+    # (echo.yaml writes its example as a YAML flow mapping, so the text is \"Hello".)
+    assert "&quot;text&quot;: &quot;Hello&quot;" in html
+    assert 'name="field.1.text" value="Hello"' in html  # form-urlencoded editor
+
+
+def test_send_plain_and_htmx(signed_in: Client, echo: Any, fake_outbound: Any) -> None:
+    fake_outbound.json(
+        "GET", f"{GATEWAY}/echo/anything", {"method": "GET", "query": {"message": "hi"}}
+    )
+    token_id = give_token(signed_in)
+
+    plain = signed_in.post("/console/send/", send_data(token=token_id))
+    assert plain.status_code == 200
+    html = plain.content.decode()
+    assert "<html" in html and "data-status-code>200<" in html
+    assert '<span class="j-key">&quot;method&quot;</span>' in html
+    assert "matches the documented schema" in html
+    assert fake_outbound.sent[0].header("Authorization").startswith("Bearer eyJ")
+
+    fragment = signed_in.post("/console/send/", send_data(token=token_id), **HTMX)
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.content.decode()
+    assert 'id="console-result"' in fragment.content.decode()
+    assert CallHistory.objects.count() == 2
+
+
+def test_send_needs_sign_in_post_and_csrf(client: Client, echo: Any, user: Any) -> None:
+    anonymous = client.post("/console/send/", send_data())
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+    client.force_login(user)
+    assert client.get("/console/send/").status_code == 405
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(user)
+    assert strict.post("/console/send/", send_data()).status_code == 403
+    assert strict.post("/console/send/", send_data(), **HTMX).status_code == 403
+
+
+def test_unknown_operation_or_unpublished_api_is_404(signed_in: Client, echo: Any) -> None:
+    assert signed_in.post("/console/send/", send_data(operation="nope")).status_code == 404
+    echo.is_published = False
+    echo.save()
+    assert signed_in.post("/console/send/", send_data()).status_code == 404
+
+
+def test_refused_target_is_400_before_any_request(
+    signed_in: Client, echo: Any, fake_outbound: Any
+) -> None:
+    page = signed_in.post("/console/send/", send_data(server="http://169.254.169.254"), **HTMX)
+    assert page.status_code == 400
+    assert "The console only calls" in page.content.decode()
+    assert fake_outbound.sent == []
+
+
+def test_body_checked_before_sending(signed_in: Client, echo: Any, fake_outbound: Any) -> None:
+    fake_outbound.json("POST", f"{GATEWAY}/echo/anything", {"method": "POST"})
+    data = send_data(operation="echoPost", media_type="application/json")
+    data["body.0"] = '{"priority": "urgent"}'
+    refused = signed_in.post("/console/send/", data)
+    assert refused.status_code == 400
+    assert "&#x27;text&#x27; is a required property" in refused.content.decode()
+    assert fake_outbound.sent == []
+    forced = signed_in.post("/console/send/", {**data, "force": "1"})
+    assert forced.status_code == 200 and len(fake_outbound.sent) == 1
+
+
+def test_401_shows_the_gateways_reason_beside_the_token(
+    signed_in: Client, echo: Any, fake_outbound: Any
+) -> None:
+    fake_outbound.on(
+        "GET",
+        f"{GATEWAY}/echo/anything",
+        lambda sent: response(
+            401,
+            {"title": "Invalid token", "status": 401, "check": "aud", "detail": "wrong audience"},
+            Content_Type="application/problem+json",
+            WWW_Authenticate='Bearer realm="gw", error="invalid_token"',
+        ),
+    )
+    token_id = give_token(signed_in, aud="api://petstore")
+    html = signed_in.post("/console/send/", send_data(token=token_id)).content.decode()
+    assert "The gateway refused the call" in html
+    assert "The token&#x27;s aud is api://petstore; this API expects api://echo." in html
+
+
+def test_backend_html_is_shown_escaped_and_big_bodies_abort(
+    signed_in: Client, echo: Any, fake_outbound: Any
+) -> None:
+    fake_outbound.on(
+        "GET",
+        f"{GATEWAY}/echo/anything",
+        lambda sent: response(200, body=b"<script>alert(1)</script>", Content_Type="text/html"),
+    )
+    html = signed_in.post("/console/send/", send_data()).content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
+
+    def too_big(sent: Any) -> Any:
+        from portal.lib.outbound import OutboundError
+
+        raise OutboundError(
+            "the response is over the limit of 2,097,152 bytes; aborted", "too-large"
+        )
+
+    fake_outbound.on("GET", f"{GATEWAY}/echo/anything", too_big)
+    page = signed_in.post("/console/send/", send_data(), **HTMX)
+    assert page.status_code == 502
+    assert "The call failed: the response is over the limit" in page.content.decode()
+
+
+def test_images_are_shown_and_binaries_offered_for_download(
+    signed_in: Client, echo: Any, fake_outbound: Any
+) -> None:
+    fake_outbound.on(
+        "GET", f"{GATEWAY}/echo/anything",
+        lambda sent: response(200, body=b"\x89PNG\r\n", Content_Type="image/png"),
+    )  # fmt: skip
+    assert (
+        'src="data:image/png;base64,iVBORw0K"'
+        in signed_in.post("/console/send/", send_data()).content.decode()
+    )
+    fake_outbound.on(
+        "GET", f"{GATEWAY}/echo/anything",
+        lambda sent: response(200, body=b"\x00\x01", Content_Type="application/octet-stream"),
+    )  # fmt: skip
+    html = signed_in.post("/console/send/", send_data()).content.decode()
+    assert 'download="response.bin"' in html and "Download the body" in html
+
+
+def test_client_credentials_token_plain_and_htmx(
+    signed_in: Client, echo: Any, auth_server: Any, fake_outbound: Any
+) -> None:
+    auth_server(echo, grants=ALL)
+    fake_outbound.json(
+        "POST",
+        f"{IDP}/token",
+        {"access_token": access_token(), "token_type": "Bearer", "expires_in": 60},
+    )
+    data = {"api": "echo", "version": "1.0.0", "operation": "echoGet", "scopes.idp": "echo.read",
+            "grant_choice": "idp:client_credentials", "param.query.message": "kept"}  # fmt: skip
+    plain = signed_in.post("/console/token/", data)
+    assert plain.status_code == 302 and plain["Location"] == PAGE + "#console"
+    page = signed_in.get(PAGE).content.decode()
+    assert 'name="param.query.message" value="kept"' in page  # the form as the user left it
+    assert 'data-claim="aud">api://echo<' in page
+
+    fragment = signed_in.post("/console/token/", data, **HTMX)
+    assert fragment.status_code == 200
+    assert fragment.content.decode().lstrip().startswith('<fieldset id="console-auth"')
+    assert len(TokenStore(signed_in.session).all()) == 1  # same server and scopes: replaced
+
+
+def test_code_flow_redirects_and_comes_back(
+    signed_in: Client, echo: Any, auth_server: Any, fake_outbound: Any
+) -> None:
+    auth_server(echo, grants=ALL)
+    data = {"api": "echo", "version": "1.0.0", "operation": "echoGet", "scopes.idp": "echo.read",
+            "grant_choice": "idp:authorization_code", "param.query.message": "kept",
+            "password": "never-kept"}  # fmt: skip
+    start = signed_in.post("/console/token/", data)
+    assert start.status_code == 302
+    location = start["Location"]
+    query = parse_qs(urlsplit(location).query)
+    assert location.startswith(f"{IDP}/authorize?")
+    assert query["redirect_uri"] == ["http://testserver/console/callback/"]
+    htmx = signed_in.post("/console/token/", data, **HTMX)
+    assert htmx["HX-Redirect"].startswith(f"{IDP}/authorize?")
+
+    fake_outbound.json(
+        "POST", f"{IDP}/token", {"access_token": access_token(), "token_type": "Bearer"}
+    )
+    back = signed_in.get(
+        "/console/callback/", {"code": "c", "state": query["state"][0], "iss": IDP}
+    )
+    assert back.status_code == 302 and back["Location"] == PAGE + "#console"
+    assert "never-kept" not in str(dict(signed_in.session))
+    again = signed_in.get("/console/callback/", {"code": "c", "state": query["state"][0]})
+    assert again.status_code == 400 and "used or expired state" in again.content.decode()
+
+
+def test_implicit_callback_page_has_no_inline_script(signed_in: Client) -> None:
+    page = signed_in.get("/console/callback/")
+    html = page.content.decode()
+    assert page.status_code == 200 and "data-console-implicit" in html
+    assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html) is None
+
+
+def test_forget_and_sign_out_remove_tokens(
+    signed_in: Client, echo: Any, auth_server: Any, fake_outbound: Any
+) -> None:
+    auth_server(echo, grants=ALL, revoke_url="")
+    token_id = give_token(signed_in)
+    forgotten = signed_in.post(f"/console/token/{token_id}/forget/", {"next": PAGE})
+    assert forgotten.status_code == 302 and forgotten["Location"] == PAGE
+    assert TokenStore(signed_in.session).all() == []
+    assert signed_in.post("/console/token/nope/forget/").status_code == 404
+    give_token(signed_in)
+    from django.contrib.auth import logout
+    from django.http import HttpRequest
+
+    request = HttpRequest()
+    request.session = signed_in.session
+    request.user = get_user_model().objects.get()
+    logout(request)
+    assert "console_tokens" not in request.session
+
+
+def test_history_is_per_user_and_loads_back_into_the_form(
+    signed_in: Client, echo: Any, fake_outbound: Any, client: Client
+) -> None:
+    fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {})
+    signed_in.post("/console/send/", send_data(**{"param.query.message": "from-history"}))
+    entry = CallHistory.objects.get()
+    assert "from-history" in signed_in.get("/console/history/").content.decode()
+    loaded = signed_in.get(f"/console/history/{entry.uuid}/")
+    assert loaded.status_code == 302 and loaded["Location"] == PAGE + "#console"
+    assert 'value="from-history"' in signed_in.get(PAGE).content.decode()
+
+    other = Client()
+    other.force_login(get_user_model().objects.create_user("eve", password="pw-eve-12345"))
+    assert other.get(f"/console/history/{entry.uuid}/").status_code == 404
+    assert "from-history" not in other.get("/console/history/").content.decode()
+    assert other.post("/console/history/", {}).status_code == 405
+
+
+def test_snippet_token_revealed_only_on_request(
+    signed_in: Client, echo: Any, fake_outbound: Any
+) -> None:
+    fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {})
+    token_id = give_token(signed_in)
+    html = signed_in.post("/console/send/", send_data(token=token_id)).content.decode()
+    assert "$ACCESS_TOKEN" in html and "Bearer eyJ" not in html
+    entry = CallHistory.objects.get()
+    revealed = signed_in.post(
+        f"/console/history/{entry.uuid}/snippets/", {"token": token_id}, **HTMX
+    )
+    assert revealed.status_code == 200
+    assert "Bearer eyJ" in revealed.content.decode()
+    assert "<html" not in revealed.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/console/history/", "/console/callback/"])
+def test_anonymous_is_sent_to_sign_in(client: Client, path: str) -> None:
+    page = client.get(path)
+    assert page.status_code == 302 and page["Location"].startswith("/accounts/login/")
