@@ -79,7 +79,7 @@ class FakeOutbound:
         self.routes[(method.upper(), url)] = handler
 
     def json(self, method: str, url: str, value: Any, status: int = 200, **headers: str) -> None:
-        self.on(method, url, lambda sent: response(status, value, **headers))
+        self.on(method, url, lambda sent: response(status, value, headers=headers))
 
     def __call__(self, method: str, url: str, **kwargs: Any) -> outbound.Response:
         sent = Sent(
@@ -104,8 +104,14 @@ class FakeOutbound:
 
 
 def response(
-    status: int = 200, value: Any = None, *, body: bytes | None = None, **headers: str
+    status: int = 200,
+    value: Any = None,
+    *,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    **more: str,
 ) -> outbound.Response:
+    headers = {**(headers or {}), **more}
     if body is None:
         body = json.dumps(value).encode() if value is not None else b""
         headers.setdefault("Content-Type", "application/json")

@@ -23,7 +23,7 @@ from tests.console.conftest import GATEWAY, IDP, access_token, response
 
 PAGE = "/apis/echo/operations/echoGet/"
 ALL = [GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_IMPLICIT, GRANT_PASSWORD]
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 
 
 def send_data(**extra: str) -> dict[str, str]:
@@ -97,7 +97,7 @@ def test_send_plain_and_htmx(signed_in: Client, echo: Any, fake_outbound: Any) -
     assert "matches the documented schema" in html
     assert fake_outbound.sent[0].header("Authorization").startswith("Bearer eyJ")
 
-    fragment = signed_in.post("/console/send/", send_data(token=token_id), **HTMX)
+    fragment = signed_in.post("/console/send/", send_data(token=token_id), headers=HTMX)
     assert fragment.status_code == 200
     assert "<html" not in fragment.content.decode()
     assert 'id="console-result"' in fragment.content.decode()
@@ -112,7 +112,7 @@ def test_send_needs_sign_in_post_and_csrf(client: Client, echo: Any, user: Any) 
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(user)
     assert strict.post("/console/send/", send_data()).status_code == 403
-    assert strict.post("/console/send/", send_data(), **HTMX).status_code == 403
+    assert strict.post("/console/send/", send_data(), headers=HTMX).status_code == 403
 
 
 def test_unknown_operation_or_unpublished_api_is_404(signed_in: Client, echo: Any) -> None:
@@ -125,7 +125,9 @@ def test_unknown_operation_or_unpublished_api_is_404(signed_in: Client, echo: An
 def test_refused_target_is_400_before_any_request(
     signed_in: Client, echo: Any, fake_outbound: Any
 ) -> None:
-    page = signed_in.post("/console/send/", send_data(server="http://169.254.169.254"), **HTMX)
+    page = signed_in.post(
+        "/console/send/", send_data(server="http://169.254.169.254"), headers=HTMX
+    )
     assert page.status_code == 400
     assert "The console only calls" in page.content.decode()
     assert fake_outbound.sent == []
@@ -181,7 +183,7 @@ def test_backend_html_is_shown_escaped_and_big_bodies_abort(
         )
 
     fake_outbound.on("GET", f"{GATEWAY}/echo/anything", too_big)
-    page = signed_in.post("/console/send/", send_data(), **HTMX)
+    page = signed_in.post("/console/send/", send_data(), headers=HTMX)
     assert page.status_code == 502
     assert "The call failed: the response is over the limit" in page.content.decode()
 
@@ -222,7 +224,7 @@ def test_client_credentials_token_plain_and_htmx(
     assert 'name="param.query.message" value="kept"' in page  # the form as the user left it
     assert 'data-claim="aud">api://echo<' in page
 
-    fragment = signed_in.post("/console/token/", data, **HTMX)
+    fragment = signed_in.post("/console/token/", data, headers=HTMX)
     assert fragment.status_code == 200
     assert fragment.content.decode().lstrip().startswith('<fieldset id="console-auth"')
     assert len(TokenStore(signed_in.session).all()) == 1  # same server and scopes: replaced
@@ -241,7 +243,7 @@ def test_code_flow_redirects_and_comes_back(
     query = parse_qs(urlsplit(location).query)
     assert location.startswith(f"{IDP}/authorize?")
     assert query["redirect_uri"] == ["http://testserver/console/callback/"]
-    htmx = signed_in.post("/console/token/", data, **HTMX)
+    htmx = signed_in.post("/console/token/", data, headers=HTMX)
     assert htmx["HX-Redirect"].startswith(f"{IDP}/authorize?")
 
     fake_outbound.json(
@@ -310,7 +312,7 @@ def test_snippet_token_revealed_only_on_request(
     assert "$ACCESS_TOKEN" in html and "Bearer eyJ" not in html
     entry = CallHistory.objects.get()
     revealed = signed_in.post(
-        f"/console/history/{entry.uuid}/snippets/", {"token": token_id}, **HTMX
+        f"/console/history/{entry.uuid}/snippets/", {"token": token_id}, headers=HTMX
     )
     assert revealed.status_code == 200
     assert "Bearer eyJ" in revealed.content.decode()
