@@ -69,6 +69,12 @@ class Client(AbstractApplication):
         if errors:
             raise ValidationError(errors)
 
+    def redirect_uri_allowed(self, uri: str) -> bool:
+        parts = urlsplit(uri)
+        if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+            return False  # plain http only on loopback (RFC 8252), whatever the settings say
+        return bool(super().redirect_uri_allowed(uri))
+
     @property
     def jwk_key(self) -> Any:
         # ID tokens are signed with the current key from the database, not a setting.

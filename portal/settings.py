@@ -142,7 +142,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # loopback because browsers ignore it on plain http.
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-SECURE_HSTS_PRELOAD = False
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
@@ -212,6 +212,11 @@ IDENTITY_LOGIN_FAILURES_PER_IP = env_int("IDENTITY_LOGIN_FAILURES_PER_IP", 10)
 IDENTITY_LOGIN_IP_PERIOD = env_int("IDENTITY_LOGIN_IP_PERIOD", 60)
 IDENTITY_LOGIN_FAILURES_PER_ACCOUNT = env_int("IDENTITY_LOGIN_FAILURES_PER_ACCOUNT", 5)
 IDENTITY_LOGIN_ACCOUNT_PERIOD = env_int("IDENTITY_LOGIN_ACCOUNT_PERIOD", 300)
+# RFC 9700 discourages implicit and password: refused outright unless this is on, and then
+# only for clients an admin switched them on for (identity.Client). On in the dev run.
+IDENTITY_LEGACY_GRANTS = env_bool("IDENTITY_LEGACY_GRANTS", DEBUG)
+# Plain-http redirect URIs, loopback only (RFC 8252), for a dev box. On in the dev run.
+IDENTITY_LOOPBACK_HTTP = env_bool("IDENTITY_LOOPBACK_HTTP", DEBUG)
 OAUTH2_PROVIDER_APPLICATION_MODEL = "identity.Client"
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
@@ -229,9 +234,14 @@ OAUTH2_PROVIDER = {
     "PKCE_REQUIRED": True,
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only
     "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,  # RFC 9207 iss in the response
-    # http redirects only to loopback (identity.Client.clean); https everywhere else.
-    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
-    "ALLOWED_SCHEMES": ["https", "http"],
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,  # never ?access_token=
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,  # only hashes of tokens in the database
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,  # a replayed refresh token revokes its family
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": not IDENTITY_LEGACY_GRANTS,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": not IDENTITY_LEGACY_GRANTS,
+    # http only to loopback hosts (identity.Client), and only when IDENTITY_LOOPBACK_HTTP.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"] if IDENTITY_LOOPBACK_HTTP else ["https"],
+    "ALLOWED_SCHEMES": ["https", "http"] if IDENTITY_LOOPBACK_HTTP else ["https"],
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
     "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
     "REQUEST_APPROVAL_PROMPT": "auto",

@@ -21,6 +21,25 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(autouse=True)
+def _fast_hashing(settings: Any) -> None:
+    # PBKDF2 at full strength dominates these tests' run time on a small machine.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def provider_options(settings: Any, **options: Any) -> None:
+    """Change django-oauth-toolkit options for one test (it reloads on setting_changed)."""
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, **options}
+
+
+@pytest.fixture(autouse=True)
+def _loopback_http(settings: Any) -> None:
+    # The test servers are plain http on loopback, as on a dev box (IDENTITY_LOOPBACK_HTTP).
+    provider_options(
+        settings, ALLOWED_REDIRECT_URI_SCHEMES=["https", "http"], ALLOWED_SCHEMES=["https", "http"]
+    )
+
+
+@pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
     cache.clear()
     yield

@@ -1,0 +1,55 @@
+"""The demo seed `make run` calls."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from identity.demo import demo_credentials_present, seed
+from identity.models import Client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_creates_user_and_clients_and_prints_them(settings: Any) -> None:
+    settings.DEBUG = True
+    settings.IDENTITY_ISSUER = "http://127.0.0.1:8000/idp"
+    settings.IDENTITY_PORTAL_CLIENT_SECRET = "portal-signin-demo-secret"
+    out = io.StringIO()
+    seed(out)
+    seed(out)  # idempotent
+    text = out.getvalue()
+    assert "demo / demo-password" in text and "portal-console / portal-console-demo-secret" in text
+    assert get_user_model().objects.filter(username="demo").count() == 1
+    console = Client.objects.get(client_id="portal-console")
+    assert console.allows_grant_type(
+        Client.GRANT_AUTHORIZATION_CODE,
+    ) and console.granted_types() == {
+        Client.GRANT_AUTHORIZATION_CODE,
+        Client.GRANT_CLIENT_CREDENTIALS,
+        Client.GRANT_IMPLICIT,
+        Client.GRANT_PASSWORD,
+    }
+    portal = Client.objects.get(client_id="portal-signin")
+    assert (
+        "http://127.0.0.1:8000/accounts/oidc/oidc/login/callback/" in portal.redirect_uris.split()
+    )
+    assert (
+        "http://localhost:8000/accounts/oidc/oidc/login/callback/" in portal.redirect_uris.split()
+    )
+    assert portal.skip_authorization
+    assert Client.objects.get(client_id="demo-service").granted_types() == {
+        Client.GRANT_CLIENT_CREDENTIALS
+    }
+    assert len(demo_credentials_present()) == 4
+
+
+def test_seed_refuses_production(settings: Any) -> None:
+    settings.DEBUG = False
+    out = io.StringIO()
+    seed(out)
+    assert "not created" in out.getvalue()
+    assert not get_user_model().objects.filter(username="demo").exists()

@@ -1,0 +1,102 @@
+"""Profile, the administrators' setup page, sign-out and the header's account menu."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from allauth.socialaccount.models import SocialAccount
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def linked(user_factory: Any) -> Any:
+    user = user_factory("grace")
+    SocialAccount.objects.create(
+        user=user,
+        provider="oidc",
+        uid="00u-grace",
+        extra_data={"id_token": {"iss": "https://login.example.com", "sub": "00u-grace"}},
+    )
+    return user
+
+
+def test_profile_shows_who_and_linked_identities(client: Client, linked: Any) -> None:
+    client.force_login(linked)
+    page = client.get("/accounts/profile/").content.decode()
+    assert 'data-field="name">Grace Hopper<' in page
+    assert 'data-field="email">grace@example.com<' in page
+    assert 'data-field="subject">00u-grace<' in page
+    assert "https://login.example.com" in page
+
+
+def test_profile_needs_sign_in(client: Client) -> None:
+    response = client.get("/accounts/profile/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/accounts/profile/"
+
+
+def test_profile_is_read_only(client: Client, linked: Any) -> None:
+    client.force_login(linked)
+    assert client.post("/accounts/profile/").status_code == 405
+
+
+def test_setup_page_is_for_staff_and_shows_exact_redirect_uris(
+    client: Client, user_factory: Any, portal_signin: Any
+) -> None:
+    assert client.get("/accounts/setup/").status_code == 302
+    client.force_login(user_factory("dev"))
+    assert client.get("/accounts/setup/").status_code == 404
+    client.force_login(user_factory("admin", is_staff=True))
+    page = client.get("/accounts/setup/").content.decode()
+    assert 'data-field="redirect_uri">http://testserver/accounts/oidc/oidc/login/callback/<' in page
+    assert "http://testserver/idp" in page
+
+
+def test_header_offers_one_click_sign_in_back_to_this_page(
+    client: Client, portal_signin: Any
+) -> None:
+    page = client.get("/apis/?q=pets").content.decode()
+    assert 'action="/accounts/oidc/oidc/login/?process=login&amp;next=/apis/%3Fq%3Dpets"' in page
+    assert ">Sign in</button>" in page
+
+
+def test_header_links_to_the_chooser_with_several_providers(
+    client: Client, portal_signin: Any, stub_op: Any, settings: Any
+) -> None:
+    settings.IDENTITY_BUILTIN = True
+    page = client.get("/apis/").content.decode()
+    assert 'href="/accounts/login/?next=/apis/"' in page
+    chooser = client.get("/accounts/login/?next=/apis/").content.decode()
+    assert "Sign in with Stub OP" in chooser and "Sign in with the portal" in chooser
+    assert chooser.count('method="post"') >= 2
+
+
+def test_header_menu_when_signed_in(client: Client, linked: Any) -> None:
+    client.force_login(linked)
+    page = client.get("/").content.decode()
+    assert "data-account-name>Grace Hopper<" in page
+    assert 'action="/accounts/logout/"' in page
+
+
+def test_sign_out_needs_post_and_csrf(linked: Any) -> None:
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(linked)
+    assert browser.get("/accounts/logout/").status_code == 200  # a confirmation page
+    assert browser.post("/accounts/logout/").status_code == 403
+    assert browser.get("/accounts/profile/").status_code == 200  # still signed in
+
+
+def test_sign_out_without_provider_session_goes_home(client: Client, linked: Any) -> None:
+    client.force_login(linked)
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.get("/accounts/profile/").status_code == 302
+
+
+def test_local_signup_is_closed(client: Client) -> None:
+    response = client.get("/accounts/signup/")
+    assert response.status_code in (200, 302, 404)
+    assert b'name="password1"' not in response.content

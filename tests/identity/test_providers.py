@@ -1,0 +1,63 @@
+"""External OpenID providers read from the environment."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.providers import ProviderConfigError, external_providers_from_env
+
+
+def test_nothing_configured_means_no_external_provider() -> None:
+    assert external_providers_from_env({}) == []
+
+
+def test_primary_provider() -> None:
+    (app,) = external_providers_from_env(
+        {
+            "OIDC_ISSUER": "https://login.microsoftonline.com/tid/v2.0",
+            "OIDC_CLIENT_ID": "abc",
+            "OIDC_CLIENT_SECRET": "s",
+            "OIDC_SCOPES": "profile email offline_access",
+            "OIDC_NAME": "Contoso",
+        }
+    )
+    assert app["provider_id"] == "oidc" and app["name"] == "Contoso"
+    assert app["settings"]["server_url"] == "https://login.microsoftonline.com/tid/v2.0"
+    assert app["settings"]["expected_issuer"] == "https://login.microsoftonline.com/tid/v2.0"
+    assert app["settings"]["oauth_pkce_enabled"] is True
+    assert app["settings"]["scope"] == ["openid", "profile", "email", "offline_access"]
+
+
+def test_discovery_url_and_several_providers() -> None:
+    apps = external_providers_from_env(
+        {
+            "OIDC_DISCOVERY_URL": "https://kc.example.com/realms/dev/.well-known/openid-configuration",
+            "OIDC_CLIENT_ID": "portal",
+            "OIDC_PROVIDER_ID": "keycloak",
+            "OIDC_EXTRA_PROVIDERS": "okta",
+            "OIDC_OKTA_ISSUER": "https://dev-1.okta.com",
+            "OIDC_OKTA_CLIENT_ID": "0oa1",
+        }
+    )
+    assert [a["provider_id"] for a in apps] == ["keycloak", "okta"]
+    assert "expected_issuer" not in apps[0]["settings"]
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"OIDC_ISSUER": "https://x"},  # no client id
+        {"OIDC_EXTRA_PROVIDERS": "okta"},  # no OIDC_OKTA_ISSUER
+        {"OIDC_ISSUER": "https://x", "OIDC_CLIENT_ID": "a", "OIDC_PROVIDER_ID": "Bad Id!"},
+        {
+            "OIDC_ISSUER": "https://x",
+            "OIDC_CLIENT_ID": "a",
+            "OIDC_EXTRA_PROVIDERS": "oidc",
+            "OIDC_OIDC_ISSUER": "https://y",
+            "OIDC_OIDC_CLIENT_ID": "b",
+        },
+    ],
+)
+def test_mistakes_fail_loudly(env: dict[str, str]) -> None:
+    with pytest.raises(ProviderConfigError):
+        external_providers_from_env(env)

@@ -1,0 +1,315 @@
+"""The built-in provider's grants and its RFC 9068 access tokens."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import jwt
+import pytest
+from django.test import Client
+
+from identity.models import Client as OAuthClient
+from identity.tokens import audience_for
+from tests.identity.conftest import PASSWORD, provider_options
+
+pytestmark = pytest.mark.django_db
+
+REDIRECT = "http://127.0.0.1:9999/cb"
+ISSUER = "http://testserver/idp"
+
+
+@pytest.mark.parametrize(
+    "scopes, resources, expected",
+    [
+        (["echo.read"], [], "api://echo"),
+        (["echo.read", "echo.write"], [], "api://echo"),
+        (["echo.read", "petstore.write"], [], ["api://echo", "api://petstore"]),
+        (["echo.read"], ["api://petstore"], "api://petstore"),
+        (["openid", "profile"], [], "fallback"),
+        (["Echo.read", "echo.delete", "echo.read.x"], [], "fallback"),
+    ],
+)
+def test_audience_rule(scopes: list[str], resources: list[str], expected: Any) -> None:
+    assert audience_for(scopes, resources, "fallback") == expected
+
+
+def _basic(client_id: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+def _pkce() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    return verifier, challenge.decode()
+
+
+def verify(client: Client, token: str, audience: Any) -> dict[str, Any]:
+    header = jwt.get_unverified_header(token)
+    jwks = client.get("/idp/jwks/").json()
+    (jwk,) = [k for k in jwks["keys"] if k["kid"] == header["kid"]]
+    key = jwt.PyJWK.from_json(json.dumps(jwk)).key
+    return jwt.decode(token, key, algorithms=["RS256"], audience=audience, issuer=ISSUER)
+
+
+@pytest.fixture
+def signed_in(client: Client, user_factory: Any) -> Any:
+    user = user_factory("grace")
+    response = client.post("/idp/login/", {"username": "grace", "password": PASSWORD})
+    assert response.status_code == 302
+    return user
+
+
+@pytest.fixture
+def app(client_factory: Any) -> OAuthClient:
+    return client_factory("console", "console-secret", redirect_uris=[REDIRECT])
+
+
+def authorize(client: Client, app: OAuthClient, **params: str) -> Any:
+    query = {
+        "response_type": "code",
+        "client_id": app.client_id,
+        "redirect_uri": REDIRECT,
+        "scope": "openid profile echo.read",
+        "state": "st",
+        **params,
+    }
+    page = client.get("/idp/authorize/?" + urlencode(query))
+    if page.status_code != 200:
+        return page
+    assert "Allow console?" in page.content.decode()
+    fields = {
+        k: v for k, v in page.context["form"].initial.items() if v is not None and k != "allow"
+    }
+    return client.post("/idp/authorize/?" + urlencode(query), {**fields, "allow": "Authorize"})
+
+
+def code_flow(client: Client, app: OAuthClient, **params: str) -> dict[str, Any]:
+    verifier, challenge = _pkce()
+    response = authorize(
+        client, app, code_challenge=challenge, code_challenge_method="S256", **params
+    )
+    assert response.status_code == 302, response.content[:500]
+    redirect = parse_qs(urlsplit(response["Location"]).query)
+    assert redirect["state"] == ["st"]
+    assert redirect["iss"] == [ISSUER]  # RFC 9207
+    token = client.post(
+        "/idp/token/",
+        {
+            "grant_type": "authorization_code",
+            "code": redirect["code"][0],
+            "redirect_uri": REDIRECT,
+            "code_verifier": verifier,
+        },
+        HTTP_AUTHORIZATION=_basic(app.client_id, "console-secret"),
+    )
+    assert token.status_code == 200, token.content
+    return token.json()
+
+
+def test_code_flow_issues_rfc9068_access_token(client: Client, signed_in: Any, app: Any) -> None:
+    tokens = code_flow(client, app)
+
+    header = jwt.get_unverified_header(tokens["access_token"])
+    assert header["typ"] == "at+jwt" and header["alg"] == "RS256" and header["kid"]
+    claims = verify(client, tokens["access_token"], "api://echo")
+    assert claims["sub"] == str(signed_in.pk)
+    assert claims["client_id"] == "console"
+    assert claims["scope"] == "openid profile echo.read"
+    assert claims["exp"] - claims["iat"] == 3600
+    assert len(claims["jti"]) >= 16
+    id_token = verify(client, tokens["id_token"], "console")
+    assert id_token["sub"] == str(signed_in.pk)
+    assert id_token["name"] == "Grace Hopper"
+    assert jwt.get_unverified_header(tokens["id_token"])["kid"] == header["kid"]
+    userinfo = client.get(
+        "/idp/userinfo/", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}"
+    ).json()
+    assert userinfo["sub"] == str(signed_in.pk) and userinfo["preferred_username"] == "grace"
+
+
+def test_resource_parameter_chooses_the_audience(client: Client, signed_in: Any, app: Any) -> None:
+    tokens = code_flow(client, app, resource="api://petstore")
+    assert verify(client, tokens["access_token"], "api://petstore")["aud"] == "api://petstore"
+
+
+def test_scopes_across_apis_give_a_list_audience(client: Client, signed_in: Any, app: Any) -> None:
+    tokens = code_flow(client, app, scope="echo.read petstore.write")
+    claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
+    assert claims["aud"] == ["api://echo", "api://petstore"]
+
+
+def test_pkce_is_required(client: Client, signed_in: Any, app: Any) -> None:
+    response = authorize(client, app)
+    assert response.status_code == 302
+    assert parse_qs(urlsplit(response["Location"]).query)["error"] == ["invalid_request"]
+
+
+def test_plain_pkce_is_refused(client: Client, signed_in: Any, app: Any) -> None:
+    response = authorize(client, app, code_challenge="a" * 50, code_challenge_method="plain")
+    assert response.status_code in (302, 400)
+    assert "code=" not in response.get("Location", "")
+
+
+def test_unknown_scope_is_refused(client: Client, signed_in: Any, app: Any) -> None:
+    _, challenge = _pkce()
+    response = authorize(
+        client, app, scope="openid admin", code_challenge=challenge, code_challenge_method="S256"
+    )
+    assert parse_qs(urlsplit(response["Location"]).query)["error"] == ["invalid_scope"]
+
+
+def test_unregistered_redirect_uri_is_an_error_page(
+    client: Client, signed_in: Any, app: Any
+) -> None:
+    _, challenge = _pkce()
+    response = authorize(
+        client,
+        app,
+        redirect_uri="https://evil.example/cb",
+        code_challenge=challenge,
+        code_challenge_method="S256",
+    )
+    assert response.status_code in (200, 400)
+    assert "evil.example" not in response.get("Location", "")
+    assert b"Authorization request refused" in response.content
+
+
+def test_refresh_tokens_rotate(client: Client, signed_in: Any, app: Any) -> None:
+    tokens = code_flow(client, app, scope="openid offline_access echo.read")
+    auth = _basic("console", "console-secret")
+    first = client.post(
+        "/idp/token/",
+        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        HTTP_AUTHORIZATION=auth,
+    )
+    assert first.status_code == 200
+    assert first.json()["refresh_token"] != tokens["refresh_token"]
+    assert verify(client, first.json()["access_token"], "api://echo")["sub"] == str(signed_in.pk)
+    replay = client.post(
+        "/idp/token/",
+        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        HTTP_AUTHORIZATION=auth,
+    )
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+
+
+def test_client_credentials(client: Client, client_factory: Any) -> None:
+    client_factory(
+        "svc", "svc-secret", grant=OAuthClient.GRANT_CLIENT_CREDENTIALS, redirect_uris=[]
+    )
+    response = client.post(
+        "/idp/token/",
+        {"grant_type": "client_credentials", "scope": "echo.write"},
+        HTTP_AUTHORIZATION=_basic("svc", "svc-secret"),
+    )
+    claims = verify(client, response.json()["access_token"], "api://echo")
+    assert (
+        claims["sub"] == "svc" and claims["client_id"] == "svc" and claims["scope"] == "echo.write"
+    )
+    wrong = client.post(
+        "/idp/token/",
+        {"grant_type": "client_credentials"},
+        HTTP_AUTHORIZATION=_basic("svc", "nope"),
+    )
+    assert wrong.status_code == 401
+
+
+def test_password_and_implicit_are_off_unless_enabled(
+    client: Client, app: Any, user_factory: Any, signed_in: Any, settings: Any
+) -> None:
+    provider_options(
+        settings,
+        COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT=False,
+        COMPLIANT_BCP_RFC9700_PASSWORD_GRANT=False,
+    )
+    auth = _basic("console", "console-secret")
+    form = {
+        "grant_type": "password",
+        "username": "grace",
+        "password": PASSWORD,
+        "scope": "echo.read",
+    }
+    refused = client.post("/idp/token/", form, HTTP_AUTHORIZATION=auth)
+    assert refused.status_code in (400, 401) and refused.json()["error"] == "unauthorized_client"
+    implicit = client.get(
+        "/idp/authorize/?"
+        + urlencode(
+            {
+                "response_type": "token",
+                "client_id": "console",
+                "redirect_uri": REDIRECT,
+                "scope": "echo.read",
+            }
+        )
+    )
+    assert "access_token" not in implicit.get("Location", "")
+
+    app.allow_password = True
+    app.allow_implicit = True
+    app.allow_client_credentials = True
+    app.save()
+    allowed = client.post("/idp/token/", form, HTTP_AUTHORIZATION=auth)
+    assert verify(client, allowed.json()["access_token"], "api://echo")["sub"] == str(signed_in.pk)
+    implicit = authorize(client, app, response_type="token", scope="echo.read")
+    fragment = parse_qs(urlsplit(implicit["Location"]).fragment)
+    assert verify(client, fragment["access_token"][0], "api://echo")["client_id"] == "console"
+    cc = client.post(
+        "/idp/token/",
+        {"grant_type": "client_credentials", "scope": "echo.read"},
+        HTTP_AUTHORIZATION=auth,
+    )
+    assert cc.status_code == 200
+
+
+def test_revocation(client: Client, signed_in: Any, app: Any) -> None:
+    tokens = code_flow(client, app)
+    response = client.post(
+        "/idp/revoke/",
+        {"token": tokens["access_token"]},
+        HTTP_AUTHORIZATION=_basic("console", "console-secret"),
+    )
+    assert response.status_code == 200
+    userinfo = client.get("/idp/userinfo/", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
+    assert userinfo.status_code == 401
+
+
+def test_authorize_sends_anonymous_visitors_to_the_provider_login(client: Client, app: Any) -> None:
+    response = client.get("/idp/authorize/?client_id=console&response_type=code")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/idp/login/?next=/idp/authorize/")
+
+
+def test_production_refuses_legacy_grants_and_http_redirects(
+    client: Client, app: Any, signed_in: Any, settings: Any
+) -> None:
+    """With IDENTITY_LEGACY_GRANTS and IDENTITY_LOOPBACK_HTTP off (production defaults)."""
+    provider_options(
+        settings,
+        COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT=True,
+        COMPLIANT_BCP_RFC9700_PASSWORD_GRANT=True,
+        ALLOWED_REDIRECT_URI_SCHEMES=["https"],
+        ALLOWED_SCHEMES=["https"],
+    )
+    app.allow_password = True
+    app.save()
+    form = {"grant_type": "password", "username": "grace", "password": PASSWORD}
+    refused = client.post(
+        "/idp/token/", form, HTTP_AUTHORIZATION=_basic("console", "console-secret")
+    )
+    assert refused.status_code in (400, 401) and "access_token" not in refused.json()
+    _, challenge = _pkce()
+    response = authorize(client, app, code_challenge=challenge, code_challenge_method="S256")
+    assert "code=" not in response.get("Location", "")
+
+
+def test_http_redirects_only_on_loopback(client_factory: Any) -> None:
+    app = client_factory(
+        "web", redirect_uris=["http://portal.example.com/cb", "http://127.0.0.1:8000/cb"]
+    )
+    assert not app.redirect_uri_allowed("http://portal.example.com/cb")
+    assert app.redirect_uri_allowed("http://127.0.0.1:8000/cb")
