@@ -8,6 +8,7 @@ all: a spec must not make the reader's browser fetch a remote resource.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -64,6 +65,25 @@ def plain_excerpt(text: str, limit: int = 300) -> str:
     first = text.strip().split("\n\n", 1)[0]
     plain = " ".join(strip_tags(str(render_markdown(first))).split())
     return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"
+
+
+_MARKUP = set("*_`[]#<>&\\\n")
+
+
+def operation_title(summary: str, operation_id: str = "", limit: int = 100) -> str:
+    """A short plain-text title for an operation.
+
+    The summary when it is one plain line; OpenAI writes paragraphs of Markdown there, so a
+    long or rich summary gives way to the operationId in words (`createChatCompletion` ->
+    `Create chat completion`), and only without one to the summary's plain excerpt.
+    """
+    if len(summary) <= limit and not _MARKUP.intersection(summary):
+        return summary
+    if operation_id:
+        words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|[_\-.]+", " ", operation_id).split()
+        if words:
+            return " ".join([words[0].capitalize(), *(w.lower() for w in words[1:])])
+    return plain_excerpt(summary, limit)
 
 
 def safe_url(value: object) -> str | None:

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.http import urlencode
 
-from apis.markdown import render_markdown
+from apis.markdown import operation_title, render_markdown
 from apis.models import Operation
 
 UNTAGGED = "Other operations"
@@ -72,13 +72,13 @@ def tag_groups(
     if cached is not None:
         return cached
     rows = Operation.objects.filter(version_id=version_id).values_list(
-        "slug", "kind", "method", "path", "summary", "tag", "deprecated"
+        "slug", "kind", "method", "path", "summary", "tag", "deprecated", "operation_id"
     )
     by_tag: dict[str, list[OperationLink]] = {}
-    for slug, kind, method, path, summary, tag, deprecated in rows:
+    for slug, kind, method, path, summary, tag, deprecated, operation_id in rows:
         group = WEBHOOKS if kind == Operation.KIND_WEBHOOK else (tag or UNTAGGED)
         link = OperationLink(
-            slug, kind, method, path, summary, deprecated,
+            slug, kind, method, path, operation_title(summary, operation_id), deprecated,
             operation_url(api_slug, slug, version_label),
         )  # fmt: skip
         by_tag.setdefault(group, []).append(link)

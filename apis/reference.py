@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils.safestring import SafeString
 
-from apis.markdown import render_markdown, safe_url
+from apis.markdown import operation_title, render_markdown, safe_url
 from apis.schema_tree import SchemaRenderer, pretty_json, short_json
 
 PARAM_LOCATIONS = ("path", "query", "header", "cookie")
@@ -79,6 +79,8 @@ class SecurityOption:
 @dataclass
 class OperationView:
     summary: str
+    # A summary too long or rich for a title (OpenAI writes paragraphs) is also shown in full.
+    summary_html: SafeString
     description: SafeString
     deprecated: bool
     params_by_location: list[tuple[str, list[Param]]]
@@ -265,8 +267,11 @@ def build_operation_view(
     schemes = (
         overview.get("securitySchemes") if isinstance(overview.get("securitySchemes"), dict) else {}
     )
+    summary = str(data.get("summary") or "")
+    title = operation_title(summary, str(data.get("operationId") or ""))
     return OperationView(
-        summary=str(data.get("summary") or ""),
+        summary=title,
+        summary_html=render_markdown(summary) if title != summary else render_markdown(""),
         description=render_markdown(str(data.get("description") or "")),
         deprecated=data.get("deprecated") is True,
         params_by_location=[(loc, items) for loc, items in params.items() if items],

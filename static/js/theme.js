@@ -46,8 +46,10 @@
           if (terms.length) group.querySelector("details").open = true;
         });
       });
+      // Bring the current operation into view inside the sidebar only (not the page).
       var current = document.querySelector(".nav-tree a[aria-current='page']");
-      if (current) current.scrollIntoView({ block: "center" });
+      var scroller = document.querySelector(".nav-scroll");
+      if (current && scroller) scroller.scrollTop = current.offsetTop - scroller.offsetTop - scroller.clientHeight / 2;
     }
   });
 })();

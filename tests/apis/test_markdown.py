@@ -4,7 +4,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from apis.markdown import plain_excerpt, render_markdown, safe_url
+from apis.markdown import operation_title, plain_excerpt, render_markdown, safe_url
 
 
 class _Elements(HTMLParser):
@@ -111,3 +111,21 @@ def test_plain_excerpt_takes_the_first_paragraph() -> None:
     text = "The **first** paragraph.\n\nThe second."
     assert plain_excerpt(text) == "The first paragraph."
     assert plain_excerpt("x" * 400, limit=50).endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("summary", "operation_id", "title"),
+    [
+        ("List pets", "listPets", "List pets"),
+        (
+            "**Starting a new project?** We recommend…",
+            "createChatCompletion",
+            "Create chat completion",
+        ),
+        ("x" * 150, "get_user_by_id", "Get user by id"),
+        ("Uses `code`", "", "Uses code"),
+        ("", "", ""),
+    ],
+)
+def test_operation_title(summary: str, operation_id: str, title: str) -> None:
+    assert operation_title(summary, operation_id) == title
