@@ -1,0 +1,322 @@
+"""portal.lib.outbound: address checks, pinning to the checked IP, limits, redirects, headers.
+
+Real HTTP on loopback (allowed explicitly); DNS and the connection are only replaced at the
+socket boundary to play a public name or a rebinding resolver.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import urllib3.util.connection
+
+from portal.lib import outbound
+from portal.lib.outbound import OutboundError
+from tests.portal.loopback import Route, loopback_server
+
+LOOP = ["127.0.0.1"]
+
+
+@pytest.mark.parametrize(
+    ("address", "private_ok", "allowed"),
+    [
+        ("93.184.216.34", False, True),
+        ("2606:2800:220:1:248:1893:25c8:1946", False, True),
+        ("127.0.0.1", False, False),
+        ("127.0.0.1", True, True),
+        ("10.0.0.5", False, False),
+        ("10.0.0.5", True, True),
+        ("192.168.1.1", False, False),
+        ("::1", False, False),
+        ("169.254.169.254", False, False),
+        ("169.254.169.254", True, False),  # metadata: never, whatever the configuration
+        ("168.63.129.16", True, False),
+        ("0.0.0.0", True, False),
+        ("0.1.2.3", False, False),
+        ("::ffff:169.254.169.254", True, False),
+        ("::ffff:127.0.0.1", True, False),
+        ("64:ff9b::a9fe:a9fe", True, False),
+        ("fe80::1", True, False),
+        ("fd00:ec2::254", True, False),
+        ("100.64.0.1", False, False),  # carrier-grade NAT is not global
+        ("224.0.0.1", True, False),
+    ],
+)
+def test_address_rules(address: str, private_ok: bool, allowed: bool) -> None:
+    ip = ipaddress.ip_address(address)
+    if allowed:
+        outbound._check_address(ip, "host", private_ok)
+    else:
+        with pytest.raises(OutboundError) as info:
+            outbound._check_address(ip, "host", private_ok)
+        assert info.value.kind == "blocked"
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("ftp://example.com/", "bad-url"),
+        ("file:///etc/passwd", "bad-url"),
+        ("https://user@example.com/", "bad-url"),
+        ("https://gw@evil.example/", "bad-url"),
+        ("http://example.com:99999/", "bad-url"),
+        ("http://exa mple.com/", "bad-url"),
+        ("http://example.com/\r\nX: y", "bad-url"),
+        ("http:///nohost", "bad-url"),
+        ("http://metadata.google.internal/", "blocked"),
+        ("http://2130706433/", "blocked"),
+        ("http://[::ffff:169.254.169.254]/", "blocked"),
+        ("http://168.63.129.16/", "blocked"),
+        ("http://127.0.0.1:8000/admin/", "blocked"),
+    ],
+)
+def test_bad_urls_are_refused_before_any_connection(
+    url: str, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_connect(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("connected")
+
+    monkeypatch.setattr(socket.socket, "connect", no_connect)
+    with pytest.raises(OutboundError) as info:
+        outbound.request("GET", url)
+    assert info.value.kind == kind
+
+
+def test_check_url_without_dns() -> None:
+    assert outbound.check_url("https://api.example.com/v1").host == "api.example.com"
+    with pytest.raises(OutboundError):
+        outbound.check_url("http://127.0.0.1:8000/")
+    assert outbound.check_url("http://127.0.0.1:8000/", allowed_private=["http://127.0.0.1:8000"])
+
+
+def test_every_resolved_address_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    def dns(host: str, *args: Any, **kwargs: Any) -> Any:
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", 80)),
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.5", 80)),
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", dns)
+    with pytest.raises(OutboundError, match="10.0.0.5"):
+        outbound.request("GET", "http://mixed.example/")
+
+
+@pytest.fixture
+def pinned(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """`public.example` resolves to a public address (then, rebinding, to 127.0.0.1); the
+    connection to the public address is carried to the loopback server."""
+    state: dict[str, Any] = {"lookups": 0, "connected": []}
+    real_create = urllib3.util.connection.create_connection
+    real_dns = socket.getaddrinfo
+    with loopback_server({"/": Route(body=b"hello")}) as server:
+        state["server"] = server
+
+        def dns(host: str, *args: Any, **kwargs: Any) -> Any:
+            if host != "public.example":
+                return real_dns(host, *args, **kwargs)
+            state["lookups"] += 1
+            ip = "93.184.216.34" if state["lookups"] == 1 else "127.0.0.1"
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, 80))]
+
+        def connect(address: tuple[str, int], *args: Any, **kwargs: Any) -> Any:
+            state["connected"].append(address)
+            if address[0] != "93.184.216.34":
+                raise AssertionError(f"connected to {address}")
+            return real_create(("127.0.0.1", server.port), *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", dns)
+        monkeypatch.setattr("urllib3.connection.connection.create_connection", connect)
+        yield state
+
+
+def test_connects_to_the_checked_address_with_one_lookup(pinned: dict[str, Any]) -> None:
+    response = outbound.request("GET", "http://public.example/")
+    assert response.body == b"hello"
+    assert response.address == "93.184.216.34"
+    assert pinned["lookups"] == 1
+    assert pinned["connected"] == [("93.184.216.34", 80)]
+    assert pinned["server"].requests[0][2]["Host"] == "public.example"
+
+
+def test_same_host_redirect_is_rechecked(pinned: dict[str, Any]) -> None:
+    """The second lookup (for the redirect) answers 127.0.0.1: refused, not connected."""
+    pinned["server"].routes["/start"] = Route(302, headers={"Location": "/"})
+    with pytest.raises(OutboundError) as info:
+        outbound.request("GET", "http://public.example/start", follow_redirects=True)
+    assert info.value.kind == "blocked"
+    assert pinned["connected"] == [("93.184.216.34", 80)]
+
+
+def test_loopback_is_blocked_unless_allowed(settings: Any) -> None:
+    with loopback_server({"/": Route(body=b"ok")}) as server:
+        with pytest.raises(OutboundError, match="non-public"):
+            outbound.request("GET", server.url())
+        assert server.requests == []
+        assert outbound.request("GET", server.url(), allowed_private=LOOP).body == b"ok"
+        settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
+        assert outbound.request("GET", server.url()).status == 200
+
+
+def test_response_fields_headers_sent_and_cookies_dropped() -> None:
+    routes = {
+        "/": Route(
+            201,
+            headers={"Content-Type": "text/plain", "Set-Cookie": "a=b", "X-Thing": "1"},
+            body=b"made",
+        )
+    }
+    with loopback_server(routes) as server:
+        response = outbound.request(
+            "POST",
+            server.url("/?q=1"),
+            headers={"Authorization": "Bearer t", "X-Api-Key": "k", "Content-Type": "text/plain"},
+            body=b"payload",
+            allowed_private=LOOP,
+        )
+    assert (response.status, response.reason, response.body) == (201, "Created", b"made")
+    assert response.header("x-thing") == "1"
+    assert response.header("set-cookie") == ""
+    assert 0 <= response.elapsed < 5
+    method, path, sent = server.requests[0]
+    assert (method, path) == ("POST", "/?q=1")
+    assert sent["Authorization"] == "Bearer t" and sent["X-Api-Key"] == "k"
+    assert sent["User-Agent"].startswith("api-portal/")
+    assert sent["Host"] == f"127.0.0.1:{server.port}"
+    assert "Cookie" not in sent
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Test": "a\r\nInjected: 1"},
+        {"X-Test": "a\nb"},
+        {"Bad Name": "x"},
+        {"Host": "evil.example"},
+        {"Cookie": "sessionid=abc"},
+        {"Transfer-Encoding": "chunked"},
+        {"X-Forwarded-For": "1.2.3.4"},
+        {"Connection": "close"},
+        {"Proxy-Authorization": "x"},
+    ],
+)
+def test_header_allowlist(headers: dict[str, str]) -> None:
+    with loopback_server({}) as server:
+        with pytest.raises(OutboundError) as info:
+            outbound.request("GET", server.url(), headers=headers, allowed_private=LOOP)
+        assert info.value.kind == "bad-header"
+        assert server.requests == []
+
+
+def test_size_cap_by_content_length_and_by_stream() -> None:
+    def stream() -> Any:
+        for _ in range(100):
+            yield b"x" * 10_000
+
+    routes = {"/declared": Route(body=b"x" * 3000), "/stream": Route(body=stream)}
+    with loopback_server(routes) as server:
+        for path in ("/declared", "/stream"):
+            with pytest.raises(OutboundError) as info:
+                outbound.request("GET", server.url(path), max_bytes=2000, allowed_private=LOOP)
+            assert info.value.kind == "too-large"
+        assert outbound.request("GET", server.url("/declared"), allowed_private=LOOP).body
+
+
+def test_read_timeout() -> None:
+    with loopback_server({"/slow": Route(body=b"late", delay=1.5)}) as server:
+        with pytest.raises(OutboundError) as info:
+            outbound.request("GET", server.url("/slow"), read_timeout=0.3, allowed_private=LOOP)
+    assert info.value.kind == "timeout"
+
+
+def test_redirects_not_followed_by_default_and_never_across_hosts() -> None:
+    with loopback_server(
+        {"/a": Route(302, headers={"Location": "/b"}), "/b": Route(body=b"B")}
+    ) as s:
+        assert outbound.request("GET", s.url("/a"), allowed_private=LOOP).status == 302
+        followed = outbound.request("GET", s.url("/a"), allowed_private=LOOP, follow_redirects=True)
+        assert followed.body == b"B" and followed.url.endswith("/b")
+        s.routes["/x"] = Route(302, headers={"Location": f"http://localhost:{s.port}/b"})
+        with pytest.raises(OutboundError) as info:
+            outbound.request(
+                "GET", s.url("/x"), allowed_private=[*LOOP, "localhost"], follow_redirects=True
+            )
+        assert info.value.kind == "redirect"
+        assert [r[1] for r in s.requests] == ["/a", "/a", "/b", "/x"]
+
+
+def test_fetch_refuses_error_statuses() -> None:
+    with loopback_server({}) as server:
+        with pytest.raises(OutboundError, match="answered 404"):
+            outbound.fetch(server.url("/missing"), allowed_private=LOOP)
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_tls_uses_the_host_name_for_sni_and_verifies_the_certificate(tmp_path: Path) -> None:
+    """Connected to the checked IP, yet SNI says `localhost`, and a certificate no CA signed
+    is refused."""
+    cert, key = _self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    seen: list[str | None] = []
+    context.sni_callback = lambda sock, name, ctx: seen.append(name)  # type: ignore[assignment]
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        try:
+            with context.wrap_socket(conn, server_side=True):
+                pass
+        except (ssl.SSLError, OSError):
+            pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(OutboundError) as info:
+            outbound.request("GET", f"https://localhost:{port}/", allowed_private=["localhost"])
+    finally:
+        thread.join(5)
+        listener.close()
+    assert info.value.kind == "connect"
+    assert "CERTIFICATE_VERIFY_FAILED" in info.value.message or "certificate" in info.value.message
+    assert seen == ["localhost"]
