@@ -230,9 +230,9 @@ def test_size_cap_by_content_length_and_by_stream() -> None:
 
 
 def test_read_timeout() -> None:
-    with loopback_server({"/slow": Route(body=b"late", delay=1.5)}) as server:
-        with pytest.raises(OutboundError) as info:
-            outbound.request("GET", server.url("/slow"), read_timeout=0.3, allowed_private=LOOP)
+    slow = {"/slow": Route(body=b"late", delay=1.5)}
+    with loopback_server(slow) as server, pytest.raises(OutboundError) as info:
+        outbound.request("GET", server.url("/slow"), read_timeout=0.3, allowed_private=LOOP)
     assert info.value.kind == "timeout"
 
 
@@ -253,9 +253,8 @@ def test_redirects_not_followed_by_default_and_never_across_hosts() -> None:
 
 
 def test_fetch_refuses_error_statuses() -> None:
-    with loopback_server({}) as server:
-        with pytest.raises(OutboundError, match="answered 404"):
-            outbound.fetch(server.url("/missing"), allowed_private=LOOP)
+    with loopback_server({}) as server, pytest.raises(OutboundError, match="answered 404"):
+        outbound.fetch(server.url("/missing"), allowed_private=LOOP)
 
 
 def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
