@@ -1,0 +1,78 @@
+"""Demo data for `make run` (called by `manage.py seed_demo`): one authorization server for
+the built-in provider, with every grant enabled so each can be tried out of the box, offered
+on every published API with that API's scopes.
+
+Idempotent. Needs the identity app's demo client; refuses to run with DEBUG off, as the
+identity seed does (the client secret is well known).
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from django.apps import apps
+from django.conf import settings
+from django.urls import reverse
+
+from apis.models import Api
+from console.audit import record_grant_changes
+from console.models import (
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_CLIENT_CREDENTIALS,
+    GRANT_IMPLICIT,
+    GRANT_PASSWORD,
+    ApiAuthorizationServer,
+    AuthorizationServer,
+)
+
+SLUG = "builtin"
+
+
+def seed(stdout: TextIO) -> None:
+    if not settings.DEBUG:
+        stdout.write("console: DEBUG is off, the demo authorization server was not created.\n")
+        return
+    if not apps.is_installed("identity"):
+        stdout.write("console: no built-in provider installed; add an authorization server.\n")
+        return
+    from identity import demo_credentials as demo
+    from identity.issuer import endpoints, issuer
+
+    base = issuer()
+    urls = endpoints(base)
+    server = AuthorizationServer.objects.filter(slug=SLUG).first() or AuthorizationServer(slug=SLUG)
+    before = server.grants if server.pk else []
+    server.name = "Built-in provider"
+    server.issuer = base
+    server.discovery_url = ""  # explicit endpoints: no self-call needed at start-up
+    server.authorize_url = urls["authorization_endpoint"]
+    server.token_url = urls["token_endpoint"]
+    server.refresh_url = ""
+    server.revoke_url = urls["revocation_endpoint"]
+    server.client_id = demo.CONSOLE_CLIENT_ID
+    server.client_secret = demo.CONSOLE_CLIENT_SECRET
+    server.set_grants(
+        [GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_IMPLICIT, GRANT_PASSWORD]
+    )
+    server.default_scopes = ""
+    server.use_in_console = True
+    server.show_in_reference = True
+    server.save()
+    record_grant_changes(server, before, "seed_demo")
+    linked = []
+    for position, api in enumerate(Api.objects.filter(is_published=True).order_by("slug")):
+        ApiAuthorizationServer.objects.update_or_create(
+            api=api,
+            server=server,
+            defaults={"scopes": f"{api.slug}.read {api.slug}.write", "position": position},
+        )
+        linked.append(api.slug)
+    origin = base.rsplit("/", 1)[0]
+    stdout.write(
+        "\n  Try-it console\n"
+        f"    authorization server: {server.name} ({base}), client {server.client_id}\n"
+        "    grants:               authorization code + PKCE, client credentials,\n"
+        "                          implicit and password (legacy, enabled for the demo)\n"
+        f"    offered on:           {', '.join(linked) or 'no published API yet'}\n"
+        f"    redirect URI:         {origin}{reverse('console:callback')}\n"
+    )

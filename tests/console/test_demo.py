@@ -1,0 +1,38 @@
+"""The demo seed: one authorization server for the built-in provider, every grant on."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from console import demo
+from console.models import ApiAuthorizationServer, AuditEntry, AuthorizationServer
+
+
+def test_seed_is_idempotent_and_enables_every_grant(echo: Any, settings: Any) -> None:
+    settings.DEBUG = True
+    settings.IDENTITY_ISSUER = "http://127.0.0.1:8000/idp"
+    out = io.StringIO()
+    demo.seed(out)
+    demo.seed(out)
+
+    server = AuthorizationServer.objects.get()
+    assert server.grants == ["authorization_code", "client_credentials", "implicit", "password"]
+    assert server.token_url == "http://127.0.0.1:8000/idp/token/"
+    assert server.issuer == "http://127.0.0.1:8000/idp"
+    link = ApiAuthorizationServer.objects.get()
+    assert (link.api.slug, link.scopes) == ("echo", "echo.read echo.write")
+    # Enabling the legacy grants was audited once, not on every start.
+    assert sorted(AuditEntry.objects.values_list("action", flat=True)) == [
+        "enabled implicit",
+        "enabled password",
+    ]
+    assert "redirect URI:         http://127.0.0.1:8000/console/callback/" in out.getvalue()
+
+
+def test_seed_refuses_without_debug(echo: Any, settings: Any) -> None:
+    settings.DEBUG = False
+    out = io.StringIO()
+    demo.seed(out)
+    assert AuthorizationServer.objects.count() == 0
+    assert "DEBUG is off" in out.getvalue()
