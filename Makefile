@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test lint bench install install-dev browser clean
+.PHONY: run test lint bench install install-dev browser oidc-op clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +21,18 @@ install-dev: install
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The independent OpenID provider the sign-in tests run against (npm oidc-provider, pinned
+# by tests/identity/op/package-lock.json), run with the machine's node.
+oidc-op:
+	@command -v node >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+	cd tests/identity/op && npm ci --no-audit --no-fund --silent
+
 run: install
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input -v 0
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	DEBUG=1 PORT=$(PORT) HOST=$(HOST) $(BIN)/python manage.py serve
 
-test: install-dev browser
+test: install-dev browser oidc-op
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
