@@ -1,0 +1,291 @@
+"""Django admin for the catalog: import a spec (file or zip) by upload, publish, pick the
+default version, delete versions, read import warnings.
+
+The upload runs the same `apis.openapi.load_bytes` + `apis.importer.import_spec` as the
+`importspec` command; a refused document is shown on the form and nothing is stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+
+from apis.importer import (
+    ImportRefused,
+    delete_version,
+    import_spec,
+    refresh_from_default,
+    set_default_version,
+)
+from apis.models import Api, ApiVersion, Tag
+from apis.openapi import SpecError, load_bytes
+from apis.openapi.errors import TooLarge
+
+
+def _max_bytes() -> int:
+    return int(settings.APIS_MAX_SPEC_BYTES)
+
+
+class LimitedUploadHandler(FileUploadHandler):
+    """Stops reading an upload as soon as it passes APIS_MAX_SPEC_BYTES (case 35)."""
+
+    def __init__(self, request: HttpRequest | None = None) -> None:
+        super().__init__(request)
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        self.received += len(raw_data)
+        if self.received > _max_bytes():
+            if self.request is not None:
+                self.request._spec_too_large = True  # type: ignore[attr-defined]
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+class ImportSpecForm(forms.Form):
+    file = forms.FileField(
+        help_text="An OpenAPI 3.0/3.1/3.2 or Swagger 2.0 document (JSON or YAML), or a zip "
+        "of a folder whose files $ref each other."
+    )
+    slug = forms.SlugField(
+        required=False, max_length=100, help_text="Leave empty to derive it from info.title."
+    )
+    root = forms.CharField(
+        required=False,
+        max_length=500,
+        help_text="Zip only: the root document, when more than one file looks like one.",
+    )
+    publish = forms.BooleanField(required=False)
+    replace = forms.BooleanField(
+        required=False, help_text="Replace the version with the same label (others are kept)."
+    )
+
+
+class VersionInline(admin.TabularInline):
+    model = ApiVersion
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ("label", "title", "spec_version", "source_name", "warning_count", "created")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="warnings")
+    def warning_count(self, obj: ApiVersion) -> int:
+        return len(obj.warnings or [])
+
+
+@admin.register(Api)
+class ApiAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "is_published", "default_label", "operation_count", "updated")
+    list_filter = ("is_published",)
+    search_fields = ("name", "slug")
+    fields = ("name", "slug", "is_published", "default_version", "summary", "operation_count")
+    readonly_fields = ("summary", "operation_count")
+    inlines = [VersionInline]
+    actions = ["publish", "unpublish"]
+    change_list_template = "admin/apis/api/change_list.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Api]:
+        return super().get_queryset(request).select_related("default_version")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # APIs are created by importing a spec
+
+    @admin.display(description="default version")
+    def default_label(self, obj: Api) -> str:
+        return obj.default_version.label if obj.default_version else "—"
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "default_version":
+            match = request.resolver_match
+            api_id = str(match.kwargs.get("object_id") or "0") if match else "0"
+            kwargs["queryset"] = ApiVersion.objects.filter(api_id=api_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Api, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if "default_version" in form.changed_data:
+            refresh_from_default(obj)
+
+    @admin.action(description="Publish selected APIs", permissions=["change"])
+    def publish(self, request: HttpRequest, queryset: QuerySet[Api]) -> None:
+        count = queryset.update(is_published=True)
+        self.message_user(request, f"Published {count} APIs.", messages.SUCCESS)
+
+    @admin.action(description="Unpublish selected APIs", permissions=["change"])
+    def unpublish(self, request: HttpRequest, queryset: QuerySet[Api]) -> None:
+        count = queryset.update(is_published=False)
+        self.message_user(request, f"Unpublished {count} APIs.", messages.SUCCESS)
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(self._import_entry)
+        return [path("import/", view, name="apis_api_import"), *super().get_urls()]
+
+    @csrf_exempt
+    def _import_entry(self, request: HttpRequest) -> HttpResponse:
+        # The size-limiting handler must be in place before anything reads the body, and
+        # the CSRF check reads it: so CSRF is checked here, after the handler is set.
+        request.upload_handlers.insert(0, LimitedUploadHandler(request))
+        return csrf_protect(self.import_view)(request)
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_change_permission(request):
+            return HttpResponse("Forbidden", status=403)
+        status = 200
+        if request.method == "POST":
+            form = ImportSpecForm(request.POST, request.FILES)
+            if getattr(request, "_spec_too_large", False):
+                form.is_valid()
+                form.add_error(
+                    "file",
+                    f"The upload is over the limit of {_max_bytes():,} bytes "
+                    "(setting APIS_MAX_SPEC_BYTES); nothing was imported.",
+                )
+                status = 413
+            elif form.is_valid():
+                response = self._do_import(request, form)
+                if response is not None:
+                    return response
+                status = form.status  # type: ignore[attr-defined]
+            else:
+                status = 400
+        else:
+            form = ImportSpecForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Import an API description",
+            "form": form,
+            "max_bytes": _max_bytes(),
+        }
+        return TemplateResponse(request, "admin/apis/api/import.html", context, status=status)
+
+    def _do_import(self, request: HttpRequest, form: ImportSpecForm) -> HttpResponse | None:
+        upload = form.cleaned_data["file"]
+        if upload.size > _max_bytes():
+            form.add_error("file", f"The upload is over the limit of {_max_bytes():,} bytes.")
+            form.status = 413  # type: ignore[attr-defined]
+            return None
+        try:
+            spec = load_bytes(
+                upload.read(), upload.name or "upload", form.cleaned_data["root"] or None
+            )
+            result = import_spec(
+                spec,
+                slug=form.cleaned_data["slug"] or None,
+                publish=form.cleaned_data["publish"],
+                replace=form.cleaned_data["replace"],
+            )
+        except SpecError as exc:
+            form.add_error("file", f"Not imported: {exc}")
+            form.status = 413 if isinstance(exc, TooLarge) else 400  # type: ignore[attr-defined]
+            return None
+        except ImportRefused as exc:
+            form.add_error(None, f"Not imported: {exc}")
+            form.status = 400  # type: ignore[attr-defined]
+            return None
+        level = messages.WARNING if spec.warnings else messages.SUCCESS
+        extra = f" with {len(spec.warnings)} warnings (listed below)" if spec.warnings else ""
+        self.message_user(request, result.summary_line() + extra, level)
+        return HttpResponseRedirect(
+            reverse("admin:apis_apiversion_change", args=[result.version.pk])
+        )
+
+
+@admin.register(ApiVersion)
+class ApiVersionAdmin(admin.ModelAdmin):
+    list_display = (
+        "api",
+        "label",
+        "title",
+        "spec_version",
+        "is_default_display",
+        "ops",
+        "warns",
+        "created",
+    )
+    list_filter = ("spec_version", "source_format")
+    search_fields = ("api__name", "api__slug", "label", "title")
+    list_select_related = ("api",)
+    actions = ["make_default"]
+    fields = (
+        "api",
+        "label",
+        "title",
+        "spec_version",
+        "source_name",
+        "source_format",
+        "root_path",
+        "is_default_display",
+        "created",
+        "warning_list",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiVersion]:
+        return super().get_queryset(request).annotate(op_count=Count("operations"))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="default", boolean=True)
+    def is_default_display(self, obj: ApiVersion) -> bool:
+        return obj.is_default
+
+    @admin.display(description="operations")
+    def ops(self, obj: ApiVersion) -> int:
+        return int(getattr(obj, "op_count", 0))
+
+    @admin.display(description="warnings")
+    def warns(self, obj: ApiVersion) -> int:
+        return len(obj.warnings or [])
+
+    @admin.display(description="import warnings")
+    def warning_list(self, obj: ApiVersion) -> str:
+        if not obj.warnings:
+            return "None"
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((w,) for w in obj.warnings))
+        )
+
+    @admin.action(description="Make the selected version its API's default", permissions=["change"])
+    def make_default(self, request: HttpRequest, queryset: QuerySet[ApiVersion]) -> None:
+        versions = list(queryset.select_related("api"))
+        if len({v.api_id for v in versions}) != len(versions):
+            self.message_user(
+                request, "Select at most one version per API to make default.", messages.ERROR
+            )
+            return
+        for version in versions:
+            set_default_version(version)
+        labels = ", ".join(f"{v.api.slug} {v.label}" for v in versions)
+        self.message_user(request, f"Default version set: {labels}.", messages.SUCCESS)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ApiVersion]) -> None:
+        # Through delete_version so an API whose default goes keeps a default.
+        for version in list(queryset):
+            delete_version(version)
+
+    def delete_model(self, request: HttpRequest, obj: ApiVersion) -> None:
+        delete_version(obj)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ("name",)

@@ -1,0 +1,196 @@
+"""The catalog admin: upload to import, publish, default version, delete, warnings."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from apis.models import Api, ApiVersion
+
+pytestmark = pytest.mark.django_db
+
+IMPORT_URL = "/admin/apis/api/import/"
+
+
+def spec(version: str = "1.0", title: str = "Admin API") -> bytes:
+    return (
+        f"openapi: 3.0.3\ninfo: {{title: {title}, version: '{version}'}}\npaths:\n"
+        "  /things/{id}:\n    get: {operationId: getThing, summary: Get a thing,"
+        " responses: {'200': {description: ok}}}\n"
+    ).encode()
+
+
+def upload(client: Client, data: bytes, name: str = "api.yaml", **fields: Any) -> Any:
+    return client.post(IMPORT_URL, {"file": SimpleUploadedFile(name, data), **fields})
+
+
+def test_import_page_needs_staff(client: Client) -> None:
+    response = client.get(IMPORT_URL)
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    User.objects.create_user("plain", password="pw-12345678")
+    client.login(username="plain", password="pw-12345678")
+    assert client.get(IMPORT_URL).status_code == 302
+
+
+def test_upload_imports_and_shows_the_warnings(admin_client: Client) -> None:
+    page = admin_client.get("/admin/apis/api/")
+    assert IMPORT_URL in page.content.decode()
+    assert admin_client.get(IMPORT_URL).status_code == 200
+
+    response = upload(admin_client, spec(), publish="on")
+    version = ApiVersion.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/apis/apiversion/{version.pk}/change/"
+    api = Api.objects.get(slug="admin-api")
+    assert api.is_published and api.default_version == version and api.operation_count == 1
+
+    detail = admin_client.get(response["Location"]).content.decode()
+    assert "Imported &#x27;Admin API&#x27; version 1.0 as admin-api: 1 operations" in detail
+    assert "with 1 warnings" in detail
+    assert "path parameter {id} is not declared" in detail
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "status", "message"),
+    [
+        ("bad.yaml", b"openapi: 3.0.3\ninfo: [unclosed\n", 400, "bad.yaml:3:1: not valid YAML"),
+        ("bad.json", b'{"openapi": 1,}', 400, "bad.json:1:14: not valid JSON"),
+        ("x.yaml", b"hello: world\n", 400, "not an OpenAPI document"),
+        (
+            "bomb.yaml",
+            b"openapi: 3.0.3\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+            b"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+            b"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+            b"g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\nh: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]\n",
+            400,
+            "aliases expand past the limit",
+        ),
+        (
+            "ref.yaml",
+            spec() + b"components: {schemas: {A: {$ref: 'file:///etc/passwd'}}}\n",
+            400,
+            "points at a URL",
+        ),
+    ],
+)
+def test_bad_upload_shows_the_error_and_stores_nothing(
+    admin_client: Client, name: str, data: bytes, status: int, message: str
+) -> None:
+    response = upload(admin_client, data, name)
+    assert response.status_code == status
+    assert message in response.content.decode().replace("&#x27;", "'")
+    assert not Api.objects.exists() and not ApiVersion.objects.exists()
+
+
+def test_case_35_upload_over_the_limit_is_413(admin_client: Client, settings: Any) -> None:
+    settings.APIS_MAX_SPEC_BYTES = 50_000
+    big = spec() + b"x-pad: '" + b"a" * 100_000 + b"'\n"
+    response = upload(admin_client, big)
+    assert response.status_code == 413
+    assert "over the limit of 50,000 bytes" in response.content.decode()
+    assert not ApiVersion.objects.exists()
+
+
+def test_same_label_needs_replace(admin_client: Client) -> None:
+    upload(admin_client, spec())
+    response = upload(admin_client, spec())
+    assert response.status_code == 400
+    assert "already has a version" in response.content.decode().replace("&#x27;", "'")
+    assert upload(admin_client, spec(), replace="on").status_code == 302
+    assert ApiVersion.objects.count() == 1
+
+
+def test_zip_upload_with_root(admin_client: Client) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("a.yaml", spec(title="Zipped"))
+        zf.writestr("b.yaml", spec(title="Other"))
+    response = upload(admin_client, buffer.getvalue(), "api.zip")
+    assert response.status_code == 400
+    assert "several files look like root documents" in response.content.decode()
+    response = upload(admin_client, buffer.getvalue(), "api.zip", root="a.yaml", slug="zz")
+    assert response.status_code == 302
+    version = ApiVersion.objects.get(api__slug="zz")
+    assert (version.title, version.source_format, version.root_path) == (
+        "Zipped",
+        "bundle",
+        "a.yaml",
+    )
+
+
+def test_case_53_upload_without_csrf_token_is_refused(admin_user: User) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    response = upload(client, spec())
+    assert response.status_code == 403
+    assert not ApiVersion.objects.exists()
+
+
+def test_publish_unpublish_default_and_delete(admin_client: Client) -> None:
+    upload(admin_client, spec("1.0"))
+    upload(admin_client, spec("2.0").replace(b"/things/{id}", b"/other"))
+    api = Api.objects.get()
+    v1, v2 = ApiVersion.objects.get(label="1.0"), ApiVersion.objects.get(label="2.0")
+    assert api.default_version == v2 and not api.is_published
+
+    changelist = "/admin/apis/api/"
+    admin_client.post(changelist, {"action": "publish", "_selected_action": [api.pk]})
+    api.refresh_from_db()
+    assert api.is_published
+    admin_client.post(changelist, {"action": "unpublish", "_selected_action": [api.pk]})
+    api.refresh_from_db()
+    assert not api.is_published
+
+    versions = "/admin/apis/apiversion/"
+    admin_client.post(versions, {"action": "make_default", "_selected_action": [v1.pk]})
+    api.refresh_from_db()
+    assert api.default_version == v1 and "/things/{id}" in api.search_text
+
+    response = admin_client.post(
+        versions,
+        {"action": "make_default", "_selected_action": [v1.pk, v2.pk]},
+        follow=True,
+    )
+    assert "at most one version per API" in response.content.decode()
+
+    admin_client.post(
+        versions, {"action": "delete_selected", "_selected_action": [v1.pk], "post": "yes"}
+    )
+    api.refresh_from_db()
+    assert list(api.versions.all()) == [v2]
+    assert api.default_version == v2 and "/other" in api.search_text
+
+
+def test_changing_the_default_in_the_api_form_refreshes_the_catalog(admin_client: Client) -> None:
+    upload(admin_client, spec("1.0"))
+    upload(admin_client, spec("2.0").replace(b"/things/{id}", b"/other"))
+    api = Api.objects.get()
+    v1 = ApiVersion.objects.get(label="1.0")
+    page = admin_client.get(f"/admin/apis/api/{api.pk}/change/")
+    assert page.status_code == 200
+    response = admin_client.post(
+        f"/admin/apis/api/{api.pk}/change/",
+        {
+            "name": api.name,
+            "slug": api.slug,
+            "default_version": v1.pk,
+            "versions-TOTAL_FORMS": "2",
+            "versions-INITIAL_FORMS": "2",
+            "versions-MIN_NUM_FORMS": "0",
+            "versions-MAX_NUM_FORMS": "1000",
+            "versions-0-id": v1.pk,
+            "versions-0-api": api.pk,
+            "versions-1-id": ApiVersion.objects.get(label="2.0").pk,
+            "versions-1-api": api.pk,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    api.refresh_from_db()
+    assert api.default_version == v1
+    assert "/things/{id}" in api.search_text and "/other" not in api.search_text
