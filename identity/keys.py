@@ -64,7 +64,7 @@ def active_key() -> SigningKey:
 
 def retention() -> timedelta:
     """How long a retired key stays published: the longest token lifetime it may have signed."""
-    conf = settings.OAUTH2_PROVIDER
+    conf: dict[str, Any] = settings.OAUTH2_PROVIDER
     longest = max(
         int(conf.get("ACCESS_TOKEN_EXPIRE_SECONDS", 3600)),
         int(conf.get("ID_TOKEN_EXPIRE_SECONDS", 36000)),

@@ -26,7 +26,7 @@ def sign_in(request: HttpRequest, user: Any) -> None:
         "hash": user.get_session_auth_hash(),
         "auth_time": int(time.time()),
     }
-    update_last_login(None, user)
+    update_last_login(type(user), user)
 
 
 def sign_out(request: HttpRequest) -> None:
@@ -37,7 +37,10 @@ def current_user(request: HttpRequest) -> Any:
     data = request.session.get(SESSION_KEY)
     if not isinstance(data, dict):
         return AnonymousUser()
-    user = get_user_model().objects.filter(pk=data.get("id"), is_active=True).first()
+    user_id = data.get("id")
+    if not isinstance(user_id, str):
+        return AnonymousUser()
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     if user is None or not constant_time_compare(
         str(data.get("hash", "")), user.get_session_auth_hash()
     ):

@@ -85,7 +85,8 @@ def access_token_claims(request: Any, now: int | None = None) -> dict[str, Any]:
         sub = client_id  # RFC 9068 section 2.2: no resource owner, the client is the subject
     else:
         sub = str(user.pk)
-    lifetime = int(settings.OAUTH2_PROVIDER.get("ACCESS_TOKEN_EXPIRE_SECONDS", 3600))
+    conf: dict[str, Any] = settings.OAUTH2_PROVIDER
+    lifetime = int(conf.get("ACCESS_TOKEN_EXPIRE_SECONDS", 3600))
     lifetime = int(getattr(request, "expires_in", None) or lifetime)
     return {
         "iss": iss,

@@ -89,7 +89,7 @@ def test_sign_out_ends_both_sessions_and_deletes_server_side_tokens(
     # Replaying the old cookie gets no one in.
     replay = requests.get(
         f"{live_server.url}/accounts/profile/",
-        cookies={"sessionid": old_cookie},
+        cookies={"sessionid": str(old_cookie)},
         allow_redirects=False,
     )
     assert replay.status_code == 302
