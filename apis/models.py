@@ -60,13 +60,15 @@ class ApiVersion(models.Model):
         choices=[("json", "JSON"), ("yaml", "YAML"), ("bundle", "Bundle (zip)")],
     )
     root_path = models.CharField(max_length=500, blank=True, help_text="root file of a bundle")
-    # The uploaded bytes (a zip for bundles) and the normalised document as JSON bytes.
-    original = models.BinaryField()
-    normalised = models.BinaryField()
     # Overview fields read by the API page: info, servers, securitySchemes, tags, webhooks.
     overview = models.JSONField(default=dict)
     warnings = models.JSONField(default=list)
     created = models.DateTimeField(auto_now_add=True)
+    # The uploaded bytes (a zip for bundles) and the normalised document as JSON bytes. Kept
+    # as the last columns: SQLite walks a large value's overflow pages to reach any column
+    # stored after it, which made every page read of a 4 MiB spec cost milliseconds.
+    original = models.BinaryField()
+    normalised = models.BinaryField()
 
     class Meta:
         ordering = ["-created"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 import yaml
@@ -66,10 +67,12 @@ def _get_version(api: Api, label: str | None) -> tuple[ApiVersion, bool]:
 
 
 def _renderer(api: Api, version: ApiVersion, label: str | None) -> SchemaRenderer:
+    # One reverse() per page, not one per schema link: large pages hold hundreds of them.
+    prefix = reverse("apis:schema", args=[api.slug, "~name~"]).replace("~name~/", "")
     query = f"?{urlencode({'v': label})}" if label else ""
 
     def schema_url(name: str) -> str:
-        return reverse("apis:schema", args=[api.slug, name]) + query
+        return f"{prefix}{quote(name, safe='')}/{query}"
 
     return SchemaRenderer(load_document(version.pk), schema_url=schema_url, fragment_url=schema_url)
 

@@ -51,11 +51,11 @@ class Migration(migrations.Migration):
                 ('source_name', models.CharField(blank=True, max_length=500)),
                 ('source_format', models.CharField(choices=[('json', 'JSON'), ('yaml', 'YAML'), ('bundle', 'Bundle (zip)')], max_length=10)),
                 ('root_path', models.CharField(blank=True, help_text='root file of a bundle', max_length=500)),
-                ('original', models.BinaryField()),
-                ('normalised', models.BinaryField()),
                 ('overview', models.JSONField(default=dict)),
                 ('warnings', models.JSONField(default=list)),
                 ('created', models.DateTimeField(auto_now_add=True)),
+                ('original', models.BinaryField()),
+                ('normalised', models.BinaryField()),
                 ('api', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='apis.api')),
             ],
             options={
