@@ -1,0 +1,179 @@
+"""The default run for real: `migrate`, `seed_demo` and `serve` (granian: Django, the built-in
+provider and the gateway on one loopback port) in a subprocess with its own database.
+
+Used by the console's integration tests and its browser journey. Nothing is mocked: tokens
+come from the built-in provider over HTTP, calls go through the real gateway to the echo
+backend.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import requests
+
+from tests.conftest import REPO_ROOT
+
+DEMO_USER = "demo"
+DEMO_PASSWORD = "demo-password"
+# Short-lived access tokens, so a test can watch one expire and be refreshed.
+TOKEN_SECONDS = 12
+REFRESH_MARGIN = 3
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Portal:
+    base: str
+    log: Path
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+
+def _run(args: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+@contextmanager
+def running_portal(workdir: Path) -> Iterator[Portal]:
+    port = free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("IDENTITY_", "CONSOLE_", "GATEWAY_", "OIDC_", "DATABASE_"))
+    }
+    env.update(
+        {
+            "DEBUG": "1",
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "DATABASE_URL": f"sqlite:///{workdir / 'portal.sqlite3'}",
+            "SECRET_KEY": "console-live-test-" + "x" * 40,
+            "IDENTITY_ACCESS_TOKEN_SECONDS": str(TOKEN_SECONDS),
+            "CONSOLE_REFRESH_MARGIN": str(REFRESH_MARGIN),
+            "WORKERS": "1",
+        }
+    )
+    _run(["migrate", "--no-input", "-v", "0"], env)
+    if (REPO_ROOT / "gateway" / "demo.py").exists():
+        _run(["seed_demo"], env)
+    else:  # TEMPORARY until gateway.demo lands: the same seed with the echo route made here
+        _run(["shell", "-c", _INTERIM_SEED], env)
+    log = workdir / "serve.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "manage.py", "serve"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(base + "/health/", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the portal did not start:\n" + log.read_text()[-3000:])
+            time.sleep(0.2)
+        yield Portal(base=base, log=log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+_INTERIM_SEED = """
+import io, sys
+from django.core.management import call_command
+from portal.management.commands.seed_demo import DEMO_APIS, DEMO_SPECS
+for slug, name in DEMO_APIS:
+    call_command("importspec", str(DEMO_SPECS / name), slug=slug, publish=True, replace=True, stdout=io.StringIO())
+import identity.demo, console.demo
+identity.demo.seed(sys.stdout)
+from django.conf import settings
+from apis.models import Api
+from gateway.models import Route, JwtPolicy, RequiredClaim
+route, _ = Route.objects.update_or_create(api=Api.objects.get(slug="echo"), defaults={"suffix": "echo", "backend": "echo"})
+policy, _ = JwtPolicy.objects.update_or_create(route=route, defaults={
+    "openid_config": [settings.IDENTITY_ISSUER + "/.well-known/openid-configuration"],
+    "audiences": ["api://echo"], "issuers": [settings.IDENTITY_ISSUER]})
+RequiredClaim.objects.update_or_create(policy=policy, name="scope", methods="GET HEAD", defaults={"values": ["echo.read"], "match": "any", "separator": " "})
+RequiredClaim.objects.update_or_create(policy=policy, name="scope", methods="POST PUT PATCH DELETE", defaults={"values": ["echo.write"], "match": "any", "separator": " "})
+console.demo.seed(sys.stdout)
+"""
+
+
+def hidden_fields(html: str, marker: str = "") -> dict[str, str]:
+    start = html.find(marker) if marker else 0
+    chunk = html[start : html.find("</form>", start)]
+    return {
+        name: value.replace("&amp;", "&")
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', chunk)
+    }
+
+
+def sign_in(session: requests.Session, portal: Portal, page: str) -> requests.Response:
+    """The portal's own sign-in over HTTP: header button, provider login, back to `page`."""
+    html = session.get(portal.url(page)).text
+    action = re.search(r'<form method="post" action="([^"]+)" class="signin-form">', html)
+    assert action, "no Sign in button in the header"
+    started = session.post(
+        urljoin(portal.base, action.group(1).replace("&amp;", "&")),
+        data=hidden_fields(html, 'class="signin-form"'),
+    )
+    assert "/idp/login/" in started.url, started.url
+    fields = hidden_fields(started.text, 'action="/idp/login/"')
+    fields.update({"username": DEMO_USER, "password": DEMO_PASSWORD})
+    landed = session.post(portal.url("/idp/login/"), data=fields, headers={"Referer": started.url})
+    assert landed.status_code == 200, landed.text[:500]
+    return landed
+
+
+def consent_if_asked(session: requests.Session, portal: Portal, page: requests.Response) -> str:
+    """Approve the provider's consent page when it shows one; the redirect's Location."""
+    if page.status_code in (301, 302, 303):
+        return page.headers["Location"]
+    assert page.status_code == 200, page.text[:500]
+    fields = hidden_fields(page.text, "<form")
+    fields["allow"] = "Authorize"
+    answer = session.post(page.url, data=fields, allow_redirects=False)
+    assert answer.status_code in (302, 303), answer.text[:500]
+    return answer.headers["Location"]
+
+
+def query_of(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
