@@ -7,7 +7,6 @@ import html as htmllib
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
