@@ -33,6 +33,10 @@ def max_bundle_files() -> int:
     return int(settings.APIS_MAX_BUNDLE_FILES)
 
 
+def max_seconds() -> float:
+    return float(getattr(settings, "APIS_MAX_IMPORT_SECONDS", 60))
+
+
 def check_size(size: int, source: str) -> None:
     limit = max_bytes()
     if size > limit:

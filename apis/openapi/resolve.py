@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import posixpath
 import re
+import time
 from typing import Any
 from urllib.parse import unquote
 
 from apis.openapi.bundle import Bundle
 from apis.openapi.errors import LimitExceeded, RefError, SpecError, escape_token, pointer
-from apis.openapi.parse import max_depth, max_nodes
+from apis.openapi.parse import max_depth, max_nodes, max_seconds
 
 SCHEMA_MAPS = frozenset(
     {"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"}
@@ -64,6 +65,8 @@ class Resolver:
         self.nodes = 0
         self.max_nodes = max_nodes()
         self.max_depth = max_depth()
+        self.deadline = time.monotonic() + max_seconds()
+        self._check_at = 0
         self.warnings: list[str] = []
         # Output components/schemas, and which (file, pointer) each name came from.
         self.schemas: dict[str, Any] = {}
@@ -133,6 +136,20 @@ class Resolver:
 
     # -- limits ------------------------------------------------------------------------
 
+    def _check_limits(self) -> None:
+        """Node count and time, checked every few thousand nodes."""
+        if self.nodes > self.max_nodes:
+            raise self._too_many()
+        if time.monotonic() > self.deadline:
+            raise LimitExceeded(
+                f"the import took longer than {max_seconds():.0f} s "
+                "(setting APIS_MAX_IMPORT_SECONDS)",
+                source=self.file,
+                pointer=pointer(*self.path),
+                rule="time-limit",
+            )
+        self._check_at = min(self.nodes + 5000, self.max_nodes)
+
     def _too_deep(self) -> LimitExceeded:
         return LimitExceeded(
             f"nested more than {self.max_depth} levels deep (setting APIS_MAX_DEPTH)",
@@ -197,8 +214,8 @@ class Resolver:
                 else:
                     out[key] = self.generic(value, depth + 1)
                 path.pop()
-            if self.nodes > self.max_nodes:
-                raise self._too_many()
+            if self.nodes > self._check_at:
+                self._check_limits()
             return out
         if t is list:
             if depth > self.max_depth:
@@ -215,8 +232,8 @@ class Resolver:
                 path.append(str(index))
                 items.append(self.generic(value, depth + 1))
                 path.pop()
-            if self.nodes > self.max_nodes:
-                raise self._too_many()
+            if self.nodes > self._check_at:
+                self._check_limits()
             return items
         self.nodes += 1
         return node
@@ -318,8 +335,8 @@ class Resolver:
                 out[key] = value
                 self.nodes += self.literal(value, depth + 1)
             path.pop()
-        if self.nodes > self.max_nodes:
-            raise self._too_many()
+        if self.nodes > self._check_at:
+            self._check_limits()
         return out
 
     def _discriminator(self, node: dict[str, Any], depth: int) -> dict[str, Any]:

@@ -188,3 +188,12 @@ def test_yaml_keeps_dates_and_numbers_json_shaped() -> None:
     assert "200" in spec.normalised["paths"]["/a"]["get"]["responses"]
     assert spec.normalised["x-big"] == "123456789012345678901234567890"
     assert spec.normalised["x-set"] == {"a": None, "b": None}
+
+
+@override_settings(APIS_MAX_IMPORT_SECONDS=0)
+def test_import_time_limit() -> None:
+    items = ", ".join(f"{{a: {i}}}" for i in range(20_000))
+    with pytest.raises(LimitExceeded) as info:
+        load_bytes(MINIMAL + f"x-many: [{items}]\n".encode(), "slow.yaml")
+    assert info.value.rule == "time-limit"
+    assert "APIS_MAX_IMPORT_SECONDS" in str(info.value)
