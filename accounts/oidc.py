@@ -38,7 +38,7 @@ class StrictOIDCAdapter(OpenIDConnectOAuth2Adapter):
             if not isinstance(config, dict) or not isinstance(config.get("issuer"), str):
                 raise OAuth2Error("bad_discovery")
             expected = self.get_provider().app.settings.get("expected_issuer")
-            if expected and config["issuer"].rstrip("/") != expected.rstrip("/"):
+            if expected and config["issuer"] != expected:
                 raise OAuth2Error("issuer_mismatch")
             for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
                 if not isinstance(config.get(key), str):

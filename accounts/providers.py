@@ -36,14 +36,15 @@ def _app(
     if "openid" not in scopes:
         scopes.insert(0, "openid")
     app_settings: dict[str, Any] = {
-        "server_url": discovery or issuer,
+        # allauth appends /.well-known/openid-configuration; Auth0's issuer ends in "/".
+        "server_url": discovery or issuer.rstrip("/"),
         "oauth_pkce_enabled": True,
         "scope": scopes,
         "fetch_userinfo": True,
     }
     if issuer:
         # Checked against the discovery document's issuer and every ID token's `iss`.
-        app_settings["expected_issuer"] = issuer.rstrip("/")
+        app_settings["expected_issuer"] = issuer
     auth_method = env.get(f"{prefix}TOKEN_AUTH_METHOD", "").strip()
     if auth_method:
         app_settings["token_auth_method"] = auth_method

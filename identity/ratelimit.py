@@ -38,7 +38,7 @@ def _key(limit: Limit, value: str) -> str:
 
 def _subjects(ip: str, username: str) -> list[tuple[Limit, str]]:
     ip_limit, account_limit = _limits()
-    subjects = [(ip_limit, ip)]
+    subjects = [(ip_limit, ip)] if ip else []
     if username:
         subjects.append((account_limit, username.strip().lower()))
     return subjects

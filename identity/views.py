@@ -139,11 +139,9 @@ def login(request: HttpRequest) -> HttpResponse:
         form.is_valid()
         form.add_error(None, "The demo account is disabled in production.")
         return render(request, "identity/login.html", {**context, "form": form}, status=403)
-    if form.is_valid():
-        ratelimit.clear_account(username)
+    if form.is_valid():  # the backend counts failures (identity.backends)
         idp_session.sign_in(request, form.get_user())
         return redirect(next_url)
-    ratelimit.record_failure(ip, username)
     return render(request, "identity/login.html", {**context, "form": form}, status=400)
 
 

@@ -169,7 +169,7 @@ LOGIN_URL = "/accounts/login/"
 # External OpenID providers from OIDC_* (see accounts/providers.py and .env.example).
 OIDC_PROVIDERS = external_providers_from_env()
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "identity.backends.RateLimitedModelBackend",  # ModelBackend with failed-login limits
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 LOGIN_REDIRECT_URL = "/"

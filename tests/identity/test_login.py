@@ -99,3 +99,38 @@ def test_demo_credentials_are_refused_in_production(
 def test_methods(client: Client) -> None:
     assert client.put("/idp/login/").status_code == 405
     assert client.get("/idp/login/").status_code == 200
+
+
+def test_admin_login_shares_the_limits(client: Client, user_factory: Any) -> None:
+    user_factory("boss", is_staff=True)
+    for _ in range(5):
+        client.post(
+            "/admin/login/", {"username": "boss", "password": "wrong"}, REMOTE_ADDR="10.2.2.2"
+        )
+    page = client.post(
+        "/admin/login/", {"username": "boss", "password": PASSWORD}, REMOTE_ADDR="10.2.2.3"
+    )
+    assert page.status_code == 200  # the admin shows its form again: no session
+    assert "_auth_user_id" not in client.session
+    assert login(client, "boss", PASSWORD, ip="10.2.2.4").status_code == 429
+
+
+def test_password_grant_shares_the_limits(
+    client: Client, user_factory: Any, client_factory: Any, settings: Any
+) -> None:
+    import base64
+
+    from tests.identity.conftest import provider_options
+
+    provider_options(settings, COMPLIANT_BCP_RFC9700_PASSWORD_GRANT=False)
+    user_factory("grace")
+    client_factory("ropc", "ropc-secret", allow_password=True)
+    auth = "Basic " + base64.b64encode(b"ropc:ropc-secret").decode()
+    form = {"grant_type": "password", "username": "grace", "scope": "echo.read"}
+    for _ in range(5):
+        response = client.post(
+            "/idp/token/", {**form, "password": "wrong"}, HTTP_AUTHORIZATION=auth
+        )
+        assert response.status_code == 400
+    refused = client.post("/idp/token/", {**form, "password": PASSWORD}, HTTP_AUTHORIZATION=auth)
+    assert "access_token" not in refused.json()

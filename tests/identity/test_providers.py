@@ -61,3 +61,11 @@ def test_discovery_url_and_several_providers() -> None:
 def test_mistakes_fail_loudly(env: dict[str, str]) -> None:
     with pytest.raises(ProviderConfigError):
         external_providers_from_env(env)
+
+
+def test_issuer_with_trailing_slash_is_kept_exact_but_discovered_once() -> None:
+    (app,) = external_providers_from_env(
+        {"OIDC_ISSUER": "https://tenant.eu.auth0.com/", "OIDC_CLIENT_ID": "a"}
+    )
+    assert app["settings"]["expected_issuer"] == "https://tenant.eu.auth0.com/"
+    assert app["settings"]["server_url"] == "https://tenant.eu.auth0.com"

@@ -1,0 +1,41 @@
+"""Password authentication with the failed-login limits (case 57) for every password form.
+
+It sits in front of Django's ModelBackend so the provider's login page, the password grant
+and the admin's login all count failures on the shared cache and stop at the limit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+
+from identity import ratelimit
+
+
+def _client_ip(request: HttpRequest | None) -> str:
+    meta = getattr(request, "META", None) or {}
+    return str(meta.get("REMOTE_ADDR", ""))  # never X-Forwarded-For: a client can rotate it
+
+
+class RateLimitedModelBackend(ModelBackend):
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        if username is None or password is None:
+            return None
+        ip = _client_ip(request)
+        if ratelimit.blocked(ip, username) is not None:
+            raise PermissionDenied("Too many failed sign-ins")  # stops the backend chain
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is None:
+            ratelimit.record_failure(ip, username)
+        else:
+            ratelimit.clear_account(username)
+        return user
