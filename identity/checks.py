@@ -17,8 +17,18 @@ def check_issuer(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     if not _builtin_on() or settings.DEBUG:
         return []
     issuer = str(getattr(settings, "IDENTITY_ISSUER", "") or "")
+    problems: list[CheckMessage] = []
+    if not getattr(settings, "IDENTITY_PORTAL_CLIENT_SECRET", ""):
+        problems.append(
+            Error(
+                "IDENTITY_PORTAL_CLIENT_SECRET is not set while the built-in OpenID provider is on.",
+                hint="Without it the portal offers no way to sign in. Set a long random value "
+                "and run `manage.py setup_portal_client`.",
+                id="identity.E003",
+            )
+        )
     if not issuer:
-        return [
+        return problems + [
             Error(
                 "IDENTITY_ISSUER is not set while the built-in OpenID provider is on.",
                 hint="Set IDENTITY_ISSUER to the provider's public URL, e.g. "
@@ -27,14 +37,14 @@ def check_issuer(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
             )
         ]
     if not issuer.startswith("https://"):
-        return [
+        return problems + [
             Warning(
                 f"IDENTITY_ISSUER={issuer!r} is not an https URL.",
                 hint="Tokens and sign-in must travel over TLS in production.",
                 id="identity.W001",
             )
         ]
-    return []
+    return problems
 
 
 @register(Tags.database)

@@ -26,6 +26,7 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
             "SECURE_HSTS_PRELOAD": "1",
             "REDIS_URL": "redis://127.0.0.1:6379/0",
             "IDENTITY_ISSUER": "https://portal.example.com/idp",
+            "IDENTITY_PORTAL_CLIENT_SECRET": secrets.token_urlsafe(40),
             "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}",
         }
     )
@@ -65,6 +66,7 @@ def test_production_with_an_external_provider_passes_too(tmp_path: Path) -> None
     "change, check_id",
     [
         ({"IDENTITY_ISSUER": ""}, "identity.E001"),
+        ({"IDENTITY_PORTAL_CLIENT_SECRET": ""}, "identity.E003"),
         ({"IDENTITY_ISSUER": "http://portal.example.com/idp"}, "identity.W001"),
         ({"IDENTITY_LEGACY_GRANTS": "1"}, "oauth2_provider.W00"),
     ],

@@ -195,3 +195,12 @@ def test_off_site_next_goes_home(client: Client, stub_op: Any, next_url: str) ->
 def test_unknown_provider_is_404(client: Client, stub_op: Any) -> None:
     assert client.post("/accounts/oidc/nope/login/").status_code == 404
     assert client.get("/accounts/oidc/nope/login/callback/?code=x&state=y").status_code == 404
+
+
+def test_rfc9207_issuer_promised_but_missing(client: Client, stub_op: Any) -> None:
+    stub_op.discovery_overrides = {"authorization_response_iss_parameter_supported": True}
+    params = start(client)
+    response = client.get(CALLBACK, {"code": "c", "state": params["state"]})
+    assert_failed(response, "issuer_mismatch", client)
+    ok = client.get(CALLBACK, {"code": "c", "state": start(client)["state"], "iss": stub_op.issuer})
+    assert ok.status_code == 302
