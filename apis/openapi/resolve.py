@@ -202,7 +202,7 @@ class Resolver:
                     self.nodes += 1
                     continue
                 path.append(key)
-                if key == "schema":
+                if key == "schema" or key == "itemSchema":  # itemSchema: 3.2 streaming
                     out[key] = self.schema(value, depth + 1)
                 elif key in LITERAL_KEYS:
                     out[key] = self.literal_value(value, depth + 1)

@@ -165,6 +165,11 @@ def parse_target(url: str) -> Target:
     host = (parts.hostname or "").lower().rstrip(".")
     if not host:
         raise OutboundError("the URL has no host", "bad-url")
+    try:
+        # One ASCII form for DNS, the Host header, SNI and the allowlists.
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise OutboundError("the URL's host name is not valid", "bad-url") from None
     if host in METADATA_NAMES:
         raise OutboundError(f"{host} is a cloud metadata name and is never called", "blocked")
     path = parts.path or "/"

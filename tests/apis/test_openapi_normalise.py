@@ -151,7 +151,7 @@ paths:
       tags: [intl]
       requestBody:
         content:
-          application/jsonl: {itemSchema: {type: object}}
+          application/jsonl: {itemSchema: {$ref: '#/components/schemas/Item'}}
       responses:
         '200':
           description: stream
@@ -160,6 +160,9 @@ paths:
     additionalOperations:
       COPY: {operationId: copyIt, responses: {'200': {description: ok}}}
       "bad method!": {}
+components:
+  schemas:
+    Item: {type: object}
 """
     spec = load_yaml(text)
     assert [(op.method, op.slug) for op in spec.operations] == [
@@ -170,6 +173,8 @@ paths:
     assert any("not a usable HTTP method" in w for w in spec.warnings)
     stream = spec.operations[0].data["responses"]["200"]["content"]["text/event-stream"]
     assert stream == {"itemSchema": {"type": "object"}}
+    body = spec.operations[0].data["requestBody"]["content"]["application/jsonl"]
+    assert body == {"itemSchema": {"$ref": "#/components/schemas/Item"}}  # kept as a reference
 
 
 def test_unsafe_urls_in_overview_are_dropped_case_43() -> None:

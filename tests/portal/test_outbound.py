@@ -71,6 +71,8 @@ def test_address_rules(address: str, private_ok: bool, allowed: bool) -> None:
         ("http://exa mple.com/", "bad-url"),
         ("http://example.com/\r\nX: y", "bad-url"),
         ("http:///nohost", "bad-url"),
+        ("http://exa\u0000mple.com/", "bad-url"),
+        ("http://" + "a" * 70 + ".example/", "bad-url"),  # a DNS label over 63 characters
         ("http://metadata.google.internal/", "blocked"),
         ("http://2130706433/", "blocked"),
         ("http://[::ffff:169.254.169.254]/", "blocked"),
