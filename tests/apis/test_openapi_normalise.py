@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from apis.openapi import load_bytes
+from apis.openapi import ParsedSpec, load_bytes
 from apis.openapi.normalise import operation_slug, summary_from_description
 
 
-def load_yaml(text: str) -> object:
+def load_yaml(text: str) -> ParsedSpec:
     return load_bytes(text.encode(), "doc.yaml")
 
 
