@@ -8,32 +8,22 @@ call `clear_cache()` between tests.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Any
 
 import orjson
 
 from apis.models import ApiVersion
+from portal.lib.lru import LRU
 
-_CACHE_SIZE = 8
-_cache: OrderedDict[int, dict[str, Any]] = OrderedDict()
-_lock = threading.Lock()
+_documents: LRU[dict[str, Any]] = LRU(8)
 
 
 def load_document(version_id: int) -> dict[str, Any]:
-    with _lock:
-        doc = _cache.get(version_id)
-        if doc is not None:
-            _cache.move_to_end(version_id)
-            return doc
-    raw = ApiVersion.objects.values_list("normalised", flat=True).get(pk=version_id)
-    doc = orjson.loads(bytes(raw))
-    with _lock:
-        _cache[version_id] = doc
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return doc
+    def parse() -> dict[str, Any]:
+        raw = ApiVersion.objects.values_list("normalised", flat=True).get(pk=version_id)
+        return orjson.loads(bytes(raw))
+
+    return _documents.get_or_compute(version_id, parse)
 
 
 def resolve_ref(doc: dict[str, Any], ref: str) -> Any:
@@ -59,5 +49,4 @@ def ref_name(ref: str) -> str:
 
 
 def clear_cache() -> None:
-    with _lock:
-        _cache.clear()
+    _documents.clear()

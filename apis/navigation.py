@@ -7,8 +7,6 @@ replacement rather than by re-rendering the whole list.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +16,7 @@ from django.utils.http import urlencode
 
 from apis.markdown import operation_title, render_markdown
 from apis.models import Operation
+from portal.lib.lru import LRU
 
 UNTAGGED = "Other operations"
 WEBHOOKS = "Webhooks"
@@ -45,17 +44,8 @@ class TagGroup:
         return "tag-" + "".join(ch if ch.isalnum() else "-" for ch in self.name.lower())
 
 
-_CACHE_SIZE = 32
-_groups: OrderedDict[tuple[int, str], tuple[TagGroup, ...]] = OrderedDict()
-_navs: OrderedDict[tuple[int, str], str] = OrderedDict()
-_lock = threading.Lock()
-
-
-def _remember(store: OrderedDict[Any, Any], key: Any, value: Any) -> None:
-    with _lock:
-        store[key] = value
-        while len(store) > _CACHE_SIZE:
-            store.popitem(last=False)
+_groups: LRU[tuple[TagGroup, ...]] = LRU(32)
+_navs: LRU[str] = LRU(32)
 
 
 def operation_url(api_slug: str, op_slug: str, version_label: str | None) -> str:
@@ -91,8 +81,7 @@ def tag_groups(
     groups = tuple(
         TagGroup(n, str(render_markdown(descriptions.get(n, ""))), tuple(by_tag[n])) for n in names
     )
-    _remember(_groups, key, groups)
-    return groups
+    return _groups.set(key, groups)
 
 
 def nav_html(groups: tuple[TagGroup, ...], version_id: int, version_label: str | None) -> str:
@@ -113,8 +102,7 @@ def nav_html(groups: tuple[TagGroup, ...], version_id: int, version_label: str |
                 f' <span class="count">{len(group.operations)}</span></summary>'
                 f"<ul>{links}</ul></details></li>"
             )
-        cached = f'<ul class="nav-tree">{"".join(parts)}</ul>'
-        _remember(_navs, key, cached)
+        cached = _navs.set(key, f'<ul class="nav-tree">{"".join(parts)}</ul>')
     return cached
 
 
@@ -125,6 +113,5 @@ def mark_current(nav: str, url: str) -> str:
 
 
 def clear_cache() -> None:
-    with _lock:
-        _groups.clear()
-        _navs.clear()
+    _groups.clear()
+    _navs.clear()

@@ -7,6 +7,7 @@ through `render_markdown`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.utils.safestring import SafeString
 
 from apis.markdown import operation_title, render_markdown, safe_url
 from apis.schema_tree import SchemaRenderer, pretty_json, short_json
+from portal.lib.lru import LRU
 
 PARAM_LOCATIONS = ("path", "query", "header", "cookie")
 
@@ -198,6 +200,21 @@ def _security(requirements: Any, schemes: dict[str, Any]) -> list[SecurityOption
             )
         options.append(SecurityOption(entries))
     return options
+
+
+# Operation rows never change after import, so their rendered view is kept per process: the
+# first visit pays for the schema tree, later ones only for the page around it.
+_views: LRU[OperationView] = LRU(256)
+
+
+def cached_operation_view(
+    operation_id: int, label: str | None, build: Callable[[], OperationView]
+) -> OperationView:
+    return _views.get_or_compute((operation_id, label), build)
+
+
+def clear_cache() -> None:
+    _views.clear()
 
 
 def build_operation_view(

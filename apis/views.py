@@ -21,7 +21,7 @@ from apis.documents import load_document, resolve_ref
 from apis.forms import CatalogQueryForm
 from apis.models import Api, ApiVersion, Operation, Tag
 from apis.navigation import mark_current, nav_html, operation_url, tag_groups
-from apis.reference import build_operation_view, build_overview
+from apis.reference import build_operation_view, build_overview, cached_operation_view
 from apis.schema_tree import SchemaRenderer
 
 VERSION_FIELDS = (
@@ -148,8 +148,12 @@ def operation(request: HttpRequest, slug: str, operation: str) -> HttpResponse:
         "version": version,
         "versions": ApiVersion.objects.filter(api=api).only("label", "created", "api_id"),
         "operation": op,
-        "view": build_operation_view(
-            op.data, version.overview, _renderer(api, version, query_label)
+        "view": cached_operation_view(
+            op.pk,
+            query_label,
+            lambda: build_operation_view(
+                op.data, version.overview, _renderer(api, version, query_label)
+            ),
         ),
         "nav": nav,
         "query_label": query_label,

@@ -28,10 +28,11 @@ CHROMIUM_ARGS = [
 @pytest.fixture(autouse=True)
 def _fresh_version_caches() -> None:
     """Version caches are keyed by primary key; rolled-back tests reuse keys, production never."""
-    from apis import documents, navigation
+    from apis import documents, navigation, reference
 
     documents.clear_cache()
     navigation.clear_cache()
+    reference.clear_cache()
 
 
 @pytest.fixture(scope="session")
