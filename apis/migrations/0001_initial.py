@@ -44,6 +44,7 @@ class Migration(migrations.Migration):
             name='ApiVersion',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('api', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='apis.api')),
                 ('label', models.CharField(help_text='info.version, unique per API', max_length=100)),
                 ('title', models.CharField(max_length=300)),
                 ('description', models.TextField(blank=True)),
@@ -56,7 +57,6 @@ class Migration(migrations.Migration):
                 ('created', models.DateTimeField(auto_now_add=True)),
                 ('original', models.BinaryField()),
                 ('normalised', models.BinaryField()),
-                ('api', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='apis.api')),
             ],
             options={
                 'ordering': ['-created'],
@@ -71,6 +71,7 @@ class Migration(migrations.Migration):
             name='Operation',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='operations', to='apis.apiversion')),
                 ('slug', models.CharField(help_text='operationId, or method-path', max_length=300)),
                 ('kind', models.CharField(choices=[('operation', 'Operation'), ('webhook', 'Webhook')], default='operation', max_length=10)),
                 ('method', models.CharField(max_length=10)),
@@ -81,7 +82,6 @@ class Migration(migrations.Migration):
                 ('deprecated', models.BooleanField(default=False)),
                 ('position', models.PositiveIntegerField(default=0)),
                 ('data', models.JSONField(default=dict)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='operations', to='apis.apiversion')),
             ],
             options={
                 'ordering': ['position'],
