@@ -15,6 +15,7 @@ from django.utils.text import slugify
 
 from apis.openapi.errors import pointer
 
+PARAMETER_LOCATIONS = frozenset({"query", "header", "path", "cookie", "querystring"})
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace", "query")
 MAX_WARNINGS = 500
 _SLUG_SAFE = re.compile(r"^[A-Za-z0-9._~-]+$")
@@ -71,6 +72,10 @@ def _params(value: Any, where: str, warnings: Warnings) -> list[Any]:
             continue
         if not param.get("name") or not param.get("in"):
             warnings.add(f"{where}/{index}", "a parameter needs `name` and `in`")
+        elif param["in"] not in PARAMETER_LOCATIONS:
+            warnings.add(f"{where}/{index}/in", f"unknown parameter location {param['in']!r}")
+        elif param["in"] == "path" and param.get("required") is not True:
+            warnings.add(f"{where}/{index}", "a path parameter must have `required: true`")
         good.append(param)
     return good
 
@@ -156,6 +161,8 @@ def extract_operations(
                     _check_path_params(str(path), merged, where, warnings)
                 if needs_responses and "responses" not in op:
                     warnings.add(where, "an operation needs `responses`")
+                elif "responses" in op and not isinstance(op["responses"], dict):
+                    warnings.add(where + "/responses", "`responses` must be an object")
                 op_id = op.get("operationId")
                 if op_id is not None and not isinstance(op_id, str):
                     warnings.add(where + "/operationId", "must be a string")

@@ -118,6 +118,10 @@ paths:
       parameters:
         - {name: other, in: path, required: true, schema: {type: string}}
         - {in: query}
+        - {name: q, in: body}
+  /files/{name}:
+    parameters: [{name: name, in: path, schema: {type: string}}]
+    get: {responses: [1]}
   nopath:
     post:
       operationId: dup
@@ -134,8 +138,14 @@ paths:
     assert "/paths/nopath: a path must start with /" in warnings
     assert "duplicate operationId 'dup'" in warnings
     assert "/paths/nopath/put: an operation must be an object; ignored" in warnings
+    assert "/paths/~1users~1{id}/get/parameters/2/in: unknown parameter location 'body'" in warnings
+    assert (
+        "/paths/~1files~1{name}/parameters/0: a path parameter must have `required: true`"
+        in warnings
+    )
+    assert "/paths/~1files~1{name}/get/responses: `responses` must be an object" in warnings
     assert spec.label == "unversioned"
-    assert spec.operation_count == 2
+    assert spec.operation_count == 3
 
 
 def test_3_2_query_additional_operations_and_hierarchical_tags() -> None:
