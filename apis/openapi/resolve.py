@@ -475,8 +475,16 @@ class Resolver:
                 raise self._too_many()
         result = cached[0]
         if len(node) > 1 and type(result) is dict:
-            # OpenAPI 3.1 lets a reference override the target's summary and description.
-            overrides = {k: node[k] for k in ("summary", "description") if k in node}
-            if overrides:
-                result = {**result, **overrides}
+            # OpenAPI 3.1 lets a reference override the target's summary and description; a
+            # path item may hold operations beside its $ref. Other siblings fill gaps only.
+            result = dict(result)
+            for key, value in node.items():
+                if key == "$ref":
+                    continue
+                if key in ("summary", "description"):
+                    result[key] = value
+                elif key not in result:
+                    self.path.append(key)
+                    result[key] = self.generic(value, depth + 1)
+                    self.path.pop()
         return result

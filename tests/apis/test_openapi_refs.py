@@ -307,3 +307,14 @@ def test_folder_with_too_many_files_is_refused(tmp_path: Path, settings: Any) ->
     with pytest.raises(SpecError) as info:
         FolderBundle(tmp_path)
     assert info.value.rule == "file-limit"
+
+
+def test_path_item_ref_keeps_sibling_operations() -> None:
+    text = HEAD + (
+        "paths:\n  /a:\n    $ref: '#/components/pathItems/A'\n"
+        "    post: {operationId: postA, responses: {'200': {description: ok}}}\n"
+        "components:\n  pathItems:\n"
+        "    A: {get: {operationId: getA, responses: {'200': {description: ok}}}}\n"
+    )
+    spec = load_bytes(text.encode(), "p.yaml")
+    assert [op.slug for op in spec.operations] == ["getA", "postA"]
