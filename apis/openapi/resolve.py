@@ -478,13 +478,13 @@ class Resolver:
             # OpenAPI 3.1 lets a reference override the target's summary and description; a
             # path item may hold operations beside its $ref. Other siblings fill gaps only.
             result = dict(result)
-            for key, value in node.items():
-                if key == "$ref":
+            for name, value in node.items():
+                if name == "$ref":
                     continue
-                if key in ("summary", "description"):
-                    result[key] = value
-                elif key not in result:
-                    self.path.append(key)
-                    result[key] = self.generic(value, depth + 1)
+                if name in ("summary", "description"):
+                    result[name] = value
+                elif name not in result:
+                    self.path.append(name)
+                    result[name] = self.generic(value, depth + 1)
                     self.path.pop()
         return result
