@@ -41,9 +41,14 @@ def jwk_for(key: SigningKey) -> jwk.JWK:
     return _jwk_from_pem(key.private_pem)
 
 
+@lru_cache(maxsize=16)
+def _private_from_pem(pem: str) -> Any:
+    return serialization.load_pem_private_key(pem.encode(), password=None)
+
+
 def private_key_for(key: SigningKey) -> Any:
-    """The `cryptography` private key object, for signing with PyJWT."""
-    return serialization.load_pem_private_key(key.private_pem.encode(), password=None)
+    """The `cryptography` private key object, for signing with PyJWT (parsed once per key)."""
+    return _private_from_pem(key.private_pem)
 
 
 def _create() -> SigningKey:

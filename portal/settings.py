@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.conf import global_settings
 from django.utils.csp import CSP
 
 from accounts.providers import external_providers_from_env
@@ -218,8 +219,12 @@ IDENTITY_LEGACY_GRANTS = env_bool("IDENTITY_LEGACY_GRANTS", DEBUG)
 # Plain-http redirect URIs, loopback only (RFC 8252), for a dev box. On in the dev run.
 IDENTITY_LOOPBACK_HTTP = env_bool("IDENTITY_LOOPBACK_HTTP", DEBUG)
 OAUTH2_PROVIDER_APPLICATION_MODEL = "identity.Client"
+# People's passwords keep Django's default hasher; client secrets (long and random) use a
+# cheap one so a token request does not spend a second in PBKDF2 (identity/hashers.py).
+PASSWORD_HASHERS = [*global_settings.PASSWORD_HASHERS, "identity.hashers.ClientSecretHasher"]
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
+    "CLIENT_SECRET_HASHER": "pbkdf2_sha256_client_secret",
     "OIDC_ISS_ENDPOINT": IDENTITY_ISSUER,  # empty: derived from the request's host
     "OAUTH2_VALIDATOR_CLASS": "identity.validators.Validator",
     "SCOPES_BACKEND_CLASS": "identity.scopes.Scopes",

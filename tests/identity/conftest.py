@@ -23,7 +23,10 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings: Any) -> None:
     # PBKDF2 at full strength dominates these tests' run time on a small machine.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "identity.hashers.ClientSecretHasher",
+    ]
 
 
 def provider_options(settings: Any, **options: Any) -> None:
