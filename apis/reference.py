@@ -21,6 +21,11 @@ from portal.lib.lru import LRU
 PARAM_LOCATIONS = ("path", "query", "header", "cookie")
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    """The value when it is a mapping, else an empty one: specs put anything anywhere."""
+    return value if isinstance(value, dict) else {}
+
+
 @dataclass
 class Example:
     name: str
@@ -126,7 +131,7 @@ def _param(raw: dict[str, Any], renderer: SchemaRenderer, location: str = "") ->
     schema = schema if isinstance(schema, dict) else {}
     target = renderer.deref(schema)
     target = target if isinstance(target, dict) else {}
-    enum = target.get("enum") if isinstance(target.get("enum"), list) else []
+    enum: list[Any] = target["enum"] if isinstance(target.get("enum"), list) else []
     items = target.get("items")
     if not enum and isinstance(items, dict):
         inner = renderer.deref(items)
@@ -189,7 +194,7 @@ def _security(requirements: Any, schemes: dict[str, Any]) -> list[SecurityOption
             continue
         entries = []
         for name, scopes in requirement.items():
-            scheme = schemes.get(name) if isinstance(schemes.get(name), dict) else {}
+            scheme = _dict(schemes.get(name))
             entries.append(
                 {
                     "name": str(name),
@@ -226,12 +231,12 @@ def build_operation_view(
         if isinstance(raw, dict):
             param = _param(raw, renderer)
             params.setdefault(param.location, []).append(param)
-    body = data.get("requestBody") if isinstance(data.get("requestBody"), dict) else {}
+    body = _dict(data.get("requestBody"))
     responses: list[Response] = []
-    raw_responses = data.get("responses") if isinstance(data.get("responses"), dict) else {}
+    raw_responses = _dict(data.get("responses"))
     for status, raw in raw_responses.items():
         raw = raw if isinstance(raw, dict) else {}
-        headers = raw.get("headers") if isinstance(raw.get("headers"), dict) else {}
+        headers = _dict(raw.get("headers"))
         links = []
         for name, link in (
             (raw.get("links") or {}).items() if isinstance(raw.get("links"), dict) else []
@@ -265,7 +270,7 @@ def build_operation_view(
             )
         )
     callbacks: list[Callback] = []
-    raw_callbacks = data.get("callbacks") if isinstance(data.get("callbacks"), dict) else {}
+    raw_callbacks = _dict(data.get("callbacks"))
     for name, expressions in raw_callbacks.items():
         if not isinstance(expressions, dict):
             continue
@@ -274,9 +279,7 @@ def build_operation_view(
                 continue
             for method, op in item.items():
                 if isinstance(op, dict) and method.lower() in _METHODS:
-                    cb_body = (
-                        op.get("requestBody") if isinstance(op.get("requestBody"), dict) else {}
-                    )
+                    cb_body = _dict(op.get("requestBody"))
                     callbacks.append(
                         Callback(
                             name=str(name),
@@ -295,9 +298,7 @@ def build_operation_view(
             "url": str(safe_url(external.get("url"))),
             "description": str(external.get("description") or external.get("url")),
         }
-    schemes = (
-        overview.get("securitySchemes") if isinstance(overview.get("securitySchemes"), dict) else {}
-    )
+    schemes = _dict(overview.get("securitySchemes"))
     summary = str(data.get("summary") or "")
     title = operation_title(summary, str(data.get("operationId") or ""))
     return OperationView(
@@ -335,12 +336,12 @@ class Overview:
 
 
 def _flows(scheme: dict[str, Any]) -> list[dict[str, Any]]:
-    flows = scheme.get("flows") if isinstance(scheme.get("flows"), dict) else {}
+    flows = _dict(scheme.get("flows"))
     out = []
     for name, flow in flows.items():
         if not isinstance(flow, dict):
             continue
-        scopes = flow.get("scopes") if isinstance(flow.get("scopes"), dict) else {}
+        scopes = _dict(flow.get("scopes"))
         out.append(
             {
                 "name": str(name),
@@ -355,21 +356,17 @@ def _flows(scheme: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def build_overview(overview: dict[str, Any]) -> Overview:
-    info = overview.get("info") if isinstance(overview.get("info"), dict) else {}
-    contact = info.get("contact") if isinstance(info.get("contact"), dict) else {}
-    license_ = info.get("license") if isinstance(info.get("license"), dict) else {}
-    external = (
-        overview.get("externalDocs") if isinstance(overview.get("externalDocs"), dict) else {}
-    )
+    info = _dict(overview.get("info"))
+    contact = _dict(info.get("contact"))
+    license_ = _dict(info.get("license"))
+    external = _dict(overview.get("externalDocs"))
     email = contact.get("email")
-    schemes = (
-        overview.get("securitySchemes") if isinstance(overview.get("securitySchemes"), dict) else {}
-    )
+    schemes = _dict(overview.get("securitySchemes"))
     servers = []
     for server in overview.get("servers") or []:
         if not isinstance(server, dict):
             continue
-        variables = server.get("variables") if isinstance(server.get("variables"), dict) else {}
+        variables = _dict(server.get("variables"))
         servers.append(
             {
                 "url": str(server.get("url") or ""),

@@ -231,7 +231,7 @@ class SchemaRenderer:
             return '<p class="muted">…</p>'
         out: list[str] = []
         properties = schema.get("properties")
-        required = schema.get("required") if isinstance(schema.get("required"), list) else []
+        required: list[Any] = schema["required"] if isinstance(schema.get("required"), list) else []
         rows: list[str] = []
         if isinstance(properties, dict):
             for name, prop in properties.items():

@@ -23,6 +23,7 @@ from apis.models import Api, ApiVersion, Operation, Tag
 from apis.navigation import mark_current, nav_html, operation_url, tag_groups
 from apis.reference import build_operation_view, build_overview, cached_operation_view
 from apis.schema_tree import SchemaRenderer
+from portal.lib.htmx import HtmxHttpRequest
 
 VERSION_FIELDS = (
     "id",
@@ -60,7 +61,8 @@ def _get_version(api: Api, label: str | None) -> tuple[ApiVersion, bool]:
         if version is None:
             raise Http404("No such version")
         return version, version.pk != api.default_version_id
-    version = versions.filter(pk=api.default_version_id).first() or versions.filter(api=api).first()
+    default = versions.filter(pk=api.default_version_id).first() if api.default_version_id else None
+    version = default or versions.filter(api=api).first()
     if version is None:
         raise Http404("This API has no version")
     return version, False
@@ -78,7 +80,7 @@ def _renderer(api: Api, version: ApiVersion, label: str | None) -> SchemaRendere
 
 
 @require_GET
-def catalog(request: HttpRequest) -> HttpResponse:
+def catalog(request: HtmxHttpRequest) -> HttpResponse:
     form = CatalogQueryForm(request.GET)
     terms: list[str] = []
     tag = page_number = None
@@ -164,7 +166,7 @@ def operation(request: HttpRequest, slug: str, operation: str) -> HttpResponse:
 
 
 @require_GET
-def schema(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+def schema(request: HtmxHttpRequest, slug: str, name: str) -> HttpResponse:
     """One named schema of `components/schemas`; htmx swaps its tree in place (lazy loading)."""
     api = _get_api_for_user(request, slug)
     label = request.GET.get("v")
