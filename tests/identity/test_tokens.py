@@ -199,9 +199,11 @@ def test_refresh_tokens_rotate(client: Client, signed_in: Any, app: Any) -> None
 
 
 def test_client_credentials(client: Client, client_factory: Any) -> None:
-    client_factory(
+    svc = client_factory(
         "svc", "svc-secret", grant=OAuthClient.GRANT_CLIENT_CREDENTIALS, redirect_uris=[]
     )
+    # Stored hashed, with the cheap hasher meant for long random secrets (identity/hashers.py).
+    assert svc.client_secret.startswith("pbkdf2_sha256_client_secret$")
     response = client.post(
         "/idp/token/",
         {"grant_type": "client_credentials", "scope": "echo.write"},
