@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import override_settings
@@ -26,11 +27,25 @@ def billion_laughs(levels: int = 9, width: int = 9) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def test_case_33_billion_laughs_is_refused_fast_with_bounded_memory() -> None:
+def merge_key_bomb(levels: int = 9, width: int = 9) -> bytes:
+    """Merge keys copy (key, value) pairs without de-duplicating: exponential on construct."""
+    lines = ["openapi: 3.0.3", "info: {title: Bomb, version: '1'}", "paths: {}"]
+    lines.append("x-a: &a {" + ", ".join(f"k{i}: {i}" for i in range(width)) + "}")
+    prev = "a"
+    for n in range(1, levels):
+        name = chr(ord("a") + n)
+        lines.append(f"x-{name}: &{name} {{<<: [" + ", ".join([f"*{prev}"] * width) + "]}")
+        prev = name
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.mark.parametrize("bomb", [billion_laughs, merge_key_bomb])
+def test_case_33_alias_bombs_are_refused_fast_with_bounded_memory(bomb: Any) -> None:
+    data = bomb()
     tracemalloc.start()
     started = time.monotonic()
     with pytest.raises(LimitExceeded) as info:
-        load_bytes(billion_laughs(), "bomb.yaml")
+        load_bytes(data, "bomb.yaml")
     elapsed = time.monotonic() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
