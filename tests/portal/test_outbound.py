@@ -321,3 +321,12 @@ def test_tls_uses_the_host_name_for_sni_and_verifies_the_certificate(tmp_path: P
     assert info.value.kind == "connect"
     assert "CERTIFICATE_VERIFY_FAILED" in info.value.message or "certificate" in info.value.message
     assert seen == ["localhost"]
+
+
+def test_proxies_from_the_environment_are_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # the discard port: would fail
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    with loopback_server({"/": Route(body=b"direct")}) as server:
+        assert outbound.request("GET", server.url(), allowed_private=LOOP).body == b"direct"
+    assert server.requests[0][1] == "/"
