@@ -127,10 +127,11 @@ def load(bundle: Bundle) -> ParsedSpec:
     try:
         normalised_bytes = orjson.dumps(doc)
     except orjson.JSONEncodeError as exc:
-        raise LimitExceeded(
-            f"the resolved document cannot be stored: {exc}",
+        deep = "recursion" in str(exc).lower()
+        raise (LimitExceeded if deep else SpecError)(
+            f"the resolved document cannot be stored as JSON: {exc}",
             source=bundle.root,
-            rule="depth-limit",
+            rule="depth-limit" if deep else "encoding",
         ) from None
     formats = set(bundle.formats.values())
     source_format = "bundle" if bundle.kind != "file" else (formats.pop() if formats else "json")

@@ -212,3 +212,9 @@ def test_import_time_limit() -> None:
         load_bytes(MINIMAL + f"x-many: [{items}]\n".encode(), "slow.yaml")
     assert info.value.rule == "time-limit"
     assert "APIS_MAX_IMPORT_SECONDS" in str(info.value)
+
+
+def test_lone_surrogate_from_yaml_is_a_clear_error() -> None:
+    with pytest.raises(SpecError) as info:
+        load_bytes(MINIMAL + b'x-bad: "\\ud800"\n', "s.yaml")
+    assert info.value.rule in ("yaml", "encoding")  # libyaml refuses it first
