@@ -81,7 +81,12 @@ def test_nav_filter_theme_and_keyboard(page: Any, live_server: Any, imported: An
 
 @pytest.mark.corpus
 def test_large_real_specs(
-    page: Any, live_server: Any, imported: Any, shared_specs: Path, screenshot_dir: Path
+    page: Any,
+    chromium: Any,
+    live_server: Any,
+    imported: Any,
+    shared_specs: Path,
+    screenshot_dir: Path,
 ) -> None:
     """Kubernetes' 1,123 operations and an OpenAI operation, as a reader sees them."""
     imported(shared_specs / "real-world/kubernetes.swagger.json", "kubernetes")
@@ -91,6 +96,14 @@ def test_large_real_specs(
     assert len(response.body()) < 1_000_000
     assert page.locator(".nav-tree a").count() == 1123
     page.screenshot(path=str(screenshot_dir / "kubernetes-api.png"))
+
+    # Usable before any script runs: navigation and the first operations are there without JS.
+    bare = chromium.new_context(java_script_enabled=False)
+    bare_page = bare.new_page()
+    bare_page.goto(f"{live_server.url}/apis/kubernetes/")
+    assert bare_page.locator(".nav-tree a").first.is_visible()
+    assert bare_page.locator(".op-list a").first.is_visible()
+    bare.close()
 
     page.goto(f"{live_server.url}/apis/openai/operations/createChatCompletion/")
     title = page.locator("h1").inner_text()
