@@ -70,7 +70,7 @@ def test_header_links_to_the_chooser_with_several_providers(
     page = client.get("/apis/").content.decode()
     assert 'href="/accounts/login/?next=/apis/"' in page
     chooser = client.get("/accounts/login/?next=/apis/").content.decode()
-    assert "Sign in with Stub OP" in chooser and "Sign in with the portal" in chooser
+    assert "Sign in with Stub OP" in chooser and "Sign in with API Portal account" in chooser
     assert chooser.count('method="post"') >= 2
 
 
