@@ -87,6 +87,24 @@ ALLOWED_HEADERS = frozenset(
 FORBIDDEN_X_HEADERS = re.compile(
     r"^x-(forwarded-.*|real-ip|original-.*|gateway-.*|user-.*|http-method-override)$"
 )
+# Never sent from a caller, even one that lists them in `allow_headers`: the wrapper sets the
+# framing and the Host itself, and proxies' headers have no business here.
+NEVER_SENT = frozenset(
+    {
+        "host",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "te",
+        "trailer",
+        "upgrade",
+        "expect",
+        "proxy-authorization",
+        "proxy-connection",
+        "forwarded",
+    }
+)
 DROPPED_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
@@ -233,7 +251,9 @@ def _clean_headers(headers: Mapping[str, str], allow: Iterable[str]) -> dict[str
         if any(c in str(value) for c in "\r\n\x00"):
             raise OutboundError(f"the {name} header contains a line break", "bad-header")
         custom = lowered.startswith("x-") and not FORBIDDEN_X_HEADERS.match(lowered)
-        if lowered not in ALLOWED_HEADERS and lowered not in extra and not custom:
+        if lowered in NEVER_SENT or (
+            lowered not in ALLOWED_HEADERS and lowered not in extra and not custom
+        ):
             raise OutboundError(f"the {name} header may not be sent", "bad-header")
         if lowered == "user-agent":
             out.pop("User-Agent", None)

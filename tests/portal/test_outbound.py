@@ -214,7 +214,29 @@ def test_header_allowlist(headers: dict[str, str]) -> None:
         with pytest.raises(OutboundError) as info:
             outbound.request("GET", server.url(), headers=headers, allowed_private=LOOP)
         assert info.value.kind == "bad-header"
+        if not any(n in ("Cookie", "X-Forwarded-For", "Bad Name") for n in headers):
+            # Framing and Host stay refused even when a caller lists them as allowed.
+            with pytest.raises(OutboundError):
+                outbound.request(
+                    "GET",
+                    server.url(),
+                    headers=headers,
+                    allowed_private=LOOP,
+                    allow_headers=headers,
+                )
         assert server.requests == []
+
+
+def test_caller_may_allow_extra_headers() -> None:
+    headers = {"Api-Version": "2024-01-01", "Cookie": "api_session=1"}
+    with loopback_server({"/": Route(body=b"ok")}) as server:
+        with pytest.raises(OutboundError):
+            outbound.request("GET", server.url(), headers=headers, allowed_private=LOOP)
+        outbound.request(
+            "GET", server.url(), headers=headers, allowed_private=LOOP, allow_headers=headers
+        )
+    sent = server.requests[0][2]
+    assert sent["Api-Version"] == "2024-01-01" and sent["Cookie"] == "api_session=1"
 
 
 def test_size_cap_by_content_length_and_by_stream() -> None:
