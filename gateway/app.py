@@ -73,6 +73,14 @@ def _setting(name: str, default: Any) -> Any:
     return getattr(settings, name, default)
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9/._~:@+-]*")
+
+
+def _log_safe(value: str) -> str:
+    """Percent-encode anything that could break a log line (quotes, spaces, newlines)."""
+    return value if _PLAIN.fullmatch(value) else quote(value, safe="/-._~")
+
+
 def redact(text: str) -> str:
     """Replace anything shaped like a JWT (base64url JSON starts `eyJ`) in a log line."""
     return _JWT_LIKE.sub("[redacted]", text) if "eyJ" in text else text
@@ -99,6 +107,13 @@ class Gateway:
         self.metrics = Metrics()
         self.counters: CounterStore | None = None
         self._tokens: dict[str, tuple[Policy, ParsedToken, PublicKey, float]] = {}
+        self._rid_prefix = uuid.uuid4().hex[:12] + "-"
+        self._counter = 0
+
+    def _request_id(self) -> str:
+        """Unique per process and call: a random process prefix and a counter (cheap)."""
+        self._counter += 1
+        return f"{self._rid_prefix}{self._counter:x}"
 
     # --- configuration ---------------------------------------------------------------
 
@@ -171,14 +186,13 @@ class Gateway:
         finally:
             elapsed = time.perf_counter() - started
             self.metrics.observe(state["api"], scope["method"], state["status"], elapsed)
-            path = scope.get("root_path", "") + scope["path"]
             if access_log.isEnabledFor(logging.INFO):
+                path = scope.get("root_path", "") + scope["path"]
                 access_log.info(
                     redact(
-                        f'method={scope["method"]} path="{quote(path, safe="/-._~")}" '
+                        f'method={scope["method"]} path="{_log_safe(path)}" '
                         f"status={state['status']} ms={elapsed * 1000:.2f} api={state['api']} "
-                        f"sub={quote(state['sub'], safe='')} "
-                        f"client_id={quote(state['client'], safe='')} "
+                        f"sub={_log_safe(state['sub'])} client_id={_log_safe(state['client'])} "
                         f"rid={state.get('rid', '-')}"
                     )
                 )
@@ -240,7 +254,7 @@ class Gateway:
                 send, state, problem(400, "Dot segments are not allowed in the path.", "path")
             )
             return
-        rid = uuid.uuid4().hex
+        rid = self._request_id()
         state["rid"] = rid
         headers: dict[bytes, bytes] = {}
         for name, value in scope["headers"]:
@@ -633,8 +647,13 @@ async def _prepend(first: bytes, rest: Any) -> Any:
         yield chunk
 
 
+_UNSAFE_HEADER_CHARS = re.compile(r"[^\x20-\x7e]")
+
+
 def _header_safe(value: str) -> bytes:
-    return "".join(c for c in value if 0x20 <= ord(c) < 0x7F)[:1000].encode("ascii")
+    if not (value.isascii() and value.isprintable()):
+        value = _UNSAFE_HEADER_CHARS.sub("", value)
+    return value[:1000].encode("ascii")
 
 
 def _strip_portal_cookies(value: bytes) -> bytes:

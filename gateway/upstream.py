@@ -19,7 +19,7 @@ import ssl
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httptools
@@ -62,12 +62,14 @@ class Origin:
     scheme: str
     host: str
     port: int
+    host_header: bytes = field(default=b"", compare=False)
 
-    @property
-    def host_header(self) -> bytes:
-        default = 443 if self.scheme == "https" else 80
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return (host if self.port == default else f"{host}:{self.port}").encode("idna")
+    def __post_init__(self) -> None:
+        if not self.host_header:
+            default = 443 if self.scheme == "https" else 80
+            host = f"[{self.host}]" if ":" in self.host else self.host
+            value = host if self.port == default else f"{host}:{self.port}"
+            object.__setattr__(self, "host_header", value.encode("idna"))
 
 
 class _Connection(asyncio.Protocol):
@@ -98,8 +100,8 @@ class _Connection(asyncio.Protocol):
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses, but behave as one.
+        self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
         self.got_bytes = True

@@ -1,0 +1,373 @@
+"""Gateway throughput and latency beside nginx and Apache + mod_auth_openidc, in one run.
+
+    python -m bench gateway_bench        (or: python bench/gateway_bench.py)
+
+Starts everything on free loopback ports in a temporary directory and stops it afterwards:
+
+- a trivial backend: nginx answering a fixed JSON body; the same nginx also serves the
+  test provider's discovery document and JWKS over http, and the JWKS over https with a
+  self-signed certificate (mod_auth_openidc fetches a JWKS only over https);
+- (a) wrk straight at the backend; (b) nginx proxying to it with keep-alive upstreams;
+- (c) Apache httpd (mpm_event) with mod_auth_openidc validating the RS256 token locally from
+  the JWKS (AuthType oauth20, Require claim aud) and proxying to the backend;
+- (d) the gateway: granian serving gateway.app.Gateway (the product's class and hot path) with
+  a validate-jwt policy (discovery, audience, RFC 9068 checks, a required scope) in front of
+  the same backend; access log on.
+
+Each target gets the same valid token and `wrk -t2 -c32 -d10s --latency` after a short
+warm-up. Needs the Debian packages nginx-light, apache2, libapache2-mod-auth-openidc and wrk.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+DURATION = int(os.environ.get("BENCH_DURATION", "10"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+GATEWAY_WORKERS = int(os.environ.get("BENCH_GATEWAY_WORKERS", "1"))
+APACHE_MODULES = Path("/usr/lib/apache2/modules")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_port(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            if proc.poll() is not None and proc.returncode != 0:
+                raise RuntimeError(f"{proc.args!r} exited: {log.read_text()[-2000:]}") from None
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"port {port} never opened: {log.read_text()[-2000:]}")
+            time.sleep(0.1)
+
+
+def _b64(data: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _material(tmp: Path, issuer: str) -> str:
+    """Keys, JWKS, discovery and TLS files in `tmp`; returns a valid access token."""
+    import jwt
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+    jwk.update({"kid": "bench-1", "use": "sig", "alg": "RS256"})
+    (tmp / "www").mkdir()
+    (tmp / "www" / "jwks.json").write_text(json.dumps({"keys": [jwk]}))
+    (tmp / "www" / "openid-configuration").write_text(
+        json.dumps({"issuer": issuer, "jwks_uri": issuer + "/jwks.json"})
+    )
+    tls_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(tls_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .sign(tls_key, hashes.SHA256())
+    )
+    (tmp / "tls.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp / "tls.key").write_bytes(
+        tls_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    t = int(time.time())
+    claims = {
+        "iss": issuer,
+        "sub": "bench-user",
+        "aud": "api://bench",
+        "client_id": "bench-client",
+        "scope": "bench.read",
+        "iat": t,
+        "exp": t + 3600,
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "bench-1", "typ": "at+jwt"})
+
+
+def _nginx_conf(tmp: Path, name: str, workers: int, servers: str) -> Path:
+    conf = tmp / f"{name}.conf"
+    conf.write_text(
+        f"""
+worker_processes {workers};
+pid {tmp}/{name}.pid;
+error_log {tmp}/{name}.error.log warn;
+daemon off;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/{name}-body;
+    proxy_temp_path {tmp}/{name}-proxy;
+    fastcgi_temp_path {tmp}/{name}-fcgi;
+    uwsgi_temp_path {tmp}/{name}-uwsgi;
+    scgi_temp_path {tmp}/{name}-scgi;
+    keepalive_requests 1000000;
+    {servers}
+}}
+"""
+    )
+    return conf
+
+
+def _apache_conf(tmp: Path, port: int, jwks_https: str, backend: int) -> Path:
+    conf = tmp / "apache.conf"
+    run_user = "www-data" if os.geteuid() == 0 else os.environ.get("USER", "nobody")
+    conf.write_text(
+        f"""
+ServerRoot {tmp}
+ServerName 127.0.0.1
+LoadModule mpm_event_module {APACHE_MODULES}/mod_mpm_event.so
+LoadModule authn_core_module {APACHE_MODULES}/mod_authn_core.so
+LoadModule authz_core_module {APACHE_MODULES}/mod_authz_core.so
+LoadModule auth_openidc_module {APACHE_MODULES}/mod_auth_openidc.so
+LoadModule proxy_module {APACHE_MODULES}/mod_proxy.so
+LoadModule proxy_http_module {APACHE_MODULES}/mod_proxy_http.so
+User {run_user}
+Group {run_user}
+Listen 127.0.0.1:{port}
+PidFile {tmp}/apache.pid
+ErrorLog {tmp}/apache.error.log
+LogLevel warn
+Mutex file:{tmp} default
+DefaultRuntimeDir {tmp}
+KeepAlive On
+MaxKeepAliveRequests 0
+OIDCCryptoPassphrase {uuid.uuid4().hex}
+OIDCOAuthVerifyJwksUri {jwks_https}
+OIDCOAuthSSLValidateServer Off
+OIDCOAuthRemoteUserClaim sub
+<Location />
+    AuthType oauth20
+    Require claim aud:api://bench
+</Location>
+ProxyPass / http://127.0.0.1:{backend}/ keepalive=On
+"""
+    )
+    return conf
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s)", text.strip())
+    if not match:
+        return float("nan")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def _wrk(url: str, token: str, duration: int) -> dict[str, Any]:
+    cmd = [
+        "wrk",
+        "-t2",
+        f"-c{CONNECTIONS}",
+        f"-d{duration}s",
+        "--latency",
+        "-H",
+        f"Authorization: Bearer {token}",
+        url,
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
+    total = re.search(r"(\d+) requests in", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = int(non2xx.group(1)) if non2xx else 0
+    if sock:
+        errors += sum(int(x) for x in sock.groups())
+    return {
+        "req_s": round(float(rps.group(1))) if rps else 0,
+        "p50_ms": round(_ms(p50.group(1)), 2) if p50 else None,
+        "p99_ms": round(_ms(p99.group(1)), 2) if p99 else None,
+        "requests": int(total.group(1)) if total else 0,
+        "errors": errors,
+    }
+
+
+def _check(url: str, token: str) -> None:
+    """One request with and one without the token: proves the target validates."""
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        assert resp.status == 200, resp.status
+    try:
+        urllib.request.urlopen(url, timeout=5)
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 401, exc.code
+    else:
+        raise AssertionError(f"{url} let a call without a token through")
+
+
+def run() -> list[dict[str, Any]]:
+    for tool in ("nginx", "apache2", "wrk"):
+        if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
+            return [{"target": "skipped", "note": f"{tool} is not installed"}]
+    tmp = Path(tempfile.mkdtemp(prefix="gwbench-"))
+    tmp.chmod(0o755)
+    procs: list[subprocess.Popen[bytes]] = []
+    ports = {n: _free_port() for n in ("backend", "idp", "tls", "nginx", "apache", "gateway")}
+    issuer = f"http://127.0.0.1:{ports['idp']}"
+    token = _material(tmp, issuer)
+    for path in tmp.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+    def start(cmd: list[str], name: str, port: int, env: dict[str, str] | None = None) -> None:
+        log = tmp / f"{name}.out"
+        proc = subprocess.Popen(
+            cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env, cwd=REPO,
+            start_new_session=True,
+        )
+        procs.append(proc)
+        _wait_port(port, proc, log)
+
+    try:
+        www = tmp / "www"
+        backend_conf = _nginx_conf(
+            tmp,
+            "backend",
+            1,
+            f"""
+    server {{
+        listen 127.0.0.1:{ports["backend"]};
+        location / {{ default_type application/json; return 200 '{{"ok":true}}'; }}
+    }}
+    server {{
+        listen 127.0.0.1:{ports["idp"]};
+        location = /.well-known/openid-configuration {{
+            default_type application/json; alias {www}/openid-configuration;
+        }}
+        location = /jwks.json {{ default_type application/json; alias {www}/jwks.json; }}
+    }}
+    server {{
+        listen 127.0.0.1:{ports["tls"]} ssl;
+        ssl_certificate {tmp}/tls.crt;
+        ssl_certificate_key {tmp}/tls.key;
+        location = /jwks.json {{ default_type application/json; alias {www}/jwks.json; }}
+    }}""",
+        )
+        start(["nginx", "-c", str(backend_conf)], "backend", ports["backend"])
+        proxy_conf = _nginx_conf(
+            tmp,
+            "proxy",
+            2,
+            f"""
+    upstream backend {{ server 127.0.0.1:{ports["backend"]}; keepalive 64; }}
+    server {{
+        listen 127.0.0.1:{ports["nginx"]};
+        location / {{
+            proxy_pass http://backend;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }}
+    }}""",
+        )
+        start(["nginx", "-c", str(proxy_conf)], "proxy", ports["nginx"])
+        apache_conf = _apache_conf(
+            tmp, ports["apache"], f"https://127.0.0.1:{ports['tls']}/jwks.json", ports["backend"]
+        )
+        start(["apache2", "-DFOREGROUND", "-f", str(apache_conf)], "apache", ports["apache"])
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "portal.settings"),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+            "GATEWAY_KEY_FETCH_PRIVATE_HOSTS": "127.0.0.1",
+            "BENCH_GATEWAY_ROUTE": json.dumps(
+                {
+                    "backend": f"http://127.0.0.1:{ports['backend']}",
+                    "discovery": issuer + "/.well-known/openid-configuration",
+                }
+            ),
+        }
+        start(
+            [
+                sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
+                "--port", str(ports["gateway"]), "--workers", str(GATEWAY_WORKERS), "--no-ws",
+                "--loop", "uvloop" if _has_uvloop() else "asyncio",
+                "bench.gateway_app:application",
+            ],
+            "gateway",
+            ports["gateway"],
+            env,
+        )
+        targets = [
+            ("(a) backend direct (nginx, fixed JSON)", f"http://127.0.0.1:{ports['backend']}/x"),
+            ("(b) nginx proxy", f"http://127.0.0.1:{ports['nginx']}/x"),
+            ("(c) Apache + mod_auth_openidc", f"http://127.0.0.1:{ports['apache']}/x"),
+            ("(d) gateway (validate-jwt + proxy)", f"http://127.0.0.1:{ports['gateway']}/bench/x"),
+        ]
+        for label, url in targets[2:]:
+            _check(url, token)
+        rows: list[dict[str, Any]] = []
+        for label, url in targets:
+            _wrk(url, token, 2)  # warm-up: keys fetched, pools filled, caches hot
+            rows.append({"target": label, **_wrk(url, token, DURATION)})
+        apache = next(r for r in rows if r["target"].startswith("(c)"))
+        gateway = next(r for r in rows if r["target"].startswith("(d)"))
+        if apache["req_s"]:
+            gateway["vs_apache"] = f"{gateway['req_s'] / apache['req_s']:.2f}x"
+        return rows
+    finally:
+        for proc in reversed(procs):
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for proc in procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _has_uvloop() -> bool:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO))
+    from bench.__main__ import print_table
+
+    print_table(run())

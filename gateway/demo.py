@@ -1,0 +1,74 @@
+"""Demo gateway set-up for `manage.py seed_demo`: idempotent, prints what a user needs.
+
+The echo API answers through the built-in echo backend; every other published API answers
+from its spec (mock). Each route checks tokens from the built-in IdP: audience
+`api://<slug>`, scope `<slug>.read` for reads and `<slug>.write` for writes.
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from django.conf import settings
+from django.db import transaction
+
+READ_METHODS = "GET HEAD OPTIONS"
+WRITE_METHODS = "POST PUT PATCH DELETE"
+
+
+def _issuer() -> str:
+    # Empty IDENTITY_ISSUER means "derive from the request host"; the demo runs on 8000.
+    return (str(getattr(settings, "IDENTITY_ISSUER", "")) or "http://127.0.0.1:8000/idp").rstrip(
+        "/"
+    )
+
+
+def configure(api_slug: str, backend: str) -> bool:
+    """Create or update the demo route and policy of one API; True when something changed."""
+    from apis.models import Api
+    from gateway.models import JwtPolicy, RequiredClaim, Route
+
+    api = Api.objects.filter(slug=api_slug).first()
+    if api is None:
+        return False
+    issuer = _issuer()
+    changed = False
+    with transaction.atomic():
+        route, created = Route.objects.get_or_create(
+            api=api, defaults={"suffix": api_slug, "backend": backend}
+        )
+        changed |= created
+        policy, created = JwtPolicy.objects.get_or_create(
+            route=route,
+            defaults={
+                "openid_config": [f"{issuer}/.well-known/openid-configuration"],
+                "audiences": [f"api://{api_slug}"],
+                "issuers": [issuer],
+            },
+        )
+        changed |= created
+        if not policy.claims.exists():
+            for position, (methods, scope) in enumerate(
+                ((READ_METHODS, f"{api_slug}.read"), (WRITE_METHODS, f"{api_slug}.write"))
+            ):
+                RequiredClaim.objects.create(
+                    policy=policy, name="scope", values=[scope], match="any", separator=" ",
+                    methods=methods, position=position,
+                )  # fmt: skip
+            changed = True
+    return changed
+
+
+def seed(stdout: TextIO) -> None:
+    from apis.models import Api
+
+    base = _issuer().rsplit("/idp", 1)[0]
+    for api in Api.objects.filter(is_published=True).order_by("slug"):
+        backend = "echo" if api.slug == "echo" else "mock"
+        changed = configure(api.slug, backend)
+        stdout.write(
+            f"Gateway: {base}/gateway/{api.slug}/ → {backend} backend, validate-jwt "
+            f"(aud api://{api.slug}, scopes {api.slug}.read / {api.slug}.write)"
+            + ("" if changed else " [unchanged]")
+            + "\n"
+        )

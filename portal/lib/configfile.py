@@ -1,0 +1,153 @@
+"""A declarative YAML configuration file with line numbers, for `manage.py applyconfig`.
+
+Each app that owns a top-level section provides `<app>/applyconfig.py` with:
+
+    SECTION = "apis"            # the top-level key it owns
+    ORDER = 10                  # lower runs first (APIs before what refers to them)
+    def validate(node: Node, ctx: Context) -> object   # raise ConfigError; return a plan
+    def apply(plan: object, ctx: Context) -> list[str] # write; return lines to print
+
+`validate` of every section runs before anything is written, then every `apply` runs in one
+transaction, so an invalid file changes nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import yaml
+
+_MAX_NODES = 100_000
+
+
+class ConfigError(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(f"line {line}: {message}")
+        self.line = line
+        self.message = message
+
+
+@dataclass
+class Context:
+    """What appliers share: the file's folder (relative paths) and cross-section results."""
+
+    base_dir: Path
+    results: dict[str, Any] = field(default_factory=dict)
+
+
+class Node:
+    """A YAML value with the line it starts on (1-based)."""
+
+    def __init__(self, raw: yaml.Node, counter: list[int]) -> None:
+        counter[0] += 1
+        if counter[0] > _MAX_NODES:
+            raise ConfigError(raw.start_mark.line + 1, "the file has too many values")
+        self.line = raw.start_mark.line + 1
+        self.raw = raw
+        self._counter = counter
+
+    @property
+    def kind(self) -> str:
+        if isinstance(self.raw, yaml.MappingNode):
+            return "mapping"
+        if isinstance(self.raw, yaml.SequenceNode):
+            return "list"
+        return "scalar"
+
+    def error(self, message: str) -> ConfigError:
+        return ConfigError(self.line, message)
+
+    def mapping(self, what: str = "this", allowed: set[str] | None = None) -> dict[str, Node]:
+        if not isinstance(self.raw, yaml.MappingNode):
+            raise self.error(f"{what} must be a mapping")
+        out: dict[str, Node] = {}
+        for key_raw, value_raw in self.raw.value:
+            key = Node(key_raw, self._counter).scalar(str, "a key")
+            if key in out:
+                raise ConfigError(key_raw.start_mark.line + 1, f"{key!r} is given twice")
+            if allowed is not None and key not in allowed:
+                raise ConfigError(
+                    key_raw.start_mark.line + 1,
+                    f"unknown key {key!r} in {what}; expected one of: "
+                    + ", ".join(sorted(allowed)),
+                )
+            out[key] = Node(value_raw, self._counter)
+        return out
+
+    def items(self, what: str = "this") -> Iterator[Node]:
+        if not isinstance(self.raw, yaml.SequenceNode):
+            raise self.error(f"{what} must be a list")
+        for item in self.raw.value:
+            yield Node(item, self._counter)
+
+    def scalar(self, kind: type | tuple[type, ...], what: str = "this value") -> Any:
+        if not isinstance(self.raw, yaml.ScalarNode):
+            raise self.error(f"{what} must be a single value")
+        loader = yaml.SafeLoader("")
+        try:
+            value = loader.construct_object(self.raw, deep=True)
+        except yaml.YAMLError as exc:
+            raise self.error(f"{what}: {exc}") from None
+        finally:
+            loader.dispose()
+        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+            raise self.error(f"{what} must be {_names(kind)}, not true/false")
+        if not isinstance(value, kind):
+            raise self.error(f"{what} must be {_names(kind)}")
+        return value
+
+    def strings(self, what: str, *, single_ok: bool = True) -> list[str]:
+        """A list of strings (a single string is accepted as a list of one)."""
+        if single_ok and isinstance(self.raw, yaml.ScalarNode):
+            return [self.scalar(str, what)]
+        return [n.scalar(str, f"each item of {what}") for n in self.items(what)]
+
+    def plain(self) -> Any:
+        """Mapping/list/scalar to plain Python, for small free-form values."""
+        if isinstance(self.raw, yaml.MappingNode):
+            return {k: v.plain() for k, v in self.mapping().items()}
+        if isinstance(self.raw, yaml.SequenceNode):
+            return [n.plain() for n in self.items()]
+        return self.scalar(object)
+
+
+def _names(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def parse(text: str) -> Node:
+    """The root node; ConfigError with the line for YAML syntax errors."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise ConfigError(line, f"not valid YAML: {exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(1, f"not valid YAML: {exc}") from None
+    if root is None:
+        raise ConfigError(1, "the file is empty")
+    return Node(root, [0])
+
+
+def appliers() -> dict[str, ModuleType]:
+    """SECTION -> applier module, for every installed app that has `applyconfig.py`."""
+    from django.apps import apps
+
+    found: dict[str, ModuleType] = {}
+    for config in apps.get_app_configs():
+        try:
+            module = importlib.import_module(f"{config.name}.applyconfig")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.applyconfig":
+                raise
+            continue
+        found[module.SECTION] = module
+    return dict(sorted(found.items(), key=lambda item: getattr(item[1], "ORDER", 100)))
