@@ -62,6 +62,13 @@ def test_upload_imports_and_shows_the_warnings(admin_client: Client) -> None:
         ("bad.yaml", b"openapi: 3.0.3\ninfo: [unclosed\n", 400, "bad.yaml:3:1: not valid YAML"),
         ("bad.json", b'{"openapi": 1,}', 400, "bad.json:1:14: not valid JSON"),
         ("x.yaml", b"hello: world\n", 400, "not an OpenAPI document"),
+        ("deep.json", b"[" * 10_000 + b"]" * 10_000, 400, "nested too deeply"),
+        (
+            "evil.yaml",
+            b"openapi: 3.0.3\nx: !!python/object/apply:os.system [id]\n",
+            400,
+            "YAML tag",
+        ),
         (
             "bomb.yaml",
             b"openapi: 3.0.3\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
