@@ -263,7 +263,11 @@ def body_editors(
     return editors
 
 
-def server_options(api: Api, operation: Operation) -> list[ServerOption]:
+def server_options(
+    api: Api, operation: Operation, state: dict[str, str] | None = None
+) -> list[ServerOption]:
+    """The API's authorization servers; scopes as the user last typed them, else the API's."""
+    state = state or {}
     links = (
         ApiAuthorizationServer.objects.filter(api=api, server__use_in_console=True)
         .select_related("server")
@@ -280,11 +284,11 @@ def server_options(api: Api, operation: Operation) -> list[ServerOption]:
             )
             for grant in link.server.grants
         ]
+        default = link.scopes or _operation_scopes(operation) or link.server.default_scopes
+        typed = state.get(f"scopes.{link.server.slug}")
         options.append(
             ServerOption(
-                server=link.server,
-                scopes=link.scopes or _operation_scopes(operation) or link.server.default_scopes,
-                grants=grants,
+                server=link.server, scopes=default if typed is None else typed, grants=grants
             )
         )
     return options
@@ -348,7 +352,7 @@ def build(
     doc = load_document(version.pk)
     has_state = state is not None
     state = state or {}
-    options = server_options(api, operation)
+    options = server_options(api, operation, state)
     slugs = [o.server.slug for o in options]
     tokens = (
         [token_view(t) for t in TokenStore(session).for_servers(slugs)]
