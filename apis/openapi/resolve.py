@@ -242,7 +242,11 @@ class Resolver:
         """An example or value: data, except that a whole value may be a `$ref` (bundlers
         such as Redocly's resolve `example: {$ref: file}`, and real bundles rely on it)."""
         if type(value) is dict and type(value.get("$ref")) is str and len(value) == 1:
-            return self._inline_ref(value, value["$ref"], depth)
+            try:
+                return self._inline_ref(value, value["$ref"], depth)
+            except RefError as exc:
+                # Data that happens to look like a reference: keep it as data, say so.
+                self.warnings.append(f"{exc.location}: {exc.message}; kept as example data")
         self.nodes += self.literal(value, depth)
         return value
 
@@ -449,7 +453,10 @@ class Resolver:
     def _inline_ref(self, node: dict[str, Any], ref: str, depth: int) -> Any:
         file, frag, tokens = self._locate(ref)
         key = (file, frag)
-        if key in self.schema_names:
+        section = self._root_schema_section
+        if key in self.schema_names or (
+            file == self.root and tuple(tokens[: len(section)]) == section
+        ):
             # A schema used where something else was expected: keep the reference.
             return {"$ref": self._schema_ref(ref)}
         cached = self._inline.get(key)

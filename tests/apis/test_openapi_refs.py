@@ -318,3 +318,19 @@ def test_path_item_ref_keeps_sibling_operations() -> None:
     )
     spec = load_bytes(text.encode(), "p.yaml")
     assert [op.slug for op in spec.operations] == ["getA", "postA"]
+
+
+def test_example_data_that_looks_like_a_ref_is_kept_with_a_warning() -> None:
+    text = HEAD + (
+        "paths:\n  /a:\n    get:\n      responses:\n        '200':\n          description: ok\n"
+        "          content:\n            application/json:\n"
+        "              example: {$ref: 'https://json-schema.org/draft/2020-12/schema'}\n"
+        "              schema: {$ref: '#/components/schemas/A/properties/b'}\n"
+        "components:\n  schemas:\n    A: {properties: {b: {$ref: '#/components/schemas/A'}}}\n"
+    )
+    spec = load_bytes(text.encode(), "e.yaml")
+    media = spec.normalised["paths"]["/a"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert media["example"] == {"$ref": "https://json-schema.org/draft/2020-12/schema"}
+    assert any("kept as example data" in w for w in spec.warnings)
+    assert media["schema"] == {"$ref": "#/components/schemas/b"}
+    assert spec.normalised["components"]["schemas"]["b"] == {"$ref": "#/components/schemas/A"}
