@@ -53,3 +53,19 @@ def test_seed_refuses_production(settings: Any) -> None:
     seed(out)
     assert "not created" in out.getvalue()
     assert not get_user_model().objects.filter(username="demo").exists()
+
+
+def test_setup_portal_client_for_production(settings: Any) -> None:
+    from django.core.management import CommandError, call_command
+
+    settings.IDENTITY_ISSUER = "https://portal.example.com/idp"
+    settings.IDENTITY_PORTAL_CLIENT_SECRET = ""
+    with pytest.raises(CommandError):
+        call_command("setup_portal_client", stdout=io.StringIO())
+    settings.IDENTITY_PORTAL_CLIENT_SECRET = "a-long-random-secret"
+    out = io.StringIO()
+    call_command("setup_portal_client", stdout=out)
+    client = Client.objects.get(client_id="portal-signin")
+    assert client.redirect_uris == "https://portal.example.com/accounts/oidc/oidc/login/callback/"
+    assert client.post_logout_redirect_uris == "https://portal.example.com/"
+    assert "https://portal.example.com/accounts/oidc/oidc/login/callback/" in out.getvalue()
