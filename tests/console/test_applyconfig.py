@@ -1,0 +1,93 @@
+"""`manage.py applyconfig` with an `authorization_servers` section."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from console.models import ApiAuthorizationServer, AuditEntry, AuthorizationServer
+
+CONFIG = """\
+authorization_servers:
+  - slug: corp
+    name: Corporate sign-in
+    issuer: https://login.example.com
+    authorize: https://login.example.com/authorize
+    token: https://login.example.com/token
+    client-id: portal-console
+    client-secret-env: CORP_SECRET
+    client-auth: body
+    grants: [authorization_code, client_credentials, password]
+    default-scopes: echo.read
+    token-params: {resource: api://echo}
+    apis:
+      - {slug: echo, scopes: echo.read echo.write}
+"""
+
+
+def apply(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "portal.yaml"
+    path.write_text(text)
+    out = io.StringIO()
+    call_command("applyconfig", str(path), stdout=out)
+    return out.getvalue()
+
+
+def test_apply_twice_changes_nothing_the_second_time(
+    echo: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CORP_SECRET", "from-the-env")
+    first = apply(tmp_path, CONFIG)
+    assert "authorization server corp: added" in first
+    assert "authorization server corp: enabled password (audited)" in first
+    assert "authorization server corp: offered on echo" in first
+    server = AuthorizationServer.objects.get()
+    assert server.client_secret == "from-the-env" and server.client_auth == "body"
+    assert server.grants == ["authorization_code", "client_credentials", "password"]
+    assert server.extra_token_params == {"resource": "api://echo"}
+    assert ApiAuthorizationServer.objects.get().scopes == "echo.read echo.write"
+    assert apply(tmp_path, CONFIG).strip() == "Nothing to change."
+    assert AuditEntry.objects.count() == 1
+
+    changed = apply(
+        tmp_path,
+        CONFIG.replace(", password]", "]").replace(
+            "      - {slug: echo, scopes: echo.read echo.write}\n", "      - echo\n"
+        ),
+    )
+    assert "disabled password (audited)" in changed
+    assert "scopes for echo updated" in changed
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (("grants: [authorization_code", "grants: [magic"), ":10: unknown grant 'magic'"),
+        (
+            ("client-secret-env: CORP_SECRET", "client-secret-env: NOT_SET_ANYWHERE"),
+            ":8: the environment variable NOT_SET_ANYWHERE is not set",
+        ),
+        (
+            ("token: https://login.example.com/token", "token: ftp://x"),
+            ":6: token must be an http(s) URL",
+        ),
+        (("client-auth: body", "client-auth: jwt"), ":9: client-auth must be basic or body"),
+        (("    client-id: portal-console\n", ""), ":2: an authorization server needs client-id"),
+        (
+            ("{slug: echo,", "{slug: nope,"),
+            ":14: the API 'nope' does not exist; nothing was changed",
+        ),
+    ],
+)
+def test_bad_files_are_refused_with_the_line_and_change_nothing(
+    echo: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: tuple[str, str], message: str
+) -> None:
+    monkeypatch.setenv("CORP_SECRET", "s")
+    with pytest.raises(CommandError) as exc:
+        apply(tmp_path, CONFIG.replace(*edit))
+    assert message in str(exc.value)
+    assert AuthorizationServer.objects.count() == 0
