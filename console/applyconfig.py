@@ -202,21 +202,22 @@ def apply(plans: list[ServerPlan], ctx: Context) -> list[str]:
                 raise ConfigError(line, f"the API {slug!r} does not exist")
             wanted[api.pk] = (scopes, position)
         links = {link.api_id: link for link in ApiAuthorizationServer.objects.filter(server=server)}
-        for api_id, link in links.items():
+        for api_id, old in links.items():
             if api_id not in wanted:
-                link.delete()
-                out.append(
-                    f"authorization server {plan.slug}: no longer offered on {link.api.slug}"
-                )
+                old.delete()
+                out.append(f"authorization server {plan.slug}: no longer offered on {old.api.slug}")
         for api_id, (scopes, position) in wanted.items():
-            link = links.get(api_id)
-            if link is None:
-                link = ApiAuthorizationServer.objects.create(
+            existing = links.get(api_id)
+            if existing is None:
+                made = ApiAuthorizationServer.objects.create(
                     api_id=api_id, server=server, scopes=scopes, position=position
                 )
-                out.append(f"authorization server {plan.slug}: offered on {link.api.slug}")
-            elif (link.scopes, link.position) != (scopes, position):
-                link.scopes, link.position = scopes, position
-                link.save()
-                out.append(f"authorization server {plan.slug}: scopes for {link.api.slug} updated")
+                out.append(f"authorization server {plan.slug}: offered on {made.api.slug}")
+                continue
+            if (existing.scopes, existing.position) != (scopes, position):
+                existing.scopes, existing.position = scopes, position
+                existing.save()
+                out.append(
+                    f"authorization server {plan.slug}: scopes for {existing.api.slug} updated"
+                )
     return out
