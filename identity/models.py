@@ -69,6 +69,18 @@ class Client(AbstractApplication):
         if errors:
             raise ValidationError(errors)
 
+    def is_usable(self, request: Any) -> bool:
+        """Not with the demo seed's well-known secret outside the dev run (identity.E002)."""
+        from django.conf import settings
+        from django.contrib.auth.hashers import check_password
+
+        from identity.demo_credentials import DEMO_SECRETS
+
+        demo_secret = DEMO_SECRETS.get(self.client_id)
+        if demo_secret and not settings.DEBUG and check_password(demo_secret, self.client_secret):
+            return False
+        return bool(super().is_usable(request))
+
     def redirect_uri_allowed(self, uri: str) -> bool:
         parts = urlsplit(uri)
         if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:

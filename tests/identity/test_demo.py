@@ -69,3 +69,18 @@ def test_setup_portal_client_for_production(settings: Any) -> None:
     assert client.redirect_uris == "https://portal.example.com/accounts/oidc/oidc/login/callback/"
     assert client.post_logout_redirect_uris == "https://portal.example.com/"
     assert "https://portal.example.com/accounts/oidc/oidc/login/callback/" in out.getvalue()
+
+
+def test_demo_clients_are_refused_outside_the_dev_run(settings: Any, client: Any) -> None:
+    import base64
+
+    settings.DEBUG = True
+    settings.IDENTITY_ISSUER = "http://127.0.0.1:8000/idp"
+    settings.IDENTITY_PORTAL_CLIENT_SECRET = "portal-signin-demo-secret"
+    seed(io.StringIO())
+    auth = "Basic " + base64.b64encode(b"demo-service:demo-service-demo-secret").decode()
+    form = {"grant_type": "client_credentials", "scope": "echo.read"}
+    assert client.post("/idp/token/", form, HTTP_AUTHORIZATION=auth).status_code == 200
+    settings.DEBUG = False
+    refused = client.post("/idp/token/", form, HTTP_AUTHORIZATION=auth)
+    assert refused.status_code == 401 and "access_token" not in refused.json()
