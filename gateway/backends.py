@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -126,6 +127,7 @@ async def mock(route: RouteConfig, method: str, path: str) -> tuple[int, Headers
         try:
             cached = await asyncio.to_thread(work)
         except Exception:
+            logging.getLogger("gateway").exception("mock response for %s failed", match.slug)
             return problem(502, "The mock response could not be generated.", "mock")
         route.mock_cache[match.slug] = cached
     status, media_type, body = cached

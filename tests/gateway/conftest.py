@@ -353,6 +353,14 @@ class Harness:
     def close(self) -> None:
         if self.app.pool is not None:
             self.app.pool.close()
+        pending = asyncio.all_tasks(self.loop)
+
+        async def cancel() -> None:
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+        self.loop.run_until_complete(cancel())
         self.loop.run_until_complete(asyncio.sleep(0))
         self.loop.close()
 

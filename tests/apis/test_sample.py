@@ -1,0 +1,93 @@
+"""apis.openapi.sample: examples first, then values generated from schemas, cycle-safe."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from apis.openapi.sample import media_example, sample
+
+DOC: dict[str, Any] = {
+    "components": {
+        "schemas": {
+            "Pet": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer", "minimum": 1},
+                    "name": {"type": "string"},
+                    "born": {"type": "string", "format": "date"},
+                    "status": {"type": "string", "enum": ["available", "sold"]},
+                    "owner": {"$ref": "#/components/schemas/Owner"},
+                    "secret": {"type": "string", "writeOnly": True},
+                },
+            },
+            "Owner": {
+                "type": "object",
+                "properties": {
+                    "pets": {"type": "array", "items": {"$ref": "#/components/schemas/Pet"}}
+                },
+            },
+            "Node": {
+                "type": "object",
+                "properties": {"next": {"$ref": "#/components/schemas/Node"}},
+            },
+        }
+    }
+}
+
+
+def test_generated_from_schema_with_formats_enums_and_minimums() -> None:
+    value = sample({"$ref": "#/components/schemas/Pet"}, DOC)
+    assert value["id"] == 1 and value["name"] == "string" and value["born"] == "2024-01-01"
+    assert value["status"] == "available"
+    assert "secret" not in value
+
+
+def test_cycles_stop_instead_of_recursing() -> None:
+    started = time.perf_counter()
+    value = sample({"$ref": "#/components/schemas/Node"}, DOC)
+    assert value == {"next": None}
+    pet = sample({"$ref": "#/components/schemas/Pet"}, DOC)
+    assert pet["owner"] == {"pets": [None]}
+    assert time.perf_counter() - started < 0.5
+
+
+def test_examples_win_over_generation() -> None:
+    assert media_example({"example": {"a": 1}, "schema": {"type": "string"}}, DOC) == {"a": 1}
+    media = {"examples": {"one": {"summary": "x", "value": [1, 2]}}}
+    assert media_example(media, DOC) == [1, 2]
+    assert sample({"type": "string", "example": "hi"}, DOC) == "hi"
+    assert sample({"type": "integer", "default": 7}, DOC) == 7
+
+
+def test_composition_and_types() -> None:
+    schema = {
+        "allOf": [
+            {"type": "object", "properties": {"a": {"type": "boolean"}}},
+            {"type": "object", "properties": {"b": {"type": ["null", "number"]}}},
+        ]
+    }
+    assert sample(schema, DOC) == {"a": True, "b": 0.0}
+    assert (
+        sample({"oneOf": [{"type": "string", "format": "uuid"}, {"type": "integer"}]}, DOC)
+        == "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+    )
+    assert sample({"type": "array", "items": {"type": "integer"}, "minItems": 2}, DOC) == [0, 0]
+    assert sample({"$ref": "#/components/schemas/Missing"}, DOC) is None
+    assert sample({"$ref": "https://evil.example/x"}, DOC) is None
+
+
+def test_bounded_size_for_wide_schemas() -> None:
+    wide = {
+        "type": "object",
+        "properties": {
+            f"p{i}": {
+                "type": "object",
+                "properties": {f"q{j}": {"type": "string"} for j in range(100)},
+            }
+            for i in range(100)
+        },
+    }
+    value = sample(wide, DOC)
+    assert len(value) <= 50
+    assert sum(len(v) for v in value.values() if isinstance(v, dict)) <= 2000

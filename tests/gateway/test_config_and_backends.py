@@ -1,0 +1,213 @@
+"""Routes loaded from the database, reload on change, the mock backend, CORS, rate limits,
+the demo seed, and problem answers for unknown routes."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from apis.models import Api
+from gateway.app import Gateway
+from gateway.config import Cors, RateLimit, config_fingerprint, load_routes
+from gateway.models import JwtPolicy, RequiredClaim, Route
+from tests.conftest import DEMO_SPECS
+from tests.gateway.conftest import Harness, LoopbackServer, Provider, claims, make_route, mint
+
+Build = Callable[..., Harness]
+
+
+@pytest.fixture
+def petstore(db: Any) -> Api:
+    call_command("importspec", str(DEMO_SPECS / "petstore.yaml"), slug="petstore",
+                 publish=True, stdout=io.StringIO())  # fmt: skip
+    return Api.objects.get(slug="petstore")
+
+
+@pytest.fixture
+def echo_api(db: Any) -> Api:
+    call_command("importspec", str(DEMO_SPECS / "echo.yaml"), slug="echo", publish=True,
+                 stdout=io.StringIO())  # fmt: skip
+    return Api.objects.get(slug="echo")
+
+
+def run(
+    app: Gateway, method: str, path: str, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    h = Harness({})
+    h.app = app
+    try:
+        r = h.request(method, path, headers=headers)
+    finally:
+        h.close()
+    return r.status, {k.decode(): v.decode() for k, v in r.headers}, r.body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_routes_load_from_database_and_reload_on_change(petstore: Api, settings: Any) -> None:
+    settings.GATEWAY_CONFIG_REFRESH = 0
+    route = Route.objects.create(api=petstore, suffix="pets", backend="mock")
+    app = Gateway()
+    h = Harness({})
+    h.app = app
+    try:
+        resp = h.request("GET", "/pets/pets")
+        assert resp.status == 200, resp.body
+        assert isinstance(resp.json(), list)
+        route.suffix = "animals"
+        route.save()
+        h.request("GET", "/animals/pets")  # notices the change, reloads in the background
+        h.loop.run_until_complete(asyncio.sleep(0.5))
+        assert h.request("GET", "/animals/pets").status == 200
+        assert h.request("GET", "/pets/pets").status == 404
+    finally:
+        h.close()
+
+
+@pytest.mark.django_db
+def test_fingerprint_changes_with_claims(petstore: Api) -> None:
+    route = Route.objects.create(api=petstore, suffix="pets", backend="mock")
+    policy = JwtPolicy.objects.create(route=route, openid_config=["https://idp.example/x"])
+    before = config_fingerprint()
+    RequiredClaim.objects.create(policy=policy, name="scope", values=["a"])
+    assert config_fingerprint() != before
+    loaded = load_routes()["pets"]
+    assert loaded.policy is not None and loaded.policy.required_claims[0].values == ("a",)
+
+
+@pytest.mark.django_db(transaction=True)  # the mock reads the document in a thread
+def test_mock_answers_from_examples_and_schemas(petstore: Api) -> None:
+    Route.objects.create(api=petstore, suffix="pets", backend="mock")
+    app = Gateway(load_routes())
+    status, headers, body = run(app, "GET", "/pets/pets/12")
+    assert status == 200 and headers["content-type"].endswith("json")
+    assert json.loads(body)["name"] == "Rex"  # the operation's own example
+    status, _, body = run(app, "POST", "/pets/pets")
+    assert status == 201 and json.loads(body)["id"] == 3
+    status, _, body = run(app, "DELETE", "/pets/nothing/here")
+    assert status == 404 and b'"check":"operation"' in body
+
+
+@pytest.mark.django_db
+def test_demo_seed_configures_echo_and_mocks(echo_api: Api, petstore: Api) -> None:
+    out = io.StringIO()
+    from gateway import demo
+
+    demo.seed(out)
+    demo.seed(out)  # idempotent
+    assert Route.objects.count() == 2
+    echo = Route.objects.get(suffix="echo")
+    assert echo.backend == "echo" and Route.objects.get(suffix="petstore").backend == "mock"
+    policy = echo.jwt_policy
+    assert policy.audiences == ["api://echo"]
+    assert policy.openid_config[0].endswith("/idp/.well-known/openid-configuration")
+    assert sorted(c.values[0] for c in policy.claims.all()) == ["echo.read", "echo.write"]
+    assert "unchanged" in out.getvalue()
+
+
+def test_unknown_route_and_dot_segments(harness_for: Build, backend: LoopbackServer) -> None:
+    gw = harness_for(make_route(None, backend.url, backend="upstream"))
+    gw.app.routes["orders"].policy = None  # type: ignore[index]
+    assert gw.request("GET", "/nowhere/x").status == 404
+    resp = gw.request("GET", "/orders/a/%2e%2e/admin")
+    assert resp.status == 400 and backend.recorder.count() == 0
+    assert gw.request("GET", "/-/health").body == b"ok\n"
+
+
+def test_cors_preflight_and_headers(
+    harness_for: Build, provider: Provider, backend: LoopbackServer
+) -> None:
+    route = make_route(provider, backend.url)
+    route.cors = Cors(frozenset({"https://app.example"}), ("GET", "POST"), ("Authorization",),
+                      ("X-Total",), False, 300)  # fmt: skip
+    gw = harness_for(route)
+    pre = gw.request(
+        "OPTIONS",
+        "/orders/x",
+        headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert pre.status == 204 and backend.recorder.count() == 0
+    assert pre.header("access-control-allow-origin") == "https://app.example"
+    assert pre.header("access-control-max-age") == "300"
+    other = gw.request(
+        "OPTIONS",
+        "/orders/x",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert other.header("access-control-allow-origin") is None
+    denied = gw.request("GET", "/orders/x", headers={"Origin": "https://app.example"})
+    assert denied.status == 401
+    assert denied.header("access-control-allow-origin") == "https://app.example"
+    assert "WWW-Authenticate" in (denied.header("access-control-expose-headers") or "")
+
+
+def test_rate_limit_by_subject(
+    harness_for: Build, provider: Provider, backend: LoopbackServer
+) -> None:
+    route = make_route(provider, backend.url)
+    route.rate_limit = RateLimit(3, 60, "subject")
+    gw = harness_for(route)
+    alice = mint(provider.keys[0], claims(provider))
+    bob = mint(provider.keys[0], claims(provider, sub="bob"))
+    statuses = [gw.request("GET", "/orders/x", token=alice).status for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    limited = gw.request("GET", "/orders/x", token=alice)
+    assert limited.json()["check"] == "rate-limit"
+    assert 1 <= int(limited.header("retry-after") or 0) <= 60
+    assert limited.header("x-ratelimit-remaining") == "0"
+    assert gw.request("GET", "/orders/x", token=bob).status == 200
+    assert backend.recorder.count() == 4
+
+
+def test_rate_limit_shared_through_redis(
+    harness_for: Build, provider: Provider, backend: LoopbackServer, settings: Any, tmp_path: Any
+) -> None:
+    import shutil
+    import socket
+    import subprocess
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        settings.GATEWAY_REDIS_URL = f"redis://127.0.0.1:{port}/0"
+        route = make_route(provider, backend.url)
+        route.rate_limit = RateLimit(2, 60, "subject")
+        first, second = harness_for(route), harness_for(route)  # two gateway "processes"
+        token = mint(provider.keys[0], claims(provider))
+        assert first.request("GET", "/orders/x", token=token).status == 200
+        assert second.request("GET", "/orders/x", token=token).status == 200
+        assert first.request("GET", "/orders/x", token=token).status == 429
+        assert second.request("GET", "/orders/x", token=token).status == 429
+    finally:
+        proc.terminate()
+        proc.wait(5)
