@@ -36,6 +36,7 @@ class StubOP:
         self.claims: dict[str, Any] = {}
         self.sign_with_other_key = False
         self.delay = 0.0
+        self.token_delay = 0.0
         self.token_requests: list[dict[str, Any]] = []
         self.userinfo: dict[str, Any] = {
             "sub": "stub-user",
@@ -121,6 +122,8 @@ class StubOP:
                     form.setdefault("client_id", user)
                     form.setdefault("client_secret", secret)
                 op.token_requests.append(form)
+                if op.token_delay:
+                    time.sleep(op.token_delay)
                 self._json(
                     {
                         "access_token": "stub-access-token",

@@ -204,3 +204,11 @@ def test_rfc9207_issuer_promised_but_missing(client: Client, stub_op: Any) -> No
     assert_failed(response, "issuer_mismatch", client)
     ok = client.get(CALLBACK, {"code": "c", "state": start(client)["state"], "iss": stub_op.issuer})
     assert ok.status_code == 302
+
+
+def test_token_endpoint_too_slow(client: Client, stub_op: Any, settings: Any) -> None:
+    params = start(client)
+    settings.SOCIALACCOUNT_REQUESTS_TIMEOUT = 0.5
+    stub_op.token_delay = 1.5
+    response = client.get(CALLBACK, {"code": "c", "state": params["state"]})
+    assert_failed(response, "provider_unreachable", client)

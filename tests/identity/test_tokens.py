@@ -196,6 +196,13 @@ def test_refresh_tokens_rotate(client: Client, signed_in: Any, app: Any) -> None
         HTTP_AUTHORIZATION=auth,
     )
     assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+    # Replaying a rotated refresh token revokes its whole family (RFC 9700 4.14.2).
+    after = client.post(
+        "/idp/token/",
+        {"grant_type": "refresh_token", "refresh_token": first.json()["refresh_token"]},
+        HTTP_AUTHORIZATION=auth,
+    )
+    assert after.status_code == 400 and after.json()["error"] == "invalid_grant"
 
 
 def test_client_credentials(client: Client, client_factory: Any) -> None:
