@@ -24,6 +24,7 @@ from apis.importer import (
     ImportRefused,
     delete_version,
     import_spec,
+    plural,
     refresh_from_default,
     set_default_version,
 )
@@ -201,7 +202,9 @@ class ApiAdmin(admin.ModelAdmin):
             form.status = 400  # type: ignore[attr-defined]
             return None
         level = messages.WARNING if spec.warnings else messages.SUCCESS
-        extra = f" with {len(spec.warnings)} warnings (listed below)" if spec.warnings else ""
+        extra = (
+            f" with {plural(len(spec.warnings), 'warning')} (listed below)" if spec.warnings else ""
+        )
         self.message_user(request, result.summary_line() + extra, level)
         return HttpResponseRedirect(
             reverse("admin:apis_apiversion_change", args=[result.version.pk])

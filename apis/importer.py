@@ -34,12 +34,16 @@ class ImportResult:
     def summary_line(self) -> str:
         ops = self.version.operations.filter(kind=Operation.KIND_OPERATION).count()
         hooks = self.version.operations.filter(kind=Operation.KIND_WEBHOOK).count()
-        extra = f", {hooks} webhooks" if hooks else ""
+        extra = f", {plural(hooks, 'webhook')}" if hooks else ""
         verb = "Replaced" if self.replaced else "Imported"
         return (
             f"{verb} {self.version.title!r} version {self.version.label} as "
-            f"{self.api.slug}: {ops} operations{extra}"
+            f"{self.api.slug}: {plural(ops, 'operation')}{extra}"
         )
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def api_slug(title: str) -> str:

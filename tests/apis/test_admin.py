@@ -66,8 +66,8 @@ def test_upload_imports_and_shows_the_warnings(admin_client: Client) -> None:
     assert api.is_published and api.default_version == version and api.operation_count == 1
 
     detail = admin_client.get(response["Location"]).content.decode()
-    assert "Imported &#x27;Admin API&#x27; version 1.0 as admin-api: 1 operations" in detail
-    assert "with 1 warnings" in detail
+    assert "Imported &#x27;Admin API&#x27; version 1.0 as admin-api: 1 operation" in detail
+    assert "with 1 warning (listed below)" in detail
     assert "path parameter {id} is not declared" in detail
 
 

@@ -48,7 +48,7 @@ def test_first_import_creates_the_api_and_its_default_version() -> None:
     assert list(api.tags.values_list("name", flat=True)) == ["pets"]
     op = Operation.objects.get(version=result.version)
     assert (op.slug, op.method, op.path, op.tag) == ("listPets", "get", "/pets", "pets")
-    assert result.summary_line() == "Imported 'Pet Store' version 1.0 as pet-store: 1 operations"
+    assert result.summary_line() == "Imported 'Pet Store' version 1.0 as pet-store: 1 operation"
 
 
 def test_new_version_becomes_default_and_old_is_kept() -> None:

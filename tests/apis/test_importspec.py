@@ -48,7 +48,7 @@ def test_success_prints_one_summary_line_and_warnings(tmp_path: Path) -> None:
     out = run(str(path), publish=True)
     lines = out.splitlines()
     assert lines[0] == "Imported 'Good API' version 1.0 as good-api: 2 operations"
-    assert lines[1] == "1 warnings:"
+    assert lines[1] == "1 warning:"
     assert "path parameter {id} is not declared" in lines[2]
     api = Api.objects.get(slug="good-api")
     assert api.is_published

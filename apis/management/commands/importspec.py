@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apis.importer import ImportRefused, import_spec
+from apis.importer import ImportRefused, import_spec, plural
 from apis.openapi import ParsedSpec, SpecError, load_bytes, load_path
 from portal.lib import outbound
 
@@ -50,7 +50,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc), returncode=3) from None
         self.stdout.write(result.summary_line())
         if spec.warnings:
-            self.stdout.write(f"{len(spec.warnings)} warnings:")
+            self.stdout.write(f"{plural(len(spec.warnings), 'warning')}:")
             for warning in spec.warnings:
                 self.stdout.write(f"  warning: {warning}")
 
