@@ -81,10 +81,7 @@ def running_portal(workdir: Path) -> Iterator[Portal]:
         }
     )
     _run(["migrate", "--no-input", "-v", "0"], env)
-    if (REPO_ROOT / "gateway" / "demo.py").exists():
-        _run(["seed_demo"], env)
-    else:  # TEMPORARY until gateway.demo lands: the same seed with the echo route made here
-        _run(["shell", "-c", _INTERIM_SEED], env)
+    _run(["seed_demo"], env)
     log = workdir / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
@@ -114,27 +111,6 @@ def running_portal(workdir: Path) -> Iterator[Portal]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
-
-
-_INTERIM_SEED = """
-import io, sys
-from django.core.management import call_command
-from portal.management.commands.seed_demo import DEMO_APIS, DEMO_SPECS
-for slug, name in DEMO_APIS:
-    call_command("importspec", str(DEMO_SPECS / name), slug=slug, publish=True, replace=True, stdout=io.StringIO())
-import identity.demo, console.demo
-identity.demo.seed(sys.stdout)
-from django.conf import settings
-from apis.models import Api
-from gateway.models import Route, JwtPolicy, RequiredClaim
-route, _ = Route.objects.update_or_create(api=Api.objects.get(slug="echo"), defaults={"suffix": "echo", "backend": "echo"})
-policy, _ = JwtPolicy.objects.update_or_create(route=route, defaults={
-    "openid_config": [settings.IDENTITY_ISSUER + "/.well-known/openid-configuration"],
-    "audiences": ["api://echo"], "issuers": [settings.IDENTITY_ISSUER]})
-RequiredClaim.objects.update_or_create(policy=policy, name="scope", methods="GET HEAD", defaults={"values": ["echo.read"], "match": "any", "separator": " "})
-RequiredClaim.objects.update_or_create(policy=policy, name="scope", methods="POST PUT PATCH DELETE", defaults={"values": ["echo.write"], "match": "any", "separator": " "})
-console.demo.seed(sys.stdout)
-"""
 
 
 def hidden_fields(html: str, marker: str = "") -> dict[str, str]:
