@@ -323,3 +323,53 @@ def test_snippet_token_revealed_only_on_request(
 def test_anonymous_is_sent_to_sign_in(client: Client, path: str) -> None:
     page = client.get(path)
     assert page.status_code == 302 and page["Location"].startswith("/accounts/login/")
+
+
+def test_redirect_to_another_host_is_shown_not_followed(
+    signed_in: Client, echo: Any, fake_outbound: Any
+) -> None:
+    """Case 48: one request only; the 302 is what the user sees."""
+    fake_outbound.on(
+        "GET",
+        f"{GATEWAY}/echo/anything",
+        lambda sent: response(302, body=b"", Location="http://169.254.169.254/latest/"),
+    )
+    html = signed_in.post("/console/send/", send_data(token=give_token(signed_in))).content.decode()
+    assert "data-status-code>302<" in html and "http://169.254.169.254/latest/" in html
+    assert len(fake_outbound.sent) == 1
+
+
+def test_legacy_grants_are_off_by_default(db: None) -> None:
+    from console.models import AuthorizationServer
+
+    assert AuthorizationServer(slug="x", name="x", client_id="c").grants == ["authorization_code"]
+
+
+def test_password_is_in_no_row_after_the_password_grant(
+    signed_in: Client, echo: Any, auth_server: Any, fake_outbound: Any
+) -> None:
+    """Case 51: the password reaches the token endpoint once and is kept nowhere."""
+    import io
+
+    from django.core.management import call_command
+
+    auth_server(echo, grants=ALL)
+    fake_outbound.json(
+        "POST", f"{IDP}/token", {"error": "invalid_grant", "error_description": "bad password"}, 400
+    )
+    data = {"api": "echo", "version": "1.0.0", "operation": "echoGet", "scopes.idp": "echo.read",
+            "grant_choice": "idp:password", "username": "ada", "password": "pw-Zebra-4471"}  # fmt: skip
+    refused = signed_in.post("/console/token/", data, headers=HTMX)
+    assert "invalid_grant: bad password" in refused.content.decode()
+    assert "pw-Zebra-4471" not in refused.content.decode()
+    fake_outbound.json(
+        "POST", f"{IDP}/token", {"access_token": access_token(), "token_type": "Bearer"}
+    )
+    assert signed_in.post("/console/token/", data).status_code == 302
+    assert fake_outbound.sent[-1].form["password"] == "pw-Zebra-4471"
+    dump = io.StringIO()
+    call_command("dumpdata", stdout=dump)
+    from django.contrib.sessions.models import Session
+
+    decoded = [str(s.get_decoded()) for s in Session.objects.all()]
+    assert "pw-Zebra-4471" not in dump.getvalue() + "".join(decoded)
