@@ -7,7 +7,7 @@ from typing import Any
 from console.checks import check_console_settings
 
 
-def ids(settings: Any) -> list[str]:
+def ids(settings: Any) -> list[str | None]:
     return [m.id for m in check_console_settings(None)]
 
 
