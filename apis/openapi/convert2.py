@@ -71,7 +71,7 @@ def convert_parameter(param: Any) -> Any:
     out = {k: param[k] for k in PARAM_FIELDS if k in param}
     out["schema"] = _items_schema(param)
     fmt = param.get("collectionFormat")
-    if param.get("type") == "array" and fmt in COLLECTION_STYLES:
+    if param.get("type") == "array" and isinstance(fmt, str) and fmt in COLLECTION_STYLES:
         style, explode = COLLECTION_STYLES[fmt]
         if param.get("in") in ("path", "header") and fmt == "csv":
             style = "simple"

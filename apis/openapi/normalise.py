@@ -70,8 +70,8 @@ def _params(value: Any, where: str, warnings: Warnings) -> list[Any]:
         if not isinstance(param, dict):
             warnings.add(f"{where}/{index}", "a parameter must be an object; ignored")
             continue
-        if not param.get("name") or not param.get("in"):
-            warnings.add(f"{where}/{index}", "a parameter needs `name` and `in`")
+        if not isinstance(param.get("name"), str) or not isinstance(param.get("in"), str):
+            warnings.add(f"{where}/{index}", "a parameter needs `name` and `in` (strings)")
         elif param["in"] not in PARAMETER_LOCATIONS:
             warnings.add(f"{where}/{index}/in", f"unknown parameter location {param['in']!r}")
         elif param["in"] == "path" and param.get("required") is not True:
@@ -196,7 +196,9 @@ def extract_operations(
 
 
 def _check_path_params(path: str, params: list[Any], where: str, warnings: Warnings) -> None:
-    declared = {p.get("name") for p in params if p.get("in") == "path"}
+    declared = {
+        p.get("name") for p in params if p.get("in") == "path" and isinstance(p.get("name"), str)
+    }
     used = set(_TEMPLATE_VAR.findall(path))
     for name in sorted(used - declared):
         warnings.add(where, f"path parameter {{{name}}} is not declared")

@@ -69,8 +69,22 @@ def _key(key: Any) -> str:
     return str(key)
 
 
+def _checked(kind: str, construct: Any) -> Any:
+    """A scalar constructor that turns Python's ValueError into a YAML error with a mark."""
+
+    def wrapper(loader: _Loader, node: Any) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, KeyError, TypeError, OverflowError):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a valid {kind}", node.start_mark
+            ) from None
+
+    return wrapper
+
+
 def _construct_int(loader: _Loader, node: Any) -> Any:
-    value = yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+    value = _checked("integer", yaml.constructor.SafeConstructor.construct_yaml_int)(loader, node)
     # orjson (and JSON consumers) stop at 64 bits; keep bigger numbers as their text.
     if -(2**63) <= value < 2**64:
         return value
@@ -93,6 +107,14 @@ _Loader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor(
+    "tag:yaml.org,2002:float",
+    _checked("number", yaml.constructor.SafeConstructor.construct_yaml_float),
+)
+_Loader.add_constructor(
+    "tag:yaml.org,2002:bool",
+    _checked("boolean", yaml.constructor.SafeConstructor.construct_yaml_bool),
+)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
 _Loader.add_constructor("tag:yaml.org,2002:binary", _construct_text)
 _Loader.add_constructor("tag:yaml.org,2002:set", _construct_set)
@@ -186,6 +208,9 @@ def _parse_yaml(data: bytes, source: str) -> Any:
             rule=rule,
         ) from None
     except yaml.YAMLError as exc:
+        raise SyntaxProblem(f"not valid YAML: {exc}", source=source, rule="yaml") from None
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:
+        # A constructor PyYAML does not guard; no position is known here.
         raise SyntaxProblem(f"not valid YAML: {exc}", source=source, rule="yaml") from None
     finally:
         loader.dispose()

@@ -218,3 +218,22 @@ def test_lone_surrogate_from_yaml_is_a_clear_error() -> None:
     with pytest.raises(SpecError) as info:
         load_bytes(MINIMAL + b'x-bad: "\\ud800"\n', "s.yaml")
     assert info.value.rule in ("yaml", "encoding")  # libyaml refuses it first
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (b"!!int abc", "'abc' is not a valid integer"),
+        (b"!!float abc", "'abc' is not a valid number"),
+        (b"!!bool maybe", "'maybe' is not a valid boolean"),
+        (b"0x_", "'0x_' is not a valid integer"),
+        (b"{? [a, b] : 1}", "found unhashable key"),
+        (b"{<<: 1}", "for merging"),
+        (b"!custom 1", "unsupported YAML tag ('!custom')"),
+    ],
+)
+def test_bad_yaml_scalars_and_keys_are_syntax_errors(value: bytes, message: str) -> None:
+    with pytest.raises(SyntaxProblem) as info:
+        load_bytes(MINIMAL + b"x-v: " + value + b"\n", "v.yaml")
+    assert message in str(info.value)
+    assert info.value.line == 4
