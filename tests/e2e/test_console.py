@@ -113,3 +113,33 @@ def test_console_journey(page: Any, portal: Portal, screenshot_dir: Path) -> Non
     assert "The token was about to expire, so the console refreshed it first." in result
     assert status == "200"
     assert page.console_errors == []
+
+
+def test_console_without_javascript(chromium: Any, portal: Portal) -> None:
+    """Plain form posts all the way: sign in, a token from the server, send, the response page."""
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(portal.url("/apis/echo/operations/echoGet/"))
+        page.get_by_role("button", name="Sign in").first.click()
+        page.fill("#id_username", DEMO_USER)
+        page.fill("#id_password", DEMO_PASSWORD)
+        page.locator("main").get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/apis/echo/operations/echoGet/**")
+
+        page.fill('input[name="param.query.message"]', "no scripts here")
+        page.fill('input[name="scopes.builtin"]', "echo.read")
+        page.get_by_role("button", name="Get token · Client credentials").click()
+        page.wait_for_url("**/apis/echo/operations/echoGet/**")
+        assert page.input_value('input[name="param.query.message"]') == "no scripts here"
+        assert page.locator('.console-token input[name="token"]:checked').count() == 1
+
+        page.click("#console-send")
+        page.wait_for_url("**/console/send/")
+        assert page.inner_text("[data-status-code]") == "200"
+        assert "no scripts here" in page.inner_text(".console-body")
+        page.get_by_role("link", name="Load this call into the form").click()
+        page.wait_for_url("**/apis/echo/operations/echoGet/**")
+        assert page.input_value('input[name="param.query.message"]') == "no scripts here"
+    finally:
+        context.close()
