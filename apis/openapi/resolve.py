@@ -404,6 +404,10 @@ class Resolver:
                 rule="ref-pointer",
                 **where,
             )
+        if file == self.root and not frag:
+            raise RefError(
+                f"$ref {ref!r} points at the whole root document", rule="ref-pointer", **where
+            )
         tokens = [t.replace("~1", "/").replace("~0", "~") for t in frag.split("/")[1:]]
         return file, frag, tokens
 

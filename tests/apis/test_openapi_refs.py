@@ -79,6 +79,8 @@ BAD_REFS = [
     ("other.yaml#/Pet", "ref-file"),
     ("#/components/schemas/Missing", "ref-missing"),
     ("#components/schemas/Pet", "ref-pointer"),
+    ("", "ref-pointer"),
+    ("#", "ref-pointer"),
 ]
 
 
