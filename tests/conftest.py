@@ -42,9 +42,13 @@ def shared_specs() -> Path:
     return SHARED_SPECS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright (its own browser download is never used)."""
+    """Debian's Chromium driven by Playwright (its own browser download is never used).
+
+    Module-scoped: Playwright's sync API keeps an event loop running in this thread while it
+    is open, and tests of other modules (the gateway's) run their own asyncio loops.
+    """
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
     # test itself (creating fixtures) are still synchronous and safe.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
