@@ -390,3 +390,32 @@ def build(
         }
     )
     return context
+
+
+@dataclass
+class ReferenceServer:
+    name: str
+    issuer: str
+    scopes: str
+    grants: list[GrantOption]
+
+
+def reference_servers(api: Api) -> list[ReferenceServer]:
+    """What the reference pages say about an API's authorization servers (no secrets)."""
+    links = (
+        ApiAuthorizationServer.objects.filter(api=api, server__show_in_reference=True)
+        .select_related("server")
+        .order_by("position", "pk")
+    )
+    return [
+        ReferenceServer(
+            name=link.server.name,
+            issuer=link.server.issuer or link.server.discovery_url,
+            scopes=link.effective_scopes,
+            grants=[
+                GrantOption(g, GRANT_LABELS[g], g in LEGACY_GRANTS, LEGACY_WARNINGS.get(g, ""))
+                for g in link.server.grants
+            ],
+        )
+        for link in links
+    ]

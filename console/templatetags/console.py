@@ -27,6 +27,12 @@ def console_panel(context: template.Context) -> dict[str, Any]:
     )
 
 
+@register.simple_tag
+def console_servers(api: Any) -> list[Any]:
+    """The authorization servers an API's reference shows (`show_in_reference`)."""
+    return panel.reference_servers(api)
+
+
 @register.filter
 def seconds(value: int | None) -> str:
     """A countdown as text: `4 min 05 s`, `expired`."""

@@ -373,3 +373,19 @@ def test_password_is_in_no_row_after_the_password_grant(
 
     decoded = [str(s.get_decoded()) for s in Session.objects.all()]
     assert "pw-Zebra-4471" not in dump.getvalue() + "".join(decoded)
+
+
+def test_reference_servers_include(echo: Any, auth_server: Any) -> None:
+    """`{% include "console/servers.html" %}` on an API page lists what the admin shows."""
+    from django.template.loader import render_to_string
+
+    auth_server(echo, grants=ALL, link_scopes="echo.read")
+    auth_server(echo, slug="hidden", name="Hidden IdP", show_in_reference=False)
+    html = render_to_string("console/servers.html", {"api": echo})
+    assert "Example IdP" in html and "Hidden IdP" not in html
+    assert "<code>echo.read</code>" in html and "s3cret" not in html
+    assert "RFC 9700 §2.4" in html
+    from apis.models import Api
+
+    other = Api.objects.create(slug="other", name="Other")  # no servers: nothing rendered
+    assert render_to_string("console/servers.html", {"api": other}).strip() == ""
