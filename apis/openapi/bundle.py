@@ -12,6 +12,7 @@ import os
 import posixpath
 import re
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,17 @@ SPEC_SUFFIXES = (".json", ".yaml", ".yml")
 # it, or the JSON member; candidates are then parsed to confirm.
 _ROOT_HINT = re.compile(rb'^["\']?(?:openapi|swagger)["\']?\s*:|"(?:openapi|swagger)"\s*:', re.M)
 ZIP_MAGIC = b"PK\x03\x04"
+# What zipfile raises on damaged or hostile archives (bad offsets, unknown versions, CRCs).
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    RuntimeError,
+    NotImplementedError,
+    OverflowError,
+)
 
 
 class Bundle:
@@ -208,7 +220,7 @@ class ZipBundle(_MultiFile):
         try:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self.zip.infolist()
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        except ZIP_ERRORS as exc:
             raise SpecError(f"not a readable zip file: {exc}", source=name, rule="zip") from None
         if len(infos) > max_bundle_files():
             raise self._too_many()
@@ -244,7 +256,7 @@ class ZipBundle(_MultiFile):
             with self.zip.open(info) as fh:
                 # Never trust the declared size: read at most one byte past the limit.
                 data = fh.read(limit + 1)
-        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
+        except ZIP_ERRORS as exc:
             raise SpecError(f"cannot read {rel} from the zip: {exc}", source=self.name) from None
         check_size(len(data), rel)
         return data

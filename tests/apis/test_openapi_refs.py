@@ -336,3 +336,22 @@ def test_example_data_that_looks_like_a_ref_is_kept_with_a_warning() -> None:
     assert any("kept as example data" in w for w in spec.warnings)
     assert media["schema"] == {"$ref": "#/components/schemas/b"}
     assert spec.normalised["components"]["schemas"]["b"] == {"$ref": "#/components/schemas/A"}
+
+
+def test_damaged_zip_archives_are_clear_errors() -> None:
+    """Flipped bytes anywhere in a bundle give a SpecError, never another exception."""
+    import random
+
+    data = make_zip(BUNDLE_FILES)
+    rng = random.Random(7)
+    outcomes = set()
+    for _ in range(300):
+        damaged = bytearray(data)
+        for _ in range(rng.randint(1, 4)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        try:
+            load_bytes(bytes(damaged), "damaged.zip")
+            outcomes.add("imported")
+        except SpecError:
+            outcomes.add("refused")
+    assert "refused" in outcomes
