@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, quote, unquote
 from django.conf import settings
 
 from gateway import backends
+from gateway.accesslog import AccessLog
 from gateway.config import RouteConfig, config_fingerprint, load_routes
 from gateway.jwt import (
     KeysUnavailable,
@@ -56,10 +57,8 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-access_log = logging.getLogger("gateway.access")
 log = logging.getLogger("gateway")
 
-_JWT_LIKE = re.compile(r"eyJ[A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]*){0,2}")
 # Headers a client must never set for the backend: the gateway sets its own.
 _SPOOFABLE_PREFIXES = (b"x-forwarded-", b"x-user-", b"x-gateway-")
 _SPOOFABLE = frozenset(
@@ -79,11 +78,6 @@ _PLAIN = re.compile(r"[A-Za-z0-9/._~:@+-]*")
 def _log_safe(value: str) -> str:
     """Percent-encode anything that could break a log line (quotes, spaces, newlines)."""
     return value if _PLAIN.fullmatch(value) else quote(value, safe="/-._~")
-
-
-def redact(text: str) -> str:
-    """Replace anything shaped like a JWT (base64url JSON starts `eyJ`) in a log line."""
-    return _JWT_LIKE.sub("[redacted]", text) if "eyJ" in text else text
 
 
 class Gateway:
@@ -106,7 +100,9 @@ class Gateway:
         self.keys = KeyStore()
         self.metrics = Metrics()
         self.counters: CounterStore | None = None
+        self.access = AccessLog(str(_setting("GATEWAY_ACCESS_LOG", "-")))
         self._tokens: dict[str, tuple[Policy, ParsedToken, PublicKey, float]] = {}
+        self._verdicts: dict[tuple[str, str, str | None], tuple[Policy, Verdict]] = {}
         self._rid_prefix = uuid.uuid4().hex[:12] + "-"
         self._counter = 0
 
@@ -146,6 +142,7 @@ class Gateway:
             if routes is not None:
                 self.routes = routes
                 self._tokens.clear()
+                self._verdicts.clear()
             self._fingerprint = fp
 
     async def _routes(self) -> dict[str, RouteConfig]:
@@ -186,15 +183,13 @@ class Gateway:
         finally:
             elapsed = time.perf_counter() - started
             self.metrics.observe(state["api"], scope["method"], state["status"], elapsed)
-            if access_log.isEnabledFor(logging.INFO):
+            if self.access.enabled:
                 path = scope.get("root_path", "") + scope["path"]
-                access_log.info(
-                    redact(
-                        f'method={scope["method"]} path="{_log_safe(path)}" '
-                        f"status={state['status']} ms={elapsed * 1000:.2f} api={state['api']} "
-                        f"sub={_log_safe(state['sub'])} client_id={_log_safe(state['client'])} "
-                        f"rid={state.get('rid', '-')}"
-                    )
+                self.access.write(
+                    f'method={scope["method"]} path="{_log_safe(path)}" '
+                    f"status={state['status']} ms={elapsed * 1000:.2f} api={state['api']} "
+                    f"sub={_log_safe(state['sub'])} client_id={_log_safe(state['client'])} "
+                    f"rid={state.get('rid', '-')}"
                 )
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -205,6 +200,7 @@ class Gateway:
             elif message["type"] == "lifespan.shutdown":
                 if self.pool is not None:
                     self.pool.close()
+                self.access.flush()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -403,15 +399,21 @@ class Gateway:
                     query = urlencode([(k, v) for k, v in pairs if k != param]).encode()
         token = extract_token(policy, header_value, query_value)
         now = time.time()
+        operation: str | None = None
+        if policy.has_operation_rules:
+            match = route.match_operation(method, rest)
+            operation = match.slug if match else None
+        # A verdict depends only on the token, policy, method and operation, within the time
+        # window check_claims reports: a repeat call costs one dict lookup.
+        key = (token, method, operation)
+        hit = self._verdicts.get(key)
+        if hit is not None and hit[0] is policy and hit[1].valid_from <= now < hit[1].valid_until:
+            return hit[1], query
         cached = self._tokens.get(token)
         if cached is not None and cached[0] is policy:
             parsed = cached[1]
         else:
             parsed = await self._verify(token, policy)
-        operation: str | None = None
-        if any(rule.operation for rule in policy.required_claims):
-            match = route.match_operation(method, rest)
-            operation = match.slug if match else None
         verdict = check_claims(parsed, policy, now, method=method, operation=operation)
         if verdict.extra_audiences:
             log.info(
@@ -419,6 +421,10 @@ class Gateway:
                 route.api_slug,
                 ", ".join(verdict.extra_audiences)[:200],
             )
+        if token in self._tokens:
+            if len(self._verdicts) >= _TOKEN_CACHE_MAX:
+                self._verdicts.clear()
+            self._verdicts[key] = (policy, verdict)
         return verdict, query
 
     async def _verify(self, token: str, policy: Policy) -> ParsedToken:
@@ -452,6 +458,7 @@ class Gateway:
         if isinstance(exp, int | float) and not isinstance(exp, bool):
             if len(self._tokens) >= _TOKEN_CACHE_MAX:
                 self._tokens.clear()
+                self._verdicts.clear()
             self._tokens[token] = (policy, parsed, key, float(exp))
         return parsed
 

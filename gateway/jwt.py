@@ -126,6 +126,10 @@ class Policy:
     # Keys from `issuer-signing-keys`, valid for every issuer in `issuers`.
     static_keys: tuple[PublicKey, ...] = field(default=())
 
+    @property
+    def has_operation_rules(self) -> bool:
+        return any(rule.operation for rule in self.required_claims)
+
 
 @dataclass(frozen=True)
 class PublicKey:
@@ -175,6 +179,9 @@ class Verdict:
     scopes: tuple[str, ...]
     expires_at: float
     extra_audiences: tuple[str, ...] = ()
+    # The time window in which every check above gives the same answer (for caching).
+    valid_from: float = float("-inf")
+    valid_until: float = float("inf")
 
 
 # --- keys -------------------------------------------------------------------------------
@@ -504,10 +511,13 @@ def check_claims(
 
     subject = payload.get("sub")
     client_id = payload.get("client_id") or payload.get("azp") or payload.get("appid") or ""
+    starts = [t - skew for t in (nbf, iat) if t is not None]
     return Verdict(
         subject=subject if isinstance(subject, str) else "",
         client_id=client_id if isinstance(client_id, str) else "",
         scopes=scopes,
         expires_at=exp if exp is not None else now + 300,
         extra_audiences=extra,
+        valid_from=max(starts) if starts else float("-inf"),
+        valid_until=exp + skew if exp is not None else now + 300,
     )

@@ -433,6 +433,7 @@ class Harness:
 def _gateway_settings(settings: Any) -> Iterator[None]:
     settings.GATEWAY_KEY_FETCH_PRIVATE_HOSTS = ["127.0.0.1", "localhost"]
     settings.GATEWAY_JWKS_RETRY = 0
+    settings.GATEWAY_ACCESS_LOG = "logging"  # so caplog sees access lines (case 32)
     cache.clear()
     yield
     cache.clear()
