@@ -155,12 +155,12 @@ def _allowed_hosts(extra: Iterable[str]) -> set[str]:
         entry = entry.strip().lower()
         if not entry:
             continue
-        if "://" in entry:
-            parts = urlsplit(entry)
-            host = (parts.hostname or "").lower()
-            hosts.add(host)
-        else:
-            hosts.add(entry.strip("[]"))
+        # "host", "host:port", "[v6]:port" or a whole origin: the host name is what counts.
+        try:
+            host = urlsplit(entry if "://" in entry else f"//{entry}").hostname or ""
+        except ValueError:
+            continue
+        hosts.add(host.lower())
     return hosts
 
 

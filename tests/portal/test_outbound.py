@@ -352,3 +352,11 @@ def test_proxies_from_the_environment_are_ignored(monkeypatch: pytest.MonkeyPatc
     with loopback_server({"/": Route(body=b"direct")}) as server:
         assert outbound.request("GET", server.url(), allowed_private=LOOP).body == b"direct"
     assert server.requests[0][1] == "/"
+
+
+@pytest.mark.parametrize(
+    "entry", ["127.0.0.1", "127.0.0.1:8000", "http://127.0.0.1:8000", "HTTP://127.0.0.1/"]
+)
+def test_allowed_private_host_forms(entry: str) -> None:
+    assert outbound._allowed_hosts([entry]) >= {"127.0.0.1"}
+    assert "::1" in outbound._allowed_hosts(["[::1]:8000"])
