@@ -49,7 +49,12 @@ PENDING_MAX = 10  # open authorization requests kept per session
 
 
 class GrantError(Exception):
-    """A grant failed; the message is safe to show to the user (no secrets in it)."""
+    """A grant failed; the message is safe to show to the user (no secrets in it).
+
+    `return_to` is the page the flow started from, when known, to offer a way back.
+    """
+
+    return_to = ""
 
 
 @dataclass(frozen=True)
@@ -361,6 +366,14 @@ def _error_from_params(params: dict[str, str]) -> None:
 def complete_authorization(store: Any, params: dict[str, str]) -> Completed:
     """Finish the authorization code flow: state, issuer, then the code exchange with PKCE."""
     entry = _take_pending(store, params.get("state", ""), GRANT_AUTHORIZATION_CODE)
+    try:
+        return _exchange_code(entry, params)
+    except GrantError as exc:
+        exc.return_to = str(entry.get("return_to") or "")
+        raise
+
+
+def _exchange_code(entry: dict[str, Any], params: dict[str, str]) -> Completed:
     server = _server_for(entry)
     ends = endpoints(server)
     _check_issuer(params, ends)
@@ -388,6 +401,14 @@ def complete_authorization(store: Any, params: dict[str, str]) -> Completed:
 def complete_implicit(store: Any, params: dict[str, str]) -> Completed:
     """Finish the implicit grant from the fragment the callback page posted to the server."""
     entry = _take_pending(store, params.get("state", ""), GRANT_IMPLICIT)
+    try:
+        return _take_fragment(entry, params)
+    except GrantError as exc:
+        exc.return_to = str(entry.get("return_to") or "")
+        raise
+
+
+def _take_fragment(entry: dict[str, Any], params: dict[str, str]) -> Completed:
     server = _server_for(entry)
     _check_issuer(params, endpoints(server))
     _error_from_params(params)

@@ -187,8 +187,14 @@ def callback(request: HtmxHttpRequest) -> HttpResponse:
     try:
         completed = grants.complete_authorization(request.session, params)
     except (grants.GrantError, OutboundError) as exc:
-        return render(request, "console/callback.html", {"error": str(exc)}, status=400)
+        return _callback_error(request, exc)
     return _finish(request, completed)
+
+
+def _callback_error(request: HtmxHttpRequest, exc: Exception) -> HttpResponse:
+    back = _safe_return(request, getattr(exc, "return_to", ""))
+    context = {"error": str(exc), "back": back}
+    return render(request, "console/callback.html", context, status=400)
 
 
 @never_cache
@@ -202,7 +208,7 @@ def implicit(request: HtmxHttpRequest) -> HttpResponse:
     try:
         completed = grants.complete_implicit(request.session, params)
     except (grants.GrantError, OutboundError) as exc:
-        return render(request, "console/callback.html", {"error": str(exc)}, status=400)
+        return _callback_error(request, exc)
     return _finish(request, completed)
 
 

@@ -389,3 +389,35 @@ def test_reference_servers_include(echo: Any, auth_server: Any) -> None:
 
     other = Api.objects.create(slug="other", name="Other")  # no servers: nothing rendered
     assert render_to_string("console/servers.html", {"api": other}).strip() == ""
+
+
+def test_refused_authorization_offers_the_way_back(
+    signed_in: Client, echo: Any, auth_server: Any
+) -> None:
+    auth_server(echo, grants=ALL)
+    data = {"api": "echo", "version": "1.0.0", "operation": "echoGet", "scopes.idp": "echo.read",
+            "grant_choice": "idp:authorization_code"}  # fmt: skip
+    state = query_state(signed_in.post("/console/token/", data)["Location"])
+    page = signed_in.get(
+        "/console/callback/", {"state": state, "error": "access_denied", "iss": IDP}
+    )
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert "The authorization server refused: access_denied." in html
+    assert f'href="{PAGE}#console"' in html
+
+
+def query_state(url: str) -> str:
+    return parse_qs(urlsplit(url).query)["state"][0]
+
+
+def test_forget_with_htmx_swaps_the_token_area(
+    signed_in: Client, echo: Any, auth_server: Any
+) -> None:
+    auth_server(echo, grants=ALL, revoke_url="")
+    token_id = give_token(signed_in)
+    data = {"api": "echo", "version": "1.0.0", "operation": "echoGet"}
+    page = signed_in.post(f"/console/token/{token_id}/forget/", data, headers=HTMX)
+    html = page.content.decode()
+    assert page.status_code == 200 and html.lstrip().startswith('<fieldset id="console-auth"')
+    assert "Forgot the token from Example IdP." in html and 'data-token="' not in html
