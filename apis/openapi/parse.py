@@ -6,7 +6,6 @@ the node and depth limits of the whole document are enforced by the resolver's w
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,10 +118,6 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)
 _Loader.add_constructor("tag:yaml.org,2002:binary", _construct_text)
 _Loader.add_constructor("tag:yaml.org,2002:set", _construct_set)
 
-# An anchor is `&name` at the start of a node; descriptions with a bare `&` rarely match,
-# and a false positive only costs one extra counting pass.
-_ANCHOR = re.compile(rb"(?:^|[\s\[{,])&[^\s\[\]{},]", re.MULTILINE)
-
 
 @dataclass(frozen=True)
 class Parsed:
@@ -186,9 +181,7 @@ def _parse_yaml(data: bytes, source: str) -> Any:
         node = loader.get_single_node()
         if node is None:
             raise SyntaxProblem("the file is empty", source=source, rule="yaml")
-        if _ANCHOR.search(data):
-            _check_alias_expansion(node, source)
-        return loader.construct_document(node)
+        return _Converter(loader, source).convert(node, 1)[0]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -212,59 +205,180 @@ def _parse_yaml(data: bytes, source: str) -> Any:
     except (ValueError, KeyError, TypeError, OverflowError) as exc:
         # A constructor PyYAML does not guard; no position is known here.
         raise SyntaxProblem(f"not valid YAML: {exc}", source=source, rule="yaml") from None
+    except RecursionError:
+        raise LimitExceeded(
+            "the document is nested too deeply", source=source, rule="depth-limit"
+        ) from None
     finally:
         loader.dispose()
 
 
-def _check_alias_expansion(root: Any, source: str) -> None:
-    """Refuse a YAML graph whose aliases expand past the node limit (billion laughs).
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_SET = "tag:yaml.org,2002:set"
+_MERGE = "tag:yaml.org,2002:merge"
+_PAIRS = ("tag:yaml.org,2002:omap", "tag:yaml.org,2002:pairs")
+_COLLECTION_TAGS = frozenset({_MAP, _SEQ, _SET, *_PAIRS})
 
-    Counts the expanded size over the composed node graph, memoised by node identity, so
-    a bomb is measured in time proportional to its text, never expanded.
+
+class _Converter:
+    """The composed YAML node graph (libyaml, in C) to JSON-shaped Python data.
+
+    Replaces PyYAML's constructor for collections: much faster, and it measures as it goes.
+    Every collection node is converted once (memoised by identity), so an alias is the same
+    object, never a copy, and the *expanded* size of each node is known: a document whose
+    aliases expand past the node limit (a billion-laughs or merge-key bomb) is refused in
+    time proportional to its text, before anything is expanded. Scalars other than plain
+    strings go through the loader's safe constructors (ints, floats, bools, nulls).
     """
-    limit = max_nodes()
-    sizes: dict[int, int] = {}
-    open_nodes: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(root, False)]
-    while stack:
-        node, finished = stack.pop()
-        nid = id(node)
-        if finished:
-            open_nodes.discard(nid)
-            total = 1
-            for child in _children(node):
-                total += sizes.get(id(child), 1)
-            if total > limit:
-                mark = root.start_mark
-                raise LimitExceeded(
-                    f"YAML aliases expand past the limit of {limit:,} nodes "
-                    "(setting APIS_MAX_NODES)",
-                    source=source,
-                    line=mark.line + 1 if mark else None,
-                    rule="alias-limit",
-                )
-            sizes[nid] = total
-            continue
-        if nid in sizes:
-            continue
-        if nid in open_nodes:
-            raise LimitExceeded(
-                "a YAML alias refers to a node that contains it (recursive structure)",
-                source=source,
-                line=node.start_mark.line + 1,
-                column=node.start_mark.column + 1,
-                rule="alias-cycle",
+
+    def __init__(self, loader: _Loader, source: str) -> None:
+        self.loader = loader
+        self.source = source
+        self.limit = max_nodes()
+        self.max_depth = max_depth()
+        self.done: dict[int, tuple[Any, int]] = {}
+        self.open: set[int] = set()
+        self.aliased = False
+
+    def _error(self, node: Any, message: str, rule: str) -> LimitExceeded:
+        mark = node.start_mark
+        return LimitExceeded(
+            message, source=self.source, line=mark.line + 1, column=mark.column + 1, rule=rule
+        )
+
+    def _bad_tag(self, node: Any) -> None:
+        if node.tag in self.loader.yaml_constructors:
+            problem = f"the tag {node.tag!r} does not fit a {node.id}"
+        else:
+            problem = f"could not determine a constructor for the tag {node.tag!r}"
+        raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+
+    def _key(self, node: Any) -> str:
+        if type(node) is not yaml.ScalarNode:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", None, "found unhashable key", node.start_mark
             )
-        open_nodes.add(nid)
-        stack.append((node, True))
-        for child in _children(node):
-            if isinstance(child, yaml.CollectionNode) and id(child) not in sizes:
-                stack.append((child, False))
+        if node.tag == _STR:
+            return str(node.value)
+        return _key(self.loader.construct_object(node))
 
+    def convert(self, node: Any, depth: int) -> tuple[Any, int]:
+        kind = type(node)
+        if kind is yaml.ScalarNode:
+            if node.tag == _STR:
+                return node.value, 1
+            if node.tag in _COLLECTION_TAGS:
+                self._bad_tag(node)
+            return self.loader.construct_object(node), 1
+        nid = id(node)
+        hit = self.done.get(nid)
+        if hit is not None:
+            self.aliased = True
+            return hit
+        if nid in self.open:
+            raise self._error(
+                node,
+                "a YAML alias refers to a node that contains it (recursive structure)",
+                "alias-cycle",
+            )
+        if depth > self.max_depth:
+            raise self._error(
+                node,
+                f"the document is nested more than {self.max_depth} levels deep "
+                "(setting APIS_MAX_DEPTH)",
+                "depth-limit",
+            )
+        self.open.add(nid)
+        out: Any
+        if kind is yaml.MappingNode:
+            out, size = self._mapping(node, depth)
+        else:
+            out, size = self._sequence(node, depth)
+        self.open.discard(nid)
+        if size > self.limit:
+            if self.aliased:
+                raise self._error(
+                    node,
+                    f"YAML aliases expand past the limit of {self.limit:,} nodes "
+                    "(setting APIS_MAX_NODES)",
+                    "alias-limit",
+                )
+            raise self._error(
+                node,
+                f"the document has more than {self.limit:,} nodes (setting APIS_MAX_NODES)",
+                "node-limit",
+            )
+        self.done[nid] = (out, size)
+        return out, size
 
-def _children(node: Any) -> list[Any]:
-    if isinstance(node, yaml.MappingNode):
-        return [part for pair in node.value for part in pair]
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    return []
+    def _mapping(self, node: Any, depth: int) -> tuple[dict[str, Any], int]:
+        if node.tag != _MAP and node.tag != _SET:
+            self._bad_tag(node)
+        out: dict[str, Any] = {}
+        size = 1
+        merged: list[Any] = []
+        for key_node, value_node in node.value:
+            if type(key_node) is yaml.ScalarNode and key_node.tag == _MERGE:
+                merged.append(value_node)
+                continue
+            key = self._key(key_node)
+            value, n = self.convert(value_node, depth + 1)
+            out[key] = None if node.tag == _SET else value
+            size += n
+        if merged:
+            out, size = self._merge(merged, out, size, depth)
+        return out, size
+
+    def _merge(
+        self, values: list[Any], own: dict[str, Any], size: int, depth: int
+    ) -> tuple[dict[str, Any], int]:
+        """YAML merge keys (`<<`): earlier sources win over later ones, own keys over all.
+
+        The size counts every merged source in full, so merge-key bombs are measured too.
+        """
+        sources: list[Any] = []
+        for value in values:
+            items = value.value if type(value) is yaml.SequenceNode else [value]
+            for item in items:
+                if type(item) is not yaml.MappingNode:
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping",
+                        None,
+                        f"expected a mapping or list of mappings for merging, but found {item.id}",
+                        item.start_mark,
+                    )
+                sources.append(item)
+        result: dict[str, Any] = {}
+        for source in reversed(sources):
+            data, n = self.convert(source, depth + 1)
+            result.update(data)
+            size += n
+        result.update(own)
+        return result, size
+
+    def _sequence(self, node: Any, depth: int) -> tuple[list[Any], int]:
+        pairs = node.tag in _PAIRS
+        if node.tag != _SEQ and not pairs:
+            self._bad_tag(node)
+        out: list[Any] = []
+        size = 1
+        for item in node.value:
+            if pairs:
+                if type(item) is not yaml.MappingNode or len(item.value) != 1:
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing pairs",
+                        node.start_mark,
+                        "expected a mapping of length 1",
+                        item.start_mark,
+                    )
+                key_node, value_node = item.value[0]
+                value, n = self.convert(value_node, depth + 1)
+                out.append([self._key(key_node), value])
+                size += n + 2
+                continue
+            value, n = self.convert(item, depth + 1)
+            out.append(value)
+            size += n
+        return out, size

@@ -230,10 +230,32 @@ def test_lone_surrogate_from_yaml_is_a_clear_error() -> None:
         (b"{? [a, b] : 1}", "found unhashable key"),
         (b"{<<: 1}", "for merging"),
         (b"!custom 1", "unsupported YAML tag ('!custom')"),
+        (b"!!map [1]", "does not fit a sequence"),
+        (b"!!set [a]", "does not fit a sequence"),
+        (b"!!pairs x", "does not fit a scalar"),
+        (b"!!omap [1]", "expected a mapping of length 1"),
     ],
 )
 def test_bad_yaml_scalars_and_keys_are_syntax_errors(value: bytes, message: str) -> None:
     with pytest.raises(SyntaxProblem) as info:
         load_bytes(MINIMAL + b"x-v: " + value + b"\n", "v.yaml")
     assert message in str(info.value)
+    assert info.value.line == 4
+
+
+def test_yaml_merge_keys_follow_the_spec_order() -> None:
+    text = MINIMAL + (
+        b"x-base: &base {a: base, b: base, c: base}\n"
+        b"x-more: &more {a: more, d: more}\n"
+        b"x-merged: {<<: [*more, *base], c: own}\n"
+    )
+    spec = load_bytes(text, "merge.yaml")
+    assert spec.normalised["x-merged"] == {"a": "more", "b": "base", "c": "own", "d": "more"}
+
+
+def test_recursive_alias_is_named() -> None:
+    text = MINIMAL + b"x-loop: &loop {self: *loop}\n"
+    with pytest.raises(LimitExceeded) as info:
+        load_bytes(text, "loop.yaml")
+    assert info.value.rule == "alias-cycle"
     assert info.value.line == 4
