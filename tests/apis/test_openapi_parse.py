@@ -39,7 +39,18 @@ def merge_key_bomb(levels: int = 9, width: int = 9) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-@pytest.mark.parametrize("bomb", [billion_laughs, merge_key_bomb])
+def json_style_bomb(levels: int = 9, width: int = 9) -> bytes:
+    """Flow style with JSON keys: `"k":&a` has no space before the anchor."""
+    parts = ['"openapi":"3.0.3"', '"x-a":&a [' + ",".join(['"lol"'] * width) + "]"]
+    prev = "a"
+    for n in range(1, levels):
+        name = chr(ord("a") + n)
+        parts.append(f'"x-{name}":&{name} [' + ",".join([f"*{prev}"] * width) + "]")
+        prev = name
+    return ("{" + ",".join(parts) + "}\n").encode()
+
+
+@pytest.mark.parametrize("bomb", [billion_laughs, merge_key_bomb, json_style_bomb])
 def test_case_33_alias_bombs_are_refused_fast_with_bounded_memory(bomb: Any) -> None:
     data = bomb()
     tracemalloc.start()
