@@ -245,17 +245,22 @@ class Gateway:
             return
         state["api"] = route.api_slug
         rest = "/" + "/".join(segments[used:])
-        if any(seg in ("..", ".") for seg in unquote(rest).split("/")):
+        if ("." in rest or "%" in rest) and any(
+            seg in ("..", ".") for seg in unquote(rest).split("/")
+        ):
             await self._respond(
                 send, state, problem(400, "Dot segments are not allowed in the path.", "path")
             )
             return
         rid = self._request_id()
         state["rid"] = rid
-        headers: dict[bytes, bytes] = {}
-        for name, value in scope["headers"]:
+        raw_headers = scope["headers"]
+        headers: dict[bytes, bytes] = dict(raw_headers)
+        if len(headers) != len(raw_headers):
             # Repeated headers are joined, as HTTP allows for list-valued fields.
-            headers[name] = headers[name] + b", " + value if name in headers else value
+            headers = {}
+            for name, value in raw_headers:
+                headers[name] = headers[name] + b", " + value if name in headers else value
         method: str = scope["method"]
         extra: Headers = [(b"x-request-id", rid.encode())]
         origin_hdr = headers.get(b"origin")
@@ -317,7 +322,16 @@ class Gateway:
             await self._respond(send, state, answer, extra)
         else:
             await self._proxy(
-                route, method, rest, query, headers, forward, receive, send, state, extra
+                route,
+                method,
+                _raw_rest(scope, used, rest),
+                query,
+                headers,
+                forward,
+                receive,
+                send,
+                state,
+                extra,
             )
 
     async def _internal(self, path: str, send: Send, state: dict[str, Any]) -> None:
@@ -507,9 +521,10 @@ class Gateway:
         verdict: Verdict | None,
         rid: str,
     ) -> Headers:
-        drop = set(_STRIP_REQUEST)
+        drop: frozenset[bytes] | set[bytes] = _STRIP_REQUEST
         connection = headers.get(b"connection")
         if connection:
+            drop = set(_STRIP_REQUEST)
             drop.update(v.strip().lower() for v in connection.split(b","))
         out: Headers = []
         for name, value in headers.items():
@@ -524,8 +539,8 @@ class Gateway:
         host = headers.get(b"host", b"")
         out += [
             (b"x-forwarded-for", str(client[0]).encode()),
-            (b"x-forwarded-proto", scope.get("scheme", "http").encode()),
-            (b"x-forwarded-prefix", (scope.get("root_path", "") + "/" + route.suffix).encode()),
+            (b"x-forwarded-proto", b"https" if scope.get("scheme") == "https" else b"http"),
+            (b"x-forwarded-prefix", scope.get("root_path", "").encode() + route.prefix_bytes),
             (b"x-request-id", rid.encode()),
         ]
         if host:
@@ -542,7 +557,7 @@ class Gateway:
         self,
         route: RouteConfig,
         method: str,
-        rest: str,
+        rest: bytes,
         query: bytes,
         headers: dict[bytes, bytes],
         forward: Headers,
@@ -552,8 +567,7 @@ class Gateway:
         extra: Headers,
     ) -> None:
         assert route.origin is not None and self.pool is not None
-        raw_rest = quote(rest, safe="/:@!$&'()*+,;=-._~%")
-        target = (route.base_path + raw_rest).encode("latin-1")
+        target = route.base_path.encode("latin-1") + rest
         if query:
             target += b"?" + query
         body: Any = None
@@ -645,6 +659,21 @@ class Gateway:
             response.abort()
             raise
         await send({"type": "http.response.body", "body": b""})
+
+
+def _raw_rest(scope: Scope, used: int, rest: str) -> bytes:
+    """The rest of the path as the client encoded it (so %2F stays %2F for the backend)."""
+    raw = scope.get("raw_path")
+    if isinstance(raw, bytes) and raw:
+        root = scope.get("root_path", "").encode("latin-1")
+        if root and raw.startswith(root + b"/"):
+            raw = raw[len(root) :]
+        parts = raw.lstrip(b"/").split(b"/", used)
+        if len(parts) > used:
+            return b"/" + parts[used]
+        if len(parts) == used:
+            return b"/"
+    return quote(rest, safe="/:@!$&'()*+,;=-._~%").encode("latin-1")
 
 
 async def _prepend(first: bytes, rest: Any) -> Any:

@@ -66,6 +66,10 @@ class RouteConfig:
     version_id: int | None = None
     mock_cache: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
 
+    @property
+    def prefix_bytes(self) -> bytes:
+        return ("/" + self.suffix).encode()
+
     def match_operation(self, method: str, path: str) -> OperationMatch | None:
         """The operation whose path template matches (most literal characters win)."""
         method = method.lower()

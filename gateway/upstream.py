@@ -460,11 +460,13 @@ def parse_origin(url: str) -> tuple[Origin, str]:
 
 def filter_response_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """Response headers minus hop-by-hop ones and those the Connection header names."""
-    drop = set(HOP_BY_HOP)
-    for name, value in headers:
-        if name.lower() == b"connection":
+    drop: frozenset[bytes] | set[bytes] = HOP_BY_HOP
+    lowered = [(n.lower(), v) for n, v in headers]
+    for name, value in lowered:
+        if name == b"connection":
+            drop = set(HOP_BY_HOP)
             drop.update(v.strip().lower() for v in value.split(b","))
-    return [(n.lower(), v) for n, v in headers if n.lower() not in drop]
+    return [(n, v) for n, v in lowered if n not in drop]
 
 
 def aiter_bytes(receive: Callable[[], Any]) -> AsyncIterator[bytes]:

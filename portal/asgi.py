@@ -34,10 +34,8 @@ async def application(scope: Scope, receive: Receive, send: Send) -> None:
     if path == GATEWAY_PREFIX or path.startswith(GATEWAY_PREFIX + "/"):
         sub = dict(scope)
         sub["path"] = path[len(GATEWAY_PREFIX) :] or "/"
+        # raw_path stays the full original path (ASGI); the gateway strips root_path from it.
         sub["root_path"] = scope.get("root_path", "") + GATEWAY_PREFIX
-        raw = scope.get("raw_path")
-        if isinstance(raw, bytes) and raw.startswith(GATEWAY_PREFIX.encode()):
-            sub["raw_path"] = raw[len(GATEWAY_PREFIX) :] or b"/"
         await gateway_application(sub, receive, send)
         return
     await django_application(scope, receive, send)

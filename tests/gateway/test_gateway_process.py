@@ -174,6 +174,13 @@ def test_validated_call_through_real_process(gateway_process: dict[str, Any]) ->
     resp.read()
 
 
+def test_encoded_path_reaches_backend_unchanged(gateway_process: dict[str, Any]) -> None:
+    c = conn(gateway_process)
+    c.request("GET", "/open/files/a%2Fb%20c?q=1%262")
+    resp = c.getresponse()
+    assert json.loads(resp.read())["path"] == "/files/a%2Fb%20c?q=1%262"
+
+
 def test_streamed_chunked_response(gateway_process: dict[str, Any]) -> None:
     c = conn(gateway_process)
     started = time.monotonic()
