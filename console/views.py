@@ -13,7 +13,7 @@ import orjson
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.forms import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -205,11 +205,19 @@ def implicit(request: HtmxHttpRequest) -> HttpResponse:
     allowed = {"access_token", "token_type", "expires_in", "scope", "state", "iss", "error",
                "error_description"}  # fmt: skip
     params = {k: str(request.POST.get(k, "")) for k in request.POST if k in allowed}
+    # console.js posts with fetch and asks for JSON, so no history entry keeps the token.
+    wants_json = request.headers.get("Accept", "") == "application/json"
     try:
         completed = grants.complete_implicit(request.session, params)
     except (grants.GrantError, OutboundError) as exc:
+        if wants_json:
+            back = _safe_return(request, getattr(exc, "return_to", ""))
+            return JsonResponse({"error": str(exc), "back": back}, status=400)
         return _callback_error(request, exc)
-    return _finish(request, completed)
+    finished = _finish(request, completed)
+    if wants_json:
+        return JsonResponse({"redirect": finished["Location"]})
+    return finished
 
 
 def _owned_token(request: HtmxHttpRequest, token_id: str) -> Token:

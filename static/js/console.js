@@ -4,21 +4,40 @@
 (function () {
   "use strict";
 
-  // Implicit grant: post the fragment to the server and wipe it from the address bar, so
-  // the token stays neither in the URL nor in the history.
+  // Implicit grant: hand the fragment to the server with fetch (no history entry, no form
+  // data kept for resubmission), wipe it from the address bar, then replace this page with
+  // the operation page, so the token stays nowhere in the browser.
   var handover = document.querySelector("form[data-console-implicit]");
-  if (handover && !handover.dataset.sent) {
-    handover.dataset.sent = "1";
-    var params = new URLSearchParams(window.location.hash.replace(/^#/, ""));
+  var params = new URLSearchParams(window.location.hash.replace(/^#/, ""));
+  if (handover) {
     window.history.replaceState(null, "", window.location.pathname);
-    params.forEach(function (value, name) {
-      var input = document.createElement("input");
-      input.type = "hidden";
-      input.name = name;
-      input.value = value;
-      handover.appendChild(input);
-    });
-    handover.submit();
+    if (!params.has("state")) {
+      var nothing = document.querySelector("[data-console-nothing]");
+      if (nothing) nothing.hidden = false;
+    } else {
+      var body = new URLSearchParams(new FormData(handover));
+      params.forEach(function (value, name) { body.append(name, value); });
+      params = null;
+      fetch(handover.action, {
+        method: "POST",
+        body: body,
+        credentials: "same-origin",
+        headers: { "Accept": "application/json" },
+      }).then(function (response) {
+        return response.json();
+      }).then(function (data) {
+        if (data.redirect) {
+          window.location.replace(data.redirect);
+          return;
+        }
+        var box = document.querySelector("[data-console-error]");
+        box.textContent = data.error || "The token could not be obtained.";
+        box.hidden = false;
+        var back = document.querySelector("[data-console-back]");
+        if (data.back) back.href = data.back;
+        back.hidden = false;
+      });
+    }
   }
 
   function text(seconds) {

@@ -421,3 +421,20 @@ def test_forget_with_htmx_swaps_the_token_area(
     html = page.content.decode()
     assert page.status_code == 200 and html.lstrip().startswith('<fieldset id="console-auth"')
     assert "Forgot the token from Example IdP." in html and 'data-token="' not in html
+
+
+def test_implicit_hand_over_answers_json_to_console_js(
+    signed_in: Client, echo: Any, auth_server: Any
+) -> None:
+    auth_server(echo, grants=ALL)
+    data = {"api": "echo", "version": "1.0.0", "operation": "echoGet", "scopes.idp": "echo.read",
+            "grant_choice": "idp:implicit"}  # fmt: skip
+    state = query_state(signed_in.post("/console/token/", data)["Location"])
+    json_headers = {"Accept": "application/json"}
+    fragment = {"access_token": access_token(), "token_type": "Bearer", "state": state}
+    done = signed_in.post("/console/callback/implicit/", fragment, headers=json_headers)
+    assert done.status_code == 200 and done.json() == {"redirect": PAGE + "#console"}
+    again = signed_in.post("/console/callback/implicit/", fragment, headers=json_headers)
+    assert again.status_code == 400
+    assert "used or expired state" in again.json()["error"]
+    assert len(TokenStore(signed_in.session).all()) == 1

@@ -143,3 +143,28 @@ def test_console_without_javascript(chromium: Any, portal: Portal) -> None:
         assert page.input_value('input[name="param.query.message"]') == "no scripts here"
     finally:
         context.close()
+
+
+def test_implicit_hand_over_leaves_nothing_in_the_browser(page: Any, portal: Portal) -> None:
+    """The legacy implicit grant: console.js posts the fragment and wipes it from the URL."""
+    page.goto(portal.url("/apis/echo/operations/echoGet/"))
+    page.get_by_role("button", name="Sign in").first.click()
+    page.fill("#id_username", DEMO_USER)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.locator("main").get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/apis/echo/operations/echoGet/**")
+
+    page.locator("summary", has_text="Implicit (legacy)").click()  # folded, with its warning
+    assert "RFC 9700 §2.1.2" in page.inner_text(".console-legacy-grant[open]")
+    page.get_by_role("button", name="Get token · Implicit (legacy)").click()
+    page.wait_for_url("**/idp/authorize/**")
+    page.get_by_role("button", name="Allow").click()
+    page.wait_for_url("**/apis/echo/operations/echoGet/**")
+    assert "access_token" not in page.url
+    assert page.locator(".console-token", has_text="implicit").count() == 1
+    status, _ = send_and_wait(page)
+    assert status == "200"
+    # The hand-over left no history entry that carries the token (no URL, no form data).
+    page.go_back()
+    assert "access_token" not in page.url and "/console/callback/implicit/" not in page.url
+    assert page.console_errors == []
