@@ -137,7 +137,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic puts files (and `serve` serves them from).
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 
 # Security headers (SECURITY.md case 59). HSTS only matters over https; it is harmless on
 # loopback because browsers ignore it on plain http.

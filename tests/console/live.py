@@ -78,6 +78,8 @@ def running_portal(workdir: Path) -> Iterator[Portal]:
             "IDENTITY_ACCESS_TOKEN_SECONDS": str(TOKEN_SECONDS),
             "CONSOLE_REFRESH_MARGIN": str(REFRESH_MARGIN),
             "WORKERS": "1",
+            # Its own collected static files: parallel test workers never share a folder.
+            "STATIC_ROOT": str(workdir / "static"),
         }
     )
     _run(["migrate", "--no-input", "-v", "0"], env)
