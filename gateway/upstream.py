@@ -15,6 +15,7 @@ second, with this client over 20,000 (see bench/gateway_bench.py). What it does:
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 import time
 from collections import deque
@@ -402,7 +403,7 @@ class Pool:
             except BaseException:
                 conn.close()
                 raise
-            return Response(conn, mbytes, timeout, lambda c=conn: self._release(c))
+            return Response(conn, mbytes, timeout, functools.partial(self._release, conn))
         raise UpstreamBroken("the backend closed the connection")  # pragma: no cover
 
     async def _send_streaming(

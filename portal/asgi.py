@@ -8,7 +8,6 @@ command). Production can run `gateway.asgi:application` as its own scaled-out pr
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from django.core.asgi import get_asgi_application
@@ -21,12 +20,8 @@ from gateway.app import Gateway  # noqa: E402  (needs the settings loaded)
 gateway_application = Gateway()
 GATEWAY_PREFIX = "/gateway"
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-
-async def application(scope: Scope, receive: Receive, send: Send) -> None:
+async def application(scope: Any, receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
         await gateway_application(scope, receive, send)
         return

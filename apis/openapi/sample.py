@@ -112,9 +112,9 @@ class _Sampler:
                     if isinstance(sub, dict) and sub.get("writeOnly") and depth >= 0:
                         continue
                     out[str(name)] = self.build(sub, depth + 1, seen)
-            extra = schema.get("additionalProperties")
-            if not out and isinstance(extra, dict):
-                out["key"] = self.build(extra, depth + 1, seen)
+            additional = schema.get("additionalProperties")
+            if not out and isinstance(additional, dict):
+                out["key"] = self.build(additional, depth + 1, seen)
             return out
         if kind == "array":
             item = self.build(schema.get("items"), depth + 1, seen)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import MutableMapping
 from typing import Any
 
 
@@ -16,7 +17,7 @@ def call(path: str) -> tuple[int, dict[bytes, bytes], bytes]:
         "server": ("127.0.0.1", 8000),
     }  # fmt: skip
     out: dict[str, Any] = {"body": b""}
-    sent = []
+    sent: list[bool] = []
 
     async def receive() -> dict[str, Any]:
         if not sent:
@@ -25,7 +26,7 @@ def call(path: str) -> tuple[int, dict[bytes, bytes], bytes]:
         await asyncio.sleep(3600)  # no disconnect while the response is produced
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         if message["type"] == "http.response.start":
             out["status"], out["headers"] = message["status"], dict(message["headers"])
         else:
