@@ -129,7 +129,12 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         "groups": groups,
         "nav": nav_html(groups, version.pk, query_label),
         "query_label": query_label,
-        "can_see_warnings": request.user.is_staff,
+        # Import problems are for publishers: "<JSON pointer>: <message>" split for display.
+        "warnings": [
+            (pointer, message) if message else (warning, "")
+            for warning in (version.warnings if request.user.is_staff else [])
+            for pointer, _, message in [str(warning).partition(": ")]
+        ],
     }
     return render(request, "apis/detail.html", context)
 

@@ -184,3 +184,19 @@ def test_spec_text_never_becomes_markup(
         assert "<img src=x" not in html
         assert '<div hx-get="/console/run"' not in html
         assert 'href="javascript:' not in html and 'href="data:' not in html
+
+
+def test_import_warnings_are_shown_to_publishers_only(
+    client: Client, admin_client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    # Two operations share an operationId: importable, but a problem worth telling the publisher.
+    spec = (
+        "openapi: 3.0.0\ninfo: {title: Dup, version: '1'}\npaths:\n"
+        "  /a:\n    get: {operationId: same, responses: {'200': {description: ok}}}\n"
+        "  /b:\n    get: {operationId: same, responses: {'200': {description: ok}}}\n"
+    )
+    api = import_spec(write_spec("dup.yaml", spec), "dup")
+    assert api.default_version is not None and api.default_version.warnings
+    staff_html = admin_client.get("/apis/dup/").content.decode()
+    assert 'id="warnings"' in staff_html and "<code>/paths/~1b/get/operationId</code>" in staff_html
+    assert 'id="warnings"' not in client.get("/apis/dup/").content.decode()
