@@ -146,7 +146,7 @@ def consent_if_asked(session: requests.Session, portal: Portal, page: requests.R
     if page.status_code in (301, 302, 303):
         return page.headers["Location"]
     assert page.status_code == 200, page.text[:500]
-    fields = hidden_fields(page.text, "<form")
+    fields = hidden_fields(page.text, 'id="authorizationForm"')
     fields["allow"] = "Authorize"
     answer = session.post(page.url, data=fields, allow_redirects=False)
     assert answer.status_code in (302, 303), answer.text[:500]
