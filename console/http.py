@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from console import conf
@@ -25,7 +25,6 @@ class HttpResult:
     body: bytes
     elapsed_ms: int
     url: str
-    extra: dict[str, str] = field(default_factory=dict)
 
     def header(self, name: str) -> str:
         lowered = name.lower()

@@ -29,7 +29,7 @@ from console.models import (
     ApiAuthorizationServer,
     AuthorizationServer,
 )
-from console.tokens import Token, audiences, format_timestamp
+from console.tokens import Token, TokenStore, audiences, format_timestamp
 
 RESTORE_KEY = "console_restore"  # session key: a form state to show once on the next render
 
@@ -333,8 +333,6 @@ def build(
     state: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The panel's template context."""
-    from console.tokens import TokenStore
-
     page = operation_page(api, version, operation)
     context: dict[str, Any] = {
         "api": api,

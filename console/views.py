@@ -90,15 +90,15 @@ def _panel_response(
     version: ApiVersion,
     operation: Operation,
     *,
-    status: int = 200,
+    state: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    """The token area of the panel, for htmx swaps."""
-    state = saved_state(request.POST)
+    """The token area of the panel, for htmx swaps, with the form's values as posted."""
+    state = saved_state(request.POST) if state is None else state
     context = panel.build(
         api=api, version=version, operation=operation, user=request.user, session=request.session,
         state=state,
     )  # fmt: skip
-    return render(request, "console/panel.html#auth", {"console": context}, status=status)
+    return render(request, "console/panel.html#auth", {"console": context})
 
 
 @never_cache
@@ -151,13 +151,10 @@ def token(request: HtmxHttpRequest) -> HttpResponse:
         return HttpResponseRedirect(page)
     stored = TokenStore(request.session).put(new)
     messages.success(request, f"Got a token from {server.name} ({new.scopes or 'no scopes'}).")
-    if request.htmx:
-        post = request.POST.copy()
-        post["token"] = stored.id
-        request.POST = post  # type: ignore[assignment]
-        return _panel_response(request, api, version, operation)
     state = saved_state(request.POST)
-    state["token"] = stored.id
+    state["token"] = stored.id  # the new token is the one to send
+    if request.htmx:
+        return _panel_response(request, api, version, operation, state=state)
     request.session[RESTORE_KEY] = state
     return HttpResponseRedirect(page)
 
