@@ -20,6 +20,7 @@ warm-up. Needs the Debian packages nginx-light, apache2, libapache2-mod-auth-ope
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
@@ -58,7 +59,7 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: flo
             if proc.poll() is not None and proc.returncode != 0:
                 raise RuntimeError(f"{proc.args!r} exited: {log.read_text()[-2000:]}") from None
             if time.monotonic() > deadline:
-                raise RuntimeError(f"port {port} never opened: {log.read_text()[-2000:]}")
+                raise RuntimeError(f"port {port} never opened: {log.read_text()[-2000:]}") from None
             time.sleep(0.1)
 
 
@@ -252,7 +253,11 @@ def run() -> list[dict[str, Any]]:
     def start(cmd: list[str], name: str, port: int, env: dict[str, str] | None = None) -> None:
         log = tmp / f"{name}.out"
         proc = subprocess.Popen(
-            cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env, cwd=REPO,
+            cmd,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=REPO,
             start_new_session=True,
         )
         procs.append(proc)
@@ -318,9 +323,25 @@ def run() -> list[dict[str, Any]]:
         }
         start(
             [
-                sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
-                "--port", str(ports["gateway"]), "--workers", str(GATEWAY_WORKERS), "--no-ws",
-                "--loop", os.environ.get("BENCH_GATEWAY_LOOP", "auto"),
+                sys.executable,
+                "-m",
+                "granian",
+                "--interface",
+                "asgi",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(ports["gateway"]),
+                "--workers",
+                str(GATEWAY_WORKERS),
+                "--no-ws",
+                "--http",
+                "1",
+                "--runtime-mode",
+                "st",  # as `python -m gateway` runs it
+                "--loop",
+                os.environ.get("BENCH_GATEWAY_LOOP", "auto"),
+                *os.environ.get("BENCH_GATEWAY_ARGS", "").split(),
                 "bench.gateway_app:application",
             ],
             "gateway",
@@ -334,7 +355,8 @@ def run() -> list[dict[str, Any]]:
             ("(d) gateway (validate-jwt + proxy)", f"http://127.0.0.1:{ports['gateway']}/bench/x"),
         ]
         for label, url in targets[2:]:
-            _check(url, token)
+            if not (label.startswith("(d)") and os.environ.get("BENCH_GATEWAY_NO_POLICY")):
+                _check(url, token)
         rows: list[dict[str, Any]] = []
         only = os.environ.get("BENCH_TARGETS", "abcd")
         for label, url in targets:
@@ -349,10 +371,8 @@ def run() -> list[dict[str, Any]]:
         return rows
     finally:
         for proc in reversed(procs):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
         for proc in procs:
             try:
                 proc.wait(10)

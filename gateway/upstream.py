@@ -177,17 +177,25 @@ class _Connection(asyncio.Protocol):
             self.transport.close()
 
     async def wait(self, timeout: float) -> None:
+        """Wait for the next parser event, or fail with UpstreamTimeout after `timeout` s."""
         if self.error is not None:
             raise self.error
-        self.waiter = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter = self.waiter = loop.create_future()
+        # A bare timer is cheaper than asyncio.timeout() on the hot path.
+        timer = loop.call_later(timeout, self._timed_out, waiter, timeout)
         try:
-            async with asyncio.timeout(timeout):
-                await self.waiter
-        except TimeoutError:
-            self.close()
-            raise UpstreamTimeout(f"the backend did not answer within {timeout:g} s") from None
+            await waiter
         finally:
+            timer.cancel()
             self.waiter = None
+
+    def _timed_out(self, waiter: asyncio.Future[None], timeout: float) -> None:
+        if not waiter.done():
+            waiter.set_exception(
+                UpstreamTimeout(f"the backend did not answer within {timeout:g} s")
+            )
+            self.close()
 
     def take_body(self) -> bytes:
         data = b"".join(self.chunks)

@@ -23,7 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         from granian import Granian
-        from granian.constants import Interfaces
+        from granian.constants import HTTPModes, Interfaces, RuntimeModes
 
         host = os.environ.get("HOST", "127.0.0.1")
         port = int(os.environ.get("PORT", "8000"))
@@ -42,6 +42,9 @@ class Command(BaseCommand):
             port=port,
             interface=Interfaces.ASGI,
             workers=options["workers"],
+            http=HTTPModes.http1,
+            runtime_mode=RuntimeModes.st,
+            websockets=False,
             static_path_route=[static_url],
             static_path_mount=[Path(settings.STATIC_ROOT)],
         ).serve()

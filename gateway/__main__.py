@@ -1,0 +1,41 @@
+"""Run the gateway as its own process (production scales this out apart from the portal):
+
+    python -m gateway [--host 0.0.0.0] [--port 8080] [--workers 2]
+
+Serves gateway.asgi:application with granian, HTTP/1.1 and a single-threaded runtime per
+worker (the fastest combination measured by bench/gateway_bench.py). Routes and policies come
+from the database named by DATABASE_URL; keys and rate-limit counters are shared through
+REDIS_URL when several processes run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m gateway", description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default=os.environ.get("GATEWAY_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8080")))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("GATEWAY_WORKERS", "1")))
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces, RuntimeModes
+
+    Granian(
+        "gateway.asgi:application",
+        address=args.host,
+        port=args.port,
+        interface=Interfaces.ASGI,
+        workers=args.workers,
+        http=HTTPModes.http1,
+        runtime_mode=RuntimeModes.st,
+        websockets=False,
+    ).serve()
+
+
+if __name__ == "__main__":
+    main()
