@@ -8,6 +8,7 @@ schemas are brought to JSON Schema 2020-12 first (`nullable`, boolean exclusive 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -20,22 +21,73 @@ from console.calls import is_json_media
 
 MAX_ERRORS = 20
 _MAX_DEPTH = 200
-_cache: OrderedDict[tuple[int, str], dict[str, Any]] = OrderedDict()
+# (version pk, direction) -> (the document it was made from, converted components)
+_cache: OrderedDict[tuple[int, str], tuple[dict[str, Any], dict[str, Any]]] = OrderedDict()
 _lock = threading.Lock()
 
 
+_SCHEMA_MAPS = {"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"}
+_SCHEMA_LISTS = {"allOf", "anyOf", "oneOf", "prefixItems"}
+_SCHEMAS = {
+    "items", "additionalProperties", "not", "if", "then", "else", "contains", "propertyNames",
+    "unevaluatedItems", "unevaluatedProperties", "additionalItems",
+}  # fmt: skip
+_NUMBERS = {"minimum", "maximum", "multipleOf"}
+_COUNTS = {"minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _keep(key: str, value: Any) -> bool:
+    """False for keyword values the checker would crash on (real specs have them)."""
+    if key in _NUMBERS or key in ("exclusiveMinimum", "exclusiveMaximum"):
+        return _is_number(value) or (key.startswith("exclusive") and isinstance(value, bool))
+    if key in _COUNTS:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    if key == "required":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if key == "type":
+        return isinstance(value, str) or (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        )
+    if key == "enum":
+        return isinstance(value, list)
+    if key == "pattern":
+        try:
+            re.compile(value)
+        except (re.error, TypeError):
+            return False
+        return True
+    # Formats are annotations here; unknown ones must not matter.
+    return key != "format"
+
+
 def _convert(node: Any, *, legacy: bool, direction: str, depth: int = 0) -> Any:
-    """A 2020-12 copy of a schema; `direction` is "request" or "response"."""
-    if depth > _MAX_DEPTH:
-        return {}
-    if isinstance(node, list):
-        return [_convert(v, legacy=legacy, direction=direction, depth=depth + 1) for v in node]
-    if not isinstance(node, dict):
-        return node
-    out = {
-        key: _convert(value, legacy=legacy, direction=direction, depth=depth + 1)
-        for key, value in node.items()
-    }
+    """A 2020-12 copy of a schema; `direction` is "request" or "response".
+
+    Only schema positions are walked: examples, defaults, enums and const values are data and
+    are kept as they are.
+    """
+    if depth > _MAX_DEPTH or not isinstance(node, dict):
+        return {} if depth > _MAX_DEPTH or not isinstance(node, bool) else node
+
+    def sub(value: Any) -> Any:
+        return _convert(value, legacy=legacy, direction=direction, depth=depth + 1)
+
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if not _keep(key, value):
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {name: sub(schema) for name, schema in value.items()}
+        elif key in _SCHEMA_LISTS and isinstance(value, list):
+            out[key] = [sub(schema) for schema in value]
+        elif key in _SCHEMAS:
+            out[key] = [sub(v) for v in value] if isinstance(value, list) else sub(value)
+        else:
+            out[key] = value
     if legacy:
         if out.pop("nullable", False) is True:
             kind = out.get("type")
@@ -48,6 +100,10 @@ def _convert(node: Any, *, legacy: bool, direction: str, depth: int = 0) -> Any:
                 out[flag] = out.pop(bound)
             elif isinstance(out.get(flag), bool):
                 out.pop(flag)
+    else:
+        out = {
+            k: v for k, v in out.items() if not (k.startswith("exclusive") and isinstance(v, bool))
+        }
     skip = "readOnly" if direction == "request" else "writeOnly"
     props = out.get("properties")
     if isinstance(out.get("required"), list) and isinstance(props, dict):
@@ -63,19 +119,25 @@ def _root(doc: dict[str, Any], key: int, direction: str) -> dict[str, Any]:
     """Converted components of a document, cached per (version, direction)."""
     with _lock:
         cached = _cache.get((key, direction))
-        if cached is not None:
+        # The same pk can name another document (a deleted and re-imported version).
+        if cached is not None and cached[0] is doc:
             _cache.move_to_end((key, direction))
-            return cached
+            return cached[1]
     legacy = not str(doc.get("openapi", "3.0")).startswith("3.1") and not str(
         doc.get("openapi", "")
     ).startswith("3.2")
     schemas = (doc.get("components") or {}).get("schemas") or {}
     root = {
         "legacy": legacy,
-        "components": {"schemas": _convert(schemas, legacy=legacy, direction=direction)},
+        "components": {
+            "schemas": {
+                name: _convert(schema, legacy=legacy, direction=direction)
+                for name, schema in (schemas.items() if isinstance(schemas, dict) else [])
+            }
+        },
     }
     with _lock:
-        _cache[(key, direction)] = root
+        _cache[(key, direction)] = (doc, root)
         while len(_cache) > 8:
             _cache.popitem(last=False)
     return root
