@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test lint bench install install-dev browser oidc-op clean
+.PHONY: run test lint bench install install-dev browser oidc-op redis bench-tools clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,19 +27,27 @@ oidc-op:
 	@command -v node >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
 	cd tests/identity/op && npm ci --no-audit --no-fund --silent
 
+# Redis for the gateway's shared rate-limit counter test.
+redis:
+	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+
+# The references the gateway bench runs beside it (bench/gateway_bench.py).
+bench-tools:
+	@command -v wrk >/dev/null && command -v nginx >/dev/null && command -v apache2 >/dev/null && test -e /usr/lib/apache2/modules/mod_auth_openidc.so || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light apache2 libapache2-mod-auth-openidc >/dev/null; }
+
 run: install
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input -v 0
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	DEBUG=1 PORT=$(PORT) HOST=$(HOST) $(BIN)/python manage.py serve
 
-test: install-dev browser oidc-op
+test: install-dev browser oidc-op redis
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/python manage.py makemigrations --check --dry-run -v 0
 	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
-bench: install-dev
+bench: install-dev bench-tools
 	$(BIN)/python -m bench
 
 clean:
