@@ -193,3 +193,25 @@ def test_sign_out_clears_every_token(browser: requests.Session, portal: Portal) 
     browser.post(portal.url("/accounts/logout/"), data={"csrfmiddlewaretoken": token})
     sign_in(browser, portal, PAGE)
     assert 'data-token="' not in browser.get(portal.url(PAGE)).text
+
+
+def test_missing_scope_is_a_403_with_the_reason(browser: requests.Session, portal: Portal) -> None:
+    page = back_on_the_page(
+        browser, portal, get_token(browser, portal, "client_credentials", "echo.read")
+    )
+    token = chosen_token(page)
+    post_page = browser.get(portal.url("/apis/echo/operations/echoPost/")).text
+    data = {
+        "api": "echo",
+        "version": "1.0.0",
+        "operation": "echoPost",
+        "csrfmiddlewaretoken": hidden_fields(post_page, 'id="console-form"')["csrfmiddlewaretoken"],
+        "server": f"{portal.base}/gateway/echo",
+        "token": token,
+        "media_type": "application/json",
+        "body.0": '{"text": "hi"}',
+    }
+    answer = browser.post(portal.url("/console/send/"), data=data)
+    text = htmllib.unescape(re.sub(r"<[^>]+>", "", answer.text))
+    assert re.search(r"^\s*403\s*$", text, re.M), text[:2000]
+    assert "The scope echo.write is missing (the token has: echo.read)." in text
