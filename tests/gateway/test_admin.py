@@ -1,0 +1,88 @@
+"""The gateway admin: routes with their validate-jwt policy, refused when misconfigured."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.test import Client
+
+from apis.models import Api
+from gateway.models import JwtPolicy, Route
+from tests.conftest import DEMO_SPECS
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client() -> Client:
+    user = User(username="boss", is_staff=True, is_superuser=True)
+    user.set_unusable_password()
+    user.save()
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def echo_api() -> Api:
+    call_command("importspec", str(DEMO_SPECS / "echo.yaml"), slug="echo", publish=True,
+                 stdout=io.StringIO())  # fmt: skip
+    return Api.objects.get(slug="echo")
+
+
+def form(api: Api, **overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "api": api.pk, "suffix": "echo", "is_enabled": "on", "backend": "upstream",
+        "upstream_url": "https://echo.example.com/v1", "timeout": 30,
+        "rate_limit_period": 60, "rate_limit_key": "address",
+        "cors_allowed_origins": "[]", "cors_allowed_methods": '["GET"]',
+        "cors_allowed_headers": "[]", "cors_expose_headers": "[]", "cors_max_age": 600,
+        "jwt_policy-TOTAL_FORMS": 1, "jwt_policy-INITIAL_FORMS": 0,
+        "jwt_policy-MIN_NUM_FORMS": 0, "jwt_policy-MAX_NUM_FORMS": 1,
+        "jwt_policy-0-header_name": "Authorization", "jwt_policy-0-require_scheme": "Bearer",
+        "jwt_policy-0-failed_validation_httpcode": 401,
+        "jwt_policy-0-require_expiration_time": "on", "jwt_policy-0-require_signed_tokens": "on",
+        "jwt_policy-0-clock_skew": 0,
+        "jwt_policy-0-openid_config": '["https://idp.example.com/.well-known/openid-configuration"]',
+        "jwt_policy-0-issuer_signing_keys": "[]", "jwt_policy-0-audiences": '["api://echo"]',
+        "jwt_policy-0-issuers": "[]", "jwt_policy-0-algorithms": '["RS256"]',
+        "jwt_policy-0-typ_exempt_issuers": "[]", "jwt_policy-0-require_rfc9068_claims": "on",
+        "jwt_policy-0-max_lifetime": 86400, "jwt_policy-0-max_token_bytes": 8192,
+    }  # fmt: skip
+    data.update(overrides)
+    return data
+
+
+def test_admin_creates_route_with_policy(admin_client: Client, echo_api: Api) -> None:
+    resp = admin_client.post("/admin/gateway/route/add/", form(echo_api))
+    assert resp.status_code == 302, resp.content[:2000]
+    route = Route.objects.get(suffix="echo")
+    assert JwtPolicy.objects.get(route=route).audiences == ["api://echo"]
+    assert admin_client.get("/admin/gateway/route/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("jwt_policy-0-algorithms", '["HS256"]', "Not allowed: HS256"),
+        ("jwt_policy-0-openid_config", "[]", "Give an openid-config URL"),
+        ("upstream_url", "", "An upstream backend needs a URL"),
+        ("suffix", "Bad Suffix", "Lower-case letters"),
+    ],
+)
+def test_admin_refuses_broken_configuration(
+    admin_client: Client, echo_api: Api, field: str, value: str, message: str
+) -> None:
+    resp = admin_client.post("/admin/gateway/route/add/", form(echo_api, **{field: value}))
+    assert resp.status_code == 200
+    assert message in resp.content.decode()
+    assert not Route.objects.exists()
+
+
+def test_admin_requires_staff(client: Client) -> None:
+    resp = client.get("/admin/gateway/route/")
+    assert resp.status_code == 302 and "/login/" in resp["Location"]
