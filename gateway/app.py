@@ -103,6 +103,7 @@ class Gateway:
         self.access = AccessLog(str(_setting("GATEWAY_ACCESS_LOG", "-")))
         self._tokens: dict[str, tuple[Policy, ParsedToken, PublicKey, float]] = {}
         self._verdicts: dict[tuple[str, str, str | None], tuple[Policy, Verdict]] = {}
+        self._deep_suffixes = any("/" in s for s in (routes or {}))
         self._rid_prefix = uuid.uuid4().hex[:12] + "-"
         self._counter = 0
 
@@ -141,6 +142,7 @@ class Gateway:
                 return
             if routes is not None:
                 self.routes = routes
+                self._deep_suffixes = any("/" in s for s in routes)
                 self._tokens.clear()
                 self._verdicts.clear()
             self._fingerprint = fp
@@ -230,14 +232,18 @@ class Gateway:
         if path.startswith("/-/"):
             await self._internal(path, send, state)
             return
-        routes = await self._routes()
+        routes = self.routes
+        if routes is None or (self._loader is not None and time.monotonic() >= self._next_check):
+            routes = await self._routes()
         segments = path.lstrip("/").split("/")
-        route: RouteConfig | None = None
-        used = 0
-        for i in range(1, min(len(segments), 8) + 1):
-            candidate = routes.get("/".join(segments[:i]))
-            if candidate is not None:
-                route, used = candidate, i
+        route: RouteConfig | None = routes.get(segments[0])
+        used = 1
+        if self._deep_suffixes:
+            # Suffixes with several segments: the longest match wins.
+            for i in range(2, min(len(segments), 8) + 1):
+                candidate = routes.get("/".join(segments[:i]))
+                if candidate is not None:
+                    route, used = candidate, i
         if route is None:
             await self._respond(
                 send, state, problem(404, "No API is published at this path.", "route")
@@ -394,14 +400,14 @@ class Gateway:
     ) -> tuple[Verdict, bytes]:
         header_value: str | None = None
         if policy.header_name:
-            raw = headers.get(policy.header_name.lower().encode("latin-1"))
+            raw = headers.get(policy.header_key)
             if raw is not None:
                 if len(raw) > policy.max_token_bytes + 64:
                     raise TokenRejected("size", "The token is larger than the size limit.")
                 header_value = raw.decode("latin-1")
         param = policy.query_parameter_name or "access_token"
         query_value: str | None = None
-        if query and param.encode() in query:
+        if query and param.encode("latin-1") in query:
             pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
             values = [v for k, v in pairs if k == param]
             if values:

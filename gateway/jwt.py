@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -126,9 +127,14 @@ class Policy:
     # Keys from `issuer-signing-keys`, valid for every issuer in `issuers`.
     static_keys: tuple[PublicKey, ...] = field(default=())
 
-    @property
+    @functools.cached_property
     def has_operation_rules(self) -> bool:
         return any(rule.operation for rule in self.required_claims)
+
+    @functools.cached_property
+    def header_key(self) -> bytes:
+        """The header name as ASGI gives it: lower-case bytes."""
+        return self.header_name.lower().encode("latin-1")
 
 
 @dataclass(frozen=True)

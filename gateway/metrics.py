@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -23,11 +24,11 @@ class Metrics:
 
     def observe(self, api: str, method: str, status: int, seconds: float) -> None:
         self.requests[(api, method, status)] += 1
-        row = self.buckets[api]
-        for i, bound in enumerate(BUCKETS):
-            if seconds <= bound:
-                row[i] += 1
-                break
+        i = bisect_left(BUCKETS, seconds)
+        if i < len(BUCKETS):
+            self.buckets[api][i] += 1
+        else:
+            self.buckets[api]  # noqa: B018  (creates the row: +Inf only)
         self.sums[api] += seconds
         self.counts[api] += 1
 
