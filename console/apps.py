@@ -4,6 +4,7 @@ import logging
 import os
 
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class ConsoleConfig(AppConfig):
@@ -11,11 +12,11 @@ class ConsoleConfig(AppConfig):
     verbose_name = "Try-it console"
 
     def ready(self) -> None:
-        # oauthlib refuses http:// endpoints unless this variable is set. The console applies
-        # its own, stricter rule instead (console.grants.check_endpoint: https, or http only on
-        # loopback hosts the configuration names, as for the built-in provider), so oauthlib's
-        # all-or-nothing switch is turned on once here rather than around each call.
-        os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+        # oauthlib refuses http:// OAuth endpoints unless this process-wide switch is on. Only
+        # the development run needs them (the built-in provider on http://127.0.0.1); with
+        # DEBUG off the console, like RFC 6749, insists on TLS and says so when a grant fails.
+        if settings.DEBUG:
+            os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
         # A server may grant fewer scopes than asked (RFC 6749 section 3.3); the console shows
         # what was granted instead of failing the grant.
         os.environ.setdefault("OAUTHLIB_RELAX_TOKEN_SCOPE", "1")

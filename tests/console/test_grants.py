@@ -309,3 +309,25 @@ def test_enabling_a_legacy_grant_is_audited(auth_server: Any) -> None:
     entry = AuditEntry.objects.get()
     assert entry.action == "enabled password" and entry.actor == "admin"
     assert CallHistory.objects.count() == 0
+
+
+def test_plain_http_endpoints_are_refused_outside_development(
+    auth_server: Any, fake_outbound: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RFC 6749: TLS for token endpoints; only the DEBUG run allows http (built-in provider)."""
+    monkeypatch.delenv("OAUTHLIB_INSECURE_TRANSPORT", raising=False)
+    server = auth_server(grants=ALL, token_url="http://idp.example/token")
+    with pytest.raises(grants.GrantError, match="insecure_transport"):
+        grants.client_credentials(server, ["echo.read"])
+    assert fake_outbound.sent == []
+
+
+def test_implicit_fragment_without_a_token_is_refused(auth_server: Any) -> None:
+    server = auth_server(grants=ALL)
+    session: dict[str, Any] = {}
+    started = grants.start_authorization(
+        server, GRANT_IMPLICIT, [], redirect_uri="https://t/cb", store=session, return_to="/x"
+    )
+    with pytest.raises(grants.GrantError, match="missing_token") as exc:
+        grants.complete_implicit(session, {"state": started.state, "token_type": "Bearer"})
+    assert exc.value.return_to == "/x"
