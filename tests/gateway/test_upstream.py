@@ -1,0 +1,190 @@
+"""The pooled upstream client against raw loopback servers that misbehave on purpose."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from gateway.upstream import (
+    Origin,
+    Pool,
+    UpstreamBroken,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    filter_response_headers,
+)
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+async def serve(handler: Handler) -> tuple[asyncio.Server, Origin, list[int]]:
+    connections: list[int] = []
+
+    async def wrapped(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        try:
+            await handler(reader, writer)
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(wrapped, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, Origin("http", "127.0.0.1", port), connections
+
+
+async def read_request(reader: asyncio.StreamReader) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            await reader.readexactly(int(line.split(b":")[1]))
+    return head
+
+
+def ok(body: bytes = b"hello", extra: bytes = b"") -> bytes:
+    return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%b\r\n%b" % (len(body), extra, body)
+
+
+def test_keep_alive_reuses_one_connection() -> None:
+    async def main() -> None:
+        async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            while True:
+                try:
+                    await read_request(r)
+                except asyncio.IncompleteReadError:
+                    return
+                w.write(ok())
+                await w.drain()
+
+        server, origin, conns = await serve(handler)
+        pool = Pool()
+        for _ in range(5):
+            resp = await pool.request(origin, "GET", b"/", [])
+            assert await resp.read_all(100) == b"hello"
+        assert len(conns) == 1
+        pool.close()
+        server.close()
+
+    asyncio.run(main())
+
+
+def test_stale_pooled_connection_is_retried_once() -> None:
+    async def main() -> None:
+        async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            await read_request(r)
+            w.write(ok())  # then close: the pooled connection goes stale
+            await w.drain()
+
+        server, origin, conns = await serve(handler)
+        pool = Pool()
+        assert await (await pool.request(origin, "GET", b"/", [])).read_all(100) == b"hello"
+        await asyncio.sleep(0.05)
+        assert await (await pool.request(origin, "GET", b"/", [])).read_all(100) == b"hello"
+        assert len(conns) == 2
+        pool.close()
+        server.close()
+
+    asyncio.run(main())
+
+
+def test_head_and_204_have_no_body_and_connection_close_is_honoured() -> None:
+    async def main() -> None:
+        async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            head = await read_request(r)
+            if head.startswith(b"HEAD"):
+                w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+            else:
+                w.write(
+                    b"HTTP/1.1 204 No Content\r\nConnection: close, X-Secret\r\n"
+                    b"X-Secret: 1\r\nKeep-Alive: timeout=5\r\n\r\n"
+                )
+            await w.drain()
+
+        server, origin, _ = await serve(handler)
+        pool = Pool()
+        head = await pool.request(origin, "HEAD", b"/", [])
+        assert head.status == 200 and await head.read() == b""
+        resp = await pool.request(origin, "DELETE", b"/", [])
+        assert resp.status == 204 and await resp.read() == b""
+        names = [n for n, _ in filter_response_headers(resp.headers)]
+        assert b"x-secret" not in names and b"keep-alive" not in names
+        assert b"connection" not in names
+        pool.close()
+        server.close()
+
+    asyncio.run(main())
+
+
+def test_timeout_unavailable_and_garbage() -> None:
+    async def main() -> None:
+        async def slow(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            await read_request(r)
+            await asyncio.sleep(2)
+
+        async def garbage(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            await read_request(r)
+            w.write(b"SMTP ready\r\n\r\n")
+            await w.drain()
+
+        s1, slow_origin, _ = await serve(slow)
+        s2, bad_origin, _ = await serve(garbage)
+        pool = Pool(connect_timeout=1)
+        with pytest.raises(UpstreamTimeout):
+            await pool.request(slow_origin, "GET", b"/", [], timeout=0.3)
+        with pytest.raises(UpstreamBroken):
+            await pool.request(bad_origin, "GET", b"/", [])
+        port = s1.sockets[0].getsockname()[1]
+        s1.close()
+        await s1.wait_closed()
+        with pytest.raises(UpstreamUnavailable):
+            await pool.request(Origin("http", "127.0.0.1", port), "GET", b"/", [])
+        pool.close()
+        s2.close()
+
+    asyncio.run(main())
+
+
+def test_streamed_request_body_chunked_and_early_answer() -> None:
+    async def main() -> None:
+        received: list[bytes] = []
+
+        async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            head = await r.readuntil(b"\r\n\r\n")
+            assert b"transfer-encoding: chunked" in head.lower()
+            body = await r.readuntil(b"0\r\n\r\n")
+            received.append(body)
+            w.write(ok(b"done"))
+            await w.drain()
+
+        async def chunks():  # type: ignore[no-untyped-def]
+            for part in (b"abc", b"", b"defg"):
+                yield part
+
+        server, origin, _ = await serve(handler)
+        pool = Pool()
+        resp = await pool.request(origin, "POST", b"/", [], chunks())
+        assert await resp.read_all(100) == b"done"
+        assert received[0] == b"3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n"
+        pool.close()
+        server.close()
+
+    asyncio.run(main())
+
+
+def test_response_body_cap() -> None:
+    async def main() -> None:
+        async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            await read_request(r)
+            w.write(ok(b"x" * 5000))
+            await w.drain()
+
+        server, origin, _ = await serve(handler)
+        pool = Pool()
+        resp = await pool.request(origin, "GET", b"/", [])
+        with pytest.raises(UpstreamBroken, match="larger than"):
+            await resp.read_all(1000)
+        pool.close()
+        server.close()
+
+    asyncio.run(main())
