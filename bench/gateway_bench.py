@@ -361,7 +361,6 @@ def run() -> list[dict[str, Any]]:
         for label, url in targets[2:]:
             if not (label.startswith("(d)") and os.environ.get("BENCH_GATEWAY_NO_POLICY")):
                 _check(url, token)
-        rows: list[dict[str, Any]] = []
         only = os.environ.get("BENCH_TARGETS", "abcd")
         chosen = [(label, url) for label, url in targets if label[1] in only]
         for _label, url in chosen:
