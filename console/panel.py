@@ -305,9 +305,23 @@ def _operation_scopes(operation: Operation) -> str:
     return ""
 
 
-def flat_state(data: ConsoleInput, media_types: list[str]) -> dict[str, str]:
+def state_is_for(state: Any, api: Api, version: ApiVersion, operation: Operation) -> bool:
+    """Whether a saved form state belongs to this operation's form."""
+    return (
+        isinstance(state, dict)
+        and state.get("api") == api.slug
+        and state.get("version") == version.label
+        and state.get("operation") == operation.slug
+    )
+
+
+def flat_state(data: ConsoleInput, media_types: list[str], operation: Operation) -> dict[str, str]:
     """A history entry's form values as the flat state the panel reads."""
+    version = operation.version
     state: dict[str, str] = {
+        "api": version.api.slug,
+        "version": version.label,
+        "operation": operation.slug,
         "server": data.server,
         "token": data.token,
         "media_type": data.media_type,

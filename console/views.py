@@ -481,6 +481,6 @@ def load(request: HtmxHttpRequest, call_id: str) -> HttpResponse:
     entry, api, version, operation = _history_call(request, str(call_id))
     media_types = list(validation.request_media(operation.data))
     request.session[RESTORE_KEY] = panel.flat_state(
-        calls.ConsoleInput.from_json(entry.form), media_types
+        calls.ConsoleInput.from_json(entry.form), media_types, operation
     )
     return HttpResponseRedirect(panel.operation_page(api, version, operation) + "#console")

@@ -17,6 +17,8 @@ def console_panel(context: template.Context) -> dict[str, Any]:
     request = context["request"]
     # A form restored after the authorization redirect or loaded from history: used once.
     state = request.session.pop(panel.RESTORE_KEY, None) if request.user.is_authenticated else None
+    if not panel.state_is_for(state, context["api"], context["version"], context["operation"]):
+        state = None  # saved on another operation's page: not this form's values
     return panel.build(
         api=context["api"],
         version=context["version"],

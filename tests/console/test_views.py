@@ -438,3 +438,17 @@ def test_implicit_hand_over_answers_json_to_console_js(
     assert again.status_code == 400
     assert "used or expired state" in again.json()["error"]
     assert len(TokenStore(signed_in.session).all()) == 1
+
+
+def test_a_saved_form_fills_only_its_own_operation(
+    signed_in: Client, echo: Any, auth_server: Any, fake_outbound: Any
+) -> None:
+    auth_server(echo, grants=ALL)
+    fake_outbound.json(
+        "POST", f"{IDP}/token", {"access_token": access_token(), "token_type": "Bearer"}
+    )
+    data = {"api": "echo", "version": "1.0.0", "operation": "echoGet", "scopes.idp": "echo.read",
+            "grant_choice": "idp:client_credentials", "param.query.message": "for-echoGet"}  # fmt: skip
+    signed_in.post("/console/token/", data)
+    other = signed_in.get("/apis/echo/operations/echoPost/").content.decode()
+    assert "for-echoGet" not in other
