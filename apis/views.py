@@ -129,6 +129,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         "groups": groups,
         "nav": nav_html(groups, version.pk, query_label),
         "query_label": query_label,
+        "console_enabled": apps.is_installed("console"),
         # Import problems are for publishers: "<JSON pointer>: <message>" split for display.
         "warnings": [
             (pointer, message) if message else (warning, "")

@@ -103,6 +103,10 @@ def targets(api: Api, version: ApiVersion, operation: Operation) -> list[Target]
         if not isinstance(server, dict):
             continue
         url = _server_url(server)
+        if url.startswith("/") and not url.startswith("//") and gateway_base():
+            # A relative server is relative to where the portal serves the document: the
+            # portal's own origin, which is the gateway's in the default run.
+            url = http.origin(gateway_base()) + url
         if not url or url in seen:
             continue
         seen.add(url)

@@ -17,7 +17,7 @@ def test_api_page_overview(client: Client, petstore: Api) -> None:
     html = response.content.decode()
     assert "<h1>Petstore</h1>" in html
     assert "<li>List, find, add and remove pets</li>" in html  # CommonMark description
-    assert "http://127.0.0.1:8000/gateway/petstore" in html  # servers
+    assert "<code>/gateway/petstore</code>" in html  # servers
     assert 'href="https://example.com/support"' in html  # contact
     assert 'href="https://opensource.org/licenses/MIT"' in html  # license
     assert "The Petstore guide" in html  # external docs

@@ -46,6 +46,13 @@ def test_gateway_is_the_default_target(echo: Any) -> None:
     assert call.method == "GET"
 
 
+def test_relative_server_is_the_portals_own_gateway(echo: Any) -> None:
+    """The demo specs say `servers: [{url: /gateway/echo}]`: one target, not a dead second one."""
+    put_spec_servers(echo, [{"url": "/gateway/echo"}])
+    options = calls.targets(echo, echo.default_version, op(echo, "echoGet"))
+    assert [o.url for o in options] == [ECHO]
+
+
 @pytest.mark.parametrize(
     "server, reason",
     [
