@@ -155,3 +155,36 @@ def test_claim_rows_per_operation(config_dir: Path) -> None:
     path.write_text(CONFIG.replace("methods: [GET]}", "operation: echoGet}"))
     apply(path)
     assert RequiredClaim.objects.get(operation="echoGet").methods == ""
+
+
+def test_failure_while_applying_rolls_everything_back(config_dir: Path) -> None:
+    # The suffix is taken by another API already in the database: found only when applying,
+    # after the echo spec was imported; the import must be rolled back with the rest.
+    call_command("importspec", str(DEMO_SPECS / "petstore.yaml"), slug="other",
+                 stdout=io.StringIO())  # fmt: skip
+    Route.objects.create(api=Api.objects.get(slug="other"), suffix="echo", backend="mock")
+    path = config_dir / "portal.yaml"
+    path.write_text(CONFIG)
+    with pytest.raises(CommandError, match="belongs to other; nothing was changed"):
+        apply(path)
+    assert set(Api.objects.values_list("slug", flat=True)) == {"other"}
+    assert Route.objects.get().api.slug == "other"
+
+
+def test_alias_bomb_is_refused_quickly(config_dir: Path) -> None:
+    import time
+
+    # Each anchor is a mapping of nine references to the previous one: 9**8 values expanded.
+    lines = [
+        "apis:", "  - slug: bomb", "    spec: echo.yaml", "    gateway:", "      validate-jwt:",
+        "        issuer-signing-keys:", "          - &a0 {k: [x, x, x, x, x, x, x, x, x]}",
+    ]  # fmt: skip
+    for i in range(1, 9):
+        refs = ", ".join(f"k{j}: *a{i - 1}" for j in range(9))
+        lines.append(f"          - &a{i} {{{refs}}}")
+    path = config_dir / "portal.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    started = time.perf_counter()
+    with pytest.raises(CommandError, match="too many values"):
+        apply(path)
+    assert time.perf_counter() - started < 2
