@@ -7,6 +7,7 @@ local-memory cache, the built-in identity provider and gateway, DEBUG off.
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 from pathlib import Path
 
 import dj_database_url
@@ -45,6 +46,11 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 SITE_NAME = env_str("SITE_NAME", "API Portal")
 SITE_LOGO_URL = env_str("SITE_LOGO_URL")
+
+
+def _origin_of(url: str) -> list[str]:
+    parts = urlsplit(url)
+    return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme == "https" and parts.netloc else []
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -157,7 +163,8 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
+    # A logo on another origin (SITE_LOGO_URL) is the only remote image a page may load.
+    "img-src": [CSP.SELF, "data:", *_origin_of(SITE_LOGO_URL)],
     "connect-src": [CSP.SELF],
     "font-src": [CSP.SELF],
     "object-src": [CSP.NONE],

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The corpus of real specs lives beside the repository (../shared/specs), never inside it.
 SHARED_SPECS = REPO_ROOT.parent / "shared" / "specs"
 DEMO_SPECS = REPO_ROOT / "portal" / "demo" / "specs"
+ImportSpec = Callable[..., Any]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -33,6 +36,21 @@ def _fresh_version_caches() -> None:
     documents.clear_cache()
     navigation.clear_cache()
     reference.clear_cache()
+
+
+@pytest.fixture
+def import_spec(db: None) -> ImportSpec:
+    """Imports a spec file through the real `importspec` command and returns its API."""
+
+    def do_import(path: Path | str, slug: str, *, publish: bool = True, **options: object) -> Any:
+        call_command(
+            "importspec", str(path), slug=slug, publish=publish, stdout=io.StringIO(), **options
+        )
+        from apis.models import Api
+
+        return Api.objects.get(slug=slug)
+
+    return do_import
 
 
 @pytest.fixture(scope="session")

@@ -1,29 +1,12 @@
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from apis.models import Api
-from tests.conftest import DEMO_SPECS
-
-ImportSpec = Callable[..., Api]
-
-
-@pytest.fixture
-def import_spec(db: None) -> ImportSpec:
-    """Imports a spec file through the real `importspec` command and returns its API."""
-
-    def do_import(path: Path | str, slug: str, *, publish: bool = True, **options: object) -> Api:
-        call_command(
-            "importspec", str(path), slug=slug, publish=publish, stdout=io.StringIO(), **options
-        )
-        return Api.objects.get(slug=slug)
-
-    return do_import
+from tests.conftest import DEMO_SPECS, ImportSpec
 
 
 @pytest.fixture

@@ -4,8 +4,7 @@ import pytest
 from django.test import Client
 
 from apis.models import Api
-from tests.apis.conftest import ImportSpec
-from tests.conftest import DEMO_SPECS
+from tests.conftest import DEMO_SPECS, ImportSpec
 
 pytestmark = pytest.mark.django_db
 

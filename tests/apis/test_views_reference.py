@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from apis.models import Api
-from tests.apis.conftest import ImportSpec
+from tests.conftest import ImportSpec
 
 pytestmark = pytest.mark.django_db
 

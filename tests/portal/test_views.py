@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_lists_published_apis(client: Client, import_spec) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import DEMO_SPECS
+
+    import_spec(DEMO_SPECS / "petstore.yaml", "petstore")
+    html = client.get("/").content.decode()
+    assert "Petstore" in html and 'href="/apis/petstore/"' in html
+
+
+def test_empty_home_says_how_to_import(client: Client) -> None:
+    assert "importspec" in client.get("/").content.decode()
+
+
+def test_portal_name_and_logo_are_configurable(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SITE_NAME = "Contoso Developers"
+    settings.SITE_LOGO_URL = "/static/favicon.svg"
+    html = client.get("/apis/").content.decode()
+    assert "<title>APIs · Contoso Developers</title>" in html
+    assert '<img src="/static/favicon.svg" alt="" class="brand-logo">' in html
+
+
+def test_health(client: Client) -> None:
+    response = client.get("/health/")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert client.post("/health/").status_code == 405
+
+
+def test_pages_send_a_csp_with_a_nonce(client: Client) -> None:
+    response = client.get("/apis/")
+    csp = response["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "'nonce-" in csp
+    nonce = csp.split("'nonce-")[1].split("'")[0]
+    assert f'nonce="{nonce}"' in response.content.decode()
