@@ -344,7 +344,7 @@ def run() -> list[dict[str, Any]]:
                 "--runtime-mode",
                 "st",  # as `python -m gateway` runs it
                 "--loop",
-                os.environ.get("BENCH_GATEWAY_LOOP", "auto"),
+                os.environ.get("BENCH_GATEWAY_LOOP", "uvloop"),
                 *os.environ.get("BENCH_GATEWAY_ARGS", "").split(),
                 "bench.gateway_app:application",
             ],
