@@ -579,7 +579,15 @@ class Gateway:
         body: Any = None
         content_length: int | None = None
         cl = headers.get(b"content-length")
-        chunked = b"chunked" in headers.get(b"transfer-encoding", b"").lower()
+        te = headers.get(b"transfer-encoding")
+        chunked = te is not None and b"chunked" in te.lower()
+        if cl is not None and te is not None:
+            # Both framings at once is how request smuggling starts (RFC 9112 section 6.3).
+            await self._respond(
+                send, state,
+                problem(400, "Content-Length and Transfer-Encoding together.", "request"), extra,
+            )  # fmt: skip
+            return
         if cl is not None or chunked:
             if cl is not None:
                 try:

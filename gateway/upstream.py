@@ -90,6 +90,7 @@ class _Connection(asyncio.Protocol):
         self.status = 0
         self.headers: list[tuple[bytes, bytes]] = []
         self.head_done = False
+        self.until_eof = False
         self.complete = False
         self.keep_alive = False
         self.got_bytes = False
@@ -115,7 +116,12 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        if not self.complete:
+        if self.head_done and not self.complete and self.until_eof and exc is None:
+            # No Content-Length and not chunked: the body ends when the connection does.
+            self.complete = True
+            self.keep_alive = False
+            self._wake()
+        elif not self.complete:
             self._fail(UpstreamBroken("the backend closed the connection"))
         if self._drain is not None and not self._drain.done():
             self._drain.set_exception(UpstreamBroken("the backend closed the connection"))
@@ -147,6 +153,10 @@ class _Connection(asyncio.Protocol):
             return
         self.status = status
         self.head_done = True
+        framed = any(
+            n.lower() in (b"content-length", b"transfer-encoding") for n, _ in self.headers
+        )
+        self.until_eof = not framed and status not in (204, 304)
         self._wake()
 
     def on_body(self, body: bytes) -> None:

@@ -211,3 +211,14 @@ def test_rate_limit_shared_through_redis(
     finally:
         proc.terminate()
         proc.wait(5)
+
+
+def test_both_body_framings_refused(harness_for: Build, backend: LoopbackServer) -> None:
+    route = make_route(None, backend.url)
+    route.policy = None
+    gw = harness_for(route)
+    resp = gw.request("POST", "/orders/x", body=b"0\r\n\r\n",
+                      headers={"Transfer-Encoding": "chunked"})  # fmt: skip
+    assert resp.status == 400 and resp.json()["check"] == "request"
+    assert backend.recorder.count() == 0
+    assert gw.request("POST", "/orders/x", body=b"{}").status == 200

@@ -188,3 +188,20 @@ def test_response_body_cap() -> None:
         server.close()
 
     asyncio.run(main())
+
+
+def test_body_delimited_by_connection_close() -> None:
+    async def main() -> None:
+        async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            await read_request(r)
+            w.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end")
+            await w.drain()
+
+        server, origin, _ = await serve(handler)
+        pool = Pool()
+        resp = await pool.request(origin, "GET", b"/", [])
+        assert await resp.read_all(100) == b"until the end"
+        pool.close()
+        server.close()
+
+    asyncio.run(main())
