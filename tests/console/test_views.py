@@ -79,7 +79,7 @@ def test_signed_in_user_gets_the_prefilled_form(
 def test_post_body_is_prefilled_from_the_example(signed_in: Client, echo: Any) -> None:
     html = signed_in.get("/apis/echo/operations/echoPost/").content.decode()
     # (echo.yaml writes its example as a YAML flow mapping, so the text is \"Hello".)
-    assert "&quot;text&quot;: &quot;Hello&quot;" in html
+    assert "&quot;text&quot;: &quot;Hello, gateway&quot;" in html
     assert 'name="field.1.text" value="Hello"' in html  # form-urlencoded editor
 
 
