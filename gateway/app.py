@@ -66,6 +66,7 @@ _SPOOFABLE = frozenset(
 )
 _STRIP_REQUEST = HOP_BY_HOP | {b"host", b"content-length", b"expect"}
 _TOKEN_CACHE_MAX = 50_000
+_ALLOW = b"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 
 
 def _setting(name: str, default: Any) -> Any:
@@ -250,6 +251,11 @@ class Gateway:
             )
             return
         state["api"] = route.api_slug
+        if scope["method"] in ("TRACE", "CONNECT"):
+            # TRACE reflects credentials (cross-site tracing); CONNECT makes a tunnel.
+            status, hdrs, body = problem(405, f"{scope['method']} is not allowed.", "method")
+            await self._respond(send, state, (status, [*hdrs, (b"allow", _ALLOW)], body))
+            return
         rest = "/" + "/".join(segments[used:])
         if ("." in rest or "%" in rest) and any(
             seg in ("..", ".") for seg in unquote(rest).split("/")

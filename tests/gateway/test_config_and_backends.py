@@ -222,3 +222,11 @@ def test_both_body_framings_refused(harness_for: Build, backend: LoopbackServer)
     assert resp.status == 400 and resp.json()["check"] == "request"
     assert backend.recorder.count() == 0
     assert gw.request("POST", "/orders/x", body=b"{}").status == 200
+
+
+def test_trace_is_refused(harness_for: Build, backend: LoopbackServer) -> None:
+    route = make_route(None, backend.url)
+    route.policy = None
+    resp = harness_for(route).request("TRACE", "/orders/x")
+    assert resp.status == 405 and "GET" in (resp.header("allow") or "")
+    assert backend.recorder.count() == 0
