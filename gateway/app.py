@@ -38,7 +38,7 @@ from gateway.jwt import (
     parse,
     verify_signature,
 )
-from gateway.keys import KeyStore
+from gateway.keys import KeySet, KeyStore
 from gateway.metrics import Metrics
 from gateway.problems import Headers, problem, rejection
 from gateway.ratelimit import CounterStore, MemoryCounters, RedisCounters
@@ -102,8 +102,9 @@ class Gateway:
         self.metrics = Metrics()
         self.counters: CounterStore | None = None
         self.access = AccessLog(str(_setting("GATEWAY_ACCESS_LOG", "-")))
-        self._tokens: dict[str, tuple[Policy, ParsedToken, PublicKey, float]] = {}
-        self._verdicts: dict[tuple[str, str, str | None], tuple[Policy, Verdict]] = {}
+        # token -> (policy, parsed, key, discovery URL, the key set it was verified with)
+        self._tokens: dict[str, tuple[Policy, ParsedToken, PublicKey, str, KeySet | None]] = {}
+        self._verdicts: dict[tuple[str, str, str | None], tuple[Policy, Verdict, str]] = {}
         self._deep_suffixes = any("/" in s for s in (routes or {}))
         self._rid_prefix = uuid.uuid4().hex[:12] + "-"
         self._counter = 0
@@ -432,11 +433,15 @@ class Gateway:
         # A verdict depends only on the token, policy, method and operation, within the time
         # window check_claims reports: a repeat call costs one dict lookup.
         key = (token, method, operation)
-        hit = self._verdicts.get(key)
+        cached = self._tokens.get(token)
+        fresh = (
+            cached is not None and cached[0] is policy and self._keys_current(cached[3], cached[4])
+        )
+        hit = self._verdicts.get(key) if fresh else None
         if hit is not None and hit[0] is policy and hit[1].valid_from <= now < hit[1].valid_until:
             return hit[1], query
-        cached = self._tokens.get(token)
-        if cached is not None and cached[0] is policy:
+        if fresh:
+            assert cached is not None
             parsed = cached[1]
         else:
             parsed = await self._verify(token, policy)
@@ -450,8 +455,20 @@ class Gateway:
         if token in self._tokens:
             if len(self._verdicts) >= _TOKEN_CACHE_MAX:
                 self._verdicts.clear()
-            self._verdicts[key] = (policy, verdict)
+            self._verdicts[key] = (policy, verdict, token)
         return verdict, query
+
+    def _keys_current(self, url: str, keyset: KeySet | None) -> bool:
+        """A cached verification stands while its key set is the current, unexpired one: a
+        refreshed JWKS (a key withdrawn) makes every cached token verify again once."""
+        if not url:
+            return True  # static issuer-signing-keys change only with the configuration
+        current = self.keys.current(url)
+        return (
+            current is not None
+            and current is keyset
+            and time.time() - current.fetched_at < float(_setting("GATEWAY_JWKS_TTL", 3600))
+        )
 
     async def _verify(self, token: str, policy: Policy) -> ParsedToken:
         parsed = parse(token, policy)
@@ -485,7 +502,13 @@ class Gateway:
             if len(self._tokens) >= _TOKEN_CACHE_MAX:
                 self._tokens.clear()
                 self._verdicts.clear()
-            self._tokens[token] = (policy, parsed, key, float(exp))
+            self._tokens[token] = (
+                policy,
+                parsed,
+                key,
+                url,
+                self.keys.current(url) if url else None,
+            )
         return parsed
 
     # --- rate limit ---------------------------------------------------------------------

@@ -240,6 +240,11 @@ class KeyStore:
             asyncio.get_running_loop().create_task(self._refresh(source, forced=False))
         return source.keyset
 
+    def current(self, url: str) -> KeySet | None:
+        """The key set in memory for a discovery URL, without fetching."""
+        source = self._sources.get(url)
+        return source.keyset if source is not None else None
+
     async def refetch_for_unknown_kid(self, url: str) -> bool:
         """Force one refetch unless one happened within the cooldown; True if it ran."""
         source = self._sources.get(url)

@@ -571,3 +571,16 @@ def test_es256_key_from_other_curve_refused(
         ),
         backend,
     )
+
+
+def test_withdrawn_key_stops_working_after_refresh(
+    gw: Harness, provider: Provider, settings: Any
+) -> None:
+    token = good(provider)
+    assert gw.request("GET", "/orders/x", token=token).status == 200
+    provider.keys[:] = [rsa_key("k9")]  # the provider withdraws k1
+    settings.GATEWAY_JWKS_TTL = 0  # keys are due for a refresh
+    gw.request("GET", "/orders/x", token=token)  # triggers the background refresh
+    gw.loop.run_until_complete(__import__("asyncio").sleep(0.3))
+    resp = gw.request("GET", "/orders/x", token=token)
+    assert resp.status == 401 and resp.json()["check"] == "kid"
