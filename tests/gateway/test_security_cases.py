@@ -211,10 +211,13 @@ def test_case11_provider_down_with_warm_cache_keeps_working(
     assert gw.request("GET", "/orders/x", token=good(provider)).status == 200
     provider.jwks_mode = "500"
     settings.GATEWAY_JWKS_TTL = 0  # every call now wants a refresh, and every refresh fails
-    for _ in range(3):
+    deadline = time.monotonic() + 10
+    calls = 0
+    while calls < 3 or (provider.jwks_fetches() < 2 and time.monotonic() < deadline):
         assert gw.request("GET", "/orders/x", token=good(provider)).status == 200
         gw.loop.run_until_complete(__import__("asyncio").sleep(0.05))
-    assert provider.jwks_fetches() >= 2
+        calls += 1
+    assert provider.jwks_fetches() >= 2  # refreshes were tried, failed, and keys were kept
 
 
 def test_case11_provider_down_with_cold_cache_is_503(
