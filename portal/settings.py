@@ -7,8 +7,8 @@ local-memory cache, the built-in identity provider and gateway, DEBUG off.
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlsplit
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.conf import global_settings
@@ -51,6 +51,7 @@ SITE_LOGO_URL = env_str("SITE_LOGO_URL")
 def _origin_of(url: str) -> list[str]:
     parts = urlsplit(url)
     return [f"{parts.scheme}://{parts.netloc}"] if parts.scheme == "https" and parts.netloc else []
+
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -275,7 +276,8 @@ OUTBOUND_ALLOWED_PRIVATE_HOSTS = env_list("OUTBOUND_ALLOWED_PRIVATE_HOSTS")
 # --- Try-it console (console/) --------------------------------------------------------
 # Where the console sends calls: the gateway's base URL (never derived from the request).
 CONSOLE_GATEWAY_URL = env_str(
-    "CONSOLE_GATEWAY_URL", f"http://{env_str('HOST', '127.0.0.1')}:{env_str('PORT', '8000')}/gateway"
+    "CONSOLE_GATEWAY_URL",
+    f"http://{env_str('HOST', '127.0.0.1')}:{env_str('PORT', '8000')}/gateway",
 ).rstrip("/")
 # Other origins whose spec `servers` the console may call (scheme://host[:port], comma-separated).
 CONSOLE_ALLOWED_ORIGINS = env_list("CONSOLE_ALLOWED_ORIGINS")
