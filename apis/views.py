@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 from apis.documents import load_document, resolve_ref
 from apis.forms import CatalogQueryForm
 from apis.models import Api, ApiVersion, Operation, Tag
-from apis.navigation import mark_current, nav_html, operation_url, tag_groups
+from apis.navigation import TagGroup, mark_current, nav_html, operation_url, tag_groups
 from apis.reference import build_operation_view, build_overview, cached_operation_view
 from apis.schema_tree import SchemaRenderer
 from portal.lib.htmx import HtmxHttpRequest
@@ -53,19 +53,37 @@ def _get_api_for_user(request: HttpRequest, slug: str) -> Api:
     )
 
 
-def _get_version(api: Api, label: str | None) -> tuple[ApiVersion, bool]:
-    """The version named by `?v=`, else the default; and whether it was named explicitly."""
+def _get_version(api: Api, label: str | None) -> tuple[ApiVersion, str | None]:
+    """The version named by `?v=`, else the default; and the label links must carry along
+    (None for the default version, so its URLs stay clean)."""
     versions = ApiVersion.objects.only(*VERSION_FIELDS)
     if label:
         version = versions.filter(api=api, label=label).first()
         if version is None:
             raise Http404("No such version")
-        return version, version.pk != api.default_version_id
+        return version, (version.label if version.pk != api.default_version_id else None)
     default = versions.filter(pk=api.default_version_id).first() if api.default_version_id else None
     version = default or versions.filter(api=api).first()
     if version is None:
         raise Http404("This API has no version")
-    return version, False
+    return version, None
+
+
+def _reference_context(
+    api: Api, version: ApiVersion, query_label: str | None
+) -> tuple[dict[str, Any], tuple[TagGroup, ...]]:
+    """What every reference page shows around its content: versions and the navigation."""
+    groups = tag_groups(version.pk, api.slug, version.overview, query_label)
+    context = {
+        "api": api,
+        "version": version,
+        "versions": ApiVersion.objects.filter(api=api).only("label", "created", "api_id"),
+        "nav": nav_html(groups, version.pk, query_label),
+        "query_label": query_label,
+        # The try-it console plugs into these pages when its app is installed.
+        "console_enabled": apps.is_installed("console"),
+    }
+    return context, groups
 
 
 def _renderer(api: Api, version: ApiVersion, label: str | None) -> SchemaRenderer:
@@ -117,19 +135,11 @@ def catalog(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     api = _get_api_for_user(request, slug)
-    label = request.GET.get("v")
-    version, explicit = _get_version(api, label)
-    query_label = version.label if explicit else None
-    groups = tag_groups(version.pk, api.slug, version.overview, query_label)
-    context = {
-        "api": api,
-        "version": version,
-        "versions": ApiVersion.objects.filter(api=api).only("label", "created", "api_id"),
+    version, query_label = _get_version(api, request.GET.get("v"))
+    context, groups = _reference_context(api, version, query_label)
+    context |= {
         "overview": build_overview(version.overview),
         "groups": groups,
-        "nav": nav_html(groups, version.pk, query_label),
-        "query_label": query_label,
-        "console_enabled": apps.is_installed("console"),
         # Import problems are for publishers: "<JSON pointer>: <message>" split for display.
         "warnings": [
             (pointer, message) if message else (warning, "")
@@ -143,19 +153,12 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def operation(request: HttpRequest, slug: str, operation: str) -> HttpResponse:
     api = _get_api_for_user(request, slug)
-    label = request.GET.get("v")
-    version, explicit = _get_version(api, label)
-    query_label = version.label if explicit else None
+    version, query_label = _get_version(api, request.GET.get("v"))
     op = get_object_or_404(Operation, version=version, slug=operation)
-    groups = tag_groups(version.pk, api.slug, version.overview, query_label)
-    nav = mark_current(
-        nav_html(groups, version.pk, query_label), operation_url(api.slug, op.slug, query_label)
-    )
-    context = {
-        "api": api,
-        "version": version,
-        "versions": ApiVersion.objects.filter(api=api).only("label", "created", "api_id"),
+    context, _ = _reference_context(api, version, query_label)
+    context |= {
         "operation": op,
+        "nav": mark_current(context["nav"], operation_url(api.slug, op.slug, query_label)),
         "view": cached_operation_view(
             op.pk,
             query_label,
@@ -163,10 +166,6 @@ def operation(request: HttpRequest, slug: str, operation: str) -> HttpResponse:
                 op.data, version.overview, _renderer(api, version, query_label)
             ),
         ),
-        "nav": nav,
-        "query_label": query_label,
-        # The try-it console plugs into this page when its app is installed.
-        "console_enabled": apps.is_installed("console"),
     }
     return render(request, "apis/operation.html", context)
 
@@ -175,9 +174,8 @@ def operation(request: HttpRequest, slug: str, operation: str) -> HttpResponse:
 def schema(request: HtmxHttpRequest, slug: str, name: str) -> HttpResponse:
     """One named schema of `components/schemas`; htmx swaps its tree in place (lazy loading)."""
     api = _get_api_for_user(request, slug)
-    label = request.GET.get("v")
-    version, explicit = _get_version(api, label)
-    renderer = _renderer(api, version, version.label if explicit else None)
+    version, query_label = _get_version(api, request.GET.get("v"))
+    renderer = _renderer(api, version, query_label)
     ref = "#/components/schemas/" + name.replace("~", "~0").replace("/", "~1")
     target = resolve_ref(renderer.doc, ref)
     if not isinstance(target, dict):

@@ -16,16 +16,15 @@ the dev database nor the Django set-up of other benchmarks.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from bench.django_setup import REPO, RESULTS, setup_django
+
 SPECS = REPO.parent / "shared" / "specs"
-DB = REPO / "bench" / "results" / "import.sqlite3"
+DB = RESULTS / "import.sqlite3"
 # name -> (path under the corpus, root inside a folder or None, target seconds)
 TARGETS: dict[str, tuple[str, str | None, float | None]] = {
     "kubernetes": ("real-world/kubernetes.swagger.json", None, 2.0),
@@ -39,18 +38,7 @@ REPEAT = 3
 
 
 def _setup() -> None:
-    DB.parent.mkdir(exist_ok=True)
-    if DB.exists():
-        DB.unlink()
-    os.environ["DATABASE_URL"] = f"sqlite:///{DB}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    setup_django(DB)
 
 
 def _import_once(name: str) -> tuple[float, float, int]:

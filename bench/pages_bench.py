@@ -11,15 +11,13 @@ ten are then measured 20 times each: the report gives the worst median.
 from __future__ import annotations
 
 import io
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from bench.django_setup import REPO, RESULTS, setup_django
+
 SPECS = REPO.parent / "shared" / "specs"
-DB = REPO / "bench" / "results" / "pages.sqlite3"
+DB = RESULTS / "pages.sqlite3"
 CORPUS = {
     "kubernetes": "real-world/kubernetes.swagger.json",
     "stripe": "real-world/stripe-spec3.yaml",
@@ -31,18 +29,7 @@ CORPUS = {
 
 
 def _setup() -> None:
-    DB.parent.mkdir(exist_ok=True)
-    if DB.exists():
-        DB.unlink()
-    os.environ["DATABASE_URL"] = f"sqlite:///{DB}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    setup_django(DB)
 
 
 def _median_ms(client, url: str, n: int = 20) -> tuple[float, int]:  # type: ignore[no-untyped-def]
