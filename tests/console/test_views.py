@@ -80,7 +80,7 @@ def test_post_body_is_prefilled_from_the_example(signed_in: Client, echo: Any) -
     html = signed_in.get("/apis/echo/operations/echoPost/").content.decode()
     # (echo.yaml writes its example as a YAML flow mapping, so the text is \"Hello".)
     assert "&quot;text&quot;: &quot;Hello, gateway&quot;" in html
-    assert 'name="field.1.text" value="Hello"' in html  # form-urlencoded editor
+    assert 'name="field.1.text" value="Hello, gateway"' in html  # form-urlencoded editor
 
 
 def test_send_plain_and_htmx(signed_in: Client, echo: Any, fake_outbound: Any) -> None:
