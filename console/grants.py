@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus, urlsplit
@@ -365,14 +366,24 @@ def _error_from_params(params: dict[str, str]) -> None:
         raise GrantError(f"The authorization server refused: {text}.")
 
 
-def complete_authorization(store: Any, params: dict[str, str]) -> Completed:
-    """Finish the authorization code flow: state, issuer, then the code exchange with PKCE."""
-    entry = _take_pending(store, params.get("state", ""), GRANT_AUTHORIZATION_CODE)
+def _complete(
+    store: Any,
+    params: dict[str, str],
+    grant: str,
+    finish: Callable[[dict[str, Any], dict[str, str]], Completed],
+) -> Completed:
+    """Take the one-time pending entry for `state`, then finish; errors return to its page."""
+    entry = _take_pending(store, params.get("state", ""), grant)
     try:
-        return _exchange_code(entry, params)
+        return finish(entry, params)
     except GrantError as exc:
         exc.return_to = str(entry.get("return_to") or "")
         raise
+
+
+def complete_authorization(store: Any, params: dict[str, str]) -> Completed:
+    """Finish the authorization code flow: state, issuer, then the code exchange with PKCE."""
+    return _complete(store, params, GRANT_AUTHORIZATION_CODE, _exchange_code)
 
 
 def _exchange_code(entry: dict[str, Any], params: dict[str, str]) -> Completed:
@@ -402,12 +413,7 @@ def _exchange_code(entry: dict[str, Any], params: dict[str, str]) -> Completed:
 
 def complete_implicit(store: Any, params: dict[str, str]) -> Completed:
     """Finish the implicit grant from the fragment the callback page posted to the server."""
-    entry = _take_pending(store, params.get("state", ""), GRANT_IMPLICIT)
-    try:
-        return _take_fragment(entry, params)
-    except GrantError as exc:
-        exc.return_to = str(entry.get("return_to") or "")
-        raise
+    return _complete(store, params, GRANT_IMPLICIT, _take_fragment)
 
 
 def _take_fragment(entry: dict[str, Any], params: dict[str, str]) -> Completed:
