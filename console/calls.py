@@ -20,34 +20,19 @@ from urllib3.filepost import encode_multipart_formdata
 from apis.models import Api, ApiVersion, Operation
 from console import conf, http
 from console.tokens import Token
+from portal.lib import outbound
 
 # Headers a user may never set: the console, the transport or the gateway owns them.
-FORBIDDEN_HEADERS = frozenset(
-    {
-        "authorization",
-        "proxy-authorization",
-        "host",
-        "cookie",
-        "content-length",
-        "transfer-encoding",
-        "connection",
-        "keep-alive",
-        "te",
-        "trailer",
-        "upgrade",
-        "expect",
-        "forwarded",
-        "x-forwarded-for",
-        "x-forwarded-host",
-        "x-forwarded-proto",
-        "x-real-ip",
-        "x-user-sub",
-        "x-user-client-id",
-        "x-user-scopes",
-        "x-gateway-claims",
-    }
-)
-_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+# Headers a user may not set: what the outbound wrapper never sends (framing, Host, proxies),
+# what the console sets itself, and the spoofable X- headers the gateway strips anyway.
+FORBIDDEN_HEADERS = outbound.NEVER_SENT | {"authorization", "cookie"}
+
+
+def _forbidden(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in FORBIDDEN_HEADERS or bool(outbound.FORBIDDEN_X_HEADERS.match(lowered))
+
+
 _BAD_VALUE = re.compile(r"[\r\n\x00]")
 LOCATIONS = ("path", "query", "header", "cookie")
 
@@ -242,11 +227,11 @@ def _split_values(param: dict[str, Any], raw: str) -> list[str]:
 
 
 def _check_header(name: str, value: str) -> None:
-    if not _HEADER_NAME.match(name):
+    if not outbound.HEADER_NAME.match(name):
         raise CallError(f"{name!r} is not a valid header name.")
     if _BAD_VALUE.search(value) or _BAD_VALUE.search(name):
         raise CallError(f"The {name} header contains a line break or NUL; it was refused.")
-    if name.lower() in FORBIDDEN_HEADERS:
+    if _forbidden(name):
         raise CallError(
             f"The console does not send a {name} header; the gateway or the console sets it."
         )
@@ -390,7 +375,7 @@ def send(call: PreparedCall, token: Token | None) -> CallResult:
         call.url,
         headers=headers,
         body=call.body,
-        allow_headers=[name for name in call.headers if name.lower() not in FORBIDDEN_HEADERS]
+        allow_headers=[name for name in call.headers if not _forbidden(name)]
         + (["Cookie"] if "Cookie" in call.headers else []),
     )
     shown: list[tuple[str, str]] = []

@@ -106,7 +106,7 @@ NEVER_SENT = frozenset(
     }
 )
 DROPPED_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
-_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an RFC 9110 token
 
 
 class OutboundError(Exception):
@@ -246,7 +246,7 @@ def _clean_headers(headers: Mapping[str, str], allow: Iterable[str]) -> dict[str
     out = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
     for name, value in headers.items():
         lowered = str(name).lower()
-        if not _TOKEN.match(str(name)):
+        if not HEADER_NAME.match(str(name)):
             raise OutboundError(f"invalid header name {name!r}", "bad-header")
         if any(c in str(value) for c in "\r\n\x00"):
             raise OutboundError(f"the {name} header contains a line break", "bad-header")

@@ -136,7 +136,16 @@ def test_required_parameters_are_named(echo: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["Host", "Cookie", "Transfer-Encoding", "X-Forwarded-For", "Authorization"]
+    "name",
+    [
+        "Host",
+        "Cookie",
+        "Transfer-Encoding",
+        "X-Forwarded-For",
+        "Authorization",
+        "X-User-Sub",
+        "X-HTTP-Method-Override",
+    ],
 )
 def test_forbidden_headers_are_refused(echo: Any, name: str) -> None:
     """Case 49: headers the console or the transport owns cannot be set by the user."""
