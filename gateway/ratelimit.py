@@ -7,8 +7,16 @@ exact for the single-process default run.
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import MutableMapping
 from typing import Any, Protocol
+
+from gateway.config import RouteConfig
+from gateway.jwt import Verdict
+from gateway.problems import Headers, problem
+
+log = logging.getLogger("gateway")
 
 
 class CounterStore(Protocol):
@@ -54,3 +62,43 @@ class RedisCounters:
             pipe.expire(name, period + 1)
             count, _ = await pipe.execute()
         return int(count), (window + 1) * period - now
+
+
+async def check(
+    counters: CounterStore,
+    route: RouteConfig,
+    verdict: Verdict | None,
+    scope: MutableMapping[str, Any],
+    extra: Headers,
+) -> tuple[int, Headers, bytes] | None:
+    """Count the call against the route's limit: None to go on, else the 429 answer.
+
+    Adds the X-RateLimit headers to `extra`."""
+    limit = route.rate_limit
+    assert limit is not None
+    if limit.key == "subject" and verdict is not None and verdict.subject:
+        who = "sub:" + verdict.subject
+    elif limit.key == "client_id" and verdict is not None and verdict.client_id:
+        who = "client:" + verdict.client_id
+    else:
+        client = scope.get("client") or ("-", 0)
+        who = "addr:" + str(client[0])
+    try:
+        count, reset = await counters.hit(f"{route.suffix}|{who}", limit.period)
+    except Exception as exc:  # the shared store is down: fail open, loudly
+        log.warning("rate-limit store unavailable: %s", exc)
+        return None
+    remaining = max(0, limit.calls - count)
+    extra += [
+        (b"x-ratelimit-limit", str(limit.calls).encode()),
+        (b"x-ratelimit-remaining", str(remaining).encode()),
+    ]
+    if count > limit.calls:
+        retry = max(1, int(reset + 0.999))
+        status, headers, body = problem(
+            429,
+            f"Rate limit of {limit.calls} calls per {limit.period} s exceeded; retry in {retry} s.",
+            "rate-limit",
+        )
+        return status, [*headers, (b"retry-after", str(retry).encode())], body
+    return None

@@ -1,0 +1,221 @@
+"""Forwarding a call to an upstream backend: which headers go, and the exchange itself.
+
+The client's hop-by-hop and spoofable headers are dropped and the gateway sets its own
+`X-Forwarded-*` and `X-Request-Id`; the portal's cookies never leave. The exchange goes through
+the pooled upstream client; its failures become 502/504 problems before the response head,
+and a cut connection after it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from django.conf import settings
+
+from gateway.config import RouteConfig
+from gateway.jwt import Verdict
+from gateway.metrics import Metrics
+from gateway.problems import Headers, problem
+from gateway.upstream import (
+    HOP_BY_HOP,
+    Pool,
+    UpstreamBroken,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    aiter_bytes,
+    filter_response_headers,
+)
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+Respond = Callable[[tuple[int, Headers, bytes], Headers], Awaitable[None]]
+
+# Headers a client must never set for the backend: the gateway sets its own.
+_SPOOFABLE_PREFIXES = (b"x-forwarded-", b"x-user-", b"x-gateway-")
+_SPOOFABLE = frozenset(
+    {b"forwarded", b"x-real-ip", b"x-request-id", b"x-client-ip", b"true-client-ip", b"via"}
+)
+_STRIP_REQUEST = HOP_BY_HOP | {b"host", b"content-length", b"expect"}
+
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, name, default)
+
+
+def forward_headers(
+    route: RouteConfig,
+    scope: Scope,
+    headers: dict[bytes, bytes],
+    verdict: Verdict | None,
+    rid: str,
+) -> Headers:
+    """The request headers a backend receives (also what the echo backend shows)."""
+    drop: frozenset[bytes] | set[bytes] = _STRIP_REQUEST
+    connection = headers.get(b"connection")
+    if connection:
+        drop = set(_STRIP_REQUEST)
+        drop.update(v.strip().lower() for v in connection.split(b","))
+    out: Headers = []
+    for name, value in headers.items():
+        if name in drop or name in _SPOOFABLE or name.startswith(_SPOOFABLE_PREFIXES):
+            continue
+        if name == b"cookie":
+            value = _strip_portal_cookies(value)
+            if not value:
+                continue
+        out.append((name, value))
+    client = scope.get("client") or ("", 0)
+    host = headers.get(b"host", b"")
+    out += [
+        (b"x-forwarded-for", str(client[0]).encode()),
+        (b"x-forwarded-proto", b"https" if scope.get("scheme") == "https" else b"http"),
+        (b"x-forwarded-prefix", scope.get("root_path", "").encode() + route.prefix_bytes),
+        (b"x-request-id", rid.encode()),
+    ]
+    if host:
+        out.append((b"x-forwarded-host", host))
+    if route.forward_claims and verdict is not None:
+        out += [
+            (b"x-user-sub", _header_safe(verdict.subject)),
+            (b"x-user-client-id", _header_safe(verdict.client_id)),
+            (b"x-user-scopes", _header_safe(" ".join(verdict.scopes))),
+        ]
+    return out
+
+
+async def proxy(
+    pool: Pool,
+    metrics: Metrics,
+    route: RouteConfig,
+    method: str,
+    rest: bytes,
+    query: bytes,
+    headers: dict[bytes, bytes],
+    forward: Headers,
+    receive: Receive,
+    send: Send,
+    respond: Respond,
+    state: dict[str, Any],
+    extra: Headers,
+) -> None:
+    """Send the call upstream and stream the answer back to the client."""
+    assert route.origin is not None
+    target = route.base_path.encode("latin-1") + rest
+    if query:
+        target += b"?" + query
+    body: Any = None
+    content_length: int | None = None
+    cl = headers.get(b"content-length")
+    te = headers.get(b"transfer-encoding")
+    chunked = te is not None and b"chunked" in te.lower()
+    if cl is not None and te is not None:
+        # Both framings at once is how request smuggling starts (RFC 9112 section 6.3).
+        await respond(
+            problem(400, "Content-Length and Transfer-Encoding together.", "request"), extra
+        )
+        return
+    if cl is not None or chunked:
+        if cl is not None:
+            try:
+                content_length = int(cl)
+            except ValueError:
+                await respond(problem(400, "Bad Content-Length.", "request"), extra)
+                return
+        first = await receive()
+        chunk = first.get("body", b"")
+        more = first.get("more_body", False)
+        body = _prepend(chunk, aiter_bytes(receive)) if more else chunk
+    try:
+        response = await pool.request(
+            route.origin,
+            method,
+            target,
+            forward,
+            body,
+            content_length=content_length,
+            timeout=route.timeout,
+        )
+    except UpstreamTimeout as exc:
+        metrics.upstream_errors[(route.api_slug, "timeout")] += 1
+        await respond(problem(504, f"The backend timed out: {exc}.", "backend-timeout"), extra)
+        return
+    except (UpstreamUnavailable, UpstreamBroken) as exc:
+        kind = "unavailable" if isinstance(exc, UpstreamUnavailable) else "broken"
+        metrics.upstream_errors[(route.api_slug, kind)] += 1
+        await respond(problem(502, f"The backend failed: {exc}.", "backend-unavailable"), extra)
+        return
+    out_headers = filter_response_headers(response.headers)
+    out_headers = [(n, v) for n, v in out_headers if n != b"x-request-id"]
+    state["status"] = response.status
+    if response.complete:
+        data = b""
+        while chunk := await response.read():
+            data += chunk
+        if not any(n == b"content-length" for n, _ in out_headers) and method != "HEAD":
+            out_headers.append((b"content-length", str(len(data)).encode()))
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": [*out_headers, *extra],
+            }
+        )
+        await send({"type": "http.response.body", "body": data})
+        return
+    await send(
+        {
+            "type": "http.response.start",
+            "status": response.status,
+            "headers": [*out_headers, *extra],
+        }
+    )
+    try:
+        while True:
+            chunk = await response.read()
+            if not chunk:
+                break
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    except UpstreamError as exc:
+        # Headers are gone already: the only honest signal is a cut connection.
+        response.abort()
+        kind = "timeout" if isinstance(exc, UpstreamTimeout) else "broken"
+        metrics.upstream_errors[(route.api_slug, kind)] += 1
+        raise
+    except BaseException:
+        response.abort()
+        raise
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def _prepend(first: bytes, rest: Any) -> Any:
+    if first:
+        yield first
+    async for chunk in rest:
+        yield chunk
+
+
+_UNSAFE_HEADER_CHARS = re.compile(r"[^\x20-\x7e]")
+
+
+def _header_safe(value: str) -> bytes:
+    if not (value.isascii() and value.isprintable()):
+        value = _UNSAFE_HEADER_CHARS.sub("", value)
+    return value[:1000].encode("ascii")
+
+
+def _strip_portal_cookies(value: bytes) -> bytes:
+    """The portal's own session and CSRF cookies never reach a backend."""
+    names = {
+        str(_setting("SESSION_COOKIE_NAME", "sessionid")).encode(),
+        str(_setting("CSRF_COOKIE_NAME", "csrftoken")).encode(),
+    }
+    kept = [
+        part.strip()
+        for part in value.split(b";")
+        if part.strip() and part.strip().split(b"=", 1)[0].strip() not in names
+    ]
+    return b"; ".join(kept)

@@ -1,0 +1,164 @@
+"""The validate-jwt step: find the token, verify it once, check its claims per call.
+
+Two caches make a repeat call cheap: parsed and verified tokens (until they expire, or until
+the key set they were verified with is replaced) and verdicts per token, method and operation
+(within the time window `check_claims` reports). Both are cleared when the routes reload.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from django.conf import settings
+
+from gateway.config import RouteConfig
+from gateway.jwt import (
+    KeysUnavailable,
+    ParsedToken,
+    Policy,
+    PublicKey,
+    TokenRejected,
+    Verdict,
+    check_claims,
+    check_issuer_and_type,
+    extract_token,
+    parse,
+    verify_signature,
+)
+from gateway.keys import KeySet, KeyStore
+
+log = logging.getLogger("gateway")
+
+_TOKEN_CACHE_MAX = 50_000
+
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, name, default)
+
+
+class Validator:
+    """validate-jwt for one process and event loop: the key store and the token caches."""
+
+    def __init__(self, keys: KeyStore) -> None:
+        self.keys = keys
+        # token -> (policy, parsed, key, discovery URL, the key set it was verified with)
+        self._tokens: dict[str, tuple[Policy, ParsedToken, PublicKey, str, KeySet | None]] = {}
+        self._verdicts: dict[tuple[str, str, str | None], tuple[Policy, Verdict, str]] = {}
+
+    def clear(self) -> None:
+        self._tokens.clear()
+        self._verdicts.clear()
+
+    async def authorize(
+        self,
+        route: RouteConfig,
+        policy: Policy,
+        method: str,
+        operation: str | None,
+        headers: dict[bytes, bytes],
+        query: bytes,
+    ) -> tuple[Verdict, bytes]:
+        """The verdict for a call, and the query string to forward (token parameter removed).
+
+        Raises TokenRejected (401/403) or KeysUnavailable (503)."""
+        header_value: str | None = None
+        if policy.header_name:
+            raw = headers.get(policy.header_key)
+            if raw is not None:
+                if len(raw) > policy.max_token_bytes + 64:
+                    raise TokenRejected("size", "The token is larger than the size limit.")
+                header_value = raw.decode("latin-1")
+        param = policy.query_parameter_name or "access_token"
+        query_value: str | None = None
+        if query and param.encode("latin-1") in query:
+            pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+            values = [v for k, v in pairs if k == param]
+            if values:
+                query_value = values[0]
+                if policy.query_parameter_name:
+                    # The backend never sees the token in its query string.
+                    query = urlencode([(k, v) for k, v in pairs if k != param]).encode()
+        token = extract_token(policy, header_value, query_value)
+        now = time.time()
+        # A verdict depends only on the token, policy, method and operation, within the time
+        # window check_claims reports: a repeat call costs one dict lookup.
+        key = (token, method, operation)
+        cached = self._tokens.get(token)
+        fresh = (
+            cached is not None and cached[0] is policy and self._keys_current(cached[3], cached[4])
+        )
+        hit = self._verdicts.get(key) if fresh else None
+        if hit is not None and hit[0] is policy and hit[1].valid_from <= now < hit[1].valid_until:
+            return hit[1], query
+        if fresh:
+            assert cached is not None
+            parsed = cached[1]
+        else:
+            parsed = await self._verify(token, policy)
+        verdict = check_claims(parsed, policy, now, method=method, operation=operation)
+        if verdict.extra_audiences:
+            log.info(
+                "token for %s also names audiences %s",
+                route.api_slug,
+                ", ".join(verdict.extra_audiences)[:200],
+            )
+        if token in self._tokens:
+            if len(self._verdicts) >= _TOKEN_CACHE_MAX:
+                self._verdicts.clear()
+            self._verdicts[key] = (policy, verdict, token)
+        return verdict, query
+
+    def _keys_current(self, url: str, keyset: KeySet | None) -> bool:
+        """A cached verification stands while its key set is the current, unexpired one: a
+        refreshed JWKS (a key withdrawn) makes every cached token verify again once."""
+        if not url:
+            return True  # static issuer-signing-keys change only with the configuration
+        current = self.keys.current(url)
+        return (
+            current is not None
+            and current is keyset
+            and time.time() - current.fetched_at < float(_setting("GATEWAY_JWKS_TTL", 3600))
+        )
+
+    async def _verify(self, token: str, policy: Policy) -> ParsedToken:
+        parsed = parse(token, policy)
+        by_issuer, missing = await self.keys.keys_for(
+            policy.openid_config, policy.static_keys, policy.issuers
+        )
+        iss = parsed.payload.get("iss")
+        if (not isinstance(iss, str) or iss not in by_issuer) and missing:
+            raise KeysUnavailable(
+                "The gateway has not been able to fetch the issuer's signing keys yet."
+            )
+        issuer = check_issuer_and_type(parsed, policy, by_issuer.keys())
+        if issuer not in by_issuer:
+            raise TokenRejected("iss", "No signing keys are known for the token's issuer.")
+        url, keyset = by_issuer[issuer]
+        candidates = keyset.matching(parsed.kid)
+        if (
+            not candidates
+            and parsed.kid is not None
+            and url
+            and await self.keys.refetch_for_unknown_kid(url)
+        ):
+            refreshed = await self.keys.keyset(url)
+            if refreshed is not None and refreshed.issuer == issuer:
+                candidates = refreshed.matching(parsed.kid)
+        if not candidates:
+            raise TokenRejected("kid", "The token's key id is not one of the issuer's keys.")
+        key = verify_signature(parsed, candidates)
+        exp = parsed.payload.get("exp")
+        if isinstance(exp, int | float) and not isinstance(exp, bool):
+            if len(self._tokens) >= _TOKEN_CACHE_MAX:
+                self.clear()
+            self._tokens[token] = (
+                policy,
+                parsed,
+                key,
+                url,
+                self.keys.current(url) if url else None,
+            )
+        return parsed
