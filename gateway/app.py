@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from django.conf import settings
 
@@ -28,6 +28,7 @@ from gateway.config import RouteConfig, config_fingerprint, load_routes
 from gateway.jwt import KeysUnavailable, TokenRejected, Verdict
 from gateway.keys import KeyStore
 from gateway.metrics import Metrics
+from gateway.paths import PathRefused, decode_path
 from gateway.problems import Headers, problem, rejection
 from gateway.ratelimit import CounterStore, MemoryCounters, RedisCounters
 from gateway.routing import find_route, raw_rest
@@ -201,7 +202,11 @@ class Gateway:
     async def _handle(
         self, scope: Scope, receive: Receive, send: Send, state: dict[str, Any]
     ) -> None:
-        path: str = scope["path"]
+        raw, path = _request_path(scope)
+        if path is None:
+            # Refused before routing: no policy can be chosen for an ambiguous path.
+            await self._respond(send, state, problem(400, raw.decode("latin-1"), "path"))
+            return
         if path.startswith("/-/"):
             await self._internal(path, send, state)
             return
@@ -221,13 +226,6 @@ class Gateway:
             await self._respond(send, state, (status, [*hdrs, (b"allow", _ALLOW)], body))
             return
         rest = "/" + "/".join(segments[used:])
-        if ("." in rest or "%" in rest) and any(
-            seg in ("..", ".") for seg in unquote(rest).split("/")
-        ):
-            await self._respond(
-                send, state, problem(400, "Dot segments are not allowed in the path.", "path")
-            )
-            return
         rid = self._request_id()
         state["rid"] = rid
         raw_headers = scope["headers"]
@@ -247,17 +245,27 @@ class Gateway:
                 return
             extra += cors.response_headers(route.cors, origin, origin_hdr)
 
+        # The operation decides the operation-bound rules: an unmatched call on a route with
+        # a spec never reaches a policy or a backend (APIM answers 404 the same way).
+        operation = route.match_operation(method, rest) if route.has_spec else None
+        if operation is None and route.has_spec and not route.pass_through:
+            await self._respond(
+                send,
+                state,
+                problem(404, f"No operation of this API matches {method} {rest}.", "operation"),
+                extra,
+            )
+            return
+
+        # Further per-call checks (subscription keys) slot in here, before validate-jwt.
+
         query: bytes = scope.get("query_string", b"")
         verdict: Verdict | None = None
         policy = route.policy
         if policy is not None:
-            operation: str | None = None
-            if policy.has_operation_rules:
-                match = route.match_operation(method, rest)
-                operation = match.slug if match else None
             try:
                 verdict, query = await self.validator.authorize(
-                    route, policy, method, operation, headers, query
+                    route, policy, method, operation.slug if operation else None, headers, query
                 )
             except TokenRejected as exc:
                 self.metrics.rejections[(route.api_slug, exc.check)] += 1
@@ -301,7 +309,7 @@ class Gateway:
                 self.metrics,
                 route,
                 method,
-                raw_rest(scope, used, rest),
+                raw_rest(raw, used),
                 query,
                 headers,
                 forward,
@@ -324,3 +332,24 @@ class Gateway:
             )
         else:
             await self._respond(send, state, problem(404, "Unknown gateway path.", "route"))
+
+
+def _request_path(scope: Scope) -> tuple[bytes, str | None]:
+    """(the path bytes below root_path as the client sent them, their decoded form), or
+    (the reason as bytes, None) when the path is refused. See gateway/paths.py."""
+    raw = scope.get("raw_path")
+    if not isinstance(raw, bytes) or not raw:
+        raw = quote(scope["path"], safe="/:@!$&'()*+,;=-._~").encode("latin-1")
+    raw = raw.split(b"?", 1)[0]
+    root = scope.get("root_path", "")
+    if root:
+        # raw_path is the full original path (ASGI); some callers give it without the root.
+        broot = root.encode("latin-1")
+        if raw == broot:
+            raw = b"/"
+        elif raw.startswith(broot + b"/"):
+            raw = raw[len(broot) :]
+    try:
+        return raw, decode_path(raw)
+    except PathRefused as exc:
+        return str(exc).encode("latin-1", "replace"), None

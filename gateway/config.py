@@ -39,6 +39,8 @@ class RateLimit:
     calls: int
     period: int
     key: str
+    # When the shared counter store is down: "allow" (fail open) or "deny" (503).
+    on_store_unavailable: str = "allow"
 
 
 @dataclass(frozen=True)
@@ -64,15 +66,31 @@ class RouteConfig:
     cors: Cors | None = None
     operations: list[OperationMatch] = field(default_factory=list)
     version_id: int | None = None
+    # Calls that match no operation of the spec go to the backend anyway (else 404).
+    pass_through: bool = False
     mock_cache: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
 
     @property
     def prefix_bytes(self) -> bytes:
         return ("/" + self.suffix).encode()
 
+    @property
+    def has_spec(self) -> bool:
+        """Calls are matched against the API's operations (404 when none matches)."""
+        return self.version_id is not None or bool(self.operations)
+
     def match_operation(self, method: str, path: str) -> OperationMatch | None:
-        """The operation whose path template matches (most literal characters win)."""
+        """The operation whose path template matches exactly (most literal characters win).
+
+        Case-sensitive, a `{param}` never spans `/`, a trailing slash only where the template
+        has one. HEAD matches a GET operation when the spec has no HEAD of its own."""
         method = method.lower()
+        best = self._match(method, path)
+        if best is None and method == "head":
+            best = self._match("get", path)
+        return best
+
+    def _match(self, method: str, path: str) -> OperationMatch | None:
         best: OperationMatch | None = None
         for op in self.operations:
             if (
@@ -85,13 +103,14 @@ class RouteConfig:
 
 
 def template_pattern(template: str) -> tuple[re.Pattern[str], int]:
-    """A regex for an OpenAPI path template; `{x}` matches one non-empty segment."""
+    """A regex for an OpenAPI path template; `{x}` matches one non-empty segment, and the
+    template's own trailing slash (or its absence) is part of the match."""
     parts = re.split(r"(\{[^}/]+\})", template)
     regex = "".join(
         "[^/]+" if p.startswith("{") and p.endswith("}") else re.escape(p) for p in parts
     )
     literal = sum(len(p) for p in parts if not p.startswith("{"))
-    return re.compile(regex.rstrip("/") + "/?"), literal
+    return re.compile(regex), literal
 
 
 def _string_list(value: Any, name: str, errors: dict[str, list[str]]) -> list[str]:
@@ -196,6 +215,7 @@ def build_route(route: Route) -> RouteConfig:
         backend=route.backend,
         timeout=float(route.timeout),
         forward_claims=route.forward_claims,
+        pass_through=bool(getattr(route, "pass_through", False)),
     )
     if route.backend == route.BACKEND_UPSTREAM:
         config.origin, config.base_path = parse_origin(route.upstream_url)
@@ -204,7 +224,10 @@ def build_route(route: Route) -> RouteConfig:
         config.policy = build_policy(policy)
     if route.rate_limit_calls:
         config.rate_limit = RateLimit(
-            route.rate_limit_calls, max(1, route.rate_limit_period), route.rate_limit_key
+            route.rate_limit_calls,
+            max(1, route.rate_limit_period),
+            route.rate_limit_key,
+            str(getattr(route, "rate_limit_on_store_unavailable", "") or "allow"),
         )
     if route.cors_allowed_origins:
         config.cors = Cors(

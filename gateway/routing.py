@@ -6,13 +6,7 @@ the longest match wins). The rest of the path is what the operation match and th
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
-from typing import Any
-from urllib.parse import quote
-
 from gateway.config import RouteConfig
-
-Scope = MutableMapping[str, Any]
 
 
 def find_route(
@@ -31,16 +25,8 @@ def find_route(
     return route, used, segments
 
 
-def raw_rest(scope: Scope, used: int, rest: str) -> bytes:
-    """The rest of the path as the client encoded it (so %2F stays %2F for the backend)."""
-    raw = scope.get("raw_path")
-    if isinstance(raw, bytes) and raw:
-        root = scope.get("root_path", "").encode("latin-1")
-        if root and raw.startswith(root + b"/"):
-            raw = raw[len(root) :]
-        parts = raw.lstrip(b"/").split(b"/", used)
-        if len(parts) > used:
-            return b"/" + parts[used]
-        if len(parts) == used:
-            return b"/"
-    return quote(rest, safe="/:@!$&'()*+,;=-._~%").encode("latin-1")
+def raw_rest(raw: bytes, used: int) -> bytes:
+    """The rest of the path after the route's suffix, in the client's own bytes (the path
+    was checked by gateway.paths, so they mean exactly what the route and operation saw)."""
+    parts = raw.split(b"/", used + 1)
+    return b"/" + parts[used + 1] if len(parts) > used + 1 else b"/"

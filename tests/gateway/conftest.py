@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import unquote
 
 import jwt as pyjwt
 import pytest
@@ -398,8 +399,9 @@ class Harness:
         scope = {
             "type": "http",
             "method": method,
-            "path": path,
-            "raw_path": path.encode(),
+            # As ASGI servers give them: the decoded path and the client's own bytes.
+            "path": unquote(path),
+            "raw_path": path.encode("latin-1"),
             "query_string": query.encode(),
             "headers": raw_headers,
             "scheme": "http",

@@ -176,9 +176,25 @@ def test_validated_call_through_real_process(gateway_process: dict[str, Any]) ->
 
 def test_encoded_path_reaches_backend_unchanged(gateway_process: dict[str, Any]) -> None:
     c = conn(gateway_process)
-    c.request("GET", "/open/files/a%2Fb%20c?q=1%262")
+    c.request("GET", "/open/files/a%3Fb%20c%C3%A9?q=1%262")
     resp = c.getresponse()
-    assert json.loads(resp.read())["path"] == "/files/a%2Fb%20c?q=1%262"
+    assert json.loads(resp.read())["path"] == "/files/a%3Fb%20c%C3%A9?q=1%262"
+
+
+@pytest.mark.parametrize(
+    "path", ["/open/files/a%2Fb", "/open//files", "/open/files/%2e%2e/x", "/open/a\\b"]
+)
+def test_ambiguous_paths_refused_by_the_real_process(
+    gateway_process: dict[str, Any], path: str
+) -> None:
+    """granian hands the client's bytes to the gateway (raw_path): nothing normalises first."""
+    before = gateway_process["backend"].recorder.count()
+    c = conn(gateway_process)
+    c.request("GET", path)
+    resp = c.getresponse()
+    assert resp.status == 400 and resp.getheader("content-type") == "application/problem+json"
+    assert json.loads(resp.read())["check"] == "path"
+    assert gateway_process["backend"].recorder.count() == before
 
 
 def test_streamed_chunked_response(gateway_process: dict[str, Any]) -> None:

@@ -1,0 +1,233 @@
+"""One path, one policy (SECURITY.md case 61): the gateway chooses the route, the operation
+and the policy from exactly the path it forwards, and refuses spellings a backend could read
+differently. An operation-bound rule (`petstore.admin` on deletePet only) and a token without
+that scope: every spelling of `DELETE /pets/1` is refused and the recording backend sees none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from gateway.config import OperationMatch, RouteConfig, template_pattern
+from gateway.jwt import ClaimRule, Policy
+from gateway.paths import PathRefused, decode_path
+from gateway.upstream import parse_origin
+from tests.gateway.conftest import AUDIENCE, Harness, LoopbackServer, Provider, claims, mint
+
+Build = Callable[..., Harness]
+
+OPERATIONS = [
+    ("get", "/pets", "listPets"),
+    ("get", "/pets/{id}", "getPet"),
+    ("delete", "/pets/{id}", "deletePet"),
+    ("get", "/stores/", "listStores"),  # the spec writes this one with a trailing slash
+]
+
+
+def petstore(provider: Provider, backend_url: str, **extra: Any) -> RouteConfig:
+    policy = Policy(
+        openid_config=(provider.discovery_url,),
+        audiences=(AUDIENCE,),
+        required_claims=(
+            ClaimRule("scope", ("petstore.admin",), "all", " ", operation="deletePet"),
+        ),
+    )
+    route = RouteConfig(
+        api_slug="petstore",
+        suffix="petstore",
+        backend="upstream",
+        timeout=5.0,
+        forward_claims=False,
+        policy=policy,
+        **extra,
+    )
+    route.origin, route.base_path = parse_origin(backend_url + "/v1")
+    for method, template, slug in OPERATIONS:
+        pattern, literal = template_pattern(template)
+        route.operations.append(OperationMatch(method, pattern, slug, literal, {}))
+    return route
+
+
+@pytest.fixture
+def gw(provider: Provider, backend: LoopbackServer, harness_for: Build) -> Harness:
+    return harness_for(petstore(provider, backend.url))
+
+
+def reader(provider: Provider) -> str:
+    return mint(provider.keys[0], claims(provider, scope="petstore.read"))
+
+
+def admin(provider: Provider) -> str:
+    return mint(provider.keys[0], claims(provider, scope="petstore.read petstore.admin"))
+
+
+def refused(resp: Any, backend: LoopbackServer, statuses: tuple[int, ...] = (400, 404)) -> None:
+    assert resp.status in statuses, (resp.status, resp.body)
+    assert resp.header("content-type") == "application/problem+json"
+    assert resp.json()["status"] == resp.status
+    assert backend.recorder.count() == 0, backend.recorder.requests
+
+
+def test_plain_path_applies_the_operation_rule(
+    gw: Harness, provider: Provider, backend: LoopbackServer
+) -> None:
+    resp = gw.request("DELETE", "/petstore/pets/1", token=reader(provider))
+    assert resp.status == 403 and backend.recorder.count() == 0
+    assert gw.request("GET", "/petstore/pets/1", token=reader(provider)).status == 200
+    assert gw.request("DELETE", "/petstore/pets/1", token=admin(provider)).status == 200
+    assert [(r["method"], r["target"]) for r in backend.recorder.requests] == [
+        ("GET", "/v1/pets/1"),
+        ("DELETE", "/v1/pets/1"),
+    ]
+
+
+# SECURITY.md case 61, spelling by spelling (paths below /gateway).
+CASE_61 = {
+    "%2F in the route suffix": "/petstore%2Fzz/pets/1",
+    "%2f in the route suffix": "/petstore%2fzz/pets/1",
+    "leading //": "/petstore//pets/1",
+    "upper case": "/petstore/PETS/1",
+    "trailing slash": "/petstore/pets/1/",
+    "encoded digit": "/petstore/pets/%31",
+    "./": "/petstore/./pets/1",
+    "../": "/petstore/pets/../pets/1",
+    "// inside": "/petstore/pets//1",
+    "NUL": "/petstore/pets/1%00",
+}
+
+
+@pytest.mark.parametrize("path", CASE_61.values(), ids=CASE_61.keys())
+def test_case61_spellings_are_refused(
+    gw: Harness, provider: Provider, backend: LoopbackServer, path: str
+) -> None:
+    refused(gw.request("DELETE", path, token=reader(provider)), backend)
+    # Not even a token that holds the scope gets these spellings through.
+    refused(gw.request("DELETE", path, token=admin(provider)), backend)
+
+
+# The whole class: every spelling whose meaning depends on the reader -> 400.
+AMBIGUOUS = [
+    "/petstore/pets%2F1",
+    "/petstore/pets%2f1",
+    "/petstore/pets%5C1",
+    "/petstore/pets%5c1",
+    "/petstore/pets\\1",
+    "/petstore\\pets/1",
+    "/petstore/%2e/pets/1",
+    "/petstore/%2E/pets/1",
+    "/petstore/pets/%2e%2e/pets/1",
+    "/petstore/pets/%2E%2e/pets/1",
+    "/petstore/pets/.%2e/pets/1",
+    "/petstore/pets/%2e./pets/1",
+    "/petstore/pets/..",
+    "/petstore/pets/.",
+    "//petstore/pets/1",
+    "/petstore/pets/1%00",
+    "/petstore/pets/%001",
+    "/petstore/pets/1%0a",
+    "/petstore/pets/1%0D%0A",
+    "/petstore/pets/1%09",
+    "/petstore/pets/1%7f",
+    "/petstore/pets/1%C2%85",
+    "/petstore/pets/1\x00",
+    "/petstore/pets/1\x7f",
+    "/petstore/pets/1\t",
+    "/petstore/pets%C0%AF1",
+    "/petstore/pets%c0%af1",
+    "/petstore/pets%E0%80%AF1",
+    "/petstore/pets%C1%9C1",
+    "/petstore/pets/%C0%AE%C0%AE/pets/1",
+    "/petstore/pets/1%ff",
+    "/petstore/pets/1%zz",
+    "/petstore/pets/1%4",
+    "/petstore/pets/1%",
+    "/petstore/pets/%70",
+    "/petstore/p%65ts/1",
+    "/%70etstore/pets/1",
+]
+
+
+@pytest.mark.parametrize("path", AMBIGUOUS)
+def test_ambiguous_paths_are_400_before_any_policy(
+    gw: Harness, provider: Provider, backend: LoopbackServer, path: str
+) -> None:
+    resp = gw.request("DELETE", path, token=admin(provider))
+    refused(resp, backend, (400,))
+    assert resp.json()["check"] == "path"
+    # Refused before validate-jwt: no token at all gets the same answer, not a 401.
+    assert gw.request("GET", path).status == 400
+
+
+NO_OPERATION = [
+    ("DELETE", "/petstore/PETS/1"),
+    ("DELETE", "/petstore/Pets/1"),
+    ("DELETE", "/petstore/pets/1/"),
+    ("DELETE", "/petstore/pets/1/extra"),  # {id} never spans '/'
+    ("DELETE", "/petstore/pets"),
+    ("DELETE", "/petstore/pets/"),
+    ("POST", "/petstore/pets/1"),
+    ("GET", "/petstore/stores"),  # the spec writes /stores/ with its slash
+    ("GET", "/petstore/nothing"),
+    ("GET", "/petstore"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), NO_OPERATION)
+def test_calls_matching_no_operation_get_404(
+    gw: Harness, provider: Provider, backend: LoopbackServer, method: str, path: str
+) -> None:
+    resp = gw.request(method, path, token=admin(provider))
+    refused(resp, backend, (404,))
+    assert resp.json()["check"] == "operation"
+
+
+def test_exact_matches_reach_the_backend_with_the_bytes_that_were_matched(
+    gw: Harness, provider: Provider, backend: LoopbackServer
+) -> None:
+    token = admin(provider)
+    assert gw.request("GET", "/petstore/stores/", token=token).status == 200
+    assert gw.request("HEAD", "/petstore/pets/7", token=token).status == 200
+    assert gw.request("DELETE", "/petstore/pets/caf%C3%A9%20x", token=token).status == 200
+    assert gw.request("GET", "/petstore/pets/a%3Bb", token=token).status == 200
+    targets = [r["target"] for r in backend.recorder.requests]
+    assert targets == ["/v1/stores/", "/v1/pets/7", "/v1/pets/caf%C3%A9%20x", "/v1/pets/a%3Bb"]
+
+
+def test_pass_through_route_forwards_unmatched_calls_but_not_ambiguous_ones(
+    provider: Provider, backend: LoopbackServer, harness_for: Build
+) -> None:
+    gw = harness_for(petstore(provider, backend.url, pass_through=True))
+    token = reader(provider)
+    assert gw.request("GET", "/petstore/other/thing", token=token).status == 200
+    assert backend.recorder.requests[-1]["target"] == "/v1/other/thing"
+    # The operation-bound rule still binds its own operation.
+    assert gw.request("DELETE", "/petstore/pets/1", token=token).status == 403
+    for path in ("/petstore/pets%2F1", "/petstore//pets/1", "/petstore/pets/%31"):
+        assert gw.request("DELETE", path, token=token).status == 400
+    assert backend.recorder.count() == 1
+
+
+def test_routes_without_a_spec_still_refuse_ambiguous_paths(
+    provider: Provider, backend: LoopbackServer, harness_for: Build
+) -> None:
+    route = petstore(provider, backend.url)
+    route.operations.clear()
+    gw = harness_for(route)
+    token = reader(provider)
+    assert gw.request("GET", "/petstore/anything/at/all", token=token).status == 200
+    assert gw.request("GET", "/petstore/a%2Fb", token=token).status == 400
+    assert backend.recorder.count() == 1
+
+
+@pytest.mark.parametrize("raw", [b"/a", b"/.well-known/x", b"/a/", b"/", b"/caf%C3%A9", b"/a;b"])
+def test_plain_spellings_decode_once(raw: bytes) -> None:
+    assert decode_path(raw) == raw.decode().replace("%C3%A9", "é")
+
+
+@pytest.mark.parametrize("raw", [b"a/b", b"/a%2Fb", b"/a//b", b"/%2e%2e", b"/a%C0%AF"])
+def test_ambiguous_spellings_raise(raw: bytes) -> None:
+    with pytest.raises(PathRefused):
+        decode_path(raw)
