@@ -28,6 +28,7 @@ from gateway.upstream import (
     aiter_bytes,
     filter_response_headers,
 )
+from portal.lib.headers import OVERRIDE_HEADERS_BYTES
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -39,7 +40,9 @@ _SPOOFABLE_PREFIXES = (b"x-forwarded-", b"x-user-", b"x-gateway-")
 _SPOOFABLE = frozenset(
     {b"forwarded", b"x-real-ip", b"x-request-id", b"x-client-ip", b"true-client-ip", b"via"}
 )
-_STRIP_REQUEST = HOP_BY_HOP | {b"host", b"content-length", b"expect"}
+# Framing and Host are the gateway's own; method and URL overrides would make a backend run
+# another method or path than the one the policy checked (case 62).
+_STRIP_REQUEST = HOP_BY_HOP | {b"host", b"content-length", b"expect"} | OVERRIDE_HEADERS_BYTES
 
 
 def _setting(name: str, default: Any) -> Any:

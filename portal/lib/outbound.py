@@ -30,6 +30,8 @@ from django.conf import settings
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
+from portal.lib.headers import OVERRIDE_HEADERS
+
 USER_AGENT = "api-portal/0.1 (+https://github.com/; outbound)"
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 10.0
@@ -89,22 +91,25 @@ FORBIDDEN_X_HEADERS = re.compile(
 )
 # Never sent from a caller, even one that lists them in `allow_headers`: the wrapper sets the
 # framing and the Host itself, and proxies' headers have no business here.
-NEVER_SENT = frozenset(
-    {
-        "host",
-        "content-length",
-        "transfer-encoding",
-        "connection",
-        "keep-alive",
-        "te",
-        "trailer",
-        "upgrade",
-        "expect",
-        "proxy-authorization",
-        "proxy-connection",
-        "forwarded",
-    }
-)
+NEVER_SENT = (
+    frozenset(
+        {
+            "host",
+            "content-length",
+            "transfer-encoding",
+            "connection",
+            "keep-alive",
+            "te",
+            "trailer",
+            "upgrade",
+            "expect",
+            "proxy-authorization",
+            "proxy-connection",
+            "forwarded",
+        }
+    )
+    | OVERRIDE_HEADERS
+)  # method and URL overrides (case 62): shared with the gateway
 DROPPED_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
 HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an RFC 9110 token
 
