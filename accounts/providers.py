@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from portal.lib.env import env_secret
+
 DEFAULT_SCOPES = "openid profile email"
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
@@ -52,7 +54,7 @@ def _app(
         "provider_id": provider_id,
         "name": env.get(f"{prefix}NAME", "").strip() or default_name,
         "client_id": client_id,
-        "secret": env.get(f"{prefix}CLIENT_SECRET", ""),
+        "secret": env_secret(f"{prefix}CLIENT_SECRET", environ=env),
         "settings": app_settings,
     }
 

@@ -15,6 +15,10 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 django_application = get_asgi_application()
 
+from portal.startup import require_production_secrets  # noqa: E402  (needs the settings)
+
+require_production_secrets()
+
 from gateway.app import Gateway  # noqa: E402  (needs the settings loaded)
 
 gateway_application = Gateway()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -15,7 +16,7 @@ from django.conf import global_settings
 from django.utils.csp import CSP
 
 from accounts.providers import external_providers_from_env
-from portal.lib.env import env_bool, env_int, env_list, env_str
+from portal.lib.env import env_bool, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -23,14 +24,19 @@ DEBUG = env_bool("DEBUG", False)
 
 
 def _secret_key() -> str:
-    """SECRET_KEY from the environment, else a generated one kept in an ignored file.
+    """SECRET_KEY (or SECRET_KEY_FILE) from the environment; else a stand-in.
 
-    The file fallback keeps `make run` zero-configuration; the `portal.E001` deploy check
-    refuses it for production.
+    With DEBUG on, a generated key kept in an ignored file keeps `make run` zero-configuration.
+    With DEBUG off, a random key for this process only, so tooling (tests, migrate,
+    collectstatic at build time) runs; the serving entry points refuse to start on it
+    (portal/startup.py), and the `portal.E001` deploy check names it. Never a file per
+    machine in production: replicas would sign sessions with different keys.
     """
-    key = env_str("SECRET_KEY")
+    key = env_secret("SECRET_KEY")
     if key:
         return key
+    if not DEBUG:
+        return secrets.token_urlsafe(50)
     path = BASE_DIR / ".secret_key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50))
@@ -39,7 +45,7 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-SECRET_KEY_FROM_ENV = bool(env_str("SECRET_KEY"))
+SECRET_KEY_FROM_ENV = bool(env_secret("SECRET_KEY"))
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -75,7 +81,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.middleware.HealthMiddleware",  # first: probes skip the host check and SSL redirect
     "django.middleware.security.SecurityMiddleware",
+    # Static files: hashed names cached for a year, gzip/brotli variants made at collect time.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # HTML and JSON compressed when the client accepts it. BREACH: Django pads each gzip
+    # stream with random bytes and masks the CSRF token per response.
+    "django.middleware.gzip.GZipMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -108,22 +120,55 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-    )
-}
+
+def _databases() -> dict[str, Any]:
+    """DATABASE_URL (or DATABASE_URL_FILE: it holds the password), pooled on PostgreSQL.
+
+    A pool per process bounds the connections: without it, every request thread of the
+    ASGI server kept its own connection for CONN_MAX_AGE and PostgreSQL ran out of slots
+    under load. With the pool CONN_MAX_AGE must be 0 (a connection goes back to the pool at
+    the end of each request); a request that finds the pool busy waits DATABASE_POOL_TIMEOUT.
+    """
+    url = env_secret("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+    conn_max_age = env_int("DATABASE_CONN_MAX_AGE", 0)
+    db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=conn_max_age))
+    if db["ENGINE"] == "django.db.backends.postgresql":
+        options = db.setdefault("OPTIONS", {})
+        options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 2))
+        if env_bool("DATABASE_POOL", True):
+            db["CONN_MAX_AGE"] = 0
+            options["pool"] = {
+                "min_size": env_int("DATABASE_POOL_MIN_SIZE", 1),
+                "max_size": env_int("DATABASE_POOL_MAX_SIZE", 8),
+                "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
+            }
+    return {"default": db}
+
+
+DATABASES = _databases()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-_redis_url = env_str("REDIS_URL")
-CACHES = {
+# The one Redis for every shared cache and counter (the portal's cache here; the gateway
+# reads it too unless GATEWAY_REDIS_URL overrides).
+REDIS_URL = env_secret("REDIS_URL")
+# Seconds to connect to Redis and to wait for an answer: short, so a Redis outage costs a
+# request little before the cache falls back to local memory (portal/lib/cache.py).
+REDIS_TIMEOUT = env_int("REDIS_TIMEOUT", 1)
+CACHES: dict[str, dict[str, Any]] = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url}
-        if _redis_url
+        {
+            "BACKEND": "portal.lib.cache.TolerantRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
+        }
+        if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"}
     )
 }
+# Seconds the cache serves from local memory after a Redis error before it tries Redis again,
+# and least seconds between two warnings about it.
+CACHE_REDIS_RETRY = env_int("CACHE_REDIS_RETRY", 5)
+CACHE_REDIS_WARN_INTERVAL = env_int("CACHE_REDIS_WARN_INTERVAL", 60)
 
 # Sessions hold OAuth tokens on the server: database-backed, never signed cookies.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -144,8 +189,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Where collectstatic puts files (and `serve` serves them from).
+# Where `collectstatic` (run once at build time) puts the files WhiteNoise serves with DEBUG
+# off. Read-only at run time; nothing is written there when the portal starts.
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "portal.lib.staticstorage.StaticStorage"},
+}
 
 # Security headers (SECURITY.md case 59). HSTS only matters over https; it is harmless on
 # loopback because browsers ignore it on plain http.
@@ -212,7 +262,7 @@ IDENTITY_PORTAL_PROVIDER_ID = env_str(
 )
 IDENTITY_PORTAL_PROVIDER_NAME = env_str("IDENTITY_PORTAL_PROVIDER_NAME", f"{SITE_NAME} account")
 IDENTITY_PORTAL_CLIENT_ID = env_str("IDENTITY_PORTAL_CLIENT_ID", "portal-signin")
-IDENTITY_PORTAL_CLIENT_SECRET = env_str(
+IDENTITY_PORTAL_CLIENT_SECRET = env_secret(
     "IDENTITY_PORTAL_CLIENT_SECRET", "portal-signin-demo-secret" if DEBUG else ""
 )
 IDENTITY_CONSOLE_REDIRECT_PATH = env_str("IDENTITY_CONSOLE_REDIRECT_PATH", "/console/callback/")
@@ -299,7 +349,7 @@ GATEWAY_CONNECT_TIMEOUT = env_int("GATEWAY_CONNECT_TIMEOUT", 3)
 GATEWAY_POOL_IDLE_TIMEOUT = env_int("GATEWAY_POOL_IDLE_TIMEOUT", 30)
 GATEWAY_CONFIG_REFRESH = env_int("GATEWAY_CONFIG_REFRESH", 2)
 GATEWAY_REALM = env_str("GATEWAY_REALM", "gw")
-GATEWAY_REDIS_URL = env_str("GATEWAY_REDIS_URL")
+GATEWAY_REDIS_URL = env_secret("GATEWAY_REDIS_URL")
 GATEWAY_METRICS_ENABLED = env_bool("GATEWAY_METRICS_ENABLED", True)
 GATEWAY_ECHO_MAX_BYTES = env_int("GATEWAY_ECHO_MAX_BYTES", 1024 * 1024)
 GATEWAY_ACCESS_LOG = env_str("GATEWAY_ACCESS_LOG", "-")

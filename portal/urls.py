@@ -8,7 +8,11 @@ from portal import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("health/", views.health, name="health"),
+    # Answered by portal.middleware.HealthMiddleware before the host check and the SSL
+    # redirect; listed here so they can be reversed.
+    path("health/", views.health_ready, name="health"),
+    path("health/live", views.health_live, name="health_live"),
+    path("health/ready", views.health_ready, name="health_ready"),
     path("apis/", include("apis.urls")),
     path("console/", include("console.urls")),
     path("admin/", admin.site.urls),

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from apis.models import Api
+from portal.health import readiness
 
 
 @require_GET
@@ -15,8 +15,17 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def health(request: HttpRequest) -> JsonResponse:
-    """Liveness and database reachability, for load balancers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+def health_live(request: HttpRequest) -> JsonResponse:
+    """Liveness: this process answers requests. Checks nothing else, so a database or Redis
+    outage never makes an orchestrator restart healthy processes."""
     return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def health_ready(request: HttpRequest) -> JsonResponse:
+    """Readiness: 200 when the database, Redis (if configured) and the signing key (if the
+    built-in provider is on) answer; 503 naming the failing ones. /health/ is this too."""
+    result = readiness()
+    response = JsonResponse(result, status=200 if result["status"] == "ok" else 503)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -7,6 +7,7 @@ deployment surfaces at start-up, not as odd behaviour later.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -16,6 +17,28 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
+
+
+def env_secret(name: str, default: str = "", environ: Mapping[str, str] | None = None) -> str:
+    """A secret from NAME, or read from the file that NAME_FILE names (container secrets).
+
+    Setting both is refused: a deployment that means one and gets the other is a silent
+    misconfiguration. A trailing newline in the file (most editors add one) is dropped.
+    """
+    environ = os.environ if environ is None else environ
+    value = environ.get(name)
+    path = environ.get(f"{name}_FILE")
+    if path:
+        if value:
+            raise ImproperlyConfigured(f"Set {name} or {name}_FILE, not both")
+        try:
+            with open(path, encoding="utf-8") as file:
+                return file.read().rstrip("\r\n")
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"{name}_FILE={path!r} cannot be read: {exc.strerror}"
+            ) from None
+    return default if value is None else value
 
 
 def env_bool(name: str, default: bool = False) -> bool:

@@ -6,6 +6,15 @@ import asyncio
 from collections.abc import MutableMapping
 from typing import Any
 
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _production_secrets(settings: Any) -> None:
+    # portal.asgi refuses to start without them when DEBUG is off (portal/startup.py).
+    settings.SECRET_KEY_FROM_ENV = True
+    settings.IDENTITY_PORTAL_CLIENT_SECRET = "dispatcher-test-secret"
+
 
 def call(path: str) -> tuple[int, dict[bytes, bytes], bytes]:
     from portal.asgi import application

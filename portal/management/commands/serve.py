@@ -1,7 +1,15 @@
-"""Serve the portal for `make run`: Django and the gateway on one port, under granian.
+"""Serve the portal: Django and the gateway on one port, under granian.
 
 `/gateway/<suffix>/...` goes to the gateway's own ASGI application, everything else to
-Django, and `/static/` is served by granian from STATIC_ROOT (collected first).
+Django. Static files are served by WhiteNoise: from the apps' folders with DEBUG on (`make
+run` needs no collect step), and with DEBUG off from STATIC_ROOT, collected once at build
+time (`manage.py collectstatic`) with content-hashed, precompressed names. Nothing is
+written into the code folder at start, so it can be read-only.
+
+Database connections: each worker process has its own pool (DATABASE_POOL_MAX_SIZE on
+PostgreSQL); Django runs each request's synchronous code in a thread of its own, and a
+request that finds the pool busy waits up to DATABASE_POOL_TIMEOUT. PostgreSQL therefore
+sees at most workers x DATABASE_POOL_MAX_SIZE connections per machine.
 """
 
 from __future__ import annotations
@@ -11,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+from portal.startup import require_production_secrets
 
 
 class Command(BaseCommand):
@@ -25,17 +34,21 @@ class Command(BaseCommand):
         from granian import Granian
         from granian.constants import HTTPModes, Interfaces, RuntimeModes
 
+        require_production_secrets()
         host = os.environ.get("HOST", "127.0.0.1")
         port = int(os.environ.get("PORT", "8000"))
         base = f"http://{host}:{port}"
-        call_command("collectstatic", interactive=False, verbosity=0)
+        if not settings.DEBUG and not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
+            self.stderr.write(
+                f"Static files are not collected in STATIC_ROOT={settings.STATIC_ROOT}: run "
+                "`manage.py collectstatic` at build time (pages will link unhashed names)."
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"\n  API portal: {base}/apis/\n  Admin:      {base}/admin/\n"
                 f"  Gateway:    {base}/gateway/<suffix>/ (demo: {base}/gateway/echo/)\n"
             )
         )
-        static_url = "/" + settings.STATIC_URL.strip("/")
         Granian(
             "portal.asgi:application",
             address=host,
@@ -45,6 +58,4 @@ class Command(BaseCommand):
             http=HTTPModes.http1,
             runtime_mode=RuntimeModes.st,
             websockets=False,
-            static_path_route=[static_url],
-            static_path_mount=[Path(settings.STATIC_ROOT)],
         ).serve()

@@ -1,0 +1,74 @@
+"""Readiness of this process's dependencies, for load balancers and orchestrators.
+
+Each check answers within a few seconds even when its dependency hangs: the database
+through the pool with a short wait (or the driver's connect timeout), Redis with its
+socket timeouts (REDIS_TIMEOUT). Failures are logged with their cause; the answer names only
+the dependency, since the health endpoints are public.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import connections
+
+logger = logging.getLogger(__name__)
+
+# Longest wait for a pooled database connection during a readiness check, in seconds.
+POOL_WAIT = 2.0
+
+
+def check_database() -> None:
+    connection = connections["default"]
+    pool = getattr(connection, "pool", None)  # PostgreSQL with DATABASE_POOL only
+    if pool is not None:
+        pool.open()
+        with pool.connection(timeout=POOL_WAIT) as raw:
+            raw.execute("SELECT 1")
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def check_redis() -> None:
+    cache = caches["default"]
+    assert isinstance(cache, RedisCache)
+    # Straight to Redis: the cache itself would answer from local memory while Redis is down.
+    cache._cache.get_client(write=True).ping()
+
+
+def check_signing_key() -> None:
+    from identity import keys
+
+    keys.private_key_for(keys.active_key())
+
+
+def _checks() -> dict[str, Callable[[], None]]:
+    checks: dict[str, Callable[[], None]] = {"database": check_database}
+    if isinstance(caches["default"], RedisCache):
+        checks["redis"] = check_redis
+    if settings.IDENTITY_BUILTIN:
+        checks["signing_key"] = check_signing_key
+    return checks
+
+
+def readiness() -> dict[str, object]:
+    """{"status": "ok" | "unavailable", "checks": {name: "ok" | "failing"}, "failing": [...]}."""
+    results: dict[str, str] = {}
+    for name, check in _checks().items():
+        if name == "signing_key" and results.get("database") != "ok":
+            results[name] = "skipped"  # the key lives in the database
+            continue
+        try:
+            check()
+        except Exception:
+            logger.exception("readiness check %r failed", name)
+            results[name] = "failing"
+        else:
+            results[name] = "ok"
+    failing = [name for name, result in results.items() if result == "failing"]
+    return {"status": "unavailable" if failing else "ok", "checks": results, "failing": failing}

@@ -1,0 +1,107 @@
+"""With DEBUG off, serving refuses to start without the secrets every replica must share
+(SECURITY.md case 82), and each can come from a file (NAME_FILE)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+
+def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "OIDC_", "IDENTITY_", "SECRET_KEY", "DATABASE_"))
+    }
+    env.update(
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(60),
+            "IDENTITY_ISSUER": "https://portal.example.com/idp",
+            "IDENTITY_PORTAL_CLIENT_SECRET": secrets.token_urlsafe(40),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}",
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+        }
+    )
+    env.update(extra)
+    return {k: v for k, v in env.items() if v != ""}
+
+
+def start(env: dict[str, str], module: str = "portal.wsgi") -> subprocess.CompletedProcess[str]:
+    """Imports a serving entry point the way an application server does."""
+    return subprocess.run(
+        [sys.executable, "-c", f"import {module}"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("module", ["portal.wsgi", "portal.asgi"])
+def test_production_starts_with_its_secrets(tmp_path: Path, module: str) -> None:
+    result = start(production_env(tmp_path), module)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("module", ["portal.wsgi", "portal.asgi"])
+def test_a_missing_secret_key_stops_start_up_and_is_named(tmp_path: Path, module: str) -> None:
+    result = start(production_env(tmp_path, SECRET_KEY=""), module)
+    assert result.returncode != 0
+    assert "SECRET_KEY (or SECRET_KEY_FILE)" in result.stderr
+    assert "IDENTITY_PORTAL_CLIENT_SECRET" not in result.stderr
+
+
+def test_a_missing_identity_secret_stops_start_up_when_the_provider_is_built_in(
+    tmp_path: Path,
+) -> None:
+    result = start(production_env(tmp_path, IDENTITY_PORTAL_CLIENT_SECRET=""))
+    assert result.returncode != 0
+    assert "IDENTITY_PORTAL_CLIENT_SECRET (or IDENTITY_PORTAL_CLIENT_SECRET_FILE)" in result.stderr
+
+
+def test_serve_refuses_before_listening(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "serve"],
+        cwd=REPO_ROOT,
+        env=production_env(tmp_path, SECRET_KEY="", PORT="1"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0 and "SECRET_KEY (or SECRET_KEY_FILE)" in result.stderr
+
+
+def test_secrets_can_come_from_files(tmp_path: Path) -> None:
+    key, client_secret = tmp_path / "secret_key", tmp_path / "client_secret"
+    key.write_text("k" * 60 + "\n")
+    client_secret.write_text("from-a-file\n")
+    env = production_env(
+        tmp_path,
+        SECRET_KEY="",
+        IDENTITY_PORTAL_CLIENT_SECRET="",
+        SECRET_KEY_FILE=str(key),
+        IDENTITY_PORTAL_CLIENT_SECRET_FILE=str(client_secret),
+    )
+    probe = (
+        "import portal.wsgi; from django.conf import settings;"
+        "print(settings.SECRET_KEY == 'k' * 60, settings.IDENTITY_PORTAL_CLIENT_SECRET)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "from-a-file"]
