@@ -65,8 +65,9 @@ def readiness() -> dict[str, object]:
             continue
         try:
             check()
-        except Exception:
-            logger.exception("readiness check %r failed", name)
+        except Exception as exc:
+            # One line per failing probe: a load balancer probes every few seconds.
+            logger.warning("readiness check %r failed: %s: %s", name, type(exc).__name__, exc)
             results[name] = "failing"
         else:
             results[name] = "ok"

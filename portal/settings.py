@@ -136,8 +136,13 @@ def _databases() -> dict[str, Any]:
         options = db.setdefault("OPTIONS", {})
         options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 2))
         if env_bool("DATABASE_POOL", True):
+            from psycopg_pool import ConnectionPool
+
             db["CONN_MAX_AGE"] = 0
             options["pool"] = {
+                # A connection the server dropped (restart, failover) is replaced at checkout
+                # instead of failing the request that drew it.
+                "check": ConnectionPool.check_connection,
                 "min_size": env_int("DATABASE_POOL_MIN_SIZE", 1),
                 "max_size": env_int("DATABASE_POOL_MAX_SIZE", 8),
                 "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),

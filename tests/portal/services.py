@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -18,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import REPO_ROOT
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -108,7 +112,7 @@ class Postgres:
 
     def stop(self) -> None:
         if self.proc is not None:
-            self.proc.terminate()  # smart shutdown would wait for pooled clients
+            self.proc.send_signal(signal.SIGINT)  # fast shutdown: SIGTERM waits for clients
             self.proc.wait(timeout=20)
             self.proc = None
 
@@ -156,3 +160,89 @@ def postgres_server(max_connections: int = 20) -> Iterator[Postgres]:
             server.stop()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a production portal process (DEBUG off, secrets set); an empty
+    value in `extra` removes the variable."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(
+            ("DJANGO_", "OIDC_", "IDENTITY_", "SECRET_KEY", "DATABASE_", "REDIS_", "TRUSTED_")
+        )
+    }
+    env.update(
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": "production-test-" + "k" * 50,
+            "IDENTITY_ISSUER": "https://portal.example.com/idp",
+            "IDENTITY_PORTAL_CLIENT_SECRET": "production-test-client-secret",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}",
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_COOKIES": "0",
+            "WORKERS": "1",
+        }
+    )
+    env.update(extra)
+    return {k: v for k, v in env.items() if v != ""}
+
+
+def manage(env: dict[str, str], *args: str, cwd: Path = REPO_ROOT) -> str:
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+@dataclass
+class Served:
+    base: str
+    log: Path
+    proc: subprocess.Popen[bytes]
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+
+@contextmanager
+def serving(env: dict[str, str], log: Path, cwd: Path = REPO_ROOT) -> Iterator[Served]:
+    """`manage.py serve` on a free port with `env`, until the block ends."""
+    port = free_port()
+    env = {**env, "HOST": "127.0.0.1", "PORT": str(port)}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "manage.py", "serve"],
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    served = Served(f"http://127.0.0.1:{port}", log, proc)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the portal did not start:\n" + log.read_text()[-3000:])
+            time.sleep(0.1)
+        yield served
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)

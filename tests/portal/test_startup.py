@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -12,26 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO_ROOT
-
-
-def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "OIDC_", "IDENTITY_", "SECRET_KEY", "DATABASE_"))
-    }
-    env.update(
-        {
-            "DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(60),
-            "IDENTITY_ISSUER": "https://portal.example.com/idp",
-            "IDENTITY_PORTAL_CLIENT_SECRET": secrets.token_urlsafe(40),
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}",
-            "DJANGO_SETTINGS_MODULE": "portal.settings",
-        }
-    )
-    env.update(extra)
-    return {k: v for k, v in env.items() if v != ""}
+from tests.portal.services import production_env
 
 
 def start(env: dict[str, str], module: str = "portal.wsgi") -> subprocess.CompletedProcess[str]:
