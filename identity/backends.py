@@ -6,6 +6,7 @@ and the admin's login all count failures on the shared cache and stop at the lim
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
@@ -16,8 +17,10 @@ from identity import ratelimit
 
 
 def _client_ip(request: HttpRequest | None) -> str:
+    # The real client behind TRUSTED_PROXIES (portal.middleware.TrustedProxyMiddleware);
+    # never X-Forwarded-For itself: a client can rotate it.
     meta = getattr(request, "META", None) or {}
-    return str(meta.get("REMOTE_ADDR", ""))  # never X-Forwarded-For: a client can rotate it
+    return str(meta.get("REMOTE_ADDR", ""))
 
 
 class RateLimitedModelBackend(ModelBackend):
@@ -33,9 +36,12 @@ class RateLimitedModelBackend(ModelBackend):
         ip = _client_ip(request)
         if ratelimit.blocked(ip, username) is not None:
             raise PermissionDenied("Too many failed sign-ins")  # stops the backend chain
+        wait = ratelimit.delay(username)
+        if wait:
+            time.sleep(wait)  # an account under attack from many addresses: slowed, not locked
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None:
             ratelimit.record_failure(ip, username)
         else:
-            ratelimit.clear_account(username)
+            ratelimit.clear_account(ip, username)
         return user

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import lru_cache
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from portal import views
+from portal.lib import proxies
 
 logger = logging.getLogger(__name__)
 
@@ -42,3 +45,35 @@ class HealthMiddleware:
         except Exception:
             logger.exception("health endpoint %s failed", request.path_info)
             return JsonResponse({"status": "unavailable"}, status=503)
+
+
+@lru_cache(maxsize=4)
+def _trusted(values: tuple[str, ...]) -> tuple[proxies.Network, ...]:
+    return proxies.parse_networks(values)
+
+
+class TrustedProxyMiddleware:
+    """REMOTE_ADDR becomes the real client, and X-Forwarded-Proto is kept only from a proxy
+    in TRUSTED_PROXIES (SECURITY.md case 81).
+
+    Everything downstream (login limits, logs, SECURE_PROXY_SSL_HEADER) then reads the
+    ordinary META keys: a header sent straight from an untrusted address changes nothing.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        meta = request.META
+        trusted = _trusted(tuple(settings.TRUSTED_PROXIES))
+        if trusted:
+            peer = str(meta.get("REMOTE_ADDR", ""))
+            meta["REMOTE_ADDR"] = proxies.client_address(
+                peer, meta.get("HTTP_X_FORWARDED_FOR"), trusted
+            )
+            scheme = proxies.forwarded_scheme(peer, meta.get("HTTP_X_FORWARDED_PROTO"), trusted)
+            if scheme:
+                meta["HTTP_X_FORWARDED_PROTO"] = scheme
+            else:
+                meta.pop("HTTP_X_FORWARDED_PROTO", None)
+        return self.get_response(request)

@@ -13,10 +13,12 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 from django.conf import global_settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from accounts.providers import external_providers_from_env
 from portal.lib.env import env_bool, env_int, env_list, env_secret, env_str
+from portal.lib.proxies import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -82,6 +84,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "portal.middleware.HealthMiddleware",  # first: probes skip the host check and SSL redirect
+    "portal.middleware.TrustedProxyMiddleware",  # REMOTE_ADDR = the real client
     "django.middleware.security.SecurityMiddleware",
     # Static files: hashed names cached for a year, gzip/brotli variants made at collect time.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -208,8 +211,21 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Proxies (CIDR ranges, comma-separated) whose X-Forwarded-For and X-Forwarded-Proto are
+# believed (portal.middleware.TrustedProxyMiddleware): the login limits and the logs see the
+# real client. Empty: nobody's, every address is the connecting one.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+try:
+    parse_networks(TRUSTED_PROXIES)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from None
+# X-Forwarded-Proto: only from TRUSTED_PROXIES when set (the middleware drops it from anyone
+# else); BEHIND_TLS_PROXY=1 alone believes it from any client, for a portal reachable only
+# through its proxy.
 SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+    ("HTTP_X_FORWARDED_PROTO", "https")
+    if TRUSTED_PROXIES or env_bool("BEHIND_TLS_PROXY", False)
+    else None
 )
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -277,6 +293,10 @@ IDENTITY_LOGIN_FAILURES_PER_IP = env_int("IDENTITY_LOGIN_FAILURES_PER_IP", 10)
 IDENTITY_LOGIN_IP_PERIOD = env_int("IDENTITY_LOGIN_IP_PERIOD", 60)
 IDENTITY_LOGIN_FAILURES_PER_ACCOUNT = env_int("IDENTITY_LOGIN_FAILURES_PER_ACCOUNT", 5)
 IDENTITY_LOGIN_ACCOUNT_PERIOD = env_int("IDENTITY_LOGIN_ACCOUNT_PERIOD", 300)
+# FAILURES_PER_ACCOUNT blocks an account from one address only; past ACCOUNT_SLOW_AFTER
+# failures from anywhere, each attempt on the account waits SLOW_SECONDS (never refused).
+IDENTITY_LOGIN_ACCOUNT_SLOW_AFTER = env_int("IDENTITY_LOGIN_ACCOUNT_SLOW_AFTER", 20)
+IDENTITY_LOGIN_SLOW_SECONDS = env_int("IDENTITY_LOGIN_SLOW_SECONDS", 1)
 # RFC 9700 discourages implicit and password: refused outright unless this is on, and then
 # only for clients an admin switched them on for (identity.Client). On in the dev run.
 IDENTITY_LEGACY_GRANTS = env_bool("IDENTITY_LEGACY_GRANTS", DEBUG)
