@@ -214,13 +214,15 @@ class Served:
 
 
 @contextmanager
-def serving(env: dict[str, str], log: Path, cwd: Path = REPO_ROOT) -> Iterator[Served]:
-    """`manage.py serve` on a free port with `env`, until the block ends."""
+def serving(
+    env: dict[str, str], log: Path, cwd: Path = REPO_ROOT, command: list[str] | None = None
+) -> Iterator[Served]:
+    """`manage.py serve` (or `command`) on a free port with `env`, until the block ends."""
     port = free_port()
     env = {**env, "HOST": "127.0.0.1", "PORT": str(port)}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "manage.py", "serve"],
+            command or [sys.executable, "manage.py", "serve"],
             cwd=cwd,
             env=env,
             stdout=out,
