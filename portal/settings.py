@@ -146,6 +146,9 @@ def _databases() -> dict[str, Any]:
                 # A connection the server dropped (restart, failover) is replaced at checkout
                 # instead of failing the request that drew it.
                 "check": ConnectionPool.check_connection,
+                # Reconnection backs off exponentially; giving up after 5 s lets the next
+                # request start afresh, so the portal is back within seconds of PostgreSQL.
+                "reconnect_timeout": 5,
                 "min_size": env_int("DATABASE_POOL_MIN_SIZE", 1),
                 "max_size": env_int("DATABASE_POOL_MAX_SIZE", 8),
                 "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
@@ -360,6 +363,8 @@ CONSOLE_CONNECT_TIMEOUT = env_int("CONSOLE_CONNECT_TIMEOUT", 3)
 CONSOLE_READ_TIMEOUT = env_int("CONSOLE_READ_TIMEOUT", 10)
 CONSOLE_MAX_RESPONSE_BYTES = env_int("CONSOLE_MAX_RESPONSE_BYTES", 2 * 1024 * 1024)
 CONSOLE_HISTORY_LIMIT = env_int("CONSOLE_HISTORY_LIMIT", 50)
+# Days a console call stays in a user's history before `manage.py maintain` deletes it.
+CONSOLE_HISTORY_RETENTION_DAYS = env_int("CONSOLE_HISTORY_RETENTION_DAYS", 30)
 CONSOLE_REFRESH_MARGIN = env_int("CONSOLE_REFRESH_MARGIN", 30)
 CONSOLE_DISCOVERY_TTL = env_int("CONSOLE_DISCOVERY_TTL", 3600)
 

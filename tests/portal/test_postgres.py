@@ -3,12 +3,16 @@ when the database goes away and comes back."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
+from tests.conftest import REPO_ROOT
 from tests.portal.services import Postgres, Served, manage, postgres_server, production_env, serving
 
 POOL_MAX = 4
@@ -25,16 +29,20 @@ def postgres() -> Iterator[Postgres]:
 
 
 @pytest.fixture(scope="module")
-def portal(postgres: Postgres, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    folder = tmp_path_factory.mktemp("pg-portal")
+def env(postgres: Postgres, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     env = production_env(
-        folder,
+        tmp_path_factory.mktemp("pg-portal"),
         DATABASE_URL=postgres.url,
         DATABASE_POOL_MAX_SIZE=str(POOL_MAX),
         IDENTITY_BUILTIN="1",
     )
     manage(env, "migrate", "--no-input", "-v", "0")
-    with serving(env, folder / "serve.log") as served:
+    return env
+
+
+@pytest.fixture(scope="module")
+def portal(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    with serving(env, tmp_path_factory.mktemp("pg-serve") / "serve.log") as served:
         yield served
 
 
@@ -61,8 +69,39 @@ def test_ready_names_the_database_while_it_is_down_and_recovers(
         assert down.status_code == 503
         assert down.json()["failing"] == ["database"]
         assert requests.get(portal.url("/health/live"), timeout=5).status_code == 200
+        page = requests.get(portal.url("/apis/"), timeout=20)  # SECURITY case 83
+        assert page.status_code == 500 and "Traceback" not in page.text
     finally:
         postgres.start()
-    # The pool drops the connections the restart broke instead of handing them out.
-    assert requests.get(portal.url("/health/ready"), timeout=10).status_code == 200
+    # SECURITY case 83: ready again within 10 s, without a restart.
+    deadline = time.monotonic() + 10
+    while requests.get(portal.url("/health/ready"), timeout=10).status_code != 200:
+        assert time.monotonic() < deadline, "not ready 10 s after PostgreSQL came back"
+        time.sleep(0.5)
     assert requests.get(portal.url("/apis/"), timeout=10).status_code == 200
+
+
+EXPIRED_SESSIONS = (
+    "from datetime import timedelta; from django.utils import timezone;"
+    "from django.contrib.sessions.models import Session;"
+    "Session.objects.bulk_create(Session(session_key=f'expired{i:032d}', session_data='x',"
+    " expire_date=timezone.now() - timedelta(days=1)) for i in range(3000))"
+)
+
+
+def test_maintain_on_every_replica_at_once(env: dict[str, str]) -> None:
+    manage(env, "shell", "-c", EXPIRED_SESSIONS)
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "maintain"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    results = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], results
+    assert "0 expired sessions deleted" in manage(env, "maintain")
