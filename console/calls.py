@@ -20,7 +20,7 @@ from urllib3.filepost import encode_multipart_formdata
 from apis.models import Api, ApiVersion, Operation
 from console import conf, http
 from console.tokens import Token
-from portal.lib import outbound
+from portal.lib import outbound, requestlog
 
 # Headers a user may never set: the console, the transport or the gateway owns them.
 # Headers a user may not set: what the outbound wrapper never sends (framing, Host, proxies),
@@ -368,6 +368,9 @@ def send(call: PreparedCall, token: Token | None) -> CallResult:
     headers = dict(call.headers)
     if token is not None:
         headers["Authorization"] = authorization_value(token)
+    if request_id := requestlog.current():
+        # The portal request's id travels on to the gateway and the backend's logs.
+        headers[requestlog.HEADER] = request_id
     # No extra private origins: only the configured gateway (conf.private_origins) may be on
     # loopback; an allowlisted public origin that resolves privately is refused (case 47).
     result = http.fetch(

@@ -4,16 +4,22 @@ one log line per request, and the idle session timeout."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.functional import empty
 
 from portal import views
-from portal.lib import proxies
+from portal.lib import proxies, requestlog
 
 logger = logging.getLogger(__name__)
+access_log = logging.getLogger("portal.request")
+
+# META key: the connection came from a proxy in TRUSTED_PROXIES (its headers are believed).
+PEER_TRUSTED = "portal.peer_trusted"
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
@@ -68,6 +74,7 @@ class TrustedProxyMiddleware:
         trusted = _trusted(tuple(settings.TRUSTED_PROXIES))
         if trusted:
             peer = str(meta.get("REMOTE_ADDR", ""))
+            meta[PEER_TRUSTED] = proxies.is_trusted(peer, trusted)
             meta["REMOTE_ADDR"] = proxies.client_address(
                 peer, meta.get("HTTP_X_FORWARDED_FOR"), trusted
             )
@@ -77,3 +84,55 @@ class TrustedProxyMiddleware:
             else:
                 meta.pop("HTTP_X_FORWARDED_PROTO", None)
         return self.get_response(request)
+
+
+class RequestLogMiddleware:
+    """One log line per request (method, path without the query string, status, time,
+    user id, request id) and the X-Request-ID header on every response.
+
+    The id comes from X-Request-ID when a proxy in TRUSTED_PROXIES sent it, else it is new;
+    a client cannot choose the id other log lines are filed under.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.monotonic()
+        from_proxy = request.META.get(PEER_TRUSTED, False)
+        rid = requestlog.accept(request.META.get("HTTP_X_REQUEST_ID") if from_proxy else None)
+        request.request_id = rid  # type: ignore[attr-defined]
+        token = requestlog.bind(rid)
+        try:
+            response = self.get_response(request)
+        finally:
+            requestlog.unbind(token)
+        response[requestlog.HEADER] = rid
+        elapsed = round((time.monotonic() - started) * 1000, 1)
+        user_id = _user_id(request)
+        access_log.info(
+            "%s %s %s %sms user=%s rid=%s",
+            request.method,
+            request.path,
+            response.status_code,
+            elapsed,
+            user_id or "-",
+            rid,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "ms": elapsed,
+                "user_id": user_id,
+                "request_id": rid,
+            },
+        )
+        return response
+
+
+def _user_id(request: HttpRequest) -> int | None:
+    """The signed-in user's id, without loading the session just to log it."""
+    user = request.__dict__.get("user")
+    if user is None or getattr(user, "_wrapped", None) is empty:
+        return None
+    return user.pk if user.is_authenticated else None

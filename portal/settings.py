@@ -85,6 +85,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "portal.middleware.HealthMiddleware",  # first: probes skip the host check and SSL redirect
     "portal.middleware.TrustedProxyMiddleware",  # REMOTE_ADDR = the real client
+    "portal.middleware.RequestLogMiddleware",  # X-Request-ID, one log line per request
     "django.middleware.security.SecurityMiddleware",
     # Static files: hashed names cached for a year, gzip/brotli variants made at collect time.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -384,9 +385,19 @@ GATEWAY_METRICS_ENABLED = env_bool("GATEWAY_METRICS_ENABLED", True)
 GATEWAY_ECHO_MAX_BYTES = env_int("GATEWAY_ECHO_MAX_BYTES", 1024 * 1024)
 GATEWAY_ACCESS_LOG = env_str("GATEWAY_ACCESS_LOG", "-")
 
+# LOG_FORMAT=json: one JSON object per line (portal.lib.requestlog.JsonFormatter).
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} must be text or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"format": "%(levelname)s %(name)s %(message)s"},
+        "json": {"()": "portal.lib.requestlog.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # The request log replaces Django's own lines for 4xx/5xx responses (same facts, twice).
+    "loggers": {"django.request": {"level": "ERROR"}},
 }

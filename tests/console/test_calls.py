@@ -238,3 +238,15 @@ def test_cookie_parameters_become_one_cookie_header(echo: Any, fake_outbound: An
     fake_outbound.json("GET", f"{ECHO}/anything", {})
     calls.send(call, None)
     assert fake_outbound.sent[0].header("Cookie") == "pref=dark%20mode"
+
+
+def test_the_portal_request_id_travels_with_the_call(echo: Any, fake_outbound: Any) -> None:
+    from portal.lib import requestlog
+
+    fake_outbound.json("GET", f"{ECHO}/anything", {})
+    token = requestlog.bind("rid-42")
+    try:
+        calls.send(build(echo, "echoGet"), None)
+    finally:
+        requestlog.unbind(token)
+    assert fake_outbound.sent[0].header("X-Request-ID") == "rid-42"
