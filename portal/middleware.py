@@ -136,3 +136,37 @@ def _user_id(request: HttpRequest) -> int | None:
     if user is None or getattr(user, "_wrapped", None) is empty:
         return None
     return user.pk if user.is_authenticated else None
+
+
+IDLE_KEY = "_portal_last_seen"
+STARTED_KEY = "_portal_started"
+# Least seconds between two writes of the idle timestamp: not a database write per request.
+TOUCH_EVERY = 60
+
+
+class SessionTimeoutMiddleware:
+    """Ends a session idle for SESSION_IDLE_TIMEOUT seconds, or older than SESSION_COOKIE_AGE
+    whatever its activity. Sessions hold OAuth tokens: an abandoned browser must not keep
+    them for weeks. Sits between SessionMiddleware and AuthenticationMiddleware, so the
+    request of an ended session is already anonymous."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = request.session
+        if session.session_key is not None and not session.is_empty():
+            now = int(time.time())
+            started = int(session.get(STARTED_KEY, now))
+            last_seen = int(session.get(IDLE_KEY, now))
+            if (
+                now - last_seen > settings.SESSION_IDLE_TIMEOUT
+                or now - started > settings.SESSION_COOKIE_AGE
+            ):
+                session.flush()
+            else:
+                if STARTED_KEY not in session:
+                    session[STARTED_KEY] = now
+                if IDLE_KEY not in session or now - last_seen >= TOUCH_EVERY:
+                    session[IDLE_KEY] = now
+        return self.get_response(request)

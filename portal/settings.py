@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.gzip.GZipMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "portal.middleware.SessionTimeoutMiddleware",  # idle and absolute session limits
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -184,6 +185,10 @@ CACHE_REDIS_WARN_INTERVAL = env_int("CACHE_REDIS_WARN_INTERVAL", 60)
 
 # Sessions hold OAuth tokens on the server: database-backed, never signed cookies.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# A session ends after SESSION_COOKIE_AGE seconds whatever its use, or after
+# SESSION_IDLE_TIMEOUT seconds without a request (portal.middleware.SessionTimeoutMiddleware).
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 24 * 3600)
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 8 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
