@@ -17,6 +17,7 @@ from console.models import (
     AuthorizationServer,
     CallHistory,
 )
+from portal.audit import AuditedAdmin
 
 
 class AuthorizationServerForm(forms.ModelForm):
@@ -78,7 +79,7 @@ class ApiLinkInline(admin.TabularInline):
 
 
 @admin.register(AuthorizationServer)
-class AuthorizationServerAdmin(admin.ModelAdmin):
+class AuthorizationServerAdmin(AuditedAdmin):
     form = AuthorizationServerForm
     list_display = [
         "name",
@@ -187,3 +188,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a trail an admin can prune is no trail

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from gateway.models import JwtPolicy, RequiredClaim, Route
+from portal.audit import AuditedAdmin
 
 
 class JwtPolicyInline(admin.StackedInline):
@@ -42,7 +43,7 @@ class JwtPolicyInline(admin.StackedInline):
 
 
 @admin.register(Route)
-class RouteAdmin(admin.ModelAdmin):
+class RouteAdmin(AuditedAdmin):
     list_display = ["suffix", "api", "backend", "upstream_url", "is_enabled"]
     list_filter = ["backend", "is_enabled"]
     search_fields = ["suffix", "api__slug", "api__name"]
@@ -88,6 +89,6 @@ class RequiredClaimInline(admin.TabularInline):
 
 
 @admin.register(JwtPolicy)
-class JwtPolicyAdmin(admin.ModelAdmin):
+class JwtPolicyAdmin(AuditedAdmin):
     list_display = ["__str__", "strict_audience", "clock_skew"]
     inlines = [RequiredClaimInline]

@@ -1,10 +1,21 @@
-"""Admin for signing keys (clients are registered by django-oauth-toolkit's admin)."""
+"""Admin for signing keys, and django-oauth-toolkit's client admin with an audit trail."""
 
 from __future__ import annotations
 
 from django.contrib import admin
+from oauth2_provider.admin import ApplicationAdmin
 
-from identity.models import SigningKey
+from identity.models import Client, SigningKey
+from portal.audit import AuditedAdmin
+
+# django-oauth-toolkit registered its own (oauth2_provider comes first in INSTALLED_APPS);
+# this one records old and new values of every change, the secret masked.
+admin.site.unregister(Client)
+
+
+@admin.register(Client)
+class ClientAdmin(AuditedAdmin, ApplicationAdmin):
+    pass
 
 
 @admin.register(SigningKey)
