@@ -6,12 +6,14 @@ checks); count the call for rate-limit-by-key; then the echo or mock backend ans
 call is proxied through the pooled upstream client. Routes and policies live in memory and
 are reloaded when the database fingerprint changes (polled every GATEWAY_CONFIG_REFRESH s).
 
-Reserved paths: `/-/health` and `/-/metrics` (Prometheus text format).
+Reserved paths: `/-/live` and `/-/ready` (probes; `/-/health` is the older liveness
+answer), and `/-/metrics` (Prometheus text format).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -54,6 +56,11 @@ _PLAIN = re.compile(r"[A-Za-z0-9/._~:@+-]*")
 def _log_safe(value: str) -> str:
     """Percent-encode anything that could break a log line (quotes, spaces, newlines)."""
     return value if _PLAIN.fullmatch(value) else quote(value, safe="/-._~")
+
+
+def _health(status: int, body: dict[str, Any]) -> tuple[int, Headers, bytes]:
+    headers: Headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
+    return status, headers, json.dumps(body).encode()
 
 
 class Gateway:
@@ -323,6 +330,10 @@ class Gateway:
     async def _internal(self, path: str, send: Send, state: dict[str, Any]) -> None:
         if path == "/-/health":
             await self._respond(send, state, (200, [(b"content-type", b"text/plain")], b"ok\n"))
+        elif path == "/-/live":
+            await self._respond(send, state, _health(200, {"status": "ok"}))
+        elif path == "/-/ready":
+            await self._respond(send, state, await self._readiness())
         elif path == "/-/metrics" and _setting("GATEWAY_METRICS_ENABLED", True):
             self.metrics.key_fetches = self.keys.fetch_count
             await self._respond(
@@ -332,6 +343,20 @@ class Gateway:
             )
         else:
             await self._respond(send, state, problem(404, "Unknown gateway path.", "route"))
+
+    async def _readiness(self) -> tuple[int, Headers, bytes]:
+        """Ready once routes and policies are loaded: a process that cannot load them (no
+        database at start) must get no traffic; one that has them serves from memory."""
+        if self._loader is not None:
+            try:
+                await asyncio.wait_for(self._routes(), timeout=3)
+            except Exception as exc:
+                log.warning("readiness: cannot load routes: %s: %s", type(exc).__name__, exc)
+        # A failed first load leaves empty routes; only a loaded fingerprint means configured.
+        if self._loader is not None and self._fingerprint is None:
+            body = {"status": "unavailable", "checks": {"database": "failing"}}
+            return _health(503, {**body, "failing": ["database"]})
+        return _health(200, {"status": "ok", "checks": {"database": "ok"}, "failing": []})
 
 
 def _request_path(scope: Scope) -> tuple[bytes, str | None]:
