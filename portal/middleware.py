@@ -155,7 +155,9 @@ class SessionTimeoutMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         session = request.session
-        if session.session_key is not None and not session.is_empty():
+        # Only a session with data: a stale or forged cookie loads as empty and must not be
+        # turned into a new session row by the stamps below.
+        if session.session_key is not None and session.items():
             now = int(time.time())
             started = int(session.get(STARTED_KEY, now))
             last_seen = int(session.get(IDLE_KEY, now))

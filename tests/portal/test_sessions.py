@@ -62,3 +62,11 @@ def test_the_idle_limit_is_configurable(signed_in: Client, settings: Any) -> Non
     backdate(signed_in, IDLE_KEY, 601)
     signed_in.get("/apis/")
     assert not is_signed_in(signed_in)
+
+
+def test_a_stale_cookie_makes_no_new_session(client: Client) -> None:
+    from django.contrib.sessions.models import Session
+
+    client.cookies["sessionid"] = "x" * 32
+    client.get("/apis/")
+    assert not Session.objects.exists()
