@@ -32,3 +32,10 @@ def check_shared_cache(app_configs: Any, **kwargs: Any) -> list[Error | Warning]
             )
         ]
     return []
+
+
+@register()
+def check_key_fetch_private_hosts(app_configs: Any, **kwargs: Any) -> list[Error | Warning]:
+    from portal.checks import private_hosts_problems
+
+    return private_hosts_problems("GATEWAY_KEY_FETCH_PRIVATE_HOSTS", "gateway")

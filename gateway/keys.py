@@ -8,8 +8,10 @@
 - When the provider is down, errors, redirects or sends junk, the last good keys stay in use
   (case 12); when no key set was ever fetched, `KeysUnavailable` makes the gateway answer 503
   (case 11), never a pass-through.
-- Fetches: short timeouts, no redirects, a size cap, no proxies, and the resolved address must
-  be public unless the host is one the configuration names (the built-in IdP on loopback).
+- Fetches: short timeouts and one deadline for the whole fetch, no redirects, a size cap, no
+  proxies, and every resolved address passes `portal.lib.addresses` (the rules the portal's
+  outbound calls use): public, or loopback/private for a host and port the configuration
+  names (the built-in IdP on loopback).
 """
 
 from __future__ import annotations
@@ -30,29 +32,10 @@ from django.conf import settings
 from django.core.cache import cache
 
 from gateway.jwt import KeysUnavailable, PublicKey, key_from_jwk
-from gateway.upstream import Pool, UpstreamError, parse_origin
+from gateway.upstream import Origin, Pool, UpstreamError, parse_origin
+from portal.lib import addresses
 
 log = logging.getLogger("gateway.keys")
-
-_BLOCKED_NETS = [
-    ipaddress.ip_network(n)
-    for n in (
-        "0.0.0.0/8",
-        "10.0.0.0/8",
-        "100.64.0.0/10",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "168.63.129.16/32",
-        "::1/128",
-        "::ffff:0:0/96",
-        "64:ff9b::/96",
-        "fc00::/7",
-        "fe80::/10",
-    )
-]
-_METADATA_NAMES = {"metadata", "metadata.google.internal", "metadata.azure.com"}
 
 
 class FetchError(Exception):
@@ -63,26 +46,24 @@ def _setting(name: str, default: Any) -> Any:
     return getattr(settings, name, default)
 
 
-def allowed_private_hosts() -> set[str]:
-    """Hosts allowed to resolve to loopback/private addresses: the configured ones and the
-    built-in IdP's host (the configuration names it)."""
-    hosts = {h.lower() for h in _setting("GATEWAY_KEY_FETCH_PRIVATE_HOSTS", [])}
-    hosts |= {h.lower() for h in _setting("OUTBOUND_ALLOWED_PRIVATE_HOSTS", [])}
+def private_allowance() -> addresses.Allowance:
+    """Hosts and ports allowed to resolve to loopback/private addresses: the configured ones
+    and the built-in IdP's own host and port (the configuration names it)."""
+    entries = [
+        *_setting("GATEWAY_KEY_FETCH_PRIVATE_HOSTS", []),
+        *_setting("OUTBOUND_ALLOWED_PRIVATE_HOSTS", []),
+    ]
     issuer = _setting("IDENTITY_ISSUER", "")
     if issuer:
-        host = urlsplit(issuer).hostname
-        if host:
-            hosts.add(host.lower())
-    return hosts
+        entries.append(issuer)
+    return addresses.allowance(entries)
 
 
-def address_allowed(address: str, host: str, private_ok: set[str]) -> bool:
+def address_problem(address: str, host: str, port: int, allowance: addresses.Allowance) -> str:
+    """Why the gateway may not fetch keys from this address ("" when it may)."""
     ip = ipaddress.ip_address(address.split("%")[0])
-    if host.lower() in private_ok:
-        return True
-    if any(ip in net for net in _BLOCKED_NETS):
-        return False
-    return ip.is_global
+    problem = addresses.address_problem(ip, allowance.allows(host, port))
+    return f"{host} resolves to {ip}, {problem}" if problem else ""
 
 
 async def fetch_json(url: str, *, pool: Pool | None = None) -> Any:
@@ -91,23 +72,48 @@ async def fetch_json(url: str, *, pool: Pool | None = None) -> Any:
         origin, _ = parse_origin(url)
     except ValueError as exc:
         raise FetchError(str(exc)) from None
-    if origin.host.lower() in _METADATA_NAMES:
-        raise FetchError("metadata hosts are never fetched")
+    problem = addresses.name_problem(origin.host)
+    if problem:
+        raise FetchError(problem)
+    connect_timeout = float(_setting("GATEWAY_JWKS_CONNECT_TIMEOUT", 3))
+    read_timeout = float(_setting("GATEWAY_JWKS_TIMEOUT", 5))
+    # One deadline for the whole fetch: a provider that trickles a byte at a time never
+    # trips the per-read timeout (SECURITY case 85).
+    try:
+        async with asyncio.timeout(connect_timeout + read_timeout):
+            body = await _fetch_body(url, origin, pool, connect_timeout, read_timeout)
+    except TimeoutError:
+        raise FetchError(
+            f"{url} did not answer within {connect_timeout + read_timeout:g} s"
+        ) from None
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        raise FetchError(f"{url} did not send JSON") from None
+
+
+async def _fetch_body(
+    url: str, origin: Origin, pool: Pool | None, connect_timeout: float, read_timeout: float
+) -> bytes:
     loop = asyncio.get_running_loop()
     try:
         infos = await asyncio.wait_for(
-            loop.getaddrinfo(origin.host, origin.port, type=socket.SOCK_STREAM), 3.0
+            loop.getaddrinfo(origin.host, origin.port, type=socket.SOCK_STREAM), connect_timeout
         )
-    except (OSError, TimeoutError) as exc:
+    except OSError as exc:
         raise FetchError(f"cannot resolve {origin.host} ({exc})") from None
-    private_ok = allowed_private_hosts()
-    addresses = [str(info[4][0]) for info in infos]
-    if not addresses or not all(address_allowed(a, origin.host, private_ok) for a in addresses):
-        raise FetchError(f"{origin.host} resolves to an address that is not allowed")
+    allowance = private_allowance()
+    found = [str(info[4][0]) for info in infos]
+    if not found:
+        raise FetchError(f"cannot resolve {origin.host}")
+    for address in found:
+        problem = address_problem(address, origin.host, origin.port, allowance)
+        if problem:
+            raise FetchError(f"{problem}: not allowed")
     parts = urlsplit(url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     limit = int(_setting("GATEWAY_JWKS_MAX_BYTES", 512 * 1024))
-    own_pool = pool or Pool(connect_timeout=float(_setting("GATEWAY_JWKS_CONNECT_TIMEOUT", 3)))
+    own_pool = pool or Pool(connect_timeout=connect_timeout)
     try:
         response = await own_pool.request(
             origin,
@@ -118,22 +124,18 @@ async def fetch_json(url: str, *, pool: Pool | None = None) -> Any:
                 (b"User-Agent", b"api-portal-gateway"),
                 (b"Connection", b"close"),
             ],
-            timeout=float(_setting("GATEWAY_JWKS_TIMEOUT", 5)),
-            connect_address=addresses[0],
+            timeout=read_timeout,
+            connect_address=found[0],
         )
         if response.status != 200:
             response.abort()
             raise FetchError(f"{url} answered {response.status}")
-        body = await response.read_all(limit)
+        return await response.read_all(limit)
     except UpstreamError as exc:
         raise FetchError(f"{url}: {exc}") from None
     finally:
         if pool is None:
             own_pool.close()
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError):
-        raise FetchError(f"{url} did not send JSON") from None
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 
 @register(Tags.security, deploy=True)
@@ -20,3 +20,36 @@ def check_secret_key_from_environment(app_configs: Any, **kwargs: Any) -> list[E
             id="portal.E001",
         )
     ]
+
+
+def private_hosts_problems(name: str, prefix: str) -> list[Error | Warning]:
+    """Entries of a private-hosts allowance (`host:port` each) that cannot be read, or that
+    name a bare host and so open every port of it (deprecated)."""
+    from portal.lib import addresses
+
+    entries = list(getattr(settings, name, []) or [])
+    problems: list[Error | Warning] = []
+    for entry in addresses.unreadable_entries(entries):
+        problems.append(
+            Error(
+                f"{name}: cannot read {entry!r}.",
+                hint="Give host:port, [IPv6]:port or an origin such as http://127.0.0.1:8000.",
+                id=f"{prefix}.E010",
+            )
+        )
+    bare = addresses.bare_entries(entries)
+    if bare:
+        problems.append(
+            Warning(
+                f"{name} names hosts without a port ({', '.join(bare)}): every port of them "
+                "may be called, a database or Redis on the same host included.",
+                hint="Write host:port (e.g. 127.0.0.1:8000); bare hosts are deprecated.",
+                id=f"{prefix}.W010",
+            )
+        )
+    return problems
+
+
+@register()
+def check_outbound_private_hosts(app_configs: Any, **kwargs: Any) -> list[Error | Warning]:
+    return private_hosts_problems("OUTBOUND_ALLOWED_PRIVATE_HOSTS", "portal")

@@ -2,27 +2,33 @@
 
 Spec import by URL, the console and anything later use `request()`. It:
 
-- resolves the host once, checks every address it gets (global only, plus a block list that
-  `ipaddress.is_global` misses: cloud metadata, NAT64, IPv4-mapped IPv6, 0.0.0.0/8) and
-  connects to the checked address, so DNS rebinding cannot swap the target after the check;
-  TLS still uses the real host name for SNI and certificate verification;
-- allows loopback and private addresses only for hosts the configuration
+- resolves the host once, checks every address it gets with the rules of
+  `portal.lib.addresses` (shared with the gateway's key fetches) and connects to the checked
+  address, so DNS rebinding cannot swap the target after the check; TLS still uses the real
+  host name for SNI and certificate verification;
+- allows loopback and private addresses only for the host and port the configuration
   (`OUTBOUND_ALLOWED_PRIVATE_HOSTS`) or the caller names;
 - never uses proxies from the environment (urllib3 reads none; nothing here reads os.environ);
-- has mandatory timeouts (connect 3 s, read 10 s, also a total deadline), a size cap
-  (2 MiB unless the caller raises it), a User-Agent, a header allowlist with CR/LF refused;
+- has mandatory timeouts (connect 3 s, read 10 s) and a total deadline for the whole call
+  (connect + read unless the caller gives one): a server that trickles its headers or body a
+  byte at a time never resets a per-read timeout, so a watchdog closes the socket at the
+  deadline; a size cap (2 MiB unless the caller raises it), a User-Agent, a header allowlist
+  with CR/LF refused;
 - follows no redirect to another host; same-host redirects (when asked for) are re-checked.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
@@ -30,6 +36,7 @@ from django.conf import settings
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
+from portal.lib import addresses
 from portal.lib.headers import OVERRIDE_HEADERS
 
 USER_AGENT = "api-portal/0.1 (+https://github.com/; outbound)"
@@ -39,33 +46,6 @@ MAX_BYTES = 2 * 1024 * 1024
 MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024
 
-# Never reachable, whatever the configuration says.
-ALWAYS_BLOCKED = tuple(
-    ipaddress.ip_network(n)
-    for n in (
-        "0.0.0.0/8",
-        "169.254.0.0/16",  # link-local, cloud metadata (169.254.169.254)
-        "168.63.129.16/32",  # Azure wire server
-        "100.100.100.200/32",  # Alibaba metadata
-        "64:ff9b::/96",  # NAT64: an IPv4 address in IPv6 clothing
-        "64:ff9b:1::/48",
-        "::ffff:0:0/96",  # IPv4-mapped IPv6
-        "fe80::/10",
-        "fd00:ec2::254/128",  # AWS metadata over IPv6
-        "224.0.0.0/4",
-        "ff00::/8",
-    )
-)
-METADATA_NAMES = frozenset(
-    {
-        "metadata",
-        "metadata.google.internal",
-        "metadata.goog",
-        "metadata.azure.com",
-        "instance-data",
-        "instance-data.ec2.internal",
-    }
-)
 # Request headers a caller may set. Custom `X-` headers are allowed except those that carry
 # identity or routing meaning for proxies and backends.
 ALLOWED_HEADERS = frozenset(
@@ -153,20 +133,9 @@ class Target:
         return host if self.port == default else f"{host}:{self.port}"
 
 
-def _allowed_hosts(extra: Iterable[str]) -> set[str]:
-    """Host names (or host:port) allowed to be private, from settings and the caller."""
-    hosts: set[str] = set()
-    for entry in [*getattr(settings, "OUTBOUND_ALLOWED_PRIVATE_HOSTS", []), *extra]:
-        entry = entry.strip().lower()
-        if not entry:
-            continue
-        # "host", "host:port", "[v6]:port" or a whole origin: the host name is what counts.
-        try:
-            host = urlsplit(entry if "://" in entry else f"//{entry}").hostname or ""
-        except ValueError:
-            continue
-        hosts.add(host.lower())
-    return hosts
+def _allowance(extra: Iterable[str]) -> addresses.Allowance:
+    """Hosts and ports allowed to be private, from settings and the caller."""
+    return addresses.allowance([*getattr(settings, "OUTBOUND_ALLOWED_PRIVATE_HOSTS", []), *extra])
 
 
 def parse_target(url: str) -> Target:
@@ -193,8 +162,9 @@ def parse_target(url: str) -> Target:
         host = host.encode("idna").decode("ascii")
     except UnicodeError:
         raise OutboundError("the URL's host name is not valid", "bad-url") from None
-    if host in METADATA_NAMES:
-        raise OutboundError(f"{host} is a cloud metadata name and is never called", "blocked")
+    problem = addresses.name_problem(host)
+    if problem:
+        raise OutboundError(problem, "blocked")
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
@@ -208,29 +178,25 @@ def check_url(url: str, allowed_private: Iterable[str] = ()) -> Target:
         ip = ipaddress.ip_address(target.host)
     except ValueError:
         return target
-    _check_address(ip, target.host, target.host in _allowed_hosts(allowed_private))
+    _check_address(ip, target.host, _allowance(allowed_private).allows(target.host, target.port))
     return target
 
 
-def _check_address(
-    ip: ipaddress.IPv4Address | ipaddress.IPv6Address, host: str, private_ok: bool
-) -> None:
-    if any(ip in net for net in ALWAYS_BLOCKED if net.version == ip.version):
-        raise OutboundError(f"{host} resolves to {ip}, a blocked address", "blocked")
-    if ip.is_global:
+def _check_address(ip: addresses.IPAddress, host: str, private_ok: bool) -> None:
+    problem = addresses.address_problem(ip, private_ok)
+    if problem is None:
         return
-    if private_ok and (ip.is_loopback or ip.is_private):
-        return
-    raise OutboundError(
-        f"{host} resolves to {ip}, a non-public address (allow the host in "
-        "OUTBOUND_ALLOWED_PRIVATE_HOSTS if it is yours)",
-        "blocked",
+    hint = (
+        ""
+        if "never" in problem
+        else (" (allow its host:port in OUTBOUND_ALLOWED_PRIVATE_HOSTS if it is yours)")
     )
+    raise OutboundError(f"{host} resolves to {ip}, {problem}{hint}", "blocked")
 
 
 def resolve(target: Target, allowed_private: Iterable[str] = ()) -> str:
     """Resolve once, check every address, return the one to connect to."""
-    private_ok = target.host in _allowed_hosts(allowed_private)
+    private_ok = _allowance(allowed_private).allows(target.host, target.port)
     try:
         infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
@@ -278,14 +244,17 @@ def request(
     allowed_private: Iterable[str] = (),
     allow_headers: Iterable[str] = (),
     follow_redirects: bool = False,
+    total_timeout: float | None = None,
 ) -> Response:
-    """Send one request (following same-host redirects only if asked); see the module doc."""
+    """Send one request (following same-host redirects only if asked); see the module doc.
+
+    `total_timeout` bounds the whole call, redirects included (connect + read by default)."""
     if not re.match(r"^[A-Z]{1,16}$", method.upper()):
         raise OutboundError(f"invalid method {method!r}", "bad-method")
     allowed_private = list(allowed_private)
     clean = _clean_headers(headers or {}, allow_headers)
     started = time.monotonic()
-    deadline = started + connect_timeout + read_timeout
+    deadline = started + (total_timeout or connect_timeout + read_timeout)
     first = parse_target(url)
     redirects: list[str] = []
     current = url
@@ -332,10 +301,15 @@ def _send(
     deadline: float,
 ) -> Response:
     address = resolve(target, allowed_private)
-    timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise OutboundError("the call took too long; aborted", "timeout")
+    timeout = urllib3.Timeout(
+        connect=min(connect_timeout, remaining), read=min(read_timeout, remaining)
+    )
     pool: urllib3.HTTPConnectionPool
     if target.scheme == "https":
-        pool = urllib3.HTTPSConnectionPool(
+        pool = _WatchedHTTPSPool(
             address,
             target.port,
             timeout=timeout,
@@ -347,58 +321,106 @@ def _send(
             assert_hostname=target.host,
         )
     else:
-        pool = urllib3.HTTPConnectionPool(
-            address, target.port, timeout=timeout, retries=False, maxsize=1
-        )
+        pool = _WatchedHTTPPool(address, target.port, timeout=timeout, retries=False, maxsize=1)
+    watchdog = threading.Timer(remaining, _cut, args=(pool,))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        return _exchange(pool, method, target, headers, body, max_bytes, deadline, address)
+    except OutboundError:
+        raise
+    except (Urllib3Error, OSError) as exc:
+        # A socket the watchdog shut down fails with whatever error was in progress.
+        if getattr(pool, "cut", False) or isinstance(exc, Urllib3Timeout | TimeoutError):
+            raise OutboundError(
+                f"{target.host_header} did not answer in time; aborted", "timeout"
+            ) from None
+        raise OutboundError(f"cannot reach {target.host_header}: {exc}", "connect") from None
+    finally:
+        watchdog.cancel()
+        pool.close()
+
+
+class _Watched:
+    """A pool that remembers its connections, so the watchdog can shut their sockets."""
+
+    watched: list[urllib3.connection.HTTPConnection]
+    cut = False
+
+    def _new_conn(self) -> Any:
+        conn = super()._new_conn()  # type: ignore[misc]
+        self.__dict__.setdefault("watched", []).append(conn)
+        return conn
+
+
+class _WatchedHTTPPool(_Watched, urllib3.HTTPConnectionPool):
+    pass
+
+
+class _WatchedHTTPSPool(_Watched, urllib3.HTTPSConnectionPool):
+    pass
+
+
+def _cut(pool: urllib3.HTTPConnectionPool) -> None:
+    """The deadline passed: shut the socket down so a blocked read returns at once."""
+    pool.cut = True  # type: ignore[attr-defined]
+    for conn in getattr(pool, "watched", []):
+        sock = getattr(conn, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def _exchange(
+    pool: urllib3.HTTPConnectionPool,
+    method: str,
+    target: Target,
+    headers: dict[str, str],
+    body: bytes,
+    max_bytes: int,
+    deadline: float,
+    address: str,
+) -> Response:
     sent = {**headers, "Host": target.host_header}
     started = time.monotonic()
+    raw = pool.urlopen(
+        method,
+        target.path,
+        body=body or None,
+        headers=sent,
+        redirect=False,
+        retries=False,
+        preload_content=False,
+        decode_content=False,
+        assert_same_host=False,
+    )
     try:
-        raw = pool.urlopen(
-            method,
-            target.path,
-            body=body or None,
-            headers=sent,
-            redirect=False,
-            retries=False,
-            preload_content=False,
-            decode_content=False,
-            assert_same_host=False,
-        )
-        try:
-            declared = raw.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > max_bytes:
+        declared = raw.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > max_bytes:
+            raise OutboundError(
+                f"the response is {int(declared):,} bytes, over the limit of {max_bytes:,}",
+                "too-large",
+            )
+        chunks = []
+        size = 0
+        while True:
+            chunk = raw.read(_CHUNK)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > max_bytes:
                 raise OutboundError(
-                    f"the response is {int(declared):,} bytes, over the limit of {max_bytes:,}",
+                    f"the response is over the limit of {max_bytes:,} bytes; aborted",
                     "too-large",
                 )
-            chunks = []
-            size = 0
-            while True:
-                chunk = raw.read(_CHUNK)
-                if not chunk:
-                    break
-                size += len(chunk)
-                if size > max_bytes:
-                    raise OutboundError(
-                        f"the response is over the limit of {max_bytes:,} bytes; aborted",
-                        "too-large",
-                    )
-                if time.monotonic() > deadline:
-                    raise OutboundError("the response took too long; aborted", "timeout")
-                chunks.append(chunk)
-        finally:
-            raw.release_conn()
-            raw.close()
-    except OutboundError:
-        pool.close()
-        raise
-    except Urllib3Timeout:
-        pool.close()
-        raise OutboundError(f"{target.host_header} did not answer in time", "timeout") from None
-    except (Urllib3Error, OSError) as exc:
-        pool.close()
-        raise OutboundError(f"cannot reach {target.host_header}: {exc}", "connect") from None
-    pool.close()
+            chunks.append(chunk)
+        # A socket cut by the watchdog can read as a clean end of the body: never return
+        # a truncated body as if it were whole.
+        if getattr(pool, "cut", False) or time.monotonic() > deadline:
+            raise OutboundError("the response took too long; aborted", "timeout")
+    finally:
+        raw.release_conn()
+        raw.close()
     return Response(
         status=raw.status,
         reason=raw.reason or "",

@@ -1,28 +1,37 @@
-"""Key fetching: addresses are checked before connecting; loopback only when named."""
+"""Key fetching: addresses are checked before connecting (the rules of portal.lib.addresses,
+the same as the console's); loopback only for the host and port the configuration names."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
+import threading
+import time
 from typing import Any
 
 import pytest
 
-from gateway.keys import FetchError, address_allowed, fetch_json
+from gateway.keys import FetchError, address_problem, fetch_json
+from portal.lib.addresses import allowance
 from tests.gateway.conftest import LoopbackServer
 
 
 @pytest.mark.parametrize(
     "address",
     ["169.254.169.254", "168.63.129.16", "10.0.0.5", "127.0.0.1", "0.0.0.1", "::1",
-     "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "fd00::1", "100.64.0.1"],
+     "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "fd00::1", "100.64.0.1",
+     "::127.0.0.1", "::a9fe:a9fe", "::ffff:0:7f00:1", "224.0.0.1", "ff02::1"],
 )  # fmt: skip
 def test_private_and_metadata_addresses_blocked(address: str) -> None:
-    assert not address_allowed(address, "idp.example.com", set())
+    assert address_problem(address, "idp.example.com", 443, allowance([]))
 
 
 def test_public_address_and_named_private_host_allowed() -> None:
-    assert address_allowed("93.184.216.34", "idp.example.com", set())
-    assert address_allowed("127.0.0.1", "localhost", {"localhost"})
+    assert not address_problem("93.184.216.34", "idp.example.com", 443, allowance([]))
+    assert not address_problem("127.0.0.1", "localhost", 8000, allowance(["localhost:8000"]))
+    # Named or not, metadata and IPv4-in-IPv6 spellings stay refused.
+    for address in ("169.254.169.254", "::127.0.0.1", "::ffff:0:7f00:1"):
+        assert address_problem(address, "localhost", 8000, allowance(["localhost:8000"]))
 
 
 def test_loopback_fetch_refused_unless_configured(backend: LoopbackServer, settings: Any) -> None:
@@ -36,7 +45,61 @@ def test_loopback_fetch_refused_unless_configured(backend: LoopbackServer, setti
     assert asyncio.run(fetch_json(backend.url + "/jwks"))["ok"] is True
 
 
-def test_metadata_names_and_bad_urls_refused() -> None:
-    for url in ("http://metadata.google.internal/x", "ftp://idp/x", "https://u:p@idp/x"):
-        with pytest.raises(FetchError):
-            asyncio.run(fetch_json(url))
+def test_private_allowance_is_per_port(backend: LoopbackServer, settings: Any) -> None:
+    """Allowing the provider on 127.0.0.1:<its port> must not open 127.0.0.1:<another port>
+    (say Redis on 6379): the key fetch is refused before connecting."""
+    settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS = []
+    settings.IDENTITY_ISSUER = "https://idp.example.com"
+    settings.GATEWAY_KEY_FETCH_PRIVATE_HOSTS = ["127.0.0.1:1"]
+    with pytest.raises(FetchError, match="not allowed"):
+        asyncio.run(fetch_json(backend.url + "/jwks"))
+    assert backend.recorder.count() == 0
+    port = backend.url.rsplit(":", 1)[1]
+    settings.GATEWAY_KEY_FETCH_PRIVATE_HOSTS = [f"127.0.0.1:{port}"]
+    assert asyncio.run(fetch_json(backend.url + "/jwks"))["ok"] is True
+
+
+def test_a_trickling_provider_is_cut_at_the_deadline(settings: Any) -> None:
+    """SECURITY case 85: bytes every 0.1 s never trip the 2 s per-read timeout; the fetch
+    fails at connect + read = 1 s, before the provider has sent its whole answer."""
+    settings.GATEWAY_JWKS_CONNECT_TIMEOUT = 0.5
+    settings.GATEWAY_JWKS_TIMEOUT = 0.5
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    settings.GATEWAY_KEY_FETCH_PRIVATE_HOSTS = [f"127.0.0.1:{port}"]
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n" + b" " * 38 + b"{}"
+    sent = [0]
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            try:
+                for byte in answer:
+                    conn.sendall(bytes([byte]))
+                    sent[0] += 1
+                    time.sleep(0.1)
+            except OSError:
+                pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    with listener, pytest.raises(FetchError, match="did not answer"):
+        asyncio.run(fetch_json(f"http://127.0.0.1:{port}/jwks"))
+    assert sent[0] < len(answer)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://metadata.google.internal/x",
+        "http://metadata.azure.com/x",
+        "http://instance-data/x",
+        "http://metadata.goog/x",
+        "ftp://idp/x",
+        "https://u:p@idp/x",
+    ],
+)
+def test_metadata_names_and_bad_urls_refused(url: str, settings: Any) -> None:
+    settings.GATEWAY_KEY_FETCH_PRIVATE_HOSTS = ["metadata", "instance-data", "metadata.goog"]
+    with pytest.raises(FetchError):
+        asyncio.run(fetch_json(url))

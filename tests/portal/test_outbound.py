@@ -11,6 +11,7 @@ import ipaddress
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,15 @@ def test_address_rules(address: str, private_ok: bool, allowed: bool) -> None:
         ("http://[::ffff:169.254.169.254]/", "blocked"),
         ("http://168.63.129.16/", "blocked"),
         ("http://127.0.0.1:8000/admin/", "blocked"),
+        # Old IPv6 spellings of IPv4 addresses (is_global calls the first three global).
+        ("http://[::127.0.0.1]/", "blocked"),
+        ("http://[::a9fe:a9fe]/", "blocked"),
+        ("http://[::ffff:0:7f00:1]/", "blocked"),
+        ("http://[2002:7f00:1::]/", "blocked"),
+        ("http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/", "blocked"),
+        ("http://[ff02::1]/", "blocked"),
+        ("http://instance-data/", "blocked"),
+        ("http://instance-data.ec2.internal/", "blocked"),
     ],
 )
 def test_bad_urls_are_refused_before_any_connection(
@@ -355,8 +365,94 @@ def test_proxies_from_the_environment_are_ignored(monkeypatch: pytest.MonkeyPatc
 
 
 @pytest.mark.parametrize(
-    "entry", ["127.0.0.1", "127.0.0.1:8000", "http://127.0.0.1:8000", "HTTP://127.0.0.1/"]
+    ("entry", "port"),
+    [
+        ("127.0.0.1", 6379),  # a bare host: every port (deprecated, a system check warns)
+        ("127.0.0.1:8000", 8000),
+        ("http://127.0.0.1:8000", 8000),
+        ("HTTP://127.0.0.1/", 80),
+    ],
 )
-def test_allowed_private_host_forms(entry: str) -> None:
-    assert outbound._allowed_hosts([entry]) >= {"127.0.0.1"}
-    assert "::1" in outbound._allowed_hosts(["[::1]:8000"])
+def test_allowed_private_host_forms(entry: str, port: int) -> None:
+    assert outbound._allowance([entry]).allows("127.0.0.1", port)
+    assert outbound._allowance(["[::1]:8000"]).allows("::1", 8000)
+
+
+def test_private_targets_are_allowed_per_host_and_port(settings: Any) -> None:
+    """Allowing the built-in gateway on one port must not open another service (Redis) on
+    the same host: the second server is refused and records nothing."""
+    with (
+        loopback_server({"/": Route(body=b"allowed")}) as allowed,
+        loopback_server({"/": Route(body=b"other")}) as other,
+    ):
+        settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS = [f"127.0.0.1:{allowed.port}"]
+        assert outbound.request("GET", allowed.url()).body == b"allowed"
+        with pytest.raises(OutboundError) as info:
+            outbound.request("GET", other.url())
+        assert info.value.kind == "blocked"
+        with pytest.raises(OutboundError):
+            outbound.request("GET", other.url(), allowed_private=[f"127.0.0.1:{allowed.port}"])
+        assert other.requests == []
+
+
+def _trickle_server(head: bytes, body: bytes, every: float) -> tuple[socket.socket, list[int]]:
+    """A listener that sends `head` then `body` one byte every `every` seconds; `sent` counts
+    the bytes it got out before the client hung up."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    sent = [0]
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            try:
+                for byte in head + body:
+                    conn.sendall(bytes([byte]))
+                    sent[0] += 1
+                    time.sleep(every)
+            except OSError:
+                pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener, sent
+
+
+@pytest.mark.parametrize("phase", ["body", "headers"])
+def test_a_trickling_server_is_cut_at_the_total_deadline(phase: str) -> None:
+    """SECURITY case 85: each byte arrives well within the read timeout, so only a deadline
+    for the whole call stops it; the call fails as a timeout before the response is whole."""
+    body = b"x" * 40
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n"
+    if phase == "headers":
+        head = b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"y" * 40 + b"\r\nContent-Length: 0\r\n\r\n"
+        body = b""
+    listener, sent = _trickle_server(head, body, every=0.1)
+    port = listener.getsockname()[1]
+    with listener, pytest.raises(OutboundError) as info:
+        outbound.request(
+            "GET",
+            f"http://127.0.0.1:{port}/",
+            connect_timeout=1,
+            read_timeout=2,
+            total_timeout=1.0,
+            allowed_private=[f"127.0.0.1:{port}"],
+        )
+    assert info.value.kind == "timeout"
+    assert sent[0] < len(head + body)
+
+
+def test_default_deadline_is_connect_plus_read() -> None:
+    listener, sent = _trickle_server(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n", b"x" * 40, 0.1
+    )
+    port = listener.getsockname()[1]
+    with listener, pytest.raises(OutboundError) as info:
+        outbound.request(
+            "GET",
+            f"http://127.0.0.1:{port}/",
+            connect_timeout=0.5,
+            read_timeout=0.5,
+            allowed_private=[f"127.0.0.1:{port}"],
+        )
+    assert info.value.kind == "timeout"
+    assert sent[0] < 40
