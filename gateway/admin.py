@@ -1,9 +1,25 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 
 from gateway.models import JwtPolicy, RequiredClaim, Route
 from portal.audit import AuditedAdmin
+
+
+class RequiredClaimForm(forms.ModelForm):
+    # The separator is whitespace more often than not (" " for scope and scp): a form field
+    # that strips it would save "" and every call would then fail the claim with 403.
+    separator = forms.CharField(
+        strip=False,
+        required=False,
+        max_length=5,
+        help_text='" " for scope or scp; empty = the claim is not split.',
+    )
+
+    class Meta:
+        model = RequiredClaim
+        fields = "__all__"
 
 
 class JwtPolicyInline(admin.StackedInline):
@@ -85,6 +101,7 @@ class RouteAdmin(AuditedAdmin):
 
 class RequiredClaimInline(admin.TabularInline):
     model = RequiredClaim
+    form = RequiredClaimForm
     extra = 0
 
 

@@ -212,6 +212,9 @@ def _validate_gateway(node: Node, plan: ApiPlan, suffixes: set[str]) -> None:
                     raise k.error("each signing key is a mapping (kid, pem or n and e)")
                 keys.append(value)
             policy[name] = keys
+        elif kind is str:
+            # Text is stripped as the admin's form fields strip it, so both give one policy.
+            policy[name] = jwt[key].scalar(str, key).strip()
         else:
             policy[name] = jwt[key].scalar(kind, key)
     candidate_policy = JwtPolicy(**policy)
@@ -227,14 +230,16 @@ def _validate_gateway(node: Node, plan: ApiPlan, suffixes: set[str]) -> None:
             if "name" not in c or "values" not in c:
                 raise cnode.error("a required claim needs name and values")
             claim = {
-                "name": c["name"].scalar(str, "name"),
+                "name": c["name"].scalar(str, "name").strip(),
                 "values": c["values"].strings("values"),
                 "match": c["match"].scalar(str, "match") if "match" in c else "all",
                 "separator": c["separator"].scalar(str, "separator") if "separator" in c else "",
                 "methods": " ".join(m.upper() for m in c["methods"].strings("methods"))
                 if "methods" in c
                 else "",
-                "operation": c["operation"].scalar(str, "operation") if "operation" in c else "",
+                "operation": c["operation"].scalar(str, "operation").strip()
+                if "operation" in c
+                else "",
                 "position": position,
             }
             if claim["match"] not in ("all", "any"):

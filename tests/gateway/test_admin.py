@@ -86,3 +86,92 @@ def test_admin_refuses_broken_configuration(
 def test_admin_requires_staff(client: Client) -> None:
     resp = client.get("/admin/gateway/route/")
     assert resp.status_code == 302 and "/login/" in resp["Location"]
+
+
+SAME_AS_FILE = """\
+apis:
+  - slug: echo
+    spec: echo.yaml
+    gateway:
+      suffix: echo
+      backend: https://echo.example.com/v1
+      validate-jwt:
+        openid-config: https://idp.example.com/.well-known/openid-configuration
+        audiences: [api://echo]
+        clock-skew: 30
+        failed-validation-error-message: "Sign in again. "
+        required-claims:
+          - {name: scope, match: any, separator: " ", values: [echo.read], methods: [GET]}
+          - {name: roles, match: all, separator: ",", values: [reader], operation: getEcho}
+      rate-limit-by-key: {calls: 100, renewal-period: 60, counter-key: subject}
+      cors: {allowed-origins: [https://app.example.com], allowed-headers: [X-Trace]}
+"""
+
+
+def _resubmit(client: Client, url: str) -> Any:
+    """Open an admin change page and save it as shown, changing nothing: what an operator
+    does who opens a policy to read it and presses Save."""
+    from django import forms
+
+    page = client.get(url)
+    assert page.status_code == 200
+    data: dict[str, Any] = {}
+    every = [page.context["adminform"].form]
+    for inline in page.context["inline_admin_formsets"]:
+        for bound in inline.formset.management_form:
+            data[bound.html_name] = bound.value()
+        every += inline.formset.forms
+    for one in every:
+        for bound in one:
+            value = bound.value()
+            if isinstance(bound.field, forms.BooleanField):
+                if value:
+                    data[bound.html_name] = "on"
+            elif value is not None:
+                data[bound.html_name] = value
+    return client.post(url, data)
+
+
+def _route_config(route: Route) -> dict[str, Any]:
+    import dataclasses
+
+    from gateway.config import build_route
+
+    config = build_route(Route.objects.select_related("api", "jwt_policy").get(pk=route.pk))
+    return {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+
+
+def test_admin_save_gives_the_policy_applyconfig_gave(admin_client: Client, tmp_path: Any) -> None:
+    """The admin used to strip the scope separator " " to "", so after an unchanged save
+    every call got 403. Apply a file, save the same values in the admin (route page, then
+    policy page with its claims), and the gateway's policy is the same field by field."""
+    import shutil
+
+    shutil.copy(DEMO_SPECS / "echo.yaml", tmp_path / "echo.yaml")
+    (tmp_path / "portal.yaml").write_text(SAME_AS_FILE)
+    call_command("applyconfig", str(tmp_path / "portal.yaml"), stdout=io.StringIO())
+    route = Route.objects.get(suffix="echo")
+    policy = JwtPolicy.objects.get(route=route)
+    from_file = _route_config(route)
+    assert from_file["policy"].required_claims[0].separator == " "
+
+    resp = _resubmit(admin_client, f"/admin/gateway/route/{route.pk}/change/")
+    assert resp.status_code == 302, resp.content[:3000]
+    resp = _resubmit(admin_client, f"/admin/gateway/jwtpolicy/{policy.pk}/change/")
+    assert resp.status_code == 302, resp.content[:3000]
+
+    from_admin = _route_config(route)
+    for name, value in from_file.items():
+        if name == "policy":
+            import dataclasses
+
+            for field in dataclasses.fields(value):
+                assert getattr(from_admin["policy"], field.name) == getattr(value, field.name), (
+                    field.name
+                )
+        else:
+            assert from_admin[name] == value, name
+    # And applying the file again finds nothing to change.
+    out = io.StringIO()
+    call_command("applyconfig", str(tmp_path / "portal.yaml"), stdout=out)
+    assert out.getvalue().strip() == "Nothing to change."
