@@ -76,12 +76,20 @@ class RouteAdmin(AuditedAdmin):
                     "upstream_url",
                     "timeout",
                     "forward_claims",
+                    "pass_through",
                 ]
             },
         ),
         (
             "rate-limit-by-key",
-            {"fields": ["rate_limit_calls", "rate_limit_period", "rate_limit_key"]},
+            {
+                "fields": [
+                    "rate_limit_calls",
+                    "rate_limit_period",
+                    "rate_limit_key",
+                    "rate_limit_on_store_unavailable",
+                ]
+            },
         ),
         (
             "CORS",

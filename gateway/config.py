@@ -130,7 +130,16 @@ def policy_errors(policy: JwtPolicy) -> dict[str, list[str]]:
         except ValueError as exc:
             errors.setdefault("openid_config", []).append(f"{url}: {exc}")
     issuers = _string_list(policy.issuers, "issuers", errors)
-    _string_list(policy.audiences, "audiences", errors)
+    # An empty list used to mean "no audience check" without saying so: now that is the
+    # visible choice "any", and an empty list is a mistake.
+    if (
+        policy.audiences != "any"
+        and _string_list(policy.audiences, "audiences", errors) == []
+        and isinstance(policy.audiences, list)
+    ):
+        errors.setdefault("audiences", []).append(
+            'At least one audience, or "any" to skip the audience check.'
+        )
     _string_list(policy.typ_exempt_issuers, "typ_exempt_issuers", errors)
     algs = _string_list(policy.algorithms, "algorithms", errors)
     bad = [a for a in algs if a not in SUPPORTED_ALGORITHMS]
@@ -165,6 +174,11 @@ def policy_errors(policy: JwtPolicy) -> dict[str, list[str]]:
         errors.setdefault("failed_validation_httpcode", []).append("A 4xx status code.")
     if not policy.header_name and not policy.query_parameter_name:
         errors.setdefault("header_name", []).append("A header name or a query parameter name.")
+    if policy.max_lifetime is not None and policy.max_lifetime < 1:
+        # 0 would refuse every token: the cap is switched off with none (empty), never 0.
+        errors.setdefault("max_lifetime", []).append(
+            "A positive number of seconds, or none (empty) for no cap."
+        )
     if not 256 <= policy.max_token_bytes <= 65536:
         errors.setdefault("max_token_bytes", []).append("Between 256 and 65536.")
     return errors
@@ -194,7 +208,8 @@ def build_policy(model: JwtPolicy) -> Policy:
         clock_skew=model.clock_skew,
         openid_config=tuple(model.openid_config),
         issuers=tuple(model.issuers),
-        audiences=tuple(model.audiences),
+        audiences=() if model.audiences == "any" else tuple(model.audiences),
+        any_audience=model.audiences == "any",
         required_claims=claims,
         algorithms=frozenset(model.algorithms),
         typ_exempt_issuers=frozenset(model.typ_exempt_issuers),
@@ -215,7 +230,8 @@ def build_route(route: Route) -> RouteConfig:
         backend=route.backend,
         timeout=float(route.timeout),
         forward_claims=route.forward_claims,
-        pass_through=bool(getattr(route, "pass_through", False)),
+        # A route whose API has no spec has no operations to match: a plain proxy.
+        pass_through=route.pass_through or route.api.default_version_id is None,
     )
     if route.backend == route.BACKEND_UPSTREAM:
         config.origin, config.base_path = parse_origin(route.upstream_url)
@@ -227,7 +243,7 @@ def build_route(route: Route) -> RouteConfig:
             route.rate_limit_calls,
             max(1, route.rate_limit_period),
             route.rate_limit_key,
-            str(getattr(route, "rate_limit_on_store_unavailable", "") or "allow"),
+            route.rate_limit_on_store_unavailable,
         )
     if route.cors_allowed_origins:
         config.cors = Cors(

@@ -117,11 +117,14 @@ class Policy:
     openid_config: tuple[str, ...] = ()
     issuers: tuple[str, ...] = ()
     audiences: tuple[str, ...] = ()
+    # `audiences: any` in the configuration: the audience check is skipped on purpose.
+    # Without it, a policy that names no audience accepts no token.
+    any_audience: bool = False
     required_claims: tuple[ClaimRule, ...] = ()
     algorithms: frozenset[str] = frozenset(DEFAULT_ALGORITHMS)
     typ_exempt_issuers: frozenset[str] = frozenset()
     require_rfc9068_claims: bool = True
-    max_lifetime: int = 24 * 3600
+    max_lifetime: int | None = 24 * 3600  # None: no cap (`max-lifetime: none`)
     max_token_bytes: int = 8192
     strict_audience: bool = False
     # Keys from `issuer-signing-keys`, valid for every issuer in `issuers`.
@@ -459,7 +462,11 @@ def check_claims(
     iat = _number(payload, "iat")
     if iat is not None and iat - skew > now:
         raise TokenRejected("iat", "The token was issued in the future (iat).")
-    if exp is not None and exp - (iat if iat is not None else now) > policy.max_lifetime:
+    if (
+        exp is not None
+        and policy.max_lifetime is not None
+        and exp - (iat if iat is not None else now) > policy.max_lifetime
+    ):
         raise TokenRejected(
             "lifetime", f"The token lives longer than the allowed {policy.max_lifetime} s."
         )
@@ -478,14 +485,17 @@ def check_claims(
         auds = list(aud)
     else:
         raise TokenRejected("aud", "The token has no audience (aud).")
-    if policy.audiences:
+    extra: tuple[str, ...] = ()
+    if policy.any_audience:
+        pass
+    elif not policy.audiences:
+        raise TokenRejected("aud", "This API's policy accepts no audience.")
+    else:
         if not set(auds) & set(policy.audiences):
             raise TokenRejected("aud", "The token is not meant for this API (aud).")
         extra = tuple(a for a in auds if a not in policy.audiences)
         if extra and policy.strict_audience:
             raise TokenRejected("aud", "The token names other audiences besides this API.")
-    else:
-        extra = ()
 
     scope_claim = payload.get("scope")
     if scope_claim is not None and not isinstance(scope_claim, str):

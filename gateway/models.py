@@ -61,12 +61,26 @@ class Route(models.Model):
         default=False,
         help_text="Send X-User-Sub, X-User-Client-Id and X-User-Scopes to the backend.",
     )
+    pass_through = models.BooleanField(
+        default=False,
+        help_text="Forward calls that match no operation of the spec (otherwise 404). "
+        "A route whose API has no spec always passes through.",
+    )
     # rate-limit-by-key
     rate_limit_calls = models.PositiveIntegerField(
         null=True, blank=True, help_text="Calls allowed per renewal period; empty = no limit."
     )
     rate_limit_period = models.PositiveIntegerField(default=60, help_text="Seconds.")
     rate_limit_key = models.CharField(max_length=10, choices=RATE_KEYS, default=KEY_ADDRESS)
+    rate_limit_on_store_unavailable = models.CharField(
+        max_length=5,
+        choices=[
+            ("allow", "Allow calls (no limit while the store is down)"),
+            ("deny", "Deny (503)"),
+        ],
+        default="allow",
+        help_text="When the shared counter store (Redis) is down.",
+    )
     # CORS for browser clients
     cors_allowed_origins = models.JSONField(
         default=list, blank=True, help_text='Origins, or ["*"]; empty = no CORS.'
@@ -129,7 +143,11 @@ class JwtPolicy(models.Model):
     issuer_signing_keys = models.JSONField(
         default=list, blank=True, help_text='[{"kid": ..., "pem": ...} or {"n": ..., "e": ...}]'
     )
-    audiences = models.JSONField(default=list, blank=True)
+    audiences = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='A list of accepted audiences, or "any" (with the quotes) to skip the check.',
+    )
     issuers = models.JSONField(default=list, blank=True)
     algorithms = models.JSONField(default=_default_algorithms, blank=True)
     typ_exempt_issuers = models.JSONField(
@@ -140,7 +158,12 @@ class JwtPolicy(models.Model):
     require_rfc9068_claims = models.BooleanField(
         default=True, help_text="Require sub, client_id, iat and jti (RFC 9068)."
     )
-    max_lifetime = models.PositiveIntegerField(default=24 * 3600, help_text="Seconds.")
+    max_lifetime = models.PositiveIntegerField(
+        default=24 * 3600,
+        null=True,
+        blank=True,
+        help_text="Seconds (exp - iat); empty = no cap (`none` in the configuration file).",
+    )
     max_token_bytes = models.PositiveIntegerField(default=8192)
     strict_audience = models.BooleanField(
         default=False, help_text="Refuse tokens that also name other audiences."

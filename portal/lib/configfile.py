@@ -6,7 +6,10 @@ Each app that owns a top-level section provides `<app>/applyconfig.py` with:
     ORDER = 10                  # lower runs first (APIs before what refers to them)
     def validate(node: Node, ctx: Context) -> object   # raise ConfigError; return a plan
     def apply(plan: object, ctx: Context) -> list[str] # write; return lines to print
+    def warnings(plan: object, ctx: Context) -> list[ConfigError]   # optional
 
+and `<app>/config-schema.json`, its part of the file's JSON Schema (portal/lib/configschema.py
+assembles them). The schema is checked first (keys, types, ranges, with the line), then
 `validate` of every section runs before anything is written, then every `apply` runs in one
 transaction, so an invalid file changes nothing.
 """
@@ -107,6 +110,27 @@ class Node:
             return [self.scalar(str, what)]
         return [n.scalar(str, f"each item of {what}") for n in self.items(what)]
 
+    def data(self, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> Any:
+        """The whole value as plain data for the schema, noting each value's line by path."""
+        loader = yaml.SafeLoader("")
+        try:
+            return self._data(path, lines, loader)
+        finally:
+            loader.dispose()
+
+    def _data(
+        self, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int], loader: yaml.SafeLoader
+    ) -> Any:
+        lines[path] = self.line
+        if isinstance(self.raw, yaml.MappingNode):
+            return {k: v._data((*path, k), lines, loader) for k, v in self.mapping().items()}
+        if isinstance(self.raw, yaml.SequenceNode):
+            return [n._data((*path, i), lines, loader) for i, n in enumerate(self.items())]
+        try:
+            return loader.construct_object(self.raw, deep=True)
+        except yaml.YAMLError as exc:
+            raise self.error(str(exc)) from None
+
     def plain(self) -> Any:
         """Mapping/list/scalar to plain Python, for small free-form values."""
         if isinstance(self.raw, yaml.MappingNode):
@@ -149,5 +173,6 @@ def appliers() -> dict[str, ModuleType]:
             if exc.name != f"{config.name}.applyconfig":
                 raise
             continue
-        found[module.SECTION] = module
+        if hasattr(module, "SECTION"):  # a helper for another app's section has none
+            found[module.SECTION] = module
     return dict(sorted(found.items(), key=lambda item: getattr(item[1], "ORDER", 100)))

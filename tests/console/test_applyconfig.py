@@ -66,7 +66,10 @@ def test_apply_twice_changes_nothing_the_second_time(
 @pytest.mark.parametrize(
     "edit, message",
     [
-        (("grants: [authorization_code", "grants: [magic"), ":10: unknown grant 'magic'"),
+        (
+            ("grants: [authorization_code", "grants: [magic"),
+            ":10: grants[] must be authorization_code, client_credentials, implicit or password, not 'magic'",
+        ),
         (
             ("client-secret-env: CORP_SECRET", "client-secret-env: NOT_SET_ANYWHERE"),
             ":8: the environment variable NOT_SET_ANYWHERE is not set",
@@ -76,7 +79,7 @@ def test_apply_twice_changes_nothing_the_second_time(
             ":6: token must be an http(s) URL",
         ),
         (("client-auth: body", "client-auth: jwt"), ":9: client-auth must be basic or body"),
-        (("    client-id: portal-console\n", ""), ":2: an authorization server needs client-id"),
+        (("    client-id: portal-console\n", ""), ":2: authorization_servers[] needs client-id"),
         (
             ("{slug: echo,", "{slug: nope,"),
             ":14: the API 'nope' does not exist; nothing was changed",

@@ -39,6 +39,7 @@ def form(api: Api, **overrides: Any) -> dict[str, Any]:
         "api": api.pk, "suffix": "echo", "is_enabled": "on", "backend": "upstream",
         "upstream_url": "https://echo.example.com/v1", "timeout": 30,
         "rate_limit_period": 60, "rate_limit_key": "address",
+        "rate_limit_on_store_unavailable": "allow",
         "cors_allowed_origins": "[]", "cors_allowed_methods": '["GET"]',
         "cors_allowed_headers": "[]", "cors_expose_headers": "[]", "cors_max_age": 600,
         "jwt_policy-TOTAL_FORMS": 1, "jwt_policy-INITIAL_FORMS": 0,
@@ -102,7 +103,7 @@ apis:
         failed-validation-error-message: "Sign in again. "
         required-claims:
           - {name: scope, match: any, separator: " ", values: [echo.read], methods: [GET]}
-          - {name: roles, match: all, separator: ",", values: [reader], operation: getEcho}
+          - {name: roles, match: all, separator: ",", values: [reader], operation: echoGet}
       rate-limit-by-key: {calls: 100, renewal-period: 60, counter-key: subject}
       cors: {allowed-origins: [https://app.example.com], allowed-headers: [X-Trace]}
 """

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -100,7 +101,11 @@ def test_removing_the_policy_and_route(config_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "line", "reason"),
     [
-        (("backend: echo", "backend: ftp://x"), 7, "upstream_url"),
+        (
+            ("backend: echo", "backend: ftp://x"),
+            7,
+            "backend must be one of echo, mock or an http(s) URL",
+        ),
         (("audiences: [api://echo]", "audiences: api://echo\n        bogus: 1"), 12, "unknown key"),
         (("clock-skew: 30", "clock-skew: soon"), 12, "whole number"),
         (("calls: 100", "calls: 0"), 16, "at least 1"),
@@ -151,10 +156,19 @@ def test_unknown_section_is_refused(config_dir: Path) -> None:
 
 
 def test_claim_rows_per_operation(config_dir: Path) -> None:
+    """An operation-bound rule names the operationId as the spec writes it; the row holds
+    the operation's slug, which is what the gateway matches calls against (the old code
+    stored "echoGet", which no call's operation ever equals, so the rule never ran)."""
+    from apis.models import Operation
+
     path = config_dir / "portal.yaml"
     path.write_text(CONFIG.replace("methods: [GET]}", "operation: echoGet}"))
     apply(path)
-    assert RequiredClaim.objects.get(operation="echoGet").methods == ""
+    slug = Operation.objects.get(operation_id="echoGet", version__api__slug="echo").slug
+    assert RequiredClaim.objects.get(operation=slug).methods == ""
+    path.write_text(CONFIG.replace("methods: [GET]}", "operation: nosuchOperation}"))
+    with pytest.raises(CommandError, match=r"portal.yaml:14: operation: the API has no operation"):
+        apply(path)
 
 
 def test_failure_while_applying_rolls_everything_back(config_dir: Path) -> None:
@@ -188,3 +202,163 @@ def test_alias_bomb_is_refused_quickly(config_dir: Path) -> None:
     with pytest.raises(CommandError, match="too many values"):
         apply(path)
     assert time.perf_counter() - started < 2
+
+
+def _refused(config_dir: Path, text: str) -> str:
+    path = config_dir / "portal.yaml"
+    path.write_text(text)
+    with pytest.raises(CommandError) as err:
+        apply(path)
+    assert not Api.objects.exists() and not Route.objects.exists()
+    return str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        # 0 used to be accepted and then refused every token.
+        (
+            ("clock-skew: 30", "clock-skew: 30\n        max-lifetime: 0"),
+            ":13: max-lifetime must be",
+        ),
+        # An empty list used to switch the audience check off without saying so.
+        (("audiences: [api://echo]", "audiences: []"), ":11: audiences must not be empty"),
+        (("        audiences: [api://echo]\n", ""), "validate-jwt needs audiences"),
+        # A route without backend used to become a mock silently.
+        (("      backend: echo\n", ""), ":6: gateway needs backend"),
+        # Keys as the file writes them, never the model's field names.
+        (("clock-skew: 30", "clock-skew: -1"), ":12: clock-skew must be at least 0"),
+        (
+            ("cors: {allowed-origins: [https://app.example.com]", "cors: {allowed-origins: ['*']"),
+            ":17: cors.allow-credentials: Credentials cannot be allowed for every origin",
+        ),
+        (
+            ("counter-key: subject}", "counter-key: subject, on-store-unavailable: maybe}"),
+            ":16: on-store-unavailable must be allow or deny, not 'maybe'",
+        ),
+    ],
+)
+def test_configuration_mistakes_are_refused_by_their_key(
+    config_dir: Path, change: tuple[str, str], expected: str
+) -> None:
+    text = CONFIG.replace(*change)
+    assert text != CONFIG
+    message = _refused(config_dir, text)
+    assert expected in message
+    assert "_" not in message.split(": ", 1)[1].split(" (in ")[0].replace("api://", "")
+
+
+def test_max_lifetime_none_and_audiences_any_are_visible_choices(config_dir: Path) -> None:
+    from gateway.config import build_policy
+    from gateway.jwt import ParsedToken, TokenRejected, check_claims
+
+    path = config_dir / "portal.yaml"
+    path.write_text(
+        CONFIG.replace("audiences: [api://echo]", "audiences: any\n        max-lifetime: none")
+    )
+    apply(path)
+    model = JwtPolicy.objects.get(route__suffix="echo")
+    assert (model.audiences, model.max_lifetime) == ("any", None)
+    policy = build_policy(model)
+    now = 1_800_000_000.0
+    payload = {
+        "iss": "x", "sub": "u", "client_id": "c", "jti": "j", "iat": now - 60,
+        "exp": now + 30 * 86400, "aud": "api://whatever", "scope": "echo.read",
+    }  # fmt: skip
+    token = ParsedToken({"alg": "RS256"}, payload, b"", b"")
+    check_claims(token, policy, now)  # a 30-day token for any audience: accepted
+    path.write_text(CONFIG.replace("clock-skew: 30", "clock-skew: 30\n        max-lifetime: 3600"))
+    apply(path)
+    policy = build_policy(JwtPolicy.objects.get(route__suffix="echo"))
+    with pytest.raises(TokenRejected) as err:
+        check_claims(token, policy, now)
+    assert err.value.check == "lifetime"
+    payload.update(exp=now + 600)
+    with pytest.raises(TokenRejected) as err:
+        check_claims(token, policy, now)
+    assert err.value.check == "aud"
+
+
+def test_pass_through_and_store_unavailable_reach_the_gateway(config_dir: Path) -> None:
+    from gateway.config import load_routes
+
+    path = config_dir / "portal.yaml"
+    path.write_text(
+        CONFIG.replace(
+            "forward-claims: true", "forward-claims: true\n      pass-through: true"
+        ).replace("counter-key: subject}", "counter-key: subject, on-store-unavailable: deny}")
+    )
+    apply(path)
+    routes = load_routes()
+    assert routes["echo"].pass_through is True
+    assert routes["echo"].rate_limit is not None
+    assert routes["echo"].rate_limit.on_store_unavailable == "deny"
+    assert routes["pets"].pass_through is False  # a spec, no pass-through: unmatched is 404
+
+
+PROXY = """\
+apis:
+  - slug: legacy
+    published: false
+    gateway:
+      backend: https://legacy.example.com/base
+      rate-limit-by-key: {calls: 5}
+"""
+
+
+def test_a_route_without_a_spec_is_a_plain_pass_through_proxy(config_dir: Path) -> None:
+    from gateway.config import load_routes
+
+    path = config_dir / "portal.yaml"
+    path.write_text(PROXY)
+    assert "without a spec" in apply(path)
+    api = Api.objects.get(slug="legacy")
+    assert not api.is_published and api.default_version_id is None
+    route = load_routes()["legacy"]
+    assert route.pass_through and route.operations == []
+    assert route.rate_limit is not None and route.rate_limit.on_store_unavailable == "allow"
+    assert apply(path).strip() == "Nothing to change."
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("published: false", "published: true"), ":3: the API 'legacy' has no spec"),
+        (("rate-limit-by-key: {calls: 5}", "pass-through: false"), ":6: pass-through: false"),
+        (("backend: https://legacy.example.com/base", "backend: mock"), ":5: backend: mock"),
+        (
+            (
+                "rate-limit-by-key: {calls: 5}",
+                "validate-jwt:\n        openid-config: https://idp.example.com/.well-known/x\n"
+                "        audiences: any\n        required-claims:\n"
+                "          - {name: roles, values: [admin], operation: deleteAll}",
+            ),
+            ":10: operation: an operation-bound rule needs a spec",
+        ),
+    ],
+)
+def test_a_plain_proxy_refuses_what_needs_a_spec(
+    config_dir: Path, change: tuple[str, str], expected: str
+) -> None:
+    text = PROXY.replace(*change)
+    assert text != PROXY
+    assert expected in _refused(config_dir, text)
+
+
+def test_check_warns_about_a_private_openid_config_host(config_dir: Path, settings: Any) -> None:
+    """The file names the built-in IdP on 127.0.0.1:8000; unless the gateway may fetch keys
+    there, it would answer 503 at call time: --check says so, with the line."""
+    settings.IDENTITY_ISSUER = ""
+    settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS = []
+    settings.GATEWAY_KEY_FETCH_PRIVATE_HOSTS = ["127.0.0.1:9000"]
+    path = config_dir / "portal.yaml"
+    path.write_text(CONFIG)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("applyconfig", str(path), "--check", stdout=out, stderr=err)
+    assert "valid" in out.getvalue() and not Api.objects.exists()
+    assert "portal.yaml:10: warning: openid-config" in err.getvalue()
+    assert "GATEWAY_KEY_FETCH_PRIVATE_HOSTS" in err.getvalue()
+    settings.GATEWAY_KEY_FETCH_PRIVATE_HOSTS = ["127.0.0.1:8000"]
+    err = io.StringIO()
+    call_command("applyconfig", str(path), "--check", stdout=io.StringIO(), stderr=err)
+    assert err.getvalue() == ""

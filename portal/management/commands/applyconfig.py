@@ -15,6 +15,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from portal.lib import configschema
 from portal.lib.configfile import ConfigError, Context, appliers, parse
 
 _MAX_BYTES = 5 * 1024 * 1024
@@ -43,12 +44,17 @@ class Command(BaseCommand):
         sections = appliers()
         plans: list[tuple[Any, Any]] = []
         try:
-            root = parse(text).mapping("the file", set(sections))
+            parsed = parse(text)
+            configschema.validate(parsed)
+            root = parsed.mapping("the file", set(sections))
             for name, module in sections.items():
                 if name in root:
                     plans.append((module, module.validate(root[name], ctx)))
         except ConfigError as exc:
             raise CommandError(f"{path}:{exc.line}: {exc.message}") from None
+        for module, plan in plans:
+            for warning in getattr(module, "warnings", lambda *_: [])(plan, ctx):
+                self.stderr.write(f"{path}:{warning.line}: warning: {warning.message}")
         if options["check"]:
             self.stdout.write(f"{path}: valid ({', '.join(s for s in sections if s in root)})")
             return

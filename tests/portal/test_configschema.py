@@ -1,0 +1,81 @@
+"""The configuration file's JSON Schema: assembled from the apps' parts, valid, documented,
+and the committed copies (docs/config.schema.json, docs/config-reference.md) up to date."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from jsonschema import Draft202012Validator
+
+from portal.lib import configschema
+from portal.lib.configfile import ConfigError, parse
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def _command(*args: str) -> str:
+    out = io.StringIO()
+    call_command("configschema", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_committed_schema_and_reference_are_up_to_date() -> None:
+    """Regenerate with `manage.py configschema > docs/config.schema.json` and
+    `manage.py configschema --markdown > docs/config-reference.md`."""
+    assert (DOCS / "config.schema.json").read_text(encoding="utf-8") == _command()
+    assert (DOCS / "config-reference.md").read_text(encoding="utf-8") == _command("--markdown")
+
+
+def test_schema_is_valid_draft_2020_12_and_owned_per_app() -> None:
+    schema = json.loads(_command())
+    Draft202012Validator.check_schema(schema)
+    assert set(schema["properties"]) == {"apis", "authorization_servers"}
+    assert {label for label, _ in configschema.parts()} >= {"apis", "console", "gateway"}
+
+
+def _keys(schema: dict, defs: dict) -> set[str]:  # type: ignore[type-arg]
+    found: set[str] = set()
+    for name, value in schema.get("properties", {}).items():
+        found.add(name)
+        target = defs[value["$ref"].rsplit("/", 1)[1]] if "$ref" in value else value
+        items = target.get("items", {})
+        if "$ref" in items:
+            target = defs[items["$ref"].rsplit("/", 1)[1]]
+        if target is not schema:
+            found |= _keys(target, defs)
+    return found
+
+
+def test_every_key_is_in_the_reference() -> None:
+    schema = configschema.schema()
+    reference = configschema.markdown()
+    keys = _keys(schema, schema["$defs"])
+    assert {"clock-skew", "max-lifetime", "pass-through", "on-store-unavailable"} <= keys
+    missing = [k for k in keys if f"| `{k}` |" not in reference and f"## `{k}`" not in reference]
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("apis:\n  - slug: a\n    spec: a.yaml\n    gateway: {backend: echo, timeout: 0}\n",
+         4, "timeout must be at least 1"),
+        ("apis:\n  - slug: a\n    bogus: 1\n", 3, "unknown key 'bogus' in apis[0]"),
+        ("authorization_servers:\n  - slug: a\n    name: A\n    client-id: c\n"
+         "    console: maybe\n", 5, "console must be true or false, not 'maybe'"),
+    ],
+)  # fmt: skip
+def test_errors_name_the_key_as_written_with_its_line(text: str, line: int, message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        configschema.validate(parse(text))
+    assert err.value.line == line
+    assert message in err.value.message
+
+
+def test_an_editor_schema_comment_is_just_a_comment() -> None:
+    text = "# yaml-language-server: $schema=../docs/config.schema.json\napis: []\n"
+    assert configschema.validate(parse(text)) == {"apis": []}
