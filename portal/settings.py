@@ -353,7 +353,7 @@ APIS_MAX_BUNDLE_FILES = env_int("APIS_MAX_BUNDLE_FILES", 10_000)
 APIS_MAX_IMPORT_SECONDS = env_int("APIS_MAX_IMPORT_SECONDS", 60)
 APIS_PAGE_SIZE = env_int("APIS_PAGE_SIZE", 24)
 
-# Outbound HTTP (portal/lib/outbound.py): hosts on loopback or private ranges that the
+# Outbound HTTP (portal/lib/outbound.py): host:port pairs on loopback or private ranges that the
 # configuration explicitly allows (for example the built-in gateway).
 OUTBOUND_ALLOWED_PRIVATE_HOSTS = env_list("OUTBOUND_ALLOWED_PRIVATE_HOSTS")
 
