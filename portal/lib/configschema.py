@@ -141,7 +141,17 @@ def _config_error(error: ValidationError, lines: dict[tuple[Any, ...], int]) -> 
     value = error.instance
     kind = error.validator
     message = error.message
-    if kind == "additionalProperties" and isinstance(value, dict):
+    parent = error.parent
+    if (
+        parent is not None
+        and parent.validator in ("anyOf", "oneOf")
+        and tuple(parent.absolute_path) == path
+        and kind not in ("additionalProperties", "required")
+    ):
+        # One branch of "a number or none" failed: say what the whole key accepts.
+        shown = f", not {value!r}" if not isinstance(value, dict | list) else ""
+        message = f"{where} must be {_describe(parent.schema)}{shown}"
+    elif kind == "additionalProperties" and isinstance(value, dict):
         allowed = sorted(error.schema.get("properties", {}))
         extra = [k for k in value if k not in allowed]
         path = (*path, extra[0]) if extra else path
