@@ -222,7 +222,10 @@ def _refused(config_dir: Path, text: str) -> str:
             ":13: max-lifetime must be",
         ),
         # An empty list used to switch the audience check off without saying so.
-        (("audiences: [api://echo]", "audiences: []"), ":11: audiences must be a non-empty list of audiences"),
+        (
+            ("audiences: [api://echo]", "audiences: []"),
+            ":11: audiences must be a non-empty list of audiences",
+        ),
         (("        audiences: [api://echo]\n", ""), "validate-jwt needs audiences"),
         # A route without backend used to become a mock silently.
         (("      backend: echo\n", ""), ":6: gateway needs backend"),
