@@ -113,10 +113,14 @@ class Node:
     def data(self, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> Any:
         """The whole value as plain data for the schema, noting each value's line by path."""
         loader = yaml.SafeLoader("")
+        counted = self._counter[0]
         try:
-            return self._data(path, lines, loader)
+            data = self._data(path, lines, loader)
         finally:
             loader.dispose()
+        # The sections walk the same values again: this walk does not use up their budget.
+        self._counter[0] = counted
+        return data
 
     def _data(
         self, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int], loader: yaml.SafeLoader

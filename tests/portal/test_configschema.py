@@ -79,3 +79,18 @@ def test_errors_name_the_key_as_written_with_its_line(text: str, line: int, mess
 def test_an_editor_schema_comment_is_just_a_comment() -> None:
     text = "# yaml-language-server: $schema=../docs/config.schema.json\napis: []\n"
     assert configschema.validate(parse(text)) == {"apis": []}
+
+
+def test_the_schema_check_does_not_halve_the_files_value_budget(tmp_path: Path) -> None:
+    """The file may hold 100,000 values; the schema walk and the sections' walk both read
+    them, and only one of them counts, so a 60,000-value file is still accepted."""
+    params = "".join(f"      p{i}: v\n" for i in range(30_000))
+    text = (
+        "authorization_servers:\n  - slug: big\n    name: Big\n    client-id: c\n"
+        "    token: https://login.example.com/token\n    authorize-params:\n" + params
+    )
+    path = tmp_path / "big.yaml"
+    path.write_text(text)
+    out = io.StringIO()
+    call_command("applyconfig", str(path), "--check", stdout=out)
+    assert "valid" in out.getvalue()
