@@ -73,6 +73,9 @@ def test_admin_creates_route_with_policy(admin_client: Client, echo_api: Api) ->
         ("jwt_policy-0-openid_config", "[]", "Give an openid-config URL"),
         ("upstream_url", "", "An upstream backend needs a URL"),
         ("suffix", "Bad Suffix", "Lower-case letters"),
+        # The admin refuses what the configuration file refuses.
+        ("jwt_policy-0-audiences", "[]", "At least one audience, or &quot;any&quot;"),
+        ("jwt_policy-0-max_lifetime", "0", "A positive number of seconds, or none"),
     ],
 )
 def test_admin_refuses_broken_configuration(
@@ -82,6 +85,16 @@ def test_admin_refuses_broken_configuration(
     assert resp.status_code == 200
     assert message in resp.content.decode()
     assert not Route.objects.exists()
+
+
+def test_admin_takes_the_visible_choices(admin_client: Client, echo_api: Api) -> None:
+    """`audiences: any` and `max-lifetime: none` of the file, in the admin: "any" (a JSON
+    string) and an empty lifetime."""
+    data = form(echo_api, **{"jwt_policy-0-audiences": '"any"', "jwt_policy-0-max_lifetime": ""})
+    resp = admin_client.post("/admin/gateway/route/add/", data)
+    assert resp.status_code == 302, resp.content[:2000]
+    policy = JwtPolicy.objects.get(route__suffix="echo")
+    assert (policy.audiences, policy.max_lifetime) == ("any", None)
 
 
 def test_admin_requires_staff(client: Client) -> None:
