@@ -21,6 +21,25 @@ class RequiredClaimForm(forms.ModelForm):
         model = RequiredClaim
         fields = "__all__"
 
+    def clean_operation(self) -> str:
+        """The operationId (or slug) as the operator writes it, stored as the operation's
+        slug, which is what calls are matched against; an unknown operation is refused."""
+        from gateway.config import operation_names
+
+        wanted = str(self.cleaned_data.get("operation") or "").strip()
+        if not wanted:
+            return ""
+        policy = getattr(self.instance, "policy", None)
+        api = policy.route.api if policy is not None else None
+        names = operation_names(api.default_version_id if api is not None else None)
+        if wanted not in names:
+            raise forms.ValidationError(
+                "The API has no such operation (give its operationId)."
+                if names
+                else "This API has no spec, so no rule can be bound to an operation."
+            )
+        return names[wanted]
+
 
 class JwtPolicyInline(admin.StackedInline):
     model = JwtPolicy

@@ -184,6 +184,22 @@ def policy_errors(policy: JwtPolicy) -> dict[str, list[str]]:
     return errors
 
 
+def operation_names(version_id: int | None) -> dict[str, str]:
+    """operationId or slug -> slug, for the operations of an API version. A required claim
+    is matched against the slug of the call's operation, so a rule must hold the slug."""
+    from apis.models import Operation
+
+    if version_id is None:
+        return {}
+    names: dict[str, str] = {}
+    ops = Operation.objects.filter(version_id=version_id, kind=Operation.KIND_OPERATION)
+    for operation_id, slug in ops.values_list("operation_id", "slug"):
+        names[slug] = slug
+        if operation_id:
+            names.setdefault(operation_id, slug)
+    return names
+
+
 def build_policy(model: JwtPolicy) -> Policy:
     claims = tuple(
         ClaimRule(

@@ -13,9 +13,29 @@ def empty_audiences_to_any(apps, schema_editor):  # type: ignore[no-untyped-def]
             policy.save(update_fields=["audiences"])
 
 
+def operation_ids_to_slugs(apps, schema_editor):  # type: ignore[no-untyped-def]
+    """Operation-bound rules were stored as written (an operationId such as "echoGet"), but
+    calls are matched by the operation's slug ("echoget"): such a rule never applied.
+    Store the slug, as applyconfig and the admin now do."""
+    RequiredClaim = apps.get_model("gateway", "RequiredClaim")
+    Operation = apps.get_model("apis", "Operation")
+    for claim in RequiredClaim.objects.exclude(operation="").select_related("policy__route__api"):
+        version_id = claim.policy.route.api.default_version_id
+        if version_id is None:
+            continue
+        ops = Operation.objects.filter(version_id=version_id, kind="operation")
+        if ops.filter(slug=claim.operation).exists():
+            continue
+        match = ops.filter(operation_id=claim.operation).first()
+        if match is not None:
+            claim.operation = match.slug
+            claim.save(update_fields=["operation"])
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
+        ('apis', '0001_initial'),
         ('gateway', '0001_initial'),
     ]
 
@@ -41,4 +61,5 @@ class Migration(migrations.Migration):
             field=models.PositiveIntegerField(blank=True, default=86400, help_text='Seconds (exp - iat); empty = no cap (`none` in the configuration file).', null=True),
         ),
         migrations.RunPython(empty_audiences_to_any, migrations.RunPython.noop),
+        migrations.RunPython(operation_ids_to_slugs, migrations.RunPython.noop),
     ]

@@ -122,7 +122,7 @@ apis:
 """
 
 
-def _resubmit(client: Client, url: str) -> Any:
+def _resubmit(client: Client, url: str, **changes: Any) -> Any:
     """Open an admin change page and save it as shown, changing nothing: what an operator
     does who opens a policy to read it and presses Save."""
     from django import forms
@@ -143,6 +143,7 @@ def _resubmit(client: Client, url: str) -> Any:
                     data[bound.html_name] = "on"
             elif value is not None:
                 data[bound.html_name] = value
+    data.update(changes)
     return client.post(url, data)
 
 
@@ -189,3 +190,45 @@ def test_admin_save_gives_the_policy_applyconfig_gave(admin_client: Client, tmp_
     out = io.StringIO()
     call_command("applyconfig", str(tmp_path / "portal.yaml"), stdout=out)
     assert out.getvalue().strip() == "Nothing to change."
+
+
+def test_admin_operation_rules_hold_the_operation_slug(admin_client: Client, tmp_path: Any) -> None:
+    """Calls are matched by the operation's slug ("echoget"), so a rule typed with the
+    operationId ("echoGet") is stored as the slug; an unknown operation is refused (it used
+    to be saved as typed and never applied)."""
+    import shutil
+
+    from apis.models import Operation
+    from gateway.models import RequiredClaim
+
+    shutil.copy(DEMO_SPECS / "echo.yaml", tmp_path / "echo.yaml")
+    (tmp_path / "portal.yaml").write_text(SAME_AS_FILE)
+    call_command("applyconfig", str(tmp_path / "portal.yaml"), stdout=io.StringIO())
+    policy = JwtPolicy.objects.get(route__suffix="echo")
+    url = f"/admin/gateway/jwtpolicy/{policy.pk}/change/"
+    resp = _resubmit(admin_client, url, **{"claims-0-operation": "nosuchOperation"})
+    assert resp.status_code == 200 and "no such operation" in resp.content.decode()
+    resp = _resubmit(admin_client, url, **{"claims-0-operation": "echoPost"})
+    assert resp.status_code == 302
+    slug = Operation.objects.get(operation_id="echoPost", version__api__slug="echo").slug
+    assert RequiredClaim.objects.get(policy=policy, position=0).operation == slug
+
+
+def test_migration_turns_stored_operation_ids_into_slugs(tmp_path: Any) -> None:
+    import importlib
+    import shutil
+
+    from django.apps import apps
+
+    from apis.models import Operation
+    from gateway.models import RequiredClaim
+
+    shutil.copy(DEMO_SPECS / "echo.yaml", tmp_path / "echo.yaml")
+    (tmp_path / "portal.yaml").write_text(SAME_AS_FILE)
+    call_command("applyconfig", str(tmp_path / "portal.yaml"), stdout=io.StringIO())
+    claim = RequiredClaim.objects.exclude(operation="").get()
+    RequiredClaim.objects.filter(pk=claim.pk).update(operation="echoGet")  # as the old code
+    migration = importlib.import_module("gateway.migrations.0002_config_file_keys")
+    migration.operation_ids_to_slugs(apps, None)
+    claim.refresh_from_db()
+    assert claim.operation == Operation.objects.get(operation_id="echoGet").slug
