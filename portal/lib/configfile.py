@@ -162,7 +162,33 @@ def parse(text: str) -> Node:
         raise ConfigError(1, f"not valid YAML: {exc}") from None
     if root is None:
         raise ConfigError(1, "the file is empty")
+    try:
+        _expanded_size(root, {})
+    except RecursionError:
+        raise ConfigError(1, "the file is nested too deeply") from None
     return Node(root, [0])
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int | None]) -> int:
+    """How many values the node holds once aliases are expanded, computed once per node (an
+    alias shares its anchor's node), so an alias bomb is refused before anything walks it."""
+    key = id(node)
+    if key in memo:
+        size = memo[key]
+        if size is None:
+            raise ConfigError(node.start_mark.line + 1, "an alias refers to itself")
+        return size
+    memo[key] = None
+    if isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(item, memo) for item in node.value)
+    else:
+        size = 1
+    if size > _MAX_NODES:
+        raise ConfigError(node.start_mark.line + 1, "the file has too many values")
+    memo[key] = size
+    return size
 
 
 def appliers() -> dict[str, ModuleType]:

@@ -1,0 +1,28 @@
+"""portal.lib.configfile: parsing with lines, and files built to exhaust the parser."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal.lib.configfile import ConfigError, parse
+
+
+def test_an_alias_bomb_is_refused_before_anything_walks_it() -> None:
+    """Nine anchors, each a list of nine references to the previous: 9**9 values once
+    expanded, refused from the composed graph (the parser never expands it)."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 10):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")
+    with pytest.raises(ConfigError, match="too many values"):
+        parse("\n".join(lines) + "\n")
+
+
+def test_a_self_referring_alias_is_refused() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse("a: &x [1, *x]\n")
+    assert err.value.line == 1
+
+
+def test_lines_are_kept() -> None:
+    root = parse("apis:\n  - slug: a\n")
+    assert root.mapping()["apis"].line == 2
