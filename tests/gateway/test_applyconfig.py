@@ -365,3 +365,35 @@ def test_check_warns_about_a_private_openid_config_host(config_dir: Path, settin
     err = io.StringIO()
     call_command("applyconfig", str(path), "--check", stdout=io.StringIO(), stderr=err)
     assert err.getvalue() == ""
+
+
+def test_applied_routes_pass_through_or_404_at_the_gateway(config_dir: Path, backend: Any) -> None:
+    """The keys reach the running gateway: a spec-less API is proxied whatever the path; on
+    a route with a spec an unmatched call gets 404 and the backend sees nothing, unless the
+    file says pass-through: true."""
+    from gateway.app import Gateway
+    from gateway.config import load_routes
+    from tests.gateway.test_config_and_backends import run
+
+    text = f"""\
+apis:
+  - slug: legacy
+    published: false
+    gateway: {{backend: "{backend.url}/base"}}
+  - slug: pets
+    spec: petstore.yaml
+    gateway: {{backend: "{backend.url}/v1"}}
+"""
+    path = config_dir / "portal.yaml"
+    path.write_text(text)
+    apply(path)
+    app = Gateway(load_routes())
+    status, _, _ = run(app, "GET", "/legacy/any/thing")
+    assert status == 200 and backend.recorder.requests[-1]["path"] == "/base/any/thing"
+    before = backend.recorder.count()
+    status, _, _ = run(app, "GET", "/pets/no/such/operation")
+    assert status == 404 and backend.recorder.count() == before
+    path.write_text(text.replace('/v1"}', '/v1", pass-through: true}'))
+    apply(path)
+    status, _, _ = run(Gateway(load_routes()), "GET", "/pets/no/such/operation")
+    assert status == 200 and backend.recorder.requests[-1]["path"] == "/v1/no/such/operation"
