@@ -15,7 +15,7 @@ import orjson
 from django.utils.safestring import SafeString
 
 from apis.markdown import operation_title, render_markdown, safe_url
-from apis.schema_tree import SchemaRenderer, pretty_json, short_json
+from apis.schema_tree import SchemaRenderer, Where, at_pointer, pretty_json, short_json
 from portal.lib.lru import LRU
 
 PARAM_LOCATIONS = ("path", "query", "header", "cookie")
@@ -120,14 +120,18 @@ def _examples(container: dict[str, Any]) -> list[Example]:
     return out
 
 
-def _param(raw: dict[str, Any], renderer: SchemaRenderer, location: str = "") -> Param:
+def _param(
+    raw: dict[str, Any], renderer: SchemaRenderer, location: str = "", where: Where = None
+) -> Param:
     schema = raw.get("schema")
+    at = at_pointer(where, "schema")
     if not isinstance(schema, dict):
         # A parameter may describe itself through `content` (one media type) instead.
         content = raw.get("content")
         if isinstance(content, dict) and content:
-            first = next(iter(content.values()))
+            media, first = next(iter(content.items()))
             schema = first.get("schema") if isinstance(first, dict) else None
+            at = at_pointer(where, "content", media, "schema")
     schema = schema if isinstance(schema, dict) else {}
     target = renderer.deref(schema)
     target = target if isinstance(target, dict) else {}
@@ -152,12 +156,16 @@ def _param(raw: dict[str, Any], renderer: SchemaRenderer, location: str = "") ->
         default=short_json(target["default"]) if "default" in target else None,
         enum=[short_json(v, 80) for v in enum[:100]],
         examples=_examples(raw) or _examples(target),
-        schema_html=renderer.block(schema, raw=False) if nested else None,
+        schema_html=renderer.block(schema, raw=False, where=at) if nested else None,
     )
 
 
 def _media_types(
-    content: Any, renderer: SchemaRenderer, prefix: str, shown: dict[bytes, tuple[str, str]]
+    content: Any,
+    renderer: SchemaRenderer,
+    prefix: str,
+    shown: dict[bytes, tuple[str, str]],
+    where: Where = None,
 ) -> list[MediaType]:
     """Media types of a body; a schema already drawn on the page is linked, not drawn again.
 
@@ -170,8 +178,10 @@ def _media_types(
     for name, media in content.items():
         media = media if isinstance(media, dict) else {}
         schema = media.get("schema")
+        at = at_pointer(where, name, "schema")
         if schema is None and "itemSchema" in media:  # OpenAPI 3.2 streaming media types
             schema = media["itemSchema"]
+            at = at_pointer(where, name, "itemSchema")
         slug = "".join(ch if ch.isalnum() else "-" for ch in str(name).lower())
         anchor = f"{prefix}-{slug}"
         html = same_as = None
@@ -180,7 +190,7 @@ def _media_types(
             same_as = shown.get(key)
             if same_as is None:
                 shown[key] = (anchor, f"{prefix.replace('-', ' ')} {name}")
-                html = renderer.block(schema)
+                html = renderer.block(schema, where=at)
         out.append(MediaType(str(name), html, _examples(media), anchor, same_as))
     return out
 
@@ -227,9 +237,9 @@ def build_operation_view(
 ) -> OperationView:
     params: dict[str, list[Param]] = {loc: [] for loc in PARAM_LOCATIONS}
     shown: dict[bytes, tuple[str, str]] = {}
-    for raw in data.get("parameters") or []:
+    for index, raw in enumerate(data.get("parameters") or []):
         if isinstance(raw, dict):
-            param = _param(raw, renderer)
+            param = _param(raw, renderer, where=("", f"/parameters/{index}"))
             params.setdefault(param.location, []).append(param)
     body = _dict(data.get("requestBody"))
     responses: list[Response] = []
@@ -261,11 +271,20 @@ def build_operation_view(
                 description=render_markdown(str(raw.get("description") or "")),
                 headers=[
                     _param(
-                        {"name": n, **h} if isinstance(h, dict) else {"name": n}, renderer, "header"
+                        {"name": n, **h} if isinstance(h, dict) else {"name": n},
+                        renderer,
+                        "header",
+                        at_pointer(("", ""), "responses", status, "headers", n),
                     )
                     for n, h in headers.items()
                 ],
-                content=_media_types(raw.get("content"), renderer, f"response-{status}", shown),
+                content=_media_types(
+                    raw.get("content"),
+                    renderer,
+                    f"response-{status}",
+                    shown,
+                    at_pointer(("", ""), "responses", status, "content"),
+                ),
                 links=links,
             )
         )
@@ -287,7 +306,19 @@ def build_operation_view(
                             method=method.lower(),
                             summary=str(op.get("summary") or op.get("description") or ""),
                             body=_media_types(
-                                cb_body.get("content"), renderer, f"callback-{name}", shown
+                                cb_body.get("content"),
+                                renderer,
+                                f"callback-{name}",
+                                shown,
+                                at_pointer(
+                                    ("", ""),
+                                    "callbacks",
+                                    name,
+                                    expression,
+                                    method,
+                                    "requestBody",
+                                    "content",
+                                ),
                             ),
                         )
                     )
@@ -309,7 +340,9 @@ def build_operation_view(
         params_by_location=[(loc, items) for loc, items in params.items() if items],
         request_body_required=body.get("required") is True,
         request_body_description=render_markdown(str(body.get("description") or "")),
-        request_body=_media_types(body.get("content"), renderer, "request", shown),
+        request_body=_media_types(
+            body.get("content"), renderer, "request", shown, ("", "/requestBody/content")
+        ),
         responses=responses,
         security=_security(data.get("security"), schemes),
         callbacks=callbacks,

@@ -1,10 +1,15 @@
 """JSON Schemas shown as a readable tree, built as HTML in Python.
 
 Template recursion is too slow for the large schemas of real specs (Stripe, Kubernetes), so the
-tree is assembled from escaped strings here. Three bounds keep every page small and fast:
-a `$ref` already being expanded is drawn as a recursion marker; named schemas nest only a few
-levels deep; and a page-wide row budget. Past the last two a schema becomes a link to its own
-page that htmx swaps in place when JavaScript is on.
+tree is assembled from escaped strings here. Bounds keep every page small and fast, and they
+only ever cut depth, never breadth: every property, variant and constraint of a level that is
+drawn is drawn. A `$ref` already being expanded is drawn as a recursion marker; below the top
+level, named schemas nest only a few levels deep and a page-wide row budget stops descending.
+Where a cut is, the tree says so with a link (to the named schema's page, or to the part of
+the schema by JSON pointer) that htmx swaps in place when JavaScript is on.
+
+`allOf` is merged into one object, as Redoc and Scalar show it, so a `required` beside it
+marks the merged properties; a `required` beside `oneOf`/`anyOf` marks each variant's.
 
 All text from the spec is escaped; descriptions go through `render_markdown` (nh3) inside an
 `hx-disable` container.
@@ -12,10 +17,11 @@ All text from the spec is escaped; descriptions go through `render_markdown` (nh
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from html import escape  # the stdlib's: Django's lazy-aware wrapper costs 5x on big trees
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from django.utils.safestring import SafeString, mark_safe
@@ -24,11 +30,8 @@ from apis.documents import ref_name, resolve_ref
 from apis.markdown import render_markdown
 
 COMPOSITIONS = (("allOf", "all of"), ("oneOf", "one of"), ("anyOf", "any of"))
+# Bounds are handled apart (3.0 writes `exclusiveMinimum: true`, 3.1 a number).
 CONSTRAINTS = (
-    ("minimum", "≥"),
-    ("exclusiveMinimum", ">"),
-    ("maximum", "≤"),
-    ("exclusiveMaximum", "<"),
     ("minLength", "min length"),
     ("maxLength", "max length"),
     ("pattern", "pattern"),
@@ -40,6 +43,10 @@ CONSTRAINTS = (
     ("multipleOf", "multiple of"),
 )
 RAW_LIMIT = 100_000
+SCHEMA_PREFIX = "#/components/schemas/"
+
+# Where a node sits: (component schema name, or "" for the operation; JSON pointer in it).
+Where = tuple[str, str] | None
 
 
 def short_json(value: Any, limit: int = 200) -> str:
@@ -59,26 +66,83 @@ def pretty_json(value: Any, limit: int = RAW_LIMIT) -> str:
     return text if len(text) <= limit else text[:limit] + "\n… (truncated)"
 
 
+def _token(key: Any) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+def at_pointer(where: Where, *keys: Any) -> Where:
+    if where is None:
+        return None
+    return where[0], where[1] + "".join("/" + _token(k) for k in keys)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def bounds(schema: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """Lower and upper bounds as (sign, value), in both the 3.0 and the 3.1 forms."""
+    out: list[tuple[str, Any]] = []
+    for inclusive, exclusive, le, lt in (
+        ("minimum", "exclusiveMinimum", "≥", ">"),
+        ("maximum", "exclusiveMaximum", "≤", "<"),
+    ):
+        value, flag = schema.get(inclusive), schema.get(exclusive)
+        if _number(flag):
+            out.append((lt, flag))
+            if _number(value):
+                out.append((le, value))
+        elif _number(value):
+            out.append((lt if flag is True else le, value))
+    return out
+
+
+@dataclass
+class ObjectView:
+    """A schema's own level with `allOf` merged in: what one instance must hold."""
+
+    properties: dict[str, tuple[Any, Where]] = field(default_factory=dict)
+    required: set[str] = field(default_factory=set)
+    # (label, variants, where of the list) for oneOf/anyOf/not, from the schema or its parts.
+    compositions: list[tuple[str, list[Any], Where]] = field(default_factory=list)
+    cycles: list[str] = field(default_factory=list)  # allOf parts that contain themselves
+
+
 @dataclass
 class SchemaRenderer:
-    """Renders schemas of one normalised document; one instance per page (shared budget)."""
+    """Renders schemas of one normalised document; one instance per page (shared budget).
 
-    doc: dict[str, Any]
+    `doc` needs only `components/schemas` (a mapping that may load schemas on demand).
+    `part_url(root, pointer)` is where a cut inline part loads from; without it inline parts
+    are drawn whole and only named schemas are cut.
+    """
+
+    doc: Mapping[str, Any]
     schema_url: Callable[[str], str]
     fragment_url: Callable[[str], str]
+    part_url: Callable[[str, str], str] | None = None
     budget: int = 500
     max_named_depth: int = 3
     rows: int = field(default=0, init=False)
 
+    def __post_init__(self) -> None:
+        components = self.doc.get("components")
+        schemas = components.get("schemas") if isinstance(components, Mapping) else None
+        self.schemas: Mapping[str, Any] = schemas if isinstance(schemas, Mapping) else {}
+
     # Public entry points -------------------------------------------------------------
 
-    def block(self, schema: Any, *, raw: bool = True) -> SafeString:
-        """A whole schema: its type line, its tree and the raw JSON Schema behind a click."""
+    def block(self, schema: Any, *, raw: bool = True, where: Where = None) -> SafeString:
+        """A whole schema: its type line, its tree and the raw JSON Schema behind a click.
+
+        Its top level (through `$ref`, `allOf`, `oneOf` and `anyOf`) is always drawn whole,
+        even when the page's budget is spent; `where` locates it for links to cut parts.
+        """
         if not isinstance(schema, dict):
             return mark_safe('<p class="muted">No schema.</p>')
         parts = ['<div class="schema-tree">']
         parts.append(self._head(schema, ()))
-        parts.append(self._children(schema, (), 0))
+        parts.append(self._children(schema, (), 0, 0, where))
         if raw:
             target = self.deref(schema)
             parts.append(
@@ -88,7 +152,14 @@ class SchemaRenderer:
         parts.append("</div>")
         return mark_safe("".join(parts))
 
-    def type_label(self, schema: Any) -> str:
+    def part(self, schema: Any, where: Where) -> SafeString:
+        """What sits below one cut row: the part a lazy link loads, with a fresh budget."""
+        if not isinstance(schema, dict):
+            return mark_safe('<p class="muted">No schema.</p>')
+        html = self._children(schema, (), 0, 0, where)
+        return mark_safe(html or '<p class="muted">Nothing more to show.</p>')
+
+    def type_label(self, schema: Any, _depth: int = 0) -> str:
         """A short human type: `string <date-time>`, `array of Pet`, `string | null`."""
         if not isinstance(schema, dict):
             return "any" if schema is True or schema == {} else "never"
@@ -104,6 +175,14 @@ class SchemaRenderer:
         if "const" in schema:
             return f"const {short_json(schema['const'], 40)}"
         if not names:
+            all_of = schema.get("allOf")
+            if isinstance(all_of, list) and all_of and _depth < 8:
+                # A merged allOf reads as its parts' type: object when any part is one.
+                labels = [self.type_label(self.deref_any(p), _depth + 1) for p in all_of]
+                if "properties" in schema or any(lb.startswith("object") for lb in labels):
+                    return "object"
+                if len(set(labels)) == 1:
+                    return labels[0]
             for key, label in COMPOSITIONS:
                 if isinstance(schema.get(key), list):
                     return label
@@ -115,20 +194,76 @@ class SchemaRenderer:
                 return "any"
         label = " | ".join(names)
         if "array" in names and isinstance(schema.get("items"), dict):
-            label = label.replace("array", f"array of {self.type_label(schema['items'])}", 1)
+            label = label.replace(
+                "array", f"array of {self.type_label(schema['items'], _depth + 1)}", 1
+            )
         fmt = schema.get("format")
         if isinstance(fmt, str):
             label += f" <{fmt}>"
         return label
 
-    # Internals -------------------------------------------------------------------------
+    def lookup(self, ref: str) -> Any:
+        """The target of `#/components/schemas/<name>[/<pointer>]`, else None."""
+        if not ref.startswith(SCHEMA_PREFIX):
+            return None
+        name, _, rest = ref[len(SCHEMA_PREFIX) :].partition("/")
+        target = self.schemas.get(name.replace("~1", "/").replace("~0", "~"))
+        return resolve_ref(target, "#/" + rest) if rest and isinstance(target, dict) else target
 
     def deref(self, schema: dict[str, Any]) -> Any:
         ref = schema.get("$ref")
         if isinstance(ref, str):
-            target = resolve_ref(self.doc, ref)
+            target = self.lookup(ref)
             return target if target is not None else schema
         return schema
+
+    def deref_any(self, schema: Any) -> Any:
+        return self.deref(schema) if isinstance(schema, dict) else schema
+
+    def object_view(
+        self, schema: dict[str, Any], where: Where, stack: tuple[str, ...]
+    ) -> ObjectView:
+        """The properties, required names and variants one instance of `schema` has."""
+        view = ObjectView()
+        self._merge(schema, where, stack, view, 0)
+        return view
+
+    # Internals -------------------------------------------------------------------------
+
+    def _merge(
+        self, schema: dict[str, Any], where: Where, stack: tuple[str, ...], view: ObjectView, n: int
+    ) -> None:
+        all_of = schema.get("allOf")
+        if isinstance(all_of, list) and n < 16:
+            for index, part in enumerate(all_of):
+                if not isinstance(part, dict):
+                    continue
+                ref = part.get("$ref")
+                if isinstance(ref, str):
+                    if ref in stack:
+                        view.cycles.append(ref_name(ref))
+                        continue
+                    target = self.lookup(ref)
+                    if isinstance(target, dict):
+                        self._merge(target, self._where_of(ref), (*stack, ref), view, n + 1)
+                    continue
+                self._merge(part, at_pointer(where, "allOf", index), stack, view, n + 1)
+        properties = schema.get("properties")
+        if isinstance(properties, dict):
+            for name, prop in properties.items():
+                view.properties[str(name)] = (prop, at_pointer(where, "properties", name))
+        required = schema.get("required")
+        if isinstance(required, list):
+            view.required.update(str(r) for r in required)
+        for key, label in COMPOSITIONS[1:]:
+            variants = schema.get(key)
+            if isinstance(variants, list) and variants:
+                view.compositions.append((label, variants, at_pointer(where, key)))
+        if isinstance(schema.get("not"), dict):
+            view.compositions.append(("not", [schema["not"]], at_pointer(where, "not")))
+
+    def _where_of(self, ref: str) -> Where:
+        return (ref_name(ref), "") if ref.startswith(SCHEMA_PREFIX) else None
 
     def _head(self, schema: dict[str, Any], stack: tuple[str, ...]) -> str:
         target = self.deref(schema)
@@ -141,13 +276,18 @@ class SchemaRenderer:
             and target is not schema
         ):
             out.append(f' <span class="type-of">{escape(self.type_label(target))}</span>')
+        if isinstance(target, dict):
+            out.append(self._flags(schema, target, False))
         out.append("</div>")
         if isinstance(target, dict):
             out.append(self._details(target))
         return "".join(out)
 
+    def _meta(self, key: str, value: str) -> str:
+        return f'<span class="meta-item"><span class="meta-key">{key}</span> {value}</span>'
+
     def _details(self, schema: dict[str, Any]) -> str:
-        """Description, flags, enum, default, examples and constraints of one schema."""
+        """Description, enum, default, examples, constraints and discriminator of a schema."""
         out: list[str] = []
         description = schema.get("description")
         if isinstance(description, str) and description.strip():
@@ -159,111 +299,177 @@ class SchemaRenderer:
         if isinstance(enum, list) and enum:
             values = " ".join(f"<code>{escape(short_json(v, 60))}</code>" for v in enum[:50])
             more = f" … {len(enum) - 50} more" if len(enum) > 50 else ""
-            meta.append(
-                f'<span class="meta-item"><span class="meta-key">Enum</span> {values}{more}</span>'
-            )
+            meta.append(self._meta("Enum", values + more))
         if "default" in schema:
             meta.append(
-                '<span class="meta-item"><span class="meta-key">Default</span> '
-                f"<code>{escape(short_json(schema['default']))}</code></span>"
+                self._meta("Default", f"<code>{escape(short_json(schema['default']))}</code>")
             )
         example = schema.get("example")
         examples = schema.get("examples")
         if example is not None:
-            meta.append(
-                '<span class="meta-item"><span class="meta-key">Example</span> '
-                f"<code>{escape(short_json(example))}</code></span>"
-            )
+            meta.append(self._meta("Example", f"<code>{escape(short_json(example))}</code>"))
         elif isinstance(examples, list) and examples:
             meta.append(
-                '<span class="meta-item"><span class="meta-key">Examples</span> '
-                + " ".join(f"<code>{escape(short_json(v))}</code>" for v in examples[:5])
-                + "</span>"
+                self._meta(
+                    "Examples",
+                    " ".join(f"<code>{escape(short_json(v))}</code>" for v in examples[:5]),
+                )
+            )
+        for sign, value in bounds(schema):
+            meta.append(
+                f'<span class="meta-item">{escape(sign)} <code>{escape(short_json(value))}</code>'
+                "</span>"
             )
         for key, label in CONSTRAINTS:
-            if key in schema and not isinstance(schema[key], (dict, list)):
-                meta.append(
-                    f'<span class="meta-item"><span class="meta-key">{label}</span> '
-                    f"<code>{escape(short_json(schema[key], 80))}</code></span>"
-                )
+            value = schema.get(key)
+            if key == "uniqueItems":
+                if value is True:
+                    meta.append(
+                        f'<span class="meta-item"><span class="meta-key">{label}</span></span>'
+                    )
+            elif key in schema and not isinstance(value, (dict, list, bool)):
+                meta.append(self._meta(label, f"<code>{escape(short_json(value, 80))}</code>"))
         discriminator = schema.get("discriminator")
         if isinstance(discriminator, dict) and isinstance(discriminator.get("propertyName"), str):
             mapping = discriminator.get("mapping")
             pairs = ""
             if isinstance(mapping, dict) and mapping:
                 pairs = " " + ", ".join(
-                    f"<code>{escape(str(k))}</code> → {escape(ref_name(str(v)))}"
+                    f"<code>{escape(str(k))}</code> → {self._schema_link(str(v))}"
                     for k, v in list(mapping.items())[:50]
                 )
             meta.append(
-                '<span class="meta-item"><span class="meta-key">Discriminator</span> '
-                f"<code>{escape(discriminator['propertyName'])}</code>{pairs}</span>"
+                self._meta(
+                    "Discriminator", f"<code>{escape(discriminator['propertyName'])}</code>{pairs}"
+                )
             )
         if meta:
             out.append(f'<div class="schema-meta">{"".join(meta)}</div>')
         return "".join(out)
 
-    def _flags(self, schema: dict[str, Any], required: bool) -> str:
+    def _schema_link(self, target: str) -> str:
+        """A discriminator mapping value (a `$ref` or a bare schema name) as a link to it."""
+        if target.startswith(SCHEMA_PREFIX):
+            rest = target[len(SCHEMA_PREFIX) :]
+            name = "" if "/" in rest else ref_name(target)
+        else:
+            name = "" if "/" in target or "#" in target else target
+        if name and name in self.schemas:
+            return f'<a href="{escape(self.schema_url(name))}">{escape(name)}</a>'
+        return f"<code>{escape(target)}</code>"
+
+    def _flags(self, prop: dict[str, Any], target: dict[str, Any], required: bool) -> str:
+        """Badges; a keyword beside a `$ref` (3.1) wins over the target's."""
+
+        def flag(key: str) -> bool:
+            return (prop[key] if key in prop else target.get(key)) is True
+
         flags = []
         if required:
             flags.append('<span class="badge badge-required">required</span>')
         for key, label in (("readOnly", "read-only"), ("writeOnly", "write-only")):
-            if schema.get(key) is True:
+            if flag(key):
                 flags.append(f'<span class="badge">{label}</span>')
-        if schema.get("deprecated") is True:
+        if flag("deprecated"):
             flags.append('<span class="badge badge-deprecated">deprecated</span>')
         return "".join(flags)
 
-    def _children(self, schema: dict[str, Any], stack: tuple[str, ...], depth: int) -> str:
-        """The nested part of a schema: properties, items, compositions, additional props."""
+    def _children(
+        self,
+        schema: dict[str, Any],
+        stack: tuple[str, ...],
+        level: int,
+        nest: int,
+        where: Where,
+        inherited: frozenset[str] = frozenset(),
+    ) -> str:
+        """The nested part of a schema: properties, items, variants, additional properties.
+
+        `level` counts property nestings (0 is the top level, never cut); `inherited` are the
+        names a `required` beside a oneOf/anyOf makes required in each variant.
+        """
         ref = schema.get("$ref")
         if isinstance(ref, str):
             name = ref_name(ref)
             if ref in stack:
                 return self._marker(name)
-            target = resolve_ref(self.doc, ref)
+            target = self.lookup(ref)
             if not isinstance(target, dict):
                 return f'<p class="muted">Unresolved reference <code>{escape(ref)}</code></p>'
-            if len(stack) >= self.max_named_depth or self.rows >= self.budget:
+            if level > 0 and (len(stack) >= self.max_named_depth or self.rows >= self.budget):
                 return self._lazy(name)
-            return self._children(target, (*stack, ref), depth)
-        if depth > 40:  # anonymous nesting this deep is pathological; stop drawing
+            return self._children(
+                target, (*stack, ref), level, nest, self._where_of(ref), inherited
+            )
+        if nest > 40:  # anonymous nesting this deep is pathological; stop drawing
             return '<p class="muted">…</p>'
         out: list[str] = []
-        properties = schema.get("properties")
-        required: list[Any] = schema["required"] if isinstance(schema.get("required"), list) else []
+        view = self.object_view(schema, where, stack)
+        required = view.required | inherited
         rows: list[str] = []
-        if isinstance(properties, dict):
-            for name, prop in properties.items():
-                rows.append(self._row(str(name), prop, str(name) in required, stack, depth))
+        for name, (prop, at) in view.properties.items():
+            rows.append(self._row(name, prop, name in required, stack, level, nest, at))
         additional = schema.get("additionalProperties")
         if isinstance(additional, dict):
             rows.append(
-                self._row("[additional properties]", additional, False, stack, depth, key=True)
+                self._row(
+                    "[additional properties]", additional, False, stack, level, nest,
+                    at_pointer(where, "additionalProperties"), key=True,
+                )
+            )  # fmt: skip
+        elif additional is True and not view.properties:
+            rows.append(
+                self._row("[additional properties]", {}, False, stack, level, nest, None, key=True)
             )
-        elif additional is True and not properties:
-            rows.append(self._row("[additional properties]", {}, False, stack, depth, key=True))
         pattern_props = schema.get("patternProperties")
         if isinstance(pattern_props, dict):
             for pattern, prop in pattern_props.items():
-                rows.append(self._row(f"/{pattern}/", prop, False, stack, depth, key=True))
+                rows.append(
+                    self._row(
+                        f"/{pattern}/", prop, False, stack, level, nest,
+                        at_pointer(where, "patternProperties", pattern), key=True,
+                    )
+                )  # fmt: skip
         if rows:
             out.append(f'<ul class="schema-props">{"".join(rows)}</ul>')
+        for name in view.cycles:
+            out.append(self._marker(name))
         items = schema.get("items")
         if isinstance(items, dict):
-            inner = self._children(items, stack, depth + 1)
+            inner = self._children(items, stack, level, nest + 1, at_pointer(where, "items"))
             if inner:
                 out.append(
                     f'<div class="schema-items"><span class="meta-key">items</span> '
                     f'<span class="type">{escape(self.type_label(items))}</span>{inner}</div>'
                 )
-        for key, label in COMPOSITIONS:
-            variants = schema.get(key)
-            if isinstance(variants, list) and variants:
-                out.append(self._composition(label, variants, stack, depth))
-        if isinstance(schema.get("not"), dict):
-            out.append(self._composition("not", [schema["not"]], stack, depth))
+        for label, variants, at in view.compositions:
+            out.append(
+                self._composition(label, variants, stack, level, nest, at, frozenset(required))
+            )
         return "".join(out)
+
+    def _has_nested(self, schema: Any, hops: int = 0) -> bool:
+        """Whether drawing `schema` would draw anything below its own row."""
+        target = self.deref_any(schema)
+        if not isinstance(target, dict) or hops > 4:
+            return False
+        if any(k in target for k in ("properties", "allOf", "oneOf", "anyOf", "not")):
+            return True
+        if "patternProperties" in target or isinstance(target.get("additionalProperties"), dict):
+            return True
+        return "items" in target and self._has_nested(target["items"], hops + 1)
+
+    def _descend(
+        self, schema: dict[str, Any], stack: tuple[str, ...], level: int, nest: int, where: Where
+    ) -> str:
+        """What sits below a row or variant: drawn, or past the budget a link to load it."""
+        if level > 0 and self.rows >= self.budget and self._has_nested(schema):
+            ref = schema.get("$ref")
+            if isinstance(ref, str) and ref not in stack and self._where_of(ref):
+                return self._lazy(ref_name(ref))
+            if where is not None and self.part_url is not None and not isinstance(ref, str):
+                return self._lazy_part(where)
+        return self._children(schema, stack, level, nest, where)
 
     def _row(
         self,
@@ -271,27 +477,25 @@ class SchemaRenderer:
         prop: Any,
         required: bool,
         stack: tuple[str, ...],
-        depth: int,
+        level: int,
+        nest: int,
+        where: Where,
         key: bool = False,
     ) -> str:
         self.rows += 1
-        if self.rows > self.budget:
-            if self.rows == self.budget + 1:
-                return '<li class="prop muted">More properties are on the schema pages.</li>'
-            return ""
         prop = prop if isinstance(prop, dict) else {}
         target = self.deref(prop)
         target = target if isinstance(target, dict) else {}
         name_html = f'<code class="prop-name{" prop-key" if key else ""}">{escape(name)}</code>'
         head = (
             f'<div class="prop-head">{name_html} <span class="type">'
-            f"{escape(self.type_label(prop))}</span>{self._flags(target, required)}</div>"
+            f"{escape(self.type_label(prop))}</span>{self._flags(prop, target, required)}</div>"
         )
         details = self._details(target)
-        children = self._children(prop, stack, depth + 1)
+        children = self._descend(prop, stack, level + 1, nest + 1, where)
         if children:
             # Nested objects start folded below the first level so long schemas stay scannable.
-            opened = " open" if depth == 0 else ""
+            opened = " open" if level == 0 else ""
             children = (
                 f'<details class="prop-children"{opened}><summary>'
                 f"{escape(self.type_label(prop))}</summary>{children}</details>"
@@ -299,23 +503,29 @@ class SchemaRenderer:
         return f'<li class="prop">{head}{details}{children}</li>'
 
     def _composition(
-        self, label: str, variants: list[Any], stack: tuple[str, ...], depth: int
+        self,
+        label: str,
+        variants: list[Any],
+        stack: tuple[str, ...],
+        level: int,
+        nest: int,
+        where: Where,
+        inherited: frozenset[str],
     ) -> str:
         items = []
-        for index, variant in enumerate(variants, 1):
+        for index, variant in enumerate(variants):
             if not isinstance(variant, dict):
                 continue
             self.rows += 1
-            if self.rows > self.budget:
-                items.append(f'<li class="variant">{self._lazy_or_more(variant)}</li>')
-                continue
             title = self.type_label(variant)
             target = self.deref(variant)
             body = self._details(target) if isinstance(target, dict) else ""
-            body += self._children(variant, stack, depth + 1)
+            body += self._descend_variant(
+                variant, stack, level, nest + 1, at_pointer(where, index), inherited
+            )
             items.append(
                 f'<li class="variant"><div class="variant-head">'
-                f'<span class="variant-index">{index}</span> <span class="type">{escape(title)}</span>'
+                f'<span class="variant-index">{index + 1}</span> <span class="type">{escape(title)}</span>'
                 f"</div>{body}</li>"
             )
         return (
@@ -323,11 +533,20 @@ class SchemaRenderer:
             f'<ol class="variants">{"".join(items)}</ol></div>'
         )
 
-    def _lazy_or_more(self, schema: dict[str, Any]) -> str:
-        ref = schema.get("$ref")
-        if isinstance(ref, str):
-            return self._lazy(ref_name(ref))
-        return '<span class="muted">More on the schema pages.</span>'
+    def _descend_variant(
+        self,
+        variant: dict[str, Any],
+        stack: tuple[str, ...],
+        level: int,
+        nest: int,
+        where: Where,
+        inherited: frozenset[str],
+    ) -> str:
+        # A variant is the same instance as its parent: same level, and the parent's
+        # `required` applies to its properties.
+        if level > 0 and self.rows >= self.budget and self._has_nested(variant):
+            return self._descend(variant, stack, level, nest, where)
+        return self._children(variant, stack, level, nest, where, inherited)
 
     def _marker(self, name: str) -> str:
         return (
@@ -341,3 +560,17 @@ class SchemaRenderer:
             f'hx-get="{escape(self.fragment_url(name))}" hx-swap="outerHTML" '
             f'hx-target="closest .lazy-schema">Show {escape(name)}</a></p>'
         )
+
+    def _lazy_part(self, where: tuple[str, str]) -> str:
+        assert self.part_url is not None
+        url = escape(self.part_url(*where))
+        return (
+            f'<p class="lazy-schema"><a href="{url}" hx-get="{url}" hx-swap="outerHTML" '
+            'hx-target="closest .lazy-schema">Show the nested fields</a> '
+            '<span class="muted">(not drawn here to keep the page fast)</span></p>'
+        )
+
+
+def part_query(pointer: str) -> str:
+    """The query string naming a part of a schema by JSON pointer."""
+    return "at=" + quote(pointer, safe="/~")

@@ -10,6 +10,11 @@ urlpatterns = [
     path("", views.catalog, name="catalog"),
     path("<slug:slug>/", views.detail, name="detail"),
     path("<slug:slug>/operations/<str:operation>/", views.operation, name="operation"),
+    path(
+        "<slug:slug>/operations/<str:operation>/schema/",
+        views.operation_part,
+        name="operation_part",
+    ),
     path("<slug:slug>/schemas/<str:name>/", views.schema, name="schema"),
     path("<slug:slug>/download/<str:kind>/", views.download, name="download"),
 ]

@@ -22,7 +22,7 @@ from apis.forms import CatalogQueryForm
 from apis.models import Api, ApiVersion, Operation, Tag
 from apis.navigation import TagGroup, mark_current, nav_html, operation_url, tag_groups
 from apis.reference import build_operation_view, build_overview, cached_operation_view
-from apis.schema_tree import SchemaRenderer
+from apis.schema_tree import SchemaRenderer, part_query
 from portal.lib.htmx import HtmxHttpRequest
 
 VERSION_FIELDS = (
@@ -86,15 +86,40 @@ def _reference_context(
     return context, groups
 
 
-def _renderer(api: Api, version: ApiVersion, label: str | None) -> SchemaRenderer:
+def _renderer(
+    api: Api, version: ApiVersion, label: str | None, operation: str | None = None
+) -> SchemaRenderer:
     # One reverse() per page, not one per schema link: large pages hold hundreds of them.
     prefix = reverse("apis:schema", args=[api.slug, "~name~"]).replace("~name~/", "")
     query = f"?{urlencode({'v': label})}" if label else ""
+    op_part = (
+        reverse("apis:operation_part", args=[api.slug, operation]) + query if operation else ""
+    )
 
     def schema_url(name: str) -> str:
         return f"{prefix}{quote(name, safe='')}/{query}"
 
-    return SchemaRenderer(load_document(version.pk), schema_url=schema_url, fragment_url=schema_url)
+    def part_url(root: str, pointer: str) -> str:
+        """A cut part of a schema: inside a named schema, or inside the operation."""
+        base = schema_url(root) if root else op_part
+        return f"{base}{'&' if '?' in base else '?'}{part_query(pointer)}"
+
+    return SchemaRenderer(
+        load_document(version.pk),
+        schema_url=schema_url,
+        fragment_url=schema_url,
+        part_url=part_url,
+    )
+
+
+def _pointer(request: HttpRequest) -> str | None:
+    """The `?at=` JSON pointer of a cut part, or None for the whole thing."""
+    at = request.GET.get("at")
+    if at is None:
+        return None
+    if at and not at.startswith("/") or len(at) > 2000:
+        raise Http404("Not a JSON pointer")
+    return at
 
 
 @require_GET
@@ -163,7 +188,7 @@ def operation(request: HttpRequest, slug: str, operation: str) -> HttpResponse:
             op.pk,
             query_label,
             lambda: build_operation_view(
-                op.data, version.overview, _renderer(api, version, query_label)
+                op.data, version.overview, _renderer(api, version, query_label, op.slug)
             ),
         ),
     }
@@ -177,10 +202,41 @@ def schema(request: HtmxHttpRequest, slug: str, name: str) -> HttpResponse:
     version, query_label = _get_version(api, request.GET.get("v"))
     renderer = _renderer(api, version, query_label)
     ref = "#/components/schemas/" + name.replace("~", "~0").replace("/", "~1")
-    target = resolve_ref(renderer.doc, ref)
+    pointer = _pointer(request)
+    target = renderer.lookup(ref + (pointer or ""))
     if not isinstance(target, dict):
         raise Http404("No such schema")
-    context = {"api": api, "version": version, "name": name, "tree": renderer.block({"$ref": ref})}
+    tree = (
+        renderer.block({"$ref": ref}, where=(name, ""))
+        if pointer is None
+        else renderer.part(target, (name, pointer))
+    )
+    context = {"api": api, "version": version, "name": name, "pointer": pointer, "tree": tree}
+    template = "apis/schema.html#tree" if request.htmx else "apis/schema.html"
+    return render(request, template, context)
+
+
+@require_GET
+def operation_part(request: HtmxHttpRequest, slug: str, operation: str) -> HttpResponse:
+    """A part of an operation's schemas cut from its page by the row budget (`?at=`)."""
+    api = _get_api_for_user(request, slug)
+    version, query_label = _get_version(api, request.GET.get("v"))
+    op = get_object_or_404(
+        Operation.objects.only("id", "slug", "data"), version=version, slug=operation
+    )
+    pointer = _pointer(request) or ""
+    target = resolve_ref(op.data, "#" + pointer) if pointer else None
+    if not isinstance(target, dict):
+        raise Http404("No such part")
+    renderer = _renderer(api, version, query_label, op.slug)
+    context = {
+        "api": api,
+        "version": version,
+        "name": op.slug,
+        "pointer": pointer,
+        "operation": op,
+        "tree": renderer.part(target, ("", pointer)),
+    }
     template = "apis/schema.html#tree" if request.htmx else "apis/schema.html"
     return render(request, template, context)
 
