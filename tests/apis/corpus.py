@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+
+from apis.openapi import ParsedSpec, load
+from apis.openapi.bundle import FolderBundle, SingleFile
+from tests.conftest import SHARED_SPECS
 
 
 @dataclass(frozen=True)
@@ -42,3 +47,22 @@ def manifest_documents(specs: Path) -> list[CorpusDoc]:
             )
         )
     return docs
+
+
+def bundle_folder(root: Path) -> Path:
+    """The folder to import for a multi-file document: the root's folder, or its parent when
+    the fragments sit beside it (petstore-separate keeps them in ../common)."""
+    folder = root.parent
+    if folder.name == "spec" and (folder.parent / "common").is_dir():
+        return folder.parent
+    return folder
+
+
+@cache
+def parsed(rel: str, bundle: bool) -> ParsedSpec:
+    """A corpus document parsed once per test process (modules share it)."""
+    root = SHARED_SPECS / rel
+    if bundle:
+        folder = bundle_folder(root)
+        return load(FolderBundle(folder, root.relative_to(folder).as_posix()))
+    return load(SingleFile(root.read_bytes(), root.name))

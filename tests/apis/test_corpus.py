@@ -3,8 +3,6 @@ and every `$ref` left in the normalised document resolves inside it."""
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -12,33 +10,13 @@ import pytest
 
 from apis.importer import import_spec
 from apis.models import Operation
-from apis.openapi import ParsedSpec, load
-from apis.openapi.bundle import FolderBundle, SingleFile
-from tests.apis.corpus import CorpusDoc, manifest_documents
+from tests.apis.corpus import CorpusDoc, manifest_documents, parsed
 from tests.conftest import SHARED_SPECS
 
 pytestmark = pytest.mark.corpus
 
 DOCS = manifest_documents(SHARED_SPECS) if SHARED_SPECS.is_dir() else []
 SCHEMA_PREFIX = "#/components/schemas/"
-
-
-def bundle_folder(root: Path) -> Path:
-    """The folder to import for a multi-file document: the root's folder, or its parent when
-    the fragments sit beside it (petstore-separate keeps them in ../common)."""
-    folder = root.parent
-    if folder.name == "spec" and (folder.parent / "common").is_dir():
-        return folder.parent
-    return folder
-
-
-@cache
-def parsed(rel: str, bundle: bool) -> ParsedSpec:
-    root = SHARED_SPECS / rel
-    if bundle:
-        folder = bundle_folder(root)
-        return load(FolderBundle(folder, root.relative_to(folder).as_posix()))
-    return load(SingleFile(root.read_bytes(), root.name))
 
 
 def refs_in(node: Any, out: list[str]) -> list[str]:
