@@ -15,6 +15,7 @@ import orjson
 from django.utils.safestring import SafeString
 
 from apis.markdown import operation_title, render_markdown, safe_url
+from apis.openapi.sample import sample
 from apis.schema_tree import SchemaRenderer, Where, at_pointer, pretty_json, short_json
 from portal.lib.lru import LRU
 
@@ -55,6 +56,9 @@ class MediaType:
     anchor: str
     # (anchor, label) of an earlier media type on the page with the very same schema.
     same_as: tuple[str, str] | None = None
+    # A JSON sample made from the schema, for responses with no example of their own.
+    generated: str = ""
+    first_sample: bool = False
 
 
 @dataclass
@@ -103,6 +107,10 @@ class OperationView:
     servers: list[dict[str, Any]]
     external_docs: dict[str, str] | None
     tags: list[str] = field(default_factory=list)
+
+    @property
+    def has_response_samples(self) -> bool:
+        return any(m.examples or m.generated for r in self.responses for m in r.content)
 
 
 def _examples(container: dict[str, Any]) -> list[Example]:
@@ -288,6 +296,7 @@ def build_operation_view(
                 links=links,
             )
         )
+    _response_samples(responses, raw_responses, renderer)
     callbacks: list[Callback] = []
     raw_callbacks = _dict(data.get("callbacks"))
     for name, expressions in raw_callbacks.items():
@@ -350,6 +359,28 @@ def build_operation_view(
         external_docs=external_docs,
         tags=[str(t) for t in data.get("tags") or []],
     )
+
+
+def _response_samples(
+    responses: list[Response], raw: dict[str, Any], renderer: SchemaRenderer
+) -> None:
+    """A sample made from the schema for each JSON response that has no example."""
+    first = True
+    for response in responses:
+        content = _dict(_dict(raw.get(response.status)).get("content"))
+        for media in response.content:
+            schema = _dict(content.get(media.name)).get("schema")
+            if not media.examples and is_json(media.name) and isinstance(schema, dict):
+                value = sample(schema, renderer.doc)  # type: ignore[arg-type]
+                if value is not None:
+                    media.generated = pretty_json(value, 20_000)
+            if first and (media.examples or media.generated):
+                media.first_sample, first = True, False
+
+
+def is_json(media_type: str) -> bool:
+    base = media_type.split(";", 1)[0].strip().lower()
+    return base == "application/json" or base.endswith("+json") or base == "*/*"
 
 
 _METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace", "query"}

@@ -1,0 +1,124 @@
+"""Request and response samples on the operation page, for anyone (console/samples.py)."""
+
+from __future__ import annotations
+
+import html
+import io
+from pathlib import Path
+from typing import Any
+
+import orjson
+from django.core.management import call_command
+from django.test import Client
+
+from apis.models import Api
+from tests.conftest import DEMO_SPECS
+from tests.console.conftest import GATEWAY
+
+
+def _import(path: Path, slug: str) -> Api:
+    call_command("importspec", str(path), slug=slug, publish=True, stdout=io.StringIO())
+    return Api.objects.get(slug=slug)
+
+
+def _section(page: str, anchor: str) -> str:
+    start = page.index(f'id="{anchor}"')
+    return html.unescape(page[start : page.index("</section>", start)])
+
+
+def test_anonymous_reader_sees_request_and_response_samples(client: Client, db: None) -> None:
+    _import(DEMO_SPECS / "petstore.yaml", "petstore")
+    page = client.get("/apis/petstore/operations/createPet/").content.decode()
+    request = _section(page, "request-sample")
+    # curl and the console's other snippet languages, from the spec's first example.
+    for label in ("curl", "Python requests", "JavaScript fetch", "HTTPie"):
+        assert f"<summary>{label}</summary>" in request
+    assert "curl -X POST http://127.0.0.1:8000/gateway/petstore/pets" in request
+    assert '"name": "Rex"' in request
+    assert "Authorization: Bearer $ACCESS_TOKEN" in request
+    assert "Replace $ACCESS_TOKEN" in request
+    responses = _section(page, "response-samples")
+    assert '"status": "available"' in responses  # the 201 example
+    # The samples sit in the right-hand column, after the description's column.
+    assert (
+        page.index('class="op-main"')
+        < page.index('class="op-aside"')
+        < page.index('id="request-sample"')
+    )
+
+
+def test_path_parameters_are_filled_and_responses_generated(client: Client, db: None) -> None:
+    _import(DEMO_SPECS / "petstore.yaml", "petstore")
+    page = client.get("/apis/petstore/operations/showPetById/").content.decode()
+    request = _section(page, "request-sample")
+    assert "{petId}" not in request
+    assert "curl -X GET" in request
+
+
+def test_api_key_and_generated_samples(client: Client, db: None, tmp_path: Path) -> None:
+    spec: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {"title": "Keys", "version": "1"},
+        "servers": [{"url": "https://api.keys.example/v1"}],
+        "security": [{"key": []}],
+        "paths": {
+            "/things/{id}": {
+                "get": {
+                    "operationId": "getThing",
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "example": "th_1"},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                        {"name": "region", "in": "query", "required": True,
+                         "schema": {"type": "string", "enum": ["eu", "us"]}},
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {
+                                            "id": {"type": "string", "example": "th_1"},
+                                            "count": {"type": "integer", "minimum": 3},
+                                        },
+                                    }
+                                }
+                            },
+                        }
+                    },
+                }
+            }
+        },
+        "components": {
+            "securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Api-Key"}}
+        },
+    }  # fmt: skip
+    path = tmp_path / "keys.json"
+    path.write_bytes(orjson.dumps(spec))
+    _import(path, "keys")
+    page = client.get("/apis/keys/operations/getThing/").content.decode()
+    request = _section(page, "request-sample")
+    assert "curl -X GET 'https://api.keys.example/v1/things/th_1?region=eu'" in request
+    assert "limit" not in request  # optional parameters stay out
+    assert "X-Api-Key: $API_KEY" in request
+    assert "Authorization" not in request
+    responses = _section(page, "response-samples")
+    assert "Generated from the schema" in responses
+    assert '"id": "th_1"' in responses and '"count": 3' in responses
+
+
+def test_signed_in_user_gets_the_server_the_console_calls(
+    client: Client, signed_in: Client, echo: Api
+) -> None:
+    """Anonymous readers get the spec's server; a signed-in user the gateway route's."""
+    from gateway.models import Route
+
+    Route.objects.update_or_create(api=echo, defaults={"suffix": "echo-v2", "backend": "echo"})
+    page = signed_in.get("/apis/echo/operations/echoGet/").content.decode()
+    assert f"{GATEWAY}/echo-v2/" in _section(page, "request-sample")
+    signed_in.logout()
+    anonymous = client.get("/apis/echo/operations/echoGet/").content.decode()
+    request = _section(anonymous, "request-sample")
+    assert f"{GATEWAY}/echo-v2/" not in request
+    assert "http://127.0.0.1:8000/gateway/echo/" in request
