@@ -1,4 +1,5 @@
-"""Normalised documents loaded once per process and kept in a small LRU.
+"""Normalised documents loaded once per process and kept in a small LRU; and component
+schemas loaded row by row, for pages that draw only a few of them.
 
 A version's normalised document never changes after import (a re-import makes a new row), so
 the cache needs no invalidation: the key is the version's primary key, which is never reused
@@ -8,14 +9,96 @@ call `clear_cache()` between tests.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
 
-from apis.models import ApiVersion
+from apis.models import ApiVersion, Schema
 from portal.lib.lru import LRU
 
 _documents: LRU[dict[str, Any]] = LRU(8)
+_schemas: LRU[LazySchemas] = LRU(32)
+SCHEMA_PREFIX = "#/components/schemas/"
+_ABSENT = object()
+
+
+class LazySchemas(dict[str, Any]):
+    """`components/schemas` of one version, read from its Schema rows on first use.
+
+    A dict so the readers (schema tree, samples) take it where they take the document's;
+    `get`, `[]` and `in` load a missing name with one query. A version's schemas never change
+    after import, so an instance is shared by every page of its version in the process.
+    """
+
+    def __init__(self, version_id: int) -> None:
+        super().__init__()
+        self.version_id = version_id
+        self._absent: set[str] = set()
+
+    def load(self, names: Iterable[str]) -> list[Any]:
+        """Load `names` not loaded yet in one query; the schemas found (for following refs)."""
+        wanted = {n for n in names if not dict.__contains__(self, n) and n not in self._absent}
+        if not wanted:
+            return []
+        rows = Schema.objects.filter(version_id=self.version_id, name__in=wanted)
+        found = []
+        for name, data in rows.values_list("name", "data"):
+            value = orjson.loads(bytes(data))
+            self[name] = value
+            found.append(value)
+            wanted.discard(name)
+        self._absent |= wanted
+        return found
+
+    def preload(self, node: Any, levels: int = 4) -> None:
+        """Load the schemas `node` references, and theirs, `levels` deep: a query a level."""
+        for _ in range(levels):
+            names = [ref_name(r) for r in refs_in(node) if r.startswith(SCHEMA_PREFIX)]
+            node = self.load(names)
+            if not node:
+                return
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        if not dict.__contains__(self, name):
+            self.load([name])
+        return dict.get(self, name, default)
+
+    def __getitem__(self, name: str) -> Any:
+        value = self.get(name, _ABSENT)
+        if value is _ABSENT:
+            raise KeyError(name)
+        return value
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name, _ABSENT) is not _ABSENT
+
+
+def schema_document(version_id: int, preload: Any = None) -> dict[str, Any]:
+    """A stand-in for the normalised document holding only `components/schemas`, lazily.
+
+    `preload` (an operation's data) names the schemas to fetch up front, a few levels deep.
+    """
+    schemas = _schemas.get_or_compute(version_id, lambda: LazySchemas(version_id))
+    if preload is not None:
+        schemas.preload(preload)
+    return {"components": {"schemas": schemas}}
+
+
+def refs_in(node: Any) -> list[str]:
+    """Every `$ref` string under `node`."""
+    out: list[str] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str):
+                out.append(ref)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return out
 
 
 def load_document(version_id: int) -> dict[str, Any]:
@@ -50,3 +133,4 @@ def ref_name(ref: str) -> str:
 
 def clear_cache() -> None:
     _documents.clear()
+    _schemas.clear()

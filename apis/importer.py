@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
+import orjson
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from apis.models import Api, ApiVersion, Operation, Tag
+from apis.models import Api, ApiVersion, Operation, Schema, Tag
 from apis.openapi import ParsedSpec
 from apis.openapi.normalise import summary_from_description
 
@@ -117,11 +119,22 @@ def _store(spec: ParsedSpec, slug: str, publish: bool, replace: bool) -> ImportR
         ],
         batch_size=500,
     )
+    Schema.objects.bulk_create(schema_rows(version, spec.normalised), batch_size=500)
     api.default_version = version
     if publish:
         api.is_published = True
     refresh_from_default(api)
     return ImportResult(api=api, version=version, created_api=created, replaced=replaced)
+
+
+def schema_rows(version: ApiVersion, normalised: dict[str, Any]) -> list[Schema]:
+    """One row per component schema, so pages load only the schemas they draw."""
+    components = normalised.get("components")
+    schemas = components.get("schemas") if isinstance(components, dict) else None
+    return [
+        Schema(version=version, name=str(name), data=orjson.dumps(schema))
+        for name, schema in (schemas.items() if isinstance(schemas, dict) else [])
+    ]
 
 
 def refresh_from_default(api: Api) -> None:

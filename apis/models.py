@@ -122,3 +122,23 @@ class Operation(models.Model):
     def tags(self) -> list[str]:
         value: Any = self.data.get("tags") or []
         return [str(t) for t in value] if isinstance(value, list) else []
+
+
+class Schema(models.Model):
+    """One `components/schemas` entry of a version, as orjson bytes.
+
+    An operation page loads only the schemas it draws, row by row, instead of the whole
+    normalised document (7 MB for the largest specs).
+    """
+
+    version = models.ForeignKey(ApiVersion, on_delete=models.CASCADE, related_name="schemas")
+    name = models.TextField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["version", "name"], name="apis_schema_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from apis.documents import load_document, resolve_ref
+from apis.documents import load_document, resolve_ref, schema_document
 from apis.forms import CatalogQueryForm
 from apis.models import Api, ApiVersion, Operation, Tag
 from apis.navigation import TagGroup, mark_current, nav_html, operation_url, tag_groups
@@ -87,8 +87,14 @@ def _reference_context(
 
 
 def _renderer(
-    api: Api, version: ApiVersion, label: str | None, operation: str | None = None
+    api: Api,
+    version: ApiVersion,
+    label: str | None,
+    operation: str | None = None,
+    preload: Any = None,
 ) -> SchemaRenderer:
+    """The schema tree's renderer for a page: schemas are read row by row (never the whole
+    document), those `preload` references fetched up front."""
     # One reverse() per page, not one per schema link: large pages hold hundreds of them.
     prefix = reverse("apis:schema", args=[api.slug, "~name~"]).replace("~name~/", "")
     query = f"?{urlencode({'v': label})}" if label else ""
@@ -105,7 +111,7 @@ def _renderer(
         return f"{base}{'&' if '?' in base else '?'}{part_query(pointer)}"
 
     return SchemaRenderer(
-        load_document(version.pk),
+        schema_document(version.pk, preload),
         schema_url=schema_url,
         fragment_url=schema_url,
         part_url=part_url,
@@ -188,7 +194,7 @@ def operation(request: HttpRequest, slug: str, operation: str) -> HttpResponse:
             op.pk,
             query_label,
             lambda: build_operation_view(
-                op.data, version.overview, _renderer(api, version, query_label, op.slug)
+                op.data, version.overview, _renderer(api, version, query_label, op.slug, op.data)
             ),
         ),
     }
@@ -228,7 +234,7 @@ def operation_part(request: HtmxHttpRequest, slug: str, operation: str) -> HttpR
     target = resolve_ref(op.data, "#" + pointer) if pointer else None
     if not isinstance(target, dict):
         raise Http404("No such part")
-    renderer = _renderer(api, version, query_label, op.slug)
+    renderer = _renderer(api, version, query_label, op.slug, target)
     context = {
         "api": api,
         "version": version,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from apis.documents import load_document
+from apis.documents import schema_document
 from console.samples import RequestSample
 from console.samples import request_sample as build
 
@@ -19,6 +19,7 @@ def request_sample(context: template.Context) -> RequestSample:
         context["api"],
         version,
         context["operation"],
-        load_document(version.pk),
+        # Only the schemas the sample needs, row by row: never the whole document.
+        schema_document(version.pk),
         signed_in=request.user.is_authenticated,
     )

@@ -203,3 +203,16 @@ def test_import_warnings_are_shown_to_publishers_only(
     staff_html = admin_client.get("/apis/dup/").content.decode()
     assert 'id="warnings"' in staff_html and "<code>/paths/~1b/get/operationId</code>" in staff_html
     assert 'id="warnings"' not in client.get("/apis/dup/").content.decode()
+
+
+def test_operation_page_reads_only_the_schemas_it_draws(client: Client, petstore: Api) -> None:
+    """A first view never loads the whole normalised document (7 MB for the largest specs)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/apis/petstore/operations/showPetById/").content.decode()
+    assert '<code class="prop-name">owner</code>' in html  # Pet, NewPet and Owner drawn
+    assert not [q["sql"] for q in queries if "normalised" in q["sql"]]
+    schema_page = client.get("/apis/petstore/schemas/Owner/").content.decode()
+    assert '<code class="prop-name">pets</code>' in schema_page
