@@ -17,7 +17,7 @@ import orjson
 from django.conf import settings
 from django.urls import reverse
 
-from apis.documents import load_document, resolve_ref
+from apis.documents import resolve_ref, schema_document
 from apis.models import Api, ApiVersion, Operation
 from apis.openapi.sample import media_example, sample
 from console import calls
@@ -361,7 +361,7 @@ def build(
             "Webhooks are called by the API, not by you: there is nothing to send."
         )
         return context
-    doc = load_document(version.pk)
+    doc = schema_document(version.pk, operation.data)  # only the schemas it uses
     has_state = state is not None
     state = state or {}
     options = server_options(api, operation, state)
