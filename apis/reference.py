@@ -240,8 +240,36 @@ def clear_cache() -> None:
     _views.clear()
 
 
+# (operationIds, (path, method) pairs) -> URL of each operation found in the same version.
+LinkResolver = Callable[[list[str], list[tuple[str, str]]], dict[Any, str]]
+
+
+def _link_targets(responses: list[Response], resolve: LinkResolver | None) -> None:
+    """Point each response link at the operation page it names (operationId or an internal
+    operationRef `#/paths/<path>/<method>`); a target not in this version stays text."""
+    links = [link for r in responses for link in r.links]
+    if not links or resolve is None:
+        return
+    pairs: dict[str, tuple[str, str]] = {}
+    for link in links:
+        ref = link["operation_ref"]
+        parts = ref.split("/") if ref.startswith("#/paths/") else []
+        if len(parts) == 4:
+            path = parts[2].replace("~1", "/").replace("~0", "~")
+            pairs[ref] = (path, parts[3].lower())
+    urls = resolve(
+        [link["operation_id"] for link in links if link["operation_id"]], list(pairs.values())
+    )
+    for link in links:
+        key = link["operation_id"] or pairs.get(link["operation_ref"])
+        link["url"] = urls.get(key, "") if key else ""
+
+
 def build_operation_view(
-    data: dict[str, Any], overview: dict[str, Any], renderer: SchemaRenderer
+    data: dict[str, Any],
+    overview: dict[str, Any],
+    renderer: SchemaRenderer,
+    link_targets: LinkResolver | None = None,
 ) -> OperationView:
     params: dict[str, list[Param]] = {loc: [] for loc in PARAM_LOCATIONS}
     shown: dict[bytes, tuple[str, str]] = {}
@@ -297,6 +325,7 @@ def build_operation_view(
             )
         )
     _response_samples(responses, raw_responses, renderer)
+    _link_targets(responses, link_targets)
     callbacks: list[Callback] = []
     raw_callbacks = _dict(data.get("callbacks"))
     for name, expressions in raw_callbacks.items():

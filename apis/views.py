@@ -21,7 +21,12 @@ from apis.documents import load_document, resolve_ref, schema_document
 from apis.forms import CatalogQueryForm
 from apis.models import Api, ApiVersion, Operation, Tag
 from apis.navigation import TagGroup, mark_current, nav_html, operation_url, tag_groups
-from apis.reference import build_operation_view, build_overview, cached_operation_view
+from apis.reference import (
+    LinkResolver,
+    build_operation_view,
+    build_overview,
+    cached_operation_view,
+)
 from apis.schema_tree import SchemaRenderer, part_query
 from portal.lib.htmx import HtmxHttpRequest
 
@@ -118,6 +123,24 @@ def _renderer(
     )
 
 
+def _link_resolver(api: Api, version: ApiVersion, label: str | None) -> LinkResolver:
+    def resolve(ids: list[str], pairs: list[tuple[str, str]]) -> dict[Any, str]:
+        found: dict[Any, str] = {}
+        ops = Operation.objects.filter(version=version)
+        for operation_id, slug in ops.filter(operation_id__in=ids).values_list(
+            "operation_id", "slug"
+        ):
+            found[operation_id] = operation_url(api.slug, slug, label)
+        for path, method, slug in ops.filter(path__in=[p for p, _ in pairs]).values_list(
+            "path", "method", "slug"
+        ):
+            if (path, method) in pairs:
+                found[(path, method)] = operation_url(api.slug, slug, label)
+        return found
+
+    return resolve
+
+
 def _pointer(request: HttpRequest) -> str | None:
     """The `?at=` JSON pointer of a cut part, or None for the whole thing."""
     at = request.GET.get("at")
@@ -194,7 +217,10 @@ def operation(request: HttpRequest, slug: str, operation: str) -> HttpResponse:
             op.pk,
             query_label,
             lambda: build_operation_view(
-                op.data, version.overview, _renderer(api, version, query_label, op.slug, op.data)
+                op.data,
+                version.overview,
+                _renderer(api, version, query_label, op.slug, op.data),
+                _link_resolver(api, version, query_label),
             ),
         ),
     }

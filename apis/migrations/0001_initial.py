@@ -5,99 +5,168 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Api',
+            name="Api",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('name', models.CharField(max_length=300)),
-                ('is_published', models.BooleanField(default=False)),
-                ('summary', models.TextField(blank=True)),
-                ('operation_count', models.PositiveIntegerField(default=0)),
-                ('search_text', models.TextField(blank=True, editable=False)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('updated', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                ("name", models.CharField(max_length=300)),
+                ("is_published", models.BooleanField(default=False)),
+                ("summary", models.TextField(blank=True)),
+                ("operation_count", models.PositiveIntegerField(default=0)),
+                ("search_text", models.TextField(blank=True, editable=False)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("updated", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'API',
-                'ordering': ['name'],
+                "verbose_name": "API",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ApiVersion',
+            name="ApiVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('api', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='apis.api')),
-                ('label', models.CharField(help_text='info.version, unique per API', max_length=100)),
-                ('title', models.CharField(max_length=300)),
-                ('description', models.TextField(blank=True)),
-                ('spec_version', models.CharField(help_text='2.0, 3.0.x, 3.1.x or 3.2.x', max_length=20)),
-                ('source_name', models.CharField(blank=True, max_length=500)),
-                ('source_format', models.CharField(choices=[('json', 'JSON'), ('yaml', 'YAML'), ('bundle', 'Bundle (zip)')], max_length=10)),
-                ('root_path', models.CharField(blank=True, help_text='root file of a bundle', max_length=500)),
-                ('overview', models.JSONField(default=dict)),
-                ('warnings', models.JSONField(default=list)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('original', models.BinaryField()),
-                ('normalised', models.BinaryField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "api",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="apis.api",
+                    ),
+                ),
+                (
+                    "label",
+                    models.CharField(help_text="info.version, unique per API", max_length=100),
+                ),
+                ("title", models.CharField(max_length=300)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "spec_version",
+                    models.CharField(help_text="2.0, 3.0.x, 3.1.x or 3.2.x", max_length=20),
+                ),
+                ("source_name", models.CharField(blank=True, max_length=500)),
+                (
+                    "source_format",
+                    models.CharField(
+                        choices=[("json", "JSON"), ("yaml", "YAML"), ("bundle", "Bundle (zip)")],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "root_path",
+                    models.CharField(blank=True, help_text="root file of a bundle", max_length=500),
+                ),
+                ("overview", models.JSONField(default=dict)),
+                ("warnings", models.JSONField(default=list)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("original", models.BinaryField()),
+                ("normalised", models.BinaryField()),
             ],
             options={
-                'ordering': ['-created'],
+                "ordering": ["-created"],
             },
         ),
         migrations.AddField(
-            model_name='api',
-            name='default_version',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='apis.apiversion'),
+            model_name="api",
+            name="default_version",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="apis.apiversion",
+            ),
         ),
         migrations.CreateModel(
-            name='Operation',
+            name="Operation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='operations', to='apis.apiversion')),
-                ('slug', models.CharField(help_text='operationId, or method-path', max_length=300)),
-                ('kind', models.CharField(choices=[('operation', 'Operation'), ('webhook', 'Webhook')], default='operation', max_length=10)),
-                ('method', models.CharField(max_length=10)),
-                ('path', models.TextField(help_text='the path template, or the webhook name')),
-                ('operation_id', models.CharField(blank=True, max_length=300)),
-                ('summary', models.TextField(blank=True)),
-                ('tag', models.CharField(blank=True, help_text='first tag, for grouping', max_length=200)),
-                ('deprecated', models.BooleanField(default=False)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('data', models.JSONField(default=dict)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="operations",
+                        to="apis.apiversion",
+                    ),
+                ),
+                ("slug", models.CharField(help_text="operationId, or method-path", max_length=300)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("operation", "Operation"), ("webhook", "Webhook")],
+                        default="operation",
+                        max_length=10,
+                    ),
+                ),
+                ("method", models.CharField(max_length=10)),
+                ("path", models.TextField(help_text="the path template, or the webhook name")),
+                ("operation_id", models.CharField(blank=True, max_length=300)),
+                ("summary", models.TextField(blank=True)),
+                (
+                    "tag",
+                    models.CharField(
+                        blank=True, help_text="first tag, for grouping", max_length=200
+                    ),
+                ),
+                ("deprecated", models.BooleanField(default=False)),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("data", models.JSONField(default=dict)),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
         migrations.AddField(
-            model_name='api',
-            name='tags',
-            field=models.ManyToManyField(blank=True, related_name='apis', to='apis.tag'),
+            model_name="api",
+            name="tags",
+            field=models.ManyToManyField(blank=True, related_name="apis", to="apis.tag"),
         ),
         migrations.AddConstraint(
-            model_name='apiversion',
-            constraint=models.UniqueConstraint(fields=('api', 'label'), name='apis_version_label_unique'),
+            model_name="apiversion",
+            constraint=models.UniqueConstraint(
+                fields=("api", "label"), name="apis_version_label_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='operation',
-            constraint=models.UniqueConstraint(fields=('version', 'slug'), name='apis_operation_slug_unique'),
+            model_name="operation",
+            constraint=models.UniqueConstraint(
+                fields=("version", "slug"), name="apis_operation_slug_unique"
+            ),
         ),
     ]

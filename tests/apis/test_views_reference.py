@@ -59,6 +59,8 @@ def test_operation_page_request_body_links_callbacks(client: Client, petstore: A
     assert 'id="request-body"' in html and "badge-required" in html
     assert "Example: dog" in html and "Example: cat" in html
     assert "GetPetById" in html and "showPetById" in html  # response link
+    # The link's target is a link to that operation's page.
+    assert '<a href="/apis/petstore/operations/showPetById/"><code>showPetById</code></a>' in html
     order = client.get("/apis/petstore/operations/placeOrder/").content.decode()
     assert 'id="callbacks"' in order and "orderShipped" in order
     assert "write-only" in order
@@ -216,3 +218,34 @@ def test_operation_page_reads_only_the_schemas_it_draws(client: Client, petstore
     assert not [q["sql"] for q in queries if "normalised" in q["sql"]]
     schema_page = client.get("/apis/petstore/schemas/Owner/").content.decode()
     assert '<code class="prop-name">pets</code>' in schema_page
+
+
+def test_response_link_by_operation_ref_is_a_link(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    spec = """openapi: 3.0.3
+info: {title: Linked, version: '1'}
+paths:
+  /users:
+    post:
+      operationId: createUser
+      responses:
+        '201':
+          description: created
+          links:
+            self: {operationRef: '#/paths/~1users~1{id}/get'}
+            gone: {operationId: noSuchOperation}
+  /users/{id}:
+    get:
+      operationId: getUser
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses: {'200': {description: ok}}
+"""
+    import_spec(write_spec("linked.yaml", spec), "linked")
+    html = client.get("/apis/linked/operations/createUser/").content.decode()
+    assert (
+        '<a href="/apis/linked/operations/getUser/"><code>#/paths/~1users~1{id}/get</code></a>'
+        in html
+    )
+    assert "<code>noSuchOperation</code>" in html
+    assert 'href="/apis/linked/operations/noSuchOperation/"' not in html
