@@ -60,6 +60,30 @@ def test_operation_page_schema_tree_and_lazy_schema(
     assert page.console_errors == []
 
 
+def test_cut_schema_levels_load_in_place(
+    page: Any, live_server: Any, imported: Any, tmp_path: Path
+) -> None:
+    """Past the row budget every property is still listed; a click loads the cut level."""
+    import orjson
+
+    from tests.apis.test_views_schema_part import WIDE
+
+    spec = tmp_path / "wide.json"
+    spec.write_bytes(orjson.dumps(WIDE))
+    imported(spec, "payments")
+    url = f"{live_server.url}/apis/payments/operations/createPayment/"
+    page.goto(url)
+    rows = page.locator("#request-application-json .schema-tree > .schema-props > .prop")
+    assert rows.count() == 73
+    last = rows.nth(72)
+    assert last.locator(".prop-children .prop").count() == 0
+    last.get_by_role("link", name="Show the nested fields").click()
+    last.locator(".lazy-loaded .prop-name", has_text="n19").wait_for()
+    assert page.url == url  # swapped in place by htmx, no navigation
+    assert last.locator(".prop-children .prop").count() == 20
+    assert page.console_errors == []
+
+
 def test_nav_filter_theme_and_keyboard(page: Any, live_server: Any, imported: Any) -> None:
     imported(DEMO_SPECS / "petstore.yaml", "petstore")
     page.goto(f"{live_server.url}/apis/petstore/")
