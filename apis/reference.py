@@ -15,8 +15,9 @@ import orjson
 from django.utils.safestring import SafeString
 
 from apis.markdown import operation_title, render_markdown, safe_url
+from apis.openapi import model
 from apis.openapi.sample import sample
-from apis.schema_tree import SchemaRenderer, Where, at_pointer, pretty_json, short_json
+from apis.schema_tree import SchemaRenderer, pretty_json, short_json
 from portal.lib.lru import LRU
 
 PARAM_LOCATIONS = ("path", "query", "header", "cookie")
@@ -113,34 +114,24 @@ class OperationView:
         return any(m.examples or m.generated for r in self.responses for m in r.content)
 
 
-def _examples(container: dict[str, Any]) -> list[Example]:
+def _examples(examples: tuple[model.Example, ...]) -> list[Example]:
     out: list[Example] = []
-    if "example" in container:
-        out.append(Example("example", "", pretty_json(container["example"], 20_000)))
-    examples = container.get("examples")
-    if isinstance(examples, dict):
-        for name, ex in list(examples.items())[:10]:
-            if isinstance(ex, dict) and "value" in ex:
-                summary = str(ex.get("summary") or "")
-                out.append(Example(str(name), summary, pretty_json(ex["value"], 20_000)))
-            elif isinstance(ex, dict) and "externalValue" in ex:
-                out.append(Example(str(name), "external value", str(ex["externalValue"])))
+    for ex in examples[:11]:
+        if ex.value is not model.NO_VALUE:
+            out.append(Example(ex.name, ex.summary, pretty_json(ex.value, 20_000)))
+        elif ex.external:
+            out.append(Example(ex.name, "external value", ex.external))
     return out
 
 
-def _param(
-    raw: dict[str, Any], renderer: SchemaRenderer, location: str = "", where: Where = None
-) -> Param:
-    schema = raw.get("schema")
-    at = at_pointer(where, "schema")
-    if not isinstance(schema, dict):
-        # A parameter may describe itself through `content` (one media type) instead.
-        content = raw.get("content")
-        if isinstance(content, dict) and content:
-            media, first = next(iter(content.items()))
-            schema = first.get("schema") if isinstance(first, dict) else None
-            at = at_pointer(where, "content", media, "schema")
-    schema = schema if isinstance(schema, dict) else {}
+def _schema_examples(target: dict[str, Any]) -> list[Example]:
+    if "example" in target:
+        return [Example("example", "", pretty_json(target["example"], 20_000))]
+    return []
+
+
+def _param(raw: model.Parameter, renderer: SchemaRenderer) -> Param:
+    schema = raw.schema or {}
     target = renderer.deref(schema)
     target = target if isinstance(target, dict) else {}
     enum: list[Any] = target["enum"] if isinstance(target.get("enum"), list) else []
@@ -154,26 +145,29 @@ def _param(
         or "properties" in target
         or any(k in target for k in ("allOf", "oneOf", "anyOf"))
     )
+    description = raw.description or str(target.get("description") or "")
     return Param(
-        name=str(raw.get("name", "")),
-        location=str(raw.get("in", location)),
-        required=raw.get("required") is True,
-        deprecated=raw.get("deprecated") is True,
+        name=raw.name,
+        location=raw.location,
+        # Path parameters are always required (OpenAPI says so, whatever the spec writes).
+        required=raw.required,
+        deprecated=raw.deprecated,
         type_label=renderer.type_label(schema),
-        description=render_markdown(str(raw.get("description") or target.get("description") or "")),
+        description=render_markdown(description),
         default=short_json(target["default"]) if "default" in target else None,
         enum=[short_json(v, 80) for v in enum[:100]],
-        examples=_examples(raw) or _examples(target),
-        schema_html=renderer.block(schema, raw=False, where=at) if nested else None,
+        examples=_examples(raw.examples) or _schema_examples(target),
+        schema_html=(
+            renderer.block(schema, raw=False, where=("", raw.pointer)) if nested else None
+        ),
     )
 
 
 def _media_types(
-    content: Any,
+    content: tuple[model.MediaType, ...],
     renderer: SchemaRenderer,
     prefix: str,
     shown: dict[bytes, tuple[str, str]],
-    where: Where = None,
 ) -> list[MediaType]:
     """Media types of a body; a schema already drawn on the page is linked, not drawn again.
 
@@ -181,44 +175,35 @@ def _media_types(
     keeps its pages a quarter of the size.
     """
     out: list[MediaType] = []
-    if not isinstance(content, dict):
-        return out
-    for name, media in content.items():
-        media = media if isinstance(media, dict) else {}
-        schema = media.get("schema")
-        at = at_pointer(where, name, "schema")
-        if schema is None and "itemSchema" in media:  # OpenAPI 3.2 streaming media types
-            schema = media["itemSchema"]
-            at = at_pointer(where, name, "itemSchema")
-        slug = "".join(ch if ch.isalnum() else "-" for ch in str(name).lower())
+    for media in content:
+        slug = "".join(ch if ch.isalnum() else "-" for ch in media.name.lower())
         anchor = f"{prefix}-{slug}"
         html = same_as = None
-        if isinstance(schema, dict):
-            key = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
+        if media.schema is not None:
+            key = orjson.dumps(media.schema, option=orjson.OPT_SORT_KEYS)
             same_as = shown.get(key)
             if same_as is None:
-                shown[key] = (anchor, f"{prefix.replace('-', ' ')} {name}")
-                html = renderer.block(schema, where=at)
-        out.append(MediaType(str(name), html, _examples(media), anchor, same_as))
+                shown[key] = (anchor, f"{prefix.replace('-', ' ')} {media.name}")
+                html = renderer.block(media.schema, where=("", media.pointer))
+        out.append(MediaType(media.name, html, _examples(media.examples), anchor, same_as))
     return out
 
 
-def _security(requirements: Any, schemes: dict[str, Any]) -> list[SecurityOption]:
+def _security(
+    requirements: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...] | None,
+    schemes: dict[str, Any],
+) -> list[SecurityOption]:
     options: list[SecurityOption] = []
-    if not isinstance(requirements, list):
-        return options
-    for requirement in requirements:
-        if not isinstance(requirement, dict):
-            continue
+    for requirement in requirements or ():
         entries = []
-        for name, scopes in requirement.items():
+        for name, scopes in requirement:
             scheme = _dict(schemes.get(name))
             entries.append(
                 {
-                    "name": str(name),
+                    "name": name,
                     "type": str(scheme.get("type", "")),
                     "detail": str(scheme.get("scheme") or scheme.get("in") or ""),
-                    "scopes": [str(s) for s in scopes] if isinstance(scopes, list) else [],
+                    "scopes": list(scopes),
                 }
             )
         options.append(SecurityOption(entries))
@@ -271,136 +256,81 @@ def build_operation_view(
     renderer: SchemaRenderer,
     link_targets: LinkResolver | None = None,
 ) -> OperationView:
+    op = model.operation_model(data)
     params: dict[str, list[Param]] = {loc: [] for loc in PARAM_LOCATIONS}
     shown: dict[bytes, tuple[str, str]] = {}
-    for index, raw in enumerate(data.get("parameters") or []):
-        if isinstance(raw, dict):
-            param = _param(raw, renderer, where=("", f"/parameters/{index}"))
-            params.setdefault(param.location, []).append(param)
-    body = _dict(data.get("requestBody"))
-    responses: list[Response] = []
-    raw_responses = _dict(data.get("responses"))
-    for status, raw in raw_responses.items():
-        raw = raw if isinstance(raw, dict) else {}
-        headers = _dict(raw.get("headers"))
-        links = []
-        for name, link in (
-            (raw.get("links") or {}).items() if isinstance(raw.get("links"), dict) else []
-        ):
-            link = link if isinstance(link, dict) else {}
-            links.append(
+    for raw in op.parameters:
+        param = _param(raw, renderer)
+        params.setdefault(param.location, []).append(param)
+    responses = [
+        Response(
+            status=r.status,
+            description=render_markdown(r.description),
+            headers=[_param(h, renderer) for h in r.headers],
+            content=_media_types(r.content, renderer, f"response-{r.status}", shown),
+            links=[
                 {
-                    "name": str(name),
-                    "operation_id": str(link.get("operationId") or ""),
-                    "operation_ref": str(link.get("operationRef") or ""),
-                    "parameters": {
-                        str(k): short_json(v) for k, v in (link.get("parameters") or {}).items()
-                    }
-                    if isinstance(link.get("parameters"), dict)
-                    else {},
-                    "description": render_markdown(str(link.get("description") or "")),
+                    "name": link.name,
+                    "operation_id": link.operation_id,
+                    "operation_ref": link.operation_ref,
+                    "parameters": {str(k): short_json(v) for k, v in link.parameters.items()},
+                    "description": render_markdown(link.description),
                 }
-            )
-        responses.append(
-            Response(
-                status=str(status),
-                description=render_markdown(str(raw.get("description") or "")),
-                headers=[
-                    _param(
-                        {"name": n, **h} if isinstance(h, dict) else {"name": n},
-                        renderer,
-                        "header",
-                        at_pointer(("", ""), "responses", status, "headers", n),
-                    )
-                    for n, h in headers.items()
-                ],
-                content=_media_types(
-                    raw.get("content"),
-                    renderer,
-                    f"response-{status}",
-                    shown,
-                    at_pointer(("", ""), "responses", status, "content"),
-                ),
-                links=links,
-            )
+                for link in r.links
+            ],
         )
-    _response_samples(responses, raw_responses, renderer)
+        for r in op.responses
+    ]
+    _response_samples(responses, op.responses, renderer)
     _link_targets(responses, link_targets)
-    callbacks: list[Callback] = []
-    raw_callbacks = _dict(data.get("callbacks"))
-    for name, expressions in raw_callbacks.items():
-        if not isinstance(expressions, dict):
-            continue
-        for expression, item in expressions.items():
-            if not isinstance(item, dict):
-                continue
-            for method, op in item.items():
-                if isinstance(op, dict) and method.lower() in _METHODS:
-                    cb_body = _dict(op.get("requestBody"))
-                    callbacks.append(
-                        Callback(
-                            name=str(name),
-                            expression=str(expression),
-                            method=method.lower(),
-                            summary=str(op.get("summary") or op.get("description") or ""),
-                            body=_media_types(
-                                cb_body.get("content"),
-                                renderer,
-                                f"callback-{name}",
-                                shown,
-                                at_pointer(
-                                    ("", ""),
-                                    "callbacks",
-                                    name,
-                                    expression,
-                                    method,
-                                    "requestBody",
-                                    "content",
-                                ),
-                            ),
-                        )
-                    )
-    external = data.get("externalDocs")
+    callbacks = [
+        Callback(
+            name=cb.name,
+            expression=cb.expression,
+            method=cb.method,
+            summary=cb.summary,
+            body=_media_types(
+                cb.body.content if cb.body else (), renderer, f"callback-{cb.name}", shown
+            ),
+        )
+        for cb in op.callbacks
+    ]
     external_docs = None
-    if isinstance(external, dict) and safe_url(external.get("url")):
+    if safe_url(op.external_docs.get("url")):
         external_docs = {
-            "url": str(safe_url(external.get("url"))),
-            "description": str(external.get("description") or external.get("url")),
+            "url": str(safe_url(op.external_docs.get("url"))),
+            "description": str(op.external_docs.get("description") or op.external_docs["url"]),
         }
     schemes = _dict(overview.get("securitySchemes"))
-    summary = str(data.get("summary") or "")
-    title = operation_title(summary, str(data.get("operationId") or ""))
+    title = operation_title(op.summary, op.operation_id)
+    body = op.request_body
     return OperationView(
         summary=title,
-        summary_html=render_markdown(summary) if title != summary else render_markdown(""),
-        description=render_markdown(str(data.get("description") or "")),
-        deprecated=data.get("deprecated") is True,
+        summary_html=render_markdown(op.summary) if title != op.summary else render_markdown(""),
+        description=render_markdown(op.description),
+        deprecated=op.deprecated,
         params_by_location=[(loc, items) for loc, items in params.items() if items],
-        request_body_required=body.get("required") is True,
-        request_body_description=render_markdown(str(body.get("description") or "")),
-        request_body=_media_types(
-            body.get("content"), renderer, "request", shown, ("", "/requestBody/content")
-        ),
+        request_body_required=body.required if body else False,
+        request_body_description=render_markdown(body.description if body else ""),
+        request_body=_media_types(body.content if body else (), renderer, "request", shown),
         responses=responses,
-        security=_security(data.get("security"), schemes),
+        security=_security(op.security, schemes),
         callbacks=callbacks,
-        servers=[s for s in data.get("servers") or [] if isinstance(s, dict)],
+        servers=list(op.servers),
         external_docs=external_docs,
-        tags=[str(t) for t in data.get("tags") or []],
+        tags=list(op.tags),
     )
 
 
 def _response_samples(
-    responses: list[Response], raw: dict[str, Any], renderer: SchemaRenderer
+    responses: list[Response], raw: tuple[model.Response, ...], renderer: SchemaRenderer
 ) -> None:
     """A sample made from the schema for each JSON response that has no example."""
     first = True
-    for response in responses:
-        content = _dict(_dict(raw.get(response.status)).get("content"))
-        for media in response.content:
-            schema = _dict(content.get(media.name)).get("schema")
-            if not media.examples and is_json(media.name) and isinstance(schema, dict):
-                value = sample(schema, renderer.doc)  # type: ignore[arg-type]
+    for response, source in zip(responses, raw, strict=True):
+        for media, typed in zip(response.content, source.content, strict=True):
+            if not media.examples and is_json(media.name) and typed.schema is not None:
+                value = sample(typed.schema, renderer.doc)  # type: ignore[arg-type]
                 if value is not None:
                     media.generated = pretty_json(value, 20_000)
             if first and (media.examples or media.generated):
@@ -410,9 +340,6 @@ def _response_samples(
 def is_json(media_type: str) -> bool:
     base = media_type.split(";", 1)[0].strip().lower()
     return base == "application/json" or base.endswith("+json") or base == "*/*"
-
-
-_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace", "query"}
 
 
 @dataclass

@@ -16,9 +16,10 @@ from urllib.parse import quote, urlencode
 import orjson
 
 from apis.models import Api, ApiVersion, Operation
-from apis.openapi.sample import media_example, sample
+from apis.openapi.model import LOCATIONS, NO_VALUE, OperationModel, Parameter, operation_model
+from apis.openapi.sample import sample
 from console import calls
-from console.calls import PreparedCall, body_kind, parameters
+from console.calls import PreparedCall, body_kind
 from console.snippets import Snippet, snippets
 
 TOKEN = "$ACCESS_TOKEN"
@@ -45,18 +46,13 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _param_value(param: dict[str, Any], document: Mapping[str, Any]) -> str:
-    if "example" in param:
-        value = param["example"]
-    elif isinstance(param.get("examples"), dict) and param["examples"]:
-        first = next(iter(param["examples"].values()))
-        value = first.get("value") if isinstance(first, dict) else None
-    else:
-        value = sample(param.get("schema"), document)  # type: ignore[arg-type]
+def _param_value(param: Parameter, document: Mapping[str, Any]) -> str:
+    value = next((e.value for e in param.examples if e.value is not NO_VALUE), NO_VALUE)
+    if value is NO_VALUE:
+        value = sample(param.schema, document)  # type: ignore[arg-type]
     if isinstance(value, list):
         return ",".join(_text(v) for v in value)
-    text = _text(value)
-    return text or str(param.get("name", "value"))
+    return _text(value) or param.name or "value"
 
 
 def _server(
@@ -74,10 +70,9 @@ def _server(
 
 
 def _credentials(
-    operation: Operation, version: ApiVersion
+    op: OperationModel, version: ApiVersion
 ) -> tuple[str | None, str, dict[str, str], list[tuple[str, str]], str]:
     """(token, scheme, headers, query) for the first security requirement, and what to say."""
-    security = operation.data.get("security")
     schemes = version.overview.get("securitySchemes")
     schemes = schemes if isinstance(schemes, dict) else {}
     headers: dict[str, str] = {}
@@ -85,12 +80,8 @@ def _credentials(
     token: str | None = None
     scheme_word = "Bearer"
     said: list[str] = []
-    first = (
-        next((r for r in security if isinstance(r, dict)), None)
-        if isinstance(security, list)
-        else None
-    )
-    for name in first or {}:
+    first = op.security[0] if op.security else ()
+    for name, _ in first:
         scheme = schemes.get(name)
         if not isinstance(scheme, dict):
             continue
@@ -124,11 +115,12 @@ def request_sample(
 ) -> RequestSample:
     """The call for `operation` with example values, as curl, Python, fetch and HTTPie."""
     server, _ = _server(api, version, operation, signed_in)
-    token, scheme, headers, query, said = _credentials(operation, version)
+    op = operation_model(operation.data)
+    token, scheme, headers, query, said = _credentials(op, version)
     path = operation.path
-    for param in parameters(operation):
-        name, where = str(param["name"]), str(param["in"])
-        if not (param.get("required") or where == "path"):
+    for param in op.parameters:
+        name, where = param.name, param.location
+        if not name or where not in LOCATIONS or not param.required:
             continue  # optional parameters stay out of the sample, as in the console
         value = _param_value(param, document)
         if where == "path":
@@ -142,18 +134,19 @@ def request_sample(
         # Placeholders stay readable: `$API_KEY`, not `%24API_KEY`.
         url += "?" + urlencode(query, safe="$")
     call = PreparedCall(method=operation.method.upper(), url=url, headers=headers)
-    body = operation.data.get("requestBody")
-    content = body.get("content") if isinstance(body, dict) else None
     media_type = ""
-    if isinstance(content, dict) and content:
-        media_type, media = next(iter(content.items()))
-        media = media if isinstance(media, dict) else {}
-        _body(call, str(media_type), media_example(media, dict(document)), document)
+    if op.request_body and op.request_body.content:
+        media = op.request_body.content[0]
+        media_type = media.name
+        example = media.example
+        if example is NO_VALUE:
+            example = sample(media.schema, document)  # type: ignore[arg-type]
+        _body(call, media_type, example)
     headers.setdefault("Accept", "application/json")
-    return RequestSample(snippets(call, token, scheme), str(media_type), server, said)
+    return RequestSample(snippets(call, token, scheme), media_type, server, said)
 
 
-def _body(call: PreparedCall, media_type: str, example: Any, document: Mapping[str, Any]) -> None:
+def _body(call: PreparedCall, media_type: str, example: Any) -> None:
     kind = body_kind(media_type)
     call.body_kind = kind
     if kind == "json":

@@ -1,0 +1,267 @@
+"""A typed model of one stored operation: the shapes checked once, here, for every reader.
+
+Stored operations are the normalised OpenAPI operation objects (path-level parameters and
+servers merged in, non-schema `$ref`s resolved). Specs put anything anywhere, so every
+`isinstance` a reader would need lives in `operation_model()`; the reference page, the
+samples and the console read plain typed fields. Schemas stay JSON Schema dicts (their
+vocabulary is open-ended), each with the JSON pointer where it sits in the operation, which
+lazy links use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace", "query"})
+LOCATIONS = ("path", "query", "header", "cookie")
+NO_VALUE: Any = object()  # an example that is absent (None is a valid example value)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ("" if value is None else str(value))
+
+
+def token(key: Any) -> str:
+    """One JSON pointer token."""
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+@dataclass(frozen=True)
+class Example:
+    name: str
+    summary: str
+    value: Any = NO_VALUE
+    external: str = ""
+
+
+@dataclass(frozen=True)
+class MediaType:
+    name: str
+    schema: dict[str, Any] | None
+    pointer: str  # of the schema, in the operation
+    examples: tuple[Example, ...]  # `example` first (named "example"), then `examples`
+
+    @property
+    def example(self) -> Any:
+        """The first example value, or NO_VALUE."""
+        return next((e.value for e in self.examples if e.value is not NO_VALUE), NO_VALUE)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    location: str
+    required: bool
+    deprecated: bool
+    description: str
+    schema: dict[str, Any] | None
+    pointer: str
+    examples: tuple[Example, ...]
+    explode: bool = True
+
+
+@dataclass(frozen=True)
+class RequestBody:
+    required: bool
+    description: str
+    content: tuple[MediaType, ...]
+
+
+@dataclass(frozen=True)
+class Link:
+    name: str
+    operation_id: str
+    operation_ref: str
+    parameters: dict[str, Any]
+    description: str
+
+
+@dataclass(frozen=True)
+class Response:
+    status: str
+    description: str
+    headers: tuple[Parameter, ...]
+    content: tuple[MediaType, ...]
+    links: tuple[Link, ...]
+
+
+@dataclass(frozen=True)
+class Callback:
+    name: str
+    expression: str
+    method: str
+    summary: str
+    body: RequestBody | None
+
+
+@dataclass(frozen=True)
+class OperationModel:
+    operation_id: str
+    summary: str
+    description: str
+    deprecated: bool
+    tags: tuple[str, ...]
+    parameters: tuple[Parameter, ...]
+    request_body: RequestBody | None
+    responses: tuple[Response, ...]
+    # Alternatives, each a tuple of (scheme name, scopes) that must all hold.
+    security: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...] | None
+    callbacks: tuple[Callback, ...]
+    servers: tuple[dict[str, Any], ...]
+    external_docs: dict[str, Any] = field(default_factory=dict)
+
+
+def _examples(container: dict[str, Any]) -> tuple[Example, ...]:
+    out: list[Example] = []
+    if "example" in container:
+        out.append(Example("example", "", container["example"]))
+    for name, ex in _dict(container.get("examples")).items():
+        ex = _dict(ex)
+        if "value" in ex:
+            out.append(Example(str(name), _str(ex.get("summary")), ex["value"]))
+        elif "externalValue" in ex:
+            out.append(
+                Example(str(name), _str(ex.get("summary")), external=_str(ex["externalValue"]))
+            )
+    return tuple(out)
+
+
+def _content(raw: Any, pointer: str) -> tuple[MediaType, ...]:
+    out = []
+    for name, media in _dict(raw).items():
+        media = _dict(media)
+        key = "schema" if "schema" in media or "itemSchema" not in media else "itemSchema"
+        schema = media.get(key)  # itemSchema: OpenAPI 3.2 streaming media types
+        out.append(
+            MediaType(
+                name=str(name),
+                schema=schema if isinstance(schema, dict) else None,
+                pointer=f"{pointer}/{token(name)}/{key}",
+                examples=_examples(media),
+            )
+        )
+    return tuple(out)
+
+
+def _parameter(raw: dict[str, Any], pointer: str, location: str = "") -> Parameter:
+    schema = raw.get("schema")
+    schema_pointer = f"{pointer}/schema"
+    examples = _examples(raw)
+    if not isinstance(schema, dict):
+        # A parameter may describe itself through `content` (one media type) instead.
+        content = _content(raw.get("content"), f"{pointer}/content")
+        if content:
+            schema, schema_pointer = content[0].schema, content[0].pointer
+            examples = examples or content[0].examples
+    return Parameter(
+        name=_str(raw.get("name")),
+        location=_str(raw.get("in")) or location,
+        required=raw.get("required") is True or raw.get("in") == "path",
+        deprecated=raw.get("deprecated") is True,
+        description=_str(raw.get("description")),
+        schema=schema if isinstance(schema, dict) else None,
+        pointer=schema_pointer,
+        examples=examples,
+        explode=raw.get("explode", True) is not False,
+    )
+
+
+def _body(raw: Any, pointer: str) -> RequestBody | None:
+    if not isinstance(raw, dict):
+        return None
+    return RequestBody(
+        required=raw.get("required") is True,
+        description=_str(raw.get("description")),
+        content=_content(raw.get("content"), f"{pointer}/content"),
+    )
+
+
+def _links(raw: Any) -> tuple[Link, ...]:
+    return tuple(
+        Link(
+            name=str(name),
+            operation_id=_str(_dict(link).get("operationId")),
+            operation_ref=_str(_dict(link).get("operationRef")),
+            parameters=_dict(_dict(link).get("parameters")),
+            description=_str(_dict(link).get("description")),
+        )
+        for name, link in _dict(raw).items()
+    )
+
+
+def _security(raw: Any) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], ...] | None:
+    if not isinstance(raw, list):
+        return None  # not stated (the importer copies the document's default in)
+    return tuple(
+        tuple((str(name), tuple(str(s) for s in _list(scopes))) for name, scopes in option.items())
+        for option in raw
+        if isinstance(option, dict)
+    )
+
+
+def operation_model(data: dict[str, Any]) -> OperationModel:
+    """The typed view of a stored operation's data; never raises on odd shapes."""
+    data = _dict(data)
+    parameters = tuple(
+        _parameter(raw, f"/parameters/{index}")
+        for index, raw in enumerate(_list(data.get("parameters")))
+        if isinstance(raw, dict)
+    )
+    responses = []
+    for status, raw in _dict(data.get("responses")).items():
+        raw = _dict(raw)
+        base = f"/responses/{token(status)}"
+        responses.append(
+            Response(
+                status=str(status),
+                description=_str(raw.get("description")),
+                headers=tuple(
+                    _parameter(
+                        {"name": name, **_dict(header)},
+                        f"{base}/headers/{token(name)}",
+                        "header",
+                    )
+                    for name, header in _dict(raw.get("headers")).items()
+                ),
+                content=_content(raw.get("content"), f"{base}/content"),
+                links=_links(raw.get("links")),
+            )
+        )
+    callbacks = []
+    for name, expressions in _dict(data.get("callbacks")).items():
+        for expression, item in _dict(expressions).items():
+            for method, op in _dict(item).items():
+                if isinstance(op, dict) and str(method).lower() in METHODS:
+                    base = f"/callbacks/{token(name)}/{token(expression)}/{token(method)}"
+                    callbacks.append(
+                        Callback(
+                            name=str(name),
+                            expression=str(expression),
+                            method=str(method).lower(),
+                            summary=_str(op.get("summary") or op.get("description")),
+                            body=_body(op.get("requestBody"), f"{base}/requestBody"),
+                        )
+                    )
+    return OperationModel(
+        operation_id=_str(data.get("operationId")),
+        summary=_str(data.get("summary")),
+        description=_str(data.get("description")),
+        deprecated=data.get("deprecated") is True,
+        tags=tuple(str(t) for t in _list(data.get("tags"))),
+        parameters=parameters,
+        request_body=_body(data.get("requestBody"), "/requestBody"),
+        responses=tuple(responses),
+        security=_security(data.get("security")),
+        callbacks=tuple(callbacks),
+        servers=tuple(s for s in _list(data.get("servers")) if isinstance(s, dict)),
+        external_docs=_dict(data.get("externalDocs")),
+    )

@@ -1,0 +1,63 @@
+"""The typed operation model: shapes checked once, odd specs never raise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from apis.openapi.model import NO_VALUE, operation_model
+
+
+def test_typed_fields_and_pointers() -> None:
+    op = operation_model(
+        {
+            "operationId": "createPet",
+            "parameters": [
+                {"name": "id", "in": "path", "schema": {"type": "string"}, "example": "p1"},
+                {"name": "filter", "in": "query", "content": {"application/json": {"schema": {"type": "object"}}}},
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Pet"},
+                                                 "examples": {"dog": {"summary": "A dog", "value": {"name": "Rex"}}}}},
+            },
+            "responses": {
+                "201": {"description": "ok", "headers": {"X-Rate": {"schema": {"type": "integer"}}},
+                        "links": {"self": {"operationId": "getPet", "parameters": {"id": "$response.body#/id"}}}},
+            },
+            "security": [{"oauth": ["pets.write"]}, {}],
+            "callbacks": {"done": {"{$request.body#/url}": {"post": {"requestBody": {"content": {}}}}}},
+        }
+    )  # fmt: skip
+    path, query = op.parameters
+    assert (
+        path.required and path.examples[0].value == "p1" and path.pointer == "/parameters/0/schema"
+    )
+    assert query.schema == {"type": "object"}
+    assert query.pointer == "/parameters/1/content/application~1json/schema"
+    assert op.request_body is not None and op.request_body.required
+    media = op.request_body.content[0]
+    assert media.pointer == "/requestBody/content/application~1json/schema"
+    assert media.example == {"name": "Rex"} and media.examples[0].summary == "A dog"
+    (created,) = op.responses
+    assert created.headers[0].name == "X-Rate" and created.headers[0].location == "header"
+    assert created.headers[0].pointer == "/responses/201/headers/X-Rate/schema"
+    assert created.links[0].operation_id == "getPet"
+    assert op.security == ((("oauth", ("pets.write",)),), ())
+    assert op.callbacks[0].method == "post"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"parameters": "x", "responses": [], "requestBody": 3, "security": {}, "callbacks": []},
+        {"parameters": [1, None, {"in": "query"}], "responses": {"200": None}},
+        {"requestBody": {"content": {"a/b": None}}, "responses": {"200": {"content": "x"}}},
+        {"callbacks": {"c": {"e": {"get": 1, "nope": {}}}}, "tags": "x", "servers": [1]},
+    ],
+)
+def test_odd_shapes_never_raise(data: dict[str, Any]) -> None:
+    op = operation_model(data)
+    assert all(m.example is NO_VALUE for r in op.responses for m in r.content)
