@@ -17,7 +17,7 @@ from django.utils.safestring import SafeString
 from apis.markdown import operation_title, render_markdown, safe_url
 from apis.openapi import model
 from apis.openapi.sample import sample
-from apis.schema_tree import SchemaRenderer, pretty_json, short_json
+from apis.schema_tree import SchemaRenderer, constraints, pretty_json, short_json
 from portal.lib.lru import LRU
 
 PARAM_LOCATIONS = ("path", "query", "header", "cookie")
@@ -47,6 +47,8 @@ class Param:
     enum: list[str]
     examples: list[Example]
     schema_html: SafeString | None
+    # (label, value) of minimum, maxLength, pattern...; value "" for flags such as unique items.
+    constraints: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -157,6 +159,7 @@ def _param(raw: model.Parameter, renderer: SchemaRenderer) -> Param:
         default=short_json(target["default"]) if "default" in target else None,
         enum=[short_json(v, 80) for v in enum[:100]],
         examples=_examples(raw.examples) or _schema_examples(target),
+        constraints=constraints(target),
         schema_html=(
             renderer.block(schema, raw=False, where=("", raw.pointer)) if nested else None
         ),

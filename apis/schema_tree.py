@@ -97,6 +97,19 @@ def bounds(schema: Mapping[str, Any]) -> list[tuple[str, Any]]:
     return out
 
 
+def constraints(schema: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(label, value as compact JSON) of a schema's validation keywords; value "" for flags."""
+    out = [(sign, short_json(value)) for sign, value in bounds(schema)]
+    for key, label in CONSTRAINTS:
+        value = schema.get(key)
+        if key == "uniqueItems":
+            if value is True:
+                out.append((label, ""))
+        elif key in schema and not isinstance(value, (dict, list, bool)):
+            out.append((label, short_json(value, 80)))
+    return out
+
+
 @dataclass
 class ObjectView:
     """A schema's own level with `allOf` merged in: what one instance must hold."""
@@ -315,20 +328,15 @@ class SchemaRenderer:
                     " ".join(f"<code>{escape(short_json(v))}</code>" for v in examples[:5]),
                 )
             )
-        for sign, value in bounds(schema):
-            meta.append(
-                f'<span class="meta-item">{escape(sign)} <code>{escape(short_json(value))}</code>'
-                "</span>"
-            )
-        for key, label in CONSTRAINTS:
-            value = schema.get(key)
-            if key == "uniqueItems":
-                if value is True:
-                    meta.append(
-                        f'<span class="meta-item"><span class="meta-key">{label}</span></span>'
-                    )
-            elif key in schema and not isinstance(value, (dict, list, bool)):
-                meta.append(self._meta(label, f"<code>{escape(short_json(value, 80))}</code>"))
+        for label, value in constraints(schema):
+            if label in ("≥", ">", "≤", "<"):
+                meta.append(
+                    f'<span class="meta-item">{escape(label)} <code>{escape(value)}</code></span>'
+                )
+            elif value:
+                meta.append(self._meta(label, f"<code>{escape(value)}</code>"))
+            else:
+                meta.append(f'<span class="meta-item"><span class="meta-key">{label}</span></span>')
         discriminator = schema.get("discriminator")
         if isinstance(discriminator, dict) and isinstance(discriminator.get("propertyName"), str):
             mapping = discriminator.get("mapping")

@@ -249,3 +249,25 @@ paths:
     )
     assert "<code>noSuchOperation</code>" in html
     assert 'href="/apis/linked/operations/noSuchOperation/"' not in html
+
+
+def test_parameter_constraints_are_shown(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    spec = """openapi: 3.0.3
+info: {title: Bounded, version: '1'}
+paths:
+  /items:
+    get:
+      operationId: listItems
+      parameters:
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 100, exclusiveMaximum: true}}
+        - {name: code, in: query, schema: {type: string, pattern: '^[A-Z]{3}$', maxLength: 3}}
+      responses: {'200': {description: ok}}
+"""
+    import_spec(write_spec("bounded.yaml", spec), "bounded")
+    html = client.get("/apis/bounded/operations/listItems/").content.decode()
+    assert '<span class="meta-key">≥</span> <code>1</code>' in html
+    assert '<span class="meta-key">&lt;</span> <code>100</code>' in html
+    assert "<code>&quot;^[A-Z]{3}$&quot;</code>" in html
+    assert '<span class="meta-key">max length</span> <code>3</code>' in html
