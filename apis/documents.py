@@ -51,8 +51,12 @@ class LazySchemas(dict[str, Any]):
         self._absent |= wanted
         return found
 
-    def preload(self, node: Any, levels: int = 4) -> None:
-        """Load the schemas `node` references, and theirs, `levels` deep: a query a level."""
+    def preload(self, node: Any, levels: int = 6) -> None:
+        """Load the schemas `node` references, and theirs, `levels` deep: a query a level.
+
+        Six levels cover what an operation page reads (the tree stops at four named levels,
+        its samples at six nested ones); one query per level beats one per schema by far,
+        and the whole closure of a Stripe operation is most of the document."""
         for _ in range(levels):
             names = [ref_name(r) for r in refs_in(node) if r.startswith(SCHEMA_PREFIX)]
             node = self.load(names)

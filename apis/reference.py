@@ -325,6 +325,9 @@ def build_operation_view(
     )
 
 
+PAGE_SAMPLE_DEPTH = 6  # nesting of samples made for the page (documents.preload matches it)
+
+
 def _response_samples(
     responses: list[Response], raw: tuple[model.Response, ...], renderer: SchemaRenderer
 ) -> None:
@@ -333,7 +336,7 @@ def _response_samples(
     for response, source in zip(responses, raw, strict=True):
         for media, typed in zip(response.content, source.content, strict=True):
             if not media.examples and is_json(media.name) and typed.schema is not None:
-                value = sample(typed.schema, renderer.doc)  # type: ignore[arg-type]
+                value = sample(typed.schema, renderer.doc, PAGE_SAMPLE_DEPTH)  # type: ignore[arg-type]
                 if value is not None:
                     media.generated = pretty_json(value, 20_000)
             if first and (media.examples or media.generated):

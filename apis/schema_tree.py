@@ -66,6 +66,10 @@ def pretty_json(value: Any, limit: int = RAW_LIMIT) -> str:
     return text if len(text) <= limit else text[:limit] + "\n… (truncated)"
 
 
+_BOUND_KEYS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})
+_CONSTRAINT_KEYS = frozenset(key for key, _ in CONSTRAINTS)
+
+
 def _token(key: Any) -> str:
     return str(key).replace("~", "~0").replace("/", "~1")
 
@@ -83,6 +87,8 @@ def _number(value: Any) -> bool:
 def bounds(schema: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """Lower and upper bounds as (sign, value), in both the 3.0 and the 3.1 forms."""
     out: list[tuple[str, Any]] = []
+    if _BOUND_KEYS.isdisjoint(schema.keys()):
+        return out  # the usual case, checked cheaply: most schemas have no bounds
     for inclusive, exclusive, le, lt in (
         ("minimum", "exclusiveMinimum", "≥", ">"),
         ("maximum", "exclusiveMaximum", "≤", "<"),
@@ -100,6 +106,8 @@ def bounds(schema: Mapping[str, Any]) -> list[tuple[str, Any]]:
 def constraints(schema: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(label, value as compact JSON) of a schema's validation keywords; value "" for flags."""
     out = [(sign, short_json(value)) for sign, value in bounds(schema)]
+    if _CONSTRAINT_KEYS.isdisjoint(schema.keys()):
+        return out
     for key, label in CONSTRAINTS:
         value = schema.get(key)
         if key == "uniqueItems":

@@ -18,6 +18,7 @@ import orjson
 from apis.models import Api, ApiVersion, Operation
 from apis.openapi.model import LOCATIONS, NO_VALUE, OperationModel, Parameter, operation_model
 from apis.openapi.sample import sample
+from apis.reference import PAGE_SAMPLE_DEPTH
 from console import calls
 from console.calls import PreparedCall, body_kind
 from console.snippets import Snippet, snippets
@@ -49,7 +50,7 @@ def _text(value: Any) -> str:
 def _param_value(param: Parameter, document: Mapping[str, Any]) -> str:
     value = next((e.value for e in param.examples if e.value is not NO_VALUE), NO_VALUE)
     if value is NO_VALUE:
-        value = sample(param.schema, document)  # type: ignore[arg-type]
+        value = sample(param.schema, document, PAGE_SAMPLE_DEPTH)  # type: ignore[arg-type]
     if isinstance(value, list):
         return ",".join(_text(v) for v in value)
     return _text(value) or param.name or "value"
@@ -140,7 +141,7 @@ def request_sample(
         media_type = media.name
         example = media.example
         if example is NO_VALUE:
-            example = sample(media.schema, document)  # type: ignore[arg-type]
+            example = sample(media.schema, document, PAGE_SAMPLE_DEPTH)  # type: ignore[arg-type]
         _body(call, media_type, example)
     headers.setdefault("Accept", "application/json")
     return RequestSample(snippets(call, token, scheme), media_type, server, said)

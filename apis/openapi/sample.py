@@ -41,13 +41,17 @@ def media_example(media: dict[str, Any], document: dict[str, Any]) -> Any:
     return sample(schema, document) if isinstance(schema, dict) else None
 
 
-def sample(schema: Any, document: dict[str, Any]) -> Any:
-    """A value that fits `schema`, preferring the schema's own example, const or default."""
-    return _Sampler(document).build(schema, 0, ())
+def sample(schema: Any, document: dict[str, Any], max_depth: int = _MAX_DEPTH) -> Any:
+    """A value that fits `schema`, preferring the schema's own example, const or default.
+
+    `max_depth` bounds nesting (each `$ref` counts one): reference pages ask for less than
+    the mock backend, for samples a reader can take in and only the schemas already loaded."""
+    return _Sampler(document, max_depth).build(schema, 0, ())
 
 
 class _Sampler:
-    def __init__(self, document: dict[str, Any]) -> None:
+    def __init__(self, document: dict[str, Any], max_depth: int = _MAX_DEPTH) -> None:
+        self.max_depth = max_depth
         schemas = document.get("components", {}).get("schemas", {})
         self.schemas: dict[str, Any] = schemas if isinstance(schemas, dict) else {}
         self.nodes = 0
@@ -61,7 +65,7 @@ class _Sampler:
 
     def build(self, schema: Any, depth: int, seen: tuple[str, ...]) -> Any:
         self.nodes += 1
-        if not isinstance(schema, dict) or depth > _MAX_DEPTH or self.nodes > _MAX_NODES:
+        if not isinstance(schema, dict) or depth > self.max_depth or self.nodes > _MAX_NODES:
             return None
         if "$ref" in schema:
             name, target = self._resolve(schema["$ref"])
