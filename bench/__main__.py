@@ -12,7 +12,12 @@ import sys
 import time
 from pathlib import Path
 
-BENCHES = ("bench.import_bench", "bench.pages_bench", "bench.gateway_bench")
+BENCHES = (
+    "bench.import_bench",
+    "bench.pages_bench",
+    "bench.first_view_bench",
+    "bench.gateway_bench",
+)
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
