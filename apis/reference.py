@@ -265,6 +265,9 @@ def build_operation_view(
     for raw in op.parameters:
         param = _param(raw, renderer)
         params.setdefault(param.location, []).append(param)
+    # Drawn in page order: the row budget goes to what a reader meets first.
+    body = op.request_body
+    request_body = _media_types(body.content if body else (), renderer, "request", shown)
     responses = [
         Response(
             status=r.status,
@@ -306,7 +309,6 @@ def build_operation_view(
         }
     schemes = _dict(overview.get("securitySchemes"))
     title = operation_title(op.summary, op.operation_id)
-    body = op.request_body
     return OperationView(
         summary=title,
         summary_html=render_markdown(op.summary) if title != op.summary else render_markdown(""),
@@ -315,7 +317,7 @@ def build_operation_view(
         params_by_location=[(loc, items) for loc, items in params.items() if items],
         request_body_required=body.required if body else False,
         request_body_description=render_markdown(body.description if body else ""),
-        request_body=_media_types(body.content if body else (), renderer, "request", shown),
+        request_body=request_body,
         responses=responses,
         security=_security(op.security, schemes),
         callbacks=callbacks,

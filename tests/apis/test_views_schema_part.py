@@ -85,3 +85,44 @@ def test_unknown_parts_are_404(client: Client, petstore: Api, import_spec: Impor
     ok = "?at=/requestBody/content/application~1json/schema"
     assert client.get(base + ok).status_code == 200
     assert client.get(f"/apis/hidden/operations/createPet/schema/{ok}").status_code == 404
+
+
+def test_budget_goes_to_the_request_body_first(
+    client: Client, import_spec: ImportSpec, write_spec: Callable[[str, str], Path]
+) -> None:
+    """The page shows the request body before the responses: it gets the rows first."""
+    wide = WIDE["paths"]["/payments"]["post"]["requestBody"]["content"]["application/json"]
+    spec = {
+        "openapi": "3.1.0",
+        "info": {"title": "Order", "version": "1"},
+        "paths": {
+            "/accounts": {
+                "post": {
+                    "operationId": "createAccount",
+                    "requestBody": {
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "owner": {
+                                            "type": "object",
+                                            "properties": {"given_name": {"type": "string"}},
+                                        }
+                                    },
+                                }
+                            }
+                        }
+                    },
+                    "responses": {
+                        "200": {"description": "ok", "content": {"application/json": wide}}
+                    },
+                }
+            }
+        },
+    }
+    import_spec(write_spec("order.json", orjson.dumps(spec).decode()), "order")
+    page = client.get("/apis/order/operations/createAccount/").content.decode()
+    request = page[page.index('id="request-body"') : page.index('id="responses"')]
+    assert '<code class="prop-name">given_name</code>' in request
+    assert "Show the nested fields" not in request
