@@ -6,6 +6,7 @@ import html as htmllib
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 from django.test import Client
@@ -14,7 +15,7 @@ from apis.models import Api
 from tests.conftest import DEMO_SPECS, ImportSpec
 
 NESTED = {"type": "object", "properties": {f"n{i}": {"type": "string"} for i in range(20)}}
-WIDE = {
+WIDE: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "Payments", "version": "1"},
     "paths": {
