@@ -12,3 +12,15 @@ class CatalogQueryForm(forms.Form):
 
     def clean_q(self) -> list[str]:
         return [term.lower() for term in self.cleaned_data["q"].split()][:8]
+
+
+class NavQueryForm(forms.Form):
+    """The side navigation's query: one group's links (`g`), or a filter (`q`) on the page of
+    operation `op`."""
+
+    g = forms.IntegerField(required=False, min_value=0, max_value=100_000)
+    q = forms.CharField(required=False, max_length=200, strip=True)
+    op = forms.CharField(required=False, max_length=300)
+
+    def clean_q(self) -> list[str]:
+        return [term.lower() for term in self.cleaned_data["q"].split()][:8]

@@ -1,13 +1,18 @@
 """The operations of a version grouped by tag, and the side navigation built from them.
 
-Kubernetes has 1,123 operations, so the navigation is built once per version and process as
-escaped HTML and reused by every page of that version; the current page is marked with a string
-replacement rather than by re-rendering the whole list.
+Kubernetes has 1,123 operations and the browser's cost grows with DOM nodes, so the API page
+lists each operation as one `<a>` whose method CSS draws from `data-m`, and the side navigation
+starts with its groups folded: static/js/nav.js fetches a group's links from `apis:nav` when it
+is opened, and without scripts a folded group links to its section of the API page, which lists
+every operation. Only an operation page's own group is open from the start.
+
+The markup is built once per version and process as escaped HTML and reused by every page of
+that version; the current page is marked with a string replacement rather than re-rendered.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 from urllib.parse import quote
@@ -34,12 +39,20 @@ class OperationLink:
     deprecated: bool
     url: str
 
+    @property
+    def filter_text(self) -> str:
+        return f"{self.method} {self.path} {self.summary} {self.slug}".lower()
+
 
 @dataclass(frozen=True)
 class TagGroup:
     name: str
     description_html: str
     operations: tuple[OperationLink, ...]
+    # The API page's list of this group's operations: path and summary.
+    list_html: str = field(default="", repr=False)
+    # The side navigation's list: the summary, else the path.
+    nav_list_html: str = field(default="", repr=False)
 
     @property
     def anchor(self) -> str:
@@ -47,7 +60,7 @@ class TagGroup:
 
 
 _groups: LRU[tuple[TagGroup, ...]] = LRU(32)
-_navs: LRU[str] = LRU(32)
+_navs: LRU[tuple[str, ...]] = LRU(32)
 
 
 def operation_url(api_slug: str, op_slug: str, version_label: str | None) -> str:
@@ -67,6 +80,24 @@ def _operation_pattern() -> tuple[str, str, str]:
     prefix, _, rest = url.partition("api-slug-marker")
     middle, _, suffix = rest.partition("op-slug-marker")
     return prefix, middle, suffix
+
+
+def _link(op: OperationLink, label: str, extra: str = "") -> str:
+    cls = ' class="deprecated"' if op.deprecated else ""
+    return (
+        f'<a href="{escape(op.url)}" data-m="{escape(op.method)}"{cls}>{escape(label)}{extra}</a>'
+    )
+
+
+def _list_html(ops: tuple[OperationLink, ...]) -> str:
+    # No <li> per operation: a block link is one element, a list item two and a marker.
+    return "".join(
+        _link(op, op.path, f"<span>{escape(op.summary)}</span>" if op.summary else "") for op in ops
+    )
+
+
+def _nav_list_html(ops: tuple[OperationLink, ...]) -> str:
+    return "".join(f"<li>{_link(op, op.summary or op.path)}</li>" for op in ops)
 
 
 def tag_groups(
@@ -94,32 +125,85 @@ def tag_groups(
     names = [n for n in order if n in by_tag]
     names += sorted(n for n in by_tag if n not in names and n not in (UNTAGGED, WEBHOOKS))
     names += [n for n in (UNTAGGED, WEBHOOKS) if n in by_tag]
-    groups = tuple(
-        TagGroup(n, str(render_markdown(descriptions.get(n, ""))), tuple(by_tag[n])) for n in names
+    groups = []
+    for name in names:
+        ops = tuple(by_tag[name])
+        description = str(render_markdown(descriptions.get(name, "")))
+        groups.append(TagGroup(name, description, ops, _list_html(ops), _nav_list_html(ops)))
+    return _groups.set(key, tuple(groups))
+
+
+def _query(version_label: str | None, **params: str | int) -> str:
+    items = {**({"v": version_label} if version_label else {}), **params}
+    return f"?{urlencode(items)}" if items else ""
+
+
+def _summary(group: TagGroup, shown: int | None = None) -> str:
+    count = len(group.operations) if shown is None else f"{shown} of {len(group.operations)}"
+    return f'<summary>{escape(group.name)} <span class="count">{count}</span></summary>'
+
+
+def _folded_groups(
+    groups: tuple[TagGroup, ...], api_slug: str, version_label: str | None
+) -> tuple[str, ...]:
+    """Each group folded: opening it fetches its links; without scripts a link to its section."""
+    page = reverse("apis:detail", args=[api_slug]) + _query(version_label)
+    return tuple(
+        f'<li class="nav-group"><details data-g="{i}">{_summary(group)}'
+        f'<a class="nav-more" href="{escape(page)}#{group.anchor}">All operations of this group</a>'
+        "</details></li>"
+        for i, group in enumerate(groups)
     )
-    return _groups.set(key, groups)
 
 
-def nav_html(groups: tuple[TagGroup, ...], version_id: int, version_label: str | None) -> str:
+def _open_group(group: TagGroup, html: str | None = None, shown: int | None = None) -> str:
+    return (
+        f'<li class="nav-group"><details open>{_summary(group, shown)}'
+        f'<ul class="nav-ops">{group.nav_list_html if html is None else html}</ul></details></li>'
+    )
+
+
+def nav_html(
+    groups: tuple[TagGroup, ...],
+    version_id: int,
+    api_slug: str,
+    version_label: str | None,
+    current: OperationLink | None = None,
+) -> str:
+    """The side navigation, folded; on an operation page its group open and the page marked."""
     key = (version_id, version_label or "")
-    cached = _navs.get(key)
-    if cached is None:
-        parts = []
-        for group in groups:
-            links = "".join(
-                f'<li data-filter="{escape((op.method + " " + op.path + " " + op.summary).lower())}">'
-                f'<a href="{escape(op.url)}"{" class=deprecated" if op.deprecated else ""}>'
-                f'<span class="method method-{escape(op.method)}">{escape(op.method.upper())}</span>'
-                f'<span class="nav-label">{escape(op.summary or op.path)}</span></a></li>'
-                for op in group.operations
-            )
-            parts.append(
-                f'<li class="nav-group"><details open><summary>{escape(group.name)}'
-                f' <span class="count">{len(group.operations)}</span></summary>'
-                f"<ul>{links}</ul></details></li>"
-            )
-        cached = _navs.set(key, f'<ul class="nav-tree">{"".join(parts)}</ul>')
-    return cached
+    folded = _navs.get(key)
+    if folded is None:
+        folded = _navs.set(key, _folded_groups(groups, api_slug, version_label))
+    parts = list(folded)
+    if current is not None:
+        for i, group in enumerate(groups):
+            if current in group.operations:
+                parts[i] = mark_current(_open_group(group), current.url)
+                break
+    return f'<ul class="nav-tree" id="nav-tree">{"".join(parts)}</ul>'
+
+
+def group_links(group: TagGroup) -> str:
+    """The links of one group, which replace its `.nav-more` link when it is opened."""
+    return f'<ul class="nav-ops">{group.nav_list_html}</ul>'
+
+
+def filtered_nav(groups: tuple[TagGroup, ...], terms: list[str], current_url: str = "") -> str:
+    """The navigation of the operations whose method, path, summary or id hold every term."""
+    parts = []
+    for group in groups:
+        found = tuple(op for op in group.operations if all(t in op.filter_text for t in terms))
+        if found:
+            parts.append(_open_group(group, _nav_list_html(found), len(found)))
+    if not parts:
+        return '<ul class="nav-tree" id="nav-tree"><li class="muted nav-none">No operation matches.</li></ul>'
+    html = f'<ul class="nav-tree" id="nav-tree">{"".join(parts)}</ul>'
+    return mark_current(html, current_url) if current_url else html
+
+
+def find_operation(groups: tuple[TagGroup, ...], slug: str) -> OperationLink | None:
+    return next((op for g in groups for op in g.operations if op.slug == slug), None)
 
 
 def mark_current(nav: str, url: str) -> str:

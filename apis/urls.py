@@ -9,6 +9,7 @@ app_name = "apis"
 urlpatterns = [
     path("", views.catalog, name="catalog"),
     path("<slug:slug>/", views.detail, name="detail"),
+    path("<slug:slug>/nav/", views.nav, name="nav"),
     path("<slug:slug>/operations/<str:operation>/", views.operation, name="operation"),
     path(
         "<slug:slug>/operations/<str:operation>/schema/",

@@ -11,16 +11,24 @@ from django.apps import apps
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from apis.documents import load_document, resolve_ref, schema_document
-from apis.forms import CatalogQueryForm
+from apis.forms import CatalogQueryForm, NavQueryForm
 from apis.models import Api, ApiVersion, Operation, Tag
-from apis.navigation import TagGroup, mark_current, nav_html, operation_url, tag_groups
+from apis.navigation import (
+    TagGroup,
+    filtered_nav,
+    find_operation,
+    group_links,
+    nav_html,
+    operation_url,
+    tag_groups,
+)
 from apis.reference import (
     LinkResolver,
     build_operation_view,
@@ -75,15 +83,20 @@ def _get_version(api: Api, label: str | None) -> tuple[ApiVersion, str | None]:
 
 
 def _reference_context(
-    api: Api, version: ApiVersion, query_label: str | None
+    api: Api, version: ApiVersion, query_label: str | None, current: str | None = None
 ) -> tuple[dict[str, Any], tuple[TagGroup, ...]]:
-    """What every reference page shows around its content: versions and the navigation."""
+    """What every reference page shows around its content: versions and the navigation (with
+    the group of operation `current` open)."""
     groups = tag_groups(version.pk, api.slug, version.overview, query_label)
+    link = find_operation(groups, current) if current else None
+    nav_query = {k: v for k, v in (("v", query_label), ("op", current)) if v}
     context = {
         "api": api,
         "version": version,
         "versions": ApiVersion.objects.filter(api=api).only("label", "created", "api_id"),
-        "nav": nav_html(groups, version.pk, query_label),
+        "nav": nav_html(groups, version.pk, api.slug, query_label, link),
+        "nav_url": reverse("apis:nav", args=[api.slug])
+        + (f"?{urlencode(nav_query)}" if nav_query else ""),
         "query_label": query_label,
         # The try-it console plugs into these pages when its app is installed.
         "console_enabled": apps.is_installed("console"),
@@ -209,10 +222,9 @@ def operation(request: HttpRequest, slug: str, operation: str) -> HttpResponse:
     api = _get_api_for_user(request, slug)
     version, query_label = _get_version(api, request.GET.get("v"))
     op = get_object_or_404(Operation, version=version, slug=operation)
-    context, _ = _reference_context(api, version, query_label)
+    context, _ = _reference_context(api, version, query_label, op.slug)
     context |= {
         "operation": op,
-        "nav": mark_current(context["nav"], operation_url(api.slug, op.slug, query_label)),
         "view": cached_operation_view(
             op.pk,
             query_label,
@@ -225,6 +237,28 @@ def operation(request: HttpRequest, slug: str, operation: str) -> HttpResponse:
         ),
     }
     return render(request, "apis/operation.html", context)
+
+
+@require_GET
+def nav(request: HttpRequest, slug: str) -> HttpResponse:
+    """Parts of the side navigation for static/js/nav.js: one group's links (`g`), or the
+    navigation filtered by `q` on the page of operation `op`. Readers without scripts never
+    come here: folded groups link to their section of the API page."""
+    api = _get_api_for_user(request, slug)
+    version, query_label = _get_version(api, request.GET.get("v"))
+    form = NavQueryForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Bad navigation query")
+    groups = tag_groups(version.pk, api.slug, version.overview, query_label)
+    group, terms = form.cleaned_data["g"], form.cleaned_data["q"]
+    if group is not None:
+        if group >= len(groups):
+            raise Http404("No such group")
+        return HttpResponse(group_links(groups[group]))
+    current = find_operation(groups, form.cleaned_data["op"]) if form.cleaned_data["op"] else None
+    if terms:
+        return HttpResponse(filtered_nav(groups, terms, current.url if current else ""))
+    return HttpResponse(nav_html(groups, version.pk, api.slug, query_label, current))
 
 
 @require_GET

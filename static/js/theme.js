@@ -28,28 +28,5 @@
     document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
       select.addEventListener("change", function () { select.form.submit(); });
     });
-
-    // Filter the operations navigation as you type.
-    var filter = document.querySelector("[data-nav-filter]");
-    if (filter) {
-      filter.hidden = false;
-      var items = Array.prototype.slice.call(document.querySelectorAll(".nav-tree li[data-filter]"));
-      var groups = Array.prototype.slice.call(document.querySelectorAll(".nav-group"));
-      filter.addEventListener("input", function () {
-        var terms = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
-        items.forEach(function (li) {
-          var text = li.getAttribute("data-filter");
-          li.hidden = !terms.every(function (t) { return text.indexOf(t) !== -1; });
-        });
-        groups.forEach(function (group) {
-          group.hidden = !group.querySelector("li[data-filter]:not([hidden])");
-          if (terms.length) group.querySelector("details").open = true;
-        });
-      });
-      // Bring the current operation into view inside the sidebar only (not the page).
-      var current = document.querySelector(".nav-tree a[aria-current='page']");
-      var scroller = document.querySelector(".nav-scroll");
-      if (current && scroller) scroller.scrollTop = current.offsetTop - scroller.offsetTop - scroller.clientHeight / 2;
-    }
   });
 })();

@@ -1,0 +1,115 @@
+"""The API page's operation list and the side navigation (`apis:nav`) that folds it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from apis.models import Api
+from tests.conftest import DEMO_SPECS, ImportSpec
+
+pytestmark = pytest.mark.django_db
+
+
+def _links(html: str) -> list[str]:
+    return re.findall(r'<a href="(/apis/[^"]*/operations/[^"]*)"', html)
+
+
+def test_api_page_lists_each_operation_once_as_one_link(client: Client, petstore: Api) -> None:
+    html = client.get("/apis/petstore/").content.decode()
+    # Every operation reachable from the main list, and only from there: the navigation is
+    # folded, so the page does not carry every link twice.
+    assert sorted(_links(html)) == sorted(
+        f"/apis/petstore/operations/{slug}/"
+        for slug in ("listPets", "createPet", "showPetById", "deletePet", "placeOrder")
+    )
+    assert (
+        '<a href="/apis/petstore/operations/listPets/" data-m="get">/pets<span>List pets</span></a>'
+        in html
+    )
+    assert 'data-m="delete" class="deprecated">' in html
+    # Folded groups say how many operations they hold and link to their section without scripts.
+    assert re.search(r'<details data-g="0"><summary>pets <span class="count">4</span>', html)
+    assert '<a class="nav-more" href="/apis/petstore/#tag-pets">' in html
+    assert 'id="tag-pets"' in html and 'id="tag-store"' in html
+    # No htmx on this page: its load-time scan reads every attribute of the page.
+    assert "htmx-2" not in html and "htmx.min" not in html
+
+
+def test_operation_page_opens_its_own_group(client: Client, petstore: Api) -> None:
+    html = client.get("/apis/petstore/operations/placeOrder/").content.decode()
+    nav = html.split('id="nav-tree"')[1].split("</nav>")[0]
+    assert '<details open><summary>store <span class="count">1</span>' in nav
+    assert '<a href="/apis/petstore/operations/placeOrder/" aria-current="page"' in nav
+    assert '<details data-g="0"><summary>pets' in nav  # the other group stays folded
+    assert "listPets" not in nav
+
+
+def test_opening_a_group_fetches_its_links(client: Client, petstore: Api) -> None:
+    response = client.get("/apis/petstore/nav/?g=0")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.startswith('<ul class="nav-ops">')
+    assert '<a href="/apis/petstore/operations/listPets/" data-m="get">List pets</a>' in html
+    assert len(_links(html)) == 4 and "placeOrder" not in html
+
+
+@pytest.mark.parametrize(
+    ("query", "found", "missing"),
+    [
+        ("place", ["placeOrder"], ["listPets"]),
+        ("DELETE", ["deletePet"], ["listPets", "placeOrder"]),  # method, any case
+        ("/pets/{petId}", ["showPetById", "deletePet"], ["listPets"]),  # path
+        ("pets remove", ["deletePet"], ["showPetById"]),  # every word
+        ("showpetbyid", ["showPetById"], ["deletePet"]),  # operationId
+    ],
+)
+def test_filter_asks_the_server(
+    client: Client, petstore: Api, query: str, found: list[str], missing: list[str]
+) -> None:
+    html = client.get("/apis/petstore/nav/", {"q": query}).content.decode()
+    assert html.startswith('<ul class="nav-tree" id="nav-tree">')
+    for slug in found:
+        assert f"/operations/{slug}/" in html
+    for slug in missing:
+        assert f"/operations/{slug}/" not in html
+
+
+def test_filter_marks_the_current_page_and_says_when_nothing_matches(
+    client: Client, petstore: Api
+) -> None:
+    html = client.get("/apis/petstore/nav/", {"q": "order", "op": "placeOrder"}).content.decode()
+    assert '<details open><summary>store <span class="count">1 of 1</span>' in html
+    assert 'aria-current="page"' in html
+    assert "No operation matches" in client.get("/apis/petstore/nav/?q=zebra").content.decode()
+    # An empty filter gives the folded navigation back, the current group open.
+    back = client.get("/apis/petstore/nav/", {"q": "", "op": "placeOrder"}).content.decode()
+    assert "<details open><summary>store" in back and '<details data-g="0">' in back
+
+
+def test_nav_links_stay_on_the_chosen_version(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    spec = "openapi: 3.0.0\ninfo: {{title: V, version: '{v}'}}\npaths:\n  /{p}:\n    get: {{operationId: op{p}, responses: {{'200': {{description: ok}}}}}}\n"
+    import_spec(write_spec("a.yaml", spec.format(v="1.0", p="old")), "versioned")
+    import_spec(write_spec("b.yaml", spec.format(v="2.0", p="new")), "versioned")
+    html = client.get("/apis/versioned/nav/?g=0&v=1.0").content.decode()
+    assert '"/apis/versioned/operations/opold/?v=1.0"' in html and "opnew" not in html
+    page = client.get("/apis/versioned/?v=1.0").content.decode()
+    assert 'data-url="/apis/versioned/nav/?v=1.0"' in page
+    assert 'href="/apis/versioned/?v=1.0#tag-other-operations"' in page
+
+
+def test_nav_of_hidden_unknown_and_bad_queries(
+    client: Client, admin_client: Client, petstore: Api, import_spec: ImportSpec
+) -> None:
+    import_spec(DEMO_SPECS / "petstore.yaml", "hidden", publish=False)
+    assert client.get("/apis/hidden/nav/?g=0").status_code == 404
+    assert admin_client.get("/apis/hidden/nav/?g=0").status_code == 200
+    assert client.get("/apis/nope/nav/?g=0").status_code == 404
+    assert client.get("/apis/petstore/nav/?g=9").status_code == 404
+    assert client.get("/apis/petstore/nav/?g=x").status_code == 400
+    assert client.get("/apis/petstore/nav/?g=0&v=9.9").status_code == 404
+    assert client.post("/apis/petstore/nav/?g=0").status_code == 405
