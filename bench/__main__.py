@@ -17,6 +17,7 @@ BENCHES = (
     "bench.pages_bench",
     "bench.first_view_bench",
     "bench.gateway_bench",
+    "bench.render_bench",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
 

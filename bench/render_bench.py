@@ -1,0 +1,133 @@
+"""Ready time and DOM size of the Kubernetes API page in Chromium, beside Swagger UI and a
+static floor (issue 12), measured by ../shared/bench-render/compare.sh in one run.
+
+Either against a portal you started (the page must list Kubernetes' 1,123 operations):
+
+    .venv/bin/python -m bench.render_bench http://127.0.0.1:8000/apis/kubernetes/
+
+or, with no URL (`python -m bench render_bench`), it imports Kubernetes into its own SQLite
+database in bench/results/, serves it with `manage.py serve` (DEBUG=1, as `make run`) on a
+free loopback port, measures, and stops that server. RUNS (default 3) sets runs per page.
+Needs node, npm and /usr/bin/chromium; compare.sh works in $BENCH_RENDER_DIR (default a temp dir).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from bench.django_setup import REPO, RESULTS
+
+COMPARE = REPO.parent / "shared" / "bench-render" / "compare.sh"
+SPEC = REPO.parent / "shared" / "specs" / "real-world" / "kubernetes.swagger.json"
+OPERATIONS = 1123
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
+                if response.status == 200:
+                    return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+        time.sleep(0.3)
+
+
+def _start_portal() -> tuple[subprocess.Popen[bytes], str]:
+    """A portal serving Kubernetes from bench/results/render.sqlite3, on a free port."""
+    RESULTS.mkdir(exist_ok=True)
+    db = RESULTS / "render.sqlite3"
+    db.unlink(missing_ok=True)
+    port = _free_port()
+    env = os.environ | {
+        "DATABASE_URL": f"sqlite:///{db}",
+        "DEBUG": "1",
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "STATIC_ROOT": str(RESULTS / "render-static"),
+    }
+    manage = [sys.executable, str(REPO / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v", "0"], env=env, check=True)
+    subprocess.run(
+        [*manage, "importspec", str(SPEC), "--slug", "kubernetes", "--publish"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    server = subprocess.Popen(
+        [*manage, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}/apis/kubernetes/"
+    try:
+        _wait_for(url)
+    except BaseException:
+        server.terminate()
+        raise
+    return server, url
+
+
+def _latest_result(directory: Path, since: float) -> dict:
+    files = [p for p in directory.glob("render-*.json") if p.stat().st_mtime >= since]
+    if not files:
+        raise RuntimeError(f"compare.sh wrote no result in {directory}")
+    return dict(json.loads(max(files, key=lambda p: p.stat().st_mtime).read_text()))
+
+
+def measure(url: str) -> list[dict]:
+    """Runs compare.sh on `url`, prints its table and returns one row per page."""
+    work = Path(os.environ.get("BENCH_RENDER_DIR") or "/tmp/bench-render-portal")
+    started = time.time()
+    env = os.environ | {"BENCH_RENDER_DIR": str(work), "RUNS": os.environ.get("RUNS", "3")}
+    subprocess.run(["bash", str(COMPARE), url, str(OPERATIONS)], env=env, check=True)
+    result = _latest_result(work / "results", started)
+    ready = {}
+    rows = []
+    for row in result["rows"]:
+        stat = row.get("ready") or {}
+        ready[row["viewer"]] = stat.get("median")
+        rows.append(
+            {
+                "page": row["viewer"],
+                "ok runs": f"{row['ok']}/{row['n']}"
+                + (f", {row['noisy']} noisy" if row["noisy"] else ""),
+                "ready median ms": f"{stat['median']:.0f}" if stat else "-",
+                "ready min-max ms": f"{stat['min']:.0f}-{stat['max']:.0f}" if stat else "-",
+                "DOM nodes": f"{row['domNodes']['median']:.0f}" if row.get("domNodes") else "-",
+            }
+        )
+    portal, floor, swagger = ready.get("portal"), ready.get("floor"), ready.get("swagger-ui")
+    for row in rows:
+        if row["page"] == "portal" and portal and floor and swagger:
+            row["x floor"] = f"{portal / floor:.2f}"
+            row["x sooner than Swagger UI"] = f"{swagger / portal:.1f}"
+    return rows
+
+
+def run() -> list[dict]:
+    server, url = _start_portal()
+    try:
+        return measure(url)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    from bench.__main__ import print_table
+
+    print_table(measure(sys.argv[1]) if len(sys.argv) > 1 else run())
