@@ -11,7 +11,8 @@ class CatalogQueryForm(forms.Form):
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
 
     def clean_q(self) -> list[str]:
-        return [term.lower() for term in self.cleaned_data["q"].split()][:8]
+        # Case is kept: operation search splits `createInvoices` at its capitals.
+        return list(self.cleaned_data["q"].split()[:8])
 
 
 class NavQueryForm(forms.Form):

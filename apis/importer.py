@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from apis.models import Api, ApiVersion, Operation, Schema, Tag
 from apis.openapi import ParsedSpec
 from apis.openapi.normalise import summary_from_description
+from apis.search import search_terms
 
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,100}$")
 
@@ -113,6 +114,7 @@ def _store(spec: ParsedSpec, slug: str, publish: bool, replace: bool) -> ImportR
                 tag=op.tag,
                 deprecated=op.deprecated,
                 position=position,
+                search_terms=search_terms(op.operation_id, op.path),
                 data=op.data,
             )
             for position, op in enumerate(spec.operations)

@@ -102,6 +102,9 @@ class Operation(models.Model):
     tag = models.CharField(max_length=200, blank=True, help_text="first tag, for grouping")
     deprecated = models.BooleanField(default=False)
     position = models.PositiveIntegerField(default=0)
+    # The words search finds it by besides summary and tag (apis/search.py): the operationId
+    # split and whole, and the path's words. Indexed by FTS5 on SQLite, GIN on PostgreSQL.
+    search_terms = models.TextField(blank=True, editable=False)
     # The operation object: path-level parameters and servers merged in, non-schema $refs
     # resolved; schema $refs stay as `#/components/schemas/...` into the normalised document.
     data = models.JSONField(default=dict)

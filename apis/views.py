@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from apis.documents import load_document, resolve_ref, schema_document
 from apis.forms import CatalogQueryForm, NavQueryForm
+from apis.markdown import operation_title
 from apis.models import Api, ApiVersion, Operation, Tag
 from apis.navigation import (
     TagGroup,
@@ -36,6 +37,7 @@ from apis.reference import (
     cached_operation_view,
 )
 from apis.schema_tree import SchemaRenderer, part_query
+from apis.search import search_operations
 from portal.lib.htmx import HtmxHttpRequest
 
 VERSION_FIELDS = (
@@ -180,7 +182,7 @@ def catalog(request: HtmxHttpRequest) -> HttpResponse:
         "default_version__label", "default_version__spec_version",
     )  # fmt: skip
     for term in terms:
-        apis = apis.filter(search_text__contains=term)
+        apis = apis.filter(search_text__contains=term.lower())
     if tag:
         apis = apis.filter(tags__name=tag)
     page = Paginator(apis.prefetch_related("tags"), settings.APIS_PAGE_SIZE).get_page(page_number)
@@ -190,7 +192,17 @@ def catalog(request: HtmxHttpRequest) -> HttpResponse:
         .order_by("-api_count", "name")[:30]
     )
     query = {k: v for k, v in (("q", form.data.get("q", "")), ("tag", tag or "")) if v}
-    context = {"page": page, "form": form, "tags": tags, "tag": tag, "query": urlencode(query)}
+    # Operations of the visible APIs (of the chosen tag), searched by their own index.
+    searched = _visible_apis(request).filter(tags__name=tag) if tag else _visible_apis(request)
+    operations = search_operations(searched, " ".join(terms)) if terms else []
+    context = {
+        "page": page,
+        "form": form,
+        "tags": tags,
+        "tag": tag,
+        "query": urlencode(query),
+        "operations": [(hit, operation_title(hit.summary, hit.operation_id)) for hit in operations],
+    }
     template = (
         "apis/catalog.html#results"
         if request.htmx and not request.htmx.boosted

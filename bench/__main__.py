@@ -18,6 +18,7 @@ BENCHES = (
     "bench.first_view_bench",
     "bench.gateway_bench",
     "bench.render_bench",
+    "bench.search_bench",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
 

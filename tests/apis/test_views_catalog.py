@@ -78,3 +78,41 @@ def test_catalog_rejects_post(client: Client) -> None:
 def test_empty_catalog(client: Client, db: None) -> None:
     assert Api.objects.count() == 0
     assert "No API matches" in client.get("/apis/").content.decode()
+
+
+def test_search_finds_operations_and_links_straight_to_them(
+    client: Client, admin_client: Client, catalog: None, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.apis.test_search import BILLING
+
+    import_spec(write_spec("billing.yaml", BILLING), "billing")
+    import_spec(write_spec("secret.yaml", BILLING), "secret-billing", publish=False)
+    html = client.get("/apis/?q=createInvoices").content.decode()
+    results = html.split('id="results"')[1]
+    hits = results.split('class="op-hits"')[1]
+    first = hits.split("</a>")[0]
+    assert 'href="/apis/billing/operations/createInvoices/"' in first
+    assert 'data-m="post">/v1/invoices<span>Issue invoices in bulk · Billing</span>' in first
+    assert "No API matches" not in results  # operations were found
+    assert "/apis/secret-billing/" not in results  # unpublished: not for readers
+    assert (
+        "/apis/secret-billing/operations/createInvoices/"
+        in admin_client.get("/apis/?q=createInvoices").content.decode()
+    )
+    # Parts of the id and path fragments find it too, in the htmx fragment as well.
+    fragment = client.get(
+        "/apis/?q=create+invoice", headers={"HX-Request": "true"}
+    ).content.decode()
+    assert fragment.lstrip().startswith('<section id="results"')
+    assert "/apis/billing/operations/createInvoices/" in fragment
+    assert (
+        "/apis/billing/operations/payInvoice/"
+        in client.get("/apis/?q=/v1/invoices/").content.decode()
+    )
+
+
+def test_tag_filter_narrows_operation_hits_too(client: Client, catalog: None) -> None:
+    hit = "/apis/petstore/operations/placeOrder/"
+    assert hit in client.get("/apis/?q=placeOrder&tag=pets").content.decode()
+    narrowed = client.get("/apis/?q=placeOrder&tag=Echo").content.decode()
+    assert hit not in narrowed and "No API matches" in narrowed

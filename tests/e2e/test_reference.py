@@ -29,6 +29,15 @@ def test_catalog_search_as_you_type(
     assert page.locator(".card-title").inner_text() == "Petstore"
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1  # no reload
 
+    # Operations are found too, and a hit leads straight to the operation page.
+    page.fill("#catalog-q", "placeOrder")
+    page.wait_for_url("**/apis/?q=placeOrder**")
+    hit = page.locator(".op-hits a").first
+    assert hit.get_attribute("href") == "/apis/petstore/operations/placeOrder/"
+    hit.click()
+    assert page.locator("h1").inner_text() == "Place an order"
+    page.goto(f"{live_server.url}/apis/?q=orders")
+
     page.select_option("#catalog-tag", "Echo")
     page.wait_for_selector("text=No API matches")
     assert page.console_errors == []
