@@ -132,6 +132,7 @@ def search_operations(apis: QuerySet[Api], query: str, limit: int = 20) -> list[
         match = " & ".join([*terms[:-1], f"{terms[-1]}:*"])
         source = "apis_operation o, to_tsquery('simple', %s) q WHERE o.search_vector @@ q"
         rank = "ts_rank(o.search_vector, q) DESC, o.id"
+        unranked = "o.id"
     elif connection.vendor == "sqlite":
         match = " ".join([*(f'"{t}"' for t in terms[:-1]), f'"{terms[-1]}"*'])
         # CROSS JOIN keeps SQLite from walking every operation of the visible versions.
@@ -140,6 +141,7 @@ def search_operations(apis: QuerySet[Api], query: str, limit: int = 20) -> list[
             " WHERE apis_operation_fts MATCH %s"
         )
         rank = "bm25(apis_operation_fts, 8.0, 3.0, 1.0), o.id"
+        unranked = "f.rowid"  # the FTS index's own order: no sort of every match
     else:  # the portal runs on SQLite or PostgreSQL only
         return []
     with connection.cursor() as cursor:
@@ -149,7 +151,7 @@ def search_operations(apis: QuerySet[Api], query: str, limit: int = 20) -> list[
             f"SELECT count(*) FROM (SELECT 1 FROM {source} LIMIT %s) m", [match, RANKED_MAX + 1]
         )
         (count,) = cursor.fetchone()
-        order = "o.id" if count > RANKED_MAX else rank  # o.id: import order
+        order = unranked if count > RANKED_MAX else rank  # unranked: import order
         sql = f"SELECT o.id FROM {source} AND o.version_id IN ({versions_sql}) ORDER BY {order} LIMIT %s"
         params = [match, *versions_params, limit]
         cursor.execute(sql, params)
