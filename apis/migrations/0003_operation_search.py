@@ -35,7 +35,7 @@ def drop_index(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("apis", "0001_initial"),
+        ("apis", "0002_schema_rows"),
     ]
 
     operations = [
