@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test lint bench install install-dev browser oidc-op redis bench-tools clean
+.PHONY: run test lint bench install install-dev browser oidc-op redis postgres nginx bench-tools clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,14 @@ oidc-op:
 redis:
 	@command -v redis-server >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 
+# PostgreSQL for the suite's second pass and the scale test, which start their own servers on
+# free ports in temporary folders (tests/services.py); nginx is the scale test's load balancer.
+postgres:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
+
 # The references the gateway bench runs beside it (bench/gateway_bench.py).
 bench-tools:
 	@command -v wrk >/dev/null && command -v nginx >/dev/null && command -v apache2 >/dev/null && test -e /usr/lib/apache2/modules/mod_auth_openidc.so || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light apache2 libapache2-mod-auth-openidc >/dev/null; }
@@ -40,12 +48,18 @@ run: install
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	DEBUG=1 PORT=$(PORT) HOST=$(HOST) $(BIN)/python manage.py serve
 
-test: install-dev browser oidc-op redis
+# The whole suite twice: on the embedded defaults (SQLite, local-memory cache; this pass also
+# runs the scale test, tests/topology/, which brings its own PostgreSQL, Redis and nginx), then
+# on PostgreSQL + Redis started for the run by tests/services.py.
+test: install-dev browser oidc-op redis postgres nginx
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/python manage.py makemigrations --check --dry-run -v 0
+	@echo "== tests on SQLite and the local-memory cache"
 	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	@echo "== tests on PostgreSQL and Redis"
+	$(BIN)/python -m tests.services -- $(BIN)/pytest -n 2 --dist loadfile --ignore=tests/topology $(PYTEST_ARGS)
 
 bench: install-dev bench-tools
 	$(BIN)/python -m bench

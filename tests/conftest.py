@@ -28,6 +28,26 @@ CHROMIUM_ARGS = [
 ]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """On the PostgreSQL + Redis pass, each xdist worker keeps its own Redis database.
+
+    Like the local-memory cache of the SQLite pass, a worker's counters and cached keys are
+    then its own: one worker's `cache.clear()` never empties another's mid-test.
+    """
+    url = os.environ.get("REDIS_URL", "")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker.removeprefix("gw").isdigit():
+        return
+    from django.conf import settings
+
+    own = f"{url.rsplit('/', 1)[0]}/{int(worker.removeprefix('gw')) + 1}"
+    os.environ["REDIS_URL"] = own  # for the servers tests start in subprocesses
+    if settings.CACHES["default"].get("LOCATION") == url:
+        settings.CACHES["default"]["LOCATION"] = own
+    if getattr(settings, "REDIS_URL", None) == url:
+        settings.REDIS_URL = own
+
+
 @pytest.fixture(autouse=True)
 def _fresh_version_caches() -> None:
     """Version caches are keyed by primary key; rolled-back tests reuse keys, production never."""

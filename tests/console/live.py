@@ -124,7 +124,13 @@ def hidden_fields(html: str, marker: str = "") -> dict[str, str]:
     }
 
 
-def sign_in(session: requests.Session, portal: Portal, page: str) -> requests.Response:
+def sign_in(
+    session: requests.Session,
+    portal: Portal,
+    page: str,
+    username: str = DEMO_USER,
+    password: str = DEMO_PASSWORD,
+) -> requests.Response:
     """The portal's own sign-in over HTTP: header button, provider login, back to `page`."""
     html = session.get(portal.url(page)).text
     action = re.search(r'<form method="post" action="([^"]+)" class="signin-form">', html)
@@ -135,7 +141,7 @@ def sign_in(session: requests.Session, portal: Portal, page: str) -> requests.Re
     )
     assert "/idp/login/" in started.url, started.url
     fields = hidden_fields(started.text, 'action="/idp/login/"')
-    fields.update({"username": DEMO_USER, "password": DEMO_PASSWORD})
+    fields.update({"username": username, "password": password})
     landed = session.post(portal.url("/idp/login/"), data=fields, headers={"Referer": started.url})
     assert landed.status_code == 200, landed.text[:500]
     return landed

@@ -1,0 +1,191 @@
+"""The tested production topology (docs/deploy.md): PostgreSQL, Redis, two portal processes and
+two gateway processes behind nginx, DEBUG off. A user signs in and uses the console through
+nginx; the checks are what an operator relies on when scaling out: any process serves any
+user, a policy change reaches every gateway, and losing a portal process loses no session.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from tests.console.live import Portal, hidden_fields, sign_in
+from tests.topology.cluster import (
+    CONSOLE_CLIENT_ID,
+    CONSOLE_CLIENT_SECRET,
+    PASSWORD,
+    USERNAME,
+    Topology,
+    api_config,
+    running_topology,
+)
+
+pytestmark = pytest.mark.topology
+
+PAGE = "/apis/echo/operations/echoGet/"
+OP = {"api": "echo", "version": "1.0.0", "operation": "echoGet"}
+# How long a change may take to reach a gateway: it checks the config version every
+# GATEWAY_CONFIG_REFRESH (2 s); this is a ceiling for a slow CI machine, not a measurement.
+PROPAGATION_CEILING = 20
+
+
+@pytest.fixture(scope="module")
+def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
+    with running_topology(tmp_path_factory.mktemp("topology")) as top:
+        yield top
+
+
+@pytest.fixture
+def browser(topology: Topology) -> requests.Session:
+    """A user agent signed in through nginx with the built-in provider's password login."""
+    session = requests.Session()
+    landed = sign_in(session, _portal(topology), PAGE, USERNAME, PASSWORD)
+    assert landed.url == topology.url(PAGE), landed.url
+    return session
+
+
+def _portal(topology: Topology, base: str | None = None) -> Portal:
+    return Portal(base=base or topology.portal_base, log=topology.workdir / "portal-1.log")
+
+
+def signed_in_as(session: requests.Session, url: str) -> str | None:
+    """The name in the account menu of the page at `url`, or None when signed out."""
+    answer = session.get(url, allow_redirects=False)
+    assert answer.status_code == 200, (url, answer.status_code, answer.text[:500])
+    found = re.search(r"<summary [^>]*data-account-name>([^<]+)</summary>", answer.text)
+    return found.group(1).strip() if found else None
+
+
+def console_token(session: requests.Session, base: str) -> str:
+    """A client-credentials token through the console; the selected token's id on the page."""
+    page = session.get(base + PAGE).text
+    data = {
+        **OP,
+        "csrfmiddlewaretoken": hidden_fields(page, 'id="console-form"')["csrfmiddlewaretoken"],
+        "grant_choice": "builtin:client_credentials",
+        "scopes.builtin": "echo.read",
+    }
+    answer = session.post(base + "/console/token/", data=data, allow_redirects=False)
+    assert answer.status_code == 302, answer.text[:1000]
+    page = session.get(base + PAGE).text
+    found = re.search(r'<input type="radio" name="token" value="([^"]+)" checked>', page)
+    assert found, "no token is selected on the page"
+    return found.group(1)
+
+
+def console_send(session: requests.Session, base: str, gateway: str, token: str) -> str:
+    """The console's Send, through `base`, aimed at the gateway; the response panel as text."""
+    page = session.get(base + PAGE).text
+    data = {
+        **OP,
+        "csrfmiddlewaretoken": hidden_fields(page, 'id="console-form"')["csrfmiddlewaretoken"],
+        "server": f"{gateway}/echo",
+        "token": token,
+        "param.query.message": "through the load balancer",
+    }
+    answer = session.post(base + "/console/send/", data=data)
+    assert answer.status_code == 200, answer.text[:2000]
+    return htmllib.unescape(re.sub(r"<[^>]+>", "", answer.text))
+
+
+def assert_echoed_200(text: str) -> None:
+    panel = re.sub(r"\s+", " ", text[text.find("Response") :])
+    assert re.search(r"^\s*200\s*$", text, re.M), panel[:1500]
+    assert "through the load balancer" in text
+    assert re.search(r'"authorization": "Bearer \[\d+ characters\]"', text), text[:2000]
+
+
+def access_token(topology: Topology, scope: str = "echo.read") -> str:
+    """A JWT from the provider's token endpoint through nginx (client credentials)."""
+    answer = requests.post(
+        topology.url("/idp/token/"),
+        data={"grant_type": "client_credentials", "scope": scope},
+        auth=(CONSOLE_CLIENT_ID, CONSOLE_CLIENT_SECRET),
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text[:500]
+    return str(answer.json()["access_token"])
+
+
+def gateway_status(base: str, token: str) -> int:
+    answer = requests.get(
+        f"{base}/echo/anything",
+        params={"message": "hi"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    return answer.status_code
+
+
+def test_sign_in_and_console_journey_through_nginx(
+    topology: Topology, browser: requests.Session
+) -> None:
+    assert signed_in_as(browser, topology.url(PAGE)) == "Ada Lovelace"
+    token = console_token(browser, topology.portal_base)
+    assert_echoed_200(console_send(browser, topology.portal_base, topology.gateway_base, token))
+    # Each process behind nginx was used at least once: neither sat idle while the other served.
+    for proc in topology.portals:
+        assert signed_in_as(browser, proc.base + PAGE) == "Ada Lovelace"
+    access = (topology.workdir / "nginx-access.log").read_text()
+    assert access.count('"POST /console/send/') >= 1
+
+
+def test_session_and_console_tokens_move_between_portal_processes(
+    topology: Topology, browser: requests.Session
+) -> None:
+    first, second = topology.portals
+    # A token fetched on one process is sent from the other: both read the same session.
+    token = console_token(browser, first.base)
+    assert_echoed_200(console_send(browser, second.base, topology.gateway_base, token))
+    assert_echoed_200(console_send(browser, first.base, topology.gateway_base, token))
+    for _ in range(3):
+        for proc in topology.portals:
+            assert signed_in_as(browser, proc.base + PAGE) == "Ada Lovelace"
+
+
+def wait_for_status(topology: Topology, token: str, status: int) -> list[str]:
+    """Polls each gateway process directly until it answers `status`; the names still not."""
+    waiting = {g.name: g.base for g in topology.gateways}
+    deadline = time.monotonic() + PROPAGATION_CEILING
+    while waiting and time.monotonic() < deadline:
+        for name, base in list(waiting.items()):
+            if gateway_status(base, token) == status:
+                waiting.pop(name)
+        time.sleep(0.25)
+    return sorted(waiting)
+
+
+def test_a_policy_change_reaches_both_gateway_processes(topology: Topology) -> None:
+    token = access_token(topology, "echo.read")
+    for gateway in topology.gateways:
+        assert gateway_status(gateway.base, token) == 200, gateway.name
+    issuer = topology.env["IDENTITY_ISSUER"]
+    topology.apply(api_config(scope="echo.admin").replace("${ISSUER}", issuer))
+    try:
+        assert wait_for_status(topology, token, 403) == [], "still serving the old policy"
+        # And through the load balancer, every call now meets the new policy.
+        assert {gateway_status(topology.gateway_base, token) for _ in range(6)} == {403}
+    finally:
+        topology.apply(api_config().replace("${ISSUER}", issuer))
+    assert wait_for_status(topology, token, 200) == [], "the policy was not restored"
+
+
+def test_stopping_a_portal_process_loses_no_session(
+    topology: Topology, browser: requests.Session
+) -> None:
+    token = console_token(browser, topology.portal_base)
+    stopped, survivor = topology.portals
+    stopped.stop()
+    assert stopped.proc is not None and stopped.proc.returncode is not None
+    with pytest.raises(requests.ConnectionError):
+        requests.get(stopped.base + "/health/", timeout=2)
+    # nginx moves every request to the survivor; the user notices nothing.
+    for _ in range(6):
+        assert signed_in_as(browser, topology.url(PAGE)) == "Ada Lovelace"
+    assert_echoed_200(console_send(browser, topology.portal_base, topology.gateway_base, token))
+    assert signed_in_as(browser, survivor.base + PAGE) == "Ada Lovelace"
