@@ -61,7 +61,7 @@ test: install-dev browser oidc-op redis postgres nginx
 	@echo "== tests on PostgreSQL and Redis"
 	$(BIN)/python -m tests.services -- $(BIN)/pytest -n 2 --dist loadfile --ignore=tests/topology $(PYTEST_ARGS)
 
-bench: install-dev bench-tools
+bench: install-dev bench-tools postgres redis
 	$(BIN)/python -m bench
 
 clean:

@@ -19,6 +19,7 @@ BENCHES = (
     "bench.gateway_bench",
     "bench.render_bench",
     "bench.search_bench",
+    "bench.pages_wrk",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
 

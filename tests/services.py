@@ -76,7 +76,7 @@ def _chown_for_postgres(path: Path) -> None:
 
 
 @contextmanager
-def postgres(database: str = "portal") -> Iterator[str]:
+def postgres(database: str = "portal", max_connections: int = PG_MAX_CONNECTIONS) -> Iterator[str]:
     """A fresh PostgreSQL cluster on a free port; yields its DATABASE_URL (trust auth, loopback).
 
     Its folder is its own (not pytest's tmp_path, which only root may enter when the tests run
@@ -104,7 +104,7 @@ def postgres(database: str = "portal") -> Iterator[str]:
     # Durability off: a throwaway cluster for tests, never a deployment's settings.
     options = (
         f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 "
-        f"-c max_connections={PG_MAX_CONNECTIONS} -c fsync=off -c synchronous_commit=off "
+        f"-c max_connections={max_connections} -c fsync=off -c synchronous_commit=off "
         "-c full_page_writes=off"
     )
     pg_ctl = str(bindir / "pg_ctl")
