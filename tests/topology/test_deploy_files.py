@@ -1,0 +1,59 @@
+"""The container files stay what the scale test runs: the Dockerfile passes hadolint, and
+compose uses the scale test's commands and fills in every name of its nginx template."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import REPO_ROOT
+from tests.topology.cluster import NGINX_TEMPLATE
+
+COMPOSE = REPO_ROOT / "deploy" / "compose.yaml"
+# The commands tests/topology/cluster.py starts (after `python`/sys.executable).
+SCALE_TEST_COMMANDS = {
+    ("manage.py", "migrate", "--no-input"),
+    ("manage.py", "serve"),
+    ("-m", "gateway", "--host", "127.0.0.1", "--port", "<port>"),
+}
+
+
+def test_dockerfile_passes_hadolint() -> None:
+    hadolint = Path(sys.executable).parent / "hadolint"
+    done = subprocess.run(
+        [str(hadolint), str(REPO_ROOT / "Dockerfile")], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_dockerfile_runs_as_a_numeric_non_root_user_with_static_files_built_in() -> None:
+    text = (REPO_ROOT / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.13-slim AS build$", text, re.M)
+    users = re.findall(r"^USER (\S+)$", text, re.M)
+    assert users and users[-1].split(":")[0].isdigit() and users[-1].split(":")[0] != "0"
+    assert "collectstatic" in text and '\nCMD ["python", "manage.py", "serve"]' in text
+
+
+def test_compose_runs_the_scale_test_commands() -> None:
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    commands = set()
+    for name, service in services.items():
+        if service.get("image", "").startswith("api-portal"):
+            command = service["command"]
+            assert command[0] == "python", name
+            commands.add(tuple("<port>" if a.isdigit() else a for a in command[1:]))
+            assert service.get("read_only") is True, f"{name} must run read-only"
+    assert commands == SCALE_TEST_COMMANDS
+    assert sum(1 for s in services if s.startswith("portal-")) == 2
+    assert sum(1 for s in services if s.startswith("gateway-")) == 2
+
+
+def test_compose_fills_in_every_name_of_the_nginx_template() -> None:
+    names = set(re.findall(r"\$\{(\w+)\}", NGINX_TEMPLATE.read_text()))
+    nginx = yaml.safe_load(COMPOSE.read_text())["services"]["nginx"]
+    assert names == set(nginx["environment"])
+    assert any(v.endswith("/etc/nginx/templates/portal.conf.template:ro") for v in nginx["volumes"])
