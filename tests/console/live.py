@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -60,9 +61,21 @@ def _run(args: list[str], env: dict[str, str]) -> str:
     return done.stdout
 
 
+def _database_url(workdir: Path) -> str:
+    """A database of its own: on the PostgreSQL pass of `make test` a new database on that
+    server (tests/services.py), otherwise a SQLite file in `workdir`."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        from tests.services import create_database
+
+        return create_database(url, f"live_{uuid.uuid4().hex[:12]}")
+    return f"sqlite:///{workdir / 'portal.sqlite3'}"
+
+
 @contextmanager
 def running_portal(workdir: Path) -> Iterator[Portal]:
     port = free_port()
+    database_url = _database_url(workdir)
     env = {
         k: v
         for k, v in os.environ.items()
@@ -73,7 +86,7 @@ def running_portal(workdir: Path) -> Iterator[Portal]:
             "DEBUG": "1",
             "HOST": "127.0.0.1",
             "PORT": str(port),
-            "DATABASE_URL": f"sqlite:///{workdir / 'portal.sqlite3'}",
+            "DATABASE_URL": database_url,
             "SECRET_KEY": "console-live-test-" + "x" * 40,
             "IDENTITY_ACCESS_TOKEN_SECONDS": str(TOKEN_SECONDS),
             "CONSOLE_REFRESH_MARGIN": str(REFRESH_MARGIN),
