@@ -56,10 +56,14 @@ test: install-dev browser oidc-op redis postgres nginx
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/python manage.py makemigrations --check --dry-run -v 0
-	@echo "== tests on SQLite and the local-memory cache"
-	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
-	@echo "== tests on PostgreSQL and Redis"
-	$(BIN)/python -m tests.services -- $(BIN)/pytest -n 2 --dist loadfile --ignore=tests/topology $(PYTEST_ARGS)
+	@# Both passes run whatever the first one finds; the target fails if either failed.
+	@status=0; \
+	echo "== tests on SQLite and the local-memory cache"; \
+	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS) || status=1; \
+	echo "== tests on PostgreSQL and Redis"; \
+	$(BIN)/python -m tests.services -- \
+		$(BIN)/pytest -n 2 --dist loadfile --ignore=tests/topology $(PYTEST_ARGS) || status=1; \
+	exit $$status
 
 bench: install-dev bench-tools postgres redis
 	$(BIN)/python -m bench
