@@ -68,6 +68,7 @@ def _serving(workdir: Path, backend: str) -> Iterator[tuple[str, str]]:
                 "STATIC_ROOT": str(workdir / "static"),
                 "LOG_LEVEL": "WARNING",
                 "IDENTITY_ISSUER": f"http://127.0.0.1:{port}/idp",
+                "IDENTITY_PORTAL_CLIENT_SECRET": "bench-" + "p" * 40,
             }
         )
         if backend == "postgres":
