@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 # Enough for two pytest workers, two portal and two gateway processes with their threads.
@@ -75,9 +76,38 @@ def _chown_for_postgres(path: Path) -> None:
         shutil.chown(path, user=PG_RUN_AS)
 
 
+@dataclass
+class PgCluster:
+    """A running throwaway cluster; `stop()` and `start()` keep its data and port (outages)."""
+
+    bindir: Path
+    data: Path
+    log: Path
+    options: str
+    url: str
+
+    def start(self) -> None:
+        _run(
+            _as_owner([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log),
+                       "-o", self.options, "-w", "start"]),
+            "pg_ctl start",
+        )  # fmt: skip
+
+    def stop(self, mode: str = "immediate") -> None:
+        subprocess.run(
+            _as_owner(
+                [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"]
+            ),
+            capture_output=True,
+            timeout=60,
+        )
+
+
 @contextmanager
-def postgres(database: str = "portal", max_connections: int = PG_MAX_CONNECTIONS) -> Iterator[str]:
-    """A fresh PostgreSQL cluster on a free port; yields its DATABASE_URL (trust auth, loopback).
+def postgres_cluster(
+    database: str = "portal", max_connections: int = PG_MAX_CONNECTIONS
+) -> Iterator[PgCluster]:
+    """A fresh PostgreSQL cluster on a free port (trust auth, loopback), with `database` in it.
 
     Its folder is its own (not pytest's tmp_path, which only root may enter when the tests run
     as root while the cluster belongs to PG_RUN_AS), removed when it stops.
@@ -107,26 +137,27 @@ def postgres(database: str = "portal", max_connections: int = PG_MAX_CONNECTIONS
         f"-c max_connections={max_connections} -c fsync=off -c synchronous_commit=off "
         "-c full_page_writes=off"
     )
-    pg_ctl = str(bindir / "pg_ctl")
-    _run(
-        _as_owner([pg_ctl, "-D", str(data), "-l", str(log), "-o", options, "-w", "start"]),
-        "pg_ctl start",
+    cluster = PgCluster(
+        bindir, data, log, options, f"postgres://postgres@127.0.0.1:{port}/{database}"
     )
+    cluster.start()
     try:
-        url = f"postgres://postgres@127.0.0.1:{port}/{database}"
         _run(
             _as_owner([str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port),
                        "-U", "postgres", database]),
             "createdb",
         )  # fmt: skip
-        yield url
+        yield cluster
     finally:
-        subprocess.run(
-            _as_owner([pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"]),
-            capture_output=True,
-            timeout=60,
-        )
+        cluster.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def postgres(database: str = "portal", max_connections: int = PG_MAX_CONNECTIONS) -> Iterator[str]:
+    """A fresh PostgreSQL cluster on a free port; yields its DATABASE_URL."""
+    with postgres_cluster(database, max_connections) as cluster:
+        yield cluster.url
 
 
 def create_database(url: str, name: str) -> str:
@@ -139,32 +170,60 @@ def create_database(url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
+@dataclass
+class RedisServer:
+    """A running throwaway Redis; `stop()` and `start()` keep its port (outages), not its data."""
+
+    workdir: Path
+    port: int
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        server = shutil.which("redis-server")
+        if server is None:
+            raise ServiceError("Redis is not installed (apt-get install redis-server)")
+        log = self.workdir / "redis.log"
+        with log.open("a") as out:
+            self.proc = subprocess.Popen(
+                [server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--dir", str(self.workdir), "--databases", "64"],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        wait_for_port(self.port, "redis-server", log)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+@contextmanager
+def redis_server(workdir: Path) -> Iterator[RedisServer]:
+    """A fresh Redis on a free port, nothing persisted."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    server = RedisServer(workdir, free_port())
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
 @contextmanager
 def redis(workdir: Path) -> Iterator[str]:
-    """A fresh Redis on a free port, nothing persisted; yields its REDIS_URL (database 0)."""
-    server = shutil.which("redis-server")
-    if server is None:
-        raise ServiceError("Redis is not installed (apt-get install redis-server)")
-    workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    log = workdir / "redis.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(workdir), "--databases", "64"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        wait_for_port(port, "redis-server", log)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+    """A fresh Redis on a free port; yields its REDIS_URL (database 0)."""
+    with redis_server(workdir) as server:
+        yield server.url
 
 
 def _run(args: list[str], what: str) -> None:

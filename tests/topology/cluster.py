@@ -24,7 +24,15 @@ from string import Template
 import requests
 
 from tests.conftest import DEMO_SPECS, REPO_ROOT
-from tests.services import ServiceError, free_port, postgres, redis, wait_for_port
+from tests.services import (
+    PgCluster,
+    RedisServer,
+    ServiceError,
+    free_port,
+    postgres_cluster,
+    redis_server,
+    wait_for_port,
+)
 
 NGINX_TEMPLATE = REPO_ROOT / "deploy" / "nginx" / "portal.conf.template"
 USERNAME = "ada"
@@ -89,6 +97,8 @@ class Topology:
     env: dict[str, str]
     portal_base: str  # nginx's portal site: the public origin
     gateway_base: str  # nginx's gateway site: the gateway's public origin
+    postgres: PgCluster
+    redis: RedisServer
     portals: list[Process] = field(default_factory=list)
     gateways: list[Process] = field(default_factory=list)
     nginx: Process | None = None
@@ -114,6 +124,20 @@ class Topology:
         path = self.workdir / "portal.yaml"
         path.write_text(config)
         return self.manage("applyconfig", str(path))
+
+    def add_gateway(self, name: str) -> Process:
+        """One more gateway process on a free port, started and answering its health path."""
+        port = free_port()
+        args = [sys.executable, "-m", "gateway", "--host", "127.0.0.1", "--port", str(port)]
+        proc = Process(name, args, port, self.env, self.workdir / f"{name}.log")
+        self.gateways.append(proc)
+        proc.start()
+        proc.wait_ready("/-/health")
+        return proc
+
+    def stop_gateways(self) -> None:
+        for gateway in self.gateways:
+            gateway.stop()
 
     def logs(self) -> str:
         procs = [*self.portals, *self.gateways, *([self.nginx] if self.nginx else [])]
@@ -152,7 +176,9 @@ def production_env(workdir: Path, database_url: str, redis_url: str, portal_port
     return env
 
 
-def api_config(*, scope: str = "echo.read", rate_limit: int = 1000) -> str:
+def api_config(
+    *, scope: str = "echo.read", rate_limit: int = 1000, period: int = 60, key: str = "subject"
+) -> str:
     """The echo API, its gateway route and the console's authorization server, as YAML."""
     return f"""\
 apis:
@@ -167,7 +193,7 @@ apis:
         audiences: [api://echo]
         required-claims:
           - {{name: scope, match: any, separator: " ", values: [{scope}], methods: [GET]}}
-      rate-limit-by-key: {{calls: {rate_limit}, renewal-period: 60, counter-key: subject}}
+      rate-limit-by-key: {{calls: {rate_limit}, renewal-period: {period}, counter-key: {key}}}
 authorization_servers:
   - slug: builtin
     name: Built-in provider
@@ -228,15 +254,17 @@ def running_topology(workdir: Path) -> Iterator[Topology]:
     if not Path(nginx).exists():
         raise ServiceError("nginx is not installed (make bench-tools: apt-get install nginx-light)")
     with ExitStack() as stack:
-        database_url = stack.enter_context(postgres())
-        redis_url = stack.enter_context(redis(workdir / "redis"))
+        pg = stack.enter_context(postgres_cluster())
+        cache = stack.enter_context(redis_server(workdir / "redis"))
         portal_port, gateway_port = free_port(), free_port()
-        env = production_env(workdir, database_url, redis_url, portal_port, gateway_port)
+        env = production_env(workdir, pg.url, cache.url, portal_port, gateway_port)
         top = Topology(
             workdir=workdir,
             env=env,
             portal_base=f"http://127.0.0.1:{portal_port}",
             gateway_base=f"http://127.0.0.1:{gateway_port}",
+            postgres=pg,
+            redis=cache,
         )
         shutil.copy(DEMO_SPECS / "echo.yaml", workdir / "echo.yaml")
         # The release step, then the one-time set-up.
@@ -285,4 +313,6 @@ def running_topology(workdir: Path) -> Iterator[Topology]:
             proc.wait_ready("/-/health")
         wait_for_port(portal_port, "nginx", workdir / "nginx.log")
         top.nginx.wait_ready("/health/")
+        # Gateways a test adds (add_gateway) stop with the others.
+        stack.callback(top.stop_gateways)
         yield top

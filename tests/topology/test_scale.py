@@ -175,6 +175,51 @@ def test_a_policy_change_reaches_both_gateway_processes(topology: Topology) -> N
     assert wait_for_status(topology, token, 200) == [], "the policy was not restored"
 
 
+def test_a_rate_limit_holds_across_both_gateway_processes(topology: Topology) -> None:
+    """Counters are shared through REDIS_URL, the one Redis variable (no GATEWAY_REDIS_URL)."""
+    issuer = topology.env["IDENTITY_ISSUER"]
+    token = access_token(topology)
+    # A renewal period no other test uses, so the counter starts at zero.
+    topology.apply(api_config(rate_limit=4, period=3599).replace("${ISSUER}", issuer))
+    try:
+        under_new_limit: list[tuple[str, int]] = []
+        deadline = time.monotonic() + PROPAGATION_CEILING
+        while time.monotonic() < deadline and len(under_new_limit) < 12:
+            for gateway in topology.gateways:
+                answer = requests.get(
+                    f"{gateway.base}/echo/anything",
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=10,
+                )
+                if answer.headers.get("x-ratelimit-limit") == "4" or answer.status_code == 429:
+                    under_new_limit.append((gateway.name, answer.status_code))
+            time.sleep(0.1)
+        served = {name for name, _ in under_new_limit}
+        assert served == {g.name for g in topology.gateways}, under_new_limit
+        # Four calls in all, whichever process took them: one counter, not one per process.
+        assert [status for _, status in under_new_limit].count(200) == 4, under_new_limit
+    finally:
+        topology.apply(api_config().replace("${ISSUER}", issuer))
+        assert wait_for_status(topology, token, 200) == []
+
+
+def test_probes_answer_a_load_balancer_by_ip_address(topology: Topology) -> None:
+    """Liveness and readiness on every process: plain http, an IP Host, no redirect, JSON."""
+    probe_host = {"Host": "10.0.0.7:8000"}  # the process's address, not in ALLOWED_HOSTS
+    for proc, paths in [
+        *((p, ("/health/live", "/health/ready")) for p in topology.portals),
+        *((g, ("/-/live", "/-/ready")) for g in topology.gateways),
+    ]:
+        for path in paths:
+            answer = requests.get(
+                proc.base + path, headers=probe_host, allow_redirects=False, timeout=5
+            )
+            assert answer.status_code == 200, (proc.name, path, answer.status_code)
+            assert answer.headers["Content-Type"].startswith("application/json"), (proc.name, path)
+    ready = requests.get(topology.portals[0].base + "/health/ready", timeout=5).json()
+    assert "database" in str(ready) and "redis" in str(ready).lower(), ready
+
+
 def test_stopping_a_portal_process_loses_no_session(
     topology: Topology, browser: requests.Session
 ) -> None:
