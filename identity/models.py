@@ -33,6 +33,11 @@ class Client(AbstractApplication):
         help_text="Also allow the resource owner password grant. RFC 9700 section 2.4 says it "
         "must not be used: the client sees the user's password.",
     )
+    may_introspect = models.BooleanField(
+        default=False,
+        help_text="A resource server: may introspect any client's tokens (RFC 7662). "
+        "Without it a client may only introspect its own.",
+    )
 
     class Meta(AbstractApplication.Meta):
         verbose_name = "OAuth client"

@@ -101,3 +101,48 @@ def clear_account(ip: str, username: str) -> None:
     """A successful sign-in forgets this address's failures for the account. The account's
     count from everywhere stays: someone else may still be guessing."""
     cache.delete(_key(_account_ip_limit(), f"{_account(username)}\n{ip}"))
+
+
+# --- Client authentication at the token, revocation and introspection endpoints --------
+# Per address, and per client id from one address: a guesser is stopped without letting
+# anyone lock a client out for everyone. Per client id from anywhere, a higher threshold
+# stops a distributed guesser too, at the price of that client waiting out the period.
+
+
+def _client_limits(ip: str, client_id: str) -> list[tuple[Limit, str]]:
+    period = settings.IDENTITY_CLIENT_AUTH_PERIOD
+    subjects = [(Limit("client-ip", settings.IDENTITY_CLIENT_AUTH_FAILURES_PER_IP, period), ip)]
+    if client_id:
+        subjects.append(
+            (
+                Limit("client-id-ip", settings.IDENTITY_CLIENT_AUTH_FAILURES_PER_CLIENT, period),
+                f"{client_id}\n{ip}",
+            )
+        )
+        subjects.append(
+            (
+                Limit(
+                    "client-id", settings.IDENTITY_CLIENT_AUTH_FAILURES_PER_CLIENT_ANYWHERE, period
+                ),
+                client_id,
+            )
+        )
+    return subjects
+
+
+def client_blocked(ip: str, client_id: str) -> int | None:
+    """Seconds to wait before this address (or anyone, for this client id) may try again."""
+    for limit, value in _client_limits(ip, client_id):
+        if cache.get(_key(limit, value), 0) >= limit.attempts:
+            return limit.period
+    return None
+
+
+def record_client_failure(ip: str, client_id: str) -> None:
+    for limit, value in _client_limits(ip, client_id):
+        key = _key(limit, value)
+        cache.add(key, 0, timeout=limit.period)
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, timeout=limit.period)

@@ -47,3 +47,10 @@ def current_user(request: HttpRequest) -> Any:
         sign_out(request)  # deactivated, or the password changed since
         return AnonymousUser()
     return user
+
+
+def auth_time(request: HttpRequest) -> int:
+    """When the provider's user last entered their password (0 if unknown)."""
+    data = request.session.get(SESSION_KEY)
+    value = data.get("auth_time") if isinstance(data, dict) else None
+    return value if isinstance(value, int) else 0

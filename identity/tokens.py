@@ -41,14 +41,8 @@ def audience_for(scopes: Iterable[str], resources: Iterable[str], fallback: str)
     return chosen[0] if len(chosen) == 1 else chosen
 
 
-def _requested_resources(request: Any) -> list[str]:
-    """RFC 8707 resources for this token request, before DOT normalises them on save.
-
-    The generator runs before DOT's `_save_bearer_token`, so the values inherited from the
-    authorization grant or the refresh token are looked up here the same way.
-    """
-    from oauth2_provider.models import get_grant_model
-
+def explicit_resources(request: Any) -> list[str]:
+    """The RFC 8707 `resource` values this request itself names (query or body)."""
     raw = getattr(request, "resource", None)
     if isinstance(raw, str):
         body = [v for k, v in (getattr(request, "decoded_body", None) or []) if k == "resource"]
@@ -57,7 +51,18 @@ def _requested_resources(request: Any) -> list[str]:
         resources = [r for r in raw if isinstance(r, str)]
     else:
         resources = []
-    resources = [r for r in resources if r.strip()]
+    return [r for r in resources if r.strip()]
+
+
+def _requested_resources(request: Any) -> list[str]:
+    """RFC 8707 resources for this token request, before DOT normalises them on save.
+
+    The generator runs before DOT's `_save_bearer_token`, so the values inherited from the
+    authorization grant or the refresh token are looked up here the same way.
+    """
+    from oauth2_provider.models import get_grant_model
+
+    resources = explicit_resources(request)
     if resources:
         return resources
     grant_type = getattr(request, "grant_type", None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.urls import path, re_path
 from oauth2_provider import views as dot
 
-from identity import views
+from identity import endpoints, views
 
 app_name = "identity"
 
@@ -23,10 +23,10 @@ urlpatterns = [
 
 oauth2_urlpatterns = [
     path("authorize/", views.Authorize.as_view(), name="authorize"),
-    path("token/", dot.TokenView.as_view(), name="token"),
-    path("revoke/", dot.RevokeTokenView.as_view(), name="revoke-token"),
-    path("introspect/", dot.IntrospectTokenView.as_view(), name="introspect"),
-    path("userinfo/", dot.UserInfoView.as_view(), name="user-info"),
+    path("token/", endpoints.Token.as_view(), name="token"),
+    path("revoke/", endpoints.Revoke.as_view(), name="revoke-token"),
+    path("introspect/", endpoints.Introspect.as_view(), name="introspect"),
+    path("userinfo/", endpoints.UserInfo.as_view(), name="user-info"),
     path("logout/", views.EndSession.as_view(), name="rp-initiated-logout"),
     path(
         ".well-known/oauth-authorization-server",

@@ -1,20 +1,112 @@
-"""The OAuth2 validator of the built-in provider: API scopes, claims and the issuer."""
+"""The OAuth2 validator of the built-in provider: grants, claims, silent sign-in, the issuer."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
+from identity import grants
 from identity import issuer as issuer_mod
-from identity.scopes import is_known
+from identity.tokens import audience_for, explicit_resources
+
+# Set by identity.views.Authorize in request.META, which DOT copies into the oauthlib
+# request's headers. No HTTP header can produce these keys (those all start with HTTP_).
+SIGNED_IN_USER = "IDENTITY_SIGNED_IN_USER"
+
+
+def _audiences(scopes: list[str], resources: list[str]) -> list[str]:
+    aud = audience_for(scopes, resources, "")
+    return [aud] if isinstance(aud, str) else list(aud)
 
 
 class Validator(OAuth2Validator):
     def validate_scopes(
         self, client_id: str, scopes: list[str], client: Any, request: Any, *a: Any, **k: Any
     ) -> bool:
-        return bool(scopes) and all(is_known(s) for s in scopes)
+        """Authorization, client credentials, password and implicit requests (case 73)."""
+        if not scopes:
+            return False
+        self._check_grant(client, scopes, explicit_resources(request), request)
+        return True
+
+    def validate_code(
+        self, client_id: str, code: str, client: Any, request: Any, *a: Any, **k: Any
+    ) -> bool:
+        """The code exchange: a `resource` outside the authorization's audience is refused."""
+        if not super().validate_code(client_id, code, client, request, *a, **k):
+            return False
+        original = self._original_audiences(list(request.scopes or []), request)
+        self._check_subset(explicit_resources(request), original, request)
+        return True
+
+    def validate_refresh_token(
+        self, refresh_token: str, client: Any, request: Any, *a: Any, **k: Any
+    ) -> bool:
+        """A refresh keeps the original audience and scope or narrows them (case 74).
+
+        oauthlib already refuses scopes beyond the original with `invalid_scope`; the
+        audience is checked here, and the grant again (the API may be gone since).
+        """
+        if not super().validate_refresh_token(refresh_token, client, request, *a, **k):
+            return False
+        original_scopes = str(self.get_original_scopes(refresh_token, request) or "").split()
+        instance = request.refresh_token_instance
+        original = _audiences(original_scopes, list(instance.resource or []))
+        requested = explicit_resources(request)
+        self._check_subset(requested, original, request)
+        asked = str(getattr(request, "scope", None) or "").split() or original_scopes
+        if set(asked) <= set(original_scopes):
+            self._check_grant(client, asked, requested or list(instance.resource or []), request)
+        return True
+
+    def _original_audiences(self, scopes: list[str], request: Any) -> list[str]:
+        from oauth2_provider.models import get_grant_model
+
+        grant = (
+            get_grant_model()
+            .objects.filter(code=request.code, application=request.client)
+            .only("resource")
+            .first()
+        )
+        return _audiences(scopes, list(grant.resource or []) if grant else [])
+
+    @staticmethod
+    def _check_subset(requested: list[str], original: list[str], request: Any) -> None:
+        for resource in requested:
+            if resource not in original:
+                raise grants.InvalidTargetError(
+                    description=f"{resource} is not an audience of the original grant.",
+                    request=request,
+                )
+
+    @staticmethod
+    def _check_grant(client: Any, scopes: list[str], resources: list[str], request: Any) -> None:
+        result = grants.granted(client, scopes, resources)
+        if isinstance(result, grants.Refusal):
+            raise result.as_oauth_error(request)
+
+    # --- OpenID Connect prompt=none (Core 1.0 section 3.1.2.1) ---------------------------
+
+    def _signed_in_user_id(self, request: Any) -> str:
+        headers = getattr(request, "headers", None) or {}
+        return str(headers.get(SIGNED_IN_USER, ""))
+
+    def validate_silent_login(self, request: Any) -> bool:
+        return bool(self._signed_in_user_id(request))
+
+    def validate_silent_authorization(self, request: Any) -> bool:
+        """Only what needs no page: a first-party client, or scopes the user allowed before."""
+        client = request.client
+        if client is not None and client.skip_authorization:
+            return True
+        user_id = self._signed_in_user_id(request)
+        tokens = get_access_token_model().objects.filter(
+            user_id=user_id, application=client, expires__gt=timezone.now()
+        )
+        return any(token.allow_scopes(request.scopes) for token in tokens)
 
     def get_oidc_issuer_endpoint(self, request: Any) -> str:
         return issuer_mod.issuer_for_oauthlib(request)

@@ -6,10 +6,13 @@ discovery and JWKS are ours so they follow IDENTITY_ISSUER and the keys in the d
 
 from __future__ import annotations
 
+import time
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -22,7 +25,10 @@ from oauth2_provider.views import AuthorizationView, RPInitiatedLogoutView
 from identity import issuer as issuer_mod
 from identity import keys, ratelimit
 from identity import session as idp_session
+from identity.clients import origin_of
 from identity.demo_credentials import DEMO_PASSWORD, DEMO_USERNAME
+from identity.models import Client
+from identity.validators import SIGNED_IN_USER
 
 
 def safe_next(request: HttpRequest, candidate: str | None, default: str = "/") -> str:
@@ -82,7 +88,12 @@ def jwks(request: HttpRequest) -> JsonResponse:
 
 
 class Authorize(AuthorizationView):
-    """DOT's authorization endpoint with our login page and consent template."""
+    """DOT's authorization endpoint with our login page and consent template.
+
+    On top of DOT: `prompt=none` answers `login_required` / `consent_required` (through the
+    validator's silent checks), `prompt=login` and an exceeded `max_age` make the user sign
+    in again, and `prompt=consent` always shows the consent page (OIDC Core 3.1.2.1).
+    """
 
     template_name = "identity/authorize.html"
     login_url = reverse_lazy("identity:login")
@@ -90,7 +101,51 @@ class Authorize(AuthorizationView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # The provider's user, not the portal's (see identity/session.py).
         request.user = idp_session.current_user(request)
-        return super().dispatch(request, *args, **kwargs)
+        prompt = set(request.GET.get("prompt", "").split())
+        if request.method == "GET" and request.user.is_authenticated:
+            if "login" in prompt and "none" not in prompt:
+                return self._sign_in_again(request)
+            if _auth_too_old(request, request.GET.get("max_age")):
+                if "none" in prompt:
+                    request.user = AnonymousUser()  # -> login_required to the client
+                else:
+                    return self._sign_in_again(request)
+        if request.user.is_authenticated:
+            request.META[SIGNED_IN_USER] = str(request.user.pk)
+        if request.method == "GET" and "consent" in prompt:
+            query = request.GET.copy()
+            query["approval_prompt"] = "force"  # DOT's switch for "ask again"
+            request.GET = query  # type: ignore[assignment]
+        response = super().dispatch(request, *args, **kwargs)
+        if response.status_code == 200:
+            # The consent form's redirect goes to the client: form-action must allow it.
+            target = origin_of(str(self.oauth2_data.get("redirect_uri") or ""))
+            response._csp_config = csp_form_action(target)  # type: ignore[attr-defined]
+        return response
+
+    def _sign_in_again(self, request: HttpRequest) -> HttpResponse:
+        idp_session.sign_out(request)
+        query = request.GET.copy()
+        query.pop("max_age", None)  # satisfied by the sign-in about to happen
+        query.setlist("prompt", [p for p in query.get("prompt", "").split() if p != "login"])
+        if not query.get("prompt"):
+            query.pop("prompt", None)
+        next_url = f"{request.path}?{query.urlencode()}"
+        return redirect(f"{reverse('identity:login')}?{urlencode({'next': next_url})}")
+
+
+def _auth_too_old(request: HttpRequest, max_age: str | None) -> bool:
+    if max_age is None or not max_age.strip().isdigit():
+        return False
+    return time.time() - idp_session.auth_time(request) > int(max_age)
+
+
+def csp_form_action(*origins: str) -> dict[str, Any]:
+    """The portal's CSP with form-action widened to `origins` (where a form's redirect ends)."""
+    base: dict[str, Any] = dict(settings.SECURE_CSP)
+    allowed = list(base.get("form-action", ["'self'"]))
+    allowed += [o for o in origins if o and o != "://" and o not in allowed]
+    return {**base, "form-action": allowed}
 
 
 class EndSession(RPInitiatedLogoutView):
@@ -106,6 +161,20 @@ class EndSession(RPInitiatedLogoutView):
         return super().dispatch(request, *args, **kwargs)
 
 
+def _client_origin(next_url: str) -> str:
+    """The origin of the registered redirect URI an /idp/authorize/ `next` will end at."""
+    parts = urlsplit(next_url)
+    if parts.path != reverse("identity:authorize"):
+        return ""
+    query = parse_qs(parts.query)
+    client_id = (query.get("client_id") or [""])[0]
+    redirect_uri = (query.get("redirect_uri") or [""])[0]
+    client = Client.objects.filter(client_id=client_id).first()
+    if client is None or not redirect_uri or not client.redirect_uri_allowed(redirect_uri):
+        return ""
+    return origin_of(redirect_uri)
+
+
 def _production_demo_login(username: str, password: str) -> bool:
     return not settings.DEBUG and username == DEMO_USERNAME and password == DEMO_PASSWORD
 
@@ -119,7 +188,10 @@ def login(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"next": next_url}
     if request.method == "GET":
         form = AuthenticationForm(request)
-        return render(request, "identity/login.html", {**context, "form": form})
+        response = render(request, "identity/login.html", {**context, "form": form})
+        # Signing in may end, through /idp/authorize/, at the client's redirect URI.
+        response._csp_config = csp_form_action(_client_origin(next_url))  # type: ignore[attr-defined]
+        return response
 
     ip = request.META.get("REMOTE_ADDR", "")
     username = str(request.POST.get("username", ""))[:150]

@@ -287,6 +287,17 @@ IDENTITY_ISSUER = env_str(
     "IDENTITY_ISSUER",
     f"http://{env_str('HOST', '127.0.0.1')}:{env_str('PORT', '8000')}/idp" if DEBUG else "",
 ).rstrip("/")
+# form-action (issue 10): forms post to this site only, whose sign-in button then redirects to
+# a provider, which the browser checks against form-action too. http only for loopback.
+SECURE_CSP["form-action"] = [
+    CSP.SELF,
+    *dict.fromkeys(
+        f"{parts.scheme}://{parts.netloc}"
+        for url in [*(p["settings"].get("server_url", "") for p in OIDC_PROVIDERS), IDENTITY_ISSUER]
+        if (parts := urlsplit(url)).netloc
+        and (parts.scheme == "https" or parts.hostname in ("127.0.0.1", "localhost", "::1"))
+    ),
+]
 IDENTITY_PORTAL_PROVIDER_ID = env_str(
     "IDENTITY_PORTAL_PROVIDER_ID", "builtin" if OIDC_PROVIDERS else "oidc"
 )
@@ -306,6 +317,13 @@ IDENTITY_LOGIN_ACCOUNT_PERIOD = env_int("IDENTITY_LOGIN_ACCOUNT_PERIOD", 300)
 # failures from anywhere, each attempt on the account waits SLOW_SECONDS (never refused).
 IDENTITY_LOGIN_ACCOUNT_SLOW_AFTER = env_int("IDENTITY_LOGIN_ACCOUNT_SLOW_AFTER", 20)
 IDENTITY_LOGIN_SLOW_SECONDS = env_int("IDENTITY_LOGIN_SLOW_SECONDS", 1)
+# Failed client authentications at /idp/token/, /idp/revoke/, /idp/introspect/ (429 past these).
+IDENTITY_CLIENT_AUTH_FAILURES_PER_IP = env_int("IDENTITY_CLIENT_AUTH_FAILURES_PER_IP", 20)
+IDENTITY_CLIENT_AUTH_FAILURES_PER_CLIENT = env_int("IDENTITY_CLIENT_AUTH_FAILURES_PER_CLIENT", 10)
+IDENTITY_CLIENT_AUTH_FAILURES_PER_CLIENT_ANYWHERE = env_int(
+    "IDENTITY_CLIENT_AUTH_FAILURES_PER_CLIENT_ANYWHERE", 100
+)
+IDENTITY_CLIENT_AUTH_PERIOD = env_int("IDENTITY_CLIENT_AUTH_PERIOD", 60)
 # RFC 9700 discourages implicit and password: refused outright unless this is on, and then
 # only for clients an admin switched them on for (identity.Client). On in the dev run.
 IDENTITY_LEGACY_GRANTS = env_bool("IDENTITY_LEGACY_GRANTS", DEBUG)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -71,6 +72,32 @@ def client_factory(db: None) -> Callable[..., Client]:
         return ensure_client(client_id=client_id, secret=secret, **options)
 
     return make
+
+
+DEMO_SPECS = Path(__file__).resolve().parents[2] / "portal" / "demo" / "specs"
+REDIRECT = "http://127.0.0.1:9999/cb"
+
+
+@pytest.fixture
+def published_apis(import_spec: Any) -> None:
+    """The provider issues tokens only for published APIs and the scopes their specs define."""
+    import_spec(DEMO_SPECS / "echo.yaml", "echo")
+    import_spec(DEMO_SPECS / "petstore.yaml", "petstore")
+
+
+@pytest.fixture
+def signed_in(client: Any, user_factory: Any) -> Any:
+    """grace, signed in at the provider (not the portal) in the test client."""
+    user = user_factory("grace")
+    response = client.post("/idp/login/", {"username": "grace", "password": PASSWORD})
+    assert response.status_code == 302
+    return user
+
+
+@pytest.fixture
+def app(client_factory: Any) -> Client:
+    """A confidential client with consent (not first party), like a developer's web app."""
+    return client_factory("console", "console-secret", redirect_uris=[REDIRECT])
 
 
 @pytest.fixture

@@ -71,6 +71,7 @@ def test_setup_portal_client_for_production(settings: Any) -> None:
     assert "https://portal.example.com/accounts/oidc/oidc/login/callback/" in out.getvalue()
 
 
+@pytest.mark.usefixtures("published_apis")  # tokens only for published APIs' scopes
 def test_demo_clients_are_refused_outside_the_dev_run(settings: Any, client: Any) -> None:
     import base64
 

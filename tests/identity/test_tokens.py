@@ -17,7 +17,7 @@ from identity.models import Client as OAuthClient
 from identity.tokens import audience_for
 from tests.identity.conftest import PASSWORD, provider_options
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("published_apis")]
 
 REDIRECT = "http://127.0.0.1:9999/cb"
 ISSUER = "http://testserver/idp"
@@ -54,19 +54,6 @@ def verify(client: Client, token: str, audience: Any) -> dict[str, Any]:
     (jwk,) = [k for k in jwks["keys"] if k["kid"] == header["kid"]]
     key = jwt.PyJWK.from_json(json.dumps(jwk)).key
     return jwt.decode(token, key, algorithms=["RS256"], audience=audience, issuer=ISSUER)
-
-
-@pytest.fixture
-def signed_in(client: Client, user_factory: Any) -> Any:
-    user = user_factory("grace")
-    response = client.post("/idp/login/", {"username": "grace", "password": PASSWORD})
-    assert response.status_code == 302
-    return user
-
-
-@pytest.fixture
-def app(client_factory: Any) -> OAuthClient:
-    return client_factory("console", "console-secret", redirect_uris=[REDIRECT])
 
 
 def authorize(client: Client, app: OAuthClient, **params: str) -> Any:
@@ -133,7 +120,7 @@ def test_code_flow_issues_rfc9068_access_token(client: Client, signed_in: Any, a
 
 
 def test_resource_parameter_chooses_the_audience(client: Client, signed_in: Any, app: Any) -> None:
-    tokens = code_flow(client, app, resource="api://petstore")
+    tokens = code_flow(client, app, scope="openid petstore.read", resource="api://petstore")
     assert verify(client, tokens["access_token"], "api://petstore")["aud"] == "api://petstore"
 
 

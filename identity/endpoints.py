@@ -1,0 +1,178 @@
+"""The provider's machine endpoints: token, revocation, introspection and userinfo.
+
+DOT's views with what RFC 6749 section 5.2 asks of errors (always a JSON body with an
+`error`, served as application/json, never HTML: a reflected value must not become markup
+on the provider's origin), a limit on failed client authentication, and introspection
+restricted to the token's own client and to clients allowed to introspect (RFC 7662
+section 4).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from typing import Any
+from urllib.parse import unquote
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+from oauth2_provider.models import get_access_token_model
+from oauth2_provider.views import IntrospectTokenView, RevokeTokenView, TokenView, UserInfoView
+from oauth2_provider.views.mixins import OAuthLibMixin
+from oauthlib.common import Request as OauthlibRequest
+
+from identity import ratelimit
+
+JSON = "application/json"
+
+
+def _json_error(status: int, error: str, description: str = "", **headers: str) -> JsonResponse:
+    body = {"error": error, **({"error_description": description} if description else {})}
+    response = JsonResponse(body, status=status)
+    response["Cache-Control"] = "no-store"
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def as_json_error(response: HttpResponse) -> HttpResponse:
+    """An error response whose body is a JSON object with `error`, labelled as JSON."""
+    if response.status_code < 400:
+        return response
+    try:
+        body = json.loads(response.content or b"null")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("error"), str):
+        fallback = {401: "invalid_client", 403: "access_denied", 405: "invalid_request"}
+        body = {"error": fallback.get(response.status_code, "invalid_request")}
+        response.content = json.dumps(body).encode()
+    response["Content-Type"] = JSON
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def attempted_client_id(request: HttpRequest) -> str:
+    """The client id a request authenticates as (Basic, else the body), unverified."""
+    auth = request.META.get("HTTP_AUTHORIZATION", "")
+    if auth[:6].lower() == "basic ":
+        try:
+            decoded = base64.b64decode(auth[6:].strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return ""
+        return unquote(decoded.partition(":")[0])[:200]
+    return str(request.POST.get("client_id", ""))[:200]
+
+
+def _rate_limited(request: HttpRequest) -> HttpResponse | None:
+    wait = ratelimit.client_blocked(
+        request.META.get("REMOTE_ADDR", ""), attempted_client_id(request)
+    )
+    if wait is None:
+        return None
+    return _json_error(
+        429,
+        "invalid_client",
+        "Too many failed client authentications; try again later.",
+        Retry_After=str(wait),
+    )
+
+
+def _count_failure(request: HttpRequest, response: HttpResponse) -> None:
+    if response.status_code == 401 and b"invalid_client" in response.content:
+        ratelimit.record_client_failure(
+            request.META.get("REMOTE_ADDR", ""), attempted_client_id(request)
+        )
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class Token(TokenView):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method != "POST":
+            return _json_error(405, "invalid_request", "Use POST.", Allow="POST")
+        limited = _rate_limited(request)
+        if limited is not None:
+            return limited
+        response = super().dispatch(request, *args, **kwargs)
+        _count_failure(request, response)
+        return as_json_error(response)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class Revoke(RevokeTokenView):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method != "POST":
+            return _json_error(405, "invalid_request", "Use POST.", Allow="POST")
+        limited = _rate_limited(request)
+        if limited is not None:
+            return limited
+        response = super().dispatch(request, *args, **kwargs)
+        _count_failure(request, response)
+        return as_json_error(response)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class Introspect(OAuthLibMixin, View):
+    """RFC 7662 by POST only, for an authenticated client.
+
+    A client learns about its own tokens; a client with `may_introspect` (a resource
+    server) about any. Anything else is `{"active": false}`, as for an unknown token, so
+    the endpoint tells nobody whose a token is.
+    """
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method != "POST":
+            # Never from a query string: the token would land in access logs (RFC 7662 2.1).
+            return _json_error(405, "invalid_request", "Use POST.", Allow="POST")
+        limited = _rate_limited(request)
+        if limited is not None:
+            return limited
+        client = self._authenticated_client(request)
+        if client is None:
+            response = _json_error(
+                401, "invalid_client", "", WWW_Authenticate='Basic realm="introspection"'
+            )
+            _count_failure(request, response)
+            return response
+        token_value = request.POST.get("token")
+        if not token_value:
+            return _json_error(400, "invalid_request", "The token parameter is missing.")
+        checksum = hashlib.sha256(token_value.encode()).hexdigest()
+        token = get_access_token_model().objects.filter(token_checksum=checksum).first()
+        if token is None or not (token.application_id == client.pk or client.may_introspect):
+            return JsonResponse({"active": False})
+        response = IntrospectTokenView.get_token_response(token_value)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def _authenticated_client(self, request: HttpRequest) -> Any:
+        core = self.get_oauthlib_core()
+        uri, method, body, headers = core._extract_params(request)
+        oauth_request = OauthlibRequest(uri, method, body, headers)
+        if core.server.request_validator.authenticate_client(oauth_request):
+            return oauth_request.client
+        return None
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class UserInfo(UserInfoView):
+    """OIDC userinfo; a token with no user behind it (client credentials) is no key to it."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        auth = request.META.get("HTTP_AUTHORIZATION", "")
+        if auth[:7].lower() == "bearer ":
+            checksum = hashlib.sha256(auth[7:].strip().encode()).hexdigest()
+            token = get_access_token_model().objects.filter(token_checksum=checksum).first()
+            if token is not None and token.user_id is None:
+                return _json_error(
+                    401,
+                    "invalid_token",
+                    "The token was issued to a client, not for a user.",
+                    WWW_Authenticate='Bearer error="invalid_token", '
+                    'error_description="The token was issued to a client, not for a user."',
+                )
+        return as_json_error(super().dispatch(request, *args, **kwargs))

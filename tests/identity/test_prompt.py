@@ -1,0 +1,111 @@
+"""OpenID Connect `prompt` and `max_age` at /idp/authorize/ (Core 1.0 section 3.1.2.1)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import jwt
+import pytest
+from django.test import Client
+
+from identity import session as idp_session
+from tests.identity.conftest import PASSWORD, REDIRECT
+from tests.identity.test_tokens import _pkce, code_flow
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("published_apis")]
+
+
+def authorize_url(**params: str) -> str:
+    _, challenge = _pkce()
+    query = {
+        "response_type": "code",
+        "client_id": "console",
+        "redirect_uri": REDIRECT,
+        "scope": "openid echo.read",
+        "state": "st",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        **params,
+    }
+    return "/idp/authorize/?" + urlencode(query)
+
+
+def redirect_params(response: Any) -> dict[str, list[str]]:
+    assert response.status_code == 302, response.content[:300]
+    assert response["Location"].startswith(REDIRECT)
+    return parse_qs(urlsplit(response["Location"]).query)
+
+
+def test_prompt_none_signed_out_is_login_required(client: Client, app: Any) -> None:
+    params = redirect_params(client.get(authorize_url(prompt="none")))
+    assert params["error"] == ["login_required"] and params["state"] == ["st"]
+
+
+def test_prompt_none_without_consent_is_consent_required(
+    client: Client, signed_in: Any, app: Any
+) -> None:
+    params = redirect_params(client.get(authorize_url(prompt="none")))
+    assert params["error"] == ["consent_required"] and params["state"] == ["st"]
+
+
+def test_prompt_none_after_consent_gives_a_code(client: Client, signed_in: Any, app: Any) -> None:
+    code_flow(client, app, scope="openid echo.read")  # the user allows once
+    params = redirect_params(client.get(authorize_url(prompt="none")))
+    assert params["code"] and "error" not in params
+
+
+def test_prompt_none_for_a_first_party_client_gives_a_code(
+    client: Client, signed_in: Any, app: Any
+) -> None:
+    app.skip_authorization = True
+    app.save()
+    assert redirect_params(client.get(authorize_url(prompt="none")))["code"]
+
+
+def test_prompt_consent_asks_again(client: Client, signed_in: Any, app: Any) -> None:
+    code_flow(client, app, scope="openid echo.read")
+    again = client.get(authorize_url())
+    assert again.status_code == 302 and "code=" in again["Location"]  # remembered consent
+    page = client.get(authorize_url(prompt="consent"))
+    assert page.status_code == 200 and b"Allow console?" in page.content
+
+
+def test_prompt_login_signs_in_again(client: Client, signed_in: Any, app: Any) -> None:
+    response = client.get(authorize_url(prompt="login"))
+    assert response.status_code == 302 and response["Location"].startswith("/idp/login/")
+    # The old sign-in no longer counts: going straight back asks for the password.
+    next_url = parse_qs(urlsplit(response["Location"]).query)["next"][0]
+    assert "prompt=login" not in next_url
+    back = client.get(next_url)
+    assert back.status_code == 302 and back["Location"].startswith("/idp/login/")
+    client.post("/idp/login/", {"username": "grace", "password": PASSWORD})
+    page = client.get(next_url)
+    assert page.status_code == 200 and b"Allow console?" in page.content
+
+
+def _age_sign_in(client: Client, seconds: int) -> None:
+    session = client.session
+    data = dict(session[idp_session.SESSION_KEY])
+    data["auth_time"] = int(time.time()) - seconds
+    session[idp_session.SESSION_KEY] = data
+    session.save()
+
+
+def test_max_age_exceeded_signs_in_again(client: Client, signed_in: Any, app: Any) -> None:
+    _age_sign_in(client, 600)
+    response = client.get(authorize_url(max_age="300"))
+    assert response.status_code == 302 and response["Location"].startswith("/idp/login/")
+    params = redirect_params(client.get(authorize_url(max_age="300", prompt="none")))
+    assert params["error"] == ["login_required"]
+
+
+def test_max_age_within_keeps_the_sign_in_and_the_id_token_has_auth_time(
+    client: Client, signed_in: Any, app: Any
+) -> None:
+    _age_sign_in(client, 10)
+    tokens = code_flow(client, app, scope="openid echo.read", max_age="300")
+    claims = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+    signed_in.refresh_from_db()
+    assert claims["auth_time"] == int(signed_in.last_login.timestamp())
