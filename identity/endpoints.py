@@ -25,7 +25,7 @@ from oauth2_provider.views import IntrospectTokenView, RevokeTokenView, TokenVie
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OauthlibRequest
 
-from identity import ratelimit
+from identity import ratelimit, revocation
 
 JSON = "application/json"
 
@@ -112,6 +112,8 @@ class Revoke(RevokeTokenView):
             return limited
         response = super().dispatch(request, *args, **kwargs)
         _count_failure(request, response)
+        if response.status_code == 200 and request.POST.get("token"):
+            revocation.note_jti(str(request.POST["token"]))
         return as_json_error(response)
 
 

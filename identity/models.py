@@ -125,3 +125,27 @@ class SigningKey(models.Model):
         from identity import keys
 
         return keys.jwk_for(self)
+
+
+class RevokedToken(models.Model):
+    """An access token the provider revoked before its expiry, for verifiers to refuse.
+
+    Written whenever a live access token row goes: revocation (RFC 7009), refresh-token
+    reuse detection (which deletes the family's access tokens), rotation of its refresh
+    token, an admin deleting it. A verifier looks up sha256(token) in `token_checksum`
+    (the provider stores only that, RFC 9700 token storage) or the JWT's `jti` when known,
+    and learns of new rows through `identity.revocation.version()`. Rows go once the token
+    would have expired anyway (`identity.revocation.prune`).
+    """
+
+    token_checksum = models.CharField(max_length=64, unique=True)
+    jti = models.CharField(max_length=64, blank=True, db_index=True)
+    client_id = models.CharField(max_length=100, blank=True)
+    expires = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-revoked_at"]
+
+    def __str__(self) -> str:
+        return self.jti or self.token_checksum[:16]

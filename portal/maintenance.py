@@ -67,10 +67,18 @@ def prune_signing_keys() -> int:
     return keys.prune()
 
 
+def prune_revocations() -> int:
+    """Revoked-token records of tokens that have expired anyway."""
+    from identity import revocation
+
+    return revocation.prune()
+
+
 def run() -> dict[str, int]:
     counts = {"expired sessions": clear_sessions()}
     counts.update(clear_oauth())
     counts["console calls"] = clear_console_history()
     counts["retired signing keys"] = prune_signing_keys()
+    counts["expired revocations"] = prune_revocations()
     logger.info("maintain: %s", ", ".join(f"{n} {what}" for what, n in counts.items()))
     return counts

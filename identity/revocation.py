@@ -1,0 +1,85 @@
+"""Access tokens revoked at the provider, where a verifier (the gateway) can read them.
+
+DOT revokes an access token by deleting its row, which a JWT verifier never sees. Every
+deletion of a live access token therefore leaves an `identity.RevokedToken` row and bumps
+a version on the shared cache, so a verifier that caches verified tokens knows when to
+look again (as the gateway does for keys and routes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import jwt
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from identity.models import RevokedToken
+
+VERSION_KEY = "identity:revocations:version"
+
+
+def checksum(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def version() -> int:
+    """Changes whenever a token is revoked (0 until the first)."""
+    return int(cache.get(VERSION_KEY, 0))
+
+
+def _bump() -> None:
+    cache.add(VERSION_KEY, 0, timeout=None)
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:
+        cache.set(VERSION_KEY, 1, timeout=None)
+
+
+def jti_of(token: str) -> str:
+    """The `jti` of one of our JWT access tokens (already verified by its row), or ''."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return ""
+    value = claims.get("jti") if isinstance(claims, dict) else None
+    return value[:64] if isinstance(value, str) else ""
+
+
+def record(access_token: Any) -> None:
+    """Called as an access token row is deleted (identity.apps connects it to pre_delete)."""
+    if access_token.expires is None or access_token.expires <= timezone.now():
+        return  # expired anyway: cleartokens, not a revocation
+    token_checksum = access_token.token_checksum or (
+        checksum(access_token.token) if access_token.token else ""
+    )
+    if not token_checksum:
+        return
+    jti = jti_of(access_token.token) if access_token.token else ""
+    RevokedToken.objects.get_or_create(
+        token_checksum=token_checksum,
+        defaults={
+            "jti": jti,
+            "client_id": getattr(access_token.application, "client_id", "") or "",
+            "expires": access_token.expires,
+        },
+    )
+    transaction.on_commit(_bump)
+
+
+def note_jti(token: str) -> None:
+    """At /idp/revoke/ the caller hands us the JWT itself: keep its jti for the row."""
+    jti = jti_of(token)
+    if jti:
+        RevokedToken.objects.filter(token_checksum=checksum(token), jti="").update(jti=jti)
+
+
+def is_revoked(token: str) -> bool:
+    return RevokedToken.objects.filter(token_checksum=checksum(token)).exists()
+
+
+def prune() -> int:
+    deleted, _ = RevokedToken.objects.filter(expires__lte=timezone.now()).delete()
+    return deleted
