@@ -117,3 +117,22 @@ def test_consent_page_allows_the_redirect_to_its_client(
     )
     assert page.status_code == 200 and b"Allow console?" in page.content
     assert "form-action 'self' http://127.0.0.1:9999;" in page["Content-Security-Policy"] + ";"
+
+
+@pytest.mark.parametrize(
+    "redirect_uri, allowed",
+    [("http://127.0.0.1:9999/cb", True), ("https://attacker.example/cb", False)],
+)
+def test_login_page_allows_only_the_registered_redirect_it_leads_to(
+    client: Client, app: Any, redirect_uri: str, allowed: bool
+) -> None:
+    from urllib.parse import urlencode
+
+    next_url = "/idp/authorize/?" + urlencode(
+        {"client_id": "console", "redirect_uri": redirect_uri}
+    )
+    csp = client.get("/idp/login/?" + urlencode({"next": next_url}))["Content-Security-Policy"]
+    form_action = next(d for d in csp.split("; ") if d.startswith("form-action"))
+    assert form_action.startswith("form-action 'self'")
+    origin = redirect_uri.rsplit("/", 1)[0]
+    assert (origin in form_action) is allowed
