@@ -369,6 +369,7 @@ APIS_MAX_NODES = env_int("APIS_MAX_NODES", 3_000_000)
 APIS_MAX_DEPTH = env_int("APIS_MAX_DEPTH", 200)
 APIS_MAX_BUNDLE_FILES = env_int("APIS_MAX_BUNDLE_FILES", 10_000)
 APIS_MAX_IMPORT_SECONDS = env_int("APIS_MAX_IMPORT_SECONDS", 60)
+APIS_MAX_ZIP_RATIO = env_int("APIS_MAX_ZIP_RATIO", 100)
 APIS_PAGE_SIZE = env_int("APIS_PAGE_SIZE", 24)
 
 # Outbound HTTP (portal/lib/outbound.py): host:port pairs on loopback or private ranges that the

@@ -11,13 +11,21 @@ import io
 import os
 import posixpath
 import re
+import time
 import zipfile
 import zlib
 from pathlib import Path
 from typing import Any
 
 from apis.openapi.errors import LimitExceeded, RefError, SpecError, TooLarge
-from apis.openapi.parse import check_size, max_bundle_files, max_bytes, parse_bytes
+from apis.openapi.parse import (
+    check_size,
+    max_bundle_files,
+    max_bytes,
+    max_seconds,
+    max_zip_ratio,
+    parse_bytes,
+)
 
 SPEC_SUFFIXES = (".json", ".yaml", ".yml")
 # A root document has `openapi` or `swagger` as a top-level key: a YAML line starting with
@@ -45,12 +53,23 @@ class Bundle:
     name: str = ""
 
     def __init__(self) -> None:
+        # One clock for the whole import, from opening the files to the last `$ref`.
+        self.deadline = time.monotonic() + max_seconds()
         self._read_total = 0
         self._parsed: dict[str, Any] = {}
         self.formats: dict[str, str] = {}
 
     def exists(self, rel: str) -> bool:
         raise NotImplementedError
+
+    def check_deadline(self, where: str = "") -> None:
+        if time.monotonic() > self.deadline:
+            raise LimitExceeded(
+                f"the import took longer than {max_seconds():.0f} s "
+                "(setting APIS_MAX_IMPORT_SECONDS)",
+                source=where or self.name,
+                rule="time-limit",
+            )
 
     def _read(self, rel: str) -> bytes:
         raise NotImplementedError
@@ -129,6 +148,7 @@ class _MultiFile(Bundle):
         for rel in self.names:
             if not rel.lower().endswith(SPEC_SUFFIXES):
                 continue
+            self.check_deadline(rel)
             data = self._read(rel)
             if not _ROOT_HINT.search(data):
                 continue
@@ -238,9 +258,46 @@ class ZipBundle(_MultiFile):
             parts = rel.split("/")
             if parts[0] == "__MACOSX" or any(p.startswith(".") for p in parts):
                 continue
+            if rel in self.members:
+                # zipfile would silently answer with the last one; which file a `$ref`
+                # reads must not depend on the order of entries.
+                raise SpecError(
+                    f"the zip holds {info.filename!r} twice (as {rel}); each file may appear once",
+                    source=name,
+                    rule="zip-duplicate",
+                )
             self.members[rel] = info
+        self._check_sizes()
+        self.check_deadline()
         self.names = sorted(self.members)
         self.root = self._choose_root(root)
+
+    def _check_sizes(self) -> None:
+        """Refuse a zip bomb from its directory, before inflating anything (case 84).
+
+        zipfile never yields more than a member's declared `file_size` (it stops there and
+        checks the CRC), so the declared sizes bound the work: a member that inflates more
+        than APIS_MAX_ZIP_RATIO times, or members that add up past APIS_MAX_SPEC_BYTES.
+        """
+        ratio = max_zip_ratio()
+        total = 0
+        for rel, info in self.members.items():
+            if info.file_size > ratio * max(info.compress_size, 1) and info.file_size > 4096:
+                raise TooLarge(
+                    f"{rel} inflates {info.file_size // max(info.compress_size, 1):,} times "
+                    f"({info.compress_size:,} to {info.file_size:,} bytes), over the limit "
+                    f"of {ratio} (setting APIS_MAX_ZIP_RATIO)",
+                    source=self.name,
+                    rule="zip-ratio",
+                )
+            total += info.file_size
+        if total > max_bytes():
+            raise TooLarge(
+                f"the zip's files add up to {total:,} bytes uncompressed, over the limit of "
+                f"{max_bytes():,} bytes (setting APIS_MAX_SPEC_BYTES)",
+                source=self.name,
+                rule="size-limit",
+            )
 
     def exists(self, rel: str) -> bool:
         return rel in self.members
@@ -252,14 +309,25 @@ class ZipBundle(_MultiFile):
         limit = max_bytes()
         if info.file_size > limit:
             check_size(info.file_size, rel)
+        chunks: list[bytes] = []
+        size = 0
         try:
             with self.zip.open(info) as fh:
-                # Never trust the declared size: read at most one byte past the limit.
-                data = fh.read(limit + 1)
+                # Read in chunks so the time limit holds while inflating, and never more
+                # than one byte past the size limit.
+                while size <= limit:
+                    self.check_deadline(rel)
+                    chunk = fh.read(min(1 << 20, limit + 1 - size))
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    size += len(chunk)
         except ZIP_ERRORS as exc:
-            raise SpecError(f"cannot read {rel} from the zip: {exc}", source=self.name) from None
-        check_size(len(data), rel)
-        return data
+            raise SpecError(
+                f"cannot read {rel} from the zip: {exc}", source=self.name, rule="zip"
+            ) from None
+        check_size(size, rel)
+        return b"".join(chunks)
 
     def original(self) -> bytes:
         return self.data
@@ -274,7 +342,22 @@ def bundle_for_path(path: Path, root: str | None = None) -> Bundle:
     return bundle_for_bytes(data, path.name, root)
 
 
+_HTML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<(?:!doctype\s+html|html[\s>]|head[\s>])", re.I)
+
+
+def looks_like_html(data: bytes) -> bool:
+    """An HTML page (a documentation site, a sign-in page), not a JSON or YAML document."""
+    return bool(_HTML_START.match(data[:1024]))
+
+
 def bundle_for_bytes(data: bytes, name: str, root: str | None = None) -> Bundle:
     if data.startswith(ZIP_MAGIC):
         return ZipBundle(data, name, root)
+    if looks_like_html(data):
+        # YAML would report a confusing syntax error somewhere inside the markup.
+        raise SpecError(
+            "this is an HTML page, not an OpenAPI document (JSON or YAML)",
+            source=name,
+            rule="html",
+        )
     return SingleFile(data, name)

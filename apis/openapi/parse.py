@@ -36,6 +36,10 @@ def max_seconds() -> float:
     return float(getattr(settings, "APIS_MAX_IMPORT_SECONDS", 60))
 
 
+def max_zip_ratio() -> int:
+    return int(getattr(settings, "APIS_MAX_ZIP_RATIO", 100))
+
+
 def check_size(size: int, source: str) -> None:
     limit = max_bytes()
     if size > limit:

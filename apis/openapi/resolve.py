@@ -65,7 +65,8 @@ class Resolver:
         self.nodes = 0
         self.max_nodes = max_nodes()
         self.max_depth = max_depth()
-        self.deadline = time.monotonic() + max_seconds()
+        # The bundle's clock started when it was opened: reading a zip counts too.
+        self.deadline = bundle.deadline
         self._check_at = 0
         self.warnings: list[str] = []
         # Output components/schemas, and which (file, pointer) each name came from.

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
 import socket
 import sys
+import warnings
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,10 +15,11 @@ from typing import Any
 
 import orjson
 import pytest
+from django.test import override_settings
 
 from apis.openapi import load, load_bytes, load_path
 from apis.openapi.bundle import FolderBundle, ZipBundle
-from apis.openapi.errors import RefError, SpecError
+from apis.openapi.errors import LimitExceeded, RefError, SpecError
 
 HEAD = "openapi: 3.0.3\ninfo: {title: Refs, version: '1'}\n"
 
@@ -355,3 +358,70 @@ def test_damaged_zip_archives_are_clear_errors() -> None:
         except SpecError:
             outcomes.add("refused")
     assert "refused" in outcomes
+
+
+def deflated_zip(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name, content in files.items():
+            zf.writestr(name, content)
+    return buffer.getvalue()
+
+
+def test_zip_member_past_the_compression_ratio_is_refused_by_name(settings: Any) -> None:
+    # Case 84: 2 MB of padding compresses to about 2 KB; it is never even needed by the
+    # spec, yet the old importer inflated it while looking for the root document.
+    settings.APIS_MAX_ZIP_RATIO = 100
+    data = deflated_zip({**to_bytes(BUNDLE_FILES), "api/padding.yaml": b"#" * 2_000_000})
+    with pytest.raises(SpecError) as info:
+        load_bytes(data, "ratio.zip")
+    assert info.value.rule == "zip-ratio"
+    assert "api/padding.yaml" in str(info.value)
+    assert "APIS_MAX_ZIP_RATIO" in str(info.value)
+
+
+def test_zip_whose_files_add_up_past_the_size_limit_is_refused(settings: Any) -> None:
+    settings.APIS_MAX_SPEC_BYTES = 200_000
+    # Each file is under the limit and barely compresses; together they pass it.
+    files = to_bytes(BUNDLE_FILES)
+    for n in range(5):
+        files[f"api/extra{n}.yaml"] = os.urandom(60_000).hex()[:60_000].encode()
+    data = deflated_zip(files)
+    with pytest.raises(SpecError) as info:
+        load_bytes(data, "big.zip")
+    assert info.value.rule == "size-limit"
+    assert info.value.status == 413
+    assert "uncompressed" in str(info.value)
+
+
+def test_zip_with_the_same_name_twice_is_refused_naming_the_entry() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate it writes
+        for name, content in BUNDLE_FILES.items():
+            zf.writestr(name, content)
+        zf.writestr("api/models/pet.yaml", "type: string\n")
+    with pytest.raises(SpecError) as info:
+        load_bytes(buffer.getvalue(), "twice.zip")
+    assert info.value.rule == "zip-duplicate"
+    assert "api/models/pet.yaml" in str(info.value)
+
+
+def test_zip_names_that_normalise_to_the_same_file_are_refused() -> None:
+    files = {**BUNDLE_FILES, "api/./models/pet.yaml": "type: string\n"}
+    with pytest.raises(SpecError) as info:
+        load_bytes(make_zip(files), "twice.zip")
+    assert info.value.rule == "zip-duplicate"
+    assert "api/./models/pet.yaml" in str(info.value)
+
+
+@override_settings(APIS_MAX_IMPORT_SECONDS=0)
+def test_import_time_limit_covers_opening_the_zip() -> None:
+    with pytest.raises(LimitExceeded) as info:
+        ZipBundle(make_zip(BUNDLE_FILES), "slow.zip")
+    assert info.value.rule == "time-limit"
+    assert info.value.source == "slow.zip"
+
+
+def to_bytes(files: dict[str, str | bytes]) -> dict[str, bytes]:
+    return {k: v.encode() if isinstance(v, str) else v for k, v in files.items()}
