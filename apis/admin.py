@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from apis.importer import (
     ImportRefused,
+    VersionExists,
     delete_version,
     import_spec,
     plural,
@@ -196,6 +197,14 @@ class ApiAdmin(admin.ModelAdmin):
         except SpecError as exc:
             form.add_error("file", f"Not imported: {exc}")
             form.status = 413 if isinstance(exc, TooLarge) else 400  # type: ignore[attr-defined]
+            return None
+        except VersionExists as exc:
+            form.add_error(
+                "replace",
+                f"Not imported: {exc}. To replace that version, tick “Replace” and upload "
+                "again (other versions are kept).",
+            )
+            form.status = 400  # type: ignore[attr-defined]
             return None
         except ImportRefused as exc:
             form.add_error(None, f"Not imported: {exc}")

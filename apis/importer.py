@@ -27,6 +27,16 @@ class ImportRefused(Exception):
     """The import cannot go ahead (label clash, bad slug); nothing was stored."""
 
 
+class VersionExists(ImportRefused):
+    """The API already has this version label. Callers say how to replace it in their own
+    terms (the command's `--replace`, the admin's tick box), so the message names neither."""
+
+    def __init__(self, slug: str, label: str) -> None:
+        super().__init__(f"{slug} already has a version {label!r}")
+        self.slug = slug
+        self.label = label
+
+
 @dataclass
 class ImportResult:
     api: Api
@@ -81,10 +91,7 @@ def _store(spec: ParsedSpec, slug: str, publish: bool, replace: bool) -> ImportR
     existing = api.versions.filter(label=spec.label).first()
     if existing is not None:
         if not replace:
-            raise ImportRefused(
-                f"{slug} already has a version {spec.label!r}; use --replace to replace it "
-                "(other versions are kept)"
-            )
+            raise VersionExists(slug, spec.label)
         existing.delete()
         replaced = True
     version = ApiVersion.objects.create(

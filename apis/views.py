@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -320,6 +321,14 @@ def operation_part(request: HtmxHttpRequest, slug: str, operation: str) -> HttpR
 
 
 DOWNLOAD_TYPES = {"json": "application/json", "yaml": "application/yaml"}
+# The version label comes from the spec: only these characters reach the saved file name.
+_UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def download_filename(slug: str, label: str) -> str:
+    """`slug-label`, with anything that could quote, split or escape the header replaced."""
+    safe = _UNSAFE_IN_FILENAME.sub("_", label).strip("._") or "version"
+    return f"{slug}-{safe}"[:150]
 
 
 @require_GET
@@ -327,7 +336,7 @@ def download(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     """The original upload, or the normalised document as JSON or YAML."""
     api = _get_api_for_user(request, slug)
     version, _ = _get_version(api, request.GET.get("v"))
-    filename = f"{api.slug}-{version.label}"
+    filename = download_filename(api.slug, version.label)
     if kind == "original":
         row = ApiVersion.objects.values_list("original", "source_format").get(pk=version.pk)
         raw, fmt = bytes(row[0]), row[1]

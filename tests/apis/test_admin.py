@@ -123,7 +123,11 @@ def test_same_label_needs_replace(admin_client: Client) -> None:
     upload(admin_client, spec())
     response = upload(admin_client, spec())
     assert response.status_code == 400
-    assert "already has a version" in response.content.decode().replace("&#x27;", "'")
+    page = response.content.decode().replace("&#x27;", "'")
+    assert "already has a version" in page
+    # The admin speaks of its own form: the tick box, not the command's flag.
+    assert "--replace" not in page
+    assert "tick “Replace”" in page
     assert upload(admin_client, spec(), replace="on").status_code == 302
     assert ApiVersion.objects.count() == 1
 

@@ -224,8 +224,9 @@ def test_case_39_internal_urls_are_refused_before_connecting(
     monkeypatch.setattr(socket, "create_connection", no_connect)
     monkeypatch.setattr(socket.socket, "connect", no_connect)
     if url.startswith("file:"):
-        error = refused(url)  # not a URL the command fetches: it is a (missing) path
+        error = refused(url)  # refused as a scheme, never read as a path
         assert error.returncode == 2
+        assert "file: URLs are not imported" in str(error)
         return
     error = refused(url)
     assert error.returncode == 2
@@ -262,3 +263,45 @@ def test_case_39_public_url_redirecting_inside_is_refused(
         error = refused("http://public.example/spec.yaml")
     assert "redirect to another host (127.0.0.1:" in str(error)
     assert [r[1] for r in server.requests] == ["/spec.yaml"]
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://example.com/spec.yaml", "FILE://example.com/spec.yaml", "gopher://x/spec.yaml"]
+)
+def test_other_schemes_are_refused_as_schemes_not_read_as_paths(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `ftp://example.com/spec.yaml` is also a relative path (ftp:/example.com/spec.yaml):
+    # put a good spec there, and it must still not be imported.
+    monkeypatch.chdir(tmp_path)
+    as_path = Path(url)
+    as_path.parent.mkdir(parents=True)
+    as_path.write_text(GOOD)
+    error = refused(url)
+    assert error.returncode == 2
+    scheme = url.split(":", 1)[0].lower()
+    assert f"{scheme}: URLs are not imported" in str(error)
+    assert "http(s)" in str(error)
+
+
+def test_url_that_returns_an_html_page_gets_a_plain_message(settings: Any) -> None:
+    settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
+    page = b"<!DOCTYPE html>\n<html><head><title>Docs</title></head><body>x: 1</body></html>\n"
+    routes = {"/docs": Route(body=page, headers={"Content-Type": "text/html; charset=utf-8"})}
+    with loopback_server(routes) as server:
+        error = refused(server.url("/docs"))
+    assert error.returncode == 1
+    assert str(error) == (
+        f"{server.url('/docs')}: the URL returned an HTML page, not an OpenAPI document; "
+        "give the address of the raw JSON or YAML file"
+    )
+
+
+def test_html_page_served_as_text_is_recognised_too(settings: Any) -> None:
+    settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
+    page = b"\n  <html lang=en><body>openapi: 3.0.0</body></html>"
+    with loopback_server(
+        {"/p": Route(body=page, headers={"Content-Type": "text/plain"})}
+    ) as server:
+        error = refused(server.url("/p"))
+    assert "returned an HTML page" in str(error)

@@ -9,6 +9,7 @@ A failed import stores nothing.
 from __future__ import annotations
 
 import posixpath
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,9 +17,13 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apis.importer import ImportRefused, import_spec, plural
+from apis.importer import ImportRefused, VersionExists, import_spec, plural
 from apis.openapi import ParsedSpec, SpecError, load_bytes, load_path
+from apis.openapi.bundle import looks_like_html
 from portal.lib import outbound
+
+# `scheme://`: a URL, whatever the scheme (a Windows drive `C:\\` has no `//`).
+_URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
 class Command(BaseCommand):
@@ -46,6 +51,10 @@ class Command(BaseCommand):
                 publish=bool(options.get("publish")),
                 replace=bool(options.get("replace")),
             )
+        except VersionExists as exc:
+            raise CommandError(
+                f"{exc}; use --replace to replace it (other versions are kept)", returncode=3
+            ) from None
         except ImportRefused as exc:
             raise CommandError(str(exc), returncode=3) from None
         self.stdout.write(result.summary_line())
@@ -55,9 +64,17 @@ class Command(BaseCommand):
                 self.stdout.write(f"  warning: {warning}")
 
     def _load(self, source: str, root: str | None) -> ParsedSpec:
+        scheme = _URL_SCHEME.match(source)
         try:
             if source.lower().startswith(("http://", "https://")):
                 return self._load_url(source, root)
+            if scheme:
+                # `ftp://host/x.yaml` is also a relative path: never read it as one.
+                raise CommandError(
+                    f"{source}: {scheme.group(1).lower()}: URLs are not imported; give an "
+                    "http(s) URL or a local file, folder or zip",
+                    returncode=2,
+                )
             path = Path(source)
             if not path.exists():
                 raise CommandError(f"{source}: no such file or folder", returncode=2)
@@ -75,4 +92,11 @@ class Command(BaseCommand):
         except outbound.OutboundError as exc:
             raise CommandError(f"{url}: {exc.message}", returncode=2) from None
         name = posixpath.basename(urlsplit(response.url or url).path) or "document"
+        content_type = response.header("Content-Type").split(";")[0].strip().lower()
+        if content_type in ("text/html", "application/xhtml+xml") or looks_like_html(response.body):
+            raise CommandError(
+                f"{url}: the URL returned an HTML page, not an OpenAPI document; give the "
+                "address of the raw JSON or YAML file",
+                returncode=1,
+            )
         return load_bytes(response.body, name, root)
