@@ -249,6 +249,11 @@ def operation(request: HttpRequest, slug: str, operation: str) -> HttpResponse:
             ),
         ),
     }
+    if context["console_enabled"]:
+        # The console's panel, built (and its one-time restored form taken) here in the view.
+        from console.panel import for_request
+
+        context["console"] = for_request(request, api, version, op)
     return render(request, "apis/operation.html", context)
 
 

@@ -9,7 +9,7 @@ operation declares, minus those the console or the transport owns (case 49).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -358,6 +358,32 @@ class CallResult:
         return ""
 
 
+def with_api_keys(call: PreparedCall, keys: list[Any], *, placeholder: str = "") -> PreparedCall:
+    """A copy of `call` with each API key where its scheme names it (header, query, cookie).
+
+    The call shown in the page, the history and the snippets is the one without keys (or,
+    with `placeholder`, with the placeholder in their place): a key in a query string would
+    otherwise sit in every URL the console shows.
+    """
+    out = replace(call, headers=dict(call.headers))
+    for key in keys:
+        value = placeholder or key.value
+        if key.location == "header":
+            if key.param.lower() != "authorization":
+                _check_header(key.param, value)
+            if key.param.lower() in {h.lower() for h in out.headers}:
+                raise CallError(f"The {key.param} header is set twice; clear the parameter.")
+            out.headers[key.param] = value
+        elif key.location == "query":
+            joiner = "&" if urlsplit(out.url).query else "?"
+            out.url += joiner + urlencode([(key.param, value)])
+        else:
+            cookie = f"{key.param}={quote(value, safe='<>')}"
+            existing = out.headers.get("Cookie")
+            out.headers["Cookie"] = f"{existing}; {cookie}" if existing else cookie
+    return out
+
+
 def authorization_value(token: Token) -> str:
     scheme = "Bearer" if token.token_type.lower() == "bearer" else token.token_type
     return f"{scheme} {token.access_token}"
@@ -367,6 +393,8 @@ def send(call: PreparedCall, token: Token | None) -> CallResult:
     """Send through the outbound wrapper to the checked target; never follows redirects."""
     headers = dict(call.headers)
     if token is not None:
+        if any(name.lower() == "authorization" for name in headers):
+            raise CallError("An API key already fills the Authorization header: send no token.")
         headers["Authorization"] = authorization_value(token)
     if request_id := requestlog.current():
         # The portal request's id travels on to the gateway and the backend's logs.
@@ -379,7 +407,8 @@ def send(call: PreparedCall, token: Token | None) -> CallResult:
         headers=headers,
         body=call.body,
         allow_headers=[name for name in call.headers if not _forbidden(name)]
-        + (["Cookie"] if "Cookie" in call.headers else []),
+        + (["Cookie"] if "Cookie" in call.headers else [])
+        + (["Authorization"] if "Authorization" in call.headers else []),
     )
     shown: list[tuple[str, str]] = []
     dropped: list[str] = []

@@ -88,8 +88,34 @@ def _uploads(files: MultiValueDict[str, UploadedFile], index: str) -> list[Uploa
 
 
 def saved_state(data: QueryDict) -> dict[str, Any]:
-    """The console form's values to restore after a redirect (no CSRF token, no password)."""
-    return {k: v for k, v in data.items() if k not in _PRIVATE_FIELDS}
+    """The console form's values to restore after a redirect (no CSRF token, no password,
+    no pasted credential)."""
+    return {
+        k: v
+        for k, v in data.items()
+        if k not in _PRIVATE_FIELDS and not k.startswith(CREDENTIAL_PREFIX)
+    }
+
+
+# `credential.<scheme>.value`, `.username`, `.password`: what the user pastes for a scheme.
+CREDENTIAL_PREFIX = "credential."
+
+
+class CredentialForm(OperationRef):
+    """Keep (`credential=<scheme>`) or forget (`forget_credential=<scheme>`) a pasted
+    credential for one of the operation's security schemes."""
+
+    credential = forms.CharField(max_length=200, required=False)
+    forget_credential = forms.CharField(max_length=200, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("credential") and not data.get("forget_credential"):
+            raise forms.ValidationError("Choose a security scheme.")
+        return data
+
+    def secret(self, scheme: str, part: str) -> str:
+        return str(self.data.get(f"{CREDENTIAL_PREFIX}{scheme}.{part}", ""))
 
 
 class TokenForm(OperationRef):

@@ -20,7 +20,7 @@ from django.urls import reverse
 from apis.documents import resolve_ref, schema_document
 from apis.models import Api, ApiVersion, Operation
 from apis.openapi.sample import media_example, sample
-from console import calls
+from console import calls, credentials
 from console.calls import ConsoleInput, Target, body_kind, is_json_media, parameters
 from console.models import (
     GRANT_LABELS,
@@ -53,6 +53,7 @@ class ParamField:
     type: str = ""
     deprecated: bool = False
     description: str = ""
+    placeholder: str = ""  # an optional parameter's example: shown, never sent
 
 
 @dataclass
@@ -63,6 +64,7 @@ class FormField:
     required: bool
     is_file: bool = False
     enum: list[str] = field(default_factory=list)
+    placeholder: str = ""
 
 
 @dataclass
@@ -92,6 +94,12 @@ class ServerOption:
 
 
 @dataclass
+class SchemeView:
+    scheme: credentials.Scheme
+    key: credentials.ApiKey | None = None
+
+
+@dataclass
 class TokenView:
     token: Token
     claims: dict[str, Any] | None
@@ -104,6 +112,18 @@ class TokenView:
     expired: bool
 
 
+def _subject(claims: dict[str, Any], token: Token) -> str:
+    """Whose token: the user's name when the token carries one, the client for a
+    client-credentials token, the bare `sub` (often a database id) only as a last resort."""
+    for name in ("preferred_username", "name", "email", "upn"):
+        if isinstance(claims.get(name), str) and claims[name]:
+            return str(claims[name])
+    sub = str(claims.get("sub", ""))
+    if sub and sub == claims.get("client_id"):
+        return f"client {sub}"
+    return sub
+
+
 def token_view(token: Token) -> TokenView:
     claims = token.claims
     remaining = token.expires_in()
@@ -112,7 +132,7 @@ def token_view(token: Token) -> TokenView:
         token=token,
         claims=claims,
         audience=", ".join(audiences(claims or {})),
-        subject=str((claims or {}).get("sub", "")),
+        subject=_subject(claims or {}, token),
         issuer=str((claims or {}).get("iss", "")),
         scope=" ".join(token.granted_scopes),
         expires=format_timestamp(exp) if exp is not None else "",
@@ -171,16 +191,22 @@ def param_fields(
         kind = schema.get("type", "")
         if isinstance(kind, list):
             kind = "/".join(str(k) for k in kind)
+        required = bool(param.get("required")) or where == "path"
+        example = _param_default(param, doc)
+        # Optional parameters start empty, with the example as a placeholder: a filled
+        # field is sent, and the user did not ask for it.
+        value = state.get(key, example if required else "")
         found.append(
             ParamField(
                 key=key,
                 name=name,
                 location=where,
-                required=bool(param.get("required")) or where == "path",
-                value=state[key] if key in state else _param_default(param, doc),
+                required=required,
+                value=value,
                 enum=[_text(v) for v in enum],
                 type=str(kind),
                 deprecated=bool(param.get("deprecated")),
+                placeholder="" if required else example,
             )
         )
     return found
@@ -206,12 +232,13 @@ def _form_fields(
         items = _schema(doc, prop.get("items"))
         if prop.get("type") == "array" and items.get("format") == "binary":
             is_file = True
+        example = "" if is_file else _text(prop.get("example", prop.get("default", "")))
         if has_state:
             value = state.get(key, "")
+        elif name in required and not is_file:
+            value = example or _text(sample(prop, doc))
         else:
-            value = "" if is_file else _text(prop.get("example", prop.get("default", "")))
-            if value == "" and not is_file and name in required:
-                value = _text(sample(prop, doc))
+            value = ""  # optional: empty, the example as a placeholder
         enum: list[Any] = prop["enum"] if isinstance(prop.get("enum"), list) else []
         found.append(
             FormField(
@@ -221,6 +248,7 @@ def _form_fields(
                 required=name in required,
                 is_file=is_file,
                 enum=[_text(v) for v in enum],
+                placeholder="" if name in required else example,
             )
         )
     return found
@@ -365,7 +393,7 @@ def build(
     has_state = state is not None
     state = state or {}
     options = server_options(api, operation, state)
-    slugs = [o.server.slug for o in options]
+    slugs = [o.server.slug for o in options] + [credentials.pasted_server(api)]
     tokens = (
         [token_view(t) for t in TokenStore(session).for_servers(slugs)]
         if context["signed_in"]
@@ -381,11 +409,14 @@ def build(
     targets: list[Target] = calls.targets(api, version, operation)
     selected_server = state.get("server") or next((t.url for t in targets if t.allowed), "")
     token_ids = [t.token.id for t in tokens]
+    # Preselect only a token this API accepts: one for another API's audience would make
+    # the first call a 401. The user may still pick it.
+    fitting = [t.token.id for t in tokens if credentials.token_fits(t.token, api)]
     selected_token = (
-        state.get("token")
-        if state.get("token") in token_ids
-        else (token_ids[0] if token_ids else "")
+        state.get("token") if state.get("token") in token_ids else (fitting[0] if fitting else "")
     )
+    schemes = credentials.operation_schemes(operation, version.overview or {})
+    keys = credentials.KeyStore(session).for_api(api) if context["signed_in"] else {}
     body = operation.data.get("requestBody")
     context.update(
         {
@@ -398,10 +429,33 @@ def build(
             "auth_servers": options,
             "tokens": tokens,
             "selected_token": selected_token,
+            "schemes": [
+                SchemeView(scheme, keys.get(scheme.name)) for scheme in schemes if scheme.pastable
+            ],
+            "other_schemes": [s for s in schemes if not s.pastable],
+            "no_target": not any(t.allowed for t in targets),
+            "staff": bool(getattr(user, "is_staff", False)),
             "now": int(time.time()),
         }
     )
     return context
+
+
+def for_request(
+    request: Any, api: Api, version: ApiVersion, operation: Operation
+) -> dict[str, Any]:
+    """The panel for the operation view, with the form restored after the authorization
+    redirect or loaded from history. The view takes it out of the session (used once), so
+    no template has to."""
+    state = None
+    if request.user.is_authenticated:
+        state = request.session.pop(RESTORE_KEY, None)
+        if not state_is_for(state, api, version, operation):
+            state = None  # saved on another operation's page: not this form's values
+    return build(
+        api=api, version=version, operation=operation, user=request.user,
+        session=request.session, state=state if isinstance(state, dict) else None,
+    )  # fmt: skip
 
 
 @dataclass

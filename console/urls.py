@@ -9,6 +9,7 @@ app_name = "console"
 urlpatterns = [
     path("send/", views.send, name="send"),
     path("token/", views.token, name="token"),
+    path("credential/", views.credential, name="credential"),
     path("token/<str:token_id>/forget/", views.forget, name="forget"),
     path("token/<str:token_id>/refresh/", views.refresh, name="refresh"),
     path("callback/", views.callback, name="callback"),

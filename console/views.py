@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from typing import Any, cast
 
-import orjson
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.forms import ValidationError
@@ -23,11 +22,16 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
-from apis.documents import load_document
 from apis.models import Api, ApiVersion, Operation
-from console import calls, conf, grants, panel, snippets, validation
-from console import render as present
-from console.forms import RevealForm, SendForm, TokenForm, saved_state
+from console import calls, conf, credentials, grants, panel, snippets, tryit, validation
+from console.forms import (
+    CredentialForm,
+    OperationRef,
+    RevealForm,
+    SendForm,
+    TokenForm,
+    saved_state,
+)
 from console.http import OutboundError
 from console.models import (
     GRANT_AUTHORIZATION_CODE,
@@ -38,7 +42,7 @@ from console.models import (
     AuthorizationServer,
     CallHistory,
 )
-from console.tokens import Token, TokenStore, explain_rejection
+from console.tokens import Token, TokenStore
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +112,21 @@ def _panel_response(
 def token(request: HtmxHttpRequest) -> HttpResponse:
     """Get a token with the chosen grant, keeping the request form as the user left it."""
     form = TokenForm(request.POST)
+    ref = OperationRef(request.POST)
+    if not form.is_valid() and ref.is_valid():
+        # A mistake in the panel (a malformed scope): said inline, the form kept as it was.
+        api, version, operation = _get_operation_for_user(
+            request, ref.cleaned_data["api"], ref.cleaned_data["version"],
+            ref.cleaned_data["operation"],
+        )  # fmt: skip
+        for error in form.non_field_errors() + form.errors.get("grant_choice", []):
+            messages.error(request, str(error))
+        if request.htmx:
+            response = _panel_response(request, api, version, operation)
+            response.status_code = tryit.INVALID
+            return response
+        request.session[RESTORE_KEY] = saved_state(request.POST)
+        return HttpResponseRedirect(panel.operation_page(api, version, operation) + "#console")
     if not form.is_valid():
         return HttpResponse(
             "Invalid token request: "
@@ -273,53 +292,49 @@ def _after_token_change(request: HtmxHttpRequest) -> HttpResponse:
     return HttpResponseRedirect(_back(request))
 
 
-def _token_for_call(request: HtmxHttpRequest, token_id: str) -> tuple[Token | None, str]:
-    """The chosen token, refreshed first when it is about to expire; and a note for the user."""
-    if not token_id:
-        return None, ""
-    store = TokenStore(request.session)
-    chosen = store.get(token_id)
-    if chosen is None:
-        return None, "The chosen token is gone (forgotten or signed out); sent without a token."
-    if chosen.is_expired(margin=conf.refresh_margin()) and chosen.refresh_token:
-        server = AuthorizationServer.objects.filter(slug=chosen.server).first()
-        if server is not None:
-            try:
-                fresh = store.replace(chosen, grants.refresh(server, chosen))
-            except (grants.GrantError, OutboundError) as exc:
-                return chosen, f"The token is expiring and could not be refreshed: {exc}"
-            return fresh, "The token was about to expire, so the console refreshed it first."
-    return chosen, ""
-
-
-def _expected_audience(api: Api) -> str:
-    route = getattr(api, "gateway_route", None)
-    policy = getattr(route, "jwt_policy", None) if route is not None else None
-    audiences = getattr(policy, "audiences", None) if policy is not None else None
-    if isinstance(audiences, list) and audiences:
-        return " or ".join(str(a) for a in audiences)
-    return f"api://{api.slug}"
-
-
-def _problem(result: calls.CallResult) -> dict[str, Any] | None:
-    media = result.content_type.split(";", 1)[0].strip().lower()
-    if not media.endswith("json"):
-        return None
-    try:
-        value = orjson.loads(result.body)
-    except orjson.JSONDecodeError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _trim_history(user: Any) -> None:
-    keep = conf.history_limit()
-    stale = (
-        CallHistory.objects.filter(user=user)
-        .order_by("-created", "-pk")
-        .values_list("pk", flat=True)[keep:]
+@never_cache
+@login_required
+@require_POST
+@sensitive_post_parameters()
+def credential(request: HtmxHttpRequest) -> HttpResponse:
+    """Keep or forget a pasted credential (bearer token, basic, API key) for a scheme."""
+    form = CredentialForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Invalid credential request.", status=400, content_type="text/plain")
+    data = form.cleaned_data
+    api, version, operation = _get_operation_for_user(
+        request, data["api"], data["version"], data["operation"]
     )
-    CallHistory.objects.filter(pk__in=list(stale)).delete()
+    name = data["credential"] or data["forget_credential"]
+    schemes = credentials.operation_schemes(operation, version.overview or {})
+    scheme = next((s for s in schemes if s.name == name and s.pastable), None)
+    if scheme is None:
+        raise Http404("No such security scheme on this operation")
+    state = saved_state(request.POST)
+    status = 200
+    if data["forget_credential"]:
+        credentials.forget(request.session, api, scheme)
+        messages.info(request, f"Forgot your credential for {scheme.name}.")
+    else:
+        try:
+            kept = credentials.keep(
+                request.session, api, scheme,
+                value=form.secret(name, "value"), username=form.secret(name, "username"),
+                password=form.secret(name, "password"),
+            )  # fmt: skip
+        except credentials.CredentialError as exc:
+            messages.error(request, f"{scheme.name}: {exc}")
+            status = tryit.INVALID
+        else:
+            if kept is not None:
+                state["token"] = kept.id  # a pasted token is the one to send
+            messages.success(request, f"Kept your credential for {scheme.name} for this session.")
+    if request.htmx:
+        response = _panel_response(request, api, version, operation, state=state)
+        response.status_code = status
+        return response
+    request.session[RESTORE_KEY] = state
+    return HttpResponseRedirect(panel.operation_page(api, version, operation) + "#console")
 
 
 @never_cache
@@ -336,84 +351,19 @@ def send(request: HtmxHttpRequest) -> HttpResponse:
         form.cleaned_data["version"],
         form.cleaned_data["operation"],
     )
-    if operation.kind != Operation.KIND_OPERATION:
-        return HttpResponse(
-            "Webhooks cannot be sent from the console.", status=400, content_type="text/plain"
-        )
-    doc = load_document(version.pk)
     media_types = list(validation.request_media(operation.data))
-    context: dict[str, Any] = {
-        "api": api,
-        "version": version,
-        "operation": operation,
-        "page_url": panel.operation_page(api, version, operation),
-    }
     template = "console/result.html#response" if request.htmx else "console/result.html"
     try:
         data = form.console_input(media_types)
-        call = calls.build_call(
-            operation, data, calls.targets(api, version, operation), media_types=media_types
-        )
-    except (calls.CallError, ValidationError) as exc:
-        context["error"] = _message(exc)
-        return render(request, template, context, status=400)
-    problems = validation.check_request_body(
-        doc, version.pk, operation.data, data.media_type, data.body
-    )
-    if problems and not data.force:
-        context["body_problems"] = problems
-        return render(request, template, context, status=400)
-    chosen, note = _token_for_call(request, data.token)
-    context["note"] = note
-    history = CallHistory(
-        user=cast(Any, request.user),
-        operation=operation,
-        api_slug=api.slug,
-        version_label=version.label,
-        operation_slug=operation.slug,
-        method=call.method,
-        url=call.url,
-        form=data.to_json(),
-    )
-    try:
-        result = calls.send(call, chosen)
-    except OutboundError as exc:
-        history.error = str(exc)
-        history.save()
-        _trim_history(request.user)
-        context.update({"error": f"The call failed: {exc}", "history": history, "call": call})
-        return render(request, template, context, status=502)
-    history.status = result.status
-    history.elapsed_ms = result.elapsed_ms
-    history.size = result.size
-    history.save()
-    _trim_history(request.user)
-    claims = chosen.claims if chosen is not None else None
-    context.update(
-        {
-            "call": call,
-            "result": result,
-            "body": present.present(result.content_type, result.body),
-            "size": present.human_size(result.size),
-            "mismatches": validation.check_response(
-                doc, version.pk, operation.data, result.status, result.content_type, result.body
-            ),
-            "body_problems": problems,
-            "history": history,
-            "token": panel.token_view(chosen) if chosen is not None else None,
-            "snippets": snippets.snippets(call, snippets.PLACEHOLDER if chosen else None),
-            "status_tone": "ok" if result.status < 400 else "error",
-        }
-    )
-    if result.status in (401, 403):
-        context["rejection"] = explain_rejection(
-            result.status,
-            dict(result.headers),
-            _problem(result),
-            claims,
-            expected_audience=_expected_audience(api),
-        )
-    return render(request, template, context)
+    except ValidationError as exc:
+        context = {"api": api, "version": version, "operation": operation, "error": _message(exc),
+                   "page_url": panel.operation_page(api, version, operation)}  # fmt: skip
+        return render(request, template, context, status=tryit.INVALID)
+    outcome = tryit.send(
+        user=cast(Any, request.user), session=request.session, api=api, version=version,
+        operation=operation, data=data, media_types=media_types,
+    )  # fmt: skip
+    return render(request, template, outcome.context, status=outcome.status)
 
 
 def _message(exc: Exception) -> str:
@@ -450,8 +400,14 @@ def reveal(request: HtmxHttpRequest, call_id: str) -> HttpResponse:
         )
     except calls.CallError as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain")
+    if chosen is not None and credentials.is_pasted(chosen):
+        chosen = None  # what the user pasted is never shown back in full
     token_value = chosen.access_token if chosen else None
     scheme = "Bearer"
+    keys = credentials.api_keys(
+        request.session, api, credentials.operation_schemes(operation, version.overview or {})
+    )
+    call = calls.with_api_keys(call, keys, placeholder=tryit.KEY_PLACEHOLDER)
     context = {
         "snippets": snippets.snippets(call, token_value, scheme),
         "history": entry,

@@ -1,5 +1,5 @@
-"""`{% console_panel as console %}`: the console panel's context, for the operation page's
-`{% include "console/panel.html" %}` (which has `api`, `version` and `operation`)."""
+"""`{% console_panel as console %}`: the console panel's context, for an include of
+`console/panel.html` that was not handed one (the operation view hands it over)."""
 
 from __future__ import annotations
 
@@ -14,18 +14,15 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def console_panel(context: template.Context) -> dict[str, Any]:
+    # Reads only: a template never changes the session. The operation view hands over the
+    # restored form (`panel.for_request`); this is the fallback for pages that do not.
     request = context["request"]
-    # A form restored after the authorization redirect or loaded from history: used once.
-    state = request.session.pop(panel.RESTORE_KEY, None) if request.user.is_authenticated else None
-    if not panel.state_is_for(state, context["api"], context["version"], context["operation"]):
-        state = None  # saved on another operation's page: not this form's values
     return panel.build(
         api=context["api"],
         version=context["version"],
         operation=context["operation"],
         user=request.user,
         session=request.session,
-        state=state if isinstance(state, dict) else None,
     )
 
 

@@ -71,7 +71,8 @@
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
     var status = event.detail.xhr.status;
-    if (target && target.closest("[data-console]") && (status === 400 || status === 502)) {
+    // 422: the console refused the input (shown inline); 502: the call failed on its way.
+    if (target && target.closest("[data-console]") && (status === 422 || status === 502)) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }

@@ -170,3 +170,29 @@ def test_implicit_hand_over_leaves_nothing_in_the_browser(page: Any, portal: Por
     page.go_back()
     assert "access_token" not in page.url and "/console/callback/implicit/" not in page.url
     assert page.console_errors == []
+
+
+def sign_in_on(page: Any, portal: Portal, path: str) -> None:
+    page.goto(portal.url(path))
+    page.get_by_role("button", name="Sign in").first.click()
+    if "/idp/login/" in page.url:
+        page.fill("#id_username", DEMO_USER)
+        page.fill("#id_password", DEMO_PASSWORD)
+        page.locator("main").get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**{path}**")
+
+
+def test_refused_input_shows_inline_under_debug(page: Any, portal: Portal) -> None:
+    """The default run has DEBUG on, where django-htmx replaces the page with any 400."""
+    sign_in_on(page, portal, "/apis/echo/operations/echoPost/")
+    page.fill("#cb-0", '{"text": ')  # not JSON
+    with page.expect_response("**/console/send/") as answer:
+        page.click("#console-send")
+    assert answer.value.status == 422
+    page.wait_for_selector("#console-result .console-error")
+    assert "The body is not valid JSON" in page.inner_text("#console-result .console-error")
+    # Still the operation page, form and all, as the user left it.
+    assert page.locator("#console-form").count() == 1
+    assert page.input_value("#cb-0") == '{"text": '
+    # Chromium logs every 4xx fetch; anything else would be a script error.
+    assert [e for e in page.console_errors if "status of 422" not in e] == []

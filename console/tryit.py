@@ -1,0 +1,185 @@
+"""The try-it flow: from the console form's values to the answer shown, without `request`.
+
+`send()` checks the input, builds the call, checks the body against the schema, picks the
+credentials (a token, pasted or obtained; API keys), sends through the gateway, keeps the
+history entry and returns what the result template shows. Views only parse and render
+(allauth keeps its flows apart from its views the same way); a new credential kind lands
+here and in `console/credentials.py`, not in a view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from apis.documents import load_document
+from apis.models import Api, ApiVersion, Operation
+from console import calls, conf, credentials, grants, panel, snippets, validation
+from console import render as present
+from console.http import OutboundError
+from console.models import AuthorizationServer, CallHistory
+from console.tokens import Token, TokenStore, explain_rejection
+
+# Status of a refused input: 422, not 400, so htmx's debug handler (django-htmx under DEBUG
+# replaces the page with any 400) leaves it alone and console.js swaps it in place.
+INVALID = 422
+KEY_PLACEHOLDER = "<api-key>"
+
+
+@dataclass
+class Outcome:
+    """What to render: the result template's context and the HTTP status."""
+
+    status: int
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+def token_for_call(session: MutableMapping[str, Any], token_id: str) -> tuple[Token | None, str]:
+    """The chosen token, refreshed first when it is about to expire; and a note for the user."""
+    if not token_id:
+        return None, ""
+    store = TokenStore(session)
+    chosen = store.get(token_id)
+    if chosen is None:
+        return None, "The chosen token is gone (forgotten or signed out); sent without a token."
+    if chosen.is_expired(margin=conf.refresh_margin()) and chosen.refresh_token:
+        server = AuthorizationServer.objects.filter(slug=chosen.server).first()
+        if server is not None:
+            try:
+                fresh = store.replace(chosen, grants.refresh(server, chosen))
+            except (grants.GrantError, OutboundError) as exc:
+                return chosen, f"The token is expiring and could not be refreshed: {exc}"
+            return fresh, "The token was about to expire, so the console refreshed it first."
+    return chosen, ""
+
+
+def trim_history(user: Any) -> None:
+    keep = conf.history_limit()
+    stale = (
+        CallHistory.objects.filter(user=user)
+        .order_by("-created", "-pk")
+        .values_list("pk", flat=True)[keep:]
+    )
+    CallHistory.objects.filter(pk__in=list(stale)).delete()
+
+
+def _problem(result: calls.CallResult) -> dict[str, Any] | None:
+    media = result.content_type.split(";", 1)[0].strip().lower()
+    if not media.endswith("json"):
+        return None
+    try:
+        value = orjson.loads(result.body)
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def send(
+    *,
+    user: Any,
+    session: MutableMapping[str, Any],
+    api: Api,
+    version: ApiVersion,
+    operation: Operation,
+    data: calls.ConsoleInput,
+    media_types: list[str],
+) -> Outcome:
+    """Run one try-it call and say what to show."""
+    context: dict[str, Any] = {
+        "api": api,
+        "version": version,
+        "operation": operation,
+        "page_url": panel.operation_page(api, version, operation),
+    }
+    if operation.kind != Operation.KIND_OPERATION:
+        context["error"] = "Webhooks are called by the API, not by you: there is nothing to send."
+        return Outcome(INVALID, context)
+    try:
+        call = calls.build_call(
+            operation, data, calls.targets(api, version, operation), media_types=media_types
+        )
+    except calls.CallError as exc:
+        context["error"] = str(exc)
+        return Outcome(INVALID, context)
+    doc = load_document(version.pk)
+    problems = validation.check_request_body(
+        doc, version.pk, operation.data, data.media_type, data.body
+    )
+    if problems and not data.force:
+        context["body_problems"] = problems
+        return Outcome(INVALID, context)
+    schemes = credentials.operation_schemes(operation, version.overview or {})
+    keys = credentials.api_keys(session, api, schemes)
+    chosen, note = token_for_call(session, data.token)
+    context["note"] = note
+    try:
+        sent = calls.with_api_keys(call, keys)
+        shown = calls.with_api_keys(call, keys, placeholder=KEY_PLACEHOLDER)
+    except calls.CallError as exc:
+        context["error"] = str(exc)
+        return Outcome(INVALID, context)
+    # History keeps the call without keys and the form without secrets.
+    history = CallHistory(
+        user=user,
+        operation=operation,
+        api_slug=api.slug,
+        version_label=version.label,
+        operation_slug=operation.slug,
+        method=call.method,
+        url=call.url,
+        form=data.to_json(),
+    )
+    try:
+        result = calls.send(sent, chosen)
+    except calls.CallError as exc:
+        context["error"] = str(exc)
+        return Outcome(INVALID, context)
+    except OutboundError as exc:
+        history.error = str(exc)
+        history.save()
+        trim_history(user)
+        context.update({"error": f"The call failed: {exc}", "history": history, "call": shown})
+        return Outcome(502, context)
+    history.status = result.status
+    history.elapsed_ms = result.elapsed_ms
+    history.size = result.size
+    history.save()
+    trim_history(user)
+    context.update(
+        {
+            "call": shown,
+            "result": result,
+            "body": present.present(result.content_type, result.body),
+            "size": present.human_size(result.size),
+            "mismatches": validation.check_response(
+                doc, version.pk, operation.data, result.status, result.content_type, result.body
+            ),
+            "body_problems": problems,
+            "history": history,
+            "token": panel.token_view(chosen) if chosen is not None else None,
+            "snippets": snippets.snippets(
+                shown,
+                snippets.PLACEHOLDER if chosen else None,
+                _scheme_word(chosen),
+            ),
+            "status_tone": "ok" if result.status < 400 else "error",
+        }
+    )
+    if result.status in (401, 403):
+        context["rejection"] = explain_rejection(
+            result.status,
+            dict(result.headers),
+            _problem(result),
+            chosen.claims if chosen is not None else None,
+            expected_audience=" or ".join(credentials.expected_audience(api)),
+        )
+    return Outcome(200, context)
+
+
+def _scheme_word(token: Token | None) -> str:
+    if token is not None and token.token_type.lower() == "basic":
+        return "Basic"
+    return "Bearer"
