@@ -93,7 +93,7 @@ def access_token_claims(request: Any, now: int | None = None) -> dict[str, Any]:
     conf: dict[str, Any] = settings.OAUTH2_PROVIDER
     lifetime = int(conf.get("ACCESS_TOKEN_EXPIRE_SECONDS", 3600))
     lifetime = int(getattr(request, "expires_in", None) or lifetime)
-    return {
+    claims = {
         "iss": iss,
         "sub": sub,
         "aud": audience_for(scopes, _requested_resources(request), f"{iss}/userinfo/"),
@@ -103,6 +103,10 @@ def access_token_claims(request: Any, now: int | None = None) -> dict[str, Any]:
         "exp": now + lifetime,
         "jti": uuid.uuid4().hex,
     }
+    if sub != client_id and user is not None:
+        # RFC 9068 §2.2.1 allows identity claims: a name to show beside the opaque `sub`.
+        claims["preferred_username"] = user.get_username()
+    return claims
 
 
 def sign(claims: dict[str, Any]) -> str:

@@ -105,6 +105,8 @@ def test_code_flow_issues_rfc9068_access_token(client: Client, signed_in: Any, a
     assert header["typ"] == "at+jwt" and header["alg"] == "RS256" and header["kid"]
     claims = verify(client, tokens["access_token"], "api://echo")
     assert claims["sub"] == str(signed_in.pk)
+    # A name beside the opaque id, so the console's token card can say whose token it is.
+    assert claims["preferred_username"] == signed_in.get_username()
     assert claims["client_id"] == "console"
     assert claims["scope"] == "openid profile echo.read"
     assert claims["exp"] - claims["iat"] == 3600
