@@ -113,8 +113,12 @@ def send(
         return Outcome(INVALID, context)
     schemes = credentials.operation_schemes(operation, version.overview or {})
     keys = credentials.api_keys(session, api, schemes)
+    before = TokenStore(session).get(data.token) if data.token else None
     chosen, note = token_for_call(session, data.token)
     context["note"] = note
+    context["refreshed"] = (
+        chosen is not None and before is not None and chosen.access_token != before.access_token
+    )
     try:
         sent = calls.with_api_keys(call, keys)
         shown = calls.with_api_keys(call, keys, placeholder=KEY_PLACEHOLDER)

@@ -112,6 +112,8 @@ def test_console_journey(page: Any, portal: Portal, screenshot_dir: Path) -> Non
     status, result = send_and_wait(page)
     assert "The token was about to expire, so the console refreshed it first." in result
     assert status == "200"
+    # The card beside the form now counts down the new token's lifetime.
+    assert code_token.locator(".console-countdown").inner_text() != "expired"
     assert page.console_errors == []
 
 

@@ -1,0 +1,45 @@
+"""The try-it flow's effects a user sees beside the answer: the refreshed token's new expiry."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from django.test import Client
+
+from console.tokens import Token, TokenStore
+from tests.console.conftest import GATEWAY, IDP, access_token
+
+HTMX = {"HX-Request": "true"}
+
+
+def test_token_card_shows_the_new_expiry_after_an_automatic_refresh(
+    signed_in: Client, echo: Any, auth_server: Any, fake_outbound: Any
+) -> None:
+    auth_server(echo, grants=["authorization_code"])
+    old_expiry = time.time() + 1  # inside the refresh margin
+    session = signed_in.session
+    token = TokenStore(session).put(
+        Token(server="idp", server_name="Example IdP", grant="authorization_code",
+              scopes="echo.read", access_token=access_token(exp=int(old_expiry)),
+              refresh_token="r1", expires_at=old_expiry)
+    )  # fmt: skip
+    session.save()
+    fresh = access_token(exp=int(time.time()) + 3600, jti="j2")
+    fake_outbound.json(
+        "POST", f"{IDP}/token",
+        {"access_token": fresh, "token_type": "Bearer", "expires_in": 3600, "refresh_token": "r2"},
+    )  # fmt: skip
+    fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {"ok": True})
+    data = {"api": "echo", "version": "1.0.0", "operation": "echoGet", "token": token.id}
+    html = signed_in.post("/console/send/", data, headers=HTMX).content.decode()
+    assert "the console refreshed it first" in html
+    card = re.search(
+        rf'<dd id="token-expiry-{token.id}" hx-swap-oob="true">.*?data-expires-at="([0-9.]+)"',
+        html,
+        re.S,
+    )
+    assert card, "the token card's expiry is swapped out of band"
+    assert float(card.group(1)) > old_expiry + 3000
+    assert "59 min" in html
