@@ -26,6 +26,7 @@ browser:
 oidc-op:
 	@command -v node >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
 	cd tests/identity/op && npm ci --no-audit --no-fund --silent
+	cd tests/e2e && npm ci --no-audit --no-fund --silent  # axe-core for the accessibility tests
 
 # Redis for the gateway's shared rate-limit counter test.
 redis:
