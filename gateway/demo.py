@@ -1,8 +1,10 @@
 """Demo gateway set-up for `manage.py seed_demo`: idempotent, prints what a user needs.
 
-The echo API answers through the built-in echo backend; every other published API answers
-from its spec (mock). Each route checks tokens from the built-in IdP: audience
-`api://<slug>`, scope `<slug>.read` for reads and `<slug>.write` for writes.
+The demo APIs only: echo answers through the built-in echo backend, petstore from its spec
+(mock). An API a publisher imported gets no route here: `make run` runs this on every start,
+and a silent mock route would answer for the real API. Each route checks tokens from the
+built-in IdP: audience `api://<slug>`, scope `<slug>.read` for reads and `<slug>.write` for
+writes.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from django.db import transaction
 
 READ_METHODS = "GET HEAD OPTIONS"
 WRITE_METHODS = "POST PUT PATCH DELETE"
+# The APIs seed_demo imports, and what answers for each.
+DEMO_BACKENDS = {"echo": "echo", "petstore": "mock"}
 
 
 def _issuer() -> str:
@@ -63,8 +67,8 @@ def seed(stdout: TextIO) -> None:
     from apis.models import Api
 
     base = _issuer().rsplit("/idp", 1)[0]
-    for api in Api.objects.filter(is_published=True).order_by("slug"):
-        backend = "echo" if api.slug == "echo" else "mock"
+    for api in Api.objects.filter(slug__in=DEMO_BACKENDS).order_by("slug"):
+        backend = DEMO_BACKENDS[api.slug]
         changed = configure(api.slug, backend)
         stdout.write(
             f"Gateway: {base}/gateway/{api.slug}/ → {backend} backend, validate-jwt "

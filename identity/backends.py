@@ -9,11 +9,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from identity import ratelimit
+from identity.demo_credentials import DEMO_USERS
 
 
 def _client_ip(request: HttpRequest | None) -> str:
@@ -33,6 +35,9 @@ class RateLimitedModelBackend(ModelBackend):
     ) -> Any:
         if username is None or password is None:
             return None
+        if not settings.DEBUG and DEMO_USERS.get(username) == password:
+            # The well-known demo logins (the admin's too) never work in production.
+            raise PermissionDenied("The demo accounts are disabled in production")
         ip = _client_ip(request)
         if ratelimit.blocked(ip, username) is not None:
             raise PermissionDenied("Too many failed sign-ins")  # stops the backend chain

@@ -1,4 +1,5 @@
-"""Demo data for `make run` (called by `manage.py seed_demo`): a user and three clients.
+"""Demo data for `make run` (called by `manage.py seed_demo`): a user, an administrator and
+three clients.
 
 Idempotent. Refuses to run with DEBUG off: the credentials are well known, and the
 `identity.E002` check and the login page refuse them in production anyway.
@@ -22,9 +23,10 @@ from identity.models import Client
 def demo_credentials_present() -> list[str]:
     """Which well-known demo credentials exist in the database (for identity.E002)."""
     found = []
-    user = get_user_model().objects.filter(username=demo.DEMO_USERNAME).first()
-    if user is not None and user.check_password(demo.DEMO_PASSWORD):
-        found.append(f"user {demo.DEMO_USERNAME}")
+    for username, password in demo.DEMO_USERS.items():
+        user = get_user_model().objects.filter(username=username).first()
+        if user is not None and user.check_password(password):
+            found.append(f"user {username}")
     for client_id, secret in demo.DEMO_SECRETS.items():
         client = Client.objects.filter(client_id=client_id).first()
         if client is not None and check_password(secret, client.client_secret):
@@ -48,6 +50,13 @@ def seed(stdout: TextIO) -> None:
     user.is_active = True
     user.set_password(demo.DEMO_PASSWORD)
     user.save()
+    admin = User.objects.filter(username=demo.DEMO_ADMIN_USERNAME).first() or User(
+        username=demo.DEMO_ADMIN_USERNAME
+    )
+    admin.email = "admin@example.com"
+    admin.is_active = admin.is_staff = admin.is_superuser = True
+    admin.set_password(demo.DEMO_ADMIN_PASSWORD)
+    admin.save()
 
     ensure_portal_client(issuer, settings.IDENTITY_PORTAL_CLIENT_SECRET)
     console_path = settings.IDENTITY_CONSOLE_REDIRECT_PATH
@@ -75,6 +84,8 @@ def seed(stdout: TextIO) -> None:
         f"    discovery:       {issuer}/.well-known/openid-configuration\n"
         f"    signing key:     {key.kid}\n"
         f"    demo user:       {demo.DEMO_USERNAME} / {demo.DEMO_PASSWORD}\n"
+        f"    administrator:   {demo.DEMO_ADMIN_USERNAME} / {demo.DEMO_ADMIN_PASSWORD}"
+        "  (/admin/: import and publish APIs)\n"
         f"    console client:  {demo.CONSOLE_CLIENT_ID} / {demo.CONSOLE_CLIENT_SECRET}"
         "  (authorization code + PKCE, client credentials, implicit, password)\n"
         f"    service client:  {demo.SERVICE_CLIENT_ID} / {demo.SERVICE_CLIENT_SECRET}"

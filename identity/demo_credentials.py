@@ -4,6 +4,10 @@ from __future__ import annotations
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-password"
+# The demo's administrator, so a new publisher can reach /admin/ and import a spec.
+DEMO_ADMIN_USERNAME = "admin"
+DEMO_ADMIN_PASSWORD = "admin-demo-password"
+DEMO_USERS = {DEMO_USERNAME: DEMO_PASSWORD, DEMO_ADMIN_USERNAME: DEMO_ADMIN_PASSWORD}
 PORTAL_CLIENT_ID = "portal-signin"
 PORTAL_CLIENT_SECRET = "portal-signin-demo-secret"
 CONSOLE_CLIENT_ID = "portal-console"

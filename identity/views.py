@@ -26,7 +26,7 @@ from identity import issuer as issuer_mod
 from identity import keys, ratelimit
 from identity import session as idp_session
 from identity.clients import origin_of
-from identity.demo_credentials import DEMO_PASSWORD, DEMO_USERNAME
+from identity.demo_credentials import DEMO_USERS
 from identity.models import Client
 from identity.validators import SIGNED_IN_USER
 
@@ -176,7 +176,7 @@ def _client_origin(next_url: str) -> str:
 
 
 def _production_demo_login(username: str, password: str) -> bool:
-    return not settings.DEBUG and username == DEMO_USERNAME and password == DEMO_PASSWORD
+    return not settings.DEBUG and DEMO_USERS.get(username) == password
 
 
 @never_cache

@@ -23,7 +23,10 @@ def test_seed_creates_user_and_clients_and_prints_them(settings: Any) -> None:
     seed(out)  # idempotent
     text = out.getvalue()
     assert "demo / demo-password" in text and "portal-console / portal-console-demo-secret" in text
+    assert "administrator:   admin / admin-demo-password  (/admin/" in text
     assert get_user_model().objects.filter(username="demo").count() == 1
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.is_staff and admin.is_superuser
     console = Client.objects.get(client_id="portal-console")
     assert console.allows_grant_type(
         Client.GRANT_AUTHORIZATION_CODE,
@@ -44,7 +47,7 @@ def test_seed_creates_user_and_clients_and_prints_them(settings: Any) -> None:
     assert Client.objects.get(client_id="demo-service").granted_types() == {
         Client.GRANT_CLIENT_CREDENTIALS
     }
-    assert len(demo_credentials_present()) == 4
+    assert len(demo_credentials_present()) == 5
 
 
 def test_seed_refuses_production(settings: Any) -> None:
@@ -85,3 +88,20 @@ def test_demo_clients_are_refused_outside_the_dev_run(settings: Any, client: Any
     settings.DEBUG = False
     refused = client.post("/idp/token/", form, HTTP_AUTHORIZATION=auth)
     assert refused.status_code == 401 and "access_token" not in refused.json()
+
+
+def test_demo_admin_reaches_the_admin_in_the_dev_run_only(settings: Any, client: Any) -> None:
+    settings.DEBUG = True
+    settings.IDENTITY_ISSUER = "http://127.0.0.1:8000/idp"
+    settings.IDENTITY_PORTAL_CLIENT_SECRET = "portal-signin-demo-secret"
+    seed(io.StringIO())
+    form = {"username": "admin", "password": "admin-demo-password", "next": "/admin/"}
+    signed_in = client.post("/admin/login/", form)
+    assert signed_in.status_code == 302 and signed_in["Location"] == "/admin/"
+    assert client.get("/admin/apis/api/import/").status_code == 200
+    client.logout()
+    settings.DEBUG = False
+    refused = client.post("/admin/login/", form)
+    assert refused.status_code == 200  # the login form again, not the admin
+    assert client.get("/admin/").status_code == 302
+    assert "user admin" in demo_credentials_present()  # and identity.E002 names it

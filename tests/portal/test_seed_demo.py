@@ -1,0 +1,37 @@
+"""`seed_demo` (run by every `make run`) sets up the demo APIs only."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from apis.models import Api
+from gateway import demo
+from gateway.models import Route
+from tests.conftest import DEMO_SPECS
+
+pytestmark = pytest.mark.django_db
+
+MINE = """\
+openapi: 3.0.3
+info: {title: Mine, version: '1'}
+paths:
+  /x:
+    get: {responses: {'200': {description: ok}}}
+"""
+
+
+def test_an_api_a_publisher_imported_gets_no_mock_route(tmp_path: Path) -> None:
+    spec = tmp_path / "mine.yaml"
+    spec.write_text(MINE)
+    out = io.StringIO()
+    for path, slug in ((DEMO_SPECS / "echo.yaml", "echo"), (spec, "mine")):
+        call_command("importspec", str(path), slug=slug, publish=True, stdout=out)
+    demo.seed(out)
+    demo.seed(out)  # the second `make run`
+    assert Route.objects.filter(api__slug="echo").exists()
+    assert not Route.objects.filter(api=Api.objects.get(slug="mine")).exists()
+    assert "/gateway/mine/" not in out.getvalue()
