@@ -10,10 +10,11 @@ import orjson
 import yaml
 from django.apps import apps
 from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
@@ -234,7 +235,22 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
 def operation(request: HttpRequest, slug: str, operation: str) -> HttpResponse:
     api = _get_api_for_user(request, slug)
     version, query_label = _get_version(api, request.GET.get("v"))
-    op = get_object_or_404(Operation, version=version, slug=operation)
+    op = Operation.objects.filter(version=version, slug=operation).first()
+    if op is None:
+        if (
+            request.GET.get("v")
+            and Operation.objects.filter(version__api=api, slug=operation).exists()
+        ):
+            # The version switcher from an operation the chosen version lacks: that
+            # version's overview, saying why, rather than a 404.
+            messages.info(
+                request,
+                f"Version {version.label} has no operation {operation}; "
+                "here is that version's overview.",
+            )
+            url = reverse("apis:detail", args=[api.slug])
+            return redirect(f"{url}?{urlencode({'v': query_label})}" if query_label else url)
+        raise Http404("No such operation")
     context, _ = _reference_context(api, version, query_label, op.slug)
     context |= {
         "operation": op,

@@ -20,3 +20,6 @@ urlpatterns = [
     path("idp/", include("identity.urls")),
     path("idp/", include((oauth2_urlpatterns, "oauth2_provider"))),
 ]
+
+# Django renders 404.html with the request already; 500 needs a view to get the layout.
+handler500 = "portal.views.server_error"

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+import logging
+
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
 
 from apis.models import Api
@@ -29,3 +32,17 @@ def health_ready(request: HttpRequest) -> JsonResponse:
     response = JsonResponse(result, status=200 if result["status"] == "ok" else 503)
     response["Cache-Control"] = "no-store"
     return response
+
+
+@requires_csrf_token
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: the portal's layout (Django's default renders 500.html without the
+    request, so the header, theme and links would be missing). If even that fails, plain."""
+    try:
+        return render(request, "500.html", status=500)
+    except Exception:  # the layout itself may be what broke (database down, template error)
+        logging.getLogger(__name__).exception("the 500 page could not be rendered")
+        return HttpResponseServerError(
+            b"<!doctype html><title>Server error</title><h1>Server error</h1>",
+            content_type="text/html",
+        )

@@ -1,0 +1,18 @@
+"""The portal's URLs plus one view that fails, for the 500 page test."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+
+from portal.urls import handler500
+from portal.urls import urlpatterns as portal_urlpatterns
+
+__all__ = ["handler500", "urlpatterns"]
+
+
+def boom(request: HttpRequest) -> HttpResponse:
+    raise RuntimeError("a bug")
+
+
+urlpatterns = [*portal_urlpatterns, path("boom/", boom)]

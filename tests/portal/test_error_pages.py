@@ -1,0 +1,32 @@
+"""404 and 500 pages carry the portal's layout: header, navigation, theme, a way back."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client, override_settings
+
+pytestmark = pytest.mark.django_db
+
+
+def test_404_page_has_the_portal_layout(client: Client) -> None:
+    page = client.get("/no/such/page/")
+    assert page.status_code == 404
+    html = page.content.decode()
+    assert 'class="site-header"' in html and 'class="skip-link"' in html
+    assert "Page not found" in html and "<code>/no/such/page/</code>" in html
+    assert 'href="/apis/"' in html
+
+
+def test_404_inside_the_catalog_too(client: Client) -> None:
+    page = client.get("/apis/no-such-api/")
+    assert page.status_code == 404 and 'class="site-header"' in page.content.decode()
+
+
+@override_settings(ROOT_URLCONF="tests.portal.error_urls")
+def test_500_page_has_the_portal_layout() -> None:
+    client = Client(raise_request_exception=False)
+    page = client.get("/boom/")
+    assert page.status_code == 500
+    html = page.content.decode()
+    assert 'class="site-header"' in html and "Something went wrong" in html
+    assert "a bug" not in html and "Traceback" not in html
