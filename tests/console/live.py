@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -42,9 +42,14 @@ def free_port() -> int:
 class Portal:
     base: str
     log: Path
+    env: dict[str, str] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
         return self.base + path
+
+    def manage(self, *args: str) -> str:
+        """`manage.py` against the running portal's database (e.g. importspec)."""
+        return _run(list(args), self.env)
 
 
 def _run(args: list[str], env: dict[str, str]) -> str:
@@ -118,7 +123,7 @@ def running_portal(workdir: Path) -> Iterator[Portal]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the portal did not start:\n" + log.read_text()[-3000:])
             time.sleep(0.2)
-        yield Portal(base=base, log=log)
+        yield Portal(base=base, log=log, env=env)
     finally:
         proc.terminate()
         try:
