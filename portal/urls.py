@@ -21,5 +21,6 @@ urlpatterns = [
     path("idp/", include((oauth2_urlpatterns, "oauth2_provider"))),
 ]
 
-# Django renders 404.html with the request already; 500 needs a view to get the layout.
+# The portal's layout on error pages, with a plain fallback when the layout itself fails.
+handler404 = "portal.views.not_found"
 handler500 = "portal.views.server_error"

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import logging
 
-from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotFound,
+    HttpResponseServerError,
+    JsonResponse,
+)
 from django.shortcuts import render
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
@@ -32,6 +38,19 @@ def health_ready(request: HttpRequest) -> JsonResponse:
     response = JsonResponse(result, status=200 if result["status"] == "ok" else 503)
     response["Cache-Control"] = "no-store"
     return response
+
+
+@requires_csrf_token
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: 404.html in the portal's layout; plain if the layout cannot be rendered
+    (it reads the database for the sign-in menu)."""
+    try:
+        return render(request, "404.html", status=404)
+    except Exception:
+        logging.getLogger(__name__).exception("the 404 page could not be rendered")
+        return HttpResponseNotFound(
+            b"<!doctype html><title>Not found</title><h1>Not found</h1>", content_type="text/html"
+        )
 
 
 @requires_csrf_token

@@ -90,6 +90,17 @@ def test_no_axe_violation_on_any_page_kind(chromium: Any, portal: Portal, theme:
             page.get_by_role("button", name="Get token · Client credentials").click()
         page.wait_for_selector(".console-token")
         report["console"] = violations(page)
+        # On a phone the token card's scopes and claims wrap as words, not a letter a line.
+        page.set_viewport_size({"width": 390, "height": 844})
+        heights = page.eval_on_selector_all(
+            ".console-token code",
+            "els => els.map(e => [e.textContent, e.getBoundingClientRect().height,"
+            " parseFloat(getComputedStyle(e).lineHeight) || 20])",
+        )
+        for text, height, line in heights:
+            words = max(1, len(str(text).split()))
+            assert height <= line * (words + 2), f"{text!r} is {height}px tall"
+        page.set_viewport_size({"width": 1280, "height": 900})
         with page.expect_response("**/console/send/"):
             page.click("#console-send")
         page.wait_for_selector("#console-result [data-status-code]")

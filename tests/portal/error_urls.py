@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-from portal.urls import handler500
+from portal.urls import handler404, handler500
 from portal.urls import urlpatterns as portal_urlpatterns
 
-__all__ = ["handler500", "urlpatterns"]
+__all__ = ["handler404", "handler500", "urlpatterns"]
 
 
 def boom(request: HttpRequest) -> HttpResponse:
