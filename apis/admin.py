@@ -195,6 +195,10 @@ class ApiAdmin(admin.ModelAdmin):
                 replace=form.cleaned_data["replace"],
             )
         except SpecError as exc:
+            if exc.rule == "root" and "several files" in exc.message:
+                form.add_error("root", f"Not imported: {exc}. Write its path in the Root field.")
+                form.status = 400  # type: ignore[attr-defined]
+                return None
             form.add_error("file", f"Not imported: {exc}")
             form.status = 413 if isinstance(exc, TooLarge) else 400  # type: ignore[attr-defined]
             return None

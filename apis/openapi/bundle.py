@@ -170,8 +170,9 @@ class _MultiFile(Bundle):
             )
         if len(candidates) > 1:
             shown = ", ".join(sorted(candidates)[:10])
+            # No flag or field named here: the command says --root, the admin its Root field.
             raise SpecError(
-                f"several files look like root documents ({shown}); choose one with --root",
+                f"several files look like root documents ({shown}); name the root document",
                 source=self.name,
                 rule="root",
             )

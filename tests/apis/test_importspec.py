@@ -132,6 +132,7 @@ def test_folder_and_zip_bundles_with_root(tmp_path: Path) -> None:
     (folder / "copy.yaml").write_text(GOOD)
     error = refused(str(folder))
     assert "several files look like root documents (copy.yaml, main.yaml)" in str(error)
+    assert str(error).endswith("name the root document [root] (choose it with --root)")
     assert run(str(folder), root="main.yaml").startswith("Imported 'Good API' version 1.0")
     version = ApiVersion.objects.get()
     assert (version.source_format, version.root_path) == ("bundle", "main.yaml")

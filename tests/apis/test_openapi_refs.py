@@ -266,7 +266,7 @@ def test_folder_bundle_finds_its_root_and_keeps_a_zip_of_the_used_files(tmp_path
 def test_bundle_with_two_roots_needs_root(tmp_path: Path) -> None:
     files = {**BUNDLE_FILES, "api/other.yaml": HEAD + "paths: {}\n"}
     data = make_zip(files)
-    with pytest.raises(SpecError, match="several files look like root documents.*--root"):
+    with pytest.raises(SpecError, match="several files look like root documents.*name the root"):
         load_bytes(data, "api.zip")
     spec = load(ZipBundle(data, "api.zip", root="api/openapi.yaml"))
     check_bundle_result(spec)

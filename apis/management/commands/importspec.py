@@ -80,7 +80,12 @@ class Command(BaseCommand):
                 raise CommandError(f"{source}: no such file or folder", returncode=2)
             return load_path(path, root)
         except SpecError as exc:
-            raise CommandError(str(exc), returncode=1) from None
+            hint = (
+                " (choose it with --root)"
+                if exc.rule == "root" and "several files" in exc.message
+                else ""
+            )
+            raise CommandError(str(exc) + hint, returncode=1) from None
         except OSError as exc:
             raise CommandError(
                 f"{source}: cannot read: {exc.strerror or exc}", returncode=2
