@@ -160,7 +160,7 @@ def test_every_top_level_property_is_on_the_page(doc: CorpusDoc, db: None) -> No
                 section = sections.get(anchor(prefix, media))
                 assert section is not None, f"{where}: no block on the page"
                 same = re.match(
-                    r'>\s*<h4>.*?</h4>\s*<p class="muted">Same schema as <a href="#([^"]+)"',
+                    r'>\s*<h[34]>.*?</h[34]>\s*<p class="muted">Same schema as <a href="#([^"]+)"',
                     section,
                     re.S,
                 )
