@@ -4,7 +4,8 @@ Per call: find the route by suffix; answer a CORS preflight; validate the token 
 verified tokens are cached until they expire, so a repeat costs a dict lookup plus the claim
 checks); count the call for rate-limit-by-key; then the echo or mock backend answers, or the
 call is proxied through the pooled upstream client. Routes and policies live in memory and
-are reloaded when the database fingerprint changes (polled every GATEWAY_CONFIG_REFRESH s).
+are reloaded when the database fingerprint changes (checked before serving, at most once per
+GATEWAY_CONFIG_REFRESH s).
 
 Reserved paths: `/-/live` and `/-/ready` (probes; `/-/health` is the older liveness
 answer), and `/-/metrics` (Prometheus text format).
@@ -79,6 +80,7 @@ class Gateway:
         self._fingerprint: Any = None
         self._next_check = 0.0
         self._load_lock: asyncio.Lock | None = None
+        self._checking: asyncio.Task[None] | None = None
         self.pool: Pool | None = None
         self.keys = KeyStore()
         self.metrics = Metrics()
@@ -129,16 +131,25 @@ class Gateway:
             self._fingerprint = fp
 
     async def _routes(self) -> dict[str, RouteConfig]:
+        """The routes to serve this call with, checked against the database first.
+
+        A change applies to the next call (case 63): once per GATEWAY_CONFIG_REFRESH seconds a
+        call waits for the cheap fingerprint query (and a reload when it changed) instead of
+        being served with the old routes; calls arriving during that check wait for the same
+        check. So no call is served under a configuration older than the refresh interval."""
         if self._loader is None:
             return self.routes or {}
         now = time.monotonic()
-        if self.routes is None:
-            await self._load()
-            self._next_check = now + float(_setting("GATEWAY_CONFIG_REFRESH", 2))
-        elif now >= self._next_check:
-            self._next_check = now + float(_setting("GATEWAY_CONFIG_REFRESH", 2))
-            asyncio.get_running_loop().create_task(self._load())
+        if self._checking is None and (self.routes is None or now >= self._next_check):
+            self._next_check = now + float(_setting("GATEWAY_CONFIG_REFRESH", 1))
+            self._checking = asyncio.get_running_loop().create_task(self._load())
+            self._checking.add_done_callback(self._checked)
+        if self._checking is not None:
+            await asyncio.shield(self._checking)
         return self.routes or {}
+
+    def _checked(self, task: asyncio.Task[None]) -> None:
+        self._checking = None
 
     def _loop_state(self) -> None:
         if self.pool is None:
@@ -218,7 +229,11 @@ class Gateway:
             await self._internal(path, send, state)
             return
         routes = self.routes
-        if routes is None or (self._loader is not None and time.monotonic() >= self._next_check):
+        if (
+            routes is None
+            or self._checking is not None
+            or (self._loader is not None and time.monotonic() >= self._next_check)
+        ):
             routes = await self._routes()
         route, used, segments = find_route(routes, path, self._deep_suffixes)
         if route is None:

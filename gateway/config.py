@@ -289,7 +289,10 @@ def load_routes() -> dict[str, RouteConfig]:
     from gateway.models import Route
 
     routes: dict[str, RouteConfig] = {}
-    queryset = Route.objects.filter(is_enabled=True).select_related("api", "jwt_policy")
+    # An unpublished API has no route: unpublishing stops its calls at the next check.
+    queryset = Route.objects.filter(is_enabled=True, api__is_published=True).select_related(
+        "api", "jwt_policy"
+    )
     for route in queryset.prefetch_related("jwt_policy__claims"):
         try:
             routes[route.suffix] = build_route(route)
@@ -311,7 +314,7 @@ def config_fingerprint() -> tuple[Any, ...]:
         tuple(
             Api.objects.filter(gateway_route__isnull=False)
             .order_by("pk")
-            .values_list("pk", "default_version_id")
+            .values_list("pk", "default_version_id", "is_published")
         )
     )
     return tuple(parts)

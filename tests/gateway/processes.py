@@ -1,0 +1,149 @@
+"""Gateway processes as operators run them: a database migrated once per session, routes
+written by `manage.py applyconfig`, and `python -m gateway` (granian, N workers) on a free
+loopback port. Used by the multi-process tests (policy reload, Redis, hosts, metrics).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import DEMO_SPECS
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], log: Path, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(log.read_text() if log.exists() else "no log") from None
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, made once; each test works on a copy."""
+    path = tmp_path_factory.mktemp("gwdb") / "template.sqlite3"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{path}"}
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
+    return path
+
+
+@dataclass
+class Operator:
+    """One deployment: a database file, its configuration file, and gateway processes."""
+
+    root: Path
+    env: dict[str, str]
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def apply(self, config: str) -> None:
+        path = self.root / "portal.yaml"
+        path.write_text(config)
+        done = subprocess.run(
+            [sys.executable, "manage.py", "applyconfig", str(path)],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    def start(self, workers: int = 2, **extra_env: str) -> int:
+        port = free_port()
+        log = self.root / f"gateway-{port}.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "gateway", "--port", str(port), "--workers", str(workers)],
+                cwd=REPO,
+                env={**self.env, **extra_env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        self.procs.append(proc)
+        wait_for_port(port, proc, log)
+        return port
+
+    def log_text(self) -> str:
+        return "\n".join(p.read_text() for p in sorted(self.root.glob("gateway-*.log")))
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture
+def operator(migrated_db: Path, tmp_path: Path) -> Iterator[Operator]:
+    db = tmp_path / "portal.sqlite3"
+    shutil.copy(migrated_db, db)
+    shutil.copy(DEMO_SPECS / "echo.yaml", tmp_path / "echo.yaml")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "GATEWAY_KEY_FETCH_PRIVATE_HOSTS": "127.0.0.1",
+        "GATEWAY_ACCESS_LOG": "off",
+        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
+    env.pop("REDIS_URL", None)
+    op = Operator(tmp_path, env)
+    yield op
+    op.stop()
+
+
+def echo_config(backend_url: str, discovery_url: str, audience: str, extra: str = "") -> str:
+    """The echo API (its spec's operations) routed to a recording backend, with validate-jwt."""
+    return f"""\
+apis:
+  - slug: echo
+    spec: echo.yaml
+    published: true
+    gateway:
+      suffix: echo
+      backend: {backend_url}
+      validate-jwt:
+        openid-config: {discovery_url}
+        audiences: [{audience}]
+{extra}"""
+
+
+def call(
+    port: int, method: str, path: str, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """One call on a new connection (so calls spread over the workers)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(method, path, headers={"Connection": "close", **(headers or {})})
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+    finally:
+        conn.close()
+
+
+def bearer(token: str) -> dict[str, Any]:
+    return {"Authorization": f"Bearer {token}"}
