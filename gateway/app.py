@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 
-from gateway import backends, cors, proxy, ratelimit
+from gateway import backends, cors, keys, proxy, ratelimit
 from gateway.accesslog import AccessLog
 from gateway.config import RouteConfig, config_fingerprint, load_routes
 from gateway.jwt import KeysUnavailable, TokenRejected, Verdict
@@ -351,6 +351,10 @@ class Gateway:
             await self._respond(send, state, await self._readiness())
         elif path == "/-/metrics" and _setting("GATEWAY_METRICS_ENABLED", True):
             self.metrics.key_fetches = self.keys.fetch_count
+            self.metrics.store_failures = {
+                "ratelimit": getattr(self.counters, "failures", 0),
+                "keys": keys.store_failures,
+            }
             await self._respond(
                 send,
                 state,

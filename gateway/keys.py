@@ -34,6 +34,7 @@ from django.core.cache import cache
 from gateway.jwt import KeysUnavailable, PublicKey, key_from_jwk
 from gateway.upstream import Origin, Pool, UpstreamError, parse_origin
 from portal.lib import addresses
+from portal.lib.throttledlog import ThrottledLog
 
 log = logging.getLogger("gateway.keys")
 
@@ -196,7 +197,7 @@ class KeyStore:
         async with source.lock:
             now = time.time()
             if not forced:
-                shared = await asyncio.to_thread(cache.get, self._cache_key(source.url, "jwks"))
+                shared = await _shared(cache.get, self._cache_key(source.url, "jwks"))
                 if shared and now - shared["fetched_at"] < ttl:
                     try:
                         keys = _parse_jwks(shared["jwks"])
@@ -213,7 +214,7 @@ class KeyStore:
                 log.warning("key refresh failed for %s: %s", source.url, exc)
                 return
             source.keyset = keyset
-            await asyncio.to_thread(
+            await _shared(
                 cache.set,
                 self._cache_key(source.url, "jwks"),
                 {
@@ -258,8 +259,8 @@ class KeyStore:
             return False
         source.last_forced = now
         # One forced refetch per cooldown across processes: the shared cache's atomic add.
-        claimed = await asyncio.to_thread(
-            cache.add, self._cache_key(url, "jwks-forced"), 1, max(1, int(cooldown))
+        claimed = await _shared(
+            cache.add, self._cache_key(url, "jwks-forced"), 1, max(1, int(cooldown)), default=True
         )
         if not claimed:
             # Another process refetched: take its result from the shared cache.
@@ -289,6 +290,22 @@ class KeyStore:
                 else:
                     by_issuer[issuer] = ("", KeySet(issuer, static_keys, time.time()))
         return by_issuer, missing
+
+
+_store_warning = ThrottledLog(log, 10.0)
+store_failures = 0
+
+
+async def _shared(fn: Any, *args: Any, default: Any = None) -> Any:
+    """A shared-cache operation that never fails a call: with Redis down, each process fetches
+    and keeps keys itself (case 65), and a forced refetch counts as claimed."""
+    global store_failures
+    try:
+        return await asyncio.to_thread(fn, *args)
+    except Exception as exc:
+        store_failures += 1
+        _store_warning.warning("jwks-cache", "shared key cache unavailable: %s", exc)
+        return default
 
 
 def _jwk_record(key: PublicKey) -> dict[str, Any]:

@@ -21,6 +21,7 @@ class Metrics:
         self.sums: defaultdict[str, float] = defaultdict(float)
         self.counts: defaultdict[str, int] = defaultdict(int)
         self.key_fetches = 0
+        self.store_failures: dict[str, int] = {}
 
     def observe(self, api: str, method: str, status: int, seconds: float) -> None:
         self.requests[(api, method, status)] += 1
@@ -62,6 +63,12 @@ class Metrics:
             "# HELP gateway_jwks_fetches_total Discovery and JWKS fetch attempts.",
             "# TYPE gateway_jwks_fetches_total counter",
             f"gateway_jwks_fetches_total {self.key_fetches}",
+            "# HELP gateway_store_failures_total Shared-store (Redis) operations that failed.",
+            "# TYPE gateway_store_failures_total counter",
+            *(
+                f'gateway_store_failures_total{{store="{name}"}} {n}'
+                for name, n in sorted(self.store_failures.items())
+            ),
             "# HELP gateway_request_duration_seconds Time from request to response end.",
             "# TYPE gateway_request_duration_seconds histogram",
         ]

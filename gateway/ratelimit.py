@@ -1,67 +1,129 @@
-"""rate-limit-by-key: fixed windows of `period` seconds, counters in a shared store.
+"""rate-limit-by-key: at most `calls` in any `period` seconds (a sliding window log).
 
-With REDIS_URL (or GATEWAY_REDIS_URL) set, counters live in Redis (INCR + EXPIRE in one
-round trip) so every gateway process shares them; otherwise in process memory, which is
-exact for the single-process default run.
+With REDIS_URL set, the window lives in Redis (one Lua script: atomic, and timed by Redis's
+own clock), so every worker of every gateway process shares it; otherwise in process memory,
+which is exact for one process. A sliding window has no double burst at a window edge, as
+fixed windows have (`calls` at the end of one window and `calls` at the start of the next).
+
+When the shared store is down, each route's `on-store-unavailable` decides: `allow` (the
+default) lets calls through unlimited, `deny` answers 503. Either way one warning per 10 s,
+a failure counter in the metrics, and a retry every few seconds, so limits come back without
+a restart when Redis does.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
+import uuid
+from collections import deque
 from collections.abc import MutableMapping
 from typing import Any, Protocol
 
 from gateway.config import RouteConfig
 from gateway.jwt import Verdict
 from gateway.problems import Headers, problem
+from portal.lib.throttledlog import ThrottledLog
 
 log = logging.getLogger("gateway")
 
 
+class StoreUnavailable(Exception):
+    """The shared counter store cannot answer now."""
+
+
 class CounterStore(Protocol):
-    async def hit(self, key: str, period: int) -> tuple[int, float]:
-        """Count one call; return (calls in the current window, seconds until it resets)."""
+    async def hit(self, key: str, calls: int, period: int) -> tuple[bool, int, float]:
+        """Count one call if the window has room: (allowed, calls in the window, seconds
+        until the oldest call leaves the window)."""
         ...
 
 
 class MemoryCounters:
+    """The sliding window log in process memory (one process, or no Redis)."""
+
     def __init__(self, max_keys: int = 100_000) -> None:
-        self._counts: dict[str, int] = {}
-        self._window: dict[int, int] = {}
+        self._log: dict[str, deque[float]] = {}
         self.max_keys = max_keys
 
-    async def hit(self, key: str, period: int) -> tuple[int, float]:
-        now = time.time()
-        window = int(now // period)
-        if self._window.get(period) != window:
-            # A new window for this period: drop the old counters of that period.
-            suffix = f"|{period}"
-            self._counts = {k: v for k, v in self._counts.items() if not k.endswith(suffix)}
-            self._window[period] = window
-        if len(self._counts) >= self.max_keys:
-            self._counts.clear()
-        full = f"{key}|{period}"
-        count = self._counts.get(full, 0) + 1
-        self._counts[full] = count
-        return count, (window + 1) * period - now
+    async def hit(self, key: str, calls: int, period: int) -> tuple[bool, int, float]:
+        now = time.monotonic()
+        window = self._log.get(key)
+        if window is None:
+            if len(self._log) >= self.max_keys:
+                self._evict(now, period)
+            window = self._log[key] = deque()
+        while window and window[0] <= now - period:
+            window.popleft()
+        if len(window) < calls:
+            window.append(now)
+            return True, len(window), 0.0
+        return False, len(window) + 1, window[0] + period - now
+
+    def _evict(self, now: float, period: int) -> None:
+        # Keys whose last call left the window carry no state worth keeping.
+        self._log = {k: w for k, w in self._log.items() if w and w[-1] > now - period}
+        if len(self._log) >= self.max_keys:
+            self._log.clear()
+
+
+# KEYS[1] window; ARGV: period ms, calls, member. Returns {allowed, count, retry ms}.
+_SLIDING_WINDOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local period = tonumber(ARGV[1])
+local calls = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - period)
+local count = redis.call('ZCARD', KEYS[1])
+if count < calls then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], period)
+  return {1, count + 1, 0}
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {0, count + 1, tonumber(oldest[2]) + period - now}
+"""
 
 
 class RedisCounters:
+    """The sliding window in Redis, shared by every process; backs off while Redis is down."""
+
+    RETRY_AFTER_FAILURE = 2.0
+
     def __init__(self, url: str) -> None:
         import redis.asyncio as redis
 
-        self._client: Any = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        self._client: Any = redis.Redis.from_url(
+            url, socket_timeout=0.5, socket_connect_timeout=0.5
+        )
+        self._script: Any = self._client.register_script(_SLIDING_WINDOW)
+        self._members = itertools.count()
+        self._prefix = uuid.uuid4().hex[:12]
+        self._down_until = 0.0
+        self.failures = 0
+        self._warn = ThrottledLog(log, 10.0)
 
-    async def hit(self, key: str, period: int) -> tuple[int, float]:
-        now = time.time()
-        window = int(now // period)
-        name = f"gateway:rl:{key}:{period}:{window}"
-        async with self._client.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
-            pipe.expire(name, period + 1)
-            count, _ = await pipe.execute()
-        return int(count), (window + 1) * period - now
+    async def hit(self, key: str, calls: int, period: int) -> tuple[bool, int, float]:
+        if time.monotonic() < self._down_until:
+            raise StoreUnavailable("the rate-limit store is down (retrying shortly)")
+        member = f"{self._prefix}:{next(self._members)}"
+        try:
+            allowed, count, retry_ms = await self._script(
+                keys=[f"gateway:rl:{key}:{period}"], args=[period * 1000, calls, member]
+            )
+        except Exception as exc:
+            self.failures += 1
+            self._down_until = time.monotonic() + self.RETRY_AFTER_FAILURE
+            self._warn.warning(
+                "down",
+                "rate-limit store unavailable (%s): rate limits are off, except on routes with "
+                "on-store-unavailable: deny, which answer 503; retrying every %s s",
+                exc,
+                self.RETRY_AFTER_FAILURE,
+            )
+            raise StoreUnavailable(f"the rate-limit store failed: {exc}") from None
+        return bool(allowed), int(count), int(retry_ms) / 1000
 
 
 async def check(
@@ -71,7 +133,7 @@ async def check(
     scope: MutableMapping[str, Any],
     extra: Headers,
 ) -> tuple[int, Headers, bytes] | None:
-    """Count the call against the route's limit: None to go on, else the 429 answer.
+    """Count the call against the route's limit: None to go on, else the 429 (or 503) answer.
 
     Adds the X-RateLimit headers to `extra`."""
     limit = route.rate_limit
@@ -84,16 +146,21 @@ async def check(
         client = scope.get("client") or ("-", 0)
         who = "addr:" + str(client[0])
     try:
-        count, reset = await counters.hit(f"{route.suffix}|{who}", limit.period)
-    except Exception as exc:  # the shared store is down: fail open, loudly
-        log.warning("rate-limit store unavailable: %s", exc)
+        allowed, count, reset = await counters.hit(
+            f"{route.suffix}|{who}", limit.calls, limit.period
+        )
+    except StoreUnavailable:
+        if limit.on_store_unavailable == "deny":
+            status, headers, body = problem(
+                503, "The rate-limit store is unavailable; try again shortly.", "rate-limit-store"
+            )
+            return status, [*headers, (b"retry-after", b"5")], body
         return None
-    remaining = max(0, limit.calls - count)
     extra += [
         (b"x-ratelimit-limit", str(limit.calls).encode()),
-        (b"x-ratelimit-remaining", str(remaining).encode()),
+        (b"x-ratelimit-remaining", str(max(0, limit.calls - count)).encode()),
     ]
-    if count > limit.calls:
+    if not allowed:
         retry = max(1, int(reset + 0.999))
         status, headers, body = problem(
             429,

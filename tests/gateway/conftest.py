@@ -27,7 +27,7 @@ from gateway.app import Gateway
 from gateway.config import RouteConfig
 from gateway.jwt import ClaimRule, Policy
 from gateway.upstream import parse_origin
-from tests.gateway.processes import migrated_db, operator  # noqa: F401  (fixtures)
+from tests.gateway.processes import migrated_db, operator, redis_server  # noqa: F401
 
 AUDIENCE = "api://orders"
 

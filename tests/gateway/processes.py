@@ -147,3 +147,40 @@ def call(
 
 def bearer(token: str) -> dict[str, Any]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class RedisServer:
+    """redis-server on a fixed free port that a test can stop and start again."""
+
+    port: int
+    root: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.root)],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_for_port(self.port, self.proc, self.root / "none")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(5)
+            self.proc = None
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis that is not running yet: call start()."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (make redis)")
+    server = RedisServer(free_port(), tmp_path)
+    yield server
+    server.stop()
