@@ -32,7 +32,7 @@ from gateway.jwt import KeysUnavailable, TokenRejected, Verdict
 from gateway.keys import KeyStore
 from gateway.metrics import Metrics
 from gateway.paths import PathRefused, decode_path
-from gateway.problems import Headers, problem, rejection
+from gateway.problems import SECURITY_HEADERS, Headers, problem, rejection
 from gateway.ratelimit import CounterStore, MemoryCounters, RedisCounters
 from gateway.routing import find_route, raw_rest
 from gateway.upstream import Pool
@@ -212,7 +212,12 @@ class Gateway:
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": [*headers, *extra, (b"content-length", str(len(body)).encode())],
+                "headers": [
+                    *headers,
+                    *extra,
+                    *SECURITY_HEADERS,
+                    (b"content-length", str(len(body)).encode()),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": body})
@@ -315,7 +320,9 @@ class Gateway:
 
         forward = proxy.forward_headers(route, scope, headers, verdict, rid)
         if route.backend == "echo":
-            answer = await backends.echo(method, rest, query, forward, headers, receive)
+            answer = await backends.echo(
+                method, rest, query, forward, headers, receive, route.timeout
+            )
             await self._respond(send, state, answer, extra)
         elif route.backend == "mock":
             answer = await backends.mock(route, method, rest)

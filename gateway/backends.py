@@ -26,6 +26,7 @@ async def echo(
     forward: Headers,
     headers: dict[bytes, bytes],
     receive: Receive,
+    timeout: float = 30.0,
 ) -> tuple[int, Headers, bytes]:
     """Answer with the method, path, query, headers and body as JSON.
 
@@ -35,19 +36,30 @@ async def echo(
     copy it into every place that stores responses.
     """
     limit = int(getattr(settings, "GATEWAY_ECHO_MAX_BYTES", 1024 * 1024))
-    body = b""
+    parts: list[bytes] = []  # joined once: linear in the number of chunks
+    size = 0
     if b"content-length" in headers or b"transfer-encoding" in headers:
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                break
-            body += message.get("body", b"")
-            if len(body) > limit:
-                return problem(
-                    413, f"The echo backend takes bodies up to {limit} bytes.", "body-size"
-                )
-            if not message.get("more_body", False):
-                break
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        # The server reports a malformed chunked body (or a cut one) this way.
+                        return problem(400, "The request body was malformed or cut off.", "request")
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > limit:
+                        return problem(
+                            413, f"The echo backend takes bodies up to {limit} bytes.", "body-size"
+                        )
+                    parts.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            return problem(
+                408, f"The request body did not arrive within {timeout:g} s.", "request-timeout"
+            )
+    body = b"".join(parts)
     shown: dict[str, str] = {}
     for name, value in forward:
         text = value.decode("latin-1")

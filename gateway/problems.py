@@ -10,6 +10,14 @@ from gateway.jwt import TokenRejected
 
 Headers = list[tuple[bytes, bytes]]
 
+# On every gateway response, relayed ones included: the gateway may share the portal's origin
+# (/gateway/ in the default run), so nothing it relays (a text/html mock example, a backend's
+# HTML) may run script there or be sniffed into HTML.
+SECURITY_HEADERS: Headers = [
+    (b"content-security-policy", b"sandbox"),
+    (b"x-content-type-options", b"nosniff"),
+]
+
 
 def problem(status: int, detail: str, check: str, *, title: str = "") -> tuple[int, Headers, bytes]:
     """A problem response: status, headers and the JSON body the console explains."""

@@ -8,6 +8,7 @@ and a cut connection after it.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -17,9 +18,10 @@ from django.conf import settings
 from gateway.config import RouteConfig
 from gateway.jwt import Verdict
 from gateway.metrics import Metrics
-from gateway.problems import Headers, problem
+from gateway.problems import SECURITY_HEADERS, Headers, problem
 from gateway.upstream import (
     HOP_BY_HOP,
+    ClientBodyBroken,
     Pool,
     UpstreamBroken,
     UpstreamError,
@@ -42,6 +44,7 @@ _SPOOFABLE = frozenset(
 )
 # Framing and Host are the gateway's own; method and URL overrides would make a backend run
 # another method or path than the one the policy checked (case 62).
+_OWN_RESPONSE_HEADERS = frozenset({b"x-request-id", b"x-content-type-options"})
 _STRIP_REQUEST = HOP_BY_HOP | {b"host", b"content-length", b"expect"} | OVERRIDE_HEADERS_BYTES
 
 
@@ -129,19 +132,47 @@ async def proxy(
                 await respond(problem(400, "Bad Content-Length.", "request"), extra)
                 return
         first = await receive()
+        if first["type"] == "http.disconnect":
+            await respond(
+                problem(400, "The request body was malformed or cut off.", "request"), extra
+            )
+            return
         chunk = first.get("body", b"")
         more = first.get("more_body", False)
-        body = _prepend(chunk, aiter_bytes(receive)) if more else chunk
+        body = _prepend(chunk, aiter_bytes(receive), state) if more else chunk
     try:
-        response = await pool.request(
-            route.origin,
-            method,
-            target,
-            forward,
-            body,
-            content_length=content_length,
-            timeout=route.timeout,
-        )
+        if body is None or isinstance(body, bytes):
+            response = await pool.request(
+                route.origin, method, target, forward, body,
+                content_length=content_length, timeout=route.timeout,
+            )  # fmt: skip
+        else:
+            # A streamed body: the route's timeout bounds the whole upload and the wait for
+            # the answer's head, so a client sending a byte a second cannot hold a backend
+            # request open past it.
+            async with asyncio.timeout(route.timeout):
+                response = await pool.request(
+                    route.origin, method, target, forward, body,
+                    content_length=content_length, timeout=route.timeout,
+                )  # fmt: skip
+    except TimeoutError:
+        if not state.get("body_done"):
+            metrics.upstream_errors[(route.api_slug, "slow-client")] += 1
+            await respond(
+                problem(
+                    408,
+                    f"The request body did not arrive within {route.timeout:g} s.",
+                    "request-timeout",
+                ),
+                [*extra, (b"connection", b"close")],
+            )
+            return
+        metrics.upstream_errors[(route.api_slug, "timeout")] += 1
+        await respond(problem(504, "The backend timed out.", "backend-timeout"), extra)
+        return
+    except ClientBodyBroken:
+        await respond(problem(400, "The request body was malformed or cut off.", "request"), extra)
+        return
     except UpstreamTimeout as exc:
         metrics.upstream_errors[(route.api_slug, "timeout")] += 1
         await respond(problem(504, f"The backend timed out: {exc}.", "backend-timeout"), extra)
@@ -152,7 +183,8 @@ async def proxy(
         await respond(problem(502, f"The backend failed: {exc}.", "backend-unavailable"), extra)
         return
     out_headers = filter_response_headers(response.headers)
-    out_headers = [(n, v) for n, v in out_headers if n != b"x-request-id"]
+    out_headers = [(n, v) for n, v in out_headers if n not in _OWN_RESPONSE_HEADERS]
+    extra = [*extra, *SECURITY_HEADERS]
     state["status"] = response.status
     if response.complete:
         data = b""
@@ -194,11 +226,12 @@ async def proxy(
     await send({"type": "http.response.body", "body": b""})
 
 
-async def _prepend(first: bytes, rest: Any) -> Any:
+async def _prepend(first: bytes, rest: Any, state: dict[str, Any]) -> Any:
     if first:
         yield first
     async for chunk in rest:
         yield chunk
+    state["body_done"] = True
 
 
 _UNSAFE_HEADER_CHARS = re.compile(r"[^\x20-\x7e]")

@@ -58,6 +58,10 @@ class UpstreamBroken(UpstreamError):
     """The connection closed or sent garbage mid-exchange: 502 before headers, abort after."""
 
 
+class ClientBodyBroken(UpstreamBroken):
+    """The client's request body was malformed or cut off (the server says disconnect): 400."""
+
+
 @dataclass(frozen=True)
 class Origin:
     scheme: str
@@ -495,7 +499,7 @@ def aiter_bytes(receive: Callable[[], Any]) -> AsyncIterator[bytes]:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                raise UpstreamBroken("the client went away")
+                raise ClientBodyBroken("the request body was malformed or cut off")
             chunk = message.get("body", b"")
             if chunk:
                 yield chunk

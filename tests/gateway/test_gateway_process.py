@@ -54,6 +54,9 @@ def stream_backend(h: Any) -> None:
         block = b"x" * 65536
         for _ in range(size // len(block)):
             h.wfile.write(block)
+    elif path == "/html":
+        h.send_bytes(200, b"<script>parent.document.title='owned'</script>", "text/html",
+                     {"X-Content-Type-Options": "whatever"})  # fmt: skip
     elif path == "/slow":
         time.sleep(2.5)
         h.send_json(200, {"late": True})
@@ -314,3 +317,75 @@ def test_metrics_and_access_log_without_tokens(gateway_process: dict[str, Any]) 
     text = gateway_process["log"].read_text()
     assert "method=GET" in text and "sub=alice" in text
     assert "eyJ" not in text
+
+
+def raw_exchange(gp: dict[str, Any], data: bytes, timeout: float = 8) -> bytes:
+    """Send raw bytes on a new connection; everything the gateway answers until it closes."""
+    with socket.create_connection(("127.0.0.1", gp["port"]), timeout=timeout) as s:
+        s.sendall(data)
+        out = b""
+        while chunk := s.recv(65536):
+            out += chunk
+            if b"\r\n\r\n" in out and out.split(b"\r\n\r\n", 1)[1].endswith(b"}"):
+                break
+    return out
+
+
+@pytest.mark.parametrize("suffix", ["echo", "open"])
+@pytest.mark.parametrize(
+    "chunks",
+    [b"zz\r\nabc\r\n0\r\n\r\n", b"3\r\nabcdef\r\n0\r\n\r\n", b"-1\r\nabc\r\n0\r\n\r\n"],
+    ids=["bad-size", "size-mismatch", "negative"],
+)
+def test_malformed_chunked_body_is_400(
+    gateway_process: dict[str, Any], suffix: str, chunks: bytes
+) -> None:
+    before = gateway_process["backend"].recorder.count()
+    out = raw_exchange(
+        gateway_process,
+        b"POST /" + suffix.encode() + b"/x HTTP/1.1\r\nHost: gw\r\n"
+        b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunks,
+    )
+    assert out.startswith(b"HTTP/1.1 400"), out[:200]
+    assert b"application/problem+json" in out
+    assert gateway_process["backend"].recorder.count() == before
+
+
+def test_slow_uploads_are_cut_at_the_route_timeout(gateway_process: dict[str, Any]) -> None:
+    """Ten clients that send one byte and then stall: each gets 408 from the route's 1 s
+    timeout, and no backend request is left open for them."""
+    results: list[bytes] = []
+
+    def client() -> None:
+        with socket.create_connection(("127.0.0.1", gateway_process["port"]), timeout=8) as s:
+            s.sendall(b"POST /open/upload HTTP/1.1\r\nHost: gw\r\nContent-Length: 100\r\n\r\nx")
+            try:
+                results.append(s.recv(65536))
+            except TimeoutError:
+                results.append(b"no answer within 8 s")
+
+    threads = [threading.Thread(target=client) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 10
+    assert all(r.startswith(b"HTTP/1.1 408") for r in results), results[0][:200]
+    # The backend's side of each exchange was closed, not held: its reads ended short.
+    deadline = time.monotonic() + 5
+    recorder = gateway_process["backend"].recorder
+    while time.monotonic() < deadline and recorder.count("/upload") < 10:
+        time.sleep(0.1)
+    assert [len(r["body"]) for r in recorder.requests if r["path"] == "/upload"] == [1] * 10
+
+
+@pytest.mark.parametrize(
+    "path", ["/open/html", "/echo/x", "/orders/x", "/nowhere", "/-/health", "/open/%2F"]
+)
+def test_every_response_is_sandboxed(gateway_process: dict[str, Any], path: str) -> None:
+    c = conn(gateway_process)
+    c.request("GET", path)
+    resp = c.getresponse()
+    resp.read()
+    assert resp.getheader("content-security-policy") == "sandbox"
+    assert resp.getheader("x-content-type-options") == "nosniff"
