@@ -28,6 +28,7 @@ from django.conf import settings
 from gateway import backends, cors, keys, proxy, ratelimit
 from gateway.accesslog import AccessLog
 from gateway.config import RouteConfig, config_fingerprint, load_routes
+from gateway.hosts import HostCheck
 from gateway.jwt import KeysUnavailable, TokenRejected, Verdict
 from gateway.keys import KeyStore
 from gateway.metrics import Metrics
@@ -87,6 +88,7 @@ class Gateway:
         self.counters: CounterStore | None = None
         self.access = AccessLog(str(_setting("GATEWAY_ACCESS_LOG", "-")))
         self.validator = Validator(self.keys)
+        self.hosts = HostCheck()
         self._deep_suffixes = any("/" in s for s in (routes or {}))
         self._rid_prefix = uuid.uuid4().hex[:12] + "-"
         self._counter = 0
@@ -229,6 +231,10 @@ class Gateway:
         if path is None:
             # Refused before routing: no policy can be chosen for an ambiguous path.
             await self._respond(send, state, problem(400, raw.decode("latin-1"), "path"))
+            return
+        refused = self.hosts.refusal(scope)
+        if refused is not None:
+            await self._respond(send, state, problem(400, refused, "host"))
             return
         if path.startswith("/-/"):
             await self._internal(path, send, state)

@@ -375,9 +375,12 @@ class Harness:
         headers: dict[str, str] | None = None,
         body: bytes | None = None,
         query: str = "",
+        host: str | None = "gw.test",
     ) -> Response:
         return self.loop.run_until_complete(
-            self.arequest(method, path, token=token, headers=headers, body=body, query=query)
+            self.arequest(
+                method, path, token=token, headers=headers, body=body, query=query, host=host
+            )
         )
 
     async def arequest(
@@ -389,8 +392,9 @@ class Harness:
         headers: dict[str, str] | None = None,
         body: bytes | None = None,
         query: str = "",
+        host: str | None = "gw.test",
     ) -> Response:
-        raw_headers = [(b"host", b"gw.test")]
+        raw_headers = [(b"host", host.encode("latin-1"))] if host is not None else []
         if token is not None:
             raw_headers.append((b"authorization", f"Bearer {token}".encode()))
         for k, v in (headers or {}).items():
@@ -435,6 +439,7 @@ class Harness:
 @pytest.fixture(autouse=True)
 def _gateway_settings(settings: Any) -> Iterator[None]:
     settings.GATEWAY_KEY_FETCH_PRIVATE_HOSTS = ["127.0.0.1", "localhost"]
+    settings.GATEWAY_HOSTS = ["gw.test"]  # the harness's Host
     settings.GATEWAY_JWKS_RETRY = 0
     settings.GATEWAY_ACCESS_LOG = "logging"  # so caplog sees access lines (case 32)
     cache.clear()

@@ -1,0 +1,58 @@
+"""Which Host header values the gateway answers (SECURITY.md case 64).
+
+GATEWAY_HOSTS (Django ALLOWED_HOSTS syntax: exact names, `.example.com` for a domain and its
+subdomains, `*` for any) defaults to the portal's ALLOWED_HOSTS; the address the gateway
+listens on (the ASGI `server`) is always allowed, so `python -m gateway --host 10.0.0.5`
+answers at its own address. A request with two Host headers is refused: a proxy in front may
+route by one and the backend by the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.http.request import split_domain_port, validate_host
+
+
+class HostCheck:
+    """Host header -> allowed, memoised per configured list (bounded)."""
+
+    def __init__(self) -> None:
+        self._configured: Sequence[str] | None = None
+        self._verdicts: dict[bytes, bool] = {}
+
+    def refusal(self, scope: MutableMapping[str, Any]) -> str | None:
+        """Why the call's Host is refused, or None when it is served."""
+        host: bytes | None = None
+        for name, value in scope["headers"]:
+            if name == b"host":
+                if host is not None:
+                    return "Two Host headers."
+                host = value
+        if host is None:
+            return None  # HTTP/1.0: the server's own address
+        configured = getattr(settings, "GATEWAY_HOSTS", None) or settings.ALLOWED_HOSTS
+        if configured is not self._configured:
+            self._configured, self._verdicts = configured, {}
+        verdict = self._verdicts.get(host)
+        if verdict is None:
+            verdict = self._allowed(host, configured, scope.get("server"))
+            if len(self._verdicts) < 1000:
+                self._verdicts[host] = verdict
+        return None if verdict else "The gateway does not serve this host."
+
+    @staticmethod
+    def _allowed(host: bytes, configured: Sequence[str], server: Any) -> bool:
+        try:
+            text = host.decode("ascii")
+        except UnicodeDecodeError:
+            return False
+        domain, _ = split_domain_port(text)
+        if not domain:
+            return False
+        allowed = list(configured)
+        if server:
+            allowed.append(str(server[0]))
+        return validate_host(domain, allowed)
