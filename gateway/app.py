@@ -89,6 +89,7 @@ class Gateway:
         self.access = AccessLog(str(_setting("GATEWAY_ACCESS_LOG", "-")))
         self.validator = Validator(self.keys)
         self.hosts = HostCheck()
+        self._publisher: asyncio.Task[None] | None = None
         self._deep_suffixes = any("/" in s for s in (routes or {}))
         self._rid_prefix = uuid.uuid4().hex[:12] + "-"
         self._counter = 0
@@ -162,6 +163,12 @@ class Gateway:
         if self.counters is None:
             url = _setting("GATEWAY_REDIS_URL", "") or _setting("REDIS_URL", "")
             self.counters = RedisCounters(url) if url else MemoryCounters()
+            shared = _setting("REDIS_URL", "") or url
+            if shared:
+                self.metrics.use_redis(shared)
+                self._publisher = asyncio.get_running_loop().create_task(
+                    self.metrics.publish_forever()
+                )
 
     # --- ASGI -------------------------------------------------------------------------
 
@@ -178,7 +185,9 @@ class Gateway:
             await self._handle(scope, receive, send, state)
         finally:
             elapsed = time.perf_counter() - started
-            self.metrics.observe(state["api"], scope["method"], state["status"], elapsed)
+            self.metrics.observe(
+                state["api"], scope["method"], state["status"], elapsed, state.get("check", "")
+            )
             if self.access.enabled:
                 path = scope.get("root_path", "") + scope["path"]
                 self.access.write(
@@ -210,6 +219,8 @@ class Gateway:
         status, headers, body = answer
         extra = extra or []
         state["status"] = status
+        if status >= 400:
+            state["check"] = _check_of(body)
         await send(
             {
                 "type": "http.response.start",
@@ -237,7 +248,7 @@ class Gateway:
             await self._respond(send, state, problem(400, refused, "host"))
             return
         if path.startswith("/-/"):
-            await self._internal(path, send, state)
+            await self._internal(path, scope, send, state)
             return
         routes = self.routes
         if (
@@ -355,7 +366,7 @@ class Gateway:
                 extra,
             )
 
-    async def _internal(self, path: str, send: Send, state: dict[str, Any]) -> None:
+    async def _internal(self, path: str, scope: Scope, send: Send, state: dict[str, Any]) -> None:
         if path == "/-/health":
             await self._respond(send, state, (200, [(b"content-type", b"text/plain")], b"ok\n"))
         elif path == "/-/live":
@@ -363,15 +374,24 @@ class Gateway:
         elif path == "/-/ready":
             await self._respond(send, state, await self._readiness())
         elif path == "/-/metrics" and _setting("GATEWAY_METRICS_ENABLED", True):
+            if not metrics_allowed(scope):
+                # Case 66: no API name, nor anything else, to an anonymous caller.
+                status, headers, body = problem(
+                    401, "Metrics need the metrics token or a listed address.", "metrics"
+                )
+                await self._respond(
+                    send, state, (status, [*headers, (b"www-authenticate", b"Bearer")], body)
+                )
+                return
             self.metrics.key_fetches = self.keys.fetch_count
-            self.metrics.store_failures = {
-                "ratelimit": getattr(self.counters, "failures", 0),
-                "keys": keys.store_failures,
-            }
+            self.metrics.store_failures.update(
+                ratelimit=getattr(self.counters, "failures", 0), keys=keys.store_failures
+            )
+            values = await self.metrics.collect()
             await self._respond(
                 send,
                 state,
-                (200, [(b"content-type", b"text/plain; version=0.0.4")], self.metrics.render()),
+                (200, [(b"content-type", b"text/plain; version=0.0.4")], Metrics.render(values)),
             )
         else:
             await self._respond(send, state, problem(404, "Unknown gateway path.", "route"))
@@ -410,3 +430,40 @@ def _request_path(scope: Scope) -> tuple[bytes, str | None]:
         return raw, decode_path(raw)
     except PathRefused as exc:
         return str(exc).encode("latin-1", "replace"), None
+
+
+def _check_of(body: bytes) -> str:
+    """The problem body's check id (known values only: they come from this code)."""
+    at = body.find(b'"check":"')
+    if at < 0:
+        return ""
+    end = body.find(b'"', at + 9)
+    return body[at + 9 : end].decode("ascii", "replace")[:40]
+
+
+def metrics_allowed(scope: Scope) -> bool:
+    """/-/metrics: the bearer GATEWAY_METRICS_TOKEN, or a client in GATEWAY_METRICS_ALLOW."""
+    import hmac
+    import ipaddress
+
+    token = str(_setting("GATEWAY_METRICS_TOKEN", "") or "")
+    if token:
+        for name, value in scope["headers"]:
+            if name == b"authorization" and hmac.compare_digest(
+                value, b"Bearer " + token.encode("latin-1")
+            ):
+                return True
+    client = scope.get("client")
+    if not client:
+        return False
+    try:
+        address = ipaddress.ip_address(str(client[0]))
+    except ValueError:
+        return False
+    for cidr in _setting("GATEWAY_METRICS_ALLOW", []) or []:
+        try:
+            if address in ipaddress.ip_network(cidr, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False

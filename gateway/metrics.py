@@ -1,11 +1,30 @@
-"""Counters and a latency histogram in Prometheus text format, per gateway process."""
+"""Counters and a latency histogram in Prometheus text format, aggregated over processes.
+
+Labels take only known values (a route's API, a method from a fixed list or `other`, a status
+class, a check id from the code), so no client can grow them. Each worker keeps cumulative
+counts; with Redis, it publishes a snapshot under its own id (every few seconds and when
+scraped) and a scrape sums every worker's latest snapshot: counters never go backwards
+between scrapes, whichever worker answers. Without Redis, one process's counts are shown.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
+import uuid
 from bisect import bisect_left
 from collections import defaultdict
+from typing import Any
+
+import orjson
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_SNAPSHOTS = "gateway:metrics"
+_PUSH_EVERY = 5.0
+
+log = logging.getLogger("gateway")
 
 
 def _label(value: str) -> str:
@@ -14,77 +33,144 @@ def _label(value: str) -> str:
 
 class Metrics:
     def __init__(self) -> None:
-        self.requests: defaultdict[tuple[str, str, int], int] = defaultdict(int)
+        # ("req", api, method, status class, check) / ("up", api, kind) / ("bucket", api, i)
+        # / ("sum", api) / ("count", api) -> value
+        self.values: defaultdict[tuple[str, ...], float] = defaultdict(float)
         self.rejections: defaultdict[tuple[str, str], int] = defaultdict(int)
         self.upstream_errors: defaultdict[tuple[str, str], int] = defaultdict(int)
-        self.buckets: defaultdict[str, list[int]] = defaultdict(lambda: [0] * len(BUCKETS))
-        self.sums: defaultdict[str, float] = defaultdict(float)
-        self.counts: defaultdict[str, int] = defaultdict(int)
         self.key_fetches = 0
         self.store_failures: dict[str, int] = {}
+        self.worker = uuid.uuid4().hex[:16]
+        self._redis: Any = None
+        self._next_push = 0.0
 
-    def observe(self, api: str, method: str, status: int, seconds: float) -> None:
-        self.requests[(api, method, status)] += 1
+    def observe(self, api: str, method: str, status: int, seconds: float, check: str) -> None:
+        values = self.values
+        values[("req", api, method if method in METHODS else "other", f"{status // 100}xx",
+                check)] += 1  # fmt: skip
         i = bisect_left(BUCKETS, seconds)
         if i < len(BUCKETS):
-            self.buckets[api][i] += 1
-        else:
-            self.buckets[api]  # noqa: B018  (creates the row: +Inf only)
-        self.sums[api] += seconds
-        self.counts[api] += 1
+            values[("bucket", api, str(i))] += 1
+        values[("sum", api)] += seconds
+        values[("count", api)] += 1
 
-    def render(self) -> bytes:
+    def snapshot(self) -> dict[str, float]:
+        out = {"\x1f".join(k): v for k, v in self.values.items()}
+        for (api, check), n in self.rejections.items():
+            out["\x1f".join(("rej", api, check))] = n
+        for (api, kind), n in self.upstream_errors.items():
+            out["\x1f".join(("up", api, kind))] = n
+        out["jwks"] = self.key_fetches
+        for name, n in self.store_failures.items():
+            out["\x1f".join(("store", name))] = n
+        return out
+
+    # --- aggregation through Redis -----------------------------------------------------
+
+    def use_redis(self, url: str) -> None:
+        import redis.asyncio as redis
+
+        self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+
+    async def publish_forever(self) -> None:
+        """Publish this worker's counts every few seconds, busy or idle."""
+        while True:
+            await asyncio.sleep(_PUSH_EVERY)
+            await self.push()
+
+    async def push(self) -> None:
+        if self._redis is None:
+            return
+        self._next_push = time.monotonic() + _PUSH_EVERY
+        try:
+            await self._redis.hset(_SNAPSHOTS, self.worker, orjson.dumps(self.snapshot()))
+        except Exception:  # the store's own failure counter and warning cover this
+            self.store_failures["metrics"] = self.store_failures.get("metrics", 0) + 1
+
+    async def collect(self) -> dict[str, float]:
+        """Every worker's latest counts, summed (this worker's fresh ones included)."""
+        mine = self.snapshot()
+        if self._redis is None:
+            return mine
+        await self.push()
+        try:
+            stored = await self._redis.hgetall(_SNAPSHOTS)
+        except Exception:
+            return mine
+        total: defaultdict[str, float] = defaultdict(float)
+        for worker, blob in stored.items():
+            if worker.decode() == self.worker:
+                continue
+            for key, value in orjson.loads(blob).items():
+                total[key] += value
+        for key, value in mine.items():
+            total[key] += value
+        return total
+
+    # --- Prometheus text ---------------------------------------------------------------
+
+    @staticmethod
+    def render(values: dict[str, float]) -> bytes:
+        rows: defaultdict[str, list[tuple[tuple[str, ...], float]]] = defaultdict(list)
+        for key, value in values.items():
+            parts = tuple(key.split("\x1f"))
+            rows[parts[0]].append((parts[1:], value))
         out = [
-            "# HELP gateway_requests_total Calls answered by the gateway.",
+            "# HELP gateway_requests_total Calls answered, by API, method, status class and "
+            "the check that refused them.",
             "# TYPE gateway_requests_total counter",
         ]
-        for (api, method, status), n in sorted(self.requests.items()):
+        for (api, method, status, check), n in sorted(rows["req"]):
             out.append(
-                f'gateway_requests_total{{api="{_label(api)}",method="{_label(method)}",'
-                f'status="{status}"}} {n}'
+                f'gateway_requests_total{{api="{_label(api)}",method="{method}",'
+                f'status="{status}",check="{_label(check)}"}} {n:g}'
             )
         out += [
             "# HELP gateway_token_rejections_total Tokens refused, by failed check.",
             "# TYPE gateway_token_rejections_total counter",
         ]
-        for (api, check), n in sorted(self.rejections.items()):
+        for (api, check), n in sorted(rows["rej"]):
             out.append(
-                f'gateway_token_rejections_total{{api="{_label(api)}",check="{_label(check)}"}} {n}'
+                f'gateway_token_rejections_total{{api="{_label(api)}",check="{_label(check)}"}} '
+                f"{n:g}"
             )
         out += [
             "# HELP gateway_upstream_errors_total Backend failures (timeout, unavailable, broken).",
             "# TYPE gateway_upstream_errors_total counter",
         ]
-        for (api, kind), n in sorted(self.upstream_errors.items()):
+        for (api, kind), n in sorted(rows["up"]):
             out.append(
-                f'gateway_upstream_errors_total{{api="{_label(api)}",kind="{_label(kind)}"}} {n}'
+                f'gateway_upstream_errors_total{{api="{_label(api)}",kind="{_label(kind)}"}} {n:g}'
             )
         out += [
             "# HELP gateway_jwks_fetches_total Discovery and JWKS fetch attempts.",
             "# TYPE gateway_jwks_fetches_total counter",
-            f"gateway_jwks_fetches_total {self.key_fetches}",
+            f"gateway_jwks_fetches_total {values.get('jwks', 0):g}",
             "# HELP gateway_store_failures_total Shared-store (Redis) operations that failed.",
             "# TYPE gateway_store_failures_total counter",
-            *(
-                f'gateway_store_failures_total{{store="{name}"}} {n}'
-                for name, n in sorted(self.store_failures.items())
-            ),
+        ]
+        for (name,), n in sorted(rows["store"]):
+            out.append(f'gateway_store_failures_total{{store="{_label(name)}"}} {n:g}')
+        out += [
             "# HELP gateway_request_duration_seconds Time from request to response end.",
             "# TYPE gateway_request_duration_seconds histogram",
         ]
-        for api in sorted(self.buckets):
-            cumulative = 0
+        buckets = {(api, int(i)): n for (api, i), n in rows["bucket"]}
+        sums = {api: n for (api,), n in rows["sum"]}
+        for (api,), count in sorted(rows["count"]):
             name = _label(api)
-            for bound, n in zip(BUCKETS, self.buckets[api], strict=True):
-                cumulative += n
+            cumulative = 0.0
+            for i, bound in enumerate(BUCKETS):
+                cumulative += buckets.get((api, i), 0)
                 out.append(
                     f'gateway_request_duration_seconds_bucket{{api="{name}",le="{bound}"}} '
-                    f"{cumulative}"
+                    f"{cumulative:g}"
                 )
             out.append(
-                f'gateway_request_duration_seconds_bucket{{api="{name}",le="+Inf"}} '
-                f"{self.counts[api]}"
+                f'gateway_request_duration_seconds_bucket{{api="{name}",le="+Inf"}} {count:g}'
             )
-            out.append(f'gateway_request_duration_seconds_sum{{api="{name}"}} {self.sums[api]:.6f}')
-            out.append(f'gateway_request_duration_seconds_count{{api="{name}"}} {self.counts[api]}')
+            out.append(
+                f'gateway_request_duration_seconds_sum{{api="{name}"}} {sums.get(api, 0):.6f}'
+            )
+            out.append(f'gateway_request_duration_seconds_count{{api="{name}"}} {count:g}')
         return ("\n".join(out) + "\n").encode()

@@ -407,6 +407,9 @@ GATEWAY_REALM = env_str("GATEWAY_REALM", "gw")
 GATEWAY_REDIS_URL = env_secret("GATEWAY_REDIS_URL")
 # Host names the gateway answers (ALLOWED_HOSTS syntax); empty: ALLOWED_HOSTS.
 GATEWAY_HOSTS = env_list("GATEWAY_HOSTS", [])
+# /-/metrics: a bearer token, or client addresses (CIDRs) that may scrape without one.
+GATEWAY_METRICS_TOKEN = env_str("GATEWAY_METRICS_TOKEN")
+GATEWAY_METRICS_ALLOW = env_list("GATEWAY_METRICS_ALLOW", [])
 GATEWAY_METRICS_ENABLED = env_bool("GATEWAY_METRICS_ENABLED", True)
 GATEWAY_ECHO_MAX_BYTES = env_int("GATEWAY_ECHO_MAX_BYTES", 1024 * 1024)
 GATEWAY_ACCESS_LOG = env_str("GATEWAY_ACCESS_LOG", "-")

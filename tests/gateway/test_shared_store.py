@@ -94,6 +94,7 @@ def test_store_down_follows_on_store_unavailable(
     status: int,
 ) -> None:
     settings.REDIS_URL = redis_server.url  # never started: connection refused
+    settings.GATEWAY_METRICS_ALLOW = ["203.0.113.0/24"]  # the harness's client address
     route = make_route(provider, backend.url)
     route.rate_limit = RateLimit(3, 60, "subject", mode)
     gw = harness_for(route)

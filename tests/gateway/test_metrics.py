@@ -1,0 +1,96 @@
+"""/-/metrics (SECURITY.md case 66): only for the metrics token or a listed address, labels
+that no client can grow, and counts summed over every worker of every process."""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.gateway.conftest import (
+    AUDIENCE,
+    Harness,
+    LoopbackServer,
+    Provider,
+    claims,
+    make_route,
+    mint,
+)
+from tests.gateway.processes import Operator, RedisServer, bearer, call, echo_config
+
+Build = Callable[..., Harness]
+
+
+@pytest.fixture
+def gw(harness_for: Build, provider: Provider, backend: LoopbackServer) -> Harness:
+    h = harness_for(make_route(provider, backend.url))
+    token = mint(provider.keys[0], claims(provider))
+    assert h.request("GET", "/orders/x", token=token).status == 200
+    assert h.request("GET", "/orders/x").status == 401
+    return h
+
+
+@pytest.mark.parametrize("auth", [None, "Bearer wrong", "Bearer ", "Basic bWV0cmljcw=="])
+def test_case66_metrics_need_the_token(gw: Harness, settings: Any, auth: str | None) -> None:
+    settings.GATEWAY_METRICS_TOKEN = "metrics-secret"
+    resp = gw.request("GET", "/-/metrics", headers={"Authorization": auth} if auth else None)
+    assert resp.status == 401
+    assert b"orders" not in resp.body and b"gateway_" not in resp.body
+
+
+def test_metrics_with_the_token_or_from_a_listed_address(gw: Harness, settings: Any) -> None:
+    settings.GATEWAY_METRICS_TOKEN = "metrics-secret"
+    ok = gw.request("GET", "/-/metrics", headers={"Authorization": "Bearer metrics-secret"})
+    assert ok.status == 200 and b'api="orders"' in ok.body
+    assert b'status="4xx",check="missing"' in ok.body  # the refusing check is a label
+    assert b"gateway_request_duration_seconds_bucket" in ok.body
+    settings.GATEWAY_METRICS_TOKEN = ""
+    assert gw.request("GET", "/-/metrics").status == 401
+    settings.GATEWAY_METRICS_ALLOW = ["10.0.0.0/8", "203.0.113.0/24"]  # harness client
+    assert gw.request("GET", "/-/metrics").status == 200
+
+
+def test_random_methods_do_not_grow_the_labels(gw: Harness, settings: Any) -> None:
+    settings.GATEWAY_METRICS_ALLOW = ["203.0.113.9/32"]
+    rng = random.Random(7)
+    for _ in range(2000):
+        method = "".join(rng.choices(string.ascii_uppercase, k=12))
+        gw.request(method, "/orders/x")
+    body = gw.request("GET", "/-/metrics").body.decode()
+    methods = set(re.findall(r'method="([^"]*)"', body))
+    assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"}
+    assert 'method="other"' in body
+    assert len(body) < 20_000
+
+
+def _total(body: str) -> float:
+    return sum(
+        float(m)
+        for m in re.findall(r'^gateway_requests_total\{api="echo"[^}]*\} (\S+)$', body, re.M)
+    )
+
+
+def test_counters_never_go_backwards_across_workers(
+    operator: Operator, redis_server: RedisServer, provider: Provider, backend: LoopbackServer
+) -> None:
+    redis_server.start()
+    operator.env.update(REDIS_URL=redis_server.url, GATEWAY_METRICS_TOKEN="m")
+    operator.apply(echo_config(backend.url, provider.discovery_url, AUDIENCE))
+    ports = [operator.start(workers=2), operator.start(workers=1)]
+    token = mint(provider.keys[0], claims(provider))
+    seen: list[float] = []
+    for i in range(40):
+        call(ports[i % 2], "GET", "/echo/anything", bearer(token))
+        if i % 4 == 3:
+            status, _, body = call(ports[i % 2], "GET", "/-/metrics", {"Authorization": "Bearer m"})
+            assert status == 200
+            seen.append(_total(body.decode()))
+    assert seen == sorted(seen), seen
+    time.sleep(6)  # every worker publishes its counts every 5 s, busy or idle
+    status, _, body = call(ports[0], "GET", "/-/metrics", {"Authorization": "Bearer m"})
+    assert _total(body.decode()) == 40  # every call on every worker of both processes
