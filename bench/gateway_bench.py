@@ -10,9 +10,11 @@ Starts everything on free loopback ports in a temporary directory and stops it a
 - (a) wrk straight at the backend; (b) nginx proxying to it with keep-alive upstreams;
 - (c) Apache httpd (mpm_event) with mod_auth_openidc validating the RS256 token locally from
   the JWKS (AuthType oauth20, Require claim aud) and proxying to the backend;
-- (d) the gateway: granian serving gateway.app.Gateway (the product's class and hot path) with
-  a validate-jwt policy (discovery, audience, RFC 9068 checks, a required scope) in front of
-  the same backend; access log on.
+- (d) the gateway as operators run it: `python -m gateway` (granian, BENCH_GATEWAY_WORKERS
+  workers) with its route written to a SQLite database by `manage.py applyconfig`: a spec with
+  one operation, validate-jwt (discovery, audience, RFC 9068 checks, a required scope) in
+  front of the same backend; every check on (path, host, operation match, override headers,
+  the per-second configuration check), access log on.
 
 Each target gets the same valid token and `wrk -t2 -c32 -d10s --latency` after a short
 warm-up, in BENCH_ROUNDS (3) interleaved rounds; each row is the median round (errors summed
@@ -241,6 +243,33 @@ def _check(url: str, token: str) -> None:
         raise AssertionError(f"{url} let a call without a token through")
 
 
+_BENCH_SPEC = """\
+openapi: 3.0.3
+info: {title: Bench, version: "1"}
+paths:
+  /x:
+    get:
+      operationId: getX
+      responses: {"200": {description: ok}}
+"""
+_BENCH_CONFIG = """\
+apis:
+  - slug: bench
+    spec: bench.yaml
+    published: true
+    gateway:
+      suffix: bench
+      backend: {backend}
+      timeout: 30
+      forward-claims: true
+      validate-jwt:
+        openid-config: {discovery}
+        audiences: [api://bench]
+        required-claims:
+          - {{name: scope, match: any, separator: " ", values: [bench.read]}}
+"""
+
+
 def run() -> list[dict[str, Any]]:
     for tool in ("nginx", "apache2", "wrk"):
         if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
@@ -318,49 +347,42 @@ def run() -> list[dict[str, Any]]:
             "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "portal.settings"),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
             "GATEWAY_KEY_FETCH_PRIVATE_HOSTS": "127.0.0.1",
-            "BENCH_GATEWAY_ROUTE": json.dumps(
-                {
-                    "backend": f"http://127.0.0.1:{ports['backend']}",
-                    "discovery": issuer + "/.well-known/openid-configuration",
-                }
-            ),
         }
+        env.pop("REDIS_URL", None)
+        # As operators run it: a database, the route written by applyconfig, python -m gateway.
+        env["DATABASE_URL"] = f"sqlite:///{tmp}/gateway.sqlite3"
+        env["GATEWAY_ACCESS_LOG"] = str(tmp / "access.log")  # on, as in production
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True
+        )
+        (tmp / "bench.yaml").write_text(_BENCH_SPEC)
+        (tmp / "portal.yaml").write_text(
+            _BENCH_CONFIG.format(
+                backend=f"http://127.0.0.1:{ports['backend']}",
+                discovery=issuer + "/.well-known/openid-configuration",
+            )
+        )
+        subprocess.run(
+            [sys.executable, "manage.py", "applyconfig", str(tmp / "portal.yaml")],
+            cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
         start(
             [
-                sys.executable,
-                "-m",
-                "granian",
-                "--interface",
-                "asgi",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(ports["gateway"]),
-                "--workers",
-                str(GATEWAY_WORKERS),
-                "--no-ws",
-                "--http",
-                "1",
-                "--runtime-mode",
-                "st",  # as `python -m gateway` runs it
-                "--loop",
-                os.environ.get("BENCH_GATEWAY_LOOP", "uvloop"),
-                *os.environ.get("BENCH_GATEWAY_ARGS", "").split(),
-                "bench.gateway_app:application",
+                sys.executable, "-m", "gateway", "--host", "127.0.0.1",
+                "--port", str(ports["gateway"]), "--workers", str(GATEWAY_WORKERS),
             ],
             "gateway",
             ports["gateway"],
             env,
-        )
+        )  # fmt: skip
         targets = [
             ("(a) backend direct (nginx, fixed JSON)", f"http://127.0.0.1:{ports['backend']}/x"),
             ("(b) nginx proxy", f"http://127.0.0.1:{ports['nginx']}/x"),
             ("(c) Apache + mod_auth_openidc", f"http://127.0.0.1:{ports['apache']}/x"),
             ("(d) gateway (validate-jwt + proxy)", f"http://127.0.0.1:{ports['gateway']}/bench/x"),
         ]
-        for label, url in targets[2:]:
-            if not (label.startswith("(d)") and os.environ.get("BENCH_GATEWAY_NO_POLICY")):
-                _check(url, token)
+        for _label, url in targets[2:]:
+            _check(url, token)
         only = os.environ.get("BENCH_TARGETS", "abcd")
         chosen = [(label, url) for label, url in targets if label[1] in only]
         for _label, url in chosen:
