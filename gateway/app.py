@@ -243,7 +243,15 @@ class Gateway:
             # Refused before routing: no policy can be chosen for an ambiguous path.
             await self._respond(send, state, problem(400, raw.decode("latin-1"), "path"))
             return
-        refused = self.hosts.refusal(scope)
+        raw_headers = scope["headers"]
+        headers: dict[bytes, bytes] = dict(raw_headers)
+        repeated = len(headers) != len(raw_headers)
+        if repeated:
+            # Repeated headers are joined, as HTTP allows for list-valued fields.
+            headers = {}
+            for name, value in raw_headers:
+                headers[name] = headers[name] + b", " + value if name in headers else value
+        refused = self.hosts.refusal(scope, headers.get(b"host"), repeated)
         if refused is not None:
             await self._respond(send, state, problem(400, refused, "host"))
             return
@@ -272,13 +280,6 @@ class Gateway:
         rest = "/" + "/".join(segments[used:])
         rid = self._request_id()
         state["rid"] = rid
-        raw_headers = scope["headers"]
-        headers: dict[bytes, bytes] = dict(raw_headers)
-        if len(headers) != len(raw_headers):
-            # Repeated headers are joined, as HTTP allows for list-valued fields.
-            headers = {}
-            for name, value in raw_headers:
-                headers[name] = headers[name] + b", " + value if name in headers else value
         method: str = scope["method"]
         extra: Headers = [(b"x-request-id", rid.encode())]
         origin_hdr = headers.get(b"origin")
@@ -342,7 +343,7 @@ class Gateway:
             )
             await self._respond(send, state, answer, extra)
         elif route.backend == "mock":
-            answer = await backends.mock(route, method, rest)
+            answer = await backends.mock(route, method, rest, operation)
             await self._respond(send, state, answer, extra)
         else:
             assert self.pool is not None
@@ -417,7 +418,8 @@ def _request_path(scope: Scope) -> tuple[bytes, str | None]:
     raw = scope.get("raw_path")
     if not isinstance(raw, bytes) or not raw:
         raw = quote(scope["path"], safe="/:@!$&'()*+,;=-._~").encode("latin-1")
-    raw = raw.split(b"?", 1)[0]
+    if b"?" in raw:
+        raw = raw.split(b"?", 1)[0]
     root = scope.get("root_path", "")
     if root:
         # raw_path is the full original path (ASGI); some callers give it without the root.

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 import orjson
 from django.conf import settings
 
-from gateway.config import RouteConfig
+from gateway.config import OperationMatch, RouteConfig
 from gateway.problems import Headers, problem
 
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -120,9 +120,11 @@ def _mock_answer(
     return status, media_type, value.encode()
 
 
-async def mock(route: RouteConfig, method: str, path: str) -> tuple[int, Headers, bytes]:
+async def mock(
+    route: RouteConfig, method: str, path: str, match: OperationMatch | None = None
+) -> tuple[int, Headers, bytes]:
     """The operation's example, else a sample from its response schema (APIM mock-response)."""
-    match = route.match_operation(method, path)
+    match = match or route.match_operation(method, path)
     if match is None:
         return problem(404, f"No operation of this API matches {method} {path}.", "operation")
     cached = route.mock_cache.get(match.slug)

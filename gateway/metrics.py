@@ -21,6 +21,7 @@ import orjson
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_STATUS_CLASS = tuple(f"{i}xx" for i in range(10))
 _SNAPSHOTS = "gateway:metrics"
 _PUSH_EVERY = 5.0
 
@@ -36,6 +37,8 @@ class Metrics:
         # ("req", api, method, status class, check) / ("up", api, kind) / ("bucket", api, i)
         # / ("sum", api) / ("count", api) -> value
         self.values: defaultdict[tuple[str, ...], float] = defaultdict(float)
+        # api -> per-bucket counts (not cumulative), then the sum and the count
+        self.latency: dict[str, list[float]] = {}
         self.rejections: defaultdict[tuple[str, str], int] = defaultdict(int)
         self.upstream_errors: defaultdict[tuple[str, str], int] = defaultdict(int)
         self.key_fetches = 0
@@ -45,17 +48,25 @@ class Metrics:
         self._next_push = 0.0
 
     def observe(self, api: str, method: str, status: int, seconds: float, check: str) -> None:
-        values = self.values
-        values[("req", api, method if method in METHODS else "other", f"{status // 100}xx",
-                check)] += 1  # fmt: skip
+        self.values[("req", api, method if method in METHODS else "other",
+                     _STATUS_CLASS[status // 100 % 10], check)] += 1  # fmt: skip
+        row = self.latency.get(api)
+        if row is None:
+            row = self.latency[api] = [0.0] * (len(BUCKETS) + 2)
         i = bisect_left(BUCKETS, seconds)
         if i < len(BUCKETS):
-            values[("bucket", api, str(i))] += 1
-        values[("sum", api)] += seconds
-        values[("count", api)] += 1
+            row[i] += 1
+        row[-2] += seconds
+        row[-1] += 1
 
     def snapshot(self) -> dict[str, float]:
         out = {"\x1f".join(k): v for k, v in self.values.items()}
+        for api, row in self.latency.items():
+            for i, n in enumerate(row[: len(BUCKETS)]):
+                if n:
+                    out["\x1f".join(("bucket", api, str(i)))] = n
+            out["\x1f".join(("sum", api))] = row[-2]
+            out["\x1f".join(("count", api))] = row[-1]
         for (api, check), n in self.rejections.items():
             out["\x1f".join(("rej", api, check))] = n
         for (api, kind), n in self.upstream_errors.items():

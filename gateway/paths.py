@@ -27,16 +27,25 @@ _HEX = frozenset(b"0123456789abcdefABCDEF")
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
 
+_decoded: dict[bytes, str] = {}  # plain paths seen recently (bounded): one lookup per call
+
+
 class PathRefused(ValueError):
     """The path has a spelling whose meaning can differ between readers."""
 
 
 def decode_path(raw: bytes) -> str:
     """The decoded path of a request target's path bytes; PathRefused when ambiguous."""
+    known = _decoded.get(raw)
+    if known is not None:
+        return known
     if not raw.startswith(b"/"):
         raise PathRefused("The path must start with '/'.")
     if _PLAIN.fullmatch(raw) and b"//" not in raw and b"/." not in raw:
-        return raw.decode("ascii")
+        if len(_decoded) >= 4096:
+            _decoded.clear()
+        text = _decoded[raw] = raw.decode("ascii")
+        return text
     segments = raw.split(b"/")[1:]
     last = len(segments) - 1
     out: list[str] = []
