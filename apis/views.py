@@ -41,6 +41,7 @@ from apis.reference import (
 from apis.schema_tree import SchemaRenderer, part_query
 from apis.search import search_operations
 from portal.lib.htmx import HtmxHttpRequest
+from products.visibility import visible_apis
 
 VERSION_FIELDS = (
     "id",
@@ -56,11 +57,8 @@ VERSION_FIELDS = (
 
 
 def _visible_apis(request: HttpRequest) -> QuerySet[Api]:
-    """Published APIs for everyone; staff also see unpublished ones (to preview them)."""
-    qs = Api.objects.all()
-    if not request.user.is_staff:
-        qs = qs.filter(is_published=True)
-    return qs
+    """What this user may see (products/visibility.py); drafts need the apis.view_api perm."""
+    return visible_apis(request.user)
 
 
 def _get_api_for_user(request: HttpRequest, slug: str) -> Api:
@@ -224,7 +222,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         # Import problems are for publishers: "<JSON pointer>: <message>" split for display.
         "warnings": [
             (pointer, message) if message else (warning, "")
-            for warning in (version.warnings if request.user.is_staff else [])
+            for warning in (version.warnings if request.user.has_perm("apis.view_api") else [])
             for pointer, _, message in [str(warning).partition(": ")]
         ],
     }

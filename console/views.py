@@ -43,6 +43,7 @@ from console.models import (
     CallHistory,
 )
 from console.tokens import Token, TokenStore
+from products.visibility import visible_apis
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def _get_operation_for_user(
     request: HtmxHttpRequest, api_slug: str, label: str, op_slug: str
 ) -> tuple[Api, ApiVersion, Operation]:
     """The operation a console POST names; 404 unless its API is visible to this user."""
-    apis = Api.objects.all() if request.user.is_staff else Api.objects.filter(is_published=True)
+    apis = visible_apis(request.user)
     api = get_object_or_404(apis, slug=api_slug)
     version = get_object_or_404(ApiVersion, api=api, label=label)
     operation = get_object_or_404(Operation, version=version, slug=op_slug)
@@ -423,9 +424,10 @@ def reveal(request: HtmxHttpRequest, call_id: str) -> HttpResponse:
 @login_required
 @require_GET
 def history(request: HtmxHttpRequest) -> HttpResponse:
-    entries = CallHistory.objects.filter(user=cast(Any, request.user)).order_by("-created", "-pk")[
-        : conf.history_limit()
-    ]
+    entries = CallHistory.objects.filter(
+        user=cast(Any, request.user),
+        api_slug__in=visible_apis(request.user).values("slug"),  # an API since hidden: gone
+    ).order_by("-created", "-pk")[: conf.history_limit()]
     return render(request, "console/history.html", {"entries": entries})
 
 

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "accounts",
     "console",
     "gateway",
+    "products",
 ]
 
 MIDDLEWARE = [
@@ -418,6 +419,36 @@ GATEWAY_ACCESS_LOG = env_str("GATEWAY_ACCESS_LOG", "-")
 LOG_FORMAT = env_str("LOG_FORMAT", "text")
 if LOG_FORMAT not in ("text", "json"):
     raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} must be text or json")
+
+# --- Products and subscriptions (products/) ------------------------------------------------
+# Fernet keys encrypting the stored copy of subscription keys, newest first (rotation: add a
+# new one in front, run `manage.py rotate_subscription_keys`, then drop the old one).
+PRODUCTS_KEY_ENCRYPTION_KEYS = env_list("PRODUCTS_KEY_ENCRYPTION_KEYS")
+# The sign-in provider's claim listing a user's groups or roles (e.g. groups, roles).
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM")
+# E-mail (subscription requests and decisions): the console in the dev run or with no
+# EMAIL_HOST, SMTP otherwise (Django 6.1's MAILERS).
+_email_host = env_str("EMAIL_HOST")
+MAILERS = {
+    "default": (
+        {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": _email_host,
+                "port": env_int("EMAIL_PORT", 587),
+                "username": env_str("EMAIL_HOST_USER"),
+                "password": env_str("EMAIL_HOST_PASSWORD"),
+                "use_tls": env_bool("EMAIL_USE_TLS", True),
+                "timeout": env_int("EMAIL_TIMEOUT", 10),
+            },
+        }
+        if _email_host and not DEBUG
+        else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    )
+}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "portal@localhost")
+ADMINS = [("", a) for a in env_list("PORTAL_ADMIN_EMAILS")]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -15,6 +15,7 @@ urlpatterns = [
     path("health/ready", views.health_ready, name="health_ready"),
     path("apis/", include("apis.urls")),
     path("console/", include("console.urls")),
+    path("products/", include("products.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("idp/", include("identity.urls")),

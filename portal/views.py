@@ -13,13 +13,13 @@ from django.shortcuts import render
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET
 
-from apis.models import Api
 from portal.health import readiness
+from products.visibility import visible_apis
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    apis = Api.objects.filter(is_published=True).prefetch_related("tags")[:6]
+    apis = visible_apis(request.user).filter(is_published=True).prefetch_related("tags")[:6]
     return render(request, "home.html", {"apis": apis})
 
 

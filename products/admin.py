@@ -1,0 +1,130 @@
+"""The admin for products, groups and subscriptions.
+
+State changes go through products/flows.py (admin actions), so each is audited and e-mailed
+like on the pages; the state field itself is read-only here. Events cannot be deleted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from products import flows
+from products.models import Group, Membership, Product, Subscription, SubscriptionEvent
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+    readonly_fields = ["source"]
+
+
+@admin.register(Group)
+class GroupAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "builtin")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [MembershipInline]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not (obj is not None and obj.builtin) and super().has_delete_permission(request)
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
+        return [] if obj is not None and obj.builtin else list(self.inlines)  # implicit members
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "published", "subscription_required", "approval_required")
+    list_filter = ("published", "approval_required")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    filter_horizontal = ("apis", "groups")
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "description", "published", "apis", "groups"]}),
+        (
+            "Subscriptions",
+            {
+                "fields": [
+                    "subscription_required",
+                    "approval_required",
+                    "subscriptions_limit",
+                    "terms",
+                ]
+            },
+        ),  # fmt: skip
+        (
+            "Limits per subscription (gateway)",
+            {"fields": ["rate_limit_calls", "rate_limit_period", "quota_calls", "quota_period"]},
+        ),
+    ]
+
+
+class EventInline(admin.TabularInline):
+    model = SubscriptionEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["created", "action", "from_state", "to_state", "actor", "reason"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _state_action(action: str, label: str) -> Any:
+    def run(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
+        done = 0
+        for sub in queryset:
+            try:
+                flows.change_state(sub, action, request.user, f"by {request.user} in the admin")
+                done += 1
+            except flows.FlowError as exc:
+                modeladmin.message_user(request, f"{sub}: {exc}", messages.WARNING)
+        if done:
+            modeladmin.message_user(request, f"{label}: {done} subscription(s).")
+
+    run.__name__ = f"{action}_selected"
+    return admin.action(description=f"{label} selected subscriptions")(run)
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "owner", "product", "state", "created")
+    list_filter = ("state", "product")
+    search_fields = ("name", "owner__username", "owner__email", "product__name")
+    readonly_fields = ["uuid", "owner", "product", "state", "terms_accepted", "created", "updated"]
+    fields = ["uuid", "name", "owner", "product", "state", "terms_accepted", "created", "updated"]
+    inlines = [EventInline]
+    actions = [
+        _state_action("approve", "Approve"),
+        _state_action("reject", "Reject"),
+        _state_action("suspend", "Suspend"),
+        _state_action("reactivate", "Reactivate"),
+        _state_action("cancel", "Cancel"),
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # subscriptions start with flows.subscribe (keys, limits, audit)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # cancel instead: the audit trail stays
+
+
+@admin.register(SubscriptionEvent)
+class SubscriptionEventAdmin(admin.ModelAdmin):
+    list_display = ("created", "subscription", "action", "from_state", "to_state", "actor")
+    list_filter = ("action",)
+    readonly_fields = ["subscription", "action", "from_state", "to_state", "actor", "reason",
+                       "created"]  # fmt: skip
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,150 @@
+"""The `products` section of `manage.py applyconfig`.
+
+    products:
+      - slug: starter
+        name: Starter
+        description: Keys at once, 60 calls a minute.   # Markdown
+        published: true
+        subscription-required: true      # default true
+        approval-required: false         # default false
+        subscriptions-limit: 1           # per developer; leave out for none
+        terms: By subscribing you agree ...
+        groups: [guests, developers]     # who may see it (built-in or `groups:` slugs)
+        apis: [echo, petstore]
+        rate-limit: {calls: 60, period: 60}      # per subscription, seconds
+        quota: {calls: 10000, period: 86400}
+
+Products not named are left alone. `apis` and `groups` are the whole lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+
+from portal.lib.configfile import ConfigError, Context, Node
+
+SECTION = "products"
+ORDER = 30  # after `apis` and `groups`, which products name
+
+_KEYS = {
+    "slug", "name", "description", "published", "subscription-required", "approval-required",
+    "subscriptions-limit", "terms", "groups", "apis", "rate-limit", "quota",
+}  # fmt: skip
+
+
+@dataclass
+class ProductPlan:
+    slug: str
+    line: int
+    fields: dict[str, Any]
+    groups: list[tuple[str, int]] = field(default_factory=list)
+    apis: list[tuple[str, int]] = field(default_factory=list)
+
+
+def _positive(node: Node, what: str) -> int:
+    value = node.scalar(int, what)
+    if value < 1:
+        raise node.error(f"{what} must be at least 1")
+    return int(value)
+
+
+def _limit(node: Node, what: str) -> tuple[int, int]:
+    entry = node.mapping(what, {"calls", "period"})
+    if "calls" not in entry:
+        raise node.error(f"{what} needs calls")
+    period = _positive(entry["period"], f"{what}.period") if "period" in entry else 60
+    return _positive(entry["calls"], f"{what}.calls"), period
+
+
+def _product(item: Node) -> ProductPlan:
+    entry = item.mapping("a product", _KEYS)
+    for required in ("slug", "name"):
+        if required not in entry:
+            raise item.error(f"a product needs {required}")
+    slug = entry["slug"].scalar(str, "slug")
+    try:
+        validate_slug(slug)
+    except ValidationError:
+        raise entry["slug"].error("slug: letters, digits, '-' and '_' only") from None
+    text = {k: entry[k].scalar(str, k) if k in entry else "" for k in ("description", "terms")}
+    flags = {
+        "published": ("published", False),
+        "subscription-required": ("subscription_required", True),
+        "approval-required": ("approval_required", False),
+    }
+    fields: dict[str, Any] = {"name": entry["name"].scalar(str, "name"), **text}
+    for key, (name, default) in flags.items():
+        fields[name] = entry[key].scalar(bool, key) if key in entry else default
+    fields["subscriptions_limit"] = (
+        _positive(entry["subscriptions-limit"], "subscriptions-limit")
+        if "subscriptions-limit" in entry
+        else None
+    )
+    fields["rate_limit_calls"], fields["rate_limit_period"] = (
+        _limit(entry["rate-limit"], "rate-limit") if "rate-limit" in entry else (None, 60)
+    )
+    fields["quota_calls"], fields["quota_period"] = (
+        _limit(entry["quota"], "quota") if "quota" in entry else (None, 86400)
+    )
+    plan = ProductPlan(slug=slug, line=item.line, fields=fields)
+    for key, target in (("groups", plan.groups), ("apis", plan.apis)):
+        if key in entry:
+            target.extend(
+                (n.scalar(str, f"each item of {key}"), n.line) for n in entry[key].items(key)
+            )
+    return plan
+
+
+def validate(node: Node, ctx: Context) -> list[ProductPlan]:
+    plans: list[ProductPlan] = []
+    seen: set[str] = set()
+    for item in node.items(SECTION):
+        plan = _product(item)
+        if plan.slug in seen:
+            raise item.error(f"the product {plan.slug!r} is declared twice")
+        seen.add(plan.slug)
+        plans.append(plan)
+    return plans
+
+
+def apply(plans: list[ProductPlan], ctx: Context) -> list[str]:
+    from apis.models import Api
+    from products.models import Group, Product
+
+    out: list[str] = []
+    for plan in plans:
+        groups = []
+        for slug, line in plan.groups:
+            group = Group.objects.filter(slug=slug).first()
+            if group is None:
+                raise ConfigError(line, f"the group {slug!r} does not exist")
+            groups.append(group)
+        apis = []
+        for slug, line in plan.apis:
+            api = Api.objects.filter(slug=slug).first()
+            if api is None:
+                raise ConfigError(line, f"the API {slug!r} does not exist")
+            apis.append(api)
+        product = Product.objects.filter(slug=plan.slug).first()
+        created = product is None
+        product = product or Product(slug=plan.slug)
+        changed = [n for n, v in plan.fields.items() if getattr(product, n, None) != v]
+        for name, value in plan.fields.items():
+            setattr(product, name, value)
+        if created or changed:
+            product.save()
+        if {g.pk for g in product.groups.all()} != {g.pk for g in groups}:
+            product.groups.set(groups)
+            changed.append("groups")
+        if {a.pk for a in product.apis.all()} != {a.pk for a in apis}:
+            product.apis.set(apis)
+            changed.append("apis")
+        if created:
+            out.append(f"product {plan.slug}: added")
+        elif changed:
+            out.append(f"product {plan.slug}: updated ({', '.join(changed)})")
+    return out

@@ -1,0 +1,136 @@
+"""Subscription flows as plain functions: pages, the admin and commands call these.
+
+Every change is one transaction that also writes a SubscriptionEvent; e-mails go out after
+the commit (products/notify.py) so a rolled-back change sends nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from products import keys, notify
+from products.models import Product, Subscription, SubscriptionEvent
+from products.visibility import visible_products
+
+S = Subscription
+
+
+class FlowError(Exception):
+    """A change the rules refuse; the message is for the person who asked."""
+
+
+# action -> (states it may start from, state it ends in)
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "approve": ((S.SUBMITTED,), S.ACTIVE),
+    "reject": ((S.SUBMITTED,), S.REJECTED),
+    "suspend": ((S.ACTIVE,), S.SUSPENDED),
+    "reactivate": ((S.SUSPENDED,), S.ACTIVE),
+    "cancel": ((S.SUBMITTED, S.ACTIVE, S.SUSPENDED), S.CANCELLED),
+}
+
+
+def _record(
+    sub: Subscription, action: str, before: str, actor: Any, reason: str = ""
+) -> SubscriptionEvent:
+    return SubscriptionEvent.objects.create(
+        subscription=sub,
+        action=action,
+        from_state=before,
+        to_state=sub.state,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        reason=reason,
+    )
+
+
+def _set_keys(sub: Subscription, which: str) -> None:
+    key = keys.new_key()
+    setattr(sub, f"{which}_hash", keys.key_hash(key))
+    setattr(sub, f"{which}_encrypted", keys.encrypt(key))
+
+
+def subscribe(
+    user: Any, product: Product, *, name: str = "", accept_terms: bool = False
+) -> Subscription:
+    """A new subscription: `submitted` when the product needs approval, else `active`.
+
+    The product row is locked first so two parallel requests against a limit cannot both
+    pass the count (SECURITY.md case 72): select_for_update on PostgreSQL, and on SQLite the
+    write lock the UPDATE takes.
+    """
+    if not user.is_authenticated:
+        raise FlowError("Sign in to subscribe.")
+    if not visible_products(user).filter(pk=product.pk, published=True).exists():
+        raise FlowError("This product is not offered to you.")
+    if product.terms and not accept_terms:
+        raise FlowError("Accept the terms of use to subscribe.")
+    with transaction.atomic():
+        Product.objects.filter(pk=product.pk).update(updated=timezone.now())
+        locked = Product.objects.select_for_update().get(pk=product.pk)
+        if locked.subscriptions_limit is not None:
+            live = Subscription.objects.filter(owner=user, product=locked, state__in=S.LIVE)
+            if live.count() >= locked.subscriptions_limit:
+                raise FlowError(
+                    f"You already have {locked.subscriptions_limit} subscription"
+                    f"{'s' if locked.subscriptions_limit != 1 else ''} to {locked.name}, "
+                    "the most it allows."
+                )
+        sub = Subscription(
+            owner=user,
+            product=locked,
+            name=name.strip()[:100],
+            state=S.SUBMITTED if locked.approval_required else S.ACTIVE,
+            terms_accepted=timezone.now() if locked.terms else None,
+        )
+        _set_keys(sub, "primary")
+        _set_keys(sub, "secondary")
+        sub.save()
+        event = _record(sub, "subscribe", "", user)
+        notify.after_commit(event)
+    return sub
+
+
+def change_state(sub: Subscription, action: str, actor: Any, reason: str = "") -> Subscription:
+    """approve, reject, suspend, reactivate or cancel; FlowError when the state forbids it."""
+    if action not in TRANSITIONS:
+        raise FlowError(f"Unknown action {action!r}.")
+    starts, target = TRANSITIONS[action]
+    with transaction.atomic():
+        locked = Subscription.objects.select_for_update().select_related("product", "owner")
+        current = locked.get(pk=sub.pk)
+        if current.state not in starts:
+            raise FlowError(f"A {current.get_state_display().lower()} subscription cannot be "
+                            f"{'cancelled' if action == 'cancel' else action + 'd'}.")  # fmt: skip
+        before = current.state
+        current.state = target
+        current.save(update_fields=["state", "updated"])
+        event = _record(current, action, before, actor, reason.strip())
+        notify.after_commit(event)
+    return current
+
+
+def cancel_by_owner(sub: Subscription, user: Any) -> Subscription:
+    if sub.owner_id != user.pk:
+        raise FlowError("Not your subscription.")
+    return change_state(sub, "cancel", user, "cancelled by the developer")
+
+
+def regenerate(sub: Subscription, which: str, actor: Any) -> Subscription:
+    """A new primary or secondary key; the other keeps working during a rotation."""
+    if which not in ("primary", "secondary"):
+        raise FlowError("Choose the primary or the secondary key.")
+    with transaction.atomic():
+        current = Subscription.objects.select_for_update().get(pk=sub.pk)
+        if current.state in (S.REJECTED, S.CANCELLED):
+            raise FlowError("Keys of a closed subscription cannot be regenerated.")
+        _set_keys(current, which)
+        current.save(update_fields=[f"{which}_hash", f"{which}_encrypted", "updated"])
+        _record(current, f"regenerate {which} key", current.state, actor)
+    return current
+
+
+def shown_key(sub: Subscription, which: str) -> str:
+    """The key in clear, for its owner's page only (never logged, never in a URL)."""
+    return keys.decrypt(getattr(sub, f"{which}_encrypted"))

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django import forms
+
+
+class SubscribeForm(forms.Form):
+    name = forms.CharField(
+        required=False, max_length=100, strip=True, help_text='Optional, e.g. "staging".'
+    )
+    accept_terms = forms.BooleanField(required=False, label="I accept the terms of use")
+
+
+class KeyForm(forms.Form):
+    which = forms.ChoiceField(choices=[("primary", "Primary"), ("secondary", "Secondary")])
+
+
+class DecisionForm(forms.Form):
+    action = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
+    reason = forms.CharField(required=False, max_length=1000, strip=True)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("action") == "reject" and not data.get("reason"):
+            self.add_error("reason", "Say why, for the developer.")
+        return data

@@ -1,0 +1,49 @@
+"""Group membership taken from the sign-in provider's groups claim (OIDC_GROUPS_CLAIM).
+
+Groups list the claim values that make a member (`groups:` in applyconfig, or the admin).
+At each sign-in the user's claim memberships are set to exactly what the claim says now;
+memberships added by hand in the portal are left alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from products.models import Group, Membership
+
+
+def claim_values(claims: dict[str, Any]) -> list[str] | None:
+    """The configured claim's values (none when absent), or None when no claim is configured."""
+    name = getattr(settings, "OIDC_GROUPS_CLAIM", "")
+    if not name:
+        return None
+    value = claims.get(name, [])
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [str(v) for v in value if isinstance(v, (str, int))]
+    return []
+
+
+def sync_claim_groups(user: Any, values: list[str]) -> set[str]:
+    """Make the user's claim memberships match `values`; returns the groups' slugs."""
+    wanted = {
+        group.pk: group.slug
+        for group in Group.objects.filter(builtin=False)
+        if set(map(str, group.claim_values or [])) & set(values)
+    }
+    with transaction.atomic():
+        current = Membership.objects.filter(user=user)
+        current.filter(source=Membership.CLAIM).exclude(group_id__in=wanted).delete()
+        have = set(current.values_list("group_id", flat=True))
+        Membership.objects.bulk_create(
+            [
+                Membership(user=user, group_id=pk, source=Membership.CLAIM)
+                for pk in wanted
+                if pk not in have
+            ]
+        )
+    return set(wanted.values())

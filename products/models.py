@@ -1,0 +1,154 @@
+"""Products, groups, subscriptions and their audit trail.
+
+A product offers APIs to the groups that may see it; a developer subscribes to a product and
+gets two keys. Keys are stored twice: a SHA-256 hash the gateway looks up, and an encrypted
+copy shown back to the developer (products/keys.py). Neither is ever the key in clear.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+GUESTS, DEVELOPERS, ADMINISTRATORS = "guests", "developers", "administrators"
+BUILTIN_GROUPS = {
+    GUESTS: "Guests (anyone not signed in)",
+    DEVELOPERS: "Developers (anyone signed in)",
+    ADMINISTRATORS: "Administrators (superusers)",
+}
+
+
+class Group(models.Model):
+    """Who may see a product. Built-in groups have implicit members; custom groups have
+    members added in the admin or taken from the sign-in provider's groups claim."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    builtin = models.BooleanField(default=False, editable=False)
+    # Values of OIDC_GROUPS_CLAIM (Entra ID group ids, Keycloak roles ...) that make a member.
+    claim_values = models.JSONField(default=list, blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="portal_groups", blank=True
+    )
+
+    class Meta:
+        ordering = ["-builtin", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    MANUAL, CLAIM = "manual", "claim"
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    # Claim memberships follow the provider at each sign-in; manual ones stay until removed.
+    source = models.CharField(
+        max_length=10, choices=[(MANUAL, "Added in the portal"), (CLAIM, "From the sign-in claim")],
+        default=MANUAL,
+    )  # fmt: skip
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["group", "user"], name="products_membership_unique")
+        ]
+
+
+class Product(models.Model):
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="Markdown")
+    apis = models.ManyToManyField("apis.Api", related_name="products", blank=True)
+    published = models.BooleanField(default=False)
+    subscription_required = models.BooleanField(default=True)
+    approval_required = models.BooleanField(default=False)
+    subscriptions_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="live subscriptions per developer; empty for no limit"
+    )
+    terms = models.TextField(blank=True, help_text="Markdown; accepted when subscribing")
+    groups = models.ManyToManyField(Group, related_name="products", blank=True)
+    # Per-subscription limits enforced by the gateway (empty: none).
+    rate_limit_calls = models.PositiveIntegerField(null=True, blank=True)
+    rate_limit_period = models.PositiveIntegerField(default=60, help_text="seconds")
+    quota_calls = models.PositiveIntegerField(null=True, blank=True)
+    quota_period = models.PositiveIntegerField(default=86400, help_text="seconds")
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("products:detail", args=[self.slug])
+
+
+class Subscription(models.Model):
+    SUBMITTED, ACTIVE, REJECTED, SUSPENDED, CANCELLED = (
+        "submitted", "active", "rejected", "suspended", "cancelled",
+    )  # fmt: skip
+    STATES = [
+        (SUBMITTED, "Submitted"),
+        (ACTIVE, "Active"),
+        (REJECTED, "Rejected"),
+        (SUSPENDED, "Suspended"),
+        (CANCELLED, "Cancelled"),
+    ]
+    # States that count against a product's per-developer limit.
+    LIVE = (SUBMITTED, ACTIVE, SUSPENDED)
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="subscriptions")
+    name = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=10, choices=STATES, default=SUBMITTED)
+    primary_hash = models.CharField(max_length=64, unique=True, editable=False)
+    primary_encrypted = models.TextField(editable=False)
+    secondary_hash = models.CharField(max_length=64, unique=True, editable=False)
+    secondary_encrypted = models.TextField(editable=False)
+    terms_accepted = models.DateTimeField(null=True, blank=True, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created"]
+        permissions = [("approve_subscription", "Can approve and reject subscriptions")]
+
+    def __str__(self) -> str:
+        return f"{self.product.name}: {self.name or self.owner}"
+
+    @property
+    def label(self) -> str:
+        return self.name or self.product.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("products:subscription", args=[self.uuid])
+
+
+class SubscriptionEvent(models.Model):
+    """One state change or key regeneration; kept for good (the admin cannot delete it)."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=10, blank=True)
+    to_state = models.CharField(max_length=10, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.from_state}->{self.to_state}"

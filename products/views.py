@@ -1,0 +1,225 @@
+"""Products, "My subscriptions" and the approval queue: thin views over products/flows.py."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from apis.markdown import render_markdown
+from portal.lib.htmx import HtmxHttpRequest
+from products import flows, keys
+from products.forms import DecisionForm, KeyForm, SubscribeForm
+from products.models import Product, Subscription
+from products.visibility import visible_apis, visible_products
+
+APPROVE_PERMISSION = "products.approve_subscription"
+
+
+def _get_product_for_user(request: HtmxHttpRequest, slug: str) -> Product:
+    return get_object_or_404(visible_products(request.user), slug=slug)
+
+
+def _get_subscription_for_user(request: HtmxHttpRequest, sub_id: Any) -> Subscription:
+    """The user's own subscription; anyone else's id is a 404 (SECURITY.md case 68)."""
+    return get_object_or_404(
+        Subscription.objects.select_related("product"), uuid=sub_id, owner=cast(Any, request.user)
+    )
+
+
+@require_GET
+def product_list(request: HtmxHttpRequest) -> HttpResponse:
+    products = visible_products(request.user).prefetch_related("apis")
+    return render(request, "products/list.html", {"products": products})
+
+
+@require_GET
+def detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    product = _get_product_for_user(request, slug)
+    mine = (
+        Subscription.objects.filter(owner=cast(Any, request.user), product=product)
+        if request.user.is_authenticated
+        else Subscription.objects.none()
+    )
+    context = {
+        "product": product,
+        "description": render_markdown(product.description) if product.description else "",
+        "terms": render_markdown(product.terms) if product.terms else "",
+        "apis": visible_apis(request.user).filter(products=product).order_by("name"),
+        "mine": mine,
+        "form": SubscribeForm(),
+    }
+    return render(request, "products/detail.html", context)
+
+
+@login_required
+@require_POST
+def subscribe(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    product = _get_product_for_user(request, slug)
+    form = SubscribeForm(request.POST)
+    if form.is_valid():
+        try:
+            sub = flows.subscribe(
+                request.user,
+                product,
+                name=form.cleaned_data["name"],
+                accept_terms=form.cleaned_data["accept_terms"],
+            )
+        except flows.FlowError as exc:
+            messages.error(request, str(exc))
+        else:
+            if sub.state == Subscription.ACTIVE:
+                messages.success(request, f"You are subscribed to {product.name}.")
+            else:
+                messages.info(request, "Your request was sent; you will hear when it is decided.")
+            return HttpResponseRedirect(sub.get_absolute_url())
+    return HttpResponseRedirect(product.get_absolute_url())
+
+
+@never_cache
+@login_required
+@require_GET
+def my_subscriptions(request: HtmxHttpRequest) -> HttpResponse:
+    subs = Subscription.objects.filter(owner=cast(Any, request.user)).select_related("product")
+    return render(request, "products/subscriptions.html", {"subscriptions": subs})
+
+
+def _key_rows(sub: Subscription, shown: str = "") -> list[dict[str, str]]:
+    rows = []
+    for which in ("primary", "secondary"):
+        try:
+            value = flows.shown_key(sub, which)
+        except keys.KeyUnreadable:
+            value = ""
+        rows.append(
+            {
+                "which": which,
+                "masked": keys.mask(value) if value else "(unreadable: regenerate it)",
+                "value": value if which == shown else "",
+            }
+        )
+    return rows
+
+
+def _subscription_page(
+    request: HtmxHttpRequest, sub: Subscription, shown: str = "", fragment: bool = False
+) -> HttpResponse:
+    context = {
+        "sub": sub,
+        "keys": _key_rows(sub, shown) if sub.state != Subscription.CANCELLED else [],
+        "events": sub.events.select_related("actor")[:50],
+        "closed": sub.state in (Subscription.REJECTED, Subscription.CANCELLED),
+    }
+    template = "products/subscription.html#keys" if fragment else "products/subscription.html"
+    response = render(request, template, context)
+    response["Cache-Control"] = "no-store"  # a shown key must not stay in a cache
+    return response
+
+
+@never_cache
+@login_required
+@require_GET
+def subscription(request: HtmxHttpRequest, sub_id: Any) -> HttpResponse:
+    return _subscription_page(request, _get_subscription_for_user(request, sub_id))
+
+
+@never_cache
+@login_required
+@require_POST
+def show_key(request: HtmxHttpRequest, sub_id: Any) -> HttpResponse:
+    """One key in clear, in the body of a POST answer: never in a URL, log or Referer."""
+    sub = _get_subscription_for_user(request, sub_id)
+    form = KeyForm(request.POST)
+    if not form.is_valid() or sub.state == Subscription.CANCELLED:
+        return HttpResponse("Choose the primary or the secondary key.", status=400)
+    return _subscription_page(
+        request, sub, shown=form.cleaned_data["which"], fragment=bool(request.htmx)
+    )
+
+
+@login_required
+@require_POST
+def regenerate(request: HtmxHttpRequest, sub_id: Any) -> HttpResponse:
+    sub = _get_subscription_for_user(request, sub_id)
+    form = KeyForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Choose the primary or the secondary key.", status=400)
+    which = form.cleaned_data["which"]
+    try:
+        sub = flows.regenerate(sub, which, request.user)
+    except flows.FlowError as exc:
+        messages.error(request, str(exc))
+        return HttpResponseRedirect(sub.get_absolute_url())
+    if request.htmx:
+        return _subscription_page(request, sub, shown=which, fragment=True)
+    messages.success(request, f"A new {which} key was made; the old one no longer works.")
+    return HttpResponseRedirect(sub.get_absolute_url())
+
+
+@login_required
+@require_POST
+def cancel(request: HtmxHttpRequest, sub_id: Any) -> HttpResponse:
+    sub = _get_subscription_for_user(request, sub_id)
+    try:
+        flows.cancel_by_owner(sub, request.user)
+        messages.success(request, "The subscription is cancelled; its keys no longer work.")
+    except flows.FlowError as exc:
+        messages.error(request, str(exc))
+    return HttpResponseRedirect(sub.get_absolute_url())
+
+
+def _require_approver(request: HtmxHttpRequest) -> None:
+    if not request.user.is_authenticated:
+        raise Http404
+    if not request.user.has_perm(APPROVE_PERMISSION):
+        raise PermissionDenied
+
+
+@never_cache
+@login_required
+@require_GET
+def approvals(request: HtmxHttpRequest) -> HttpResponse:
+    _require_approver(request)
+    pending = (
+        Subscription.objects.filter(state=Subscription.SUBMITTED)
+        .select_related("product", "owner")
+        .order_by("created")
+    )
+    return render(request, "products/approvals.html", {"pending": pending})
+
+
+@login_required
+@require_POST
+def decide(request: HtmxHttpRequest, sub_id: Any) -> HttpResponse:
+    _require_approver(request)
+    sub = get_object_or_404(Subscription.objects.select_related("product", "owner"), uuid=sub_id)
+    form = DecisionForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            sub = flows.change_state(
+                sub, form.cleaned_data["action"], request.user, form.cleaned_data["reason"]
+            )
+        except flows.FlowError as exc:
+            error = str(exc)
+    else:
+        error = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    if request.htmx:
+        return render(
+            request, "products/approvals.html#row", {"sub": sub, "error": error},
+            status=400 if error else 200,
+        )  # fmt: skip
+    if error:
+        messages.error(request, f"{sub.owner.get_username()} / {sub.product.name}: {error}")
+    else:
+        messages.success(
+            request, f"{sub.product.name} for {sub.owner.get_username()}: {sub.state}."
+        )
+    return HttpResponseRedirect(reverse("products:approvals"))
