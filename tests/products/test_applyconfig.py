@@ -1,0 +1,87 @@
+"""`manage.py applyconfig` with `groups:` and `products:` sections."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from apis.models import Api
+from products.models import Group, Product
+
+pytestmark = pytest.mark.django_db
+
+CONFIG = """\
+groups:
+  - slug: partners
+    name: Partner developers
+    claims: [partner, 5d3c6a2e-0000-4000-8000-000000000001]
+products:
+  - slug: partner-deal
+    name: Partner deal
+    description: For **partners**.
+    published: true
+    approval-required: true
+    subscriptions-limit: 1
+    terms: No resale.
+    groups: [partners, administrators]
+    apis: [echo]
+    rate-limit: {calls: 100, period: 60}
+    quota: {calls: 10000, period: 86400}
+"""
+
+
+def apply(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "portal.yaml"
+    path.write_text(text)
+    out = io.StringIO()
+    call_command("applyconfig", str(path), stdout=out)
+    return out.getvalue()
+
+
+def test_apply_creates_then_changes_nothing(tmp_path: Path, echo: Api) -> None:
+    first = apply(tmp_path, CONFIG)
+    assert "group partners: added" in first and "product partner-deal: added" in first
+    product = Product.objects.get(slug="partner-deal")
+    assert product.approval_required and product.subscriptions_limit == 1
+    assert (product.rate_limit_calls, product.quota_calls) == (100, 10000)
+    assert {g.slug for g in product.groups.all()} == {"partners", "administrators"}
+    assert [a.slug for a in product.apis.all()] == ["echo"]
+    assert Group.objects.get(slug="partners").claim_values[0] == "partner"
+    assert apply(tmp_path, CONFIG).strip() == "Nothing to change."
+
+
+def test_a_change_is_reported(tmp_path: Path, echo: Api) -> None:
+    apply(tmp_path, CONFIG)
+    out = apply(tmp_path, CONFIG.replace("published: true", "published: false"))
+    assert "product partner-deal: updated (published)" in out
+    assert not Product.objects.get(slug="partner-deal").published
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("apis: [echo]", "apis: [nope]"), ":14: the API 'nope' does not exist"),
+        (
+            ("groups: [partners, administrators]", "groups: [ghosts]"),
+            ":13: the group 'ghosts' does not exist",
+        ),
+        (("slug: partners", "slug: guests"), "guests is a built-in group"),
+        (("calls: 100", "calls: 0"), "rate-limit.calls must be at least 1"),
+        (
+            ("approval-required: true", "approval-required: maybe"),
+            "approval-required must be true or false",
+        ),
+        (("terms:", "colour:"), "unknown key 'colour'"),
+    ],
+)
+def test_an_invalid_file_changes_nothing(
+    tmp_path: Path, echo: Api, change: tuple[str, str], message: str
+) -> None:
+    with pytest.raises(CommandError) as caught:
+        apply(tmp_path, CONFIG.replace(*change))
+    assert message in str(caught.value)
+    assert not Product.objects.filter(slug="partner-deal").exists()
+    assert not Group.objects.filter(slug="partners").exists()

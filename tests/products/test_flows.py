@@ -1,0 +1,219 @@
+"""Subscription flows: states, limits, audit trail, e-mails and keys."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.db import connection, connections
+
+from apis.models import Api
+from products import flows, keys
+from products.models import Subscription, SubscriptionEvent
+from tests.products.conftest import MakeProduct
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_user(make_user: Any) -> Any:
+    return make_user("root", is_superuser=True, is_staff=True)
+
+
+def test_subscribe_without_approval_is_active_with_two_distinct_keys(
+    ada: Any, echo: Api, make_product: MakeProduct
+) -> None:
+    sub = flows.subscribe(ada, make_product("starter", echo), name=" staging ")
+    assert sub.state == Subscription.ACTIVE and sub.name == "staging"
+    primary, secondary = flows.shown_key(sub, "primary"), flows.shown_key(sub, "secondary")
+    assert primary != secondary and len(primary) >= 43  # 32 random bytes, base64url
+    assert sub.primary_hash == keys.key_hash(primary)
+    assert primary not in sub.primary_encrypted  # stored encrypted, not in clear
+    assert [e.action for e in sub.events.all()] == ["subscribe"]
+
+
+def test_subscribe_with_approval_is_submitted_and_mails_the_administrators(
+    ada: Any,
+    admin_user: Any,
+    echo: Api,
+    make_product: MakeProduct,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    product = make_product("gold", echo, approval_required=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        sub = flows.subscribe(ada, product)
+    assert sub.state == Subscription.SUBMITTED
+    assert [m.to for m in mail.outbox] == [["root@example.com"]]
+    assert "ada asked to subscribe to Gold" in mail.outbox[0].body
+
+
+def test_approve_and_reject_mail_the_developer_with_the_reason(
+    ada: Any,
+    admin_user: Any,
+    echo: Api,
+    make_product: MakeProduct,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    product = make_product("gold", echo, approval_required=True)
+    first, second = flows.subscribe(ada, product), flows.subscribe(ada, product)
+    with django_capture_on_commit_callbacks(execute=True):
+        flows.change_state(first, "approve", admin_user)
+        flows.change_state(second, "reject", admin_user, "No production use yet")
+    assert [m.to for m in mail.outbox] == [["ada@example.com"], ["ada@example.com"]]
+    assert "was approved" in mail.outbox[0].subject
+    assert "Reason: No production use yet" in mail.outbox[1].body
+    event = SubscriptionEvent.objects.get(subscription=second, action="reject")
+    assert (event.from_state, event.to_state, event.actor) == ("submitted", "rejected", admin_user)
+
+
+@pytest.mark.parametrize(
+    ("path", "refused"),
+    [
+        (["suspend", "reactivate", "cancel"], None),
+        (["cancel", "reactivate"], 1),
+        (["approve"], 0),  # an active subscription needs no approval
+        (["suspend", "suspend"], 1),
+    ],
+)
+def test_state_changes_follow_the_rules(
+    ada: Any,
+    admin_user: Any,
+    echo: Api,
+    make_product: MakeProduct,
+    path: list[str],
+    refused: int | None,
+) -> None:
+    sub = flows.subscribe(ada, make_product("starter", echo))
+    for index, action in enumerate(path):
+        if index == refused:
+            with pytest.raises(flows.FlowError):
+                flows.change_state(sub, action, admin_user)
+        else:
+            sub = flows.change_state(sub, action, admin_user)
+    assert sub.events.count() == 1 + len(path) - (0 if refused is None else 1)
+
+
+def test_the_developer_cancels_only_their_own(
+    ada: Any, bob: Any, echo: Api, make_product: MakeProduct
+) -> None:
+    sub = flows.subscribe(ada, make_product("starter", echo))
+    with pytest.raises(flows.FlowError):
+        flows.cancel_by_owner(sub, bob)
+    assert flows.cancel_by_owner(sub, ada).state == Subscription.CANCELLED
+
+
+def test_regenerating_one_key_keeps_the_other(
+    ada: Any, echo: Api, make_product: MakeProduct
+) -> None:
+    sub = flows.subscribe(ada, make_product("starter", echo))
+    old_primary, old_secondary = sub.primary_hash, sub.secondary_hash
+    sub = flows.regenerate(sub, "secondary", ada)
+    assert sub.primary_hash == old_primary and sub.secondary_hash != old_secondary
+    assert keys.key_hash(flows.shown_key(sub, "secondary")) == sub.secondary_hash
+
+
+def test_terms_must_be_accepted(ada: Any, echo: Api, make_product: MakeProduct) -> None:
+    product = make_product("legal", echo, terms="Be nice.")
+    with pytest.raises(flows.FlowError, match="terms"):
+        flows.subscribe(ada, product)
+    assert flows.subscribe(ada, product, accept_terms=True).terms_accepted is not None
+
+
+def test_a_product_not_offered_to_the_user_cannot_be_subscribed(
+    ada: Any, echo: Api, make_product: MakeProduct, make_group: Any
+) -> None:
+    make_group("partners")
+    with pytest.raises(flows.FlowError):
+        flows.subscribe(ada, make_product("deal", echo, groups=("partners",)))
+    with pytest.raises(flows.FlowError):
+        flows.subscribe(ada, make_product("draft", echo, published=False))
+    assert not Subscription.objects.exists()
+
+
+def test_the_limit_counts_live_subscriptions(
+    ada: Any, admin_user: Any, echo: Api, make_product: MakeProduct
+) -> None:
+    product = make_product("one", echo, subscriptions_limit=1)
+    first = flows.subscribe(ada, product)
+    with pytest.raises(flows.FlowError, match="the most it allows"):
+        flows.subscribe(ada, product)
+    flows.cancel_by_owner(first, ada)
+    assert flows.subscribe(ada, product).state == Subscription.ACTIVE
+
+
+@contextmanager
+def _threads_on_a_real_database(tmp_path: Path) -> Iterator[None]:
+    """Threads that lock like separate processes do.
+
+    The SQLite test database is in memory with a shared cache, where a second writer gets
+    "table is locked" at once instead of waiting its turn as on a database file; so the
+    committed data is copied to a file that the threads' new connections open. PostgreSQL
+    needs nothing.
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    path = tmp_path / "parallel.sqlite3"
+    connection.ensure_connection()
+    target = sqlite3.connect(path)
+    connection.connection.backup(target)
+    target.close()
+    settings_dict = connections.settings["default"]
+    saved = settings_dict["NAME"]
+    settings_dict["NAME"] = str(path)
+    try:
+        yield
+    finally:
+        settings_dict["NAME"] = saved
+
+
+def _in_thread(work: Any) -> Any:
+    result: list[Any] = []
+
+    def run() -> None:
+        try:
+            result.append(work())
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    return result[0] if result else None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_parallel_subscribes_against_a_limit_of_one_make_one(
+    make_user: Any, echo: Api, make_product: MakeProduct, tmp_path: Path
+) -> None:
+    """SECURITY.md case 72: both requests pass the visibility checks at the same moment."""
+    ada = make_user("ada")
+    product = make_product("one", echo, subscriptions_limit=1)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def attempt() -> None:
+        try:
+            barrier.wait()
+            flows.subscribe(ada, product)
+            outcomes.append("subscribed")
+        except flows.FlowError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    with _threads_on_a_real_database(tmp_path):
+        threads = [threading.Thread(target=attempt) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        count = _in_thread(lambda: Subscription.objects.filter(owner=ada, product=product).count())
+    assert sorted(outcomes) == ["refused", "subscribed"]
+    assert count == 1

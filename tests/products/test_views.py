@@ -1,0 +1,235 @@
+"""Products pages, "My subscriptions" and the approval queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
+
+from apis.models import Api
+from products import flows
+from products.models import Subscription
+from tests.products.conftest import MakeProduct
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def starter(echo: Api, make_product: MakeProduct) -> Any:
+    return make_product("starter", echo, groups=("guests", "developers"), rate_limit_calls=60)
+
+
+@pytest.fixture
+def gold(echo: Api, make_product: MakeProduct) -> Any:
+    return make_product("gold", echo, approval_required=True, terms="**No** resale.")
+
+
+@pytest.fixture
+def approver(make_user: Any) -> Any:
+    user = make_user("carol")
+    user.user_permissions.add(Permission.objects.get(codename="approve_subscription"))
+    return user
+
+
+# --- products list and detail ---------------------------------------------------------
+
+
+def test_product_list_shows_what_the_user_may_see(
+    ada_client: Client, starter: Any, gold: Any
+) -> None:
+    anonymous = Client().get("/products/").content.decode()
+    assert "Starter" in anonymous and "Gold" not in anonymous  # gold: developers only
+    signed_in = ada_client.get("/products/").content.decode()
+    assert "Starter" in signed_in and "Gold" in signed_in and "approval required" in signed_in
+
+
+def test_product_detail_lists_apis_terms_and_subscribe(ada_client: Client, gold: Any) -> None:
+    html = ada_client.get("/products/gold/").content.decode()
+    assert 'href="/apis/echo/"' in html
+    assert "<strong>No</strong> resale." in html
+    assert 'name="accept_terms"' in html and "Request a subscription" in html
+
+
+def test_anonymous_see_sign_in_instead_of_subscribe(client: Client, starter: Any) -> None:
+    html = client.get("/products/starter/").content.decode()
+    assert "Sign in to subscribe" in html
+
+
+@pytest.mark.parametrize("slug", ["gold", "nope"])
+def test_hidden_or_unknown_product_is_404(client: Client, gold: Any, slug: str) -> None:
+    assert client.get(f"/products/{slug}/").status_code == 404
+
+
+def test_wrong_method_is_405(ada_client: Client, starter: Any) -> None:
+    assert ada_client.post("/products/starter/").status_code == 405
+    assert ada_client.get("/products/starter/subscribe/").status_code == 405
+
+
+def test_api_page_shows_the_product_badge(client: Client, starter: Any, gold: Any) -> None:
+    html = client.get("/apis/echo/").content.decode()
+    assert 'data-product="starter"' in html and 'data-product="gold"' not in html
+
+
+# --- subscribing ------------------------------------------------------------------------
+
+
+def test_subscribe_redirects_to_the_new_subscription(
+    ada_client: Client, ada: Any, starter: Any
+) -> None:
+    response = ada_client.post("/products/starter/subscribe/", {"name": "staging"})
+    sub = Subscription.objects.get(owner=ada)
+    assert (
+        response.status_code == 302
+        and response["Location"] == f"/products/subscriptions/{sub.uuid}/"
+    )
+    assert sub.state == "active" and sub.name == "staging"
+
+
+def test_subscribe_without_accepting_terms_changes_nothing(ada_client: Client, gold: Any) -> None:
+    response = ada_client.post("/products/gold/subscribe/", {}, follow=True)
+    assert "Accept the terms of use" in response.content.decode()
+    assert not Subscription.objects.exists()
+
+
+def test_subscribe_needs_sign_in_and_csrf(client: Client, ada: Any, starter: Any) -> None:
+    assert client.post("/products/starter/subscribe/").status_code == 302  # to sign-in
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(ada)
+    assert strict.post("/products/starter/subscribe/").status_code == 403
+    assert not Subscription.objects.exists()
+
+
+# --- my subscriptions -------------------------------------------------------------------
+
+
+@pytest.fixture
+def ada_sub(ada: Any, starter: Any) -> Subscription:
+    return flows.subscribe(ada, starter, name="staging")
+
+
+def test_my_subscriptions_lists_only_mine(
+    ada_client: Client, ada_sub: Subscription, bob: Any, starter: Any
+) -> None:
+    bobs = flows.subscribe(bob, starter, name="bobs-app")
+    html = ada_client.get("/products/subscriptions/").content.decode()
+    assert "staging" in html and "bobs-app" not in html and str(bobs.uuid) not in html
+
+
+def test_keys_are_masked_until_shown_and_never_in_a_url(
+    ada_client: Client, ada_sub: Subscription
+) -> None:
+    primary = flows.shown_key(ada_sub, "primary")
+    page = ada_client.get(f"/products/subscriptions/{ada_sub.uuid}/")
+    html = page.content.decode()
+    assert primary not in html and "••••••••" + primary[-4:] in html
+    assert page["Cache-Control"].startswith("no-cache") or "no-store" in page["Cache-Control"]
+    shown = ada_client.post(f"/products/subscriptions/{ada_sub.uuid}/show/", {"which": "primary"})
+    assert primary in shown.content.decode() and "no-store" in shown["Cache-Control"]
+    assert flows.shown_key(ada_sub, "secondary") not in shown.content.decode()
+
+
+def test_show_with_htmx_returns_the_keys_fragment_only(
+    ada_client: Client, ada_sub: Subscription
+) -> None:
+    response = ada_client.post(
+        f"/products/subscriptions/{ada_sub.uuid}/show/",
+        {"which": "secondary"},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="keys"') and "<html" not in html
+    assert flows.shown_key(ada_sub, "secondary") in html
+
+
+def test_regenerate_replaces_one_key(ada_client: Client, ada_sub: Subscription) -> None:
+    old = ada_sub.secondary_hash
+    response = ada_client.post(
+        f"/products/subscriptions/{ada_sub.uuid}/regenerate/", {"which": "secondary"}
+    )
+    assert response.status_code == 302
+    ada_sub.refresh_from_db()
+    assert ada_sub.secondary_hash != old
+    assert ada_sub.events.filter(action="regenerate secondary key").exists()
+
+
+def test_cancel_by_the_developer(ada_client: Client, ada_sub: Subscription) -> None:
+    ada_client.post(f"/products/subscriptions/{ada_sub.uuid}/cancel/")
+    ada_sub.refresh_from_db()
+    assert ada_sub.state == "cancelled"
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "data"),
+    [
+        ("get", "", {}),
+        ("post", "show/", {"which": "primary"}),
+        ("post", "regenerate/", {"which": "primary"}),
+        ("post", "cancel/", {}),
+    ],
+)
+def test_another_developers_subscription_is_404_and_unchanged(
+    client: Client, bob: Any, ada_sub: Subscription, method: str, suffix: str, data: dict[str, str]
+) -> None:
+    """SECURITY.md case 68."""
+    client.force_login(bob)
+    before = (ada_sub.state, ada_sub.primary_hash)
+    response = getattr(client, method)(f"/products/subscriptions/{ada_sub.uuid}/{suffix}", data)
+    assert response.status_code == 404
+    ada_sub.refresh_from_db()
+    assert (ada_sub.state, ada_sub.primary_hash) == before
+
+
+def test_subscription_pages_need_sign_in(client: Client, ada_sub: Subscription) -> None:
+    assert client.get("/products/subscriptions/").status_code == 302
+    assert client.get(f"/products/subscriptions/{ada_sub.uuid}/").status_code == 302
+
+
+# --- approval queue ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def pending(ada: Any, gold: Any) -> Subscription:
+    return flows.subscribe(ada, gold, accept_terms=True)
+
+
+def test_the_queue_needs_the_permission_not_staff(
+    client: Client, make_user: Any, pending: Subscription
+) -> None:
+    client.force_login(make_user("clerk", is_staff=True))
+    assert client.get("/products/approvals/").status_code == 403
+    assert (
+        client.post(f"/products/approvals/{pending.uuid}/", {"action": "approve"}).status_code
+        == 403
+    )
+    pending.refresh_from_db()
+    assert pending.state == "submitted"
+
+
+def test_approve_without_scripts(client: Client, approver: Any, pending: Subscription) -> None:
+    client.force_login(approver)
+    html = client.get("/products/approvals/").content.decode()
+    assert "ada" in html and "Gold" in html
+    response = client.post(f"/products/approvals/{pending.uuid}/", {"action": "approve"})
+    assert response.status_code == 302 and response["Location"] == "/products/approvals/"
+    pending.refresh_from_db()
+    assert pending.state == "active"
+    assert "Nothing waiting" in client.get("/products/approvals/").content.decode()
+
+
+def test_reject_with_htmx_swaps_the_row_and_needs_a_reason(
+    client: Client, approver: Any, pending: Subscription
+) -> None:
+    client.force_login(approver)
+    url = f"/products/approvals/{pending.uuid}/"
+    missing = client.post(url, {"action": "reject"}, headers={"HX-Request": "true"})
+    assert missing.status_code == 400 and "Say why" in missing.content.decode()
+    response = client.post(
+        url, {"action": "reject", "reason": "unknown company"}, headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith(f'<tr id="sub-{pending.uuid}"') and "Rejected" in html
+    pending.refresh_from_db()
+    assert pending.state == "rejected"
+    assert pending.events.get(action="reject").reason == "unknown company"
