@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.signals import user_logged_in
+from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
+from django.utils import timezone
 
 from products.groups import claim_values, sync_claim_groups
+from products.models import Product
 
 
 @receiver(user_logged_in)
@@ -23,3 +26,15 @@ def _groups_from_claim(sender: Any, request: Any, user: Any, **kwargs: Any) -> N
     values = claim_values(claims)
     if values is not None:  # no OIDC_GROUPS_CLAIM configured: memberships left alone
         sync_claim_groups(user, values)
+
+
+@receiver(m2m_changed, sender=Product.apis.through)
+@receiver(m2m_changed, sender=Product.groups.through)
+def _touch_product(sender: Any, instance: Any, action: str, **kwargs: Any) -> None:
+    """A product's APIs or groups changed: move `updated` so the gateway reloads its keys."""
+    if not action.startswith("post_"):
+        return
+    if isinstance(instance, Product):
+        Product.objects.filter(pk=instance.pk).update(updated=timezone.now())
+    elif kwargs.get("pk_set"):  # from the API's or group's side: pk_set holds products
+        Product.objects.filter(pk__in=kwargs["pk_set"]).update(updated=timezone.now())

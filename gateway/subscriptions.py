@@ -1,0 +1,282 @@
+"""The subscription-key check: which key may call which API, kept in memory.
+
+Built from the products app's tables: key hash -> (subscription, state, the product's API
+slugs, its limits), plus the APIs that need a key (in a published product with
+subscription-required). Like the routes, the map is rebuilt when a fingerprint of those tables
+changes, checked every GATEWAY_CONFIG_REFRESH seconds by every process, so a suspended,
+cancelled or regenerated key is refused everywhere within that time (SECURITY.md case 69).
+
+Keys are looked up by their SHA-256 (the map holds no key in clear) and the stored hash is
+compared with hmac.compare_digest (case 70). Addresses that send unknown keys get 429 after
+GATEWAY_KEY_FAILURES per GATEWAY_KEY_FAILURE_PERIOD seconds (case 71).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from django.conf import settings
+from django.db.models import Count, Max
+
+from gateway.problems import Headers, problem
+from gateway.ratelimit import CounterStore
+
+log = logging.getLogger("gateway")
+
+DEFAULT_HEADER = "ocp-apim-subscription-key"
+DEFAULT_QUERY = "subscription-key"
+MISSING = (
+    "Access denied due to missing subscription key. Make sure to include subscription key "
+    "when making requests to an API."
+)
+INVALID = (
+    "Access denied due to invalid subscription key. Make sure to provide a valid key for an "
+    "active subscription."
+)
+
+
+@dataclass(frozen=True)
+class Limit:
+    calls: int
+    period: int
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    subscription: str  # uuid
+    key_hash: str
+    state: str
+    product: str  # slug
+    apis: frozenset[str]  # API slugs
+    rate_limit: Limit | None
+    quota: Limit | None
+
+
+@dataclass
+class KeyMap:
+    entries: dict[str, KeyEntry]
+    required: frozenset[str]  # API slugs that need a key
+
+
+def load_keys() -> KeyMap:
+    from products.models import Product, Subscription
+
+    products: dict[int, tuple[str, frozenset[str], Limit | None, Limit | None]] = {}
+    required: set[str] = set()
+    for product in Product.objects.filter(published=True).prefetch_related("apis"):
+        slugs = frozenset(api.slug for api in product.apis.all())
+        if product.subscription_required:
+            required |= slugs
+        products[product.pk] = (
+            product.slug,
+            slugs,
+            Limit(product.rate_limit_calls, product.rate_limit_period)
+            if product.rate_limit_calls
+            else None,
+            Limit(product.quota_calls, product.quota_period) if product.quota_calls else None,
+        )
+    entries: dict[str, KeyEntry] = {}
+    rows = Subscription.objects.exclude(state=Subscription.CANCELLED).values_list(
+        "uuid", "state", "product_id", "primary_hash", "secondary_hash"
+    )
+    for uuid, state, product_id, primary, secondary in rows:
+        slug, apis, rate, quota = products.get(product_id, ("", frozenset(), None, None))
+        for key_hash in (primary, secondary):
+            entries[key_hash] = KeyEntry(str(uuid), key_hash, state, slug, apis, rate, quota)
+    return KeyMap(entries, frozenset(required))
+
+
+def keys_fingerprint() -> tuple[Any, ...]:
+    """Changes whenever a subscription (state, keys) or a product (APIs, limits) changes."""
+    from products.models import Product, Subscription
+
+    parts: list[Any] = []
+    for model in (Subscription, Product):
+        agg = model.objects.aggregate(n=Count("pk"), last=Max("updated"))
+        parts += [agg["n"], agg["last"]]
+    return tuple(parts)
+
+
+def take_key(
+    headers: dict[bytes, bytes], query: bytes, header: str, param: str
+) -> tuple[str | None, bytes]:
+    """The key from the header (first) or the query parameter, removed from both; and the
+    query string without it."""
+    value = headers.pop(header.encode("latin-1"), None)
+    key = value.decode("latin-1").strip() if value is not None else None
+    if param.encode() in query:
+        pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+        kept = [(k, v) for k, v in pairs if k != param]
+        if len(kept) != len(pairs):
+            if key is None:
+                key = next(v for k, v in pairs if k == param)
+            query = urlencode(kept).encode("latin-1")
+    return key or None, query
+
+
+def _rate_headers(limit: Limit, count: int, reset: float) -> Headers:
+    """The IETF RateLimit header fields (draft-ietf-httpapi-ratelimit-headers)."""
+    remaining = max(0, limit.calls - count)
+    return [
+        (b"ratelimit-policy", f'"sub";q={limit.calls};w={limit.period}'.encode()),
+        (b"ratelimit", f'"sub";r={remaining};t={max(0, int(reset + 0.999))}'.encode()),
+    ]
+
+
+class Subscriptions:
+    """The per-process key map and the check each call of a key-protected route passes."""
+
+    def __init__(
+        self,
+        loader: Callable[[], KeyMap] = load_keys,
+        fingerprint: Callable[[], Any] = keys_fingerprint,
+    ) -> None:
+        self._loader, self._fingerprint_fn = loader, fingerprint
+        self._fingerprint: Any = None
+        self.map: KeyMap | None = None
+        self._next_check = 0.0
+        self._lock: asyncio.Lock | None = None
+
+    async def _load(self) -> None:
+        def work() -> tuple[Any, KeyMap | None]:
+            from django.db import close_old_connections
+
+            close_old_connections()
+            try:
+                fp = self._fingerprint_fn()
+                if fp == self._fingerprint and self.map is not None:
+                    return fp, None
+                return fp, self._loader()
+            finally:
+                close_old_connections()
+
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            try:
+                fp, loaded = await asyncio.to_thread(work)
+            except Exception:
+                log.exception("could not load the subscription keys")
+                if self.map is None:
+                    self.map = KeyMap({}, frozenset())
+                return
+            if loaded is not None:
+                self.map = loaded
+            self._fingerprint = fp
+
+    async def current(self) -> KeyMap:
+        now = time.monotonic()
+        refresh = float(getattr(settings, "GATEWAY_CONFIG_REFRESH", 2))
+        if self.map is None or now >= self._next_check:
+            # Awaited, not in the background: a revoked key must not pass after the refresh.
+            self._next_check = now + refresh
+            await self._load()
+        assert self.map is not None
+        return self.map
+
+    async def check(
+        self,
+        api: str,
+        headers: dict[bytes, bytes],
+        query: bytes,
+        client: str,
+        counters: CounterStore | None,
+        extra: Headers,
+        names: tuple[str, str] = (DEFAULT_HEADER, DEFAULT_QUERY),
+    ) -> tuple[tuple[int, Headers, bytes] | None, KeyEntry | None, bytes]:
+        """(a problem answer or None, the subscription, the query without the key).
+
+        The key is removed from `headers` in place so it never reaches the backend.
+        """
+        keys = await self.current()
+        key, query = take_key(headers, query, *names)
+        if api not in keys.required:
+            return None, None, query
+        if key is None:
+            return problem(401, MISSING, "subscription-key", title="Unauthorized"), None, query
+        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+        entry = keys.entries.get(digest)
+        if entry is None or not hmac.compare_digest(entry.key_hash, digest):
+            if await self._too_many_failures(client, counters):
+                answer = problem(
+                    429, "Too many invalid subscription keys from this address.", "subscription-key"
+                )
+                period = int(getattr(settings, "GATEWAY_KEY_FAILURE_PERIOD", 60))
+                return (
+                    (answer[0], [*answer[1], (b"retry-after", str(period).encode())], answer[2]),
+                    None,
+                    query,
+                )
+            return problem(401, INVALID, "subscription-key"), None, query
+        if entry.state != "active":
+            return (
+                problem(401, f"{INVALID} The subscription is {entry.state}.", "subscription-state"),
+                entry,
+                query,
+            )
+        if api not in entry.apis:
+            return (
+                problem(
+                    403,
+                    "The subscription's product does not include this API.",
+                    "subscription-scope",
+                ),
+                entry,
+                query,
+            )
+        limited = await self._limits(entry, counters, extra)
+        return limited, entry, query
+
+    async def _too_many_failures(self, client: str, counters: CounterStore | None) -> bool:
+        if counters is None:
+            return False
+        allowed = int(getattr(settings, "GATEWAY_KEY_FAILURES", 20))
+        period = int(getattr(settings, "GATEWAY_KEY_FAILURE_PERIOD", 60))
+        try:
+            count, _ = await counters.hit(f"badkey|{client}", period)
+        except Exception as exc:  # the shared store is down: fail open, loudly
+            log.warning("rate-limit store unavailable: %s", exc)
+            return False
+        return count > allowed
+
+    async def _limits(
+        self, entry: KeyEntry, counters: CounterStore | None, extra: Headers
+    ) -> tuple[int, Headers, bytes] | None:
+        if counters is None:
+            return None
+        for limit, kind, status in (
+            (entry.rate_limit, "rate-limit", 429),
+            (entry.quota, "quota", 403),
+        ):
+            if limit is None:
+                continue
+            try:
+                count, reset = await counters.hit(f"sub|{entry.subscription}|{kind}", limit.period)
+            except Exception as exc:
+                log.warning("rate-limit store unavailable: %s", exc)
+                return None
+            fields = _rate_headers(limit, count, reset)
+            if count > limit.calls:
+                retry = max(1, int(reset + 0.999))
+                what = "Rate limit" if kind == "rate-limit" else "Quota"
+                answer = problem(
+                    status,
+                    f"{what} of {limit.calls} calls per {limit.period} s exceeded; retry in {retry} s.",
+                    kind,
+                )
+                return (
+                    answer[0],
+                    [*answer[1], *fields, (b"retry-after", str(retry).encode())],
+                    answer[2],
+                )
+            if kind == "rate-limit":
+                extra += fields
+        return None

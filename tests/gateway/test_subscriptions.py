@@ -1,0 +1,171 @@
+"""The gateway's subscription-key check (gateway/subscriptions.py) against the real tables:
+SECURITY.md cases 69-71, per-product rate limit and quota."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from typing import Any
+
+import orjson
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from apis.models import Api
+from gateway.ratelimit import MemoryCounters
+from gateway.subscriptions import MISSING, Subscriptions
+from products import flows
+from products.models import Group, Product, Subscription
+from tests.conftest import DEMO_SPECS
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _refresh_every_call(settings: Any) -> None:
+    settings.GATEWAY_CONFIG_REFRESH = 0
+    settings.GATEWAY_KEY_FAILURES = 3
+
+
+def _api(slug: str, spec: str) -> Api:
+    call_command(
+        "importspec", str(DEMO_SPECS / spec), slug=slug, publish=True, stdout=io.StringIO()
+    )
+    return Api.objects.get(slug=slug)
+
+
+@pytest.fixture
+def world() -> dict[str, Any]:
+    echo, petstore = _api("echo", "echo.yaml"), _api("petstore", "petstore.yaml")
+    starter = Product.objects.create(
+        slug="starter", name="Starter", published=True, rate_limit_calls=2, rate_limit_period=60
+    )
+    starter.apis.set([echo])
+    starter.groups.set(Group.objects.filter(slug="developers"))
+    pets = Product.objects.create(
+        slug="pets", name="Pets", published=True, quota_calls=1, quota_period=3600
+    )
+    pets.apis.set([petstore])
+    pets.groups.set(Group.objects.filter(slug="developers"))
+    ada = get_user_model().objects.create_user("ada", "ada@example.com", "pw-ada-1")
+    sub = flows.subscribe(ada, starter)
+    return {"sub": sub, "ada": ada, "starter": starter, "pets": pets,
+            "primary": flows.shown_key(sub, "primary"), "secondary": flows.shown_key(sub, "secondary")}  # fmt: skip
+
+
+class Check:
+    def __init__(self) -> None:
+        self.subs = Subscriptions()
+        self.counters = MemoryCounters()
+
+    def __call__(
+        self, api: str, key: str | None = None, *, query: bytes = b"", client: str = "10.0.0.1"
+    ) -> dict[str, Any]:
+        headers = {b"accept": b"*/*"}
+        if key is not None:
+            headers[b"ocp-apim-subscription-key"] = key.encode()
+        extra: list[tuple[bytes, bytes]] = []
+        answer, entry, left = asyncio.run(
+            self.subs.check(api, headers, query, client, self.counters, extra)
+        )
+        out: dict[str, Any] = {
+            "headers": headers,
+            "query": left,
+            "extra": dict(extra),
+            "entry": entry,
+        }
+        if answer is not None:
+            out["status"], out["answer_headers"] = answer[0], dict(answer[1])
+            out["body"] = orjson.loads(answer[2])
+        else:
+            out["status"] = None
+        return out
+
+
+def test_no_key_is_401_in_apims_words(world: dict[str, Any]) -> None:
+    result = Check()("echo")
+    assert result["status"] == 401
+    assert result["body"]["detail"] == MISSING and result["body"]["check"] == "subscription-key"
+    assert result["answer_headers"][b"content-type"] == b"application/problem+json"
+
+
+def test_a_valid_key_passes_and_is_removed_before_forwarding(world: dict[str, Any]) -> None:
+    check = Check()
+    result = check("echo", world["primary"])
+    assert result["status"] is None and b"ocp-apim-subscription-key" not in result["headers"]
+    assert result["entry"].product == "starter"
+    by_query = check("echo", query=f"a=1&subscription-key={world['secondary']}".encode())
+    assert by_query["status"] is None and by_query["query"] == b"a=1"
+
+
+def test_an_api_in_no_key_product_needs_no_key(world: dict[str, Any]) -> None:
+    world["pets"].subscription_required = False
+    world["pets"].save()
+    assert Check()("petstore")["status"] is None
+
+
+def test_a_key_for_another_product_is_403(world: dict[str, Any]) -> None:
+    result = Check()("petstore", world["primary"])
+    assert result["status"] == 403 and result["body"]["check"] == "subscription-scope"
+
+
+def test_unknown_keys_are_401_then_429_from_the_same_address(world: dict[str, Any]) -> None:
+    check = Check()
+    statuses = [check("echo", f"guess-{i}")["status"] for i in range(5)]
+    assert statuses == [401, 401, 401, 429, 429]
+    assert check("echo", "guess-x", client="10.0.0.2")["status"] == 401  # another address
+    assert check("echo", world["primary"])["status"] is None  # the real key still works
+
+
+@pytest.mark.parametrize("action", ["suspend", "cancel"])
+def test_a_suspended_or_cancelled_subscription_is_refused_on_the_next_call(
+    world: dict[str, Any], action: str
+) -> None:
+    check = Check()
+    assert check("echo", world["primary"])["status"] is None
+    flows.change_state(world["sub"], action, None)
+    result = check("echo", world["primary"])
+    assert result["status"] == 401
+    if action == "suspend":
+        assert "suspended" in result["body"]["detail"]
+
+
+def test_a_submitted_subscription_is_refused(world: dict[str, Any]) -> None:
+    gold = Product.objects.create(slug="gold", name="Gold", published=True, approval_required=True)
+    gold.apis.set(Api.objects.filter(slug="echo"))
+    gold.groups.set(Group.objects.filter(slug="developers"))
+    sub = flows.subscribe(world["ada"], gold)
+    assert sub.state == Subscription.SUBMITTED
+    assert Check()("echo", flows.shown_key(sub, "primary"))["status"] == 401
+
+
+def test_regenerating_the_secondary_key_refuses_the_old_one(world: dict[str, Any]) -> None:
+    check = Check()
+    old = world["secondary"]
+    assert check("echo", old)["status"] is None
+    sub = flows.regenerate(world["sub"], "secondary", world["ada"])
+    assert check("echo", old)["status"] == 401
+    assert check("echo", flows.shown_key(sub, "secondary"))["status"] is None
+    assert Check()("echo", world["primary"])["status"] is None  # the primary kept working
+
+
+def test_rate_limit_per_subscription_is_429_with_ratelimit_fields(world: dict[str, Any]) -> None:
+    check = Check()
+    first = check("echo", world["primary"])
+    assert first["extra"][b"ratelimit-policy"] == b'"sub";q=2;w=60'
+    assert first["extra"][b"ratelimit"].startswith(b'"sub";r=1;')
+    assert check("echo", world["secondary"])["status"] is None  # same subscription, 2nd call
+    third = check("echo", world["primary"])
+    assert third["status"] == 429 and third["body"]["check"] == "rate-limit"
+    assert int(third["answer_headers"][b"retry-after"]) >= 1
+    assert third["answer_headers"][b"ratelimit"].startswith(b'"sub";r=0;')
+
+
+def test_quota_is_403(world: dict[str, Any]) -> None:
+    sub = flows.subscribe(world["ada"], world["pets"])
+    check, key = Check(), flows.shown_key(sub, "primary")
+    assert check("petstore", key)["status"] is None
+    result = check("petstore", key)
+    assert result["status"] == 403 and result["body"]["check"] == "quota"
+    assert b"retry-after" in result["answer_headers"]
