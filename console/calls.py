@@ -389,8 +389,13 @@ def authorization_value(token: Token) -> str:
     return f"{scheme} {token.access_token}"
 
 
-def send(call: PreparedCall, token: Token | None) -> CallResult:
-    """Send through the outbound wrapper to the checked target; never follows redirects."""
+def send(
+    call: PreparedCall, token: Token | None, secret_headers: dict[str, str] | None = None
+) -> CallResult:
+    """Send through the outbound wrapper to the checked target; never follows redirects.
+
+    `secret_headers` (a subscription key) are added here only, never to `call.headers`,
+    which pages, snippets and the history show."""
     headers = dict(call.headers)
     if token is not None:
         if any(name.lower() == "authorization" for name in headers):
@@ -399,6 +404,7 @@ def send(call: PreparedCall, token: Token | None) -> CallResult:
     if request_id := requestlog.current():
         # The portal request's id travels on to the gateway and the backend's logs.
         headers[requestlog.HEADER] = request_id
+    headers |= secret_headers or {}
     # No extra private origins: only the configured gateway (conf.private_origins) may be on
     # loopback; an allowlisted public origin that resolves privately is refused (case 47).
     result = http.fetch(
@@ -407,6 +413,7 @@ def send(call: PreparedCall, token: Token | None) -> CallResult:
         headers=headers,
         body=call.body,
         allow_headers=[name for name in call.headers if not _forbidden(name)]
+        + list(secret_headers or {})
         + (["Cookie"] if "Cookie" in call.headers else [])
         + (["Authorization"] if "Authorization" in call.headers else []),
     )

@@ -22,6 +22,8 @@ from console import render as present
 from console.http import OutboundError
 from console.models import AuthorizationServer, CallHistory
 from console.tokens import Token, TokenStore, explain_rejection
+from products.console import KEY_PLACEHOLDER as SUBSCRIPTION_KEY_PLACEHOLDER
+from products.console import subscription_headers
 
 # Status of a refused input: 422, not 400, so htmx's debug handler (django-htmx under DEBUG
 # replaces the page with any 400) leaves it alone and console.js swaps it in place.
@@ -86,8 +88,10 @@ def send(
     operation: Operation,
     data: calls.ConsoleInput,
     media_types: list[str],
+    subscription: str = "",
 ) -> Outcome:
-    """Run one try-it call and say what to show."""
+    """Run one try-it call and say what to show. `subscription` is the developer's choice of
+    subscription whose key the call carries (products/console.py), added only when sending."""
     context: dict[str, Any] = {
         "api": api,
         "version": version,
@@ -136,8 +140,10 @@ def send(
         url=call.url,
         form=data.to_json(),
     )
+    secret_headers = subscription_headers(user, api, subscription)  # never shown
+    shown.headers.update(dict.fromkeys(secret_headers, SUBSCRIPTION_KEY_PLACEHOLDER))
     try:
-        result = calls.send(sent, chosen)
+        result = calls.send(sent, chosen, secret_headers)
     except calls.CallError as exc:
         context["error"] = str(exc)
         return Outcome(INVALID, context)

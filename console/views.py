@@ -363,6 +363,7 @@ def send(request: HtmxHttpRequest) -> HttpResponse:
     outcome = tryit.send(
         user=cast(Any, request.user), session=request.session, api=api, version=version,
         operation=operation, data=data, media_types=media_types,
+        subscription=request.POST.get("subscription", ""),
     )  # fmt: skip
     return render(request, template, outcome.context, status=outcome.status)
 

@@ -16,3 +16,21 @@ def product_badges(context: dict[str, Any], api: Any) -> dict[str, Any]:
     request = context.get("request")
     user = getattr(request, "user", None)
     return {"products": list(visible_products(user).filter(apis=api).only("slug", "name"))}
+
+
+@register.inclusion_tag("products/_console_keys.html", takes_context=True)
+def console_subscription_keys(context: dict[str, Any], api: Any) -> dict[str, Any]:
+    """The console's subscription-key picker (masked keys) or where to subscribe."""
+    from products.console import key_options, needs_key, subscribe_hint
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if not needs_key(api):
+        return {"needed": False}
+    options = key_options(user, api)
+    return {
+        "needed": True,
+        "options": options,
+        "hint": [] if options else subscribe_hint(user, api),
+        "signed_in": bool(user and user.is_authenticated),
+    }

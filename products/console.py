@@ -1,0 +1,91 @@
+"""What the try-it console needs from subscriptions: which of the developer's keys may call an
+API, the key itself for a call (server-side only), and which product to subscribe to.
+
+The key is read here and added to the outgoing call by the console's sender; it never goes
+into a page, the call history or a snippet (those show KEY_PLACEHOLDER).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from apis.models import Api
+from products import keys
+from products.models import Product, Subscription
+from products.visibility import visible_products
+
+KEY_HEADER = "Ocp-Apim-Subscription-Key"
+KEY_PLACEHOLDER = "{subscription-key}"
+
+
+@dataclass(frozen=True)
+class KeyOption:
+    id: str  # the subscription's uuid
+    label: str
+    masked: str
+
+
+def needs_key(api: Api) -> bool:
+    """The gateway asks for a key on this API (gateway/subscriptions.py uses the same rule)."""
+    return Product.objects.filter(apis=api, published=True, subscription_required=True).exists()
+
+
+def _usable(user: Any, api: Api) -> Any:
+    if user is None or not user.is_authenticated:
+        return Subscription.objects.none()
+    return (
+        Subscription.objects.filter(
+            owner=user,
+            state=Subscription.ACTIVE,
+            product__apis=api,
+            product__published=True,
+        )
+        .select_related("product")
+        .order_by("product__name", "created")
+    )
+
+
+def key_options(user: Any, api: Api) -> list[KeyOption]:
+    options = []
+    for sub in _usable(user, api):
+        try:
+            masked = keys.mask(keys.decrypt(sub.primary_encrypted))
+        except keys.KeyUnreadable:
+            continue
+        label = f"{sub.product.name} · {sub.name}" if sub.name else sub.product.name
+        options.append(KeyOption(str(sub.uuid), label, masked))
+    return options
+
+
+def subscribe_hint(user: Any, api: Api) -> list[Product]:
+    """Products offering this API that the user may see, for "subscribe to ..." links."""
+    return list(visible_products(user).filter(apis=api, subscription_required=True))
+
+
+def key_for_call(user: Any, api: Api, chosen: str) -> str | None:
+    """The primary key of the chosen subscription (the first usable one when none is
+    chosen); None when the user holds no active subscription for this API."""
+    usable = _usable(user, api)
+    sub = None
+    if chosen:
+        try:
+            sub = usable.filter(uuid=chosen).first()
+        except Exception:  # not a UUID: treated as no choice
+            sub = None
+    sub = sub or usable.first()
+    if sub is None:
+        return None
+    try:
+        return keys.decrypt(sub.primary_encrypted)
+    except keys.KeyUnreadable:
+        return None
+
+
+def subscription_headers(user: Any, api: Api, chosen: str) -> dict[str, str]:
+    """The key header for a console call, from the developer's `chosen` subscription; empty
+    when the API needs no key or the user has none (the gateway's 401 then says why)."""
+    if not needs_key(api):
+        return {}
+    key = key_for_call(user, api, chosen)
+    return {KEY_HEADER: key} if key else {}

@@ -1,0 +1,90 @@
+"""The console and subscription keys: the key is added on the server, never shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from console.models import CallHistory
+from products import flows
+from products.models import Group, Product
+from tests.console.conftest import GATEWAY
+
+pytestmark = pytest.mark.django_db
+
+PAGE = "/apis/echo/operations/echoGet/"
+SEND = {
+    "api": "echo",
+    "version": "1.0.0",
+    "operation": "echoGet",
+    "server": f"{GATEWAY}/echo",
+    "param.query.message": "hi",
+}
+
+
+@pytest.fixture
+def starter(echo: Any) -> Product:
+    product = Product.objects.create(slug="starter", name="Starter", published=True)
+    product.apis.set([echo])
+    product.groups.set(Group.objects.filter(slug__in=["guests", "developers"]))
+    return product
+
+
+def test_without_a_subscription_the_console_says_where_to_subscribe(
+    signed_in: Client, starter: Product
+) -> None:
+    html = signed_in.get(PAGE).content.decode()
+    assert "This API needs a subscription key." in html
+    assert 'href="/products/starter/"' in html
+
+
+def test_the_picker_shows_masked_keys_only(signed_in: Client, user: Any, starter: Product) -> None:
+    first = flows.subscribe(user, starter, name="staging")
+    second = flows.subscribe(user, starter, name="prod")
+    html = signed_in.get(PAGE).content.decode()
+    for sub in (first, second):
+        key = flows.shown_key(sub, "primary")
+        assert f'value="{sub.uuid}"' in html and key[-4:] in html and key not in html
+
+
+def test_send_adds_the_chosen_key_on_the_server_only(
+    signed_in: Client, user: Any, starter: Product, fake_outbound: Any
+) -> None:
+    fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {"method": "GET"})
+    flows.subscribe(user, starter, name="staging")
+    prod = flows.subscribe(user, starter, name="prod")
+    key = flows.shown_key(prod, "primary")
+    page = signed_in.post("/console/send/", {**SEND, "subscription": str(prod.uuid)})
+    assert page.status_code == 200
+    assert fake_outbound.sent[0].header("Ocp-Apim-Subscription-Key") == key
+    html = page.content.decode()
+    assert key not in html and "{subscription-key}" in html  # the snippets' placeholder
+    assert key not in str(CallHistory.objects.get().form)
+
+
+def test_another_developers_subscription_cannot_be_chosen(
+    signed_in: Client, make_other: Any, starter: Product, fake_outbound: Any
+) -> None:
+    fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {"method": "GET"})
+    theirs = flows.subscribe(make_other, starter)
+    signed_in.post("/console/send/", {**SEND, "subscription": str(theirs.uuid)})
+    assert fake_outbound.sent[0].header("Ocp-Apim-Subscription-Key") == ""
+
+
+def test_an_api_in_no_product_gets_no_key_header(
+    signed_in: Client, echo: Any, fake_outbound: Any
+) -> None:
+    fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {"method": "GET"})
+    html = signed_in.get(PAGE).content.decode()
+    assert "Subscription key" not in html
+    signed_in.post("/console/send/", SEND)
+    assert fake_outbound.sent[0].header("Ocp-Apim-Subscription-Key") == ""
+
+
+@pytest.fixture
+def make_other(db: None) -> Any:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user("bob", "bob@example.com", "pw-bob-12345")
