@@ -36,6 +36,7 @@ from gateway.paths import PathRefused, decode_path
 from gateway.problems import SECURITY_HEADERS, Headers, problem, rejection
 from gateway.ratelimit import CounterStore, MemoryCounters, RedisCounters
 from gateway.routing import find_route, raw_rest
+from gateway.subscriptions import Subscriptions
 from gateway.upstream import Pool
 from gateway.validate import Validator
 
@@ -74,8 +75,11 @@ class Gateway:
         *,
         loader: Callable[[], dict[str, RouteConfig]] | None = load_routes,
         fingerprint: Callable[[], Any] | None = config_fingerprint,
+        subscriptions: Subscriptions | None = None,
     ) -> None:
         self.routes: dict[str, RouteConfig] | None = routes
+        # Subscription keys come from the database, like the routes: on unless routes are given.
+        self.subscriptions = subscriptions or (Subscriptions() if routes is None else None)
         self._loader = loader if routes is None else None
         self._fingerprint_fn = fingerprint if routes is None else None
         self._fingerprint: Any = None
@@ -302,9 +306,15 @@ class Gateway:
             )
             return
 
-        # Further per-call checks (subscription keys) slot in here, before validate-jwt.
-
         query: bytes = scope.get("query_string", b"")
+        if self.subscriptions is not None:  # the key check: gateway/subscriptions.py
+            client = str((scope.get("client") or ("-", 0))[0])
+            denied, _entry, query = await self.subscriptions.check(
+                route.api_slug, headers, query, client, self.counters, extra
+            )
+            if denied is not None:
+                await self._respond(send, state, denied, extra)
+                return
         verdict: Verdict | None = None
         policy = route.policy
         if policy is not None:

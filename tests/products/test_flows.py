@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import connection, connections
+from django.db import connection
 
 from apis.models import Api
 from products import flows, keys
 from products.models import Subscription, SubscriptionEvent
 from tests.products.conftest import MakeProduct
+from tests.products.realdb import in_thread, on_a_database_file
 
 pytestmark = pytest.mark.django_db
 
@@ -147,47 +145,6 @@ def test_the_limit_counts_live_subscriptions(
     assert flows.subscribe(ada, product).state == Subscription.ACTIVE
 
 
-@contextmanager
-def _threads_on_a_real_database(tmp_path: Path) -> Iterator[None]:
-    """Threads that lock like separate processes do.
-
-    The SQLite test database is in memory with a shared cache, where a second writer gets
-    "table is locked" at once instead of waiting its turn as on a database file; so the
-    committed data is copied to a file that the threads' new connections open. PostgreSQL
-    needs nothing.
-    """
-    if connection.vendor != "sqlite":
-        yield
-        return
-    path = tmp_path / "parallel.sqlite3"
-    connection.ensure_connection()
-    target = sqlite3.connect(path)
-    connection.connection.backup(target)
-    target.close()
-    settings_dict = connections.settings["default"]
-    saved = settings_dict["NAME"]
-    settings_dict["NAME"] = str(path)
-    try:
-        yield
-    finally:
-        settings_dict["NAME"] = saved
-
-
-def _in_thread(work: Any) -> Any:
-    result: list[Any] = []
-
-    def run() -> None:
-        try:
-            result.append(work())
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    return result[0] if result else None
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_parallel_subscribes_against_a_limit_of_one_make_one(
     make_user: Any, echo: Api, make_product: MakeProduct, tmp_path: Path
@@ -208,12 +165,12 @@ def test_two_parallel_subscribes_against_a_limit_of_one_make_one(
         finally:
             connection.close()
 
-    with _threads_on_a_real_database(tmp_path):
+    with on_a_database_file(tmp_path):
         threads = [threading.Thread(target=attempt) for _ in range(2)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        count = _in_thread(lambda: Subscription.objects.filter(owner=ada, product=product).count())
+        count = in_thread(lambda: Subscription.objects.filter(owner=ada, product=product).count())
     assert sorted(outcomes) == ["refused", "subscribed"]
     assert count == 1

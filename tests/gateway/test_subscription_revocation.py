@@ -1,0 +1,120 @@
+"""SECURITY.md case 69 across processes: two real gateway processes (granian) load keys from
+the same database; suspending the subscription, or regenerating a key, reaches both within
+5 s."""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from products import flows
+from products.models import Group, Product, Subscription
+from tests.conftest import DEMO_SPECS
+from tests.gateway.test_gateway_process import free_port
+from tests.products.realdb import in_thread, on_a_database_file
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _start(port: int, db: Path, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "GW_TEST_ROUTES": json.dumps([{"suffix": "echo", "backend": "echo"}]),
+        "DATABASE_URL": f"sqlite:///{db}",
+        "GATEWAY_CONFIG_REFRESH": "1",
+        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
+    command = [sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
+               "--port", str(port), "--no-ws", "tests.gateway.gw_keys_entry:application"]  # fmt: skip
+    return subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
+
+
+def _wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(log.read_text()) from None
+            time.sleep(0.1)
+
+
+def _status(port: int, key: str) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", "/echo/anything", headers={"Ocp-Apim-Subscription-Key": key})
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def _refused_everywhere_within(ports: list[int], key: str, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if all(_status(port, key) == 401 for port in ports):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.fixture
+def two_gateways(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    call_command("importspec", str(DEMO_SPECS / "echo.yaml"), slug="echo", publish=True, stdout=io.StringIO())  # fmt: skip
+    product = Product.objects.create(slug="starter", name="Starter", published=True)
+    product.apis.set(product.apis.model.objects.filter(slug="echo"))
+    product.groups.set(Group.objects.filter(slug="developers"))
+    ada = get_user_model().objects.create_user("ada", "ada@example.com", "pw-ada-1")
+    sub = flows.subscribe(ada, product)
+    with on_a_database_file(tmp_path) as db:
+        if db is None:
+            pytest.skip("the processes share the SQLite test database as a file")
+        ports = [free_port(), free_port()]
+        procs = [_start(p, db, tmp_path / f"gw{i}.log") for i, p in enumerate(ports)]
+        try:
+            for i, (port, proc) in enumerate(zip(ports, procs, strict=True)):
+                _wait_listening(port, proc, tmp_path / f"gw{i}.log")
+            yield {"ports": ports, "sub": sub, "ada": ada}
+        finally:
+            for proc in procs:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+
+def test_suspending_reaches_both_processes_within_5_s(two_gateways: dict[str, Any]) -> None:
+    sub: Subscription = two_gateways["sub"]
+    key = flows.shown_key(sub, "primary")
+    assert [_status(p, key) for p in two_gateways["ports"]] == [200, 200]
+    in_thread(lambda: flows.change_state(sub, "suspend", None))
+    assert _refused_everywhere_within(two_gateways["ports"], key, 5)
+
+
+def test_a_regenerated_secondary_key_is_refused_on_both_within_5_s(
+    two_gateways: dict[str, Any],
+) -> None:
+    sub: Subscription = two_gateways["sub"]
+    old = flows.shown_key(sub, "secondary")
+    assert [_status(p, old) for p in two_gateways["ports"]] == [200, 200]
+    new = in_thread(lambda: flows.shown_key(flows.regenerate(sub, "secondary", None), "secondary"))
+    assert _refused_everywhere_within(two_gateways["ports"], old, 5)
+    assert [_status(p, new) for p in two_gateways["ports"]] == [200, 200]
