@@ -426,24 +426,24 @@ if LOG_FORMAT not in ("text", "json"):
 PRODUCTS_KEY_ENCRYPTION_KEYS = env_list("PRODUCTS_KEY_ENCRYPTION_KEYS")
 # The sign-in provider's claim listing a user's groups or roles (e.g. groups, roles).
 OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM")
-# E-mail (subscription requests and decisions): the console in the dev run or with no
-# EMAIL_HOST, SMTP otherwise (Django 6.1's MAILERS).
+# E-mail (subscription requests and decisions; Django 6.1's MAILERS): SMTP (EMAIL_HOST, by
+# default a local MTA on localhost:25), or the console in the dev run when no EMAIL_HOST is set.
 _email_host = env_str("EMAIL_HOST")
-MAILERS = {
+MAILERS: dict[str, dict[str, object]] = {
     "default": (
-        {
+        {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+        if DEBUG and not _email_host
+        else {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
-                "host": _email_host,
-                "port": env_int("EMAIL_PORT", 587),
+                "host": _email_host or "localhost",
+                "port": env_int("EMAIL_PORT", 587 if _email_host else 25),
                 "username": env_str("EMAIL_HOST_USER"),
                 "password": env_str("EMAIL_HOST_PASSWORD"),
-                "use_tls": env_bool("EMAIL_USE_TLS", True),
+                "use_tls": env_bool("EMAIL_USE_TLS", bool(_email_host)),
                 "timeout": env_int("EMAIL_TIMEOUT", 10),
             },
         }
-        if _email_host and not DEBUG
-        else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
     )
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "portal@localhost")

@@ -11,7 +11,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.core.mail import mailers, send_mail
 from django.db import transaction
 
 from products.models import Subscription, SubscriptionEvent
@@ -73,7 +73,14 @@ def messages_for(event: SubscriptionEvent) -> list[tuple[str, str, list[str]]]:
     return [m for m in out if m[2]]
 
 
+def mail_configured() -> bool:
+    """A default mailer exists (EMAIL_HOST in production, the console in the dev run)."""
+    return "default" in mailers
+
+
 def _send(event_id: int) -> None:
+    if not mail_configured():
+        return
     event = SubscriptionEvent.objects.select_related(
         "subscription__product", "subscription__owner"
     ).get(pk=event_id)

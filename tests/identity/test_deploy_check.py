@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import subprocess
@@ -28,6 +29,7 @@ def production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
             "IDENTITY_ISSUER": "https://portal.example.com/idp",
             "IDENTITY_PORTAL_CLIENT_SECRET": secrets.token_urlsafe(40),
             "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}",
+            "PRODUCTS_KEY_ENCRYPTION_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),
         }
     )
     env.update(extra)

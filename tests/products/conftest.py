@@ -16,6 +16,12 @@ from tests.conftest import DEMO_SPECS, ImportSpec
 MakeProduct = Callable[..., Product]
 
 
+@pytest.fixture(autouse=True)
+def _mail(settings: Any) -> None:
+    """A mailer, as EMAIL_HOST (production) or DEBUG (the console) would configure."""
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+
+
 @pytest.fixture
 def echo(import_spec: ImportSpec) -> Api:
     return import_spec(DEMO_SPECS / "echo.yaml", "echo")

@@ -174,3 +174,16 @@ def test_two_parallel_subscribes_against_a_limit_of_one_make_one(
         count = in_thread(lambda: Subscription.objects.filter(owner=ada, product=product).count())
     assert sorted(outcomes) == ["refused", "subscribed"]
     assert count == 1
+
+
+def test_without_a_mailer_nothing_is_sent_and_nothing_fails(
+    settings: Any,
+    ada: Any,
+    echo: Api,
+    make_product: MakeProduct,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.MAILERS = {}  # production with no EMAIL_HOST
+    with django_capture_on_commit_callbacks(execute=True):
+        sub = flows.subscribe(ada, make_product("gold", echo, approval_required=True))
+    assert sub.state == Subscription.SUBMITTED and mail.outbox == []
