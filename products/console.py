@@ -24,6 +24,8 @@ class KeyOption:
     id: str  # the subscription's uuid
     label: str
     masked: str
+    state: str
+    active: bool
 
 
 def needs_key(api: Api) -> bool:
@@ -32,17 +34,19 @@ def needs_key(api: Api) -> bool:
 
 
 def _usable(user: Any, api: Api) -> Any:
+    """Active subscriptions for this API, then suspended ones: a developer may still pick a
+    suspended one and see the gateway's reason for refusing it."""
     if user is None or not user.is_authenticated:
         return Subscription.objects.none()
     return (
         Subscription.objects.filter(
             owner=user,
-            state=Subscription.ACTIVE,
+            state__in=(Subscription.ACTIVE, Subscription.SUSPENDED),
             product__apis=api,
             product__published=True,
         )
         .select_related("product")
-        .order_by("product__name", "created")
+        .order_by("state", "product__name", "created")  # "active" sorts before "suspended"
     )
 
 
@@ -54,7 +58,8 @@ def key_options(user: Any, api: Api) -> list[KeyOption]:
         except keys.KeyUnreadable:
             continue
         label = f"{sub.product.name} · {sub.name}" if sub.name else sub.product.name
-        options.append(KeyOption(str(sub.uuid), label, masked))
+        active = sub.state == Subscription.ACTIVE
+        options.append(KeyOption(str(sub.uuid), label, masked, sub.get_state_display(), active))
     return options
 
 
@@ -64,8 +69,8 @@ def subscribe_hint(user: Any, api: Api) -> list[Product]:
 
 
 def key_for_call(user: Any, api: Api, chosen: str) -> str | None:
-    """The primary key of the chosen subscription (the first usable one when none is
-    chosen); None when the user holds no active subscription for this API."""
+    """The primary key of the chosen subscription (the first active one when none is
+    chosen); None when the user holds no subscription for this API."""
     usable = _usable(user, api)
     sub = None
     if chosen:

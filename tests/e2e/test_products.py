@@ -1,0 +1,143 @@
+"""Products and subscriptions as a developer and an administrator meet them, in headless
+Chromium against the default run (`seed_demo` + `serve`: provider, gateway, echo backend).
+
+The demo developer asks for Unlimited, an administrator approves it in the queue, the key
+appears and the console's call with it gets 200; regenerating the secondary key refuses the
+old one at the gateway; the administrator suspends the subscription and within 5 s the same
+console call gets 401 with the reason shown.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import REPO_ROOT
+from tests.console.live import DEMO_PASSWORD, DEMO_USER, Portal, running_portal
+
+pytestmark = [pytest.mark.e2e]
+
+ADMIN, ADMIN_PASSWORD = "root", "root-password-e2e"
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    workdir = tmp_path_factory.mktemp("products-e2e")
+    with running_portal(workdir) as running:
+        env = {
+            **os.environ,
+            "DEBUG": "1",
+            "DATABASE_URL": f"sqlite:///{workdir / 'portal.sqlite3'}",
+            "SECRET_KEY": "console-live-test-" + "x" * 40,
+            "DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD,
+        }
+        subprocess.run(
+            [sys.executable, "manage.py", "createsuperuser", "--no-input",
+             "--username", ADMIN, "--email", "root@example.com"],
+            cwd=REPO_ROOT, env=env, check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        yield running
+
+
+def sign_in(page: Any, portal: Portal, username: str, password: str, path: str) -> None:
+    page.goto(portal.url(path))
+    page.get_by_role("button", name="Sign in").first.click()
+    page.wait_for_url("**/idp/login/**")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.locator("main").get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**{path}**")
+
+
+def send(page: Any) -> tuple[str, str]:
+    with page.expect_response("**/console/send/") as answer:
+        page.click("#console-send")
+    assert answer.value.status == 200
+    page.wait_for_selector("#console-result [data-status-code]")
+    return page.inner_text("#console-result [data-status-code]"), page.inner_text("#console-result")
+
+
+def test_subscribe_approve_call_regenerate_suspend(
+    page: Any, chromium: Any, portal: Portal, screenshot_dir: Path
+) -> None:
+    # The developer asks for Unlimited, which needs approval.
+    sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/products/")
+    page.screenshot(path=str(screenshot_dir / "products-list.png"))
+    page.get_by_role("link", name="Unlimited").first.click()
+    page.wait_for_url("**/products/unlimited/")
+    page.fill("#sub-name", "e2e")
+    page.screenshot(path=str(screenshot_dir / "product-detail.png"), full_page=True)
+    page.get_by_role("button", name="Request a subscription").click()
+    page.wait_for_url("**/products/subscriptions/*/")
+    subscription_url = page.url
+    assert "Waiting for an administrator's approval" in page.inner_text("main")
+
+    # An administrator approves it in the queue (htmx swaps the row).
+    admin = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    sign_in(admin, portal, ADMIN, ADMIN_PASSWORD, "/products/approvals/")
+    row = admin.locator("tr", has_text="Unlimited")
+    admin.screenshot(path=str(screenshot_dir / "approval-queue.png"))
+    row.get_by_role("button", name="Approve").click()
+    admin.locator("tr", has_text="Unlimited").locator("[data-state=active]").wait_for()
+
+    # The key appears, masked until shown; the console uses it on the server.
+    page.goto(subscription_url)
+    assert page.inner_text("[data-state]") == "Active"
+    assert page.locator("[data-key]").count() == 0
+    page.locator("tr", has_text="Secondary").get_by_role("button", name="Show").click()
+    old_secondary = page.inner_text("[data-key=secondary]")
+    assert len(old_secondary) >= 43
+    page.screenshot(path=str(screenshot_dir / "my-subscription.png"), full_page=True)
+
+    page.goto(portal.url("/apis/echo/operations/echoGet/"))
+    page.locator("#console-subscription label", has_text="Unlimited").locator("input").check()
+    assert old_secondary not in page.content()
+    page.fill('input[name="scopes.builtin"]', "echo.read")
+    with page.expect_response("**/console/token/"):
+        page.get_by_role("button", name="Get token · Client credentials").click()
+    page.wait_for_selector(".console-token >> text=client_credentials")
+    status, result = send(page)
+    assert status == "200"
+    assert old_secondary not in page.content()
+
+    # Regenerating the secondary key: the gateway refuses the old one.
+    gateway = portal.url("/gateway/echo/anything")
+    page.goto(subscription_url)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("tr", has_text="Secondary").get_by_role("button", name="Regenerate").click()
+    page.wait_for_selector("[data-key=secondary]")
+    assert page.inner_text("[data-key=secondary]") != old_secondary
+    refused = requests.get(
+        gateway, headers={"Ocp-Apim-Subscription-Key": old_secondary}, timeout=10
+    )
+    assert refused.status_code == 401 and refused.json()["check"] == "subscription-key"
+
+    # The administrator suspends it in the admin; within 5 s the console call gets 401.
+    admin.goto(portal.url("/admin/products/subscription/?q=Unlimited"))
+    admin.check("#action-toggle")
+    admin.select_option("select[name=action]", "suspend_selected")
+    admin.get_by_role("button", name="Run").or_(
+        admin.get_by_role("button", name="Go")
+    ).first.click()
+    admin.wait_for_selector("text=Suspend: 1 subscription(s).")
+    page.goto(portal.url("/apis/echo/operations/echoGet/"))
+    page.wait_for_selector(".console-token >> text=client_credentials")
+    unlimited = page.locator("#console-subscription label", has_text="Unlimited")
+    assert "suspended" in unlimited.inner_text()
+    unlimited.locator("input").check()  # the same call as before
+    deadline = time.monotonic() + 5
+    while True:
+        status, result = send(page)
+        if status == "401" or time.monotonic() > deadline:
+            break
+    assert status == "401"
+    assert "suspended" in result
+    assert page.console_errors == []
