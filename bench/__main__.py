@@ -20,6 +20,7 @@ BENCHES = (
     "bench.render_bench",
     "bench.search_bench",
     "bench.pages_wrk",
+    "bench.subscriptions_bench",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -57,10 +57,13 @@ def _wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path) -> None
             time.sleep(0.1)
 
 
-def _status(port: int, key: str) -> int:
+def _status(port: int, key: str, *, in_query: bool = False) -> int:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        conn.request("GET", "/echo/anything", headers={"Ocp-Apim-Subscription-Key": key})
+        if in_query:
+            conn.request("GET", f"/echo/anything?subscription-key={key}")
+        else:
+            conn.request("GET", "/echo/anything", headers={"Ocp-Apim-Subscription-Key": key})
         return conn.getresponse().status
     finally:
         conn.close()
@@ -91,7 +94,7 @@ def two_gateways(tmp_path: Path) -> Iterator[dict[str, Any]]:
         try:
             for i, (port, proc) in enumerate(zip(ports, procs, strict=True)):
                 _wait_listening(port, proc, tmp_path / f"gw{i}.log")
-            yield {"ports": ports, "sub": sub, "ada": ada}
+            yield {"ports": ports, "sub": sub, "ada": ada, "logs": list(tmp_path.glob("gw*.log"))}
         finally:
             for proc in procs:
                 proc.terminate()
@@ -105,8 +108,12 @@ def test_suspending_reaches_both_processes_within_5_s(two_gateways: dict[str, An
     sub: Subscription = two_gateways["sub"]
     key = flows.shown_key(sub, "primary")
     assert [_status(p, key) for p in two_gateways["ports"]] == [200, 200]
+    assert [_status(p, key, in_query=True) for p in two_gateways["ports"]] == [200, 200]
     in_thread(lambda: flows.change_state(sub, "suspend", None))
     assert _refused_everywhere_within(two_gateways["ports"], key, 5)
+    logs = "".join(path.read_text() for path in two_gateways["logs"])
+    assert "status=200" in logs and "status=401" in logs  # the access log is on
+    assert key not in logs  # SECURITY.md case 70, header and query string alike
 
 
 def test_a_regenerated_secondary_key_is_refused_on_both_within_5_s(
