@@ -19,7 +19,7 @@ import hmac
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -64,10 +64,12 @@ class KeyEntry:
 class KeyMap:
     entries: dict[str, KeyEntry]
     required: frozenset[str]  # API slugs that need a key
+    # API slug -> (header, query parameter) where they differ from APIM's defaults.
+    names: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def load_keys() -> KeyMap:
-    from products.models import Product, Subscription
+    from products.models import ApiKeyNames, Product, Subscription
 
     products: dict[int, tuple[str, frozenset[str], Limit | None, Limit | None]] = {}
     required: set[str] = set()
@@ -91,15 +93,20 @@ def load_keys() -> KeyMap:
         slug, apis, rate, quota = products.get(product_id, ("", frozenset(), None, None))
         for key_hash in (primary, secondary):
             entries[key_hash] = KeyEntry(str(uuid), key_hash, state, slug, apis, rate, quota)
-    return KeyMap(entries, frozenset(required))
+    names = {
+        slug: (header.lower(), query)
+        for slug, header, query in ApiKeyNames.objects.values_list("api__slug", "header", "query")
+    }
+    return KeyMap(entries, frozenset(required), names)
 
 
 def keys_fingerprint() -> tuple[Any, ...]:
-    """Changes whenever a subscription (state, keys) or a product (APIs, limits) changes."""
-    from products.models import Product, Subscription
+    """Changes whenever a subscription (state, keys), a product (APIs, limits) or an API's
+    key names change."""
+    from products.models import ApiKeyNames, Product, Subscription
 
     parts: list[Any] = []
-    for model in (Subscription, Product):
+    for model in (Subscription, Product, ApiKeyNames):
         agg = model.objects.aggregate(n=Count("pk"), last=Max("updated"))
         parts += [agg["n"], agg["last"]]
     return tuple(parts)
@@ -190,14 +197,13 @@ class Subscriptions:
         client: str,
         counters: CounterStore | None,
         extra: Headers,
-        names: tuple[str, str] = (DEFAULT_HEADER, DEFAULT_QUERY),
     ) -> tuple[tuple[int, Headers, bytes] | None, KeyEntry | None, bytes]:
         """(a problem answer or None, the subscription, the query without the key).
 
         The key is removed from `headers` in place so it never reaches the backend.
         """
         keys = await self.current()
-        key, query = take_key(headers, query, *names)
+        key, query = take_key(headers, query, *keys.names.get(api, (DEFAULT_HEADER, DEFAULT_QUERY)))
         if api not in keys.required:
             return None, None, query
         if key is None:

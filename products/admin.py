@@ -13,7 +13,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from products import flows
-from products.models import Group, Membership, Product, Subscription, SubscriptionEvent
+from products.models import (
+    ApiKeyNames,
+    Group,
+    Membership,
+    Product,
+    Subscription,
+    SubscriptionEvent,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -128,3 +135,9 @@ class SubscriptionEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(ApiKeyNames)
+class ApiKeyNamesAdmin(admin.ModelAdmin):
+    list_display = ("api", "header", "query")
+    autocomplete_fields = ["api"]

@@ -12,7 +12,7 @@ from typing import Any
 
 from apis.models import Api
 from products import keys
-from products.models import Product, Subscription
+from products.models import ApiKeyNames, Product, Subscription
 from products.visibility import visible_products
 
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
@@ -93,4 +93,10 @@ def subscription_headers(user: Any, api: Api, chosen: str) -> dict[str, str]:
     if not needs_key(api):
         return {}
     key = key_for_call(user, api, chosen)
-    return {KEY_HEADER: key} if key else {}
+    return {key_header(api): key} if key else {}
+
+
+def key_header(api: Api) -> str:
+    """The header the gateway reads this API's key from (APIM's unless renamed)."""
+    names = ApiKeyNames.objects.filter(api=api).values_list("header", flat=True).first()
+    return names or KEY_HEADER

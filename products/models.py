@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
 
@@ -152,3 +153,27 @@ class SubscriptionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.from_state}->{self.to_state}"
+
+
+class ApiKeyNames(models.Model):
+    """Where the gateway looks for an API's subscription key, when not APIM's defaults."""
+
+    api = models.OneToOneField("apis.Api", on_delete=models.CASCADE, related_name="key_names")
+    header = models.CharField(
+        max_length=100,
+        default="Ocp-Apim-Subscription-Key",
+        validators=[RegexValidator(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", "A header name.")],
+    )
+    query = models.CharField(
+        max_length=100,
+        default="subscription-key",
+        validators=[RegexValidator(r"^[A-Za-z0-9._~-]+$", "A query parameter name.")],
+    )
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "subscription key names of an API"
+        verbose_name_plural = "subscription key names of APIs"
+
+    def __str__(self) -> str:
+        return f"{self.api}: {self.header} / ?{self.query}"

@@ -88,3 +88,16 @@ def make_other(db: None) -> Any:
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.create_user("bob", "bob@example.com", "pw-bob-12345")
+
+
+def test_the_console_uses_the_apis_own_key_header(
+    signed_in: Client, user: Any, starter: Product, echo: Any, fake_outbound: Any
+) -> None:
+    from products.models import ApiKeyNames
+
+    ApiKeyNames.objects.create(api=echo, header="X-Api-Key")
+    fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {"method": "GET"})
+    key = flows.shown_key(flows.subscribe(user, starter), "primary")
+    signed_in.post("/console/send/", SEND)
+    assert fake_outbound.sent[0].header("X-Api-Key") == key
+    assert fake_outbound.sent[0].header("Ocp-Apim-Subscription-Key") == ""

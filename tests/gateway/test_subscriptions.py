@@ -169,3 +169,19 @@ def test_quota_is_403(world: dict[str, Any]) -> None:
     result = check("petstore", key)
     assert result["status"] == 403 and result["body"]["check"] == "quota"
     assert b"retry-after" in result["answer_headers"]
+
+
+def test_key_names_can_be_changed_per_api(world: dict[str, Any]) -> None:
+    from products.models import ApiKeyNames
+
+    ApiKeyNames.objects.create(api=Api.objects.get(slug="echo"), header="X-Api-Key", query="key")
+    subs, counters = Subscriptions(), MemoryCounters()
+
+    def status(headers: dict[bytes, bytes], query: bytes = b"") -> int | None:
+        answer, _, _ = asyncio.run(subs.check("echo", headers, query, "10.0.0.1", counters, []))
+        return None if answer is None else answer[0]
+
+    key = world["primary"].encode()
+    assert status({b"x-api-key": key}) is None
+    assert status({}, b"key=" + key) is None
+    assert status({b"ocp-apim-subscription-key": key}) == 401  # the default name no longer

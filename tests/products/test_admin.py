@@ -55,6 +55,8 @@ def test_events_and_subscriptions_cannot_be_deleted(
     assert SubscriptionEvent.objects.filter(pk=event.pk).exists()
 
 
-@pytest.mark.parametrize("page", ["product", "group", "subscription", "subscriptionevent"])
+@pytest.mark.parametrize(
+    "page", ["product", "group", "subscription", "subscriptionevent", "apikeynames"]
+)
 def test_admin_lists_open(root_client: Client, page: str) -> None:
     assert root_client.get(f"/admin/products/{page}/").status_code == 200
