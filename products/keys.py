@@ -61,7 +61,10 @@ def decrypt(token: str) -> str:
 
 def reencrypt(token: str) -> str:
     """The same key under the newest encryption key (for rotation)."""
-    return _fernet().rotate(token.encode()).decode()
+    try:
+        return _fernet().rotate(token.encode()).decode()
+    except InvalidToken:
+        raise KeyUnreadable from None
 
 
 def mask(key: str) -> str:

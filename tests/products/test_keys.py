@@ -42,3 +42,26 @@ def test_checks(settings: Any) -> None:
     assert [m.id for m in check_key_encryption_deploy(None)] == ["products.W001"]
     settings.PRODUCTS_KEY_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
     assert check_key_encryption(None) == [] and check_key_encryption_deploy(None) == []
+
+
+@pytest.mark.django_db
+def test_rotate_command_reencrypts_with_the_newest_key(
+    settings: Any, make_user: Any, echo: Any, make_product: Any
+) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    from products import flows
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.PRODUCTS_KEY_ENCRYPTION_KEYS = [old]
+    sub = flows.subscribe(make_user("ada"), make_product("starter", echo))
+    primary = flows.shown_key(sub, "primary")
+    settings.PRODUCTS_KEY_ENCRYPTION_KEYS = [new, old]
+    out = io.StringIO()
+    call_command("rotate_subscription_keys", stdout=out)
+    assert "1 subscription(s) re-encrypted" in out.getvalue()
+    settings.PRODUCTS_KEY_ENCRYPTION_KEYS = [new]  # the old key dropped
+    sub.refresh_from_db()
+    assert flows.shown_key(sub, "primary") == primary
