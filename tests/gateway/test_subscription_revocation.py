@@ -91,17 +91,23 @@ def two_gateways(tmp_path: Path) -> Iterator[dict[str, Any]]:
             pytest.skip("the processes share the SQLite test database as a file")
         ports = [free_port(), free_port()]
         procs = [_start(p, db, tmp_path / f"gw{i}.log") for i, p in enumerate(ports)]
+
+        def stop() -> None:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.terminate()
+                    try:
+                        proc.wait(10)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+
         try:
             for i, (port, proc) in enumerate(zip(ports, procs, strict=True)):
                 _wait_listening(port, proc, tmp_path / f"gw{i}.log")
-            yield {"ports": ports, "sub": sub, "ada": ada, "logs": list(tmp_path.glob("gw*.log"))}
+            logs = list(tmp_path.glob("gw*.log"))
+            yield {"ports": ports, "sub": sub, "ada": ada, "logs": logs, "stop": stop}
         finally:
-            for proc in procs:
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            stop()
 
 
 def test_suspending_reaches_both_processes_within_5_s(two_gateways: dict[str, Any]) -> None:
@@ -111,6 +117,7 @@ def test_suspending_reaches_both_processes_within_5_s(two_gateways: dict[str, An
     assert [_status(p, key, in_query=True) for p in two_gateways["ports"]] == [200, 200]
     in_thread(lambda: flows.change_state(sub, "suspend", None))
     assert _refused_everywhere_within(two_gateways["ports"], key, 5)
+    two_gateways["stop"]()  # the access log is flushed at exit
     logs = "".join(path.read_text() for path in two_gateways["logs"])
     assert "status=200" in logs and "status=401" in logs  # the access log is on
     assert key not in logs  # SECURITY.md case 70, header and query string alike
