@@ -33,7 +33,7 @@ def test_committed_schema_and_reference_are_up_to_date() -> None:
 def test_schema_is_valid_draft_2020_12_and_owned_per_app() -> None:
     schema = json.loads(_command())
     Draft202012Validator.check_schema(schema)
-    assert set(schema["properties"]) == {"apis", "authorization_servers"}
+    assert set(schema["properties"]) == {"apis", "authorization_servers", "groups", "products"}
     assert {label for label, _ in configschema.parts()} >= {"apis", "console", "gateway"}
 
 

@@ -69,7 +69,7 @@ def test_a_change_is_reported(tmp_path: Path, echo: Api) -> None:
             ":13: the group 'ghosts' does not exist",
         ),
         (("slug: partners", "slug: guests"), "guests is a built-in group"),
-        (("calls: 100", "calls: 0"), "rate-limit.calls must be at least 1"),
+        (("calls: 100", "calls: 0"), "calls must be at least 1 (in products[0].rate-limit.calls)"),
         (
             ("approval-required: true", "approval-required: maybe"),
             "approval-required must be true or false",
