@@ -247,11 +247,11 @@ class Subscriptions:
         allowed = int(getattr(settings, "GATEWAY_KEY_FAILURES", 20))
         period = int(getattr(settings, "GATEWAY_KEY_FAILURE_PERIOD", 60))
         try:
-            count, _ = await counters.hit(f"badkey|{client}", period)
+            ok, _, _ = await counters.hit(f"badkey|{client}", allowed, period)
         except Exception as exc:  # the shared store is down: fail open, loudly
             log.warning("rate-limit store unavailable: %s", exc)
             return False
-        return count > allowed
+        return not ok
 
     async def _limits(
         self, entry: KeyEntry, counters: CounterStore | None, extra: Headers
@@ -265,12 +265,17 @@ class Subscriptions:
             if limit is None:
                 continue
             try:
-                count, reset = await counters.hit(f"sub|{entry.subscription}|{kind}", limit.period)
+                ok, count, retry_after = await counters.hit(
+                    f"sub|{entry.subscription}|{kind}", limit.calls, limit.period
+                )
             except Exception as exc:
                 log.warning("rate-limit store unavailable: %s", exc)
                 return None
+            # A sliding window frees a slot when its oldest call leaves; while calls are
+            # allowed that moment is at most one period away.
+            reset = retry_after if not ok else float(limit.period)
             fields = _rate_headers(limit, count, reset)
-            if count > limit.calls:
+            if not ok:
                 retry = max(1, int(reset + 0.999))
                 what = "Rate limit" if kind == "rate-limit" else "Quota"
                 answer = problem(
