@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "console",
     "gateway",
     "products",
+    "applications",
 ]
 
 MIDDLEWARE = [
@@ -464,3 +465,7 @@ LOGGING = {
     # The request log replaces Django's own lines for 4xx/5xx responses (same facts, twice).
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+# --- Developer applications (applications/) -----------------------------------------------
+# How many applications one developer may register per hour (counted on the shared cache).
+APPLICATIONS_CREATE_PER_HOUR = env_int("APPLICATIONS_CREATE_PER_HOUR", 10)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("apis/", include("apis.urls")),
     path("console/", include("console.urls")),
     path("products/", include("products.urls")),
+    path("applications/", include("applications.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("idp/", include("identity.urls")),

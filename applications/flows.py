@@ -1,0 +1,144 @@
+"""Registering, rotating and deleting developers' applications: plain functions that pages
+(and later the JSON API) call.
+
+Each application maps to a client at the built-in provider (`identity.Client`):
+- web: confidential, authorization code (PKCE is required of every client by the settings);
+- spa: public, authorization code with PKCE, no secret;
+- machine: confidential, client credentials only, no redirect URIs.
+A secret is returned in clear once, by `register` or `rotate_secret`; only its hash is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from oauth2_provider.generators import generate_client_id, generate_client_secret
+from oauth2_provider.models import get_refresh_token_model
+
+from applications.models import Application
+from applications.redirects import check_redirect_uri
+from identity.models import Client
+
+A = Application
+
+
+class FlowError(Exception):
+    """A change the rules refuse; the message is for the person who asked."""
+
+
+@dataclass(frozen=True)
+class Registered:
+    application: Application
+    secret: str  # empty for a public client
+
+
+def _rate_key(user: Any) -> str:
+    return f"applications:created:{user.pk}"
+
+
+def _count_creation(user: Any) -> None:
+    """A per-user window of an hour opened by the first creation (shared cache, so the
+    count holds across processes when Redis is configured)."""
+    limit = settings.APPLICATIONS_CREATE_PER_HOUR
+    key = _rate_key(user)
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    if count > limit:
+        raise FlowError(
+            f"You have created {limit} applications in the last hour, the most allowed. "
+            "Try again later."
+        )
+
+
+def _configure_client(client: Client, app: Application) -> None:
+    client.name = app.name
+    client.user = app.owner
+    client.redirect_uris = " ".join(app.redirect_uris)
+    client.algorithm = Client.RS256_ALGORITHM
+    client.skip_authorization = False  # third party: the user always sees the consent page
+    client.allow_implicit = False
+    client.allow_password = False
+    if app.kind == A.MACHINE:
+        client.client_type = Client.CLIENT_CONFIDENTIAL
+        client.authorization_grant_type = Client.GRANT_CLIENT_CREDENTIALS
+        client.allow_client_credentials = False  # it is the primary grant already
+    else:
+        client.client_type = (
+            Client.CLIENT_PUBLIC if app.kind == A.SPA else Client.CLIENT_CONFIDENTIAL
+        )
+        client.authorization_grant_type = Client.GRANT_AUTHORIZATION_CODE
+        client.allow_client_credentials = False
+
+
+def _check(kind: str, redirect_uris: list[str]) -> None:
+    if kind not in (A.WEB, A.SPA, A.MACHINE):
+        raise FlowError("Choose a web, single-page or machine application.")
+    for uri in redirect_uris:
+        check_redirect_uri(uri)  # RedirectUriError is a ValueError with the message
+    if kind == A.MACHINE and redirect_uris:
+        raise FlowError("A machine client signs in no one: leave the redirect URIs empty.")
+    if kind != A.MACHINE and not redirect_uris:
+        raise FlowError("Give at least one redirect URI.")
+
+
+def register(
+    user: Any, *, name: str, kind: str, description: str = "", redirect_uris: list[str]
+) -> Registered:
+    """A new application and its client at the built-in provider."""
+    if not user.is_authenticated:
+        raise FlowError("Sign in to register an application.")
+    _check(kind, redirect_uris)
+    _count_creation(user)
+    secret = "" if kind == A.SPA else generate_client_secret()
+    with transaction.atomic():
+        app = Application(
+            owner=user,
+            name=name,
+            description=description,
+            kind=kind,
+            redirect_uris=redirect_uris,
+            client_id=generate_client_id(),
+        )
+        client = Client(client_id=app.client_id, hash_client_secret=bool(secret))
+        _configure_client(client, app)
+        # A public client has no secret; DOT would otherwise generate (and hash) one.
+        client.client_secret = secret
+        client.save()
+        app.provider_client = client
+        app.save()
+    return Registered(app, secret)
+
+
+def rotate_secret(app: Application) -> str:
+    """A new secret for a confidential client; the old one stops working at once."""
+    if not app.has_secret:
+        raise FlowError("A single-page application has no secret to rotate.")
+    if app.provider_client is None:
+        raise FlowError("This application has no client at the built-in provider.")
+    secret = generate_client_secret()
+    app.provider_client.client_secret = secret
+    app.provider_client.hash_client_secret = True
+    app.provider_client.save(update_fields=["client_secret", "hash_client_secret", "updated"])
+    return secret
+
+
+def delete(app: Application) -> None:
+    """The application and its client; its refresh and access tokens are revoked first
+    (SECURITY.md case 79), so a stolen refresh token dies with the application."""
+    with transaction.atomic():
+        if app.provider_client is not None:
+            refresh_tokens = get_refresh_token_model().objects.filter(
+                application=app.provider_client, revoked__isnull=True
+            )
+            for token in refresh_tokens:
+                token.revoke()
+            app.provider_client.delete()  # cascades to grants, access and ID tokens
+        app.delete()

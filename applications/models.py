@@ -1,0 +1,58 @@
+"""A developer's own OAuth client.
+
+An Application is the developer's view of a client: name, kind, redirect URIs. The client
+itself lives at the provider; for the built-in one that is an `identity.Client` row (a
+django-oauth-toolkit application), which the flows in applications/flows.py create, update
+and delete with it. `client_id` is kept here too so the page can always show it, whichever
+provider holds the client.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class Application(models.Model):
+    WEB, SPA, MACHINE = "web", "spa", "machine"
+    KINDS = [
+        (WEB, "Web app (confidential client, redirect URIs)"),
+        (SPA, "Single-page or native app (public client, PKCE, no secret)"),
+        (MACHINE, "Machine client (client credentials only)"),
+    ]
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="applications"
+    )
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True, max_length=2000)
+    kind = models.CharField(max_length=10, choices=KINDS)
+    redirect_uris = models.JSONField(default=list, blank=True)
+    client_id = models.CharField(max_length=100, unique=True)
+    # The built-in provider's client; deleting the application deletes it (flows.delete).
+    provider_client = models.OneToOneField(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="developer_application",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "created"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("applications:detail", args=[self.uuid])
+
+    @property
+    def has_secret(self) -> bool:
+        return self.kind != self.SPA

@@ -1,0 +1,54 @@
+"""Redirect URI rules for developers' applications (SECURITY.md case 75).
+
+Exact URIs only: https anywhere, plain http on loopback only (RFC 8252 section 7.3), no
+wildcard, no fragment (RFC 6749 section 3.1.2), no userinfo (it would let a URI look like
+one host and go to another).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+MAX_URIS = 20
+MAX_LENGTH = 2000
+
+
+class RedirectUriError(ValueError):
+    """The message names the URI and says what is wrong, for the developer."""
+
+
+def check_redirect_uri(uri: str) -> str:
+    """The URI unchanged when it is acceptable; RedirectUriError otherwise."""
+    if len(uri) > MAX_LENGTH:
+        raise RedirectUriError(f"{uri[:60]}…: longer than {MAX_LENGTH} characters.")
+    if any(c.isspace() for c in uri) or any(ord(c) < 32 for c in uri):
+        raise RedirectUriError(f"{uri}: contains spaces or control characters.")
+    if "*" in uri:
+        raise RedirectUriError(f"{uri}: wildcards are not allowed; list each URI exactly.")
+    if "#" in uri:
+        raise RedirectUriError(f"{uri}: a redirect URI may not have a fragment (#).")
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname
+        parts.port  # noqa: B018  (raises ValueError on a malformed port)
+    except ValueError as exc:
+        raise RedirectUriError(f"{uri}: not a valid URL.") from exc
+    if parts.scheme not in ("https", "http") or not host:
+        raise RedirectUriError(f"{uri}: must be an https:// URL with a host.")
+    if "@" in parts.netloc:
+        raise RedirectUriError(f"{uri}: a user name or password in the URL is not allowed.")
+    if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
+        raise RedirectUriError(
+            f"{uri}: plain http is only allowed on loopback (127.0.0.1, [::1], localhost); "
+            "use https."
+        )
+    return uri
+
+
+def parse_redirect_uris(text: str) -> list[str]:
+    """One URI a line (blank lines ignored, duplicates dropped), each checked."""
+    uris = list(dict.fromkeys(line.strip() for line in text.splitlines() if line.strip()))
+    if len(uris) > MAX_URIS:
+        raise RedirectUriError(f"At most {MAX_URIS} redirect URIs.")
+    return [check_redirect_uri(uri) for uri in uris]

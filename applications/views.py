@@ -1,0 +1,103 @@
+"""My applications: list, register, detail (the secret shown once), rotate, delete.
+
+Thin views over applications/flows.py. A secret appears only in the body of the POST answer
+that made it (register or rotate), never in a URL, a session or a redirect, with no-store.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from applications import flows
+from applications.forms import ApplicationForm
+from applications.models import Application
+from portal.lib.htmx import HtmxHttpRequest
+
+
+def _get_application_for_user(request: HtmxHttpRequest, app_id: Any) -> Application:
+    """The user's own application; anyone else's id is a 404 (SECURITY.md case 68)."""
+    return get_object_or_404(
+        Application.objects.select_related("provider_client"),
+        uuid=app_id,
+        owner=cast(Any, request.user),
+    )
+
+
+def _detail_page(request: HtmxHttpRequest, app: Application, secret: str = "") -> HttpResponse:
+    response = render(request, "applications/detail.html", {"app": app, "secret": secret})
+    response["Cache-Control"] = "no-store"  # a shown secret must not stay in a cache
+    return response
+
+
+@never_cache
+@login_required
+@require_GET
+def application_list(request: HtmxHttpRequest) -> HttpResponse:
+    apps = Application.objects.filter(owner=cast(Any, request.user))
+    return render(request, "applications/list.html", {"applications": apps})
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def create(request: HtmxHttpRequest) -> HttpResponse:
+    form = ApplicationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            registered = flows.register(
+                request.user,
+                name=data["name"],
+                description=data["description"],
+                kind=data["kind"],
+                redirect_uris=data["redirect_uris"],
+            )
+        except (flows.FlowError, ValueError) as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"{registered.application.name} is registered.")
+            return _detail_page(request, registered.application, registered.secret)
+    status = 400 if form.is_bound else 200
+    return render(request, "applications/new.html", {"form": form}, status=status)
+
+
+@never_cache
+@login_required
+@require_GET
+def detail(request: HtmxHttpRequest, app_id: Any) -> HttpResponse:
+    return _detail_page(request, _get_application_for_user(request, app_id))
+
+
+@never_cache
+@login_required
+@require_POST
+def rotate(request: HtmxHttpRequest, app_id: Any) -> HttpResponse:
+    app = _get_application_for_user(request, app_id)
+    try:
+        secret = flows.rotate_secret(app)
+    except flows.FlowError as exc:
+        messages.error(request, str(exc))
+        return HttpResponseRedirect(app.get_absolute_url())
+    messages.success(request, "A new secret was made; the old one no longer works.")
+    return _detail_page(request, app, secret)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete(request: HtmxHttpRequest, app_id: Any) -> HttpResponse:
+    app = _get_application_for_user(request, app_id)
+    if request.method == "GET":
+        return render(request, "applications/delete.html", {"app": app})
+    name = app.name
+    flows.delete(app)
+    messages.success(request, f"{name} is deleted; its tokens no longer work.")
+    return HttpResponseRedirect(reverse("applications:list"))

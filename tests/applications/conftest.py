@@ -1,0 +1,78 @@
+"""Factories for developers and their applications."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.test import Client
+
+from applications import flows
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    cache.clear()  # the creation counter lives there
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "identity.hashers.ClientSecretHasher",
+    ]
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., Any]:
+    def make(username: str) -> Any:
+        return get_user_model().objects.create_user(
+            username, email=f"{username}@example.com", password=f"pw-{username}-1"
+        )
+
+    return make
+
+
+@pytest.fixture
+def ada(make_user: Callable[..., Any]) -> Any:
+    return make_user("ada")
+
+
+@pytest.fixture
+def bob(make_user: Callable[..., Any]) -> Any:
+    return make_user("bob")
+
+
+@pytest.fixture
+def ada_client(client: Client, ada: Any) -> Client:
+    client.force_login(ada)
+    return client
+
+
+@pytest.fixture
+def register() -> Callable[..., flows.Registered]:
+    def make(owner: Any, kind: str = "web", **fields: Any) -> flows.Registered:
+        fields.setdefault("name", f"{owner.username}'s {kind} app")
+        fields.setdefault(
+            "redirect_uris", [] if kind == "machine" else ["https://app.example/callback"]
+        )
+        return flows.register(owner, kind=kind, **fields)
+
+    return make
+
+
+def basic(client_id: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+def client_credentials(client: Client, client_id: str, secret: str) -> Any:
+    """A client-credentials request at the built-in provider's token endpoint."""
+    return client.post(
+        "/idp/token/",
+        {"grant_type": "client_credentials"},
+        HTTP_AUTHORIZATION=basic(client_id, secret),
+    )

@@ -1,0 +1,145 @@
+"""Registering, rotating and deleting applications, checked at the built-in provider."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, RefreshToken
+
+from applications import flows
+from applications.models import Application
+from applications.redirects import RedirectUriError
+from identity.models import Client as OAuthClient
+from tests.applications.conftest import basic, client_credentials
+
+Register = Callable[..., flows.Registered]
+
+
+def test_machine_client_gets_a_token_with_the_secret_shown_once(
+    client: Client, ada: Any, register: Register
+) -> None:
+    registered = register(ada, "machine")
+    app = registered.application
+    provider = OAuthClient.objects.get(client_id=app.client_id)
+    assert provider.client_type == OAuthClient.CLIENT_CONFIDENTIAL
+    assert provider.authorization_grant_type == OAuthClient.GRANT_CLIENT_CREDENTIALS
+    assert provider.user == ada and provider.redirect_uris == ""
+    # Only a hash is kept: the clear secret exists in the Registered result alone.
+    assert registered.secret and registered.secret not in provider.client_secret
+    response = client_credentials(client, app.client_id, registered.secret)
+    assert response.status_code == 200, response.content
+    assert response.json()["access_token"]
+
+
+def test_web_client_is_confidential_authorization_code_only(
+    client: Client, ada: Any, register: Register
+) -> None:
+    registered = register(
+        ada, "web", redirect_uris=["https://app.example/cb", "http://127.0.0.1:8000/cb"]
+    )
+    provider = registered.application.provider_client
+    assert provider is not None
+    assert provider.client_type == OAuthClient.CLIENT_CONFIDENTIAL
+    assert provider.granted_types() == {OAuthClient.GRANT_AUTHORIZATION_CODE}
+    assert provider.redirect_uris == "https://app.example/cb http://127.0.0.1:8000/cb"
+    assert not provider.skip_authorization  # a third party: the user is asked
+    refused = client_credentials(client, provider.client_id, registered.secret)
+    assert refused.status_code == 400 and refused.json()["error"] == "unauthorized_client"
+
+
+def test_single_page_app_is_public_with_no_secret(
+    client: Client, ada: Any, register: Register
+) -> None:
+    registered = register(ada, "spa")
+    provider = registered.application.provider_client
+    assert provider is not None
+    assert registered.secret == "" and not registered.application.has_secret
+    assert provider.client_type == OAuthClient.CLIENT_PUBLIC
+    assert provider.client_secret == ""
+    refused = client_credentials(client, provider.client_id, "")
+    assert refused.status_code in (400, 401)
+    with pytest.raises(flows.FlowError, match="no secret"):
+        flows.rotate_secret(registered.application)
+
+
+def test_rotate_secret_stops_the_old_one(client: Client, ada: Any, register: Register) -> None:
+    registered = register(ada, "machine")
+    app = registered.application
+    new = flows.rotate_secret(app)
+    assert new != registered.secret
+    assert client_credentials(client, app.client_id, registered.secret).status_code == 401
+    assert client_credentials(client, app.client_id, new).status_code == 200
+
+
+def test_delete_revokes_tokens_and_removes_the_client(
+    client: Client, ada: Any, register: Register
+) -> None:
+    """SECURITY.md case 79: a refresh token of a deleted application no longer works."""
+    registered = register(ada, "web")
+    app = registered.application
+    provider = app.provider_client
+    expires = timezone.now() + timedelta(hours=1)
+    access = AccessToken.objects.create(
+        user=ada, application=provider, token="at-1", expires=expires, scope="openid"
+    )
+    RefreshToken.objects.create(user=ada, application=provider, token="rt-1", access_token=access)
+    flows.delete(app)
+    assert not Application.objects.filter(pk=app.pk).exists()
+    assert not OAuthClient.objects.filter(client_id=app.client_id).exists()
+    assert not AccessToken.objects.filter(application_id=provider.pk if provider else 0).exists()
+    assert not RefreshToken.objects.filter(user=ada).exists()
+    refresh = client.post(
+        "/idp/token/",
+        {"grant_type": "refresh_token", "refresh_token": "rt-1"},
+        HTTP_AUTHORIZATION=basic(app.client_id, registered.secret),
+    )
+    assert refresh.status_code == 401
+    assert client_credentials(client, app.client_id, registered.secret).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("kind", "uris", "says"),
+    [
+        ("web", [], "at least one redirect URI"),
+        ("spa", [], "at least one redirect URI"),
+        ("machine", ["https://app.example/cb"], "leave the redirect URIs empty"),
+        ("desktop", ["https://app.example/cb"], "Choose a web"),
+    ],
+)
+def test_register_refuses_inconsistent_kinds(
+    ada: Any, register: Register, kind: str, uris: list[str], says: str
+) -> None:
+    with pytest.raises(flows.FlowError, match=says):
+        register(ada, kind, redirect_uris=uris)
+    assert not Application.objects.exists() and not OAuthClient.objects.exists()
+
+
+def test_register_refuses_a_bad_redirect_uri(ada: Any, register: Register) -> None:
+    with pytest.raises(RedirectUriError, match="fragment"):
+        register(ada, "web", redirect_uris=["https://app.example/cb#x"])
+    assert not OAuthClient.objects.exists()
+
+
+def test_creation_is_rate_limited_per_user(
+    ada: Any, bob: Any, register: Register, settings: Any
+) -> None:
+    settings.APPLICATIONS_CREATE_PER_HOUR = 2
+    register(ada, "machine")
+    register(ada, "machine")
+    with pytest.raises(flows.FlowError, match="2 applications in the last hour"):
+        register(ada, "machine")
+    assert Application.objects.filter(owner=ada).count() == 2
+    register(bob, "machine")  # another developer has their own count
+    assert OAuthClient.objects.count() == 3
+
+
+def test_anonymous_cannot_register(register: Register) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    with pytest.raises(flows.FlowError, match="Sign in"):
+        flows.register(AnonymousUser(), name="x", kind="machine", redirect_uris=[])

@@ -1,0 +1,55 @@
+"""Redirect URI rules (SECURITY.md case 75)."""
+
+from __future__ import annotations
+
+import pytest
+
+from applications.redirects import RedirectUriError, check_redirect_uri, parse_redirect_uris
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://app.example/callback",
+        "https://app.example:8443/cb?tenant=1",
+        "http://127.0.0.1:8765/callback",
+        "http://localhost/callback",
+        "http://[::1]:9000/cb",
+    ],
+)
+def test_accepted(uri: str) -> None:
+    assert check_redirect_uri(uri) == uri
+
+
+@pytest.mark.parametrize(
+    ("uri", "says"),
+    [
+        ("https://*.app.example/callback", "wildcard"),
+        ("https://app.example/*", "wildcard"),
+        ("https://app.example/callback#done", "fragment"),
+        ("https://app.example/callback#", "fragment"),
+        ("https://user:pw@app.example/callback", "user name or password"),
+        ("https://trusted.example@evil.example/cb", "user name or password"),
+        ("http://app.example/callback", "plain http is only allowed on loopback"),
+        ("http://127.0.0.1.evil.example/cb", "plain http is only allowed on loopback"),
+        ("myapp://callback", "https://"),
+        ("javascript:alert(1)", "https://"),
+        ("https:///callback", "https://"),
+        ("/callback", "https://"),
+        ("https://app.example:99999/cb", "not a valid URL"),
+        ("https://app.example/a b", "spaces"),
+    ],
+)
+def test_refused_with_a_message(uri: str, says: str) -> None:
+    with pytest.raises(RedirectUriError, match=says):
+        check_redirect_uri(uri)
+
+
+def test_parse_one_a_line_without_duplicates() -> None:
+    text = "https://a.example/cb\n\n  https://b.example/cb \nhttps://a.example/cb\n"
+    assert parse_redirect_uris(text) == ["https://a.example/cb", "https://b.example/cb"]
+
+
+def test_parse_refuses_the_whole_list_for_one_bad_uri() -> None:
+    with pytest.raises(RedirectUriError, match="fragment"):
+        parse_redirect_uris("https://a.example/cb\nhttps://b.example/cb#x")

@@ -1,0 +1,208 @@
+"""My applications pages: owner, other developer, anonymous, wrong method, unknown id."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from applications import flows
+from applications.models import Application
+from identity.models import Client as OAuthClient
+from tests.applications.conftest import client_credentials
+
+Register = Callable[..., flows.Registered]
+
+
+def _secret_in(html: str) -> str:
+    match = re.search(r'<code data-key="secret">([^<]+)</code>', html)
+    return match.group(1) if match else ""
+
+
+def test_list_shows_only_my_applications(
+    ada_client: Client, ada: Any, bob: Any, register: Register
+) -> None:
+    mine = register(ada, "machine", name="Ada's batch job").application
+    register(bob, "machine", name="Bob's secret tool")
+    response = ada_client.get("/applications/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Ada&#x27;s batch job" in html and mine.client_id in html
+    assert "Bob" not in html
+    assert 'href="/applications/new/"' in html
+
+
+def test_account_menu_links_my_applications(ada_client: Client) -> None:
+    assert 'href="/applications/"' in ada_client.get("/").content.decode()
+
+
+@pytest.mark.parametrize("path", ["/applications/", "/applications/new/"])
+def test_anonymous_is_sent_to_sign_in(client: Client, db: None, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_list_refuses_post(ada_client: Client) -> None:
+    assert ada_client.post("/applications/").status_code == 405
+
+
+def test_create_form(ada_client: Client) -> None:
+    html = ada_client.get("/applications/new/").content.decode()
+    assert 'action="/applications/new/"' in html and "csrfmiddlewaretoken" in html
+    assert 'value="machine"' in html and 'name="redirect_uris"' in html
+
+
+def test_create_shows_the_secret_once(client: Client, ada_client: Client, ada: Any) -> None:
+    response = ada_client.post(
+        "/applications/new/",
+        {"name": "Nightly sync", "kind": "machine", "description": "", "redirect_uris": ""},
+    )
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    app = Application.objects.get(owner=ada)
+    html = response.content.decode()
+    secret = _secret_in(html)
+    assert app.client_id in html and secret and "shown only this once" in html
+    assert client_credentials(client, app.client_id, secret).status_code == 200
+    # The detail page afterwards shows the client id, never the secret.
+    later = ada_client.get(f"/applications/{app.uuid}/").content.decode()
+    assert app.client_id in later and secret not in later and not _secret_in(later)
+
+
+def test_create_spa_shows_no_secret(ada_client: Client, ada: Any) -> None:
+    response = ada_client.post(
+        "/applications/new/",
+        {"name": "Web front", "kind": "spa", "redirect_uris": "https://front.example/cb"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and not _secret_in(html)
+    assert "public client proves itself with PKCE" in html
+    assert OAuthClient.objects.get().client_type == OAuthClient.CLIENT_PUBLIC
+
+
+@pytest.mark.parametrize(
+    ("uris", "says"),
+    [
+        ("https://*.example/cb", "wildcards are not allowed"),
+        ("https://app.example/cb#top", "may not have a fragment"),
+        ("https://me:pw@app.example/cb", "user name or password"),
+        ("http://app.example/cb", "plain http is only allowed on loopback"),
+        ("", "Give at least one redirect URI"),
+    ],
+)
+def test_create_refuses_bad_redirect_uris_with_a_message(
+    ada_client: Client, uris: str, says: str
+) -> None:
+    """SECURITY.md case 75."""
+    response = ada_client.post(
+        "/applications/new/", {"name": "Shop", "kind": "web", "redirect_uris": uris}
+    )
+    assert response.status_code == 400
+    assert says in response.content.decode()
+    assert not Application.objects.exists() and not OAuthClient.objects.exists()
+
+
+def test_create_rate_limit_is_shown(ada_client: Client, settings: Any) -> None:
+    settings.APPLICATIONS_CREATE_PER_HOUR = 1
+    form = {"name": "Job", "kind": "machine"}
+    assert ada_client.post("/applications/new/", form).status_code == 200
+    refused = ada_client.post("/applications/new/", form)
+    assert refused.status_code == 400
+    assert "the most allowed" in refused.content.decode()
+    assert Application.objects.count() == 1
+
+
+def test_create_refuses_put(ada_client: Client) -> None:
+    assert ada_client.put("/applications/new/").status_code == 405
+
+
+def test_detail_owner(ada_client: Client, ada: Any, register: Register) -> None:
+    app = register(ada, "web", redirect_uris=["https://shop.example/cb"]).application
+    response = ada_client.get(f"/applications/{app.uuid}/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert app.client_id in html and "https://shop.example/cb" in html
+    assert "Rotate secret" in html and "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize("action", ["", "delete/"])
+def test_other_developers_application_is_404(
+    ada_client: Client, bob: Any, register: Register, action: str
+) -> None:
+    """SECURITY.md case 68."""
+    app = register(bob, "machine").application
+    assert ada_client.get(f"/applications/{app.uuid}/{action}").status_code == 404
+
+
+def test_other_developer_cannot_rotate_or_delete(
+    client: Client, ada_client: Client, bob: Any, register: Register
+) -> None:
+    registered = register(bob, "machine")
+    app = registered.application
+    assert ada_client.post(f"/applications/{app.uuid}/rotate/").status_code == 404
+    assert ada_client.post(f"/applications/{app.uuid}/delete/").status_code == 404
+    assert Application.objects.filter(pk=app.pk).exists()
+    assert client_credentials(client, app.client_id, registered.secret).status_code == 200
+
+
+def test_unknown_id_is_404(ada_client: Client) -> None:
+    assert ada_client.get(f"/applications/{uuid.uuid4()}/").status_code == 404
+    assert ada_client.get("/applications/not-a-uuid/").status_code == 404
+
+
+def test_anonymous_cannot_see_or_delete(client: Client, ada: Any, register: Register) -> None:
+    app = register(ada, "machine").application
+    assert client.get(f"/applications/{app.uuid}/").status_code == 302
+    response = client.post(f"/applications/{app.uuid}/delete/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert Application.objects.filter(pk=app.pk).exists()
+
+
+def test_rotate_shows_a_new_secret(
+    client: Client, ada_client: Client, ada: Any, register: Register
+) -> None:
+    registered = register(ada, "machine")
+    app = registered.application
+    response = ada_client.post(f"/applications/{app.uuid}/rotate/")
+    new = _secret_in(response.content.decode())
+    assert response.status_code == 200 and new and new != registered.secret
+    assert "no-store" in response["Cache-Control"]
+    assert client_credentials(client, app.client_id, registered.secret).status_code == 401
+    assert client_credentials(client, app.client_id, new).status_code == 200
+
+
+def test_rotate_refuses_get(ada_client: Client, ada: Any, register: Register) -> None:
+    app = register(ada, "machine").application
+    assert ada_client.get(f"/applications/{app.uuid}/rotate/").status_code == 405
+
+
+def test_rotate_spa_says_there_is_no_secret(
+    ada_client: Client, ada: Any, register: Register
+) -> None:
+    app = register(ada, "spa").application
+    response = ada_client.post(f"/applications/{app.uuid}/rotate/", follow=True)
+    assert "has no secret to rotate" in response.content.decode()
+
+
+def test_delete_asks_then_deletes(
+    client: Client, ada_client: Client, ada: Any, register: Register
+) -> None:
+    registered = register(ada, "machine", name="Old job")
+    app = registered.application
+    confirm = ada_client.get(f"/applications/{app.uuid}/delete/").content.decode()
+    assert "Delete Old job?" in confirm and f'action="/applications/{app.uuid}/delete/"' in confirm
+    assert Application.objects.filter(pk=app.pk).exists()  # asking changes nothing
+    response = ada_client.post(f"/applications/{app.uuid}/delete/", follow=True)
+    assert response.redirect_chain[-1][0] == "/applications/"
+    assert "Old job is deleted" in response.content.decode()
+    assert not Application.objects.exists()
+    assert client_credentials(client, app.client_id, registered.secret).status_code == 401
+
+
+def test_delete_refuses_put(ada_client: Client, ada: Any, register: Register) -> None:
+    app = register(ada, "machine").application
+    assert ada_client.put(f"/applications/{app.uuid}/delete/").status_code == 405
