@@ -132,8 +132,14 @@ def rotate_secret(app: Application) -> str:
 
 def delete(app: Application) -> None:
     """The application and its client; its refresh and access tokens are revoked first
-    (SECURITY.md case 79), so a stolen refresh token dies with the application."""
+    (SECURITY.md case 79), so a stolen refresh token dies with the application, and its
+    live subscriptions are cancelled (their keys stop; the rows stay, as history)."""
+    from products import flows as product_flows
+    from products.models import Subscription
+
     with transaction.atomic():
+        for sub in Subscription.objects.filter(application=app, state__in=Subscription.LIVE):
+            product_flows.change_state(sub, "cancel", app.owner, "its application was deleted")
         if app.provider_client is not None:
             refresh_tokens = get_refresh_token_model().objects.filter(
                 application=app.provider_client, revoked__isnull=True

@@ -99,11 +99,13 @@ def _state_action(action: str, label: str) -> Any:
 
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "owner", "product", "state", "created")
+    list_display = ("__str__", "owner", "application", "product", "state", "created")
     list_filter = ("state", "product")
     search_fields = ("name", "owner__username", "owner__email", "product__name")
-    readonly_fields = ["uuid", "owner", "product", "state", "terms_accepted", "created", "updated"]
-    fields = ["uuid", "name", "owner", "product", "state", "terms_accepted", "created", "updated"]
+    readonly_fields = ["uuid", "owner", "application", "product", "state", "terms_accepted"]
+    readonly_fields += ["created", "updated"]
+    fields = ["uuid", "name", "owner", "application", "product", "state", "terms_accepted"]
+    fields += ["created", "updated"]
     inlines = [EventInline]
     actions = [
         _state_action("approve", "Approve"),

@@ -52,7 +52,12 @@ def _set_keys(sub: Subscription, which: str) -> None:
 
 
 def subscribe(
-    user: Any, product: Product, *, name: str = "", accept_terms: bool = False
+    user: Any,
+    product: Product,
+    *,
+    name: str = "",
+    accept_terms: bool = False,
+    application: Any = None,
 ) -> Subscription:
     """A new subscription: `submitted` when the product needs approval, else `active`.
 
@@ -64,6 +69,8 @@ def subscribe(
         raise FlowError("Sign in to subscribe.")
     if not visible_products(user).filter(pk=product.pk, published=True).exists():
         raise FlowError("This product is not offered to you.")
+    if application is not None and application.owner_id != user.pk:
+        raise FlowError("Not your application.")  # views answer 404 before this (case 68)
     if product.terms and not accept_terms:
         raise FlowError("Accept the terms of use to subscribe.")
     with transaction.atomic():
@@ -80,6 +87,7 @@ def subscribe(
         sub = Subscription(
             owner=user,
             product=locked,
+            application=application,
             name=name.strip()[:100],
             state=S.SUBMITTED if locked.approval_required else S.ACTIVE,
             terms_accepted=timezone.now() if locked.terms else None,

@@ -8,6 +8,8 @@ class SubscribeForm(forms.Form):
         required=False, max_length=100, strip=True, help_text='Optional, e.g. "staging".'
     )
     accept_terms = forms.BooleanField(required=False, label="I accept the terms of use")
+    # Empty: for the developer themselves; else the uuid of one of their applications.
+    application = forms.UUIDField(required=False)
 
 
 class KeyForm(forms.Form):

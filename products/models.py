@@ -110,6 +110,15 @@ class Subscription(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions"
     )
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="subscriptions")
+    # For one of the owner's applications, or (null) for the developer themselves. Deleting
+    # the application cancels its subscriptions first (applications.flows.delete).
+    application = models.ForeignKey(
+        "applications.Application",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="subscriptions",
+    )
     name = models.CharField(max_length=100, blank=True)
     state = models.CharField(max_length=10, choices=STATES, default=SUBMITTED)
     primary_hash = models.CharField(max_length=64, unique=True, editable=False)

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from apis.markdown import render_markdown
+from applications.models import Application
 from portal.lib.htmx import HtmxHttpRequest
 from products import flows, keys
 from products.forms import DecisionForm, KeyForm, SubscribeForm
@@ -30,7 +31,9 @@ def _get_product_for_user(request: HtmxHttpRequest, slug: str) -> Product:
 def _get_subscription_for_user(request: HtmxHttpRequest, sub_id: Any) -> Subscription:
     """The user's own subscription; anyone else's id is a 404 (SECURITY.md case 68)."""
     return get_object_or_404(
-        Subscription.objects.select_related("product"), uuid=sub_id, owner=cast(Any, request.user)
+        Subscription.objects.select_related("product", "application"),
+        uuid=sub_id,
+        owner=cast(Any, request.user),
     )
 
 
@@ -53,7 +56,12 @@ def detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "description": render_markdown(product.description) if product.description else "",
         "terms": render_markdown(product.terms) if product.terms else "",
         "apis": visible_apis(request.user).filter(products=product).order_by("name"),
-        "mine": mine,
+        "mine": mine.select_related("application"),
+        "applications": (
+            Application.objects.filter(owner=cast(Any, request.user))
+            if request.user.is_authenticated
+            else Application.objects.none()
+        ),
         "form": SubscribeForm(),
     }
     return render(request, "products/detail.html", context)
@@ -65,12 +73,19 @@ def subscribe(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     product = _get_product_for_user(request, slug)
     form = SubscribeForm(request.POST)
     if form.is_valid():
+        application = None
+        if form.cleaned_data["application"]:
+            # Another developer's application is a 404, nothing made (SECURITY.md case 68).
+            application = get_object_or_404(
+                Application, uuid=form.cleaned_data["application"], owner=cast(Any, request.user)
+            )
         try:
             sub = flows.subscribe(
                 request.user,
                 product,
                 name=form.cleaned_data["name"],
                 accept_terms=form.cleaned_data["accept_terms"],
+                application=application,
             )
         except flows.FlowError as exc:
             messages.error(request, str(exc))
@@ -87,7 +102,9 @@ def subscribe(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_GET
 def my_subscriptions(request: HtmxHttpRequest) -> HttpResponse:
-    subs = Subscription.objects.filter(owner=cast(Any, request.user)).select_related("product")
+    subs = Subscription.objects.filter(owner=cast(Any, request.user)).select_related(
+        "product", "application"
+    )
     return render(request, "products/subscriptions.html", {"subscriptions": subs})
 
 

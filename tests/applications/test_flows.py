@@ -143,3 +143,22 @@ def test_anonymous_cannot_register(register: Register) -> None:
 
     with pytest.raises(flows.FlowError, match="Sign in"):
         flows.register(AnonymousUser(), name="x", kind="machine", redirect_uris=[])
+
+
+def test_delete_cancels_the_applications_subscriptions(
+    ada: Any, register: Register, make_product: Any, import_spec: Any
+) -> None:
+    from products import flows as product_flows
+    from products.models import Subscription
+    from tests.conftest import DEMO_SPECS
+
+    product = make_product("starter", import_spec(DEMO_SPECS / "echo.yaml", "echo"))
+    app = register(ada, "machine").application
+    for_app = product_flows.subscribe(ada, product, application=app)
+    for_me = product_flows.subscribe(ada, product)
+    flows.delete(app)
+    for_app.refresh_from_db()
+    for_me.refresh_from_db()
+    assert for_app.state == Subscription.CANCELLED and for_app.application is None
+    assert for_app.events.filter(reason="its application was deleted").exists()
+    assert for_me.state == Subscription.ACTIVE

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from apis.models import Api
+from applications import flows as app_flows
 from products import flows
 from products.models import Subscription
 from tests.products.conftest import MakeProduct
@@ -98,6 +99,48 @@ def test_subscribe_needs_sign_in_and_csrf(client: Client, ada: Any, starter: Any
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(ada)
     assert strict.post("/products/starter/subscribe/").status_code == 403
+    assert not Subscription.objects.exists()
+
+
+def _application(owner: Any, name: str) -> Any:
+    return app_flows.register(owner, name=name, kind="machine", redirect_uris=[]).application
+
+
+def test_subscribe_for_one_of_my_applications(ada_client: Client, ada: Any, starter: Any) -> None:
+    app = _application(ada, "Nightly sync")
+    form = ada_client.get("/products/starter/").content.decode()
+    assert '<option value="">Myself</option>' in form and f'value="{app.uuid}"' in form
+    response = ada_client.post("/products/starter/subscribe/", {"application": str(app.uuid)})
+    sub = Subscription.objects.get(owner=ada)
+    assert response["Location"] == sub.get_absolute_url() and sub.application == app
+    page = ada_client.get(sub.get_absolute_url()).content.decode()
+    assert "for <a" in page and "Nightly sync" in page
+    listing = ada_client.get("/products/subscriptions/").content.decode()
+    assert "Nightly sync" in listing and "Myself" not in listing
+
+
+def test_subscribe_for_myself_by_default(ada_client: Client, ada: Any, starter: Any) -> None:
+    _application(ada, "Nightly sync")
+    ada_client.post("/products/starter/subscribe/", {"application": ""})
+    assert Subscription.objects.get(owner=ada).application is None
+    assert "Myself" in ada_client.get("/products/subscriptions/").content.decode()
+
+
+def test_subscribe_for_another_developers_application_is_404(
+    ada_client: Client, bob: Any, starter: Any
+) -> None:
+    """SECURITY.md case 68: nothing is made."""
+    bobs = _application(bob, "Bob's tool")
+    assert f'value="{bobs.uuid}"' not in ada_client.get("/products/starter/").content.decode()
+    response = ada_client.post("/products/starter/subscribe/", {"application": str(bobs.uuid)})
+    assert response.status_code == 404 and not Subscription.objects.exists()
+
+
+def test_subscribe_flow_refuses_another_developers_application(
+    ada: Any, bob: Any, starter: Any
+) -> None:
+    with pytest.raises(flows.FlowError, match="Not your application"):
+        flows.subscribe(ada, starter, application=_application(bob, "Bob's tool"))
     assert not Subscription.objects.exists()
 
 
