@@ -2,9 +2,9 @@
 
 Today a token may carry the OpenID scopes and, for each API, the scopes its spec defines,
 for the audience `api://<slug>` of a published API (SECURITY.md case 73). Anything else is
-refused with `invalid_scope` (RFC 6749) or `invalid_target` (RFC 8707). The applications
-work narrows this further to what the client holds through subscriptions: that check
-belongs in `_client_may`, which sees the client and the API.
+refused with `invalid_scope` (RFC 6749) or `invalid_target` (RFC 8707). A developer's own
+application gets only the APIs it holds through subscriptions (`_client_may`, which asks
+products/grants.py).
 """
 
 from __future__ import annotations
@@ -72,9 +72,14 @@ def _published_apis(slugs: Iterable[str]) -> dict[str, Any]:
 def _client_may(client: Any, api: Any, scope: str | None) -> bool:
     """Whether `client` may have `scope` (or the audience alone) of `api`.
 
-    Every client may, for now; subscriptions (issue 10's applications) plug in here.
+    A developer's own application holds an API only through an active subscription to a
+    product offering it; a first-party client keeps every published API. (Products do not
+    yet narrow an API's scopes: a subscription grants all the scopes its spec defines.)
     """
-    return True
+    from products import grants as product_grants
+
+    application = product_grants.application_of(client)
+    return application is None or product_grants.application_may_use(application, api)
 
 
 def granted(

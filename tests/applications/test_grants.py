@@ -1,0 +1,80 @@
+"""A developer's application gets tokens only for the APIs it holds through subscriptions
+(SECURITY.md cases 73, 78, 79), at the built-in provider's real token endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from products import flows as product_flows
+from tests.applications.conftest import basic
+from tests.conftest import DEMO_SPECS
+
+
+@pytest.fixture
+def apis(import_spec: Any) -> dict[str, Any]:
+    return {
+        "echo": import_spec(DEMO_SPECS / "echo.yaml", "echo"),
+        "petstore": import_spec(DEMO_SPECS / "petstore.yaml", "petstore"),
+    }
+
+
+def _token(client: Client, client_id: str, secret: str, **params: str) -> Any:
+    return client.post(
+        "/idp/token/",
+        {"grant_type": "client_credentials", **params},
+        HTTP_AUTHORIZATION=basic(client_id, secret),
+    )
+
+
+def test_no_subscription_no_api_token(
+    client: Client, ada: Any, register: Callable[..., Any], apis: dict[str, Any]
+) -> None:
+    registered = register(ada, "machine")
+    app = registered.application
+    refused = _token(client, app.client_id, registered.secret, scope="echo.write")
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_scope"
+    target = _token(client, app.client_id, registered.secret, resource="api://echo")
+    assert target.status_code == 400 and target.json()["error"] == "invalid_target"
+
+
+def test_subscription_grants_its_apis_only_and_cancelling_stops_new_tokens(
+    client: Client,
+    ada: Any,
+    register: Callable[..., Any],
+    apis: dict[str, Any],
+    make_product: Callable[..., Any],
+) -> None:
+    registered = register(ada, "machine")
+    app = registered.application
+    starter = make_product("starter", apis["echo"])
+    sub = product_flows.subscribe(ada, starter, application=app)
+    assert sub.state == sub.ACTIVE
+
+    granted = _token(client, app.client_id, registered.secret, scope="echo.write")
+    assert granted.status_code == 200, granted.content
+    assert granted.json()["scope"] == "echo.write"
+    # Petstore is in no product this application subscribed to.
+    other = _token(client, app.client_id, registered.secret, scope="petstore.read")
+    assert other.status_code == 400 and other.json()["error"] == "invalid_scope"
+
+    product_flows.cancel_by_owner(sub, ada)
+    stopped = _token(client, app.client_id, registered.secret, scope="echo.write")
+    assert stopped.status_code == 400 and stopped.json()["error"] == "invalid_scope"
+
+
+def test_a_subscription_for_the_developer_grants_no_application(
+    client: Client,
+    ada: Any,
+    register: Callable[..., Any],
+    apis: dict[str, Any],
+    make_product: Callable[..., Any],
+) -> None:
+    registered = register(ada, "machine")
+    product_flows.subscribe(ada, make_product("starter", apis["echo"]))  # for ada herself
+    app = registered.application
+    refused = _token(client, app.client_id, registered.secret, scope="echo.read")
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_scope"
