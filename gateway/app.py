@@ -14,6 +14,7 @@ answer), and `/-/metrics` (Prometheus text format).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
@@ -39,6 +40,7 @@ from gateway.routing import find_route, raw_rest
 from gateway.subscriptions import Subscriptions
 from gateway.upstream import Pool
 from gateway.validate import Validator
+from portal.lib import proxies, requestlog
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -64,6 +66,22 @@ def _log_safe(value: str) -> str:
 def _health(status: int, body: dict[str, Any]) -> tuple[int, Headers, bytes]:
     headers: Headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
     return status, headers, json.dumps(body).encode()
+
+
+@functools.cache
+def _trusted(values: tuple[str, ...]) -> tuple[proxies.Network, ...]:
+    return proxies.parse_networks(values)
+
+
+def _with_real_client(scope: Scope, forwarded_for: bytes) -> Scope:
+    """The scope with `client` set to the address X-Forwarded-For names, when the peer is a
+    proxy in TRUSTED_PROXIES (SECURITY.md case 81); otherwise the scope as it came."""
+    trusted = _trusted(tuple(_setting("TRUSTED_PROXIES", ())))
+    peer = scope.get("client") or ("", 0)
+    if not trusted or not peer[0]:
+        return scope
+    real = proxies.client_address(str(peer[0]), forwarded_for.decode("latin-1"), trusted)
+    return scope if real == peer[0] else {**scope, "client": (real, 0)}
 
 
 class Gateway:
@@ -255,6 +273,11 @@ class Gateway:
             headers = {}
             for name, value in raw_headers:
                 headers[name] = headers[name] + b", " + value if name in headers else value
+        forwarded_for = headers.get(b"x-forwarded-for")
+        if forwarded_for is not None:
+            # Behind a load balancer in TRUSTED_PROXIES the client is the one it names: limits,
+            # key-failure counts, the metrics allowlist and the backend all see that address.
+            scope = _with_real_client(scope, forwarded_for)
         refused = self.hosts.refusal(scope, headers.get(b"host"), repeated)
         if refused is not None:
             await self._respond(send, state, problem(400, refused, "host"))
@@ -282,7 +305,10 @@ class Gateway:
             await self._respond(send, state, (status, [*hdrs, (b"allow", _ALLOW)], body))
             return
         rest = "/" + "/".join(segments[used:])
-        rid = self._request_id()
+        # A well-formed id from the caller (the portal's console sends its request's id) is
+        # kept, so one id follows a call from the portal through here to the backend's logs.
+        # It is a correlation id, not a credential: anyone may choose it for their own call.
+        rid = requestlog.accept_or(headers.get(b"x-request-id"), self._request_id)
         state["rid"] = rid
         method: str = scope["method"]
         extra: Headers = [(b"x-request-id", rid.encode())]

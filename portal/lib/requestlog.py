@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +30,16 @@ def new_id() -> str:
 def accept(candidate: str | None) -> str:
     """The proxy's id when well formed, else a new one."""
     return candidate if candidate and _VALID.match(candidate) else new_id()
+
+
+def accept_or(candidate: bytes | None, new: Callable[[], str]) -> str:
+    """A caller's id (header bytes) when well formed, else `new()`: for the gateway, which
+    makes its own ids more cheaply than uuid4."""
+    if candidate:
+        text = candidate.decode("latin-1")
+        if _VALID.match(text):
+            return text
+    return new()
 
 
 def current() -> str:

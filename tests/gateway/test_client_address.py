@@ -1,0 +1,82 @@
+"""Whose address the gateway believes (SECURITY.md case 81) and which request id travels on:
+X-Forwarded-For counts only from a proxy in TRUSTED_PROXIES, for the backend and for the
+per-address rate limit; a well-formed X-Request-ID from the caller reaches the backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from gateway.config import RateLimit
+from tests.gateway.conftest import Harness, LoopbackServer, Provider, claims, make_route, mint
+
+Build = Callable[..., Harness]
+PEER = "203.0.113.9"  # the harness's connecting address
+
+
+def _token(provider: Provider) -> str:
+    return mint(provider.keys[0], claims(provider, scope="orders.read"))
+
+
+def _limited(provider: Provider, backend: LoopbackServer) -> Any:
+    route = make_route(provider, backend.url)
+    route.rate_limit = RateLimit(calls=1, period=60, key="ip")
+    return route
+
+
+def _forwarded_for(backend: LoopbackServer) -> str:
+    seen = backend.recorder.requests[-1]
+    return dict(seen["headers"])["x-forwarded-for"]
+
+
+def test_untrusted_forwarded_for_changes_nothing(
+    harness_for: Build, provider: Provider, backend: LoopbackServer, settings: Any
+) -> None:
+    settings.TRUSTED_PROXIES = []
+    gw = harness_for(_limited(provider, backend))
+    first = gw.request(
+        "GET", "/orders/items/1", token=_token(provider), headers={"X-Forwarded-For": "1.2.3.4"}
+    )
+    assert first.status == 200
+    assert _forwarded_for(backend) == PEER
+    # A new spoofed address does not reset the peer's counter.
+    again = gw.request(
+        "GET", "/orders/items/1", token=_token(provider), headers={"X-Forwarded-For": "5.6.7.8"}
+    )
+    assert again.status == 429
+    assert len(backend.recorder.requests) == 1
+
+
+def test_trusted_proxy_names_the_client(
+    harness_for: Build, provider: Provider, backend: LoopbackServer, settings: Any
+) -> None:
+    settings.TRUSTED_PROXIES = ["203.0.113.0/24"]
+    gw = harness_for(_limited(provider, backend))
+
+    def call(client: str) -> int:
+        headers = {"X-Forwarded-For": f"9.9.9.9, {client}"}
+        return gw.request("GET", "/orders/items/1", token=_token(provider), headers=headers).status
+
+    assert call("198.51.100.7") == 200
+    assert _forwarded_for(backend) == "198.51.100.7"  # the rightmost untrusted hop
+    assert call("198.51.100.8") == 200  # another client behind the same balancer
+    assert call("198.51.100.7") == 429  # the first client's own limit
+    assert len(backend.recorder.requests) == 2
+
+
+def test_a_well_formed_request_id_reaches_the_backend(
+    harness_for: Build, provider: Provider, backend: LoopbackServer
+) -> None:
+    gw = harness_for(make_route(provider, backend.url))
+    resp = gw.request(
+        "GET", "/orders/items/1", token=_token(provider), headers={"X-Request-ID": "portal-abc.1"}
+    )
+    assert resp.status == 200 and resp.header("x-request-id") == "portal-abc.1"
+    assert dict(backend.recorder.requests[-1]["headers"])["x-request-id"] == "portal-abc.1"
+
+    bad = gw.request(
+        "GET", "/orders/items/1", token=_token(provider), headers={"X-Request-ID": "a b\"<x>"}
+    )
+    assert bad.status == 200
+    sent = dict(backend.recorder.requests[-1]["headers"])["x-request-id"]
+    assert sent != 'a b"<x>' and " " not in sent
