@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 
 from gateway.jwt import SUPPORTED_ALGORITHMS, ClaimRule, Policy, PublicKey, key_from_config
 from gateway.upstream import Origin, parse_origin
@@ -289,10 +289,12 @@ def load_routes() -> dict[str, RouteConfig]:
     from gateway.models import Route
 
     routes: dict[str, RouteConfig] = {}
-    # A disabled route, or a deleted API (its route goes with it), stops at the next check.
-    # Unpublished APIs keep their routes: the configuration file routes spec-less APIs, which
-    # are never published (see the report on issue 8 for the open question).
-    queryset = Route.objects.filter(is_enabled=True).select_related("api", "jwt_policy")
+    # A disabled route, an unpublished API or a deleted one (its route goes with it) stops at
+    # the next check. A plain proxy's API has no spec, so nothing of it is ever published in
+    # the catalog: its route serves while it is enabled.
+    queryset = Route.objects.filter(
+        Q(api__is_published=True) | Q(api__default_version__isnull=True), is_enabled=True
+    ).select_related("api", "jwt_policy")
     for route in queryset.prefetch_related("jwt_policy__claims"):
         try:
             routes[route.suffix] = build_route(route)

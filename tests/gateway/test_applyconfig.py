@@ -287,9 +287,9 @@ def test_pass_through_and_store_unavailable_reach_the_gateway(config_dir: Path) 
 
     path = config_dir / "portal.yaml"
     path.write_text(
-        CONFIG.replace(
-            "forward-claims: true", "forward-claims: true\n      pass-through: true"
-        ).replace("counter-key: subject}", "counter-key: subject, on-store-unavailable: deny}")
+        CONFIG.replace("forward-claims: true", "forward-claims: true\n      pass-through: true")
+        .replace("counter-key: subject}", "counter-key: subject, on-store-unavailable: deny}")
+        .replace("published: false", "published: true")  # an unpublished API has no route
     )
     apply(path)
     routes = load_routes()

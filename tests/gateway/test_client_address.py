@@ -75,7 +75,7 @@ def test_a_well_formed_request_id_reaches_the_backend(
     assert dict(backend.recorder.requests[-1]["headers"])["x-request-id"] == "portal-abc.1"
 
     bad = gw.request(
-        "GET", "/orders/items/1", token=_token(provider), headers={"X-Request-ID": "a b\"<x>"}
+        "GET", "/orders/items/1", token=_token(provider), headers={"X-Request-ID": 'a b"<x>'}
     )
     assert bad.status == 200
     sent = dict(backend.recorder.requests[-1]["headers"])["x-request-id"]

@@ -30,7 +30,9 @@ def pets(db: Any) -> Api:
 
 
 @pytest.mark.django_db(transaction=True)  # the gateway reads the tables from its own thread
-def test_disabling_and_deleting_stop_the_route_on_the_next_call(pets: Api, settings: Any) -> None:
+def test_disabling_unpublishing_and_deleting_stop_the_route_on_the_next_call(
+    pets: Api, settings: Any
+) -> None:
     settings.GATEWAY_CONFIG_REFRESH = 1
     route = Route.objects.create(api=pets, suffix="pets", backend="mock")
     app = Gateway()
@@ -43,6 +45,15 @@ def test_disabling_and_deleting_stop_the_route_on_the_next_call(pets: Api, setti
     assert status == 404 and b'"check":"route"' in body
     route.is_enabled = True
     route.save()
+    time.sleep(1.2)
+    assert run(app, "GET", "/pets/pets/12")[0] == 200
+    pets.is_published = False
+    pets.save()  # unpublished in the admin: gone from the catalog and from the gateway
+    time.sleep(1.2)
+    status, _, body = run(app, "GET", "/pets/pets/12")
+    assert status == 404 and b'"check":"route"' in body
+    pets.is_published = True
+    pets.save()
     time.sleep(1.2)
     assert run(app, "GET", "/pets/pets/12")[0] == 200
     pets.delete()
