@@ -278,12 +278,14 @@ class Gateway:
             # Behind a load balancer in TRUSTED_PROXIES the client is the one it names: limits,
             # key-failure counts, the metrics allowlist and the backend all see that address.
             scope = _with_real_client(scope, forwarded_for)
+        if path.startswith("/-/"):
+            # Probes and scrapes come by IP address (a load balancer's health check names no
+            # host): the internal endpoints answer before the host check, and name no API.
+            await self._internal(path, scope, send, state)
+            return
         refused = self.hosts.refusal(scope, headers.get(b"host"), repeated)
         if refused is not None:
             await self._respond(send, state, problem(400, refused, "host"))
-            return
-        if path.startswith("/-/"):
-            await self._internal(path, scope, send, state)
             return
         routes = self.routes
         if (

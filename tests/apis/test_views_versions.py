@@ -1,4 +1,5 @@
-"""Staff reading a draft, and the version switcher on an operation the other version lacks."""
+"""A publisher reading a draft, and the version switcher on an operation the other version
+lacks."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.test import Client
 
 from apis.models import Api
@@ -22,9 +24,11 @@ SPEC = (
 
 @pytest.fixture
 def staff(client: Client) -> Client:
+    """A publisher: staff with the permission to see drafts (staff alone sees none)."""
     user = get_user_model().objects.create_user("pub", "pub@example.com", "pw-pub-12345")
     user.is_staff = True
     user.save()
+    user.user_permissions.add(Permission.objects.get(codename="view_api"))
     client.force_login(user)
     return client
 

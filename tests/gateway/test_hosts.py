@@ -31,6 +31,16 @@ def test_configured_hosts_are_served(
     assert backend.recorder.count() == 1
 
 
+def test_probes_by_ip_address_are_answered_but_no_api(
+    gw: Harness, provider: Provider, backend: LoopbackServer
+) -> None:
+    """A load balancer's health check names the address, not a configured host (issue 11)."""
+    assert gw.request("GET", "/-/live", host="10.1.2.3:8080").status == 200
+    token = mint(provider.keys[0], claims(provider))
+    assert gw.request("GET", "/orders/x", token=token, host="10.1.2.3:8080").status == 400
+    assert backend.recorder.count() == 0
+
+
 @pytest.mark.parametrize(
     "host", ["evil.example", "api.example.com.evil.example", "127.0.0.2", "", "a b", "api\u00e9"]
 )
