@@ -11,6 +11,8 @@ from typing import Any
 from django.db import models
 from django.urls import reverse
 
+from portal.lib.fields import OrderedJSONField
+
 
 class Tag(models.Model):
     name = models.CharField(max_length=200, unique=True)
@@ -61,8 +63,8 @@ class ApiVersion(models.Model):
     )
     root_path = models.CharField(max_length=500, blank=True, help_text="root file of a bundle")
     # Overview fields read by the API page: info, servers, securitySchemes, tags, webhooks.
-    overview = models.JSONField(default=dict)
-    warnings = models.JSONField(default=list)
+    overview = OrderedJSONField(default=dict)
+    warnings = OrderedJSONField(default=list)
     created = models.DateTimeField(auto_now_add=True)
     # The uploaded bytes (a zip for bundles) and the normalised document as JSON bytes. Kept
     # as the last columns: SQLite walks a large value's overflow pages to reach any column
@@ -107,7 +109,7 @@ class Operation(models.Model):
     search_terms = models.TextField(blank=True, editable=False)
     # The operation object: path-level parameters and servers merged in, non-schema $refs
     # resolved; schema $refs stay as `#/components/schemas/...` into the normalised document.
-    data = models.JSONField(default=dict)
+    data = OrderedJSONField(default=dict)
 
     class Meta:
         ordering = ["position"]

@@ -9,7 +9,6 @@ console call gets 401 with the reason shown.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -32,13 +31,9 @@ ADMIN, ADMIN_PASSWORD = "root", "root-password-e2e"
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     workdir = tmp_path_factory.mktemp("products-e2e")
     with running_portal(workdir) as running:
-        env = {
-            **os.environ,
-            "DEBUG": "1",
-            "DATABASE_URL": f"sqlite:///{workdir / 'portal.sqlite3'}",
-            "SECRET_KEY": "console-live-test-" + "x" * 40,
-            "DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD,
-        }
+        # The running portal's own environment: its database is SQLite or, on the
+        # PostgreSQL pass, a database of its own on that server.
+        env = {**running.env, "DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD}
         subprocess.run(
             [sys.executable, "manage.py", "createsuperuser", "--no-input",
              "--username", ADMIN, "--email", "root@example.com"],
