@@ -14,7 +14,6 @@ answer), and `/-/metrics` (Prometheus text format).
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import re
@@ -68,15 +67,10 @@ def _health(status: int, body: dict[str, Any]) -> tuple[int, Headers, bytes]:
     return status, headers, json.dumps(body).encode()
 
 
-@functools.cache
-def _trusted(values: tuple[str, ...]) -> tuple[proxies.Network, ...]:
-    return proxies.parse_networks(values)
-
-
 def _with_real_client(scope: Scope, forwarded_for: bytes) -> Scope:
     """The scope with `client` set to the address X-Forwarded-For names, when the peer is a
     proxy in TRUSTED_PROXIES (SECURITY.md case 81); otherwise the scope as it came."""
-    trusted = _trusted(tuple(_setting("TRUSTED_PROXIES", ())))
+    trusted = proxies.trusted_networks(tuple(_setting("TRUSTED_PROXIES", ())))
     peer = scope.get("client") or ("", 0)
     if not trusted or not peer[0]:
         return scope

@@ -13,6 +13,7 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -89,29 +90,36 @@ def _count_failure(request: HttpRequest, response: HttpResponse) -> None:
         )
 
 
+def _client_authenticated(
+    request: HttpRequest, dispatch: Callable[[], HttpResponse]
+) -> HttpResponse:
+    """POST only, within the failed-authentication limits; a failure is counted. The token
+    and revocation endpoints share this guard around django-oauth-toolkit's views."""
+    if request.method != "POST":
+        return _json_error(405, "invalid_request", "Use POST.", Allow="POST")
+    limited = _rate_limited(request)
+    if limited is not None:
+        return limited
+    response = dispatch()
+    _count_failure(request, response)
+    return response
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class Token(TokenView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method != "POST":
-            return _json_error(405, "invalid_request", "Use POST.", Allow="POST")
-        limited = _rate_limited(request)
-        if limited is not None:
-            return limited
-        response = super().dispatch(request, *args, **kwargs)
-        _count_failure(request, response)
+        response = _client_authenticated(
+            request, lambda: super(Token, self).dispatch(request, *args, **kwargs)
+        )
         return as_json_error(response)
 
 
 @method_decorator(csrf_exempt, name="dispatch")
 class Revoke(RevokeTokenView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method != "POST":
-            return _json_error(405, "invalid_request", "Use POST.", Allow="POST")
-        limited = _rate_limited(request)
-        if limited is not None:
-            return limited
-        response = super().dispatch(request, *args, **kwargs)
-        _count_failure(request, response)
+        response = _client_authenticated(
+            request, lambda: super(Revoke, self).dispatch(request, *args, **kwargs)
+        )
         if response.status_code == 200 and request.POST.get("token"):
             revocation.note_jti(str(request.POST["token"]))
         return as_json_error(response)

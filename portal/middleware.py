@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -53,11 +52,6 @@ class HealthMiddleware:
             return JsonResponse({"status": "unavailable"}, status=503)
 
 
-@lru_cache(maxsize=4)
-def _trusted(values: tuple[str, ...]) -> tuple[proxies.Network, ...]:
-    return proxies.parse_networks(values)
-
-
 class TrustedProxyMiddleware:
     """REMOTE_ADDR becomes the real client, and X-Forwarded-Proto is kept only from a proxy
     in TRUSTED_PROXIES (SECURITY.md case 81).
@@ -71,7 +65,7 @@ class TrustedProxyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         meta = request.META
-        trusted = _trusted(tuple(settings.TRUSTED_PROXIES))
+        trusted = proxies.trusted_networks(tuple(settings.TRUSTED_PROXIES))
         if trusted:
             peer = str(meta.get("REMOTE_ADDR", ""))
             meta[PEER_TRUSTED] = proxies.is_trusted(peer, trusted)

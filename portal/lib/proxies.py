@@ -9,6 +9,7 @@ and may be forged (SECURITY.md cases 57 and 81).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable, Sequence
 
@@ -25,6 +26,13 @@ def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
         except ValueError:
             raise ValueError(f"{value!r} is not an IP address or CIDR range") from None
     return tuple(networks)
+
+
+@functools.lru_cache(maxsize=4)
+def trusted_networks(values: tuple[str, ...]) -> tuple[Network, ...]:
+    """`parse_networks` of a TRUSTED_PROXIES setting, parsed once per value (per call sites
+    on the hot path: the portal's middleware and the gateway)."""
+    return parse_networks(values)
 
 
 def _address(value: str) -> Address | None:

@@ -3,11 +3,10 @@ and every `$ref` left in the normalised document resolves inside it."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 import pytest
 
+from apis.documents import refs_in
 from apis.importer import import_spec
 from apis.models import Operation
 from tests.apis.corpus import CorpusDoc, manifest_documents, parsed
@@ -17,20 +16,6 @@ pytestmark = pytest.mark.corpus
 
 DOCS = manifest_documents(SHARED_SPECS) if SHARED_SPECS.is_dir() else []
 SCHEMA_PREFIX = "#/components/schemas/"
-
-
-def refs_in(node: Any, out: list[str]) -> list[str]:
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            ref = item.get("$ref")
-            if isinstance(ref, str):
-                out.append(ref)
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return out
 
 
 def unescape(token: str) -> str:
@@ -59,9 +44,9 @@ def test_document_imports_with_manifest_counts(doc: CorpusDoc, db: None) -> None
     document = orjson.loads(bytes(result.version.normalised))
     assert str(document["openapi"]).startswith("3.")
     schemas = document.get("components", {}).get("schemas", {})
-    for ref in refs_in(document, []):
+    for ref in refs_in(document):
         assert ref.startswith(SCHEMA_PREFIX), ref
         assert unescape(ref[len(SCHEMA_PREFIX) :]) in schemas, ref
     for data in result.version.operations.values_list("data", flat=True):
-        for ref in refs_in(data, []):
+        for ref in refs_in(data):
             assert unescape(ref[len(SCHEMA_PREFIX) :]) in schemas, ref
