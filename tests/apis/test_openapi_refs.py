@@ -368,7 +368,7 @@ def deflated_zip(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def test_zip_member_past_the_compression_ratio_is_refused_by_name(settings: Any) -> None:
+def test_case84_zip_member_past_the_compression_ratio_is_refused_by_name(settings: Any) -> None:
     # Case 84: 2 MB of padding compresses to about 2 KB; it is never even needed by the
     # spec, yet the old importer inflated it while looking for the root document.
     settings.APIS_MAX_ZIP_RATIO = 100
@@ -380,7 +380,7 @@ def test_zip_member_past_the_compression_ratio_is_refused_by_name(settings: Any)
     assert "APIS_MAX_ZIP_RATIO" in str(info.value)
 
 
-def test_zip_whose_files_add_up_past_the_size_limit_is_refused(settings: Any) -> None:
+def test_case84_zip_whose_files_add_up_past_the_size_limit_is_refused(settings: Any) -> None:
     settings.APIS_MAX_SPEC_BYTES = 200_000
     # Each file is under the limit and barely compresses; together they pass it.
     files = to_bytes(BUNDLE_FILES)
@@ -416,7 +416,7 @@ def test_zip_names_that_normalise_to_the_same_file_are_refused() -> None:
 
 
 @override_settings(APIS_MAX_IMPORT_SECONDS=0)
-def test_import_time_limit_covers_opening_the_zip() -> None:
+def test_case84_import_time_limit_covers_opening_the_zip() -> None:
     with pytest.raises(LimitExceeded) as info:
         ZipBundle(make_zip(BUNDLE_FILES), "slow.zip")
     assert info.value.rule == "time-limit"

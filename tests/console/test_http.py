@@ -12,7 +12,7 @@ import pytest
 from console import http
 
 
-def test_a_trickling_gateway_is_cut_at_the_consoles_deadline(settings: Any) -> None:
+def test_case85_a_trickling_gateway_is_cut_at_the_consoles_deadline(settings: Any) -> None:
     """SECURITY case 85 for console sends: a response that trickles one byte every 0.1 s
     never trips the per-read timeout; the send fails as a timeout at connect + read."""
     listener = socket.create_server(("127.0.0.1", 0))

@@ -29,7 +29,7 @@ def _forwarded_for(backend: LoopbackServer) -> str:
     return dict(seen["headers"])["x-forwarded-for"]
 
 
-def test_untrusted_forwarded_for_changes_nothing(
+def test_case81_untrusted_forwarded_for_changes_nothing(
     harness_for: Build, provider: Provider, backend: LoopbackServer, settings: Any
 ) -> None:
     settings.TRUSTED_PROXIES = []
@@ -47,7 +47,7 @@ def test_untrusted_forwarded_for_changes_nothing(
     assert len(backend.recorder.requests) == 1
 
 
-def test_trusted_proxy_names_the_client(
+def test_case81_trusted_proxy_names_the_client(
     harness_for: Build, provider: Provider, backend: LoopbackServer, settings: Any
 ) -> None:
     settings.TRUSTED_PROXIES = ["203.0.113.0/24"]

@@ -44,7 +44,7 @@ def test_probes_by_ip_address_are_answered_but_no_api(
 @pytest.mark.parametrize(
     "host", ["evil.example", "api.example.com.evil.example", "127.0.0.2", "", "a b", "api\u00e9"]
 )
-def test_other_hosts_get_400(
+def test_case64_other_hosts_get_400(
     gw: Harness, provider: Provider, backend: LoopbackServer, host: str
 ) -> None:
     token = mint(provider.keys[0], claims(provider))
@@ -53,7 +53,9 @@ def test_other_hosts_get_400(
     assert backend.recorder.count() == 0
 
 
-def test_two_host_headers_get_400(gw: Harness, provider: Provider, backend: LoopbackServer) -> None:
+def test_case64_two_host_headers_get_400(
+    gw: Harness, provider: Provider, backend: LoopbackServer
+) -> None:
     token = mint(provider.keys[0], claims(provider))
     for second in ("api.example.com", "evil.example"):
         resp = gw.request(

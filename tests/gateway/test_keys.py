@@ -59,7 +59,7 @@ def test_private_allowance_is_per_port(backend: LoopbackServer, settings: Any) -
     assert asyncio.run(fetch_json(backend.url + "/jwks"))["ok"] is True
 
 
-def test_a_trickling_provider_is_cut_at_the_deadline(settings: Any) -> None:
+def test_case85_a_trickling_provider_is_cut_at_the_deadline(settings: Any) -> None:
     """SECURITY case 85: bytes every 0.1 s never trip the 2 s per-read timeout; the fetch
     fails at connect + read = 1 s, before the provider has sent its whole answer."""
     settings.GATEWAY_JWKS_CONNECT_TIMEOUT = 0.5

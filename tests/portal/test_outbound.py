@@ -418,7 +418,7 @@ def _trickle_server(head: bytes, body: bytes, every: float) -> tuple[socket.sock
 
 
 @pytest.mark.parametrize("phase", ["body", "headers"])
-def test_a_trickling_server_is_cut_at_the_total_deadline(phase: str) -> None:
+def test_case85_a_trickling_server_is_cut_at_the_total_deadline(phase: str) -> None:
     """SECURITY case 85: each byte arrives well within the read timeout, so only a deadline
     for the whole call stops it; the call fails as a timeout before the response is whole."""
     body = b"x" * 40

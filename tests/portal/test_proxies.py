@@ -69,6 +69,6 @@ def test_https_from_the_load_balancer_is_believed(client: Client, behind_lb: Non
 
 
 @pytest.mark.django_db
-def test_https_claimed_by_anyone_else_is_not(client: Client, behind_lb: None) -> None:
+def test_case81_https_claimed_by_anyone_else_is_not(client: Client, behind_lb: None) -> None:
     response = client.get("/apis/", REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_PROTO="https")
     assert response.status_code == 301 and response["Location"].startswith("https://")

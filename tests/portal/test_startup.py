@@ -32,7 +32,9 @@ def test_production_starts_with_its_secrets(tmp_path: Path, module: str) -> None
 
 
 @pytest.mark.parametrize("module", ["portal.wsgi", "portal.asgi"])
-def test_a_missing_secret_key_stops_start_up_and_is_named(tmp_path: Path, module: str) -> None:
+def test_case82_a_missing_secret_key_stops_start_up_and_is_named(
+    tmp_path: Path, module: str
+) -> None:
     result = start(production_env(tmp_path, SECRET_KEY=""), module)
     assert result.returncode != 0
     assert "SECRET_KEY (or SECRET_KEY_FILE)" in result.stderr

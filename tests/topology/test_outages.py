@@ -57,7 +57,7 @@ def calls_from(address: str, bases: list[str], token: str, rounds: int) -> list[
     ]
 
 
-def test_redis_outage_no_500_and_shared_limits_come_back(topology: Topology) -> None:
+def test_case65_redis_outage_no_500_and_shared_limits_come_back(topology: Topology) -> None:
     issuer = topology.env["IDENTITY_ISSUER"]
     token = access_token(topology)
     topology.apply(api_config(rate_limit=LIMIT, key="address").replace("${ISSUER}", issuer))
@@ -101,7 +101,9 @@ def ready(base: str) -> requests.Response:
     return requests.get(base + "/health/ready", timeout=5, allow_redirects=False)
 
 
-def test_postgres_outage_is_a_503_naming_the_database_then_recovers(topology: Topology) -> None:
+def test_case83_postgres_outage_is_a_503_naming_the_database_then_recovers(
+    topology: Topology,
+) -> None:
     topology.postgres.stop()
     try:
         deadline = time.monotonic() + DETECT_WITHIN
