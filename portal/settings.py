@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "gateway",
     "products",
     "applications",
+    "usage",
 ]
 
 MIDDLEWARE = [
