@@ -470,3 +470,17 @@ LOGGING = {
 # --- Developer applications (applications/) -----------------------------------------------
 # How many applications one developer may register per hour (counted on the shared cache).
 APPLICATIONS_CREATE_PER_HOUR = env_int("APPLICATIONS_CREATE_PER_HOUR", 10)
+
+# --- Usage analytics (usage/) -------------------------------------------------------------
+# How long each level is kept (days): raw events (the table written without Redis), then
+# rollups per minute, hour and day (usage/retention.py, run by the aggregator).
+USAGE_RETENTION_RAW_DAYS = env_int("USAGE_RETENTION_RAW_DAYS", 2)
+USAGE_RETENTION_MINUTE_DAYS = env_int("USAGE_RETENTION_MINUTE_DAYS", 14)
+USAGE_RETENTION_HOUR_DAYS = env_int("USAGE_RETENTION_HOUR_DAYS", 90)
+USAGE_RETENTION_DAY_DAYS = env_int("USAGE_RETENTION_DAY_DAYS", 730)
+# What deleting a developer does to their usage: "anonymise" (kept in the totals, no longer
+# theirs) or "delete" (usage/anonymise.py).
+USAGE_ON_USER_DELETE = env_str("USAGE_ON_USER_DELETE", "anonymise")
+# Events per aggregation transaction, and seconds an idle aggregator waits for events.
+USAGE_AGGREGATE_BATCH = env_int("USAGE_AGGREGATE_BATCH", 5000)
+USAGE_AGGREGATE_WAIT = env_int("USAGE_AGGREGATE_WAIT", 2)

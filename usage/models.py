@@ -175,3 +175,15 @@ class ConsumerOperationRollup(Rollup):
             models.Index(fields=["client_id", "level", "start"], name="usage_consop_client"),
             models.Index(fields=["user_id", "level", "start"], name="usage_consop_user"),
         ]
+
+
+class StreamEntry(models.Model):
+    """A Redis stream entry whose events are in the rollups, written in the same transaction
+    as the rollups. An entry another aggregator claims after a crash between that commit and
+    its XACK is then skipped instead of counted twice (usage/aggregate.py)."""
+
+    entry_id = models.CharField(max_length=40, primary_key=True)
+    applied = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.entry_id

@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from tests.usage.conftest import T0, event
+from usage import aggregate
+from usage.aggregate import StreamAggregator, aggregate_events, aggregate_pending
+from usage.models import (
+    DAY,
+    HOUR,
+    MINUTE,
+    ApiRollup,
+    ConsumerOperationRollup,
+    ConsumerRollup,
+    UsageEvent,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def at(level: int) -> datetime:
+    """The start of T0's minute, hour or day."""
+    seconds = {MINUTE: 60, HOUR: 3600, DAY: 86400}[level]
+    return datetime.fromtimestamp(T0 - T0 % seconds, UTC)
+
+
+def totals(model: Any, **filters: Any) -> dict[str, Any]:
+    rows = list(model.objects.filter(**filters))
+    return {
+        "rows": len(rows),
+        "success": sum(r.success for r in rows),
+        "blocked": sum(r.blocked for r in rows),
+        "failed": sum(r.failed for r in rows),
+        "other": sum(r.other for r in rows),
+        "bytes_out": sum(r.bytes_out for r in rows),
+    }
+
+
+def test_every_outcome_is_counted_at_every_level_in_every_table() -> None:
+    aggregate_events(
+        [
+            event(outcome="success"),
+            event(outcome="success", total_ms=3.0),
+            event(outcome="blocked", status=401, check="jwt", backend_ms=None),
+            event(outcome="failed", status=502),
+            event(outcome="other", status=404),
+            # Refused before any API matched: no API, operation or product.
+            event(api_id=None, operation="", product_id=None, outcome="blocked", check="path",
+                  status=404, backend_ms=None),
+        ]
+    )  # fmt: skip
+    for level in (MINUTE, HOUR, DAY):
+        api = ApiRollup.objects.get(level=level, start=at(level), api_id=1, operation="get-pet")
+        assert (api.success, api.blocked, api.failed, api.other) == (2, 1, 1, 1)
+        assert api.bytes_out == 5000 and api.backend_count == 4
+        assert (api.total_ms_min, api.total_ms_max, api.total_ms_sum) == (3.0, 12.0, 51.0)
+        unmatched = ApiRollup.objects.get(level=level, api_id=0)
+        assert (unmatched.blocked, unmatched.operation, unmatched.product_id) == (1, "", 0)
+        assert unmatched.backend_ms_min is None
+        assert totals(ConsumerRollup, level=level)["blocked"] == 2
+    for level in (HOUR, DAY):
+        assert totals(ConsumerOperationRollup, level=level)["success"] == 2
+    # Operations are not kept per consumer by the minute (the widest table).
+    assert not ConsumerOperationRollup.objects.filter(level=MINUTE).exists()
+
+
+def test_batches_add_into_the_same_rows_and_split_at_bucket_edges() -> None:
+    aggregate_events([event(), event(ts=T0 + 60)])  # the next minute, same hour
+    aggregate_events([event(total_ms=700.0, backend_ms=None)])
+    assert totals(ApiRollup, level=MINUTE) == {
+        "rows": 2, "success": 3, "blocked": 0, "failed": 0, "other": 0, "bytes_out": 3000,
+    }  # fmt: skip
+    hour = ApiRollup.objects.get(level=HOUR)
+    assert (hour.success, hour.total_ms_max, hour.backend_ms_max) == (3, 700.0, 10.0)
+    # Two calls of 12 ms in the 10-20 ms bucket, one of 700 ms in the 500-1000 ms one.
+    assert (hour.h4, hour.h12) == (2, 1)
+
+
+def test_the_developer_is_filled_from_the_subscription_or_the_application(
+    django_user_model: Any,
+) -> None:
+    from applications.models import Application
+    from products.models import Product, Subscription
+
+    alice = django_user_model.objects.create_user("alice")
+    bob = django_user_model.objects.create_user("bob")
+    product = Product.objects.create(slug="p", name="P")
+    sub = Subscription.objects.create(
+        owner=alice, product=product, primary_hash="a", secondary_hash="b"
+    )
+    Application.objects.create(owner=bob, name="App", kind="machine", client_id="bob-app")
+    aggregate_events(
+        [event(subscription_id=sub.pk), event(client_id="bob-app"), event(client_id="gone")]
+    )
+    by_user = {r.user_id: r.success for r in ConsumerRollup.objects.filter(level=DAY)}
+    assert by_user == {alice.pk: 1, bob.pk: 1, 0: 1}
+
+
+def test_raw_events_are_aggregated_once_and_marked() -> None:
+    when = datetime.fromtimestamp(T0, UTC)
+    UsageEvent.objects.bulk_create(
+        [UsageEvent(ts=when, api_id=1, operation="op", status=200, outcome="success",
+                    total_ms=5.0, bytes_out=10) for _ in range(7)]
+    )  # fmt: skip
+    assert aggregate_pending(limit=5) == 5
+    assert aggregate_pending(limit=5) == 2
+    assert aggregate_pending(limit=5) == 0
+    assert not UsageEvent.objects.filter(aggregated=False).exists()
+    row = ApiRollup.objects.get(level=MINUTE)
+    assert (row.success, row.bytes_out, row.start) == (7, 70, at(MINUTE))
+
+
+def _xadd(client: Any, events: list[dict[str, Any]]) -> None:
+    client.xadd(aggregate.STREAM, {"e": json.dumps(events)})
+
+
+def test_two_gateways_and_two_aggregators_count_each_event_once(redis_client: Any) -> None:
+    # Two gateway processes write batches to the stream, interleaved with two aggregators.
+    first = StreamAggregator(redis_client, consumer="agg-1", count=2)
+    second = StreamAggregator(redis_client, consumer="agg-2", count=2)
+    sent = 0
+    for round_ in range(5):
+        for gateway in ("gw-1", "gw-2"):
+            batch = [event(client_id=gateway, bytes_out=round_) for _ in range(10)]
+            _xadd(redis_client, batch)
+            sent += len(batch)
+        first.run_once()
+        second.run_once()
+    while first.run_once() + second.run_once():
+        pass
+    assert totals(ApiRollup, level=HOUR)["success"] == sent == 100
+    assert totals(ConsumerRollup, level=DAY)["success"] == 100
+    assert redis_client.xpending(aggregate.STREAM, aggregate.GROUP)["pending"] == 0
+
+
+def test_an_entry_left_by_a_dead_aggregator_is_claimed_and_not_counted_twice(
+    redis_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(aggregate, "CLAIM_IDLE_MS", 0)
+    _xadd(redis_client, [event()] * 3)
+    _xadd(redis_client, [event()] * 4)
+    dying = StreamAggregator(redis_client, consumer="dying", count=1)
+    # It commits the rollups of the first entry, then dies before XACK.
+    monkeypatch.setattr(dying.redis, "xack", lambda *a: (_ for _ in ()).throw(ConnectionError))
+    with pytest.raises(ConnectionError):
+        dying.run_once()
+    monkeypatch.undo()
+    monkeypatch.setattr(aggregate, "CLAIM_IDLE_MS", 0)
+    survivor = StreamAggregator(redis_client, consumer="survivor", count=10)
+    survivor.run_once()
+    assert totals(ApiRollup, level=DAY)["success"] == 7
+    assert redis_client.xpending(aggregate.STREAM, aggregate.GROUP)["pending"] == 0
+
+
+def test_an_entry_whose_transaction_failed_is_counted_by_the_next_aggregator(
+    redis_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _xadd(redis_client, [event()] * 3)
+    dying = StreamAggregator(redis_client, consumer="dying")
+    monkeypatch.setattr(aggregate, "write_rollups", lambda cells: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        dying.run_once()
+    monkeypatch.undo()
+    monkeypatch.setattr(aggregate, "CLAIM_IDLE_MS", 0)
+    StreamAggregator(redis_client, consumer="next").run_once()
+    assert totals(ApiRollup, level=DAY)["success"] == 3

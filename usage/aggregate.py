@@ -1,0 +1,417 @@
+"""Events -> rollups: what `manage.py aggregate_usage` runs.
+
+Events arrive one of two ways (usage/recorder.py decides which):
+- a Redis stream (`usage:events`), read through the consumer group `usage-aggregators`:
+  each entry goes to one aggregator; its events are added to the rollups and the entry ids
+  recorded (StreamEntry) in one transaction; XACK follows the commit. An entry left pending
+  by a dead aggregator is claimed (XAUTOCLAIM) by another, which skips it if its id is
+  already recorded, so a crash between commit and XACK never counts twice;
+- the raw table `UsageEvent`: an aggregator claims pending rows and marks them aggregated
+  with one UPDATE ... RETURNING inside the transaction that writes the rollups (rows other
+  aggregators hold are skipped on PostgreSQL, SKIP LOCKED; SQLite has one writer at a time).
+
+A batch is first summed in memory per minute and full key, then rolled up into each table
+and level (usage/models.py) and added with one upsert per row (INSERT ... ON CONFLICT DO
+UPDATE SET n = n + excluded.n), so aggregators never read-modify-write a row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils.dateparse import parse_datetime
+
+from usage import histogram
+from usage.models import (
+    DAY,
+    HOUR,
+    MINUTE,
+    ApiRollup,
+    ConsumerOperationRollup,
+    ConsumerRollup,
+    Rollup,
+    StreamEntry,
+    UsageEvent,
+)
+
+log = logging.getLogger(__name__)
+
+STREAM = "usage:events"
+GROUP = "usage-aggregators"
+# A pending entry idle this long belongs to an aggregator presumed dead.
+CLAIM_IDLE_MS = 60_000
+
+_OUTCOME_INDEX = {"success": 0, "blocked": 1, "failed": 2, "other": 3}
+# Positions in a measure vector: 4 outcome counts, bytes in/out, total time sum/min/max,
+# backend count/sum/min/max, then the histogram.
+BYTES_IN, BYTES_OUT, T_SUM, T_MIN, T_MAX, B_COUNT, B_SUM, B_MIN, B_MAX = range(4, 13)
+H0 = 13
+WIDTH = H0 + histogram.BUCKETS
+MEASURES = (
+    "success", "blocked", "failed", "other", "bytes_in", "bytes_out",
+    "total_ms_sum", "total_ms_min", "total_ms_max",
+    "backend_count", "backend_ms_sum", "backend_ms_min", "backend_ms_max",
+    *histogram.FIELDS,
+)  # fmt: skip
+_MINS, _MAXES = (T_MIN, B_MIN), (T_MAX, B_MAX)
+
+# (minute, subscription, client, user, api, operation, product)
+CellKey = tuple[int, int, str, int, int, str, int]
+Vector = list[Any]
+
+
+def _epoch(ts: Any) -> float:
+    if isinstance(ts, str):  # SQLite's text form of a DateTimeField: naive UTC
+        parsed = parse_datetime(ts)
+        if parsed is None:
+            raise ValueError(f"not a time: {ts!r}")
+        ts = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return ts.timestamp() if isinstance(ts, datetime) else float(ts)
+
+
+class Batch:
+    """Events summed per minute and full key, before they are rolled up into the tables."""
+
+    def __init__(self) -> None:
+        self.cells: dict[CellKey, Vector] = {}
+        self.events = 0
+
+    def add(self, ev: Any) -> None:
+        """Add one event (a mapping or an object with the fields of usage/events.py)."""
+        f = ev.get if isinstance(ev, Mapping) else lambda n: getattr(ev, n, None)
+        minute = int(_epoch(f("ts")) // 60) * 60
+        key: CellKey = (
+            minute,
+            f("subscription_id") or 0,
+            f("client_id") or "",
+            f("user_id") or 0,
+            f("api_id") or 0,
+            f("operation") or "",
+            f("product_id") or 0,
+        )
+        vec = self.cells.get(key)
+        if vec is None:
+            vec = self.cells[key] = [0] * WIDTH
+            vec[T_MIN] = vec[T_MAX] = vec[B_MIN] = vec[B_MAX] = None
+        vec[_OUTCOME_INDEX.get(str(f("outcome")), 3)] += 1
+        vec[BYTES_IN] += f("bytes_in") or 0
+        vec[BYTES_OUT] += f("bytes_out") or 0
+        total = float(f("total_ms") or 0.0)
+        vec[T_SUM] += total
+        if vec[T_MIN] is None or total < vec[T_MIN]:
+            vec[T_MIN] = total
+        if vec[T_MAX] is None or total > vec[T_MAX]:
+            vec[T_MAX] = total
+        backend = f("backend_ms")
+        if backend is not None:
+            backend = float(backend)
+            vec[B_COUNT] += 1
+            vec[B_SUM] += backend
+            if vec[B_MIN] is None or backend < vec[B_MIN]:
+                vec[B_MIN] = backend
+            if vec[B_MAX] is None or backend > vec[B_MAX]:
+                vec[B_MAX] = backend
+        vec[H0 + histogram.bucket(total)] += 1
+        self.events += 1
+
+    def fill_users(self) -> None:
+        """Events the gateway sent without a developer get the owner of their subscription,
+        or else of their application (one query each per batch)."""
+        missing = [k for k in self.cells if not k[3] and (k[1] or k[2])]
+        if not missing:
+            return
+        owners_by_sub, owners_by_client = _owners(
+            {k[1] for k in missing if k[1]}, {k[2] for k in missing if k[2]}
+        )
+        for key in missing:
+            user = owners_by_sub.get(key[1]) or owners_by_client.get(key[2])
+            if user:
+                vec = self.cells.pop(key)
+                new: CellKey = (key[0], key[1], key[2], user, key[4], key[5], key[6])
+                if new in self.cells:
+                    merge(self.cells[new], vec)
+                else:
+                    self.cells[new] = vec
+
+
+def _owners(subs: set[int], clients: set[str]) -> tuple[dict[int, int], dict[str, int]]:
+    from applications.models import Application
+    from products.models import Subscription
+
+    by_sub = dict(Subscription.objects.filter(pk__in=subs).values_list("pk", "owner_id"))
+    by_client = dict(
+        Application.objects.filter(client_id__in=clients).values_list("client_id", "owner_id")
+    )
+    return by_sub, by_client
+
+
+def merge(into: Vector, vec: Vector) -> None:
+    """Add the measures of `vec` into `into` (sums add, minima and maxima combine)."""
+    for i in range(WIDTH):
+        v = vec[i]
+        if i in _MINS:
+            if v is not None and (into[i] is None or v < into[i]):
+                into[i] = v
+        elif i in _MAXES:
+            if v is not None and (into[i] is None or v > into[i]):
+                into[i] = v
+        else:
+            into[i] += v
+
+
+def rollup_rows(cells: Mapping[CellKey, Vector]) -> dict[type[Rollup], dict[tuple, Vector]]:
+    """Each table's rows (key starting with level and bucket start) from the minute cells."""
+    tables: dict[type[Rollup], dict[tuple, Vector]] = {
+        ApiRollup: {},
+        ConsumerRollup: {},
+        ConsumerOperationRollup: {},
+    }
+    api_rows, cons_rows, consop_rows = tables.values()
+
+    def put(rows: dict[tuple, Vector], key: tuple, vec: Vector) -> None:
+        have = rows.get(key)
+        if have is None:
+            rows[key] = list(vec)
+        else:
+            merge(have, vec)
+
+    for (minute, sub, client, user, api, op, product), vec in cells.items():
+        starts = ((MINUTE, minute), (HOUR, minute - minute % 3600), (DAY, minute - minute % 86400))
+        for level, start in starts:
+            put(api_rows, (level, start, api, op, product), vec)
+            put(cons_rows, (level, start, sub, client, user, api, product), vec)
+            if level != MINUTE:
+                put(consop_rows, (level, start, sub, client, user, api, op, product), vec)
+    return tables
+
+
+_SQL: dict[tuple[str, type[Rollup]], str] = {}
+
+
+def _upsert_sql(model: type[Rollup]) -> str:
+    vendor = connection.vendor
+    sql = _SQL.get((vendor, model))
+    if sql is None:
+        table = model._meta.db_table
+        key = ("level", "start", *model.KEY)  # type: ignore[attr-defined]
+        cols = (*key, *MEASURES)
+        least, greatest = ("LEAST", "GREATEST") if vendor == "postgresql" else ("MIN", "MAX")
+        sets = []
+        for name in MEASURES:
+            t, x = f'"{table}"."{name}"', f'excluded."{name}"'
+            if name.endswith("_min") or name.endswith("_max"):
+                fn = least if name.endswith("_min") else greatest
+                # NULL (no call yet) never wins: compare each side with the other in its place.
+                sets.append(f'"{name}" = {fn}(COALESCE({t}, {x}), COALESCE({x}, {t}))')
+            else:
+                sets.append(f'"{name}" = {t} + {x}')
+        sql = _SQL[(vendor, model)] = (
+            f'INSERT INTO "{table}" ({", ".join(f'"{c}"' for c in cols)}) '
+            f"VALUES ({', '.join(['%s'] * len(cols))}) "
+            f"ON CONFLICT ({', '.join(f'"{c}"' for c in key)}) DO UPDATE SET {', '.join(sets)}"
+        )
+    return sql
+
+
+def write_rollups(cells: Mapping[CellKey, Vector]) -> int:
+    """Add the cells into every rollup table; call inside a transaction. Returns rows written."""
+    adapt = connection.ops.adapt_datetimefield_value
+    starts: dict[int, Any] = {}
+    written = 0
+    with connection.cursor() as cursor:
+        for model, rows in rollup_rows(cells).items():
+            params = []
+            for key, vec in rows.items():
+                start = starts.get(key[1])
+                if start is None:
+                    start = starts[key[1]] = adapt(datetime.fromtimestamp(key[1], UTC))
+                params.append((key[0], start, *key[2:], *vec))
+            if params:
+                cursor.executemany(_upsert_sql(model), params)
+                written += len(params)
+    return written
+
+
+def aggregate_events(events: Iterable[Any]) -> int:
+    """Add events to the rollups in one transaction (the caller's, if any). Returns the
+    number of events."""
+    batch = Batch()
+    for ev in events:
+        batch.add(ev)
+    if batch.events:
+        batch.fill_users()
+        with transaction.atomic():
+            write_rollups(batch.cells)
+    return batch.events
+
+
+# --- the raw table (no Redis) -------------------------------------------------------------
+
+_EVENT_COLUMNS = (
+    "ts", "api_id", "operation", "product_id", "subscription_id", "client_id", "user_id",
+    "outcome", "total_ms", "backend_ms", "bytes_in", "bytes_out",
+)  # fmt: skip
+
+
+def aggregate_pending(limit: int | None = None) -> int:
+    """Claim up to `limit` raw events not yet aggregated, add them to the rollups and mark
+    them, all in one transaction. Returns how many were aggregated (0: none pending)."""
+    limit = limit or settings.USAGE_AGGREGATE_BATCH
+    table = UsageEvent._meta.db_table
+    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    cols = ", ".join(f'"{c}"' for c in _EVENT_COLUMNS)
+    sql = (
+        f'UPDATE "{table}" SET "aggregated" = %s WHERE "id" IN ('
+        f'SELECT "id" FROM "{table}" WHERE NOT "aggregated" ORDER BY "id" LIMIT %s{lock}) '
+        f"RETURNING {cols}"
+    )
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [True, limit])
+            rows = cursor.fetchall()
+        if not rows:
+            return 0
+        batch = Batch()
+        for row in rows:
+            batch.add(dict(zip(_EVENT_COLUMNS, row, strict=True)))
+        batch.fill_users()
+        write_rollups(batch.cells)
+    return batch.events
+
+
+# --- the Redis stream ---------------------------------------------------------------------
+
+
+def redis_url() -> str:
+    """The Redis the gateway writes events to (the gateway's own, else the portal's)."""
+    return str(getattr(settings, "GATEWAY_REDIS_URL", "") or getattr(settings, "REDIS_URL", ""))
+
+
+def decode_entry(fields: Mapping[Any, Any]) -> list[Any]:
+    """The events of one stream entry, through usage/events.py's decode() when present."""
+    try:
+        from usage.events import decode  # type: ignore[attr-defined]
+    except ImportError:
+        decode = None
+    if decode is not None:
+        out = decode(fields)
+        return list(out) if isinstance(out, list | tuple) else [out]
+    # The wire format of the contract: field `e` holds a JSON array of event objects.
+    raw = fields.get(b"e", fields.get("e"))
+    if raw is None:
+        return []
+    data = json.loads(raw)
+    return data if isinstance(data, list) else [data]
+
+
+class StreamAggregator:
+    """One member of the consumer group; several may run on several machines."""
+
+    def __init__(self, client: Any, consumer: str | None = None, count: int = 100) -> None:
+        self.redis = client
+        self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
+        self.count = count  # stream entries per read (each may carry many events)
+        self._group_ready = False
+
+    def ensure_group(self) -> None:
+        import redis
+
+        if self._group_ready:
+            return
+        try:
+            # From the stream's start: events recorded before the first aggregator count too.
+            self.redis.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        self._group_ready = True
+
+    def run_once(self, block_ms: int = 0) -> int:
+        """Claim entries a dead aggregator left, then read new ones; aggregate each read in
+        one transaction and acknowledge it. Returns the number of events aggregated."""
+        self.ensure_group()
+        events = 0
+        claimed = self.redis.xautoclaim(
+            STREAM, GROUP, self.consumer, CLAIM_IDLE_MS, "0-0", count=self.count
+        )
+        if claimed[1]:
+            events += self._apply(claimed[1], reclaimed=True)
+        read = self.redis.xreadgroup(
+            GROUP, self.consumer, {STREAM: ">"}, count=self.count, block=block_ms or None
+        )
+        for _stream, entries in read or ():
+            if entries:
+                events += self._apply(entries, reclaimed=False)
+        return events
+
+    def _apply(self, entries: list[tuple[Any, Any]], reclaimed: bool) -> int:
+        ids = [eid.decode() if isinstance(eid, bytes) else str(eid) for eid, _ in entries]
+        with transaction.atomic():
+            done: set[str] = set()
+            if reclaimed:
+                done = set(
+                    StreamEntry.objects.filter(entry_id__in=ids).values_list("entry_id", flat=True)
+                )
+            batch = Batch()
+            for eid, (_, fields) in zip(ids, entries, strict=True):
+                if eid in done or not fields:  # trimmed entries come back with no fields
+                    continue
+                for ev in decode_entry(fields):
+                    batch.add(ev)
+            if batch.events:
+                batch.fill_users()
+                write_rollups(batch.cells)
+            now = datetime.now(UTC)
+            StreamEntry.objects.bulk_create(
+                [StreamEntry(entry_id=eid, applied=now) for eid in ids if eid not in done],
+                ignore_conflicts=True,
+            )
+        self.redis.xack(STREAM, GROUP, *ids)
+        return batch.events
+
+
+# --- the loop -----------------------------------------------------------------------------
+
+
+def run(
+    stop: Callable[[], bool],
+    stream: StreamAggregator | None = None,
+    retention_every: float = 600.0,
+) -> None:
+    """Aggregate until stop() is true: the stream (when Redis is configured) and the raw
+    table, and apply retention every `retention_every` seconds. Errors are logged and
+    retried: a Redis or database outage pauses aggregation, it does not end it."""
+    from django.db import close_old_connections
+
+    from usage import retention
+
+    last_retention = 0.0
+    wait = settings.USAGE_AGGREGATE_WAIT
+    while not stop():
+        close_old_connections()
+        busy = 0
+        try:
+            busy += aggregate_pending()
+            if stream is not None:
+                busy += stream.run_once(block_ms=0 if busy else int(wait * 1000))
+            if time.monotonic() - last_retention > retention_every:
+                retention.apply()
+                last_retention = time.monotonic()
+        except Exception:
+            log.exception("usage aggregation failed; retrying")
+            with contextlib.suppress(Exception):
+                connection.close()
+            time.sleep(wait)
+            continue
+        if not busy and stream is None:
+            time.sleep(wait)
