@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.usage.conftest import T0, event
+from usage.aggregate import aggregate_events
+from usage.reports import UsageFilter, quota_use, ranked, series, step_for, summary
+
+pytestmark = pytest.mark.django_db
+
+START = datetime.fromtimestamp(T0, UTC).replace(minute=0, second=0)
+
+
+def day(**fields: Any) -> UsageFilter:
+    return UsageFilter(start=START - timedelta(hours=12), end=START + timedelta(hours=12), **fields)
+
+
+@pytest.fixture
+def traffic() -> None:
+    aggregate_events(
+        [event(total_ms=float(ms), subscription_id=7, client_id="app-7", user_id=70)
+         for ms in range(1, 101)]
+        + [event(api_id=2, operation="list", outcome="failed", status=502, total_ms=900.0,
+                 subscription_id=8, user_id=80, ts=T0 + 3600)] * 10
+        + [event(api_id=None, operation="", product_id=None, outcome="blocked", check="path",
+                 backend_ms=None, ts=T0 - 7200)] * 5
+    )  # fmt: skip
+
+
+def test_step_follows_the_range() -> None:
+    assert step_for(START, START + timedelta(hours=1)) == "minute"
+    assert step_for(START, START + timedelta(hours=24)) == "hour"
+    assert step_for(START, START + timedelta(days=7)) == "hour"
+    assert step_for(START, START + timedelta(days=30)) == "day"
+
+
+def test_series_has_every_bucket_split_by_outcome(traffic: None) -> None:
+    points = series(day(), "hour")
+    assert len(points) == 24 and points[0].start == START - timedelta(hours=12)
+    by_hour = {p.start: p for p in points}
+    assert by_hour[START].success == 100
+    assert by_hour[START + timedelta(hours=1)].failed == 10
+    assert by_hour[START - timedelta(hours=2)].blocked == 5
+    assert sum(p.calls for p in points) == 115
+    minutes = series(UsageFilter(START, START + timedelta(hours=1)), "minute")
+    assert len(minutes) == 60 and minutes[20].success == 100
+
+
+def test_summary_counts_rates_and_percentiles(traffic: None) -> None:
+    s = summary(day())
+    assert (s.calls, s.success, s.failed, s.blocked) == (115, 100, 10, 5)
+    assert s.error_rate == pytest.approx(15 / 115)
+    assert (s.total_ms_min, s.total_ms_max) == (1.0, 900.0)
+    # 100 calls of 1..100 ms plus 10 of 900 ms and 5 of 12 ms: the median is near 55 ms.
+    assert s.p50_ms is not None and 40 <= s.p50_ms <= 75
+    assert s.p95_ms is not None and s.p95_ms > 500
+    mine = summary(day(subscription_id=7))
+    assert (mine.calls, mine.failed) == (100, 0)
+    assert mine.p95_ms is not None and 75 <= mine.p95_ms <= 100
+
+
+def test_hidden_apis_never_count(traffic: None) -> None:
+    assert summary(day(api_ids=frozenset({2}))).calls == 10
+    assert summary(day(api_ids=frozenset())).calls == 0
+    assert ranked(day(api_ids=frozenset({2})), "api", "calls")[0].key == 2
+
+
+def test_rankings(traffic: None) -> None:
+    by_calls = ranked(day(), "api", "calls")
+    assert [(r.key, r.calls) for r in by_calls] == [(1, 100), (2, 10), (0, 5)]
+    assert by_calls[2].label == "(none)"
+    assert [r.key for r in ranked(day(), "api", "errors")][:2] == [2, 0]
+    assert ranked(day(), "api", "time")[0].key == 2
+    ops = ranked(day(subscription_id=7), "operation", "calls")
+    assert [(r.key, r.calls) for r in ops] == [("get-pet", 100)]
+    devs = ranked(day(), "developer", "calls", limit=2)
+    assert [(r.key, r.calls) for r in devs] == [(70, 100), (80, 10)]
+    assert devs[0].label == "70 (deleted)"
+    apps = ranked(day(), "application", "errors")
+    assert {r.key for r in apps} == {"app-7", ""}
+
+
+def test_quota_use_counts_the_calls_let_through_in_the_window(django_user_model: Any) -> None:
+    from products.models import Product, Subscription
+
+    owner = django_user_model.objects.create_user("dev")
+    product = Product.objects.create(slug="p", name="P", quota_calls=1000, quota_period=86400)
+    sub = Subscription.objects.create(owner=owner, product=product, primary_hash="a",
+                                      secondary_hash="b")  # fmt: skip
+    now = datetime.fromtimestamp(T0, UTC)
+    aggregate_events(
+        [event(subscription_id=sub.pk, ts=T0 - 30)] * 3  # this minute
+        + [event(subscription_id=sub.pk, ts=T0 - 20 * 3600)] * 4  # yesterday, in the window
+        + [event(subscription_id=sub.pk, ts=T0 - 25 * 3600)] * 50  # before the window
+        + [event(subscription_id=sub.pk, outcome="blocked", check="quota")] * 9
+    )
+    use = quota_use(sub, now=now)
+    assert use is not None
+    assert (use.used, use.limit, use.period) == (7, 1000, "in the last day")
+    assert use.resets_at == datetime.fromtimestamp(T0 - 20 * 3600 - (T0 % 60), UTC) + timedelta(
+        days=1
+    )
+    product.quota_calls = None
+    product.save()
+    assert quota_use(sub, now=now) is None

@@ -1,0 +1,401 @@
+"""The queries the usage pages call (usage/views.py): series, summary, rankings, quota use.
+
+Each query reads the narrowest rollup table that holds its dimensions (usage/models.py):
+ApiRollup when no consumer is involved, ConsumerRollup when one is (as a filter or as what
+is ranked), ConsumerOperationRollup when a consumer and an operation both are (hours and
+days only). Series, summary and rankings of one range read the same buckets: those of the
+range's natural step (step_for), from the one holding `start` to the last before `end`, so
+the numbers beside a chart add up to the chart. Percentiles come from the summed latency
+histograms (usage/histogram.py).
+
+"Errors" are calls that did not succeed: blocked, failed and other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from django.db.models import F, Max, Min, Q, QuerySet, Sum
+
+from usage import histogram
+from usage.models import (
+    DAY,
+    HOUR,
+    LEVEL_SECONDS,
+    MINUTE,
+    ApiRollup,
+    ConsumerOperationRollup,
+    ConsumerRollup,
+    Rollup,
+)
+
+Step = Literal["minute", "hour", "day"]
+By = Literal["api", "operation", "product", "subscription", "application", "developer"]
+Order = Literal["calls", "errors", "time"]
+
+_STEP_LEVEL: dict[str, int] = {"minute": MINUTE, "hour": HOUR, "day": DAY}
+_LEVEL_STEP: dict[int, Step] = {MINUTE: "minute", HOUR: "hour", DAY: "day"}
+_CONSUMER_BY = ("subscription", "application", "developer")
+_GROUP: dict[str, tuple[str, ...]] = {
+    "api": ("api_id",),
+    "operation": ("api_id", "operation"),
+    "product": ("product_id",),
+    "subscription": ("subscription_id",),
+    "application": ("client_id",),
+    "developer": ("user_id",),
+}
+_CALLS = F("success") + F("blocked") + F("failed") + F("other")
+_ERRORS = F("blocked") + F("failed") + F("other")
+
+
+@dataclass(frozen=True)
+class UsageFilter:
+    start: datetime  # aware
+    end: datetime
+    api_ids: frozenset[int] | None = None  # None: all; callers pass the APIs the viewer sees
+    operation: str | None = None
+    product_id: int | None = None
+    subscription_id: int | None = None
+    client_id: str | None = None
+    user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Point:
+    start: datetime  # aware, UTC
+    success: int
+    blocked: int
+    failed: int
+    other: int
+    bytes_in: int
+    bytes_out: int
+
+    @property
+    def calls(self) -> int:
+        return self.success + self.blocked + self.failed + self.other
+
+
+@dataclass(frozen=True)
+class Summary:
+    calls: int
+    success: int
+    blocked: int
+    failed: int
+    other: int
+    error_rate: float  # 0..1
+    p50_ms: float | None  # None: no calls
+    p95_ms: float | None
+    total_ms_avg: float | None
+    total_ms_min: float | None
+    total_ms_max: float | None
+    backend_ms_avg: float | None  # None: no call reached a backend
+    backend_ms_min: float | None
+    backend_ms_max: float | None
+    bytes_in: int
+    bytes_out: int
+
+
+@dataclass(frozen=True)
+class Row:
+    key: int | str  # an id, or an operation's slug, or a client id; 0 / "" for none
+    label: str
+    calls: int
+    errors: int
+    error_rate: float
+    p50_ms: float | None
+    p95_ms: float | None
+    avg_ms: float | None
+    bytes_in: int
+    bytes_out: int
+
+
+@dataclass(frozen=True)
+class QuotaUse:
+    used: int
+    limit: int
+    period: str  # "in the last 30 days"
+    resets_at: datetime  # when the oldest counted call leaves the window (aware)
+
+
+def step_for(start: datetime, end: datetime) -> Step:
+    """The chart's natural step: minutes up to 6 hours, hours up to 8 days, else days."""
+    span = end - start
+    if span <= timedelta(hours=6):
+        return "minute"
+    if span <= timedelta(days=8):
+        return "hour"
+    return "day"
+
+
+def _floor(t: datetime, level: int) -> datetime:
+    seconds = LEVEL_SECONDS[level]
+    epoch = int(t.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % seconds, UTC)
+
+
+def _table(f: UsageFilter, by: str | None = None) -> type[Rollup]:
+    consumer = (
+        f.subscription_id is not None
+        or f.client_id is not None
+        or f.user_id is not None
+        or by in _CONSUMER_BY
+    )
+    operation = f.operation is not None or by == "operation"
+    if consumer and operation:
+        return ConsumerOperationRollup
+    return ConsumerRollup if consumer else ApiRollup
+
+
+def _rows(f: UsageFilter, level: int, by: str | None = None) -> tuple[QuerySet[Any], int]:
+    """The rollup rows of the filter at `level` (raised to hours where minutes are not kept),
+    and the level read."""
+    model = _table(f, by)
+    if model is ConsumerOperationRollup:
+        level = max(level, HOUR)
+    qs: QuerySet[Any] = model._default_manager.filter(
+        level=level, start__gte=_floor(f.start, level), start__lt=f.end
+    )
+    if f.api_ids is not None:
+        qs = qs.filter(api_id__in=f.api_ids)
+    if f.operation is not None:
+        qs = qs.filter(operation=f.operation)
+    for name in ("product_id", "subscription_id", "client_id", "user_id"):
+        value = getattr(f, name)
+        if value is not None:
+            qs = qs.filter(**{name: value})
+    return qs, level
+
+
+_SUMS = {
+    name: Sum(name)
+    for name in (
+        "success", "blocked", "failed", "other", "bytes_in", "bytes_out",
+        "total_ms_sum", "backend_count", "backend_ms_sum", *histogram.FIELDS,
+    )
+}  # fmt: skip
+_EXTREMES = {
+    "total_ms_min": Min("total_ms_min"),
+    "total_ms_max": Max("total_ms_max"),
+    "backend_ms_min": Min("backend_ms_min"),
+    "backend_ms_max": Max("backend_ms_max"),
+}
+
+
+def series(f: UsageFilter, step: Step) -> list[Point]:
+    """Calls per bucket by outcome, and bytes, one point per bucket (empty ones included)."""
+    qs, level = _rows(f, _STEP_LEVEL[step])
+    found = {
+        r["start"]: r
+        for r in qs.values("start").annotate(
+            s=Sum("success"), b=Sum("blocked"), fa=Sum("failed"), o=Sum("other"),
+            bi=Sum("bytes_in"), bo=Sum("bytes_out"),
+        )
+    }  # fmt: skip
+    points = []
+    size = timedelta(seconds=LEVEL_SECONDS[level])
+    t = _floor(f.start, level)
+    while t < f.end:
+        r = found.get(t)
+        if r is None:
+            points.append(Point(t, 0, 0, 0, 0, 0, 0))
+        else:
+            points.append(Point(t, r["s"], r["b"], r["fa"], r["o"], r["bi"], r["bo"]))
+        t += size
+    return points
+
+
+def _percentiles(r: dict[str, Any]) -> tuple[float | None, float | None]:
+    counts = [r[name] or 0 for name in histogram.FIELDS]
+    top = r.get("total_ms_max")
+    return histogram.percentile(counts, 0.5, top), histogram.percentile(counts, 0.95, top)
+
+
+def summary(f: UsageFilter) -> Summary:
+    """Totals of the range at its natural step."""
+    qs, _ = _rows(f, _STEP_LEVEL[step_for(f.start, f.end)])
+    r = qs.aggregate(**_SUMS, **_EXTREMES)
+    counts = {k: int(r[k] or 0) for k in ("success", "blocked", "failed", "other")}
+    calls = sum(counts.values())
+    backend = int(r["backend_count"] or 0)
+    p50, p95 = _percentiles(r)
+    return Summary(
+        calls=calls,
+        **counts,
+        error_rate=(calls - counts["success"]) / calls if calls else 0.0,
+        p50_ms=p50,
+        p95_ms=p95,
+        total_ms_avg=(r["total_ms_sum"] or 0.0) / calls if calls else None,
+        total_ms_min=r["total_ms_min"],
+        total_ms_max=r["total_ms_max"],
+        backend_ms_avg=(r["backend_ms_sum"] or 0.0) / backend if backend else None,
+        backend_ms_min=r["backend_ms_min"],
+        backend_ms_max=r["backend_ms_max"],
+        bytes_in=int(r["bytes_in"] or 0),
+        bytes_out=int(r["bytes_out"] or 0),
+    )
+
+
+def ranked(f: UsageFilter, by: By, order: Order, limit: int = 20) -> list[Row]:
+    """The top `limit` APIs, operations, products or consumers of the range by calls, errors
+    or average time. Ranks with a narrow aggregate first, then reads the histograms of the
+    winners only: the ranking over thousands of subscriptions stays one light GROUP BY."""
+    qs, _ = _rows(f, _STEP_LEVEL[step_for(f.start, f.end)], by)
+    group = _GROUP[by]
+    ordering = {"calls": "-calls", "errors": "-errors", "time": "-avg_ms"}[order]
+    top = list(
+        qs.values(*group)
+        .annotate(calls=Sum(_CALLS), errors=Sum(_ERRORS), time=Sum("total_ms_sum"))
+        .annotate(avg_ms=F("time") / F("calls"))
+        .filter(calls__gt=0)
+        .order_by(ordering, *group)[:limit]
+    )
+    if not top:
+        return []
+    detail_q = Q()
+    for r in top:
+        detail_q |= Q(**{g: r[g] for g in group})
+    details = {
+        tuple(d[g] for g in group): d
+        for d in qs.filter(detail_q).values(*group).annotate(**_SUMS, **_EXTREMES)
+    }
+    labels = _labels(by, [tuple(r[g] for g in group) for r in top])
+    rows = []
+    for r in top:
+        key = tuple(r[g] for g in group)
+        d = details.get(key, {})
+        p50, p95 = _percentiles(d) if d else (None, None)
+        calls, errors = int(r["calls"]), int(r["errors"])
+        rows.append(
+            Row(
+                key=key[-1],
+                label=labels.get(key, str(key[-1])),
+                calls=calls,
+                errors=errors,
+                error_rate=errors / calls if calls else 0.0,
+                p50_ms=p50,
+                p95_ms=p95,
+                avg_ms=float(r["time"] or 0.0) / calls if calls else None,
+                bytes_in=int(d.get("bytes_in") or 0),
+                bytes_out=int(d.get("bytes_out") or 0),
+            )
+        )
+    return rows
+
+
+def _labels(by: str, keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], str]:
+    """What a person reads for each key; "(none)" for calls without one (e.g. refused
+    before any API matched, or made without a subscription)."""
+    from django.contrib.auth import get_user_model
+
+    from apis.models import Api
+    from applications.models import Application
+    from products.models import Product, Subscription
+
+    ids = [k[-1] for k in keys]
+    names: dict[Any, str]
+    if by == "api":
+        names = dict(Api.objects.filter(pk__in=ids).values_list("pk", "name"))
+    elif by == "operation":
+        apis = dict(Api.objects.filter(pk__in=[k[0] for k in keys]).values_list("pk", "name"))
+        return {k: f"{k[1] or '(none)'} ({apis.get(k[0], '(no API)')})" for k in keys}
+    elif by == "product":
+        names = dict(Product.objects.filter(pk__in=ids).values_list("pk", "name"))
+    elif by == "subscription":
+        names = {
+            s.pk: f"{s.label} ({s.owner.get_username()})"
+            for s in Subscription.objects.filter(pk__in=ids).select_related("product", "owner")
+        }
+    elif by == "application":
+        names = dict(Application.objects.filter(client_id__in=ids).values_list("client_id", "name"))
+    else:
+        names = {
+            u.pk: u.get_full_name() or u.get_username()
+            for u in get_user_model().objects.filter(pk__in=ids)
+        }
+    return {k: names.get(k[-1]) or ("(none)" if not k[-1] else f"{k[-1]} (deleted)") for k in keys}
+
+
+# --- quota --------------------------------------------------------------------------------
+
+
+def _spans(start: int, end: int, minute_floor: int) -> list[tuple[int, int, int]]:
+    """[start, end) (minute-aligned epochs) as whole days, hours and minutes: (level, from,
+    to). Minutes older than `minute_floor` (minute retention) are read from their hour."""
+    out: list[tuple[int, int, int]] = []
+    h1, h2 = -(-start // 3600) * 3600, end - end % 3600
+    if h1 >= h2:
+        return [(MINUTE, start, end)]
+    if start < h1:
+        if start < minute_floor:
+            out.append((HOUR, h1 - 3600, h1))
+        else:
+            out.append((MINUTE, start, h1))
+    d1, d2 = -(-h1 // 86400) * 86400, h2 - h2 % 86400
+    if d1 >= d2:
+        out.append((HOUR, h1, h2))
+    else:
+        if h1 < d1:
+            out.append((HOUR, h1, d1))
+        out.append((DAY, d1, d2))
+        if d2 < h2:
+            out.append((HOUR, d2, h2))
+    if h2 < end:
+        out.append((MINUTE, h2, end))
+    return out
+
+
+def _period_label(seconds: int) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds % size == 0:
+            n = seconds // size
+            return f"in the last {unit}" if n == 1 else f"in the last {n} {unit}s"
+    return f"in the last {seconds} seconds"
+
+
+def quota_use(subscription: Any, now: datetime | None = None) -> QuotaUse | None:
+    """Calls the gateway counts against the product's quota: those it let through (not
+    blocked) in the sliding window of `quota_period` seconds that ends now, to the minute.
+    None when the product has no quota."""
+    from django.conf import settings
+
+    product = subscription.product
+    if not product.quota_calls:
+        return None
+    period = int(product.quota_period)
+    now_epoch = int((now or datetime.now(UTC)).timestamp())
+    start = (now_epoch - period) // 60 * 60 + 60  # the first whole minute inside the window
+    end = now_epoch // 60 * 60 + 60  # through the current minute
+    minute_floor = now_epoch - settings.USAGE_RETENTION_MINUTE_DAYS * 86400
+    spans = Q()
+    for level, a, b in _spans(start, end, minute_floor):
+        spans |= Q(
+            level=level,
+            start__gte=datetime.fromtimestamp(a, UTC),
+            start__lt=datetime.fromtimestamp(b, UTC),
+        )
+    qs = ConsumerRollup.objects.filter(spans, subscription_id=subscription.pk)
+    counted = F("success") + F("failed") + F("other")
+    r = qs.aggregate(used=Sum(counted))
+    # The oldest counted call, to the minute while minutes are kept for the whole window.
+    oldest = qs
+    if start >= minute_floor:
+        oldest = ConsumerRollup.objects.filter(
+            subscription_id=subscription.pk,
+            level=MINUTE,
+            start__gte=datetime.fromtimestamp(start, UTC),
+            start__lt=datetime.fromtimestamp(end, UTC),
+        )
+    first = oldest.annotate(n=counted).filter(n__gt=0).aggregate(first=Min("start"))["first"]
+    resets = (
+        max(first + timedelta(seconds=period), datetime.fromtimestamp(end, UTC))
+        if first
+        else datetime.fromtimestamp(now_epoch, UTC)
+    )
+    return QuotaUse(
+        used=int(r["used"] or 0),
+        limit=int(product.quota_calls),
+        period=_period_label(period),
+        resets_at=resets,
+    )
