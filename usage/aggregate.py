@@ -225,11 +225,16 @@ def _upsert_sql(model: type[Rollup]) -> str:
 
 def write_rollups(cells: Mapping[CellKey, Vector]) -> int:
     """Add the cells into every rollup table; call inside a transaction. Returns rows written."""
+    return write_rows(rollup_rows(cells))
+
+
+def write_rows(tables: Mapping[type[Rollup], Mapping[tuple, Vector]]) -> int:
+    """Add rows (key: level, start epoch, the table's KEY) into their tables."""
     adapt = connection.ops.adapt_datetimefield_value
     starts: dict[int, Any] = {}
     written = 0
     with connection.cursor() as cursor:
-        for model, rows in rollup_rows(cells).items():
+        for model, rows in tables.items():
             params = []
             for key, vec in rows.items():
                 start = starts.get(key[1])
@@ -345,39 +350,49 @@ class StreamAggregator:
             STREAM, GROUP, self.consumer, CLAIM_IDLE_MS, "0-0", count=self.count
         )
         if claimed[1]:
-            events += self._apply(claimed[1], reclaimed=True)
+            events += self._apply(claimed[1])
         read = self.redis.xreadgroup(
             GROUP, self.consumer, {STREAM: ">"}, count=self.count, block=block_ms or None
         )
         for _stream, entries in read or ():
             if entries:
-                events += self._apply(entries, reclaimed=False)
+                events += self._apply(entries)
         return events
 
-    def _apply(self, entries: list[tuple[Any, Any]], reclaimed: bool) -> int:
+    def _apply(self, entries: list[tuple[Any, Any]]) -> int:
         ids = [eid.decode() if isinstance(eid, bytes) else str(eid) for eid, _ in entries]
         with transaction.atomic():
-            done: set[str] = set()
-            if reclaimed:
-                done = set(
-                    StreamEntry.objects.filter(entry_id__in=ids).values_list("entry_id", flat=True)
-                )
+            # Writing first takes SQLite's write lock before any read (a read lock upgraded
+            # later fails at once when another aggregator writes), and the insert answers
+            # which entries no aggregator has applied yet.
+            new = _record_entries(ids)
             batch = Batch()
             for eid, (_, fields) in zip(ids, entries, strict=True):
-                if eid in done or not fields:  # trimmed entries come back with no fields
-                    continue
-                for ev in decode_entry(fields):
-                    batch.add(ev)
+                if eid in new and fields:  # trimmed entries come back with no fields
+                    for ev in decode_entry(fields):
+                        batch.add(ev)
             if batch.events:
                 batch.fill_users()
                 write_rollups(batch.cells)
-            now = datetime.now(UTC)
-            StreamEntry.objects.bulk_create(
-                [StreamEntry(entry_id=eid, applied=now) for eid in ids if eid not in done],
-                ignore_conflicts=True,
-            )
         self.redis.xack(STREAM, GROUP, *ids)
         return batch.events
+
+
+def _record_entries(ids: list[str]) -> set[str]:
+    """Record stream entry ids as applied; returns those not recorded before."""
+    table = StreamEntry._meta.db_table
+    now = connection.ops.adapt_datetimefield_value(datetime.now(UTC))
+    values = ", ".join(["(%s, %s)"] * len(ids))
+    params: list[Any] = []
+    for eid in ids:
+        params += [eid, now]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO "{table}" ("entry_id", "applied") VALUES {values} '
+            f'ON CONFLICT ("entry_id") DO NOTHING RETURNING "entry_id"',
+            params,
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 # --- the loop -----------------------------------------------------------------------------

@@ -168,3 +168,94 @@ def test_an_entry_whose_transaction_failed_is_counted_by_the_next_aggregator(
     monkeypatch.setattr(aggregate, "CLAIM_IDLE_MS", 0)
     StreamAggregator(redis_client, consumer="next").run_once()
     assert totals(ApiRollup, level=DAY)["success"] == 3
+
+
+def _concurrently(*works: Any) -> list[Any]:
+    """Run each callable in its own thread (own database connection) at once."""
+    import threading
+
+    from django.db import connection
+
+    results: list[Any] = [None] * len(works)
+    errors: list[BaseException] = []
+
+    def run(i: int, work: Any) -> None:
+        try:
+            results[i] = work()
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, w)) for i, w in enumerate(works)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    return results
+
+
+def _drain_table() -> int:
+    total = 0
+    while n := aggregate_pending(limit=40):
+        total += n
+    return total
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_aggregators_at_once_on_the_raw_table_count_each_event_once(tmp_path: Any) -> None:
+    from tests.products.realdb import on_a_database_file
+
+    when = datetime.fromtimestamp(T0, UTC)
+    with on_a_database_file(tmp_path):
+
+        def gateway(name: str) -> None:
+            for _ in range(5):
+                UsageEvent.objects.bulk_create(
+                    [UsageEvent(ts=when, client_id=name, status=200, outcome="success",
+                                total_ms=1.0) for _ in range(60)]
+                )  # fmt: skip
+
+        _concurrently(lambda: gateway("gw-1"), lambda: gateway("gw-2"))
+        counted = _concurrently(_drain_table, _drain_table)
+        assert sum(counted) == 600
+        rows = _concurrently(lambda: list(ApiRollup.objects.filter(level=DAY)))[0]
+        assert [r.success for r in rows] == [600]
+        by_client = _concurrently(
+            lambda: {r.client_id: r.success for r in ConsumerRollup.objects.filter(level=HOUR)}
+        )[0]
+        assert by_client == {"gw-1": 300, "gw-2": 300}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_aggregators_at_once_on_the_stream_count_each_event_once(
+    redis_client: Any, redis_url: str, tmp_path: Any
+) -> None:
+    import redis
+
+    from tests.products.realdb import on_a_database_file
+
+    with on_a_database_file(tmp_path):
+
+        def gateway(name: str) -> None:
+            client = redis.Redis.from_url(redis_url)
+            for _ in range(20):
+                _xadd(client, [event(client_id=name)] * 15)
+
+        def aggregator(name: str) -> int:
+            agg = StreamAggregator(redis.Redis.from_url(redis_url), consumer=name, count=3)
+            total = idle = 0
+            while idle < 3:  # until the stream stays empty for three reads in a row
+                n = agg.run_once(block_ms=100)
+                total, idle = total + n, 0 if n else idle + 1
+            return total
+
+        counted = _concurrently(
+            lambda: gateway("gw-1"), lambda: gateway("gw-2"),
+            lambda: aggregator("agg-1"), lambda: aggregator("agg-2"),
+        )  # fmt: skip
+        assert counted[2] + counted[3] == 600
+        assert counted[2] and counted[3]  # both took a share
+        rows = _concurrently(lambda: list(ApiRollup.objects.filter(level=MINUTE)))[0]
+        assert [r.success for r in rows] == [600]

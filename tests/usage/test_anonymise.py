@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.usage.conftest import event
+from usage.aggregate import aggregate_events
+from usage.models import DAY, ApiRollup, ConsumerOperationRollup, ConsumerRollup, UsageEvent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def two_developers(django_user_model: Any) -> tuple[Any, Any]:
+    from applications.models import Application
+    from products.models import Product, Subscription
+
+    alice = django_user_model.objects.create_user("alice")
+    bob = django_user_model.objects.create_user("bob")
+    product = Product.objects.create(slug="p", name="P")
+    sub = Subscription.objects.create(owner=alice, product=product, primary_hash="a",
+                                      secondary_hash="b")  # fmt: skip
+    Application.objects.create(owner=alice, name="A", kind="machine", client_id="alice-app")
+    aggregate_events(
+        [event(subscription_id=sub.pk, client_id="alice-app")] * 3
+        + [event(user_id=bob.pk)] * 2
+        + [event()]  # anonymous already: alice's rows merge into it
+    )
+    UsageEvent.objects.create(ts="2026-03-04T10:00:00Z", subscription_id=sub.pk, status=200,
+                              outcome="success", total_ms=1, client_net="10.0.0.0/24")  # fmt: skip
+    return alice, bob
+
+
+def by_user(model: Any) -> dict[int, int]:
+    return {r.user_id: r.success for r in model.objects.filter(level=DAY)}
+
+
+def test_deleting_a_developer_anonymises_their_usage_by_default(two_developers: Any) -> None:
+    alice, bob = two_developers
+    alice.delete()
+    assert by_user(ConsumerRollup) == {0: 4, bob.pk: 2}
+    assert by_user(ConsumerOperationRollup) == {0: 4, bob.pk: 2}
+    anonymous = ConsumerRollup.objects.get(level=DAY, user_id=0)
+    assert (anonymous.subscription_id, anonymous.client_id) == (0, "")
+    assert ApiRollup.objects.get(level=DAY).success == 6
+    raw = UsageEvent.objects.get()
+    assert (raw.subscription_id, raw.client_net) == (None, "")
+
+
+def test_deleting_a_developer_deletes_their_usage_when_configured(
+    two_developers: Any, settings: Any
+) -> None:
+    settings.USAGE_ON_USER_DELETE = "delete"
+    alice, bob = two_developers
+    alice.delete()
+    assert by_user(ConsumerRollup) == {0: 1, bob.pk: 2}
+    assert not UsageEvent.objects.exists()
+    # The API totals name nobody and keep the calls.
+    assert ApiRollup.objects.get(level=DAY).success == 6
+
+
+def test_a_wrong_mode_is_a_system_check_error(settings: Any) -> None:
+    from usage.checks import check_settings
+
+    settings.USAGE_ON_USER_DELETE = "keep"
+    assert [e.id for e in check_settings()] == ["usage.E001"]

@@ -1,0 +1,84 @@
+"""What deleting a developer does to their usage (USAGE_ON_USER_DELETE):
+
+- "anonymise" (default): their calls stay in every total, but no row names them any more:
+  developer, subscription and application become "none" (0 / ""), merged into the rows
+  that already count anonymous calls, and raw events lose the client network too;
+- "delete": the rows that name them go (per-consumer rollups and raw events). The API
+  totals (ApiRollup), which never name a consumer, keep counting the calls.
+
+It runs before the user row goes (pre_delete), while their subscriptions and applications,
+which the deletion cascades to, still say which ids were theirs. Events still in the Redis
+stream are aggregated afterwards without a developer (their subscription no longer exists).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from usage.aggregate import MEASURES, Vector, merge, write_rows
+from usage.models import ConsumerOperationRollup, ConsumerRollup, Rollup, UsageEvent
+
+ANONYMISE, DELETE = "anonymise", "delete"
+MODES = (ANONYMISE, DELETE)
+
+
+def _theirs(user_id: int, subscriptions: list[int], clients: list[str]) -> Q:
+    q = Q(user_id=user_id)
+    if subscriptions:
+        q |= Q(subscription_id__in=subscriptions)
+    if clients:
+        q |= Q(client_id__in=clients)
+    return q
+
+
+def forget_user(user: Any, mode: str | None = None) -> int:
+    """Anonymise or delete the usage of `user` (before the user is deleted). Returns the
+    number of rollup rows changed."""
+    from applications.models import Application
+    from products.models import Subscription
+
+    mode = mode or settings.USAGE_ON_USER_DELETE
+    subs = list(Subscription.objects.filter(owner=user).values_list("pk", flat=True))
+    clients = list(Application.objects.filter(owner=user).values_list("client_id", flat=True))
+    theirs = _theirs(user.pk, subs, clients)
+    changed = 0
+    with transaction.atomic():
+        raw = UsageEvent.objects.filter(theirs)
+        if mode == DELETE:
+            raw.delete()
+        else:
+            raw.update(user_id=None, subscription_id=None, client_id="", client_net="")
+        for model in (ConsumerRollup, ConsumerOperationRollup):
+            rows: QuerySet[Any] = model._default_manager.filter(theirs)
+            if mode == ANONYMISE:
+                changed += _merge_into_anonymous(model, list(rows.values()))
+            changed += rows.delete()[0] if mode == DELETE else 0
+    return changed
+
+
+def _merge_into_anonymous(model: type[Rollup], rows: list[dict[str, Any]]) -> int:
+    """Re-add the rows under anonymous keys (adding into rows that exist), then drop them."""
+    if not rows:
+        return 0
+    key_fields: tuple[str, ...] = model.KEY  # type: ignore[attr-defined]
+    anonymous = {"subscription_id": 0, "client_id": "", "user_id": 0}
+    merged: dict[tuple, Vector] = {}
+    for r in rows:
+        start = int(r["start"].timestamp())
+        key = (r["level"], start, *(anonymous.get(k, r[k]) for k in key_fields))
+        vec = [r[m] for m in MEASURES]
+        if key in merged:
+            merge(merged[key], vec)
+        else:
+            merged[key] = vec
+    model._default_manager.filter(pk__in=[r["id"] for r in rows]).delete()
+    write_rows({model: merged})
+    return len(rows)
+
+
+def on_user_delete(sender: Any, instance: Any, **kwargs: Any) -> None:
+    forget_user(instance)

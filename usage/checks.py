@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error, register
+
+
+@register()
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    from usage.anonymise import MODES
+
+    errors = []
+    if settings.USAGE_ON_USER_DELETE not in MODES:
+        errors.append(
+            Error(
+                f"USAGE_ON_USER_DELETE is {settings.USAGE_ON_USER_DELETE!r}.",
+                hint=f"One of: {', '.join(MODES)}.",
+                id="usage.E001",
+            )
+        )
+    for name in ("RAW", "MINUTE", "HOUR", "DAY"):
+        if getattr(settings, f"USAGE_RETENTION_{name}_DAYS") < 1:
+            errors.append(
+                Error(f"USAGE_RETENTION_{name}_DAYS must be at least 1.", id="usage.E002")
+            )
+    return errors
