@@ -25,6 +25,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from operator import add
 from typing import Any
 
 from django.conf import settings
@@ -63,7 +64,7 @@ MEASURES = (
     "backend_count", "backend_ms_sum", "backend_ms_min", "backend_ms_max",
     *histogram.FIELDS,
 )  # fmt: skip
-_MINS, _MAXES = (T_MIN, B_MIN), (T_MAX, B_MAX)
+_INF = float("inf")
 
 # (minute, subscription, client, user, api, operation, product)
 CellKey = tuple[int, int, str, int, int, str, int]
@@ -101,25 +102,24 @@ class Batch:
         )
         vec = self.cells.get(key)
         if vec is None:
-            vec = self.cells[key] = [0] * WIDTH
-            vec[T_MIN] = vec[T_MAX] = vec[B_MIN] = vec[B_MAX] = None
+            vec = self.cells[key] = empty()
         vec[_OUTCOME_INDEX.get(str(f("outcome")), 3)] += 1
         vec[BYTES_IN] += f("bytes_in") or 0
         vec[BYTES_OUT] += f("bytes_out") or 0
         total = float(f("total_ms") or 0.0)
         vec[T_SUM] += total
-        if vec[T_MIN] is None or total < vec[T_MIN]:
+        if total < vec[T_MIN]:
             vec[T_MIN] = total
-        if vec[T_MAX] is None or total > vec[T_MAX]:
+        if total > vec[T_MAX]:
             vec[T_MAX] = total
         backend = f("backend_ms")
         if backend is not None:
             backend = float(backend)
             vec[B_COUNT] += 1
             vec[B_SUM] += backend
-            if vec[B_MIN] is None or backend < vec[B_MIN]:
+            if backend < vec[B_MIN]:
                 vec[B_MIN] = backend
-            if vec[B_MAX] is None or backend > vec[B_MAX]:
+            if backend > vec[B_MAX]:
                 vec[B_MAX] = backend
         vec[H0 + histogram.bucket(total)] += 1
         self.events += 1
@@ -155,21 +155,39 @@ def _owners(subs: set[int], clients: set[str]) -> tuple[dict[int, int], dict[str
     return by_sub, by_client
 
 
+def empty() -> Vector:
+    """A measure vector of no calls; minima and maxima hold infinities until a call comes
+    (NULL in the tables), so merging needs no None checks."""
+    vec: Vector = [0] * WIDTH
+    vec[T_MIN] = vec[B_MIN] = _INF
+    vec[T_MAX] = vec[B_MAX] = -_INF
+    return vec
+
+
 def merge(into: Vector, vec: Vector) -> None:
     """Add the measures of `vec` into `into` (sums add, minima and maxima combine)."""
-    for i in range(WIDTH):
-        v = vec[i]
-        if i in _MINS:
-            if v is not None and (into[i] is None or v < into[i]):
-                into[i] = v
-        elif i in _MAXES:
-            if v is not None and (into[i] is None or v > into[i]):
-                into[i] = v
-        else:
-            into[i] += v
+    t_min, t_max = min(into[T_MIN], vec[T_MIN]), max(into[T_MAX], vec[T_MAX])
+    b_min, b_max = min(into[B_MIN], vec[B_MIN]), max(into[B_MAX], vec[B_MAX])
+    into[:] = map(add, into, vec)
+    into[T_MIN], into[T_MAX], into[B_MIN], into[B_MAX] = t_min, t_max, b_min, b_max
 
 
-def rollup_rows(cells: Mapping[CellKey, Vector]) -> dict[type[Rollup], dict[tuple, Vector]]:
+def from_row(values: Iterable[Any]) -> Vector:
+    """A measure vector from a table row's MEASURES (NULL minima and maxima: no call)."""
+    vec = list(values)
+    for i, none in ((T_MIN, _INF), (B_MIN, _INF), (T_MAX, -_INF), (B_MAX, -_INF)):
+        if vec[i] is None:
+            vec[i] = none
+    return vec
+
+
+def _db_value(v: Any) -> Any:
+    return None if v in (_INF, -_INF) else v
+
+
+def rollup_rows(
+    cells: Mapping[CellKey, Vector], levels: tuple[int, ...] = (MINUTE, HOUR, DAY)
+) -> dict[type[Rollup], dict[tuple, Vector]]:
     """Each table's rows (key starting with level and bucket start) from the minute cells."""
     tables: dict[type[Rollup], dict[tuple, Vector]] = {
         ApiRollup: {},
@@ -186,8 +204,9 @@ def rollup_rows(cells: Mapping[CellKey, Vector]) -> dict[type[Rollup], dict[tupl
             merge(have, vec)
 
     for (minute, sub, client, user, api, op, product), vec in cells.items():
-        starts = ((MINUTE, minute), (HOUR, minute - minute % 3600), (DAY, minute - minute % 86400))
-        for level, start in starts:
+        starts = {MINUTE: minute, HOUR: minute - minute % 3600, DAY: minute - minute % 86400}
+        for level in levels:
+            start = starts[level]
             put(api_rows, (level, start, api, op, product), vec)
             put(cons_rows, (level, start, sub, client, user, api, product), vec)
             if level != MINUTE:
@@ -240,7 +259,7 @@ def write_rows(tables: Mapping[type[Rollup], Mapping[tuple, Vector]]) -> int:
                 start = starts.get(key[1])
                 if start is None:
                     start = starts[key[1]] = adapt(datetime.fromtimestamp(key[1], UTC))
-                params.append((key[0], start, *key[2:], *vec))
+                params.append((key[0], start, *key[2:], *map(_db_value, vec)))
             if params:
                 cursor.executemany(_upsert_sql(model), params)
                 written += len(params)

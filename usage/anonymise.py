@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from usage.aggregate import MEASURES, Vector, merge, write_rows
+from usage.aggregate import MEASURES, Vector, from_row, merge, write_rows
 from usage.models import ConsumerOperationRollup, ConsumerRollup, Rollup, UsageEvent
 
 ANONYMISE, DELETE = "anonymise", "delete"
@@ -70,7 +70,7 @@ def _merge_into_anonymous(model: type[Rollup], rows: list[dict[str, Any]]) -> in
     for r in rows:
         start = int(r["start"].timestamp())
         key = (r["level"], start, *(anonymous.get(k, r[k]) for k in key_fields))
-        vec = [r[m] for m in MEASURES]
+        vec = from_row(r[m] for m in MEASURES)
         if key in merged:
             merge(merged[key], vec)
         else:
