@@ -21,6 +21,8 @@ BENCHES = (
     "bench.search_bench",
     "bench.pages_wrk",
     "bench.subscriptions_bench",
+    "bench.usage_ingest_bench",
+    "bench.usage_pages_bench",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
 

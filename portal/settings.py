@@ -481,6 +481,7 @@ USAGE_RETENTION_DAY_DAYS = env_int("USAGE_RETENTION_DAY_DAYS", 730)
 # What deleting a developer does to their usage: "anonymise" (kept in the totals, no longer
 # theirs) or "delete" (usage/anonymise.py).
 USAGE_ON_USER_DELETE = env_str("USAGE_ON_USER_DELETE", "anonymise")
-# Events per aggregation transaction, and seconds an idle aggregator waits for events.
-USAGE_AGGREGATE_BATCH = env_int("USAGE_AGGREGATE_BATCH", 5000)
+# Most events per aggregation transaction (a backlog goes in large batches, where one rollup
+# row sums many events), and seconds an idle aggregator waits for events.
+USAGE_AGGREGATE_BATCH = env_int("USAGE_AGGREGATE_BATCH", 50000)
 USAGE_AGGREGATE_WAIT = env_int("USAGE_AGGREGATE_WAIT", 2)

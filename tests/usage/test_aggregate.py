@@ -230,9 +230,11 @@ def test_two_aggregators_at_once_on_the_raw_table_count_each_event_once(tmp_path
 
 @pytest.mark.django_db(transaction=True)
 def test_two_aggregators_at_once_on_the_stream_count_each_event_once(
-    redis_client: Any, redis_url: str, tmp_path: Any
+    redis_client: Any, redis_url: str, tmp_path: Any, settings: Any
 ) -> None:
     import redis
+
+    settings.USAGE_AGGREGATE_BATCH = 30  # small transactions, so both aggregators take some
 
     from tests.products.realdb import on_a_database_file
 
