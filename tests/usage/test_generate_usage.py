@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import F, Sum
+
+from usage.models import DAY, HOUR, MINUTE, ApiRollup, ConsumerOperationRollup, ConsumerRollup
+from usage.reports import UsageFilter, summary
+
+pytestmark = pytest.mark.django_db
+
+CALLS = F("success") + F("blocked") + F("failed") + F("other")
+
+
+def calls(model: type, **filters: object) -> int:
+    return int(model.objects.filter(**filters).aggregate(n=Sum(CALLS))["n"] or 0)  # type: ignore[attr-defined]
+
+
+def test_every_table_and_level_adds_up_to_the_calls_made() -> None:
+    out = io.StringIO()
+    call_command(
+        "generate_usage", "--days", "2", "--calls-per-day", "20000", "--apis", "5",
+        "--subscriptions", "50", "--minute-hours", "2", stdout=out,
+    )  # fmt: skip
+    made = int(re.search(r"\(([\d,]+) calls\)", out.getvalue())[1].replace(",", ""))  # type: ignore[index]
+    assert 30_000 < made < 50_000
+    for model in (ApiRollup, ConsumerRollup, ConsumerOperationRollup):
+        assert calls(model, level=DAY) == calls(model, level=HOUR) == made
+    # Minutes exist for the last two hours only, and add up to those hours.
+    last_minute = ApiRollup.objects.filter(level=MINUTE).order_by("start").first()
+    assert last_minute is not None
+    assert calls(ApiRollup, level=MINUTE) == calls(
+        ApiRollup, level=HOUR, start__gte=last_minute.start
+    )
+    assert calls(ConsumerRollup, level=MINUTE) == calls(ApiRollup, level=MINUTE)
+    assert not ConsumerOperationRollup.objects.filter(level=MINUTE).exists()
+    with pytest.raises(CommandError, match="--replace"):
+        call_command("generate_usage", "--days", "1", stdout=out)
+
+
+def test_the_reports_read_the_made_traffic() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    call_command(
+        "generate_usage", "--days", "3", "--calls-per-day", "10000", "--apis", "5",
+        "--subscriptions", "20", stdout=io.StringIO(),
+    )  # fmt: skip
+    now = datetime.now(UTC)
+    s = summary(UsageFilter(now - timedelta(days=30), now))
+    assert s.calls == calls(ApiRollup, level=DAY)
+    assert 0.05 < s.error_rate < 0.09  # 3 % blocked, 1 % failed, 3 % other
+    assert s.p50_ms is not None and s.p95_ms is not None and s.p50_ms < s.p95_ms
