@@ -396,7 +396,17 @@ class StreamAggregator:
         events or the stream's end; aggregate them in one transaction and acknowledge them.
         Returns the number of events aggregated. A backlog thus goes in large batches, where
         one rollup row sums many events."""
+        import redis
+
         self.ensure_group()
+        try:
+            return self._run_once(block_ms)
+        except redis.ResponseError as exc:
+            if "NOGROUP" in str(exc):  # Redis restarted empty: make the group again next time
+                self._group_ready = False
+            raise
+
+    def _run_once(self, block_ms: int) -> int:
         limit = settings.USAGE_AGGREGATE_BATCH
         claimed = self.redis.xautoclaim(
             STREAM, GROUP, self.consumer, CLAIM_IDLE_MS, "0-0", count=self.count

@@ -261,3 +261,15 @@ def test_two_aggregators_at_once_on_the_stream_count_each_event_once(
         assert counted[2] and counted[3]  # both took a share
         rows = _concurrently(lambda: list(ApiRollup.objects.filter(level=MINUTE)))[0]
         assert [r.success for r in rows] == [600]
+
+
+def test_an_aggregator_makes_its_group_again_after_redis_lost_it(redis_client: Any) -> None:
+    import redis
+
+    agg = StreamAggregator(redis_client, consumer="agg")
+    agg.run_once()
+    redis_client.flushdb()  # a Redis restarted without persistence
+    _xadd(redis_client, [event()] * 2)
+    with pytest.raises(redis.ResponseError):
+        agg.run_once()
+    assert agg.run_once() == 2
