@@ -90,11 +90,12 @@ def make_events(n: int, seed: int = 1) -> list[dict[str, Any]]:
 
 
 def encode(batch: list[dict[str, Any]]) -> dict[str, Any]:
+    """One stream entry as the recorder writes it (usage/events.py when it is there)."""
     try:
         from usage.events import encode as contract_encode  # type: ignore[attr-defined]
     except ImportError:
         return {"e": json.dumps(batch)}
-    return dict(contract_encode(batch))
+    return {"e": contract_encode(batch)}
 
 
 def clear() -> None:
