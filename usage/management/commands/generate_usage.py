@@ -81,7 +81,6 @@ class Command(BaseCommand):
             # cache makes every index insert a disk read; this connection gets 256 MB.
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA cache_size = -262144")
-                cursor.execute("PRAGMA temp_store = MEMORY")
         traffic = Traffic(o["apis"], o["subscriptions"], o["calls_per_day"], o["seed"])
         now = int(time.time()) // 60 * 60
         last_hour = now - now % 3600
