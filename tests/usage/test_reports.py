@@ -106,3 +106,22 @@ def test_quota_use_counts_the_calls_let_through_in_the_window(django_user_model:
     product.quota_calls = None
     product.save()
     assert quota_use(sub, now=now) is None
+
+
+@pytest.mark.parametrize("span", [timedelta(hours=3), timedelta(days=7), timedelta(days=30)])
+def test_totals_read_from_coarser_rows_match_the_chart(span: timedelta) -> None:
+    # Calls every 5 hours over 40 days, some at the range's edges.
+    aggregate_events(
+        [event(ts=T0 - k * 5 * 3600 - 7 * 60, subscription_id=3) for k in range(200)]
+        + [event(ts=T0 - k * 60, subscription_id=3) for k in range(200)]
+    )
+    for f in (
+        UsageFilter(START + timedelta(minutes=20) - span, START + timedelta(minutes=20)),
+        UsageFilter(START - span, START + timedelta(minutes=21), subscription_id=3),
+        UsageFilter(START - span, START, subscription_id=3, operation="get-pet"),
+    ):
+        step = step_for(f.start, f.end)
+        charted = sum(p.calls for p in series(f, step))
+        assert charted > 0
+        assert summary(f).calls == charted
+        assert sum(r.calls for r in ranked(f, "operation", "calls")) == charted
