@@ -126,8 +126,10 @@ class Traffic:
         for s in range(1, subscriptions + 1):
             product = s % PRODUCTS + 1
             product_apis = [a for a in range(1, apis + 1) if a % PRODUCTS + 1 == product] or [1]
-            api = product_apis[s % len(product_apis)]
-            ops = [f"op-{(s + k * 3) % OPERATIONS}" for k in range(len(OP_SHARES))]
+            # Which of the product's APIs, and which operations: spread independently of
+            # the product (s // PRODUCTS), so every API and operation carries traffic.
+            api = product_apis[(s // PRODUCTS) % len(product_apis)]
+            ops = [f"op-{(s // PRODUCTS + k * 3) % OPERATIONS}" for k in range(len(OP_SHARES))]
             user = (s + 1) // 2
             client = f"client-{s}" if s % 2 else ""
             self.subs.append((s, client, user, api, product, ops, weights[s - 1] / total))
