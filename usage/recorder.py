@@ -1,0 +1,333 @@
+"""The gateway side of usage analytics: one event per response, written in batches off the
+hot path.
+
+Per call the gateway's event loop does only `record()`: a length check and an append of what
+it already holds (the call's scope and state dicts, two clock readings) to a bounded buffer.
+A daemon thread per process wakes every USAGE_FLUSH_MS (or when a batch is ready), turns the
+buffered calls into `usage.events.Event`s (outcome, truncated client address, ids) and writes
+them to the sink: the Redis stream `usage:events` when REDIS_URL is set, else the raw table
+`usage.UsageEvent` in the database.
+
+Never waiting on the store: when the buffer is full (the store is slow, or down and being
+retried), new events are dropped and counted; a batch the store refused is dropped and
+counted too. Both show as `gateway_usage_dropped_total` in /-/metrics. Calls keep flowing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from datetime import UTC, datetime
+from operator import attrgetter
+from typing import Any, Protocol
+
+from django.conf import settings
+
+from usage.events import FIELD, FIELD_NAMES, STREAM, Event, classify, client_net, encode
+
+log = logging.getLogger("usage")
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+# (wall-clock end, perf_counter start, seconds taken, the scope, the call's state)
+Pending = tuple[float, float, float, Scope, dict[str, Any]]
+
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, name, default)
+
+
+class Sink(Protocol):
+    def write(self, events: Sequence[Event]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class RedisSink:
+    """XADD one stream entry per batch (see usage/events.py for the format), trimmed to about
+    USAGE_STREAM_MAXLEN entries so a stopped aggregator cannot fill Redis."""
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        timeout = float(_setting("REDIS_TIMEOUT", 1))
+        self.client = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
+        self.maxlen = int(_setting("USAGE_STREAM_MAXLEN", 2000))
+        self.batch = max(1, int(_setting("USAGE_BATCH", 500)))
+
+    def write(self, events: Sequence[Event]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for i in range(0, len(events), self.batch):
+            chunk = events[i : i + self.batch]
+            pipe.xadd(STREAM, {FIELD: encode(chunk)}, maxlen=self.maxlen, approximate=True)
+        pipe.execute()
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class DatabaseSink:
+    """Bulk-insert into the raw table `usage.UsageEvent` (one executemany per batch: model
+    instances would cost the flush thread, and so the event loop's share of the GIL, more)."""
+
+    def __init__(self) -> None:
+        from usage.models import UsageEvent
+
+        self.model = UsageEvent
+        self._sql: str | None = None
+        self._columns: list[tuple[Any, Callable[[Event], Any]]] = []
+
+    def _prepare(self) -> str:
+        from django.db import connection, models
+
+        names = set(FIELD_NAMES)
+        columns: list[tuple[Any, Callable[[Event], Any]]] = []
+        for field in self.model._meta.concrete_fields:
+            if isinstance(field, models.AutoField | models.BigAutoField):
+                continue
+            if field.name not in names:
+                columns.append((field, _constant(field.get_default())))
+            elif isinstance(field, models.DateTimeField):
+                columns.append((field, _as_datetime(field.name)))
+            else:
+                columns.append((field, attrgetter(field.name)))
+        self._columns = columns
+        quote = connection.ops.quote_name
+        cols = ", ".join(quote(f.column) for f, _ in columns)
+        marks = ", ".join(["%s"] * len(columns))
+        return f"INSERT INTO {quote(self.model._meta.db_table)} ({cols}) VALUES ({marks})"
+
+    def write(self, events: Sequence[Event]) -> None:
+        from django.db import close_old_connections, connection, transaction
+
+        close_old_connections()
+        if self._sql is None:
+            self._sql = self._prepare()
+        rows = [
+            [f.get_db_prep_save(get(e), connection) for f, get in self._columns] for e in events
+        ]
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.executemany(self._sql, rows)
+        except Exception:
+            connection.close()  # a broken connection is not reused for the next batch
+            raise
+        finally:
+            close_old_connections()  # back to the pool (PostgreSQL) between flushes
+
+    def close(self) -> None:
+        from django.db import connection
+
+        connection.close()
+
+
+def _constant(value: Any) -> Callable[[Event], Any]:
+    return lambda e: value
+
+
+def _as_datetime(name: str) -> Callable[[Event], Any]:
+    return lambda e: datetime.fromtimestamp(getattr(e, name), UTC)
+
+
+def default_sink() -> Sink:
+    url = str(_setting("REDIS_URL", "") or "")
+    return RedisSink(url) if url else DatabaseSink()
+
+
+class Recorder:
+    """One per gateway process. `record()` runs on the event loop; everything else on the
+    flush thread, started by the first recorded call (so after a server forks its workers)."""
+
+    def __init__(self, sink_factory: Callable[[], Sink] = default_sink) -> None:
+        self.enabled = bool(_setting("USAGE_RECORDING", True))
+        self.limit = max(1, int(_setting("USAGE_BUFFER", 10000)))
+        self.batch = max(1, int(_setting("USAGE_BATCH", 500)))
+        self.interval = max(0.01, int(_setting("USAGE_FLUSH_MS", 1000)) / 1000)
+        self.retry = 2.0
+        self._sink_factory = sink_factory
+        self._sink: Sink | None = None
+        # deque: append (event loop) and popleft (flush thread) are atomic under the GIL.
+        self._buffer: deque[Pending] = deque()
+        self._wake = threading.Event()
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        self._busy = threading.Lock()
+        self._retry_at = 0.0
+        self._warned_at = 0.0
+        # Each counter has one writer thread, so no lock is needed.
+        self.dropped_full = 0  # event loop: the buffer was full
+        self.dropped_failed = 0  # flush thread: the store refused the batch
+        self.written = 0  # flush thread
+
+    @property
+    def dropped(self) -> int:
+        return self.dropped_full + self.dropped_failed
+
+    # --- the event loop's side -------------------------------------------------------
+
+    def counting(self, state: dict[str, Any], send: Send, receive: Receive) -> tuple[Send, Receive]:
+        """`send` and `receive` that add the body bytes they carry to state["out"]/["in"]."""
+        state["in"] = state["out"] = 0
+
+        async def counted_send(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.body":
+                state["out"] += len(message.get("body", b""))
+            await send(message)
+
+        async def counted_receive() -> MutableMapping[str, Any]:
+            message = await receive()
+            if message["type"] == "http.request":
+                state["in"] += len(message.get("body", b""))
+            return message
+
+        return counted_send, counted_receive
+
+    def record(self, scope: Scope, state: dict[str, Any], started: float, elapsed: float) -> None:
+        """Queue the call's event: never waits, never raises for a full buffer."""
+        if not self.enabled or "internal" in state:
+            return
+        buffer = self._buffer
+        if len(buffer) >= self.limit:
+            self.dropped_full += 1
+            return
+        buffer.append((time.time(), started, elapsed, scope, state))
+        if len(buffer) == self.batch:
+            self._wake.set()
+        if self._thread is None:
+            self._start()
+
+    def _start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="usage-recorder", daemon=True)
+        self._thread.start()
+
+    # --- the flush thread ------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stop:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if time.monotonic() < self._retry_at:
+                continue  # the store failed: the buffer fills, then new events are dropped
+            self.flush()
+
+    def flush(self) -> int:
+        """Write what is buffered now; the number of events written. Also called by tests
+        and at shutdown."""
+        with self._busy:
+            written = 0
+            while self._buffer:
+                events = self._take(self.batch * 4)
+                done = self._write(events)
+                if done < len(events):
+                    break  # the store failed: try again after self.retry
+                written += done
+            return written
+
+    def _take(self, most: int) -> list[Event]:
+        mode = str(_setting("USAGE_CLIENT_ADDRESS", "truncate"))
+        trusted = tuple(_setting("TRUSTED_PROXIES", ()))
+        events: list[Event] = []
+        popleft = self._buffer.popleft
+        for _ in range(min(most, len(self._buffer))):
+            try:
+                events.append(to_event(*popleft(), mode, trusted))
+            except Exception:  # one odd call must not stop the others' events
+                log.exception("usage event could not be built")
+                self.dropped_failed += 1
+        return events
+
+    def _write(self, events: list[Event]) -> int:
+        if not events:
+            return 0
+        try:
+            if self._sink is None:
+                self._sink = self._sink_factory()
+            self._sink.write(events)
+        except Exception as exc:
+            self.dropped_failed += len(events)
+            self._retry_at = time.monotonic() + self.retry
+            now = time.monotonic()
+            if now - self._warned_at > 60:
+                self._warned_at = now
+                log.warning(
+                    "usage store unavailable (%s: %s): events are dropped and counted in "
+                    "gateway_usage_dropped_total; retrying every %g s",
+                    type(exc).__name__,
+                    exc,
+                    self.retry,
+                )
+            return 0
+        self.written += len(events)
+        return len(events)
+
+    def close(self) -> None:
+        """Stop the thread after writing what is buffered (at the server's shutdown)."""
+        self._stop = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if time.monotonic() >= self._retry_at:
+            self.flush()
+        if self._sink is not None:
+            self._sink.close()
+
+
+def to_event(
+    ended: float,
+    started: float,
+    elapsed: float,
+    scope: Scope,
+    state: dict[str, Any],
+    mode: str,
+    trusted: tuple[str, ...],
+) -> Event:
+    """The event for one answered call, from what the gateway left in its state dict:
+    status, check, route, op (the OperationMatch), entry (the subscription's KeyEntry),
+    client (the token's client id or "-"), b0 (perf_counter when the backend was called),
+    in/out (body bytes)."""
+    status = int(state.get("status") or 0)
+    outcome, check = classify(status, str(state.get("check") or ""))
+    route = state.get("route")
+    op = state.get("op")
+    entry = state.get("entry")
+    client_id = state.get("client") or "-"
+    if client_id == "-":
+        client_id = getattr(entry, "client_id", "") or ""
+    b0 = state.get("b0")
+    return Event(
+        ts=ended - elapsed,
+        api_id=getattr(route, "api_id", None),
+        operation=getattr(op, "slug", "") or "",
+        product_id=getattr(entry, "product_id", None),
+        subscription_id=getattr(entry, "subscription_id", None),
+        client_id=client_id,
+        user_id=getattr(entry, "user_id", None),
+        status=status,
+        outcome=outcome,
+        check=check,
+        total_ms=round(elapsed * 1000, 3),
+        backend_ms=None if b0 is None else round(max(0.0, started + elapsed - b0) * 1000, 3),
+        bytes_in=int(state.get("in", 0)),
+        bytes_out=int(state.get("out", 0)),
+        client_net=client_net(_client_address(scope, trusted), mode) if mode != "none" else "",
+    )
+
+
+def _client_address(scope: Scope, trusted: tuple[str, ...]) -> str:
+    """The real client behind TRUSTED_PROXIES, as the gateway itself decided it."""
+    peer = str((scope.get("client") or ("", 0))[0] or "")
+    if not trusted or not peer:
+        return peer
+    from portal.lib import proxies
+
+    forwarded = [v for n, v in scope.get("headers", ()) if n == b"x-forwarded-for"]
+    if not forwarded:
+        return peer
+    joined = b", ".join(forwarded).decode("latin-1")
+    return proxies.client_address(peer, joined, proxies.trusted_networks(trusted))
