@@ -95,8 +95,10 @@ class DatabaseSink:
                 columns.append((field, _constant(field.get_default())))
             elif isinstance(field, models.DateTimeField):
                 columns.append((field, _as_datetime(field.name)))
-            else:
+            elif field.get_internal_type() in _PLAIN_TYPES:
                 columns.append((field, attrgetter(field.name)))
+            else:
+                columns.append((field, _prepared(field, connection)))
         self._columns = columns
         quote = connection.ops.quote_name
         cols = ", ".join(quote(f.column) for f, _ in columns)
@@ -109,9 +111,8 @@ class DatabaseSink:
         close_old_connections()
         if self._sql is None:
             self._sql = self._prepare()
-        rows = [
-            [f.get_db_prep_save(get(e), connection) for f, get in self._columns] for e in events
-        ]
+        getters = [get for _f, get in self._columns]
+        rows = [[get(e) for get in getters] for e in events]
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.executemany(self._sql, rows)
@@ -132,7 +133,26 @@ def _constant(value: Any) -> Callable[[Event], Any]:
 
 
 def _as_datetime(name: str) -> Callable[[Event], Any]:
-    return lambda e: datetime.fromtimestamp(getattr(e, name), UTC)
+    from django.db import connection
+
+    return lambda e: connection.ops.adapt_datetimefield_value(
+        datetime.fromtimestamp(getattr(e, name), UTC)
+    )
+
+
+def _prepared(field: Any, connection: Any) -> Callable[[Event], Any]:
+    return lambda e: field.get_db_prep_save(getattr(e, field.name), connection)
+
+
+# Values of these model fields go to the driver as the event holds them (no per-value
+# conversion in the flush thread).
+_PLAIN_TYPES = frozenset(
+    {
+        "BigIntegerField", "IntegerField", "SmallIntegerField", "PositiveIntegerField",
+        "PositiveSmallIntegerField", "PositiveBigIntegerField", "FloatField", "CharField",
+        "TextField", "BooleanField",
+    }
+)  # fmt: skip
 
 
 def default_sink() -> Sink:
@@ -234,7 +254,11 @@ class Recorder:
         trusted = tuple(_setting("TRUSTED_PROXIES", ()))
         events: list[Event] = []
         popleft = self._buffer.popleft
-        for _ in range(min(most, len(self._buffer))):
+        for i in range(min(most, len(self._buffer))):
+            if i % 64 == 63:
+                # Give the GIL back often: the event loop's thread waits for it otherwise up
+                # to the 5 ms switch interval, which a call would see as latency.
+                time.sleep(0)
             try:
                 events.append(to_event(*popleft(), mode, trusted))
             except Exception:  # one odd call must not stop the others' events
