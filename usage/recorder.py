@@ -91,14 +91,15 @@ class DatabaseSink:
         for field in self.model._meta.concrete_fields:
             if isinstance(field, models.AutoField | models.BigAutoField):
                 continue
-            if field.name not in names:
+            name = _EVENT_NAME.get(field.name, field.name)
+            if name not in names:
                 columns.append((field, _constant(field.get_default())))
             elif isinstance(field, models.DateTimeField):
-                columns.append((field, _as_datetime(field.name)))
+                columns.append((field, _as_datetime(name)))
             elif field.get_internal_type() in _PLAIN_TYPES:
-                columns.append((field, attrgetter(field.name)))
+                columns.append((field, attrgetter(name)))
             else:
-                columns.append((field, _prepared(field, connection)))
+                columns.append((field, _prepared(field, name, connection)))
         self._columns = columns
         quote = connection.ops.quote_name
         cols = ", ".join(quote(f.column) for f, _ in columns)
@@ -140,8 +141,13 @@ def _as_datetime(name: str) -> Callable[[Event], Any]:
     )
 
 
-def _prepared(field: Any, connection: Any) -> Callable[[Event], Any]:
-    return lambda e: field.get_db_prep_save(getattr(e, field.name), connection)
+def _prepared(field: Any, name: str, connection: Any) -> Callable[[Event], Any]:
+    return lambda e: field.get_db_prep_save(getattr(e, name), connection)
+
+
+# The raw table's field -> the event's, where they differ (a model field named `check` would
+# hide Django's Model.check()).
+_EVENT_NAME = {"check_name": "check"}
 
 
 # Values of these model fields go to the driver as the event holds them (no per-value

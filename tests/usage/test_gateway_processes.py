@@ -5,7 +5,9 @@ Redis goes down, dropped and counted while the calls keep being answered."""
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
+from typing import Any
 
 import redis
 
@@ -85,3 +87,27 @@ def test_redis_down_drops_and_counts_events_and_calls_keep_flowing(
     assert statuses == [200] * 10
     _wait_for(lambda: _metric(port, "gateway_usage_dropped_total") == 10)
     assert _metric(port, "gateway_usage_events_total") == 1
+
+
+def test_without_redis_the_events_go_to_the_databases_raw_table(operator: Operator) -> None:
+    operator.apply(CONFIG)
+    port = operator.start(workers=2, **FAST)
+    for _ in range(6):
+        assert call(port, "GET", "/echo/anything?message=hi")[0] == 200
+    assert call(port, "GET", "/echo/no-such-operation")[0] == 404
+    database = operator.env["DATABASE_URL"].removeprefix("sqlite:///")
+
+    def rows() -> list[tuple[Any, ...]]:
+        with sqlite3.connect(database) as db:
+            return db.execute(
+                "SELECT outcome, check_name, operation, status, client_net, aggregated, ts"
+                " FROM usage_usageevent ORDER BY id"
+            ).fetchall()
+
+    _wait_for(lambda: len(rows()) == 7)
+    written = rows()
+    assert sorted(r[:6] for r in written) == sorted(
+        [("success", "", "echoGet", 200, "127.0.0.0/24", 0)] * 6
+        + [("blocked", "operation", "", 404, "127.0.0.0/24", 0)]
+    )
+    assert all(r[6].startswith(time.strftime("%Y-%m-%d", time.gmtime())) for r in written)
