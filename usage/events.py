@@ -18,7 +18,7 @@ may add fields; an unknown field is ignored, a missing optional one gets its def
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from typing import Any, Literal
@@ -70,14 +70,26 @@ _OPTIONAL_DEFAULTS: dict[str, Any] = {
 }
 
 
+def redis_url() -> str:
+    """The Redis that carries events (the gateway's own, else the portal's); "" for none."""
+    from django.conf import settings
+
+    return str(getattr(settings, "GATEWAY_REDIS_URL", "") or getattr(settings, "REDIS_URL", ""))
+
+
 def encode(events: Iterable[Event]) -> bytes:
     """The value of one stream entry's `e` field: a JSON array of event objects (orjson
     writes a dataclass as an object of its fields, in order)."""
     return orjson.dumps(list(events))
 
 
-def decode(data: bytes | str) -> list[Event]:
-    """The events of one stream entry's `e` field (objects that do not fit are skipped)."""
+def decode(data: bytes | str | Mapping[Any, Any]) -> list[Event]:
+    """The events of one stream entry: its `e` field's value, or the entry's field mapping
+    as XREADGROUP returns it. Objects that do not fit are skipped."""
+    if isinstance(data, Mapping):
+        data = data.get(FIELD, data.get("e", b""))
+        if not isinstance(data, bytes | str):
+            return []
     try:
         items = orjson.loads(data)
     except orjson.JSONDecodeError:

@@ -5,8 +5,8 @@ Per call the gateway's event loop does only `record()`: a length check and an ap
 it already holds (the call's scope and state dicts, two clock readings) to a bounded buffer.
 A daemon thread per process wakes every USAGE_FLUSH_MS (or when a batch is ready), turns the
 buffered calls into `usage.events.Event`s (outcome, truncated client address, ids) and writes
-them to the sink: the Redis stream `usage:events` when REDIS_URL is set, else the raw table
-`usage.UsageEvent` in the database.
+them to the sink: the Redis stream `usage:events` when GATEWAY_REDIS_URL or REDIS_URL is set,
+else the raw table `usage.UsageEvent` in the database.
 
 Never waiting on the store: when the buffer is full (the store is slow, or down and being
 retried), new events are dropped and counted; a batch the store refused is dropped and
@@ -26,7 +26,16 @@ from typing import Any, Protocol
 
 from django.conf import settings
 
-from usage.events import FIELD, FIELD_NAMES, STREAM, Event, classify, client_net, encode
+from usage.events import (
+    FIELD,
+    FIELD_NAMES,
+    STREAM,
+    Event,
+    classify,
+    client_net,
+    encode,
+    redis_url,
+)
 
 log = logging.getLogger("usage")
 
@@ -162,7 +171,7 @@ _PLAIN_TYPES = frozenset(
 
 
 def default_sink() -> Sink:
-    url = str(_setting("REDIS_URL", "") or "")
+    url = redis_url()
     return RedisSink(url) if url else DatabaseSink()
 
 

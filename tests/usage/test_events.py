@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from usage.events import FIELD_NAMES, Event, classify, client_net, decode, encode
+from usage.events import FIELD, FIELD_NAMES, Event, classify, client_net, decode, encode
 
 
 def _event(**overrides: object) -> Event:
@@ -37,6 +37,7 @@ def test_a_batch_round_trips_as_one_json_array_of_the_contracts_fields() -> None
     data = encode(batch)
     assert [sorted(item) for item in orjson.loads(data)] == [sorted(FIELD_NAMES)] * 2
     assert decode(data) == batch
+    assert decode({FIELD: data}) == batch  # an entry's fields, as XREADGROUP gives them
 
 
 def test_decode_skips_what_it_cannot_read_and_keeps_the_rest() -> None:
