@@ -330,7 +330,8 @@ def _stored_events(env: dict[str, str]) -> int | None:
         [sys.executable, "manage.py", "shell", "-c", code],
         cwd=REPO, env=env, capture_output=True, text=True,
     )  # fmt: skip
-    return int(done.stdout.strip()) if done.returncode == 0 and done.stdout.strip() else None
+    last = done.stdout.strip().splitlines()[-1:] if done.returncode == 0 else []
+    return int(last[0]) if last and last[0].isdigit() else None
 
 
 def run() -> list[dict[str, Any]]:
@@ -464,8 +465,7 @@ def run() -> list[dict[str, Any]]:
             _check(url, token)
         only = os.environ.get("BENCH_TARGETS", "abcde")
         chosen = [(label, url) for label, url in targets if label[1] in only]
-        for _label, url in chosen:
-            _wrk(url, token, 2)  # warm-up: keys fetched, pools filled, caches hot
+        warmed = {label: _wrk(url, token, 2) for label, url in chosen}  # keys, pools, caches
         # The machine is shared: run the targets in ROUNDS interleaved rounds and report the
         # round with the median throughput of each, so a burst of outside load hits all alike.
         runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in chosen}
@@ -494,9 +494,17 @@ def run() -> list[dict[str, Any]]:
             gateway["record_us"] = _record_cost_us()
             if apache and apache["req_s"]:
                 unrecorded["vs_apache"] = f"{unrecorded['req_s'] / apache['req_s']:.2f}x"
+        time.sleep(2)  # the recorder writes every second
         stored = _stored_events(env)
         if gateway is not None and stored is not None:
-            gateway["events_stored"] = stored
+            label = gateway["target"]
+            calls = warmed[label]["requests"] + sum(r["requests"] for r in runs[label]) + 2
+            gateway["events_stored"] = f"{stored}/{calls}"
+            failures = re.findall(
+                r"usage store unavailable \((\w+)", (tmp / "gateway.out").read_text()
+            )
+            if failures:
+                gateway["store_failures"] = ",".join(sorted(set(failures)))
         return rows
     finally:
         for proc in reversed(procs):
