@@ -95,6 +95,17 @@ class DatabaseSink:
     def _prepare(self) -> str:
         from django.db import connection, models
 
+        if connection.vendor == "sqlite":
+            # Write-ahead logging: readers (the gateway's configuration check, the portal's
+            # pages) go on reading while a batch is written; in the default rollback-journal
+            # mode every write made them wait, and a call waits for the configuration check.
+            # The mode is kept in the database file, so this runs once per file.
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("PRAGMA journal_mode=WAL")
+            except Exception as exc:
+                log.warning("usage: could not switch SQLite to WAL mode: %s", exc)
+
         names = set(FIELD_NAMES)
         columns: list[tuple[Any, Callable[[Event], Any]]] = []
         for field in self.model._meta.concrete_fields:
@@ -116,9 +127,10 @@ class DatabaseSink:
         return f"INSERT INTO {quote(self.model._meta.db_table)} ({cols}) VALUES ({marks})"
 
     def write(self, events: Sequence[Event]) -> None:
-        from django.db import close_old_connections, connection, transaction
+        # The thread keeps its one connection between flushes (opening one per batch cost
+        # more than the insert); a failure closes it and the next batch opens a new one.
+        from django.db import connection, transaction
 
-        close_old_connections()
         if self._sql is None:
             self._sql = self._prepare()
         getters = [get for _f, get in self._columns]
@@ -129,8 +141,6 @@ class DatabaseSink:
         except Exception:
             connection.close()  # a broken connection is not reused for the next batch
             raise
-        finally:
-            close_old_connections()  # back to the pool (PostgreSQL) between flushes
 
     def close(self) -> None:
         from django.db import connection
@@ -255,9 +265,13 @@ class Recorder:
         """Write what is buffered now; the number of events written. Also called by tests
         and at shutdown."""
         with self._busy:
+            # Only what is buffered now: under steady traffic the thread then sleeps between
+            # flushes instead of chasing every new call (each pass costs the loop GIL time).
+            pending = len(self._buffer)
             written = 0
-            while self._buffer:
-                events = self._take(self.batch * 4)
+            while pending > 0:
+                events = self._take(min(pending, self.batch * 4))
+                pending -= self.batch * 4
                 done = self._write(events)
                 if done < len(events):
                     break  # the store failed: try again after self.retry
