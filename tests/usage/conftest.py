@@ -33,6 +33,9 @@ class ListSink:
         self.release.set()
         self.waiting = threading.Event()
 
+    def prepare(self, events: Sequence[Event]) -> Sequence[Event]:
+        return events
+
     def write(self, events: Sequence[Event]) -> None:
         self.waiting.set()
         self.release.wait(10)

@@ -4,6 +4,7 @@ recorder's sink (a list here; the Redis and database sinks are in test_sinks.py)
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -207,12 +208,13 @@ def test_a_slow_store_never_holds_a_call_and_the_buffer_stays_bounded(
     recording: Recording, provider: Provider, backend: LoopbackServer, settings: Any
 ) -> None:
     settings.USAGE_BUFFER = 3
-    settings.USAGE_BATCH = 1  # the first call wakes the writer, which then hangs in the store
+    settings.USAGE_BATCH = 1  # the first call is written at once, and the store hangs
     gateway = recording.gateway(_route(provider, backend.url))
     recording.sink.release.clear()
     token = mint(provider.keys[0], claims(provider))
     assert gateway.request("GET", "/orders/x", token=token).status == 200
-    assert recording.sink.waiting.wait(5)  # the writer is stuck in the store now
+    gateway.loop.run_until_complete(asyncio.sleep(0.3))  # the flusher takes it to the store
+    assert recording.sink.waiting.wait(5)  # and its write hangs there now
     statuses = [gateway.request("GET", "/orders/x", token=token).status for _ in range(6)]
     assert statuses == [200] * 6  # answered while the store still hangs
     usage = gateway.app.usage
