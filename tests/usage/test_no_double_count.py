@@ -25,6 +25,10 @@ apis:
 """
 CALLS = 60
 
+# The aggregator is usage-data's part of issue 13 (usage/aggregate.py, manage.py
+# aggregate_usage): until both branches meet, this file has nothing to run against.
+pytest.importorskip("usage.aggregate")
+
 
 @pytest.fixture
 def aggregators(operator: Operator) -> Iterator[list[subprocess.Popen[bytes]]]:
