@@ -52,6 +52,9 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 GATEWAY_WORKERS = int(os.environ.get("BENCH_GATEWAY_WORKERS", "2"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 APACHE_MODULES = Path("/usr/lib/apache2/modules")
+# Where the recording gateway (d) writes usage events: "database" (the raw table, as in the
+# embedded default) or "redis" (a Redis stream, as in production).
+USAGE_SINK = os.environ.get("BENCH_USAGE_SINK", "database")
 
 
 def _free_port() -> int:
@@ -348,7 +351,7 @@ def run() -> list[dict[str, Any]]:
     procs: list[subprocess.Popen[bytes]] = []
     ports = {
         n: _free_port()
-        for n in ("backend", "idp", "tls", "nginx", "apache", "gateway", "gateway_off")
+        for n in ("backend", "idp", "tls", "nginx", "apache", "gateway", "gateway_off", "redis")
     }
     issuer = f"http://127.0.0.1:{ports['idp']}"
     token = _material(tmp, issuer)
@@ -438,6 +441,13 @@ def run() -> list[dict[str, Any]]:
             [sys.executable, "manage.py", "applyconfig", str(tmp / "portal.yaml")],
             cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
+        recording_env = dict(env)
+        if USAGE_SINK == "redis":
+            # Events to a Redis stream instead of the raw table (the recording gateway only).
+            start(["redis-server", "--port", str(ports["redis"]), "--bind", "127.0.0.1",
+                   "--save", "", "--appendonly", "no", "--dir", str(tmp)],
+                  "redis", ports["redis"])  # fmt: skip
+            recording_env["GATEWAY_REDIS_URL"] = f"redis://127.0.0.1:{ports['redis']}/0"
         start(
             [
                 sys.executable, "-m", "gateway", "--host", "127.0.0.1",
@@ -445,7 +455,7 @@ def run() -> list[dict[str, Any]]:
             ],
             "gateway",
             ports["gateway"],
-            env,
+            recording_env,
         )  # fmt: skip
         start(
             [
@@ -500,7 +510,7 @@ def run() -> list[dict[str, Any]]:
             if apache and apache["req_s"]:
                 unrecorded["vs_apache"] = f"{unrecorded['req_s'] / apache['req_s']:.2f}x"
         time.sleep(2)  # the recorder writes every second
-        stored = _stored_events(env)
+        stored = _stored_events(env) if USAGE_SINK == "database" else None
         if gateway is not None and stored is not None:
             label = gateway["target"]
             calls = warmed[label]["requests"] + sum(r["requests"] for r in runs[label]) + 2

@@ -227,7 +227,7 @@ class Gateway:
                 if self.pool is not None:
                     self.pool.close()
                 self.access.flush()
-                self.usage.close()  # writes what is still buffered
+                await self.usage.aclose()  # writes what is still buffered
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

@@ -98,21 +98,11 @@ class DatabaseSink:
 
         self.model = UsageEvent
         self._sql: str | None = None
+        self._wal = False
         self._columns: list[tuple[Any, Callable[[Event], Any]]] = []
 
     def _statement(self) -> str:
         from django.db import connection, models
-
-        if connection.vendor == "sqlite":
-            # Write-ahead logging: readers (the gateway's configuration check, the portal's
-            # pages) go on reading while a batch is written; in the default rollback-journal
-            # mode every write made them wait, and a call waits for the configuration check.
-            # The mode is kept in the database file, so this runs once per file.
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute("PRAGMA journal_mode=WAL")
-            except Exception as exc:
-                log.warning("usage: could not switch SQLite to WAL mode: %s", exc)
 
         names = set(FIELD_NAMES)
         columns: list[tuple[Any, Callable[[Event], Any]]] = []
@@ -147,6 +137,18 @@ class DatabaseSink:
 
         assert self._sql is not None
         rows = payload
+        if not self._wal:
+            self._wal = True
+            if connection.vendor == "sqlite":
+                # Write-ahead logging: readers (the gateway's configuration check, the portal's
+                # pages) go on reading while a batch is written; in the default rollback-journal
+                # mode every write made them wait, and a call waits for the configuration check.
+                # The mode is kept in the database file, so this runs once per file.
+                try:
+                    with connection.cursor() as cursor:
+                        cursor.execute("PRAGMA journal_mode=WAL")
+                except Exception as exc:
+                    log.warning("usage: could not switch SQLite to WAL mode: %s", exc)
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.executemany(self._sql, rows)
@@ -356,9 +358,17 @@ class Recorder:
                 self.retry,
             )
 
-    def close(self) -> None:
-        """Write what is buffered (at the server's shutdown) and let go of the store."""
+    async def aclose(self) -> None:
+        """At the server's shutdown: stop the flusher, write what is buffered (in a thread:
+        the database may not be used from the event loop) and let go of the store."""
         if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        await asyncio.to_thread(self.close)
+
+    def close(self) -> None:
+        """Write what is buffered and let go of the store (outside the event loop)."""
+        if isinstance(self._task, asyncio.Task):
             self._task.cancel()
         if time.monotonic() >= self._retry_at:
             self.flush()
