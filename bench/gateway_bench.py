@@ -14,7 +14,12 @@ Starts everything on free loopback ports in a temporary directory and stops it a
   workers) with its route written to a SQLite database by `manage.py applyconfig`: a spec with
   one operation, validate-jwt (discovery, audience, RFC 9068 checks, a required scope) in
   front of the same backend; every check on (path, host, operation match, override headers,
-  the per-second configuration check), access log on.
+  the per-second configuration check), access log on, usage recording on (events written
+  in batches to the database's raw table, as in the embedded default);
+- (e) the same gateway with usage recording off (USAGE_RECORDING=0), so one run shows what
+  recording costs: `usage_cost_ms` on row (d) is its p50 minus (e)'s, and `record_us` is the
+  recorder's own work per call on the event loop (usage.recorder's counting + record,
+  measured in this process over 200,000 calls).
 
 Each target gets the same valid token and `wrk -t2 -c32 -d10s --latency` after a short
 warm-up, in BENCH_ROUNDS (3) interleaved rounds; each row is the median round (errors summed
@@ -47,6 +52,9 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 GATEWAY_WORKERS = int(os.environ.get("BENCH_GATEWAY_WORKERS", "2"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 APACHE_MODULES = Path("/usr/lib/apache2/modules")
+# Where the recording gateway (d) writes usage events: "database" (the raw table, as in the
+# embedded default) or "redis" (a Redis stream, as in production).
+USAGE_SINK = os.environ.get("BENCH_USAGE_SINK", "database")
 
 
 def _free_port() -> int:
@@ -270,6 +278,70 @@ apis:
 """
 
 
+def _record_cost_us(calls: int = 200_000) -> float:
+    """Microseconds the recorder costs the event loop per call: wrapping send and receive,
+    the wrapped send of a response (head and body), record() into the buffer, and the
+    flusher's share (the event built and JSON-encoded, as for the Redis stream; only the
+    store's I/O is left out: it runs in a worker thread)."""
+    import asyncio
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    import django
+
+    django.setup()
+    from gateway.config import RouteConfig
+    from usage.events import encode
+    from usage.recorder import Recorder
+
+    route = RouteConfig(api_slug="b", suffix="b", backend="echo", timeout=5,
+                        forward_claims=False, api_id=1)  # fmt: skip
+    recorder = Recorder(lambda: None)  # type: ignore[arg-type,return-value]
+    recorder._task = object()  # type: ignore[assignment]  # no flusher: measure the loop side
+    scope = {"type": "http", "client": ("127.0.0.1", 1), "headers": []}
+    start = {"type": "http.response.start", "status": 200, "headers": []}
+    body = {"type": "http.response.body", "body": b'{"ok":true}'}
+
+    async def send(message: Any) -> None:
+        return None
+
+    async def receive() -> Any:
+        return {"type": "http.request", "body": b""}
+
+    async def loop(n: int, measured: bool) -> float:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            state: dict[str, Any] = {"status": 200, "route": route, "client": "c", "b0": t0}
+            if measured:
+                s, _r = recorder.counting(state, send, receive)
+                await s(start)
+                await s(body)
+                recorder.record(scope, state, t0, 0.001)
+                if len(recorder._buffer) >= 500:
+                    encode(recorder._take(500))
+            else:
+                await send(start)
+                await send(body)
+        return time.perf_counter() - t0
+
+    async def both() -> float:
+        base = min([await loop(calls, False) for _ in range(3)])
+        with_recording = min([await loop(calls, True) for _ in range(3)])
+        return (with_recording - base) / calls * 1e6
+
+    return round(asyncio.run(both()), 2)
+
+
+def _stored_events(env: dict[str, str]) -> int | None:
+    """Events the recording gateway wrote to its raw table (proof the writes happened)."""
+    code = "from usage.models import UsageEvent; print(UsageEvent.objects.count())"
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=REPO, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    last = done.stdout.strip().splitlines()[-1:] if done.returncode == 0 else []
+    return int(last[0]) if last and last[0].isdigit() else None
+
+
 def run() -> list[dict[str, Any]]:
     for tool in ("nginx", "apache2", "wrk"):
         if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
@@ -277,7 +349,10 @@ def run() -> list[dict[str, Any]]:
     tmp = Path(tempfile.mkdtemp(prefix="gwbench-"))
     tmp.chmod(0o755)
     procs: list[subprocess.Popen[bytes]] = []
-    ports = {n: _free_port() for n in ("backend", "idp", "tls", "nginx", "apache", "gateway")}
+    ports = {
+        n: _free_port()
+        for n in ("backend", "idp", "tls", "nginx", "apache", "gateway", "gateway_off", "redis")
+    }
     issuer = f"http://127.0.0.1:{ports['idp']}"
     token = _material(tmp, issuer)
     for path in tmp.rglob("*"):
@@ -366,6 +441,13 @@ def run() -> list[dict[str, Any]]:
             [sys.executable, "manage.py", "applyconfig", str(tmp / "portal.yaml")],
             cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
+        recording_env = dict(env)
+        if USAGE_SINK == "redis":
+            # Events to a Redis stream instead of the raw table (the recording gateway only).
+            start(["redis-server", "--port", str(ports["redis"]), "--bind", "127.0.0.1",
+                   "--save", "", "--appendonly", "no", "--dir", str(tmp)],
+                  "redis", ports["redis"])  # fmt: skip
+            recording_env["GATEWAY_REDIS_URL"] = f"redis://127.0.0.1:{ports['redis']}/0"
         start(
             [
                 sys.executable, "-m", "gateway", "--host", "127.0.0.1",
@@ -373,20 +455,32 @@ def run() -> list[dict[str, Any]]:
             ],
             "gateway",
             ports["gateway"],
-            env,
+            recording_env,
+        )  # fmt: skip
+        start(
+            [
+                sys.executable, "-m", "gateway", "--host", "127.0.0.1",
+                "--port", str(ports["gateway_off"]), "--workers", str(GATEWAY_WORKERS),
+            ],
+            "gateway_off",
+            ports["gateway_off"],
+            {**env, "USAGE_RECORDING": "0", "GATEWAY_ACCESS_LOG": str(tmp / "access-off.log")},
         )  # fmt: skip
         targets = [
             ("(a) backend direct (nginx, fixed JSON)", f"http://127.0.0.1:{ports['backend']}/x"),
             ("(b) nginx proxy", f"http://127.0.0.1:{ports['nginx']}/x"),
             ("(c) Apache + mod_auth_openidc", f"http://127.0.0.1:{ports['apache']}/x"),
             ("(d) gateway (validate-jwt + proxy)", f"http://127.0.0.1:{ports['gateway']}/bench/x"),
+            (
+                "(e) gateway, usage recording off",
+                f"http://127.0.0.1:{ports['gateway_off']}/bench/x",
+            ),
         ]
         for _label, url in targets[2:]:
             _check(url, token)
-        only = os.environ.get("BENCH_TARGETS", "abcd")
+        only = os.environ.get("BENCH_TARGETS", "abcde")
         chosen = [(label, url) for label, url in targets if label[1] in only]
-        for _label, url in chosen:
-            _wrk(url, token, 2)  # warm-up: keys fetched, pools filled, caches hot
+        warmed = {label: _wrk(url, token, 2) for label, url in chosen}  # keys, pools, caches
         # The machine is shared: run the targets in ROUNDS interleaved rounds and report the
         # round with the median throughput of each, so a burst of outside load hits all alike.
         runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in chosen}
@@ -409,6 +503,23 @@ def run() -> list[dict[str, Any]]:
         gateway = next((r for r in rows if r["target"].startswith("(d)")), None)
         if apache and gateway and apache["req_s"]:
             gateway["vs_apache"] = f"{gateway['req_s'] / apache['req_s']:.2f}x"
+        unrecorded = next((r for r in rows if r["target"].startswith("(e)")), None)
+        if gateway and unrecorded and gateway["p50_ms"] is not None and unrecorded["p50_ms"]:
+            gateway["usage_cost_ms"] = round(gateway["p50_ms"] - unrecorded["p50_ms"], 3)
+            gateway["record_us"] = _record_cost_us()
+            if apache and apache["req_s"]:
+                unrecorded["vs_apache"] = f"{unrecorded['req_s'] / apache['req_s']:.2f}x"
+        time.sleep(2)  # the recorder writes every second
+        stored = _stored_events(env) if USAGE_SINK == "database" else None
+        if gateway is not None and stored is not None:
+            label = gateway["target"]
+            calls = warmed[label]["requests"] + sum(r["requests"] for r in runs[label]) + 2
+            gateway["events_stored"] = f"{stored}/{calls}"
+            failures = re.findall(
+                r"usage store unavailable \((\w+)", (tmp / "gateway.out").read_text()
+            )
+            if failures:
+                gateway["store_failures"] = ",".join(sorted(set(failures)))
         return rows
     finally:
         for proc in reversed(procs):

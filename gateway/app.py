@@ -40,6 +40,7 @@ from gateway.subscriptions import Subscriptions
 from gateway.upstream import Pool
 from gateway.validate import Validator
 from portal.lib import proxies, requestlog
+from usage.recorder import Recorder
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -101,6 +102,7 @@ class Gateway:
         self.pool: Pool | None = None
         self.keys = KeyStore()
         self.metrics = Metrics()
+        self.usage = self.metrics.usage = Recorder()  # usage events: usage/recorder.py
         self.counters: CounterStore | None = None
         self.access = AccessLog(str(_setting("GATEWAY_ACCESS_LOG", "-")))
         self.validator = Validator(self.keys)
@@ -197,10 +199,13 @@ class Gateway:
         self._loop_state()
         started = time.perf_counter()
         state: dict[str, Any] = {"status": 0, "api": "-", "sub": "-", "client": "-"}
+        if self.usage.enabled:
+            send, receive = self.usage.counting(state, send, receive)
         try:
             await self._handle(scope, receive, send, state)
         finally:
             elapsed = time.perf_counter() - started
+            self.usage.record(scope, state, started, elapsed)
             self.metrics.observe(
                 state["api"], scope["method"], state["status"], elapsed, state.get("check", "")
             )
@@ -222,6 +227,7 @@ class Gateway:
                 if self.pool is not None:
                     self.pool.close()
                 self.access.flush()
+                await self.usage.aclose()  # writes what is still buffered
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -294,7 +300,7 @@ class Gateway:
                 send, state, problem(404, "No API is published at this path.", "route")
             )
             return
-        state["api"] = route.api_slug
+        state["api"], state["route"] = route.api_slug, route
         if scope["method"] in ("TRACE", "CONNECT"):
             # TRACE reflects credentials (cross-site tracing); CONNECT makes a tunnel.
             status, hdrs, body = problem(405, f"{scope['method']} is not allowed.", "method")
@@ -319,6 +325,7 @@ class Gateway:
         # The operation decides the operation-bound rules: an unmatched call on a route with
         # a spec never reaches a policy or a backend (APIM answers 404 the same way).
         operation = route.match_operation(method, rest) if route.has_spec else None
+        state["op"] = operation
         if operation is None and route.has_spec and not route.pass_through:
             await self._respond(
                 send,
@@ -331,7 +338,7 @@ class Gateway:
         query: bytes = scope.get("query_string", b"")
         if self.subscriptions is not None:  # the key check: gateway/subscriptions.py
             client = str((scope.get("client") or ("-", 0))[0])
-            denied, _entry, query = await self.subscriptions.check(
+            denied, state["entry"], query = await self.subscriptions.check(
                 route.api_slug, headers, query, client, self.counters, extra
             )
             if denied is not None:
@@ -368,6 +375,7 @@ class Gateway:
                 await self._respond(send, state, limited, extra)
                 return
 
+        state["b0"] = time.perf_counter()  # backend time starts (usage events)
         forward = proxy.forward_headers(route, scope, headers, verdict, rid)
         if route.backend == "echo":
             answer = await backends.echo(
@@ -400,6 +408,7 @@ class Gateway:
             )
 
     async def _internal(self, path: str, scope: Scope, send: Send, state: dict[str, Any]) -> None:
+        state["internal"] = True  # probes and scrapes are not API calls: no usage event
         if path == "/-/health":
             await self._respond(send, state, (200, [(b"content-type", b"text/plain")], b"ok\n"))
         elif path == "/-/live":

@@ -69,6 +69,7 @@ class RouteConfig:
     # Calls that match no operation of the spec go to the backend anyway (else 404).
     pass_through: bool = False
     mock_cache: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
+    api_id: int | None = None  # for usage events (usage/recorder.py)
 
     @property
     def prefix_bytes(self) -> bytes:
@@ -242,6 +243,7 @@ def build_route(route: Route) -> RouteConfig:
 
     config = RouteConfig(
         api_slug=route.api.slug,
+        api_id=route.api_id,
         suffix=route.suffix,
         backend=route.backend,
         timeout=float(route.timeout),

@@ -43,6 +43,8 @@ class Metrics:
         self.upstream_errors: defaultdict[tuple[str, str], int] = defaultdict(int)
         self.key_fetches = 0
         self.store_failures: dict[str, int] = {}
+        # The usage recorder (usage/recorder.py): its written and dropped event counts.
+        self.usage: Any = None
         self.worker = uuid.uuid4().hex[:16]
         self._redis: Any = None
         self._next_push = 0.0
@@ -74,6 +76,9 @@ class Metrics:
         out["jwks"] = self.key_fetches
         for name, n in self.store_failures.items():
             out["\x1f".join(("store", name))] = n
+        if self.usage is not None:
+            out["usage_written"] = self.usage.written
+            out["usage_dropped"] = self.usage.dropped
         return out
 
     # --- aggregation through Redis -----------------------------------------------------
@@ -163,6 +168,13 @@ class Metrics:
         for (name,), n in sorted(rows["store"]):
             out.append(f'gateway_store_failures_total{{store="{_label(name)}"}} {n:g}')
         out += [
+            "# HELP gateway_usage_events_total Usage events written to the store.",
+            "# TYPE gateway_usage_events_total counter",
+            f"gateway_usage_events_total {values.get('usage_written', 0):g}",
+            "# HELP gateway_usage_dropped_total Usage events dropped: the buffer was full "
+            "(the store slow or down) or the store refused the batch.",
+            "# TYPE gateway_usage_dropped_total counter",
+            f"gateway_usage_dropped_total {values.get('usage_dropped', 0):g}",
             "# HELP gateway_request_duration_seconds Time from request to response end.",
             "# TYPE gateway_request_duration_seconds histogram",
         ]

@@ -58,6 +58,11 @@ class KeyEntry:
     apis: frozenset[str]  # API slugs
     rate_limit: Limit | None
     quota: Limit | None
+    # For usage events (usage/recorder.py): the rows' ids and the application's client.
+    subscription_id: int | None = None
+    product_id: int | None = None
+    user_id: int | None = None
+    client_id: str = ""
 
 
 @dataclass
@@ -87,12 +92,16 @@ def load_keys() -> KeyMap:
         )
     entries: dict[str, KeyEntry] = {}
     rows = Subscription.objects.exclude(state=Subscription.CANCELLED).values_list(
-        "uuid", "state", "product_id", "primary_hash", "secondary_hash"
-    )
-    for uuid, state, product_id, primary, secondary in rows:
+        "uuid", "state", "product_id", "primary_hash", "secondary_hash",
+        "pk", "owner_id", "application__client_id",
+    )  # fmt: skip
+    for uuid, state, product_id, primary, secondary, pk, owner_id, client_id in rows:
         slug, apis, rate, quota = products.get(product_id, ("", frozenset(), None, None))
         for key_hash in (primary, secondary):
-            entries[key_hash] = KeyEntry(str(uuid), key_hash, state, slug, apis, rate, quota)
+            entries[key_hash] = KeyEntry(
+                str(uuid), key_hash, state, slug, apis, rate, quota,
+                pk, product_id, owner_id, client_id or "",
+            )  # fmt: skip
     names = {
         slug: (header.lower(), query)
         for slug, header, query in ApiKeyNames.objects.values_list("api__slug", "header", "query")

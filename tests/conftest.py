@@ -58,6 +58,13 @@ def _fresh_version_caches() -> None:
     reference.clear_cache()
 
 
+@pytest.fixture(autouse=True)
+def _no_usage_recording(settings: Any) -> None:
+    """In-process gateways record no usage events unless a test turns it on (tests/usage/):
+    the recorder's thread would write into whichever test database is open."""
+    settings.USAGE_RECORDING = False
+
+
 @pytest.fixture
 def import_spec(db: None) -> ImportSpec:
     """Imports a spec file through the real `importspec` command and returns its API."""
