@@ -427,7 +427,7 @@ def _x_title(window: Window) -> str:
     return f"Time ({window.tz_name})"
 
 
-def _range_text(bs: Sequence[Bucket], window: Window) -> str:
+def range_text(bs: Sequence[Bucket], window: Window) -> str:
     if not bs:
         return ""
     return (
@@ -483,7 +483,7 @@ def calls_chart(bs: Sequence[Bucket], window: Window) -> Chart:
         id="calls",
         title=f"Calls per {window.per}, by outcome",
         desc=(
-            f"{count(total)} calls {_range_text(bs, window)}: {count(failed)} failed, "
+            f"{count(total)} calls {range_text(bs, window)}: {count(failed)} failed, "
             f"{count(blocked)} blocked. The table below the chart gives every number."
         ),
         y_title=f"Calls per {window.per}",
@@ -575,7 +575,7 @@ def bandwidth_chart(bs: Sequence[Bucket], window: Window) -> Chart:
         title=f"Bandwidth per {window.per}",
         desc=(
             f"{human_bytes(total_out)} sent to callers and {human_bytes(total_in)} received "
-            f"{_range_text(bs, window)}. The table below the chart gives every number."
+            f"{range_text(bs, window)}. The table below the chart gives every number."
         ),
         y_title=f"{unit} per {window.per}",
         x_title=_x_title(window),
@@ -618,7 +618,7 @@ def latency_chart(bs: Sequence[Bucket], window: Window) -> Chart | None:
     return Chart(
         id="latency",
         title=f"Total time per {window.per}, median and 95th percentile",
-        desc=f"Response times {_range_text(bs, window)}. The table below gives every number.",
+        desc=f"Response times {range_text(bs, window)}. The table below gives every number.",
         y_title="Milliseconds",
         x_title=_x_title(window),
         y_ticks=y_ticks(top, step, _trim),
@@ -661,7 +661,7 @@ def quota_bar(quota: Any, tz: tzinfo) -> QuotaBar | None:
     level: Literal["ok", "warn", "bad"] = (
         "bad" if percent >= 90 else "warn" if percent >= 75 else "ok"
     )
-    period = str(getattr(quota, "period_label", None) or getattr(quota, "period", "") or "")
+    period = str(getattr(quota, "period", "") or "")  # "in the last 30 days"
     label = f"{count(used)} of {count(limit)} calls" + (f" {period}" if period else "")
     resets = quota.resets_at
     return QuotaBar(
