@@ -335,17 +335,28 @@ def byte_unit(top_value: float) -> tuple[str, float]:
     return next(((n, d) for n, d in BYTE_UNITS if top_value >= d), ("B", 1.0))
 
 
+def _three_digits(value: float) -> str:
+    """2.7, 25.3, 252: three significant digits at most, for figures people read."""
+    if value >= 100:
+        return f"{value:.0f}"
+    return (
+        f"{value:.2f}".rstrip("0").rstrip(".")
+        if value < 10
+        else f"{value:.1f}".rstrip("0").rstrip(".")
+    )
+
+
 def human_bytes(value: int) -> str:
     name, divisor = byte_unit(value)
-    return f"{value} B" if divisor == 1 else f"{_trim(value / divisor)} {name}"
+    return f"{value} B" if divisor == 1 else f"{_three_digits(value / divisor)} {name}"
 
 
 def milliseconds(value: float | None) -> str:
     if value is None:
         return "–"
     if value >= 10_000:
-        return f"{_trim(value / 1000)} s"
-    return f"{value:.0f} ms" if value >= 10 else f"{_trim(value)} ms"
+        return f"{_three_digits(value / 1000)} s"
+    return f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
 
 
 def local(moment: datetime, tz: tzinfo, fmt: str) -> str:
