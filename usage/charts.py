@@ -439,11 +439,14 @@ def _x_title(window: Window) -> str:
 
 
 def range_text(bs: Sequence[Bucket], window: Window) -> str:
+    """'from Tue 1 Dec 09:00 to Wed 2 Dec 09:00 (Europe/Paris)'; whole days name the last."""
     if not bs:
         return ""
-    return (
-        f"from {bucket_label(bs[0], window)} to {bucket_label(bs[-1], window)} ({window.tz_name})"
-    )
+    if window.bucket in ("local-day", "day"):
+        last = bucket_label(bs[-1], window)
+    else:
+        last = local(bs[-1].end, window.tz, "D j M H:i")
+    return f"from {bucket_label(bs[0], window)} to {last} ({window.tz_name})"
 
 
 # --- the charts ----------------------------------------------------------------------------

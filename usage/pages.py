@@ -58,7 +58,8 @@ class UsagePage:
         """ "From Tue 1 Dec 09:00 to Wed 2 Dec 08:00 (Europe/Paris)": what the figures cover."""
         if not self.buckets:
             return ""
-        return charts.range_text(self.buckets, self.window).capitalize()
+        text = charts.range_text(self.buckets, self.window)
+        return text[:1].upper() + text[1:]
 
 
 def usage_filter(window: charts.Window, **dimensions: Any) -> reports.UsageFilter:

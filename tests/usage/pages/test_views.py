@@ -5,11 +5,13 @@ What they count is tested in test_pages_data.py, with calls put through the aggr
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 
 from tests.usage.pages.conftest import login
@@ -192,7 +194,7 @@ def test_pages_link_to_usage(
 
 
 def test_times_follow_the_viewers_zone_cookie(
-    client: Client, ada: Any, make_app: Callable[..., Any]
+    client: Client, ada: Any, make_app: Callable[..., Any], make_user: Callable[..., Any]
 ) -> None:
     app = make_app(ada)
     login(client, ada)
@@ -201,6 +203,12 @@ def test_times_follow_the_viewers_zone_cookie(
     assert "Time (Asia/Kolkata)" in client.get(app_url(app)).content.decode()
     client.cookies["tz"] = "../../etc/passwd"
     assert "Time (UTC)" in client.get(app_url(app)).content.decode()
+    # Staff see the period of their report in their zone too (India is 5:30 ahead of UTC).
+    client.cookies["tz"] = "Asia/Kolkata"
+    reader = make_user("reader2")
+    reader.user_permissions.add(Permission.objects.get(codename="view_reports"))
+    report = login(client, reader).get("/usage/reports/?range=24h").content.decode()
+    assert re.search(r"From \w{3} \d+ \w{3} \d\d:30 to .* \(Asia/Kolkata\)", report)
 
 
 def test_no_inline_style_or_script_in_the_charts(
