@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -61,7 +62,7 @@ def _tz(request: HtmxHttpRequest) -> Any:
 def _render(request: HtmxHttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
     name = f"{template}#usage-body" if request.htmx else template
     response = render(request, name, context)
-    response["Vary"] = "HX-Request, Cookie"
+    patch_vary_headers(response, ["HX-Request", "Cookie"])  # a fragment, times in a zone
     return response
 
 
