@@ -21,7 +21,6 @@ BENCHES = (
     "bench.search_bench",
     "bench.pages_wrk",
     "bench.subscriptions_bench",
-    "bench.usage_views_bench",
 )
 RESULTS = Path(__file__).resolve().parent / "results"
 

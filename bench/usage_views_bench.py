@@ -2,8 +2,8 @@
 middleware), on the rollups `bench/usage_pages_bench.py` makes with `manage.py generate_usage`
 (30 days of 1,000,000 calls a day across 50 APIs and 5,000 subscriptions).
 
-    python -m bench usage_pages_bench    # first: makes (or reuses) the data
-    python -m bench usage_views_bench    # then: the pages, on the same database
+    python -m bench usage_pages_bench        # first: makes (or reuses) the data
+    python -m bench.usage_views_bench        # then: the pages, on the same database
 
 The generated rows name made-up ids; this bench gives the busiest subscription and the
 busiest application real owners (a developer, a product with a call quota) and publishes 40
@@ -145,3 +145,9 @@ def run() -> list[dict[str, Any]]:
         results.append({"db": vendor, "page": name, "range": r, "ms": round(ms, 1)})
         print(f"{vendor:10} {name:34} {r:4} {ms:7.1f} ms", flush=True)
     return results
+
+
+if __name__ == "__main__":
+    from bench.__main__ import print_table
+
+    print_table(run())
