@@ -8,9 +8,9 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
-from usage import charts
+from usage import windows
 
-RANGE_CHOICES = [(key, label) for key, label in charts.RANGES.items()]
+RANGE_CHOICES = [(key, label) for key, label in windows.RANGES.items()]
 DIMENSIONS = [
     ("api", "API"),
     ("operation", "Operation"),
@@ -27,13 +27,13 @@ class RangeForm(forms.Form):
     range = forms.ChoiceField(choices=RANGE_CHOICES, required=False)
 
     def clean_range(self) -> str:
-        return self.cleaned_data.get("range") or charts.DEFAULT_RANGE
+        return self.cleaned_data.get("range") or windows.DEFAULT_RANGE
 
 
 def range_of(query: Any) -> str:
     """The range a query string asks for; the default for a missing or unknown one."""
     form = RangeForm(query)
-    return form.cleaned_data["range"] if form.is_valid() else charts.DEFAULT_RANGE
+    return form.cleaned_data["range"] if form.is_valid() else windows.DEFAULT_RANGE
 
 
 class ReportFilterForm(forms.Form):
@@ -100,17 +100,17 @@ class ReportFilterForm(forms.Form):
                 self.add_error("end", "At most two years.")
             else:
                 data["range"] = "custom"
-        data["range"] = data.get("range") or charts.DEFAULT_RANGE
+        data["range"] = data.get("range") or windows.DEFAULT_RANGE
         return data
 
-    def window(self, now: datetime, tz: tzinfo) -> charts.Window:
+    def window(self, now: datetime, tz: tzinfo) -> windows.Window:
         data = self.cleaned_data
         if data["range"] == "custom":
             start: date = data["start"]
             end: date = data["end"]
-            return charts.custom_window(
-                charts.local_midnight(start, tz),
-                charts.local_midnight(end + timedelta(days=1), tz),
+            return windows.custom_window(
+                windows.local_midnight(start, tz),
+                windows.local_midnight(end + timedelta(days=1), tz),
                 tz,
             )
-        return charts.preset_window(data["range"], now, tz)
+        return windows.preset_window(data["range"], now, tz)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from usage import charts, reports
+from usage import charts, reports, windows
 
 
 @dataclass(frozen=True)
@@ -44,14 +44,14 @@ RANKED_HEADERS = [
 
 @dataclass(frozen=True)
 class UsagePage:
-    window: charts.Window
+    window: windows.Window
     stats: list[Stat]
     calls: charts.Chart
     bandwidth: charts.Chart
     latency: charts.Chart | None
     ranked: list[RankedRow] = field(default_factory=list)
     total_calls: int = 0
-    buckets: list[charts.Bucket] = field(default_factory=list)  # for CSV exports
+    buckets: list[windows.Bucket] = field(default_factory=list)  # for CSV exports
 
     @property
     def period(self) -> str:
@@ -62,7 +62,7 @@ class UsagePage:
         return text[:1].upper() + text[1:]
 
 
-def usage_filter(window: charts.Window, **dimensions: Any) -> reports.UsageFilter:
+def usage_filter(window: windows.Window, **dimensions: Any) -> reports.UsageFilter:
     return reports.UsageFilter(start=window.start, end=window.end, **dimensions)
 
 
@@ -147,7 +147,7 @@ def _num(value: float | None) -> float | str:
 
 
 def build(
-    window: charts.Window,
+    window: windows.Window,
     f: reports.UsageFilter,
     *,
     by: str = "operation",
@@ -158,7 +158,7 @@ def build(
     """The summary, the three charts and one ranked table for filter `f` over `window`."""
     summary = reports.summary(f)
     points = reports.series(f, window.step)
-    bs = charts.buckets(points, window)
+    bs = windows.buckets(points, window)
     rows = reports.ranked(f, by, order, limit)  # type: ignore[arg-type]
     queries = queries_for(by, rows) if queries_for else None
     return UsagePage(

@@ -25,7 +25,7 @@ from portal.lib.viewertz import COOKIE as TZ_COOKIE
 from portal.lib.viewertz import zone_from_cookie
 from products.models import Subscription
 from products.visibility import sees_everything, visible_apis, visible_products
-from usage import charts, export, pages, reports
+from usage import charts, export, pages, reports, windows
 from usage.forms import ReportFilterForm, range_of
 
 REPORTS_PERMISSION = "usage.view_reports"
@@ -70,13 +70,13 @@ def _developer_page(
     request: HtmxHttpRequest, subject: dict[str, Any], **dimensions: Any
 ) -> HttpResponse:
     range_key = range_of(request.GET)
-    window = charts.preset_window(range_key, timezone.now(), _tz(request))
+    window = windows.preset_window(range_key, timezone.now(), _tz(request))
     f = pages.usage_filter(window, api_ids=_viewer_api_ids(request.user), **dimensions)
     context = {
         **subject,
         "page": pages.build(window, f, by="operation", order="calls", limit=10),
         "range": range_key,
-        "ranges": charts.RANGES,
+        "ranges": windows.RANGES,
         "ranked_headers": pages.RANKED_HEADERS,
     }
     return _render(request, "usage/developer.html", context)
@@ -112,7 +112,7 @@ def _require_reports_permission(request: HtmxHttpRequest) -> None:
 
 def _report_filter(
     request: HtmxHttpRequest,
-) -> tuple[ReportFilterForm, charts.Window, reports.UsageFilter | None]:
+) -> tuple[ReportFilterForm, windows.Window, reports.UsageFilter | None]:
     """The filter form, the window and the query it asks for (None when the form is wrong)."""
     user = request.user
     form = ReportFilterForm(
@@ -121,7 +121,7 @@ def _report_filter(
     tz = _tz(request)
     now = timezone.now()
     if form.is_bound and not form.is_valid():
-        return form, charts.preset_window(charts.DEFAULT_RANGE, now, tz), None
+        return form, windows.preset_window(windows.DEFAULT_RANGE, now, tz), None
     if not form.is_bound:
         form = ReportFilterForm({}, apis=visible_apis(user), products=visible_products(user))
         form.is_valid()

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from usage import charts
+from usage import charts, windows
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -27,10 +27,10 @@ class P:
 
 
 def test_24_hours_end_with_the_current_hour_and_label_local_times() -> None:
-    window = charts.preset_window("24h", NOW, PARIS)
+    window = windows.preset_window("24h", NOW, PARIS)
     assert window.end == datetime(2026, 12, 2, 9, tzinfo=UTC)
     assert window.start == datetime(2026, 12, 1, 9, tzinfo=UTC)
-    bs = charts.buckets([], window)
+    bs = windows.buckets([], window)
     assert len(bs) == 24
     chart = charts.calls_chart(bs, window)
     # 23:00 UTC is midnight in Paris: the tick there names the day, the others Paris hours.
@@ -44,9 +44,9 @@ def test_24_hours_end_with_the_current_hour_and_label_local_times() -> None:
 
 def test_30_days_are_the_viewers_calendar_days_across_a_dst_change() -> None:
     # New York leaves daylight saving time on Sunday 1 November 2026: that day has 25 hours.
-    window = charts.preset_window("30d", datetime(2026, 11, 20, 3, tzinfo=UTC), NEW_YORK)
+    window = windows.preset_window("30d", datetime(2026, 11, 20, 3, tzinfo=UTC), NEW_YORK)
     assert window.step == "hour" and window.bucket == "local-day"
-    bs = charts.buckets([], window)
+    bs = windows.buckets([], window)
     assert len(bs) == 30
     # 03:00 UTC on the 20th is still the 19th in New York: the 19th is the last day.
     assert bs[-1].start == datetime(2026, 11, 19, 5, tzinfo=UTC)  # midnight in New York
@@ -55,7 +55,7 @@ def test_30_days_are_the_viewers_calendar_days_across_a_dst_change() -> None:
     hourly = [P(sunday.start + timedelta(hours=h), success=1) for h in range(25)]
     # An hour just before New York's midnight belongs to the day before, not to the UTC date.
     hourly.append(P(sunday.start - timedelta(hours=1), failed=7))
-    bs = charts.buckets(hourly, window)
+    bs = windows.buckets(hourly, window)
     by_day = {b.start.astimezone(NEW_YORK).date().isoformat(): b for b in bs}
     assert by_day["2026-11-01"].total == 25
     assert by_day["2026-10-31"].failed == 7
@@ -65,28 +65,28 @@ def test_30_days_are_the_viewers_calendar_days_across_a_dst_change() -> None:
 
 
 def test_empty_buckets_are_drawn_as_zero_and_left_out_of_the_table() -> None:
-    window = charts.preset_window("24h", NOW, UTC)
+    window = windows.preset_window("24h", NOW, UTC)
     points = [P(window.start + timedelta(hours=3), success=5, failed=1)]
-    chart = charts.calls_chart(charts.buckets(points, window), window)
+    chart = charts.calls_chart(windows.buckets(points, window), window)
     assert len(chart.hits) == 24  # one tooltip column per hour, calls or not
     assert [row.cells for row in chart.table.rows] == [["5", "0", "0", "1", "6"]]
     assert chart.table.rows[0].label == "Tue 1 Dec 12:00"
     assert "6 calls" in chart.desc and "1 failed" in chart.desc
     assert not chart.empty
-    nothing = charts.calls_chart(charts.buckets([], window), window)
+    nothing = charts.calls_chart(windows.buckets([], window), window)
     assert nothing.empty and nothing.rects == [] and nothing.table.rows == []
 
 
 def test_points_outside_the_window_are_ignored() -> None:
-    window = charts.preset_window("24h", NOW, UTC)
+    window = windows.preset_window("24h", NOW, UTC)
     points = [P(window.start - timedelta(hours=1), success=9), P(window.end, success=9)]
-    assert sum(b.total for b in charts.buckets(points, window)) == 0
+    assert sum(b.total for b in windows.buckets(points, window)) == 0
 
 
 def test_stacked_bars_scale_to_the_axis_and_stack_success_at_the_bottom() -> None:
-    window = charts.preset_window("24h", NOW, UTC)
+    window = windows.preset_window("24h", NOW, UTC)
     points = [P(window.start, success=60, other=0, blocked=10, failed=10)]  # 80 calls
-    chart = charts.calls_chart(charts.buckets(points, window), window)
+    chart = charts.calls_chart(windows.buckets(points, window), window)
     assert [t.label for t in chart.y_ticks] == ["0", "20", "40", "60", "80"]
     success, blocked, failed = chart.rects
     assert (success.css, blocked.css, failed.css) == ("s-success", "s-blocked", "s-failed")
@@ -113,9 +113,9 @@ def test_compact_axis_labels(value: float, text: str) -> None:
 
 
 def test_bandwidth_picks_a_unit_and_draws_two_lines() -> None:
-    window = charts.preset_window("24h", NOW, UTC)
+    window = windows.preset_window("24h", NOW, UTC)
     points = [P(window.start + timedelta(hours=h), bytes_in=100, bytes_out=835_000) for h in (1, 2)]
-    chart = charts.bandwidth_chart(charts.buckets(points, window), window)
+    chart = charts.bandwidth_chart(windows.buckets(points, window), window)
     assert chart.y_title == "MB per hour"
     assert chart.y_ticks[-1].label == "1"
     assert [line.css for line in chart.lines] == ["s-out", "s-in"]
@@ -125,9 +125,9 @@ def test_bandwidth_picks_a_unit_and_draws_two_lines() -> None:
 
 
 def test_latency_chart_only_when_points_carry_percentiles() -> None:
-    window = charts.preset_window("24h", NOW, UTC)
+    window = windows.preset_window("24h", NOW, UTC)
     assert (
-        charts.latency_chart(charts.buckets([P(window.start, success=1)], window), window) is None
+        charts.latency_chart(windows.buckets([P(window.start, success=1)], window), window) is None
     )
 
     @dataclass
@@ -135,7 +135,7 @@ def test_latency_chart_only_when_points_carry_percentiles() -> None:
         p50_ms: float | None = None
         p95_ms: float | None = None
 
-    bs = charts.buckets([Timed(window.start, success=1, p50_ms=12.0, p95_ms=140.0)], window)
+    bs = windows.buckets([Timed(window.start, success=1, p50_ms=12.0, p95_ms=140.0)], window)
     chart = charts.latency_chart(bs, window)
     assert chart is not None
     assert chart.table.rows[0].cells == ["12 ms", "140 ms"]
@@ -143,12 +143,12 @@ def test_latency_chart_only_when_points_carry_percentiles() -> None:
 
 def test_custom_windows_pick_a_step() -> None:
     start = datetime(2026, 11, 1, 10, 7, tzinfo=UTC)
-    assert charts.custom_window(start, start + timedelta(hours=2), UTC).step == "minute"
-    assert charts.custom_window(start, start + timedelta(days=3), UTC).bucket == "hour"
-    assert charts.custom_window(start, start + timedelta(days=20), PARIS).bucket == "local-day"
-    far = charts.custom_window(start, start + timedelta(days=200), PARIS)
+    assert windows.custom_window(start, start + timedelta(hours=2), UTC).step == "minute"
+    assert windows.custom_window(start, start + timedelta(days=3), UTC).bucket == "hour"
+    assert windows.custom_window(start, start + timedelta(days=20), PARIS).bucket == "local-day"
+    far = windows.custom_window(start, start + timedelta(days=200), PARIS)
     assert (far.step, far.bucket) == ("day", "day")
-    assert charts.calls_chart(charts.buckets([], far), far).x_title == "Date (UTC days)"
+    assert charts.calls_chart(windows.buckets([], far), far).x_title == "Date (UTC days)"
 
 
 @dataclass
