@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -173,3 +174,17 @@ def test_quota_bar(used: int, level: str, percent: float) -> None:
 
 def test_no_quota_no_bar() -> None:
     assert charts.quota_bar(None, UTC) is None
+
+
+def test_the_drawing_is_well_formed_svg_with_a_title_and_tooltips() -> None:
+    window = windows.preset_window("24h", NOW, PARIS)
+    chart = charts.calls_chart(windows.buckets([P(window.start, success=2)], window), window)
+    root = ElementTree.fromstring(str(chart.svg))
+    assert root.tag == "svg" and root.get("role") == "img"
+    assert root.get("viewBox") == f"0 0 {charts.WIDTH} {charts.HEIGHT}"
+    titles = [t.text or "" for t in root.iter("title")]
+    assert titles[0] == "Calls per hour, by outcome"
+    assert "Tue 1 Dec 10:00–11:00: 2 calls (2 success, 0 other, 0 blocked, 0 failed)" in titles
+    rows = ElementTree.fromstring(f"<tbody>{chart.table_html}</tbody>")
+    assert [td.text for td in rows.iter("td")] == ["2", "0", "0", "0", "2"]
+    assert rows.find("tr/th/time").get("datetime") == "2026-12-01T09:00:00+00:00"  # type: ignore[union-attr]
