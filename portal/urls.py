@@ -17,6 +17,7 @@ urlpatterns = [
     path("console/", include("console.urls")),
     path("products/", include("products.urls")),
     path("applications/", include("applications.urls")),
+    path("usage/", include("usage.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("idp/", include("identity.urls")),

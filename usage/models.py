@@ -114,6 +114,8 @@ class ApiRollup(Rollup):
     KEY = ("api_id", "operation", "product_id")
 
     class Meta:
+        # The staff reports page (usage/views.py); developers see their own use without it.
+        permissions = [("view_reports", "Can view usage reports")]
         constraints = [
             models.UniqueConstraint(
                 fields=["level", "start", "api_id", "operation", "product_id"],

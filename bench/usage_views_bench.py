@@ -1,0 +1,153 @@
+"""Server time of the usage pages themselves (queries, charts and templates, through Django's
+middleware), on the rollups `bench/usage_pages_bench.py` makes with `manage.py generate_usage`
+(30 days of 1,000,000 calls a day across 50 APIs and 5,000 subscriptions).
+
+    python -m bench usage_pages_bench        # first: makes (or reuses) the data
+    python -m bench.usage_views_bench        # then: the pages, on the same database
+
+The generated rows name made-up ids; this bench gives the busiest subscription and the
+busiest application real owners (a developer, a product with a call quota) and publishes 40
+of the 50 APIs, so the developer pages are asked exactly as a developer would ask them: 10 APIs
+hidden from the viewer. Each page is requested warm BENCH_ROUNDS times (default 5), in the
+Europe/Paris zone (30 days are then local days summed from hourly rollups); the median is
+reported.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from typing import Any
+
+from bench.django_setup import RESULTS
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+RANGES = ("24h", "7d", "30d")
+
+
+def setup() -> str:
+    import sys
+
+    from bench.django_setup import REPO
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    sys.path.insert(0, str(REPO))
+    url = os.environ.get("DATABASE_URL", "")
+    vendor = "postgresql" if url.startswith("postgres") else "sqlite"
+    if vendor == "sqlite":
+        db = RESULTS / "usage_pages_bench.sqlite3"
+        if not db.exists():
+            raise SystemExit(f"{db} is missing: run `python -m bench usage_pages_bench` first")
+        os.environ["DATABASE_URL"] = f"sqlite:///{db}"
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+    import django
+
+    django.setup()
+    return vendor
+
+
+def actors() -> dict[str, Any]:
+    """The busiest subscription and application given owners; a staff reader."""
+    import secrets
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+    from django.db.models import Sum
+
+    from apis.models import Api
+    from applications.models import Application
+    from products.models import Group, Product, Subscription
+    from usage.models import DAY, ConsumerRollup
+
+    users = get_user_model().objects
+    developer = users.filter(username="bench-dev").first() or users.create_user("bench-dev")
+    reader = users.filter(username="bench-reader").first() or users.create_user(
+        "bench-reader", is_staff=True
+    )
+    reader.user_permissions.add(Permission.objects.get(codename="view_reports"))
+    for i in range(1, 51):  # 40 published: 10 hidden from everyone but staff drafts
+        Api.objects.update_or_create(
+            pk=i, defaults={"slug": f"api-{i}", "name": f"API {i}", "is_published": i <= 40}
+        )
+    busiest = (
+        ConsumerRollup.objects.filter(level=DAY)
+        .exclude(subscription_id=0)
+        .values("subscription_id")
+        .annotate(n=Sum("success"))
+        .order_by("-n")
+        .first()
+    )
+    assert busiest, "no rollups: run `python -m bench usage_pages_bench` first"
+    app_row = (
+        ConsumerRollup.objects.filter(level=DAY)
+        .exclude(client_id="")
+        .values("client_id")
+        .annotate(n=Sum("success"))
+        .order_by("-n")
+        .first()
+    )
+    assert app_row
+    product, _ = Product.objects.update_or_create(
+        slug="bench-quota",
+        defaults={"name": "Bench", "published": True, "quota_calls": 10_000_000,
+                  "quota_period": 30 * 86400},
+    )  # fmt: skip
+    product.groups.set(Group.objects.filter(slug="developers"))
+    sub = Subscription.objects.filter(pk=busiest["subscription_id"]).first()
+    if sub is None:
+        sub = Subscription.objects.create(
+            pk=busiest["subscription_id"], owner=developer, product=product, name="busiest",
+            state=Subscription.ACTIVE, primary_hash=secrets.token_hex(32),
+            secondary_hash=secrets.token_hex(32), primary_encrypted="-", secondary_encrypted="-",
+        )  # fmt: skip
+    app = Application.objects.filter(client_id=app_row["client_id"]).first()
+    if app is None:
+        app = Application.objects.create(
+            owner=developer, name="Busiest app", kind="machine", client_id=app_row["client_id"]
+        )
+    return {"developer": developer, "reader": reader, "sub": sub, "app": app}
+
+
+def timed(client: Any, url: str) -> float:
+    answer = client.get(url)  # warm
+    assert answer.status_code == 200, (url, answer.status_code)
+    times = []
+    for _ in range(ROUNDS):
+        started = time.perf_counter()
+        client.get(url)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def run() -> list[dict[str, Any]]:
+    vendor = setup()
+    from django.test import Client
+
+    who = actors()
+    developer, staff = Client(), Client()
+    developer.force_login(who["developer"])
+    staff.force_login(who["reader"])
+    for c in (developer, staff):
+        c.cookies["tz"] = "Europe/Paris"
+    pages = []
+    for r in RANGES:
+        pages += [
+            ("application (busiest)", r, developer, f"/usage/applications/{who['app'].uuid}/?range={r}"),
+            ("subscription (busiest)", r, developer, f"/usage/subscriptions/{who['sub'].uuid}/?range={r}"),
+            ("reports, all, by API", r, staff, f"/usage/reports/?range={r}&by=api"),
+            ("reports, all, by subscription", r, staff, f"/usage/reports/?range={r}&by=subscription"),
+            ("reports, one API, by operation", r, staff, f"/usage/reports/?range={r}&api=api-1&by=operation"),
+        ]  # fmt: skip
+    results = []
+    for name, r, client, url in pages:
+        ms = timed(client, url)
+        results.append({"db": vendor, "page": name, "range": r, "ms": round(ms, 1)})
+        print(f"{vendor:10} {name:34} {r:4} {ms:7.1f} ms", flush=True)
+    return results
+
+
+if __name__ == "__main__":
+    from bench.__main__ import print_table
+
+    print_table(run())

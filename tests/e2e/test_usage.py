@@ -1,0 +1,251 @@
+"""Usage pages in headless Chromium against the default run (`seed_demo` + `serve`: the
+provider, the gateway recording every call, the aggregator, the echo backend).
+
+The journeys: the demo developer calls the echo API from the console as their own
+application (and, before, with their Starter subscription's key), opens the application's
+(the subscription's) usage page and, within a minute, sees the calls in the chart and in its
+table. Then a week of made-up calls (tests/e2e/usage_seed.py, through
+the aggregator) for axe on both themes, the viewer's time zone on the axes, and the
+screenshots (UPDATE_SCREENSHOTS=1 writes docs/screenshots/usage-*.png).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+from tests.console.live import DEMO_PASSWORD, DEMO_USER, Portal, running_portal
+from tests.e2e.test_accessibility import violations
+from tests.e2e.usage_seed import SEED
+
+pytestmark = [pytest.mark.e2e]
+
+ADMIN, ADMIN_PASSWORD = "root", "root-password-e2e"
+ZONE = "Europe/Paris"
+APP = "Usage journey app"
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    with running_portal(tmp_path_factory.mktemp("usage-e2e")) as running:
+        env = {**running.env, "DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD}
+        subprocess.run(
+            [sys.executable, "manage.py", "createsuperuser", "--no-input",
+             "--username", ADMIN, "--email", "root@example.com"],
+            cwd=REPO_ROOT, env=env, check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        # The aggregator beside the portal, as `make run` starts it.
+        log = (running.log.parent / "aggregate.log").open("w")
+        aggregator = subprocess.Popen(
+            [sys.executable, "manage.py", "aggregate_usage"],
+            cwd=REPO_ROOT, env=running.env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            yield running
+        finally:
+            aggregator.terminate()
+            aggregator.wait(10)
+            log.close()
+
+
+def manage(portal: Portal, *args: str, **env: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO_ROOT, env={**portal.env, **env}, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def new_context(chromium: Any, theme: str = "light", **options: Any) -> Any:
+    options.setdefault("viewport", {"width": 1280, "height": 900})
+    # bypass_csp: axe is injected as an inline script, which the portal's CSP rightly refuses.
+    context = chromium.new_context(timezone_id=ZONE, bypass_csp=True, **options)
+    context.add_init_script(f"try {{ localStorage.setItem('theme', '{theme}'); }} catch (e) {{}}")
+    return context
+
+
+def sign_in(page: Any, portal: Portal, username: str, password: str, path: str) -> None:
+    page.goto(portal.url(path))
+    page.get_by_role("button", name="Sign in").first.click()
+    page.wait_for_url("**/idp/login/**")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.locator("main").get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**{path}**")
+
+
+def stat(page: Any, label: str) -> str:
+    return str(page.locator("[data-stats] div", has_text=label).locator("dd").inner_text())
+
+
+def browser_in_paris(chromium: Any) -> tuple[Any, list[str]]:
+    """A page whose browser is in Paris: the portal learns the zone from the tz cookie
+    (static/js/tz.js); console errors collected."""
+    page = new_context(chromium).new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    return page, errors
+
+
+def call_three_times(page: Any) -> None:
+    for _ in range(3):
+        with page.expect_response("**/console/send/"):
+            page.click("#console-send")
+        page.wait_for_selector("#console-result [data-status-code]")
+        assert page.inner_text("#console-result [data-status-code]") == "200"
+
+
+def sees_the_three_calls(page: Any) -> None:
+    """On a usage page: within a minute the three calls are in the chart and the table."""
+    # The gateway flushes its batches and the aggregator rolls them up within a minute.
+    deadline = time.monotonic() + 90
+    while stat(page, "Calls") != "3" and time.monotonic() < deadline:
+        time.sleep(3)
+        page.get_by_role("link", name="Refresh").click()  # htmx swaps the body in place
+        page.wait_for_load_state("networkidle")
+    assert stat(page, "Calls") == "3"
+    page.reload()  # no refresh still in flight while the table is opened
+    # In the chart: one success bar; its tooltip counts the three calls.
+    assert page.locator("#chart-calls rect.s-success").count() == 1
+    assert "3 calls (3 success" in page.locator("#chart-calls").inner_html()
+    # In the table (behind its summary), the hour's row, in the browser's zone.
+    page.locator("[data-table=calls] summary").click()
+    rows = page.locator("[data-table=calls] tbody tr")
+    rows.first.wait_for(state="visible")
+    assert rows.count() == 1
+    assert rows.first.locator("td").all_inner_texts() == ["3", "0", "0", "0", "3"]
+    assert f"Time ({ZONE})" in page.inner_text("#chart-calls")
+    assert "echoGet" in page.inner_text("[data-ranked]")
+
+
+def test_console_calls_with_a_subscription_key_appear_on_its_usage_page(
+    chromium: Any, portal: Portal
+) -> None:
+    page, errors = browser_in_paris(chromium)
+    sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/apis/echo/operations/echoGet/")
+    page.locator("#console-subscription label", has_text="Starter").locator("input").check()
+    page.fill('input[name="scopes.builtin"]', "echo.read")
+    with page.expect_response("**/console/token/"):
+        page.get_by_role("button", name="Get token · Client credentials").click()
+    page.wait_for_selector(".console-token >> text=client_credentials")
+    call_three_times(page)
+    # From the subscription to its usage page, by the links a developer follows.
+    page.goto(portal.url("/products/subscriptions/"))
+    page.get_by_role("link", name="demo").first.click()
+    page.get_by_role("link", name=re.compile("^Usage")).click()
+    page.wait_for_url("**/usage/subscriptions/*/")
+    sees_the_three_calls(page)
+    assert errors == []
+    page.context.close()
+
+
+def test_console_calls_as_an_application_appear_on_its_usage_page(
+    chromium: Any, portal: Portal
+) -> None:
+    """The issue's journey: calls from the console as the developer's own application."""
+    page, errors = browser_in_paris(chromium)
+    sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/products/")
+    page.goto(portal.url("/applications/new/"))
+    page.fill("#id_name", APP)
+    page.get_by_label("Machine client (client credentials only)").check()
+    page.get_by_label("Keep the secret for the console").check()
+    page.get_by_role("button", name="Register").click()
+    page.wait_for_selector("[data-key=secret]")
+    page.goto(portal.url("/products/starter/"))
+    page.select_option("#sub-application", label=f"{APP} (application)")
+    page.fill("#sub-name", "usage-app")
+    page.get_by_role("button", name="Subscribe").click()
+    page.wait_for_url("**/products/subscriptions/*/")
+
+    page.goto(portal.url("/apis/echo/operations/echoGet/"))
+    option = page.locator(".console-apps [data-app]", has_text=APP)
+    option.locator("input[name^='scopes.app.']").fill("echo.read")
+    with page.expect_response("**/console/token/"):
+        option.get_by_role("button", name=f"Get token as {APP}").click()
+    page.locator(".console-token", has_text=f"{APP} (your application)").wait_for()
+    page.locator("#console-subscription label", has_text="usage-app").locator("input").check()
+    call_three_times(page)
+
+    # From the application to its usage page, by the links a developer follows.
+    page.goto(portal.url("/applications/"))
+    page.get_by_role("link", name=APP).click()
+    page.get_by_role("link", name=re.compile("^Usage")).click()
+    page.wait_for_url("**/usage/applications/*/")
+    sees_the_three_calls(page)
+    assert errors == []
+    page.context.close()
+
+
+def test_usage_pages_pass_axe_in_both_themes_and_make_the_screenshots(
+    chromium: Any, portal: Portal, screenshot_dir: Path
+) -> None:
+    made = manage(
+        portal, "shell", "-c",
+        "from django.contrib.auth import get_user_model; from applications import flows; "
+        "a = flows.register(get_user_model().objects.get(username='demo'), name='Weather app',"
+        " description='', kind='machine', redirect_uris=[]).application; "
+        "print('MADE', a.uuid, a.client_id)",
+    )  # fmt: skip
+    _, app_uuid, client_id = next(
+        line for line in made.splitlines() if line.startswith("MADE")
+    ).split()
+    assert "events" in manage(portal, "shell", "-c", SEED, USAGE_SEED_CLIENT_ID=client_id)
+    app_page = f"/usage/applications/{app_uuid}/?range=7d"
+    reports_page = "/usage/reports/?range=7d&by=operation&order=calls"
+    report: dict[str, list[str]] = {}
+    for theme in ("light", "dark"):
+        context = new_context(chromium, theme)
+        page = context.new_page()
+        try:
+            sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/applications/")
+            page.goto(portal.url(app_page))
+            assert page.evaluate("document.documentElement.dataset.theme") == theme
+            assert f"Time ({ZONE})" in page.inner_text("#chart-calls")
+            assert page.locator("#chart-calls rect.s-success").count() > 100
+            page.locator("[data-table=calls] summary").click()
+            report[f"application {theme}"] = violations(page)
+            page.locator("[data-table=calls] summary").click()
+            page.evaluate("window.scrollTo(0, 0)")  # the sticky header stays on top
+            page.screenshot(
+                path=str(screenshot_dir / f"usage-application-{theme}.png"), full_page=True
+            )
+            # The range changes in place (htmx), and the address follows.
+            page.get_by_role("link", name="Last 30 days").click()
+            page.wait_for_url("**range=30d")
+            page.wait_for_selector("#chart-calls >> text=Calls per day")
+            page.goto(portal.url("/products/subscriptions/"))
+            page.get_by_role("link", name="demo").first.click()
+            page.get_by_role("link", name=re.compile("^Usage")).click()
+            page.wait_for_selector("[data-quota]")
+            report[f"subscription {theme}"] = violations(page)
+            if theme == "light":
+                page.set_viewport_size({"width": 390, "height": 844})
+                page.goto(portal.url(app_page))
+                page.screenshot(
+                    path=str(screenshot_dir / "usage-application-phone.png"), full_page=True
+                )
+        finally:
+            context.close()
+        context = new_context(chromium, theme)
+        page = context.new_page()
+        try:
+            sign_in(page, portal, ADMIN, ADMIN_PASSWORD, "/usage/reports/")
+            page.goto(portal.url(reports_page))
+            assert "Top operations by calls" in page.inner_text("main")
+            assert page.locator("[data-ranked] tbody tr").count() == 5  # the seed's five
+            report[f"reports {theme}"] = violations(page)
+            page.screenshot(path=str(screenshot_dir / f"usage-reports-{theme}.png"), full_page=True)
+        finally:
+            context.close()
+    failing = {name: found for name, found in report.items() if found}
+    assert failing == {}, json.dumps(failing, indent=2)

@@ -1,0 +1,188 @@
+"""What the usage pages count: calls put through the aggregator show on their owner's pages
+only, never another developer's, never an API hidden from the viewer (SECURITY.md 67, 68)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
+from django.utils import timezone
+
+from tests.usage.pages.conftest import call, login, record
+
+pytestmark = pytest.mark.django_db
+
+
+def ago(**delta: float) -> Any:
+    return timezone.now() - timedelta(**delta)
+
+
+def stat(html: str, label: str) -> str:
+    """The figure of a summary card: '<dt>Calls</dt><dd>3' -> '3'."""
+    tail = html.split(f"<dt>{label}</dt><dd>", 1)[1]
+    return tail.split("<", 1)[0].strip()
+
+
+@pytest.fixture
+def hidden(petstore: Any, make_group: Callable[..., Any], make_product: Callable[..., Any]) -> Any:
+    """Petstore, offered only to partners: ada, bob and the reader are not partners."""
+    make_group("partners")
+    make_product("partners-only", petstore, groups=("partners",))
+    return petstore
+
+
+def test_an_applications_calls_show_in_its_chart_table_and_top_operations(
+    client: Client, ada: Any, echo: Any, make_app: Callable[..., Any]
+) -> None:
+    app = make_app(ada, "Weather")
+    record(
+        *[call(ago(minutes=70), api_id=echo.pk, operation="echoGet", client_id=app.client_id)
+          for _ in range(3)],
+        call(ago(minutes=70), api_id=echo.pk, operation="echoPost", client_id=app.client_id,
+             outcome="failed", status=502, backend_ms=None),
+    )  # fmt: skip
+    html = login(client, ada).get(f"/usage/applications/{app.uuid}/").content.decode()
+    assert stat(html, "Calls") == "4"
+    assert stat(html, "Error rate") == "25%"
+    # The chart: one hour with a success bar and a failed bar on it; its tooltip counts.
+    chart = html[html.index('id="chart-calls"') : html.index('id="chart-bandwidth"')]
+    assert chart.count('class="s-success"') == 1 and chart.count('class="s-failed"') == 1
+    assert "4 calls (3 success, 0 other, 0 blocked, 1 failed)" in chart
+    # The table: that hour's row.
+    assert "<td>3</td><td>0</td><td>0</td><td>1</td><td>4</td>" in chart
+    # Top operations, by calls.
+    top = html[html.index("data-ranked") :]
+    assert top.index("echoGet (Echo") < top.index("echoPost (Echo")
+
+
+def test_another_developers_calls_never_count_on_my_pages(
+    client: Client, ada: Any, bob: Any, echo: Any, make_app: Callable[..., Any],
+    make_sub: Callable[..., Any],
+) -> None:  # fmt: skip
+    mine, bobs = make_app(ada), make_app(bob, "Bob's tool")
+    my_sub, bobs_sub = make_sub(ada), make_sub(bob)
+    record(
+        *[call(ago(hours=2), api_id=echo.pk, operation="echoGet", client_id=bobs.client_id,
+               subscription_id=bobs_sub.pk) for _ in range(5)],
+        call(ago(hours=2), api_id=echo.pk, operation="echoGet", client_id=mine.client_id,
+             subscription_id=my_sub.pk),
+    )  # fmt: skip
+    login(client, ada)
+    for url in (f"/usage/applications/{mine.uuid}/", f"/usage/subscriptions/{my_sub.uuid}/"):
+        html = client.get(url + "?range=7d").content.decode()
+        assert stat(html, "Calls") == "1", url
+        assert "Bob" not in html and bobs.client_id not in html
+
+
+def test_an_api_hidden_from_the_developer_never_appears(
+    client: Client, ada: Any, echo: Any, hidden: Any, make_app: Callable[..., Any]
+) -> None:
+    """SECURITY.md case 67: calls to Petstore (since hidden from ada) are not shown to her."""
+    app = make_app(ada)
+    record(
+        call(ago(hours=1), api_id=echo.pk, operation="echoGet", client_id=app.client_id),
+        *[call(ago(hours=1), api_id=hidden.pk, operation="listPets", client_id=app.client_id)
+          for _ in range(4)],
+    )  # fmt: skip
+    html = login(client, ada).get(f"/usage/applications/{app.uuid}/").content.decode()
+    assert stat(html, "Calls") == "1"
+    assert "listPets" not in html and "Petstore" not in html
+
+
+def test_staff_reports_leave_out_hidden_apis_unless_the_viewer_sees_them(
+    client: Client, reader: Any, echo: Any, hidden: Any, make_app: Callable[..., Any],
+    ada: Any,
+) -> None:  # fmt: skip
+    """SECURITY.md case 67 for staff: the reports permission is not the draft permission."""
+    app = make_app(ada)
+    record(
+        call(ago(hours=1), api_id=echo.pk, operation="echoGet", client_id=app.client_id),
+        call(ago(hours=1), api_id=hidden.pk, operation="listPets", client_id=app.client_id),
+    )
+    login(client, reader)
+    html = client.get("/usage/reports/?by=api").content.decode()
+    assert stat(html, "Calls") == "1"
+    assert "Echo" in html and "Petstore" not in html
+    exported = client.get("/usage/reports/export.csv?by=operation").content.decode()
+    assert "echoGet" in exported and "listPets" not in exported
+    # With the draft permission every API is seen.
+    reader.user_permissions.add(Permission.objects.get(codename="view_api"))
+    html = (
+        login(client, type(reader).objects.get(pk=reader.pk))
+        .get("/usage/reports/?by=api")
+        .content.decode()
+    )
+    assert stat(html, "Calls") == "2" and "Petstore" in html
+
+
+def test_reports_filter_by_developer_application_and_api(
+    client: Client, reader: Any, ada: Any, bob: Any, echo: Any, make_app: Callable[..., Any],
+) -> None:  # fmt: skip
+    adas, bobs = make_app(ada, "Ada's app"), make_app(bob, "Bob's app")
+    record(
+        *[call(ago(hours=3), api_id=echo.pk, operation="echoGet", client_id=adas.client_id)
+          for _ in range(2)],
+        *[call(ago(hours=3), api_id=echo.pk, operation="echoPost", client_id=bobs.client_id,
+               outcome="blocked", status=429, check="rate-limit", backend_ms=None)
+          for _ in range(3)],
+    )  # fmt: skip
+    login(client, reader)
+    everyone = client.get("/usage/reports/?by=developer&order=errors").content.decode()
+    assert stat(everyone, "Calls") == "5"
+    ranked = everyone[everyone.index("data-ranked") :]
+    assert ranked.index(">bob<") < ranked.index(">ada<")  # most errors first
+    only_ada = client.get("/usage/reports/?developer=ada&by=application").content.decode()
+    assert stat(only_ada, "Calls") == "2" and "Bob&#x27;s app" not in only_ada
+    by_client = client.get(f"/usage/reports/?application={bobs.client_id}").content.decode()
+    assert stat(by_client, "Calls") == "3"
+    by_api = client.get("/usage/reports/?api=echo&by=operation").content.decode()
+    assert "echoGet" in by_api and "echoPost" in by_api
+    # A ranked row narrows the report to itself, one level down.
+    by_api_rows = client.get("/usage/reports/?by=api").content.decode()
+    assert "by=operation&amp;order=calls&amp;api=echo" in by_api_rows
+
+
+def test_the_subscription_quota_bar_counts_calls_let_through(
+    client: Client, ada: Any, echo: Any, make_sub: Callable[..., Any]
+) -> None:
+    sub = make_sub(ada)
+    record(
+        *[call(ago(days=2), api_id=echo.pk, subscription_id=sub.pk) for _ in range(5)],
+        *[call(ago(days=2), api_id=echo.pk, subscription_id=sub.pk, outcome="blocked",
+               status=429, check="rate-limit") for _ in range(2)],
+    )  # fmt: skip
+    html = login(client, ada).get(f"/usage/subscriptions/{sub.uuid}/").content.decode()
+    assert "5 of 10,000 calls in the last 30 days" in html
+    assert "the oldest counted calls stop counting at" in html
+
+
+def test_csv_export_makes_a_formula_in_a_name_inert(
+    client: Client, reader: Any, ada: Any, echo: Any, make_app: Callable[..., Any]
+) -> None:
+    """A developer names an application like a spreadsheet formula; staff export the table."""
+    app = make_app(ada, '=HYPERLINK("http://evil.example","Open")')
+    record(*[call(ago(hours=1), api_id=echo.pk, client_id=app.client_id) for _ in range(2)])
+    answer = login(client, reader).get("/usage/reports/export.csv?by=application")
+    rows = list(csv.reader(io.StringIO(answer.content.decode())))
+    assert rows[0][:3] == ["application", "calls", "errors"]
+    assert rows[1][0] == '\'=HYPERLINK("http://evil.example","Open")'
+    assert rows[1][1] == "2"
+
+
+def test_htmx_range_change_on_reports_returns_the_body(
+    client: Client, reader: Any, echo: Any, ada: Any, make_app: Callable[..., Any]
+) -> None:
+    app = make_app(ada)
+    record(call(ago(days=5), api_id=echo.pk, client_id=app.client_id))
+    login(client, reader)
+    day = client.get("/usage/reports/?range=24h", HTTP_HX_REQUEST="true").content.decode()
+    assert day.lstrip().startswith('<div id="usage-body"') and "<form" not in day
+    assert stat(day, "Calls") == "0"
+    week = client.get("/usage/reports/?range=7d", HTTP_HX_REQUEST="true").content.decode()
+    assert stat(week, "Calls") == "1"

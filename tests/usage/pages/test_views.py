@@ -1,0 +1,220 @@
+"""The usage pages: who may see which, htmx fragments, links to them (usage/views.py).
+
+What they count is tested in test_pages_data.py, with calls put through the aggregator.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
+
+from tests.usage.pages.conftest import login
+
+pytestmark = pytest.mark.django_db
+
+
+def app_url(app: Any) -> str:
+    return f"/usage/applications/{app.uuid}/"
+
+
+def sub_url(sub: Any) -> str:
+    return f"/usage/subscriptions/{sub.uuid}/"
+
+
+def test_a_developer_sees_the_usage_of_their_application(
+    client: Client, ada: Any, make_app: Callable[..., Any]
+) -> None:
+    app = make_app(ada, "Weather")
+    page = login(client, ada).get(app_url(app))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Usage of Weather" in html
+    assert app.client_id in html
+    assert 'role="img"' in html and "Calls per hour, by outcome" in html
+    assert "Top operations" in html
+    assert 'aria-current="true">Last 24 hours' in html
+    assert page["Cache-Control"].startswith("max-age=0")
+
+
+def test_the_range_changes_the_buckets(
+    client: Client, ada: Any, make_app: Callable[..., Any]
+) -> None:
+    app = make_app(ada)
+    login(client, ada)
+    assert "Calls per day, by outcome" in client.get(app_url(app) + "?range=30d").content.decode()
+    week = client.get(app_url(app) + "?range=7d").content.decode()
+    assert "Calls per hour" in week and 'aria-current="true">Last 7 days' in week
+    # An unknown range is the default one, not an error.
+    odd = client.get(app_url(app) + "?range=1y")
+    assert odd.status_code == 200 and 'aria-current="true">Last 24 hours' in odd.content.decode()
+
+
+def test_htmx_gets_the_body_only(client: Client, ada: Any, make_app: Callable[..., Any]) -> None:
+    app = make_app(ada)
+    page = login(client, ada).get(app_url(app) + "?range=7d", HTTP_HX_REQUEST="true")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert html.lstrip().startswith('<div id="usage-body"')
+    assert "<html" not in html and "Usage of" not in html
+    assert "Calls per hour" in html
+
+
+def test_another_developers_application_is_404(
+    client: Client, ada: Any, bob: Any, make_app: Callable[..., Any]
+) -> None:
+    """SECURITY.md case 68."""
+    bobs = make_app(bob, "Bob's secret app")
+    page = login(client, ada).get(app_url(bobs))
+    assert page.status_code == 404
+    assert "Bob's secret app" not in page.content.decode()
+
+
+def test_another_developers_subscription_is_404(
+    client: Client, ada: Any, bob: Any, make_sub: Callable[..., Any]
+) -> None:
+    """SECURITY.md case 68."""
+    bobs = make_sub(bob, name="bob-main")
+    assert login(client, ada).get(sub_url(bobs)).status_code == 404
+
+
+def test_unknown_ids_are_404(client: Client, ada: Any) -> None:
+    login(client, ada)
+    assert client.get(f"/usage/applications/{uuid.uuid4()}/").status_code == 404
+    assert client.get(f"/usage/subscriptions/{uuid.uuid4()}/").status_code == 404
+    assert client.get("/usage/applications/1/").status_code == 404  # no primary keys in URLs
+
+
+def test_anonymous_is_sent_to_sign_in(
+    client: Client, ada: Any, make_app: Callable[..., Any], make_sub: Callable[..., Any]
+) -> None:
+    for url in (app_url(make_app(ada)), sub_url(make_sub(ada)), "/usage/reports/"):
+        page = client.get(url)
+        assert page.status_code == 302 and "/accounts/login/" in page["Location"], url
+
+
+def test_pages_answer_get_only(
+    client: Client, ada: Any, reader: Any, make_app: Callable[..., Any]
+) -> None:
+    assert login(client, ada).post(app_url(make_app(ada))).status_code == 405
+    assert login(client, reader).post("/usage/reports/").status_code == 405
+    assert client.post("/usage/reports/export.csv").status_code == 405
+
+
+def test_a_subscription_page_shows_its_quota(
+    client: Client, ada: Any, make_sub: Callable[..., Any]
+) -> None:
+    sub = make_sub(ada, name="main")
+    html = login(client, ada).get(sub_url(sub)).content.decode()
+    assert "Usage of main" in html
+    assert "0 of 10,000 calls in the last 30 days" in html
+    assert "No calls counted yet." in html
+
+
+def test_a_product_without_quota_says_so(
+    client: Client, ada: Any, echo: Any, make_product: Callable[..., Any],
+    make_sub: Callable[..., Any],
+) -> None:  # fmt: skip
+    free = make_product("free", echo, quota_calls=None)
+    html = login(client, ada).get(sub_url(make_sub(ada, free))).content.decode()
+    assert "Free has no call quota." in html
+
+
+def test_reports_need_the_permission(client: Client, ada: Any, reader: Any) -> None:
+    assert login(client, ada).get("/usage/reports/").status_code == 403
+    assert client.get("/usage/reports/export.csv").status_code == 403
+    ada.is_staff = True  # staff alone is not enough
+    ada.save()
+    assert client.get("/usage/reports/").status_code == 403
+    page = login(client, reader).get("/usage/reports/")
+    assert page.status_code == 200
+    assert "Usage reports" in page.content.decode()
+
+
+def test_reports_filters_offer_only_visible_apis(
+    client: Client, reader: Any, echo: Any, petstore: Any, make_product: Callable[..., Any],
+    make_group: Callable[..., Any],
+) -> None:  # fmt: skip
+    """SECURITY.md case 67: an API only in a product for another group never appears."""
+    make_group("partners")
+    make_product("partners-only", petstore, groups=("partners",), name="Partners only")
+    make_product("open", echo)
+    login(client, reader)
+    html = client.get("/usage/reports/").content.decode()
+    assert 'value="echo"' in html
+    assert 'value="petstore"' not in html and "Partners only" not in html
+    refused = client.get("/usage/reports/?api=petstore")
+    assert refused.status_code == 400
+    assert 'data-error="api"' in refused.content.decode()
+    assert client.get("/usage/reports/export.csv?api=petstore").status_code == 400
+
+
+def test_reports_filter_errors_are_shown(client: Client, reader: Any) -> None:
+    login(client, reader)
+    backwards = client.get("/usage/reports/?start=2026-11-10&end=2026-11-01")
+    assert backwards.status_code == 400
+    assert "The end comes before the start." in backwards.content.decode()
+    nobody = client.get("/usage/reports/?developer=nobody")
+    assert "No developer has this user name." in nobody.content.decode()
+
+
+def test_reports_csv_is_an_attachment(client: Client, reader: Any) -> None:
+    login(client, reader)
+    answer = client.get("/usage/reports/export.csv?by=developer&order=errors")
+    assert answer.status_code == 200
+    assert answer["Content-Type"] == "text/csv; charset=utf-8"
+    assert answer["Content-Disposition"].startswith(
+        'attachment; filename="usage-developer-by-errors'
+    )
+    assert answer.content.decode().splitlines()[0].startswith("developer,calls,errors,error_rate")
+    calls = client.get("/usage/reports/export.csv?table=calls&range=7d")
+    header, *rows = calls.content.decode().splitlines()
+    assert header == "start (UTC),success,blocked,failed,other,total"
+    assert len(rows) == 7 * 24
+    assert client.get("/usage/reports/export.csv?table=passwords").status_code == 400
+
+
+def test_pages_link_to_usage(
+    client: Client, ada: Any, reader: Any, make_app: Callable[..., Any],
+    make_sub: Callable[..., Any],
+) -> None:  # fmt: skip
+    app, sub = make_app(ada), make_sub(ada)
+    login(client, ada)
+    assert f'href="{app_url(app)}"' in client.get(app.get_absolute_url()).content.decode()
+    subscription_page = client.get(sub.get_absolute_url()).content.decode()
+    assert f'href="{sub_url(sub)}"' in subscription_page
+    assert 'href="/usage/reports/"' not in subscription_page  # not for a developer
+    menu = login(client, reader).get("/products/").content.decode()
+    assert 'href="/usage/reports/">Usage reports' in menu
+
+
+def test_times_follow_the_viewers_zone_cookie(
+    client: Client, ada: Any, make_app: Callable[..., Any], make_user: Callable[..., Any]
+) -> None:
+    app = make_app(ada)
+    login(client, ada)
+    assert "Time (UTC)" in client.get(app_url(app)).content.decode()
+    client.cookies["tz"] = "Asia/Kolkata"
+    assert "Time (Asia/Kolkata)" in client.get(app_url(app)).content.decode()
+    client.cookies["tz"] = "../../etc/passwd"
+    assert "Time (UTC)" in client.get(app_url(app)).content.decode()
+    # Staff see the period of their report in their zone too (India is 5:30 ahead of UTC).
+    client.cookies["tz"] = "Asia/Kolkata"
+    reader = make_user("reader2")
+    reader.user_permissions.add(Permission.objects.get(codename="view_reports"))
+    report = login(client, reader).get("/usage/reports/?range=24h").content.decode()
+    assert re.search(r"From \w{3} \d+ \w{3} \d\d:30 to .* \(Asia/Kolkata\)", report)
+
+
+def test_no_inline_style_or_script_in_the_charts(
+    client: Client, ada: Any, make_app: Callable[..., Any]
+) -> None:
+    """The CSP refuses inline styles: colours come from classes, positions from attributes."""
+    html = login(client, ada).get(app_url(make_app(ada))).content.decode()
+    body = html[html.index('id="usage-body"') :]
+    assert "style=" not in body and "<script" not in body

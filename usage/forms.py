@@ -1,0 +1,116 @@
+"""Query-string parsers for the usage pages: the range, and the staff reports' filters."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from usage import windows
+
+RANGE_CHOICES = [(key, label) for key, label in windows.RANGES.items()]
+DIMENSIONS = [
+    ("api", "API"),
+    ("operation", "Operation"),
+    ("product", "Product"),
+    ("subscription", "Subscription"),
+    ("application", "Application"),
+    ("developer", "Developer"),
+]
+ORDERS = [("calls", "Calls"), ("errors", "Errors"), ("time", "Time")]
+LONGEST_CUSTOM = timedelta(days=731)  # the day rollups' default retention
+
+
+class RangeForm(forms.Form):
+    range = forms.ChoiceField(choices=RANGE_CHOICES, required=False)
+
+    def clean_range(self) -> str:
+        return self.cleaned_data.get("range") or windows.DEFAULT_RANGE
+
+
+def range_of(query: Any) -> str:
+    """The range a query string asks for; the default for a missing or unknown one."""
+    form = RangeForm(query)
+    return form.cleaned_data["range"] if form.is_valid() else windows.DEFAULT_RANGE
+
+
+class ReportFilterForm(forms.Form):
+    """The staff reports' filters. Choices of APIs and products are those the viewer may see,
+    so a hidden API's slug is refused like an unknown one."""
+
+    range = forms.ChoiceField(
+        choices=[*RANGE_CHOICES, ("custom", "Dates below")], required=False, label="Time range"
+    )
+    start = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    api: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=None, required=False, to_field_name="slug", label="API", empty_label="All APIs"
+    )
+    operation = forms.CharField(required=False, max_length=200, label="Operation")
+    product: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=None, required=False, to_field_name="slug", empty_label="All products"
+    )
+    subscription = forms.UUIDField(required=False, label="Subscription id")
+    application = forms.CharField(required=False, max_length=100, label="Application client id")
+    developer = forms.CharField(required=False, max_length=150, label="Developer (user name)")
+    by = forms.ChoiceField(choices=DIMENSIONS, required=False, label="Rank")
+    order = forms.ChoiceField(choices=ORDERS, required=False, label="By")
+
+    def __init__(self, data: Any, *, apis: Any, products: Any) -> None:
+        super().__init__(data)
+        api_field = self.fields["api"]
+        product_field = self.fields["product"]
+        assert isinstance(api_field, forms.ModelChoiceField)
+        assert isinstance(product_field, forms.ModelChoiceField)
+        api_field.queryset = apis.order_by("name")
+        product_field.queryset = products.order_by("name")
+        for name in ("operation", "application", "developer"):
+            self.fields[name].widget.attrs["autocomplete"] = "off"
+
+    def clean_by(self) -> str:
+        return self.cleaned_data.get("by") or "api"
+
+    def clean_order(self) -> str:
+        return self.cleaned_data.get("order") or "calls"
+
+    def clean_developer(self) -> Any:
+        name = self.cleaned_data.get("developer") or ""
+        if not name:
+            return None
+        user = get_user_model().objects.filter(username=name).first()
+        if user is None:
+            raise forms.ValidationError("No developer has this user name.")
+        return user
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start or end or data.get("range") == "custom":
+            if not (start and end):
+                self.add_error("start", "Give both dates, or choose a range.")
+            elif end < start:
+                self.add_error("end", "The end comes before the start.")
+            elif end - start > LONGEST_CUSTOM:
+                self.add_error("end", "At most two years.")
+            else:
+                data["range"] = "custom"
+        data["range"] = data.get("range") or windows.DEFAULT_RANGE
+        return data
+
+    def window(self, now: datetime, tz: tzinfo) -> windows.Window:
+        data = self.cleaned_data
+        if data["range"] == "custom":
+            start: date = data["start"]
+            end: date = data["end"]
+            return windows.custom_window(
+                windows.local_midnight(start, tz),
+                windows.local_midnight(end + timedelta(days=1), tz),
+                tz,
+            )
+        return windows.preset_window(data["range"], now, tz)

@@ -1,0 +1,202 @@
+"""What the usage pages show, gathered from usage/reports.py: no request in here.
+
+A developer's page and the staff reports page ask the same questions (the summary, the
+series, ranked rows) of a filter the view has already narrowed to what the viewer may see;
+this module turns the answers into charts and table rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from usage import charts, reports, windows
+
+
+@dataclass(frozen=True)
+class Stat:
+    label: str
+    value: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class RankedRow:
+    key: Any
+    label: str
+    cells: list[str]
+    raw: list[Any]
+    query: str = ""  # the reports page's filter for this row ("api=petstore"), staff only
+
+
+RANKED_HEADERS = [
+    "Calls",
+    "Errors",
+    "Error rate",
+    "p50",
+    "p95",
+    "Average",
+    "Out (responses)",
+    "In (requests)",
+]
+
+
+@dataclass(frozen=True)
+class UsagePage:
+    window: windows.Window
+    stats: list[Stat]
+    calls: charts.Chart
+    bandwidth: charts.Chart
+    latency: charts.Chart | None
+    ranked: list[RankedRow] = field(default_factory=list)
+    total_calls: int = 0
+    buckets: list[windows.Bucket] = field(default_factory=list)  # for CSV exports
+
+    @property
+    def period(self) -> str:
+        """ "From Tue 1 Dec 09:00 to Wed 2 Dec 08:00 (Europe/Paris)": what the figures cover."""
+        if not self.buckets:
+            return ""
+        text = charts.range_text(self.buckets, self.window)
+        return text[:1].upper() + text[1:]
+
+
+def usage_filter(window: windows.Window, **dimensions: Any) -> reports.UsageFilter:
+    return reports.UsageFilter(start=window.start, end=window.end, **dimensions)
+
+
+def percent(rate: float) -> str:
+    value = 100 * rate
+    if value == 0:
+        return "0%"
+    return f"{value:.1f}%" if value < 10 else f"{value:.0f}%"
+
+
+def _spread(low: float | None, high: float | None) -> str:
+    if low is None or high is None:
+        return ""
+    return f"min {charts.milliseconds(low)}, max {charts.milliseconds(high)}"
+
+
+def stats_of(summary: Any) -> list[Stat]:
+    """The figures above the charts: calls, errors, percentiles, API and backend time
+    (average, min, max: APIM's report columns) and bandwidth."""
+    return [
+        Stat("Calls", charts.count(summary.calls)),
+        Stat(
+            "Error rate",
+            percent(summary.error_rate),
+            f"{charts.count(summary.failed)} failed, {charts.count(summary.blocked)} blocked, "
+            f"{charts.count(summary.other)} other",
+        ),
+        Stat("p50 total time", charts.milliseconds(summary.p50_ms)),
+        Stat("p95 total time", charts.milliseconds(summary.p95_ms)),
+        Stat(
+            "Average total time",
+            charts.milliseconds(summary.total_ms_avg),
+            _spread(summary.total_ms_min, summary.total_ms_max),
+        ),
+        Stat(
+            "Average backend time",
+            charts.milliseconds(summary.backend_ms_avg),
+            _spread(summary.backend_ms_min, summary.backend_ms_max),
+        ),
+        Stat(
+            "Bandwidth",
+            charts.human_bytes(summary.bytes_out),
+            f"out; {charts.human_bytes(summary.bytes_in)} in",
+        ),
+    ]
+
+
+def ranked_rows(rows: Sequence[Any], queries: dict[Any, str] | None = None) -> list[RankedRow]:
+    queries = queries or {}
+    return [
+        RankedRow(
+            key=row.key,
+            label=str(row.label),
+            cells=[
+                charts.count(row.calls),
+                charts.count(row.errors),
+                percent(row.error_rate),
+                charts.milliseconds(row.p50_ms),
+                charts.milliseconds(row.p95_ms),
+                charts.milliseconds(row.avg_ms),
+                charts.human_bytes(row.bytes_out),
+                charts.human_bytes(row.bytes_in),
+            ],
+            raw=[
+                row.calls,
+                row.errors,
+                round(row.error_rate, 4),
+                _num(row.p50_ms),
+                _num(row.p95_ms),
+                _num(row.avg_ms),
+                row.bytes_out,
+                row.bytes_in,
+            ],
+            query=queries.get(row.key, ""),
+        )
+        for row in rows
+    ]
+
+
+def _num(value: float | None) -> float | str:
+    return "" if value is None else round(value, 1)
+
+
+def build(
+    window: windows.Window,
+    f: reports.UsageFilter,
+    *,
+    by: str = "operation",
+    order: str = "calls",
+    limit: int = 10,
+    queries_for: Any = None,
+) -> UsagePage:
+    """The summary, the three charts and one ranked table for filter `f` over `window`."""
+    summary = reports.summary(f)
+    points = reports.series(f, window.step)
+    bs = windows.buckets(points, window)
+    rows = reports.ranked(f, by, order, limit)  # type: ignore[arg-type]
+    queries = queries_for(by, rows) if queries_for else None
+    return UsagePage(
+        window=window,
+        stats=stats_of(summary),
+        calls=charts.calls_chart(bs, window),
+        bandwidth=charts.bandwidth_chart(bs, window),
+        latency=charts.latency_chart(bs, window),
+        ranked=ranked_rows(rows, queries),
+        total_calls=summary.calls,
+        buckets=bs,
+    )
+
+
+def drill_queries(by: str, rows: Sequence[Any]) -> dict[Any, str]:
+    """For each ranked row, the reports page's filter that narrows to it ("api=petstore").
+
+    Rows name objects by primary key; URLs use slugs, UUIDs, client ids and user names.
+    """
+    from urllib.parse import urlencode
+
+    from django.contrib.auth import get_user_model
+
+    from apis.models import Api
+    from products.models import Product, Subscription
+
+    keys = [row.key for row in rows if row.key]  # 0 and "": calls without one
+    lookup: dict[Any, str] = {}
+    if by == "api":
+        lookup = dict(Api.objects.filter(pk__in=keys).values_list("pk", "slug"))
+    elif by == "product":
+        lookup = dict(Product.objects.filter(pk__in=keys).values_list("pk", "slug"))
+    elif by == "subscription":
+        subs = Subscription.objects.filter(pk__in=keys).values_list("pk", "uuid")
+        lookup = {pk: str(uuid) for pk, uuid in subs}
+    elif by == "developer":
+        users = get_user_model().objects.filter(pk__in=keys).values_list("pk", "username")
+        lookup = dict(users)
+    elif by in ("operation", "application"):
+        lookup = {key: str(key) for key in keys}
+    return {key: urlencode({by: value}) for key, value in lookup.items()}

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from usage import views
+
+app_name = "usage"
+
+urlpatterns = [
+    path("applications/<uuid:app_id>/", views.application, name="application"),
+    path("subscriptions/<uuid:sub_id>/", views.subscription, name="subscription"),
+    path("reports/", views.report, name="reports"),
+    path("reports/export.csv", views.report_csv, name="reports_csv"),
+]

@@ -1,0 +1,195 @@
+"""Usage pages: a developer's, per application and per subscription, and the staff reports.
+
+Thin views: parse the query with a form, load what the viewer may see (another developer's
+ids are a 404, SECURITY.md case 68; APIs hidden from the viewer are left out of every query,
+case 67), ask usage/pages.py, render. htmx requests get the page's body partial only (a range
+change or a refresh swaps it in place); without scripts the same links load the whole page.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from applications.models import Application
+from portal.lib.htmx import HtmxHttpRequest
+from portal.lib.viewertz import COOKIE as TZ_COOKIE
+from portal.lib.viewertz import zone_from_cookie
+from products.models import Subscription
+from products.visibility import sees_everything, visible_apis, visible_products
+from usage import charts, export, pages, reports, windows
+from usage.forms import ReportFilterForm, range_of
+
+REPORTS_PERMISSION = "usage.view_reports"
+PLURALS = {
+    "api": "APIs",
+    "operation": "operations",
+    "product": "products",
+    "subscription": "subscriptions",
+    "application": "applications",
+    "developer": "developers",
+}
+# Narrowing to one row of a ranked table ranks the next level down.
+DRILL_NEXT = {
+    "api": "operation",
+    "operation": "application",
+    "product": "api",
+    "subscription": "operation",
+    "application": "operation",
+    "developer": "application",
+}
+
+
+def _viewer_api_ids(user: Any) -> frozenset[int] | None:
+    """The APIs whose use the viewer may see; None (all) for those who see every API."""
+    if sees_everything(user):
+        return None
+    return frozenset(visible_apis(user).values_list("pk", flat=True))
+
+
+def _tz(request: HtmxHttpRequest) -> Any:
+    return zone_from_cookie(request.COOKIES.get(TZ_COOKIE))
+
+
+def _render(request: HtmxHttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    name = f"{template}#usage-body" if request.htmx else template
+    response = render(request, name, context)
+    patch_vary_headers(response, ["HX-Request", "Cookie"])  # a fragment, times in a zone
+    return response
+
+
+def _developer_page(
+    request: HtmxHttpRequest, subject: dict[str, Any], **dimensions: Any
+) -> HttpResponse:
+    range_key = range_of(request.GET)
+    window = windows.preset_window(range_key, timezone.now(), _tz(request))
+    f = pages.usage_filter(window, api_ids=_viewer_api_ids(request.user), **dimensions)
+    context = {
+        **subject,
+        "page": pages.build(window, f, by="operation", order="calls", limit=10),
+        "range": range_key,
+        "ranges": windows.RANGES,
+        "ranked_headers": pages.RANKED_HEADERS,
+    }
+    return _render(request, "usage/developer.html", context)
+
+
+@never_cache
+@login_required
+@require_GET
+def application(request: HtmxHttpRequest, app_id: Any) -> HttpResponse:
+    app = get_object_or_404(Application, uuid=app_id, owner=cast(Any, request.user))
+    subject = {"kind": "application", "app": app, "title": app.name, "quota": None}
+    return _developer_page(request, subject, client_id=app.client_id)
+
+
+@never_cache
+@login_required
+@require_GET
+def subscription(request: HtmxHttpRequest, sub_id: Any) -> HttpResponse:
+    sub = get_object_or_404(
+        Subscription.objects.select_related("product", "application"),
+        uuid=sub_id,
+        owner=cast(Any, request.user),
+    )
+    quota = charts.quota_bar(reports.quota_use(sub), _tz(request))
+    subject = {"kind": "subscription", "sub": sub, "title": sub.label, "quota": quota}
+    return _developer_page(request, subject, subscription_id=sub.pk)
+
+
+def _require_reports_permission(request: HtmxHttpRequest) -> None:
+    if not request.user.has_perm(REPORTS_PERMISSION):
+        raise PermissionDenied
+
+
+def _report_filter(
+    request: HtmxHttpRequest,
+) -> tuple[ReportFilterForm, windows.Window, reports.UsageFilter | None]:
+    """The filter form, the window and the query it asks for (None when the form is wrong)."""
+    user = request.user
+    form = ReportFilterForm(
+        request.GET or None, apis=visible_apis(user), products=visible_products(user)
+    )
+    tz = _tz(request)
+    now = timezone.now()
+    if form.is_bound and not form.is_valid():
+        return form, windows.preset_window(windows.DEFAULT_RANGE, now, tz), None
+    if not form.is_bound:
+        form = ReportFilterForm({}, apis=visible_apis(user), products=visible_products(user))
+        form.is_valid()
+    data = form.cleaned_data
+    window = form.window(now, tz)
+    api_ids = _viewer_api_ids(user)
+    if data.get("api") is not None:
+        api_ids = frozenset({data["api"].pk})
+    sub_id = None
+    if data.get("subscription"):
+        sub = Subscription.objects.filter(uuid=data["subscription"]).only("pk").first()
+        sub_id = sub.pk if sub else -1  # an unknown subscription has no calls
+    f = pages.usage_filter(
+        window,
+        api_ids=api_ids,
+        operation=data.get("operation") or None,
+        product_id=data["product"].pk if data.get("product") else None,
+        subscription_id=sub_id,
+        client_id=data.get("application") or None,
+        user_id=data["developer"].pk if data.get("developer") else None,
+    )
+    return form, window, f
+
+
+@never_cache
+@login_required
+@require_GET
+def report(request: HtmxHttpRequest) -> HttpResponse:
+    _require_reports_permission(request)
+    form, window, f = _report_filter(request)
+    context: dict[str, Any] = {
+        "form": form,
+        "page": None,
+        "ranked_headers": pages.RANKED_HEADERS,
+        "dimensions": dict(form.fields["by"].choices),  # type: ignore[attr-defined]
+        "orders": dict(form.fields["order"].choices),  # type: ignore[attr-defined]
+    }
+    if f is not None:
+        by, order = form.cleaned_data["by"], form.cleaned_data["order"]
+        context.update(
+            page=pages.build(
+                window, f, by=by, order=order, limit=20, queries_for=pages.drill_queries
+            ),
+            by=by,
+            order=order,
+            dimension_label=context["dimensions"][by],
+            plural_label=PLURALS[by],
+            order_label=context["orders"][order],
+            drill_prefix=export.query_without(request.GET, "by", "order", "table", by)
+            + f"&by={DRILL_NEXT[by]}&order={order}",
+            query=export.query_without(request.GET, "by", "order", "table"),
+        )
+    status = 200 if f is not None else 400
+    response = _render(request, "usage/reports.html", context)
+    response.status_code = status
+    return response
+
+
+@never_cache
+@login_required
+@require_GET
+def report_csv(request: HtmxHttpRequest) -> HttpResponse:
+    """Any of the reports page's tables as CSV: the ranked one, or a chart's numbers."""
+    _require_reports_permission(request)
+    form, window, f = _report_filter(request)
+    table = request.GET.get("table", "ranked")
+    if f is None or table not in export.TABLES:
+        return HttpResponse("Fix the filters first.", status=400, content_type="text/plain")
+    by, order = form.cleaned_data["by"], form.cleaned_data["order"]
+    page = pages.build(window, f, by=by, order=order, limit=1000)
+    return export.csv_response(page, table, by=by, order=order)
