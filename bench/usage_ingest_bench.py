@@ -20,7 +20,6 @@ none is installed).
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import statistics
@@ -90,12 +89,11 @@ def make_events(n: int, seed: int = 1) -> list[dict[str, Any]]:
 
 
 def encode(batch: list[dict[str, Any]]) -> dict[str, Any]:
-    """One stream entry as the recorder writes it (usage/events.py when it is there)."""
-    try:
-        from usage.events import encode as contract_encode  # type: ignore[attr-defined]
-    except ImportError:
-        return {"e": json.dumps(batch)}
-    return {"e": contract_encode(batch)}
+    """One stream entry as the recorder writes it (usage/events.py)."""
+    from usage.events import encode as events_encode
+    from usage.events import from_dict
+
+    return {"e": events_encode(e for e in map(from_dict, batch) if e is not None)}
 
 
 def clear() -> None:

@@ -18,7 +18,6 @@ UPDATE SET n = n + excluded.n), so aggregators never read-modify-write a row.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import socket
@@ -33,6 +32,7 @@ from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
 from usage import histogram
+from usage.events import Event, decode
 from usage.models import (
     DAY,
     HOUR,
@@ -339,26 +339,9 @@ def aggregate_pending(limit: int | None = None) -> int:
 # --- the Redis stream ---------------------------------------------------------------------
 
 
-def redis_url() -> str:
-    """The Redis the gateway writes events to (the gateway's own, else the portal's)."""
-    return str(getattr(settings, "GATEWAY_REDIS_URL", "") or getattr(settings, "REDIS_URL", ""))
-
-
-def decode_entry(fields: Mapping[Any, Any]) -> list[Any]:
-    """The events of one stream entry, through usage/events.py's decode() when present."""
-    try:
-        from usage.events import decode  # type: ignore[attr-defined]
-    except ImportError:
-        decode = None
-    if decode is not None:
-        out = decode(fields)
-        return list(out) if isinstance(out, list | tuple) else [out]
-    # The wire format of the contract: field `e` holds a JSON array of event objects.
-    raw = fields.get(b"e", fields.get("e"))
-    if raw is None:
-        return []
-    data = json.loads(raw)
-    return data if isinstance(data, list) else [data]
+def decode_entry(fields: Mapping[Any, Any]) -> list[Event]:
+    """The events of one stream entry, in the recorder's wire format (usage/events.py)."""
+    return decode(fields)
 
 
 def _size(fields: Mapping[Any, Any] | None) -> int:

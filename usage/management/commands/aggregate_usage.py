@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from usage import aggregate, retention
+from usage import aggregate, events, retention
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        url = aggregate.redis_url()
+        url = events.redis_url()
         stream = None
         if url:
             import redis
