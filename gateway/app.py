@@ -36,7 +36,7 @@ from gateway.paths import PathRefused, decode_path
 from gateway.problems import SECURITY_HEADERS, Headers, problem, rejection
 from gateway.ratelimit import CounterStore, MemoryCounters, RedisCounters
 from gateway.routing import find_route, raw_rest
-from gateway.subscriptions import Subscriptions
+from gateway.subscriptions import Meter, Subscriptions
 from gateway.upstream import Pool
 from gateway.validate import Validator
 from portal.lib import proxies, requestlog
@@ -201,6 +201,8 @@ class Gateway:
             await self._handle(scope, receive, send, state)
         finally:
             elapsed = time.perf_counter() - started
+            if "meter" in state and self.subscriptions is not None:
+                await self.subscriptions.spend(state["meter"], self.counters)
             self.metrics.observe(
                 state["api"], scope["method"], state["status"], elapsed, state.get("check", "")
             )
@@ -331,12 +333,16 @@ class Gateway:
         query: bytes = scope.get("query_string", b"")
         if self.subscriptions is not None:  # the key check: gateway/subscriptions.py
             client = str((scope.get("client") or ("-", 0))[0])
-            denied, _entry, query = await self.subscriptions.check(
+            denied, entry, query = await self.subscriptions.check(
                 route.api_slug, headers, query, client, self.counters, extra
             )
             if denied is not None:
                 await self._respond(send, state, denied, extra)
                 return
+            if entry is not None and entry.volume is not None:
+                # A kilobyte quota: count this call's body bytes both ways (spent in __call__).
+                meter = state["meter"] = Meter(entry, receive, send)
+                receive, send = meter.receive, meter.send
         verdict: Verdict | None = None
         policy = route.policy
         if policy is not None:
