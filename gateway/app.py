@@ -31,7 +31,7 @@ from gateway.config import RouteConfig, config_fingerprint, load_routes
 from gateway.hosts import HostCheck
 from gateway.jwt import KeysUnavailable, TokenRejected, Verdict
 from gateway.keys import KeyStore
-from gateway.metrics import Metrics
+from gateway.metrics import Metrics, hide_apis
 from gateway.paths import PathRefused, decode_path
 from gateway.problems import SECURITY_HEADERS, Headers, problem, rejection
 from gateway.ratelimit import CounterStore, MemoryCounters, RedisCounters
@@ -427,6 +427,10 @@ class Gateway:
                 ratelimit=getattr(self.counters, "failures", 0), keys=keys.store_failures
             )
             values = await self.metrics.collect()
+            if not metrics_token_ok(scope):
+                # Let in by address: APIs hidden from anonymous users are not named (case 67).
+                public = await self.subscriptions.public() if self.subscriptions else frozenset()
+                values = hide_apis(values, public)
             await self._respond(
                 send,
                 state,
@@ -481,10 +485,9 @@ def _check_of(body: bytes) -> str:
     return body[at + 9 : end].decode("ascii", "replace")[:40]
 
 
-def metrics_allowed(scope: Scope) -> bool:
-    """/-/metrics: the bearer GATEWAY_METRICS_TOKEN, or a client in GATEWAY_METRICS_ALLOW."""
+def metrics_token_ok(scope: Scope) -> bool:
+    """The scrape carries the bearer GATEWAY_METRICS_TOKEN: the operator, who sees every API."""
     import hmac
-    import ipaddress
 
     token = str(_setting("GATEWAY_METRICS_TOKEN", "") or "")
     if token:
@@ -493,6 +496,15 @@ def metrics_allowed(scope: Scope) -> bool:
                 value, b"Bearer " + token.encode("latin-1")
             ):
                 return True
+    return False
+
+
+def metrics_allowed(scope: Scope) -> bool:
+    """/-/metrics: the bearer GATEWAY_METRICS_TOKEN, or a client in GATEWAY_METRICS_ALLOW."""
+    import ipaddress
+
+    if metrics_token_ok(scope):
+        return True
     client = scope.get("client")
     if not client:
         return False

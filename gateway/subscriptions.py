@@ -78,6 +78,9 @@ class KeyMap:
     required: frozenset[str]  # API slugs that need a key
     # API slug -> (header, query parameter) where they differ from APIM's defaults.
     names: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Slugs of the APIs anyone may see (products/visibility.py for an anonymous user): the
+    # only ones /-/metrics names to a scraper that is not the operator (gateway/metrics.py).
+    public: frozenset[str] = frozenset()
 
 
 def load_keys() -> KeyMap:
@@ -116,16 +119,25 @@ def load_keys() -> KeyMap:
         slug: (header.lower(), query)
         for slug, header, query in ApiKeyNames.objects.values_list("api__slug", "header", "query")
     }
-    return KeyMap(entries, frozenset(required), names)
+    return KeyMap(entries, frozenset(required), names, public_apis())
+
+
+def public_apis() -> frozenset[str]:
+    from django.contrib.auth.models import AnonymousUser
+
+    from products.visibility import visible_apis
+
+    return frozenset(visible_apis(AnonymousUser()).values_list("slug", flat=True))
 
 
 def keys_fingerprint() -> tuple[Any, ...]:
-    """Changes whenever a subscription (state, keys), a product (APIs, limits) or an API's
-    key names change."""
+    """Changes whenever a subscription (state, keys), a product (APIs, groups, limits), an
+    API's key names or an API (published or not) change."""
+    from apis.models import Api
     from products.models import ApiKeyNames, Product, Subscription
 
     parts: list[Any] = []
-    for model in (Subscription, Product, ApiKeyNames):
+    for model in (Subscription, Product, ApiKeyNames, Api):
         agg = model.objects.aggregate(n=Count("pk"), last=Max("updated"))
         parts += [agg["n"], agg["last"]]
     return tuple(parts)
@@ -227,6 +239,10 @@ class Subscriptions:
             if loaded is not None:
                 self.map = loaded
             self._fingerprint = fp
+
+    async def public(self) -> frozenset[str]:
+        """The APIs an anonymous user may see (for /-/metrics)."""
+        return (await self.current()).public
 
     async def current(self) -> KeyMap:
         now = time.monotonic()
