@@ -333,6 +333,11 @@ class Subscriptions:
     ) -> tuple[int, Headers, bytes] | None:
         if counters is None:
             return None
+        if entry.volume is not None:
+            # First: a call refused for its kilobytes must not use up a call of the limits.
+            refused = await self._volume(entry.volume, entry.subscription, counters)
+            if refused is not None:
+                return refused
         for limit, kind, status in (
             (entry.rate_limit, "rate-limit", 429),
             (entry.quota, "quota", 403),
@@ -365,8 +370,6 @@ class Subscriptions:
                 )
             if kind == "rate-limit":
                 extra += fields
-        if entry.volume is not None:
-            return await self._volume(entry.volume, entry.subscription, counters)
         return None
 
     async def _volume(
