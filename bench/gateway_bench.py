@@ -20,6 +20,9 @@ Starts everything on free loopback ports in a temporary directory and stops it a
   recording costs: `usage_cost_ms` on row (d) is its p50 minus (e)'s, and `record_us` is the
   recorder's own work per call on the event loop (usage.recorder's counting + record,
   measured in this process over 200,000 calls).
+- (f) the recording gateway on a second route that also needs a subscription key (an API
+  in a product with subscription-required; the key made by `products.flows.subscribe`): the
+  key check and validate-jwt both on every call, as issue 9 measures it.
 
 Each target gets the same valid token and `wrk -t2 -c32 -d10s --latency` after a short
 warm-up, in BENCH_ROUNDS (3) interleaved rounds; each row is the median round (errors summed
@@ -205,7 +208,7 @@ def _ms(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-def _wrk(url: str, token: str, duration: int) -> dict[str, Any]:
+def _wrk(url: str, token: str, duration: int, key: str | None = None) -> dict[str, Any]:
     cmd = [
         "wrk",
         "-t2",
@@ -214,6 +217,7 @@ def _wrk(url: str, token: str, duration: int) -> dict[str, Any]:
         "--latency",
         "-H",
         f"Authorization: Bearer {token}",
+        *(["-H", f"Ocp-Apim-Subscription-Key: {key}"] if key else []),
         url,
     ]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
@@ -235,20 +239,24 @@ def _wrk(url: str, token: str, duration: int) -> dict[str, Any]:
     }
 
 
-def _check(url: str, token: str) -> None:
-    """One request with and one without the token: proves the target validates."""
+def _check(url: str, token: str, key: str | None = None) -> None:
+    """One request with the token (and key), and one without each: proves the target checks."""
     import urllib.error
     import urllib.request
 
-    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(req, timeout=5) as resp:
-        assert resp.status == 200, resp.status
-    try:
-        urllib.request.urlopen(url, timeout=5)
-    except urllib.error.HTTPError as exc:
-        assert exc.code == 401, exc.code
-    else:
-        raise AssertionError(f"{url} let a call without a token through")
+    def status(headers: dict[str, str]) -> int:
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5):
+                return 200
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    auth = {"Authorization": f"Bearer {token}"}
+    keyed = {"Ocp-Apim-Subscription-Key": key} if key else {}
+    assert status({**auth, **keyed}) == 200
+    assert status(keyed) == 401, f"{url} let a call without a token through"
+    if key:
+        assert status(auth) == 401, f"{url} let a call without a subscription key through"
 
 
 _BENCH_SPEC = """\
@@ -275,7 +283,33 @@ apis:
         audiences: [api://bench]
         required-claims:
           - {{name: scope, match: any, separator: " ", values: [bench.read]}}
+  - slug: bench-keyed
+    spec: bench.yaml
+    published: true
+    gateway:
+      suffix: keyed
+      backend: {backend}
+      timeout: 30
+      forward-claims: true
+      validate-jwt:
+        openid-config: {discovery}
+        audiences: [api://bench]
+        required-claims:
+          - {{name: scope, match: any, separator: " ", values: [bench.read]}}
+products:
+  - slug: bench
+    name: Bench
+    published: true
+    groups: [developers]
+    apis: [bench-keyed]
 """
+# Prints a subscription key for the bench product (an active subscription of a new user).
+_BENCH_KEY = (
+    "from django.contrib.auth import get_user_model; from products import flows; "
+    "from products.models import Product; "
+    "user = get_user_model().objects.create_user('bench', 'bench@example.com'); "
+    "print(flows.shown_key(flows.subscribe(user, Product.objects.get(slug='bench')), 'primary'))"
+)
 
 
 def _record_cost_us(calls: int = 200_000) -> float:
@@ -448,6 +482,10 @@ def run() -> list[dict[str, Any]]:
                    "--save", "", "--appendonly", "no", "--dir", str(tmp)],
                   "redis", ports["redis"])  # fmt: skip
             recording_env["GATEWAY_REDIS_URL"] = f"redis://127.0.0.1:{ports['redis']}/0"
+        key = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", _BENCH_KEY],
+            cwd=REPO, env=env, check=True, capture_output=True, text=True,
+        ).stdout.strip().splitlines()[-1]  # fmt: skip
         start(
             [
                 sys.executable, "-m", "gateway", "--host", "127.0.0.1",
@@ -475,18 +513,24 @@ def run() -> list[dict[str, Any]]:
                 "(e) gateway, usage recording off",
                 f"http://127.0.0.1:{ports['gateway_off']}/bench/x",
             ),
+            (
+                "(f) gateway (subscription key + validate-jwt + proxy)",
+                f"http://127.0.0.1:{ports['gateway']}/keyed/x",
+            ),
         ]
-        for _label, url in targets[2:]:
-            _check(url, token)
-        only = os.environ.get("BENCH_TARGETS", "abcde")
+        keys = {label: key if label.startswith("(f)") else None for label, _ in targets}
+        for label, url in targets[2:]:
+            _check(url, token, keys[label])
+        only = os.environ.get("BENCH_TARGETS", "abcdef")
         chosen = [(label, url) for label, url in targets if label[1] in only]
-        warmed = {label: _wrk(url, token, 2) for label, url in chosen}  # keys, pools, caches
+        # warm-up: keys fetched, pools filled, caches hot
+        warmed = {label: _wrk(url, token, 2, keys[label]) for label, url in chosen}
         # The machine is shared: run the targets in ROUNDS interleaved rounds and report the
         # round with the median throughput of each, so a burst of outside load hits all alike.
         runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in chosen}
         for _ in range(ROUNDS):
             for label, url in chosen:
-                runs[label].append(_wrk(url, token, DURATION))
+                runs[label].append(_wrk(url, token, DURATION, keys[label]))
         rows: list[dict[str, Any]] = []
         for label, _ in chosen:
             ordered = sorted(runs[label], key=lambda r: r["req_s"])
@@ -513,13 +557,20 @@ def run() -> list[dict[str, Any]]:
         stored = _stored_events(env) if USAGE_SINK == "database" else None
         if gateway is not None and stored is not None:
             label = gateway["target"]
-            calls = warmed[label]["requests"] + sum(r["requests"] for r in runs[label]) + 2
+            recorded = [lbl for lbl in runs if lbl.startswith(("(d)", "(f)"))]  # one process
+            calls = sum(
+                warmed[lbl]["requests"] + sum(r["requests"] for r in runs[lbl]) + 2
+                for lbl in recorded
+            )
             gateway["events_stored"] = f"{stored}/{calls}"
             failures = re.findall(
                 r"usage store unavailable \((\w+)", (tmp / "gateway.out").read_text()
             )
             if failures:
                 gateway["store_failures"] = ",".join(sorted(set(failures)))
+        keyed = next((r for r in rows if r["target"].startswith("(f)")), None)
+        if apache and keyed and apache["req_s"]:
+            keyed["vs_apache"] = f"{keyed['req_s'] / apache['req_s']:.2f}x"
         return rows
     finally:
         for proc in reversed(procs):

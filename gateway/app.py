@@ -31,12 +31,12 @@ from gateway.config import RouteConfig, config_fingerprint, load_routes
 from gateway.hosts import HostCheck
 from gateway.jwt import KeysUnavailable, TokenRejected, Verdict
 from gateway.keys import KeyStore
-from gateway.metrics import Metrics
+from gateway.metrics import Metrics, hide_apis
 from gateway.paths import PathRefused, decode_path
 from gateway.problems import SECURITY_HEADERS, Headers, problem, rejection
 from gateway.ratelimit import CounterStore, MemoryCounters, RedisCounters
 from gateway.routing import find_route, raw_rest
-from gateway.subscriptions import Subscriptions
+from gateway.subscriptions import Meter, Subscriptions
 from gateway.upstream import Pool
 from gateway.validate import Validator
 from portal.lib import proxies, requestlog
@@ -205,6 +205,8 @@ class Gateway:
             await self._handle(scope, receive, send, state)
         finally:
             elapsed = time.perf_counter() - started
+            if "meter" in state and self.subscriptions is not None:
+                await self.subscriptions.spend(state["meter"], self.counters)
             self.usage.record(scope, state, started, elapsed)
             self.metrics.observe(
                 state["api"], scope["method"], state["status"], elapsed, state.get("check", "")
@@ -338,12 +340,17 @@ class Gateway:
         query: bytes = scope.get("query_string", b"")
         if self.subscriptions is not None:  # the key check: gateway/subscriptions.py
             client = str((scope.get("client") or ("-", 0))[0])
-            denied, state["entry"], query = await self.subscriptions.check(
+            denied, entry, query = await self.subscriptions.check(
                 route.api_slug, headers, query, client, self.counters, extra
             )
+            state["entry"] = entry
             if denied is not None:
                 await self._respond(send, state, denied, extra)
                 return
+            if entry is not None and entry.volume is not None:
+                # A kilobyte quota: count this call's body bytes both ways (spent in __call__).
+                meter = state["meter"] = Meter(entry, receive, send)
+                receive, send = meter.receive, meter.send
         verdict: Verdict | None = None
         policy = route.policy
         if policy is not None:
@@ -430,6 +437,10 @@ class Gateway:
                 ratelimit=getattr(self.counters, "failures", 0), keys=keys.store_failures
             )
             values = await self.metrics.collect()
+            if not metrics_token_ok(scope):
+                # Let in by address: APIs hidden from anonymous users are not named (case 67).
+                public = await self.subscriptions.public() if self.subscriptions else frozenset()
+                values = hide_apis(values, public)
             await self._respond(
                 send,
                 state,
@@ -484,10 +495,9 @@ def _check_of(body: bytes) -> str:
     return body[at + 9 : end].decode("ascii", "replace")[:40]
 
 
-def metrics_allowed(scope: Scope) -> bool:
-    """/-/metrics: the bearer GATEWAY_METRICS_TOKEN, or a client in GATEWAY_METRICS_ALLOW."""
+def metrics_token_ok(scope: Scope) -> bool:
+    """The scrape carries the bearer GATEWAY_METRICS_TOKEN: the operator, who sees every API."""
     import hmac
-    import ipaddress
 
     token = str(_setting("GATEWAY_METRICS_TOKEN", "") or "")
     if token:
@@ -496,6 +506,15 @@ def metrics_allowed(scope: Scope) -> bool:
                 value, b"Bearer " + token.encode("latin-1")
             ):
                 return True
+    return False
+
+
+def metrics_allowed(scope: Scope) -> bool:
+    """/-/metrics: the bearer GATEWAY_METRICS_TOKEN, or a client in GATEWAY_METRICS_ALLOW."""
+    import ipaddress
+
+    if metrics_token_ok(scope):
+        return True
     client = scope.get("client")
     if not client:
         return False

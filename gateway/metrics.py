@@ -1,7 +1,9 @@
 """Counters and a latency histogram in Prometheus text format, aggregated over processes.
 
 Labels take only known values (a route's API, a method from a fixed list or `other`, a status
-class, a check id from the code), so no client can grow them. Each worker keeps cumulative
+class, a check id from the code), so no client can grow them. The operator (the metrics token)
+sees every API; a scraper let in by its address alone is nobody in particular, so APIs hidden
+from anonymous users are summed under `api="hidden"` for it (`hide_apis`, SECURITY.md case 67). Each worker keeps cumulative
 counts; with Redis, it publishes a snapshot under its own id (every few seconds and when
 scraped) and a scrape sums every worker's latest snapshot: counters never go backwards
 between scrapes, whichever worker answers. Without Redis, one process's counts are shown.
@@ -30,6 +32,23 @@ log = logging.getLogger("gateway")
 
 def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+HIDDEN = "hidden"
+_PER_API = frozenset({"req", "rej", "up", "bucket", "sum", "count"})
+
+
+def hide_apis(values: dict[str, float], public: frozenset[str]) -> dict[str, float]:
+    """`values` with every API outside `public` renamed `hidden` (their counts summed), so no
+    name or per-API figure of a hidden API is shown. `-` (no API matched) stays."""
+    out: defaultdict[str, float] = defaultdict(float)
+    for key, value in values.items():
+        parts = key.split("\x1f")
+        if parts[0] in _PER_API and parts[1] not in public and parts[1] != "-":
+            parts[1] = HIDDEN
+            key = "\x1f".join(parts)
+        out[key] += value
+    return dict(out)
 
 
 class Metrics:

@@ -9,6 +9,9 @@ When the shared store is down, each route's `on-store-unavailable` decides: `all
 default) lets calls through unlimited, `deny` answers 503. Either way one warning per 10 s,
 a failure counter in the metrics, and a retry every few seconds, so limits come back without
 a restart when Redis does.
+
+`add` keeps a total per fixed window instead (a subscription's kilobyte quota, which renews
+at each period's end as APIM's quota does), in the same store.
 """
 
 from __future__ import annotations
@@ -39,12 +42,18 @@ class CounterStore(Protocol):
         until the oldest call leaves the window)."""
         ...
 
+    async def add(self, key: str, amount: int, period: int) -> tuple[int, float]:
+        """Add `amount` (0: only read) to a fixed window of `period` seconds counted from the
+        Unix epoch, as APIM's quota renews: (the window's total, seconds until it ends)."""
+        ...
+
 
 class MemoryCounters:
     """The sliding window log in process memory (one process, or no Redis)."""
 
     def __init__(self, max_keys: int = 100_000) -> None:
         self._log: dict[str, deque[float]] = {}
+        self._totals: dict[str, tuple[int, int]] = {}  # key -> (window number, total)
         self.max_keys = max_keys
 
     async def hit(self, key: str, calls: int, period: int) -> tuple[bool, int, float]:
@@ -60,6 +69,17 @@ class MemoryCounters:
             window.append(now)
             return True, len(window), 0.0
         return False, len(window) + 1, window[0] + period - now
+
+    async def add(self, key: str, amount: int, period: int) -> tuple[int, float]:
+        now = time.time()
+        window = int(now // period)
+        seen, total = self._totals.get(key, (window, 0))
+        total = (total if seen == window else 0) + amount
+        if amount:
+            if key not in self._totals and len(self._totals) >= self.max_keys:
+                self._totals = {k: v for k, v in self._totals.items() if v[0] == window}
+            self._totals[key] = (window, total)
+        return total, (window + 1) * period - now
 
     def _evict(self, now: float, period: int) -> None:
         # Keys whose last call left the window carry no state worth keeping.
@@ -86,6 +106,24 @@ return {0, count + 1, tonumber(oldest[2]) + period - now}
 """
 
 
+# KEYS[1] the counter's name; ARGV: period s, amount (0: read). Returns {total, ms to the end}.
+_FIXED_WINDOW_ADD = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local period = tonumber(ARGV[1]) * 1000
+local window = math.floor(now / period)
+local key = KEYS[1] .. ':' .. window
+local total
+if tonumber(ARGV[2]) > 0 then
+  total = redis.call('INCRBY', key, ARGV[2])
+  redis.call('PEXPIRE', key, period + 1000)
+else
+  total = tonumber(redis.call('GET', key) or '0')
+end
+return {total, (window + 1) * period - now}
+"""
+
+
 class RedisCounters:
     """The sliding window in Redis, shared by every process; backs off while Redis is down."""
 
@@ -98,6 +136,7 @@ class RedisCounters:
             url, socket_timeout=0.5, socket_connect_timeout=0.5
         )
         self._script: Any = self._client.register_script(_SLIDING_WINDOW)
+        self._add_script: Any = self._client.register_script(_FIXED_WINDOW_ADD)
         self._members = itertools.count()
         self._prefix = uuid.uuid4().hex[:12]
         self._down_until = 0.0
@@ -105,13 +144,23 @@ class RedisCounters:
         self._warn = ThrottledLog(log, 10.0)
 
     async def hit(self, key: str, calls: int, period: int) -> tuple[bool, int, float]:
+        member = f"{self._prefix}:{next(self._members)}"
+        allowed, count, retry_ms = await self._run(
+            self._script, f"gateway:rl:{key}:{period}", [period * 1000, calls, member]
+        )
+        return bool(allowed), int(count), int(retry_ms) / 1000
+
+    async def add(self, key: str, amount: int, period: int) -> tuple[int, float]:
+        total, left_ms = await self._run(
+            self._add_script, f"gateway:fw:{key}:{period}", [period, amount]
+        )
+        return int(total), int(left_ms) / 1000
+
+    async def _run(self, script: Any, key: str, args: list[Any]) -> Any:
         if time.monotonic() < self._down_until:
             raise StoreUnavailable("the rate-limit store is down (retrying shortly)")
-        member = f"{self._prefix}:{next(self._members)}"
         try:
-            allowed, count, retry_ms = await self._script(
-                keys=[f"gateway:rl:{key}:{period}"], args=[period * 1000, calls, member]
-            )
+            return await script(keys=[key], args=args)
         except Exception as exc:
             self.failures += 1
             self._down_until = time.monotonic() + self.RETRY_AFTER_FAILURE
@@ -123,7 +172,6 @@ class RedisCounters:
                 self.RETRY_AFTER_FAILURE,
             )
             raise StoreUnavailable(f"the rate-limit store failed: {exc}") from None
-        return bool(allowed), int(count), int(retry_ms) / 1000
 
 
 async def check(

@@ -9,6 +9,11 @@ cancelled or regenerated key is refused everywhere within that time (SECURITY.md
 Keys are looked up by their SHA-256 (the map holds no key in clear) and the stored hash is
 compared with hmac.compare_digest (case 70). Addresses that send unknown keys get 429 after
 GATEWAY_KEY_FAILURES per GATEWAY_KEY_FAILURE_PERIOD seconds (case 71).
+
+A product's kilobyte quota counts the request and response body bytes of its subscription's
+calls (`Meter`), added to the shared store when the call ends; once a period's total reaches
+the quota, further calls get 403 until the period renews. The size of a call is known only
+after it, so the call that crosses the line is served in full, as with APIM's bandwidth quota.
 """
 
 from __future__ import annotations
@@ -50,6 +55,12 @@ class Limit:
 
 
 @dataclass(frozen=True)
+class Volume:
+    kilobytes: int
+    period: int
+
+
+@dataclass(frozen=True)
 class KeyEntry:
     subscription: str  # uuid
     key_hash: str
@@ -58,6 +69,7 @@ class KeyEntry:
     apis: frozenset[str]  # API slugs
     rate_limit: Limit | None
     quota: Limit | None
+    volume: Volume | None = None  # the kilobyte quota
     # For usage events (usage/recorder.py): the rows' ids and the application's client.
     subscription_id: int | None = None
     product_id: int | None = None
@@ -71,12 +83,15 @@ class KeyMap:
     required: frozenset[str]  # API slugs that need a key
     # API slug -> (header, query parameter) where they differ from APIM's defaults.
     names: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Slugs of the APIs anyone may see (products/visibility.py for an anonymous user): the
+    # only ones /-/metrics names to a scraper that is not the operator (gateway/metrics.py).
+    public: frozenset[str] = frozenset()
 
 
 def load_keys() -> KeyMap:
     from products.models import ApiKeyNames, Product, Subscription
 
-    products: dict[int, tuple[str, frozenset[str], Limit | None, Limit | None]] = {}
+    products: dict[int, tuple[str, frozenset[str], Limit | None, Limit | None, Volume | None]] = {}
     required: set[str] = set()
     for product in Product.objects.filter(published=True).prefetch_related("apis"):
         slugs = frozenset(api.slug for api in product.apis.all())
@@ -89,6 +104,9 @@ def load_keys() -> KeyMap:
             if product.rate_limit_calls
             else None,
             Limit(product.quota_calls, product.quota_period) if product.quota_calls else None,
+            Volume(product.quota_kilobytes, product.quota_period)
+            if product.quota_kilobytes
+            else None,
         )
     entries: dict[str, KeyEntry] = {}
     rows = Subscription.objects.exclude(state=Subscription.CANCELLED).values_list(
@@ -96,26 +114,37 @@ def load_keys() -> KeyMap:
         "pk", "owner_id", "application__client_id",
     )  # fmt: skip
     for uuid, state, product_id, primary, secondary, pk, owner_id, client_id in rows:
-        slug, apis, rate, quota = products.get(product_id, ("", frozenset(), None, None))
+        slug, apis, rate, quota, volume = products.get(
+            product_id, ("", frozenset(), None, None, None)
+        )
         for key_hash in (primary, secondary):
             entries[key_hash] = KeyEntry(
-                str(uuid), key_hash, state, slug, apis, rate, quota,
+                str(uuid), key_hash, state, slug, apis, rate, quota, volume,
                 pk, product_id, owner_id, client_id or "",
             )  # fmt: skip
     names = {
         slug: (header.lower(), query)
         for slug, header, query in ApiKeyNames.objects.values_list("api__slug", "header", "query")
     }
-    return KeyMap(entries, frozenset(required), names)
+    return KeyMap(entries, frozenset(required), names, public_apis())
+
+
+def public_apis() -> frozenset[str]:
+    from django.contrib.auth.models import AnonymousUser
+
+    from products.visibility import visible_apis
+
+    return frozenset(visible_apis(AnonymousUser()).values_list("slug", flat=True))
 
 
 def keys_fingerprint() -> tuple[Any, ...]:
-    """Changes whenever a subscription (state, keys), a product (APIs, limits) or an API's
-    key names change."""
+    """Changes whenever a subscription (state, keys), a product (APIs, groups, limits), an
+    API's key names or an API (published or not) change."""
+    from apis.models import Api
     from products.models import ApiKeyNames, Product, Subscription
 
     parts: list[Any] = []
-    for model in (Subscription, Product, ApiKeyNames):
+    for model in (Subscription, Product, ApiKeyNames, Api):
         agg = model.objects.aggregate(n=Count("pk"), last=Max("updated"))
         parts += [agg["n"], agg["last"]]
     return tuple(parts)
@@ -145,6 +174,36 @@ def _rate_headers(limit: Limit, count: int, reset: float) -> Headers:
         (b"ratelimit-policy", f'"sub";q={limit.calls};w={limit.period}'.encode()),
         (b"ratelimit", f'"sub";r={remaining};t={max(0, int(reset + 0.999))}'.encode()),
     ]
+
+
+def _volume_headers(volume: Volume, used: int, reset: float) -> Headers:
+    """The kilobyte quota in the IETF fields, in bytes (quota unit `content-bytes`)."""
+    allowed = volume.kilobytes * 1024
+    return [
+        (b"ratelimit-policy", f'"kb";q={allowed};qu="content-bytes";w={volume.period}'.encode()),
+        (b"ratelimit", f'"kb";r={max(0, allowed - used)};t={max(0, int(reset + 0.999))}'.encode()),
+    ]
+
+
+class Meter:
+    """Counts the body bytes of one call, both ways, for its subscription's kilobyte quota:
+    the gateway passes the call's receive and send through it."""
+
+    __slots__ = ("_receive", "_send", "entry", "size")
+
+    def __init__(self, entry: KeyEntry, receive: Any, send: Any) -> None:
+        self.entry, self._receive, self._send, self.size = entry, receive, send, 0
+
+    async def receive(self) -> Any:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.size += len(message.get("body", b""))
+        return message
+
+    async def send(self, message: Any) -> None:
+        if message["type"] == "http.response.body":
+            self.size += len(message.get("body", b""))
+        await self._send(message)
 
 
 class Subscriptions:
@@ -187,6 +246,10 @@ class Subscriptions:
             if loaded is not None:
                 self.map = loaded
             self._fingerprint = fp
+
+    async def public(self) -> frozenset[str]:
+        """The APIs an anonymous user may see (for /-/metrics)."""
+        return (await self.current()).public
 
     async def current(self) -> KeyMap:
         now = time.monotonic()
@@ -250,6 +313,16 @@ class Subscriptions:
         limited = await self._limits(entry, counters, extra)
         return limited, entry, query
 
+    async def spend(self, meter: Meter, counters: CounterStore | None) -> None:
+        """Add a finished call's bytes to its subscription's kilobyte quota."""
+        volume = meter.entry.volume
+        if counters is None or volume is None or not meter.size:
+            return
+        try:
+            await counters.add(f"sub|{meter.entry.subscription}|kb", meter.size, volume.period)
+        except Exception as exc:  # the store is down: the call went through; fail open
+            log.warning("rate-limit store unavailable: %s", exc)
+
     async def _too_many_failures(self, client: str, counters: CounterStore | None) -> bool:
         if counters is None:
             return False
@@ -267,6 +340,11 @@ class Subscriptions:
     ) -> tuple[int, Headers, bytes] | None:
         if counters is None:
             return None
+        if entry.volume is not None:
+            # First: a call refused for its kilobytes must not use up a call of the limits.
+            refused = await self._volume(entry.volume, entry.subscription, counters)
+            if refused is not None:
+                return refused
         for limit, kind, status in (
             (entry.rate_limit, "rate-limit", 429),
             (entry.quota, "quota", 403),
@@ -300,3 +378,24 @@ class Subscriptions:
             if kind == "rate-limit":
                 extra += fields
         return None
+
+    async def _volume(
+        self, volume: Volume, subscription: str, counters: CounterStore
+    ) -> tuple[int, Headers, bytes] | None:
+        """403 once this period's bytes reached the kilobyte quota (check `quota`)."""
+        try:
+            used, reset = await counters.add(f"sub|{subscription}|kb", 0, volume.period)
+        except Exception as exc:
+            log.warning("rate-limit store unavailable: %s", exc)
+            return None
+        if used < volume.kilobytes * 1024:
+            return None
+        retry = max(1, int(reset + 0.999))
+        status, headers, body = problem(
+            403,
+            f"Quota of {volume.kilobytes} KB per {volume.period} s exceeded "
+            f"({used // 1024} KB used); retry in {retry} s.",
+            "quota",
+        )
+        fields = _volume_headers(volume, used, reset)
+        return status, [*headers, *fields, (b"retry-after", str(retry).encode())], body

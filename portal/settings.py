@@ -444,11 +444,15 @@ PRODUCTS_KEY_ENCRYPTION_KEYS = env_list("PRODUCTS_KEY_ENCRYPTION_KEYS")
 # The sign-in provider's claim listing a user's groups or roles (e.g. groups, roles).
 OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM")
 # E-mail (subscription requests and decisions; Django 6.1's MAILERS): SMTP (EMAIL_HOST, by
-# default a local MTA on localhost:25), or the console in the dev run when no EMAIL_HOST is set.
+# default a local MTA on localhost:25), or in the dev run with no EMAIL_HOST one file per
+# message in EMAIL_FILE_PATH (default .mail/), so mails do not flood the run's console.
 _email_host = env_str("EMAIL_HOST")
 MAILERS: dict[str, dict[str, object]] = {
     "default": (
-        {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+        {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": env_str("EMAIL_FILE_PATH", str(BASE_DIR / ".mail"))},
+        }
         if DEBUG and not _email_host
         else {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",

@@ -66,7 +66,15 @@ class ProductAdmin(admin.ModelAdmin):
         ),  # fmt: skip
         (
             "Limits per subscription (gateway)",
-            {"fields": ["rate_limit_calls", "rate_limit_period", "quota_calls", "quota_period"]},
+            {
+                "fields": [
+                    "rate_limit_calls",
+                    "rate_limit_period",
+                    "quota_calls",
+                    "quota_kilobytes",
+                    "quota_period",
+                ]
+            },
         ),
     ]
 

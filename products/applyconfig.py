@@ -12,7 +12,7 @@
         groups: [guests, developers]     # who may see it (built-in or `groups:` slugs)
         apis: [echo, petstore]
         rate-limit: {calls: 60, period: 60}      # per subscription, seconds
-        quota: {calls: 10000, period: 86400}
+        quota: {calls: 10000, kilobytes: 102400, period: 86400}   # either or both
 
 Products not named are left alone. `apis` and `groups` are the whole lists.
 """
@@ -60,6 +60,18 @@ def _limit(node: Node, what: str) -> tuple[int, int]:
     return _positive(entry["calls"], f"{what}.calls"), period
 
 
+def _quota(node: Node) -> tuple[int | None, int | None, int]:
+    """(calls, kilobytes, period): a quota counts calls, kilobytes, or both (as APIM's)."""
+    entry = node.mapping("quota", {"calls", "kilobytes", "period"})
+    if "calls" not in entry and "kilobytes" not in entry:
+        raise node.error("quota needs calls, kilobytes or both")
+    calls, kilobytes = (
+        _positive(entry[k], f"quota.{k}") if k in entry else None for k in ("calls", "kilobytes")
+    )
+    period = _positive(entry["period"], "quota.period") if "period" in entry else 86400
+    return calls, kilobytes, period
+
+
 def _product(item: Node) -> ProductPlan:
     entry = item.mapping("a product", _KEYS)
     for required in ("slug", "name"):
@@ -87,8 +99,8 @@ def _product(item: Node) -> ProductPlan:
     fields["rate_limit_calls"], fields["rate_limit_period"] = (
         _limit(entry["rate-limit"], "rate-limit") if "rate-limit" in entry else (None, 60)
     )
-    fields["quota_calls"], fields["quota_period"] = (
-        _limit(entry["quota"], "quota") if "quota" in entry else (None, 86400)
+    fields["quota_calls"], fields["quota_kilobytes"], fields["quota_period"] = (
+        _quota(entry["quota"]) if "quota" in entry else (None, None, 86400)
     )
     plan = ProductPlan(slug=slug, line=item.line, fields=fields)
     for key, target in (("groups", plan.groups), ("apis", plan.apis)):

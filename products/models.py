@@ -77,6 +77,10 @@ class Product(models.Model):
     rate_limit_calls = models.PositiveIntegerField(null=True, blank=True)
     rate_limit_period = models.PositiveIntegerField(default=60, help_text="seconds")
     quota_calls = models.PositiveIntegerField(null=True, blank=True)
+    # Bandwidth, as APIM's quota-by-key `bandwidth`: request and response bodies together.
+    quota_kilobytes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="kilobytes of request and response bodies per quota period"
+    )
     quota_period = models.PositiveIntegerField(default=86400, help_text="seconds")
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
@@ -89,6 +93,35 @@ class Product(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("products:detail", args=[self.slug])
+
+    @property
+    def limits(self) -> list[str]:
+        """The gateway's limits per subscription in words, for the developer's pages."""
+        out = []
+        if self.rate_limit_calls:
+            out.append(f"{self.rate_limit_calls:,} calls per {_period(self.rate_limit_period)}")
+        quota = [f"{self.quota_calls:,} calls"] if self.quota_calls else []
+        if self.quota_kilobytes:
+            quota.append(_kilobytes(self.quota_kilobytes))
+        if quota:
+            out.append(f"quota: {' and '.join(quota)} per {_period(self.quota_period)}")
+        return out
+
+
+def _period(seconds: int) -> str:
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds % size == 0:
+            n = seconds // size
+            return unit if n == 1 else f"{n:,} {unit}s"
+    return f"{seconds:,} s"
+
+
+def _kilobytes(kilobytes: int) -> str:
+    """1,024-based, as the gateway counts: 2048 -> '2 MB'."""
+    for size, unit in ((1024 * 1024, "GB"), (1024, "MB")):
+        if kilobytes % size == 0:
+            return f"{kilobytes // size:,} {unit}"
+    return f"{kilobytes:,} KB"
 
 
 class Subscription(models.Model):

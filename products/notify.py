@@ -87,6 +87,7 @@ def _send(event_id: int) -> None:
     for subject, body, recipients in messages_for(event):
         try:
             send_mail(subject, body, None, recipients)
+            log.debug("subscription e-mail %r sent to %d recipient(s)", subject, len(recipients))
         except Exception:  # a mail server outage must not break the portal
             log.exception("subscription e-mail %r not sent", subject)
 

@@ -146,3 +146,80 @@ def test_keyboard_alone_reaches_and_uses_the_console(chromium: Any, portal: Port
         assert "message=typed+with+keys" in page.inner_text("#console-result .console-sent")
     finally:
         context.close()
+
+
+PRODUCT_PAGES_ANONYMOUS = {"products": "/products/", "product": "/products/starter/"}
+ADMIN, ADMIN_PASSWORD = "a11y-root", "a11y-root-password"
+
+
+@pytest.fixture(scope="module")
+def queued(portal: Portal) -> Portal:
+    """An administrator, and a request of the demo user's for Unlimited in the queue."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    env = {**portal.env, "DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD}
+    subprocess.run(
+        [sys.executable, "manage.py", "createsuperuser", "--no-input",
+         "--username", ADMIN, "--email", "a11y-root@example.com"],
+        cwd=REPO_ROOT, env=env, check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    portal.manage(
+        "shell", "-c",
+        "from django.contrib.auth import get_user_model; from products import flows; "
+        "from products.models import Product; flows.subscribe(get_user_model().objects.get("
+        f"username={DEMO_USER!r}), Product.objects.get(slug='unlimited'), name='a11y')",
+    )  # fmt: skip
+    return portal
+
+
+def sign_in_as(page: Any, portal: Portal, username: str, password: str, path: str) -> None:
+    page.goto(portal.url(path))
+    page.get_by_role("button", name="Sign in").first.click()
+    page.wait_for_url("**/idp/login/**")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.locator("main").get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**{path}**")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_no_axe_violation_on_the_products_pages(chromium: Any, queued: Portal, theme: str) -> None:
+    """Issue 12: the products list and detail, My subscriptions, a subscription with a key
+    shown and one waiting for approval, and the approval queue."""
+    report: dict[str, list[str]] = {}
+    context = themed_context(chromium, theme)
+    page = context.new_page()
+    try:
+        for name, path in PRODUCT_PAGES_ANONYMOUS.items():
+            page.goto(queued.url(path))
+            assert page.evaluate("document.documentElement.dataset.theme") == theme
+            report[name] = violations(page)
+        sign_in_as(page, queued, DEMO_USER, DEMO_PASSWORD, "/products/subscriptions/")
+        report["my subscriptions"] = violations(page)
+        page.get_by_role("link", name="a11y").first.click()
+        page.wait_for_url("**/products/subscriptions/*/")
+        assert "Waiting for an administrator's approval" in page.inner_text("main")
+        report["subscription waiting"] = violations(page)
+        page.goto(queued.url("/products/starter/"))
+        report["product, signed in"] = violations(page)
+        page.locator("#mine a").first.click()
+        page.wait_for_url("**/products/subscriptions/*/")
+        with page.expect_response("**/show/"):
+            page.locator("#keys").get_by_role("button", name="Show").first.click()
+        page.wait_for_selector("#keys code[data-key]")
+        report["subscription, key shown"] = violations(page)
+    finally:
+        context.close()
+    admin_context = themed_context(chromium, theme)
+    admin = admin_context.new_page()
+    try:
+        sign_in_as(admin, queued, ADMIN, ADMIN_PASSWORD, "/products/approvals/")
+        assert "a11y" in admin.inner_text("main")  # the queue has a row to check
+        report["approval queue"] = violations(admin)
+    finally:
+        admin_context.close()
+    failing = {name: found for name, found in report.items() if found}
+    assert failing == {}, json.dumps(failing, indent=2)

@@ -94,3 +94,47 @@ def test_counters_never_go_backwards_across_workers(
     time.sleep(6)  # every worker publishes its counts every 5 s, busy or idle
     status, _, body = call(ports[0], "GET", "/-/metrics", {"Authorization": "Bearer m"})
     assert _total(body.decode()) == 40  # every call on every worker of both processes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_case67_a_scraper_let_in_by_address_sees_no_hidden_api(
+    harness_for: Build, provider: Provider, backend: LoopbackServer, settings: Any
+) -> None:
+    """Only the operator's token shows an API hidden from anonymous users by name."""
+    import io
+
+    from django.core.management import call_command
+
+    from gateway.config import RouteConfig
+    from gateway.subscriptions import Subscriptions
+    from products.models import Group, Product
+    from tests.conftest import DEMO_SPECS
+
+    settings.GATEWAY_CONFIG_REFRESH = 0
+    for slug, spec in (("echo", "echo.yaml"), ("petstore", "petstore.yaml")):
+        call_command("importspec", str(DEMO_SPECS / spec), slug=slug, publish=True, stdout=io.StringIO())  # fmt: skip
+    Group.objects.create(slug="partners", name="Partners")
+    partners = Product.objects.create(
+        slug="deal", name="Deal", published=True, subscription_required=False
+    )
+    partners.apis.set(partners.apis.model.objects.filter(slug="petstore"))
+    partners.groups.set(Group.objects.filter(slug="partners"))
+    gw = harness_for(
+        *(RouteConfig(api_slug=s, suffix=s, backend="echo", timeout=5, forward_claims=False)
+          for s in ("echo", "petstore"))
+    )  # fmt: skip
+    gw.app.subscriptions = Subscriptions()
+    for path in ("/echo/a", "/petstore/a", "/petstore/b", "/nowhere"):
+        gw.request("GET", path)
+    settings.GATEWAY_METRICS_TOKEN = "metrics-secret"
+    settings.GATEWAY_METRICS_ALLOW = ["203.0.113.0/24"]  # the harness's client
+    by_address = gw.request("GET", "/-/metrics").body.decode()
+    assert 'api="echo"' in by_address and "petstore" not in by_address
+    hidden = re.findall(r'^gateway_requests_total\{api="hidden"[^}]*\} (\S+)$', by_address, re.M)
+    assert sum(map(float, hidden)) == 2  # counted, not named
+    assert 'gateway_request_duration_seconds_count{api="hidden"} 2' in by_address
+    assert 'api="-"' in by_address  # no API matched: nothing to hide
+    operator = gw.request("GET", "/-/metrics", headers={"Authorization": "Bearer metrics-secret"})
+    assert 'gateway_request_duration_seconds_count{api="petstore"} 2' in operator.body.decode()
+    partners.groups.add(Group.objects.get(slug="guests"))  # now anyone may see it
+    assert 'api="petstore"' in gw.request("GET", "/-/metrics").body.decode()

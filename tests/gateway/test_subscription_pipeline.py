@@ -75,3 +75,61 @@ def test_a_good_key_without_a_token_is_still_refused(
     response = gateway.request("GET", "/orders/items", headers={"Ocp-Apim-Subscription-Key": key})
     assert response.status == 401 and response.header("www-authenticate") is not None
     assert backend.recorder.requests == []
+
+
+def _kilobyte_quota(kilobytes: int) -> None:
+    Product.objects.filter(slug="starter").update(quota_kilobytes=kilobytes, quota_period=3600)
+
+
+def test_the_kilobyte_quota_counts_bodies_both_ways_and_then_answers_403(
+    gateway: Harness, provider: Provider, backend: LoopbackServer, key: str
+) -> None:
+    _kilobyte_quota(2)  # 2,048 bytes of request and response bodies an hour
+    token = mint(provider.keys[0], claims(provider))
+    sent = {"token": token, "headers": {"Ocp-Apim-Subscription-Key": key}}
+    first = gateway.request("POST", "/orders/items", body=b"x" * 1500, **sent)  # type: ignore[arg-type]
+    assert first.status == 200  # 1,500 bytes up + the answer: under 2,048 before the call
+    second = gateway.request("POST", "/orders/items", body=b"x" * 600, **sent)  # type: ignore[arg-type]
+    assert second.status == 200  # served (it crosses the line: a size is known after the call)
+    third = gateway.request("GET", "/orders/items", **sent)  # type: ignore[arg-type]
+    assert third.status == 403
+    problem = third.json()
+    assert problem["check"] == "quota" and "Quota of 2 KB per 3600 s exceeded" in problem["detail"]
+    assert int(third.header("retry-after") or 0) >= 1
+    assert third.header("ratelimit-policy") == '"kb";q=2048;qu="content-bytes";w=3600'
+    assert (third.header("ratelimit") or "").startswith('"kb";r=0;')
+    assert len(backend.recorder.requests) == 2  # the refused call never reached the backend
+
+
+def test_a_product_without_a_kilobyte_quota_is_not_metered(
+    gateway: Harness, provider: Provider, backend: LoopbackServer, key: str
+) -> None:
+    token = mint(provider.keys[0], claims(provider))
+    sent = {"token": token, "headers": {"Ocp-Apim-Subscription-Key": key}}
+    for _ in range(3):
+        response = gateway.request("POST", "/orders/items", body=b"x" * 5000, **sent)  # type: ignore[arg-type]
+        assert response.status == 200 and response.header("ratelimit-policy") is None
+
+
+def test_the_kilobyte_quota_is_shared_by_gateway_processes_through_redis(
+    harness_for: Callable[..., Harness],
+    provider: Provider,
+    backend: LoopbackServer,
+    key: str,
+    redis_server: Any,
+) -> None:
+    from gateway.ratelimit import RedisCounters
+
+    redis_server.start()
+    _kilobyte_quota(1)
+    gateways = []
+    for _ in range(2):  # two gateways, as two processes: only Redis in common
+        harness = harness_for(make_route(provider, backend.url))
+        harness.app.subscriptions = Subscriptions()
+        harness.app.counters = RedisCounters(redis_server.url)
+        gateways.append(harness)
+    token = mint(provider.keys[0], claims(provider))
+    sent = {"token": token, "headers": {"Ocp-Apim-Subscription-Key": key}}
+    assert gateways[0].request("POST", "/orders/x", body=b"x" * 1100, **sent).status == 200  # type: ignore[arg-type]
+    refused = gateways[1].request("GET", "/orders/x", **sent)  # type: ignore[arg-type]
+    assert refused.status == 403 and refused.json()["check"] == "quota"

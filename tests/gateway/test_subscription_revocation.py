@@ -24,17 +24,17 @@ from products import flows
 from products.models import Group, Product, Subscription
 from tests.conftest import DEMO_SPECS
 from tests.gateway.test_gateway_process import free_port
-from tests.products.realdb import in_thread, on_a_database_file
+from tests.products.realdb import in_thread, on_a_database_file, url_for_processes
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _start(port: int, db: Path, log: Path) -> subprocess.Popen[bytes]:
+def _start(port: int, database_url: str, log: Path) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "GW_TEST_ROUTES": json.dumps([{"suffix": "echo", "backend": "echo"}]),
-        "DATABASE_URL": f"sqlite:///{db}",
+        "DATABASE_URL": database_url,
         "GATEWAY_CONFIG_REFRESH": "1",
         "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
     }
@@ -87,10 +87,10 @@ def two_gateways(tmp_path: Path) -> Iterator[dict[str, Any]]:
     ada = get_user_model().objects.create_user("ada", "ada@example.com", "pw-ada-1")
     sub = flows.subscribe(ada, product)
     with on_a_database_file(tmp_path) as db:
-        if db is None:
-            pytest.skip("the processes share the SQLite test database as a file")
+        # SQLite: a copy as a file; PostgreSQL: the test database (committed: transaction=True).
+        url = url_for_processes(db)
         ports = [free_port(), free_port()]
-        procs = [_start(p, db, tmp_path / f"gw{i}.log") for i, p in enumerate(ports)]
+        procs = [_start(p, url, tmp_path / f"gw{i}.log") for i, p in enumerate(ports)]
 
         def stop() -> None:
             for proc in procs:

@@ -185,3 +185,22 @@ def test_key_names_can_be_changed_per_api(world: dict[str, Any]) -> None:
     assert status({b"x-api-key": key}) is None
     assert status({}, b"key=" + key) is None
     assert status({b"ocp-apim-subscription-key": key}) == 401  # the default name no longer
+
+
+def test_a_call_refused_for_its_kilobytes_uses_no_call_of_the_quota(world: dict[str, Any]) -> None:
+    from gateway.subscriptions import Meter
+
+    Product.objects.filter(pk=world["pets"].pk).update(quota_calls=2, quota_kilobytes=1)
+    key = flows.shown_key(flows.subscribe(world["ada"], world["pets"]), "primary")
+    check = Check()
+    first = check("petstore", key)
+    assert first["status"] is None  # call 1 of 2
+    meter = Meter(first["entry"], None, None)
+    meter.size = 1024  # the call's bodies: the whole kilobyte quota
+    asyncio.run(check.subs.spend(meter, check.counters))
+    for _ in range(2):
+        refused = check("petstore", key)
+        assert refused["status"] == 403 and "1 KB" in refused["body"]["detail"]
+    check.counters._totals.clear()  # the kilobyte period renews; the call quota's has not
+    assert check("petstore", key)["status"] is None  # call 2 of 2 is still there
+    assert check("petstore", key)["body"]["detail"].startswith("Quota of 2 calls")

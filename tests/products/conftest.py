@@ -12,6 +12,7 @@ from django.test import Client
 from apis.models import Api
 from products.models import Group, Product
 from tests.conftest import DEMO_SPECS, ImportSpec
+from tests.identity.test_interop_oidc_provider import oidc_provider, op_groups  # noqa: F401
 
 MakeProduct = Callable[..., Product]
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from django.db import connection, connections
 
@@ -38,6 +39,23 @@ def on_a_database_file(tmp_path: Path) -> Iterator[Path | None]:
         yield path
     finally:
         settings_dict["NAME"] = saved
+
+
+def url_for_processes(path: Path | None) -> str:
+    """DATABASE_URL for a child process that must see the test's committed data.
+
+    SQLite: the file `on_a_database_file` yielded. PostgreSQL: the test database itself on the
+    same server (its name is `test_...`, which the environment's DATABASE_URL does not name),
+    so the revocation tests run on both passes of `make test`.
+    """
+    if path is not None:
+        return f"sqlite:///{path}"
+    db = connection.settings_dict
+    user = quote(str(db.get("USER") or ""), safe="")
+    password = quote(str(db.get("PASSWORD") or ""), safe="")
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{auth}{db.get('HOST') or 'localhost'}{port}/{quote(str(db['NAME']))}"
 
 
 def in_thread(work: Any) -> Any:

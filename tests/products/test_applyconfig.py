@@ -75,6 +75,8 @@ def test_a_change_is_reported(tmp_path: Path, echo: Api) -> None:
             "approval-required must be true or false",
         ),
         (("terms:", "colour:"), "unknown key 'colour'"),
+        (("quota: {calls: 10000, ", "quota: {"), "quota needs calls, kilobytes or both"),
+        (("period: 86400}", "kilobytes: 0}"), "kilobytes must be at least 1"),
     ],
 )
 def test_an_invalid_file_changes_nothing(
@@ -85,3 +87,18 @@ def test_an_invalid_file_changes_nothing(
     assert message in str(caught.value)
     assert not Product.objects.filter(slug="partner-deal").exists()
     assert not Group.objects.filter(slug="partners").exists()
+
+
+def test_a_quota_of_kilobytes_beside_or_instead_of_calls(tmp_path: Path, echo: Api) -> None:
+    apply(
+        tmp_path, CONFIG.replace("quota: {calls: 10000,", "quota: {calls: 10000, kilobytes: 2048,")
+    )
+    product = Product.objects.get(slug="partner-deal")
+    assert (product.quota_calls, product.quota_kilobytes, product.quota_period) == (
+        10000, 2048, 86400,
+    )  # fmt: skip
+    out = apply(tmp_path, CONFIG.replace("quota: {calls: 10000,", "quota: {kilobytes: 512,"))
+    assert "updated (quota_calls, quota_kilobytes)" in out
+    product.refresh_from_db()
+    assert (product.quota_calls, product.quota_kilobytes) == (None, 512)
+    assert product.limits == ["100 calls per minute", "quota: 512 KB per day"]

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +17,7 @@ from products import demo
 from products.models import Product, Subscription
 
 pytestmark = pytest.mark.django_db
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_seed_makes_both_products_and_one_active_subscription_idempotently(
@@ -36,3 +41,26 @@ def test_the_demo_apis_stay_visible_to_everyone(echo: Api, petstore: Api) -> Non
     anonymous = Client()
     assert anonymous.get("/apis/echo/").status_code == 200
     assert "Petstore" in anonymous.get("/apis/").content.decode()
+
+
+def test_make_run_writes_the_demo_mail_to_a_file_not_the_console(tmp_path: Path) -> None:
+    """`make run` (DEBUG, no EMAIL_HOST): the seed's subscription e-mail goes to a file, and
+    the run's console shows the seed's summary without a mail dumped into it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EMAIL_", "DATABASE_"))}
+    env |= {
+        "DEBUG": "1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'run.sqlite3'}",
+        "EMAIL_FILE_PATH": str(tmp_path / "mail"),
+        "SECRET_KEY": "demo-mail-test-" + "x" * 40,
+    }
+    for command in (["migrate", "--no-input", "-v", "0"], ["seed_demo"]):
+        done = subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    console = done.stdout + done.stderr
+    assert "the demo user holds an active Starter subscription" in console
+    assert "Subject:" not in console and "Your subscription" not in console
+    mails = "".join(p.read_text() for p in (tmp_path / "mail").iterdir())
+    assert "Subject: [" in mails and "Your subscription to Starter is active" in mails

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from allauth.account.signals import user_logged_in
+from allauth.socialaccount.models import SocialAccount
 from django.test import RequestFactory
 
+from apis.models import Api
 from products.models import Membership
+from tests.identity.test_interop_oidc_provider import sign_in
+from tests.products.conftest import MakeProduct
 
 pytestmark = pytest.mark.django_db
 
@@ -59,3 +66,35 @@ def test_without_a_configured_claim_nothing_changes(settings: Any, ada: Any, gro
     settings.OIDC_GROUPS_CLAIM = ""
     _sign_in(ada, {"roles": ["partner"]})
     assert not ada.portal_groups.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_sign_in_takes_the_groups_claim_each_time(
+    live_server: Any,
+    oidc_provider: str,
+    op_groups: Path,
+    settings: Any,
+    petstore: Api,
+    make_group: Any,
+    make_product: MakeProduct,
+) -> None:
+    """Against panva's oidc-provider (tests/identity/op), not a stand-in: its `groups` claim
+    makes alice a partner, who sees the partners' API; at the next sign-in the claim no longer
+    lists the group, and the API is gone for her (404)."""
+    settings.OIDC_GROUPS_CLAIM = "groups"
+    make_group("partners", claims=["partner"])
+    make_product("partner-deal", petstore, groups=("partners",))
+    op_groups.write_text(json.dumps({"alice": ["partner", "unmapped"]}))
+    first = requests.Session()
+    assert sign_in(first, live_server.url, oidc_provider, "alice").status_code == 200
+    alice = SocialAccount.objects.get(provider="interop", uid="alice").user
+    assert Membership.objects.filter(user=alice, source=Membership.CLAIM).count() == 1
+    assert first.get(f"{live_server.url}/apis/petstore/").status_code == 200
+    assert "Petstore" in first.get(f"{live_server.url}/apis/").text
+
+    op_groups.write_text(json.dumps({"alice": ["unmapped"]}))
+    again = requests.Session()  # another browser: a new sign-in at the provider
+    assert sign_in(again, live_server.url, oidc_provider, "alice").status_code == 200
+    assert not Membership.objects.filter(user=alice).exists()
+    assert again.get(f"{live_server.url}/apis/petstore/").status_code == 404
+    assert "Petstore" not in again.get(f"{live_server.url}/apis/").text

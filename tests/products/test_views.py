@@ -11,7 +11,7 @@ from django.test import Client
 from apis.models import Api
 from applications import flows as app_flows
 from products import flows
-from products.models import Subscription
+from products.models import Product, Subscription
 from tests.products.conftest import MakeProduct
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +51,22 @@ def test_product_detail_lists_apis_terms_and_subscribe(ada_client: Client, gold:
     assert 'href="/apis/echo/"' in html
     assert "<strong>No</strong> resale." in html
     assert 'name="accept_terms"' in html and "Request a subscription" in html
+
+
+def test_the_developer_sees_the_call_and_kilobyte_limits(
+    ada_client: Client, starter: Any, make_user: Any
+) -> None:
+    Product.objects.filter(pk=starter.pk).update(
+        quota_calls=10000, quota_kilobytes=100 * 1024, quota_period=86400
+    )
+    limits = "60 calls per minute", "quota: 10,000 calls and 100 MB per day"
+    for page in ("/products/", "/products/starter/"):
+        html = ada_client.get(page).content.decode()
+        assert all(limit in html for limit in limits), page
+    sub = flows.subscribe(make_user("ada2"), Product.objects.get(pk=starter.pk))
+    ada_client.force_login(sub.owner)
+    html = ada_client.get(f"/products/subscriptions/{sub.uuid}/").content.decode()
+    assert "quota: 10,000 calls and 100 MB per day" in html and "answers 403" in html
 
 
 def test_anonymous_see_sign_in_instead_of_subscribe(client: Client, starter: Any) -> None:

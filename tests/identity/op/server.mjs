@@ -1,9 +1,22 @@
 // An independent OpenID provider for the interoperability tests: panva's oidc-provider
 // (OpenID Certified), configured from the environment and listening on loopback only.
+import { readFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
 
 const port = Number(process.env.OP_PORT);
 const issuer = `http://127.0.0.1:${port}`;
+
+// An account's `groups` claim (as Keycloak's group mapper or Entra ID's groups claim send
+// it): read at each sign-in from OP_GROUPS_FILE, a JSON object account -> list, so a test can
+// change a user's groups between two sign-ins.
+function groupsOf(id) {
+  if (!process.env.OP_GROUPS_FILE) return undefined;
+  try {
+    return JSON.parse(readFileSync(process.env.OP_GROUPS_FILE, 'utf8'))[id] ?? [];
+  } catch {
+    return [];
+  }
+}
 
 const provider = new Provider(issuer, {
   clients: [
@@ -28,6 +41,7 @@ const provider = new Provider(issuer, {
           email_verified: true,
           name: `Interop ${id}`,
           preferred_username: id,
+          groups: groupsOf(id),
         };
       },
     };
@@ -35,7 +49,7 @@ const provider = new Provider(issuer, {
   claims: {
     openid: ['sub'],
     email: ['email', 'email_verified'],
-    profile: ['name', 'preferred_username'],
+    profile: ['name', 'preferred_username', 'groups'],
   },
   features: {
     devInteractions: { enabled: true },
