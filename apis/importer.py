@@ -18,7 +18,7 @@ from django.utils.text import slugify
 from apis.models import Api, ApiVersion, Operation, Schema, Tag
 from apis.openapi import ParsedSpec
 from apis.openapi.normalise import summary_from_description
-from apis.search import search_terms
+from apis.search import api_text, operation_text, search_terms
 
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,100}$")
 
@@ -121,7 +121,8 @@ def _store(spec: ParsedSpec, slug: str, publish: bool, replace: bool) -> ImportR
                 tag=op.tag,
                 deprecated=op.deprecated,
                 position=position,
-                search_terms=search_terms(op.operation_id, op.path),
+                search_terms=search_terms(op.operation_id, op.path, op.tag),
+                search_text=operation_text(op.summary, op.data.get("description")),
                 data=op.data,
             )
             for position, op in enumerate(spec.operations)
@@ -154,7 +155,7 @@ def refresh_from_default(api: Api) -> None:
     version = api.default_version
     if version is None:
         api.summary = ""
-        api.search_text = api.name.lower()
+        api.search_text = api_text([api.name])
         api.operation_count = 0
         api.save()
         api.tags.clear()
@@ -163,18 +164,31 @@ def refresh_from_default(api: Api) -> None:
     info = overview.get("info") or {}
     description = info.get("description") if isinstance(info.get("description"), str) else ""
     tag_names = [str(t["name"])[:200] for t in overview.get("tags") or [] if t.get("name")]
-    operations = list(
-        version.operations.filter(kind=Operation.KIND_OPERATION).values_list("path", "summary")
-    )
-    parts = [api.name, version.title, description or "", " ".join(tag_names)]
-    parts.extend(f"{path} {summary}" for path, summary in operations)
     api.summary = summary_from_description(description or "")
-    api.search_text = "\n".join(p for p in parts if p).lower()
-    api.operation_count = len(operations)
+    api.search_text, api.operation_count = catalog_words(api.name, version)
     api.save()
     unique = list(dict.fromkeys(tag_names))
     Tag.objects.bulk_create([Tag(name=n) for n in unique], ignore_conflicts=True)
     api.tags.set(Tag.objects.filter(name__in=unique))
+
+
+def catalog_words(name: str, version: Any) -> tuple[str, int]:
+    """An API's words for the catalog's search, from its name and default `version`, and its
+    operation count. Its own words come first, then its operations' (already split at
+    import): what finds an operation finds its API too. (Also run by a migration, with its
+    historical models.)"""
+    overview = version.overview or {}
+    info = overview.get("info") or {}
+    description = info.get("description") if isinstance(info.get("description"), str) else ""
+    tag_names = [str(t["name"]) for t in overview.get("tags") or [] if t.get("name")]
+    operations = list(
+        version.operations.filter(kind=Operation.KIND_OPERATION).values_list(
+            "search_terms", "search_text"
+        )
+    )
+    parts = [name, version.title, description, *tag_names]
+    parts.extend(f"{terms} {text}" for terms, text in operations)
+    return api_text(parts), len(operations)
 
 
 def set_default_version(version: ApiVersion) -> None:

@@ -35,6 +35,7 @@ class Api(models.Model):
     summary = models.TextField(blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="apis")
     operation_count = models.PositiveIntegerField(default=0)
+    # The words the catalog finds it by, each once (apis/search.py api_text), indexed.
     search_text = models.TextField(blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
@@ -104,9 +105,11 @@ class Operation(models.Model):
     tag = models.CharField(max_length=200, blank=True, help_text="first tag, for grouping")
     deprecated = models.BooleanField(default=False)
     position = models.PositiveIntegerField(default=0)
-    # The words search finds it by besides summary and tag (apis/search.py): the operationId
-    # split and whole, and the path's words. Indexed by FTS5 on SQLite, GIN on PostgreSQL.
+    # The words search finds it by (apis/search.py): those of its operationId, path and tag
+    # first, then those of its summary and description, each plural with its singulars.
+    # Indexed by FTS5 on SQLite, GIN on PostgreSQL.
     search_terms = models.TextField(blank=True, editable=False)
+    search_text = models.TextField(blank=True, editable=False)
     # The operation object: path-level parameters and servers merged in, non-schema $refs
     # resolved; schema $refs stay as `#/components/schemas/...` into the normalised document.
     data = OrderedJSONField(default=dict)

@@ -39,7 +39,7 @@ from apis.reference import (
     cached_operation_view,
 )
 from apis.schema_tree import SchemaRenderer, part_query
-from apis.search import search_operations
+from apis.search import matching_apis, search_operations
 from portal.lib.htmx import HtmxHttpRequest
 from products.visibility import visible_apis
 
@@ -177,23 +177,24 @@ def catalog(request: HtmxHttpRequest) -> HttpResponse:
             form.cleaned_data["tag"],
             form.cleaned_data["page"],
         )
-    apis = _visible_apis(request).select_related("default_version").only(
+    visible = _visible_apis(request)  # one queryset, cloned by each query below
+    apis = visible.select_related("default_version").only(
         "slug", "name", "summary", "operation_count", "is_published",
         "default_version__label", "default_version__spec_version",
     )  # fmt: skip
-    for term in terms:
-        apis = apis.filter(search_text__contains=term.lower())
+    if terms:
+        apis = matching_apis(apis, " ".join(terms))
     if tag:
         apis = apis.filter(tags__name=tag)
     page = Paginator(apis.prefetch_related("tags"), settings.APIS_PAGE_SIZE).get_page(page_number)
     tags = (
-        Tag.objects.filter(apis__in=_visible_apis(request))
+        Tag.objects.filter(apis__in=visible)
         .annotate(api_count=Count("apis"))
         .order_by("-api_count", "name")[:30]
     )
     query = {k: v for k, v in (("q", form.data.get("q", "")), ("tag", tag or "")) if v}
     # Operations of the visible APIs (of the chosen tag), searched by their own index.
-    searched = _visible_apis(request).filter(tags__name=tag) if tag else _visible_apis(request)
+    searched = visible.filter(tags__name=tag) if tag else visible
     operations = search_operations(searched, " ".join(terms)) if terms else []
     context = {
         "page": page,
@@ -201,7 +202,16 @@ def catalog(request: HtmxHttpRequest) -> HttpResponse:
         "tags": tags,
         "tag": tag,
         "query": urlencode(query),
-        "operations": [(hit, operation_title(hit.summary, hit.operation_id)) for hit in operations],
+        "catalog_url": reverse("apis:catalog"),
+        # Links built by string work, not one reverse() each (operation_url).
+        "operations": [
+            (
+                hit,
+                operation_title(hit.summary, hit.operation_id),
+                operation_url(hit.api_slug, hit.slug, None),
+            )
+            for hit in operations
+        ],
     }
     template = (
         "apis/catalog.html#results"

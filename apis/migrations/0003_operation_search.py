@@ -6,20 +6,9 @@ from django.db import migrations, models
 
 
 def fill_and_index(apps: Any, schema_editor: Any) -> None:
-    """Search words for operations imported before this migration, then the engine's index
-    (an FTS5 table and its triggers on SQLite, a GIN index on PostgreSQL)."""
-    from apis.search import ensure_index, search_terms
-
-    Operation = apps.get_model("apis", "Operation")
-    rows = list(
-        Operation.objects.using(schema_editor.connection.alias).only("id", "operation_id", "path")
-    )
-    for row in rows:
-        row.search_terms = search_terms(row.operation_id, row.path)
-    Operation.objects.using(schema_editor.connection.alias).bulk_update(
-        rows, ["search_terms"], batch_size=500
-    )
-    ensure_index(schema_editor.connection)
+    """Nothing now: 0005_search_words fills the search words and makes the indexes of their
+    present definition (this migration's own index, over columns that later changed, would
+    only be dropped there)."""
 
 
 def drop_index(apps: Any, schema_editor: Any) -> None:

@@ -27,3 +27,10 @@ def write_spec(tmp_path: Path) -> Callable[[str, str], Path]:
         return path
 
     return write
+
+
+def found_by(api: Api, query: str) -> bool:
+    """Whether the catalog's search (its index, as the page uses it) finds `api` for `query`."""
+    from apis.search import matching_apis
+
+    return matching_apis(Api.objects.all(), query).filter(pk=api.pk).exists()

@@ -14,6 +14,7 @@ from apis.importer import (
 )
 from apis.models import Api, ApiVersion, Operation, Tag
 from apis.openapi import ParsedSpec, load_bytes
+from tests.apis.conftest import found_by
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,7 @@ def test_first_import_creates_the_api_and_its_default_version() -> None:
     assert api.default_version == result.version
     assert api.summary == "Sell pets online."
     assert api.operation_count == 1
-    assert "list all pets" in api.search_text and "/pets" in api.search_text
+    assert found_by(api, "list all pets") and found_by(api, "/pets") and found_by(api, "pet")
     assert list(api.tags.values_list("name", flat=True)) == ["pets"]
     op = Operation.objects.get(version=result.version)
     assert (op.slug, op.method, op.path, op.tag) == ("listPets", "get", "/pets", "pets")
@@ -70,7 +71,7 @@ def test_new_version_becomes_default_and_old_is_kept() -> None:
     api.refresh_from_db()
     assert api.default_version == first.version
     assert api.operation_count == 1
-    assert "toys" not in api.search_text
+    assert not found_by(api, "toys")
 
 
 def test_same_label_is_refused_without_replace_and_nothing_changes() -> None:
@@ -132,4 +133,4 @@ def test_deleting_the_default_promotes_the_newest_remaining() -> None:
 def test_refresh_without_default_keeps_the_name_searchable() -> None:
     api = Api.objects.create(slug="empty", name="Empty API")
     refresh_from_default(api)
-    assert api.search_text == "empty api"
+    assert found_by(api, "empty api") and not found_by(api, "pets")

@@ -7,7 +7,7 @@ import pytest
 
 from apis.importer import delete_version
 from apis.models import Api, ApiVersion
-from apis.search import search_operations, search_terms, words
+from apis.search import search_operations, search_terms, singulars, words
 from tests.conftest import ImportSpec
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,11 @@ paths:
     post: {operationId: createInvoices, summary: Issue invoices in bulk, tags: [invoicing], responses: {'200': {description: ok}}}
     get: {operationId: listInvoices, summary: List invoices, tags: [invoicing], responses: {'200': {description: ok}}}
   /v1/invoices/{id}/pay:
-    post: {operationId: payInvoice, summary: Settle one invoice, tags: [invoicing], responses: {'200': {description: ok}}}
+    post: {operationId: payInvoice, summary: Settle one invoice, tags: [invoicing], description: "Charges the customer's **default payment method** and marks it settled.", responses: {'200': {description: ok}}}
+  /v1/policy:
+    get: {operationId: get_retention_policy, summary: Read the policy, tags: [admin], responses: {'200': {description: ok}}}
+  /v1/rate-limits:
+    get: {operationId: x-read-rate-limits, summary: Limits, tags: [admin], responses: {'200': {description: ok}}}
   /v1/customers:
     post: {operationId: createCustomer, summary: Register a customer, tags: [crm], responses: {'200': {description: ok}}}
   /v1/refunds:
@@ -41,7 +45,33 @@ def test_words_split_identifiers_and_paths() -> None:
     assert words("createInvoices") == ["create", "invoices"]
     assert words("getHTTPResponse_v2") == ["get", "http", "response", "v2"]
     assert words("/v1/invoices/{id}/pay") == ["v1", "invoices", "id", "pay"]
-    assert search_terms("createInvoices", "/v1/invoices") == "create invoices v1 invoices"
+    assert words("list_all-pets") == ["list", "all", "pets"]  # snake and kebab case
+    assert words("x-rate-limit") == ["x", "rate", "limit"]
+    assert words("Übersicht holen") == ["übersicht", "holen"]  # letters beyond ASCII stay
+    # Plurals are followed by their singulars, so either number finds them.
+    assert search_terms("createInvoices", "/v1/invoices", "billing") == (
+        "create invoices invoice v1 invoices invoice billing"
+    )
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("invoices", ["invoice"]),
+        ("policies", ["policy", "policie"]),
+        ("statuses", ["status", "statuse"]),
+        ("boxes", ["box", "boxe"]),
+        ("batches", ["batch", "batche"]),
+        ("ids", ["id"]),
+        ("status", []),
+        ("address", []),
+        ("analysis", []),
+        ("invoice", []),
+        ("is", []),
+    ],
+)
+def test_singulars(word: str, expected: list[str]) -> None:
+    assert singulars(word) == expected
 
 
 @pytest.mark.parametrize(
@@ -67,6 +97,68 @@ def test_finds_operations_by_id_path_summary_and_tag(
         assert found[0] == first
     assert set(also) <= set(found)
     assert "createCustomer" not in found or query == "crm"
+
+
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [
+        # Words in any order and either number: only the last one typed is a prefix.
+        ("invoice create", "createInvoices"),
+        ("invoices create", "createInvoices"),
+        ("invoice list", "listInvoices"),
+        ("invoice pay", "payInvoice"),
+        ("invoices pay", "payInvoice"),
+        ("customers create", "createCustomer"),
+        ("policies retention", "get_retention_policy"),  # snake_case, plural of -y
+        ("retention polic", "get_retention_policy"),
+        ("limit rate read", "x-read-rate-limits"),  # kebab-case
+        ("limits", "x-read-rate-limits"),
+        # The description is searched too, after ids, paths, tags and summaries.
+        ("payment method", "payInvoice"),
+        ("marks settled", "payInvoice"),
+        ("marks it as settled", "payInvoice"),  # stop words are no hindrance
+        ("the customer's default", "payInvoice"),
+        ("register a cus", "createCustomer"),  # nor is a short last word being typed
+    ],
+)
+def test_finds_words_inside_identifiers_in_any_order_and_number(
+    billing: Api, query: str, first: str
+) -> None:
+    assert _found(query)[:1] == [first]
+
+
+def test_description_words_rank_after_id_words(import_spec: ImportSpec, write_spec) -> None:  # type: ignore[no-untyped-def]
+    spec = (
+        "openapi: 3.0.0\ninfo: {title: D, version: '1'}\npaths:\n"
+        "  /a:\n    get: {operationId: listThings, description: 'Each *refund* shows here.',"
+        " responses: {'200': {description: ok}}}\n"
+        "  /b:\n    post: {operationId: createRefund, responses: {'200': {description: ok}}}\n"
+    )
+    import_spec(write_spec("d.yaml", spec), "described")
+    assert _found("refund") == ["createRefund", "listThings"]
+
+
+def test_a_broad_query_lists_id_path_and_tag_matches_first(
+    import_spec: ImportSpec, write_spec, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    # Past RANKED_MAX matches nothing is ranked, but an operation named for the word still
+    # comes before those that only mention it.
+    monkeypatch.setattr("apis.search.RANKED_MAX", 2)
+    paths = "".join(
+        f"  /a{n}:\n    get: {{operationId: op{n}, summary: Mentions a widget,"
+        " responses: {'200': {description: ok}}}\n"
+        for n in range(4)
+    )
+    paths += "  /z:\n    get: {operationId: getWidgets, responses: {'200': {description: ok}}}\n"
+    import_spec(
+        write_spec("w.yaml", f"openapi: 3.0.0\ninfo: {{title: W, version: '1'}}\npaths:\n{paths}"),
+        "w",
+    )
+    assert _found("widget") == ["getWidgets", "op0", "op1", "op2", "op3"]
+    assert [hit.slug for hit in search_operations(Api.objects.all(), "widget", limit=2)] == [
+        "getWidgets",
+        "op0",
+    ]
 
 
 def test_ranks_an_id_match_over_a_summary_match(import_spec: ImportSpec, write_spec) -> None:  # type: ignore[no-untyped-def]

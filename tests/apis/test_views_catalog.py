@@ -116,3 +116,29 @@ def test_tag_filter_narrows_operation_hits_too(client: Client, catalog: None) ->
     assert hit in client.get("/apis/?q=placeOrder&tag=pets").content.decode()
     narrowed = client.get("/apis/?q=placeOrder&tag=Echo").content.decode()
     assert hit not in narrowed and "No API matches" in narrowed
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "createInvoices",  # an operationId, whole
+        "invoice create",  # its words, in any order and number
+        "payment method",  # words of an operation's description
+        "retention policies",  # a snake_case operationId, a plural
+    ],
+)
+def test_api_cards_are_found_by_the_words_of_their_operations(
+    client: Client, catalog: None, import_spec: ImportSpec, write_spec, query: str
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.apis.test_search import BILLING
+
+    import_spec(write_spec("billing.yaml", BILLING), "billing")
+    results = client.get("/apis/", {"q": query}).content.decode().split('id="results"')[1]
+    cards = results.split('class="op-hits"')[0]
+    assert "1 API matching" in cards
+    assert 'href="/apis/billing/"' in cards and "Petstore" not in cards
+
+
+def test_a_query_without_words_matches_no_api(client: Client, catalog: None) -> None:
+    html = client.get("/apis/", {"q": "*"}).content.decode()
+    assert "0 APIs matching" in html and "No API matches" in html
