@@ -51,9 +51,11 @@ VERSION_FIELDS = (
     "spec_version",
     "source_format",
     "overview",
-    "warnings",
     "created",
 )
+# Not `warnings`, read for publishers only: on SQLite, migration 0004 rebuilt the table with it
+# after the multi-megabyte original and normalised documents, and reading it walked their
+# overflow pages (Kubernetes: 36 ms on a busy machine, against 0.01 ms for the others).
 
 
 def _visible_apis(request: HttpRequest) -> QuerySet[Api]:

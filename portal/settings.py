@@ -249,7 +249,7 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
-    "style-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.NONCE],  # the API page's inline styles (inline_static)
     # A logo on another origin (SITE_LOGO_URL) is the only remote image a page may load.
     "img-src": [CSP.SELF, "data:", *_origin_of(SITE_LOGO_URL)],
     "connect-src": [CSP.SELF],
