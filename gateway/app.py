@@ -39,6 +39,7 @@ from gateway.routing import find_route, raw_rest
 from gateway.subscriptions import Meter, Subscriptions
 from gateway.upstream import Pool
 from gateway.validate import Validator
+from gateway.version import VersionSource, Watcher
 from portal.lib import proxies, requestlog
 from usage.recorder import Recorder
 
@@ -91,11 +92,15 @@ class Gateway:
         subscriptions: Subscriptions | None = None,
     ) -> None:
         self.routes: dict[str, RouteConfig] | None = routes
+        self.version = VersionSource()
         # Subscription keys come from the database, like the routes: on unless routes are given.
-        self.subscriptions = subscriptions or (Subscriptions() if routes is None else None)
+        self.subscriptions = subscriptions or (
+            Subscriptions(version=self.version) if routes is None else None
+        )
         self._loader = loader if routes is None else None
         self._fingerprint_fn = fingerprint if routes is None else None
-        self._fingerprint: Any = None
+        self._fingerprint: Any = None  # set once a load succeeded (readiness)
+        self._watch = Watcher(self.version, fingerprint or config_fingerprint)
         self._next_check = 0.0
         self._load_lock: asyncio.Lock | None = None
         self._checking: asyncio.Task[None] | None = None
@@ -103,6 +108,7 @@ class Gateway:
         self.keys = KeyStore()
         self.metrics = Metrics()
         self.usage = self.metrics.usage = Recorder()  # usage events: usage/recorder.py
+        self.metrics.config_checks = self.version.checks  # live: every snapshot has them
         self.counters: CounterStore | None = None
         self.access = AccessLog(str(_setting("GATEWAY_ACCESS_LOG", "-")))
         self.validator = Validator(self.keys)
@@ -121,25 +127,28 @@ class Gateway:
 
     async def _load(self) -> None:
         assert self._loader is not None and self._fingerprint_fn is not None
-        fingerprint_fn, loader = self._fingerprint_fn, self._loader
-
-        def work() -> tuple[Any, dict[str, RouteConfig] | None]:
-            from django.db import close_old_connections
-
-            close_old_connections()
-            try:
-                fp = fingerprint_fn()
-                if fp == self._fingerprint and self.routes is not None:
-                    return fp, None
-                return fp, loader()
-            finally:
-                close_old_connections()
+        loader, watch = self._loader, self._watch
 
         if self._load_lock is None:
             self._load_lock = asyncio.Lock()
         async with self._load_lock:
+            loaded = self.routes is not None
+            # With Redis, one GET of the version key answers most checks: no thread, no query.
+            version = await self.version.read()
+            if watch.quick(version, loaded):
+                return
+
+            def work() -> dict[str, RouteConfig] | None:
+                from django.db import close_old_connections
+
+                close_old_connections()
+                try:
+                    return loader() if watch.check(version, loaded) else None
+                finally:
+                    close_old_connections()
+
             try:
-                fp, routes = await asyncio.to_thread(work)
+                routes = await asyncio.to_thread(work)
             except Exception:
                 log.exception("could not load the gateway configuration")
                 if self.routes is None:
@@ -149,7 +158,8 @@ class Gateway:
                 self.routes = routes
                 self._deep_suffixes = any("/" in s for s in routes)
                 self.validator.clear()
-            self._fingerprint = fp
+            watch.done()
+            self._fingerprint = True
 
     async def _routes(self) -> dict[str, RouteConfig]:
         """The routes to serve this call with, checked against the database first.

@@ -308,6 +308,7 @@ def _update(obj: Any, values: dict[str, Any]) -> bool:
 
 
 def apply_route(api: Any, plan: RoutePlan | None, line: int) -> list[str]:
+    from gateway import version
     from gateway.models import JwtPolicy, RequiredClaim, Route
 
     out: list[str] = []
@@ -347,5 +348,6 @@ def apply_route(api: Any, plan: RoutePlan | None, line: int) -> list[str]:
         RequiredClaim.objects.bulk_create(
             [RequiredClaim(policy=policy, **claim) for claim in plan.claims]
         )
+        version.bump()  # bulk_create sends no post_save
         out.append(f"{api.slug}: {len(plan.claims)} required claims set")
     return out

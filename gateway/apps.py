@@ -8,4 +8,9 @@ class GatewayConfig(AppConfig):
     verbose_name = "Gateway"
 
     def ready(self) -> None:
-        from gateway import checks  # noqa: F401  (registers the system checks)
+        from gateway import (
+            checks,  # noqa: F401  (registers the system checks)
+            signals,
+        )
+
+        signals.connect()  # the configuration version the gateways read (with Redis)

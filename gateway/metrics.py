@@ -64,6 +64,8 @@ class Metrics:
         self.store_failures: dict[str, int] = {}
         # The usage recorder (usage/recorder.py): its written and dropped event counts.
         self.usage: Any = None
+        # How configuration checks were answered: "redis" (the version key), "database".
+        self.config_checks: dict[str, int] = {}
         self.worker = uuid.uuid4().hex[:16]
         self._redis: Any = None
         self._next_push = 0.0
@@ -98,6 +100,8 @@ class Metrics:
         if self.usage is not None:
             out["usage_written"] = self.usage.written
             out["usage_dropped"] = self.usage.dropped
+        for source, n in self.config_checks.items():
+            out["\x1f".join(("cfg", source))] = n
         return out
 
     # --- aggregation through Redis -----------------------------------------------------
@@ -194,6 +198,13 @@ class Metrics:
             "(the store slow or down) or the store refused the batch.",
             "# TYPE gateway_usage_dropped_total counter",
             f"gateway_usage_dropped_total {values.get('usage_dropped', 0):g}",
+            "# HELP gateway_config_checks_total Configuration checks before serving, by what "
+            "answered: the Redis version key or the database fingerprint query.",
+            "# TYPE gateway_config_checks_total counter",
+        ]
+        for (source,), n in sorted(rows["cfg"]):
+            out.append(f'gateway_config_checks_total{{source="{_label(source)}"}} {n:g}')
+        out += [
             "# HELP gateway_request_duration_seconds Time from request to response end.",
             "# TYPE gateway_request_duration_seconds histogram",
         ]

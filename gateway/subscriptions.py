@@ -33,6 +33,7 @@ from django.db.models import Count, Max
 
 from gateway.problems import Headers, problem
 from gateway.ratelimit import CounterStore
+from gateway.version import VersionSource, Watcher
 
 log = logging.getLogger("gateway")
 
@@ -213,39 +214,44 @@ class Subscriptions:
         self,
         loader: Callable[[], KeyMap] = load_keys,
         fingerprint: Callable[[], Any] = keys_fingerprint,
+        version: VersionSource | None = None,
     ) -> None:
-        self._loader, self._fingerprint_fn = loader, fingerprint
-        self._fingerprint: Any = None
+        self._loader = loader
         self.map: KeyMap | None = None
         self._next_check = 0.0
         self._lock: asyncio.Lock | None = None
+        self._version = version or VersionSource()
+        self._watch = Watcher(self._version, fingerprint)
 
     async def _load(self) -> None:
-        def work() -> tuple[Any, KeyMap | None]:
-            from django.db import close_old_connections
-
-            close_old_connections()
-            try:
-                fp = self._fingerprint_fn()
-                if fp == self._fingerprint and self.map is not None:
-                    return fp, None
-                return fp, self._loader()
-            finally:
-                close_old_connections()
-
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
+            loaded = self.map is not None
+            version = await self._version.read()  # with Redis: usually the whole check
+            if self._watch.quick(version, loaded):
+                return
+            loader, watch = self._loader, self._watch
+
+            def work() -> KeyMap | None:
+                from django.db import close_old_connections
+
+                close_old_connections()
+                try:
+                    return loader() if watch.check(version, loaded) else None
+                finally:
+                    close_old_connections()
+
             try:
-                fp, loaded = await asyncio.to_thread(work)
+                fresh = await asyncio.to_thread(work)
             except Exception:
                 log.exception("could not load the subscription keys")
                 if self.map is None:
                     self.map = KeyMap({}, frozenset())
                 return
-            if loaded is not None:
-                self.map = loaded
-            self._fingerprint = fp
+            if fresh is not None:
+                self.map = fresh
+            watch.done()
 
     async def public(self) -> frozenset[str]:
         """The APIs an anonymous user may see (for /-/metrics)."""
@@ -253,10 +259,9 @@ class Subscriptions:
 
     async def current(self) -> KeyMap:
         now = time.monotonic()
-        refresh = float(getattr(settings, "GATEWAY_CONFIG_REFRESH", 2))
         if self.map is None or now >= self._next_check:
             # Awaited, not in the background: a revoked key must not pass after the refresh.
-            self._next_check = now + refresh
+            self._next_check = now + float(getattr(settings, "GATEWAY_CONFIG_REFRESH", 2))
             await self._load()
         assert self.map is not None
         return self.map
