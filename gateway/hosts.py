@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import MutableMapping, Sequence
 from typing import Any
 
-from django.conf import settings
 from django.http.request import split_domain_port, validate_host
+
+from gateway.knobs import setting
 
 
 class HostCheck:
@@ -32,7 +33,7 @@ class HostCheck:
             return "Two Host headers."
         if host is None:
             return None  # HTTP/1.0: the server's own address
-        configured = getattr(settings, "GATEWAY_HOSTS", None) or settings.ALLOWED_HOSTS
+        configured = setting("GATEWAY_HOSTS", None) or setting("ALLOWED_HOSTS", [])
         if configured is not self._configured:
             self._configured, self._verdicts = configured, {}
         verdict = self._verdicts.get(host)

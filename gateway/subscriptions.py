@@ -279,7 +279,9 @@ class Subscriptions:
 
         The key is removed from `headers` in place so it never reaches the backend.
         """
-        keys = await self.current()
+        keys = self.map
+        if keys is None or time.monotonic() >= self._next_check:
+            keys = await self.current()
         key, query = take_key(headers, query, *keys.names.get(api, (DEFAULT_HEADER, DEFAULT_QUERY)))
         if api not in keys.required:
             return None, None, query

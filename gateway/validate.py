@@ -12,8 +12,6 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from django.conf import settings
-
 from gateway.config import RouteConfig
 from gateway.jwt import (
     KeysUnavailable,
@@ -29,6 +27,7 @@ from gateway.jwt import (
     verify_signature,
 )
 from gateway.keys import KeySet, KeyStore
+from gateway.knobs import setting
 
 log = logging.getLogger("gateway")
 
@@ -36,7 +35,7 @@ _TOKEN_CACHE_MAX = 50_000
 
 
 def _setting(name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
+    return setting(name, default)
 
 
 class Validator:
