@@ -39,3 +39,42 @@ def test_echo_assembles_300000_one_byte_chunks() -> None:
     )
     assert status == 200
     assert body.count(b"ab") >= n // 2  # the whole body came back, in order
+
+
+class _CountedChunk(bytes):
+    """A body chunk that counts the bytes copied when it is appended with `+` or `+=` (the
+    quadratic way: every append copies the whole body so far). Joining a list or extending
+    a bytearray reads its buffer without calling these."""
+
+    copied = 0
+
+    def __radd__(self, other: bytes) -> bytes:
+        _CountedChunk.copied += len(other) + len(self)
+        return bytes(other) + bytes(self)
+
+    def __add__(self, other: bytes) -> bytes:  # type: ignore[override]
+        _CountedChunk.copied += len(self) + len(other)
+        return bytes(self) + bytes(other)
+
+
+def _bytes_copied_assembling(n: int) -> int:
+    _CountedChunk.copied = 0
+    messages = iter(range(n))
+
+    async def receive() -> dict[str, Any]:
+        i = next(messages)
+        return {"type": "http.request", "body": _CountedChunk(b"xy"), "more_body": i < n - 1}
+
+    status, _, body = asyncio.run(
+        backends.echo("POST", "/x", b"", [], {b"transfer-encoding": b"chunked"}, receive)
+    )
+    assert status == 200 and body.count(b"xy") == n  # the whole body came back
+    return _CountedChunk.copied
+
+
+def test_echo_assembly_copies_each_byte_a_bounded_number_of_times() -> None:
+    # Counted, not timed: appending with `+` copies about n*n bytes for n chunks, so twice
+    # the chunks would copy four times as much; a list joined once copies each byte once.
+    small, large = _bytes_copied_assembling(2_000), _bytes_copied_assembling(4_000)
+    assert small <= 2 * 2 * 2_000  # at most twice each of the 2 bytes of 2,000 chunks
+    assert large <= 2 * small + 4 * 4_000  # linear: twice the chunks, about twice the work
