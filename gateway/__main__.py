@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import tempfile
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -23,6 +25,17 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
+    # Without Redis, the workers sum their metrics through snapshot files in a folder of
+    # this process's own (gateway/metrics.py); it goes when the process ends.
+    folder = tempfile.mkdtemp(prefix="gateway-metrics-")
+    os.environ["GATEWAY_METRICS_DIR"] = folder
+    try:
+        _serve(args)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _serve(args: argparse.Namespace) -> None:
     from granian import Granian
     from granian.constants import HTTPModes, Interfaces, Loops, RuntimeModes
 

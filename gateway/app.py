@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
 import time
 import uuid
@@ -192,8 +193,13 @@ class Gateway:
             url = _setting("GATEWAY_REDIS_URL", "") or _setting("REDIS_URL", "")
             self.counters = RedisCounters(url) if url else MemoryCounters()
             shared = _setting("REDIS_URL", "") or url
-            if shared:
-                self.metrics.use_redis(shared)
+            # Without Redis, the workers of one `python -m gateway` share a folder it made.
+            folder = os.environ.get("GATEWAY_METRICS_DIR", "")
+            if shared or folder:
+                if shared:
+                    self.metrics.use_redis(shared)
+                else:
+                    self.metrics.use_directory(folder)
                 self._publisher = asyncio.get_running_loop().create_task(
                     self.metrics.publish_forever()
                 )

@@ -6,17 +6,22 @@ sees every API; a scraper let in by its address alone is nobody in particular, s
 from anonymous users are summed under `api="hidden"` for it (`hide_apis`, SECURITY.md case 67). Each worker keeps cumulative
 counts; with Redis, it publishes a snapshot under its own id (every few seconds and when
 scraped) and a scrape sums every worker's latest snapshot: counters never go backwards
-between scrapes, whichever worker answers. Without Redis, one process's counts are shown.
+between scrapes, whichever worker answers. Without Redis, the workers of one `python -m
+gateway` share a directory instead (GATEWAY_METRICS_DIR, made by gateway/__main__.py): each
+writes its snapshot to its own file the same way and a scrape sums the files, so a scrape
+shows the whole process. Otherwise (the gateway mounted in the portal) one worker's counts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 import uuid
 from bisect import bisect_left
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -68,6 +73,7 @@ class Metrics:
         self.config_checks: dict[str, int] = {}
         self.worker = uuid.uuid4().hex[:16]
         self._redis: Any = None
+        self._dir: Path | None = None
         self._next_push = 0.0
 
     def observe(self, api: str, method: str, status: int, seconds: float, check: str) -> None:
@@ -117,7 +123,13 @@ class Metrics:
             await asyncio.sleep(_PUSH_EVERY)
             await self.push()
 
+    def use_directory(self, path: str) -> None:
+        self._dir = Path(path)
+
     async def push(self) -> None:
+        if self._dir is not None:
+            self._write_snapshot(self._dir)
+            return
         if self._redis is None:
             return
         self._next_push = time.monotonic() + _PUSH_EVERY
@@ -126,9 +138,40 @@ class Metrics:
         except Exception:  # the store's own failure counter and warning cover this
             self.store_failures["metrics"] = self.store_failures.get("metrics", 0) + 1
 
+    def _write_snapshot(self, folder: Path) -> None:
+        """This worker's counts in its own file, replaced atomically (a reader never sees
+        half a file)."""
+        target = folder / f"{self.worker}.json"
+        partial = folder / f".{self.worker}.partial"
+        try:
+            partial.write_bytes(orjson.dumps(self.snapshot()))
+            os.replace(partial, target)
+        except OSError as exc:
+            self.store_failures["metrics"] = self.store_failures.get("metrics", 0) + 1
+            log.warning("could not write the metrics snapshot %s: %s", target, exc)
+
+    def _read_snapshots(self, folder: Path) -> list[dict[str, float]]:
+        """The other workers' latest snapshots in the folder."""
+        found: list[dict[str, float]] = []
+        for path in folder.glob("*.json"):
+            if path.stem == self.worker:
+                continue
+            try:
+                found.append(orjson.loads(path.read_bytes()))
+            except (OSError, orjson.JSONDecodeError):
+                continue  # a worker that is gone with its file, or an unreadable file
+        return found
+
     async def collect(self) -> dict[str, float]:
         """Every worker's latest counts, summed (this worker's fresh ones included)."""
         mine = self.snapshot()
+        if self._dir is not None:
+            self._write_snapshot(self._dir)
+            total: defaultdict[str, float] = defaultdict(float)
+            for snapshot in [*self._read_snapshots(self._dir), mine]:
+                for key, value in snapshot.items():
+                    total[key] += value
+            return total
         if self._redis is None:
             return mine
         await self.push()
@@ -136,7 +179,7 @@ class Metrics:
             stored = await self._redis.hgetall(_SNAPSHOTS)
         except Exception:
             return mine
-        total: defaultdict[str, float] = defaultdict(float)
+        total = defaultdict(float)
         for worker, blob in stored.items():
             if worker.decode() == self.worker:
                 continue

@@ -138,3 +138,21 @@ def test_case67_a_scraper_let_in_by_address_sees_no_hidden_api(
     assert 'gateway_request_duration_seconds_count{api="petstore"} 2' in operator.body.decode()
     partners.groups.add(Group.objects.get(slug="guests"))  # now anyone may see it
     assert 'api="petstore"' in gw.request("GET", "/-/metrics").body.decode()
+
+
+def test_one_scrape_sums_every_worker_without_redis(
+    operator: Operator, provider: Provider, backend: LoopbackServer
+) -> None:
+    operator.env.update(GATEWAY_METRICS_TOKEN="m")  # no REDIS_URL (the fixture removes it)
+    operator.apply(echo_config(backend.url, provider.discovery_url, AUDIENCE))
+    port = operator.start(workers=2)
+    token = mint(provider.keys[0], claims(provider))
+    for _ in range(40):  # new connections: the calls spread over both workers
+        assert call(port, "GET", "/echo/anything", bearer(token))[0] == 200
+    time.sleep(6)  # every worker writes its counts every 5 s, busy or idle
+    totals = set()
+    for _ in range(6):  # whichever worker answers the scrape
+        status, _, body = call(port, "GET", "/-/metrics", {"Authorization": "Bearer m"})
+        assert status == 200
+        totals.add(_total(body.decode()))
+    assert totals == {40}
