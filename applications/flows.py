@@ -1,7 +1,10 @@
 """Registering, rotating and deleting developers' applications: plain functions that pages
-(and later the JSON API) call.
+and the JSON API (/api/v1/) call.
 
-Each application maps to a client at the built-in provider (`identity.Client`):
+An application at an external authorization server (`server` set) is registered there
+through RFC 7591 and updated and deleted through RFC 7592 (applications/registration.py);
+its registration access token is kept encrypted (applications/secrets.py). Otherwise each
+application maps to a client at the built-in provider (`identity.Client`):
 - web: confidential, authorization code (PKCE is required of every client by the settings);
 - spa: public, authorization code with PKCE, no secret;
 - machine: confidential, client credentials only, no redirect URIs.
@@ -11,17 +14,21 @@ A secret is returned in clear once, by `register` or `rotate_secret`; only its h
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from oauth2_provider.generators import generate_client_id, generate_client_secret
 from oauth2_provider.models import get_refresh_token_model
 
+from applications import registration, secrets
 from applications.models import Application
 from applications.redirects import check_redirect_uri
 from identity.models import Client
+
+if TYPE_CHECKING:
+    from console.models import AuthorizationServer
 
 A = Application
 
@@ -90,13 +97,28 @@ def _check(kind: str, redirect_uris: list[str]) -> None:
 
 
 def register(
-    user: Any, *, name: str, kind: str, description: str = "", redirect_uris: list[str]
+    user: Any,
+    *,
+    name: str,
+    kind: str,
+    description: str = "",
+    redirect_uris: list[str],
+    server: AuthorizationServer | None = None,
+    keep_for_console: bool = False,
 ) -> Registered:
-    """A new application and its client at the built-in provider."""
+    """A new application and its client at the built-in provider, or at `server` (RFC 7591).
+
+    `keep_for_console`: the secret is also kept, encrypted, so the console can get tokens as
+    this application (without it the developer pastes the secret in the console)."""
     if not user.is_authenticated:
         raise FlowError("Sign in to register an application.")
     _check(kind, redirect_uris)
     _count_creation(user)
+    if server is not None:
+        return _register_external(
+            user, server, name=name, kind=kind, description=description,
+            redirect_uris=redirect_uris, keep_for_console=keep_for_console,
+        )  # fmt: skip
     secret = "" if kind == A.SPA else generate_client_secret()
     with transaction.atomic():
         app = Application(
@@ -106,6 +128,7 @@ def register(
             kind=kind,
             redirect_uris=redirect_uris,
             client_id=generate_client_id(),
+            console_secret=secrets.seal(secret) if keep_for_console else "",
         )
         client = Client(client_id=app.client_id, hash_client_secret=bool(secret))
         _configure_client(client, app)
@@ -117,16 +140,118 @@ def register(
     return Registered(app, secret)
 
 
+def _register_external(
+    user: Any,
+    server: AuthorizationServer,
+    *,
+    name: str,
+    kind: str,
+    description: str,
+    redirect_uris: list[str],
+    keep_for_console: bool,
+) -> Registered:
+    """RFC 7591 at `server`; the answer is checked before anything is stored (case 76)."""
+    if not server.developer_registration:
+        raise FlowError(f"{server.name} does not take developers' applications.")
+    metadata = registration.metadata_for(kind, name, redirect_uris)
+    try:
+        record = registration.register(server, metadata)
+    except registration.RegistrationError as exc:
+        raise FlowError(str(exc)) from None
+    if Application.objects.filter(client_id=record.client_id).exists():
+        # Another application (maybe another developer's) has this client id: storing it
+        # would let this developer subscribe, and get tokens, in that client's name.
+        raise FlowError(
+            f"{server.name} answered with a client id that another application here already "
+            "has; nothing was stored. Tell the portal's administrators."
+        )
+    app = Application(
+        owner=user,
+        name=name,
+        description=description,
+        kind=kind,
+        redirect_uris=redirect_uris,
+        client_id=record.client_id,
+        server=server,
+        issuer=registration.issuer_of(server),
+        registration_client_uri=record.registration_client_uri,
+        registration_token=secrets.seal(record.registration_access_token),
+        console_secret=secrets.seal(record.client_secret) if keep_for_console else "",
+    )
+    try:
+        with transaction.atomic():
+            app.save()
+    except IntegrityError:  # the same client id stored by a parallel request
+        raise FlowError(
+            f"{server.name} answered with a client id that another application here already "
+            "has; nothing was stored."
+        ) from None
+    return Registered(app, record.client_secret)
+
+
+def update(
+    app: Application, *, name: str, description: str, redirect_uris: list[str]
+) -> Application:
+    """New name, description or redirect URIs, here and at the provider (RFC 7592 for an
+    external one; one that offers no management keeps its old metadata, and we say so)."""
+    _check(app.kind, redirect_uris)
+    if app.server is not None:
+        if not app.registration_client_uri:
+            raise FlowError(
+                f"{app.server.name} offers no management of registered clients; change it there."
+            )
+        try:
+            token = secrets.unseal(app.registration_token)
+        except secrets.SecretUnreadable:
+            raise FlowError("The registration access token can no longer be decrypted.") from None
+        try:
+            record = registration.update(
+                app.registration_client_uri,
+                token,
+                app.client_id,
+                registration.metadata_for(app.kind, name, redirect_uris),
+            )
+        except registration.RegistrationError as exc:
+            raise FlowError(str(exc)) from None
+        app.registration_token = secrets.seal(record.registration_access_token)
+        app.registration_client_uri = record.registration_client_uri
+    app.name, app.description, app.redirect_uris = name, description, redirect_uris
+    with transaction.atomic():
+        if app.provider_client is not None:
+            _configure_client(app.provider_client, app)
+            app.provider_client.save()
+        app.save()
+    return app
+
+
+def console_secret(app: Application) -> str:
+    """The secret kept for the console, or "" (none kept, or its key is gone)."""
+    try:
+        return secrets.unseal(app.console_secret)
+    except secrets.SecretUnreadable:
+        return ""
+
+
+def forget_console_secret(app: Application) -> None:
+    app.console_secret = ""
+    app.save(update_fields=["console_secret", "updated"])
+
+
 def rotate_secret(app: Application) -> str:
     """A new secret for a confidential client; the old one stops working at once."""
     if not app.has_secret:
         raise FlowError("A single-page application has no secret to rotate.")
+    if app.server is not None:
+        raise FlowError(f"Rotate this client's secret at {app.server.name}.")
     if app.provider_client is None:
         raise FlowError("This application has no client at the built-in provider.")
     secret = generate_client_secret()
     app.provider_client.client_secret = secret
     app.provider_client.hash_client_secret = True
     app.provider_client.save(update_fields=["client_secret", "hash_client_secret", "updated"])
+    if app.console_secret:  # the console keeps working with the new one
+        app.console_secret = secrets.seal(secret)
+        app.save(update_fields=["console_secret", "updated"])
     return secret
 
 
@@ -137,6 +262,17 @@ def delete(app: Application) -> None:
     from products import flows as product_flows
     from products.models import Subscription
 
+    if app.server is not None and app.registration_client_uri:
+        # First at the server: if that fails the application stays, so it can be retried.
+        try:
+            registration.delete(app.registration_client_uri, secrets.unseal(app.registration_token))
+        except registration.RegistrationError as exc:
+            raise FlowError(f"{exc} The application was kept; try again later.") from None
+        except secrets.SecretUnreadable:
+            raise FlowError(
+                "The registration access token can no longer be decrypted; delete the client "
+                f"at {app.server.name}, then ask an administrator to remove it here."
+            ) from None
     with transaction.atomic():
         for sub in Subscription.objects.filter(application=app, state__in=Subscription.LIVE):
             product_flows.change_state(sub, "cancel", app.owner, "its application was deleted")

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from applications.models import Application
 from applications.redirects import RedirectUriError, parse_redirect_uris
+from console.models import AuthorizationServer
 
 
 class ApplicationForm(forms.Form):
@@ -21,6 +24,29 @@ class ApplicationForm(forms.Form):
         help_text="One a line, exact: https, or http on 127.0.0.1, [::1] or localhost only. "
         "No wildcards, no fragments. Leave empty for a machine client.",
     )
+
+    server = forms.ModelChoiceField(
+        label="Register at",
+        queryset=AuthorizationServer.objects.none(),
+        required=False,
+        empty_label="This portal's provider",
+        to_field_name="slug",
+        help_text="An external authorization server registers the client through RFC 7591.",
+    )
+    keep_for_console = forms.BooleanField(
+        label="Keep the secret for the console",
+        required=False,
+        help_text="Stored encrypted, so the try-it console can get tokens as this application. "
+        "Without it, paste the secret in the console when you need it.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        servers = AuthorizationServer.objects.filter(developer_registration=True)
+        if servers.exists():
+            self.fields["server"].queryset = servers  # type: ignore[attr-defined]
+        else:
+            del self.fields["server"]  # one provider: nothing to choose
 
     def clean_redirect_uris(self) -> list[str]:
         try:

@@ -41,6 +41,23 @@ class Application(models.Model):
         blank=True,
         related_name="developer_application",
     )
+    # An external authorization server (RFC 7591); None for the built-in provider.
+    server = models.ForeignKey(
+        "console.AuthorizationServer",
+        on_delete=models.PROTECT,  # its applications must be deleted there first
+        null=True,
+        blank=True,
+        related_name="developer_applications",
+    )
+    # The external server's issuer, so a token's (iss, client_id) finds its application.
+    issuer = models.CharField(max_length=500, blank=True)
+    # RFC 7592: where and with what the portal reads, updates and deletes the client there.
+    registration_client_uri = models.URLField(max_length=1000, blank=True)
+    registration_token = models.TextField(
+        blank=True, help_text="encrypted (applications/secrets.py)"
+    )
+    # The client secret kept for the console when the developer asks (encrypted), else empty.
+    console_secret = models.TextField(blank=True, help_text="encrypted (applications/secrets.py)")
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -56,3 +73,11 @@ class Application(models.Model):
     @property
     def has_secret(self) -> bool:
         return self.kind != self.SPA
+
+    @property
+    def is_external(self) -> bool:
+        return self.server_id is not None
+
+    @property
+    def provider_name(self) -> str:
+        return self.server.name if self.server is not None else "this portal's provider"

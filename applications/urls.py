@@ -11,5 +11,10 @@ urlpatterns = [
     path("new/", views.create, name="create"),
     path("<uuid:app_id>/", views.detail, name="detail"),
     path("<uuid:app_id>/rotate/", views.rotate, name="rotate"),
+    path(
+        "<uuid:app_id>/console-secret/forget/",
+        views.forget_console_secret,
+        name="forget_console_secret",
+    ),
     path("<uuid:app_id>/delete/", views.delete, name="delete"),
 ]

@@ -25,7 +25,7 @@ from portal.lib.htmx import HtmxHttpRequest
 def _get_application_for_user(request: HtmxHttpRequest, app_id: Any) -> Application:
     """The user's own application; anyone else's id is a 404 (SECURITY.md case 68)."""
     return get_object_or_404(
-        Application.objects.select_related("provider_client"),
+        Application.objects.select_related("provider_client", "server"),
         uuid=app_id,
         owner=cast(Any, request.user),
     )
@@ -59,6 +59,8 @@ def create(request: HtmxHttpRequest) -> HttpResponse:
                 description=data["description"],
                 kind=data["kind"],
                 redirect_uris=data["redirect_uris"],
+                server=data.get("server"),
+                keep_for_console=data["keep_for_console"],
             )
         except (flows.FlowError, ValueError) as exc:
             form.add_error(None, str(exc))
@@ -92,12 +94,26 @@ def rotate(request: HtmxHttpRequest, app_id: Any) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_POST
+def forget_console_secret(request: HtmxHttpRequest, app_id: Any) -> HttpResponse:
+    app = _get_application_for_user(request, app_id)
+    flows.forget_console_secret(app)
+    messages.success(request, "The console no longer keeps this application's secret.")
+    return HttpResponseRedirect(app.get_absolute_url())
+
+
+@never_cache
+@login_required
 @require_http_methods(["GET", "POST"])
 def delete(request: HtmxHttpRequest, app_id: Any) -> HttpResponse:
     app = _get_application_for_user(request, app_id)
     if request.method == "GET":
         return render(request, "applications/delete.html", {"app": app})
     name = app.name
-    flows.delete(app)
+    try:
+        flows.delete(app)
+    except flows.FlowError as exc:
+        messages.error(request, str(exc))
+        return HttpResponseRedirect(app.get_absolute_url())
     messages.success(request, f"{name} is deleted; its tokens no longer work.")
     return HttpResponseRedirect(reverse("applications:list"))

@@ -31,6 +31,16 @@ class AuthorizationServerForm(forms.ModelForm):
     clear_client_secret = forms.BooleanField(
         required=False, help_text="Remove the saved secret (public client)."
     )
+    initial_access_token = forms.CharField(
+        required=False,
+        strip=True,
+        max_length=2000,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Write-only (RFC 7591 initial access token). Leave blank to keep the saved one.",
+    )
+    clear_initial_access_token = forms.BooleanField(
+        required=False, help_text="Remove the saved initial access token."
+    )
 
     class Meta:
         model = AuthorizationServer
@@ -63,6 +73,18 @@ class AuthorizationServerForm(forms.ModelForm):
             server.client_secret = (
                 AuthorizationServer.objects.filter(pk=server.pk)
                 .values_list("client_secret", flat=True)
+                .first()
+                or ""
+            )
+        token = self.cleaned_data.get("initial_access_token") or ""
+        if self.cleaned_data.get("clear_initial_access_token"):
+            server.initial_access_token = ""
+        elif token:
+            server.initial_access_token = token
+        elif server.pk:
+            server.initial_access_token = (
+                AuthorizationServer.objects.filter(pk=server.pk)
+                .values_list("initial_access_token", flat=True)
                 .first()
                 or ""
             )
@@ -113,6 +135,17 @@ class AuthorizationServerAdmin(AuditedAdmin):
         (
             "Client",
             {"fields": ["client_id", "client_secret", "clear_client_secret", "client_auth"]},
+        ),
+        (
+            "Developers' applications (RFC 7591)",
+            {
+                "fields": [
+                    "developer_registration",
+                    "registration_url",
+                    "initial_access_token",
+                    "clear_initial_access_token",
+                ]
+            },
         ),
         (
             "Grants",

@@ -17,6 +17,9 @@
         default-scopes: orders.read
         authorize-params: {audience: api://orders}
         token-params: {resource: api://orders}
+        developer-registration: true             # developers' applications, RFC 7591
+        registration: https://login.example.com/register   # or the discovery document's
+        initial-access-token-env: CORP_REG_TOKEN # RFC 7591 initial access token, from the env
         console: true                            # offered by the try-it console
         reference: true                          # shown in the reference pages
         apis:
@@ -48,6 +51,7 @@ _KEYS = {
     "slug", "name", "discovery", "issuer", "authorize", "token", "refresh", "revoke",
     "client-id", "client-secret", "client-secret-env", "client-auth", "grants",
     "default-scopes", "authorize-params", "token-params", "console", "reference", "apis",
+    "developer-registration", "registration", "initial-access-token-env",
 }  # fmt: skip
 _URLS = {
     "discovery": "discovery_url",
@@ -55,6 +59,7 @@ _URLS = {
     "token": "token_url",
     "refresh": "refresh_url",
     "revoke": "revoke_url",
+    "registration": "registration_url",
 }
 
 
@@ -66,6 +71,7 @@ class ServerPlan:
     grants: list[str]
     secret: str | None
     apis: list[tuple[str, str, int]] = field(default_factory=list)  # slug, scopes, line
+    initial_access_token: str | None = None
 
 
 def _url(node: Node, what: str) -> str:
@@ -104,6 +110,7 @@ def _server(item: Node) -> ServerPlan:
         "extra_token_params": {},
         "use_in_console": True,
         "show_in_reference": True,
+        "developer_registration": False,
     }
     for key, name in _URLS.items():
         fields[name] = _url(entry[key], key) if key in entry else ""
@@ -124,6 +131,10 @@ def _server(item: Node) -> ServerPlan:
         fields["use_in_console"] = entry["console"].scalar(bool, "console")
     if "reference" in entry:
         fields["show_in_reference"] = entry["reference"].scalar(bool, "reference")
+    if "developer-registration" in entry:
+        fields["developer_registration"] = entry["developer-registration"].scalar(
+            bool, "developer-registration"
+        )
     grants = ["authorization_code"]
     if "grants" in entry:
         grants = entry["grants"].strings("grants")
@@ -143,6 +154,13 @@ def _server(item: Node) -> ServerPlan:
             raise entry["client-secret-env"].error(f"the environment variable {name} is not set")
         secret = os.environ[name]
     plan = ServerPlan(slug=slug, line=item.line, fields=fields, grants=grants, secret=secret)
+    if "initial-access-token-env" in entry:
+        name = entry["initial-access-token-env"].scalar(str, "initial-access-token-env")
+        if name not in os.environ:
+            raise entry["initial-access-token-env"].error(
+                f"the environment variable {name} is not set"
+            )
+        plan.initial_access_token = os.environ[name]
     if "apis" in entry:
         for api in entry["apis"].items("apis"):
             if api.kind == "scalar":
@@ -187,6 +205,10 @@ def apply(plans: list[ServerPlan], ctx: Context) -> list[str]:
         if plan.secret is not None and server.client_secret != plan.secret:
             server.client_secret = plan.secret
             changed.append("client secret")
+        token = plan.initial_access_token
+        if token is not None and server.initial_access_token != token:
+            server.initial_access_token = token
+            changed.append("initial access token")
         if created or changed:
             if any(name.endswith("_url") for name in changed):
                 server.metadata, server.metadata_fetched = {}, None

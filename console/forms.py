@@ -93,10 +93,12 @@ def saved_state(data: QueryDict) -> dict[str, Any]:
     return {
         k: v
         for k, v in data.items()
-        if k not in _PRIVATE_FIELDS and not k.startswith(CREDENTIAL_PREFIX)
+        if k not in _PRIVATE_FIELDS and not k.startswith((CREDENTIAL_PREFIX, APP_SECRET_PREFIX))
     }
 
 
+# `app_secret.<app slug>`: an application's client secret pasted for the session.
+APP_SECRET_PREFIX = "app_secret."
 # `credential.<scheme>.value`, `.username`, `.password`: what the user pastes for a scheme.
 CREDENTIAL_PREFIX = "credential."
 

@@ -88,6 +88,24 @@ class AuthorizationServer(models.Model):
     extra_token_params = models.JSONField(
         default=dict, blank=True, help_text='e.g. {"resource": "api://echo"}'
     )
+    # RFC 7591: developers may register their own applications at this server.
+    developer_registration = models.BooleanField(
+        "developers register applications here",
+        default=False,
+        help_text="My applications offers this server; the portal registers each client "
+        "through Dynamic Client Registration (RFC 7591) and manages it with RFC 7592.",
+    )
+    registration_url = models.URLField(
+        max_length=500,
+        blank=True,
+        help_text="Blank: the discovery document's registration_endpoint.",
+    )
+    # Never rendered back: the admin form has a write-only field for it.
+    initial_access_token = models.CharField(
+        max_length=2000,
+        blank=True,
+        help_text="RFC 7591 initial access token, if the server asks for one.",
+    )
     use_in_console = models.BooleanField(default=True)
     show_in_reference = models.BooleanField(default=True)
     apis = models.ManyToManyField(

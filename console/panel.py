@@ -20,7 +20,7 @@ from django.urls import reverse
 from apis.documents import resolve_ref, schema_document
 from apis.models import Api, ApiVersion, Operation
 from apis.openapi.sample import media_example, sample
-from console import calls, credentials
+from console import appclients, calls, credentials
 from console.calls import ConsoleInput, Target, body_kind, is_json_media, parameters
 from console.models import (
     GRANT_LABELS,
@@ -393,7 +393,9 @@ def build(
     has_state = state is not None
     state = state or {}
     options = server_options(api, operation, state)
+    app_options = appclients.options(user, api, session, _operation_scopes(operation), state)
     slugs = [o.server.slug for o in options] + [credentials.pasted_server(api)]
+    slugs += [o.slug for o in app_options]
     tokens = (
         [token_view(t) for t in TokenStore(session).for_servers(slugs)]
         if context["signed_in"]
@@ -427,6 +429,7 @@ def build(
             "selected_media": selected_media,
             "body_required": bool(isinstance(body, dict) and body.get("required")),
             "auth_servers": options,
+            "app_options": app_options,
             "tokens": tokens,
             "selected_token": selected_token,
             "schemes": [

@@ -17,7 +17,7 @@ import orjson
 
 from apis.documents import load_document
 from apis.models import Api, ApiVersion, Operation
-from console import calls, conf, credentials, grants, panel, snippets, validation
+from console import appclients, calls, conf, credentials, grants, panel, snippets, validation
 from console import render as present
 from console.http import OutboundError
 from console.models import AuthorizationServer, CallHistory
@@ -47,6 +47,9 @@ def token_for_call(session: MutableMapping[str, Any], token_id: str) -> tuple[To
     chosen = store.get(token_id)
     if chosen is None:
         return None, "The chosen token is gone (forgotten or signed out); sent without a token."
+    if appclients.is_app_slug(chosen.server) and appclients.application_gone(chosen.server):
+        store.forget(chosen.id)
+        return None, "The chosen token's application was deleted; sent without a token."
     if chosen.is_expired(margin=conf.refresh_margin()) and chosen.refresh_token:
         server = AuthorizationServer.objects.filter(slug=chosen.server).first()
         if server is not None:

@@ -23,8 +23,19 @@ from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 from apis.models import Api, ApiVersion, Operation
-from console import calls, conf, credentials, grants, panel, snippets, tryit, validation
+from console import (
+    appclients,
+    calls,
+    conf,
+    credentials,
+    grants,
+    panel,
+    snippets,
+    tryit,
+    validation,
+)
 from console.forms import (
+    APP_SECRET_PREFIX,
     CredentialForm,
     OperationRef,
     RevealForm,
@@ -89,6 +100,31 @@ def _server_for_api(api: Api, slug: str) -> tuple[AuthorizationServer, ApiAuthor
     return link.server, link
 
 
+def _builtin_token_url(request: HtmxHttpRequest) -> str:
+    from identity.issuer import endpoints, issuer
+
+    return endpoints(issuer(request))["token_endpoint"]
+
+
+def _server_for_choice(
+    request: HtmxHttpRequest, api: Api, slug: str, grant: str
+) -> AuthorizationServer:
+    """The configured server, or the developer's own application as a client (its own
+    provider's token endpoint, its own secret); another developer's application is a 404."""
+    if not appclients.is_app_slug(slug):
+        return _server_for_api(api, slug)[0]
+    app = appclients.application_for(request.user, api, slug)
+    if app is None:
+        raise Http404("No such application of yours for this API")
+    if grant != GRANT_CLIENT_CREDENTIALS:
+        raise appclients.AppClientError("An application gets tokens with client credentials.")
+    pasted = str(request.POST.get(APP_SECRET_PREFIX + slug, ""))
+    if pasted.strip():
+        appclients.keep_pasted_secret(request.session, slug, pasted)
+    secret = appclients.secret_for(app, request.session)
+    return appclients.server_for(app, secret, _builtin_token_url(request))
+
+
 def _panel_response(
     request: HtmxHttpRequest,
     api: Api,
@@ -109,7 +145,7 @@ def _panel_response(
 @never_cache
 @login_required
 @require_POST
-@sensitive_post_parameters("password")
+@sensitive_post_parameters()  # a password, or an application's pasted secret (app_secret.*)
 def token(request: HtmxHttpRequest) -> HttpResponse:
     """Get a token with the chosen grant, keeping the request form as the user left it."""
     form = TokenForm(request.POST)
@@ -140,10 +176,11 @@ def token(request: HtmxHttpRequest) -> HttpResponse:
         request, data["api"], data["version"], data["operation"]
     )
     slug, grant = data["grant_choice"]
-    server, _link = _server_for_api(api, slug)
     page = panel.operation_page(api, version, operation) + "#console"
     scopes = data["scopes"]
+    server: AuthorizationServer | None = None
     try:
+        server = _server_for_choice(request, api, slug, grant)
         if grant in (GRANT_AUTHORIZATION_CODE, GRANT_IMPLICIT):
             started = grants.start_authorization(
                 server,
@@ -163,14 +200,15 @@ def token(request: HtmxHttpRequest) -> HttpResponse:
             new = grants.password(server, scopes, data["username"], data["password"])
         else:  # pragma: no cover - the form's choices stop anything else
             raise grants.GrantError("Unknown grant.")
-    except (grants.GrantError, OutboundError) as exc:
-        messages.error(request, f"{server.name}: {exc}")
+    except (grants.GrantError, OutboundError, appclients.AppClientError) as exc:
+        name = server.name if server is not None else "Console"
+        messages.error(request, f"{name}: {exc}")
         if request.htmx:
             return _panel_response(request, api, version, operation)
         request.session[RESTORE_KEY] = saved_state(request.POST)
         return HttpResponseRedirect(page)
     stored = TokenStore(request.session).put(new)
-    messages.success(request, f"Got a token from {server.name} ({new.scopes or 'no scopes'}).")
+    messages.success(request, f"Got a token from {new.server_name} ({new.scopes or 'no scopes'}).")
     state = saved_state(request.POST)
     state["token"] = stored.id  # the new token is the one to send
     if request.htmx:

@@ -17,6 +17,9 @@ STATIC_SCOPES = {
     "profile": "See your name and username",
     "email": "See your email address",
     "offline_access": "Stay signed in (refresh tokens)",
+    # /api/v1/ (onboarding/): acts for the signed-in developer, or for the owner of the
+    # developer's own application that asks with client credentials.
+    "portal": "Manage your applications and subscriptions on this portal",
 }
 
 

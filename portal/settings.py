@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "products",
     "applications",
     "usage",
+    "onboarding",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,7 @@ urlpatterns = [
     path("products/", include("products.urls")),
     path("applications/", include("applications.urls")),
     path("usage/", include("usage.urls")),
+    path("api/v1/", include("onboarding.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("idp/", include("identity.urls")),

@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from applications import flows
+from tests.console.conftest import fake_outbound  # noqa: F401  (a fixture, shared)
 from tests.products.conftest import make_product  # noqa: F401  (a fixture, shared)
 
 

@@ -94,3 +94,25 @@ def test_bad_files_are_refused_with_the_line_and_change_nothing(
         apply(tmp_path, CONFIG.replace(*edit))
     assert message in str(exc.value)
     assert AuthorizationServer.objects.count() == 0
+
+
+def test_developer_registration_from_the_file(
+    echo: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CORP_SECRET", "from-the-env")
+    monkeypatch.setenv("CORP_REG", "iat-from-the-env")
+    text = CONFIG.replace(
+        "    client-auth: body\n",
+        "    client-auth: body\n    developer-registration: true\n"
+        "    registration: https://login.example.com/register\n"
+        "    initial-access-token-env: CORP_REG\n",
+    )
+    apply(tmp_path, text)
+    server = AuthorizationServer.objects.get()
+    assert server.developer_registration
+    assert server.registration_url == "https://login.example.com/register"
+    assert server.initial_access_token == "iat-from-the-env"
+    assert apply(tmp_path, text).strip() == "Nothing to change."
+    monkeypatch.delenv("CORP_REG")
+    with pytest.raises(CommandError, match="CORP_REG is not set"):
+        apply(tmp_path, text)

@@ -18,7 +18,7 @@ DEMO_SPECS = Path(__file__).resolve().parents[2] / "demo" / "specs"
 DEMO_APIS = (("echo", "echo.yaml"), ("petstore", "petstore.yaml"))
 # Apps that set up their part of the demo, in dependency order: clients before the routes
 # and authorization servers that use them.
-SEED_APPS = ("identity", "gateway", "products", "console")
+SEED_APPS = ("identity", "gateway", "products", "console", "onboarding")
 
 
 class Command(BaseCommand):

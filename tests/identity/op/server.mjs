@@ -54,6 +54,14 @@ const provider = new Provider(issuer, {
   features: {
     devInteractions: { enabled: true },
     rpInitiatedLogout: { enabled: true },
+    // RFC 7591 and RFC 7592, for developers' applications (tests/applications): only with
+    // the initial access token the test passes (`true` alone would need one issued here).
+    registration: {
+      enabled: true,
+      initialAccessToken: process.env.OP_INITIAL_ACCESS_TOKEN || true,
+    },
+    registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
+    clientCredentials: { enabled: true },
   },
   cookies: { keys: ['interop-test-only-cookie-key'] },
 });

@@ -1,0 +1,197 @@
+"""Clients at an external authorization server: OAuth 2.0 Dynamic Client Registration
+(RFC 7591) to create them, its management protocol (RFC 7592) to read, update and delete.
+
+Every call goes through the console's door to the network (console/http.py, so
+portal/lib/outbound.py: address rules, timeouts, size cap, no redirects to another host).
+The server's answers are checked before anything is stored (SECURITY.md case 76): JSON, a
+client id, a secret for a confidential client, and a management URI on the registration
+endpoint's own origin (the registration access token is never sent anywhere else).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from console import grants as console_grants
+from console import http
+from console.models import AuthorizationServer
+
+MAX_CLIENT_ID = 100  # Application.client_id
+
+
+class RegistrationError(Exception):
+    """The server refused or answered something unusable; the message is for the developer."""
+
+
+@dataclass(frozen=True)
+class ClientRecord:
+    """What the server answered about a client (RFC 7591 section 3.2.1)."""
+
+    client_id: str
+    client_secret: str
+    registration_access_token: str
+    registration_client_uri: str
+    metadata: dict[str, Any]
+
+
+def metadata_for(kind: str, name: str, redirect_uris: list[str]) -> dict[str, Any]:
+    """RFC 7591 client metadata for one of the portal's three kinds of application."""
+    if kind == "machine":
+        return {
+            "client_name": name,
+            "grant_types": ["client_credentials"],
+            "response_types": [],
+            "redirect_uris": [],
+            "token_endpoint_auth_method": "client_secret_basic",
+        }
+    return {
+        "client_name": name,
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "redirect_uris": list(redirect_uris),
+        # A single-page or native app is a public client: no secret, PKCE (RFC 8252).
+        "token_endpoint_auth_method": "none" if kind == "spa" else "client_secret_basic",
+    }
+
+
+def registration_endpoint(server: AuthorizationServer) -> str:
+    """The configured registration URL, else the discovery document's."""
+    if not server.developer_registration:
+        raise RegistrationError(f"{server.name} does not take developers' applications.")
+    if server.registration_url:
+        return server.registration_url
+    try:
+        console_grants.endpoints(server)  # refreshes the discovery document when stale
+    except (console_grants.GrantError, http.OutboundError) as exc:
+        raise RegistrationError(f"Could not read {server.name}'s metadata: {exc}") from None
+    found = (server.metadata or {}).get("registration_endpoint")
+    if not isinstance(found, str) or not found:
+        raise RegistrationError(f"{server.name} has no registration endpoint configured.")
+    return found
+
+
+def issuer_of(server: AuthorizationServer) -> str:
+    try:
+        return console_grants.endpoints(server).issuer
+    except (console_grants.GrantError, http.OutboundError):
+        return server.issuer
+
+
+def _send(method: str, url: str, token: str, body: dict[str, Any] | None = None) -> http.HttpResult:
+    headers = {"Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    payload = b""
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+        payload = orjson.dumps(body)
+    try:
+        return http.fetch(method, url, headers=headers, body=payload)
+    except http.OutboundError as exc:
+        raise RegistrationError(f"Could not reach the authorization server: {exc}") from None
+
+
+def _json_object(result: http.HttpResult, what: str) -> dict[str, Any]:
+    try:
+        value = orjson.loads(result.body)
+    except orjson.JSONDecodeError:
+        raise RegistrationError(
+            f"The authorization server's answer to {what} was not JSON."
+        ) from None
+    if not isinstance(value, dict):
+        raise RegistrationError(f"The authorization server's answer to {what} was not an object.")
+    return value
+
+
+def _refusal(result: http.HttpResult, what: str) -> RegistrationError:
+    """RFC 7591 section 3.2.2: `error` and `error_description`, shown as plain text."""
+    try:
+        body = orjson.loads(result.body)
+    except orjson.JSONDecodeError:
+        body = None
+    detail = ""
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        detail = body["error"][:100]
+        if isinstance(body.get("error_description"), str):
+            detail += f": {body['error_description'][:300]}"
+    detail = detail or f"HTTP {result.status}"
+    return RegistrationError(f"The authorization server refused {what} ({detail}).")
+
+
+def _same_origin(uri: str, reference: str) -> bool:
+    return http.origin(uri) == http.origin(reference)
+
+
+def _record(body: dict[str, Any], *, endpoint: str, confidential: bool) -> ClientRecord:
+    client_id = body.get("client_id")
+    if not isinstance(client_id, str) or not client_id.strip():
+        raise RegistrationError("The authorization server answered with no client id.")
+    if len(client_id) > MAX_CLIENT_ID or any(ord(c) < 33 or ord(c) > 126 for c in client_id):
+        raise RegistrationError("The authorization server answered with a malformed client id.")
+    secret = body.get("client_secret")
+    secret = secret if isinstance(secret, str) else ""
+    if confidential and not secret:
+        raise RegistrationError("The authorization server gave this confidential client no secret.")
+    token = body.get("registration_access_token")
+    uri = body.get("registration_client_uri")
+    token = token if isinstance(token, str) else ""
+    uri = uri if isinstance(uri, str) else ""
+    if uri and not _same_origin(uri, endpoint):
+        # The registration access token would go there: only to the server that issued it.
+        raise RegistrationError(
+            "The authorization server's management URI is on another origin; refused."
+        )
+    if bool(token) != bool(uri):
+        token = uri = ""  # half of RFC 7592 is none of it
+    return ClientRecord(client_id, secret, token, uri, body)
+
+
+def register(server: AuthorizationServer, metadata: dict[str, Any]) -> ClientRecord:
+    """POST the metadata to the registration endpoint (with the initial access token)."""
+    endpoint = registration_endpoint(server)
+    http.check_url(endpoint)
+    result = _send("POST", endpoint, server.initial_access_token, metadata)
+    if result.status not in (200, 201):
+        raise _refusal(result, "the registration")
+    confidential = metadata.get("token_endpoint_auth_method") != "none"
+    return _record(
+        _json_object(result, "the registration"), endpoint=endpoint, confidential=confidential
+    )
+
+
+def read(uri: str, token: str) -> dict[str, Any]:
+    """RFC 7592 section 2.1: the client's current registration."""
+    result = _send("GET", uri, token)
+    if result.status != 200:
+        raise _refusal(result, "reading the registration")
+    return _json_object(result, "reading the registration")
+
+
+def update(uri: str, token: str, client_id: str, metadata: dict[str, Any]) -> ClientRecord:
+    """RFC 7592 section 2.2: replace the metadata; the server may rotate the token."""
+    result = _send("PUT", uri, token, {**metadata, "client_id": client_id})
+    if result.status != 200:
+        raise _refusal(result, "the update")
+    body = _json_object(result, "the update")
+    if body.get("client_id") != client_id:
+        raise RegistrationError("The authorization server answered the update for another client.")
+    record = _record(body, endpoint=uri, confidential=False)
+    # A server that does not rotate the token sends the same one, or none.
+    return ClientRecord(
+        client_id,
+        record.client_secret,
+        record.registration_access_token or token,
+        record.registration_client_uri or uri,
+        body,
+    )
+
+
+def delete(uri: str, token: str) -> None:
+    """RFC 7592 section 2.3: 204 when deleted; 401/404 when the server no longer knows it."""
+    result = _send("DELETE", uri, token)
+    if result.status in (200, 204, 401, 404):
+        return
+    raise _refusal(result, "the deletion")

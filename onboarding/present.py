@@ -1,0 +1,57 @@
+"""The JSON shapes /api/v1/ answers with (its OpenAPI document, openapi.yaml, describes them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from applications.models import Application
+from products import flows as product_flows
+from products.keys import KeyUnreadable
+from products.models import Product, Subscription
+
+
+def product(item: Product) -> dict[str, Any]:
+    return {
+        "id": item.slug,
+        "name": item.name,
+        "description": item.description,
+        "apis": [api.slug for api in item.apis.all() if api.is_published],
+        "approval_required": item.approval_required,
+        "terms": item.terms,
+    }
+
+
+def application(app: Application, secret: str = "") -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": str(app.uuid),
+        "name": app.name,
+        "description": app.description,
+        "kind": app.kind,
+        "client_id": app.client_id,
+        "redirect_uris": list(app.redirect_uris),
+        "server": app.server.slug if app.server is not None else None,
+        "issuer": app.issuer or None,
+        "console_secret_kept": bool(app.console_secret),
+        "created": app.created.isoformat(),
+    }
+    if secret:
+        body["client_secret"] = secret  # only in the answer that made it
+    return body
+
+
+def subscription(sub: Subscription) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": str(sub.uuid),
+        "product": sub.product.slug,
+        "application": str(sub.application.uuid) if sub.application is not None else None,
+        "name": sub.name,
+        "state": sub.state,
+        "created": sub.created.isoformat(),
+    }
+    if sub.state in (Subscription.ACTIVE, Subscription.SUSPENDED, Subscription.SUBMITTED):
+        try:
+            body["primary_key"] = product_flows.shown_key(sub, "primary")
+            body["secondary_key"] = product_flows.shown_key(sub, "secondary")
+        except KeyUnreadable:
+            pass
+    return body

@@ -1,0 +1,270 @@
+"""/api/v1/: onboarding from a terminal. The same flows as the pages (applications/flows.py,
+products/flows.py), in JSON, for the developer the bearer token speaks for (onboarding/auth.py).
+
+Errors are problem+json (RFC 9457). Another developer's object is a 404, as on the pages
+(SECURITY.md cases 68 and 80). Secrets appear only in the answer that made them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from applications import flows as app_flows
+from applications.models import Application
+from console.models import AuthorizationServer
+from onboarding import auth, present
+from onboarding.forms import ApplicationChange, ApplicationInput, SubscriptionInput, errors_of
+from products import flows as product_flows
+from products.models import Subscription
+from products.visibility import visible_products
+
+MAX_BODY = 64 * 1024
+DOCUMENT = Path(__file__).with_name("openapi.yaml")
+View = Callable[..., HttpResponse]
+
+
+def _json(value: Any, status: int = 200) -> HttpResponse:
+    response = HttpResponse(orjson.dumps(value), status=status, content_type="application/json")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def problem(status: int, detail: str, **extra: Any) -> HttpResponse:
+    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status}
+    body.update(detail=detail, **extra)
+    response = HttpResponse(
+        orjson.dumps(body), status=status, content_type="application/problem+json"
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class NotFound(Exception):
+    pass
+
+
+class BadBody(Exception):
+    """The request body is not a JSON object; the message says why."""
+
+
+def api_view(*methods: str) -> Callable[[View], View]:
+    """Bearer authentication, allowed methods, problem+json for errors; no CSRF (no cookie
+    counts here, see onboarding/auth.py)."""
+
+    def wrap(view: View) -> View:
+        @functools.wraps(view)
+        def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                caller = auth.caller(request.META.get("HTTP_AUTHORIZATION", ""))
+            except auth.AuthError as exc:
+                response = problem(exc.status, exc.description)
+                response["WWW-Authenticate"] = exc.challenge
+                return response
+            try:
+                return view(request, caller, *args, **kwargs)
+            except NotFound:
+                return problem(404, "No such object of yours.")
+            except BadBody as exc:
+                return problem(400, str(exc))
+
+        allowed = require_http_methods(list(methods))(inner)
+        return csrf_exempt(never_cache(allowed))
+
+    return wrap
+
+
+def _body(request: HttpRequest) -> dict[str, Any]:
+    if len(request.body) > MAX_BODY:
+        raise BadBody(f"The body is larger than {MAX_BODY // 1024} KiB.")
+    if not request.body:
+        return {}
+    try:
+        data = orjson.loads(request.body)
+    except orjson.JSONDecodeError:
+        raise BadBody("The body is not JSON.") from None
+    if not isinstance(data, dict):
+        raise BadBody("The body must be a JSON object.")
+    return data
+
+
+def _own_application(caller: auth.Caller, app_id: Any) -> Application:
+    app = (
+        Application.objects.select_related("provider_client", "server")
+        .filter(uuid=app_id, owner=caller.user)
+        .first()
+    )
+    if app is None:
+        raise NotFound
+    return app
+
+
+def _own_subscription(caller: auth.Caller, sub_id: Any) -> Subscription:
+    sub = (
+        Subscription.objects.select_related("product", "application")
+        .filter(uuid=sub_id, owner=caller.user)
+        .first()
+    )
+    if sub is None:
+        raise NotFound
+    return sub
+
+
+# --- products ----------------------------------------------------------------------------
+
+
+@api_view("GET")
+def products(request: HttpRequest, caller: auth.Caller) -> HttpResponse:
+    rows = visible_products(caller.user).filter(published=True).prefetch_related("apis")
+    return _json({"products": [present.product(p) for p in rows]})
+
+
+@api_view("GET")
+def product(request: HttpRequest, caller: auth.Caller, slug: str) -> HttpResponse:
+    row = visible_products(caller.user).filter(published=True, slug=slug).first()
+    if row is None:
+        raise NotFound
+    return _json(present.product(row))
+
+
+# --- applications ------------------------------------------------------------------------
+
+
+@api_view("GET", "POST")
+def applications(request: HttpRequest, caller: auth.Caller) -> HttpResponse:
+    if request.method == "GET":
+        rows = Application.objects.filter(owner=caller.user).select_related("server")
+        return _json({"applications": [present.application(a) for a in rows]})
+    form = ApplicationInput(_body(request))
+    if not form.is_valid():
+        return problem(400, "The application is not valid.", errors=errors_of(form))
+    data = form.cleaned_data
+    server = None
+    if data["server"]:
+        server = AuthorizationServer.objects.filter(
+            slug=data["server"], developer_registration=True
+        ).first()
+        if server is None:
+            return problem(400, f"No authorization server {data['server']} takes applications.")
+    try:
+        registered = app_flows.register(
+            caller.user,
+            name=data["name"],
+            description=data["description"],
+            kind=data["kind"],
+            redirect_uris=data["redirect_uris"],
+            server=server,
+            keep_for_console=data["keep_for_console"],
+        )
+    except app_flows.FlowError as exc:
+        status = 429 if "Try again later" in str(exc) else 400
+        return problem(status, str(exc))
+    response = _json(present.application(registered.application, registered.secret), 201)
+    response["Location"] = request.build_absolute_uri(
+        f"/api/v1/applications/{registered.application.uuid}"
+    )
+    return response
+
+
+@api_view("GET", "PATCH", "DELETE")
+def application(request: HttpRequest, caller: auth.Caller, app_id: Any) -> HttpResponse:
+    app = _own_application(caller, app_id)
+    if request.method == "DELETE":
+        try:
+            app_flows.delete(app)
+        except app_flows.FlowError as exc:
+            return problem(502, str(exc))
+        return HttpResponse(status=204)
+    if request.method == "PATCH":
+        raw = _body(request)
+        form = ApplicationChange(raw)
+        if not form.is_valid():
+            return problem(400, "The change is not valid.", errors=errors_of(form))
+        data = form.cleaned_data
+        try:
+            app = app_flows.update(
+                app,
+                name=data["name"] if "name" in raw else app.name,
+                description=data["description"] if "description" in raw else app.description,
+                redirect_uris=(
+                    data["redirect_uris"] if "redirect_uris" in raw else list(app.redirect_uris)
+                ),
+            )
+        except (app_flows.FlowError, ValueError) as exc:
+            return problem(400, str(exc))
+    return _json(present.application(app))
+
+
+@api_view("POST")
+def rotate_secret(request: HttpRequest, caller: auth.Caller, app_id: Any) -> HttpResponse:
+    app = _own_application(caller, app_id)
+    try:
+        secret = app_flows.rotate_secret(app)
+    except app_flows.FlowError as exc:
+        return problem(409, str(exc))
+    return _json(present.application(app, secret))
+
+
+# --- subscriptions -----------------------------------------------------------------------
+
+
+@api_view("GET", "POST")
+def subscriptions(request: HttpRequest, caller: auth.Caller) -> HttpResponse:
+    if request.method == "GET":
+        rows = Subscription.objects.filter(owner=caller.user).select_related(
+            "product", "application"
+        )
+        return _json({"subscriptions": [present.subscription(s) for s in rows]})
+    form = SubscriptionInput(_body(request))
+    if not form.is_valid():
+        return problem(400, "The subscription is not valid.", errors=errors_of(form))
+    data = form.cleaned_data
+    target = visible_products(caller.user).filter(published=True, slug=data["product"]).first()
+    if target is None:
+        raise NotFound  # an invisible product is not there (case 67)
+    app = _own_application(caller, data["application"]) if data["application"] else None
+    try:
+        sub = product_flows.subscribe(
+            caller.user, target, name=data["name"], accept_terms=data["accept_terms"],
+            application=app,
+        )  # fmt: skip
+    except product_flows.FlowError as exc:
+        return problem(409, str(exc))
+    response = _json(present.subscription(sub), 201)
+    response["Location"] = request.build_absolute_uri(f"/api/v1/subscriptions/{sub.uuid}")
+    return response
+
+
+@api_view("GET", "DELETE")
+def subscription(request: HttpRequest, caller: auth.Caller, sub_id: Any) -> HttpResponse:
+    sub = _own_subscription(caller, sub_id)
+    if request.method == "DELETE":
+        try:
+            sub = product_flows.cancel_by_owner(sub, caller.user)
+        except product_flows.FlowError as exc:
+            return problem(409, str(exc))
+    return _json(present.subscription(sub))
+
+
+# --- the document ------------------------------------------------------------------------
+
+
+@functools.cache
+def _document() -> bytes:
+    return orjson.dumps(yaml.safe_load(DOCUMENT.read_text()))
+
+
+@require_GET
+def openapi(request: HttpRequest) -> HttpResponse:
+    """The API's own OpenAPI document (public: it describes, it grants nothing)."""
+    return HttpResponse(_document(), content_type="application/json")

@@ -1,0 +1,151 @@
+"""A developer's own application, in headless Chromium against the default run (`seed_demo` +
+`serve`: provider, gateway, echo backend).
+
+The demo developer registers a machine application (secret kept for the console), subscribes
+it to Starter, gets a token in the console as that application and calls the gateway: 200.
+A scope outside its product is refused with the reason shown. Deleting the application
+cancels its subscription: its key is refused at the gateway within 5 s, and the console stops
+sending its token.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.console.live import DEMO_PASSWORD, DEMO_USER, Portal, running_portal
+from tests.e2e.test_products import send, sign_in
+
+pytestmark = [pytest.mark.e2e]
+
+APP = "E2E nightly job"
+PAGE = "/apis/echo/operations/echoGet/"
+
+
+# A published API in no product of the application's (the demo's Starter has echo and
+# petstore): its scope is outside what the application was granted.
+BILLING = """
+openapi: 3.0.3
+info: {title: Billing, version: "1"}
+paths:
+  /invoices:
+    get:
+      operationId: listInvoices
+      security: [{oauth: [billing.read]}]
+      responses: {"200": {description: ok}}
+components:
+  securitySchemes:
+    oauth:
+      type: oauth2
+      flows:
+        clientCredentials:
+          tokenUrl: /idp/token/
+          scopes: {billing.read: Read invoices}
+"""
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    workdir = tmp_path_factory.mktemp("applications-e2e")
+    with running_portal(workdir) as running:
+        spec = workdir / "billing.yaml"
+        spec.write_text(BILLING)
+        running.manage("importspec", str(spec), "--slug", "billing", "--publish")
+        yield running
+
+
+def test_application_subscribe_console_call_delete(
+    page: Any, portal: Portal, screenshot_dir: Path
+) -> None:
+    # 1. Register a machine application; the secret is shown once and kept for the console.
+    sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/products/")
+    page.goto(portal.url("/applications/new/"))
+    page.fill("#id_name", APP)
+    page.get_by_label("Machine client (client credentials only)").check()
+    page.get_by_label("Keep the secret for the console").check()
+    page.get_by_role("button", name="Register").click()
+    page.wait_for_selector("[data-key=secret]")
+    client_id = page.inner_text("[data-key=client_id]")
+    secret = page.inner_text("[data-key=secret]")
+    assert len(secret) > 20
+    page.screenshot(path=str(screenshot_dir / "application-created.png"), full_page=True)
+    page.goto(portal.url("/applications/"))
+    page.get_by_role("link", name=APP).click()
+    app_url = page.url
+    assert secret not in page.content()  # shown only once
+    assert page.inner_text("[data-console-secret]").startswith("The secret is kept")
+
+    # 2. Subscribe it to Starter.
+    page.goto(portal.url("/products/starter/"))
+    page.select_option("#sub-application", label=f"{APP} (application)")
+    page.fill("#sub-name", "e2e-app")
+    page.get_by_role("button", name="Subscribe").click()
+    page.wait_for_url("**/products/subscriptions/*/")
+    page.locator("tr", has_text="Primary").get_by_role("button", name="Show").click()
+    app_key = page.inner_text("[data-key=primary]")
+
+    # 3. The console gets a token as the application and the gateway answers 200.
+    page.goto(portal.url(PAGE))
+    option = page.locator(".console-apps [data-app]", has_text=APP)
+    option.locator("input[name^='scopes.app.']").fill("echo.read")
+    with page.expect_response("**/console/token/"):
+        option.get_by_role("button", name=f"Get token as {APP}").click()
+    card = page.locator(".console-token", has_text=f"{APP} (your application)")
+    card.wait_for()
+    assert card.locator("[data-claim=scope]").inner_text() == "echo.read"
+    page.locator("#console-subscription label", has_text="e2e-app").locator("input").check()
+    status, _ = send(page)
+    assert status == "200"
+    assert secret not in page.content() and app_key not in page.content()
+    page.screenshot(path=str(screenshot_dir / "console-application-token.png"), full_page=True)
+
+    # 4. A scope outside Starter's APIs is refused, with the provider's reason shown.
+    # A fresh page: refilling the same field after a swap made Chromium set style="" on
+    # every input (CSP style-src reports) in this headless run.
+    page.goto(portal.url(PAGE))
+    option = page.locator(".console-apps [data-app]", has_text=APP)
+    option.locator("input[name^='scopes.app.']").fill("billing.read")
+    with page.expect_response("**/console/token/"):
+        option.get_by_role("button", name=f"Get token as {APP}").click()
+    refusal = page.locator(".console-messages .message-error")
+    refusal.wait_for()
+    assert "invalid_scope" in refusal.inner_text()
+    assert "may not have the scope billing.read" in refusal.inner_text()
+    assert page.locator(".console-token", has_text=f"{APP} (your application)").count() == 1
+
+    # 5. Delete the application: its subscription is cancelled, so the gateway refuses its
+    # key within 5 s; the console no longer offers it or sends its token.
+    page.goto(app_url)
+    page.get_by_role("link", name="Delete this application").click()
+    page.locator("main").get_by_role("button", name="Delete").click()
+    page.wait_for_url("**/applications/")
+    assert f"{APP} is deleted" in page.inner_text("main")
+    assert page.get_by_role("link", name=APP).count() == 0
+    gateway = portal.url("/gateway/echo/anything")
+    deadline = time.monotonic() + 5
+    while True:
+        refused = requests.get(gateway, headers={"Ocp-Apim-Subscription-Key": app_key}, timeout=10)
+        if refused.json().get("check") == "subscription-key" or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert refused.status_code == 401 and refused.json()["check"] == "subscription-key"
+
+    page.goto(portal.url(PAGE))
+    assert page.locator(".console-apps").count() == 0
+    assert page.locator(".console-token", has_text=f"{APP} (your application)").count() == 0
+    # The provider no longer knows the client.
+    answer = requests.post(
+        portal.url("/idp/token/"),
+        data={"grant_type": "client_credentials", "scope": "echo.read"},
+        auth=(client_id, secret),
+        timeout=10,
+    )
+    assert answer.status_code == 401 and answer.json()["error"] == "invalid_client"
+    assert re.fullmatch(r"[\w-]+", client_id)
+    assert page.console_errors == []

@@ -1,0 +1,251 @@
+"""/api/v1/: who may call it (SECURITY.md case 80) and the onboarding flows in JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from applications.models import Application
+from products.models import Subscription
+from tests.onboarding.conftest import token_for
+
+
+def _call(client: Client, method: str, path: str, token: str = "", body: Any = None) -> Any:
+    extra: dict[str, Any] = {}
+    if token:
+        extra["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    if body is not None:
+        extra["data"] = json.dumps(body) if not isinstance(body, bytes | str) else body
+        extra["content_type"] = "application/json"
+    return getattr(client, method.lower())(path, **extra)
+
+
+# --- SECURITY.md case 80 -------------------------------------------------------------------
+
+
+def test_case_80_no_token_is_401_with_a_challenge(client: Client, db: None) -> None:
+    for path in ("/api/v1/products", "/api/v1/applications", "/api/v1/subscriptions"):
+        answer = client.get(path)
+        assert answer.status_code == 401
+        assert answer["Content-Type"] == "application/problem+json"
+        assert answer["WWW-Authenticate"].startswith('Bearer realm="portal"')
+
+
+def test_case_80_unknown_or_revoked_token_is_401(
+    client: Client, ada: Any, portal_token: Callable[..., str]
+) -> None:
+    assert _call(client, "GET", "/api/v1/applications", "not-a-token").status_code == 401
+    token = portal_token(ada)
+    assert _call(client, "GET", "/api/v1/applications", token).status_code == 200
+    # Deleting the application revokes its tokens (case 79): the next call is refused.
+    from applications import flows
+
+    flows.delete(Application.objects.get(owner=ada, name="CLI"))
+    answer = _call(client, "GET", "/api/v1/applications", token)
+    assert answer.status_code == 401
+    assert 'error="invalid_token"' in answer["WWW-Authenticate"]
+
+
+def test_case_80_token_without_portal_scope_is_403(
+    client: Client,
+    ada: Any,
+    register: Callable[..., Any],
+    echo: Any,
+    make_product: Callable[..., Any],
+) -> None:
+    from products import flows as product_flows
+
+    registered = register(ada, "machine")
+    product_flows.subscribe(ada, make_product("starter", echo), application=registered.application)
+    token = token_for(client, registered, "echo.read")  # a real token, for an API
+    answer = _call(client, "GET", "/api/v1/applications", token)
+    assert answer.status_code == 403
+    assert 'error="insufficient_scope"' in answer["WWW-Authenticate"]
+    assert 'scope="portal"' in answer["WWW-Authenticate"]
+
+
+def test_case_80_a_session_cookie_is_not_a_credential(client: Client, ada: Any) -> None:
+    client.force_login(ada)
+    assert client.get("/api/v1/applications").status_code == 401
+    assert (
+        _call(
+            client, "POST", "/api/v1/applications", body={"name": "x", "kind": "machine"}
+        ).status_code
+        == 401
+    )
+    assert not Application.objects.filter(name="x").exists()
+
+
+def test_case_80_another_developers_objects_are_404_and_unchanged(
+    client: Client,
+    ada: Any,
+    bob: Any,
+    register: Callable[..., Any],
+    portal_token: Callable[..., str],
+    echo: Any,
+    make_product: Callable[..., Any],
+) -> None:
+    from products import flows as product_flows
+
+    bobs_app = register(bob, "machine").application
+    bobs_sub = product_flows.subscribe(bob, make_product("starter", echo), application=bobs_app)
+    token = portal_token(ada)
+    app_path = f"/api/v1/applications/{bobs_app.uuid}"
+    sub_path = f"/api/v1/subscriptions/{bobs_sub.uuid}"
+    for method, path, body in [
+        ("GET", app_path, None),
+        ("PATCH", app_path, {"name": "mine now"}),
+        ("DELETE", app_path, None),
+        ("POST", f"{app_path}/secret", None),
+        ("GET", sub_path, None),
+        ("DELETE", sub_path, None),
+        (
+            "POST",
+            "/api/v1/subscriptions",
+            {"product": "starter", "application": str(bobs_app.uuid)},
+        ),
+    ]:
+        answer = _call(client, method, path, token, body)
+        assert answer.status_code == 404, (method, path)
+        assert "client_secret" not in answer.content.decode()
+    bobs_app.refresh_from_db()
+    bobs_sub.refresh_from_db()
+    assert bobs_app.name == "bob's machine app" and bobs_sub.state == Subscription.ACTIVE
+    assert not Subscription.objects.filter(owner=ada).exists()
+    listed = _call(client, "GET", "/api/v1/applications", token).json()["applications"]
+    assert [a["name"] for a in listed] == ["CLI"]
+
+
+# --- the flows ------------------------------------------------------------------------------
+
+
+def test_onboarding_from_a_terminal(
+    client: Client,
+    ada: Any,
+    portal_token: Callable[..., str],
+    echo: Any,
+    make_product: Callable[..., Any],
+) -> None:
+    make_product("starter", echo)
+    token = portal_token(ada)
+    products = _call(client, "GET", "/api/v1/products", token).json()["products"]
+    assert [(p["id"], p["apis"]) for p in products] == [("starter", ["echo"])]
+
+    made = _call(
+        client, "POST", "/api/v1/applications", token, {"name": "Export", "kind": "machine"}
+    )
+    assert made.status_code == 201
+    app = made.json()
+    assert app["client_secret"] and app["client_id"] and app["kind"] == "machine"
+    assert made["Location"].endswith(f"/api/v1/applications/{app['id']}")
+    again = _call(client, "GET", f"/api/v1/applications/{app['id']}", token).json()
+    assert "client_secret" not in again and again["client_id"] == app["client_id"]
+
+    sub = _call(
+        client,
+        "POST",
+        "/api/v1/subscriptions",
+        token,
+        {"product": "starter", "application": app["id"]},
+    )
+    assert sub.status_code == 201 and sub.json()["state"] == "active"
+    assert sub.json()["application"] == app["id"] and sub.json()["primary_key"]
+
+    # The new application's own token now gets the product's API scope.
+    got = client.post(
+        "/idp/token/",
+        {"grant_type": "client_credentials", "scope": "echo.read"},
+        HTTP_AUTHORIZATION="Basic "
+        + __import__("base64")
+        .b64encode(f"{app['client_id']}:{app['client_secret']}".encode())
+        .decode(),
+    )
+    assert got.status_code == 200, got.content
+
+    rotated = _call(client, "POST", f"/api/v1/applications/{app['id']}/secret", token).json()
+    assert rotated["client_secret"] and rotated["client_secret"] != app["client_secret"]
+
+    patched = _call(
+        client, "PATCH", f"/api/v1/applications/{app['id']}", token, {"name": "Export v2"}
+    )
+    assert patched.status_code == 200 and patched.json()["name"] == "Export v2"
+
+    cancelled = _call(client, "DELETE", f"/api/v1/subscriptions/{sub.json()['id']}", token)
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+    assert _call(client, "DELETE", f"/api/v1/applications/{app['id']}", token).status_code == 204
+    assert not Application.objects.filter(uuid=app["id"]).exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "x", "kind": "robot"}, "kind"),
+        ({"kind": "machine"}, "name"),
+        ({"name": "x", "kind": "web", "redirect_uris": ["https://*.example/cb"]}, "redirect_uris"),
+        ({"name": "x", "kind": "web", "redirect_uris": "https://a.example/cb"}, "redirect_uris"),
+        ({"name": "x", "kind": "web", "redirect_uris": ["http://a.example/cb"]}, "redirect_uris"),
+    ],
+)
+def test_invalid_application_is_400_naming_the_field(
+    client: Client, ada: Any, portal_token: Callable[..., str], body: dict[str, Any], field: str
+) -> None:
+    token = portal_token(ada)
+    answer = _call(client, "POST", "/api/v1/applications", token, body)
+    assert answer.status_code == 400
+    assert field in answer.json()["errors"]
+    assert Application.objects.filter(owner=ada).count() == 1  # the CLI app only
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'"x"'])
+def test_a_body_that_is_not_a_json_object_is_400(
+    client: Client, ada: Any, portal_token: Callable[..., str], body: bytes
+) -> None:
+    answer = _call(client, "POST", "/api/v1/applications", portal_token(ada), body)
+    assert answer.status_code == 400 and answer["Content-Type"] == "application/problem+json"
+
+
+def test_invisible_product_is_404(
+    client: Client,
+    ada: Any,
+    portal_token: Callable[..., str],
+    echo: Any,
+    make_product: Callable[..., Any],
+) -> None:
+    make_product("partners", echo, groups=("administrators",))
+    token = portal_token(ada)
+    assert _call(client, "GET", "/api/v1/products", token).json()["products"] == []
+    assert _call(client, "GET", "/api/v1/products/partners", token).status_code == 404
+    answer = _call(client, "POST", "/api/v1/subscriptions", token, {"product": "partners"})
+    assert answer.status_code == 404 and not Subscription.objects.exists()
+
+
+def test_creation_limit_is_429(
+    client: Client, ada: Any, portal_token: Callable[..., str], settings: Any
+) -> None:
+    settings.APPLICATIONS_CREATE_PER_HOUR = 2
+    token = portal_token(ada)  # the first of two
+    body = {"name": "again", "kind": "machine"}
+    assert _call(client, "POST", "/api/v1/applications", token, body).status_code == 201
+    assert _call(client, "POST", "/api/v1/applications", token, body).status_code == 429
+
+
+def test_wrong_method_is_405(client: Client, ada: Any, portal_token: Callable[..., str]) -> None:
+    assert _call(client, "PUT", "/api/v1/applications", portal_token(ada), {}).status_code == 405
+
+
+def test_openapi_document_is_served_and_describes_the_paths(client: Client, db: None) -> None:
+    answer = client.get("/api/v1/openapi.json")
+    assert answer.status_code == 200
+    doc = answer.json()
+    assert doc["openapi"].startswith("3.")
+    assert {
+        "/products",
+        "/applications",
+        "/applications/{application}/secret",
+        "/subscriptions",
+    } <= set(doc["paths"])
+    assert doc["components"]["securitySchemes"]["portal"]["type"] == "oauth2"
