@@ -1,0 +1,66 @@
+"""validate-jwt refuses an access token the built-in provider revoked (issue 10: "a token
+revoked at the provider keeps passing the gateway until it expires"), in one process here;
+tests/gateway/test_token_processes.py does it across two gateway processes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model
+
+from gateway.revocations import Revocations
+from identity.models import Client, RevokedToken
+from tests.gateway.conftest import Harness, LoopbackServer, Provider, claims, make_route, mint
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def gateway(
+    harness_for: Callable[..., Harness], provider: Provider, backend: LoopbackServer, settings: Any
+) -> Harness:
+    settings.GATEWAY_CONFIG_REFRESH = 0  # every call looks at the revocations
+    harness = harness_for(make_route(provider, backend.url))
+    harness.app.validator.revocations = Revocations()
+    return harness
+
+
+def revoke_at_the_provider(token: str) -> None:
+    """What the provider does on /idp/revoke/, refresh-token reuse or a deleted application:
+    the access token's row goes, and identity/revocation.py records its checksum."""
+    client = Client.objects.create(
+        client_id="app-1", client_type="confidential", authorization_grant_type="client-credentials"
+    )
+    row = get_access_token_model().objects.create(
+        application=client, token=token, expires=timezone.now() + timedelta(minutes=10)
+    )
+    row.delete()
+
+
+def test_a_token_revoked_after_it_passed_is_refused_with_check_revoked(
+    gateway: Harness, provider: Provider, backend: LoopbackServer
+) -> None:
+    token = mint(provider.keys[0], claims(provider))
+    other = mint(provider.keys[0], claims(provider))
+    assert gateway.request("GET", "/orders/items", token=token).status == 200  # now cached
+    revoke_at_the_provider(token)
+    assert RevokedToken.objects.count() == 1
+    response = gateway.request("GET", "/orders/items", token=token)
+    assert response.status == 401
+    assert response.json()["check"] == "revoked"
+    assert response.header("content-type") == "application/problem+json"
+    assert 'error="invalid_token"' in (response.header("www-authenticate") or "")
+    assert len(backend.recorder.requests) == 1  # the backend never saw the refused call
+    # Only that exact token: another token of the same client still passes.
+    assert gateway.request("GET", "/orders/items", token=other).status == 200
+
+
+def test_a_revoked_token_never_seen_before_is_refused(gateway: Harness, provider: Provider) -> None:
+    token = mint(provider.keys[0], claims(provider))
+    revoke_at_the_provider(token)
+    response = gateway.request("GET", "/orders/items", token=token)
+    assert response.status == 401 and response.json()["check"] == "revoked"
