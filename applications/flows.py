@@ -11,17 +11,20 @@ A secret is returned in clear once, by `register` or `rotate_secret`; only its h
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 from oauth2_provider.generators import generate_client_id, generate_client_secret
 from oauth2_provider.models import get_refresh_token_model
 
 from applications.models import Application
 from applications.redirects import check_redirect_uri
 from identity.models import Client
+from portal import audit
 
 A = Application
 
@@ -114,19 +117,54 @@ def register(
         client.save()
         app.provider_client = client
         app.save()
+    audit.event(
+        user, "application.create", app, name=app.name, kind=kind, redirect_uris=redirect_uris
+    )
     return Registered(app, secret)
 
 
-def rotate_secret(app: Application) -> str:
-    """A new secret for a confidential client; the old one stops working at once."""
+def grace_limit() -> timedelta:
+    return timedelta(seconds=max(0, int(settings.APPLICATIONS_SECRET_GRACE_MAX)))
+
+
+def rotate_secret(app: Application, keep_old_for: timedelta = timedelta(0)) -> str:
+    """A new secret for a confidential client. The old one keeps working for `keep_old_for`
+    (at most APPLICATIONS_SECRET_GRACE_MAX), so the developer can deploy the new one first;
+    with no grace it stops at once. Only the secret just replaced is kept: a second rotation
+    ends the first one's grace."""
     if not app.has_secret:
         raise FlowError("A single-page application has no secret to rotate.")
     if app.provider_client is None:
         raise FlowError("This application has no client at the built-in provider.")
+    if keep_old_for < timedelta(0) or keep_old_for > grace_limit():
+        hours = grace_limit().total_seconds() / 3600
+        raise FlowError(f"The old secret may keep working for at most {hours:g} hours.")
+    client = app.provider_client
     secret = generate_client_secret()
-    app.provider_client.client_secret = secret
-    app.provider_client.hash_client_secret = True
-    app.provider_client.save(update_fields=["client_secret", "hash_client_secret", "updated"])
+    if keep_old_for and client.client_secret and client.hash_client_secret:
+        client.previous_secret = client.client_secret  # already a hash
+        client.previous_secret_expires = timezone.now() + keep_old_for
+    else:
+        client.previous_secret, client.previous_secret_expires = "", None
+    client.client_secret = secret
+    client.hash_client_secret = True
+    client.save(
+        update_fields=[
+            "client_secret",
+            "hash_client_secret",
+            "previous_secret",
+            "previous_secret_expires",
+            "updated",
+        ]
+    )
+    audit.event(
+        app.owner,
+        "application.rotate",
+        app,
+        old_secret_until=client.previous_secret_expires.isoformat()
+        if client.previous_secret_expires
+        else "now",
+    )
     return secret
 
 
@@ -147,4 +185,5 @@ def delete(app: Application) -> None:
             for token in refresh_tokens:
                 token.revoke()
             app.provider_client.delete()  # cascades to grants, access and ID tokens
+        audit.event(app.owner, "application.delete", app, name=app.name, client_id=app.client_id)
         app.delete()

@@ -13,11 +13,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from applications import flows
-from applications.forms import ApplicationForm
+from applications.forms import ApplicationForm, RotateForm
 from applications.models import Application
 from portal.lib.htmx import HtmxHttpRequest
 
@@ -32,7 +34,8 @@ def _get_application_for_user(request: HtmxHttpRequest, app_id: Any) -> Applicat
 
 
 def _detail_page(request: HtmxHttpRequest, app: Application, secret: str = "") -> HttpResponse:
-    response = render(request, "applications/detail.html", {"app": app, "secret": secret})
+    context = {"app": app, "secret": secret, "rotate_form": RotateForm()}
+    response = render(request, "applications/detail.html", context)
     response["Cache-Control"] = "no-store"  # a shown secret must not stay in a cache
     return response
 
@@ -81,12 +84,21 @@ def detail(request: HtmxHttpRequest, app_id: Any) -> HttpResponse:
 @require_POST
 def rotate(request: HtmxHttpRequest, app_id: Any) -> HttpResponse:
     app = _get_application_for_user(request, app_id)
+    form = RotateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for e in form.errors.get("keep_old_hours", [])))
+        return HttpResponseRedirect(app.get_absolute_url())
     try:
-        secret = flows.rotate_secret(app)
+        secret = flows.rotate_secret(app, form.cleaned_data["keep_old_hours"])
     except flows.FlowError as exc:
         messages.error(request, str(exc))
         return HttpResponseRedirect(app.get_absolute_url())
-    messages.success(request, "A new secret was made; the old one no longer works.")
+    until = app.old_secret_until
+    if until is not None:
+        when = date_format(localtime(until), "DATETIME_FORMAT")
+        messages.success(request, f"A new secret was made; the old one works until {when}.")
+    else:
+        messages.success(request, "A new secret was made; the old one no longer works.")
     return _detail_page(request, app, secret)
 
 
