@@ -19,19 +19,27 @@ from typing import Any
 from products.models import Subscription
 
 
-def spec_scopes(api: Any) -> set[str]:
-    """The OAuth scopes the API's default version declares in its security schemes."""
+def spec_scope_descriptions(api: Any) -> dict[str, str]:
+    """Scope -> description, as the API's default version declares them in its security
+    schemes (the first non-empty description of a scope wins)."""
     version = api.default_version
     overview = version.overview if version is not None else {}
     schemes = overview.get("securitySchemes") if isinstance(overview, dict) else None
-    found: set[str] = set()
+    found: dict[str, str] = {}
     for scheme in (schemes or {}).values():
         flows = scheme.get("flows") if isinstance(scheme, dict) else None
         for flow in (flows or {}).values():
             scopes = flow.get("scopes") if isinstance(flow, dict) else None
             if isinstance(scopes, dict):
-                found.update(str(s) for s in scopes)
+                for scope, text in scopes.items():
+                    if not found.get(str(scope)):
+                        found[str(scope)] = str(text or "").strip()
     return found
+
+
+def spec_scopes(api: Any) -> set[str]:
+    """The OAuth scopes the API's default version declares in its security schemes."""
+    return set(spec_scope_descriptions(api))
 
 
 def scopes_granted(product: Any, api: Any, all_scopes: Iterable[str]) -> set[str]:
