@@ -33,7 +33,7 @@ def _newest_row() -> Any:
 
 class _Fingerprint:
     def __init__(self) -> None:
-        self._backstop_at = 0.0
+        self._asked_at: float | None = None
         self._row: Any = None
 
     def __call__(self) -> tuple[Any, ...]:
@@ -42,8 +42,9 @@ class _Fingerprint:
         from identity import revocation
 
         now = time.monotonic()
-        if now >= self._backstop_at:
-            self._backstop_at = now + float(getattr(settings, "GATEWAY_REVOCATIONS_BACKSTOP", 30))
+        backstop = float(getattr(settings, "GATEWAY_REVOCATIONS_BACKSTOP", 30))
+        if self._asked_at is None or now - self._asked_at >= backstop:
+            self._asked_at = now
             self._row = _newest_row()
         return ("redis", revocation.version(), self._row)
 

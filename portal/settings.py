@@ -409,6 +409,9 @@ GATEWAY_KEY_FETCH_PRIVATE_HOSTS = env_list("GATEWAY_KEY_FETCH_PRIVATE_HOSTS")
 GATEWAY_CONNECT_TIMEOUT = env_int("GATEWAY_CONNECT_TIMEOUT", 3)
 GATEWAY_POOL_IDLE_TIMEOUT = env_int("GATEWAY_POOL_IDLE_TIMEOUT", 30)
 GATEWAY_CONFIG_REFRESH = env_int("GATEWAY_CONFIG_REFRESH", 1)
+# With Redis, revoked tokens are noticed through a version in Redis on the refresh cadence,
+# and the revocation table is asked too every this many seconds (a version lost to a restart).
+GATEWAY_REVOCATIONS_BACKSTOP = env_int("GATEWAY_REVOCATIONS_BACKSTOP", 30)
 GATEWAY_REALM = env_str("GATEWAY_REALM", "gw")
 GATEWAY_REDIS_URL = env_secret("GATEWAY_REDIS_URL")
 # Host names the gateway answers (ALLOWED_HOSTS syntax); empty: ALLOWED_HOSTS.
