@@ -187,3 +187,29 @@ def delete(app: Application) -> None:
             app.provider_client.delete()  # cascades to grants, access and ID tokens
         audit.event(app.owner, "application.delete", app, name=app.name, client_id=app.client_id)
         app.delete()
+
+
+def update(app: Application, *, name: str, description: str, redirect_uris: list[str]) -> list[str]:
+    """Name, description and redirect URIs (the kind is fixed); the built-in provider's client
+    follows. Returns the names of the fields that changed (empty: nothing to do)."""
+    _check(app.kind, redirect_uris)
+    wanted = {"name": name, "description": description, "redirect_uris": redirect_uris}
+    changed = [field for field, value in wanted.items() if getattr(app, field) != value]
+    if not changed:
+        return []
+    before = {field: getattr(app, field) for field in changed}
+    with transaction.atomic():
+        for field in changed:
+            setattr(app, field, wanted[field])
+        app.save(update_fields=[*changed, "updated"])
+        if app.provider_client is not None:
+            _configure_client(app.provider_client, app)
+            app.provider_client.save()
+    audit.event(
+        app.owner,
+        "application.update",
+        app,
+        **{f"{field}_before": before[field] for field in changed},
+        **{field: wanted[field] for field in changed},
+    )
+    return changed

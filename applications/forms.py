@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django import forms
 from django.core.validators import MaxValueValidator
@@ -39,6 +40,19 @@ class ApplicationForm(forms.Form):
         if uris is not None and kind in (Application.WEB, Application.SPA) and not uris:
             self.add_error("redirect_uris", "Give at least one redirect URI.")
         return data
+
+
+class ApplicationEditForm(ApplicationForm):
+    """Name, description and redirect URIs of an existing application; its kind is fixed."""
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["kind"]
+        self.fixed_kind = kind
+
+    def clean(self) -> dict[str, object]:
+        self.cleaned_data["kind"] = self.fixed_kind
+        return super().clean()
 
 
 class RotateForm(forms.Form):

@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from applications import flows
-from applications.forms import ApplicationForm, RotateForm
+from applications.forms import ApplicationEditForm, ApplicationForm, RotateForm
 from applications.models import Application
 from portal.lib.htmx import HtmxHttpRequest
 
@@ -77,6 +77,36 @@ def create(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def detail(request: HtmxHttpRequest, app_id: Any) -> HttpResponse:
     return _detail_page(request, _get_application_for_user(request, app_id))
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit(request: HtmxHttpRequest, app_id: Any) -> HttpResponse:
+    app = _get_application_for_user(request, app_id)
+    initial = {
+        "name": app.name,
+        "description": app.description,
+        "redirect_uris": "\n".join(app.redirect_uris),
+    }
+    data = request.POST if request.method == "POST" else None
+    form = ApplicationEditForm(data, initial=initial, kind=app.kind)
+    if request.method == "POST" and form.is_valid():
+        values = form.cleaned_data
+        try:
+            changed = flows.update(
+                app,
+                name=values["name"],
+                description=values["description"],
+                redirect_uris=values["redirect_uris"],
+            )
+        except (flows.FlowError, ValueError) as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Saved." if changed else "Nothing changed.")
+            return HttpResponseRedirect(app.get_absolute_url())
+    status = 400 if form.is_bound else 200
+    return render(request, "applications/edit.html", {"app": app, "form": form}, status=status)
 
 
 @never_cache

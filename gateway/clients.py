@@ -82,11 +82,13 @@ def load_clients() -> ClientMap:
 def clients_fingerprint() -> tuple[Any, ...]:
     from django.db.models import Count, Max
 
+    from apis.models import Api
     from applications.models import Application
     from products.models import Product, Subscription
 
+    # Api: a new default version may define other scopes (the denied sets change).
     parts: list[Any] = []
-    for model in (Subscription, Product, Application):
+    for model in (Subscription, Product, Application, Api):
         agg = model.objects.aggregate(n=Count("pk"), last=Max("updated"))
         parts += [agg["n"], agg["last"]]
     return tuple(parts)
