@@ -14,11 +14,13 @@ A secret is returned in clear once, by `register` or `rotate_secret`; only its h
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from oauth2_provider.generators import generate_client_id, generate_client_secret
 from oauth2_provider.models import get_refresh_token_model
 
@@ -26,6 +28,7 @@ from applications import registration, secrets
 from applications.models import Application
 from applications.redirects import check_redirect_uri
 from identity.models import Client
+from portal import audit
 
 if TYPE_CHECKING:
     from console.models import AuthorizationServer
@@ -137,6 +140,9 @@ def register(
         client.save()
         app.provider_client = client
         app.save()
+    audit.event(
+        user, "application.create", app, name=app.name, kind=kind, redirect_uris=redirect_uris
+    )
     return Registered(app, secret)
 
 
@@ -189,41 +195,6 @@ def _register_external(
     return Registered(app, record.client_secret)
 
 
-def update(
-    app: Application, *, name: str, description: str, redirect_uris: list[str]
-) -> Application:
-    """New name, description or redirect URIs, here and at the provider (RFC 7592 for an
-    external one; one that offers no management keeps its old metadata, and we say so)."""
-    _check(app.kind, redirect_uris)
-    if app.server is not None:
-        if not app.registration_client_uri:
-            raise FlowError(
-                f"{app.server.name} offers no management of registered clients; change it there."
-            )
-        try:
-            token = secrets.unseal(app.registration_token)
-        except secrets.SecretUnreadable:
-            raise FlowError("The registration access token can no longer be decrypted.") from None
-        try:
-            record = registration.update(
-                app.registration_client_uri,
-                token,
-                app.client_id,
-                registration.metadata_for(app.kind, name, redirect_uris),
-            )
-        except registration.RegistrationError as exc:
-            raise FlowError(str(exc)) from None
-        app.registration_token = secrets.seal(record.registration_access_token)
-        app.registration_client_uri = record.registration_client_uri
-    app.name, app.description, app.redirect_uris = name, description, redirect_uris
-    with transaction.atomic():
-        if app.provider_client is not None:
-            _configure_client(app.provider_client, app)
-            app.provider_client.save()
-        app.save()
-    return app
-
-
 def console_secret(app: Application) -> str:
     """The secret kept for the console, or "" (none kept, or its key is gone)."""
     try:
@@ -237,21 +208,53 @@ def forget_console_secret(app: Application) -> None:
     app.save(update_fields=["console_secret", "updated"])
 
 
-def rotate_secret(app: Application) -> str:
-    """A new secret for a confidential client; the old one stops working at once."""
+def grace_limit() -> timedelta:
+    return timedelta(seconds=max(0, int(settings.APPLICATIONS_SECRET_GRACE_MAX)))
+
+
+def rotate_secret(app: Application, keep_old_for: timedelta = timedelta(0)) -> str:
+    """A new secret for a confidential client. The old one keeps working for `keep_old_for`
+    (at most APPLICATIONS_SECRET_GRACE_MAX), so the developer can deploy the new one first;
+    with no grace it stops at once. Only the secret just replaced is kept: a second rotation
+    ends the first one's grace."""
     if not app.has_secret:
         raise FlowError("A single-page application has no secret to rotate.")
     if app.server is not None:
         raise FlowError(f"Rotate this client's secret at {app.server.name}.")
     if app.provider_client is None:
         raise FlowError("This application has no client at the built-in provider.")
+    if keep_old_for < timedelta(0) or keep_old_for > grace_limit():
+        hours = grace_limit().total_seconds() / 3600
+        raise FlowError(f"The old secret may keep working for at most {hours:g} hours.")
+    client = app.provider_client
     secret = generate_client_secret()
-    app.provider_client.client_secret = secret
-    app.provider_client.hash_client_secret = True
-    app.provider_client.save(update_fields=["client_secret", "hash_client_secret", "updated"])
+    if keep_old_for and client.client_secret and client.hash_client_secret:
+        client.previous_secret = client.client_secret  # already a hash
+        client.previous_secret_expires = timezone.now() + keep_old_for
+    else:
+        client.previous_secret, client.previous_secret_expires = "", None
+    client.client_secret = secret
+    client.hash_client_secret = True
+    client.save(
+        update_fields=[
+            "client_secret",
+            "hash_client_secret",
+            "previous_secret",
+            "previous_secret_expires",
+            "updated",
+        ]
+    )
     if app.console_secret:  # the console keeps working with the new one
         app.console_secret = secrets.seal(secret)
         app.save(update_fields=["console_secret", "updated"])
+    audit.event(
+        app.owner,
+        "application.rotate",
+        app,
+        old_secret_until=client.previous_secret_expires.isoformat()
+        if client.previous_secret_expires
+        else "now",
+    )
     return secret
 
 
@@ -283,4 +286,59 @@ def delete(app: Application) -> None:
             for token in refresh_tokens:
                 token.revoke()
             app.provider_client.delete()  # cascades to grants, access and ID tokens
+        audit.event(app.owner, "application.delete", app, name=app.name, client_id=app.client_id)
         app.delete()
+
+
+def update(app: Application, *, name: str, description: str, redirect_uris: list[str]) -> list[str]:
+    """Name, description and redirect URIs (the kind is fixed); the built-in provider's client
+    follows, or the external one through RFC 7592 (one that offers no management keeps its old
+    metadata, and we say so). Returns the names of the fields that changed (empty: nothing)."""
+    _check(app.kind, redirect_uris)
+    wanted = {"name": name, "description": description, "redirect_uris": redirect_uris}
+    changed = [field for field, value in wanted.items() if getattr(app, field) != value]
+    if not changed:
+        return []
+    before = {field: getattr(app, field) for field in changed}
+    if app.server is not None:
+        _update_external(app, name, redirect_uris)
+    with transaction.atomic():
+        for field in changed:
+            setattr(app, field, wanted[field])
+        registration_fields = ["registration_token", "registration_client_uri"]
+        app.save(update_fields=[*changed, *(registration_fields if app.server else []), "updated"])
+        if app.provider_client is not None:
+            _configure_client(app.provider_client, app)
+            app.provider_client.save()
+    audit.event(
+        app.owner,
+        "application.update",
+        app,
+        **{f"{field}_before": before[field] for field in changed},
+        **{field: wanted[field] for field in changed},
+    )
+    return changed
+
+
+def _update_external(app: Application, name: str, redirect_uris: list[str]) -> None:
+    """RFC 7592 at the application's server; the new registration token is set on `app`."""
+    assert app.server is not None
+    if not app.registration_client_uri:
+        raise FlowError(
+            f"{app.server.name} offers no management of registered clients; change it there."
+        )
+    try:
+        token = secrets.unseal(app.registration_token)
+    except secrets.SecretUnreadable:
+        raise FlowError("The registration access token can no longer be decrypted.") from None
+    try:
+        record = registration.update(
+            app.registration_client_uri,
+            token,
+            app.client_id,
+            registration.metadata_for(app.kind, name, redirect_uris),
+        )
+    except registration.RegistrationError as exc:
+        raise FlowError(str(exc)) from None
+    app.registration_token = secrets.seal(record.registration_access_token)
+    app.registration_client_uri = record.registration_client_uri

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator
 
 from applications.models import Application
 from applications.redirects import RedirectUriError, parse_redirect_uris
@@ -62,3 +64,43 @@ class ApplicationForm(forms.Form):
         if uris is not None and kind in (Application.WEB, Application.SPA) and not uris:
             self.add_error("redirect_uris", "Give at least one redirect URI.")
         return data
+
+
+class ApplicationEditForm(ApplicationForm):
+    """Name, description and redirect URIs of an existing application; its kind is fixed."""
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["kind"]
+        self.fixed_kind = kind
+
+    def clean(self) -> dict[str, object]:
+        self.cleaned_data["kind"] = self.fixed_kind
+        return super().clean()
+
+
+class RotateForm(forms.Form):
+    """How long the old secret keeps working after a rotation, within the configured limit."""
+
+    keep_old_hours = forms.IntegerField(
+        label="Keep the old secret working for (hours)",
+        min_value=0,
+        required=False,  # left out: the old secret stops at once, the safe choice
+        help_text="0 stops it at once.",
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        from applications.flows import grace_limit
+
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        most = int(grace_limit().total_seconds() // 3600)
+        field = self.fields["keep_old_hours"]
+        assert isinstance(field, forms.IntegerField)
+        field.max_value = most
+        field.validators.append(MaxValueValidator(most))
+        field.widget.attrs["max"] = most
+        field.initial = min(24, most)
+        field.help_text = f"0 stops it at once; at most {most}."
+
+    def clean_keep_old_hours(self) -> timedelta:
+        return timedelta(hours=self.cleaned_data["keep_old_hours"] or 0)

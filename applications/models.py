@@ -10,10 +10,12 @@ provider holds the client.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 
 class Application(models.Model):
@@ -81,3 +83,10 @@ class Application(models.Model):
     @property
     def provider_name(self) -> str:
         return self.server.name if self.server is not None else "this portal's provider"
+
+    @property
+    def old_secret_until(self) -> datetime | None:
+        """When the secret replaced by the last rotation stops working, while it still works."""
+        client = self.provider_client
+        until = client.previous_secret_expires if client is not None else None
+        return until if until is not None and until > timezone.now() else None

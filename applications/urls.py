@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.application_list, name="list"),
     path("new/", views.create, name="create"),
     path("<uuid:app_id>/", views.detail, name="detail"),
+    path("<uuid:app_id>/edit/", views.edit, name="edit"),
     path("<uuid:app_id>/rotate/", views.rotate, name="rotate"),
     path(
         "<uuid:app_id>/console-secret/forget/",

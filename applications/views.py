@@ -13,11 +13,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from applications import flows
-from applications.forms import ApplicationForm
+from applications.forms import ApplicationEditForm, ApplicationForm, RotateForm
 from applications.models import Application
 from portal.lib.htmx import HtmxHttpRequest
 
@@ -32,7 +34,8 @@ def _get_application_for_user(request: HtmxHttpRequest, app_id: Any) -> Applicat
 
 
 def _detail_page(request: HtmxHttpRequest, app: Application, secret: str = "") -> HttpResponse:
-    response = render(request, "applications/detail.html", {"app": app, "secret": secret})
+    context = {"app": app, "secret": secret, "rotate_form": RotateForm()}
+    response = render(request, "applications/detail.html", context)
     response["Cache-Control"] = "no-store"  # a shown secret must not stay in a cache
     return response
 
@@ -80,15 +83,54 @@ def detail(request: HtmxHttpRequest, app_id: Any) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_http_methods(["GET", "POST"])
+def edit(request: HtmxHttpRequest, app_id: Any) -> HttpResponse:
+    app = _get_application_for_user(request, app_id)
+    initial = {
+        "name": app.name,
+        "description": app.description,
+        "redirect_uris": "\n".join(app.redirect_uris),
+    }
+    data = request.POST if request.method == "POST" else None
+    form = ApplicationEditForm(data, initial=initial, kind=app.kind)
+    if request.method == "POST" and form.is_valid():
+        values = form.cleaned_data
+        try:
+            changed = flows.update(
+                app,
+                name=values["name"],
+                description=values["description"],
+                redirect_uris=values["redirect_uris"],
+            )
+        except (flows.FlowError, ValueError) as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Saved." if changed else "Nothing changed.")
+            return HttpResponseRedirect(app.get_absolute_url())
+    status = 400 if form.is_bound else 200
+    return render(request, "applications/edit.html", {"app": app, "form": form}, status=status)
+
+
+@never_cache
+@login_required
 @require_POST
 def rotate(request: HtmxHttpRequest, app_id: Any) -> HttpResponse:
     app = _get_application_for_user(request, app_id)
+    form = RotateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for e in form.errors.get("keep_old_hours", [])))
+        return HttpResponseRedirect(app.get_absolute_url())
     try:
-        secret = flows.rotate_secret(app)
+        secret = flows.rotate_secret(app, form.cleaned_data["keep_old_hours"])
     except flows.FlowError as exc:
         messages.error(request, str(exc))
         return HttpResponseRedirect(app.get_absolute_url())
-    messages.success(request, "A new secret was made; the old one no longer works.")
+    until = app.old_secret_until
+    if until is not None:
+        when = date_format(localtime(until), "DATETIME_FORMAT")
+        messages.success(request, f"A new secret was made; the old one works until {when}.")
+    else:
+        messages.success(request, "A new secret was made; the old one no longer works.")
     return _detail_page(request, app, secret)
 
 

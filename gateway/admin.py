@@ -71,6 +71,7 @@ class JwtPolicyInline(admin.StackedInline):
                     "max_lifetime",
                     "max_token_bytes",
                     "strict_audience",
+                    "require_subscribed_client",
                 ]
             },
         ),

@@ -28,6 +28,7 @@ from django.conf import settings
 
 from gateway import backends, cors, keys, proxy, ratelimit
 from gateway.accesslog import AccessLog
+from gateway.clients import SubscribedClients
 from gateway.config import RouteConfig, config_fingerprint, load_routes
 from gateway.hosts import HostCheck
 from gateway.jwt import KeysUnavailable, TokenRejected, Verdict
@@ -36,6 +37,7 @@ from gateway.metrics import Metrics, hide_apis
 from gateway.paths import PathRefused, decode_path
 from gateway.problems import SECURITY_HEADERS, Headers, problem, rejection
 from gateway.ratelimit import CounterStore, MemoryCounters, RedisCounters
+from gateway.revocations import Revocations
 from gateway.routing import find_route, raw_rest
 from gateway.subscriptions import Meter, Subscriptions
 from gateway.upstream import Pool
@@ -91,6 +93,8 @@ class Gateway:
         loader: Callable[[], dict[str, RouteConfig]] | None = load_routes,
         fingerprint: Callable[[], Any] | None = config_fingerprint,
         subscriptions: Subscriptions | None = None,
+        revocations: Revocations | None = None,
+        clients: SubscribedClients | None = None,
     ) -> None:
         self.routes: dict[str, RouteConfig] | None = routes
         self.version = VersionSource()
@@ -112,7 +116,13 @@ class Gateway:
         self.metrics.config_checks = self.version.checks  # live: every snapshot has them
         self.counters: CounterStore | None = None
         self.access = AccessLog(str(_setting("GATEWAY_ACCESS_LOG", "-")))
-        self.validator = Validator(self.keys)
+        # Revoked tokens and subscribed clients come from the database too, like the keys.
+        from_db = routes is None
+        self.validator = Validator(
+            self.keys,
+            revocations=revocations or (Revocations() if from_db else None),
+            clients=clients or (SubscribedClients() if from_db else None),
+        )
         self.hosts = HostCheck()
         self._publisher: asyncio.Task[None] | None = None
         self._deep_suffixes = any("/" in s for s in (routes or {}))

@@ -52,6 +52,7 @@ _JWT_FIELDS: dict[str, tuple[str, Any]] = {
     "max-lifetime": ("max_lifetime", "lifetime"),
     "max-token-bytes": ("max_token_bytes", int),
     "strict-audience": ("strict_audience", bool),
+    "require-subscribed-client": ("require_subscribed_client", bool),
 }
 _ROUTE_FIELDS = {
     "suffix": "suffix",

@@ -234,6 +234,7 @@ def build_policy(model: JwtPolicy) -> Policy:
         max_lifetime=model.max_lifetime,
         max_token_bytes=model.max_token_bytes,
         strict_audience=model.strict_audience,
+        require_subscribed_client=model.require_subscribed_client,
         static_keys=static,
     )
 

@@ -127,6 +127,8 @@ class Policy:
     max_lifetime: int | None = 24 * 3600  # None: no cap (`max-lifetime: none`)
     max_token_bytes: int = 8192
     strict_audience: bool = False
+    # The token's client must hold this API through an active subscription (gateway/clients.py).
+    require_subscribed_client: bool = False
     # Keys from `issuer-signing-keys`, valid for every issuer in `issuers`.
     static_keys: tuple[PublicKey, ...] = field(default=())
 

@@ -168,6 +168,11 @@ class JwtPolicy(models.Model):
     strict_audience = models.BooleanField(
         default=False, help_text="Refuse tokens that also name other audiences."
     )
+    require_subscribed_client = models.BooleanField(
+        default=False,
+        help_text="The token's client (client_id, else azp) must be a developer application "
+        "with an active subscription to a product that includes this API (403 otherwise).",
+    )
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
 from gateway.config import RouteConfig
@@ -29,6 +29,10 @@ from gateway.jwt import (
 from gateway.keys import KeySet, KeyStore
 from gateway.knobs import setting
 
+if TYPE_CHECKING:
+    from gateway.clients import SubscribedClients
+    from gateway.revocations import Revocations
+
 log = logging.getLogger("gateway")
 
 _TOKEN_CACHE_MAX = 50_000
@@ -41,8 +45,18 @@ def _setting(name: str, default: Any) -> Any:
 class Validator:
     """validate-jwt for one process and event loop: the key store and the token caches."""
 
-    def __init__(self, keys: KeyStore) -> None:
+    def __init__(
+        self,
+        keys: KeyStore,
+        *,
+        revocations: Revocations | None = None,
+        clients: SubscribedClients | None = None,
+    ) -> None:
         self.keys = keys
+        # Tokens revoked at the built-in provider, and which clients hold which APIs through
+        # subscriptions (for require-subscribed-client): both from the database.
+        self.revocations = revocations
+        self.clients = clients
         # token -> (policy, parsed, key, discovery URL, the key set it was verified with)
         self._tokens: dict[str, tuple[Policy, ParsedToken, PublicKey, str, KeySet | None]] = {}
         self._verdicts: dict[tuple[str, str, str | None], tuple[Policy, Verdict, str]] = {}
@@ -81,6 +95,12 @@ class Validator:
                     # The backend never sees the token in its query string.
                     query = urlencode([(k, v) for k, v in pairs if k != param]).encode()
         token = extract_token(policy, header_value, query_value)
+        revocations = self.revocations
+        if revocations is not None and revocations.due() and await revocations.refresh():
+            # A token revoked since is in the caches: every token verifies again once.
+            self.clear()
+        if policy.require_subscribed_client and self.clients is not None and self.clients.due():
+            await self.clients.refresh()
         now = time.time()
         # A verdict depends only on the token, policy, method and operation, within the time
         # window check_claims reports: a repeat call costs one dict lookup.
@@ -91,6 +111,8 @@ class Validator:
         )
         hit = self._verdicts.get(key) if fresh else None
         if hit is not None and hit[0] is policy and hit[1].valid_from <= now < hit[1].valid_until:
+            if policy.require_subscribed_client:
+                self._check_subscribed(route, cached[1] if cached else None)
             return hit[1], query
         if fresh:
             assert cached is not None
@@ -98,6 +120,8 @@ class Validator:
         else:
             parsed = await self._verify(token, policy)
         verdict = check_claims(parsed, policy, now, method=method, operation=operation)
+        if policy.require_subscribed_client:
+            self._check_subscribed(route, parsed)
         if verdict.extra_audiences:
             log.info(
                 "token for %s also names audiences %s",
@@ -109,6 +133,18 @@ class Validator:
                 self._verdicts.clear()
             self._verdicts[key] = (policy, verdict, token)
         return verdict, query
+
+    def _check_subscribed(self, route: RouteConfig, parsed: ParsedToken | None) -> None:
+        """require-subscribed-client: the token's client holds this API through an active
+        subscription, and the token carries none of the API's scopes its products leave out."""
+        from gateway.clients import refusal
+
+        if parsed is None:  # cannot happen: a cached verdict has its parsed token
+            raise TokenRejected("client", "The token's client is unknown.", status=403)
+        clients = self.clients.value if self.clients is not None else None
+        refused = refusal(clients, route.api_slug, parsed.payload)
+        if refused is not None:
+            raise refused
 
     def _keys_current(self, url: str, keyset: KeySet | None) -> bool:
         """A cached verification stands while its key set is the current, unexpired one: a
@@ -124,6 +160,9 @@ class Validator:
 
     async def _verify(self, token: str, policy: Policy) -> ParsedToken:
         parsed = parse(token, policy)
+        if self.revocations is not None and self.revocations.is_revoked(token):
+            # Checked before the signature and never cached: a revoked token stays refused.
+            raise TokenRejected("revoked", "The token was revoked at its provider.")
         by_issuer, missing = await self.keys.keys_for(
             policy.openid_config, policy.static_keys, policy.issuers
         )

@@ -3,8 +3,8 @@
 Today a token may carry the OpenID scopes and, for each API, the scopes its spec defines,
 for the audience `api://<slug>` of a published API (SECURITY.md case 73). Anything else is
 refused with `invalid_scope` (RFC 6749) or `invalid_target` (RFC 8707). A developer's own
-application gets only the APIs it holds through subscriptions (`_client_may`, which asks
-products/grants.py).
+application gets only the APIs it holds through subscriptions, and of each only the scopes
+its products grant (`_client_may`, which asks products/grants.py).
 """
 
 from __future__ import annotations
@@ -45,18 +45,9 @@ class Refusal:
 
 
 def _spec_scopes(api: Any) -> set[str]:
-    """The OAuth scopes the API's default version declares in its security schemes."""
-    version = api.default_version
-    overview = version.overview if version is not None else {}
-    schemes = overview.get("securitySchemes") if isinstance(overview, dict) else None
-    found: set[str] = set()
-    for scheme in (schemes or {}).values():
-        flows = scheme.get("flows") if isinstance(scheme, dict) else None
-        for flow in (flows or {}).values():
-            scopes = flow.get("scopes") if isinstance(flow, dict) else None
-            if isinstance(scopes, dict):
-                found.update(str(s) for s in scopes)
-    return found
+    from products.grants import spec_scopes
+
+    return spec_scopes(api)
 
 
 def _published_apis(slugs: Iterable[str]) -> dict[str, Any]:
@@ -73,13 +64,13 @@ def _client_may(client: Any, api: Any, scope: str | None) -> bool:
     """Whether `client` may have `scope` (or the audience alone) of `api`.
 
     A developer's own application holds an API only through an active subscription to a
-    product offering it; a first-party client keeps every published API. (Products do not
-    yet narrow an API's scopes: a subscription grants all the scopes its spec defines.)
+    product offering it, and only the scopes that product grants (all the spec defines, or
+    the product's subset); a first-party client keeps every published API.
     """
     from products import grants as product_grants
 
     application = product_grants.application_of(client)
-    return application is None or product_grants.application_may_use(application, api)
+    return application is None or product_grants.application_may_use(application, api, scope)
 
 
 def granted(

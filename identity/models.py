@@ -39,8 +39,23 @@ class Client(AbstractApplication):
         "Without it a client may only introspect its own.",
     )
 
+    # After a rotation the previous secret (hashed) keeps working until this time, so a
+    # developer can roll the new one out first (applications/flows.rotate_secret).
+    previous_secret = models.CharField(max_length=255, blank=True, editable=False)
+    previous_secret_expires = models.DateTimeField(null=True, blank=True)
+
     class Meta(AbstractApplication.Meta):
         verbose_name = "OAuth client"
+
+    def previous_secret_matches(self, provided: str) -> bool:
+        """The provided secret is the one replaced by the last rotation, still in its grace."""
+        from django.contrib.auth.hashers import check_password
+
+        if not (self.previous_secret and provided and self.previous_secret_expires):
+            return False
+        if self.previous_secret_expires <= timezone.now():
+            return False
+        return bool(check_password(provided, self.previous_secret))
 
     def granted_types(self) -> set[str]:
         granted = {self.authorization_grant_type}

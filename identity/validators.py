@@ -22,7 +22,49 @@ def _audiences(scopes: list[str], resources: list[str]) -> list[str]:
     return [aud] if isinstance(aud, str) else list(aud)
 
 
+def _basic_credentials(request: Any) -> tuple[str, str]:
+    """(client id, secret) of an HTTP Basic client authentication, as DOT decodes them."""
+    import base64
+    from urllib.parse import unquote_plus
+
+    auth = request.headers.get("HTTP_AUTHORIZATION") if request.headers else None
+    scheme, _, value = str(auth or "").partition(" ")
+    if scheme.lower() != "basic":
+        return "", ""
+    try:
+        decoded = base64.b64decode(value).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return "", ""
+    client_id, sep, secret = decoded.partition(":")
+    return (unquote_plus(client_id), unquote_plus(secret)) if sep else ("", "")
+
+
 class Validator(OAuth2Validator):
+    # Client authentication: the current secret, or the previous one within its grace
+    # period after a rotation (identity.Client.previous_secret_matches).
+
+    def _authenticate_basic_auth(self, request: Any) -> bool:
+        if super()._authenticate_basic_auth(request):
+            return True
+        client = getattr(request, "client", None)
+        client_id, secret = _basic_credentials(request)
+        return (
+            client is not None
+            and client.client_id == client_id
+            and client.previous_secret_matches(secret)
+        )
+
+    def _authenticate_request_body(self, request: Any) -> bool:
+        if super()._authenticate_request_body(request):
+            return True
+        client = getattr(request, "client", None)
+        provided = str(getattr(request, "client_secret", "") or "")
+        return (
+            client is not None
+            and client.client_id == getattr(request, "client_id", None)
+            and client.previous_secret_matches(provided)
+        )
+
     def validate_scopes(
         self, client_id: str, scopes: list[str], client: Any, request: Any, *a: Any, **k: Any
     ) -> bool:

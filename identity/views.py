@@ -22,8 +22,8 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 from oauth2_provider.views import AuthorizationView, RPInitiatedLogoutView
 
+from identity import consent, keys, ratelimit
 from identity import issuer as issuer_mod
-from identity import keys, ratelimit
 from identity import session as idp_session
 from identity.clients import origin_of
 from identity.demo_credentials import DEMO_USERS
@@ -122,6 +122,12 @@ class Authorize(AuthorizationView):
             target = origin_of(str(self.oauth2_data.get("redirect_uri") or ""))
             response._csp_config = csp_form_action(target)  # type: ignore[attr-defined]
         return response
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        # The consent page names each API and its scopes as the spec describes them.
+        context["permissions"] = consent.permissions(context.get("scopes") or [])
+        return context
 
     def _sign_in_again(self, request: HttpRequest) -> HttpResponse:
         idp_session.sign_out(request)

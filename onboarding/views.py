@@ -192,7 +192,7 @@ def application(request: HttpRequest, caller: auth.Caller, app_id: Any) -> HttpR
             return problem(400, "The change is not valid.", errors=errors_of(form))
         data = form.cleaned_data
         try:
-            app = app_flows.update(
+            app_flows.update(
                 app,
                 name=data["name"] if "name" in raw else app.name,
                 description=data["description"] if "description" in raw else app.description,

@@ -96,3 +96,13 @@ class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             message,
         )
         return message
+
+
+def event(actor: Any, action: str, target: Any, **details: Any) -> None:
+    """One `portal.audit` line for a change a person made outside the admin (their
+    applications, their subscriptions): who, what, which object, and the details, secrets
+    masked as in the admin's trail. `actor` None is the system (an expiry, a cascade)."""
+    who = actor.get_username() if actor is not None and hasattr(actor, "get_username") else "-"
+    ident = getattr(target, "uuid", None) or getattr(target, "pk", "")
+    facts = " ".join(f"{name}={shown(name, value)!r}" for name, value in details.items())
+    log.info("%s %s %s %s %s", who or "-", action, target._meta.label, ident, facts)

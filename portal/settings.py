@@ -412,6 +412,9 @@ GATEWAY_POOL_IDLE_TIMEOUT = env_int("GATEWAY_POOL_IDLE_TIMEOUT", 30)
 GATEWAY_CONFIG_REFRESH = env_int("GATEWAY_CONFIG_REFRESH", 1)
 # With Redis: the database fingerprint runs this often as well (a bump lost while Redis was down).
 GATEWAY_CONFIG_FULL_CHECK = env_int("GATEWAY_CONFIG_FULL_CHECK", 30)
+# With Redis, revoked tokens are noticed through a version in Redis on the refresh cadence,
+# and the revocation table is asked too every this many seconds (a version lost to a restart).
+GATEWAY_REVOCATIONS_BACKSTOP = env_int("GATEWAY_REVOCATIONS_BACKSTOP", 30)
 GATEWAY_REALM = env_str("GATEWAY_REALM", "gw")
 GATEWAY_REDIS_URL = env_secret("GATEWAY_REDIS_URL")
 # Host names the gateway answers (ALLOWED_HOSTS syntax); empty: ALLOWED_HOSTS.
@@ -489,6 +492,9 @@ LOGGING = {
 # --- Developer applications (applications/) -----------------------------------------------
 # How many applications one developer may register per hour (counted on the shared cache).
 APPLICATIONS_CREATE_PER_HOUR = env_int("APPLICATIONS_CREATE_PER_HOUR", 10)
+# After a secret rotation the old secret may keep working for at most this many seconds
+# (the developer picks how long, 24 h unless changed); 0 makes every rotation immediate.
+APPLICATIONS_SECRET_GRACE_MAX = env_int("APPLICATIONS_SECRET_GRACE_MAX", 7 * 24 * 3600)
 
 # --- Usage analytics (usage/) -------------------------------------------------------------
 # How long each level is kept (days): raw events (the table written without Redis), then

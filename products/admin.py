@@ -52,7 +52,20 @@ class ProductAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("apis", "groups")
     fieldsets = [
-        (None, {"fields": ["name", "slug", "description", "published", "apis", "groups"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "slug",
+                    "description",
+                    "published",
+                    "apis",
+                    "api_scopes",
+                    "groups",
+                ]
+            },
+        ),
         (
             "Subscriptions",
             {

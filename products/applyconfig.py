@@ -11,6 +11,7 @@
         terms: By subscribing you agree ...
         groups: [guests, developers]     # who may see it (built-in or `groups:` slugs)
         apis: [echo, petstore]
+        api-scopes: {petstore: [petstore.read]}  # a subset per API; unnamed APIs: all scopes
         rate-limit: {calls: 60, period: 60}      # per subscription, seconds
         quota: {calls: 10000, kilobytes: 102400, period: 86400}   # either or both
 
@@ -32,7 +33,7 @@ ORDER = 30  # after `apis` and `groups`, which products name
 
 _KEYS = {
     "slug", "name", "description", "published", "subscription-required", "approval-required",
-    "subscriptions-limit", "terms", "groups", "apis", "rate-limit", "quota",
+    "subscriptions-limit", "terms", "groups", "apis", "rate-limit", "quota", "api-scopes",
 }  # fmt: skip
 
 
@@ -43,6 +44,8 @@ class ProductPlan:
     fields: dict[str, Any]
     groups: list[tuple[str, int]] = field(default_factory=list)
     apis: list[tuple[str, int]] = field(default_factory=list)
+    # API slug -> (scopes, line): the subset of the API's scopes the product grants.
+    api_scopes: dict[str, tuple[list[str], int]] = field(default_factory=dict)
 
 
 def _positive(node: Node, what: str) -> int:
@@ -108,6 +111,13 @@ def _product(item: Node) -> ProductPlan:
             target.extend(
                 (n.scalar(str, f"each item of {key}"), n.line) for n in entry[key].items(key)
             )
+    if "api-scopes" in entry:
+        named = {slug for slug, _ in plan.apis}
+        for slug, node in entry["api-scopes"].mapping("api-scopes").items():
+            if slug not in named:
+                raise node.error(f"api-scopes: {slug!r} is not one of the product's apis")
+            scopes = [n.scalar(str, f"each scope of {slug}") for n in node.items(slug)]
+            plan.api_scopes[slug] = (list(dict.fromkeys(scopes)), node.line)
     return plan
 
 
@@ -125,6 +135,7 @@ def validate(node: Node, ctx: Context) -> list[ProductPlan]:
 
 def apply(plans: list[ProductPlan], ctx: Context) -> list[str]:
     from apis.models import Api
+    from products.grants import spec_scopes
     from products.models import Group, Product
 
     out: list[str] = []
@@ -141,6 +152,15 @@ def apply(plans: list[ProductPlan], ctx: Context) -> list[str]:
             if api is None:
                 raise ConfigError(line, f"the API {slug!r} does not exist")
             apis.append(api)
+            if slug in plan.api_scopes:
+                scopes, scopes_line = plan.api_scopes[slug]
+                unknown = [s for s in scopes if s not in spec_scopes(api)]
+                if unknown:
+                    raise ConfigError(
+                        scopes_line,
+                        f"api-scopes: the API {slug!r} defines no scope {unknown[0]!r}",
+                    )
+        plan.fields["api_scopes"] = {slug: s for slug, (s, _) in plan.api_scopes.items()}
         product = Product.objects.filter(slug=plan.slug).first()
         created = product is None
         product = product or Product(slug=plan.slug)

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from portal import audit
 from products import keys, notify
 from products.models import Product, Subscription, SubscriptionEvent
 from products.visibility import visible_products
@@ -35,6 +36,17 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 def _record(
     sub: Subscription, action: str, before: str, actor: Any, reason: str = ""
 ) -> SubscriptionEvent:
+    # The event row is the subscription's history; the audit line puts it beside the other
+    # changes people make (applications, the admin) in the `portal.audit` log.
+    audit.event(
+        actor if actor is not None and actor.is_authenticated else None,
+        f"subscription.{action.replace(' ', '-')}",
+        sub,
+        product=sub.product.slug,
+        application=str(sub.application.uuid) if sub.application is not None else "",
+        state=f"{before or '-'} -> {sub.state}",
+        reason=reason,
+    )
     return SubscriptionEvent.objects.create(
         subscription=sub,
         action=action,

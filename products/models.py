@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
@@ -65,6 +66,15 @@ class Product(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True, help_text="Markdown")
     apis = models.ManyToManyField("apis.Api", related_name="products", blank=True)
+    # API slug -> the OAuth scopes of that API this product grants (a read-only Starter:
+    # {"petstore": ["petstore.read"]}); an API not named here grants every scope its spec
+    # defines. products/grants.py reads it for the provider and the gateway.
+    api_scopes = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Per API, the scopes this product grants, e.g. {"petstore": '
+        '["petstore.read"]}; an API not named grants all its scopes.',
+    )
     published = models.BooleanField(default=False)
     subscription_required = models.BooleanField(default=True)
     approval_required = models.BooleanField(default=False)
@@ -93,6 +103,20 @@ class Product(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("products:detail", args=[self.slug])
+
+    def clean(self) -> None:
+        value = self.api_scopes
+        if not isinstance(value, dict) or not all(
+            isinstance(slug, str)
+            and isinstance(scopes, list)
+            and all(isinstance(s, str) for s in scopes)
+            for slug, scopes in value.items()
+        ):
+            raise ValidationError(
+                {
+                    "api_scopes": 'An object of API slug -> list of scopes, e.g. {"petstore": ["petstore.read"]}.'
+                }
+            )
 
     @property
     def limits(self) -> list[str]:

@@ -162,3 +162,50 @@ def test_delete_cancels_the_applications_subscriptions(
     assert for_app.state == Subscription.CANCELLED and for_app.application is None
     assert for_app.events.filter(reason="its application was deleted").exists()
     assert for_me.state == Subscription.ACTIVE
+
+
+def test_rotation_keeps_the_old_secret_for_the_chosen_time_then_not(
+    client: Client, ada: Any, register: Register
+) -> None:
+    """Issue 10: rotating keeps the old secret valid until a time the developer picks."""
+    registered = register(ada, "machine")
+    app = registered.application
+    new = flows.rotate_secret(app, timedelta(hours=2))
+    assert client_credentials(client, app.client_id, registered.secret).status_code == 200
+    assert client_credentials(client, app.client_id, new).status_code == 200
+    # client_secret_post too, not only HTTP Basic.
+    body = client.post(
+        "/idp/token/",
+        {"grant_type": "client_credentials", "client_id": app.client_id,
+         "client_secret": registered.secret},
+    )  # fmt: skip
+    assert body.status_code == 200
+    assert app.old_secret_until is not None
+    OAuthClient.objects.filter(pk=app.provider_client_id).update(
+        previous_secret_expires=timezone.now() - timedelta(seconds=1)
+    )
+    assert client_credentials(client, app.client_id, registered.secret).status_code == 401
+    assert client_credentials(client, app.client_id, new).status_code == 200
+
+
+def test_a_second_rotation_ends_the_first_ones_grace(
+    client: Client, ada: Any, register: Register
+) -> None:
+    registered = register(ada, "machine")
+    app = registered.application
+    second = flows.rotate_secret(app, timedelta(hours=2))
+    third = flows.rotate_secret(app, timedelta(hours=2))
+    assert client_credentials(client, app.client_id, registered.secret).status_code == 401
+    assert client_credentials(client, app.client_id, second).status_code == 200
+    assert client_credentials(client, app.client_id, third).status_code == 200
+
+
+def test_the_grace_is_limited(ada: Any, register: Register, settings: Any) -> None:
+    settings.APPLICATIONS_SECRET_GRACE_MAX = 3600
+    registered = register(ada, "machine")
+    provider = registered.application.provider_client
+    assert provider is not None
+    before = OAuthClient.objects.get(pk=provider.pk).client_secret
+    with pytest.raises(flows.FlowError, match="at most 1 hours"):
+        flows.rotate_secret(registered.application, timedelta(hours=2))
+    assert OAuthClient.objects.get(pk=provider.pk).client_secret == before  # nothing changed

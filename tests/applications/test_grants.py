@@ -78,3 +78,28 @@ def test_a_subscription_for_the_developer_grants_no_application(
     app = registered.application
     refused = _token(client, app.client_id, registered.secret, scope="echo.read")
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_scope"
+
+
+def test_a_read_only_product_grants_only_its_scope_subset(
+    client: Client,
+    ada: Any,
+    register: Callable[..., Any],
+    apis: dict[str, Any],
+    make_product: Callable[..., Any],
+) -> None:
+    """Issue 10: a product grants, per API, all its scopes or a subset (a read-only Starter);
+    tokens carry only those."""
+    registered = register(ada, "machine")
+    app = registered.application
+    starter = make_product("starter", apis["echo"], api_scopes={"echo": ["echo.read"]})
+    product_flows.subscribe(ada, starter, application=app)
+    read = _token(client, app.client_id, registered.secret, scope="echo.read")
+    assert read.status_code == 200 and read.json()["scope"] == "echo.read"
+    write = _token(client, app.client_id, registered.secret, scope="echo.read echo.write")
+    assert write.status_code == 400 and write.json()["error"] == "invalid_scope"
+    assert "echo.write" in write.json()["error_description"]
+    # A second product with every scope of the API widens the grant again.
+    full = make_product("full", apis["echo"])
+    product_flows.subscribe(ada, full, application=app)
+    both = _token(client, app.client_id, registered.secret, scope="echo.read echo.write")
+    assert both.status_code == 200 and both.json()["scope"] == "echo.read echo.write"

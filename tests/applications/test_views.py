@@ -206,3 +206,32 @@ def test_delete_asks_then_deletes(
 def test_delete_refuses_put(ada_client: Client, ada: Any, register: Register) -> None:
     app = register(ada, "machine").application
     assert ada_client.put(f"/applications/{app.uuid}/delete/").status_code == 405
+
+
+def test_rotate_with_a_grace_keeps_the_old_secret_and_says_until_when(
+    client: Client, ada_client: Client, ada: Any, register: Register
+) -> None:
+    registered = register(ada, "machine")
+    app = registered.application
+    page = ada_client.get(f"/applications/{app.uuid}/").content.decode()
+    assert 'name="keep_old_hours"' in page and "at most 168" in page
+    response = ada_client.post(f"/applications/{app.uuid}/rotate/", {"keep_old_hours": "24"})
+    new = _secret_in(response.content.decode())
+    assert response.status_code == 200 and new and new != registered.secret
+    assert "the old one works until" in response.content.decode()
+    assert client_credentials(client, app.client_id, registered.secret).status_code == 200
+    assert client_credentials(client, app.client_id, new).status_code == 200
+    again = ada_client.get(f"/applications/{app.uuid}/").content.decode()
+    assert 'data-key="old-secret-until"' in again and registered.secret not in again
+
+
+def test_rotate_beyond_the_limit_is_refused_and_changes_nothing(
+    client: Client, ada_client: Client, ada: Any, register: Register
+) -> None:
+    registered = register(ada, "machine")
+    app = registered.application
+    response = ada_client.post(
+        f"/applications/{app.uuid}/rotate/", {"keep_old_hours": "9999"}, follow=True
+    )
+    assert "less than or equal to 168" in response.content.decode()
+    assert client_credentials(client, app.client_id, registered.secret).status_code == 200

@@ -397,3 +397,19 @@ apis:
     apply(path)
     status, _, _ = run(Gateway(load_routes()), "GET", "/pets/no/such/operation")
     assert status == 200 and backend.recorder.requests[-1]["path"] == "/v1/no/such/operation"
+
+
+def test_require_subscribed_client_is_off_by_default_and_reaches_the_policy(
+    config_dir: Path,
+) -> None:
+    from gateway.config import build_policy
+
+    path = config_dir / "portal.yaml"
+    path.write_text(CONFIG)
+    apply(path)
+    assert not build_policy(JwtPolicy.objects.get(route__suffix="echo")).require_subscribed_client
+    path.write_text(
+        CONFIG.replace("clock-skew: 30", "clock-skew: 30\n        require-subscribed-client: true")
+    )
+    assert "echo" in apply(path)
+    assert build_policy(JwtPolicy.objects.get(route__suffix="echo")).require_subscribed_client

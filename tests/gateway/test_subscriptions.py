@@ -118,6 +118,22 @@ def test_unknown_keys_are_401_then_429_from_the_same_address(world: dict[str, An
     assert check("echo", world["primary"])["status"] is None  # the real key still works
 
 
+def test_case_71_a_thousand_guessed_keys_from_one_address_get_429_after_the_count(
+    world: dict[str, Any], settings: Any
+) -> None:
+    """SECURITY.md case 71: 1,000 guessed keys from one address -> 429 after the configured
+    count (GATEWAY_KEY_FAILURES), with Retry-After; the real key from elsewhere still works."""
+    settings.GATEWAY_KEY_FAILURES = 20
+    settings.GATEWAY_CONFIG_REFRESH = 3600  # the key map is loaded once
+    check = Check()
+    answers = [check("echo", f"guess-{i:04d}") for i in range(1000)]
+    statuses = [a["status"] for a in answers]
+    assert statuses[:20] == [401] * 20
+    assert statuses[20:] == [429] * 980
+    assert answers[-1]["answer_headers"][b"retry-after"] == b"60"
+    assert check("echo", world["primary"], client="10.0.0.9")["status"] is None
+
+
 @pytest.mark.parametrize("action", ["suspend", "cancel"])
 def test_a_suspended_or_cancelled_subscription_is_refused_on_the_next_call(
     world: dict[str, Any], action: str

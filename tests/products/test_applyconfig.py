@@ -102,3 +102,28 @@ def test_a_quota_of_kilobytes_beside_or_instead_of_calls(tmp_path: Path, echo: A
     product.refresh_from_db()
     assert (product.quota_calls, product.quota_kilobytes) == (None, 512)
     assert product.limits == ["100 calls per minute", "quota: 512 KB per day"]
+
+
+def test_api_scopes_set_a_read_only_subset(tmp_path: Path, echo: Api) -> None:
+    config = CONFIG.replace(
+        "    apis: [echo]\n", "    apis: [echo]\n    api-scopes: {echo: [echo.read]}\n"
+    )
+    apply(tmp_path, config)
+    assert Product.objects.get(slug="partner-deal").api_scopes == {"echo": ["echo.read"]}
+    assert apply(tmp_path, config).strip() == "Nothing to change."
+
+
+@pytest.mark.parametrize(
+    ("scopes", "message"),
+    [
+        ("{petstore: [petstore.read]}", "'petstore' is not one of the product's apis"),
+        ("{echo: [echo.admin]}", "defines no scope 'echo.admin'"),
+    ],
+)
+def test_api_scopes_outside_the_product_or_the_spec_are_refused(
+    tmp_path: Path, echo: Api, scopes: str, message: str
+) -> None:
+    config = CONFIG.replace("    apis: [echo]\n", f"    apis: [echo]\n    api-scopes: {scopes}\n")
+    with pytest.raises(CommandError, match=message):
+        apply(tmp_path, config)
+    assert not Product.objects.filter(slug="partner-deal").exists()

@@ -1,0 +1,57 @@
+"""What the consent page lists: the permissions a client asks for, by API.
+
+Each API scope is shown under the API's name with the description its spec gives the scope
+(securitySchemes flows); the OpenID scopes keep the provider's own wording. The text comes
+from the catalog, so it is escaped by the template like any other spec content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from identity.scopes import STATIC_SCOPES
+from identity.tokens import API_SCOPE
+
+
+@dataclass
+class ApiPermissions:
+    name: str
+    slug: str
+    scopes: list[tuple[str, str]] = field(default_factory=list)  # (scope, description)
+
+
+@dataclass
+class Permissions:
+    apis: list[ApiPermissions]
+    account: list[str]  # descriptions of the OpenID scopes (sign-in, profile, ...)
+
+
+def permissions(scopes: Iterable[str]) -> Permissions:
+    from apis.models import Api
+    from products.grants import spec_scope_descriptions
+
+    wanted = list(dict.fromkeys(scopes))
+    by_slug: dict[str, list[str]] = {}
+    account: list[str] = []
+    for scope in wanted:
+        if scope in STATIC_SCOPES:
+            account.append(STATIC_SCOPES[scope])
+            continue
+        match = API_SCOPE.match(scope)
+        if match is not None:
+            by_slug.setdefault(match["slug"], []).append(scope)
+    rows = Api.objects.filter(slug__in=by_slug, is_published=True).select_related("default_version")
+    apis = {api.slug: api for api in rows}
+    result: list[ApiPermissions] = []
+    for slug, api_scopes in by_slug.items():
+        api = apis.get(slug)
+        if api is None:
+            continue  # no such API: the grant check refuses the request before this page
+        described = spec_scope_descriptions(api)
+        entry = ApiPermissions(api.name, slug)
+        for scope in api_scopes:
+            verb = "Read data from" if scope.endswith(".read") else "Change data through"
+            entry.scopes.append((scope, described.get(scope) or f"{verb} {api.name}"))
+        result.append(entry)
+    return Permissions(result, account)

@@ -1,0 +1,104 @@
+"""SECURITY.md case 77: a single-page application gets no secret; its token request without
+PKCE is refused. Through the built-in provider's real authorization and token endpoints."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from django.test import Client
+
+from identity.models import Client as OAuthClient
+from tests.conftest import DEMO_SPECS
+
+REDIRECT = "https://spa.example/callback"
+
+
+@pytest.fixture
+def spa(ada: Any, register: Callable[..., Any], client: Client, import_spec: Any) -> Any:
+    import_spec(DEMO_SPECS / "echo.yaml", "echo")
+    registered = register(ada, "spa", redirect_uris=[REDIRECT])
+    assert (
+        client.post("/idp/login/", {"username": "ada", "password": "pw-ada-1"}).status_code == 302
+    )
+    return registered
+
+
+def _pkce() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _authorize(client: Client, client_id: str, **extra: str) -> dict[str, list[str]]:
+    query = urlencode({"response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT,
+                       "scope": "openid", "state": "st", **extra})  # fmt: skip
+    page = client.get(f"/idp/authorize/?{query}")
+    if page.status_code == 200 and page.context and page.context.get("form") is not None:
+        fields = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+        page = client.post(f"/idp/authorize/?{query}", {**fields, "allow": "Authorize"})
+    if page.status_code != 302:
+        return {"page_error": [page.content.decode()]}
+    assert page["Location"].startswith(REDIRECT)
+    return parse_qs(urlsplit(page["Location"]).query)
+
+
+def _exchange(client: Client, client_id: str, code: str, **extra: str) -> Any:
+    return client.post("/idp/token/", {"grant_type": "authorization_code", "code": code,
+                                       "redirect_uri": REDIRECT, "client_id": client_id, **extra})  # fmt: skip
+
+
+def test_case_77_a_single_page_app_has_no_secret(spa: Any) -> None:
+    provider = spa.application.provider_client
+    assert spa.secret == "" and provider.client_type == OAuthClient.CLIENT_PUBLIC
+    assert provider.client_secret == ""
+
+
+def test_case_77_an_authorization_request_without_pkce_is_refused(client: Client, spa: Any) -> None:
+    answer = _authorize(client, spa.application.client_id)
+    assert "code" not in answer
+    assert answer["error"] == ["invalid_request"]
+    assert answer["error_description"] == ["Code challenge required."]
+
+
+def test_case_77_a_token_request_without_the_code_verifier_is_refused(
+    client: Client, spa: Any
+) -> None:
+    client_id = spa.application.client_id
+    verifier, challenge = _pkce()
+    answer = _authorize(client, client_id, code_challenge=challenge, code_challenge_method="S256")
+    (code,) = answer["code"]
+    refused = _exchange(client, client_id, code)
+    assert refused.status_code == 400 and "access_token" not in refused.json()
+    assert refused.json() == {
+        "error": "invalid_request",
+        "error_description": "Code verifier required.",
+    }
+    wrong = _exchange(client, client_id, code, code_verifier=_pkce()[0])
+    assert wrong.status_code == 400 and "access_token" not in wrong.json()
+
+
+def test_case_77_with_pkce_the_single_page_app_gets_a_token_without_a_secret(
+    client: Client, spa: Any
+) -> None:
+    client_id = spa.application.client_id
+    verifier, challenge = _pkce()
+    answer = _authorize(client, client_id, code_challenge=challenge, code_challenge_method="S256")
+    (code,) = answer["code"]
+    token = _exchange(client, client_id, code, code_verifier=verifier)
+    assert token.status_code == 200, token.content
+    assert token.json()["access_token"]
+
+
+def test_case_77_plain_pkce_is_refused(client: Client, spa: Any) -> None:
+    """`plain` sends the verifier itself in the browser's URL: only S256 is offered."""
+    verifier, _ = _pkce()
+    answer = _authorize(
+        client, spa.application.client_id, code_challenge=verifier, code_challenge_method="plain"
+    )
+    assert "code" not in answer and answer["error"] == ["invalid_request"]

@@ -1,0 +1,141 @@
+"""validate-jwt's `require-subscribed-client` (issue 10, "The gateway ties the client to a
+subscription"): the token's client_id, or azp, must be a developer application with an active
+subscription to a product that includes this API; the token carries none of the API's scopes
+its products leave out. Otherwise 403 with a check the console shows."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from applications import flows as app_flows
+from gateway.clients import SubscribedClients
+from products import flows
+from products.models import Group, Product, Subscription
+from tests.conftest import DEMO_SPECS
+from tests.gateway.conftest import DROP, Harness, LoopbackServer, Provider, claims, make_route, mint
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def world(settings: Any) -> dict[str, Any]:
+    """The API `orders` (echo.yaml: scopes echo.read, echo.write) in a published product,
+    a developer's machine application subscribed to it, and another one not subscribed."""
+    settings.GATEWAY_CONFIG_REFRESH = 0
+    settings.PASSWORD_HASHERS = ["identity.hashers.ClientSecretHasher"]
+    call_command("importspec", str(DEMO_SPECS / "echo.yaml"), slug="orders", publish=True, stdout=io.StringIO())  # fmt: skip
+    product = Product.objects.create(slug="starter", name="Starter", published=True)
+    product.apis.set(product.apis.model.objects.filter(slug="orders"))
+    product.groups.set(Group.objects.filter(slug="developers"))
+    ada = get_user_model().objects.create_user("ada", "ada@example.com", "pw-ada-1")
+    app = app_flows.register(ada, name="Ada's job", kind="machine", redirect_uris=[]).application
+    other = app_flows.register(ada, name="Ada's other", kind="machine", redirect_uris=[])
+    sub = flows.subscribe(ada, product, application=app)
+    assert sub.state == Subscription.ACTIVE
+    return {"product": product, "app": app, "other": other.application, "sub": sub, "ada": ada}
+
+
+@pytest.fixture
+def gateway(
+    harness_for: Callable[..., Harness], provider: Provider, backend: LoopbackServer
+) -> Harness:
+    route = make_route(provider, backend.url, required_claims=(), require_subscribed_client=True)
+    harness = harness_for(route)
+    harness.app.validator.clients = SubscribedClients()
+    return harness
+
+
+def token_for(provider: Provider, client_id: Any, scope: str = "echo.read", **more: Any) -> str:
+    return mint(provider.keys[0], claims(provider, client_id=client_id, scope=scope, **more))
+
+
+def test_a_subscribed_application_passes(
+    gateway: Harness, provider: Provider, world: dict[str, Any]
+) -> None:
+    token = token_for(provider, world["app"].client_id, "echo.read echo.write")
+    assert gateway.request("GET", "/orders/items", token=token).status == 200
+
+
+def test_a_client_without_a_subscription_gets_403(
+    gateway: Harness, provider: Provider, backend: LoopbackServer, world: dict[str, Any]
+) -> None:
+    for client_id in (world["other"].client_id, "console", "no-such-client"):
+        response = gateway.request("GET", "/orders/items", token=token_for(provider, client_id))
+        assert response.status == 403
+        assert response.json()["check"] == "subscribed-client"
+        assert "subscription" in response.json()["detail"]
+    assert backend.recorder.requests == []
+
+
+def test_azp_names_the_client_when_there_is_no_client_id(
+    gateway: Harness, provider: Provider, world: dict[str, Any]
+) -> None:
+    assert gateway.app.routes is not None
+    gateway.app.routes["orders"].policy = make_route(
+        provider, None, required_claims=(), require_subscribed_client=True,
+        require_rfc9068_claims=False,
+    ).policy  # fmt: skip
+    ok = token_for(provider, DROP, azp=world["app"].client_id)
+    refused = token_for(provider, DROP, azp=world["other"].client_id)
+    assert gateway.request("GET", "/orders/items", token=ok).status == 200
+    assert gateway.request("GET", "/orders/items", token=refused).status == 403
+
+
+def test_cancelling_the_subscription_refuses_the_next_call(
+    gateway: Harness, provider: Provider, world: dict[str, Any]
+) -> None:
+    token = token_for(provider, world["app"].client_id)
+    assert gateway.request("GET", "/orders/items", token=token).status == 200  # cached verdict
+    flows.change_state(world["sub"], "cancel", world["ada"])
+    response = gateway.request("GET", "/orders/items", token=token)
+    assert response.status == 403 and response.json()["check"] == "subscribed-client"
+
+
+def test_an_unpublished_product_grants_nothing(
+    gateway: Harness, provider: Provider, world: dict[str, Any]
+) -> None:
+    Product.objects.filter(pk=world["product"].pk).update(published=False)
+    token = token_for(provider, world["app"].client_id)
+    assert gateway.request("GET", "/orders/items", token=token).status == 403
+
+
+def test_scopes_outside_the_products_subset_get_403(
+    gateway: Harness, provider: Provider, world: dict[str, Any]
+) -> None:
+    product = world["product"]
+    product.api_scopes = {"orders": ["echo.read"]}  # a read-only Starter
+    product.save()
+    read = token_for(provider, world["app"].client_id, "echo.read")
+    write = token_for(provider, world["app"].client_id, "echo.read echo.write")
+    assert gateway.request("GET", "/orders/items", token=read).status == 200
+    response = gateway.request("GET", "/orders/items", token=write)
+    assert response.status == 403
+    assert response.json()["check"] == "product-scope" and "echo.write" in response.json()["detail"]
+
+
+def test_a_client_id_matched_by_issuer_when_the_issuer_is_known(
+    gateway: Harness, provider: Provider, world: dict[str, Any], settings: Any
+) -> None:
+    """A built-in application's client id in a token from another trusted issuer is not it."""
+    settings.IDENTITY_ISSUER = "https://idp.example"
+    token = token_for(provider, world["app"].client_id)
+    response = gateway.request("GET", "/orders/items", token=token)
+    assert response.status == 403 and response.json()["check"] == "subscribed-client"
+
+
+def test_off_by_default(
+    harness_for: Callable[..., Harness],
+    provider: Provider,
+    backend: LoopbackServer,
+    world: dict[str, Any],
+) -> None:
+    harness = harness_for(make_route(provider, backend.url, required_claims=()))
+    harness.app.validator.clients = SubscribedClients()
+    token = token_for(provider, "console")
+    assert harness.request("GET", "/orders/items", token=token).status == 200

@@ -1,0 +1,40 @@
+"""The consent page lists the permissions an application asks for by API name and with the
+scope descriptions of the API's spec (issue 10)."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from apis.models import Api
+from tests.identity.test_prompt import authorize_url
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("published_apis")]
+
+
+def test_consent_names_each_api_and_its_scopes_from_the_spec(
+    client: Client, signed_in: Any, app: Any
+) -> None:
+    response = client.get(authorize_url(scope="openid echo.read echo.write petstore.read"))
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    echo, pets = Api.objects.get(slug="echo"), Api.objects.get(slug="petstore")
+    assert f">{echo.name}</h2>" in page and f">{pets.name}</h2>" in page
+    # echo.yaml's securitySchemes describe its scopes as "Read calls" and "Write calls".
+    assert "<code>echo.read</code> Read calls" in page
+    assert "<code>echo.write</code> Write calls" in page
+    assert "Sign you in (OpenID Connect)" in page
+    # Not the pattern's generic wording keyed by slug.
+    assert "the echo API" not in page
+
+
+def test_spec_text_on_the_consent_page_is_escaped(client: Client, signed_in: Any, app: Any) -> None:
+    api = Api.objects.get(slug="echo")
+    Api.objects.filter(pk=api.pk).update(name="<img src=x onerror=alert(1)>")
+    response = client.get(authorize_url(scope="openid echo.read"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<img src=x" not in body and "&lt;img src=x" in body
