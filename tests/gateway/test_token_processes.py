@@ -33,17 +33,19 @@ from tests.conftest import DEMO_SPECS
 from tests.gateway.conftest import Provider, claims, mint
 from tests.gateway.test_gateway_process import free_port
 from tests.gateway.test_subscription_revocation import _wait_listening
-from tests.products.realdb import in_thread, on_a_database_file
+from tests.products.realdb import in_thread, on_a_database_file, url_for_processes
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _start(port: int, db: Path, log: Path, routes: list[dict[str, Any]]) -> subprocess.Popen[bytes]:
+def _start(
+    port: int, database_url: str, log: Path, routes: list[dict[str, Any]]
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "GW_TEST_ROUTES": json.dumps(routes),
-        "DATABASE_URL": f"sqlite:///{db}",
+        "DATABASE_URL": database_url,
         "GATEWAY_CONFIG_REFRESH": "1",
         "GATEWAY_KEY_FETCH_PRIVATE_HOSTS": "127.0.0.1",
         "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
@@ -95,11 +97,11 @@ def two_gateways(tmp_path: Path, provider: Provider, settings: Any) -> Iterator[
          "audience": "api://orders", "subscribed_client": True},
     ]  # fmt: skip
     with on_a_database_file(tmp_path) as db:
-        if db is None:
-            pytest.skip("the processes share the SQLite test database as a file")
+        # SQLite: a copy as a file; PostgreSQL (with Redis on that pass): the test database.
+        url = url_for_processes(db)
         ports = [free_port(), free_port()]
         logs = [tmp_path / f"gw{i}.log" for i in range(2)]
-        procs = [_start(p, db, log, routes) for p, log in zip(ports, logs, strict=True)]
+        procs = [_start(p, url, log, routes) for p, log in zip(ports, logs, strict=True)]
         try:
             for port, proc, log in zip(ports, procs, logs, strict=True):
                 _wait_listening(port, proc, log)
