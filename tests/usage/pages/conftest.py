@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.test import Client
@@ -20,8 +19,15 @@ from applications import flows as app_flows
 from applications.models import Application
 from products import flows as product_flows
 from products.models import Product, Subscription
-from tests.conftest import DEMO_SPECS, ImportSpec
-from tests.products.conftest import make_group, make_product  # noqa: F401  (fixtures, shared)
+from tests.products.conftest import (  # noqa: F401  (fixtures, shared)
+    ada,
+    bob,
+    echo,
+    make_group,
+    make_product,
+    make_user,
+    petstore,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -35,36 +41,7 @@ def _fast(settings: Any) -> None:
 
 
 @pytest.fixture
-def echo(import_spec: ImportSpec) -> Api:
-    return import_spec(DEMO_SPECS / "echo.yaml", "echo")
-
-
-@pytest.fixture
-def petstore(import_spec: ImportSpec) -> Api:
-    return import_spec(DEMO_SPECS / "petstore.yaml", "petstore")
-
-
-@pytest.fixture
-def make_user(db: None) -> Callable[..., Any]:
-    def make(username: str, **fields: Any) -> Any:
-        fields.setdefault("email", f"{username}@example.com")
-        return get_user_model().objects.create_user(username, password=f"pw-{username}-1", **fields)
-
-    return make
-
-
-@pytest.fixture
-def ada(make_user: Callable[..., Any]) -> Any:
-    return make_user("ada")
-
-
-@pytest.fixture
-def bob(make_user: Callable[..., Any]) -> Any:
-    return make_user("bob")
-
-
-@pytest.fixture
-def reader(make_user: Callable[..., Any]) -> Any:
+def reader(make_user: Callable[..., Any]) -> Any:  # noqa: F811
     """Staff with the reports permission only (no draft permission: hidden APIs stay hidden)."""
     user = make_user("reader", is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="view_reports"))
