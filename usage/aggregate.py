@@ -32,7 +32,7 @@ from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
 from usage import histogram
-from usage.events import Event, decode
+from usage.events import decode
 from usage.models import (
     DAY,
     HOUR,
@@ -339,11 +339,6 @@ def aggregate_pending(limit: int | None = None) -> int:
 # --- the Redis stream ---------------------------------------------------------------------
 
 
-def decode_entry(fields: Mapping[Any, Any]) -> list[Event]:
-    """The events of one stream entry, in the recorder's wire format (usage/events.py)."""
-    return decode(fields)
-
-
 def _size(fields: Mapping[Any, Any] | None) -> int:
     """About how many events an entry carries (exact for the JSON array form), cheaply."""
     if not fields:
@@ -419,7 +414,7 @@ class StreamAggregator:
             batch = Batch()
             for eid, (_, fields) in zip(ids, entries, strict=True):
                 if eid in new and fields:  # trimmed entries come back with no fields
-                    for ev in decode_entry(fields):
+                    for ev in decode(fields):  # the recorder's wire format
                         batch.add(ev)
             if batch.events:
                 batch.fill_users()
