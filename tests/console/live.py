@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import requests
 
 from tests.conftest import REPO_ROOT
+from tests.portal.services import manage
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-password"
@@ -49,21 +50,7 @@ class Portal:
 
     def manage(self, *args: str) -> str:
         """`manage.py` against the running portal's database (e.g. importspec)."""
-        return _run(list(args), self.env)
-
-
-def _run(args: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
+        return manage(self.env, *args)
 
 
 def _database_url(workdir: Path) -> str:
@@ -100,8 +87,8 @@ def running_portal(workdir: Path) -> Iterator[Portal]:
             "STATIC_ROOT": str(workdir / "static"),
         }
     )
-    _run(["migrate", "--no-input", "-v", "0"], env)
-    _run(["seed_demo"], env)
+    manage(env, "migrate", "--no-input", "-v", "0")
+    manage(env, "seed_demo")
     log = workdir / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
