@@ -48,9 +48,15 @@ class Portal:
     def url(self, path: str) -> str:
         return self.base + path
 
-    def manage(self, *args: str) -> str:
+    def manage(self, *args: str, **env: str) -> str:
         """`manage.py` against the running portal's database (e.g. importspec)."""
-        return manage(self.env, *args)
+        return manage({**self.env, **env}, *args)
+
+    def create_superuser(self, username: str, password: str) -> None:
+        self.manage(
+            "createsuperuser", "--no-input", "--username", username,
+            "--email", f"{username}@example.com", DJANGO_SUPERUSER_PASSWORD=password,
+        )  # fmt: skip
 
 
 def _database_url(workdir: Path) -> str:
