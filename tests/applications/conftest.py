@@ -30,6 +30,16 @@ def _fast_hashing(settings: Any) -> None:
 
 
 @pytest.fixture
+def loopback_http(settings: Any) -> None:
+    """Plain-http loopback redirect URIs on, as on a dev box (IDENTITY_LOOPBACK_HTTP)."""
+    settings.OAUTH2_PROVIDER = {
+        **settings.OAUTH2_PROVIDER,
+        "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
+        "ALLOWED_SCHEMES": ["https", "http"],
+    }
+
+
+@pytest.fixture
 def make_user(db: None) -> Callable[..., Any]:
     def make(username: str) -> Any:
         return get_user_model().objects.create_user(
