@@ -5,6 +5,13 @@ for the audience `api://<slug>` of a published API (SECURITY.md case 73). Anythi
 refused with `invalid_scope` (RFC 6749) or `invalid_target` (RFC 8707). A developer's own
 application gets only the APIs it holds through subscriptions, and of each only the scopes
 its products grant (`_client_may`, which asks products/grants.py).
+
+The `portal` scope (the /api/v1/ onboarding API, which can create applications and
+subscriptions) goes only to a developer's own application asking with client credentials,
+where the token acts for the application's owner, and to first-party clients the operator
+lists in IDENTITY_PORTAL_SCOPE_CLIENTS (`_portal_scope_allowed`). A developer's web or
+single-page app may not ask another user for it: that would hand one developer's application
+the power to manage another's.
 """
 
 from __future__ import annotations
@@ -13,12 +20,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from oauthlib.oauth2.rfc6749 import errors
 
 from identity.scopes import STATIC_SCOPES
 from identity.tokens import API_SCOPE, api_audience
 
 AUDIENCE_PREFIX = "api://"
+PORTAL_SCOPE = "portal"
 
 
 class InvalidTargetError(errors.OAuth2Error):
@@ -73,11 +82,23 @@ def _client_may(client: Any, api: Any, scope: str | None) -> bool:
     return application is None or product_grants.application_may_use(application, api, scope)
 
 
+def _portal_scope_allowed(client: Any, grant_type: str) -> bool:
+    from products import grants as product_grants
+
+    if product_grants.application_of(client) is not None:
+        return grant_type == "client_credentials"
+    return str(getattr(client, "client_id", "")) in settings.IDENTITY_PORTAL_SCOPE_CLIENTS
+
+
 def granted(
-    client: Any, requested_scopes: Iterable[str], resources: Iterable[str]
+    client: Any, requested_scopes: Iterable[str], resources: Iterable[str], grant_type: str = ""
 ) -> Grant | Refusal:
-    """The scopes and audiences a token for `client` may carry, or why not."""
+    """The scopes and audiences a token for `client` may carry, or why not.
+
+    `grant_type` is the token request's (empty for an authorization request)."""
     scopes = list(dict.fromkeys(s for s in requested_scopes if s))
+    if PORTAL_SCOPE in scopes and not _portal_scope_allowed(client, grant_type):
+        return Refusal("invalid_scope", "This client may not have the portal scope.")
     targets = list(dict.fromkeys(r for r in resources if r))
     target_slugs: list[str] = []
     for resource in targets:

@@ -126,7 +126,8 @@ class Validator(OAuth2Validator):
 
     @staticmethod
     def _check_grant(client: Any, scopes: list[str], resources: list[str], request: Any) -> None:
-        result = grants.granted(client, scopes, resources)
+        grant_type = str(getattr(request, "grant_type", None) or "")
+        result = grants.granted(client, scopes, resources, grant_type)
         if isinstance(result, grants.Refusal):
             raise result.as_oauth_error(request)
 
