@@ -10,6 +10,12 @@ GATEWAY_REVOCATIONS_BACKSTOP seconds, for a version lost to a Redis restart or o
 
 A token is looked up by its checksum, so only the exact token revoked is refused, whatever
 its issuer: no other issuer's token has that hash.
+
+Until the set has loaded once (a gateway started while the database cannot answer), the
+gateway cannot tell a revoked token from a good one, so it fails closed: 503 with
+Retry-After, check `revocations`, as for signing keys never fetched, and it retries on the
+refresh cadence. Once loaded, a later database outage keeps the last set (a revocation made
+during the outage is refused when the table answers again).
 """
 
 from __future__ import annotations
@@ -20,7 +26,14 @@ from typing import Any
 
 from django.conf import settings
 
+from gateway.jwt import KeysUnavailable
 from gateway.refreshed import Refreshed
+
+
+class RevocationsUnavailable(KeysUnavailable):
+    """The revoked set never loaded: answer 503 rather than pass a token that may be revoked."""
+
+    check = "revocations"
 
 
 def _newest_row() -> Any:
@@ -67,4 +80,8 @@ class Revocations(Refreshed[frozenset[str]]):
         super().__init__("revoked tokens", load_revoked, _Fingerprint(), frozenset())
 
     def is_revoked(self, token: str) -> bool:
+        if not self.loaded:
+            raise RevocationsUnavailable(
+                "The gateway has not been able to load the revoked tokens yet; retry shortly."
+            )
         return bool(self.value) and checksum(token) in self.value

@@ -319,6 +319,9 @@ IDENTITY_PORTAL_PROVIDER_ID = env_str(
 )
 IDENTITY_PORTAL_PROVIDER_NAME = env_str("IDENTITY_PORTAL_PROVIDER_NAME", f"{SITE_NAME} account")
 IDENTITY_PORTAL_CLIENT_ID = env_str("IDENTITY_PORTAL_CLIENT_ID", "portal-signin")
+# Clients set up by an administrator (not developers' applications) that may get the `portal`
+# scope of /api/v1/. A developer's own application gets it with client credentials only.
+IDENTITY_PORTAL_SCOPE_CLIENTS = env_list("IDENTITY_PORTAL_SCOPE_CLIENTS")
 IDENTITY_PORTAL_CLIENT_SECRET = env_secret(
     "IDENTITY_PORTAL_CLIENT_SECRET", "portal-signin-demo-secret" if DEBUG else ""
 )

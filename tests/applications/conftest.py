@@ -12,6 +12,7 @@ from django.test import Client
 
 from applications import flows
 from tests.console.conftest import fake_outbound  # noqa: F401  (a fixture, shared)
+from tests.identity.conftest import provider_options
 from tests.products.conftest import (  # noqa: F401  (fixtures, shared)
     ada,
     ada_client,
@@ -32,6 +33,14 @@ def _fast_hashing(settings: Any) -> None:
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "identity.hashers.ClientSecretHasher",
     ]
+
+
+@pytest.fixture
+def loopback_http(settings: Any) -> None:
+    """Plain-http loopback redirect URIs on, as on a dev box (IDENTITY_LOOPBACK_HTTP)."""
+    provider_options(
+        settings, ALLOWED_REDIRECT_URI_SCHEMES=["https", "http"], ALLOWED_SCHEMES=["https", "http"]
+    )
 
 
 @pytest.fixture

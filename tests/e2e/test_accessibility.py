@@ -6,6 +6,7 @@ the keyboard alone.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -221,5 +222,55 @@ def test_no_axe_violation_on_the_products_pages(chromium: Any, queued: Portal, t
         report["approval queue"] = violations(admin)
     finally:
         admin_context.close()
+    failing = {name: found for name, found in report.items() if found}
+    assert failing == {}, json.dumps(failing, indent=2)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_no_axe_violation_on_the_applications_pages(
+    chromium: Any, portal: Portal, theme: str
+) -> None:
+    """Issue 10: My applications (empty and with a row), the registration form and its
+    errors, a new application with its secret shown once, its page, the edit, rotation and
+    delete pages."""
+    name = f"a11y app {theme}"
+    report: dict[str, list[str]] = {}
+    context = themed_context(chromium, theme)
+    page = context.new_page()
+    try:
+        sign_in(page, portal, "/applications/")
+        assert page.evaluate("document.documentElement.dataset.theme") == theme
+        report["my applications"] = violations(page)
+        page.goto(portal.url("/applications/new/"))
+        report["register"] = violations(page)
+        page.fill("#id_name", name)
+        page.get_by_label("Web app", exact=False).first.check()
+        page.fill("#id_redirect_uris", "https://app.example/cb#fragment")
+        page.get_by_role("button", name="Register").click()
+        page.wait_for_selector("[data-field-error=redirect_uris]")
+        report["register, errors"] = violations(page)
+        page.get_by_label("Machine client (client credentials only)").check()
+        page.fill("#id_redirect_uris", "")
+        page.get_by_role("button", name="Register").click()
+        page.wait_for_selector("[data-key=secret]")
+        report["registered, secret shown"] = violations(page)
+        page.goto(portal.url("/applications/"))
+        report["my applications, one row"] = violations(page)
+        page.get_by_role("link", name=name).click()
+        page.wait_for_url("**/applications/*/")
+        app_url = page.url
+        report["application"] = violations(page)
+        page.goto(app_url + "edit/")
+        report["edit"] = violations(page)
+        page.goto(app_url)
+        page.get_by_role("button", name=re.compile("Rotate", re.I)).first.click()
+        page.wait_for_selector("[data-key=secret]")
+        report["rotated, secret shown"] = violations(page)
+        page.goto(app_url)
+        page.get_by_role("link", name="Delete this application").click()
+        page.wait_for_url("**/delete/")
+        report["delete"] = violations(page)
+    finally:
+        context.close()
     failing = {name: found for name, found in report.items() if found}
     assert failing == {}, json.dumps(failing, indent=2)
