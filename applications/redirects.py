@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 
 from oauth2_provider.settings import oauth2_settings
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+from identity.models import LOOPBACK_HOSTS
+
 MAX_URIS = 20
 MAX_LENGTH = 2000
 
