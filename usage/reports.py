@@ -71,6 +71,10 @@ class Point:
     other: int
     bytes_in: int
     bytes_out: int
+    # The bucket's latency histogram (histogram.FIELDS) and slowest call: buckets of a chart
+    # sum the histograms of their points for p50/p95 (percentiles themselves do not add up).
+    hist: tuple[int, ...] = ()
+    total_ms_max: float | None = None
 
     @property
     def calls(self) -> int:
@@ -205,7 +209,8 @@ def series(f: UsageFilter, step: Step) -> list[Point]:
         r["start"]: r
         for r in qs.values("start").annotate(
             s=Sum("success"), b=Sum("blocked"), fa=Sum("failed"), o=Sum("other"),
-            bi=Sum("bytes_in"), bo=Sum("bytes_out"),
+            bi=Sum("bytes_in"), bo=Sum("bytes_out"), top=Max("total_ms_max"),
+            **{name: Sum(name) for name in histogram.FIELDS},
         )
     }  # fmt: skip
     points = []
@@ -216,7 +221,10 @@ def series(f: UsageFilter, step: Step) -> list[Point]:
         if r is None:
             points.append(Point(t, 0, 0, 0, 0, 0, 0))
         else:
-            points.append(Point(t, r["s"], r["b"], r["fa"], r["o"], r["bi"], r["bo"]))
+            hist = tuple(int(r[name] or 0) for name in histogram.FIELDS)
+            points.append(
+                Point(t, r["s"], r["b"], r["fa"], r["o"], r["bi"], r["bo"], hist, r["top"])
+            )
         t += size
     return points
 
