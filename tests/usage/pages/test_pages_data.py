@@ -219,3 +219,41 @@ def test_a_developer_page_draws_p50_and_p95_over_time_even_by_local_day(
     # One slow call in twenty is the 95th percentile's edge: within the fast bucket.
     p50, p95_day = (float(cell.split(" ms")[0]) for cell in row.split("<td>")[1:3])
     assert 10 < p50 <= 20 and 10 < p95_day <= 20 * 1.0001
+
+
+def test_a_developer_downloads_their_tables_as_csv_formula_safe(
+    client: Client, ada: Any, bob: Any, echo: Any, make_app: Callable[..., Any],
+    make_sub: Callable[..., Any],
+) -> None:  # fmt: skip
+    """The page links each table's CSV; an operation id from a spec that reads like a
+    formula is made inert; the hourly table has a row per hour with calls."""
+    app, sub = make_app(ada), make_sub(ada)
+    record(
+        *[call(ago(hours=2), api_id=echo.pk, operation="=cmd|' /C calc'!A0",
+               client_id=app.client_id, subscription_id=sub.pk) for _ in range(3)],
+        call(ago(hours=1), api_id=echo.pk, operation="echoGet", client_id=app.client_id,
+             subscription_id=sub.pk, outcome="failed", status=502),
+    )  # fmt: skip
+    login(client, ada)
+    for page in (f"/usage/applications/{app.uuid}/", f"/usage/subscriptions/{sub.uuid}/"):
+        html = client.get(page + "?range=7d").content.decode()
+        assert f'href="{page}export.csv?range=7d&amp;table=ranked"' in html
+        answer = client.get(page + "export.csv?range=7d&table=ranked")
+        assert answer["Content-Type"].startswith("text/csv")
+        assert "attachment" in answer["Content-Disposition"]
+        rows = list(csv.reader(io.StringIO(answer.content.decode())))
+        assert rows[0][:3] == ["operation", "calls", "errors"]
+        assert rows[1][:3] == ["'=cmd|' /C calc'!A0 (Echo API)", "3", "0"]
+        assert rows[2][:3] == ["echoGet (Echo API)", "1", "1"]
+        hours = list(
+            csv.reader(io.StringIO(client.get(page + "export.csv?table=calls").content.decode()))
+        )
+        assert hours[0] == ["start (UTC)", "success", "blocked", "failed", "other", "total"]
+        assert [r[1:] for r in hours[1:] if r[-1] != "0"] == [
+            ["3", "0", "0", "0", "3"], ["0", "0", "1", "0", "1"]
+        ]  # fmt: skip
+        assert client.get(page + "export.csv?table=nope").status_code == 400
+    # Another developer's ids are 404, as for the pages.
+    login(client, bob)
+    assert client.get(f"/usage/applications/{app.uuid}/export.csv").status_code == 404
+    assert client.get(f"/usage/subscriptions/{sub.uuid}/export.csv").status_code == 404
