@@ -125,3 +125,21 @@ def test_totals_read_from_coarser_rows_match_the_chart(span: timedelta) -> None:
         assert charted > 0
         assert summary(f).calls == charted
         assert sum(r.calls for r in ranked(f, "operation", "calls")) == charted
+
+
+@pytest.mark.parametrize("span", [timedelta(hours=5), timedelta(hours=24), timedelta(days=7)])
+def test_totals_of_a_range_ending_now_match_the_chart(span: timedelta) -> None:
+    """Ranges that end after now read today from its day row: the same numbers as the
+    chart's hours, whatever the hour of the day."""
+    now = datetime.now(UTC)
+    aggregate_events(
+        [event(ts=(now - timedelta(minutes=k * 23)).timestamp(), subscription_id=3 + k % 2)
+         for k in range(500)]
+    )  # fmt: skip
+    end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    for f in (UsageFilter(end - span, end), UsageFilter(end - span, end, subscription_id=3)):
+        step = step_for(f.start, f.end)
+        charted = sum(p.calls for p in series(f, step))
+        assert charted > 0
+        assert summary(f).calls == charted
+        assert sum(r.calls for r in ranked(f, "subscription", "calls")) == charted
