@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from django.db.models import F, Max, Min, Q, QuerySet, Sum
 
-from usage import histogram
+from usage import closed, histogram
 from usage.models import (
     DAY,
     HOUR,
@@ -159,29 +159,52 @@ def _rows(
     and the level read. With `coarsen` (totals, not series) the same span of time is read
     from coarser rows where whole ones fit: whole days of a 7-day range from the day rows,
     only the edges from hours, which reads far fewer rows for the same numbers."""
+    model, level, spans = _coarse_spans(f, level, by) if coarsen else (_table(f, by), level, [])
+    if model is ConsumerOperationRollup:
+        level = max(level, HOUR)
+    if spans:
+        qs: QuerySet[Any] = model._default_manager.filter(_spans_q(spans))
+    else:
+        start = _floor(f.start, level)
+        qs = model._default_manager.filter(level=level, start__gte=start, start__lt=f.end)
+    return _narrow(qs, f), level
+
+
+def _coarse_spans(
+    f: UsageFilter, level: int, by: str | None
+) -> tuple[type[Rollup], int, list[tuple[int, int, int]]]:
+    """The table, the level, and the filter's range as (level, from, to) spans of whole
+    days where they fit, hours and minutes at the edges."""
     model = _table(f, by)
     if model is ConsumerOperationRollup:
         level = max(level, HOUR)
-    start = _floor(f.start, level)
-    if coarsen and level != DAY:
-        size = LEVEL_SECONDS[level]
-        end_epoch = -(-int(f.end.timestamp()) // size) * size  # the last bucket, whole
-        now = int(datetime.now(UTC).timestamp())
-        if end_epoch >= now:
-            # Nothing is counted after now, so today's day row holds exactly the calls of
-            # today's hours so far: a range ending now reads one row per key for today
-            # instead of one per hour (a 24-hour ranking reads about half the rows).
-            end_epoch = max(end_epoch, -(-now // 86400) * 86400)
-        span = Q()
-        for lvl, a, b in _spans(int(start.timestamp()), end_epoch, 0):
-            span |= Q(
-                level=lvl,
-                start__gte=datetime.fromtimestamp(a, UTC),
-                start__lt=datetime.fromtimestamp(b, UTC),
-            )
-        qs: QuerySet[Any] = model._default_manager.filter(span)
-    else:
-        qs = model._default_manager.filter(level=level, start__gte=start, start__lt=f.end)
+    size = LEVEL_SECONDS[level]
+    start = int(_floor(f.start, level).timestamp())
+    end_epoch = -(-int(f.end.timestamp()) // size) * size  # the last bucket, whole
+    if level == DAY:
+        return model, level, [(DAY, start, end_epoch)]
+    now = int(datetime.now(UTC).timestamp())
+    if end_epoch >= now:
+        # Nothing is counted after now, so today's day row holds exactly the calls of
+        # today's hours so far: a range ending now reads one row per key for today
+        # instead of one per hour (a 24-hour ranking reads about half the rows).
+        end_epoch = max(end_epoch, -(-now // 86400) * 86400)
+    return model, level, _spans(start, end_epoch, 0)
+
+
+def _spans_q(spans: list[tuple[int, int, int]]) -> Q:
+    q = Q()
+    for lvl, a, b in spans:
+        q |= Q(
+            level=lvl,
+            start__gte=datetime.fromtimestamp(a, UTC),
+            start__lt=datetime.fromtimestamp(b, UTC),
+        )
+    return q
+
+
+def _narrow(qs: QuerySet[Any], f: UsageFilter) -> QuerySet[Any]:
+    """The rows of the filter's APIs, operation, product and consumer."""
     if f.api_ids is not None:
         qs = qs.filter(api_id__in=f.api_ids)
     if f.operation is not None:
@@ -190,7 +213,7 @@ def _rows(
         value = getattr(f, name)
         if value is not None:
             qs = qs.filter(**{name: value})
-    return qs, level
+    return qs
 
 
 _SUMS = {
@@ -268,34 +291,43 @@ def summary(f: UsageFilter) -> Summary:
 
 def ranked(f: UsageFilter, by: By, order: Order, limit: int = 20) -> list[Row]:
     """The top `limit` APIs, operations, products or consumers of the range by calls, errors
-    or average time. Ranks with a narrow aggregate first, then reads the histograms of the
-    winners only: the ranking over thousands of subscriptions stays one light GROUP BY."""
-    qs, _ = _rows(f, _STEP_LEVEL[step_for(f.start, f.end)], by, coarsen=True)
+    or average time. Ranks with narrow sums first (those of closed days kept between
+    requests, usage/closed.py, today's added), then reads the histograms of the winners
+    only: a ranking over thousands of subscriptions is today's rows and a merge."""
+    model, level, spans = _coarse_spans(f, _STEP_LEVEL[step_for(f.start, f.end)], by)
     group = _GROUP[by]
-    ordering = {"calls": "-calls", "errors": "-errors", "time": "-avg_ms"}[order]
-    top = list(
-        qs.values(*group)
-        .annotate(calls=Sum(_CALLS), errors=Sum(_ERRORS), time=Sum("total_ms_sum"))
-        .annotate(avg_ms=F("time") / F("calls"))
-        .filter(calls__gt=0)
-        .order_by(ordering, *group)[:limit]
-    )
+    closed_spans, open_spans = closed.split(spans, closed.closed_before())
+    sums: closed.Sums = {}
+    if closed_spans:
+        question = (model.__name__, group, _filter_key(f), closed_spans)
+        sums = dict(closed.kept(question, lambda: _sums(model, f, closed_spans, group)))
+    for key, (calls, errors, time) in _sums(model, f, open_spans, group).items():
+        had = sums.get(key)
+        sums[key] = [had[0] + calls, had[1] + errors, had[2] + time] if had else [
+            calls, errors, time
+        ]  # fmt: skip
+    sort_key = {
+        "calls": lambda item: (-item[1][0], item[0]),
+        "errors": lambda item: (-item[1][1], item[0]),
+        "time": lambda item: (-item[1][2] / item[1][0], item[0]),
+    }[order]
+    top = sorted(((k, v) for k, v in sums.items() if v[0] > 0), key=sort_key)[:limit]
     if not top:
         return []
     detail_q = Q()
-    for r in top:
-        detail_q |= Q(**{g: r[g] for g in group})
+    for key, _ in top:
+        detail_q |= Q(**dict(zip(group, key, strict=True)))
+    qs = _narrow(model._default_manager.filter(_spans_q(spans)), f)
     details = {
         tuple(d[g] for g in group): d
         for d in qs.filter(detail_q).values(*group).annotate(**_SUMS, **_EXTREMES)
     }
-    labels = _labels(by, [tuple(r[g] for g in group) for r in top])
+    labels = _labels(by, [key for key, _ in top])
     rows = []
-    for r in top:
-        key = tuple(r[g] for g in group)
+    for key, (calls_sum, errors_sum, time) in top:
         d = details.get(key, {})
         p50, p95 = _percentiles(d) if d else (None, None)
-        calls, errors = int(r["calls"]), int(r["errors"])
+        calls, errors = int(calls_sum), int(errors_sum)
         rows.append(
             Row(
                 key=key[-1],
@@ -305,12 +337,33 @@ def ranked(f: UsageFilter, by: By, order: Order, limit: int = 20) -> list[Row]:
                 error_rate=errors / calls if calls else 0.0,
                 p50_ms=p50,
                 p95_ms=p95,
-                avg_ms=float(r["time"] or 0.0) / calls if calls else None,
+                avg_ms=float(time or 0.0) / calls if calls else None,
                 bytes_in=int(d.get("bytes_in") or 0),
                 bytes_out=int(d.get("bytes_out") or 0),
             )
         )
     return rows
+
+
+def _filter_key(f: UsageFilter) -> tuple[Any, ...]:
+    """What of the filter decides a ranking's sums besides its time."""
+    apis = None if f.api_ids is None else tuple(sorted(f.api_ids))
+    return (apis, f.operation, f.product_id, f.subscription_id, f.client_id, f.user_id)
+
+
+def _sums(
+    model: type[Rollup], f: UsageFilter, spans: list[tuple[int, int, int]], group: tuple[str, ...]
+) -> closed.Sums:
+    """Calls, errors and total time by ranked key over the spans: one narrow GROUP BY."""
+    if not spans:
+        return {}
+    qs = _narrow(model._default_manager.filter(_spans_q(spans)), f)
+    return {
+        tuple(r[g] for g in group): [r["calls"] or 0, r["errors"] or 0, r["time"] or 0.0]
+        for r in qs.values(*group).annotate(
+            calls=Sum(_CALLS), errors=Sum(_ERRORS), time=Sum("total_ms_sum")
+        )
+    }
 
 
 def _labels(by: str, keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], str]:

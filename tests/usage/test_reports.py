@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 
 from tests.usage.conftest import T0, event
 from usage.aggregate import aggregate_events
@@ -143,3 +144,47 @@ def test_totals_of_a_range_ending_now_match_the_chart(span: timedelta) -> None:
         assert charted > 0
         assert summary(f).calls == charted
         assert sum(r.calls for r in ranked(f, "subscription", "calls")) == charted
+
+
+def _week_ending_now() -> UsageFilter:
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    return UsageFilter(end - timedelta(days=7), end)
+
+
+def _calls_by(by: str) -> dict[Any, int]:
+    return {r.key: r.calls for r in ranked(_week_ending_now(), by, "calls")}  # type: ignore[arg-type]
+
+
+def test_rankings_keep_closed_days_and_see_late_events_in_them() -> None:
+    """Past days' sums are kept between requests (the second ranking reads only today's
+    rows and the winners' details), and a late event in a past day shows at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cache.clear()
+    three_days_ago = (datetime.now(UTC) - timedelta(days=3)).timestamp()
+    aggregate_events(
+        [event(ts=three_days_ago, subscription_id=7)] * 3
+        + [event(ts=three_days_ago, subscription_id=8)] * 2
+        + [event(ts=datetime.now(UTC).timestamp(), subscription_id=8)]
+    )
+    assert _calls_by("subscription") == {7: 3, 8: 3}
+    with CaptureQueriesContext(connection) as queries:
+        assert _calls_by("subscription") == {7: 3, 8: 3}
+    grouped = [q["sql"] for q in queries if "usage_consumerrollup" in q["sql"]]
+    assert len(grouped) == 2  # today's sums, the winners' details: no past day summed again
+    aggregate_events([event(ts=three_days_ago, subscription_id=8)] * 5)
+    assert _calls_by("subscription") == {8: 8, 7: 3}
+
+
+def test_rankings_forget_a_deleted_developer_at_once(django_user_model: Any) -> None:
+    from usage.anonymise import forget_user
+
+    cache.clear()
+    ada = django_user_model.objects.create(username="ada")
+    aggregate_events(
+        [event(ts=(datetime.now(UTC) - timedelta(days=2)).timestamp(), user_id=ada.pk)] * 4
+    )
+    assert _calls_by("developer") == {ada.pk: 4}
+    forget_user(ada, "anonymise")
+    assert _calls_by("developer") == {0: 4}

@@ -24,7 +24,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from usage import histogram
+from usage import closed, histogram
 from usage.aggregate import (
     B_COUNT,
     B_MAX,
@@ -119,6 +119,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{calls:,} calls made in {time.perf_counter() - started:.0f} s")
             _sum_up(minute_from)
             _indexes(tables, "create")
+            closed.bump()
         return calls
 
 
