@@ -188,3 +188,49 @@ def test_rankings_forget_a_deleted_developer_at_once(django_user_model: Any) -> 
     assert _calls_by("developer") == {ada.pk: 4}
     forget_user(ada, "anonymise")
     assert _calls_by("developer") == {0: 4}
+
+
+@pytest.mark.parametrize("zone", ["Europe/Paris", "America/New_York", "Asia/Tokyo", "UTC"])
+def test_local_days_from_day_rows_equal_the_summed_hours(zone: str) -> None:
+    """Local days composed from UTC day rows and edge hours give every bucket the counts,
+    bytes and latency histogram of its hours summed, across both 2026 DST changes."""
+    from zoneinfo import ZoneInfo
+
+    from usage import windows
+    from usage.reports import local_day_series
+
+    aggregate_events(
+        [event(ts=T0 + k * (7 * 3600 + 13 * 60), subscription_id=3, total_ms=float(k % 300),
+               outcome="failed" if k % 5 == 0 else "success", bytes_out=k)
+         for k in range(130)]
+    )  # fmt: skip
+    first = datetime.fromtimestamp(T0, UTC)
+    window = windows.custom_window(first, first + timedelta(days=40), ZoneInfo(zone))
+    assert window.bucket == "local-day"
+    for f in (
+        UsageFilter(window.start, window.end),
+        UsageFilter(window.start, window.end, subscription_id=3),
+        UsageFilter(window.start, window.end, subscription_id=3, operation="get-pet"),
+    ):
+        days = local_day_series(f, windows.bucket_starts(window), window.end)
+        assert days is not None
+        by_day = windows.buckets(days, window)
+        by_hour = windows.buckets(series(f, "hour"), window)
+        assert sum(b.total for b in by_day) == 130
+        for d, h in zip(by_day, by_hour, strict=True):
+            assert (d.start, d.success, d.failed, d.bytes_out) == (
+                h.start, h.success, h.failed, h.bytes_out
+            )  # fmt: skip
+            assert d.hist == h.hist
+
+
+def test_zones_off_the_hour_sum_hours() -> None:
+    from zoneinfo import ZoneInfo
+
+    from usage import windows
+    from usage.reports import local_day_series
+
+    first = datetime.fromtimestamp(T0, UTC)
+    window = windows.custom_window(first, first + timedelta(days=20), ZoneInfo("Asia/Kolkata"))
+    f = UsageFilter(window.start, window.end)
+    assert local_day_series(f, windows.bucket_starts(window), window.end) is None
