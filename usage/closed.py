@@ -71,14 +71,14 @@ def split(spans: list[Span], boundary: int) -> tuple[list[Span], list[Span]]:
     return closed, open_
 
 
-def kept(question: tuple[Any, ...], compute: Callable[[], Sums]) -> Sums:
-    """The sums `compute` gives for `question` (everything that decides them but the
-    version), from the cache when they were computed under the current token."""
+def kept[T](question: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """What `compute` gives for `question` (everything that decides it but the version),
+    from the cache when it was computed under the current token."""
     token = ClosedDaysVersion.objects.filter(pk=1).values_list("token", flat=True).first()
     digest = hashlib.sha256(repr((token, question)).encode()).hexdigest()
     key = f"usage:closed:{digest}"
-    sums: Sums | None = cache.get(key)
-    if sums is None:
-        sums = compute()
-        cache.set(key, sums, TIMEOUT_SECONDS)
-    return sums
+    found: T | None = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.set(key, found, TIMEOUT_SECONDS)
+    return found

@@ -355,9 +355,9 @@ def ranked(f: UsageFilter, by: By, order: Order, limit: int = 20) -> list[Row]:
     model, level, spans = _coarse_spans(f, _STEP_LEVEL[step_for(f.start, f.end)], by)
     group = _GROUP[by]
     closed_spans, open_spans = closed.split(spans, closed.closed_before())
+    question = (model.__name__, group, _filter_key(f), closed_spans)
     sums: closed.Sums = {}
     if closed_spans:
-        question = (model.__name__, group, _filter_key(f), closed_spans)
         sums = dict(closed.kept(question, lambda: _sums(model, f, closed_spans, group)))
     for key, (calls, errors, time) in _sums(model, f, open_spans, group).items():
         had = sums.get(key)
@@ -372,14 +372,16 @@ def ranked(f: UsageFilter, by: By, order: Order, limit: int = 20) -> list[Row]:
     top = sorted(((k, v) for k, v in sums.items() if v[0] > 0), key=sort_key)[:limit]
     if not top:
         return []
-    detail_q = Q()
-    for key, _ in top:
-        detail_q |= Q(**dict(zip(group, key, strict=True)))
-    qs = _narrow(model._default_manager.filter(_spans_q(spans)), f)
-    details = {
-        tuple(d[g] for g in group): d
-        for d in qs.filter(detail_q).values(*group).annotate(**_SUMS, **_EXTREMES)
-    }
+    winners = [key for key, _ in top]
+    details = _details(model, f, open_spans, group, winners)
+    if closed_spans:
+        # The winners' histograms of past days are kept too: a winner can be huge (the
+        # calls made without any application, say) and its rows many.
+        kept = closed.kept(
+            (*question, "details", winners),
+            lambda: _details(model, f, closed_spans, group, winners),
+        )
+        details = {key: _merged(kept.get(key), details.get(key)) for key in winners}
     labels = _labels(by, [key for key, _ in top])
     rows = []
     for key, (calls_sum, errors_sum, time) in top:
@@ -401,6 +403,37 @@ def ranked(f: UsageFilter, by: By, order: Order, limit: int = 20) -> list[Row]:
             )
         )
     return rows
+
+
+def _details(
+    model: type[Rollup],
+    f: UsageFilter,
+    spans: list[tuple[int, int, int]],
+    group: tuple[str, ...],
+    winners: list[tuple[Any, ...]],
+) -> dict[tuple[Any, ...], Any]:
+    """Every measure (sums, histograms, extremes) of the winners over the spans."""
+    if not spans:
+        return {}
+    which = Q()
+    for key in winners:
+        which |= Q(**dict(zip(group, key, strict=True)))
+    qs = _narrow(model._default_manager.filter(_spans_q(spans)), f).filter(which)
+    return {tuple(d[g] for g in group): d for d in qs.values(*group).annotate(**_SUMS, **_EXTREMES)}
+
+
+def _merged(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any]:
+    """Two winners' details added up: sums add, minima and maxima keep the extreme."""
+    if not a or not b:
+        return dict(a or b or {})
+    out = dict(a)
+    for name in _SUMS:
+        out[name] = (a[name] or 0) + (b[name] or 0)
+    for name in _EXTREMES:
+        values = [v for v in (a[name], b[name]) if v is not None]
+        pick = min if name.endswith("_min") else max
+        out[name] = pick(values) if values else None
+    return out
 
 
 def _filter_key(f: UsageFilter) -> tuple[Any, ...]:

@@ -173,8 +173,12 @@ def test_rankings_keep_closed_days_and_see_late_events_in_them() -> None:
         assert _calls_by("subscription") == {7: 3, 8: 3}
     grouped = [q["sql"] for q in queries if "usage_consumerrollup" in q["sql"]]
     assert len(grouped) == 2  # today's sums, the winners' details: no past day summed again
-    aggregate_events([event(ts=three_days_ago, subscription_id=8)] * 5)
+    aggregate_events([event(ts=three_days_ago, subscription_id=8, total_ms=400.0)] * 5)
     assert _calls_by("subscription") == {8: 8, 7: 3}
+    # The winners' details add past days (kept) and today: bytes, and 5 slow calls in 8.
+    top = ranked(_week_ending_now(), "subscription", "calls")[0]
+    assert top.bytes_out == 8 * 1000
+    assert top.p50_ms is not None and 250 < top.p50_ms <= 500
 
 
 def test_rankings_forget_a_deleted_developer_at_once(django_user_model: Any) -> None:
