@@ -152,24 +152,6 @@ def _table(f: UsageFilter, by: str | None = None) -> type[Rollup]:
     return ConsumerRollup if consumer else ApiRollup
 
 
-def _rows(
-    f: UsageFilter, level: int, by: str | None = None, coarsen: bool = False
-) -> tuple[QuerySet[Any], int]:
-    """The rollup rows of the filter at `level` (raised to hours where minutes are not kept),
-    and the level read. With `coarsen` (totals, not series) the same span of time is read
-    from coarser rows where whole ones fit: whole days of a 7-day range from the day rows,
-    only the edges from hours, which reads far fewer rows for the same numbers."""
-    model, level, spans = _coarse_spans(f, level, by) if coarsen else (_table(f, by), level, [])
-    if model is ConsumerOperationRollup:
-        level = max(level, HOUR)
-    if spans:
-        qs: QuerySet[Any] = model._default_manager.filter(_spans_q(spans))
-    else:
-        start = _floor(f.start, level)
-        qs = model._default_manager.filter(level=level, start__gte=start, start__lt=f.end)
-    return _narrow(qs, f), level
-
-
 def _coarse_spans(
     f: UsageFilter, level: int, by: str | None
 ) -> tuple[type[Rollup], int, list[tuple[int, int, int]]]:
@@ -232,30 +214,49 @@ _EXTREMES = {
 
 
 def series(f: UsageFilter, step: Step) -> list[Point]:
-    """Calls per bucket by outcome, and bytes, one point per bucket (empty ones included)."""
-    qs, level = _rows(f, _STEP_LEVEL[step])
-    found = {
-        r["start"]: r
-        for r in qs.values("start").annotate(
-            s=Sum("success"), b=Sum("blocked"), fa=Sum("failed"), o=Sum("other"),
-            bi=Sum("bytes_in"), bo=Sum("bytes_out"), top=Max("total_ms_max"),
-            **{name: Sum(name) for name in histogram.FIELDS},
+    """Calls per bucket by outcome, bytes and latency histograms, one point per bucket
+    (empty ones included). Buckets of closed days are kept between requests (closed.py)."""
+    level = _STEP_LEVEL[step]
+    model = _table(f)
+    if model is ConsumerOperationRollup:
+        level = max(level, HOUR)
+    start = int(_floor(f.start, level).timestamp())
+    end = int(f.end.timestamp())
+    boundary = max(start, min(end, closed.closed_before()))
+    found = _buckets(model, f, [(level, boundary, end)])
+    if start < boundary:
+        spans = [(level, start, boundary)]
+        found |= closed.kept(
+            ("series", model.__name__, _filter_key(f), spans),
+            lambda: _buckets(model, f, spans),
         )
-    }  # fmt: skip
     points = []
-    size = timedelta(seconds=LEVEL_SECONDS[level])
-    t = _floor(f.start, level)
-    while t < f.end:
-        r = found.get(t)
+    size = LEVEL_SECONDS[level]
+    for t in range(start, end if end % size == 0 else end + size - end % size, size):
+        r = found.get((level, t))
+        moment = datetime.fromtimestamp(t, UTC)
         if r is None:
-            points.append(Point(t, 0, 0, 0, 0, 0, 0))
+            points.append(Point(moment, 0, 0, 0, 0, 0, 0))
         else:
             hist = tuple(int(r[name] or 0) for name in histogram.FIELDS)
             points.append(
-                Point(t, r["s"], r["b"], r["fa"], r["o"], r["bi"], r["bo"], hist, r["top"])
+                Point(moment, r["s"], r["b"], r["fa"], r["o"], r["bi"], r["bo"], hist, r["top"])
             )
-        t += size
     return points
+
+
+def _buckets(
+    model: type[Rollup], f: UsageFilter, spans: list[tuple[int, int, int]]
+) -> dict[tuple[int, int], dict[str, Any]]:
+    """The filter's rows over the spans summed per bucket: (level, start epoch) -> sums."""
+    spans = [(level, a, b) for level, a, b in spans if a < b]
+    if not spans:
+        return {}
+    qs = _narrow(model._default_manager.filter(_spans_q(spans)), f)
+    return {
+        (r["level"], int(r["start"].timestamp())): r
+        for r in qs.values("level", "start").annotate(top=Max("total_ms_max"), **_POINT_SUMS)
+    }
 
 
 _POINT_SUMS = {
@@ -290,14 +291,22 @@ def local_day_series(f: UsageFilter, starts: list[datetime], end: datetime) -> l
     when = {level: sorted({at for _, terms in plans for _, lvl, at in terms if lvl == level})
             for level in (DAY, HOUR)}  # fmt: skip
     model = _table(f)
-    qs = _narrow(model._default_manager.all(), f).filter(
-        Q(level=DAY, start__in=[datetime.fromtimestamp(t, UTC) for t in when[DAY]])
-        | Q(level=HOUR, start__in=[datetime.fromtimestamp(t, UTC) for t in when[HOUR]])
-    )
-    found = {
-        (r["level"], int(r["start"].timestamp())): r
-        for r in qs.values("level", "start").annotate(top=Max("total_ms_max"), **_POINT_SUMS)
-    }
+    boundary = closed.closed_before()
+    found: dict[tuple[int, int], dict[str, Any]] = {}
+    for is_closed in (True, False):
+        spans = [
+            (level, at, at + LEVEL_SECONDS[level])
+            for level in (DAY, HOUR)
+            for at in when[level]
+            if (at + LEVEL_SECONDS[level] <= boundary) == is_closed
+        ]
+        if is_closed and spans:
+            found |= closed.kept(
+                ("local days", model.__name__, _filter_key(f), spans),
+                lambda spans=spans: _buckets(model, f, spans),  # type: ignore[misc]
+            )
+        else:
+            found |= _buckets(model, f, spans)
     points = []
     for a, terms in plans:
         sums = [0] * len(_POINT_FIELDS)
@@ -323,9 +332,21 @@ def _percentiles(r: dict[str, Any]) -> tuple[float | None, float | None]:
 
 
 def summary(f: UsageFilter) -> Summary:
-    """Totals of the range at its natural step."""
-    qs, _ = _rows(f, _STEP_LEVEL[step_for(f.start, f.end)], coarsen=True)
-    r = qs.aggregate(**_SUMS, **_EXTREMES)
+    """Totals of the range at its natural step (those of closed days kept, closed.py)."""
+    model, _, spans = _coarse_spans(f, _STEP_LEVEL[step_for(f.start, f.end)], None)
+    closed_spans, open_spans = closed.split(spans, closed.closed_before())
+
+    def totals(spans: list[tuple[int, int, int]]) -> dict[str, Any]:
+        if not spans:
+            return {}
+        qs = _narrow(model._default_manager.filter(_spans_q(spans)), f)
+        return qs.aggregate(**_SUMS, **_EXTREMES)
+
+    r = totals(open_spans)
+    if closed_spans:
+        question = ("summary", model.__name__, _filter_key(f), closed_spans)
+        r = _merged(closed.kept(question, lambda: totals(closed_spans)), r)
+    r = {name: r.get(name) for name in (*_SUMS, *_EXTREMES)}
     counts = {k: int(r[k] or 0) for k in ("success", "blocked", "failed", "other")}
     calls = sum(counts.values())
     backend = int(r["backend_count"] or 0)

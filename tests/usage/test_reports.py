@@ -169,12 +169,16 @@ def test_rankings_keep_closed_days_and_see_late_events_in_them() -> None:
         + [event(ts=datetime.now(UTC).timestamp(), subscription_id=8)]
     )
     assert _calls_by("subscription") == {7: 3, 8: 3}
+    f = _week_ending_now()
+    assert summary(f).calls == sum(p.calls for p in series(f, "hour")) == 6
     with CaptureQueriesContext(connection) as queries:
         assert _calls_by("subscription") == {7: 3, 8: 3}
     grouped = [q["sql"] for q in queries if "usage_consumerrollup" in q["sql"]]
     assert len(grouped) == 2  # today's sums, the winners' details: no past day summed again
     aggregate_events([event(ts=three_days_ago, subscription_id=8, total_ms=400.0)] * 5)
     assert _calls_by("subscription") == {8: 8, 7: 3}
+    # The summary and the chart's buckets of past days, kept too, see it as well.
+    assert summary(f).calls == sum(p.calls for p in series(f, "hour")) == 11
     # The winners' details add past days (kept) and today: bytes, and 5 slow calls in 8.
     top = ranked(_week_ending_now(), "subscription", "calls")[0]
     assert top.bytes_out == 8 * 1000
