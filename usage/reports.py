@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from django.db import connection
 from django.db.models import F, Max, Min, Q, QuerySet, Sum
 
 from usage import closed, histogram
@@ -469,13 +470,18 @@ def _sums(
     """Calls, errors and total time by ranked key over the spans: one narrow GROUP BY."""
     if not spans:
         return {}
-    qs = _narrow(model._default_manager.filter(_spans_q(spans)), f)
-    return {
-        tuple(r[g] for g in group): [r["calls"] or 0, r["errors"] or 0, r["time"] or 0.0]
-        for r in qs.values(*group).annotate(
-            calls=Sum(_CALLS), errors=Sum(_ERRORS), time=Sum("total_ms_sum")
-        )
-    }
+    qs = _narrow(model._default_manager.filter(_spans_q(spans)), f).values(*group)
+    qs = qs.annotate(calls=Sum(_CALLS), errors=Sum(_ERRORS), time=Sum("total_ms_sum"))
+    # Thousands of rows: read raw, without the ORM's per-row converters (a third of a
+    # 7-day ranking's time); PostgreSQL's sums of integers come as Decimal, hence int().
+    sql, params = qs.query.sql_with_params()
+    n = len(group)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {
+            tuple(row[:n]): [int(row[n] or 0), int(row[n + 1] or 0), float(row[n + 2] or 0.0)]
+            for row in cursor.fetchall()
+        }
 
 
 def _labels(by: str, keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], str]:
