@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import F, Max, Min, Q, QuerySet, Sum
 
@@ -474,7 +475,10 @@ def _sums(
     qs = qs.annotate(calls=Sum(_CALLS), errors=Sum(_ERRORS), time=Sum("total_ms_sum"))
     # Thousands of rows: read raw, without the ORM's per-row converters (a third of a
     # 7-day ranking's time); PostgreSQL's sums of integers come as Decimal, hence int().
-    sql, params = qs.query.sql_with_params()
+    try:
+        sql, params = qs.query.sql_with_params()
+    except EmptyResultSet:  # no API the viewer may see: nothing to sum
+        return {}
     n = len(group)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

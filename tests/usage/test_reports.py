@@ -242,3 +242,10 @@ def test_zones_off_the_hour_sum_hours() -> None:
     window = windows.custom_window(first, first + timedelta(days=20), ZoneInfo("Asia/Kolkata"))
     f = UsageFilter(window.start, window.end)
     assert local_day_series(f, windows.bucket_starts(window), window.end) is None
+
+
+def test_a_viewer_who_sees_no_api_ranks_nothing() -> None:
+    aggregate_events([event(subscription_id=3)])
+    f = UsageFilter(START - timedelta(hours=12), START + timedelta(hours=12), api_ids=frozenset())
+    assert ranked(f, "subscription", "calls") == []
+    assert summary(f).calls == 0
