@@ -1,9 +1,10 @@
 """The time a usage chart covers, and its buckets, in the viewer's zone.
 
 Minutes and hours are the rollups' own buckets. A day in the viewer's zone rarely starts at
-a UTC midnight, so windows of a week or more are drawn from hourly points summed into local
-days (`local-day`, DST-correct: a day may have 23 or 25 hours); only windows beyond the
-hourly retention fall back to UTC days, and the charts then say so.
+a UTC midnight, so windows of a week or more are drawn in local days (`local-day`,
+DST-correct: a day may have 23 or 25 hours), each its UTC day row plus or minus the hours at
+its edges (usage.reports.local_day_series; hourly points summed for zones off the hour);
+only windows beyond the hourly retention fall back to UTC days, and the charts then say so.
 """
 
 from __future__ import annotations
