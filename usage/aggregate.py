@@ -420,7 +420,36 @@ class StreamAggregator:
                 batch.fill_users()
                 write_rollups(batch.cells)
         self.redis.xack(STREAM, GROUP, *ids)
+        self.trim()
         return batch.events
+
+    def trim(self) -> None:
+        """Delete the entries every consumer group has acknowledged (XTRIM MINID).
+
+        The gateway refuses new events while the stream holds USAGE_STREAM_MAXLEN entries
+        (usage/recorder.py) instead of trimming unread ones, so this is what frees the bound.
+        In each group an entry is done when it was delivered (up to last-delivered-id) and is
+        no longer pending; the bound is the group's oldest pending entry, else the one after
+        its last delivered. Both only move forward, so a bound read a moment ago is safe."""
+        bound: tuple[int, int] | None = None
+        for group in self.redis.xinfo_groups(STREAM):
+            first = None
+            if group["pending"]:
+                first = self.redis.xpending(STREAM, group["name"]).get("min")
+            mark = _stream_id(first) if first else _after(_stream_id(group["last-delivered-id"]))
+            bound = mark if bound is None else min(bound, mark)
+        if bound is not None and bound > (0, 1):
+            self.redis.xtrim(STREAM, minid=f"{bound[0]}-{bound[1]}", approximate=False)
+
+
+def _stream_id(value: Any) -> tuple[int, int]:
+    text = value.decode() if isinstance(value, bytes) else str(value)
+    ms, _, seq = text.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def _after(sid: tuple[int, int]) -> tuple[int, int]:
+    return sid[0], sid[1] + 1
 
 
 def _record_entries(ids: list[str]) -> set[str]:

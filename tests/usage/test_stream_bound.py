@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.usage.test_aggregate import _xadd, totals
 from tests.usage.conftest import event
+from tests.usage.test_aggregate import _xadd, totals
 from usage import aggregate
 from usage.aggregate import StreamAggregator
 from usage.models import DAY, ApiRollup
@@ -92,13 +92,14 @@ def test_the_aggregator_keeps_entries_another_group_or_a_dead_consumer_has_not_a
     _drain(agg)
     assert _counted() == 4
     assert redis_client.xlen(aggregate.STREAM) == 3  # the other group has read none
-    # Once the other group has acknowledged everything, only the dead consumer's entry stays.
+    # The other group acknowledges everything: the dead consumer's entry, the oldest,
+    # still holds the stream (trimming removes only a prefix).
     read = redis_client.xreadgroup("other-group", "o", {aggregate.STREAM: ">"})
     redis_client.xack(aggregate.STREAM, "other-group", *[eid for eid, _ in read[0][1]])
-    _xadd(redis_client, [event()] * 2)
-    _drain(agg)
-    assert len(redis_client.xrange(aggregate.STREAM)) == 1
-    # And the dead consumer's entry is still there to be claimed and counted.
+    agg.trim()
+    assert redis_client.xlen(aggregate.STREAM) == 3
+    # Claimed once its consumer is presumed dead, it is counted, and then nothing is left.
     monkeypatch.setattr(aggregate, "CLAIM_IDLE_MS", 0)
     _drain(agg)
-    assert _counted() == 8
+    assert _counted() == 6
+    assert redis_client.xlen(aggregate.STREAM) == 0
