@@ -32,7 +32,7 @@ from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
 from usage import histogram
-from usage.events import decode
+from usage.events import wire_items
 from usage.models import (
     DAY,
     HOUR,
@@ -44,6 +44,7 @@ from usage.models import (
     StreamEntry,
     UsageEvent,
 )
+from usage.sqlite import tune_aggregator
 
 log = logging.getLogger(__name__)
 
@@ -90,31 +91,57 @@ class Batch:
     def add(self, ev: Any) -> None:
         """Add one event (a mapping or an object with the fields of usage/events.py)."""
         f = ev.get if isinstance(ev, Mapping) else lambda n: getattr(ev, n, None)
-        minute = int(_epoch(f("ts")) // 60) * 60
-        key: CellKey = (
-            minute,
-            f("subscription_id") or 0,
-            f("client_id") or "",
-            f("user_id") or 0,
-            f("api_id") or 0,
-            f("operation") or "",
-            f("product_id") or 0,
-        )
+        self.add_fields(
+            _epoch(f("ts")), f("subscription_id") or 0, f("client_id") or "",
+            f("user_id") or 0, f("api_id") or 0, f("operation") or "", f("product_id") or 0,
+            _OUTCOME_INDEX.get(str(f("outcome")), 3), float(f("total_ms") or 0.0),
+            f("backend_ms"), f("bytes_in") or 0, f("bytes_out") or 0,
+        )  # fmt: skip
+
+    def add_wire(self, items: Any) -> int:
+        """Add the decoded objects of one stream entry (usage/events.py's wire format);
+        returns how many were added. What `events.decode` would skip is skipped, but without
+        building an Event per object first: that doubled the aggregator's Python time."""
+        added = 0
+        if not isinstance(items, list):
+            return 0
+        for item in items:
+            try:
+                get = item.get
+                outcome = _OUTCOME_INDEX[item["outcome"]]
+                backend = get("backend_ms")
+                int(item["status"])
+                self.add_fields(
+                    float(item["ts"]), int(get("subscription_id") or 0),
+                    str(get("client_id") or ""), int(get("user_id") or 0),
+                    int(get("api_id") or 0), str(get("operation") or ""),
+                    int(get("product_id") or 0), outcome, float(item["total_ms"]),
+                    None if backend is None else float(backend),
+                    int(get("bytes_in") or 0), int(get("bytes_out") or 0),
+                )  # fmt: skip
+            except (AttributeError, KeyError, TypeError, ValueError):
+                continue  # an object this aggregator cannot read; the others count
+            added += 1
+        return added
+
+    def add_fields(
+        self, ts: float, sub: int, client: str, user: int, api: int, op: str, product: int,
+        outcome: int, total: float, backend: float | None, bytes_in: int, bytes_out: int,
+    ) -> None:  # fmt: skip
+        """The one place an event is summed (`outcome`: its index in _OUTCOME_INDEX)."""
+        key: CellKey = (int(ts // 60) * 60, sub, client, user, api, op, product)
         vec = self.cells.get(key)
         if vec is None:
             vec = self.cells[key] = empty()
-        vec[_OUTCOME_INDEX.get(str(f("outcome")), 3)] += 1
-        vec[BYTES_IN] += f("bytes_in") or 0
-        vec[BYTES_OUT] += f("bytes_out") or 0
-        total = float(f("total_ms") or 0.0)
+        vec[outcome] += 1
+        vec[BYTES_IN] += bytes_in
+        vec[BYTES_OUT] += bytes_out
         vec[T_SUM] += total
         if total < vec[T_MIN]:
             vec[T_MIN] = total
         if total > vec[T_MAX]:
             vec[T_MAX] = total
-        backend = f("backend_ms")
         if backend is not None:
-            backend = float(backend)
             vec[B_COUNT] += 1
             vec[B_SUM] += backend
             if backend < vec[B_MIN]:
@@ -304,8 +331,14 @@ def aggregate_events(events: Iterable[Any]) -> int:
 
 # --- the raw table (no Redis) -------------------------------------------------------------
 
+# The epoch second of the raw table's `ts`, computed by the database: converting each row's
+# datetime in Python cost a sixth of the aggregator's time.
+_EPOCH = {
+    "sqlite": """CAST(strftime('%%s', "ts") AS INTEGER)""",
+    "postgresql": 'CAST(EXTRACT(EPOCH FROM "ts") AS double precision)',
+}
 _EVENT_COLUMNS = (
-    "ts", "api_id", "operation", "product_id", "subscription_id", "client_id", "user_id",
+    "subscription_id", "client_id", "user_id", "api_id", "operation", "product_id",
     "outcome", "total_ms", "backend_ms", "bytes_in", "bytes_out",
 )  # fmt: skip
 
@@ -316,12 +349,13 @@ def aggregate_pending(limit: int | None = None) -> int:
     limit = limit or settings.USAGE_AGGREGATE_BATCH
     table = UsageEvent._meta.db_table
     lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
-    cols = ", ".join(f'"{c}"' for c in _EVENT_COLUMNS)
+    cols = ", ".join([_EPOCH[connection.vendor], *(f'"{c}"' for c in _EVENT_COLUMNS)])
     sql = (
         f'UPDATE "{table}" SET "aggregated" = %s WHERE "id" IN ('
         f'SELECT "id" FROM "{table}" WHERE NOT "aggregated" ORDER BY "id" LIMIT %s{lock}) '
         f"RETURNING {cols}"
     )
+    tune_aggregator()
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(sql, [True, limit])
@@ -329,8 +363,12 @@ def aggregate_pending(limit: int | None = None) -> int:
         if not rows:
             return 0
         batch = Batch()
-        for row in rows:
-            batch.add(dict(zip(_EVENT_COLUMNS, row, strict=True)))
+        add, outcomes = batch.add_fields, _OUTCOME_INDEX
+        for ts, sub, client, user, api, op, product, outcome, total, backend, b_in, b_out in rows:
+            add(
+                ts, sub or 0, client or "", user or 0, api or 0, op or "", product or 0,
+                outcomes.get(outcome, 3), total, backend, b_in or 0, b_out or 0,
+            )  # fmt: skip
         batch.fill_users()
         write_rollups(batch.cells)
     return batch.events
@@ -406,6 +444,7 @@ class StreamAggregator:
 
     def _apply(self, entries: list[tuple[Any, Any]]) -> int:
         ids = [eid.decode() if isinstance(eid, bytes) else str(eid) for eid, _ in entries]
+        tune_aggregator()
         with transaction.atomic():
             # Writing first takes SQLite's write lock before any read (a read lock upgraded
             # later fails at once when another aggregator writes), and the insert answers
@@ -414,8 +453,7 @@ class StreamAggregator:
             batch = Batch()
             for eid, (_, fields) in zip(ids, entries, strict=True):
                 if eid in new and fields:  # trimmed entries come back with no fields
-                    for ev in decode(fields):  # the recorder's wire format
-                        batch.add(ev)
+                    batch.add_wire(wire_items(fields))  # the recorder's wire format
             if batch.events:
                 batch.fill_users()
                 write_rollups(batch.cells)

@@ -161,20 +161,13 @@ class DatabaseSink:
         # more than the insert); a failure closes it and the next batch opens a new one.
         from django.db import connection, transaction
 
+        from usage.sqlite import use_wal
+
         assert self._sql is not None
         rows = payload
         if not self._wal:
             self._wal = True
-            if connection.vendor == "sqlite":
-                # Write-ahead logging: readers (the gateway's configuration check, the portal's
-                # pages) go on reading while a batch is written; in the default rollback-journal
-                # mode every write made them wait, and a call waits for the configuration check.
-                # The mode is kept in the database file, so this runs once per file.
-                try:
-                    with connection.cursor() as cursor:
-                        cursor.execute("PRAGMA journal_mode=WAL")
-                except Exception as exc:
-                    log.warning("usage: could not switch SQLite to WAL mode: %s", exc)
+            use_wal()  # readers never wait for a batch (usage/sqlite.py)
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.executemany(self._sql, rows)
