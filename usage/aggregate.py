@@ -24,6 +24,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from itertools import chain
 from operator import add
 from typing import Any
 
@@ -260,12 +261,17 @@ def rollup_rows(
     return tables
 
 
-_SQL: dict[tuple[str, type[Rollup]], str] = {}
+_SQL: dict[tuple[str, type[Rollup], int], str] = {}
+# Rows per upsert statement. A statement per row (executemany) cost PostgreSQL a round trip
+# and an execution each: 36,609 rollup rows took 20 s against 6 s in statements of 500 rows
+# (loaded; SQLite gained 15-25 % of CPU time too).
+ROWS_PER_STATEMENT = 500
 
 
-def _upsert_sql(model: type[Rollup]) -> str:
+def _upsert_sql(model: type[Rollup], rows: int = 1) -> str:
+    """INSERT of `rows` rows that adds into the rows already there (same key)."""
     vendor = connection.vendor
-    sql = _SQL.get((vendor, model))
+    sql = _SQL.get((vendor, model, rows))
     if sql is None:
         table = model._meta.db_table
         key = ("level", "start", *model.KEY)  # type: ignore[attr-defined]
@@ -280,9 +286,10 @@ def _upsert_sql(model: type[Rollup]) -> str:
                 sets.append(f'"{name}" = {fn}(COALESCE({t}, {x}), COALESCE({x}, {t}))')
             else:
                 sets.append(f'"{name}" = {t} + {x}')
-        sql = _SQL[(vendor, model)] = (
-            f'INSERT INTO "{table}" ({", ".join(f'"{c}"' for c in cols)}) '
-            f"VALUES ({', '.join(['%s'] * len(cols))}) "
+        row = f"({', '.join(['%s'] * len(cols))})"
+        values = f"VALUES {', '.join([row] * rows)}"
+        sql = _SQL[(vendor, model, rows)] = (
+            f'INSERT INTO "{table}" ({", ".join(f'"{c}"' for c in cols)}) {values} '
             f"ON CONFLICT ({', '.join(f'"{c}"' for c in key)}) DO UPDATE SET {', '.join(sets)}"
         )
     return sql
@@ -305,15 +312,34 @@ def write_rows(tables: Mapping[type[Rollup], Mapping[tuple, Vector]]) -> int:
                 start = starts.get(key[1])
                 if start is None:
                     start = starts[key[1]] = adapt(datetime.fromtimestamp(key[1], UTC))
-                values = list(vec)
-                for i in (T_MIN, T_MAX, B_MIN, B_MAX):
-                    if values[i] in (_INF, -_INF):
-                        values[i] = None
+                values = vec
+                # No call yet (blocked calls reach no backend): NULL, not an infinity. Copy
+                # only then: copying every row cost a fifth of the aggregator's Python time.
+                if _INF in (vec[T_MIN], vec[B_MIN]) or -_INF in (vec[T_MAX], vec[B_MAX]):
+                    values = list(vec)
+                    for i in (T_MIN, T_MAX, B_MIN, B_MAX):
+                        if values[i] in (_INF, -_INF):
+                            values[i] = None
                 params.append((key[0], start, *key[2:], *values))
-            if params:
-                cursor.executemany(_upsert_sql(model), params)
-                written += len(params)
+            if not params:
+                continue
+            per = max(1, min(ROWS_PER_STATEMENT, _max_params() // len(params[0])))
+            full = len(params) - len(params) % per
+            if full:  # one statement `per` rows long, run for each full chunk
+                cursor.executemany(
+                    _upsert_sql(model, per),
+                    [list(chain.from_iterable(params[i : i + per])) for i in range(0, full, per)],
+                )
+            if full < len(params):  # the rest row by row (a statement per length: no cache)
+                cursor.executemany(_upsert_sql(model), params[full:])
+            written += len(params)
     return written
+
+
+def _max_params() -> int:
+    """Bound parameters one statement may carry (SQLite's default build: 32,766;
+    PostgreSQL's protocol: 65,535)."""
+    return int(connection.features.max_query_params or 65535)
 
 
 def aggregate_events(events: Iterable[Any]) -> int:
