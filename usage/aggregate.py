@@ -323,6 +323,10 @@ def write_rows(tables: Mapping[type[Rollup], Mapping[tuple, Vector]]) -> int:
                 params.append((key[0], start, *key[2:], *values))
             if not params:
                 continue
+            if connection.vendor == "postgresql":
+                _upsert_copied(model, params)
+                written += len(params)
+                continue
             per = max(1, min(ROWS_PER_STATEMENT, _max_params() // len(params[0])))
             full = len(params) - len(params) % per
             if full:  # one statement `per` rows long, run for each full chunk
@@ -334,6 +338,33 @@ def write_rows(tables: Mapping[type[Rollup], Mapping[tuple, Vector]]) -> int:
                 cursor.executemany(_upsert_sql(model), params[full:])
             written += len(params)
     return written
+
+
+def _upsert_copied(model: type[Rollup], params: list[tuple]) -> None:
+    """PostgreSQL: COPY the rows into a temporary table, then one INSERT ... SELECT with the
+    same ON CONFLICT as everywhere else.
+
+    Through Django's cursor (client-side binding) psycopg quoted each value in Python and the
+    server parsed it back: 2.6 million values cost 11 s of 39 for 100,000 events; arrays
+    (unnest) still dumped each element in Python. COPY rows are formatted in C."""
+    table = model._meta.db_table
+    stage = f"usage_stage_{table}"
+    cols = ", ".join(f'"{c}"' for c in ("level", "start", *model.KEY, *MEASURES))  # type: ignore[attr-defined]
+    insert = _upsert_sql(model).replace(
+        f"VALUES ({', '.join(['%s'] * len(params[0]))})", f'SELECT {cols} FROM "{stage}"'
+    )
+    raw = connection.connection
+    with raw.cursor() as cursor:
+        # Per connection; emptied here, so two batches in one transaction never add twice.
+        cursor.execute(
+            f'CREATE TEMPORARY TABLE IF NOT EXISTS "{stage}" ON COMMIT DELETE ROWS AS '
+            f'SELECT {cols} FROM "{table}" WITH NO DATA'
+        )
+        cursor.execute(f'DELETE FROM "{stage}"')
+        with cursor.copy(f'COPY "{stage}" ({cols}) FROM STDIN') as copy:
+            for row in params:
+                copy.write_row(row)
+        cursor.execute(insert)
 
 
 def _max_params() -> int:
