@@ -101,10 +101,8 @@ return added
 
     def prepare(self, events: Sequence[Event]) -> list[tuple[bytes, int]]:
         """(entry, its number of events) per USAGE_BATCH events."""
-        return [
-            (encode(events[i : i + self.batch]), len(events[i : i + self.batch]))
-            for i in range(0, len(events), self.batch)
-        ]
+        chunks = [events[i : i + self.batch] for i in range(0, len(events), self.batch)]
+        return [(encode(chunk), len(chunk)) for chunk in chunks]
 
     def write(self, payload: list[tuple[bytes, int]]) -> int:
         """Add the entries the bound leaves room for; the number of events refused."""
