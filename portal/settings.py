@@ -440,7 +440,8 @@ GATEWAY_ACCESS_LOG = env_str("GATEWAY_ACCESS_LOG", "-")
 # Usage events from the gateway (usage/recorder.py): on/off; the client address kept as its
 # /24 or /48 network ("truncate") or not at all ("none"); the in-memory buffer (events past it
 # are dropped and counted), the batch size and how often the buffer is written (ms); the Redis
-# stream's length in entries (one entry per batch) when REDIS_URL carries the events.
+# stream's bound in entries (one entry per batch) when REDIS_URL carries the events: past it
+# new events are dropped and counted; aggregators trim what they acknowledged.
 USAGE_RECORDING = env_bool("USAGE_RECORDING", True)
 USAGE_CLIENT_ADDRESS = env_str("USAGE_CLIENT_ADDRESS", "truncate")
 if USAGE_CLIENT_ADDRESS not in ("truncate", "none"):

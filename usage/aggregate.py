@@ -24,6 +24,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from itertools import chain
 from operator import add
 from typing import Any
 
@@ -32,7 +33,7 @@ from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
 from usage import closed, histogram
-from usage.events import decode
+from usage.events import wire_items
 from usage.models import (
     DAY,
     HOUR,
@@ -44,6 +45,7 @@ from usage.models import (
     StreamEntry,
     UsageEvent,
 )
+from usage.sqlite import tune_aggregator
 
 log = logging.getLogger(__name__)
 
@@ -90,31 +92,57 @@ class Batch:
     def add(self, ev: Any) -> None:
         """Add one event (a mapping or an object with the fields of usage/events.py)."""
         f = ev.get if isinstance(ev, Mapping) else lambda n: getattr(ev, n, None)
-        minute = int(_epoch(f("ts")) // 60) * 60
-        key: CellKey = (
-            minute,
-            f("subscription_id") or 0,
-            f("client_id") or "",
-            f("user_id") or 0,
-            f("api_id") or 0,
-            f("operation") or "",
-            f("product_id") or 0,
-        )
+        self.add_fields(
+            _epoch(f("ts")), f("subscription_id") or 0, f("client_id") or "",
+            f("user_id") or 0, f("api_id") or 0, f("operation") or "", f("product_id") or 0,
+            _OUTCOME_INDEX.get(str(f("outcome")), 3), float(f("total_ms") or 0.0),
+            f("backend_ms"), f("bytes_in") or 0, f("bytes_out") or 0,
+        )  # fmt: skip
+
+    def add_wire(self, items: Any) -> int:
+        """Add the decoded objects of one stream entry (usage/events.py's wire format);
+        returns how many were added. What `events.decode` would skip is skipped, but without
+        building an Event per object first: that doubled the aggregator's Python time."""
+        added = 0
+        if not isinstance(items, list):
+            return 0
+        for item in items:
+            try:
+                get = item.get
+                outcome = _OUTCOME_INDEX[item["outcome"]]
+                backend = get("backend_ms")
+                int(item["status"])
+                self.add_fields(
+                    float(item["ts"]), int(get("subscription_id") or 0),
+                    str(get("client_id") or ""), int(get("user_id") or 0),
+                    int(get("api_id") or 0), str(get("operation") or ""),
+                    int(get("product_id") or 0), outcome, float(item["total_ms"]),
+                    None if backend is None else float(backend),
+                    int(get("bytes_in") or 0), int(get("bytes_out") or 0),
+                )  # fmt: skip
+            except (AttributeError, KeyError, TypeError, ValueError):
+                continue  # an object this aggregator cannot read; the others count
+            added += 1
+        return added
+
+    def add_fields(
+        self, ts: float, sub: int, client: str, user: int, api: int, op: str, product: int,
+        outcome: int, total: float, backend: float | None, bytes_in: int, bytes_out: int,
+    ) -> None:  # fmt: skip
+        """The one place an event is summed (`outcome`: its index in _OUTCOME_INDEX)."""
+        key: CellKey = (int(ts // 60) * 60, sub, client, user, api, op, product)
         vec = self.cells.get(key)
         if vec is None:
             vec = self.cells[key] = empty()
-        vec[_OUTCOME_INDEX.get(str(f("outcome")), 3)] += 1
-        vec[BYTES_IN] += f("bytes_in") or 0
-        vec[BYTES_OUT] += f("bytes_out") or 0
-        total = float(f("total_ms") or 0.0)
+        vec[outcome] += 1
+        vec[BYTES_IN] += bytes_in
+        vec[BYTES_OUT] += bytes_out
         vec[T_SUM] += total
         if total < vec[T_MIN]:
             vec[T_MIN] = total
         if total > vec[T_MAX]:
             vec[T_MAX] = total
-        backend = f("backend_ms")
         if backend is not None:
-            backend = float(backend)
             vec[B_COUNT] += 1
             vec[B_SUM] += backend
             if backend < vec[B_MIN]:
@@ -233,12 +261,16 @@ def rollup_rows(
     return tables
 
 
-_SQL: dict[tuple[str, type[Rollup]], str] = {}
+_SQL: dict[tuple[str, type[Rollup], int], str] = {}
+# Rows per upsert statement on SQLite: 15-25 % less CPU time than a statement per row
+# (executemany), measured loaded. PostgreSQL takes the rows by COPY (_upsert_copied).
+ROWS_PER_STATEMENT = 500
 
 
-def _upsert_sql(model: type[Rollup]) -> str:
+def _upsert_sql(model: type[Rollup], rows: int = 1) -> str:
+    """INSERT of `rows` rows that adds into the rows already there (same key)."""
     vendor = connection.vendor
-    sql = _SQL.get((vendor, model))
+    sql = _SQL.get((vendor, model, rows))
     if sql is None:
         table = model._meta.db_table
         key = ("level", "start", *model.KEY)  # type: ignore[attr-defined]
@@ -253,9 +285,10 @@ def _upsert_sql(model: type[Rollup]) -> str:
                 sets.append(f'"{name}" = {fn}(COALESCE({t}, {x}), COALESCE({x}, {t}))')
             else:
                 sets.append(f'"{name}" = {t} + {x}')
-        sql = _SQL[(vendor, model)] = (
-            f'INSERT INTO "{table}" ({", ".join(f'"{c}"' for c in cols)}) '
-            f"VALUES ({', '.join(['%s'] * len(cols))}) "
+        row = f"({', '.join(['%s'] * len(cols))})"
+        values = f"VALUES {', '.join([row] * rows)}"
+        sql = _SQL[(vendor, model, rows)] = (
+            f'INSERT INTO "{table}" ({", ".join(f'"{c}"' for c in cols)}) {values} '
             f"ON CONFLICT ({', '.join(f'"{c}"' for c in key)}) DO UPDATE SET {', '.join(sets)}"
         )
     return sql
@@ -278,18 +311,68 @@ def write_rows(tables: Mapping[type[Rollup], Mapping[tuple, Vector]]) -> int:
                 start = starts.get(key[1])
                 if start is None:
                     start = starts[key[1]] = adapt(datetime.fromtimestamp(key[1], UTC))
-                values = list(vec)
-                for i in (T_MIN, T_MAX, B_MIN, B_MAX):
-                    if values[i] in (_INF, -_INF):
-                        values[i] = None
+                values = vec
+                # No call yet (blocked calls reach no backend): NULL, not an infinity. Copy
+                # only then: copying every row cost a fifth of the aggregator's Python time.
+                if _INF in (vec[T_MIN], vec[B_MIN]) or -_INF in (vec[T_MAX], vec[B_MAX]):
+                    values = list(vec)
+                    for i in (T_MIN, T_MAX, B_MIN, B_MAX):
+                        if values[i] in (_INF, -_INF):
+                            values[i] = None
                 params.append((key[0], start, *key[2:], *values))
-            if params:
-                cursor.executemany(_upsert_sql(model), params)
+            if not params:
+                continue
+            if connection.vendor == "postgresql":
+                _upsert_copied(model, params)
                 written += len(params)
+                continue
+            per = max(1, min(ROWS_PER_STATEMENT, _max_params() // len(params[0])))
+            full = len(params) - len(params) % per
+            if full:  # one statement `per` rows long, run for each full chunk
+                cursor.executemany(
+                    _upsert_sql(model, per),
+                    [list(chain.from_iterable(params[i : i + per])) for i in range(0, full, per)],
+                )
+            if full < len(params):  # the rest row by row (a statement per length: no cache)
+                cursor.executemany(_upsert_sql(model), params[full:])
+            written += len(params)
     # A late event in a day before today: the rankings' kept totals are obsolete.
     if starts and closed.touches_closed_days(min(starts)):
         closed.bump()
     return written
+
+
+def _upsert_copied(model: type[Rollup], params: list[tuple]) -> None:
+    """PostgreSQL: COPY the rows into a temporary table, then one INSERT ... SELECT with the
+    same ON CONFLICT as everywhere else.
+
+    Through Django's cursor (client-side binding) psycopg quoted each value in Python and the
+    server parsed it back: 2.6 million values cost 11 s of 39 for 100,000 events; arrays
+    (unnest) still dumped each element in Python. COPY rows are formatted in C."""
+    table = model._meta.db_table
+    stage = f"usage_stage_{table}"
+    cols = ", ".join(f'"{c}"' for c in ("level", "start", *model.KEY, *MEASURES))  # type: ignore[attr-defined]
+    insert = _upsert_sql(model).replace(
+        f"VALUES ({', '.join(['%s'] * len(params[0]))})", f'SELECT {cols} FROM "{stage}"'
+    )
+    raw = connection.connection
+    with raw.cursor() as cursor:
+        # Per connection; emptied here, so two batches in one transaction never add twice.
+        cursor.execute(
+            f'CREATE TEMPORARY TABLE IF NOT EXISTS "{stage}" ON COMMIT DELETE ROWS AS '
+            f'SELECT {cols} FROM "{table}" WITH NO DATA'
+        )
+        cursor.execute(f'DELETE FROM "{stage}"')
+        with cursor.copy(f'COPY "{stage}" ({cols}) FROM STDIN') as copy:
+            for row in params:
+                copy.write_row(row)
+        cursor.execute(insert)
+
+
+def _max_params() -> int:
+    """Bound parameters one statement may carry (SQLite's default build: 32,766;
+    PostgreSQL's protocol: 65,535)."""
+    return int(connection.features.max_query_params or 65535)
 
 
 def aggregate_events(events: Iterable[Any]) -> int:
@@ -307,8 +390,14 @@ def aggregate_events(events: Iterable[Any]) -> int:
 
 # --- the raw table (no Redis) -------------------------------------------------------------
 
+# The epoch second of the raw table's `ts`, computed by the database: converting each row's
+# datetime in Python cost a sixth of the aggregator's time.
+_EPOCH = {
+    "sqlite": """CAST(strftime('%%s', "ts") AS INTEGER)""",
+    "postgresql": 'CAST(EXTRACT(EPOCH FROM "ts") AS double precision)',
+}
 _EVENT_COLUMNS = (
-    "ts", "api_id", "operation", "product_id", "subscription_id", "client_id", "user_id",
+    "subscription_id", "client_id", "user_id", "api_id", "operation", "product_id",
     "outcome", "total_ms", "backend_ms", "bytes_in", "bytes_out",
 )  # fmt: skip
 
@@ -319,12 +408,13 @@ def aggregate_pending(limit: int | None = None) -> int:
     limit = limit or settings.USAGE_AGGREGATE_BATCH
     table = UsageEvent._meta.db_table
     lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
-    cols = ", ".join(f'"{c}"' for c in _EVENT_COLUMNS)
+    cols = ", ".join([_EPOCH[connection.vendor], *(f'"{c}"' for c in _EVENT_COLUMNS)])
     sql = (
         f'UPDATE "{table}" SET "aggregated" = %s WHERE "id" IN ('
         f'SELECT "id" FROM "{table}" WHERE NOT "aggregated" ORDER BY "id" LIMIT %s{lock}) '
         f"RETURNING {cols}"
     )
+    tune_aggregator()
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(sql, [True, limit])
@@ -332,8 +422,12 @@ def aggregate_pending(limit: int | None = None) -> int:
         if not rows:
             return 0
         batch = Batch()
-        for row in rows:
-            batch.add(dict(zip(_EVENT_COLUMNS, row, strict=True)))
+        add, outcomes = batch.add_fields, _OUTCOME_INDEX
+        for ts, sub, client, user, api, op, product, outcome, total, backend, b_in, b_out in rows:
+            add(
+                ts, sub or 0, client or "", user or 0, api or 0, op or "", product or 0,
+                outcomes.get(outcome, 3), total, backend, b_in or 0, b_out or 0,
+            )  # fmt: skip
         batch.fill_users()
         write_rollups(batch.cells)
     return batch.events
@@ -409,6 +503,7 @@ class StreamAggregator:
 
     def _apply(self, entries: list[tuple[Any, Any]]) -> int:
         ids = [eid.decode() if isinstance(eid, bytes) else str(eid) for eid, _ in entries]
+        tune_aggregator()
         with transaction.atomic():
             # Writing first takes SQLite's write lock before any read (a read lock upgraded
             # later fails at once when another aggregator writes), and the insert answers
@@ -417,13 +512,41 @@ class StreamAggregator:
             batch = Batch()
             for eid, (_, fields) in zip(ids, entries, strict=True):
                 if eid in new and fields:  # trimmed entries come back with no fields
-                    for ev in decode(fields):  # the recorder's wire format
-                        batch.add(ev)
+                    batch.add_wire(wire_items(fields))  # the recorder's wire format
             if batch.events:
                 batch.fill_users()
                 write_rollups(batch.cells)
         self.redis.xack(STREAM, GROUP, *ids)
+        self.trim()
         return batch.events
+
+    def trim(self) -> None:
+        """Delete the entries every consumer group has acknowledged (XTRIM MINID).
+
+        The gateway refuses new events while the stream holds USAGE_STREAM_MAXLEN entries
+        (usage/recorder.py) instead of trimming unread ones, so this is what frees the bound.
+        In each group an entry is done when it was delivered (up to last-delivered-id) and is
+        no longer pending; the bound is the group's oldest pending entry, else the one after
+        its last delivered. Both only move forward, so a bound read a moment ago is safe."""
+        bound: tuple[int, int] | None = None
+        for group in self.redis.xinfo_groups(STREAM):
+            first = None
+            if group["pending"]:
+                first = self.redis.xpending(STREAM, group["name"]).get("min")
+            mark = _stream_id(first) if first else _after(_stream_id(group["last-delivered-id"]))
+            bound = mark if bound is None else min(bound, mark)
+        if bound is not None and bound > (0, 1):
+            self.redis.xtrim(STREAM, minid=f"{bound[0]}-{bound[1]}", approximate=False)
+
+
+def _stream_id(value: Any) -> tuple[int, int]:
+    text = value.decode() if isinstance(value, bytes) else str(value)
+    ms, _, seq = text.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def _after(sid: tuple[int, int]) -> tuple[int, int]:
+    return sid[0], sid[1] + 1
 
 
 def _record_entries(ids: list[str]) -> set[str]:

@@ -83,9 +83,9 @@ def encode(events: Iterable[Event]) -> bytes:
     return orjson.dumps(list(events))
 
 
-def decode(data: bytes | str | Mapping[Any, Any]) -> list[Event]:
-    """The events of one stream entry: its `e` field's value, or the entry's field mapping
-    as XREADGROUP returns it. Objects that do not fit are skipped."""
+def wire_items(data: bytes | str | Mapping[Any, Any]) -> list[Any]:
+    """The decoded JSON objects of one stream entry (its `e` field's value, or the entry's
+    field mapping as XREADGROUP returns it), unchecked; [] when it is not a JSON array."""
     if isinstance(data, Mapping):
         data = data.get(FIELD, data.get("e", b""))
         if not isinstance(data, bytes | str):
@@ -94,10 +94,14 @@ def decode(data: bytes | str | Mapping[Any, Any]) -> list[Event]:
         items = orjson.loads(data)
     except orjson.JSONDecodeError:
         return []
-    if not isinstance(items, list):
-        return []
+    return items if isinstance(items, list) else []
+
+
+def decode(data: bytes | str | Mapping[Any, Any]) -> list[Event]:
+    """The events of one stream entry: its `e` field's value, or the entry's field mapping
+    as XREADGROUP returns it. Objects that do not fit are skipped."""
     out: list[Event] = []
-    for item in items:
+    for item in wire_items(data):
         event = from_dict(item)
         if event is not None:
             out.append(event)

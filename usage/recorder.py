@@ -57,14 +57,36 @@ class Sink(Protocol):
 
     def prepare(self, events: Sequence[Event]) -> Any: ...
 
-    def write(self, payload: Any) -> None: ...
+    def write(self, payload: Any) -> int | None:
+        """Store the payload; the number of its events the store refused for being full
+        (None or 0: all stored). Raises when the store failed."""
+        ...
 
     def close(self) -> None: ...
 
 
 class RedisSink:
-    """XADD one stream entry per batch (see usage/events.py for the format), trimmed to about
-    USAGE_STREAM_MAXLEN entries so a stopped aggregator cannot fill Redis."""
+    """XADD one stream entry per batch (see usage/events.py for the format) while the stream
+    holds fewer than USAGE_STREAM_MAXLEN entries; past that bound the batch is refused and
+    its events dropped and counted, so a stopped aggregator cannot fill Redis.
+
+    Why not XADD MAXLEN: trimming deletes the oldest entries whether or not an aggregator
+    has read them, and their events were lost uncounted. Here the gateway never deletes an
+    entry; aggregators trim what every consumer group has acknowledged (usage/aggregate.py).
+    The check and the XADDs run in one script, so gateway processes cannot overshoot."""
+
+    # KEYS[1] the stream; ARGV[1] the bound, ARGV[2] the field, ARGV[3..] the entries.
+    # Returns how many entries were added (the first ones, in order).
+    SCRIPT = """
+local room = tonumber(ARGV[1]) - redis.call('XLEN', KEYS[1])
+local added = 0
+for i = 3, #ARGV do
+  if added >= room then break end
+  redis.call('XADD', KEYS[1], '*', ARGV[2], ARGV[i])
+  added = added + 1
+end
+return added
+"""
 
     def __init__(self, url: str) -> None:
         import redis
@@ -75,15 +97,17 @@ class RedisSink:
         )
         self.maxlen = int(_setting("USAGE_STREAM_MAXLEN", 2000))
         self.batch = max(1, int(_setting("USAGE_BATCH", 500)))
+        self._add = self.client.register_script(self.SCRIPT)
 
-    def prepare(self, events: Sequence[Event]) -> list[bytes]:
-        return [encode(events[i : i + self.batch]) for i in range(0, len(events), self.batch)]
+    def prepare(self, events: Sequence[Event]) -> list[tuple[bytes, int]]:
+        """(entry, its number of events) per USAGE_BATCH events."""
+        chunks = [events[i : i + self.batch] for i in range(0, len(events), self.batch)]
+        return [(encode(chunk), len(chunk)) for chunk in chunks]
 
-    def write(self, payload: list[bytes]) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        for entry in payload:
-            pipe.xadd(STREAM, {FIELD: entry}, maxlen=self.maxlen, approximate=True)
-        pipe.execute()
+    def write(self, payload: list[tuple[bytes, int]]) -> int:
+        """Add the entries the bound leaves room for; the number of events refused."""
+        added = int(self._add(keys=[STREAM], args=[self.maxlen, FIELD, *(e for e, _ in payload)]))
+        return sum(n for _, n in payload[added:])
 
     def close(self) -> None:
         self.client.close()
@@ -135,20 +159,13 @@ class DatabaseSink:
         # more than the insert); a failure closes it and the next batch opens a new one.
         from django.db import connection, transaction
 
+        from usage.sqlite import use_wal
+
         assert self._sql is not None
         rows = payload
         if not self._wal:
             self._wal = True
-            if connection.vendor == "sqlite":
-                # Write-ahead logging: readers (the gateway's configuration check, the portal's
-                # pages) go on reading while a batch is written; in the default rollback-journal
-                # mode every write made them wait, and a call waits for the configuration check.
-                # The mode is kept in the database file, so this runs once per file.
-                try:
-                    with connection.cursor() as cursor:
-                        cursor.execute("PRAGMA journal_mode=WAL")
-                except Exception as exc:
-                    log.warning("usage: could not switch SQLite to WAL mode: %s", exc)
+            use_wal()  # readers never wait for a batch (usage/sqlite.py)
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.executemany(self._sql, rows)
@@ -226,11 +243,12 @@ class Recorder:
         self._warned_at = 0.0
         self.dropped_full = 0  # the buffer was full
         self.dropped_failed = 0  # the store refused the batch
+        self.dropped_bound = 0  # the store is at its bound (USAGE_STREAM_MAXLEN)
         self.written = 0
 
     @property
     def dropped(self) -> int:
-        return self.dropped_full + self.dropped_failed
+        return self.dropped_full + self.dropped_failed + self.dropped_bound
 
     # --- per call ----------------------------------------------------------------------
 
@@ -337,26 +355,31 @@ class Recorder:
         assert self._sink is not None
         try:
             with self._writing:
-                self._sink.write(payload)
+                refused = self._sink.write(payload) or 0
         except Exception as exc:
             self._failed(exc, count)
             return False
-        self.written += count
+        self.written += count - refused
+        if refused:
+            # No aggregator keeps up. Sending goes on (it costs what normal operation does):
+            # events flow again as soon as an aggregator trims what it counted.
+            self.dropped_bound += refused
+            self._warn("usage stream full (USAGE_STREAM_MAXLEN entries: no aggregator keeps up)")
         return True
 
     def _failed(self, exc: Exception, count: int) -> None:
         self.dropped_failed += count
+        self._retry_at = time.monotonic() + self.retry
+        self._warn(
+            f"usage store unavailable ({type(exc).__name__}: {exc}), retrying every {self.retry:g} s"
+        )
+
+    def _warn(self, why: str) -> None:
+        """At most once a minute."""
         now = time.monotonic()
-        self._retry_at = now + self.retry
         if now - self._warned_at > 60:
             self._warned_at = now
-            log.warning(
-                "usage store unavailable (%s: %s): events are dropped and counted in "
-                "gateway_usage_dropped_total; retrying every %g s",
-                type(exc).__name__,
-                exc,
-                self.retry,
-            )
+            log.warning("%s: events are dropped and counted in gateway_usage_dropped_total", why)
 
     async def aclose(self) -> None:
         """At the server's shutdown: stop the flusher, write what is buffered (in a thread:

@@ -273,3 +273,16 @@ def test_an_aggregator_makes_its_group_again_after_redis_lost_it(redis_client: A
     with pytest.raises(redis.ResponseError):
         agg.run_once()
     assert agg.run_once() == 2
+
+
+def test_a_batch_of_more_rollup_rows_than_one_statement_carries_counts_each_once() -> None:
+    # 1,234 subscriptions: more rows per table than one upsert statement carries (500), and
+    # a remainder; sent twice, so the second batch adds into the rows the first wrote.
+    events = [event(subscription_id=s, total_ms=float(s % 7)) for s in range(1, 1235)]
+    aggregate_events(events)
+    aggregate_events(events + [event(subscription_id=1, outcome="blocked", backend_ms=None)])
+    assert totals(ApiRollup, level=MINUTE)["success"] == 2468
+    by_sub = {r.subscription_id: r for r in ConsumerRollup.objects.filter(level=DAY)}
+    assert len(by_sub) == 1234
+    assert {r.success for r in by_sub.values()} == {2}
+    assert (by_sub[1].blocked, by_sub[6].total_ms_max, by_sub[7].total_ms_min) == (1, 6.0, 0.0)
