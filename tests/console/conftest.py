@@ -189,10 +189,10 @@ def forward_token_requests(fake: FakeOutbound, origin: str = "http://testserver"
     endpoint, through Django's test client on that host (the development run's provider is
     on http://127.0.0.1)."""
     parts = urlsplit(origin)
-    host = {"SERVER_NAME": parts.hostname or "testserver", "SERVER_PORT": str(parts.port or 80)}
+    name, port = parts.hostname or "testserver", str(parts.port or 80)
 
     def forward(sent: Sent) -> Any:
-        answer = Client(**host).post(
+        answer = Client(SERVER_NAME=name, SERVER_PORT=port).post(
             "/idp/token/",
             data=sent.body,
             content_type=sent.header("Content-Type"),
