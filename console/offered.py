@@ -27,6 +27,23 @@ def scopes_per_developer(server: AuthorizationServer) -> bool:
     return per_developer(server.client_id)
 
 
+def servers_minting_every_scope() -> list[AuthorizationServer]:
+    """The console's servers whose client is a built-in provider client without
+    `scopes_from_subscriptions`: through them any signed-in developer gets every published
+    API's scopes (for the console.W002 check)."""
+    if not apps.is_installed("identity"):
+        return []
+    from identity.models import Client
+
+    servers = list(AuthorizationServer.objects.filter(use_in_console=True).exclude(client_id=""))
+    loose = set(
+        Client.objects.filter(
+            client_id__in=[s.client_id for s in servers], scopes_from_subscriptions=False
+        ).values_list("client_id", flat=True)
+    )
+    return [server for server in servers if server.client_id in loose]
+
+
 def grants(server: AuthorizationServer) -> list[str]:
     """The server's enabled grants the console offers, safest first."""
     enabled = server.grants
