@@ -134,7 +134,17 @@ class AuthorizationServerAdmin(AuditedAdmin):
         ),
         (
             "Client",
-            {"fields": ["client_id", "client_secret", "clear_client_secret", "client_auth"]},
+            {
+                "fields": ["client_id", "client_secret", "clear_client_secret", "client_auth"],
+                # Issue 10: no shared console client may mint scopes a developer was not granted.
+                "description": "Every developer who uses the console shares this client. When it "
+                "is a client of the built-in provider, tick \u201cAPI scopes from the developer's "
+                "subscriptions\u201d on its OAuth client (Built-in OpenID provider \u203a OAuth "
+                "clients): its tokens then carry only what the signed-in developer's subscriptions "
+                "grant, and the console offers no client credentials through it (developers get "
+                "machine tokens as their own applications). Unticked, it gets every published "
+                "API's scopes for anyone signed in.",
+            },
         ),
         (
             "Developers' applications (RFC 7591)",

@@ -6,7 +6,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.db import DatabaseError
 
 
 def _is_origin(value: str) -> bool:
@@ -51,3 +52,30 @@ def check_console_settings(app_configs: Any, **kwargs: Any) -> list[CheckMessage
                 )
             )
     return problems
+
+
+@register(Tags.database)
+def check_shared_clients(
+    app_configs: Any, databases: Any = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """A console client at the built-in provider that mints every API's scopes (issue 10)."""
+    if not databases:
+        return []
+    from console import offered
+
+    try:
+        loose = offered.servers_minting_every_scope()
+    except DatabaseError:  # tables not created yet: migrate runs this check first
+        return []
+    return [
+        Warning(
+            f"The console's authorization server {server.slug!r} uses the built-in provider's "
+            f"client {server.client_id!r}, which every developer shares, without \u201cAPI "
+            "scopes from the developer's subscriptions\u201d: anyone signed in gets every "
+            "published API's scopes through it.",
+            hint="Tick it on that client in the admin (Built-in OpenID provider \u203a OAuth "
+            "clients).",
+            id="console.W002",
+        )
+        for server in loose
+    ]

@@ -1,6 +1,11 @@
 """Demo data for `make run` (called by `manage.py seed_demo`): one authorization server for
-the built-in provider, with every grant enabled so each can be tried out of the box, offered
-on every published API with that API's scopes.
+the built-in provider, offered on every published API with that API's scopes, with every grant
+that acts for the signed-in developer enabled so each can be tried out of the box.
+
+Not client credentials: the demo's console client is shared by every developer and takes API
+scopes from the developer's subscriptions (identity/demo.py), so its client-credentials token,
+with no developer behind it, would carry none. The console gets machine tokens as the
+developer's own application ("Your applications", console/appclients.py).
 
 Idempotent. Needs the identity app's demo client; refuses to run with DEBUG off, as the
 identity seed does (the client secret is well known).
@@ -18,7 +23,6 @@ from apis.models import Api
 from console.audit import record_grant_changes
 from console.models import (
     GRANT_AUTHORIZATION_CODE,
-    GRANT_CLIENT_CREDENTIALS,
     GRANT_IMPLICIT,
     GRANT_PASSWORD,
     ApiAuthorizationServer,
@@ -51,9 +55,7 @@ def seed(stdout: TextIO) -> None:
     server.revoke_url = urls["revocation_endpoint"]
     server.client_id = demo.CONSOLE_CLIENT_ID
     server.client_secret = demo.CONSOLE_CLIENT_SECRET
-    server.set_grants(
-        [GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_IMPLICIT, GRANT_PASSWORD]
-    )
+    server.set_grants([GRANT_AUTHORIZATION_CODE, GRANT_IMPLICIT, GRANT_PASSWORD])
     server.default_scopes = ""
     server.use_in_console = True
     server.show_in_reference = True
@@ -71,8 +73,9 @@ def seed(stdout: TextIO) -> None:
     stdout.write(
         "\n  Try-it console\n"
         f"    authorization server: {server.name} ({base}), client {server.client_id}\n"
-        "    grants:               authorization code + PKCE, client credentials,\n"
-        "                          implicit and password (legacy, enabled for the demo)\n"
+        "    grants:               authorization code + PKCE, implicit and password\n"
+        "                          (legacy, enabled for the demo); client credentials as\n"
+        "                          the developer's own machine application\n"
         f"    offered on:           {', '.join(linked) or 'no published API yet'}\n"
         f"    redirect URI:         {origin}{reverse('console:callback')}\n"
     )

@@ -32,7 +32,7 @@ from oauthlib.oauth2.rfc6749.tokens import OAuth2Token
 from requests.structures import CaseInsensitiveDict
 from requests_oauthlib import OAuth2Session
 
-from console import conf, http
+from console import conf, http, offered
 from console.models import (
     CLIENT_AUTH_BASIC,
     GRANT_AUTHORIZATION_CODE,
@@ -161,7 +161,7 @@ def _client_auth(server: AuthorizationServer) -> tuple[Any, dict[str, Any]]:
 
 
 def _grant_enabled(server: AuthorizationServer, grant: str) -> None:
-    if grant not in server.grants:
+    if grant not in offered.grants(server):
         raise GrantError(f"{GRANT_LABELS.get(grant, grant)} is not enabled for {server.name}.")
 
 

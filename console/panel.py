@@ -20,7 +20,7 @@ from django.urls import reverse
 from apis.documents import resolve_ref, schema_document
 from apis.models import Api, ApiVersion, Operation
 from apis.openapi.sample import media_example, sample
-from console import appclients, calls, credentials
+from console import appclients, calls, credentials, offered
 from console.calls import ConsoleInput, Target, body_kind, is_json_media, parameters
 from console.models import (
     GRANT_LABELS,
@@ -91,6 +91,9 @@ class ServerOption:
     server: AuthorizationServer
     scopes: str
     grants: list[GrantOption]
+    # A client every developer shares whose tokens carry only the developer's subscriptions
+    # (console/offered.py): the panel says machine calls go through the developer's own apps.
+    per_developer: bool = False
 
 
 @dataclass
@@ -303,23 +306,29 @@ def server_options(
     )
     options = []
     for link in links:
-        grants = [
-            GrantOption(
-                key=grant,
-                label=GRANT_LABELS[grant],
-                legacy=grant in LEGACY_GRANTS,
-                warning=LEGACY_WARNINGS.get(grant, ""),
-            )
-            for grant in link.server.grants
-        ]
         default = link.scopes or _operation_scopes(operation) or link.server.default_scopes
         typed = state.get(f"scopes.{link.server.slug}")
         options.append(
             ServerOption(
-                server=link.server, scopes=default if typed is None else typed, grants=grants
+                server=link.server,
+                scopes=default if typed is None else typed,
+                grants=_grant_options(link.server),
+                per_developer=offered.scopes_per_developer(link.server),
             )
         )
     return options
+
+
+def _grant_options(server: AuthorizationServer) -> list[GrantOption]:
+    return [
+        GrantOption(
+            key=grant,
+            label=GRANT_LABELS[grant],
+            legacy=grant in LEGACY_GRANTS,
+            warning=LEGACY_WARNINGS.get(grant, ""),
+        )
+        for grant in offered.grants(server)
+    ]
 
 
 def _operation_scopes(operation: Operation) -> str:
@@ -481,10 +490,7 @@ def reference_servers(api: Api) -> list[ReferenceServer]:
             name=link.server.name,
             issuer=link.server.issuer or link.server.discovery_url,
             scopes=link.effective_scopes,
-            grants=[
-                GrantOption(g, GRANT_LABELS[g], g in LEGACY_GRANTS, LEGACY_WARNINGS.get(g, ""))
-                for g in link.server.grants
-            ],
+            grants=_grant_options(link.server),
         )
         for link in links
     ]

@@ -42,6 +42,7 @@ def ensure_client(
     allow_client_credentials: bool = False,
     allow_implicit: bool = False,
     allow_password: bool = False,
+    scopes_from_subscriptions: bool = False,
 ) -> Client:
     """Create or update a confidential RS256 client; idempotent."""
     client = Client.objects.filter(client_id=client_id).first() or Client(client_id=client_id)
@@ -55,11 +56,19 @@ def ensure_client(
     client.allow_client_credentials = allow_client_credentials
     client.allow_implicit = allow_implicit
     client.allow_password = allow_password
+    client.scopes_from_subscriptions = scopes_from_subscriptions
     if not client.pk or not check_password(secret, client.client_secret):
         client.client_secret = secret
         client.hash_client_secret = True
     client.save()
     return client
+
+
+def scopes_per_developer(client_id: str) -> bool:
+    """Whether `client_id` is a client many developers share whose tokens carry only what the
+    signed-in developer's subscriptions grant (`Client.scopes_from_subscriptions`), so a
+    client-credentials token from it, with no developer behind it, carries no API scope."""
+    return Client.objects.filter(client_id=client_id, scopes_from_subscriptions=True).exists()
 
 
 def ensure_portal_client(issuer: str, secret: str) -> Client:

@@ -1,5 +1,6 @@
 """Demo data for `make run` (called by `manage.py seed_demo`): a user, an administrator and
-three clients.
+three clients. The console's is shared by every developer, so it takes API scopes from the
+signed-in developer's subscriptions (`Client.scopes_from_subscriptions`).
 
 Idempotent. Refuses to run with DEBUG off: the credentials are well known, and the
 `identity.E002` check and the login page refuse them in production anyway.
@@ -66,9 +67,12 @@ def seed(stdout: TextIO) -> None:
         name="API console (demo)",
         grant=Client.GRANT_AUTHORIZATION_CODE,
         redirect_uris=[o + console_path for o in origins],
-        allow_client_credentials=True,
+        # Every developer shares it: its tokens carry only what the signed-in developer's
+        # subscriptions grant, and no client credentials (a token with no developer behind
+        # it); the console gets machine tokens as the developer's own application instead.
         allow_implicit=True,
         allow_password=True,
+        scopes_from_subscriptions=True,
     )
     ensure_client(
         client_id=demo.SERVICE_CLIENT_ID,
@@ -87,7 +91,8 @@ def seed(stdout: TextIO) -> None:
         f"    administrator:   {demo.DEMO_ADMIN_USERNAME} / {demo.DEMO_ADMIN_PASSWORD}"
         "  (/admin/: import and publish APIs)\n"
         f"    console client:  {demo.CONSOLE_CLIENT_ID} / {demo.CONSOLE_CLIENT_SECRET}"
-        "  (authorization code + PKCE, client credentials, implicit, password)\n"
+        "  (authorization code + PKCE, implicit, password;\n"
+        "                     API scopes only as the signed-in developer's subscriptions grant)\n"
         f"    service client:  {demo.SERVICE_CLIENT_ID} / {demo.SERVICE_CLIENT_SECRET}"
         "  (client credentials)\n"
         f"    portal sign-in:  {settings.IDENTITY_PORTAL_CLIENT_ID} (first party, no consent)\n"

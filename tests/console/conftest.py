@@ -184,6 +184,44 @@ def auth_server(db: None) -> Callable[..., AuthorizationServer]:
     return make
 
 
+def forward_token_requests(fake: FakeOutbound, origin: str = "http://testserver") -> None:
+    """The console's token requests to `origin`'s built-in provider reach its real token
+    endpoint, through Django's test client on that host (the development run's provider is
+    on http://127.0.0.1)."""
+    parts = urlsplit(origin)
+    name, port = parts.hostname or "testserver", str(parts.port or 80)
+
+    def forward(sent: Sent) -> Any:
+        answer = Client(SERVER_NAME=name, SERVER_PORT=port).post(
+            "/idp/token/",
+            data=sent.body,
+            content_type=sent.header("Content-Type"),
+            HTTP_AUTHORIZATION=sent.header("Authorization"),
+        )
+        return response(
+            answer.status_code, body=answer.content, Content_Type=answer["Content-Type"]
+        )
+
+    fake.on("POST", f"{origin}/idp/token/", forward)
+
+
+@pytest.fixture
+def provider(fake_outbound: FakeOutbound, monkeypatch: pytest.MonkeyPatch) -> FakeOutbound:
+    """The built-in provider on http://testserver answers the console's token requests."""
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    forward_token_requests(fake_outbound)
+    return fake_outbound
+
+
+@pytest.fixture
+def petstore(db: None) -> Api:
+    call_command(
+        "importspec", str(DEMO_SPECS / "petstore.yaml"), slug="petstore", publish=True,
+        stdout=io.StringIO(),
+    )  # fmt: skip
+    return Api.objects.get(slug="petstore")
+
+
 @pytest.fixture
 def user(db: None) -> Any:
     return get_user_model().objects.create_user("ada", "ada@example.com", "pw-ada-12345")

@@ -5,11 +5,9 @@ hands the console's request to it through Django's test client."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 
 from apis.models import Api
@@ -17,12 +15,10 @@ from applications import flows as app_flows
 from console.tokens import TokenStore
 from products import flows as product_flows
 from products.models import Group, Product
-from tests.conftest import DEMO_SPECS
-from tests.console.conftest import GATEWAY, FakeOutbound, Sent, response
+from tests.console.conftest import GATEWAY, FakeOutbound, response
 
 PAGE = "/apis/echo/operations/echoGet/"
 HTMX = {"HX-Request": "true"}
-TOKEN_URL = "http://testserver/idp/token/"
 
 
 @pytest.fixture(autouse=True)
@@ -31,36 +27,6 @@ def _fast_hashing(settings: Any) -> None:
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "identity.hashers.ClientSecretHasher",
     ]
-
-
-@pytest.fixture
-def provider(fake_outbound: FakeOutbound, monkeypatch: pytest.MonkeyPatch) -> FakeOutbound:
-    """The console's token requests reach the built-in provider's real token endpoint (on
-    http://testserver, as the development run's provider is on http://127.0.0.1)."""
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-
-    def forward(sent: Sent) -> Any:
-        answer = Client().post(
-            "/idp/token/",
-            data=sent.body,
-            content_type=sent.header("Content-Type"),
-            HTTP_AUTHORIZATION=sent.header("Authorization"),
-        )
-        return response(
-            answer.status_code, body=answer.content, Content_Type=answer["Content-Type"]
-        )
-
-    fake_outbound.on("POST", TOKEN_URL, forward)
-    return fake_outbound
-
-
-@pytest.fixture
-def petstore(db: None) -> Api:
-    call_command(
-        "importspec", str(DEMO_SPECS / "petstore.yaml"), slug="petstore", publish=True,
-        stdout=io.StringIO(),
-    )  # fmt: skip
-    return Api.objects.get(slug="petstore")
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The demo seed: one authorization server for the built-in provider, every grant on."""
+"""The demo seed: one authorization server for the built-in provider, every grant that acts
+for the signed-in developer on."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from console import demo
 from console.models import ApiAuthorizationServer, AuditEntry, AuthorizationServer
 
 
-def test_seed_is_idempotent_and_enables_every_grant(echo: Any, settings: Any) -> None:
+def test_seed_is_idempotent_and_enables_the_developers_grants(echo: Any, settings: Any) -> None:
     settings.DEBUG = True
     settings.IDENTITY_ISSUER = "http://127.0.0.1:8000/idp"
     out = io.StringIO()
@@ -17,7 +18,8 @@ def test_seed_is_idempotent_and_enables_every_grant(echo: Any, settings: Any) ->
     demo.seed(out)
 
     server = AuthorizationServer.objects.get()
-    assert server.grants == ["authorization_code", "client_credentials", "implicit", "password"]
+    # Client credentials go through the developer's own application, not the shared client.
+    assert server.grants == ["authorization_code", "implicit", "password"]
     assert server.token_url == "http://127.0.0.1:8000/idp/token/"
     assert server.issuer == "http://127.0.0.1:8000/idp"
     link = ApiAuthorizationServer.objects.get()

@@ -1,5 +1,9 @@
 """Each grant against the built-in provider over real HTTP, through the real gateway, to the
-echo backend: the default run (`seed_demo` + `serve`) in a subprocess, nothing mocked."""
+echo backend: the default run (`seed_demo` + `serve`) in a subprocess, nothing mocked.
+
+The demo's console client is shared by every developer: its tokens carry only what the
+signed-in developer's subscriptions grant (the demo user's Starter: echo and petstore), and
+client credentials go through the developer's own machine application."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 
+from identity.demo_credentials import CONSOLE_CLIENT_ID, CONSOLE_CLIENT_SECRET
 from tests.console.live import (
     DEMO_PASSWORD,
     DEMO_USER,
@@ -105,18 +110,94 @@ def assert_echoed_200(text: str) -> None:
     )
 
 
-def test_client_credentials(browser: requests.Session, portal: Portal) -> None:
-    answer = get_token(browser, portal, "client_credentials", "echo.read")
+# The demo user's machine application, its secret kept for the console, subscribed to the
+# demo's Starter product (echo and petstore); prints the console's name for it.
+OWN_APPLICATION = """
+from django.contrib.auth import get_user_model
+from applications import flows
+from applications.models import Application
+from products import flows as products
+from products.models import Product
+user = get_user_model().objects.get(username="demo")
+app = Application.objects.filter(owner=user, name="Live job").first()
+if app is None:
+    app = flows.register(
+        user, name="Live job", kind="machine", redirect_uris=[], keep_for_console=True
+    ).application
+    products.subscribe(user, Product.objects.get(slug="starter"), application=app)
+print("app." + app.uuid.hex)
+"""
+
+
+def password_token(session: requests.Session, portal: Portal, scopes: str) -> str:
+    """A token for the demo user from the server (the password grant); the page after it."""
+    answer = get_token(
+        session, portal, "password", scopes, username=DEMO_USER, password=DEMO_PASSWORD
+    )
+    return back_on_the_page(session, portal, answer)
+
+
+def test_client_credentials_as_the_developers_own_application(
+    browser: requests.Session, portal: Portal
+) -> None:
+    slug = portal.manage("shell", "-c", OWN_APPLICATION).strip().splitlines()[-1]
+    data = {
+        **OP,
+        "csrfmiddlewaretoken": csrf(browser, portal),
+        "grant_choice": f"{slug}:client_credentials",
+        f"scopes.{slug}": "echo.read",
+        "param.query.message": "kept",
+    }
+    answer = browser.post(portal.url("/console/token/"), data=data, allow_redirects=False)
     page = back_on_the_page(browser, portal, answer)
     assert 'data-claim="aud">api://echo<' in page
+    assert "Live job (your application)" in page
     assert_echoed_200(send(browser, portal, chosen_token(page)))
 
 
-def test_password_grant(browser: requests.Session, portal: Portal) -> None:
-    answer = get_token(
-        browser, portal, "password", "echo.read", username=DEMO_USER, password=DEMO_PASSWORD
+def test_the_shared_console_client_offers_no_client_credentials(
+    browser: requests.Session, portal: Portal
+) -> None:
+    assert 'value="builtin:client_credentials"' not in browser.get(portal.url(PAGE)).text
+    page = back_on_the_page(
+        browser, portal, get_token(browser, portal, "client_credentials", "echo.read")
     )
-    page = back_on_the_page(browser, portal, answer)
+    assert "Client credentials is not enabled for Built-in provider." in page
+    # Nor does the provider give the shared client a client-credentials token.
+    refused = requests.post(
+        portal.url("/idp/token/"),
+        data={"grant_type": "client_credentials", "scope": "echo.read"},
+        auth=(CONSOLE_CLIENT_ID, CONSOLE_CLIENT_SECRET),
+        timeout=10,
+    )
+    assert refused.status_code in (400, 401) and "access_token" not in refused.json()
+
+
+def test_a_developer_without_a_subscription_gets_no_api_scope(portal: Portal) -> None:
+    """The authorization code flow through the console, as a developer who holds no
+    subscription: the provider refuses the scope, the console says why, no token is kept."""
+    portal.manage(
+        "shell", "-c",
+        "from django.contrib.auth import get_user_model; U = get_user_model()\n"
+        "U.objects.filter(username='nosub').exists() or "
+        "U.objects.create_user('nosub', 'nosub@example.com', 'nosub-password-1')",
+    )  # fmt: skip
+    session = requests.Session()
+    sign_in(session, portal, PAGE, "nosub", "nosub-password-1")
+    start = get_token(session, portal, "authorization_code", "echo.read")
+    assert start.status_code == 302
+    callback = consent_if_asked(
+        session, portal, session.get(start.headers["Location"], allow_redirects=False)
+    )
+    assert query_of(callback)["error"] == "invalid_scope"
+    answer = session.get(callback if "://" in callback else portal.url(callback))
+    assert answer.status_code == 400
+    assert "This client may not have the scope echo.read" in htmllib.unescape(answer.text)
+    assert 'data-token="' not in session.get(portal.url(PAGE)).text
+
+
+def test_password_grant(browser: requests.Session, portal: Portal) -> None:
+    page = password_token(browser, portal, "echo.read")
     assert DEMO_PASSWORD not in page
     assert_echoed_200(send(browser, portal, chosen_token(page)))
 
@@ -161,8 +242,7 @@ def test_implicit(browser: requests.Session, portal: Portal) -> None:
 
 
 def test_wrong_audience_is_a_401_with_the_reason(browser: requests.Session, portal: Portal) -> None:
-    answer = get_token(browser, portal, "client_credentials", "petstore.read")
-    page = back_on_the_page(browser, portal, answer)
+    page = password_token(browser, portal, "petstore.read")
     assert 'data-claim="aud">api://petstore<' in page
     text = send(browser, portal, chosen_token(page))
     assert re.search(r"^\s*401\s*$", text, re.M)
@@ -173,10 +253,7 @@ def test_wrong_audience_is_a_401_with_the_reason(browser: requests.Session, port
 def test_expired_token_is_refreshed_before_the_call(
     browser: requests.Session, portal: Portal
 ) -> None:
-    answer = get_token(
-        browser, portal, "password", "echo.read", username=DEMO_USER, password=DEMO_PASSWORD
-    )
-    page = back_on_the_page(browser, portal, answer)
+    page = password_token(browser, portal, "echo.read")
     token = chosen_token(page)
     time.sleep(TOKEN_SECONDS + 1 - REFRESH_MARGIN)  # now within the margin, or past expiry
     text = send(browser, portal, token)
@@ -185,9 +262,7 @@ def test_expired_token_is_refreshed_before_the_call(
 
 
 def test_sign_out_clears_every_token(browser: requests.Session, portal: Portal) -> None:
-    page = back_on_the_page(
-        browser, portal, get_token(browser, portal, "client_credentials", "echo.read")
-    )
+    page = password_token(browser, portal, "echo.read")
     assert chosen_token(page)
     token = hidden_fields(page, 'id="console-form"')["csrfmiddlewaretoken"]
     browser.post(portal.url("/accounts/logout/"), data={"csrfmiddlewaretoken": token})
@@ -196,9 +271,7 @@ def test_sign_out_clears_every_token(browser: requests.Session, portal: Portal) 
 
 
 def test_missing_scope_is_a_403_with_the_reason(browser: requests.Session, portal: Portal) -> None:
-    page = back_on_the_page(
-        browser, portal, get_token(browser, portal, "client_credentials", "echo.read")
-    )
+    page = password_token(browser, portal, "echo.read")
     token = chosen_token(page)
     post_page = browser.get(portal.url("/apis/echo/operations/echoPost/")).text
     data = {

@@ -1,4 +1,5 @@
-"""What the browser journeys share: signing in at the built-in provider's page."""
+"""What the browser journeys share: signing in at the built-in provider's page, getting a
+token in the console."""
 
 from __future__ import annotations
 
@@ -16,3 +17,44 @@ def sign_in(page: Any, portal: Portal, username: str, password: str, path: str) 
     page.fill("#id_password", password)
     page.locator("main").get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"**{path}**")
+
+
+def password_token(page: Any, scopes: str, username: str, password: str) -> None:
+    """A token from the server for the signed-in developer, in the console on this page: the
+    demo's password grant (legacy, behind its warning) through the shared console client, so it
+    carries only what the developer's subscriptions grant. The console's other grants through
+    that client redirect to the provider; client credentials go through the developer's own
+    application."""
+    page.fill('input[name="scopes.builtin"]', scopes)
+    legacy = page.locator(".console-legacy-grant", has_text="Resource owner password")
+    legacy.locator("summary").click()
+    legacy.locator('input[name="username"]').fill(username)
+    legacy.locator('input[name="password"]').fill(password)
+    with page.expect_response("**/console/token/"):
+        legacy.get_by_role("button", name="Get token · Resource owner password (legacy)").click()
+    page.wait_for_selector(".console-token >> text=password")
+
+
+def register_machine_application(page: Any, portal: Portal, name: str, subscription: str) -> None:
+    """Register a machine application whose secret is kept for the console, and subscribe it
+    to the demo's Starter product (echo and petstore) as `subscription`."""
+    page.goto(portal.url("/applications/new/"))
+    page.fill("#id_name", name)
+    page.get_by_label("Machine client (client credentials only)").check()
+    page.get_by_label("Keep the secret for the console").check()
+    page.get_by_role("button", name="Register").click()
+    page.wait_for_selector("[data-key=secret]")
+    page.goto(portal.url("/products/starter/"))
+    page.select_option("#sub-application", label=f"{name} (application)")
+    page.fill("#sub-name", subscription)
+    page.get_by_role("button", name="Subscribe").click()
+    page.wait_for_url("**/products/subscriptions/*/")
+
+
+def application_token(page: Any, name: str, scopes: str) -> None:
+    """A client-credentials token as the developer's application `name` ("Your applications"
+    in the console on this page)."""
+    option = page.locator(".console-apps [data-app]", has_text=name)
+    option.locator("input[name^='scopes.app.']").fill(scopes)
+    with page.expect_response("**/console/token/"):
+        option.get_by_role("button", name=f"Get token as {name}").click()

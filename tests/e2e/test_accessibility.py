@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.console.live import DEMO_PASSWORD, DEMO_USER, Portal, running_portal
-from tests.e2e.browser import sign_in
+from tests.e2e.browser import password_token, sign_in
 
 pytestmark = [pytest.mark.e2e]
 
@@ -77,10 +77,7 @@ def test_no_axe_violation_on_any_page_kind(chromium: Any, portal: Portal, theme:
             report[name] = violations(page)
         sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, SIGNED_IN_PAGES["console"])
         # A token in the panel, so the token card and its buttons are checked too.
-        page.fill('input[name="scopes.builtin"]', "echo.write")
-        with page.expect_response("**/console/token/"):
-            page.get_by_role("button", name="Get token · Client credentials").click()
-        page.wait_for_selector(".console-token")
+        password_token(page, "echo.write", DEMO_USER, DEMO_PASSWORD)
         report["console"] = violations(page)
         # On a phone the token card's scopes and claims wrap as words, not a letter a line.
         page.set_viewport_size({"width": 390, "height": 844})

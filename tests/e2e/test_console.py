@@ -2,8 +2,9 @@
 (`seed_demo` + `serve`: the built-in provider, the gateway and the echo backend, for real).
 
 catalog -> operation -> sign in -> authorization code flow -> send (200, echoed Authorization)
--> client credentials (200) -> a token for the wrong audience (401, reason shown) -> an
-expired token refreshed without the user doing anything.
+-> client credentials as the developer's own machine application (200; the shared console
+client offers none) -> a token for the wrong audience (401, reason shown) -> an expired token
+refreshed without the user doing anything.
 """
 
 from __future__ import annotations
@@ -15,9 +16,16 @@ from typing import Any
 import pytest
 
 from tests.console.live import DEMO_PASSWORD, DEMO_USER, Portal, running_portal
-from tests.e2e.browser import sign_in
+from tests.e2e.browser import (
+    application_token,
+    password_token,
+    register_machine_application,
+    sign_in,
+)
 
 pytestmark = [pytest.mark.e2e]
+
+APP = "Console journey job"
 
 
 @pytest.fixture(scope="module")
@@ -86,23 +94,30 @@ def test_console_journey(page: Any, portal: Portal, screenshot_dir: Path) -> Non
     )  # htmx, no reload
     shoot(page, screenshot_dir / "console-200.png")
 
-    # Client credentials, on the server, swapped in by htmx. (Tokens are kept per server and
-    # scopes: asking for other scopes keeps the authorization-code token beside it.)
-    page.fill('input[name="scopes.builtin"]', "echo.read")
-    with page.expect_response("**/console/token/"):
-        page.get_by_role("button", name="Get token · Client credentials").click()
+    # The shared console client offers no client credentials (its token would have no
+    # developer behind it, so no API scope); the panel says where machine calls go.
+    assert page.locator('[data-grant="client_credentials"]').count() == 0
+    assert "My applications" in page.inner_text("[data-per-developer]")
+
+    # Client credentials as the developer's own machine application, on the server, swapped
+    # in by htmx. (Tokens are kept per client and scopes: the authorization-code token stays.)
+    register_machine_application(page, portal, APP, "console-journey")
+    page.goto(portal.url("/apis/echo/operations/echoGet/"))
+    page.fill('input[name="param.query.message"]', "hello from Chromium")
+    application_token(page, APP, "echo.read")
     page.wait_for_selector(".console-token >> text=client_credentials")
     assert send_and_wait(page)[0] == "200"
 
     # A token for another API's audience: the gateway's reason beside the decoded token.
-    page.fill('input[name="scopes.builtin"]', "petstore.read")
-    with page.expect_response("**/console/token/"):
-        page.get_by_role("button", name="Get token · Client credentials").click()
+    application_token(page, APP, "petstore.read")
     page.wait_for_selector('[data-claim="aud"] >> text=api://petstore')
     status, result = send_and_wait(page)
     assert status == "401"
     assert "The token's aud is api://petstore; this API expects api://echo." in result
-    assert page.input_value('input[name="scopes.builtin"]') == "petstore.read"  # as typed
+    scopes = page.locator(".console-apps [data-app]", has_text=APP).locator(
+        "input[name^='scopes.app.']"
+    )
+    assert scopes.input_value() == "petstore.read"  # as typed
     shoot(page, screenshot_dir / "console-401-audience.png")
 
     # The authorization-code token runs out (the countdown shows it); sending refreshes it
@@ -131,8 +146,8 @@ def test_console_without_javascript(chromium: Any, portal: Portal) -> None:
         page.wait_for_url("**/apis/echo/operations/echoGet/**")
 
         page.fill('input[name="param.query.message"]', "no scripts here")
-        page.fill('input[name="scopes.builtin"]', "echo.read")
-        page.get_by_role("button", name="Get token · Client credentials").click()
+        # A token from the server for the developer, by a plain form post.
+        password_token(page, "echo.read", DEMO_USER, DEMO_PASSWORD)
         page.wait_for_url("**/apis/echo/operations/echoGet/**")
         assert page.input_value('input[name="param.query.message"]') == "no scripts here"
         assert page.locator('.console-token input[name="token"]:checked').count() == 1

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from tests.console.live import DEMO_PASSWORD, DEMO_USER, Portal, running_portal
-from tests.e2e.browser import sign_in
+from tests.e2e.browser import password_token, sign_in
 
 pytestmark = [pytest.mark.e2e]
 
@@ -78,10 +78,7 @@ def test_subscribe_approve_call_regenerate_suspend(
     page.goto(portal.url("/apis/echo/operations/echoGet/"))
     page.locator("#console-subscription label", has_text="Unlimited").locator("input").check()
     assert old_secondary not in page.content()
-    page.fill('input[name="scopes.builtin"]', "echo.read")
-    with page.expect_response("**/console/token/"):
-        page.get_by_role("button", name="Get token · Client credentials").click()
-    page.wait_for_selector(".console-token >> text=client_credentials")
+    password_token(page, "echo.read", DEMO_USER, DEMO_PASSWORD)
     status, result = send(page)
     assert status == "200"
     assert old_secondary not in page.content()
@@ -113,7 +110,7 @@ def test_subscribe_approve_call_regenerate_suspend(
     ).first.click()
     admin.wait_for_selector("text=Suspend: 1 subscription(s).")
     page.goto(portal.url("/apis/echo/operations/echoGet/"))
-    page.wait_for_selector(".console-token >> text=client_credentials")
+    page.wait_for_selector(".console-token >> text=password")
     unlimited = page.locator("#console-subscription label", has_text="Unlimited")
     assert "suspended" in unlimited.inner_text()
     unlimited.locator("input").check()  # the same call as before

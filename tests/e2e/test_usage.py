@@ -24,7 +24,12 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 from tests.console.live import DEMO_PASSWORD, DEMO_USER, Portal, running_portal
-from tests.e2e.browser import sign_in
+from tests.e2e.browser import (
+    application_token,
+    password_token,
+    register_machine_application,
+    sign_in,
+)
 from tests.e2e.test_accessibility import violations
 from tests.e2e.usage_seed import SEED
 
@@ -111,10 +116,7 @@ def test_console_calls_with_a_subscription_key_appear_on_its_usage_page(
     page, errors = browser_in_paris(chromium)
     sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/apis/echo/operations/echoGet/")
     page.locator("#console-subscription label", has_text="Starter").locator("input").check()
-    page.fill('input[name="scopes.builtin"]', "echo.read")
-    with page.expect_response("**/console/token/"):
-        page.get_by_role("button", name="Get token · Client credentials").click()
-    page.wait_for_selector(".console-token >> text=client_credentials")
+    password_token(page, "echo.read", DEMO_USER, DEMO_PASSWORD)
     call_three_times(page)
     # From the subscription to its usage page, by the links a developer follows.
     page.goto(portal.url("/products/subscriptions/"))
@@ -132,23 +134,10 @@ def test_console_calls_as_an_application_appear_on_its_usage_page(
     """The issue's journey: calls from the console as the developer's own application."""
     page, errors = browser_in_paris(chromium)
     sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/products/")
-    page.goto(portal.url("/applications/new/"))
-    page.fill("#id_name", APP)
-    page.get_by_label("Machine client (client credentials only)").check()
-    page.get_by_label("Keep the secret for the console").check()
-    page.get_by_role("button", name="Register").click()
-    page.wait_for_selector("[data-key=secret]")
-    page.goto(portal.url("/products/starter/"))
-    page.select_option("#sub-application", label=f"{APP} (application)")
-    page.fill("#sub-name", "usage-app")
-    page.get_by_role("button", name="Subscribe").click()
-    page.wait_for_url("**/products/subscriptions/*/")
+    register_machine_application(page, portal, APP, "usage-app")
 
     page.goto(portal.url("/apis/echo/operations/echoGet/"))
-    option = page.locator(".console-apps [data-app]", has_text=APP)
-    option.locator("input[name^='scopes.app.']").fill("echo.read")
-    with page.expect_response("**/console/token/"):
-        option.get_by_role("button", name=f"Get token as {APP}").click()
+    application_token(page, APP, "echo.read")
     page.locator(".console-token", has_text=f"{APP} (your application)").wait_for()
     page.locator("#console-subscription label", has_text="usage-app").locator("input").check()
     call_three_times(page)

@@ -28,11 +28,11 @@ def test_seed_creates_user_and_clients_and_prints_them(settings: Any) -> None:
     admin = get_user_model().objects.get(username="admin")
     assert admin.is_staff and admin.is_superuser
     console = Client.objects.get(client_id="portal-console")
-    assert console.allows_grant_type(
+    # Shared by every developer: API scopes from the developer's subscriptions, and no client
+    # credentials (a token with no developer behind it; issue 10).
+    assert console.scopes_from_subscriptions
+    assert console.granted_types() == {
         Client.GRANT_AUTHORIZATION_CODE,
-    ) and console.granted_types() == {
-        Client.GRANT_AUTHORIZATION_CODE,
-        Client.GRANT_CLIENT_CREDENTIALS,
         Client.GRANT_IMPLICIT,
         Client.GRANT_PASSWORD,
     }

@@ -39,6 +39,10 @@ USERNAME = "ada"
 PASSWORD = "topology-test-password-1"
 CONSOLE_CLIENT_ID = "topology-console"
 CONSOLE_CLIENT_SECRET = "topology-console-secret-" + "s" * 24
+# A first-party machine client an operator sets up for scripts and probes (as the demo's
+# service client): tokens straight from the provider, for the gateway checks.
+SERVICE_CLIENT_ID = "topology-service"
+SERVICE_CLIENT_SECRET = "topology-service-secret-" + "s" * 24
 # Variables of the developer's own environment that must not leak into the processes.
 _DROPPED = ("IDENTITY_", "CONSOLE_", "GATEWAY_", "OIDC_", "DATABASE_", "REDIS_", "SECURE_")
 
@@ -202,7 +206,7 @@ authorization_servers:
     token: ${{ISSUER}}/token/
     client-id: {CONSOLE_CLIENT_ID}
     client-secret-env: TOPOLOGY_CONSOLE_SECRET
-    grants: [authorization_code, client_credentials]
+    grants: [authorization_code]
     console: true
     reference: true
     apis:
@@ -220,10 +224,14 @@ user, _ = get_user_model().objects.get_or_create(username={USERNAME!r})
 user.first_name, user.last_name, user.email = "Ada", "Lovelace", "ada@example.com"
 user.set_password({PASSWORD!r})
 user.save()
+# The console's client: every developer shares it, so no client credentials (issue 10).
 ensure_client(
     client_id={CONSOLE_CLIENT_ID!r}, secret={CONSOLE_CLIENT_SECRET!r}, name="API console",
     grant=Client.GRANT_AUTHORIZATION_CODE, redirect_uris=[{{origin}} + "/console/callback/"],
-    allow_client_credentials=True,
+)
+ensure_client(
+    client_id={SERVICE_CLIENT_ID!r}, secret={SERVICE_CLIENT_SECRET!r}, name="Probes",
+    grant=Client.GRANT_CLIENT_CREDENTIALS, redirect_uris=[],
 )
 """
 

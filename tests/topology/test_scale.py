@@ -14,11 +14,11 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.console.live import Portal, hidden_fields, sign_in
+from tests.console.live import Portal, consent_if_asked, hidden_fields, sign_in
 from tests.topology.cluster import (
-    CONSOLE_CLIENT_ID,
-    CONSOLE_CLIENT_SECRET,
     PASSWORD,
+    SERVICE_CLIENT_ID,
+    SERVICE_CLIENT_SECRET,
     USERNAME,
     Topology,
     api_config,
@@ -61,17 +61,24 @@ def signed_in_as(session: requests.Session, url: str) -> str | None:
     return found.group(1).strip() if found else None
 
 
-def console_token(session: requests.Session, base: str) -> str:
-    """A client-credentials token through the console; the selected token's id on the page."""
+def console_token(session: requests.Session, topology: Topology) -> str:
+    """A token through the console with the authorization code flow (the console's shared
+    client offers no client credentials), each step through nginx; the selected token's id
+    on the page."""
+    base = topology.portal_base
     page = session.get(base + PAGE).text
     data = {
         **OP,
         "csrfmiddlewaretoken": hidden_fields(page, 'id="console-form"')["csrfmiddlewaretoken"],
-        "grant_choice": "builtin:client_credentials",
+        "grant_choice": "builtin:authorization_code",
         "scopes.builtin": "echo.read",
     }
-    answer = session.post(base + "/console/token/", data=data, allow_redirects=False)
-    assert answer.status_code == 302, answer.text[:1000]
+    start = session.post(base + "/console/token/", data=data, allow_redirects=False)
+    assert start.status_code == 302, start.text[:1000]
+    authorize = session.get(start.headers["Location"], allow_redirects=False)
+    callback = consent_if_asked(session, _portal(topology), authorize)
+    back = session.get(callback if "://" in callback else base + callback, allow_redirects=False)
+    assert back.status_code == 302, back.text[:1000]
     page = session.get(base + PAGE).text
     found = re.search(r'<input type="radio" name="token" value="([^"]+)" checked>', page)
     assert found, "no token is selected on the page"
@@ -101,11 +108,12 @@ def assert_echoed_200(text: str) -> None:
 
 
 def access_token(topology: Topology, scope: str = "echo.read") -> str:
-    """A JWT from the provider's token endpoint through nginx (client credentials)."""
+    """A JWT from the provider's token endpoint through nginx (client credentials, the
+    operator's first-party probe client)."""
     answer = requests.post(
         topology.url("/idp/token/"),
         data={"grant_type": "client_credentials", "scope": scope},
-        auth=(CONSOLE_CLIENT_ID, CONSOLE_CLIENT_SECRET),
+        auth=(SERVICE_CLIENT_ID, SERVICE_CLIENT_SECRET),
         timeout=10,
     )
     assert answer.status_code == 200, answer.text[:500]
@@ -126,7 +134,7 @@ def test_sign_in_and_console_journey_through_nginx(
     topology: Topology, browser: requests.Session
 ) -> None:
     assert signed_in_as(browser, topology.url(PAGE)) == "Ada Lovelace"
-    token = console_token(browser, topology.portal_base)
+    token = console_token(browser, topology)
     assert_echoed_200(console_send(browser, topology.portal_base, topology.gateway_base, token))
     # Each process behind nginx was used at least once: neither sat idle while the other served.
     for proc in topology.portals:
@@ -139,8 +147,9 @@ def test_session_and_console_tokens_move_between_portal_processes(
     topology: Topology, browser: requests.Session
 ) -> None:
     first, second = topology.portals
-    # A token fetched on one process is sent from the other: both read the same session.
-    token = console_token(browser, first.base)
+    # A token fetched through nginx (the flow's requests spread over both processes; its
+    # redirect URI is nginx's) is sent from each process: both read the same session.
+    token = console_token(browser, topology)
     assert_echoed_200(console_send(browser, second.base, topology.gateway_base, token))
     assert_echoed_200(console_send(browser, first.base, topology.gateway_base, token))
     for _ in range(3):
@@ -223,7 +232,7 @@ def test_probes_answer_a_load_balancer_by_ip_address(topology: Topology) -> None
 def test_stopping_a_portal_process_loses_no_session(
     topology: Topology, browser: requests.Session
 ) -> None:
-    token = console_token(browser, topology.portal_base)
+    token = console_token(browser, topology)
     stopped, survivor = topology.portals
     stopped.stop()
     assert stopped.proc is not None and stopped.proc.returncode is not None
