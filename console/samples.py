@@ -2,7 +2,7 @@
 spec's own examples (or values generated from the schemas), shown to anyone.
 
 Credentials are placeholders named for the operation's security scheme (`$ACCESS_TOKEN`,
-`$API_KEY`, `$BASIC_CREDENTIALS`); nothing here reads a session or a token. Anonymous readers
+`$API_KEY`, `$API_USER` and `$API_PASSWORD`); nothing here reads a session or a token. Anonymous readers
 get the spec's first server; signed-in users the server the console would call for them.
 """
 
@@ -21,11 +21,10 @@ from apis.openapi.sample import sample
 from apis.reference import PAGE_SAMPLE_DEPTH
 from console import calls
 from console.calls import PreparedCall, body_kind
-from console.snippets import Snippet, snippets
+from console.snippets import BASIC_PASSWORD, BASIC_USER, Snippet, snippets
 
 TOKEN = "$ACCESS_TOKEN"
 API_KEY = "$API_KEY"
-BASIC = "$BASIC_CREDENTIALS"
 EXAMPLE_SERVER = "https://api.example.com"
 
 
@@ -89,8 +88,10 @@ def _credentials(
         kind = scheme.get("type")
         http_scheme = str(scheme.get("scheme") or "").lower()
         if kind == "http" and http_scheme == "basic":
-            token, scheme_word = BASIC, "Basic"
-            said.append(f"{BASIC}: base64 of user:password ({name})")
+            token, scheme_word = TOKEN, "Basic"  # snippets() writes user and password
+            said.append(
+                f"${BASIC_USER} and ${BASIC_PASSWORD}: your user name and password ({name})"
+            )
         elif kind in ("oauth2", "openIdConnect") or (kind == "http" and http_scheme == "bearer"):
             token, scheme_word = TOKEN, "Bearer"
             said.append(f"{TOKEN}: an access token ({name})")

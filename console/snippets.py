@@ -1,6 +1,9 @@
 """The call the console sent, as code: curl, Python requests, JavaScript fetch and HTTPie.
 
-The access token is a placeholder (`$ACCESS_TOKEN`) unless the user asks to reveal it.
+The access token is a placeholder (`$ACCESS_TOKEN`) unless the user asks to reveal it. HTTP
+basic credentials are always the placeholders `$API_USER` and `$API_PASSWORD`, each language's
+own way of sending a user name and password: they are only ever pasted, and a pasted secret
+never reaches the page.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from dataclasses import dataclass
 from console.calls import PreparedCall
 
 PLACEHOLDER = "$ACCESS_TOKEN"
+BASIC_USER, BASIC_PASSWORD = "API_USER", "API_PASSWORD"
+_BASIC_PAIR = f'"${BASIC_USER}:${BASIC_PASSWORD}"'  # double quotes: the shell expands both
 
 
 @dataclass(frozen=True)
@@ -33,12 +38,14 @@ def _py(value: object) -> str:
     return repr(value)
 
 
-def curl(call: PreparedCall, authorization: str | None) -> str:
+def curl(call: PreparedCall, authorization: str | None, basic: bool = False) -> str:
     lines = [f"curl -X {call.method} {shlex.quote(call.url)}"]
     headers = dict(call.headers)
     if call.body_kind == "multipart":
         headers.pop("Content-Type", None)  # curl writes its own boundary
-    if authorization:
+    if basic:
+        lines.append(f"-u {_BASIC_PAIR}")
+    elif authorization:
         lines.append(f"-H {_shell_header('Authorization', authorization)}")
     lines += [f"-H {shlex.quote(f'{k}: {v}')}" for k, v in headers.items()]
     if call.body_kind == "multipart":
@@ -60,12 +67,15 @@ def _shell_header(name: str, value: str) -> str:
     return shlex.quote(f"{name}: {value}")
 
 
-def python(call: PreparedCall, authorization: str | None) -> str:
+def python(call: PreparedCall, authorization: str | None, basic: bool = False) -> str:
     headers = dict(call.headers)
     if call.body_kind == "multipart":
         headers.pop("Content-Type", None)
     lines = ["import requests", ""]
-    if authorization and PLACEHOLDER in authorization:
+    if basic:
+        lines[0:1] = ["import os", "", "import requests"]
+        authorization = None
+    elif authorization and PLACEHOLDER in authorization:
         lines[0:1] = ["import os", "", "import requests"]
         scheme = authorization.split(" ", 1)[0]
         auth_expr = f"f\"{scheme} {{os.environ['ACCESS_TOKEN']}}\""
@@ -77,6 +87,8 @@ def python(call: PreparedCall, authorization: str | None) -> str:
     lines += [f"    {_py(k)}: {_py(v)}," for k, v in headers.items()]
     lines.append("}")
     args = [_py(call.method), _py(call.url), "headers=headers"]
+    if basic:
+        args.append(f"auth=(os.environ['{BASIC_USER}'], os.environ['{BASIC_PASSWORD}'])")
     if call.body_kind == "json":
         try:
             parsed = json.loads(call.text_body)
@@ -107,7 +119,7 @@ def _js(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def fetch(call: PreparedCall, authorization: str | None) -> str:
+def fetch(call: PreparedCall, authorization: str | None, basic: bool = False) -> str:
     headers = dict(call.headers)
     lines: list[str] = []
     if call.body_kind == "multipart":
@@ -125,7 +137,10 @@ def fetch(call: PreparedCall, authorization: str | None) -> str:
     elif call.body_kind != "none":
         lines.append(f"const body = {_js(call.text_body)};")
     header_lines = []
-    if authorization:
+    if basic:
+        pair = f"`${{{BASIC_USER}}}:${{{BASIC_PASSWORD}}}`"
+        header_lines.append(f'    "Authorization": `Basic ${{btoa({pair})}}`,')
+    elif authorization:
         if PLACEHOLDER in authorization:
             scheme = authorization.split(" ", 1)[0]
             header_lines.append(f'    "Authorization": `{scheme} ${{ACCESS_TOKEN}}`,')
@@ -142,7 +157,7 @@ def fetch(call: PreparedCall, authorization: str | None) -> str:
     return "\n".join(lines)
 
 
-def httpie(call: PreparedCall, authorization: str | None) -> str:
+def httpie(call: PreparedCall, authorization: str | None, basic: bool = False) -> str:
     parts = ["http"]
     if call.body_kind == "multipart":
         parts.append("--multipart")
@@ -152,7 +167,9 @@ def httpie(call: PreparedCall, authorization: str | None) -> str:
     headers = dict(call.headers)
     if call.body_kind in ("multipart", "form"):
         headers.pop("Content-Type", None)
-    if authorization:
+    if basic:
+        parts.append(f"-a {_BASIC_PAIR}")
+    elif authorization:
         parts.append(_shell_header("Authorization", authorization).replace(": ", ":", 1))
     parts += [shlex.quote(f"{k}:{v}") for k, v in headers.items()]
     if call.body_kind in ("multipart", "form"):
@@ -166,11 +183,15 @@ def httpie(call: PreparedCall, authorization: str | None) -> str:
 
 
 def snippets(call: PreparedCall, token: str | None, scheme: str = "Bearer") -> list[Snippet]:
-    """Every snippet for `call`; `token` None means no Authorization header at all."""
-    authorization = _auth(token, scheme)
+    """Every snippet for `call`; `token` None means no Authorization header at all.
+
+    With the Basic scheme `token` only says credentials are needed: its value is never shown.
+    """
+    basic = token is not None and scheme.lower() == "basic"
+    authorization = None if basic else _auth(token, scheme)
     return [
-        Snippet("curl", "curl", "shell", curl(call, authorization)),
-        Snippet("python", "Python requests", "python", python(call, authorization)),
-        Snippet("fetch", "JavaScript fetch", "javascript", fetch(call, authorization)),
-        Snippet("httpie", "HTTPie", "shell", httpie(call, authorization)),
+        Snippet("curl", "curl", "shell", curl(call, authorization, basic)),
+        Snippet("python", "Python requests", "python", python(call, authorization, basic)),
+        Snippet("fetch", "JavaScript fetch", "javascript", fetch(call, authorization, basic)),
+        Snippet("httpie", "HTTPie", "shell", httpie(call, authorization, basic)),
     ]

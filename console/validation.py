@@ -1,7 +1,8 @@
 """Request bodies and responses checked against the operation's schemas (jsonschema).
 
 Schemas are those of the normalised document: every `$ref` is `#/components/schemas/<Name>`,
-so a validator rooted at a copy of the document's components resolves them all. OpenAPI 3.0
+so a validator rooted at the converted schemas a check reaches resolves them all; those are
+read row by row (apis.documents.schema_document), not with the whole document. OpenAPI 3.0
 schemas are brought to JSON Schema 2020-12 first (`nullable`, boolean exclusive bounds), and
 `readOnly` properties are not required in requests nor `writeOnly` ones in responses.
 """
@@ -17,11 +18,12 @@ import orjson
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from apis.documents import SCHEMA_PREFIX, LazySchemas, ref_name, refs_in
 from console.calls import is_json_media
 
 MAX_ERRORS = 20
 _MAX_DEPTH = 200
-# (version pk, direction) -> (the document it was made from, converted components)
+# (version pk, direction) -> (the schemas they were made from, converted schemas by name)
 _cache: OrderedDict[tuple[int, str], tuple[dict[str, Any], dict[str, Any]]] = OrderedDict()
 _lock = threading.Lock()
 
@@ -115,32 +117,53 @@ def _convert(node: Any, *, legacy: bool, direction: str, depth: int = 0) -> Any:
     return out
 
 
-def _root(doc: dict[str, Any], key: int, direction: str) -> dict[str, Any]:
-    """Converted components of a document, cached per (version, direction)."""
+def _legacy(doc: dict[str, Any]) -> bool:
+    version = str(doc.get("openapi", "3.0"))
+    return not version.startswith(("3.1", "3.2"))
+
+
+def _components(
+    doc: dict[str, Any], key: int, direction: str, schema: dict[str, Any]
+) -> dict[str, Any]:
+    """The converted named schemas `schema` reaches through `$ref`s, every level.
+
+    `doc` may be the whole document or `apis.documents.schema_document()`, whose schemas are
+    read row by row: one query a level of references, never the whole document. Conversions
+    are kept per (version, direction) for the next check.
+    """
+    # Not `or {}`: lazily read schemas are an empty dict until asked.
+    schemas = (doc.get("components") or {}).get("schemas")
+    if not isinstance(schemas, dict):
+        schemas = {}
     with _lock:
         cached = _cache.get((key, direction))
         # The same pk can name another document (a deleted and re-imported version).
-        if cached is not None and cached[0] is doc:
-            _cache.move_to_end((key, direction))
-            return cached[1]
-    legacy = not str(doc.get("openapi", "3.0")).startswith("3.1") and not str(
-        doc.get("openapi", "")
-    ).startswith("3.2")
-    schemas = (doc.get("components") or {}).get("schemas") or {}
-    root = {
-        "legacy": legacy,
-        "components": {
-            "schemas": {
-                name: _convert(schema, legacy=legacy, direction=direction)
-                for name, schema in (schemas.items() if isinstance(schemas, dict) else [])
-            }
-        },
-    }
-    with _lock:
-        _cache[(key, direction)] = (doc, root)
-        while len(_cache) > 8:
-            _cache.popitem(last=False)
-    return root
+        if cached is None or cached[0] is not schemas:
+            cached = (schemas, {})
+            _cache[(key, direction)] = cached
+            while len(_cache) > 8:
+                _cache.popitem(last=False)
+        _cache.move_to_end((key, direction))
+    converted = cached[1]
+    legacy = _legacy(doc)
+    reached: dict[str, Any] = {}
+    frontier: list[Any] = [schema]
+    while frontier:
+        names = {
+            ref_name(ref) for ref in refs_in(frontier) if ref.startswith(SCHEMA_PREFIX)
+        } - reached.keys()
+        if isinstance(schemas, LazySchemas):
+            schemas.load(n for n in names if n not in converted)
+        frontier = []
+        for name in names:
+            if name not in converted:
+                raw = schemas.get(name)
+                if raw is None:
+                    continue  # unresolvable: the checker says it could not use the schema
+                converted[name] = _convert(raw, legacy=legacy, direction=direction)
+            reached[name] = converted[name]
+            frontier.append(converted[name])
+    return reached
 
 
 def _path(error_path: Any, prefix: str) -> str:
@@ -156,9 +179,9 @@ def check_value(
     """Mismatches of `value` against `schema`, as short sentences with a JSON path."""
     if not isinstance(schema, dict) or not schema:
         return []
-    root = _root(doc, key, direction)
-    converted = _convert(schema, legacy=bool(root["legacy"]), direction=direction)
-    full = {**converted, "components": root["components"]} if isinstance(converted, dict) else {}
+    converted = _convert(schema, legacy=_legacy(doc), direction=direction)
+    components = {"schemas": _components(doc, key, direction, schema)}
+    full = {**converted, "components": components} if isinstance(converted, dict) else {}
     try:
         validator = Draft202012Validator(full)
         errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
-from apis.models import Api, ApiVersion, Operation
+from apis.models import VERSION_READER_FIELDS, Api, ApiVersion, Operation
 from console import (
     appclients,
     calls,
@@ -71,7 +71,9 @@ def _get_operation_for_user(
     """The operation a console POST names; 404 unless its API is visible to this user."""
     apis = visible_apis(request.user)
     api = get_object_or_404(apis, slug=api_slug)
-    version = get_object_or_404(ApiVersion, api=api, label=label)
+    version = get_object_or_404(
+        ApiVersion.objects.only(*VERSION_READER_FIELDS), api=api, label=label
+    )
     operation = get_object_or_404(Operation, version=version, slug=op_slug)
     return api, version, operation
 

@@ -192,23 +192,27 @@ def login(request: HttpRequest) -> HttpResponse:
     """The provider's own sign-in page (username and password), rate limited."""
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     context: dict[str, Any] = {"next": next_url}
-    if request.method == "GET":
-        form = AuthenticationForm(request)
-        response = render(request, "identity/login.html", {**context, "form": form})
-        # Signing in may end, through /idp/authorize/, at the client's redirect URI.
-        response._csp_config = csp_form_action(_client_origin(next_url))  # type: ignore[attr-defined]
+    # Signing in may end, through /idp/authorize/, at the client's redirect URI, and Chromium
+    # checks each redirect after a form post against the posting page's form-action. So every
+    # drawing of this page allows it: after a wrong password the form is posted again from the
+    # page drawn then.
+    form_action = csp_form_action(_client_origin(next_url))
+
+    def page(form: AuthenticationForm, status: int = 200, **extra: Any) -> HttpResponse:
+        response = render(
+            request, "identity/login.html", {**context, "form": form, **extra}, status=status
+        )
+        response._csp_config = form_action  # type: ignore[attr-defined]
         return response
+
+    if request.method == "GET":
+        return page(AuthenticationForm(request))
 
     ip = request.META.get("REMOTE_ADDR", "")
     username = str(request.POST.get("username", ""))[:150]
     wait = ratelimit.blocked(ip, username)
     if wait is not None:
-        response = render(
-            request,
-            "identity/login.html",
-            {**context, "form": AuthenticationForm(request), "rate_limited": True, "wait": wait},
-            status=429,
-        )
+        response = page(AuthenticationForm(request), 429, rate_limited=True, wait=wait)
         response["Retry-After"] = str(wait)
         return response
 
@@ -216,11 +220,11 @@ def login(request: HttpRequest) -> HttpResponse:
     if _production_demo_login(username, str(request.POST.get("password", ""))):
         form.is_valid()
         form.add_error(None, "The demo account is disabled in production.")
-        return render(request, "identity/login.html", {**context, "form": form}, status=403)
+        return page(form, 403)
     if form.is_valid():  # the backend counts failures (identity.backends)
         idp_session.sign_in(request, form.get_user())
         return redirect(next_url)
-    return render(request, "identity/login.html", {**context, "form": form}, status=400)
+    return page(form, 400)
 
 
 @require_GET

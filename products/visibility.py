@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 
 from apis.models import Api
 from products.models import ADMINISTRATORS, DEVELOPERS, GUESTS, Product
@@ -33,31 +33,43 @@ def sees_everything(user: Any) -> bool:
     return user is not None and user.is_authenticated and user.has_perm(DRAFT_PERMISSION)
 
 
+# Both rules are read as two flat queries and ids rather than nested EXISTS subqueries: Django
+# spent 10 to 15 ms building and compiling the nested form, on every page and again for each
+# query cloned from it (the catalog runs four), where the SQL itself ran in 0.05 ms.
+
+
+def _seen_product_ids(user: Any) -> set[int]:
+    """Products (published or not) that one of the user's groups may see."""
+    return set(
+        Product.groups.through.objects.filter(group__slug__in=user_groups(user)).values_list(
+            "product_id", flat=True
+        )
+    )
+
+
 def visible_products(user: Any) -> QuerySet[Product]:
     if sees_everything(user):
         return Product.objects.all()
-    return Product.objects.filter(
-        Exists(
-            Product.groups.through.objects.filter(
-                product_id=OuterRef("pk"), group__slug__in=user_groups(user)
-            )
-        ),
-        published=True,
-    )
+    return Product.objects.filter(published=True, pk__in=sorted(_seen_product_ids(user)))
+
+
+def hidden_api_ids(user: Any) -> list[int]:
+    """APIs offered only in published products none of the user's groups may see."""
+    seen = _seen_product_ids(user)
+    offered: set[int] = set()
+    shown: set[int] = set()
+    links = Product.apis.through.objects.filter(product__published=True)
+    for api_id, product_id in links.values_list("api_id", "product_id"):
+        offered.add(api_id)
+        if product_id in seen:
+            shown.add(api_id)
+    return sorted(offered - shown)
 
 
 def visible_apis(user: Any) -> QuerySet[Api]:
     if sees_everything(user):
         return Api.objects.all()
-    links = Product.apis.through.objects.filter(api_id=OuterRef("pk"), product__published=True)
-    offered = links.filter(
-        Exists(
-            Product.groups.through.objects.filter(
-                product_id=OuterRef("product_id"), group__slug__in=user_groups(user)
-            )
-        )
-    )
-    return Api.objects.filter(Q(is_published=True) & (~Exists(links) | Exists(offered)))
+    return Api.objects.filter(is_published=True).exclude(pk__in=hidden_api_ids(user))
 
 
 def can_see(user: Any, api: Api) -> bool:

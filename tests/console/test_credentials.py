@@ -166,9 +166,16 @@ def test_basic_credentials_are_sent_as_basic(
     token_id = re.search(r'name="token" value="([^"]+)" checked', html)
     assert token_id
     fake_outbound.json("GET", f"{GATEWAY}/keyed/basic", {"ok": True})
-    signed_in.post("/console/send/", ref("withBasic", token=token_id.group(1)), headers=HTMX)
+    answer = signed_in.post(
+        "/console/send/", ref("withBasic", token=token_id.group(1)), headers=HTMX
+    )
     expected = base64.b64encode(b"ada:pw:with colon").decode()
     assert fake_outbound.sent[-1].header("Authorization") == f"Basic {expected}"
+    # The snippets ask for a user name and password, and hold neither.
+    shown = answer.content.decode()
+    assert "-u &quot;$API_USER:$API_PASSWORD&quot;" in shown
+    assert expected not in shown and "pw:with colon" not in shown
+    assert "Basic $ACCESS_TOKEN" not in shown
 
 
 def test_a_scheme_naming_the_portals_session_cookie_is_refused(

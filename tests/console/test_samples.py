@@ -122,3 +122,24 @@ def test_signed_in_user_gets_the_server_the_console_calls(
     request = _section(anonymous, "request-sample")
     assert f"{GATEWAY}/echo-v2/" not in request
     assert "http://127.0.0.1:8000/gateway/echo/" in request
+
+
+def test_basic_scheme_sample_asks_for_a_user_and_password(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Basic", "version": "1"},
+        "servers": [{"url": "https://api.basic.example"}],
+        "paths": {"/me": {"get": {"operationId": "me", "security": [{"basicAuth": []}],
+                                  "responses": {"200": {"description": "ok"}}}}},
+        "components": {"securitySchemes": {"basicAuth": {"type": "http", "scheme": "basic"}}},
+    }  # fmt: skip
+    path = tmp_path / "basic.json"
+    path.write_bytes(orjson.dumps(spec))
+    _import(path, "basic")
+    page = client.get("/apis/basic/operations/me/").content.decode()
+    request = _section(page, "request-sample")
+    assert 'curl -X GET https://api.basic.example/me \\\n  -u "$API_USER:$API_PASSWORD"' in request
+    assert "Replace $API_USER and $API_PASSWORD" in request
+    assert "BASIC_CREDENTIALS" not in request and "Authorization:Basic" not in request

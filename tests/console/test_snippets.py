@@ -62,3 +62,29 @@ def test_multipart_snippets_name_the_file() -> None:
     assert 'body.append("file", fileInput.files[0]);' in code["fetch"]
     assert "files={'file': ('a.png', open('a.png', 'rb'), 'image/png')}" in code["python"]
     ast.parse(code["python"])
+
+
+def basic_snippets(token: str) -> dict[str, str]:
+    return {s.key: s.code for s in snippets(JSON_CALL, token, "Basic")}
+
+
+def test_basic_credentials_are_a_user_and_password_from_the_environment() -> None:
+    # A basic scheme's snippets ask for the user name and password (what the reader has), not
+    # an "access token" nor base64 made by hand; each runs as written with the two set.
+    code = basic_snippets(PLACEHOLDER)
+    curl = shlex.split(code["curl"].replace("\\\n", " "))
+    assert curl[curl.index("-u") + 1] == "$API_USER:$API_PASSWORD"  # expanded by the shell
+    assert '-u "$API_USER:$API_PASSWORD"' in code["curl"]
+    assert '-a "$API_USER:$API_PASSWORD"' in code["httpie"]
+    assert "auth=(os.environ['API_USER'], os.environ['API_PASSWORD'])" in code["python"]
+    ast.parse(code["python"])
+    assert '"Authorization": `Basic ${btoa(`${API_USER}:${API_PASSWORD}`)}`' in code["fetch"]
+    for snippet in code.values():
+        assert "ACCESS_TOKEN" not in snippet and "Authorization: Basic" not in snippet
+
+
+def test_basic_credentials_never_reach_a_snippet() -> None:
+    # Even handed the real "user:password" in base64, the snippets keep the placeholders.
+    code = basic_snippets("YWRhOnB3")
+    assert all("YWRhOnB3" not in snippet for snippet in code.values())
+    assert all("API_PASSWORD" in snippet for snippet in code.values())

@@ -454,3 +454,25 @@ def test_a_saved_form_fills_only_its_own_operation(
     signed_in.post("/console/token/", data)
     other = signed_in.get("/apis/echo/operations/echoPost/").content.decode()
     assert "for-echoGet" not in other
+
+
+def test_send_reads_only_the_schemas_it_checks_not_the_whole_document(
+    signed_in: Client, echo: Any, fake_outbound: Any
+) -> None:
+    """The send path checks the body and the response against the operation's schemas, read
+    row by row: the normalised document (megabytes for the largest specs) is never loaded."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apis.documents import clear_cache
+
+    clear_cache()  # nothing left by the page views of other tests
+    fake_outbound.json("POST", f"{GATEWAY}/echo/anything", {"method": 5})
+    data = send_data(operation="echoPost", media_type="application/json")
+    data["body.0"] = '{"priority": "urgent"}'
+    with CaptureQueriesContext(connection) as queries:
+        refused = signed_in.post("/console/send/", data, headers=HTMX)
+        answer = signed_in.post("/console/send/", {**data, "force": "1"}, headers=HTMX)
+    assert "&#x27;text&#x27; is a required property" in refused.content.decode()
+    assert "body.method: 5 is not of type &#x27;string&#x27;" in answer.content.decode()
+    assert not [q["sql"] for q in queries.captured_queries if "normalised" in q["sql"]]

@@ -73,3 +73,74 @@ def test_sign_in_from_the_catalog_and_out_again(
     page.goto(f"{live_server.url}/accounts/profile/")
     assert "/accounts/login/" in page.url
     assert page.console_errors == []
+
+
+@pytest.fixture
+def client_site() -> Any:
+    """A client application on another origin (loopback, its own port) that the provider
+    redirects to after sign-in; it answers every request with a plain page."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Callback(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"<!doctype html><title>Client</title><p>Back at the client."
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Callback)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _authorize_url(live_server: Any, client_id: str, redirect_uri: str) -> str:
+    from urllib.parse import urlencode
+
+    query = {
+        "response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
+        "scope": "openid", "state": "st-1", "code_challenge_method": "S256",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+    }  # fmt: skip
+    return f"{live_server.url}/idp/authorize/?{urlencode(query)}"
+
+
+@pytest.mark.parametrize("first_party", [True, False], ids=["no-consent", "consent"])
+def test_sign_in_at_the_provider_ends_at_a_client_on_another_origin(
+    page: Any, live_server: Any, builtin_signin: Any, client_site: str, first_party: bool
+) -> None:
+    """Chromium checks every redirect after a form post against the posting page's CSP
+    form-action: the login form (drawn again after a wrong password) and the consent form
+    must both let the provider's redirect reach the client's registered redirect URI."""
+    from identity.clients import ensure_client
+    from identity.models import Client as OAuthClient
+
+    redirect_uri = f"{client_site}/cb"
+    ensure_client(
+        client_id="web-app", secret="web-app-secret", name="Web app",
+        grant=OAuthClient.GRANT_AUTHORIZATION_CODE, redirect_uris=[redirect_uri],
+        skip_authorization=first_party,
+    )  # fmt: skip
+    page.goto(_authorize_url(live_server, "web-app", redirect_uri))
+    page.wait_for_url("**/idp/login/**")
+    page.fill("#id_username", "ada")
+    page.fill("#id_password", "wrong password")
+    page.get_by_role("button", name="Sign in").click()
+    assert "Please enter a correct username and password" in page.inner_text("main")
+    page.console_errors.clear()  # the refused attempt's 400
+    page.fill("#id_password", "analytical-engine")
+    page.get_by_role("button", name="Sign in").click()
+    if not first_party:
+        page.wait_for_url("**/idp/authorize/**")
+        page.get_by_role("button", name="Allow").click()
+    page.wait_for_url(f"{redirect_uri}?**")
+    assert "code=" in page.url and "state=st-1" in page.url
+    assert page.inner_text("p") == "Back at the client."
+    assert not [e for e in page.console_errors if "form-action" in e]

@@ -136,3 +136,34 @@ def test_login_page_allows_only_the_registered_redirect_it_leads_to(
     assert form_action.startswith("form-action 'self'")
     origin = redirect_uri.rsplit("/", 1)[0]
     assert (origin in form_action) is allowed
+
+
+def _form_action(response: Any) -> str:
+    csp = response["Content-Security-Policy"]
+    return next(d for d in csp.split("; ") if d.startswith("form-action"))
+
+
+def test_login_page_shown_again_still_allows_the_clients_redirect(
+    client: Client, app: Any, user_factory: Any
+) -> None:
+    """After a wrong password the page is drawn again; its form's next POST still ends, through
+    /idp/authorize/, at the client's redirect URI, which Chromium checks against this page's
+    form-action (a refused redirect left the user on a blank error page)."""
+    from urllib.parse import urlencode
+
+    user_factory("lin")
+    next_url = "/idp/authorize/?" + urlencode(
+        {"client_id": "console", "redirect_uri": "http://127.0.0.1:9999/cb"}
+    )
+    again = client.post("/idp/login/", {"username": "lin", "password": "wrong", "next": next_url})
+    assert again.status_code == 400
+    assert "http://127.0.0.1:9999" in _form_action(again)
+    stranger = client.post(
+        "/idp/login/",
+        {
+            "username": "lin",
+            "password": "wrong",
+            "next": next_url.replace("127.0.0.1:9999", "evil.example"),
+        },
+    )
+    assert "evil.example" not in _form_action(stranger)
