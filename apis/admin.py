@@ -32,6 +32,7 @@ from apis.importer import (
 from apis.models import Api, ApiVersion, Tag
 from apis.openapi import SpecError, load_bytes
 from apis.openapi.errors import TooLarge
+from gateway import version as gateway_version
 
 
 def _max_bytes() -> int:
@@ -128,11 +129,13 @@ class ApiAdmin(admin.ModelAdmin):
     @admin.action(description="Publish selected APIs", permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Api]) -> None:
         count = queryset.update(is_published=True)
+        gateway_version.bump()  # update() sends no post_save: tell the gateways
         self.message_user(request, f"Published {count} APIs.", messages.SUCCESS)
 
     @admin.action(description="Unpublish selected APIs", permissions=["change"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Api]) -> None:
         count = queryset.update(is_published=False)
+        gateway_version.bump()  # update() sends no post_save: its routes stop now
         self.message_user(request, f"Unpublished {count} APIs.", messages.SUCCESS)
 
     def get_urls(self) -> list[URLPattern]:

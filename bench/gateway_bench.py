@@ -58,6 +58,8 @@ APACHE_MODULES = Path("/usr/lib/apache2/modules")
 # Where the recording gateway (d) writes usage events: "database" (the raw table, as in the
 # embedded default) or "redis" (a Redis stream, as in production).
 USAGE_SINK = os.environ.get("BENCH_USAGE_SINK", "database")
+# A folder: profile each gateway row with py-spy under wrk once after the warm-up.
+PYSPY = os.environ.get("BENCH_PYSPY", "")
 
 
 def _free_port() -> int:
@@ -239,6 +241,22 @@ def _wrk(url: str, token: str, duration: int, key: str | None = None) -> dict[st
     }
 
 
+def _profile(pid: int, name: str, url: str, token: str, key: str | None) -> None:
+    """py-spy under wrk: the gateway's workers sampled while wrk drives one row, written as
+    collapsed stacks to BENCH_PYSPY/<row>.txt (read them with bench/pyspy_top.py)."""
+    out = Path(PYSPY) / f"{name}.txt"
+    spy = subprocess.Popen(
+        [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid),
+         "--subprocesses", "--nonblocking", "--format", "raw", "--rate", "500",
+         "--output", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(1)  # py-spy attached to the workers
+    _wrk(url, token, DURATION, key)
+    spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+    spy.wait(30)
+
+
 def _check(url: str, token: str, key: str | None = None) -> None:
     """One request with the token (and key), and one without each: proves the target checks."""
     import urllib.error
@@ -392,7 +410,9 @@ def run() -> list[dict[str, Any]]:
     for path in tmp.rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)
 
-    def start(cmd: list[str], name: str, port: int, env: dict[str, str] | None = None) -> None:
+    def start(
+        cmd: list[str], name: str, port: int, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         log = tmp / f"{name}.out"
         proc = subprocess.Popen(
             cmd,
@@ -404,6 +424,7 @@ def run() -> list[dict[str, Any]]:
         )
         procs.append(proc)
         _wait_port(port, proc, log)
+        return proc
 
     try:
         www = tmp / "www"
@@ -486,7 +507,7 @@ def run() -> list[dict[str, Any]]:
             [sys.executable, "manage.py", "shell", "-c", _BENCH_KEY],
             cwd=REPO, env=env, check=True, capture_output=True, text=True,
         ).stdout.strip().splitlines()[-1]  # fmt: skip
-        start(
+        recording = start(
             [
                 sys.executable, "-m", "gateway", "--host", "127.0.0.1",
                 "--port", str(ports["gateway"]), "--workers", str(GATEWAY_WORKERS),
@@ -495,7 +516,7 @@ def run() -> list[dict[str, Any]]:
             ports["gateway"],
             recording_env,
         )  # fmt: skip
-        start(
+        unrecorded_proc = start(
             [
                 sys.executable, "-m", "gateway", "--host", "127.0.0.1",
                 "--port", str(ports["gateway_off"]), "--workers", str(GATEWAY_WORKERS),
@@ -525,6 +546,11 @@ def run() -> list[dict[str, Any]]:
         chosen = [(label, url) for label, url in targets if label[1] in only]
         # warm-up: keys fetched, pools filled, caches hot
         warmed = {label: _wrk(url, token, 2, keys[label]) for label, url in chosen}
+        if PYSPY:
+            gateways = {"d": recording, "e": unrecorded_proc, "f": recording}
+            for label, url in chosen:
+                if label[1] in gateways:
+                    _profile(gateways[label[1]].pid, label[1], url, token, keys[label])
         # The machine is shared: run the targets in ROUNDS interleaved rounds and report the
         # round with the median throughput of each, so a burst of outside load hits all alike.
         runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in chosen}
