@@ -19,10 +19,10 @@ def top(path: str, count: int = 40) -> None:
     samples = 0
     with open(path, encoding="utf-8", errors="replace") as lines:
         for line in lines:
-            stack, _, n = line.rstrip("\n").rpartition(" ")
-            if not stack or not n.isdigit():
+            stack, _, weight_text = line.rstrip("\n").rpartition(" ")
+            if not stack or not weight_text.isdigit():
                 continue
-            weight = int(n)
+            weight = int(weight_text)
             samples += weight
             frames = [f.split(" (", 1)[0] + " " + f.rsplit("/", 1)[-1] for f in stack.split(";")]
             own[frames[-1]] += weight
@@ -30,11 +30,11 @@ def top(path: str, count: int = 40) -> None:
                 inclusive[frame] += weight
     print(f"{samples} samples")
     print(f"{'self %':>7} {'total %':>8}  function")
-    for frame, n in own.most_common(count):
-        print(f"{100 * n / samples:7.1f} {100 * inclusive[frame] / samples:8.1f}  {frame}")
+    for name, n in own.most_common(count):
+        print(f"{100 * n / samples:7.1f} {100 * inclusive[name] / samples:8.1f}  {name}")
     print("\nby total:")
-    for frame, n in inclusive.most_common(count):
-        print(f"{100 * own[frame] / samples:7.1f} {100 * n / samples:8.1f}  {frame}")
+    for name, n in inclusive.most_common(count):
+        print(f"{100 * own[name] / samples:7.1f} {100 * n / samples:8.1f}  {name}")
 
 
 if __name__ == "__main__":
