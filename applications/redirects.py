@@ -1,6 +1,7 @@
 """Redirect URI rules for developers' applications (SECURITY.md case 75).
 
-Exact URIs only: https anywhere, plain http on loopback only (RFC 8252 section 7.3), no
+Exact URIs only: https anywhere, plain http on loopback only (RFC 8252 section 7.3) and only
+when the built-in provider would redirect there (IDENTITY_LOOPBACK_HTTP), no
 wildcard, no fragment (RFC 6749 section 3.1.2), no userinfo (it would let a URI look like
 one host and go to another).
 """
@@ -9,7 +10,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+from oauth2_provider.settings import oauth2_settings
+
+from identity.models import LOOPBACK_HOSTS
+
 MAX_URIS = 20
 MAX_LENGTH = 2000
 
@@ -42,6 +46,14 @@ def check_redirect_uri(uri: str) -> str:
         raise RedirectUriError(
             f"{uri}: plain http is only allowed on loopback (127.0.0.1, [::1], localhost); "
             "use https."
+        )
+    # The provider's authorization redirect checks the same list (identity.Client's
+    # get_allowed_schemes); refusing here keeps an application from being registered with a
+    # URI it can never be sent back to.
+    if parts.scheme == "http" and "http" not in oauth2_settings.ALLOWED_REDIRECT_URI_SCHEMES:
+        raise RedirectUriError(
+            f"{uri}: this portal accepts only https redirect URIs (plain http on loopback is "
+            "switched off here); use https."
         )
     return uri
 

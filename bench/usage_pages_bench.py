@@ -6,8 +6,9 @@
 
 The SQLite database is kept in bench/results/ and reused (BENCH_USAGE_FRESH=1 makes it
 again); on PostgreSQL the data is made in the database DATABASE_URL names when it has none.
-For each page and range (24 h, 7 d, 30 d) it times every query the page makes, warm, the
-median of BENCH_ROUNDS runs (wall and this process's CPU time), and the page's sum:
+For each page and range (24 h, 7 d, 30 d) it times every query the page makes, warm (what
+the pages keep of closed days, usage/closed.py, is then in the cache: only today is read),
+the median of BENCH_ROUNDS runs (wall and this process's CPU time), and the page's sum:
 - developer, per subscription and per application: series, summary, top operations,
   quota use (subscription page), for the busiest subscription (the worst case) and a
   typical one;

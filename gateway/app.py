@@ -356,7 +356,7 @@ class Gateway:
                 return
             except KeysUnavailable as exc:
                 await self._respond(
-                    send, state, problem(503, str(exc), "keys"), [*extra, (b"retry-after", b"5")]
+                    send, state, problem(503, str(exc), exc.check), [*extra, (b"retry-after", b"5")]
                 )
                 return
             state["sub"], state["client"] = verdict.subject or "-", verdict.client_id or "-"

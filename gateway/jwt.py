@@ -84,6 +84,8 @@ class TokenRejected(Exception):
 class KeysUnavailable(Exception):
     """No key set was ever fetched for an issuer the token may belong to: answer 503."""
 
+    check = "keys"
+
 
 @dataclass(frozen=True)
 class ClaimRule:

@@ -9,6 +9,12 @@ table's newest row id, one indexed query.
 
 A token is looked up by its checksum, so only the exact token revoked is refused, whatever
 its issuer: no other issuer's token has that hash.
+
+Until the set has loaded once (a gateway started while the database cannot answer), the
+gateway cannot tell a revoked token from a good one, so it fails closed: 503 with
+Retry-After, check `revocations`, as for signing keys never fetched, and it retries on the
+refresh cadence. Once loaded, a later database outage keeps the last set (a revocation made
+during the outage is refused when the table answers again).
 """
 
 from __future__ import annotations
@@ -16,8 +22,15 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from gateway.jwt import KeysUnavailable
 from gateway.refreshed import Refreshed
 from gateway.version import VersionSource
+
+
+class RevocationsUnavailable(KeysUnavailable):
+    """The revoked set never loaded: answer 503 rather than pass a token that may be revoked."""
+
+    check = "revocations"
 
 
 def newest_row() -> Any:
@@ -48,4 +61,8 @@ class Revocations(Refreshed[frozenset[str]]):
         super().__init__("revoked tokens", load_revoked, newest_row, frozenset(), version)
 
     def is_revoked(self, token: str) -> bool:
+        if not self.loaded:
+            raise RevocationsUnavailable(
+                "The gateway has not been able to load the revoked tokens yet; retry shortly."
+            )
         return bool(self.value) and checksum(token) in self.value

@@ -5,6 +5,13 @@ for the audience `api://<slug>` of a published API (SECURITY.md case 73). Anythi
 refused with `invalid_scope` (RFC 6749) or `invalid_target` (RFC 8707). A developer's own
 application gets only the APIs it holds through subscriptions, and of each only the scopes
 its products grant (`_client_may`, which asks products/grants.py).
+
+The `portal` scope (the /api/v1/ onboarding API, which can create applications and
+subscriptions) goes only to a developer's own application asking with client credentials,
+where the token acts for the application's owner, and to first-party clients the operator
+lists in IDENTITY_PORTAL_SCOPE_CLIENTS (`_portal_scope_allowed`). A developer's web or
+single-page app may not ask another user for it: that would hand one developer's application
+the power to manage another's.
 """
 
 from __future__ import annotations
@@ -13,12 +20,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from oauthlib.oauth2.rfc6749 import errors
 
 from identity.scopes import STATIC_SCOPES
 from identity.tokens import API_SCOPE, api_audience
 
 AUDIENCE_PREFIX = "api://"
+PORTAL_SCOPE = "portal"
 
 
 class InvalidTargetError(errors.OAuth2Error):
@@ -60,24 +69,48 @@ def _published_apis(slugs: Iterable[str]) -> dict[str, Any]:
     return {api.slug: api for api in rows}
 
 
-def _client_may(client: Any, api: Any, scope: str | None) -> bool:
-    """Whether `client` may have `scope` (or the audience alone) of `api`.
+def _client_may(client: Any, api: Any, scope: str | None, user: Any) -> bool:
+    """Whether `client` may have `scope` (or the audience alone) of `api` for `user` (None
+    when no one signed in: client credentials).
 
     A developer's own application holds an API only through an active subscription to a
     product offering it, and only the scopes that product grants (all the spec defines, or
-    the product's subset); a first-party client keeps every published API.
+    the product's subset). A client many developers share (`scopes_from_subscriptions`, the
+    console's) holds what the signed-in developer's subscriptions grant, and nothing without
+    one; any other first-party client keeps every published API.
     """
     from products import grants as product_grants
 
     application = product_grants.application_of(client)
-    return application is None or product_grants.application_may_use(application, api, scope)
+    if application is not None:
+        return product_grants.application_may_use(application, api, scope)
+    if getattr(client, "scopes_from_subscriptions", False):
+        return product_grants.owner_may_use(user, api, scope)
+    return True
+
+
+def _portal_scope_allowed(client: Any, grant_type: str) -> bool:
+    from products import grants as product_grants
+
+    if product_grants.application_of(client) is not None:
+        return grant_type == "client_credentials"
+    return str(getattr(client, "client_id", "")) in settings.IDENTITY_PORTAL_SCOPE_CLIENTS
 
 
 def granted(
-    client: Any, requested_scopes: Iterable[str], resources: Iterable[str]
+    client: Any,
+    requested_scopes: Iterable[str],
+    resources: Iterable[str],
+    grant_type: str = "",
+    user: Any = None,
 ) -> Grant | Refusal:
-    """The scopes and audiences a token for `client` may carry, or why not."""
+    """The scopes and audiences a token for `client` may carry, or why not.
+
+    `grant_type` is the token request's (empty for an authorization request); `user` the
+    person the token is for (None for client credentials)."""
     scopes = list(dict.fromkeys(s for s in requested_scopes if s))
+    if PORTAL_SCOPE in scopes and not _portal_scope_allowed(client, grant_type):
+        return Refusal("invalid_scope", "This client may not have the portal scope.")
     targets = list(dict.fromkeys(r for r in resources if r))
     target_slugs: list[str] = []
     for resource in targets:
@@ -96,7 +129,7 @@ def granted(
     apis = _published_apis([*target_slugs, *scope_slugs.values()])
     for resource, slug in zip(targets, target_slugs, strict=True):
         api = apis.get(slug)
-        if api is None or not _client_may(client, api, None):
+        if api is None or not _client_may(client, api, None, user):
             return Refusal("invalid_target", f"No API here has the audience {resource}.")
     for scope, slug in scope_slugs.items():
         api = apis.get(slug)
@@ -104,7 +137,7 @@ def granted(
             return Refusal("invalid_scope", f"No API here defines the scope {scope}.")
         if target_slugs and slug not in target_slugs:
             return Refusal("invalid_scope", f"The scope {scope} is not for the requested resource.")
-        if not _client_may(client, api, scope):
+        if not _client_may(client, api, scope, user):
             return Refusal("invalid_scope", f"This client may not have the scope {scope}.")
     audiences = targets or [api_audience(s) for s in dict.fromkeys(scope_slugs.values())]
     return Grant(tuple(scopes), tuple(audiences))

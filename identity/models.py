@@ -39,6 +39,15 @@ class Client(AbstractApplication):
         "Without it a client may only introspect its own.",
     )
 
+    scopes_from_subscriptions = models.BooleanField(
+        "API scopes from the developer's subscriptions",
+        default=False,
+        help_text="For a client many developers share, like the try-it console's: a token "
+        "carries an API's scope only when the signed-in developer's own applications hold it "
+        "through an active subscription, and a token with no developer (client credentials) "
+        "carries none. Off: a client set up here gets every published API's scopes.",
+    )
+
     # After a rotation the previous secret (hashed) keeps working until this time, so a
     # developer can roll the new one out first (applications/flows.rotate_secret).
     previous_secret = models.CharField(max_length=255, blank=True, editable=False)

@@ -17,8 +17,9 @@ STATIC_SCOPES = {
     "profile": "See your name and username",
     "email": "See your email address",
     "offline_access": "Stay signed in (refresh tokens)",
-    # /api/v1/ (onboarding/): acts for the signed-in developer, or for the owner of the
-    # developer's own application that asks with client credentials.
+    # /api/v1/ (onboarding/): acts for the owner of the developer's own application that
+    # asks with client credentials, or for the user of a first-party client listed in
+    # IDENTITY_PORTAL_SCOPE_CLIENTS; no one else gets it (identity/grants.py).
     "portal": "Manage your applications and subscriptions on this portal",
 }
 

@@ -124,11 +124,27 @@ class Validator(OAuth2Validator):
                     request=request,
                 )
 
-    @staticmethod
-    def _check_grant(client: Any, scopes: list[str], resources: list[str], request: Any) -> None:
-        result = grants.granted(client, scopes, resources)
+    def _check_grant(
+        self, client: Any, scopes: list[str], resources: list[str], request: Any
+    ) -> None:
+        grant_type = str(getattr(request, "grant_type", None) or "")
+        user = None if grant_type == "client_credentials" else self._token_user(request)
+        result = grants.granted(client, scopes, resources, grant_type, user)
         if isinstance(result, grants.Refusal):
             raise result.as_oauth_error(request)
+
+    def _token_user(self, request: Any) -> Any:
+        """Whom the token is for: the password or refresh grant's user, else the person
+        signed in at the authorization endpoint; None when unknown."""
+        user = getattr(request, "user", None)
+        if user is not None and getattr(user, "is_authenticated", False):
+            return user
+        user_id = self._signed_in_user_id(request)
+        if not user_id:
+            return None
+        from django.contrib.auth import get_user_model
+
+        return get_user_model().objects.filter(pk=user_id, is_active=True).first()
 
     # --- OpenID Connect prompt=none (Core 1.0 section 3.1.2.1) ---------------------------
 

@@ -141,6 +141,15 @@ def _databases() -> dict[str, Any]:
     url = env_secret("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
     conn_max_age = env_int("DATABASE_CONN_MAX_AGE", 0)
     db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=conn_max_age))
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        options = db.setdefault("OPTIONS", {})
+        # The file has several writers (the portal's requests and the in-process gateway's usage
+        # recorder). A deferred transaction that reads and then writes is refused at once when
+        # another writer committed in between, whatever the timeout ("database is locked": a
+        # failed sign-in). IMMEDIATE takes the write lock at BEGIN, where SQLite waits up to
+        # `timeout` seconds for it instead.
+        options.setdefault("transaction_mode", "IMMEDIATE")
+        options.setdefault("timeout", env_int("DATABASE_SQLITE_TIMEOUT", 20))
     if db["ENGINE"] == "django.db.backends.postgresql":
         options = db.setdefault("OPTIONS", {})
         options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 2))
@@ -310,6 +319,9 @@ IDENTITY_PORTAL_PROVIDER_ID = env_str(
 )
 IDENTITY_PORTAL_PROVIDER_NAME = env_str("IDENTITY_PORTAL_PROVIDER_NAME", f"{SITE_NAME} account")
 IDENTITY_PORTAL_CLIENT_ID = env_str("IDENTITY_PORTAL_CLIENT_ID", "portal-signin")
+# Clients set up by an administrator (not developers' applications) that may get the `portal`
+# scope of /api/v1/. A developer's own application gets it with client credentials only.
+IDENTITY_PORTAL_SCOPE_CLIENTS = env_list("IDENTITY_PORTAL_SCOPE_CLIENTS")
 IDENTITY_PORTAL_CLIENT_SECRET = env_secret(
     "IDENTITY_PORTAL_CLIENT_SECRET", "portal-signin-demo-secret" if DEBUG else ""
 )

@@ -63,19 +63,28 @@ def application_of(client: Any) -> Any:
     return Application.objects.filter(provider_client_id=pk).first()
 
 
-def _active(application: Any, api: Any) -> Any:
+def _active(api: Any, **whose: Any) -> Any:
     return Subscription.objects.filter(
-        application=application,
-        state=Subscription.ACTIVE,
-        product__published=True,
-        product__apis=api,
+        state=Subscription.ACTIVE, product__published=True, product__apis=api, **whose
     ).select_related("product")
 
 
 def application_may_use(application: Any, api: Any, scope: str | None = None) -> bool:
     """An active subscription of this application to a published product offering `api`
     (and, when `scope` is given, granting that scope of it)."""
-    subscriptions = _active(application, api)
+    return _subscriptions_grant(_active(api, application=application), api, scope)
+
+
+def owner_may_use(user: Any, api: Any, scope: str | None = None) -> bool:
+    """The same, through any of `user`'s own active subscriptions (for themselves or one of
+    their applications): what a client shared by many developers
+    (identity.Client.scopes_from_subscriptions) may put in `user`'s token."""
+    if user is None or not getattr(user, "pk", None):
+        return False
+    return _subscriptions_grant(_active(api, owner=user), api, scope)
+
+
+def _subscriptions_grant(subscriptions: Any, api: Any, scope: str | None) -> bool:
     if scope is None:
         return subscriptions.exists()
     every = spec_scopes(api)

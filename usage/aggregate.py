@@ -31,7 +31,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
-from usage import histogram
+from usage import closed, histogram
 from usage.events import decode
 from usage.models import (
     DAY,
@@ -286,6 +286,9 @@ def write_rows(tables: Mapping[type[Rollup], Mapping[tuple, Vector]]) -> int:
             if params:
                 cursor.executemany(_upsert_sql(model), params)
                 written += len(params)
+    # A late event in a day before today: the rankings' kept totals are obsolete.
+    if starts and closed.touches_closed_days(min(starts)):
+        closed.bump()
     return written
 
 

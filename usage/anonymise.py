@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from usage import closed
 from usage.aggregate import MEASURES, Vector, from_row, merge, write_rows
 from usage.models import ConsumerOperationRollup, ConsumerRollup, Rollup, UsageEvent
 
@@ -57,6 +58,8 @@ def forget_user(user: Any, mode: str | None = None) -> int:
             if mode == ANONYMISE:
                 changed += _merge_into_anonymous(model, list(rows.values()))
             changed += rows.delete()[0] if mode == DELETE else 0
+        if changed:
+            closed.bump()  # their rows of past days changed: no ranking may keep them
     return changed
 
 

@@ -189,3 +189,16 @@ class StreamEntry(models.Model):
 
     def __str__(self) -> str:
         return self.entry_id
+
+
+class ClosedDaysVersion(models.Model):
+    """One row whose token changes in the transaction that changes any rollup row of a day
+    before today (a late event, a developer's usage anonymised, a day past its retention).
+    Totals of closed days are kept between requests under it (usage/closed.py), so what
+    they keep is never older than the rows."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    token = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return self.token

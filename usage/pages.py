@@ -157,7 +157,11 @@ def build(
 ) -> UsagePage:
     """The summary, the three charts and one ranked table for filter `f` over `window`."""
     summary = reports.summary(f)
-    points = reports.series(f, window.step)
+    points: Sequence[Any] | None = None
+    if window.bucket == "local-day":
+        points = reports.local_day_series(f, windows.bucket_starts(window), window.end)
+    if points is None:
+        points = reports.series(f, window.step)
     bs = windows.buckets(points, window)
     rows = reports.ranked(f, by, order, limit)  # type: ignore[arg-type]
     queries = queries_for(by, rows) if queries_for else None

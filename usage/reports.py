@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import F, Max, Min, Q, QuerySet, Sum
 
-from usage import histogram
+from usage import closed, histogram
 from usage.models import (
     DAY,
     HOUR,
@@ -71,6 +73,10 @@ class Point:
     other: int
     bytes_in: int
     bytes_out: int
+    # The bucket's latency histogram (histogram.FIELDS) and slowest call: buckets of a chart
+    # sum the histograms of their points for p50/p95 (percentiles themselves do not add up).
+    hist: tuple[int, ...] = ()
+    total_ms_max: float | None = None
 
     @property
     def calls(self) -> int:
@@ -148,30 +154,41 @@ def _table(f: UsageFilter, by: str | None = None) -> type[Rollup]:
     return ConsumerRollup if consumer else ApiRollup
 
 
-def _rows(
-    f: UsageFilter, level: int, by: str | None = None, coarsen: bool = False
-) -> tuple[QuerySet[Any], int]:
-    """The rollup rows of the filter at `level` (raised to hours where minutes are not kept),
-    and the level read. With `coarsen` (totals, not series) the same span of time is read
-    from coarser rows where whole ones fit: whole days of a 7-day range from the day rows,
-    only the edges from hours, which reads far fewer rows for the same numbers."""
+def _coarse_spans(
+    f: UsageFilter, level: int, by: str | None
+) -> tuple[type[Rollup], int, list[tuple[int, int, int]]]:
+    """The table, the level, and the filter's range as (level, from, to) spans of whole
+    days where they fit, hours and minutes at the edges."""
     model = _table(f, by)
     if model is ConsumerOperationRollup:
         level = max(level, HOUR)
-    start = _floor(f.start, level)
-    if coarsen and level != DAY:
-        size = LEVEL_SECONDS[level]
-        end_epoch = -(-int(f.end.timestamp()) // size) * size  # the last bucket, whole
-        span = Q()
-        for lvl, a, b in _spans(int(start.timestamp()), end_epoch, 0):
-            span |= Q(
-                level=lvl,
-                start__gte=datetime.fromtimestamp(a, UTC),
-                start__lt=datetime.fromtimestamp(b, UTC),
-            )
-        qs: QuerySet[Any] = model._default_manager.filter(span)
-    else:
-        qs = model._default_manager.filter(level=level, start__gte=start, start__lt=f.end)
+    size = LEVEL_SECONDS[level]
+    start = int(_floor(f.start, level).timestamp())
+    end_epoch = -(-int(f.end.timestamp()) // size) * size  # the last bucket, whole
+    if level == DAY:
+        return model, level, [(DAY, start, end_epoch)]
+    now = int(datetime.now(UTC).timestamp())
+    if end_epoch >= now:
+        # Nothing is counted after now, so today's day row holds exactly the calls of
+        # today's hours so far: a range ending now reads one row per key for today
+        # instead of one per hour (a 24-hour ranking reads about half the rows).
+        end_epoch = max(end_epoch, -(-now // 86400) * 86400)
+    return model, level, _spans(start, end_epoch, 0)
+
+
+def _spans_q(spans: list[tuple[int, int, int]]) -> Q:
+    q = Q()
+    for lvl, a, b in spans:
+        q |= Q(
+            level=lvl,
+            start__gte=datetime.fromtimestamp(a, UTC),
+            start__lt=datetime.fromtimestamp(b, UTC),
+        )
+    return q
+
+
+def _narrow(qs: QuerySet[Any], f: UsageFilter) -> QuerySet[Any]:
+    """The rows of the filter's APIs, operation, product and consumer."""
     if f.api_ids is not None:
         qs = qs.filter(api_id__in=f.api_ids)
     if f.operation is not None:
@@ -180,7 +197,7 @@ def _rows(
         value = getattr(f, name)
         if value is not None:
             qs = qs.filter(**{name: value})
-    return qs, level
+    return qs
 
 
 _SUMS = {
@@ -199,25 +216,114 @@ _EXTREMES = {
 
 
 def series(f: UsageFilter, step: Step) -> list[Point]:
-    """Calls per bucket by outcome, and bytes, one point per bucket (empty ones included)."""
-    qs, level = _rows(f, _STEP_LEVEL[step])
-    found = {
-        r["start"]: r
-        for r in qs.values("start").annotate(
-            s=Sum("success"), b=Sum("blocked"), fa=Sum("failed"), o=Sum("other"),
-            bi=Sum("bytes_in"), bo=Sum("bytes_out"),
+    """Calls per bucket by outcome, bytes and latency histograms, one point per bucket
+    (empty ones included). Buckets of closed days are kept between requests (closed.py)."""
+    level = _STEP_LEVEL[step]
+    model = _table(f)
+    if model is ConsumerOperationRollup:
+        level = max(level, HOUR)
+    start = int(_floor(f.start, level).timestamp())
+    end = int(f.end.timestamp())
+    boundary = max(start, min(end, closed.closed_before()))
+    found = _buckets(model, f, [(level, boundary, end)])
+    if start < boundary:
+        spans = [(level, start, boundary)]
+        found |= closed.kept(
+            ("series", model.__name__, _filter_key(f), spans),
+            lambda: _buckets(model, f, spans),
         )
-    }  # fmt: skip
     points = []
-    size = timedelta(seconds=LEVEL_SECONDS[level])
-    t = _floor(f.start, level)
-    while t < f.end:
-        r = found.get(t)
+    size = LEVEL_SECONDS[level]
+    for t in range(start, end if end % size == 0 else end + size - end % size, size):
+        r = found.get((level, t))
+        moment = datetime.fromtimestamp(t, UTC)
         if r is None:
-            points.append(Point(t, 0, 0, 0, 0, 0, 0))
+            points.append(Point(moment, 0, 0, 0, 0, 0, 0))
         else:
-            points.append(Point(t, r["s"], r["b"], r["fa"], r["o"], r["bi"], r["bo"]))
-        t += size
+            hist = tuple(int(r[name] or 0) for name in histogram.FIELDS)
+            points.append(
+                Point(moment, r["s"], r["b"], r["fa"], r["o"], r["bi"], r["bo"], hist, r["top"])
+            )
+    return points
+
+
+def _buckets(
+    model: type[Rollup], f: UsageFilter, spans: list[tuple[int, int, int]]
+) -> dict[tuple[int, int], dict[str, Any]]:
+    """The filter's rows over the spans summed per bucket: (level, start epoch) -> sums."""
+    spans = [(level, a, b) for level, a, b in spans if a < b]
+    if not spans:
+        return {}
+    qs = _narrow(model._default_manager.filter(_spans_q(spans)), f)
+    return {
+        (r["level"], int(r["start"].timestamp())): r
+        for r in qs.values("level", "start").annotate(top=Max("total_ms_max"), **_POINT_SUMS)
+    }
+
+
+_POINT_SUMS = {
+    "s": Sum("success"), "b": Sum("blocked"), "fa": Sum("failed"), "o": Sum("other"),
+    "bi": Sum("bytes_in"), "bo": Sum("bytes_out"),
+    **{name: Sum(name) for name in histogram.FIELDS},
+}  # fmt: skip
+_POINT_FIELDS = ("s", "b", "fa", "o", "bi", "bo", *histogram.FIELDS)
+
+
+def local_day_series(f: UsageFilter, starts: list[datetime], end: datetime) -> list[Point] | None:
+    """One point per day of the viewer's zone ([starts[i], starts[i + 1]), the last to
+    `end`), each the UTC day it mostly covers, plus the hours of the previous or next UTC
+    day it takes in, minus those it leaves out: counts, bytes and histograms add and
+    subtract exactly. 30 local days read 30 day rows and their edge hours per key instead
+    of 720 hours. The slowest call (for the p95's open bucket) is the day's, an upper
+    bound. None when a bound is not on the hour (zones 30 or 45 minutes off UTC): the
+    caller then sums the hours."""
+    bounds = [int(moment.timestamp()) for moment in (*starts, end)]
+    if any(b % 3600 for b in bounds):
+        return None
+    plans: list[tuple[int, list[tuple[int, int, int]]]] = []  # (start, [(sign, level, at)])
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        day = (a + b) // 2 // 86400 * 86400
+        terms = [(1, DAY, day)]
+        terms += [(1 if a < day else -1, HOUR, h) for h in range(min(a, day), max(a, day), 3600)]
+        after = day + 86400
+        terms += [
+            (1 if b > after else -1, HOUR, h) for h in range(min(b, after), max(b, after), 3600)
+        ]
+        plans.append((a, terms))
+    when = {level: sorted({at for _, terms in plans for _, lvl, at in terms if lvl == level})
+            for level in (DAY, HOUR)}  # fmt: skip
+    model = _table(f)
+    boundary = closed.closed_before()
+    found: dict[tuple[int, int], dict[str, Any]] = {}
+    for is_closed in (True, False):
+        spans = [
+            (level, at, at + LEVEL_SECONDS[level])
+            for level in (DAY, HOUR)
+            for at in when[level]
+            if (at + LEVEL_SECONDS[level] <= boundary) == is_closed
+        ]
+        if is_closed and spans:
+            found |= closed.kept(
+                ("local days", model.__name__, _filter_key(f), spans),
+                lambda spans=spans: _buckets(model, f, spans),  # type: ignore[misc]
+            )
+        else:
+            found |= _buckets(model, f, spans)
+    points = []
+    for a, terms in plans:
+        sums = [0] * len(_POINT_FIELDS)
+        top: float | None = None
+        for sign, level, at in terms:
+            r = found.get((level, at))
+            if r is None:
+                continue
+            for i, name in enumerate(_POINT_FIELDS):
+                sums[i] += sign * int(r[name] or 0)
+            if sign > 0 and r["top"] is not None:
+                top = r["top"] if top is None else max(top, r["top"])
+        s, b, fa, o, bi, bo = sums[:6]
+        hist = tuple(sums[6:]) if any(sums[6:]) else ()
+        points.append(Point(datetime.fromtimestamp(a, UTC), s, b, fa, o, bi, bo, hist, top))
     return points
 
 
@@ -228,9 +334,21 @@ def _percentiles(r: dict[str, Any]) -> tuple[float | None, float | None]:
 
 
 def summary(f: UsageFilter) -> Summary:
-    """Totals of the range at its natural step."""
-    qs, _ = _rows(f, _STEP_LEVEL[step_for(f.start, f.end)], coarsen=True)
-    r = qs.aggregate(**_SUMS, **_EXTREMES)
+    """Totals of the range at its natural step (those of closed days kept, closed.py)."""
+    model, _, spans = _coarse_spans(f, _STEP_LEVEL[step_for(f.start, f.end)], None)
+    closed_spans, open_spans = closed.split(spans, closed.closed_before())
+
+    def totals(spans: list[tuple[int, int, int]]) -> dict[str, Any]:
+        if not spans:
+            return {}
+        qs = _narrow(model._default_manager.filter(_spans_q(spans)), f)
+        return qs.aggregate(**_SUMS, **_EXTREMES)
+
+    r = totals(open_spans)
+    if closed_spans:
+        question = ("summary", model.__name__, _filter_key(f), closed_spans)
+        r = _merged(closed.kept(question, lambda: totals(closed_spans)), r)
+    r = {name: r.get(name) for name in (*_SUMS, *_EXTREMES)}
     counts = {k: int(r[k] or 0) for k in ("success", "blocked", "failed", "other")}
     calls = sum(counts.values())
     backend = int(r["backend_count"] or 0)
@@ -254,34 +372,45 @@ def summary(f: UsageFilter) -> Summary:
 
 def ranked(f: UsageFilter, by: By, order: Order, limit: int = 20) -> list[Row]:
     """The top `limit` APIs, operations, products or consumers of the range by calls, errors
-    or average time. Ranks with a narrow aggregate first, then reads the histograms of the
-    winners only: the ranking over thousands of subscriptions stays one light GROUP BY."""
-    qs, _ = _rows(f, _STEP_LEVEL[step_for(f.start, f.end)], by, coarsen=True)
+    or average time. Ranks with narrow sums first (those of closed days kept between
+    requests, usage/closed.py, today's added), then reads the histograms of the winners
+    only: a ranking over thousands of subscriptions is today's rows and a merge."""
+    model, level, spans = _coarse_spans(f, _STEP_LEVEL[step_for(f.start, f.end)], by)
     group = _GROUP[by]
-    ordering = {"calls": "-calls", "errors": "-errors", "time": "-avg_ms"}[order]
-    top = list(
-        qs.values(*group)
-        .annotate(calls=Sum(_CALLS), errors=Sum(_ERRORS), time=Sum("total_ms_sum"))
-        .annotate(avg_ms=F("time") / F("calls"))
-        .filter(calls__gt=0)
-        .order_by(ordering, *group)[:limit]
-    )
+    closed_spans, open_spans = closed.split(spans, closed.closed_before())
+    question = (model.__name__, group, _filter_key(f), closed_spans)
+    sums: closed.Sums = {}
+    if closed_spans:
+        sums = dict(closed.kept(question, lambda: _sums(model, f, closed_spans, group)))
+    for key, (calls, errors, time) in _sums(model, f, open_spans, group).items():
+        had = sums.get(key)
+        sums[key] = [had[0] + calls, had[1] + errors, had[2] + time] if had else [
+            calls, errors, time
+        ]  # fmt: skip
+    sort_key = {
+        "calls": lambda item: (-item[1][0], item[0]),
+        "errors": lambda item: (-item[1][1], item[0]),
+        "time": lambda item: (-item[1][2] / item[1][0], item[0]),
+    }[order]
+    top = sorted(((k, v) for k, v in sums.items() if v[0] > 0), key=sort_key)[:limit]
     if not top:
         return []
-    detail_q = Q()
-    for r in top:
-        detail_q |= Q(**{g: r[g] for g in group})
-    details = {
-        tuple(d[g] for g in group): d
-        for d in qs.filter(detail_q).values(*group).annotate(**_SUMS, **_EXTREMES)
-    }
-    labels = _labels(by, [tuple(r[g] for g in group) for r in top])
+    winners = [key for key, _ in top]
+    details = _details(model, f, open_spans, group, winners)
+    if closed_spans:
+        # The winners' histograms of past days are kept too: a winner can be huge (the
+        # calls made without any application, say) and its rows many.
+        kept = closed.kept(
+            (*question, "details", winners),
+            lambda: _details(model, f, closed_spans, group, winners),
+        )
+        details = {key: _merged(kept.get(key), details.get(key)) for key in winners}
+    labels = _labels(by, [key for key, _ in top])
     rows = []
-    for r in top:
-        key = tuple(r[g] for g in group)
+    for key, (calls_sum, errors_sum, time) in top:
         d = details.get(key, {})
         p50, p95 = _percentiles(d) if d else (None, None)
-        calls, errors = int(r["calls"]), int(r["errors"])
+        calls, errors = int(calls_sum), int(errors_sum)
         rows.append(
             Row(
                 key=key[-1],
@@ -291,12 +420,72 @@ def ranked(f: UsageFilter, by: By, order: Order, limit: int = 20) -> list[Row]:
                 error_rate=errors / calls if calls else 0.0,
                 p50_ms=p50,
                 p95_ms=p95,
-                avg_ms=float(r["time"] or 0.0) / calls if calls else None,
+                avg_ms=float(time or 0.0) / calls if calls else None,
                 bytes_in=int(d.get("bytes_in") or 0),
                 bytes_out=int(d.get("bytes_out") or 0),
             )
         )
     return rows
+
+
+def _details(
+    model: type[Rollup],
+    f: UsageFilter,
+    spans: list[tuple[int, int, int]],
+    group: tuple[str, ...],
+    winners: list[tuple[Any, ...]],
+) -> dict[tuple[Any, ...], Any]:
+    """Every measure (sums, histograms, extremes) of the winners over the spans."""
+    if not spans:
+        return {}
+    which = Q()
+    for key in winners:
+        which |= Q(**dict(zip(group, key, strict=True)))
+    qs = _narrow(model._default_manager.filter(_spans_q(spans)), f).filter(which)
+    return {tuple(d[g] for g in group): d for d in qs.values(*group).annotate(**_SUMS, **_EXTREMES)}
+
+
+def _merged(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any]:
+    """Two winners' details added up: sums add, minima and maxima keep the extreme."""
+    if not a or not b:
+        return dict(a or b or {})
+    out = dict(a)
+    for name in _SUMS:
+        out[name] = (a[name] or 0) + (b[name] or 0)
+    for name in _EXTREMES:
+        values = [v for v in (a[name], b[name]) if v is not None]
+        pick = min if name.endswith("_min") else max
+        out[name] = pick(values) if values else None
+    return out
+
+
+def _filter_key(f: UsageFilter) -> tuple[Any, ...]:
+    """What of the filter decides a ranking's sums besides its time."""
+    apis = None if f.api_ids is None else tuple(sorted(f.api_ids))
+    return (apis, f.operation, f.product_id, f.subscription_id, f.client_id, f.user_id)
+
+
+def _sums(
+    model: type[Rollup], f: UsageFilter, spans: list[tuple[int, int, int]], group: tuple[str, ...]
+) -> closed.Sums:
+    """Calls, errors and total time by ranked key over the spans: one narrow GROUP BY."""
+    if not spans:
+        return {}
+    qs = _narrow(model._default_manager.filter(_spans_q(spans)), f).values(*group)
+    qs = qs.annotate(calls=Sum(_CALLS), errors=Sum(_ERRORS), time=Sum("total_ms_sum"))
+    # Thousands of rows: read raw, without the ORM's per-row converters (a third of a
+    # 7-day ranking's time); PostgreSQL's sums of integers come as Decimal, hence int().
+    try:
+        sql, params = qs.query.sql_with_params()
+    except EmptyResultSet:  # no API the viewer may see: nothing to sum
+        return {}
+    n = len(group)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {
+            tuple(row[:n]): [int(row[n] or 0), int(row[n + 1] or 0), float(row[n + 2] or 0.0)]
+            for row in cursor.fetchall()
+        }
 
 
 def _labels(by: str, keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], str]:

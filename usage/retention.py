@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 
+from usage import closed
 from usage.models import (
     DAY,
     HOUR,
@@ -43,6 +44,8 @@ def apply(now: datetime | None = None) -> dict[str, int]:
         deleted[name] = 0
         for model in (ApiRollup, ConsumerRollup, ConsumerOperationRollup):
             deleted[name] += model.objects.filter(level=level, start__lt=cut[name]).delete()[0]
+    if deleted["day"]:
+        closed.bump()  # rankings kept days now gone (hours go at 90 days, past any ranking's)
     StreamEntry.objects.filter(
         applied__lt=(now or datetime.now(UTC)) - timedelta(days=STREAM_ENTRY_DAYS)
     ).delete()

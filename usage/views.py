@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
@@ -66,15 +67,24 @@ def _render(request: HtmxHttpRequest, template: str, context: dict[str, Any]) ->
     return response
 
 
-def _developer_page(
-    request: HtmxHttpRequest, subject: dict[str, Any], **dimensions: Any
-) -> HttpResponse:
+def _developer_usage(
+    request: HtmxHttpRequest, *, limit: int, **dimensions: Any
+) -> tuple[str, pages.UsagePage]:
+    """The range asked for and a developer page's figures for one application or subscription
+    (`dimensions`), top operations ranked by calls."""
     range_key = range_of(request.GET)
     window = windows.preset_window(range_key, timezone.now(), _tz(request))
     f = pages.usage_filter(window, api_ids=_viewer_api_ids(request.user), **dimensions)
+    return range_key, pages.build(window, f, by="operation", order="calls", limit=limit)
+
+
+def _developer_page(
+    request: HtmxHttpRequest, subject: dict[str, Any], **dimensions: Any
+) -> HttpResponse:
+    range_key, page = _developer_usage(request, limit=10, **dimensions)
     context = {
         **subject,
-        "page": pages.build(window, f, by="operation", order="calls", limit=10),
+        "page": page,
         "range": range_key,
         "ranges": windows.RANGES,
         "ranked_headers": pages.RANKED_HEADERS,
@@ -82,27 +92,64 @@ def _developer_page(
     return _render(request, "usage/developer.html", context)
 
 
+def _developer_csv(request: HtmxHttpRequest, **dimensions: Any) -> HttpResponse:
+    """One of a developer page's tables as CSV: top operations ("ranked") or a chart's."""
+    table = request.GET.get("table", "ranked")
+    if table not in export.TABLES:
+        return HttpResponse("Unknown table.", status=400, content_type="text/plain")
+    _, page = _developer_usage(request, limit=1000, **dimensions)
+    return export.csv_response(page, table, by="operation", order="calls")
+
+
+def _own_application(request: HtmxHttpRequest, app_id: Any) -> Application:
+    return get_object_or_404(Application, uuid=app_id, owner=cast(Any, request.user))
+
+
+def _own_subscription(request: HtmxHttpRequest, sub_id: Any) -> Subscription:
+    return get_object_or_404(
+        Subscription.objects.select_related("product", "application"),
+        uuid=sub_id,
+        owner=cast(Any, request.user),
+    )
+
+
 @never_cache
 @login_required
 @require_GET
 def application(request: HtmxHttpRequest, app_id: Any) -> HttpResponse:
-    app = get_object_or_404(Application, uuid=app_id, owner=cast(Any, request.user))
-    subject = {"kind": "application", "app": app, "title": app.name, "quota": None}
+    app = _own_application(request, app_id)
+    subject = {
+        "kind": "application", "app": app, "title": app.name, "quota": None,
+        "csv_url": reverse("usage:application_csv", args=[app.uuid]),
+    }  # fmt: skip
     return _developer_page(request, subject, client_id=app.client_id)
 
 
 @never_cache
 @login_required
 @require_GET
+def application_csv(request: HtmxHttpRequest, app_id: Any) -> HttpResponse:
+    return _developer_csv(request, client_id=_own_application(request, app_id).client_id)
+
+
+@never_cache
+@login_required
+@require_GET
 def subscription(request: HtmxHttpRequest, sub_id: Any) -> HttpResponse:
-    sub = get_object_or_404(
-        Subscription.objects.select_related("product", "application"),
-        uuid=sub_id,
-        owner=cast(Any, request.user),
-    )
+    sub = _own_subscription(request, sub_id)
     quota = charts.quota_bar(reports.quota_use(sub), _tz(request))
-    subject = {"kind": "subscription", "sub": sub, "title": sub.label, "quota": quota}
+    subject = {
+        "kind": "subscription", "sub": sub, "title": sub.label, "quota": quota,
+        "csv_url": reverse("usage:subscription_csv", args=[sub.uuid]),
+    }  # fmt: skip
     return _developer_page(request, subject, subscription_id=sub.pk)
+
+
+@never_cache
+@login_required
+@require_GET
+def subscription_csv(request: HtmxHttpRequest, sub_id: Any) -> HttpResponse:
+    return _developer_csv(request, subscription_id=_own_subscription(request, sub_id).pk)
 
 
 def _require_reports_permission(request: HtmxHttpRequest) -> None:

@@ -1,9 +1,10 @@
 """The time a usage chart covers, and its buckets, in the viewer's zone.
 
 Minutes and hours are the rollups' own buckets. A day in the viewer's zone rarely starts at
-a UTC midnight, so windows of a week or more are drawn from hourly points summed into local
-days (`local-day`, DST-correct: a day may have 23 or 25 hours); only windows beyond the
-hourly retention fall back to UTC days, and the charts then say so.
+a UTC midnight, so windows of a week or more are drawn in local days (`local-day`,
+DST-correct: a day may have 23 or 25 hours), each its UTC day row plus or minus the hours at
+its edges (usage.reports.local_day_series; hourly points summed for zones off the hour);
+only windows beyond the hourly retention fall back to UTC days, and the charts then say so.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Literal, Protocol
+
+from usage import histogram
 
 Step = Literal["minute", "hour", "day"]
 BucketKind = Literal["minute", "hour", "local-day", "day"]
@@ -73,6 +76,8 @@ class Bucket:
     p50_ms: float | None = None
     p95_ms: float | None = None
     points: int = 0
+    hist: list[int] = field(default_factory=list)  # summed latency histograms of the points
+    max_ms: float | None = None
 
     @property
     def total(self) -> int:
@@ -161,8 +166,10 @@ def bucket_starts(window: Window) -> list[datetime]:
 def buckets(points: Iterable[Any], window: Window) -> list[Bucket]:
     """The window's buckets, every one present (empty ones zero), the points summed in.
 
-    Percentiles do not add up: a bucket keeps a point's p50/p95 only when exactly one point
-    fell in it (minute and hour charts); summed buckets have none.
+    Percentiles do not add up, latency histograms do: a bucket's p50/p95 come from the
+    summed histograms of its points (`hist`, as usage.reports.series() gives them), so a
+    local day summed from 24 hours has its own. Points without a histogram keep their
+    p50/p95 only when exactly one point fell in the bucket.
     """
     starts = bucket_starts(window)
     out = [
@@ -182,6 +189,17 @@ def buckets(points: Iterable[Any], window: Window) -> list[Bucket]:
         b.bytes_in += point.bytes_in
         b.bytes_out += point.bytes_out
         b.points += 1
-        b.p50_ms = getattr(point, "p50_ms", None) if b.points == 1 else None
-        b.p95_ms = getattr(point, "p95_ms", None) if b.points == 1 else None
+        hist = getattr(point, "hist", ())
+        if hist:
+            b.hist = [a + n for a, n in zip(b.hist, hist, strict=True)] if b.hist else list(hist)
+            top = getattr(point, "total_ms_max", None)
+            if top is not None:
+                b.max_ms = top if b.max_ms is None else max(b.max_ms, top)
+        else:
+            b.p50_ms = getattr(point, "p50_ms", None) if b.points == 1 else None
+            b.p95_ms = getattr(point, "p95_ms", None) if b.points == 1 else None
+    for b in out:
+        if b.hist:
+            b.p50_ms = histogram.percentile(b.hist, 0.5, b.max_ms)
+            b.p95_ms = histogram.percentile(b.hist, 0.95, b.max_ms)
     return out

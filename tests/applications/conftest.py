@@ -7,13 +7,19 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client
 
 from applications import flows
 from tests.console.conftest import fake_outbound  # noqa: F401  (a fixture, shared)
-from tests.products.conftest import make_product  # noqa: F401  (a fixture, shared)
+from tests.identity.conftest import provider_options
+from tests.products.conftest import (  # noqa: F401  (fixtures, shared)
+    ada,
+    ada_client,
+    bob,
+    make_product,
+    make_user,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -30,29 +36,11 @@ def _fast_hashing(settings: Any) -> None:
 
 
 @pytest.fixture
-def make_user(db: None) -> Callable[..., Any]:
-    def make(username: str) -> Any:
-        return get_user_model().objects.create_user(
-            username, email=f"{username}@example.com", password=f"pw-{username}-1"
-        )
-
-    return make
-
-
-@pytest.fixture
-def ada(make_user: Callable[..., Any]) -> Any:
-    return make_user("ada")
-
-
-@pytest.fixture
-def bob(make_user: Callable[..., Any]) -> Any:
-    return make_user("bob")
-
-
-@pytest.fixture
-def ada_client(client: Client, ada: Any) -> Client:
-    client.force_login(ada)
-    return client
+def loopback_http(settings: Any) -> None:
+    """Plain-http loopback redirect URIs on, as on a dev box (IDENTITY_LOOPBACK_HTTP)."""
+    provider_options(
+        settings, ALLOWED_REDIRECT_URI_SCHEMES=["https", "http"], ALLOWED_SCHEMES=["https", "http"]
+    )
 
 
 @pytest.fixture

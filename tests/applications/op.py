@@ -3,6 +3,7 @@ Dynamic Client Registration on, started on a free loopback port."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -35,7 +36,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_op() -> Iterator[ExternalOP]:
+def running_op(resources: dict[str, str] | None = None) -> Iterator[ExternalOP]:
+    """`resources`: RFC 8707 resource -> scopes the provider issues JWT access tokens for."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         pytest.skip("node and npm are needed for the interoperability test")
@@ -50,6 +52,7 @@ def running_op() -> Iterator[ExternalOP]:
         "OP_REDIRECT_URI": "https://portal.example/callback",
         "OP_POST_LOGOUT_REDIRECT_URI": "https://portal.example/",
         "OP_INITIAL_ACCESS_TOKEN": INITIAL_ACCESS_TOKEN,
+        "OP_RESOURCES": json.dumps(resources or {}),
     }
     process = subprocess.Popen(
         [node, "server.mjs"], cwd=OP_DIR, env=env, stdout=subprocess.PIPE,

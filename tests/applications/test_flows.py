@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -37,7 +38,7 @@ def test_machine_client_gets_a_token_with_the_secret_shown_once(
 
 
 def test_web_client_is_confidential_authorization_code_only(
-    client: Client, ada: Any, register: Register
+    client: Client, ada: Any, register: Register, loopback_http: None
 ) -> None:
     registered = register(
         ada, "web", redirect_uris=["https://app.example/cb", "http://127.0.0.1:8000/cb"]
@@ -50,6 +51,45 @@ def test_web_client_is_confidential_authorization_code_only(
     assert not provider.skip_authorization  # a third party: the user is asked
     refused = client_credentials(client, provider.client_id, registered.secret)
     assert refused.status_code == 400 and refused.json()["error"] == "unauthorized_client"
+
+
+@pytest.mark.parametrize("loopback_on", [True, False])
+def test_registration_and_authorization_agree_on_loopback_http(
+    client: Client, ada: Any, register: Register, settings: Any, loopback_on: bool
+) -> None:
+    """A loopback redirect URI is refused at registration exactly when the provider would
+    refuse to redirect there (IDENTITY_LOOPBACK_HTTP), so no application is left unusable."""
+    schemes = ["https", "http"] if loopback_on else ["https"]
+    settings.OAUTH2_PROVIDER = {
+        **settings.OAUTH2_PROVIDER,
+        "ALLOWED_REDIRECT_URI_SCHEMES": schemes,
+        "ALLOWED_SCHEMES": schemes,
+    }
+    uri = "http://127.0.0.1:8000/cb"
+    if not loopback_on:
+        with pytest.raises(RedirectUriError, match="accepts only https"):
+            register(ada, "web", redirect_uris=[uri])
+        assert not Application.objects.exists()
+        return
+    app = register(ada, "web", redirect_uris=[uri]).application
+    signed_in = client.post("/idp/login/", {"username": "ada", "password": "pw-ada-1"})
+    assert signed_in.status_code == 302
+    query = {
+        "response_type": "code",
+        "client_id": app.client_id,
+        "redirect_uri": uri,
+        "scope": "openid",
+        "state": "st",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "code_challenge_method": "S256",
+    }
+    page = client.get("/idp/authorize/", query)
+    assert page.status_code == 200, page.content[:300]
+    fields = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    fields.pop("allow", None)
+    answer = client.post("/idp/authorize/?" + urlencode(query), {**fields, "allow": "Authorize"})
+    assert answer.status_code == 302
+    assert answer["Location"].startswith(uri + "?code=")
 
 
 def test_single_page_app_is_public_with_no_secret(

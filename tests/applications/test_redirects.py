@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from applications.redirects import RedirectUriError, check_redirect_uri, parse_redirect_uris
@@ -17,8 +19,19 @@ from applications.redirects import RedirectUriError, check_redirect_uri, parse_r
         "http://[::1]:9000/cb",
     ],
 )
-def test_accepted(uri: str) -> None:
+def test_accepted(uri: str, loopback_http: None) -> None:
     assert check_redirect_uri(uri) == uri
+
+
+@pytest.mark.parametrize("uri", ["http://127.0.0.1:8765/callback", "http://[::1]:9000/cb"])
+def test_loopback_http_refused_when_the_provider_refuses_it(uri: str, settings: Any) -> None:
+    """IDENTITY_LOOPBACK_HTTP off (production): authorization would refuse to redirect there."""
+    settings.OAUTH2_PROVIDER = {
+        **settings.OAUTH2_PROVIDER,
+        "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    }
+    with pytest.raises(RedirectUriError, match="accepts only https redirect URIs"):
+        check_redirect_uri(uri)
 
 
 @pytest.mark.parametrize(

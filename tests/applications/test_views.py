@@ -106,6 +106,17 @@ def test_create_refuses_bad_redirect_uris_with_a_message(
     assert not Application.objects.exists() and not OAuthClient.objects.exists()
 
 
+def test_create_refuses_loopback_http_when_the_provider_would(ada_client: Client) -> None:
+    """IDENTITY_LOOPBACK_HTTP off: refused here, not later at the authorization redirect."""
+    response = ada_client.post(
+        "/applications/new/",
+        {"name": "Shop", "kind": "web", "redirect_uris": "http://127.0.0.1:8000/cb"},
+    )
+    assert response.status_code == 400
+    assert "accepts only https redirect URIs" in response.content.decode()
+    assert not Application.objects.exists() and not OAuthClient.objects.exists()
+
+
 def test_create_rate_limit_is_shown(ada_client: Client, settings: Any) -> None:
     settings.APPLICATIONS_CREATE_PER_HOUR = 1
     form = {"name": "Job", "kind": "machine"}

@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import requests
 
 from tests.conftest import REPO_ROOT
+from tests.portal.services import manage
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-password"
@@ -47,23 +48,15 @@ class Portal:
     def url(self, path: str) -> str:
         return self.base + path
 
-    def manage(self, *args: str) -> str:
+    def manage(self, *args: str, **env: str) -> str:
         """`manage.py` against the running portal's database (e.g. importspec)."""
-        return _run(list(args), self.env)
+        return manage({**self.env, **env}, *args)
 
-
-def _run(args: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
+    def create_superuser(self, username: str, password: str) -> None:
+        self.manage(
+            "createsuperuser", "--no-input", "--username", username,
+            "--email", f"{username}@example.com", DJANGO_SUPERUSER_PASSWORD=password,
+        )  # fmt: skip
 
 
 def _database_url(workdir: Path) -> str:
@@ -100,8 +93,8 @@ def running_portal(workdir: Path) -> Iterator[Portal]:
             "STATIC_ROOT": str(workdir / "static"),
         }
     )
-    _run(["migrate", "--no-input", "-v", "0"], env)
-    _run(["seed_demo"], env)
+    manage(env, "migrate", "--no-input", "-v", "0")
+    manage(env, "seed_demo")
     log = workdir / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen(

@@ -6,6 +6,7 @@ the keyboard alone.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.console.live import DEMO_PASSWORD, DEMO_USER, Portal, running_portal
+from tests.e2e.browser import sign_in
 
 pytestmark = [pytest.mark.e2e]
 
@@ -63,16 +65,6 @@ def violations(page: Any) -> list[str]:
     return found
 
 
-def sign_in(page: Any, portal: Portal, path: str) -> None:
-    page.goto(portal.url(path))
-    page.get_by_role("button", name="Sign in").first.click()
-    if "/idp/login/" in page.url:
-        page.fill("#id_username", DEMO_USER)
-        page.fill("#id_password", DEMO_PASSWORD)
-        page.locator("main").get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"**{path}**")
-
-
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_no_axe_violation_on_any_page_kind(chromium: Any, portal: Portal, theme: str) -> None:
     context = themed_context(chromium, theme)
@@ -83,7 +75,7 @@ def test_no_axe_violation_on_any_page_kind(chromium: Any, portal: Portal, theme:
             page.goto(portal.url(path))
             assert page.evaluate("document.documentElement.dataset.theme") == theme
             report[name] = violations(page)
-        sign_in(page, portal, SIGNED_IN_PAGES["console"])
+        sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, SIGNED_IN_PAGES["console"])
         # A token in the panel, so the token card and its buttons are checked too.
         page.fill('input[name="scopes.builtin"]', "echo.write")
         with page.expect_response("**/console/token/"):
@@ -117,7 +109,7 @@ def test_keyboard_alone_reaches_and_uses_the_console(chromium: Any, portal: Port
     context = themed_context(chromium, "light")
     page = context.new_page()
     try:
-        sign_in(page, portal, "/apis/echo/operations/echoGet/")
+        sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/apis/echo/operations/echoGet/")
         page.evaluate("document.activeElement && document.activeElement.blur()")
         page.evaluate("window.scrollTo(0, 0)")
         # Tab from the top of the page to the message field, typing into it on the way.
@@ -155,17 +147,7 @@ ADMIN, ADMIN_PASSWORD = "a11y-root", "a11y-root-password"
 @pytest.fixture(scope="module")
 def queued(portal: Portal) -> Portal:
     """An administrator, and a request of the demo user's for Unlimited in the queue."""
-    import subprocess
-    import sys
-
-    from tests.conftest import REPO_ROOT
-
-    env = {**portal.env, "DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD}
-    subprocess.run(
-        [sys.executable, "manage.py", "createsuperuser", "--no-input",
-         "--username", ADMIN, "--email", "a11y-root@example.com"],
-        cwd=REPO_ROOT, env=env, check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
+    portal.create_superuser(ADMIN, ADMIN_PASSWORD)
     portal.manage(
         "shell", "-c",
         "from django.contrib.auth import get_user_model; from products import flows; "
@@ -173,16 +155,6 @@ def queued(portal: Portal) -> Portal:
         f"username={DEMO_USER!r}), Product.objects.get(slug='unlimited'), name='a11y')",
     )  # fmt: skip
     return portal
-
-
-def sign_in_as(page: Any, portal: Portal, username: str, password: str, path: str) -> None:
-    page.goto(portal.url(path))
-    page.get_by_role("button", name="Sign in").first.click()
-    page.wait_for_url("**/idp/login/**")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.locator("main").get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"**{path}**")
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
@@ -197,7 +169,7 @@ def test_no_axe_violation_on_the_products_pages(chromium: Any, queued: Portal, t
             page.goto(queued.url(path))
             assert page.evaluate("document.documentElement.dataset.theme") == theme
             report[name] = violations(page)
-        sign_in_as(page, queued, DEMO_USER, DEMO_PASSWORD, "/products/subscriptions/")
+        sign_in(page, queued, DEMO_USER, DEMO_PASSWORD, "/products/subscriptions/")
         report["my subscriptions"] = violations(page)
         page.get_by_role("link", name="a11y").first.click()
         page.wait_for_url("**/products/subscriptions/*/")
@@ -216,10 +188,60 @@ def test_no_axe_violation_on_the_products_pages(chromium: Any, queued: Portal, t
     admin_context = themed_context(chromium, theme)
     admin = admin_context.new_page()
     try:
-        sign_in_as(admin, queued, ADMIN, ADMIN_PASSWORD, "/products/approvals/")
+        sign_in(admin, queued, ADMIN, ADMIN_PASSWORD, "/products/approvals/")
         assert "a11y" in admin.inner_text("main")  # the queue has a row to check
         report["approval queue"] = violations(admin)
     finally:
         admin_context.close()
+    failing = {name: found for name, found in report.items() if found}
+    assert failing == {}, json.dumps(failing, indent=2)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_no_axe_violation_on_the_applications_pages(
+    chromium: Any, portal: Portal, theme: str
+) -> None:
+    """Issue 10: My applications (empty and with a row), the registration form and its
+    errors, a new application with its secret shown once, its page, the edit, rotation and
+    delete pages."""
+    name = f"a11y app {theme}"
+    report: dict[str, list[str]] = {}
+    context = themed_context(chromium, theme)
+    page = context.new_page()
+    try:
+        sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/applications/")
+        assert page.evaluate("document.documentElement.dataset.theme") == theme
+        report["my applications"] = violations(page)
+        page.goto(portal.url("/applications/new/"))
+        report["register"] = violations(page)
+        page.fill("#id_name", name)
+        page.get_by_label("Web app", exact=False).first.check()
+        page.fill("#id_redirect_uris", "https://app.example/cb#fragment")
+        page.get_by_role("button", name="Register").click()
+        page.wait_for_selector("[data-field-error=redirect_uris]")
+        report["register, errors"] = violations(page)
+        page.get_by_label("Machine client (client credentials only)").check()
+        page.fill("#id_redirect_uris", "")
+        page.get_by_role("button", name="Register").click()
+        page.wait_for_selector("[data-key=secret]")
+        report["registered, secret shown"] = violations(page)
+        page.goto(portal.url("/applications/"))
+        report["my applications, one row"] = violations(page)
+        page.get_by_role("link", name=name).click()
+        page.wait_for_url("**/applications/*/")
+        app_url = page.url
+        report["application"] = violations(page)
+        page.goto(app_url + "edit/")
+        report["edit"] = violations(page)
+        page.goto(app_url)
+        page.get_by_role("button", name=re.compile("Rotate", re.I)).first.click()
+        page.wait_for_selector("[data-key=secret]")
+        report["rotated, secret shown"] = violations(page)
+        page.goto(app_url)
+        page.get_by_role("link", name="Delete this application").click()
+        page.wait_for_url("**/delete/")
+        report["delete"] = violations(page)
+    finally:
+        context.close()
     failing = {name: found for name, found in report.items() if found}
     assert failing == {}, json.dumps(failing, indent=2)

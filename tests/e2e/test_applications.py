@@ -20,7 +20,8 @@ import pytest
 import requests
 
 from tests.console.live import DEMO_PASSWORD, DEMO_USER, Portal, running_portal
-from tests.e2e.test_products import send, sign_in
+from tests.e2e.browser import sign_in
+from tests.e2e.test_products import send
 
 pytestmark = [pytest.mark.e2e]
 

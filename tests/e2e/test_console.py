@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.console.live import DEMO_PASSWORD, DEMO_USER, Portal, running_portal
+from tests.e2e.browser import sign_in
 
 pytestmark = [pytest.mark.e2e]
 
@@ -174,19 +175,9 @@ def test_implicit_hand_over_leaves_nothing_in_the_browser(page: Any, portal: Por
     assert page.console_errors == []
 
 
-def sign_in_on(page: Any, portal: Portal, path: str) -> None:
-    page.goto(portal.url(path))
-    page.get_by_role("button", name="Sign in").first.click()
-    if "/idp/login/" in page.url:
-        page.fill("#id_username", DEMO_USER)
-        page.fill("#id_password", DEMO_PASSWORD)
-        page.locator("main").get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"**{path}**")
-
-
 def test_refused_input_shows_inline_under_debug(page: Any, portal: Portal) -> None:
     """The default run has DEBUG on, where django-htmx replaces the page with any 400."""
-    sign_in_on(page, portal, "/apis/echo/operations/echoPost/")
+    sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/apis/echo/operations/echoPost/")
     page.fill("#cb-0", '{"text": ')  # not JSON
     with page.expect_response("**/console/send/") as answer:
         page.click("#console-send")

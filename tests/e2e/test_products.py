@@ -9,8 +9,6 @@ console call gets 401 with the reason shown.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,8 +17,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import REPO_ROOT
 from tests.console.live import DEMO_PASSWORD, DEMO_USER, Portal, running_portal
+from tests.e2e.browser import sign_in
 
 pytestmark = [pytest.mark.e2e]
 
@@ -33,23 +31,8 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     with running_portal(workdir) as running:
         # The running portal's own environment: its database is SQLite or, on the
         # PostgreSQL pass, a database of its own on that server.
-        env = {**running.env, "DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD}
-        subprocess.run(
-            [sys.executable, "manage.py", "createsuperuser", "--no-input",
-             "--username", ADMIN, "--email", "root@example.com"],
-            cwd=REPO_ROOT, env=env, check=True, capture_output=True, timeout=120,
-        )  # fmt: skip
+        running.create_superuser(ADMIN, ADMIN_PASSWORD)
         yield running
-
-
-def sign_in(page: Any, portal: Portal, username: str, password: str, path: str) -> None:
-    page.goto(portal.url(path))
-    page.get_by_role("button", name="Sign in").first.click()
-    page.wait_for_url("**/idp/login/**")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.locator("main").get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"**{path}**")
 
 
 def send(page: Any) -> tuple[str, str]:

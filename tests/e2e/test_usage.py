@@ -24,6 +24,7 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 from tests.console.live import DEMO_PASSWORD, DEMO_USER, Portal, running_portal
+from tests.e2e.browser import sign_in
 from tests.e2e.test_accessibility import violations
 from tests.e2e.usage_seed import SEED
 
@@ -37,12 +38,7 @@ APP = "Usage journey app"
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     with running_portal(tmp_path_factory.mktemp("usage-e2e")) as running:
-        env = {**running.env, "DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD}
-        subprocess.run(
-            [sys.executable, "manage.py", "createsuperuser", "--no-input",
-             "--username", ADMIN, "--email", "root@example.com"],
-            cwd=REPO_ROOT, env=env, check=True, capture_output=True, timeout=120,
-        )  # fmt: skip
+        running.create_superuser(ADMIN, ADMIN_PASSWORD)
         # The aggregator beside the portal, as `make run` starts it.
         log = (running.log.parent / "aggregate.log").open("w")
         aggregator = subprocess.Popen(
@@ -57,31 +53,12 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
             log.close()
 
 
-def manage(portal: Portal, *args: str, **env: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=REPO_ROOT, env={**portal.env, **env}, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
-
-
 def new_context(chromium: Any, theme: str = "light", **options: Any) -> Any:
     options.setdefault("viewport", {"width": 1280, "height": 900})
     # bypass_csp: axe is injected as an inline script, which the portal's CSP rightly refuses.
     context = chromium.new_context(timezone_id=ZONE, bypass_csp=True, **options)
     context.add_init_script(f"try {{ localStorage.setItem('theme', '{theme}'); }} catch (e) {{}}")
     return context
-
-
-def sign_in(page: Any, portal: Portal, username: str, password: str, path: str) -> None:
-    page.goto(portal.url(path))
-    page.get_by_role("button", name="Sign in").first.click()
-    page.wait_for_url("**/idp/login/**")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.locator("main").get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"**{path}**")
 
 
 def stat(page: Any, label: str) -> str:
@@ -189,8 +166,8 @@ def test_console_calls_as_an_application_appear_on_its_usage_page(
 def test_usage_pages_pass_axe_in_both_themes_and_make_the_screenshots(
     chromium: Any, portal: Portal, screenshot_dir: Path
 ) -> None:
-    made = manage(
-        portal, "shell", "-c",
+    made = portal.manage(
+        "shell", "-c",
         "from django.contrib.auth import get_user_model; from applications import flows; "
         "a = flows.register(get_user_model().objects.get(username='demo'), name='Weather app',"
         " description='', kind='machine', redirect_uris=[]).application; "
@@ -199,7 +176,7 @@ def test_usage_pages_pass_axe_in_both_themes_and_make_the_screenshots(
     _, app_uuid, client_id = next(
         line for line in made.splitlines() if line.startswith("MADE")
     ).split()
-    assert "events" in manage(portal, "shell", "-c", SEED, USAGE_SEED_CLIENT_ID=client_id)
+    assert "events" in portal.manage("shell", "-c", SEED, USAGE_SEED_CLIENT_ID=client_id)
     app_page = f"/usage/applications/{app_uuid}/?range=7d"
     reports_page = "/usage/reports/?range=7d&by=operation&order=calls"
     report: dict[str, list[str]] = {}

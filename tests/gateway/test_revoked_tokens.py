@@ -99,3 +99,32 @@ def test_with_redis_the_version_key_tells_and_the_one_full_check_backs_it_up(
     settings.GATEWAY_CONFIG_FULL_CHECK = 0
     response = gateway.request("GET", "/orders/items", token=second)
     assert response.status == 401 and response.json()["check"] == "revoked"
+
+
+def test_until_the_revoked_set_has_loaded_tokens_get_503_not_a_pass(
+    gateway: Harness, provider: Provider, backend: LoopbackServer
+) -> None:
+    """Started while the database cannot answer, the gateway does not know which tokens were
+    revoked: it fails closed (503, Retry-After) instead of passing them, and recovers on its
+    own at the next refresh once the table answers."""
+    from django.db import connection
+
+    token, other = (mint(provider.keys[0], claims(provider)) for _ in range(2))
+    RevokedToken.objects.create(
+        token_checksum=checksum(token), expires=timezone.now() + timedelta(minutes=10)
+    )
+    table = RevokedToken._meta.db_table
+    with connection.schema_editor() as editor:  # the table cannot be read: a database error
+        editor.alter_db_table(RevokedToken, table, table + "_away")
+    try:
+        response = gateway.request("GET", "/orders/items", token=token)
+    finally:
+        with connection.schema_editor() as editor:
+            editor.alter_db_table(RevokedToken, table + "_away", table)
+    assert response.status == 503
+    assert response.json()["check"] == "revocations"
+    assert response.header("retry-after") == "5"
+    assert backend.recorder.requests == []
+    refused = gateway.request("GET", "/orders/items", token=token)
+    assert refused.status == 401 and refused.json()["check"] == "revoked"
+    assert gateway.request("GET", "/orders/items", token=other).status == 200

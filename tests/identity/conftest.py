@@ -15,7 +15,7 @@ from django.core.cache import cache
 
 from identity.clients import ensure_client, ensure_portal_client
 from identity.models import Client
-from tests.identity.stub_op import CLIENT_ID, CLIENT_SECRET, StubOP
+from tests.accounts.stub_op import CLIENT_ID, CLIENT_SECRET, StubOP
 
 PORTAL_SECRET = "portal-signin-test-secret"
 PASSWORD = "correct horse battery staple"

@@ -1,4 +1,5 @@
-"""The demo seed: Starter (instant, 60 calls a minute), Unlimited (approval), demo's key."""
+"""The demo seed: Starter (instant, 60 calls a minute, 10,000 a month), Unlimited (approval),
+demo's key."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ def test_seed_makes_both_products_and_one_active_subscription_idempotently(
     assert (starter.approval_required, starter.rate_limit_calls, starter.rate_limit_period) == (
         False, 60, 60,
     )  # fmt: skip
+    # A quota, so the demo's usage pages have a quota bar to show.
+    assert (starter.quota_calls, starter.quota_period) == (10_000, 30 * 86400)
     assert unlimited.approval_required
     assert {a.slug for a in starter.apis.all()} == {"echo", "petstore"}
     subs = Subscription.objects.filter(owner=user)

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 
 from tests.usage.conftest import T0, event
 from usage.aggregate import aggregate_events
@@ -125,3 +126,126 @@ def test_totals_read_from_coarser_rows_match_the_chart(span: timedelta) -> None:
         assert charted > 0
         assert summary(f).calls == charted
         assert sum(r.calls for r in ranked(f, "operation", "calls")) == charted
+
+
+@pytest.mark.parametrize("span", [timedelta(hours=5), timedelta(hours=24), timedelta(days=7)])
+def test_totals_of_a_range_ending_now_match_the_chart(span: timedelta) -> None:
+    """Ranges that end after now read today from its day row: the same numbers as the
+    chart's hours, whatever the hour of the day."""
+    now = datetime.now(UTC)
+    aggregate_events(
+        [event(ts=(now - timedelta(minutes=k * 23)).timestamp(), subscription_id=3 + k % 2)
+         for k in range(500)]
+    )  # fmt: skip
+    end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    for f in (UsageFilter(end - span, end), UsageFilter(end - span, end, subscription_id=3)):
+        step = step_for(f.start, f.end)
+        charted = sum(p.calls for p in series(f, step))
+        assert charted > 0
+        assert summary(f).calls == charted
+        assert sum(r.calls for r in ranked(f, "subscription", "calls")) == charted
+
+
+def _week_ending_now() -> UsageFilter:
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    return UsageFilter(end - timedelta(days=7), end)
+
+
+def _calls_by(by: str) -> dict[Any, int]:
+    return {r.key: r.calls for r in ranked(_week_ending_now(), by, "calls")}  # type: ignore[arg-type]
+
+
+def test_rankings_keep_closed_days_and_see_late_events_in_them() -> None:
+    """Past days' sums are kept between requests (the second ranking reads only today's
+    rows and the winners' details), and a late event in a past day shows at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cache.clear()
+    three_days_ago = (datetime.now(UTC) - timedelta(days=3)).timestamp()
+    aggregate_events(
+        [event(ts=three_days_ago, subscription_id=7)] * 3
+        + [event(ts=three_days_ago, subscription_id=8)] * 2
+        + [event(ts=datetime.now(UTC).timestamp(), subscription_id=8)]
+    )
+    assert _calls_by("subscription") == {7: 3, 8: 3}
+    f = _week_ending_now()
+    assert summary(f).calls == sum(p.calls for p in series(f, "hour")) == 6
+    with CaptureQueriesContext(connection) as queries:
+        assert _calls_by("subscription") == {7: 3, 8: 3}
+    grouped = [q["sql"] for q in queries if "usage_consumerrollup" in q["sql"]]
+    assert len(grouped) == 2  # today's sums, the winners' details: no past day summed again
+    aggregate_events([event(ts=three_days_ago, subscription_id=8, total_ms=400.0)] * 5)
+    assert _calls_by("subscription") == {8: 8, 7: 3}
+    # The summary and the chart's buckets of past days, kept too, see it as well.
+    assert summary(f).calls == sum(p.calls for p in series(f, "hour")) == 11
+    # The winners' details add past days (kept) and today: bytes, and 5 slow calls in 8.
+    top = ranked(_week_ending_now(), "subscription", "calls")[0]
+    assert top.bytes_out == 8 * 1000
+    assert top.p50_ms is not None and 250 < top.p50_ms <= 500
+
+
+def test_rankings_forget_a_deleted_developer_at_once(django_user_model: Any) -> None:
+    from usage.anonymise import forget_user
+
+    cache.clear()
+    ada = django_user_model.objects.create(username="ada")
+    aggregate_events(
+        [event(ts=(datetime.now(UTC) - timedelta(days=2)).timestamp(), user_id=ada.pk)] * 4
+    )
+    assert _calls_by("developer") == {ada.pk: 4}
+    forget_user(ada, "anonymise")
+    assert _calls_by("developer") == {0: 4}
+
+
+@pytest.mark.parametrize("zone", ["Europe/Paris", "America/New_York", "Asia/Tokyo", "UTC"])
+def test_local_days_from_day_rows_equal_the_summed_hours(zone: str) -> None:
+    """Local days composed from UTC day rows and edge hours give every bucket the counts,
+    bytes and latency histogram of its hours summed, across both 2026 DST changes."""
+    from zoneinfo import ZoneInfo
+
+    from usage import windows
+    from usage.reports import local_day_series
+
+    aggregate_events(
+        [event(ts=T0 + k * (7 * 3600 + 13 * 60), subscription_id=3, total_ms=float(k % 300),
+               outcome="failed" if k % 5 == 0 else "success", bytes_out=k)
+         for k in range(130)]
+    )  # fmt: skip
+    first = datetime.fromtimestamp(T0, UTC)
+    window = windows.custom_window(first, first + timedelta(days=40), ZoneInfo(zone))
+    assert window.bucket == "local-day"
+    for f in (
+        UsageFilter(window.start, window.end),
+        UsageFilter(window.start, window.end, subscription_id=3),
+        UsageFilter(window.start, window.end, subscription_id=3, operation="get-pet"),
+    ):
+        days = local_day_series(f, windows.bucket_starts(window), window.end)
+        assert days is not None
+        by_day = windows.buckets(days, window)
+        by_hour = windows.buckets(series(f, "hour"), window)
+        assert sum(b.total for b in by_day) == 130
+        for d, h in zip(by_day, by_hour, strict=True):
+            assert (d.start, d.success, d.failed, d.bytes_out) == (
+                h.start, h.success, h.failed, h.bytes_out
+            )  # fmt: skip
+            assert d.hist == h.hist
+
+
+def test_zones_off_the_hour_sum_hours() -> None:
+    from zoneinfo import ZoneInfo
+
+    from usage import windows
+    from usage.reports import local_day_series
+
+    first = datetime.fromtimestamp(T0, UTC)
+    window = windows.custom_window(first, first + timedelta(days=20), ZoneInfo("Asia/Kolkata"))
+    f = UsageFilter(window.start, window.end)
+    assert local_day_series(f, windows.bucket_starts(window), window.end) is None
+
+
+def test_a_viewer_who_sees_no_api_ranks_nothing() -> None:
+    aggregate_events([event(subscription_id=3)])
+    f = UsageFilter(START - timedelta(hours=12), START + timedelta(hours=12), api_ids=frozenset())
+    assert ranked(f, "subscription", "calls") == []
+    assert summary(f).calls == 0

@@ -52,3 +52,20 @@ def test_raw_events_go_after_two_days() -> None:
                                   total_ms=1)  # fmt: skip
     assert retention.apply(now=NOW)["raw"] == 1
     assert UsageEvent.objects.get().ts == NOW - timedelta(days=1)
+
+
+def test_days_past_retention_make_kept_rankings_obsolete() -> None:
+    """Rankings keep sums of closed days under a token (usage/closed.py): deleting day rows
+    changes it, deleting nothing does not."""
+    from usage.models import ClosedDaysVersion
+
+    def token() -> str | None:
+        return ClosedDaysVersion.objects.filter(pk=1).values_list("token", flat=True).first()
+
+    aggregate_events([event(ts=(NOW - timedelta(days=800)).timestamp())])
+    before = token()
+    assert before  # a day before today was written
+    retention.apply(NOW - timedelta(days=700))  # nothing old enough yet
+    assert token() == before
+    retention.apply(NOW)
+    assert token() != before

@@ -1,7 +1,7 @@
 // An independent OpenID provider for the interoperability tests: panva's oidc-provider
 // (OpenID Certified), configured from the environment and listening on loopback only.
 import { readFileSync } from 'node:fs';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 
 const port = Number(process.env.OP_PORT);
 const issuer = `http://127.0.0.1:${port}`;
@@ -17,6 +17,11 @@ function groupsOf(id) {
     return [];
   }
 }
+
+// RFC 8707 resource servers, from OP_RESOURCES (a JSON object resource -> space-separated
+// scopes): a token for one of them is a JWT (RFC 9068) the gateway can verify, with that
+// resource as its audience. Any other resource is refused, as the library's default does.
+const resources = JSON.parse(process.env.OP_RESOURCES || '{}');
 
 const provider = new Provider(issuer, {
   clients: [
@@ -62,6 +67,18 @@ const provider = new Provider(issuer, {
     },
     registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
     clientCredentials: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      async getResourceServerInfo(ctx, resourceIndicator) {
+        if (!Object.hasOwn(resources, resourceIndicator)) throw new errors.InvalidTarget();
+        return {
+          scope: resources[resourceIndicator],
+          audience: resourceIndicator,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: 'RS256' } },
+        };
+      },
+    },
   },
   cookies: { keys: ['interop-test-only-cookie-key'] },
 });

@@ -186,3 +186,74 @@ def test_htmx_range_change_on_reports_returns_the_body(
     assert stat(day, "Calls") == "0"
     week = client.get("/usage/reports/?range=7d", HTTP_HX_REQUEST="true").content.decode()
     assert stat(week, "Calls") == "1"
+
+
+def test_a_developer_page_draws_p50_and_p95_over_time_even_by_local_day(
+    client: Client, ada: Any, echo: Any, make_app: Callable[..., Any]
+) -> None:
+    """Nine fast calls and one slow one in one hour, ten fast ones in another: the time chart
+    has a row per hour with its own percentiles, and the 30-day chart's day, summed from
+    those hours, has the percentiles of all twenty calls (not none, not one hour's)."""
+    app = make_app(ada)
+    slow_hour = timezone.now().replace(minute=30) - timedelta(hours=1)
+    if slow_hour.date() != (slow_hour - timedelta(hours=1)).date():
+        slow_hour -= timedelta(hours=2)  # both hours in one UTC day, the 30-day chart's
+    record(
+        *[call(slow_hour, api_id=echo.pk, client_id=app.client_id, total_ms=15.0)
+          for _ in range(9)],
+        call(slow_hour, api_id=echo.pk, client_id=app.client_id, total_ms=400.0),
+        *[call(slow_hour - timedelta(hours=1), api_id=echo.pk, client_id=app.client_id,
+               total_ms=15.0) for _ in range(10)],
+    )  # fmt: skip
+    login(client, ada)
+    html = client.get(f"/usage/applications/{app.uuid}/").content.decode()
+    chart = html[html.index('id="chart-latency"') : html.index('id="chart-bandwidth"')]
+    rows = [row.split("</th>", 1)[1] for row in chart.split("<tr>")[2:]]
+    assert len(rows) == 2
+    # Both hours' medians are fast; only the hour with the slow call has a slow p95.
+    p95 = [float(row.split("<td>")[2].split(" ms")[0]) for row in rows]
+    assert p95[0] <= 20 < 250 < p95[1]
+    month = client.get(f"/usage/applications/{app.uuid}/?range=30d").content.decode()
+    chart = month[month.index('id="chart-latency"') : month.index('id="chart-bandwidth"')]
+    (row,) = [row.split("</th>", 1)[1] for row in chart.split("<tr>")[2:]]
+    # One slow call in twenty is the 95th percentile's edge: within the fast bucket.
+    p50, p95_day = (float(cell.split(" ms")[0]) for cell in row.split("<td>")[1:3])
+    assert 10 < p50 <= 20 and 10 < p95_day <= 20 * 1.0001
+
+
+def test_a_developer_downloads_their_tables_as_csv_formula_safe(
+    client: Client, ada: Any, bob: Any, echo: Any, make_app: Callable[..., Any],
+    make_sub: Callable[..., Any],
+) -> None:  # fmt: skip
+    """The page links each table's CSV; an operation id from a spec that reads like a
+    formula is made inert; the hourly table has a row per hour with calls."""
+    app, sub = make_app(ada), make_sub(ada)
+    record(
+        *[call(ago(hours=2), api_id=echo.pk, operation="=cmd|' /C calc'!A0",
+               client_id=app.client_id, subscription_id=sub.pk) for _ in range(3)],
+        call(ago(hours=1), api_id=echo.pk, operation="echoGet", client_id=app.client_id,
+             subscription_id=sub.pk, outcome="failed", status=502),
+    )  # fmt: skip
+    login(client, ada)
+    for page in (f"/usage/applications/{app.uuid}/", f"/usage/subscriptions/{sub.uuid}/"):
+        html = client.get(page + "?range=7d").content.decode()
+        assert f'href="{page}export.csv?range=7d&amp;table=ranked"' in html
+        answer = client.get(page + "export.csv?range=7d&table=ranked")
+        assert answer["Content-Type"].startswith("text/csv")
+        assert "attachment" in answer["Content-Disposition"]
+        rows = list(csv.reader(io.StringIO(answer.content.decode())))
+        assert rows[0][:3] == ["operation", "calls", "errors"]
+        assert rows[1][:3] == ["'=cmd|' /C calc'!A0 (Echo API)", "3", "0"]
+        assert rows[2][:3] == ["echoGet (Echo API)", "1", "1"]
+        hours = list(
+            csv.reader(io.StringIO(client.get(page + "export.csv?table=calls").content.decode()))
+        )
+        assert hours[0] == ["start (UTC)", "success", "blocked", "failed", "other", "total"]
+        assert [r[1:] for r in hours[1:] if r[-1] != "0"] == [
+            ["3", "0", "0", "0", "3"], ["0", "0", "1", "0", "1"]
+        ]  # fmt: skip
+        assert client.get(page + "export.csv?table=nope").status_code == 400
+    # Another developer's ids are 404, as for the pages.
+    login(client, bob)
+    assert client.get(f"/usage/applications/{app.uuid}/export.csv").status_code == 404
+    assert client.get(f"/usage/subscriptions/{sub.uuid}/export.csv").status_code == 404

@@ -1,6 +1,6 @@
 """Sign-in against an external provider that misbehaves (SECURITY.md cases 54 to 58).
 
-The provider is a real HTTP server on loopback (tests/identity/stub_op.py); each failure
+The provider is a real HTTP server on loopback (tests.accounts.stub_op.py); each failure
 must end on the portal's error page, with no session and no 500.
 """
 
@@ -16,7 +16,7 @@ import pytest
 from django.contrib.auth import SESSION_KEY
 from django.test import Client
 
-from tests.identity.stub_op import CLIENT_ID
+from tests.accounts.stub_op import CLIENT_ID
 
 pytestmark = pytest.mark.django_db
 
