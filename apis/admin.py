@@ -17,6 +17,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
@@ -32,6 +33,7 @@ from apis.importer import (
 from apis.models import Api, ApiVersion, Tag
 from apis.openapi import SpecError, load_bytes
 from apis.openapi.errors import TooLarge
+from gateway import version as gateway_version
 
 
 def _max_bytes() -> int:
@@ -127,12 +129,16 @@ class ApiAdmin(admin.ModelAdmin):
 
     @admin.action(description="Publish selected APIs", permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Api]) -> None:
-        count = queryset.update(is_published=True)
+        # `updated` too: update() moves no auto_now field, and the gateway's fingerprints
+        # read it; update() sends no post_save either, hence the bump.
+        count = queryset.update(is_published=True, updated=timezone.now())
+        gateway_version.bump()
         self.message_user(request, f"Published {count} APIs.", messages.SUCCESS)
 
     @admin.action(description="Unpublish selected APIs", permissions=["change"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Api]) -> None:
-        count = queryset.update(is_published=False)
+        count = queryset.update(is_published=False, updated=timezone.now())
+        gateway_version.bump()  # as in publish
         self.message_user(request, f"Unpublished {count} APIs.", messages.SUCCESS)
 
     def get_urls(self) -> list[URLPattern]:

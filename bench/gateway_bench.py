@@ -14,8 +14,12 @@ Starts everything on free loopback ports in a temporary directory and stops it a
   workers) with its route written to a SQLite database by `manage.py applyconfig`: a spec with
   one operation, validate-jwt (discovery, audience, RFC 9068 checks, a required scope) in
   front of the same backend; every check on (path, host, operation match, override headers,
-  the per-second configuration check), access log on, usage recording on (events written
-  in batches to the database's raw table, as in the embedded default);
+  the per-second configuration check), access log on, usage recording on. With
+  BENCH_TOPOLOGY=redis (the default, production's) the gateways have a Redis (REDIS_URL): the
+  configuration check reads its version key, usage events go to its stream. With
+  BENCH_TOPOLOGY=embedded there is no Redis: the configuration check queries the database's
+  fingerprint every second and events go to its raw table (or to a Redis stream with
+  BENCH_USAGE_SINK=redis);
 - (e) the same gateway with usage recording off (USAGE_RECORDING=0), so one run shows what
   recording costs: `usage_cost_ms` on row (d) is its p50 minus (e)'s, and `record_us` is the
   recorder's own work per call on the event loop (usage.recorder's counting + record,
@@ -23,10 +27,15 @@ Starts everything on free loopback ports in a temporary directory and stops it a
 - (f) the recording gateway on a second route that also needs a subscription key (an API
   in a product with subscription-required; the key made by `products.flows.subscribe`): the
   key check and validate-jwt both on every call, as issue 9 measures it.
+- (g) the gateway of (e), recording off, on the keyed route: `key_cost_ms` is its p50 minus
+  (e)'s, the key check's cost with nothing else different (same process, no recording whose
+  store grows while the rows run).
 
 Each target gets the same valid token and `wrk -t2 -c32 -d10s --latency` after a short
-warm-up, in BENCH_ROUNDS (3) interleaved rounds; each row is the median round (errors summed
-over all rounds), with every round's req/s beside it. Needs the Debian packages nginx-light, apache2, libapache2-mod-auth-openidc and wrk.
+warm-up, in BENCH_ROUNDS (3) interleaved rounds, every other round in reverse order so no row
+always runs last; each row is the median round (errors summed over all rounds), with every
+round's req/s beside it. BENCH_PYSPY=<folder> also profiles each gateway row once with py-spy
+under wrk (collapsed stacks; `python bench/pyspy_top.py <folder>/d.txt` lists the hot spots). Needs the Debian packages nginx-light, apache2, libapache2-mod-auth-openidc and wrk.
 """
 
 from __future__ import annotations
@@ -58,6 +67,12 @@ APACHE_MODULES = Path("/usr/lib/apache2/modules")
 # Where the recording gateway (d) writes usage events: "database" (the raw table, as in the
 # embedded default) or "redis" (a Redis stream, as in production).
 USAGE_SINK = os.environ.get("BENCH_USAGE_SINK", "database")
+# "redis": the gateways share a Redis, as in production; "embedded": no Redis at all.
+TOPOLOGY = os.environ.get("BENCH_TOPOLOGY", "redis")
+if TOPOLOGY == "redis":
+    USAGE_SINK = "redis"
+# A folder: profile each gateway row with py-spy under wrk once after the warm-up.
+PYSPY = os.environ.get("BENCH_PYSPY", "")
 
 
 def _free_port() -> int:
@@ -239,6 +254,22 @@ def _wrk(url: str, token: str, duration: int, key: str | None = None) -> dict[st
     }
 
 
+def _profile(pid: int, name: str, url: str, token: str, key: str | None) -> None:
+    """py-spy under wrk: the gateway's workers sampled while wrk drives one row, written as
+    collapsed stacks to BENCH_PYSPY/<row>.txt (read them with bench/pyspy_top.py)."""
+    out = Path(PYSPY) / f"{name}.txt"
+    spy = subprocess.Popen(
+        [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid),
+         "--subprocesses", "--nonblocking", "--format", "raw", "--rate", "500",
+         "--output", str(out)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(1)  # py-spy attached to the workers
+    _wrk(url, token, DURATION, key)
+    spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+    spy.wait(30)
+
+
 def _check(url: str, token: str, key: str | None = None) -> None:
     """One request with the token (and key), and one without each: proves the target checks."""
     import urllib.error
@@ -392,7 +423,9 @@ def run() -> list[dict[str, Any]]:
     for path in tmp.rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)
 
-    def start(cmd: list[str], name: str, port: int, env: dict[str, str] | None = None) -> None:
+    def start(
+        cmd: list[str], name: str, port: int, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         log = tmp / f"{name}.out"
         proc = subprocess.Popen(
             cmd,
@@ -404,6 +437,7 @@ def run() -> list[dict[str, Any]]:
         )
         procs.append(proc)
         _wait_port(port, proc, log)
+        return proc
 
     try:
         www = tmp / "www"
@@ -476,17 +510,20 @@ def run() -> list[dict[str, Any]]:
             cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
         recording_env = dict(env)
-        if USAGE_SINK == "redis":
+        if TOPOLOGY == "redis" or USAGE_SINK == "redis":
             # Events to a Redis stream instead of the raw table (the recording gateway only).
             start(["redis-server", "--port", str(ports["redis"]), "--bind", "127.0.0.1",
                    "--save", "", "--appendonly", "no", "--dir", str(tmp)],
                   "redis", ports["redis"])  # fmt: skip
             recording_env["GATEWAY_REDIS_URL"] = f"redis://127.0.0.1:{ports['redis']}/0"
+            if TOPOLOGY == "redis":
+                # Both gateways: the configuration version key, metrics, counters, events.
+                env["REDIS_URL"] = recording_env["REDIS_URL"] = recording_env["GATEWAY_REDIS_URL"]
         key = subprocess.run(
             [sys.executable, "manage.py", "shell", "-c", _BENCH_KEY],
             cwd=REPO, env=env, check=True, capture_output=True, text=True,
         ).stdout.strip().splitlines()[-1]  # fmt: skip
-        start(
+        recording = start(
             [
                 sys.executable, "-m", "gateway", "--host", "127.0.0.1",
                 "--port", str(ports["gateway"]), "--workers", str(GATEWAY_WORKERS),
@@ -495,7 +532,7 @@ def run() -> list[dict[str, Any]]:
             ports["gateway"],
             recording_env,
         )  # fmt: skip
-        start(
+        unrecorded_proc = start(
             [
                 sys.executable, "-m", "gateway", "--host", "127.0.0.1",
                 "--port", str(ports["gateway_off"]), "--workers", str(GATEWAY_WORKERS),
@@ -517,19 +554,29 @@ def run() -> list[dict[str, Any]]:
                 "(f) gateway (subscription key + validate-jwt + proxy)",
                 f"http://127.0.0.1:{ports['gateway']}/keyed/x",
             ),
+            (
+                "(g) gateway, usage recording off, subscription key",
+                f"http://127.0.0.1:{ports['gateway_off']}/keyed/x",
+            ),
         ]
-        keys = {label: key if label.startswith("(f)") else None for label, _ in targets}
+        keys = {label: key if label.startswith(("(f)", "(g)")) else None for label, _ in targets}
         for label, url in targets[2:]:
             _check(url, token, keys[label])
-        only = os.environ.get("BENCH_TARGETS", "abcdef")
+        only = os.environ.get("BENCH_TARGETS", "abcdefg")
         chosen = [(label, url) for label, url in targets if label[1] in only]
         # warm-up: keys fetched, pools filled, caches hot
         warmed = {label: _wrk(url, token, 2, keys[label]) for label, url in chosen}
+        if PYSPY:
+            gateways = {"d": recording, "e": unrecorded_proc, "f": recording, "g": unrecorded_proc}
+            for label, url in chosen:
+                if label[1] in gateways:
+                    _profile(gateways[label[1]].pid, label[1], url, token, keys[label])
         # The machine is shared: run the targets in ROUNDS interleaved rounds and report the
         # round with the median throughput of each, so a burst of outside load hits all alike.
         runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in chosen}
-        for _ in range(ROUNDS):
-            for label, url in chosen:
+        for round_ in range(ROUNDS):
+            # Every other round backwards: no row always runs last (after the others' load).
+            for label, url in chosen if round_ % 2 == 0 else reversed(chosen):
                 runs[label].append(_wrk(url, token, DURATION, keys[label]))
         rows: list[dict[str, Any]] = []
         for label, _ in chosen:
@@ -571,6 +618,12 @@ def run() -> list[dict[str, Any]]:
         keyed = next((r for r in rows if r["target"].startswith("(f)")), None)
         if apache and keyed and apache["req_s"]:
             keyed["vs_apache"] = f"{keyed['req_s'] / apache['req_s']:.2f}x"
+        keyed_off = next((r for r in rows if r["target"].startswith("(g)")), None)
+        if keyed_off and unrecorded and keyed_off["p50_ms"] and unrecorded["p50_ms"]:
+            # The key check's cost: the same process, route and backend, without recording.
+            keyed_off["key_cost_ms"] = round(keyed_off["p50_ms"] - unrecorded["p50_ms"], 3)
+            if apache and apache["req_s"]:
+                keyed_off["vs_apache"] = f"{keyed_off['req_s'] / apache['req_s']:.2f}x"
         return rows
     finally:
         for proc in reversed(procs):

@@ -4,7 +4,7 @@ Per call: find the route by suffix; answer a CORS preflight; validate the token 
 verified tokens are cached until they expire, so a repeat costs a dict lookup plus the claim
 checks); count the call for rate-limit-by-key; then the echo or mock backend answers, or the
 call is proxied through the pooled upstream client. Routes and policies live in memory and
-are reloaded when the database fingerprint changes (checked before serving, at most once per
+are reloaded when they change (gateway/refreshed.py: checked before serving, at most once per
 GATEWAY_CONFIG_REFRESH s).
 
 Reserved paths: `/-/live` and `/-/ready` (probes; `/-/health` is the older liveness
@@ -37,12 +37,13 @@ from gateway.metrics import Metrics, hide_apis
 from gateway.paths import PathRefused, decode_path
 from gateway.problems import SECURITY_HEADERS, Headers, problem, rejection
 from gateway.ratelimit import CounterStore, MemoryCounters, RedisCounters
+from gateway.refreshed import Refreshed
 from gateway.revocations import Revocations
 from gateway.routing import find_route, raw_rest
 from gateway.subscriptions import Meter, Subscriptions
 from gateway.upstream import Pool
 from gateway.validate import Validator
-from gateway.version import VersionSource, Watcher
+from gateway.version import VersionSource
 from portal.lib import proxies, requestlog
 from usage.recorder import Recorder
 
@@ -98,17 +99,24 @@ class Gateway:
     ) -> None:
         self.routes: dict[str, RouteConfig] | None = routes
         self.version = VersionSource()
-        # Subscription keys come from the database, like the routes: on unless routes are given.
-        self.subscriptions = subscriptions or (
-            Subscriptions(version=self.version) if routes is None else None
+        # Routes and policies, subscription keys, revoked tokens and subscribed clients all
+        # come from the database unless routes are given, kept current the same way
+        # (gateway/refreshed.py) through this worker's one reader of the version key.
+        from_db = routes is None
+        self.config: Refreshed[dict[str, RouteConfig]] | None = (
+            Refreshed(
+                "gateway configuration",
+                loader or load_routes,
+                fingerprint or config_fingerprint,
+                {},
+                self.version,
+            )
+            if from_db
+            else None
         )
-        self._loader = loader if routes is None else None
-        self._fingerprint_fn = fingerprint if routes is None else None
-        self._fingerprint: Any = None  # set once a load succeeded (readiness)
-        self._watch = Watcher(self.version, fingerprint or config_fingerprint)
-        self._next_check = 0.0
-        self._load_lock: asyncio.Lock | None = None
-        self._checking: asyncio.Task[None] | None = None
+        self.subscriptions = subscriptions or (
+            Subscriptions(version=self.version) if from_db else None
+        )
         self.pool: Pool | None = None
         self.keys = KeyStore()
         self.metrics = Metrics()
@@ -116,12 +124,10 @@ class Gateway:
         self.metrics.config_checks = self.version.checks  # live: every snapshot has them
         self.counters: CounterStore | None = None
         self.access = AccessLog(str(_setting("GATEWAY_ACCESS_LOG", "-")))
-        # Revoked tokens and subscribed clients come from the database too, like the keys.
-        from_db = routes is None
         self.validator = Validator(
             self.keys,
-            revocations=revocations or (Revocations() if from_db else None),
-            clients=clients or (SubscribedClients() if from_db else None),
+            revocations=revocations or (Revocations(self.version) if from_db else None),
+            clients=clients or (SubscribedClients(self.version) if from_db else None),
         )
         self.hosts = HostCheck()
         self._publisher: asyncio.Task[None] | None = None
@@ -136,62 +142,20 @@ class Gateway:
 
     # --- configuration ---------------------------------------------------------------
 
-    async def _load(self) -> None:
-        assert self._loader is not None and self._fingerprint_fn is not None
-        loader, watch = self._loader, self._watch
-
-        if self._load_lock is None:
-            self._load_lock = asyncio.Lock()
-        async with self._load_lock:
-            loaded = self.routes is not None
-            # With Redis, one GET of the version key answers most checks: no thread, no query.
-            version = await self.version.read()
-            if watch.quick(version, loaded):
-                return
-
-            def work() -> dict[str, RouteConfig] | None:
-                from django.db import close_old_connections
-
-                close_old_connections()
-                try:
-                    return loader() if watch.check(version, loaded) else None
-                finally:
-                    close_old_connections()
-
-            try:
-                routes = await asyncio.to_thread(work)
-            except Exception:
-                log.exception("could not load the gateway configuration")
-                if self.routes is None:
-                    self.routes = {}
-                return
-            if routes is not None:
-                self.routes = routes
-                self._deep_suffixes = any("/" in s for s in routes)
-                self.validator.clear()
-            watch.done()
-            self._fingerprint = True
-
     async def _routes(self) -> dict[str, RouteConfig]:
         """The routes to serve this call with, checked against the database first.
 
         A change applies to the next call (case 63): once per GATEWAY_CONFIG_REFRESH seconds a
-        call waits for the cheap fingerprint query (and a reload when it changed) instead of
-        being served with the old routes; calls arriving during that check wait for the same
-        check. So no call is served under a configuration older than the refresh interval."""
-        if self._loader is None:
+        call waits for the check (gateway/refreshed.py) instead of being served with the old
+        routes; calls arriving during that check wait for the same check."""
+        config = self.config
+        if config is None:
             return self.routes or {}
-        now = time.monotonic()
-        if self._checking is None and (self.routes is None or now >= self._next_check):
-            self._next_check = now + float(_setting("GATEWAY_CONFIG_REFRESH", 1))
-            self._checking = asyncio.get_running_loop().create_task(self._load())
-            self._checking.add_done_callback(self._checked)
-        if self._checking is not None:
-            await asyncio.shield(self._checking)
-        return self.routes or {}
-
-    def _checked(self, task: asyncio.Task[None]) -> None:
-        self._checking = None
+        if await config.refresh() or self.routes is None:
+            routes = self.routes = config.value
+            self._deep_suffixes = any("/" in s for s in routes)
+            self.validator.clear()  # verdicts cached under the old policies
+        return self.routes
 
     def _loop_state(self) -> None:
         if self.pool is None:
@@ -316,11 +280,7 @@ class Gateway:
             await self._respond(send, state, problem(400, refused, "host"))
             return
         routes = self.routes
-        if (
-            routes is None
-            or self._checking is not None
-            or (self._loader is not None and time.monotonic() >= self._next_check)
-        ):
+        if routes is None or (self.config is not None and self.config.due()):
             routes = await self._routes()
         route, used, segments = find_route(routes, path, self._deep_suffixes)
         if route is None:
@@ -478,13 +438,13 @@ class Gateway:
     async def _readiness(self) -> tuple[int, Headers, bytes]:
         """Ready once routes and policies are loaded: a process that cannot load them (no
         database at start) must get no traffic; one that has them serves from memory."""
-        if self._loader is not None:
+        if self.config is not None:
             try:
                 await asyncio.wait_for(self._routes(), timeout=3)
             except Exception as exc:
                 log.warning("readiness: cannot load routes: %s: %s", type(exc).__name__, exc)
-        # A failed first load leaves empty routes; only a loaded fingerprint means configured.
-        if self._loader is not None and self._fingerprint is None:
+        # A failed first load leaves empty routes; only a successful load means configured.
+        if self.config is not None and not self.config.loaded:
             body = {"status": "unavailable", "checks": {"database": "failing"}}
             return _health(503, {**body, "failing": ["database"]})
         return _health(200, {"status": "ok", "checks": {"database": "ok"}, "failing": []})

@@ -8,8 +8,8 @@ API's scopes that none of those products grants (403, check `product-scope`). A 
 matched by issuer too when its issuer is known.
 
 Each process keeps the map in memory, rebuilt when the subscriptions, products or
-applications change (the fingerprint is polled on the refresh cadence), so a cancelled or
-suspended subscription is refused on every process within seconds.
+applications change (gateway/refreshed.py), so a cancelled or suspended subscription is
+refused on every process within seconds.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 
 from gateway.jwt import TokenRejected
 from gateway.refreshed import Refreshed
+from gateway.version import VersionSource
 
 
 @dataclass
@@ -95,8 +96,8 @@ def clients_fingerprint() -> tuple[Any, ...]:
 
 
 class SubscribedClients(Refreshed[ClientMap]):
-    def __init__(self) -> None:
-        super().__init__("subscribed clients", load_clients, clients_fingerprint, {})
+    def __init__(self, version: VersionSource | None = None) -> None:
+        super().__init__("subscribed clients", load_clients, clients_fingerprint, {}, version)
 
 
 def refusal(

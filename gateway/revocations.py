@@ -3,10 +3,9 @@
 The provider keeps an `identity.RevokedToken` row (sha256 of the token) for every access
 token revoked before its expiry: RFC 7009 revocation, refresh-token reuse detection, a
 deleted application. Each gateway process holds the checksums of the rows still unexpired in
-memory and learns of new ones on the refresh cadence (GATEWAY_CONFIG_REFRESH): from the
-version the provider bumps on the shared cache when Redis is configured, else from the
-table's newest row id, one indexed query. With Redis, the table is also asked every
-GATEWAY_REVOCATIONS_BACKSTOP seconds, for a version lost to a Redis restart or outage.
+memory and learns of new ones as it learns of any other change (gateway/refreshed.py): a new
+row bumps the gateway's version key with Redis (gateway/signals.py), and the fingerprint is the
+table's newest row id, one indexed query.
 
 A token is looked up by its checksum, so only the exact token revoked is refused, whatever
 its issuer: no other issuer's token has that hash.
@@ -21,13 +20,11 @@ during the outage is refused when the table answers again).
 from __future__ import annotations
 
 import hashlib
-import time
 from typing import Any
-
-from django.conf import settings
 
 from gateway.jwt import KeysUnavailable
 from gateway.refreshed import Refreshed
+from gateway.version import VersionSource
 
 
 class RevocationsUnavailable(KeysUnavailable):
@@ -36,30 +33,14 @@ class RevocationsUnavailable(KeysUnavailable):
     check = "revocations"
 
 
-def _newest_row() -> Any:
+def newest_row() -> Any:
+    """The fingerprint: rows are only added (pruning removes expired ones, which no longer
+    matter), so the newest id changes with every revocation."""
     from django.db.models import Max
 
     from identity.models import RevokedToken
 
     return RevokedToken.objects.aggregate(last=Max("pk"))["last"]
-
-
-class _Fingerprint:
-    def __init__(self) -> None:
-        self._asked_at: float | None = None
-        self._row: Any = None
-
-    def __call__(self) -> tuple[Any, ...]:
-        if not getattr(settings, "REDIS_URL", ""):
-            return ("db", _newest_row())
-        from identity import revocation
-
-        now = time.monotonic()
-        backstop = float(getattr(settings, "GATEWAY_REVOCATIONS_BACKSTOP", 30))
-        if self._asked_at is None or now - self._asked_at >= backstop:
-            self._asked_at = now
-            self._row = _newest_row()
-        return ("redis", revocation.version(), self._row)
 
 
 def load_revoked() -> frozenset[str]:
@@ -76,8 +57,8 @@ def checksum(token: str) -> str:
 
 
 class Revocations(Refreshed[frozenset[str]]):
-    def __init__(self) -> None:
-        super().__init__("revoked tokens", load_revoked, _Fingerprint(), frozenset())
+    def __init__(self, version: VersionSource | None = None) -> None:
+        super().__init__("revoked tokens", load_revoked, newest_row, frozenset(), version)
 
     def is_revoked(self, token: str) -> bool:
         if not self.loaded:

@@ -1,8 +1,9 @@
 """Receivers that bump the gateway's configuration version (gateway/version.py) after every
 change the gateway serves from: routes, policies, required claims, APIs (published, default
-version), products (and their APIs), subscriptions and key names. Bulk writes that send no
-signal call `version.bump()` themselves (applyconfig's claims); anything missed still applies
-at the next full check (GATEWAY_CONFIG_FULL_CHECK)."""
+version), products (and their APIs), subscriptions, key names, applications (subscribed
+clients) and revoked tokens. Writes that send no signal (queryset `.update()`, `bulk_create`)
+call `version.bump()` themselves: applyconfig's claims, the admin's publish actions; anything
+missed still applies at the next full check (GATEWAY_CONFIG_FULL_CHECK)."""
 
 from __future__ import annotations
 
@@ -24,10 +25,22 @@ def _m2m_changed(sender: Any, action: str, **kwargs: Any) -> None:
 
 def connect() -> None:
     from apis.models import Api
+    from applications.models import Application
     from gateway.models import JwtPolicy, RequiredClaim, Route
+    from identity.models import RevokedToken
     from products.models import ApiKeyNames, Product, Subscription
 
-    for model in (Route, JwtPolicy, RequiredClaim, Api, Product, Subscription, ApiKeyNames):
+    for model in (
+        Route,
+        JwtPolicy,
+        RequiredClaim,
+        Api,
+        Product,
+        Subscription,
+        ApiKeyNames,
+        Application,
+        RevokedToken,
+    ):
         uid = f"gateway-version-{model._meta.label}"
         post_save.connect(_changed, sender=model, dispatch_uid=uid + "-save")
         post_delete.connect(_changed, sender=model, dispatch_uid=uid + "-delete")

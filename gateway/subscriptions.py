@@ -2,9 +2,9 @@
 
 Built from the products app's tables: key hash -> (subscription, state, the product's API
 slugs, its limits), plus the APIs that need a key (in a published product with
-subscription-required). Like the routes, the map is rebuilt when a fingerprint of those tables
-changes, checked every GATEWAY_CONFIG_REFRESH seconds by every process, so a suspended,
-cancelled or regenerated key is refused everywhere within that time (SECURITY.md case 69).
+subscription-required). Like the routes, the map is rebuilt when those tables change
+(gateway/refreshed.py), checked every GATEWAY_CONFIG_REFRESH seconds by every process, so a
+suspended, cancelled or regenerated key is refused everywhere within that time (case 69).
 
 Keys are looked up by their SHA-256 (the map holds no key in clear) and the stored hash is
 compared with hmac.compare_digest (case 70). Addresses that send unknown keys get 429 after
@@ -18,11 +18,9 @@ after it, so the call that crosses the line is served in full, as with APIM's ba
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +31,8 @@ from django.db.models import Count, Max
 
 from gateway.problems import Headers, problem
 from gateway.ratelimit import CounterStore
-from gateway.version import VersionSource, Watcher
+from gateway.refreshed import Refreshed
+from gateway.version import VersionSource
 
 log = logging.getLogger("gateway")
 
@@ -216,55 +215,19 @@ class Subscriptions:
         fingerprint: Callable[[], Any] = keys_fingerprint,
         version: VersionSource | None = None,
     ) -> None:
-        self._loader = loader
-        self.map: KeyMap | None = None
-        self._next_check = 0.0
-        self._lock: asyncio.Lock | None = None
-        self._version = version or VersionSource()
-        self._watch = Watcher(self._version, fingerprint)
-
-    async def _load(self) -> None:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            loaded = self.map is not None
-            version = await self._version.read()  # with Redis: usually the whole check
-            if self._watch.quick(version, loaded):
-                return
-            loader, watch = self._loader, self._watch
-
-            def work() -> KeyMap | None:
-                from django.db import close_old_connections
-
-                close_old_connections()
-                try:
-                    return loader() if watch.check(version, loaded) else None
-                finally:
-                    close_old_connections()
-
-            try:
-                fresh = await asyncio.to_thread(work)
-            except Exception:
-                log.exception("could not load the subscription keys")
-                if self.map is None:
-                    self.map = KeyMap({}, frozenset())
-                return
-            if fresh is not None:
-                self.map = fresh
-            watch.done()
+        # A failed first load leaves the empty map: no API requires a key, and no route is
+        # served either (the routes failed to load from the same database).
+        self.keys = Refreshed(
+            "subscription keys", loader, fingerprint, KeyMap({}, frozenset()), version
+        )
 
     async def public(self) -> frozenset[str]:
         """The APIs an anonymous user may see (for /-/metrics)."""
         return (await self.current()).public
 
     async def current(self) -> KeyMap:
-        now = time.monotonic()
-        if self.map is None or now >= self._next_check:
-            # Awaited, not in the background: a revoked key must not pass after the refresh.
-            self._next_check = now + float(getattr(settings, "GATEWAY_CONFIG_REFRESH", 2))
-            await self._load()
-        assert self.map is not None
-        return self.map
+        # Awaited, not in the background: a revoked key must not pass after the refresh.
+        return await self.keys.current()
 
     async def check(
         self,
@@ -279,9 +242,7 @@ class Subscriptions:
 
         The key is removed from `headers` in place so it never reaches the backend.
         """
-        keys = self.map
-        if keys is None or time.monotonic() >= self._next_check:
-            keys = await self.current()
+        keys = self.keys.value if not self.keys.due() else await self.keys.current()
         key, query = take_key(headers, query, *keys.names.get(api, (DEFAULT_HEADER, DEFAULT_QUERY)))
         if api not in keys.required:
             return None, None, query

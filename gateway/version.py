@@ -1,16 +1,11 @@
-"""How every gateway process learns, before serving, that its configuration changed.
+"""The version key `gateway:config:version`: how every gateway process learns, with Redis,
+that something it serves from changed.
 
-Without Redis, each worker queries a fingerprint of the tables (`config_fingerprint`,
-`keys_fingerprint`: seven small queries) once per GATEWAY_CONFIG_REFRESH seconds. With Redis
-(REDIS_URL), the portal bumps one key, `gateway:config:version`, after every committed change to
-a route, policy, required claim, API, product, subscription or key names (gateway/signals.py
-and the applyconfig sections), and each worker reads that key instead: one GET, no thread, no
-database. The fingerprint still runs
-
-- every GATEWAY_CONFIG_FULL_CHECK seconds (default 30), a safety net for a bump that was never
-  written (Redis down at that moment, a bulk update that sends no signal), and
-- on every check while Redis does not answer, so a change still applies within the refresh
-  time when Redis is down.
+The portal bumps it after every committed change to a route, policy, required claim, API,
+product, subscription, key names, application or revoked token (gateway/signals.py), and after
+writes that send no signal (`bump()` beside a queryset `.update()` or `bulk_create`). Each
+gateway worker reads it on the refresh cadence (gateway/refreshed.py: how it is used, and the
+fingerprint that replaces it without Redis or while Redis does not answer).
 """
 
 from __future__ import annotations
@@ -20,7 +15,6 @@ import logging
 import secrets
 import time
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -122,53 +116,3 @@ class VersionSource:
             return None
         self.checks["redis"] += 1
         return value if isinstance(value, bytes) else None
-
-
-class Watcher:
-    """For one in-memory copy (the routes, or the subscription keys): when to reload it.
-
-    `quick()` runs in the event loop and says when nothing can have changed; `check()` runs
-    in the loader's thread and queries the fingerprint only when Redis cannot tell."""
-
-    def __init__(self, source: VersionSource, fingerprint: Callable[[], Any]) -> None:
-        self.source = source
-        self._fingerprint = fingerprint
-        self._version: bytes | None = None
-        self._fp: Any = None
-        self._next_full = 0.0
-        self._pending: tuple[bytes | None, Any, bool] = (None, None, False)
-
-    def quick(self, version: bytes | None, loaded: bool) -> bool:
-        """True when the copy is current: the version key is unchanged and no fingerprint
-        check is due."""
-        return (
-            loaded
-            and version is not None
-            and version == self._version
-            and time.monotonic() < self._next_full
-        )
-
-    def check(self, version: bytes | None, loaded: bool) -> bool:
-        """Whether to reload (call `done()` after a successful check or reload)."""
-        if loaded and version is not None and version != self._version:
-            # The portal bumped the version: reload, no fingerprint query needed.
-            self._pending = (version, None, False)
-            return True
-        fp = self._fingerprint()
-        self.source.checks["database"] += 1
-        self._pending = (version, fp, True)
-        return not loaded or fp != self._fp
-
-    def done(self) -> None:
-        version, fp, queried = self._pending
-        if version is not None:
-            self._version = version
-        if queried:
-            self._fp = fp
-            self._next_full = time.monotonic() + float(
-                getattr(settings, "GATEWAY_CONFIG_FULL_CHECK", 30)
-            )
-        else:
-            # Reloaded on a bump: the stored fingerprint is older than the copy, so the next
-            # full check reloads once more rather than trusting it.
-            self._fp = None

@@ -158,7 +158,7 @@ class RevokedToken(models.Model):
     reuse detection (which deletes the family's access tokens), rotation of its refresh
     token, an admin deleting it. A verifier looks up sha256(token) in `token_checksum`
     (the provider stores only that, RFC 9700 token storage) or the JWT's `jti` when known,
-    and learns of new rows through `identity.revocation.version()`. Rows go once the token
+    and learns of new rows through its configuration version (gateway/signals.py). Rows go once the token
     would have expired anyway (`identity.revocation.prune`).
     """
 

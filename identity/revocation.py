@@ -1,9 +1,9 @@
 """Access tokens revoked at the provider, where a verifier (the gateway) can read them.
 
 DOT revokes an access token by deleting its row, which a JWT verifier never sees. Every
-deletion of a live access token therefore leaves an `identity.RevokedToken` row and bumps
-a version on the shared cache, so a verifier that caches verified tokens knows when to
-look again (as the gateway does for keys and routes).
+deletion of a live access token therefore leaves an `identity.RevokedToken` row; the new row
+bumps the gateway's configuration version (gateway/signals.py), so a gateway that caches
+verified tokens knows when to look again, as it does for keys and routes.
 """
 
 from __future__ import annotations
@@ -12,30 +12,13 @@ import hashlib
 from typing import Any
 
 import jwt
-from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone
 
 from identity.models import RevokedToken
 
-VERSION_KEY = "identity:revocations:version"
-
 
 def checksum(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def version() -> int:
-    """Changes whenever a token is revoked (0 until the first)."""
-    return int(cache.get(VERSION_KEY, 0))
-
-
-def _bump() -> None:
-    cache.add(VERSION_KEY, 0, timeout=None)
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, 1, timeout=None)
 
 
 def jti_of(token: str) -> str:
@@ -66,7 +49,6 @@ def record(access_token: Any) -> None:
             "expires": access_token.expires,
         },
     )
-    transaction.on_commit(_bump)
 
 
 def note_jti(token: str) -> None:

@@ -422,11 +422,12 @@ GATEWAY_KEY_FETCH_PRIVATE_HOSTS = env_list("GATEWAY_KEY_FETCH_PRIVATE_HOSTS")
 GATEWAY_CONNECT_TIMEOUT = env_int("GATEWAY_CONNECT_TIMEOUT", 3)
 GATEWAY_POOL_IDLE_TIMEOUT = env_int("GATEWAY_POOL_IDLE_TIMEOUT", 30)
 GATEWAY_CONFIG_REFRESH = env_int("GATEWAY_CONFIG_REFRESH", 1)
-# With Redis: the database fingerprint runs this often as well (a bump lost while Redis was down).
-GATEWAY_CONFIG_FULL_CHECK = env_int("GATEWAY_CONFIG_FULL_CHECK", 30)
-# With Redis, revoked tokens are noticed through a version in Redis on the refresh cadence,
-# and the revocation table is asked too every this many seconds (a version lost to a restart).
-GATEWAY_REVOCATIONS_BACKSTOP = env_int("GATEWAY_REVOCATIONS_BACKSTOP", 30)
+# With Redis: the database fingerprints run this often as well (a bump lost while Redis was
+# down), for routes, keys, revoked tokens and subscribed clients alike. It replaces
+# GATEWAY_REVOCATIONS_BACKSTOP, still read when this one is not set.
+GATEWAY_CONFIG_FULL_CHECK = env_int(
+    "GATEWAY_CONFIG_FULL_CHECK", env_int("GATEWAY_REVOCATIONS_BACKSTOP", 30)
+)
 GATEWAY_REALM = env_str("GATEWAY_REALM", "gw")
 GATEWAY_REDIS_URL = env_secret("GATEWAY_REDIS_URL")
 # Host names the gateway answers (ALLOWED_HOSTS syntax); empty: ALLOWED_HOSTS.

@@ -32,9 +32,19 @@ def _groups_from_claim(sender: Any, request: Any, user: Any, **kwargs: Any) -> N
 @receiver(m2m_changed, sender=Product.groups.through)
 def _touch_product(sender: Any, instance: Any, action: str, **kwargs: Any) -> None:
     """A product's APIs or groups changed: move `updated` so the gateway reloads its keys."""
+    if action == "pre_clear" and not isinstance(instance, Product):
+        # Cleared from the API's or group's side: post_clear names no products, so note
+        # them while the rows are still there.
+        field = "apis" if sender is Product.apis.through else "groups"
+        instance._cleared_products = list(
+            Product.objects.filter(**{field: instance}).values_list("pk", flat=True)
+        )
+        return
     if not action.startswith("post_"):
         return
     if isinstance(instance, Product):
         Product.objects.filter(pk=instance.pk).update(updated=timezone.now())
-    elif kwargs.get("pk_set"):  # from the API's or group's side: pk_set holds products
-        Product.objects.filter(pk__in=kwargs["pk_set"]).update(updated=timezone.now())
+        return
+    pks = kwargs.get("pk_set") or getattr(instance, "_cleared_products", None)
+    if pks:  # from the API's or group's side: these products
+        Product.objects.filter(pk__in=pks).update(updated=timezone.now())

@@ -220,3 +220,34 @@ def test_a_call_refused_for_its_kilobytes_uses_no_call_of_the_quota(world: dict[
     check.counters._totals.clear()  # the kilobyte period renews; the call quota's has not
     assert check("petstore", key)["status"] is None  # call 2 of 2 is still there
     assert check("petstore", key)["body"]["detail"].startswith("Quota of 2 calls")
+
+
+def test_an_api_taken_out_of_every_product_from_its_own_side_is_seen_at_the_next_check(
+    world: dict[str, Any],
+) -> None:
+    """`api.products.clear()` sends post_clear without naming the products: their `updated`
+    stayed, the key map's fingerprint did not change, and the gateway kept asking a key for
+    an API that no product offers any more."""
+    check = Check()
+    assert check("echo")["status"] == 401  # Starter requires a key for it
+    Api.objects.get(slug="echo").products.clear()
+    assert check("echo")["status"] is None  # no product, no key required
+
+
+def test_the_admins_unpublish_action_changes_the_key_maps_fingerprint(
+    world: dict[str, Any],
+) -> None:
+    """The admin's publish actions write with update(), which moves no `updated`: the key map
+    (which APIs are public, which need a key) never saw an unpublished API."""
+    from django.test import Client
+
+    from gateway.subscriptions import keys_fingerprint
+
+    before = keys_fingerprint()
+    boss = get_user_model().objects.create(username="boss", is_staff=True, is_superuser=True)
+    admin = Client()
+    admin.force_login(boss)
+    echo = Api.objects.get(slug="echo")
+    admin.post("/admin/apis/api/", {"action": "unpublish", "_selected_action": [echo.pk]})
+    assert not Api.objects.get(slug="echo").is_published
+    assert keys_fingerprint() != before
