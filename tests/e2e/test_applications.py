@@ -3,9 +3,10 @@
 
 The demo developer registers a machine application (secret kept for the console), subscribes
 it to Starter, gets a token in the console as that application and calls the gateway: 200.
-A scope outside its product is refused with the reason shown. Deleting the application
-cancels its subscription: its key is refused at the gateway within 5 s, and the console stops
-sending its token.
+A scope outside its product is refused with the reason shown. Cancelling its subscription
+stops new tokens, and the gateway (require-subscribed-client on echo's route) refuses its
+token within 5 s. Deleting the application: its key is refused, the console stops offering
+it and the provider no longer knows the client.
 """
 
 from __future__ import annotations
@@ -58,6 +59,14 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
         spec = workdir / "billing.yaml"
         spec.write_text(BILLING)
         running.manage("importspec", str(spec), "--slug", "billing", "--publish")
+        # Echo's route ties tokens to a subscribed client, and the demo user's own Starter
+        # key lets a call reach that check once the application's key is gone.
+        running.manage(
+            "shell", "-c",
+            "from gateway.models import JwtPolicy; "
+            "p = JwtPolicy.objects.get(route__api__slug='echo'); "
+            "p.require_subscribed_client = True; p.save()",
+        )  # fmt: skip
         yield running
 
 
@@ -120,33 +129,57 @@ def test_application_subscribe_console_call_delete(
     assert "may not have the scope billing.read" in refusal.inner_text()
     assert page.locator(".console-token", has_text=f"{APP} (your application)").count() == 1
 
-    # 5. Delete the application: its subscription is cancelled, so the gateway refuses its
-    # key within 5 s; the console no longer offers it or sends its token.
+    # 5. Cancel the subscription: no new token, and the gateway refuses the token it already
+    # has (403 subscribed-client) within 5 s.
+    token = client_credentials(portal, client_id, secret).json()["access_token"]
+    gateway = portal.url("/gateway/echo/anything")
+    demo_key = portal.manage(
+        "shell", "-c",
+        "from products.models import Subscription; from products import keys; "
+        "print(keys.decrypt(Subscription.objects.get(name='demo').primary_encrypted))",
+    ).strip()  # fmt: skip
+    as_app = {"Ocp-Apim-Subscription-Key": demo_key, "Authorization": f"Bearer {token}"}
+    assert requests.get(gateway, headers=as_app, timeout=10).status_code == 200
+    page.goto(portal.url("/products/subscriptions/"))
+    page.get_by_role("link", name="e2e-app").first.click()
+    page.get_by_role("button", name="Cancel this subscription").click()
+    page.wait_for_load_state()
+    refused_token = client_credentials(portal, client_id, secret)
+    assert refused_token.status_code == 400 and refused_token.json()["error"] == "invalid_scope"
+    deadline = time.monotonic() + 5
+    while True:
+        refused = requests.get(gateway, headers=as_app, timeout=10)
+        if refused.status_code == 403 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert refused.status_code == 403 and refused.json()["check"] == "subscribed-client"
+    page.goto(portal.url(PAGE))
+    assert page.locator(".console-apps [data-app]", has_text=APP).count() == 0
+
+    # 6. Delete the application: the gateway refuses its key; the console no longer offers
+    # it or sends its token, and the provider no longer knows the client.
     page.goto(app_url)
     page.get_by_role("link", name="Delete this application").click()
     page.locator("main").get_by_role("button", name="Delete").click()
     page.wait_for_url("**/applications/")
     assert f"{APP} is deleted" in page.inner_text("main")
     assert page.get_by_role("link", name=APP).count() == 0
-    gateway = portal.url("/gateway/echo/anything")
-    deadline = time.monotonic() + 5
-    while True:
-        refused = requests.get(gateway, headers={"Ocp-Apim-Subscription-Key": app_key}, timeout=10)
-        if refused.json().get("check") == "subscription-key" or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+    refused = requests.get(gateway, headers={"Ocp-Apim-Subscription-Key": app_key}, timeout=10)
     assert refused.status_code == 401 and refused.json()["check"] == "subscription-key"
 
     page.goto(portal.url(PAGE))
     assert page.locator(".console-apps").count() == 0
     assert page.locator(".console-token", has_text=f"{APP} (your application)").count() == 0
-    # The provider no longer knows the client.
-    answer = requests.post(
+    answer = client_credentials(portal, client_id, secret)
+    assert answer.status_code == 401 and answer.json()["error"] == "invalid_client"
+    assert re.fullmatch(r"[\w-]+", client_id)
+    assert page.console_errors == []
+
+
+def client_credentials(portal: Portal, client_id: str, secret: str) -> requests.Response:
+    return requests.post(
         portal.url("/idp/token/"),
         data={"grant_type": "client_credentials", "scope": "echo.read"},
         auth=(client_id, secret),
         timeout=10,
     )
-    assert answer.status_code == 401 and answer.json()["error"] == "invalid_client"
-    assert re.fullmatch(r"[\w-]+", client_id)
-    assert page.console_errors == []
