@@ -440,8 +440,7 @@ GATEWAY_ECHO_MAX_BYTES = env_int("GATEWAY_ECHO_MAX_BYTES", 1024 * 1024)
 GATEWAY_ACCESS_LOG = env_str("GATEWAY_ACCESS_LOG", "-")
 # Usage events from the gateway (usage/recorder.py): on/off; the client address kept as its
 # /24 or /48 network ("truncate") or not at all ("none"); the in-memory buffer (events past it
-# are dropped and counted), the batch size (unset: 500 events per stream entry, 5,000 per
-# raw-table commit) and how often the buffer is written (ms); the Redis
+# are dropped and counted), the batch size and how often the buffer is written (ms); the Redis
 # stream's bound in entries (one entry per batch) when REDIS_URL carries the events: past it
 # new events are dropped and counted; aggregators trim what they acknowledged.
 USAGE_RECORDING = env_bool("USAGE_RECORDING", True)
@@ -449,7 +448,7 @@ USAGE_CLIENT_ADDRESS = env_str("USAGE_CLIENT_ADDRESS", "truncate")
 if USAGE_CLIENT_ADDRESS not in ("truncate", "none"):
     raise ImproperlyConfigured(f"USAGE_CLIENT_ADDRESS={USAGE_CLIENT_ADDRESS!r}: truncate or none")
 USAGE_BUFFER = env_int("USAGE_BUFFER", 10000)
-USAGE_BATCH = env_int("USAGE_BATCH", 0)
+USAGE_BATCH = env_int("USAGE_BATCH", 500)
 USAGE_FLUSH_MS = env_int("USAGE_FLUSH_MS", 1000)
 USAGE_STREAM_MAXLEN = env_int("USAGE_STREAM_MAXLEN", 2000)
 

@@ -96,7 +96,7 @@ return added
             url, socket_timeout=timeout, socket_connect_timeout=timeout
         )
         self.maxlen = int(_setting("USAGE_STREAM_MAXLEN", 2000))
-        self.batch = max(1, int(_setting("USAGE_BATCH", 0)) or STREAM_BATCH)
+        self.batch = max(1, int(_setting("USAGE_BATCH", 500)))
         self._add = self.client.register_script(self.SCRIPT)
 
     def prepare(self, events: Sequence[Event]) -> list[tuple[bytes, int]]:
@@ -211,19 +211,6 @@ _PLAIN_TYPES = frozenset(
 )  # fmt: skip
 
 
-# Events per write when USAGE_BATCH is unset. A stream entry carries one batch, and an
-# aggregator reads entries whole. A raw-table commit rewrites the table's and its indexes' last
-# pages whatever it holds, so its cost per event falls with its size: on SQLite 15 us of CPU
-# per event in commits of 500, 6.6 in commits of 5,000 (measured with the raw table's schema
-# and indexes). That CPU is taken from the gateway's own calls on a small machine.
-STREAM_BATCH = 500
-TABLE_BATCH = 5000
-
-
-def default_batch() -> int:
-    return STREAM_BATCH if redis_url() else TABLE_BATCH
-
-
 def default_sink() -> Sink:
     url = redis_url()
     return RedisSink(url) if url else DatabaseSink()
@@ -244,7 +231,7 @@ class Recorder:
     def __init__(self, sink_factory: Callable[[], Sink] = default_sink) -> None:
         self.enabled = bool(_setting("USAGE_RECORDING", True))
         self.limit = max(1, int(_setting("USAGE_BUFFER", 10000)))
-        self.batch = max(1, int(_setting("USAGE_BATCH", 0)) or default_batch())
+        self.batch = max(1, int(_setting("USAGE_BATCH", 500)))
         self.interval = max(0.01, int(_setting("USAGE_FLUSH_MS", 1000)) / 1000)
         self.retry = 2.0
         self._sink_factory = sink_factory
