@@ -12,7 +12,7 @@ from django.test import Client
 
 from applications import flows
 from tests.console.conftest import fake_outbound  # noqa: F401  (a fixture, shared)
-from tests.identity.conftest import provider_options
+from tests.identity.conftest import _fast_hashing, provider_options  # noqa: F401  (autouse, shared)
 from tests.products.conftest import (  # noqa: F401  (fixtures, shared)
     ada,
     ada_client,
@@ -25,14 +25,6 @@ from tests.products.conftest import (  # noqa: F401  (fixtures, shared)
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     cache.clear()  # the creation counter lives there
-
-
-@pytest.fixture(autouse=True)
-def _fast_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = [
-        "django.contrib.auth.hashers.MD5PasswordHasher",
-        "identity.hashers.ClientSecretHasher",
-    ]
 
 
 @pytest.fixture

@@ -16,17 +16,10 @@ from console.tokens import TokenStore
 from products import flows as product_flows
 from products.models import Group, Product
 from tests.console.conftest import GATEWAY, FakeOutbound, response
+from tests.identity.conftest import _fast_hashing  # noqa: F401  (autouse, shared)
 
 PAGE = "/apis/echo/operations/echoGet/"
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture(autouse=True)
-def _fast_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = [
-        "django.contrib.auth.hashers.MD5PasswordHasher",
-        "identity.hashers.ClientSecretHasher",
-    ]
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from identity.demo_credentials import CONSOLE_CLIENT_ID, DEMO_PASSWORD, DEMO_USE
 from identity.models import Client as OAuthClient
 from products import flows as product_flows
 from tests.console.conftest import FakeOutbound, forward_token_requests
+from tests.identity.conftest import _fast_hashing  # noqa: F401  (autouse, shared)
 from tests.products.conftest import make_product  # noqa: F401  (a fixture, shared)
 
 # The development run's origin: loopback (the provider redirects there over plain http) and
@@ -35,14 +36,6 @@ from tests.products.conftest import make_product  # noqa: F401  (a fixture, shar
 ORIGIN = "http://127.0.0.1:8000"
 PAGE = "/apis/echo/operations/echoGet/"
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture(autouse=True)
-def _fast_hashing(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = [
-        "django.contrib.auth.hashers.MD5PasswordHasher",
-        "identity.hashers.ClientSecretHasher",
-    ]
 
 
 @pytest.fixture
