@@ -13,15 +13,20 @@ A new token simply misses: the old entries are never read again and expire.
 from __future__ import annotations
 
 import hashlib
+import pickle
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 
-from usage.models import ClosedDaysVersion
+from usage.models import ClosedDaysVersion, KeptTotal
 
 Span = tuple[int, int, int]  # (level, from epoch, to epoch), as reports._spans makes them
 Sums = dict[tuple[Any, ...], list[float]]  # a ranked key -> [calls, errors, total_ms_sum]
@@ -30,6 +35,8 @@ Sums = dict[tuple[Any, ...], list[float]]  # a ranked key -> [calls, errors, tot
 # to the rollups, and clocks of the gateway and portal hosts that differ by a little.
 GRACE_SECONDS = 600
 TIMEOUT_SECONDS = 2 * 86400
+
+_storing: ContextVar[bool] = ContextVar("usage_closed_storing", default=False)
 
 
 def closed_before(now: float | None = None) -> int:
@@ -73,12 +80,43 @@ def split(spans: list[Span], boundary: int) -> tuple[list[Span], list[Span]]:
 
 def kept[T](question: tuple[Any, ...], compute: Callable[[], T]) -> T:
     """What `compute` gives for `question` (everything that decides it but the version),
-    from the cache when it was computed under the current token."""
+    from the cache when it was computed under the current token, else from what the
+    aggregator's pre-fill stored (usage/prefill.py), else computed now. Only a pre-fill
+    writes the table: a request never waits on the database's write lock."""
     token = ClosedDaysVersion.objects.filter(pk=1).values_list("token", flat=True).first()
     digest = hashlib.sha256(repr((token, question)).encode()).hexdigest()
     key = f"usage:closed:{digest}"
-    found: T | None = cache.get(key)
-    if found is None:
+    storing = _storing.get()
+    found: T | None = None if storing else cache.get(key)
+    if found is not None:
+        return found
+    stored = KeptTotal.objects.filter(key=digest).values_list("value", flat=True).first()
+    if stored is not None:
+        found = pickle.loads(stored)
+    else:
         found = compute()
-        cache.set(key, found, TIMEOUT_SECONDS)
-    return found
+        if storing:  # another aggregator may store the same at once: the first one stays
+            row = KeptTotal(key=digest, value=pickle.dumps(found), created=timezone.now())
+            KeptTotal.objects.bulk_create([row], ignore_conflicts=True)
+    cache.set(key, found, TIMEOUT_SECONDS)
+    return found  # type: ignore[return-value]
+
+
+@contextmanager
+def storing() -> Iterator[None]:
+    """Within it, what kept() computes is also stored in the database for every process
+    (the aggregator's pre-fill)."""
+    reset = _storing.set(True)
+    try:
+        yield
+    finally:
+        _storing.reset(reset)
+
+
+def forget_stale(now: float | None = None) -> int:
+    """Delete stored totals older than the cache keeps its own; how many."""
+    oldest = datetime.fromtimestamp(
+        (now if now is not None else time.time()) - TIMEOUT_SECONDS, UTC
+    )
+    deleted, _ = KeptTotal.objects.filter(created__lt=oldest).delete()
+    return deleted
