@@ -136,3 +136,12 @@ def test_stored_totals_older_than_the_cache_keeps_its_own_go(reader: Any, traffi
     assert closed.forget_stale(datetime.now(UTC).timestamp() + 1) == 0
     later = datetime.now(UTC).timestamp() + closed.TIMEOUT_SECONDS + 1
     assert closed.forget_stale(later) == n
+
+
+def test_an_unknown_prefill_zone_is_a_configuration_error(settings: Any) -> None:
+    from usage.checks import check_settings
+
+    settings.USAGE_PREFILL_ZONES = ["Europe/Paris", "Mars/Olympus"]
+    assert [e.id for e in check_settings()] == ["usage.E003"]
+    settings.USAGE_PREFILL_ZONES = ["Europe/Paris"]
+    assert check_settings() == []
