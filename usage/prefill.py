@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,7 +34,11 @@ REPORTS_LIMIT = 20  # the reports page's table (usage/views.py)
 # after a failure, the next try waits as long.
 RETRY_AFTER_SECONDS = 300
 
-_last: dict[str, Any] = {"due": None, "at": 0.0, "failed": 0.0}
+# Pre-fill the next hour's pages this long before it starts.
+AHEAD_SECONDS = 600
+
+_last: dict[str, float] = {"at": 0.0, "failed": 0.0}
+_done: set[tuple[int, int, str | None]] = set()  # (hour, closed days' boundary, token) done
 
 
 def staff_api_sets() -> set[frozenset[int] | None]:
@@ -69,28 +73,38 @@ def prefill(now: datetime | None = None) -> int:
     return count
 
 
-def when_due() -> None:
-    """Pre-fill when the hour, the closed days or their token changed since the last time
-    (a new token at most every RETRY_AFTER_SECONDS). Called by the aggregator's loop;
-    a failure is logged and never stops aggregation."""
-    now = time.time()
+def when_due(now: float | None = None) -> None:
+    """Pre-fill what the hour's requests will ask, unless done: at the latest when the hour,
+    the closed days or their token change (a new token at most every RETRY_AFTER_SECONDS),
+    and AHEAD_SECONDS before the next hour for that hour, so that its first requests find
+    their totals ready. Called by the aggregator's loop; a failure is logged and never stops
+    aggregation."""
+    now = time.time() if now is None else now
     if now - _last["failed"] < RETRY_AFTER_SECONDS:
         return
     try:
         token = ClosedDaysVersion.objects.filter(pk=1).values_list("token", flat=True).first()
-        hour = (int(now) // 3600, closed.closed_before(now))
-        due = (*hour, token)
-        last = _last["due"]
-        if due == last:
-            return
-        if last is not None and last[:2] == hour and now - _last["at"] < RETRY_AFTER_SECONDS:
-            return
-        started = time.perf_counter()
-        count = prefill()
-        _last.update(due=due, at=now)
-        log.info(
-            "usage: pre-filled %d report pages in %.1f s", count, time.perf_counter() - started
-        )
+        boundary = closed.closed_before(now)
+        hour = int(now) // 3600 * 3600
+        hours = [hour, hour + 3600] if now - hour >= 3600 - AHEAD_SECONDS else [hour]
+        for at in hours:
+            due = (at, boundary, token)
+            if due in _done:
+                continue
+            if any(d[:2] == due[:2] for d in _done) and now - _last["at"] < RETRY_AFTER_SECONDS:
+                continue  # only the token changed, and the last pre-fill is recent
+            started = time.perf_counter()
+            count = prefill(datetime.fromtimestamp(max(now, at), UTC))
+            _done.add(due)
+            _last["at"] = now
+            log.info(
+                "usage: pre-filled %d report pages for %s in %.1f s",
+                count,
+                datetime.fromtimestamp(at, UTC).strftime("%H:00"),
+                time.perf_counter() - started,
+            )
+        for done in [d for d in _done if d[0] < hour]:
+            _done.discard(done)
     except Exception:
         log.exception("usage: pre-filling the reports failed; retrying later")
-        _last.update(failed=time.time())
+        _last["failed"] = time.time()
