@@ -118,14 +118,20 @@ def actors() -> dict[str, Any]:
     return {"developer": developer, "reader": reader, "sub": sub, "app": app}
 
 
-def timed(client: Any, url: str) -> tuple[float, float, float, float]:
-    """The first request's wall and CPU ms (what is kept of closed days is then read from
-    the pre-fill, or summed), and the median wall and CPU ms of BENCH_ROUNDS warm ones. CPU
+def timed(client: Any, url: str) -> tuple[float, float, int, float, float]:
+    """The first request's wall and CPU ms and its queries of rollup tables (what is kept
+    of closed days is then read from the pre-fill, or summed), and the median wall and CPU ms of BENCH_ROUNDS warm ones. CPU
     time is this process's: on SQLite all the work, and what a loaded machine inflates
     least; on PostgreSQL the server's share is missing from it."""
-    started, cpu = time.perf_counter(), time.process_time()
-    answer = client.get(url)
-    first, first_cpu = time.perf_counter() - started, time.process_time() - cpu
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        started, cpu = time.perf_counter(), time.process_time()
+        answer = client.get(url)
+        first, first_cpu = time.perf_counter() - started, time.process_time() - cpu
+    # What does not depend on the load: how many rollup queries the first request made.
+    rollup_queries = sum("rollup" in q["sql"] for q in queries)
     assert answer.status_code == 200, (url, answer.status_code)
     walls, cpus = [], []
     for _ in range(ROUNDS):
@@ -136,6 +142,7 @@ def timed(client: Any, url: str) -> tuple[float, float, float, float]:
     return (
         first * 1000,
         first_cpu * 1000,
+        rollup_queries,
         statistics.median(walls) * 1000,
         statistics.median(cpus) * 1000,
     )
@@ -195,13 +202,14 @@ def run() -> list[dict[str, Any]]:
     results = []
     if prefill_ms is not None:
         results.append({"db": vendor, "page": "pre-fill (aggregator)", "range": "all",
-                        "first_ms": round(prefill_ms), "first_cpu_ms": "", "ms": "",
-                        "cpu_ms": ""})  # fmt: skip
+                        "first_ms": round(prefill_ms), "first_cpu_ms": "",
+                        "first_rollup_q": "", "ms": "", "cpu_ms": ""})  # fmt: skip
     for name, r, client, url in pages:
-        first, first_cpu, ms, cpu = timed(client, url)
+        first, first_cpu, rollup_queries, ms, cpu = timed(client, url)
         results.append(
             {"db": vendor, "page": name, "range": r, "first_ms": round(first, 1),
-             "first_cpu_ms": round(first_cpu, 1), "ms": round(ms, 1), "cpu_ms": round(cpu, 1)}
+             "first_cpu_ms": round(first_cpu, 1), "first_rollup_q": rollup_queries,
+             "ms": round(ms, 1), "cpu_ms": round(cpu, 1)}
         )  # fmt: skip
         print(f"{vendor:10} {name:34} {r:4} {first:7.1f} {first_cpu:7.1f} {ms:7.1f} {cpu:7.1f} ms",
               flush=True)  # fmt: skip
