@@ -35,6 +35,7 @@ Sums = dict[tuple[Any, ...], list[float]]  # a ranked key -> [calls, errors, tot
 # to the rollups, and clocks of the gateway and portal hosts that differ by a little.
 GRACE_SECONDS = 600
 TIMEOUT_SECONDS = 2 * 86400
+STORED_SECONDS = 26 * 3600
 
 _storing: ContextVar[bool] = ContextVar("usage_closed_storing", default=False)
 
@@ -53,7 +54,9 @@ def touches_closed_days(oldest_start: float, now: float | None = None) -> bool:
 
 
 def bump() -> None:
-    """A new token, in the caller's transaction: every kept total is obsolete."""
+    """A new token, in the caller's transaction: every kept total is obsolete. Those stored
+    in the database go at once: an anonymised or deleted developer's totals, under their
+    id, must not outlive the change."""
     table = ClosedDaysVersion._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -61,6 +64,7 @@ def bump() -> None:
             'ON CONFLICT ("id") DO UPDATE SET "token" = excluded."token"',
             [uuid.uuid4().hex],
         )
+        cursor.execute(f'DELETE FROM "{KeptTotal._meta.db_table}"')
 
 
 def split(spans: list[Span], boundary: int) -> tuple[list[Span], list[Span]]:
@@ -114,9 +118,8 @@ def storing() -> Iterator[None]:
 
 
 def forget_stale(now: float | None = None) -> int:
-    """Delete stored totals older than the cache keeps its own; how many."""
-    oldest = datetime.fromtimestamp(
-        (now if now is not None else time.time()) - TIMEOUT_SECONDS, UTC
-    )
+    """Delete stored totals no request asks for any more; how many. A range's past days
+    change every hour (24 hours, 7 days) or day (30 days): a day and two hours covers both."""
+    oldest = datetime.fromtimestamp((now if now is not None else time.time()) - STORED_SECONDS, UTC)
     deleted, _ = KeptTotal.objects.filter(created__lt=oldest).delete()
     return deleted

@@ -4,6 +4,7 @@ in a past day still shows at once."""
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -147,11 +148,11 @@ def test_the_next_hour_is_prefilled_before_it_starts(reader: Any, traffic: None)
     assert reads == 2  # today's sums and the winners' today
 
 
-def test_stored_totals_older_than_the_cache_keeps_its_own_go(reader: Any, traffic: None) -> None:
+def test_stored_totals_no_request_asks_for_go(reader: Any, traffic: None) -> None:
     prefill.prefill()
     n = KeptTotal.objects.count()
     assert closed.forget_stale(datetime.now(UTC).timestamp() + 1) == 0
-    later = datetime.now(UTC).timestamp() + closed.TIMEOUT_SECONDS + 1
+    later = datetime.now(UTC).timestamp() + closed.STORED_SECONDS + 1
     assert closed.forget_stale(later) == n
 
 
@@ -162,3 +163,19 @@ def test_an_unknown_prefill_zone_is_a_configuration_error(settings: Any) -> None
     assert [e.id for e in check_settings()] == ["usage.E003"]
     settings.USAGE_PREFILL_ZONES = ["Europe/Paris"]
     assert check_settings() == []
+
+
+def test_an_anonymised_developer_leaves_no_stored_totals(reader: Any, traffic: None,
+                                                         django_user_model: Any) -> None:  # fmt: skip
+    """Rankings by developer are stored under the developer's id: a new token (here, the
+    developer deleted and anonymised) deletes every stored total in the same transaction."""
+    from usage.anonymise import forget_user
+
+    ada = django_user_model.objects.create(username="ada")
+    past = (datetime.now(UTC) - timedelta(days=2)).timestamp()
+    aggregate_events([event(ts=past, user_id=ada.pk)] * 4)
+    prefill.prefill()
+    stored = [pickle.loads(t.value) for t in KeptTotal.objects.all()]
+    assert any(isinstance(v, dict) and (ada.pk,) in v for v in stored)  # ranked by developer
+    forget_user(ada, "anonymise")
+    assert not KeptTotal.objects.exists()
