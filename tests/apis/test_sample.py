@@ -110,6 +110,7 @@ def test_schemas_read_row_by_row_are_fetched_a_level_at_a_time(db: Any) -> None:
     call_command("importspec", str(DEMO_SPECS / "petstore.yaml"), slug="pets", publish=True,
                  stdout=io.StringIO())  # fmt: skip
     version = Api.objects.get(slug="pets").default_version
+    assert version is not None
     leaves = {
         f"Leaf{i}": {"type": "object", "properties": {"n": {"example": i}}} for i in range(10)
     }
