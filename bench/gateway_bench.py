@@ -31,6 +31,12 @@ Starts everything on free loopback ports in a temporary directory and stops it a
   (e)'s, the key check's cost with nothing else different (same process, no recording whose
   store grows while the rows run).
 
+Every gateway row also gets `cpu_us`: the CPU time (user + system, from /proc) its gateway
+process and its workers spent per call during that row's wrk run. On a shared machine this is
+the steadier yardstick: req/s moves with other people's load, CPU per call much less.
+BENCH_AB_REPO=<another checkout> adds (h): the gateway of (e) run from that tree's code (same
+database, route, backend and settings), in the same interleaved rounds, for an A/B of two builds.
+
 Each target gets the same valid token and `wrk -t2 -c32 -d10s --latency` after a short
 warm-up, in BENCH_ROUNDS (3) interleaved rounds, every other round in reverse order so no row
 always runs last; each row is the median round (errors summed over all rounds), with every
@@ -254,6 +260,27 @@ def _wrk(url: str, token: str, duration: int, key: str | None = None) -> dict[st
     }
 
 
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and all its descendants (granian's workers)."""
+    total = 0.0
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            stat = Path(f"/proc/{p}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            total += (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
+            for task in Path(f"/proc/{p}/task").iterdir():
+                children = (task / "children").read_text().split()
+                todo.extend(int(c) for c in children)
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 def _profile(pid: int, name: str, url: str, token: str, key: str | None) -> None:
     """py-spy under wrk: the gateway's workers sampled while wrk drives one row, written as
     collapsed stacks to BENCH_PYSPY/<row>.txt (read them with bench/pyspy_top.py)."""
@@ -416,7 +443,17 @@ def run() -> list[dict[str, Any]]:
     procs: list[subprocess.Popen[bytes]] = []
     ports = {
         n: _free_port()
-        for n in ("backend", "idp", "tls", "nginx", "apache", "gateway", "gateway_off", "redis")
+        for n in (
+            "backend",
+            "idp",
+            "tls",
+            "nginx",
+            "apache",
+            "gateway",
+            "gateway_off",
+            "redis",
+            "ab",
+        )
     }
     issuer = f"http://127.0.0.1:{ports['idp']}"
     token = _material(tmp, issuer)
@@ -424,7 +461,11 @@ def run() -> list[dict[str, Any]]:
         path.chmod(0o755 if path.is_dir() else 0o644)
 
     def start(
-        cmd: list[str], name: str, port: int, env: dict[str, str] | None = None
+        cmd: list[str],
+        name: str,
+        port: int,
+        env: dict[str, str] | None = None,
+        cwd: Path = REPO,
     ) -> subprocess.Popen[bytes]:
         log = tmp / f"{name}.out"
         proc = subprocess.Popen(
@@ -432,7 +473,7 @@ def run() -> list[dict[str, Any]]:
             stdout=log.open("wb"),
             stderr=subprocess.STDOUT,
             env=env,
-            cwd=REPO,
+            cwd=cwd,
             start_new_session=True,
         )
         procs.append(proc)
@@ -541,6 +582,27 @@ def run() -> list[dict[str, Any]]:
             ports["gateway_off"],
             {**env, "USAGE_RECORDING": "0", "GATEWAY_ACCESS_LOG": str(tmp / "access-off.log")},
         )  # fmt: skip
+        gateways = {"d": recording, "e": unrecorded_proc, "f": recording, "g": unrecorded_proc}
+        ab_repo = os.environ.get("BENCH_AB_REPO", "")
+        if ab_repo:
+            ab_env = {
+                **env,
+                "USAGE_RECORDING": "0",
+                "GATEWAY_ACCESS_LOG": str(tmp / "access-ab.log"),
+            }
+            ab_env["PYTHONPATH"] = os.pathsep.join(
+                filter(None, [ab_repo, os.environ.get("PYTHONPATH")])
+            )
+            gateways["h"] = start(
+                [
+                    sys.executable, "-m", "gateway", "--host", "127.0.0.1",
+                    "--port", str(ports["ab"]), "--workers", str(GATEWAY_WORKERS),
+                ],
+                "gateway_ab",
+                ports["ab"],
+                ab_env,
+                cwd=Path(ab_repo),
+            )  # fmt: skip
         targets = [
             ("(a) backend direct (nginx, fixed JSON)", f"http://127.0.0.1:{ports['backend']}/x"),
             ("(b) nginx proxy", f"http://127.0.0.1:{ports['nginx']}/x"),
@@ -559,15 +621,18 @@ def run() -> list[dict[str, Any]]:
                 f"http://127.0.0.1:{ports['gateway_off']}/keyed/x",
             ),
         ]
+        if ab_repo:
+            targets.append(
+                (f"(h) gateway of (e) from {ab_repo}", f"http://127.0.0.1:{ports['ab']}/bench/x")
+            )
         keys = {label: key if label.startswith(("(f)", "(g)")) else None for label, _ in targets}
         for label, url in targets[2:]:
             _check(url, token, keys[label])
-        only = os.environ.get("BENCH_TARGETS", "abcdefg")
+        only = os.environ.get("BENCH_TARGETS", "abcdefg") + ("h" if ab_repo else "")
         chosen = [(label, url) for label, url in targets if label[1] in only]
         # warm-up: keys fetched, pools filled, caches hot
         warmed = {label: _wrk(url, token, 2, keys[label]) for label, url in chosen}
         if PYSPY:
-            gateways = {"d": recording, "e": unrecorded_proc, "f": recording, "g": unrecorded_proc}
             for label, url in chosen:
                 if label[1] in gateways:
                     _profile(gateways[label[1]].pid, label[1], url, token, keys[label])
@@ -577,7 +642,13 @@ def run() -> list[dict[str, Any]]:
         for round_ in range(ROUNDS):
             # Every other round backwards: no row always runs last (after the others' load).
             for label, url in chosen if round_ % 2 == 0 else reversed(chosen):
-                runs[label].append(_wrk(url, token, DURATION, keys[label]))
+                proc = gateways.get(label[1])
+                cpu = _cpu_seconds(proc.pid) if proc else 0.0
+                result = _wrk(url, token, DURATION, keys[label])
+                if proc and result["requests"]:
+                    spent = _cpu_seconds(proc.pid) - cpu
+                    result["cpu_us"] = round(spent / result["requests"] * 1e6, 1)
+                runs[label].append(result)
         rows: list[dict[str, Any]] = []
         for label, _ in chosen:
             ordered = sorted(runs[label], key=lambda r: r["req_s"])
@@ -590,6 +661,11 @@ def run() -> list[dict[str, Any]]:
                     "rounds_req_s": "/".join(str(r["req_s"]) for r in runs[label]),
                 }
             )
+            cpus = sorted(r["cpu_us"] for r in runs[label] if "cpu_us" in r)
+            if cpus:
+                # The median over rounds (steadier than the median round's own), every round's.
+                rows[-1]["cpu_us"] = cpus[len(cpus) // 2]
+                rows[-1]["rounds_cpu_us"] = "/".join(str(r.get("cpu_us", "")) for r in runs[label])
         apache = next((r for r in rows if r["target"].startswith("(c)")), None)
         gateway = next((r for r in rows if r["target"].startswith("(d)")), None)
         if apache and gateway and apache["req_s"]:

@@ -63,9 +63,18 @@ def _setting(name: str, default: Any) -> Any:
 _PLAIN = re.compile(r"[A-Za-z0-9/._~:@+-]*")
 
 
+_log_safe_seen: dict[str, str] = {}  # the same paths, subjects and clients come back
+
+
 def _log_safe(value: str) -> str:
     """Percent-encode anything that could break a log line (quotes, spaces, newlines)."""
-    return value if _PLAIN.fullmatch(value) else quote(value, safe="/-._~")
+    safe = _log_safe_seen.get(value)
+    if safe is None:
+        safe = value if _PLAIN.fullmatch(value) else quote(value, safe="/-._~")
+        if len(_log_safe_seen) >= 4096:
+            _log_safe_seen.clear()
+        _log_safe_seen[value] = safe
+    return safe
 
 
 def _health(status: int, body: dict[str, Any]) -> tuple[int, Headers, bytes]:
@@ -186,7 +195,8 @@ class Gateway:
             return
         if scope["type"] != "http":
             return
-        self._loop_state()
+        if self.pool is None or self.counters is None:
+            self._loop_state()
         started = time.perf_counter()
         state: dict[str, Any] = {"status": 0, "api": "-", "sub": "-", "client": "-"}
         if self.usage.enabled:

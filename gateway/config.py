@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -71,7 +72,7 @@ class RouteConfig:
     mock_cache: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
     api_id: int | None = None  # for usage events (usage/recorder.py)
 
-    @property
+    @functools.cached_property
     def prefix_bytes(self) -> bytes:
         return ("/" + self.suffix).encode()
 

@@ -85,12 +85,22 @@ def forward_headers(
     if host:
         out.append((b"x-forwarded-host", host))
     if route.forward_claims and verdict is not None:
-        out += [
+        out += _claim_headers(verdict)
+    return out
+
+
+def _claim_headers(verdict: Verdict) -> Headers:
+    """The X-User-* headers of a verdict, made once per verdict: the validator caches verdicts,
+    so a repeat call with the same token reuses them. (A Verdict is frozen; its __dict__
+    holds the copy, as functools.cached_property would.)"""
+    made: Headers | None = verdict.__dict__.get("_claim_headers")
+    if made is None:
+        made = verdict.__dict__["_claim_headers"] = [
             (b"x-user-sub", _header_safe(verdict.subject)),
             (b"x-user-client-id", _header_safe(verdict.client_id)),
             (b"x-user-scopes", _header_safe(" ".join(verdict.scopes))),
         ]
-    return out
+    return made
 
 
 async def proxy(
@@ -182,32 +192,22 @@ async def proxy(
         metrics.upstream_errors[(route.api_slug, kind)] += 1
         await respond(problem(502, f"The backend failed: {exc}.", "backend-unavailable"), extra)
         return
-    out_headers = filter_response_headers(response.headers)
-    out_headers = [(n, v) for n, v in out_headers if n not in _OWN_RESPONSE_HEADERS]
-    extra = [*extra, *SECURITY_HEADERS]
+    out_headers = filter_response_headers(response.headers, _OWN_RESPONSE_HEADERS)
     state["status"] = response.status
     if response.complete:
-        data = b""
-        while chunk := await response.read():
-            data += chunk
-        if not any(n == b"content-length" for n, _ in out_headers) and method != "HEAD":
+        data = response.take_complete()
+        if method != "HEAD" and b"content-length" not in [n for n, _ in out_headers]:
             out_headers.append((b"content-length", str(len(data)).encode()))
+        out_headers += extra
+        out_headers += SECURITY_HEADERS
         await send(
-            {
-                "type": "http.response.start",
-                "status": response.status,
-                "headers": [*out_headers, *extra],
-            }
+            {"type": "http.response.start", "status": response.status, "headers": out_headers}
         )
         await send({"type": "http.response.body", "body": data})
         return
-    await send(
-        {
-            "type": "http.response.start",
-            "status": response.status,
-            "headers": [*out_headers, *extra],
-        }
-    )
+    out_headers += extra
+    out_headers += SECURITY_HEADERS
+    await send({"type": "http.response.start", "status": response.status, "headers": out_headers})
     try:
         while True:
             chunk = await response.read()

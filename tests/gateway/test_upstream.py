@@ -205,3 +205,41 @@ def test_body_delimited_by_connection_close() -> None:
         server.close()
 
     asyncio.run(main())
+
+
+def test_read_deadlines_of_one_pool_each_hold() -> None:
+    """The pool's read deadlines share one timer: a shorter deadline that arrives while a
+    longer one is armed still fires on time, the longer wait is not cut short by it, and a
+    deadline set after the timer fired is still kept."""
+
+    async def main() -> None:
+        async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            head = await read_request(r)
+            delay = float(head.split(b" ")[1].strip(b"/") or 0)
+            await asyncio.sleep(delay)
+            w.write(ok(b"late"))
+            await w.drain()
+
+        server, origin, _ = await serve(handler)
+        pool = Pool()
+        loop = asyncio.get_running_loop()
+
+        async def call(delay: float, timeout: float) -> tuple[str, float]:
+            t0 = loop.time()
+            try:
+                resp = await pool.request(origin, "GET", b"/%g" % delay, [], timeout=timeout)
+                return (await resp.read()).decode(), loop.time() - t0
+            except UpstreamTimeout:
+                return "timeout", loop.time() - t0
+
+        long_wait = asyncio.create_task(call(0.6, 5))  # armed first, deadline in 5 s
+        await asyncio.sleep(0.05)
+        short = await call(2, 0.2)  # an earlier deadline, set while the later one is armed
+        assert short[0] == "timeout" and short[1] < 1.0
+        assert (await long_wait)[0] == "late"
+        again = await call(2, 0.2)  # after the timer fired and nothing else waits
+        assert again[0] == "timeout" and again[1] < 1.0
+        pool.close()
+        server.close()
+
+    asyncio.run(main())
