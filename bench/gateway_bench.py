@@ -34,7 +34,9 @@ Starts everything on free loopback ports in a temporary directory and stops it a
 Each target gets the same valid token and `wrk -t2 -c32 -d10s --latency` after a short
 warm-up, in BENCH_ROUNDS (3) interleaved rounds, every other round in reverse order so no row
 always runs last; each row is the median round (errors summed over all rounds), with every
-round's req/s beside it. BENCH_PYSPY=<folder> also profiles each gateway row once with py-spy
+round's req/s beside it. Gateway rows also give `cpu_us_call`: the gateway processes' CPU time
+(utime + stime of the process and its workers, /proc/<pid>/stat) over the round, per request,
+which a shared machine's load distorts far less than latency. BENCH_PYSPY=<folder> also profiles each gateway row once with py-spy
 under wrk (collapsed stacks; `python bench/pyspy_top.py <folder>/d.txt` lists the hot spots). Needs the Debian packages nginx-light, apache2, libapache2-mod-auth-openidc and wrk.
 """
 
@@ -396,6 +398,22 @@ def _record_cost_us(calls: int = 200_000) -> float:
     return round(asyncio.run(both()), 2)
 
 
+def _session_cpu_s(sid: int) -> float:
+    """CPU seconds (user + system) of every live process in session `sid`: a gateway started
+    with start_new_session and its workers. On a shared machine this is what a row costs,
+    whatever the others' load does to its latency."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[3]) == sid:  # after the command: state ppid pgrp session ...
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def _stored_events(env: dict[str, str]) -> int | None:
     """Events the recording gateway wrote to its raw table (proof the writes happened)."""
     code = "from usage.models import UsageEvent; print(UsageEvent.objects.count())"
@@ -574,10 +592,18 @@ def run() -> list[dict[str, Any]]:
         # The machine is shared: run the targets in ROUNDS interleaved rounds and report the
         # round with the median throughput of each, so a burst of outside load hits all alike.
         runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in chosen}
+        owner = {"d": recording, "e": unrecorded_proc, "f": recording, "g": unrecorded_proc}
         for round_ in range(ROUNDS):
             # Every other round backwards: no row always runs last (after the others' load).
             for label, url in chosen if round_ % 2 == 0 else reversed(chosen):
-                runs[label].append(_wrk(url, token, DURATION, keys[label]))
+                proc = owner.get(label[1])
+                cpu = _session_cpu_s(proc.pid) if proc else 0.0
+                result = _wrk(url, token, DURATION, keys[label])
+                if proc and result["requests"]:
+                    # The gateway's own CPU per call (its process and workers), in µs.
+                    spent = _session_cpu_s(proc.pid) - cpu
+                    result["cpu_us_call"] = round(spent / result["requests"] * 1e6, 1)
+                runs[label].append(result)
         rows: list[dict[str, Any]] = []
         for label, _ in chosen:
             ordered = sorted(runs[label], key=lambda r: r["req_s"])
@@ -590,6 +616,8 @@ def run() -> list[dict[str, Any]]:
                     "rounds_req_s": "/".join(str(r["req_s"]) for r in runs[label]),
                 }
             )
+            if "cpu_us_call" in median:
+                rows[-1]["rounds_cpu_us"] = "/".join(str(r["cpu_us_call"]) for r in runs[label])
         apache = next((r for r in rows if r["target"].startswith("(c)")), None)
         gateway = next((r for r in rows if r["target"].startswith("(d)")), None)
         if apache and gateway and apache["req_s"]:
