@@ -16,14 +16,18 @@ Starts everything on free loopback ports in a temporary directory and stops it a
   front of the same backend; every check on (path, host, operation match, override headers,
   the per-second configuration check), access log on, usage recording on. With
   BENCH_TOPOLOGY=redis (the default, production's) the gateways have a Redis (REDIS_URL): the
-  configuration check reads its version key, usage events go to its stream. With
-  BENCH_TOPOLOGY=embedded there is no Redis: the configuration check queries the database's
-  fingerprint every second and events go to its raw table (or to a Redis stream with
-  BENCH_USAGE_SINK=redis);
+  configuration check reads its version key, the gateway's summed usage cells go to its
+  stream. With BENCH_TOPOLOGY=embedded there is no Redis: the configuration check queries the
+  database's fingerprint every second and the gateway writes its cells' rollups into the
+  database itself (or to a Redis stream with BENCH_USAGE_SINK=redis); `calls_stored` is the
+  calls found in the minute rollups after the run, against the calls sent.
+  BENCH_USAGE_RAW_EVENTS=1 runs the recording gateway with USAGE_RAW_EVENTS (one raw event
+  per call, the path before the gateway summed calls itself);
 - (e) the same gateway with usage recording off (USAGE_RECORDING=0), so one run shows what
   recording costs: `usage_cost_ms` on row (d) is its p50 minus (e)'s, and `record_us` is the
-  recorder's own work per call on the event loop (usage.recorder's counting + record,
-  measured in this process over 200,000 calls).
+  recorder's own work per call on the event loop (usage.recorder's counting + record and the
+  flusher's share, CPU time in this process over 200,000 calls; `record_raw_us` the same
+  with USAGE_RAW_EVENTS).
 - (f) the recording gateway on a second route that also needs a subscription key (an API
   in a product with subscription-required; the key made by `products.flows.subscribe`): the
   key check and validate-jwt both on every call, as issue 9 measures it.
@@ -66,8 +70,8 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 GATEWAY_WORKERS = int(os.environ.get("BENCH_GATEWAY_WORKERS", "2"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 APACHE_MODULES = Path("/usr/lib/apache2/modules")
-# Where the recording gateway (d) writes usage events: "database" (the raw table, as in the
-# embedded default) or "redis" (a Redis stream, as in production).
+# Where the recording gateway (d) writes usage: "database" (the rollups, or with raw events the
+# raw table, as in the embedded default) or "redis" (a Redis stream, as in production).
 USAGE_SINK = os.environ.get("BENCH_USAGE_SINK", "database")
 # "redis": the gateways share a Redis, as in production; "embedded": no Redis at all.
 TOPOLOGY = os.environ.get("BENCH_TOPOLOGY", "redis")
@@ -428,9 +432,16 @@ def _session_cpu_s(sid: int) -> float:
     return total / ticks
 
 
-def _stored_events(env: dict[str, str]) -> int | None:
-    """Events the recording gateway wrote to its raw table (proof the writes happened)."""
-    code = "from usage.models import UsageEvent; print(UsageEvent.objects.count())"
+def _stored_calls(env: dict[str, str]) -> int | None:
+    """Calls the recording gateway counted into the rollups (minute level; the gateway writes
+    them itself without Redis), or with USAGE_RAW_EVENTS the rows of its raw table: proof the
+    writes happened."""
+    code = (
+        "from django.db.models import F, Sum; from usage.models import ApiRollup, UsageEvent; "
+        "raw = UsageEvent.objects.count(); "
+        "print(raw or ApiRollup.objects.filter(level=1).aggregate("
+        "n=Sum(F('success') + F('blocked') + F('failed') + F('other')))['n'] or 0)"
+    )
     done = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
         cwd=REPO, env=env, capture_output=True, text=True,
@@ -542,6 +553,7 @@ def run() -> list[dict[str, Any]]:
             cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
         recording_env = dict(env)
+        recording_env["USAGE_RAW_EVENTS"] = os.environ.get("BENCH_USAGE_RAW_EVENTS", "0")
         if TOPOLOGY == "redis" or USAGE_SINK == "redis":
             # Events to a Redis stream instead of the raw table (the recording gateway only).
             start(["redis-server", "--port", str(ports["redis"]), "--bind", "127.0.0.1",
@@ -644,7 +656,7 @@ def run() -> list[dict[str, Any]]:
             if apache and apache["req_s"]:
                 unrecorded["vs_apache"] = f"{unrecorded['req_s'] / apache['req_s']:.2f}x"
         time.sleep(2)  # the recorder writes every second
-        stored = _stored_events(env) if USAGE_SINK == "database" else None
+        stored = _stored_calls(env) if USAGE_SINK == "database" else None
         if gateway is not None and stored is not None:
             label = gateway["target"]
             recorded = [lbl for lbl in runs if lbl.startswith(("(d)", "(f)"))]  # one process
@@ -652,7 +664,7 @@ def run() -> list[dict[str, Any]]:
                 warmed[lbl]["requests"] + sum(r["requests"] for r in runs[lbl]) + 2
                 for lbl in recorded
             )
-            gateway["events_stored"] = f"{stored}/{calls}"
+            gateway["calls_stored"] = f"{stored}/{calls}"
             failures = re.findall(
                 r"usage store unavailable \((\w+)", (tmp / "gateway.out").read_text()
             )

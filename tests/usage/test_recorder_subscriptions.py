@@ -55,7 +55,7 @@ def test_key_calls_carry_product_subscription_developer_and_application(
     if not raw:
         # The refused call is the served one's key (same subscription, application and
         # developer): one cell; the call without a key has none of them.
-        missing, mine = recording.counted()
+        unkeyed, mine = recording.counted()
         assert (mine.api, mine.product, mine.subscription, mine.user, mine.client) == (
             api.pk,
             product.pk,
@@ -64,13 +64,13 @@ def test_key_calls_carry_product_subscription_developer_and_application(
             "ada-app-1",
         )
         assert mine.outcomes == (1, 1, 0, 0)
-        assert (missing.api, missing.subscription, missing.user, missing.client) == (
+        assert (unkeyed.api, unkeyed.subscription, unkeyed.user, unkeyed.client) == (
             api.pk,
             0,
             0,
             "",
         )
-        assert missing.outcomes == (0, 1, 0, 0)
+        assert unkeyed.outcomes == (0, 1, 0, 0)
         return
     served, missing, refused = recording.events()
     assert (served.outcome, served.api_id, served.product_id, served.subscription_id) == (
