@@ -277,8 +277,8 @@ class Recorder:
     """One per gateway process. `record()` and the flusher task run on the event loop; only
     the store's I/O (and, without Redis, the rollups' upserts) runs in a worker thread.
 
-    Why sum on the loop, per call: a dict lookup and a few additions cost about what the
-    append of the raw path did, and everything after it (building, encoding and storing one
+    Why sum on the loop, per call: a dict lookup and a few additions cost a little more than
+    the raw path's append, but everything after it (building, encoding and storing one
     event per call) shrinks to a few cells per flush. Why not a thread that builds events:
     a thread doing Python work takes the GIL whenever the event loop gives it up at a
     system call; the loop then waits for it (up to the 5 ms switch interval) at every send
@@ -318,8 +318,8 @@ class Recorder:
         """`send` and `receive` that add the body bytes they carry to state["out"]/["in"].
 
         Only http.response.body and http.request messages have a "body" (ASGI), so one
-        `get` tells both whether and how much to count, without testing the type first
-        (a third cheaper per call, bench/gateway_bench.py's record_us)."""
+        `get` tells both whether and how much to count: cheaper per call than testing the
+        message type first (measured with bench/gateway_bench.py's harness)."""
         state["in"] = state["out"] = 0
 
         async def counted_send(message: MutableMapping[str, Any]) -> None:
