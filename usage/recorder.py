@@ -226,7 +226,10 @@ class DatabaseSink:
             with transaction.atomic():
                 write_rollups(batch.cells)
         except Exception:
-            connection.close()  # a broken connection is not reused for the next flush
+            # A broken connection is not reused for the next flush (the flusher's thread owns
+            # it; a caller's own transaction, as in tests, keeps its connection).
+            if not connection.in_atomic_block:
+                connection.close()
             raise
         return True
 
