@@ -6,11 +6,12 @@ the overview fields and the operations), so a page never parses a spec.
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cached_property
 
 from django.db import models
 from django.urls import reverse
 
+from apis.openapi.model import OperationModel, operation_model
 from portal.lib.fields import OrderedJSONField
 
 
@@ -128,8 +129,12 @@ class Operation(models.Model):
 
     @property
     def tags(self) -> list[str]:
-        value: Any = self.data.get("tags") or []
-        return [str(t) for t in value] if isinstance(value, list) else []
+        return list(self.model.tags)
+
+    @cached_property
+    def model(self) -> OperationModel:
+        """The typed view of `data`, its shapes checked once for every reader of this row."""
+        return operation_model(self.data)
 
 
 # What readers of a version need: not the original and normalised documents (megabytes for

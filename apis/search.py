@@ -25,10 +25,12 @@ tag word first, then the others, each in import order.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
@@ -83,6 +85,14 @@ PG_OPERATION_VECTOR = (
     " || setweight(to_tsvector('simple', coalesce(search_text, '')), 'C')"
 )
 PG_API_VECTOR = "to_tsvector('simple', coalesce(search_text, ''))"
+# PostgreSQL's planner prices a tsvector match (`@@`) like any operator, at the default
+# cpu_operator_cost of 0.0025, though it costs about a microsecond a row. With a LIMIT, a
+# sequential scan that filters row by row then looks cheaper than the GIN index, and a
+# selective query read the whole table: 67-134 ms for "refunds of the account" with no match
+# in ids (2,000 APIs, 100,000 operations; bench/search_bench.py). At 0.05 for the search's
+# own statements the planner takes the index for selective queries and still scans for
+# broad ones ("v1", which the LIMIT stops early): 2.5-18.6 ms for every bench query, loaded.
+PG_OPERATOR_COST = "0.05"
 
 
 def _fts5_table(name: str, content: str, columns: tuple[str, ...]) -> list[str]:
@@ -304,7 +314,7 @@ def search_operations(apis: QuerySet[Api], query: str, limit: int = 20) -> list[
         cursor.execute(sql, [match, *versions_params, limit])
         return [row[0] for row in cursor.fetchall()]
 
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, _match_costs(cursor):
         # Ranking costs a pass over every match (10 ms for 1,000 on SQLite, on a busy
         # machine): a broader query lists its strong matches (in an id, path or tag) first,
         # then the others, each in import order.
@@ -321,6 +331,21 @@ def search_operations(apis: QuerySet[Api], query: str, limit: int = 20) -> list[
                 more = found(match, unranked, limit + len(ids))
                 ids += [i for i in more if i not in ids][: limit - len(ids)]
     return _hits(ids)
+
+
+@contextmanager
+def _match_costs(cursor: Any) -> Iterator[None]:
+    """PG_OPERATOR_COST for the statements inside, in a transaction of their own (or a
+    savepoint): put back at the end, and undone by the rollback if one fails."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        cursor.execute("SELECT current_setting('cpu_operator_cost')")
+        (before,) = cursor.fetchone()
+        cursor.execute("SELECT set_config('cpu_operator_cost', %s, true)", [PG_OPERATOR_COST])
+        yield
+        cursor.execute("SELECT set_config('cpu_operator_cost', %s, true)", [before])
 
 
 def _hits(ids: list[int]) -> list[OperationHit]:

@@ -16,6 +16,7 @@ BENCHES = (
     "bench.import_bench",
     "bench.pages_bench",
     "bench.first_view_bench",
+    "bench.mock_bench",
     "bench.gateway_bench",
     "bench.render_bench",
     "bench.search_bench",

@@ -9,6 +9,13 @@ or, with no URL (`python -m bench render_bench`), it imports Kubernetes into its
 database in bench/results/, serves it with `manage.py serve` (DEBUG=1, as `make run`) on a
 free loopback port, measures, and stops that server. RUNS (default 3) sets runs per page.
 Needs node, npm and /usr/bin/chromium; compare.sh works in $BENCH_RENDER_DIR (default a temp dir).
+
+BENCH_RENDER_COOP=1 then also times compare.sh's static floor twice more in one run of its
+measure.mjs: served plain, and served with the response headers the portal's page carries
+(Cross-Origin-Opener-Policy among them, which SECURITY.md case 59 requires on every HTML
+response). Chromium starts a new renderer process for a page with COOP opened in a fresh
+context; the plain floor reuses the blank page's, so this row shows what the header alone
+costs in this harness.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from bench.django_setup import REPO, RESULTS
 
@@ -118,10 +126,74 @@ def measure(url: str) -> list[dict]:
     return rows
 
 
+def _serve_floor(folder: Path, headers: list[tuple[str, str]]) -> tuple[Any, str]:
+    """compare.sh's floor folder on a free loopback port, with `headers` on every answer."""
+    import functools
+    import http.server
+    import threading
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def end_headers(self) -> None:
+            for name, value in headers:
+                self.send_header(name, value)
+            super().end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(folder))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/apis/floor/"
+
+
+def coop_floor(url: str) -> list[dict]:
+    """The static floor served plain and with the portal page's security headers, in one
+    run of measure.mjs (see the module's docstring)."""
+    work = Path(os.environ.get("BENCH_RENDER_DIR") or "/tmp/bench-render-portal")
+    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - loopback
+        names = ("cross-origin-opener-policy", "referrer-policy", "x-content-type-options")
+        headers = [(n, v) for n, v in response.headers.items() if n.lower() in names]
+    plain, plain_url = _serve_floor(work / "floor", [])
+    guarded, guarded_url = _serve_floor(work / "floor", headers)
+    started = time.time()
+    css = 'a[href*="/operations/"]'
+    try:
+        subprocess.run(
+            [
+                "node", "measure.mjs", "--runs", os.environ.get("RUNS", "3"), "--warmup", "1",
+                "--no-specs", "--out", str(work / "results"),
+                "--target", f"floor={plain_url}|{css}|{OPERATIONS}",
+                "--target", f"floor-with-headers={guarded_url}|{css}|{OPERATIONS}",
+            ],
+            cwd=work, check=True,
+        )  # fmt: skip
+    finally:
+        plain.shutdown()
+        guarded.shutdown()
+    result = _latest_result(work / "results", started)
+    sent = ", ".join(f"{n}: {v}" for n, v in headers)
+    return [
+        {
+            "page": row["viewer"],
+            "headers": sent if row["viewer"] == "floor-with-headers" else "-",
+            "ready median ms": f"{row['ready']['median']:.0f}" if row.get("ready") else "-",
+            "ready min-max ms": f"{row['ready']['min']:.0f}-{row['ready']['max']:.0f}"
+            if row.get("ready")
+            else "-",
+        }
+        for row in result["rows"]
+    ]
+
+
 def run() -> list[dict]:
     server, url = _start_portal()
     try:
-        return measure(url)
+        rows = measure(url)
+        if os.environ.get("BENCH_RENDER_COOP"):
+            rows += coop_floor(url)
+        return rows
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -18,6 +18,7 @@ from django.conf import settings
 from urllib3.filepost import encode_multipart_formdata
 
 from apis.models import Api, ApiVersion, Operation
+from apis.openapi.model import Parameter
 from console import conf, http
 from console.tokens import Token
 from portal.lib import outbound, requestlog
@@ -189,9 +190,9 @@ class PreparedCall:
     warnings: list[str] = field(default_factory=list)
 
 
-def parameters(operation: Operation) -> list[dict[str, Any]]:
-    params = operation.data.get("parameters") or []
-    return [p for p in params if isinstance(p, dict) and p.get("in") in LOCATIONS and p.get("name")]
+def parameters(operation: Operation) -> list[Parameter]:
+    """The operation's parameters the console can fill (named, in a location it sends)."""
+    return [p for p in operation.model.parameters if p.location in LOCATIONS and p.name]
 
 
 def is_json_media(media_type: str) -> bool:
@@ -212,15 +213,14 @@ def body_kind(media_type: str) -> str:
     return "raw"
 
 
-def _schema_type(param: dict[str, Any]) -> str:
-    schema = param.get("schema") if isinstance(param.get("schema"), dict) else {}
-    kind = (schema or {}).get("type")
+def _schema_type(param: Parameter) -> str:
+    kind = (param.schema or {}).get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "")
     return str(kind or "")
 
 
-def _split_values(param: dict[str, Any], raw: str) -> list[str]:
+def _split_values(param: Parameter, raw: str) -> list[str]:
     if _schema_type(param) == "array":
         return [v.strip() for v in raw.split(",") if v.strip()]
     return [raw]
@@ -258,17 +258,17 @@ def build_call(
     cookies: list[str] = []
     missing: list[str] = []
     for param in parameters(operation):
-        name, where = str(param["name"]), str(param["in"])
+        name, where = param.name, param.location
         raw = data.params.get(where, {}).get(name, "")
         if raw == "":
-            if param.get("required") or where == "path":
+            if param.required:
                 missing.append(f"{name} ({where})")
             continue
         values = _split_values(param, raw)
         if where == "path":
             path = path.replace("{" + name + "}", ",".join(_path_segment(v) for v in values))
         elif where == "query":
-            if param.get("explode", True) or _schema_type(param) != "array":
+            if param.explode or _schema_type(param) != "array":
                 query.extend((name, v) for v in values)
             else:
                 query.append((name, ",".join(values)))

@@ -82,14 +82,11 @@ def operation_schemes(operation: Operation, overview: dict[str, Any]) -> list[Sc
     """The schemes the operation's security requirements name, in order, each once."""
     schemes = overview.get("securitySchemes")
     schemes = schemes if isinstance(schemes, dict) else {}
-    security = operation.data.get("security")
     found: dict[str, Scheme] = {}
-    for requirement in security if isinstance(security, list) else []:
-        if not isinstance(requirement, dict):
-            continue
-        for name in requirement:
-            if str(name) not in found:
-                found[str(name)] = _scheme(str(name), schemes.get(name))
+    for requirement in operation.model.security or ():
+        for name, _ in requirement:
+            if name not in found:
+                found[name] = _scheme(name, schemes.get(name))
     return list(found.values())
 
 

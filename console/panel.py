@@ -19,7 +19,8 @@ from django.urls import reverse
 
 from apis.documents import resolve_ref, schema_document
 from apis.models import Api, ApiVersion, Operation
-from apis.openapi.sample import media_example, sample
+from apis.openapi.model import NO_VALUE, Parameter
+from apis.openapi.sample import sample
 from console import appclients, calls, credentials, offered
 from console.calls import ConsoleInput, Target, body_kind, is_json_media, parameters
 from console.models import (
@@ -166,16 +167,14 @@ def _schema(doc: dict[str, Any], schema: Any) -> dict[str, Any]:
     return schema if isinstance(schema, dict) else {}
 
 
-def _param_default(param: dict[str, Any], doc: dict[str, Any]) -> str:
-    if "example" in param:
-        value = param["example"]
-    elif isinstance(param.get("examples"), dict) and param["examples"]:
-        first = next(iter(param["examples"].values()))
-        value = first.get("value") if isinstance(first, dict) else None
+def _param_default(param: Parameter, doc: dict[str, Any]) -> str:
+    if param.examples:
+        value = param.examples[0].value
+        value = None if value is NO_VALUE else value  # an externalValue: nothing to fill in
     else:
-        schema = _schema(doc, param.get("schema"))
+        schema = _schema(doc, param.schema)
         value = schema.get("example", schema.get("default"))
-        if value is None and param.get("required"):
+        if value is None and param.required:
             value = sample(schema, doc)
     if isinstance(value, list):
         return ",".join(_text(v) for v in value)
@@ -187,14 +186,14 @@ def param_fields(
 ) -> list[ParamField]:
     found = []
     for param in parameters(operation):
-        where, name = str(param["in"]), str(param["name"])
+        where, name = param.location, param.name
         key = f"param.{where}.{name}"
-        schema = _schema(doc, param.get("schema"))
+        schema = _schema(doc, param.schema)
         enum: list[Any] = schema["enum"] if isinstance(schema.get("enum"), list) else []
         kind = schema.get("type", "")
         if isinstance(kind, list):
             kind = "/".join(str(k) for k in kind)
-        required = bool(param.get("required")) or where == "path"
+        required = param.required
         example = _param_default(param, doc)
         # Optional parameters start empty, with the example as a placeholder: a filled
         # field is sent, and the user did not ask for it.
@@ -208,7 +207,7 @@ def param_fields(
                 value=value,
                 enum=[_text(v) for v in enum],
                 type=str(kind),
-                deprecated=bool(param.get("deprecated")),
+                deprecated=param.deprecated,
                 placeholder="" if required else example,
             )
         )
@@ -260,21 +259,22 @@ def _form_fields(
 def body_editors(
     operation: Operation, doc: dict[str, Any], state: dict[str, str], has_state: bool
 ) -> list[BodyEditor]:
-    body = operation.data.get("requestBody")
-    content = body.get("content") if isinstance(body, dict) else None
+    body = operation.model.request_body
     editors = []
-    for index, (media_type, media) in enumerate((content or {}).items()):
-        media = media if isinstance(media, dict) else {}
+    for index, media in enumerate(body.content if body else ()):
+        media_type = media.name
+        # A 3.2 `itemSchema` describes one item of a stream: no form or sample of the body.
+        raw_schema = None if media.streamed else media.schema
         kind = body_kind(media_type)
         editor = BodyEditor(index=index, media_type=media_type, kind=kind, key=f"body.{index}")
         if kind in ("form", "multipart"):
-            editor.fields = _form_fields(
-                index, _schema(doc, media.get("schema")), doc, state, has_state
-            )
+            editor.fields = _form_fields(index, _schema(doc, raw_schema), doc, state, has_state)
         elif editor.key in state:
             editor.text = state[editor.key]
         else:
-            example = media_example(media, doc)
+            example = media.example
+            if example is NO_VALUE:
+                example = sample(raw_schema, doc) if raw_schema is not None else None
             if is_json_media(media_type):
                 editor.text = (
                     orjson.dumps(example, option=orjson.OPT_INDENT_2).decode()
@@ -283,11 +283,11 @@ def body_editors(
                 )
             elif isinstance(example, str):
                 editor.text = example
-            schema = _schema(doc, media.get("schema"))
+            schema = _schema(doc, raw_schema)
             if schema.get("format") == "binary" or media_type == "application/octet-stream":
                 editor.file_key = f"file.{index}.body"
         if kind == "raw" and not editor.file_key:
-            schema = _schema(doc, media.get("schema"))
+            schema = _schema(doc, raw_schema)
             if schema.get("format") == "binary" or media_type == "application/octet-stream":
                 editor.file_key = f"file.{index}.body"
         editors.append(editor)
@@ -333,12 +333,10 @@ def _grant_options(server: AuthorizationServer) -> list[GrantOption]:
 
 def _operation_scopes(operation: Operation) -> str:
     """Scopes the operation's OAuth requirement names, as a starting point."""
-    security = operation.data.get("security")
-    for requirement in security if isinstance(security, list) else []:
-        if isinstance(requirement, dict):
-            for scopes in requirement.values():
-                if isinstance(scopes, list) and scopes:
-                    return " ".join(str(s) for s in scopes)
+    for requirement in operation.model.security or ():
+        for _, scopes in requirement:
+            if scopes:
+                return " ".join(scopes)
     return ""
 
 
@@ -428,7 +426,7 @@ def build(
     )
     schemes = credentials.operation_schemes(operation, version.overview or {})
     keys = credentials.KeyStore(session).for_api(api) if context["signed_in"] else {}
-    body = operation.data.get("requestBody")
+    body = operation.model.request_body
     context.update(
         {
             "targets": targets,
@@ -436,7 +434,7 @@ def build(
             "params": param_fields(operation, doc, state),
             "editors": editors,
             "selected_media": selected_media,
-            "body_required": bool(isinstance(body, dict) and body.get("required")),
+            "body_required": body is not None and body.required,
             "auth_servers": options,
             "app_options": app_options,
             "tokens": tokens,

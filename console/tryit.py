@@ -114,7 +114,7 @@ def send(
     # Only the component schemas the checks reach, row by row: not the whole document.
     doc = {**schema_document(version.pk), "openapi": version.spec_version}
     problems = validation.check_request_body(
-        doc, version.pk, operation.data, data.media_type, data.body
+        doc, version.pk, operation.model, data.media_type, data.body
     )
     if problems and not data.force:
         context["body_problems"] = problems
@@ -169,7 +169,7 @@ def send(
             "body": present.present(result.content_type, result.body),
             "size": present.human_size(result.size),
             "mismatches": validation.check_response(
-                doc, version.pk, operation.data, result.status, result.content_type, result.body
+                doc, version.pk, operation.model, result.status, result.content_type, result.body
             ),
             "body_problems": problems,
             "history": history,

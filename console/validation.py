@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from apis.documents import SCHEMA_PREFIX, LazySchemas, ref_name, refs_in
+from apis.openapi.model import MediaType, OperationModel, Response
 from console.calls import is_json_media
 
 MAX_ERRORS = 20
@@ -197,78 +198,80 @@ def check_value(
     return messages
 
 
-def request_media(operation_data: dict[str, Any]) -> dict[str, Any]:
-    body = operation_data.get("requestBody")
-    content = body.get("content") if isinstance(body, dict) else None
-    return content if isinstance(content, dict) else {}
+def media_types(operation: OperationModel) -> list[str]:
+    """The request body's media types, in the document's order (the console's editors)."""
+    body = operation.request_body
+    return [media.name for media in body.content] if body else []
+
+
+def _body_schema(media: MediaType | None) -> dict[str, Any] | None:
+    # A 3.2 `itemSchema` describes each item of a stream, not the body as one JSON value.
+    return None if media is None or media.streamed else media.schema
 
 
 def check_request_body(
-    doc: dict[str, Any], key: int, operation_data: dict[str, Any], media_type: str, text: str
+    doc: dict[str, Any], key: int, operation: OperationModel, media_type: str, text: str
 ) -> list[str]:
     """Problems with a JSON request body before it is sent; [] when it fits or has no schema."""
     if not is_json_media(media_type) or not text.strip():
         return []
-    media = request_media(operation_data).get(media_type)
-    schema = media.get("schema") if isinstance(media, dict) else None
+    body = operation.request_body
+    media = next((m for m in body.content if m.name == media_type), None) if body else None
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         return [f"body: not valid JSON ({exc})"]
-    return check_value(doc, key, schema, value, direction="request", prefix="body")
+    return check_value(doc, key, _body_schema(media), value, direction="request", prefix="body")
 
 
-def _response_for(responses: dict[str, Any], status: int) -> tuple[str, dict[str, Any] | None]:
+def _response_for(responses: tuple[Response, ...], status: int) -> Response | None:
+    by_status = {response.status: response for response in responses}
     for code in (str(status), f"{status // 100}XX", f"{status // 100}xx", "default"):
-        found = responses.get(code)
-        if isinstance(found, dict):
-            return code, found
-    return "", None
+        if code in by_status:
+            return by_status[code]
+    return None
 
 
-def _media_for(content: dict[str, Any], content_type: str) -> tuple[str, dict[str, Any] | None]:
+def _media_for(content: tuple[MediaType, ...], content_type: str) -> MediaType | None:
     base = content_type.split(";", 1)[0].strip().lower()
-    if base in content:
-        return base, content[base]
-    for name, media in content.items():
-        if name.split(";", 1)[0].strip().lower() == base:
-            return name, media
+    by_name = {media.name: media for media in content}
+    if base in by_name:
+        return by_name[base]
+    for media in content:
+        if media.name.split(";", 1)[0].strip().lower() == base:
+            return media
     major = base.split("/", 1)[0]
-    for candidate in (f"{major}/*", "*/*"):
-        if candidate in content:
-            return candidate, content[candidate]
-    return "", None
+    return by_name.get(f"{major}/*") or by_name.get("*/*")
 
 
 def check_response(
     doc: dict[str, Any],
     key: int,
-    operation_data: dict[str, Any],
+    operation: OperationModel,
     status: int,
     content_type: str,
     body: bytes,
 ) -> list[str]:
     """Where a response departs from what the operation documents."""
-    responses = operation_data.get("responses")
-    if not isinstance(responses, dict) or not responses:
+    if not operation.responses:
         return []
-    code, response = _response_for(responses, status)
+    response = _response_for(operation.responses, status)
     if response is None:
-        documented = ", ".join(sorted(str(k) for k in responses))
+        documented = ", ".join(sorted(r.status for r in operation.responses))
         return [f"Status {status} is not documented for this operation (documented: {documented})."]
-    content = response.get("content")
-    if not isinstance(content, dict) or not content or not body:
+    if not response.content or not body:
         return []
     if not content_type:
         return ["The response has a body but no Content-Type."]
-    name, media = _media_for(content, content_type)
+    media = _media_for(response.content, content_type)
     if media is None:
+        documented = ", ".join(m.name for m in response.content)
         return [
-            f"Content-Type {content_type.split(';')[0]} is not documented for {code} "
-            f"(documented: {', '.join(content)})."
+            f"Content-Type {content_type.split(';')[0]} is not documented for "
+            f"{response.status} (documented: {documented})."
         ]
-    schema = media.get("schema") if isinstance(media, dict) else None
-    if not is_json_media(content_type) or not isinstance(schema, dict):
+    schema = _body_schema(media)
+    if not is_json_media(content_type) or schema is None:
         return []
     try:
         value = orjson.loads(body)

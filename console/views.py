@@ -392,7 +392,7 @@ def send(request: HtmxHttpRequest) -> HttpResponse:
         form.cleaned_data["version"],
         form.cleaned_data["operation"],
     )
-    media_types = list(validation.request_media(operation.data))
+    media_types = validation.media_types(operation.model)
     template = "console/result.html#response" if request.htmx else "console/result.html"
     try:
         data = form.console_input(media_types)
@@ -435,7 +435,7 @@ def reveal(request: HtmxHttpRequest, call_id: str) -> HttpResponse:
     token_id = form.data.get("token", "") if form.is_valid() else ""
     chosen = TokenStore(request.session).get(str(token_id)) if token_id else None
     data = calls.ConsoleInput.from_json(entry.form)
-    media_types = list(validation.request_media(operation.data))
+    media_types = validation.media_types(operation.model)
     try:
         call = calls.build_call(
             operation, data, calls.targets(api, version, operation), media_types=media_types
@@ -478,7 +478,7 @@ def history(request: HtmxHttpRequest) -> HttpResponse:
 def load(request: HtmxHttpRequest, call_id: str) -> HttpResponse:
     """Open the operation page with a past call loaded into the console form."""
     entry, api, version, operation = _history_call(request, str(call_id))
-    media_types = list(validation.request_media(operation.data))
+    media_types = validation.media_types(operation.model)
     request.session[RESTORE_KEY] = panel.flat_state(
         calls.ConsoleInput.from_json(entry.form), media_types, operation
     )

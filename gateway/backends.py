@@ -98,7 +98,7 @@ def _pick_response(operation: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 def _mock_answer(
     route: RouteConfig, slug: str, operation: dict[str, Any]
 ) -> tuple[int, str, bytes]:
-    from apis.documents import load_document
+    from apis.documents import schema_document
     from apis.openapi.sample import media_example
 
     status, response = _pick_response(operation)
@@ -109,7 +109,10 @@ def _mock_answer(
         (m for m in content if m.split(";")[0].strip().endswith("json")), next(iter(content))
     )
     media = content[media_type] if isinstance(content[media_type], dict) else {}
-    document = load_document(route.version_id) if route.version_id else {}
+    # Only the component schemas the sample reaches, six levels up front in a query each and
+    # deeper ones as the sampler meets them (as the console reads them): not the normalised
+    # document, megabytes for the largest specs.
+    document = schema_document(route.version_id, media) if route.version_id else {}
     value = media_example(media, document)
     if media_type.split(";")[0].strip().endswith("json") or not isinstance(value, str):
         return (

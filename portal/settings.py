@@ -530,3 +530,7 @@ USAGE_ON_USER_DELETE = env_str("USAGE_ON_USER_DELETE", "anonymise")
 # row sums many events), and seconds an idle aggregator waits for events.
 USAGE_AGGREGATE_BATCH = env_int("USAGE_AGGREGATE_BATCH", 50000)
 USAGE_AGGREGATE_WAIT = env_int("USAGE_AGGREGATE_WAIT", 2)
+# Zones of the staff who read the reports: the aggregator pre-computes the past days of the
+# reports' preset ranges in these (and UTC) every hour, so a first request is quick
+# (usage/prefill.py). A 30-day range starts at the viewer's local midnight.
+USAGE_PREFILL_ZONES = env_list("USAGE_PREFILL_ZONES", ["UTC"])

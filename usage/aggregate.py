@@ -558,7 +558,7 @@ def run(
     retried: a Redis or database outage pauses aggregation, it does not end it."""
     from django.db import close_old_connections
 
-    from usage import retention
+    from usage import prefill, retention
 
     last_retention = 0.0
     wait = settings.USAGE_AGGREGATE_WAIT
@@ -572,6 +572,7 @@ def run(
             if time.monotonic() - last_retention > retention_every:
                 retention.apply()
                 last_retention = time.monotonic()
+            prefill.when_due()  # the reports' past days, off any request (usage/prefill.py)
         except Exception:
             log.exception("usage aggregation failed; retrying")
             with contextlib.suppress(Exception):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from django.conf import settings
@@ -24,4 +25,13 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
             errors.append(
                 Error(f"USAGE_RETENTION_{name}_DAYS must be at least 1.", id="usage.E002")
             )
+    unknown = [z for z in settings.USAGE_PREFILL_ZONES if z not in zoneinfo.available_timezones()]
+    if unknown:
+        errors.append(
+            Error(
+                f"USAGE_PREFILL_ZONES names unknown zones: {', '.join(unknown)}.",
+                hint="IANA zone names, such as Europe/Paris.",
+                id="usage.E003",
+            )
+        )
     return errors

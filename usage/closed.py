@@ -13,15 +13,20 @@ A new token simply misses: the old entries are never read again and expire.
 from __future__ import annotations
 
 import hashlib
+import pickle
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 
-from usage.models import ClosedDaysVersion
+from usage.models import ClosedDaysVersion, KeptTotal
 
 Span = tuple[int, int, int]  # (level, from epoch, to epoch), as reports._spans makes them
 Sums = dict[tuple[Any, ...], list[float]]  # a ranked key -> [calls, errors, total_ms_sum]
@@ -30,6 +35,9 @@ Sums = dict[tuple[Any, ...], list[float]]  # a ranked key -> [calls, errors, tot
 # to the rollups, and clocks of the gateway and portal hosts that differ by a little.
 GRACE_SECONDS = 600
 TIMEOUT_SECONDS = 2 * 86400
+STORED_SECONDS = 26 * 3600
+
+_storing: ContextVar[bool] = ContextVar("usage_closed_storing", default=False)
 
 
 def closed_before(now: float | None = None) -> int:
@@ -46,7 +54,9 @@ def touches_closed_days(oldest_start: float, now: float | None = None) -> bool:
 
 
 def bump() -> None:
-    """A new token, in the caller's transaction: every kept total is obsolete."""
+    """A new token, in the caller's transaction: every kept total is obsolete. Those stored
+    in the database go at once: an anonymised or deleted developer's totals, under their
+    id, must not outlive the change."""
     table = ClosedDaysVersion._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -54,6 +64,7 @@ def bump() -> None:
             'ON CONFLICT ("id") DO UPDATE SET "token" = excluded."token"',
             [uuid.uuid4().hex],
         )
+        cursor.execute(f'DELETE FROM "{KeptTotal._meta.db_table}"')
 
 
 def split(spans: list[Span], boundary: int) -> tuple[list[Span], list[Span]]:
@@ -73,12 +84,42 @@ def split(spans: list[Span], boundary: int) -> tuple[list[Span], list[Span]]:
 
 def kept[T](question: tuple[Any, ...], compute: Callable[[], T]) -> T:
     """What `compute` gives for `question` (everything that decides it but the version),
-    from the cache when it was computed under the current token."""
+    from the cache when it was computed under the current token, else from what the
+    aggregator's pre-fill stored (usage/prefill.py), else computed now. Only a pre-fill
+    writes the table: a request never waits on the database's write lock."""
     token = ClosedDaysVersion.objects.filter(pk=1).values_list("token", flat=True).first()
     digest = hashlib.sha256(repr((token, question)).encode()).hexdigest()
     key = f"usage:closed:{digest}"
-    found: T | None = cache.get(key)
-    if found is None:
+    storing = _storing.get()
+    found: T | None = None if storing else cache.get(key)
+    if found is not None:
+        return found
+    stored = KeptTotal.objects.filter(key=digest).values_list("value", flat=True).first()
+    if stored is not None:
+        found = pickle.loads(stored)
+    else:
         found = compute()
-        cache.set(key, found, TIMEOUT_SECONDS)
-    return found
+        if storing:  # another aggregator may store the same at once: the first one stays
+            row = KeptTotal(key=digest, value=pickle.dumps(found), created=timezone.now())
+            KeptTotal.objects.bulk_create([row], ignore_conflicts=True)
+    cache.set(key, found, TIMEOUT_SECONDS)
+    return found  # type: ignore[return-value]
+
+
+@contextmanager
+def storing() -> Iterator[None]:
+    """Within it, what kept() computes is also stored in the database for every process
+    (the aggregator's pre-fill)."""
+    reset = _storing.set(True)
+    try:
+        yield
+    finally:
+        _storing.reset(reset)
+
+
+def forget_stale(now: float | None = None) -> int:
+    """Delete stored totals no request asks for any more; how many. A range's past days
+    change every hour (24 hours, 7 days) or day (30 days): a day and two hours covers both."""
+    oldest = datetime.fromtimestamp((now if now is not None else time.time()) - STORED_SECONDS, UTC)
+    deleted, _ = KeptTotal.objects.filter(created__lt=oldest).delete()
+    return deleted

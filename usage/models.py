@@ -202,3 +202,18 @@ class ClosedDaysVersion(models.Model):
 
     def __str__(self) -> str:
         return self.token
+
+
+class KeptTotal(models.Model):
+    """Totals of closed days that usage/prefill.py computed in the aggregator, off any
+    request, for the pages staff open most (usage/closed.py reads them on a cache miss).
+    In the database rather than only in the cache: the embedded default's local-memory
+    cache is the portal process's own, and a restarted portal finds them still there.
+    `key` names the question and ClosedDaysVersion's token, so a new token simply misses."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    value = models.BinaryField()  # pickled, as Django's database cache stores its values
+    created = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.key

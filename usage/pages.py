@@ -62,6 +62,15 @@ class UsagePage:
         return text[:1].upper() + text[1:]
 
 
+def viewer_api_ids(user: Any) -> frozenset[int] | None:
+    """The APIs whose use the viewer may see; None (all) for those who see every API."""
+    from products.visibility import sees_everything, visible_apis
+
+    if sees_everything(user):
+        return None
+    return frozenset(visible_apis(user).values_list("pk", flat=True))
+
+
 def usage_filter(window: windows.Window, **dimensions: Any) -> reports.UsageFilter:
     return reports.UsageFilter(start=window.start, end=window.end, **dimensions)
 

@@ -13,6 +13,7 @@ histograms (usage/histogram.py).
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -392,7 +393,8 @@ def ranked(f: UsageFilter, by: By, order: Order, limit: int = 20) -> list[Row]:
         "errors": lambda item: (-item[1][1], item[0]),
         "time": lambda item: (-item[1][2] / item[1][0], item[0]),
     }[order]
-    top = sorted(((k, v) for k, v in sums.items() if v[0] > 0), key=sort_key)[:limit]
+    # The same as sorted(...)[:limit], without sorting thousands of keys for 20 of them.
+    top = heapq.nsmallest(limit, ((k, v) for k, v in sums.items() if v[0] > 0), key=sort_key)
     if not top:
         return []
     winners = [key for key, _ in top]

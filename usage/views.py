@@ -25,7 +25,7 @@ from portal.lib.htmx import HtmxHttpRequest
 from portal.lib.viewertz import COOKIE as TZ_COOKIE
 from portal.lib.viewertz import zone_from_cookie
 from products.models import Subscription
-from products.visibility import sees_everything, visible_apis, visible_products
+from products.visibility import visible_apis, visible_products
 from usage import charts, export, pages, reports, windows
 from usage.forms import ReportFilterForm, range_of
 
@@ -49,13 +49,6 @@ DRILL_NEXT = {
 }
 
 
-def _viewer_api_ids(user: Any) -> frozenset[int] | None:
-    """The APIs whose use the viewer may see; None (all) for those who see every API."""
-    if sees_everything(user):
-        return None
-    return frozenset(visible_apis(user).values_list("pk", flat=True))
-
-
 def _tz(request: HtmxHttpRequest) -> Any:
     return zone_from_cookie(request.COOKIES.get(TZ_COOKIE))
 
@@ -74,7 +67,7 @@ def _developer_usage(
     (`dimensions`), top operations ranked by calls."""
     range_key = range_of(request.GET)
     window = windows.preset_window(range_key, timezone.now(), _tz(request))
-    f = pages.usage_filter(window, api_ids=_viewer_api_ids(request.user), **dimensions)
+    f = pages.usage_filter(window, api_ids=pages.viewer_api_ids(request.user), **dimensions)
     return range_key, pages.build(window, f, by="operation", order="calls", limit=limit)
 
 
@@ -174,7 +167,7 @@ def _report_filter(
         form.is_valid()
     data = form.cleaned_data
     window = form.window(now, tz)
-    api_ids = _viewer_api_ids(user)
+    api_ids = pages.viewer_api_ids(user)
     if data.get("api") is not None:
         api_ids = frozenset({data["api"].pk})
     sub_id = None

@@ -51,6 +51,11 @@ class MediaType:
     examples: tuple[Example, ...]  # `example` first (named "example"), then `examples`
 
     @property
+    def streamed(self) -> bool:
+        """Whether `schema` is an OpenAPI 3.2 `itemSchema`: each item of a stream, not the body."""
+        return self.pointer.endswith("/itemSchema")
+
+    @property
     def example(self) -> Any:
         """The first example value, or NO_VALUE."""
         return next((e.value for e in self.examples if e.value is not NO_VALUE), NO_VALUE)

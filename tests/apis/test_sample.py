@@ -91,3 +91,37 @@ def test_bounded_size_for_wide_schemas() -> None:
     value = sample(wide, DOC)
     assert len(value) <= 50
     assert sum(len(v) for v in value.values() if isinstance(v, dict)) <= 2000
+
+
+def test_schemas_read_row_by_row_are_fetched_a_level_at_a_time(db: Any) -> None:
+    """With a version's schemas read lazily (the mock backend, the console), a sample fetches
+    the schemas it reaches a level per query, not one query per schema it meets."""
+    import io
+
+    import orjson
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apis.documents import clear_cache, schema_document
+    from apis.models import Api, Schema
+    from tests.conftest import DEMO_SPECS
+
+    call_command("importspec", str(DEMO_SPECS / "petstore.yaml"), slug="pets", publish=True,
+                 stdout=io.StringIO())  # fmt: skip
+    version = Api.objects.get(slug="pets").default_version
+    assert version is not None
+    leaves = {
+        f"Leaf{i}": {"type": "object", "properties": {"n": {"example": i}}} for i in range(10)
+    }
+    root = {"type": "object", "properties": {
+        name.lower(): {"$ref": f"#/components/schemas/{name}"} for name in leaves}}  # fmt: skip
+    Schema.objects.bulk_create(
+        Schema(version=version, name=name, data=orjson.dumps(schema))
+        for name, schema in {"Root": root, **leaves}.items()
+    )
+    clear_cache()
+    with CaptureQueriesContext(connection) as queries:
+        value = sample({"$ref": "#/components/schemas/Root"}, schema_document(version.pk))
+    assert value == {f"leaf{i}": {"n": i} for i in range(10)}
+    assert len(queries.captured_queries) == 2  # Root, then the ten leaves together

@@ -179,6 +179,27 @@ def test_nothing_to_search_and_hostile_queries(billing: Api) -> None:
     assert "createInvoices" in _found('-"invoices"*')
 
 
+def test_the_planner_cost_of_a_search_stays_inside_it(billing: Api) -> None:
+    """On PostgreSQL the search raises cpu_operator_cost for its own statements only: a
+    query of the caller's transaction after it is planned as before."""
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the planner setting is PostgreSQL's")
+
+    def cost() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW cpu_operator_cost")
+            return str(cursor.fetchone()[0])
+
+    before = cost()
+    with transaction.atomic():
+        assert _found("createInvoices")[0] == "createInvoices"
+        assert cost() == before
+    assert _found("createInvoices")[0] == "createInvoices"
+    assert cost() == before
+
+
 def test_only_apis_the_caller_may_see(billing: Api, import_spec: ImportSpec, write_spec) -> None:  # type: ignore[no-untyped-def]
     import_spec(write_spec("hidden.yaml", BILLING), "hidden", publish=False)
     visible = search_operations(Api.objects.filter(is_published=True), "createInvoices")

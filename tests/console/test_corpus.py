@@ -51,7 +51,7 @@ def test_every_operation_gets_a_working_panel(
             # A JSON body pre-filled from the spec's example or a generated sample is checked
             # against its schema without errors from the checker itself.
             problems = validation.check_request_body(
-                doc, version.pk, operation.data, editor.media_type, editor.text
+                doc, version.pk, operation.model, editor.media_type, editor.text
             )
             assert not any("could not be used" in p for p in problems), (operation.slug, problems)
     per_operation = (time.monotonic() - started) / max(len(operations), 1)

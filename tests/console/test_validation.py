@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from apis.documents import load_document
+from apis.openapi.model import operation_model
 from console.validation import check_request_body, check_response, check_value
 from tests.console.conftest import op
 
@@ -16,7 +17,7 @@ def test_request_body_against_the_schema(echo: Any) -> None:
     doc = load_document(version.pk)
 
     def check(body: str) -> list[str]:
-        return check_request_body(doc, version.pk, operation.data, "application/json", body)
+        return check_request_body(doc, version.pk, operation.model, "application/json", body)
 
     assert check('{"text": "hi", "priority": "high"}') == []
     assert check('{"priority": "urgent"}') == [
@@ -33,7 +34,7 @@ def test_response_against_the_schema(echo: Any) -> None:
 
     def check(status: int, content_type: str, value: Any) -> list[str]:
         body = value if isinstance(value, bytes) else json.dumps(value).encode()
-        return check_response(doc, version.pk, operation.data, status, content_type, body)
+        return check_response(doc, version.pk, operation.model, status, content_type, body)
 
     assert check(200, "application/json", {"method": "GET", "query": {"a": "b"}}) == []
     assert check(200, "application/json", {"method": 5}) == [
@@ -63,4 +64,30 @@ def test_openapi_30_nullable_and_read_only() -> None:
     assert check_value(doc, -30, schema, {"name": None}, direction="request", prefix="body") == []
     assert check_value(doc, -30, schema, {"name": None}, direction="response", prefix="body") == [
         "body: 'id' is a required property"
+    ]
+
+
+def test_a_streamed_item_schema_is_not_checked_against_the_whole_body() -> None:
+    """OpenAPI 3.2 `itemSchema` describes each item of a stream (JSON Lines, events), so a
+    body of several items is not refused for failing it as one value."""
+    doc: dict[str, Any] = {"openapi": "3.2.0", "components": {"schemas": {}}}
+    item = {"type": "object", "required": ["id"]}
+    operation = operation_model({
+        "requestBody": {"content": {"application/jsonl": {"itemSchema": item}}},
+        "responses": {"200": {"content": {"application/json-seq": {"itemSchema": item}}}},
+    })  # fmt: skip
+    body = '{"id": 1}\n{"id": 2}'
+    assert check_request_body(doc, -32, operation, "application/jsonl", body) == []
+    assert check_response(doc, -32, operation, 200, "application/json-seq", b"[]") == []
+
+
+def test_a_response_that_is_not_an_object_is_documented_without_content() -> None:
+    """The typed model keeps a status whose response is not an object (a spec's `"200": "OK"`)
+    as a response with no content: the status is documented, and its body is not checked.
+    The raw checks said such a status was not documented while listing it as documented."""
+    doc: dict[str, Any] = {"openapi": "3.0.3", "components": {"schemas": {}}}
+    operation = operation_model({"responses": {"200": "OK", "404": {"description": "none"}}})
+    assert check_response(doc, -33, operation, 200, "application/json", b"{}") == []
+    assert check_response(doc, -33, operation, 500, "application/json", b"{}") == [
+        "Status 500 is not documented for this operation (documented: 200, 404)."
     ]

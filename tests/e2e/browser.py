@@ -38,12 +38,25 @@ def password_token(page: Any, scopes: str, username: str, password: str) -> None
 def register_machine_application(page: Any, portal: Portal, name: str, subscription: str) -> None:
     """Register a machine application whose secret is kept for the console, and subscribe it
     to the demo's Starter product (echo and petstore) as `subscription`."""
+    register_application(page, portal, name)
+    subscribe_application(page, portal, name, subscription)
+
+
+def register_application(page: Any, portal: Portal, name: str) -> tuple[str, str]:
+    """Register a machine application whose secret is kept for the console; its (client id,
+    secret) as the page shows them once. The page stays on that answer."""
     page.goto(portal.url("/applications/new/"))
     page.fill("#id_name", name)
     page.get_by_label("Machine client (client credentials only)").check()
     page.get_by_label("Keep the secret for the console").check()
     page.get_by_role("button", name="Register").click()
     page.wait_for_selector("[data-key=secret]")
+    return page.inner_text("[data-key=client_id]"), page.inner_text("[data-key=secret]")
+
+
+def subscribe_application(page: Any, portal: Portal, name: str, subscription: str) -> None:
+    """Subscribe the application `name` to the demo's Starter product as `subscription`; the
+    page is then the subscription's."""
     page.goto(portal.url("/products/starter/"))
     page.select_option("#sub-application", label=f"{name} (application)")
     page.fill("#sub-name", subscription)

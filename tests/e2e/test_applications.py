@@ -21,7 +21,12 @@ import pytest
 import requests
 
 from tests.console.live import DEMO_PASSWORD, DEMO_USER, Portal, running_portal
-from tests.e2e.browser import sign_in
+from tests.e2e.browser import (
+    application_token,
+    register_application,
+    sign_in,
+    subscribe_application,
+)
 from tests.e2e.test_products import send
 
 pytestmark = [pytest.mark.e2e]
@@ -75,14 +80,7 @@ def test_application_subscribe_console_call_delete(
 ) -> None:
     # 1. Register a machine application; the secret is shown once and kept for the console.
     sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/products/")
-    page.goto(portal.url("/applications/new/"))
-    page.fill("#id_name", APP)
-    page.get_by_label("Machine client (client credentials only)").check()
-    page.get_by_label("Keep the secret for the console").check()
-    page.get_by_role("button", name="Register").click()
-    page.wait_for_selector("[data-key=secret]")
-    client_id = page.inner_text("[data-key=client_id]")
-    secret = page.inner_text("[data-key=secret]")
+    client_id, secret = register_application(page, portal, APP)
     assert len(secret) > 20
     page.screenshot(path=str(screenshot_dir / "application-created.png"), full_page=True)
     page.goto(portal.url("/applications/"))
@@ -92,20 +90,13 @@ def test_application_subscribe_console_call_delete(
     assert page.inner_text("[data-console-secret]").startswith("The secret is kept")
 
     # 2. Subscribe it to Starter.
-    page.goto(portal.url("/products/starter/"))
-    page.select_option("#sub-application", label=f"{APP} (application)")
-    page.fill("#sub-name", "e2e-app")
-    page.get_by_role("button", name="Subscribe").click()
-    page.wait_for_url("**/products/subscriptions/*/")
+    subscribe_application(page, portal, APP, "e2e-app")
     page.locator("tr", has_text="Primary").get_by_role("button", name="Show").click()
     app_key = page.inner_text("[data-key=primary]")
 
     # 3. The console gets a token as the application and the gateway answers 200.
     page.goto(portal.url(PAGE))
-    option = page.locator(".console-apps [data-app]", has_text=APP)
-    option.locator("input[name^='scopes.app.']").fill("echo.read")
-    with page.expect_response("**/console/token/"):
-        option.get_by_role("button", name=f"Get token as {APP}").click()
+    application_token(page, APP, "echo.read")
     card = page.locator(".console-token", has_text=f"{APP} (your application)")
     card.wait_for()
     assert card.locator("[data-claim=scope]").inner_text() == "echo.read"
@@ -119,10 +110,7 @@ def test_application_subscribe_console_call_delete(
     # A fresh page: refilling the same field after a swap made Chromium set style="" on
     # every input (CSP style-src reports) in this headless run.
     page.goto(portal.url(PAGE))
-    option = page.locator(".console-apps [data-app]", has_text=APP)
-    option.locator("input[name^='scopes.app.']").fill("billing.read")
-    with page.expect_response("**/console/token/"):
-        option.get_by_role("button", name=f"Get token as {APP}").click()
+    application_token(page, APP, "billing.read")
     refusal = page.locator(".console-messages .message-error")
     refusal.wait_for()
     assert "invalid_scope" in refusal.inner_text()

@@ -459,3 +459,22 @@ def harness_for() -> Iterator[Callable[..., Harness]]:
     yield build
     for h in made:
         h.close()
+
+
+def echo_in_starter(slug: str = "orders") -> tuple[Any, Any]:
+    """(product, developer): the demo's echo.yaml published as `slug` in a published product
+    "Starter" that signed-in developers may see, and the developer ada (password pw-ada-1)."""
+    import io
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from products.models import Group, Product
+    from tests.conftest import DEMO_SPECS
+
+    call_command("importspec", str(DEMO_SPECS / "echo.yaml"), slug=slug, publish=True, stdout=io.StringIO())  # fmt: skip
+    product = Product.objects.create(slug="starter", name="Starter", published=True)
+    product.apis.set(product.apis.model.objects.filter(slug=slug))
+    product.groups.set(Group.objects.filter(slug="developers"))
+    ada = get_user_model().objects.create_user("ada", "ada@example.com", "pw-ada-1")
+    return product, ada

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 import pytest
 from django.core.management import call_command
 
@@ -232,3 +233,60 @@ def test_trace_is_refused(harness_for: Build, backend: LoopbackServer) -> None:
     resp = harness_for(route).request("TRACE", "/orders/x")
     assert resp.status == 405 and "GET" in (resp.header("allow") or "")
     assert backend.recorder.count() == 0
+
+
+SAMPLED_SPEC = """
+openapi: 3.1.0
+info: {title: Ledger, version: "1"}
+paths:
+  /invoices/{id}:
+    get:
+      operationId: getInvoice
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200":
+          description: the invoice
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Invoice"}
+components:
+  schemas:
+    Invoice:
+      type: object
+      properties:
+        id: {type: string, example: in_1}
+        customer: {$ref: "#/components/schemas/Customer"}
+    Customer:
+      type: object
+      properties:
+        email: {type: string, format: email}
+    Unrelated:
+      type: object
+      properties:
+        big: {type: string, example: never read}
+"""
+
+
+@pytest.mark.django_db
+def test_mock_samples_from_the_schemas_it_reaches_not_the_whole_document(tmp_path: Any) -> None:
+    """A mock answer generated from the response schema reads the component schemas it
+    reaches, row by row: never the normalised document (7 MB for the largest specs)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apis.documents import clear_cache
+    from gateway import backends
+
+    spec = tmp_path / "ledger.yaml"
+    spec.write_text(SAMPLED_SPEC)
+    call_command("importspec", str(spec), slug="ledger", publish=True, stdout=io.StringIO())
+    Route.objects.create(api=Api.objects.get(slug="ledger"), suffix="ledger", backend="mock")
+    route = load_routes()["ledger"]
+    match = route.match_operation("GET", "/invoices/7")
+    assert match is not None
+    clear_cache()
+    with CaptureQueriesContext(connection) as queries:
+        status, media_type, body = backends._mock_answer(route, match.slug, match.data)
+    assert (status, media_type) == (200, "application/json")
+    assert orjson.loads(body) == {"id": "in_1", "customer": {"email": "user@example.com"}}
+    assert not [q["sql"] for q in queries.captured_queries if "normalised" in q["sql"]]

@@ -4,9 +4,6 @@ the same as the console's); loopback only for the host and port the configuratio
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 from typing import Any
 
 import pytest
@@ -14,6 +11,7 @@ import pytest
 from gateway.keys import FetchError, address_problem, fetch_json
 from portal.lib.addresses import allowance
 from tests.gateway.conftest import LoopbackServer
+from tests.trickle import TricklingServer
 
 
 @pytest.mark.parametrize(
@@ -64,28 +62,11 @@ def test_case85_a_trickling_provider_is_cut_at_the_deadline(settings: Any) -> No
     fails at connect + read = 1 s, before the provider has sent its whole answer."""
     settings.GATEWAY_JWKS_CONNECT_TIMEOUT = 0.5
     settings.GATEWAY_JWKS_TIMEOUT = 0.5
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    settings.GATEWAY_KEY_FETCH_PRIVATE_HOSTS = [f"127.0.0.1:{port}"]
     answer = b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n" + b" " * 38 + b"{}"
-    sent = [0]
-
-    def serve() -> None:
-        conn, _ = listener.accept()
-        with conn:
-            conn.recv(65536)
-            try:
-                for byte in answer:
-                    conn.sendall(bytes([byte]))
-                    sent[0] += 1
-                    time.sleep(0.1)
-            except OSError:
-                pass
-
-    threading.Thread(target=serve, daemon=True).start()
-    with listener, pytest.raises(FetchError, match="did not answer"):
-        asyncio.run(fetch_json(f"http://127.0.0.1:{port}/jwks"))
-    assert sent[0] < len(answer)
+    with TricklingServer(answer) as server, pytest.raises(FetchError, match="did not answer"):
+        settings.GATEWAY_KEY_FETCH_PRIVATE_HOSTS = [f"127.0.0.1:{server.port}"]
+        asyncio.run(fetch_json(f"http://127.0.0.1:{server.port}/jwks"))
+    assert server.sent < len(answer)
 
 
 @pytest.mark.parametrize(

@@ -5,20 +5,25 @@ its products leave out. Otherwise 403 with a check the console shows."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.core.management import call_command
 
 from applications import flows as app_flows
 from gateway.clients import SubscribedClients
 from products import flows
-from products.models import Group, Product, Subscription
-from tests.conftest import DEMO_SPECS
-from tests.gateway.conftest import DROP, Harness, LoopbackServer, Provider, claims, make_route, mint
+from products.models import Product, Subscription
+from tests.gateway.conftest import (
+    DROP,
+    Harness,
+    LoopbackServer,
+    Provider,
+    claims,
+    echo_in_starter,
+    make_route,
+    mint,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,11 +34,7 @@ def world(settings: Any) -> dict[str, Any]:
     a developer's machine application subscribed to it, and another one not subscribed."""
     settings.GATEWAY_CONFIG_REFRESH = 0
     settings.PASSWORD_HASHERS = ["identity.hashers.ClientSecretHasher"]
-    call_command("importspec", str(DEMO_SPECS / "echo.yaml"), slug="orders", publish=True, stdout=io.StringIO())  # fmt: skip
-    product = Product.objects.create(slug="starter", name="Starter", published=True)
-    product.apis.set(product.apis.model.objects.filter(slug="orders"))
-    product.groups.set(Group.objects.filter(slug="developers"))
-    ada = get_user_model().objects.create_user("ada", "ada@example.com", "pw-ada-1")
+    product, ada = echo_in_starter()
     app = app_flows.register(ada, name="Ada's job", kind="machine", redirect_uris=[]).application
     other = app_flows.register(ada, name="Ada's other", kind="machine", redirect_uris=[])
     sub = flows.subscribe(ada, product, application=app)

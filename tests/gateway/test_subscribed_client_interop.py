@@ -6,23 +6,19 @@ subscribed to a product with the API, and passes once it is."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import requests
-from django.contrib.auth import get_user_model
-from django.core.management import call_command
 
 from applications import flows as app_flows
 from console.models import AuthorizationServer
 from gateway.clients import SubscribedClients
 from products import flows
-from products.models import Group, Product, Subscription
+from products.models import Subscription
 from tests.applications.op import INITIAL_ACCESS_TOKEN, ExternalOP, running_op
-from tests.conftest import DEMO_SPECS
-from tests.gateway.conftest import Harness, LoopbackServer, make_route
+from tests.gateway.conftest import Harness, LoopbackServer, echo_in_starter, make_route
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -56,11 +52,7 @@ def test_external_client_passes_once_subscribed_and_not_before(
     settings: Any,
 ) -> None:
     settings.GATEWAY_CONFIG_REFRESH = 0
-    call_command("importspec", str(DEMO_SPECS / "echo.yaml"), slug="orders", publish=True, stdout=io.StringIO())  # fmt: skip
-    product = Product.objects.create(slug="starter", name="Starter", published=True)
-    product.apis.set(product.apis.model.objects.filter(slug="orders"))
-    product.groups.set(Group.objects.filter(slug="developers"))
-    ada = get_user_model().objects.create_user("ada", "ada@example.com", "pw-ada-1")
+    product, ada = echo_in_starter()
     server = AuthorizationServer.objects.create(
         slug="interop",
         name="Interop AS",

@@ -3,19 +3,23 @@ removed before forwarding, and a key and validate-jwt must both pass."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.core.management import call_command
 
 from gateway.subscriptions import MISSING, Subscriptions
 from products import flows
-from products.models import Group, Product
-from tests.conftest import DEMO_SPECS
-from tests.gateway.conftest import Harness, LoopbackServer, Provider, claims, make_route, mint
+from products.models import Product
+from tests.gateway.conftest import (
+    Harness,
+    LoopbackServer,
+    Provider,
+    claims,
+    echo_in_starter,
+    make_route,
+    mint,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,11 +27,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def key(settings: Any) -> str:
     settings.GATEWAY_CONFIG_REFRESH = 0
-    call_command("importspec", str(DEMO_SPECS / "echo.yaml"), slug="orders", publish=True, stdout=io.StringIO())  # fmt: skip
-    product = Product.objects.create(slug="starter", name="Starter", published=True)
-    product.apis.set(product.apis.model.objects.filter(slug="orders"))
-    product.groups.set(Group.objects.filter(slug="developers"))
-    ada = get_user_model().objects.create_user("ada", "ada@example.com", "pw-ada-1")
+    product, ada = echo_in_starter()
     return flows.shown_key(flows.subscribe(ada, product), "primary")
 
 

@@ -5,7 +5,6 @@ the same database; suspending the subscription, or regenerating a key, reaches b
 from __future__ import annotations
 
 import http.client
-import io
 import json
 import os
 import socket
@@ -17,12 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.core.management import call_command
 
 from products import flows
-from products.models import Group, Product, Subscription
-from tests.conftest import DEMO_SPECS
+from products.models import Subscription
+from tests.gateway.conftest import echo_in_starter
 from tests.gateway.test_gateway_process import free_port
 from tests.products.realdb import in_thread, on_a_database_file, url_for_processes
 
@@ -80,11 +77,7 @@ def _refused_everywhere_within(ports: list[int], key: str, seconds: float) -> bo
 
 @pytest.fixture
 def two_gateways(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    call_command("importspec", str(DEMO_SPECS / "echo.yaml"), slug="echo", publish=True, stdout=io.StringIO())  # fmt: skip
-    product = Product.objects.create(slug="starter", name="Starter", published=True)
-    product.apis.set(product.apis.model.objects.filter(slug="echo"))
-    product.groups.set(Group.objects.filter(slug="developers"))
-    ada = get_user_model().objects.create_user("ada", "ada@example.com", "pw-ada-1")
+    product, ada = echo_in_starter("echo")
     sub = flows.subscribe(ada, product)
     with on_a_database_file(tmp_path) as db:
         # SQLite: a copy as a file; PostgreSQL: the test database (committed: transaction=True).

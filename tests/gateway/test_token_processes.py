@@ -9,7 +9,6 @@ PostgreSQL + Redis pass (REDIS_URL set) through the version the provider bumps i
 from __future__ import annotations
 
 import http.client
-import io
 import json
 import os
 import subprocess
@@ -21,16 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 
 from applications import flows as app_flows
 from products import flows
-from products.models import Group, Product
-from tests.conftest import DEMO_SPECS
-from tests.gateway.conftest import Provider, claims, mint
+from tests.gateway.conftest import Provider, claims, echo_in_starter, mint
 from tests.gateway.test_gateway_process import free_port
 from tests.gateway.test_subscription_revocation import _wait_listening
 from tests.products.realdb import in_thread, on_a_database_file, url_for_processes
@@ -83,11 +78,7 @@ def _everywhere_within(
 @pytest.fixture
 def two_gateways(tmp_path: Path, provider: Provider, settings: Any) -> Iterator[dict[str, Any]]:
     settings.PASSWORD_HASHERS = ["identity.hashers.ClientSecretHasher"]
-    call_command("importspec", str(DEMO_SPECS / "echo.yaml"), slug="subs", publish=True, stdout=io.StringIO())  # fmt: skip
-    product = Product.objects.create(slug="starter", name="Starter", published=True)
-    product.apis.set(product.apis.model.objects.filter(slug="subs"))
-    product.groups.set(Group.objects.filter(slug="developers"))
-    ada = get_user_model().objects.create_user("ada", "ada@example.com", "pw-ada-1")
+    product, ada = echo_in_starter("subs")
     app = app_flows.register(ada, name="Job", kind="machine", redirect_uris=[]).application
     sub = flows.subscribe(ada, product, application=app)
     routes: list[dict[str, Any]] = [

@@ -1,0 +1,36 @@
+"""console.panel: the form's fields as the typed operation model gives them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apis.models import Operation
+from console.panel import body_editors, param_fields
+
+DOC: dict[str, Any] = {"openapi": "3.2.0", "components": {"schemas": {}}}
+
+
+def test_a_path_parameter_is_filled_even_when_the_spec_omits_required() -> None:
+    """A path parameter is always required (the typed model says so), so its field starts
+    with a sample: before, a spec that left out `required: true` got an empty field and a
+    refused first call."""
+    operation = Operation(path="/pets/{id}", data={"parameters": [
+        {"name": "id", "in": "path", "schema": {"type": "integer", "minimum": 7}},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "example": 20}},
+    ]})  # fmt: skip
+    path, query = param_fields(operation, DOC, {})
+    assert (path.required, path.value, path.placeholder) == (True, "7", "")
+    assert (query.required, query.value, query.placeholder) == (False, "", "20")
+
+
+def test_a_streamed_item_schema_gives_no_whole_body_sample() -> None:
+    """An OpenAPI 3.2 `itemSchema` describes each item of a stream: the editor starts with
+    the spec's example, never with one item's sample presented as the whole body."""
+    item = {"type": "object", "properties": {"id": {"type": "integer"}}}
+    operation = Operation(data={"requestBody": {"content": {
+        "application/json": {"itemSchema": item},
+        "application/jsonl": {"itemSchema": item, "example": '{"id": 1}\n{"id": 2}\n'},
+    }}})  # fmt: skip
+    json_editor, lines_editor = body_editors(operation, DOC, {}, has_state=False)
+    assert json_editor.text == ""
+    assert lines_editor.text == '{"id": 1}\n{"id": 2}\n'
