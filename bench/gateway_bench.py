@@ -16,14 +16,18 @@ Starts everything on free loopback ports in a temporary directory and stops it a
   front of the same backend; every check on (path, host, operation match, override headers,
   the per-second configuration check), access log on, usage recording on. With
   BENCH_TOPOLOGY=redis (the default, production's) the gateways have a Redis (REDIS_URL): the
-  configuration check reads its version key, usage events go to its stream. With
-  BENCH_TOPOLOGY=embedded there is no Redis: the configuration check queries the database's
-  fingerprint every second and events go to its raw table (or to a Redis stream with
-  BENCH_USAGE_SINK=redis);
+  configuration check reads its version key, the gateway's summed usage cells go to its
+  stream. With BENCH_TOPOLOGY=embedded there is no Redis: the configuration check queries the
+  database's fingerprint every second and the gateway writes its cells' rollups into the
+  database itself (or to a Redis stream with BENCH_USAGE_SINK=redis); `calls_stored` is the
+  calls found in the minute rollups after the run, against the calls sent.
+  BENCH_USAGE_RAW_EVENTS=1 runs the recording gateway with USAGE_RAW_EVENTS (one raw event
+  per call, the path before the gateway summed calls itself);
 - (e) the same gateway with usage recording off (USAGE_RECORDING=0), so one run shows what
   recording costs: `usage_cost_ms` on row (d) is its p50 minus (e)'s, and `record_us` is the
-  recorder's own work per call on the event loop (usage.recorder's counting + record,
-  measured in this process over 200,000 calls).
+  recorder's own work per call on the event loop (usage.recorder's counting + record and the
+  flusher's share, CPU time in this process over 200,000 calls; `record_raw_us` the same
+  with USAGE_RAW_EVENTS).
 - (f) the recording gateway on a second route that also needs a subscription key (an API
   in a product with subscription-required; the key made by `products.flows.subscribe`): the
   key check and validate-jwt both on every call, as issue 9 measures it.
@@ -40,7 +44,7 @@ database, route, backend and settings), in the same interleaved rounds, for an A
 Each target gets the same valid token and `wrk -t2 -c32 -d10s --latency` after a short
 warm-up, in BENCH_ROUNDS (3) interleaved rounds, every other round in reverse order so no row
 always runs last; each row is the median round (errors summed over all rounds), with every
-round's req/s beside it. BENCH_PYSPY=<folder> also profiles each gateway row once with py-spy
+round's req/s beside it (and `cpu_us` for gateway rows, above). BENCH_PYSPY=<folder> also profiles each gateway row once with py-spy
 under wrk (collapsed stacks; `python bench/pyspy_top.py <folder>/d.txt` lists the hot spots). Needs the Debian packages nginx-light, apache2, libapache2-mod-auth-openidc and wrk.
 """
 
@@ -70,8 +74,8 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 GATEWAY_WORKERS = int(os.environ.get("BENCH_GATEWAY_WORKERS", "2"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 APACHE_MODULES = Path("/usr/lib/apache2/modules")
-# Where the recording gateway (d) writes usage events: "database" (the raw table, as in the
-# embedded default) or "redis" (a Redis stream, as in production).
+# Where the recording gateway (d) writes usage: "database" (the rollups, or with raw events the
+# raw table, as in the embedded default) or "redis" (a Redis stream, as in production).
 USAGE_SINK = os.environ.get("BENCH_USAGE_SINK", "database")
 # "redis": the gateways share a Redis, as in production; "embedded": no Redis at all.
 TOPOLOGY = os.environ.get("BENCH_TOPOLOGY", "redis")
@@ -370,24 +374,31 @@ _BENCH_KEY = (
 )
 
 
-def _record_cost_us(calls: int = 200_000) -> float:
+def _record_cost_us(calls: int = 200_000, raw: bool = False) -> float:
     """Microseconds the recorder costs the event loop per call: wrapping send and receive,
-    the wrapped send of a response (head and body), record() into the buffer, and the
-    flusher's share (the event built and JSON-encoded, as for the Redis stream; only the
-    store's I/O is left out: it runs in a worker thread)."""
+    the wrapped send of a response (head and body), record(), and the flusher's share on the
+    loop: by default the cells taken and JSON-encoded as for the Redis stream every 500 calls
+    (a busy worker writes once a second, so this overstates it); with `raw`
+    (USAGE_RAW_EVENTS) each event built and JSON-encoded. Only the store's I/O is left out:
+    it runs in a worker thread."""
     import asyncio
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     import django
 
     django.setup()
-    from gateway.config import RouteConfig
+    from django.test import override_settings
+
+    from gateway.config import OperationMatch, RouteConfig, template_pattern
+    from usage import cells
     from usage.events import encode
     from usage.recorder import Recorder
 
     route = RouteConfig(api_slug="b", suffix="b", backend="echo", timeout=5,
                         forward_claims=False, api_id=1)  # fmt: skip
-    recorder = Recorder(lambda: None)  # type: ignore[arg-type,return-value]
+    op = OperationMatch("get", template_pattern("/x")[0], "getX", 2, {})
+    with override_settings(USAGE_RAW_EVENTS=raw, USAGE_RECORDING=True):
+        recorder = Recorder(lambda: None)  # type: ignore[arg-type,return-value]
     recorder._task = object()  # type: ignore[assignment]  # no flusher: measure the loop side
     scope = {"type": "http", "client": ("127.0.0.1", 1), "headers": []}
     start = {"type": "http.response.start", "status": 200, "headers": []}
@@ -400,20 +411,27 @@ def _record_cost_us(calls: int = 200_000) -> float:
         return {"type": "http.request", "body": b""}
 
     async def loop(n: int, measured: bool) -> float:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            state: dict[str, Any] = {"status": 200, "route": route, "client": "c", "b0": t0}
+        # CPU time of this thread: what a loaded machine's waiting for a core leaves out.
+        cpu0, t0 = time.thread_time(), time.perf_counter()
+        for i in range(n):
+            state: dict[str, Any] = {"status": 200, "api": "b", "sub": "-", "client": "c"}
             if measured:
-                s, _r = recorder.counting(state, send, receive)
-                await s(start)
-                await s(body)
-                recorder.record(scope, state, t0, 0.001)
-                if len(recorder._buffer) >= 500:
-                    encode(recorder._take(500))
+                s, r = recorder.counting(state, send, receive)
+                await r()
             else:
-                await send(start)
-                await send(body)
-        return time.perf_counter() - t0
+                s = send
+                await receive()
+            state["route"], state["op"], state["b0"] = route, op, t0
+            await s(start)
+            await s(body)
+            if measured:
+                recorder.record(scope, state, t0, 0.001)
+                if i % 500 == 499:
+                    if raw:
+                        encode(recorder._take(500))
+                    else:
+                        cells.encode(recorder._take_cells()[0])
+        return time.thread_time() - cpu0
 
     async def both() -> float:
         base = min([await loop(calls, False) for _ in range(3)])
@@ -423,9 +441,16 @@ def _record_cost_us(calls: int = 200_000) -> float:
     return round(asyncio.run(both()), 2)
 
 
-def _stored_events(env: dict[str, str]) -> int | None:
-    """Events the recording gateway wrote to its raw table (proof the writes happened)."""
-    code = "from usage.models import UsageEvent; print(UsageEvent.objects.count())"
+def _stored_calls(env: dict[str, str]) -> int | None:
+    """Calls the recording gateway counted into the rollups (minute level; the gateway writes
+    them itself without Redis), or with USAGE_RAW_EVENTS the rows of its raw table: proof the
+    writes happened."""
+    code = (
+        "from django.db.models import F, Sum; from usage.models import ApiRollup, UsageEvent; "
+        "raw = UsageEvent.objects.count(); "
+        "print(raw or ApiRollup.objects.filter(level=1).aggregate("
+        "n=Sum(F('success') + F('blocked') + F('failed') + F('other')))['n'] or 0)"
+    )
     done = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
         cwd=REPO, env=env, capture_output=True, text=True,
@@ -551,6 +576,7 @@ def run() -> list[dict[str, Any]]:
             cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
         recording_env = dict(env)
+        recording_env["USAGE_RAW_EVENTS"] = os.environ.get("BENCH_USAGE_RAW_EVENTS", "0")
         if TOPOLOGY == "redis" or USAGE_SINK == "redis":
             # Events to a Redis stream instead of the raw table (the recording gateway only).
             start(["redis-server", "--port", str(ports["redis"]), "--bind", "127.0.0.1",
@@ -674,10 +700,11 @@ def run() -> list[dict[str, Any]]:
         if gateway and unrecorded and gateway["p50_ms"] is not None and unrecorded["p50_ms"]:
             gateway["usage_cost_ms"] = round(gateway["p50_ms"] - unrecorded["p50_ms"], 3)
             gateway["record_us"] = _record_cost_us()
+            gateway["record_raw_us"] = _record_cost_us(raw=True)
             if apache and apache["req_s"]:
                 unrecorded["vs_apache"] = f"{unrecorded['req_s'] / apache['req_s']:.2f}x"
         time.sleep(2)  # the recorder writes every second
-        stored = _stored_events(env) if USAGE_SINK == "database" else None
+        stored = _stored_calls(env) if USAGE_SINK == "database" else None
         if gateway is not None and stored is not None:
             label = gateway["target"]
             recorded = [lbl for lbl in runs if lbl.startswith(("(d)", "(f)"))]  # one process
@@ -685,7 +712,7 @@ def run() -> list[dict[str, Any]]:
                 warmed[lbl]["requests"] + sum(r["requests"] for r in runs[lbl]) + 2
                 for lbl in recorded
             )
-            gateway["events_stored"] = f"{stored}/{calls}"
+            gateway["calls_stored"] = f"{stored}/{calls}"
             failures = re.findall(
                 r"usage store unavailable \((\w+)", (tmp / "gateway.out").read_text()
             )

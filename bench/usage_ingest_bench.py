@@ -1,19 +1,27 @@
-"""How many gateway events a second one aggregator turns into rollups.
+"""How many gateway calls a second reach the rollups: summed in the gateway (the default), or
+as raw events one aggregator turns into rollups (USAGE_RAW_EVENTS).
 
     python -m bench usage_ingest_bench                                  # SQLite
     python -m tests.services -- python -m bench usage_ingest_bench      # PostgreSQL + Redis
 
 Makes BENCH_USAGE_EVENTS events (default 200,000) shaped like a busy gateway's: 50 APIs of
 10 operations, 5,000 subscriptions with skewed traffic, arriving at 20,000 a second, 93 % success.
-Then, each timed from the first read to the last commit (median of BENCH_ROUNDS runs on
-empty rollups):
+Then, each timed on empty rollups (median of BENCH_ROUNDS runs):
+- cells, no Redis: the calls recorded through usage.recorder.Recorder (`record()` per call,
+  as the gateway's `finally` does) and written by it every 20,000 calls (a second at that
+  rate, USAGE_FLUSH_MS) straight into the rollups through the database sink; timed from the
+  first call recorded to the last commit;
+- cells, stream: the same calls recorded, each flush one stream entry of cells, then one
+  aggregator drains the stream; timed from the first call to the last commit;
 - stream: the events sit in the Redis stream `usage:events` as entries of 100 events (the
   recorder's batches); one aggregator drains it through the consumer group: read, decode,
   sum, upsert rollups at the three levels, record entry ids, XACK;
-- raw table: the events sit in usage.UsageEvent (the path without Redis); one aggregator
-  claims, sums, upserts and marks them.
-events_per_s is wall time; events_per_cpu_s the aggregator's CPU time alone, which is what
-a shared machine's load does not distort (with SQLite that includes the database's work).
+- raw table: the events sit in usage.UsageEvent (the path without Redis with raw events);
+  one aggregator claims, sums, upserts and marks them.
+The last two are timed from the first read to the last commit.
+events_per_s is wall time; events_per_cpu_s this process's CPU time alone (the aggregator's;
+for the cells paths the recorder's too), which is what a shared machine's load does not
+distort (with SQLite that includes the database's work).
 Redis is the one REDIS_URL names, else a redis-server started for the run (skipped when
 none is installed).
 """
@@ -127,6 +135,71 @@ def bench_stream(client: Any, events: list[dict[str, Any]]) -> tuple[float, floa
     return time.perf_counter() - started, time.process_time() - cpu, done
 
 
+CALLS_PER_FLUSH = 20_000
+
+
+def gateway_states(events: list[dict[str, Any]]) -> list[tuple[dict[str, Any], float]]:
+    """Each event as the gateway's state dict at its `finally` (route, operation, the key's
+    entry, status, check, body bytes, backend start) and its seconds taken."""
+    from types import SimpleNamespace
+
+    routes: dict[int, Any] = {}
+    ops: dict[str, Any] = {}
+    entries: dict[int, Any] = {}
+    out = []
+    for ev in events:
+        sub = ev["subscription_id"]
+        entry = entries.get(sub)
+        if entry is None:
+            entry = entries[sub] = SimpleNamespace(
+                subscription_id=sub, product_id=ev["product_id"], user_id=ev["user_id"],
+                client_id=ev["client_id"],
+            )  # fmt: skip
+        route = routes.setdefault(ev["api_id"], SimpleNamespace(api_id=ev["api_id"]))
+        op = ops.setdefault(ev["operation"], SimpleNamespace(slug=ev["operation"]))
+        elapsed = ev["total_ms"] / 1000
+        state = {
+            "status": ev["status"], "check": ev["check"] and "subscription-key",
+            "client": "-", "route": route, "op": op, "entry": entry,
+            "in": ev["bytes_in"], "out": ev["bytes_out"],
+        }  # fmt: skip
+        if ev["backend_ms"] is not None:
+            state["b0"] = elapsed - ev["backend_ms"] / 1000  # relative to a start of 0.0
+        out.append((state, elapsed))
+    return out
+
+
+def bench_cells(
+    states: list[tuple[dict[str, Any], float]], sink: Any, drain: Any = None
+) -> tuple[float, float, int]:
+    """Record every call through a Recorder writing to `sink` every CALLS_PER_FLUSH calls,
+    then `drain()` (the aggregator, for the stream)."""
+    import asyncio
+
+    from django.test import override_settings
+
+    from usage.recorder import Recorder
+
+    with override_settings(USAGE_RECORDING=True, USAGE_RAW_EVENTS=False, USAGE_BUFFER=100_000):
+        recorder = Recorder(lambda: sink)
+    recorder._task = object()  # type: ignore[assignment]  # flushed below, not by a task
+    scope: dict[str, Any] = {"type": "http"}
+    started, cpu = time.perf_counter(), time.process_time()
+
+    async def record(chunk: list[tuple[dict[str, Any], float]]) -> None:
+        for state, elapsed in chunk:
+            recorder.record(scope, state, 0.0, elapsed)
+
+    done = 0
+    for i in range(0, len(states), CALLS_PER_FLUSH):
+        asyncio.run(record(states[i : i + CALLS_PER_FLUSH]))
+        done += recorder.flush()
+    if drain is not None:
+        assert drain() == done
+    assert recorder.dropped == 0, recorder.dropped
+    return time.perf_counter() - started, time.process_time() - cpu, done
+
+
 def bench_table(events: list[dict[str, Any]]) -> tuple[float, float, int]:
     from datetime import UTC, datetime
 
@@ -164,10 +237,44 @@ def run() -> list[dict[str, Any]]:
             from tests.services import redis as redis_service
 
             url = stack.enter_context(redis_service(Path(tempfile.mkdtemp(prefix="usage-"))))
-        paths: list[tuple[str, Any]] = [("raw table", lambda: bench_table(events))]
+        from usage.recorder import DatabaseSink, RedisSink
+
+        states = gateway_states(events)
+
+        def cells_db() -> tuple[float, float, int]:
+            clear()
+            return bench_cells(states, DatabaseSink())
+
+        paths: list[tuple[str, Any]] = [
+            ("cells, no Redis", cells_db),
+            ("raw table", lambda: bench_table(events)),
+        ]
         if url:
             client = redis.Redis.from_url(url)
-            paths.insert(0, ("stream", lambda: bench_stream(client, events)))
+
+            def cells_stream() -> tuple[float, float, int]:
+                from usage import aggregate
+
+                clear()
+                client.delete(aggregate.STREAM)
+                agg = aggregate.StreamAggregator(client, consumer="bench")
+                agg.ensure_group()
+
+                def drain() -> int:
+                    done = 0
+                    while n := agg.run_once():
+                        done += n
+                    return done
+
+                with override_settings(USAGE_STREAM_MAXLEN=1_000_000):
+                    return bench_cells(states, RedisSink(url), drain)
+
+            from django.test import override_settings
+
+            paths[1:1] = [
+                ("cells, stream", cells_stream),
+                ("stream", lambda: bench_stream(client, events)),
+            ]
         for name, work in paths:
             times, cpus = [], []
             for _ in range(ROUNDS):

@@ -438,12 +438,18 @@ GATEWAY_METRICS_ALLOW = env_list("GATEWAY_METRICS_ALLOW", [])
 GATEWAY_METRICS_ENABLED = env_bool("GATEWAY_METRICS_ENABLED", True)
 GATEWAY_ECHO_MAX_BYTES = env_int("GATEWAY_ECHO_MAX_BYTES", 1024 * 1024)
 GATEWAY_ACCESS_LOG = env_str("GATEWAY_ACCESS_LOG", "-")
-# Usage events from the gateway (usage/recorder.py): on/off; the client address kept as its
-# /24 or /48 network ("truncate") or not at all ("none"); the in-memory buffer (events past it
-# are dropped and counted), the batch size and how often the buffer is written (ms); the Redis
-# stream's bound in entries (one entry per batch) when REDIS_URL carries the events: past it
-# new events are dropped and counted; aggregators trim what they acknowledged.
+# Usage from the gateway (usage/recorder.py): on/off. By default each gateway process sums
+# calls per minute and key and writes the sums every USAGE_FLUSH_MS (ms): one Redis stream
+# entry when REDIS_URL carries them, else straight into the rollups. USAGE_BUFFER bounds the
+# distinct keys summed between two writes (calls past it are dropped and counted).
+# USAGE_RAW_EVENTS writes one raw event per call instead (raw table or stream, per-request
+# rows; costs the gateway more): then USAGE_BUFFER bounds the buffered events, USAGE_BATCH is
+# the batch size, and USAGE_CLIENT_ADDRESS keeps the client address in raw events as its /24
+# or /48 network ("truncate") or not at all ("none"). The Redis stream's bound is in entries
+# (one per write): past it new calls are dropped and counted; aggregators trim what they
+# acknowledged.
 USAGE_RECORDING = env_bool("USAGE_RECORDING", True)
+USAGE_RAW_EVENTS = env_bool("USAGE_RAW_EVENTS", False)
 USAGE_CLIENT_ADDRESS = env_str("USAGE_CLIENT_ADDRESS", "truncate")
 if USAGE_CLIENT_ADDRESS not in ("truncate", "none"):
     raise ImproperlyConfigured(f"USAGE_CLIENT_ADDRESS={USAGE_CLIENT_ADDRESS!r}: truncate or none")

@@ -1,18 +1,27 @@
-"""Events -> rollups: what `manage.py aggregate_usage` runs.
+"""Calls -> rollups: what `manage.py aggregate_usage` runs, and the upsert path the gateway
+itself writes through when it has no Redis.
 
-Events arrive one of two ways (usage/recorder.py decides which):
-- a Redis stream (`usage:events`), read through the consumer group `usage-aggregators`:
-  each entry goes to one aggregator; its events are added to the rollups and the entry ids
-  recorded (StreamEntry) in one transaction; XACK follows the commit. An entry left pending
-  by a dead aggregator is claimed (XAUTOCLAIM) by another, which skips it if its id is
-  already recorded, so a crash between commit and XACK never counts twice;
-- the raw table `UsageEvent`: an aggregator claims pending rows and marks them aggregated
-  with one UPDATE ... RETURNING inside the transaction that writes the rollups (rows other
-  aggregators hold are skipped on PostgreSQL, SKIP LOCKED; SQLite has one writer at a time).
+The gateway sums calls per minute and full key in its own process (usage/cells.py,
+usage/recorder.py) and ships the summed cells every USAGE_FLUSH_MS:
+- with Redis, as one entry per flush on the stream `usage:events` (field `c`), read here
+  through the consumer group `usage-aggregators`: each entry goes to one aggregator; its
+  cells are merged into the batch and the entry ids recorded (StreamEntry) in one
+  transaction; XACK follows the commit. An entry left pending by a dead aggregator is
+  claimed (XAUTOCLAIM) by another, which skips it if its id is already recorded, so a crash
+  between commit and XACK never counts twice. Entries of one event per call (field `e`:
+  USAGE_RAW_EVENTS, or a gateway of an older release during a rollout) are read too;
+- without Redis, the gateway writes its cells' rollups itself (`write_rollups`, in one
+  transaction of its own); nothing waits here for them.
+With USAGE_RAW_EVENTS the gateway also keeps per-call rows in the raw table `UsageEvent`
+(without Redis): an aggregator claims pending rows and marks them aggregated with one
+UPDATE ... RETURNING inside the transaction that writes the rollups (rows other aggregators
+hold are skipped on PostgreSQL, SKIP LOCKED; SQLite has one writer at a time).
 
-A batch is first summed in memory per minute and full key, then rolled up into each table
-and level (usage/models.py) and added with one upsert per row (INSERT ... ON CONFLICT DO
-UPDATE SET n = n + excluded.n), so aggregators never read-modify-write a row.
+A batch is summed in memory per minute and full key (a `Batch` of cells), then rolled up
+into each table and level (usage/models.py) and added with one upsert per row (INSERT ...
+ON CONFLICT DO UPDATE SET n = n + excluded.n), so gateways and aggregators never
+read-modify-write a row and never count a call twice, however many run at once. A write
+into a day before today changes ClosedDaysVersion in the same transaction (usage/closed.py).
 """
 
 from __future__ import annotations
@@ -25,14 +34,27 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from itertools import chain
-from operator import add
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
-from usage import closed, histogram
+from usage import cells as _cells
+from usage import closed
+from usage.cells import (
+    B_MAX,
+    B_MIN,
+    INF,
+    MEASURES,
+    OUTCOME_INDEX,
+    T_MAX,
+    T_MIN,
+    CellKey,
+    Vector,
+    empty,
+    merge,
+)
 from usage.events import wire_items
 from usage.models import (
     DAY,
@@ -53,24 +75,6 @@ STREAM = "usage:events"
 GROUP = "usage-aggregators"
 # A pending entry idle this long belongs to an aggregator presumed dead.
 CLAIM_IDLE_MS = 60_000
-
-_OUTCOME_INDEX = {"success": 0, "blocked": 1, "failed": 2, "other": 3}
-# Positions in a measure vector: 4 outcome counts, bytes in/out, total time sum/min/max,
-# backend count/sum/min/max, then the histogram.
-BYTES_IN, BYTES_OUT, T_SUM, T_MIN, T_MAX, B_COUNT, B_SUM, B_MIN, B_MAX = range(4, 13)
-H0 = 13
-WIDTH = H0 + histogram.BUCKETS
-MEASURES = (
-    "success", "blocked", "failed", "other", "bytes_in", "bytes_out",
-    "total_ms_sum", "total_ms_min", "total_ms_max",
-    "backend_count", "backend_ms_sum", "backend_ms_min", "backend_ms_max",
-    *histogram.FIELDS,
-)  # fmt: skip
-_INF = float("inf")
-
-# (minute, subscription, client, user, api, operation, product)
-CellKey = tuple[int, int, str, int, int, str, int]
-Vector = list[Any]
 
 
 def _epoch(ts: Any) -> float:
@@ -95,7 +99,7 @@ class Batch:
         self.add_fields(
             _epoch(f("ts")), f("subscription_id") or 0, f("client_id") or "",
             f("user_id") or 0, f("api_id") or 0, f("operation") or "", f("product_id") or 0,
-            _OUTCOME_INDEX.get(str(f("outcome")), 3), float(f("total_ms") or 0.0),
+            OUTCOME_INDEX.get(str(f("outcome")), 3), float(f("total_ms") or 0.0),
             f("backend_ms"), f("bytes_in") or 0, f("bytes_out") or 0,
         )  # fmt: skip
 
@@ -109,7 +113,7 @@ class Batch:
         for item in items:
             try:
                 get = item.get
-                outcome = _OUTCOME_INDEX[item["outcome"]]
+                outcome = OUTCOME_INDEX[item["outcome"]]
                 backend = get("backend_ms")
                 int(item["status"])
                 self.add_fields(
@@ -129,28 +133,23 @@ class Batch:
         self, ts: float, sub: int, client: str, user: int, api: int, op: str, product: int,
         outcome: int, total: float, backend: float | None, bytes_in: int, bytes_out: int,
     ) -> None:  # fmt: skip
-        """The one place an event is summed (`outcome`: its index in _OUTCOME_INDEX)."""
+        """Add one event (`outcome`: its index in OUTCOME_INDEX)."""
         key: CellKey = (int(ts // 60) * 60, sub, client, user, api, op, product)
         vec = self.cells.get(key)
         if vec is None:
             vec = self.cells[key] = empty()
-        vec[outcome] += 1
-        vec[BYTES_IN] += bytes_in
-        vec[BYTES_OUT] += bytes_out
-        vec[T_SUM] += total
-        if total < vec[T_MIN]:
-            vec[T_MIN] = total
-        if total > vec[T_MAX]:
-            vec[T_MAX] = total
-        if backend is not None:
-            vec[B_COUNT] += 1
-            vec[B_SUM] += backend
-            if backend < vec[B_MIN]:
-                vec[B_MIN] = backend
-            if backend > vec[B_MAX]:
-                vec[B_MAX] = backend
-        vec[H0 + histogram.bucket(total)] += 1
+        _cells.add(vec, outcome, total, backend, bytes_in, bytes_out)
         self.events += 1
+
+    def add_cells(self, data: bytes | str) -> int:
+        """Add the cells of one stream entry's `c` field (usage/cells.py: calls a gateway
+        already summed); returns how many calls they carry."""
+        added = 0
+        for key, vec in _cells.decode(data):
+            _cells.merge_into(self.cells, key, vec)
+            added += _cells.calls(vec)
+        self.events += added
+        return added
 
     def fill_users(self) -> None:
         """Events the gateway sent without a developer get the owner of their subscription,
@@ -166,10 +165,7 @@ class Batch:
             if user:
                 vec = self.cells.pop(key)
                 new: CellKey = (key[0], key[1], key[2], user, key[4], key[5], key[6])
-                if new in self.cells:
-                    merge(self.cells[new], vec)
-                else:
-                    self.cells[new] = vec
+                _cells.merge_into(self.cells, new, vec)
 
 
 def _owners(subs: set[int], clients: set[str]) -> tuple[dict[int, int], dict[str, int]]:
@@ -181,32 +177,6 @@ def _owners(subs: set[int], clients: set[str]) -> tuple[dict[int, int], dict[str
         Application.objects.filter(client_id__in=clients).values_list("client_id", "owner_id")
     )
     return by_sub, by_client
-
-
-def empty() -> Vector:
-    """A measure vector of no calls; minima and maxima hold infinities until a call comes
-    (NULL in the tables), so merging needs no None checks."""
-    vec: Vector = [0] * WIDTH
-    vec[T_MIN] = vec[B_MIN] = _INF
-    vec[T_MAX] = vec[B_MAX] = -_INF
-    return vec
-
-
-def merge(into: Vector, vec: Vector) -> None:
-    """Add the measures of `vec` into `into` (sums add, minima and maxima combine)."""
-    t_min, t_max = min(into[T_MIN], vec[T_MIN]), max(into[T_MAX], vec[T_MAX])
-    b_min, b_max = min(into[B_MIN], vec[B_MIN]), max(into[B_MAX], vec[B_MAX])
-    into[:] = map(add, into, vec)
-    into[T_MIN], into[T_MAX], into[B_MIN], into[B_MAX] = t_min, t_max, b_min, b_max
-
-
-def from_row(values: Iterable[Any]) -> Vector:
-    """A measure vector from a table row's MEASURES (NULL minima and maxima: no call)."""
-    vec = list(values)
-    for i, none in ((T_MIN, _INF), (B_MIN, _INF), (T_MAX, -_INF), (B_MAX, -_INF)):
-        if vec[i] is None:
-            vec[i] = none
-    return vec
 
 
 def _sum_into(rows: dict[tuple, Vector], key: tuple, vec: Vector) -> None:
@@ -314,10 +284,10 @@ def write_rows(tables: Mapping[type[Rollup], Mapping[tuple, Vector]]) -> int:
                 values = vec
                 # No call yet (blocked calls reach no backend): NULL, not an infinity. Copy
                 # only then: copying every row cost a fifth of the aggregator's Python time.
-                if _INF in (vec[T_MIN], vec[B_MIN]) or -_INF in (vec[T_MAX], vec[B_MAX]):
+                if INF in (vec[T_MIN], vec[B_MIN]) or -INF in (vec[T_MAX], vec[B_MAX]):
                     values = list(vec)
                     for i in (T_MIN, T_MAX, B_MIN, B_MAX):
-                        if values[i] in (_INF, -_INF):
+                        if values[i] in (INF, -INF):
                             values[i] = None
                 params.append((key[0], start, *key[2:], *values))
             if not params:
@@ -422,7 +392,7 @@ def aggregate_pending(limit: int | None = None) -> int:
         if not rows:
             return 0
         batch = Batch()
-        add, outcomes = batch.add_fields, _OUTCOME_INDEX
+        add, outcomes = batch.add_fields, OUTCOME_INDEX
         for ts, sub, client, user, api, op, product, outcome, total, backend, b_in, b_out in rows:
             add(
                 ts, sub or 0, client or "", user or 0, api or 0, op or "", product or 0,
@@ -437,9 +407,13 @@ def aggregate_pending(limit: int | None = None) -> int:
 
 
 def _size(fields: Mapping[Any, Any] | None) -> int:
-    """About how many events an entry carries (exact for the JSON array form), cheaply."""
+    """About how much work an entry is, cheaply: its events (exact for the `e` array form),
+    or for a gateway's summed cells (`c`) how many cells, which is what their rollups cost."""
     if not fields:
         return 0
+    summed = fields.get(_cells.FIELD, fields.get("c"))
+    if summed:
+        return max(1, summed.count(b"[" if isinstance(summed, bytes) else "[") - 1)
     raw = fields.get(b"e", fields.get("e"))
     return raw.count(b'"ts"' if isinstance(raw, bytes) else '"ts"') if raw else 1
 
@@ -511,8 +485,13 @@ class StreamAggregator:
             new = _record_entries(ids)
             batch = Batch()
             for eid, (_, fields) in zip(ids, entries, strict=True):
-                if eid in new and fields:  # trimmed entries come back with no fields
-                    batch.add_wire(wire_items(fields))  # the recorder's wire format
+                if eid not in new or not fields:  # trimmed entries come back with no fields
+                    continue
+                summed = fields.get(_cells.FIELD, fields.get("c"))
+                if summed:  # a gateway's cells (usage/cells.py)
+                    batch.add_cells(summed)
+                else:  # one object per call (USAGE_RAW_EVENTS, or an older gateway)
+                    batch.add_wire(wire_items(fields))
             if batch.events:
                 batch.fill_users()
                 write_rollups(batch.cells)

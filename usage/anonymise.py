@@ -20,7 +20,8 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from usage import closed
-from usage.aggregate import MEASURES, Vector, from_row, merge, write_rows
+from usage.aggregate import write_rows
+from usage.cells import MEASURES, Vector, from_row, merge
 from usage.models import ConsumerOperationRollup, ConsumerRollup, Rollup, UsageEvent
 
 ANONYMISE, DELETE = "anonymise", "delete"

@@ -1,5 +1,11 @@
-"""One usage event per gateway response, and its wire encoding (the gateway writes, the
-aggregator reads).
+"""One usage event per gateway response, its classification, and its wire encoding: the raw
+path (USAGE_RAW_EVENTS), and the outcome every call is counted under.
+
+By default the gateway does not build events: it sums calls per minute and key in its own
+process (usage/cells.py) and ships the sums. `classify` decides the outcome either way.
+With USAGE_RAW_EVENTS it builds one `Event` per call for operators who want per-request rows
+(the raw table, kept USAGE_RETENTION_RAW_DAYS); only these carry the check that refused a
+call and the client's network.
 
 The fields are the contract between `usage/recorder.py` (gateway side) and
 `usage/aggregate.py`; never a token, a key or a body. `client_net` is the client's network
@@ -8,11 +14,13 @@ The fields are the contract between `usage/recorder.py` (gateway side) and
 `bytes_in` and `bytes_out` count the request and response bodies as they crossed the gateway.
 
 Wire format on the Redis stream `STREAM`: one entry per batch, whose field `e` (`FIELD`) is a
-JSON array of event objects (field name -> value). A batch per entry keeps the gateway at one
-XADD per flush whatever the traffic; aggregators read entries through the consumer group
-`GROUP` and XACK an entry once its events' rollups are committed, so an entry is counted once.
-`decode()` skips an object it cannot read instead of failing the whole batch (a newer gateway
-may add fields; an unknown field is ignored, a missing optional one gets its default).
+JSON array of event objects (field name -> value); the gateway's summed cells travel on the
+same stream in entries whose field is `c` instead (usage/cells.py). A batch per entry keeps
+the gateway at one XADD per flush whatever the traffic; aggregators read entries through the
+consumer group `GROUP` and XACK an entry once its rollups are committed, so an entry is
+counted once. `decode()` skips an object it cannot read instead of failing the whole batch (a
+newer gateway may add fields; an unknown field is ignored, a missing optional one gets its
+default).
 """
 
 from __future__ import annotations

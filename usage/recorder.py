@@ -1,16 +1,28 @@
-"""The gateway side of usage analytics: one event per response, written in batches off the
-hot path.
+"""The gateway side of usage analytics: every call summed in the gateway's own process, the
+sums written off the hot path.
 
-Per call the gateway's event loop does only `record()`: a length check and an append of what
-it already holds (the call's scope and state dicts, two clock readings) to a bounded buffer.
-A flusher task wakes every USAGE_FLUSH_MS (or when a batch is waiting), turns the buffered
-calls into `usage.events.Event`s (outcome, truncated client address, ids) in small slices
-between calls, and a worker thread writes them to the sink: the Redis stream `usage:events`
-when GATEWAY_REDIS_URL or REDIS_URL is set, else the raw table `usage.UsageEvent`.
+Per call the event loop does only `record()`: one dict lookup and a few additions into
+{CellKey: Vector} (usage/cells.py: the call's minute, subscription, client, developer, API,
+operation and product -> outcome counts, bytes, times, latency histogram), the same vectors
+the aggregator and the rollup tables hold. Every USAGE_FLUSH_MS a flusher task swaps the
+dict for an empty one and a worker thread writes the summed cells:
+- with GATEWAY_REDIS_URL or REDIS_URL, as one entry on the Redis stream `usage:events`
+  (field `c`), which `manage.py aggregate_usage` merges into the rollups exactly once;
+- without Redis, straight into the rollups (usage/aggregate.py's `write_rollups`: additive
+  upserts in one transaction, so several gateways and aggregators never double count).
+A busy gateway thus writes a handful of cells a second, however many calls it answers.
 
-Never waiting on the store: when the buffer is full (the store is slow, or down and being
-retried), new events are dropped and counted; a batch the store refused is dropped and
-counted too. Both show as `gateway_usage_dropped_total` in /-/metrics. Calls keep flowing.
+USAGE_RAW_EVENTS keeps, instead, one `usage.events.Event` per call (outcome, the check that
+refused it, the truncated client address): appended to a bounded buffer per call, built and
+encoded by the flusher between calls, written to the stream (field `e`) or to the raw table
+`usage.UsageEvent`, from which the aggregator makes the same rollups. For operators who want
+per-request rows (kept USAGE_RETENTION_RAW_DAYS); it costs the gateway several times more.
+
+Never waiting on the store: the cells hold at most USAGE_BUFFER distinct keys between two
+writes (the raw buffer USAGE_BUFFER events); calls past that are dropped and counted, and so
+are the calls of a write the store refused, or that the stream's bound refused. All show in
+`gateway_usage_dropped_total` in /-/metrics (written calls in `gateway_usage_events_total`).
+After a failure the store is retried every 2 s. Calls keep flowing.
 """
 
 from __future__ import annotations
@@ -27,6 +39,8 @@ from typing import Any, Protocol
 
 from django.conf import settings
 
+from usage import cells as _cells
+from usage.cells import OUTCOME_INDEX, CellKey, Vector
 from usage.events import (
     FIELD,
     FIELD_NAMES,
@@ -52,14 +66,22 @@ def _setting(name: str, default: Any) -> Any:
 
 
 class Sink(Protocol):
-    """`prepare` runs on the event loop (Python work: build the payload), `write` in a
-    worker thread (I/O only, so it seldom holds the GIL the loop needs)."""
+    """`prepare` and `prepare_cells` run on the event loop (Python work: build the payload),
+    `write` and `write_cells` in a worker thread (mostly I/O, so it seldom holds the GIL the
+    loop needs). Raw events go through the first pair, summed cells through the second."""
 
     def prepare(self, events: Sequence[Event]) -> Any: ...
 
     def write(self, payload: Any) -> int | None:
         """Store the payload; the number of its events the store refused for being full
         (None or 0: all stored). Raises when the store failed."""
+        ...
+
+    def prepare_cells(self, cells: dict[CellKey, Vector]) -> Any: ...
+
+    def write_cells(self, payload: Any) -> bool:
+        """Store the cells; False when the store refused them for being full. Raises when
+        the store failed."""
         ...
 
     def close(self) -> None: ...
@@ -108,6 +130,13 @@ return added
         """Add the entries the bound leaves room for; the number of events refused."""
         added = int(self._add(keys=[STREAM], args=[self.maxlen, FIELD, *(e for e, _ in payload)]))
         return sum(n for _, n in payload[added:])
+
+    def prepare_cells(self, cells: dict[CellKey, Vector]) -> bytes:
+        return _cells.encode(cells)
+
+    def write_cells(self, payload: bytes) -> bool:
+        """One entry (field `c`) for the whole flush, if the bound leaves room for it."""
+        return int(self._add(keys=[STREAM], args=[self.maxlen, _cells.FIELD, payload])) == 1
 
     def close(self) -> None:
         self.client.close()
@@ -173,6 +202,37 @@ class DatabaseSink:
             connection.close()  # a broken connection is not reused for the next batch
             raise
 
+    def prepare_cells(self, cells: dict[CellKey, Vector]) -> dict[CellKey, Vector]:
+        return cells
+
+    def write_cells(self, payload: dict[CellKey, Vector]) -> bool:
+        """The cells' rollups, written as the aggregator writes them (additive upserts; a
+        day before today bumps the closed days' version), in one transaction."""
+        from django.db import connection, transaction
+
+        from usage.aggregate import Batch, write_rollups
+        from usage.sqlite import use_wal
+
+        if not self._wal:
+            self._wal = True
+            use_wal()
+        batch = Batch()
+        batch.cells = payload
+        try:
+            # Reads first, outside the transaction: on SQLite the transaction's first
+            # statement is then a write, which waits for the write lock instead of failing
+            # when another writer holds it (a read lock cannot be upgraded while one does).
+            batch.fill_users()
+            with transaction.atomic():
+                write_rollups(batch.cells)
+        except Exception:
+            # A broken connection is not reused for the next flush (the flusher's thread owns
+            # it; a caller's own transaction, as in tests, keeps its connection).
+            if not connection.in_atomic_block:
+                connection.close()
+            raise
+        return True
+
     def close(self) -> None:
         from django.db import connection
 
@@ -218,33 +278,38 @@ def default_sink() -> Sink:
 
 class Recorder:
     """One per gateway process. `record()` and the flusher task run on the event loop; only
-    the store's I/O runs in a worker thread.
+    the store's I/O (and, without Redis, the rollups' upserts) runs in a worker thread.
 
-    Why not a thread that builds and writes the events: building them is Python work, and a
-    thread doing Python work takes the GIL whenever the event loop gives it up at a system
-    call; the loop then waits for it (up to the 5 ms switch interval) at every send and
-    receive. Measured: the gateway answered at half speed. On the loop, in slices of
-    `SLICE` events, the work costs only its own CPU time."""
+    Why sum on the loop, per call: a dict lookup and a few additions cost a little more than
+    the raw path's append, but everything after it (building, encoding and storing one
+    event per call) shrinks to a few cells per flush. Why not a thread that builds events:
+    a thread doing Python work takes the GIL whenever the event loop gives it up at a
+    system call; the loop then waits for it (up to the 5 ms switch interval) at every send
+    and receive. Measured: the gateway answered at half speed."""
 
     SLICE = 128
 
     def __init__(self, sink_factory: Callable[[], Sink] = default_sink) -> None:
         self.enabled = bool(_setting("USAGE_RECORDING", True))
+        self.raw = bool(_setting("USAGE_RAW_EVENTS", False))
         self.limit = max(1, int(_setting("USAGE_BUFFER", 10000)))
         self.batch = max(1, int(_setting("USAGE_BATCH", 500)))
         self.interval = max(0.01, int(_setting("USAGE_FLUSH_MS", 1000)) / 1000)
         self.retry = 2.0
         self._sink_factory = sink_factory
         self._sink: Sink | None = None
-        self._buffer: deque[Pending] = deque()
+        self._cells: dict[CellKey, Vector] = {}
+        # (status, problem check) -> outcome index: classify() once per distinct pair.
+        self._outcomes: dict[tuple[int, str], int] = {}
+        self._buffer: deque[Pending] = deque()  # USAGE_RAW_EVENTS only
         self._task: asyncio.Task[None] | None = None
         self._writing = threading.Lock()
         self._retry_at = 0.0
         self._warned_at = 0.0
-        self.dropped_full = 0  # the buffer was full
-        self.dropped_failed = 0  # the store refused the batch
+        self.dropped_full = 0  # past USAGE_BUFFER (distinct keys, or raw events)
+        self.dropped_failed = 0  # the store refused the write
         self.dropped_bound = 0  # the store is at its bound (USAGE_STREAM_MAXLEN)
-        self.written = 0
+        self.written = 0  # calls
 
     @property
     def dropped(self) -> int:
@@ -253,53 +318,113 @@ class Recorder:
     # --- per call ----------------------------------------------------------------------
 
     def counting(self, state: dict[str, Any], send: Send, receive: Receive) -> tuple[Send, Receive]:
-        """`send` and `receive` that add the body bytes they carry to state["out"]/["in"]."""
+        """`send` and `receive` that add the body bytes they carry to state["out"]/["in"].
+
+        Only http.response.body and http.request messages have a "body" (ASGI), so one
+        `get` tells both whether and how much to count: cheaper per call than testing the
+        message type first (measured with bench/gateway_bench.py's harness)."""
         state["in"] = state["out"] = 0
 
         async def counted_send(message: MutableMapping[str, Any]) -> None:
-            if message["type"] == "http.response.body":
-                state["out"] += len(message.get("body", b""))
+            body = message.get("body")
+            if body:
+                state["out"] += len(body)
             await send(message)
 
         async def counted_receive() -> MutableMapping[str, Any]:
             message = await receive()
-            if message["type"] == "http.request":
-                state["in"] += len(message.get("body", b""))
+            body = message.get("body")
+            if body:
+                state["in"] += len(body)
             return message
 
         return counted_send, counted_receive
 
     def record(self, scope: Scope, state: dict[str, Any], started: float, elapsed: float) -> None:
-        """Queue the call's event: never waits, never raises for a full buffer."""
+        """Count the call: never waits, never raises for full cells or a full buffer.
+
+        Reads what the gateway left in its state dict: status, check, route, op (the
+        OperationMatch), entry (the subscription's KeyEntry), client (the token's client id or
+        "-"), b0 (perf_counter when the backend was called), in/out (body bytes)."""
         if not self.enabled or "internal" in state:
             return
-        buffer = self._buffer
-        if len(buffer) >= self.limit:
-            self.dropped_full += 1
-            return
-        buffer.append((time.time(), started, elapsed, scope, state))
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._flush_forever())
+        if self.raw:
+            buffer = self._buffer
+            if len(buffer) >= self.limit:
+                self.dropped_full += 1
+                return
+            buffer.append((time.time(), started, elapsed, scope, state))
+            return
+        try:
+            get = state.get
+            route, op, entry, client = get("route"), get("op"), get("entry"), get("client", "-")
+            if entry is None:
+                sub = user = product = 0
+            else:
+                sub, user, product = entry.subscription_id, entry.user_id, entry.product_id
+                if client == "-":
+                    client = entry.client_id
+            key: CellKey = (
+                int(time.time() - elapsed) // 60 * 60, sub or 0,
+                "" if client == "-" else client or "", user or 0,
+                0 if route is None else route.api_id or 0, "" if op is None else op.slug,
+                product or 0,
+            )  # fmt: skip
+            cells = self._cells
+            vec = cells.get(key)
+            if vec is None:
+                if len(cells) >= self.limit:
+                    self.dropped_full += 1
+                    return
+                vec = cells[key] = _cells.empty()
+            status, check = get("status", 0), get("check") or ""
+            outcome = self._outcomes.get((status, check))
+            if outcome is None:
+                outcome = OUTCOME_INDEX[classify(status, check)[0]]
+                self._outcomes[(status, check)] = outcome
+            b0 = get("b0")
+            _cells.add(
+                vec, outcome, elapsed * 1000.0,
+                None if b0 is None else max(0.0, started + elapsed - b0) * 1000.0,
+                get("in", 0), get("out", 0),
+            )  # fmt: skip
+        except Exception:  # an odd call must not fail the response or stop the counting
+            log.exception("usage: a call could not be counted")
+            self.dropped_failed += 1
 
     # --- the flusher task ----------------------------------------------------------------
 
     async def _flush_forever(self) -> None:
-        """Every USAGE_FLUSH_MS, or as soon as a batch is waiting (checked every 50 ms)."""
+        """Cells every USAGE_FLUSH_MS; raw events then too, or as soon as a batch is waiting
+        (checked every 50 ms)."""
         last = time.monotonic()
         while True:
             await asyncio.sleep(min(0.05, self.interval))
             now = time.monotonic()
-            if now < self._retry_at or not self._buffer:
+            if now < self._retry_at:
                 continue
-            if len(self._buffer) < self.batch and now - last < self.interval:
+            if self.raw:
+                if not self._buffer:
+                    continue
+                if len(self._buffer) < self.batch and now - last < self.interval:
+                    continue
+            elif not self._cells or now - last < self.interval:
                 continue
             last = now
             try:
-                await self._flush_async()
-            except Exception:  # the task must outlive any one bad batch
+                await (self._flush_events_async() if self.raw else self._flush_cells_async())
+            except Exception:  # the task must outlive any one bad flush
                 log.exception("usage flush failed")
 
-    async def _flush_async(self) -> None:
+    async def _flush_cells_async(self) -> None:
+        cells, count = self._take_cells()
+        payload = self._prepare_cells(cells, count)
+        if payload is not None:
+            await asyncio.to_thread(self._send_cells, payload, count)
+
+    async def _flush_events_async(self) -> None:
         pending = len(self._buffer)
         while pending > 0:
             n = min(pending, self.batch * 4)
@@ -314,8 +439,12 @@ class Recorder:
                 return
 
     def flush(self) -> int:
-        """Write what is buffered now, from the calling thread; the number written. For
-        tests and the shutdown."""
+        """Write what is summed or buffered now, from the calling thread; the number of calls
+        written. For tests and the shutdown."""
+        if self._cells:
+            cells, count = self._take_cells()
+            payload = self._prepare_cells(cells, count)
+            return count if payload is not None and self._send_cells(payload, count) else 0
         written = 0
         while self._buffer:
             events = self._take(self.batch * 4)
@@ -324,6 +453,38 @@ class Recorder:
                 break
             written += len(events)
         return written
+
+    def _take_cells(self) -> tuple[dict[CellKey, Vector], int]:
+        """The cells summed so far (new calls go to a fresh dict) and how many calls."""
+        cells, self._cells = self._cells, {}
+        return cells, sum(map(_cells.calls, cells.values()))
+
+    def _prepare_cells(self, cells: dict[CellKey, Vector], count: int) -> Any:
+        if not cells:
+            return None
+        try:
+            if self._sink is None:
+                self._sink = self._sink_factory()
+            return self._sink.prepare_cells(cells)
+        except Exception as exc:
+            self._failed(exc, count)
+            return None
+
+    def _send_cells(self, payload: Any, count: int) -> bool:
+        """Write prepared cells (in a worker thread from the flusher); False if refused."""
+        assert self._sink is not None
+        try:
+            with self._writing:
+                stored = self._sink.write_cells(payload)
+        except Exception as exc:
+            self._failed(exc, count)
+            return False
+        if not stored:
+            self.dropped_bound += count
+            self._warn("usage stream full (USAGE_STREAM_MAXLEN entries: no aggregator keeps up)")
+            return False
+        self.written += count
+        return True
 
     def _take(self, most: int) -> list[Event]:
         mode = str(_setting("USAGE_CLIENT_ADDRESS", "truncate"))
@@ -368,6 +529,7 @@ class Recorder:
         return True
 
     def _failed(self, exc: Exception, count: int) -> None:
+        """A write (or a payload) failed: its calls are dropped and counted."""
         self.dropped_failed += count
         self._retry_at = time.monotonic() + self.retry
         self._warn(
@@ -379,10 +541,10 @@ class Recorder:
         now = time.monotonic()
         if now - self._warned_at > 60:
             self._warned_at = now
-            log.warning("%s: events are dropped and counted in gateway_usage_dropped_total", why)
+            log.warning("%s: calls are dropped and counted in gateway_usage_dropped_total", why)
 
     async def aclose(self) -> None:
-        """At the server's shutdown: stop the flusher, write what is buffered (in a thread:
+        """At the server's shutdown: stop the flusher, write what is summed (in a thread:
         the database may not be used from the event loop) and let go of the store."""
         if self._task is not None:
             self._task.cancel()
@@ -390,7 +552,7 @@ class Recorder:
         await asyncio.to_thread(self.close)
 
     def close(self) -> None:
-        """Write what is buffered and let go of the store (outside the event loop)."""
+        """Write what is summed or buffered and let go of the store (outside the loop)."""
         if isinstance(self._task, asyncio.Task):
             self._task.cancel()
         if time.monotonic() >= self._retry_at:

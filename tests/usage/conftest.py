@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,8 @@ from tests.gateway.conftest import (  # noqa: F401  (fixtures used by tests here
     provider,
 )
 from tests.gateway.processes import migrated_db, operator, redis_server  # noqa: F401
+from usage import cells
+from usage.cells import CellKey, Vector, merge_into
 from usage.events import Event
 from usage.recorder import Recorder
 
@@ -74,10 +78,12 @@ def redis_client(redis_url: str) -> Iterator[Any]:
 
 
 class ListSink:
-    """A store that keeps what it is given, or fails (down) or waits (slow) when told."""
+    """A store that keeps what it is given (raw events, or summed cells), or fails (down) or
+    waits (slow) when told."""
 
     def __init__(self) -> None:
         self.events: list[Event] = []
+        self.cells: dict[CellKey, Vector] = {}
         self.down = False
         self.release = threading.Event()
         self.release.set()
@@ -93,8 +99,52 @@ class ListSink:
             raise ConnectionError("the usage store is down")
         self.events.extend(events)
 
+    def prepare_cells(self, cells: dict[CellKey, Vector]) -> dict[CellKey, Vector]:
+        return cells
+
+    def write_cells(self, cells: dict[CellKey, Vector]) -> bool:
+        self.waiting.set()
+        self.release.wait(10)
+        if self.down:
+            raise ConnectionError("the usage store is down")
+        for key, vec in cells.items():
+            merge_into(self.cells, key, vec)
+        return True
+
     def close(self) -> None:
         pass
+
+
+@dataclass(frozen=True, order=True)
+class Counted:
+    """One cell: its key's ids and its calls per outcome, bytes and times."""
+
+    api: int
+    operation: str
+    product: int
+    subscription: int
+    client: str
+    user: int
+    outcomes: tuple[int, int, int, int]  # success, blocked, failed, other
+    bytes_in: int
+    bytes_out: int
+    total_ms_max: float
+    backend_count: int
+    backend_ms_max: float | None
+
+    @classmethod
+    def of(cls, key: CellKey, vec: Vector) -> Counted:
+        minute, sub, client, user, api, op, product = key
+        assert minute % 60 == 0 and abs(minute - time.time()) < 120
+        return cls(
+            api, op, product, sub, client, user, tuple(vec[:4]),  # type: ignore[arg-type]
+            vec[cells.BYTES_IN], vec[cells.BYTES_OUT], vec[cells.T_MAX],
+            vec[cells.B_COUNT], None if vec[cells.B_COUNT] == 0 else vec[cells.B_MAX],
+        )  # fmt: skip
+
+    @property
+    def calls(self) -> int:
+        return sum(self.outcomes)
 
 
 class Recording:
@@ -110,15 +160,26 @@ class Recording:
         return harness
 
     def events(self) -> list[Event]:
-        """Everything recorded so far, written out now."""
+        """Every raw event recorded so far (USAGE_RAW_EVENTS), written out now."""
         for harness in self.harnesses:
             harness.app.usage.flush()
         return list(self.sink.events)
+
+    def cells(self) -> dict[CellKey, Vector]:
+        """Every call summed so far (the default: no raw events), written out now."""
+        for harness in self.harnesses:
+            harness.app.usage.flush()
+        return dict(self.sink.cells)
+
+    def counted(self) -> list[Counted]:
+        """The cells as a reader of the rollups sees them, one per key, sorted."""
+        return sorted(Counted.of(key, vec) for key, vec in self.cells().items())
 
 
 @pytest.fixture
 def recording(settings: Any, harness_for: Callable[..., Harness]) -> Iterator[Recording]:  # noqa: F811
     settings.USAGE_RECORDING = True
+    settings.USAGE_RAW_EVENTS = False  # the default; tests of the raw event itself turn it on
     settings.GATEWAY_METRICS_ALLOW = ["203.0.113.0/24"]  # the harness's client
     rec = Recording(harness_for)
     yield rec

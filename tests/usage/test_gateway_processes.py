@@ -1,6 +1,7 @@
-"""Usage events from gateway processes as operators run them (`python -m gateway`, two
-workers): written to the Redis stream in batches that `usage.events.decode` reads, and, when
-Redis goes down, dropped and counted while the calls keep being answered."""
+"""Usage from gateway processes as operators run them (`python -m gateway`, two workers):
+summed cells written to the Redis stream (`usage.cells.decode` reads them), raw events with
+USAGE_RAW_EVENTS, and, when Redis goes down, calls dropped and counted while they keep being
+answered."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from typing import Any
 import redis
 
 from tests.gateway.processes import Operator, RedisServer, call
-from usage.events import FIELD, STREAM, Event, decode
+from usage import cells
+from usage.events import FIELD, STREAM
 
 CONFIG = """\
 apis:
@@ -26,13 +28,23 @@ apis:
 FAST = {"USAGE_FLUSH_MS": "100", "GATEWAY_METRICS_ALLOW": "127.0.0.1/32"}
 
 
-def _stream_events(url: str) -> list[Event]:
+def _stream_cells(url: str) -> dict[cells.CellKey, cells.Vector]:
+    """Every cell the gateways wrote to the stream, summed per key."""
     client = redis.Redis.from_url(url)
     try:
         entries: list[tuple[bytes, dict[bytes, bytes]]] = client.xrange(STREAM)  # type: ignore[assignment]
-        return [e for _id, fields in entries for e in decode(fields[FIELD])]
     finally:
         client.close()
+    assert all(FIELD not in fields for _id, fields in entries)  # no raw events by default
+    summed: dict[cells.CellKey, cells.Vector] = {}
+    for _id, fields in entries:
+        for key, vec in cells.decode(fields[cells.FIELD]):
+            cells.merge_into(summed, key, vec)
+    return summed
+
+
+def _stream_calls(url: str) -> int:
+    return sum(map(cells.calls, _stream_cells(url).values()))
 
 
 def _wait_for(predicate: object, seconds: float = 10) -> None:
@@ -62,16 +74,16 @@ def test_two_gateway_processes_write_every_call_to_the_stream(
         assert status == 200
     assert call(ports[0], "GET", "/nowhere/x")[0] == 404
     assert call(ports[1], "GET", "/echo/anything", {"Host": "evil.example"})[0] == 400
-    _wait_for(lambda: len(_stream_events(redis_server.url)) >= 22)
-    events = _stream_events(redis_server.url)
-    assert len(events) == 22
-    ok = [e for e in events if e.outcome == "success"]
-    assert len(ok) == 20 and {e.operation for e in ok} == {"echoGet"}
-    assert all(e.api_id is not None and e.client_net == "127.0.0.0/24" for e in ok)
-    assert sorted((e.check, e.api_id) for e in events if e.outcome == "blocked") == [
-        ("host", None),
-        ("route", None),
-    ]
+    _wait_for(lambda: _stream_calls(redis_server.url) >= 22)
+    summed = _stream_cells(redis_server.url)
+    assert _stream_calls(redis_server.url) == 22
+    # Per API and operation: (success, blocked) over both processes and all four workers.
+    by_api: dict[tuple[int, str], tuple[int, int]] = {}
+    for (_m, _s, _c, _u, api, op, _p), vec in summed.items():
+        success, blocked = by_api.get((api, op), (0, 0))
+        by_api[(api, op)] = (success + vec[0], blocked + vec[1])
+    echo = next(api for api, op in by_api if op == "echoGet")
+    assert echo and by_api == {(echo, "echoGet"): (20, 0), (0, ""): (0, 2)}
 
 
 def test_redis_down_drops_and_counts_events_and_calls_keep_flowing(
@@ -81,7 +93,7 @@ def test_redis_down_drops_and_counts_events_and_calls_keep_flowing(
     operator.apply(CONFIG)
     port = operator.start(workers=1, REDIS_URL=redis_server.url, **FAST)
     assert call(port, "GET", "/echo/anything")[0] == 200
-    _wait_for(lambda: len(_stream_events(redis_server.url)) == 1)
+    _wait_for(lambda: _stream_calls(redis_server.url) == 1)
     redis_server.stop()
     statuses = [call(port, "GET", "/echo/anything")[0] for _ in range(10)]
     assert statuses == [200] * 10
@@ -89,9 +101,9 @@ def test_redis_down_drops_and_counts_events_and_calls_keep_flowing(
     assert _metric(port, "gateway_usage_events_total") == 1
 
 
-def test_without_redis_the_events_go_to_the_databases_raw_table(operator: Operator) -> None:
+def test_raw_events_without_redis_go_to_the_databases_raw_table(operator: Operator) -> None:
     operator.apply(CONFIG)
-    port = operator.start(workers=2, **FAST)
+    port = operator.start(workers=2, USAGE_RAW_EVENTS="1", **FAST)
     for _ in range(6):
         assert call(port, "GET", "/echo/anything?message=hi")[0] == 200
     assert call(port, "GET", "/echo/no-such-operation")[0] == 404

@@ -1,6 +1,8 @@
 """Two gateway processes (two workers each) and two aggregators (`manage.py aggregate_usage`,
-as production runs them) at once: every call is counted exactly once in the rollups, through
-the Redis stream and, without Redis, through the database's raw table."""
+as production runs them) at once: every call is counted exactly once in the rollups: through
+the Redis stream (summed cells, and a rollout where one gateway still sends raw events), and
+without Redis, where the gateways write their cells' rollups themselves (or, with
+USAGE_RAW_EVENTS, raw rows that the aggregators count)."""
 
 from __future__ import annotations
 
@@ -83,26 +85,40 @@ def _send_and_settle(operator: Operator, ports: list[int]) -> dict[int, int]:
     return _counted(operator)
 
 
+def _raw_rows(operator: Operator) -> int:
+    database = operator.env["DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(database) as db:
+        (raw,) = db.execute("SELECT COUNT(*) FROM usage_usageevent").fetchone()
+    return int(raw)
+
+
+@pytest.mark.parametrize("raw", ["0", "mixed"], ids=["cells", "one-gateway-with-raw-events"])
 def test_through_the_redis_stream(
-    operator: Operator, redis_server: RedisServer, aggregators: list[subprocess.Popen[bytes]]
+    operator: Operator,
+    redis_server: RedisServer,
+    aggregators: list[subprocess.Popen[bytes]],
+    raw: str,
 ) -> None:
     redis_server.start()
     operator.apply(CONFIG)
     env = {"REDIS_URL": redis_server.url, "USAGE_FLUSH_MS": "200", "USAGE_BATCH": "5"}
-    ports = [operator.start(workers=2, **env) for _ in range(2)]
+    ports = [
+        operator.start(workers=2, USAGE_RAW_EVENTS="1" if raw == "mixed" and i else "0", **env)
+        for i in range(2)
+    ]
     _start_aggregators(operator, aggregators, **env)
     assert _send_and_settle(operator, ports) == {1: CALLS, 2: CALLS, 3: CALLS}
-    database = operator.env["DATABASE_URL"].removeprefix("sqlite:///")
-    with sqlite3.connect(database) as db:
-        (raw,) = db.execute("SELECT COUNT(*) FROM usage_usageevent").fetchone()
-    assert raw == 0  # with Redis, nothing went through the raw table
+    assert _raw_rows(operator) == 0  # with Redis, nothing went through the raw table
 
 
-def test_through_the_raw_table(
-    operator: Operator, aggregators: list[subprocess.Popen[bytes]]
+@pytest.mark.parametrize("raw", ["0", "1"], ids=["cells", "raw-events"])
+def test_without_redis(
+    operator: Operator, aggregators: list[subprocess.Popen[bytes]], raw: str
 ) -> None:
     operator.apply(CONFIG)
-    env = {"USAGE_FLUSH_MS": "200", "USAGE_BATCH": "5"}
+    env = {"USAGE_FLUSH_MS": "200", "USAGE_BATCH": "5", "USAGE_RAW_EVENTS": raw}
     ports = [operator.start(workers=2, **env) for _ in range(2)]
     _start_aggregators(operator, aggregators, **env)
     assert _send_and_settle(operator, ports) == {1: CALLS, 2: CALLS, 3: CALLS}
+    # Cells go straight to the rollups; raw events through the raw table, each row once.
+    assert _raw_rows(operator) == (CALLS if raw == "1" else 0)

@@ -1,6 +1,8 @@
-"""The gateway records one usage event per call, whatever the outcome, and never waits on
-the store: calls through the gateway's ASGI application on one loop, events read from the
-recorder's sink (a list here; the Redis and database sinks are in test_sinks.py)."""
+"""The gateway counts every call, whatever the outcome, and never waits on the store: calls
+through the gateway's ASGI application on one loop, read from the recorder's sink (a list
+here). By default the gateway sums calls per minute and key (cells, as the rollups hold them);
+with USAGE_RAW_EVENTS it also keeps one raw event per call, the only place that names the
+check that refused a call and the client's network."""
 
 from __future__ import annotations
 
@@ -12,8 +14,13 @@ import pytest
 
 from gateway.config import OperationMatch, RateLimit, RouteConfig, template_pattern
 from tests.gateway.conftest import LoopbackServer, Provider, claims, make_route, mint
-from tests.usage.conftest import Recording
+from tests.usage.conftest import Counted, Recording
 from usage.events import Event
+
+
+@pytest.fixture
+def raw_events(settings: Any) -> None:
+    settings.USAGE_RAW_EVENTS = True
 
 
 def _route(provider: Provider, backend_url: str | None, **kw: Any) -> RouteConfig:
@@ -27,6 +34,11 @@ def _only(events: list[Event]) -> Event:
     return events[0]
 
 
+def _one(counted: list[Counted]) -> Counted:
+    assert len(counted) == 1, counted
+    return counted[0]
+
+
 def test_a_successful_call_is_counted_with_its_api_client_times_and_bytes(
     recording: Recording, provider: Provider, backend: LoopbackServer
 ) -> None:
@@ -35,16 +47,30 @@ def test_a_successful_call_is_counted_with_its_api_client_times_and_bytes(
     response = gateway.request("POST", "/orders/items", token=token, body=b'{"n": 12345}',
                                headers={"content-type": "application/json"})  # fmt: skip
     assert response.status == 200
-    event = _only(recording.events())
-    assert (event.api_id, event.status, event.outcome, event.check) == (7, 200, "success", "")
-    assert event.client_id == "console"
-    assert event.bytes_in == len(b'{"n": 12345}')
-    assert event.bytes_out == len(response.body) > 0
-    assert event.backend_ms is not None and 0 <= event.backend_ms <= event.total_ms
-    assert event.client_net == "203.0.113.0/24"  # the harness's client, 203.0.113.9
-    assert event.product_id is None and event.subscription_id is None and event.user_id is None
-    # Never a token, key or body: no field holds any part of them.
-    assert token[:20] not in repr(event) and "12345" not in repr(event)
+    cell = _one(recording.counted())
+    assert (cell.api, cell.client, cell.outcomes) == (7, "console", (1, 0, 0, 0))
+    assert cell.bytes_in == len(b'{"n": 12345}')
+    assert cell.bytes_out == len(response.body) > 0
+    assert cell.backend_count == 1
+    assert cell.backend_ms_max is not None and 0 <= cell.backend_ms_max <= cell.total_ms_max
+    assert (cell.product, cell.subscription, cell.user) == (0, 0, 0)
+    # Never a token, key, body or address: no part of the cell holds any of them.
+    assert token[:20] not in repr(cell) and "12345" not in repr(cell)
+    assert "203.0.113" not in repr(recording.cells())
+
+
+def test_calls_of_one_key_and_minute_add_into_one_cell(
+    recording: Recording, provider: Provider, backend: LoopbackServer
+) -> None:
+    gateway = recording.gateway(_route(provider, backend.url))
+    token = mint(provider.keys[0], claims(provider))
+    for _ in range(3):
+        assert gateway.request("GET", "/orders/items", token=token).status == 200
+    assert gateway.request("GET", "/orders/items").status == 401
+    assert [(c.client, c.outcomes, c.backend_count) for c in recording.counted()] == [
+        ("", (0, 1, 0, 0), 0),
+        ("console", (3, 0, 0, 0), 3),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -60,13 +86,46 @@ def test_calls_refused_before_any_api_matched_are_counted_as_blocked(
 ) -> None:
     gateway = recording.gateway(_route(provider, "http://127.0.0.1:9"))
     assert gateway.request(method, path, host=host).status in (400, 404)
+    cell = _one(recording.counted())
+    assert (cell.api, cell.operation, cell.outcomes) == (0, "", (0, 1, 0, 0))
+    assert cell.backend_count == 0 and cell.client == ""
+
+
+@pytest.mark.parametrize(
+    ("path", "host", "method", "check"),
+    [
+        ("/orders/%2e%2e/admin", "gw.test", "GET", "path"),
+        ("/orders/items", "evil.test", "GET", "host"),
+        ("/no-such-api/items", "gw.test", "GET", "route"),
+    ],
+)
+def test_raw_events_name_the_check_that_refused_a_call_before_any_api_matched(
+    recording: Recording, raw_events: None, provider: Provider, path: str, host: str,
+    method: str, check: str,
+) -> None:  # fmt: skip
+    gateway = recording.gateway(_route(provider, "http://127.0.0.1:9"))
+    assert gateway.request(method, path, host=host).status in (400, 404)
     event = _only(recording.events())
     assert (event.api_id, event.outcome, event.check) == (None, "blocked", check)
     assert event.backend_ms is None and event.client_id == ""
+    assert recording.cells() == {}  # raw events instead of cells: never both
 
 
-def test_a_token_refusal_is_blocked_by_jwt_on_its_api(
+def test_a_token_refusal_is_blocked_on_its_api(
     recording: Recording, provider: Provider, backend: LoopbackServer
+) -> None:
+    gateway = recording.gateway(_route(provider, backend.url))
+    expired = mint(provider.keys[0], claims(provider, exp=1000))
+    assert gateway.request("GET", "/orders/items").status == 401
+    assert gateway.request("GET", "/orders/items", token=expired).status == 401
+    assert gateway.request("TRACE", "/orders/items").status == 405
+    cell = _one(recording.counted())
+    assert (cell.api, cell.outcomes, cell.backend_count) == (7, (0, 3, 0, 0), 0)
+    assert backend.recorder.requests == []
+
+
+def test_raw_events_name_jwt_and_method_refusals(
+    recording: Recording, raw_events: None, provider: Provider, backend: LoopbackServer
 ) -> None:
     gateway = recording.gateway(_route(provider, backend.url))
     expired = mint(provider.keys[0], claims(provider, exp=1000))
@@ -79,34 +138,37 @@ def test_a_token_refusal_is_blocked_by_jwt_on_its_api(
         (7, 401, "blocked", "jwt"),
         (7, 405, "blocked", "method"),
     ]
-    assert backend.recorder.requests == []
 
 
-def test_a_rate_limited_call_is_blocked_by_rate_limit(
-    recording: Recording, provider: Provider, backend: LoopbackServer
+@pytest.mark.parametrize("raw", [False, True])
+def test_a_rate_limited_call_is_blocked(
+    recording: Recording, provider: Provider, backend: LoopbackServer, settings: Any, raw: bool
 ) -> None:
+    settings.USAGE_RAW_EVENTS = raw
     route = _route(provider, backend.url)
     route.rate_limit = RateLimit(1, 60, "subject")
     gateway = recording.gateway(route)
     token = mint(provider.keys[0], claims(provider))
     assert [gateway.request("GET", "/orders/a", token=token).status for _ in range(2)] == [200, 429]
-    assert [(e.outcome, e.check) for e in recording.events()] == [
-        ("success", ""),
-        ("blocked", "rate-limit"),
-    ]
+    if raw:
+        assert [(e.outcome, e.check) for e in recording.events()] == [
+            ("success", ""),
+            ("blocked", "rate-limit"),
+        ]
+    else:
+        assert _one(recording.counted()).outcomes == (1, 1, 0, 0)
 
 
 @pytest.mark.parametrize(
     ("backend_status", "outcome"),
-    [(201, "success"), (302, "success"), (404, "other"), (409, "other"), (500, "failed"),
-     (503, "failed")],
-)  # fmt: skip
+    [(201, 0), (302, 0), (404, 3), (409, 3), (500, 2), (503, 2)],
+)  # outcome: success 0, failed 2, other 3
 def test_the_backends_answer_decides_success_other_or_failed(
     recording: Recording,
     provider: Provider,
     backend: LoopbackServer,
     backend_status: int,
-    outcome: str,
+    outcome: int,
 ) -> None:
     def answer(h: Any) -> None:
         h.send_json(backend_status, {"s": backend_status})
@@ -115,9 +177,9 @@ def test_the_backends_answer_decides_success_other_or_failed(
     gateway = recording.gateway(_route(provider, backend.url))
     token = mint(provider.keys[0], claims(provider))
     assert gateway.request("GET", "/orders/x", token=token).status == backend_status
-    event = _only(recording.events())
-    assert (event.status, event.outcome, event.check) == (backend_status, outcome, "")
-    assert event.backend_ms is not None
+    cell = _one(recording.counted())
+    assert cell.outcomes == tuple(int(i == outcome) for i in range(4))
+    assert cell.backend_count == 1
 
 
 def test_an_unreachable_backend_is_failed(recording: Recording, provider: Provider) -> None:
@@ -126,9 +188,8 @@ def test_an_unreachable_backend_is_failed(recording: Recording, provider: Provid
     gateway = recording.gateway(_route(provider, f"http://127.0.0.1:{free_port()}"))
     token = mint(provider.keys[0], claims(provider))
     assert gateway.request("GET", "/orders/x", token=token).status == 502
-    event = _only(recording.events())
-    assert (event.status, event.outcome, event.check) == (502, "failed", "")
-    assert event.backend_ms is not None
+    cell = _one(recording.counted())
+    assert (cell.outcomes, cell.backend_count) == ((0, 0, 1, 0), 1)
 
 
 def test_the_mock_answers_with_the_operation_and_unmatched_calls_are_blocked(
@@ -142,26 +203,33 @@ def test_the_mock_answers_with_the_operation_and_unmatched_calls_are_blocked(
     gateway = recording.gateway(route)
     assert gateway.request("GET", "/pets/pets/1").status == 200
     assert gateway.request("DELETE", "/pets/pets/1").status == 404
-    ok, unmatched = recording.events()
-    assert (ok.api_id, ok.operation, ok.outcome, ok.bytes_out) == (3, "get-pet", "success", 9)
-    assert ok.backend_ms is not None
-    assert (unmatched.api_id, unmatched.operation, unmatched.outcome, unmatched.check) == (
-        3,
-        "",
-        "blocked",
-        "operation",
-    )
+    unmatched, ok = recording.counted()
+    assert (ok.api, ok.operation, ok.outcomes, ok.bytes_out) == (3, "get-pet", (1, 0, 0, 0), 9)
+    assert ok.backend_count == 1
+    assert (unmatched.api, unmatched.operation, unmatched.outcomes) == (3, "", (0, 1, 0, 0))
 
 
-def test_probes_and_scrapes_are_not_usage(recording: Recording, provider: Provider) -> None:
+@pytest.mark.parametrize("raw", [False, True])
+def test_probes_and_scrapes_are_not_usage(
+    recording: Recording, provider: Provider, settings: Any, raw: bool
+) -> None:
+    settings.USAGE_RAW_EVENTS = raw
     gateway = recording.gateway(_route(provider, "http://127.0.0.1:9"))
     assert gateway.request("GET", "/-/live").status == 200
     assert gateway.request("GET", "/-/metrics").status == 200
-    assert recording.events() == []
+    assert recording.events() == [] and recording.cells() == {}
+
+
+def test_raw_events_keep_the_clients_network(
+    recording: Recording, raw_events: None, provider: Provider
+) -> None:
+    gateway = recording.gateway(_route(provider, "http://127.0.0.1:9"))
+    gateway.request("GET", "/orders/x")
+    assert _only(recording.events()).client_net == "203.0.113.0/24"  # the harness's client
 
 
 def test_the_client_address_is_left_out_when_configured(
-    recording: Recording, provider: Provider, settings: Any
+    recording: Recording, raw_events: None, provider: Provider, settings: Any
 ) -> None:
     settings.USAGE_CLIENT_ADDRESS = "none"
     gateway = recording.gateway(_route(provider, "http://127.0.0.1:9"))
@@ -170,7 +238,7 @@ def test_the_client_address_is_left_out_when_configured(
 
 
 def test_behind_a_trusted_proxy_the_real_clients_network_is_recorded(
-    recording: Recording, provider: Provider, settings: Any
+    recording: Recording, raw_events: None, provider: Provider, settings: Any
 ) -> None:
     settings.TRUSTED_PROXIES = ["203.0.113.0/24"]
     gateway = recording.gateway(_route(provider, "http://127.0.0.1:9"))
@@ -185,28 +253,62 @@ def _metric(gateway: Any, name: str) -> float:
     return float(match.group(1))
 
 
-def test_store_down_events_are_dropped_and_counted_and_calls_keep_flowing(
-    recording: Recording, provider: Provider, backend: LoopbackServer
+def _calls_recorded(recording: Recording, raw: bool) -> int:
+    if raw:
+        return len(recording.events())
+    return sum(c.calls for c in recording.counted())
+
+
+@pytest.mark.parametrize("raw", [False, True])
+def test_store_down_calls_are_dropped_and_counted_and_calls_keep_flowing(
+    recording: Recording, provider: Provider, backend: LoopbackServer, settings: Any, raw: bool
 ) -> None:
+    settings.USAGE_RAW_EVENTS = raw
     gateway = recording.gateway(_route(provider, backend.url))
     token = mint(provider.keys[0], claims(provider))
     recording.sink.down = True
     statuses = [gateway.request("GET", "/orders/x", token=token).status for _ in range(5)]
     assert statuses == [200] * 5
-    assert recording.events() == []
+    assert _calls_recorded(recording, raw) == 0
     assert _metric(gateway, "gateway_usage_dropped_total") == 5
     assert _metric(gateway, "gateway_usage_events_total") == 0
     # The store is back: the next calls are written (after the retry pause).
     recording.sink.down = False
     gateway.app.usage._retry_at = 0.0
     gateway.request("GET", "/orders/x", token=token)
-    assert len(recording.events()) == 1
+    assert _calls_recorded(recording, raw) == 1
     assert _metric(gateway, "gateway_usage_events_total") == 1
 
 
-def test_a_slow_store_never_holds_a_call_and_the_buffer_stays_bounded(
+def test_a_slow_store_never_holds_a_call_and_the_cells_stay_bounded(
     recording: Recording, provider: Provider, backend: LoopbackServer, settings: Any
 ) -> None:
+    settings.USAGE_BUFFER = 2  # distinct keys summed between two writes
+    settings.USAGE_FLUSH_MS = 10  # the first call is written at once, and the store hangs
+    gateway = recording.gateway(_route(provider, backend.url))
+    recording.sink.release.clear()
+    token = mint(provider.keys[0], claims(provider))
+    assert gateway.request("GET", "/orders/x", token=token).status == 200
+    gateway.loop.run_until_complete(asyncio.sleep(0.3))  # the flusher takes it to the store
+    assert recording.sink.waiting.wait(5)  # and its write hangs there now
+    statuses = [gateway.request("GET", "/orders/x", token=token).status for _ in range(3)]
+    statuses += [gateway.request("GET", "/orders/x").status for _ in range(2)]  # no token
+    statuses += [gateway.request("GET", "/elsewhere/x").status for _ in range(2)]  # no API
+    assert statuses == [200] * 3 + [401] * 2 + [404] * 2  # answered while the store hangs
+    usage = gateway.app.usage
+    # Two keys fit; the third key's calls are dropped and counted, the others' keep adding.
+    assert len(usage._cells) == 2 and usage.dropped_full == 2
+    assert _metric(gateway, "gateway_usage_dropped_total") == 2
+    recording.sink.release.set()
+    counted = recording.counted()
+    assert sum(c.calls for c in counted) == 6  # the one being written and the five summed
+    assert all(c.api == 7 for c in counted)
+
+
+def test_a_slow_store_never_holds_a_call_and_the_raw_buffer_stays_bounded(
+    recording: Recording, raw_events: None, provider: Provider, backend: LoopbackServer,
+    settings: Any,
+) -> None:  # fmt: skip
     settings.USAGE_BUFFER = 3
     settings.USAGE_BATCH = 1  # the first call is written at once, and the store hangs
     gateway = recording.gateway(_route(provider, backend.url))
@@ -230,4 +332,4 @@ def test_recording_off_records_nothing(
     settings.USAGE_RECORDING = False
     gateway = recording.gateway(_route(provider, "http://127.0.0.1:9"))
     gateway.request("GET", "/orders/x")
-    assert recording.events() == []
+    assert recording.events() == [] and recording.cells() == {}

@@ -1,5 +1,5 @@
-"""Calls with a subscription key are recorded with the product, the subscription, its owner
-and its application's client id; refused keys are blocked by "subscription"."""
+"""Calls with a subscription key are counted with the product, the subscription, its owner
+and its application's client id; refused keys are blocked (by "subscription" in raw events)."""
 
 from __future__ import annotations
 
@@ -22,10 +22,12 @@ from tests.usage.conftest import Recording
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.mark.parametrize("raw", [False, True], ids=["cells", "raw-events"])
 def test_key_calls_carry_product_subscription_developer_and_application(
-    recording: Recording, provider: Provider, backend: LoopbackServer, settings: Any
+    recording: Recording, provider: Provider, backend: LoopbackServer, settings: Any, raw: bool
 ) -> None:
     settings.GATEWAY_CONFIG_REFRESH = 0
+    settings.USAGE_RAW_EVENTS = raw
     call_command("importspec", str(DEMO_SPECS / "echo.yaml"), slug="orders", publish=True, stdout=io.StringIO())  # fmt: skip
     api = Api.objects.get(slug="orders")
     product = Product.objects.create(slug="starter", name="Starter", published=True)
@@ -50,6 +52,26 @@ def test_key_calls_carry_product_subscription_developer_and_application(
     suspended = gateway.request("GET", "/orders/x", headers={"Ocp-Apim-Subscription-Key": key})
     assert suspended.status == 401
 
+    if not raw:
+        # The refused call is the served one's key (same subscription, application and
+        # developer): one cell; the call without a key has none of them.
+        unkeyed, mine = recording.counted()
+        assert (mine.api, mine.product, mine.subscription, mine.user, mine.client) == (
+            api.pk,
+            product.pk,
+            subscription.pk,
+            ada.pk,
+            "ada-app-1",
+        )
+        assert mine.outcomes == (1, 1, 0, 0)
+        assert (unkeyed.api, unkeyed.subscription, unkeyed.user, unkeyed.client) == (
+            api.pk,
+            0,
+            0,
+            "",
+        )
+        assert unkeyed.outcomes == (0, 1, 0, 0)
+        return
     served, missing, refused = recording.events()
     assert (served.outcome, served.api_id, served.product_id, served.subscription_id) == (
         "success",

@@ -21,10 +21,14 @@ from usage.recorder import Recorder, RedisSink
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def gateway(settings: Any, redis_url: str, redis_client: Any) -> Recorder:
-    """A gateway's recorder writing one stream entry per event, bounded to 50 entries."""
+@pytest.fixture(params=[False, True], ids=["cells", "raw-events"])
+def gateway(
+    request: pytest.FixtureRequest, settings: Any, redis_url: str, redis_client: Any
+) -> Recorder:
+    """A gateway's recorder writing to a stream bounded to 50 entries: summed cells, one
+    entry per write (the default), or raw events, one entry per event (USAGE_BATCH=1)."""
     settings.USAGE_RECORDING = True
+    settings.USAGE_RAW_EVENTS = request.param
     settings.USAGE_BATCH = 1
     settings.USAGE_STREAM_MAXLEN = 50
     settings.GATEWAY_REDIS_URL = redis_url
@@ -32,13 +36,14 @@ def gateway(settings: Any, redis_url: str, redis_client: Any) -> Recorder:
 
 
 def _calls(recorder: Recorder, n: int) -> None:
-    """`n` answered calls recorded by the gateway and flushed to the stream."""
+    """`n` answered calls recorded by the gateway, each written to the stream on its own (one
+    entry each, as if each came in a flush interval of its own)."""
 
     async def serve() -> None:
         for _ in range(n):
             recorder.record({"type": "http", "client": ("10.0.0.7", 1)}, {"status": 200},
                             time.perf_counter(), 0.002)  # fmt: skip
-        recorder.flush()
+            recorder.flush()
         await recorder.aclose()  # stops the flusher task; nothing is left to write
 
     asyncio.run(serve())

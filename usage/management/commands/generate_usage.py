@@ -25,7 +25,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from usage import closed, histogram
-from usage.aggregate import (
+from usage.aggregate import rollup_rows
+from usage.cells import (
     B_COUNT,
     B_MAX,
     B_MIN,
@@ -40,7 +41,6 @@ from usage.aggregate import (
     WIDTH,
     CellKey,
     Vector,
-    rollup_rows,
 )
 from usage.models import DAY, HOUR, MINUTE, ApiRollup, ConsumerOperationRollup, ConsumerRollup
 
