@@ -13,9 +13,9 @@ Needs node, npm and /usr/bin/chromium; compare.sh works in $BENCH_RENDER_DIR (de
 BENCH_RENDER_COOP=1 then also times compare.sh's static floor twice more in one run of its
 measure.mjs: served plain, and served with the response headers the portal's page carries
 (Cross-Origin-Opener-Policy among them, which SECURITY.md case 59 requires on every HTML
-response). Chromium starts a new renderer process for a page with COOP opened in a fresh
-context; the plain floor reuses the blank page's, so this row shows what the header alone
-costs in this harness.
+response), so the floor-to-portal ratio can be split into what the header costs in this
+harness and what the page itself costs (quiet, 2026-12-02: 116 ms with the headers against
+103 ms plain, the portal's page 214 ms).
 """
 
 from __future__ import annotations
