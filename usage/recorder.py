@@ -420,7 +420,7 @@ class Recorder:
 
     async def _flush_cells_async(self) -> None:
         cells, count = self._take_cells()
-        payload = self._prepare_cells(cells, count)
+        payload = self._prepare(cells, count)
         if payload is not None:
             await asyncio.to_thread(self._send_cells, payload, count)
 
@@ -433,7 +433,7 @@ class Recorder:
             for i in range(0, n, self.SLICE):
                 events += self._take(min(self.SLICE, n - i))
                 await asyncio.sleep(0)  # let calls in between slices
-            payload = self._prepare(events)
+            payload = self._prepare(events, len(events))
             await asyncio.sleep(0)
             if payload is None or not await asyncio.to_thread(self._send, payload, len(events)):
                 return
@@ -443,12 +443,12 @@ class Recorder:
         written. For tests and the shutdown."""
         if self._cells:
             cells, count = self._take_cells()
-            payload = self._prepare_cells(cells, count)
+            payload = self._prepare(cells, count)
             return count if payload is not None and self._send_cells(payload, count) else 0
         written = 0
         while self._buffer:
             events = self._take(self.batch * 4)
-            payload = self._prepare(events)
+            payload = self._prepare(events, len(events))
             if payload is None or not self._send(payload, len(events)):
                 break
             written += len(events)
@@ -458,17 +458,6 @@ class Recorder:
         """The cells summed so far (new calls go to a fresh dict) and how many calls."""
         cells, self._cells = self._cells, {}
         return cells, sum(map(_cells.calls, cells.values()))
-
-    def _prepare_cells(self, cells: dict[CellKey, Vector], count: int) -> Any:
-        if not cells:
-            return None
-        try:
-            if self._sink is None:
-                self._sink = self._sink_factory()
-            return self._sink.prepare_cells(cells)
-        except Exception as exc:
-            self._failed(exc, count)
-            return None
 
     def _send_cells(self, payload: Any, count: int) -> bool:
         """Write prepared cells (in a worker thread from the flusher); False if refused."""
@@ -499,16 +488,19 @@ class Recorder:
                 self.dropped_failed += 1
         return events
 
-    def _prepare(self, events: list[Event]) -> Any:
-        """The sink's payload for `events` (built on the caller's thread: the loop)."""
-        if not events:
+    def _prepare(self, what: list[Event] | dict[CellKey, Vector], count: int) -> Any:
+        """The sink's payload for raw events or summed cells (built on the caller's thread:
+        the loop); None when there is nothing to write or building it failed."""
+        if not what:
             return None
         try:
             if self._sink is None:
                 self._sink = self._sink_factory()
-            return self._sink.prepare(events)
+            if isinstance(what, dict):
+                return self._sink.prepare_cells(what)
+            return self._sink.prepare(what)
         except Exception as exc:
-            self._failed(exc, len(events))
+            self._failed(exc, count)
             return None
 
     def _send(self, payload: Any, count: int) -> bool:
