@@ -2,12 +2,15 @@
 
 A 30-day ranking by subscription sums about 150,000 day rows (5,000 subscriptions by 30
 days): hundreds of milliseconds on a loaded SQLite, more on PostgreSQL. Rows of a day
-before today change only when ClosedDaysVersion's token does (usage/aggregate.py changes it
-in the transaction that writes a late event into such a day, usage/anonymise.py and
-usage/retention.py when they change or delete such rows). So the per-key sums of the
-closed part of a range are computed once per filter and range and kept in Django's cache
-under the token; a request sums only today's rows and adds them in (usage/reports.py).
-A new token simply misses: the old entries are never read again and expire.
+before today change only when ClosedDaysVersion's token does (usage/aggregate.py's
+write_rows changes it in the transaction that writes into such a day, whether the aggregator
+or, without Redis, a gateway's flush runs it; usage/anonymise.py and usage/retention.py when
+they change or delete such rows). So the per-key sums of the closed part of a range are
+computed once per filter and range and kept under the token: in Django's cache, and in the
+table KeptTotal that the aggregator's pre-fill writes (usage/prefill.py), which every portal
+process reads; a request sums only today's rows and adds them in (usage/reports.py). A new
+token empties KeptTotal in the writer's transaction; cache entries of an old token are never
+read again and expire.
 """
 
 from __future__ import annotations
