@@ -14,6 +14,7 @@ answer), and `/-/metrics` (Prometheus text format).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -63,18 +64,10 @@ def _setting(name: str, default: Any) -> Any:
 _PLAIN = re.compile(r"[A-Za-z0-9/._~:@+-]*")
 
 
-_log_safe_seen: dict[str, str] = {}  # the same paths, subjects and clients come back
-
-
+@functools.lru_cache(maxsize=4096)  # the same paths, subjects and clients come back
 def _log_safe(value: str) -> str:
     """Percent-encode anything that could break a log line (quotes, spaces, newlines)."""
-    safe = _log_safe_seen.get(value)
-    if safe is None:
-        safe = value if _PLAIN.fullmatch(value) else quote(value, safe="/-._~")
-        if len(_log_safe_seen) >= 4096:
-            _log_safe_seen.clear()
-        _log_safe_seen[value] = safe
-    return safe
+    return value if _PLAIN.fullmatch(value) else quote(value, safe="/-._~")
 
 
 def _health(status: int, body: dict[str, Any]) -> tuple[int, Headers, bytes]:
