@@ -2,9 +2,8 @@
 
     python -m gateway [--host 0.0.0.0] [--port 8080] [--workers 2]
 
-Serves gateway.asgi:application with granian, HTTP/1.1, a single-threaded runtime and uvloop
-per worker (the fastest combination measured by bench/gateway_bench.py: uvloop alone is about
-30% more calls a second than asyncio's own loop on this path). Routes and policies come
+Serves gateway.asgi:application with the gateway's own HTTP/1.1 server (gateway/server.py, on
+uvloop and httptools) in N forked workers (gateway/workers.py). Routes and policies come
 from the database named by DATABASE_URL; keys and rate-limit counters are shared through
 REDIS_URL when several processes run.
 """
@@ -36,20 +35,11 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _serve(args: argparse.Namespace) -> None:
-    from granian import Granian
-    from granian.constants import HTTPModes, Interfaces, Loops, RuntimeModes
+    from gateway.workers import serve
 
-    Granian(
-        "gateway.asgi:application",
-        address=args.host,
-        port=args.port,
-        interface=Interfaces.ASGI,
-        workers=args.workers,
-        http=HTTPModes.http1,
-        runtime_mode=RuntimeModes.st,
-        loop=Loops.uvloop,
-        websockets=False,
-    ).serve()
+    code = serve(args.host, args.port, args.workers)
+    if code:
+        raise SystemExit(code)
 
 
 if __name__ == "__main__":

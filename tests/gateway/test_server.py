@@ -1,0 +1,407 @@
+"""The gateway's own HTTP/1.1 server (gateway/server.py) on a loopback port, spoken to with raw
+sockets: framing, pipelining, flow control, the limits and deadlines that keep a slow or
+hostile client from holding a worker, and the refusals that stop request smuggling."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, MutableMapping
+from typing import Any
+
+import pytest
+import uvloop
+
+from gateway import server
+
+
+async def _app(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+    """What the tests talk to: each path shows one behaviour of an application."""
+    path = scope["path"]
+    if path == "/boom":
+        raise RuntimeError("the application failed")
+    if path == "/unread":  # answers without reading the request body
+        await _answer(send, 200, b"not read")
+        return
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body", False):
+            break
+    if path == "/stream":
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        for part in (b"one,", b"two,", b"three"):
+            await send({"type": "http.response.body", "body": part, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    if path == "/cut":  # starts a streamed body and returns without ending it
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"partial", "more_body": True})
+        return
+    if path == "/slow":
+        await asyncio.sleep(0.5)
+    seen = {
+        "method": scope["method"],
+        "raw_path": scope["raw_path"].decode("latin-1"),
+        "path": path,
+        "query": scope["query_string"].decode("latin-1"),
+        "length": len(body),
+        "body": body[:64].decode("latin-1"),
+        "version": scope["http_version"],
+        "headers": len(scope["headers"]),
+    }
+    await _answer(send, 200, json.dumps(seen).encode())
+
+
+async def _answer(send: Any, status: int, body: bytes) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class Running:
+    def __init__(self, loop: asyncio.AbstractEventLoop, srv: server.Server, port: int) -> None:
+        self.loop, self.server, self.port = loop, srv, port
+
+    def connect(self) -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        return sock
+
+    def stop(self, grace: float) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(grace), self.loop).result(10)
+
+
+@pytest.fixture
+def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Running]]:
+    started: list[tuple[asyncio.AbstractEventLoop, threading.Thread]] = []
+
+    def start(**limits: float) -> Running:
+        for name, value in limits.items():
+            monkeypatch.setattr(server, name, value)
+        loop = uvloop.new_event_loop()
+        srv = server.Server(_app, loop)
+        ports: list[int] = []
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            listener = loop.run_until_complete(loop.create_server(srv.protocol, "127.0.0.1", 0))
+            srv.start_sweeping()
+            ports.append(listener.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
+            ready.set()
+            loop.run_forever()
+            listener.close()
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        assert ready.wait(5)
+        started.append((loop, thread))
+        return Running(loop, srv, ports[0])
+
+    yield start
+    for loop, thread in started:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+
+
+def _read_all(sock: socket.socket, seconds: float = 5) -> bytes:
+    """Everything the server sends until it closes the connection."""
+    sock.settimeout(seconds)
+    data = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except TimeoutError:
+            return data
+        except ConnectionResetError:
+            return data
+        if not chunk:
+            return data
+        data += chunk
+
+
+class Answer:
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+
+def _responses(sock: socket.socket, count: int, head_only: int = -1) -> list[Answer]:
+    """`count` responses read off one connection (the `head_only`-th answers a HEAD)."""
+    reader = sock.makefile("rb")
+    answers = []
+    for n in range(count):
+        status = int(reader.readline().split()[1])
+        headers = {}
+        while (line := reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        body = b""
+        if n == head_only:
+            pass
+        elif headers.get("transfer-encoding") == "chunked":
+            while size := int(reader.readline().strip(), 16):
+                body += reader.read(size)
+                reader.readline()
+            reader.readline()
+        else:
+            body = reader.read(int(headers.get("content-length", "0")))
+        answers.append(Answer(status, headers, body))
+    return answers
+
+
+def test_keep_alive_answers_every_request_on_one_connection(serve: Callable[..., Running]) -> None:
+    running = serve()
+    conn = http.client.HTTPConnection("127.0.0.1", running.port, timeout=5)
+    for n in range(3):
+        conn.request("POST", f"/pets/{n}?page={n}", body=b"x" * n)
+        response = conn.getresponse()
+        seen = json.loads(response.read())
+        assert (seen["path"], seen["query"], seen["length"]) == (f"/pets/{n}", f"page={n}", n)
+    conn.close()
+
+
+def test_the_path_reaches_the_application_as_the_client_sent_it(
+    serve: Callable[..., Running],
+) -> None:
+    running = serve()
+    with running.connect() as sock:
+        sock.sendall(b"GET /a%2Fb/../c//d?x=%41 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        head, _, body = _read_all(sock).partition(b"\r\n\r\n")
+    seen = json.loads(body)
+    assert seen["raw_path"] == "/a%2Fb/../c//d"
+    assert seen["path"] == "/a/b/../c//d"
+    assert seen["query"] == "x=%41"
+
+
+def test_pipelined_requests_are_answered_in_order(serve: Callable[..., Running]) -> None:
+    running = serve()
+    with running.connect() as sock:
+        sock.sendall(
+            b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n"
+            b"POST /second HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello"
+            b"GET /third HTTP/1.1\r\nHost: t\r\n\r\n"
+        )
+        answers = _responses(sock, 3)
+    seen = [json.loads(a.body) for a in answers]
+    assert [s["path"] for s in seen] == ["/slow", "/second", "/third"]
+    assert seen[1]["body"] == "hello"
+
+
+def test_a_chunked_request_body_arrives_whole(serve: Callable[..., Running]) -> None:
+    running = serve()
+    with running.connect() as sock:
+        sock.sendall(
+            b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+        )
+        (answer,) = _responses(sock, 1)
+    assert json.loads(answer.body)["body"] == "hello world"
+
+
+def test_a_large_body_streams_through_with_flow_control(serve: Callable[..., Running]) -> None:
+    running = serve()
+    conn = http.client.HTTPConnection("127.0.0.1", running.port, timeout=10)
+    body = b"z" * (5 * 1024 * 1024)
+    conn.request("PUT", "/upload", body=body)
+    assert json.loads(conn.getresponse().read())["length"] == len(body)
+
+
+def test_a_response_without_length_is_chunked_and_the_connection_kept(
+    serve: Callable[..., Running],
+) -> None:
+    running = serve()
+    conn = http.client.HTTPConnection("127.0.0.1", running.port, timeout=5)
+    conn.request("GET", "/stream")
+    response = conn.getresponse()
+    assert response.getheader("transfer-encoding") == "chunked"
+    assert response.read() == b"one,two,three"
+    conn.request("GET", "/after")
+    assert json.loads(conn.getresponse().read())["path"] == "/after"
+
+
+def test_http_1_0_without_length_ends_the_body_by_closing(serve: Callable[..., Running]) -> None:
+    running = serve()
+    with running.connect() as sock:
+        sock.sendall(b"GET /stream HTTP/1.0\r\n\r\n")
+        data = _read_all(sock)
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert b"chunked" not in head.lower()
+    assert body == b"one,two,three"
+
+
+def test_head_gets_the_length_but_no_body(serve: Callable[..., Running]) -> None:
+    running = serve()
+    with running.connect() as sock:
+        sock.sendall(b"HEAD /x HTTP/1.1\r\nHost: t\r\n\r\nGET /y HTTP/1.1\r\nHost: t\r\n\r\n")
+        first, second = _responses(sock, 2, head_only=0)
+    assert int(first.headers["content-length"]) > 0
+    assert json.loads(second.body)["path"] == "/y"
+
+
+def test_expect_100_continue_is_answered_before_the_body_is_sent(
+    serve: Callable[..., Running],
+) -> None:
+    running = serve()
+    with running.connect() as sock:
+        sock.sendall(
+            b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"
+        )
+        assert sock.recv(100).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        sock.sendall(b"body")
+        (answer,) = _responses(sock, 1)
+    assert json.loads(answer.body)["body"] == "body"
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        # Content-Length beside Transfer-Encoding: the classic smuggling pair.
+        b"POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n",
+        # Two different lengths.
+        b"POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nabcd",
+        # A chunk size that is not hexadecimal.
+        b"POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+        # A header line folded over two lines (obsolete, and a smuggling vector).
+        b"GET /x HTTP/1.1\r\nHost: t\r\nX-A: one\r\n two\r\n\r\n",
+        # A bare LF inside a header value, and a space before the colon.
+        b"GET /x HTTP/1.1\r\nHost : t\r\n\r\n",
+        b"GET /x HTTP/9.9\r\nHost: t\r\n\r\n",
+        b"NOT HTTP AT ALL\r\n\r\n",
+    ],
+)
+def test_malformed_or_ambiguous_requests_get_400_and_the_connection_closes(
+    serve: Callable[..., Running], request_bytes: bytes
+) -> None:
+    running = serve()
+    with running.connect() as sock:
+        sock.sendall(request_bytes)
+        data = _read_all(sock)
+    assert data.startswith(b"HTTP/1.1 400 ")
+    assert b"smuggled" not in data
+    assert data.count(b"HTTP/1.1 ") == 1
+
+
+def test_a_head_too_large_gets_431(serve: Callable[..., Running]) -> None:
+    running = serve()
+    with running.connect() as sock:
+        sock.sendall(b"GET /x HTTP/1.1\r\nHost: t\r\nX-Big: " + b"a" * (70 * 1024) + b"\r\n\r\n")
+        assert _read_all(sock).startswith(b"HTTP/1.1 431 ")
+    with running.connect() as sock:
+        many = b"".join(b"X-%d: v\r\n" % n for n in range(server.MAX_HEADERS + 1))
+        sock.sendall(b"GET /x HTTP/1.1\r\nHost: t\r\n" + many + b"\r\n")
+        assert _read_all(sock).startswith(b"HTTP/1.1 431 ")
+
+
+def test_a_head_sent_endlessly_is_refused_before_it_ends(serve: Callable[..., Running]) -> None:
+    running = serve()
+    refused = False
+    with running.connect() as sock:
+        sock.sendall(b"GET /x HTTP/1.1\r\nX-Long: ")
+        try:
+            for _ in range(256):  # 16 MB, far beyond what loopback buffers hold
+                sock.sendall(b"a" * 65536)
+        except OSError:
+            refused = True  # the server closed the connection mid-head
+        data = _read_all(sock)
+    assert refused
+    assert data in (b"", b"HTTP/1.1 431 ") or data.startswith(b"HTTP/1.1 431 ")
+
+
+def test_a_slow_head_is_cut_at_its_deadline(serve: Callable[..., Running]) -> None:
+    running = serve(HEAD_TIMEOUT=0.6, _SWEEP_EVERY=0.1)
+    with running.connect() as sock:
+        started = time.monotonic()
+        closed = False
+        for byte in b"GET /x HTTP/1.1\r\nHost: t\r\nX-Slow: " + b"a" * 40:
+            try:
+                sock.sendall(bytes([byte]))
+            except OSError:
+                closed = True
+                break
+            time.sleep(0.05)
+            if time.monotonic() - started > 1.5:
+                break
+        closed = closed or _read_all(sock, 1.0) == b""
+    assert closed
+    assert time.monotonic() - started < 2.5
+
+
+def test_an_idle_keep_alive_connection_is_closed(serve: Callable[..., Running]) -> None:
+    running = serve(HEAD_TIMEOUT=0.4, _SWEEP_EVERY=0.1)
+    with running.connect() as sock:
+        sock.sendall(b"GET /x HTTP/1.1\r\nHost: t\r\n\r\n")
+        started = time.monotonic()
+        data = _read_all(sock, 3)
+    assert data.startswith(b"HTTP/1.1 200 ")
+    assert time.monotonic() - started < 2
+
+
+def test_a_body_that_stops_arriving_is_cut(serve: Callable[..., Running]) -> None:
+    running = serve(BODY_TIMEOUT=0.4, _SWEEP_EVERY=0.1)
+    with running.connect() as sock:
+        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nonly ten..")
+        started = time.monotonic()
+        data = _read_all(sock, 3)
+    assert b"only ten" not in data
+    assert time.monotonic() - started < 2
+
+
+def test_an_application_error_is_a_500_without_details(serve: Callable[..., Running]) -> None:
+    running = serve()
+    with running.connect() as sock:
+        sock.sendall(b"GET /boom HTTP/1.1\r\nHost: t\r\n\r\n")
+        data = _read_all(sock)
+    assert data.startswith(b"HTTP/1.1 500 ")
+    assert b"RuntimeError" not in data and b"the application failed" not in data
+
+
+def test_a_response_cut_short_closes_the_connection(serve: Callable[..., Running]) -> None:
+    running = serve()
+    with running.connect() as sock:
+        sock.sendall(b"GET /cut HTTP/1.1\r\nHost: t\r\n\r\nGET /next HTTP/1.1\r\nHost: t\r\n\r\n")
+        data = _read_all(sock)
+    # The chunked body never gets its last chunk, and nothing after it is answered.
+    assert b"partial" in data and not data.endswith(b"0\r\n\r\n")
+    assert b"/next" not in data
+
+
+def test_an_unread_body_closes_the_connection_after_the_answer(
+    serve: Callable[..., Running],
+) -> None:
+    running = serve()
+    with running.connect() as sock:
+        sock.sendall(
+            b"POST /unread HTTP/1.1\r\nHost: t\r\nContent-Length: 300000\r\n\r\n" + b"G" * 1000
+        )
+        data = _read_all(sock)
+    # The rest of the body can't be told from a next request without reading it: closed.
+    assert data.startswith(b"HTTP/1.1 200 ") and b"not read" in data
+
+
+def test_an_upgrade_request_is_answered_then_closed(serve: Callable[..., Running]) -> None:
+    running = serve()
+    with running.connect() as sock:
+        sock.sendall(
+            b"GET /ws HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+            b"\x81\x05hello"
+        )
+        data = _read_all(sock)
+    assert data.startswith(b"HTTP/1.1 200 ")
+    assert data.count(b"HTTP/1.1 ") == 1
+
+
+def test_stopping_lets_the_answer_in_flight_finish(serve: Callable[..., Running]) -> None:
+    running = serve()
+    with running.connect() as sock:
+        sock.sendall(b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
+        time.sleep(0.1)
+        running.stop(grace=5)
+        data = _read_all(sock)
+    assert data.startswith(b"HTTP/1.1 200 ")
+    assert b"connection: close" in data.lower()
