@@ -21,6 +21,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default=os.environ.get("GATEWAY_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8080")))
     parser.add_argument("--workers", type=int, default=int(os.environ.get("GATEWAY_WORKERS", "1")))
+    parser.add_argument(
+        "--app",
+        default="gateway.asgi:application",
+        help="module:attribute of the ASGI application (tests serve gateways built in code)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -37,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
 def _serve(args: argparse.Namespace) -> None:
     from gateway.workers import serve
 
-    code = serve(args.host, args.port, args.workers)
+    code = serve(args.host, args.port, args.workers, args.app)
     if code:
         raise SystemExit(code)
 

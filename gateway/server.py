@@ -35,6 +35,8 @@ from urllib.parse import unquote
 
 import httptools
 
+from gateway.problems import SECURITY_HEADERS, problem
+
 log = logging.getLogger("gateway.server")
 
 HEAD_LIMIT = 64 * 1024
@@ -61,23 +63,17 @@ _NO_BODY_STATUS = frozenset({204, 304})
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
-def _refusal(status: int, detail: str) -> bytes:
-    body = b'{"type":"about:blank","title":"%s","status":%d,"detail":"%s"}' % (
-        HTTPStatus(status).phrase.encode(),
-        status,
-        detail.encode(),
-    )
-    return (
-        _STATUS_LINES[status]
-        + b"content-type: application/problem+json\r\ncontent-length: %d\r\n" % len(body)
-        + b"connection: close\r\n\r\n"
-        + body
-    )
+def _refusal(status: int, detail: str, check: str) -> bytes:
+    """A whole response for what the server refuses itself, in the gateway's problem format."""
+    status, headers, body = problem(status, detail, check)
+    lines = [*headers, *SECURITY_HEADERS, (b"content-length", b"%d" % len(body))]
+    head = b"".join(b"%s: %s\r\n" % pair for pair in lines)
+    return _STATUS_LINES[status] + head + b"connection: close\r\n\r\n" + body
 
 
-_BAD_REQUEST = _refusal(400, "The request is not valid HTTP/1.1.")
-_HEAD_TOO_LARGE = _refusal(431, "The request head is too large.")
-_SERVER_ERROR = _refusal(500, "The gateway failed to answer.")
+_BAD_REQUEST = _refusal(400, "The request is not valid HTTP/1.1.", "request")
+_HEAD_TOO_LARGE = _refusal(431, "The request head is too large.", "request")
+_SERVER_ERROR = _refusal(500, "The gateway failed to answer.", "gateway")
 
 
 class _Exchange:

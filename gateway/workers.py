@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import os
 import signal
@@ -25,7 +26,9 @@ log = logging.getLogger("gateway.workers")
 STARTING = 10.0  # a worker that exits sooner than this after its start failed to start
 
 
-def serve(host: str, port: int, workers: int, grace: float = 10.0) -> int:
+def serve(
+    host: str, port: int, workers: int, app: str = "gateway.asgi:application", grace: float = 10.0
+) -> int:
     """Serve until SIGTERM or SIGINT; the exit code of the process."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.create_server((host, port), family=family, backlog=2048)
@@ -42,7 +45,7 @@ def serve(host: str, port: int, workers: int, grace: float = 10.0) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     for _ in range(max(1, workers)):
-        children[_spawn(sock, grace)] = time.monotonic()
+        children[_spawn(sock, app, grace)] = time.monotonic()
     code = 0
     while children:
         try:
@@ -60,7 +63,7 @@ def serve(host: str, port: int, workers: int, grace: float = 10.0) -> int:
             continue
         log.warning("a gateway worker exited (code %s): starting another", code)
         code = 0
-        children[_spawn(sock, grace)] = time.monotonic()
+        children[_spawn(sock, app, grace)] = time.monotonic()
     sock.close()
     return code if code > 0 else 0
 
@@ -70,7 +73,7 @@ def _signal(pid: int, signum: int) -> None:
         os.kill(pid, signum)
 
 
-def _spawn(sock: socket.socket, grace: float) -> int:
+def _spawn(sock: socket.socket, app: str, grace: float) -> int:
     pid = os.fork()
     if pid:
         return pid
@@ -81,7 +84,7 @@ def _spawn(sock: socket.socket, grace: float) -> int:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         import uvloop
 
-        uvloop.run(_work(sock, grace))
+        uvloop.run(_work(sock, app, grace))
         code = 0
     except BaseException:
         logging.getLogger("gateway.workers").exception("gateway worker failed")
@@ -91,9 +94,11 @@ def _spawn(sock: socket.socket, grace: float) -> int:
         os._exit(code)
 
 
-async def _work(sock: socket.socket, grace: float) -> None:
-    from gateway.asgi import application  # sets Django up in this process
+async def _work(sock: socket.socket, app: str, grace: float) -> None:
     from gateway.server import Lifespan, Server
+
+    module, _, attribute = app.partition(":")
+    application = getattr(importlib.import_module(module), attribute)  # sets Django up here
 
     loop = asyncio.get_running_loop()
     stopped: asyncio.Future[None] = loop.create_future()

@@ -1,4 +1,5 @@
-"""Entry point for integration tests: the real Gateway under granian, routes from the env.
+"""Entry point for integration tests: the real Gateway under `python -m gateway --app`, routes
+from the env.
 
 GW_TEST_ROUTES is JSON: [{"suffix", "backend", "url", "timeout", "discovery", "audience"}].
 """

@@ -1,5 +1,5 @@
 """Gateway processes as operators run them: a database migrated once per session, routes
-written by `manage.py applyconfig`, and `python -m gateway` (granian, N workers) on a free
+written by `manage.py applyconfig`, and `python -m gateway` (N workers) on a free
 loopback port. Used by the multi-process tests (policy reload, Redis, hosts, metrics).
 """
 

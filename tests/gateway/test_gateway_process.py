@@ -1,4 +1,4 @@
-"""The real gateway process (granian + gateway.app) on a free loopback port, with real
+"""The real gateway process (`python -m gateway`: its own server + gateway.app) on a free loopback port, with real
 backends: streaming and chunked bodies both ways, backend timeout (504), backend down (502),
 connections broken before and after the response head, and a log free of tokens.
 """
@@ -119,14 +119,10 @@ def gateway_process(
             [
                 sys.executable,
                 "-m",
-                "granian",
-                "--interface",
-                "asgi",
-                "--host",
-                "127.0.0.1",
+                "gateway",
                 "--port",
                 str(port),
-                "--no-ws",
+                "--app",
                 "tests.gateway.gw_entry:application",
             ],
             cwd=REPO,
@@ -191,7 +187,7 @@ def test_encoded_path_reaches_backend_unchanged(gateway_process: dict[str, Any])
 def test_ambiguous_paths_refused_by_the_real_process(
     gateway_process: dict[str, Any], path: str
 ) -> None:
-    """granian hands the client's bytes to the gateway (raw_path): nothing normalises first."""
+    """The server hands the client's bytes to the gateway (raw_path): nothing normalises first."""
     before = gateway_process["backend"].recorder.count()
     c = conn(gateway_process)
     c.request("GET", path)

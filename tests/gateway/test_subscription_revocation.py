@@ -1,4 +1,4 @@
-"""SECURITY.md case 69 across processes: two real gateway processes (granian) load keys from
+"""SECURITY.md case 69 across processes: two real gateway processes (`python -m gateway`) load keys from
 the same database; suspending the subscription, or regenerating a key, reaches both within
 5 s."""
 
@@ -35,8 +35,15 @@ def _start(port: int, database_url: str, log: Path) -> subprocess.Popen[bytes]:
         "GATEWAY_CONFIG_REFRESH": "1",
         "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
     }
-    command = [sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
-               "--port", str(port), "--no-ws", "tests.gateway.gw_keys_entry:application"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "gateway",
+        "--port",
+        str(port),
+        "--app",
+        "tests.gateway.gw_keys_entry:application",
+    ]
     return subprocess.Popen(
         command, cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
     )

@@ -1,4 +1,4 @@
-"""Two real gateway processes (granian) reading one database: a token revoked at the built-in
+"""Two real gateway processes (`python -m gateway`) reading one database: a token revoked at the built-in
 provider, and a cancelled subscription under require-subscribed-client, are refused by both
 within 5 s (issue 10: "Revocation reaches every gateway process within 5 s, as for keys").
 
@@ -45,8 +45,15 @@ def _start(
         "GATEWAY_KEY_FETCH_PRIVATE_HOSTS": "127.0.0.1",
         "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
     }
-    command = [sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
-               "--port", str(port), "--no-ws", "tests.gateway.gw_tokens_entry:application"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "gateway",
+        "--port",
+        str(port),
+        "--app",
+        "tests.gateway.gw_tokens_entry:application",
+    ]
     return subprocess.Popen(
         command, cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
     )
