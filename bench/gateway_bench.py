@@ -10,7 +10,7 @@ Starts everything on free loopback ports in a temporary directory and stops it a
 - (a) wrk straight at the backend; (b) nginx proxying to it with keep-alive upstreams;
 - (c) Apache httpd (mpm_event) with mod_auth_openidc validating the RS256 token locally from
   the JWKS (AuthType oauth20, Require claim aud) and proxying to the backend;
-- (d) the gateway as operators run it: `python -m gateway` (granian, BENCH_GATEWAY_WORKERS
+- (d) the gateway as operators run it: `python -m gateway` (its own server, BENCH_GATEWAY_WORKERS
   workers) with its route written to a SQLite database by `manage.py applyconfig`: a spec with
   one operation, validate-jwt (discovery, audience, RFC 9068 checks, a required scope) in
   front of the same backend; every check on (path, host, operation match, override headers,
@@ -268,7 +268,7 @@ _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process and all its descendants (granian's workers)."""
+    """User + system CPU seconds of a process and all its descendants (the gateway's workers)."""
     total = 0.0
     todo = [pid]
     while todo:

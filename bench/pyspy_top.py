@@ -4,7 +4,7 @@
     python bench/pyspy_top.py /tmp/prof/d.txt [how-many]
 
 Prints each function's share of the samples, itself (self) and with what it calls (total),
-so the gateway's own Python is told apart from granian, the event loop and idle time.
+so the gateway's own Python is told apart from the server, the event loop and idle time.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The gateway as its own process: `granian --interface asgi gateway.asgi:application`.
+"""The gateway as an ASGI application: `python -m gateway` serves it on the gateway's own server
+(gateway/server.py); any ASGI server can (`granian --interface asgi gateway.asgi:application`).
 
 Production scales this out apart from the portal; `python manage.py serve` mounts the same
 application under /gateway/ in the default run.
