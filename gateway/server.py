@@ -137,7 +137,7 @@ class _Exchange:
             if not self.started and not conn.closed:
                 conn.transport.write(_CONTINUE)
         while not self.body and not self.complete:
-            if conn.closed or self.finished:
+            if conn.closed or self.finished or conn.eof:
                 return {"type": "http.disconnect"}
             conn.resume_reading()
             conn.deadline = conn.loop.time() + BODY_TIMEOUT
@@ -225,7 +225,7 @@ class _Exchange:
                 parts.append(b"transfer-encoding: chunked\r\n")
             else:
                 self.keep_alive = False  # HTTP/1.0 without a length: the close ends the body
-        if not self.keep_alive or self.conn.stopping:
+        if not self.keep_alive or self.conn.last:
             self.keep_alive = False
             parts.append(b"connection: close\r\n")
         parts.append(b"\r\n")
@@ -243,7 +243,8 @@ class _Connection(asyncio.Protocol):
         self.client: tuple[str, int] | None = None
         self.local: tuple[str, int] | None = None
         self.closed = False
-        self.stopping = False
+        self.last = False  # no request after the current one (upgrade, EOF, stop)
+        self.eof = False  # nothing more will be read (the client shut its side, or an upgrade)
         self.lost: asyncio.Future[None] = self.loop.create_future()
         self.read_paused = False
         self.write_paused = False
@@ -279,7 +280,7 @@ class _Connection(asyncio.Protocol):
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             # The head was complete; nothing after it is HTTP/1.1: answer this one, then close.
-            self.stopping = True
+            self.last = self.eof = True
             self.pause_reading()
         except httptools.HttpParserError:
             self._fail(_BAD_REQUEST)
@@ -305,6 +306,16 @@ class _Connection(asyncio.Protocol):
         drained = self._drained
         if drained is not None and not drained.done():
             drained.set_result(None)
+
+    def eof_received(self) -> bool:
+        # A client may shut its sending side once its request is out (`nc -q`, some scripts):
+        # keep the connection open to answer, then close it.
+        self.last = self.eof = True
+        current = self.current
+        if current is not None:
+            current._wake()
+            return True
+        return False
 
     def pause_writing(self) -> None:
         self.write_paused = True
@@ -332,7 +343,7 @@ class _Connection(asyncio.Protocol):
             self.transport.pause_reading()
 
     def resume_reading(self) -> None:
-        if self.read_paused and not self.closed and not self.stopping:
+        if self.read_paused and not self.closed and not self.eof:
             self.read_paused = False
             self.transport.resume_reading()
 
@@ -388,7 +399,7 @@ class _Connection(asyncio.Protocol):
             "client": self.client,
             "server": self.local,
         }
-        exchange = _Exchange(self, scope, parser.should_keep_alive() and not self.stopping)
+        exchange = _Exchange(self, scope, parser.should_keep_alive() and not self.last)
         if version == "1.1":
             for name, value in self._headers:
                 if name == b"expect" and value.lower() == b"100-continue":
@@ -447,7 +458,7 @@ class _Connection(asyncio.Protocol):
 
     def finish(self, exchange: _Exchange) -> None:
         """The response is written: next pipelined exchange, wait for a head, or close."""
-        if not exchange.keep_alive or self.closed or self.server.stopping:
+        if not exchange.keep_alive or self.closed or self.last or self.server.stopping:
             self._close()
             return
         if not exchange.complete:
@@ -508,7 +519,7 @@ class Server:
         """Close idle connections now; let answers in flight finish within `grace` seconds."""
         self.stopping = True
         for conn in list(self.connections):
-            conn.stopping = True
+            conn.last = True
             if conn.current is None:
                 conn._close()
         if self.tasks:

@@ -384,6 +384,17 @@ def test_an_unread_body_closes_the_connection_after_the_answer(
     assert data.startswith(b"HTTP/1.1 200 ") and b"not read" in data
 
 
+def test_a_client_that_stops_sending_still_gets_its_answer(
+    serve: Callable[..., Running],
+) -> None:
+    running = serve()
+    with running.connect() as sock:
+        sock.sendall(b"POST /slow HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi")
+        sock.shutdown(socket.SHUT_WR)
+        data = _read_all(sock)
+    assert data.startswith(b"HTTP/1.1 200 ") and b'"body": "hi"' in data
+
+
 def test_an_upgrade_request_is_answered_then_closed(serve: Callable[..., Running]) -> None:
     running = serve()
     with running.connect() as sock:
@@ -405,3 +416,19 @@ def test_stopping_lets_the_answer_in_flight_finish(serve: Callable[..., Running]
         data = _read_all(sock)
     assert data.startswith(b"HTTP/1.1 200 ")
     assert b"connection: close" in data.lower()
+
+
+def test_stopping_still_reads_the_body_of_the_request_in_flight(
+    serve: Callable[..., Running],
+) -> None:
+    running = serve()
+    with running.connect() as sock:
+        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nab")
+        time.sleep(0.1)
+        stopper = threading.Thread(target=running.stop, args=(5,))
+        stopper.start()
+        time.sleep(0.2)
+        sock.sendall(b"cd")
+        data = _read_all(sock)
+        stopper.join(10)
+    assert data.startswith(b"HTTP/1.1 200 ") and b'"body": "abcd"' in data
