@@ -4,9 +4,9 @@ Each worker sets Django up after the fork (no database connection crosses a fork
 gateway on its own uvloop event loop (gateway/server.py) and accepts from the shared socket.
 SIGTERM or SIGINT stops the workers gracefully: they stop accepting, finish the answers in
 flight within `grace` seconds, then run the application's lifespan shutdown, which writes the
-buffered usage and access log. A worker that dies later is replaced; one that dies while
-starting (a missing setting, no database driver) stops the whole process with its exit code,
-so a broken deployment fails loudly instead of restarting forever.
+buffered usage and access log. A worker that dies is replaced, unless it failed before it
+began serving (a missing setting, an unreachable module): then the whole process stops with its
+exit code, so a broken deployment fails loudly instead of restarting forever.
 """
 
 from __future__ import annotations
@@ -19,11 +19,10 @@ import os
 import signal
 import socket
 import sys
-import time
 
 log = logging.getLogger("gateway.workers")
 
-STARTING = 10.0  # a worker that exits sooner than this after its start failed to start
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 def serve(
@@ -33,7 +32,7 @@ def serve(
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.create_server((host, port), family=family, backlog=2048)
     sock.setblocking(False)
-    children: dict[int, float] = {}
+    children: dict[int, int] = {}  # pid -> the read end of its "serving" pipe
     stopping = False
 
     def stop(signum: int, frame: object) -> None:
@@ -42,30 +41,34 @@ def serve(
         for pid in children:
             _signal(pid, signal.SIGTERM)
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, stop)
     for _ in range(max(1, workers)):
-        children[_spawn(sock, app, grace)] = time.monotonic()
+        pid, serving = _spawn(sock, app, grace)
+        children[pid] = serving
     code = 0
     while children:
         try:
             pid, status = os.wait()
         except ChildProcessError:
             break
-        started = children.pop(pid, None)
-        if started is None or stopping:
+        serving = children.pop(pid, -1)
+        if serving < 0:
             continue
-        code = os.waitstatus_to_exitcode(status)
-        if time.monotonic() - started < STARTING:
-            log.error("a gateway worker exited while starting (code %s): stopping", code)
+        was_serving = _read_flag(serving)
+        if stopping:
+            continue
+        exit_code = os.waitstatus_to_exitcode(status)
+        if not was_serving and exit_code > 0:
+            log.error("a gateway worker failed to start (exit code %s): stopping", exit_code)
+            code = exit_code if exit_code > 0 else 1
             stop(signal.SIGTERM, None)
-            code = code or 1
             continue
-        log.warning("a gateway worker exited (code %s): starting another", code)
-        code = 0
-        children[_spawn(sock, app, grace)] = time.monotonic()
+        log.warning("a gateway worker exited (code %s): starting another", exit_code)
+        pid, serving = _spawn(sock, app, grace)
+        children[pid] = serving
     sock.close()
-    return code if code > 0 else 0
+    return code
 
 
 def _signal(pid: int, signum: int) -> None:
@@ -73,18 +76,37 @@ def _signal(pid: int, signum: int) -> None:
         os.kill(pid, signum)
 
 
-def _spawn(sock: socket.socket, app: str, grace: float) -> int:
+def _read_flag(fd: int) -> bool:
+    """Whether the worker wrote its byte: it was serving when it ended."""
+    try:
+        return os.read(fd, 1) == b"1"
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _spawn(sock: socket.socket, app: str, grace: float) -> tuple[int, int]:
+    """A forked worker: its pid and the read end of the pipe it writes once it serves."""
+    serving, told = os.pipe()
+    os.set_blocking(serving, False)
+    # Signals wait until the worker has dropped the supervisor's handlers.
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     pid = os.fork()
     if pid:
-        return pid
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+        os.close(told)
+        return pid, serving
+    os.close(serving)
     # The worker: never return into the supervisor's code (its finally blocks are not ours).
     code = 1
     try:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        for signum in _STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         import uvloop
 
-        uvloop.run(_work(sock, app, grace))
+        uvloop.run(_work(sock, app, grace, told))
         code = 0
     except BaseException:
         logging.getLogger("gateway.workers").exception("gateway worker failed")
@@ -94,7 +116,7 @@ def _spawn(sock: socket.socket, app: str, grace: float) -> int:
         os._exit(code)
 
 
-async def _work(sock: socket.socket, app: str, grace: float) -> None:
+async def _work(sock: socket.socket, app: str, grace: float, told: int) -> None:
     from gateway.server import Lifespan, Server
 
     module, _, attribute = app.partition(":")
@@ -107,13 +129,15 @@ async def _work(sock: socket.socket, app: str, grace: float) -> None:
         if not stopped.done():
             stopped.set_result(None)
 
-    for signum in (signal.SIGTERM, signal.SIGINT):
+    for signum in _STOP_SIGNALS:
         loop.add_signal_handler(signum, stop)
     server = Server(application, loop)
     lifespan = Lifespan(application)
     await lifespan.startup()
     listener = await loop.create_server(server.protocol, sock=sock)
     server.start_sweeping()
+    os.write(told, b"1")
+    os.close(told)
     await stopped
     listener.close()
     await server.stop(grace)

@@ -1,0 +1,104 @@
+"""`python -m gateway`'s supervisor (gateway/workers.py): a worker that dies is replaced, one
+that cannot start stops the process with an error, and SIGTERM ends everything cleanly."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.gateway.processes import REPO, free_port, wait_for_port
+
+
+def _start(tmp_path: Path, app: str, workers: int = 2) -> tuple[subprocess.Popen[bytes], int, Path]:
+    port = free_port()
+    log = tmp_path / f"gateway-{port}.log"
+    env = {
+        **os.environ,
+        "GW_TEST_ROUTES": json.dumps([{"suffix": "echo", "backend": "echo"}]),
+        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
+    command = [sys.executable, "-m", "gateway", "--port", str(port), "--workers", str(workers)]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [*command, "--app", app], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    return proc, port, log
+
+
+@pytest.fixture
+def gateway(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, Path]]:
+    proc, port, log = _start(tmp_path, "tests.gateway.gw_entry:application")
+    wait_for_port(port, proc, log)
+    yield proc, port, log
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def _workers(pid: int) -> list[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return [int(child) for child in text.split()]
+
+
+def _echo_status(port: int) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", "/echo/x")
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def _until[T](check: Callable[[], T], seconds: float = 15) -> T:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if value := check():
+            return value
+        time.sleep(0.1)
+    return check()
+
+
+def test_a_worker_that_dies_is_replaced(
+    gateway: tuple[subprocess.Popen[bytes], int, Path],
+) -> None:
+    proc, port, _ = gateway
+    first = _until(lambda: len(_workers(proc.pid)) == 2 and _workers(proc.pid))
+    os.kill(first[0], signal.SIGKILL)
+    replaced = _until(lambda: first[0] not in _workers(proc.pid) and len(_workers(proc.pid)) == 2)
+    assert replaced, _workers(proc.pid)
+    assert all(_echo_status(port) == 200 for _ in range(20))
+    assert proc.poll() is None
+
+
+def test_sigterm_stops_the_workers_and_the_process(
+    gateway: tuple[subprocess.Popen[bytes], int, Path],
+) -> None:
+    proc, port, _ = gateway
+    workers = _until(lambda: len(_workers(proc.pid)) == 2 and _workers(proc.pid))
+    assert _echo_status(port) == 200
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(15) == 0
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+
+
+def test_a_worker_that_cannot_start_stops_the_process_with_an_error(tmp_path: Path) -> None:
+    proc, _, log = _start(tmp_path, "tests.gateway.no_such_module:application")
+    try:
+        code = proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert code != 0
+    text = log.read_text()
+    assert "no_such_module" in text and "failed to start" in text
