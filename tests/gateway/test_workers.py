@@ -49,6 +49,13 @@ def _workers(pid: int) -> list[int]:
     return [int(child) for child in text.split()]
 
 
+def _two_workers(pid: int) -> list[int]:
+    """The supervisor's two workers, once both are there."""
+    workers = _until(lambda: len(_workers(pid)) == 2)
+    assert workers, _workers(pid)
+    return _workers(pid)
+
+
 def _echo_status(port: int) -> int:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
@@ -73,7 +80,7 @@ def test_a_worker_that_dies_is_replaced(
     gateway: tuple[subprocess.Popen[bytes], int, Path],
 ) -> None:
     proc, port, _ = gateway
-    first = _until(lambda: len(_workers(proc.pid)) == 2 and _workers(proc.pid))
+    first = _two_workers(proc.pid)
     os.kill(first[0], signal.SIGKILL)
     replaced = _until(lambda: first[0] not in _workers(proc.pid) and len(_workers(proc.pid)) == 2)
     assert replaced, _workers(proc.pid)
@@ -85,7 +92,7 @@ def test_sigterm_stops_the_workers_and_the_process(
     gateway: tuple[subprocess.Popen[bytes], int, Path],
 ) -> None:
     proc, port, _ = gateway
-    workers = _until(lambda: len(_workers(proc.pid)) == 2 and _workers(proc.pid))
+    workers = _two_workers(proc.pid)
     assert _echo_status(port) == 200
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(15) == 0
