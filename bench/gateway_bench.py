@@ -555,7 +555,8 @@ def run() -> list[dict[str, Any]]:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "portal.settings"),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-            "GATEWAY_KEY_FETCH_PRIVATE_HOSTS": "127.0.0.1",
+            # Only the nginx site that serves the provider's discovery document and JWKS.
+            "GATEWAY_KEY_FETCH_PRIVATE_HOSTS": f"127.0.0.1:{ports['idp']}",
         }
         env.pop("REDIS_URL", None)
         # As operators run it: a database, the route written by applyconfig, python -m gateway.
