@@ -6,6 +6,7 @@ loopback port. Used by the multi-process tests (policy reload, Redis, hosts, met
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import shutil
 import socket
@@ -40,6 +41,32 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], log: Path, seconds: 
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(log.read_text() if log.exists() else "no log") from None
             time.sleep(0.1)
+
+
+def spawn_app(
+    app: str,
+    routes: list[dict[str, Any]],
+    log: Path,
+    port: int = 0,
+    workers: int = 1,
+    **extra_env: str,
+) -> tuple[subprocess.Popen[bytes], int]:
+    """`python -m gateway --app module:attribute` on a free (or the given) port: a gateway built
+    in code by one of the tests' entry points, its routes in GW_TEST_ROUTES. Not yet waited for
+    (see wait_for_port)."""
+    port = port or free_port()
+    env = {
+        **os.environ,
+        "GW_TEST_ROUTES": json.dumps(routes),
+        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        **extra_env,
+    }
+    command = [sys.executable, "-m", "gateway", "--port", str(port), "--workers", str(workers)]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [*command, "--app", app], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    return proc, port
 
 
 @pytest.fixture(scope="session")

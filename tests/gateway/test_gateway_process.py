@@ -1,5 +1,5 @@
-"""The real gateway process (`python -m gateway`: its own server + gateway.app) on a free loopback port, with real
-backends: streaming and chunked bodies both ways, backend timeout (504), backend down (502),
+"""The real gateway process (`python -m gateway`: its own server and gateway.app) on a free
+loopback port, with real backends: streaming and chunked bodies both ways, backend timeout (504), backend down (502),
 connections broken before and after the response head, and a log free of tokens.
 """
 
@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,14 +18,7 @@ from typing import Any
 import pytest
 
 from tests.gateway.conftest import LoopbackServer, Provider, claims, mint
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.gateway.processes import free_port, spawn_app, wait_for_port
 
 
 def stream_backend(h: Any) -> None:
@@ -93,7 +84,7 @@ def gateway_process(
     backend.recorder.routes["*"] = stream_backend
     backend.httpd.first_chunk_seen = threading.Event()  # type: ignore[attr-defined]
     dead_port = free_port()
-    routes = [
+    routes: list[dict[str, Any]] = [
         {
             "suffix": "orders",
             "url": backend.url,
@@ -105,48 +96,23 @@ def gateway_process(
         {"suffix": "down", "url": f"http://127.0.0.1:{dead_port}", "timeout": 1},
         {"suffix": "echo", "backend": "echo"},
     ]
-    port = free_port()
     log = tmp_path / "gateway.log"
-    env = {
-        **os.environ,
-        "GW_TEST_ROUTES": json.dumps(routes),
-        "GATEWAY_KEY_FETCH_PRIVATE_HOSTS": "127.0.0.1",
-        "GATEWAY_METRICS_TOKEN": "metrics-secret",
-        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-    }
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gateway",
-                "--port",
-                str(port),
-                "--app",
-                "tests.gateway.gw_entry:application",
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    proc, port = spawn_app(
+        "tests.gateway.gw_entry:application",
+        routes,
+        log,
+        GATEWAY_KEY_FETCH_PRIVATE_HOSTS="127.0.0.1",
+        GATEWAY_METRICS_TOKEN="metrics-secret",
+    )
+    try:
+        wait_for_port(port, proc, log)
+        yield {"port": port, "backend": backend, "log": log, "provider": provider}
+    finally:
+        proc.terminate()
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                        break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(log.read_text()) from None
-                    time.sleep(0.1)
-            yield {"port": port, "backend": backend, "log": log, "provider": provider}
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def conn(gp: dict[str, Any]) -> http.client.HTTPConnection:

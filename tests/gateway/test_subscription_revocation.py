@@ -5,11 +5,7 @@ the same database; suspending the subscription, or regenerating a key, reaches b
 from __future__ import annotations
 
 import http.client
-import json
-import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +16,7 @@ import pytest
 from products import flows
 from products.models import Subscription
 from tests.gateway.conftest import echo_in_starter
-from tests.gateway.test_gateway_process import free_port
+from tests.gateway.processes import free_port, spawn_app, wait_for_port
 from tests.products.realdb import in_thread, on_a_database_file, url_for_processes
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,37 +24,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _start(port: int, database_url: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "GW_TEST_ROUTES": json.dumps([{"suffix": "echo", "backend": "echo"}]),
-        "DATABASE_URL": database_url,
-        "GATEWAY_CONFIG_REFRESH": "1",
-        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "gateway",
-        "--port",
-        str(port),
-        "--app",
-        "tests.gateway.gw_keys_entry:application",
-    ]
-    return subprocess.Popen(
-        command, cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    routes = [{"suffix": "echo", "backend": "echo"}]
+    app = "tests.gateway.gw_keys_entry:application"
+    proc, _ = spawn_app(
+        app, routes, log, port, DATABASE_URL=database_url, GATEWAY_CONFIG_REFRESH="1"
     )
-
-
-def _wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(log.read_text()) from None
-            time.sleep(0.1)
+    return proc
 
 
 def _status(port: int, key: str, *, in_query: bool = False) -> int:
@@ -103,7 +74,7 @@ def two_gateways(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
         try:
             for i, (port, proc) in enumerate(zip(ports, procs, strict=True)):
-                _wait_listening(port, proc, tmp_path / f"gw{i}.log")
+                wait_for_port(port, proc, tmp_path / f"gw{i}.log", 60)
             logs = list(tmp_path.glob("gw*.log"))
             yield {"ports": ports, "sub": sub, "ada": ada, "logs": logs, "stop": stop}
         finally:

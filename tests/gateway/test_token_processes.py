@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -26,8 +24,7 @@ from oauth2_provider.models import get_access_token_model
 from applications import flows as app_flows
 from products import flows
 from tests.gateway.conftest import Provider, claims, echo_in_starter, mint
-from tests.gateway.test_gateway_process import free_port
-from tests.gateway.test_subscription_revocation import _wait_listening
+from tests.gateway.processes import free_port, spawn_app, wait_for_port
 from tests.products.realdb import in_thread, on_a_database_file, url_for_processes
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,26 +34,16 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _start(
     port: int, database_url: str, log: Path, routes: list[dict[str, Any]]
 ) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "GW_TEST_ROUTES": json.dumps(routes),
-        "DATABASE_URL": database_url,
-        "GATEWAY_CONFIG_REFRESH": "1",
-        "GATEWAY_KEY_FETCH_PRIVATE_HOSTS": "127.0.0.1",
-        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "gateway",
-        "--port",
-        str(port),
-        "--app",
+    proc, _ = spawn_app(
         "tests.gateway.gw_tokens_entry:application",
-    ]
-    return subprocess.Popen(
-        command, cwd=REPO, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+        routes,
+        log,
+        port,
+        DATABASE_URL=database_url,
+        GATEWAY_CONFIG_REFRESH="1",
+        GATEWAY_KEY_FETCH_PRIVATE_HOSTS="127.0.0.1",
     )
+    return proc
 
 
 def _status(port: int, path: str, token: str) -> tuple[int, str]:
@@ -102,7 +89,7 @@ def two_gateways(tmp_path: Path, provider: Provider, settings: Any) -> Iterator[
         procs = [_start(p, url, log, routes) for p, log in zip(ports, logs, strict=True)]
         try:
             for port, proc, log in zip(ports, procs, logs, strict=True):
-                _wait_listening(port, proc, log)
+                wait_for_port(port, proc, log, 60)
             yield {"ports": ports, "app": app, "sub": sub, "ada": ada}
         finally:
             for proc in procs:

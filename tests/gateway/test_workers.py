@@ -4,33 +4,21 @@ that cannot start stops the process with an error, and SIGTERM ends everything c
 from __future__ import annotations
 
 import http.client
-import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.gateway.processes import REPO, free_port, wait_for_port
+from tests.gateway.processes import spawn_app, wait_for_port
 
 
-def _start(tmp_path: Path, app: str, workers: int = 2) -> tuple[subprocess.Popen[bytes], int, Path]:
-    port = free_port()
-    log = tmp_path / f"gateway-{port}.log"
-    env = {
-        **os.environ,
-        "GW_TEST_ROUTES": json.dumps([{"suffix": "echo", "backend": "echo"}]),
-        "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-    }
-    command = [sys.executable, "-m", "gateway", "--port", str(port), "--workers", str(workers)]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [*command, "--app", app], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
+def _start(tmp_path: Path, app: str) -> tuple[subprocess.Popen[bytes], int, Path]:
+    log = tmp_path / "gateway.log"
+    proc, port = spawn_app(app, [{"suffix": "echo", "backend": "echo"}], log, workers=2)
     return proc, port, log
 
 
