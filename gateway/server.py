@@ -73,6 +73,7 @@ def _refusal(status: int, detail: str, check: str) -> bytes:
 
 _BAD_REQUEST = _refusal(400, "The request is not valid HTTP/1.1.", "request")
 _HEAD_TOO_LARGE = _refusal(431, "The request head is too large.", "request")
+_VERSION_REFUSED = _refusal(505, "Only HTTP/1.1 and HTTP/1.0 are served.", "request")
 _SERVER_ERROR = _refusal(500, "The gateway failed to answer.", "gateway")
 
 
@@ -279,6 +280,9 @@ class _Connection(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
+            if self._start is None and self.current is None:
+                self._fail(_BAD_REQUEST)  # no request came before it (the HTTP/2 preface)
+                return
             # The head was complete; nothing after it is HTTP/1.1: answer this one, then close.
             self.last = self.eof = True
             self.pause_reading()
@@ -379,12 +383,21 @@ class _Connection(asyncio.Protocol):
             except httptools.HttpParserInvalidURLError:
                 self._refuse = _BAD_REQUEST
                 return
+            # The host checks read the Host header: an absolute URL naming another is refused.
+            authority = parsed.host + (b":%d" % parsed.port if parsed.port else b"")
+            hosts = [value.lower() for name, value in self._headers if name == b"host"]
+            if hosts != [authority.lower()]:
+                self._refuse = _BAD_REQUEST
+                return
             raw, query = parsed.path or b"/", parsed.query or b""
         if b"%" in raw:
             path = unquote(raw.decode("latin-1"), encoding="utf-8", errors="replace")
         else:
             path = raw.decode("latin-1")
         version = parser.get_http_version()
+        if version != "1.1" and version != "1.0":
+            self._refuse = _VERSION_REFUSED  # HTTP/0.9 (no headers) or a 2.0 request line
+            return
         scope = {
             "type": "http",
             "asgi": _ASGI,

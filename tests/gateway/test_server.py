@@ -273,6 +273,25 @@ def test_expect_100_continue_is_answered_before_the_body_is_sent(
         b"GET /x HTTP/1.1\r\nHost : t\r\n\r\n",
         b"GET /x HTTP/9.9\r\nHost: t\r\n\r\n",
         b"NOT HTTP AT ALL\r\n\r\n",
+        # Transfer-Encoding the parser cannot trust, or twice.
+        b"POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n",
+        b"POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n",
+        b"POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        # Lengths in any form but plain digits.
+        b"POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: +4\r\n\r\nabcd",
+        b"POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 4, 4\r\n\r\nabcd",
+        # Bare LF line ends, NUL bytes, a chunk size that overflows.
+        b"GET /x HTTP/1.1\nHost: t\n\n",
+        b"GET /a\x00b HTTP/1.1\r\nHost: t\r\n\r\n",
+        b"GET /x HTTP/1.1\r\nHost: t\r\nX-A: a\x00b\r\n\r\n",
+        b"POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"FFFFFFFFFFFFFFFFFF\r\nabc\r\n0\r\n\r\n",
+        # An absolute URL naming another host than the Host header the host checks read.
+        b"GET http://evil.example/x HTTP/1.1\r\nHost: t\r\n\r\n",
+        b"GET http://t/x HTTP/1.1\r\n\r\n",
+        # The HTTP/2 preface on an HTTP/1.1 port.
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
     ],
 )
 def test_malformed_or_ambiguous_requests_get_400_and_the_connection_closes(
@@ -285,6 +304,25 @@ def test_malformed_or_ambiguous_requests_get_400_and_the_connection_closes(
     assert data.startswith(b"HTTP/1.1 400 ")
     assert b"smuggled" not in data
     assert data.count(b"HTTP/1.1 ") == 1
+
+
+@pytest.mark.parametrize(
+    "request_bytes", [b"GET /x\r\n\r\n", b"GET /x HTTP/2.0\r\nHost: t\r\n\r\n"]
+)
+def test_other_http_versions_get_505(serve: Callable[..., Running], request_bytes: bytes) -> None:
+    running = serve()
+    with running.connect() as sock:
+        sock.sendall(request_bytes)
+        assert _read_all(sock).startswith(b"HTTP/1.1 505 ")
+
+
+def test_an_absolute_url_naming_the_host_is_served(serve: Callable[..., Running]) -> None:
+    running = serve()
+    with running.connect() as sock:
+        sock.sendall(b"GET http://t:8080/pets?a=1 HTTP/1.1\r\nHost: t:8080\r\n\r\n")
+        (answer,) = _responses(sock, 1)
+    seen = json.loads(answer.body)
+    assert (seen["raw_path"], seen["query"]) == ("/pets", "a=1")
 
 
 def test_a_head_too_large_gets_431(serve: Callable[..., Running]) -> None:
