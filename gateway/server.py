@@ -15,6 +15,7 @@ What it speaks, and what it refuses:
   HEAD answered without a body; `Expect: 100-continue` answered when the body is first read.
 - llhttp's strict parsing: a malformed request, Content-Length beside Transfer-Encoding, or
   an invalid chunk -> 400 and the connection closed (no request smuggling through this hop).
+- More than MAX_CONNECTIONS open connections in a worker -> new ones are closed at once.
 - A request head over HEAD_LIMIT bytes or MAX_HEADERS lines -> 431; a head not complete
   within HEAD_TIMEOUT of the connection opening (or of the previous response) -> closed, which
   is the whole defence against slow-header clients; a body that makes no progress for
@@ -39,6 +40,7 @@ from gateway.problems import SECURITY_HEADERS, problem
 
 log = logging.getLogger("gateway.server")
 
+MAX_CONNECTIONS = 10_000  # per worker; more are closed at once (each idle one costs a socket)
 HEAD_LIMIT = 64 * 1024
 MAX_HEADERS = 100
 HEAD_TIMEOUT = 20.0  # also the keep-alive idle time: the next head must arrive within it
@@ -271,6 +273,9 @@ class _Connection(asyncio.Protocol):
             self.client = (str(peer[0]), int(peer[1]))
         if isinstance(local, tuple):
             self.local = (str(local[0]), int(local[1]))
+        if len(self.server.connections) >= MAX_CONNECTIONS:
+            self._close()  # refused before anything is read: the ones already open go on
+            return
         self.deadline = self.loop.time() + HEAD_TIMEOUT
         self.server.connections.add(self)
 

@@ -16,6 +16,7 @@ import contextlib
 import importlib
 import logging
 import os
+import resource
 import signal
 import socket
 import sys
@@ -29,6 +30,12 @@ def serve(
     host: str, port: int, workers: int, app: str = "gateway.asgi:application", grace: float = 10.0
 ) -> int:
     """Serve until SIGTERM or SIGINT; the exit code of the process."""
+    # Each connection is a descriptor: allow as many as the hard limit does (up to what the
+    # workers' MAX_CONNECTIONS need), not the usual soft 1,024.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 65_536 if hard == resource.RLIM_INFINITY else min(hard, 65_536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.create_server((host, port), family=family, backlog=2048)
     sock.setblocking(False)

@@ -325,6 +325,20 @@ def test_an_absolute_url_naming_the_host_is_served(serve: Callable[..., Running]
     assert (seen["raw_path"], seen["query"]) == ("/pets", "a=1")
 
 
+def test_connections_beyond_the_cap_are_closed_and_the_others_go_on(
+    serve: Callable[..., Running],
+) -> None:
+    running = serve(MAX_CONNECTIONS=2)
+    with running.connect() as first, running.connect() as second:
+        time.sleep(0.1)
+        with running.connect() as third:
+            third.sendall(b"GET /x HTTP/1.1\r\nHost: t\r\n\r\n")
+            assert _read_all(third, 2) == b""
+        for sock in (first, second):
+            sock.sendall(b"GET /x HTTP/1.1\r\nHost: t\r\n\r\n")
+            assert _responses(sock, 1)[0].status == 200
+
+
 def test_a_head_too_large_gets_431(serve: Callable[..., Running]) -> None:
     running = serve()
     with running.connect() as sock:
