@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from usage import charts, reports, windows
+from usage import charts, closed, reports, windows
 
 
 @dataclass(frozen=True)
@@ -165,14 +165,15 @@ def build(
     queries_for: Any = None,
 ) -> UsagePage:
     """The summary, the three charts and one ranked table for filter `f` over `window`."""
-    summary = reports.summary(f)
-    points: Sequence[Any] | None = None
-    if window.bucket == "local-day":
-        points = reports.local_day_series(f, windows.bucket_starts(window), window.end)
-    if points is None:
-        points = reports.series(f, window.step)
+    with closed.one_token():  # the page's past days under one version, read once
+        summary = reports.summary(f)
+        points: Sequence[Any] | None = None
+        if window.bucket == "local-day":
+            points = reports.local_day_series(f, windows.bucket_starts(window), window.end)
+        if points is None:
+            points = reports.series(f, window.step)
+        rows = reports.ranked(f, by, order, limit)  # type: ignore[arg-type]
     bs = windows.buckets(points, window)
-    rows = reports.ranked(f, by, order, limit)  # type: ignore[arg-type]
     queries = queries_for(by, rows) if queries_for else None
     return UsagePage(
         window=window,
