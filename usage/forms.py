@@ -68,8 +68,10 @@ class ReportFilterForm(forms.Form):
         product_field = self.fields["product"]
         assert isinstance(api_field, forms.ModelChoiceField)
         assert isinstance(product_field, forms.ModelChoiceField)
-        api_field.queryset = apis.order_by("name")
-        product_field.queryset = products.order_by("name")
+        # A choice needs its slug (the value) and name (the label, __str__) only; an API
+        # row carries its search text too.
+        api_field.queryset = apis.order_by("name").only("pk", "slug", "name")
+        product_field.queryset = products.order_by("name").only("pk", "slug", "name")
         for name in ("operation", "application", "developer"):
             self.fields[name].widget.attrs["autocomplete"] = "off"
 
