@@ -79,12 +79,15 @@ def grouped(
     if keys is not None:
         if not keys:
             return []
+        # One IN list, flat: a CSV export asks for up to 1,000 winners, and as many ORs
+        # nest deeper than SQLite parses ("Expression tree is too large").
         if len(group) == 1:
             conditions.append(f"{q(group[0])} IN ({', '.join(['%s'] * len(keys))})")
             params += [key[0] for key in keys]
         else:
-            one = "(" + " AND ".join(f"{q(g)} = %s" for g in group) + ")"
-            conditions.append("(" + " OR ".join([one] * len(keys)) + ")")
+            row = "(" + ", ".join(["%s"] * len(group)) + ")"
+            names = "(" + ", ".join(q(g) for g in group) + ")"
+            conditions.append(f"{names} IN ({', '.join([row] * len(keys))})")
             params += [value for key in keys for value in key]
     names = [q(g) for g in group]
     columns = [*names, *(f"{sql} AS {q(alias)}" for alias, sql in select.items())]
