@@ -86,13 +86,13 @@ def grouped(
             params += [key[0] for key in keys]
         else:
             row = "(" + ", ".join(["%s"] * len(group)) + ")"
-            names = "(" + ", ".join(q(g) for g in group) + ")"
-            conditions.append(f"{names} IN ({', '.join([row] * len(keys))})")
+            columns = "(" + ", ".join(q(g) for g in group) + ")"
+            conditions.append(f"{columns} IN ({', '.join([row] * len(keys))})")
             params += [value for key in keys for value in key]
     names = [q(g) for g in group]
-    columns = [*names, *(f"{sql} AS {q(alias)}" for alias, sql in select.items())]
+    selected = [*names, *(f"{sql} AS {q(alias)}" for alias, sql in select.items())]
     sql = (
-        f"SELECT {', '.join(columns)} FROM {q(model._meta.db_table)} "
+        f"SELECT {', '.join(selected)} FROM {q(model._meta.db_table)} "
         f"WHERE {' AND '.join(conditions)}"
     )
     if group:
