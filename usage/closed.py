@@ -46,8 +46,8 @@ TIMEOUT_SECONDS = 2 * 86400
 STORED_SECONDS = 26 * 3600
 
 # Answers this process read, by digest (token and question). A page asks four (its summary,
-# series, ranking and the winners' details); the largest, a ranking of 5,000 subscriptions,
-# takes about 2 MB, so 48 bound the memory a portal process gives them to some tens of MB.
+# series, ranking and the winners' details); the largest, a ranking of 4,000 subscriptions,
+# takes about 1.1 MB, so 48 bound the memory a portal process gives them to some tens of MB.
 LOCAL_ANSWERS = 48
 
 _storing: ContextVar[bool] = ContextVar("usage_closed_storing", default=False)
