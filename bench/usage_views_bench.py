@@ -150,21 +150,24 @@ def timed(client: Any, url: str) -> tuple[float, float, int, float, float]:
 
 def prefilled() -> float | None:
     """The aggregator's hourly pre-fill, timed (ms); None when BENCH_PREFILL=0. The bench's
-    cache is then emptied: the requests see only what a new portal process would."""
+    cache and the process's own answers (usage/closed.py) are then emptied: the requests see
+    only what a new portal process would."""
     from django.core.cache import cache
 
-    from usage import prefill
+    from usage import closed, prefill
     from usage.models import KeptTotal
 
     if os.environ.get("BENCH_PREFILL", "1") == "0":
         KeptTotal.objects.all().delete()  # what an earlier run pre-filled
         cache.clear()
+        closed.forget_local()
         return None
     started = time.perf_counter()
     count = prefill.prefill()
     took = (time.perf_counter() - started) * 1000
     print(f"pre-fill (aggregator, off request): {count} report pages in {took:.0f} ms")
     cache.clear()
+    closed.forget_local()
     return took
 
 

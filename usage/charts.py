@@ -229,35 +229,37 @@ def x_ticks(bs: Sequence[Bucket], window: Window) -> list[Tick]:
         return []
     slot = PLOT_W / n
     local_starts = [b.start.astimezone(window.tz) for b in bs]
+    # Which buckets get a label is decided first; only those few are formatted.
     chosen: list[tuple[int, str]] = []
     if window.bucket == "minute":
         for every in (1, 5, 10, 15, 30, 60, 120, 180):
-            chosen = [
-                (i, local(t, window.tz, "H:i"))
-                for i, t in enumerate(local_starts)
-                if (t.hour * 60 + t.minute) % every == 0
+            picked = [
+                i for i, t in enumerate(local_starts) if (t.hour * 60 + t.minute) % every == 0
             ]
-            if len(chosen) <= MAX_X_LABELS:
+            if len(picked) <= MAX_X_LABELS:
                 break
+        chosen = [(i, local(local_starts[i], window.tz, "H:i")) for i in picked]
     elif window.bucket == "hour":
         for every in (1, 2, 3, 6, 12, 24, 48):
-            chosen = [
-                (i, local(t, window.tz, "D j" if t.hour == 0 or every >= 24 else "H:i"))
+            picked = [
+                i
                 for i, t in enumerate(local_starts)
                 if t.hour % every == 0 and (every < 48 or t.toordinal() % 2 == 0)
             ]
-            if len(chosen) <= MAX_X_LABELS:
+            if len(picked) <= MAX_X_LABELS:
                 break
+        chosen = [
+            (i, local(t, window.tz, "D j" if t.hour == 0 or every >= 24 else "H:i"))
+            for i, t in ((i, local_starts[i]) for i in picked)
+        ]
     else:
         days = [b.start.astimezone(UTC) for b in bs] if window.bucket == "day" else local_starts
         for every in (1, 2, 5, 7, 14, 30, 61, 122, 365):
-            chosen = [
-                (i, local(t, UTC if window.bucket == "day" else window.tz, "M j"))
-                for i, t in enumerate(days)
-                if t.toordinal() % every == 0
-            ]
-            if len(chosen) <= MAX_X_LABELS:
+            picked = [i for i, t in enumerate(days) if t.toordinal() % every == 0]
+            if len(picked) <= MAX_X_LABELS:
                 break
+        zone = UTC if window.bucket == "day" else window.tz
+        chosen = [(i, local(days[i], zone, "M j")) for i in picked]
     return [
         Tick(round(LEFT + (i + 0.5) * slot, 1), label, minor=k % 2 == 1)
         for k, (i, label) in enumerate(chosen)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from usage import charts, reports, windows
+from usage import charts, closed, reports, windows
 
 
 @dataclass(frozen=True)
@@ -62,13 +62,16 @@ class UsagePage:
         return text[:1].upper() + text[1:]
 
 
-def viewer_api_ids(user: Any) -> frozenset[int] | None:
-    """The APIs whose use the viewer may see; None (all) for those who see every API."""
+def viewer_api_ids(user: Any, apis: Any = None) -> frozenset[int] | None:
+    """The APIs whose use the viewer may see; None (all) for those who see every API.
+    `apis`: visible_apis(user) when the caller has it already (its queries are made)."""
     from products.visibility import sees_everything, visible_apis
 
     if sees_everything(user):
         return None
-    return frozenset(visible_apis(user).values_list("pk", flat=True))
+    return frozenset(
+        (apis if apis is not None else visible_apis(user)).values_list("pk", flat=True)
+    )
 
 
 def usage_filter(window: windows.Window, **dimensions: Any) -> reports.UsageFilter:
@@ -155,6 +158,22 @@ def _num(value: float | None) -> float | str:
     return "" if value is None else round(value, 1)
 
 
+def answers(
+    window: windows.Window, f: reports.UsageFilter, *, by: str, order: str, limit: int
+) -> tuple[reports.Summary, Sequence[Any], list[reports.Row]]:
+    """What a page asks of usage/reports.py for filter `f` over `window`: the summary, the
+    series' points and the ranked rows (usage/prefill.py asks the same, off any request)."""
+    with closed.one_token():  # the page's past days under one version, read once
+        summary = reports.summary(f)
+        points: Sequence[Any] | None = None
+        if window.bucket == "local-day":
+            points = reports.local_day_series(f, windows.bucket_starts(window), window.end)
+        if points is None:
+            points = reports.series(f, window.step)
+        rows = reports.ranked(f, by, order, limit)  # type: ignore[arg-type]
+    return summary, points, rows
+
+
 def build(
     window: windows.Window,
     f: reports.UsageFilter,
@@ -165,14 +184,8 @@ def build(
     queries_for: Any = None,
 ) -> UsagePage:
     """The summary, the three charts and one ranked table for filter `f` over `window`."""
-    summary = reports.summary(f)
-    points: Sequence[Any] | None = None
-    if window.bucket == "local-day":
-        points = reports.local_day_series(f, windows.bucket_starts(window), window.end)
-    if points is None:
-        points = reports.series(f, window.step)
+    summary, points, rows = answers(window, f, by=by, order=order, limit=limit)
     bs = windows.buckets(points, window)
-    rows = reports.ranked(f, by, order, limit)  # type: ignore[arg-type]
     queries = queries_for(by, rows) if queries_for else None
     return UsagePage(
         window=window,

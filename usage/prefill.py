@@ -4,7 +4,7 @@ A report's past days are kept between requests (usage/closed.py), but someone ha
 them first: 30 days ranked by subscription is about 150,000 day rows, hundreds of
 milliseconds that the first viewer of each hour (the 24-hour and 7-day ranges move by the
 hour) or of a restarted portal would wait. So the aggregator (usage/aggregate.py's loop)
-asks the reports page's own questions once an hour, and whenever the version token of
+asks the reports page's own questions (usage/pages.answers) once an hour, and whenever the version token of
 closed days changes: every preset range, every ranking by calls, for each distinct set of
 APIs that the holders of the reports permission may see, in UTC and USAGE_PREFILL_ZONES.
 The answers go to the database (usage.models.KeptTotal), where every portal process finds
@@ -67,7 +67,9 @@ def prefill(now: datetime | None = None) -> int:
                     window = windows.preset_window(key, now, tz)
                     f = pages.usage_filter(window, api_ids=api_ids)
                     for by in RANKINGS:
-                        pages.build(window, f, by=by, order="calls", limit=REPORTS_LIMIT)
+                        # The page's questions without its charts: the summary and series
+                        # are the same for every ranking, and stored after the first.
+                        pages.answers(window, f, by=by, order="calls", limit=REPORTS_LIMIT)
                         count += 1
     closed.forget_stale()
     return count

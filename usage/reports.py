@@ -18,11 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connection
-from django.db.models import F, Max, Min, Q, QuerySet, Sum
+from django.db.models import F, Min, Q, Sum
 
-from usage import closed, histogram
+from usage import closed, histogram, rollup_sql
 from usage.models import (
     DAY,
     HOUR,
@@ -49,8 +47,6 @@ _GROUP: dict[str, tuple[str, ...]] = {
     "application": ("client_id",),
     "developer": ("user_id",),
 }
-_CALLS = F("success") + F("blocked") + F("failed") + F("other")
-_ERRORS = F("blocked") + F("failed") + F("other")
 
 
 @dataclass(frozen=True)
@@ -177,43 +173,23 @@ def _coarse_spans(
     return model, level, _spans(start, end_epoch, 0)
 
 
-def _spans_q(spans: list[tuple[int, int, int]]) -> Q:
-    q = Q()
-    for lvl, a, b in spans:
-        q |= Q(
-            level=lvl,
-            start__gte=datetime.fromtimestamp(a, UTC),
-            start__lt=datetime.fromtimestamp(b, UTC),
-        )
-    return q
-
-
-def _narrow(qs: QuerySet[Any], f: UsageFilter) -> QuerySet[Any]:
-    """The rows of the filter's APIs, operation, product and consumer."""
+def _where(f: UsageFilter) -> dict[str, Any]:
+    """The rows of the filter's APIs, operation, product and consumer, as conditions for
+    usage/rollup_sql.py: column -> value (a set: one of them)."""
+    where: dict[str, Any] = {}
     if f.api_ids is not None:
-        qs = qs.filter(api_id__in=f.api_ids)
-    if f.operation is not None:
-        qs = qs.filter(operation=f.operation)
-    for name in ("product_id", "subscription_id", "client_id", "user_id"):
+        where["api_id"] = frozenset(f.api_ids)
+    for name in ("operation", "product_id", "subscription_id", "client_id", "user_id"):
         value = getattr(f, name)
         if value is not None:
-            qs = qs.filter(**{name: value})
-    return qs
+            where[name] = value
+    return where
 
 
-_SUMS = {
-    name: Sum(name)
-    for name in (
-        "success", "blocked", "failed", "other", "bytes_in", "bytes_out",
-        "total_ms_sum", "backend_count", "backend_ms_sum", *histogram.FIELDS,
-    )
-}  # fmt: skip
-_EXTREMES = {
-    "total_ms_min": Min("total_ms_min"),
-    "total_ms_max": Max("total_ms_max"),
-    "backend_ms_min": Min("backend_ms_min"),
-    "backend_ms_max": Max("backend_ms_max"),
-}
+# Every measure of the summary and of a ranking's winners, summed (then merged by _merged).
+_SUMS = (*rollup_sql.INTEGERS, *rollup_sql.FLOAT_SUMS)
+_EXTREMES = (*rollup_sql.MINIMA, *rollup_sql.MAXIMA)
+_MEASURES = rollup_sql.measures()
 
 
 def series(f: UsageFilter, step: Step) -> list[Point]:
@@ -253,19 +229,21 @@ def _buckets(
 ) -> dict[tuple[int, int], dict[str, Any]]:
     """The filter's rows over the spans summed per bucket: (level, start epoch) -> sums."""
     spans = [(level, a, b) for level, a, b in spans if a < b]
-    if not spans:
-        return {}
-    qs = _narrow(model._default_manager.filter(_spans_q(spans)), f)
-    return {
-        (r["level"], int(r["start"].timestamp())): r
-        for r in qs.values("level", "start").annotate(top=Max("total_ms_max"), **_POINT_SUMS)
-    }
+    rows = rollup_sql.grouped(model, spans, _where(f), ("level", "start"), _POINT_SUMS)
+    names = ("level", "start", *_POINT_SUMS)
+    return {(r[0], rollup_sql.epoch_of(r[1])): dict(zip(names, r, strict=True)) for r in rows}
 
 
 _POINT_SUMS = {
-    "s": Sum("success"), "b": Sum("blocked"), "fa": Sum("failed"), "o": Sum("other"),
-    "bi": Sum("bytes_in"), "bo": Sum("bytes_out"),
-    **{name: Sum(name) for name in histogram.FIELDS},
+    "top": f"MAX({rollup_sql.q('total_ms_max')})",
+    **{
+        alias: rollup_sql.integer_sum(name)
+        for alias, name in (
+            ("s", "success"), ("b", "blocked"), ("fa", "failed"), ("o", "other"),
+            ("bi", "bytes_in"), ("bo", "bytes_out"),
+            *((name, name) for name in histogram.FIELDS),
+        )
+    },
 }  # fmt: skip
 _POINT_FIELDS = ("s", "b", "fa", "o", "bi", "bo", *histogram.FIELDS)
 
@@ -340,10 +318,8 @@ def summary(f: UsageFilter) -> Summary:
     closed_spans, open_spans = closed.split(spans, closed.closed_before())
 
     def totals(spans: list[tuple[int, int, int]]) -> dict[str, Any]:
-        if not spans:
-            return {}
-        qs = _narrow(model._default_manager.filter(_spans_q(spans)), f)
-        return qs.aggregate(**_SUMS, **_EXTREMES)
+        rows = rollup_sql.grouped(model, spans, _where(f), (), _MEASURES)
+        return dict(zip(_MEASURES, rows[0], strict=True)) if rows else {}
 
     r = totals(open_spans)
     if closed_spans:
@@ -438,13 +414,10 @@ def _details(
     winners: list[tuple[Any, ...]],
 ) -> dict[tuple[Any, ...], Any]:
     """Every measure (sums, histograms, extremes) of the winners over the spans."""
-    if not spans:
-        return {}
-    which = Q()
-    for key in winners:
-        which |= Q(**dict(zip(group, key, strict=True)))
-    qs = _narrow(model._default_manager.filter(_spans_q(spans)), f).filter(which)
-    return {tuple(d[g] for g in group): d for d in qs.values(*group).annotate(**_SUMS, **_EXTREMES)}
+    rows = rollup_sql.grouped(model, spans, _where(f), group, _MEASURES, keys=winners)
+    names = (*group, *_MEASURES)
+    n = len(group)
+    return {tuple(r[:n]): dict(zip(names, r, strict=True)) for r in rows}
 
 
 def _merged(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any]:
@@ -471,23 +444,19 @@ def _sums(
     model: type[Rollup], f: UsageFilter, spans: list[tuple[int, int, int]], group: tuple[str, ...]
 ) -> closed.Sums:
     """Calls, errors and total time by ranked key over the spans: one narrow GROUP BY."""
-    if not spans:
-        return {}
-    qs = _narrow(model._default_manager.filter(_spans_q(spans)), f).values(*group)
-    qs = qs.annotate(calls=Sum(_CALLS), errors=Sum(_ERRORS), time=Sum("total_ms_sum"))
-    # Thousands of rows: read raw, without the ORM's per-row converters (a third of a
-    # 7-day ranking's time); PostgreSQL's sums of integers come as Decimal, hence int().
-    try:
-        sql, params = qs.query.sql_with_params()
-    except EmptyResultSet:  # no API the viewer may see: nothing to sum
-        return {}
+    rows = rollup_sql.grouped(model, spans, _where(f), group, _RANKED_SUMS)
     n = len(group)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {
-            tuple(row[:n]): [int(row[n] or 0), int(row[n + 1] or 0), float(row[n + 2] or 0.0)]
-            for row in cursor.fetchall()
-        }
+    return {
+        tuple(row[:n]): [row[n] or 0, row[n + 1] or 0, row[n + 2] or 0.0]  # None: no rows
+        for row in rows
+    }
+
+
+_RANKED_SUMS = {
+    "calls": rollup_sql.integer_sum(*rollup_sql.COUNTS),
+    "errors": rollup_sql.integer_sum("blocked", "failed", "other"),
+    "time": f"SUM({rollup_sql.q('total_ms_sum')})",
+}
 
 
 def _labels(by: str, keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], str]:

@@ -3,11 +3,15 @@
 A week by the hour is 168 columns, each with up to four bars, a tooltip and a table row:
 thousands of elements that Django's template engine renders in tens of milliseconds, plain
 string joins in about one. Every text is escaped; numbers are the chart's own floats.
+Escaped with the standard library's html.escape, which Django's escape() calls too (the same
+text) but behind a lazy-string wrapper that costs more than the escaping, thousands of
+times a page.
 """
 
 from __future__ import annotations
 
-from django.utils.html import escape
+from html import escape
+
 from django.utils.safestring import SafeString, mark_safe
 
 from usage.charts import Chart

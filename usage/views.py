@@ -155,19 +155,18 @@ def _report_filter(
 ) -> tuple[ReportFilterForm, windows.Window, reports.UsageFilter | None]:
     """The filter form, the window and the query it asks for (None when the form is wrong)."""
     user = request.user
-    form = ReportFilterForm(
-        request.GET or None, apis=visible_apis(user), products=visible_products(user)
-    )
+    apis, products = visible_apis(user), visible_products(user)  # each a few queries: once
+    form = ReportFilterForm(request.GET or None, apis=apis, products=products)
     tz = _tz(request)
     now = timezone.now()
     if form.is_bound and not form.is_valid():
         return form, windows.preset_window(windows.DEFAULT_RANGE, now, tz), None
     if not form.is_bound:
-        form = ReportFilterForm({}, apis=visible_apis(user), products=visible_products(user))
+        form = ReportFilterForm({}, apis=apis, products=products)
         form.is_valid()
     data = form.cleaned_data
     window = form.window(now, tz)
-    api_ids = pages.viewer_api_ids(user)
+    api_ids = pages.viewer_api_ids(user, apis)
     if data.get("api") is not None:
         api_ids = frozenset({data["api"].pk})
     sub_id = None

@@ -1,0 +1,98 @@
+"""The reports' plain-SQL sums (usage/rollup_sql.py) give what the ORM's aggregates gave:
+the same numbers, as int for counts and bytes, float for times, None where no row is."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from django.db.models import Max, Min, Q, Sum
+
+from tests.usage.conftest import T0, event
+from usage import rollup_sql
+from usage.aggregate import aggregate_events
+from usage.models import DAY, HOUR, MINUTE, ConsumerRollup
+
+pytestmark = pytest.mark.django_db
+
+HOUR0 = int(T0) // 3600 * 3600
+DAY0 = int(T0) // 86400 * 86400
+SPANS = [(DAY, DAY0 - 86400, DAY0), (HOUR, DAY0, HOUR0), (MINUTE, HOUR0, HOUR0 + 3600)]
+
+
+@pytest.fixture
+def traffic() -> None:
+    aggregate_events(
+        [event(ts=T0, subscription_id=7, user_id=70, total_ms=float(ms)) for ms in range(1, 40)]
+        + [event(ts=T0 - 7200, subscription_id=8, user_id=80, outcome="failed", status=502,
+                 total_ms=900.5, backend_ms=None, bytes_out=3_000_000_000)] * 3
+        + [event(ts=T0 - 86400, subscription_id=7, user_id=70, api_id=2, outcome="blocked",
+                 check="quota", backend_ms=None)] * 4
+        + [event(ts=T0 - 3 * 86400, subscription_id=9, user_id=90)]  # outside the spans
+    )  # fmt: skip
+
+
+def _orm(where: Q, group: tuple[str, ...]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    spans = Q()
+    for level, a, b in SPANS:
+        spans |= Q(
+            level=level,
+            start__gte=datetime.fromtimestamp(a, UTC),
+            start__lt=datetime.fromtimestamp(b, UTC),
+        )
+    aggregates: dict[str, Any] = {
+        name: Sum(name) for name in (*rollup_sql.INTEGERS, *rollup_sql.FLOAT_SUMS)
+    }
+    aggregates |= {name: Min(name) for name in rollup_sql.MINIMA}
+    aggregates |= {name: Max(name) for name in rollup_sql.MAXIMA}
+    qs = ConsumerRollup.objects.filter(spans).filter(where)
+    if not group:
+        return {(): qs.aggregate(**aggregates)}
+    return {tuple(r[g] for g in group): r for r in qs.values(*group).annotate(**aggregates)}
+
+
+def _plain(where: dict[str, Any], group: tuple[str, ...], **kw: Any) -> dict[Any, Any]:
+    select = rollup_sql.measures()
+    rows = rollup_sql.grouped(ConsumerRollup, SPANS, where, group, select, **kw)
+    n = len(group)
+    return {tuple(r[:n]): dict(zip((*group, *select), r, strict=True)) for r in rows}
+
+
+def _typed(answer: dict[Any, Any]) -> dict[Any, Any]:
+    return {key: {k: (v, type(v)) for k, v in row.items()} for key, row in answer.items()}
+
+
+@pytest.mark.parametrize(
+    ("where", "orm_where", "group"),
+    [
+        ({}, Q(), ()),
+        ({}, Q(), ("subscription_id",)),
+        ({"api_id": frozenset({1})}, Q(api_id__in=[1]), ("user_id", "api_id")),
+        ({"subscription_id": 8}, Q(subscription_id=8), ()),
+        ({"subscription_id": 404}, Q(subscription_id=404), ()),  # no row: every sum None
+    ],
+)
+def test_plain_sums_equal_the_orms(
+    traffic: None, where: dict[str, Any], orm_where: Q, group: tuple[str, ...]
+) -> None:
+    assert _typed(_plain(where, group)) == _typed(_orm(orm_where, group))
+
+
+def test_counts_come_as_int_and_times_as_float(traffic: None) -> None:
+    (row,) = _plain({}, ()).values()
+    assert row["success"] == 39 and type(row["success"]) is int
+    assert row["bytes_out"] == 9_000_000_000 + 43 * 1000  # past 32 bits
+    assert row["failed"] == 3 and row["blocked"] == 4
+    assert row["total_ms_max"] == 900.5 and type(row["total_ms_sum"]) is float
+
+
+def test_only_the_winners_are_read(traffic: None) -> None:
+    assert set(_plain({}, ("subscription_id",), keys=[(8,)])) == {(8,)}
+    both = _plain({}, ("user_id", "api_id"), keys=[(70, 2), (80, 1)])
+    assert set(both) == {(70, 2), (80, 1)}
+
+
+def test_no_visible_api_and_no_span_read_nothing(traffic: None) -> None:
+    assert _plain({"api_id": frozenset()}, ()) == {}
+    assert rollup_sql.grouped(ConsumerRollup, [], {}, (), rollup_sql.measures()) == []
