@@ -7,7 +7,7 @@ import pytest
 
 from apis.importer import delete_version
 from apis.models import Api, ApiVersion
-from apis.search import search_operations, search_terms, singulars, words
+from apis.search import match_expression, search_operations, search_terms, singulars, words
 from tests.conftest import ImportSpec
 
 pytestmark = pytest.mark.django_db
@@ -198,6 +198,34 @@ def test_the_planner_cost_of_a_search_stays_inside_it(billing: Api) -> None:
         assert cost() == before
     assert _found("createInvoices")[0] == "createInvoices"
     assert cost() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_planner_cost_ends_with_a_search_of_its_own(billing: Api) -> None:
+    """Outside any transaction the search runs in one of its own, whose commit drops the
+    setting: nothing is put back, and the next statement is planned as before."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the planner setting is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW cpu_operator_cost")
+        before = cursor.fetchone()[0]
+        assert _found("createInvoices")[0] == "createInvoices"
+        cursor.execute("SHOW cpu_operator_cost")
+        assert cursor.fetchone()[0] == before
+
+
+def test_a_lean_match_drops_only_the_prefixes_another_covers() -> None:
+    """The count of matches reads a lean query: the same matches, fewer alternatives."""
+    assert match_expression("createInvoices", "postgresql", lean=True) == "(create) & (invoice:*)"
+    assert match_expression("boxes", "postgresql", lean=True) == "(box:*)"
+    # `policy` is no prefix of `policies`; `policie` is, and covers it.
+    assert match_expression("policies", "postgresql", lean=True) == "(policy:* | policie:*)"
+    # Only the last word is a prefix; whole words keep every form.
+    assert (
+        match_expression("refunds acc", "postgresql", lean=True) == "(refunds | refund) & (acc:*)"
+    )
 
 
 def test_only_apis_the_caller_may_see(billing: Api, import_spec: ImportSpec, write_spec) -> None:  # type: ignore[no-untyped-def]
