@@ -161,8 +161,7 @@ def _page_of_ids(apis: QuerySet[Api], ids: list[int], number: Any) -> Page:
     rows read by id, so the match is not run again to count and again to page."""
     page = Paginator(ids, settings.APIS_PAGE_SIZE).get_page(number)
     rows = apis.filter(pk__in=page.object_list).prefetch_related("tags").in_bulk()
-    page.object_list = [rows[pk] for pk in page.object_list if pk in rows]
-    return page
+    return Page([rows[pk] for pk in page.object_list if pk in rows], page.number, page.paginator)
 
 
 @require_GET
