@@ -35,7 +35,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 
-from apis.models import Api, Operation
+from apis.models import Api
 
 MAX_WORDS = 8
 RANKED_MAX = 300
@@ -229,6 +229,7 @@ def drop_index(conn: BaseDatabaseWrapper) -> None:
 
 @dataclass(frozen=True)
 class OperationHit:
+    id: int
     api_slug: str
     api_name: str
     slug: str
@@ -236,6 +237,10 @@ class OperationHit:
     path: str
     summary: str
     operation_id: str
+
+
+# OperationHit's fields, from the operation `o`, its version `v` and API `a`.
+HIT_COLUMNS = "o.id, a.slug, a.name, o.slug, o.method, o.path, o.summary, o.operation_id"
 
 
 def query_words(query: str) -> list[str]:
@@ -333,12 +338,20 @@ def _search_operations(
         rank = "bm25(apis_operation_fts, 4.0, 1.0), o.id"
         unranked = "f.rowid"  # the FTS index's own order: no sort of every match
 
-    def found(match: str, order: str, limit: int, strong: bool = False) -> list[int]:
+    def found(match: str, order: str, limit: int, strong: bool = False) -> list[OperationHit]:
         where = source.replace("search_vector @@", "search_strong @@") if strong else source
         order_by = f"ORDER BY {order}" if order else ""
         sql = f"SELECT o.id FROM {where} AND o.version_id IN ({versions_sql}) {order_by} LIMIT %s"
-        cursor.execute(sql, [match, *versions_params, limit])
-        return [row[0] for row in cursor.fetchall()]
+        # What a hit shows, read in the same statement. The search stays a subquery of its
+        # own (its LIMIT keeps it apart, so it is planned as alone), numbered in its order.
+        cursor.execute(
+            f"SELECT {HIT_COLUMNS} FROM (SELECT f.id, row_number() OVER () AS n FROM ({sql}) f) h"
+            " JOIN apis_operation o ON o.id = h.id"
+            " JOIN apis_apiversion v ON v.id = o.version_id"
+            " JOIN apis_api a ON a.id = v.api_id ORDER BY h.n",
+            [match, *versions_params, limit],
+        )
+        return [OperationHit(*row) for row in cursor.fetchall()]
 
     # Ranking costs a pass over every match (10 ms for 1,000 on SQLite, on a busy
     # machine): a broader query lists its strong matches (in an id, path or tag) first,
@@ -352,14 +365,13 @@ def _search_operations(
     )
     (count,) = cursor.fetchone()
     if count <= RANKED_MAX:
-        ids = found(match, rank, limit)
-    else:
-        strong = match_expression(query, connection.vendor, strong=True) or match
-        ids = found(strong, unranked, limit, strong=True)
-        if len(ids) < limit:
-            more = found(match, unranked, limit + len(ids))
-            ids += [i for i in more if i not in ids][: limit - len(ids)]
-    return _hits(ids)
+        return found(match, rank, limit)
+    strong = match_expression(query, connection.vendor, strong=True) or match
+    hits = found(strong, unranked, limit, strong=True)
+    if len(hits) < limit:
+        more = found(match, unranked, limit + len(hits))
+        hits += [hit for hit in more if hit not in hits][: limit - len(hits)]
+    return hits
 
 
 @contextmanager
@@ -382,20 +394,3 @@ def _match_costs(cursor: Any) -> Iterator[None]:
         yield
         if nested:  # a released savepoint keeps the setting for the rest of the transaction
             cursor.execute("SELECT set_config('cpu_operator_cost', %s, true)", [before])
-
-
-def _hits(ids: list[int]) -> list[OperationHit]:
-    rows = {
-        row[0]: row[1:]
-        for row in Operation.objects.filter(id__in=ids).values_list(
-            "id",
-            "version__api__slug",
-            "version__api__name",
-            "slug",
-            "method",
-            "path",
-            "summary",
-            "operation_id",
-        )  # fmt: skip
-    }
-    return [OperationHit(*rows[i]) for i in ids if i in rows]
