@@ -44,6 +44,7 @@ QUERIES = (
     "delete snapshot",
     "warehouse",  # a tag
     "get",  # a word in 1 of 6 operations
+    "get create",  # two common words that never meet in one operation
     "v1",  # in every operation: the worst case for ranking
 )
 
