@@ -241,6 +241,13 @@ class OperationHit:
 
 # OperationHit's fields, from the operation `o`, its version `v` and API `a`.
 HIT_COLUMNS = "o.id, a.slug, a.name, o.slug, o.method, o.path, o.summary, o.operation_id"
+# The operations `o` that match the query (a parameter), on each engine.
+_SOURCES = {
+    "postgresql": "apis_operation o, to_tsquery('simple', %s) q WHERE o.search_vector @@ q",
+    # CROSS JOIN keeps SQLite from walking every operation of the visible versions.
+    "sqlite": "apis_operation_fts f CROSS JOIN apis_operation o ON o.id = f.rowid"
+    " WHERE apis_operation_fts MATCH %s",
+}
 
 
 def query_words(query: str) -> list[str]:
@@ -293,15 +300,40 @@ def matching_apis(apis: QuerySet[Api], query: str) -> QuerySet[Api]:
     return apis.filter(pk__in=RawSQL(sql, [match]))
 
 
+def _count_statement(query: str) -> tuple[str, list[Any]]:
+    """How many operations of any version match `query`, counted up to RANKED_MAX + 1:
+    whether the search can rank them all."""
+    # Counted with the lean query: PostgreSQL prices each alternative of a tsquery, and
+    # `create & (invoices:* | invoice:*)` looked common enough to scan the table for 301
+    # matches (21 ms, 30,000 rows read) where the index finds all 1,000 in 2 ms.
+    sql = f"SELECT 1 FROM {_SOURCES[connection.vendor]}"
+    if connection.vendor == "postgresql":
+        # Planned as if every match were wanted (a MATERIALIZED CTE is planned alone), so
+        # the index finds them unless the query is broad, and read only until the LIMIT: a
+        # scan planned for the LIMIT read the whole table when two common words rarely meet.
+        sql = f"WITH m AS MATERIALIZED ({sql}) SELECT 1 FROM m"
+    counted = match_expression(query, connection.vendor, lean=True)
+    return f"SELECT count(*) FROM ({sql} LIMIT %s) c", [counted, RANKED_MAX + 1]
+
+
 def search_catalog(
     apis: QuerySet[Api], searched: QuerySet[Api], query: str, limit: int = 20
 ) -> tuple[list[int], list[OperationHit]]:
     """The catalog's search: the ids of `apis` that match `query`, in their queryset's order
     (read once; the page counts and pages them), and the best `limit` operations of
     `searched`. On PostgreSQL both run under the search's planner cost, set once."""
+    if match_expression(query, connection.vendor) is None:
+        return [], []
+    ids = matching_apis(apis, query).values_list("pk", flat=True)
     with connection.cursor() as cursor, _match_costs(cursor):
-        ids = list(matching_apis(apis, query).values_list("pk", flat=True))
-        return ids, _search_operations(cursor, searched, query, limit)
+        if connection.vendor != "postgresql":
+            return list(ids), _search_operations(cursor, searched, query, limit)
+        # One round trip for the APIs (their ids as an array, in order) and the count.
+        ids_sql, ids_params = ids.query.sql_with_params()
+        count_sql, count_params = _count_statement(query)
+        cursor.execute(f"SELECT ARRAY({ids_sql}), ({count_sql})", [*ids_params, *count_params])
+        api_ids, count = cursor.fetchone()
+        return api_ids, _search_operations(cursor, searched, query, limit, count)
 
 
 def search_operations(apis: QuerySet[Api], query: str, limit: int = 20) -> list[OperationHit]:
@@ -312,8 +344,9 @@ def search_operations(apis: QuerySet[Api], query: str, limit: int = 20) -> list[
 
 
 def _search_operations(
-    cursor: Any, apis: QuerySet[Api], query: str, limit: int
+    cursor: Any, apis: QuerySet[Api], query: str, limit: int, count: int | None = None
 ) -> list[OperationHit]:
+    """search_operations() on `cursor`; `count`: _count_statement()'s answer, if read."""
     match = match_expression(query, connection.vendor)
     if match is None or connection.vendor not in ("postgresql", "sqlite"):
         return []
@@ -323,19 +356,13 @@ def _search_operations(
         .values("default_version_id")
         .query.sql_with_params()
     )
-    postgresql = connection.vendor == "postgresql"
-    if postgresql:
-        source = "apis_operation o, to_tsquery('simple', %s) q WHERE o.search_vector @@ q"
+    source = _SOURCES[connection.vendor]
+    if connection.vendor == "postgresql":
         rank = "ts_rank(o.search_vector, q) DESC, o.id"
         # The table's order, which is import order: sorting 16,000 matches of "get" by id
         # cost 40 ms; unsorted, the scan stops at the limit.
         unranked = ""
     else:
-        # CROSS JOIN keeps SQLite from walking every operation of the visible versions.
-        source = (
-            "apis_operation_fts f CROSS JOIN apis_operation o ON o.id = f.rowid"
-            " WHERE apis_operation_fts MATCH %s"
-        )
         rank = "bm25(apis_operation_fts, 4.0, 1.0), o.id"
         unranked = "f.rowid"  # the FTS index's own order: no sort of every match
 
@@ -357,18 +384,11 @@ def _search_operations(
     # Ranking costs a pass over every match (10 ms for 1,000 on SQLite, on a busy
     # machine): a broader query lists its strong matches (in an id, path or tag) first,
     # then the others, each in import order.
-    # Counted with the lean query: PostgreSQL prices each alternative of a tsquery, and
-    # `create & (invoices:* | invoice:*)` looked common enough to scan the table for 301
-    # matches (21 ms, 30,000 rows read) where the index finds all 1,000 in 2 ms.
-    counted = match_expression(query, connection.vendor, lean=True)
-    count_sql = f"SELECT 1 FROM {source}"
-    if postgresql:
-        # Planned as if every match were wanted (a MATERIALIZED CTE is planned alone), so
-        # the index finds them unless the query is broad, and read only until the LIMIT: a
-        # scan planned for the LIMIT read the whole table when two common words rarely meet.
-        count_sql = f"WITH m AS MATERIALIZED ({count_sql}) SELECT 1 FROM m"
-    cursor.execute(f"SELECT count(*) FROM ({count_sql} LIMIT %s) c", [counted, RANKED_MAX + 1])
-    (count,) = cursor.fetchone()
+    if count is None:
+        cursor.execute(*_count_statement(query))
+        (count,) = cursor.fetchone()
+    if count == 0:  # nowhere, so not in the visible versions either
+        return []
     if count <= RANKED_MAX:
         return found(match, rank, limit)
     strong = match_expression(query, connection.vendor, strong=True) or match
