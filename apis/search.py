@@ -20,6 +20,11 @@ The last query word is a prefix (the one being typed: `create inv` finds `create
 the others whole words in either number, in any order. Ranking needs a pass over every match,
 so a query broader than RANKED_MAX matches (`v1`, `get`) lists those found by an id, path or
 tag word first, then the others, each in import order.
+
+The catalog (`search_catalog`) reads the matching APIs' ids once, in their order, and counts
+and pages them itself. On PostgreSQL its statements run in one transaction with the planner
+settings below, set by one statement; the APIs and the count of matching operations are read
+by another, and each search statement reads its hits' columns too.
 """
 
 from __future__ import annotations
