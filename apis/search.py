@@ -330,13 +330,13 @@ def search_catalog(
     if match_expression(query, connection.vendor) is None:
         return [], []
     ids = matching_apis(apis, query).values_list("pk", flat=True)
-    with connection.cursor() as cursor, _match_costs(cursor):
+    with connection.cursor() as cursor, _planner_settings(cursor):
         if connection.vendor != "postgresql":
             return list(ids), _search_operations(cursor, searched, query, limit)
         # One round trip for the APIs (their ids as an array, in order) and the count.
         ids_sql, ids_params = ids.query.sql_with_params()
         count_sql, count_params = _count_statement(query)
-        cursor.execute(f"SELECT ARRAY({ids_sql}), ({count_sql})", [*ids_params, *count_params])
+        _execute(cursor, f"SELECT ARRAY({ids_sql}), ({count_sql})", [*ids_params, *count_params])
         api_ids, count = cursor.fetchone()
         return api_ids, _search_operations(cursor, searched, query, limit, count)
 
@@ -344,7 +344,7 @@ def search_catalog(
 def search_operations(apis: QuerySet[Api], query: str, limit: int = 20) -> list[OperationHit]:
     """The best `limit` operations of the default versions of `apis` (the APIs the caller may
     see: pass the same queryset the catalog lists) for `query`, best first."""
-    with connection.cursor() as cursor, _match_costs(cursor):
+    with connection.cursor() as cursor, _planner_settings(cursor):
         return _search_operations(cursor, apis, query, limit)
 
 
@@ -392,7 +392,8 @@ def _search_operations(
             )
         # What a hit shows, read in the same statement. The search stays a subquery of its
         # own (its LIMIT keeps it apart, so it is planned as alone), numbered in its order.
-        cursor.execute(
+        _execute(
+            cursor,
             f"SELECT {HIT_COLUMNS} FROM (SELECT f.id, row_number() OVER () AS n FROM ({sql}) f) h"
             " JOIN apis_operation o ON o.id = h.id"
             " JOIN apis_apiversion v ON v.id = o.version_id"
@@ -405,7 +406,7 @@ def _search_operations(
     # machine): a broader query lists its strong matches (in an id, path or tag) first,
     # then the others, each in import order.
     if count is None:
-        cursor.execute(*_count_statement(query))
+        _execute(cursor, *_count_statement(query))
         (count,) = cursor.fetchone()
     if count == 0:  # nowhere, so not in the visible versions either
         return []
@@ -419,29 +420,45 @@ def _search_operations(
     return hits
 
 
+# The search's planner settings (PG_OPERATOR_COST, and tables read from their start: with
+# synchronized scans a scan begins where another one is, and "the table's order" with it).
+PG_SET = (
+    f"set_config('cpu_operator_cost', '{PG_OPERATOR_COST}', true),"
+    " set_config('synchronize_seqscans', 'off', true)"
+)
+PG_SETTINGS = f"SELECT {PG_SET}"
+
+
+def _execute(cursor: Any, sql: str, params: list[Any]) -> None:
+    """Run a search statement. On PostgreSQL outside a transaction, PG_SETTINGS go in front
+    of it in the same query: several statements sent at once run as one transaction, so
+    the settings hold for this statement alone, at no round trip of their own."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        cursor.execute(f"{PG_SETTINGS}; {sql}", params)
+        cursor.nextset()
+    else:
+        cursor.execute(sql, params)
+
+
 @contextmanager
-def _match_costs(cursor: Any) -> Iterator[None]:
-    """PG_OPERATOR_COST for the statements inside, in a transaction of their own (or a
-    savepoint of the caller's): gone at the commit, put back before a savepoint is released,
-    and undone by the rollback if one fails. One statement reads and sets it."""
-    if connection.vendor != "postgresql":
+def _planner_settings(cursor: Any) -> Iterator[None]:
+    """PG_SETTINGS for the search statements inside a caller's transaction: set in a
+    savepoint by one statement, put back before it is released (a released savepoint keeps
+    them for the rest of the transaction), undone by the rollback if one fails. Outside
+    one, `_execute` sends them with each statement."""
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
         yield
         return
-    nested = connection.in_atomic_block
     with transaction.atomic():
-        # The subquery (kept apart by OFFSET 0) reads the setting before set_config runs.
+        # The subquery (kept apart by OFFSET 0) reads the settings before they change.
         cursor.execute(
-            "SELECT cost, sync, set_config('cpu_operator_cost', %s, true),"
-            " set_config('synchronize_seqscans', 'off', true) FROM"
-            " (SELECT current_setting('cpu_operator_cost') AS cost,"
-            " current_setting('synchronize_seqscans') AS sync OFFSET 0) s",
-            [PG_OPERATOR_COST],
+            f"SELECT cost, sync, {PG_SET} FROM (SELECT current_setting('cpu_operator_cost')"
+            " AS cost, current_setting('synchronize_seqscans') AS sync OFFSET 0) b"
         )
-        (cost, sync, _, _) = cursor.fetchone()
+        cost, sync, *_ = cursor.fetchone()
         yield
-        if nested:  # a released savepoint keeps them for the rest of the transaction
-            cursor.execute(
-                "SELECT set_config('cpu_operator_cost', %s, true),"
-                " set_config('synchronize_seqscans', %s, true)",
-                [cost, sync],
-            )
+        cursor.execute(
+            "SELECT set_config('cpu_operator_cost', %s, true),"
+            " set_config('synchronize_seqscans', %s, true)",
+            [cost, sync],
+        )
