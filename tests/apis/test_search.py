@@ -7,7 +7,14 @@ import pytest
 
 from apis.importer import delete_version
 from apis.models import Api, ApiVersion
-from apis.search import match_expression, search_operations, search_terms, singulars, words
+from apis.search import (
+    match_expression,
+    search_catalog,
+    search_operations,
+    search_terms,
+    singulars,
+    words,
+)
 from tests.conftest import ImportSpec
 
 pytestmark = pytest.mark.django_db
@@ -242,6 +249,10 @@ def test_the_planner_cost_ends_with_a_search_of_its_own(billing: Api) -> None:
     before = _planner_settings()
     assert not connection.in_atomic_block
     assert _found("createInvoices")[0] == "createInvoices"
+    assert _planner_settings() == before
+    # The catalog's search too: the APIs and the count in one statement, then the hits.
+    ids, hits = search_catalog(Api.objects.all(), Api.objects.all(), "create invoice")
+    assert ids == [billing.pk] and hits[0].slug == "createInvoices"
     assert _planner_settings() == before
 
 
