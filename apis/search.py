@@ -22,9 +22,10 @@ so a query broader than RANKED_MAX matches (`v1`, `get`) lists those found by an
 tag word first, then the others, each in import order.
 
 The catalog (`search_catalog`) reads the matching APIs' ids once, in their order, and counts
-and pages them itself. On PostgreSQL its statements run in one transaction with the planner
-settings below, set by one statement; the APIs and the count of matching operations are read
-by another, and each search statement reads its hits' columns too.
+and pages them itself. On PostgreSQL one statement reads those ids and the count of matching
+operations, each search statement reads its hits' columns too, and the planner settings
+(PG_SETTINGS) travel with each statement (`_execute`), or are set once in a caller's
+transaction (`_planner_settings`): two or three round trips for a search.
 """
 
 from __future__ import annotations
@@ -326,7 +327,7 @@ def search_catalog(
 ) -> tuple[list[int], list[OperationHit]]:
     """The catalog's search: the ids of `apis` that match `query`, in their queryset's order
     (read once; the page counts and pages them), and the best `limit` operations of
-    `searched`. On PostgreSQL both run under the search's planner cost, set once."""
+    `searched`. On PostgreSQL both run with the search's planner settings."""
     if match_expression(query, connection.vendor) is None:
         return [], []
     ids = matching_apis(apis, query).values_list("pk", flat=True)
