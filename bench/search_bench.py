@@ -46,6 +46,7 @@ QUERIES = (
     "get",  # a word in 1 of 6 operations
     "get create",  # two common words that never meet in one operation
     "v1",  # in every operation: the worst case for ranking
+    "",  # no query: the catalog page without a search, the floor the others stand on
 )
 
 
