@@ -20,6 +20,12 @@ The last query word is a prefix (the one being typed: `create inv` finds `create
 the others whole words in either number, in any order. Ranking needs a pass over every match,
 so a query broader than RANKED_MAX matches (`v1`, `get`) lists those found by an id, path or
 tag word first, then the others, each in import order.
+
+The catalog (`search_catalog`) reads the matching APIs' ids once, in their order, and counts
+and pages them itself. On PostgreSQL one statement reads those ids and the count of matching
+operations, each search statement reads its hits' columns too, and the planner settings
+(PG_SETTINGS) travel with each statement (`_execute`), or are set once in a caller's
+transaction (`_planner_settings`): two or three round trips for a search.
 """
 
 from __future__ import annotations
@@ -32,10 +38,10 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import QuerySet
+from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 
-from apis.models import Api, Operation
+from apis.models import Api
 
 MAX_WORDS = 8
 RANKED_MAX = 300
@@ -229,6 +235,7 @@ def drop_index(conn: BaseDatabaseWrapper) -> None:
 
 @dataclass(frozen=True)
 class OperationHit:
+    id: int
     api_slug: str
     api_name: str
     slug: str
@@ -238,6 +245,17 @@ class OperationHit:
     operation_id: str
 
 
+# OperationHit's fields, from the operation `o`, its version `v` and API `a`.
+HIT_COLUMNS = "o.id, a.slug, a.name, o.slug, o.method, o.path, o.summary, o.operation_id"
+# The operations `o` that match the query (a parameter), on each engine.
+_SOURCES = {
+    "postgresql": "apis_operation o, to_tsquery('simple', %s) q WHERE o.search_vector @@ q",
+    # CROSS JOIN keeps SQLite from walking every operation of the visible versions.
+    "sqlite": "apis_operation_fts f CROSS JOIN apis_operation o ON o.id = f.rowid"
+    " WHERE apis_operation_fts MATCH %s",
+}
+
+
 def query_words(query: str) -> list[str]:
     """The words looked for: stop words left out, but for the last, which may be the start
     of a longer word still being typed (`a` of `account`)."""
@@ -245,10 +263,13 @@ def query_words(query: str) -> list[str]:
     return [w for w in found[:-1] if w not in STOP_WORDS][: MAX_WORDS - 1] + found[-1:]
 
 
-def match_expression(query: str, vendor: str, strong: bool = False) -> str | None:
+def match_expression(
+    query: str, vendor: str, strong: bool = False, lean: bool = False
+) -> str | None:
     """The engine's query for `query`: every word, in either number, the last as a prefix;
-    None when it has no words. `strong`: in an operation's id, path or tag only. Words are
-    letters and digits only, so no FTS5 or tsquery syntax in the query reaches the engine."""
+    None when it has no words. `strong`: in an operation's id, path or tag only. `lean`: the
+    same matches without a prefix that another covers (`invoices:*` beside `invoice:*`).
+    Words are letters and digits only, so no FTS5 or tsquery syntax reaches the engine."""
     terms = query_words(query)
     if not terms:
         return None
@@ -256,6 +277,8 @@ def match_expression(query: str, vendor: str, strong: bool = False) -> str | Non
     for n, term in enumerate(terms):
         forms = [term, *singulars(term)]
         last = n == len(terms) - 1
+        if last and lean:
+            forms = [f for f in forms if not any(f != g and f.startswith(g) for g in forms)]
         if vendor == "postgresql":  # `strong` is a column of its own there
             alternatives = [f"{f}:*" if last else f for f in forms]
             groups.append("(" + " | ".join(alternatives) + ")")
@@ -274,15 +297,62 @@ def matching_apis(apis: QuerySet[Api], query: str) -> QuerySet[Api]:
     if match is None:
         return apis.none()
     if connection.vendor == "postgresql":
-        sql = "SELECT id FROM apis_api WHERE search_vector @@ to_tsquery('simple', %s)"
-    else:
-        sql = "SELECT rowid FROM apis_api_fts WHERE apis_api_fts MATCH %s"
+        # A condition on the row itself, not `id IN (SELECT id FROM apis_api ...)`: that
+        # self-join read every API's vector and hashed the matches, for each query cloned.
+        # (The table's own name: this queryset is never nested as a subquery.)
+        condition = "apis_api.search_vector @@ to_tsquery('simple', %s)"
+        return apis.filter(RawSQL(condition, [match], output_field=BooleanField()))
+    sql = "SELECT rowid FROM apis_api_fts WHERE apis_api_fts MATCH %s"
     return apis.filter(pk__in=RawSQL(sql, [match]))
+
+
+def _count_statement(query: str) -> tuple[str, list[Any]]:
+    """How many operations of any version match `query`, counted up to RANKED_MAX + 1:
+    whether the search can rank them all."""
+    # Counted with the lean query: PostgreSQL prices each alternative of a tsquery, and
+    # `create & (invoices:* | invoice:*)` looked common enough to scan the table for 301
+    # matches (21 ms, 30,000 rows read) where the index finds all 1,000 in 2 ms.
+    sql = f"SELECT 1 FROM {_SOURCES[connection.vendor]}"
+    if connection.vendor == "postgresql":
+        # Planned as if every match were wanted (a MATERIALIZED CTE is planned alone), so
+        # the index finds them unless the query is broad, and read only until the LIMIT: a
+        # scan planned for the LIMIT read the whole table when two common words rarely meet.
+        sql = f"WITH m AS MATERIALIZED ({sql}) SELECT 1 FROM m"
+    counted = match_expression(query, connection.vendor, lean=True)
+    return f"SELECT count(*) FROM ({sql} LIMIT %s) c", [counted, RANKED_MAX + 1]
+
+
+def search_catalog(
+    apis: QuerySet[Api], searched: QuerySet[Api], query: str, limit: int = 20
+) -> tuple[list[int], list[OperationHit]]:
+    """The catalog's search: the ids of `apis` that match `query`, in their queryset's order
+    (read once; the page counts and pages them), and the best `limit` operations of
+    `searched`. On PostgreSQL both run with the search's planner settings."""
+    if match_expression(query, connection.vendor) is None:
+        return [], []
+    ids = matching_apis(apis, query).values_list("pk", flat=True)
+    with connection.cursor() as cursor, _planner_settings(cursor):
+        if connection.vendor != "postgresql":
+            return list(ids), _search_operations(cursor, searched, query, limit)
+        # One round trip for the APIs (their ids as an array, in order) and the count.
+        ids_sql, ids_params = ids.query.sql_with_params()
+        count_sql, count_params = _count_statement(query)
+        _execute(cursor, f"SELECT ARRAY({ids_sql}), ({count_sql})", [*ids_params, *count_params])
+        api_ids, count = cursor.fetchone()
+        return api_ids, _search_operations(cursor, searched, query, limit, count)
 
 
 def search_operations(apis: QuerySet[Api], query: str, limit: int = 20) -> list[OperationHit]:
     """The best `limit` operations of the default versions of `apis` (the APIs the caller may
     see: pass the same queryset the catalog lists) for `query`, best first."""
+    with connection.cursor() as cursor, _planner_settings(cursor):
+        return _search_operations(cursor, apis, query, limit)
+
+
+def _search_operations(
+    cursor: Any, apis: QuerySet[Api], query: str, limit: int, count: int | None = None
+) -> list[OperationHit]:
+    """search_operations() on `cursor`; `count`: _count_statement()'s answer, if read."""
     match = match_expression(query, connection.vendor)
     if match is None or connection.vendor not in ("postgresql", "sqlite"):
         return []
@@ -292,74 +362,104 @@ def search_operations(apis: QuerySet[Api], query: str, limit: int = 20) -> list[
         .values("default_version_id")
         .query.sql_with_params()
     )
-    if connection.vendor == "postgresql":
-        source = "apis_operation o, to_tsquery('simple', %s) q WHERE o.search_vector @@ q"
+    source = _SOURCES[connection.vendor]
+    postgresql = connection.vendor == "postgresql"
+    several_words = len(query_words(query)) > 1
+    if postgresql:
         rank = "ts_rank(o.search_vector, q) DESC, o.id"
         # The table's order, which is import order: sorting 16,000 matches of "get" by id
         # cost 40 ms; unsorted, the scan stops at the limit.
         unranked = ""
     else:
-        # CROSS JOIN keeps SQLite from walking every operation of the visible versions.
-        source = (
-            "apis_operation_fts f CROSS JOIN apis_operation o ON o.id = f.rowid"
-            " WHERE apis_operation_fts MATCH %s"
-        )
         rank = "bm25(apis_operation_fts, 4.0, 1.0), o.id"
         unranked = "f.rowid"  # the FTS index's own order: no sort of every match
 
-    def found(match: str, order: str, limit: int, strong: bool = False) -> list[int]:
+    def found(match: str, order: str, limit: int, strong: bool = False) -> list[OperationHit]:
         where = source.replace("search_vector @@", "search_strong @@") if strong else source
-        order_by = f"ORDER BY {order}" if order else ""
-        sql = f"SELECT o.id FROM {where} AND o.version_id IN ({versions_sql}) {order_by} LIMIT %s"
-        cursor.execute(sql, [match, *versions_params, limit])
-        return [row[0] for row in cursor.fetchall()]
-
-    with connection.cursor() as cursor, _match_costs(cursor):
-        # Ranking costs a pass over every match (10 ms for 1,000 on SQLite, on a busy
-        # machine): a broader query lists its strong matches (in an id, path or tag) first,
-        # then the others, each in import order.
-        cursor.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM {source} LIMIT %s) m", [match, RANKED_MAX + 1]
-        )
-        (count,) = cursor.fetchone()
-        if count <= RANKED_MAX:
-            ids = found(match, rank, limit)
+        if postgresql and strong and several_words:
+            # The first matches in the table's order, planned as if all were wanted, as the
+            # count is (the visible versions a filter, which keeps that order). Planned for
+            # the LIMIT, PostgreSQL guessed ~300 strong matches of `refunds & account:*` by
+            # multiplying the words' frequencies, read the table in version order to find 20
+            # and met none: 85-125 ms. Its guess for one word is sound, so that keeps the plan.
+            sql = (
+                f"WITH m AS MATERIALIZED (SELECT o.id, o.version_id FROM {where})"
+                f" SELECT m.id FROM m WHERE m.version_id = ANY(ARRAY({versions_sql})) LIMIT %s"
+            )
         else:
-            strong = match_expression(query, connection.vendor, strong=True) or match
-            ids = found(strong, unranked, limit, strong=True)
-            if len(ids) < limit:
-                more = found(match, unranked, limit + len(ids))
-                ids += [i for i in more if i not in ids][: limit - len(ids)]
-    return _hits(ids)
+            order_by = f"ORDER BY {order}" if order else ""
+            sql = (
+                f"SELECT o.id FROM {where} AND o.version_id IN ({versions_sql}) {order_by} LIMIT %s"
+            )
+        # What a hit shows, read in the same statement. The search stays a subquery of its
+        # own (its LIMIT keeps it apart, so it is planned as alone), numbered in its order.
+        _execute(
+            cursor,
+            f"SELECT {HIT_COLUMNS} FROM (SELECT f.id, row_number() OVER () AS n FROM ({sql}) f) h"
+            " JOIN apis_operation o ON o.id = h.id"
+            " JOIN apis_apiversion v ON v.id = o.version_id"
+            " JOIN apis_api a ON a.id = v.api_id ORDER BY h.n",
+            [match, *versions_params, limit],
+        )
+        return [OperationHit(*row) for row in cursor.fetchall()]
+
+    # Ranking costs a pass over every match (10 ms for 1,000 on SQLite, on a busy
+    # machine): a broader query lists its strong matches (in an id, path or tag) first,
+    # then the others, each in import order.
+    if count is None:
+        _execute(cursor, *_count_statement(query))
+        (count,) = cursor.fetchone()
+    if count == 0:  # nowhere, so not in the visible versions either
+        return []
+    if count <= RANKED_MAX:
+        return found(match, rank, limit)
+    strong = match_expression(query, connection.vendor, strong=True) or match
+    hits = found(strong, unranked, limit, strong=True)
+    if len(hits) < limit:
+        more = found(match, unranked, limit + len(hits))
+        hits += [hit for hit in more if hit not in hits][: limit - len(hits)]
+    return hits
+
+
+# The search's planner settings (PG_OPERATOR_COST, and tables read from their start: with
+# synchronized scans a scan begins where another one is, and "the table's order" with it).
+PG_SET = (
+    f"set_config('cpu_operator_cost', '{PG_OPERATOR_COST}', true),"
+    " set_config('synchronize_seqscans', 'off', true)"
+)
+PG_SETTINGS = f"SELECT {PG_SET}"
+
+
+def _execute(cursor: Any, sql: str, params: list[Any]) -> None:
+    """Run a search statement. On PostgreSQL outside a transaction, PG_SETTINGS go in front
+    of it in the same query: several statements sent at once run as one transaction, so
+    the settings hold for this statement alone, at no round trip of their own."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        cursor.execute(f"{PG_SETTINGS}; {sql}", params)
+        cursor.nextset()
+    else:
+        cursor.execute(sql, params)
 
 
 @contextmanager
-def _match_costs(cursor: Any) -> Iterator[None]:
-    """PG_OPERATOR_COST for the statements inside, in a transaction of their own (or a
-    savepoint): put back at the end, and undone by the rollback if one fails."""
-    if connection.vendor != "postgresql":
+def _planner_settings(cursor: Any) -> Iterator[None]:
+    """PG_SETTINGS for the search statements inside a caller's transaction: set in a
+    savepoint by one statement, put back before it is released (a released savepoint keeps
+    them for the rest of the transaction), undone by the rollback if one fails. Outside
+    one, `_execute` sends them with each statement."""
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
         yield
         return
     with transaction.atomic():
-        cursor.execute("SELECT current_setting('cpu_operator_cost')")
-        (before,) = cursor.fetchone()
-        cursor.execute("SELECT set_config('cpu_operator_cost', %s, true)", [PG_OPERATOR_COST])
+        # The subquery (kept apart by OFFSET 0) reads the settings before they change.
+        cursor.execute(
+            f"SELECT cost, sync, {PG_SET} FROM (SELECT current_setting('cpu_operator_cost')"
+            " AS cost, current_setting('synchronize_seqscans') AS sync OFFSET 0) b"
+        )
+        cost, sync, *_ = cursor.fetchone()
         yield
-        cursor.execute("SELECT set_config('cpu_operator_cost', %s, true)", [before])
-
-
-def _hits(ids: list[int]) -> list[OperationHit]:
-    rows = {
-        row[0]: row[1:]
-        for row in Operation.objects.filter(id__in=ids).values_list(
-            "id",
-            "version__api__slug",
-            "version__api__name",
-            "slug",
-            "method",
-            "path",
-            "summary",
-            "operation_id",
-        )  # fmt: skip
-    }
-    return [OperationHit(*rows[i]) for i in ids if i in rows]
+        cursor.execute(
+            "SELECT set_config('cpu_operator_cost', %s, true),"
+            " set_config('synchronize_seqscans', %s, true)",
+            [cost, sync],
+        )

@@ -11,7 +11,7 @@ import yaml
 from django.apps import apps
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -39,7 +39,7 @@ from apis.reference import (
     cached_operation_view,
 )
 from apis.schema_tree import SchemaRenderer, part_query
-from apis.search import matching_apis, search_operations
+from apis.search import OperationHit, search_catalog
 from portal.lib.htmx import HtmxHttpRequest
 from products.visibility import visible_apis
 
@@ -156,6 +156,14 @@ def _pointer(request: HttpRequest) -> str | None:
     return at
 
 
+def _page_of_ids(apis: QuerySet[Api], ids: list[int], number: Any) -> Page:
+    """The catalog page `number` of the APIs `ids` (matched and ordered by one query): its
+    rows read by id, so the match is not run again to count and again to page."""
+    page = Paginator(ids, settings.APIS_PAGE_SIZE).get_page(number)
+    rows = apis.filter(pk__in=page.object_list).prefetch_related("tags").in_bulk()
+    return Page([rows[pk] for pk in page.object_list if pk in rows], page.number, page.paginator)
+
+
 @require_GET
 def catalog(request: HtmxHttpRequest) -> HttpResponse:
     form = CatalogQueryForm(request.GET)
@@ -172,20 +180,24 @@ def catalog(request: HtmxHttpRequest) -> HttpResponse:
         "slug", "name", "summary", "operation_count", "is_published",
         "default_version__label", "default_version__spec_version",
     )  # fmt: skip
-    if terms:
-        apis = matching_apis(apis, " ".join(terms))
     if tag:
         apis = apis.filter(tags__name=tag)
-    page = Paginator(apis.prefetch_related("tags"), settings.APIS_PAGE_SIZE).get_page(page_number)
+    # Operations of the visible APIs (of the chosen tag), searched by their own index.
+    searched = visible.filter(tags__name=tag) if tag else visible
+    operations: list[OperationHit] = []
+    if terms:
+        ids, operations = search_catalog(apis, searched, " ".join(terms))
+        page = _page_of_ids(apis, ids, page_number)
+    else:
+        page = Paginator(apis.prefetch_related("tags"), settings.APIS_PAGE_SIZE).get_page(
+            page_number
+        )
     tags = (
         Tag.objects.filter(apis__in=visible)
         .annotate(api_count=Count("apis"))
         .order_by("-api_count", "name")[:30]
     )
     query = {k: v for k, v in (("q", form.data.get("q", "")), ("tag", tag or "")) if v}
-    # Operations of the visible APIs (of the chosen tag), searched by their own index.
-    searched = visible.filter(tags__name=tag) if tag else visible
-    operations = search_operations(searched, " ".join(terms)) if terms else []
     context = {
         "page": page,
         "form": form,

@@ -7,7 +7,14 @@ import pytest
 
 from apis.importer import delete_version
 from apis.models import Api, ApiVersion
-from apis.search import search_operations, search_terms, singulars, words
+from apis.search import (
+    match_expression,
+    search_catalog,
+    search_operations,
+    search_terms,
+    singulars,
+    words,
+)
 from tests.conftest import ImportSpec
 
 pytestmark = pytest.mark.django_db
@@ -161,6 +168,31 @@ def test_a_broad_query_lists_id_path_and_tag_matches_first(
     ]
 
 
+def test_a_broad_query_of_several_words_lists_strong_matches_first_in_import_order(
+    import_spec: ImportSpec, write_spec, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    # Several words take another road on PostgreSQL (their strong matches planned as if all
+    # were wanted): the same matches, in the same order.
+    monkeypatch.setattr("apis.search.RANKED_MAX", 2)
+    paths = "".join(
+        f"  /a{n}:\n    get: {{operationId: op{n}, summary: Gets a widget,"
+        " responses: {'200': {description: ok}}}\n"
+        for n in range(3)
+    )
+    paths += (
+        "  /y:\n    get: {operationId: getWidgetCount, responses: {'200': {description: ok}}}\n"
+    )
+    paths += "  /z:\n    get: {operationId: getWidgets, responses: {'200': {description: ok}}}\n"
+    import_spec(
+        write_spec("w.yaml", f"openapi: 3.0.0\ninfo: {{title: W, version: '1'}}\npaths:\n{paths}"),
+        "w",
+    )
+    expected = ["getWidgetCount", "getWidgets", "op0", "op1", "op2"]
+    assert _found("get widget") == expected
+    assert _found("widgets get") == expected
+    assert _found("nothing widget") == []
+
+
 def test_ranks_an_id_match_over_a_summary_match(import_spec: ImportSpec, write_spec) -> None:  # type: ignore[no-untyped-def]
     spec = (
         "openapi: 3.0.0\ninfo: {title: R, version: '1'}\npaths:\n"
@@ -179,25 +211,61 @@ def test_nothing_to_search_and_hostile_queries(billing: Api) -> None:
     assert "createInvoices" in _found('-"invoices"*')
 
 
+def _planner_settings() -> tuple[str, str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('cpu_operator_cost'), current_setting('synchronize_seqscans')"
+        )
+        cost, sync = cursor.fetchone()
+        return str(cost), str(sync)
+
+
 def test_the_planner_cost_of_a_search_stays_inside_it(billing: Api) -> None:
-    """On PostgreSQL the search raises cpu_operator_cost for its own statements only: a
-    query of the caller's transaction after it is planned as before."""
+    """On PostgreSQL the search raises cpu_operator_cost and reads the table from its start
+    (no synchronized scans) for its own statements only: a query of the caller's
+    transaction after it is planned and read as before."""
     from django.db import connection, transaction
 
     if connection.vendor != "postgresql":
-        pytest.skip("the planner setting is PostgreSQL's")
-
-    def cost() -> str:
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW cpu_operator_cost")
-            return str(cursor.fetchone()[0])
-
-    before = cost()
+        pytest.skip("the planner settings are PostgreSQL's")
+    before = _planner_settings()
     with transaction.atomic():
         assert _found("createInvoices")[0] == "createInvoices"
-        assert cost() == before
+        assert _planner_settings() == before
     assert _found("createInvoices")[0] == "createInvoices"
-    assert cost() == before
+    assert _planner_settings() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_planner_cost_ends_with_a_search_of_its_own(billing: Api) -> None:
+    """Outside any transaction the search runs in one of its own, whose commit drops the
+    settings: nothing is put back, and the next statement is planned as before."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the planner settings are PostgreSQL's")
+    before = _planner_settings()
+    assert not connection.in_atomic_block
+    assert _found("createInvoices")[0] == "createInvoices"
+    assert _planner_settings() == before
+    # The catalog's search too: the APIs and the count in one statement, then the hits.
+    ids, hits = search_catalog(Api.objects.all(), Api.objects.all(), "create invoice")
+    assert ids == [billing.pk] and hits[0].slug == "createInvoices"
+    assert _planner_settings() == before
+
+
+def test_a_lean_match_drops_only_the_prefixes_another_covers() -> None:
+    """The count of matches reads a lean query: the same matches, fewer alternatives."""
+    assert match_expression("createInvoices", "postgresql", lean=True) == "(create) & (invoice:*)"
+    assert match_expression("boxes", "postgresql", lean=True) == "(box:*)"
+    # `policy` is no prefix of `policies`; `policie` is, and covers it.
+    assert match_expression("policies", "postgresql", lean=True) == "(policy:* | policie:*)"
+    # Only the last word is a prefix; whole words keep every form.
+    assert (
+        match_expression("refunds acc", "postgresql", lean=True) == "(refunds | refund) & (acc:*)"
+    )
 
 
 def test_only_apis_the_caller_may_see(billing: Api, import_spec: ImportSpec, write_spec) -> None:  # type: ignore[no-untyped-def]

@@ -71,6 +71,40 @@ def test_pagination(client: Client, catalog: None, settings) -> None:  # type: i
     assert client.get("/apis/?page=abc").status_code == 200
 
 
+def test_search_results_are_counted_and_paged_in_name_order(
+    client: Client, catalog: None, settings
+) -> None:  # type: ignore[no-untyped-def]
+    settings.APIS_PAGE_SIZE = 1
+    first = client.get("/apis/", {"q": "delete"}).content.decode().split('id="results"')[1]
+    assert "2 APIs matching" in first and "Page 1 of 2" in first
+    assert "Echo API" in first and "Petstore" not in first.split('class="op-hits"')[0]
+    assert 'href="?q=delete&amp;page=2"' in first
+    second = client.get("/apis/?q=delete&page=2").content.decode()
+    cards = second.split('id="results"')[1].split('class="op-hits"')[0]
+    assert "Page 2 of 2" in second and "Petstore" in cards and "Echo API" not in cards
+    # Past the end: the last page, as without a query.
+    assert "Page 2 of 2" in client.get("/apis/?q=delete&page=9").content.decode()
+
+
+def test_a_search_matches_the_apis_once_and_sets_the_planner_once(
+    client: Client, catalog: None
+) -> None:
+    """The page counts and pages the APIs one query found (it ran the match twice), and on
+    PostgreSQL the search's planner cost is set once for the APIs and the operations."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/apis/", {"q": "delete"}).content.decode()
+    assert "2 APIs matching" in html
+    statements = [q["sql"] for q in queries.captured_queries]
+    api_match = "apis_api.search_vector @@" if connection.vendor == "postgresql" else "apis_api_fts"
+    assert len([s for s in statements if api_match in s]) == 1
+    if connection.vendor == "postgresql":
+        # Set once; put back once, because the test's transaction holds the search's.
+        assert len([s for s in statements if "cpu_operator_cost" in s]) == 2
+
+
 def test_catalog_rejects_post(client: Client) -> None:
     assert client.post("/apis/").status_code == 405
 
