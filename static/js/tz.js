@@ -12,9 +12,15 @@
       }
     } catch (e) {}
   }
+  // After the next frame is painted (a task posted from requestAnimationFrame runs after it),
+  // then when idle: a long page's load event can come before its list is painted.
   function later() {
-    if (window.requestIdleCallback) window.requestIdleCallback(store, { timeout: 1000 });
-    else window.setTimeout(store, 0);
+    window.requestAnimationFrame(function () {
+      window.setTimeout(function () {
+        if (window.requestIdleCallback) window.requestIdleCallback(store, { timeout: 1000 });
+        else store();
+      }, 0);
+    });
   }
   if (document.readyState === "complete") later();
   else window.addEventListener("load", later);
