@@ -304,6 +304,14 @@ def test_api_page_waits_for_no_stylesheet_or_script_request(client: Client, pets
     assert "localStorage" not in catalog  # other pages: no inline script (CSP case)
 
 
+def test_pages_wait_for_no_script_but_the_theme(client: Client, petstore: Api) -> None:
+    """Only the theme runs before the page is parsed (so it never flashes); the time zone
+    script waits for the load event (static/js/tz.js), as its first Intl call is slow."""
+    head = client.get("/apis/").content.decode().split("</head>")[0]
+    assert [re.search(r'src="[^"]*/(\w+)\.', t)[1] for t in _blocking_scripts(head)] == ["theme"]  # type: ignore[index]
+    assert re.search(r'<script src="[^"]*/tz\.[^"]*" defer', head)
+
+
 def _blocking_scripts(html: str) -> list[str]:
     """Scripts the parser waits for: loaded from a URL, neither deferred nor async."""
     tags = re.findall(r"<script[^>]*>", html)

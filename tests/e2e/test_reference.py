@@ -101,6 +101,8 @@ def test_cut_schema_levels_load_in_place(
 def test_nav_filter_theme_and_keyboard(page: Any, live_server: Any, imported: Any) -> None:
     imported(DEMO_SPECS / "petstore.yaml", "petstore")
     page.goto(f"{live_server.url}/apis/petstore/")
+    # static/js/tz.js stores the zone once the page has loaded (not while it parses).
+    page.wait_for_function("document.cookie.indexOf('tz=') !== -1")
     assert page.locator(".nav-tree .nav-ops a").count() == 0  # folded: links come on demand
     page.locator(".nav-tree summary", has_text="pets").click()
     expect(page.locator(".nav-tree .nav-ops a")).to_have_count(4)
