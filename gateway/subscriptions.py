@@ -23,7 +23,7 @@ import hmac
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
@@ -38,6 +38,7 @@ log = logging.getLogger("gateway")
 
 DEFAULT_HEADER = "ocp-apim-subscription-key"
 DEFAULT_QUERY = "subscription-key"
+_DIGEST_MEMO = 10_000  # keys whose digest is remembered (Subscriptions._remember)
 MISSING = (
     "Access denied due to missing subscription key. Make sure to include subscription key "
     "when making requests to an API."
@@ -76,13 +77,34 @@ class KeyEntry:
     user_id: int | None = None
     client_id: str = ""
 
+    @property
+    def unlimited(self) -> bool:
+        """No rate limit, call quota or kilobyte quota: nothing to count for this call."""
+        return self.rate_limit is None and self.quota is None and self.volume is None
+
+
+class KeyNames(NamedTuple):
+    """Where a call's key is read: a header (lower case) or a query parameter. The header
+    and the parameter's bytes are encoded once, at load, not on every call."""
+
+    header: bytes
+    param: str
+    param_bytes: bytes
+
+    @classmethod
+    def of(cls, header: str, param: str) -> KeyNames:
+        return cls(header.lower().encode("latin-1"), param, param.encode("latin-1"))
+
+
+DEFAULT_NAMES = KeyNames.of(DEFAULT_HEADER, DEFAULT_QUERY)
+
 
 @dataclass
 class KeyMap:
     entries: dict[str, KeyEntry]
     required: frozenset[str]  # API slugs that need a key
-    # API slug -> (header, query parameter) where they differ from APIM's defaults.
-    names: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # API slug -> where its key is read, where that differs from APIM's defaults.
+    names: dict[str, KeyNames] = field(default_factory=dict)
     # Slugs of the APIs anyone may see (products/visibility.py for an anonymous user): the
     # only ones /-/metrics names to a scraper that is not the operator (gateway/metrics.py).
     public: frozenset[str] = frozenset()
@@ -123,7 +145,7 @@ def load_keys() -> KeyMap:
                 pk, product_id, owner_id, client_id or "",
             )  # fmt: skip
     names = {
-        slug: (header.lower(), query)
+        slug: KeyNames.of(header, query)
         for slug, header, query in ApiKeyNames.objects.values_list("api__slug", "header", "query")
     }
     return KeyMap(entries, frozenset(required), names, public_apis())
@@ -151,13 +173,14 @@ def keys_fingerprint() -> tuple[Any, ...]:
 
 
 def take_key(
-    headers: dict[bytes, bytes], query: bytes, header: str, param: str
+    headers: dict[bytes, bytes], query: bytes, names: KeyNames
 ) -> tuple[str | None, bytes]:
     """The key from the header (first) or the query parameter, removed from both; and the
     query string without it."""
-    value = headers.pop(header.encode("latin-1"), None)
+    value = headers.pop(names.header, None)
     key = value.decode("latin-1").strip() if value is not None else None
-    if param.encode() in query:
+    param = names.param
+    if names.param_bytes in query:
         pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
         kept = [(k, v) for k, v in pairs if k != param]
         if len(kept) != len(pairs):
@@ -220,6 +243,7 @@ class Subscriptions:
         self.keys = Refreshed(
             "subscription keys", loader, fingerprint, KeyMap({}, frozenset()), version
         )
+        self._digests: dict[str, str] = {}  # key -> its SHA-256, for keys that matched
 
     async def public(self) -> frozenset[str]:
         """The APIs an anonymous user may see (for /-/metrics)."""
@@ -243,12 +267,14 @@ class Subscriptions:
         The key is removed from `headers` in place so it never reaches the backend.
         """
         keys = self.keys.value if not self.keys.due() else await self.keys.current()
-        key, query = take_key(headers, query, *keys.names.get(api, (DEFAULT_HEADER, DEFAULT_QUERY)))
+        key, query = take_key(headers, query, keys.names.get(api, DEFAULT_NAMES))
         if api not in keys.required:
             return None, None, query
         if key is None:
             return problem(401, MISSING, "subscription-key", title="Unauthorized"), None, query
-        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+        digest = self._digests.get(key)
+        if digest is None:
+            digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
         entry = keys.entries.get(digest)
         if entry is None or not hmac.compare_digest(entry.key_hash, digest):
             if await self._too_many_failures(client, counters):
@@ -262,6 +288,7 @@ class Subscriptions:
                     query,
                 )
             return problem(401, INVALID, "subscription-key"), None, query
+        self._remember(key, digest)
         if entry.state != "active":
             return (
                 problem(401, f"{INVALID} The subscription is {entry.state}.", "subscription-state"),
@@ -278,8 +305,20 @@ class Subscriptions:
                 entry,
                 query,
             )
-        limited = await self._limits(entry, counters, extra)
-        return limited, entry, query
+        if counters is None or entry.unlimited:
+            return None, entry, query
+        return await self._limits(entry, counters, extra), entry, query
+
+    def _remember(self, key: str, digest: str) -> None:
+        """Keeps the digests of keys that matched a subscription, so a busy key is hashed
+        once rather than on every call (SHA-256 was about a sixth of the key check's cost).
+        Only matching keys are kept, so random keys cannot fill the memo; it starts over
+        when full. A revoked key stays harmless: its digest no longer finds an entry."""
+        digests = self._digests
+        if key not in digests:
+            if len(digests) >= _DIGEST_MEMO:
+                digests.clear()
+            digests[key] = digest
 
     async def spend(self, meter: Meter, counters: CounterStore | None) -> None:
         """Add a finished call's bytes to its subscription's kilobyte quota."""

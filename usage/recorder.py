@@ -325,11 +325,13 @@ class Recorder:
         message type first (measured with bench/gateway_bench.py's harness)."""
         state["in"] = state["out"] = 0
 
-        async def counted_send(message: MutableMapping[str, Any]) -> None:
+        # A plain function handing back send's own awaitable: no coroutine of its own per
+        # message (one fewer frame on every response, the gateway's hot path).
+        def counted_send(message: MutableMapping[str, Any]) -> Awaitable[None]:
             body = message.get("body")
             if body:
                 state["out"] += len(body)
-            await send(message)
+            return send(message)
 
         async def counted_receive() -> MutableMapping[str, Any]:
             message = await receive()
