@@ -17,3 +17,7 @@ django.setup()
 from gateway.app import Gateway  # noqa: E402  (needs the settings loaded)
 
 application = Gateway()
+
+from portal.startup import freeze_startup_objects  # noqa: E402
+
+freeze_startup_objects()

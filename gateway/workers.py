@@ -141,6 +141,9 @@ async def _work(sock: socket.socket, app: str, grace: float, told: int) -> None:
     server = Server(application, loop)
     lifespan = Lifespan(application)
     await lifespan.startup()
+    from portal.startup import freeze_startup_objects
+
+    freeze_startup_objects()  # the routes and keys loaded at start-up too
     listener = await loop.create_server(server.protocol, sock=sock)
     server.start_sweeping()
     os.write(told, b"1")

@@ -15,7 +15,7 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 django_application = get_asgi_application()
 
-from portal.startup import require_production_secrets  # noqa: E402  (needs the settings)
+from portal.startup import freeze_startup_objects, require_production_secrets  # noqa: E402
 
 require_production_secrets()
 
@@ -23,6 +23,7 @@ from gateway.app import Gateway  # noqa: E402  (needs the settings loaded)
 
 gateway_application = Gateway()
 GATEWAY_PREFIX = "/gateway"
+freeze_startup_objects()
 
 
 async def application(scope: Any, receive: Any, send: Any) -> None:
