@@ -6,7 +6,9 @@ SIGTERM or SIGINT stops the workers gracefully: they stop accepting, finish the 
 flight within `grace` seconds, then run the application's lifespan shutdown, which writes the
 buffered usage and access log. A worker that dies is replaced, unless it failed before it
 began serving (a missing setting, an unreachable module): then the whole process stops with its
-exit code, so a broken deployment fails loudly instead of restarting forever.
+exit code, so a broken deployment fails loudly instead of restarting forever. A worker whose
+supervisor is gone (killed with SIGKILL, by the OOM killer) stops the same graceful way within
+a second or two, instead of serving on unseen and keeping the port from the next start.
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ def _spawn(sock: socket.socket, app: str, grace: float) -> tuple[int, int]:
     os.set_blocking(serving, False)
     # Signals wait until the worker has dropped the supervisor's handlers.
     signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    supervisor = os.getpid()
     pid = os.fork()
     if pid:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
@@ -113,7 +116,7 @@ def _spawn(sock: socket.socket, app: str, grace: float) -> tuple[int, int]:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
         import uvloop
 
-        uvloop.run(_work(sock, app, grace, told))
+        uvloop.run(_work(sock, app, grace, told, supervisor))
         code = 0
     except BaseException:
         logging.getLogger("gateway.workers").exception("gateway worker failed")
@@ -123,7 +126,7 @@ def _spawn(sock: socket.socket, app: str, grace: float) -> tuple[int, int]:
         os._exit(code)
 
 
-async def _work(sock: socket.socket, app: str, grace: float, told: int) -> None:
+async def _work(sock: socket.socket, app: str, grace: float, told: int, supervisor: int) -> None:
     from gateway.server import Lifespan, Server
 
     module, _, attribute = app.partition(":")
@@ -138,6 +141,8 @@ async def _work(sock: socket.socket, app: str, grace: float, told: int) -> None:
 
     for signum in _STOP_SIGNALS:
         loop.add_signal_handler(signum, stop)
+    orphaned = loop.create_task(_until_orphaned(supervisor))
+    orphaned.add_done_callback(lambda _: stop())
     server = Server(application, loop)
     lifespan = Lifespan(application)
     await lifespan.startup()
@@ -146,9 +151,22 @@ async def _work(sock: socket.socket, app: str, grace: float, told: int) -> None:
     freeze_startup_objects()  # the routes and keys loaded at start-up too
     listener = await loop.create_server(server.protocol, sock=sock)
     server.start_sweeping()
-    os.write(told, b"1")
-    os.close(told)
+    try:
+        os.write(told, b"1")
+    except BrokenPipeError:  # the supervisor died while this worker started
+        stop()
+    finally:
+        os.close(told)
     await stopped
+    if os.getppid() != supervisor:
+        log.warning("the gateway's supervisor is gone: this worker stops")
+    orphaned.cancel()
     listener.close()
     await server.stop(grace)
     await lifespan.shutdown()
+
+
+async def _until_orphaned(supervisor: int) -> None:
+    """Returns once this worker's parent is no longer `supervisor` (it was reparented)."""
+    while os.getppid() == supervisor:
+        await asyncio.sleep(1.0)

@@ -87,6 +87,42 @@ def test_sigterm_stops_the_workers_and_the_process(
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
 
 
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting for its new parent to reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+def test_workers_stop_when_their_supervisor_is_killed(
+    gateway: tuple[subprocess.Popen[bytes], int, Path],
+) -> None:
+    """SIGKILL (or the OOM killer) gives the supervisor no chance to stop its workers: they
+    notice they were orphaned and stop themselves, so the port is free for the next start."""
+    proc, port, log = gateway
+    workers = _two_workers(proc.pid)
+    proc.kill()
+    proc.wait()
+    gone = _until(lambda: not any(_running(pid) for pid in workers))
+    assert gone, [pid for pid in workers if _running(pid)]
+    assert "supervisor is gone" in log.read_text()
+    again, _ = spawn_app(
+        "tests.gateway.gw_entry:application",
+        [{"suffix": "echo", "backend": "echo"}],
+        log.with_name("again.log"),
+        port=port,
+        workers=1,
+    )
+    try:
+        wait_for_port(port, again, log.with_name("again.log"))
+        assert _echo_status(port) == 200
+    finally:
+        again.terminate()
+        again.wait(15)
+
+
 def test_a_worker_that_cannot_start_stops_the_process_with_an_error(tmp_path: Path) -> None:
     proc, _, log = _start(tmp_path, "tests.gateway.no_such_module:application")
     try:
