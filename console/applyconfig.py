@@ -42,7 +42,7 @@ from django.core.validators import validate_slug
 
 from console.audit import record_grant_changes
 from console.models import CLIENT_AUTH_BASIC, CLIENT_AUTH_BODY, GRANT_LABELS, AuthorizationServer
-from portal.lib.configfile import ConfigError, Context, Node
+from portal.lib.configfile import ConfigError, Context, Node, once_each
 
 SECTION = "authorization_servers"
 ORDER = 20  # after `apis`, whose APIs the servers are offered on
@@ -175,15 +175,7 @@ def _server(item: Node) -> ServerPlan:
 
 
 def validate(node: Node, ctx: Context) -> list[ServerPlan]:
-    plans: list[ServerPlan] = []
-    seen: set[str] = set()
-    for item in node.items(SECTION):
-        plan = _server(item)
-        if plan.slug in seen:
-            raise item.error(f"the authorization server {plan.slug!r} is declared twice")
-        seen.add(plan.slug)
-        plans.append(plan)
-    return plans
+    return once_each(node, SECTION, _server, "authorization server")
 
 
 def apply(plans: list[ServerPlan], ctx: Context) -> list[str]:

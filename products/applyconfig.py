@@ -26,7 +26,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 
-from portal.lib.configfile import ConfigError, Context, Node
+from portal.lib.configfile import ConfigError, Context, Node, once_each
 
 SECTION = "products"
 ORDER = 30  # after `apis` and `groups`, which products name
@@ -122,15 +122,7 @@ def _product(item: Node) -> ProductPlan:
 
 
 def validate(node: Node, ctx: Context) -> list[ProductPlan]:
-    plans: list[ProductPlan] = []
-    seen: set[str] = set()
-    for item in node.items(SECTION):
-        plan = _product(item)
-        if plan.slug in seen:
-            raise item.error(f"the product {plan.slug!r} is declared twice")
-        seen.add(plan.slug)
-        plans.append(plan)
-    return plans
+    return once_each(node, SECTION, _product, "product")
 
 
 def apply(plans: list[ProductPlan], ctx: Context) -> list[str]:

@@ -17,11 +17,11 @@ transaction, so an invalid file changes nothing.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -142,6 +142,27 @@ class Node:
         if isinstance(self.raw, yaml.SequenceNode):
             return [n.plain() for n in self.items()]
         return self.scalar(object)
+
+
+class Slugged(Protocol):
+    @property
+    def slug(self) -> str: ...
+
+
+def once_each[P: Slugged](
+    node: Node, section: str, build: Callable[[Node], P], what: str
+) -> list[P]:
+    """The plans of a section's items, built by `build`; an item whose slug an earlier one
+    already has is refused at its own line ("the product 'gold' is declared twice")."""
+    plans: list[P] = []
+    seen: set[str] = set()
+    for item in node.items(section):
+        plan = build(item)
+        if plan.slug in seen:
+            raise item.error(f"the {what} {plan.slug!r} is declared twice")
+        seen.add(plan.slug)
+        plans.append(plan)
+    return plans
 
 
 def _names(kind: type | tuple[type, ...]) -> str:

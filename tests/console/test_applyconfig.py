@@ -84,6 +84,13 @@ def test_apply_twice_changes_nothing_the_second_time(
             ("{slug: echo,", "{slug: nope,"),
             ":14: the API 'nope' does not exist; nothing was changed",
         ),
+        (
+            (
+                "      - {slug: echo, scopes: echo.read echo.write}\n",
+                "      - {slug: echo, scopes: echo.read echo.write}\n" + CONFIG.split("\n", 1)[1],
+            ),
+            ":15: the authorization server 'corp' is declared twice",
+        ),
     ],
 )
 def test_bad_files_are_refused_with_the_line_and_change_nothing(

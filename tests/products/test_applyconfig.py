@@ -77,6 +77,10 @@ def test_a_change_is_reported(tmp_path: Path, echo: Api) -> None:
         (("terms:", "colour:"), "unknown key 'colour'"),
         (("quota: {calls: 10000, ", "quota: {"), "quota needs calls, kilobytes or both"),
         (("period: 86400}", "kilobytes: 0}"), "kilobytes must be at least 1"),
+        (
+            ("period: 86400}\n", "period: 86400}\n  - {slug: partner-deal, name: Again}\n"),
+            ":17: the product 'partner-deal' is declared twice",
+        ),
     ],
 )
 def test_an_invalid_file_changes_nothing(
