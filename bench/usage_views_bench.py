@@ -16,7 +16,7 @@ First, as the aggregator does every hour (usage/prefill.py), the past days of th
 report pages are pre-filled for the readers of the reports in UTC and Europe/Paris; its time
 is printed. The first request of each page then comes from a process whose cache is empty
 (a new portal process): it finds the pre-filled totals in the database, or, for pages no
-pre-fill covers (the developer pages, one API), sums the past days itself.
+pre-fill covers (the developer pages, one API, one product), sums the past days itself.
 BENCH_PREFILL=0 skips the pre-fill (every first request sums its past days, as before it
 existed). A warm-up request (an empty custom range) pays for the process's first template
 and connection before any timed one.
@@ -115,7 +115,12 @@ def actors() -> dict[str, Any]:
         app = Application.objects.create(
             owner=developer, name="Busiest app", kind="machine", client_id=app_row["client_id"]
         )
-    return {"developer": developer, "reader": reader, "sub": sub, "app": app}
+    # The product whose id generate_usage gave a tenth of the traffic, for a report filtered by
+    # one product (on a fresh database it is bench-quota above).
+    one = Product.objects.filter(pk=1).first() or Product.objects.create(
+        pk=1, slug="bench-one", name="Bench one", published=True
+    )
+    return {"developer": developer, "reader": reader, "sub": sub, "app": app, "product": one}
 
 
 def timed(client: Any, url: str) -> tuple[float, float, int, float, float]:
@@ -195,6 +200,7 @@ def run() -> list[dict[str, Any]]:
             ("reports, all, by product", r, staff, f"/usage/reports/?range={r}&by=product"),
             ("reports, all, by operation", r, staff, f"/usage/reports/?range={r}&by=operation"),
             ("reports, one API, by operation", r, staff, f"/usage/reports/?range={r}&api=api-1&by=operation"),
+            ("reports, one product, by application", r, staff, f"/usage/reports/?range={r}&product={who['product'].slug}&by=application"),
         ]  # fmt: skip
     staff.get("/usage/reports/?start=2020-01-01&end=2020-01-02")  # warm-up, untimed
     from applications.models import Application

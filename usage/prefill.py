@@ -24,7 +24,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from usage import closed, pages, windows
-from usage.models import ClosedDaysVersion
+from usage.models import ApiRollup, ClosedDaysVersion, ConsumerOperationRollup, ConsumerRollup
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ def zones() -> list[Any]:
 def prefill(now: datetime | None = None) -> int:
     """Compute and store the closed days of every default report page; how many pages."""
     now = now or timezone.now()
+    refresh_statistics()
     count = 0
     with closed.storing():
         for api_ids in staff_api_sets():
@@ -73,6 +74,22 @@ def prefill(now: datetime | None = None) -> int:
                         count += 1
     closed.forget_stale()
     return count
+
+
+def refresh_statistics() -> None:
+    """On SQLite, the query planner's statistics of the rollup tables (ANALYZE, sampled:
+    about 25 ms for 1.6 million rows). SQLite keeps none unless asked, and without them it
+    picks an index by its leading column alone: a product's report ranked by application
+    read every row of the calls made without an application (104 ms for 7 days of the bench's
+    data, 33 ms with statistics). PostgreSQL's autovacuum analyzes the tables as they grow."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA analysis_limit = 1000")
+        for model in (ApiRollup, ConsumerRollup, ConsumerOperationRollup):
+            cursor.execute(f'ANALYZE "{model._meta.db_table}"')
 
 
 def when_due(now: float | None = None) -> None:

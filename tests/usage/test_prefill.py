@@ -195,3 +195,14 @@ def test_an_anonymised_developer_leaves_no_stored_totals(reader: Any, traffic: N
     assert any(isinstance(v, dict) and (ada.pk,) in v for v in stored)  # ranked by developer
     forget_user(ada, "anonymise")
     assert not KeptTotal.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL's autovacuum analyzes")
+def test_the_prefill_gives_sqlite_the_rollup_tables_statistics(reader: Any, traffic: None) -> None:
+    """Without them SQLite picks an index by its first column: a product's report ranked by
+    application then read every row of the calls made without an application."""
+    prefill.prefill()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT tbl FROM sqlite_stat1")
+        analyzed = {row[0] for row in cursor.fetchall()}
+    assert {"usage_apirollup", "usage_consumerrollup", "usage_consumeroperationrollup"} <= analyzed
