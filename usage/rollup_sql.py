@@ -48,6 +48,10 @@ def measures(*, extremes: bool = True) -> dict[str, str]:
     return out
 
 
+# Filter columns with an index of their own on the rollup tables (usage/models.py).
+_INDEXED = frozenset({"product_id", "subscription_id", "client_id", "user_id"})
+
+
 def grouped(
     model: type[Rollup],
     spans: Sequence[Span],
@@ -82,7 +86,12 @@ def grouped(
         # One IN list, flat: a CSV export asks for up to 1,000 winners, and as many ORs
         # nest deeper than SQLite parses ("Expression tree is too large").
         if len(group) == 1:
-            conditions.append(f"{q(group[0])} IN ({', '.join(['%s'] * len(keys))})")
+            # SQLite knows no value's frequency: beside a filter with its own index (one
+            # product, one consumer) it would walk the winners' index instead, where "" (no
+            # application) or 0 (no subscription) may hold most of the table (40 ms of a
+            # product's 30-day report, against 2 ms). A unary + keeps that index out.
+            plus = "+" if connection.vendor == "sqlite" and _INDEXED.intersection(where) else ""
+            conditions.append(f"{plus}{q(group[0])} IN ({', '.join(['%s'] * len(keys))})")
             params += [key[0] for key in keys]
         else:
             row = "(" + ", ".join(["%s"] * len(group)) + ")"

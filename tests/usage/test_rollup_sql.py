@@ -96,3 +96,21 @@ def test_only_the_winners_are_read(traffic: None) -> None:
 def test_no_visible_api_and_no_span_read_nothing(traffic: None) -> None:
     assert _plain({"api_id": frozenset()}, ()) == {}
     assert rollup_sql.grouped(ConsumerRollup, [], {}, (), rollup_sql.measures()) == []
+
+
+def test_one_products_winners_are_read_through_the_products_index(traffic: None) -> None:
+    """Most calls may have no application (client "") or no subscription (0): SQLite, which
+    knows no value's frequency, must not walk those winners' index beside a product filter."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    where = {"product_id": 2}
+    with CaptureQueriesContext(connection) as queries:
+        rows = _plain(where, ("subscription_id",), keys=[(7,), (8,)])
+    assert set(rows) == {(7,), (8,)} and rows[(8,)]["failed"] == 3
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + queries[-1]["sql"])
+        plan = [row[3] for row in cursor.fetchall()]
+    assert any("usage_cons_product" in step for step in plan), plan
