@@ -185,6 +185,10 @@ class ConsumerOperationRollup(Rollup):
         ]
 
 
+# Every rollup table, narrowest first.
+ROLLUPS = (ApiRollup, ConsumerRollup, ConsumerOperationRollup)
+
+
 class StreamEntry(models.Model):
     """A Redis stream entry whose events are in the rollups, written in the same transaction
     as the rollups. An entry another aggregator claims after a crash between that commit and

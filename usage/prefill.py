@@ -24,7 +24,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from usage import closed, pages, windows
-from usage.models import ApiRollup, ClosedDaysVersion, ConsumerOperationRollup, ConsumerRollup
+from usage.models import ROLLUPS, ClosedDaysVersion
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def refresh_statistics() -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA analysis_limit = 1000")
-        for model in (ApiRollup, ConsumerRollup, ConsumerOperationRollup):
+        for model in ROLLUPS:
             cursor.execute(f'ANALYZE "{model._meta.db_table}"')
 
 

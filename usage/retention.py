@@ -13,9 +13,7 @@ from usage.models import (
     DAY,
     HOUR,
     MINUTE,
-    ApiRollup,
-    ConsumerOperationRollup,
-    ConsumerRollup,
+    ROLLUPS,
     StreamEntry,
     UsageEvent,
 )
@@ -42,7 +40,7 @@ def apply(now: datetime | None = None) -> dict[str, int]:
     deleted = {"raw": UsageEvent.objects.filter(ts__lt=cut["raw"]).delete()[0]}
     for name, level in (("minute", MINUTE), ("hour", HOUR), ("day", DAY)):
         deleted[name] = 0
-        for model in (ApiRollup, ConsumerRollup, ConsumerOperationRollup):
+        for model in ROLLUPS:
             deleted[name] += model.objects.filter(level=level, start__lt=cut[name]).delete()[0]
     if deleted["day"]:
         closed.bump()  # rankings kept days now gone (hours go at 90 days, past any ranking's)

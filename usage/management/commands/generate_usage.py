@@ -42,7 +42,15 @@ from usage.cells import (
     CellKey,
     Vector,
 )
-from usage.models import DAY, HOUR, MINUTE, ApiRollup, ConsumerOperationRollup, ConsumerRollup
+from usage.models import (
+    DAY,
+    HOUR,
+    MINUTE,
+    ROLLUPS,
+    ApiRollup,
+    ConsumerOperationRollup,
+    ConsumerRollup,
+)
 
 OPERATIONS = 10
 PRODUCTS = 10
@@ -69,7 +77,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **o: Any) -> None:
-        tables = (ApiRollup, ConsumerRollup, ConsumerOperationRollup)
+        tables = ROLLUPS
         if any(m.objects.exists() for m in tables):
             if not o["replace"]:
                 raise CommandError("There are usage rollups already: --replace deletes them.")
@@ -90,7 +98,7 @@ class Command(BaseCommand):
 
     def _generate(self, o: dict[str, Any], started: float) -> int:
         """Every rollup row of the traffic; the number of calls."""
-        tables = (ApiRollup, ConsumerRollup, ConsumerOperationRollup)
+        tables = ROLLUPS
         traffic = Traffic(o["apis"], o["subscriptions"], o["calls_per_day"], o["seed"])
         now = int(time.time()) // 60 * 60
         last_hour = now - now % 3600
@@ -266,7 +274,7 @@ def _sum_up(minute_from: int) -> None:
                     )
                 ],
             )
-        for every in (ApiRollup, ConsumerRollup, ConsumerOperationRollup):
+        for every in ROLLUPS:
             keys = _cols(every.KEY)  # type: ignore[attr-defined]
             table = every._meta.db_table
             cursor.execute(
