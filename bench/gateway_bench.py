@@ -41,6 +41,12 @@ the steadier yardstick: req/s moves with other people's load, CPU per call much 
 BENCH_AB_REPO=<another checkout> adds (h): the gateway of (e) run from that tree's code (same
 database, route, backend and settings), in the same interleaved rounds, for an A/B of two builds.
 
+Then the paced rounds: every target again, each wrk connection pausing BENCH_PACED_MS (4) ms
+between calls (about 7,000 calls a second, a third of the gateway's saturation): `paced_p50_ms`
+is each call's own time rather than queueing behind 31 others. `usage_cost_paced_ms` and
+`key_cost_paced_ms` are the two costs above taken from these medians: what recording and the
+key check add to a call at a steady load. BENCH_PACED_MS=0 skips them.
+
 Each target gets the same valid token and `wrk -t2 -c32 -d10s --latency` after a short
 warm-up, in BENCH_ROUNDS (3) interleaved rounds, every other round in reverse order so no row
 always runs last; each row is the median round (errors summed over all rounds), with every
@@ -83,6 +89,8 @@ if TOPOLOGY == "redis":
     USAGE_SINK = "redis"
 # A folder: profile each gateway row with py-spy under wrk once after the warm-up.
 PYSPY = os.environ.get("BENCH_PYSPY", "")
+# The paced rounds' pause between a connection's calls, in ms (0: no paced rounds).
+PACED_MS = int(os.environ.get("BENCH_PACED_MS", "4"))
 
 
 def _free_port() -> int:
@@ -233,13 +241,16 @@ def _ms(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-def _wrk(url: str, token: str, duration: int, key: str | None = None) -> dict[str, Any]:
+def _wrk(
+    url: str, token: str, duration: int, key: str | None = None, script: Path | None = None
+) -> dict[str, Any]:
     cmd = [
         "wrk",
         "-t2",
         f"-c{CONNECTIONS}",
         f"-d{duration}s",
         "--latency",
+        *(["-s", str(script)] if script else []),
         "-H",
         f"Authorization: Bearer {token}",
         *(["-H", f"Ocp-Apim-Subscription-Key: {key}"] if key else []),
@@ -299,6 +310,25 @@ def _profile(pid: int, name: str, url: str, token: str, key: str | None) -> None
     _wrk(url, token, DURATION, key)
     spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
     spy.wait(30)
+
+
+def _paced_rounds(
+    tmp: Path, chosen: list[tuple[str, str]], token: str, keys: dict[str, str | None]
+) -> dict[str, list[dict[str, Any]]]:
+    """Every target again at a steady rate well below any row's saturation: each connection
+    pauses a random 0 to 2 x PACED_MS between calls (wrk's delay(), not counted in the
+    latency), so about CONNECTIONS / PACED_MS calls a ms. At saturation a median is mostly queueing (32
+    connections wait on 2 workers: p50 is about 32 / req/s), so a few µs of CPU a call, or
+    another process's burst, moves it by tenths of a ms; here it is each call's own time."""
+    script = tmp / "paced.lua"
+    # A random pause (mean PACED_MS): with a fixed one the connections keep in step and
+    # arrive as bursts of 32, which queue as at saturation.
+    script.write_text(f"function delay()\n  return math.random(0, {2 * PACED_MS})\nend\n")
+    runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in chosen}
+    for round_ in range(ROUNDS):
+        for label, url in chosen if round_ % 2 == 0 else reversed(chosen):
+            runs[label].append(_wrk(url, token, DURATION, keys[label], script))
+    return runs
 
 
 def _check(url: str, token: str, key: str | None = None) -> None:
@@ -676,6 +706,7 @@ def run() -> list[dict[str, Any]]:
                     spent = _cpu_seconds(proc.pid) - cpu
                     result["cpu_us"] = round(spent / result["requests"] * 1e6, 1)
                 runs[label].append(result)
+        paced = _paced_rounds(tmp, chosen, token, keys) if PACED_MS else {}
         rows: list[dict[str, Any]] = []
         for label, _ in chosen:
             ordered = sorted(runs[label], key=lambda r: r["req_s"])
@@ -684,7 +715,7 @@ def run() -> list[dict[str, Any]]:
                 {
                     "target": label,
                     **median,
-                    "errors": sum(r["errors"] for r in runs[label]),
+                    "errors": sum(r["errors"] for r in (*runs[label], *paced.get(label, []))),
                     "rounds_req_s": "/".join(str(r["req_s"]) for r in runs[label]),
                 }
             )
@@ -693,6 +724,11 @@ def run() -> list[dict[str, Any]]:
                 # The median over rounds (steadier than the median round's own), every round's.
                 rows[-1]["cpu_us"] = cpus[len(cpus) // 2]
                 rows[-1]["rounds_cpu_us"] = "/".join(str(r.get("cpu_us", "")) for r in runs[label])
+            if paced:
+                p50s = sorted(r["p50_ms"] for r in paced[label])
+                rows[-1]["paced_req_s"] = sorted(r["req_s"] for r in paced[label])[len(p50s) // 2]
+                rows[-1]["paced_p50_ms"] = p50s[len(p50s) // 2]
+                rows[-1]["rounds_paced_p50_ms"] = "/".join(str(r["p50_ms"]) for r in paced[label])
         apache = next((r for r in rows if r["target"].startswith("(c)")), None)
         gateway = next((r for r in rows if r["target"].startswith("(d)")), None)
         if apache and gateway and apache["req_s"]:
@@ -700,6 +736,10 @@ def run() -> list[dict[str, Any]]:
         unrecorded = next((r for r in rows if r["target"].startswith("(e)")), None)
         if gateway and unrecorded and gateway["p50_ms"] is not None and unrecorded["p50_ms"]:
             gateway["usage_cost_ms"] = round(gateway["p50_ms"] - unrecorded["p50_ms"], 3)
+            if paced:
+                gateway["usage_cost_paced_ms"] = round(
+                    gateway["paced_p50_ms"] - unrecorded["paced_p50_ms"], 3
+                )
             gateway["record_us"] = _record_cost_us()
             gateway["record_raw_us"] = _record_cost_us(raw=True)
             if apache and apache["req_s"]:
@@ -726,6 +766,10 @@ def run() -> list[dict[str, Any]]:
         if keyed_off and unrecorded and keyed_off["p50_ms"] and unrecorded["p50_ms"]:
             # The key check's cost: the same process, route and backend, without recording.
             keyed_off["key_cost_ms"] = round(keyed_off["p50_ms"] - unrecorded["p50_ms"], 3)
+            if paced:
+                keyed_off["key_cost_paced_ms"] = round(
+                    keyed_off["paced_p50_ms"] - unrecorded["paced_p50_ms"], 3
+                )
             if apache and apache["req_s"]:
                 keyed_off["vs_apache"] = f"{keyed_off['req_s'] / apache['req_s']:.2f}x"
         return rows
