@@ -220,6 +220,26 @@ def _schema_type(param: Parameter) -> str:
     return str(kind or "")
 
 
+def field_text(value: Any) -> str:
+    """A value as the console's form writes it in a field: JSON for objects and arrays,
+    true or false, "" for none."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return orjson.dumps(value).decode()
+    return str(value)
+
+
+def param_text(value: Any) -> str:
+    """A parameter's value in its one field: an array's items joined with commas, as
+    _split_values reads them back."""
+    if isinstance(value, list):
+        return ",".join(field_text(v) for v in value)
+    return field_text(value)
+
+
 def _split_values(param: Parameter, raw: str) -> list[str]:
     if _schema_type(param) == "array":
         return [v.strip() for v in raw.split(",") if v.strip()]

@@ -149,16 +149,6 @@ def claims_json(claims: dict[str, Any] | None) -> str:
     return orjson.dumps(claims, option=orjson.OPT_INDENT_2).decode() if claims else ""
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return orjson.dumps(value).decode()
-    return str(value)
-
-
 def _schema(doc: dict[str, Any], schema: Any) -> dict[str, Any]:
     """A schema with one level of `$ref` resolved (enough to list its properties)."""
     if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
@@ -176,9 +166,7 @@ def _param_default(param: Parameter, doc: dict[str, Any]) -> str:
         value = schema.get("example", schema.get("default"))
         if value is None and param.required:
             value = sample(schema, doc)
-    if isinstance(value, list):
-        return ",".join(_text(v) for v in value)
-    return _text(value)
+    return calls.param_text(value)
 
 
 def param_fields(
@@ -205,7 +193,7 @@ def param_fields(
                 location=where,
                 required=required,
                 value=value,
-                enum=[_text(v) for v in enum],
+                enum=[calls.field_text(v) for v in enum],
                 type=str(kind),
                 deprecated=param.deprecated,
                 placeholder="" if required else example,
@@ -234,11 +222,11 @@ def _form_fields(
         items = _schema(doc, prop.get("items"))
         if prop.get("type") == "array" and items.get("format") == "binary":
             is_file = True
-        example = "" if is_file else _text(prop.get("example", prop.get("default", "")))
+        example = "" if is_file else calls.field_text(prop.get("example", prop.get("default", "")))
         if has_state:
             value = state.get(key, "")
         elif name in required and not is_file:
-            value = example or _text(sample(prop, doc))
+            value = example or calls.field_text(sample(prop, doc))
         else:
             value = ""  # optional: empty, the example as a placeholder
         enum: list[Any] = prop["enum"] if isinstance(prop.get("enum"), list) else []
@@ -249,7 +237,7 @@ def _form_fields(
                 value=value,
                 required=name in required,
                 is_file=is_file,
-                enum=[_text(v) for v in enum],
+                enum=[calls.field_text(v) for v in enum],
                 placeholder="" if name in required else example,
             )
         )

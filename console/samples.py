@@ -36,23 +36,11 @@ class RequestSample:
     credentials: str  # which placeholder to replace, in words; "" when none is needed
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return orjson.dumps(value).decode()
-    return str(value)
-
-
 def _param_value(param: Parameter, document: Mapping[str, Any]) -> str:
     value = next((e.value for e in param.examples if e.value is not NO_VALUE), NO_VALUE)
     if value is NO_VALUE:
         value = sample(param.schema, document, PAGE_SAMPLE_DEPTH)  # type: ignore[arg-type]
-    if isinstance(value, list):
-        return ",".join(_text(v) for v in value)
-    return _text(value) or param.name or "value"
+    return calls.param_text(value) or param.name or "value"
 
 
 def _server(
@@ -156,8 +144,8 @@ def _body(call: PreparedCall, media_type: str, example: Any) -> None:
         call.headers["Content-Type"] = media_type
     elif kind in ("form", "multipart"):
         fields = example if isinstance(example, dict) else {}
-        call.form_fields = [(str(k), _text(v)) for k, v in fields.items()]
+        call.form_fields = [(str(k), calls.field_text(v)) for k, v in fields.items()]
         call.headers["Content-Type"] = media_type
     elif kind == "raw":
-        call.text_body = example if isinstance(example, str) else _text(example)
+        call.text_body = example if isinstance(example, str) else calls.field_text(example)
         call.headers["Content-Type"] = media_type
