@@ -41,11 +41,13 @@ the steadier yardstick: req/s moves with other people's load, CPU per call much 
 BENCH_AB_REPO=<another checkout> adds (h): the gateway of (e) run from that tree's code (same
 database, route, backend and settings), in the same interleaved rounds, for an A/B of two builds.
 
-Then the paced rounds: every target again, each wrk connection pausing BENCH_PACED_MS (4) ms
-between calls (about 7,000 calls a second, a third of the gateway's saturation): `paced_p50_ms`
-is each call's own time rather than queueing behind 31 others. `usage_cost_paced_ms` and
-`key_cost_paced_ms` are the two costs above taken from these medians: what recording and the
-key check add to a call at a steady load. BENCH_PACED_MS=0 skips them.
+Then the paced rounds: every target again, each wrk connection pausing a random 0 to 2 x
+BENCH_PACED_MS (4) ms between calls (about 7,000 calls a second, a third of the gateway's
+saturation): `paced_p50_ms` is each call's own time rather than queueing behind 31 others.
+`usage_cost_paced_ms` and `key_cost_paced_ms` are the two costs above from these medians, each
+the median over rounds of the two rows' difference in the same round: what recording and the
+key check add to a call at a steady load. With BENCH_AB_REPO, row (h)'s `vs_e_paced_ms` is
+the same difference against (e). BENCH_PACED_MS=0 skips the paced rounds.
 
 Each target gets the same valid token and `wrk -t2 -c32 -d10s --latency` after a short
 warm-up, in BENCH_ROUNDS (3) interleaved rounds, every other round in reverse order so no row
@@ -329,6 +331,16 @@ def _paced_rounds(
         for label, url in chosen if round_ % 2 == 0 else reversed(chosen):
             runs[label].append(_wrk(url, token, DURATION, keys[label], script))
     return runs
+
+
+def _paired_cost(
+    paced: dict[str, list[dict[str, Any]]], row: dict[str, Any], base: dict[str, Any]
+) -> float:
+    """The median over paced rounds of `row`'s p50 minus `base`'s in the same round: the two
+    ran back to back, so a round where the whole machine was slower cancels out."""
+    pairs = zip(paced[row["target"]], paced[base["target"]], strict=True)
+    costs = sorted(a["p50_ms"] - b["p50_ms"] for a, b in pairs)
+    return round(costs[len(costs) // 2], 3)
 
 
 def _check(url: str, token: str, key: str | None = None) -> None:
@@ -737,9 +749,7 @@ def run() -> list[dict[str, Any]]:
         if gateway and unrecorded and gateway["p50_ms"] is not None and unrecorded["p50_ms"]:
             gateway["usage_cost_ms"] = round(gateway["p50_ms"] - unrecorded["p50_ms"], 3)
             if paced:
-                gateway["usage_cost_paced_ms"] = round(
-                    gateway["paced_p50_ms"] - unrecorded["paced_p50_ms"], 3
-                )
+                gateway["usage_cost_paced_ms"] = _paired_cost(paced, gateway, unrecorded)
             gateway["record_us"] = _record_cost_us()
             gateway["record_raw_us"] = _record_cost_us(raw=True)
             if apache and apache["req_s"]:
@@ -759,6 +769,9 @@ def run() -> list[dict[str, Any]]:
             )
             if failures:
                 gateway["store_failures"] = ",".join(sorted(set(failures)))
+        ab_row = next((r for r in rows if r["target"].startswith("(h)")), None)
+        if paced and ab_row and unrecorded:
+            ab_row["vs_e_paced_ms"] = _paired_cost(paced, ab_row, unrecorded)
         keyed = next((r for r in rows if r["target"].startswith("(f)")), None)
         if apache and keyed and apache["req_s"]:
             keyed["vs_apache"] = f"{keyed['req_s'] / apache['req_s']:.2f}x"
@@ -767,9 +780,7 @@ def run() -> list[dict[str, Any]]:
             # The key check's cost: the same process, route and backend, without recording.
             keyed_off["key_cost_ms"] = round(keyed_off["p50_ms"] - unrecorded["p50_ms"], 3)
             if paced:
-                keyed_off["key_cost_paced_ms"] = round(
-                    keyed_off["paced_p50_ms"] - unrecorded["paced_p50_ms"], 3
-                )
+                keyed_off["key_cost_paced_ms"] = _paired_cost(paced, keyed_off, unrecorded)
             if apache and apache["req_s"]:
                 keyed_off["vs_apache"] = f"{keyed_off['req_s'] / apache['req_s']:.2f}x"
         return rows
