@@ -29,6 +29,12 @@ _FORMAT_SAMPLES: dict[str, Any] = {
 }
 
 
+def example_value_key(example: dict[str, Any]) -> str | None:
+    """Which field of an Example object holds its value: OpenAPI 3.2's `dataValue` (the data),
+    else `value`, else 3.2's `serializedValue` (the value as sent, a string)."""
+    return next((k for k in ("dataValue", "value", "serializedValue") if k in example), None)
+
+
 def media_example(media: dict[str, Any], document: dict[str, Any]) -> Any:
     """A media type object's `example`, first `examples` value, or a generated sample."""
     if "example" in media:
@@ -36,8 +42,9 @@ def media_example(media: dict[str, Any], document: dict[str, Any]) -> Any:
     examples = media.get("examples")
     if isinstance(examples, dict):
         for example in examples.values():
-            if isinstance(example, dict) and "value" in example:
-                return example["value"]
+            key = example_value_key(example) if isinstance(example, dict) else None
+            if key:
+                return example[key]
     schema = media.get("schema")
     return sample(schema, document) if isinstance(schema, dict) else None
 
