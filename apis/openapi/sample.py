@@ -120,7 +120,7 @@ class _Sampler:
         if kind is None:
             if "properties" in schema or "additionalProperties" in schema:
                 kind = "object"
-            elif "items" in schema:
+            elif "items" in schema or "prefixItems" in schema:
                 kind = "array"
         if kind == "object":
             out: dict[str, Any] = {}
@@ -135,6 +135,10 @@ class _Sampler:
                 out["key"] = self.build(additional, depth + 1, seen)
             return out
         if kind == "array":
+            prefix = schema.get("prefixItems")
+            if isinstance(prefix, list) and prefix:
+                # A tuple (JSON Schema 2020-12): one value per position.
+                return [self.build(part, depth + 1, seen) for part in prefix[:20]]
             item = self.build(schema.get("items"), depth + 1, seen)
             count = schema.get("minItems")
             n = count if isinstance(count, int) and 0 < count <= 3 else 1
