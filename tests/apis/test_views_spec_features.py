@@ -78,3 +78,35 @@ def test_azure_x_ms_paths_are_operations(
     assert '<code class="prop-name">ServiceEndpoint</code>' in html
     # The key's query is the fixed part of the call: in the sample once, not twice.
     assert "curl -X GET &#x27;https://myaccount.queue.core.windows.net/?comp=list&#x27;" in html
+
+
+def test_a_31_schema_resource_resolves_its_own_defs(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    # JSON Schema 2020-12: inside a schema with `$id`, `#/$defs/Inner` means that schema's
+    # own $defs, not the document's (which has none); the document is valid OpenAPI 3.1.
+    spec = """openapi: 3.1.1
+info: {title: Resources, version: '1'}
+paths:
+  /shapes:
+    get:
+      operationId: listShapes
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Shape'}
+components:
+  schemas:
+    Shape:
+      $id: https://example.com/schemas/shape
+      type: object
+      $defs:
+        Corner: {type: object, properties: {angleDegrees: {type: number}}}
+      properties:
+        corners: {type: array, items: {$ref: '#/$defs/Corner'}}
+"""
+    import_spec(write_spec("resources.yaml", spec), "resources")
+    html = client.get("/apis/resources/operations/listShapes/").content.decode()
+    assert '<code class="prop-name">angleDegrees</code>' in html
