@@ -110,3 +110,27 @@ components:
     import_spec(write_spec("resources.yaml", spec), "resources")
     html = client.get("/apis/resources/operations/listShapes/").content.decode()
     assert '<code class="prop-name">angleDegrees</code>' in html
+
+
+def test_a_webhook_page_offers_no_call_to_send(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    # Adyen's notification specs are webhooks only, with no servers: a curl to
+    # https://api.example.com/<webhook name> would be a call nobody can make.
+    spec = """openapi: 3.1.0
+info: {title: Transfer webhooks, version: '4'}
+webhooks:
+  balancePlatform.transfer.created:
+    post:
+      operationId: post-balancePlatform.transfer.created
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object, properties: {transferId: {type: string}}}
+      responses: {'200': {description: accepted}}
+"""
+    import_spec(write_spec("hooks.yaml", spec), "hooks")
+    html = client.get("/apis/hooks/operations/post-balancePlatform.transfer.created/")
+    text = html.content.decode()
+    assert html.status_code == 200 and '<code class="prop-name">transferId</code>' in text
+    assert "curl -X POST" not in text and "Request sample" not in text
