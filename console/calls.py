@@ -248,7 +248,9 @@ def fixed_query(path: str) -> tuple[str, list[tuple[str, str]]]:
     `x-ms-paths` keys (`/?restype=service&comp=list`) carry the part that tells operations
     apart, and declare the same pairs as required parameters too."""
     path, mark, query = path.partition("?")
-    return path, parse_qsl(query, keep_blank_values=True) if mark else []
+    pairs = parse_qsl(query, keep_blank_values=True) if mark else []
+    # `popreceipt={popReceipt}` names a parameter the operation declares: not a fixed value.
+    return path, [(k, v) for k, v in pairs if "{" not in v]
 
 
 def build_call(

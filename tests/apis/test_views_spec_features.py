@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.test import Client
 
+from apis.models import ApiVersion
 from tests.conftest import ImportSpec
 
 
@@ -51,6 +52,13 @@ AZURE_QUEUE = """{
           "schema": {"type": "object", "properties": {"ServiceEndpoint": {"type": "string"}}}}}},
       "parameters": [{"name": "comp", "in": "query", "required": true, "type": "string", "enum": ["list"]}]
     },
+    "/{queueName}/messages/{messageid}?popreceipt={popReceipt}": {
+      "delete": {"operationId": "MessageId_Delete", "responses": {"204": {"description": "No Content"}},
+        "parameters": [
+          {"name": "queueName", "in": "path", "required": true, "type": "string"},
+          {"name": "messageid", "in": "path", "required": true, "type": "string"},
+          {"name": "popreceipt", "in": "query", "required": true, "type": "string"}]}
+    },
     "/?restype=service&comp=properties": {
       "get": {"operationId": "Service_GetProperties", "responses": {"200": {"description": "Success."}}},
       "parameters": [
@@ -70,7 +78,7 @@ def test_azure_x_ms_paths_are_operations(
 ) -> None:  # type: ignore[no-untyped-def]
     # Azure's data-plane specs keep operations that differ only by query in `x-ms-paths`
     # (AutoRest's extension); Blob and Queue Storage keep nearly all of theirs there.
-    import_spec(write_spec("queue.json", AZURE_QUEUE), "queue")
+    api = import_spec(write_spec("queue.json", AZURE_QUEUE), "queue")
     overview = client.get("/apis/queue/").content.decode()
     assert "/apis/queue/operations/Service_ListQueuesSegment/" in overview
     assert "/apis/queue/operations/Service_GetProperties/" in overview
@@ -78,6 +86,11 @@ def test_azure_x_ms_paths_are_operations(
     assert '<code class="prop-name">ServiceEndpoint</code>' in html
     # The key's query is the fixed part of the call: in the sample once, not twice.
     assert "curl -X GET &#x27;https://myaccount.queue.core.windows.net/?comp=list&#x27;" in html
+    # A `{placeholder}` in the key's query is a parameter the operation declares, not text.
+    html = client.get("/apis/queue/operations/MessageId_Delete/").content.decode()
+    assert "windows.net/string/messages/string?popreceipt=string&#x27;" in html
+    warnings = ApiVersion.objects.get(api=api).warnings
+    assert not [w for w in warnings if "popReceipt" in str(w)], warnings
 
 
 def test_a_31_schema_resource_resolves_its_own_defs(
