@@ -209,12 +209,19 @@ class SchemaRenderer:
                     return label
             if "properties" in schema:
                 names = ["object"]
+            elif isinstance(schema.get("prefixItems"), list):
+                names = ["array"]
             elif "enum" in schema:
                 names = ["enum"]
             else:
                 return "any"
         label = " | ".join(names)
-        if "array" in names and isinstance(schema.get("items"), dict):
+        prefix = schema.get("prefixItems")
+        if "array" in names and isinstance(prefix, list) and prefix:
+            # A tuple (JSON Schema 2020-12): each position's type, in order.
+            parts = ", ".join(self.type_label(p, _depth + 1) for p in prefix[:8])
+            label = label.replace("array", f"array [{parts}{', …' if len(prefix) > 8 else ''}]", 1)
+        elif "array" in names and isinstance(schema.get("items"), dict):
             label = label.replace(
                 "array", f"array of {self.type_label(schema['items'], _depth + 1)}", 1
             )
@@ -499,13 +506,14 @@ class SchemaRenderer:
         key: bool = False,
     ) -> str:
         self.rows += 1
+        label = self.type_label(prop)  # before a `true`/`false` schema becomes {}: any/never
         prop = prop if isinstance(prop, dict) else {}
         target = self.deref(prop)
         target = target if isinstance(target, dict) else {}
         name_html = f'<code class="prop-name{" prop-key" if key else ""}">{escape(name)}</code>'
         head = (
             f'<div class="prop-head">{name_html} <span class="type">'
-            f"{escape(self.type_label(prop))}</span>{self._flags(prop, target, required)}</div>"
+            f"{escape(label)}</span>{self._flags(prop, target, required)}</div>"
         )
         details = self._details(target)
         children = self._descend(prop, stack, level + 1, nest + 1, where)

@@ -7,7 +7,6 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
-import yaml
 from django.apps import apps
 from django.conf import settings
 from django.contrib import messages
@@ -40,6 +39,7 @@ from apis.reference import (
 )
 from apis.schema_tree import SchemaRenderer, part_query
 from apis.search import OperationHit, search_catalog
+from apis.yaml_dump import dump as yaml_text
 from portal.lib.htmx import HtmxHttpRequest
 from products.visibility import visible_apis
 
@@ -382,12 +382,7 @@ def download(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
         if kind == "json":
             body: Any = orjson.dumps(document, option=orjson.OPT_INDENT_2)
         else:
-            body = yaml.dump(
-                document,
-                Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
-                sort_keys=False,
-                allow_unicode=True,
-            )
+            body = yaml_text(document)  # PyYAML took 570 ms for a 3 MB document
         response = HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
         filename += "-openapi"
     else:

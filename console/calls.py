@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import orjson
 from django.conf import settings
@@ -263,6 +263,16 @@ def _path_segment(value: str) -> str:
     return quoted.replace(".", "%2E") if set(value) <= {"."} else quoted
 
 
+def fixed_query(path: str) -> tuple[str, list[tuple[str, str]]]:
+    """A path template without its own query, and the pairs that query fixes: Azure's
+    `x-ms-paths` keys (`/?restype=service&comp=list`) carry the part that tells operations
+    apart, and declare the same pairs as required parameters too."""
+    path, mark, query = path.partition("?")
+    pairs = parse_qsl(query, keep_blank_values=True) if mark else []
+    # `popreceipt={popReceipt}` names a parameter the operation declares: not a fixed value.
+    return path, [(k, v) for k, v in pairs if "{" not in v]
+
+
 def build_call(
     operation: Operation,
     data: ConsoleInput,
@@ -272,13 +282,15 @@ def build_call(
 ) -> PreparedCall:
     """The exact request the console will send, or a CallError naming the first problem."""
     target = pick_target(options, data.server)
-    path = operation.path
-    query: list[tuple[str, str]] = []
+    path, query = fixed_query(operation.path)
+    fixed = {name for name, _ in query}
     headers: dict[str, str] = {}
     cookies: list[str] = []
     missing: list[str] = []
     for param in parameters(operation):
         name, where = param.name, param.location
+        if where == "query" and name in fixed:
+            continue  # sent as the path's own query says
         raw = data.params.get(where, {}).get(name, "")
         if raw == "":
             if param.required:

@@ -107,11 +107,14 @@ def request_sample(
     server, _ = _server(api, version, operation, signed_in)
     op = operation_model(operation.data)
     token, scheme, headers, query, said = _credentials(op, version)
-    path = operation.path
+    path, fixed = calls.fixed_query(operation.path)
+    query[:0] = fixed
     for param in op.parameters:
         name, where = param.name, param.location
         if not name or where not in LOCATIONS or not param.required:
             continue  # optional parameters stay out of the sample, as in the console
+        if where == "query" and any(name == key for key, _ in fixed):
+            continue
         value = _param_value(param, document)
         if where == "path":
             path = path.replace("{" + name + "}", quote(value, safe=""))

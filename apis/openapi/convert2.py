@@ -236,6 +236,35 @@ def servers_from(doc: dict[str, Any]) -> list[dict[str, str]]:
     return []
 
 
+def _convert_paths(
+    paths: dict[str, Any], consumes: list[str], produces: list[str]
+) -> dict[str, Any]:
+    new_paths: dict[str, Any] = {}
+    for path, item in paths.items():
+        if not isinstance(item, dict):
+            new_paths[path] = item
+            continue
+        path_params: list[Any] = (
+            item["parameters"] if isinstance(item.get("parameters"), list) else []
+        )
+        new_item: dict[str, Any] = {}
+        for key, value in item.items():
+            if key == "parameters":
+                kept = [
+                    convert_parameter(p)
+                    for p in path_params
+                    if not (isinstance(p, dict) and p.get("in") in ("body", "formData"))
+                ]
+                if kept:
+                    new_item["parameters"] = kept
+            elif key in METHODS and isinstance(value, dict):
+                new_item[key] = convert_operation(value, path_params, consumes, produces)
+            else:
+                new_item[key] = value
+        new_paths[path] = new_item
+    return new_paths
+
+
 def convert(doc: dict[str, Any]) -> dict[str, Any]:
     """A resolved Swagger 2.0 document as an OpenAPI 3.0.3 document."""
     consumes = _list(doc.get("consumes"))
@@ -249,32 +278,16 @@ def convert(doc: dict[str, Any]) -> dict[str, Any]:
         out["servers"] = servers
     paths = doc.get("paths")
     if isinstance(paths, dict):
-        new_paths: dict[str, Any] = {}
-        for path, item in paths.items():
-            if not isinstance(item, dict):
-                new_paths[path] = item
-                continue
-            path_params: list[Any] = (
-                item["parameters"] if isinstance(item.get("parameters"), list) else []
-            )
-            new_item: dict[str, Any] = {}
-            for key, value in item.items():
-                if key == "parameters":
-                    kept = [
-                        convert_parameter(p)
-                        for p in path_params
-                        if not (isinstance(p, dict) and p.get("in") in ("body", "formData"))
-                    ]
-                    if kept:
-                        new_item["parameters"] = kept
-                elif key in METHODS and isinstance(value, dict):
-                    new_item[key] = convert_operation(value, path_params, consumes, produces)
-                else:
-                    new_item[key] = value
-            new_paths[path] = new_item
-        out["paths"] = new_paths
+        out["paths"] = _convert_paths(paths, consumes, produces)
     elif paths is not None:
         out["paths"] = paths
+    ms_paths = doc.get("x-ms-paths")
+    if isinstance(ms_paths, dict) and ms_paths:
+        # Azure's AutoRest extension: paths that differ only by their query (`/?comp=list`),
+        # which `paths` cannot hold. They are operations like any other; a key `paths` has
+        # already stays as `paths` wrote it.
+        extra = _convert_paths(ms_paths, consumes, produces)
+        out["paths"] = {**extra, **out["paths"]} if isinstance(out.get("paths"), dict) else extra
     components: dict[str, Any] = {}
     definitions = doc.get("definitions")
     if isinstance(definitions, dict) and definitions:
@@ -308,6 +321,6 @@ def convert(doc: dict[str, Any]) -> dict[str, Any]:
         if key in doc:
             out[key] = doc[key]
     for key, value in doc.items():
-        if isinstance(key, str) and key.startswith("x-"):
+        if isinstance(key, str) and key.startswith("x-") and key != "x-ms-paths":
             out[key] = value
     return out

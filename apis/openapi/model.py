@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from apis.openapi.sample import example_value_key
+
 METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace", "query"})
 LOCATIONS = ("path", "query", "header", "cookie")
 NO_VALUE: Any = object()  # an example that is absent (None is a valid example value)
@@ -131,8 +133,9 @@ def _examples(container: dict[str, Any]) -> tuple[Example, ...]:
         out.append(Example("example", "", container["example"]))
     for name, ex in _dict(container.get("examples")).items():
         ex = _dict(ex)
-        if "value" in ex:
-            out.append(Example(str(name), _str(ex.get("summary")), ex["value"]))
+        value_key = example_value_key(ex)
+        if value_key:
+            out.append(Example(str(name), _str(ex.get("summary")), ex[value_key]))
         elif "externalValue" in ex:
             out.append(
                 Example(str(name), _str(ex.get("summary")), external=_str(ex["externalValue"]))

@@ -199,7 +199,9 @@ def _check_path_params(path: str, params: list[Any], where: str, warnings: Warni
     declared = {
         p.get("name") for p in params if p.get("in") == "path" and isinstance(p.get("name"), str)
     }
-    used = set(_TEMPLATE_VAR.findall(path))
+    # Only the path: an Azure `x-ms-paths` key's query (`?popreceipt={popReceipt}`) names
+    # query parameters.
+    used = set(_TEMPLATE_VAR.findall(path.partition("?")[0]))
     for name in sorted(used - declared):
         warnings.add(where, f"path parameter {{{name}}} is not declared")
     for name in sorted(n for n in declared - used if isinstance(n, str)):

@@ -451,9 +451,43 @@ class Resolver:
         key = (file, frag)
         name = self.schema_names.get(key)
         if name is None:
-            self._lookup(file, frag, tokens)  # a dangling ref fails here, at its place
-            name = self._register(file, frag, tokens, self._schema_name(file, tokens))
+            try:
+                self._lookup(file, frag, tokens)  # a dangling ref fails here, at its place
+            except RefError:
+                inner = self._in_resource(file, tokens) if ref.startswith("#") else None
+                if inner is None:
+                    raise
+                frag, tokens = pointer(*inner), inner
+                key = (file, frag)
+                name = self.schema_names.get(key)
+            if name is None:
+                name = self._register(file, frag, tokens, self._schema_name(file, tokens))
         return SCHEMA_PREFIX + escape_token(name)
+
+    def _in_resource(self, file: str, tokens: list[str]) -> list[str] | None:
+        """`tokens` read inside the nearest enclosing schema with an `$id` (OpenAPI 3.1+):
+        JSON Schema 2020-12 resolves `#/$defs/Inner` there, not at the document's root."""
+        if not self.json_schema_types:
+            return None
+        node: Any = self.bundle.document(file)
+        base: list[str] | None = None
+        for index, token in enumerate(self.path):
+            if type(node) is dict and token in node:
+                node = node[token]
+            elif type(node) is list and token.isdigit() and int(token) < len(node):
+                node = node[int(token)]
+            else:
+                break
+            if type(node) is dict and type(node.get("$id")) is str:
+                base = self.path[: index + 1]
+        if base is None:
+            return None
+        inner = [*base, *tokens]
+        try:
+            self._lookup(file, pointer(*inner), inner)
+        except RefError:
+            return None
+        return inner
 
     def _inline_ref(self, node: dict[str, Any], ref: str, depth: int) -> Any:
         file, frag, tokens = self._locate(ref)

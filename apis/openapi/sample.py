@@ -29,6 +29,12 @@ _FORMAT_SAMPLES: dict[str, Any] = {
 }
 
 
+def example_value_key(example: dict[str, Any]) -> str | None:
+    """Which field of an Example object holds its value: OpenAPI 3.2's `dataValue` (the data),
+    else `value`, else 3.2's `serializedValue` (the value as sent, a string)."""
+    return next((k for k in ("dataValue", "value", "serializedValue") if k in example), None)
+
+
 def media_example(media: dict[str, Any], document: dict[str, Any]) -> Any:
     """A media type object's `example`, first `examples` value, or a generated sample."""
     if "example" in media:
@@ -36,8 +42,9 @@ def media_example(media: dict[str, Any], document: dict[str, Any]) -> Any:
     examples = media.get("examples")
     if isinstance(examples, dict):
         for example in examples.values():
-            if isinstance(example, dict) and "value" in example:
-                return example["value"]
+            key = example_value_key(example) if isinstance(example, dict) else None
+            if key:
+                return example[key]
     schema = media.get("schema")
     return sample(schema, document) if isinstance(schema, dict) else None
 
@@ -113,7 +120,7 @@ class _Sampler:
         if kind is None:
             if "properties" in schema or "additionalProperties" in schema:
                 kind = "object"
-            elif "items" in schema:
+            elif "items" in schema or "prefixItems" in schema:
                 kind = "array"
         if kind == "object":
             out: dict[str, Any] = {}
@@ -128,6 +135,10 @@ class _Sampler:
                 out["key"] = self.build(additional, depth + 1, seen)
             return out
         if kind == "array":
+            prefix = schema.get("prefixItems")
+            if isinstance(prefix, list) and prefix:
+                # A tuple (JSON Schema 2020-12): one value per position.
+                return [self.build(part, depth + 1, seen) for part in prefix[:20]]
             item = self.build(schema.get("items"), depth + 1, seen)
             count = schema.get("minItems")
             n = count if isinstance(count, int) and 0 < count <= 3 else 1

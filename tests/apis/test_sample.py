@@ -125,3 +125,10 @@ def test_schemas_read_row_by_row_are_fetched_a_level_at_a_time(db: Any) -> None:
         value = sample({"$ref": "#/components/schemas/Root"}, schema_document(version.pk))
     assert value == {f"leaf{i}": {"n": i} for i in range(10)}
     assert len(queries.captured_queries) == 2  # Root, then the ten leaves together
+
+
+def test_tuples_sample_each_prefix_item() -> None:
+    # JSON Schema 2020-12 (OpenAPI 3.1): a [longitude, latitude] pair, no further items.
+    point = {"type": "array", "prefixItems": [{"type": "number"}, {"type": "string"}]}
+    assert sample({**point, "items": False}, DOC) == [0.0, "string"]
+    assert sample(point, DOC) == [0.0, "string"]

@@ -261,3 +261,21 @@ def test_discriminator_mapping_targets_are_links() -> None:
     )
     assert '<code>cat</code> → <a href="/s/Cat/">Cat</a>' in html
     assert '<code>dog</code> → <a href="/s/Dog/">Dog</a>' in html
+
+
+def test_json_schema_2020_tuples_and_boolean_schemas() -> None:
+    # OpenAPI 3.1: a [longitude, latitude] tuple, and properties that are `true` or `false`.
+    html = renderer({}).block(
+        {
+            "type": "object",
+            "properties": {
+                "point": {"type": "array", "prefixItems": [{"type": "number"}, {"type": "string"}]},
+                "pair": {"prefixItems": [{"type": "integer"}, {"type": "integer"}]},
+                "anything": True,
+                "removed": False,
+            },
+        }
+    )
+    assert "array [number, string]" in html and "array [integer, integer]" in html
+    assert re.search(r"prop-name\">anything</code> <span class=\"type\">any<", html)
+    assert re.search(r"prop-name\">removed</code> <span class=\"type\">never<", html)

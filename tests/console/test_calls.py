@@ -250,3 +250,17 @@ def test_the_portal_request_id_travels_with_the_call(echo: Any, fake_outbound: A
     finally:
         requestlog.unbind(token)
     assert fake_outbound.sent[0].header("X-Request-ID") == "rid-42"
+
+
+def test_a_path_with_its_own_query_sends_that_query_once(import_spec: Any, tmp_path: Any) -> None:
+    """Azure's `x-ms-paths` keys (`/?comp=list`) fix part of the query and declare it as a
+    required parameter too: the call carries it once, whatever the form says."""
+    from tests.apis.test_views_spec_features import AZURE_QUEUE
+
+    spec = tmp_path / "queue.json"
+    spec.write_text(AZURE_QUEUE)
+    api = import_spec(spec, "queue")
+    server = calls.Target("https://myaccount.queue.core.windows.net", "Spec", True)
+    data = ConsoleInput(params={"query": {"comp": "list"}})
+    call = calls.build_call(op(api, "Service_GetProperties"), data, [server])
+    assert call.url == "https://myaccount.queue.core.windows.net/?restype=service&comp=properties"

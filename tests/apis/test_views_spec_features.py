@@ -1,0 +1,149 @@
+"""Features of real public documents outside the shared corpus, each trimmed to a few lines:
+an OpenAPI 3.2 example's `dataValue` (Adyen-style streams), Azure's `x-ms-paths`, and a 3.1
+schema resource (`$id`) whose `#/$defs/...` references resolve inside it."""
+
+from __future__ import annotations
+
+from django.test import Client
+
+from apis.models import ApiVersion
+from tests.conftest import ImportSpec
+
+
+def test_a_32_example_data_value_is_the_response_sample(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    spec = """openapi: 3.2.0
+info: {title: Streams, version: '2'}
+paths:
+  /records/{id}:
+    get:
+      operationId: getRecord
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {type: object, properties: {id: {type: string}}}
+              examples:
+                one: {summary: One record, dataValue: {id: rec-7f3a}, serializedValue: '{"id":"rec-7f3a"}'}
+"""
+    import_spec(write_spec("streams.yaml", spec), "streams")
+    html = client.get("/apis/streams/operations/getRecord/").content.decode()
+    assert "rec-7f3a" in html
+    assert "Generated from the schema" not in html
+
+
+AZURE_QUEUE = """{
+  "swagger": "2.0",
+  "info": {"title": "Azure Queue Storage", "version": "2026-02-06"},
+  "x-ms-parameterized-host": {"hostTemplate": "{url}", "useSchemePrefix": false,
+    "parameters": [{"$ref": "#/parameters/Url"}]},
+  "host": "myaccount.queue.core.windows.net",
+  "schemes": ["https"],
+  "produces": ["application/xml"],
+  "paths": {},
+  "x-ms-paths": {
+    "/?comp=list": {
+      "get": {"operationId": "Service_ListQueuesSegment",
+        "parameters": [{"$ref": "#/parameters/Timeout"}],
+        "responses": {"200": {"description": "Success.",
+          "schema": {"type": "object", "properties": {"ServiceEndpoint": {"type": "string"}}}}}},
+      "parameters": [{"name": "comp", "in": "query", "required": true, "type": "string", "enum": ["list"]}]
+    },
+    "/{queueName}/messages/{messageid}?popreceipt={popReceipt}": {
+      "delete": {"operationId": "MessageId_Delete", "responses": {"204": {"description": "No Content"}},
+        "parameters": [
+          {"name": "queueName", "in": "path", "required": true, "type": "string"},
+          {"name": "messageid", "in": "path", "required": true, "type": "string"},
+          {"name": "popreceipt", "in": "query", "required": true, "type": "string"}]}
+    },
+    "/?restype=service&comp=properties": {
+      "get": {"operationId": "Service_GetProperties", "responses": {"200": {"description": "Success."}}},
+      "parameters": [
+        {"name": "restype", "in": "query", "required": true, "type": "string", "enum": ["service"]},
+        {"name": "comp", "in": "query", "required": true, "type": "string", "enum": ["properties"]}]
+    }
+  },
+  "parameters": {
+    "Url": {"name": "url", "in": "path", "required": true, "type": "string", "x-ms-skip-url-encoding": true},
+    "Timeout": {"name": "timeout", "in": "query", "type": "integer", "minimum": 0}
+  }
+}"""
+
+
+def test_azure_x_ms_paths_are_operations(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    # Azure's data-plane specs keep operations that differ only by query in `x-ms-paths`
+    # (AutoRest's extension); Blob and Queue Storage keep nearly all of theirs there.
+    api = import_spec(write_spec("queue.json", AZURE_QUEUE), "queue")
+    overview = client.get("/apis/queue/").content.decode()
+    assert "/apis/queue/operations/Service_ListQueuesSegment/" in overview
+    assert "/apis/queue/operations/Service_GetProperties/" in overview
+    html = client.get("/apis/queue/operations/Service_ListQueuesSegment/").content.decode()
+    assert '<code class="prop-name">ServiceEndpoint</code>' in html
+    # The key's query is the fixed part of the call: in the sample once, not twice.
+    assert "curl -X GET &#x27;https://myaccount.queue.core.windows.net/?comp=list&#x27;" in html
+    # A `{placeholder}` in the key's query is a parameter the operation declares, not text.
+    html = client.get("/apis/queue/operations/MessageId_Delete/").content.decode()
+    assert "windows.net/string/messages/string?popreceipt=string&#x27;" in html
+    warnings = ApiVersion.objects.get(api=api).warnings
+    assert not [w for w in warnings if "popReceipt" in str(w)], warnings
+
+
+def test_a_31_schema_resource_resolves_its_own_defs(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    # JSON Schema 2020-12: inside a schema with `$id`, `#/$defs/Inner` means that schema's
+    # own $defs, not the document's (which has none); the document is valid OpenAPI 3.1.
+    spec = """openapi: 3.1.1
+info: {title: Resources, version: '1'}
+paths:
+  /shapes:
+    get:
+      operationId: listShapes
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Shape'}
+components:
+  schemas:
+    Shape:
+      $id: https://example.com/schemas/shape
+      type: object
+      $defs:
+        Corner: {type: object, properties: {angleDegrees: {type: number}}}
+      properties:
+        corners: {type: array, items: {$ref: '#/$defs/Corner'}}
+"""
+    import_spec(write_spec("resources.yaml", spec), "resources")
+    html = client.get("/apis/resources/operations/listShapes/").content.decode()
+    assert '<code class="prop-name">angleDegrees</code>' in html
+
+
+def test_a_webhook_page_offers_no_call_to_send(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    # Adyen's notification specs are webhooks only, with no servers: a curl to
+    # https://api.example.com/<webhook name> would be a call nobody can make.
+    spec = """openapi: 3.1.0
+info: {title: Transfer webhooks, version: '4'}
+webhooks:
+  balancePlatform.transfer.created:
+    post:
+      operationId: post-balancePlatform.transfer.created
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object, properties: {transferId: {type: string}}}
+      responses: {'200': {description: accepted}}
+"""
+    import_spec(write_spec("hooks.yaml", spec), "hooks")
+    html = client.get("/apis/hooks/operations/post-balancePlatform.transfer.created/")
+    text = html.content.decode()
+    assert html.status_code == 200 and '<code class="prop-name">transferId</code>' in text
+    assert "curl -X POST" not in text and "Request sample" not in text
