@@ -49,7 +49,9 @@ def _scalar(value: Any) -> str:
         text = repr(value)
         # YAML 1.1 reads `1e-05` as a string: its floats need a dot before the exponent.
         return text.replace("e", ".0e", 1) if "e" in text and "." not in text else text
-    return orjson.dumps(value).decode()  # bool, int
+    if value is True or value is False:
+        return "true" if value else "false"
+    return str(value)  # int: any size (orjson stops at 64 bits; a spec may say 2**64 or more)
 
 
 def dump(document: dict[str, Any]) -> str:

@@ -15,7 +15,7 @@ TRICKY: dict[str, Any] = {
     "on": "push",
     "y": ["yes", "no", "on", "off", "true", "False", "null", "~", "NULL", ""],
     "numbers as text": ["1", "1.0", "0x1F", "1e3", "010", ".inf", "-.nan", "2024-01-01", "12:30"],
-    "numbers": [0, -1, 2**62, 1.5, -0.25, 1e-05, 1e16, 3.0],
+    "numbers": [0, -1, 2**62, 2**64, -(2**70), 1.5, -0.25, 1e-05, 1e16, 3.0],
     "text": [
         "line\nbreak",
         " leading and trailing ",
