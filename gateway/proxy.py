@@ -30,18 +30,18 @@ from gateway.upstream import (
     aiter_bytes,
     filter_response_headers,
 )
-from portal.lib.headers import OVERRIDE_HEADERS_BYTES
+from portal.lib.headers import (
+    IDENTITY_HEADER_PREFIXES,
+    IDENTITY_HEADERS,
+    OVERRIDE_HEADERS_BYTES,
+    header_key,
+)
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 Respond = Callable[[tuple[int, Headers, bytes], Headers], Awaitable[None]]
 
-# Headers a client must never set for the backend: the gateway sets its own.
-_SPOOFABLE_PREFIXES = (b"x-forwarded-", b"x-user-", b"x-gateway-")
-_SPOOFABLE = frozenset(
-    {b"forwarded", b"x-real-ip", b"x-request-id", b"x-client-ip", b"true-client-ip", b"via"}
-)
 # Framing and Host are the gateway's own; method and URL overrides would make a backend run
 # another method or path than the one the policy checked (case 62).
 _OWN_RESPONSE_HEADERS = frozenset({b"x-request-id", b"x-content-type-options"})
@@ -64,10 +64,11 @@ def forward_headers(
     connection = headers.get(b"connection")
     if connection:
         drop = set(_STRIP_REQUEST)
-        drop.update(v.strip().lower() for v in connection.split(b","))
+        drop.update(header_key(v.strip().lower()) for v in connection.split(b","))
     out: Headers = []
     for name, value in headers.items():
-        if name in drop or name in _SPOOFABLE or name.startswith(_SPOOFABLE_PREFIXES):
+        key = header_key(name)  # the client's identity headers never go on (portal/lib/headers.py)
+        if key in drop or key in IDENTITY_HEADERS or key.startswith(IDENTITY_HEADER_PREFIXES):
             continue
         if name == b"cookie":
             value = _strip_portal_cookies(value)

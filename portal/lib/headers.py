@@ -20,3 +20,32 @@ OVERRIDE_HEADERS = frozenset(
 )
 
 OVERRIDE_HEADERS_BYTES = frozenset(name.encode("ascii") for name in OVERRIDE_HEADERS)
+
+# Headers that tell a backend who the client is, or which address it came from (case 31):
+# only the gateway sets them (X-Forwarded-*, X-User-*, X-Request-Id), or a backend behind some
+# proxy trusts them for the caller's address or user. A client's own copy never goes on.
+IDENTITY_HEADER_PREFIXES = (b"x-forwarded-", b"x-user-", b"x-gateway-", b"x-original-")
+IDENTITY_HEADERS = frozenset(
+    {
+        b"forwarded",
+        b"via",
+        b"x-request-id",
+        b"x-real-ip",
+        b"x-client-ip",
+        b"true-client-ip",
+        b"cf-connecting-ip",
+        b"fastly-client-ip",
+        b"x-cluster-client-ip",
+        b"remote-user",
+        b"x-remote-user",
+        b"x-remote-addr",
+        b"x-authenticated-user",
+    }
+)
+
+
+def header_key(name: bytes) -> bytes:
+    """A lower-case header name as WSGI and CGI backends see it: `X_User_Sub` arrives in
+    Django, Flask or PHP as HTTP_X_USER_SUB, the same variable as `X-User-Sub`, so a name is
+    compared with its underscores read as dashes."""
+    return name.replace(b"_", b"-") if b"_" in name else name

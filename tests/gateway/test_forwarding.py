@@ -46,3 +46,35 @@ def test_case62_echo_shows_no_override_headers(
     shown = {k.lower() for k in resp.json()["headers"]}
     assert not shown & {n.lower() for n in CASE_62}
     assert resp.json()["method"] == "GET"
+
+
+# WSGI and CGI backends (Django, Flask, PHP) read `X_User_Sub` as HTTP_X_USER_SUB, the same
+# variable as `X-User-Sub`: an underscore spelling of a stripped header is the same header.
+# The last three carry a client address or user that backends behind other proxies trust.
+SPOOFED = [
+    "X_HTTP_Method_Override",
+    "X_Original_URL",
+    "X_User_Sub",
+    "X_Forwarded_For",
+    "X_Gateway_Claims",
+    "X_Real_IP",
+    "x_forwarded-host",
+    "CF-Connecting-IP",
+    "Remote-User",
+    "X-Original-Forwarded-For",
+]
+
+
+@pytest.mark.parametrize("name", SPOOFED)
+def test_underscore_spellings_and_other_identity_headers_never_reach_the_backend(
+    harness_for: Build, provider: Provider, backend: LoopbackServer, name: str
+) -> None:
+    gw = harness_for(make_route(provider, backend.url))
+    resp = gw.request("GET", "/orders/items/1", token=read_only(provider), headers={name: "root"})
+    assert resp.status == 200
+    [seen] = backend.recorder.requests
+    sent = {k.replace("_", "-") for k, _ in seen["headers"]}
+    assert name.lower() not in {k for k, _ in seen["headers"]}, seen["headers"]
+    assert ("x-user-sub", "alice") in seen["headers"]
+    assert "root" not in {v for _, v in seen["headers"]}
+    assert "x-forwarded-for" in sent
