@@ -99,7 +99,7 @@ def _claim_headers(verdict: Verdict) -> Headers:
         made = verdict.__dict__["_claim_headers"] = [
             (b"x-user-sub", _header_safe(verdict.subject)),
             (b"x-user-client-id", _header_safe(verdict.client_id)),
-            (b"x-user-scopes", _header_safe(" ".join(verdict.scopes))),
+            (b"x-user-scopes", _header_safe(" ".join(_forwardable(verdict.scopes)))),
         ]
     return made
 
@@ -235,13 +235,22 @@ async def _prepend(first: bytes, rest: Any, state: dict[str, Any]) -> Any:
     state["body_done"] = True
 
 
-_UNSAFE_HEADER_CHARS = re.compile(r"[^\x20-\x7e]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _header_safe(value: str) -> bytes:
-    if not (value.isascii() and value.isprintable()):
-        value = _UNSAFE_HEADER_CHARS.sub("", value)
-    return value[:1000].encode("ascii")
+    """A claim as a header value: non-ASCII as its UTF-8 bytes (dropping it would make
+    "admin\u00e9" read as admin). Control characters cannot occur in a subject or client id
+    (gateway/jwt.py refuses such tokens); any left are removed as a last line."""
+    if value.isascii() and value.isprintable():
+        return value[:1000].encode("ascii")
+    return _CONTROL.sub("", value)[:1000].encode("utf-8")
+
+
+def _forwardable(scopes: tuple[str, ...]) -> list[str]:
+    """The scopes a header can carry as they are; one with a control character is left out
+    rather than joined to its neighbour ("a\nb" is neither a nor b)."""
+    return [s for s in scopes if not _CONTROL.search(s)]
 
 
 def _strip_portal_cookies(value: bytes) -> bytes:

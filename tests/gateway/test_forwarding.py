@@ -78,3 +78,29 @@ def test_underscore_spellings_and_other_identity_headers_never_reach_the_backend
     assert ("x-user-sub", "alice") in seen["headers"]
     assert "root" not in {v for _, v in seen["headers"]}
     assert "x-forwarded-for" in sent
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [("sub", "ad\x00min"), ("sub", "admin\r\nX-Role: root"), ("sub", ""), ("client_id", "")],
+)
+def test_subject_or_client_with_control_characters_or_empty_is_401(
+    harness_for: Build, provider: Provider, backend: LoopbackServer, claim: str, value: str
+) -> None:
+    # Stripped for the header, "ad\x00min" would reach the backend as X-User-Sub: admin.
+    gw = harness_for(make_route(provider, backend.url))
+    token = mint(provider.keys[0], claims(provider, scope="orders.read", **{claim: value}))
+    assert gw.request("GET", "/orders/items/1", token=token).status == 401
+    assert backend.recorder.count() == 0
+
+
+def test_forwarded_claims_keep_non_ascii_and_drop_scopes_with_control_characters(
+    harness_for: Build, provider: Provider, backend: LoopbackServer
+) -> None:
+    gw = harness_for(make_route(provider, backend.url))
+    payload = claims(provider, sub="admin\u00e9", scope="orders.read a\nb")
+    assert gw.request("GET", "/orders/items/1", token=mint(provider.keys[0], payload)).status == 200
+    seen = dict(backend.recorder.requests[0]["headers"])
+    # The UTF-8 bytes as sent (the recorder reads header bytes as Latin-1): not "admin".
+    assert seen["x-user-sub"].encode("latin-1").decode("utf-8") == "admin\u00e9"
+    assert seen["x-user-scopes"] == "orders.read"
