@@ -104,3 +104,17 @@ def test_forwarded_claims_keep_non_ascii_and_drop_scopes_with_control_characters
     # The UTF-8 bytes as sent (the recorder reads header bytes as Latin-1): not "admin".
     assert seen["x-user-sub"].encode("latin-1").decode("utf-8") == "admin\u00e9"
     assert seen["x-user-scopes"] == "orders.read"
+
+
+@pytest.mark.parametrize("query", ["_method=DELETE", "a=1&_method=delete", "%5Fmethod=DELETE"])
+def test_method_override_query_parameter_is_refused(
+    harness_for: Build, provider: Provider, backend: LoopbackServer, query: str
+) -> None:
+    # Express's method-override('_method') and Laravel run a POST ?_method=DELETE as a DELETE:
+    # the scope checked would be POST's.
+    gw = harness_for(make_route(provider, backend.url))
+    token = mint(provider.keys[0], claims(provider, scope="orders.read orders.write"))
+    resp = gw.request("POST", "/orders/items/1", token=token, query=query, body=b"")
+    assert resp.status == 400 and resp.json()["check"] == "method"
+    assert backend.recorder.count() == 0
+    assert gw.request("POST", "/orders/items/1", token=token, query="method=x").status == 200
