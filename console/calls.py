@@ -30,7 +30,8 @@ FORBIDDEN_HEADERS = outbound.NEVER_SENT | {"authorization", "cookie"}
 
 
 def _forbidden(name: str) -> bool:
-    lowered = name.lower()
+    # Underscores read as dashes: WSGI backends see `X_User_Sub` as `X-User-Sub`.
+    lowered = name.lower().replace("_", "-")
     return lowered in FORBIDDEN_HEADERS or bool(outbound.FORBIDDEN_X_HEADERS.match(lowered))
 
 

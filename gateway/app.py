@@ -46,6 +46,7 @@ from gateway.upstream import Pool
 from gateway.validate import Validator
 from gateway.version import VersionSource
 from portal.lib import proxies, requestlog
+from portal.lib.headers import overrides_method
 from usage.recorder import Recorder
 
 Scope = MutableMapping[str, Any]
@@ -296,6 +297,11 @@ class Gateway:
             # TRACE reflects credentials (cross-site tracing); CONNECT makes a tunnel.
             status, hdrs, body = problem(405, f"{scope['method']} is not allowed.", "method")
             await self._respond(send, state, (status, [*hdrs, (b"allow", _ALLOW)], body))
+            return
+        if overrides_method(scope.get("query_string", b"")):
+            # A backend would run another method than the one the policy checks (case 62).
+            detail = "A method override parameter (_method) is not allowed."
+            await self._respond(send, state, problem(400, detail, "method"))
             return
         rest = "/" + "/".join(segments[used:])
         # A well-formed id from the caller (the portal's console sends its request's id) is

@@ -3,8 +3,8 @@
 GATEWAY_HOSTS (Django ALLOWED_HOSTS syntax: exact names, `.example.com` for a domain and its
 subdomains, `*` for any) defaults to the portal's ALLOWED_HOSTS; the address the gateway
 listens on (the ASGI `server`) is always allowed, so `python -m gateway --host 10.0.0.5`
-answers at its own address. A request with two Host headers is refused: a proxy in front may
-route by one and the backend by the other.
+answers at its own address. An HTTP/1.1 request with no Host (RFC 9112 requires one), or with
+two Host headers, is refused: a proxy in front may route by one and the backend by the other.
 """
 
 from __future__ import annotations
@@ -32,7 +32,11 @@ class HostCheck:
         if repeated and sum(1 for name, _ in scope["headers"] if name == b"host") > 1:
             return "Two Host headers."
         if host is None:
-            return None  # HTTP/1.0: the server's own address
+            # HTTP/1.0 may name no host: the server's own address. HTTP/1.1 must (RFC 9112
+            # section 3.2): a proxy in front may have routed it by a name the gateway never saw.
+            if scope.get("http_version", "1.1") == "1.0":
+                return None
+            return "An HTTP/1.1 request must have a Host header."
         configured = setting("GATEWAY_HOSTS", None) or setting("ALLOWED_HOSTS", [])
         if configured is not self._configured:
             self._configured, self._verdicts = configured, {}

@@ -61,6 +61,9 @@ _MAX_KID = 256
 RFC9068_CLAIMS = ("sub", "client_id", "iat", "jti")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 class TokenRejected(Exception):
     """A failed check. `check` is the machine-readable id shown by the console."""
 
@@ -481,6 +484,8 @@ def check_claims(
         for name in ("sub", "client_id", "jti"):
             if not isinstance(payload[name], str):
                 raise TokenRejected(name, f"The {name} claim is not a string.")
+            if not payload[name]:
+                raise TokenRejected(name, f"The {name} claim is empty.")
 
     aud = payload.get("aud")
     if isinstance(aud, str):
@@ -531,6 +536,11 @@ def check_claims(
 
     subject = payload.get("sub")
     client_id = payload.get("client_id") or payload.get("azp") or payload.get("appid") or ""
+    for name, value in (("sub", subject), ("client_id", client_id)):
+        # They reach the backend as X-User-* headers, which cannot carry control characters:
+        # stripped, "ad\x00min" would name the user admin there.
+        if isinstance(value, str) and _CONTROL.search(value):
+            raise TokenRejected(name, f"The {name} claim has control characters.")
     starts = [t - skew for t in (nbf, iat) if t is not None]
     return Verdict(
         subject=subject if isinstance(subject, str) else "",

@@ -6,6 +6,9 @@ bytes differently, so every spelling whose meaning depends on the reader is refu
 
 - an encoded `/` or `\\` (`%2F`, `%5C`, any case): a segment boundary for some backends only;
 - a raw backslash: a separator on Windows-style servers;
+- a raw `;`: Tomcat, Jetty and Spring cut path parameters (`/pets/mine;x=1` is `/pets/mine`
+  to them, a `{id}` of `mine;x=1` to the operation match); `%3B` is plain data to all;
+- a raw `#`: no part of a request target (RFC 9112), yet some servers cut the path there;
 - dot segments, plain or encoded (`.`, `..`, `%2e`, `%2E%2e`): resolved by some backends only;
 - empty segments (`//`): merged by some backends only (a final `/` is not empty: it is a
   trailing slash, which the operation match treats as part of the path);
@@ -20,9 +23,9 @@ from __future__ import annotations
 
 import re
 
-# Visible ASCII except `%` and `\`: a path made only of these (and no `//` or `/.`) needs no
-# further look, which is the common case on the hot path.
-_PLAIN = re.compile(rb"[!-$&-\[\]-~]*")
+# Visible ASCII except `%`, `\`, `;` and `#`: a path made only of these (and no `//` or `/.`)
+# needs no further look, which is the common case on the hot path.
+_PLAIN = re.compile(rb"[!\"$&-:<-\[\]-~]*")
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
@@ -65,6 +68,10 @@ def _decode_segment(segment: bytes) -> str:
             raise PathRefused("Control characters, spaces and raw non-ASCII bytes are refused.")
         if byte == 0x5C:
             raise PathRefused("A backslash is not allowed in the path.")
+        if byte == 0x3B or byte == 0x23:
+            raise PathRefused(
+                "A raw ';' or '#' is not allowed in the path (write %3B or %23 for data)."
+            )
     if b"%" not in segment:
         return segment.decode("ascii")
     decoded = bytearray()

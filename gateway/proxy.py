@@ -30,18 +30,18 @@ from gateway.upstream import (
     aiter_bytes,
     filter_response_headers,
 )
-from portal.lib.headers import OVERRIDE_HEADERS_BYTES
+from portal.lib.headers import (
+    IDENTITY_HEADER_PREFIXES,
+    IDENTITY_HEADERS,
+    OVERRIDE_HEADERS_BYTES,
+    header_key,
+)
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 Respond = Callable[[tuple[int, Headers, bytes], Headers], Awaitable[None]]
 
-# Headers a client must never set for the backend: the gateway sets its own.
-_SPOOFABLE_PREFIXES = (b"x-forwarded-", b"x-user-", b"x-gateway-")
-_SPOOFABLE = frozenset(
-    {b"forwarded", b"x-real-ip", b"x-request-id", b"x-client-ip", b"true-client-ip", b"via"}
-)
 # Framing and Host are the gateway's own; method and URL overrides would make a backend run
 # another method or path than the one the policy checked (case 62).
 _OWN_RESPONSE_HEADERS = frozenset({b"x-request-id", b"x-content-type-options"})
@@ -64,10 +64,11 @@ def forward_headers(
     connection = headers.get(b"connection")
     if connection:
         drop = set(_STRIP_REQUEST)
-        drop.update(v.strip().lower() for v in connection.split(b","))
+        drop.update(header_key(v.strip().lower()) for v in connection.split(b","))
     out: Headers = []
     for name, value in headers.items():
-        if name in drop or name in _SPOOFABLE or name.startswith(_SPOOFABLE_PREFIXES):
+        key = header_key(name)  # the client's identity headers never go on (portal/lib/headers.py)
+        if key in drop or key in IDENTITY_HEADERS or key.startswith(IDENTITY_HEADER_PREFIXES):
             continue
         if name == b"cookie":
             value = _strip_portal_cookies(value)
@@ -98,7 +99,7 @@ def _claim_headers(verdict: Verdict) -> Headers:
         made = verdict.__dict__["_claim_headers"] = [
             (b"x-user-sub", _header_safe(verdict.subject)),
             (b"x-user-client-id", _header_safe(verdict.client_id)),
-            (b"x-user-scopes", _header_safe(" ".join(verdict.scopes))),
+            (b"x-user-scopes", _header_safe(" ".join(_forwardable(verdict.scopes)))),
         ]
     return made
 
@@ -234,13 +235,22 @@ async def _prepend(first: bytes, rest: Any, state: dict[str, Any]) -> Any:
     state["body_done"] = True
 
 
-_UNSAFE_HEADER_CHARS = re.compile(r"[^\x20-\x7e]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _header_safe(value: str) -> bytes:
-    if not (value.isascii() and value.isprintable()):
-        value = _UNSAFE_HEADER_CHARS.sub("", value)
-    return value[:1000].encode("ascii")
+    """A claim as a header value: non-ASCII as its UTF-8 bytes (dropping it would make
+    "admin\u00e9" read as admin). Control characters cannot occur in a subject or client id
+    (gateway/jwt.py refuses such tokens); any left are removed as a last line."""
+    if value.isascii() and value.isprintable():
+        return value[:1000].encode("ascii")
+    return _CONTROL.sub("", value)[:1000].encode("utf-8")
+
+
+def _forwardable(scopes: tuple[str, ...]) -> list[str]:
+    """The scopes a header can carry as they are; one with a control character is left out
+    rather than joined to its neighbour ("a\nb" is neither a nor b)."""
+    return [s for s in scopes if not _CONTROL.search(s)]
 
 
 def _strip_portal_cookies(value: bytes) -> bytes:

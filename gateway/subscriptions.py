@@ -238,8 +238,7 @@ class Subscriptions:
         fingerprint: Callable[[], Any] = keys_fingerprint,
         version: VersionSource | None = None,
     ) -> None:
-        # A failed first load leaves the empty map: no API requires a key, and no route is
-        # served either (the routes failed to load from the same database).
+        # A failed first load leaves the empty map, which check() refuses to read (503).
         self.keys = Refreshed(
             "subscription keys", loader, fingerprint, KeyMap({}, frozenset()), version
         )
@@ -268,6 +267,13 @@ class Subscriptions:
         """
         keys = self.keys.value if not self.keys.due() else await self.keys.current()
         key, query = take_key(headers, query, keys.names.get(api, DEFAULT_NAMES))
+        if not self.keys.loaded:
+            # Never loaded: the empty map would say no API needs a key. The routes load on
+            # their own and may well be there, so fail closed until the keys are.
+            status, headers_, body = problem(
+                503, "The subscription keys are not loaded yet.", "subscription-key"
+            )
+            return (status, [*headers_, (b"retry-after", b"5")], body), None, query
         if api not in keys.required:
             return None, None, query
         if key is None:

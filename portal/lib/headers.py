@@ -4,6 +4,8 @@ proxy and the console's outbound calls so the two cannot drift apart.
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 # Method and URL override headers (SECURITY.md case 62). A backend or framework that honours
 # them runs another method or path than the one the gateway matched and checked: a read-only
 # token would trigger a DELETE.
@@ -20,3 +22,45 @@ OVERRIDE_HEADERS = frozenset(
 )
 
 OVERRIDE_HEADERS_BYTES = frozenset(name.encode("ascii") for name in OVERRIDE_HEADERS)
+
+# The same override as a query parameter: Express's method-override('_method') and Laravel run
+# `POST /pets/1?_method=DELETE` as a DELETE.
+OVERRIDE_QUERY_PARAMS = frozenset({"_method"})
+
+
+def overrides_method(query: bytes) -> bool:
+    """Whether a query string names a method override parameter, in any case or encoding."""
+    if b"_" not in query and b"%" not in query:
+        return False  # no name can spell `_method`: the common case costs two scans
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    return any(name.lower() in OVERRIDE_QUERY_PARAMS for name, _ in pairs)
+
+
+# Headers that tell a backend who the client is, or which address it came from (case 31):
+# only the gateway sets them (X-Forwarded-*, X-User-*, X-Request-Id), or a backend behind some
+# proxy trusts them for the caller's address or user. A client's own copy never goes on.
+IDENTITY_HEADER_PREFIXES = (b"x-forwarded-", b"x-user-", b"x-gateway-", b"x-original-")
+IDENTITY_HEADERS = frozenset(
+    {
+        b"forwarded",
+        b"via",
+        b"x-request-id",
+        b"x-real-ip",
+        b"x-client-ip",
+        b"true-client-ip",
+        b"cf-connecting-ip",
+        b"fastly-client-ip",
+        b"x-cluster-client-ip",
+        b"remote-user",
+        b"x-remote-user",
+        b"x-remote-addr",
+        b"x-authenticated-user",
+    }
+)
+
+
+def header_key(name: bytes) -> bytes:
+    """A lower-case header name as WSGI and CGI backends see it: `X_User_Sub` arrives in
+    Django, Flask or PHP as HTTP_X_USER_SUB, the same variable as `X-User-Sub`, so a name is
+    compared with its underscores read as dashes."""
+    return name.replace(b"_", b"-") if b"_" in name else name

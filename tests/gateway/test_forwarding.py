@@ -46,3 +46,75 @@ def test_case62_echo_shows_no_override_headers(
     shown = {k.lower() for k in resp.json()["headers"]}
     assert not shown & {n.lower() for n in CASE_62}
     assert resp.json()["method"] == "GET"
+
+
+# WSGI and CGI backends (Django, Flask, PHP) read `X_User_Sub` as HTTP_X_USER_SUB, the same
+# variable as `X-User-Sub`: an underscore spelling of a stripped header is the same header.
+# The last three carry a client address or user that backends behind other proxies trust.
+SPOOFED = [
+    "X_HTTP_Method_Override",
+    "X_Original_URL",
+    "X_User_Sub",
+    "X_Forwarded_For",
+    "X_Gateway_Claims",
+    "X_Real_IP",
+    "x_forwarded-host",
+    "CF-Connecting-IP",
+    "Remote-User",
+    "X-Original-Forwarded-For",
+]
+
+
+@pytest.mark.parametrize("name", SPOOFED)
+def test_underscore_spellings_and_other_identity_headers_never_reach_the_backend(
+    harness_for: Build, provider: Provider, backend: LoopbackServer, name: str
+) -> None:
+    gw = harness_for(make_route(provider, backend.url))
+    resp = gw.request("GET", "/orders/items/1", token=read_only(provider), headers={name: "root"})
+    assert resp.status == 200
+    [seen] = backend.recorder.requests
+    sent = {k.replace("_", "-") for k, _ in seen["headers"]}
+    assert name.lower() not in {k for k, _ in seen["headers"]}, seen["headers"]
+    assert ("x-user-sub", "alice") in seen["headers"]
+    assert "root" not in {v for _, v in seen["headers"]}
+    assert "x-forwarded-for" in sent
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [("sub", "ad\x00min"), ("sub", "admin\r\nX-Role: root"), ("sub", ""), ("client_id", "")],
+)
+def test_subject_or_client_with_control_characters_or_empty_is_401(
+    harness_for: Build, provider: Provider, backend: LoopbackServer, claim: str, value: str
+) -> None:
+    # Stripped for the header, "ad\x00min" would reach the backend as X-User-Sub: admin.
+    gw = harness_for(make_route(provider, backend.url))
+    token = mint(provider.keys[0], claims(provider, scope="orders.read", **{claim: value}))
+    assert gw.request("GET", "/orders/items/1", token=token).status == 401
+    assert backend.recorder.count() == 0
+
+
+def test_forwarded_claims_keep_non_ascii_and_drop_scopes_with_control_characters(
+    harness_for: Build, provider: Provider, backend: LoopbackServer
+) -> None:
+    gw = harness_for(make_route(provider, backend.url))
+    payload = claims(provider, sub="admin\u00e9", scope="orders.read a\nb")
+    assert gw.request("GET", "/orders/items/1", token=mint(provider.keys[0], payload)).status == 200
+    seen = dict(backend.recorder.requests[0]["headers"])
+    # The UTF-8 bytes as sent (the recorder reads header bytes as Latin-1): not "admin".
+    assert seen["x-user-sub"].encode("latin-1").decode("utf-8") == "admin\u00e9"
+    assert seen["x-user-scopes"] == "orders.read"
+
+
+@pytest.mark.parametrize("query", ["_method=DELETE", "a=1&_method=delete", "%5Fmethod=DELETE"])
+def test_method_override_query_parameter_is_refused(
+    harness_for: Build, provider: Provider, backend: LoopbackServer, query: str
+) -> None:
+    # Express's method-override('_method') and Laravel run a POST ?_method=DELETE as a DELETE:
+    # the scope checked would be POST's.
+    gw = harness_for(make_route(provider, backend.url))
+    token = mint(provider.keys[0], claims(provider, scope="orders.read orders.write"))
+    resp = gw.request("POST", "/orders/items/1", token=token, query=query, body=b"")
+    assert resp.status == 400 and resp.json()["check"] == "method"
+    assert backend.recorder.count() == 0
+    assert gw.request("POST", "/orders/items/1", token=token, query="method=x").status == 200

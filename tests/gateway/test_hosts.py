@@ -100,3 +100,22 @@ def test_real_process_hosts(
         )
         assert s.recv(65536).startswith(b"HTTP/1.1 400")
     assert backend.recorder.count() == 2
+
+
+def test_http_1_1_without_host_gets_400(
+    gw: Harness, provider: Provider, backend: LoopbackServer
+) -> None:
+    # RFC 9112 section 3.2: a server MUST answer 400 to an HTTP/1.1 request with no Host.
+    token = mint(provider.keys[0], claims(provider))
+    resp = gw.request("GET", "/orders/x", token=token, host=None)
+    assert resp.status == 400 and resp.json()["check"] == "host"
+    assert backend.recorder.count() == 0
+
+
+def test_http_1_0_without_host_is_the_servers_own_address(settings: Any) -> None:
+    from gateway.hosts import HostCheck
+
+    settings.GATEWAY_HOSTS = ["api.example.com"]
+    scope = {"http_version": "1.0", "headers": [], "server": ("127.0.0.1", 8000)}
+    assert HostCheck().refusal(scope, None, False) is None
+    assert HostCheck().refusal({**scope, "http_version": "1.1"}, None, False) is not None

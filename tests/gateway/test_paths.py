@@ -147,6 +147,13 @@ AMBIGUOUS = [
     "/petstore/pets/%70",
     "/petstore/p%65ts/1",
     "/%70etstore/pets/1",
+    # Path parameters: Tomcat, Jetty and Spring drop `;...` from a segment, others keep it.
+    "/petstore/pets/1;x=1",
+    "/petstore/pets/1;",
+    "/petstore/pets;x=1/1",
+    # A fragment is no part of a request target; some servers cut the path at `#`.
+    "/petstore/pets/1#x",
+    "/petstore/pets/1#",
 ]
 
 
@@ -222,9 +229,9 @@ def test_routes_without_a_spec_still_refuse_ambiguous_paths(
     assert backend.recorder.count() == 1
 
 
-@pytest.mark.parametrize("raw", [b"/a", b"/.well-known/x", b"/a/", b"/", b"/caf%C3%A9", b"/a;b"])
+@pytest.mark.parametrize("raw", [b"/a", b"/.well-known/x", b"/a/", b"/", b"/caf%C3%A9", b"/a%3Bb"])
 def test_plain_spellings_decode_once(raw: bytes) -> None:
-    assert decode_path(raw) == raw.decode().replace("%C3%A9", "é")
+    assert decode_path(raw) == raw.decode().replace("%C3%A9", "é").replace("%3B", ";")
 
 
 @pytest.mark.parametrize("raw", [b"a/b", b"/a%2Fb", b"/a//b", b"/%2e%2e", b"/a%C0%AF"])

@@ -251,3 +251,17 @@ def test_the_admins_unpublish_action_changes_the_key_maps_fingerprint(
     admin.post("/admin/apis/api/", {"action": "unpublish", "_selected_action": [echo.pk]})
     assert not Api.objects.get(slug="echo").is_published
     assert keys_fingerprint() != before
+
+
+def test_keys_that_never_loaded_refuse_calls_instead_of_requiring_no_key() -> None:
+    # The routes may load while the key map does not (a locked table, a failing query): an
+    # empty map would mean "no API needs a key" and let every keyed call through.
+    def broken() -> Any:
+        raise RuntimeError("database table is locked")
+
+    check = Check()
+    check.subs = Subscriptions(loader=broken, fingerprint=lambda: 1)
+    result = check("echo", "not-a-key")
+    assert result["status"] == 503
+    assert result["answer_headers"][b"retry-after"] == b"5"
+    assert b"ocp-apim-subscription-key" not in result["headers"]

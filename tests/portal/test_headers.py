@@ -39,3 +39,9 @@ def test_console_and_outbound_wrapper_never_send_them(name: str) -> None:
                 allowed_private=["127.0.0.1"],
             )
         assert info.value.kind == "bad-header"
+
+
+@pytest.mark.parametrize("name", ["X_HTTP_Method_Override", "x_original_url", "X_User_Sub"])
+def test_console_refuses_underscore_spellings(name: str) -> None:
+    # A WSGI backend reads X_User_Sub as HTTP_X_USER_SUB, the same as X-User-Sub.
+    assert _forbidden(name)
