@@ -22,6 +22,7 @@ from apis.openapi.model import Parameter
 from console import conf, http
 from console.tokens import Token
 from portal.lib import outbound, requestlog
+from portal.lib.headers import never_forwarded
 
 # Headers a user may never set: the console, the transport or the gateway owns them.
 # Headers a user may not set: what the outbound wrapper never sends (framing, Host, proxies),
@@ -32,7 +33,7 @@ FORBIDDEN_HEADERS = outbound.NEVER_SENT | {"authorization", "cookie"}
 def _forbidden(name: str) -> bool:
     # Underscores read as dashes: WSGI backends see `X_User_Sub` as `X-User-Sub`.
     lowered = name.lower().replace("_", "-")
-    return lowered in FORBIDDEN_HEADERS or bool(outbound.FORBIDDEN_X_HEADERS.match(lowered))
+    return lowered in FORBIDDEN_HEADERS or never_forwarded(lowered)
 
 
 _BAD_VALUE = re.compile(r"[\r\n\x00]")

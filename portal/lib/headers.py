@@ -64,3 +64,15 @@ def header_key(name: bytes) -> bytes:
     Django, Flask or PHP as HTTP_X_USER_SUB, the same variable as `X-User-Sub`, so a name is
     compared with its underscores read as dashes."""
     return name.replace(b"_", b"-") if b"_" in name else name
+
+
+def never_forwarded(name: str) -> bool:
+    """Whether a header of this name is one a client may never send on to a backend (an
+    override or an identity header), in any case and with underscores read as dashes: the
+    console's and the outbound wrapper's check, the same lists as the gateway's proxy."""
+    key = header_key(name.lower().encode("latin-1"))
+    return (
+        key in OVERRIDE_HEADERS_BYTES
+        or key in IDENTITY_HEADERS
+        or key.startswith(IDENTITY_HEADER_PREFIXES)
+    )

@@ -37,6 +37,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from portal.lib import addresses
+from portal.lib import headers as headers_lib
 from portal.lib.headers import OVERRIDE_HEADERS
 
 USER_AGENT = "api-portal/0.1 (+https://github.com/; outbound)"
@@ -47,7 +48,8 @@ MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024
 
 # Request headers a caller may set. Custom `X-` headers are allowed except those that carry
-# identity or routing meaning for proxies and backends.
+# identity or routing meaning for proxies and backends (portal/lib/headers.py, the gateway's
+# lists).
 ALLOWED_HEADERS = frozenset(
     {
         "accept",
@@ -65,9 +67,6 @@ ALLOWED_HEADERS = frozenset(
         "range",
         "user-agent",
     }
-)
-FORBIDDEN_X_HEADERS = re.compile(
-    r"^x-(forwarded-.*|real-ip|original-.*|gateway-.*|user-.*|http-method-override)$"
 )
 # Never sent from a caller, even one that lists them in `allow_headers`: the wrapper sets the
 # framing and the Host itself, and proxies' headers have no business here.
@@ -221,9 +220,14 @@ def _clean_headers(headers: Mapping[str, str], allow: Iterable[str]) -> dict[str
             raise OutboundError(f"invalid header name {name!r}", "bad-header")
         if any(c in str(value) for c in "\r\n\x00"):
             raise OutboundError(f"the {name} header contains a line break", "bad-header")
-        custom = lowered.startswith("x-") and not FORBIDDEN_X_HEADERS.match(lowered)
-        if lowered in NEVER_SENT or (
-            lowered not in ALLOWED_HEADERS and lowered not in extra and not custom
+        # Identity and override headers are refused even when allowed by name; the one sent is
+        # the portal's own request id, which the console passes on for the logs.
+        identity = lowered != "x-request-id" and headers_lib.never_forwarded(lowered)
+        custom = lowered.startswith("x-")
+        if (
+            lowered in NEVER_SENT
+            or identity
+            or (lowered not in ALLOWED_HEADERS and lowered not in extra and not custom)
         ):
             raise OutboundError(f"the {name} header may not be sent", "bad-header")
         if lowered == "user-agent":

@@ -237,6 +237,28 @@ def test_header_allowlist(headers: dict[str, str]) -> None:
         assert server.requests == []
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["X-Client-IP", "X_Forwarded_For", "X-User-Sub", "True-Client-IP", "Via", "X-Http-Method",
+     "X-Remote-User", "x_original_url"],
+)  # fmt: skip
+def test_identity_and_override_headers_are_never_sent_even_when_allowed(name: str) -> None:
+    """The gateway's lists (portal/lib/headers.py), underscores read as dashes: a spec that
+    declares such a header parameter gets no way to send it from the portal."""
+    with loopback_server({"/": Route(body=b"ok")}) as server:
+        for allow in ({}, {name: ""}):
+            with pytest.raises(OutboundError) as info:
+                outbound.request(
+                    "GET", server.url(), headers={name: "1.2.3.4"}, allowed_private=LOOP,
+                    allow_headers=allow,
+                )  # fmt: skip
+            assert info.value.kind == "bad-header"
+        outbound.request(
+            "GET", server.url(), headers={"X-Request-ID": "r1"}, allowed_private=LOOP
+        )  # the portal's own request id, for the logs
+    assert len(server.requests) == 1
+
+
 def test_caller_may_allow_extra_headers() -> None:
     headers = {"Api-Version": "2024-01-01", "Cookie": "api_session=1"}
     with loopback_server({"/": Route(body=b"ok")}) as server:
