@@ -298,7 +298,8 @@ class Gateway:
             status, hdrs, body = problem(405, f"{scope['method']} is not allowed.", "method")
             await self._respond(send, state, (status, [*hdrs, (b"allow", _ALLOW)], body))
             return
-        if overrides_method(scope.get("query_string", b"")):
+        query: bytes = scope.get("query_string", b"")
+        if query and overrides_method(query):
             # A backend would run another method than the one the policy checks (case 62).
             detail = "A method override parameter (_method) is not allowed."
             await self._respond(send, state, problem(400, detail, "method"))
@@ -332,7 +333,6 @@ class Gateway:
             )
             return
 
-        query: bytes = scope.get("query_string", b"")
         if self.subscriptions is not None:  # the key check: gateway/subscriptions.py
             client = str((scope.get("client") or ("-", 0))[0])
             denied, entry, query = await self.subscriptions.check(

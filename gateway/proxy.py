@@ -67,7 +67,9 @@ def forward_headers(
         drop.update(header_key(v.strip().lower()) for v in connection.split(b","))
     out: Headers = []
     for name, value in headers.items():
-        key = header_key(name)  # the client's identity headers never go on (portal/lib/headers.py)
+        # header_key(name), inline on this per-header path: the client's identity headers
+        # never go on, in any spelling (portal/lib/headers.py).
+        key = name.replace(b"_", b"-") if b"_" in name else name
         if key in drop or key in IDENTITY_HEADERS or key.startswith(IDENTITY_HEADER_PREFIXES):
             continue
         if name == b"cookie":
