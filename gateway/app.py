@@ -452,11 +452,22 @@ class Gateway:
                 await asyncio.wait_for(self._routes(), timeout=3)
             except Exception as exc:
                 log.warning("readiness: cannot load routes: %s: %s", type(exc).__name__, exc)
+        checks = {"database": "ok"}
         # A failed first load leaves empty routes; only a successful load means configured.
         if self.config is not None and not self.config.loaded:
-            body = {"status": "unavailable", "checks": {"database": "failing"}}
-            return _health(503, {**body, "failing": ["database"]})
-        return _health(200, {"status": "ok", "checks": {"database": "ok"}, "failing": []})
+            checks["database"] = "failing"
+        if self.subscriptions is not None:
+            # Until the keys load, keyed calls get 503 (an empty map would let them through).
+            try:
+                await asyncio.wait_for(self.subscriptions.current(), timeout=3)
+            except Exception as exc:
+                log.warning("readiness: cannot load keys: %s: %s", type(exc).__name__, exc)
+            loaded = self.subscriptions.keys.loaded
+            checks["subscription keys"] = "ok" if loaded else "failing"
+        failing = [name for name, state in checks.items() if state == "failing"]
+        if failing:
+            return _health(503, {"status": "unavailable", "checks": checks, "failing": failing})
+        return _health(200, {"status": "ok", "checks": checks, "failing": []})
 
 
 def _request_path(scope: Scope) -> tuple[bytes, str | None]:

@@ -51,11 +51,35 @@ def test_ready_once_routes_are_loaded() -> None:
 def test_ready_loads_routes_from_the_database() -> None:
     app = Gateway()  # routes and policies from the database
     status, body = get(app, "/-/ready")
-    assert status == 200 and body["checks"] == {"database": "ok"}
+    assert status == 200 and body["checks"] == {"database": "ok", "subscription keys": "ok"}
 
 
 def test_not_ready_without_routes_names_the_database() -> None:
     app = Gateway(loader=broken_database, fingerprint=broken_database)
     status, body = get(app, "/-/ready")
-    assert status == 503 and body["failing"] == ["database"]
+    assert status == 503 and body["failing"][0] == "database"
     assert get(app, "/-/live")[0] == 200
+
+
+def test_not_ready_until_the_subscription_keys_are_loaded(settings: Any) -> None:
+    """Routes may load while the key map does not (a locked table): keyed calls then get 503,
+    so the load balancer must not send this process traffic yet."""
+    from gateway.subscriptions import KeyMap, Subscriptions
+
+    settings.GATEWAY_CONFIG_REFRESH = 0  # each probe checks again
+
+    table = {"answers": False}
+
+    def load() -> KeyMap:
+        if not table["answers"]:
+            raise ConnectionError("database table is locked")
+        return KeyMap({}, frozenset())
+
+    app = Gateway(routes={}, subscriptions=Subscriptions(loader=load, fingerprint=lambda: 1))
+    status, body = get(app, "/-/ready")
+    assert status == 503 and body["failing"] == ["subscription keys"]
+    table["answers"] = True
+    assert get(app, "/-/ready") == (
+        200,
+        {"status": "ok", "checks": {"database": "ok", "subscription keys": "ok"}, "failing": []},
+    )
