@@ -30,6 +30,9 @@ from apis.documents import ref_name, resolve_ref
 from apis.markdown import render_markdown
 
 COMPOSITIONS = (("allOf", "all of"), ("oneOf", "one of"), ("anyOf", "any of"))
+# Single subschemas drawn as a composition of one (JSON Schema 2020-12, OpenAPI 3.1): what
+# `then` or `else` adds, or what an item of `contains` holds, is part of the instance too.
+SUBSCHEMAS = ("not", "if", "then", "else", "contains")
 # Bounds are handled apart (3.0 writes `exclusiveMinimum: true`, 3.1 a number).
 CONSTRAINTS = (
     ("minLength", "min length"),
@@ -67,7 +70,7 @@ def pretty_json(value: Any, limit: int = RAW_LIMIT) -> str:
 
 
 _BOUND_KEYS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})
-_CONSTRAINT_KEYS = frozenset(key for key, _ in CONSTRAINTS)
+_CONSTRAINT_KEYS = frozenset([*(key for key, _ in CONSTRAINTS), "dependentRequired"])
 
 
 def _token(key: Any) -> str:
@@ -115,6 +118,11 @@ def constraints(schema: Mapping[str, Any]) -> list[tuple[str, str]]:
                 out.append((label, ""))
         elif key in schema and not isinstance(value, (dict, list, bool)):
             out.append((label, short_json(value, 80)))
+    dependent = schema.get("dependentRequired")
+    if isinstance(dependent, dict):  # {"card": ["billing_address"]}: with card, these too
+        for name, names in dependent.items():
+            if isinstance(names, list):
+                out.append((f"with {name}, required", ", ".join(str(n) for n in names)))
     return out
 
 
@@ -124,8 +132,9 @@ class ObjectView:
 
     properties: dict[str, tuple[Any, Where]] = field(default_factory=dict)
     required: set[str] = field(default_factory=set)
-    # (label, variants, where of the list) for oneOf/anyOf/not, from the schema or its parts.
-    compositions: list[tuple[str, list[Any], Where]] = field(default_factory=list)
+    # (label, [(variant, its where)]) for oneOf/anyOf and SUBSCHEMAS, from the schema or its
+    # parts.
+    compositions: list[tuple[str, list[tuple[Any, Where]]]] = field(default_factory=list)
     cycles: list[str] = field(default_factory=list)  # allOf parts that contain themselves
 
 
@@ -286,9 +295,11 @@ class SchemaRenderer:
         for key, label in COMPOSITIONS[1:]:
             variants = schema.get(key)
             if isinstance(variants, list) and variants:
-                view.compositions.append((label, variants, at_pointer(where, key)))
-        if isinstance(schema.get("not"), dict):
-            view.compositions.append(("not", [schema["not"]], at_pointer(where, "not")))
+                located = [(v, at_pointer(where, key, i)) for i, v in enumerate(variants)]
+                view.compositions.append((label, located))
+        for key in SUBSCHEMAS:
+            if isinstance(schema.get(key), dict):
+                view.compositions.append((key, [(schema[key], at_pointer(where, key))]))
 
     def _where_of(self, ref: str) -> Where:
         return (ref_name(ref), "") if ref.startswith(SCHEMA_PREFIX) else None
@@ -465,10 +476,8 @@ class SchemaRenderer:
                     f'<div class="schema-items"><span class="meta-key">items</span> '
                     f'<span class="type">{escape(self.type_label(items))}</span>{inner}</div>'
                 )
-        for label, variants, at in view.compositions:
-            out.append(
-                self._composition(label, variants, stack, level, nest, at, frozenset(required))
-            )
+        for label, variants in view.compositions:
+            out.append(self._composition(label, variants, stack, level, nest, frozenset(required)))
         return "".join(out)
 
     def _has_nested(self, schema: Any, hops: int = 0) -> bool:
@@ -476,7 +485,7 @@ class SchemaRenderer:
         target = self.deref_any(schema)
         if not isinstance(target, dict) or hops > 4:
             return False
-        if any(k in target for k in ("properties", "allOf", "oneOf", "anyOf", "not")):
+        if any(k in target for k in ("properties", "allOf", "oneOf", "anyOf", *SUBSCHEMAS)):
             return True
         if "patternProperties" in target or isinstance(target.get("additionalProperties"), dict):
             return True
@@ -529,24 +538,21 @@ class SchemaRenderer:
     def _composition(
         self,
         label: str,
-        variants: list[Any],
+        variants: list[tuple[Any, Where]],
         stack: tuple[str, ...],
         level: int,
         nest: int,
-        where: Where,
         inherited: frozenset[str],
     ) -> str:
         items = []
-        for index, variant in enumerate(variants):
+        for index, (variant, where) in enumerate(variants):
             if not isinstance(variant, dict):
                 continue
             self.rows += 1
             title = self.type_label(variant)
             target = self.deref(variant)
             body = self._details(target) if isinstance(target, dict) else ""
-            body += self._descend_variant(
-                variant, stack, level, nest + 1, at_pointer(where, index), inherited
-            )
+            body += self._descend_variant(variant, stack, level, nest + 1, where, inherited)
             items.append(
                 f'<li class="variant"><div class="variant-head">'
                 f'<span class="variant-index">{index + 1}</span> <span class="type">{escape(title)}</span>'

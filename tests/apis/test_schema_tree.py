@@ -279,3 +279,27 @@ def test_json_schema_2020_tuples_and_boolean_schemas() -> None:
     assert "array [number, string]" in html and "array [integer, integer]" in html
     assert re.search(r"prop-name\">anything</code> <span class=\"type\">any<", html)
     assert re.search(r"prop-name\">removed</code> <span class=\"type\">never<", html)
+
+
+def test_json_schema_2020_conditionals_contains_and_dependent_required() -> None:
+    """if/then/else, contains and dependentRequired (OpenAPI 3.1) are drawn, not only left in
+    the raw JSON: a property that only `then` adds is something a reader must see."""
+    html = renderer({}).block(
+        {
+            "type": "object",
+            "properties": {
+                "country": {"type": "string"},
+                "tags": {"type": "array", "contains": {"type": "object", "properties": {"primary": {"type": "boolean"}}}},
+            },
+            "if": {"properties": {"country": {"const": "US"}}},
+            "then": {"properties": {"zip": {"type": "string", "pattern": "^[0-9]{5}$"}}, "required": ["zip"]},
+            "else": {"properties": {"postcode": {"type": "string"}}},
+            "dependentRequired": {"card": ["billing_address", "cvc"]},
+        }
+    )  # fmt: skip
+    for label in ("if", "then", "else", "contains"):
+        assert f'<div class="composition-label">{label}</div>' in html, label
+    for name in ("zip", "postcode", "primary"):
+        assert f'prop-name">{name}</code>' in html, name
+    assert "^[0-9]{5}$" in html
+    assert "card" in html and "billing_address, cvc" in html
