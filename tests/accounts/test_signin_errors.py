@@ -153,9 +153,9 @@ def test_provider_unreachable(client: Client, stub_op: Any, settings: Any) -> No
 def test_provider_too_slow(client: Client, stub_op: Any, settings: Any) -> None:
     settings.SOCIALACCOUNT_REQUESTS_TIMEOUT = 0.5
     stub_op.delay = 1.5
-    began = time.monotonic()
+    # The provider would answer after 1.5 s: failing as unreachable means the 0.5 s timeout
+    # cut the wait (no wall-clock assert, which a loaded machine breaks).
     response = client.post(f"{LOGIN}?process=login")
-    assert time.monotonic() - began < 1.4
     assert_failed(response, "provider_unreachable", client)
 
 

@@ -165,13 +165,13 @@ def test_ambiguous_paths_refused_by_the_real_process(
 
 def test_streamed_chunked_response(gateway_process: dict[str, Any]) -> None:
     c = conn(gateway_process)
-    started = time.monotonic()
     c.request("GET", "/open/chunked")
     resp = c.getresponse()
     assert resp.status == 200
     first = resp.read1(100)
-    assert time.monotonic() - started < 2  # the backend holds the rest for up to 5 s
-    assert first.startswith(b"part0;")  # arrived while the backend still holds the rest
+    # The backend holds the rest until this test has the first part (or 5 s): a gateway that
+    # buffered would hand over all three parts at once.
+    assert first == b"part0;"
     gateway_process["backend"].httpd.first_chunk_seen.set()
     rest = resp.read()
     assert first + rest == b"part0;part1;part2;"
@@ -208,14 +208,14 @@ def test_content_length_upload(gateway_process: dict[str, Any]) -> None:
 
 
 def test_backend_timeout_is_504(gateway_process: dict[str, Any]) -> None:
+    # The backend answers 200 after 2.5 s: a 504 means the route's 1 s timeout cut it first
+    # (no wall-clock assert, which a loaded machine breaks).
     c = conn(gateway_process)
-    started = time.monotonic()
     c.request("GET", "/open/slow")
     resp = c.getresponse()
     body = json.loads(resp.read())
     assert resp.status == 504 and body["check"] == "backend-timeout"
     assert resp.getheader("content-type") == "application/problem+json"
-    assert time.monotonic() - started < 2.4
 
 
 def test_backend_down_is_502(gateway_process: dict[str, Any]) -> None:
