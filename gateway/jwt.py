@@ -24,6 +24,8 @@ from typing import Any
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm, RSAPSSAlgorithm
 from jwt.exceptions import InvalidKeyError
 
+from portal.lib.headers import CONTROL_CHARACTERS
+
 # The only algorithms the gateway can ever accept, by key type. A policy narrows this; the
 # token never widens it (RFC 8725 section 3.1). HS* is absent on purpose: a symmetric secret
 # never sits beside asymmetric keys.
@@ -59,9 +61,6 @@ _VERIFIERS: dict[str, Any] = {
 _COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _MAX_KID = 256
 RFC9068_CLAIMS = ("sub", "client_id", "iat", "jti")
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class TokenRejected(Exception):
@@ -539,7 +538,7 @@ def check_claims(
     for name, value in (("sub", subject), ("client_id", client_id)):
         # They reach the backend as X-User-* headers, which cannot carry control characters:
         # stripped, "ad\x00min" would name the user admin there.
-        if isinstance(value, str) and _CONTROL.search(value):
+        if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
             raise TokenRejected(name, f"The {name} claim has control characters.")
     starts = [t - skew for t in (nbf, iat) if t is not None]
     return Verdict(

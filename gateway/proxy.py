@@ -9,7 +9,6 @@ and a cut connection after it.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -31,6 +30,7 @@ from gateway.upstream import (
     filter_response_headers,
 )
 from portal.lib.headers import (
+    CONTROL_CHARACTERS,
     IDENTITY_HEADER_PREFIXES,
     IDENTITY_HEADERS,
     OVERRIDE_HEADERS_BYTES,
@@ -237,22 +237,19 @@ async def _prepend(first: bytes, rest: Any, state: dict[str, Any]) -> Any:
     state["body_done"] = True
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
 def _header_safe(value: str) -> bytes:
     """A claim as a header value: non-ASCII as its UTF-8 bytes (dropping it would make
     "admin\u00e9" read as admin). Control characters cannot occur in a subject or client id
     (gateway/jwt.py refuses such tokens); any left are removed as a last line."""
     if value.isascii() and value.isprintable():
         return value[:1000].encode("ascii")
-    return _CONTROL.sub("", value)[:1000].encode("utf-8")
+    return CONTROL_CHARACTERS.sub("", value)[:1000].encode("utf-8")
 
 
 def _forwardable(scopes: tuple[str, ...]) -> list[str]:
     """The scopes a header can carry as they are; one with a control character is left out
     rather than joined to its neighbour ("a\nb" is neither a nor b)."""
-    return [s for s in scopes if not _CONTROL.search(s)]
+    return [s for s in scopes if not CONTROL_CHARACTERS.search(s)]
 
 
 def _strip_portal_cookies(value: bytes) -> bytes:

@@ -4,7 +4,12 @@ proxy and the console's outbound calls so the two cannot drift apart.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl
+
+# C0 and C1 controls and DEL: what no header value the gateway makes may carry (a claim with
+# one is refused, gateway/jwt.py; any left are removed, gateway/proxy.py).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 # Method and URL override headers (SECURITY.md case 62). A backend or framework that honours
 # them runs another method or path than the one the gateway matched and checked: a read-only
