@@ -46,7 +46,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"\n  API portal: {base}/apis/\n  Admin:      {base}/admin/\n"
-                f"  Gateway:    {base}/gateway/<suffix>/ (demo: {base}/gateway/echo/)\n"
+                f"  Gateway:    {base}/gateway/<suffix>/ (demo: {base}/gateway/echo/anything,"
+                f" which needs a subscription key and a token: try it from {base}/apis/echo/)\n"
             )
         )
         Granian(
