@@ -37,8 +37,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from portal.lib import addresses
-from portal.lib import headers as headers_lib
-from portal.lib.headers import OVERRIDE_HEADERS
+from portal.lib.headers import OVERRIDE_HEADERS, never_forwarded
 
 USER_AGENT = "api-portal/0.1 (+https://github.com/; outbound)"
 CONNECT_TIMEOUT = 3.0
@@ -222,7 +221,7 @@ def _clean_headers(headers: Mapping[str, str], allow: Iterable[str]) -> dict[str
             raise OutboundError(f"the {name} header contains a line break", "bad-header")
         # Identity and override headers are refused even when allowed by name; the one sent is
         # the portal's own request id, which the console passes on for the logs.
-        identity = lowered != "x-request-id" and headers_lib.never_forwarded(lowered)
+        identity = lowered != "x-request-id" and never_forwarded(lowered)
         custom = lowered.startswith("x-")
         if (
             lowered in NEVER_SENT

@@ -107,7 +107,7 @@ def test_forwarded_claims_keep_non_ascii_and_drop_scopes_with_control_characters
 
 
 @pytest.mark.parametrize("query", ["_method=DELETE", "a=1&_method=delete", "%5Fmethod=DELETE"])
-def test_method_override_query_parameter_is_refused(
+def test_case62_method_override_query_parameter_is_refused(
     harness_for: Build, provider: Provider, backend: LoopbackServer, query: str
 ) -> None:
     # Express's method-override('_method') and Laravel run a POST ?_method=DELETE as a DELETE:

@@ -102,7 +102,7 @@ def test_real_process_hosts(
     assert backend.recorder.count() == 2
 
 
-def test_http_1_1_without_host_gets_400(
+def test_case64_http_1_1_without_host_gets_400(
     gw: Harness, provider: Provider, backend: LoopbackServer
 ) -> None:
     # RFC 9112 section 3.2: a server MUST answer 400 to an HTTP/1.1 request with no Host.

@@ -158,7 +158,7 @@ AMBIGUOUS = [
 
 
 @pytest.mark.parametrize("path", AMBIGUOUS)
-def test_ambiguous_paths_are_400_before_any_policy(
+def test_case61_ambiguous_paths_are_400_before_any_policy(
     gw: Harness, provider: Provider, backend: LoopbackServer, path: str
 ) -> None:
     resp = gw.request("DELETE", path, token=admin(provider))
