@@ -1,7 +1,8 @@
 """The operations of a version grouped by tag, and the side navigation built from them.
 
 Kubernetes has 1,123 operations and the browser's cost grows with DOM nodes, so the API page
-lists each operation as one `<a>` whose method CSS draws from `data-m`, and the side navigation
+lists each operation as one `<a>` whose method CSS draws from `data-m`, in blocks the browser
+lays out only near the viewport (past the first screen), and the side navigation
 starts with its groups folded: static/js/nav.js fetches a group's links from `apis:nav` when it
 is opened, and without scripts a folded group links to its section of the API page, which lists
 every operation. Only an operation page's own group is open from the start.
@@ -89,11 +90,28 @@ def _link(op: OperationLink, label: str, extra: str = "") -> str:
     )
 
 
-def _list_html(ops: tuple[OperationLink, ...]) -> str:
-    # No <li> per operation: a block link is one element, a list item two and a marker.
-    return "".join(
-        _link(op, op.path, f"<span>{escape(op.summary)}</span>" if op.summary else "") for op in ops
-    )
+# The API page lists operations in blocks of BLOCK links. Blocks after the first
+# FIRST_SCREEN operations of the page are "later" (CSS `content-visibility: auto`): the browser
+# lays them out only when they near the viewport. Not every block: Chromium lays a page out
+# with all such blocks skipped, finds which are on screen, then styles and lays out again, and
+# a long page arrives in several parts, each painted; with the first screen never skipped that
+# is one pass per part. Not whole tag groups: Kubernetes' first group alone has 248 operations.
+BLOCK = 25
+FIRST_SCREEN = 40  # operations a tall screen shows (about 30 rows fit in 1,300 px)
+
+
+def _list_html(ops: tuple[OperationLink, ...], before: int) -> str:
+    """A group's operations for the API page, `before` operations listed ahead of them."""
+    blocks = []
+    for start in range(0, len(ops), BLOCK):
+        later = " later" if before + start >= FIRST_SCREEN else ""
+        # No <li> per operation: a block link is one element, a list item two and a marker.
+        links = "".join(
+            _link(op, op.path, f"<span>{escape(op.summary)}</span>" if op.summary else "")
+            for op in ops[start : start + BLOCK]
+        )
+        blocks.append(f'<div class="op-block{later}">{links}</div>')
+    return "".join(blocks)
 
 
 def _nav_list_html(ops: tuple[OperationLink, ...]) -> str:
@@ -126,10 +144,14 @@ def tag_groups(
     names += sorted(n for n in by_tag if n not in names and n not in (UNTAGGED, WEBHOOKS))
     names += [n for n in (UNTAGGED, WEBHOOKS) if n in by_tag]
     groups = []
+    before = 0
     for name in names:
         ops = tuple(by_tag[name])
         description = str(render_markdown(descriptions.get(name, "")))
-        groups.append(TagGroup(name, description, ops, _list_html(ops), _nav_list_html(ops)))
+        groups.append(
+            TagGroup(name, description, ops, _list_html(ops, before), _nav_list_html(ops))
+        )
+        before += len(ops)
     return _groups.set(key, tuple(groups))
 
 

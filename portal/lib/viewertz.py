@@ -1,11 +1,15 @@
 """The viewer's time zone, for pages that show times (the usage charts).
 
-A tiny script (static/js/tz.js, loaded on every page) stores the browser's IANA zone name in
-the `tz` cookie; the server reads it here. A cookie rather than a profile field: it follows the
-device the viewer is using (a laptop that travels shows local times where it is), needs no
-sign-in and no form, and works for staff and developers alike. Without scripts, on the very
-first page view, or with a value that is not a known zone, times are UTC, and the pages say
-which zone they use, so a time is never ambiguous.
+A tiny script (static/js/tz.js, on every page a signed-in viewer sees: only they are shown
+times) stores the browser's IANA zone name in the `tz` cookie; the server reads it here.
+Anonymous pages leave it out: its first Intl call loads ICU's zone data, 15 to 45 ms of the
+main thread, which on the Kubernetes API page could land before its list was painted.
+
+A cookie rather than a profile field: it follows the device the viewer is using (a laptop
+that travels shows local times where it is), needs no form, and works for staff and
+developers alike. Without scripts, on the first signed-in page view, or with a value that is
+not a known zone, times are UTC, and the pages say which zone they use, so a time is never
+ambiguous.
 """
 
 from __future__ import annotations

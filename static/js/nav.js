@@ -1,5 +1,5 @@
-// The reference pages' side navigation. Nothing runs at load but showing the filter box (and,
-// on an operation page, scrolling its link into view): a folded group fetches its links when
+// The reference pages' side navigation (inline in the page). Nothing runs at load but, on an
+// operation page, scrolling its link into view: a folded group fetches its links when
 // first opened, and the filter asks the server, so the page never holds every link twice.
 (function () {
   document.addEventListener("DOMContentLoaded", function () {
@@ -27,7 +27,6 @@
     }, true);
 
     var timer = null;
-    filter.hidden = false;
     filter.addEventListener("input", function () {
       clearTimeout(timer);
       timer = setTimeout(function () {

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
+from typing import Any
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.test import Client
 
 from apis.models import Api
@@ -37,6 +41,50 @@ def test_api_page_lists_each_operation_once_as_one_link(client: Client, petstore
     assert "{#" not in html and "{% comment" not in html  # template comments stay comments
     # No htmx on this page: its load-time scan reads every attribute of the page.
     assert "htmx-2" not in html and "htmx.min" not in html
+
+
+def test_operations_past_the_first_screen_are_listed_in_blocks_laid_out_on_demand(
+    client: Client, import_spec: ImportSpec, tmp_path: Any
+) -> None:
+    """The browser lays out the first screen's operations at once (one layout pass before the
+    first paint) and the others, in blocks of 25, only as they near the viewport; a block never
+    holds operations of two groups. None is left out."""
+    paths = {
+        f"/{tag}/{i}": {"get": {"operationId": f"{tag}{i}", "tags": [tag], "responses": {}}}
+        for tag, count in (("small", 10), ("big", 60), ("last", 3))
+        for i in range(count)
+    }
+    spec = tmp_path / "blocks.json"
+    spec.write_text(json.dumps({"openapi": "3.0.3", "info": {"title": "B", "version": "1"},
+                                "tags": [{"name": "small"}, {"name": "big"}, {"name": "last"}],
+                                "paths": paths}))  # fmt: skip
+    import_spec(spec, "blocks")
+    html = client.get("/apis/blocks/").content.decode()
+    blocks = re.findall(r'<div class="op-block( later)?">(.*?)</div>', html)
+    sizes = [(bool(later), len(_links(links))) for later, links in blocks]
+    # small: operations 1-10; big: 11-35 and 36-60, both holding some of the first 40, then
+    # 61-70; last: 71-73.
+    assert sizes == [(False, 10), (False, 25), (False, 25), (True, 10), (True, 3)]
+    assert sum(n for _, n in sizes) == len(_links(html)) == 73
+    assert ".op-block.later { content-visibility: auto;" in html
+
+
+def test_the_navigation_script_is_inline_at_the_end_and_the_filter_needs_no_script_to_show(
+    client: Client, petstore: Api
+) -> None:
+    """No request for the navigation's script and no script in the middle of the page (either
+    held up the page's first complete paint); the filter box is shown by CSS where scripts
+    run, so the script changes nothing at load."""
+    for url in ("/apis/petstore/", "/apis/petstore/operations/listPets/"):
+        html = client.get(url).content.decode()
+        assert "nav.js" not in re.sub(r"//.*", "", "".join(re.findall(r"<script[^>]*>", html)))
+        body_end = html.split('<footer class="site-footer">')[1]
+        assert 'scroller.addEventListener("toggle"' in body_end
+        assert "filter.hidden" not in html
+        assert re.search(r'<input id="nav-filter"[^>]*>', html)[0].find(" hidden") == -1  # type: ignore[index]
+    css = Path(finders.find("css/portal.css")).read_text()  # type: ignore[arg-type]
+    assert ".nav-filter { display: none;" in css
+    assert "@media (scripting: enabled) { .nav-filter { display: block; } }" in css
 
 
 def test_operation_page_opens_its_own_group(client: Client, petstore: Api) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -304,12 +305,23 @@ def test_api_page_waits_for_no_stylesheet_or_script_request(client: Client, pets
     assert "localStorage" not in catalog  # other pages: no inline script (CSP case)
 
 
-def test_pages_wait_for_no_script_but_the_theme(client: Client, petstore: Api) -> None:
-    """Only the theme runs before the page is parsed (so it never flashes); the time zone
-    script waits for the load event (static/js/tz.js), as its first Intl call is slow."""
+def test_pages_wait_for_no_script_but_the_theme(
+    client: Client, petstore: Api, django_user_model: Any
+) -> None:
+    """Only the theme runs before the page is parsed (so it never flashes). The time zone
+    script (static/js/tz.js) waits for the load event, as its first Intl call is slow, and
+    only signed-in pages carry it: nobody else is shown times (portal/lib/viewertz.py)."""
+    for url in ("/apis/", "/apis/petstore/"):
+        html = client.get(url).content.decode()
+        head = html.split("</head>")[0]
+        blocking = [re.findall(r'src="[^"]*/(\w+)\.', t) for t in _blocking_scripts(head)]
+        assert blocking == ([["theme"]] if url == "/apis/" else [])
+        assert "tz.js" not in head and "Intl.DateTimeFormat" not in html
+    client.force_login(django_user_model.objects.create_user("reader", password="x"))
     head = client.get("/apis/").content.decode().split("</head>")[0]
-    assert [re.search(r'src="[^"]*/(\w+)\.', t)[1] for t in _blocking_scripts(head)] == ["theme"]  # type: ignore[index]
     assert re.search(r'<script src="[^"]*/tz\.[^"]*" defer', head)
+    head = client.get("/apis/petstore/").content.decode().split("</head>")[0]
+    assert "Intl.DateTimeFormat" in head and 'addEventListener("load"' in head  # inline here
 
 
 def _blocking_scripts(html: str) -> list[str]:

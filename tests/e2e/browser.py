@@ -17,6 +17,18 @@ def sign_in(page: Any, portal: Portal, username: str, password: str, path: str) 
     page.fill("#id_password", password)
     page.locator("main").get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"**{path}**")
+    zone_stored(page)
+
+
+def zone_stored(page: Any) -> None:
+    """Waits for static/js/tz.js, on every signed-in page, to store the browser's time zone
+    (once the page has loaded); the pages that show times read it. Polled from here: the
+    portal's CSP forbids the eval that wait_for_function polls with."""
+    for _ in range(100):
+        if any(cookie["name"] == "tz" for cookie in page.context.cookies()):
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError("static/js/tz.js stored no tz cookie within 5 s of a signed-in page")
 
 
 def password_token(page: Any, scopes: str, username: str, password: str) -> None:

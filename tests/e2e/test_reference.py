@@ -101,14 +101,11 @@ def test_cut_schema_levels_load_in_place(
 def test_nav_filter_theme_and_keyboard(page: Any, live_server: Any, imported: Any) -> None:
     imported(DEMO_SPECS / "petstore.yaml", "petstore")
     page.goto(f"{live_server.url}/apis/petstore/")
-    # static/js/tz.js stores the zone once the page has loaded (not while it parses).
-    # Polled from here: the page's CSP forbids the eval that wait_for_function polls with.
-    for _ in range(100):
-        if any(cookie["name"] == "tz" for cookie in page.context.cookies()):
-            break
-        page.wait_for_timeout(50)
-    else:
-        pytest.fail("static/js/tz.js stored no tz cookie within 5 s of the page")
+    assert page.locator("#nav-filter").is_visible()  # scripts run: the filter is offered
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(300)
+    # Reading pages show no times: the zone script is for signed-in pages (viewertz.py).
+    assert not any(cookie["name"] == "tz" for cookie in page.context.cookies())
     assert page.locator(".nav-tree .nav-ops a").count() == 0  # folded: links come on demand
     page.locator(".nav-tree summary", has_text="pets").click()
     expect(page.locator(".nav-tree .nav-ops a")).to_have_count(4)
