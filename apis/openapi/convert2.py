@@ -221,19 +221,79 @@ def convert_security_scheme(scheme: Any) -> Any:
     return dict(scheme)
 
 
-def servers_from(doc: dict[str, Any]) -> list[dict[str, str]]:
+def servers_from(doc: dict[str, Any]) -> list[dict[str, Any]]:
     host = doc.get("host")
     base = doc.get("basePath") or ""
     if not isinstance(base, str):
         base = ""
     if base and not base.startswith("/"):
         base = "/" + base
+    parameterized = _parameterized_host(doc, base)
+    if parameterized:
+        return [parameterized]
     if isinstance(host, str) and host:
         schemes = _list(doc.get("schemes")) or ["https"]
         return [{"url": f"{s}://{host}{base.rstrip('/')}"} for s in schemes]
     if base:
         return [{"url": base.rstrip("/") or "/"}]
     return []
+
+
+def _parameterized_host(doc: dict[str, Any], base: str) -> dict[str, Any] | None:
+    """Azure's `x-ms-parameterized-host` (AutoRest) as a server with variables.
+
+    Azure's data-plane specs name no `host`: the account or endpoint is the caller's
+    (`{accountName}.queue.core.windows.net`, or `{Endpoint}` holding scheme and host). A
+    variable without a default gets a placeholder that reads as what it stands for."""
+    spec = doc.get("x-ms-parameterized-host")
+    if not isinstance(spec, dict) or not isinstance(spec.get("hostTemplate"), str):
+        return None
+    template = spec["hostTemplate"].strip()
+    if not template:
+        return None
+    with_scheme = spec.get("useSchemePrefix", True) is not False
+    declared = doc.get("parameters")
+    definitions: dict[str, Any] = declared if isinstance(declared, dict) else {}
+    listed = spec.get("parameters")
+    variables: dict[str, dict[str, Any]] = {}
+    for param in listed if isinstance(listed, list) else []:
+        if isinstance(param, dict) and isinstance(param.get("$ref"), str):
+            ref = param["$ref"]
+            local = ref.startswith("#/parameters/")
+            param = definitions.get(ref.removeprefix("#/parameters/")) if local else None
+        if not isinstance(param, dict) or not isinstance(param.get("name"), str):
+            continue
+        name = param["name"]
+        if "{" + name + "}" not in template:
+            continue
+        enum = [str(e) for e in _list(param.get("enum"))]
+        default = param.get("default", enum[0] if enum else None)
+        if default is None:
+            default = _host_placeholder(name, template, with_scheme, doc)
+        variable: dict[str, Any] = {"default": str(default)}
+        if enum:
+            variable["enum"] = enum
+        if isinstance(param.get("description"), str):
+            variable["description"] = param["description"]
+        variables[name] = variable
+    scheme = (_list(doc.get("schemes")) or ["https"])[0] if with_scheme else ""
+    url = f"{scheme}://{template}" if scheme else template
+    server: dict[str, Any] = {"url": url.rstrip("/") + base.rstrip("/")}
+    if variables:
+        server["variables"] = variables
+    return server
+
+
+def _host_placeholder(name: str, template: str, with_scheme: bool, doc: dict[str, Any]) -> str:
+    """A default for a host variable the spec gives none: the document's `host` when the
+    variable is the whole host, else a placeholder named for it."""
+    host = doc.get("host")
+    scheme = (_list(doc.get("schemes")) or ["https"])[0]
+    if template == "{" + name + "}" and isinstance(host, str) and host:
+        return host if with_scheme else f"{scheme}://{host}"
+    if template.startswith("{" + name + "}") and not with_scheme:
+        return f"https://{name.lower()}.example.com"  # a whole base URL: scheme and host
+    return name
 
 
 def _convert_paths(

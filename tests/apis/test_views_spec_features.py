@@ -147,3 +147,54 @@ webhooks:
     text = html.content.decode()
     assert html.status_code == 200 and '<code class="prop-name">transferId</code>' in text
     assert "curl -X POST" not in text and "Request sample" not in text
+
+
+COGNITIVE = """{
+  "swagger": "2.0",
+  "info": {"title": "Text Analytics", "version": "v3.0"},
+  "x-ms-parameterized-host": {"hostTemplate": "{Endpoint}/text/analytics/v3.0",
+    "useSchemePrefix": false, "parameters": [{"$ref": "#/parameters/Endpoint"}]},
+  "schemes": ["https"],
+  "paths": {"/languages": {"post": {"operationId": "Languages", "responses": {"200": {"description": "ok"}}}}},
+  "parameters": {"Endpoint": {"name": "Endpoint", "in": "path", "required": true, "type": "string",
+    "description": "Supported Cognitive Services endpoints (protocol and hostname).",
+    "x-ms-skip-url-encoding": true, "x-ms-parameter-location": "client"}}
+}"""
+
+LAKE = """{
+  "swagger": "2.0",
+  "info": {"title": "Data Lake Analytics Job", "version": "2017-09-01-preview"},
+  "x-ms-parameterized-host": {"hostTemplate": "{accountName}.{adlaJobDnsSuffix}", "parameters": [
+    {"name": "accountName", "in": "path", "required": true, "type": "string", "x-ms-skip-url-encoding": true},
+    {"name": "adlaJobDnsSuffix", "in": "path", "required": true, "type": "string",
+     "default": "azuredatalakeanalytics.net", "x-ms-skip-url-encoding": true}]},
+  "schemes": ["https"],
+  "basePath": "/",
+  "paths": {"/jobs": {"get": {"operationId": "Job_List", "responses": {"200": {"description": "ok"}}}}}
+}"""
+
+
+def test_azure_parameterized_hosts_are_servers_with_variables(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    # Azure's data-plane specs name no `host`: AutoRest's `x-ms-parameterized-host` says the
+    # caller's account or endpoint goes there. Samples and the console use it, not a made-up
+    # api.example.com, and the overview says what each part of the host is.
+    import_spec(write_spec("text.json", COGNITIVE), "text")
+    overview = client.get("/apis/text/").content.decode()
+    assert "<code>{Endpoint}/text/analytics/v3.0</code>" in overview
+    assert "Supported Cognitive Services endpoints" in overview
+    html = client.get("/apis/text/operations/Languages/").content.decode()
+    assert "https://endpoint.example.com/text/analytics/v3.0/languages" in html
+    assert "api.example.com" not in html
+
+    import_spec(write_spec("lake.json", LAKE), "lake")
+    overview = client.get("/apis/lake/").content.decode()
+    assert "<code>https://{accountName}.{adlaJobDnsSuffix}</code>" in overview
+    assert "default <code>azuredatalakeanalytics.net</code>" in overview
+    html = client.get("/apis/lake/operations/Job_List/").content.decode()
+    assert "https://accountName.azuredatalakeanalytics.net/jobs" in html
+
+    # With a `host` too, the whole-host variable defaults to it (Queue Storage above).
+    import_spec(write_spec("queue.json", AZURE_QUEUE), "queue")
+    assert "<code>{url}</code>" in client.get("/apis/queue/").content.decode()
