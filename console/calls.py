@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import orjson
 from django.conf import settings
@@ -19,6 +19,7 @@ from urllib3.filepost import encode_multipart_formdata
 
 from apis.models import Api, ApiVersion, Operation
 from apis.openapi.model import Parameter
+from apis.openapi.query_keys import fixed_query
 from console import conf, http
 from console.tokens import Token
 from portal.lib import outbound, requestlog
@@ -263,16 +264,6 @@ def _path_segment(value: str) -> str:
     quoted = quote(value, safe="")
     # '.' and '..' survive quoting and would walk out of the API's route.
     return quoted.replace(".", "%2E") if set(value) <= {"."} else quoted
-
-
-def fixed_query(path: str) -> tuple[str, list[tuple[str, str]]]:
-    """A path template without its own query, and the pairs that query fixes: Azure's
-    `x-ms-paths` keys (`/?restype=service&comp=list`) carry the part that tells operations
-    apart, and declare the same pairs as required parameters too."""
-    path, mark, query = path.partition("?")
-    pairs = parse_qsl(query, keep_blank_values=True) if mark else []
-    # `popreceipt={popReceipt}` names a parameter the operation declares: not a fixed value.
-    return path, [(k, v) for k, v in pairs if "{" not in v]
 
 
 def build_call(

@@ -17,6 +17,7 @@ import orjson
 
 from apis.models import Api, ApiVersion, Operation
 from apis.openapi.model import LOCATIONS, NO_VALUE, OperationModel, Parameter, operation_model
+from apis.openapi.query_keys import fixed_query
 from apis.openapi.sample import sample
 from apis.reference import PAGE_SAMPLE_DEPTH
 from console import calls
@@ -107,7 +108,7 @@ def request_sample(
     server, _ = _server(api, version, operation, signed_in)
     op = operation_model(operation.data)
     token, scheme, headers, query, said = _credentials(op, version)
-    path, fixed = calls.fixed_query(operation.path)
+    path, fixed = fixed_query(operation.path)
     query[:0] = fixed
     for param in op.parameters:
         name, where = param.name, param.location

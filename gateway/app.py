@@ -322,7 +322,7 @@ class Gateway:
 
         # The operation decides the operation-bound rules: an unmatched call on a route with
         # a spec never reaches a policy or a backend (APIM answers 404 the same way).
-        operation = route.match_operation(method, rest) if route.has_spec else None
+        operation = route.match_operation(method, rest, query) if route.has_spec else None
         state["op"] = operation
         if operation is None and route.has_spec and not route.pass_through:
             await self._respond(

@@ -12,9 +12,11 @@ import functools
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 from django.db.models import Count, Max, Q
 
+from apis.openapi.query_keys import fixed_query
 from gateway.jwt import SUPPORTED_ALGORITHMS, ClaimRule, Policy, PublicKey, key_from_config
 from gateway.upstream import Origin, parse_origin
 
@@ -44,6 +46,9 @@ class RateLimit:
     on_store_unavailable: str = "allow"
 
 
+_NO_PAIRS: frozenset[tuple[str, str]] = frozenset()
+
+
 @dataclass(frozen=True)
 class OperationMatch:
     method: str
@@ -51,6 +56,8 @@ class OperationMatch:
     slug: str
     literal_length: int
     data: dict[str, Any]
+    # Pairs the call's query must hold: an `x-ms-paths` key's (apis/openapi/query_keys.py).
+    query: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -71,6 +78,8 @@ class RouteConfig:
     pass_through: bool = False
     mock_cache: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
     api_id: int | None = None  # for usage events (usage/recorder.py)
+    # Some operation is told apart by its query (Azure's x-ms-paths): only then is it read.
+    query_keyed: bool = False
 
     @functools.cached_property
     def prefix_bytes(self) -> bytes:
@@ -81,24 +90,32 @@ class RouteConfig:
         """Calls are matched against the API's operations (404 when none matches)."""
         return self.version_id is not None or bool(self.operations)
 
-    def match_operation(self, method: str, path: str) -> OperationMatch | None:
-        """The operation whose path template matches exactly (most literal characters win).
+    def match_operation(self, method: str, path: str, query: bytes = b"") -> OperationMatch | None:
+        """The operation whose path template matches exactly (most literal characters win,
+        then the most query pairs an `x-ms-paths` key fixes, all of which `query` must hold).
 
         Case-sensitive, a `{param}` never spans `/`, a trailing slash only where the template
         has one. HEAD matches a GET operation when the spec has no HEAD of its own."""
         method = method.lower()
-        best = self._match(method, path)
+        pairs = frozenset(parse_qsl(query.decode("latin-1"))) if self.query_keyed else _NO_PAIRS
+        best = self._match(method, path, pairs)
         if best is None and method == "head":
-            best = self._match("get", path)
+            best = self._match("get", path, pairs)
         return best
 
-    def _match(self, method: str, path: str) -> OperationMatch | None:
+    def _match(
+        self, method: str, path: str, pairs: frozenset[tuple[str, str]]
+    ) -> OperationMatch | None:
         best: OperationMatch | None = None
         for op in self.operations:
             if (
                 op.method == method
                 and op.pattern.fullmatch(path)
-                and (best is None or op.literal_length > best.literal_length)
+                and (not op.query or pairs.issuperset(op.query))
+                and (
+                    best is None
+                    or (op.literal_length, len(op.query)) > (best.literal_length, len(best.query))
+                )
             ):
                 best = op
         return best
@@ -279,10 +296,12 @@ def build_route(route: Route) -> RouteConfig:
     if version_id is not None:
         ops = Operation.objects.filter(version_id=version_id, kind=Operation.KIND_OPERATION)
         for op in ops.only("method", "path", "slug", "data"):
-            pattern, literal = template_pattern(op.path)
+            path, fixed = fixed_query(op.path)
+            pattern, literal = template_pattern(path)
             config.operations.append(
-                OperationMatch(op.method.lower(), pattern, op.slug, literal, op.data)
+                OperationMatch(op.method.lower(), pattern, op.slug, literal, op.data, tuple(fixed))
             )
+            config.query_keyed |= bool(fixed)
     return config
 
 

@@ -39,12 +39,12 @@ def echo_api(db: Any) -> Api:
 
 
 def run(
-    app: Gateway, method: str, path: str, headers: dict[str, str] | None = None
+    app: Gateway, method: str, path: str, headers: dict[str, str] | None = None, query: str = ""
 ) -> tuple[int, dict[str, str], bytes]:
     h = Harness({})
     h.app = app
     try:
-        r = h.request(method, path, headers=headers)
+        r = h.request(method, path, headers=headers, query=query)
     finally:
         h.close()
     return r.status, {k.decode(): v.decode() for k, v in r.headers}, r.body
@@ -290,3 +290,36 @@ def test_mock_samples_from_the_schemas_it_reaches_not_the_whole_document(tmp_pat
     assert (status, media_type) == (200, "application/json")
     assert orjson.loads(body) == {"id": "in_1", "customer": {"email": "user@example.com"}}
     assert not [q["sql"] for q in queries.captured_queries if "normalised" in q["sql"]]
+
+
+@pytest.mark.django_db(transaction=True)  # the mock reads the document in a thread
+def test_operations_told_apart_by_their_query_are_matched_by_it(tmp_path: Any) -> None:
+    """Azure's `x-ms-paths` keys (`/?comp=list`, `/?restype=service&comp=properties`) share
+    the path `/`: the call's query picks the operation, so its policy and its mock answer
+    are that operation's, and a call that holds no key's pairs matches none (404)."""
+    from tests.apis.test_views_spec_features import AZURE_QUEUE
+
+    spec = tmp_path / "queue.json"
+    spec.write_text(AZURE_QUEUE)
+    call_command("importspec", str(spec), slug="queue", publish=True, stdout=io.StringIO())
+    Route.objects.create(api=Api.objects.get(slug="queue"), suffix="queue", backend="mock")
+    route = load_routes()["queue"]
+    for query, slug in (
+        (b"comp=list", "Service_ListQueuesSegment"),
+        (b"comp=list&timeout=5", "Service_ListQueuesSegment"),
+        (b"restype=service&comp=properties", "Service_GetProperties"),
+        (b"comp=properties&restype=service", "Service_GetProperties"),
+        (b"comp=%6Cist", "Service_ListQueuesSegment"),  # decoded before it is compared
+    ):
+        match = route.match_operation("GET", "/", query)
+        assert match is not None and match.slug == slug, query
+    assert route.match_operation("GET", "/", b"") is None
+    assert route.match_operation("GET", "/", b"comp=lists") is None
+    match = route.match_operation("DELETE", "/q1/messages/m1", b"popreceipt=abc")
+    assert match is not None and match.slug == "MessageId_Delete"
+
+    app = Gateway(load_routes())
+    status, _, body = run(app, "GET", "/queue/", query="comp=list")
+    assert status == 200 and b"ServiceEndpoint" in body, body  # that operation's sample
+    status, _, body = run(app, "GET", "/queue/", query="comp=nothing")
+    assert status == 404 and b'"check":"operation"' in body
