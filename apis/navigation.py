@@ -50,8 +50,9 @@ class TagGroup:
     name: str
     description_html: str
     operations: tuple[OperationLink, ...]
-    # The API page's list of this group's operations: path and summary.
-    list_html: str = field(default="", repr=False)
+    # The API page's section for this group: its heading, description and operations (path
+    # and summary). Built once per version: the template loop it replaces cost ~5 ms a view.
+    section_html: str = field(default="", repr=False)
     # The side navigation's list: the summary, else the path.
     nav_list_html: str = field(default="", repr=False)
 
@@ -100,8 +101,18 @@ BLOCK = 25
 FIRST_SCREEN = 40  # operations a tall screen shows (about 30 rows fit in 1,300 px)
 
 
+def _section_html(name: str, description: str, ops: tuple[OperationLink, ...], before: int) -> str:
+    """A group's section of the API page, `before` operations listed ahead of it."""
+    anchor = TagGroup(name, "", ()).anchor
+    about = f'<div class="md" hx-disable>{description}</div>' if description else ""
+    return (
+        f'<section class="tag-group" id="{anchor}"><h3><a class="anchor" href="#{anchor}">'
+        f'{escape(name)}</a></h3>{about}<div class="op-list">{_list_html(ops, before)}</div>'
+        "</section>"
+    )
+
+
 def _list_html(ops: tuple[OperationLink, ...], before: int) -> str:
-    """A group's operations for the API page, `before` operations listed ahead of them."""
     blocks = []
     for start in range(0, len(ops), BLOCK):
         later = " later" if before + start >= FIRST_SCREEN else ""
@@ -148,9 +159,8 @@ def tag_groups(
     for name in names:
         ops = tuple(by_tag[name])
         description = str(render_markdown(descriptions.get(name, "")))
-        groups.append(
-            TagGroup(name, description, ops, _list_html(ops, before), _nav_list_html(ops))
-        )
+        section = _section_html(name, description, ops, before)
+        groups.append(TagGroup(name, description, ops, section, _nav_list_html(ops)))
         before += len(ops)
     return _groups.set(key, tuple(groups))
 

@@ -51,12 +51,13 @@ def test_operations_past_the_first_screen_are_listed_in_blocks_laid_out_on_deman
     holds operations of two groups. None is left out."""
     paths = {
         f"/{tag}/{i}": {"get": {"operationId": f"{tag}{i}", "tags": [tag], "responses": {}}}
-        for tag, count in (("small", 10), ("big", 60), ("last", 3))
+        for tag, count in (("small", 10), ("big", 60), ("last <b>", 3))
         for i in range(count)
     }
     spec = tmp_path / "blocks.json"
     spec.write_text(json.dumps({"openapi": "3.0.3", "info": {"title": "B", "version": "1"},
-                                "tags": [{"name": "small"}, {"name": "big"}, {"name": "last"}],
+                                "tags": [{"name": "small"}, {"name": "big"},
+                                         {"name": "last <b>", "description": "*Few*"}],
                                 "paths": paths}))  # fmt: skip
     import_spec(spec, "blocks")
     html = client.get("/apis/blocks/").content.decode()
@@ -67,6 +68,9 @@ def test_operations_past_the_first_screen_are_listed_in_blocks_laid_out_on_deman
     assert sizes == [(False, 10), (False, 25), (False, 25), (True, 10), (True, 3)]
     assert sum(n for _, n in sizes) == len(_links(html)) == 73
     assert ".op-block.later { content-visibility: auto;" in html
+    # Each group's section is built once per version, its name escaped, its description HTML.
+    assert '<a class="anchor" href="#tag-last--b-">last &lt;b&gt;</a></h3>' in html
+    assert '<div class="md" hx-disable><p><em>Few</em></p>' in html
 
 
 def test_the_navigation_script_is_inline_at_the_end_and_the_filter_needs_no_script_to_show(
