@@ -78,8 +78,8 @@ class RouteConfig:
     pass_through: bool = False
     mock_cache: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
     api_id: int | None = None  # for usage events (usage/recorder.py)
-    # Some operation is told apart by its query (Azure's x-ms-paths): only then is it read.
-    query_keyed: bool = False
+    # Names an `x-ms-paths` key fixes (Azure): a call's query is read only when there are.
+    query_names: frozenset[str] = frozenset()
 
     @functools.cached_property
     def prefix_bytes(self) -> bytes:
@@ -97,7 +97,15 @@ class RouteConfig:
         Case-sensitive, a `{param}` never spans `/`, a trailing slash only where the template
         has one. HEAD matches a GET operation when the spec has no HEAD of its own."""
         method = method.lower()
-        pairs = frozenset(parse_qsl(query.decode("latin-1"))) if self.query_keyed else _NO_PAIRS
+        pairs = _NO_PAIRS
+        if self.query_names:
+            listed = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+            named = [name for name, _ in listed if name in self.query_names]
+            if len(named) != len(set(named)):
+                # `?comp=properties&comp=list`: a backend may read either value, so the
+                # gateway cannot know which operation's policy applies.
+                return None
+            pairs = frozenset(listed)
         best = self._match(method, path, pairs)
         if best is None and method == "head":
             best = self._match("get", path, pairs)
@@ -107,18 +115,20 @@ class RouteConfig:
         self, method: str, path: str, pairs: frozenset[tuple[str, str]]
     ) -> OperationMatch | None:
         best: OperationMatch | None = None
+        rank = (0, 0)
+        tied = False
         for op in self.operations:
             if (
                 op.method == method
                 and op.pattern.fullmatch(path)
                 and (not op.query or pairs.issuperset(op.query))
-                and (
-                    best is None
-                    or (op.literal_length, len(op.query)) > (best.literal_length, len(best.query))
-                )
             ):
-                best = op
-        return best
+                mine = (op.literal_length, len(op.query))
+                if best is None or mine > rank:
+                    best, rank, tied = op, mine, False
+                elif mine == rank and op.query:
+                    tied = True  # `?comp=list&restype=container` holds two keys of one pair
+        return None if tied else best
 
 
 def template_pattern(template: str) -> tuple[re.Pattern[str], int]:
@@ -301,7 +311,7 @@ def build_route(route: Route) -> RouteConfig:
             config.operations.append(
                 OperationMatch(op.method.lower(), pattern, op.slug, literal, op.data, tuple(fixed))
             )
-            config.query_keyed |= bool(fixed)
+            config.query_names |= {name for name, _ in fixed}
     return config
 
 

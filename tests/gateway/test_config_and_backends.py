@@ -8,6 +8,7 @@ import io
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -315,6 +316,17 @@ def test_operations_told_apart_by_their_query_are_matched_by_it(tmp_path: Any) -
         assert match is not None and match.slug == slug, query
     assert route.match_operation("GET", "/", b"") is None
     assert route.match_operation("GET", "/", b"comp=lists") is None
+    # A fixed name twice: a backend may read either value, so no operation's policy applies.
+    assert route.match_operation("GET", "/", b"restype=service&comp=properties&comp=list") is None
+    # Two keys of as many pairs, both held: which one the backend runs is not the gateway's
+    # to guess.
+    listing = next(op for op in route.operations if op.slug == "Service_ListQueuesSegment")
+    route.operations.append(replace(listing, slug="tied", query=(("restype", "x"),)))
+    route.query_names |= {"restype"}
+    assert route.match_operation("GET", "/", b"comp=list&restype=x") is None
+    match = route.match_operation("GET", "/", b"comp=list")
+    assert match is not None and match.slug == "Service_ListQueuesSegment"
+    route.operations.pop()
     match = route.match_operation("DELETE", "/q1/messages/m1", b"popreceipt=abc")
     assert match is not None and match.slug == "MessageId_Delete"
 
