@@ -121,7 +121,10 @@ def _list_html(ops: tuple[OperationLink, ...], before: int) -> str:
             _link(op, op.path, f"<span>{escape(op.summary)}</span>" if op.summary else "")
             for op in ops[start : start + BLOCK]
         )
-        blocks.append(f'<div class="op-block{later}">{links}</div>')
+        # Its row count sizes a skipped block (portal.css), so a jump to a group's anchor
+        # lands where the group is once the blocks around it are drawn.
+        rows = len(ops[start : start + BLOCK])
+        blocks.append(f'<div class="op-block{later}" data-rows="{rows}">{links}</div>')
     return "".join(blocks)
 
 

@@ -61,13 +61,14 @@ def test_operations_past_the_first_screen_are_listed_in_blocks_laid_out_on_deman
                                 "paths": paths}))  # fmt: skip
     import_spec(spec, "blocks")
     html = client.get("/apis/blocks/").content.decode()
-    blocks = re.findall(r'<div class="op-block( later)?">(.*?)</div>', html)
-    sizes = [(bool(later), len(_links(links))) for later, links in blocks]
+    blocks = re.findall(r'<div class="op-block( later)?" data-rows="(\d+)">(.*?)</div>', html)
+    sizes = [(bool(later), len(_links(links))) for later, rows, links in blocks]
+    assert all(int(rows) == len(_links(links)) for _, rows, links in blocks)
     # small: operations 1-10; big: 11-35 and 36-60, both holding some of the first 40, then
     # 61-70; last: 71-73.
     assert sizes == [(False, 10), (False, 25), (False, 25), (True, 10), (True, 3)]
     assert sum(n for _, n in sizes) == len(_links(html)) == 73
-    assert ".op-block.later { content-visibility: auto;" in html
+    assert "content-visibility: auto;" in html and "attr(data-rows type(<number>), 25)" in html
     # Each group's section is built once per version, its name escaped, its description HTML.
     assert '<a class="anchor" href="#tag-last--b-">last &lt;b&gt;</a></h3>' in html
     assert '<div class="md" hx-disable><p><em>Few</em></p>' in html
