@@ -58,7 +58,12 @@ class TagGroup:
 
     @property
     def anchor(self) -> str:
-        return "tag-" + "".join(ch if ch.isalnum() else "-" for ch in self.name.lower())
+        return tag_anchor(self.name)
+
+
+def tag_anchor(name: str) -> str:
+    """The id of a tag's section on the API page (letters and digits, the rest `-`)."""
+    return "tag-" + "".join(ch if ch.isalnum() else "-" for ch in name.lower())
 
 
 _groups: LRU[tuple[TagGroup, ...]] = LRU(32)
@@ -103,7 +108,7 @@ FIRST_SCREEN = 40  # operations a tall screen shows (about 30 rows fit in 1,300 
 
 def _section_html(name: str, description: str, ops: tuple[OperationLink, ...], before: int) -> str:
     """A group's section of the API page, `before` operations listed ahead of it."""
-    anchor = TagGroup(name, "", ()).anchor
+    anchor = tag_anchor(name)
     about = f'<div class="md" hx-disable>{description}</div>' if description else ""
     return (
         f'<section class="tag-group" id="{anchor}"><h3><a class="anchor" href="#{anchor}">'
@@ -115,16 +120,16 @@ def _section_html(name: str, description: str, ops: tuple[OperationLink, ...], b
 def _list_html(ops: tuple[OperationLink, ...], before: int) -> str:
     blocks = []
     for start in range(0, len(ops), BLOCK):
+        block = ops[start : start + BLOCK]
         later = " later" if before + start >= FIRST_SCREEN else ""
         # No <li> per operation: a block link is one element, a list item two and a marker.
         links = "".join(
             _link(op, op.path, f"<span>{escape(op.summary)}</span>" if op.summary else "")
-            for op in ops[start : start + BLOCK]
+            for op in block
         )
-        # Its row count sizes a skipped block (portal.css), so a jump to a group's anchor
-        # lands where the group is once the blocks around it are drawn.
-        rows = len(ops[start : start + BLOCK])
-        blocks.append(f'<div class="op-block{later}" data-rows="{rows}">{links}</div>')
+        # Its row count sizes a skipped block (portal.css), so a reader scrolled to a group
+        # stays on it once the blocks around it are drawn.
+        blocks.append(f'<div class="op-block{later}" data-rows="{len(block)}">{links}</div>')
     return "".join(blocks)
 
 

@@ -252,6 +252,7 @@ def _parameterized_host(doc: dict[str, Any], base: str) -> dict[str, Any] | None
     if not template:
         return None
     with_scheme = spec.get("useSchemePrefix", True) is not False
+    scheme = (_list(doc.get("schemes")) or ["https"])[0]
     declared = doc.get("parameters")
     definitions: dict[str, Any] = declared if isinstance(declared, dict) else {}
     listed = spec.get("parameters")
@@ -269,26 +270,23 @@ def _parameterized_host(doc: dict[str, Any], base: str) -> dict[str, Any] | None
         enum = [str(e) for e in _list(param.get("enum"))]
         default = param.get("default", enum[0] if enum else None)
         if default is None:
-            default = _host_placeholder(name, template, with_scheme, doc)
+            default = _host_placeholder(name, template, with_scheme, doc.get("host"), scheme)
         variable: dict[str, Any] = {"default": str(default)}
         if enum:
             variable["enum"] = enum
         if isinstance(param.get("description"), str):
             variable["description"] = param["description"]
         variables[name] = variable
-    scheme = (_list(doc.get("schemes")) or ["https"])[0] if with_scheme else ""
-    url = f"{scheme}://{template}" if scheme else template
+    url = f"{scheme}://{template}" if with_scheme else template
     server: dict[str, Any] = {"url": url.rstrip("/") + base.rstrip("/")}
     if variables:
         server["variables"] = variables
     return server
 
 
-def _host_placeholder(name: str, template: str, with_scheme: bool, doc: dict[str, Any]) -> str:
+def _host_placeholder(name: str, template: str, with_scheme: bool, host: Any, scheme: str) -> str:
     """A default for a host variable the spec gives none: the document's `host` when the
     variable is the whole host, else a placeholder named for it."""
-    host = doc.get("host")
-    scheme = (_list(doc.get("schemes")) or ["https"])[0]
     if template == "{" + name + "}" and isinstance(host, str) and host:
         return host if with_scheme else f"{scheme}://{host}"
     if template.startswith("{" + name + "}") and not with_scheme:
