@@ -9,6 +9,7 @@ because resolved objects are shared between the places that referenced them.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from apis.openapi.normalise import METHODS
@@ -257,6 +258,10 @@ def _parameterized_host(doc: dict[str, Any], base: str) -> dict[str, Any] | None
     definitions: dict[str, Any] = declared if isinstance(declared, dict) else {}
     listed = spec.get("parameters")
     variables: dict[str, dict[str, Any]] = {}
+
+    def placeholder(name: str) -> str:
+        return _host_placeholder(name, template, with_scheme, doc.get("host"), scheme)
+
     for param in listed if isinstance(listed, list) else []:
         if isinstance(param, dict) and isinstance(param.get("$ref"), str):
             ref = param["$ref"]
@@ -268,20 +273,27 @@ def _parameterized_host(doc: dict[str, Any], base: str) -> dict[str, Any] | None
         if "{" + name + "}" not in template:
             continue
         enum = [str(e) for e in _list(param.get("enum"))]
-        default = param.get("default", enum[0] if enum else None)
-        if default is None:
-            default = _host_placeholder(name, template, with_scheme, doc.get("host"), scheme)
+        default = param.get("default")
+        if default is None:  # absent or an explicit null: the first allowed value, if any
+            default = enum[0] if enum else placeholder(name)
         variable: dict[str, Any] = {"default": str(default)}
         if enum:
             variable["enum"] = enum
         if isinstance(param.get("description"), str):
             variable["description"] = param["description"]
         variables[name] = variable
+    for name in _TEMPLATE_NAME.findall(template):
+        # A `{name}` no listed parameter defines is still the caller's to fill: a variable,
+        # so no sample or console URL keeps the literal braces.
+        variables.setdefault(name, {"default": placeholder(name)})
     url = f"{scheme}://{template}" if with_scheme else template
     server: dict[str, Any] = {"url": url.rstrip("/") + base.rstrip("/")}
     if variables:
         server["variables"] = variables
     return server
+
+
+_TEMPLATE_NAME = re.compile(r"\{([^{}/]+)\}")
 
 
 def _host_placeholder(name: str, template: str, with_scheme: bool, host: Any, scheme: str) -> str:

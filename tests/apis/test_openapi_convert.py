@@ -130,3 +130,30 @@ def test_converted_operations_carry_merged_parameters() -> None:
     assert ops["listPets"].data["security"] == [{"key": []}]
     assert ops["listPets"].data["servers"][0]["url"] == "https://api.example.com/v1"
     assert spec.warnings == []
+
+
+def test_every_part_of_a_parameterized_host_is_a_variable_with_a_usable_default() -> None:
+    # AutoRest's x-ms-parameterized-host, written loosely: a `{name}` that no listed parameter
+    # defines, and a parameter whose default is an explicit null beside its enum. Left as
+    # they were, the server URL kept a literal `{region}` (a sample nobody can run) and the
+    # enum's values were shadowed by the placeholder "zone".
+    doc = load_bytes(
+        b"""{
+  "swagger": "2.0",
+  "info": {"title": "Loose", "version": "1"},
+  "x-ms-parameterized-host": {
+    "hostTemplate": "{account}.{region}.{zone}.example.net",
+    "parameters": [
+      {"name": "account", "in": "path", "type": "string", "default": "demo"},
+      {"name": "zone", "in": "path", "type": "string", "default": null, "enum": ["eu", "us"]}
+    ]
+  },
+  "paths": {}
+}""",
+        "loose.json",
+    ).normalised
+    [server] = doc["servers"]
+    assert server["url"] == "https://{account}.{region}.{zone}.example.net"
+    assert server["variables"]["account"]["default"] == "demo"
+    assert server["variables"]["zone"] == {"default": "eu", "enum": ["eu", "us"]}
+    assert server["variables"]["region"]["default"] == "region"
