@@ -8,8 +8,9 @@ get the spec's first server; signed-in users the server the console would call f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -35,6 +36,21 @@ class RequestSample:
     media_type: str
     server: str
     credentials: str  # which placeholder to replace, in words; "" when none is needed
+    published: list[Snippet] = field(default_factory=list)  # the publisher's own, shown first
+
+
+def _language(lang: str) -> str:
+    """A class-safe language name: `C#` -> `csharp`, `Node.js` -> `node-js`."""
+    name = lang.lower().replace("#", "sharp").replace("+", "plus")
+    return re.sub(r"[^a-z0-9]+", "-", name).strip("-") or "text"
+
+
+def published_samples(op: OperationModel) -> list[Snippet]:
+    """The samples the spec's publisher wrote for the operation, in their order."""
+    return [
+        Snippet(f"published-{index}", sample.label, _language(sample.lang), sample.source)
+        for index, sample in enumerate(op.code_samples)
+    ]
 
 
 def _param_value(param: Parameter, document: Mapping[str, Any]) -> str:
@@ -137,7 +153,9 @@ def request_sample(
             example = sample(media.schema, document, PAGE_SAMPLE_DEPTH)  # type: ignore[arg-type]
         _body(call, media_type, example)
     headers.setdefault("Accept", "application/json")
-    return RequestSample(snippets(call, token, scheme), media_type, server, said)
+    return RequestSample(
+        snippets(call, token, scheme), media_type, server, said, published_samples(op)
+    )
 
 
 def _body(call: PreparedCall, media_type: str, example: Any) -> None:

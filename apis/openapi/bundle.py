@@ -89,7 +89,13 @@ class Bundle:
     def document(self, rel: str) -> Any:
         """The parsed content of one file of the bundle, parsed once."""
         if rel not in self._parsed:
-            parsed = parse_bytes(self.read(rel), rel)
+            data = self.read(rel)
+            if rel != self.root and _is_text_file(rel):
+                # A $ref to a code sample or a Markdown description: its text, as Redocly's
+                # bundler reads it (parsed as YAML, a C# file's lines ran into one).
+                self._parsed[rel] = _text(data, rel)
+                return self._parsed[rel]
+            parsed = parse_bytes(data, rel)
             self._parsed[rel] = parsed.data
             self.formats[rel] = parsed.format
         return self._parsed[rel]
@@ -101,6 +107,21 @@ class Bundle:
     def original(self) -> bytes:
         """The bytes kept as the version's original."""
         raise NotImplementedError
+
+
+def _is_text_file(rel: str) -> bool:
+    """A file with a suffix other than JSON's or YAML's (`get.cs`, `intro.md`)."""
+    name = posixpath.basename(rel).lower()
+    return "." in name.lstrip(".") and not name.endswith(SPEC_SUFFIXES)
+
+
+def _text(data: bytes, rel: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            f"{rel} is not UTF-8 text (byte {exc.start})", source=rel, rule="encoding"
+        ) from None
 
 
 class SingleFile(Bundle):

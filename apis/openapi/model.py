@@ -102,6 +102,33 @@ class Response:
 
 
 @dataclass(frozen=True)
+class CodeSample:
+    """A sample the publisher wrote (`x-codeSamples`, Redoc's extension; `x-code-samples`)."""
+
+    lang: str
+    label: str
+    source: str
+
+
+# A sample is code to read, not a document: these bound what one operation shows.
+MAX_CODE_SAMPLES = 12
+MAX_CODE_SAMPLE_CHARS = 20_000
+
+
+def _code_samples(data: dict[str, Any]) -> tuple[CodeSample, ...]:
+    raw = data.get("x-codeSamples", data.get("x-code-samples"))
+    out = []
+    for item in _list(raw)[:MAX_CODE_SAMPLES]:
+        item = _dict(item)
+        source, lang = item.get("source"), _str(item.get("lang")).strip()
+        if not isinstance(source, str) or not source.strip() or not lang:
+            continue
+        label = _str(item.get("label")).strip() or lang
+        out.append(CodeSample(lang[:40], label[:60], source[:MAX_CODE_SAMPLE_CHARS]))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class Callback:
     name: str
     expression: str
@@ -125,6 +152,7 @@ class OperationModel:
     callbacks: tuple[Callback, ...]
     servers: tuple[dict[str, Any], ...]
     external_docs: dict[str, Any] = field(default_factory=dict)
+    code_samples: tuple[CodeSample, ...] = ()
 
 
 def _examples(container: dict[str, Any]) -> tuple[Example, ...]:
@@ -272,4 +300,5 @@ def operation_model(data: dict[str, Any]) -> OperationModel:
         callbacks=tuple(callbacks),
         servers=tuple(s for s in _list(data.get("servers")) if isinstance(s, dict)),
         external_docs=_dict(data.get("externalDocs")),
+        code_samples=_code_samples(data),
     )

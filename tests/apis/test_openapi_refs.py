@@ -425,3 +425,28 @@ def test_case84_import_time_limit_covers_opening_the_zip() -> None:
 
 def to_bytes(files: dict[str, str | bytes]) -> dict[str, bytes]:
     return {k: v.encode() if isinstance(v, str) else v for k, v in files.items()}
+
+
+def test_a_ref_to_a_code_or_markdown_file_is_its_text(tmp_path: Path) -> None:
+    # Redocly's layout: code samples and long descriptions kept as their own files. Read as
+    # YAML, the C# sample's lines ran together into one ("using System; using System.Net...").
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code/get.cs").write_text('using System;\n\nclass P {\n  // "hi": 1\n}\n')
+    (tmp_path / "intro.md").write_text("# Pets\n\n- one: two\n- three\n")
+    (tmp_path / "openapi.yaml").write_text(
+        HEAD
+        + "paths:\n  /pets:\n    get:\n      description: {$ref: intro.md}\n"
+        + "      x-codeSamples:\n        - {lang: 'C#', source: {$ref: code/get.cs}}\n"
+        + "      responses: {'200': {description: ok}}\n"
+    )
+    op = load_path(tmp_path).normalised["paths"]["/pets"]["get"]
+    assert op["description"] == "# Pets\n\n- one: two\n- three\n"
+    assert op["x-codeSamples"][0]["source"] == 'using System;\n\nclass P {\n  // "hi": 1\n}\n'
+    # A pointer into text names nothing.
+    (tmp_path / "openapi.yaml").write_text(
+        HEAD + "paths:\n  /pets:\n    get:\n      description: {$ref: 'intro.md#/a'}\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    with pytest.raises(RefError) as info:
+        load_path(tmp_path)
+    assert info.value.rule == "ref-missing"

@@ -143,3 +143,48 @@ def test_basic_scheme_sample_asks_for_a_user_and_password(
     assert 'curl -X GET https://api.basic.example/me \\\n  -u "$API_USER:$API_PASSWORD"' in request
     assert "Replace $API_USER and $API_PASSWORD" in request
     assert "BASIC_CREDENTIALS" not in request and "Authorization:Basic" not in request
+
+
+def test_the_publishers_own_code_samples_come_first(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    # Redoc's x-codeSamples (and the older x-code-samples): samples the publisher wrote and
+    # tested. They are shown first, as written (escaped, never run), then the portal's own.
+    source = 'var r = await http.GetAsync("/pets");\n// <script>alert(1)</script>\n'
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Samples", "version": "1"},
+        "servers": [{"url": "https://api.samples.example"}],
+        "paths": {
+            "/pets": {
+                "get": {
+                    "operationId": "listPets",
+                    "x-codeSamples": [
+                        {"lang": "C#", "label": "C# (.NET 8)", "source": source},
+                        {"lang": "Go", "source": {"not": "text"}},
+                        {"lang": "PHP", "source": "<?php echo 1;"},
+                    ],
+                    "responses": {"200": {"description": "ok"}},
+                }
+            },
+            "/old": {
+                "get": {
+                    "operationId": "old",
+                    "x-code-samples": [{"lang": "Shell", "source": "curl https://old.example"}],
+                    "responses": {"200": {"description": "ok"}},
+                }
+            },
+        },
+    }
+    path = tmp_path / "samples.json"
+    path.write_bytes(orjson.dumps(spec))
+    _import(path, "samples")
+    page = client.get("/apis/samples/operations/listPets/").content.decode()
+    assert "<script>alert(1)" not in page
+    request = _section(page, "request-sample")
+    assert request.index("C# (.NET 8)") < request.index("PHP") < request.index("curl -X GET")
+    assert source in request
+    assert "Go" not in request  # a source that is not text is left out
+    assert '<details class="sample" data-language="published-0" open>' in request
+    old = _section(client.get("/apis/samples/operations/old/").content.decode(), "request-sample")
+    assert "curl https://old.example" in old
