@@ -49,6 +49,7 @@ class Bundle:
     """The files of one import. `root` is the relative path of the root document."""
 
     kind = "file"
+    multi_file = False  # may a `$ref` name another file?
     root: str = ""
     name: str = ""
 
@@ -154,6 +155,7 @@ def _safe_relative(name: str) -> str | None:
 
 
 class _MultiFile(Bundle):
+    multi_file = True
     names: list[str]
 
     def _choose_root(self, root: str | None) -> str:
@@ -234,21 +236,81 @@ class FolderBundle(_MultiFile):
         return rel in self._names
 
     def _read(self, rel: str) -> bytes:
-        full = os.path.realpath(os.path.join(self.folder, rel))
-        if rel not in self._names or not full.startswith(str(self.folder) + os.sep):
+        if rel not in self._names:
             raise RefError(f"{rel} is not a file inside the bundle", source=self.name)
-        with open(full, "rb") as fh:
-            data = fh.read(max_bytes() + 1)
-        check_size(len(data), rel)
-        return data
+        return _read_inside(self.folder, rel, self.name)
 
     def original(self) -> bytes:
-        """A zip of the files the import used, so the original can be downloaded."""
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-            for rel in sorted(self._parsed):
-                zf.writestr(rel, self._read(rel))
-        return buffer.getvalue()
+        return _zip_of(self, sorted(self._parsed))
+
+
+def _inside(folder: Path, rel: str) -> str | None:
+    """The real path of `rel` when it is a file in `folder` (after symlinks), else None."""
+    full = os.path.realpath(os.path.join(folder, rel))
+    return full if full.startswith(str(folder) + os.sep) and os.path.isfile(full) else None
+
+
+def _read_inside(folder: Path, rel: str, name: str) -> bytes:
+    full = _inside(folder, rel)
+    if full is None:
+        raise RefError(f"{rel} is not a file inside the bundle", source=name)
+    with open(full, "rb") as fh:
+        data = fh.read(max_bytes() + 1)
+    check_size(len(data), rel)
+    return data
+
+
+def _zip_of(bundle: Bundle, names: list[str]) -> bytes:
+    """A zip of the files an import used, so the original can be downloaded."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        for rel in names:
+            zf.writestr(rel, bundle._read(rel))
+    return buffer.getvalue()
+
+
+class FileWithSiblings(Bundle):
+    """A local file whose `$ref`s may name files beside it (`importspec api/openapi.yaml`):
+    they are read from its folder when named, never from outside it, and its folder is not
+    walked (it may be a home directory). Alone, it imports as a single file."""
+
+    multi_file = True
+
+    def __init__(self, path: Path, data: bytes) -> None:
+        super().__init__()
+        check_size(len(data), path.name)
+        self.folder = path.parent.resolve()
+        self.root = self.name = path.name
+        self.data = data
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return "folder" if len(self._parsed) > 1 else "file"
+
+    def exists(self, rel: str) -> bool:
+        if rel == self.root:
+            return True
+        hidden = any(part.startswith(".") for part in rel.split("/"))
+        return not hidden and _inside(self.folder, rel) is not None
+
+    def _read(self, rel: str) -> bytes:
+        if rel == self.root:
+            return self.data
+        if rel not in self._parsed and len(self._parsed) >= max_bundle_files():
+            raise LimitExceeded(
+                f"the document names more than {max_bundle_files():,} files "
+                "(setting APIS_MAX_BUNDLE_FILES)",
+                source=self.name,
+                rule="file-limit",
+            )
+        if not self.exists(rel):
+            raise RefError(f"{rel} is not a file beside {self.root}", source=self.name)
+        return _read_inside(self.folder, rel, self.name)
+
+    def original(self) -> bytes:
+        if len(self._parsed) <= 1:
+            return self.data
+        return _zip_of(self, sorted(self._parsed))
 
 
 class ZipBundle(_MultiFile):
@@ -361,7 +423,10 @@ def bundle_for_path(path: Path, root: str | None = None) -> Bundle:
         return FolderBundle(path, root)
     with open(path, "rb") as fh:
         data = fh.read(max_bytes() + 1)
-    return bundle_for_bytes(data, path.name, root)
+    bundle = bundle_for_bytes(data, path.name, root)
+    if isinstance(bundle, SingleFile):
+        return FileWithSiblings(path, data)
+    return bundle
 
 
 _HTML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<(?:!doctype\s+html|html[\s>]|head[\s>])", re.I)

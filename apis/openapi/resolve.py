@@ -380,7 +380,7 @@ class Resolver:
         file_part, _, frag = ref.partition("#")
         file = self.file
         if file_part:
-            if self.bundle.kind == "file":
+            if not self.bundle.multi_file:
                 raise RefError(
                     f"$ref {ref!r} points at another file, but a single document was "
                     "imported; import the folder or a zip of it instead",

@@ -450,3 +450,41 @@ def test_a_ref_to_a_code_or_markdown_file_is_its_text(tmp_path: Path) -> None:
     with pytest.raises(RefError) as info:
         load_path(tmp_path)
     assert info.value.rule == "ref-missing"
+
+
+def test_a_file_imported_from_disk_reads_the_files_its_refs_name_beside_it(
+    tmp_path: Path,
+) -> None:
+    # `importspec api/openapi.yaml` on a Redocly-style layout was refused ("import the folder
+    # instead"): every bundler reads relative refs from the file's own folder. Only the files
+    # named are opened (the folder may be a home directory), and none outside it.
+    api = tmp_path / "api"
+    (api / "schemas").mkdir(parents=True)
+    (api / "schemas/pet.yaml").write_text("type: object\nproperties: {name: {type: string}}\n")
+    (api / "unrelated.yaml").write_text("x: 1\n")
+    (tmp_path / "secret.yaml").write_text("type: object\n")
+    (api / ".hidden.yaml").write_text("type: object\n")
+    (api / "link.yaml").symlink_to(tmp_path / "secret.yaml")
+    (api / "openapi.yaml").write_bytes(spec_with_ref("schemas/pet.yaml"))
+    with no_outside_access() as opened:
+        spec = load_path(api / "openapi.yaml")
+    assert {Path(p).name for p in opened} == {"openapi.yaml", "pet.yaml"}
+    assert spec.root_path == "openapi.yaml" and spec.source_format == "bundle"
+    assert zipfile.ZipFile(io.BytesIO(spec.original)).namelist() == [
+        "openapi.yaml",
+        "schemas/pet.yaml",
+    ]
+    for ref, rule in [
+        ("../secret.yaml", "ref-escape"),
+        (".hidden.yaml", "ref-missing"),
+        ("link.yaml", "ref-missing"),
+    ]:
+        (api / "openapi.yaml").write_bytes(spec_with_ref(ref))
+        with pytest.raises(RefError) as info:
+            load_path(api / "openapi.yaml")
+        assert info.value.rule == rule, ref
+    # A file naming no other file imports as the single file it is.
+    (api / "alone.yaml").write_text(HEAD + "paths: {}\n")
+    alone = load_path(api / "alone.yaml")
+    assert alone.original == (api / "alone.yaml").read_bytes()
+    assert alone.source_format == "yaml" and alone.root_path == ""
