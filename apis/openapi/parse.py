@@ -6,6 +6,7 @@ the node and depth limits of the whole document are enforced by the resolver's w
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,14 +87,6 @@ def _checked(kind: str, construct: Any) -> Any:
     return wrapper
 
 
-def _construct_int(loader: _Loader, node: Any) -> Any:
-    value = _checked("integer", yaml.constructor.SafeConstructor.construct_yaml_int)(loader, node)
-    # orjson (and JSON consumers) stop at 64 bits; keep bigger numbers as their text.
-    if -(2**63) <= value < 2**64:
-        return value
-    return str(loader.construct_scalar(node))
-
-
 def _construct_text(loader: _Loader, node: Any) -> Any:
     return str(loader.construct_scalar(node))
 
@@ -104,12 +97,39 @@ def _construct_set(loader: _Loader, node: Any) -> Any:
     data.update(dict.fromkeys(loader.construct_mapping(node)))
 
 
-# Dates stay strings ("2023-08-16" is an API version, not a datetime).
-_Loader.yaml_implicit_resolvers = {
-    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+def _construct_int(loader: _Loader, node: Any) -> Any:
+    """YAML 1.2's integers: decimal (a leading 0 is still decimal), 0o octal, 0x hex.
+    orjson (and JSON consumers) stop at 64 bits: bigger numbers keep their text."""
+    text = str(loader.construct_scalar(node))
+    if text.startswith(("0o", "0x")):
+        value = int(text[2:], 8 if text[1] == "o" else 16)
+    else:
+        value = int(text, 10)
+    if -(2**63) <= value < 2**64:
+        return value
+    return text
+
+
+# Plain scalars resolve by YAML 1.2's core schema, as OpenAPI asks and as js-yaml (Swagger UI,
+# Redoc) reads them, not by PyYAML's YAML 1.1 rules: `on`, `no`, `y` are words, `12:30` and
+# `1_000` text, `017` seventeen. Dates stay strings ("2023-08-16" is an API version).
+_Loader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _firsts in (
+    ("bool", r"(?:true|True|TRUE|false|False|FALSE)", "tTfF"),
+    ("int", r"(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)", "-+0123456789"),
+    (
+        "float",
+        r"(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))",
+        "-+0123456789.",
+    ),
+    ("null", r"(?:~|null|Null|NULL|)", ["~", "n", "N", ""]),
+    ("merge", r"<<", "<"),
+):
+    _Loader.add_implicit_resolver(
+        f"tag:yaml.org,2002:{_tag}", re.compile(f"^{_pattern}$"), list(_firsts)
+    )
+_Loader.add_constructor("tag:yaml.org,2002:int", _checked("integer", _construct_int))
 _Loader.add_constructor(
     "tag:yaml.org,2002:float",
     _checked("number", yaml.constructor.SafeConstructor.construct_yaml_float),

@@ -237,7 +237,7 @@ def test_lone_surrogate_from_yaml_is_a_clear_error() -> None:
         (b"!!int abc", "'abc' is not a valid integer"),
         (b"!!float abc", "'abc' is not a valid number"),
         (b"!!bool maybe", "'maybe' is not a valid boolean"),
-        (b"0x_", "'0x_' is not a valid integer"),
+        (b"!!int 0x_", "'0x_' is not a valid integer"),
         (b"{? [a, b] : 1}", "found unhashable key"),
         (b"{<<: 1}", "for merging"),
         (b"!custom 1", "unsupported YAML tag ('!custom')"),
@@ -270,3 +270,27 @@ def test_recursive_alias_is_named() -> None:
         load_bytes(text, "loop.yaml")
     assert info.value.rule == "alias-cycle"
     assert info.value.line == 4
+
+
+def test_yaml_reads_plain_words_and_numbers_as_yaml_1_2_does() -> None:
+    # OpenAPI documents are YAML 1.2, as js-yaml reads them for Swagger UI and Redoc. Read as
+    # YAML 1.1, a property named `on` became "true", Norway's `NO` became false, a time
+    # `12:30` became 750 and `017` became 15: the page then showed another API than the spec.
+    text = MINIMAL + (
+        b"x-props: {on: 1, off: 2, yes: 3, no: 4, y: 5, n: 6}\n"
+        b"x-countries: [NO, SE, Yes, off]\n"
+        b"x-times: [12:30, 1:20:30, 1_000, 2024-01-02]\n"
+        b"x-numbers: [017, 0o17, 0x1F, -5, +7, 1e3, 1.5, .5, -.inf, .NaN]\n"
+        b"x-words: [true, False, TRUE, null, ~, Null]\n"
+        b"x-empty:\n"
+    )
+    doc = load_bytes(text, "words.yaml").normalised
+    assert list(doc["x-props"]) == ["on", "off", "yes", "no", "y", "n"]
+    assert doc["x-countries"] == ["NO", "SE", "Yes", "off"]
+    assert doc["x-times"] == ["12:30", "1:20:30", "1_000", "2024-01-02"]
+    numbers = doc["x-numbers"]
+    assert numbers[:5] == [17, 15, 31, -5, 7] and all(type(n) is int for n in numbers[:5])
+    assert numbers[5:8] == [1000.0, 1.5, 0.5] and numbers[8] == float("-inf")
+    assert numbers[9] != numbers[9]  # NaN
+    assert doc["x-words"] == [True, False, True, None, None, None]
+    assert doc["x-empty"] is None
