@@ -18,7 +18,7 @@ from django.utils.text import slugify
 from apis.models import Api, ApiVersion, Operation, Schema, Tag
 from apis.openapi import ParsedSpec
 from apis.openapi.normalise import summary_from_description
-from apis.search import api_text, operation_text, search_terms
+from apis.search import api_text, compounds, operation_text, search_terms
 
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,100}$")
 
@@ -155,7 +155,7 @@ def refresh_from_default(api: Api) -> None:
     version = api.default_version
     if version is None:
         api.summary = ""
-        api.search_text = api_text([api.name])
+        api.search_text = api_text([api.name, compounds(api.name)])
         api.operation_count = 0
         api.save()
         api.tags.clear()
@@ -186,7 +186,7 @@ def catalog_words(name: str, version: Any) -> tuple[str, int]:
             "search_terms", "search_text"
         )
     )
-    parts = [name, version.title, description, *tag_names]
+    parts = [name, version.title, compounds(name, version.title), description, *tag_names]
     parts.extend(f"{terms} {text}" for terms, text in operations)
     return api_text(parts), len(operations)
 

@@ -175,6 +175,20 @@ def index_words(*texts: str) -> list[str]:
     return out
 
 
+def compounds(*names: str) -> str:
+    """The camel-case words of names, whole as well (`GitHub` -> github, `PagerDuty REST` ->
+    pagerduty): an API is searched for by its brand in lower case, and its words alone
+    (git, hub) would not find it. For an API's own name and title; an operation's ids stay
+    split (see search_terms)."""
+    found = (
+        chunk.lower()
+        for name in names
+        for chunk in re.split(r"[\W_]+", name)
+        if len(words(chunk)) > 1
+    )
+    return " ".join(dict.fromkeys(found))
+
+
 def search_terms(operation_id: str, path: str, tag: str = "") -> str:
     """What an operation is found by first: the words of its id, path and first tag. (Not the
     id whole too: each id would be a word of its own, and a prefix such as `create*` would

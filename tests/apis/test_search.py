@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from apis.importer import delete_version
+from apis.importer import delete_version, set_default_version
 from apis.models import Api, ApiVersion
 from apis.search import (
     match_expression,
@@ -295,3 +295,20 @@ def test_index_follows_imports_defaults_and_deletes(
     assert _found("reimburse") == ["reimburse"] and _found("refund") == []
     Api.objects.filter(slug="billing").delete()
     assert _found("invoices") == []
+
+
+def test_an_api_is_found_by_its_camel_case_name_in_lower_case(
+    import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    # Brands are written in camel case (GitHub, PagerDuty, OpenAI). Their words were indexed
+    # apart only (git, hub), so a reader typing "github" in the catalog found nothing.
+    spec = BILLING.replace("title: Billing", "title: PagerDuty REST")
+    pager = import_spec(write_spec("pager.yaml", spec), "incidents")
+    hub = import_spec(write_spec("hub.yaml", BILLING.replace("Billing", "Hub")), "hub")
+    hub.name = "GitHub v3"
+    hub.save()
+    set_default_version(hub.default_version)  # the catalog words follow a renamed API
+    everyone = Api.objects.all()
+    for query, api in [("pagerduty", pager), ("PagerDuty", pager), ("github", hub)]:
+        assert search_catalog(everyone, everyone, query)[0] == [api.pk], query
+    assert search_catalog(everyone, everyone, "duty")[0] == [pager.pk]  # words alone still
