@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 
 from apis.openapi.model import OperationModel, operation_model
@@ -120,6 +121,8 @@ class Operation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["version", "slug"], name="apis_operation_slug_unique")
         ]
+        # An id typed whole in any case (`createinvoices`): apis/search.py by_whole_id().
+        indexes = [models.Index(Lower("operation_id"), name="apis_operation_id_lower")]
 
     def __str__(self) -> str:
         return f"{self.method.upper()} {self.path}"

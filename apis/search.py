@@ -423,8 +423,8 @@ def _search_operations(
     if count is None:
         _execute(cursor, *_count_statement(query))
         (count,) = cursor.fetchone()
-    if count == 0:  # nowhere, so not in the visible versions either
-        return []
+    if count == 0:  # no word anywhere: perhaps an id typed whole, in another case
+        return _by_whole_id(cursor, versions_sql, versions_params, query, limit)
     if count <= RANKED_MAX:
         return found(match, rank, limit)
     strong = match_expression(query, connection.vendor, strong=True) or match
@@ -433,6 +433,29 @@ def _search_operations(
         more = found(match, unranked, limit + len(hits))
         hits += [hit for hit in more if hit not in hits][: limit - len(hits)]
     return hits
+
+
+_WHOLE_ID = re.compile(r"[\w.-]{3,200}")
+
+
+def _by_whole_id(
+    cursor: Any, versions_sql: str, versions_params: Any, query: str, limit: int
+) -> list[OperationHit]:
+    """The operations whose id is `query` in any case (`createinvoices`). The index holds
+    an id's words, not the id whole (see search_terms), so a camel-case id typed in lower
+    case matched no word; this looks it up in the index on lower(operation_id)."""
+    typed = query.strip()
+    if not _WHOLE_ID.fullmatch(typed):
+        return []
+    _execute(
+        cursor,
+        f"SELECT {HIT_COLUMNS} FROM apis_operation o"
+        " JOIN apis_apiversion v ON v.id = o.version_id JOIN apis_api a ON a.id = v.api_id"
+        f" WHERE lower(o.operation_id) = %s AND o.version_id IN ({versions_sql})"
+        " ORDER BY o.id LIMIT %s",
+        [typed.lower(), *versions_params, limit],
+    )
+    return [OperationHit(*row) for row in cursor.fetchall()]
 
 
 # The search's planner settings (PG_OPERATOR_COST, and tables read from their start: with

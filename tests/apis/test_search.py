@@ -312,3 +312,17 @@ def test_an_api_is_found_by_its_camel_case_name_in_lower_case(
     for query, api in [("pagerduty", pager), ("PagerDuty", pager), ("github", hub)]:
         assert search_catalog(everyone, everyone, query)[0] == [api.pk], query
     assert search_catalog(everyone, everyone, "duty")[0] == [pager.pk]  # words alone still
+
+
+def test_an_operation_id_typed_whole_in_any_case_finds_it(
+    billing: Api, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    # Ids are indexed as their words (create, invoices); "createinvoices", typed as one
+    # word, matched none of them and found nothing.
+    assert _found("createinvoices") == ["createInvoices"]
+    assert _found(" CREATEINVOICES ") == ["createInvoices"]
+    assert _found("createinvoice") == []  # whole ids only, not their starts
+    import_spec(write_spec("hidden.yaml", BILLING.replace("Billing", "Hidden")), "hidden",
+                publish=False)  # fmt: skip
+    visible = search_operations(Api.objects.filter(is_published=True), "createinvoices")
+    assert [hit.api_slug for hit in visible] == ["billing"]
