@@ -121,7 +121,7 @@ class Operation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["version", "slug"], name="apis_operation_slug_unique")
         ]
-        # An id typed whole in any case (`createinvoices`): apis/search.py by_whole_id().
+        # An id typed whole in any case (`createinvoices`): apis/search.py _by_whole_id().
         indexes = [models.Index(Lower("operation_id"), name="apis_operation_id_lower")]
 
     def __str__(self) -> str:

@@ -113,8 +113,7 @@ def _construct_int(loader: _Loader, node: Any) -> Any:
 # Plain scalars resolve by YAML 1.2's core schema, as OpenAPI asks and as js-yaml (Swagger UI,
 # Redoc) reads them, not by PyYAML's YAML 1.1 rules: `on`, `no`, `y` are words, `12:30` and
 # `1_000` text, `017` seventeen. Dates stay strings ("2023-08-16" is an API version).
-_Loader.yaml_implicit_resolvers = {}
-for _tag, _pattern, _firsts in (
+_CORE_SCHEMA = (  # (tag, pattern, first characters)
     ("bool", r"(?:true|True|TRUE|false|False|FALSE)", "tTfF"),
     ("int", r"(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)", "-+0123456789"),
     (
@@ -123,11 +122,13 @@ for _tag, _pattern, _firsts in (
         r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))",
         "-+0123456789.",
     ),
-    ("null", r"(?:~|null|Null|NULL|)", ["~", "n", "N", ""]),
+    ("null", r"(?:~|null|Null|NULL|)", ("~", "n", "N", "")),
     ("merge", r"<<", "<"),
-):
+)
+_Loader.yaml_implicit_resolvers = {}
+for tag, pattern, firsts in _CORE_SCHEMA:
     _Loader.add_implicit_resolver(
-        f"tag:yaml.org,2002:{_tag}", re.compile(f"^{_pattern}$"), list(_firsts)
+        f"tag:yaml.org,2002:{tag}", re.compile(f"^{pattern}$"), list(firsts)
     )
 _Loader.add_constructor("tag:yaml.org,2002:int", _checked("integer", _construct_int))
 _Loader.add_constructor(
