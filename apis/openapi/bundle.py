@@ -19,6 +19,7 @@ from typing import Any
 
 from apis.openapi.errors import LimitExceeded, RefError, SpecError, TooLarge
 from apis.openapi.parse import (
+    as_utf8,
     check_size,
     max_bundle_files,
     max_bytes,
@@ -118,7 +119,7 @@ def _is_text_file(rel: str) -> bool:
 
 def _text(data: bytes, rel: str) -> str:
     try:
-        return data.decode("utf-8-sig")
+        return as_utf8(data, rel).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SpecError(
             f"{rel} is not UTF-8 text (byte {exc.start})", source=rel, rule="encoding"

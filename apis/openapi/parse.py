@@ -159,11 +159,41 @@ def looks_like_json(data: bytes, name: str) -> bool:
     return data.lstrip()[:1] in (b"{", b"[")
 
 
+# Byte-order marks, longest first (UTF-32's little-endian mark begins with UTF-16's).
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def as_utf8(data: bytes, source: str) -> bytes:
+    """The file as UTF-8 without a byte-order mark. UTF-16 and UTF-32 are read by their mark,
+    as browsers read them (Windows PowerShell writes UTF-16), and UTF-16 without one by its
+    zero bytes, as JSON's first RFC tells it."""
+    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), "")
+    if encoding == "utf-8":
+        return data[3:]
+    if not encoding and len(data) >= 2 and (data[0] == 0) != (data[1] == 0):
+        encoding = "utf-16-be" if data[0] == 0 else "utf-16-le"
+    if not encoding:
+        return data
+    try:
+        text = data.decode(encoding).removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        name = encoding[:6].upper()
+        raise SyntaxProblem(
+            f"not valid {name} text (byte {exc.start})", source=source, rule="encoding"
+        ) from None
+    return text.encode("utf-8")
+
+
 def parse_bytes(data: bytes, source: str) -> Parsed:
     """Parse one file. Raises SyntaxProblem (with line and column) or LimitExceeded."""
     check_size(len(data), source)
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    data = as_utf8(data, source)
     if looks_like_json(data, source):
         return Parsed(_parse_json(data, source), "json")
     return Parsed(_parse_yaml(data, source), "yaml")

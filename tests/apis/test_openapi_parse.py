@@ -200,7 +200,7 @@ def test_empty_and_binary_files_are_refused() -> None:
     with pytest.raises(SyntaxProblem, match="empty"):
         load_bytes(b"", "empty.yaml")
     with pytest.raises(SyntaxProblem, match="not UTF-8"):
-        load_bytes(b"\xff\xfe\x00garbage", "blob.bin")
+        load_bytes(b"\x89PNG\r\n\x1a\n\xff\x00garbage", "blob.bin")
 
 
 def test_yaml_keeps_dates_and_numbers_json_shaped() -> None:
@@ -294,3 +294,27 @@ def test_yaml_reads_plain_words_and_numbers_as_yaml_1_2_does() -> None:
     assert numbers[9] != numbers[9]  # NaN
     assert doc["x-words"] == [True, False, True, None, None, None]
     assert doc["x-empty"] is None
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [
+        ("utf-16-le", b"\xff\xfe"),  # Windows PowerShell's `> openapi.json`
+        ("utf-16-be", b"\xfe\xff"),
+        ("utf-16-le", b""),  # JSON's own rule tells UTF-16 by its zero bytes
+        ("utf-32-le", b"\xff\xfe\x00\x00"),
+    ],
+)
+def test_utf_16_and_32_documents_import(encoding: str, bom: bytes) -> None:
+    # Browsers read these by their byte-order mark, so Swagger UI shows them; the import
+    # said "not valid JSON: str is not valid UTF-8: surrogates not allowed".
+    doc = '{"openapi": "3.0.3", "info": {"title": "Zürich", "version": "1"}, "paths": {}}'
+    assert load_bytes(bom + doc.encode(encoding), "windows.json").title == "Zürich"
+    yaml_doc = "openapi: 3.0.3\ninfo: {title: Zürich, version: '1'}\npaths: {}\n"
+    assert load_bytes(bom + yaml_doc.encode(encoding), "windows.yaml").title == "Zürich"
+
+
+def test_broken_utf_16_is_a_clear_error() -> None:
+    with pytest.raises(SyntaxProblem) as info:
+        load_bytes(b"\xff\xfe" + '{"a": 1}'.encode("utf-16-le")[:-1], "odd.json")
+    assert info.value.rule == "encoding" and "UTF-16" in str(info.value)
