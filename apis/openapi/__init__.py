@@ -115,7 +115,7 @@ def load(bundle: Bundle) -> ParsedSpec:
     if swagger2:
         doc = convert2.convert(doc)
     warnings = Warnings()
-    for text in resolver.warnings:
+    for text in [*bundle.duplicates, *resolver.warnings]:
         warnings.add(None, text)
     check_document(doc, warnings)
     operations = extract_operations(doc, spec_version, warnings)

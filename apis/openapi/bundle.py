@@ -60,6 +60,7 @@ class Bundle:
         self._read_total = 0
         self._parsed: dict[str, Any] = {}
         self.formats: dict[str, str] = {}
+        self.duplicates: list[str] = []  # keys written twice, per file (parse.Parsed)
 
     def exists(self, rel: str) -> bool:
         raise NotImplementedError
@@ -100,6 +101,7 @@ class Bundle:
             parsed = parse_bytes(data, rel)
             self._parsed[rel] = parsed.data
             self.formats[rel] = parsed.format
+            self.duplicates.extend(f"{rel}: {d}" for d in parsed.duplicates)
         return self._parsed[rel]
 
     @property
@@ -177,13 +179,15 @@ class _MultiFile(Bundle):
             if not _ROOT_HINT.search(data):
                 continue
             try:
-                doc = parse_bytes(data, rel).data
+                parsed = parse_bytes(data, rel)
             except SpecError as exc:
                 broken.append(exc)
                 continue
+            doc = parsed.data
             if isinstance(doc, dict) and ("openapi" in doc or "swagger" in doc):
                 candidates.append(rel)
                 self._parsed[rel] = doc
+                self.duplicates.extend(f"{rel}: {d}" for d in parsed.duplicates)
         if not candidates and broken:
             raise broken[0]  # the file that looked like the root does not parse
         if not candidates:

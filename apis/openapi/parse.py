@@ -6,6 +6,8 @@ the node and depth limits of the whole document are enforced by the resolver's w
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -148,6 +150,9 @@ _Loader.add_constructor("tag:yaml.org,2002:set", _construct_set)
 class Parsed:
     data: Any
     format: str  # "json" or "yaml"
+    # Keys written twice in one object: the last is kept, as browsers' JSON.parse keeps it,
+    # and the publisher is told (js-yaml, under Swagger UI, refuses such YAML outright).
+    duplicates: tuple[str, ...] = ()
 
 
 def looks_like_json(data: bytes, name: str) -> bool:
@@ -195,8 +200,32 @@ def parse_bytes(data: bytes, source: str) -> Parsed:
     check_size(len(data), source)
     data = as_utf8(data, source)
     if looks_like_json(data, source):
-        return Parsed(_parse_json(data, source), "json")
-    return Parsed(_parse_yaml(data, source), "yaml")
+        return Parsed(_parse_json(data, source), "json", _json_duplicates(data))
+    converter = _parse_yaml(data, source)
+    return Parsed(converter.result, "yaml", tuple(converter.duplicates))
+
+
+MAX_DUPLICATES_TOLD = 20
+
+
+def _json_duplicates(data: bytes) -> tuple[str, ...]:
+    """The keys a JSON document writes twice in one object (orjson keeps the last silently).
+    The standard library's parser is the one that hands over an object's pairs."""
+    found: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        if len(found) < MAX_DUPLICATES_TOLD:
+            seen: set[str] = set()
+            for key, _ in items:
+                if key in seen:
+                    found.append(f"the key {key!r} appears twice in one object; the last is used")
+                seen.add(key)
+        return {}
+
+    # orjson read it: a check that cannot finish is not worth failing the import for.
+    with contextlib.suppress(ValueError, RecursionError):
+        json.loads(data, object_pairs_hook=pairs)
+    return tuple(dict.fromkeys(found))
 
 
 def _parse_json(data: bytes, source: str) -> Any:
@@ -222,7 +251,7 @@ def _parse_json(data: bytes, source: str) -> Any:
         ) from None
 
 
-def _parse_yaml(data: bytes, source: str) -> Any:
+def _parse_yaml(data: bytes, source: str) -> _Converter:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -236,7 +265,9 @@ def _parse_yaml(data: bytes, source: str) -> Any:
         node = loader.get_single_node()
         if node is None:
             raise SyntaxProblem("the file is empty", source=source, rule="yaml")
-        return _Converter(loader, source).convert(node, 1)[0]
+        converter = _Converter(loader, source)
+        converter.result = converter.convert(node, 1)[0]
+        return converter
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -296,6 +327,8 @@ class _Converter:
         self.done: dict[int, tuple[Any, int]] = {}
         self.open: set[int] = set()
         self.aliased = False
+        self.result: Any = None
+        self.duplicates: list[str] = []
 
     def _error(self, node: Any, message: str, rule: str) -> LimitExceeded:
         mark = node.start_mark
@@ -379,6 +412,11 @@ class _Converter:
                 merged.append(value_node)
                 continue
             key = self._key(key_node)
+            if key in out and len(self.duplicates) < MAX_DUPLICATES_TOLD:
+                self.duplicates.append(
+                    f"line {key_node.start_mark.line + 1}: the key {key!r} appears twice in "
+                    "one mapping; the last is used"
+                )
             value, n = self.convert(value_node, depth + 1)
             out[key] = None if node.tag == _SET else value
             size += n

@@ -318,3 +318,28 @@ def test_broken_utf_16_is_a_clear_error() -> None:
     with pytest.raises(SyntaxProblem) as info:
         load_bytes(b"\xff\xfe" + '{"a": 1}'.encode("utf-16-le")[:-1], "odd.json")
     assert info.value.rule == "encoding" and "UTF-16" in str(info.value)
+
+
+def test_a_key_written_twice_is_told_to_the_publisher() -> None:
+    # Two `/pets:` blocks: the first one's operations vanished without a word (js-yaml, under
+    # Swagger UI, refuses such a file; JSON.parse keeps the last key, as we do).
+    text = MINIMAL.replace(b"paths: {}\n", b"") + (
+        b"paths:\n"
+        b"  /pets:\n    get: {operationId: listPets, responses: {'200': {description: ok}}}\n"
+        b"  /pets:\n    post: {operationId: createPet, responses: {'200': {description: ok}}}\n"
+    )
+    spec = load_bytes(text, "twice.yaml")
+    assert [op.operation_id for op in spec.operations] == ["createPet"]
+    assert "twice.yaml: line 6: the key '/pets' appears twice in one mapping; the last is used" in (
+        spec.warnings
+    )
+    data = (
+        b'{"openapi": "3.0.3", "info": {"title": "T", "version": "1"}, "paths": {'
+        b'"/a": {"get": {"operationId": "x", "responses": {}}},'
+        b'"/a": {"post": {"operationId": "y", "responses": {}}}}}'
+    )
+    spec = load_bytes(data, "twice.json")
+    assert "twice.json: the key '/a' appears twice in one object; the last is used" in (
+        spec.warnings
+    )
+    assert not load_bytes(MINIMAL, "once.yaml").warnings
