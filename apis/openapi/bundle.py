@@ -51,6 +51,7 @@ class Bundle:
 
     kind = "file"
     multi_file = False  # may a `$ref` name another file?
+    scope = "the bundle"  # what a `$ref` may not leave, in words
     root: str = ""
     name: str = ""
 
@@ -287,6 +288,12 @@ class FileWithSiblings(Bundle):
         self.folder = path.parent.resolve()
         self.root = self.name = path.name
         self.data = data
+        # A spec from elsewhere must not pull /etc/passwd into a published page: a layout
+        # that climbs out (`../common/Error.json`) is imported as the folder holding it all.
+        self.scope = (
+            f"the folder of {path.name}; import the folder that holds every file "
+            f"(with --root naming {path.name} inside it)"
+        )
 
     @property
     def kind(self) -> str:  # type: ignore[override]

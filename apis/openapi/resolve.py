@@ -391,7 +391,7 @@ class Resolver:
             joined = posixpath.normpath(posixpath.join(posixpath.dirname(self.file), rel))
             if rel.startswith("/") or joined == ".." or joined.startswith("../"):
                 raise RefError(
-                    f"$ref {ref!r} points outside the bundle", rule="ref-escape", **where
+                    f"$ref {ref!r} points outside {self.bundle.scope}", rule="ref-escape", **where
                 )
             if not self.bundle.exists(joined):
                 raise RefError(
