@@ -16,12 +16,16 @@ bytes differently, so every spelling whose meaning depends on the reader is refu
   not every backend does;
 - control characters and NUL, raw or encoded, and bytes outside visible ASCII;
 - malformed escapes (`%zz`, `%4`) and encodings that are not valid UTF-8, over-long forms
-  such as `%C0%AF` (a `/` in old decoders) included.
+  such as `%C0%AF` (a `/` in old decoders) included;
+- an escape encoded twice (`%252F`, `%252e`): `/` and `..` to a backend that decodes again;
+- compatibility characters that NFKC normalisation turns into `/`, `\`, `.` and the like
+  (fullwidth `／` `＼` `．`, the one dot leader): `/` and `..` to a backend that normalises.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # Visible ASCII except `%`, `\`, `;` and `#`: a path made only of these (and no `//` or `/.`)
 # needs no further look, which is the common case on the hot path.
@@ -29,6 +33,10 @@ _PLAIN = re.compile(rb"[!\"$&-:<-\[\]-~]*")
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
+
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+# What NFKC (which some backends apply to paths) makes of a compatibility form: `／` is `/`.
+_LOOKALIKES = frozenset(["/", "\\", ".", "..", "%", ";", "#", "?"])
 
 _decoded: dict[bytes, str] = {}  # plain paths seen recently (bounded): one lookup per call
 
@@ -107,4 +115,15 @@ def _decode_segment(segment: bytes) -> str:
         ) from None
     if any("\x80" <= c <= "\x9f" for c in text):
         raise PathRefused("Encoded control characters and NUL are not allowed in the path.")
+    if "%" in text and _ESCAPE.search(text):
+        raise PathRefused(
+            "An escape encoded twice (%25 before hex digits, as in %252F) is not allowed."
+        )
+    if not text.isascii() and any(
+        unicodedata.normalize("NFKC", c) in _LOOKALIKES for c in text if c > "\x7f"
+    ):
+        raise PathRefused(
+            "A character that normalises to '/', '\\' or '.' (a fullwidth form, say) "
+            "is not allowed in the path."
+        )
     return text

@@ -154,6 +154,16 @@ AMBIGUOUS = [
     # A fragment is no part of a request target; some servers cut the path at `#`.
     "/petstore/pets/1#x",
     "/petstore/pets/1#",
+    # Encoded twice: a backend (or a proxy before it) that decodes again reads `/`, `..`.
+    "/petstore/pets%252F1",
+    "/petstore/pets/%252e%252e/pets/1",
+    "/petstore/pets/%255c1",
+    "/petstore/pets/1%2500",
+    # Compatibility forms that NFKC-normalising backends turn into `/`, `\` or `.`.
+    "/petstore/pets%EF%BC%8F1",  # fullwidth solidus
+    "/petstore/pets%EF%BC%BC1",  # fullwidth reverse solidus
+    "/petstore/pets/%EF%BC%8E%EF%BC%8E/pets/1",  # fullwidth full stops
+    "/petstore/pets/%E2%80%A4%EF%B9%92/pets/1",  # one dot leader, small full stop
 ]
 
 
