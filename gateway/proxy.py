@@ -34,6 +34,7 @@ from portal.lib.headers import (
     IDENTITY_HEADER_PREFIXES,
     IDENTITY_HEADERS,
     OVERRIDE_HEADERS_BYTES,
+    REWRITE_HEADERS,
     header_key,
 )
 
@@ -45,7 +46,9 @@ Respond = Callable[[tuple[int, Headers, bytes], Headers], Awaitable[None]]
 # Framing and Host are the gateway's own; method and URL overrides would make a backend run
 # another method or path than the one the policy checked (case 62).
 _OWN_RESPONSE_HEADERS = frozenset({b"x-request-id", b"x-content-type-options"})
-_STRIP_REQUEST = HOP_BY_HOP | {b"host", b"content-length", b"expect"} | OVERRIDE_HEADERS_BYTES
+_STRIP_REQUEST = (
+    HOP_BY_HOP | {b"host", b"content-length", b"expect"} | OVERRIDE_HEADERS_BYTES | REWRITE_HEADERS
+)
 
 
 def _setting(name: str, default: Any) -> Any:

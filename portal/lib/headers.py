@@ -28,6 +28,18 @@ OVERRIDE_HEADERS = frozenset(
 
 OVERRIDE_HEADERS_BYTES = frozenset(name.encode("ascii") for name in OVERRIDE_HEADERS)
 
+# More of the same kind, beyond case 62's list: URLs and hosts that proxies and frameworks put
+# in place of the request's own (Envoy, IIS ARR, the usual "403 bypass" headers).
+REWRITE_HEADERS = frozenset(
+    {
+        b"x-override-url",
+        b"x-http-destinationurl",
+        b"x-proxy-url",
+        b"x-http-host-override",
+        b"x-envoy-original-path",
+    }
+)
+
 # The same override as a query parameter: Express's method-override('_method') and Laravel run
 # `POST /pets/1?_method=DELETE` as a DELETE.
 OVERRIDE_QUERY_PARAMS = frozenset({"_method"})
@@ -60,6 +72,14 @@ IDENTITY_HEADERS = frozenset(
         b"x-remote-user",
         b"x-remote-addr",
         b"x-authenticated-user",
+        b"x-originating-ip",
+        b"x-remote-ip",
+        b"x-proxyuser-ip",
+        b"x-custom-ip-authorization",
+        b"x-envoy-external-address",
+        b"x-azure-clientip",
+        b"x-azure-socketip",
+        b"client-ip",
     }
 )
 
@@ -78,6 +98,7 @@ def never_forwarded(name: str) -> bool:
     key = header_key(name.lower().encode("latin-1"))
     return (
         key in OVERRIDE_HEADERS_BYTES
+        or key in REWRITE_HEADERS
         or key in IDENTITY_HEADERS
         or key.startswith(IDENTITY_HEADER_PREFIXES)
     )

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
+from portal.lib.headers import never_forwarded
 from tests.gateway.conftest import Harness, LoopbackServer, Provider, claims, make_route, mint
 from tests.portal.test_headers import CASE_62
 
@@ -118,3 +119,36 @@ def test_case62_method_override_query_parameter_is_refused(
     assert resp.status == 400 and resp.json()["check"] == "method"
     assert backend.recorder.count() == 0
     assert gw.request("POST", "/orders/items/1", token=token, query="method=x").status == 200
+
+
+# Beyond case 62's list: other URL and host overrides that proxies and frameworks honour
+# (Envoy, IIS ARR, the usual "403 bypass" headers), and client addresses that backends
+# behind other proxies trust (Azure Front Door, Envoy, the usual spoofing headers).
+MORE_OVERRIDES = [
+    "X-Override-URL",
+    "X-HTTP-DestinationURL",
+    "X-Proxy-URL",
+    "X-HTTP-Host-Override",
+    "X-Envoy-Original-Path",
+    "X-Originating-IP",
+    "X-Remote-IP",
+    "X-ProxyUser-IP",
+    "X-Custom-IP-Authorization",
+    "X-Envoy-External-Address",
+    "X-Azure-ClientIP",
+    "X-Azure-SocketIP",
+    "Client-IP",
+]
+
+
+def test_other_override_and_address_headers_never_reach_the_backend(
+    harness_for: Build, provider: Provider, backend: LoopbackServer
+) -> None:
+    gw = harness_for(make_route(provider, backend.url))
+    headers = {name: "/admin" if "url" in name.lower() else "127.0.0.1" for name in MORE_OVERRIDES}
+    resp = gw.request("GET", "/orders/items/1", token=read_only(provider), headers=headers)
+    assert resp.status == 200
+    sent = {k for k, _ in backend.recorder.requests[0]["headers"]}
+    assert not sent & {n.lower() for n in MORE_OVERRIDES}, sent
+    for name in MORE_OVERRIDES:  # nor does the console send them
+        assert never_forwarded(name), name
