@@ -14,8 +14,10 @@ import re
 import time
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urljoin, urlsplit
 
 from apis.openapi.errors import LimitExceeded, RefError, SpecError, TooLarge
 from apis.openapi.parse import (
@@ -52,6 +54,7 @@ class Bundle:
     kind = "file"
     multi_file = False  # may a `$ref` name another file?
     scope = "the bundle"  # what a `$ref` may not leave, in words
+    escape_hint = ""  # what to do instead, when a `$ref` climbs out of it
     root: str = ""
     name: str = ""
 
@@ -275,25 +278,23 @@ def _zip_of(bundle: Bundle, names: list[str]) -> bytes:
     return buffer.getvalue()
 
 
-class FileWithSiblings(Bundle):
-    """A local file whose `$ref`s may name files beside it (`importspec api/openapi.yaml`):
-    they are read from its folder when named, never from outside it, and its folder is not
-    walked (it may be a home directory). Alone, it imports as a single file."""
+class _Siblings(Bundle):
+    """A root document whose `$ref`s may name files beside it, read when named (never a
+    listing of its folder, which may be a home directory or a web server). Alone, it imports
+    as the single file it is; with others, as a bundle of the files used."""
 
     multi_file = True
 
-    def __init__(self, path: Path, data: bytes) -> None:
+    def __init__(self, name: str, data: bytes) -> None:
         super().__init__()
-        check_size(len(data), path.name)
-        self.folder = path.parent.resolve()
-        self.root = self.name = path.name
+        check_size(len(data), name)
+        self.root = self.name = name
         self.data = data
-        # A spec from elsewhere must not pull /etc/passwd into a published page: a layout
-        # that climbs out (`../common/Error.json`) is imported as the folder holding it all.
-        self.scope = (
-            f"the folder of {path.name}; import the folder that holds every file "
-            f"(with --root naming {path.name} inside it)"
-        )
+        self._found: dict[str, bytes | None] = {}
+
+    def _sibling(self, rel: str) -> bytes | None:
+        """The bytes of the file `rel` beside the root, or None when there is none."""
+        raise NotImplementedError
 
     @property
     def kind(self) -> str:  # type: ignore[override]
@@ -302,27 +303,72 @@ class FileWithSiblings(Bundle):
     def exists(self, rel: str) -> bool:
         if rel == self.root:
             return True
-        hidden = any(part.startswith(".") for part in rel.split("/"))
-        return not hidden and _inside(self.folder, rel) is not None
+        if any(part.startswith(".") for part in rel.split("/")):
+            return False  # hidden files stay out, as in a folder bundle
+        if rel not in self._found:
+            if len(self._found) >= max_bundle_files():
+                raise LimitExceeded(
+                    f"the document names more than {max_bundle_files():,} files "
+                    "(setting APIS_MAX_BUNDLE_FILES)",
+                    source=self.name,
+                    rule="file-limit",
+                )
+            self.check_deadline(rel)
+            self._found[rel] = self._sibling(rel)
+        return self._found[rel] is not None
 
     def _read(self, rel: str) -> bytes:
         if rel == self.root:
             return self.data
-        if rel not in self._parsed and len(self._parsed) >= max_bundle_files():
-            raise LimitExceeded(
-                f"the document names more than {max_bundle_files():,} files "
-                "(setting APIS_MAX_BUNDLE_FILES)",
-                source=self.name,
-                rule="file-limit",
-            )
-        if not self.exists(rel):
+        data = self._found.get(rel) if self.exists(rel) else None
+        if data is None:
             raise RefError(f"{rel} is not a file beside {self.root}", source=self.name)
-        return _read_inside(self.folder, rel, self.name)
+        return data
 
     def original(self) -> bytes:
         if len(self._parsed) <= 1:
             return self.data
         return _zip_of(self, sorted(self._parsed))
+
+
+class FileWithSiblings(_Siblings):
+    """A local file (`importspec api/openapi.yaml`): siblings come from its folder, never from
+    outside it nor through a symlink out."""
+
+    def __init__(self, path: Path, data: bytes) -> None:
+        super().__init__(path.name, data)
+        self.folder = path.parent.resolve()
+        # A spec from elsewhere must not pull /etc/passwd into a published page: a layout
+        # that climbs out (`../common/Error.json`) is imported as the folder holding it all.
+        self.scope = f"the folder of {path.name}"
+        self.escape_hint = (
+            f"; import the folder that holds every file (with --root naming {path.name} inside it)"
+        )
+
+    def _sibling(self, rel: str) -> bytes | None:
+        if _inside(self.folder, rel) is None:
+            return None
+        return _read_inside(self.folder, rel, self.name)
+
+
+class UrlWithSiblings(_Siblings):
+    """A document fetched from a URL: siblings are fetched from beside it, on the same
+    origin, by `fetch` (the caller's outbound client, with its address rules and limits),
+    which answers None for a file that is not there."""
+
+    def __init__(self, url: str, data: bytes, fetch: Callable[[str], bytes | None]) -> None:
+        path = urlsplit(url).path
+        super().__init__(posixpath.basename(path) or "document", data)
+        self.base = url
+        self.fetch = fetch
+        self.scope = f"the folder of {url}"
+
+    def _sibling(self, rel: str) -> bytes | None:
+        target = urljoin(self.base, quote(rel))
+        here, there = urlsplit(self.base), urlsplit(target)
+        if (here.scheme, here.netloc) != (there.scheme, there.netloc):
+            return None
+        return self.fetch(target)
 
 
 class ZipBundle(_MultiFile):

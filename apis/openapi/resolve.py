@@ -391,11 +391,15 @@ class Resolver:
             joined = posixpath.normpath(posixpath.join(posixpath.dirname(self.file), rel))
             if rel.startswith("/") or joined == ".." or joined.startswith("../"):
                 raise RefError(
-                    f"$ref {ref!r} points outside {self.bundle.scope}", rule="ref-escape", **where
+                    f"$ref {ref!r} points outside {self.bundle.scope}{self.bundle.escape_hint}",
+                    rule="ref-escape",
+                    **where,
                 )
             if not self.bundle.exists(joined):
                 raise RefError(
-                    f"$ref {ref!r}: no file {joined!r} in the bundle", rule="ref-missing", **where
+                    f"$ref {ref!r}: no file {joined!r} in {self.bundle.scope}",
+                    rule="ref-missing",
+                    **where,
                 )
             file = joined
         frag = unquote(frag)

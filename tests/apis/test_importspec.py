@@ -306,3 +306,49 @@ def test_html_page_served_as_text_is_recognised_too(settings: Any) -> None:
     ) as server:
         error = refused(server.url("/p"))
     assert "returned an HTML page" in str(error)
+
+
+def test_a_url_reads_the_files_its_refs_name_beside_it(settings: Any) -> None:
+    # `importspec https://.../openapi/openapi.yaml` of a multi-file layout was refused
+    # ("import the folder or a zip"); Swagger UI fetches such refs from beside the document.
+    settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
+    root = (
+        "openapi: 3.0.3\ninfo: {title: Split, version: '1'}\n"
+        "paths:\n  /pets: {$ref: 'paths/pets%20list.yaml'}\n"
+    )
+    pets = (
+        "get:\n  operationId: listPets\n  x-codeSamples: [{lang: Go, source: {$ref: '../code/list.go'}}]\n"
+        "  responses: {'200': {description: ok, content: {application/json: {schema: {$ref: '../schemas.yaml#/Pet'}}}}}\n"
+    )
+    routes = {
+        "/api/v1/openapi.yaml": Route(body=root.encode()),
+        "/api/v1/paths/pets%20list.yaml": Route(body=pets.encode()),
+        "/api/v1/schemas.yaml": Route(
+            body=b"Pet: {type: object, properties: {name: {type: string}}}\n"
+        ),
+        "/api/v1/code/list.go": Route(body=b"package main\n\nfunc main() {}\n"),
+    }
+    with loopback_server(routes) as server:
+        out = run(server.url("/api/v1/openapi.yaml"), slug="split")
+    assert out.startswith("Imported 'Split' version 1 as split: 1 operation")
+    fetched = sorted(r[1] for r in server.requests)
+    assert fetched == sorted(routes)  # each file once, nothing else asked for
+    op = Api.objects.get(slug="split").default_version.operations.get()
+    assert op.data["x-codeSamples"][0]["source"] == "package main\n\nfunc main() {}\n"
+
+    # A file that is not there, or one outside the document's folder, is named.
+    routes["/api/v1/openapi.yaml"] = Route(body=root.replace("pets%20list", "nope").encode())
+    with loopback_server(routes) as server:
+        with pytest.raises(CommandError) as info:
+            run(server.url("/api/v1/openapi.yaml"), slug="split2")
+        error = info.value
+    assert "no file 'paths/nope.yaml' in the folder of" in str(error)
+    routes["/api/v1/openapi.yaml"] = Route(
+        body=root.replace("paths/pets%20list", "../../x").encode()
+    )
+    with loopback_server(routes) as server:
+        with pytest.raises(CommandError) as info:
+            run(server.url("/api/v1/openapi.yaml"), slug="split3")
+        error = info.value
+    assert "points outside the folder of" in str(error)
+    assert [r[1] for r in server.requests] == ["/api/v1/openapi.yaml"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,12 +19,34 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apis.importer import ImportRefused, VersionExists, import_spec, plural
-from apis.openapi import ParsedSpec, SpecError, load_bytes, load_path
-from apis.openapi.bundle import looks_like_html
+from apis.openapi import ParsedSpec, SpecError, load, load_path
+from apis.openapi.bundle import SingleFile, UrlWithSiblings, bundle_for_bytes, looks_like_html
 from portal.lib import outbound
 
 # `scheme://`: a URL, whatever the scheme (a Windows drive `C:\\` has no `//`).
 _URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def _sibling_fetcher() -> Callable[[str], bytes | None]:
+    """Fetches a file a fetched document's `$ref` names, through the outbound wrapper (its
+    address rules, timeouts and size cap): None when the server has no such file."""
+
+    def fetch(url: str) -> bytes | None:
+        try:
+            response = outbound.fetch(url, max_bytes=int(settings.APIS_MAX_SPEC_BYTES))
+        except outbound.OutboundError as exc:
+            if exc.kind == "status":
+                return None
+            raise SpecError(f"{url}: {exc.message}", source=url, rule="ref-fetch") from None
+        if looks_like_html(response.body):
+            raise SpecError(
+                f"{url} returned an HTML page, not the file a $ref names",
+                source=url,
+                rule="ref-fetch",
+            )
+        return response.body
+
+    return fetch
 
 
 class Command(BaseCommand):
@@ -104,4 +127,8 @@ class Command(BaseCommand):
                 "address of the raw JSON or YAML file",
                 returncode=1,
             )
-        return load_bytes(response.body, name, root)
+        bundle = bundle_for_bytes(response.body, name, root)
+        if isinstance(bundle, SingleFile):
+            # Its `$ref`s may name files beside it, as Swagger UI fetches them.
+            bundle = UrlWithSiblings(response.url or url, response.body, _sibling_fetcher())
+        return load(bundle)
