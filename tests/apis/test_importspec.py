@@ -333,7 +333,7 @@ def test_a_url_reads_the_files_its_refs_name_beside_it(settings: Any) -> None:
     assert out.startswith("Imported 'Split' version 1 as split: 1 operation")
     fetched = sorted(r[1] for r in server.requests)
     assert fetched == sorted(routes)  # each file once, nothing else asked for
-    op = Api.objects.get(slug="split").default_version.operations.get()
+    op = ApiVersion.objects.get(api__slug="split").operations.get()
     assert op.data["x-codeSamples"][0]["source"] == "package main\n\nfunc main() {}\n"
 
     # A file that is not there, or one outside the document's folder, is named.
