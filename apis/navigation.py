@@ -48,7 +48,6 @@ class OperationLink:
 @dataclass(frozen=True)
 class TagGroup:
     name: str
-    description_html: str
     operations: tuple[OperationLink, ...]
     # The API page's section for this group: its heading, description and operations (path
     # and summary). Built once per version: the template loop it replaces cost ~5 ms a view.
@@ -168,7 +167,7 @@ def tag_groups(
         ops = tuple(by_tag[name])
         description = str(render_markdown(descriptions.get(name, "")))
         section = _section_html(name, description, ops, before)
-        groups.append(TagGroup(name, description, ops, section, _nav_list_html(ops)))
+        groups.append(TagGroup(name, ops, section, _nav_list_html(ops)))
         before += len(ops)
     return _groups.set(key, tuple(groups))
 
