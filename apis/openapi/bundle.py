@@ -263,6 +263,10 @@ def _read_inside(folder: Path, rel: str, name: str) -> bytes:
     full = _inside(folder, rel)
     if full is None:
         raise RefError(f"{rel} is not a file inside the bundle", source=name)
+    return _read_file(full, rel)
+
+
+def _read_file(full: str, rel: str) -> bytes:
     with open(full, "rb") as fh:
         data = fh.read(max_bytes() + 1)
     check_size(len(data), rel)
@@ -346,9 +350,8 @@ class FileWithSiblings(_Siblings):
         )
 
     def _sibling(self, rel: str) -> bytes | None:
-        if _inside(self.folder, rel) is None:
-            return None
-        return _read_inside(self.folder, rel, self.name)
+        full = _inside(self.folder, rel)
+        return None if full is None else _read_file(full, rel)
 
 
 class UrlWithSiblings(_Siblings):
