@@ -38,6 +38,12 @@ class RequestSample:
     credentials: str  # which placeholder to replace, in words; "" when none is needed
     published: list[Snippet] = field(default_factory=list)  # the publisher's own, shown first
 
+    @property
+    def open_key(self) -> str:
+        """The snippet shown open: the publisher's first, else the portal's first."""
+        first = self.published or self.snippets
+        return first[0].key if first else ""
+
 
 def _language(lang: str) -> str:
     """A class-safe language name: `C#` -> `csharp`, `Node.js` -> `node-js`."""
