@@ -352,3 +352,20 @@ def test_a_url_reads_the_files_its_refs_name_beside_it(settings: Any) -> None:
         error = info.value
     assert "points outside the folder of" in str(error)
     assert [r[1] for r in server.requests] == ["/api/v1/openapi.yaml"]
+
+
+def test_a_ref_fetched_from_elsewhere_than_its_url_is_a_clear_error(settings: Any) -> None:
+    # A sibling that redirects to another host is refused by the outbound rules, by name.
+    settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
+    root = (
+        "openapi: 3.0.3\ninfo: {title: Split, version: '1'}\n"
+        "paths:\n  /pets: {$ref: 'paths/pets.yaml'}\n"
+    )
+    routes = {
+        "/api/openapi.yaml": Route(body=root.encode()),
+        "/api/paths/pets.yaml": Route(302, headers={"Location": "http://192.0.2.1/pets.yaml"}),
+    }
+    with loopback_server(routes) as server:
+        error = refused(server.url("/api/openapi.yaml"))
+    assert error.returncode == 1
+    assert server.url("/api/paths/pets.yaml") in str(error) and "[ref-fetch]" in str(error)

@@ -490,3 +490,14 @@ def test_a_file_imported_from_disk_reads_the_files_its_refs_name_beside_it(
     alone = load_path(api / "alone.yaml")
     assert alone.original == (api / "alone.yaml").read_bytes()
     assert alone.source_format == "yaml" and alone.root_path == ""
+
+
+def test_a_ref_to_a_binary_file_is_a_clear_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00")
+    (tmp_path / "openapi.yaml").write_text(
+        HEAD + "paths:\n  /a:\n    get:\n      description: {$ref: logo.png}\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    with pytest.raises(SpecError) as info:
+        load_path(tmp_path)
+    assert info.value.rule == "encoding" and "logo.png is not UTF-8 text" in str(info.value)
