@@ -141,7 +141,7 @@ MORE_OVERRIDES = [
 ]
 
 
-def test_other_override_and_address_headers_never_reach_the_backend(
+def test_case62_more_override_and_address_headers_never_reach_the_backend(
     harness_for: Build, provider: Provider, backend: LoopbackServer
 ) -> None:
     gw = harness_for(make_route(provider, backend.url))
