@@ -2,17 +2,21 @@ from __future__ import annotations
 
 from django import forms
 
+MAX_QUERY_CHARS = 1000
+
 
 class CatalogQueryForm(forms.Form):
     """The catalog's query string: free-text search, a tag filter and the page number."""
 
-    q = forms.CharField(required=False, max_length=200, strip=True)
+    # Cut, not refused: an operationId may be 300 characters, and a refused query listed
+    # every API as if nothing had been typed.
+    q = forms.CharField(required=False, strip=True)
     tag = forms.CharField(required=False, max_length=200)
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
 
     def clean_q(self) -> list[str]:
         # Case is kept: operation search splits `createInvoices` at its capitals.
-        return list(self.cleaned_data["q"].split()[:8])
+        return list(self.cleaned_data["q"][:MAX_QUERY_CHARS].split()[:8])
 
 
 class NavQueryForm(forms.Form):

@@ -423,7 +423,7 @@ def _search_operations(
     if count is None:
         _execute(cursor, *_count_statement(query))
         (count,) = cursor.fetchone()
-    if count == 0:  # no word anywhere: perhaps an id typed whole, in another case
+    if count == 0:  # no word anywhere: perhaps an id, or its start, in another case
         return _by_whole_id(cursor, versions_sql, versions_params, query, limit)
     if count <= RANKED_MAX:
         return found(match, rank, limit)
@@ -435,25 +435,32 @@ def _search_operations(
     return hits
 
 
-_WHOLE_ID = re.compile(r"[\w.-]{3,200}")
+_WHOLE_ID = re.compile(r"[\w.-]{3,300}")
+# Past every character that may follow a prefix, in byte order (SQLite's BINARY and
+# PostgreSQL's "C" collation): `id >= p AND id < p + _LAST` holds the ids that start with p.
+_LAST = "\U0010ffff"
+# The lower-cased id, compared byte by byte, as the index on it is built (migration 0008).
+_LOWER_ID = {"postgresql": 'lower(o.operation_id) COLLATE "C"', "sqlite": "lower(o.operation_id)"}
 
 
 def _by_whole_id(
     cursor: Any, versions_sql: str, versions_params: Any, query: str, limit: int
 ) -> list[OperationHit]:
-    """The operations whose id is `query` in any case (`createinvoices`). The index holds
-    an id's words, not the id whole (see search_terms), so a camel-case id typed in lower
-    case matched no word; this looks it up in the index on lower(operation_id)."""
-    typed = query.strip()
+    """The operations whose id is `query`, or starts with it, in any case (`createinv`). The
+    index holds an id's words, not the id whole (see search_terms), so a camel-case id typed
+    in lower case matched no word; this looks it up in the index on lower(operation_id), as
+    a range, so the index answers it on both engines. The id typed whole comes first."""
+    typed = query.strip().lower()
     if not _WHOLE_ID.fullmatch(typed):
         return []
+    lower_id = _LOWER_ID[connection.vendor]
     _execute(
         cursor,
         f"SELECT {HIT_COLUMNS} FROM apis_operation o"
         " JOIN apis_apiversion v ON v.id = o.version_id JOIN apis_api a ON a.id = v.api_id"
-        f" WHERE lower(o.operation_id) = %s AND o.version_id IN ({versions_sql})"
-        " ORDER BY o.id LIMIT %s",
-        [typed.lower(), *versions_params, limit],
+        f" WHERE {lower_id} >= %s AND {lower_id} < %s AND o.version_id IN ({versions_sql})"
+        f" ORDER BY {lower_id} = %s DESC, o.id LIMIT %s",
+        [typed, typed + _LAST, *versions_params, typed, limit],
     )
     return [OperationHit(*row) for row in cursor.fetchall()]
 

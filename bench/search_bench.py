@@ -39,6 +39,7 @@ QUERIES = (
     "createInvoices",  # an operationId, whole
     "create invoice",  # its parts
     "invoice create",  # in another order and number
+    "createinv",  # the start of an id, in lower case: no word of it is indexed
     "refunds of the account",  # summary and description words
     "/v1/invoices",  # a path fragment
     "delete snapshot",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from apis.importer import delete_version, set_default_version
-from apis.models import Api, ApiVersion
+from apis.models import Api, ApiVersion, Operation
 from apis.search import (
     match_expression,
     search_catalog,
@@ -321,8 +321,31 @@ def test_an_operation_id_typed_whole_in_any_case_finds_it(
     # word, matched none of them and found nothing.
     assert _found("createinvoices") == ["createInvoices"]
     assert _found(" CREATEINVOICES ") == ["createInvoices"]
-    assert _found("createinvoice") == []  # whole ids only, not their starts
     import_spec(write_spec("hidden.yaml", BILLING.replace("Billing", "Hidden")), "hidden",
                 publish=False)  # fmt: skip
     visible = search_operations(Api.objects.filter(is_published=True), "createinvoices")
     assert [hit.api_slug for hit in visible] == ["billing"]
+
+
+def test_the_start_of_an_operation_id_typed_in_lower_case_finds_it(billing: Api) -> None:
+    # Typed as one lower-case word, the start of `createInvoices` crosses its camel-case
+    # boundary and matched no indexed word: "createinv" found nothing while being typed.
+    assert _found("createinv") == ["createInvoices"]
+    assert _found("CREATEINVOICE") == ["createInvoices"]
+    assert _found("x-read-rate-l") == ["x-read-rate-limits"]
+    assert _found("listinv") == ["listInvoices"]
+    assert _found("createinvz") == []
+
+
+def test_a_search_as_long_as_the_longest_operation_id_finds_it(
+    import_spec: ImportSpec, write_spec, client
+) -> None:  # type: ignore[no-untyped-def]
+    long_id = "get" + "VeryLongResourceName" * 14  # 283 characters, one word
+    spec = BILLING.replace("operationId: refund,", f"operationId: {long_id},")
+    import_spec(write_spec("long.yaml", spec), "long")
+    slug = Operation.objects.get(operation_id=long_id).slug  # cut to fit a URL segment
+    assert _found(long_id) == _found(long_id.lower()) == [slug]
+    # The catalog's box refused more than 200 characters and then listed every API.
+    for typed in (long_id, long_id.lower()):
+        page = client.get("/apis/", {"q": typed}).content.decode()
+        assert f"/apis/long/operations/{slug}/" in page, typed
