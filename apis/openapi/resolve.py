@@ -48,6 +48,31 @@ LITERAL_KEYS = frozenset({"example", "value", "dataValue", "enum", "const"})
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 SCHEMA_PREFIX = "#/components/schemas/"
+# A plain-name fragment (JSON Schema 2020-12's anchor syntax), as in `$ref: '#pet'`.
+_ANCHOR = re.compile(r"[A-Za-z_][-A-Za-z0-9._]*")
+
+
+def _anchors(document: Any) -> dict[str, list[list[str]]]:
+    """Each `$anchor` (or `$dynamicAnchor`, also a plain anchor) of a document, with every
+    place that declares it. Example and enum values are data: an `$anchor` key there is not
+    one."""
+    found: dict[str, list[list[str]]] = {}
+    stack: list[tuple[Any, list[str]]] = [(document, [])]
+    while stack:
+        node, at = stack.pop()
+        if type(node) is dict:
+            for key in ("$anchor", "$dynamicAnchor"):
+                name = node.get(key)
+                if isinstance(name, str) and at not in found.setdefault(name, []):
+                    found[name].append(at)
+            stack.extend(
+                (value, [*at, str(key)])
+                for key, value in node.items()
+                if key not in LITERAL_KEYS and isinstance(value, dict | list)
+            )
+        elif type(node) is list:
+            stack.extend((value, [*at, str(i)]) for i, value in enumerate(node))
+    return found
 
 
 class Resolver:
@@ -75,6 +100,7 @@ class Resolver:
         self._pending: list[tuple[str, str, list[str], str]] = []
         self._inline: dict[tuple[str, str], tuple[Any, int]] = {}
         self._in_progress: set[tuple[str, str]] = set()
+        self._anchors: dict[str, dict[str, list[list[str]]]] = {}
         self._root_schema_section = ("definitions",) if swagger2 else ("components", "schemas")
 
     # -- entry point -------------------------------------------------------------------
@@ -404,17 +430,34 @@ class Resolver:
             file = joined
         frag = unquote(frag)
         if frag and not frag.startswith("/"):
-            raise RefError(
-                f"$ref {ref!r}: the part after # must be a JSON pointer starting with /",
-                rule="ref-pointer",
-                **where,
-            )
+            if not _ANCHOR.fullmatch(frag):
+                raise RefError(
+                    f"$ref {ref!r}: the part after # must be a JSON pointer starting with / "
+                    "or the name of an $anchor",
+                    rule="ref-pointer",
+                    **where,
+                )
+            anchored = self._anchored(file, frag, where)
+            return file, pointer(*anchored), anchored
         if file == self.root and not frag:
             raise RefError(
                 f"$ref {ref!r} points at the whole root document", rule="ref-pointer", **where
             )
         tokens = [t.replace("~1", "/").replace("~0", "~") for t in frag.split("/")[1:]]
         return file, frag, tokens
+
+    def _anchored(self, file: str, name: str, where: dict[str, Any]) -> list[str]:
+        """The place of the one schema of `file` that declares `$anchor: name` (JSON Schema
+        2020-12, OpenAPI 3.1's schemas). Anchors are read from the whole file, not per `$id`
+        resource: a name declared twice is refused rather than guessed."""
+        anchors = self._anchors.get(file)
+        if anchors is None:
+            anchors = self._anchors[file] = _anchors(self.bundle.document(file))
+        found = anchors.get(name, [])
+        if len(found) != 1:
+            many = f"{len(found)} schemas declare" if found else "no schema declares"
+            raise RefError(f"$ref '#{name}': {many} $anchor {name!r}", rule="ref-missing", **where)
+        return found[0]
 
     def _lookup(self, file: str, frag: str, tokens: list[str]) -> Any:
         node = self.bundle.document(file)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import socket
 import sys
 import warnings
@@ -154,6 +155,46 @@ def test_case_37_schema_cycles_import_and_stay_references() -> None:
     assert schemas["B"]["properties"]["a"] == {"$ref": "#/components/schemas/A"}
     assert schemas["Self"]["items"] == {"$ref": "#/components/schemas/Self"}
     assert len(spec.normalised_bytes) < 2000  # nothing was expanded
+
+
+def test_a_ref_to_an_anchor_names_the_schema_that_declares_it() -> None:
+    # OpenAPI 3.1 schemas are JSON Schema 2020-12, where `$ref: '#pet'` names the schema
+    # that declares `$anchor: pet`. It was refused as "not a JSON pointer".
+    text = (
+        "openapi: 3.1.0\ninfo: {title: T, version: '1'}\npaths:\n  /a:\n    get:\n"
+        "      responses:\n        '200':\n          description: ok\n          content:\n"
+        "            application/json: {schema: {$ref: '#pet'}}\n"
+        "components:\n  schemas:\n    Pet:\n      $anchor: pet\n      type: object\n"
+        "      properties: {tag: {$ref: '#tag'}, owner: {$ref: '#/components/schemas/Pet'}}\n"
+        "    Wrapper: {properties: {inner: {$anchor: tag, type: string}}}\n"
+    )
+    spec = load_bytes(text.encode(), "t.yaml")
+    schemas = spec.normalised["components"]["schemas"]
+    body = spec.normalised["paths"]["/a"]["get"]["responses"]["200"]["content"]
+    # The same schema whichever way it is named: one component, not two.
+    assert body["application/json"]["schema"] == {"$ref": "#/components/schemas/Pet"}
+    assert schemas["Pet"]["properties"]["owner"] == {"$ref": "#/components/schemas/Pet"}
+    tag = schemas["Pet"]["properties"]["tag"]["$ref"].rsplit("/", 1)[-1]
+    assert schemas[tag]["type"] == "string"
+
+
+@pytest.mark.parametrize(
+    ("anchors", "message"),
+    [("", "no schema declares $anchor 'pet'"), ("pet", "2 schemas declare $anchor 'pet'")],
+)
+def test_an_anchor_that_names_no_schema_or_two_is_a_clear_error(anchors: str, message: str) -> None:
+    extra = f"    B: {{$anchor: {anchors}, type: string}}\n" if anchors else ""
+    text = (
+        "openapi: 3.1.0\ninfo: {title: T, version: '1'}\npaths:\n  /a:\n    get:\n"
+        "      responses:\n        '200':\n          description: ok\n          content:\n"
+        "            application/json: {schema: {$ref: '#pet'}}\n"
+        "components:\n  schemas:\n    A: {type: object, example: {$anchor: pet}}\n"
+        f"    C: {{$anchor: {anchors or 'other'}, type: object}}\n{extra}"
+    )
+    with pytest.raises(RefError, match=re.escape(message)) as info:
+        load_bytes(text.encode(), "t.yaml")
+    assert info.value.rule == "ref-missing"
+    assert info.value.pointer is not None and info.value.pointer.endswith("/schema/$ref")
 
 
 def test_non_schema_cycle_is_left_out_with_a_warning() -> None:
