@@ -95,10 +95,11 @@ HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an RFC 9110 token
 class OutboundError(Exception):
     """A call refused or failed; `kind` says why (blocked, too-large, timeout, ...)."""
 
-    def __init__(self, message: str, kind: str = "error") -> None:
+    def __init__(self, message: str, kind: str = "error", status: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.kind = kind
+        self.status = status  # the answer's status, for kind "status"
 
 
 @dataclass
@@ -448,5 +449,7 @@ def fetch(url: str, *, max_bytes: int = MAX_BYTES, allowed_private: Iterable[str
         follow_redirects=True,
     )
     if not 200 <= response.status < 300:
-        raise OutboundError(f"{url} answered {response.status} {response.reason}", "status")
+        raise OutboundError(
+            f"{url} answered {response.status} {response.reason}", "status", response.status
+        )
     return response

@@ -369,3 +369,24 @@ def test_a_ref_fetched_from_elsewhere_than_its_url_is_a_clear_error(settings: An
         error = refused(server.url("/api/openapi.yaml"))
     assert error.returncode == 1
     assert server.url("/api/paths/pets.yaml") in str(error) and "[ref-fetch]" in str(error)
+
+
+@pytest.mark.parametrize("status", [401, 403, 500, 503])
+def test_a_sibling_the_server_refuses_or_fails_is_named_with_its_status(
+    settings: Any, status: int
+) -> None:
+    # Any answer but 2xx read as "no file 'paths/pets.yaml'": a file behind a login, or a
+    # server error, sent the publisher looking for a typo in the $ref.
+    settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
+    root = (
+        "openapi: 3.0.3\ninfo: {title: Split, version: '1'}\n"
+        "paths:\n  /pets: {$ref: 'paths/pets.yaml'}\n"
+    )
+    routes = {
+        "/api/openapi.yaml": Route(body=root.encode()),
+        "/api/paths/pets.yaml": Route(status),
+    }
+    with loopback_server(routes) as server:
+        error = refused(server.url("/api/openapi.yaml"))
+    assert f"{server.url('/api/paths/pets.yaml')} answered {status}" in str(error)
+    assert "[ref-fetch]" in str(error) and "no file" not in str(error)

@@ -29,13 +29,14 @@ _URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 def _sibling_fetcher() -> Callable[[str], bytes | None]:
     """Fetches a file a fetched document's `$ref` names, through the outbound wrapper (its
-    address rules, timeouts and size cap): None when the server has no such file."""
+    address rules, timeouts and size cap): None when the server says it has no such file
+    (404, 410); any other refusal or failure is an error naming the URL and its status."""
 
     def fetch(url: str) -> bytes | None:
         try:
             response = outbound.fetch(url, max_bytes=int(settings.APIS_MAX_SPEC_BYTES))
         except outbound.OutboundError as exc:
-            if exc.kind == "status":
+            if exc.kind == "status" and exc.status in (404, 410):
                 return None
             raise SpecError(f"{url}: {exc.message}", source=url, rule="ref-fetch") from None
         if looks_like_html(response.body):
