@@ -101,6 +101,8 @@ class Resolver:
         self._inline: dict[tuple[str, str], tuple[Any, int]] = {}
         self._in_progress: set[tuple[str, str]] = set()
         self._anchors: dict[str, dict[str, list[list[str]]]] = {}
+        # Where the root's schema section really is, when it is a `$ref` to another file.
+        self._section_alias: tuple[str, list[str]] | None = None
         self._root_schema_section = ("definitions",) if swagger2 else ("components", "schemas")
 
     # -- entry point -------------------------------------------------------------------
@@ -110,11 +112,19 @@ class Resolver:
         section: Any = doc
         for key in self._root_schema_section:
             section = section.get(key) if isinstance(section, dict) else None
+        place = (self.root, list(self._root_schema_section))
+        if isinstance(section, dict) and isinstance(section.get("$ref"), str):
+            # The whole section in another file (`schemas: {$ref: spec/schemas.json}`): its
+            # schemas are the root's, and `#/components/schemas/X` names them there.
+            self.path = list(self._root_schema_section)
+            file, frag, tokens = self._locate(section["$ref"])
+            section = self._lookup(file, frag, tokens)
+            place = self._section_alias = (file, tokens)
         if isinstance(section, dict):
             # Root schemas keep their names, in their order, whether used or not.
+            file, tokens = place
             for name in section:
-                frag = pointer(*self._root_schema_section, name)
-                self._register(self.root, frag, [*self._root_schema_section, name], str(name))
+                self._register(file, pointer(*tokens, name), [*tokens, str(name)], str(name))
         elif section is not None:
             raise SpecError(
                 "must be an object (a map of schema names to schemas)",
@@ -444,6 +454,11 @@ class Resolver:
                 f"$ref {ref!r} points at the whole root document", rule="ref-pointer", **where
             )
         tokens = [t.replace("~1", "/").replace("~0", "~") for t in frag.split("/")[1:]]
+        section = self._root_schema_section
+        if self._section_alias and file == self.root and tuple(tokens[: len(section)]) == section:
+            file, inside = self._section_alias
+            tokens = [*inside, *tokens[len(section) :]]
+            frag = pointer(*tokens)
         return file, frag, tokens
 
     def _anchored(self, file: str, name: str, where: dict[str, Any]) -> list[str]:

@@ -542,3 +542,45 @@ def test_a_ref_to_a_binary_file_is_a_clear_error_naming_it(tmp_path: Path) -> No
     with pytest.raises(SpecError) as info:
         load_path(tmp_path)
     assert info.value.rule == "encoding" and "logo.png is not UTF-8 text" in str(info.value)
+
+
+@pytest.mark.parametrize("version", ["openapi: 3.0.3", "swagger: '2.0'"])
+def test_a_schemas_section_that_is_a_ref_to_another_file_brings_every_schema(
+    tmp_path: Path, version: str
+) -> None:
+    # `components: {schemas: {$ref: './spec/schemas.json'}}` (SendGrid's v3 layout): the
+    # section's own $ref was read as a schema named "$ref", and the file's schemas arrived
+    # only when some operation named them, under whatever name came first.
+    swagger2 = version.startswith("swagger")
+    section = "definitions" if swagger2 else "components:\n  schemas"
+    body = "      responses:\n        '200':\n          description: ok\n" + (
+        "          schema: {$ref: '#/definitions/Pet'}\n"
+        if swagger2
+        else "          content:\n            application/json:\n"
+        "              schema: {$ref: '#/components/schemas/Pet'}\n"
+    )
+    root = (
+        f"{version}\ninfo: {{title: Split, version: '1'}}\npaths:\n  /pets:\n    get:\n"
+        f"{body}  /owners:\n    get: {{$ref: 'spec/owners.yaml'}}\n"
+        f"{section}: {{$ref: 'spec/schemas.yaml'}}\n"
+    )
+    owners = "responses:\n  '200':\n    description: ok\n" + (
+        "    schema: {$ref: 'schemas.yaml#/Owner'}\n"
+        if swagger2
+        else "    content: {application/json: {schema: {$ref: 'schemas.yaml#/Owner'}}}\n"
+    )
+    (tmp_path / "spec").mkdir()
+    (tmp_path / "api.yaml").write_text(root)
+    (tmp_path / "spec" / "owners.yaml").write_text(owners)
+    (tmp_path / "spec" / "schemas.yaml").write_text(
+        "Pet: {type: object, properties: {owner: {$ref: '#/Owner'}}}\n"
+        "Owner: {type: object, properties: {name: {type: string}}}\n"
+        "Unused: {type: string}\n"
+    )
+    doc = load_path(tmp_path / "api.yaml").normalised  # OpenAPI 3 (2.0 is converted)
+    schemas = doc["components"]["schemas"]
+    assert list(schemas) == ["Pet", "Owner", "Unused"]  # every one, by its own name, in order
+    owner = {"$ref": "#/components/schemas/Owner"}
+    assert schemas["Pet"]["properties"]["owner"] == owner
+    answer = doc["paths"]["/owners"]["get"]["responses"]["200"]
+    assert answer["content"]["application/json"]["schema"] == owner
