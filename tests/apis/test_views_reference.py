@@ -328,3 +328,25 @@ def _blocking_scripts(html: str) -> list[str]:
     """Scripts the parser waits for: loaded from a URL, neither deferred nor async."""
     tags = re.findall(r"<script[^>]*>", html)
     return [t for t in tags if " src=" in t and " defer" not in t and " async" not in t]
+
+
+def test_every_id_on_an_operation_page_is_unique(
+    client: Client, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # Docker's SystemPing declares the same headers on its 200 and its 500: both rows were
+    # `param-header-cache-control`, so a link to one landed on the other and the page was
+    # invalid HTML.
+    headers = "{Cache-Control: {schema: {type: string}}, Pragma: {schema: {type: string}}}"
+    spec = (
+        "openapi: 3.0.3\ninfo: {title: Ping, version: '1'}\npaths:\n  /_ping:\n    get:\n"
+        "      operationId: ping\n"
+        "      parameters: [{name: Cache-Control, in: header, schema: {type: string}}]\n"
+        f"      responses:\n        '200': {{description: ok, headers: {headers}}}\n"
+        f"        '500': {{description: down, headers: {headers}}}\n"
+    )
+    import_spec(write_spec("ping.yaml", spec), "ping")
+    html = client.get("/apis/ping/operations/ping/").content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert [i for i in set(ids) if ids.count(i) > 1] == []
+    assert 'id="param-header-cache-control"' in html  # a request parameter keeps its id
+    assert 'id="response-500-header-pragma"' in html
