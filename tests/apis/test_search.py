@@ -349,3 +349,24 @@ def test_a_search_as_long_as_the_longest_operation_id_finds_it(
     for typed in (long_id, long_id.lower()):
         page = client.get("/apis/", {"q": typed}).content.decode()
         assert f"/apis/long/operations/{slug}/" in page, typed
+
+
+def test_an_operation_id_typed_whole_comes_first_among_many_matches(
+    import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    # Docker's `Session` (POST /session) ranked 36th of 87 operations with the word
+    # "session" in their ids, paths and summaries, and only 20 are shown.
+    paths = "".join(
+        f"  /v1/sessions/{i}/session-items/session-{i}:\n    get: {{operationId: listSessionItemsOfSession{i},"
+        f" summary: Session items of session {i}, responses: {{'200': {{description: ok}}}}}}\n"
+        for i in range(40)
+    )
+    spec = (
+        "openapi: 3.0.3\ninfo: {title: Engine, version: '1'}\npaths:\n"
+        f"{paths}  /session:\n    post: {{operationId: Session, summary: Start a session,"
+        " responses: {'200': {description: ok}}}\n"
+    )
+    import_spec(write_spec("engine.yaml", spec), "engine")
+    for typed in ("Session", "session"):
+        found = _found(typed)
+        assert found[0] == "Session" and len(found) == 20, typed
