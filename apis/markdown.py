@@ -1,9 +1,11 @@
 """CommonMark from specs, rendered safe.
 
-Spec text is untrusted (SECURITY.md cases 40 to 43): markdown-it-py with raw HTML off turns it
-into HTML, then nh3 keeps only our tags, drops every attribute we did not list (so no event
-handlers and no `hx-*`), and keeps links only for https and mailto. Images are not allowed at
-all: a spec must not make the reader's browser fetch a remote resource.
+Spec text is untrusted (SECURITY.md cases 40 to 43): markdown-it-py turns it into HTML, raw
+HTML included (real specs write `<br>`, `<ul><li>` and `<a href>` in descriptions, as Redoc
+and Swagger UI render them), then nh3 keeps only our tags (others go, their text stays;
+`<script>` and `<style>` go with their content), drops every attribute we did not list (so no
+event handlers and no `hx-*`), and keeps links only for https and mailto. Images are not
+allowed at all: a spec must not make the reader's browser fetch a remote resource.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
-_md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(["table", "strikethrough"])
+_md = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable(["table", "strikethrough"])
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "dl", "dt", "em",

@@ -52,6 +52,21 @@ def test_raw_html_is_inert(source: str) -> None:
     assert not {a for a in found.attributes if a.startswith("on")}
 
 
+def test_html_that_specs_write_in_descriptions_is_rendered_not_shown_as_text() -> None:
+    # Spotify, Okta and PagerDuty write HTML in their descriptions; it showed as literal
+    # `<br/>` and `<a href=...>` text on hundreds of pages.
+    html = render_markdown(
+        'Line one<br/>line two. See <a href="https://example.com/x" onclick="steal()">docs</a>.'
+        '\n\n<ul><li>first</li><li>second</li></ul>\n\n<div style="color:red">boxed</div>'
+        '\n\n<a href="javascript:alert(1)">bad</a> <span hx-get="/x">ok</span>'
+    )
+    found = elements(html)
+    assert {"br", "a", "ul", "li"} <= found.tags and "&lt;" not in html
+    assert 'href="https://example.com/x"' in html and "onclick" not in html
+    assert "boxed" in html and "div" not in found.tags and "style" not in found.attributes
+    assert "javascript" not in html and "hx-get" not in html and "ok" in html
+
+
 @pytest.mark.parametrize(
     "link",
     [
