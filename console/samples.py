@@ -16,6 +16,7 @@ from urllib.parse import quote, urlencode
 
 import orjson
 
+from apis.documents import resolve_ref
 from apis.models import Api, ApiVersion, Operation
 from apis.openapi.model import LOCATIONS, NO_VALUE, OperationModel, Parameter, operation_model
 from apis.openapi.query_keys import fixed_query
@@ -157,23 +158,70 @@ def request_sample(
         example = media.example
         if example is NO_VALUE:
             example = sample(media.schema, document, PAGE_SAMPLE_DEPTH)  # type: ignore[arg-type]
-        _body(call, media_type, example)
+        _body(call, media_type, example, _binary_parts(media.schema, document))
     headers.setdefault("Accept", "application/json")
     return RequestSample(
         snippets(call, token, scheme), media_type, server, said, published_samples(op)
     )
 
 
-def _body(call: PreparedCall, media_type: str, example: Any) -> None:
+def _body(call: PreparedCall, media_type: str, example: Any, binary: dict[str, str] | None) -> None:
+    """The sample's body. `binary`: the fields that are files (see _binary_parts), or None
+    when the body is not an object; {"": ...} when the whole body is a file."""
     kind = body_kind(media_type)
     call.body_kind = kind
+    binary = binary or {}
     if kind == "json":
         call.text_body = orjson.dumps(example, option=orjson.OPT_INDENT_2).decode()
         call.headers["Content-Type"] = media_type
     elif kind in ("form", "multipart"):
         fields = example if isinstance(example, dict) else {}
-        call.form_fields = [(str(k), calls.field_text(v)) for k, v in fields.items()]
+        if kind == "multipart":  # a file part is a file to pick, not its sample text
+            call.files = [calls.Upload(name, f"{name}.bin", binary[name], b"") for name in binary]
+        call.form_fields = [
+            (str(k), calls.field_text(v))
+            for k, v in fields.items()
+            if not (kind == "multipart" and k in binary)
+        ]
         call.headers["Content-Type"] = media_type
     elif kind == "raw":
-        call.text_body = example if isinstance(example, str) else calls.field_text(example)
+        if "" in binary:
+            call.files = [calls.Upload("", "file.bin", media_type, b"")]
+        else:
+            call.text_body = example if isinstance(example, str) else calls.field_text(example)
         call.headers["Content-Type"] = media_type
+
+
+def _binary_parts(schema: Any, document: Mapping[str, Any]) -> dict[str, str] | None:
+    """Which parts of a body are files, each with its content type: {"": type} when the
+    body itself is one (`format: binary`, or 3.1's `contentMediaType`), else its properties
+    (of `allOf` members too) that are files or arrays of files; None when neither."""
+    schema = _deref(schema, document)
+    if _is_file(schema):
+        return {"": _file_type(schema)}
+    found: dict[str, str] = {}
+    for part in [schema, *(schema.get("allOf") or [])]:
+        properties = _deref(part, document).get("properties")
+        for name, prop in (properties if isinstance(properties, dict) else {}).items():
+            prop = _deref(prop, document)
+            items = _deref(prop.get("items"), document) if prop.get("type") == "array" else {}
+            if _is_file(prop) or (items and _is_file(items)):
+                found[str(name)] = _file_type(items or prop)
+    return found or None
+
+
+def _deref(schema: Any, document: Mapping[str, Any], hops: int = 8) -> dict[str, Any]:
+    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and hops:
+        schema, hops = resolve_ref(dict(document), schema["$ref"]), hops - 1
+    return schema if isinstance(schema, dict) else {}
+
+
+def _is_file(schema: dict[str, Any]) -> bool:
+    return schema.get("format") == "binary" or (
+        isinstance(schema.get("contentMediaType"), str) and "contentEncoding" not in schema
+    )
+
+
+def _file_type(schema: dict[str, Any]) -> str:
+    media = schema.get("contentMediaType")
+    return media if isinstance(media, str) else "application/octet-stream"

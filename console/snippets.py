@@ -99,13 +99,14 @@ def python(call: PreparedCall, authorization: str | None, basic: bool = False) -
     elif call.body_kind == "form":
         args.append(f"data={_py(dict(call.form_fields))}")
     elif call.body_kind == "multipart":
-        args.append(f"data={_py(dict(call.form_fields))}")
-        files = ", ".join(
-            f"{_py(u.field)}: ({_py(u.filename)}, open({_py(u.filename)}, 'rb'), "
-            f"{_py(u.content_type)})"
+        # Every part in `files`, as (name, (filename, content, type)) pairs: `data` with an
+        # empty `files` is sent urlencoded, and a name may repeat (an array of files).
+        parts = [f"({_py(k)}, (None, {_py(v)}))" for k, v in call.form_fields] + [
+            f"({_py(u.field)}, ({_py(u.filename)}, open({_py(u.filename)}, 'rb'), "
+            f"{_py(u.content_type)}))"
             for u in call.files
-        )
-        args.append(f"files={{{files}}}")
+        ]
+        args.append(f"files=[{', '.join(parts)}]")
     elif call.files:
         args.append(f"data=open({_py(call.files[0].filename)}, 'rb')")
     elif call.body_kind != "none":

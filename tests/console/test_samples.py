@@ -188,3 +188,60 @@ def test_the_publishers_own_code_samples_come_first(
     assert '<details class="sample" data-language="published-0" open>' in request
     old = _section(client.get("/apis/samples/operations/old/").content.decode(), "request-sample")
     assert "curl https://old.example" in old
+
+
+def test_file_uploads_and_binary_bodies_are_sent_as_files(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    # Multipart samples put binary fields in as text (`files=[""]`), Python's `files={}`
+    # made requests send a urlencoded body, and a binary body was curl's `--data-raw ''`.
+    binary = {"type": "string", "format": "binary"}
+    form = {
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string", "example": "Rex"},
+            "cover": binary,
+            "photos": {"type": "array", "items": binary},
+        },
+    }
+
+    def op(op_id: str, media: str, schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "operationId": op_id,
+            "requestBody": {"content": {media: {"schema": schema}}},
+            "responses": {"200": {"description": "ok"}},
+        }
+
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Files", "version": "1"},
+        "servers": [{"url": "https://files.example"}],
+        "paths": {
+            "/pets": {"post": op("upload", "multipart/form-data", {"$ref": "#/components/schemas/Form"})},
+            "/notes": {"post": op("note", "multipart/form-data",
+                                  {"properties": {"text": {"type": "string", "example": "hi"}}})},
+            "/archive": {"put": op("archive", "application/x-tar", binary)},
+        },
+        "components": {"schemas": {"Form": form}},
+    }  # fmt: skip
+    path = tmp_path / "files.json"
+    path.write_bytes(orjson.dumps(spec))
+    _import(path, "files")
+
+    def sample(op_id: str) -> str:
+        page = client.get(f"/apis/files/operations/{op_id}/").content.decode()
+        return _section(page, "request-sample")
+
+    upload = sample("upload")
+    assert "-F name=Rex" in upload and "-F cover=@cover.bin" in upload
+    assert "-F photos=@photos.bin" in upload and "photos=[" not in upload
+    assert "('photos', ('photos.bin', open('photos.bin', 'rb')" in upload
+    assert "('name', (None, 'Rex'))" in upload
+    assert 'body.append("cover", fileInput.files[0]);' in upload
+    note = sample("note")
+    assert "files=[('text', (None, 'hi'))]" in note  # multipart, though no file
+    assert "files={}" not in note
+    archive = sample("archive")
+    assert "--data-binary @file.bin" in archive and "--data-raw" not in archive
+    assert "data=open('file.bin', 'rb')" in archive

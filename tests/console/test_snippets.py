@@ -60,8 +60,24 @@ def test_multipart_snippets_name_the_file() -> None:
     code = by_key(call, None)
     assert "-F file=@a.png" in code["curl"] and "boundary" not in code["curl"]
     assert 'body.append("file", fileInput.files[0]);' in code["fetch"]
-    assert "files={'file': ('a.png', open('a.png', 'rb'), 'image/png')}" in code["python"]
+    assert (
+        "files=[('note', (None, 'n')), ('file', ('a.png', open('a.png', 'rb'), 'image/png'))]"
+        in code["python"]
+    )
     ast.parse(code["python"])
+
+
+def test_a_multipart_python_snippet_without_a_file_still_sends_multipart() -> None:
+    import requests
+
+    call = PreparedCall(
+        method="POST", url="http://h/x", headers={"Content-Type": "multipart/form-data"},
+        body_kind="multipart", form_fields=[("note", "n")],
+    )  # fmt: skip
+    code = by_key(call, None)["python"]
+    files = code.split("files=", 1)[1].rsplit(", timeout", 1)[0]
+    prepared = requests.Request("POST", "http://h/x", files=eval(files)).prepare()  # noqa: S307
+    assert str(prepared.headers["Content-Type"]).startswith("multipart/form-data; boundary=")
 
 
 def basic_snippets(token: str) -> dict[str, str]:
