@@ -213,9 +213,12 @@ def check_document(doc: dict[str, Any], warnings: Warnings) -> None:
     if not isinstance(info, dict):
         warnings.add("/info", "`info` must be an object")
         return
+    fallback = {"title": "the file's name", "version": "`unversioned`"}
     for key in ("title", "version"):
-        if not info.get(key):
+        if key not in info or info[key] is None:
             warnings.add(pointer("info", key), f"`info.{key}` is required")
+        elif not str(info[key]).strip():
+            warnings.add(pointer("info", key), f"`info.{key}` is empty; shown as {fallback[key]}")
     for key, kind in (("servers", list), ("tags", list), ("security", list)):
         if key in doc and not isinstance(doc[key], kind):
             warnings.add(pointer(key), f"`{key}` must be a list; ignored")
