@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
+from apis.doclinks import point_redoc_links
 from apis.documents import load_document, resolve_ref, schema_document
 from apis.forms import CatalogQueryForm, NavQueryForm
 from apis.markdown import operation_title
@@ -238,7 +239,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
             for pointer, _, message in [str(warning).partition(": ")]
         ],
     }
-    return render(request, "apis/detail.html", context)
+    return _with_doc_links(render(request, "apis/detail.html", context), api, version, query_label)
 
 
 @require_GET
@@ -280,7 +281,15 @@ def operation(request: HttpRequest, slug: str, operation: str) -> HttpResponse:
         from console.panel import for_request
 
         context["console"] = for_request(request, api, version, op)
-    return render(request, "apis/operation.html", context)
+    response = render(request, "apis/operation.html", context)
+    return _with_doc_links(response, api, version, query_label)
+
+
+def _with_doc_links(
+    response: HttpResponse, api: Api, version: ApiVersion, label: str | None
+) -> HttpResponse:
+    response.content = point_redoc_links(response.content, api.slug, version.pk, label)
+    return response
 
 
 @require_GET
@@ -323,7 +332,7 @@ def schema(request: HtmxHttpRequest, slug: str, name: str) -> HttpResponse:
     )
     context = {"api": api, "version": version, "name": name, "pointer": pointer, "tree": tree}
     template = "apis/schema.html#tree" if request.htmx else "apis/schema.html"
-    return render(request, template, context)
+    return _with_doc_links(render(request, template, context), api, version, query_label)
 
 
 @require_GET
@@ -348,7 +357,7 @@ def operation_part(request: HtmxHttpRequest, slug: str, operation: str) -> HttpR
         "tree": renderer.part(target, ("", pointer)),
     }
     template = "apis/schema.html#tree" if request.htmx else "apis/schema.html"
-    return render(request, template, context)
+    return _with_doc_links(render(request, template, context), api, version, query_label)
 
 
 DOWNLOAD_TYPES = {"json": "application/json", "yaml": "application/yaml"}
