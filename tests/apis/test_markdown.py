@@ -67,6 +67,19 @@ def test_html_that_specs_write_in_descriptions_is_rendered_not_shown_as_text() -
     assert "javascript" not in html and "hx-get" not in html and "ok" in html
 
 
+def test_table_alignment_is_a_class_not_an_inline_style() -> None:
+    # markdown-it aligns columns with style="text-align:..."; the CSP refuses inline styles,
+    # so the alignment was lost and the browser reported a violation for every such table.
+    html = render_markdown(
+        "| a | b | c |\n|:--|:-:|--:|\n| 1 | 2 | 3 |\n\n"
+        '<table><tr><td class="button" style="text-align:right">x</td></tr></table>'
+    )
+    assert "style=" not in html
+    assert '<th class="align-left">a</th>' in html and '<td class="align-center">2</td>' in html
+    assert '<td class="align-right">3</td>' in html
+    assert "<td>x</td>" in html  # a spec's own class and style are dropped
+
+
 @pytest.mark.parametrize(
     "link",
     [
