@@ -18,7 +18,7 @@ bytes differently, so every spelling whose meaning depends on the reader is refu
 - malformed escapes (`%zz`, `%4`) and encodings that are not valid UTF-8, over-long forms
   such as `%C0%AF` (a `/` in old decoders) included;
 - an escape encoded twice (`%252F`, `%252e`): `/` and `..` to a backend that decodes again;
-- compatibility characters that NFKC normalisation turns into `/`, `\`, `.` and the like
+- compatibility characters that NFKC normalisation turns into `/`, `\\`, `.` and the like
   (fullwidth `／` `＼` `．`, the one dot leader): `/` and `..` to a backend that normalises.
 """
 

@@ -106,3 +106,22 @@ def test_start_up_objects_are_out_of_the_collectors_reach(tmp_path: Path, module
     frozen, walked = map(int, result.stdout.split())
     assert frozen > 50_000
     assert walked < frozen // 10
+
+
+def test_no_source_file_makes_python_warn_at_start() -> None:
+    # gateway/paths.py's docstring held "`\`", an invalid escape: the first `make run` and
+    # every fresh deploy printed a SyntaxWarning before serving.
+    import warnings
+
+    files = subprocess.run(
+        ["git", "ls-files", "*.py"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+    noisy = []
+    for name in files.stdout.split():
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            try:
+                compile((REPO_ROOT / name).read_text(), name, "exec")
+            except SyntaxError as exc:
+                noisy.append(f"{name}: {exc}")
+    assert noisy == []
