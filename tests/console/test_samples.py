@@ -245,3 +245,30 @@ def test_file_uploads_and_binary_bodies_are_sent_as_files(
     archive = sample("archive")
     assert "--data-binary @file.bin" in archive and "--data-raw" not in archive
     assert "data=open('file.bin', 'rb')" in archive
+
+
+def test_a_sample_through_the_gateway_sends_the_subscription_key_it_needs(
+    client: Client, signed_in: Client, echo: Api
+) -> None:
+    # The sample named only the token; copied into a terminal it got the gateway's
+    # "401 Access denied due to missing subscription key".
+    from products.models import ApiKeyNames, Group, Product
+
+    product = Product.objects.create(slug="starter", name="Starter", published=True)
+    product.apis.add(echo)
+    product.groups.set(Group.objects.filter(slug__in=["guests", "developers"]))
+    for reader in (signed_in, client):
+        request = _section(reader.get("/apis/echo/operations/echoGet/").content.decode(),
+                           "request-sample")  # fmt: skip
+        assert "-H 'Ocp-Apim-Subscription-Key: $SUBSCRIPTION_KEY'" in request
+        assert "$SUBSCRIPTION_KEY: your subscription's key" in request
+        signed_in.logout()
+    ApiKeyNames.objects.create(api=echo, header="X-Echo-Key", query="echo-key")
+    request = _section(client.get("/apis/echo/operations/echoGet/").content.decode(),
+                       "request-sample")  # fmt: skip
+    assert "X-Echo-Key: $SUBSCRIPTION_KEY" in request
+    product.subscription_required = False
+    product.save()
+    request = _section(client.get("/apis/echo/operations/echoGet/").content.decode(),
+                       "request-sample")  # fmt: skip
+    assert "SUBSCRIPTION_KEY" not in request
