@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet
+from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -196,7 +197,7 @@ def catalog(request: HtmxHttpRequest) -> HttpResponse:
     tags = (
         Tag.objects.filter(apis__in=visible)
         .annotate(api_count=Count("apis"))
-        .order_by("-api_count", "name")[:30]
+        .order_by("-api_count", Lower("name"), "name")[:30]
     )
     query = {k: v for k, v in (("q", form.data.get("q", "")), ("tag", tag or "")) if v}
     context = {

@@ -115,6 +115,11 @@ class TokenView:
     expires_in: int | None
     expired: bool
 
+    @property
+    def claims_json(self) -> str:
+        """The claims as the token carries them (JSON), not as a Python dict."""
+        return claims_json(self.claims)
+
 
 def _subject(claims: dict[str, Any], token: Token) -> str:
     """Whose token: the user's name when the token carries one, the client for a

@@ -177,6 +177,7 @@ class JwtPolicy(models.Model):
 
     class Meta:
         verbose_name = "validate-jwt policy"
+        verbose_name_plural = "validate-jwt policies"
 
     def __str__(self) -> str:
         return f"validate-jwt for /{self.route.suffix}"

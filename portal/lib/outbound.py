@@ -39,7 +39,7 @@ from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from portal.lib import addresses
 from portal.lib.headers import OVERRIDE_HEADERS, never_forwarded
 
-USER_AGENT = "api-portal/0.1 (+https://github.com/; outbound)"
+USER_AGENT = "api-portal/0.1 (outbound)"
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 10.0
 MAX_BYTES = 2 * 1024 * 1024

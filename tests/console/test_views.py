@@ -476,3 +476,15 @@ def test_send_reads_only_the_schemas_it_checks_not_the_whole_document(
     assert "&#x27;text&#x27; is a required property" in refused.content.decode()
     assert "body.method: 5 is not of type &#x27;string&#x27;" in answer.content.decode()
     assert not [q["sql"] for q in queries.captured_queries if "normalised" in q["sql"]]
+
+
+def test_the_token_card_shows_all_claims_as_json(
+    signed_in: Client, echo: Any, auth_server: Any
+) -> None:
+    # They showed as a Python dict ({'aud': 'api://echo', ...}), which no JWT tool reads.
+    auth_server(echo, grants=ALL)
+    give_token(signed_in, aud="api://echo")
+    html = signed_in.get(PAGE).content.decode()
+    start = html.index('class="console-all-claims"')
+    claims = html[start : html.index("</details>", start)]
+    assert "&quot;aud&quot;: &quot;api://echo&quot;" in claims and "&#x27;" not in claims

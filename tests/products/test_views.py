@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
+from django.utils.html import strip_tags
 
 from apis.models import Api
 from applications import flows as app_flows
@@ -63,6 +64,8 @@ def test_the_developer_sees_the_call_and_kilobyte_limits(
     for page in ("/products/", "/products/starter/"):
         html = ada_client.get(page).content.decode()
         assert all(limit in html for limit in limits), page
+        text = " ".join(strip_tags(html).split())  # as read: "minute· quota" lost its space
+        assert "60 calls per minute · quota: 10,000" in text, page
     sub = flows.subscribe(make_user("ada2"), Product.objects.get(pk=starter.pk))
     ada_client.force_login(sub.owner)
     html = ada_client.get(f"/products/subscriptions/{sub.uuid}/").content.decode()
