@@ -123,8 +123,15 @@ class Resolver:
         if isinstance(section, dict):
             # Root schemas keep their names, in their order, whether used or not.
             file, tokens = place
-            for name in section:
-                self._register(file, pointer(*tokens, name), [*tokens, str(name)], str(name))
+            for name, value in section.items():
+                at = [*tokens, str(name)]
+                target = self._file_alias(file, at, value)
+                if target is None:
+                    self._register(file, pointer(*at), at, str(name))
+                else:  # `Pet: {$ref: ./Pet.yaml}`: the file's schema is the one named Pet
+                    self._register(*target, str(name))
+                    self.schema_names[(file, pointer(*at))] = str(name)
+            self.file = self.root
         elif section is not None:
             raise SpecError(
                 "must be an object (a map of schema names to schemas)",
@@ -145,7 +152,10 @@ class Resolver:
                     out[key] = comps
                 continue
             self.path = [key]
-            out[key] = self.generic(value, 1)
+            if key.startswith("x-"):
+                self._extension(out, key, value, 1)
+            else:
+                out[key] = self.generic(value, 1)
         self._drain()
         if self.nodes > self.max_nodes:
             self.file, self.path = self.root, []
@@ -163,6 +173,21 @@ class Resolver:
                     out["components"] = {}
                 out["components"]["schemas"] = self.schemas
         return out
+
+    def _file_alias(
+        self, file: str, at: list[str], value: Any
+    ) -> tuple[str, str, list[str]] | None:
+        """Where a root schema that is only a `$ref` to another file's schema lives, so it is
+        taken in once under its own name, not again under its file's; None otherwise."""
+        if type(value) is not dict or list(value) != ["$ref"] or type(value["$ref"]) is not str:
+            return None
+        if value["$ref"].startswith("#"):
+            return None  # an alias inside the same file: stays a reference to that schema
+        self.file, self.path = file, list(at)
+        target_file, frag, tokens = self._locate(value["$ref"])
+        if (target_file, frag) in self.schema_names:
+            return None
+        return target_file, frag, tokens
 
     def _drain(self) -> None:
         while self._pending:
@@ -248,6 +273,8 @@ class Resolver:
                 elif key == "examples":
                     out[key] = value
                     self.nodes += self.literal(value, depth + 1)
+                elif type(key) is str and key.startswith("x-"):
+                    self._extension(out, key, value, depth + 1)
                 else:
                     out[key] = self.generic(value, depth + 1)
                 path.pop()
@@ -274,6 +301,26 @@ class Resolver:
             return items
         self.nodes += 1
         return node
+
+    def _extension(self, out: dict[str, Any], key: str, value: Any, depth: int) -> None:
+        """An `x-` extension's value into `out`, its refs resolved. A ref there to a file that
+        is not in the bundle (a guide page of Redocly's `x-topics`, say) leaves the extension
+        out with a warning: tools that do not know the extension ignore it, so the document
+        is still whole without it. A ref that reaches outside the bundle is still refused."""
+        file, path, length, in_progress = (
+            self.file,
+            self.path,
+            len(self.path),
+            set(self._in_progress),
+        )
+        try:
+            out[key] = self.generic(value, depth)
+        except RefError as exc:
+            if exc.rule != "ref-missing":
+                raise
+            self.file, self.path, self._in_progress = file, path, in_progress
+            del path[length:]
+            self.warnings.append(f"{exc.location}: {exc.message}; extension {key} left out")
 
     def literal_value(self, value: Any, depth: int) -> Any:
         """An example or value: data, except that a whole value may be a `$ref` (bundlers
@@ -371,7 +418,7 @@ class Resolver:
             elif key == "discriminator" and tv is dict:
                 out[key] = self._discriminator(value, depth + 1)
             elif key.startswith("x-"):
-                out[key] = self.generic(value, depth + 1)
+                self._extension(out, key, value, depth + 1)
             else:
                 out[key] = value
                 self.nodes += self.literal(value, depth + 1)

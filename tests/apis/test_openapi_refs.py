@@ -584,3 +584,62 @@ def test_a_schemas_section_that_is_a_ref_to_another_file_brings_every_schema(
     assert schemas["Pet"]["properties"]["owner"] == owner
     answer = doc["paths"]["/owners"]["get"]["responses"]["200"]
     assert answer["content"]["application/json"]["schema"] == owner
+
+
+def test_root_schemas_that_are_refs_to_files_keep_their_names(tmp_path: Path) -> None:
+    # Google Maps' bundle: components/schemas is `$ref: ./schemas/_index.yml`, which names
+    # each schema as `DirectionsStep: {$ref: ./DirectionsStep.yml}`. Each file was taken in
+    # again under its file's name, so pages showed DirectionsStep_2 and the like.
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "api.yaml").write_text(
+        "openapi: 3.0.3\ninfo: {title: Maps, version: '1'}\npaths:\n  /pets:\n    get:\n"
+        "      responses:\n        '200':\n          description: ok\n          content:\n"
+        "            application/json: {schema: {$ref: '#/components/schemas/Pet'}}\n"
+        "  /owner:\n    get:\n      responses:\n        '200':\n          description: ok\n"
+        "          content:\n            application/json: {schema: {$ref: 'schemas/Owner.yaml'}}\n"
+        "components: {schemas: {$ref: 'schemas/_index.yaml'}}\n"
+    )
+    (tmp_path / "schemas" / "_index.yaml").write_text(
+        "Pet: {$ref: ./Pet.yaml}\nOwner: {$ref: './Owner.yaml'}\nInline: {type: string}\n"
+    )
+    (tmp_path / "schemas" / "Pet.yaml").write_text(
+        "type: object\nproperties: {owner: {$ref: './Owner.yaml'}}\n"
+    )
+    (tmp_path / "schemas" / "Owner.yaml").write_text("type: object\nproperties: {name: {}}\n")
+    doc = load_path(tmp_path / "api.yaml").normalised
+    schemas = doc["components"]["schemas"]
+    assert list(schemas) == ["Pet", "Owner", "Inline"]
+    assert schemas["Pet"]["properties"]["owner"] == {"$ref": "#/components/schemas/Owner"}
+    assert schemas["Owner"]["properties"] == {"name": {}}
+    owner = doc["paths"]["/owner"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert owner["schema"] == {"$ref": "#/components/schemas/Owner"}
+
+
+def test_a_missing_file_under_an_extension_leaves_the_extension_out_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    # Bump.sh's Train Travel API refs guide pages from `x-topics`; one file absent refused the
+    # whole import, though no reader of the API needs the extension.
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "here.md").write_text("# Here\n")
+    (tmp_path / "api.yaml").write_text(
+        "openapi: 3.1.0\ninfo: {title: Trains, version: '1'}\n"
+        "x-topics:\n  - {title: Start, content: {$ref: './docs/missing.md'}}\n"
+        "x-guide: {content: {$ref: './docs/here.md'}}\n"
+        "paths:\n  /trips:\n    get:\n      x-extra: {$ref: './docs/gone.yaml#/x'}\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    spec = load_path(tmp_path / "api.yaml")
+    assert "x-topics" not in spec.normalised
+    assert spec.normalised["x-guide"] == {"content": "# Here\n"}
+    assert "x-extra" not in spec.normalised["paths"]["/trips"]["get"]
+    assert spec.operation_count == 1
+    assert sum("extension x-topics left out" in w for w in spec.warnings) == 1
+    assert sum("extension x-extra left out" in w for w in spec.warnings) == 1
+    # A ref that leaves the folder is still refused, extension or not.
+    (tmp_path / "api.yaml").write_text(
+        "openapi: 3.1.0\ninfo: {title: T, version: '1'}\nx-a: {$ref: '../outside.yaml'}\npaths: {}\n"
+    )
+    with pytest.raises(RefError) as info:
+        load_path(tmp_path / "api.yaml")
+    assert info.value.rule == "ref-escape"
