@@ -78,50 +78,42 @@ class _Sampler:
         return "", None
 
     def build(self, schema: Any, depth: int, seen: tuple[str, ...]) -> Any:
+        """A value for `schema`, `depth` levels of data (objects and arrays) down: `$ref`s
+        and compositions cost none, so a field three refs away still gets a typed value.
+        Past `max_depth` a value is only shallow: its example, or an empty one of its type."""
         self.nodes += 1
-        if not isinstance(schema, dict) or depth > self.max_depth or self.nodes > _MAX_NODES:
+        if not isinstance(schema, dict) or self.nodes > _MAX_NODES:
             return None
         if "$ref" in schema:
             name, target = self._resolve(schema["$ref"])
             if not name or name in seen:
                 return None  # unresolvable or a cycle: stop here
-            return self.build(target, depth + 1, (*seen, name))
-        for key in ("example", "const", "default"):
-            if key in schema:
-                return schema[key]
-        examples = schema.get("examples")
-        if isinstance(examples, list) and examples:
-            return examples[0]
-        enum = schema.get("enum")
-        if isinstance(enum, list) and enum:
-            return enum[0]
+            return self.build(target, depth, (*seen, name))
+        given = _given(schema)
+        if given is not _NONE:
+            return given
+        if depth > self.max_depth:
+            return self._shallow(schema, seen)
         for key in ("allOf",):
             if isinstance(schema.get(key), list):
                 merged: dict[str, Any] = {}
                 for part in schema[key]:
-                    value = self.build(part, depth + 1, seen)
+                    value = self.build(part, depth, seen)
                     if isinstance(value, dict):
                         merged.update(value)
                     elif value is not None and not merged:
                         return value
                 extra = {k: v for k, v in schema.items() if k != "allOf"}
                 if extra.get("properties"):
-                    own = self.build({**extra, "type": "object"}, depth + 1, seen)
+                    own = self.build({**extra, "type": "object"}, depth, seen)
                     if isinstance(own, dict):
                         merged.update(own)
                 return merged
         for key in ("oneOf", "anyOf"):
             options = schema.get(key)
             if isinstance(options, list) and options:
-                return self.build(options[0], depth + 1, seen)
-        kind = schema.get("type")
-        if isinstance(kind, list):
-            kind = next((k for k in kind if k != "null"), "null")
-        if kind is None:
-            if "properties" in schema or "additionalProperties" in schema:
-                kind = "object"
-            elif "items" in schema or "prefixItems" in schema:
-                kind = "array"
+                return self.build(options[0], depth, seen)
+        kind = _kind(schema)
         if kind == "object":
             out: dict[str, Any] = {}
             props = schema.get("properties")
@@ -143,24 +135,80 @@ class _Sampler:
             count = schema.get("minItems")
             n = count if isinstance(count, int) and 0 < count <= 3 else 1
             return [] if item is None and "items" not in schema else [item] * n
-        if kind == "string":
-            fmt = schema.get("format")
-            if isinstance(fmt, str) and fmt in _FORMAT_SAMPLES:
-                return _FORMAT_SAMPLES[fmt]
-            min_len = schema.get("minLength")
-            text = "string"
-            if isinstance(min_len, int) and min_len > len(text):
-                text = (text * (min_len // len(text) + 1))[: min(min_len, 1000)]
-            return text
-        if kind == "integer":
-            return _number(schema, 0, integer=True)
-        if kind == "number":
-            return _number(schema, 0.0, integer=False)
-        if kind == "boolean":
-            return True
-        if kind == "null":
-            return None
-        return None
+        return _scalar(schema, kind)
+
+    def _shallow(self, schema: dict[str, Any], seen: tuple[str, ...]) -> Any:
+        """A value past the depth limit: the schema's own example, else an empty object or
+        list, or a scalar, of its type (through refs and the first part of a composition)."""
+        for _ in range(8):
+            if "$ref" in schema:
+                name, target = self._resolve(schema["$ref"])
+                if not name or name in seen or not isinstance(target, dict):
+                    return None
+                schema, seen = target, (*seen, name)
+                continue
+            given = _given(schema)
+            if given is not _NONE:
+                return given
+            parts = next(
+                (schema[k] for k in ("allOf", "oneOf", "anyOf") if isinstance(schema.get(k), list)),
+                None,
+            )
+            if not parts or not isinstance(parts[0], dict):
+                break
+            schema = parts[0]
+        kind = _kind(schema)
+        return {} if kind == "object" else [] if kind == "array" else _scalar(schema, kind)
+
+
+_NONE = object()  # no value given by the schema itself
+
+
+def _given(schema: dict[str, Any]) -> Any:
+    """The value a schema names itself (example, const, default, examples, enum), or _NONE."""
+    for key in ("example", "const", "default"):
+        if key in schema:
+            return schema[key]
+    examples = schema.get("examples")
+    if isinstance(examples, list) and examples:
+        return examples[0]
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum:
+        return enum[0]
+    return _NONE
+
+
+def _kind(schema: dict[str, Any]) -> Any:
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind is None:
+        if "properties" in schema or "additionalProperties" in schema:
+            kind = "object"
+        elif "items" in schema or "prefixItems" in schema:
+            kind = "array"
+    return kind
+
+
+def _scalar(schema: dict[str, Any], kind: Any) -> Any:
+    if kind == "string":
+        fmt = schema.get("format")
+        if isinstance(fmt, str) and fmt in _FORMAT_SAMPLES:
+            return _FORMAT_SAMPLES[fmt]
+        text = "string"
+        min_len, max_len = schema.get("minLength"), schema.get("maxLength")
+        if isinstance(min_len, int) and min_len > len(text):
+            text = (text * (min_len // len(text) + 1))[: min(min_len, 1000)]
+        if isinstance(max_len, int) and not isinstance(max_len, bool) and 0 <= max_len < len(text):
+            text = text[:max_len]
+        return text
+    if kind == "integer":
+        return _number(schema, 0, integer=True)
+    if kind == "number":
+        return _number(schema, 0.0, integer=False)
+    if kind == "boolean":
+        return True
+    return None
 
 
 def _number(schema: dict[str, Any], zero: float, *, integer: bool) -> Any:

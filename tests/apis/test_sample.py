@@ -132,3 +132,38 @@ def test_tuples_sample_each_prefix_item() -> None:
     point = {"type": "array", "prefixItems": [{"type": "number"}, {"type": "string"}]}
     assert sample({**point, "items": False}, DOC) == [0.0, "string"]
     assert sample(point, DOC) == [0.0, "string"]
+
+
+def test_fields_several_refs_and_compositions_away_still_get_typed_values() -> None:
+    # Nexmo's message body (oneOf -> allOf -> $ref -> allOf -> $ref) came out as
+    # {"client_ref": null, "to": null, ...}: every ref and composition cost a level of the
+    # page's six, and past them a value was null.
+    schemas: dict[str, Any] = {
+        "Message": {"oneOf": [{"$ref": "#/components/schemas/Sms"}]},
+        "Sms": {"allOf": [{"$ref": "#/components/schemas/Base"}, {"properties": {
+            "text": {"$ref": "#/components/schemas/Text"}}}]},
+        "Base": {"allOf": [{"properties": {"to": {"$ref": "#/components/schemas/Number"},
+                                           "mode": {"allOf": [{"$ref": "#/components/schemas/Mode"}]}}}]},
+        "Number": {"allOf": [{"$ref": "#/components/schemas/Digits"}]},
+        "Digits": {"type": "string", "example": "447700900000"},
+        "Text": {"type": "string", "maxLength": 3},
+        "Mode": {"type": "integer", "enum": [0, 1, 2]},
+    }  # fmt: skip
+    doc = {"components": {"schemas": schemas}}
+    value = sample({"$ref": "#/components/schemas/Message"}, doc, max_depth=2)
+    assert value == {"to": "447700900000", "mode": 0, "text": "str"}
+
+
+def test_past_the_depth_a_value_is_an_empty_one_of_its_type_not_null() -> None:
+    deep: dict[str, Any] = {"type": "string", "minLength": 2}
+    for kind in ("object", "array", "object"):
+        deep = (
+            {"type": "object", "properties": {"x": deep}}
+            if kind == "object"
+            else {"type": "array", "items": deep}
+        )
+    assert sample(deep, DOC, max_depth=1) == {"x": [{}]}
+    assert sample(deep, DOC, max_depth=0) == {"x": []}
+    enum_deep = {"type": "object", "properties": {"s": {"type": "object", "properties": {
+        "t": {"$ref": "#/components/schemas/Pet"}}}}}  # fmt: skip
+    assert sample(enum_deep, DOC, max_depth=1) == {"s": {"t": {}}}
