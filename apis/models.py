@@ -88,6 +88,12 @@ class ApiVersion(models.Model):
     def is_default(self) -> bool:
         return self.api.default_version_id == self.pk
 
+    @property
+    def badge(self) -> str:
+        """The label as a badge shows it: `v1.2` for a number, a word (`unversioned`,
+        `v2` as written) otherwise, never `vunversioned` or `vv2`."""
+        return f"v{self.label}" if self.label[:1].isdigit() else self.label
+
 
 class Operation(models.Model):
     KIND_OPERATION = "operation"

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -176,3 +179,15 @@ def test_api_cards_are_found_by_the_words_of_their_operations(
 def test_a_query_without_words_matches_no_api(client: Client, catalog: None) -> None:
     html = client.get("/apis/", {"q": "*"}).content.decode()
     assert "0 APIs matching" in html and "No API matches" in html
+
+
+def test_version_badges_read_as_written(
+    client: Client, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # "Vikunja API vunversioned": a missing version, or one written "v2", got a second "v".
+    spec = "openapi: 3.0.3\ninfo: {{title: {t}, version: '{v}'}}\npaths: {{}}\n"
+    for title, version in (("Plain", "1.2"), ("Worded", "v2"), ("Empty", "")):
+        import_spec(write_spec(f"{title}.yaml", spec.format(t=title, v=version)), title.lower())
+    html = client.get("/apis/").content.decode()
+    pills = re.findall(r'<span class="pill">([^<]*)</span>', html)
+    assert sorted(pills) == ["unversioned", "v1.2", "v2"]
