@@ -148,19 +148,30 @@ def tag_groups(
         "slug", "kind", "method", "path", "summary", "tag", "deprecated", "operation_id"
     )
     by_tag: dict[str, list[OperationLink]] = {}
+    hooks: list[OperationLink] = []
     for slug, kind, method, path, summary, tag, deprecated, operation_id in rows:
-        group = WEBHOOKS if kind == Operation.KIND_WEBHOOK else (tag or UNTAGGED)
         link = OperationLink(
             slug, kind, method, path, operation_title(summary, operation_id), deprecated,
             operation_url(api_slug, slug, version_label),
         )  # fmt: skip
-        by_tag.setdefault(group, []).append(link)
+        if kind == Operation.KIND_WEBHOOK:
+            hooks.append(link)
+        else:
+            by_tag.setdefault(tag or UNTAGGED, []).append(link)
     declared = [t for t in overview.get("tags", []) if isinstance(t, dict) and "name" in t]
-    order = [str(t["name"]) for t in declared]
+    order = list(dict.fromkeys(str(t["name"]) for t in declared))
     descriptions = {str(t["name"]): str(t.get("description") or "") for t in declared}
     names = [n for n in order if n in by_tag]
-    names += sorted(n for n in by_tag if n not in names and n not in (UNTAGGED, WEBHOOKS))
-    names += [n for n in (UNTAGGED, WEBHOOKS) if n in by_tag]
+    names += sorted(n for n in by_tag if n not in names and n != UNTAGGED)
+    names += [UNTAGGED] if UNTAGGED in by_tag and UNTAGGED not in names else []
+    if hooks:
+        # Their own group, under a name no tag's anchor has: Resend tags five endpoints
+        # "Webhooks", and both groups were one, listed twice under one id.
+        taken = {tag_anchor(n) for n in names}
+        candidates = (WEBHOOKS, "Webhook events", f"{WEBHOOKS} ({len(hooks)})")
+        hook_group = next((n for n in candidates if tag_anchor(n) not in taken), candidates[-1])
+        by_tag[hook_group] = hooks
+        names.append(hook_group)
     groups = []
     before = 0
     for name in names:

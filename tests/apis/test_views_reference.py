@@ -382,3 +382,24 @@ def test_links_written_for_redoc_lead_to_the_operation_and_the_tag(
     assert link(page, "gone") == "#operation/Nope"  # no such operation: left as written
     op = client.get("/apis/engine/operations/ContainerCreate/").content.decode()
     assert link(op, "inspect") == "/apis/engine/operations/ContainerInspect/"
+
+
+def test_a_tag_named_webhooks_and_the_webhooks_are_two_groups(
+    client: Client, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # Resend tags five endpoints "Webhooks" and has 17 webhooks: both went into one group,
+    # listed twice under one id, with the endpoints and the webhooks mixed.
+    spec = (
+        "openapi: 3.1.0\ninfo: {title: Mail, version: '1'}\ntags: [{name: Webhooks}]\n"
+        "paths:\n  /webhooks:\n    post: {operationId: createWebhook, tags: [Webhooks],"
+        " responses: {'200': {description: ok}}}\n"
+        "webhooks:\n  email.sent:\n    post: {operationId: emailSent, tags: [Webhook Events],"
+        " responses: {'200': {description: ok}}}\n"
+    )
+    import_spec(write_spec("mail.yaml", spec), "mail")
+    html = client.get("/apis/mail/").content.decode()
+    ids = re.findall(r'\sid="(tag-[^"]+)"', html)
+    assert sorted(ids) == ["tag-webhook-events", "tag-webhooks"]
+    endpoints = html[html.index('id="tag-webhooks"') : html.index('id="tag-webhook-events"')]
+    assert "createWebhook" in endpoints and "emailSent" not in endpoints
+    assert "emailSent" in html[html.index('id="tag-webhook-events"') :]
