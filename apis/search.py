@@ -446,6 +446,12 @@ _WHOLE_ID = re.compile(r"[\w.-]{3,300}")
 _LAST = "\U0010ffff"
 # The lower-cased id, compared byte by byte, as the index on it is built (migration 0008).
 _LOWER_ID = {"postgresql": 'lower(o.operation_id) COLLATE "C"', "sqlite": "lower(o.operation_id)"}
+# Read through that index: SQLite's planner walked every operation of the visible versions
+# instead (their index looks selective), 40 ms for a prefix matched by 2,000 ids.
+_BY_LOWER_ID = {
+    "postgresql": "apis_operation o",
+    "sqlite": "apis_operation o INDEXED BY apis_operation_id_lower",
+}
 
 
 def _by_whole_id(
@@ -465,24 +471,24 @@ def _by_whole_id(
     if not _WHOLE_ID.fullmatch(typed):
         return []
     lower_id = _LOWER_ID[connection.vendor]
-    if exact:
+
+    def hits(condition: str, params: list[Any]) -> list[OperationHit]:
+        # In the index's order, so the walk stops at the limit.
         _execute(
             cursor,
-            f"SELECT {HIT_COLUMNS} FROM apis_operation o"
+            f"SELECT {HIT_COLUMNS} FROM {_BY_LOWER_ID[connection.vendor]}"
             " JOIN apis_apiversion v ON v.id = o.version_id JOIN apis_api a ON a.id = v.api_id"
-            f" WHERE {lower_id} = %s AND o.version_id IN ({versions_sql}) ORDER BY o.id LIMIT %s",
-            [typed, *versions_params, limit],
+            f" WHERE {condition} AND o.version_id IN ({versions_sql})"
+            f" ORDER BY {lower_id}, o.id LIMIT %s",
+            [*params, *versions_params, limit],
         )
         return [OperationHit(*row) for row in cursor.fetchall()]
-    _execute(
-        cursor,
-        f"SELECT {HIT_COLUMNS} FROM apis_operation o"
-        " JOIN apis_apiversion v ON v.id = o.version_id JOIN apis_api a ON a.id = v.api_id"
-        f" WHERE {lower_id} >= %s AND {lower_id} < %s AND o.version_id IN ({versions_sql})"
-        f" ORDER BY {lower_id} = %s DESC, o.id LIMIT %s",
-        [typed, typed + _LAST, *versions_params, typed, limit],
-    )
-    return [OperationHit(*row) for row in cursor.fetchall()]
+
+    found = hits(f"{lower_id} = %s", [typed])
+    if exact or len(found) >= limit:
+        return found
+    started = hits(f"{lower_id} > %s AND {lower_id} < %s", [typed, typed + _LAST])
+    return found + started[: limit - len(found)]
 
 
 # The search's planner settings (PG_OPERATOR_COST, and tables read from their start: with
