@@ -442,16 +442,10 @@ def _search_operations(
 
 _WHOLE_ID = re.compile(r"[\w.-]{3,300}")
 # Past every character that may follow a prefix, in byte order (SQLite's BINARY and
-# PostgreSQL's "C" collation): `id >= p AND id < p + _LAST` holds the ids that start with p.
+# PostgreSQL's "C" collation): `id > p AND id < p + _LAST` holds the longer ids that start with p.
 _LAST = "\U0010ffff"
 # The lower-cased id, compared byte by byte, as the index on it is built (migration 0008).
 _LOWER_ID = {"postgresql": 'lower(o.operation_id) COLLATE "C"', "sqlite": "lower(o.operation_id)"}
-# Read through that index: SQLite's planner walked every operation of the visible versions
-# instead (their index looks selective), 40 ms for a prefix matched by 2,000 ids.
-_BY_LOWER_ID = {
-    "postgresql": "apis_operation o",
-    "sqlite": "apis_operation o INDEXED BY apis_operation_id_lower",
-}
 
 
 def _by_whole_id(
@@ -473,15 +467,26 @@ def _by_whole_id(
     lower_id = _LOWER_ID[connection.vendor]
 
     def hits(condition: str, params: list[Any]) -> list[OperationHit]:
-        # In the index's order, so the walk stops at the limit.
-        _execute(
-            cursor,
-            f"SELECT {HIT_COLUMNS} FROM {_BY_LOWER_ID[connection.vendor]}"
-            " JOIN apis_apiversion v ON v.id = o.version_id JOIN apis_api a ON a.id = v.api_id"
-            f" WHERE {condition} AND o.version_id IN ({versions_sql})"
-            f" ORDER BY {lower_id}, o.id LIMIT %s",
-            [*params, *versions_params, limit],
-        )
+        if connection.vendor == "postgresql":
+            # The matching ids first, from their index, then the visible ones among them:
+            # planned as one, the visible versions were walked first (2,000 of them, 35 ms).
+            sql = (
+                f"WITH m AS MATERIALIZED (SELECT o.id, o.version_id, {lower_id} AS k"
+                f" FROM apis_operation o WHERE {condition})"
+                f" SELECT {HIT_COLUMNS} FROM m JOIN apis_operation o ON o.id = m.id"
+                " JOIN apis_apiversion v ON v.id = o.version_id JOIN apis_api a ON a.id = v.api_id"
+                f" WHERE m.version_id = ANY(ARRAY({versions_sql})) ORDER BY m.k, m.id LIMIT %s"
+            )
+        else:
+            # SQLite, through that index in its order, stopping at the limit: unled, it walked
+            # every operation of the visible versions (their index looks selective), 40 ms.
+            sql = (
+                f"SELECT {HIT_COLUMNS} FROM apis_operation o INDEXED BY apis_operation_id_lower"
+                " JOIN apis_apiversion v ON v.id = o.version_id JOIN apis_api a ON a.id = v.api_id"
+                f" WHERE {condition} AND o.version_id IN ({versions_sql})"
+                f" ORDER BY {lower_id}, o.id LIMIT %s"
+            )
+        _execute(cursor, sql, [*params, *versions_params, limit])
         return [OperationHit(*row) for row in cursor.fetchall()]
 
     found = hits(f"{lower_id} = %s", [typed])
