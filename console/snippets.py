@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import json
 import pprint
+import re
 import shlex
 from dataclasses import dataclass
 
 from console.calls import PreparedCall
 
 PLACEHOLDER = "$ACCESS_TOKEN"
+# Placeholders the reader sets in the environment (console/samples.py writes them): every
+# language reads them from there, the token's way; any other `$` is plain text.
+_ENV = re.compile(r"\$(ACCESS_TOKEN|API_KEY|SUBSCRIPTION_KEY)(?![A-Za-z0-9_])")
 BASIC_USER, BASIC_PASSWORD = "API_USER", "API_PASSWORD"
 _BASIC_PAIR = f'"${BASIC_USER}:${BASIC_PASSWORD}"'  # double quotes: the shell expands both
 
@@ -39,7 +43,7 @@ def _py(value: object) -> str:
 
 
 def curl(call: PreparedCall, authorization: str | None, basic: bool = False) -> str:
-    lines = [f"curl -X {call.method} {shlex.quote(call.url)}"]
+    lines = [f"curl -X {call.method} {_sh(call.url)}"]
     headers = dict(call.headers)
     if call.body_kind == "multipart":
         headers.pop("Content-Type", None)  # curl writes its own boundary
@@ -47,12 +51,12 @@ def curl(call: PreparedCall, authorization: str | None, basic: bool = False) -> 
         lines.append(f"-u {_BASIC_PAIR}")
     elif authorization:
         lines.append(f"-H {_shell_header('Authorization', authorization)}")
-    lines += [f"-H {shlex.quote(f'{k}: {v}')}" for k, v in headers.items()]
+    lines += [f"-H {_shell_header(k, v)}" for k, v in headers.items()]
     if call.body_kind == "multipart":
-        lines += [f"-F {shlex.quote(f'{k}={v}')}" for k, v in call.form_fields]
+        lines += [f"-F {_sh(f'{k}={v}')}" for k, v in call.form_fields]
         lines += [f"-F {shlex.quote(f'{u.field}=@{u.filename}')}" for u in call.files]
     elif call.body_kind == "form":
-        lines += [f"--data-urlencode {shlex.quote(f'{k}={v}')}" for k, v in call.form_fields]
+        lines += [f"--data-urlencode {_sh(f'{k}={v}')}" for k, v in call.form_fields]
     elif call.files:
         lines.append(f"--data-binary @{shlex.quote(call.files[0].filename)}")
     elif call.body_kind != "none":
@@ -61,10 +65,20 @@ def curl(call: PreparedCall, authorization: str | None, basic: bool = False) -> 
 
 
 def _shell_header(name: str, value: str) -> str:
-    # Keep $ACCESS_TOKEN expandable by the shell; quote anything else.
-    if PLACEHOLDER in value:
-        return f'"{name}: {value}"'
-    return shlex.quote(f"{name}: {value}")
+    return _sh(f"{name}: {value}")
+
+
+def _sh(value: str) -> str:
+    """`value` as one shell word: in double quotes when it holds a placeholder, which the
+    shell then expands (and nothing else: `"`, `\\`, `` ` `` and other `$` escaped)."""
+    if not _ENV.search(value):
+        return shlex.quote(value)
+    parts, at = [], 0
+    for found in _ENV.finditer(value):
+        parts += [re.sub(r'([\\"$`])', r"\\\1", value[at : found.start()]), f"${found[1]}"]
+        at = found.end()
+    parts.append(re.sub(r'([\\"$`])', r"\\\1", value[at:]))
+    return '"' + "".join(parts) + '"'
 
 
 def python(call: PreparedCall, authorization: str | None, basic: bool = False) -> str:
@@ -84,9 +98,9 @@ def python(call: PreparedCall, authorization: str | None, basic: bool = False) -
     lines.append("headers = {")
     if authorization:
         lines.append(f'    "Authorization": {auth_expr},')
-    lines += [f"    {_py(k)}: {_py(v)}," for k, v in headers.items()]
+    lines += [f"    {_py(k)}: {_py_text(v)}," for k, v in headers.items()]
     lines.append("}")
-    args = [_py(call.method), _py(call.url), "headers=headers"]
+    args = [_py(call.method), _py_text(call.url), "headers=headers"]
     if basic:
         args.append(f"auth=(os.environ['{BASIC_USER}'], os.environ['{BASIC_PASSWORD}'])")
     if call.body_kind == "json":
@@ -113,11 +127,41 @@ def python(call: PreparedCall, authorization: str | None, basic: bool = False) -
         args.append(f"data={_py(call.text_body)}")
     lines.append(f"response = requests.request({', '.join(args)}, timeout=10)")
     lines.append("print(response.status_code, response.text)")
+    if lines[0] == "import requests" and any("os.environ[" in line for line in lines):
+        lines[0:1] = ["import os", "", "import requests"]
     return "\n".join(lines)
+
+
+def _py_text(value: str) -> str:
+    """A string expression; placeholders read from the environment (`os.environ[...]`)."""
+    if not _ENV.search(value):
+        return _py(value)
+    parts, at = [], 0
+    for found in _ENV.finditer(value):
+        parts += [_py(value[at : found.start()]), f"os.environ[{found[1]!r}]"]
+        at = found.end()
+    parts.append(_py(value[at:]))
+    return " + ".join(p for p in parts if p not in ("''", '""'))
 
 
 def _js(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+def _js_text(value: str) -> str:
+    """A string expression; placeholders as `${NAME}` in a template literal, as the token."""
+    if not _ENV.search(value):
+        return _js(value)
+    parts, at = [], 0
+    for found in _ENV.finditer(value):
+        parts += [_js_literal(value[at : found.start()]), "${" + found[1] + "}"]
+        at = found.end()
+    parts.append(_js_literal(value[at:]))
+    return "`" + "".join(parts) + "`"
+
+
+def _js_literal(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("`", "\\`").replace("${", "\\${")
 
 
 def fetch(call: PreparedCall, authorization: str | None, basic: bool = False) -> str:
@@ -147,11 +191,11 @@ def fetch(call: PreparedCall, authorization: str | None, basic: bool = False) ->
             header_lines.append(f'    "Authorization": `{scheme} ${{ACCESS_TOKEN}}`,')
         else:
             header_lines.append(f'    "Authorization": {_js(authorization)},')
-    header_lines += [f"    {_js(k)}: {_js(v)}," for k, v in headers.items()]
+    header_lines += [f"    {_js(k)}: {_js_text(v)}," for k, v in headers.items()]
     options = [f"  method: {_js(call.method)},", "  headers: {", *header_lines, "  },"]
     if call.body_kind != "none" or call.files:
         options.append("  body,")
-    lines.append(f"const response = await fetch({_js(call.url)}, {{")
+    lines.append(f"const response = await fetch({_js_text(call.url)}, {{")
     lines += options
     lines.append("});")
     lines.append("console.log(response.status, await response.text());")
@@ -164,7 +208,7 @@ def httpie(call: PreparedCall, authorization: str | None, basic: bool = False) -
         parts.append("--multipart")
     elif call.body_kind == "form":
         parts.append("--form")
-    parts += [call.method, shlex.quote(call.url)]
+    parts += [call.method, _sh(call.url)]
     headers = dict(call.headers)
     if call.body_kind in ("multipart", "form"):
         headers.pop("Content-Type", None)
@@ -172,9 +216,9 @@ def httpie(call: PreparedCall, authorization: str | None, basic: bool = False) -
         parts.append(f"-a {_BASIC_PAIR}")
     elif authorization:
         parts.append(_shell_header("Authorization", authorization).replace(": ", ":", 1))
-    parts += [shlex.quote(f"{k}:{v}") for k, v in headers.items()]
+    parts += [_sh(f"{k}:{v}") for k, v in headers.items()]
     if call.body_kind in ("multipart", "form"):
-        parts += [shlex.quote(f"{k}={v}") for k, v in call.form_fields]
+        parts += [_sh(f"{k}={v}") for k, v in call.form_fields]
         parts += [shlex.quote(f"{u.field}@{u.filename}") for u in call.files]
     elif call.files:
         parts.append(f"@{shlex.quote(call.files[0].filename)}")

@@ -260,7 +260,7 @@ def test_a_sample_through_the_gateway_sends_the_subscription_key_it_needs(
     for reader in (signed_in, client):
         request = _section(reader.get("/apis/echo/operations/echoGet/").content.decode(),
                            "request-sample")  # fmt: skip
-        assert "-H 'Ocp-Apim-Subscription-Key: $SUBSCRIPTION_KEY'" in request
+        assert '-H "Ocp-Apim-Subscription-Key: $SUBSCRIPTION_KEY"' in request
         assert "$SUBSCRIPTION_KEY: your subscription's key" in request
         signed_in.logout()
     ApiKeyNames.objects.create(api=echo, header="X-Echo-Key", query="echo-key")

@@ -104,3 +104,73 @@ def test_basic_credentials_never_reach_a_snippet() -> None:
     code = basic_snippets("YWRhOnB3")
     assert all("YWRhOnB3" not in snippet for snippet in code.values())
     assert all("API_PASSWORD" in snippet for snippet in code.values())
+
+
+KEYED_CALL = PreparedCall(
+    method="GET",
+    url="https://api.example.test/lists.json?api-key=$API_KEY&q=a$b",
+    headers={"X-Api-Key": "$API_KEY", "Ocp-Apim-Subscription-Key": "$SUBSCRIPTION_KEY",
+             "Cookie": "session=$API_KEY", "X-Note": 'say "hi" `now` \\ $HOME'},
+)  # fmt: skip
+ENV = {"API_KEY": "k-1", "SUBSCRIPTION_KEY": "s-2", "HOME": "/root", "PATH": "/usr/bin:/bin"}
+
+
+def _run_shell(code: str, program: str) -> list[str]:
+    """The arguments `program` would get, the snippet run by bash with ENV set."""
+    import subprocess
+
+    script = f'{program}() {{ printf "%s\\n" "$@"; }}\n{code}'
+    out = subprocess.run(["bash", "-c", script], env=ENV, capture_output=True, text=True)
+    return out.stdout.splitlines()
+
+
+def test_api_and_subscription_keys_come_from_the_environment_as_the_token_does() -> None:
+    # `-H 'X-Api-Key: $API_KEY'` in single quotes sent the literal text "$API_KEY", unlike the
+    # token's "$ACCESS_TOKEN"; Python and fetch sent it literally too.
+    code = by_key(KEYED_CALL, None)
+    curl = _run_shell(code["curl"], "curl")
+    assert "https://api.example.test/lists.json?api-key=k-1&q=a$b" in curl
+    assert "X-Api-Key: k-1" in curl and "Ocp-Apim-Subscription-Key: s-2" in curl
+    assert "Cookie: session=k-1" in curl
+    assert 'X-Note: say "hi" `now` \\ $HOME' in curl  # nothing else is expanded
+    httpie = _run_shell(code["httpie"], "http")
+    assert (
+        "X-Api-Key:k-1" in httpie
+        and "https://api.example.test/lists.json?api-key=k-1&q=a$b" in httpie
+    )
+
+    sent: dict[str, object] = {}
+
+    class FakeRequests:
+        @staticmethod
+        def request(method: str, url: str, **kwargs: object) -> object:
+            sent.update(url=url, **kwargs)
+
+            class Response:
+                status_code, text = 200, ""
+
+            return Response()
+
+    import os
+    import sys
+    import types
+
+    fake = types.ModuleType("requests")
+    fake.request = FakeRequests.request  # type: ignore[attr-defined]
+    with_env = {**os.environ, **ENV}
+    saved_modules, saved_env = sys.modules.get("requests"), dict(os.environ)
+    try:
+        sys.modules["requests"] = fake
+        os.environ.update(with_env)
+        exec(compile(code["python"], "snippet.py", "exec"), {})  # noqa: S102
+    finally:
+        if saved_modules is not None:
+            sys.modules["requests"] = saved_modules
+        os.environ.clear()
+        os.environ.update(saved_env)
+    assert sent["url"] == "https://api.example.test/lists.json?api-key=k-1&q=a$b"
+    headers = sent["headers"]
+    assert isinstance(headers, dict)
+    assert headers["X-Api-Key"] == "k-1" and headers["Cookie"] == "session=k-1"
+    assert headers["X-Note"] == 'say "hi" `now` \\ $HOME'
+    assert "${API_KEY}" in code["fetch"] and "${SUBSCRIPTION_KEY}" in code["fetch"]
