@@ -28,6 +28,7 @@ from console.models import (
     ApiAuthorizationServer,
     AuthorizationServer,
 )
+from products.demo import DEMO_APIS
 
 SLUG = "builtin"
 
@@ -62,7 +63,9 @@ def seed(stdout: TextIO) -> None:
     server.save()
     record_grant_changes(server, before, "seed_demo")
     linked = []
-    for position, api in enumerate(Api.objects.filter(is_published=True).order_by("slug")):
+    # The demo's own APIs only: a publisher's later imports define their own scopes.
+    demo_apis = Api.objects.filter(slug__in=DEMO_APIS, is_published=True).order_by("slug")
+    for position, api in enumerate(demo_apis):
         ApiAuthorizationServer.objects.update_or_create(
             api=api,
             server=server,

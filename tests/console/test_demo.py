@@ -38,3 +38,21 @@ def test_seed_refuses_without_debug(echo: Any, settings: Any) -> None:
     demo.seed(out)
     assert AuthorizationServer.objects.count() == 0
     assert "DEBUG is off" in out.getvalue()
+
+
+def test_a_second_seed_leaves_apis_imported_since_alone(
+    echo: Any, settings: Any, import_spec: Any, tmp_path: Any
+) -> None:
+    # A second `make run` offered the demo sign-in server on every API published since (the
+    # publisher's own imports and the onboarding API), with scopes they do not define.
+    settings.DEBUG = True
+    settings.IDENTITY_ISSUER = "http://127.0.0.1:8000/idp"
+    demo.seed(io.StringIO())
+    (tmp_path / "weather.yaml").write_text(
+        "openapi: 3.0.3\ninfo: {title: Weather, version: '1'}\npaths: {}\n"
+    )
+    import_spec(tmp_path / "weather.yaml", "weather")
+    out = io.StringIO()
+    demo.seed(out)
+    assert list(ApiAuthorizationServer.objects.values_list("api__slug", flat=True)) == ["echo"]
+    assert "offered on:           echo\n" in out.getvalue()
