@@ -42,6 +42,11 @@ class RequestSample:
     published: list[Snippet] = field(default_factory=list)  # the publisher's own, shown first
 
     @property
+    def server_unknown(self) -> bool:
+        """No server in the spec and no gateway route: the sample's is a stand-in."""
+        return self.server == EXAMPLE_SERVER
+
+    @property
     def open_key(self) -> str:
         """The snippet shown open: the publisher's first, else the portal's first."""
         first = self.published or self.snippets

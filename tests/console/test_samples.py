@@ -272,3 +272,18 @@ def test_a_sample_through_the_gateway_sends_the_subscription_key_it_needs(
     request = _section(client.get("/apis/echo/operations/echoGet/").content.decode(),
                        "request-sample")  # fmt: skip
     assert "SUBSCRIPTION_KEY" not in request
+
+
+def test_an_api_with_no_server_says_the_samples_server_is_a_stand_in(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    # An imported API with no `servers` and no route showed https://api.example.com as if
+    # it were its address.
+    path = tmp_path / "tiny.yaml"
+    path.write_text(
+        "openapi: 3.0.3\ninfo: {title: Tiny, version: '1'}\npaths:\n  /now:\n"
+        "    get: {operationId: now, responses: {'200': {description: ok}}}\n"
+    )
+    _import(path, "tiny")
+    request = _section(client.get("/apis/tiny/operations/now/").content.decode(), "request-sample")
+    assert "The spec names no server and no gateway route serves this API" in request
