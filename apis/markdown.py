@@ -64,7 +64,21 @@ def render_markdown(text: str) -> SafeString:
         strip_comments=True,
         attribute_filter=_filter_attribute,
     )
-    return mark_safe(cleaned)  # noqa: S308 - nh3 output
+    return mark_safe(_outline(cleaned))  # noqa: S308 - nh3 output
+
+
+_HEADING = re.compile(r"<(/?)h([1-6])>")
+
+
+def _outline(html: str) -> str:
+    """A description's headings renumbered from h2 without gaps (`#` and `###` become h2 and
+    h3): a spec's `# Title` made a second h1 on the page and its jumps skipped levels, which
+    screen readers and axe's heading order report. h2 sits under any heading of our pages."""
+    levels = sorted({int(level) for _, level in _HEADING.findall(html)})
+    if not levels:
+        return html
+    mapped = {level: min(2 + i, 6) for i, level in enumerate(levels)}
+    return _HEADING.sub(lambda m: f"<{m[1]}h{mapped[int(m[2])]}>", html)
 
 
 def plain_excerpt(text: str, limit: int = 300) -> str:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -28,7 +29,7 @@ def elements(html: str) -> _Elements:
 
 def test_commonmark_is_rendered() -> None:
     html = render_markdown("# Title\n\nSome **bold** text and `code`.\n\n- one\n- two")
-    assert "<h1>Title</h1>" in html
+    assert "<h2>Title</h2>" in html  # under the page's own h1
     assert "<strong>bold</strong>" in html
     assert "<code>code</code>" in html
     assert "<li>one</li>" in html
@@ -78,6 +79,14 @@ def test_table_alignment_is_a_class_not_an_inline_style() -> None:
     assert '<th class="align-left">a</th>' in html and '<td class="align-center">2</td>' in html
     assert '<td class="align-right">3</td>' in html
     assert "<td>x</td>" in html  # a spec's own class and style are dropped
+
+
+def test_a_descriptions_headings_start_at_h2_without_gaps() -> None:
+    # NYT's "# The Community API v3" was a second h1, and Google Maps' h3 -> h5 skipped a
+    # level: both are reported by screen readers' outlines and axe's heading order.
+    html = render_markdown("# Title\n\nText\n\n### Part\n\n###### Deep\n\n### Again")
+    assert re.findall(r"<h(\d)>", html) == ["2", "3", "4", "3"]
+    assert render_markdown("## Only\n\nx").startswith("<h2>Only</h2>")
 
 
 @pytest.mark.parametrize(
