@@ -113,9 +113,9 @@ def send(
         return Outcome(INVALID, context)
     # Only the component schemas the checks reach, row by row: not the whole document.
     doc = {**schema_document(version.pk), "openapi": version.spec_version}
-    problems = validation.check_request_body(
-        doc, version.pk, operation.model, data.media_type, data.body
-    )
+    problems = validation.check_parameters(
+        doc, version.pk, operation.model, data.params
+    ) + validation.check_request_body(doc, version.pk, operation.model, data.media_type, data.body)
     if problems and not data.force:
         context["body_problems"] = problems
         return Outcome(INVALID, context)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -488,3 +489,26 @@ def test_the_token_card_shows_all_claims_as_json(
     start = html.index('class="console-all-claims"')
     claims = html[start : html.index("</details>", start)]
     assert "&quot;aud&quot;: &quot;api://echo&quot;" in claims and "&#x27;" not in claims
+
+
+def test_a_parameter_the_spec_forbids_is_named_before_sending(
+    signed_in: Client, echo: Any, fake_outbound: Any
+) -> None:
+    # echoGet's `repeat` is an integer of at most 10: 99 and "abc" were sent without a word.
+    fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {"method": "GET"})
+    for value, problem in (
+        ("99", "query repeat: 99 is greater than the maximum of 10"),
+        ("abc", "query repeat: 'abc' is not an integer"),
+    ):
+        html = signed_in.post("/console/send/", send_data(**{"param.query.repeat": value}))
+        page = unescape(html.content.decode())
+        assert problem in page and "so it was not sent" in page, value
+    assert fake_outbound.sent == []
+    forced = signed_in.post(
+        "/console/send/", send_data(**{"param.query.repeat": "99", "force": "1"})
+    )
+    assert "data-status-code>200<" in forced.content.decode()
+    assert (
+        signed_in.post("/console/send/", send_data(**{"param.query.repeat": "3"})).status_code
+        == 200
+    )
