@@ -12,6 +12,7 @@ import json
 import pprint
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from console.calls import PreparedCall
@@ -20,6 +21,18 @@ PLACEHOLDER = "$ACCESS_TOKEN"
 # Placeholders the reader sets in the environment (console/samples.py writes them): every
 # language reads them from there, the token's way; any other `$` is plain text.
 _ENV = re.compile(r"\$(ACCESS_TOKEN|API_KEY|SUBSCRIPTION_KEY)(?![A-Za-z0-9_])")
+
+
+def _with_env(value: str, text: Callable[[str], str], env: Callable[[str], str]) -> list[str]:
+    """`value` in pieces: its plain runs through `text`, each placeholder's name through
+    `env` (one language's way of reading the environment)."""
+    pieces, at = [], 0
+    for found in _ENV.finditer(value):
+        pieces += [text(value[at : found.start()]), env(found[1])]
+        at = found.end()
+    return [*pieces, text(value[at:])]
+
+
 BASIC_USER, BASIC_PASSWORD = "API_USER", "API_PASSWORD"
 _BASIC_PAIR = f'"${BASIC_USER}:${BASIC_PASSWORD}"'  # double quotes: the shell expands both
 
@@ -73,12 +86,8 @@ def _sh(value: str) -> str:
     shell then expands (and nothing else: `"`, `\\`, `` ` `` and other `$` escaped)."""
     if not _ENV.search(value):
         return shlex.quote(value)
-    parts, at = [], 0
-    for found in _ENV.finditer(value):
-        parts += [re.sub(r'([\\"$`])', r"\\\1", value[at : found.start()]), f"${found[1]}"]
-        at = found.end()
-    parts.append(re.sub(r'([\\"$`])', r"\\\1", value[at:]))
-    return '"' + "".join(parts) + '"'
+    escaped = _with_env(value, lambda t: re.sub(r'([\\"$`])', r"\\\1", t), lambda n: f"${n}")
+    return '"' + "".join(escaped) + '"'
 
 
 def python(call: PreparedCall, authorization: str | None, basic: bool = False) -> str:
@@ -136,11 +145,7 @@ def _py_text(value: str) -> str:
     """A string expression; placeholders read from the environment (`os.environ[...]`)."""
     if not _ENV.search(value):
         return _py(value)
-    parts, at = [], 0
-    for found in _ENV.finditer(value):
-        parts += [_py(value[at : found.start()]), f"os.environ[{found[1]!r}]"]
-        at = found.end()
-    parts.append(_py(value[at:]))
+    parts = _with_env(value, _py, lambda name: f"os.environ[{name!r}]")
     return " + ".join(p for p in parts if p not in ("''", '""'))
 
 
@@ -152,12 +157,7 @@ def _js_text(value: str) -> str:
     """A string expression; placeholders as `${NAME}` in a template literal, as the token."""
     if not _ENV.search(value):
         return _js(value)
-    parts, at = [], 0
-    for found in _ENV.finditer(value):
-        parts += [_js_literal(value[at : found.start()]), "${" + found[1] + "}"]
-        at = found.end()
-    parts.append(_js_literal(value[at:]))
-    return "`" + "".join(parts) + "`"
+    return "`" + "".join(_with_env(value, _js_literal, lambda name: "${" + name + "}")) + "`"
 
 
 def _js_literal(text: str) -> str:
