@@ -172,7 +172,7 @@ def test_implicit_hand_over_leaves_nothing_in_the_browser(page: Any, portal: Por
     page.locator("main").get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/apis/echo/operations/echoGet/**")
 
-    page.locator("summary", has_text="Implicit (legacy)").click()  # folded, with its warning
+    page.locator(".console-legacy-grant summary", has_text="Implicit").click()  # folded, warned
     assert "RFC 9700 §2.1.2" in page.inner_text(".console-legacy-grant[open]")
     with page.expect_navigation():
         page.get_by_role("button", name="Get token · Implicit (legacy)").click()
