@@ -80,7 +80,7 @@ class _Sampler:
     def build(self, schema: Any, depth: int, seen: tuple[str, ...]) -> Any:
         """A value for `schema`, `depth` levels of data (objects and arrays) down: `$ref`s
         and compositions cost none, so a field three refs away still gets a typed value.
-        Past `max_depth` a value is only shallow: its example, or an empty one of its type."""
+        Past `max_depth` an object or a list is empty; a scalar still gets its typed value."""
         self.nodes += 1
         if not isinstance(schema, dict) or self.nodes > _MAX_NODES:
             return None
@@ -89,11 +89,15 @@ class _Sampler:
             if not name or name in seen:
                 return None  # unresolvable or a cycle: stop here
             return self.build(target, depth, (*seen, name))
-        given = _given(schema)
-        if given is not _NONE:
-            return given
-        if depth > self.max_depth:
-            return self._shallow(schema, seen)
+        for key in ("example", "const", "default"):
+            if key in schema:
+                return schema[key]
+        examples = schema.get("examples")
+        if isinstance(examples, list) and examples:
+            return examples[0]
+        enum = schema.get("enum")
+        if isinstance(enum, list) and enum:
+            return enum[0]
         for key in ("allOf",):
             if isinstance(schema.get(key), list):
                 merged: dict[str, Any] = {}
@@ -116,6 +120,8 @@ class _Sampler:
         kind = _kind(schema)
         if kind == "object":
             out: dict[str, Any] = {}
+            if depth > self.max_depth:
+                return out
             props = schema.get("properties")
             if isinstance(props, dict):
                 for name, sub in list(props.items())[:50]:
@@ -127,6 +133,8 @@ class _Sampler:
                 out["key"] = self.build(additional, depth + 1, seen)
             return out
         if kind == "array":
+            if depth > self.max_depth:
+                return []
             prefix = schema.get("prefixItems")
             if isinstance(prefix, list) and prefix:
                 # A tuple (JSON Schema 2020-12): one value per position.
@@ -136,46 +144,6 @@ class _Sampler:
             n = count if isinstance(count, int) and 0 < count <= 3 else 1
             return [] if item is None and "items" not in schema else [item] * n
         return _scalar(schema, kind)
-
-    def _shallow(self, schema: dict[str, Any], seen: tuple[str, ...]) -> Any:
-        """A value past the depth limit: the schema's own example, else an empty object or
-        list, or a scalar, of its type (through refs and the first part of a composition)."""
-        for _ in range(8):
-            if "$ref" in schema:
-                name, target = self._resolve(schema["$ref"])
-                if not name or name in seen or not isinstance(target, dict):
-                    return None
-                schema, seen = target, (*seen, name)
-                continue
-            given = _given(schema)
-            if given is not _NONE:
-                return given
-            parts = next(
-                (schema[k] for k in ("allOf", "oneOf", "anyOf") if isinstance(schema.get(k), list)),
-                None,
-            )
-            if not parts or not isinstance(parts[0], dict):
-                break
-            schema = parts[0]
-        kind = _kind(schema)
-        return {} if kind == "object" else [] if kind == "array" else _scalar(schema, kind)
-
-
-_NONE = object()  # no value given by the schema itself
-
-
-def _given(schema: dict[str, Any]) -> Any:
-    """The value a schema names itself (example, const, default, examples, enum), or _NONE."""
-    for key in ("example", "const", "default"):
-        if key in schema:
-            return schema[key]
-    examples = schema.get("examples")
-    if isinstance(examples, list) and examples:
-        return examples[0]
-    enum = schema.get("enum")
-    if isinstance(enum, list) and enum:
-        return enum[0]
-    return _NONE
 
 
 def _kind(schema: dict[str, Any]) -> Any:
