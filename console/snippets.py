@@ -96,10 +96,8 @@ def python(call: PreparedCall, authorization: str | None, basic: bool = False) -
         headers.pop("Content-Type", None)
     lines = ["import requests", ""]
     if basic:
-        lines[0:1] = ["import os", "", "import requests"]
         authorization = None
     elif authorization and PLACEHOLDER in authorization:
-        lines[0:1] = ["import os", "", "import requests"]
         scheme = authorization.split(" ", 1)[0]
         auth_expr = f"f\"{scheme} {{os.environ['ACCESS_TOKEN']}}\""
     else:
@@ -136,7 +134,7 @@ def python(call: PreparedCall, authorization: str | None, basic: bool = False) -
         args.append(f"data={_py(call.text_body)}")
     lines.append(f"response = requests.request({', '.join(args)}, timeout=10)")
     lines.append("print(response.status_code, response.text)")
-    if lines[0] == "import requests" and any("os.environ[" in line for line in lines):
+    if any("os.environ[" in line for line in lines):  # a placeholder, or basic credentials
         lines[0:1] = ["import os", "", "import requests"]
     return "\n".join(lines)
 
