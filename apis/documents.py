@@ -9,7 +9,7 @@ call `clear_cache()` between tests.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -113,14 +113,14 @@ def load_document(version_id: int) -> dict[str, Any]:
     return _documents.get_or_compute(version_id, parse)
 
 
-def resolve_ref(doc: dict[str, Any], ref: str) -> Any:
+def resolve_ref(doc: Mapping[str, Any], ref: str) -> Any:
     """The target of an internal `#/...` reference, or None when it does not resolve."""
     if not ref.startswith("#/"):
         return None
     node: Any = doc
     for raw in ref[2:].split("/"):
         key = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict):
+        if isinstance(node, Mapping):
             node = node.get(key)
         elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
             node = node[int(key)]

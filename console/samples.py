@@ -223,7 +223,7 @@ def _binary_parts(schema: Any, document: Mapping[str, Any]) -> dict[str, str] | 
 
 def _deref(schema: Any, document: Mapping[str, Any], hops: int = 8) -> dict[str, Any]:
     while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and hops:
-        schema, hops = resolve_ref(dict(document), schema["$ref"]), hops - 1
+        schema, hops = resolve_ref(document, schema["$ref"]), hops - 1
     return schema if isinstance(schema, dict) else {}
 
 
