@@ -354,15 +354,18 @@ def test_a_url_reads_the_files_its_refs_name_beside_it(settings: Any) -> None:
     assert [r[1] for r in server.requests] == ["/api/v1/openapi.yaml"]
 
 
+# A root document whose only path lives in a file beside it.
+PETS_BESIDE = (
+    "openapi: 3.0.3\ninfo: {title: Split, version: '1'}\n"
+    "paths:\n  /pets: {$ref: 'paths/pets.yaml'}\n"
+)
+
+
 def test_a_ref_fetched_from_elsewhere_than_its_url_is_a_clear_error(settings: Any) -> None:
     # A sibling that redirects to another host is refused by the outbound rules, by name.
     settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
-    root = (
-        "openapi: 3.0.3\ninfo: {title: Split, version: '1'}\n"
-        "paths:\n  /pets: {$ref: 'paths/pets.yaml'}\n"
-    )
     routes = {
-        "/api/openapi.yaml": Route(body=root.encode()),
+        "/api/openapi.yaml": Route(body=PETS_BESIDE.encode()),
         "/api/paths/pets.yaml": Route(302, headers={"Location": "http://192.0.2.1/pets.yaml"}),
     }
     with loopback_server(routes) as server:
@@ -378,12 +381,8 @@ def test_a_sibling_the_server_refuses_or_fails_is_named_with_its_status(
     # Any answer but 2xx read as "no file 'paths/pets.yaml'": a file behind a login, or a
     # server error, sent the publisher looking for a typo in the $ref.
     settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
-    root = (
-        "openapi: 3.0.3\ninfo: {title: Split, version: '1'}\n"
-        "paths:\n  /pets: {$ref: 'paths/pets.yaml'}\n"
-    )
     routes = {
-        "/api/openapi.yaml": Route(body=root.encode()),
+        "/api/openapi.yaml": Route(body=PETS_BESIDE.encode()),
         "/api/paths/pets.yaml": Route(status),
     }
     with loopback_server(routes) as server:
