@@ -148,7 +148,7 @@ def schema_rows(version: ApiVersion, normalised: dict[str, Any]) -> list[Schema]
 
 
 def refresh_from_default(api: Api) -> None:
-    """Copy summary, search text, tags and operation count from the default version.
+    """Copy summary, search text, tags and operation and webhook counts from the default version.
 
     With no default (its last version deleted) the copied fields are emptied.
     """
@@ -156,7 +156,7 @@ def refresh_from_default(api: Api) -> None:
     if version is None:
         api.summary = ""
         api.search_text = api_text([api.name, compounds(api.name)])
-        api.operation_count = 0
+        api.operation_count = api.webhook_count = 0
         api.save()
         api.tags.clear()
         return
@@ -166,6 +166,7 @@ def refresh_from_default(api: Api) -> None:
     tag_names = [str(t["name"])[:200] for t in overview.get("tags") or [] if t.get("name")]
     api.summary = summary_from_description(description or "")
     api.search_text, api.operation_count = catalog_words(api.name, version)
+    api.webhook_count = version.operations.filter(kind=Operation.KIND_WEBHOOK).count()
     api.save()
     unique = list(dict.fromkeys(tag_names))
     Tag.objects.bulk_create([Tag(name=n) for n in unique], ignore_conflicts=True)

@@ -37,6 +37,7 @@ class Api(models.Model):
     summary = models.TextField(blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="apis")
     operation_count = models.PositiveIntegerField(default=0)
+    webhook_count = models.PositiveIntegerField(default=0)
     # The words the catalog finds it by, each once (apis/search.py api_text), indexed.
     search_text = models.TextField(blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)

@@ -179,7 +179,7 @@ def catalog(request: HtmxHttpRequest) -> HttpResponse:
         )
     visible = _visible_apis(request)  # one queryset, cloned by each query below
     apis = visible.select_related("default_version").only(
-        "slug", "name", "summary", "operation_count", "is_published",
+        "slug", "name", "summary", "operation_count", "webhook_count", "is_published",
         "default_version__label", "default_version__spec_version",
     )  # fmt: skip
     if tag:

@@ -191,3 +191,32 @@ def test_version_badges_read_as_written(
     html = client.get("/apis/").content.decode()
     pills = re.findall(r'<span class="pill">([^<]*)</span>', html)
     assert sorted(pills) == ["unversioned", "v1.2", "v2"]
+
+
+WEBHOOKS_ONLY = """\
+openapi: 3.1.0
+info: {title: Transfer events, version: '1'}
+webhooks:
+  transferDone:
+    post:
+      operationId: transferDone
+      requestBody: {content: {application/json: {schema: {type: object}}}}
+      responses: {'200': {description: received}}
+  transferFailed:
+    post:
+      responses: {'200': {description: received}}
+"""
+
+
+def test_cards_count_webhooks_beside_operations(
+    client: Client, catalog: None, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # A webhooks-only API said "0 operations", as if it held nothing.
+    import_spec(write_spec("events.yaml", WEBHOOKS_ONLY), "events")
+    for page in ("/apis/", "/"):
+        html = client.get(page).content.decode()
+        card = html.split('href="/apis/events/"')[1].split("</li>")[0]
+        assert "2 webhooks" in card
+        assert "0 operations" not in card
+        petstore = html.split('href="/apis/petstore/"')[1].split("</li>")[0]
+        assert "5 operations" in petstore and "webhook" not in petstore
