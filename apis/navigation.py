@@ -49,20 +49,33 @@ class OperationLink:
 class TagGroup:
     name: str
     operations: tuple[OperationLink, ...]
+    anchor: str  # the id of its section on the API page, unique on the page (tag_anchors)
     # The API page's section for this group: its heading, description and operations (path
     # and summary). Built once per version: the template loop it replaces cost ~5 ms a view.
     section_html: str = field(default="", repr=False)
     # The side navigation's list: the summary, else the path.
     nav_list_html: str = field(default="", repr=False)
 
-    @property
-    def anchor(self) -> str:
-        return tag_anchor(self.name)
-
 
 def tag_anchor(name: str) -> str:
-    """The id of a tag's section on the API page (letters and digits, the rest `-`)."""
+    """The id a tag's section would like (letters and digits, the rest `-`)."""
     return "tag-" + "".join(ch if ch.isalnum() else "-" for ch in name.lower())
+
+
+def tag_anchors(names: list[str]) -> dict[str, str]:
+    """Each group's section id, in page order: "Pet store" and "pet-store" would both like
+    `tag-pet-store`, so the second gets `tag-pet-store-2`."""
+    anchors: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in names:
+        anchor = base = tag_anchor(name)
+        n = 1
+        while anchor in taken:
+            n += 1
+            anchor = f"{base}-{n}"
+        taken.add(anchor)
+        anchors[name] = anchor
+    return anchors
 
 
 _groups: LRU[tuple[TagGroup, ...]] = LRU(32)
@@ -105,9 +118,10 @@ BLOCK = 25
 FIRST_SCREEN = 40  # operations a tall screen shows (about 30 rows fit in 1,300 px)
 
 
-def _section_html(name: str, description: str, ops: tuple[OperationLink, ...], before: int) -> str:
+def _section_html(
+    name: str, anchor: str, description: str, ops: tuple[OperationLink, ...], before: int
+) -> str:
     """A group's section of the API page, `before` operations listed ahead of it."""
-    anchor = tag_anchor(name)
     about = f'<div class="md" hx-disable>{description}</div>' if description else ""
     return (
         f'<section class="tag-group" id="{anchor}"><h3><a class="anchor" href="#{anchor}">'
@@ -172,13 +186,14 @@ def tag_groups(
         hook_group = next((n for n in candidates if tag_anchor(n) not in taken), candidates[-1])
         by_tag[hook_group] = hooks
         names.append(hook_group)
+    anchors = tag_anchors(names)
     groups = []
     before = 0
     for name in names:
         ops = tuple(by_tag[name])
         description = str(render_markdown(descriptions.get(name, "")))
-        section = _section_html(name, description, ops, before)
-        groups.append(TagGroup(name, ops, section, _nav_list_html(ops)))
+        section = _section_html(name, anchors[name], description, ops, before)
+        groups.append(TagGroup(name, ops, anchors[name], section, _nav_list_html(ops)))
         before += len(ops)
     return _groups.set(key, tuple(groups))
 

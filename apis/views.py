@@ -289,7 +289,7 @@ def operation(request: HttpRequest, slug: str, operation: str) -> HttpResponse:
 def _with_doc_links(
     response: HttpResponse, api: Api, version: ApiVersion, label: str | None
 ) -> HttpResponse:
-    response.content = point_redoc_links(response.content, api.slug, version.pk, label)
+    response.content = point_redoc_links(response.content, api.slug, version, label)
     return response
 
 

@@ -403,3 +403,28 @@ def test_a_tag_named_webhooks_and_the_webhooks_are_two_groups(
     endpoints = html[html.index('id="tag-webhooks"') : html.index('id="tag-webhook-events"')]
     assert "createWebhook" in endpoints and "emailSent" not in endpoints
     assert "emailSent" in html[html.index('id="tag-webhook-events"') :]
+
+
+def test_tags_that_differ_only_in_punctuation_get_sections_of_their_own(
+    client: Client, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # "Pet store" and "pet-store" made one id twice: the navigation's and a Redoc-style link to the
+    # second group both led to the first.
+    spec = (
+        "openapi: 3.0.3\ninfo: {title: Zoo, version: '1',"
+        " description: 'See [the other](#tag/pet-store).'}\n"
+        "tags: [{name: Pet store}, {name: pet-store}]\n"
+        "paths:\n  /a:\n    get: {operationId: listA, tags: [Pet store],"
+        " responses: {'200': {description: ok}}}\n"
+        "  /b:\n    get: {operationId: listB, tags: [pet-store],"
+        " responses: {'200': {description: ok}}}\n"
+    )
+    import_spec(write_spec("zoo.yaml", spec), "zoo")
+    html = client.get("/apis/zoo/").content.decode()
+    ids = re.findall(r'\sid="(tag-[^"]+)"', html)
+    assert len(ids) == 2 and len(set(ids)) == 2
+    second = html.index(f'id="{ids[1]}"')
+    assert "listB" in html[second:] and "listB" not in html[html.index(f'id="{ids[0]}"') : second]
+    assert re.search(rf'<a href="/apis/zoo/#{ids[1]}"[^>]*>the other</a>', html)
+    nav = client.get("/apis/zoo/operations/listA/").content.decode()
+    assert f'href="/apis/zoo/#{ids[1]}"' in nav  # the folded group's "all operations" link
