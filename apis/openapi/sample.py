@@ -7,7 +7,10 @@ cycles stop with an empty value instead of recursing, and output size is bounded
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from apis.openapi.pattern import VERIFY_UP_TO, matching
 
 _MAX_DEPTH = 12
 _MAX_NODES = 2_000
@@ -160,16 +163,12 @@ def _kind(schema: dict[str, Any]) -> Any:
 
 def _scalar(schema: dict[str, Any], kind: Any) -> Any:
     if kind == "string":
-        fmt = schema.get("format")
-        if isinstance(fmt, str) and fmt in _FORMAT_SAMPLES:
-            return _FORMAT_SAMPLES[fmt]
-        text = "string"
-        min_len, max_len = schema.get("minLength"), schema.get("maxLength")
-        if isinstance(min_len, int) and min_len > len(text):
-            text = (text * (min_len // len(text) + 1))[: min(min_len, 1000)]
-        if isinstance(max_len, int) and not isinstance(max_len, bool) and 0 <= max_len < len(text):
-            text = text[:max_len]
-        return text
+        text = _string(schema)
+        pattern = schema.get("pattern")
+        if not isinstance(pattern, str) or _fits(text, pattern):
+            return text
+        fitting = matching(pattern, schema.get("minLength"), schema.get("maxLength"))
+        return text if fitting is None else fitting
     if kind == "integer":
         return _number(schema, 0, integer=True)
     if kind == "number":
@@ -177,6 +176,28 @@ def _scalar(schema: dict[str, Any], kind: Any) -> Any:
     if kind == "boolean":
         return True
     return None
+
+
+def _string(schema: dict[str, Any]) -> str:
+    fmt = schema.get("format")
+    if isinstance(fmt, str) and fmt in _FORMAT_SAMPLES:
+        return str(_FORMAT_SAMPLES[fmt])
+    text = "string"
+    min_len, max_len = schema.get("minLength"), schema.get("maxLength")
+    if isinstance(min_len, int) and min_len > len(text):
+        text = (text * (min_len // len(text) + 1))[: min(min_len, 1000)]
+    if isinstance(max_len, int) and not isinstance(max_len, bool) and 0 <= max_len < len(text):
+        text = text[:max_len]
+    return text
+
+
+def _fits(text: str, pattern: str) -> bool:
+    if len(text) > VERIFY_UP_TO:
+        return False  # not run on long text (pattern.VERIFY_UP_TO): made from the pattern instead
+    try:
+        return re.search(pattern, text) is not None
+    except (re.error, RecursionError, OverflowError):
+        return True  # a pattern Python cannot read: nothing to meet
 
 
 def _number(schema: dict[str, Any], zero: float, *, integer: bool) -> Any:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
+
+import pytest
 
 from apis.openapi.sample import media_example, sample
 
@@ -167,3 +170,41 @@ def test_past_the_depth_a_value_is_an_empty_one_of_its_type_not_null() -> None:
     enum_deep = {"type": "object", "properties": {"s": {"type": "object", "properties": {
         "t": {"$ref": "#/components/schemas/Pet"}}}}}  # fmt: skip
     assert sample(enum_deep, DOC, max_depth=1) == {"s": {"t": {}}}
+
+
+@pytest.mark.parametrize(
+    ("schema", "expected"),
+    [
+        ({"pattern": "^[A-Z]{3}$"}, "AAA"),  # a currency code
+        ({"pattern": r"^\d{4}-\d{2}-\d{2}$"}, "0000-00-00"),
+        ({"pattern": "^(foo|bar)_[0-9]{2}$"}, "foo_00"),
+        ({"pattern": "^[a-z0-9-]+$", "minLength": 3}, "string"),  # "string" fits: kept
+        ({"pattern": "^[0-9a-f]+$", "minLength": 8, "maxLength": 8}, "00000000"),
+        ({"pattern": r"^acct_\w+$"}, "acct_a"),
+        ({"pattern": r"^[^\s@]+@[^\s@]+\.[a-z]{2,}$"}, "a@a.aa"),
+        ({"pattern": r"^(\w)-\1$"}, "a-a"),  # a back-reference
+        ({"pattern": "[A-Z]"}, "A"),  # unanchored, as JSON Schema reads it: a capital somewhere
+        ({"pattern": "^[0-9]+$", "format": "uuid"}, "0"),  # the format's sample would not fit
+    ],
+)
+def test_generated_strings_match_their_pattern(schema: dict[str, Any], expected: str) -> None:
+    # Sent untouched, a body with "string" for `^[A-Z]{3}$` was refused by the console's
+    # own check ("the request does not match") and by any backend that validates.
+    value = sample({"type": "string", **schema}, {})
+    assert value == expected
+    assert re.search(schema["pattern"], value)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["(?=x)y", "[", "^(?!a)a$", "^a{5000}$", 42],  # never matches, invalid, too long, not a string
+)
+def test_a_pattern_it_cannot_meet_leaves_the_plain_sample(pattern: Any) -> None:
+    assert sample({"type": "string", "pattern": pattern}, {}) == "string"
+
+
+def test_a_backtracking_pattern_is_never_run_on_long_text() -> None:
+    # `^(\w+)*-$` takes 2**n steps to refuse n word characters: run on "string" padded to
+    # minLength 60 it would never return, and every page showing the sample with it.
+    value = sample({"type": "string", "pattern": r"^(\w+)*-$", "minLength": 60}, {})
+    assert len(value) >= 60 and value.endswith("-")
