@@ -401,9 +401,10 @@ def with_api_keys(call: PreparedCall, keys: list[Any], *, placeholder: str = "")
             out.headers[key.param] = value
         elif key.location == "query":
             joiner = "&" if urlsplit(out.url).query else "?"
-            out.url += joiner + urlencode([(key.param, value)])
+            # A placeholder stays readable (`$API_KEY`, not `%24API_KEY`): snippets read it.
+            out.url += joiner + urlencode([(key.param, value)], safe="$" if placeholder else "")
         else:
-            cookie = f"{key.param}={quote(value, safe='<>')}"
+            cookie = f"{key.param}={quote(value, safe='$' if placeholder else '')}"
             existing = out.headers.get("Cookie")
             out.headers["Cookie"] = f"{existing}; {cookie}" if existing else cookie
     return out

@@ -291,3 +291,14 @@ def token_fits(token: Token, api: Api) -> bool:
     if not claims or "aud" not in claims:
         return True
     return bool(set(audiences(claims)) & set(expected_audience(api)))
+
+
+def token_fits_operation(token: Token, schemes: list[Scheme]) -> bool:
+    """Whether a token may be preselected for an operation with these security schemes: a
+    pasted credential only where its own scheme is asked for (a basic password never goes
+    out on a bearer-only call), a token from an authorization server where a bearer, OAuth
+    or OpenID scheme is asked for, or where the operation names none (the gateway's
+    validate-jwt may still want one)."""
+    if is_pasted(token):
+        return any(scheme.name == token.scopes for scheme in schemes)
+    return not schemes or any(s.kind in ("bearer", "oauth2", "openIdConnect") for s in schemes)

@@ -116,6 +116,10 @@ class TokenView:
     expired: bool
 
     @property
+    def pasted(self) -> bool:
+        return credentials.is_pasted(self.token)
+
+    @property
     def claims_json(self) -> str:
         """The claims as the token carries them (JSON), not as a Python dict."""
         return claims_json(self.claims)
@@ -143,7 +147,8 @@ def token_view(token: Token) -> TokenView:
         audience=", ".join(audiences(claims or {})),
         subject=_subject(claims or {}, token),
         issuer=str((claims or {}).get("iss", "")),
-        scope=" ".join(token.granted_scopes),
+        # A pasted credential's `scopes` holds its scheme's name: its scope is only a claim's.
+        scope=" ".join(token.granted_scopes if not credentials.is_pasted(token) or claims else ()),
         expires=format_timestamp(exp) if exp is not None else "",
         expires_in=remaining,
         expired=remaining is not None and remaining <= 0,
@@ -411,13 +416,25 @@ def build(
     targets: list[Target] = calls.targets(api, version, operation)
     selected_server = state.get("server") or next((t.url for t in targets if t.allowed), "")
     token_ids = [t.token.id for t in tokens]
-    # Preselect only a token this API accepts: one for another API's audience would make
-    # the first call a 401. The user may still pick it.
-    fitting = [t.token.id for t in tokens if credentials.token_fits(t.token, api)]
-    selected_token = (
-        state.get("token") if state.get("token") in token_ids else (fitting[0] if fitting else "")
-    )
     schemes = credentials.operation_schemes(operation, version.overview or {})
+    # Preselect only a token this API accepts and this operation asks for: one for another
+    # API's audience would make the first call a 401, a pasted password for another scheme
+    # would go where it was never meant to. The user may still pick any. Pasted for this
+    # operation's own scheme comes first.
+    fitting = sorted(
+        (
+            t.token
+            for t in tokens
+            if credentials.token_fits(t.token, api)
+            and credentials.token_fits_operation(t.token, schemes)
+        ),
+        key=lambda token: not credentials.is_pasted(token),
+    )
+    selected_token = (
+        state.get("token")
+        if state.get("token") in token_ids
+        else (fitting[0].id if fitting else "")
+    )
     keys = credentials.KeyStore(session).for_api(api) if context["signed_in"] else {}
     body = operation.model.request_body
     context.update(

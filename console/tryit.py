@@ -28,7 +28,7 @@ from products.console import subscription_headers
 # Status of a refused input: 422, not 400, so htmx's debug handler (django-htmx under DEBUG
 # replaces the page with any 400) leaves it alone and console.js swaps it in place.
 INVALID = 422
-KEY_PLACEHOLDER = "<api-key>"
+KEY_PLACEHOLDER = "$API_KEY"  # read from the environment by every snippet
 
 
 @dataclass

@@ -16,7 +16,7 @@ from products.models import ApiKeyNames, Product, Subscription
 from products.visibility import visible_products
 
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
-KEY_PLACEHOLDER = "{subscription-key}"
+KEY_PLACEHOLDER = "$SUBSCRIPTION_KEY"  # read from the environment by every snippet
 
 
 @dataclass(frozen=True)

@@ -115,7 +115,10 @@ def test_api_keys_go_where_each_scheme_says_and_nowhere_else(
     shown = answer.content.decode()
     for secret in (HEADER_KEY, QUERY_KEY, COOKIE_KEY):
         assert secret not in shown  # not in the sent URL, not in the snippets
-    assert "&lt;api-key&gt;" in shown  # the snippets' placeholder
+    # The snippets read the keys from the environment: `$API_KEY`, never %24API_KEY.
+    assert "-H &quot;X-API-Key: $API_KEY&quot;" in shown
+    assert "things?api_key=$API_KEY&quot;" in shown
+    assert "-H &quot;Cookie: key=$API_KEY&quot;" in shown and "%24API_KEY" not in shown
     entry = CallHistory.objects.get()
     assert QUERY_KEY not in entry.url and QUERY_KEY not in str(entry.form)
 
@@ -231,6 +234,33 @@ def test_token_for_another_apis_audience_is_not_preselected(
     fitting = put_token(signed_in, aud="api://echo", scope="echo.write")
     html = signed_in.get("/apis/echo/operations/echoGet/").content.decode()
     assert f'name="token" value="{fitting}" checked' in html
+
+
+def test_a_credential_is_preselected_only_where_the_operation_asks_for_its_scheme(
+    signed_in: Client, keyed: Api
+) -> None:
+    # The last credential kept was preselected on every operation of the API: the basic
+    # password went out on a bearer-only call, a bearer token beside an API key.
+    keep(signed_in, "withBearer", "pasted", value=access_token(aud="api://keyed"))
+    keep(signed_in, "withBasic", "basicAuth", username="ada", password="secret")
+    server_token = put_token(signed_in, aud="api://keyed")
+
+    def chosen(operation: str) -> str:
+        html = signed_in.get(f"/apis/keyed/operations/{operation}/").content.decode()
+        found = re.search(r'name="token" value="([^"]*)" checked>\s*(?:<strong>)?([^<]*)', html)
+        assert found
+        return found[2].strip() if found[1] else "No token"
+
+    assert "Pasted token" in chosen("withBearer")
+    assert "Basic · ada" in chosen("withBasic")
+    assert chosen("listThings") == "No token"  # API keys only: no Authorization header
+    assert chosen("sessionCookie") == "No token"
+    # Each card says which scheme it is for; the scheme is not shown as the token's scope.
+    html = signed_in.get("/apis/keyed/operations/withBasic/").content.decode()
+    assert 'data-claim="scope">basicAuth<' not in html and 'data-claim="scope">pasted<' not in html
+    assert "for <code>basicAuth</code>" in html and "for <code>pasted</code>" in html
+    assert "A user name and password, sent as HTTP basic" in html
+    assert server_token  # offered everywhere, preselected nowhere here: no operation is OAuth
 
 
 def test_optional_parameters_start_empty_with_the_example_as_placeholder(

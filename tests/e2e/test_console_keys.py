@@ -82,7 +82,7 @@ def test_console_with_an_api_key(page: Any, portal: Portal, screenshot_dir: Path
     assert page.inner_text("#console-result [data-status-code]") == "200"
     assert "sunny" in page.inner_text("#console-result")
     assert KEY not in page.content()  # not in the form, the answer or the snippets
-    assert "<api-key>" in page.inner_text("#console-result .console-snippets")
+    assert "$API_KEY" in page.inner_text("#console-result .console-snippets")
 
     shoot(page, screenshot_dir / "console-api-key-desktop.png")
     page.set_viewport_size({"width": 390, "height": 844})
