@@ -228,6 +228,15 @@ def parse_www_authenticate(value: str) -> dict[str, str]:
     }
 
 
+_KEY_REASONS = {
+    "subscription-key": "The subscription key is missing or unknown: choose one of your keys "
+    "above, or subscribe to a product that offers this API.",
+    "subscription-state": "Your subscription is not active; My subscriptions shows its state.",
+    "subscription-scope": "The key's subscription does not include this API: use a key of a "
+    "product that offers it.",
+}
+
+
 @dataclass
 class Rejection:
     """Why the gateway refused a call, in words set beside the decoded token."""
@@ -262,11 +271,16 @@ def explain_rejection(
         detail=str(problem.get("detail") or challenge.get("error_description") or ""),
     )
     reasons = rejection.reasons
+    if rejection.check in _KEY_REASONS:
+        # The subscription key was refused, not the token: token advice would mislead (an
+        # API that needs only a key has no token to get).
+        reasons.append(_KEY_REASONS[rejection.check])
+        return rejection
     if claims is None:
-        if not challenge.get("error"):
-            reasons.append("The call carried no token: get a token above, then send again.")
-        else:
+        if challenge.get("error"):
             reasons.append("The token is not a JWT, so its claims cannot be shown here.")
+        elif rejection.check in ("", "missing"):
+            reasons.append("The call carried no token: get a token above, then send again.")
         return rejection
 
     check = rejection.check or ("scope" if rejection.error == "insufficient_scope" else "")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
 from console.tokens import (
     Token,
     TokenStore,
@@ -98,3 +100,26 @@ def test_expired_and_missing_tokens_are_explained() -> None:
     )
     none = explain_rejection(401, {"WWW-Authenticate": 'Bearer realm="gw"'}, None, None)
     assert none.reasons == ["The call carried no token: get a token above, then send again."]
+
+
+@pytest.mark.parametrize(
+    ("check", "reason"),
+    [
+        ("subscription-state", "Your subscription is not active"),
+        ("subscription-key", "The subscription key is missing or unknown"),
+        ("subscription-scope", "does not include this API"),
+    ],
+)
+def test_a_refused_subscription_key_is_explained_as_such(check: str, reason: str) -> None:
+    # A suspended key on an API that needs no token said "The call carried no token: get a
+    # token above", and there is no token to get.
+    detail = {"check": check, "detail": "Access denied due to invalid subscription key."}
+    for claims in (None, decode_claims(access_token())):
+        refused = explain_rejection(401, {}, detail, claims)
+        assert len(refused.reasons) == 1 and reason in refused.reasons[0]
+        assert "token" not in refused.reasons[0].lower()
+
+
+def test_a_refusal_that_is_not_about_the_token_gives_no_token_advice() -> None:
+    limited = explain_rejection(429, {}, {"check": "rate-limit", "detail": "Rate limit"}, None)
+    assert limited.reasons == []
