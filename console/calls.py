@@ -266,6 +266,18 @@ def _path_segment(value: str) -> str:
     return quoted.replace(".", "%2E") if set(value) <= {"."} else quoted
 
 
+def documented_accept(operation: Operation) -> str:
+    """The media type the operation's success answer is documented in (its first 2xx
+    response with content, else `default`), or "" when none is: GitHub's /octocat answers a
+    text stream and a server that honours Accept refuses `application/json` with a 406."""
+    responses = operation.model.responses
+    success = [r for r in responses if r.status.startswith("2") and r.content]
+    fallback = [r for r in responses if r.status == "default" and r.content]
+    for response in success or fallback:
+        return response.content[0].name
+    return ""
+
+
 def build_call(
     operation: Operation,
     data: ConsoleInput,
@@ -317,7 +329,9 @@ def build_call(
         headers["Cookie"] = "; ".join(cookies)
     call = PreparedCall(method=operation.method.upper(), url=url, headers=headers, target=target)
     _attach_body(call, data, media_types or [])
-    headers.setdefault("Accept", "application/json, */*;q=0.8")
+    documented = documented_accept(operation)
+    accept = f"{documented}, */*;q=0.8" if documented and documented != "*/*" else ""
+    headers.setdefault("Accept", accept or "application/json, */*;q=0.8")
     return call
 
 

@@ -170,7 +170,7 @@ def request_sample(
         if example is NO_VALUE:
             example = sample(media.schema, document, PAGE_SAMPLE_DEPTH)  # type: ignore[arg-type]
         _body(call, media_type, example, _binary_parts(media.schema, document))
-    headers.setdefault("Accept", "application/json")
+    headers.setdefault("Accept", calls.documented_accept(operation) or "application/json")
     return RequestSample(
         snippets(call, token, scheme), media_type, server, said, published_samples(op)
     )

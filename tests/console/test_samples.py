@@ -287,3 +287,43 @@ def test_an_api_with_no_server_says_the_samples_server_is_a_stand_in(
     _import(path, "tiny")
     request = _section(client.get("/apis/tiny/operations/now/").content.decode(), "request-sample")
     assert "The spec names no server and no gateway route serves this API" in request
+
+
+def test_samples_ask_for_what_the_operation_returns(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    # Every sample sent `Accept: application/json`, also to GitHub's /octocat (a text
+    # stream) and /markdown/raw (HTML): a server that honours Accept answers 406.
+    def op(op_id: str, *media: str) -> dict[str, Any]:
+        content = {m: {"schema": {"type": "string"}} for m in media}
+        return {
+            "operationId": op_id,
+            "responses": {
+                "200": {"description": "ok", "content": content},
+                "404": {"description": "no", "content": {"application/json": {}}},
+            },
+        }
+
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Octo", "version": "1"},
+        "servers": [{"url": "https://octo.example"}],
+        "paths": {
+            "/octocat": {"get": op("octocat", "application/octocat-stream")},
+            "/raw": {"post": op("raw", "text/html", "application/json")},
+            "/plain": {"get": op("plain")},
+        },
+    }  # fmt: skip
+    path = tmp_path / "octo.json"
+    path.write_bytes(orjson.dumps(spec))
+    _import(path, "octo")
+
+    def sample(op_id: str) -> str:
+        page = client.get(f"/apis/octo/operations/{op_id}/").content.decode()
+        return _section(page, "request-sample")
+
+    octocat = sample("octocat")
+    assert "Accept: application/octocat-stream" in octocat
+    assert "application/json" not in octocat
+    assert "Accept: text/html" in sample("raw")  # the first documented one
+    assert "Accept: application/json" in sample("plain")  # nothing documented: as before
