@@ -242,3 +242,57 @@ def test_no_axe_violation_on_the_applications_pages(
         context.close()
     failing = {name: found for name, found in report.items() if found}
     assert failing == {}, json.dumps(failing, indent=2)
+
+
+CONTRAST = """el => {
+  const rgb = c => (c.match(/[\\d.]+/g) || []).slice(0, 4).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map(v => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  let back = el.parentElement;
+  while (back && (rgb(getComputedStyle(back).backgroundColor)[3] === 0)) back = back.parentElement;
+  const style = getComputedStyle(el);
+  const [a, b] = [lum(rgb(style.outlineColor)),
+                  lum(rgb(getComputedStyle(back || document.documentElement).backgroundColor))];
+  return {width: parseFloat(style.outlineWidth), ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)};
+}"""
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_focus_on_checkboxes_and_radios_is_visible(
+    chromium: Any, portal: Portal, theme: str
+) -> None:
+    # `input:focus` drew a 2 px outline in the soft accent (1.1:1 on white) over the 3 px
+    # focus ring: on a checkbox or radio, which shows no border colour, focus all but vanished.
+    context = themed_context(chromium, theme)
+    page = context.new_page()
+    try:
+        sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/apis/echo/operations/echoGet/")
+        for selector in ('input[type="radio"][name="token"]', 'input[name="param.query.message"]'):
+            control = page.locator(selector).first
+            control.focus()
+            ring = control.evaluate(CONTRAST)
+            assert ring["width"] >= 2 and ring["ratio"] >= 3, (selector, ring)
+    finally:
+        context.close()
+
+
+def test_a_shown_key_fits_a_phone(chromium: Any, queued: Portal) -> None:
+    # At 390 px a shown key wrapped one character per line and "Regenerate" ran off the card.
+    context = themed_context(chromium, "light", is_mobile=True)
+    page = context.new_page()
+    try:
+        page.set_viewport_size({"width": 390, "height": 844})
+        sign_in(page, queued, DEMO_USER, DEMO_PASSWORD, "/products/starter/")
+        page.locator("#mine a").first.click()
+        page.wait_for_url("**/products/subscriptions/*/")
+        with page.expect_response("**/show/"):
+            page.locator("#keys").get_by_role("button", name="Show").first.click()
+        page.wait_for_selector("#keys code[data-key]")
+        key = page.locator("#keys code[data-key]").first
+        assert key.bounding_box()["width"] > 250
+        for button in page.locator("#keys button").all():
+            box = button.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 390, button.inner_text()
+    finally:
+        context.close()
