@@ -59,6 +59,7 @@ from products.visibility import visible_apis
 log = logging.getLogger(__name__)
 
 RESTORE_KEY = panel.RESTORE_KEY
+GONE = "This operation is not available: it may have been unpublished or removed. Reload the page."
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -386,14 +387,20 @@ def send(request: HtmxHttpRequest) -> HttpResponse:
     form = SendForm(request.POST, request.FILES)
     if not form.is_valid():
         return HttpResponse("Invalid console request.", status=400, content_type="text/plain")
-    api, version, operation = _get_operation_for_user(
-        request,
-        form.cleaned_data["api"],
-        form.cleaned_data["version"],
-        form.cleaned_data["operation"],
-    )
-    media_types = validation.media_types(operation.model)
     template = "console/result.html#response" if request.htmx else "console/result.html"
+    try:
+        api, version, operation = _get_operation_for_user(
+            request,
+            form.cleaned_data["api"],
+            form.cleaned_data["version"],
+            form.cleaned_data["operation"],
+        )
+    except Http404:
+        if not request.htmx:
+            raise
+        # Unpublished or removed since the page was drawn (or never there: same words).
+        return render(request, template, {"error": GONE}, status=404)
+    media_types = validation.media_types(operation.model)
     try:
         data = form.console_input(media_types)
     except ValidationError as exc:

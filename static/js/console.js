@@ -68,11 +68,19 @@
   document.addEventListener("change", function (event) {
     if (event.target.matches && event.target.matches("input[name=media_type]")) editors(document);
   });
-  document.addEventListener("htmx:beforeSwap", function (event) {
+  function inConsole(event) {
     var target = event.detail.target;
+    return !!(target && target.closest && target.closest("[data-console]"));
+  }
+  // 404: the operation went away since the page was drawn; said inline. Caught on the way
+  // down, before django-htmx's DEBUG handler on document swaps the whole page for a 404.
+  window.addEventListener("htmx:beforeOnLoad", function (event) {
+    if (event.detail.xhr.status === 404 && inConsole(event)) event.stopPropagation();
+  }, true);
+  document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
     // 422: the console refused the input (shown inline); 502: the call failed on its way.
-    if (target && target.closest("[data-console]") && (status === 422 || status === 502)) {
+    if (inConsole(event) && (status === 422 || status === 502 || status === 404)) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }

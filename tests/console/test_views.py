@@ -124,6 +124,22 @@ def test_unknown_operation_or_unpublished_api_is_404(signed_in: Client, echo: An
     assert signed_in.post("/console/send/", send_data()).status_code == 404
 
 
+def test_send_after_the_api_went_away_says_so_in_the_console(signed_in: Client, echo: Any) -> None:
+    # The page was open when the API was unpublished: Send answered a bare "No Api matches
+    # the given query", which under DEBUG replaced the whole page. The same words for an
+    # operation that never existed: nothing tells a hidden API from a missing one.
+    echo.is_published = False
+    echo.save()
+    gone = signed_in.post("/console/send/", send_data(), headers=HTMX)
+    never = signed_in.post("/console/send/", send_data(operation="nope"), headers=HTMX)
+    for answer in (gone, never):
+        assert answer.status_code == 404
+        html = answer.content.decode()
+        assert 'id="console-result"' in html and "<html" not in html
+        assert "This operation is not available" in html and "Reload the page" in html
+    assert gone.content == never.content
+
+
 def test_refused_target_is_422_before_any_request(
     signed_in: Client, echo: Any, fake_outbound: Any
 ) -> None:

@@ -204,3 +204,22 @@ def test_refused_input_shows_inline_under_debug(page: Any, portal: Portal) -> No
     assert page.input_value("#cb-0") == '{"text": '
     # Chromium logs every 4xx fetch; anything else would be a script error.
     assert [e for e in page.console_errors if "status of 422" not in e] == []
+
+
+def test_send_after_the_api_was_unpublished_says_so_inline(page: Any, portal: Portal) -> None:
+    """Under DEBUG a 404 from Send replaced the whole page with Django's technical 404."""
+    sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/apis/echo/operations/echoGet/")
+    portal.manage(
+        "shell", "-c", "from apis.models import Api; Api.objects.filter(slug='echo').update(is_published=False)"
+    )  # fmt: skip
+    try:
+        with page.expect_response("**/console/send/") as answer:
+            page.click("#console-send")
+        assert answer.value.status == 404
+        page.wait_for_selector("#console-result .console-error")
+        assert "This operation is not available" in page.inner_text("#console-result")
+        assert page.locator("#console-form").count() == 1  # the page is still the page
+    finally:
+        portal.manage(
+            "shell", "-c", "from apis.models import Api; Api.objects.filter(slug='echo').update(is_published=True)"
+        )  # fmt: skip
