@@ -5,15 +5,32 @@
   if (saved === "light" || saved === "dark") document.documentElement.dataset.theme = saved;
 
   document.addEventListener("DOMContentLoaded", function () {
+    // The toggle flips what is shown. Flipped back to what the system shows, it forgets the
+    // choice and follows the system again (a saved "light" would stay light at night).
     var toggle = document.querySelector("[data-theme-toggle]");
-    if (toggle) toggle.addEventListener("click", function () {
-      var dark = document.documentElement.dataset.theme
-        ? document.documentElement.dataset.theme === "dark"
-        : window.matchMedia("(prefers-color-scheme: dark)").matches;
-      var next = dark ? "light" : "dark";
-      document.documentElement.dataset.theme = next;
-      try { localStorage.setItem("theme", next); } catch (e) {}
-    });
+    var system = window.matchMedia("(prefers-color-scheme: dark)");
+    function label() {
+      var chosen = document.documentElement.dataset.theme;
+      var shown = chosen || (system.matches ? "dark" : "light");
+      toggle.title = (chosen ? "Theme: " + chosen : "Theme: as the system") +
+        " · click for " + (shown === "dark" ? "light" : "dark");
+    }
+    if (toggle) {
+      label();
+      toggle.addEventListener("click", function () {
+        var root = document.documentElement;
+        var dark = root.dataset.theme ? root.dataset.theme === "dark" : system.matches;
+        var next = dark ? "light" : "dark";
+        if ((next === "dark") === system.matches) {
+          delete root.dataset.theme;
+          try { localStorage.removeItem("theme"); } catch (e) {}
+        } else {
+          root.dataset.theme = next;
+          try { localStorage.setItem("theme", next); } catch (e) {}
+        }
+        label();
+      });
+    }
 
     // "/" focuses the page's search or filter box.
     document.addEventListener("keydown", function (event) {

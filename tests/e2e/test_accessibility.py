@@ -296,3 +296,23 @@ def test_a_shown_key_fits_a_phone(chromium: Any, queued: Portal) -> None:
             assert box["x"] >= 0 and box["x"] + box["width"] <= 390, button.inner_text()
     finally:
         context.close()
+
+
+def test_the_theme_toggle_returns_to_the_systems_theme(chromium: Any, portal: Portal) -> None:
+    # Once toggled, a theme was saved for good: no click brought back "as the system".
+    context = chromium.new_context(color_scheme="dark")
+    page = context.new_page()
+    try:
+        page.goto(portal.url("/apis/"))
+        background = "getComputedStyle(document.body).backgroundColor"
+        night = page.evaluate(background)
+        page.click("[data-theme-toggle]")
+        assert page.evaluate("localStorage.getItem('theme')") == "light"
+        assert page.evaluate(background) != night
+        page.click("[data-theme-toggle]")
+        assert page.evaluate("localStorage.getItem('theme')") is None  # follows the system
+        assert page.evaluate(background) == night
+        page.emulate_media(color_scheme="light")
+        assert page.evaluate(background) != night  # and keeps following it
+    finally:
+        context.close()
