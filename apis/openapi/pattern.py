@@ -7,11 +7,10 @@ validates. So the sampler asks here for the shortest plain string the pattern ac
 The pattern is parsed by Python's own regular-expression parser (`re._parser`, the module
 behind `re.compile`, stable across releases though private) and walked: each literal as
 written, the first character of a class, the first branch, each repeat at its minimum, then
-a little longer when `minLength` asks for it. Whatever comes out is checked with `re.search`
-(JSON Schema patterns are not anchored; only short strings, see VERIFY_UP_TO) and the length
-bounds; a pattern this cannot meet
-(lookarounds that contradict, a class of nothing, a repeat past MAX_CHARS) gives None and the
-sampler keeps its plain text.
+one more each time while `minLength` asks for more. What comes out is checked with
+`re.search` (JSON Schema patterns are not anchored; only short strings, see VERIFY_UP_TO)
+and the length bounds. A pattern this cannot meet (lookarounds that contradict, a class of
+nothing, a repeat past MAX_CHARS) gives None, and the sampler keeps its plain text.
 """
 
 from __future__ import annotations
@@ -40,25 +39,32 @@ _CATEGORIES = {
 _CANDIDATES = "a0A-_.x ~"  # tried in turn for a negated class: [^\s@] gives "a"
 
 
-@functools.lru_cache(maxsize=1024)  # the mock backend samples the same schemas again
 def matching(pattern: str, min_length: Any, max_length: Any) -> str | None:
-    """The shortest plain string `pattern` matches within the bounds, or None."""
+    """The shortest plain string `pattern` matches within the bounds, or None. The bounds
+    are the schema's as written: anything but a count is no bound."""
+    low = min_length if type(min_length) is int and min_length > 0 else 0
+    high = max_length if type(max_length) is int and max_length >= 0 else MAX_CHARS
+    return _matching(pattern, low, min(high, MAX_CHARS)) if low <= MAX_CHARS else None
+
+
+@functools.lru_cache(maxsize=1024)  # the mock backend samples the same schemas again
+def _matching(pattern: str, low: int, high: int) -> str | None:
     try:
         compiled = re.compile(pattern)
         tree = _parser.parse(pattern)
     except (re.error, RecursionError, OverflowError):
         return None
-    low = min_length if isinstance(min_length, int) and min_length > 0 else 0
-    high = max_length if isinstance(max_length, int) and max_length >= 0 else MAX_CHARS
+    previous = -1
     for extra in range(low + 1):  # each extra repeat adds a character or more
         try:
             text = _Writer(extra).write(tree)
         except _CannotMatch:
             return None
-        if len(text) > min(high, MAX_CHARS):
-            return None  # longer tries only grow
+        if len(text) > high or len(text) == previous:
+            return None  # too long, or no repeat to grow: more tries only repeat this
         if len(text) >= low and (len(text) > VERIFY_UP_TO or compiled.search(text)):
             return text
+        previous = len(text)
     return None
 
 

@@ -208,3 +208,15 @@ def test_a_backtracking_pattern_is_never_run_on_long_text() -> None:
     # minLength 60 it would never return, and every page showing the sample with it.
     value = sample({"type": "string", "pattern": r"^(\w+)*-$", "minLength": 60}, {})
     assert len(value) >= 60 and value.endswith("-")
+
+
+@pytest.mark.parametrize(
+    ("bounds", "expected"),
+    [
+        ({"minLength": [3]}, "abc"),  # not a count: no bound (it crashed the page)
+        ({"minLength": 10**9}, "string" * 166 + "stri"),  # never met: plain text, at once
+        ({"minLength": 900, "maxLength": 5}, "strin"),  # contradictory: plain text
+    ],
+)
+def test_odd_bounds_beside_a_pattern(bounds: dict[str, Any], expected: str) -> None:
+    assert sample({"type": "string", "pattern": "^abc$", **bounds}, {}) == expected
