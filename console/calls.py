@@ -274,8 +274,13 @@ def documented_accept(operation: Operation) -> str:
     success = [r for r in responses if r.status.startswith("2") and r.content]
     fallback = [r for r in responses if r.status == "default" and r.content]
     for response in success or fallback:
-        return response.content[0].name
+        name = response.content[0].name
+        # A spec's media type key goes into a header: only a plain `type/subtype`.
+        return name if _MEDIA_TYPE.fullmatch(name) else ""
     return ""
+
+
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+*-]+")
 
 
 def build_call(

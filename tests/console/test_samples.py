@@ -327,3 +327,21 @@ def test_samples_ask_for_what_the_operation_returns(
     assert "application/json" not in octocat
     assert "Accept: text/html" in sample("raw")  # the first documented one
     assert "Accept: application/json" in sample("plain")  # nothing documented: as before
+
+
+def test_a_media_type_that_is_not_one_never_reaches_a_header(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "Odd", "version": "1"},
+        "servers": [{"url": "https://odd.example"}],
+        "paths": {"/x": {"get": {"operationId": "x", "responses": {"200": {
+            "description": "ok", "content": {"text/html\r\nX-Evil: 1": {}}}}}}},
+    }  # fmt: skip
+    path = tmp_path / "odd.json"
+    path.write_bytes(orjson.dumps(spec))
+    _import(path, "odd")
+    page = client.get("/apis/odd/operations/x/").content.decode()
+    sample = _section(page, "request-sample")
+    assert "X-Evil" not in sample and "Accept: application/json" in sample
