@@ -9,10 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import ngettext
 
 from products import flows
+from products.forms import AdminReasonForm
 from products.models import (
     ApiKeyNames,
     Group,
@@ -102,17 +106,46 @@ class EventInline(admin.TabularInline):
         return False
 
 
-def _state_action(action: str, label: str) -> Any:
-    def run(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
+def _state_action(action: str, label: str, done_label: str) -> Any:
+    """An admin action that asks for an optional reason first, as delete_selected asks for a
+    confirmation. The reason goes to the developer as typed; who acted is kept on the event
+    and in the audit log, not in the developer's mail."""
+
+    def run(
+        modeladmin: Any, request: HttpRequest, queryset: QuerySet[Subscription]
+    ) -> HttpResponse | None:
+        form = AdminReasonForm(request.POST if request.POST.get("post") else None)
+        if not form.is_valid():
+            context = {
+                **modeladmin.admin_site.each_context(request),
+                "title": f"{label} selected subscriptions",
+                "subtitle": None,
+                "opts": modeladmin.model._meta,
+                "queryset": queryset.select_related("product", "owner"),
+                "action": f"{action}_selected",
+                "label": label,
+                "form": form,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "media": modeladmin.media,
+            }
+            request.current_app = modeladmin.admin_site.name
+            return TemplateResponse(
+                request, "admin/products/subscription/state_action.html", context
+            )
         done = 0
         for sub in queryset:
             try:
-                flows.change_state(sub, action, request.user, f"by {request.user} in the admin")
+                flows.change_state(sub, action, request.user, form.cleaned_data["reason"])
                 done += 1
             except flows.FlowError as exc:
                 modeladmin.message_user(request, f"{sub}: {exc}", messages.WARNING)
         if done:
-            modeladmin.message_user(request, f"{label}: {done} subscription(s).")
+            modeladmin.message_user(
+                request,
+                ngettext("%(done)s %(n)d subscription.", "%(done)s %(n)d subscriptions.", done)
+                % {"done": done_label, "n": done},
+            )
+        return None
 
     run.__name__ = f"{action}_selected"
     return admin.action(description=f"{label} selected subscriptions")(run)
@@ -129,11 +162,11 @@ class SubscriptionAdmin(admin.ModelAdmin):
     fields += ["created", "updated"]
     inlines = [EventInline]
     actions = [
-        _state_action("approve", "Approve"),
-        _state_action("reject", "Reject"),
-        _state_action("suspend", "Suspend"),
-        _state_action("reactivate", "Reactivate"),
-        _state_action("cancel", "Cancel"),
+        _state_action("approve", "Approve", "Approved"),
+        _state_action("reject", "Reject", "Rejected"),
+        _state_action("suspend", "Suspend", "Suspended"),
+        _state_action("reactivate", "Reactivate", "Reactivated"),
+        _state_action("cancel", "Cancel", "Cancelled"),
     ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

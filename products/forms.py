@@ -25,3 +25,16 @@ class DecisionForm(forms.Form):
         if data.get("action") == "reject" and not data.get("reason"):
             self.add_error("reason", "Say why, for the developer.")
         return data
+
+
+class AdminReasonForm(forms.Form):
+    """The intermediate page of the admin's state actions: an optional word for the developer."""
+
+    reason = forms.CharField(
+        required=False,
+        max_length=1000,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Optional. The developer's e-mail and the subscription's history show it; "
+        "left empty, they say only what happened.",
+    )

@@ -108,7 +108,10 @@ def test_subscribe_approve_call_regenerate_suspend(
     admin.get_by_role("button", name="Run").or_(
         admin.get_by_role("button", name="Go")
     ).first.click()
-    admin.wait_for_selector("text=Suspend: 1 subscription(s).")
+    # The action asks for an optional reason first; none is given.
+    admin.wait_for_selector("textarea[name=reason]")
+    admin.get_by_role("button", name="Suspend", exact=True).click()
+    admin.wait_for_selector("text=Suspended 1 subscription.")
     page.goto(portal.url("/apis/echo/operations/echoGet/"))
     page.wait_for_selector(".console-token >> text=password")
     unlimited = page.locator("#console-subscription label", has_text="Unlimited")

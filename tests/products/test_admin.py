@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core import mail
 from django.test import Client
 
 from apis.models import Api
@@ -21,18 +22,73 @@ def root_client(client: Client, make_user: Any) -> Client:
     return client
 
 
-def test_suspend_action_records_an_event(
+SUBSCRIPTIONS = "/admin/products/subscription/"
+
+
+def test_suspend_action_asks_for_a_reason_first(
     root_client: Client, ada: Any, echo: Api, make_product: MakeProduct
 ) -> None:
     sub = flows.subscribe(ada, make_product("starter", echo))
     response = root_client.post(
-        "/admin/products/subscription/",
-        {"action": "suspend_selected", "_selected_action": [sub.pk]},
+        SUBSCRIPTIONS, {"action": "suspend_selected", "_selected_action": [sub.pk]}
     )
-    assert response.status_code == 302
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Starter: ada" in page and 'name="reason"' in page
+    sub.refresh_from_db()
+    assert sub.state == "active"  # nothing happens until the page is confirmed
+
+
+def test_suspend_without_a_reason_mails_no_reason_line(
+    root_client: Client,
+    ada: Any,
+    echo: Api,
+    make_product: MakeProduct,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    sub = flows.subscribe(ada, make_product("starter", echo))
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = root_client.post(
+            SUBSCRIPTIONS,
+            {"action": "suspend_selected", "_selected_action": [sub.pk], "post": "yes"},
+            follow=True,
+        )
+    assert "Suspended 1 subscription." in response.content.decode()
     sub.refresh_from_db()
     assert sub.state == "suspended"
-    assert sub.events.filter(action="suspend").exists()
+    [message] = mail.outbox
+    assert "was suspended" in message.body
+    assert "Reason" not in message.body and "root" not in message.body
+    event = sub.events.get(action="suspend")
+    assert event.reason == ""
+    assert event.actor is not None and event.actor.get_username() == "root"  # for admins
+
+
+def test_suspend_with_a_reason_mails_it(
+    root_client: Client,
+    ada: Any,
+    echo: Api,
+    make_product: MakeProduct,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    subs = [flows.subscribe(ada, make_product(slug, echo)) for slug in ("starter", "gold")]
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = root_client.post(
+            SUBSCRIPTIONS,
+            {
+                "action": "suspend_selected",
+                "_selected_action": [sub.pk for sub in subs],
+                "post": "yes",
+                "reason": "  Contract ACME-42 ended ",
+            },
+            follow=True,
+        )
+    assert "Suspended 2 subscriptions." in response.content.decode()
+    assert len(mail.outbox) == 2
+    assert all("Reason: Contract ACME-42 ended\n" in m.body for m in mail.outbox)
+    assert [s.events.get(action="suspend").reason for s in subs] == ["Contract ACME-42 ended"] * 2
 
 
 def test_events_and_subscriptions_cannot_be_deleted(
