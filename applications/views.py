@@ -1,7 +1,8 @@
 """My applications: list, register, detail (the secret shown once), rotate, delete.
 
-Thin views over applications/flows.py. A secret appears only in the body of the POST answer
-that made it (register or rotate), never in a URL, a session or a redirect, with no-store.
+Thin views over applications/flows.py. A new secret is never in a URL: the POST that made it
+redirects to the detail page (so a reload does not register again), and the secret waits for
+that one GET in the server-side session, sealed, and is popped as it is shown, with no-store.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.utils.timezone import localtime
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from applications import flows
+from applications import flows, secrets
 from applications.forms import ApplicationEditForm, ApplicationForm, RotateForm
 from applications.models import Application
 from portal.lib.htmx import HtmxHttpRequest
@@ -31,6 +32,29 @@ def _get_application_for_user(request: HtmxHttpRequest, app_id: Any) -> Applicat
         uuid=app_id,
         owner=cast(Any, request.user),
     )
+
+
+# Session key: {"app": uuid, "sealed": secret} between a POST that made a secret and the GET
+# of the page that shows it.
+SHOWN_SECRET = "applications.secret_to_show"
+
+
+def _show_secret_once(request: HtmxHttpRequest, app: Application, secret: str) -> HttpResponse:
+    """Post/Redirect/Get: the detail page shows `secret` on its next view, and only then."""
+    if secret:
+        request.session[SHOWN_SECRET] = {"app": str(app.uuid), "sealed": secrets.seal(secret)}
+    return HttpResponseRedirect(app.get_absolute_url())
+
+
+def _pop_secret(request: HtmxHttpRequest, app: Application) -> str:
+    pending = request.session.get(SHOWN_SECRET)
+    if not isinstance(pending, dict) or pending.get("app") != str(app.uuid):
+        return ""
+    del request.session[SHOWN_SECRET]
+    try:
+        return secrets.unseal(pending.get("sealed", ""))
+    except secrets.SecretUnreadable:  # the key ring rotated in between: rotate the secret
+        return ""
 
 
 def _detail_page(request: HtmxHttpRequest, app: Application, secret: str = "") -> HttpResponse:
@@ -69,7 +93,7 @@ def create(request: HtmxHttpRequest) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             messages.success(request, f"{registered.application.name} is registered.")
-            return _detail_page(request, registered.application, registered.secret)
+            return _show_secret_once(request, registered.application, registered.secret)
     status = 400 if form.is_bound else 200
     return render(request, "applications/new.html", {"form": form}, status=status)
 
@@ -78,7 +102,8 @@ def create(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def detail(request: HtmxHttpRequest, app_id: Any) -> HttpResponse:
-    return _detail_page(request, _get_application_for_user(request, app_id))
+    app = _get_application_for_user(request, app_id)
+    return _detail_page(request, app, _pop_secret(request, app))
 
 
 @never_cache

@@ -227,6 +227,7 @@ def test_page_registers_at_the_external_server_and_shows_the_secret_once(
     page = ada_client.post(
         "/applications/new/",
         {"name": "Ext", "kind": "machine", "redirect_uris": "", "server": "fake-as"},
+        follow=True,
     )
     assert page.status_code == 200
     body = page.content.decode()

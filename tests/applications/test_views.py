@@ -61,22 +61,45 @@ def test_create_shows_the_secret_once(client: Client, ada_client: Client, ada: A
         "/applications/new/",
         {"name": "Nightly sync", "kind": "machine", "description": "", "redirect_uris": ""},
     )
-    assert response.status_code == 200
-    assert "no-store" in response["Cache-Control"]
     app = Application.objects.get(owner=ada)
-    html = response.content.decode()
+    # Post/Redirect/Get: the secret is on the page the POST leads to, never in its URL.
+    assert response.status_code == 302 and response["Location"] == f"/applications/{app.uuid}/"
+    shown = ada_client.get(response["Location"])
+    assert "no-store" in shown["Cache-Control"]
+    html = shown.content.decode()
     secret = _secret_in(html)
     assert app.client_id in html and secret and "shown only this once" in html
+    assert "Nightly sync is registered." in html
     assert client_credentials(client, app.client_id, secret).status_code == 200
     # The detail page afterwards shows the client id, never the secret.
     later = ada_client.get(f"/applications/{app.uuid}/").content.decode()
     assert app.client_id in later and secret not in later and not _secret_in(later)
 
 
+def test_reloading_the_registered_page_registers_nothing_more(ada_client: Client) -> None:
+    form = {"name": "Reload test", "kind": "machine", "description": "", "redirect_uris": ""}
+    page = ada_client.post("/applications/new/", form, follow=True)
+    assert _secret_in(page.content.decode())
+    # A reload repeats the GET the browser landed on, not the POST.
+    again = ada_client.get(page.redirect_chain[-1][0])
+    assert again.status_code == 200 and not _secret_in(again.content.decode())
+    assert Application.objects.filter(name="Reload test").count() == 1
+
+
+def test_a_secret_waits_for_its_own_application_page(
+    ada_client: Client, ada: Any, register: Register
+) -> None:
+    other = register(ada, "machine", name="Older job").application
+    response = ada_client.post("/applications/new/", {"name": "New job", "kind": "machine"})
+    assert not _secret_in(ada_client.get(f"/applications/{other.uuid}/").content.decode())
+    assert _secret_in(ada_client.get(response["Location"]).content.decode())
+
+
 def test_create_spa_shows_no_secret(ada_client: Client, ada: Any) -> None:
     response = ada_client.post(
         "/applications/new/",
         {"name": "Web front", "kind": "spa", "redirect_uris": "https://front.example/cb"},
+        follow=True,
     )
     html = response.content.decode()
     assert response.status_code == 200 and not _secret_in(html)
@@ -120,7 +143,7 @@ def test_create_refuses_loopback_http_when_the_provider_would(ada_client: Client
 def test_create_rate_limit_is_shown(ada_client: Client, settings: Any) -> None:
     settings.APPLICATIONS_CREATE_PER_HOUR = 1
     form = {"name": "Job", "kind": "machine"}
-    assert ada_client.post("/applications/new/", form).status_code == 200
+    assert ada_client.post("/applications/new/", form).status_code == 302
     refused = ada_client.post("/applications/new/", form)
     assert refused.status_code == 400
     assert "the most allowed" in refused.content.decode()
