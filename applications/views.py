@@ -156,7 +156,7 @@ def rotate(request: HtmxHttpRequest, app_id: Any) -> HttpResponse:
         messages.success(request, f"A new secret was made; the old one works until {when}.")
     else:
         messages.success(request, "A new secret was made; the old one no longer works.")
-    return _detail_page(request, app, secret)
+    return _show_secret_once(request, app, secret)
 
 
 @never_cache

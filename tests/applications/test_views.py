@@ -202,10 +202,16 @@ def test_rotate_shows_a_new_secret(
     registered = register(ada, "machine")
     app = registered.application
     response = ada_client.post(f"/applications/{app.uuid}/rotate/")
-    new = _secret_in(response.content.decode())
-    assert response.status_code == 200 and new and new != registered.secret
-    assert "no-store" in response["Cache-Control"]
+    assert response.status_code == 302 and response["Location"] == f"/applications/{app.uuid}/"
+    shown = ada_client.get(response["Location"])
+    new = _secret_in(shown.content.decode())
+    assert new and new != registered.secret
+    assert "no-store" in shown["Cache-Control"]
     assert client_credentials(client, app.client_id, registered.secret).status_code == 401
+    assert client_credentials(client, app.client_id, new).status_code == 200
+    # A reload of the page with the new secret hides it and does not rotate again.
+    again = ada_client.get(response["Location"]).content.decode()
+    assert not _secret_in(again)
     assert client_credentials(client, app.client_id, new).status_code == 200
 
 
@@ -249,9 +255,11 @@ def test_rotate_with_a_grace_keeps_the_old_secret_and_says_until_when(
     app = registered.application
     page = ada_client.get(f"/applications/{app.uuid}/").content.decode()
     assert 'name="keep_old_hours"' in page and "at most 168" in page
-    response = ada_client.post(f"/applications/{app.uuid}/rotate/", {"keep_old_hours": "24"})
+    response = ada_client.post(
+        f"/applications/{app.uuid}/rotate/", {"keep_old_hours": "24"}, follow=True
+    )
     new = _secret_in(response.content.decode())
-    assert response.status_code == 200 and new and new != registered.secret
+    assert response.redirect_chain and new and new != registered.secret
     assert "the old one works until" in response.content.decode()
     assert client_credentials(client, app.client_id, registered.secret).status_code == 200
     assert client_credentials(client, app.client_id, new).status_code == 200
