@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from portal import audit
 from products import keys, notify
@@ -63,6 +64,23 @@ def _set_keys(sub: Subscription, which: str) -> None:
     setattr(sub, f"{which}_encrypted", keys.encrypt(key))
 
 
+def limit_reached(user: Any, product: Product) -> str:
+    """Why `user` may not subscribe to `product` once more, or "" while they may.
+
+    The product page asks first so it can offer no form; subscribe() asks again under the
+    product's lock, since two tabs can both have been offered one."""
+    if product.subscriptions_limit is None or not user.is_authenticated:
+        return ""
+    live = Subscription.objects.filter(owner=user, product=product, state__in=S.LIVE)
+    if live.count() < product.subscriptions_limit:
+        return ""
+    return ngettext(
+        "You already have %(n)d subscription to %(product)s, the most it allows.",
+        "You already have %(n)d subscriptions to %(product)s, the most it allows.",
+        product.subscriptions_limit,
+    ) % {"n": product.subscriptions_limit, "product": product.name}
+
+
 def subscribe(
     user: Any,
     product: Product,
@@ -88,14 +106,8 @@ def subscribe(
     with transaction.atomic():
         Product.objects.filter(pk=product.pk).update(updated=timezone.now())
         locked = Product.objects.select_for_update().get(pk=product.pk)
-        if locked.subscriptions_limit is not None:
-            live = Subscription.objects.filter(owner=user, product=locked, state__in=S.LIVE)
-            if live.count() >= locked.subscriptions_limit:
-                raise FlowError(
-                    f"You already have {locked.subscriptions_limit} subscription"
-                    f"{'s' if locked.subscriptions_limit != 1 else ''} to {locked.name}, "
-                    "the most it allows."
-                )
+        if refusal := limit_reached(user, locked):
+            raise FlowError(refusal)
         sub = Subscription(
             owner=user,
             product=locked,

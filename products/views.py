@@ -63,6 +63,7 @@ def detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             else Application.objects.none()
         ),
         "form": SubscribeForm(),
+        "limit_reached": flows.limit_reached(request.user, product),
     }
     return render(request, "products/detail.html", context)
 

@@ -54,6 +54,32 @@ def test_product_detail_lists_apis_terms_and_subscribe(ada_client: Client, gold:
     assert 'name="accept_terms"' in html and "Request a subscription" in html
 
 
+def test_at_the_subscription_limit_the_page_says_so_instead_of_a_form(
+    ada_client: Client, ada: Any, echo: Api, make_product: MakeProduct
+) -> None:
+    partner = make_product("partner", echo, subscriptions_limit=1, terms="No resale.")
+    app = app_flows.register(ada, kind="machine", name="CI runner", redirect_uris=[]).application
+    flows.subscribe(ada, partner, accept_terms=True, application=app)  # an application's counts
+    html = ada_client.get("/products/partner/").content.decode()
+    assert "You already have 1 subscription to Partner, the most it allows." in html
+    assert 'name="accept_terms"' not in html and "/products/partner/subscribe/" not in html
+    # A form offered before the limit was reached (another tab) is still refused.
+    response = ada_client.post(
+        "/products/partner/subscribe/", {"accept_terms": "on", "name": "second"}, follow=True
+    )
+    assert "the most it allows" in response.content.decode()
+    assert Subscription.objects.filter(owner=ada).count() == 1
+
+
+def test_below_the_subscription_limit_the_form_is_offered(
+    ada_client: Client, echo: Api, make_product: MakeProduct
+) -> None:
+    make_product("partner", echo, subscriptions_limit=2)
+    html = ada_client.get("/products/partner/").content.decode()
+    assert "at most 2 subscriptions each" in html
+    assert 'action="/products/partner/subscribe/"' in html and "the most it allows" not in html
+
+
 def test_the_developer_sees_the_call_and_kilobyte_limits(
     ada_client: Client, starter: Any, make_user: Any
 ) -> None:
