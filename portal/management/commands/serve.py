@@ -24,6 +24,23 @@ from django.core.management.base import BaseCommand
 from portal.startup import require_production_secrets
 
 
+def banner(base: str) -> str:
+    """Where to go, printed at start; and where e-mails are, when they go to files (the dev
+    run without EMAIL_HOST), since a publisher otherwise waits for a mail that never comes."""
+    text = (
+        f"\n  API portal: {base}/apis/\n  Admin:      {base}/admin/\n"
+        f"  Gateway:    {base}/gateway/<suffix>/ (demo: {base}/gateway/echo/anything,"
+        f" which needs a subscription key and a token: try it from {base}/apis/echo/)\n"
+    )
+    mailer: dict[str, Any] = settings.MAILERS.get("default", {})
+    if mailer.get("BACKEND") == "django.core.mail.backends.filebased.EmailBackend":
+        folder = Path(str(mailer.get("OPTIONS", {}).get("file_path", ""))).resolve()
+        if folder.is_relative_to(Path.cwd()):
+            folder = folder.relative_to(Path.cwd())
+        text += f"  E-mails:    written to {folder}/, one file each (none is sent)\n"
+    return text
+
+
 class Command(BaseCommand):
     help = "Serve the portal and the gateway on HOST:PORT (defaults 127.0.0.1:8000)."
 
@@ -43,13 +60,7 @@ class Command(BaseCommand):
                 f"Static files are not collected in STATIC_ROOT={settings.STATIC_ROOT}: run "
                 "`manage.py collectstatic` at build time (pages will link unhashed names)."
             )
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"\n  API portal: {base}/apis/\n  Admin:      {base}/admin/\n"
-                f"  Gateway:    {base}/gateway/<suffix>/ (demo: {base}/gateway/echo/anything,"
-                f" which needs a subscription key and a token: try it from {base}/apis/echo/)\n"
-            )
-        )
+        self.stdout.write(self.style.SUCCESS(banner(base)))
         Granian(
             "portal.asgi:application",
             address=host,
