@@ -54,6 +54,11 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 SITE_NAME = env_str("SITE_NAME", "API Portal")
 SITE_LOGO_URL = env_str("SITE_LOGO_URL")
+# The portal's public address, for links in e-mails, which have no request to take it from.
+# Empty (production default): the mails give paths only.
+SITE_URL = env_str(
+    "SITE_URL", f"http://{env_str('HOST', '127.0.0.1')}:{env_str('PORT', '8000')}" if DEBUG else ""
+).rstrip("/")
 
 
 def _origin_of(url: str) -> list[str]:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import mailers, send_mail
 from django.db import transaction
+from django.urls import reverse
 
 from products.models import Subscription, SubscriptionEvent
 
@@ -25,6 +26,11 @@ _DECISIONS = {
     "reactivate": "reactivated",
     "cancel": "cancelled",
 }
+
+
+def _link(name: str) -> str:
+    """An address to click in a mail: SITE_URL and the path, or the path alone without it."""
+    return f"{getattr(settings, 'SITE_URL', '')}{reverse(name)}"
 
 
 def admin_addresses() -> list[str]:
@@ -47,7 +53,7 @@ def messages_for(event: SubscriptionEvent) -> list[tuple[str, str, list[str]]]:
                 f"[{site}] Subscription request: {sub.product.name}",
                 f"{owner.get_username()} asked to subscribe to {sub.product.name}"
                 f"{f' ({sub.name})' if sub.name else ''}.\n"
-                "Approve or reject it on the portal's approval queue.\n",
+                f"Approve or reject it on the approval queue: {_link('products:approvals')}\n",
                 admin_addresses(),
             )
         )

@@ -37,18 +37,35 @@ def test_subscribe_without_approval_is_active_with_two_distinct_keys(
 
 
 def test_subscribe_with_approval_is_submitted_and_mails_the_administrators(
+    settings: Any,
     ada: Any,
     admin_user: Any,
     echo: Api,
     make_product: MakeProduct,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
+    settings.SITE_URL = "https://developer.example.com"
     product = make_product("gold", echo, approval_required=True)
     with django_capture_on_commit_callbacks(execute=True):
         sub = flows.subscribe(ada, product)
     assert sub.state == Subscription.SUBMITTED
     assert [m.to for m in mail.outbox] == [["root@example.com"]]
     assert "ada asked to subscribe to Gold" in mail.outbox[0].body
+    assert "https://developer.example.com/products/approvals/\n" in mail.outbox[0].body
+
+
+def test_without_a_site_url_the_request_mail_gives_the_queues_path(
+    settings: Any,
+    ada: Any,
+    admin_user: Any,
+    echo: Api,
+    make_product: MakeProduct,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.SITE_URL = ""
+    with django_capture_on_commit_callbacks(execute=True):
+        flows.subscribe(ada, make_product("gold", echo, approval_required=True))
+    assert "on the approval queue: /products/approvals/\n" in mail.outbox[0].body
 
 
 def test_approve_and_reject_mail_the_developer_with_the_reason(
