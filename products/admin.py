@@ -25,6 +25,7 @@ from products.models import (
     Subscription,
     SubscriptionEvent,
 )
+from products.visibility import apis_nobody_sees
 
 
 class MembershipInline(admin.TabularInline):
@@ -94,6 +95,23 @@ class ProductAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # A published product without groups hides itself, and takes its APIs from the
+        # catalog too (even public ones); nothing else tells the publisher.
+        product = form.instance
+        if product.published and not product.groups.exists():
+            hidden = apis_nobody_sees(product)
+            text = f"{product.name} is published, but no group may see it."
+            if hidden:
+                text += " " + ngettext(
+                    "Its API %(names)s is now hidden from everyone.",
+                    "Its %(n)d APIs %(names)s are now hidden from everyone.",
+                    len(hidden),
+                ) % {"n": len(hidden), "names": ", ".join(api.name for api in hidden)}
+            text += " Add a group (Developers: anyone signed in) to offer it."
+            self.message_user(request, text, messages.WARNING)
 
 
 class EventInline(admin.TabularInline):

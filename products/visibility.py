@@ -74,3 +74,15 @@ def visible_apis(user: Any) -> QuerySet[Api]:
 
 def can_see(user: Any, api: Api) -> bool:
     return visible_apis(user).filter(pk=api.pk).exists()
+
+
+def apis_nobody_sees(product: Product) -> list[Api]:
+    """Published APIs of `product` that only drafts' viewers see because of it: it is
+    published (so they are no longer public) and no published product offers them to a group.
+    For the publisher's warning in the admin; empty while the product is unpublished."""
+    if not product.published:
+        return []
+    offered = Product.apis.through.objects.filter(
+        product__published=True, product__groups__isnull=False
+    ).values("api_id")
+    return list(product.apis.filter(is_published=True).exclude(pk__in=offered).order_by("name"))

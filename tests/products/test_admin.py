@@ -10,7 +10,7 @@ from django.test import Client
 
 from apis.models import Api
 from products import flows
-from products.models import SubscriptionEvent
+from products.models import Group, Product, SubscriptionEvent
 from tests.products.conftest import MakeProduct
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +89,63 @@ def test_suspend_with_a_reason_mails_it(
     assert len(mail.outbox) == 2
     assert all("Reason: Contract ACME-42 ended\n" in m.body for m in mail.outbox)
     assert [s.events.get(action="suspend").reason for s in subs] == ["Contract ACME-42 ended"] * 2
+
+
+def _product_form(api: Api, *groups: Group, published: bool = True) -> dict[str, Any]:
+    return {
+        "name": "Partner",
+        "slug": "partner",
+        "description": "",
+        "published": "on" if published else "",
+        "apis": [api.pk],
+        "api_scopes": "{}",
+        "groups": [group.pk for group in groups],
+        "subscription_required": "on",
+        "rate_limit_period": "60",
+        "quota_period": "86400",
+    }
+
+
+def test_publishing_a_product_without_groups_warns_that_its_apis_are_hidden(
+    root_client: Client, echo: Api
+) -> None:
+    assert Client().get("/apis/echo/").status_code == 200  # public: in no product yet
+    response = root_client.post("/admin/products/product/add/", _product_form(echo), follow=True)
+    html = response.content.decode()
+    assert "Partner is published, but no group may see it." in html
+    assert f"Its API {echo.name} is now hidden from everyone." in html
+    assert Client().get("/apis/echo/").status_code == 404  # what the warning is about
+
+
+def test_a_product_offered_to_a_group_saves_without_a_warning(
+    root_client: Client, echo: Api
+) -> None:
+    developers = Group.objects.get(slug="developers")
+    response = root_client.post(
+        "/admin/products/product/add/", _product_form(echo, developers), follow=True
+    )
+    assert "no group may see it" not in response.content.decode()
+    assert Product.objects.filter(slug="partner").exists()
+
+
+def test_the_warning_names_no_api_another_product_still_offers(
+    root_client: Client, echo: Api, make_product: MakeProduct
+) -> None:
+    make_product("starter", echo)  # to developers
+    html = root_client.post(
+        "/admin/products/product/add/", _product_form(echo), follow=True
+    ).content.decode()
+    assert "Partner is published, but no group may see it." in html
+    assert "hidden from everyone" not in html
+
+
+def test_an_unpublished_product_without_groups_saves_without_a_warning(
+    root_client: Client, echo: Api
+) -> None:
+    html = root_client.post(
+        "/admin/products/product/add/", _product_form(echo, published=False), follow=True
+    ).content.decode()
+    assert "no group may see it" not in html
 
 
 def test_events_and_subscriptions_cannot_be_deleted(
