@@ -7,6 +7,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -39,7 +40,9 @@ def _get_subscription_for_user(request: HtmxHttpRequest, sub_id: Any) -> Subscri
 
 @require_GET
 def product_list(request: HtmxHttpRequest) -> HttpResponse:
-    products = visible_products(request.user).prefetch_related("apis")
+    # Count what the product page will list: an unpublished or hidden API is not "1 API".
+    shown = Prefetch("apis", queryset=visible_apis(request.user), to_attr="shown_apis")
+    products = visible_products(request.user).prefetch_related(shown)
     return render(request, "products/list.html", {"products": products})
 
 

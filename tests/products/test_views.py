@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -45,6 +46,24 @@ def test_product_list_shows_what_the_user_may_see(
     assert "Starter" in anonymous and "Gold" not in anonymous  # gold: developers only
     signed_in = ada_client.get("/products/").content.decode()
     assert "Starter" in signed_in and "Gold" in signed_in and "approval required" in signed_in
+
+
+def test_product_card_counts_only_the_apis_the_product_page_lists(
+    ada_client: Client, echo: Api, petstore: Api, make_product: MakeProduct
+) -> None:
+    make_product("partner", echo, petstore)
+
+    def counts() -> list[str]:
+        return re.findall(r"\d+ APIs?\b", strip_tags(ada_client.get("/products/").content.decode()))
+
+    assert counts() == ["2 APIs"]
+    petstore.is_published = False
+    petstore.save()
+    assert counts() == ["1 API"]
+    echo.is_published = False
+    echo.save()
+    assert counts() == []
+    assert "No API in this product yet" in ada_client.get("/products/partner/").content.decode()
 
 
 def test_product_detail_lists_apis_terms_and_subscribe(ada_client: Client, gold: Any) -> None:
