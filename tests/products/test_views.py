@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils.html import strip_tags
@@ -135,6 +136,28 @@ def test_wrong_method_is_405(ada_client: Client, starter: Any) -> None:
 def test_api_page_shows_the_product_badge(client: Client, starter: Any, gold: Any) -> None:
     html = client.get("/apis/echo/").content.decode()
     assert 'data-product="starter"' in html and 'data-product="gold"' not in html
+
+
+def _text_transform(classes: list[str]) -> str:
+    """The text-transform portal.css gives an element with these classes (one-class rules)."""
+    css = (settings.BASE_DIR / "static" / "css" / "portal.css").read_text()
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
+    value = "none"
+    for selector, body in re.findall(r"([^{}]+)\{([^}]*)\}", css):
+        found = re.search(r"text-transform:\s*([\w-]+)", body)
+        if found and selector.strip() in {f".{name}" for name in classes}:
+            value = found.group(1)
+    return value
+
+
+def test_the_product_badge_shows_the_products_name_as_written(
+    client: Client, echo: Api, make_product: MakeProduct
+) -> None:
+    make_product("partner", echo, groups=("guests",), name="Partner")
+    html = client.get("/apis/echo/").content.decode()
+    link = re.search(r'<a class="([^"]+)" data-product="partner"[^>]*>([^<]+)</a>', html)
+    assert link is not None and link.group(2) == "Partner"
+    assert _text_transform(link.group(1).split()) != "lowercase"  # was shown as "partner"
 
 
 # --- subscribing ------------------------------------------------------------------------
