@@ -49,7 +49,8 @@ class Route(models.Model):
         max_length=200,
         unique=True,
         validators=[suffix_validator],
-        help_text="The gateway answers at /gateway/<suffix>/…",
+        # Plain words: the admin renders help text as HTML, where <suffix> was a tag and vanished.
+        help_text="The gateway answers at /gateway/ and this suffix: echo gives /gateway/echo/…",
     )
     is_enabled = models.BooleanField(default=True)
     backend = models.CharField(max_length=10, choices=BACKENDS, default=BACKEND_MOCK)

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
+from django.utils.html import strip_tags
 
 from apis.models import Api
 from gateway.models import JwtPolicy, Route
@@ -64,6 +65,12 @@ def test_admin_creates_route_with_policy(admin_client: Client, echo_api: Api) ->
     route = Route.objects.get(suffix="echo")
     assert JwtPolicy.objects.get(route=route).audiences == ["api://echo"]
     assert admin_client.get("/admin/gateway/route/").status_code == 200
+
+
+def test_the_suffix_help_says_where_the_gateway_answers(admin_client: Client) -> None:
+    page = strip_tags(admin_client.get("/admin/gateway/route/add/").content.decode())
+    assert "/gateway/echo/…" in page
+    assert "/gateway//" not in page  # "<suffix>" was read as a tag and not shown
 
 
 @pytest.mark.parametrize(
