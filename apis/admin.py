@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from apis.importer import (
@@ -34,6 +35,13 @@ from apis.models import Api, ApiVersion, Tag
 from apis.openapi import SpecError, load_bytes
 from apis.openapi.errors import TooLarge
 from gateway import version as gateway_version
+
+
+def _apis(done: str, count: int) -> str:
+    return ngettext("%(done)s %(n)d API.", "%(done)s %(n)d APIs.", count) % {
+        "done": done,
+        "n": count,
+    }
 
 
 def _max_bytes() -> int:
@@ -133,13 +141,13 @@ class ApiAdmin(admin.ModelAdmin):
         # read it; update() sends no post_save either, hence the bump.
         count = queryset.update(is_published=True, updated=timezone.now())
         gateway_version.bump()
-        self.message_user(request, f"Published {count} APIs.", messages.SUCCESS)
+        self.message_user(request, _apis("Published", count), messages.SUCCESS)
 
     @admin.action(description="Unpublish selected APIs", permissions=["change"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Api]) -> None:
         count = queryset.update(is_published=False, updated=timezone.now())
         gateway_version.bump()  # as in publish
-        self.message_user(request, f"Unpublished {count} APIs.", messages.SUCCESS)
+        self.message_user(request, _apis("Unpublished", count), messages.SUCCESS)
 
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(self._import_entry)

@@ -169,10 +169,16 @@ def test_publish_unpublish_default_and_delete(admin_client: Client) -> None:
     assert api.default_version == v2 and not api.is_published
 
     changelist = "/admin/apis/api/"
-    admin_client.post(changelist, {"action": "publish", "_selected_action": [api.pk]})
+    done = admin_client.post(
+        changelist, {"action": "publish", "_selected_action": [api.pk]}, follow=True
+    )
+    assert "Published 1 API." in done.content.decode()
     api.refresh_from_db()
     assert api.is_published
-    admin_client.post(changelist, {"action": "unpublish", "_selected_action": [api.pk]})
+    done = admin_client.post(
+        changelist, {"action": "unpublish", "_selected_action": [api.pk]}, follow=True
+    )
+    assert "Unpublished 1 API." in done.content.decode()
     api.refresh_from_db()
     assert not api.is_published
 
