@@ -39,6 +39,7 @@ class MembershipInline(admin.TabularInline):
 class GroupAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "builtin")
     search_fields = ("name", "slug")
+    fields = ("name", "slug", "description", "claim_values")  # slug is filled in from name
     prepopulated_fields = {"slug": ("name",)}
     inlines = [MembershipInline]
 

@@ -39,6 +39,9 @@ class Group(models.Model):
 
     class Meta:
         ordering = ["-builtin", "name"]
+        # Beside Django's own (permissions) "Groups" in the admin index.
+        verbose_name = "portal group"
+        verbose_name_plural = "portal groups"
 
     def __str__(self) -> str:
         return self.name

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.test import Client
+from django.utils.html import strip_tags
 
 from apis.models import Api
 from products import flows
@@ -173,3 +174,14 @@ def test_events_and_subscriptions_cannot_be_deleted(
 )
 def test_admin_lists_open(root_client: Client, page: str) -> None:
     assert root_client.get(f"/admin/products/{page}/").status_code == 200
+
+
+def test_portal_groups_are_not_a_second_groups_in_the_admin_index(root_client: Client) -> None:
+    index = strip_tags(root_client.get("/admin/").content.decode())
+    assert "Portal groups" in index
+    assert index.count("Groups") == 1  # Django's own, for permissions
+
+
+def test_the_group_form_asks_for_the_name_before_the_slug(root_client: Client) -> None:
+    html = root_client.get("/admin/products/group/add/").content.decode()
+    assert html.index('name="name"') < html.index('name="slug"')
