@@ -10,14 +10,20 @@ from products.keys import KeyUnreadable
 from products.models import Product, Subscription
 
 
+def _lines(text: str) -> str:
+    """Text typed in a browser's textarea (the admin's) arrives with CRLF line ends; a terminal
+    reading the JSON wants LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def product(item: Product) -> dict[str, Any]:
     return {
         "id": item.slug,
         "name": item.name,
-        "description": item.description,
+        "description": _lines(item.description),
         "apis": [api.slug for api in item.apis.all() if api.is_published],
         "approval_required": item.approval_required,
-        "terms": item.terms,
+        "terms": _lines(item.terms),
     }
 
 
@@ -25,7 +31,7 @@ def application(app: Application, secret: str = "") -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": str(app.uuid),
         "name": app.name,
-        "description": app.description,
+        "description": _lines(app.description),
         "kind": app.kind,
         "client_id": app.client_id,
         "redirect_uris": list(app.redirect_uris),

@@ -123,6 +123,25 @@ def test_case_80_another_developers_objects_are_404_and_unchanged(
 # --- the flows ------------------------------------------------------------------------------
 
 
+def test_products_text_from_the_admin_comes_with_plain_line_ends(
+    client: Client,
+    ada: Any,
+    portal_token: Callable[..., str],
+    echo: Any,
+    make_product: Callable[..., Any],
+) -> None:
+    # As the admin's textareas save it.
+    make_product(
+        "starter",
+        echo,
+        description="Keys at once.\r\nFor tests.",
+        terms="1. No resale.\r\n2. Be nice.",
+    )
+    products = _call(client, "GET", "/api/v1/products", portal_token(ada)).json()["products"]
+    assert products[0]["terms"] == "1. No resale.\n2. Be nice."
+    assert products[0]["description"] == "Keys at once.\nFor tests."
+
+
 def test_onboarding_from_a_terminal(
     client: Client,
     ada: Any,
