@@ -293,6 +293,14 @@ class Gateway:
             )
             return
         state["api"], state["route"] = route.api_slug, route
+        if scope["method"] != scope["method"].upper():
+            # Methods are case-sensitive (RFC 9110): `delete` is no DELETE to the rules bound
+            # to DELETE, but backends that upper-case it run a DELETE (this server's own
+            # parser refuses it; granian and others pass it on).
+            await self._respond(
+                send, state, problem(400, "The method is not upper case.", "method")
+            )
+            return
         if scope["method"] in ("TRACE", "CONNECT"):
             # TRACE reflects credentials (cross-site tracing); CONNECT makes a tunnel.
             status, hdrs, body = problem(405, f"{scope['method']} is not allowed.", "method")

@@ -320,7 +320,13 @@ def _reject_constant(name: str) -> Any:
 
 
 def _b64decode(segment: str) -> bytes:
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    """The bytes of a base64url segment in its one canonical spelling. The last character
+    of a segment can carry bits no decoder reads; left free, one token has 16 spellings with
+    the same bytes, and a revocation (by checksum of the string) would miss 15 of them."""
+    raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    if base64.urlsafe_b64encode(raw).rstrip(b"=") != segment.encode("ascii"):
+        raise ValueError("not the canonical base64url spelling")
+    return raw
 
 
 def _decode_object(segment: str, what: str) -> dict[str, Any]:

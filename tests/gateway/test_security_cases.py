@@ -590,3 +590,21 @@ def test_withdrawn_key_stops_working_after_refresh(
             break
         gw.loop.run_until_complete(__import__("asyncio").sleep(0.1))
     assert resp.status == 401 and resp.json()["check"] == "kid"
+
+
+@pytest.mark.parametrize("method", ["post", "Post", "pOST"])
+def test_case24_a_method_in_another_case_is_refused(
+    gw: Harness, provider: Provider, backend: LoopbackServer, method: str
+) -> None:
+    # `delete` matched the operation (lower-cased) but not the rule bound to DELETE
+    # (upper-case): a read-only token's call went through, and backends that upper-case the
+    # method ran it. Methods are case-sensitive (RFC 9110): only the upper-case ones exist.
+    resp = gw.request(
+        method,
+        "/orders/x",
+        token=good(provider, scope="orders.read"),
+        body=b"{}",
+        headers={"content-type": "application/json"},
+    )
+    assert resp.status == 400 and resp.json()["check"] == "method"
+    assert backend.recorder.count() == 0
