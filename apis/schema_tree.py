@@ -73,6 +73,14 @@ _BOUND_KEYS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMax
 _CONSTRAINT_KEYS = frozenset([*(key for key, _ in CONSTRAINTS), "dependentRequired"])
 
 
+def boolean_label(schema: Any) -> str:
+    """What a non-object schema allows: JSON Schema 2020-12 (OpenAPI 3.1+) writes `true` for
+    "any value" and `false` for "none"; anything else is not a schema, read as no constraint."""
+    if isinstance(schema, bool):
+        return "any value" if schema else "no value allowed"
+    return "any"
+
+
 def _token(key: Any) -> str:
     return str(key).replace("~", "~0").replace("/", "~1")
 
@@ -192,7 +200,7 @@ class SchemaRenderer:
     def type_label(self, schema: Any, _depth: int = 0) -> str:
         """A short human type: `string <date-time>`, `array of Pet`, `string | null`."""
         if not isinstance(schema, dict):
-            return "any" if schema is True or schema == {} else "never"
+            return boolean_label(schema)
         ref = schema.get("$ref")
         if isinstance(ref, str):
             return ref_name(ref)
@@ -230,7 +238,7 @@ class SchemaRenderer:
             # A tuple (JSON Schema 2020-12): each position's type, in order.
             parts = ", ".join(self.type_label(p, _depth + 1) for p in prefix[:8])
             label = label.replace("array", f"array [{parts}{', …' if len(prefix) > 8 else ''}]", 1)
-        elif "array" in names and isinstance(schema.get("items"), dict):
+        elif "array" in names and isinstance(schema.get("items"), dict | bool):
             label = label.replace(
                 "array", f"array of {self.type_label(schema['items'], _depth + 1)}", 1
             )
@@ -309,11 +317,8 @@ class SchemaRenderer:
         out = [
             f'<div class="schema-type"><span class="type">{escape(self.type_label(schema))}</span>'
         ]
-        if (
-            isinstance(schema.get("$ref"), str)
-            and isinstance(target, dict)
-            and target is not schema
-        ):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and isinstance(target, dict | bool) and target is not schema:
             out.append(f' <span class="type-of">{escape(self.type_label(target))}</span>')
         if isinstance(target, dict):
             out.append(self._flags(schema, target, False))
@@ -428,6 +433,8 @@ class SchemaRenderer:
             if ref in stack:
                 return self._marker(name)
             target = self.lookup(ref)
+            if isinstance(target, bool):
+                return ""  # `true` or `false`: nothing below it (its row says which)
             if not isinstance(target, dict):
                 return f'<p class="muted">Unresolved reference <code>{escape(ref)}</code></p>'
             if level > 0 and (len(stack) >= self.max_named_depth or self.rows >= self.budget):
@@ -518,11 +525,17 @@ class SchemaRenderer:
         label = self.type_label(prop)  # before a `true`/`false` schema becomes {}: any/never
         prop = prop if isinstance(prop, dict) else {}
         target = self.deref(prop)
+        # A named `true`/`false` schema: its name, then what it allows.
+        of = (
+            f' <span class="type-of">{boolean_label(target)}</span>'
+            if isinstance(target, bool)
+            else ""
+        )
         target = target if isinstance(target, dict) else {}
         name_html = f'<code class="prop-name{" prop-key" if key else ""}">{escape(name)}</code>'
         head = (
             f'<div class="prop-head">{name_html} <span class="type">'
-            f"{escape(label)}</span>{self._flags(prop, target, required)}</div>"
+            f"{escape(label)}</span>{of}{self._flags(prop, target, required)}</div>"
         )
         details = self._details(target)
         children = self._descend(prop, stack, level + 1, nest + 1, where)
@@ -546,13 +559,16 @@ class SchemaRenderer:
     ) -> str:
         items = []
         for index, (variant, where) in enumerate(variants):
-            if not isinstance(variant, dict):
+            if not isinstance(variant, dict | bool):
                 continue
             self.rows += 1
             title = self.type_label(variant)
-            target = self.deref(variant)
+            target = self.deref_any(variant)
+            if isinstance(target, bool) and target is not variant:
+                title += f" ({boolean_label(target)})"
             body = self._details(target) if isinstance(target, dict) else ""
-            body += self._descend_variant(variant, stack, level, nest + 1, where, inherited)
+            if isinstance(variant, dict):
+                body += self._descend_variant(variant, stack, level, nest + 1, where, inherited)
             items.append(
                 f'<li class="variant"><div class="variant-head">'
                 f'<span class="variant-index">{index + 1}</span> <span class="type">{escape(title)}</span>'

@@ -324,7 +324,8 @@ def schema(request: HtmxHttpRequest, slug: str, name: str) -> HttpResponse:
     ref = "#/components/schemas/" + name.replace("~", "~0").replace("/", "~1")
     pointer = _pointer(request)
     target = renderer.lookup(ref + (pointer or ""))
-    if not isinstance(target, dict):
+    # A whole schema may be `true` or `false` (3.1+); a part to expand must be an object.
+    if not isinstance(target, dict) and not (pointer is None and isinstance(target, bool)):
         raise Http404("No such schema")
     tree = (
         renderer.block({"$ref": ref}, where=(name, ""))

@@ -273,12 +273,15 @@ def test_json_schema_2020_tuples_and_boolean_schemas() -> None:
                 "pair": {"prefixItems": [{"type": "integer"}, {"type": "integer"}]},
                 "anything": True,
                 "removed": False,
+                "either": {"oneOf": [{"type": "string"}, True]},
             },
         }
     )
     assert "array [number, string]" in html and "array [integer, integer]" in html
-    assert re.search(r"prop-name\">anything</code> <span class=\"type\">any<", html)
-    assert re.search(r"prop-name\">removed</code> <span class=\"type\">never<", html)
+    assert re.search(r"prop-name\">anything</code> <span class=\"type\">any value<", html)
+    assert re.search(r"prop-name\">removed</code> <span class=\"type\">no value allowed<", html)
+    # A `true` variant is one a value may match, not one to leave out.
+    assert '<span class="variant-index">2</span> <span class="type">any value</span>' in html
 
 
 def test_json_schema_2020_conditionals_contains_and_dependent_required() -> None:
