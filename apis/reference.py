@@ -134,7 +134,7 @@ def _schema_examples(target: dict[str, Any]) -> list[Example]:
 
 def _param(raw: model.Parameter, renderer: SchemaRenderer) -> Param:
     schema = raw.schema or {}
-    target = renderer.deref(schema)
+    target = renderer.shown(schema)
     target = target if isinstance(target, dict) else {}
     enum: list[Any] = target["enum"] if isinstance(target.get("enum"), list) else []
     items = target.get("items")

@@ -265,6 +265,15 @@ class SchemaRenderer:
     def deref_any(self, schema: Any) -> Any:
         return self.deref(schema) if isinstance(schema, dict) else schema
 
+    def shown(self, schema: dict[str, Any]) -> Any:
+        """What a reader is told about `schema`: its `$ref`'s target, with the keywords written
+        beside the `$ref` over the target's. JSON Schema 2020-12 (OpenAPI 3.1) applies them,
+        and specs everywhere describe each use of a shared schema that way."""
+        target = self.deref(schema)
+        if len(schema) > 1 and isinstance(target, dict) and target is not schema:
+            return {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+        return target
+
     def object_view(
         self, schema: dict[str, Any], where: Where, stack: tuple[str, ...]
     ) -> ObjectView:
@@ -313,7 +322,7 @@ class SchemaRenderer:
         return (ref_name(ref), "") if ref.startswith(SCHEMA_PREFIX) else None
 
     def _head(self, schema: dict[str, Any], stack: tuple[str, ...]) -> str:
-        target = self.deref(schema)
+        target = self.shown(schema)
         out = [
             f'<div class="schema-type"><span class="type">{escape(self.type_label(schema))}</span>'
         ]
@@ -524,7 +533,7 @@ class SchemaRenderer:
         self.rows += 1
         label = self.type_label(prop)  # before a `true`/`false` schema becomes {}: any/never
         prop = prop if isinstance(prop, dict) else {}
-        target = self.deref(prop)
+        target = self.shown(prop)
         # A named `true`/`false` schema: its name, then what it allows.
         of = (
             f' <span class="type-of">{boolean_label(target)}</span>'
@@ -563,7 +572,7 @@ class SchemaRenderer:
                 continue
             self.rows += 1
             title = self.type_label(variant)
-            target = self.deref_any(variant)
+            target = self.shown(variant) if isinstance(variant, dict) else variant
             if isinstance(target, bool) and target is not variant:
                 title += f" ({boolean_label(target)})"
             body = self._details(target) if isinstance(target, dict) else ""
