@@ -161,10 +161,8 @@ def refresh_from_default(api: Api) -> None:
         api.tags.clear()
         return
     overview = version.overview or {}
-    info = overview.get("info") or {}
-    description = info.get("description") if isinstance(info.get("description"), str) else ""
     tag_names = [str(t["name"])[:200] for t in overview.get("tags") or [] if t.get("name")]
-    api.summary = summary_from_description(description or "")
+    api.summary = card_summary(overview.get("info") or {})
     api.search_text, api.operation_count = catalog_words(api.name, version)
     api.webhook_count = version.operations.filter(kind=Operation.KIND_WEBHOOK).count()
     api.save()
@@ -187,9 +185,31 @@ def catalog_words(name: str, version: Any) -> tuple[str, int]:
             "search_terms", "search_text"
         )
     )
-    parts = [name, version.title, compounds(name, version.title), description, *tag_names]
+    parts = [
+        name,
+        version.title,
+        compounds(name, version.title),
+        _info_summary(info),
+        description,
+        *tag_names,
+    ]
     parts.extend(f"{terms} {text}" for terms, text in operations)
     return api_text(parts), len(operations)
+
+
+def _info_summary(info: dict[str, Any]) -> str:
+    summary = info.get("summary")
+    return summary if isinstance(summary, str) else ""
+
+
+def card_summary(info: dict[str, Any]) -> str:
+    """The line a catalog card shows: OpenAPI 3.1's `info.summary` (plain text, made for
+    this), else the first paragraph of the description. (Also run by a migration.)"""
+    summary = " ".join(_info_summary(info).split())
+    if summary:
+        return summary[:300]
+    description = info.get("description")
+    return summary_from_description(description if isinstance(description, str) else "")
 
 
 def set_default_version(version: ApiVersion) -> None:

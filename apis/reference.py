@@ -354,6 +354,7 @@ def is_json(media_type: str) -> bool:
 class Overview:
     title: str
     version: str
+    summary: str
     description: SafeString
     terms_url: str | None
     contact: dict[str, str]
@@ -416,6 +417,7 @@ def build_overview(overview: dict[str, Any]) -> Overview:
     return Overview(
         title=str(info.get("title") or ""),
         version=str(info.get("version") or ""),
+        summary=str(info.get("summary") or "") if isinstance(info.get("summary"), str) else "",
         description=render_markdown(str(info.get("description") or "")),
         terms_url=safe_url(info.get("termsOfService")),
         contact={

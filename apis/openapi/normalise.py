@@ -148,6 +148,10 @@ def extract_operations(
                 data = dict(op)
                 if merged:
                     data["parameters"] = merged
+                for key in ("summary", "description"):
+                    # A path item's summary and description apply to all its operations.
+                    if not op.get(key) and isinstance(item.get(key), str) and item[key].strip():
+                        data[key] = item[key]
                 servers = (
                     (op.get("servers") if isinstance(op.get("servers"), list) else None)
                     or path_servers
@@ -178,7 +182,7 @@ def extract_operations(
                         op_ids[op_id] = where
                 tags = op.get("tags")
                 tag = str(tags[0]) if isinstance(tags, list) and tags else ""
-                summary = op.get("summary")
+                summary = data.get("summary")
                 operations.append(
                     OperationSpec(
                         kind=kind,

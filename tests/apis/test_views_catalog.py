@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from apis.models import Api
+from tests.apis.conftest import found_by
 from tests.conftest import DEMO_SPECS, ImportSpec
 
 pytestmark = pytest.mark.django_db
@@ -220,3 +221,61 @@ def test_cards_count_webhooks_beside_operations(
         assert "0 operations" not in card
         petstore = html.split('href="/apis/petstore/"')[1].split("</li>")[0]
         assert "5 operations" in petstore and "webhook" not in petstore
+
+
+INFO_SUMMARY = """\
+openapi: 3.1.0
+info:
+  title: Parcels
+  summary: Sends and tracks lovely parcels.
+  description: The Parcels API. It has a long description too.
+  version: 1.0.0
+paths:
+  /parcels:
+    summary: Parcels in transit
+    description: Path item description shown to readers.
+    get:
+      operationId: listParcels
+      responses: {'200': {description: parcels}}
+    post:
+      operationId: sendParcel
+      summary: Send a parcel
+      description: Hands a parcel to the courier.
+      responses: {'201': {description: sent}}
+"""
+
+
+def test_an_info_summary_is_the_cards_summary_shown_and_searchable(
+    client: Client, catalog: None, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # OpenAPI 3.1's `info.summary` is the short line a catalog card is for; before, the card
+    # took the description's first paragraph and the summary was nowhere.
+    api = import_spec(write_spec("parcels.yaml", INFO_SUMMARY), "parcels")
+    card = client.get("/apis/").content.decode().split('href="/apis/parcels/"')[1]
+    card = card.split("</li>")[0]
+    assert "Sends and tracks lovely parcels." in card
+    assert "It has a long description" not in card
+    page = client.get("/apis/parcels/").content.decode()
+    assert "Sends and tracks lovely parcels." in page
+    assert found_by(api, "lovely")
+    # Without a summary, the description's first paragraph, as before.
+    spec = INFO_SUMMARY.replace("  summary: Sends and tracks lovely parcels.\n", "")
+    import_spec(write_spec("parcels2.yaml", spec), "parcels2")
+    card = client.get("/apis/").content.decode().split('href="/apis/parcels2/"')[1]
+    assert "It has a long description too." in card.split("</li>")[0]
+
+
+def test_a_path_items_summary_and_description_show_on_its_operations(
+    client: Client, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # A Path Item's summary and description apply to all its operations (OpenAPI 3.x);
+    # before, they were shown nowhere.
+    import_spec(write_spec("parcels.yaml", INFO_SUMMARY), "parcels")
+    html = client.get("/apis/parcels/operations/listParcels/").content.decode()
+    assert "<h1>Parcels in transit</h1>" in html
+    assert "Path item description shown to readers." in html
+    # An operation's own summary and description win.
+    html = client.get("/apis/parcels/operations/sendParcel/").content.decode()
+    assert "<h1>Send a parcel</h1>" in html
+    assert "Hands a parcel to the courier." in html
+    assert "Path item description" not in html
