@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 from django.utils.safestring import SafeString
+from django.utils.text import slugify
 
 from apis.markdown import operation_title, render_markdown, safe_url
 from apis.openapi import model
@@ -49,6 +50,7 @@ class Param:
     schema_html: SafeString | None
     # (label, value) of minimum, maxLength, pattern...; value "" for flags such as unique items.
     constraints: list[tuple[str, str]] = field(default_factory=list)
+    anchor: str = ""  # `<location>-<name>`, unique in its table (set by _anchor_rows)
 
 
 @dataclass
@@ -166,6 +168,21 @@ def _param(raw: model.Parameter, renderer: SchemaRenderer) -> Param:
     )
 
 
+def _anchor_rows(params: list[Param]) -> list[Param]:
+    """Give each row an id of its own: names that differ only in case or punctuation
+    (`filter[name]`, `filtername`; `X-Files`, `x-files`) would share their slug."""
+    seen: set[str] = set()
+    for param in params:
+        base = f"{param.location}-{slugify(param.name)}".rstrip("-")
+        anchor, n = base, 1
+        while anchor in seen:
+            n += 1
+            anchor = f"{base}-{n}"
+        seen.add(anchor)
+        param.anchor = anchor
+    return params
+
+
 def _media_types(
     content: tuple[model.MediaType, ...],
     renderer: SchemaRenderer,
@@ -265,6 +282,7 @@ def build_operation_view(
     for raw in op.parameters:
         param = _param(raw, renderer)
         params.setdefault(param.location, []).append(param)
+    _anchor_rows([p for items in params.values() for p in items])
     # Drawn in page order: the row budget goes to what a reader meets first.
     body = op.request_body
     request_body = _media_types(body.content if body else (), renderer, "request", shown)
@@ -272,7 +290,7 @@ def build_operation_view(
         Response(
             status=r.status,
             description=render_markdown(r.description),
-            headers=[_param(h, renderer) for h in r.headers],
+            headers=_anchor_rows([_param(h, renderer) for h in r.headers]),
             content=_media_types(r.content, renderer, f"response-{r.status}", shown),
             links=[
                 {

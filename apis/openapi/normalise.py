@@ -54,8 +54,11 @@ class Warnings:
 
 
 def _param_key(param: Any) -> tuple[str, str]:
+    """What makes a parameter unique: its name and location (a header's name in any case,
+    as HTTP reads it)."""
     if isinstance(param, dict):
-        return str(param.get("name", "")), str(param.get("in", ""))
+        name, location = str(param.get("name", "")), str(param.get("in", ""))
+        return (name.lower() if location == "header" else name), location
     return "", ""
 
 
@@ -66,10 +69,21 @@ def _params(value: Any, where: str, warnings: Warnings) -> list[Any]:
         warnings.add(where, "parameters must be a list; ignored")
         return []
     good = []
+    seen: dict[tuple[str, str], int] = {}
     for index, param in enumerate(value):
         if not isinstance(param, dict):
             warnings.add(f"{where}/{index}", "a parameter must be an object; ignored")
             continue
+        key = _param_key(param)
+        if key in seen:
+            # OpenAPI forbids it; two rows for one parameter would tell a reader nothing.
+            warnings.add(
+                f"{where}/{index}",
+                f"duplicate parameter {str(param.get('name'))!r} in {key[1]} "
+                f"(also at {where}/{seen[key]}); ignored",
+            )
+            continue
+        seen[key] = index
         if not isinstance(param.get("name"), str) or not isinstance(param.get("in"), str):
             warnings.add(f"{where}/{index}", "a parameter needs `name` and `in` (strings)")
         elif param["in"] not in PARAMETER_LOCATIONS:

@@ -229,3 +229,37 @@ def test_summary_from_description(description: str, summary: str) -> None:
 def test_summary_is_cut_at_300_characters() -> None:
     text = summary_from_description("word " * 200)
     assert len(text) <= 300 and text.endswith("…")
+
+
+def test_duplicate_parameters_keep_one_and_warn() -> None:
+    # Bitbucket's create_repositories_by_username_by_repo_slug_src declares query `files`
+    # twice (the second was meant to be `branch`): OpenAPI says a list MUST NOT do that.
+    text = """\
+openapi: 3.0.3
+info: {title: Dups, version: '1'}
+paths:
+  /src/{id}:
+    parameters:
+      - {name: id, in: path, required: true, schema: {type: string}}
+      - {name: X-Trace, in: header, description: path level, schema: {type: string}}
+    post:
+      parameters:
+        - {name: files, in: query, description: Files the request is manipulating.}
+        - {name: files, in: query, description: The name of the branch.}
+        - {name: files, in: header, description: Another place so another parameter.}
+        - {name: x-trace, in: header, description: operation level}
+      responses: {'201': {description: created}}
+"""
+    spec = load_yaml(text)
+    params = spec.operations[0].data["parameters"]
+    assert [(p["in"], p["name"], p.get("description")) for p in params] == [
+        ("path", "id", None),
+        ("query", "files", "Files the request is manipulating."),
+        ("header", "files", "Another place so another parameter."),
+        # Header names are case-insensitive: the operation's overrides the path item's.
+        ("header", "x-trace", "operation level"),
+    ]
+    assert spec.warnings == [
+        "/paths/~1src~1{id}/post/parameters/1: duplicate parameter 'files' in query "
+        "(also at /paths/~1src~1{id}/post/parameters/0); ignored"
+    ]

@@ -428,3 +428,33 @@ def test_tags_that_differ_only_in_punctuation_get_sections_of_their_own(
     assert re.search(rf'<a href="/apis/zoo/#{ids[1]}"[^>]*>the other</a>', html)
     nav = client.get("/apis/zoo/operations/listA/").content.decode()
     assert f'href="/apis/zoo/#{ids[1]}"' in nav  # the folded group's "all operations" link
+
+
+def test_parameter_rows_have_ids_of_their_own(
+    client: Client, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # A duplicate parameter was drawn twice, two rows with id="param-query-files"; names that
+    # differ only in punctuation (`filter[name]`, `filtername`) shared one id as well.
+    spec = """swagger: '2.0'
+info: {title: Duplicate parameter, version: '1.0'}
+paths:
+  /src:
+    post:
+      operationId: createCommit
+      parameters:
+        - {in: query, name: files, type: string, description: Files the request is manipulating.}
+        - {in: query, name: files, type: string, description: The name of the branch.}
+        - {in: query, name: 'filter[name]', type: string}
+        - {in: query, name: filtername, type: string}
+      responses:
+        '201':
+          description: created
+          headers: {X-Files: {type: string}, x-files: {type: string}}
+"""
+    import_spec(write_spec("dup.yaml", spec), "dup")
+    html = client.get("/apis/dup/operations/createCommit/").content.decode()
+    assert html.count('id="param-query-files"') == 1
+    assert "Files the request is manipulating." in html
+    assert "The name of the branch." not in html
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
