@@ -140,7 +140,15 @@ PG_INDEX = [
     "ALTER TABLE apis_api ADD COLUMN IF NOT EXISTS search_vector tsvector"
     f" GENERATED ALWAYS AS ({PG_API_VECTOR}) STORED",
     "CREATE INDEX IF NOT EXISTS apis_api_search ON apis_api USING gin (search_vector)",
+    # A path typed whole (_by_path). A hash index: a B-tree refuses an entry over about
+    # 2.7 kB, and a path may be longer (an Azure `x-ms-paths` key with its query).
+    "CREATE INDEX IF NOT EXISTS apis_operation_path_lower ON apis_operation"
+    " USING hash ((lower(path)))",
 ]
+# Here, not in a migration: a migration that rebuilds the table on SQLite drops it.
+SQLITE_PATH_INDEX = (
+    "CREATE INDEX IF NOT EXISTS apis_operation_path_lower ON apis_operation (lower(path))"
+)
 
 
 def words(text: str) -> list[str]:
@@ -225,6 +233,7 @@ def ensure_index(conn: BaseDatabaseWrapper | None = None) -> None:
                     cursor.execute(statement)
                 if triggers < 3:  # new, or rows written while the triggers were gone
                     cursor.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
+            cursor.execute(SQLITE_PATH_INDEX)
         elif conn.vendor == "postgresql":
             for statement in PG_INDEX:
                 cursor.execute(statement)
@@ -239,12 +248,14 @@ def drop_index(conn: BaseDatabaseWrapper) -> None:
                 for trigger in ("insert", "delete", "update"):
                     cursor.execute(f"DROP TRIGGER IF EXISTS {table}_{trigger}")
                 cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.execute("DROP INDEX IF EXISTS apis_operation_path_lower")
         elif conn.vendor == "postgresql":
             for table in ("apis_operation", "apis_api"):
                 cursor.execute(f"DROP INDEX IF EXISTS {table}_search")
                 cursor.execute(f"ALTER TABLE {table} DROP COLUMN IF EXISTS search_vector")
             cursor.execute("DROP INDEX IF EXISTS apis_operation_search_strong")
             cursor.execute("ALTER TABLE apis_operation DROP COLUMN IF EXISTS search_strong")
+            cursor.execute("DROP INDEX IF EXISTS apis_operation_path_lower")
 
 
 @dataclass(frozen=True)
@@ -423,12 +434,15 @@ def _search_operations(
     if count is None:
         _execute(cursor, *_count_statement(query))
         (count,) = cursor.fetchone()
+    # A path typed whole comes first, however its words rank: Mastodon's POST
+    # /api/v1/accounts was not among the 20 hits for "/api/v1/accounts", behind longer paths.
+    exact = _by_path(cursor, versions_sql, versions_params, query, limit)
     if count == 0:  # no word anywhere: perhaps an id, or its start, in another case
-        return _by_whole_id(cursor, versions_sql, versions_params, query, limit)
-    # An id typed whole comes first, however its words rank: "Session" is Docker's
-    # operation `Session`, which bm25 put 36th of 87 behind longer ids with the word.
-    exact = [] if several_words else _by_whole_id(cursor, versions_sql, versions_params,
-                                                   query, limit, exact=True)  # fmt: skip
+        return exact or _by_whole_id(cursor, versions_sql, versions_params, query, limit)
+    # An id typed whole comes first too: "Session" is Docker's operation `Session`, which
+    # bm25 put 36th of 87 behind longer ids with the word.
+    if not exact and not several_words:
+        exact = _by_whole_id(cursor, versions_sql, versions_params, query, limit, exact=True)
     if count <= RANKED_MAX:
         hits = found(match, rank, limit)
     else:
@@ -494,6 +508,44 @@ def _by_whole_id(
         return found
     started = hits(f"{lower_id} > %s AND {lower_id} < %s", [typed, typed + _LAST])
     return found + started[: limit - len(found)]
+
+
+# Paths are matched by the index on lower(path) (ensure_index); longer ones are refused
+# first: a query is never a megabyte of path.
+_PATH_MAX = 2000
+
+
+def _by_path(
+    cursor: Any, versions_sql: str, versions_params: Any, query: str, limit: int
+) -> list[OperationHit]:
+    """The operations at the path `query`, typed whole (in any case, with or without a
+    trailing slash), those in the case typed first. Their words are in many longer paths,
+    which the ranking cannot tell apart from them; an index on lower(path) answers this."""
+    typed = query.strip()
+    if not typed.startswith("/") or len(typed) > _PATH_MAX or len(typed.split()) != 1:
+        return []
+    bare = typed.lower().rstrip("/")
+    forms = [bare, bare + "/"]
+    if connection.vendor == "postgresql":
+        # The paths first, from their index, then the visible ones among them (as in
+        # _by_whole_id: planned as one, the visible versions were walked first).
+        sql = (
+            "WITH m AS MATERIALIZED (SELECT o.id, o.version_id FROM apis_operation o"
+            " WHERE lower(o.path) IN (%s, %s))"
+            f" SELECT {HIT_COLUMNS} FROM m JOIN apis_operation o ON o.id = m.id"
+            " JOIN apis_apiversion v ON v.id = o.version_id JOIN apis_api a ON a.id = v.api_id"
+            f" WHERE m.version_id = ANY(ARRAY({versions_sql}))"
+            " ORDER BY o.path = %s DESC, m.id LIMIT %s"
+        )
+    else:
+        sql = (
+            f"SELECT {HIT_COLUMNS} FROM apis_operation o INDEXED BY apis_operation_path_lower"
+            " JOIN apis_apiversion v ON v.id = o.version_id JOIN apis_api a ON a.id = v.api_id"
+            f" WHERE lower(o.path) IN (%s, %s) AND o.version_id IN ({versions_sql})"
+            " ORDER BY o.path = %s DESC, o.id LIMIT %s"
+        )
+    _execute(cursor, sql, [*forms, *versions_params, typed, limit])
+    return [OperationHit(*row) for row in cursor.fetchall()]
 
 
 # The search's planner settings (PG_OPERATOR_COST, and tables read from their start: with

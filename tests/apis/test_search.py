@@ -370,3 +370,38 @@ def test_an_operation_id_typed_whole_comes_first_among_many_matches(
     for typed in ("Session", "session"):
         found = _found(typed)
         assert found[0] == "Session" and len(found) == 20, typed
+
+
+def _path_spec(title: str, exact: str, longer: list[str]) -> str:
+    """An API with operations at `exact` (GET with a long description, POST) and at each of
+    `longer` paths, which hold the same words."""
+    ops = "".join(
+        f"  {path}:\n    get: {{operationId: op{n}, summary: Accounts {n},"
+        " responses: {'200': {description: ok}}}\n"
+        for n, path in enumerate(longer)
+    )
+    return (
+        f"openapi: 3.0.3\ninfo: {{title: {title}, version: '1'}}\npaths:\n{ops}"
+        f"  {exact}:\n"
+        "    post: {operationId: createAccount, summary: Register an account, description: '"
+        + "Creates a user and account records. " * 20
+        + "', responses: {'200': {description: ok}}}\n"
+    )
+
+
+def test_a_path_typed_whole_finds_its_operations_first(import_spec: ImportSpec, write_spec) -> None:  # type: ignore[no-untyped-def]
+    # Mastodon: `/api/v1/accounts` listed 19 longer paths, not POST /api/v1/accounts.
+    longer = [f"/api/v1/accounts/{{id}}/{word}" for word in "abcdefghijklmnopqrstuvwxy"]
+    import_spec(write_spec("m.yaml", _path_spec("M", "/api/v1/accounts", longer)), "m")
+    # Influx's `/users/{userID}` lost to Keycloak's twenty `/{realm}/users/{userId}/...`.
+    keycloak = [f"/{{realm}}/users/{{userId}}/{word}" for word in "abcdefghijklmnopqrstuv"]
+    import_spec(write_spec("k.yaml", _path_spec("K", "/k", keycloak)), "k")
+    import_spec(write_spec("i.yaml", _path_spec("I", "/users/{userID}", [])), "i")
+
+    hits = search_operations(Api.objects.all(), "/api/v1/accounts")
+    assert (hits[0].path, hits[0].method) == ("/api/v1/accounts", "post")
+    for typed in ("/users/{userID}", "/users/{userid}", "/users/{userID}/"):
+        hits = search_operations(Api.objects.all(), typed)
+        assert (hits[0].api_slug, hits[0].path) == ("i", "/users/{userID}"), typed
+    # Only a path typed whole: a fragment ranks as before.
+    assert search_operations(Api.objects.all(), "/api/v1/acc")[0].path != "/api/v1/accounts"
