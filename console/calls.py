@@ -38,7 +38,8 @@ def _forbidden(name: str) -> bool:
 
 
 _BAD_VALUE = re.compile(r"[\r\n\x00]")
-LOCATIONS = ("path", "query", "header", "cookie")
+# `querystring`: OpenAPI 3.2's one parameter that is the whole query string.
+LOCATIONS = ("path", "query", "querystring", "header", "cookie")
 
 
 class CallError(Exception):
@@ -243,6 +244,28 @@ def param_text(value: Any) -> str:
     return field_text(value)
 
 
+# What a query may hold as it is (RFC 3986's pchar, `/` and `?`), and `%` of what is
+# already percent-encoded.
+_QUERY_SAFE = "!$&'()*+,;=:@/?%"
+
+
+def querystring_text(media_type: str, value: Any) -> str:
+    """The whole query string an OpenAPI 3.2 `in: querystring` parameter's `value` makes:
+    an object's fields form-encoded (a list's items each a field of the same name) for
+    application/x-www-form-urlencoded, else the value's text percent-encoded as one."""
+    if isinstance(value, dict) and media_type.split(";")[0].strip().lower() == (
+        "application/x-www-form-urlencoded"
+    ):
+        pairs = [
+            (str(key), field_text(item))
+            for key, item_or_list in value.items()
+            for item in (item_or_list if isinstance(item_or_list, list) else [item_or_list])
+        ]
+        return urlencode(pairs)
+    text = value if isinstance(value, str) else field_text(value)
+    return quote(text.removeprefix("?"), safe=":/?@=&+,;")  # `$`, `[`: as OpenAPI 3.2 shows
+
+
 def _split_values(param: Parameter, raw: str) -> list[str]:
     if _schema_type(param) == "array":
         return [v.strip() for v in raw.split(",") if v.strip()]
@@ -297,6 +320,7 @@ def build_call(
     headers: dict[str, str] = {}
     cookies: list[str] = []
     missing: list[str] = []
+    querystring = ""
     for param in parameters(operation):
         name, where = param.name, param.location
         if where == "query" and name in fixed:
@@ -305,6 +329,12 @@ def build_call(
         if raw == "":
             if param.required:
                 missing.append(f"{name} ({where})")
+            continue
+        if where == "querystring":
+            if _BAD_VALUE.search(raw):
+                raise CallError(f"The query string {name} contains line breaks.")
+            # Sent as written; only what cannot stand in a URL is percent-encoded.
+            querystring = quote(raw.removeprefix("?"), safe=_QUERY_SAFE)
             continue
         values = _split_values(param, raw)
         if where == "path":
@@ -326,8 +356,9 @@ def build_call(
     if "{" in path:
         raise CallError(f"The path still has unfilled parameters: {path}.")
     url = target.url + (path if path.startswith("/") else "/" + path)
-    if query:
-        url += "?" + urlencode(query)
+    query_text = "&".join(filter(None, [urlencode(query), querystring]))
+    if query_text:
+        url += "?" + query_text
     if not url.startswith(target.url + "/"):
         raise CallError("The path would leave the chosen server.")
     if cookies:

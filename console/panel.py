@@ -176,6 +176,8 @@ def _param_default(param: Parameter, doc: dict[str, Any]) -> str:
         value = schema.get("example", schema.get("default"))
         if value is None and param.required:
             value = sample(schema, doc)
+    if param.location == "querystring":
+        return calls.querystring_text(param.media_type, value) if value is not None else ""
     return calls.param_text(value)
 
 

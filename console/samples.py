@@ -67,11 +67,15 @@ def published_samples(op: OperationModel) -> list[Snippet]:
     ]
 
 
-def _param_value(param: Parameter, document: Mapping[str, Any]) -> str:
+def _example(param: Parameter, document: Mapping[str, Any]) -> Any:
     value = next((e.value for e in param.examples if e.value is not NO_VALUE), NO_VALUE)
     if value is NO_VALUE:
         value = sample(param.schema, document, PAGE_SAMPLE_DEPTH)  # type: ignore[arg-type]
-    return calls.param_text(value) or param.name or "value"
+    return value
+
+
+def _param_value(param: Parameter, document: Mapping[str, Any]) -> str:
+    return calls.param_text(_example(param, document)) or param.name or "value"
 
 
 def _server(
@@ -144,8 +148,13 @@ def request_sample(
         said = "; ".join(filter(None, [said, f"{SUBSCRIPTION_KEY}: your subscription's key"]))
     path, fixed = fixed_query(operation.path)
     query[:0] = fixed
+    querystring = ""
     for param in op.parameters:
         name, where = param.name, param.location
+        if where == "querystring" and param.required and not querystring:
+            # OpenAPI 3.2: one parameter that is the whole query string.
+            querystring = calls.querystring_text(param.media_type, _example(param, document))
+            continue
         if not name or where not in LOCATIONS or not param.required:
             continue  # optional parameters stay out of the sample, as in the console
         if where == "query" and any(name == key for key, _ in fixed):
@@ -158,9 +167,10 @@ def request_sample(
         elif where == "header" and name.lower() not in calls.FORBIDDEN_HEADERS:
             headers[name] = value
     url = server.rstrip("/") + (path if path.startswith("/") else "/" + path)
-    if query:
-        # Placeholders stay readable: `$API_KEY`, not `%24API_KEY`.
-        url += "?" + urlencode(query, safe="$")
+    # Placeholders stay readable: `$API_KEY`, not `%24API_KEY`.
+    query_text = "&".join(filter(None, [urlencode(query, safe="$"), querystring]))
+    if query_text:
+        url += "?" + query_text
     call = PreparedCall(method=operation.method.upper(), url=url, headers=headers)
     media_type = ""
     if op.request_body and op.request_body.content:

@@ -74,6 +74,7 @@ class Parameter:
     pointer: str
     examples: tuple[Example, ...]
     explode: bool = True
+    media_type: str = ""  # of a parameter described by `content` (3.2 `querystring`: always)
 
 
 @dataclass(frozen=True)
@@ -192,12 +193,14 @@ def _parameter(raw: dict[str, Any], pointer: str, location: str = "") -> Paramet
     schema = raw.get("schema")
     schema_pointer = f"{pointer}/schema"
     examples = _examples(raw)
+    media_type = ""
     if not isinstance(schema, dict):
         # A parameter may describe itself through `content` (one media type) instead.
         content = _content(raw.get("content"), f"{pointer}/content")
         if content:
             schema, schema_pointer = content[0].schema, content[0].pointer
             examples = examples or content[0].examples
+            media_type = content[0].name
     return Parameter(
         name=_str(raw.get("name")),
         location=_str(raw.get("in")) or location,
@@ -208,6 +211,7 @@ def _parameter(raw: dict[str, Any], pointer: str, location: str = "") -> Paramet
         pointer=schema_pointer,
         examples=examples,
         explode=raw.get("explode", True) is not False,
+        media_type=media_type,
     )
 
 

@@ -264,3 +264,41 @@ def test_a_path_with_its_own_query_sends_that_query_once(import_spec: Any, tmp_p
     data = ConsoleInput(params={"query": {"comp": "list"}})
     call = calls.build_call(op(api, "Service_GetProperties"), data, [server])
     assert call.url == "https://myaccount.queue.core.windows.net/?restype=service&comp=properties"
+
+
+QUERYSTRING = """openapi: 3.2.0
+info: {title: Querystring, version: 1.0.0}
+servers: [{url: 'https://search.example.org'}]
+paths:
+  /search:
+    get:
+      operationId: search
+      parameters:
+        - in: querystring
+          name: q
+          required: true
+          content:
+            application/x-www-form-urlencoded:
+              schema: {type: object, properties: {term: {type: string}, limit: {type: integer}}}
+              example: {term: cats, limit: 10}
+      responses: {'200': {description: results}}
+"""
+
+
+def test_a_querystring_parameter_is_the_calls_query(import_spec: Any, tmp_path: Any) -> None:
+    """OpenAPI 3.2's `in: querystring` is the whole query string: the console offers it as
+    one field, filled from the example, sends it as written and asks for it when required."""
+    from console.panel import param_fields
+
+    spec = tmp_path / "qs.yaml"
+    spec.write_text(QUERYSTRING)
+    api = import_spec(spec, "qs")
+    operation = op(api, "search")
+    fields = param_fields(operation, {}, {})
+    assert [(f.key, f.value) for f in fields] == [("param.querystring.q", "term=cats&limit=10")]
+    server = calls.Target("https://search.example.org", "Spec", True)
+    data = ConsoleInput(params={"querystring": {"q": "term=cats dogs&limit=5"}})
+    call = calls.build_call(operation, data, [server])
+    assert call.url == "https://search.example.org/search?term=cats%20dogs&limit=5"
+    with pytest.raises(CallError, match=r"q \(querystring\)"):
+        calls.build_call(operation, ConsoleInput(), [server])

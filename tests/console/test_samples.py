@@ -345,3 +345,49 @@ def test_a_media_type_that_is_not_one_never_reaches_a_header(
     page = client.get("/apis/odd/operations/x/").content.decode()
     sample = _section(page, "request-sample")
     assert "X-Evil" not in sample and "Accept: application/json" in sample
+
+
+def test_a_querystring_parameter_is_the_samples_query(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    # OpenAPI 3.2's `in: querystring` describes the whole query string as one value. A
+    # required one was documented on the page but left out: `curl .../search`, no query.
+    path = tmp_path / "qs.yaml"
+    path.write_text(
+        """openapi: 3.2.0
+info: {title: Querystring, version: 1.0.0}
+servers: [{url: 'https://search.example.org'}]
+paths:
+  /search:
+    get:
+      operationId: search
+      parameters:
+        - in: querystring
+          name: q
+          required: true
+          content:
+            application/x-www-form-urlencoded:
+              schema:
+                type: object
+                required: [term]
+                properties: {term: {type: string}, limit: {type: integer}, tags: {type: array}}
+              example: {term: cats & dogs, limit: 10, tags: [a, b]}
+      responses: {'200': {description: results}}
+  /jsonpath:
+    get:
+      operationId: jsonpath
+      parameters:
+        - in: querystring
+          name: selector
+          required: true
+          content: {application/jsonpath: {schema: {type: string}, example: '$.a.b[1]'}}
+      responses: {'200': {description: results}}
+"""
+    )
+    _import(path, "qs")
+    page = client.get("/apis/qs/operations/search/").content.decode()
+    request = _section(page, "request-sample")
+    url = "https://search.example.org/search?term=cats+%26+dogs&limit=10&tags=a&tags=b"
+    assert f"curl -X GET '{url}'" in request
+    page = client.get("/apis/qs/operations/jsonpath/").content.decode()
+    assert "https://search.example.org/jsonpath?%24.a.b%5B1%5D" in _section(page, "request-sample")
