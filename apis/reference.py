@@ -64,6 +64,9 @@ class MediaType:
     # A JSON sample made from the schema, for responses with no example of their own.
     generated: str = ""
     first_sample: bool = False
+    # OpenAPI 3.2 `itemSchema`: the schema is each item of a stream, not the whole body.
+    streamed: bool = False
+    description: SafeString = field(default_factory=lambda: render_markdown(""))
 
 
 @dataclass
@@ -200,12 +203,19 @@ def _media_types(
         anchor = f"{prefix}-{slug}"
         html = same_as = None
         if media.schema is not None:
-            key = orjson.dumps(media.schema, option=orjson.OPT_SORT_KEYS)
+            # A stream of Pets is not the same body as one Pet, though the schema is.
+            key = (b"stream:" if media.streamed else b"") + orjson.dumps(
+                media.schema, option=orjson.OPT_SORT_KEYS
+            )
             same_as = shown.get(key)
             if same_as is None:
                 shown[key] = (anchor, f"{prefix.replace('-', ' ')} {media.name}")
                 html = renderer.block(media.schema, where=("", media.pointer))
-        out.append(MediaType(media.name, html, _examples(media.examples), anchor, same_as))
+        view = MediaType(media.name, html, _examples(media.examples), anchor, same_as)
+        view.streamed = media.streamed
+        if media.description:
+            view.description = render_markdown(media.description)
+        out.append(view)
     return out
 
 

@@ -51,6 +51,7 @@ class MediaType:
     schema: dict[str, Any] | None
     pointer: str  # of the schema, in the operation
     examples: tuple[Example, ...]  # `example` first (named "example"), then `examples`
+    description: str = ""  # OpenAPI 3.2 lets a Media Type Object say what it holds
 
     @property
     def streamed(self) -> bool:
@@ -184,6 +185,7 @@ def _content(raw: Any, pointer: str) -> tuple[MediaType, ...]:
                 schema=schema if isinstance(schema, dict) else None,
                 pointer=f"{pointer}/{token(name)}/{key}",
                 examples=_examples(media),
+                description=_str(media.get("description")),
             )
         )
     return tuple(out)

@@ -198,3 +198,47 @@ def test_azure_parameterized_hosts_are_servers_with_variables(
     # With a `host` too, the whole-host variable defaults to it (Queue Storage above).
     import_spec(write_spec("queue.json", AZURE_QUEUE), "queue")
     assert "<code>{url}</code>" in client.get("/apis/queue/").content.decode()
+
+
+def test_a_32_item_schema_is_drawn_as_a_stream_of_items(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    # OpenAPI 3.2's `itemSchema` (JSON Lines, NDJSON, server-sent events) describes each item
+    # of a stream. It was drawn as the whole body, with no word of a stream, and called the
+    # "same schema" as a body that is one Pet.
+    spec = """openapi: 3.2.0
+info: {title: Streams, version: 1.0.0}
+components:
+  schemas:
+    Pet: {type: object, properties: {name: {type: string}}}
+  mediaTypes:
+    StreamingPets:
+      description: Streaming sequence of JSON pet representations.
+      itemSchema: {$ref: '#/components/schemas/Pet'}
+paths:
+  /pets:
+    put:
+      operationId: putPets
+      requestBody:
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/Pet'}
+          application/x-ndjson:
+            $ref: '#/components/mediaTypes/StreamingPets'
+      responses: {'204': {description: ok}}
+"""
+    import_spec(write_spec("pets.yaml", spec), "pets")
+    html = client.get("/apis/pets/operations/putPets/").content.decode()
+    ndjson = html[html.index('id="request-application-x-ndjson"') :]
+    ndjson = ndjson[
+        : ndjson.index('<div class="media-type"') if '<div class="media-type"' in ndjson else None
+    ]
+    assert "Same schema" not in ndjson
+    assert "A stream of items, each:" in ndjson and "Pet" in ndjson
+    assert "Streaming sequence of JSON pet representations." in ndjson
+    json_part = html[
+        html.index('id="request-application-json"') : html.index(
+            'id="request-application-x-ndjson"'
+        )
+    ]
+    assert "A stream of" not in json_part
