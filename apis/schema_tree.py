@@ -162,6 +162,10 @@ class SchemaRenderer:
     budget: int = 500
     max_named_depth: int = 3
     rows: int = field(default=0, init=False)
+    # Named schemas drawn whole as variants at the top level of the current block: a repeat
+    # links to the first. Variants there are never cut by the budget, so without this 15
+    # levels of `oneOf: [$ref X, $ref X, $ref X]` (1 KB of spec) drew 3**15 variants.
+    drawn_whole: set[str] = field(default_factory=set, init=False)
 
     def __post_init__(self) -> None:
         components = self.doc.get("components")
@@ -178,6 +182,7 @@ class SchemaRenderer:
         """
         if not isinstance(schema, dict):
             return mark_safe('<p class="muted">No schema.</p>')
+        self.drawn_whole = set()
         parts = ['<div class="schema-tree">']
         parts.append(self._head(schema, ()))
         parts.append(self._children(schema, (), 0, 0, where))
@@ -194,6 +199,7 @@ class SchemaRenderer:
         """What sits below one cut row: the part a lazy link loads, with a fresh budget."""
         if not isinstance(schema, dict):
             return mark_safe('<p class="muted">No schema.</p>')
+        self.drawn_whole = set()
         html = self._children(schema, (), 0, 0, where)
         return mark_safe(html or '<p class="muted">Nothing more to show.</p>')
 
@@ -448,6 +454,13 @@ class SchemaRenderer:
                 return f'<p class="muted">Unresolved reference <code>{escape(ref)}</code></p>'
             if level > 0 and (len(stack) >= self.max_named_depth or self.rows >= self.budget):
                 return self._lazy(name)
+            if level == 0 and nest > 0:  # a variant of the top level (see drawn_whole)
+                if ref in self.drawn_whole:
+                    return (
+                        f'<p class="muted">As <a href="{escape(self.schema_url(name))}">'
+                        f"{escape(name)}</a> above.</p>"
+                    )
+                self.drawn_whole.add(ref)
             return self._children(
                 target, (*stack, ref), level, nest, self._where_of(ref), inherited
             )

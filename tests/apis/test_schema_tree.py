@@ -306,3 +306,29 @@ def test_json_schema_2020_conditionals_contains_and_dependent_required() -> None
         assert f'prop-name">{name}</code>' in html, name
     assert "^[0-9]{5}$" in html
     assert "card" in html and "billing_address, cvc" in html
+
+
+@pytest.mark.parametrize("distinct", [False, True])
+def test_nested_variants_of_shared_schemas_are_drawn_once(distinct: bool) -> None:
+    # 15 levels of oneOf, each variant a $ref to the next level: a 1 KB spec drew 3**15
+    # variants (a 1.1 GB page, 148 s), since the top level's variants are never cut.
+    # With three distinct schemas per level it is the same explosion.
+    levels, fan = 15, 3
+
+    def name(level: int, i: int) -> str:
+        return f"L{level}x{i if distinct else 0}"
+
+    schemas: dict[str, Any] = {}
+    for level in range(levels):
+        for i in range(fan if distinct else 1):
+            schemas[name(level, i)] = {
+                "oneOf": [
+                    {"$ref": f"#/components/schemas/{name(level + 1, j)}"} for j in range(fan)
+                ]
+            }
+    for i in range(fan if distinct else 1):
+        schemas[name(levels, i)] = {"type": "object", "properties": {"leaf": {"type": "string"}}}
+    html = renderer(schemas).block({"$ref": f"#/components/schemas/{name(0, 0)}"}, raw=False)
+    assert len(html) < 500_000
+    assert '<code class="prop-name">leaf</code>' in html  # the deepest level is drawn, once
+    assert 'href="/s/' in html  # the repeats link to it
