@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 
-from gateway import backends, cors, keys, proxy, ratelimit
+from gateway import backends, cors, formbody, keys, proxy, ratelimit
 from gateway.accesslog import AccessLog
 from gateway.clients import SubscribedClients
 from gateway.config import RouteConfig, config_fingerprint, load_routes
@@ -383,6 +383,17 @@ class Gateway:
             limited = await ratelimit.check(self.counters, route, verdict, scope, extra)
             if limited is not None:
                 await self._respond(send, state, limited, extra)
+                return
+
+        if formbody.is_form(headers.get(b"content-type")):
+            form, receive = await formbody.read_form(receive)
+            if form is None:
+                detail = f"A form body larger than {formbody.FORM_LIMIT} bytes is not accepted."
+                await self._respond(send, state, problem(413, detail, "request"), extra)
+                return
+            if overrides_method(form):
+                detail = "A method override field (_method) in a form body is not allowed."
+                await self._respond(send, state, problem(400, detail, "method"), extra)
                 return
 
         state["b0"] = time.perf_counter()  # backend time starts (usage events)

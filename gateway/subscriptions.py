@@ -180,7 +180,7 @@ def take_key(
     value = headers.pop(names.header, None)
     key = value.decode("latin-1").strip() if value is not None else None
     param = names.param
-    if names.param_bytes in query:
+    if names.param_bytes in query or b"%" in query:  # `subscription%2Dkey` is the same name
         pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
         kept = [(k, v) for k, v in pairs if k != param]
         if len(kept) != len(pairs):

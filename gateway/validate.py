@@ -86,7 +86,8 @@ class Validator:
                 header_value = raw.decode("latin-1")
         param = policy.query_parameter_name or "access_token"
         query_value: str | None = None
-        if query and param.encode("latin-1") in query:
+        # `%` too: `access%5Ftoken` is `access_token` to the backend, so it is read here too.
+        if query and (param.encode("latin-1") in query or b"%" in query):
             pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
             values = [v for k, v in pairs if k == param]
             if values:

@@ -23,6 +23,9 @@ OVERRIDE_HEADERS = frozenset(
         "x-rewrite-url",
         "x-host",
         "x-original-host",
+        # The same by other names (Microsoft's, and some Java frameworks').
+        "x-http-verb",
+        "x-method",
     }
 )
 
@@ -46,17 +49,51 @@ OVERRIDE_QUERY_PARAMS = frozenset({"_method"})
 
 
 def overrides_method(query: bytes) -> bool:
-    """Whether a query string names a method override parameter, in any case or encoding."""
-    if b"_" not in query and b"%" not in query:
+    """Whether a query string (or a form body) names a method override parameter, in any
+    case or encoding, as a list (`_method[]`), or as PHP reads names (`.method`, ` _method`:
+    leading spaces dropped, dots and spaces made underscores)."""
+    if b"method" not in query.lower() and b"%" not in query:
         return False  # no name can spell `_method`: the common case costs two scans
     pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-    return any(name.lower() in OVERRIDE_QUERY_PARAMS for name, _ in pairs)
+    return any(param_key(name) in OVERRIDE_QUERY_PARAMS for name, _ in pairs)
+
+
+def param_key(name: str) -> str:
+    """A decoded query or form parameter name as the frameworks behind a gateway read it:
+    any case, a list's `[...]` dropped, PHP's leading spaces dropped and `.` and ` ` read as
+    `_`."""
+    return name.lstrip(" ").split("[", 1)[0].replace(".", "_").replace(" ", "_").lower()
 
 
 # Headers that tell a backend who the client is, or which address it came from (case 31):
 # only the gateway sets them (X-Forwarded-*, X-User-*, X-Request-Id), or a backend behind some
 # proxy trusts them for the caller's address or user. A client's own copy never goes on.
-IDENTITY_HEADER_PREFIXES = (b"x-forwarded-", b"x-user-", b"x-gateway-", b"x-original-")
+IDENTITY_HEADER_PREFIXES = (
+    b"x-forwarded",  # -for, -host, -proto, -client-cert... and the bare `X-Forwarded`
+    b"forwarded-",
+    b"x-user-",
+    b"x-gateway-",
+    b"x-original-",
+    # Who the caller is, as the proxies that sign people in tell their backends, and client
+    # certificates as TLS-terminating proxies pass them on: a backend behind one of these
+    # trusts them. Azure App Service (X-MS-CLIENT-PRINCIPAL*, X-ARR-ClientCert), AWS ALB,
+    # Google IAP, Cloudflare Access, oauth2-proxy, Grafana's auth proxy, Kong; nginx, HAProxy.
+    b"x-ms-client-",
+    b"x-arr-",
+    b"x-amzn-oidc-",
+    b"x-goog-authenticated-",
+    b"x-goog-iap-",
+    b"cf-access-",
+    b"x-auth-request-",
+    b"x-webauth-",
+    b"x-authenticated-",
+    b"x-consumer-",
+    b"x-client-cert",
+    b"x-client-verify",
+    b"x-client-dn",
+    b"x-ssl-",
+    b"ssl-client-",
+)
 IDENTITY_HEADERS = frozenset(
     {
         b"forwarded",

@@ -501,6 +501,11 @@ def test_case29_query_token_ignored_unless_configured(
     assert both.status == 400
     assert 'error="invalid_request"' in (both.header("www-authenticate") or "")
     assert backend.recorder.count() == 0
+    for spelled in ("access%5Ftoken", "%61ccess_token", "access_toke%6E"):
+        # The backend decodes the name to `access_token` all the same.
+        encoded = gw.request("GET", "/orders/x", token=token, query=f"{spelled}={token}")
+        assert encoded.status == 400, spelled
+    assert backend.recorder.count() == 0
     named = harness_for(make_route(provider, backend.url, query_parameter_name="access_token"))
     resp = named.request("GET", "/orders/x", query=f"access_token={token}&page=2")
     assert resp.status == 200

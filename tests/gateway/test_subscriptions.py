@@ -97,6 +97,9 @@ def test_a_valid_key_passes_and_is_removed_before_forwarding(world: dict[str, An
     assert result["entry"].product == "starter"
     by_query = check("echo", query=f"a=1&subscription-key={world['secondary']}".encode())
     assert by_query["status"] is None and by_query["query"] == b"a=1"
+    # The name spelled with escapes is the same name to the backend: read and removed too.
+    spelled = Check()("echo", query=f"a=1&subscription%2Dkey={world['secondary']}".encode())
+    assert spelled["status"] is None and spelled["query"] == b"a=1"
 
 
 def test_an_api_in_no_key_product_needs_no_key(world: dict[str, Any]) -> None:

@@ -21,8 +21,8 @@ CASE_62 = [
 ]
 
 
-def test_the_list_is_case_62() -> None:
-    assert {h.lower() for h in CASE_62} == OVERRIDE_HEADERS
+def test_the_list_holds_case_62s() -> None:
+    assert {h.lower() for h in CASE_62} <= OVERRIDE_HEADERS
 
 
 @pytest.mark.parametrize("name", CASE_62)
