@@ -14,6 +14,7 @@ import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from console.calls import PreparedCall
 
@@ -56,7 +57,9 @@ def _py(value: object) -> str:
 
 
 def curl(call: PreparedCall, authorization: str | None, basic: bool = False) -> str:
-    lines = [f"curl -X {call.method} {_sh(call.url)}"]
+    # -g: curl would read `[1-5]` or `{a,b}` in a URL as a pattern and make many calls.
+    globoff = "-g " if _GLOB.search(call.url) else ""
+    lines = [f"curl {globoff}-X {call.method} {_sh(call.url)}"]
     headers = dict(call.headers)
     if call.body_kind == "multipart":
         headers.pop("Content-Type", None)  # curl writes its own boundary
@@ -66,15 +69,52 @@ def curl(call: PreparedCall, authorization: str | None, basic: bool = False) -> 
         lines.append(f"-H {_shell_header('Authorization', authorization)}")
     lines += [f"-H {_shell_header(k, v)}" for k, v in headers.items()]
     if call.body_kind == "multipart":
-        lines += [f"-F {_sh(f'{k}={v}')}" for k, v in call.form_fields]
-        lines += [f"-F {shlex.quote(f'{u.field}=@{u.filename}')}" for u in call.files]
+        # --form-string, not -F: `-F 'bio=</path'` and `=@/path` read the reader's file.
+        lines += [f"--form-string {_sh(f'{k}={v}')}" for k, v in call.form_fields]
+        lines += [
+            f"-F {shlex.quote(f'{_field(u.field)}=@{_local_file(u.filename)}')}" for u in call.files
+        ]
     elif call.body_kind == "form":
-        lines += [f"--data-urlencode {_sh(f'{k}={v}')}" for k, v in call.form_fields]
+        # The name escaped: `name@path` (an `@` before any `=`) reads a file.
+        lines += [
+            f"--data-urlencode {_sh(f'{quote(k, safe=_NAME_SAFE)}={v}')}"
+            for k, v in call.form_fields
+        ]
     elif call.files:
-        lines.append(f"--data-binary @{shlex.quote(call.files[0].filename)}")
+        lines.append(f"--data-binary @{shlex.quote(_local_file(call.files[0].filename))}")
     elif call.body_kind != "none":
         lines.append(f"--data-raw {shlex.quote(call.text_body)}")
     return " \\\n  ".join(lines)
+
+
+# Spec text picks field names, file names and example values: none may make a copied snippet
+# read a file of the reader's (curl's `@`/`<`, HTTPie's `=@`, `@`, `:=@`) or break out of a
+# comment.
+_GLOB = re.compile(r"[\[\]{}]")
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+_NAME_SAFE = "[]"  # kept readable in a form field's name (`tags[]`); quote() keeps `_.-~`
+_HTTPIE_SEPARATORS = re.compile(r"([\\:=@;])")
+
+
+def _local_file(name: str) -> str:
+    """A file name a snippet may open: the last part, plain characters, not hidden."""
+    last = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return _UNSAFE_NAME.sub("_", last).lstrip(".") or "file.bin"
+
+
+def _field(name: str) -> str:
+    """A file part's field name as curl's `-F name=@file` and HTTPie's `name@file` can hold."""
+    return _UNSAFE_NAME.sub("_", name) or "file"
+
+
+def _hx_key(text: str) -> str:
+    """An HTTPie item's name: separators escaped, so the one after it is the separator."""
+    return _HTTPIE_SEPARATORS.sub(r"\\\1", text)
+
+
+def _hx_value(text: str) -> str:
+    """An HTTPie item's value: a leading `=` or `@` would make `=@`, `:=@` or `==` of it."""
+    return "\\" + text if text[:1] in ("=", "@") else text
 
 
 def _shell_header(name: str, value: str) -> str:
@@ -123,13 +163,13 @@ def python(call: PreparedCall, authorization: str | None, basic: bool = False) -
         # Every part in `files`, as (name, (filename, content, type)) pairs: `data` with an
         # empty `files` is sent urlencoded, and a name may repeat (an array of files).
         parts = [f"({_py(k)}, (None, {_py(v)}))" for k, v in call.form_fields] + [
-            f"({_py(u.field)}, ({_py(u.filename)}, open({_py(u.filename)}, 'rb'), "
+            f"({_py(u.field)}, ({_py(_local_file(u.filename))}, open({_py(_local_file(u.filename))}, 'rb'), "
             f"{_py(u.content_type)}))"
             for u in call.files
         ]
         args.append(f"files=[{', '.join(parts)}]")
     elif call.files:
-        args.append(f"data=open({_py(call.files[0].filename)}, 'rb')")
+        args.append(f"data=open({_py(_local_file(call.files[0].filename))}, 'rb')")
     elif call.body_kind != "none":
         args.append(f"data={_py(call.text_body)}")
     lines.append(f"response = requests.request({', '.join(args)}, timeout=10)")
@@ -170,7 +210,8 @@ def fetch(call: PreparedCall, authorization: str | None, basic: bool = False) ->
         lines.append("const body = new FormData();")
         lines += [f"body.append({_js(k)}, {_js(v)});" for k, v in call.form_fields]
         lines += [
-            f"body.append({_js(u.field)}, fileInput.files[0]);  // {u.filename}" for u in call.files
+            f"body.append({_js(u.field)}, fileInput.files[0]);  // {_local_file(u.filename)}"
+            for u in call.files
         ]
     elif call.body_kind == "form":
         pairs = ", ".join(f"[{_js(k)}, {_js(v)}]" for k, v in call.form_fields)
@@ -214,12 +255,12 @@ def httpie(call: PreparedCall, authorization: str | None, basic: bool = False) -
         parts.append(f"-a {_BASIC_PAIR}")
     elif authorization:
         parts.append(_shell_header("Authorization", authorization).replace(": ", ":", 1))
-    parts += [_sh(f"{k}:{v}") for k, v in headers.items()]
+    parts += [_sh(f"{_hx_key(k)}:{_hx_value(v)}") for k, v in headers.items()]
     if call.body_kind in ("multipart", "form"):
-        parts += [_sh(f"{k}={v}") for k, v in call.form_fields]
-        parts += [shlex.quote(f"{u.field}@{u.filename}") for u in call.files]
+        parts += [_sh(f"{_hx_key(k)}={_hx_value(v)}") for k, v in call.form_fields]
+        parts += [shlex.quote(f"{_field(u.field)}@{_local_file(u.filename)}") for u in call.files]
     elif call.files:
-        parts.append(f"@{shlex.quote(call.files[0].filename)}")
+        parts.append(f"@{shlex.quote(_local_file(call.files[0].filename))}")
     elif call.body_kind != "none":
         parts.insert(1, f"--raw={shlex.quote(call.text_body)}")
     return " \\\n  ".join(parts)

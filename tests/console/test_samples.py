@@ -234,7 +234,7 @@ def test_file_uploads_and_binary_bodies_are_sent_as_files(
         return _section(page, "request-sample")
 
     upload = sample("upload")
-    assert "-F name=Rex" in upload and "-F cover=@cover.bin" in upload
+    assert "--form-string name=Rex" in upload and "-F cover=@cover.bin" in upload
     assert "-F photos=@photos.bin" in upload and "photos=[" not in upload
     assert "('photos', ('photos.bin', open('photos.bin', 'rb')" in upload
     assert "('name', (None, 'Rex'))" in upload

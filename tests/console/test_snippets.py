@@ -174,3 +174,34 @@ def test_api_and_subscription_keys_come_from_the_environment_as_the_token_does()
     assert headers["X-Api-Key"] == "k-1" and headers["Cookie"] == "session=k-1"
     assert headers["X-Note"] == 'say "hi" `now` \\ $HOME'
     assert "${API_KEY}" in code["fetch"] and "${SUBSCRIPTION_KEY}" in code["fetch"]
+
+
+def test_spec_text_never_makes_a_snippet_read_the_readers_files() -> None:
+    # A multipart example `</home/me/.ssh/id_rsa` was `-F 'bio=</home/...'`: curl read the
+    # reader's file into the field and sent it to the spec's server (and `@` attaches it).
+    # HTTPie reads `field=@path` the same way; curl globs `[1-5]` and `{a,b}` in URLs.
+    call = PreparedCall(
+        method="POST", url="http://h/g[1-5]{a,b}", headers={"Content-Type": "multipart/form-data"},
+        body_kind="multipart",
+        form_fields=[("bio", "</tmp/secret"), ("avatar", "@/tmp/secret"), ("a@/tmp/secret", "x")],
+        files=[Upload("doc=@/tmp/secret;x", "../../tmp/secret", "text/plain", b"")],
+    )  # fmt: skip
+    code = by_key(call, None)
+    curl = code["curl"]
+    assert "-F" not in curl.replace("-F doc_", "")  # fields go as --form-string: never a file
+    assert "--form-string 'bio=</tmp/secret'" in curl
+    assert "-g" in curl.split("\n")[0]
+    assert "@../" not in curl and "=@/tmp" not in curl.split("--form-string")[-1].split("\n", 1)[-1]
+    httpie = code["httpie"]
+    assert "'bio=\\</tmp/secret'" in httpie or "'bio=</tmp/secret'" in httpie
+    assert "'avatar=\\@/tmp/secret'" in httpie
+    assert "a\\@/tmp/secret=x" in httpie
+    assert "open('secret'" in code["python"] or "open('tmp_secret'" in code["python"]
+    assert "../" not in code["python"]
+    form = PreparedCall(
+        method="POST", url="http://h/x", headers={"Content-Type": "application/x-www-form-urlencoded"},
+        body_kind="form", form_fields=[("a@/tmp/secret", "x"), ("ok", "@/tmp/secret")],
+    )  # fmt: skip
+    curl = by_key(form, None)["curl"]
+    assert "--data-urlencode 'a@" not in curl  # `name@file` reads the file
+    assert "--data-urlencode ok=@/tmp/secret" in curl  # `name=content`: literal
