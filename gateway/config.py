@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -19,6 +21,8 @@ from django.db.models import Count, Max, Q
 from apis.openapi.query_keys import fixed_query
 from gateway.jwt import SUPPORTED_ALGORITHMS, ClaimRule, Policy, PublicKey, key_from_config
 from gateway.upstream import Origin, parse_origin
+
+log = logging.getLogger("gateway")
 
 if TYPE_CHECKING:
     from gateway.models import JwtPolicy, Route
@@ -312,7 +316,29 @@ def build_route(route: Route) -> RouteConfig:
                 OperationMatch(op.method.lower(), pattern, op.slug, literal, op.data, tuple(fixed))
             )
             config.query_names |= {name for name, _ in fixed}
+    if config.policy is not None:
+        config.policy = _rules_fail_closed(config.policy, {op.slug for op in config.operations})
     return config
+
+
+def _rules_fail_closed(policy: Policy, slugs: set[str]) -> Policy:
+    """The policy with each rule bound to an operation the API no longer has (a re-import
+    renamed or dropped it) applied to every call instead: left bound to nothing it would
+    guard nothing, and the call it guarded would pass with any token."""
+    orphans = [r for r in policy.required_claims if r.operation and r.operation not in slugs]
+    if not orphans:
+        return policy
+    for rule in orphans:
+        log.warning(
+            "required claim %r names the operation %r, which the API no longer has: "
+            "applied to every call until the rule is fixed",
+            rule.name,
+            rule.operation,
+        )
+    rules = tuple(
+        dataclasses.replace(r, operation="") if r in orphans else r for r in policy.required_claims
+    )
+    return dataclasses.replace(policy, required_claims=rules)
 
 
 def load_routes() -> dict[str, RouteConfig]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 from typing import Any
 
 import pytest
@@ -239,3 +240,24 @@ def test_migration_turns_stored_operation_ids_into_slugs(tmp_path: Any) -> None:
     migration.operation_ids_to_slugs(apps, None)
     claim.refresh_from_db()
     assert claim.operation == Operation.objects.get(operation_id="echoGet").slug
+
+
+def test_a_rule_whose_operation_is_gone_applies_to_every_call(tmp_path: Any) -> None:
+    # A re-import that renamed `echoGet` made the rule bound to it name nothing: it silently
+    # stopped applying, and the call it guarded went through with any token. Fail closed.
+    from apis.models import Operation
+    from gateway.config import load_routes
+
+    shutil.copy(DEMO_SPECS / "echo.yaml", tmp_path / "echo.yaml")
+    (tmp_path / "portal.yaml").write_text(SAME_AS_FILE)
+    call_command("applyconfig", str(tmp_path / "portal.yaml"), stdout=io.StringIO())
+
+    def roles_rule() -> Any:
+        policy = load_routes()["echo"].policy
+        assert policy is not None
+        return next(r for r in policy.required_claims if r.name == "roles")
+
+    assert not roles_rule().applies_to("POST", "echoPost")  # bound to echoGet alone
+    Operation.objects.filter(operation_id="echoGet").update(slug="echoFetch", operation_id="echoFetch")
+    assert roles_rule().applies_to("GET", "echoFetch")
+    assert roles_rule().applies_to("POST", "echoPost")
