@@ -258,6 +258,8 @@ def test_a_rule_whose_operation_is_gone_applies_to_every_call(tmp_path: Any) -> 
         return next(r for r in policy.required_claims if r.name == "roles")
 
     assert not roles_rule().applies_to("POST", "echoPost")  # bound to echoGet alone
-    Operation.objects.filter(operation_id="echoGet").update(slug="echoFetch", operation_id="echoFetch")
+    Operation.objects.filter(operation_id="echoGet").update(
+        slug="echoFetch", operation_id="echoFetch"
+    )
     assert roles_rule().applies_to("GET", "echoFetch")
     assert roles_rule().applies_to("POST", "echoPost")
