@@ -29,6 +29,7 @@ from applications.models import Application
 from applications.redirects import check_redirect_uri
 from identity.models import Client
 from portal import audit
+from portal.lib.names import name_problem
 
 if TYPE_CHECKING:
     from console.models import AuthorizationServer
@@ -115,6 +116,8 @@ def register(
     this application (without it the developer pastes the secret in the console)."""
     if not user.is_authenticated:
         raise FlowError("Sign in to register an application.")
+    if problem := name_problem(name):
+        raise FlowError(problem)
     _check(kind, redirect_uris)
     _count_creation(user)
     if server is not None:
@@ -294,6 +297,8 @@ def update(app: Application, *, name: str, description: str, redirect_uris: list
     """Name, description and redirect URIs (the kind is fixed); the built-in provider's client
     follows, or the external one through RFC 7592 (one that offers no management keeps its old
     metadata, and we say so). Returns the names of the fields that changed (empty: nothing)."""
+    if problem := name_problem(name):
+        raise FlowError(problem)
     _check(app.kind, redirect_uris)
     wanted = {"name": name, "description": description, "redirect_uris": redirect_uris}
     changed = [field for field, value in wanted.items() if getattr(app, field) != value]

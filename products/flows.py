@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 
 from portal import audit
+from portal.lib.names import name_problem
 from products import keys, notify
 from products.models import Product, Subscription, SubscriptionEvent
 from products.visibility import visible_products
@@ -97,6 +98,8 @@ def subscribe(
     """
     if not user.is_authenticated:
         raise FlowError("Sign in to subscribe.")
+    if problem := name_problem(name):
+        raise FlowError(problem)
     if not visible_products(user).filter(pk=product.pk, published=True).exists():
         raise FlowError("This product is not offered to you.")
     if application is not None and application.owner_id != user.pk:

@@ -249,3 +249,11 @@ def test_the_grace_is_limited(ada: Any, register: Register, settings: Any) -> No
     with pytest.raises(flows.FlowError, match="at most 1 hours"):
         flows.rotate_secret(registered.application, timedelta(hours=2))
     assert OAuthClient.objects.get(pk=provider.pk).client_secret == before  # nothing changed
+
+
+@pytest.mark.parametrize("name", ["CI\nApproved by the portal team", "Portal Console \u202e"])
+def test_an_application_name_with_line_breaks_or_direction_controls_is_refused(
+    ada: Any, name: str
+) -> None:
+    with pytest.raises(flows.FlowError, match="line break|control"):
+        flows.register(ada, name=name, kind="machine", redirect_uris=[])

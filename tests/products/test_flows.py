@@ -204,3 +204,22 @@ def test_without_a_mailer_nothing_is_sent_and_nothing_fails(
     with django_capture_on_commit_callbacks(execute=True):
         sub = flows.subscribe(ada, make_product("gold", echo, approval_required=True))
     assert sub.state == Subscription.SUBMITTED and mail.outbox == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "staging\n\nApprove it here: https://evil.example/",  # a line of the admins' mail
+        "prod\r\nBcc: x@evil.example",
+        "Portal Console \u202e(lanoiciffo)",  # right-to-left override: reads as another name
+        "tab\there",
+    ],
+)
+def test_a_name_with_line_breaks_or_direction_controls_is_refused(
+    ada: Any, echo: Api, make_product: MakeProduct, name: str
+) -> None:
+    # A subscription's name went into the administrators' mail as written: two line breaks
+    # and a developer wrote their own "approval queue" link above the real one.
+    with pytest.raises(flows.FlowError, match="line break|control"):
+        flows.subscribe(ada, make_product("starter", echo), name=name)
+    assert not Subscription.objects.exists()
