@@ -17,18 +17,29 @@ import orjson
 
 from apis.documents import schema_document
 from apis.models import Api, ApiVersion, Operation
-from console import appclients, calls, conf, credentials, grants, panel, snippets, validation
+from console import (
+    appclients,
+    calls,
+    conf,
+    credentials,
+    grants,
+    panel,
+    samples,
+    snippets,
+    validation,
+)
 from console import render as present
 from console.http import OutboundError
 from console.models import AuthorizationServer, CallHistory
 from console.tokens import Token, TokenStore, explain_rejection
-from products.console import KEY_PLACEHOLDER as SUBSCRIPTION_KEY_PLACEHOLDER
 from products.console import subscription_headers
 
 # Status of a refused input: 422, not 400, so htmx's debug handler (django-htmx under DEBUG
 # replaces the page with any 400) leaves it alone and console.js swaps it in place.
 INVALID = 422
-KEY_PLACEHOLDER = "$API_KEY"  # read from the environment by every snippet
+# The placeholders the reference samples use too, which every snippet reads from the environment.
+KEY_PLACEHOLDER = samples.API_KEY
+SUBSCRIPTION_KEY_PLACEHOLDER = samples.SUBSCRIPTION_KEY
 
 
 @dataclass

@@ -2,7 +2,7 @@
 API, the key itself for a call (server-side only), and which product to subscribe to.
 
 The key is read here and added to the outgoing call by the console's sender; it never goes
-into a page, the call history or a snippet (those show KEY_PLACEHOLDER).
+into a page, the call history or a snippet (those show `$SUBSCRIPTION_KEY`, console/samples.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from products.models import ApiKeyNames, Product, Subscription
 from products.visibility import visible_products
 
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
-KEY_PLACEHOLDER = "$SUBSCRIPTION_KEY"  # read from the environment by every snippet
 
 
 @dataclass(frozen=True)
