@@ -242,7 +242,7 @@ def test_migration_turns_stored_operation_ids_into_slugs(tmp_path: Any) -> None:
     assert claim.operation == Operation.objects.get(operation_id="echoGet").slug
 
 
-def test_a_rule_whose_operation_is_gone_applies_to_every_call(tmp_path: Any) -> None:
+def test_case61_a_rule_whose_operation_is_gone_applies_to_every_call(tmp_path: Any) -> None:
     # A re-import that renamed `echoGet` made the rule bound to it name nothing: it silently
     # stopped applying, and the call it guarded went through with any token. Fail closed.
     from apis.models import Operation

@@ -209,3 +209,20 @@ def test_case62_method_override_in_a_form_body_is_refused(
     plain = gw.request("POST", "/orders/items/1", token=token, body=b"a=1&method=x", headers=form)
     assert plain.status == 200
     assert backend.recorder.requests[0]["body"] == b"a=1&method=x"  # forwarded whole
+
+
+def test_case62_a_form_body_past_the_limit_is_refused_not_cut(
+    harness_for: Build, provider: Provider, backend: LoopbackServer
+) -> None:
+    # The body is read whole to look for `_method`: past the limit it is refused, never
+    # forwarded in part.
+    from gateway.formbody import FORM_LIMIT
+
+    gw = harness_for(make_route(provider, backend.url))
+    token = mint(provider.keys[0], claims(provider, scope="orders.read orders.write"))
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    big = b"a=" + b"x" * FORM_LIMIT
+    resp = gw.request("POST", "/orders/items/1", token=token, body=big, headers=form)
+    assert resp.status == 413 and resp.json()["check"] == "request"
+    assert "form body larger than" in resp.json()["detail"]
+    assert backend.recorder.count() == 0

@@ -598,7 +598,7 @@ def test_withdrawn_key_stops_working_after_refresh(
 
 
 @pytest.mark.parametrize("method", ["post", "Post", "pOST"])
-def test_case24_a_method_in_another_case_is_refused(
+def test_case61_a_method_in_another_case_is_refused(
     gw: Harness, provider: Provider, backend: LoopbackServer, method: str
 ) -> None:
     # `delete` matched the operation (lower-cased) but not the rule bound to DELETE
