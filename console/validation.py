@@ -12,18 +12,26 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import SchemaError, ValidationError
 
 from apis.documents import SCHEMA_PREFIX, LazySchemas, ref_name, refs_in
 from apis.openapi.model import MediaType, OperationModel, Response
+from apis.openapi.regex_safety import linear, safe_search
 from console.calls import is_json_media
 
 MAX_ERRORS = 20
 _MAX_DEPTH = 200
+# Keyword checks one value may cost. Applicators can multiply the work (a oneOf of two
+# references to a oneOf of two...; a value nested as deep as a recursive schema's branches):
+# a spec is untrusted, so its checks stop at a budget instead of holding a worker for ever.
+# Real bodies against real schemas take a few thousand.
+STEP_BUDGET = 100_000
 # (version pk, direction) -> (the schemas they were made from, converted schemas by name)
 _cache: OrderedDict[tuple[int, str], tuple[dict[str, Any], dict[str, Any]]] = OrderedDict()
 _lock = threading.Lock()
@@ -37,6 +45,39 @@ _SCHEMAS = {
 }  # fmt: skip
 _NUMBERS = {"minimum", "maximum", "multipleOf"}
 _COUNTS = {"minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"}
+
+
+class _TooComplex(Exception):
+    pass
+
+
+_steps_left: ContextVar[list[int]] = ContextVar("_steps_left")
+
+
+def _counted(keyword: Callable[..., Any]) -> Callable[..., Any]:
+    def check(validator: Any, value: Any, instance: Any, schema: Any) -> Any:
+        left = _steps_left.get()
+        left[0] -= 1
+        if left[0] < 0:
+            raise _TooComplex
+        return keyword(validator, value, instance, schema)
+
+    return check
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
+    """`pattern` without catastrophic backtracking (apis.openapi.regex_safety)."""
+    if isinstance(instance, str) and safe_search(pattern, instance) is False:
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = validators.extend(
+    Draft202012Validator,
+    {
+        keyword: _counted(_pattern if keyword == "pattern" else check)
+        for keyword, check in Draft202012Validator.VALIDATORS.items()
+    },
+)
 
 
 def _is_number(value: Any) -> bool:
@@ -107,6 +148,12 @@ def _convert(node: Any, *, legacy: bool, direction: str, depth: int = 0) -> Any:
         out = {
             k: v for k, v in out.items() if not (k.startswith("exclusive") and isinstance(v, bool))
         }
+    patterns = out.get("patternProperties")
+    if isinstance(patterns, dict) and not all(linear(p) for p in patterns):
+        # The checker matches these against every property name with `re` itself; which names
+        # are "additional" then cannot be told either.
+        for keyword in ("patternProperties", "additionalProperties", "unevaluatedProperties"):
+            out.pop(keyword, None)
     skip = "readOnly" if direction == "request" else "writeOnly"
     props = out.get("properties")
     if isinstance(out.get("required"), list) and isinstance(props, dict):
@@ -183,13 +230,21 @@ def check_value(
     converted = _convert(schema, legacy=_legacy(doc), direction=direction)
     components = {"schemas": _components(doc, key, direction, schema)}
     full = {**converted, "components": components} if isinstance(converted, dict) else {}
+    budget = _steps_left.set([STEP_BUDGET])
     try:
-        validator = Draft202012Validator(full)
+        validator = _Validator(full)
         errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+    except _TooComplex:
+        return [
+            "The documented schema is too complex to check this value against "
+            f"(it took more than {STEP_BUDGET:,} steps); nothing was refused for it."
+        ]
     except (SchemaError, RecursionError) as exc:
         return [f"The documented schema could not be used to check it ({type(exc).__name__})."]
     except Exception as exc:  # noqa: BLE001 - an unresolvable $ref in a spec must not 500
         return [f"The documented schema could not be used to check it ({type(exc).__name__})."]
+    finally:
+        _steps_left.reset(budget)
     messages = []
     for error in errors[:MAX_ERRORS]:
         messages.append(f"{_path(error.absolute_path, prefix)}: {error.message}")

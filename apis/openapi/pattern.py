@@ -21,6 +21,8 @@ from re import _constants as c  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 from typing import Any
 
+from apis.openapi.regex_safety import safe_search
+
 MAX_CHARS = 1000
 # A spec's pattern runs on the strings made here only up to this length: a pattern that
 # backtracks (`^(\w+)*-$`) costs 2**n steps on n characters, and pages show these samples.
@@ -50,7 +52,7 @@ def matching(pattern: str, min_length: Any, max_length: Any) -> str | None:
 @functools.lru_cache(maxsize=1024)  # the mock backend samples the same schemas again
 def _matching(pattern: str, low: int, high: int) -> str | None:
     try:
-        compiled = re.compile(pattern)
+        re.compile(pattern)
         tree = _parser.parse(pattern)
     except (re.error, RecursionError, OverflowError):
         return None
@@ -62,7 +64,11 @@ def _matching(pattern: str, low: int, high: int) -> str | None:
             return None
         if len(text) > high or len(text) == previous:
             return None  # too long, or no repeat to grow: more tries only repeat this
-        if len(text) >= low and (len(text) > VERIFY_UP_TO or compiled.search(text)):
+        # Verified where that is cheap; a pattern that could backtrack for ever (regex_safety)
+        # is trusted to match what was written from it, as long text is.
+        if len(text) >= low and (
+            len(text) > VERIFY_UP_TO or safe_search(pattern, text) is not False
+        ):
             return text
         previous = len(text)
     return None

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from apis.openapi.pattern import VERIFY_UP_TO, matching
+from apis.openapi.regex_safety import safe_search
 
 _MAX_DEPTH = 12
 _MAX_NODES = 2_000
@@ -195,9 +196,11 @@ def _fits(text: str, pattern: str) -> bool:
     if len(text) > VERIFY_UP_TO:
         return False  # not run on long text (pattern.VERIFY_UP_TO): made from the pattern instead
     try:
-        return re.search(pattern, text) is not None
+        re.compile(pattern)
     except (re.error, RecursionError, OverflowError):
         return True  # a pattern Python cannot read: nothing to meet
+    # Not run where it could backtrack for ever (`^(a+)+$`): made from the pattern instead.
+    return safe_search(pattern, text) is True
 
 
 def _number(schema: dict[str, Any], zero: float, *, integer: bool) -> Any:

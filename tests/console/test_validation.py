@@ -111,3 +111,51 @@ def test_a_generated_body_passes_the_consoles_own_check() -> None:
     }
     body = sample(schema, doc)
     assert check_value(doc, 0, schema, body, direction="request", prefix="body") == []
+
+
+def _one_of_bomb(levels: int) -> dict[str, Any]:
+    """Each level a oneOf of the next level twice: 2**levels checks of the same value."""
+    schemas: dict[str, Any] = {f"L{levels}": {"type": "object"}}
+    for n in range(levels - 1, -1, -1):
+        ref = {"$ref": f"#/components/schemas/L{n + 1}"}
+        schemas[f"L{n}"] = {"oneOf": [ref, dict(ref)]}
+    return {"openapi": "3.1.0", "components": {"schemas": schemas}}
+
+
+def test_a_schema_whose_checks_multiply_is_refused_not_run_for_ever() -> None:
+    """A spec's schema of nested oneOfs of references, each naming the next level twice,
+    made the console's check of a one-key body take 2**levels steps: at 40 levels the worker
+    never answered. The check stops at a step budget and says so."""
+    doc = _one_of_bomb(40)
+    problems = check_value(
+        doc, -40, {"$ref": "#/components/schemas/L0"}, {"a": 1}, direction="request", prefix="body"
+    )
+    assert problems == [
+        "The documented schema is too complex to check this value against "
+        "(it took more than 100,000 steps); nothing was refused for it."
+    ]
+
+
+def test_a_deep_value_cannot_multiply_the_checks_either() -> None:
+    """The same blow-up driven by the value: a oneOf of two branches that both describe
+    `next` as the schema itself doubles the work at each level of a nested body."""
+    node = {"oneOf": [
+        {"type": "object", "properties": {"next": {"$ref": "#/components/schemas/Node"}}},
+        {"type": "object", "properties": {"next": {"$ref": "#/components/schemas/Node"}}},
+    ]}  # fmt: skip
+    doc = {"openapi": "3.1.0", "components": {"schemas": {"Node": node}}}
+    value: dict[str, Any] = {}
+    for _ in range(40):
+        value = {"next": value}
+    problems = check_value(
+        doc, -41, {"$ref": "#/components/schemas/Node"}, value, direction="request", prefix="body"
+    )
+    assert problems and "too complex" in problems[0]
+
+
+def test_an_ordinary_schema_is_checked_within_the_budget() -> None:
+    doc = _one_of_bomb(6)  # 64 paths: ambiguous, so every value fails oneOf, and says why
+    problems = check_value(
+        doc, -42, {"$ref": "#/components/schemas/L0"}, {"a": 1}, direction="request", prefix="body"
+    )
+    assert problems and "too complex" not in problems[0]
