@@ -81,6 +81,14 @@ def boolean_label(schema: Any) -> str:
     return "any"
 
 
+def _is_null_type(schema: Any) -> bool:
+    """`{type: "null"}` (or `["null"]`, or `const: null`) and nothing else that narrows it."""
+    if not isinstance(schema, dict):
+        return False
+    kind = schema.get("type")
+    return kind == "null" or kind == ["null"] or ("const" in schema and schema["const"] is None)
+
+
 def _token(key: Any) -> str:
     return str(key).replace("~", "~0").replace("/", "~1")
 
@@ -228,7 +236,13 @@ class SchemaRenderer:
                 if len(set(labels)) == 1:
                     return labels[0]
             for key, label in COMPOSITIONS:
-                if isinstance(schema.get(key), list):
+                variants = schema.get(key)
+                if isinstance(variants, list):
+                    if key != "allOf" and _depth < 8 and len(variants) == 2:
+                        # 3.1's nullable: `anyOf: [{$ref: Pet}, {type: "null"}]` reads Pet | null.
+                        others = [v for v in variants if not _is_null_type(v)]
+                        if len(others) == 1:
+                            return f"{self.type_label(others[0], _depth + 1)} | null"
                     return label
             if "properties" in schema:
                 names = ["object"]

@@ -332,3 +332,22 @@ def test_nested_variants_of_shared_schemas_are_drawn_once(distinct: bool) -> Non
     assert len(html) < 500_000
     assert '<code class="prop-name">leaf</code>' in html  # the deepest level is drawn, once
     assert 'href="/s/' in html  # the repeats link to it
+
+
+@pytest.mark.parametrize("key", ["anyOf", "oneOf"])
+def test_a_31_nullable_reference_reads_as_its_type_or_null(key: str) -> None:
+    """OpenAPI 3.1 writes a nullable reference as `anyOf: [{$ref}, {type: "null"}]`; the row
+    said only "any of", so a reader had to open it to learn it is an Owner or nothing."""
+    r = renderer({"Owner": {"type": "object", "properties": {"id": {"type": "integer"}}}})
+    prop = {key: [{"$ref": "#/components/schemas/Owner"}, {"type": "null"}]}
+    assert r.type_label(prop) == "Owner | null"
+    assert r.type_label(
+        {key: [{"type": "null"}, {"type": "array", "items": {"type": "string"}}]}
+    ) == ("array of string | null")
+    html = r.block({"type": "object", "properties": {"owner": prop}})
+    assert '<span class="type">Owner | null</span>' in html
+    # Two real alternatives are still "one of"/"any of".
+    assert (
+        r.type_label({key: [{"type": "string"}, {"type": "integer"}]})
+        == key.replace("Of", " of").lower()
+    )
