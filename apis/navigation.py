@@ -55,6 +55,13 @@ class TagGroup:
     section_html: str = field(default="", repr=False)
     # The side navigation's list: the summary, else the path.
     nav_list_html: str = field(default="", repr=False)
+    # What readers see: OpenAPI 3.2's tag `summary` where the spec gives one, after its
+    # `parent`'s ("Pets › Adoption"); else the name.
+    title: str = ""
+
+    @property
+    def heading(self) -> str:
+        return self.title or self.name
 
 
 def tag_anchor(name: str) -> str:
@@ -119,13 +126,13 @@ FIRST_SCREEN = 40  # operations a tall screen shows (about 30 rows fit in 1,300 
 
 
 def _section_html(
-    name: str, anchor: str, description: str, ops: tuple[OperationLink, ...], before: int
+    title: str, anchor: str, description: str, ops: tuple[OperationLink, ...], before: int
 ) -> str:
     """A group's section of the API page, `before` operations listed ahead of it."""
     about = f'<div class="md" hx-disable>{description}</div>' if description else ""
     return (
         f'<section class="tag-group" id="{anchor}"><h3><a class="anchor" href="#{anchor}">'
-        f'{escape(name)}</a></h3>{about}<div class="op-list">{_list_html(ops, before)}</div>'
+        f'{escape(title)}</a></h3>{about}<div class="op-list">{_list_html(ops, before)}</div>'
         "</section>"
     )
 
@@ -175,7 +182,8 @@ def tag_groups(
     declared = [t for t in overview.get("tags", []) if isinstance(t, dict) and "name" in t]
     order = list(dict.fromkeys(str(t["name"]) for t in declared))
     descriptions = {str(t["name"]): str(t.get("description") or "") for t in declared}
-    names = [n for n in order if n in by_tag]
+    titles = _tag_titles(declared)
+    names = _parents_first([n for n in order if n in by_tag], declared)
     names += sorted(n for n in by_tag if n not in names and n != UNTAGGED)
     names += [UNTAGGED] if UNTAGGED in by_tag and UNTAGGED not in names else []
     if hooks:
@@ -192,10 +200,63 @@ def tag_groups(
     for name in names:
         ops = tuple(by_tag[name])
         description = str(render_markdown(descriptions.get(name, "")))
-        section = _section_html(name, anchors[name], description, ops, before)
-        groups.append(TagGroup(name, ops, anchors[name], section, _nav_list_html(ops)))
+        title = titles.get(name, name)
+        section = _section_html(title, anchors[name], description, ops, before)
+        groups.append(TagGroup(name, ops, anchors[name], section, _nav_list_html(ops), title))
         before += len(ops)
     return _groups.set(key, tuple(groups))
+
+
+def _tag_titles(declared: list[dict[str, Any]]) -> dict[str, str]:
+    """Each declared tag's title: its 3.2 `summary` (else its name), after its parents'."""
+    by_name = {str(t["name"]): t for t in declared}
+
+    def own(name: str) -> str:
+        summary = by_name[name].get("summary")
+        return summary.strip() if isinstance(summary, str) and summary.strip() else name
+
+    titles = {}
+    for name in by_name:
+        parts, seen, at = [own(name)], {name}, name
+        # A parent chain the spec may have made a loop of; a few levels at most are shown.
+        while len(parts) < 4:
+            parent = by_name[at].get("parent")
+            if not isinstance(parent, str) or parent not in by_name or parent in seen:
+                break
+            parts.insert(0, own(parent))
+            seen.add(parent)
+            at = parent
+        titles[name] = " › ".join(parts)
+    return titles
+
+
+def _parents_first(names: list[str], declared: list[dict[str, Any]]) -> list[str]:
+    """The groups in the spec's order, each child tag moved to follow its parent's family."""
+    parent_of = {str(t["name"]): t["parent"] for t in declared if isinstance(t.get("parent"), str)}
+    present = set(names)
+    children: dict[str, list[str]] = {}
+    roots = []
+    for name in names:
+        parent = parent_of.get(name)
+        if parent in present and parent != name:
+            children.setdefault(parent, []).append(name)
+        else:
+            roots.append(name)
+    ordered: list[str] = []
+    placed: set[str] = set()
+
+    def place(name: str) -> None:
+        if name in placed:
+            return
+        placed.add(name)
+        ordered.append(name)
+        for child in children.get(name, []):
+            place(child)
+
+    for name in roots:
+        place(name)
+    ordered += [n for n in names if n not in placed]  # a parent loop with no root
+    return ordered
 
 
 def _query(version_label: str | None, **params: str | int) -> str:
@@ -205,7 +266,7 @@ def _query(version_label: str | None, **params: str | int) -> str:
 
 def _summary(group: TagGroup, shown: int | None = None) -> str:
     count = len(group.operations) if shown is None else f"{shown} of {len(group.operations)}"
-    return f'<summary>{escape(group.name)} <span class="count">{count}</span></summary>'
+    return f'<summary>{escape(group.heading)} <span class="count">{count}</span></summary>'
 
 
 def _folded_groups(

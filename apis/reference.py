@@ -76,6 +76,7 @@ class Response:
     headers: list[Param]
     content: list[MediaType]
     links: list[dict[str, Any]]
+    summary: str = ""
 
     @property
     def tone(self) -> str:
@@ -300,6 +301,7 @@ def build_operation_view(
         Response(
             status=r.status,
             description=render_markdown(r.description),
+            summary=r.summary,
             headers=_anchor_rows([_param(h, renderer) for h in r.headers]),
             content=_media_types(r.content, renderer, f"response-{r.status}", shown),
             links=[
@@ -406,6 +408,8 @@ def _flows(scheme: dict[str, Any]) -> list[dict[str, Any]]:
                 "authorization_url": str(flow.get("authorizationUrl") or ""),
                 "token_url": str(flow.get("tokenUrl") or ""),
                 "refresh_url": str(flow.get("refreshUrl") or ""),
+                # OpenAPI 3.2's device authorization flow (RFC 8628).
+                "device_authorization_url": str(flow.get("deviceAuthorizationUrl") or ""),
                 "scopes": [(str(k), str(v)) for k, v in scopes.items()],
             }
         )
@@ -478,6 +482,9 @@ def build_overview(overview: dict[str, Any]) -> Overview:
                 "in": str(s.get("in") or ""),
                 "param_name": str(s.get("name") or ""),
                 "openid_connect_url": str(s.get("openIdConnectUrl") or ""),
+                # OpenAPI 3.2: the server's RFC 8414 metadata, and schemes on their way out.
+                "oauth2_metadata_url": str(s.get("oauth2MetadataUrl") or ""),
+                "deprecated": s.get("deprecated") is True,
                 "flows": _flows(s),
             }
             for name, s in schemes.items()

@@ -101,6 +101,7 @@ class Response:
     headers: tuple[Parameter, ...]
     content: tuple[MediaType, ...]
     links: tuple[Link, ...]
+    summary: str = ""  # OpenAPI 3.2's short line for the response
 
 
 @dataclass(frozen=True)
@@ -266,6 +267,7 @@ def operation_model(data: dict[str, Any]) -> OperationModel:
             Response(
                 status=str(status),
                 description=_str(raw.get("description")),
+                summary=_str(raw.get("summary")),  # OpenAPI 3.2
                 headers=tuple(
                     _parameter(
                         {"name": name, **_dict(header)},

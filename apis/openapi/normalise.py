@@ -125,6 +125,14 @@ def extract_operations(
     doc_security = doc.get("security") if isinstance(doc.get("security"), list) else None
     op_ids: dict[str, str] = {}
     needs_responses = not spec_version.startswith(("3.1", "3.2"))
+    # OpenAPI 3.2 tags of another `kind` than "nav" (a badge, an audience) do not name the
+    # group an operation is listed under: its first navigation tag does.
+    not_nav = {
+        str(t["name"])
+        for t in _list(doc.get("tags"))
+        if isinstance(t, dict) and "name" in t and isinstance(t.get("kind"), str)
+        and t["kind"] != "nav"
+    }  # fmt: skip
     for section, kind in (("paths", "operation"), ("webhooks", "webhook")):
         items = doc.get(section)
         if items is None:
@@ -195,7 +203,8 @@ def extract_operations(
                     else:
                         op_ids[op_id] = where
                 tags = op.get("tags")
-                tag = str(tags[0]) if isinstance(tags, list) and tags else ""
+                names = [str(t) for t in tags] if isinstance(tags, list) else []
+                tag = next((n for n in names if n not in not_nav), names[0] if names else "")
                 summary = data.get("summary")
                 operations.append(
                     OperationSpec(

@@ -4,6 +4,8 @@ schema resource (`$id`) whose `#/$defs/...` references resolve inside it."""
 
 from __future__ import annotations
 
+import re
+
 from django.test import Client
 
 from apis.models import ApiVersion
@@ -242,3 +244,73 @@ paths:
         )
     ]
     assert "A stream of" not in json_part
+
+
+OPENAPI_32_TAGS_AND_SCHEMES = """openapi: 3.2.0
+info: {title: Shelter, version: '1'}
+tags:
+  - {name: pets, summary: Pets}
+  - {name: beta, kind: badge, summary: Beta}
+  - {name: adoption, summary: Adoption, parent: pets}
+  - {name: staff, summary: Staff}
+  - {name: loop-a, parent: loop-b}
+  - {name: loop-b, parent: loop-a}
+paths:
+  /staff:
+    get: {operationId: listStaff, tags: [staff], responses: {'200': {description: ok}}}
+  /pets:
+    get:
+      operationId: listPets
+      tags: [beta, pets]
+      responses:
+        '200': {summary: The pets on one page, description: 'A long description of the page of pets.'}
+  /adoptions:
+    post: {operationId: adopt, tags: [adoption], responses: {'201': {description: made}}}
+  /a:
+    get: {operationId: a, tags: [loop-a], responses: {'200': {description: ok}}}
+  /b:
+    get: {operationId: b, tags: [loop-b], responses: {'200': {description: ok}}}
+components:
+  securitySchemes:
+    tv:
+      type: oauth2
+      deprecated: true
+      oauth2MetadataUrl: https://login.example/.well-known/oauth-authorization-server
+      flows:
+        deviceAuthorization:
+          deviceAuthorizationUrl: https://login.example/device
+          tokenUrl: https://login.example/token
+          scopes: {pets.read: read pets}
+"""
+
+
+def test_32_tags_summaries_parents_and_kinds(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    """OpenAPI 3.2 tags: `summary` is the name readers see, `parent` nests a tag under
+    another (listed after it, titled "Pets › Adoption"), and a tag of another `kind` (a badge)
+    does not take an operation out of its navigation group. A parent loop is not followed."""
+    import_spec(write_spec("shelter.yaml", OPENAPI_32_TAGS_AND_SCHEMES), "shelter")
+    html = client.get("/apis/shelter/").content.decode()
+    headings = re.findall(r'<section class="tag-group" id="[^"]+"><h3><a[^>]*>([^<]+)</a>', html)
+    assert headings[:3] == ["Pets", "Pets › Adoption", "Staff"]
+    assert "Beta" not in headings  # listPets is listed under its navigation tag
+    assert set(headings[3:]) == {"loop-b › loop-a", "loop-a › loop-b"}
+    nav = re.findall(r"<summary>([^<]+) <span", html)
+    assert nav[:3] == ["Pets", "Pets › Adoption", "Staff"]
+
+
+def test_32_security_scheme_fields_and_response_summaries(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    import_spec(write_spec("shelter.yaml", OPENAPI_32_TAGS_AND_SCHEMES), "shelter")
+    html = client.get("/apis/shelter/").content.decode()
+    scheme = html[html.index('id="scheme-tv"') :]
+    scheme = scheme[: scheme.index("</section>")]
+    assert "deprecated" in scheme
+    assert "https://login.example/.well-known/oauth-authorization-server" in scheme
+    assert "<dt>Device authorization</dt><dd><code>https://login.example/device</code>" in scheme
+    page = client.get("/apis/shelter/operations/listPets/").content.decode()
+    head = re.search(r'<span class="response-desc[^>]*>([^<]*)</span>', page)
+    assert head is not None and head.group(1) == "The pets on one page"
+    assert "A long description of the page of pets." in page  # still shown, in full, below
