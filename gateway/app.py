@@ -392,9 +392,11 @@ class Gateway:
                 await self._respond(send, state, problem(413, detail, "request"), extra)
                 return
             if overrides_method(form):
-                detail = "A method override field (_method) in a form body is not allowed."
+                detail = formbody.OverrideField.detail
                 await self._respond(send, state, problem(400, detail, "method"), extra)
                 return
+        elif formbody.is_multipart(headers.get(b"content-type")):
+            receive = formbody.refusing_override_fields(receive)
 
         state["b0"] = time.perf_counter()  # backend time starts (usage events)
         forward = proxy.forward_headers(route, scope, headers, verdict, rid)

@@ -13,6 +13,7 @@ import orjson
 from django.conf import settings
 
 from gateway.config import OperationMatch, RouteConfig
+from gateway.formbody import OverrideField
 from gateway.problems import Headers, problem
 
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -55,6 +56,8 @@ async def echo(
                     parts.append(chunk)
                     if not message.get("more_body", False):
                         break
+        except OverrideField as exc:
+            return problem(400, str(exc), "method")
         except TimeoutError:
             return problem(
                 408, f"The request body did not arrive within {timeout:g} s.", "request-timeout"

@@ -1,15 +1,23 @@
-"""A form body read whole before it goes on, for the one check it needs.
+"""Form bodies checked for the one thing they must not carry: a method override field.
 
-Rails, Laravel and Symfony run `POST` with `_method=DELETE` in an urlencoded form body as a
-DELETE, as they do with the query parameter (case 62): the policy checked POST's rules. So an
-urlencoded body is read (forms are small; past FORM_LIMIT it is refused), checked, and then
-handed to the backend unchanged, as if it had never been read.
+Rails, Laravel and Symfony run `POST` with `_method=DELETE` in a form body as a DELETE, as
+they do with the query parameter (case 62): the policy checked POST's rules. An urlencoded
+body is read whole (forms are small; past FORM_LIMIT it is refused), checked, and handed to
+the backend unchanged, as if it had never been read. A multipart body (PHP and Rack read its
+fields the same way) may be an upload of any size: it streams on, its part headers scanned
+as it goes, and one naming the field stops the body before its end, so the backend never
+gets a whole request; a body that arrives in one piece is refused before anything is sent.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import unquote
+
+from gateway.upstream import ClientBodyBroken
+from portal.lib.headers import OVERRIDE_QUERY_PARAMS, param_key
 
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 
@@ -47,3 +55,55 @@ async def read_form(receive: Receive, limit: int = FORM_LIMIT) -> tuple[bytes | 
         return await receive()
 
     return body, again
+
+
+def is_multipart(content_type: bytes | None) -> bool:
+    return content_type is not None and b"multipart/" in content_type.lower()
+
+
+class OverrideField(ClientBodyBroken):
+    """A multipart body names a method override field."""
+
+    detail = "A method override field (_method) in a form body is not allowed."
+
+
+# A part's `Content-Disposition: form-data; name="..."` (quoted, single-quoted, bare, or
+# RFC 2231's name*=), matched line by line.
+_NAME = re.compile(
+    rb"""^content-disposition:[^\r\n]*?\bname\*?\s*=\s*(?:"([^"\r\n]*)"|'([^'\r\n]*)'|([^;\s]+))""",
+    re.IGNORECASE | re.MULTILINE,
+)
+# A part header line is short; a line still open after this much is not one (its tail kept).
+_CARRY = 8192
+
+
+def _names_override(text: bytes) -> bool:
+    if b"method" not in text.lower():
+        return False
+    for match in _NAME.finditer(text):
+        raw = next(g for g in match.groups() if g is not None).decode("latin-1")
+        name = raw.split("''", 1)[-1]  # RFC 2231: charset'lang'value
+        if param_key(name) in OVERRIDE_QUERY_PARAMS or param_key(unquote(name)) in (
+            OVERRIDE_QUERY_PARAMS
+        ):
+            return True
+    return False
+
+
+def refusing_override_fields(receive: Receive) -> Receive:
+    """`receive`, raising OverrideField at the chunk whose part headers name `_method`."""
+    carry = b""
+
+    async def scanned() -> MutableMapping[str, Any]:
+        nonlocal carry
+        message = await receive()
+        if message["type"] != "http.request":
+            return message
+        text = carry + message.get("body", b"")
+        if _names_override(text):
+            raise OverrideField(OverrideField.detail)
+        cut = text.rfind(b"\n")
+        carry = text[cut + 1 :][-_CARRY:]
+        return message
+
+    return scanned

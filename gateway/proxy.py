@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 
 from gateway.config import RouteConfig
+from gateway.formbody import OverrideField
 from gateway.jwt import Verdict
 from gateway.metrics import Metrics
 from gateway.problems import SECURITY_HEADERS, Headers, problem
@@ -147,7 +148,11 @@ async def proxy(
             except ValueError:
                 await respond(problem(400, "Bad Content-Length.", "request"), extra)
                 return
-        first = await receive()
+        try:
+            first = await receive()
+        except OverrideField as exc:
+            await respond(problem(400, str(exc), "method"), extra)
+            return
         if first["type"] == "http.disconnect":
             await respond(
                 problem(400, "The request body was malformed or cut off.", "request"), extra
@@ -185,6 +190,10 @@ async def proxy(
             return
         metrics.upstream_errors[(route.api_slug, "timeout")] += 1
         await respond(problem(504, "The backend timed out.", "backend-timeout"), extra)
+        return
+    except OverrideField as exc:
+        # Mid-body: the backend's connection is dropped before the body's end.
+        await respond(problem(400, str(exc), "method"), [*extra, (b"connection", b"close")])
         return
     except ClientBodyBroken:
         await respond(problem(400, "The request body was malformed or cut off.", "request"), extra)

@@ -376,11 +376,19 @@ class Harness:
         body: bytes | None = None,
         query: str = "",
         host: str | None = "gw.test",
+        chunks: list[bytes] | None = None,
     ) -> Response:
         return self.loop.run_until_complete(
             self.arequest(
-                method, path, token=token, headers=headers, body=body, query=query, host=host
-            )
+                method,
+                path,
+                token=token,
+                headers=headers,
+                body=body,
+                query=query,
+                host=host,
+                chunks=chunks,
+            )  # fmt: skip
         )
 
     async def arequest(
@@ -393,7 +401,12 @@ class Harness:
         body: bytes | None = None,
         query: str = "",
         host: str | None = "gw.test",
+        chunks: list[bytes] | None = None,
     ) -> Response:
+        """`chunks`: the body as the server hands it on in several messages (an upload)."""
+        if chunks is not None:
+            body = b"".join(chunks)
+        pieces = list(chunks) if chunks is not None else [body or b""]
         raw_headers = [(b"host", host.encode("latin-1"))] if host is not None else []
         if token is not None:
             raw_headers.append((b"authorization", f"Bearer {token}".encode()))
@@ -413,13 +426,10 @@ class Harness:
             "client": ("203.0.113.9", 5555),
             "root_path": "/gateway",
         }
-        sent = False
 
         async def receive() -> dict[str, Any]:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body or b"", "more_body": False}
+            if pieces:
+                return {"type": "http.request", "body": pieces.pop(0), "more_body": bool(pieces)}
             await asyncio.sleep(3600)
             return {"type": "http.disconnect"}
 

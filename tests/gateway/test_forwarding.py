@@ -226,3 +226,60 @@ def test_case62_a_form_body_past_the_limit_is_refused_not_cut(
     assert resp.status == 413 and resp.json()["check"] == "request"
     assert "form body larger than" in resp.json()["detail"]
     assert backend.recorder.count() == 0
+
+
+def _multipart(name: str, value: str = "DELETE", *, quote: str = '"') -> bytes:
+    return (
+        b"--b0undary\r\n"
+        b'Content-Disposition: form-data; name="note"\r\n\r\nhello\r\n'
+        b"--b0undary\r\n"
+        + f"Content-Disposition: form-data; name={quote}{name}{quote}\r\n\r\n{value}\r\n".encode()
+        + b"--b0undary--\r\n"
+    )
+
+
+MULTIPART = {"content-type": "multipart/form-data; boundary=b0undary"}
+
+
+@pytest.mark.parametrize(
+    ("name", "quote"),
+    [("_method", '"'), ("_METHOD", '"'), ("_method[]", '"'), (".method", '"'), ("_method", "")],
+)
+def test_case62_method_override_in_a_multipart_body_is_refused(
+    harness_for: Build, provider: Provider, backend: LoopbackServer, name: str, quote: str
+) -> None:
+    """PHP (Laravel, Symfony) and Rack read `_method` from multipart fields as from an
+    urlencoded form: a POST with that field ran as a DELETE behind a policy that checked
+    POST's rules."""
+    gw = harness_for(make_route(provider, backend.url))
+    token = mint(provider.keys[0], claims(provider, scope="orders.read orders.write"))
+    body = _multipart(name, quote=quote)
+    resp = gw.request("POST", "/orders/items/1", token=token, body=body, headers=MULTIPART)
+    assert resp.status == 400 and resp.json()["check"] == "method", resp.body
+    assert backend.recorder.count() == 0
+    ok = _multipart("method")
+    plain = gw.request("POST", "/orders/items/1", token=token, body=ok, headers=MULTIPART)
+    assert plain.status == 200
+    assert backend.recorder.requests[0]["body"] == ok  # forwarded whole
+
+
+def test_case62_an_upload_naming_the_override_late_never_arrives_whole(
+    harness_for: Build, provider: Provider, backend: LoopbackServer
+) -> None:
+    """A large upload streams on; the override field after a megabyte of file, its header
+    split across two chunks, stops the body before its end: the backend records no request."""
+    gw = harness_for(make_route(provider, backend.url))
+    token = mint(provider.keys[0], claims(provider, scope="orders.read orders.write"))
+    body = (
+        b"--b0undary\r\n"
+        b'Content-Disposition: form-data; name="file"; filename="_method"\r\n\r\n'
+        + b"x" * (1024 * 1024)
+        + b"\r\n"
+        + _multipart("_method")
+    )
+    split = body.index(b'name="_method"') + 7
+    chunks = [body[i : i + 65536] for i in range(0, split - 65536, 65536)]
+    chunks += [body[len(b"".join(chunks)) : split], body[split:]]
+    resp = gw.request("POST", "/orders/items/1", token=token, chunks=chunks, headers=MULTIPART)
+    assert resp.status == 400 and resp.json()["check"] == "method", resp.body
+    assert backend.recorder.count() == 0
