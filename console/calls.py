@@ -64,6 +64,12 @@ def gateway_base() -> str:
     return str(getattr(settings, "CONSOLE_GATEWAY_URL", "") or "").rstrip("/")
 
 
+def through_gateway(url: str) -> bool:
+    """Whether a call to `url` goes through this portal's gateway."""
+    base = gateway_base()
+    return bool(base) and url.startswith(base + "/")
+
+
 def _server_url(server: dict[str, Any]) -> str:
     url = str(server.get("url") or "")
     variables = server.get("variables") if isinstance(server.get("variables"), dict) else {}

@@ -237,6 +237,9 @@ _KEY_REASONS = {
 }
 
 
+GATEWAY_CHECK_HEADER = "x-gateway-check"  # gateway/problems.py CHECK_HEADER
+
+
 @dataclass
 class Rejection:
     """Why the gateway refused a call, in words set beside the decoded token."""
@@ -247,6 +250,10 @@ class Rejection:
     title: str = ""
     detail: str = ""
     reasons: list[str] = field(default_factory=list)
+    # False: the API's own server refused it (the gateway let it through, or the call did
+    # not go through the gateway); its body is the API's, whatever it says.
+    by_gateway: bool = True
+    via_gateway: bool = True
 
 
 def explain_rejection(
@@ -258,17 +265,25 @@ def explain_rejection(
     expected_audience: str = "",
     required_scopes: Iterable[str] = (),
     now: float | None = None,
+    via_gateway: bool = True,
 ) -> Rejection:
-    """Compare the gateway's answer (RFC 6750 challenge, RFC 9457 problem) with the token."""
+    """Compare the gateway's answer (RFC 6750 challenge, RFC 9457 problem) with the token.
+
+    The gateway marks its own refusals with `X-Gateway-Check` and drops that header from
+    what backends answer; without it (or when the call did not go through the gateway) the
+    refusal is the API's own, and a `check` in its body is not believed."""
     lowered = {k.lower(): v for k, v in headers.items()}
     challenge = parse_www_authenticate(lowered.get("www-authenticate", ""))
     problem = problem or {}
+    by_gateway = via_gateway and GATEWAY_CHECK_HEADER in lowered
     rejection = Rejection(
         status=status,
         error=challenge.get("error", ""),
-        check=str(problem.get("check") or ""),
+        check=lowered[GATEWAY_CHECK_HEADER].strip()[:40] if by_gateway else "",
         title=str(problem.get("title") or ""),
         detail=str(problem.get("detail") or challenge.get("error_description") or ""),
+        by_gateway=by_gateway,
+        via_gateway=via_gateway,
     )
     reasons = rejection.reasons
     if rejection.check in _KEY_REASONS:
@@ -326,6 +341,6 @@ def explain_rejection(
         reasons.append(
             f"The token's {check} ({format_timestamp(claims.get(check))}) is in the future."
         )
-    if not reasons:
+    if not reasons and by_gateway:
         reasons.append(rejection.detail or rejection.title or f"The gateway answered {status}.")
     return rejection

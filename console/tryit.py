@@ -200,6 +200,7 @@ def send(
             _problem(result),
             chosen.claims if chosen is not None else None,
             expected_audience=" or ".join(credentials.expected_audience(api)),
+            via_gateway=calls.through_gateway(call.url),
         )
     return Outcome(200, context)
 

@@ -19,6 +19,9 @@ SECURITY_HEADERS: Headers = [
 ]
 
 
+CHECK_HEADER = b"x-gateway-check"
+
+
 def problem(status: int, detail: str, check: str, *, title: str = "") -> tuple[int, Headers, bytes]:
     """A problem response: status, headers and the JSON body the console explains."""
     body = orjson.dumps(
@@ -30,7 +33,10 @@ def problem(status: int, detail: str, check: str, *, title: str = "") -> tuple[i
             "check": check,
         }
     )
-    return status, [(b"content-type", b"application/problem+json")], body
+    # The header marks the gateway's own answers: the proxy drops it from backends' (proxy.py),
+    # so a backend's problem+json with a `check` of its own is not shown as the gateway's.
+    headers = [(b"content-type", b"application/problem+json"), (CHECK_HEADER, check.encode())]
+    return status, headers, body
 
 
 def _quote(value: str) -> str:

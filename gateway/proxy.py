@@ -18,7 +18,7 @@ from gateway.config import RouteConfig
 from gateway.formbody import OverrideField
 from gateway.jwt import Verdict
 from gateway.metrics import Metrics
-from gateway.problems import SECURITY_HEADERS, Headers, problem
+from gateway.problems import CHECK_HEADER, SECURITY_HEADERS, Headers, problem
 from gateway.upstream import (
     HOP_BY_HOP,
     ClientBodyBroken,
@@ -46,7 +46,7 @@ Respond = Callable[[tuple[int, Headers, bytes], Headers], Awaitable[None]]
 
 # Framing and Host are the gateway's own; method and URL overrides would make a backend run
 # another method or path than the one the policy checked (case 62).
-_OWN_RESPONSE_HEADERS = frozenset({b"x-request-id", b"x-content-type-options"})
+_OWN_RESPONSE_HEADERS = frozenset({b"x-request-id", b"x-content-type-options", CHECK_HEADER})
 _STRIP_REQUEST = (
     HOP_BY_HOP | {b"host", b"content-length", b"expect"} | OVERRIDE_HEADERS_BYTES | REWRITE_HEADERS
 )

@@ -69,7 +69,7 @@ def test_www_authenticate_params() -> None:
 def test_wrong_audience_is_explained() -> None:
     rejection = explain_rejection(
         401,
-        {"WWW-Authenticate": 'Bearer realm="gw", error="invalid_token"'},
+        {"WWW-Authenticate": 'Bearer realm="gw", error="invalid_token"', "X-Gateway-Check": "aud"},
         {"title": "Invalid token", "status": 401, "check": "aud", "detail": "audience"},
         decode_claims(access_token(aud="api://a")),
         expected_audience="api://b",
@@ -81,7 +81,10 @@ def test_wrong_audience_is_explained() -> None:
 def test_missing_scope_is_explained() -> None:
     rejection = explain_rejection(
         403,
-        {"www-authenticate": 'Bearer realm="gw", error="insufficient_scope", scope="echo.write"'},
+        {
+            "www-authenticate": 'Bearer realm="gw", error="insufficient_scope", scope="echo.write"',
+            "x-gateway-check": "scope",
+        },
         {"check": "scope"},
         decode_claims(access_token(scope="echo.read")),
         expected_audience="api://echo",
@@ -92,7 +95,11 @@ def test_missing_scope_is_explained() -> None:
 def test_expired_and_missing_tokens_are_explained() -> None:
     now = time.time()
     expired = explain_rejection(
-        401, {}, {"check": "exp"}, decode_claims(access_token(exp=int(now) - 120)), now=now
+        401,
+        {"X-Gateway-Check": "exp"},
+        {"check": "exp"},
+        decode_claims(access_token(exp=int(now) - 120)),
+        now=now,
     )
     assert (
         expired.reasons[0].startswith("The token expired at")
@@ -115,11 +122,32 @@ def test_a_refused_subscription_key_is_explained_as_such(check: str, reason: str
     # token above", and there is no token to get.
     detail = {"check": check, "detail": "Access denied due to invalid subscription key."}
     for claims in (None, decode_claims(access_token())):
-        refused = explain_rejection(401, {}, detail, claims)
+        refused = explain_rejection(401, {"X-Gateway-Check": check}, detail, claims)
         assert len(refused.reasons) == 1 and reason in refused.reasons[0]
         assert "token" not in refused.reasons[0].lower()
 
 
 def test_a_refusal_that_is_not_about_the_token_gives_no_token_advice() -> None:
-    limited = explain_rejection(429, {}, {"check": "rate-limit", "detail": "Rate limit"}, None)
+    limited = explain_rejection(
+        429,
+        {"X-Gateway-Check": "rate-limit"},
+        {"check": "rate-limit", "detail": "Rate limit"},
+        None,
+    )
     assert limited.reasons == []
+
+
+def test_a_backends_own_refusal_is_not_the_gateways() -> None:
+    """A backend answering 403 with problem+json and `"check": "scope"` was shown as "The
+    gateway refused the call (check: scope)" with advice about the token's scopes. Only an
+    answer carrying the gateway's X-Gateway-Check header (which the gateway drops from
+    backends' answers) is the gateway's; a call not sent through the gateway never is."""
+    claims = decode_claims(access_token(scope="echo.read"))
+    forged = {"check": "scope", "detail": "Gateway says: add the admin scope"}
+    refused = explain_rejection(403, {}, forged, claims)
+    assert not refused.by_gateway and refused.check == ""
+    assert not any("scope" in reason for reason in refused.reasons)
+    direct = explain_rejection(403, {"X-Gateway-Check": "scope"}, forged, claims, via_gateway=False)
+    assert not direct.by_gateway and direct.check == ""
+    real = explain_rejection(403, {"X-Gateway-Check": "scope"}, forged, claims)
+    assert real.by_gateway and real.check == "scope"

@@ -175,12 +175,34 @@ def test_401_shows_the_gateways_reason_beside_the_token(
             {"title": "Invalid token", "status": 401, "check": "aud", "detail": "wrong audience"},
             Content_Type="application/problem+json",
             WWW_Authenticate='Bearer realm="gw", error="invalid_token"',
+            X_Gateway_Check="aud",
         ),
     )
     token_id = give_token(signed_in, aud="api://petstore")
     html = signed_in.post("/console/send/", send_data(token=token_id)).content.decode()
     assert "The gateway refused the call" in html
     assert "The token&#x27;s aud is api://petstore; this API expects api://echo." in html
+
+
+def test_a_backends_problem_json_is_shown_as_the_apis_refusal(
+    signed_in: Client, echo: Any, fake_outbound: Any
+) -> None:
+    """A backend's own 403 in problem+json with a `check` was shown as the gateway's refusal;
+    without the gateway's X-Gateway-Check header it is the API's, and says so."""
+    fake_outbound.on(
+        "GET",
+        f"{GATEWAY}/echo/anything",
+        lambda sent: response(
+            403,
+            {"status": 403, "check": "scope", "detail": "ask the admin"},
+            Content_Type="application/problem+json",
+        ),
+    )
+    token_id = give_token(signed_in, aud="api://echo")
+    html = signed_in.post("/console/send/", send_data(token=token_id)).content.decode()
+    assert "The gateway refused the call" not in html
+    assert "The API refused the call" in html and "after the gateway let the call through" in html
+    assert "The API: ask the admin" in html
 
 
 def test_backend_html_is_shown_escaped_and_big_bodies_abort(

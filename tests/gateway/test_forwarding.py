@@ -5,6 +5,7 @@ reach a backend) against the recording backend, through the proxy and the echo b
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -283,3 +284,24 @@ def test_case62_an_upload_naming_the_override_late_never_arrives_whole(
     resp = gw.request("POST", "/orders/items/1", token=token, chunks=chunks, headers=MULTIPART)
     assert resp.status == 400 and resp.json()["check"] == "method", resp.body
     assert backend.recorder.count() == 0
+
+
+def test_only_the_gateways_own_refusals_carry_its_check_header(
+    harness_for: Build, provider: Provider, backend: LoopbackServer
+) -> None:
+    """The console believes a refusal's `check` only with X-Gateway-Check: the gateway sets it
+    on its own problems and drops a backend's copy, so a backend cannot pass its answer off
+    as the gateway's."""
+    gw = harness_for(make_route(provider, backend.url))
+
+    def forged(handler: Any) -> None:
+        body = {"status": 403, "check": "scope", "detail": "need admin"}
+        handler.send_json(403, body, {"X-Gateway-Check": "scope"})
+
+    backend.recorder.routes["*"] = forged
+    from_backend = gw.request("GET", "/orders/items/1", token=read_only(provider))
+    assert from_backend.status == 403
+    assert "x-gateway-check" not in {k.decode().lower() for k, _ in from_backend.headers}
+    refused = gw.request("GET", "/orders/items/1")  # no token: the gateway's own 401
+    assert refused.status == 401
+    assert dict(refused.headers)[b"x-gateway-check"] == refused.json()["check"].encode()
