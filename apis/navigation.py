@@ -108,11 +108,12 @@ def _operation_pattern() -> tuple[str, str, str]:
     return prefix, middle, suffix
 
 
-def _link(op: OperationLink, label: str, extra: str = "") -> str:
+def _link(op: OperationLink, label: str, extra: str = "", page: str = "") -> str:
+    """An operation's link; on the API page (`page`, its path) relative to it: Kubernetes'
+    1,123 links are 18 KB shorter, which the browser parses before the list is whole."""
     cls = ' class="deprecated"' if op.deprecated else ""
-    return (
-        f'<a href="{escape(op.url)}" data-m="{escape(op.method)}"{cls}>{escape(label)}{extra}</a>'
-    )
+    url = f"./{op.url[len(page) :]}" if page and op.url.startswith(page) else op.url
+    return f'<a href="{escape(url)}" data-m="{escape(op.method)}"{cls}>{escape(label)}{extra}</a>'
 
 
 # The API page lists operations in blocks of BLOCK links. Blocks after the first
@@ -126,25 +127,30 @@ FIRST_SCREEN = 40  # operations a tall screen shows (about 30 rows fit in 1,300 
 
 
 def _section_html(
-    title: str, anchor: str, description: str, ops: tuple[OperationLink, ...], before: int
+    title: str,
+    anchor: str,
+    description: str,
+    ops: tuple[OperationLink, ...],
+    before: int,
+    page: str,
 ) -> str:
-    """A group's section of the API page, `before` operations listed ahead of it."""
+    """A group's section of the API page (at `page`), `before` operations listed ahead."""
     about = f'<div class="md" hx-disable>{description}</div>' if description else ""
     return (
         f'<section class="tag-group" id="{anchor}"><h3><a class="anchor" href="#{anchor}">'
-        f'{escape(title)}</a></h3>{about}<div class="op-list">{_list_html(ops, before)}</div>'
+        f'{escape(title)}</a></h3>{about}<div class="op-list">{_list_html(ops, before, page)}</div>'
         "</section>"
     )
 
 
-def _list_html(ops: tuple[OperationLink, ...], before: int) -> str:
+def _list_html(ops: tuple[OperationLink, ...], before: int, page: str) -> str:
     blocks = []
     for start in range(0, len(ops), BLOCK):
         block = ops[start : start + BLOCK]
         later = " later" if before + start >= FIRST_SCREEN else ""
         # No <li> per operation: a block link is one element, a list item two and a marker.
         links = "".join(
-            _link(op, op.path, f"<span>{escape(op.summary)}</span>" if op.summary else "")
+            _link(op, op.path, f"<span>{escape(op.summary)}</span>" if op.summary else "", page)
             for op in block
         )
         # Its row count sizes a skipped block (portal.css), so a reader scrolled to a group
@@ -195,13 +201,14 @@ def tag_groups(
         by_tag[hook_group] = hooks
         names.append(hook_group)
     anchors = tag_anchors(names)
+    page = reverse("apis:detail", args=[api_slug])
     groups = []
     before = 0
     for name in names:
         ops = tuple(by_tag[name])
         description = str(render_markdown(descriptions.get(name, "")))
         title = titles.get(name, name)
-        section = _section_html(title, anchors[name], description, ops, before)
+        section = _section_html(title, anchors[name], description, ops, before, page)
         groups.append(TagGroup(name, ops, anchors[name], section, _nav_list_html(ops), title))
         before += len(ops)
     return _groups.set(key, tuple(groups))

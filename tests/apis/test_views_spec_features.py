@@ -82,8 +82,8 @@ def test_azure_x_ms_paths_are_operations(
     # (AutoRest's extension); Blob and Queue Storage keep nearly all of theirs there.
     api = import_spec(write_spec("queue.json", AZURE_QUEUE), "queue")
     overview = client.get("/apis/queue/").content.decode()
-    assert "/apis/queue/operations/Service_ListQueuesSegment/" in overview
-    assert "/apis/queue/operations/Service_GetProperties/" in overview
+    assert 'href="./operations/Service_ListQueuesSegment/"' in overview
+    assert 'href="./operations/Service_GetProperties/"' in overview
     html = client.get("/apis/queue/operations/Service_ListQueuesSegment/").content.decode()
     assert '<code class="prop-name">ServiceEndpoint</code>' in html
     # The key's query is the fixed part of the call: in the sample once, not twice.
