@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ObjectDoesNotExist
 
 from identity.scopes import STATIC_SCOPES
 from identity.tokens import API_SCOPE
@@ -55,3 +59,27 @@ def permissions(scopes: Iterable[str]) -> Permissions:
             entry.scopes.append((scope, described.get(scope) or f"{verb} {api.name}"))
         result.append(entry)
     return Permissions(result, account)
+
+
+@dataclass
+class ClientFacts:
+    """Who registered the client asking for consent, and where the answer goes: a
+    developer's application is anyone's to register, so the page says it is not the portal's
+    own, whose account made it, and the host the browser returns to."""
+
+    registered_by: str  # "" for a client the portal's administrators made
+    yours: bool
+    return_host: str
+
+
+def client_facts(client: Any, user: Any, redirect_uri: str) -> ClientFacts:
+    try:
+        owner = client.developer_application.owner
+    except ObjectDoesNotExist:
+        owner = None
+    host = urlsplit(redirect_uri).hostname or ""
+    if owner is None:
+        return ClientFacts("", False, host)
+    # The account name, which is unique; a display name is whatever its owner typed
+    # ("The API Portal team").
+    return ClientFacts(owner.get_username(), owner.pk == getattr(user, "pk", None), host)

@@ -127,6 +127,11 @@ class Authorize(AuthorizationView):
         context = super().get_context_data(**kwargs)
         # The consent page names each API and its scopes as the spec describes them.
         context["permissions"] = consent.permissions(context.get("scopes") or [])
+        application = context.get("application")
+        if application is not None:
+            context["client_facts"] = consent.client_facts(
+                application, self.request.user, str(context.get("redirect_uri") or "")
+            )
         return context
 
     def _sign_in_again(self, request: HttpRequest) -> HttpResponse:

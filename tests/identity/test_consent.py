@@ -38,3 +38,36 @@ def test_spec_text_on_the_consent_page_is_escaped(client: Client, signed_in: Any
     assert response.status_code == 200
     body = response.content.decode()
     assert "<img src=x" not in body and "&lt;img src=x" in body
+
+
+def test_the_consent_page_says_who_registered_the_client_and_where_the_answer_goes(
+    client: Client, signed_in: Any, user_factory: Any
+) -> None:
+    """A developer's application is anyone's to register: its consent page said only "Allow
+    <name>?", so one named like the portal's own client passed for it. It now names the
+    developer who registered it and the host the answer (the code) goes to."""
+    from applications import flows
+
+    mallory = user_factory("mallory")
+    made = flows.register(
+        mallory, name="API Portal", kind="web",
+        redirect_uris=["https://collector.example.net/cb"],
+    )  # fmt: skip
+    url = authorize_url(
+        client_id=made.application.client_id,
+        redirect_uri="https://collector.example.net/cb",
+        scope="openid",
+    )
+    response = client.get(url)
+    assert response.status_code == 200, response.get("Location")
+    page = html.unescape(response.content.decode())
+    assert "Registered by mallory, a developer on this portal, not by its administrators." in (
+        " ".join(page.replace("<strong>", "").replace("</strong>", "").split())
+    )
+    assert "Your answer goes to <strong>collector.example.net</strong>." in page
+
+
+def test_an_administrators_client_says_so(client: Client, signed_in: Any, app: Any) -> None:
+    page = client.get(authorize_url()).content.decode()
+    assert "Registered by this portal's administrators." in page
+    assert "Your answer goes to <strong>127.0.0.1</strong>." in page
