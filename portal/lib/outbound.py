@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import logging
 import re
 import socket
 import ssl
@@ -38,6 +39,8 @@ from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from portal.lib import addresses
 from portal.lib.headers import OVERRIDE_HEADERS, never_forwarded
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = "api-portal/0.1 (outbound)"
 CONNECT_TIMEOUT = 3.0
@@ -181,7 +184,12 @@ def check_url(url: str, allowed_private: Iterable[str] = ()) -> Target:
     return target
 
 
-def _check_address(ip: addresses.IPAddress, host: str, private_ok: bool) -> None:
+def _check_address(
+    ip: addresses.IPAddress, host: str, private_ok: bool, *, looked_up: bool = False
+) -> None:
+    """`looked_up`: `ip` is a DNS answer, not what the caller typed. The message then keeps
+    it out (it reaches the person who gave the URL: the answers would map the internal
+    network's names to addresses); the log has it."""
     problem = addresses.address_problem(ip, private_ok)
     if problem is None:
         return
@@ -190,7 +198,10 @@ def _check_address(ip: addresses.IPAddress, host: str, private_ok: bool) -> None
         if "never" in problem
         else (" (allow its host:port in OUTBOUND_ALLOWED_PRIVATE_HOSTS if it is yours)")
     )
-    raise OutboundError(f"{host} resolves to {ip}, {problem}{hint}", "blocked")
+    if looked_up:
+        log.warning("outbound: %s resolves to %s, %s; refused", host, ip, problem)
+        raise OutboundError(f"{host} resolves to {problem}{hint}", "blocked")
+    raise OutboundError(f"{host} is {problem}{hint}", "blocked")
 
 
 def resolve(target: Target, allowed_private: Iterable[str] = ()) -> str:
@@ -200,11 +211,15 @@ def resolve(target: Target, allowed_private: Iterable[str] = ()) -> str:
         infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise OutboundError(f"cannot resolve {target.host}: {exc}", "dns") from None
+    try:
+        literal = bool(ipaddress.ip_address(target.host))
+    except ValueError:
+        literal = False
     addresses = []
     for info in infos:
         raw = str(info[4][0]).split("%", 1)[0]
         ip = ipaddress.ip_address(raw)
-        _check_address(ip, target.host, private_ok)
+        _check_address(ip, target.host, private_ok, looked_up=not literal)
         addresses.append(str(ip))
     if not addresses:
         raise OutboundError(f"cannot resolve {target.host}", "dns")

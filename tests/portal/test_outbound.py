@@ -117,8 +117,30 @@ def test_every_resolved_address_is_checked(monkeypatch: pytest.MonkeyPatch) -> N
         ]
 
     monkeypatch.setattr(socket, "getaddrinfo", dns)
-    with pytest.raises(OutboundError, match="10.0.0.5"):
+    with pytest.raises(OutboundError, match="mixed.example resolves to a non-public address"):
         outbound.request("GET", "http://mixed.example/")
+
+
+def test_a_refusal_does_not_tell_the_caller_what_an_internal_name_resolves_to(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The message reaches whoever typed the URL (a discovery URL, a console server, an
+    RFC 7591 endpoint): naming the DNS answer mapped internal names to addresses for them.
+    The operator's log keeps it."""
+
+    def dns(host: str, *args: Any, **kwargs: Any) -> Any:
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.20.30.40", 443))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", dns)
+    caplog.set_level("WARNING", logger="portal.lib.outbound")
+    with pytest.raises(OutboundError) as refused:
+        outbound.request("GET", "https://vault.corp.internal/")
+    assert "10.20.30.40" not in str(refused.value)
+    assert "vault.corp.internal resolves to a non-public address" in str(refused.value)
+    assert "10.20.30.40" in caplog.text
+    monkeypatch.undo()
+    with pytest.raises(OutboundError, match=r"^10\.1\.2\.3 is a non-public address"):
+        outbound.request("GET", "http://10.1.2.3/")  # what the caller typed: said back
 
 
 @pytest.fixture
