@@ -98,7 +98,8 @@ def operation_slug(method: str, path: str, operation_id: str) -> str:
     if operation_id:
         if _SLUG_SAFE.match(operation_id):
             return operation_id[:280]
-        slug = slugify(operation_id)[:280]
+        # Separators read as word breaks: "pets/list" is pets-list, not petslist.
+        slug = slugify(re.sub(r"[/\\.:]", " ", operation_id))[:280]
         if slug:
             return slug
     return f"{method}-{slugify(path.replace('/', ' '))}".rstrip("-")[:280] or method

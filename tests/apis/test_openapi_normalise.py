@@ -89,6 +89,10 @@ def test_slugs_follow_the_rules_and_are_unique() -> None:
         ("get", "/pets/{petId}/toys", "", "get-pets-petid-toys"),
         ("get", "/", "", "get"),
         ("post", "/a", "!!!", "post-a"),
+        # A slash separates words (Google's `projects/locations.list`): "pets/list" read
+        # "petslist", and "pet/slist" the same.
+        ("get", "/a", "pets/list", "pets-list"),
+        ("get", "/a", "v1/projects/locations.list", "v1-projects-locations-list"),
     ],
 )
 def test_operation_slug(method: str, path: str, operation_id: str, slug: str) -> None:
