@@ -73,6 +73,9 @@ _BOUND_KEYS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMax
 _CONSTRAINT_KEYS = frozenset([*(key for key, _ in CONSTRAINTS), "dependentRequired"])
 
 
+_NEVER = {"not": {}}  # `false`, as apis.openapi.model spells a boolean body schema
+
+
 def boolean_label(schema: Any) -> str:
     """What a non-object schema allows: JSON Schema 2020-12 (OpenAPI 3.1+) writes `true` for
     "any value" and `false` for "none"; anything else is not a schema, read as no constraint."""
@@ -190,6 +193,11 @@ class SchemaRenderer:
         """
         if not isinstance(schema, dict):
             return mark_safe('<p class="muted">No schema.</p>')
+        if schema == _NEVER:
+            return mark_safe(
+                '<div class="schema-tree"><div class="schema-type"><span class="type">'
+                f"{boolean_label(False)}</span></div></div>"
+            )
         self.drawn_whole = set()
         parts = ['<div class="schema-tree">']
         parts.append(self._head(schema, ()))
@@ -215,6 +223,8 @@ class SchemaRenderer:
         """A short human type: `string <date-time>`, `array of Pet`, `string | null`."""
         if not isinstance(schema, dict):
             return boolean_label(schema)
+        if schema == _NEVER:
+            return boolean_label(False)
         ref = schema.get("$ref")
         if isinstance(ref, str):
             return ref_name(ref)

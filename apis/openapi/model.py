@@ -174,12 +174,18 @@ def _examples(container: dict[str, Any]) -> tuple[Example, ...]:
     return tuple(out)
 
 
+NEVER: dict[str, Any] = {"not": {}}  # the object spelling of the `false` schema
+
+
 def _content(raw: Any, pointer: str) -> tuple[MediaType, ...]:
     out = []
     for name, media in _dict(raw).items():
         media = _dict(media)
         key = "schema" if "schema" in media or "itemSchema" not in media else "itemSchema"
         schema = media.get(key)  # itemSchema: OpenAPI 3.2 streaming media types
+        if isinstance(schema, bool):
+            # 3.1+ boolean schemas: `true` is any value, `false` none, as JSON Schema reads them.
+            schema = {} if schema else NEVER
         out.append(
             MediaType(
                 name=str(name),

@@ -314,3 +314,25 @@ def test_32_security_scheme_fields_and_response_summaries(
     head = re.search(r'<span class="response-desc[^>]*>([^<]*)</span>', page)
     assert head is not None and head.group(1) == "The pets on one page"
     assert "A long description of the page of pets." in page  # still shown, in full, below
+
+
+def test_31_boolean_body_schemas_read_as_any_or_no_value(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    """JSON Schema 2020-12 lets a media type's schema be `true` (any value) or `false`
+    (none); both read "No schema.", as if the spec had said nothing."""
+    spec = """openapi: 3.1.0
+info: {title: Bools, version: '1'}
+paths:
+  /blobs:
+    post:
+      operationId: putBlob
+      requestBody: {content: {application/json: {schema: true}}}
+      responses:
+        '204': {description: none, content: {application/json: {schema: false}}}
+"""
+    import_spec(write_spec("bools.yaml", spec), "bools")
+    page = client.get("/apis/bools/operations/putBlob/").content.decode()
+    assert "No schema." not in page
+    assert '<span class="type">any</span>' in page
+    assert '<span class="type">no value allowed</span>' in page
