@@ -73,7 +73,7 @@ _BOUND_KEYS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMax
 _CONSTRAINT_KEYS = frozenset([*(key for key, _ in CONSTRAINTS), "dependentRequired"])
 
 
-_NEVER = {"not": {}}  # `false`, as apis.openapi.model spells a boolean body schema
+_NEVER: dict[str, Any] = {"not": {}}  # `false`, as apis.openapi.model spells a boolean body schema
 
 
 def boolean_label(schema: Any) -> str:
