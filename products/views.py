@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -130,16 +131,26 @@ def _key_rows(sub: Subscription, shown: str = "") -> list[dict[str, str]]:
 
 
 def _subscription_page(
-    request: HtmxHttpRequest, sub: Subscription, shown: str = "", fragment: bool = False
+    request: HtmxHttpRequest,
+    sub: Subscription,
+    shown: str = "",
+    fragment: bool = False,
+    with_history: bool = False,
 ) -> HttpResponse:
+    """The page, or its keys alone (`fragment`), then its history out of band when a change
+    in place added an entry to it (`with_history`)."""
     context = {
         "sub": sub,
         "keys": _key_rows(sub, shown) if sub.state != Subscription.CANCELLED else [],
         "events": sub.events.select_related("actor")[:50],
         "closed": sub.state in (Subscription.REJECTED, Subscription.CANCELLED),
+        "history_oob": with_history,
     }
     template = "products/subscription.html#keys" if fragment else "products/subscription.html"
     response = render(request, template, context)
+    if fragment and with_history:
+        history = render_to_string("products/subscription.html#history", context, request)
+        response.content += history.encode()
     response["Cache-Control"] = "no-store"  # a shown key must not stay in a cache
     return response
 
@@ -179,7 +190,7 @@ def regenerate(request: HtmxHttpRequest, sub_id: Any) -> HttpResponse:
         messages.error(request, str(exc))
         return HttpResponseRedirect(sub.get_absolute_url())
     if request.htmx:
-        return _subscription_page(request, sub, shown=which, fragment=True)
+        return _subscription_page(request, sub, shown=which, fragment=True, with_history=True)
     messages.success(request, f"A new {which} key was made; the old one no longer works.")
     return HttpResponseRedirect(sub.get_absolute_url())
 

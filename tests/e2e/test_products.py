@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from tests.console.live import DEMO_PASSWORD, DEMO_USER, Portal, running_portal
 from tests.e2e.browser import password_token, sign_in
@@ -90,6 +91,8 @@ def test_subscribe_approve_call_regenerate_suspend(
     page.locator("tr", has_text="Secondary").get_by_role("button", name="Regenerate").click()
     page.wait_for_selector("[data-key=secondary]")
     assert page.inner_text("[data-key=secondary]") != old_secondary
+    # The page's history has the new entry without a reload.
+    expect(page.locator("#history")).to_contain_text("regenerate secondary key")
     deadline = time.monotonic() + 5  # every gateway process reloads keys within 5 s
     while True:
         refused = requests.get(

@@ -363,3 +363,21 @@ def test_reject_with_htmx_swaps_the_row_and_needs_a_reason(
     pending.refresh_from_db()
     assert pending.state == "rejected"
     assert pending.events.get(action="reject").reason == "unknown company"
+
+
+def test_regenerating_in_place_adds_the_entry_to_the_history_shown(
+    ada_client: Client, ada_sub: Subscription
+) -> None:
+    """With htmx the new key replaced the keys table, but the page's History still ended at
+    the previous entry until a reload: the answer now carries the history out of band."""
+    response = ada_client.post(
+        f"/products/subscriptions/{ada_sub.uuid}/regenerate/",
+        {"which": "primary"},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="keys"')
+    history = html[html.index('<section id="history" hx-swap-oob="true">') :]
+    assert "regenerate primary key" in history
+    page = ada_client.get(f"/products/subscriptions/{ada_sub.uuid}/").content.decode()
+    assert '<section id="history">' in page  # the full page's own is not out of band
