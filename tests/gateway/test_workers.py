@@ -45,7 +45,9 @@ def _two_workers(pid: int) -> list[int]:
 
 
 def _echo_status(port: int) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    # Generous: a replacement worker's first answers wait for its start-up, which on a loaded
+    # 2-core CI machine (PostgreSQL and other test workers beside it) took over 5 s once.
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         conn.request("GET", "/echo/x")
         response = conn.getresponse()
