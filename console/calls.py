@@ -287,6 +287,11 @@ def _check_header(name: str, value: str) -> None:
         raise CallError(
             f"The console does not send a {name} header; the gateway or the console sets it."
         )
+    if not outbound.is_latin1(value):
+        raise CallError(
+            f"The {name} header contains characters an HTTP header cannot carry (such as "
+            "€ or emoji); it was refused."
+        )
 
 
 def _path_segment(value: str) -> str:

@@ -226,6 +226,14 @@ def resolve(target: Target, allowed_private: Iterable[str] = ()) -> str:
     return addresses[0]
 
 
+def is_latin1(value: str) -> bool:
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _clean_headers(headers: Mapping[str, str], allow: Iterable[str]) -> dict[str, str]:
     extra = {h.lower() for h in allow}
     out = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
@@ -235,6 +243,11 @@ def _clean_headers(headers: Mapping[str, str], allow: Iterable[str]) -> dict[str
             raise OutboundError(f"invalid header name {name!r}", "bad-header")
         if any(c in str(value) for c in "\r\n\x00"):
             raise OutboundError(f"the {name} header contains a line break", "bad-header")
+        if not is_latin1(str(value)):
+            # HTTP/1.1 carries header values as bytes; http.client would fail mid-request.
+            raise OutboundError(
+                f"the {name} header contains characters HTTP headers cannot carry", "bad-header"
+            )
         # Identity and override headers are refused even when allowed by name; the one sent is
         # the portal's own request id, which the console passes on for the logs.
         identity = lowered != "x-request-id" and never_forwarded(lowered)

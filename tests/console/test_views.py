@@ -550,3 +550,35 @@ def test_a_parameter_the_spec_forbids_is_named_before_sending(
         signed_in.post("/console/send/", send_data(**{"param.query.repeat": "3"})).status_code
         == 200
     )
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"param.header.X-Request-Note": "5 \u20ac"},  # a header parameter typed with a euro sign
+        {"param.header.X-Request-Note": "\U0001f600"},
+        {"token": "pasted"},  # a pasted bearer token with a character HTTP cannot carry
+    ],
+)
+def test_case49_a_header_value_http_cannot_carry_is_refused_not_a_server_error(
+    signed_in: Client, echo: Any, settings: Any, extra: dict[str, str]
+) -> None:
+    # HTTP/1.1 headers are bytes (Latin-1 at most): "€" reached http.client's encoder and
+    # the console answered 500.
+    from tests.portal.loopback import Route, loopback_server
+
+    with loopback_server({"/gateway/echo/anything": Route(200, body=b"{}")}) as gateway:
+        settings.CONSOLE_GATEWAY_URL = gateway.url("/gateway")
+        data = send_data(server=gateway.url("/gateway/echo"), **extra)
+        if extra.get("token") == "pasted":
+            session = signed_in.session
+            from console.tokens import Token
+
+            pasted = Token(server="pasted:echo", server_name="Pasted token", grant="pasted",
+                           scopes="bearer", access_token="t\u00f6k\u20acn")  # fmt: skip
+            data["token"] = TokenStore(session).put(pasted).id
+            session.save()
+        page = signed_in.post("/console/send/", data, headers=HTMX)
+        assert page.status_code in (422, 502)
+        assert "header" in unescape(page.content.decode())
+        assert gateway.requests == []
