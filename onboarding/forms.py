@@ -10,13 +10,49 @@ from applications.models import Application
 from applications.redirects import MAX_URIS, RedirectUriError, check_redirect_uri
 
 
+class _JsonText:
+    """A JSON string (or null/absent): a list, object, number or boolean is refused, where
+    Django's text fields would keep its Python text ("['a']", "True")."""
+
+    def to_python(self, value: Any) -> Any:
+        if value is not None and not isinstance(value, str):
+            raise forms.ValidationError("A string.", code="type")
+        return super().to_python(value)  # type: ignore[misc]
+
+
+class JsonCharField(_JsonText, forms.CharField):
+    pass
+
+
+class JsonSlugField(_JsonText, forms.SlugField):
+    pass
+
+
+class JsonUUIDField(_JsonText, forms.UUIDField):
+    pass
+
+
+class JsonBooleanField(forms.BooleanField):
+    """JSON true or false (or null/absent, false): Django's HTML reading takes any text but
+    "false" and "0" as true, so "no" would have accepted a product's terms."""
+
+    widget = forms.HiddenInput  # hands the JSON value over as it is (a checkbox makes a bool)
+
+    def to_python(self, value: Any) -> bool:
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            raise forms.ValidationError("true or false.", code="type")
+        return value
+
+
 class ApplicationInput(forms.Form):
-    name = forms.CharField(max_length=100, strip=True)
-    description = forms.CharField(required=False, max_length=2000, strip=True)
+    name = JsonCharField(max_length=100, strip=True)
+    description = JsonCharField(required=False, max_length=2000, strip=True)
     kind = forms.ChoiceField(choices=Application.KINDS)
     redirect_uris = forms.Field(required=False)
-    keep_for_console = forms.BooleanField(required=False)
-    server = forms.SlugField(required=False, max_length=100)
+    keep_for_console = JsonBooleanField(required=False)
+    server = JsonSlugField(required=False, max_length=100)
 
     def clean_redirect_uris(self) -> list[str]:
         raw = self.cleaned_data.get("redirect_uris") or []
@@ -34,18 +70,18 @@ class ApplicationInput(forms.Form):
 class ApplicationChange(forms.Form):
     """PATCH: what is not given stays as it is."""
 
-    name = forms.CharField(required=False, max_length=100, strip=True)
-    description = forms.CharField(required=False, max_length=2000, strip=True)
+    name = JsonCharField(required=False, max_length=100, strip=True)
+    description = JsonCharField(required=False, max_length=2000, strip=True)
     redirect_uris = forms.Field(required=False)
 
     clean_redirect_uris = ApplicationInput.clean_redirect_uris
 
 
 class SubscriptionInput(forms.Form):
-    product = forms.SlugField(max_length=100)
-    application = forms.UUIDField(required=False)
-    name = forms.CharField(required=False, max_length=100, strip=True)
-    accept_terms = forms.BooleanField(required=False)
+    product = JsonSlugField(max_length=100)
+    application = JsonUUIDField(required=False)
+    name = JsonCharField(required=False, max_length=100, strip=True)
+    accept_terms = JsonBooleanField(required=False)
 
 
 def errors_of(form: forms.Form) -> dict[str, Any]:

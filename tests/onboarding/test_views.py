@@ -268,3 +268,53 @@ def test_openapi_document_is_served_and_describes_the_paths(client: Client, db: 
         "/subscriptions",
     } <= set(doc["paths"])
     assert doc["components"]["securitySchemes"]["portal"]["type"] == "oauth2"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        # A list, an object, a number or a boolean where the document says string was stored
+        # as its Python text: an application named "['a']" or "True".
+        ({"name": ["a"], "kind": "machine"}, "name"),
+        ({"name": {"a": 1}, "kind": "machine"}, "name"),
+        ({"name": 5, "kind": "machine"}, "name"),
+        ({"name": True, "kind": "machine"}, "name"),
+        ({"name": "x", "description": ["a"], "kind": "machine"}, "description"),
+        ({"name": "x", "kind": "machine", "keep_for_console": "no"}, "keep_for_console"),
+        ({"name": "x", "kind": "machine", "keep_for_console": {"a": 1}}, "keep_for_console"),
+    ],
+)
+def test_a_json_value_of_the_wrong_type_is_400_not_stored_as_its_text(
+    client: Client, ada: Any, portal_token: Callable[..., str], body: dict[str, Any], field: str
+) -> None:
+    token = portal_token(ada)
+    answer = _call(client, "POST", "/api/v1/applications", token, body)
+    assert answer.status_code == 400, answer.content
+    assert field in answer.json()["errors"]
+    assert Application.objects.filter(owner=ada).count() == 1  # the CLI app only
+    made = _call(client, "POST", "/api/v1/applications", token, {"name": "x", "kind": "machine"})
+    assert made.status_code == 201
+    patched = _call(client, "PATCH", f"/api/v1/applications/{made.json()['id']}", token, body)
+    assert patched.status_code == 400 or field not in ("name", "description")
+    assert Application.objects.get(uuid=made.json()["id"]).name == "x"
+
+
+@pytest.mark.parametrize("accept", ["no", "false ", ["no"], {"accepted": False}, 1, "yes"])
+def test_terms_are_accepted_only_by_json_true(
+    client: Client,
+    ada: Any,
+    portal_token: Callable[..., str],
+    echo: Any,
+    make_product: Callable[..., Any],
+    accept: Any,
+) -> None:
+    # "accept_terms": "no" subscribed the developer and recorded that they accepted the terms.
+    make_product("gold", echo, terms="Be nice to the backend.")
+    token = portal_token(ada)
+    body = {"product": "gold", "accept_terms": accept}
+    answer = _call(client, "POST", "/api/v1/subscriptions", token, body)
+    assert answer.status_code == 400, answer.content
+    assert "accept_terms" in answer.json()["errors"]
+    assert not Subscription.objects.exists()
+    body["accept_terms"] = True
+    assert _call(client, "POST", "/api/v1/subscriptions", token, body).status_code == 201
