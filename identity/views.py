@@ -146,9 +146,12 @@ class Authorize(AuthorizationView):
 
 
 def _auth_too_old(request: HttpRequest, max_age: str | None) -> bool:
-    if max_age is None or not max_age.strip().isdigit():
+    value = (max_age or "").strip()
+    # ASCII digits only: "²" passes isdigit() and fails int(). Past 12 digits (30,000 years)
+    # no sign-in is too old, and int() would refuse a few thousand digits.
+    if not (value.isascii() and value.isdigit()) or len(value) > 12:
         return False
-    return time.time() - idp_session.auth_time(request) > int(max_age)
+    return time.time() - idp_session.auth_time(request) > int(value)
 
 
 def csp_form_action(*origins: str) -> dict[str, Any]:

@@ -109,3 +109,14 @@ def test_max_age_within_keeps_the_sign_in_and_the_id_token_has_auth_time(
     claims = jwt.decode(tokens["id_token"], options={"verify_signature": False})
     signed_in.refresh_from_db()
     assert claims["auth_time"] == int(signed_in.last_login.timestamp())
+
+
+@pytest.mark.parametrize("max_age", ["\u00b2", "\u2460", "9" * 5000])
+def test_a_max_age_that_is_not_a_number_is_ignored_not_a_server_error(
+    client: Client, signed_in: Any, app: Any, max_age: str
+) -> None:
+    # "²" and "①" pass str.isdigit() but not int(); 5,000 digits pass neither's limit: 500.
+    _age_sign_in(client, 10)
+    response = client.get(authorize_url(max_age=max_age))
+    assert response.status_code in (200, 302)
+    assert response.status_code == 200 or not response["Location"].startswith("/idp/login/")
