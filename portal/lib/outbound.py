@@ -427,12 +427,19 @@ def _exchange(
         assert_same_host=False,
     )
     try:
-        declared = raw.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > max_bytes:
-            raise OutboundError(
-                f"the response is {int(declared):,} bytes, over the limit of {max_bytes:,}",
-                "too-large",
-            )
+        declared = (raw.headers.get("content-length") or "").strip().lstrip("0")
+        # ASCII digits only ("²" passes isdigit(), not int()); past 18 digits it is over any
+        # limit, and int() refuses thousands of them. Anything else: the stream cap decides.
+        if declared.isascii() and declared.isdigit():
+            if len(declared) > 18:
+                raise OutboundError(
+                    f"the response declares more than {max_bytes:,} bytes", "too-large"
+                )
+            if int(declared) > max_bytes:
+                raise OutboundError(
+                    f"the response is {int(declared):,} bytes, over the limit of {max_bytes:,}",
+                    "too-large",
+                )
         chunks = []
         size = 0
         while True:

@@ -500,3 +500,20 @@ def test_default_deadline_is_connect_plus_read() -> None:
         )
     assert info.value.kind == "timeout"
     assert sent[0] < 40
+
+
+@pytest.mark.parametrize("declared", ["\u00b2", "9" * 5000])
+def test_a_content_length_int_cannot_read_is_no_server_error(declared: str) -> None:
+    # "²" (one Latin-1 byte) passes str.isdigit(), and 5,000 digits pass it too; int() refused
+    # both and the exception escaped the wrapper: a backend could make the console answer 500.
+    from tests.trickle import TricklingServer
+
+    head = f"HTTP/1.1 200 OK\r\nContent-Length: {declared}\r\nConnection: close\r\n\r\n"
+    with TricklingServer(head.encode("latin-1") + b"ok", every=0) as server:
+        try:
+            answer = outbound.request(
+                "GET", f"http://127.0.0.1:{server.port}/", allowed_private=LOOP
+            )
+        except OutboundError:
+            return  # refused with a reason is as good
+        assert answer.status == 200
