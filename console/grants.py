@@ -210,7 +210,7 @@ def _token_request(
     params = {**_extra_params(server.extra_token_params), **kwargs}
     try:
         response = session.fetch_token(ends.token, auth=auth, **extra, **params)
-    except (OAuth2Error, http.OutboundError, ValueError, Warning) as exc:
+    except (OAuth2Error, http.OutboundError, ValueError, ArithmeticError, Warning) as exc:
         raise GrantError(_describe(exc, ends.token)) from None
     return _to_token(dict(response), server, grant, scopes)
 
@@ -426,7 +426,7 @@ def _take_fragment(entry: dict[str, Any], params: dict[str, str]) -> Completed:
     response = OAuth2Token({k: v for k, v in params.items() if v and k != "iss"}, old_scope=scopes)
     try:
         validate_token_parameters(response)
-    except (OAuth2Error, ValueError, Warning) as exc:
+    except (OAuth2Error, ValueError, ArithmeticError, Warning) as exc:
         raise GrantError(_describe(exc, "the authorization endpoint")) from None
     token = _to_token(dict(response), server, GRANT_IMPLICIT, scopes)
     return Completed(token=token, return_to=entry["return_to"], form=entry.get("form") or {})
@@ -450,7 +450,7 @@ def refresh(server: AuthorizationServer, token: Token) -> Token:
         response = session.refresh_token(
             ends.refresh, refresh_token=token.refresh_token, auth=auth, **kwargs
         )
-    except (OAuth2Error, http.OutboundError, ValueError, Warning) as exc:
+    except (OAuth2Error, http.OutboundError, ValueError, ArithmeticError, Warning) as exc:
         raise GrantError(_describe(exc, ends.refresh)) from None
     scopes = split_scopes(token.scopes)
     new = _to_token(dict(response), server, token.grant, scopes)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 import secrets
 import time
@@ -55,8 +56,8 @@ class Token:
         return f"{self.server} {self.scopes}"
 
     def expires_in(self, now: float | None = None) -> int | None:
-        if self.expires_at is None:
-            return None
+        if self.expires_at is None or not math.isfinite(self.expires_at):
+            return None  # (a non-finite one may sit in a session kept before it was refused)
         return int(self.expires_at - (time.time() if now is None else now))
 
     def is_expired(self, margin: int = 0, now: float | None = None) -> bool:
@@ -83,13 +84,15 @@ class Token:
         expires_at: float | None = None
         raw_expiry = response.get("expires_at")
         raw_in = response.get("expires_in")
-        if isinstance(raw_expiry, int | float):
-            expires_at = float(raw_expiry)
-        elif raw_in not in (None, ""):
-            try:
+        try:
+            if isinstance(raw_expiry, int | float):
+                expires_at = float(raw_expiry)
+            elif raw_in not in (None, ""):
                 expires_at = time.time() + float(raw_in)
-            except (TypeError, ValueError):
-                expires_at = None
+        except (TypeError, ValueError, OverflowError):  # OverflowError: an int past any float
+            expires_at = None
+        if expires_at is not None and not math.isfinite(expires_at):
+            expires_at = None  # "inf", "nan", 1e999: no known expiry, like none at all
         scope = response.get("scope", "")
         return cls(
             server=server,

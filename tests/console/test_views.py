@@ -582,3 +582,49 @@ def test_case49_a_header_value_http_cannot_carry_is_refused_not_a_server_error(
         assert page.status_code in (422, 502)
         assert "header" in unescape(page.content.decode())
         assert gateway.requests == []
+
+
+@pytest.mark.parametrize(
+    "lifetime",
+    [
+        b'"expires_in": 1e999',
+        b'"expires_at": "inf"',
+        b'"expires_at": "nan"',
+        b'"expires_in": -1e999',
+        b'"expires_at": 1' + b"0" * 400,
+    ],
+)
+def test_a_token_lifetime_that_is_not_a_finite_number_breaks_no_page(
+    signed_in: Client, echo: Any, auth_server: Any, fake_outbound: Any, lifetime: bytes
+) -> None:
+    # 1e999 is infinity to Python's JSON reader: oauthlib's int() raised OverflowError (500),
+    # and an "inf" expires_at was kept, so every later page with the console answered 500.
+    auth_server(echo, grants=ALL)
+    body = b'{"access_token": "%s", "token_type": "Bearer", %s}' % (
+        access_token().encode(),
+        lifetime,
+    )
+    fake_outbound.on(
+        "POST",
+        f"{IDP}/token",
+        lambda sent: response(200, body=body, Content_Type="application/json"),
+    )
+    data = {"api": "echo", "version": "1.0.0", "operation": "echoGet", "scopes.idp": "echo.read",
+            "grant_choice": "idp:client_credentials"}  # fmt: skip
+    got = signed_in.post("/console/token/", data)
+    assert got.status_code == 302
+    assert signed_in.get(PAGE).status_code == 200
+
+
+@pytest.mark.parametrize("expires_in", ["inf", "1e999", "nan", "-inf"])
+def test_an_implicit_fragment_with_an_endless_lifetime_breaks_no_page(
+    signed_in: Client, echo: Any, auth_server: Any, expires_in: str
+) -> None:
+    auth_server(echo, grants=ALL)
+    data = {"api": "echo", "version": "1.0.0", "operation": "echoGet", "scopes.idp": "echo.read",
+            "grant_choice": "idp:implicit"}  # fmt: skip
+    state = query_state(signed_in.post("/console/token/", data)["Location"])
+    fragment = {"access_token": access_token(), "token_type": "Bearer", "state": state,
+                "expires_in": expires_in}  # fmt: skip
+    signed_in.post("/console/callback/implicit/", fragment, headers={"Accept": "application/json"})
+    assert signed_in.get(PAGE).status_code == 200
