@@ -208,6 +208,16 @@ def audiences(claims: dict[str, Any]) -> list[str]:
     return []
 
 
+def _finite(value: Any) -> bool:
+    """A JSON number a float can hold and arithmetic can use (no bool, NaN or infinity)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int past any float
+        return False
+
+
 def format_timestamp(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
@@ -328,8 +338,9 @@ def explain_rejection(
                 "this operation."
             )
     exp = claims.get("exp")
-    if check == "exp" or (isinstance(exp, int | float) and exp < moment):
-        if isinstance(exp, int | float) and not isinstance(exp, bool):
+    exp = exp if _finite(exp) else None  # -1e999 reads as -infinity; 10**400 fits no float
+    if check == "exp" or (exp is not None and exp < moment):
+        if exp is not None:
             reasons.append(
                 f"The token expired at {format_timestamp(exp)} "
                 f"({int(moment - exp)} s ago); get or refresh a token."

@@ -151,3 +151,13 @@ def test_a_backends_own_refusal_is_not_the_gateways() -> None:
     assert not direct.by_gateway and direct.check == ""
     real = explain_rejection(403, {"X-Gateway-Check": "scope"}, forged, claims)
     assert real.by_gateway and real.check == "scope"
+
+
+@pytest.mark.parametrize("exp", [float("-inf"), float("nan"), float("inf"), 10**400, -(10**400)])
+def test_an_exp_that_is_no_finite_number_is_explained_not_a_server_error(exp: float) -> None:
+    # A pasted JWT with "exp": -1e999 (read as -infinity) refused by the gateway for its exp:
+    # int(now - exp) raised OverflowError and the console answered 500.
+    claims = decode_claims(access_token(exp=exp))
+    assert claims is not None
+    refused = explain_rejection(401, {"X-Gateway-Check": "exp"}, {"check": "exp"}, claims)
+    assert refused.reasons == ["The token has no usable exp claim."]
