@@ -66,8 +66,8 @@ def present(content_type: str, body: bytes) -> Body:
     if media == "application/json" or media.endswith("+json"):
         try:
             pretty = orjson.dumps(orjson.loads(body), option=orjson.OPT_INDENT_2).decode()
-        except orjson.JSONDecodeError:
-            pass
+        except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+            pass  # not JSON, or nested past what orjson writes (254 levels): shown as text
         else:
             return Body(kind="json", html=highlight_json(pretty), media_type=media)
     if media in IMAGE_TYPES:

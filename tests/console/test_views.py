@@ -628,3 +628,21 @@ def test_an_implicit_fragment_with_an_endless_lifetime_breaks_no_page(
                 "expires_in": expires_in}  # fmt: skip
     signed_in.post("/console/callback/implicit/", fragment, headers={"Accept": "application/json"})
     assert signed_in.get(PAGE).status_code == 200
+
+
+@pytest.mark.parametrize("depth", [255, 1000])
+def test_a_backend_answer_nested_deeper_than_the_printer_goes_is_shown_as_text(
+    signed_in: Client, echo: Any, fake_outbound: Any, depth: int
+) -> None:
+    # orjson reads 1,024 levels but writes only 254: a backend answering JSON nested 255
+    # deep made the console answer 500 instead of showing the body.
+    deep = b'{"a":' * depth + b"1" + b"}" * depth
+    fake_outbound.on(
+        "GET",
+        f"{GATEWAY}/echo/anything",
+        lambda sent: response(200, body=deep, Content_Type="application/json"),
+    )
+    page = signed_in.post("/console/send/", send_data(), headers=HTMX)
+    assert page.status_code == 200
+    assert "data-status-code>200<" in page.content.decode()
+    assert "{&quot;a&quot;:{&quot;a&quot;:" in page.content.decode()
