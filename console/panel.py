@@ -8,6 +8,7 @@ same way.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,7 +157,17 @@ def token_view(token: Token) -> TokenView:
 
 
 def claims_json(claims: dict[str, Any] | None) -> str:
-    return orjson.dumps(claims, option=orjson.OPT_INDENT_2).decode() if claims else ""
+    if not claims:
+        return ""
+    try:
+        return orjson.dumps(claims, option=orjson.OPT_INDENT_2).decode()
+    except orjson.JSONEncodeError:
+        # Past 254 levels or 64-bit integers (a pasted token says what it likes): the
+        # standard library prints those, within its own recursion limit.
+        try:
+            return json.dumps(claims, indent=2, ensure_ascii=False)
+        except (RecursionError, ValueError):
+            return "(claims nested too deeply to show)"
 
 
 def _schema(doc: dict[str, Any], schema: Any) -> dict[str, Any]:

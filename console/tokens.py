@@ -183,7 +183,7 @@ def decode_claims(token: str) -> dict[str, Any] | None:
         return None
     try:
         payload = _b64url_json(parts[1])
-    except (ValueError, binascii.Error, UnicodeError):
+    except (ValueError, binascii.Error, UnicodeError, RecursionError):
         return None
     return payload if isinstance(payload, dict) else None
 
@@ -194,7 +194,7 @@ def decode_header(token: str) -> dict[str, Any] | None:
         return None
     try:
         header = _b64url_json(parts[0])
-    except (ValueError, binascii.Error, UnicodeError):
+    except (ValueError, binascii.Error, UnicodeError, RecursionError):
         return None
     return header if isinstance(header, dict) else None
 

@@ -294,3 +294,30 @@ def test_api_with_nowhere_to_call_says_so_and_tells_staff_what_to_set(
     user.save()
     html = client.get("/apis/echo/operations/echoGet/").content.decode()
     assert "CONSOLE_ALLOWED_ORIGINS" in html and "/admin/gateway/route/add/" in html
+
+
+def _jwt_with_payload(payload: bytes) -> str:
+    def part(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    return f"{part(b'{' + b'"alg":"RS256"}')}.{part(payload)}.c2ln"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"sub":' + b'{"a":' * 300 + b"1" + b"}" * 300 + b"}",  # past orjson's 254 levels
+        b'{"sub":' + b"[" * 1500 + b"]" * 1500 + b"}",  # deeper than pprint-style printers go
+        b'{"sub": "x", "exp": 1' + b"0" * 400 + b"}",  # past orjson's 64-bit integers
+    ],
+    ids=["300-deep", "1500-deep", "huge-int"],
+)
+def test_a_pasted_token_with_deeply_nested_or_huge_claims_breaks_no_page(
+    signed_in: Client, keyed: Api, payload: bytes
+) -> None:
+    # The claims are decoded to show them: 300 (or 1,500) levels or a 400-digit number made
+    # the "All claims" box raise in orjson, on every console page after.
+    token = _jwt_with_payload(payload)
+    kept = keep(signed_in, "withBearer", "pasted", value=token)
+    assert kept.status_code == 200
+    assert signed_in.get("/apis/keyed/operations/withBearer/").status_code == 200
