@@ -153,10 +153,12 @@ def python(call: PreparedCall, authorization: str | None, basic: bool = False) -
     if call.body_kind == "json":
         try:
             parsed = json.loads(call.text_body)
-            lines.append(f"payload = {pprint.pformat(parsed, sort_dicts=False, width=88)}")
-            args.append("json=payload")
-        except ValueError:
+            payload = pprint.pformat(parsed, sort_dicts=False, width=88)
+        except (ValueError, RecursionError):  # not JSON, or nested past what pprint walks
             args.append(f"data={_py(call.text_body)}")
+        else:
+            lines.append(f"payload = {payload}")
+            args.append("json=payload")
     elif call.body_kind == "form":
         args.append(f"data={_py(dict(call.form_fields))}")
     elif call.body_kind == "multipart":

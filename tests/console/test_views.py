@@ -646,3 +646,21 @@ def test_a_backend_answer_nested_deeper_than_the_printer_goes_is_shown_as_text(
     assert page.status_code == 200
     assert "data-status-code>200<" in page.content.decode()
     assert "{&quot;a&quot;:{&quot;a&quot;:" in page.content.decode()
+
+
+def test_a_forced_body_nested_too_deep_for_the_python_snippet_still_sends_and_shows(
+    signed_in: Client, echo: Any, fake_outbound: Any
+) -> None:
+    # Sent anyway with "force": the Python snippet pretty-printed the parsed body and hit the
+    # recursion limit, so the call's page and its history's snippets answered 500.
+    fake_outbound.json("POST", f"{GATEWAY}/echo/anything", {"ok": 1})
+    data = send_data(operation="echoPost", media_type="application/json", force="1")
+    data["body.0"] = "[" * 1000 + "]" * 1000
+    page = signed_in.post("/console/send/", data)
+    assert page.status_code == 200 and "data-status-code>200<" in page.content.decode()
+    assert len(fake_outbound.sent) == 1
+    entry = CallHistory.objects.get()
+    revealed = signed_in.post(f"/console/history/{entry.uuid}/snippets/", {})
+    assert revealed.status_code == 200 and "requests.request(" in unescape(
+        revealed.content.decode()
+    )
