@@ -10,7 +10,6 @@ section 4).
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import json
 from collections.abc import Callable
@@ -63,7 +62,7 @@ def attempted_client_id(request: HttpRequest) -> str:
     if auth[:6].lower() == "basic ":
         try:
             decoded = base64.b64decode(auth[6:].strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII text
             return ""
         return unquote(decoded.partition(":")[0])[:200]
     return str(request.POST.get("client_id", ""))[:200]

@@ -44,8 +44,13 @@ class Validator(OAuth2Validator):
     # period after a rotation (identity.Client.previous_secret_matches).
 
     def _authenticate_basic_auth(self, request: Any) -> bool:
-        if super()._authenticate_basic_auth(request):
-            return True
+        try:
+            if super()._authenticate_basic_auth(request):
+                return True
+        except ValueError:
+            # DOT catches binascii.Error only; base64 raises a plain ValueError on non-ASCII
+            # text ("Basic é..."), which was a 500 for anyone: no client authenticated.
+            return False
         client = getattr(request, "client", None)
         client_id, secret = _basic_credentials(request)
         return (

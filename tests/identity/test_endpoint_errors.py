@@ -167,3 +167,16 @@ def test_login_page_shown_again_still_allows_the_clients_redirect(
         },
     )
     assert "evil.example" not in _form_action(stranger)
+
+
+@pytest.mark.parametrize("path", ["/idp/token/", "/idp/revoke/", "/idp/introspect/"])
+def test_basic_credentials_that_are_not_base64_text_are_invalid_client_not_a_server_error(
+    client: Client, svc: OAuthClient, path: str
+) -> None:
+    # Anyone could make the provider answer 500: base64.b64decode raises ValueError (not
+    # binascii.Error) on non-ASCII text, before the client was even looked up.
+    for header in ("Basic \u00e9\u00e9\u00e9\u00e9", "Basic c3Zj\u00e9OnN2Yy1zZWNyZXQ="):
+        response = client.post(
+            path, {"grant_type": "client_credentials", "token": "x"}, HTTP_AUTHORIZATION=header
+        )
+        assert_json_error(response, 401, "invalid_client")
