@@ -27,6 +27,7 @@ from identity import issuer as issuer_mod
 from identity import session as idp_session
 from identity.clients import origin_of
 from identity.demo_credentials import DEMO_USERS
+from identity.endpoints import GRANT_TYPES
 from identity.models import Client
 from identity.validators import SIGNED_IN_USER
 
@@ -48,13 +49,7 @@ def discovery(request: HttpRequest) -> JsonResponse:
         **issuer_mod.endpoints(base),
         "response_types_supported": ["code", "token", "id_token", "id_token token"],
         "response_modes_supported": ["query", "fragment"],
-        "grant_types_supported": [
-            "authorization_code",
-            "refresh_token",
-            "client_credentials",
-            "implicit",
-            "password",
-        ],
+        "grant_types_supported": list(GRANT_TYPES),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],

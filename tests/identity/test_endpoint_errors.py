@@ -180,3 +180,17 @@ def test_basic_credentials_that_are_not_base64_text_are_invalid_client_not_a_ser
             path, {"grant_type": "client_credentials", "token": "x"}, HTTP_AUTHORIZATION=header
         )
         assert_json_error(response, 401, "invalid_client")
+
+
+def test_a_grant_type_the_provider_does_not_offer_is_unsupported_not_a_server_error(
+    client: Client, svc: OAuthClient
+) -> None:
+    # DOT's device-code grant read request.POST["device_code"]: a missing one was a 500.
+    response = client.post(
+        "/idp/token/",
+        {"grant_type": "urn:ietf:params:oauth:grant-type:device_code"},
+        HTTP_AUTHORIZATION=_basic("svc", "svc-secret"),
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] in ("unsupported_grant_type", "invalid_request")
