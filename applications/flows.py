@@ -167,9 +167,16 @@ def _register_external(
         record = registration.register(server, metadata)
     except registration.RegistrationError as exc:
         raise FlowError(str(exc)) from None
-    if Application.objects.filter(client_id=record.client_id).exists():
-        # Another application (maybe another developer's) has this client id: storing it
-        # would let this developer subscribe, and get tokens, in that client's name.
+    from console.models import AuthorizationServer as Servers  # console imports this app
+
+    taken = (
+        Application.objects.filter(client_id=record.client_id).exists()
+        or Servers.objects.filter(client_id=record.client_id).exists()
+    )
+    if taken:
+        # Another application (maybe another developer's), or the console's own client at an
+        # authorization server, has this client id: storing it would let this developer
+        # subscribe, and get tokens, in that client's name.
         raise FlowError(
             f"{server.name} answered with a client id that another application here already "
             "has; nothing was stored. Tell the portal's administrators."

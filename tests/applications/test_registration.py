@@ -261,3 +261,15 @@ def test_delete_refused_by_the_server_keeps_the_application(
     page = ada_client.post(f"/applications/{app.uuid}/delete/", follow=True)
     assert "The application was kept" in page.content.decode()
     assert Application.objects.filter(pk=app.pk).exists()
+
+
+def test_case_76_client_id_of_the_consoles_own_client_is_refused(
+    fake_outbound: FakeOutbound, fake_as: AuthorizationServer, ada: Any
+) -> None:
+    # The server answered with the client id the console itself uses there ("portal"): the
+    # application, once subscribed, would have made every console token from that server
+    # count as this developer's client at the gateway (require-subscribed-client, usage).
+    _answer(fake_outbound, 201, value={"client_id": fake_as.client_id, "client_secret": "s"})
+    with pytest.raises(flows.FlowError, match="another application here already has"):
+        _dcr(ada, fake_as)
+    assert not Application.objects.exists()
