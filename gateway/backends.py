@@ -90,7 +90,10 @@ def _pick_response(operation: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     responses = operation.get("responses")
     if not isinstance(responses, dict):
         return 200, {}
-    codes = sorted(c for c in responses if str(c).isdigit() and str(c).startswith("2"))
+    # ASCII digits only: "2²" passes str.isdigit() and then fails int().
+    codes = sorted(
+        c for c in responses if str(c).isascii() and str(c).isdigit() and str(c).startswith("2")
+    )
     if codes:
         return int(codes[0]), responses[codes[0]] or {}
     if "default" in responses:

@@ -643,3 +643,19 @@ def test_a_missing_file_under_an_extension_leaves_the_extension_out_with_a_warni
     with pytest.raises(RefError) as info:
         load_path(tmp_path / "api.yaml")
     assert info.value.rule == "ref-escape"
+
+
+@pytest.mark.parametrize("index", ["²", "①", "0²"])
+def test_a_pointer_index_that_only_looks_like_digits_is_an_unresolvable_ref(index: str) -> None:
+    """`²` and `①` pass str.isdigit() and then fail int(): a spec pointing into a list with
+    one gave a ValueError from the importer instead of saying the reference is broken."""
+    text = f"""openapi: 3.1.0
+info: {{title: T, version: '1'}}
+paths: {{}}
+components:
+  schemas:
+    Pet: {{allOf: [{{type: object}}]}}
+    Odd: {{$ref: '#/components/schemas/Pet/allOf/{index}'}}
+"""
+    with pytest.raises(RefError, match="cannot be resolved|not found|does not exist"):
+        load_bytes(text.encode(), "t.yaml")

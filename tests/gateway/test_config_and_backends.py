@@ -335,3 +335,12 @@ def test_operations_told_apart_by_their_query_are_matched_by_it(tmp_path: Any) -
     assert status == 200 and b"ServiceEndpoint" in body, body  # that operation's sample
     status, _, body = run(app, "GET", "/queue/", query="comp=nothing")
     assert status == 404 and b'"check":"operation"' in body
+
+
+def test_the_mock_skips_a_status_that_only_looks_like_digits() -> None:
+    """A spec's response code "2²" passes str.isdigit() and then fails int(): the mock backend
+    answered 500 for every call of that operation."""
+    from gateway.backends import _pick_response
+
+    assert _pick_response({"responses": {"2²": {}, "201": {"description": "made"}}})[0] == 201
+    assert _pick_response({"responses": {"2²": {}}}) == (200, {})
