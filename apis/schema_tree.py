@@ -571,12 +571,13 @@ class SchemaRenderer:
         label = self.type_label(prop)  # before a `true`/`false` schema becomes {}: any/never
         prop = prop if isinstance(prop, dict) else {}
         target = self.shown(prop)
-        # A named `true`/`false` schema: its name, then what it allows.
-        of = (
-            f' <span class="type-of">{boolean_label(target)}</span>'
-            if isinstance(target, bool)
-            else ""
-        )
+        # A named schema: its name, then what it is (`APIClientID string`), as a head reads;
+        # the name alone hides that Plaid's scalar fields are strings.
+        of = ""
+        if isinstance(target, bool):
+            of = f' <span class="type-of">{boolean_label(target)}</span>'
+        elif isinstance(prop.get("$ref"), str) and isinstance(target, dict) and target is not prop:
+            of = f' <span class="type-of">{escape(self.type_label(target))}</span>'
         target = target if isinstance(target, dict) else {}
         name_html = f'<code class="prop-name{" prop-key" if key else ""}">{escape(name)}</code>'
         head = (

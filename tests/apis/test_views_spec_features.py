@@ -336,3 +336,38 @@ paths:
     assert "No schema." not in page
     assert '<span class="type">any</span>' in page
     assert '<span class="type">no value allowed</span>' in page
+
+
+def test_a_property_naming_a_primitive_schema_shows_its_type(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    """Plaid names its scalar fields (`client_id: {$ref: APIClientID}`, a string): the row
+    shows the name and what it is, as an object's head does, not the name alone."""
+    spec = """openapi: 3.0.0
+info: {title: Items, version: '1'}
+paths:
+  /item/get:
+    post:
+      operationId: itemGet
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                client_id: {$ref: '#/components/schemas/APIClientID'}
+                count: {$ref: '#/components/schemas/Count'}
+      responses: {'200': {description: ok}}
+components:
+  schemas:
+    APIClientID: {title: ClientID, type: string, description: Your client_id.}
+    Count: {type: integer, format: int32, nullable: true}
+"""
+    import_spec(write_spec("items.yaml", spec), "items")
+    page = client.get("/apis/items/operations/itemGet/").content.decode()
+    row = re.search(r'<code class="prop-name">client_id</code>(.*?)</div>', page)
+    assert row is not None
+    assert '<span class="type">APIClientID</span> <span class="type-of">string</span>' in row[1]
+    row = re.search(r'<code class="prop-name">count</code>(.*?)</div>', page)
+    assert row is not None and "integer | null &lt;int32&gt;" in row[1]
+
