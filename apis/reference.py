@@ -91,7 +91,9 @@ class Callback:
     expression: str
     method: str
     summary: str
+    body_description: SafeString
     body: list[MediaType]
+    responses: list[tuple[str, SafeString]]
 
 
 @dataclass
@@ -325,6 +327,8 @@ def build_operation_view(
             expression=cb.expression,
             method=cb.method,
             summary=cb.summary,
+            body_description=render_markdown(cb.body.description if cb.body else ""),
+            responses=[(status, render_markdown(text)) for status, text in cb.responses],
             body=_media_types(
                 cb.body.content if cb.body else (), renderer, f"callback-{cb.name}", shown
             ),

@@ -138,6 +138,9 @@ class Callback:
     method: str
     summary: str
     body: RequestBody | None
+    # (status, description): what the API expects the receiving server to answer; a 204 may
+    # mean "stop sending", as in the OpenAPI callback example.
+    responses: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -299,6 +302,10 @@ def operation_model(data: dict[str, Any]) -> OperationModel:
                             method=str(method).lower(),
                             summary=_str(op.get("summary") or op.get("description")),
                             body=_body(op.get("requestBody"), f"{base}/requestBody"),
+                            responses=tuple(
+                                (str(status), _str(_dict(answer).get("description")))
+                                for status, answer in _dict(op.get("responses")).items()
+                            ),
                         )
                     )
     return OperationModel(

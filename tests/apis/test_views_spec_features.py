@@ -371,3 +371,36 @@ components:
     row = re.search(r'<code class="prop-name">count</code>(.*?)</div>', page)
     assert row is not None and "integer | null &lt;int32&gt;" in row[1]
 
+
+CALLBACKS = """{
+  "openapi": "3.0.0",
+  "info": {"title": "Streams", "version": "1.0.0"},
+  "paths": {"/streams": {"post": {
+    "operationId": "subscribe",
+    "parameters": [{"name": "callbackUrl", "in": "query", "required": true,
+      "schema": {"type": "string", "format": "uri"}}],
+    "responses": {"201": {"description": "subscription created"}},
+    "callbacks": {"onData": {"{$request.query.callbackUrl}/data": {"post": {
+      "requestBody": {"description": "subscription payload",
+        "content": {"application/json": {"schema": {"type": "object",
+          "properties": {"userData": {"type": "string"}}}}}},
+      "responses": {
+        "202": {"description": "Your server returns this code if the data was received"},
+        "204": {"description": "Your server returns this code if no longer interested"}}
+    }}}}
+  }}}
+}"""
+
+
+def test_a_callback_shows_the_answers_the_api_expects(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    """ReadMe's callback example (the OAI one): a 204 from your server ends the subscription,
+    which a reader learns only from the callback's responses and its body's description."""
+    import_spec(write_spec("streams.json", CALLBACKS), "streams")
+    page = client.get("/apis/streams/operations/subscribe/").content.decode()
+    callbacks = page[page.index('id="callbacks"') :]
+    callbacks = callbacks[: callbacks.index("</section>")]
+    assert "subscription payload" in callbacks
+    assert re.search(r">\s*204\s*<.*no longer interested", callbacks, re.S)
+    assert re.search(r">\s*202\s*<.*the data was received", callbacks, re.S)
