@@ -142,6 +142,8 @@ def extract_operations(
             warnings.add(pointer(section), f"`{section}` must be an object; ignored")
             continue
         for path, item in items.items():
+            if kind == "operation" and str(path).startswith("x-"):
+                continue  # an extension of the Paths object, not a path (a `$ref` may use it)
             item_where = pointer(section, path)
             if not isinstance(item, dict):
                 warnings.add(item_where, "a path item must be an object; ignored")

@@ -267,3 +267,23 @@ paths:
         "/paths/~1src~1{id}/post/parameters/1: duplicate parameter 'files' in query "
         "(also at /paths/~1src~1{id}/post/parameters/0); ignored"
     ]
+
+
+def test_extensions_under_paths_are_not_paths() -> None:
+    """The Paths object may carry `x-` extensions (Mermade's extensionsEverywhere keeps a path
+    item there for a `$ref`): they are neither operations nor worth a warning, and a real path
+    may still point at one."""
+    text = """\
+openapi: 3.0.3
+info: {title: Ext, version: '1'}
+paths:
+  x-an-extension-null: null
+  x-an-extension-object:
+    get: {description: not an operation, responses: {default: {description: ok}}}
+  x-shared:
+    get: {description: shared, responses: {default: {description: ok}}}
+  /thingyref: {$ref: '#/paths/x-shared'}
+"""
+    spec = load_yaml(text)
+    assert spec.warnings == []
+    assert [(op.method, op.path) for op in spec.operations] == [("get", "/thingyref")]
