@@ -135,6 +135,9 @@ def constraints(schema: Mapping[str, Any]) -> list[tuple[str, str]]:
         if key == "uniqueItems":
             if value is True:
                 out.append((label, ""))
+        elif key == "pattern" and isinstance(value, str):
+            # A regex as written: JSON would double each backslash (`\\d` for `\d`).
+            out.append((label, f'"{value if len(value) <= 80 else value[:79] + "…"}"'))
         elif key in schema and not isinstance(value, (dict, list, bool)):
             out.append((label, short_json(value, 80)))
     dependent = schema.get("dependentRequired")

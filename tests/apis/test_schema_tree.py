@@ -233,6 +233,8 @@ def test_allof_cycle_terminates() -> None:
         ({"type": "number", "multipleOf": 0.5}, "multiple of</span> <code>0.5</code>"),
         ({"type": "string", "minLength": 2, "maxLength": 8}, "max length</span> <code>8</code>"),
         ({"type": "string", "pattern": "^[a-z]+$"}, "<code>&quot;^[a-z]+$&quot;</code>"),
+        # As written, not JSON-escaped: ReadMe's `a\w+b` must not read `a\\w+b`.
+        ({"type": "string", "pattern": "a\\w+b"}, "<code>&quot;a\\w+b&quot;</code>"),
         ({"type": "array", "minItems": 1, "uniqueItems": True}, "unique items"),
         ({"type": "string", "format": "uuid"}, "string &lt;uuid&gt;"),
         ({"type": "string", "default": "eur"}, "<code>&quot;eur&quot;</code>"),
