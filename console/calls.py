@@ -278,6 +278,37 @@ def _split_values(param: Parameter, raw: str) -> list[str]:
     return [raw]
 
 
+# What joins an unexploded array's items in the query, by style.
+_DELIMITERS = {"form": ",", "spaceDelimited": " ", "pipeDelimited": "|"}
+
+
+def query_pairs(param: Parameter, raw: str) -> list[tuple[str, str]]:
+    """A query parameter's field as (name, value) pairs, written as its `style` says. An
+    object is typed as JSON: Stripe's `deepObject` reads `scope[type]=account`, a `form`
+    object its fields as parameters of their own; JSON text in `scope=` is refused."""
+    name, values = param.name, _split_values(param, raw)
+    if _schema_type(param) == "object":
+        try:
+            fields = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            fields = None
+        if isinstance(fields, dict):
+            items = [
+                (str(key), field_text(item))
+                for key, value in fields.items()
+                for item in (value if isinstance(value, list) else [value])
+            ]
+            if param.style == "deepObject":
+                return [(f"{name}[{key}]", text) for key, text in items]
+            if param.style == "form" and param.explode:
+                return items
+            if param.style == "form":
+                return [(name, ",".join(part for pair in items for part in pair))]
+    if _schema_type(param) == "array" and not param.explode:
+        return [(name, _DELIMITERS.get(param.style, ",").join(values))]
+    return [(name, v) for v in values]
+
+
 def _check_header(name: str, value: str) -> None:
     if not outbound.HEADER_NAME.match(name):
         raise CallError(f"{name!r} is not a valid header name.")
@@ -351,10 +382,7 @@ def build_call(
         if where == "path":
             path = path.replace("{" + name + "}", ",".join(_path_segment(v) for v in values))
         elif where == "query":
-            if param.explode or _schema_type(param) != "array":
-                query.extend((name, v) for v in values)
-            else:
-                query.append((name, ",".join(values)))
+            query.extend(query_pairs(param, raw))
         elif where == "header":
             _check_header(name, raw)
             headers[name] = ",".join(values)

@@ -163,7 +163,7 @@ def request_sample(
         if where == "path":
             path = path.replace("{" + name + "}", quote(value, safe=""))
         elif where == "query":
-            query.append((name, value))
+            query.extend(calls.query_pairs(param, value))  # as the console sends it
         elif where == "header" and name.lower() not in calls.FORBIDDEN_HEADERS:
             headers[name] = value
     url = server.rstrip("/") + (path if path.startswith("/") else "/" + path)

@@ -76,6 +76,7 @@ class Parameter:
     examples: tuple[Example, ...]
     explode: bool = True
     media_type: str = ""  # of a parameter described by `content` (3.2 `querystring`: always)
+    style: str = "form"  # how the value is written: form, deepObject, pipeDelimited, simple…
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,8 @@ def _parameter(raw: dict[str, Any], pointer: str, location: str = "") -> Paramet
             schema, schema_pointer = content[0].schema, content[0].pointer
             examples = examples or content[0].examples
             media_type = content[0].name
+    where = _str(raw.get("in")) or location
+    style = _str(raw.get("style")) or ("form" if where in ("query", "cookie") else "simple")
     return Parameter(
         name=_str(raw.get("name")),
         location=_str(raw.get("in")) or location,
@@ -222,8 +225,10 @@ def _parameter(raw: dict[str, Any], pointer: str, location: str = "") -> Paramet
         schema=schema if isinstance(schema, dict) else None,
         pointer=schema_pointer,
         examples=examples,
-        explode=raw.get("explode", True) is not False,
+        # `explode` defaults to true for `form` alone (OpenAPI's Parameter object).
+        explode=raw["explode"] is True if "explode" in raw else style == "form",
         media_type=media_type,
+        style=style,
     )
 
 

@@ -302,3 +302,49 @@ def test_a_querystring_parameter_is_the_calls_query(import_spec: Any, tmp_path: 
     assert call.url == "https://search.example.org/search?term=cats%20dogs&limit=5"
     with pytest.raises(CallError, match=r"q \(querystring\)"):
         calls.build_call(operation, ConsoleInput(), [server])
+
+
+STYLED_QUERY = """openapi: 3.0.0
+info: {title: Styles, version: '1'}
+servers: [{url: 'https://api.example.com'}]
+paths:
+  /v1/apps/secrets:
+    get:
+      operationId: GetAppsSecrets
+      parameters:
+        - name: scope
+          in: query
+          required: true
+          style: deepObject
+          explode: true
+          schema: {type: object, properties: {type: {type: string}, user: {type: string}}}
+        - {name: filter, in: query, schema: {type: object}}
+        - {name: ids, in: query, style: pipeDelimited, schema: {type: array, items: {type: string}}}
+        - {name: tags, in: query, style: spaceDelimited, schema: {type: array, items: {type: string}}}
+      responses: {'200': {description: ok}}
+"""
+
+
+def test_object_and_delimited_query_parameters_follow_their_style(
+    import_spec: Any, tmp_path: Any
+) -> None:
+    """Stripe's `scope` is `style: deepObject`: Stripe reads `scope[type]=account`, and a
+    JSON text in `scope=` is refused. A `form` object (the default) sends its fields as
+    parameters of their own; `pipeDelimited` and `spaceDelimited` arrays join their items."""
+    spec = tmp_path / "styles.yaml"
+    spec.write_text(STYLED_QUERY)
+    api = import_spec(spec, "styles")
+    server = calls.Target("https://api.example.com", "Spec", True)
+    query = {
+        "scope": '{"type": "account", "user": "usr_1"}',
+        "filter": '{"status": "open", "limit": 2}',
+        "ids": "a,b",
+        "tags": "x,y",
+    }
+    call = calls.build_call(
+        op(api, "GetAppsSecrets"), ConsoleInput(params={"query": query}), [server]
+    )
+    assert call.url == (
+        "https://api.example.com/v1/apps/secrets?scope%5Btype%5D=account&scope%5Buser%5D=usr_1"
+        "&status=open&limit=2&ids=a%7Cb&tags=x+y"
+    )

@@ -391,3 +391,21 @@ paths:
     assert f"curl -X GET '{url}'" in request
     page = client.get("/apis/qs/operations/jsonpath/").content.decode()
     assert "https://search.example.org/jsonpath?%24.a.b%5B1%5D" in _section(page, "request-sample")
+
+
+def test_a_deep_object_parameter_is_sampled_as_the_api_reads_it(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    """Stripe's GET /v1/apps/secrets needs `scope` as `scope[type]=…`; a sample with
+    `scope={"type": …}` fails when copied."""
+    from tests.console.test_calls import STYLED_QUERY
+
+    spec = tmp_path / "styles.yaml"
+    spec.write_text(STYLED_QUERY)
+    _import(spec, "styles")
+    page = client.get("/apis/styles/operations/GetAppsSecrets/").content.decode()
+    request = _section(page, "request-sample")
+    assert (
+        "https://api.example.com/v1/apps/secrets?scope%5Btype%5D=string&scope%5Buser%5D=string"
+        in request
+    )
