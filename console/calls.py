@@ -309,6 +309,30 @@ def query_pairs(param: Parameter, raw: str) -> list[tuple[str, str]]:
     return [(name, v) for v in values]
 
 
+def form_pairs(name: str, value: Any, encoding: dict[str, Any]) -> list[tuple[str, str]]:
+    """A form body field as (name, value) pairs, as its Encoding object says: Stripe's
+    `deepObject` fields read `address[city]=Paris` and `expand[0]=sources`; an array of
+    plain values is `form`, exploded (one field per item) unless the encoding says not."""
+    style = str(encoding.get("style") or "form")
+    explode = encoding["explode"] is True if "explode" in encoding else style == "form"
+    if style == "deepObject" and isinstance(value, dict | list):
+        return _deep_pairs(name, value, 0)
+    if isinstance(value, list) and not any(isinstance(v, dict | list) for v in value):
+        texts = [field_text(v) for v in value]
+        if style == "form" and explode:
+            return [(name, text) for text in texts]
+        return [(name, _DELIMITERS.get(style, ",").join(texts))]
+    return [(name, field_text(value))]  # an object with no encoding: its JSON, as typed
+
+
+def _deep_pairs(name: str, value: Any, depth: int) -> list[tuple[str, str]]:
+    if depth < 8 and isinstance(value, dict):
+        return [p for k, v in value.items() for p in _deep_pairs(f"{name}[{k}]", v, depth + 1)]
+    if depth < 8 and isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _deep_pairs(f"{name}[{i}]", v, depth + 1)]
+    return [(name, field_text(value))]
+
+
 def _check_header(name: str, value: str) -> None:
     if not outbound.HEADER_NAME.match(name):
         raise CallError(f"{name!r} is not a valid header name.")

@@ -179,14 +179,20 @@ def request_sample(
         example = media.example
         if example is NO_VALUE:
             example = sample(media.schema, document, PAGE_SAMPLE_DEPTH)  # type: ignore[arg-type]
-        _body(call, media_type, example, _binary_parts(media.schema, document))
+        _body(call, media_type, example, _binary_parts(media.schema, document), media.encoding)
     headers.setdefault("Accept", calls.documented_accept(operation) or "application/json")
     return RequestSample(
         snippets(call, token, scheme), media_type, server, said, published_samples(op)
     )
 
 
-def _body(call: PreparedCall, media_type: str, example: Any, binary: dict[str, str] | None) -> None:
+def _body(
+    call: PreparedCall,
+    media_type: str,
+    example: Any,
+    binary: dict[str, str] | None,
+    encoding: Mapping[str, Any] | None = None,
+) -> None:
     """The sample's body. `binary`: the fields that are files (see _binary_parts), or None
     when the body is not an object; {"": ...} when the whole body is a file."""
     kind = body_kind(media_type)
@@ -199,10 +205,12 @@ def _body(call: PreparedCall, media_type: str, example: Any, binary: dict[str, s
         fields = example if isinstance(example, dict) else {}
         if kind == "multipart":  # a file part is a file to pick, not its sample text
             call.files = [calls.Upload(name, f"{name}.bin", binary[name], b"") for name in binary]
+        encoding = encoding or {}
         call.form_fields = [
-            (str(k), calls.field_text(v))
+            pair
             for k, v in fields.items()
             if not (kind == "multipart" and k in binary)
+            for pair in calls.form_pairs(str(k), v, encoding.get(str(k)) or {})
         ]
         call.headers["Content-Type"] = media_type
     elif kind == "raw":

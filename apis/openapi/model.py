@@ -52,6 +52,8 @@ class MediaType:
     pointer: str  # of the schema, in the operation
     examples: tuple[Example, ...]  # `example` first (named "example"), then `examples`
     description: str = ""  # OpenAPI 3.2 lets a Media Type Object say what it holds
+    # A form body's fields: name -> Encoding object (`style`, `explode`, `contentType`).
+    encoding: dict[str, Any] = field(default_factory=dict)
 
     @property
     def streamed(self) -> bool:
@@ -197,6 +199,11 @@ def _content(raw: Any, pointer: str) -> tuple[MediaType, ...]:
                 pointer=f"{pointer}/{token(name)}/{key}",
                 examples=_examples(media),
                 description=_str(media.get("description")),
+                encoding={
+                    str(k): v
+                    for k, v in _dict(media.get("encoding")).items()
+                    if isinstance(v, dict)
+                },
             )
         )
     return tuple(out)

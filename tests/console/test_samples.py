@@ -409,3 +409,51 @@ def test_a_deep_object_parameter_is_sampled_as_the_api_reads_it(
         "https://api.example.com/v1/apps/secrets?scope%5Btype%5D=string&scope%5Buser%5D=string"
         in request
     )
+
+
+FORM_BODY = """openapi: 3.0.0
+info: {title: Customers, version: '1'}
+servers: [{url: 'https://api.example.com'}]
+paths:
+  /v1/customers:
+    post:
+      operationId: PostCustomers
+      requestBody:
+        content:
+          application/x-www-form-urlencoded:
+            encoding:
+              address: {explode: true, style: deepObject}
+              expand: {explode: true, style: deepObject}
+            schema:
+              type: object
+              properties:
+                address:
+                  type: object
+                  properties: {city: {type: string, example: Paris}, line1: {type: string, example: 1 rue}}
+                expand: {type: array, items: {type: string, example: sources}}
+                preferred_locales: {type: array, items: {type: string, example: fr}}
+                name: {type: string, example: Ada}
+      responses: {'200': {description: ok}}
+"""
+
+
+def test_form_body_fields_are_sampled_as_their_encoding_says(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    """Stripe's bodies are form-encoded with `deepObject` fields: Stripe reads
+    `address[city]=Paris`, and refuses `address={"city": "Paris"}`. An array without an
+    encoding is `form`, exploded: one field per item."""
+    spec = tmp_path / "customers.yaml"
+    spec.write_text(FORM_BODY)
+    _import(spec, "customers")
+    page = client.get("/apis/customers/operations/PostCustomers/").content.decode()
+    request = _section(page, "request-sample")
+    curl = request[
+        request.index("curl -X POST") : request.index("</code>", request.index("curl -X POST"))
+    ]
+    assert "--data-urlencode 'address[city]=Paris'" in curl
+    assert "--data-urlencode 'address[line1]=1 rue'" in curl
+    assert "--data-urlencode 'expand[0]=sources'" in curl
+    assert "--data-urlencode preferred_locales=fr" in curl
+    assert "--data-urlencode name=Ada" in curl
+    assert "{" not in curl
