@@ -309,6 +309,19 @@ def query_pairs(param: Parameter, raw: str) -> list[tuple[str, str]]:
     return [(name, v) for v in values]
 
 
+def path_text(param: Parameter, raw: str) -> str:
+    """A path parameter's field as its `style` writes it in the path: `simple` `3,4`,
+    `label` `.3.4` (exploded) or `.3,4`, `matrix` `;id=3;id=4` (exploded) or `;id=3,4`."""
+    parts = [_path_segment(v) for v in _split_values(param, raw)]
+    explode = param.explode
+    if param.style == "label":
+        return "." + ("." if explode else ",").join(parts)
+    if param.style == "matrix":
+        key = ";" + quote(param.name, safe="")
+        return key + "=" + (key + "=" if explode else ",").join(parts)
+    return ",".join(parts)
+
+
 def form_pairs(name: str, value: Any, encoding: dict[str, Any]) -> list[tuple[str, str]]:
     """A form body field as (name, value) pairs, as its Encoding object says: Stripe's
     `deepObject` fields read `address[city]=Paris` and `expand[0]=sources`; an array of
@@ -404,7 +417,7 @@ def build_call(
             continue
         values = _split_values(param, raw)
         if where == "path":
-            path = path.replace("{" + name + "}", ",".join(_path_segment(v) for v in values))
+            path = path.replace("{" + name + "}", path_text(param, raw))
         elif where == "query":
             query.extend(query_pairs(param, raw))
         elif where == "header":

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import orjson
 
@@ -161,7 +161,7 @@ def request_sample(
             continue
         value = _param_value(param, document)
         if where == "path":
-            path = path.replace("{" + name + "}", quote(value, safe=""))
+            path = path.replace("{" + name + "}", calls.path_text(param, value))
         elif where == "query":
             query.extend(calls.query_pairs(param, value))  # as the console sends it
         elif where == "header" and name.lower() not in calls.FORBIDDEN_HEADERS:

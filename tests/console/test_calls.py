@@ -348,3 +348,32 @@ def test_object_and_delimited_query_parameters_follow_their_style(
         "https://api.example.com/v1/apps/secrets?scope%5Btype%5D=account&scope%5Buser%5D=usr_1"
         "&status=open&limit=2&ids=a%7Cb&tags=x+y"
     )
+
+
+STYLED_PATH = """openapi: 3.0.0
+info: {title: Path styles, version: '1'}
+servers: [{url: 'https://httpbin.org'}]
+paths:
+  /anything/path/{primitive}/{matrix}/{label}/{array}:
+    get:
+      operationId: paths
+      parameters:
+        - {name: primitive, in: path, required: true, schema: {type: string}}
+        - {name: matrix, in: path, required: true, style: matrix, explode: true,
+           schema: {type: array, items: {type: string}}}
+        - {name: label, in: path, required: true, style: label, schema: {type: string}}
+        - {name: array, in: path, required: true, schema: {type: array, items: {type: string}}}
+      responses: {'200': {description: ok}}
+"""
+
+
+def test_path_parameters_follow_their_style(import_spec: Any, tmp_path: Any) -> None:
+    """ReadMe's parameter-style examples: `matrix` writes `;name=value`, `label` `.value`,
+    and a `simple` array's commas are separators, not text to percent-encode."""
+    spec = tmp_path / "paths.yaml"
+    spec.write_text(STYLED_PATH)
+    api = import_spec(spec, "paths")
+    server = calls.Target("https://httpbin.org", "Spec", True)
+    path = {"primitive": "a b", "matrix": "x,y", "label": "l", "array": "3,4"}
+    call = calls.build_call(op(api, "paths"), ConsoleInput(params={"path": path}), [server])
+    assert call.url == "https://httpbin.org/anything/path/a%20b/;matrix=x;matrix=y/.l/3,4"

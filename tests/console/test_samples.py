@@ -457,3 +457,17 @@ def test_form_body_fields_are_sampled_as_their_encoding_says(
     assert "--data-urlencode preferred_locales=fr" in curl
     assert "--data-urlencode name=Ada" in curl
     assert "{" not in curl
+
+
+def test_path_parameters_are_sampled_in_their_style(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    """The sample writes a path as the console sends it: `;matrix=string`, `.string`."""
+    from tests.console.test_calls import STYLED_PATH
+
+    spec = tmp_path / "paths.yaml"
+    spec.write_text(STYLED_PATH)
+    _import(spec, "paths")
+    page = client.get("/apis/paths/operations/paths/").content.decode()
+    request = _section(page, "request-sample")
+    assert "https://httpbin.org/anything/path/string/;matrix=string/.string/string" in request
