@@ -447,7 +447,11 @@ class SchemaRenderer:
 
         flags = []
         if required:
-            flags.append('<span class="badge badge-required">required</span>')
+            # OpenAPI: a required read-only property is required in responses only, a
+            # write-only one in requests only. One drawing serves both directions, so it says so.
+            where = " in responses" if flag("readOnly") else ""
+            where = " in requests" if flag("writeOnly") and not where else where
+            flags.append(f'<span class="badge badge-required">required{where}</span>')
         for key, label in (("readOnly", "read-only"), ("writeOnly", "write-only")):
             if flag(key):
                 flags.append(f'<span class="badge">{label}</span>')

@@ -353,3 +353,21 @@ def test_a_31_nullable_reference_reads_as_its_type_or_null(key: str) -> None:
         r.type_label({key: [{"type": "string"}, {"type": "integer"}]})
         == key.replace("Of", " of").lower()
     )
+
+
+def test_a_required_read_only_property_says_it_is_required_in_responses_only() -> None:
+    """`id` required and readOnly (Petstore's shape) read "required" on the request body
+    too, where a client must not send it at all."""
+    html = renderer({}).block({
+        "type": "object",
+        "required": ["id", "password", "name"],
+        "properties": {
+            "id": {"type": "integer", "readOnly": True},
+            "password": {"type": "string", "writeOnly": True},
+            "name": {"type": "string"},
+        },
+    })  # fmt: skip
+    rows = dict(re.findall(r'<code class="prop-name">(\w+)</code>(.*?)</div>', html))
+    assert "required in responses" in rows["id"]
+    assert "required in requests" in rows["password"]
+    assert '<span class="badge badge-required">required</span>' in rows["name"]
