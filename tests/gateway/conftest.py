@@ -96,6 +96,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            # The connection ended before the body did: no server hands such a request to its
+            # application (PHP, Rack and Django's servers wait for the whole body), so it is
+            # not recorded as one the backend received.
+            self.close_connection = True
+            return
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             parts = []
             while True:
