@@ -80,6 +80,8 @@ def ec_key(kid: str) -> SigningKey:
 @dataclass
 class Recorder:
     requests: list[dict[str, Any]] = field(default_factory=list)
+    # Requests whose connection ended before their Content-Length: (path, bytes that came).
+    cut: list[tuple[str, int]] = field(default_factory=list)
     routes: dict[str, Callable[[BaseHTTPRequestHandler], None]] = field(default_factory=dict)
 
     def count(self, path: str | None = None) -> int:
@@ -100,6 +102,7 @@ class _Handler(BaseHTTPRequestHandler):
             # The connection ended before the body did: no server hands such a request to its
             # application (PHP, Rack and Django's servers wait for the whole body), so it is
             # not recorded as one the backend received.
+            self.server.recorder.cut.append((self.path.split("?")[0], len(body)))
             self.close_connection = True
             return
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
