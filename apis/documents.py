@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from apis.models import ApiVersion, Schema
+from apis.openapi.errors import list_index
 from portal.lib.lru import LRU
 
 _documents: LRU[dict[str, Any]] = LRU(8)
@@ -122,8 +123,8 @@ def resolve_ref(doc: Mapping[str, Any], ref: str) -> Any:
         key = raw.replace("~1", "/").replace("~0", "~")
         if isinstance(node, Mapping):
             node = node.get(key)
-        elif isinstance(node, list) and key.isascii() and key.isdigit() and int(key) < len(node):
-            node = node[int(key)]
+        elif isinstance(node, list) and list_index(key) < len(node):
+            node = node[list_index(key)]
         else:
             return None
         if node is None:

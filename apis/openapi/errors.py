@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 
 class SpecError(Exception):
     """A document that cannot be imported.
@@ -63,6 +65,12 @@ class RefError(SpecError):
 
 def escape_token(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
+
+
+def list_index(token: str) -> int:
+    """A JSON Pointer token as an array index (ASCII digits only), else a number no list
+    reaches: `²` and `①` pass str.isdigit() and then fail int()."""
+    return int(token) if token.isascii() and token.isdigit() else sys.maxsize
 
 
 def pointer(*tokens: object) -> str:

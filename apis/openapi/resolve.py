@@ -14,13 +14,19 @@ from __future__ import annotations
 
 import posixpath
 import re
-import sys
 import time
 from typing import Any
 from urllib.parse import unquote
 
 from apis.openapi.bundle import Bundle
-from apis.openapi.errors import LimitExceeded, RefError, SpecError, escape_token, pointer
+from apis.openapi.errors import (
+    LimitExceeded,
+    RefError,
+    SpecError,
+    escape_token,
+    list_index,
+    pointer,
+)
 from apis.openapi.parse import max_depth, max_nodes, max_seconds
 
 SCHEMA_MAPS = frozenset(
@@ -51,12 +57,6 @@ _NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 SCHEMA_PREFIX = "#/components/schemas/"
 # A plain-name fragment (JSON Schema 2020-12's anchor syntax), as in `$ref: '#pet'`.
 _ANCHOR = re.compile(r"[A-Za-z_][-A-Za-z0-9._]*")
-
-
-def _index(token: str) -> int:
-    """A JSON Pointer array index (ASCII digits only), or a number no list reaches: `²` and
-    `①` pass str.isdigit() and then fail int()."""
-    return int(token) if token.isascii() and token.isdigit() else sys.maxsize
 
 
 def _anchors(document: Any) -> dict[str, list[list[str]]]:
@@ -533,7 +533,7 @@ class Resolver:
         for token in tokens:
             if type(node) is dict and token in node:
                 node = node[token]
-            elif type(node) is list and _index(token) < len(node):
+            elif type(node) is list and list_index(token) < len(node):
                 node = node[int(token)]
             else:
                 target = f"{file}#{frag}" if file != self.file else f"#{frag}"
@@ -590,7 +590,7 @@ class Resolver:
         for index, token in enumerate(self.path):
             if type(node) is dict and token in node:
                 node = node[token]
-            elif type(node) is list and _index(token) < len(node):
+            elif type(node) is list and list_index(token) < len(node):
                 node = node[int(token)]
             else:
                 break
