@@ -157,9 +157,16 @@ def register(server: AuthorizationServer, metadata: dict[str, Any]) -> ClientRec
     if result.status not in (200, 201):
         raise _refusal(result, "the registration")
     confidential = metadata.get("token_endpoint_auth_method") != "none"
-    return _record(
-        _json_object(result, "the registration"), endpoint=endpoint, confidential=confidential
-    )
+    body = _json_object(result, "the registration")
+    try:
+        return _record(body, endpoint=endpoint, confidential=confidential)
+    except RegistrationError as exc:
+        if not (body.get("client_id") or body.get("registration_client_uri")):
+            raise  # nothing there to take back
+        uri, token = body.get("registration_client_uri"), body.get("registration_access_token")
+        if not (isinstance(uri, str) and _same_origin(uri, endpoint)):
+            uri = ""  # the token goes to the server that issued it, or nowhere
+        raise RegistrationError(f"{exc} {withdraw(uri, token)}") from None
 
 
 def read(uri: str, token: str) -> dict[str, Any]:
@@ -195,3 +202,17 @@ def delete(uri: str, token: str) -> None:
     if result.status in (200, 204, 401, 404):
         return
     raise _refusal(result, "the deletion")
+
+
+def withdraw(uri: Any, token: Any) -> str:
+    """Takes back a client the server created but the portal refused to store (RFC 7592
+    deletion), so no live client is left there that nobody here knows of. Returns the
+    sentence that ends the refusal's message."""
+    if isinstance(uri, str) and uri and isinstance(token, str) and token:
+        try:
+            delete(uri, token)
+        except RegistrationError:
+            pass
+        else:
+            return "The client it created there was withdrawn."
+    return "The client may still be registered there: tell the portal's administrators."

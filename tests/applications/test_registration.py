@@ -273,3 +273,76 @@ def test_case_76_client_id_of_the_consoles_own_client_is_refused(
     with pytest.raises(flows.FlowError, match="another application here already has"):
         _dcr(ada, fake_as)
     assert not Application.objects.exists()
+
+
+def _managed(client_id: str, **more: Any) -> dict[str, Any]:
+    """An RFC 7591 answer that says how to manage (and so withdraw) the client."""
+    return {
+        "client_id": client_id,
+        "registration_access_token": "rat-orphan",
+        "registration_client_uri": f"{REG}/managed-1",
+        **more,
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (_managed("c-no-secret"), "no secret"),
+        (_managed("c 1", client_secret="s"), "malformed client id"),
+    ],
+)
+def test_case_76_a_refused_registration_is_withdrawn_at_the_server(
+    fake_outbound: FakeOutbound,
+    fake_as: AuthorizationServer,
+    ada: Any,
+    value: dict[str, Any],
+    message: str,
+) -> None:
+    # The server created the client before the portal refused its answer: left there, it
+    # would be a live client nobody here knows of. RFC 7592 lets the portal take it back.
+    _answer(fake_outbound, 201, value=value)
+    uri = value["registration_client_uri"]
+    fake_outbound.on("DELETE", uri, lambda sent: response(204))
+    with pytest.raises(flows.FlowError, match=message) as caught:
+        _dcr(ada, fake_as)
+    assert "withdrawn" in str(caught.value)
+    deletes = [sent for sent in fake_outbound.sent if sent.method == "DELETE"]
+    assert [(d.url, d.header("Authorization")) for d in deletes] == [(uri, "Bearer rat-orphan")]
+    assert not Application.objects.exists()
+
+
+def test_case_76_a_withdrawal_the_server_refuses_is_said(
+    fake_outbound: FakeOutbound, fake_as: AuthorizationServer, ada: Any
+) -> None:
+    value = _managed("c-no-secret")
+    _answer(fake_outbound, 201, value=value)
+    fake_outbound.on("DELETE", value["registration_client_uri"], lambda sent: response(500))
+    with pytest.raises(flows.FlowError) as caught:
+        _dcr(ada, fake_as)
+    assert "may still be registered" in str(caught.value)
+    assert not Application.objects.exists()
+
+
+def test_case_76_no_withdrawal_is_sent_to_another_origin(
+    fake_outbound: FakeOutbound, fake_as: AuthorizationServer, ada: Any
+) -> None:
+    # The registration access token goes nowhere but the registration endpoint's origin.
+    value = {
+        **_managed("c-1", client_secret="s"),
+        "registration_client_uri": "https://evil.example/c-1",
+    }
+    _answer(fake_outbound, 201, value=value)
+    with pytest.raises(flows.FlowError, match="another origin"):
+        _dcr(ada, fake_as)
+    assert [sent.method for sent in fake_outbound.sent] == ["POST"]
+
+
+def test_case_76_a_client_id_already_here_is_never_deleted_at_the_server(
+    fake_outbound: FakeOutbound, fake_as: AuthorizationServer, ada: Any
+) -> None:
+    # The answer names the console's own client there: deleting "it" would delete that one.
+    _answer(fake_outbound, 201, value=_managed(fake_as.client_id, client_secret="s"))
+    with pytest.raises(flows.FlowError, match="another application here already has"):
+        _dcr(ada, fake_as)
+    assert [sent.method for sent in fake_outbound.sent] == ["POST"]
