@@ -91,9 +91,12 @@ class Callback:
     expression: str
     method: str
     summary: str
+    description: SafeString
+    params_by_location: list[tuple[str, list[Param]]]
+    id_prefix: str
     body_description: SafeString
     body: list[MediaType]
-    responses: list[tuple[str, SafeString]]
+    responses: list[Response]
 
 
 @dataclass
@@ -290,51 +293,15 @@ def build_operation_view(
     link_targets: LinkResolver | None = None,
 ) -> OperationView:
     op = model.operation_model(data)
-    params: dict[str, list[Param]] = {loc: [] for loc in PARAM_LOCATIONS}
     shown: dict[bytes, tuple[str, str]] = {}
-    for raw in op.parameters:
-        param = _param(raw, renderer)
-        params.setdefault(param.location, []).append(param)
-    _anchor_rows([p for items in params.values() for p in items])
+    params = _by_location(op.parameters, renderer)
     # Drawn in page order: the row budget goes to what a reader meets first.
     body = op.request_body
     request_body = _media_types(body.content if body else (), renderer, "request", shown)
-    responses = [
-        Response(
-            status=r.status,
-            description=render_markdown(r.description),
-            summary=r.summary,
-            headers=_anchor_rows([_param(h, renderer) for h in r.headers]),
-            content=_media_types(r.content, renderer, f"response-{r.status}", shown),
-            links=[
-                {
-                    "name": link.name,
-                    "operation_id": link.operation_id,
-                    "operation_ref": link.operation_ref,
-                    "parameters": {str(k): short_json(v) for k, v in link.parameters.items()},
-                    "description": render_markdown(link.description),
-                }
-                for link in r.links
-            ],
-        )
-        for r in op.responses
-    ]
+    responses = [_response(r, renderer, "response", shown) for r in op.responses]
     _response_samples(responses, op.responses, renderer)
     _link_targets(responses, link_targets)
-    callbacks = [
-        Callback(
-            name=cb.name,
-            expression=cb.expression,
-            method=cb.method,
-            summary=cb.summary,
-            body_description=render_markdown(cb.body.description if cb.body else ""),
-            responses=[(status, render_markdown(text)) for status, text in cb.responses],
-            body=_media_types(
-                cb.body.content if cb.body else (), renderer, f"callback-{cb.name}", shown
-            ),
-        )
-        for cb in op.callbacks
-    ]
+    callbacks = [_callback(cb, n, renderer, shown) for n, cb in enumerate(op.callbacks, 1)]
     external_docs = None
     if safe_url(op.external_docs.get("url")):
         external_docs = {
@@ -348,7 +315,7 @@ def build_operation_view(
         summary_html=render_markdown(op.summary) if title != op.summary else render_markdown(""),
         description=render_markdown(op.description),
         deprecated=op.deprecated,
-        params_by_location=[(loc, items) for loc, items in params.items() if items],
+        params_by_location=params,
         request_body_required=body.required if body else False,
         request_body_description=render_markdown(body.description if body else ""),
         request_body=request_body,
@@ -362,6 +329,60 @@ def build_operation_view(
 
 
 PAGE_SAMPLE_DEPTH = 6  # nesting of samples made for the page (documents.preload matches it)
+
+
+def _by_location(
+    parameters: tuple[model.Parameter, ...], renderer: SchemaRenderer
+) -> list[tuple[str, list[Param]]]:
+    """Rows grouped by where each value goes (path, query, header, cookie), in that order."""
+    params: dict[str, list[Param]] = {loc: [] for loc in PARAM_LOCATIONS}
+    for raw in parameters:
+        param = _param(raw, renderer)
+        params.setdefault(param.location, []).append(param)
+    _anchor_rows([p for items in params.values() for p in items])
+    return [(loc, items) for loc, items in params.items() if items]
+
+
+def _response(
+    r: model.Response, renderer: SchemaRenderer, prefix: str, shown: dict[bytes, tuple[str, str]]
+) -> Response:
+    return Response(
+        status=r.status,
+        description=render_markdown(r.description),
+        summary=r.summary,
+        headers=_anchor_rows([_param(h, renderer) for h in r.headers]),
+        content=_media_types(r.content, renderer, f"{prefix}-{r.status}", shown),
+        links=[
+            {
+                "name": link.name,
+                "operation_id": link.operation_id,
+                "operation_ref": link.operation_ref,
+                "parameters": {str(k): short_json(v) for k, v in link.parameters.items()},
+                "description": render_markdown(link.description),
+            }
+            for link in r.links
+        ],
+    )
+
+
+def _callback(
+    cb: model.Callback, n: int, renderer: SchemaRenderer, shown: dict[bytes, tuple[str, str]]
+) -> Callback:
+    # Its rows and sections get ids of their own: a callback often repeats the operation's
+    # parameter and status names.
+    prefix = f"callback-{slugify(cb.name)}-{n}"
+    return Callback(
+        name=cb.name,
+        expression=cb.expression,
+        method=cb.method,
+        summary=cb.summary,
+        description=render_markdown(cb.description),
+        params_by_location=_by_location(cb.parameters, renderer),
+        id_prefix=prefix,
+        body_description=render_markdown(cb.body.description if cb.body else ""),
+        body=_media_types(cb.body.content if cb.body else (), renderer, prefix, shown),
+        responses=[_response(r, renderer, f"{prefix}-response", shown) for r in cb.responses],
+    )
 
 
 def _response_samples(

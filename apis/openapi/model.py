@@ -136,14 +136,18 @@ def _code_samples(data: dict[str, Any]) -> tuple[CodeSample, ...]:
 
 @dataclass(frozen=True)
 class Callback:
+    """A request the API sends to the caller's server: what the receiver must accept, and
+    the answers the API expects back (a 204 may mean "stop sending", as in the OpenAPI
+    callback example)."""
+
     name: str
     expression: str
     method: str
     summary: str
     body: RequestBody | None
-    # (status, description): what the API expects the receiving server to answer; a 204 may
-    # mean "stop sending", as in the OpenAPI callback example.
-    responses: tuple[tuple[str, str], ...] = ()
+    responses: tuple[Response, ...] = ()
+    description: str = ""
+    parameters: tuple[Parameter, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -275,63 +279,81 @@ def _security(raw: Any) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], ...] |
 def operation_model(data: dict[str, Any]) -> OperationModel:
     """The typed view of a stored operation's data; never raises on odd shapes."""
     data = _dict(data)
-    parameters = tuple(
-        _parameter(raw, f"/parameters/{index}")
-        for index, raw in enumerate(_list(data.get("parameters")))
-        if isinstance(raw, dict)
-    )
-    responses = []
-    for status, raw in _dict(data.get("responses")).items():
-        raw = _dict(raw)
-        base = f"/responses/{token(status)}"
-        responses.append(
-            Response(
-                status=str(status),
-                description=_str(raw.get("description")),
-                summary=_str(raw.get("summary")),  # OpenAPI 3.2
-                headers=tuple(
-                    _parameter(
-                        {"name": name, **_dict(header)},
-                        f"{base}/headers/{token(name)}",
-                        "header",
-                    )
-                    for name, header in _dict(raw.get("headers")).items()
-                ),
-                content=_content(raw.get("content"), f"{base}/content"),
-                links=_links(raw.get("links")),
-            )
-        )
-    callbacks = []
-    for name, expressions in _dict(data.get("callbacks")).items():
-        for expression, item in _dict(expressions).items():
-            for method, op in _dict(item).items():
-                if isinstance(op, dict) and str(method).lower() in METHODS:
-                    base = f"/callbacks/{token(name)}/{token(expression)}/{token(method)}"
-                    callbacks.append(
-                        Callback(
-                            name=str(name),
-                            expression=str(expression),
-                            method=str(method).lower(),
-                            summary=_str(op.get("summary") or op.get("description")),
-                            body=_body(op.get("requestBody"), f"{base}/requestBody"),
-                            responses=tuple(
-                                (str(status), _str(_dict(answer).get("description")))
-                                for status, answer in _dict(op.get("responses")).items()
-                            ),
-                        )
-                    )
     return OperationModel(
         operation_id=_str(data.get("operationId")),
         summary=_str(data.get("summary")),
         description=_str(data.get("description")),
         deprecated=data.get("deprecated") is True,
         tags=tuple(str(t) for t in _list(data.get("tags"))),
-        parameters=parameters,
+        parameters=_parameters(data.get("parameters"), ""),
         request_body=_body(data.get("requestBody"), "/requestBody"),
-        responses=tuple(responses),
+        responses=_responses(data.get("responses"), ""),
         security=_security(data.get("security")),
-        callbacks=tuple(callbacks),
+        callbacks=_callbacks(data.get("callbacks")),
         servers=tuple(s for s in _list(data.get("servers")) if isinstance(s, dict)),
         external_docs=_dict(data.get("externalDocs")),
         code_samples=_code_samples(data),
     )
+
+
+def _parameters(raw: Any, base: str) -> tuple[Parameter, ...]:
+    return tuple(
+        _parameter(item, f"{base}/parameters/{index}")
+        for index, item in enumerate(_list(raw))
+        if isinstance(item, dict)
+    )
+
+
+def _responses(raw: Any, base: str) -> tuple[Response, ...]:
+    responses = []
+    for status, answer in _dict(raw).items():
+        answer = _dict(answer)
+        at = f"{base}/responses/{token(status)}"
+        responses.append(
+            Response(
+                status=str(status),
+                description=_str(answer.get("description")),
+                summary=_str(answer.get("summary")),  # OpenAPI 3.2
+                headers=tuple(
+                    _parameter(
+                        {"name": name, **_dict(header)}, f"{at}/headers/{token(name)}", "header"
+                    )
+                    for name, header in _dict(answer.get("headers")).items()
+                ),
+                content=_content(answer.get("content"), f"{at}/content"),
+                links=_links(answer.get("links")),
+            )
+        )
+    return tuple(responses)
+
+
+def _callbacks(raw: Any) -> tuple[Callback, ...]:
+    callbacks = []
+    for name, expressions in _dict(raw).items():
+        for expression, item in _dict(expressions).items():
+            item = _dict(item)
+            at = f"/callbacks/{token(name)}/{token(expression)}"
+            # Path-item parameters apply to each of its operations, unless one redefines them.
+            shared = _parameters(item.get("parameters"), at)
+            for method, op in item.items():
+                if not (isinstance(op, dict) and str(method).lower() in METHODS):
+                    continue
+                base = f"{at}/{token(method)}"
+                own = _parameters(op.get("parameters"), base)
+                redefined = {(p.name, p.location) for p in own}
+                callbacks.append(
+                    Callback(
+                        name=str(name),
+                        expression=str(expression),
+                        method=str(method).lower(),
+                        summary=_str(op.get("summary")),
+                        description=_str(op.get("description")),
+                        parameters=(
+                            *(p for p in shared if (p.name, p.location) not in redefined),
+                            *own,
+                        ),
+                        body=_body(op.get("requestBody"), f"{base}/requestBody"),
+                        responses=_responses(op.get("responses"), base),
+                    )
+                )
+    return tuple(callbacks)

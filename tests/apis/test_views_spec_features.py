@@ -404,3 +404,48 @@ def test_a_callback_shows_the_answers_the_api_expects(
     assert "subscription payload" in callbacks
     assert re.search(r">\s*204\s*<.*no longer interested", callbacks, re.S)
     assert re.search(r">\s*202\s*<.*the data was received", callbacks, re.S)
+
+
+SIGNED_CALLBACK = """{
+  "openapi": "3.1.0",
+  "info": {"title": "Hooks", "version": "1.0.0"},
+  "paths": {"/hooks": {"post": {
+    "operationId": "createHook",
+    "responses": {"201": {"description": "created"}},
+    "callbacks": {"onEvent": {"{$request.body#/url}": {
+      "parameters": [{"name": "X-Hook-Signature", "in": "header", "required": true,
+        "description": "HMAC of the body with your hook secret", "schema": {"type": "string"}}],
+      "post": {
+        "description": "Sent once per **event**; retried for a day until you answer.",
+        "parameters": [{"name": "attempt", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object",
+          "properties": {"event": {"type": "string"}}}}}},
+        "responses": {"200": {"description": "Acknowledged",
+          "content": {"application/json": {"schema": {"type": "object", "required": ["ackId"],
+            "properties": {"ackId": {"type": "string", "description": "echoed in the next delivery"}}}}}}}
+      }
+    }}}
+  }}}
+}"""
+
+
+def test_a_callback_shows_its_parameters_and_the_answer_it_expects(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    """The receiving server's author needs the headers to verify (path-item level too), the
+    query the API adds, and the body it must answer with, not just the status codes."""
+    import_spec(write_spec("hooks.json", SIGNED_CALLBACK), "hooks")
+    page = client.get("/apis/hooks/operations/createHook/").content.decode()
+    callbacks = page[page.index('id="callbacks"') :]
+    callbacks = callbacks[: callbacks.index("</section>")]
+    assert "<strong>event</strong>" in callbacks  # the whole description, as Markdown
+    signature = re.search(
+        r'<code class="prop-name">X-Hook-Signature</code>(.*?)</tr>', callbacks, re.S
+    )
+    assert signature and "required" in signature[1] and "HMAC of the body" in signature[1]
+    attempt = re.search(r'<code class="prop-name">attempt</code>(.*?)</tr>', callbacks, re.S)
+    assert attempt and "integer" in attempt[1]
+    answer = callbacks[callbacks.index("Acknowledged") :]
+    assert re.search(r"ackId.*required.*echoed in the next delivery", answer, re.S)
+    ids = re.findall(r' id="([^"]+)"', page)
+    assert len(ids) == len(set(ids))  # the callback's rows do not reuse the operation's ids
