@@ -18,7 +18,7 @@ from django.conf import settings
 from urllib3.filepost import encode_multipart_formdata
 
 from apis.models import Api, ApiVersion, Operation
-from apis.openapi.model import Parameter
+from apis.openapi.model import COLLECTION_DELIMITED, Parameter
 from apis.openapi.query_keys import fixed_query
 from console import conf, http
 from console.tokens import Token
@@ -278,8 +278,9 @@ def _split_values(param: Parameter, raw: str) -> list[str]:
     return [raw]
 
 
-# What joins an unexploded array's items in the query, by style.
-_DELIMITERS = {"form": ",", "spaceDelimited": " ", "pipeDelimited": "|"}
+# What joins an unexploded array's items, by style; `tabDelimited` is Swagger 2.0's tsv
+# (apis.openapi.model.COLLECTION_DELIMITED), which no 3.x style says.
+_DELIMITERS = {"form": ",", "spaceDelimited": " ", "pipeDelimited": "|", "tabDelimited": "\t"}
 
 
 def query_pairs(param: Parameter, raw: str) -> list[tuple[str, str]]:
@@ -319,7 +320,7 @@ def path_text(param: Parameter, raw: str) -> str:
     if param.style == "matrix":
         key = ";" + quote(param.name, safe="")
         return key + "=" + (key + "=" if explode else ",").join(parts)
-    return ",".join(parts)
+    return quote(_DELIMITERS.get(param.style, ","), safe=",|").join(parts)
 
 
 def form_pairs(name: str, value: Any, encoding: dict[str, Any]) -> list[tuple[str, str]]:
@@ -327,6 +328,7 @@ def form_pairs(name: str, value: Any, encoding: dict[str, Any]) -> list[tuple[st
     `deepObject` fields read `address[city]=Paris` and `expand[0]=sources`; an array of
     plain values is `form`, exploded (one field per item) unless the encoding says not."""
     style = str(encoding.get("style") or "form")
+    style = COLLECTION_DELIMITED.get(str(encoding.get("x-collectionFormat")), style)
     explode = encoding["explode"] is True if "explode" in encoding else style == "form"
     if style == "deepObject" and isinstance(value, dict | list):
         return _deep_pairs(name, value, 0)
@@ -422,7 +424,7 @@ def build_call(
             query.extend(query_pairs(param, raw))
         elif where == "header":
             _check_header(name, raw)
-            headers[name] = ",".join(values)
+            headers[name] = _DELIMITERS.get(param.style, ",").join(values)
         else:
             if _BAD_VALUE.search(raw) or ";" in raw or ";" in name or "=" in name:
                 raise CallError(f"The cookie {name} contains characters a cookie cannot carry.")

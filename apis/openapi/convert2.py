@@ -33,11 +33,15 @@ SCHEMA_FIELDS = (
     "multipleOf",
 )
 PARAM_FIELDS = ("name", "in", "description", "required", "allowEmptyValue", "deprecated")
+# Swagger 2.0's collectionFormat as a 3.x query or form field style: (style, explode).
 COLLECTION_STYLES = {
     "csv": ("form", False),
     "ssv": ("spaceDelimited", False),
     "pipes": ("pipeDelimited", False),
     "multi": ("form", True),
+    # 3.x has no tab-delimited style: unexploded form is the nearest, and the extension
+    # keeps the tab for this portal's reader (apis.openapi.model) and the reference page.
+    "tsv": ("form", False),
 }
 FLOWS = {
     "implicit": ("implicit", ("authorizationUrl",)),
@@ -65,19 +69,33 @@ def _items_schema(items: Any) -> Any:
     return schema
 
 
+def collection_style(param: dict[str, Any]) -> dict[str, Any]:
+    """An array parameter's 2.0 `collectionFormat` (csv when absent, as 2.0 says) as 3.x
+    `style` and `explode`. Path and header values are `simple` in 3.x whatever the format;
+    a delimiter 3.x cannot say there (and tsv anywhere) is kept as `x-collectionFormat`."""
+    if param.get("type") != "array":
+        return {}
+    fmt = param.get("collectionFormat")
+    fmt = fmt if isinstance(fmt, str) and fmt in COLLECTION_STYLES else "csv"
+    style, explode = COLLECTION_STYLES[fmt]
+    out: dict[str, Any] = {"style": style, "explode": explode}
+    if param.get("in") in ("path", "header"):
+        # `multi` is only for query and formData in 2.0: read as csv elsewhere.
+        out = {"style": "simple", "explode": False}
+        if fmt in ("ssv", "pipes", "tsv"):
+            out["x-collectionFormat"] = fmt
+    elif fmt == "tsv":
+        out["x-collectionFormat"] = fmt
+    return out
+
+
 def convert_parameter(param: Any) -> Any:
     """A non-body 2.0 parameter as a 3.x parameter (body/formData are handled elsewhere)."""
     if not isinstance(param, dict):
         return param
     out = {k: param[k] for k in PARAM_FIELDS if k in param}
     out["schema"] = _items_schema(param)
-    fmt = param.get("collectionFormat")
-    if param.get("type") == "array" and isinstance(fmt, str) and fmt in COLLECTION_STYLES:
-        style, explode = COLLECTION_STYLES[fmt]
-        if param.get("in") in ("path", "header") and fmt == "csv":
-            style = "simple"
-        out["style"] = style
-        out["explode"] = explode
+    out.update(collection_style(param))
     for key, value in param.items():
         if key.startswith("x-"):
             out[key] = value
@@ -110,13 +128,21 @@ def _body_from_params(params: list[Any], consumes: list[str]) -> dict[str, Any] 
         form_schema: dict[str, Any] = {"type": "object", "properties": properties}
         if required:
             form_schema["required"] = required
+        # A field's collectionFormat is how its array is written: the body's encoding.
+        encoding = {str(p.get("name", "")): collection_style(p) for p in form}
+        encoding = {name: style for name, style in encoding.items() if style}
         has_file = any(p.get("type") == "file" for p in form)
         media = [
             m for m in consumes if m in ("multipart/form-data", "application/x-www-form-urlencoded")
         ]
         if not media:
             media = ["multipart/form-data" if has_file else "application/x-www-form-urlencoded"]
-        return {"content": {m: {"schema": form_schema} for m in media}}
+        return {
+            "content": {
+                m: {"schema": form_schema} | ({"encoding": dict(encoding)} if encoding else {})
+                for m in media
+            }
+        }
     return None
 
 

@@ -17,6 +17,8 @@ from apis.openapi.sample import example_value_key
 
 METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace", "query"})
 LOCATIONS = ("path", "query", "header", "cookie")
+# Swagger 2.0 collection formats kept as `x-collectionFormat` where no 3.x style says them.
+COLLECTION_DELIMITED = {"ssv": "spaceDelimited", "pipes": "pipeDelimited", "tsv": "tabDelimited"}
 NO_VALUE: Any = object()  # an example that is absent (None is a valid example value)
 
 
@@ -227,6 +229,8 @@ def _parameter(raw: dict[str, Any], pointer: str, location: str = "") -> Paramet
             media_type = content[0].name
     where = _str(raw.get("in")) or location
     style = _str(raw.get("style")) or ("form" if where in ("query", "cookie") else "simple")
+    # A Swagger 2.0 delimiter 3.x has no style for there (apis.openapi.convert2).
+    style = COLLECTION_DELIMITED.get(_str(raw.get("x-collectionFormat")), style)
     return Parameter(
         name=_str(raw.get("name")),
         location=_str(raw.get("in")) or location,

@@ -157,3 +157,53 @@ def test_every_part_of_a_parameterized_host_is_a_variable_with_a_usable_default(
     assert server["variables"]["account"]["default"] == "demo"
     assert server["variables"]["zone"] == {"default": "eu", "enum": ["eu", "us"]}
     assert server["variables"]["region"]["default"] == "region"
+
+
+COLLECTIONS = b"""\
+swagger: '2.0'
+info: {title: Collections, version: '1.0'}
+paths:
+  /items/{ids}:
+    post:
+      operationId: collections
+      consumes: [application/x-www-form-urlencoded]
+      parameters:
+        - {name: ids, in: path, required: true, type: array, items: {type: string}}
+        - {name: X-Tags, in: header, type: array, items: {type: string}, collectionFormat: pipes}
+        - {name: plain, in: query, type: array, items: {type: string}}
+        - {name: spaced, in: query, type: array, items: {type: string}, collectionFormat: ssv}
+        - {name: tabbed, in: query, type: array, items: {type: string}, collectionFormat: tsv}
+        - {name: multi, in: formData, type: array, items: {type: string}, collectionFormat: multi}
+        - {name: csv, in: formData, type: array, items: {type: string}}
+        - {name: piped, in: formData, type: array, items: {type: string}, collectionFormat: pipes}
+        - {name: tabs, in: formData, type: array, items: {type: string}, collectionFormat: tsv}
+        - {name: note, in: formData, type: string}
+      responses: {'200': {description: ok}}
+"""
+
+
+def test_collection_formats_become_styles_in_every_location() -> None:
+    """Swagger 2.0's collectionFormat defaults to csv (`a,b`), where 3.x's query default
+    is one field per item; formData collection formats become the body's encoding, which
+    the conversion dropped (a pipes field went out as `piped=a&piped=b`). tsv has no 3.x
+    style: it stays form/simple, unexploded, with `x-collectionFormat: tsv` to say tabs."""
+    doc = load_bytes(COLLECTIONS, "c.yaml").normalised
+    op = doc["paths"]["/items/{ids}"]["post"]
+    styles = {
+        p["name"]: (p.get("style"), p.get("explode"), p.get("x-collectionFormat"))
+        for p in op["parameters"]
+    }
+    assert styles == {
+        "ids": ("simple", False, None),
+        "X-Tags": ("simple", False, "pipes"),
+        "plain": ("form", False, None),
+        "spaced": ("spaceDelimited", False, None),
+        "tabbed": ("form", False, "tsv"),
+    }
+    encoding = op["requestBody"]["content"]["application/x-www-form-urlencoded"]["encoding"]
+    assert encoding == {
+        "multi": {"style": "form", "explode": True},
+        "csv": {"style": "form", "explode": False},
+        "piped": {"style": "pipeDelimited", "explode": False},
+        "tabs": {"style": "form", "explode": False, "x-collectionFormat": "tsv"},
+    }

@@ -377,3 +377,39 @@ def test_path_parameters_follow_their_style(import_spec: Any, tmp_path: Any) -> 
     path = {"primitive": "a b", "matrix": "x,y", "label": "l", "array": "3,4"}
     call = calls.build_call(op(api, "paths"), ConsoleInput(params={"path": path}), [server])
     assert call.url == "https://httpbin.org/anything/path/a%20b/;matrix=x;matrix=y/.l/3,4"
+
+
+SWAGGER_COLLECTIONS = """swagger: '2.0'
+info: {title: Collections, version: '1'}
+host: api.example.com
+schemes: [https]
+paths:
+  /items/{ids}:
+    get:
+      operationId: collections
+      parameters:
+        - {name: ids, in: path, required: true, type: array, items: {type: string}}
+        - {name: X-Tags, in: header, type: array, items: {type: string}, collectionFormat: pipes}
+        - {name: plain, in: query, type: array, items: {type: string}}
+        - {name: tabbed, in: query, type: array, items: {type: string}, collectionFormat: tsv}
+      responses: {'200': {description: ok}}
+"""
+
+
+def test_swagger_collection_formats_are_sent_as_the_api_reads_them(
+    import_spec: Any, tmp_path: Any
+) -> None:
+    """A 2.0 array without collectionFormat is csv (`plain=a,b`), not one field per item;
+    tsv joins with tabs and a pipes header with `|`, where the console sent `a,b` for all."""
+    spec = tmp_path / "collections.yaml"
+    spec.write_text(SWAGGER_COLLECTIONS)
+    api = import_spec(spec, "collections")
+    server = calls.Target("https://api.example.com", "Spec", True)
+    params = {
+        "path": {"ids": "a,b"},
+        "header": {"X-Tags": "a,b"},
+        "query": {"plain": "a,b", "tabbed": "a,b"},
+    }
+    call = calls.build_call(op(api, "collections"), ConsoleInput(params=params), [server])
+    assert call.url == "https://api.example.com/items/a,b?plain=a%2Cb&tabbed=a%09b"
+    assert call.headers["X-Tags"] == "a|b"

@@ -471,3 +471,36 @@ def test_path_parameters_are_sampled_in_their_style(
     page = client.get("/apis/paths/operations/paths/").content.decode()
     request = _section(page, "request-sample")
     assert "https://httpbin.org/anything/path/string/;matrix=string/.string/string" in request
+
+
+SWAGGER_FORM = """swagger: '2.0'
+info: {title: Swagger form, version: '1'}
+host: api.example.com
+schemes: [https]
+paths:
+  /tags:
+    post:
+      operationId: tag
+      consumes: [application/x-www-form-urlencoded]
+      parameters:
+        - {name: piped, in: formData, required: true, type: array, items: {type: string},
+           collectionFormat: pipes, default: [a, b]}
+        - {name: multi, in: formData, required: true, type: array, items: {type: string},
+           collectionFormat: multi, default: [c, d]}
+      responses: {'200': {description: ok}}
+"""
+
+
+def test_swagger_form_fields_are_sampled_in_their_collection_format(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    """A 2.0 formData array with `collectionFormat: pipes` is one field `a|b`; the
+    conversion dropped the format, so the sample sent `piped=a` and `piped=b`."""
+    spec = tmp_path / "form.yaml"
+    spec.write_text(SWAGGER_FORM)
+    _import(spec, "swagger-form")
+    page = client.get("/apis/swagger-form/operations/tag/").content.decode()
+    request = _section(page, "request-sample")
+    curl = request[request.index("curl -X POST") :]
+    assert "--data-urlencode 'piped=a|b'" in curl
+    assert "--data-urlencode multi=c \\\n  --data-urlencode multi=d" in curl
