@@ -18,9 +18,10 @@ from django.conf import settings
 from urllib3.filepost import encode_multipart_formdata
 
 from apis.models import Api, ApiVersion, Operation
-from apis.openapi.model import COLLECTION_DELIMITED, Parameter
+from apis.openapi.model import Parameter
 from apis.openapi.query_keys import fixed_query
 from console import conf, http
+from console.serialise import cookie_pairs, header_text, path_text, query_pairs
 from console.tokens import Token
 from portal.lib import outbound, requestlog
 from portal.lib.headers import never_forwarded
@@ -223,129 +224,9 @@ def body_kind(media_type: str) -> str:
     return "raw"
 
 
-def _schema_type(param: Parameter) -> str:
-    kind = (param.schema or {}).get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "")
-    return str(kind or "")
-
-
-def field_text(value: Any) -> str:
-    """A value as the console's form writes it in a field: JSON for objects and arrays,
-    true or false, "" for none."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return orjson.dumps(value).decode()
-    return str(value)
-
-
-def param_text(value: Any) -> str:
-    """A parameter's value in its one field: an array's items joined with commas, as
-    _split_values reads them back."""
-    if isinstance(value, list):
-        return ",".join(field_text(v) for v in value)
-    return field_text(value)
-
-
 # What a query may hold as it is (RFC 3986's pchar, `/` and `?`), and `%` of what is
 # already percent-encoded.
 _QUERY_SAFE = "!$&'()*+,;=:@/?%"
-
-
-def querystring_text(media_type: str, value: Any) -> str:
-    """The whole query string an OpenAPI 3.2 `in: querystring` parameter's `value` makes:
-    an object's fields form-encoded (a list's items each a field of the same name) for
-    application/x-www-form-urlencoded, else the value's text percent-encoded as one."""
-    if isinstance(value, dict) and media_type.split(";")[0].strip().lower() == (
-        "application/x-www-form-urlencoded"
-    ):
-        pairs = [
-            (str(key), field_text(item))
-            for key, item_or_list in value.items()
-            for item in (item_or_list if isinstance(item_or_list, list) else [item_or_list])
-        ]
-        return urlencode(pairs)
-    text = value if isinstance(value, str) else field_text(value)
-    return quote(text.removeprefix("?"), safe=":/?@=&+,;")  # `$`, `[`: as OpenAPI 3.2 shows
-
-
-def _split_values(param: Parameter, raw: str) -> list[str]:
-    if _schema_type(param) == "array":
-        return [v.strip() for v in raw.split(",") if v.strip()]
-    return [raw]
-
-
-# What joins an unexploded array's items, by style; `tabDelimited` is Swagger 2.0's tsv
-# (apis.openapi.model.COLLECTION_DELIMITED), which no 3.x style says.
-_DELIMITERS = {"form": ",", "spaceDelimited": " ", "pipeDelimited": "|", "tabDelimited": "\t"}
-
-
-def query_pairs(param: Parameter, raw: str) -> list[tuple[str, str]]:
-    """A query parameter's field as (name, value) pairs, written as its `style` says. An
-    object is typed as JSON: Stripe's `deepObject` reads `scope[type]=account`, a `form`
-    object its fields as parameters of their own; JSON text in `scope=` is refused."""
-    name, values = param.name, _split_values(param, raw)
-    if _schema_type(param) == "object":
-        try:
-            fields = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            fields = None
-        if isinstance(fields, dict):
-            items = [
-                (str(key), field_text(item))
-                for key, value in fields.items()
-                for item in (value if isinstance(value, list) else [value])
-            ]
-            if param.style == "deepObject":
-                return [(f"{name}[{key}]", text) for key, text in items]
-            if param.style == "form" and param.explode:
-                return items
-            if param.style == "form":
-                return [(name, ",".join(part for pair in items for part in pair))]
-    if _schema_type(param) == "array" and not param.explode:
-        return [(name, _DELIMITERS.get(param.style, ",").join(values))]
-    return [(name, v) for v in values]
-
-
-def path_text(param: Parameter, raw: str) -> str:
-    """A path parameter's field as its `style` writes it in the path: `simple` `3,4`,
-    `label` `.3.4` (exploded) or `.3,4`, `matrix` `;id=3;id=4` (exploded) or `;id=3,4`."""
-    parts = [_path_segment(v) for v in _split_values(param, raw)]
-    explode = param.explode
-    if param.style == "label":
-        return "." + ("." if explode else ",").join(parts)
-    if param.style == "matrix":
-        key = ";" + quote(param.name, safe="")
-        return key + "=" + (key + "=" if explode else ",").join(parts)
-    return quote(_DELIMITERS.get(param.style, ","), safe=",|").join(parts)
-
-
-def form_pairs(name: str, value: Any, encoding: dict[str, Any]) -> list[tuple[str, str]]:
-    """A form body field as (name, value) pairs, as its Encoding object says: Stripe's
-    `deepObject` fields read `address[city]=Paris` and `expand[0]=sources`; an array of
-    plain values is `form`, exploded (one field per item) unless the encoding says not."""
-    style = str(encoding.get("style") or "form")
-    style = COLLECTION_DELIMITED.get(str(encoding.get("x-collectionFormat")), style)
-    explode = encoding["explode"] is True if "explode" in encoding else style == "form"
-    if style == "deepObject" and isinstance(value, dict | list):
-        return _deep_pairs(name, value, 0)
-    if isinstance(value, list) and not any(isinstance(v, dict | list) for v in value):
-        texts = [field_text(v) for v in value]
-        if style == "form" and explode:
-            return [(name, text) for text in texts]
-        return [(name, _DELIMITERS.get(style, ",").join(texts))]
-    return [(name, field_text(value))]  # an object with no encoding: its JSON, as typed
-
-
-def _deep_pairs(name: str, value: Any, depth: int) -> list[tuple[str, str]]:
-    if depth < 8 and isinstance(value, dict):
-        return [p for k, v in value.items() for p in _deep_pairs(f"{name}[{k}]", v, depth + 1)]
-    if depth < 8 and isinstance(value, list):
-        return [p for i, v in enumerate(value) for p in _deep_pairs(f"{name}[{i}]", v, depth + 1)]
-    return [(name, field_text(value))]
 
 
 def _check_header(name: str, value: str) -> None:
@@ -362,12 +243,6 @@ def _check_header(name: str, value: str) -> None:
             f"The {name} header contains characters an HTTP header cannot carry (such as "
             "€ or emoji); it was refused."
         )
-
-
-def _path_segment(value: str) -> str:
-    quoted = quote(value, safe="")
-    # '.' and '..' survive quoting and would walk out of the API's route.
-    return quoted.replace(".", "%2E") if set(value) <= {"."} else quoted
 
 
 def documented_accept(operation: Operation) -> str:
@@ -417,18 +292,18 @@ def build_call(
             # Sent as written; only what cannot stand in a URL is percent-encoded.
             querystring = quote(raw.removeprefix("?"), safe=_QUERY_SAFE)
             continue
-        values = _split_values(param, raw)
         if where == "path":
             path = path.replace("{" + name + "}", path_text(param, raw))
         elif where == "query":
             query.extend(query_pairs(param, raw))
         elif where == "header":
             _check_header(name, raw)
-            headers[name] = _DELIMITERS.get(param.style, ",").join(values)
+            headers[name] = header_text(param, raw)
+            _check_header(name, headers[name])
         else:
             if _BAD_VALUE.search(raw) or ";" in raw or ";" in name or "=" in name:
                 raise CallError(f"The cookie {name} contains characters a cookie cannot carry.")
-            cookies.append(f"{name}={quote(raw, safe='')}")
+            cookies += [f"{key}={value}" for key, value in cookie_pairs(param, raw)]
     if missing:
         raise CallError(f"Fill in the required parameters: {', '.join(missing)}.")
     if "{" in path:

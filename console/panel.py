@@ -22,7 +22,7 @@ from apis.documents import resolve_ref, schema_document
 from apis.models import Api, ApiVersion, Operation
 from apis.openapi.model import NO_VALUE, Parameter
 from apis.openapi.sample import sample
-from console import appclients, calls, credentials, offered
+from console import appclients, calls, credentials, offered, serialise
 from console.calls import ConsoleInput, Target, body_kind, is_json_media, parameters
 from console.models import (
     GRANT_LABELS,
@@ -188,8 +188,8 @@ def _param_default(param: Parameter, doc: dict[str, Any]) -> str:
         if value is None and param.required:
             value = sample(schema, doc)
     if param.location == "querystring":
-        return calls.querystring_text(param.media_type, value) if value is not None else ""
-    return calls.param_text(value)
+        return serialise.querystring_text(param.media_type, value) if value is not None else ""
+    return serialise.param_text(value)
 
 
 def param_fields(
@@ -216,7 +216,7 @@ def param_fields(
                 location=where,
                 required=required,
                 value=value,
-                enum=[calls.field_text(v) for v in enum],
+                enum=[serialise.field_text(v) for v in enum],
                 type=str(kind),
                 deprecated=param.deprecated,
                 placeholder="" if required else example,
@@ -245,11 +245,13 @@ def _form_fields(
         items = _schema(doc, prop.get("items"))
         if prop.get("type") == "array" and items.get("format") == "binary":
             is_file = True
-        example = "" if is_file else calls.field_text(prop.get("example", prop.get("default", "")))
+        example = (
+            "" if is_file else serialise.field_text(prop.get("example", prop.get("default", "")))
+        )
         if has_state:
             value = state.get(key, "")
         elif name in required and not is_file:
-            value = example or calls.field_text(sample(prop, doc))
+            value = example or serialise.field_text(sample(prop, doc))
         else:
             value = ""  # optional: empty, the example as a placeholder
         enum: list[Any] = prop["enum"] if isinstance(prop.get("enum"), list) else []
@@ -260,7 +262,7 @@ def _form_fields(
                 value=value,
                 required=name in required,
                 is_file=is_file,
-                enum=[calls.field_text(v) for v in enum],
+                enum=[serialise.field_text(v) for v in enum],
                 placeholder="" if name in required else example,
             )
         )

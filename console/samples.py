@@ -22,7 +22,7 @@ from apis.openapi.model import LOCATIONS, NO_VALUE, OperationModel, Parameter, o
 from apis.openapi.query_keys import fixed_query
 from apis.openapi.sample import sample
 from apis.reference import PAGE_SAMPLE_DEPTH
-from console import calls
+from console import calls, serialise
 from console.calls import PreparedCall, body_kind
 from console.snippets import BASIC_PASSWORD, BASIC_USER, Snippet, snippets
 from products.console import key_header, needs_key
@@ -75,7 +75,7 @@ def _example(param: Parameter, document: Mapping[str, Any]) -> Any:
 
 
 def _param_value(param: Parameter, document: Mapping[str, Any]) -> str:
-    return calls.param_text(_example(param, document)) or param.name or "value"
+    return serialise.param_text(_example(param, document)) or param.name or "value"
 
 
 def _server(
@@ -149,11 +149,12 @@ def request_sample(
     path, fixed = fixed_query(operation.path)
     query[:0] = fixed
     querystring = ""
+    cookies: list[str] = []
     for param in op.parameters:
         name, where = param.name, param.location
         if where == "querystring" and param.required and not querystring:
             # OpenAPI 3.2: one parameter that is the whole query string.
-            querystring = calls.querystring_text(param.media_type, _example(param, document))
+            querystring = serialise.querystring_text(param.media_type, _example(param, document))
             continue
         if not name or where not in LOCATIONS or not param.required:
             continue  # optional parameters stay out of the sample, as in the console
@@ -161,11 +162,15 @@ def request_sample(
             continue
         value = _param_value(param, document)
         if where == "path":
-            path = path.replace("{" + name + "}", calls.path_text(param, value))
+            path = path.replace("{" + name + "}", serialise.path_text(param, value))
         elif where == "query":
-            query.extend(calls.query_pairs(param, value))  # as the console sends it
+            query.extend(serialise.query_pairs(param, value))  # as the console sends it
         elif where == "header" and name.lower() not in calls.FORBIDDEN_HEADERS:
-            headers[name] = value
+            headers[name] = serialise.header_text(param, value)
+        elif where == "cookie":
+            cookies += [f"{k}={v}" for k, v in serialise.cookie_pairs(param, value)]
+    if cookies:  # before an API key's cookie, as the console joins them
+        headers["Cookie"] = "; ".join(filter(None, [*cookies, headers.get("Cookie", "")]))
     url = server.rstrip("/") + (path if path.startswith("/") else "/" + path)
     # Placeholders stay readable: `$API_KEY`, not `%24API_KEY`.
     query_text = "&".join(filter(None, [urlencode(query, safe="$"), querystring]))
@@ -210,14 +215,14 @@ def _body(
             pair
             for k, v in fields.items()
             if not (kind == "multipart" and k in binary)
-            for pair in calls.form_pairs(str(k), v, encoding.get(str(k)) or {})
+            for pair in serialise.form_pairs(str(k), v, encoding.get(str(k)) or {})
         ]
         call.headers["Content-Type"] = media_type
     elif kind == "raw":
         if "" in binary:
             call.files = [calls.Upload("", "file.bin", media_type, b"")]
         else:
-            call.text_body = example if isinstance(example, str) else calls.field_text(example)
+            call.text_body = example if isinstance(example, str) else serialise.field_text(example)
         call.headers["Content-Type"] = media_type
 
 

@@ -413,3 +413,77 @@ def test_swagger_collection_formats_are_sent_as_the_api_reads_them(
     call = calls.build_call(op(api, "collections"), ConsoleInput(params=params), [server])
     assert call.url == "https://api.example.com/items/a,b?plain=a%2Cb&tabbed=a%09b"
     assert call.headers["X-Tags"] == "a|b"
+
+
+STYLED_OBJECTS = """openapi: 3.1.0
+info: {title: Object styles, version: '1'}
+servers: [{url: 'https://api.example.com'}]
+paths:
+  /paint/{simple}/{exploded}/{label}/{matrix}/{matrixExploded}/{array}:
+    get:
+      operationId: paint
+      parameters:
+        - {name: simple, in: path, required: true, schema: {type: object}}
+        - {name: exploded, in: path, required: true, explode: true, schema: {type: object}}
+        - {name: label, in: path, required: true, style: label, schema: {type: object}}
+        - {name: matrix, in: path, required: true, style: matrix, schema: {type: object}}
+        - {name: matrixExploded, in: path, required: true, style: matrix, explode: true,
+           schema: {type: object}}
+        - {name: array, in: path, required: true, style: label, explode: true,
+           schema: {type: array, items: {type: string}}}
+        - {name: X-Color, in: header, schema: {type: object}}
+        - {name: X-Color-Exploded, in: header, explode: true, schema: {type: object}}
+        - {name: X-Ids, in: header, schema: {type: array, items: {type: string}}}
+        - {name: color, in: cookie, explode: false, schema: {type: object}}
+        - {name: shade, in: cookie, schema: {type: object}}
+        - {name: ids, in: cookie, explode: false, schema: {type: array, items: {type: string}}}
+        - name: filter
+          in: query
+          content: {application/json: {schema: {type: object}}}
+        - name: X-Filter
+          in: header
+          content: {application/json: {schema: {type: object}}}
+      responses: {'200': {description: ok}}
+"""
+
+
+def test_object_and_array_parameters_follow_their_style_in_path_header_and_cookie(
+    import_spec: Any, tmp_path: Any
+) -> None:
+    """OpenAPI 3.1's style examples (§4.8.12.4) for R=100, G=200: `simple` reads
+    `R,100,G,200` (`R=100,G=200` exploded), `label` `.R,100,G,200`, `matrix`
+    `;matrix=R,100,G,200` (`;R=100;G=200` exploded), cookies are `form`. The console sent
+    the typed JSON instead. A parameter described by `content` stays JSON."""
+    spec = tmp_path / "objects.yaml"
+    spec.write_text(STYLED_OBJECTS)
+    api = import_spec(spec, "objects")
+    server = calls.Target("https://api.example.com", "Spec", True)
+    color = '{"R": 100, "G": 200}'
+    params = {
+        "path": {
+            "simple": color,
+            "exploded": color,
+            "label": color,
+            "matrix": color,
+            "matrixExploded": color,
+            "array": "a,b",
+        },
+        "header": {
+            "X-Color": color,
+            "X-Color-Exploded": color,
+            "X-Ids": "a,b",
+            "X-Filter": '{"a": 1}',
+        },
+        "cookie": {"color": color, "shade": '{"dark": true}', "ids": "a,b"},
+        "query": {"filter": '{"a": [1, 2]}'},
+    }
+    call = calls.build_call(op(api, "paint"), ConsoleInput(params=params), [server])
+    assert call.url == (
+        "https://api.example.com/paint/R,100,G,200/R=100,G=200/.R,100,G,200"
+        "/;matrix=R,100,G,200/;R=100;G=200/.a.b?filter=%7B%22a%22%3A+%5B1%2C+2%5D%7D"
+    )
+    assert call.headers["X-Color"] == "R,100,G,200"
+    assert call.headers["X-Color-Exploded"] == "R=100,G=200"
+    assert call.headers["X-Ids"] == "a,b"
+    assert call.headers["X-Filter"] == '{"a": 1}'
+    assert call.headers["Cookie"] == "color=R,100,G,200; dark=true; ids=a,b"

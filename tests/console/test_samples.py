@@ -504,3 +504,43 @@ def test_swagger_form_fields_are_sampled_in_their_collection_format(
     curl = request[request.index("curl -X POST") :]
     assert "--data-urlencode 'piped=a|b'" in curl
     assert "--data-urlencode multi=c \\\n  --data-urlencode multi=d" in curl
+
+
+STYLED_HEADERS = """openapi: 3.1.0
+info: {title: Header styles, version: '1'}
+servers: [{url: 'https://api.example.com'}]
+paths:
+  /paint/{color}:
+    get:
+      operationId: paint
+      parameters:
+        - name: color
+          in: path
+          required: true
+          style: matrix
+          explode: true
+          schema: {type: object, properties: {R: {type: integer, example: 100}, G: {type: integer, example: 200}}}
+        - name: X-Color
+          in: header
+          required: true
+          schema: {type: object, properties: {R: {type: integer, example: 100}, G: {type: integer, example: 200}}}
+        - {name: ids, in: cookie, required: true, explode: false,
+           schema: {type: array, items: {type: string}, example: [a, b]}}
+      responses: {'200': {description: ok}}
+"""
+
+
+def test_header_and_cookie_parameters_are_sampled_in_their_style(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    """A `simple` object header reads `R,100,G,200`, not its JSON, and a required cookie
+    is part of the call (the sample left it out), as the console sends both."""
+    spec = tmp_path / "headers.yaml"
+    spec.write_text(STYLED_HEADERS)
+    _import(spec, "headers")
+    page = client.get("/apis/headers/operations/paint/").content.decode()
+    curl = _section(page, "request-sample")
+    curl = curl[curl.index("curl -X GET") :]
+    assert "https://api.example.com/paint/;R=100;G=200" in curl
+    assert "-H 'X-Color: R,100,G,200'" in curl
+    assert "-H 'Cookie: ids=a,b'" in curl

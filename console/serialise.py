@@ -1,0 +1,196 @@
+"""Values written as OpenAPI's `style`, `explode` and `encoding` say: one rule for every writer.
+
+The console's sends (console/calls.py), the reference samples (console/samples.py) and so
+the snippets made of either read their parameters and form fields through here, so a sample
+that is copied sends what the console sends. The console's form holds text: an array as
+items joined with commas, an object as JSON (`field_text`, `param_text`); `typed` reads it
+back. The forms are OpenAPI 3.1's style examples (§4.8.12.4), for `R=100, G=200`:
+
+    simple   R,100,G,200          exploded  R=100,G=200
+    label    .R,100,G,200         exploded  .R=100.G=200
+    matrix   ;color=R,100,G,200   exploded  ;R=100;G=200
+    form     color=R,100,G,200    exploded  R=100&G=200
+    deepObject                              color[R]=100&color[G]=200
+
+A parameter described by `content` is its media type's text (JSON, typically), never split.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import orjson
+
+from apis.openapi.model import COLLECTION_DELIMITED, Parameter
+
+# What joins an unexploded array's items, by style; `tabDelimited` is Swagger 2.0's tsv
+# (apis.openapi.model.COLLECTION_DELIMITED), which no 3.x style says.
+DELIMITERS = {"form": ",", "spaceDelimited": " ", "pipeDelimited": "|", "tabDelimited": "\t"}
+
+
+def field_text(value: Any) -> str:
+    """A value as the console's form writes it in a field: JSON for objects and arrays,
+    true or false, "" for none."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return orjson.dumps(value).decode()
+    return str(value)
+
+
+def param_text(value: Any) -> str:
+    """A parameter's value in its one field: an array's items joined with commas, as
+    `typed` reads them back."""
+    if isinstance(value, list):
+        return ",".join(field_text(v) for v in value)
+    return field_text(value)
+
+
+def schema_type(schema: Any) -> str:
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "")
+    return str(kind or "")
+
+
+def typed(param: Parameter, raw: str) -> str | list[str] | dict[str, Any]:
+    """A parameter's field read as what it stands for: an array's items, an object's
+    fields (typed as JSON), else the text. A `content` parameter's text is sent as typed."""
+    if param.media_type:
+        return raw
+    kind = schema_type(param.schema)
+    if kind == "array":
+        return [v.strip() for v in raw.split(",") if v.strip()]
+    if kind == "object":
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return raw
+        return value if isinstance(value, dict) else raw
+    return raw
+
+
+def _members(value: dict[str, Any]) -> list[tuple[str, str]]:
+    """An object's fields as (key, text); a list-valued field repeats its key."""
+    return [
+        (str(key), field_text(item))
+        for key, member in value.items()
+        for item in (member if isinstance(member, list) else [member])
+    ]
+
+
+def _flat(pairs: list[tuple[str, str]]) -> list[str]:
+    return [part for pair in pairs for part in pair]
+
+
+def query_pairs(param: Parameter, raw: str) -> list[tuple[str, str]]:
+    """A query parameter's field as (name, value) pairs: Stripe's `deepObject` reads
+    `scope[type]=account`, a `form` object exploded its fields as parameters of their own;
+    JSON text in `scope=` is refused."""
+    name, value = param.name, typed(param, raw)
+    delimiter = DELIMITERS.get(param.style, ",")
+    if isinstance(value, dict):
+        members = _members(value)
+        if param.style == "deepObject":
+            return [(f"{name}[{key}]", text) for key, text in members]
+        if param.explode:
+            return members
+        return [(name, delimiter.join(_flat(members)))]
+    if isinstance(value, list):
+        if not param.explode:
+            return [(name, delimiter.join(value))]
+        return [(name, item) for item in value]
+    return [(name, value)]
+
+
+def path_segment(value: str) -> str:
+    quoted = quote(value, safe="")
+    # '.' and '..' survive quoting and would walk out of the API's route.
+    return quoted.replace(".", "%2E") if set(value) <= {"."} else quoted
+
+
+def path_text(param: Parameter, raw: str) -> str:
+    """A path parameter's field as its `style` writes it in the path: `simple` `3,4`,
+    `label` `.3.4` (exploded) or `.3,4`, `matrix` `;id=3;id=4` (exploded) or `;id=3,4`;
+    objects as the module's table shows."""
+    value, explode = typed(param, raw), param.explode
+    if isinstance(value, dict):
+        members = [(path_segment(k), path_segment(v)) for k, v in _members(value)]
+        parts = [f"{k}={v}" for k, v in members] if explode else _flat(members)
+    else:
+        parts = [path_segment(v) for v in (value if isinstance(value, list) else [value])]
+    if param.style == "label":
+        return "." + ("." if explode else ",").join(parts)
+    if param.style == "matrix":
+        if isinstance(value, dict) and explode:
+            return "".join(";" + part for part in parts)
+        key = ";" + quote(param.name, safe="")
+        return key + "=" + (key + "=" if explode and isinstance(value, list) else ",").join(parts)
+    return quote(DELIMITERS.get(param.style, ","), safe=",|").join(parts)
+
+
+def header_text(param: Parameter, raw: str) -> str:
+    """A header parameter's value: `simple`, as in a path but not percent-encoded."""
+    value = typed(param, raw)
+    if isinstance(value, dict):
+        members = _members(value)
+        return ",".join([f"{k}={v}" for k, v in members] if param.explode else _flat(members))
+    if isinstance(value, list):
+        return DELIMITERS.get(param.style, ",").join(value)
+    return value
+
+
+def cookie_pairs(param: Parameter, raw: str) -> list[tuple[str, str]]:
+    """A cookie parameter as (name, value) cookies, values percent-encoded: `form`, whose
+    exploded array is one cookie per item and exploded object one cookie per field (as
+    OpenAPI 3.2's `cookie` style writes them: a cookie header has no `&`)."""
+    value = typed(param, raw)
+    if isinstance(value, dict):
+        members = [(quote(k, safe=""), quote(v, safe="")) for k, v in _members(value)]
+        return members if param.explode else [(param.name, ",".join(_flat(members)))]
+    if isinstance(value, list):
+        items = [quote(item, safe="") for item in value]
+        return (
+            [(param.name, i) for i in items] if param.explode else [(param.name, ",".join(items))]
+        )
+    return [(param.name, quote(value, safe=""))]
+
+
+def form_pairs(name: str, value: Any, encoding: dict[str, Any]) -> list[tuple[str, str]]:
+    """A form body field as (name, value) pairs, as its Encoding object says: Stripe's
+    `deepObject` fields read `address[city]=Paris` and `expand[0]=sources`; an array of
+    plain values is `form`, exploded (one field per item) unless the encoding says not."""
+    style = str(encoding.get("style") or "form")
+    style = COLLECTION_DELIMITED.get(str(encoding.get("x-collectionFormat")), style)
+    explode = encoding["explode"] is True if "explode" in encoding else style == "form"
+    if style == "deepObject" and isinstance(value, dict | list):
+        return _deep_pairs(name, value, 0)
+    if isinstance(value, list) and not any(isinstance(v, dict | list) for v in value):
+        texts = [field_text(v) for v in value]
+        if style == "form" and explode:
+            return [(name, text) for text in texts]
+        return [(name, DELIMITERS.get(style, ",").join(texts))]
+    return [(name, field_text(value))]  # an object with no encoding: its JSON, as typed
+
+
+def _deep_pairs(name: str, value: Any, depth: int) -> list[tuple[str, str]]:
+    if depth < 8 and isinstance(value, dict):
+        return [p for k, v in value.items() for p in _deep_pairs(f"{name}[{k}]", v, depth + 1)]
+    if depth < 8 and isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _deep_pairs(f"{name}[{i}]", v, depth + 1)]
+    return [(name, field_text(value))]
+
+
+def querystring_text(media_type: str, value: Any) -> str:
+    """The whole query string an OpenAPI 3.2 `in: querystring` parameter's `value` makes:
+    an object's fields form-encoded (a list's items each a field of the same name) for
+    application/x-www-form-urlencoded, else the value's text percent-encoded as one."""
+    if isinstance(value, dict) and media_type.split(";")[0].strip().lower() == (
+        "application/x-www-form-urlencoded"
+    ):
+        return urlencode(_members(value))
+    text = value if isinstance(value, str) else field_text(value)
+    return quote(text.removeprefix("?"), safe=":/?@=&+,;")  # `$`, `[`: as OpenAPI 3.2 shows
