@@ -17,11 +17,20 @@ import orjson
 from django.conf import settings
 from urllib3.filepost import encode_multipart_formdata
 
+from apis.documents import resolve_ref, schema_document
 from apis.models import Api, ApiVersion, Operation
 from apis.openapi.model import Parameter
 from apis.openapi.query_keys import fixed_query
 from console import conf, http
-from console.serialise import cookie_pairs, header_text, path_text, query_pairs
+from console.serialise import (
+    cookie_pairs,
+    field_text,
+    form_pairs,
+    form_value,
+    header_text,
+    path_text,
+    query_pairs,
+)
 from console.tokens import Token
 from portal.lib import outbound, requestlog
 from portal.lib.headers import never_forwarded
@@ -317,14 +326,49 @@ def build_call(
     if cookies:
         headers["Cookie"] = "; ".join(cookies)
     call = PreparedCall(method=operation.method.upper(), url=url, headers=headers, target=target)
-    _attach_body(call, data, media_types or [])
+    _attach_body(call, data, media_types or [], operation)
     documented = documented_accept(operation)
     accept = f"{documented}, */*;q=0.8" if documented and documented != "*/*" else ""
     headers.setdefault("Accept", accept or "application/json, */*;q=0.8")
     return call
 
 
-def _attach_body(call: PreparedCall, data: ConsoleInput, media_types: list[str]) -> None:
+def _form_fields(operation: Operation, data: ConsoleInput) -> list[tuple[str, str]]:
+    """The form's fields as the body's encoding writes them (console/serialise.py, as the
+    samples do): each object or array property is typed as JSON in its field."""
+    body = operation.model.request_body
+    media = next((m for m in body.content if m.name == data.media_type), None) if body else None
+    encoding = media.encoding if media is not None else {}
+    document = schema_document(operation.version_id)
+    schema = _deref(document, media.schema if media is not None else None)
+    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    pairs: list[tuple[str, str]] = []
+    for name, text in data.fields.items():
+        if text == "":
+            continue
+        value = form_value(_deref(document, (properties or {}).get(name)), text)
+        written = form_pairs(name, value, _dict(encoding.get(name)))
+        # Written whole (JSON, text): as typed, not as re-printed.
+        pairs += [(name, text)] if written == [(name, field_text(value))] else written
+    return pairs
+
+
+def _deref(document: dict[str, Any], schema: Any) -> dict[str, Any]:
+    """A schema with its `$ref` followed a few hops (enough to list a body's properties)."""
+    for _ in range(8):
+        if not (isinstance(schema, dict) and isinstance(schema.get("$ref"), str)):
+            break
+        schema = resolve_ref(document, schema["$ref"])
+    return schema if isinstance(schema, dict) else {}
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _attach_body(
+    call: PreparedCall, data: ConsoleInput, media_types: list[str], operation: Operation
+) -> None:
     media = data.media_type
     if media and media_types and media not in media_types:
         raise CallError(f"This operation takes {', '.join(media_types)}, not {media}.")
@@ -346,11 +390,11 @@ def _attach_body(call: PreparedCall, data: ConsoleInput, media_types: list[str])
         call.body = data.body.encode()
         call.headers["Content-Type"] = media
     elif kind == "form":
-        call.form_fields = [(k, v) for k, v in data.fields.items() if v != ""]
+        call.form_fields = _form_fields(operation, data)
         call.body = urlencode(call.form_fields).encode()
         call.headers["Content-Type"] = media
     elif kind == "multipart":
-        call.form_fields = [(k, v) for k, v in data.fields.items() if v != ""]
+        call.form_fields = _form_fields(operation, data)
         call.files = list(data.uploads)
         parts: list[tuple[str, Any]] = list(call.form_fields)
         parts += [(u.field, (u.filename, u.data, u.content_type)) for u in call.files]

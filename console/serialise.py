@@ -159,21 +159,41 @@ def cookie_pairs(param: Parameter, raw: str) -> list[tuple[str, str]]:
     return [(param.name, quote(value, safe=""))]
 
 
+def form_value(schema: Any, text: str) -> Any:
+    """A form field's text as the value its property's schema says it holds: an object or
+    array typed as JSON, else the text (a string that looks like JSON stays a string)."""
+    kind = schema_type(schema)
+    if kind not in ("object", "array"):
+        return text
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return text
+    return value if isinstance(value, dict if kind == "object" else list) else text
+
+
 def form_pairs(name: str, value: Any, encoding: dict[str, Any]) -> list[tuple[str, str]]:
     """A form body field as (name, value) pairs, as its Encoding object says: Stripe's
     `deepObject` fields read `address[city]=Paris` and `expand[0]=sources`; an array of
-    plain values is `form`, exploded (one field per item) unless the encoding says not."""
+    plain values is `form`, exploded (one field per item) unless the encoding says not.
+    An object is its JSON (the default contentType) unless a style or explode is given."""
     style = str(encoding.get("style") or "form")
     style = COLLECTION_DELIMITED.get(str(encoding.get("x-collectionFormat")), style)
     explode = encoding["explode"] is True if "explode" in encoding else style == "form"
+    styled = "style" in encoding or "explode" in encoding or style != "form"
     if style == "deepObject" and isinstance(value, dict | list):
         return _deep_pairs(name, value, 0)
+    if isinstance(value, dict) and styled:
+        members = _members(value)
+        if style == "form" and explode:
+            return members
+        return [(name, DELIMITERS.get(style, ",").join(_flat(members)))]
     if isinstance(value, list) and not any(isinstance(v, dict | list) for v in value):
         texts = [field_text(v) for v in value]
         if style == "form" and explode:
             return [(name, text) for text in texts]
         return [(name, DELIMITERS.get(style, ",").join(texts))]
-    return [(name, field_text(value))]  # an object with no encoding: its JSON, as typed
+    return [(name, field_text(value))]  # an object with no style: its JSON
 
 
 def _deep_pairs(name: str, value: Any, depth: int) -> list[tuple[str, str]]:

@@ -487,3 +487,68 @@ def test_object_and_array_parameters_follow_their_style_in_path_header_and_cooki
     assert call.headers["X-Ids"] == "a,b"
     assert call.headers["X-Filter"] == '{"a": 1}'
     assert call.headers["Cookie"] == "color=R,100,G,200; dark=true; ids=a,b"
+
+
+ENCODED_FORMS = """openapi: 3.1.0
+info: {title: Encoded forms, version: '1'}
+servers: [{url: 'https://api.example.com'}]
+paths:
+  /v1/customers:
+    post:
+      operationId: PostCustomers
+      requestBody:
+        content:
+          application/x-www-form-urlencoded:
+            encoding:
+              address: {explode: true, style: deepObject}
+              metadata: {style: form, explode: true}
+              tags: {style: pipeDelimited}
+            schema: {$ref: '#/components/schemas/Customer'}
+          multipart/form-data:
+            encoding:
+              tags: {style: pipeDelimited}
+            schema: {$ref: '#/components/schemas/Customer'}
+      responses: {'200': {description: ok}}
+components:
+  schemas:
+    Customer:
+      type: object
+      properties:
+        address: {type: object, properties: {city: {type: string}}}
+        metadata: {type: object}
+        tags: {type: array, items: {type: string}}
+        locales: {type: array, items: {type: string}}
+        extra: {type: object}
+        name: {type: string}
+"""
+
+
+def test_form_body_fields_are_sent_as_their_encoding_says(import_spec: Any, tmp_path: Any) -> None:
+    """The console's form takes objects and arrays as JSON; Stripe reads `address[city]=`
+    (deepObject) and refuses `address={"city": ...}`, which the console sent while the
+    request sample wrote the fields. A `form`, exploded object is its own fields, a
+    pipeDelimited array `a|b`, an array without encoding one field per item; an object
+    without encoding, and a string that looks like JSON, stay as typed."""
+    spec = tmp_path / "forms.yaml"
+    spec.write_text(ENCODED_FORMS)
+    api = import_spec(spec, "forms")
+    server = calls.Target("https://api.example.com", "Spec", True)
+    fields = {
+        "address": '{"city": "Paris"}',
+        "metadata": '{"plan": "gold"}',
+        "tags": '["a", "b"]',
+        "locales": '["fr", "en"]',
+        "extra": '{"x": 1}',
+        "name": '["Ada"]',
+    }
+    operation = op(api, "PostCustomers")
+    form = ConsoleInput(media_type="application/x-www-form-urlencoded", fields=fields)
+    call = calls.build_call(operation, form, [server])
+    assert call.body.decode() == (
+        "address%5Bcity%5D=Paris&plan=gold&tags=a%7Cb&locales=fr&locales=en"
+        "&extra=%7B%22x%22%3A+1%7D&name=%5B%22Ada%22%5D"
+    )
+    multipart = ConsoleInput(media_type="multipart/form-data", fields=fields)
+    body = calls.build_call(operation, multipart, [server]).body
+    assert b'name="tags"\r\n\r\na|b\r\n' in body
+    assert body.count(b'name="locales"') == 2
