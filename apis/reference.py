@@ -51,6 +51,8 @@ class Param:
     # (label, value) of minimum, maxLength, pattern...; value "" for flags such as unique items.
     constraints: list[tuple[str, str]] = field(default_factory=list)
     anchor: str = ""  # `<location>-<name>`, unique in its table (set by _anchor_rows)
+    # (style, "exploded" or "not exploded") when not the location's default, else None.
+    style: tuple[str, str] | None = None
 
 
 @dataclass
@@ -143,6 +145,22 @@ def _schema_examples(target: dict[str, Any]) -> list[Example]:
     return []
 
 
+# How a style reads where OpenAPI has no name for it (a Swagger 2.0 collectionFormat).
+STYLE_LABELS = {"tabDelimited": "tab-delimited (Swagger 2.0 tsv)"}
+
+
+def _style(raw: model.Parameter) -> tuple[str, str] | None:
+    """A parameter's style and explode when either is not its location's default (form,
+    exploded, in a query or cookie; simple, not exploded, in a path or header): how to
+    write `scope[type]=…` or `ids=a,b` is otherwise nowhere on the page."""
+    if raw.media_type or raw.location not in model.LOCATIONS:
+        return None  # `content` parameters are their media type's text: no style applies
+    default = "form" if raw.location in ("query", "cookie") else "simple"
+    if raw.style == default and raw.explode == (default == "form"):
+        return None
+    return STYLE_LABELS.get(raw.style, raw.style), "exploded" if raw.explode else "not exploded"
+
+
 def _param(raw: model.Parameter, renderer: SchemaRenderer) -> Param:
     schema = raw.schema or {}
     target = renderer.shown(schema)
@@ -171,6 +189,7 @@ def _param(raw: model.Parameter, renderer: SchemaRenderer) -> Param:
         enum=[short_json(v, 80) for v in enum[:100]],
         examples=_examples(raw.examples) or _schema_examples(target),
         constraints=constraints(target),
+        style=_style(raw),
         schema_html=(
             renderer.block(schema, raw=False, where=("", raw.pointer)) if nested else None
         ),

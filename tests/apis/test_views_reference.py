@@ -458,3 +458,35 @@ paths:
     assert "The name of the branch." not in html
     ids = re.findall(r' id="([^"]+)"', html)
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+def test_parameter_styles_other_than_their_locations_default_are_shown(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    """Stripe's `scope` is `deepObject`: a reader writing the call needs to know it is
+    `scope[type]=…`, and that `ids` is `a,b` rather than `ids=a&ids=b`. A style that is
+    the location's default (form, exploded, in a query; simple in a path) says nothing."""
+    spec = """openapi: 3.1.0
+info: {title: Styled, version: '1'}
+paths:
+  /items/{id}:
+    get:
+      operationId: listItems
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: string}}
+        - {name: scope, in: query, style: deepObject, explode: true, schema: {type: object}}
+        - {name: ids, in: query, explode: false, schema: {type: array, items: {type: string}}}
+        - {name: tags, in: query, schema: {type: array, items: {type: string}}}
+        - {name: X-Color, in: header, explode: true, schema: {type: object}}
+      responses: {'200': {description: ok}}
+"""
+    import_spec(write_spec("styled.yaml", spec), "styled")
+    html = client.get("/apis/styled/operations/listItems/").content.decode()
+    rows = {}
+    for name in ("path-id", "query-scope", "query-ids", "query-tags", "header-x-color"):
+        row = html[html.index(f'id="param-{name}"') :]
+        rows[name] = " ".join(re.sub(r"<[^>]+>", "", row[: row.index("</tr>")]).split())
+    assert "Style deepObject, exploded" in rows["query-scope"]
+    assert "Style form, not exploded" in rows["query-ids"]
+    assert "Style simple, exploded" in rows["header-x-color"]
+    assert "Style" not in rows["path-id"] and "Style" not in rows["query-tags"]
