@@ -586,6 +586,11 @@ class SchemaRenderer:
         elif isinstance(prop.get("$ref"), str) and isinstance(target, dict) and target is not prop:
             of = f' <span class="type-of">{escape(self.type_label(target))}</span>'
         target = target if isinstance(target, dict) else {}
+        # A `title` names the field for people (`Customer email`): the property's own,
+        # else its schema's.
+        title = prop.get("title") if isinstance(prop.get("title"), str) else target.get("title")
+        if isinstance(title, str) and title.strip():
+            of += f' <span class="prop-title">{escape(title.strip()[:200])}</span>'
         name_html = f'<code class="prop-name{" prop-key" if key else ""}">{escape(name)}</code>'
         head = (
             f'<div class="prop-head">{name_html} <span class="type">'

@@ -371,3 +371,20 @@ def test_a_required_read_only_property_says_it_is_required_in_responses_only() -
     assert "required in responses" in rows["id"]
     assert "required in requests" in rows["password"]
     assert '<span class="badge badge-required">required</span>' in rows["name"]
+
+
+def test_a_propertys_title_is_shown_beside_its_name() -> None:
+    """Stripe and Kubernetes name fields with `title` (`Customer email`); the row showed
+    only the key and the type."""
+    html = renderer({"Email": {"type": "string", "title": "Customer email"}}).block(
+        {
+            "type": "object",
+            "properties": {
+                "email": {"$ref": "#/components/schemas/Email"},
+                "plan": {"type": "string", "title": "Plan <b>name</b>"},
+            },
+        }
+    )
+    rows = html.split('<li class="prop">')[1:]
+    assert "Customer email" in rows[0]
+    assert "Plan &lt;b&gt;name&lt;/b&gt;" in rows[1]
