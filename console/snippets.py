@@ -160,7 +160,10 @@ def python(call: PreparedCall, authorization: str | None, basic: bool = False) -
             lines.append(f"payload = {payload}")
             args.append("json=payload")
     elif call.body_kind == "form":
-        args.append(f"data={_py(dict(call.form_fields))}")
+        names = [name for name, _ in call.form_fields]
+        # An exploded array repeats its name: a dict would keep its last item only.
+        fields = call.form_fields if len(set(names)) < len(names) else dict(call.form_fields)
+        args.append(f"data={_py(fields)}")
     elif call.body_kind == "multipart":
         # Every part in `files`, as (name, (filename, content, type)) pairs: `data` with an
         # empty `files` is sent urlencoded, and a name may repeat (an array of files).

@@ -205,3 +205,21 @@ def test_spec_text_never_makes_a_snippet_read_the_readers_files() -> None:
     curl = by_key(form, None)["curl"]
     assert "--data-urlencode 'a@" not in curl  # `name@file` reads the file
     assert "--data-urlencode ok=@/tmp/secret" in curl  # `name=content`: literal
+
+
+def test_a_form_python_snippet_keeps_every_field_of_a_repeated_name() -> None:
+    """An exploded array is one field per item (`locales=fr&locales=en`); the Python
+    snippet built a dict of the fields, so it sent `locales=en` alone."""
+    call = PreparedCall(
+        method="POST",
+        url="https://api.example.com/v1/customers",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        body_kind="form",
+        form_fields=[("locales", "fr"), ("locales", "en"), ("name", "Ada")],
+    )
+    code = by_key(call, None)["python"]
+    data = next(
+        keyword.value for node in ast.walk(ast.parse(code)) if isinstance(node, ast.Call)
+        for keyword in node.keywords if keyword.arg == "data"
+    )  # fmt: skip
+    assert ast.literal_eval(data) == [("locales", "fr"), ("locales", "en"), ("name", "Ada")]
