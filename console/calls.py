@@ -23,9 +23,8 @@ from apis.openapi.model import Parameter
 from apis.openapi.query_keys import fixed_query
 from console import conf, http
 from console.serialise import (
+    body_fields,
     cookie_pairs,
-    field_text,
-    form_pairs,
     form_value,
     header_text,
     path_text,
@@ -205,6 +204,8 @@ class PreparedCall:
     body_kind: str = "none"  # none | json | form | multipart | raw
     text_body: str = ""
     form_fields: list[tuple[str, str]] = field(default_factory=list)
+    # A multipart part's Content-Type by field name, as the body's encoding says.
+    part_types: dict[str, str] = field(default_factory=dict)
     files: list[Upload] = field(default_factory=list)
     target: Target | None = None
     warnings: list[str] = field(default_factory=list)
@@ -333,24 +334,22 @@ def build_call(
     return call
 
 
-def _form_fields(operation: Operation, data: ConsoleInput) -> list[tuple[str, str]]:
+def _form_fields(
+    operation: Operation, data: ConsoleInput, *, multipart: bool
+) -> tuple[list[tuple[str, str]], dict[str, str]]:
     """The form's fields as the body's encoding writes them (console/serialise.py, as the
     samples do): each object or array property is typed as JSON in its field."""
     body = operation.model.request_body
     media = next((m for m in body.content if m.name == data.media_type), None) if body else None
-    encoding = media.encoding if media is not None else {}
     document = schema_document(operation.version_id)
     schema = _deref(document, media.schema if media is not None else None)
     properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
-    pairs: list[tuple[str, str]] = []
-    for name, text in data.fields.items():
-        if text == "":
-            continue
-        value = form_value(_deref(document, (properties or {}).get(name)), text)
-        written = form_pairs(name, value, _dict(encoding.get(name)))
-        # Written whole (JSON, text): as typed, not as re-printed.
-        pairs += [(name, text)] if written == [(name, field_text(value))] else written
-    return pairs
+    typed = [
+        (name, form_value(_deref(document, (properties or {}).get(name)), text), text)
+        for name, text in data.fields.items()
+        if text != ""
+    ]
+    return body_fields(typed, media.encoding if media else {}, multipart=multipart)
 
 
 def _deref(document: dict[str, Any], schema: Any) -> dict[str, Any]:
@@ -360,10 +359,6 @@ def _deref(document: dict[str, Any], schema: Any) -> dict[str, Any]:
             break
         schema = resolve_ref(document, schema["$ref"])
     return schema if isinstance(schema, dict) else {}
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def _attach_body(
@@ -390,13 +385,16 @@ def _attach_body(
         call.body = data.body.encode()
         call.headers["Content-Type"] = media
     elif kind == "form":
-        call.form_fields = _form_fields(operation, data)
+        call.form_fields, _ = _form_fields(operation, data, multipart=False)
         call.body = urlencode(call.form_fields).encode()
         call.headers["Content-Type"] = media
     elif kind == "multipart":
-        call.form_fields = _form_fields(operation, data)
+        call.form_fields, call.part_types = _form_fields(operation, data, multipart=True)
         call.files = list(data.uploads)
-        parts: list[tuple[str, Any]] = list(call.form_fields)
+        parts: list[tuple[str, Any]] = [
+            (k, (None, v, call.part_types[k]) if k in call.part_types else v)
+            for k, v in call.form_fields
+        ]
         parts += [(u.field, (u.filename, u.data, u.content_type)) for u in call.files]
         body, content_type = encode_multipart_formdata(parts)
         call.body = body

@@ -210,13 +210,14 @@ def _body(
         fields = example if isinstance(example, dict) else {}
         if kind == "multipart":  # a file part is a file to pick, not its sample text
             call.files = [calls.Upload(name, f"{name}.bin", binary[name], b"") for name in binary]
-        encoding = encoding or {}
-        call.form_fields = [
-            pair
+        values = [
+            (str(k), v, serialise.field_text(v))
             for k, v in fields.items()
             if not (kind == "multipart" and k in binary)
-            for pair in serialise.form_pairs(str(k), v, encoding.get(str(k)) or {})
         ]
+        call.form_fields, call.part_types = serialise.body_fields(
+            values, dict(encoding or {}), multipart=kind == "multipart"
+        )
         call.headers["Content-Type"] = media_type
     elif kind == "raw":
         if "" in binary:

@@ -17,6 +17,7 @@ A parameter described by `content` is its media type's text (JSON, typically), n
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -194,6 +195,37 @@ def form_pairs(name: str, value: Any, encoding: dict[str, Any]) -> list[tuple[st
             return [(name, text) for text in texts]
         return [(name, DELIMITERS.get(style, ",").join(texts))]
     return [(name, field_text(value))]  # an object with no style: its JSON
+
+
+# A part's type goes into a header: a plain `type/subtype`, no wildcard, no line break.
+_PART_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+")
+
+
+def body_fields(
+    fields: list[tuple[str, Any, str]], encoding: dict[str, Any], *, multipart: bool
+) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """A form body's fields, each (name, value, text as typed), as (name, value) pairs and,
+    for multipart, the Content-Type of each part written whole: the encoding's contentType
+    (its first type), else `application/json` for an object's JSON. A field written whole
+    keeps its typed text; a styled one (deepObject, delimited) is written by `form_pairs`
+    and, as OpenAPI says, its contentType is ignored."""
+    pairs: list[tuple[str, str]] = []
+    types: dict[str, str] = {}
+    for name, value, text in fields:
+        field_encoding = encoding.get(name)
+        field_encoding = field_encoding if isinstance(field_encoding, dict) else {}
+        written = form_pairs(name, value, field_encoding)
+        if written != [(name, field_text(value))]:
+            pairs += written
+            continue
+        pairs.append((name, text))
+        declared = field_encoding.get("contentType")
+        kind = declared.split(",")[0].strip() if isinstance(declared, str) else ""
+        if multipart and _PART_TYPE.fullmatch(kind):
+            types[name] = kind
+        elif multipart and not isinstance(declared, str) and isinstance(value, dict | list):
+            types[name] = "application/json"
+    return pairs, types
 
 
 def _deep_pairs(name: str, value: Any, depth: int) -> list[tuple[str, str]]:

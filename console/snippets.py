@@ -167,7 +167,12 @@ def python(call: PreparedCall, authorization: str | None, basic: bool = False) -
     elif call.body_kind == "multipart":
         # Every part in `files`, as (name, (filename, content, type)) pairs: `data` with an
         # empty `files` is sent urlencoded, and a name may repeat (an array of files).
-        parts = [f"({_py(k)}, (None, {_py(v)}))" for k, v in call.form_fields] + [
+        parts = [
+            f"({_py(k)}, (None, {_py(v)}, {_py(call.part_types[k])}))"
+            if k in call.part_types
+            else f"({_py(k)}, (None, {_py(v)}))"
+            for k, v in call.form_fields
+        ] + [
             f"({_py(u.field)}, ({_py(_local_file(u.filename))}, open({_py(_local_file(u.filename))}, 'rb'), "
             f"{_py(u.content_type)}))"
             for u in call.files
@@ -213,6 +218,8 @@ def fetch(call: PreparedCall, authorization: str | None, basic: bool = False) ->
     if call.body_kind == "multipart":
         headers.pop("Content-Type", None)  # the browser sets the boundary
         lines.append("const body = new FormData();")
+        # FormData gives a string part no type (a Blob would become a file named "blob"):
+        # call.part_types are left to the Python snippet and the console.
         lines += [f"body.append({_js(k)}, {_js(v)});" for k, v in call.form_fields]
         lines += [
             f"body.append({_js(u.field)}, fileInput.files[0]);  // {_local_file(u.filename)}"

@@ -552,3 +552,51 @@ def test_form_body_fields_are_sent_as_their_encoding_says(import_spec: Any, tmp_
     body = calls.build_call(operation, multipart, [server]).body
     assert b'name="tags"\r\n\r\na|b\r\n' in body
     assert body.count(b'name="locales"') == 2
+
+
+TYPED_PARTS = """openapi: 3.1.0
+info: {title: Typed parts, version: '1'}
+servers: [{url: 'https://api.example.com'}]
+paths:
+  /reports:
+    post:
+      operationId: upload
+      requestBody:
+        content:
+          multipart/form-data:
+            encoding:
+              report: {contentType: 'text/csv, text/plain'}
+              bad: {contentType: "text/plain\\r\\nX-Injected: 1"}
+            schema:
+              type: object
+              properties:
+                meta: {type: object}
+                report: {type: string}
+                bad: {type: string}
+                note: {type: string}
+      responses: {'200': {description: ok}}
+"""
+
+
+def test_multipart_parts_carry_their_encodings_content_type(
+    import_spec: Any, tmp_path: Any
+) -> None:
+    """A multipart object part is JSON, `application/json` by default, and an encoding's
+    contentType is the part's type: a server reading `meta` as JSON by its type got an
+    untyped part. A contentType that is no media type is not sent."""
+    spec = tmp_path / "parts.yaml"
+    spec.write_text(TYPED_PARTS)
+    api = import_spec(spec, "parts")
+    server = calls.Target("https://api.example.com", "Spec", True)
+    fields = {"meta": '{"a": 1}', "report": "a,b", "bad": "x", "note": "n"}
+    data = ConsoleInput(media_type="multipart/form-data", fields=fields)
+    body = calls.build_call(op(api, "upload"), data, [server]).body
+    parts = {
+        part.split(b'name="')[1].split(b'"')[0].decode(): part
+        for part in body.split(b"--")
+        if b'name="' in part
+    }
+    assert b'Content-Type: application/json\r\n\r\n{"a": 1}' in parts["meta"]
+    assert b"Content-Type: text/csv\r\n\r\na,b" in parts["report"]
+    assert b"Content-Type" not in parts["bad"] and b"X-Injected" not in body
+    assert b"Content-Type" not in parts["note"]

@@ -544,3 +544,20 @@ def test_header_and_cookie_parameters_are_sampled_in_their_style(
     assert "https://api.example.com/paint/;R=100;G=200" in curl
     assert "-H 'X-Color: R,100,G,200'" in curl
     assert "-H 'Cookie: ids=a,b'" in curl
+
+
+def test_a_multipart_samples_typed_parts_are_typed_as_the_console_sends_them(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    """The sample's multipart parts carry the types the console sends: the encoding's
+    contentType, or `application/json` for an object."""
+    from tests.console.test_calls import TYPED_PARTS
+
+    spec = tmp_path / "parts.yaml"
+    spec.write_text(TYPED_PARTS)
+    _import(spec, "parts")
+    page = client.get("/apis/parts/operations/upload/").content.decode()
+    request = _section(page, "request-sample")
+    assert "('meta', (None, '{}', 'application/json'))" in request
+    assert "('report', (None, 'string', 'text/csv'))" in request
+    assert "('note', (None, 'string'))" in request

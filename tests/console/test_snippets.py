@@ -223,3 +223,25 @@ def test_a_form_python_snippet_keeps_every_field_of_a_repeated_name() -> None:
         for keyword in node.keywords if keyword.arg == "data"
     )  # fmt: skip
     assert ast.literal_eval(data) == [("locales", "fr"), ("locales", "en"), ("name", "Ada")]
+
+
+def test_a_multipart_python_snippet_gives_typed_parts_their_type() -> None:
+    """A part the body's encoding types (an object's JSON) goes out with its Content-Type
+    from the console; the Python snippet sent it untyped."""
+    call = PreparedCall(
+        method="POST",
+        url="https://api.example.com/reports",
+        headers={},
+        body_kind="multipart",
+        form_fields=[("meta", '{"a": 1}'), ("note", "n")],
+        part_types={"meta": "application/json"},
+    )
+    code = by_key(call, None)["python"]
+    files = next(
+        keyword.value for node in ast.walk(ast.parse(code)) if isinstance(node, ast.Call)
+        for keyword in node.keywords if keyword.arg == "files"
+    )  # fmt: skip
+    assert ast.literal_eval(files) == [
+        ("meta", (None, '{"a": 1}', "application/json")),
+        ("note", (None, "n")),
+    ]
