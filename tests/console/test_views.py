@@ -664,3 +664,21 @@ def test_a_forced_body_nested_too_deep_for_the_python_snippet_still_sends_and_sh
     assert revealed.status_code == 200 and "requests.request(" in unescape(
         revealed.content.decode()
     )
+
+
+def test_a_form_bodys_array_field_is_sent_one_field_per_item(
+    signed_in: Client, echo: Any, fake_outbound: Any
+) -> None:
+    """The echo demo's form body takes `labels` (an array) as JSON in its field; the
+    console sent `labels=["demo","urgent"]`, where a form array is one field per item, as
+    the operation page's request sample writes it."""
+    fake_outbound.json("POST", f"{GATEWAY}/echo/anything", {"method": "POST"})
+    data = send_data(
+        operation="echoPost",
+        media_type="application/x-www-form-urlencoded",
+        **{"field.1.text": "hi", "field.1.labels": '["demo", "urgent"]'},
+    )
+    del data["param.query.message"]
+    answer = signed_in.post("/console/send/", data)
+    assert answer.status_code == 200, answer.content.decode()[:500]
+    assert fake_outbound.sent[0].body == b"text=hi&labels=demo&labels=urgent"
