@@ -69,6 +69,8 @@ class MediaType:
     # OpenAPI 3.2 `itemSchema`: the schema is each item of a stream, not the whole body.
     streamed: bool = False
     description: SafeString = field(default_factory=lambda: render_markdown(""))
+    # (field, how it is written) of a form body's Encoding objects.
+    encoding: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -161,6 +163,26 @@ def _style(raw: model.Parameter) -> tuple[str, str] | None:
     return STYLE_LABELS.get(raw.style, raw.style), "exploded" if raw.explode else "not exploded"
 
 
+def _encoding(encoding: dict[str, Any]) -> list[tuple[str, str]]:
+    """How each field of a form body is written, as its Encoding object says: its style
+    (`deepObject, exploded`), else its part's content type (`as image/png`)."""
+    out = []
+    for name, spec in list(encoding.items())[:50]:
+        said = []
+        collection = model.COLLECTION_DELIMITED.get(str(spec.get("x-collectionFormat")))
+        if "style" in spec or "explode" in spec or collection:
+            style = collection or str(spec.get("style") or "form")
+            explode = spec["explode"] is True if "explode" in spec else style == "form"
+            said.append(
+                f"{STYLE_LABELS.get(style, style)}, {'exploded' if explode else 'not exploded'}"
+            )
+        elif isinstance(spec.get("contentType"), str):
+            said.append(f"as {spec['contentType'][:200]}")
+        if said:
+            out.append((name, "; ".join(said)))
+    return out
+
+
 def _param(raw: model.Parameter, renderer: SchemaRenderer) -> Param:
     schema = raw.schema or {}
     target = renderer.shown(schema)
@@ -240,6 +262,7 @@ def _media_types(
         view.streamed = media.streamed
         if media.description:
             view.description = render_markdown(media.description)
+        view.encoding = _encoding(media.encoding)
         out.append(view)
     return out
 

@@ -490,3 +490,34 @@ paths:
     assert "Style form, not exploded" in rows["query-ids"]
     assert "Style simple, exploded" in rows["header-x-color"]
     assert "Style" not in rows["path-id"] and "Style" not in rows["query-tags"]
+
+
+def test_a_form_bodys_field_encodings_are_shown(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    """Stripe's form bodies write `address` as deepObject (`address[city]=…`); the page
+    drew the schema alone, so nothing said how to write the field."""
+    spec = """openapi: 3.1.0
+info: {title: Customers, version: '1'}
+paths:
+  /customers:
+    post:
+      operationId: create
+      requestBody:
+        content:
+          application/x-www-form-urlencoded:
+            encoding:
+              address: {style: deepObject, explode: true}
+              tags: {style: pipeDelimited}
+            schema: {type: object, properties: {address: {type: object}, tags: {type: array}}}
+          multipart/form-data:
+            encoding:
+              avatar: {contentType: 'image/png, image/jpeg'}
+            schema: {type: object, properties: {avatar: {type: string, format: binary}}}
+      responses: {'200': {description: ok}}
+"""
+    import_spec(write_spec("customers.yaml", spec), "customers")
+    html = client.get("/apis/customers/operations/create/").content.decode()
+    text = " ".join(re.sub(r"<[^>]+>", "", html).split())
+    assert "Encoding address deepObject, exploded · tags pipeDelimited, not exploded" in text
+    assert "Encoding avatar as image/png, image/jpeg" in text
