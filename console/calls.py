@@ -24,7 +24,7 @@ from apis.openapi.query_keys import fixed_query
 from console import conf, http
 from console.serialise import (
     body_fields,
-    cookie_pairs,
+    cookie_text,
     form_value,
     header_text,
     path_text,
@@ -313,7 +313,7 @@ def build_call(
         else:
             if _BAD_VALUE.search(raw) or ";" in raw or ";" in name or "=" in name:
                 raise CallError(f"The cookie {name} contains characters a cookie cannot carry.")
-            cookies += [f"{key}={value}" for key, value in cookie_pairs(param, raw)]
+            cookies.append(cookie_text(param, raw))
     if missing:
         raise CallError(f"Fill in the required parameters: {', '.join(missing)}.")
     if "{" in path:

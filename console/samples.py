@@ -168,7 +168,7 @@ def request_sample(
         elif where == "header" and name.lower() not in calls.FORBIDDEN_HEADERS:
             headers[name] = serialise.header_text(param, value)
         elif where == "cookie":
-            cookies += [f"{k}={v}" for k, v in serialise.cookie_pairs(param, value)]
+            cookies.append(serialise.cookie_text(param, value))
     if cookies:  # before an API key's cookie, as the console joins them
         headers["Cookie"] = "; ".join(filter(None, [*cookies, headers.get("Cookie", "")]))
     url = server.rstrip("/") + (path if path.startswith("/") else "/" + path)

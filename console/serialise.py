@@ -9,7 +9,7 @@ back. The forms are OpenAPI 3.1's style examples (§4.8.12.4), for `R=100, G=200
     simple   R,100,G,200          exploded  R=100,G=200
     label    .R,100,G,200         exploded  .R=100.G=200
     matrix   ;color=R,100,G,200   exploded  ;R=100;G=200
-    form     color=R,100,G,200    exploded  R=100&G=200
+    form     color=R,100,G,200    exploded  R=100&G=200   (cookies too; 3.2's `cookie`: `; `)
     deepObject                              color[R]=100&color[G]=200
 
 A parameter described by `content` is its media type's text (JSON, typically), never split.
@@ -144,20 +144,24 @@ def header_text(param: Parameter, raw: str) -> str:
     return value
 
 
-def cookie_pairs(param: Parameter, raw: str) -> list[tuple[str, str]]:
-    """A cookie parameter as (name, value) cookies, values percent-encoded: `form`, whose
-    exploded array is one cookie per item and exploded object one cookie per field (as
-    OpenAPI 3.2's `cookie` style writes them: a cookie header has no `&`)."""
+def cookie_text(param: Parameter, raw: str) -> str:
+    """A cookie parameter's part of the Cookie header. `form` (the default) as OpenAPI's
+    table writes it, values percent-encoded: `color=blue,black` unexploded, and exploded
+    `color=blue&color=black` or `R=100&G=200`, as a query would; OpenAPI 3.2's `cookie`
+    style, which cookie parsers read, puts `; ` between the pairs and encodes nothing (the
+    spec's values come escaped)."""
     value = typed(param, raw)
+    escape = (lambda text: text) if param.style == "cookie" else (lambda t: quote(t, safe=""))
+    name = param.name
     if isinstance(value, dict):
-        members = [(quote(k, safe=""), quote(v, safe="")) for k, v in _members(value)]
-        return members if param.explode else [(param.name, ",".join(_flat(members)))]
-    if isinstance(value, list):
-        items = [quote(item, safe="") for item in value]
-        return (
-            [(param.name, i) for i in items] if param.explode else [(param.name, ",".join(items))]
-        )
-    return [(param.name, quote(value, safe=""))]
+        members = [(escape(k), escape(v)) for k, v in _members(value)]
+        pairs = members if param.explode else [(name, ",".join(_flat(members)))]
+    elif isinstance(value, list):
+        items = [escape(item) for item in value]
+        pairs = [(name, i) for i in items] if param.explode else [(name, ",".join(items))]
+    else:
+        pairs = [(name, escape(value))]
+    return ("; " if param.style == "cookie" else "&").join(f"{k}={v}" for k, v in pairs)
 
 
 def form_value(schema: Any, text: str) -> Any:

@@ -240,8 +240,8 @@ def _parameter(raw: dict[str, Any], pointer: str, location: str = "") -> Paramet
         schema=schema if isinstance(schema, dict) else None,
         pointer=schema_pointer,
         examples=examples,
-        # `explode` defaults to true for `form` alone (OpenAPI's Parameter object).
-        explode=raw["explode"] is True if "explode" in raw else style == "form",
+        # `explode` defaults to true for `form` and 3.2's `cookie` (OpenAPI's Parameter object).
+        explode=raw["explode"] is True if "explode" in raw else style in ("form", "cookie"),
         media_type=media_type,
         style=style,
     )

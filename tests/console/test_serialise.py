@@ -89,3 +89,30 @@ def test_a_content_parameter_is_its_text_whatever_its_schema() -> None:
     raw = VALUES["object"][1]
     assert serialise.query_pairs(content, raw) == [("color", raw)]
     assert serialise.header_text(content, raw) == raw
+
+
+@pytest.mark.parametrize(
+    ("style", "explode", "kind", "expected"),
+    [
+        ("form", False, "array", "color=blue,black,brown"),
+        ("form", False, "object", "color=R,100,G,200,B,150"),
+        # OpenAPI's form, as its table writes it; 3.2's `cookie` style is what cookie
+        # parsers read (`; ` between pairs, nothing percent-encoded).
+        ("form", True, "array", "color=blue&color=black&color=brown"),
+        ("form", True, "object", "R=100&G=200&B=150"),
+        ("cookie", True, "array", "color=blue; color=black; color=brown"),
+        ("cookie", True, "object", "R=100; G=200; B=150"),
+        ("cookie", False, "array", "color=blue,black,brown"),
+    ],
+)
+def test_cookie_styles(style: str, explode: bool, kind: str, expected: str) -> None:
+    schema_type, raw = VALUES[kind]
+    assert serialise.cookie_text(param("cookie", style, explode, schema_type), raw) == expected
+
+
+def test_a_cookie_styles_explode_defaults_to_true_as_for_form() -> None:
+    """OpenAPI 3.2: explode is true by default "when style is form or cookie"."""
+    from apis.openapi.model import operation_model
+
+    raw = {"name": "color", "in": "cookie", "style": "cookie", "schema": {"type": "array"}}
+    assert operation_model({"parameters": [raw]}).parameters[0].explode is True
