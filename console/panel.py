@@ -56,6 +56,7 @@ class ParamField:
     deprecated: bool = False
     description: str = ""
     placeholder: str = ""  # an optional parameter's example: shown, never sent
+    hint: str = ""  # how to type a value that is not one word (serialise.typed reads it)
 
 
 @dataclass
@@ -67,6 +68,7 @@ class FormField:
     is_file: bool = False
     enum: list[str] = field(default_factory=list)
     placeholder: str = ""
+    hint: str = ""  # "JSON object" or "JSON array": what serialise.form_value reads
 
 
 @dataclass
@@ -192,6 +194,15 @@ def _param_default(param: Parameter, doc: dict[str, Any]) -> str:
     return serialise.param_text(value)
 
 
+def _param_hint(param: Parameter) -> str:
+    """How the field is typed: console/serialise.typed splits an array on commas and reads
+    an object as JSON, then writes either in the parameter's style."""
+    if param.media_type:
+        return ""  # sent as typed, in its media type
+    kind = serialise.schema_type(param.schema)
+    return {"array": "comma-separated", "object": "as JSON"}.get(kind, "")
+
+
 def param_fields(
     operation: Operation, doc: dict[str, Any], state: dict[str, str]
 ) -> list[ParamField]:
@@ -220,9 +231,14 @@ def param_fields(
                 type=str(kind),
                 deprecated=param.deprecated,
                 placeholder="" if required else example,
+                hint=_param_hint(param),
             )
         )
     return found
+
+
+# What serialise.form_value reads in a form field of these types.
+_FIELD_HINTS = {"array": "JSON array", "object": "JSON object"}
 
 
 def _form_fields(
@@ -264,6 +280,7 @@ def _form_fields(
                 is_file=is_file,
                 enum=[serialise.field_text(v) for v in enum],
                 placeholder="" if name in required else example,
+                hint="" if is_file else _FIELD_HINTS.get(serialise.schema_type(prop), ""),
             )
         )
     return found

@@ -20,7 +20,7 @@ from console.models import (
     CallHistory,
 )
 from console.tokens import TokenStore
-from tests.console.conftest import GATEWAY, IDP, access_token, response
+from tests.console.conftest import GATEWAY, IDP, access_token, op, response
 
 PAGE = "/apis/echo/operations/echoGet/"
 ALL = [GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_IMPLICIT, GRANT_PASSWORD]
@@ -682,3 +682,20 @@ def test_a_form_bodys_array_field_is_sent_one_field_per_item(
     answer = signed_in.post("/console/send/", data)
     assert answer.status_code == 200, answer.content.decode()[:500]
     assert fake_outbound.sent[0].body == b"text=hi&labels=demo&labels=urgent"
+
+
+def test_the_form_says_how_to_type_an_array_or_object(signed_in: Client, echo: Any) -> None:
+    """The console reads a form body's array or object typed as JSON and writes it as the
+    body's encoding says (one field per item); nothing told the user to type JSON, and
+    `demo, urgent` goes out as one label."""
+    operation = op(echo, "echoGet")
+    operation.data["parameters"].append(
+        {"name": "ids", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}}
+    )
+    operation.save()
+    html = signed_in.get("/apis/echo/operations/echoPost/").content.decode()
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert "labels JSON array" in text
+    html = signed_in.get(PAGE).content.decode()
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert "ids query · array · comma-separated" in text
