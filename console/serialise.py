@@ -181,11 +181,15 @@ def form_pairs(name: str, value: Any, encoding: dict[str, Any]) -> list[tuple[st
     """A form body field as (name, value) pairs, as its Encoding object says: Stripe's
     `deepObject` fields read `address[city]=Paris` and `expand[0]=sources`; an array of
     plain values is `form`, exploded (one field per item) unless the encoding says not.
-    An object is its JSON (the default contentType) unless a style or explode is given."""
+    An object is its JSON (the default contentType) unless a style or explode is given, and
+    so is any value whose encoding gives a contentType and no style (OpenAPI: style and
+    explode, when given, override contentType; else contentType governs)."""
     style = str(encoding.get("style") or "form")
     style = COLLECTION_DELIMITED.get(str(encoding.get("x-collectionFormat")), style)
     explode = encoding["explode"] is True if "explode" in encoding else style == "form"
     styled = "style" in encoding or "explode" in encoding or style != "form"
+    if not styled and "contentType" in encoding:
+        return [(name, field_text(value))]  # the contentType governs: the value whole
     if style == "deepObject" and isinstance(value, dict | list):
         return _deep_pairs(name, value, 0)
     if isinstance(value, dict) and styled:

@@ -116,3 +116,16 @@ def test_a_cookie_styles_explode_defaults_to_true_as_for_form() -> None:
 
     raw = {"name": "color", "in": "cookie", "style": "cookie", "schema": {"type": "array"}}
     assert operation_model({"parameters": [raw]}).parameters[0].explode is True
+
+
+def test_an_array_field_with_a_content_type_and_no_style_is_written_whole() -> None:
+    """An Encoding object's contentType governs when no style or explode is given:
+    `tags: {contentType: application/json}` is the JSON array in one field or part, where
+    it was split into one field per item; with no encoding at all it is still split."""
+    typed = [("tags", ["a", "b"], '["a", "b"]')]
+    pairs, types = serialise.body_fields(
+        typed, {"tags": {"contentType": "application/json"}}, multipart=True
+    )
+    assert (pairs, types) == ([("tags", '["a", "b"]')], {"tags": "application/json"})
+    pairs, types = serialise.body_fields(typed, {}, multipart=True)
+    assert (pairs, types) == ([("tags", "a"), ("tags", "b")], {})
