@@ -29,6 +29,7 @@ from console.serialise import (
     header_text,
     path_text,
     query_pairs,
+    query_text,
 )
 from console.tokens import Token
 from portal.lib import outbound, requestlog
@@ -287,6 +288,7 @@ def build_call(
     cookies: list[str] = []
     missing: list[str] = []
     querystring = ""
+    written: list[str] = []  # each query parameter as its style writes it
     for param in parameters(operation):
         name, where = param.name, param.location
         if where == "query" and name in fixed:
@@ -305,7 +307,7 @@ def build_call(
         if where == "path":
             path = path.replace("{" + name + "}", path_text(param, raw))
         elif where == "query":
-            query.extend(query_pairs(param, raw))
+            written.append(query_text(query_pairs(param, raw), allow_reserved=param.allow_reserved))
         elif where == "header":
             _check_header(name, raw)
             headers[name] = header_text(param, raw)
@@ -319,9 +321,9 @@ def build_call(
     if "{" in path:
         raise CallError(f"The path still has unfilled parameters: {path}.")
     url = target.url + (path if path.startswith("/") else "/" + path)
-    query_text = "&".join(filter(None, [urlencode(query), querystring]))
-    if query_text:
-        url += "?" + query_text
+    full_query = "&".join(filter(None, [urlencode(query), *written, querystring]))
+    if full_query:
+        url += "?" + full_query
     if not url.startswith(target.url + "/"):
         raise CallError("The path would leave the chosen server.")
     if cookies:

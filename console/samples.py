@@ -150,6 +150,7 @@ def request_sample(
     query[:0] = fixed
     querystring = ""
     cookies: list[str] = []
+    written: list[str] = []  # each query parameter as its style writes it
     for param in op.parameters:
         name, where = param.name, param.location
         if where == "querystring" and param.required and not querystring:
@@ -163,8 +164,11 @@ def request_sample(
         value = _param_value(param, document)
         if where == "path":
             path = path.replace("{" + name + "}", serialise.path_text(param, value))
-        elif where == "query":
-            query.extend(serialise.query_pairs(param, value))  # as the console sends it
+        elif where == "query":  # as the console sends it
+            pairs = serialise.query_pairs(param, value)
+            written.append(
+                serialise.query_text(pairs, allow_reserved=param.allow_reserved, safe="$")
+            )
         elif where == "header" and name.lower() not in calls.FORBIDDEN_HEADERS:
             headers[name] = serialise.header_text(param, value)
         elif where == "cookie":
@@ -173,7 +177,7 @@ def request_sample(
         headers["Cookie"] = "; ".join(filter(None, [*cookies, headers.get("Cookie", "")]))
     url = server.rstrip("/") + (path if path.startswith("/") else "/" + path)
     # Placeholders stay readable: `$API_KEY`, not `%24API_KEY`.
-    query_text = "&".join(filter(None, [urlencode(query, safe="$"), querystring]))
+    query_text = "&".join(filter(None, [urlencode(query, safe="$"), *written, querystring]))
     if query_text:
         url += "?" + query_text
     call = PreparedCall(method=operation.method.upper(), url=url, headers=headers)

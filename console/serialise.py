@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 import orjson
 
@@ -105,6 +105,28 @@ def query_pairs(param: Parameter, raw: str) -> list[tuple[str, str]]:
             return [(name, delimiter.join(value))]
         return [(name, item) for item in value]
     return [(name, value)]
+
+
+# What `allowReserved` leaves as it is in a query value: RFC 3986's reserved characters,
+# less those a query or a form reads (`[ ] #`, `& = +`), as OpenAPI 3.1.1 says.
+_RESERVED_KEPT = ":/?@!$'()*,;"
+_TRIPLE = re.compile(r"(%[0-9A-Fa-f]{2})")
+
+
+def query_text(pairs: list[tuple[str, str]], *, allow_reserved: bool, safe: str = "") -> str:
+    """Query pairs as text; with `allow_reserved`, values keep their reserved characters and
+    their percent-encoded triples (`%41` stays `%41`, not `%2541`)."""
+    if not allow_reserved:
+        return urlencode(pairs, safe=safe)
+    return "&".join(
+        quote_plus(key, safe=safe)
+        + "="
+        + "".join(
+            part if _TRIPLE.fullmatch(part) else quote_plus(part, safe=_RESERVED_KEPT + safe)
+            for part in _TRIPLE.split(value)
+        )
+        for key, value in pairs
+    )
 
 
 def path_segment(value: str) -> str:

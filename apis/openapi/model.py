@@ -81,6 +81,7 @@ class Parameter:
     explode: bool = True
     media_type: str = ""  # of a parameter described by `content` (3.2 `querystring`: always)
     style: str = "form"  # how the value is written: form, deepObject, pipeDelimited, simple…
+    allow_reserved: bool = False  # a query value's reserved characters are sent as they are
 
 
 @dataclass(frozen=True)
@@ -244,6 +245,7 @@ def _parameter(raw: dict[str, Any], pointer: str, location: str = "") -> Paramet
         explode=raw["explode"] is True if "explode" in raw else style in ("form", "cookie"),
         media_type=media_type,
         style=style,
+        allow_reserved=raw.get("allowReserved") is True,
     )
 
 

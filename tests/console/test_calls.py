@@ -600,3 +600,36 @@ def test_multipart_parts_carry_their_encodings_content_type(
     assert b"Content-Type: text/csv\r\n\r\na,b" in parts["report"]
     assert b"Content-Type" not in parts["bad"] and b"X-Injected" not in body
     assert b"Content-Type" not in parts["note"]
+
+
+RESERVED = """openapi: 3.1.0
+info: {title: Reserved, version: '1'}
+servers: [{url: 'https://api.example.com'}]
+paths:
+  /go:
+    get:
+      operationId: go
+      parameters:
+        - {name: next, in: query, allowReserved: true, schema: {type: string}}
+        - {name: plain, in: query, schema: {type: string}}
+      responses: {'200': {description: ok}}
+"""
+
+
+def test_an_allow_reserved_query_value_keeps_its_reserved_characters(
+    import_spec: Any, tmp_path: Any
+) -> None:
+    """`allowReserved: true` sends `/`, `:`, `?`, `,` as they are (and a percent-encoded
+    triple unchanged); the console percent-encoded them all. `&`, `=`, `#`, `+`, `[`, `]`
+    stay encoded: a query reads them (OpenAPI 3.1.1's note on allowReserved)."""
+    spec = tmp_path / "reserved.yaml"
+    spec.write_text(RESERVED)
+    api = import_spec(spec, "reserved")
+    server = calls.Target("https://api.example.com", "Spec", True)
+    value = "https://x.example/a,b?q=1&r=%41 z"
+    data = ConsoleInput(params={"query": {"next": value, "plain": value}})
+    call = calls.build_call(op(api, "go"), data, [server])
+    assert call.url == (
+        "https://api.example.com/go?next=https://x.example/a,b?q%3D1%26r%3D%41+z"
+        "&plain=https%3A%2F%2Fx.example%2Fa%2Cb%3Fq%3D1%26r%3D%2541+z"
+    )

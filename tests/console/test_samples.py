@@ -561,3 +561,25 @@ def test_a_multipart_samples_typed_parts_are_typed_as_the_console_sends_them(
     assert "('meta', (None, '{}', 'application/json'))" in request
     assert "('report', (None, 'string', 'text/csv'))" in request
     assert "('note', (None, 'string'))" in request
+
+
+def test_an_allow_reserved_query_value_is_sampled_as_the_console_sends_it(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    """The sample writes an allowReserved value with its `/` and `:` as they are."""
+    spec = tmp_path / "reserved.yaml"
+    spec.write_text("""openapi: 3.1.0
+info: {title: Reserved, version: '1'}
+servers: [{url: 'https://api.example.com'}]
+paths:
+  /go:
+    get:
+      operationId: go
+      parameters:
+        - {name: next, in: query, required: true, allowReserved: true,
+           schema: {type: string}, example: 'https://x.example/a'}
+      responses: {'200': {description: ok}}
+""")
+    _import(spec, "reserved")
+    page = client.get("/apis/reserved/operations/go/").content.decode()
+    assert "https://api.example.com/go?next=https://x.example/a" in _section(page, "request-sample")
