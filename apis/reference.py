@@ -53,6 +53,7 @@ class Param:
     anchor: str = ""  # `<location>-<name>`, unique in its table (set by _anchor_rows)
     # (style, "exploded" or "not exploded") when not the location's default, else None.
     style: tuple[str, str] | None = None
+    allow_reserved: bool = False  # a query value's `/`, `:`, `,`… are sent unencoded
 
 
 @dataclass
@@ -212,6 +213,7 @@ def _param(raw: model.Parameter, renderer: SchemaRenderer) -> Param:
         examples=_examples(raw.examples) or _schema_examples(target),
         constraints=constraints(target),
         style=_style(raw),
+        allow_reserved=raw.allow_reserved and raw.location == "query",
         schema_html=(
             renderer.block(schema, raw=False, where=("", raw.pointer)) if nested else None
         ),

@@ -478,18 +478,21 @@ paths:
         - {name: ids, in: query, explode: false, schema: {type: array, items: {type: string}}}
         - {name: tags, in: query, schema: {type: array, items: {type: string}}}
         - {name: X-Color, in: header, explode: true, schema: {type: object}}
+        - {name: next, in: query, allowReserved: true, schema: {type: string}}
       responses: {'200': {description: ok}}
 """
     import_spec(write_spec("styled.yaml", spec), "styled")
     html = client.get("/apis/styled/operations/listItems/").content.decode()
     rows = {}
-    for name in ("path-id", "query-scope", "query-ids", "query-tags", "header-x-color"):
+    names = ("path-id", "query-scope", "query-ids", "query-tags", "header-x-color", "query-next")
+    for name in names:
         row = html[html.index(f'id="param-{name}"') :]
         rows[name] = " ".join(re.sub(r"<[^>]+>", "", row[: row.index("</tr>")]).split())
     assert "Style deepObject, exploded" in rows["query-scope"]
     assert "Style form, not exploded" in rows["query-ids"]
     assert "Style simple, exploded" in rows["header-x-color"]
     assert "Style" not in rows["path-id"] and "Style" not in rows["query-tags"]
+    assert "Reserved characters sent as they are" in rows["query-next"]
 
 
 def test_a_form_bodys_field_encodings_are_shown(
