@@ -440,8 +440,9 @@ def _search_operations(
     if count == 0:  # no word anywhere: perhaps an id, or its start, in another case
         return exact or _by_whole_id(cursor, versions_sql, versions_params, query, limit)
     # An id typed whole comes first too: "Session" is Docker's operation `Session`, which
-    # bm25 put 36th of 87 behind longer ids with the word.
-    if not exact and not several_words:
+    # bm25 put 36th of 87 behind longer ids with the word; Asana's `getTask` (two words to
+    # the index) was not in the first five for "getTask". A query with spaces is no id.
+    if not exact:
         exact = _by_whole_id(cursor, versions_sql, versions_params, query, limit, exact=True)
     if count <= RANKED_MAX:
         hits = found(match, rank, limit)

@@ -372,6 +372,28 @@ def test_an_operation_id_typed_whole_comes_first_among_many_matches(
         assert found[0] == "Session" and len(found) == 20, typed
 
 
+def test_a_camel_case_operation_id_typed_whole_comes_first(
+    import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    # Asana's `getTask` was not among the first five hits for "getTask" (nor Docker's
+    # `ImageBuild` first for "ImageBuild"): an id of several camel-case words was ranked
+    # like any two words, behind longer ids that repeat them (getSubtasksForTask).
+    paths = "".join(
+        f"  /tasks/{{task_gid}}/subtasks{i}:\n    get: {{operationId: getSubtasksForTask{i},"
+        f" summary: Get subtasks of a task {i}, responses: {{'200': {{description: ok}}}}}}\n"
+        for i in range(30)
+    )
+    spec = (
+        "openapi: 3.0.3\ninfo: {title: Tasks, version: '1'}\npaths:\n"
+        f"{paths}  /tasks/{{task_gid}}:\n    get: {{operationId: getTask, summary: Get a task,"
+        " description: Returns the complete task record for a single task., responses:"
+        " {'200': {description: ok}}}\n"
+    )
+    import_spec(write_spec("tasks.yaml", spec), "tasks")
+    for typed in ("getTask", "gettask", "GETTASK"):
+        assert _found(typed)[0] == "getTask", typed
+
+
 def _path_spec(title: str, exact: str, longer: list[str]) -> str:
     """An API with operations at `exact` (GET with a long description, POST) and at each of
     `longer` paths, which hold the same words."""
