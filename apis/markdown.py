@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from html import unescape
 from urllib.parse import urlsplit
 
 import nh3
 from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import slugify
 from markdown_it import MarkdownIt
 
 _md = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable(["table", "strikethrough"])
@@ -79,6 +81,37 @@ def _outline(html: str) -> str:
         return html
     mapped = {level: min(2 + i, 6) for i, level in enumerate(levels)}
     return _HEADING.sub(lambda m: f"<{m[1]}h{mapped[int(m[2])]}>", html)
+
+
+_OUTLINED = re.compile(r"<h([2-6])>(.*?)</h\1>", re.S)
+
+
+def section_anchor(name: str) -> str:
+    """The id of an API description's heading `name` on the API page; also the target of a
+    Redoc link to it (`#section/Registry-auth`, Redoc's heading with dashes for spaces)."""
+    slug = slugify(unescape(strip_tags(name)))
+    return f"section-{slug}" if slug else ""
+
+
+@lru_cache(maxsize=256)
+def with_section_ids(html: SafeString) -> SafeString:
+    """The rendered API description with an id on each heading (`section-errors`, then
+    `section-errors-2`), so Redoc's `#section/...` links have somewhere to lead. Only the API
+    page's description: one page holds many descriptions, each free to repeat a heading."""
+    taken: set[str] = set()
+
+    def heading(match: re.Match[str]) -> str:
+        anchor = section_anchor(match[2])
+        if not anchor:
+            return match[0]
+        unique, n = anchor, 1
+        while unique in taken:
+            n += 1
+            unique = f"{anchor}-{n}"
+        taken.add(unique)
+        return f'<h{match[1]} id="{unique}">{match[2]}</h{match[1]}>'
+
+    return mark_safe(_OUTLINED.sub(heading, html))  # noqa: S308 - ids made by slugify
 
 
 def plain_excerpt(text: str, limit: int = 300) -> str:

@@ -15,7 +15,7 @@ import orjson
 from django.utils.safestring import SafeString
 from django.utils.text import slugify
 
-from apis.markdown import operation_title, render_markdown, safe_url
+from apis.markdown import operation_title, render_markdown, safe_url, with_section_ids
 from apis.openapi import model
 from apis.openapi.sample import sample
 from apis.schema_tree import SchemaRenderer, constraints, pretty_json, short_json
@@ -485,6 +485,13 @@ def _flows(scheme: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def api_description(overview: dict[str, Any]) -> SafeString:
+    """The API's own description as its page shows it, headings with ids."""
+    return with_section_ids(
+        render_markdown(str(_dict(overview.get("info")).get("description") or ""))
+    )
+
+
 def build_overview(overview: dict[str, Any]) -> Overview:
     info = _dict(overview.get("info"))
     contact = _dict(info.get("contact"))
@@ -519,7 +526,7 @@ def build_overview(overview: dict[str, Any]) -> Overview:
         title=str(info.get("title") or ""),
         version=str(info.get("version") or ""),
         summary=str(info.get("summary") or "") if isinstance(info.get("summary"), str) else "",
-        description=render_markdown(str(info.get("description") or "")),
+        description=api_description(overview),
         terms_url=safe_url(info.get("termsOfService")),
         contact={
             "name": str(contact.get("name") or ""),

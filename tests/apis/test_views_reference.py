@@ -384,6 +384,35 @@ def test_links_written_for_redoc_lead_to_the_operation_and_the_tag(
     assert link(op, "inspect") == "/apis/engine/operations/ContainerInspect/"
 
 
+def test_links_written_for_redoc_lead_to_a_section_of_the_description(
+    client: Client, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # Docker's operations link "[the authentication section](#section/Authentication)", a
+    # heading of info.description in Redoc: on our pages that named nothing (7 Docker pages).
+    spec = (
+        "openapi: 3.0.3\ninfo:\n  title: Engine\n  version: '1'\n  description: |\n"
+        "    # Errors\n\n    Errors are JSON.\n\n    # Registry auth\n\n    Send a header.\n\n"
+        "    # Errors\n\n    Again, elsewhere.\n\n    See [auth](#section/Registry-auth).\n"
+        "paths:\n  /build:\n    post:\n      operationId: ImageBuild\n"
+        "      description: 'Refer to the [authentication section](#section/Registry-auth) and"
+        " [nowhere](#section/Nowhere).'\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    import_spec(write_spec("engine.yaml", spec), "engine")
+
+    def link(html: str, text: str) -> str:
+        found = re.search(rf'<a href="([^"]*)"[^>]*>{text}</a>', html)
+        return found[1] if found else ""
+
+    page = client.get("/apis/engine/").content.decode()
+    ids = re.findall(r'<h2 id="([^"]+)">', page)
+    assert ids == ["section-errors", "section-registry-auth", "section-errors-2"]
+    assert link(page, "auth") == "/apis/engine/#section-registry-auth"
+    op = client.get("/apis/engine/operations/ImageBuild/").content.decode()
+    assert link(op, "authentication section") == "/apis/engine/#section-registry-auth"
+    assert link(op, "nowhere") == "#section/Nowhere"  # no such heading: left as written
+
+
 def test_a_tag_named_webhooks_and_the_webhooks_are_two_groups(
     client: Client, import_spec: ImportSpec, write_spec: Any
 ) -> None:
