@@ -583,3 +583,23 @@ paths:
     _import(spec, "reserved")
     page = client.get("/apis/reserved/operations/go/").content.decode()
     assert "https://api.example.com/go?next=https://x.example/a" in _section(page, "request-sample")
+
+
+def test_a_protocol_relative_server_takes_the_portals_scheme(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    # Rebilly (Redoc's big demo) serves from `//api.rebilly.com/v2.1`: the samples read
+    # `curl -X DELETE //api.rebilly.com/v2.1/...`, a command curl cannot run. Like a relative
+    # server, it is relative to where the portal serves the document.
+    path = tmp_path / "rebilly.yaml"
+    path.write_text(
+        "openapi: 3.0.0\ninfo: {title: Billing, version: '1'}\n"
+        "servers: [{url: '//api.billing.example/v2.1'}, {url: '//sandbox.billing.example/v2.1'}]\n"
+        "paths:\n  /products:\n    get: {operationId: listProducts,"
+        " responses: {'200': {description: ok}}}\n"
+    )
+    _import(path, "billing")
+    page = client.get("/apis/billing/operations/listProducts/").content.decode()
+    request = _section(page, "request-sample")
+    assert "curl -X GET http://api.billing.example/v2.1/products" in request
+    assert " //api.billing.example" not in request
