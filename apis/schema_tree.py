@@ -528,17 +528,32 @@ class SchemaRenderer:
             out.append(f'<ul class="schema-props">{"".join(rows)}</ul>')
         for name in view.cycles:
             out.append(self._marker(name))
+        prefix = schema.get("prefixItems")
+        prefix = prefix if isinstance(prefix, list) else []
+        for n, part in enumerate(prefix[:20]):
+            # A tuple's positions (JSON Schema 2020-12), each drawn as `items` is.
+            if isinstance(part, dict):
+                at = at_pointer(where, "prefixItems", n)
+                inner = self._children(part, stack, level, nest + 1, at)
+                if inner:
+                    out.append(self._items(f"item {n + 1}", part, inner))
         items = schema.get("items")
         if isinstance(items, dict):
             inner = self._children(items, stack, level, nest + 1, at_pointer(where, "items"))
-            if inner:
-                out.append(
-                    f'<div class="schema-items"><span class="meta-key">items</span> '
-                    f'<span class="type">{escape(self.type_label(items))}</span>{inner}</div>'
-                )
+            # Beside a tuple, `items` is what may follow it: said even when it is a scalar.
+            if inner or prefix:
+                out.append(self._items("further items" if prefix else "items", items, inner))
+        elif items is False and prefix:
+            out.append(self._items("further items", False, ""))
         for label, variants in view.compositions:
             out.append(self._composition(label, variants, stack, level, nest, frozenset(required)))
         return "".join(out)
+
+    def _items(self, label: str, schema: Any, inner: str) -> str:
+        return (
+            f'<div class="schema-items"><span class="meta-key">{escape(label)}</span> '
+            f'<span class="type">{escape(self.type_label(schema))}</span>{inner}</div>'
+        )
 
     def _has_nested(self, schema: Any, hops: int = 0) -> bool:
         """Whether drawing `schema` would draw anything below its own row."""
@@ -548,6 +563,8 @@ class SchemaRenderer:
         if any(k in target for k in ("properties", "allOf", "oneOf", "anyOf", *SUBSCHEMAS)):
             return True
         if "patternProperties" in target or isinstance(target.get("additionalProperties"), dict):
+            return True
+        if isinstance(target.get("prefixItems"), list) and target["prefixItems"]:
             return True
         return "items" in target and self._has_nested(target["items"], hops + 1)
 

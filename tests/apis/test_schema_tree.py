@@ -310,6 +310,32 @@ def test_json_schema_2020_conditionals_contains_and_dependent_required() -> None
     assert "card" in html and "billing_address, cvc" in html
 
 
+def test_the_positions_of_a_tuple_are_drawn() -> None:
+    # Redoc's 3.1 demo: a User's `addresses` is a tuple of an address object and a number,
+    # then strings. Only its type was shown (`array [object, number]`): city, country and
+    # street were nowhere but in the raw JSON, and nothing said what follows the tuple.
+    html = renderer({}).block(
+        {
+            "type": "object",
+            "properties": {
+                "addresses": {
+                    "type": "array",
+                    "prefixItems": [
+                        {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+                        {"type": "number"},
+                    ],
+                    "items": {"type": "string"},
+                }
+            },
+        },
+        raw=False,
+    )  # fmt: skip
+    assert "array [object, number]" in html
+    assert '<span class="meta-key">item 1</span> <span class="type">object</span>' in html
+    assert re.search(r'prop-name">city</code> <span class="type">string</span>.*required', html)
+    assert '<span class="meta-key">further items</span> <span class="type">string</span>' in html
+
+
 @pytest.mark.parametrize("distinct", [False, True])
 def test_nested_variants_of_shared_schemas_are_drawn_once(distinct: bool) -> None:
     # 15 levels of oneOf, each variant a $ref to the next level: a 1 KB spec drew 3**15
