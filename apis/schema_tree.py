@@ -643,6 +643,8 @@ class SchemaRenderer:
             if isinstance(target, bool) and target is not variant:
                 title += f" ({boolean_label(target)})"
             body = self._details(target) if isinstance(target, dict) else ""
+            if isinstance(target, dict):
+                body += self._required_names(target)
             if isinstance(variant, dict):
                 body += self._descend_variant(variant, stack, level, nest + 1, where, inherited)
             items.append(
@@ -654,6 +656,23 @@ class SchemaRenderer:
             f'<div class="composition"><div class="composition-label">{escape(label)}</div>'
             f'<ol class="variants">{"".join(items)}</ol></div>'
         )
+
+    def _required_names(self, variant: dict[str, Any]) -> str:
+        """The names a variant requires of properties drawn elsewhere (its parent's): GitHub's
+        `anyOf: [{required: [name]}, {required: [email]}]`, a `then: {required: [phone]}`.
+        Its own properties carry the flag on their rows."""
+        required = variant.get("required")
+        own = variant.get("properties")
+        own = own if isinstance(own, dict) else {}
+        names = (
+            [n for n in required if isinstance(n, str) and n not in own]
+            if isinstance(required, list)
+            else []
+        )
+        if not names:
+            return ""
+        shown = ", ".join(names[:50]) + (f" … {len(names) - 50} more" if len(names) > 50 else "")
+        return f'<div class="schema-meta">{self._meta("required", f"<code>{escape(shown)}</code>")}</div>'
 
     def _descend_variant(
         self,

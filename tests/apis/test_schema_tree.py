@@ -336,6 +336,31 @@ def test_the_positions_of_a_tuple_are_drawn() -> None:
     assert '<span class="meta-key">further items</span> <span class="type">string</span>' in html
 
 
+def test_a_variant_that_only_requires_names_says_which() -> None:
+    # Redoc's 3.1 demo: `if userStatus is 10, then required: [phone]` read "then 1 any", and
+    # `anyOf: [{required: [name]}, {required: [email]}]` (at least one of them, as GitHub
+    # writes) read "1 any", "2 any": what each variant asks for was not on the page.
+    html = renderer({}).block(
+        {
+            "type": "object",
+            "properties": {"name": {"type": "string"}, "email": {"type": "string"},
+                           "phone": {"type": "string"}, "userStatus": {"type": "integer"}},
+            "anyOf": [{"required": ["name"]}, {"required": ["email", "phone"]}, {"required": [{"x": 1}]}],
+            "if": {"properties": {"userStatus": {"const": 10}}},
+            "then": {"required": ["phone"]},
+        },
+        raw=False,
+    )  # fmt: skip
+    variants = re.findall(r'<li class="variant">(.*?)</li>', html)
+    said = [re.sub(r"<[^>]+>", " ", v) for v in variants]
+    assert [" ".join(s.split()) for s in said][:2] == [
+        "1 any required name",
+        "2 any required email, phone",
+    ]
+    then = html[html.index('composition-label">then') :]
+    assert "required" in then and "phone" in then
+
+
 @pytest.mark.parametrize("distinct", [False, True])
 def test_nested_variants_of_shared_schemas_are_drawn_once(distinct: bool) -> None:
     # 15 levels of oneOf, each variant a $ref to the next level: a 1 KB spec drew 3**15
