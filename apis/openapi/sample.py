@@ -120,7 +120,7 @@ class _Sampler:
         for key in ("oneOf", "anyOf"):
             options = schema.get(key)
             if isinstance(options, list) and options:
-                return self.build(options[0], depth, seen)
+                return _tagged(schema, options[0], self.build(options[0], depth, seen))
         kind = _kind(schema)
         if kind == "object":
             out: dict[str, Any] = {}
@@ -148,6 +148,25 @@ class _Sampler:
             n = count if isinstance(count, int) and 0 < count <= 3 else 1
             return [] if item is None and "items" not in schema else [item] * n
         return _scalar(schema, kind)
+
+
+def _tagged(schema: dict[str, Any], option: Any, value: Any) -> Any:
+    """`value`, sampled from `option`, with the discriminator's value that names it: the
+    key its `mapping` gives the option's `$ref` (or bare schema name), else the schema's
+    name (OpenAPI's implicit mapping). Left as generated, Kratos' login body sent
+    `"method": "string"`, which names no variant."""
+    discriminator = schema.get("discriminator")
+    if not isinstance(value, dict) or not isinstance(discriminator, dict):
+        return value
+    prop = discriminator.get("propertyName")
+    ref = option.get("$ref") if isinstance(option, dict) else None
+    if not isinstance(prop, str) or not isinstance(ref, str) or "/" not in ref:
+        return value
+    name = ref.rsplit("/", 1)[1].replace("~1", "/").replace("~0", "~")
+    mapping = discriminator.get("mapping")
+    mapping = mapping if isinstance(mapping, dict) else {}
+    key = next((k for k, target in mapping.items() if target in (ref, name)), name)
+    return {**value, prop: str(key)}
 
 
 def _kind(schema: dict[str, Any]) -> Any:

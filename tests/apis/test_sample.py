@@ -220,3 +220,33 @@ def test_a_backtracking_pattern_is_never_run_on_long_text() -> None:
 )
 def test_odd_bounds_beside_a_pattern(bounds: dict[str, Any], expected: str) -> None:
     assert sample({"type": "string", "pattern": "^abc$", **bounds}, {}) == expected
+
+
+@pytest.mark.parametrize("mapped", [True, False])
+def test_a_discriminated_variant_carries_its_discriminator_value(mapped: bool) -> None:
+    # Ory Kratos' login body is a oneOf of methods told apart by `method`: the sample (and
+    # the curl command, and the console's prefilled body) sent `"method": "string"`, which
+    # names no variant. The value is the mapping's key, or by default the schema's name.
+    schemas: dict[str, Any] = {
+        "WithPassword": {
+            "type": "object",
+            "required": ["method", "password"],
+            "properties": {"method": {"type": "string"}, "password": {"type": "string"}},
+        },
+        "WithOidc": {
+            "type": "object",
+            "properties": {"method": {"type": "string"}, "provider": {"type": "string"}},
+        },
+    }
+    discriminator: dict[str, Any] = {"propertyName": "method"}
+    if mapped:
+        discriminator["mapping"] = {
+            "oidc": "#/components/schemas/WithOidc",
+            "password": "WithPassword",  # a bare name, as 3.0 allows
+        }
+    body = {
+        "oneOf": [{"$ref": "#/components/schemas/WithPassword"}, {"$ref": "#/components/schemas/WithOidc"}],
+        "discriminator": discriminator,
+    }  # fmt: skip
+    value = sample(body, {"components": {"schemas": schemas}})
+    assert value == {"method": "password" if mapped else "WithPassword", "password": "string"}
