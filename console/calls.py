@@ -109,11 +109,13 @@ def targets(api: Api, version: ApiVersion, operation: Operation) -> list[Target]
         if not isinstance(server, dict):
             continue
         url = _server_url(server)
+        # Kratos' `/` is cut to "" (no trailing slash): still the portal's origin, not nothing.
+        relative = str(server.get("url") or "").startswith("/")
         if url.startswith("//") and gateway_base():
-            # Protocol-relative (Rebilly's `//api.rebilly.com/v2.1`): the portal's scheme,
-            # for the same reason. Left as written, samples read `curl //api...`.
+            # Protocol-relative (Rebilly's `//api.rebilly.com/v2.1`): the portal's scheme, as a
+            # relative server takes its origin (below). As written, samples read `curl //api...`.
             url = f"{urlsplit(gateway_base()).scheme}:{url}"
-        elif url.startswith("/") and gateway_base():
+        elif relative and gateway_base():
             # A relative server is relative to where the portal serves the document: the
             # portal's own origin, which is the gateway's in the default run.
             url = http.origin(gateway_base()) + url

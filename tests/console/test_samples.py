@@ -603,3 +603,22 @@ def test_a_protocol_relative_server_takes_the_portals_scheme(
     request = _section(page, "request-sample")
     assert "curl -X GET http://api.billing.example/v2.1/products" in request
     assert " //api.billing.example" not in request
+
+
+def test_a_server_at_the_root_is_the_portals_origin(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    # Ory Kratos says `servers: [{url: /}]`: a relative server like Docker's `/v1.56`, which
+    # reads as the portal's origin. Cut to nothing, it was dropped, and the samples called
+    # the stand-in https://api.example.com and said the spec names no server.
+    path = tmp_path / "root.yaml"
+    path.write_text(
+        "openapi: 3.0.3\ninfo: {title: Identities, version: '1'}\nservers: [{url: /}]\n"
+        "paths:\n  /sessions/whoami:\n    get: {operationId: toSession,"
+        " responses: {'200': {description: ok}}}\n"
+    )
+    _import(path, "identities")
+    page = client.get("/apis/identities/operations/toSession/").content.decode()
+    request = _section(page, "request-sample")
+    assert "curl -X GET http://127.0.0.1:8000/sessions/whoami" in request
+    assert "api.example.com" not in request and "names no server" not in request
