@@ -73,6 +73,12 @@ _BOUND_KEYS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMax
 _CONSTRAINT_KEYS = frozenset([*(key for key, _ in CONSTRAINTS), "dependentRequired"])
 
 
+# Keywords that describe a value without constraining its shape: an allOf part holding only
+# these (and `type`) annotates the reference beside it (see wrapped_ref).
+_ANNOTATIONS = frozenset(
+    ["description", "title", "nullable", "example", "examples", "default", "readOnly",
+     "writeOnly", "deprecated", "externalDocs", "type"]
+)  # fmt: skip
 _NEVER: dict[str, Any] = {"not": {}}  # `false`, as apis.openapi.model spells a boolean body schema
 
 
@@ -240,6 +246,9 @@ class SchemaRenderer:
         if "const" in schema:
             return f"const {short_json(schema['const'], 40)}"
         if not names:
+            wrapped = self.wrapped_ref(schema)
+            if wrapped is not None:
+                return ref_name(wrapped[0])
             all_of = schema.get("allOf")
             if isinstance(all_of, list) and all_of and _depth < 8:
                 # A merged allOf reads as its parts' type: object when any part is one.
@@ -298,6 +307,24 @@ class SchemaRenderer:
     def deref_any(self, schema: Any) -> Any:
         return self.deref(schema) if isinstance(schema, dict) else schema
 
+    def wrapped_ref(self, schema: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        """(the `$ref`, the annotations) when `schema` is OpenAPI 3.0's way of describing one
+        use of a shared schema, whose `$ref` siblings it ignores: `allOf: [{$ref: X},
+        {description: ...}]` (Asana writes it 79 times). None for an allOf that adds more."""
+        parts = schema.get("allOf")
+        if not isinstance(parts, list) or not 2 <= len(parts) <= 4:
+            return None
+        refs = [p["$ref"] for p in parts if isinstance(p, dict) and isinstance(p.get("$ref"), str)]
+        others = [p for p in parts if isinstance(p, dict) and "$ref" not in p]
+        if len(refs) != 1 or len(others) != len(parts) - 1:
+            return None
+        if any(not _ANNOTATIONS.issuperset(part) for part in others):
+            return None
+        annotations: dict[str, Any] = {}
+        for part in others:
+            annotations.update({k: v for k, v in part.items() if k != "type"})
+        return refs[0], annotations
+
     def shown(self, schema: dict[str, Any]) -> Any:
         """What a reader is told about `schema`: its `$ref`'s target, with the keywords written
         beside the `$ref` over the target's. JSON Schema 2020-12 (OpenAPI 3.1) applies them,
@@ -305,6 +332,12 @@ class SchemaRenderer:
         target = self.deref(schema)
         if len(schema) > 1 and isinstance(target, dict) and target is not schema:
             return {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+        wrapped = self.wrapped_ref(schema) if target is schema else None
+        if wrapped is not None:
+            inner = self.lookup(wrapped[0])
+            if isinstance(inner, dict):
+                own = {k: v for k, v in schema.items() if k != "allOf"}
+                return {**inner, **wrapped[1], **own}
         return target
 
     def object_view(
@@ -600,7 +633,11 @@ class SchemaRenderer:
         of = ""
         if isinstance(target, bool):
             of = f' <span class="type-of">{boolean_label(target)}</span>'
-        elif isinstance(prop.get("$ref"), str) and isinstance(target, dict) and target is not prop:
+        elif (
+            (isinstance(prop.get("$ref"), str) or self.wrapped_ref(prop) is not None)
+            and isinstance(target, dict)
+            and target is not prop
+        ):
             of = f' <span class="type-of">{escape(self.type_label(target))}</span>'
         target = target if isinstance(target, dict) else {}
         # A `title` names the field for people (`Customer email`): the property's own,

@@ -361,6 +361,42 @@ def test_a_variant_that_only_requires_names_says_which() -> None:
     assert "required" in then and "phone" in then
 
 
+def test_an_all_of_that_wraps_one_reference_to_describe_it_shows_that_description() -> None:
+    # OpenAPI 3.0 ignores keywords beside a $ref, so Asana (79 times) and many others wrap
+    # it: `enum_value: {allOf: [{$ref: EnumOption}, {type: object, description: ...}]}`.
+    # The row read "enum_value object", without the description or the schema's name.
+    schemas = {"EnumOption": {"type": "object", "properties": {"gid": {"type": "string"}}}}
+    html = renderer(schemas).block(
+        {
+            "type": "object",
+            "properties": {
+                "enum_value": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/EnumOption"},
+                        {"type": "object", "nullable": True, "description": "The *chosen* option."},
+                    ]
+                },
+                "merged": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/EnumOption"},
+                        {"type": "object", "properties": {"extra": {"type": "string"}}},
+                    ]
+                },
+            },
+        },
+        raw=False,
+    )  # fmt: skip
+    row = html[html.index('prop-name">enum_value') : html.index('prop-name">gid')]
+    # Its `nullable` too, as its author meant it (3.0 strictly lets a nullable allOf part
+    # allow null only if every part does; Asana's API answers null there).
+    assert '<span class="type">EnumOption</span> <span class="type-of">object | null</span>' in row
+    assert "The <em>chosen</em> option." in row
+    assert 'prop-name">gid' in html  # its properties are still drawn
+    # An allOf that adds properties is a new object, not a description of one.
+    merged = html[html.index('prop-name">merged') :]
+    assert merged.startswith('prop-name">merged</code> <span class="type">object</span></div>')
+
+
 @pytest.mark.parametrize("distinct", [False, True])
 def test_nested_variants_of_shared_schemas_are_drawn_once(distinct: bool) -> None:
     # 15 levels of oneOf, each variant a $ref to the next level: a 1 KB spec drew 3**15
