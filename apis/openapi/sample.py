@@ -81,6 +81,17 @@ class _Sampler:
             return name, self.schemas.get(name)
         return "", None
 
+    def _as_child(self, ref: str, target: Any, value: Any) -> Any:
+        """`value` of the schema at `ref` with the discriminator value its parent gives it:
+        `Cat: allOf [Pet, ...]`, where Pet's discriminator maps `cat` to Cat."""
+        parts = target.get("allOf") if isinstance(target, dict) else None
+        for part in parts if isinstance(parts, list) else []:
+            if isinstance(part, dict) and "$ref" in part:
+                _, parent = self._resolve(part["$ref"])
+                if isinstance(parent, dict) and isinstance(parent.get("discriminator"), dict):
+                    return _tagged(parent, {"$ref": ref}, value)
+        return value
+
     def build(self, schema: Any, depth: int, seen: tuple[str, ...]) -> Any:
         """A value for `schema`, `depth` levels of data (objects and arrays) down: `$ref`s
         and compositions cost none, so a field three refs away still gets a typed value.
@@ -92,7 +103,8 @@ class _Sampler:
             name, target = self._resolve(schema["$ref"])
             if not name or name in seen:
                 return None  # unresolvable or a cycle: stop here
-            return self.build(target, depth, (*seen, name))
+            value = self.build(target, depth, (*seen, name))
+            return self._as_child(schema["$ref"], target, value)
         for key in ("example", "const", "default"):
             if key in schema:
                 return schema[key]

@@ -250,3 +250,25 @@ def test_a_discriminated_variant_carries_its_discriminator_value(mapped: bool) -
     }  # fmt: skip
     value = sample(body, {"components": {"schemas": schemas}})
     assert value == {"method": "password" if mapped else "WithPassword", "password": "string"}
+
+
+def test_a_schema_extending_a_discriminated_parent_carries_its_own_value() -> None:
+    # Redoc's 3.1 demo: Cat is allOf [Pet, {...}] and Pet's discriminator maps `cat` to Cat;
+    # a sample of a Cat said `"petType": "string"`, which names no pet.
+    schemas: dict[str, Any] = {
+        "Pet": {
+            "type": "object",
+            "properties": {"petType": {"type": "string"}, "name": {"type": "string"}},
+            "discriminator": {"propertyName": "petType", "mapping": {"cat": "#/components/schemas/Cat"}},
+        },
+        "Cat": {"allOf": [{"$ref": "#/components/schemas/Pet"}, {"properties": {"lives": {"type": "integer"}}}]},
+        "Dog": {"allOf": [{"$ref": "#/components/schemas/Pet"}]},  # not mapped: its name
+    }  # fmt: skip
+    doc = {"components": {"schemas": schemas}}
+    assert sample({"$ref": "#/components/schemas/Cat"}, doc) == {
+        "petType": "cat",
+        "name": "string",
+        "lives": 0,
+    }
+    assert sample({"$ref": "#/components/schemas/Dog"}, doc)["petType"] == "Dog"
+    assert sample({"$ref": "#/components/schemas/Pet"}, doc)["petType"] == "string"
