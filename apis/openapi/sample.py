@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import orjson
+
 from apis.openapi.pattern import VERIFY_UP_TO, matching
 from apis.openapi.regex_safety import safe_search
 
@@ -105,12 +107,14 @@ class _Sampler:
                 return None  # unresolvable or a cycle: stop here
             value = self.build(target, depth, (*seen, name))
             return self._as_child(schema["$ref"], target, value)
-        for key in ("example", "const", "default"):
+        if "example" in schema:
+            return _as_written(schema, schema["example"])
+        for key in ("const", "default"):
             if key in schema:
                 return schema[key]
         examples = schema.get("examples")
         if isinstance(examples, list) and examples:
-            return examples[0]
+            return _as_written(schema, examples[0])
         enum = schema.get("enum")
         if isinstance(enum, list) and enum:
             return enum[0]
@@ -160,6 +164,21 @@ class _Sampler:
             n = count if isinstance(count, int) and 0 < count <= 3 else 1
             return [] if item is None and "items" not in schema else [item] * n
         return _scalar(schema, kind)
+
+
+def _as_written(schema: dict[str, Any], example: Any) -> Any:
+    """An example of an object or array schema that is JSON text (Typesense writes `example: |`
+    and the JSON under it) is the value that text holds; as a string it was sent as one."""
+    if not isinstance(example, str) or _kind(schema) not in ("object", "array"):
+        return example
+    text = example.strip()
+    if not text.startswith(("{", "[")):
+        return example
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return example
+    return value if isinstance(value, dict | list) else example
 
 
 def _tagged(schema: dict[str, Any], option: Any, value: Any) -> Any:

@@ -272,3 +272,19 @@ def test_a_schema_extending_a_discriminated_parent_carries_its_own_value() -> No
     }
     assert sample({"$ref": "#/components/schemas/Dog"}, doc)["petType"] == "Dog"
     assert sample({"$ref": "#/components/schemas/Pet"}, doc)["petType"] == "string"
+
+
+def test_an_object_example_written_as_json_text_is_that_object() -> None:
+    # Typesense writes `example: |` then JSON text under 9 object schemas: the samples sent
+    # the text as one JSON string, `--data-raw '"{\"log-slow-requests-time-ms\": 2000}\n"'`.
+    schema = {
+        "type": "object",
+        "properties": {"log-slow-requests-time-ms": {"type": "integer"}},
+        "example": '{"log-slow-requests-time-ms": 2000}\n',
+    }
+    assert sample(schema, {}) == {"log-slow-requests-time-ms": 2000}
+    listed = {"type": "array", "items": {"type": "string"}, "examples": ['["a", "b"]']}
+    assert sample(listed, {}) == ["a", "b"]
+    # A string schema's example is a string, whatever it holds; text that is not JSON stays.
+    assert sample({"type": "string", "example": '{"a": 1}'}, {}) == '{"a": 1}'
+    assert sample({"type": "object", "example": "{not json"}, {}) == "{not json"
