@@ -622,3 +622,26 @@ def test_a_server_at_the_root_is_the_portals_origin(
     request = _section(page, "request-sample")
     assert "curl -X GET http://127.0.0.1:8000/sessions/whoami" in request
     assert "api.example.com" not in request and "names no server" not in request
+
+
+def test_a_required_cookie_parameter_is_in_the_sample(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    # Redoc's demo requires a `cookieParam` cookie on POST /pet: the samples sent required
+    # path, query and header parameters but no cookie, so the call they showed was refused.
+    path = tmp_path / "cookie.yaml"
+    path.write_text(
+        "openapi: 3.0.3\ninfo: {title: Jar, version: '1'}\n"
+        "servers: [{url: 'https://httpbin.org/anything'}]\npaths:\n  /pet:\n    post:\n"
+        "      operationId: addPet\n      parameters:\n"
+        "        - {name: cookieParam, in: cookie, required: true, schema: {type: integer}, example: 42}\n"
+        "        - {name: theme, in: cookie, schema: {type: string}}\n"
+        "        - {name: session_id, in: cookie, required: true, schema: {type: string}, example: 'a b'}\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    _import(path, "jar")
+    request = _section(
+        client.get("/apis/jar/operations/addPet/").content.decode(), "request-sample"
+    )
+    assert "Cookie: cookieParam=42; session_id=a%20b" in request
+    assert "theme" not in request  # optional ones stay out, as other parameters do
