@@ -9,6 +9,7 @@ operation declares, minus those the console or the transport owns (case 49).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -223,6 +224,20 @@ def parameters(operation: Operation) -> list[Parameter]:
     return [p for p in operation.model.parameters if p.location in LOCATIONS and p.name]
 
 
+def followed(param: Parameter, document: Mapping[str, Any]) -> Parameter:
+    """`param` with its schema's `$ref` followed (a few hops), so its style applies to the
+    type the reference names: Typesense's `searchParameters` is a `$ref` to an object that
+    goes as `q=...&query_by=...`, and went as `searchParameters={"q": ...}`."""
+    schema: Any = param.schema
+    for _ in range(8):
+        if not isinstance(schema, dict) or not isinstance(schema.get("$ref"), str):
+            break
+        schema = resolve_ref(document, schema["$ref"])
+    if schema is param.schema or not isinstance(schema, dict):
+        return param
+    return replace(param, schema=schema)
+
+
 def is_json_media(media_type: str) -> bool:
     base = media_type.split(";", 1)[0].strip().lower()
     return base == "application/json" or base.endswith("+json")
@@ -295,7 +310,9 @@ def build_call(
     missing: list[str] = []
     querystring = ""
     written: list[str] = []  # each query parameter as its style writes it
+    document = schema_document(operation.version_id)
     for param in parameters(operation):
+        param = followed(param, document)
         name, where = param.name, param.location
         if where == "query" and name in fixed:
             continue  # sent as the path's own query says

@@ -152,6 +152,7 @@ def request_sample(
     cookies: list[str] = []
     written: list[str] = []  # each query parameter as its style writes it
     for param in op.parameters:
+        param = calls.followed(param, document)
         name, where = param.name, param.location
         if where == "querystring" and param.required and not querystring:
             # OpenAPI 3.2: one parameter that is the whole query string.

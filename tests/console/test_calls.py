@@ -350,6 +350,33 @@ def test_object_and_delimited_query_parameters_follow_their_style(
     )
 
 
+def test_a_query_object_named_by_reference_follows_its_style(
+    import_spec: Any, tmp_path: Any
+) -> None:
+    # Typesense's search takes `searchParameters` (a `$ref` to an object, form, exploded) as
+    # `q=...&query_by=...`: its type was read beside the `$ref` only, so the console and the
+    # samples sent `searchParameters={"q": ...}`, which Typesense does not read.
+    spec = tmp_path / "search.yaml"
+    spec.write_text(
+        "openapi: 3.0.3\ninfo: {title: Search, version: '1'}\npaths:\n  /search:\n    get:\n"
+        "      operationId: search\n      parameters:\n"
+        "        - {name: searchParameters, in: query, required: true,"
+        " schema: {$ref: '#/components/schemas/SearchParameters'}}\n"
+        "        - {name: ids, in: query, style: pipeDelimited, explode: false,"
+        " schema: {$ref: '#/components/schemas/Ids'}}\n"
+        "      responses: {'200': {description: ok}}\n"
+        "components:\n  schemas:\n"
+        "    SearchParameters: {type: object, required: [q], properties: {q: {type: string},"
+        " query_by: {type: string}}}\n"
+        "    Ids: {type: array, items: {type: string}}\n"
+    )
+    api = import_spec(spec, "search")
+    server = calls.Target("https://api.example.com", "Spec", True)
+    query = {"searchParameters": '{"q": "stark", "query_by": "name"}', "ids": "a,b"}
+    call = calls.build_call(op(api, "search"), ConsoleInput(params={"query": query}), [server])
+    assert call.url == "https://api.example.com/search?q=stark&query_by=name&ids=a%7Cb"
+
+
 STYLED_PATH = """openapi: 3.0.0
 info: {title: Path styles, version: '1'}
 servers: [{url: 'https://httpbin.org'}]
