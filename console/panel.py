@@ -267,7 +267,7 @@ def _form_fields(
         if has_state:
             value = state.get(key, "")
         elif name in required and not is_file:
-            value = example or serialise.field_text(sample(prop, doc))
+            value = example or serialise.field_text(sample(prop, doc, request=True))
         else:
             value = ""  # optional: empty, the example as a placeholder
         enum: list[Any] = prop["enum"] if isinstance(prop.get("enum"), list) else []
@@ -304,7 +304,7 @@ def body_editors(
         else:
             example = media.example
             if example is NO_VALUE:
-                example = sample(raw_schema, doc) if raw_schema is not None else None
+                example = sample(raw_schema, doc, request=True) if raw_schema is not None else None
             if is_json_media(media_type):
                 editor.text = (
                     orjson.dumps(example, option=orjson.OPT_INDENT_2).decode()

@@ -188,7 +188,7 @@ def request_sample(
         media_type = media.name
         example = media.example
         if example is NO_VALUE:
-            example = sample(media.schema, document, PAGE_SAMPLE_DEPTH)  # type: ignore[arg-type]
+            example = sample(media.schema, document, PAGE_SAMPLE_DEPTH, request=True)  # type: ignore[arg-type]
         _body(call, media_type, example, _binary_parts(media.schema, document), media.encoding)
     headers.setdefault("Accept", calls.documented_accept(operation) or "application/json")
     return RequestSample(

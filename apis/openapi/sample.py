@@ -55,17 +55,24 @@ def media_example(media: dict[str, Any], document: dict[str, Any]) -> Any:
     return sample(schema, document) if isinstance(schema, dict) else None
 
 
-def sample(schema: Any, document: dict[str, Any], max_depth: int = _MAX_DEPTH) -> Any:
+def sample(
+    schema: Any, document: dict[str, Any], max_depth: int = _MAX_DEPTH, *, request: bool = False
+) -> Any:
     """A value that fits `schema`, preferring the schema's own example, const or default.
 
     `max_depth` bounds nesting (each `$ref` counts one): reference pages ask for less than
-    the mock backend, for samples a reader can take in and only the schemas already loaded."""
-    return _Sampler(document, max_depth).build(schema, 0, ())
+    the mock backend, for samples a reader can take in and only the schemas already loaded.
+    `request`: a value sent to the API, so with `writeOnly` properties (a password) and
+    without `readOnly` ones (an id the server sets); else one it answers, the other way."""
+    return _Sampler(document, max_depth, request).build(schema, 0, ())
 
 
 class _Sampler:
-    def __init__(self, document: dict[str, Any], max_depth: int = _MAX_DEPTH) -> None:
+    def __init__(
+        self, document: dict[str, Any], max_depth: int = _MAX_DEPTH, request: bool = False
+    ) -> None:
         self.max_depth = max_depth
+        self.left_out = "readOnly" if request else "writeOnly"
         schemas = document.get("components", {}).get("schemas", {})
         self.schemas: dict[str, Any] = schemas if isinstance(schemas, dict) else {}
         self.nodes = 0
@@ -145,7 +152,7 @@ class _Sampler:
             props = schema.get("properties")
             if isinstance(props, dict):
                 for name, sub in list(props.items())[:50]:
-                    if isinstance(sub, dict) and sub.get("writeOnly") and depth >= 0:
+                    if isinstance(sub, dict) and sub.get(self.left_out) is True:
                         continue
                     out[str(name)] = self.build(sub, depth + 1, seen)
             additional = schema.get("additionalProperties")

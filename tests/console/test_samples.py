@@ -645,3 +645,31 @@ def test_a_required_cookie_parameter_is_in_the_sample(
     )
     assert "Cookie: cookieParam=42; session_id=a%20b" in request
     assert "theme" not in request  # optional ones stay out, as other parameters do
+
+
+def test_a_request_sample_sends_write_only_fields_and_not_read_only_ones(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    # The body sample was made as a response is: without `writeOnly` fields (a required
+    # password, Redocly Cafe's required `menuItemId`) and with `readOnly` ones the server
+    # sets (Asana's `gid`), so a copied command was refused. Responses stay the other way.
+    path = tmp_path / "users.yaml"
+    path.write_text(
+        "openapi: 3.0.3\ninfo: {title: Users, version: '1'}\n"
+        "servers: [{url: 'https://httpbin.org/anything'}]\npaths:\n  /users:\n    post:\n"
+        "      operationId: createUser\n"
+        "      requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/User'}}}}\n"
+        "      responses: {'201': {description: ok, content: {application/json: {schema:"
+        " {$ref: '#/components/schemas/User'}}}}}\n"
+        "components:\n  schemas:\n    User:\n      type: object\n      required: [name, password]\n"
+        "      properties:\n        gid: {type: string, readOnly: true, example: '12345'}\n"
+        "        name: {type: string, example: Ann}\n"
+        "        password: {type: string, writeOnly: true, example: s3cret}\n"
+    )
+    _import(path, "users")
+    page = client.get("/apis/users/operations/createUser/").content.decode()
+    request = _section(page, "request-sample")
+    assert '"password": "s3cret"' in request and '"name": "Ann"' in request
+    assert "12345" not in request
+    responses = page[page.index('id="response-samples"') :]
+    assert "12345" in responses and "s3cret" not in responses
