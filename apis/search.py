@@ -444,6 +444,14 @@ def _search_operations(
     # the index) was not in the first five for "getTask". A query with spaces is no id.
     if not exact:
         exact = _by_whole_id(cursor, versions_sql, versions_params, query, limit, exact=True)
+    if not exact and several_words:
+        # An id typed as its words ("get a task" for getTask): first too, however broad the
+        # words are (a broad query is listed in import order, not ranked).
+        # With its stop words ("get status of task"), else without them ("get a task").
+        for joined in dict.fromkeys(["".join(words(query)), "".join(query_words(query))]):
+            exact = exact or _by_whole_id(
+                cursor, versions_sql, versions_params, joined, limit, exact=True
+            )
     if count <= RANKED_MAX:
         hits = found(match, rank, limit)
     else:

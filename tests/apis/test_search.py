@@ -8,6 +8,7 @@ import pytest
 from apis.importer import delete_version, set_default_version
 from apis.models import Api, ApiVersion, Operation
 from apis.search import (
+    RANKED_MAX,
     match_expression,
     search_catalog,
     search_operations,
@@ -392,6 +393,28 @@ def test_a_camel_case_operation_id_typed_whole_comes_first(
     import_spec(write_spec("tasks.yaml", spec), "tasks")
     for typed in ("getTask", "gettask", "GETTASK"):
         assert _found(typed)[0] == "getTask", typed
+
+
+def test_an_operation_id_typed_as_its_words_comes_first(
+    import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    # "get a task" (Asana's summary of getTask, word for word) and "get task" match more
+    # operations than are ranked (RANKED_MAX): they are listed in import order, and Asana's
+    # getTask came after longer ids with the same words (getSubtasksForTask...).
+    paths = "".join(
+        f"  /tasks/{{task_gid}}/subtasks{i}:\n    get: {{operationId: getSubtasksForTask{i},"
+        f" summary: Get subtasks of a task {i}, responses: {{'200': {{description: ok}}}}}}\n"
+        for i in range(RANKED_MAX + 10)
+    )
+    spec = (
+        "openapi: 3.0.3\ninfo: {title: Tasks, version: '1'}\npaths:\n"
+        f"{paths}  /tasks/{{task_gid}}:\n    get: {{operationId: getTask, summary: Get a task,"
+        " responses: {'200': {description: ok}}}\n"
+    )
+    import_spec(write_spec("tasks.yaml", spec), "tasks")
+    for typed in ("get task", "get a task", "Get Task"):
+        assert _found(typed)[0] == "getTask", typed
+    assert _found("get subtasks for task 7")[0] == "getSubtasksForTask7"  # "for": a stop word
 
 
 def _path_spec(title: str, exact: str, longer: list[str]) -> str:
