@@ -132,6 +132,14 @@ def resolve_ref(doc: Mapping[str, Any], ref: str) -> Any:
     return node
 
 
+def deref_schema(doc: Mapping[str, Any], schema: Any, hops: int = 8) -> dict[str, Any]:
+    """`schema` with its `$ref` followed a few hops (a chain of aliases ends well within
+    eight; a loop stops there), or {} when it is not a schema."""
+    while isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str) and hops:
+        schema, hops = resolve_ref(doc, schema["$ref"]), hops - 1
+    return schema if isinstance(schema, dict) else {}
+
+
 def ref_name(ref: str) -> str:
     return ref.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
 

@@ -18,7 +18,8 @@ import orjson
 from django.conf import settings
 from urllib3.filepost import encode_multipart_formdata
 
-from apis.documents import resolve_ref, schema_document
+from apis import documents
+from apis.documents import schema_document
 from apis.models import Api, ApiVersion, Operation
 from apis.openapi.model import Parameter
 from apis.openapi.query_keys import fixed_query
@@ -224,16 +225,12 @@ def parameters(operation: Operation) -> list[Parameter]:
     return [p for p in operation.model.parameters if p.location in LOCATIONS and p.name]
 
 
-def followed(param: Parameter, document: Mapping[str, Any]) -> Parameter:
-    """`param` with its schema's `$ref` followed (a few hops), so its style applies to the
-    type the reference names: Typesense's `searchParameters` is a `$ref` to an object that
-    goes as `q=...&query_by=...`, and went as `searchParameters={"q": ...}`."""
-    schema: Any = param.schema
-    for _ in range(8):
-        if not isinstance(schema, dict) or not isinstance(schema.get("$ref"), str):
-            break
-        schema = resolve_ref(document, schema["$ref"])
-    if schema is param.schema or not isinstance(schema, dict):
+def deref_param(param: Parameter, document: Mapping[str, Any]) -> Parameter:
+    """`param` with its schema's `$ref` followed, so its style applies to the type the
+    reference names: Typesense's `searchParameters` is a `$ref` to an object that goes as
+    `q=...&query_by=...`, and went as `searchParameters={"q": ...}`."""
+    schema = documents.deref_schema(document, param.schema)
+    if not schema or schema is param.schema:
         return param
     return replace(param, schema=schema)
 
@@ -312,7 +309,7 @@ def build_call(
     written: list[str] = []  # each query parameter as its style writes it
     document = schema_document(operation.version_id)
     for param in parameters(operation):
-        param = followed(param, document)
+        param = deref_param(param, document)
         name, where = param.name, param.location
         if where == "query" and name in fixed:
             continue  # sent as the path's own query says
@@ -367,23 +364,18 @@ def _form_fields(
     body = operation.model.request_body
     media = next((m for m in body.content if m.name == data.media_type), None) if body else None
     document = schema_document(operation.version_id)
-    schema = _deref(document, media.schema if media is not None else None)
+    schema = documents.deref_schema(document, media.schema if media is not None else None)
     properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
     typed = [
-        (name, form_value(_deref(document, (properties or {}).get(name)), text), text)
+        (
+            name,
+            form_value(documents.deref_schema(document, (properties or {}).get(name)), text),
+            text,
+        )
         for name, text in data.fields.items()
         if text != ""
     ]
     return body_fields(typed, media.encoding if media else {}, multipart=multipart)
-
-
-def _deref(document: dict[str, Any], schema: Any) -> dict[str, Any]:
-    """A schema with its `$ref` followed a few hops (enough to list a body's properties)."""
-    for _ in range(8):
-        if not (isinstance(schema, dict) and isinstance(schema.get("$ref"), str)):
-            break
-        schema = resolve_ref(document, schema["$ref"])
-    return schema if isinstance(schema, dict) else {}
 
 
 def _attach_body(

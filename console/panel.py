@@ -18,7 +18,7 @@ import orjson
 from django.conf import settings
 from django.urls import reverse
 
-from apis.documents import resolve_ref, schema_document
+from apis.documents import deref_schema, schema_document
 from apis.models import Api, ApiVersion, Operation
 from apis.openapi.model import NO_VALUE, Parameter
 from apis.openapi.sample import sample
@@ -172,20 +172,12 @@ def claims_json(claims: dict[str, Any] | None) -> str:
             return "(claims nested too deeply to show)"
 
 
-def _schema(doc: dict[str, Any], schema: Any) -> dict[str, Any]:
-    """A schema with one level of `$ref` resolved (enough to list its properties)."""
-    if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
-        target = resolve_ref(doc, schema["$ref"])
-        return target if isinstance(target, dict) else {}
-    return schema if isinstance(schema, dict) else {}
-
-
 def _param_default(param: Parameter, doc: dict[str, Any]) -> str:
     if param.examples:
         value = param.examples[0].value
         value = None if value is NO_VALUE else value  # an externalValue: nothing to fill in
     else:
-        schema = _schema(doc, param.schema)
+        schema = deref_schema(doc, param.schema)
         value = schema.get("example", schema.get("default"))
         if value is None and param.required:
             value = sample(schema, doc)
@@ -210,7 +202,7 @@ def param_fields(
     for param in parameters(operation):
         where, name = param.location, param.name
         key = f"param.{where}.{name}"
-        schema = _schema(doc, param.schema)
+        schema = deref_schema(doc, param.schema)
         enum: list[Any] = schema["enum"] if isinstance(schema.get("enum"), list) else []
         kind = schema.get("type", "")
         if isinstance(kind, list):
@@ -248,7 +240,7 @@ def _form_fields(
     required = set(schema.get("required") or [])
     found = []
     for name, prop in (props or {}).items():
-        prop = _schema(doc, prop)
+        prop = deref_schema(doc, prop)
         if prop.get("readOnly"):
             continue
         key = f"field.{index}.{name}"
@@ -258,7 +250,7 @@ def _form_fields(
             None,
             "",
         )
-        items = _schema(doc, prop.get("items"))
+        items = deref_schema(doc, prop.get("items"))
         if prop.get("type") == "array" and items.get("format") == "binary":
             is_file = True
         example = (
@@ -298,7 +290,9 @@ def body_editors(
         kind = body_kind(media_type)
         editor = BodyEditor(index=index, media_type=media_type, kind=kind, key=f"body.{index}")
         if kind in ("form", "multipart"):
-            editor.fields = _form_fields(index, _schema(doc, raw_schema), doc, state, has_state)
+            editor.fields = _form_fields(
+                index, deref_schema(doc, raw_schema), doc, state, has_state
+            )
         elif editor.key in state:
             editor.text = state[editor.key]
         else:
@@ -313,11 +307,11 @@ def body_editors(
                 )
             elif isinstance(example, str):
                 editor.text = example
-            schema = _schema(doc, raw_schema)
+            schema = deref_schema(doc, raw_schema)
             if schema.get("format") == "binary" or media_type == "application/octet-stream":
                 editor.file_key = f"file.{index}.body"
         if kind == "raw" and not editor.file_key:
-            schema = _schema(doc, raw_schema)
+            schema = deref_schema(doc, raw_schema)
             if schema.get("format") == "binary" or media_type == "application/octet-stream":
                 editor.file_key = f"file.{index}.body"
         editors.append(editor)

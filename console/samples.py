@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import orjson
 
-from apis.documents import resolve_ref
+from apis.documents import deref_schema
 from apis.models import Api, ApiVersion, Operation
 from apis.openapi.model import LOCATIONS, NO_VALUE, OperationModel, Parameter, operation_model
 from apis.openapi.query_keys import fixed_query
@@ -152,7 +152,7 @@ def request_sample(
     cookies: list[str] = []
     written: list[str] = []  # each query parameter as its style writes it
     for param in op.parameters:
-        param = calls.followed(param, document)
+        param = calls.deref_param(param, document)
         name, where = param.name, param.location
         if where == "querystring" and param.required and not querystring:
             # OpenAPI 3.2: one parameter that is the whole query string.
@@ -236,24 +236,18 @@ def _binary_parts(schema: Any, document: Mapping[str, Any]) -> dict[str, str] | 
     """Which parts of a body are files, each with its content type: {"": type} when the
     body itself is one (`format: binary`, or 3.1's `contentMediaType`), else its properties
     (of `allOf` members too) that are files or arrays of files; None when neither."""
-    schema = _deref(schema, document)
+    schema = deref_schema(document, schema)
     if _is_file(schema):
         return {"": _file_type(schema)}
     found: dict[str, str] = {}
     for part in [schema, *(schema.get("allOf") or [])]:
-        properties = _deref(part, document).get("properties")
+        properties = deref_schema(document, part).get("properties")
         for name, prop in (properties if isinstance(properties, dict) else {}).items():
-            prop = _deref(prop, document)
-            items = _deref(prop.get("items"), document) if prop.get("type") == "array" else {}
+            prop = deref_schema(document, prop)
+            items = deref_schema(document, prop.get("items")) if prop.get("type") == "array" else {}
             if _is_file(prop) or (items and _is_file(items)):
                 found[str(name)] = _file_type(items or prop)
     return found or None
-
-
-def _deref(schema: Any, document: Mapping[str, Any], hops: int = 8) -> dict[str, Any]:
-    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and hops:
-        schema, hops = resolve_ref(document, schema["$ref"]), hops - 1
-    return schema if isinstance(schema, dict) else {}
 
 
 def _is_file(schema: dict[str, Any]) -> bool:
