@@ -25,6 +25,10 @@ DIMENSIONS = [
 ]
 ORDERS = [("calls", "Calls"), ("errors", "Errors"), ("time", "Time")]
 LONGEST_CUSTOM = timedelta(days=731)  # the day rollups' default retention
+# Custom dates the window can be built from in any zone: the day after the end, and local
+# midnights shifted by up to 14 hours, must stay inside datetime's years 1 to 9999.
+EARLIEST_DAY = date(1970, 1, 1)
+LATEST_DAY = date(9998, 12, 31)
 
 
 class RangeForm(forms.Form):
@@ -155,6 +159,8 @@ class ReportFilterForm(forms.Form):
         if start or end or data.get("range") == "custom":
             if not (start and end):
                 self.add_error("start", "Give both dates, or choose a range.")
+            elif start < EARLIEST_DAY or end > LATEST_DAY:
+                self.add_error("start", f"Dates from {EARLIEST_DAY} to {LATEST_DAY}.")
             elif end < start:
                 self.add_error("end", "The end comes before the start.")
             elif end - start > LONGEST_CUSTOM:

@@ -164,6 +164,26 @@ def test_reports_filter_errors_are_shown(client: Client, reader: Any) -> None:
     assert "No developer has this user name." in nobody.content.decode()
 
 
+@pytest.mark.parametrize(
+    "dates",
+    [
+        "start=9999-12-30&end=9999-12-31",  # the day after the end is past date.max
+        "start=0001-01-01&end=0001-01-02",  # local midnight east of UTC is before year 1
+    ],
+)
+@pytest.mark.parametrize("page", ["/usage/reports/?", "/usage/reports/export.csv?table=calls&"])
+def test_reports_dates_at_the_calendars_ends_are_refused(
+    client: Client, reader: Any, page: str, dates: str
+) -> None:
+    """A custom range at the ends of the calendar was an OverflowError (500) building the
+    window; it is a filter error like any other."""
+    client.cookies["tz"] = "Pacific/Kiritimati"  # UTC+14
+    answer = login(client, reader).get(page + "range=custom&" + dates)
+    assert answer.status_code == 400
+    if page == "/usage/reports/?":
+        assert "Dates from 1970-01-01 to 9998-12-31." in answer.content.decode()
+
+
 def test_reports_csv_is_an_attachment(client: Client, reader: Any) -> None:
     login(client, reader)
     answer = client.get("/usage/reports/export.csv?by=developer&order=errors")
