@@ -274,6 +274,17 @@ def _check_header(name: str, value: str) -> None:
         )
 
 
+_DOT = re.compile(r"%2e", re.IGNORECASE)
+
+
+def _walks_out(template: str) -> bool:
+    """Whether a spec's path template has a `.` or `..` segment, plain or percent-encoded:
+    urllib3 sends it as written and a server resolves it (one that decodes first, `%2E%2E`
+    too) to a path outside the chosen server's, with the user's token. The template is
+    attacker-controlled text; a parameter's value is the user's own (and quoted)."""
+    return any(_DOT.sub(".", segment) in (".", "..") for segment in template.split("/"))
+
+
 def documented_accept(operation: Operation) -> str:
     """The media type the operation's success answer is documented in (its first 2xx
     response with content, else `default`), or "" when none is: GitHub's /octocat answers a
@@ -301,6 +312,10 @@ def build_call(
     """The exact request the console will send, or a CallError naming the first problem."""
     target = pick_target(options, data.server)
     path, query = fixed_query(operation.path)
+    if _walks_out(path):
+        raise CallError(
+            "The operation's path has a '.' or '..' segment: it would leave the chosen server."
+        )
     fixed = {name for name, _ in query}
     headers: dict[str, str] = {}
     cookies: list[str] = []

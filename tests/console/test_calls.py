@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import urllib3.util.connection
 
+from apis.models import Operation
 from console import calls
 from console.calls import CallError, ConsoleInput
 from console.tokens import Token
@@ -128,6 +129,23 @@ def test_path_parameters_cannot_walk_out_of_the_route(echo: Any) -> None:
     assert call.url == f"{ECHO}/anything/%2E%2E"
     call = build(echo, "echoPut", params={"path": {"id": "a/b?c#d"}})
     assert call.url == f"{ECHO}/anything/a%2Fb%3Fc%23d"
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["/anything/../../admin/", "/./admin", "/anything/%2e%2E/admin", "/anything/.%2E"],
+)
+def test_a_spec_path_with_dot_segments_cannot_walk_out_of_the_server(
+    echo: Any, settings: Any, template: str
+) -> None:
+    """A spec's path template is attacker-controlled text: its `..` (plain, or encoded for a
+    server that decodes before resolving) would take the user's token to another path of an
+    allowlisted origin; urllib3 sends it as written."""
+    settings.CONSOLE_ALLOWED_ORIGINS = ["https://api.example.com"]
+    put_spec_servers(echo, [{"url": "https://api.example.com/v1"}])
+    Operation.objects.filter(pk=op(echo, "echoGet").pk).update(path=template)
+    with pytest.raises(CallError, match="would leave the chosen server"):
+        build(echo, "echoGet", server="https://api.example.com/v1")
 
 
 def test_required_parameters_are_named(echo: Any) -> None:
