@@ -8,7 +8,8 @@ one host and go to another).
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from oauth2_provider.settings import oauth2_settings
 
@@ -42,6 +43,10 @@ def check_redirect_uri(uri: str) -> str:
         raise RedirectUriError(f"{uri}: must be an https:// URL with a host.")
     if "@" in parts.netloc:
         raise RedirectUriError(f"{uri}: a user name or password in the URL is not allowed.")
+    if not uri.isascii():
+        # The provider's authorization refuses it ("Invalid redirect URI"), and a host in
+        # another script can imitate a Latin one: the browser goes to its xn-- form.
+        raise RedirectUriError(f"{uri}: only ASCII is allowed{_ascii_form(parts)}.")
     if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
         raise RedirectUriError(
             f"{uri}: plain http is only allowed on loopback (127.0.0.1, [::1], localhost); "
@@ -56,6 +61,18 @@ def check_redirect_uri(uri: str) -> str:
             "switched off here); use https."
         )
     return uri
+
+
+def _ascii_form(parts: Any) -> str:
+    """'; write it as …' with the host in IDNA and the rest percent-encoded, or ''."""
+    try:
+        host = parts.hostname.encode("idna").decode("ascii")
+    except UnicodeError:
+        return ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    path = quote(parts.path, safe="/%:@!$&'()*+,;=-._~")
+    query = quote(parts.query, safe="/?%:@!$&'()*+,;=-._~")
+    return "; write it as " + urlunsplit((parts.scheme, netloc, path, query, ""))
 
 
 def parse_redirect_uris(text: str) -> list[str]:

@@ -58,6 +58,23 @@ def test_refused_with_a_message(uri: str, says: str) -> None:
         check_redirect_uri(uri)
 
 
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://\u0430pi-portal.example/cb",  # a Cyrillic a: the host imitates a Latin one
+        "https://app.example/caf\u00e9",
+        "https://app.example/cb?lang=\u00e9",
+    ],
+)
+def test_a_uri_that_is_not_ascii_is_refused_with_its_ascii_form(uri: str) -> None:
+    """The provider's authorization refuses a redirect URI that is not ASCII ('Invalid
+    redirect URI'): one registered was an application no one could sign in to."""
+    with pytest.raises(RedirectUriError, match="only ASCII") as refused:
+        check_redirect_uri(uri)
+    if "pi-portal" in uri:
+        assert "xn--pi-portal-zyh.example" in str(refused.value)
+
+
 def test_parse_one_a_line_without_duplicates() -> None:
     text = "https://a.example/cb\n\n  https://b.example/cb \nhttps://a.example/cb\n"
     assert parse_redirect_uris(text) == ["https://a.example/cb", "https://b.example/cb"]
