@@ -613,3 +613,19 @@ def test_case61_a_method_in_another_case_is_refused(
     )
     assert resp.status == 400 and resp.json()["check"] == "method"
     assert backend.recorder.count() == 0
+
+
+def test_case24_a_rule_on_get_holds_for_head(
+    provider: Provider, backend: LoopbackServer, harness_for: Build
+) -> None:
+    """HEAD is GET without the body (RFC 9110 9.3.2): the operation match already reads it
+    so, and backends run their GET handler for it. A rule written for GET alone let a token
+    without the scope HEAD the resource, whose headers (length, ETag, counts) answered."""
+    from gateway.jwt import ClaimRule
+
+    rule = ClaimRule("scope", ("orders.read",), "all", " ", frozenset({"GET"}))
+    gw = harness_for(make_route(provider, backend.url, required_claims=(rule,)))
+    resp = gw.request("HEAD", "/orders/x", token=good(provider, scope="orders.other"))
+    assert resp.status == 403
+    assert backend.recorder.count() == 0
+    assert gw.request("HEAD", "/orders/x", token=good(provider)).status == 200
