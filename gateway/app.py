@@ -340,6 +340,15 @@ class Gateway:
                 extra,
             )
             return
+        if operation is None and route.pass_through and route.loosely_matches(method, rest):
+            # `/pets/1/` or `/PETS/1` is deletePet to many backends: forwarded, it would skip
+            # the rules bound to that operation (case 61 on a pass-through route).
+            detail = (
+                f"{method} {rest} differs from an operation's path only in letter case or a "
+                "trailing slash; use the path the API documents."
+            )
+            await self._respond(send, state, problem(404, detail, "operation"), extra)
+            return
 
         if self.subscriptions is not None:  # the key check: gateway/subscriptions.py
             client = str((scope.get("client") or ("-", 0))[0])

@@ -115,6 +115,18 @@ class RouteConfig:
             best = self._match("get", path, pairs)
         return best
 
+    def loosely_matches(self, method: str, path: str) -> bool:
+        """Whether `path` is an operation's path in another spelling: other letter case, or a
+        trailing slash added or left out. Many backends (Express, ASP.NET Core, Rails) read it
+        as that operation, so a pass-through route must not forward it past the operation's
+        rules. Asked only of calls that matched no operation exactly."""
+        method = method.lower()
+        methods = (method, "get") if method == "head" else (method,)
+        return any(
+            op.method in methods and _loose(op.pattern.pattern).fullmatch(path)
+            for op in self.operations
+        )
+
     def _match(
         self, method: str, path: str, pairs: frozenset[tuple[str, str]]
     ) -> OperationMatch | None:
@@ -133,6 +145,12 @@ class RouteConfig:
                 elif mine == rank and op.query:
                     tied = True  # `?comp=list&restype=container` holds two keys of one pair
         return None if tied else best
+
+
+@functools.lru_cache(maxsize=4096)
+def _loose(regex: str) -> re.Pattern[str]:
+    """An operation's path regex without letter case and with an optional trailing slash."""
+    return re.compile(regex.removesuffix("/") + "/?", re.IGNORECASE)
 
 
 def template_pattern(template: str) -> tuple[re.Pattern[str], int]:

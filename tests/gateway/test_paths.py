@@ -227,6 +227,27 @@ def test_pass_through_route_forwards_unmatched_calls_but_not_ambiguous_ones(
     assert backend.recorder.count() == 1
 
 
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("DELETE", "/petstore/pets/1/"),  # Express, Rails, Spring 5 ignore a trailing slash
+        ("DELETE", "/petstore/PETS/1"),  # Express and ASP.NET Core route without case
+        ("DELETE", "/petstore/Pets/1/"),
+        ("HEAD", "/petstore/STORES"),
+    ],
+)
+def test_pass_through_does_not_forward_an_operations_path_in_another_spelling(
+    provider: Provider, backend: LoopbackServer, harness_for: Build, method: str, path: str
+) -> None:
+    """A pass-through route forwarded what matched no operation exactly: `/pets/1/` and
+    `/PETS/1` are deletePet to many backends, so the rule bound to deletePet was skipped and
+    a reader's token deleted the pet. A path that differs from an operation's only in letter
+    case or a trailing slash is refused, as on a route without pass-through."""
+    gw = harness_for(petstore(provider, backend.url, pass_through=True))
+    refused(gw.request(method, path, token=reader(provider)), backend)
+    assert gw.request("GET", "/petstore/other/Thing/", token=reader(provider)).status == 200
+
+
 def test_routes_without_a_spec_still_refuse_ambiguous_paths(
     provider: Provider, backend: LoopbackServer, harness_for: Build
 ) -> None:
