@@ -94,6 +94,15 @@ def _count_failure(request: HttpRequest, response: HttpResponse) -> None:
         )
 
 
+def _nul_refused(request: HttpRequest) -> HttpResponse | None:
+    """invalid_request for a NUL in a form field: PostgreSQL refuses it in the client lookup
+    (DataError, a 500 for anyone). The portal's middleware sees url-encoded forms only."""
+    for key, values in request.POST.lists():
+        if any("\x00" in text for text in (key, *values)):
+            return _json_error(400, "invalid_request", "A parameter contains a NUL character.")
+    return None
+
+
 def _client_authenticated(
     request: HttpRequest, dispatch: Callable[[], HttpResponse]
 ) -> HttpResponse:
@@ -101,7 +110,7 @@ def _client_authenticated(
     and revocation endpoints share this guard around django-oauth-toolkit's views."""
     if request.method != "POST":
         return _json_error(405, "invalid_request", "Use POST.", Allow="POST")
-    limited = _rate_limited(request)
+    limited = _nul_refused(request) or _rate_limited(request)
     if limited is not None:
         return limited
     response = dispatch()
@@ -147,7 +156,7 @@ class Introspect(OAuthLibMixin, View):
         if request.method != "POST":
             # Never from a query string: the token would land in access logs (RFC 7662 2.1).
             return _json_error(405, "invalid_request", "Use POST.", Allow="POST")
-        limited = _rate_limited(request)
+        limited = _nul_refused(request) or _rate_limited(request)
         if limited is not None:
             return limited
         client = self._authenticated_client(request)

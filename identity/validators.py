@@ -44,6 +44,10 @@ class Validator(OAuth2Validator):
     # period after a rotation (identity.Client.previous_secret_matches).
 
     def _authenticate_basic_auth(self, request: Any) -> bool:
+        if "\x00" in "".join(_basic_credentials(request)):
+            # Form-decoded (`a%00b`), past the NUL middleware; PostgreSQL refuses it in the
+            # client lookup (DataError, a 500 for anyone).
+            return False
         try:
             if super()._authenticate_basic_auth(request):
                 return True

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.functional import empty
 
 from portal import views
@@ -50,6 +50,39 @@ class HealthMiddleware:
         except Exception:
             logger.exception("health endpoint %s failed", request.path_info)
             return JsonResponse({"status": "unavailable"}, status=503)
+
+
+class NullCharacterMiddleware:
+    """400 for a NUL character in the path, the query, a cookie or a url-encoded form.
+
+    PostgreSQL text cannot hold one: read raw by a view (a version label, a provider id, an
+    OAuth client id, the session cookie) and put in a query, it raised DataError, a 500 for
+    anyone; SQLite took it. Forms refuse NUL field by field; this covers the rest. Multipart
+    bodies are left to their forms: parsing one here would leave `request.body` unreadable.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _holds_nul(request):
+            return HttpResponseBadRequest(
+                "The request contains a NUL character.", content_type="text/plain"
+            )
+        return self.get_response(request)
+
+
+def _holds_nul(request: HttpRequest) -> bool:
+    if "\x00" in request.path_info:
+        return True
+    texts = [*request.COOKIES.values()]
+    sources = [request.GET]
+    if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
+        sources.append(request.POST)
+    for source in sources:
+        for key, values in source.lists():
+            texts += [key, *values]
+    return any("\x00" in text for text in texts)
 
 
 class TrustedProxyMiddleware:

@@ -102,6 +102,7 @@ MIDDLEWARE = [
     # stream with random bytes and masks the CSRF token per response.
     "django.middleware.gzip.GZipMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "portal.middleware.NullCharacterMiddleware",  # before anything queries with raw text
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.SessionTimeoutMiddleware",  # idle and absolute session limits
     "django.middleware.common.CommonMiddleware",
