@@ -125,11 +125,16 @@ def _is_text_file(rel: str) -> bool:
 
 def _text(data: bytes, rel: str) -> str:
     try:
-        return as_utf8(data, rel).decode("utf-8")
+        text = as_utf8(data, rel).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SpecError(
             f"{rel} is not UTF-8 text (byte {exc.start})", source=rel, rule="encoding"
         ) from None
+    if "\x00" in text:  # valid UTF-8, but no PostgreSQL text can hold it
+        raise SpecError(
+            f"{rel} holds a NUL character, which cannot be stored", source=rel, rule="nul"
+        )
+    return text
 
 
 class SingleFile(Bundle):

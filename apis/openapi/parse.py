@@ -16,7 +16,7 @@ import orjson
 import yaml
 from django.conf import settings
 
-from apis.openapi.errors import LimitExceeded, SyntaxProblem, TooLarge
+from apis.openapi.errors import LimitExceeded, SpecError, SyntaxProblem, TooLarge, escape_token
 
 
 def max_bytes() -> int:
@@ -200,9 +200,43 @@ def parse_bytes(data: bytes, source: str) -> Parsed:
     check_size(len(data), source)
     data = as_utf8(data, source)
     if looks_like_json(data, source):
-        return Parsed(_parse_json(data, source), "json", _json_duplicates(data))
-    converter = _parse_yaml(data, source)
-    return Parsed(converter.result, "yaml", tuple(converter.duplicates))
+        parsed = Parsed(_parse_json(data, source), "json", _json_duplicates(data))
+    else:
+        converter = _parse_yaml(data, source)
+        parsed = Parsed(converter.result, "yaml", tuple(converter.duplicates))
+    if _NUL_ESCAPE.search(data):
+        _refuse_nul(parsed.data, source)
+    return parsed
+
+
+# The escapes that write a NUL: JSON's \u0000, YAML's \0, \x00, \u0000 and \U00000000 (a
+# raw NUL byte is no valid JSON or YAML). Only a document with one is walked.
+_NUL_ESCAPE = re.compile(rb"\\(?:0|x00|u0000|U00000000)")
+
+
+def _refuse_nul(data: Any, source: str) -> None:
+    """SpecError naming the first text with a NUL: PostgreSQL's text and jsonb cannot hold
+    one, so the version would fail at the database after everything else passed."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, str):
+            found = "\x00" in value
+        elif isinstance(value, dict):
+            found = any(isinstance(k, str) and "\x00" in k for k in value)
+            stack += [(v, f"{where}/{escape_token(str(k))}") for k, v in value.items()]
+        elif isinstance(value, list):
+            found = False
+            stack += [(v, f"{where}/{i}") for i, v in enumerate(value)]
+        else:
+            found = False
+        if found:
+            raise SpecError(
+                "a text holds a NUL character (\\u0000), which cannot be stored",
+                source=source,
+                pointer=where,
+                rule="nul",
+            )
 
 
 MAX_DUPLICATES_TOLD = 20

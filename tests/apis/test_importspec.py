@@ -389,3 +389,48 @@ def test_a_sibling_the_server_refuses_or_fails_is_named_with_its_status(
         error = refused(server.url("/api/openapi.yaml"))
     assert f"{server.url('/api/paths/pets.yaml')} answered {status}" in str(error)
     assert "[ref-fetch]" in str(error) and "no file" not in str(error)
+
+
+@pytest.mark.parametrize(
+    "name, text, where",
+    [
+        (
+            "nul.json",
+            '{"openapi": "3.0.3", "info": {"title": "T", "version": "1",'
+            ' "description": "a\\u0000b"}, "paths": {}}',
+            "/info/description",
+        ),
+        (
+            "nul.yaml",
+            'openapi: 3.0.3\ninfo: {title: "T\\0", version: "1"}\npaths: {}\n',
+            "/info/title",
+        ),
+        (
+            "key.yaml",
+            'openapi: 3.0.3\ninfo: {title: T, version: "1"}\npaths: {"/a\\x00": {}}\n',
+            "/paths",
+        ),
+    ],
+)
+def test_a_nul_character_in_the_document_is_refused_with_its_place(
+    tmp_path: Path, name: str, text: str, where: str
+) -> None:
+    """PostgreSQL text (and jsonb) cannot hold a NUL: a spec with one (JSON `\\u0000`, YAML
+    `\\0`) failed at the database (DataError) after parsing, with a traceback from the
+    command and a 500 from the admin's upload. SQLite stored it."""
+    path = tmp_path / name
+    path.write_text(text)
+    message = str(refused(str(path), slug="nul"))
+    assert "NUL" in message and f"#{where}" in message
+
+
+def test_a_nul_character_in_a_referenced_text_file_is_refused(tmp_path: Path) -> None:
+    """A `$ref` to a Markdown file is read as its text: a raw NUL byte there is valid UTF-8
+    and reached the database the same way."""
+    (tmp_path / "main.yaml").write_text(
+        "openapi: 3.0.3\ninfo: {title: T, version: '1', description: {$ref: 'intro.md'}}\n"
+        "paths: {}\n"
+    )
+    (tmp_path / "intro.md").write_bytes(b"# Intro\x00\n")
+    message = str(refused(str(tmp_path / "main.yaml"), slug="nul"))
+    assert "NUL" in message and "intro.md" in message
