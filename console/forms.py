@@ -35,6 +35,10 @@ class SendForm(OperationRef):
     def console_input(self, media_types: list[str]) -> ConsoleInput:
         """The console form as plain data; dynamic fields are read by their prefixes."""
         data: QueryDict = self.data  # type: ignore[assignment]
+        if any("\x00" in text for key, values in data.lists() for text in (key, *values)):
+            # Multipart, so past the portal's NUL middleware; PostgreSQL cannot keep it in the
+            # call's history (DataError, a 500).
+            raise forms.ValidationError("A field contains a NUL character; remove it.")
         media = self.cleaned_data["media_type"]
         index = str(media_types.index(media)) if media in media_types else ""
         params: dict[str, dict[str, str]] = {loc: {} for loc in LOCATIONS}

@@ -43,3 +43,22 @@ def test_token_card_shows_the_new_expiry_after_an_automatic_refresh(
     assert card, "the token card's expiry is swapped out of band"
     assert float(card.group(1)) > old_expiry + 3000
     assert re.search(r"(59 min \d\d s|1 h 00 min)</span>", html)  # the countdown, not "expired"
+
+
+def test_a_nul_character_in_a_field_is_refused_before_the_call(
+    signed_in: Client, echo: Any, fake_outbound: Any
+) -> None:
+    """The console posts multipart (past the portal's NUL middleware); a NUL in a value went
+    on into the call's history row, which PostgreSQL refuses (DataError, a 500)."""
+    from console.models import CallHistory
+
+    data = {
+        "api": "echo",
+        "version": "1.0.0",
+        "operation": "echoGet",
+        "param.query.message": "a\x00b",
+    }
+    answer = signed_in.post("/console/send/", data, headers=HTMX)
+    assert answer.status_code == 422
+    assert "NUL character" in answer.content.decode()
+    assert fake_outbound.sent == [] and not CallHistory.objects.exists()
