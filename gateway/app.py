@@ -406,6 +406,9 @@ class Gateway:
                 return
         elif formbody.is_multipart(headers.get(b"content-type")):
             receive = formbody.refusing_override_fields(receive)
+        elif method == "POST" and formbody.is_json(headers.get(b"content-type")):
+            # Symfony (Laravel) overrides only a POST, from a JSON body's `_method` too.
+            receive = formbody.refusing_json_override(receive)
 
         state["b0"] = time.perf_counter()  # backend time starts (usage events)
         forward = proxy.forward_headers(route, scope, headers, verdict, rid)

@@ -61,10 +61,17 @@ def is_multipart(content_type: bytes | None) -> bool:
     return content_type is not None and b"multipart/" in content_type.lower()
 
 
+def is_json(content_type: bytes | None) -> bool:
+    """As Laravel's isJson() reads it: `/json` or `+json` anywhere in the type."""
+    lowered = content_type.lower() if content_type is not None else b""
+    return b"/json" in lowered or b"+json" in lowered
+
+
 class OverrideField(ClientBodyBroken):
-    """A multipart body names a method override field."""
+    """A multipart (or JSON) body names a method override field."""
 
     detail = "A method override field (_method) in a form body is not allowed."
+    json_detail = "A method override field (_method) in a JSON body is not allowed."
 
 
 # A part's `Content-Disposition: form-data; name="..."` (quoted, single-quoted, bare, or
@@ -104,6 +111,34 @@ def refusing_override_fields(receive: Receive) -> Receive:
             raise OverrideField(OverrideField.detail)
         cut = text.rfind(b"\n")
         carry = text[cut + 1 :][-_CARRY:]
+        return message
+
+    return scanned
+
+
+# Laravel makes a JSON body its request parameters, and Symfony's getMethod() reads `_method`
+# from them on a POST. A JSON key spells `_method` either as is (any case, for PHP's other
+# readers) or with an escaped ASCII letter or `_` (`\u005fmethod`), which no encoder writes
+# for plain text: either refuses the body, scanned as it streams, whatever its size.
+_JSON_OVERRIDE = re.compile(
+    rb"_method|\\u00(?:4[1-9a-f]|5[0-9af]|6[1-9a-f]|7[0-9a])", re.IGNORECASE
+)
+_JSON_CARRY = len("_method") + 5  # a match cut by a chunk boundary is found whole
+
+
+def refusing_json_override(receive: Receive) -> Receive:
+    """`receive`, raising OverrideField at the chunk whose text may spell `_method`."""
+    carry = b""
+
+    async def scanned() -> MutableMapping[str, Any]:
+        nonlocal carry
+        message = await receive()
+        if message["type"] != "http.request":
+            return message
+        text = carry + message.get("body", b"")
+        if _JSON_OVERRIDE.search(text):
+            raise OverrideField(OverrideField.json_detail)
+        carry = text[-_JSON_CARRY:]
         return message
 
     return scanned

@@ -229,6 +229,34 @@ def test_case62_a_form_body_past_the_limit_is_refused_not_cut(
     assert backend.recorder.count() == 0
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"_method": "DELETE"}',
+        b'{"name": "x", "_METHOD": "delete"}',
+        b'{"\\u005fmethod": "DELETE"}',  # an escaped letter spells the same key
+        b'{"_m\\u0065thod": "DELETE"}',
+        b'{"pad": "' + b"x" * (1 << 20) + b'", "_method": "DELETE"}',  # late, past a megabyte
+    ],
+)
+def test_case62_method_override_in_a_json_body_is_refused(
+    harness_for: Build, provider: Provider, backend: LoopbackServer, body: bytes
+) -> None:
+    """Laravel reads a JSON body as its request parameters and Symfony's getMethod() takes
+    `_method` from them: a POST with `{"_method": "DELETE"}` ran as a DELETE behind a policy
+    that checked POST's rules."""
+    gw = harness_for(make_route(provider, backend.url))
+    token = mint(provider.keys[0], claims(provider, scope="orders.read orders.write"))
+    json_type = {"content-type": "application/json"}
+    resp = gw.request("POST", "/orders/items/1", token=token, body=body, headers=json_type)
+    assert resp.status == 400 and resp.json()["check"] == "method", resp.body
+    assert backend.recorder.count() == 0
+    ok = b'{"method": "card", "name": "caf\\u00e9"}'
+    plain = gw.request("POST", "/orders/items/1", token=token, body=ok, headers=json_type)
+    assert plain.status == 200
+    assert backend.recorder.requests[0]["body"] == ok  # forwarded whole
+
+
 def _multipart(name: str, value: str = "DELETE", *, quote: str = '"') -> bytes:
     return (
         b"--b0undary\r\n"
