@@ -260,6 +260,8 @@ class FolderBundle(_MultiFile):
 
 def _inside(folder: Path, rel: str) -> str | None:
     """The real path of `rel` when it is a file in `folder` (after symlinks), else None."""
+    if "\x00" in rel:
+        return None  # no file has one; os.path would raise ValueError
     full = os.path.realpath(os.path.join(folder, rel))
     return full if full.startswith(str(folder) + os.sep) and os.path.isfile(full) else None
 

@@ -434,3 +434,14 @@ def test_a_nul_character_in_a_referenced_text_file_is_refused(tmp_path: Path) ->
     (tmp_path / "intro.md").write_bytes(b"# Intro\x00\n")
     message = str(refused(str(tmp_path / "main.yaml"), slug="nul"))
     assert "NUL" in message and "intro.md" in message
+
+
+def test_a_ref_naming_a_file_with_a_nul_is_a_missing_file(tmp_path: Path) -> None:
+    """`x%00.yaml` beside a local file: os.path refuses a NUL with a ValueError, which
+    ended the command with a traceback instead of naming the reference."""
+    path = tmp_path / "main.yaml"
+    path.write_text(
+        'openapi: 3.0.3\ninfo: {title: T, version: "1"}\n'
+        'paths:\n  /a:\n    get: {$ref: "x%00.yaml#/g"}\n'
+    )
+    assert "[ref-missing]" in str(refused(str(path), slug="nul"))
