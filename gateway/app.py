@@ -340,12 +340,13 @@ class Gateway:
                 extra,
             )
             return
-        if operation is None and route.pass_through and route.loosely_matches(method, rest):
+        if operation is None and route.pass_through and route.loosely_matches(method, rest, query):
             # `/pets/1/` or `/PETS/1` is deletePet to many backends: forwarded, it would skip
             # the rules bound to that operation (case 61 on a pass-through route).
             detail = (
                 f"{method} {rest} differs from an operation's path only in letter case or a "
-                "trailing slash; use the path the API documents."
+                "trailing slash, or names a query key twice or in another case; use the path "
+                "and query the API documents."
             )
             await self._respond(send, state, problem(404, detail, "operation"), extra)
             return

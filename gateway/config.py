@@ -104,10 +104,7 @@ class RouteConfig:
         pairs = _NO_PAIRS
         if self.query_names:
             listed = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-            named = [name for name, _ in listed if name in self.query_names]
-            if len(named) != len(set(named)):
-                # `?comp=properties&comp=list`: a backend may read either value, so the
-                # gateway cannot know which operation's policy applies.
+            if self._ambiguous_query(listed):
                 return None
             pairs = frozenset(listed)
         best = self._match(method, path, pairs)
@@ -115,15 +112,34 @@ class RouteConfig:
             best = self._match("get", path, pairs)
         return best
 
-    def loosely_matches(self, method: str, path: str) -> bool:
+    def _ambiguous_query(self, listed: list[tuple[str, str]]) -> bool:
+        """A name an `x-ms-paths` key fixes given twice (`?comp=properties&comp=list`: a
+        backend may read either value), or in another case (`COMP=list`: ASP.NET Core reads
+        names without case): the gateway cannot know which operation's policy applies."""
+        lowered = {name.lower() for name in self.query_names}
+        named = [name for name, _ in listed if name.lower() in lowered]
+        return len({n.lower() for n in named}) != len(named) or any(
+            name not in self.query_names for name in named
+        )
+
+    def loosely_matches(self, method: str, path: str, query: bytes = b"") -> bool:
         """Whether `path` is an operation's path in another spelling: other letter case, or a
         trailing slash added or left out. Many backends (Express, ASP.NET Core, Rails) read it
         as that operation, so a pass-through route must not forward it past the operation's
-        rules. Asked only of calls that matched no operation exactly."""
+        rules; nor a query that names an `x-ms-paths` key's fixed name ambiguously. Asked only
+        of calls that matched no operation exactly."""
+        if self.query_names and self._ambiguous_query(
+            parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+        ):
+            return True
         method = method.lower()
         methods = (method, "get") if method == "head" else (method,)
         return any(
-            op.method in methods and _loose(op.pattern.pattern).fullmatch(path)
+            op.method in methods
+            and _loose(op.pattern.pattern).fullmatch(path)
+            # An `x-ms-paths` key at this very path that the query does not hold: no match,
+            # as a call to a path with no operation.
+            and not (op.query and op.pattern.fullmatch(path))
             for op in self.operations
         )
 

@@ -318,6 +318,18 @@ def test_operations_told_apart_by_their_query_are_matched_by_it(tmp_path: Any) -
     assert route.match_operation("GET", "/", b"comp=lists") is None
     # A fixed name twice: a backend may read either value, so no operation's policy applies.
     assert route.match_operation("GET", "/", b"restype=service&comp=properties&comp=list") is None
+    # The same in another case: ASP.NET Core reads query names without case, so `COMP=list`
+    # is comp=list to the backend, not the plain `GET /` beside it.
+    listing = next(op for op in route.operations if op.slug == "Service_ListQueuesSegment")
+    route.operations.append(replace(listing, slug="plain", query=()))
+    assert route.match_operation("GET", "/", b"").slug == "plain"  # type: ignore[union-attr]
+    assert route.match_operation("GET", "/", b"COMP=list") is None
+    assert route.match_operation("GET", "/", b"comp=properties&Comp=list") is None
+    route.operations.pop()
+    # Nor may a pass-through route forward such a query as matching nothing.
+    assert route.loosely_matches("GET", "/", b"restype=service&comp=properties&comp=list")
+    assert route.loosely_matches("GET", "/", b"COMP=list")
+    assert not route.loosely_matches("GET", "/", b"other=1")
     # Two keys of as many pairs, both held: which one the backend runs is not the gateway's
     # to guess.
     listing = next(op for op in route.operations if op.slug == "Service_ListQueuesSegment")
