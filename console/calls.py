@@ -275,6 +275,9 @@ def _check_header(name: str, value: str) -> None:
 
 
 _DOT = re.compile(r"%2e", re.IGNORECASE)
+# What a server may read as a segment boundary: `/`, and `\` raw or encoded, `%2F` (urllib3
+# sends `\` as %5C, which IIS decodes to one).
+_SEPARATOR = re.compile(r"/|\\|%2f|%5c", re.IGNORECASE)
 
 
 def _walks_out(template: str) -> bool:
@@ -282,7 +285,7 @@ def _walks_out(template: str) -> bool:
     urllib3 sends it as written and a server resolves it (one that decodes first, `%2E%2E`
     too) to a path outside the chosen server's, with the user's token. The template is
     attacker-controlled text; a parameter's value is the user's own (and quoted)."""
-    return any(_DOT.sub(".", segment) in (".", "..") for segment in template.split("/"))
+    return any(_DOT.sub(".", segment) in (".", "..") for segment in _SEPARATOR.split(template))
 
 
 def documented_accept(operation: Operation) -> str:

@@ -133,7 +133,16 @@ def test_path_parameters_cannot_walk_out_of_the_route(echo: Any) -> None:
 
 @pytest.mark.parametrize(
     "template",
-    ["/anything/../../admin/", "/./admin", "/anything/%2e%2E/admin", "/anything/.%2E"],
+    [
+        "/anything/../../admin/",
+        "/./admin",
+        "/anything/%2e%2E/admin",
+        "/anything/.%2E",
+        # Separators a server may read as `/` (IIS decodes %5C; urllib3 encodes `\` so).
+        "/anything/..%2F..%2Fadmin",
+        "/anything\\..\\admin",
+        "/anything/..%5cadmin",
+    ],
 )
 def test_a_spec_path_with_dot_segments_cannot_walk_out_of_the_server(
     echo: Any, settings: Any, template: str
