@@ -117,13 +117,17 @@ def refusing_override_fields(receive: Receive) -> Receive:
 
 
 # Laravel makes a JSON body its request parameters, and Symfony's getMethod() reads `_method`
-# from them on a POST. A JSON key spells `_method` either as is (any case, for PHP's other
-# readers) or with an escaped ASCII letter or `_` (`\u005fmethod`), which no encoder writes
-# for plain text: either refuses the body, scanned as it streams, whatever its size.
-_JSON_OVERRIDE = re.compile(
-    rb"_method|\\u00(?:4[1-9a-f]|5[0-9af]|6[1-9a-f]|7[0-9a])", re.IGNORECASE
-)
-_JSON_CARRY = len("_method") + 5  # a match cut by a chunk boundary is found whole
+# from them on a POST. The refusal is for a JSON string that is `_method` whole, in any case
+# (for PHP's other readers) and however its letters are spelled (`\u005fmethod`): keys that
+# only end in it (payment_method, token_endpoint_auth_method) are everyday JSON.
+def _spelled(char: str) -> bytes:
+    """`char` as is or as a `\\u00XX` escape, of either case (hex digits too: IGNORECASE)."""
+    escapes = {b"\\\\u00%02x" % ord(c) for c in (char.lower(), char.upper())}
+    return b"(?:%s)" % b"|".join([re.escape(char.encode()), *sorted(escapes)])
+
+
+_JSON_OVERRIDE = re.compile(b'"' + b"".join(_spelled(c) for c in "_method") + b'"', re.IGNORECASE)
+_JSON_CARRY = 2 + 6 * len("_method")  # a match cut by a chunk boundary is found whole
 
 
 def refusing_json_override(receive: Receive) -> Receive:

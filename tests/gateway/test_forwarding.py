@@ -236,6 +236,7 @@ def test_case62_a_form_body_past_the_limit_is_refused_not_cut(
         b'{"name": "x", "_METHOD": "delete"}',
         b'{"\\u005fmethod": "DELETE"}',  # an escaped letter spells the same key
         b'{"_m\\u0065thod": "DELETE"}',
+        b'{"\\u005F\\u006D\\u0065\\u0074\\u0068\\u006F\\u0064" : "DELETE"}',
         b'{"pad": "' + b"x" * (1 << 20) + b'", "_method": "DELETE"}',  # late, past a megabyte
     ],
 )
@@ -251,9 +252,14 @@ def test_case62_method_override_in_a_json_body_is_refused(
     resp = gw.request("POST", "/orders/items/1", token=token, body=body, headers=json_type)
     assert resp.status == 400 and resp.json()["check"] == "method", resp.body
     assert backend.recorder.count() == 0
-    ok = b'{"method": "card", "name": "caf\\u00e9"}'
+    # Keys that only end in `_method` are everyday JSON (Stripe's payment_method, RFC 7591's
+    # token_endpoint_auth_method), as are escaped letters in text and the word in a value.
+    ok = (
+        b'{"method": "card", "payment_method": "pm_1", "token_endpoint_auth_method": "none",'
+        b' "note": "set _method to override", "name": "caf\\u00e9 \\u0041BC"}'
+    )
     plain = gw.request("POST", "/orders/items/1", token=token, body=ok, headers=json_type)
-    assert plain.status == 200
+    assert plain.status == 200, plain.body
     assert backend.recorder.requests[0]["body"] == ok  # forwarded whole
 
 
