@@ -101,6 +101,21 @@ class _Sampler:
                     return _tagged(parent, {"$ref": ref}, value)
         return value
 
+    def _flagged(self, schema: Any, seen: tuple[str, ...]) -> bool:
+        """Whether a property carries the flag left out (`readOnly` in requests) on itself
+        or through its `$ref` or `allOf` parts: specs flag a shared schema (`id: {$ref: Id}`,
+        Id readOnly) or write the flag beside `allOf: [{$ref}]`."""
+        if not isinstance(schema, dict) or len(seen) > self.max_depth:
+            return False
+        if schema.get(self.left_out) is True:
+            return True
+        if "$ref" in schema:
+            name, target = self._resolve(schema["$ref"])
+            if name and name not in seen and self._flagged(target, (*seen, name)):
+                return True
+        parts = schema.get("allOf")
+        return isinstance(parts, list) and any(self._flagged(p, seen) for p in parts[:20])
+
     def build(self, schema: Any, depth: int, seen: tuple[str, ...]) -> Any:
         """A value for `schema`, `depth` levels of data (objects and arrays) down: `$ref`s
         and compositions cost none, so a field three refs away still gets a typed value.
@@ -152,7 +167,7 @@ class _Sampler:
             props = schema.get("properties")
             if isinstance(props, dict):
                 for name, sub in list(props.items())[:50]:
-                    if isinstance(sub, dict) and sub.get(self.left_out) is True:
+                    if self._flagged(sub, ()):
                         continue
                     out[str(name)] = self.build(sub, depth + 1, seen)
             additional = schema.get("additionalProperties")

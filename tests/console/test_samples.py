@@ -673,3 +673,38 @@ def test_a_request_sample_sends_write_only_fields_and_not_read_only_ones(
     assert "12345" not in request
     responses = page[page.index('id="response-samples"') :]
     assert "12345" in responses and "s3cret" not in responses
+
+
+def test_read_and_write_only_flags_count_through_refs(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    # GitHub-style specs put the flag on a shared schema (`id: $ref Id`, Id readOnly) or
+    # beside an `allOf: [$ref]`: only inline flags were seen, so the server's id was sent
+    # in the request sample and the write-only secret was left out of it (and the other
+    # way round in the response sample).
+    path = tmp_path / "refs.yaml"
+    path.write_text(
+        "openapi: 3.1.0\ninfo: {title: Refs, version: '1'}\n"
+        "servers: [{url: 'https://httpbin.org/anything'}]\npaths:\n  /things:\n    post:\n"
+        "      operationId: createThing\n"
+        "      requestBody: {content: {application/json: {schema: {$ref: '#/components/schemas/Thing'}}}}\n"
+        "      responses: {'201': {description: ok, content: {application/json: {schema:"
+        " {$ref: '#/components/schemas/Thing'}}}}}\n"
+        "components:\n  schemas:\n"
+        "    Id: {type: string, readOnly: true, example: srv-id-77}\n"
+        "    Secret: {type: string, writeOnly: true, example: hunter2}\n"
+        "    Stamp: {type: string, example: when-9}\n"
+        "    Thing:\n      type: object\n      properties:\n"
+        "        id: {$ref: '#/components/schemas/Id'}\n"
+        "        created: {allOf: [{$ref: '#/components/schemas/Stamp'}], readOnly: true}\n"
+        "        secret: {$ref: '#/components/schemas/Secret'}\n"
+        "        label: {type: string, example: Lamp}\n"
+    )
+    _import(path, "refs")
+    page = client.get("/apis/refs/operations/createThing/").content.decode()
+    request = _section(page, "request-sample")
+    assert '"label": "Lamp"' in request and '"secret": "hunter2"' in request
+    assert "srv-id-77" not in request and "when-9" not in request
+    responses = page[page.index('id="response-samples"') :]
+    assert "srv-id-77" in responses and "when-9" in responses
+    assert "hunter2" not in responses
