@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from apis.markdown import operation_title, render_markdown, safe_url, with_section_ids
 from apis.openapi import model
 from apis.openapi.sample import sample
+from apis.openapi.xml_sample import is_xml, xml_sample
 from apis.schema_tree import SchemaRenderer, constraints, pretty_json, short_json
 from portal.lib.lru import LRU
 
@@ -432,7 +433,7 @@ def _callback(
 def _response_samples(
     responses: list[Response], raw: tuple[model.Response, ...], renderer: SchemaRenderer
 ) -> None:
-    """A sample made from the schema for each JSON response that has no example."""
+    """A sample made from the schema for each JSON or XML response that has no example."""
     first = True
     for response, source in zip(responses, raw, strict=True):
         for media, typed in zip(response.content, source.content, strict=True):
@@ -440,6 +441,8 @@ def _response_samples(
                 value = sample(typed.schema, renderer.doc, PAGE_SAMPLE_DEPTH)  # type: ignore[arg-type]
                 if value is not None:
                     media.generated = pretty_json(value, 20_000)
+            elif not media.examples and is_xml(media.name) and typed.schema is not None:
+                media.generated = xml_sample(typed.schema, renderer.doc, PAGE_SAMPLE_DEPTH)
             if first and (media.examples or media.generated):
                 media.first_sample, first = True, False
 

@@ -21,6 +21,7 @@ from apis.models import Api, ApiVersion, Operation
 from apis.openapi.model import LOCATIONS, NO_VALUE, OperationModel, Parameter, operation_model
 from apis.openapi.query_keys import fixed_query
 from apis.openapi.sample import sample
+from apis.openapi.xml_sample import is_xml, xml_text
 from apis.reference import PAGE_SAMPLE_DEPTH
 from console import calls, serialise
 from console.calls import PreparedCall, body_kind
@@ -189,6 +190,8 @@ def request_sample(
         example = media.example
         if example is NO_VALUE:
             example = sample(media.schema, document, PAGE_SAMPLE_DEPTH, request=True)  # type: ignore[arg-type]
+        if is_xml(media_type) and not isinstance(example, str):
+            example = xml_text(media.schema, document, example)  # not the data's JSON
         _body(call, media_type, example, _binary_parts(media.schema, document), media.encoding)
     headers.setdefault("Accept", calls.documented_accept(operation) or "application/json")
     return RequestSample(

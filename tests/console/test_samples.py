@@ -708,3 +708,40 @@ def test_read_and_write_only_flags_count_through_refs(
     responses = page[page.index('id="response-samples"') :]
     assert "srv-id-77" in responses and "when-9" in responses
     assert "hunter2" not in responses
+
+
+def test_xml_bodies_get_an_xml_sample_made_as_the_xml_object_says(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    # Only JSON media types got a generated sample: an XML-only API (Petstore 2's XML
+    # operations, SOAP-ish gateways) showed no response sample, and curl sent the request
+    # body as JSON under `Content-Type: application/xml`.
+    path = tmp_path / "xml.yaml"
+    path.write_text(
+        "openapi: 3.0.3\ninfo: {title: Xml, version: '1'}\n"
+        "servers: [{url: 'https://httpbin.org/anything'}]\npaths:\n  /pets:\n    post:\n"
+        "      operationId: addPet\n"
+        "      requestBody: {content: {application/xml: {schema: {$ref: '#/components/schemas/Pet'}}}}\n"
+        "      responses: {'200': {description: ok, content: {text/xml: {schema:"
+        " {$ref: '#/components/schemas/Pet'}}}}}\n"
+        "components:\n  schemas:\n    Pet:\n      type: object\n"
+        "      xml: {name: pet, prefix: z, namespace: 'urn:zoo'}\n"
+        "      properties:\n"
+        "        id: {type: integer, example: 7, readOnly: true, xml: {attribute: true}}\n"
+        "        name: {type: string, example: 'Tom & <Jerry>'}\n"
+        "        tags:\n          type: array\n          xml: {name: tagList, wrapped: true}\n"
+        "          items: {type: string, example: cute, xml: {name: tag}}\n"
+    )
+    _import(path, "xmlpets")
+    page = client.get("/apis/xmlpets/operations/addPet/").content.decode()
+    assert "<z:pet" not in page  # shown as text, never as markup
+    request = _section(page, "request-sample")
+    assert "Content-Type: application/xml" in request
+    assert (
+        '<z:pet xmlns:z="urn:zoo">\n  <name>Tom &amp; &lt;Jerry&gt;</name>\n'
+        "  <tagList>\n    <tag>cute</tag>\n  </tagList>\n</z:pet>"
+    ) in request
+    assert '"name"' not in request
+    responses = _section(page, "response-samples")
+    assert '<z:pet xmlns:z="urn:zoo" id="7">' in responses
+    assert "<name>Tom &amp; &lt;Jerry&gt;</name>" in responses
