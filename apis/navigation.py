@@ -166,7 +166,8 @@ def _nav_list_html(ops: tuple[OperationLink, ...]) -> str:
 def tag_groups(
     version_id: int, api_slug: str, overview: dict[str, Any], version_label: str | None
 ) -> tuple[TagGroup, ...]:
-    """Operations grouped by their first tag, in the order of the spec's `tags`, then webhooks."""
+    """Operations grouped by their first tag, in the order of the spec's `tags`, then webhooks
+    by theirs, then the untagged webhooks."""
     key = (version_id, version_label or "")
     cached = _groups.get(key)
     if cached is not None:
@@ -176,13 +177,14 @@ def tag_groups(
     )
     by_tag: dict[str, list[OperationLink]] = {}
     hooks: list[OperationLink] = []
+    hooks_by_tag: dict[str, list[OperationLink]] = {}
     for slug, kind, method, path, summary, tag, deprecated, operation_id in rows:
         link = OperationLink(
             slug, kind, method, path, operation_title(summary, operation_id), deprecated,
             operation_url(api_slug, slug, version_label),
         )  # fmt: skip
         if kind == Operation.KIND_WEBHOOK:
-            hooks.append(link)
+            (hooks_by_tag.setdefault(tag, []) if tag else hooks).append(link)
         else:
             by_tag.setdefault(tag or UNTAGGED, []).append(link)
     declared = [t for t in overview.get("tags", []) if isinstance(t, dict) and "name" in t]
@@ -192,6 +194,17 @@ def tag_groups(
     names = _parents_first([n for n in order if n in by_tag], declared)
     names += sorted(n for n in by_tag if n not in names and n != UNTAGGED)
     names += [UNTAGGED] if UNTAGGED in by_tag and UNTAGGED not in names else []
+    # Tagged webhooks: a group per tag, after the operations and never mixed with them
+    # (Resend tags endpoints "Webhooks"), titled "Webhooks › tag" so they read as webhooks.
+    hook_tags = [n for n in order if n in hooks_by_tag]
+    hook_tags += sorted(n for n in hooks_by_tag if n not in hook_tags)
+    # Named for the tag (its anchor, where a `#tag/` link lands) unless operations have it.
+    for tag in hook_tags:
+        name = tag if tag not in by_tag else f"{WEBHOOKS}/{tag}"
+        by_tag[name] = hooks_by_tag[tag]
+        names.append(name)
+        titles[name] = f"{WEBHOOKS} › {titles.get(tag, tag)}"
+        descriptions[name] = descriptions.get(tag, "") if name == tag else ""
     if hooks:
         # Their own group, under a name no tag's anchor has: Resend tags five endpoints
         # "Webhooks", and both groups were one, listed twice under one id.

@@ -434,6 +434,49 @@ def test_a_tag_named_webhooks_and_the_webhooks_are_two_groups(
     assert "emailSent" in html[html.index('id="tag-webhook-events"') :]
 
 
+def test_webhooks_are_grouped_by_their_tags_apart_from_the_operations(
+    client: Client, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # Tagged webhooks (Redocly's Museum tags `publishNewEvent` "Events") all went into one
+    # "Webhooks" group, whatever their tags, on the API page and in the side navigation.
+    spec = (
+        "openapi: 3.1.0\ninfo: {title: Zoo, version: '1'}\n"
+        "tags: [{name: Pets}, {name: Events, description: Shows and talks}]\n"
+        "paths:\n  /pets:\n    get: {operationId: listPets, tags: [Pets],"
+        " responses: {'200': {description: ok}}}\n"
+        "webhooks:\n"
+        "  newEvent:\n    post: {operationId: newEvent, tags: [Events],"
+        " responses: {'200': {description: ok}}}\n"
+        "  petAdopted:\n    post: {operationId: petAdopted, tags: [Pets],"
+        " responses: {'200': {description: ok}}}\n"
+        "  ping:\n    post: {operationId: ping, responses: {'200': {description: ok}}}\n"
+    )
+    import_spec(write_spec("zoo.yaml", spec), "zoo")
+    html = client.get("/apis/zoo/").content.decode()
+    sections = re.findall(r'<section class="tag-group" id="([^"]+)"><h3>.*?>([^<]+)</a></h3>', html)
+    assert sections == [
+        ("tag-pets", "Pets"),
+        ("tag-webhooks-pets", "Webhooks › Pets"),
+        ("tag-events", "Webhooks › Events"),
+        ("tag-webhooks", "Webhooks"),
+    ]
+
+    def section(anchor: str) -> str:
+        start = html.index(f'id="{anchor}"')
+        return html[start : html.index("</section>", start)]
+
+    assert "listPets" in section("tag-pets") and "petAdopted" not in section("tag-pets")
+    assert "petAdopted" in section("tag-webhooks-pets")
+    events = section("tag-events")
+    assert "newEvent" in events and "Shows and talks" in events
+    assert "ping" in section("tag-webhooks") and "newEvent" not in section("tag-webhooks")
+    page = client.get("/apis/zoo/operations/newEvent/").content.decode()
+    nav = page[page.index('id="nav-tree"') :]
+    opened = nav[nav.index("<details open>") :]
+    assert opened.startswith("<details open><summary>Webhooks › Events")
+    assert "aria-current" in opened[: opened.index("</details>")]
+
+
 def test_tags_that_differ_only_in_punctuation_get_sections_of_their_own(
     client: Client, import_spec: ImportSpec, write_spec: Any
 ) -> None:
