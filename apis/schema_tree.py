@@ -287,6 +287,13 @@ class SchemaRenderer:
         fmt = schema.get("format")
         if isinstance(fmt, str):
             label += f" <{fmt}>"
+        # JSON Schema's (OpenAPI 3.1's) binary strings: how the text is encoded and what it
+        # holds, `string <base64> image/png`; 3.0's `format: base64` beside it said once.
+        encoding, media = schema.get("contentEncoding"), schema.get("contentMediaType")
+        if isinstance(encoding, str) and encoding and encoding != fmt:
+            label += f" <{encoding[:40]}>"
+        if isinstance(media, str) and media:
+            label += f" {media[:80]}"
         return label
 
     def lookup(self, ref: str) -> Any:

@@ -250,6 +250,35 @@ def test_constraints_are_shown(schema: dict[str, Any], shown: str) -> None:
     assert "&gt; <code>true</code>" not in html and "&lt; <code>true</code>" not in html
 
 
+@pytest.mark.parametrize(
+    ("schema", "label"),
+    [
+        ({"type": "string", "contentEncoding": "base64"}, "string &lt;base64&gt;"),
+        (
+            {"type": "string", "contentEncoding": "base64", "contentMediaType": "image/png"},
+            "string &lt;base64&gt; image/png",
+        ),
+        ({"type": "string", "contentMediaType": "application/pdf"}, "string application/pdf"),
+        # Both the 3.0 format and the 3.1 keyword, saying one thing: said once.
+        (
+            {"type": "string", "format": "base64", "contentEncoding": "base64"},
+            "string &lt;base64&gt;",
+        ),
+        (
+            {"type": "string", "format": "byte", "contentEncoding": "base64"},
+            "string &lt;byte&gt; &lt;base64&gt;",
+        ),
+    ],
+)
+def test_content_encoding_and_media_type_are_shown_beside_the_type(
+    schema: dict[str, Any], label: str
+) -> None:
+    # OpenAPI 3.1's binary strings (`contentEncoding: base64`, `contentMediaType: image/png`)
+    # read "string" in the tree: what the text holds showed only in the raw JSON.
+    html = renderer({}).block({"type": "object", "properties": {"file": schema}}, raw=False)
+    assert re.findall(r'<span class="type">([^<]*)</span>', html) == ["object", label]
+
+
 def test_discriminator_mapping_targets_are_links() -> None:
     schemas = {"Cat": {"type": "object"}, "Dog": {"type": "object"}}
     html = renderer(schemas).block(
