@@ -249,6 +249,17 @@ def operation(request: HttpRequest, slug: str, operation: str) -> HttpResponse:
     version, query_label = _get_version(api, request.GET.get("v"))
     op = Operation.objects.filter(version=version, slug=operation).first()
     if op is None:
+        # `containercreate` for Docker's `ContainerCreate` (typed, or linked by a tool that
+        # lowers case): sent on when the case alone differs and only one operation matches.
+        matches = list(
+            Operation.objects.filter(version=version, slug__iexact=operation).values_list(
+                "slug", flat=True
+            )[:2]
+        )
+        if len(matches) == 1:
+            query = request.META.get("QUERY_STRING", "")
+            url = reverse("apis:operation", args=[api.slug, matches[0]])
+            return redirect(f"{url}?{query}" if query else url, permanent=True)
         if (
             request.GET.get("v")
             and Operation.objects.filter(version__api=api, slug=operation).exists()
