@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -108,8 +108,35 @@ def _keep(key: str, value: Any) -> bool:
     return key != "format"
 
 
-def _convert(node: Any, *, legacy: bool, direction: str, depth: int = 0) -> Any:
-    """A 2020-12 copy of a schema; `direction` is "request" or "response".
+def _flagged(schema: Any, flag: str, schemas: Mapping[str, Any], hops: int = 0) -> bool:
+    """Whether a property is `flag` (readOnly, writeOnly) on itself or through its `$ref`
+    or `allOf` parts: specs flag a shared schema (`id: {$ref: Id}`, Id readOnly)."""
+    if not isinstance(schema, dict) or hops > 8:
+        return False
+    if schema.get(flag) is True:
+        return True
+    ref = schema.get("$ref")
+    target = (
+        schemas.get(ref_name(ref))
+        if isinstance(ref, str) and ref.startswith(SCHEMA_PREFIX)
+        else None
+    )
+    if _flagged(target, flag, schemas, hops + 1):
+        return True
+    parts = schema.get("allOf")
+    return isinstance(parts, list) and any(_flagged(p, flag, schemas, hops + 1) for p in parts[:20])
+
+
+def _convert(
+    node: Any,
+    *,
+    legacy: bool,
+    direction: str,
+    depth: int = 0,
+    schemas: Mapping[str, Any] | None = None,
+) -> Any:
+    """A 2020-12 copy of a schema; `direction` is "request" or "response"; `schemas`, the
+    document's named ones, to see a property's flags through its `$ref`.
 
     Only schema positions are walked: examples, defaults, enums and const values are data and
     are kept as they are.
@@ -118,7 +145,7 @@ def _convert(node: Any, *, legacy: bool, direction: str, depth: int = 0) -> Any:
         return {} if depth > _MAX_DEPTH or not isinstance(node, bool) else node
 
     def sub(value: Any) -> Any:
-        return _convert(value, legacy=legacy, direction=direction, depth=depth + 1)
+        return _convert(value, legacy=legacy, direction=direction, depth=depth + 1, schemas=schemas)
 
     out: dict[str, Any] = {}
     for key, value in node.items():
@@ -157,10 +184,10 @@ def _convert(node: Any, *, legacy: bool, direction: str, depth: int = 0) -> Any:
     skip = "readOnly" if direction == "request" else "writeOnly"
     props = out.get("properties")
     if isinstance(out.get("required"), list) and isinstance(props, dict):
+        raw = node.get("properties")
+        raw = raw if isinstance(raw, dict) else {}
         out["required"] = [
-            r
-            for r in out["required"]
-            if not (isinstance(props.get(r), dict) and props[r].get(skip))
+            r for r in out["required"] if not _flagged(raw.get(r), skip, schemas or {})
         ]
     return out
 
@@ -208,7 +235,7 @@ def _components(
                 raw = schemas.get(name)
                 if raw is None:
                     continue  # unresolvable: the checker says it could not use the schema
-                converted[name] = _convert(raw, legacy=legacy, direction=direction)
+                converted[name] = _convert(raw, legacy=legacy, direction=direction, schemas=schemas)
             reached[name] = converted[name]
             frontier.append(converted[name])
     return reached
@@ -227,7 +254,13 @@ def check_value(
     """Mismatches of `value` against `schema`, as short sentences with a JSON path."""
     if not isinstance(schema, dict) or not schema:
         return []
-    converted = _convert(schema, legacy=_legacy(doc), direction=direction)
+    schemas = (doc.get("components") or {}).get("schemas")
+    converted = _convert(
+        schema,
+        legacy=_legacy(doc),
+        direction=direction,
+        schemas=schemas if isinstance(schemas, dict) else {},
+    )
     components = {"schemas": _components(doc, key, direction, schema)}
     full = {**converted, "components": components} if isinstance(converted, dict) else {}
     budget = _steps_left.set([STEP_BUDGET])

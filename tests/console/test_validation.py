@@ -67,6 +67,33 @@ def test_openapi_30_nullable_and_read_only() -> None:
     ]
 
 
+def test_read_and_write_only_through_refs_are_not_required() -> None:
+    # `id: {$ref: Id}` with Id readOnly (GitHub's shape): the request sample leaves it out,
+    # and the check refused that very body for lacking it; a writeOnly secret the other way.
+    doc: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "components": {"schemas": {
+            "Id": {"type": "string", "readOnly": True},
+            "Secret": {"type": "string", "writeOnly": True},
+            "Thing": {
+                "type": "object", "required": ["id", "owner", "secret", "name"],
+                "properties": {"id": {"$ref": "#/components/schemas/Id"},
+                               "owner": {"allOf": [{"$ref": "#/components/schemas/Id"}]},
+                               "secret": {"$ref": "#/components/schemas/Secret"},
+                               "name": {"type": "string"}},
+            },
+        }},
+    }  # fmt: skip
+    schema = {"$ref": "#/components/schemas/Thing"}
+    sent = {"secret": "s", "name": "n"}
+    assert check_value(doc, -31, schema, sent, direction="request", prefix="body") == []
+    answered = {"id": "1", "owner": "2", "name": "n"}
+    assert check_value(doc, -31, schema, answered, direction="response", prefix="body") == []
+    assert check_value(doc, -31, schema, {"secret": "s"}, direction="request", prefix="body") == [
+        "body: 'name' is a required property"
+    ]
+
+
 def test_a_streamed_item_schema_is_not_checked_against_the_whole_body() -> None:
     """OpenAPI 3.2 `itemSchema` describes each item of a stream (JSON Lines, events), so a
     body of several items is not refused for failing it as one value."""
