@@ -22,6 +22,7 @@ from apis.documents import deref_schema, schema_document
 from apis.models import Api, ApiVersion, Operation
 from apis.openapi.model import NO_VALUE, Parameter
 from apis.openapi.sample import sample
+from apis.openapi.xml_sample import is_xml, xml_text
 from console import appclients, calls, credentials, offered, serialise
 from console.calls import ConsoleInput, Target, body_kind, is_json_media, parameters
 from console.models import (
@@ -307,6 +308,8 @@ def body_editors(
                 )
             elif isinstance(example, str):
                 editor.text = example
+            elif is_xml(media_type) and example is not None:
+                editor.text = xml_text(raw_schema, doc, example)  # as the reference's curl
             schema = deref_schema(doc, raw_schema)
             if schema.get("format") == "binary" or media_type == "application/octet-stream":
                 editor.file_key = f"file.{index}.body"

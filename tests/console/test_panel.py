@@ -34,3 +34,21 @@ def test_a_streamed_item_schema_gives_no_whole_body_sample() -> None:
     json_editor, lines_editor = body_editors(operation, DOC, {}, has_state=False)
     assert json_editor.text == ""
     assert lines_editor.text == '{"id": 1}\n{"id": 2}\n'
+
+
+def test_an_xml_body_starts_with_an_xml_sample() -> None:
+    """The reference's curl sends an XML sample for an `application/xml` body; the console's
+    editor for it started empty, so the first call sent nothing."""
+    schema = {
+        "type": "object",
+        "xml": {"name": "pet"},
+        "properties": {
+            "id": {"type": "integer", "readOnly": True},
+            "name": {"type": "string", "example": "a<b"},
+        },
+    }
+    operation = Operation(
+        data={"requestBody": {"content": {"application/xml": {"schema": schema}}}}
+    )
+    (editor,) = body_editors(operation, DOC, {}, has_state=False)
+    assert editor.text == "<pet>\n  <name>a&lt;b</name>\n</pet>"
