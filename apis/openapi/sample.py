@@ -30,6 +30,7 @@ _FORMAT_SAMPLES: dict[str, Any] = {
     "ipv4": "192.0.2.1",
     "ipv6": "2001:db8::1",
     "byte": "U3dhZ2dlciByb2Nrcw==",
+    "base64": "U3dhZ2dlciByb2Nrcw==",
     "binary": "",
     "password": "********",
 }
@@ -255,6 +256,8 @@ def _string(schema: dict[str, Any]) -> str:
     fmt = schema.get("format")
     if isinstance(fmt, str) and fmt in _FORMAT_SAMPLES:
         return str(_FORMAT_SAMPLES[fmt])
+    if schema.get("contentEncoding") in ("base64", "base64url"):  # 3.1's `format: byte`
+        return str(_FORMAT_SAMPLES["byte"])
     text = "string"
     min_len, max_len = schema.get("minLength"), schema.get("maxLength")
     if isinstance(min_len, int) and min_len > len(text):
