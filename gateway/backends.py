@@ -106,6 +106,7 @@ def _mock_answer(
 ) -> tuple[int, str, bytes]:
     from apis.documents import schema_document
     from apis.openapi.sample import media_example
+    from apis.openapi.xml_sample import is_xml, xml_text
 
     status, response = _pick_response(operation)
     content = response.get("content") if isinstance(response, dict) else None
@@ -120,6 +121,9 @@ def _mock_answer(
     # document, megabytes for the largest specs.
     document = schema_document(route.version_id, media) if route.version_id else {}
     value = media_example(media, document)
+    if is_xml(media_type) and value is not None and not isinstance(value, str):
+        # Not JSON under an XML type: the sample written as the schema's `xml` says.
+        value = xml_text(media.get("schema"), document, value)
     if media_type.split(";")[0].strip().endswith("json") or not isinstance(value, str):
         return (
             status,

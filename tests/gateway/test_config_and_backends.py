@@ -293,6 +293,33 @@ def test_mock_samples_from_the_schemas_it_reaches_not_the_whole_document(tmp_pat
     assert not [q["sql"] for q in queries.captured_queries if "normalised" in q["sql"]]
 
 
+@pytest.mark.django_db
+def test_an_xml_only_response_is_mocked_as_xml(tmp_path: Any) -> None:
+    """An operation that answers only `application/xml` got its sample as JSON, under
+    `application/json`: a client that asked for (and parses) XML could not read it."""
+    from gateway import backends
+
+    spec = tmp_path / "feed.yaml"
+    spec.write_text(
+        "openapi: 3.0.3\ninfo: {title: Feed, version: '1'}\npaths:\n  /items/{id}:\n    get:\n"
+        "      operationId: getItem\n"
+        "      parameters: [{name: id, in: path, required: true, schema: {type: string}}]\n"
+        "      responses: {'200': {description: ok, content: {application/xml: {schema:"
+        " {$ref: '#/components/schemas/Item'}}}}}\n"
+        "components:\n  schemas:\n    Item:\n      type: object\n      xml: {name: item}\n"
+        "      properties:\n        id: {type: string, example: i1, xml: {attribute: true}}\n"
+        "        title: {type: string, example: 'A & B'}\n"
+    )
+    call_command("importspec", str(spec), slug="feed", publish=True, stdout=io.StringIO())
+    Route.objects.create(api=Api.objects.get(slug="feed"), suffix="feed", backend="mock")
+    route = load_routes()["feed"]
+    match = route.match_operation("GET", "/items/7")
+    assert match is not None
+    status, media_type, body = backends._mock_answer(route, match.slug, match.data)
+    assert (status, media_type) == (200, "application/xml")
+    assert body == b'<item id="i1">\n  <title>A &amp; B</title>\n</item>'
+
+
 @pytest.mark.django_db(transaction=True)  # the mock reads the document in a thread
 def test_operations_told_apart_by_their_query_are_matched_by_it(tmp_path: Any) -> None:
     """Azure's `x-ms-paths` keys (`/?comp=list`, `/?restype=service&comp=properties`) share
