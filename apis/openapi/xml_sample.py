@@ -195,9 +195,10 @@ class _Writer:
     ) -> None:
         """An array's items, each an element named by the items' `xml.name`, else the
         array's name; in an element of the array's name when `wrapped` (always at the
-        top, where XML needs one root)."""
-        items, item_xml, _ = self.resolve(schema.get("items"))
-        item_name = _text(item_xml.get("name")) or name
+        top, where XML needs one root, and there items with no name of their own are
+        named for the component they refer to: `<root><Pet>…`, not `<root><root>…`)."""
+        items, item_xml, component = self.resolve(schema.get("items"))
+        item_name = _text(item_xml.get("name")) or (component if wrapped else "") or name
         if wrapped or xml.get("wrapped") is True:
             tag = _name(name, xml)
             ns = "".join(" " + a for a in _xmlns(xml))

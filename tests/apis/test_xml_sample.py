@@ -68,6 +68,14 @@ def test_a_top_level_array_is_wrapped_in_one_root() -> None:
     assert text == '<books>\n  <book isbn="1"/>\n  <book isbn="2"/>\n</books>'
 
 
+def test_a_top_level_array_names_its_items_for_their_component() -> None:
+    # Petstore's `findPets` answers `type: array, items: {$ref: Pet}` in XML: the items
+    # were named for the root, `<root><root>…`.
+    schema = {"type": "array", "items": {"$ref": "#/components/schemas/Plain"}}
+    doc = {"components": {"schemas": {"Plain": {"type": "object"}}}}
+    assert xml_text(schema, doc, [{}]) == "<root>\n  <Plain/>\n</root>"
+
+
 def test_text_node_and_inline_root() -> None:
     schema = {
         "type": "object",
