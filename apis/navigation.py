@@ -203,7 +203,9 @@ def tag_groups(
         name = tag if tag not in by_tag else f"{WEBHOOKS}/{tag}"
         by_tag[name] = hooks_by_tag[tag]
         names.append(name)
-        titles[name] = f"{WEBHOOKS} › {titles.get(tag, tag)}"
+        title = titles.get(tag, tag)
+        # "Webhook Events" says what it holds already: not "Webhooks › Webhook Events".
+        titles[name] = title if "webhook" in title.lower() else f"{WEBHOOKS} › {title}"
         descriptions[name] = descriptions.get(tag, "") if name == tag else ""
     if hooks:
         # Their own group, under a name no tag's anchor has: Resend tags five endpoints

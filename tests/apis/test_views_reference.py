@@ -432,6 +432,8 @@ def test_a_tag_named_webhooks_and_the_webhooks_are_two_groups(
     endpoints = html[html.index('id="tag-webhooks"') : html.index('id="tag-webhook-events"')]
     assert "createWebhook" in endpoints and "emailSent" not in endpoints
     assert "emailSent" in html[html.index('id="tag-webhook-events"') :]
+    # A tag that says "webhook" already is not titled "Webhooks › Webhook Events".
+    assert re.search(r'id="tag-webhook-events"><h3><a [^>]*>Webhook Events</a>', html)
 
 
 def test_webhooks_are_grouped_by_their_tags_apart_from_the_operations(
