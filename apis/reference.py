@@ -7,7 +7,7 @@ through `render_markdown`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,7 @@ from django.utils.text import slugify
 from apis.markdown import operation_title, render_markdown, safe_url, with_section_ids
 from apis.openapi import model
 from apis.openapi.sample import sample
-from apis.openapi.xml_sample import is_xml, xml_sample
+from apis.openapi.xml_sample import is_xml, xml_sample, xml_text
 from apis.schema_tree import SchemaRenderer, constraints, pretty_json, short_json
 from portal.lib.lru import LRU
 
@@ -133,14 +133,34 @@ class OperationView:
         return any(m.examples or m.generated for r in self.responses for m in r.content)
 
 
-def _examples(examples: tuple[model.Example, ...]) -> list[Example]:
+def _examples(
+    examples: tuple[model.Example, ...], write: Callable[[Any], str] | None = None
+) -> list[Example]:
     out: list[Example] = []
     for ex in examples[:11]:
         if ex.value is not model.NO_VALUE:
-            out.append(Example(ex.name, ex.summary, pretty_json(ex.value, 20_000)))
+            text = write(ex.value) if write else pretty_json(ex.value, 20_000)
+            out.append(Example(ex.name, ex.summary, text))
         elif ex.external:
             out.append(Example(ex.name, "external value", ex.external))
     return out
+
+
+def _example_writer(media: model.MediaType, doc: Mapping[str, Any]) -> Callable[[Any], str] | None:
+    """How a body's examples read, when not as JSON: an XML or CSV example is text, shown as
+    written (not as a JSON string, in quotes with its line breaks escaped); an XML body's
+    example given as data is written as XML, as the schema's `xml` objects say."""
+    if is_json(media.name):
+        return None
+
+    def write(value: Any) -> str:
+        if isinstance(value, str):
+            return value if len(value) <= 20_000 else value[:20_000] + "\n… (truncated)"
+        if is_xml(media.name) and media.schema is not None:
+            return xml_text(media.schema, doc, value)
+        return pretty_json(value, 20_000)
+
+    return write
 
 
 def _schema_examples(target: dict[str, Any]) -> list[Example]:
@@ -261,7 +281,8 @@ def _media_types(
             if same_as is None:
                 shown[key] = (anchor, f"{prefix.replace('-', ' ')} {media.name}")
                 html = renderer.block(media.schema, where=("", media.pointer))
-        view = MediaType(media.name, html, _examples(media.examples), anchor, same_as)
+        examples = _examples(media.examples, _example_writer(media, renderer.doc))
+        view = MediaType(media.name, html, examples, anchor, same_as)
         view.streamed = media.streamed
         if media.description:
             view.description = render_markdown(media.description)

@@ -626,3 +626,29 @@ def test_an_operation_url_in_another_case_redirects_to_the_operation(
     assert client.get("/apis/engine/operations/GETITEM/").status_code == 404
     assert client.get("/apis/engine/operations/getItem/").status_code == 200
     assert client.get("/apis/engine/operations/containercreat/").status_code == 404
+
+
+def test_xml_and_text_examples_are_shown_as_written(
+    client: Client, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # An XML or CSV example (a string) was shown as a JSON string, `"<pet>\n  <name>…"`, in
+    # quotes and with its line breaks escaped; an XML body's example given as data, as JSON.
+    spec = (
+        "openapi: 3.0.3\ninfo: {title: Xml, version: '1'}\npaths:\n  /pets:\n    get:\n"
+        "      operationId: listPets\n      responses:\n        '200':\n"
+        "          description: ok\n          content:\n"
+        "            application/xml:\n              schema: {$ref: '#/components/schemas/Pet'}\n"
+        '              example: "<pet>\\n  <name>Rex</name>\\n</pet>"\n'
+        '            text/csv: {example: "id,name\\n1,Rex"}\n'
+        "        '201':\n          description: made\n          content:\n"
+        "            text/xml:\n              schema: {$ref: '#/components/schemas/Pet'}\n"
+        "              example: {name: Tom}\n"
+        "components:\n  schemas:\n    Pet:\n      type: object\n      xml: {name: pet}\n"
+        "      properties: {name: {type: string}}\n"
+    )
+    import_spec(write_spec("xml.yaml", spec), "xmlex")
+    page = client.get("/apis/xmlex/operations/listPets/").content.decode()
+    samples = page[page.index('id="response-samples"') :]
+    assert "<code>&lt;pet&gt;\n  &lt;name&gt;Rex&lt;/name&gt;\n&lt;/pet&gt;</code>" in samples
+    assert "<code>id,name\n1,Rex</code>" in samples
+    assert "<code>&lt;pet&gt;\n  &lt;name&gt;Tom&lt;/name&gt;\n&lt;/pet&gt;</code>" in samples
