@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -20,6 +21,10 @@ from console import http
 from console.models import AuthorizationServer
 
 MAX_CLIENT_ID = 100  # Application.client_id
+MAX_URI = 1000  # Application.registration_client_uri
+# Kept encrypted in text columns, so no column bounds them: these do, far above real ones.
+MAX_SECRET = 1000
+MAX_TOKEN = 4096
 
 
 class RegistrationError(Exception):
@@ -121,8 +126,27 @@ def _refusal(result: http.HttpResult, what: str) -> RegistrationError:
     return RegistrationError(f"The authorization server refused {what} ({detail}).")
 
 
+def _printable(value: str, *, space: bool = False) -> bool:
+    """Visible ASCII only (and spaces when `space`): RFC 6749's VSCHAR for a secret, which
+    goes into Basic credentials; a bearer token and a URI have no space either. A NUL is
+    refused by PostgreSQL, and a line break would end the header it is sent in."""
+    low = 32 if space else 33
+    return all(low <= ord(c) <= 126 for c in value)
+
+
+def _well_formed_uri(uri: str) -> bool:
+    """Fits its column, visible ASCII, and a port urlsplit can read (not 99999)."""
+    if len(uri) > MAX_URI or not _printable(uri):
+        return False
+    try:
+        urlsplit(uri).port  # noqa: B018 (raises ValueError for a port out of range)
+    except ValueError:
+        return False
+    return True
+
+
 def _same_origin(uri: str, reference: str) -> bool:
-    return http.origin(uri) == http.origin(reference)
+    return _well_formed_uri(uri) and http.origin(uri) == http.origin(reference)
 
 
 def _record(body: dict[str, Any], *, endpoint: str, confidential: bool) -> ClientRecord:
@@ -139,6 +163,18 @@ def _record(body: dict[str, Any], *, endpoint: str, confidential: bool) -> Clien
     uri = body.get("registration_client_uri")
     token = token if isinstance(token, str) else ""
     uri = uri if isinstance(uri, str) else ""
+    # Each is stored (sealed or as is) and sent again later: checked here, before the row
+    # is written, where PostgreSQL would refuse a NUL or an over-long URI with a 500.
+    if len(secret) > MAX_SECRET or not _printable(secret, space=True):
+        raise RegistrationError("The authorization server answered with a malformed client secret.")
+    if len(token) > MAX_TOKEN or not _printable(token):
+        raise RegistrationError(
+            "The authorization server answered with a malformed registration access token."
+        )
+    if uri and not _well_formed_uri(uri):
+        raise RegistrationError(
+            "The authorization server answered with a malformed management URI."
+        )
     if uri and not _same_origin(uri, endpoint):
         # The registration access token would go there: only to the server that issued it.
         raise RegistrationError(
@@ -208,7 +244,8 @@ def withdraw(uri: Any, token: Any) -> str:
     """Takes back a client the server created but the portal refused to store (RFC 7592
     deletion), so no live client is left there that nobody here knows of. Returns the
     sentence that ends the refusal's message."""
-    if isinstance(uri, str) and uri and isinstance(token, str) and token:
+    usable = isinstance(token, str) and token and _printable(token)
+    if isinstance(uri, str) and uri and _well_formed_uri(uri) and usable:
         try:
             delete(uri, token)
         except RegistrationError:

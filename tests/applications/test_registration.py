@@ -346,3 +346,37 @@ def test_case_76_a_client_id_already_here_is_never_deleted_at_the_server(
     with pytest.raises(flows.FlowError, match="another application here already has"):
         _dcr(ada, fake_as)
     assert [sent.method for sent in fake_outbound.sent] == ["POST"]
+
+
+@pytest.mark.parametrize(
+    ("more", "message"),
+    [
+        ({"client_secret": "s\x00"}, "malformed client secret"),
+        ({"client_secret": "s" * 5000}, "malformed client secret"),
+        ({"client_secret": "s", "registration_access_token": "rat\x00"}, "malformed registration"),
+        ({"client_secret": "s", "registration_access_token": "r" * 10_000}, "malformed registration"),
+        ({"client_secret": "s", "registration_client_uri": f"{REG}/c\x00"}, "malformed management"),
+        ({"client_secret": "s", "registration_client_uri": f"{REG}/{'c' * 1000}"}, "malformed management"),
+        ({"client_secret": "s", "registration_client_uri": "https://as.example:99999/c"}, "malformed management"),
+        ({"client_secret": "s", "registration_client_uri": "https://as.example/c d"}, "malformed management"),
+    ],
+)  # fmt: skip
+def test_case_76_unstorable_values_are_refused_and_nothing_stored(
+    fake_outbound: FakeOutbound,
+    fake_as: AuthorizationServer,
+    ada: Any,
+    more: dict[str, Any],
+    message: str,
+) -> None:
+    # A NUL is refused by PostgreSQL and a URI past its column's 1,000 characters too: stored
+    # as given, each was a 500 after the server had created the client. A port past 65535
+    # made the origin check itself raise.
+    value = {"client_id": "c-1", "registration_access_token": "rat-1",
+             "registration_client_uri": f"{REG}/c-1", **more}  # fmt: skip
+    _answer(fake_outbound, 201, value=value)
+    fake_outbound.on("DELETE", f"{REG}/c-1", lambda sent: response(204))
+    with pytest.raises(flows.FlowError, match=message):
+        _dcr(ada, fake_as)
+    assert not Application.objects.exists()
+    deletes = [sent.url for sent in fake_outbound.sent if sent.method == "DELETE"]
+    assert all(url == f"{REG}/c-1" for url in deletes)  # never to a malformed address
