@@ -11,11 +11,19 @@ from django.core.validators import RegexValidator
 from django.db import models
 
 from apis.models import Api
+from gateway.routing import MAX_SUFFIX_SEGMENTS
 
 suffix_validator = RegexValidator(
     r"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$",
     "Lower-case letters, digits, '.', '_' and '-', segments separated by '/'.",
 )
+
+
+def suffix_depth_validator(value: str) -> None:
+    if value.count("/") + 1 > MAX_SUFFIX_SEGMENTS:
+        raise ValidationError(
+            f"At most {MAX_SUFFIX_SEGMENTS} segments: the gateway finds a route by no more."
+        )
 
 
 def _default_algorithms() -> list[str]:
@@ -48,7 +56,7 @@ class Route(models.Model):
     suffix = models.CharField(
         max_length=200,
         unique=True,
-        validators=[suffix_validator],
+        validators=[suffix_validator, suffix_depth_validator],
         # Plain words: the admin renders help text as HTML, where <suffix> was a tag and vanished.
         help_text="The gateway answers at /gateway/ and this suffix: echo gives /gateway/echo/…",
     )

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from gateway.config import RouteConfig
 
+# How many leading segments a route's suffix may have: the lookup tries no more, so the
+# admin and applyconfig refuse a deeper suffix (gateway.models), which no call could reach.
+MAX_SUFFIX_SEGMENTS = 8
+
 
 def find_route(
     routes: dict[str, RouteConfig], path: str, deep: bool
@@ -18,7 +22,7 @@ def find_route(
     used = 1
     if deep:
         # Suffixes with several segments: the longest match wins.
-        for i in range(2, min(len(segments), 8) + 1):
+        for i in range(2, min(len(segments), MAX_SUFFIX_SEGMENTS) + 1):
             candidate = routes.get("/".join(segments[:i]))
             if candidate is not None:
                 route, used = candidate, i

@@ -81,6 +81,7 @@ def test_the_suffix_help_says_where_the_gateway_answers(admin_client: Client) ->
         ("jwt_policy-0-openid_config", "[]", "Give an openid-config URL"),
         ("upstream_url", "", "An upstream backend needs a URL"),
         ("suffix", "Bad Suffix", "Lower-case letters"),
+        ("suffix", "a/b/c/d/e/f/g/h/i", "At most 8 segments"),
         # The admin refuses what the configuration file refuses.
         ("jwt_policy-0-audiences", "[]", "At least one audience, or &quot;any&quot;"),
         ("jwt_policy-0-max_lifetime", "0", "A positive number of seconds, or none"),

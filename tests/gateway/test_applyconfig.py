@@ -413,3 +413,16 @@ def test_require_subscribed_client_is_off_by_default_and_reaches_the_policy(
     )
     assert "echo" in apply(path)
     assert build_policy(JwtPolicy.objects.get(route__suffix="echo")).require_subscribed_client
+
+
+def test_a_suffix_deeper_than_the_gateway_looks_is_refused(config_dir: Path) -> None:
+    # The gateway looks up a route by at most 8 leading segments: a 9-segment suffix was
+    # stored, listed, and answered 404 on every call.
+    path = config_dir / "portal.yaml"
+    path.write_text(CONFIG.replace("suffix: echo", "suffix: a/b/c/d/e/f/g/h/i"))
+    with pytest.raises(CommandError, match=r"portal.yaml:6: suffix: At most 8 segments"):
+        apply(path)
+    assert not Route.objects.exists()
+    path.write_text(CONFIG.replace("suffix: echo", "suffix: a/b/c/d/e/f/g/h"))
+    apply(path)
+    assert Route.objects.filter(suffix="a/b/c/d/e/f/g/h").exists()
