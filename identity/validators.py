@@ -7,6 +7,7 @@ from typing import Any
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauthlib.openid.connect.core.exceptions import RequestNotSupported, RequestURINotSupported
 
 from identity import grants
 from identity import issuer as issuer_mod
@@ -72,6 +73,23 @@ class Validator(OAuth2Validator):
             client is not None
             and client.client_id == getattr(request, "client_id", None)
             and client.previous_secret_matches(provided)
+        )
+
+    def validate_response_type(
+        self, client_id: str, response_type: str, client: Any, request: Any, *a: Any, **k: Any
+    ) -> bool:
+        """DOT's check, and before it a refusal of request objects (OIDC Core 6.1, 6.2).
+
+        oauthlib asks this once the client and its redirect URI are known, so the error goes
+        back to the client. Ignored, an object's own redirect_uri, scope, nonce or max_age
+        silently did not apply while the client believed they did."""
+        given = {name for name, _ in request.uri_query_params}
+        if "request" in given:
+            raise RequestNotSupported(request=request)
+        if "request_uri" in given:
+            raise RequestURINotSupported(request=request)
+        return bool(
+            super().validate_response_type(client_id, response_type, client, request, *a, **k)
         )
 
     def validate_scopes(

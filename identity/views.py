@@ -65,6 +65,9 @@ def discovery(request: HttpRequest) -> JsonResponse:
             "email_verified",
         ],
         "authorization_response_iss_parameter_supported": True,
+        # Refused (identity.validators); the second defaults to true when left out.
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
         "resource_indicators_supported": True,
     }
     response = JsonResponse(doc)

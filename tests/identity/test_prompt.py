@@ -120,3 +120,35 @@ def test_a_max_age_that_is_not_a_number_is_ignored_not_a_server_error(
     response = client.get(authorize_url(max_age=max_age))
     assert response.status_code in (200, 302)
     assert response.status_code == 200 or not response["Location"].startswith("/idp/login/")
+
+
+# --- OIDC Core 6: request objects, which this provider does not take ------------------------
+
+
+@pytest.mark.parametrize(
+    ("param", "error"),
+    [
+        ("request", "request_not_supported"),
+        ("request_uri", "request_uri_not_supported"),
+    ],
+)
+def test_a_request_object_is_refused_not_ignored(
+    client: Client, signed_in: Any, app: Any, param: str, error: str
+) -> None:
+    # Ignored, the parameters inside the object (another redirect_uri, scope, a nonce or
+    # max_age the client relies on) silently did not apply and a code came back anyway.
+    app.skip_authorization = True
+    app.save()
+    value = "eyJhbGciOiJub25lIn0.eyJzY29wZSI6Im9wZW5pZCJ9." if param == "request" else (
+        "https://evil.example/request.jwt"
+    )  # fmt: skip
+    params = redirect_params(client.get(authorize_url(**{param: value})))
+    assert params["error"] == [error] and params["state"] == ["st"]
+    assert "code" not in params
+
+
+def test_discovery_says_request_objects_are_not_supported(client: Client) -> None:
+    # request_uri_parameter_supported defaults to true when left out (OIDC Discovery 3).
+    doc = client.get("/idp/.well-known/openid-configuration").json()
+    assert doc["request_parameter_supported"] is False
+    assert doc["request_uri_parameter_supported"] is False
