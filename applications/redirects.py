@@ -36,9 +36,13 @@ def check_redirect_uri(uri: str) -> str:
     try:
         parts = urlsplit(uri)
         host = parts.hostname
-        parts.port  # noqa: B018  (raises ValueError on a malformed port)
+        port = parts.port  # raises ValueError on a malformed port or one past 65535
     except ValueError as exc:
         raise RedirectUriError(f"{uri}: not a valid URL.") from exc
+    if port == 0:
+        # Nothing listens on port 0 (asking for it means "any free port"): the application
+        # could never be sent back there.
+        raise RedirectUriError(f"{uri}: port 0 is no port to redirect to; give the real one.")
     if parts.scheme not in ("https", "http") or not host:
         raise RedirectUriError(f"{uri}: must be an https:// URL with a host.")
     if "@" in parts.netloc:

@@ -50,6 +50,11 @@ def test_loopback_http_refused_when_the_provider_refuses_it(uri: str, settings: 
         ("https:///callback", "https://"),
         ("/callback", "https://"),
         ("https://app.example:99999/cb", "not a valid URL"),
+        ("http://127.0.0.1:65536/cb", "not a valid URL"),
+        # Port 0 is no port a browser can be sent to: the application could never sign in.
+        ("http://127.0.0.1:0/cb", "port 0"),
+        ("https://app.example:0/cb", "port 0"),
+        ("http://[::1]:000/cb", "port 0"),
         ("https://app.example/a b", "spaces"),
     ],
 )
