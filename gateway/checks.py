@@ -39,3 +39,21 @@ def check_key_fetch_private_hosts(app_configs: Any, **kwargs: Any) -> list[Error
     from portal.checks import private_hosts_problems
 
     return private_hosts_problems("GATEWAY_KEY_FETCH_PRIVATE_HOSTS", "gateway")
+
+
+@register()
+def check_public_host(app_configs: Any, **kwargs: Any) -> list[Error | Warning]:
+    """GATEWAY_PUBLIC_HOST goes into every forwarded call's X-Forwarded-Host as it is."""
+    from django.http.request import split_domain_port
+
+    value = getattr(settings, "GATEWAY_PUBLIC_HOST", "") or ""
+    domain, _ = split_domain_port(value) if value.isascii() else ("", "")
+    if value and not domain:
+        return [
+            Error(
+                f"GATEWAY_PUBLIC_HOST {value!r} is not a host name with an optional port.",
+                hint="Write it as a Host header is written: api.example.com or api.example.com:8443.",
+                id="gateway.E002",
+            )
+        ]
+    return []

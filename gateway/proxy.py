@@ -17,6 +17,7 @@ from django.conf import settings
 from gateway.config import RouteConfig
 from gateway.formbody import OverrideField
 from gateway.jwt import Verdict
+from gateway.knobs import setting
 from gateway.metrics import Metrics
 from gateway.problems import CHECK_HEADER, SECURITY_HEADERS, Headers, problem
 from gateway.upstream import (
@@ -90,10 +91,25 @@ def forward_headers(
         (b"x-request-id", rid.encode()),
     ]
     if host:
-        out.append((b"x-forwarded-host", host))
+        out.append((b"x-forwarded-host", _forwarded_host(host, scope)))
     if route.forward_claims and verdict is not None:
         out += _claim_headers(verdict)
     return out
+
+
+def _forwarded_host(host: bytes, scope: Scope) -> bytes:
+    """The host a backend should build its absolute links on: GATEWAY_PUBLIC_HOST when set,
+    else the client's Host, whose name the host check allowed, with its port only when it is
+    the one the gateway listens on. Nothing checks any other port: passed on, a backend (and
+    a shared cache in front of it) would link everyone to the port one client chose."""
+    public: str = setting("GATEWAY_PUBLIC_HOST", "")
+    if public:
+        return public.encode()
+    name, colon, port = host.rpartition(b":")
+    if not colon or host.endswith(b"]"):
+        return host  # no port ("gw.example", "[::1]")
+    listening = (scope.get("server") or ("", None))[1]
+    return host if listening is not None and port == str(listening).encode() else name
 
 
 def _claim_headers(verdict: Verdict) -> Headers:

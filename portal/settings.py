@@ -438,6 +438,9 @@ GATEWAY_REALM = env_str("GATEWAY_REALM", "gw")
 GATEWAY_REDIS_URL = env_secret("GATEWAY_REDIS_URL")
 # Host names the gateway answers (ALLOWED_HOSTS syntax); empty: ALLOWED_HOSTS.
 GATEWAY_HOSTS = env_list("GATEWAY_HOSTS", [])
+# host[:port] clients reach the gateway at, sent to backends as X-Forwarded-Host; empty: the
+# client's Host, with its port only when it is the one the gateway listens on.
+GATEWAY_PUBLIC_HOST = env_str("GATEWAY_PUBLIC_HOST", "")
 # /-/metrics: a bearer token, or client addresses (CIDRs) that may scrape without one.
 GATEWAY_METRICS_TOKEN = env_str("GATEWAY_METRICS_TOKEN")
 GATEWAY_METRICS_ALLOW = env_list("GATEWAY_METRICS_ALLOW", [])

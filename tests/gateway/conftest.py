@@ -386,6 +386,7 @@ class Harness:
         query: str = "",
         host: str | None = "gw.test",
         chunks: list[bytes] | None = None,
+        server: tuple[str, int] | None = None,
     ) -> Response:
         return self.loop.run_until_complete(
             self.arequest(
@@ -397,6 +398,7 @@ class Harness:
                 query=query,
                 host=host,
                 chunks=chunks,
+                server=server,
             )  # fmt: skip
         )
 
@@ -411,8 +413,10 @@ class Harness:
         query: str = "",
         host: str | None = "gw.test",
         chunks: list[bytes] | None = None,
+        server: tuple[str, int] | None = None,
     ) -> Response:
-        """`chunks`: the body as the server hands it on in several messages (an upload)."""
+        """`chunks`: the body as the server hands it on in several messages (an upload);
+        `server`: the address the gateway listens on, as an ASGI server gives it."""
         if chunks is not None:
             body = b"".join(chunks)
         pieces = list(chunks) if chunks is not None else [body or b""]
@@ -435,6 +439,8 @@ class Harness:
             "client": ("203.0.113.9", 5555),
             "root_path": "/gateway",
         }
+        if server is not None:
+            scope["server"] = server
 
         async def receive() -> dict[str, Any]:
             if pieces:

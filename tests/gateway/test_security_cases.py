@@ -629,3 +629,50 @@ def test_case24_a_rule_on_get_holds_for_head(
     assert resp.status == 403
     assert backend.recorder.count() == 0
     assert gw.request("HEAD", "/orders/x", token=good(provider)).status == 200
+
+
+@pytest.mark.parametrize(
+    ("host", "public", "forwarded"),
+    [
+        ("gw.test:6666", "", "gw.test"),  # a port the client chose: dropped
+        ("gw.test", "", "gw.test"),
+        ("GW.test:1", "", "GW.test"),
+        ("gw.test:6666", "api.example.com:8443", "api.example.com:8443"),
+        ("gw.test", "api.example.com", "api.example.com"),
+    ],
+)
+def test_forwarded_host_is_the_public_host_not_the_clients_port(
+    gw: Harness, provider: Provider, backend: LoopbackServer, settings: Any,
+    host: str, public: str, forwarded: str,
+) -> None:  # fmt: skip
+    # The Host's name is checked against GATEWAY_HOSTS, its port by nothing: passed on, a
+    # backend built its absolute links (and a shared cache kept them) on the client's port.
+    settings.GATEWAY_PUBLIC_HOST = public
+    assert gw.request("GET", "/orders/x", token=good(provider), host=host).status == 200
+    seen = dict(backend.recorder.requests[0]["headers"])
+    assert seen["x-forwarded-host"] == forwarded
+
+
+def test_forwarded_host_keeps_the_port_the_gateway_listens_on(
+    gw: Harness, provider: Provider, backend: LoopbackServer, settings: Any
+) -> None:
+    # The dev run: the client reaches the gateway itself on :8000, and links must say so.
+    settings.GATEWAY_HOSTS = ["gw.test", "[::1]"]
+    for host in ("gw.test:8000", "[::1]:8000"):
+        resp = gw.request("GET", "/orders/x", token=good(provider), host=host,
+                          server=("127.0.0.1", 8000))  # fmt: skip
+        assert resp.status == 200, host
+    seen = [dict(r["headers"])["x-forwarded-host"] for r in backend.recorder.requests]
+    assert seen == ["gw.test:8000", "[::1]:8000"]
+
+
+@pytest.mark.parametrize(
+    "value", ["api.example.com\r\nX-Evil: 1", "https://api.example.com", "a b"]
+)
+def test_a_malformed_public_host_is_a_system_check_error(settings: Any, value: str) -> None:
+    from gateway.checks import check_public_host
+
+    settings.GATEWAY_PUBLIC_HOST = value
+    assert [e.id for e in check_public_host(None)] == ["gateway.E002"]
+    settings.GATEWAY_PUBLIC_HOST = "api.example.com:8443"
+    assert check_public_host(None) == []
