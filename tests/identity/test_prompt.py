@@ -152,3 +152,73 @@ def test_discovery_says_request_objects_are_not_supported(client: Client) -> Non
     doc = client.get("/idp/.well-known/openid-configuration").json()
     assert doc["request_parameter_supported"] is False
     assert doc["request_uri_parameter_supported"] is False
+
+
+# --- id_token_hint (OIDC Core 3.1.2.1) -------------------------------------------------------
+
+
+def _hint(sub: str, *, aud: str = "console", iss: str = "http://testserver/idp",
+          foreign: bool = False) -> str:  # fmt: skip
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from identity import keys
+
+    now = int(time.time())
+    claims = {"iss": iss, "sub": sub, "aud": aud, "iat": now - 7200, "exp": now - 3600}
+    if foreign:
+        other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return jwt.encode(claims, other, algorithm="RS256", headers={"kid": keys.active_key().kid})
+    key = keys.active_key()
+    return jwt.encode(claims, keys.private_key_for(key), algorithm="RS256",
+                      headers={"kid": key.kid})  # fmt: skip
+
+
+def test_an_id_token_hint_for_the_signed_in_user_gives_a_code(
+    client: Client, signed_in: Any, app: Any
+) -> None:
+    app.skip_authorization = True
+    app.save()
+    # An expired ID token is still a hint (the RP holds it after it expired).
+    params = redirect_params(
+        client.get(authorize_url(prompt="none", id_token_hint=_hint(str(signed_in.pk))))
+    )
+    assert params["code"] and "error" not in params
+
+
+@pytest.mark.parametrize("prompt", ["none", ""])
+def test_an_id_token_hint_for_another_user_is_login_required(
+    client: Client, signed_in: Any, app: Any, user_factory: Any, prompt: str
+) -> None:
+    # The RP asks "still this user?"; a code for whoever is signed in here answered yes.
+    app.skip_authorization = True
+    app.save()
+    other = user_factory("ada")
+    query = {"id_token_hint": _hint(str(other.pk)), **({"prompt": prompt} if prompt else {})}
+    params = redirect_params(client.get(authorize_url(**query)))
+    assert params["error"] == ["login_required"] and "code" not in params
+
+
+@pytest.mark.parametrize(
+    "hint",
+    [
+        "not-a-token",
+        "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL2V2aWwifQ.x",
+        "foreign",  # signed by a key this provider never had, with its kid
+        "other-issuer",  # our key, another issuer's name
+        "other-client",  # issued to another client
+    ],
+)
+def test_an_id_token_hint_this_provider_did_not_issue_to_the_client_is_refused(
+    client: Client, signed_in: Any, app: Any, hint: str
+) -> None:
+    app.skip_authorization = True
+    app.save()
+    sub = str(signed_in.pk)
+    value = {
+        "foreign": lambda: _hint(sub, foreign=True),
+        "other-issuer": lambda: _hint(sub, iss="https://evil.example"),
+        "other-client": lambda: _hint(sub, aud="someone-else"),
+    }.get(hint, lambda: hint)()
+    params = redirect_params(client.get(authorize_url(prompt="none", id_token_hint=value)))
+    assert params["error"] == ["invalid_request"] and "code" not in params
+    assert params["state"] == ["st"]
