@@ -79,7 +79,8 @@ class Validator(OAuth2Validator):
     def validate_response_type(
         self, client_id: str, response_type: str, client: Any, request: Any, *a: Any, **k: Any
     ) -> bool:
-        """DOT's check, and before it a refusal of request objects (OIDC Core 6.1, 6.2).
+        """DOT's check, and before it a refusal of request objects (OIDC Core 6.1, 6.2) and
+        of a max_age that is no number of seconds (OIDC Core 3.1.2.1; empty is absent).
 
         oauthlib asks this once the client and its redirect URI are known, so the error goes
         back to the client. Ignored, an object's own redirect_uri, scope, nonce or max_age
@@ -89,6 +90,12 @@ class Validator(OAuth2Validator):
             raise RequestNotSupported(request=request)
         if "request_uri" in given:
             raise RequestURINotSupported(request=request)
+        max_age = [value for name, value in request.uri_query_params if name == "max_age"]
+        if max_age and max_age[0] and not (max_age[0].isascii() and max_age[0].isdigit()):
+            # Ignored, the client's "signed in no longer ago than" silently did not apply.
+            raise InvalidRequestError(
+                request=request, description="max_age must be a number of seconds."
+            )
         return bool(
             super().validate_response_type(client_id, response_type, client, request, *a, **k)
         )

@@ -222,3 +222,24 @@ def test_an_id_token_hint_this_provider_did_not_issue_to_the_client_is_refused(
     params = redirect_params(client.get(authorize_url(prompt="none", id_token_hint=value)))
     assert params["error"] == ["invalid_request"] and "code" not in params
     assert params["state"] == ["st"]
+
+
+@pytest.mark.parametrize("max_age", ["-1", "1.5", "ten", "²", " 5"])
+def test_a_max_age_that_is_no_number_of_seconds_is_invalid_request(
+    client: Client, signed_in: Any, app: Any, max_age: str
+) -> None:
+    # Ignored, the client's "sign-in no older than" silently did not apply.
+    app.skip_authorization = True
+    app.save()
+    params = redirect_params(client.get(authorize_url(max_age=max_age)))
+    assert params["error"] == ["invalid_request"] and "code" not in params
+
+
+def test_max_age_with_a_leading_zero_is_that_many_seconds(
+    client: Client, signed_in: Any, app: Any
+) -> None:
+    app.skip_authorization = True
+    app.save()
+    assert redirect_params(client.get(authorize_url(max_age="0600")))["code"]
+    response = client.get(authorize_url(max_age="00"))
+    assert response.status_code == 302 and response["Location"].startswith("/idp/login/")
