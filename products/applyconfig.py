@@ -27,6 +27,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 
 from portal.lib.configfile import ConfigError, Context, Node, once_each
+from portal.lib.names import name_problem
 
 SECTION = "products"
 ORDER = 30  # after `apis` and `groups`, which products name
@@ -92,6 +93,8 @@ def _product(item: Node) -> ProductPlan:
         "approval-required": ("approval_required", False),
     }
     fields: dict[str, Any] = {"name": entry["name"].scalar(str, "name"), **text}
+    if problem := name_problem(fields["name"]):
+        raise entry["name"].error(f"name: {problem}")
     for key, (name, default) in flags.items():
         fields[name] = entry[key].scalar(bool, key) if key in entry else default
     fields["subscriptions_limit"] = (

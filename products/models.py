@@ -15,6 +15,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
 
+from portal.lib.names import validate_name
+
 GUESTS, DEVELOPERS, ADMINISTRATORS = "guests", "developers", "administrators"
 BUILTIN_GROUPS = {
     GUESTS: "Guests (anyone not signed in)",
@@ -66,7 +68,11 @@ class Membership(models.Model):
 
 class Product(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
-    name = models.CharField(max_length=200)
+    name = models.CharField(
+        max_length=200,
+        # The subject of every e-mail about its subscriptions (products/notify.py).
+        validators=[validate_name],
+    )
     description = models.TextField(blank=True, help_text="Markdown")
     apis = models.ManyToManyField("apis.Api", related_name="products", blank=True)
     # API slug -> the OAuth scopes of that API this product grants (a read-only Starter:

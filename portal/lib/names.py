@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from django.core.exceptions import ValidationError
+
 _REFUSED = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
 
@@ -21,3 +23,9 @@ def name_problem(value: str) -> str:
     if found[0] in "\r\n\u2028\u2029":
         return "A name cannot hold a line break."
     return "A name cannot hold a control or text-direction character."
+
+
+def validate_name(value: str) -> None:
+    """name_problem as a model field validator (the admin's forms run it)."""
+    if problem := name_problem(value):
+        raise ValidationError(problem, code="name")

@@ -185,3 +185,13 @@ def test_portal_groups_are_not_a_second_groups_in_the_admin_index(root_client: C
 def test_the_group_form_asks_for_the_name_before_the_slug(root_client: Client) -> None:
     html = root_client.get("/admin/products/group/add/").content.decode()
     assert html.index('name="name"') < html.index('name="slug"')
+
+
+def test_a_product_name_with_a_line_break_is_refused(root_client: Client, echo: Api) -> None:
+    # It is the subject of every e-mail about the product's subscriptions: Django refuses a
+    # subject with a line break, so no administrator would hear of a request.
+    data = {**_product_form(echo), "name": "Partner\r\nBcc: all@example.com"}
+    response = root_client.post("/admin/products/product/add/", data)
+    assert response.status_code == 200
+    assert "A name cannot hold a line break." in response.content.decode()
+    assert not Product.objects.exists()

@@ -75,6 +75,12 @@ def test_a_change_is_reported(tmp_path: Path, echo: Api) -> None:
             "approval-required must be true or false",
         ),
         (("terms:", "colour:"), "unknown key 'colour'"),
+        # The name is the subject of every e-mail about the product's subscriptions: with a
+        # line break, Django refuses each one and administrators never hear of a request.
+        (
+            ("name: Partner deal", 'name: "Partner deal\\nBcc: all@example.com"'),
+            ":7: name: A name cannot hold a line break.",
+        ),
         (("quota: {calls: 10000, ", "quota: {"), "quota needs calls, kilobytes or both"),
         (("period: 86400}", "kilobytes: 0}"), "kilobytes must be at least 1"),
         (
