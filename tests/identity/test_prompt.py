@@ -243,3 +243,23 @@ def test_max_age_with_a_leading_zero_is_that_many_seconds(
     assert redirect_params(client.get(authorize_url(max_age="0600")))["code"]
     response = client.get(authorize_url(max_age="00"))
     assert response.status_code == 302 and response["Location"].startswith("/idp/login/")
+
+
+@pytest.mark.parametrize("mode", ["form_post", "web_message", "query.jwt"])
+def test_a_response_mode_this_provider_does_not_offer_is_invalid_request(
+    client: Client, signed_in: Any, app: Any, mode: str
+) -> None:
+    # The client asked for the code in a POST body, kept out of URLs, history and Referer;
+    # it came back in the query string regardless.
+    app.skip_authorization = True
+    app.save()
+    params = redirect_params(client.get(authorize_url(response_mode=mode)))
+    assert params["error"] == ["invalid_request"] and "code" not in params
+
+
+def test_response_mode_query_is_the_default_spelled_out(
+    client: Client, signed_in: Any, app: Any
+) -> None:
+    app.skip_authorization = True
+    app.save()
+    assert redirect_params(client.get(authorize_url(response_mode="query")))["code"]
