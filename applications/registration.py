@@ -149,7 +149,9 @@ def _same_origin(uri: str, reference: str) -> bool:
     return _well_formed_uri(uri) and http.origin(uri) == http.origin(reference)
 
 
-def _record(body: dict[str, Any], *, endpoint: str, confidential: bool) -> ClientRecord:
+def _record(
+    body: dict[str, Any], *, endpoint: str, confidential: bool, auth_method: str = ""
+) -> ClientRecord:
     client_id = body.get("client_id")
     if not isinstance(client_id, str) or not client_id.strip():
         raise RegistrationError("The authorization server answered with no client id.")
@@ -182,6 +184,15 @@ def _record(body: dict[str, Any], *, endpoint: str, confidential: bool) -> Clien
         )
     if bool(token) != bool(uri):
         token = uri = ""  # half of RFC 7592 is none of it
+    answered = body.get("token_endpoint_auth_method")
+    if auth_method and isinstance(answered, str) and answered != auth_method:
+        # RFC 7591 section 3.2.1 lets the server change what it was sent: a public client
+        # made to need a secret it does not have, or a confidential one made public (its id
+        # alone then gets tokens), cannot be the application the developer asked for.
+        raise RegistrationError(
+            f"The authorization server registered the client with token_endpoint_auth_method "
+            f"{answered[:40]!r}, not {auth_method!r} as asked."
+        )
     return ClientRecord(client_id, secret, token, uri, body)
 
 
@@ -192,10 +203,11 @@ def register(server: AuthorizationServer, metadata: dict[str, Any]) -> ClientRec
     result = _send("POST", endpoint, server.initial_access_token, metadata)
     if result.status not in (200, 201):
         raise _refusal(result, "the registration")
-    confidential = metadata.get("token_endpoint_auth_method") != "none"
+    method = str(metadata.get("token_endpoint_auth_method") or "")
+    confidential = method != "none"
     body = _json_object(result, "the registration")
     try:
-        return _record(body, endpoint=endpoint, confidential=confidential)
+        return _record(body, endpoint=endpoint, confidential=confidential, auth_method=method)
     except RegistrationError as exc:
         if not (body.get("client_id") or body.get("registration_client_uri")):
             raise  # nothing there to take back
@@ -221,7 +233,8 @@ def update(uri: str, token: str, client_id: str, metadata: dict[str, Any]) -> Cl
     body = _json_object(result, "the update")
     if body.get("client_id") != client_id:
         raise RegistrationError("The authorization server answered the update for another client.")
-    record = _record(body, endpoint=uri, confidential=False)
+    method = str(metadata.get("token_endpoint_auth_method") or "")
+    record = _record(body, endpoint=uri, confidential=False, auth_method=method)
     # A server that does not rotate the token sends the same one, or none.
     return ClientRecord(
         client_id,

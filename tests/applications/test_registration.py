@@ -380,3 +380,35 @@ def test_case_76_unstorable_values_are_refused_and_nothing_stored(
     assert not Application.objects.exists()
     deletes = [sent.url for sent in fake_outbound.sent if sent.method == "DELETE"]
     assert all(url == f"{REG}/c-1" for url in deletes)  # never to a malformed address
+
+
+@pytest.mark.parametrize(
+    ("kind", "answered"),
+    [
+        ("machine", "none"),  # a confidential client made public: anyone may use its id
+        ("machine", "private_key_jwt"),  # a secret the portal cannot use
+        ("spa", "client_secret_basic"),  # a public client that would need a secret it lacks
+    ],
+)
+def test_case_76_a_client_registered_with_another_auth_method_is_refused(
+    fake_outbound: FakeOutbound, fake_as: AuthorizationServer, ada: Any, kind: str, answered: str
+) -> None:
+    # RFC 7591 3.2.1: the server may change the metadata it was sent. Stored, the
+    # application's token requests fail there, or a "confidential" client needs no secret.
+    uris = [] if kind == "machine" else ["https://app.example/cb"]
+    value = {**_managed("c-1", client_secret="s"), "token_endpoint_auth_method": answered}
+    _answer(fake_outbound, 201, value=value)
+    fake_outbound.on("DELETE", value["registration_client_uri"], lambda sent: response(204))
+    with pytest.raises(flows.FlowError, match="token_endpoint_auth_method") as caught:
+        flows.register(ada, name="App", kind=kind, redirect_uris=uris, server=fake_as)
+    assert "withdrawn" in str(caught.value)
+    assert not Application.objects.exists()
+
+
+def test_case_76_the_auth_method_asked_for_is_accepted(
+    fake_outbound: FakeOutbound, fake_as: AuthorizationServer, ada: Any
+) -> None:
+    value = {"client_id": "c-1", "client_secret": "s",
+             "token_endpoint_auth_method": "client_secret_basic"}  # fmt: skip
+    _answer(fake_outbound, 201, value=value)
+    assert _dcr(ada, fake_as).application.client_id == "c-1"
