@@ -169,6 +169,7 @@ def production_env(workdir: Path, database_url: str, redis_url: str, portal_port
             "IDENTITY_LOOPBACK_HTTP": "1",
             "OAUTHLIB_INSECURE_TRANSPORT": "1",
             "CONSOLE_GATEWAY_URL": f"http://127.0.0.1:{gateway_port}",
+            "GATEWAY_PUBLIC_HOST": f"127.0.0.1:{gateway_port}",
             # The provider's token endpoint is a private (loopback) target too.
             "OUTBOUND_ALLOWED_PRIVATE_HOSTS": f"127.0.0.1:{portal_port}",
             "TOPOLOGY_CONSOLE_SECRET": CONSOLE_CLIENT_SECRET,
