@@ -194,3 +194,70 @@ def test_large_real_specs(
     assert page.url.endswith("/createChatCompletion/")  # swapped in place, no navigation
     assert name and loaded.locator(".schema-tree").count() == 1
     assert page.console_errors == []
+
+
+LONG = "payment_pages_checkout_session_automatic_payment_methods_configuration"
+LONG_NAMES = {
+    "openapi": "3.0.3",
+    "info": {"title": "Long names", "version": "1"},
+    "paths": {
+        # No summary: the path is the page's title.
+        "/v1/accounts/{account}/external_bank_accounts_and_payment_methods/{id}": {
+            "get": {
+                "operationId": "getLong",
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "content": {
+                            "application/json": {"schema": {"$ref": f"#/components/schemas/{LONG}"}}
+                        },
+                    }
+                },
+            }
+        }
+    },
+    "components": {
+        "schemas": {
+            LONG: {
+                "type": "object",
+                "properties": {
+                    "settings": {"$ref": f"#/components/schemas/{LONG}_settings"},
+                    "either": {
+                        "anyOf": [
+                            {"$ref": f"#/components/schemas/{LONG}_settings"},
+                            {"type": "string"},
+                        ]
+                    },
+                },
+            },
+            f"{LONG}_settings": {
+                "title": "PaymentPagesCheckoutSessionAutomaticPaymentMethodsSettings",
+                "type": "object",
+                "properties": {"enabled": {"type": "boolean"}},
+            },
+        }
+    },
+}
+
+
+def test_long_names_wrap_on_a_phone(
+    chromium: Any, live_server: Any, imported: Any, tmp_path: Path
+) -> None:
+    """Stripe's and OpenAI's long paths and schema names wrap inside a 390 px screen: the page
+    never scrolls sideways (which pushes the header's menu and sign-in off the screen)."""
+    import orjson
+
+    spec = tmp_path / "long.json"
+    spec.write_bytes(orjson.dumps(LONG_NAMES))
+    imported(spec, "long-names")
+    context = chromium.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/apis/long-names/operations/getLong/")
+    page.evaluate(
+        "() => document.querySelectorAll('main details').forEach(d => { d.open = true; })"
+    )
+    assert page.locator(".prop-children > summary", has_text=LONG).count() > 0
+    assert page.locator(".variant-head .type", has_text=LONG).count() > 0
+    width = page.evaluate("document.documentElement.scrollWidth")
+    context.close()
+    assert width <= 390
