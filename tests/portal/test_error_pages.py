@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client, override_settings
 
@@ -30,3 +32,14 @@ def test_500_page_has_the_portal_layout() -> None:
     html = page.content.decode()
     assert 'class="site-header"' in html and "Something went wrong" in html
     assert "a bug" not in html and "Traceback" not in html
+
+
+def test_403_page_has_the_portal_layout(client: Client, django_user_model: Any) -> None:
+    # A developer who opens the usage reports (an administrator's page) met a bare
+    # "403 Forbidden" with no header, theme or way back.
+    client.force_login(django_user_model.objects.create_user("dev", password="pw-dev-12345"))
+    page = client.get("/usage/reports/")
+    assert page.status_code == 403
+    html = page.content.decode()
+    assert 'class="site-header"' in html and "Not allowed" in html
+    assert 'href="/apis/"' in html
