@@ -144,3 +144,31 @@ def test_sign_in_at_the_provider_ends_at_a_client_on_another_origin(
     assert "code=" in page.url and "state=st-1" in page.url
     assert page.inner_text("p") == "Back at the client."
     assert not [e for e in page.console_errors if "form-action" in e]
+
+
+def test_the_header_fits_a_phone_with_a_long_account_name(
+    chromium: Any, live_server: Any, client: Any, settings: Any
+) -> None:
+    # An account named by its e-mail address (as many providers name them) pushed the
+    # account menu off a 390 px screen, and the whole page scrolled sideways.
+    user = get_user_model().objects.create_user("alexandra.papadopoulou@example.com")
+    client.force_login(user)
+    context = chromium.new_context(viewport={"width": 390, "height": 844})
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/products/")
+    menu = page.locator("[data-account-name]")
+    box = menu.bounding_box()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    menu.click()  # still opens, with the way to sign out
+    assert page.get_by_role("button", name="Sign out").is_visible()
+    context.close()
+    assert box["x"] + box["width"] <= 390 and width <= 390
