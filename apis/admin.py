@@ -13,7 +13,8 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -31,7 +32,7 @@ from apis.importer import (
     refresh_from_default,
     set_default_version,
 )
-from apis.models import Api, ApiVersion, Tag
+from apis.models import Api, ApiVersion, Operation, Tag
 from apis.openapi import SpecError, load_bytes
 from apis.openapi.errors import TooLarge
 from gateway import version as gateway_version
@@ -269,7 +270,22 @@ class ApiVersionAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ApiVersion]:
-        return super().get_queryset(request).annotate(op_count=Count("operations"))
+        # Not the documents (megabytes a version for the largest specs), and the operations
+        # counted in a subquery: a joined Count grouped by every column, documents included
+        # (Stripe and OpenAI made the list and its filters take 4 to 10 s).
+        operations = (
+            Operation.objects.filter(version=OuterRef("pk"))
+            .order_by()
+            .values("version")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .defer("original", "normalised")
+            .annotate(op_count=Coalesce(Subquery(operations), 0))
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
