@@ -301,6 +301,23 @@ def test_a_shown_key_fits_a_phone(chromium: Any, queued: Portal) -> None:
         context.close()
 
 
+def test_a_token_card_fits_a_phone(chromium: Any, portal: Portal) -> None:
+    # At 390 px the claims ran past the token card's edge: the issuer (a URL, much longer at
+    # Entra ID) set the width of the claims' column.
+    context = themed_context(chromium, "light", is_mobile=True)
+    page = context.new_page()
+    try:
+        page.set_viewport_size({"width": 390, "height": 844})
+        sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/apis/echo/operations/echoPost/")
+        password_token(page, "echo.write", DEMO_USER, DEMO_PASSWORD)
+        card = page.locator(".console-token").first.bounding_box()
+        for claim in page.locator(".console-token .console-claims dd").all():
+            box = claim.bounding_box()
+            assert box["x"] + box["width"] <= card["x"] + card["width"], claim.inner_text()
+    finally:
+        context.close()
+
+
 def test_the_theme_toggle_returns_to_the_systems_theme(chromium: Any, portal: Portal) -> None:
     # Once toggled, a theme was saved for good: no click brought back "as the system".
     context = chromium.new_context(color_scheme="dark")
