@@ -73,6 +73,11 @@ class Application(models.Model):
         return reverse("applications:detail", args=[self.uuid])
 
     @property
+    def kind_name(self) -> str:
+        """The kind in words, without its explanation: `Web app`, for a list's column."""
+        return self.get_kind_display().split(" (")[0]
+
+    @property
     def has_secret(self) -> bool:
         return self.kind != self.SPA
 

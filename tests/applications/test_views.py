@@ -36,6 +36,15 @@ def test_list_shows_only_my_applications(
     assert 'href="/applications/new/"' in html
 
 
+def test_list_names_each_kind_in_words(ada_client: Client, ada: Any, register: Register) -> None:
+    # The Type column showed the stored codes ("spa", "machine") the developer never chose.
+    register(ada, "machine", name="Batch")
+    register(ada, "spa", name="Browser", redirect_uris=["https://app.example/cb"])
+    cells = re.findall(r"<td>([^<]*)</td>", ada_client.get("/applications/").content.decode())
+    assert "Machine client" in cells and "Single-page or native app" in cells
+    assert "spa" not in cells and "machine" not in cells
+
+
 def test_account_menu_links_my_applications(ada_client: Client) -> None:
     assert 'href="/applications/"' in ada_client.get("/").content.decode()
 
