@@ -99,6 +99,20 @@ def _names_override(text: bytes) -> bool:
 
 def refusing_override_fields(receive: Receive) -> Receive:
     """`receive`, raising OverrideField at the chunk whose part headers name `_method`."""
+
+    def after_last_line(text: bytes) -> bytes:  # a part header cut by a chunk boundary
+        return text[text.rfind(b"\n") + 1 :][-_CARRY:]
+
+    return _scanning(receive, _names_override, after_last_line, OverrideField.detail)
+
+
+def _scanning(
+    receive: Receive,
+    names_override: Callable[[bytes], bool],
+    carried: Callable[[bytes], bytes],
+    detail: str,
+) -> Receive:
+    """`receive`, each chunk read with what `carried` kept of the text before it."""
     carry = b""
 
     async def scanned() -> MutableMapping[str, Any]:
@@ -107,10 +121,9 @@ def refusing_override_fields(receive: Receive) -> Receive:
         if message["type"] != "http.request":
             return message
         text = carry + message.get("body", b"")
-        if _names_override(text):
-            raise OverrideField(OverrideField.detail)
-        cut = text.rfind(b"\n")
-        carry = text[cut + 1 :][-_CARRY:]
+        if names_override(text):
+            raise OverrideField(detail)
+        carry = carried(text)
         return message
 
     return scanned
@@ -127,22 +140,14 @@ def _spelled(char: str) -> bytes:
 
 
 _JSON_OVERRIDE = re.compile(b'"' + b"".join(_spelled(c) for c in "_method") + b'"', re.IGNORECASE)
-_JSON_CARRY = 2 + 6 * len("_method")  # a match cut by a chunk boundary is found whole
+_JSON_CARRY = 2 + 6 * len("_method")  # the longest spelling: 7 escapes in quotes
 
 
 def refusing_json_override(receive: Receive) -> Receive:
-    """`receive`, raising OverrideField at the chunk whose text may spell `_method`."""
-    carry = b""
-
-    async def scanned() -> MutableMapping[str, Any]:
-        nonlocal carry
-        message = await receive()
-        if message["type"] != "http.request":
-            return message
-        text = carry + message.get("body", b"")
-        if _JSON_OVERRIDE.search(text):
-            raise OverrideField(OverrideField.json_detail)
-        carry = text[-_JSON_CARRY:]
-        return message
-
-    return scanned
+    """`receive`, raising OverrideField at the chunk whose text spells the key `_method`."""
+    return _scanning(
+        receive,
+        lambda text: _JSON_OVERRIDE.search(text) is not None,
+        lambda text: text[-_JSON_CARRY:],  # a match cut by a chunk boundary is found whole
+        OverrideField.json_detail,
+    )
