@@ -2,7 +2,8 @@
 
 Each API scope is shown under the API's name with the description its spec gives the scope
 (securitySchemes flows); the OpenID scopes keep the provider's own wording. The text comes
-from the catalog, so it is escaped by the template like any other spec content.
+from the catalog, so it is escaped by the template like any other spec content. An API the
+signed-in user may not see is not named: its scopes are only counted (issue 9).
 """
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ class ApiPermissions:
 class Permissions:
     apis: list[ApiPermissions]
     account: list[str]  # descriptions of the OpenID scopes (sign-in, profile, ...)
+    hidden: int = 0  # scopes of APIs this user may not see, counted and not named
 
 
-def permissions(scopes: Iterable[str]) -> Permissions:
-    from apis.models import Api
+def permissions(scopes: Iterable[str], user: Any) -> Permissions:
     from products.grants import spec_scope_descriptions
+    from products.visibility import visible_apis
 
     wanted = list(dict.fromkeys(scopes))
     by_slug: dict[str, list[str]] = {}
@@ -45,20 +47,23 @@ def permissions(scopes: Iterable[str]) -> Permissions:
         match = API_SCOPE.match(scope)
         if match is not None:
             by_slug.setdefault(match["slug"], []).append(scope)
-    rows = Api.objects.filter(slug__in=by_slug, is_published=True).select_related("default_version")
-    apis = {api.slug: api for api in rows}
+    rows = visible_apis(user).filter(slug__in=by_slug, is_published=True)
+    apis = {api.slug: api for api in rows.select_related("default_version")}
     result: list[ApiPermissions] = []
+    hidden = 0
     for slug, api_scopes in by_slug.items():
         api = apis.get(slug)
         if api is None:
-            continue  # no such API: the grant check refuses the request before this page
+            # Hidden from this user, or no such API (which the grant check refuses first).
+            hidden += len(api_scopes)
+            continue
         described = spec_scope_descriptions(api)
         entry = ApiPermissions(api.name, slug)
         for scope in api_scopes:
             verb = "Read data from" if scope.endswith(".read") else "Change data through"
             entry.scopes.append((scope, described.get(scope) or f"{verb} {api.name}"))
         result.append(entry)
-    return Permissions(result, account)
+    return Permissions(result, account, hidden)
 
 
 @dataclass

@@ -124,7 +124,7 @@ class Authorize(AuthorizationView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         # The consent page names each API and its scopes as the spec describes them.
-        context["permissions"] = consent.permissions(context.get("scopes") or [])
+        context["permissions"] = consent.permissions(context.get("scopes") or [], self.request.user)
         application = context.get("application")
         if application is not None:
             context["client_facts"] = consent.client_facts(

@@ -71,3 +71,27 @@ def test_an_administrators_client_says_so(client: Client, signed_in: Any, app: A
     page = client.get(authorize_url()).content.decode()
     assert "Registered by this portal's administrators." in page
     assert "Your answer goes to <strong>127.0.0.1</strong>." in page
+
+
+def test_the_consent_page_does_not_name_an_api_the_user_may_not_see(
+    client: Client, signed_in: Any, app: Any
+) -> None:
+    """A developer's application may hold grants for a partners-only API; whoever signs in to
+    it must not learn that API's name or scopes from the consent page (issue 9: hidden APIs are
+    hidden wherever a name could leak). The page still says something more is asked."""
+    from products.models import Group, Product
+
+    echo = Api.objects.get(slug="echo")
+    Api.objects.filter(pk=echo.pk).update(name="Partner Ledger")
+    partners = Group.objects.create(slug="partners", name="Partners")
+    product = Product.objects.create(slug="partner-plan", name="Partner plan", published=True)
+    product.apis.add(echo)
+    product.groups.add(partners)
+    response = client.get(authorize_url(scope="openid echo.read echo.write petstore.read"))
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    # (The scope string itself is in the URL the client built, and in the form's hidden field.)
+    assert "Partner Ledger" not in page and "<code>echo.read</code>" not in page
+    assert 'data-api="echo"' not in page
+    assert "An API you cannot see: 2 permissions" in page
+    assert "petstore.read" in page  # the visible one is named as before
