@@ -108,12 +108,15 @@ def _operation_pattern() -> tuple[str, str, str]:
     return prefix, middle, suffix
 
 
-def _link(op: OperationLink, label: str, extra: str = "", page: str = "") -> str:
+def _link(op: OperationLink, label: str, extra: str = "", page: str = "", title: str = "") -> str:
     """An operation's link; on the API page (`page`, its path) relative to it: Kubernetes'
     1,123 links are 18 KB shorter, which the browser parses before the list is whole."""
     cls = ' class="deprecated"' if op.deprecated else ""
     url = f"./{op.url[len(page) :]}" if page and op.url.startswith(page) else op.url
-    return f'<a href="{escape(url)}" data-m="{escape(op.method)}"{cls}>{escape(label)}{extra}</a>'
+    tip = f' title="{escape(title)}"' if title else ""
+    return (
+        f'<a href="{escape(url)}" data-m="{escape(op.method)}"{tip}{cls}>{escape(label)}{extra}</a>'
+    )
 
 
 # The API page lists operations in blocks of BLOCK links. Blocks after the first
@@ -160,7 +163,11 @@ def _list_html(ops: tuple[OperationLink, ...], before: int, page: str) -> str:
 
 
 def _nav_list_html(ops: tuple[OperationLink, ...]) -> str:
-    return "".join(f"<li>{_link(op, op.summary or op.path)}</li>" for op in ops)
+    # The side bar cuts a long name with an ellipsis; the title tells the whole route.
+    return "".join(
+        f"<li>{_link(op, op.summary or op.path, title=f'{op.method.upper()} {op.path}')}</li>"
+        for op in ops
+    )
 
 
 def tag_groups(
