@@ -98,7 +98,7 @@ def stats_of(summary: Any) -> list[Stat]:
         Stat("Calls", charts.count(summary.calls)),
         Stat(
             "Error rate",
-            percent(summary.error_rate),
+            percent(summary.error_rate) if summary.calls else "–",  # 0 of 0 is no rate
             f"{charts.count(summary.failed)} failed, {charts.count(summary.blocked)} blocked, "
             f"{charts.count(summary.other)} other",
         ),

@@ -115,6 +115,8 @@ def test_a_subscription_page_shows_its_quota(
     assert "Usage of main" in html
     assert "0 of 10,000 calls in the last 30 days" in html
     assert "No calls counted yet." in html
+    # No call is no rate: 0 of 0 is not "0%" (which reads as "every call succeeded").
+    assert re.search(r"<dt>Error rate</dt><dd>–", html), html
 
 
 def test_a_product_without_quota_says_so(
