@@ -137,8 +137,8 @@ def _subscription_page(
     fragment: bool = False,
     with_history: bool = False,
 ) -> HttpResponse:
-    """The page, or its keys alone (`fragment`), then its history out of band when a change
-    in place added an entry to it (`with_history`)."""
+    """The page, or its keys alone (`fragment`), then its history and the page's messages
+    out of band when a change in place added an entry to it (`with_history`)."""
     context = {
         "sub": sub,
         "keys": _key_rows(sub, shown) if sub.state != Subscription.CANCELLED else [],
@@ -150,7 +150,8 @@ def _subscription_page(
     response = render(request, template, context)
     if fragment and with_history:
         history = render_to_string("products/subscription.html#history", context, request)
-        response.content += history.encode()
+        notice = render_to_string("_messages.html", {"oob": True}, request)
+        response.content += (history + notice).encode()
     response["Cache-Control"] = "no-store"  # a shown key must not stay in a cache
     return response
 
@@ -189,9 +190,9 @@ def regenerate(request: HtmxHttpRequest, sub_id: Any) -> HttpResponse:
     except flows.FlowError as exc:
         messages.error(request, str(exc))
         return HttpResponseRedirect(sub.get_absolute_url())
+    messages.success(request, f"A new {which} key was made; the old one no longer works.")
     if request.htmx:
         return _subscription_page(request, sub, shown=which, fragment=True, with_history=True)
-    messages.success(request, f"A new {which} key was made; the old one no longer works.")
     return HttpResponseRedirect(sub.get_absolute_url())
 
 

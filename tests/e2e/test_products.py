@@ -91,8 +91,11 @@ def test_subscribe_approve_call_regenerate_suspend(
     page.locator("tr", has_text="Secondary").get_by_role("button", name="Regenerate").click()
     page.wait_for_selector("[data-key=secondary]")
     assert page.inner_text("[data-key=secondary]") != old_secondary
-    # The page's history has the new entry without a reload.
+    # The page's history has the new entry without a reload, and its message says so.
     expect(page.locator("#history")).to_contain_text("regenerate secondary key")
+    expect(page.locator("#messages")).to_have_text(
+        "A new secondary key was made; the old one no longer works."
+    )
     deadline = time.monotonic() + 5  # every gateway process reloads keys within 5 s
     while True:
         refused = requests.get(

@@ -379,5 +379,9 @@ def test_regenerating_in_place_adds_the_entry_to_the_history_shown(
     assert html.lstrip().startswith('<section id="keys"')
     history = html[html.index('<section id="history" hx-swap-oob="true">') :]
     assert "regenerate primary key" in history
+    # The page's messages are replaced too: the new key is confirmed, and an earlier notice
+    # ("You are subscribed...") does not stay up as if it were the answer.
+    notice = html[html.index('<div id="messages" role="status" hx-swap-oob="true">') :]
+    assert "A new primary key was made; the old one no longer works." in notice
     page = ada_client.get(f"/products/subscriptions/{ada_sub.uuid}/").content.decode()
     assert '<section id="history">' in page  # the full page's own is not out of band
