@@ -18,8 +18,9 @@ import orjson
 from django.conf import settings
 from django.urls import reverse
 
-from apis.documents import deref_schema, schema_document
+from apis.documents import deref_schema, resolve_ref, schema_document
 from apis.models import Api, ApiVersion, Operation
+from apis.openapi.flags import flagged
 from apis.openapi.model import NO_VALUE, Parameter
 from apis.openapi.sample import sample
 from apis.openapi.xml_sample import is_xml, xml_text
@@ -240,10 +241,10 @@ def _form_fields(
     props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
     required = set(schema.get("required") or [])
     found = []
-    for name, prop in (props or {}).items():
-        prop = deref_schema(doc, prop)
-        if prop.get("readOnly"):
-            continue
+    for name, raw in (props or {}).items():
+        if flagged(raw, "readOnly", lambda ref: resolve_ref(doc, ref)):
+            continue  # as the samples and the body check see it (apis/openapi/flags.py)
+        prop = deref_schema(doc, raw)
         key = f"field.{index}.{name}"
         is_file = prop.get("format") in ("binary", "base64") or prop.get(
             "contentMediaType"

@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import SchemaError, ValidationError
 
 from apis.documents import SCHEMA_PREFIX, LazySchemas, ref_name, refs_in
+from apis.openapi.flags import flagged
 from apis.openapi.model import MediaType, OperationModel, Response
 from apis.openapi.regex_safety import linear, safe_search
 from console.calls import is_json_media
@@ -108,23 +109,9 @@ def _keep(key: str, value: Any) -> bool:
     return key != "format"
 
 
-def _flagged(schema: Any, flag: str, schemas: Mapping[str, Any], hops: int = 0) -> bool:
-    """Whether a property is `flag` (readOnly, writeOnly) on itself or through its `$ref`
-    or `allOf` parts: specs flag a shared schema (`id: {$ref: Id}`, Id readOnly)."""
-    if not isinstance(schema, dict) or hops > 8:
-        return False
-    if schema.get(flag) is True:
-        return True
-    ref = schema.get("$ref")
-    target = (
-        schemas.get(ref_name(ref))
-        if isinstance(ref, str) and ref.startswith(SCHEMA_PREFIX)
-        else None
-    )
-    if _flagged(target, flag, schemas, hops + 1):
-        return True
-    parts = schema.get("allOf")
-    return isinstance(parts, list) and any(_flagged(p, flag, schemas, hops + 1) for p in parts[:20])
+def _named(schemas: Mapping[str, Any]) -> Callable[[str], Any]:
+    """The document's named schema a `$ref` names, or None."""
+    return lambda ref: schemas.get(ref_name(ref)) if ref.startswith(SCHEMA_PREFIX) else None
 
 
 def _convert(
@@ -187,7 +174,7 @@ def _convert(
         raw = node.get("properties")
         raw = raw if isinstance(raw, dict) else {}
         out["required"] = [
-            r for r in out["required"] if not _flagged(raw.get(r), skip, schemas or {})
+            r for r in out["required"] if not flagged(raw.get(r), skip, _named(schemas or {}))
         ]
     return out
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from apis.openapi.flags import flagged
 from apis.openapi.pattern import VERIFY_UP_TO, matching
 from apis.openapi.regex_safety import safe_search
 
@@ -102,20 +103,8 @@ class _Sampler:
                     return _tagged(parent, {"$ref": ref}, value)
         return value
 
-    def _flagged(self, schema: Any, seen: tuple[str, ...]) -> bool:
-        """Whether a property carries the flag left out (`readOnly` in requests) on itself
-        or through its `$ref` or `allOf` parts: specs flag a shared schema (`id: {$ref: Id}`,
-        Id readOnly) or write the flag beside `allOf: [{$ref}]`."""
-        if not isinstance(schema, dict) or len(seen) > self.max_depth:
-            return False
-        if schema.get(self.left_out) is True:
-            return True
-        if "$ref" in schema:
-            name, target = self._resolve(schema["$ref"])
-            if name and name not in seen and self._flagged(target, (*seen, name)):
-                return True
-        parts = schema.get("allOf")
-        return isinstance(parts, list) and any(self._flagged(p, seen) for p in parts[:20])
+    def _target(self, ref: str) -> Any:
+        return self._resolve(ref)[1]
 
     def build(self, schema: Any, depth: int, seen: tuple[str, ...]) -> Any:
         """A value for `schema`, `depth` levels of data (objects and arrays) down: `$ref`s
@@ -168,7 +157,7 @@ class _Sampler:
             props = schema.get("properties")
             if isinstance(props, dict):
                 for name, sub in list(props.items())[:50]:
-                    if self._flagged(sub, ()):
+                    if flagged(sub, self.left_out, self._target, self.max_depth):
                         continue
                     out[str(name)] = self.build(sub, depth + 1, seen)
             additional = schema.get("additionalProperties")
