@@ -69,8 +69,7 @@ def curl(call: PreparedCall, authorization: str | None, basic: bool = False) -> 
         lines.append(f"-H {_shell_header('Authorization', authorization)}")
     lines += [f"-H {_shell_header(k, v)}" for k, v in headers.items()]
     if call.body_kind == "multipart":
-        # --form-string, not -F: `-F 'bio=</path'` and `=@/path` read the reader's file.
-        lines += [f"--form-string {_sh(f'{k}={v}')}" for k, v in call.form_fields]
+        lines += [_curl_part(k, v, call.part_types.get(k)) for k, v in call.form_fields]
         lines += [
             f"-F {shlex.quote(f'{_field(u.field)}=@{_local_file(u.filename)}')}" for u in call.files
         ]
@@ -87,6 +86,16 @@ def curl(call: PreparedCall, authorization: str | None, basic: bool = False) -> 
     return " \\\n  ".join(lines)
 
 
+def _curl_part(name: str, value: str, content_type: str | None) -> str:
+    """One multipart field. `--form-string`, not `-F`: `-F 'bio=</path'` and `=@/path` read
+    the reader's file. A typed part needs `-F` (`--form-string` takes no `;type=`), with the
+    value in double quotes, which curl reads literally (backslashes and quotes escaped)."""
+    if content_type is None or not _MEDIA_TYPE.fullmatch(content_type):
+        return f"--form-string {_sh(f'{name}={value}')}"
+    quoted = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f"-F {_sh(f'{name}="{quoted}";type={content_type}')}"
+
+
 # Spec text picks field names, file names and example values: none may make a copied snippet
 # read a file of the reader's (curl's `@`/`<`, HTTPie's `=@`, `@`, `:=@`) or break out of a
 # comment.
@@ -94,6 +103,8 @@ _GLOB = re.compile(r"[\[\]{}]")
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 _NAME_SAFE = "[]"  # kept readable in a form field's name (`tags[]`); quote() keeps `_.-~`
 _HTTPIE_SEPARATORS = re.compile(r"([\\:=@;])")
+# A part type curl's `;type=` holds whole (no parameters: `;` and `,` end it there).
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9.+-]+/[A-Za-z0-9.+-]+")
 
 
 def _local_file(name: str) -> str:
@@ -219,7 +230,7 @@ def fetch(call: PreparedCall, authorization: str | None, basic: bool = False) ->
         headers.pop("Content-Type", None)  # the browser sets the boundary
         lines.append("const body = new FormData();")
         # FormData gives a string part no type (a Blob would become a file named "blob"):
-        # call.part_types are left to the Python snippet and the console.
+        # call.part_types are left to the curl and Python snippets and the console.
         lines += [f"body.append({_js(k)}, {_js(v)});" for k, v in call.form_fields]
         lines += [
             f"body.append({_js(u.field)}, fileInput.files[0]);  // {_local_file(u.filename)}"

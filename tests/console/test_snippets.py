@@ -245,3 +245,59 @@ def test_a_multipart_python_snippet_gives_typed_parts_their_type() -> None:
         ("meta", (None, '{"a": 1}', "application/json")),
         ("note", (None, "n")),
     ]
+
+
+def _received_by_curl(code: str) -> bytes:
+    """The request body a real curl sends when the snippet is run by bash (against a server on
+    loopback that reads one request)."""
+    import socket
+    import subprocess
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    got: list[bytes] = []
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = int(next(
+                line.split(b":", 1)[1] for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            ))  # fmt: skip
+            while len(body) < length:
+                body += conn.recv(65536)
+            got.append(body)
+            conn.sendall(b"HTTP/1.1 204 No Content\r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    script = code.replace("http://h/x", f"http://127.0.0.1:{port}/x")
+    subprocess.run(["bash", "-c", script + " -s -m 5"], env=ENV, check=True, cwd="/")
+    thread.join(5)
+    server.close()
+    return got[0]
+
+
+def test_a_multipart_curl_snippet_gives_typed_parts_their_type_and_reads_no_file() -> None:
+    """A part the body's encoding types went out untyped (`--form-string` cannot carry a type),
+    so a server reading `meta` as JSON by its Content-Type refused the copied call. Typed
+    parts go as `-F name="value";type=...`: quoted, curl reads neither `@` nor `<` as a file."""
+    call = PreparedCall(
+        method="POST", url="http://h/x", headers={}, body_kind="multipart",
+        form_fields=[("meta", '{"a": "x;y\\\\z \\"q\\""}'), ("bio", "@/etc/hostname"),
+                     ("note", "</etc/hostname")],
+        part_types={"meta": "application/json", "bio": "text/plain", "note": "bad type;x=1"},
+    )  # fmt: skip
+    body = _received_by_curl(by_key(call, None)["curl"])
+    parts = body.split(b"\r\n--")
+    meta = next(p for p in parts if b'name="meta"' in p)
+    assert b"Content-Type: application/json\r\n\r\n" + b'{"a": "x;y\\\\z \\"q\\""}' in meta
+    bio = next(p for p in parts if b'name="bio"' in p)
+    assert b"Content-Type: text/plain\r\n\r\n@/etc/hostname" in bio
+    note = next(p for p in parts if b'name="note"' in p)  # a type curl cannot hold: untyped
+    assert note.endswith(b"\r\n\r\n</etc/hostname")
