@@ -311,7 +311,8 @@ class Resolver:
 
     def _extension(self, out: dict[str, Any], key: str, value: Any, depth: int) -> None:
         """An `x-` extension's value into `out`, its refs resolved. A ref there to a file that
-        is not in the bundle (a guide page of Redocly's `x-topics`, say) leaves the extension
+        is not in the bundle (a guide page of Redocly's `x-topics`, say), or to any file when
+        a single document was imported (Dropbox Sign's `x-codeSamples`), leaves the extension
         out with a warning: tools that do not know the extension ignore it, so the document
         is still whole without it. A ref that reaches outside the bundle is still refused."""
         file, path, length, in_progress = (
@@ -323,7 +324,7 @@ class Resolver:
         try:
             out[key] = self.generic(value, depth)
         except RefError as exc:
-            if exc.rule != "ref-missing":
+            if exc.rule not in ("ref-missing", "ref-file"):
                 raise
             self.file, self.path, self._in_progress = file, path, in_progress
             del path[length:]

@@ -659,3 +659,33 @@ components:
 """
     with pytest.raises(RefError, match="cannot be resolved|not found|does not exist"):
         load_bytes(text.encode(), "t.yaml")
+
+
+def test_a_single_document_whose_extension_refs_another_file_imports_without_it() -> None:
+    """Dropbox Sign's openapi.yaml takes its `x-codeSamples` from files beside it
+    (`source: {$ref: examples/AccountCreateExample.php}`). Imported alone, the whole document
+    was refused, though its operations and schemas need nothing from those files."""
+    text = b"""openapi: 3.0.3
+info: {title: Sign, version: '3'}
+paths:
+  /account/create:
+    post:
+      x-codeSamples:
+        - {lang: PHP, source: {$ref: examples/AccountCreateExample.php}}
+      responses: {'200': {description: ok}}
+"""
+    spec = load_bytes(text, "openapi.yaml")
+    operation = spec.normalised["paths"]["/account/create"]["post"]
+    assert "x-codeSamples" not in operation
+    assert spec.operation_count == 1
+    warning = next(w for w in spec.warnings if "x-codeSamples left out" in w)
+    assert "import the folder or a zip of it" in warning
+    # Outside an extension, a ref to another file still refuses a single document.
+    with pytest.raises(RefError) as info:
+        load_bytes(
+            text.replace(
+                b"x-codeSamples:\n        - {lang: PHP, source: ", b"requestBody: "
+            ).replace(b"examples/AccountCreateExample.php}}", b"bodies/Account.yaml}"),
+            "openapi.yaml",
+        )
+    assert info.value.rule == "ref-file"
