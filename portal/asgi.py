@@ -15,7 +15,11 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 django_application = get_asgi_application()
 
-from portal.startup import freeze_startup_objects, require_production_secrets  # noqa: E402
+from portal.startup import (  # noqa: E402
+    freeze_startup_objects,
+    require_production_secrets,
+    warm_up,
+)
 
 require_production_secrets()
 
@@ -23,6 +27,7 @@ from gateway.app import Gateway  # noqa: E402  (needs the settings loaded)
 
 gateway_application = Gateway()
 GATEWAY_PREFIX = "/gateway"
+warm_up()
 freeze_startup_objects()
 
 

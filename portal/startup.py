@@ -11,6 +11,7 @@ instead of a per-machine stand-in that logs users out whenever a request changes
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -35,6 +36,30 @@ def require_production_secrets() -> None:
             f"Not set with DEBUG off: {names}. Every portal process must be given the same "
             "value; see .env.example."
         )
+
+
+def warm_up() -> None:
+    """Imports every view (through the URLconf), builds the URL resolver's reverse map, makes
+    the static files' storage and compiles the portal's own templates, so the first request
+    of each worker does not: it took 0.4-0.6 s, where a page takes 10-30 ms afterwards.
+    Called by every serving entry point, before `freeze_startup_objects()` takes what this
+    makes out of the collector's reach."""
+    from django.contrib.staticfiles.storage import staticfiles_storage
+    from django.template import engines
+    from django.template.backends.django import DjangoTemplates
+    from django.urls import get_resolver
+
+    resolver = get_resolver()
+    resolver.url_patterns  # noqa: B018 - the property imports the views
+    resolver.reverse_dict  # noqa: B018 - and this one builds what reverse() reads
+    staticfiles_storage.exists  # noqa: B018 - makes the storage, which reads its manifest
+    backend = engines["django"]
+    assert isinstance(backend, DjangoTemplates)
+    backend.engine.template_context_processors  # noqa: B018 - imports the context processors
+    for folder in backend.dirs:
+        root = Path(folder)
+        for path in sorted(root.rglob("*.html")):
+            backend.get_template(path.relative_to(root).as_posix())
 
 
 def freeze_startup_objects() -> None:
