@@ -34,7 +34,8 @@ SPEC_SUFFIXES = (".json", ".yaml", ".yml")
 # A root document has `openapi` or `swagger` as a top-level key: a YAML line starting with
 # it, or the JSON member; candidates are then parsed to confirm.
 _ROOT_HINT = re.compile(rb'^["\']?(?:openapi|swagger)["\']?\s*:|"(?:openapi|swagger)"\s*:', re.M)
-ZIP_MAGIC = b"PK\x03\x04"
+# A zip starts with a file header, or, holding no file, with its end-of-directory record.
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 # What zipfile raises on damaged or hostile archives (bad offsets, unknown versions, CRCs).
 ZIP_ERRORS = (
     zipfile.BadZipFile,

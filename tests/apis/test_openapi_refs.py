@@ -333,6 +333,14 @@ def test_zip_without_root_and_broken_zip() -> None:
         load_bytes(b"PK\x03\x04garbage", "broken.zip")
 
 
+def test_empty_zip_is_read_as_a_zip_not_as_yaml() -> None:
+    """An archive with no entries starts with the end-of-directory record (PK\\x05\\x06), not
+    a file header: it was parsed as YAML and refused for "unacceptable character #x0005"."""
+    with pytest.raises(SpecError, match="no root document") as info:
+        load_bytes(make_zip({}), "empty.zip")
+    assert "YAML" not in str(info.value)
+
+
 def test_zip_bomb_member_is_cut_at_the_limit(settings: Any) -> None:
     settings.APIS_MAX_SPEC_BYTES = 100_000
     buffer = io.BytesIO()
