@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 import orjson
 from django.conf import settings
@@ -274,18 +274,29 @@ def _check_header(name: str, value: str) -> None:
         )
 
 
-_DOT = re.compile(r"%2e", re.IGNORECASE)
-# What a server may read as a segment boundary: `/`, and `\` raw or encoded, `%2F` (urllib3
-# sends `\` as %5C, which IIS decodes to one).
-_SEPARATOR = re.compile(r"/|\\|%2f|%5c", re.IGNORECASE)
+# What a server may read as a segment boundary: `/` and `\` (urllib3 sends `\` as %5C, which
+# IIS decodes to one); their encoded forms are caught by decoding first.
+_SEPARATOR = re.compile(r"[/\\]")
+# How many rounds of percent-decoding a server or proxy in front of it might apply.
+_DECODE_ROUNDS = 3
 
 
 def _walks_out(template: str) -> bool:
     """Whether a spec's path template has a `.` or `..` segment, plain or percent-encoded:
     urllib3 sends it as written and a server resolves it (one that decodes first, `%2E%2E`
-    too) to a path outside the chosen server's, with the user's token. The template is
-    attacker-controlled text; a parameter's value is the user's own (and quoted)."""
-    return any(_DOT.sub(".", segment) in (".", "..") for segment in _SEPARATOR.split(template))
+    too, or twice, `%252E`) to a path outside the chosen server's, with the user's token.
+    Tomcat and Spring read `..;x` as `..` (what follows `;` is a path parameter). The
+    template is attacker-controlled text; a parameter's value is the user's own (and quoted)."""
+    text = template
+    for _ in range(_DECODE_ROUNDS + 1):
+        segments = (segment.split(";", 1)[0] for segment in _SEPARATOR.split(text))
+        if any(segment in (".", "..") for segment in segments):
+            return True
+        decoded = unquote(text)
+        if decoded == text:
+            return False
+        text = decoded
+    return False
 
 
 def documented_accept(operation: Operation) -> str:

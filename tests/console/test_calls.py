@@ -157,6 +157,40 @@ def test_a_spec_path_with_dot_segments_cannot_walk_out_of_the_server(
         build(echo, "echoGet", server="https://api.example.com/v1")
 
 
+@pytest.mark.parametrize(
+    "template",
+    [
+        # Tomcat and Spring read `..;x` as `..` (the part after `;` is a path parameter).
+        "/anything/..;/admin",
+        "/anything/..;jsessionid=1/admin",
+        "/anything/%2e%2e;/admin",
+        # Double-encoded, for a server or proxy that decodes twice.
+        "/anything/%252e%252e/admin",
+        "/anything/..%252fadmin",
+    ],
+)
+def test_spec_path_dot_segment_spellings_a_backend_resolves_cannot_walk_out(
+    echo: Any, settings: Any, template: str
+) -> None:
+    """Variants of the dot-segment check: spellings a backend still resolves to `..`."""
+    settings.CONSOLE_ALLOWED_ORIGINS = ["https://api.example.com"]
+    put_spec_servers(echo, [{"url": "https://api.example.com/v1"}])
+    Operation.objects.filter(pk=op(echo, "echoGet").pk).update(path=template)
+    with pytest.raises(CallError, match="would leave the chosen server"):
+        build(echo, "echoGet", server="https://api.example.com/v1")
+
+
+@pytest.mark.parametrize("template", ["/anything/a;b", "/anything/v1.2;x=1", "/anything/%25"])
+def test_paths_with_semicolons_or_percent_signs_still_build(
+    echo: Any, settings: Any, template: str
+) -> None:
+    settings.CONSOLE_ALLOWED_ORIGINS = ["https://api.example.com"]
+    put_spec_servers(echo, [{"url": "https://api.example.com/v1"}])
+    Operation.objects.filter(pk=op(echo, "echoGet").pk).update(path=template)
+    call = build(echo, "echoGet", server="https://api.example.com/v1")
+    assert call.url.startswith("https://api.example.com/v1" + template)
+
+
 def test_required_parameters_are_named(echo: Any) -> None:
     with pytest.raises(CallError, match=r"required parameters: id \(path\)"):
         build(echo, "echoPut")
