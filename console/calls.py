@@ -9,6 +9,7 @@ operation declares, minus those the console or the transport owns (case 49).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -285,14 +286,16 @@ def _walks_out(template: str) -> bool:
     """Whether a spec's path template has a `.` or `..` segment, plain or percent-encoded:
     urllib3 sends it as written and a server resolves it (one that decodes first, `%2E%2E`
     too, or twice, `%252E`) to a path outside the chosen server's, with the user's token.
-    Tomcat and Spring read `..;x` as `..` (what follows `;` is a path parameter). The
-    template is attacker-controlled text; a parameter's value is the user's own (and quoted)."""
+    Tomcat and Spring read `..;x` as `..` (what follows `;` is a path parameter), and NFKC
+    turns fullwidth `．．` into `..`. The template is attacker-controlled text; a
+    parameter's value is the user's own (and quoted)."""
     text = template
     for _ in range(_DECODE_ROUNDS + 1):
         segments = (segment.split(";", 1)[0] for segment in _SEPARATOR.split(text))
         if any(segment in (".", "..") for segment in segments):
             return True
-        decoded = unquote(text)
+        # NFKC, as some backends apply it: fullwidth `．．／` reads as `../`.
+        decoded = unicodedata.normalize("NFKC", unquote(text))
         if decoded == text:
             return False
         text = decoded

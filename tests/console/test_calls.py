@@ -167,6 +167,9 @@ def test_a_spec_path_with_dot_segments_cannot_walk_out_of_the_server(
         # Double-encoded, for a server or proxy that decodes twice.
         "/anything/%252e%252e/admin",
         "/anything/..%252fadmin",
+        # Fullwidth dots and solidus, which a backend applying NFKC reads as `../`.
+        "/anything/\uff0e\uff0e\uff0fadmin",
+        "/anything/%EF%BC%8E%EF%BC%8E/admin",
     ],
 )
 def test_spec_path_dot_segment_spellings_a_backend_resolves_cannot_walk_out(
