@@ -99,10 +99,18 @@ def _construct_set(loader: _Loader, node: Any) -> Any:
     data.update(dict.fromkeys(loader.construct_mapping(node)))
 
 
+# The most digits a 64-bit integer has in any base YAML 1.2 writes (22 in octal).
+_MAX_INT64_DIGITS = 22
+
+
 def _construct_int(loader: _Loader, node: Any) -> Any:
     """YAML 1.2's integers: decimal (a leading 0 is still decimal), 0o octal, 0x hex.
     orjson (and JSON consumers) stop at 64 bits: bigger numbers keep their text."""
     text = str(loader.construct_scalar(node))
+    digits = (text[2:] if text.startswith(("0o", "0x")) else text.lstrip("+-")).lstrip("0")
+    if len(digits) > _MAX_INT64_DIGITS:
+        # Past 64 bits in any base, and int() refuses more than 4,300 digits anyway.
+        return text
     if text.startswith(("0o", "0x")):
         value = int(text[2:], 8 if text[1] == "o" else 16)
     else:

@@ -216,6 +216,17 @@ def test_yaml_keeps_dates_and_numbers_json_shaped() -> None:
     assert spec.normalised["x-set"] == {"a": None, "b": None}
 
 
+def test_a_yaml_integer_past_pythons_digit_limit_keeps_its_text_like_any_big_one() -> None:
+    """30 digits kept their text, 5,000 were refused as "not a valid integer" (Python's int()
+    stops at 4,300 digits) with all 5,000 quoted in the message."""
+    digits = "9" * 5000
+    for written in (digits, "-" + digits, "0x" + "f" * 5000, "0o" + "7" * 5000):
+        text = MINIMAL + f"x-big: {written}\nx-small: 0000000000000000000000000042\n".encode()
+        doc = load_bytes(text, "big.yaml").normalised
+        assert doc["x-big"] == written
+        assert doc["x-small"] == 42
+
+
 @override_settings(APIS_MAX_IMPORT_SECONDS=0)
 def test_import_time_limit() -> None:
     items = ", ".join(f"{{a: {i}}}" for i in range(20_000))
