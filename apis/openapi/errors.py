@@ -25,10 +25,11 @@ class SpecError(Exception):
         column: int | None = None,
         rule: str = "",
     ) -> None:
+        message = _shortened(message)
         super().__init__(message)
         self.message = message
         self.source = source
-        self.pointer = pointer
+        self.pointer = None if pointer is None else _shortened(pointer)
         self.line = line
         self.column = column
         self.rule = rule
@@ -45,6 +46,18 @@ class SpecError(Exception):
     def __str__(self) -> str:
         text = f"{self.location}: {self.message}" if self.location else self.message
         return f"{text} [{self.rule}]" if self.rule else text
+
+
+# A message quotes spec text (a tag, a scalar, a $ref) that may be thousands of characters
+# long; its head and tail are enough to find it, and the page stays readable.
+_MAX_SHOWN = 400
+
+
+def _shortened(text: str) -> str:
+    if len(text) <= _MAX_SHOWN:
+        return text
+    keep = _MAX_SHOWN // 2
+    return f"{text[:keep]}…{text[-keep:]}"
 
 
 class SyntaxProblem(SpecError):

@@ -227,6 +227,26 @@ def test_a_yaml_integer_past_pythons_digit_limit_keeps_its_text_like_any_big_one
         assert doc["x-small"] == 42
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        MINIMAL + b"x: !" + b"a" * 5000 + b" 1\n",  # an unknown tag, quoted
+        MINIMAL + b"x: !!float " + b"z" * 5000 + b"\n",  # a bad scalar, quoted
+        MINIMAL.replace(b"paths: {}", b"paths: {/a: {get: {responses: {'200': {$ref: '#/")
+        + b"x" * 5000
+        + b"'}}}}}",  # a missing $ref target, named twice (pointer and message)
+    ],
+    ids=["tag", "scalar", "ref"],
+)
+def test_an_error_quoting_a_huge_value_stays_readable(data: bytes) -> None:
+    """The message quoted the whole value: 5,000 characters of one word on the import page."""
+    with pytest.raises(SpecError) as info:
+        load_bytes(data, "long.yaml")
+    text = str(info.value)
+    assert len(text) < 1200
+    assert "…" in text and text.startswith("long.yaml")
+
+
 @override_settings(APIS_MAX_IMPORT_SECONDS=0)
 def test_import_time_limit() -> None:
     items = ", ".join(f"{{a: {i}}}" for i in range(20_000))
