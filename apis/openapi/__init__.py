@@ -22,6 +22,7 @@ from apis.openapi.normalise import (
     build_overview,
     check_document,
     extract_operations,
+    info_text,
 )
 from apis.openapi.resolve import Resolver
 
@@ -121,8 +122,8 @@ def load(bundle: Bundle) -> ParsedSpec:
     operations = extract_operations(doc, spec_version, warnings)
     overview = build_overview(doc, operations, warnings)
     info = overview["info"]
-    title = str(info.get("title") or "").strip() or Path(bundle.root).stem
-    label = str(info.get("version") or "").strip() or "unversioned"
+    title = info_text(info.get("title")) or Path(bundle.root).stem
+    label = info_text(info.get("version")) or "unversioned"
     description = info.get("description")
     try:
         normalised_bytes = orjson.dumps(doc)

@@ -238,6 +238,16 @@ def _check_path_params(path: str, params: list[Any], where: str, warnings: Warni
         warnings.add(where, f"parameter {name!r} is declared `in: path` but not in the path")
 
 
+def info_text(value: Any) -> str:
+    """`info.title` or `info.version` as text: a string, or a number as YAML wrote it (a
+    version of 1.5); an object, a list or a boolean is no name (Python would print `{'a': 1}`)."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
 def check_document(doc: dict[str, Any], warnings: Warnings) -> None:
     info = doc.get("info")
     if not isinstance(info, dict):
@@ -247,6 +257,10 @@ def check_document(doc: dict[str, Any], warnings: Warnings) -> None:
     for key in ("title", "version"):
         if key not in info or info[key] is None:
             warnings.add(pointer("info", key), f"`info.{key}` is required")
+        elif not info_text(info[key]) and not isinstance(info[key], str):
+            warnings.add(
+                pointer("info", key), f"`info.{key}` must be text; shown as {fallback[key]}"
+            )
         elif not str(info[key]).strip():
             warnings.add(pointer("info", key), f"`info.{key}` is empty; shown as {fallback[key]}")
     for key, kind in (("servers", list), ("tags", list), ("security", list)):

@@ -155,6 +155,21 @@ paths:
     assert spec.operation_count == 3
 
 
+@pytest.mark.parametrize("value", ["{a: 1}", "[1, 2]", "true"])
+def test_an_info_title_or_version_that_is_not_text_falls_back_with_a_warning(value: str) -> None:
+    """An object title was stored as Python's `{'a': 1}` (catalog, page title), silently."""
+    spec = load_yaml(f"openapi: 3.0.0\ninfo: {{title: {value}, version: {value}}}\npaths: {{}}\n")
+    assert spec.title == "doc" and spec.label == "unversioned"
+    warnings = "\n".join(spec.warnings)
+    assert "/info/title: `info.title` must be text; shown as the file's name" in warnings
+    assert "/info/version: `info.version` must be text; shown as `unversioned`" in warnings
+
+
+def test_a_number_as_info_version_is_its_text() -> None:
+    spec = load_yaml("openapi: 3.0.0\ninfo: {title: 2024, version: 1.5}\npaths: {}\n")
+    assert (spec.title, spec.label, spec.warnings) == ("2024", "1.5", [])
+
+
 def test_3_2_query_additional_operations_and_hierarchical_tags() -> None:
     text = """\
 openapi: 3.2.0
