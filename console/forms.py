@@ -12,8 +12,8 @@ from django.utils.datastructures import MultiValueDict
 from console.calls import LOCATIONS, ConsoleInput, Upload
 from console.models import GRANT_LABELS
 from console.tokens import split_scopes
+from console.uploads import MAX_UPLOAD_BYTES
 
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 # Never copied into a saved form state (restored after a redirect, or kept in history).
 _PRIVATE_FIELDS = {"csrfmiddlewaretoken", "password", "username", "grant_choice", "next"}
 

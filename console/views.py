@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -32,6 +33,7 @@ from console import (
     panel,
     snippets,
     tryit,
+    uploads,
     validation,
 )
 from console.forms import (
@@ -382,12 +384,24 @@ def credential(request: HtmxHttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
+@csrf_exempt
 def send(request: HtmxHttpRequest) -> HttpResponse:
+    # The upload cap must be in place before anything reads the body, and the CSRF check
+    # reads it: so CSRF is checked here, after the handler is set.
+    request.upload_handlers.insert(0, uploads.UploadCap(request))
+    return csrf_protect(_send)(request)
+
+
+def _send(request: HtmxHttpRequest) -> HttpResponse:
     """Send the call through the gateway and show the answer (a fragment for htmx)."""
     form = SendForm(request.POST, request.FILES)
+    template = "console/result.html#response" if request.htmx else "console/result.html"
+    stopped = uploads.too_large(request)
+    if stopped is not None:
+        error = f"{stopped} is larger than 2 MiB; nothing was sent."
+        return render(request, template, {"error": error}, status=413)
     if not form.is_valid():
         return HttpResponse("Invalid console request.", status=400, content_type="text/plain")
-    template = "console/result.html#response" if request.htmx else "console/result.html"
     try:
         api, version, operation = _get_operation_for_user(
             request,

@@ -699,3 +699,28 @@ def test_the_form_says_how_to_type_an_array_or_object(signed_in: Client, echo: A
     html = signed_in.get(PAGE).content.decode()
     text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
     assert "ids query · array · comma-separated" in text
+
+
+def test_an_oversize_upload_is_not_spooled_to_disk_past_the_cap(
+    signed_in: Client, echo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console sends at most 2 MiB a file, yet Django wrote the whole upload (any size)
+    to a temporary file before the form looked at it: a signed-in user could fill the disk."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+
+    from console.forms import MAX_UPLOAD_BYTES
+
+    spooled = [0]
+    receive = TemporaryFileUploadHandler.receive_data_chunk
+
+    def counting(self: Any, raw_data: bytes, start: int) -> Any:
+        spooled[0] += len(raw_data)
+        return receive(self, raw_data, start)
+
+    monkeypatch.setattr(TemporaryFileUploadHandler, "receive_data_chunk", counting)
+    big = SimpleUploadedFile("big.bin", b"x" * (MAX_UPLOAD_BYTES * 3))
+    answer = signed_in.post("/console/send/", {**send_data(), "file.0.data": big}, headers=HTMX)
+    assert spooled[0] <= MAX_UPLOAD_BYTES
+    assert answer.status_code == 413
+    assert "big.bin is larger than 2 MiB" in unescape(answer.content.decode())
