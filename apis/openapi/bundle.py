@@ -240,7 +240,13 @@ class FolderBundle(_MultiFile):
                 if filename.startswith("."):
                     continue
                 full = os.path.join(dirpath, filename)
-                names.append(Path(os.path.relpath(full, self.folder)).as_posix())
+                rel = Path(os.path.relpath(full, self.folder)).as_posix()
+                if _inside(self.folder, rel) is None:
+                    # A link out of the folder, a broken link, a pipe: never read, and not
+                    # in the bundle (a $ref to it finds no such file), so a stray one no
+                    # $ref names does not refuse the whole folder.
+                    continue
+                names.append(rel)
                 if len(names) > limit:
                     raise self._too_many()
         self.names = names

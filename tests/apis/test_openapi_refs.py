@@ -135,8 +135,24 @@ def test_symlink_out_of_a_folder_bundle_is_not_read(tmp_path: Path) -> None:
     bundle.mkdir()
     (bundle / "link.yaml").symlink_to(tmp_path / "secret.yaml")
     (bundle / "api.yaml").write_bytes(spec_with_ref("link.yaml#/Pet"))
-    with pytest.raises(RefError, match="not a file inside the bundle"):
+    with no_outside_access() as opened, pytest.raises(RefError, match="no file 'link.yaml'"):
         load_path(bundle)
+    assert [p for p in opened if not p.startswith(str(bundle) + "/")] == []
+
+
+def test_a_folder_with_a_stray_link_out_or_a_dangling_link_still_imports(tmp_path: Path) -> None:
+    """A link no $ref names (`shared.yaml -> ../common/shared.yaml`, a broken link) refused
+    the whole folder: "shared.yaml is not a file inside the bundle"."""
+    (tmp_path / "secret.yaml").write_text("openapi: 3.0.0\n")
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "shared.yaml").symlink_to(tmp_path / "secret.yaml")
+    (bundle / "broken.yaml").symlink_to(tmp_path / "missing.yaml")
+    (bundle / "api.yaml").write_bytes(HEAD.encode() + b"paths: {}\n")
+    with no_outside_access() as opened:
+        spec = load_path(bundle)
+    assert spec.root_path == "api.yaml"
+    assert [p for p in opened if not p.startswith(str(bundle) + "/")] == []
 
 
 def test_case_37_schema_cycles_import_and_stay_references() -> None:
