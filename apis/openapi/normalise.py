@@ -96,7 +96,8 @@ def _params(value: Any, where: str, warnings: Warnings) -> list[Any]:
 
 def operation_slug(method: str, path: str, operation_id: str) -> str:
     if operation_id:
-        if _SLUG_SAFE.match(operation_id):
+        # `.` and `..` are dot segments in the operation's URL: a browser resolves them away.
+        if _SLUG_SAFE.match(operation_id) and operation_id not in (".", ".."):
             return operation_id[:280]
         # Separators read as word breaks: "pets/list" is pets-list, not petslist.
         slug = slugify(re.sub(r"[/\\.:]", " ", operation_id))[:280]

@@ -93,6 +93,11 @@ def test_slugs_follow_the_rules_and_are_unique() -> None:
         # "petslist", and "pet/slist" the same.
         ("get", "/a", "pets/list", "pets-list"),
         ("get", "/a", "v1/projects/locations.list", "v1-projects-locations-list"),
+        # A dot segment as a slug: `operations/./` is the operations folder and
+        # `operations/../` the API page, so the operation's page could not be reached.
+        ("get", "/a/b", ".", "get-a-b"),
+        ("get", "/a/b", "..", "get-a-b"),
+        ("get", "/a/b", "...", "..."),
     ],
 )
 def test_operation_slug(method: str, path: str, operation_id: str, slug: str) -> None:
