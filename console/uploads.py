@@ -1,7 +1,8 @@
-"""The console's cap on uploaded files, applied while the request body is read.
+"""The console's caps on uploaded files, applied while the request body is read.
 
-The console sends at most MAX_UPLOAD_BYTES a file; without this handler Django would write an
-upload of any size to a temporary file before the form could refuse it.
+The console sends at most MAX_UPLOAD_BYTES a file and MAX_UPLOADS_TOTAL for all the files of
+one call; without this handler Django would write uploads of any size (up to
+DATA_UPLOAD_MAX_NUMBER_FILES of them) to temporary files before the form could refuse them.
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
-_TOO_LARGE = "_console_upload_too_large"
+MAX_UPLOADS_TOTAL = 8 * 1024 * 1024
+_REFUSED = "_console_upload_refused"
 
 
 class UploadCap(FileUploadHandler):
-    """First in the handler chain: passes each file on until it passes the cap, then stops
+    """First in the handler chain: passes each file on until it passes a cap, then stops
     reading uploads (the rest of the body is read and dropped, never stored)."""
 
     def __init__(self, request: HttpRequest | None = None) -> None:
         super().__init__(request)
-        self.received = 0
+        self.received = 0  # of this file
+        self.total = 0  # of every file so far
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
@@ -29,16 +32,28 @@ class UploadCap(FileUploadHandler):
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         self.received += len(raw_data)
+        self.total += len(raw_data)
         if self.received > MAX_UPLOAD_BYTES:
-            if self.request is not None:
-                setattr(self.request, _TOO_LARGE, self.file_name or self.field_name)
-            raise StopUpload(connection_reset=False)
+            self._refuse(
+                f"{self.file_name or self.field_name} is larger than {_mib(MAX_UPLOAD_BYTES)}"
+            )
+        if self.total > MAX_UPLOADS_TOTAL:
+            self._refuse(f"The files together are larger than {_mib(MAX_UPLOADS_TOTAL)}")
         return raw_data
+
+    def _refuse(self, why: str) -> None:
+        if self.request is not None:
+            setattr(self.request, _REFUSED, why)
+        raise StopUpload(connection_reset=False)
 
     def file_complete(self, file_size: int) -> None:
         return None  # the next handler makes the file
 
 
-def too_large(request: HttpRequest) -> str | None:
-    """The name of the upload the cap stopped, if it stopped one."""
-    return getattr(request, _TOO_LARGE, None)
+def refusal(request: HttpRequest) -> str | None:
+    """Why the caps stopped reading the uploads, if they did."""
+    return getattr(request, _REFUSED, None)
+
+
+def _mib(size: int) -> str:
+    return f"{size // (1024 * 1024)} MiB"

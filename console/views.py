@@ -396,10 +396,9 @@ def _send(request: HtmxHttpRequest) -> HttpResponse:
     """Send the call through the gateway and show the answer (a fragment for htmx)."""
     form = SendForm(request.POST, request.FILES)
     template = "console/result.html#response" if request.htmx else "console/result.html"
-    stopped = uploads.too_large(request)
-    if stopped is not None:
-        error = f"{stopped} is larger than 2 MiB; nothing was sent."
-        return render(request, template, {"error": error}, status=413)
+    refused = uploads.refusal(request)
+    if refused is not None:
+        return render(request, template, {"error": f"{refused}; nothing was sent."}, status=413)
     if not form.is_valid():
         return HttpResponse("Invalid console request.", status=400, content_type="text/plain")
     try:

@@ -724,3 +724,35 @@ def test_an_oversize_upload_is_not_spooled_to_disk_past_the_cap(
     assert spooled[0] <= MAX_UPLOAD_BYTES
     assert answer.status_code == 413
     assert "big.bin is larger than 2 MiB" in unescape(answer.content.decode())
+
+
+def test_uploads_past_the_total_cap_are_not_spooled_to_disk(
+    signed_in: Client, echo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each file was capped at 2 MiB, but a request could still carry Django's 100 files:
+    about 200 MiB written to temporary files by one send. The files of one call are capped
+    together too."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+
+    from console.uploads import MAX_UPLOAD_BYTES, MAX_UPLOADS_TOTAL
+
+    spooled = [0]
+    receive = TemporaryFileUploadHandler.receive_data_chunk
+
+    def counting(self: Any, raw_data: bytes, start: int) -> Any:
+        spooled[0] += len(raw_data)
+        return receive(self, raw_data, start)
+
+    monkeypatch.setattr(TemporaryFileUploadHandler, "receive_data_chunk", counting)
+    count = MAX_UPLOADS_TOTAL // MAX_UPLOAD_BYTES + 3
+    files = {
+        f"file.{i}.data": SimpleUploadedFile(f"part{i}.bin", b"x" * MAX_UPLOAD_BYTES)
+        for i in range(count)
+    }
+    answer = signed_in.post("/console/send/", {**send_data(), **files}, headers=HTMX)
+    assert spooled[0] <= MAX_UPLOADS_TOTAL
+    assert answer.status_code == 413
+    assert "files together are larger than 8 MiB; nothing was sent" in unescape(
+        answer.content.decode()
+    )
