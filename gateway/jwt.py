@@ -16,6 +16,7 @@ import base64
 import binascii
 import functools
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -435,7 +436,14 @@ def _number(payload: Mapping[str, Any], name: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TokenRejected(name, f"The {name} claim is not a number.")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits: JSON numbers have no range
+        number = math.inf
+    if not math.isfinite(number):
+        # 1e400 reads as infinity: an `exp` that never comes, or an `nbf` before all time.
+        raise TokenRejected(name, f"The {name} claim is out of range.")
+    return number
 
 
 def _claim_values(payload: Mapping[str, Any], rule: ClaimRule) -> set[str] | None:

@@ -267,6 +267,31 @@ def test_case14_exp_missing_or_not_a_number(
     rejected(gw.request("GET", "/orders/x", token=good(provider, exp=exp)), backend)
 
 
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+@pytest.mark.parametrize(
+    "value",
+    ["1" + "0" * 400, "-1" + "0" * 400, "1e400", "-1e400"],
+    ids=["huge-int", "huge-negative-int", "infinite-float", "negative-infinite-float"],
+)
+def test_case14_variant_time_claims_beyond_any_float(
+    gw: Harness, provider: Provider, backend: LoopbackServer, claim: str, value: str
+) -> None:
+    # JSON numbers have no range: an integer of 400 digits does not fit a float, and 1e400
+    # reads as infinity. Either is a 401, never a 500 or a token that never expires.
+    body = json.dumps(claims(provider, **{claim: 0}))
+    body = body.replace(f'"{claim}": 0', f'"{claim}": {value}')
+    token = sign_raw(
+        provider.keys[0],
+        json.dumps(
+            {"alg": provider.keys[0].alg, "typ": "at+jwt", "kid": provider.keys[0].kid}
+        ).encode(),
+        body.encode(),
+    )
+    resp = gw.request("GET", "/orders/x", token=token)
+    rejected(resp, backend)
+    assert resp.json()["check"] == claim
+
+
 @pytest.mark.parametrize("claim", ["nbf", "iat"])
 def test_case15_not_yet_valid(
     gw: Harness, provider: Provider, backend: LoopbackServer, claim: str
