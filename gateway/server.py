@@ -12,7 +12,8 @@ What it speaks, and what it refuses:
 - HTTP/1.1 and 1.0, keep-alive, pipelined requests answered in order (reading pauses while a
   queue waits); request bodies streamed to the application with read flow control; responses
   with Content-Length, or chunked when the application gives none (HTTP/1.0: close instead);
-  HEAD answered without a body; `Expect: 100-continue` answered when the body is first read.
+  HEAD answered without a body; `Expect: 100-continue` answered when the body is first read;
+  trailer fields after a chunked body read and dropped (never taken for headers).
 - llhttp's strict parsing: a malformed request, Content-Length beside Transfer-Encoding, or
   an invalid chunk -> 400 and the connection closed (no request smuggling through this hop).
 - More than MAX_CONNECTIONS open connections in a worker -> new ones are closed at once.
@@ -368,6 +369,11 @@ class _Connection(asyncio.Protocol):
         self._head_size += len(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self.parsing is not None:
+            # A trailer field after a chunked body. RFC 9110 section 6.5.1: never merged into
+            # the header section, where a trailer `Authorization` or `X-Forwarded-For` that
+            # no proxy in front looked at would count as the request's own. Nothing reads them.
+            return
         headers = self._headers
         self._head_size += len(name) + len(value) + 4
         if len(headers) >= MAX_HEADERS or self._head_size > HEAD_LIMIT:

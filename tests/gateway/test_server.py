@@ -54,6 +54,7 @@ async def _app(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None
         "body": body[:64].decode("latin-1"),
         "version": scope["http_version"],
         "headers": len(scope["headers"]),
+        "names": [name.decode("latin-1") for name, _ in scope["headers"]],
     }
     await _answer(send, 200, json.dumps(seen).encode())
 
@@ -207,6 +208,24 @@ def test_a_chunked_request_body_arrives_whole(serve: Callable[..., Running]) -> 
         )
         (answer,) = _responses(sock, 1)
     assert json.loads(answer.body)["body"] == "hello world"
+
+
+def test_trailer_fields_never_join_the_request_headers(serve: Callable[..., Running]) -> None:
+    # RFC 9110 section 6.5.1: trailers are not headers. Merged, a trailer `Authorization` or
+    # `X-Forwarded-For` that no proxy in front looked at would count as the request's own.
+    running = serve()
+    with running.connect() as sock:
+        sock.sendall(
+            b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"5\r\nhello\r\n0\r\nAuthorization: Bearer smuggled\r\n"
+            b"X-Forwarded-For: 10.0.0.1\r\n\r\n"
+            b"GET /next HTTP/1.1\r\nHost: t\r\nX-Next: 1\r\n\r\n"
+        )
+        first, second = _responses(sock, 2)
+    seen = json.loads(first.body)
+    assert seen["body"] == "hello"
+    assert seen["names"] == ["host", "transfer-encoding"]
+    assert json.loads(second.body)["names"] == ["host", "x-next"]
 
 
 def test_a_large_body_streams_through_with_flow_control(serve: Callable[..., Running]) -> None:
