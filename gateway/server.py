@@ -15,7 +15,8 @@ What it speaks, and what it refuses:
   HEAD answered without a body; `Expect: 100-continue` answered when the body is first read;
   trailer fields after a chunked body read and dropped (never taken for headers).
 - llhttp's strict parsing: a malformed request, Content-Length beside Transfer-Encoding, or
-  an invalid chunk -> 400 and the connection closed (no request smuggling through this hop).
+  an invalid chunk -> 400 and the connection closed (no request smuggling through this hop);
+  so is Transfer-Encoding in an HTTP/1.0 request.
 - More than MAX_CONNECTIONS open connections in a worker -> new ones are closed at once.
 - A request head over HEAD_LIMIT bytes or MAX_HEADERS lines -> 431; a head not complete
   within HEAD_TIMEOUT of the connection opening (or of the previous response) -> closed, which
@@ -408,6 +409,11 @@ class _Connection(asyncio.Protocol):
         version = parser.get_http_version()
         if version != "1.1" and version != "1.0":
             self._refuse = _VERSION_REFUSED  # HTTP/0.9 (no headers) or a 2.0 request line
+            return
+        if version == "1.0" and any(name == b"transfer-encoding" for name, _ in self._headers):
+            # RFC 9112 section 6.1: faulty framing. A 1.0 proxy in front reads no chunked
+            # body, so what llhttp would take for one is the next request to it.
+            self._refuse = _BAD_REQUEST
             return
         scope = {
             "type": "http",

@@ -290,6 +290,10 @@ def test_expect_100_continue_is_answered_before_the_body_is_sent(
         b"0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n",
         # Two different lengths.
         b"POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nabcd",
+        # Transfer-Encoding in an HTTP/1.0 request: faulty framing (RFC 9112 section 6.1), as a
+        # 1.0 proxy in front reads no chunked body there.
+        b"POST /x HTTP/1.0\r\nHost: t\r\nConnection: keep-alive\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n",
         # A chunk size that is not hexadecimal.
         b"POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
         # A header line folded over two lines (obsolete, and a smuggling vector).
