@@ -307,6 +307,12 @@ class Gateway:
             await self._respond(send, state, (status, [*hdrs, (b"allow", _ALLOW)], body))
             return
         query: bytes = scope.get("query_string", b"")
+        if query and b"#" in query:
+            # No part of a request target (RFC 9112), yet many backends cut the query there:
+            # `?x=1#&comp=list` would pick one operation's policy here and run another.
+            detail = "A raw '#' is not allowed in the query (write %23 for data)."
+            await self._respond(send, state, problem(400, detail, "query"))
+            return
         if query and overrides_method(query):
             # A backend would run another method than the one the policy checks (case 62).
             detail = "A method override parameter (_method) is not allowed."
