@@ -16,7 +16,7 @@ What it speaks, and what it refuses:
   trailer fields after a chunked body read and dropped (never taken for headers).
 - llhttp's strict parsing: a malformed request, Content-Length beside Transfer-Encoding, or
   an invalid chunk -> 400 and the connection closed (no request smuggling through this hop);
-  so is Transfer-Encoding in an HTTP/1.0 request.
+  so is Transfer-Encoding in an HTTP/1.0 request. A transfer coding besides chunked -> 501.
 - More than MAX_CONNECTIONS open connections in a worker -> new ones are closed at once.
 - A request head over HEAD_LIMIT bytes or MAX_HEADERS lines -> 431; a head not complete
   within HEAD_TIMEOUT of the connection opening (or of the previous response) -> closed, which
@@ -78,6 +78,7 @@ def _refusal(status: int, detail: str, check: str) -> bytes:
 _BAD_REQUEST = _refusal(400, "The request is not valid HTTP/1.1.", "request")
 _HEAD_TOO_LARGE = _refusal(431, "The request head is too large.", "request")
 _VERSION_REFUSED = _refusal(505, "Only HTTP/1.1 and HTTP/1.0 are served.", "request")
+_CODING_REFUSED = _refusal(501, "Only the chunked transfer coding is accepted.", "request")
 _SERVER_ERROR = _refusal(500, "The gateway failed to answer.", "gateway")
 
 
@@ -410,11 +411,21 @@ class _Connection(asyncio.Protocol):
         if version != "1.1" and version != "1.0":
             self._refuse = _VERSION_REFUSED  # HTTP/0.9 (no headers) or a 2.0 request line
             return
-        if version == "1.0" and any(name == b"transfer-encoding" for name, _ in self._headers):
-            # RFC 9112 section 6.1: faulty framing. A 1.0 proxy in front reads no chunked
-            # body, so what llhttp would take for one is the next request to it.
-            self._refuse = _BAD_REQUEST
-            return
+        expect_continue = False
+        for name, value in self._headers:
+            if name == b"expect":
+                expect_continue |= version == "1.1" and value.lower() == b"100-continue"
+            elif name == b"transfer-encoding":
+                if version == "1.0":
+                    # RFC 9112 section 6.1: faulty framing. A 1.0 proxy in front reads no
+                    # chunked body, so what llhttp would take for one is the next request to it.
+                    self._refuse = _BAD_REQUEST
+                    return
+                if value.strip(b" \t").lower() != b"chunked":
+                    # Only chunked is decoded here (llhttp has made sure it comes last): a
+                    # body under gzip would go on still encoded, its coding dropped.
+                    self._refuse = _CODING_REFUSED
+                    return
         scope = {
             "type": "http",
             "asgi": _ASGI,
@@ -430,10 +441,7 @@ class _Connection(asyncio.Protocol):
             "server": self.local,
         }
         exchange = _Exchange(self, scope, parser.should_keep_alive() and not self.last)
-        if version == "1.1":
-            for name, value in self._headers:
-                if name == b"expect" and value.lower() == b"100-continue":
-                    exchange.expect_continue = True
+        exchange.expect_continue = expect_continue
         self.parsing = exchange
         self._head_bytes = 0
         if self.current is None:

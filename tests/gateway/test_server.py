@@ -335,6 +335,36 @@ def test_malformed_or_ambiguous_requests_get_400_and_the_connection_closes(
     assert data.count(b"HTTP/1.1 ") == 1
 
 
+@pytest.mark.parametrize("coding", [b"gzip, chunked", b"deflate, chunked", b"x-custom, chunked"])
+def test_a_transfer_coding_other_than_chunked_gets_501(
+    serve: Callable[..., Running], coding: bytes
+) -> None:
+    # RFC 9112 section 6.1: the server decodes only chunked, so the body under it would
+    # reach the application (and a backend, with the coding dropped) still gzip-encoded.
+    running = serve()
+    with running.connect() as sock:
+        sock.sendall(
+            b"POST /x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: %s\r\n\r\n0\r\n\r\n" % coding
+        )
+        data = _read_all(sock)
+    assert data.startswith(b"HTTP/1.1 501 ")
+    assert data.count(b"HTTP/1.1 ") == 1
+
+
+@pytest.mark.parametrize("spelling", [b"Chunked", b"chunked ", b"\tCHUNKED"])
+def test_transfer_encoding_chunked_in_any_case_is_read(
+    serve: Callable[..., Running], spelling: bytes
+) -> None:
+    running = serve()
+    with running.connect() as sock:
+        sock.sendall(
+            b"POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: %s\r\n\r\n"
+            b"2\r\nhi\r\n0\r\n\r\n" % spelling
+        )
+        (answer,) = _responses(sock, 1)
+    assert json.loads(answer.body)["body"] == "hi"
+
+
 @pytest.mark.parametrize(
     "request_bytes", [b"GET /x\r\n\r\n", b"GET /x HTTP/2.0\r\nHost: t\r\n\r\n"]
 )
