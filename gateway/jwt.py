@@ -61,6 +61,7 @@ _VERIFIERS: dict[str, Any] = {
 # name the failure ("unsigned token") instead of calling it malformed.
 _COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _MAX_KID = 256
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # in JSON text: a surrogate, maybe lone
 RFC9068_CLAIMS = ("sub", "client_id", "iat", "jti")
 
 
@@ -333,17 +334,25 @@ def _b64decode(segment: str) -> bytes:
     return raw
 
 
+def _has_surrogate(value: Any) -> bool:
+    """Whether a decoded JSON value holds a lone surrogate (in a key or a string)."""
+    if isinstance(value, str):
+        return any("\ud800" <= c <= "\udfff" for c in value)
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(v) for v in value)
+    return False
+
+
 def _decode_object(segment: str, what: str) -> dict[str, Any]:
     try:
         raw = _b64decode(segment)
     except (binascii.Error, ValueError):
         raise TokenRejected("format", f"The token {what} is not base64url.") from None
     try:
-        value = json.loads(
-            raw.decode("utf-8"),
-            object_pairs_hook=_no_duplicates,
-            parse_constant=_reject_constant,
-        )
+        text = raw.decode("utf-8")
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
     except _DuplicateMember as dup:
         raise TokenRejected(
             "duplicate", f"The token {what} repeats the member {str(dup)[:40]!r}."
@@ -352,6 +361,10 @@ def _decode_object(segment: str, what: str) -> dict[str, Any]:
         raise TokenRejected("format", f"The token {what} is not JSON.") from None
     if not isinstance(value, dict):
         raise TokenRejected("format", f"The token {what} is not a JSON object.")
+    if _SURROGATE_ESCAPE.search(text) and _has_surrogate(value):
+        # `"\ud800"` is valid JSON but no Unicode text: it has no UTF-8 form for the
+        # X-User-* headers or the logs. (An escaped pair is one real character: accepted.)
+        raise TokenRejected("format", f"The token {what} has text that is not Unicode.")
     return value
 
 

@@ -292,6 +292,19 @@ def test_case14_variant_time_claims_beyond_any_float(
     assert resp.json()["check"] == claim
 
 
+@pytest.mark.parametrize("claim", ["sub", "client_id"])
+def test_case23_variant_identity_claim_with_a_lone_surrogate(
+    gw: Harness, provider: Provider, backend: LoopbackServer, claim: str
+) -> None:
+    # "\ud800" is valid JSON but no Unicode text: it has no UTF-8 form for the X-User-*
+    # header or the access log, where it was a 500 after the backend had been called.
+    resp = gw.request("GET", "/orders/x", token=good(provider, **{claim: "ad\ud800min"}))
+    rejected(resp, backend)
+    # An escaped surrogate pair is one real character, and accepted.
+    resp = gw.request("GET", "/orders/x", token=good(provider, **{claim: "ad\U0001f600min"}))
+    assert resp.status == 200, resp.body
+
+
 @pytest.mark.parametrize("claim", ["nbf", "iat"])
 def test_case15_not_yet_valid(
     gw: Harness, provider: Provider, backend: LoopbackServer, claim: str
