@@ -119,6 +119,37 @@ def unique_slugs(operations: list[OperationSpec]) -> None:
         op.slug = slug
 
 
+_SERVER_VARIABLE = re.compile(r"\{([^{}/]+)\}")
+
+
+def _with_document_variables(servers: list[Any], doc_servers: list[Any] | None) -> list[Any]:
+    """An operation's or path's servers, each `{name}` they leave undefined taken from the
+    document's servers: Sentry repeats `https://{region}.sentry.io` on one operation without
+    its `variables`, and its samples called the literal host `{region}.sentry.io`."""
+    known: dict[str, Any] = {}
+    for server in doc_servers or []:
+        variables = server.get("variables") if isinstance(server, dict) else None
+        if isinstance(variables, dict):
+            for name, variable in variables.items():
+                known.setdefault(str(name), variable)
+    if not known or servers is doc_servers:
+        return servers
+    out: list[Any] = []
+    for server in servers:
+        if isinstance(server, dict) and isinstance(server.get("url"), str):
+            declared = server.get("variables")
+            own: dict[str, Any] = declared if isinstance(declared, dict) else {}
+            borrowed = {
+                name: known[name]
+                for name in _SERVER_VARIABLE.findall(server["url"])
+                if name in known and name not in own
+            }
+            if borrowed:
+                server = {**server, "variables": {**own, **borrowed}}
+        out.append(server)
+    return out
+
+
 def extract_operations(
     doc: dict[str, Any], spec_version: str, warnings: Warnings
 ) -> list[OperationSpec]:
@@ -184,7 +215,7 @@ def extract_operations(
                     or doc_servers
                 )
                 if servers:
-                    data["servers"] = servers
+                    data["servers"] = _with_document_variables(servers, doc_servers)
                 if "security" not in op and doc_security is not None:
                     data["security"] = doc_security
                 if kind == "operation":

@@ -745,3 +745,24 @@ def test_xml_bodies_get_an_xml_sample_made_as_the_xml_object_says(
     responses = _section(page, "response-samples")
     assert '<z:pet xmlns:z="urn:zoo" id="7">' in responses
     assert "<name>Tom &amp; &lt;Jerry&gt;</name>" in responses
+
+
+def test_an_operation_server_takes_a_variable_the_documents_servers_define(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    # Sentry's listSeerModels repeats the top-level `https://{region}.sentry.io` as its own
+    # server without `variables`: the samples called the literal host `{region}.sentry.io`.
+    path = tmp_path / "regions.yaml"
+    path.write_text(
+        "openapi: 3.0.3\ninfo: {title: Regions, version: '1'}\n"
+        "servers:\n  - url: 'https://{region}.errors.example'\n"
+        "    variables: {region: {default: us, enum: [us, de]}}\n"
+        "paths:\n  /models/:\n    get:\n      operationId: listModels\n"
+        "      servers: [{url: 'https://{region}.errors.example'}]\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    _import(path, "regions")
+    page = client.get("/apis/regions/operations/listModels/").content.decode()
+    request = _section(page, "request-sample")
+    assert "curl -X GET https://us.errors.example/models/" in request
+    assert "{region}" not in request
