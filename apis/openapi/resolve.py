@@ -150,12 +150,15 @@ class Resolver:
         for key, value in doc.items():
             if key in ("definitions", "components") and key == self._root_schema_section[0]:
                 if key == "components" and isinstance(value, dict):
-                    comps = {}
+                    comps: dict[str, Any] = {}
                     for sect, body in value.items():
                         if sect == "schemas":
                             continue
                         self.path = ["components", sect]
-                        comps[sect] = self.generic(body, 2)
+                        if str(sect).startswith("x-"):  # left out, like any extension, if
+                            self._extension(comps, sect, body, 2)  # its file is not there
+                        else:
+                            comps[sect] = self.generic(body, 2)
                     out[key] = comps
                 continue
             self.path = [key]

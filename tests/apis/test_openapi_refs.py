@@ -713,3 +713,28 @@ paths:
             "openapi.yaml",
         )
     assert info.value.rule == "ref-file"
+
+
+def test_a_components_extension_that_refs_another_file_is_left_out_of_a_single_document() -> None:
+    """Spotify's official spec keeps `components: {x-spotify-policy: {policies: {$ref:
+    ../policies.yaml}}}`. An extension elsewhere is left out when its file is not there, but
+    one directly under `components` refused the whole upload."""
+    text = b"""openapi: 3.0.3
+info: {title: Music, version: '1'}
+paths:
+  /albums:
+    get:
+      x-policy-list: {$ref: '#/components/x-policy/metadataPolicyList'}
+      responses: {'200': {description: ok}}
+components:
+  x-policy:
+    policies: {$ref: ../policies.yaml}
+    metadataPolicyList: [{$ref: '#/components/x-policy/policies/Downloading'}]
+  schemas:
+    Album: {type: object}
+"""
+    spec = load_bytes(text, "openapi.yaml")
+    assert "x-policy" not in spec.normalised["components"]
+    assert "Album" in spec.normalised["components"]["schemas"]
+    assert spec.operation_count == 1
+    assert any("extension x-policy left out" in w for w in spec.warnings)
