@@ -139,6 +139,8 @@ def _text(data: bytes, rel: str) -> str:
 
 
 class SingleFile(Bundle):
+    scope = "the imported document"
+
     def __init__(self, data: bytes, name: str) -> None:
         super().__init__()
         check_size(len(data), name)

@@ -474,19 +474,21 @@ class Resolver:
         file_part, _, frag = ref.partition("#")
         file = self.file
         if file_part:
+            rel = unquote(file_part).replace("\\", "/")
+            joined = posixpath.normpath(posixpath.join(posixpath.dirname(self.file), rel))
+            # Before the single-document check: an extension whose file is missing is left
+            # out (see _extension), one that climbs out is refused wherever it stands.
+            if rel.startswith("/") or joined == ".." or joined.startswith("../"):
+                raise RefError(
+                    f"$ref {ref!r} points outside {self.bundle.scope}{self.bundle.escape_hint}",
+                    rule="ref-escape",
+                    **where,
+                )
             if not self.bundle.multi_file:
                 raise RefError(
                     f"$ref {ref!r} points at another file, but a single document was "
                     "imported; import the folder or a zip of it instead",
                     rule="ref-file",
-                    **where,
-                )
-            rel = unquote(file_part).replace("\\", "/")
-            joined = posixpath.normpath(posixpath.join(posixpath.dirname(self.file), rel))
-            if rel.startswith("/") or joined == ".." or joined.startswith("../"):
-                raise RefError(
-                    f"$ref {ref!r} points outside {self.bundle.scope}{self.bundle.escape_hint}",
-                    rule="ref-escape",
                     **where,
                 )
             if not self.bundle.exists(joined):

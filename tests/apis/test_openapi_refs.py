@@ -78,8 +78,8 @@ BAD_REFS = [
     ("http://169.254.169.254/latest/meta-data/", "ref-url"),
     ("https://example.com/schemas.yaml#/Pet", "ref-url"),
     ("//evil.example/x.yaml", "ref-url"),
-    ("../settings.py", "ref-file"),
-    ("/etc/passwd", "ref-file"),
+    ("../settings.py", "ref-escape"),
+    ("/etc/passwd", "ref-escape"),
     ("other.yaml#/Pet", "ref-file"),
     ("#/components/schemas/Missing", "ref-missing"),
     ("#components/schemas/Pet", "ref-pointer"),
@@ -717,8 +717,9 @@ paths:
 
 def test_a_components_extension_that_refs_another_file_is_left_out_of_a_single_document() -> None:
     """Spotify's official spec keeps `components: {x-spotify-policy: {policies: {$ref:
-    ../policies.yaml}}}`. An extension elsewhere is left out when its file is not there, but
-    one directly under `components` refused the whole upload."""
+    ../policies.yaml}}}` (here a file beside it: one out of the folder is refused, case 38).
+    An extension elsewhere is left out when its file is not there, but one directly under
+    `components` refused the whole upload."""
     text = b"""openapi: 3.0.3
 info: {title: Music, version: '1'}
 paths:
@@ -728,7 +729,7 @@ paths:
       responses: {'200': {description: ok}}
 components:
   x-policy:
-    policies: {$ref: ../policies.yaml}
+    policies: {$ref: policies.yaml}
     metadataPolicyList: [{$ref: '#/components/x-policy/policies/Downloading'}]
   schemas:
     Album: {type: object}
@@ -738,3 +739,18 @@ components:
     assert "Album" in spec.normalised["components"]["schemas"]
     assert spec.operation_count == 1
     assert any("extension x-policy left out" in w for w in spec.warnings)
+
+
+@pytest.mark.parametrize(
+    "ref", ["../settings.py", "/etc/passwd", "sub/../../x.yaml", "file:///etc/x"]
+)
+def test_case38_variant_a_ref_out_of_a_single_document_is_refused_in_an_extension_too(
+    ref: str,
+) -> None:
+    """An extension whose file is not there is left out with a warning; one that climbs out of
+    the document's folder is still refused, as anywhere else (case 38), and nothing is read."""
+    data = (HEAD + f"x-guide: {{content: {{$ref: '{ref}'}}}}\npaths: {{}}\n").encode()
+    with no_outside_access() as opened, pytest.raises(RefError) as info:
+        load_bytes(data, "api.yaml")
+    assert info.value.rule in ("ref-escape", "ref-url")
+    assert opened == []
