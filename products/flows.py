@@ -127,6 +127,20 @@ def subscribe(
     return sub
 
 
+def _no_longer_offered(sub: Subscription) -> str:
+    """Why approving `sub` would hand keys for a product its owner may no longer see, or "".
+
+    subscribe() checked when the request came in; the owner may have left the product's group,
+    or the product been unpublished, while the request waited in the queue."""
+    product = sub.product
+    if not product.published:
+        return f"{product.name} is not published any more; reject the request instead."
+    if not visible_products(sub.owner).filter(pk=product.pk).exists():
+        return (f"{sub.owner.get_username()} may no longer see {product.name} (none of their "
+                "groups is offered it); reject the request instead.")  # fmt: skip
+    return ""
+
+
 def change_state(sub: Subscription, action: str, actor: Any, reason: str = "") -> Subscription:
     """approve, reject, suspend, reactivate or cancel; FlowError when the state forbids it."""
     if action not in TRANSITIONS:
@@ -138,6 +152,8 @@ def change_state(sub: Subscription, action: str, actor: Any, reason: str = "") -
         if current.state not in starts:
             raise FlowError(f"A {current.get_state_display().lower()} subscription cannot be "
                             f"{'cancelled' if action == 'cancel' else action + 'd'}.")  # fmt: skip
+        if action == "approve" and (refusal := _no_longer_offered(current)):
+            raise FlowError(refusal)
         before = current.state
         current.state = target
         current.save(update_fields=["state", "updated"])

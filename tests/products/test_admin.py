@@ -195,3 +195,20 @@ def test_a_product_name_with_a_line_break_is_refused(root_client: Client, echo: 
     assert response.status_code == 200
     assert "A name cannot hold a line break." in response.content.decode()
     assert not Product.objects.exists()
+
+
+def test_approving_a_product_the_developer_no_longer_sees_is_refused_with_a_message(
+    root_client: Client, ada: Any, echo: Api, make_product: MakeProduct, make_group: Any
+) -> None:
+    partners = make_group("partners", ada)
+    sub = flows.subscribe(ada, make_product("deal", echo, groups=("partners",),
+                                            approval_required=True))  # fmt: skip
+    partners.members.remove(ada)
+    response = root_client.post(
+        SUBSCRIPTIONS,
+        {"action": "approve_selected", "_selected_action": [sub.pk], "post": "yes"},
+        follow=True,
+    )
+    assert "ada may no longer see Deal" in strip_tags(response.content.decode())
+    sub.refresh_from_db()
+    assert sub.state == "submitted"

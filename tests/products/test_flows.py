@@ -223,3 +223,25 @@ def test_a_name_with_line_breaks_or_direction_controls_is_refused(
     with pytest.raises(flows.FlowError, match="line break|control"):
         flows.subscribe(ada, make_product("starter", echo), name=name)
     assert not Subscription.objects.exists()
+
+
+def test_approving_rechecks_that_the_developer_may_still_see_the_product(
+    ada: Any, admin_user: Any, echo: Api, make_product: MakeProduct, make_group: Any
+) -> None:
+    """Between the request and the decision the developer may have left the product's group,
+    or the product may have been unpublished: approving would hand out working keys to a
+    product they can no longer see."""
+    partners = make_group("partners", ada)
+    deal = make_product("deal", echo, groups=("partners",), approval_required=True)
+    left, unpublished = flows.subscribe(ada, deal), flows.subscribe(ada, deal)
+    partners.members.remove(ada)
+    with pytest.raises(flows.FlowError, match="ada may no longer see Deal"):
+        flows.change_state(left, "approve", admin_user)
+    partners.members.add(ada)
+    deal.published = False
+    deal.save()
+    with pytest.raises(flows.FlowError, match="Deal is not published"):
+        flows.change_state(unpublished, "approve", admin_user)
+    assert set(Subscription.objects.values_list("state", flat=True)) == {Subscription.SUBMITTED}
+    # Rejecting stays possible: it is how the queue is emptied.
+    assert flows.change_state(left, "reject", admin_user, "left").state == Subscription.REJECTED
