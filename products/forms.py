@@ -2,10 +2,16 @@ from __future__ import annotations
 
 from django import forms
 
+from portal.lib.names import validate_name
+
 
 class SubscribeForm(forms.Form):
     name = forms.CharField(
-        required=False, max_length=100, strip=True, help_text='Optional, e.g. "staging".'
+        required=False,
+        max_length=100,
+        strip=True,
+        validators=[validate_name],  # as the admin's form and flows.subscribe
+        help_text='Optional, e.g. "staging".',
     )
     accept_terms = forms.BooleanField(required=False, label="I accept the terms of use")
     # Empty: for the developer themselves; else the uuid of one of their applications.

@@ -185,7 +185,7 @@ class Subscription(models.Model):
         blank=True,
         related_name="subscriptions",
     )
-    name = models.CharField(max_length=100, blank=True)
+    name = models.CharField(max_length=100, blank=True, validators=[validate_name])
     state = models.CharField(max_length=10, choices=STATES, default=SUBMITTED)
     primary_hash = models.CharField(max_length=64, unique=True, editable=False)
     primary_encrypted = models.TextField(editable=False)

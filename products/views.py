@@ -100,6 +100,9 @@ def subscribe(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             else:
                 messages.info(request, "Your request was sent; you will hear when it is decided.")
             return HttpResponseRedirect(sub.get_absolute_url())
+    else:
+        # The form is a plain POST from the product page: say why on the page it returns to.
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return HttpResponseRedirect(product.get_absolute_url())
 
 

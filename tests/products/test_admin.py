@@ -11,6 +11,7 @@ from django.utils.html import strip_tags
 
 from apis.models import Api
 from products import flows
+from products.forms import SubscribeForm
 from products.models import Group, Product, SubscriptionEvent
 from tests.products.conftest import MakeProduct
 
@@ -212,3 +213,24 @@ def test_approving_a_product_the_developer_no_longer_sees_is_refused_with_a_mess
     assert "ada may no longer see Deal" in strip_tags(response.content.decode())
     sub.refresh_from_db()
     assert sub.state == "submitted"
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("staging\r\nApprove here: https://evil.example", "A name cannot hold a line break."),
+        ("staging\u202egnitset", "A name cannot hold a control or text-direction character."),
+        ("x" * 101, "at most 100 characters"),
+    ],
+)
+def test_the_admin_refuses_a_subscription_name_the_subscribe_form_refuses(
+    root_client: Client, ada: Any, echo: Api, make_product: MakeProduct, name: str, problem: str
+) -> None:
+    # The name goes into the e-mails about the subscription, as the developer's does.
+    sub = flows.subscribe(ada, make_product("starter", echo), name="staging")
+    response = root_client.post(f"{SUBSCRIPTIONS}{sub.pk}/change/", {"name": name})
+    assert response.status_code == 200 and problem in response.content.decode()
+    sub.refresh_from_db()
+    assert sub.name == "staging"
+    form = SubscribeForm({"name": name})  # the developer's form refuses the same names
+    assert not form.is_valid() and problem in str(form.errors["name"])

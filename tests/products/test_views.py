@@ -181,6 +181,18 @@ def test_subscribe_without_accepting_terms_changes_nothing(ada_client: Client, g
     assert not Subscription.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [("a\r\nb", "A name cannot hold a line break."), ("x" * 101, "at most 100 characters")],
+)
+def test_a_refused_subscription_name_says_why(
+    ada_client: Client, starter: Any, name: str, problem: str
+) -> None:
+    response = ada_client.post("/products/starter/subscribe/", {"name": name}, follow=True)
+    assert problem in response.content.decode()
+    assert not Subscription.objects.exists()
+
+
 def test_subscribe_needs_sign_in_and_csrf(client: Client, ada: Any, starter: Any) -> None:
     assert client.post("/products/starter/subscribe/").status_code == 302  # to sign-in
     strict = Client(enforce_csrf_checks=True)
