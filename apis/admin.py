@@ -248,6 +248,7 @@ class ApiVersionAdmin(admin.ModelAdmin):
         "spec_version",
         "is_default_display",
         "ops",
+        "hooks",
         "warns",
         "created",
     )
@@ -273,18 +274,25 @@ class ApiVersionAdmin(admin.ModelAdmin):
         # Not the documents (megabytes a version for the largest specs), and the operations
         # counted in a subquery: a joined Count grouped by every column, documents included
         # (Stripe and OpenAI made the list and its filters take 4 to 10 s).
-        operations = (
-            Operation.objects.filter(version=OuterRef("pk"))
-            .order_by()
-            .values("version")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
+        # Webhooks are Operation rows too, but calls the API makes, not ones a developer can:
+        # counted apart, as the API page lists them apart.
+        def count(kind: str) -> Coalesce:
+            rows = (
+                Operation.objects.filter(version=OuterRef("pk"), kind=kind)
+                .order_by()
+                .values("version")
+                .annotate(n=Count("pk"))
+                .values("n")
+            )
+            return Coalesce(Subquery(rows), 0)
+
         return (
             super()
             .get_queryset(request)
             .defer("original", "normalised")
-            .annotate(op_count=Coalesce(Subquery(operations), 0))
+            .annotate(
+                op_count=count(Operation.KIND_OPERATION), hook_count=count(Operation.KIND_WEBHOOK)
+            )
         )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -297,6 +305,10 @@ class ApiVersionAdmin(admin.ModelAdmin):
     @admin.display(description="operations")
     def ops(self, obj: ApiVersion) -> int:
         return int(getattr(obj, "op_count", 0))
+
+    @admin.display(description="webhooks")
+    def hooks(self, obj: ApiVersion) -> int:
+        return int(getattr(obj, "hook_count", 0))
 
     @admin.display(description="warnings")
     def warns(self, obj: ApiVersion) -> int:

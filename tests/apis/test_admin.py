@@ -249,3 +249,17 @@ def test_the_version_pages_do_not_read_the_documents(admin_client: Client) -> No
         '<td class="field-ops">1</td>'
         in admin_client.get("/admin/apis/apiversion/").content.decode()
     )
+
+
+def test_the_versions_list_counts_webhooks_apart_from_operations(admin_client: Client) -> None:
+    # One call a developer can make and two webhooks the API sends: "3 operations" sent
+    # readers looking for two calls that do not exist.
+    data = spec("1.0") + (
+        b"webhooks:\n"
+        b"  newThing:\n    post: {operationId: newThing, responses: {'200': {description: ok}}}\n"
+        b"  oldThing:\n    post: {operationId: oldThing, responses: {'200': {description: ok}}}\n"
+    )
+    assert upload(admin_client, data.replace(b"3.0.3", b"3.1.0")).status_code == 302
+    page = admin_client.get("/admin/apis/apiversion/").content.decode()
+    assert '<td class="field-ops">1</td>' in page
+    assert '<td class="field-hooks">2</td>' in page
