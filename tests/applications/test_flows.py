@@ -116,7 +116,7 @@ def test_rotate_secret_stops_the_old_one(client: Client, ada: Any, register: Reg
     assert client_credentials(client, app.client_id, new).status_code == 200
 
 
-def test_delete_revokes_tokens_and_removes_the_client(
+def test_case79_delete_revokes_tokens_and_removes_the_client(
     client: Client, ada: Any, register: Register
 ) -> None:
     """SECURITY.md case 79: a refresh token of a deleted application no longer works."""

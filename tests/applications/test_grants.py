@@ -41,7 +41,7 @@ def test_no_subscription_no_api_token(
     assert target.status_code == 400 and target.json()["error"] == "invalid_target"
 
 
-def test_subscription_grants_its_apis_only_and_cancelling_stops_new_tokens(
+def test_case79_subscription_grants_its_apis_only_and_cancelling_stops_new_tokens(
     client: Client,
     ada: Any,
     register: Callable[..., Any],

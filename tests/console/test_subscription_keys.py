@@ -49,7 +49,7 @@ def test_the_picker_shows_masked_keys_only(signed_in: Client, user: Any, starter
         assert f'value="{sub.uuid}"' in html and key[-4:] in html and key not in html
 
 
-def test_send_adds_the_chosen_key_on_the_server_only(
+def test_case70_send_adds_the_chosen_key_on_the_server_only(
     signed_in: Client, user: Any, starter: Product, fake_outbound: Any
 ) -> None:
     fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {"method": "GET"})

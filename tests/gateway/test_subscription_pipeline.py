@@ -59,7 +59,7 @@ def test_key_and_token_pass_and_the_key_never_reaches_the_backend(
     assert all(key not in repr(r) for r in sent)
 
 
-def test_no_key_is_refused_before_the_backend(
+def test_case69_no_key_is_refused_before_the_backend(
     gateway: Harness, provider: Provider, backend: LoopbackServer, key: str
 ) -> None:
     token = mint(provider.keys[0], claims(provider))

@@ -81,12 +81,15 @@ def two_gateways(tmp_path: Path) -> Iterator[dict[str, Any]]:
             stop()
 
 
-def test_suspending_reaches_both_processes_within_5_s(two_gateways: dict[str, Any]) -> None:
+@pytest.mark.parametrize("action", ["suspend", "cancel"])
+def test_case69_a_suspended_or_cancelled_key_is_refused_by_both_processes_within_5_s(
+    two_gateways: dict[str, Any], action: str
+) -> None:
     sub: Subscription = two_gateways["sub"]
     key = flows.shown_key(sub, "primary")
     assert [_status(p, key) for p in two_gateways["ports"]] == [200, 200]
     assert [_status(p, key, in_query=True) for p in two_gateways["ports"]] == [200, 200]
-    in_thread(lambda: flows.change_state(sub, "suspend", None))
+    in_thread(lambda: flows.change_state(sub, action, None))
     assert _refused_everywhere_within(two_gateways["ports"], key, 5)
     two_gateways["stop"]()  # the access log is flushed at exit
     logs = "".join(path.read_text() for path in two_gateways["logs"])

@@ -83,14 +83,14 @@ class Check:
         return out
 
 
-def test_no_key_is_401_in_apims_words(world: dict[str, Any]) -> None:
+def test_case69_no_key_is_401_in_apims_words(world: dict[str, Any]) -> None:
     result = Check()("echo")
     assert result["status"] == 401
     assert result["body"]["detail"] == MISSING and result["body"]["check"] == "subscription-key"
     assert result["answer_headers"][b"content-type"] == b"application/problem+json"
 
 
-def test_a_valid_key_passes_and_is_removed_before_forwarding(world: dict[str, Any]) -> None:
+def test_case69_a_valid_key_passes_and_is_removed_before_forwarding(world: dict[str, Any]) -> None:
     check = Check()
     result = check("echo", world["primary"])
     assert result["status"] is None and b"ocp-apim-subscription-key" not in result["headers"]
@@ -108,12 +108,12 @@ def test_an_api_in_no_key_product_needs_no_key(world: dict[str, Any]) -> None:
     assert Check()("petstore")["status"] is None
 
 
-def test_a_key_for_another_product_is_403(world: dict[str, Any]) -> None:
+def test_case69_a_key_for_another_product_is_403(world: dict[str, Any]) -> None:
     result = Check()("petstore", world["primary"])
     assert result["status"] == 403 and result["body"]["check"] == "subscription-scope"
 
 
-def test_unknown_keys_are_401_then_429_from_the_same_address(world: dict[str, Any]) -> None:
+def test_case69_unknown_keys_are_401_then_429_from_the_same_address(world: dict[str, Any]) -> None:
     check = Check()
     statuses = [check("echo", f"guess-{i}")["status"] for i in range(5)]
     assert statuses == [401, 401, 401, 429, 429]
@@ -138,7 +138,7 @@ def test_case_71_a_thousand_guessed_keys_from_one_address_get_429_after_the_coun
 
 
 @pytest.mark.parametrize("action", ["suspend", "cancel"])
-def test_a_suspended_or_cancelled_subscription_is_refused_on_the_next_call(
+def test_case69_a_suspended_or_cancelled_subscription_is_refused_on_the_next_call(
     world: dict[str, Any], action: str
 ) -> None:
     check = Check()

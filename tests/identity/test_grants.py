@@ -51,7 +51,9 @@ def cc(client: Client, **form: str) -> Any:
         (["admin"], [], "invalid_scope"),
     ],
 )
-def test_granted(svc: OAuthClient, scopes: list[str], resources: list[str], expected: Any) -> None:
+def test_case73_granted_scopes_and_resources(
+    svc: OAuthClient, scopes: list[str], resources: list[str], expected: Any
+) -> None:
     result = granted(svc, scopes, resources)
     if isinstance(expected, Grant):
         assert result == expected
@@ -85,7 +87,7 @@ def test_granted_client_credentials_still_work(client: Client, svc: OAuthClient)
     assert claims["aud"] == "api://echo" and claims["scope"] == "echo.write"
 
 
-def test_authorization_code_refuses_a_foreign_resource(
+def test_case73_authorization_code_refuses_a_foreign_resource(
     client: Client, signed_in: Any, app: Any
 ) -> None:
     _, challenge = _pkce()
@@ -101,7 +103,7 @@ def test_authorization_code_refuses_a_foreign_resource(
     assert query["error"] == ["invalid_target"] and "code" not in query
 
 
-def test_authorization_code_refuses_an_undefined_scope(
+def test_case73_authorization_code_refuses_an_undefined_scope(
     client: Client, signed_in: Any, app: Any
 ) -> None:
     _, challenge = _pkce()
@@ -133,7 +135,7 @@ def test_refresh_cannot_retarget_the_audience(client: Client, signed_in: Any, ap
     assert claims["aud"] == "api://echo"
 
 
-def test_refresh_cannot_widen_the_scope(client: Client, signed_in: Any, app: Any) -> None:
+def test_case74_refresh_cannot_widen_the_scope(client: Client, signed_in: Any, app: Any) -> None:
     tokens = code_flow(client, app, scope="openid offline_access echo.read")
     wider = refresh(client, tokens["refresh_token"], scope="openid offline_access echo.write")
     assert wider.status_code == 400 and wider.json()["error"] == "invalid_scope"

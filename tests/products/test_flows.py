@@ -163,7 +163,7 @@ def test_the_limit_counts_live_subscriptions(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_parallel_subscribes_against_a_limit_of_one_make_one(
+def test_case72_two_parallel_subscribes_against_a_limit_of_one_make_one(
     make_user: Any, echo: Api, make_product: MakeProduct, tmp_path: Path
 ) -> None:
     """SECURITY.md case 72: both requests pass the visibility checks at the same moment."""

@@ -259,7 +259,7 @@ def test_my_subscriptions_lists_only_mine(
     assert "staging" in html and "bobs-app" not in html and str(bobs.uuid) not in html
 
 
-def test_keys_are_masked_until_shown_and_never_in_a_url(
+def test_case70_keys_are_masked_until_shown_and_never_in_a_url(
     ada_client: Client, ada_sub: Subscription
 ) -> None:
     primary = flows.shown_key(ada_sub, "primary")
