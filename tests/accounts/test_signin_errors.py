@@ -37,7 +37,7 @@ def assert_failed(response: Any, reason: str, client: Client) -> None:
     assert SESSION_KEY not in client.session
 
 
-def test_success_sends_pkce_and_lands_on_next(client: Client, stub_op: Any) -> None:
+def test_case56_success_sends_pkce_and_lands_on_next(client: Client, stub_op: Any) -> None:
     params = start(client, "/apis/?q=x")
     assert params["code_challenge_method"] == "S256"
     assert params["client_id"] == CLIENT_ID
@@ -52,7 +52,7 @@ def test_success_sends_pkce_and_lands_on_next(client: Client, stub_op: Any) -> N
     assert digest.decode() == params["code_challenge"]
 
 
-def test_state_is_one_time(client: Client, stub_op: Any) -> None:
+def test_case55_state_is_one_time(client: Client, stub_op: Any) -> None:
     params = start(client)
     assert client.get(CALLBACK, {"code": "c", "state": params["state"]}).status_code == 302
     client.logout()
@@ -61,7 +61,9 @@ def test_state_is_one_time(client: Client, stub_op: Any) -> None:
 
 
 @pytest.mark.parametrize("query", [{"code": "c"}, {"code": "c", "state": "forged"}, {}])
-def test_missing_or_unknown_state(client: Client, stub_op: Any, query: dict[str, str]) -> None:
+def test_case55_missing_or_unknown_state(
+    client: Client, stub_op: Any, query: dict[str, str]
+) -> None:
     start(client)
     assert_failed(client.get(CALLBACK, query), "state", client)
 
@@ -71,7 +73,9 @@ def test_state_started_in_another_browser(client: Client, stub_op: Any) -> None:
     assert_failed(client.get(CALLBACK, {"code": "c", "state": params["state"]}), "state", client)
 
 
-def test_state_started_for_another_provider(client: Client, stub_op: Any, settings: Any) -> None:
+def test_case55_state_started_for_another_provider(
+    client: Client, stub_op: Any, settings: Any
+) -> None:
     apps = settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"]
     other = {**apps[0], "provider_id": "other", "name": "Other"}
     settings.SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": [apps[0], other]}}
@@ -111,7 +115,7 @@ def test_provider_error_code_is_shown_escaped(client: Client, stub_op: Any) -> N
     ],
     ids=["wrong-iss", "wrong-aud", "expired", "no-exp", "bad-signature"],
 )
-def test_bad_id_token_signs_no_one_in(
+def test_case56_bad_id_token_signs_no_one_in(
     client: Client, stub_op: Any, claims: dict[str, Any], other_key: bool
 ) -> None:
     stub_op.claims = claims
@@ -159,7 +163,7 @@ def test_provider_too_slow(client: Client, stub_op: Any, settings: Any) -> None:
     assert_failed(response, "provider_unreachable", client)
 
 
-def test_login_on_get_only_asks(client: Client, stub_op: Any) -> None:
+def test_case58_login_on_get_only_asks(client: Client, stub_op: Any) -> None:
     """Case 58: a GET (a link, an <img>) never leaves for the provider."""
     response = client.get(LOGIN)
     assert response.status_code == 200
@@ -183,7 +187,7 @@ def test_login_post_needs_csrf(stub_op: Any) -> None:
         "https://evil.example/",
     ],
 )
-def test_off_site_next_goes_home(client: Client, stub_op: Any, next_url: str) -> None:
+def test_case54_off_site_next_goes_home(client: Client, stub_op: Any, next_url: str) -> None:
     """Case 54."""
     response = client.post(LOGIN, {"process": "login", "next": next_url})
     params = {k: v[0] for k, v in parse_qs(urlsplit(response["Location"]).query).items()}

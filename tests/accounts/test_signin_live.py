@@ -55,7 +55,7 @@ def test_wrong_password_at_the_provider_creates_no_portal_session(
     )
 
 
-def test_sign_out_ends_both_sessions_and_deletes_server_side_tokens(
+def test_case60_sign_out_ends_both_sessions_and_deletes_server_side_tokens(
     live_server: Any, portal_signin: Any, user_factory: Any
 ) -> None:
     portal_signin(live_server.url)

@@ -46,7 +46,7 @@ def test_commonmark_is_rendered() -> None:
         "<style>@import 'https://evil.example/x.css';</style>",
     ],
 )
-def test_raw_html_is_inert(source: str) -> None:
+def test_case40_raw_html_is_inert(source: str) -> None:
     """SECURITY.md case 40: tags from the spec come out as text, never as elements."""
     found = elements(render_markdown(f"Before\n\n{source}\n\nAfter"))
     assert found.tags <= {"p"}
@@ -100,7 +100,7 @@ def test_a_descriptions_headings_start_at_h2_without_gaps() -> None:
         "http://plain-http.example/",
     ],
 )
-def test_unsafe_link_schemes_lose_their_href(link: str) -> None:
+def test_case41_unsafe_link_schemes_lose_their_href(link: str) -> None:
     """SECURITY.md case 41."""
     html = render_markdown(f"[click]({link})")
     assert "href" not in html
@@ -118,7 +118,7 @@ def test_images_are_not_loaded() -> None:
     assert "<img" not in html
 
 
-def test_htmx_attributes_never_survive() -> None:
+def test_case42_htmx_attributes_never_survive() -> None:
     """SECURITY.md case 42."""
     found = elements(render_markdown('<div hx-get="/console/run" hx-trigger="load">x</div>'))
     assert not {a for a in found.attributes if a.startswith("hx-")}
@@ -139,7 +139,7 @@ def test_htmx_attributes_never_survive() -> None:
         (42, None),
     ],
 )
-def test_safe_url(url: object, expected: str | None) -> None:
+def test_case43_safe_url(url: object, expected: str | None) -> None:
     """SECURITY.md case 43: URL fields only become links for https and mailto."""
     assert safe_url(url) == expected
 

@@ -214,7 +214,7 @@ components:
     assert body == {"itemSchema": {"$ref": "#/components/schemas/Item"}}  # kept as a reference
 
 
-def test_unsafe_urls_in_overview_are_dropped_case_43() -> None:
+def test_case43_unsafe_urls_in_overview_are_dropped() -> None:
     text = """\
 openapi: 3.0.3
 info:

@@ -62,7 +62,7 @@ def test_relative_server_is_the_portals_own_gateway(echo: Any) -> None:
         ("file:///etc/passwd", "not an absolute http(s) URL"),
     ],
 )
-def test_spec_servers_outside_the_allowlist_are_offered_disabled(
+def test_case44_spec_servers_outside_the_allowlist_are_offered_disabled(
     echo: Any, server: str, reason: str, fake_outbound: Any
 ) -> None:
     """Case 44: a spec's servers are listed, refused, and never called."""
@@ -85,7 +85,7 @@ def test_spec_servers_outside_the_allowlist_are_offered_disabled(
         "http://gw@127.0.0.1:8000/gateway/echo",  # userinfo
     ],
 )
-def test_targets_other_than_the_configured_ones_are_refused(echo: Any, wanted: str) -> None:
+def test_case46_targets_other_than_the_configured_ones_are_refused(echo: Any, wanted: str) -> None:
     """Case 46: refused before DNS or connect."""
     with pytest.raises(CallError):
         build(echo, "echoGet", server=wanted)
@@ -100,7 +100,7 @@ def test_allowlisted_spec_server_is_offered(echo: Any, settings: Any) -> None:
     assert call.url == "https://api.example.com/v1/anything"
 
 
-def test_allowlisted_name_resolving_to_a_private_address_is_blocked(
+def test_case47_allowlisted_name_resolving_to_a_private_address_is_blocked(
     echo: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Case 47: the real wrapper resolves once, checks, and never connects to 10.0.0.5."""

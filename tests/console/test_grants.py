@@ -290,7 +290,9 @@ def test_revoke_posts_both_tokens(auth_server: Any, fake_outbound: Any) -> None:
     ]
 
 
-def test_spec_token_urls_are_never_used(echo: Any, auth_server: Any, fake_outbound: Any) -> None:
+def test_case45_spec_token_urls_are_never_used(
+    echo: Any, auth_server: Any, fake_outbound: Any
+) -> None:
     """Case 45: the spec's tokenUrl (127.0.0.1:8000/idp) plays no part; only the admin's AS."""
     server = auth_server(echo, grants=ALL)
     fake_outbound.json("POST", TOKEN_URL, token_response())

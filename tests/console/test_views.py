@@ -205,7 +205,7 @@ def test_a_backends_problem_json_is_shown_as_the_apis_refusal(
     assert "The API: ask the admin" in html
 
 
-def test_backend_html_is_shown_escaped_and_big_bodies_abort(
+def test_case50_backend_html_is_shown_escaped_and_big_bodies_abort(
     signed_in: Client, echo: Any, fake_outbound: Any
 ) -> None:
     fake_outbound.on(
@@ -366,7 +366,7 @@ def test_anonymous_is_sent_to_sign_in(client: Client, path: str) -> None:
     assert page.status_code == 302 and page["Location"].startswith("/accounts/login/")
 
 
-def test_redirect_to_another_host_is_shown_not_followed(
+def test_case48_redirect_to_another_host_is_shown_not_followed(
     signed_in: Client, echo: Any, fake_outbound: Any
 ) -> None:
     """Case 48: one request only; the 302 is what the user sees."""
@@ -386,7 +386,7 @@ def test_legacy_grants_are_off_by_default(db: None) -> None:
     assert AuthorizationServer(slug="x", name="x", client_id="c").grants == ["authorization_code"]
 
 
-def test_password_is_in_no_row_after_the_password_grant(
+def test_case51_password_is_in_no_row_after_the_password_grant(
     signed_in: Client, echo: Any, auth_server: Any, fake_outbound: Any
 ) -> None:
     """Case 51: the password reaches the token endpoint once and is kept nowhere."""

@@ -47,7 +47,7 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_production_settings_pass_the_deploy_check(tmp_path: Path) -> None:
+def test_case52_production_settings_pass_the_deploy_check(tmp_path: Path) -> None:
     result = manage(production_env(tmp_path), "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -16,7 +16,7 @@ PAGES = ["/", "/apis/", "/accounts/login/", "/idp/login/", "/idp/", "/accounts/o
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_html_pages_send_the_security_headers(path: str, portal_signin: Any) -> None:
+def test_case59_html_pages_send_the_security_headers(path: str, portal_signin: Any) -> None:
     browser = Client()
     first = browser.get(path, secure=True)
     second = browser.get(path, secure=True)

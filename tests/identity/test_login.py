@@ -34,7 +34,9 @@ def test_success_goes_to_next_and_signs_in_the_provider_only(
 @pytest.mark.parametrize(
     "next_url", ["//evil.example", "/\\evil.example", "https:evil.example", "javascript:alert(1)"]
 )
-def test_off_site_next_goes_home(client: Client, user_factory: Any, next_url: str) -> None:
+def test_case54_off_site_next_goes_home_after_a_password_sign_in(
+    client: Client, user_factory: Any, next_url: str
+) -> None:
     user_factory("grace")
     response = login(client, "grace", PASSWORD, next=next_url)
     assert response.status_code == 302 and response["Location"] == "/"
@@ -56,7 +58,7 @@ def test_csrf_is_required() -> None:
     )
 
 
-def test_eleventh_failure_a_minute_from_one_ip_is_refused_whatever_xff_says(
+def test_case57_eleventh_failure_a_minute_from_one_ip_is_refused_whatever_xff_says(
     client: Client, user_factory: Any
 ) -> None:
     user_factory("grace")
@@ -73,7 +75,7 @@ def test_eleventh_failure_a_minute_from_one_ip_is_refused_whatever_xff_says(
     )  # other IPs unaffected
 
 
-def test_sixth_failure_for_one_account_is_refused_from_that_address_only(
+def test_case57_sixth_failure_for_one_account_is_refused_from_that_address_only(
     client: Client, user_factory: Any
 ) -> None:
     """Locking per account and address: a guesser cannot lock the owner out."""

@@ -293,7 +293,7 @@ def test_caller_may_allow_extra_headers() -> None:
     assert sent["Api-Version"] == "2024-01-01" and sent["Cookie"] == "api_session=1"
 
 
-def test_size_cap_by_content_length_and_by_stream() -> None:
+def test_case50_size_cap_by_content_length_and_by_stream() -> None:
     def stream() -> Any:
         for _ in range(100):
             yield b"x" * 10_000
