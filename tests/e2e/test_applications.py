@@ -172,3 +172,21 @@ def client_credentials(portal: Portal, client_id: str, secret: str) -> requests.
         auth=(client_id, secret),
         timeout=10,
     )
+
+
+def test_client_ids_keep_to_two_lines_on_a_phone(
+    page: Any, portal: Portal, screenshot_dir: Path
+) -> None:
+    # At 390 px the tables' codes broke anywhere, and the client id column shrank to a few
+    # characters: a 40-character id stood as a column of 8 or 10 lines.
+    sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/products/")
+    client_id, _ = register_application(page, portal, "Phone width job")
+    page.set_viewport_size({"width": 390, "height": 844})
+    pages = {"list": portal.url("/applications/"), "detail": page.url}
+    for name, url in pages.items():
+        page.goto(url)
+        code = page.locator("td code", has_text=client_id).first
+        page.screenshot(path=str(screenshot_dir / f"client-id-phone-{name}.png"), full_page=True)
+        box = code.bounding_box()
+        line = float(code.evaluate("e => getComputedStyle(e).lineHeight").removesuffix("px"))
+        assert box is not None and round(box["height"] / line) <= 2, (name, box, line)
