@@ -119,6 +119,18 @@ def test_console_journey(page: Any, portal: Portal, screenshot_dir: Path) -> Non
     )
     assert scopes.input_value() == "petstore.read"  # as typed
     shoot(page, screenshot_dir / "console-401-audience.png")
+    # At 1440 px the reason sat in three fifths of the narrow console column (about 260 px,
+    # a few words a line) with the token's claims squeezed beside it: the reason now takes the
+    # column's width, the claims under it, whenever the two do not fit side by side.
+    page.set_viewport_size({"width": 1440, "height": 900})
+    shoot(page, screenshot_dir / "console-401-audience-1440.png")
+    reason = page.locator(".console-rejection .callout").bounding_box()
+    claims = page.locator(".console-rejection .console-claims").bounding_box()
+    column = page.locator("#console-result").bounding_box()
+    assert reason is not None and claims is not None and column is not None
+    assert reason["width"] >= 0.9 * column["width"] or reason["width"] >= 400, (reason, column)
+    assert claims["x"] + claims["width"] <= column["x"] + column["width"] + 1
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # The authorization-code token runs out (the countdown shows it); sending refreshes it
     # with its refresh token first, without the user doing anything.
