@@ -127,18 +127,24 @@ def subscribe(
     return sub
 
 
-def _no_longer_offered(sub: Subscription) -> str:
-    """Why approving `sub` would hand keys for a product its owner may no longer see, or "".
+def _no_longer_offered(sub: Subscription, instead: str) -> str:
+    """Why giving `sub` working keys again (approving or reactivating it) would serve a
+    product its owner may no longer see, or "".
 
     subscribe() checked when the request came in; the owner may have left the product's group,
-    or the product been unpublished, while the request waited in the queue."""
+    or the product been unpublished, while the request waited in the queue or the
+    subscription stood suspended."""
     product = sub.product
     if not product.published:
-        return f"{product.name} is not published any more; reject the request instead."
+        return f"{product.name} is not published any more; {instead}."
     if not visible_products(sub.owner).filter(pk=product.pk).exists():
         return (f"{sub.owner.get_username()} may no longer see {product.name} (none of their "
-                "groups is offered it); reject the request instead.")  # fmt: skip
+                f"groups is offered it); {instead}.")  # fmt: skip
     return ""
+
+
+# The way out an administrator still has when the product is no longer offered.
+_INSTEAD = {"approve": "reject the request instead", "reactivate": "cancel it instead"}
 
 
 def change_state(sub: Subscription, action: str, actor: Any, reason: str = "") -> Subscription:
@@ -152,7 +158,7 @@ def change_state(sub: Subscription, action: str, actor: Any, reason: str = "") -
         if current.state not in starts:
             raise FlowError(f"A {current.get_state_display().lower()} subscription cannot be "
                             f"{'cancelled' if action == 'cancel' else action + 'd'}.")  # fmt: skip
-        if action == "approve" and (refusal := _no_longer_offered(current)):
+        if action in _INSTEAD and (refusal := _no_longer_offered(current, _INSTEAD[action])):
             raise FlowError(refusal)
         before = current.state
         current.state = target

@@ -245,3 +245,20 @@ def test_approving_rechecks_that_the_developer_may_still_see_the_product(
     assert set(Subscription.objects.values_list("state", flat=True)) == {Subscription.SUBMITTED}
     # Rejecting stays possible: it is how the queue is emptied.
     assert flows.change_state(left, "reject", admin_user, "left").state == Subscription.REJECTED
+
+
+def test_reactivating_rechecks_that_the_developer_may_still_see_the_product(
+    ada: Any, admin_user: Any, echo: Api, make_product: MakeProduct, make_group: Any
+) -> None:
+    """A suspended subscription of a developer who has since left the product's group came
+    back to life with working keys, as an approval in the queue did."""
+    partners = make_group("partners", ada)
+    deal = make_product("deal", echo, groups=("partners",))
+    sub = flows.subscribe(ada, deal)
+    flows.change_state(sub, "suspend", admin_user, "audit")
+    partners.members.remove(ada)
+    with pytest.raises(flows.FlowError, match="ada may no longer see Deal.*cancel it instead"):
+        flows.change_state(sub, "reactivate", admin_user)
+    sub.refresh_from_db()
+    assert sub.state == Subscription.SUSPENDED
+    assert flows.change_state(sub, "cancel", admin_user).state == Subscription.CANCELLED
