@@ -248,10 +248,9 @@ def decide(request: HtmxHttpRequest, sub_id: Any) -> HttpResponse:
     else:
         error = " ".join(str(e) for errors in form.errors.values() for e in errors)
     if request.htmx:
-        return render(
-            request, "products/approvals.html#row", {"sub": sub, "error": error},
-            status=400 if error else 200,
-        )  # fmt: skip
+        # 200 even with an error: htmx swaps no 4xx answer (the row's alert would never
+        # show), and under DEBUG django-htmx puts a 400's body in place of the whole page.
+        return render(request, "products/approvals.html#row", {"sub": sub, "error": error})
     if error:
         messages.error(request, f"{sub.owner.get_username()} / {sub.product.name}: {error}")
     else:

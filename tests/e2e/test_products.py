@@ -131,3 +131,26 @@ def test_subscribe_approve_call_regenerate_suspend(
     assert status == "401"
     assert "suspended" in result
     assert page.console_errors == []
+
+
+def test_rejecting_without_a_reason_says_so_in_the_row(
+    page: Any, chromium: Any, portal: Portal
+) -> None:
+    """The row's answer to a reject without a reason went out as a 400, which htmx does not
+    swap: nothing happened on screen (and, under DEBUG, django-htmx's error page handler put
+    the bare row in place of the whole page)."""
+    sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/products/")
+    page.goto(portal.url("/products/unlimited/"))
+    page.fill("#sub-name", "e2e-reject")
+    page.get_by_role("button", name="Request a subscription").click()
+    page.wait_for_url("**/products/subscriptions/*/")
+
+    admin = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    sign_in(admin, portal, ADMIN, ADMIN_PASSWORD, "/products/approvals/")
+    row = admin.locator("tr", has_text="e2e-reject")
+    row.get_by_role("button", name="Reject").click()
+    expect(row.get_by_role("alert")).to_have_text("Say why, for the developer.")
+    expect(admin.get_by_role("heading", name="Approval queue")).to_be_visible()
+    row.get_by_label("Reason").fill("Unknown company")
+    row.get_by_role("button", name="Reject").click()
+    expect(row.locator("[data-state=rejected]")).to_be_visible()

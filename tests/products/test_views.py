@@ -366,7 +366,10 @@ def test_reject_with_htmx_swaps_the_row_and_needs_a_reason(
     client.force_login(approver)
     url = f"/products/approvals/{pending.uuid}/"
     missing = client.post(url, {"action": "reject"}, headers={"HX-Request": "true"})
-    assert missing.status_code == 400 and "Say why" in missing.content.decode()
+    # A 200, or htmx would not swap the row that says why nothing happened.
+    assert missing.status_code == 200 and "Say why" in missing.content.decode()
+    pending.refresh_from_db()
+    assert pending.state == "submitted"
     response = client.post(
         url, {"action": "reject", "reason": "unknown company"}, headers={"HX-Request": "true"}
     )
