@@ -213,6 +213,14 @@ def report(request: HtmxHttpRequest) -> HttpResponse:
             + f"&by={DRILL_NEXT[by]}&order={order}",
             query=export.query_without(request.GET, "by", "order", "table"),
         )
+    if f is None and request.htmx:
+        # The errors sit in the form, outside the fragment htmx asked for, and htmx swaps no
+        # 4xx answer: the whole page's <main> instead, as a 200, in place of the page's.
+        response = render(request, "usage/reports.html", context)
+        response["HX-Retarget"] = response["HX-Reselect"] = "main"
+        response["HX-Reswap"] = "outerHTML"
+        patch_vary_headers(response, ["HX-Request", "Cookie"])
+        return response
     status = 200 if f is not None else 400
     response = _render(request, "usage/reports.html", context)
     response.status_code = status

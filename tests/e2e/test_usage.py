@@ -215,3 +215,18 @@ def test_usage_pages_pass_axe_in_both_themes_and_make_the_screenshots(
             context.close()
     failing = {name: found for name, found in report.items() if found}
     assert failing == {}, json.dumps(failing, indent=2)
+
+
+def test_a_filter_the_reports_refuse_shows_its_error_beside_the_form(
+    page: Any, portal: Portal
+) -> None:
+    """The htmx answer to filters that do not validate was a 400, which htmx does not swap:
+    "Show" did nothing (and, under DEBUG, django-htmx put the bare fragment in place of the
+    page, form included)."""
+    sign_in(page, portal, ADMIN, ADMIN_PASSWORD, "/usage/reports/")
+    page.fill("[name=developer]", "nosuchuser")
+    page.locator("form.usage-filters").get_by_role("button", name="Show").click()
+    page.wait_for_selector("[data-error=developer]")
+    assert page.inner_text("[data-error=developer]") == "No developer has this user name."
+    assert page.input_value("[name=developer]") == "nosuchuser"
+    assert "Fix the filters above to see a report." in page.inner_text("main")

@@ -259,3 +259,14 @@ def test_no_inline_style_or_script_in_the_charts(
     html = login(client, ada).get(app_url(make_app(ada))).content.decode()
     body = html[html.index('id="usage-body"') :]
     assert "style=" not in body and "<script" not in body
+
+
+def test_a_refused_filter_through_htmx_answers_the_whole_main_as_a_200(
+    client: Client, reader: Any
+) -> None:
+    """htmx swaps no 4xx answer, and the field errors sit outside the report fragment."""
+    login(client, reader)
+    response = client.get("/usage/reports/?developer=nosuchuser", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == "main" and response["HX-Reselect"] == "main"
+    assert 'data-error="developer"' in response.content.decode()
