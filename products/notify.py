@@ -28,9 +28,14 @@ _DECISIONS = {
 }
 
 
+def _site() -> str:
+    """What goes before a path in a mail's link: SITE_URL, or nothing without it."""
+    return str(getattr(settings, "SITE_URL", ""))
+
+
 def _link(name: str) -> str:
     """An address to click in a mail: SITE_URL and the path, or the path alone without it."""
-    return f"{getattr(settings, 'SITE_URL', '')}{reverse(name)}"
+    return f"{_site()}{reverse(name)}"
 
 
 def admin_addresses() -> list[str]:
@@ -62,7 +67,7 @@ def messages_for(event: SubscriptionEvent) -> list[tuple[str, str, list[str]]]:
             (
                 f"[{site}] Your subscription to {sub.product.name} is active",
                 f"Your subscription to {sub.product.name} is active. "
-                "Your keys are on the My subscriptions page.\n",
+                f"Your keys: {_site()}{sub.get_absolute_url()}\n",
                 [owner.email] if owner.email else [],
             )
         )
@@ -72,7 +77,8 @@ def messages_for(event: SubscriptionEvent) -> list[tuple[str, str, list[str]]]:
         out.append(
             (
                 f"[{site}] Your subscription to {sub.product.name} was {done}",
-                f"Your subscription to {sub.product.name} was {done}.{reason}",
+                f"Your subscription to {sub.product.name} was {done}.{reason}"
+                f"Its keys and history: {_site()}{sub.get_absolute_url()}\n",
                 [owner.email] if owner.email else [],
             )
         )

@@ -87,6 +87,31 @@ def test_approve_and_reject_mail_the_developer_with_the_reason(
     assert (event.from_state, event.to_state, event.actor) == ("submitted", "rejected", admin_user)
 
 
+def test_the_developers_mails_link_to_the_subscription(
+    settings: Any,
+    ada: Any,
+    admin_user: Any,
+    echo: Api,
+    make_product: MakeProduct,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """The mails "approved" or "is active" told the developer nothing of where the keys are; the mail
+    to administrators always had its link."""
+    settings.SITE_URL = "https://developer.example.com"
+    gold = make_product("gold", echo, approval_required=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        instant = flows.subscribe(ada, make_product("starter", echo))
+        asked = flows.subscribe(ada, gold)
+        flows.change_state(asked, "approve", admin_user)
+    bodies = {m.subject: m.body for m in mail.outbox if m.to == ["ada@example.com"]}
+    active, approved = (
+        bodies["[API Portal] Your subscription to Starter is active"],
+        bodies["[API Portal] Your subscription to Gold was approved"],
+    )
+    assert f"https://developer.example.com/products/subscriptions/{instant.uuid}/\n" in active
+    assert f"https://developer.example.com/products/subscriptions/{asked.uuid}/\n" in approved
+
+
 @pytest.mark.parametrize(
     ("path", "refused"),
     [
