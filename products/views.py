@@ -142,11 +142,14 @@ def _subscription_page(
 ) -> HttpResponse:
     """The page, or its keys alone (`fragment`), then its history and the page's messages
     out of band when a change in place added an entry to it (`with_history`)."""
+    closed = sub.state in (Subscription.REJECTED, Subscription.CANCELLED)
+    events = sub.events.select_related("actor")[:50]
     context = {
         "sub": sub,
-        "keys": _key_rows(sub, shown) if sub.state != Subscription.CANCELLED else [],
-        "events": sub.events.select_related("actor")[:50],
-        "closed": sub.state in (Subscription.REJECTED, Subscription.CANCELLED),
+        "keys": [] if closed else _key_rows(sub, shown),  # a closed one's keys never work
+        "events": events,
+        "closed": closed,
+        "rejection": next((e for e in events if e.action == "reject"), None),
         "history_oob": with_history,
     }
     template = "products/subscription.html#keys" if fragment else "products/subscription.html"

@@ -400,3 +400,18 @@ def test_regenerating_in_place_adds_the_entry_to_the_history_shown(
     assert "A new primary key was made; the old one no longer works." in notice
     page = ada_client.get(f"/products/subscriptions/{ada_sub.uuid}/").content.decode()
     assert '<section id="history">' in page  # the full page's own is not out of band
+
+
+def test_a_rejected_subscription_says_why_and_offers_no_keys(
+    ada_client: Client, approver: Any, pending: Subscription
+) -> None:
+    """It showed two masked keys with "Show" buttons, keys that never work, and the reason
+    only as the last line of its history."""
+    flows.change_state(pending, "reject", approver, "Unknown company")
+    html = ada_client.get(f"/products/subscriptions/{pending.uuid}/").content.decode()
+    callout = strip_tags(
+        html[html.index('class="callout') : html.index("</p>", html.index('class="callout'))]
+    )
+    assert "Rejected by an administrator: Unknown company." in callout
+    assert "data-key-masked" not in html and ">Show</button>" not in html
+    assert "This subscription has no usable keys." in html
