@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apis.markdown import render_markdown
 from applications.models import Application
@@ -203,9 +203,12 @@ def regenerate(request: HtmxHttpRequest, sub_id: Any) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cancel(request: HtmxHttpRequest, sub_id: Any) -> HttpResponse:
+    """GET asks first (a cancelled subscription never comes back), POST cancels."""
     sub = _get_subscription_for_user(request, sub_id)
+    if request.method == "GET":
+        return render(request, "products/cancel.html", {"sub": sub})
     try:
         flows.cancel_by_owner(sub, request.user)
         messages.success(request, "The subscription is cancelled; its keys no longer work.")

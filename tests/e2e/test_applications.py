@@ -131,8 +131,9 @@ def test_application_subscribe_console_call_delete(
     assert requests.get(gateway, headers=as_app, timeout=10).status_code == 200
     page.goto(portal.url("/products/subscriptions/"))
     page.get_by_role("link", name="e2e-app").first.click()
-    page.get_by_role("button", name="Cancel this subscription").click()
-    page.wait_for_load_state()
+    page.get_by_role("link", name="Cancel this subscription").click()
+    page.get_by_role("button", name="Cancel the subscription").click()
+    page.wait_for_selector("text=The subscription is cancelled; its keys no longer work.")
     refused_token = client_credentials(portal, client_id, secret)
     assert refused_token.status_code == 400 and refused_token.json()["error"] == "invalid_scope"
     deadline = time.monotonic() + 5

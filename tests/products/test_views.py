@@ -415,3 +415,22 @@ def test_a_rejected_subscription_says_why_and_offers_no_keys(
     assert "Rejected by an administrator: Unknown company." in callout
     assert "data-key-masked" not in html and ">Show</button>" not in html
     assert "This subscription has no usable keys." in html
+
+
+def test_cancelling_asks_first_on_a_page_of_its_own(
+    ada_client: Client, ada_sub: Subscription
+) -> None:
+    """One click on the subscription page cancelled it for good (a cancelled subscription is
+    never reactivated); applications are deleted only after a page that asks."""
+    url = f"/products/subscriptions/{ada_sub.uuid}/cancel/"
+    page = ada_client.get(f"/products/subscriptions/{ada_sub.uuid}/").content.decode()
+    assert f'href="{url}"' in page and f'action="{url}"' not in page
+    asking = ada_client.get(url)
+    assert asking.status_code == 200
+    html = asking.content.decode()
+    assert "cannot be undone" in html and f'action="{url}"' in html
+    ada_sub.refresh_from_db()
+    assert ada_sub.state == "active"
+    assert ada_client.post(url).status_code == 302
+    ada_sub.refresh_from_db()
+    assert ada_sub.state == "cancelled"
