@@ -154,3 +154,23 @@ def test_rejecting_without_a_reason_says_so_in_the_row(
     row.get_by_label("Reason").fill("Unknown company")
     row.get_by_role("button", name="Reject").click()
     expect(row.locator("[data-state=rejected]")).to_be_visible()
+
+
+def test_the_approval_queue_on_a_phone_does_not_scroll_sideways(
+    page: Any, chromium: Any, portal: Portal
+) -> None:
+    """The row's visually hidden "Reason" label, absolutely positioned, escaped the table's
+    own scrolling box at 390 px and made the whole page scroll sideways."""
+    sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/products/")
+    page.goto(portal.url("/products/unlimited/"))
+    page.fill("#sub-name", "e2e-phone")
+    page.get_by_role("button", name="Request a subscription").click()
+    page.wait_for_url("**/products/subscriptions/*/")
+
+    admin = chromium.new_context(viewport={"width": 390, "height": 844}).new_page()
+    sign_in(admin, portal, ADMIN, ADMIN_PASSWORD, "/products/approvals/")
+    admin.locator("tr", has_text="e2e-phone").wait_for()
+    widths = admin.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= widths[1], widths
