@@ -701,24 +701,31 @@ def test_the_form_says_how_to_type_an_array_or_object(signed_in: Client, echo: A
     assert "ids query · array · comma-separated" in text
 
 
+@pytest.fixture
+def spooled(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The bytes Django writes to temporary upload files, counted as they are written."""
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+
+    written = [0]
+    receive = TemporaryFileUploadHandler.receive_data_chunk
+
+    def counting(self: Any, raw_data: bytes, start: int) -> Any:
+        written[0] += len(raw_data)
+        return receive(self, raw_data, start)
+
+    monkeypatch.setattr(TemporaryFileUploadHandler, "receive_data_chunk", counting)
+    return written
+
+
 def test_an_oversize_upload_is_not_spooled_to_disk_past_the_cap(
-    signed_in: Client, echo: Any, monkeypatch: pytest.MonkeyPatch
+    signed_in: Client, echo: Any, spooled: list[int]
 ) -> None:
     """The console sends at most 2 MiB a file, yet Django wrote the whole upload (any size)
     to a temporary file before the form looked at it: a signed-in user could fill the disk."""
     from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.core.files.uploadhandler import TemporaryFileUploadHandler
 
-    from console.forms import MAX_UPLOAD_BYTES
+    from console.uploads import MAX_UPLOAD_BYTES
 
-    spooled = [0]
-    receive = TemporaryFileUploadHandler.receive_data_chunk
-
-    def counting(self: Any, raw_data: bytes, start: int) -> Any:
-        spooled[0] += len(raw_data)
-        return receive(self, raw_data, start)
-
-    monkeypatch.setattr(TemporaryFileUploadHandler, "receive_data_chunk", counting)
     big = SimpleUploadedFile("big.bin", b"x" * (MAX_UPLOAD_BYTES * 3))
     answer = signed_in.post("/console/send/", {**send_data(), "file.0.data": big}, headers=HTMX)
     assert spooled[0] <= MAX_UPLOAD_BYTES
@@ -727,24 +734,15 @@ def test_an_oversize_upload_is_not_spooled_to_disk_past_the_cap(
 
 
 def test_uploads_past_the_total_cap_are_not_spooled_to_disk(
-    signed_in: Client, echo: Any, monkeypatch: pytest.MonkeyPatch
+    signed_in: Client, echo: Any, spooled: list[int]
 ) -> None:
     """Each file was capped at 2 MiB, but a request could still carry Django's 100 files:
     about 200 MiB written to temporary files by one send. The files of one call are capped
     together too."""
     from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.core.files.uploadhandler import TemporaryFileUploadHandler
 
     from console.uploads import MAX_UPLOAD_BYTES, MAX_UPLOADS_TOTAL
 
-    spooled = [0]
-    receive = TemporaryFileUploadHandler.receive_data_chunk
-
-    def counting(self: Any, raw_data: bytes, start: int) -> Any:
-        spooled[0] += len(raw_data)
-        return receive(self, raw_data, start)
-
-    monkeypatch.setattr(TemporaryFileUploadHandler, "receive_data_chunk", counting)
     count = MAX_UPLOADS_TOTAL // MAX_UPLOAD_BYTES + 3
     files = {
         f"file.{i}.data": SimpleUploadedFile(f"part{i}.bin", b"x" * MAX_UPLOAD_BYTES)
