@@ -233,6 +233,13 @@ def subscriptions(request: HttpRequest, caller: auth.Caller) -> HttpResponse:
     if target is None:
         raise NotFound  # an invisible product is not there (case 67)
     app = _own_application(caller, data["application"]) if data["application"] else None
+    if target.terms and not data["accept_terms"]:
+        # The page has a check box; a terminal needs the field's name and where to read them.
+        return problem(
+            409,
+            f"{target.name} has terms of use: read them (GET /api/v1/products/{target.slug}, "
+            'its "terms"), then send "accept_terms": true to accept them and subscribe.',
+        )
     try:
         sub = product_flows.subscribe(
             caller.user, target, name=data["name"], accept_terms=data["accept_terms"],

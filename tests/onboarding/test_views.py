@@ -318,3 +318,20 @@ def test_terms_are_accepted_only_by_json_true(
     assert not Subscription.objects.exists()
     body["accept_terms"] = True
     assert _call(client, "POST", "/api/v1/subscriptions", token, body).status_code == 201
+
+
+def test_a_subscription_without_accepting_the_terms_says_which_field_accepts_them(
+    client: Client,
+    ada: Any,
+    portal_token: Callable[..., str],
+    echo: Any,
+    make_product: Callable[..., Any],
+) -> None:
+    """From a terminal, "Accept the terms of use to subscribe." named no field to send and
+    no place to read the terms."""
+    make_product("gold", echo, terms="Be nice to the backend.")
+    answer = _call(client, "POST", "/api/v1/subscriptions", portal_token(ada), {"product": "gold"})
+    assert answer.status_code == 409
+    detail = answer.json()["detail"]
+    assert '"accept_terms": true' in detail and "/api/v1/products/gold" in detail
+    assert not Subscription.objects.exists()
