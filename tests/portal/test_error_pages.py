@@ -43,3 +43,15 @@ def test_403_page_has_the_portal_layout(client: Client, django_user_model: Any) 
     html = page.content.decode()
     assert 'class="site-header"' in html and "Not allowed" in html
     assert 'href="/apis/"' in html
+
+
+def test_404_tells_a_signed_out_visitor_that_signing_in_may_show_more(
+    client: Client, django_user_model: Any
+) -> None:
+    """A hidden product or API answers 404 (it must not be told apart from a missing one):
+    someone following a link while signed out met "Page not found" with no hint."""
+    hint = "shown only once you sign in"
+    assert hint in client.get("/products/partners-only/").content.decode()
+    client.force_login(django_user_model.objects.create_user("dev", password="pw-dev-12345"))
+    page = client.get("/products/partners-only/")
+    assert page.status_code == 404 and hint not in page.content.decode()
