@@ -234,6 +234,21 @@ class ApiAdmin(admin.ModelAdmin):
             f" with {plural(len(spec.warnings), 'warning')} (listed below)" if spec.warnings else ""
         )
         self.message_user(request, result.summary_line() + extra, level)
+        api = result.version.api
+        if not hasattr(api, "gateway_route"):
+            # Else a product offering it sells nothing the gateway will pass.
+            add = reverse("admin:gateway_route_add") + f"?api={api.pk}"
+            self.message_user(
+                request,
+                format_html(
+                    "No gateway route serves {} yet: no call reaches it through the gateway "
+                    "(keys, policies, usage) until one does. "
+                    '<a href="{}">Add a route</a>, or give the API a <code>gateway:</code> '
+                    "entry in the configuration file (docs/config-reference.md).",
+                    api.name, add,
+                ),
+                messages.INFO,
+            )  # fmt: skip
         return HttpResponseRedirect(
             reverse("admin:apis_apiversion_change", args=[result.version.pk])
         )

@@ -263,3 +263,18 @@ def test_the_versions_list_counts_webhooks_apart_from_operations(admin_client: C
     page = admin_client.get("/admin/apis/apiversion/").content.decode()
     assert '<td class="field-ops">1</td>' in page
     assert '<td class="field-hooks">2</td>' in page
+
+
+def test_an_import_says_when_no_gateway_route_serves_the_api(admin_client: Client) -> None:
+    """An imported API has no gateway route: a product offering it could not be called from
+    the console, and nothing at import said so or where to add one."""
+    from gateway.models import Route
+
+    response = upload(admin_client, spec(), publish="on")
+    page = admin_client.get(response["Location"]).content.decode()
+    api = Api.objects.get(slug="admin-api")
+    assert "No gateway route serves Admin API yet" in page
+    assert f"/admin/gateway/route/add/?api={api.pk}" in page
+    Route.objects.create(api=api, suffix="admin-api")
+    response = upload(admin_client, spec("2.0"), publish="on")
+    assert "No gateway route" not in admin_client.get(response["Location"]).content.decode()
