@@ -76,8 +76,10 @@ def limit_reached(user: Any, product: Product) -> str:
     if live.count() < product.subscriptions_limit:
         return ""
     return ngettext(
-        "You already have %(n)d subscription to %(product)s, the most it allows.",
-        "You already have %(n)d subscriptions to %(product)s, the most it allows.",
+        "You already have %(n)d subscription to %(product)s, the most it allows. "
+        "Cancel one to subscribe again.",
+        "You already have %(n)d subscriptions to %(product)s, the most it allows. "
+        "Cancel one to subscribe again.",
         product.subscriptions_limit,
     ) % {"n": product.subscriptions_limit, "product": product.name}
 

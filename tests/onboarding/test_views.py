@@ -335,3 +335,25 @@ def test_a_subscription_without_accepting_the_terms_says_which_field_accepts_the
     detail = answer.json()["detail"]
     assert '"accept_terms": true' in detail and "/api/v1/products/gold" in detail
     assert not Subscription.objects.exists()
+
+
+def test_a_subscription_past_the_products_limit_says_how_to_subscribe_again(
+    client: Client,
+    ada: Any,
+    portal_token: Callable[..., str],
+    echo: Any,
+    make_product: Callable[..., Any],
+) -> None:
+    """The page says "Cancel one to subscribe again." beside the limit; the terminal got the
+    limit alone, and no way on."""
+    product = make_product("gold", echo)
+    product.subscriptions_limit = 1
+    product.save()
+    token = portal_token(ada)
+    assert (
+        _call(client, "POST", "/api/v1/subscriptions", token, {"product": "gold"}).status_code
+        == 201
+    )
+    answer = _call(client, "POST", "/api/v1/subscriptions", token, {"product": "gold"})
+    assert answer.status_code == 409
+    assert "the most it allows. Cancel one to subscribe again" in answer.json()["detail"]
