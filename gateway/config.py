@@ -103,8 +103,8 @@ class RouteConfig:
         method = method.lower()
         pairs = _NO_PAIRS
         if self.query_names:
-            listed = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-            if self._ambiguous_query(listed):
+            listed = self._query_pairs(query)
+            if listed is None:
                 return None
             pairs = frozenset(listed)
         best = self._match(method, path, pairs)
@@ -112,15 +112,30 @@ class RouteConfig:
             best = self._match("get", path, pairs)
         return best
 
-    def _ambiguous_query(self, listed: list[tuple[str, str]]) -> bool:
-        """A name an `x-ms-paths` key fixes given twice (`?comp=properties&comp=list`: a
-        backend may read either value), or in another case (`COMP=list`: ASP.NET Core reads
-        names without case): the gateway cannot know which operation's policy applies."""
+    def _query_pairs(self, query: bytes) -> list[tuple[str, str]] | None:
+        """The query's pairs, or None when backends may read a name an `x-ms-paths` key fixes
+        differently: given twice (`?comp=properties&comp=list`: a backend may read either
+        value), in another case (`COMP=list`: ASP.NET Core reads names without case), or only
+        once `;` separates pairs (`x=1;comp=list`: Rack, behind Rails, splits there too). The
+        gateway then cannot know which operation's policy applies."""
+        text = query.decode("latin-1")
+        listed = parse_qsl(text, keep_blank_values=True)
+        if ";" in text:
+            split = parse_qsl(text.replace(";", "&"), keep_blank_values=True)
+            if self._fixed(split) != self._fixed(listed):
+                return None
         lowered = {name.lower() for name in self.query_names}
         named = [name for name, _ in listed if name.lower() in lowered]
-        return len({n.lower() for n in named}) != len(named) or any(
+        if len({n.lower() for n in named}) != len(named) or any(
             name not in self.query_names for name in named
-        )
+        ):
+            return None
+        return listed
+
+    def _fixed(self, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The pairs whose name (in any case) an `x-ms-paths` key fixes."""
+        lowered = {name.lower() for name in self.query_names}
+        return [(name.lower(), value) for name, value in pairs if name.lower() in lowered]
 
     def loosely_matches(self, method: str, path: str, query: bytes = b"") -> bool:
         """Whether `path` is an operation's path in another spelling: other letter case, or a
@@ -128,9 +143,7 @@ class RouteConfig:
         as that operation, so a pass-through route must not forward it past the operation's
         rules; nor a query that names an `x-ms-paths` key's fixed name ambiguously. Asked only
         of calls that matched no operation exactly."""
-        if self.query_names and self._ambiguous_query(
-            parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-        ):
+        if self.query_names and self._query_pairs(query) is None:
             return True
         method = method.lower()
         methods = (method, "get") if method == "head" else (method,)

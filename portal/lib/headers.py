@@ -51,10 +51,11 @@ OVERRIDE_QUERY_PARAMS = frozenset({"_method"})
 def overrides_method(query: bytes) -> bool:
     """Whether a query string (or a form body) names a method override parameter, in any
     case or encoding, as a list (`_method[]`), or as PHP reads names (`.method`, ` _method`:
-    leading spaces dropped, dots and spaces made underscores)."""
+    leading spaces dropped, dots and spaces made underscores), with pairs split at `;` as
+    well as `&` (Rack, behind Rails, reads both as separators)."""
     if b"_" not in query and b"." not in query and b"%" not in query:
         return False  # no name can spell `_method` (nor `.method`): three scans, no copy
-    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    pairs = parse_qsl(query.decode("latin-1").replace(";", "&"), keep_blank_values=True)
     return any(param_key(name) in OVERRIDE_QUERY_PARAMS for name, _ in pairs)
 
 

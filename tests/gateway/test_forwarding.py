@@ -118,6 +118,7 @@ def test_forwarded_claims_keep_non_ascii_and_drop_scopes_with_control_characters
         "_method%5B0%5D=DELETE",
         ".method=DELETE",  # PHP reads a dot in a name as an underscore
         "+_method=DELETE",  # and drops leading spaces
+        "a=1;_method=DELETE",  # Rack (Rails) and older servers split pairs at `;` too
     ],
 )
 def test_case62_method_override_query_parameter_is_refused(
