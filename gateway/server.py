@@ -396,6 +396,9 @@ class _Connection(asyncio.Protocol):
             except httptools.HttpParserInvalidURLError:
                 self._refuse = _BAD_REQUEST
                 return
+            if parsed.schema.lower() not in (b"http", b"https") or parsed.userinfo:
+                self._refuse = _BAD_REQUEST  # `ftp://t/x`, `http://admin@t/x`: no HTTP client's
+                return
             # The host checks read the Host header: an absolute URL naming another is refused.
             authority = parsed.host + (b":%d" % parsed.port if parsed.port else b"")
             hosts = [value.lower() for name, value in self._headers if name == b"host"]

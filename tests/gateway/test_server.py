@@ -319,6 +319,10 @@ def test_expect_100_continue_is_answered_before_the_body_is_sent(
         # An absolute URL naming another host than the Host header the host checks read.
         b"GET http://evil.example/x HTTP/1.1\r\nHost: t\r\n\r\n",
         b"GET http://t/x HTTP/1.1\r\n\r\n",
+        # Absolute forms no client of an HTTP gateway sends: another scheme, or user info
+        # (`http://admin@t/x`: credentials in a URL no backend should be handed).
+        b"GET ftp://t/x HTTP/1.1\r\nHost: t\r\n\r\n",
+        b"GET http://admin@t/x HTTP/1.1\r\nHost: t\r\n\r\n",
         # The HTTP/2 preface on an HTTP/1.1 port.
         b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
     ],
