@@ -652,3 +652,39 @@ def test_xml_and_text_examples_are_shown_as_written(
     assert "<code>&lt;pet&gt;\n  &lt;name&gt;Rex&lt;/name&gt;\n&lt;/pet&gt;</code>" in samples
     assert "<code>id,name\n1,Rex</code>" in samples
     assert "<code>&lt;pet&gt;\n  &lt;name&gt;Tom&lt;/name&gt;\n&lt;/pet&gt;</code>" in samples
+
+
+def test_links_written_for_redocly_lead_to_the_operation_and_the_section(
+    client: Client, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # Lichess (written for Redocly) links "[Play chess moves](#tag/board/POST/api/board/game/
+    # {gameId}/move/{move})" and "[ndjson](#description/streaming-with-nd-json)": the first led
+    # to a tag anchor that does not exist, the second to nothing (100 links on its pages).
+    spec = (
+        "openapi: 3.1.0\ninfo:\n  title: Chess\n  version: '1'\n  description: |\n"
+        "    # Streaming with ND-JSON\n\n    One object per line.\n\n"
+        "    See [moves](#tag/board/POST/api/board/game/{gameId}/move/{move}).\n"
+        "paths:\n  /api/board/game/{gameId}/move/{move}:\n    post:\n      tags: [board]\n"
+        "      operationId: boardGameMove\n      responses: {'200': {description: ok}}\n"
+        "  /api/stream/event:\n    get:\n      tags: [board]\n      operationId: apiStreamEvent\n"
+        "      description: 'Streamed as [ndjson](#description/streaming-with-nd-json); see"
+        " [moves](#tag/board/POST/api/board/game/{gameId}/move/{move}),"
+        " [by id](#tag/board/operation/boardGameMove),"
+        " [gone](#tag/board/GET/api/nowhere) and [nothing](#description/nothing).'\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    import_spec(write_spec("chess.yaml", spec), "chess")
+
+    def link(html: str, text: str) -> str:
+        found = re.search(rf'<a href="([^"]*)"[^>]*>{text}</a>', html)
+        return found[1] if found else ""
+
+    page = client.get("/apis/chess/").content.decode()
+    assert link(page, "moves") == "/apis/chess/operations/boardGameMove/"
+    op = client.get("/apis/chess/operations/apiStreamEvent/").content.decode()
+    assert link(op, "ndjson") == "/apis/chess/#section-streaming-with-nd-json"
+    assert link(op, "moves") == "/apis/chess/operations/boardGameMove/"
+    assert link(op, "by id") == "/apis/chess/operations/boardGameMove/"
+    # Nothing there: left as written.
+    assert link(op, "gone") == "#tag/board/GET/api/nowhere"
+    assert link(op, "nothing") == "#description/nothing"
