@@ -41,11 +41,9 @@ class RequestSample:
     server: str
     credentials: str  # which placeholder to replace, in words; "" when none is needed
     published: list[Snippet] = field(default_factory=list)  # the publisher's own, shown first
-
-    @property
-    def server_unknown(self) -> bool:
-        """No server in the spec and no gateway route: the sample's is a stand-in."""
-        return self.server == EXAMPLE_SERVER
+    # No server in the spec and no gateway route: `server` is a stand-in. Not read from the
+    # address: a spec may name the stand-in's own https://api.example.com.
+    server_unknown: bool = False
 
     @property
     def open_key(self) -> str:
@@ -195,7 +193,12 @@ def request_sample(
         _body(call, media_type, example, _binary_parts(media.schema, document), media.encoding)
     headers.setdefault("Accept", calls.documented_accept(operation) or "application/json")
     return RequestSample(
-        snippets(call, token, scheme), media_type, server, said, published_samples(op)
+        snippets(call, token, scheme),
+        media_type,
+        server,
+        said,
+        published_samples(op),
+        server_unknown=not options,
     )
 
 

@@ -766,3 +766,21 @@ def test_an_operation_server_takes_a_variable_the_documents_servers_define(
     request = _section(page, "request-sample")
     assert "curl -X GET https://us.errors.example/models/" in request
     assert "{region}" not in request
+
+
+def test_a_spec_whose_server_is_api_example_com_names_a_server(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    # A spec that names `https://api.example.com` as its server (common in specs still being
+    # written) was told "The spec names no server": the stand-in has the same address.
+    path = tmp_path / "named.yaml"
+    path.write_text(
+        "openapi: 3.1.0\ninfo: {title: Named, version: '1'}\n"
+        "servers: [{url: 'https://api.example.com'}]\npaths:\n  /now:\n"
+        "    get: {operationId: now, responses: {'200': {description: ok}}}\n"
+    )
+    _import(path, "named")
+    request = _section(client.get("/apis/named/operations/now/").content.decode(), "request-sample")
+    assert "curl -X GET https://api.example.com/now" in request
+    assert "names no server" not in request
+    assert "Server <code>https://api.example.com</code>" in request
