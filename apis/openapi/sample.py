@@ -78,6 +78,10 @@ class _Sampler:
         schemas = document.get("components", {}).get("schemas", {})
         self.schemas: dict[str, Any] = schemas if isinstance(schemas, dict) else {}
         self.nodes = 0
+        # JSON Schema 2020-12's dynamic scope: each `$dynamicAnchor` name, bound by the
+        # outermost schema on the way down that declares it (`PaginatedResource<T>` read with
+        # its caller's item type).
+        self.dynamic: dict[str, Any] = {}
 
     def _resolve(self, ref: Any) -> tuple[str, Any]:
         prefix = "#/components/schemas/"
@@ -106,6 +110,13 @@ class _Sampler:
     def _target(self, ref: str) -> Any:
         return self._resolve(ref)[1]
 
+    def _dynamic_target(self, schema: Any) -> Any:
+        """The schema a `$dynamicRef: '#name'` is bound to here, else `schema` itself."""
+        ref = schema.get("$dynamicRef") if isinstance(schema, dict) else None
+        if isinstance(ref, str) and ref.startswith("#"):
+            return self.dynamic.get(ref[1:], schema)
+        return schema
+
     def build(self, schema: Any, depth: int, seen: tuple[str, ...]) -> Any:
         """A value for `schema`, `depth` levels of data (objects and arrays) down: `$ref`s
         and compositions cost none, so a field three refs away still gets a typed value.
@@ -113,6 +124,18 @@ class _Sampler:
         self.nodes += 1
         if not isinstance(schema, dict) or self.nodes > _MAX_NODES:
             return None
+        fresh = {k: v for k, v in _dynamic_anchors(schema).items() if k not in self.dynamic}
+        self.dynamic.update(fresh)
+        try:
+            return self._build(schema, depth, seen)
+        finally:
+            for name in fresh:
+                del self.dynamic[name]
+
+    def _build(self, schema: dict[str, Any], depth: int, seen: tuple[str, ...]) -> Any:
+        target = self._dynamic_target(schema)
+        if target is not schema:
+            return self.build(target, depth, seen)
         if "$ref" in schema:
             name, target = self._resolve(schema["$ref"])
             if not name or name in seen:
@@ -171,11 +194,32 @@ class _Sampler:
             if isinstance(prefix, list) and prefix:
                 # A tuple (JSON Schema 2020-12): one value per position.
                 return [self.build(part, depth + 1, seen) for part in prefix[:20]]
+            if _allows_nothing(self._dynamic_target(schema.get("items"))):
+                return []
             item = self.build(schema.get("items"), depth + 1, seen)
             count = schema.get("minItems")
             n = count if isinstance(count, int) and 0 < count <= 3 else 1
             return [] if item is None and "items" not in schema else [item] * n
         return _scalar(schema, kind)
+
+
+def _dynamic_anchors(schema: dict[str, Any]) -> dict[str, Any]:
+    """The `$dynamicAnchor`s a schema declares: its own, and those of its `$defs`."""
+    found: dict[str, Any] = {}
+    defs = schema.get("$defs")
+    for part in [schema, *(defs.values() if isinstance(defs, dict) else [])]:
+        name = part.get("$dynamicAnchor") if isinstance(part, dict) else None
+        if isinstance(name, str):
+            found.setdefault(name, part)
+    return found
+
+
+def _allows_nothing(schema: Any) -> bool:
+    """`false`, or `not: {}` alone: no value fits (an unbound generic's placeholder)."""
+    if isinstance(schema, dict):
+        rest = {k: v for k, v in schema.items() if k not in ("$dynamicAnchor", "description")}
+        return rest == {"not": {}}
+    return schema is False
 
 
 def _as_written(schema: dict[str, Any], example: Any) -> Any:

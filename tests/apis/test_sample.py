@@ -304,3 +304,33 @@ def test_base64_strings_get_base64_text(schema: dict[str, Any]) -> None:
     # (six characters), so a copied request was refused.
     value = sample(schema, DOC)
     assert isinstance(value, str) and base64.urlsafe_b64decode(value.encode())
+
+
+def test_a_dynamic_ref_takes_the_item_type_its_caller_binds() -> None:
+    # Scalar Galaxy's `PaginatedResource<T>` (JSON Schema 2020-12): the list's items are
+    # `$dynamicRef: '#itemType'`, bound by the response's `$defs` to Planet. The sample's
+    # list read `[null]`.
+    document: dict[str, Any] = {
+        "components": {
+            "schemas": {
+                "Planet": {"type": "object", "properties": {"name": {"examples": ["Mars"]}}},
+                "Page": {
+                    "$id": "https://galaxy.example/schemas/Page",
+                    "$defs": {"itemType": {"$dynamicAnchor": "itemType", "not": {}}},
+                    "type": "object",
+                    "properties": {
+                        "data": {"type": "array", "items": {"$dynamicRef": "#itemType"}},
+                    },
+                },
+            }
+        }
+    }
+    planets = {
+        "$defs": {
+            "itemType": {"$dynamicAnchor": "itemType", "$ref": "#/components/schemas/Planet"}
+        },
+        "$ref": "#/components/schemas/Page",
+    }
+    assert sample(planets, document) == {"data": [{"name": "Mars"}]}
+    # Unbound: the page's own `not: {}` allows nothing, so no item is made up.
+    assert sample({"$ref": "#/components/schemas/Page"}, document) == {"data": []}
