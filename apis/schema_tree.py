@@ -28,6 +28,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from apis.documents import ref_name, resolve_ref
 from apis.markdown import render_markdown
+from apis.openapi.sample import dynamic_anchors
 
 COMPOSITIONS = (("allOf", "all of"), ("oneOf", "one of"), ("anyOf", "any of"))
 # Single subschemas drawn as a composition of one (JSON Schema 2020-12, OpenAPI 3.1): what
@@ -186,6 +187,10 @@ class SchemaRenderer:
     # links to the first. Variants there are never cut by the budget, so without this 15
     # levels of `oneOf: [$ref X, $ref X, $ref X]` (1 KB of spec) drew 3**15 variants.
     drawn_whole: set[str] = field(default_factory=set, init=False)
+    # JSON Schema 2020-12's dynamic scope while drawing: each `$dynamicAnchor` name, bound by
+    # the outermost schema on the way down that declares it (`PaginatedResource<T>` drawn
+    # with its caller's item type). A part loaded later by a lazy link starts unbound.
+    dynamic: dict[str, Any] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         components = self.doc.get("components")
@@ -234,6 +239,9 @@ class SchemaRenderer:
             return boolean_label(schema)
         if schema == _NEVER:
             return boolean_label(False)
+        bound = self._bound(schema)
+        if bound is not schema and _depth < 8:
+            return self.type_label(bound, _depth + 1)
         ref = schema.get("$ref")
         if isinstance(ref, str):
             return ref_name(ref)
@@ -295,6 +303,13 @@ class SchemaRenderer:
         if isinstance(media, str) and media:
             label += f" {media[:80]}"
         return label
+
+    def _bound(self, schema: dict[str, Any]) -> Any:
+        """The schema a `$dynamicRef: '#name'` is bound to here, else `schema` itself."""
+        ref = schema.get("$dynamicRef")
+        if isinstance(ref, str) and ref.startswith("#"):
+            return self.dynamic.get(ref[1:], schema)
+        return schema
 
     def lookup(self, ref: str) -> Any:
         """The target of `#/components/schemas/<name>[/<pointer>]`, else None."""
@@ -513,6 +528,26 @@ class SchemaRenderer:
         `level` counts property nestings (0 is the top level, never cut); `inherited` are the
         names a `required` beside a oneOf/anyOf makes required in each variant.
         """
+        fresh = {k: v for k, v in dynamic_anchors(schema).items() if k not in self.dynamic}
+        self.dynamic.update(fresh)
+        try:
+            bound = self._bound(schema)
+            if isinstance(bound, dict) and bound is not schema and nest <= 40:
+                return self._children(bound, stack, level, nest + 1, where, inherited)
+            return self._scoped_children(schema, stack, level, nest, where, inherited)
+        finally:
+            for name in fresh:
+                del self.dynamic[name]
+
+    def _scoped_children(
+        self,
+        schema: dict[str, Any],
+        stack: tuple[str, ...],
+        level: int,
+        nest: int,
+        where: Where,
+        inherited: frozenset[str],
+    ) -> str:
         ref = schema.get("$ref")
         if isinstance(ref, str):
             name = ref_name(ref)

@@ -124,7 +124,7 @@ class _Sampler:
         self.nodes += 1
         if not isinstance(schema, dict) or self.nodes > _MAX_NODES:
             return None
-        fresh = {k: v for k, v in _dynamic_anchors(schema).items() if k not in self.dynamic}
+        fresh = {k: v for k, v in dynamic_anchors(schema).items() if k not in self.dynamic}
         self.dynamic.update(fresh)
         try:
             return self._build(schema, depth, seen)
@@ -203,7 +203,7 @@ class _Sampler:
         return _scalar(schema, kind)
 
 
-def _dynamic_anchors(schema: dict[str, Any]) -> dict[str, Any]:
+def dynamic_anchors(schema: dict[str, Any]) -> dict[str, Any]:
     """The `$dynamicAnchor`s a schema declares: its own, and those of its `$defs`."""
     found: dict[str, Any] = {}
     defs = schema.get("$defs")

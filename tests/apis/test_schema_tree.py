@@ -504,3 +504,28 @@ def test_a_propertys_title_is_shown_beside_its_name() -> None:
     rows = html.split('<li class="prop">')[1:]
     assert "Customer email" in rows[0]
     assert "Plan &lt;b&gt;name&lt;/b&gt;" in rows[1]
+
+
+def test_a_dynamic_ref_reads_as_the_item_type_its_caller_binds() -> None:
+    # Scalar Galaxy's `PaginatedResource<T>` (JSON Schema 2020-12): `data` is a list of
+    # `$dynamicRef: '#itemType'`, which the response binds to Planet in its `$defs`. The page
+    # said "array of any" and drew none of a planet's fields.
+    schemas = {
+        "Planet": {"type": "object", "properties": {"name": {"type": "string"}}},
+        "Page": {
+            "$defs": {"itemType": {"$dynamicAnchor": "itemType", "not": {}}},
+            "type": "object",
+            "properties": {"data": {"type": "array", "items": {"$dynamicRef": "#itemType"}}},
+        },
+    }
+    html = renderer(schemas).block(
+        {
+            "$defs": {
+                "itemType": {"$dynamicAnchor": "itemType", "$ref": "#/components/schemas/Planet"}
+            },
+            "$ref": "#/components/schemas/Page",
+        },
+        raw=False,
+    )
+    assert re.search(r'prop-name">data</code> <span class="type">array of Planet</span>', html)
+    assert re.search(r'prop-name">name</code> <span class="type">string</span>', html)
