@@ -212,7 +212,9 @@ def extract_operations(
                 servers = (
                     (op.get("servers") if isinstance(op.get("servers"), list) else None)
                     or path_servers
-                    or doc_servers
+                    # The API calls a webhook at the URL its consumer registers: the API's
+                    # own servers are not the webhook's.
+                    or (doc_servers if kind == "operation" else None)
                 )
                 if servers:
                     data["servers"] = _with_document_variables(servers, doc_servers)

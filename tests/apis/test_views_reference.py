@@ -688,3 +688,28 @@ def test_links_written_for_redocly_lead_to_the_operation_and_the_section(
     # Nothing there: left as written.
     assert link(op, "gone") == "#tag/board/GET/api/nowhere"
     assert link(op, "nothing") == "#description/nothing"
+
+
+def test_a_webhook_page_does_not_give_the_apis_servers_as_its_own(
+    client: Client, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # Lago's 61 webhook pages said "Servers: https://api.getlago.com/api/v1": the API calls
+    # a webhook at the URL its consumer registers, not at the API's own servers.
+    spec = (
+        "openapi: 3.1.0\ninfo: {title: Billing, version: '1'}\n"
+        "servers: [{url: 'https://api.billing.test/v1'}]\n"
+        "paths:\n  /invoices:\n    get:\n      operationId: listInvoices\n"
+        "      responses: {'200': {description: ok}}\n"
+        "webhooks:\n  invoiceCreated:\n    post:\n      operationId: invoiceCreated\n"
+        "      responses: {'200': {description: ok}}\n"
+        "  invoicePaid:\n    servers: [{url: 'https://hooks.billing.test'}]\n"
+        "    post:\n      operationId: invoicePaid\n      responses: {'200': {description: ok}}\n"
+    )
+    import_spec(write_spec("billing.yaml", spec), "billing")
+    operation = client.get("/apis/billing/operations/listInvoices/").content.decode()
+    assert "Servers: <code>https://api.billing.test/v1</code>" in operation
+    webhook = client.get("/apis/billing/operations/invoiceCreated/").content.decode()
+    assert "webhook" in webhook and "https://api.billing.test" not in webhook
+    # Servers the webhook's own path item names are still said.
+    own = client.get("/apis/billing/operations/invoicePaid/").content.decode()
+    assert "Servers: <code>https://hooks.billing.test</code>" in own
