@@ -82,6 +82,29 @@ def _anchors(document: Any) -> dict[str, list[list[str]]]:
     return found
 
 
+def _ids(document: Any) -> dict[str, list[list[str]]]:
+    """Each absolute `$id` of a document (JSON Schema 2020-12's schema resources, OpenAPI
+    3.1's schemas), without a trailing `#`, with every place that declares it."""
+    found: dict[str, list[list[str]]] = {}
+    stack: list[tuple[Any, list[str]]] = [(document, [])]
+    while stack:
+        node, at = stack.pop()
+        if type(node) is dict:
+            name = node.get("$id")
+            if isinstance(name, str) and _SCHEME.match(name):
+                places = found.setdefault(name.rstrip("#"), [])
+                if at not in places:
+                    places.append(at)
+            stack.extend(
+                (value, [*at, str(key)])
+                for key, value in node.items()
+                if key not in LITERAL_KEYS and isinstance(value, dict | list)
+            )
+        elif type(node) is list:
+            stack.extend((value, [*at, str(i)]) for i, value in enumerate(node))
+    return found
+
+
 class Resolver:
     """One pass over a document and the bundle files it reaches."""
 
@@ -108,6 +131,7 @@ class Resolver:
         self._inline: dict[tuple[str, str], tuple[Any, int]] = {}
         self._in_progress: set[tuple[str, str]] = set()
         self._anchors: dict[str, dict[str, list[list[str]]]] = {}
+        self._ids: dict[str, dict[str, list[list[str]]]] = {}
         # Where the root's schema section really is, when it is a `$ref` to another file.
         self._section_alias: tuple[str, list[str]] | None = None
         self._root_schema_section = ("definitions",) if swagger2 else ("components", "schemas")
@@ -464,6 +488,29 @@ class Resolver:
     def _locate(self, ref: str) -> tuple[str, str, list[str]]:
         """(file, fragment, pointer tokens) of a reference, or RefError naming the rule."""
         where: dict[str, Any] = {"source": self.file, "pointer": pointer(*self.path, "$ref")}
+        if _SCHEME.match(ref):
+            # A schema's own `$id` (`$ref: https://pets.example/schemas/pet`) names a place in
+            # this document, not one to fetch.
+            url, _, rest = ref.partition("#")
+            ids = self._ids.get(self.file)
+            if ids is None:
+                ids = self._ids[self.file] = _ids(self.bundle.document(self.file))
+            places = ids.get(url, [])
+            if len(places) == 1:
+                rest = unquote(rest)
+                if rest and not rest.startswith("/"):
+                    if not _ANCHOR.fullmatch(rest):
+                        raise RefError(
+                            f"$ref {ref!r}: the part after # must be a JSON pointer starting "
+                            "with / or the name of an $anchor",
+                            rule="ref-pointer",
+                            **where,
+                        )
+                    anchored = self._anchored(self.file, rest, where)
+                    return self.file, pointer(*anchored), anchored
+                tokens = [*places[0]]
+                tokens += [t.replace("~1", "/").replace("~0", "~") for t in rest.split("/")[1:]]
+                return self.file, pointer(*tokens), tokens
         if _SCHEME.match(ref) or ref.startswith("//"):
             raise RefError(
                 f"$ref {ref!r} points at a URL or another scheme; only references inside the "

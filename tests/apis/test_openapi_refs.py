@@ -754,3 +754,27 @@ def test_case38_variant_a_ref_out_of_a_single_document_is_refused_in_an_extensio
         load_bytes(data, "api.yaml")
     assert info.value.rule in ("ref-escape", "ref-url")
     assert opened == []
+
+
+def test_a_ref_to_a_schemas_own_id_names_that_schema() -> None:
+    # JSON Schema 2020-12 (OpenAPI 3.1): `$ref: https://pets.example/schemas/pet` names the
+    # schema whose `$id` it is, here in the document. The whole import was refused as "points
+    # at a URL"; nothing is fetched either way.
+    text = (
+        "openapi: 3.1.0\ninfo: {title: T, version: '1'}\npaths:\n  /a:\n    get:\n"
+        "      responses:\n        '200':\n          description: ok\n          content:\n"
+        "            application/json:\n"
+        "              schema: {items: {$ref: 'https://pets.example/schemas/pet'}}\n"
+        "            application/xml:\n"
+        "              schema: {$ref: 'https://pets.example/schemas/pet#/$defs/owner'}\n"
+        "components:\n  schemas:\n    Pet:\n      $id: 'https://pets.example/schemas/pet'\n"
+        "      type: object\n      properties: {name: {type: string}}\n"
+        "      $defs: {owner: {type: object, properties: {email: {type: string}}}}\n"
+    )
+    spec = load_bytes(text.encode(), "t.yaml")
+    schemas = spec.normalised["components"]["schemas"]
+    content = spec.normalised["paths"]["/a"]["get"]["responses"]["200"]["content"]
+    assert content["application/json"]["schema"]["items"] == {"$ref": "#/components/schemas/Pet"}
+    owner = content["application/xml"]["schema"]
+    owner = schemas[owner["$ref"].rsplit("/", 1)[-1]] if "$ref" in owner else owner
+    assert owner["properties"] == {"email": {"type": "string"}}
