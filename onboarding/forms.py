@@ -76,6 +76,14 @@ class ApplicationChange(forms.Form):
 
     clean_redirect_uris = ApplicationInput.clean_redirect_uris
 
+    def clean_name(self) -> str:
+        # Absent keeps the name; given, it is required as on the page (null, "" or spaces
+        # would leave an application nobody can tell apart in a list).
+        name: str = self.cleaned_data.get("name") or ""
+        if "name" in self.data and not name:
+            raise forms.ValidationError("A name is required.", code="required")
+        return name
+
 
 class SubscriptionInput(forms.Form):
     product = JsonSlugField(max_length=100)

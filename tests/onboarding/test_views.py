@@ -357,3 +357,19 @@ def test_a_subscription_past_the_products_limit_says_how_to_subscribe_again(
     answer = _call(client, "POST", "/api/v1/subscriptions", token, {"product": "gold"})
     assert answer.status_code == 409
     assert "the most it allows. Cancel one to subscribe again" in answer.json()["detail"]
+
+
+@pytest.mark.parametrize("name", [None, "", "   "])
+def test_case80_variant_patch_cannot_blank_the_applications_name(
+    client: Client, ada: Any, portal_token: Callable[..., str], name: Any
+) -> None:
+    # The page's form requires a name; a PATCH naming the field must too (leaving it out
+    # keeps the name as it is).
+    token = portal_token(ada)
+    made = _call(client, "POST", "/api/v1/applications", token, {"name": "x", "kind": "machine"})
+    path = f"/api/v1/applications/{made.json()['id']}"
+    answer = _call(client, "PATCH", path, token, {"name": name})
+    assert answer.status_code == 400, answer.content
+    assert "name" in answer.json()["errors"]
+    assert Application.objects.get(uuid=made.json()["id"]).name == "x"
+    assert _call(client, "PATCH", path, token, {"description": "d"}).json()["name"] == "x"
