@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 import yaml
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -85,8 +86,13 @@ def api_view(*methods: str) -> Callable[[View], View]:
 
 
 def _body(request: HttpRequest) -> dict[str, Any]:
-    if len(request.body) > MAX_BODY:
-        raise BadBody(f"The body is larger than {MAX_BODY // 1024} KiB.")
+    too_big = BadBody(f"The body is larger than {MAX_BODY // 1024} KiB.")
+    try:
+        # Past DATA_UPLOAD_MAX_MEMORY_SIZE Django refuses to read it, with an HTML page.
+        if len(request.body) > MAX_BODY:
+            raise too_big
+    except RequestDataTooBig:
+        raise too_big from None
     if not request.body:
         return {}
     try:

@@ -373,3 +373,17 @@ def test_case80_variant_patch_cannot_blank_the_applications_name(
     assert "name" in answer.json()["errors"]
     assert Application.objects.get(uuid=made.json()["id"]).name == "x"
     assert _call(client, "PATCH", path, token, {"description": "d"}).json()["name"] == "x"
+
+
+@pytest.mark.parametrize("size", [100 * 1024, 3 * 1024 * 1024])
+def test_an_oversized_body_is_a_problem_naming_the_limit(
+    client: Client, ada: Any, portal_token: Callable[..., str], size: int
+) -> None:
+    # Past Django's upload cap (2.5 MB) too: a JSON client gets problem+json, not an HTML page.
+    token = portal_token(ada)
+    body = '{"name": "x", "kind": "machine", "description": "' + "a" * size + '"}'
+    answer = _call(client, "POST", "/api/v1/applications", token, body)
+    assert answer.status_code == 400
+    assert answer["Content-Type"] == "application/problem+json"
+    assert "64 KiB" in answer.json()["detail"]
+    assert Application.objects.filter(owner=ada).count() == 1  # the CLI app only
