@@ -11,7 +11,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
 
@@ -66,6 +66,11 @@ class Membership(models.Model):
         ]
 
 
+# As the config file (products/config-schema.json, "minimum": 1): a period of 0 divides by
+# zero in the gateway's counters, and 0 calls would read as no limit at all.
+AT_LEAST_ONE = MinValueValidator(1)
+
+
 class Product(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     name = models.CharField(
@@ -88,19 +93,29 @@ class Product(models.Model):
     subscription_required = models.BooleanField(default=True)
     approval_required = models.BooleanField(default=False)
     subscriptions_limit = models.PositiveIntegerField(
-        null=True, blank=True, help_text="live subscriptions per developer; empty for no limit"
+        null=True,
+        blank=True,
+        validators=[AT_LEAST_ONE],
+        help_text="live subscriptions per developer; empty for no limit",
     )
     terms = models.TextField(blank=True, help_text="Markdown; accepted when subscribing")
     groups = models.ManyToManyField(Group, related_name="products", blank=True)
     # Per-subscription limits enforced by the gateway (empty: none).
-    rate_limit_calls = models.PositiveIntegerField(null=True, blank=True)
-    rate_limit_period = models.PositiveIntegerField(default=60, help_text="seconds")
-    quota_calls = models.PositiveIntegerField(null=True, blank=True)
+    rate_limit_calls = models.PositiveIntegerField(null=True, blank=True, validators=[AT_LEAST_ONE])
+    rate_limit_period = models.PositiveIntegerField(
+        default=60, help_text="seconds", validators=[AT_LEAST_ONE]
+    )
+    quota_calls = models.PositiveIntegerField(null=True, blank=True, validators=[AT_LEAST_ONE])
     # Bandwidth, as APIM's quota-by-key `bandwidth`: request and response bodies together.
     quota_kilobytes = models.PositiveIntegerField(
-        null=True, blank=True, help_text="kilobytes of request and response bodies per quota period"
+        null=True,
+        blank=True,
+        validators=[AT_LEAST_ONE],
+        help_text="kilobytes of request and response bodies per quota period",
     )
-    quota_period = models.PositiveIntegerField(default=86400, help_text="seconds")
+    quota_period = models.PositiveIntegerField(
+        default=86400, help_text="seconds", validators=[AT_LEAST_ONE]
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

@@ -234,3 +234,26 @@ def test_the_admin_refuses_a_subscription_name_the_subscribe_form_refuses(
     assert sub.name == "staging"
     form = SubscribeForm({"name": name})  # the developer's form refuses the same names
     assert not form.is_valid() and problem in str(form.errors["name"])
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "rate_limit_calls",
+        "rate_limit_period",
+        "quota_calls",
+        "quota_kilobytes",
+        "quota_period",
+        "subscriptions_limit",
+    ],
+)
+def test_the_admin_refuses_a_zero_limit_the_config_file_refuses(
+    root_client: Client, echo: Api, field: str
+) -> None:
+    # The config file asks for at least 1 (products/config-schema.json): a period of 0 would
+    # divide by zero in the gateway's counters, and 0 calls would silently mean no limit.
+    data = {**_product_form(echo), "quota_calls": "100", field: "0"}
+    response = root_client.post("/admin/products/product/add/", data)
+    assert response.status_code == 200
+    assert "Ensure this value is greater than or equal to 1." in response.content.decode()
+    assert not Product.objects.exists()
