@@ -137,3 +137,26 @@ def test_api_scopes_outside_the_product_or_the_spec_are_refused(
     with pytest.raises(CommandError, match=message):
         apply(tmp_path, config)
     assert not Product.objects.filter(slug="partner-deal").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("name: Partner deal", "name: " + "x" * 201), ":7: name"),
+        (("name: Partner deal", "name: '   '"), ":7: name"),
+        (("slug: partner-deal", "slug: " + "p" * 101), ":6: slug"),
+        (("name: Partner developers", "name: " + "g" * 201), ":3: name"),
+        (("name: Partner developers", "name: ' '"), ":3: name"),
+        (("slug: partners", "slug: " + "q" * 101), ":2: slug"),
+    ],
+)
+def test_the_file_refuses_a_name_or_slug_the_admin_refuses(
+    tmp_path: Path, echo: Api, change: tuple[str, str], message: str
+) -> None:
+    # The admin's forms refuse a blank name and one past its column (200 characters), and
+    # a slug past 100; the file took them (PostgreSQL would then fail mid-apply).
+    with pytest.raises(CommandError) as caught:
+        apply(tmp_path, CONFIG.replace(*change))
+    assert message in str(caught.value)
+    assert not Product.objects.filter(name="Partner deal").exists()
+    assert not Group.objects.filter(name="Partner developers").exists()
