@@ -2,7 +2,8 @@
 
 Labels come from developers (application names, subscription names, user names) and specs
 (operation ids): a cell that starts with =, +, -, @, a tab or a carriage return would be read
-as a formula by a spreadsheet (CSV injection), so such a cell gets a leading apostrophe.
+as a formula by a spreadsheet (CSV injection), so such a cell gets a leading apostrophe; so
+does one where such a character follows leading spaces, which an import may trim.
 Numbers are written raw, unformatted, for the spreadsheet to sum.
 """
 
@@ -25,7 +26,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def safe_cell(value: Any) -> Any:
     """The value, with text that a spreadsheet would take for a formula made inert."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and (
+        value.startswith(_FORMULA_START) or value.lstrip().startswith(_FORMULA_START)
+    ):
         return "'" + value
     return value
 

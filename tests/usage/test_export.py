@@ -27,3 +27,12 @@ from usage.export import safe_cell
 )
 def test_formula_cells_get_an_apostrophe(value: object, written: object) -> None:
     assert safe_cell(value) == written
+
+
+@pytest.mark.parametrize(
+    "value", [" =1+1", "  @SUM(A1:A9)", '\n=HYPERLINK("x")', "\u00a0+1", " \t-2"]
+)
+def test_a_formula_behind_leading_spaces_is_made_inert_too(value: str) -> None:
+    # Spreadsheets that trim spaces on import (Google Sheets does by default, Calc when
+    # asked) would read what follows as a formula: an operation id from a spec can begin so.
+    assert safe_cell(value) == "'" + value
