@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import admin, messages
@@ -18,6 +19,10 @@ from console.models import (
     CallHistory,
 )
 from portal.audit import AuditedAdmin
+
+URL_FIELDS = (
+    "discovery_url", "authorize_url", "token_url", "refresh_url", "revoke_url", "registration_url",
+)  # fmt: skip
 
 
 class AuthorizationServerForm(forms.ModelForm):
@@ -48,6 +53,13 @@ class AuthorizationServerForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        for name in URL_FIELDS:
+            value = data.get(name)
+            parts = urlsplit(value) if value else None
+            # As the config file (console/applyconfig.py): URLField also takes ftp:// and
+            # user:password@, which would make an endpoint look like one host and be another.
+            if parts is not None and (parts.scheme not in ("http", "https") or "@" in parts.netloc):
+                self.add_error(name, "An http(s) URL without user info.")
         if not data.get("discovery_url") and not (
             data.get("token_url") or data.get("authorize_url")
         ):

@@ -82,3 +82,20 @@ def test_endpoints_or_discovery_are_required(db: None) -> None:
     assert "Give a discovery URL, or the endpoints explicitly." in page.content.decode()
     bad = client.post("/admin/console/authorizationserver/add/", form(extra_token_params="[1]"))
     assert "An object of names to values" in bad.content.decode()
+
+
+def test_the_admin_refuses_an_endpoint_url_the_config_file_refuses(db: None) -> None:
+    # The config file takes only http(s) URLs without user info (console/applyconfig.py);
+    # Django's URLField also takes ftp:// and user:password@.
+    client = admin_client(db)
+    for field, url in [
+        ("token_url", "https://user:pw@idp.example/t"),
+        ("authorize_url", "https://evil.example@idp.example/a"),
+        ("discovery_url", "ftp://idp.example/.well-known/openid-configuration"),
+        ("registration_url", "ftps://idp.example/register"),
+        ("refresh_url", "ftp://idp.example/r"),
+    ]:
+        page = client.post("/admin/console/authorizationserver/add/", form(**{field: url}))
+        assert page.status_code == 200, (field, url)
+        assert "An http(s) URL without user info." in page.content.decode(), (field, url)
+    assert not AuthorizationServer.objects.exists()
