@@ -259,6 +259,9 @@ def policy_errors(policy: JwtPolicy) -> dict[str, list[str]]:
         errors.setdefault("max_lifetime", []).append(
             "A positive number of seconds, or none (empty) for no cap."
         )
+    if not 0 <= policy.clock_skew <= 3600:
+        # As the file's clock-skew: more leeway keeps an expired token good that much longer.
+        errors.setdefault("clock_skew", []).append("Between 0 and 3600 seconds.")
     if not 256 <= policy.max_token_bytes <= 65536:
         errors.setdefault("max_token_bytes", []).append("Between 256 and 65536.")
     return errors

@@ -130,6 +130,12 @@ class Route(models.Model):
             raise ValidationError(
                 {"cors_allow_credentials": "Credentials cannot be allowed for every origin."}
             )
+        # As the file's rate-limit (calls and renewal-period at least 1): 0 calls would read
+        # as no limit at all.
+        if self.rate_limit_calls is not None and self.rate_limit_calls < 1:
+            raise ValidationError({"rate_limit_calls": "At least 1 call, or empty for no limit."})
+        if self.rate_limit_period < 1:
+            raise ValidationError({"rate_limit_period": "At least 1 second."})
         if self.timeout < 1 or self.timeout > 600:
             raise ValidationError({"timeout": "Between 1 and 600 seconds."})
 

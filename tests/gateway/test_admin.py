@@ -85,6 +85,10 @@ def test_the_suffix_help_says_where_the_gateway_answers(admin_client: Client) ->
         # The admin refuses what the configuration file refuses.
         ("jwt_policy-0-audiences", "[]", "At least one audience, or &quot;any&quot;"),
         ("jwt_policy-0-max_lifetime", "0", "A positive number of seconds, or none"),
+        # A day of leeway would keep an expired token good for a day (the file: at most 3600).
+        ("jwt_policy-0-clock_skew", "86400", "Between 0 and 3600 seconds."),
+        ("rate_limit_calls", "0", "At least 1 call, or empty for no limit."),
+        ("rate_limit_period", "0", "At least 1 second."),
     ],
 )
 def test_admin_refuses_broken_configuration(
