@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
 from onboarding import views
 
@@ -15,4 +15,5 @@ urlpatterns = [
     path("applications/<uuid:app_id>/secret", views.rotate_secret, name="rotate_secret"),
     path("subscriptions", views.subscriptions, name="subscriptions"),
     path("subscriptions/<uuid:sub_id>", views.subscription, name="subscription"),
+    re_path(r"^(?P<rest>.*)$", views.unknown),  # last: what nothing above matched
 ]

@@ -269,6 +269,13 @@ def subscription(request: HttpRequest, caller: auth.Caller, sub_id: Any) -> Http
     return _json(present.subscription(sub))
 
 
+@csrf_exempt
+def unknown(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any other path under /api/v1/ (an id that is no UUID too): a 404 a terminal can read,
+    where the portal's would be an HTML page."""
+    return problem(404, "No such path in this API; see /api/v1/openapi.json.")
+
+
 # --- the document ------------------------------------------------------------------------
 
 

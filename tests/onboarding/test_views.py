@@ -387,3 +387,21 @@ def test_an_oversized_body_is_a_problem_naming_the_limit(
     assert answer["Content-Type"] == "application/problem+json"
     assert "64 KiB" in answer.json()["detail"]
     assert Application.objects.filter(owner=ada).count() == 1  # the CLI app only
+
+
+def test_case80_variant_a_malformed_id_or_unknown_path_is_a_404_problem(
+    client: Client, ada: Any, portal_token: Callable[..., str]
+) -> None:
+    # A terminal reads problem+json; the portal's HTML 404 page is no answer for it.
+    token = portal_token(ada)
+    for path in (
+        "/api/v1/applications/1",
+        "/api/v1/applications/../subscriptions",
+        "/api/v1/subscriptions/not-a-uuid",
+        "/api/v1/applications/00000000-0000-0000-0000-000000000000/secret/x",
+        "/api/v1/nothing-here",
+    ):
+        answer = _call(client, "GET", path, token)
+        assert answer.status_code == 404, path
+        assert answer["Content-Type"] == "application/problem+json", path
+        assert answer.json()["status"] == 404
