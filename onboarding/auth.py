@@ -5,18 +5,23 @@ No session cookie counts here: a cookie is sent by the browser to any site's for
 token only by code that holds it, so these endpoints need no CSRF token. The token is looked
 up by its SHA-256 (DOT keeps no clear copy); a revoked token's row is gone, so revocation
 applies to the next call. A token acts for its user; a client-credentials token of a
-developer's own application acts for that application's owner.
+developer's own application acts for that application's owner. A token that also names an
+API's audience is refused: it travels to that API's backend, which could replay it here.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from oauth2_provider.models import get_access_token_model
 
 from applications.models import Application
+from identity.grants import AUDIENCE_PREFIX
 
 PORTAL_SCOPE = "portal"
 MAX_TOKEN = 8000
@@ -52,6 +57,22 @@ def _bearer(header: str) -> str:
     return value.strip()
 
 
+def _for_an_api(token: str) -> bool:
+    """Whether the token names an API's audience (`api://<slug>`). Such a token goes to that
+    API's backend with each call, so the backend could replay it here: it is not ours. The
+    token is one the provider issued (its row was found), so its payload is read unverified."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return False
+    try:
+        claims = orjson.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (binascii.Error, ValueError):
+        return False
+    aud = claims.get("aud") if isinstance(claims, dict) else None
+    audiences = aud if isinstance(aud, list) else [aud]
+    return any(isinstance(a, str) and a.startswith(AUDIENCE_PREFIX) for a in audiences)
+
+
 def caller(authorization: str) -> Caller:
     """The developer an Authorization header speaks for; AuthError otherwise."""
     token = _bearer(authorization)
@@ -70,6 +91,8 @@ def caller(authorization: str) -> Caller:
         raise AuthError(401, "invalid_token", "The token is unknown, revoked or expired.")
     if not row.allow_scopes([PORTAL_SCOPE]):
         raise AuthError(403, "insufficient_scope", "The token lacks the portal scope.")
+    if _for_an_api(token):
+        raise AuthError(401, "invalid_token", "The token is for an API's audience, not the portal.")
     application = (
         Application.objects.select_related("owner")
         .filter(provider_client_id=row.application_id)

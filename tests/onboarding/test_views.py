@@ -405,3 +405,26 @@ def test_case80_variant_a_malformed_id_or_unknown_path_is_a_404_problem(
         assert answer.status_code == 404, path
         assert answer["Content-Type"] == "application/problem+json", path
         assert answer.json()["status"] == 404
+
+
+def test_case80_variant_a_token_for_an_apis_audience_is_401(
+    client: Client,
+    ada: Any,
+    register: Callable[..., Any],
+    echo: Any,
+    make_product: Callable[..., Any],
+) -> None:
+    # A token with the portal scope that was asked for the echo API too is sent to echo's
+    # backend with each call: whoever runs that backend must not manage Ada's applications.
+    from products import flows as product_flows
+
+    registered = register(ada, "machine")
+    product_flows.subscribe(ada, make_product("starter", echo), application=registered.application)
+    token = token_for(client, registered, "portal echo.read")
+    answer = _call(client, "GET", "/api/v1/applications", token)
+    assert answer.status_code == 401
+    assert 'error="invalid_token"' in answer["WWW-Authenticate"]
+    assert "audience" in answer.json()["detail"]
+    # A token for the portal alone still works.
+    portal_only = token_for(client, registered)
+    assert _call(client, "GET", "/api/v1/applications", portal_only).status_code == 200
