@@ -428,3 +428,18 @@ def test_case80_variant_a_token_for_an_apis_audience_is_401(
     # A token for the portal alone still works.
     portal_only = token_for(client, registered)
     assert _call(client, "GET", "/api/v1/applications", portal_only).status_code == 200
+
+
+def test_a_method_the_path_does_not_take_is_a_405_problem_naming_the_allowed_ones(
+    client: Client, ada: Any, portal_token: Callable[..., str]
+) -> None:
+    token = portal_token(ada)
+    for method in ("PUT", "HEAD", "OPTIONS", "TRACE"):
+        answer = client.generic(
+            method, "/api/v1/applications", HTTP_AUTHORIZATION=f"Bearer {token}"
+        )
+        assert answer.status_code == 405, method
+        assert answer["Allow"] == "GET, POST"
+        if method != "HEAD":  # a HEAD answer has no body
+            assert answer["Content-Type"] == "application/problem+json"
+            assert "GET, POST" in answer.json()["detail"]
