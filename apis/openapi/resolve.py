@@ -15,6 +15,7 @@ from __future__ import annotations
 import posixpath
 import re
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
@@ -59,19 +60,14 @@ SCHEMA_PREFIX = "#/components/schemas/"
 _ANCHOR = re.compile(r"[A-Za-z_][-A-Za-z0-9._]*")
 
 
-def _anchors(document: Any) -> dict[str, list[list[str]]]:
-    """Each `$anchor` (or `$dynamicAnchor`, also a plain anchor) of a document, with every
-    place that declares it. Example and enum values are data: an `$anchor` key there is not
-    one."""
-    found: dict[str, list[list[str]]] = {}
+def _schema_nodes(document: Any) -> Iterator[tuple[dict[str, Any], list[str]]]:
+    """Every object of a document with its place, skipping example and enum values (data:
+    an `$anchor` or `$id` key there declares nothing)."""
     stack: list[tuple[Any, list[str]]] = [(document, [])]
     while stack:
         node, at = stack.pop()
         if type(node) is dict:
-            for key in ("$anchor", "$dynamicAnchor"):
-                name = node.get(key)
-                if isinstance(name, str) and at not in found.setdefault(name, []):
-                    found[name].append(at)
+            yield node, at
             stack.extend(
                 (value, [*at, str(key)])
                 for key, value in node.items()
@@ -79,6 +75,23 @@ def _anchors(document: Any) -> dict[str, list[list[str]]]:
             )
         elif type(node) is list:
             stack.extend((value, [*at, str(i)]) for i, value in enumerate(node))
+
+
+def _declared(found: dict[str, list[list[str]]], name: str, at: list[str]) -> None:
+    places = found.setdefault(name, [])
+    if at not in places:
+        places.append(at)
+
+
+def _anchors(document: Any) -> dict[str, list[list[str]]]:
+    """Each `$anchor` (or `$dynamicAnchor`, also a plain anchor) of a document, with every
+    place that declares it."""
+    found: dict[str, list[list[str]]] = {}
+    for node, at in _schema_nodes(document):
+        for key in ("$anchor", "$dynamicAnchor"):
+            name = node.get(key)
+            if isinstance(name, str):
+                _declared(found, name, at)
     return found
 
 
@@ -86,22 +99,10 @@ def _ids(document: Any) -> dict[str, list[list[str]]]:
     """Each absolute `$id` of a document (JSON Schema 2020-12's schema resources, OpenAPI
     3.1's schemas), without a trailing `#`, with every place that declares it."""
     found: dict[str, list[list[str]]] = {}
-    stack: list[tuple[Any, list[str]]] = [(document, [])]
-    while stack:
-        node, at = stack.pop()
-        if type(node) is dict:
-            name = node.get("$id")
-            if isinstance(name, str) and _SCHEME.match(name):
-                places = found.setdefault(name.rstrip("#"), [])
-                if at not in places:
-                    places.append(at)
-            stack.extend(
-                (value, [*at, str(key)])
-                for key, value in node.items()
-                if key not in LITERAL_KEYS and isinstance(value, dict | list)
-            )
-        elif type(node) is list:
-            stack.extend((value, [*at, str(i)]) for i, value in enumerate(node))
+    for node, at in _schema_nodes(document):
+        name = node.get("$id")
+        if isinstance(name, str) and _SCHEME.match(name):
+            _declared(found, name.rstrip("#"), at)
     return found
 
 
