@@ -120,22 +120,21 @@ class RouteConfig:
         gateway then cannot know which operation's policy applies."""
         text = query.decode("latin-1")
         listed = parse_qsl(text, keep_blank_values=True)
+        lowered = {name.lower() for name in self.query_names}
+
+        def fixed(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+            return [(name.lower(), value) for name, value in pairs if name.lower() in lowered]
+
         if ";" in text:
             split = parse_qsl(text.replace(";", "&"), keep_blank_values=True)
-            if self._fixed(split) != self._fixed(listed):
+            if fixed(split) != fixed(listed):
                 return None
-        lowered = {name.lower() for name in self.query_names}
         named = [name for name, _ in listed if name.lower() in lowered]
         if len({n.lower() for n in named}) != len(named) or any(
             name not in self.query_names for name in named
         ):
             return None
         return listed
-
-    def _fixed(self, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        """The pairs whose name (in any case) an `x-ms-paths` key fixes."""
-        lowered = {name.lower() for name in self.query_names}
-        return [(name.lower(), value) for name, value in pairs if name.lower() in lowered]
 
     def loosely_matches(self, method: str, path: str, query: bytes = b"") -> bool:
         """Whether `path` is an operation's path in another spelling: other letter case, or a
