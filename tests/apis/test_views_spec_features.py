@@ -296,7 +296,7 @@ def test_32_tags_summaries_parents_and_kinds(
     assert headings[:3] == ["Pets", "Pets › Adoption", "Staff"]
     assert "Beta" not in headings  # listPets is listed under its navigation tag
     assert set(headings[3:]) == {"loop-b › loop-a", "loop-a › loop-b"}
-    nav = re.findall(r"<summary>([^<]+) <span", html)
+    nav = re.findall(r'<a class="nav-toc" [^>]*>([^<]+) <span', html)
     assert nav[:3] == ["Pets", "Pets › Adoption", "Staff"]
 
 
