@@ -4,9 +4,9 @@ Under ASGI Django builds an async middleware chain: each of our synchronous midd
 of Django's own (MiddlewareMixin runs process_request and process_response through
 sync_to_async in async mode), is a hop between the event loop and a worker thread, about twenty
 a request. Every view and middleware here is synchronous, so the chain is built as under WSGI
-and the whole request runs in one hop: on the Kubernetes API page that took the time to first
-byte from about 16.5 to 14.5 ms. Reading the body, the disconnect watch and sending the
-response stay Django's.
+and the whole request runs in one hop: 1 to 2.5 ms less time to first byte on the Kubernetes
+API page (medians of 31 calls, 2026-12-04: 15.6-17.6 ms before, 13.8-15.1 after). Reading the
+body, the disconnect watch and sending the response stay Django's.
 """
 
 from __future__ import annotations
