@@ -18,7 +18,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from oauth2_provider.generators import generate_client_id, generate_client_secret
@@ -29,6 +28,7 @@ from applications.models import Application
 from applications.redirects import check_redirect_uri
 from identity.models import Client
 from portal import audit
+from portal.lib.creation_limit import count_creation
 from portal.lib.names import name_problem
 
 if TYPE_CHECKING:
@@ -41,29 +41,22 @@ class FlowError(Exception):
     """A change the rules refuse; the message is for the person who asked."""
 
 
+class CreationLimited(FlowError):
+    """APPLICATIONS_CREATE_PER_HOUR reached: the same request may pass later (the API
+    answers 429)."""
+
+
 @dataclass(frozen=True)
 class Registered:
     application: Application
     secret: str  # empty for a public client
 
 
-def _rate_key(user: Any) -> str:
-    return f"applications:created:{user.pk}"
-
-
 def _count_creation(user: Any) -> None:
-    """A per-user window of an hour opened by the first creation (shared cache, so the
-    count holds across processes when Redis is configured)."""
+    """APPLICATIONS_CREATE_PER_HOUR, counted per user (portal/lib/creation_limit.py)."""
     limit = settings.APPLICATIONS_CREATE_PER_HOUR
-    key = _rate_key(user)
-    cache.add(key, 0, timeout=3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        count = 1
-    if count > limit:
-        raise FlowError(
+    if not count_creation("applications", user, limit):
+        raise CreationLimited(
             f"You have created {limit} applications in the last hour, the most allowed. "
             "Try again later."
         )
