@@ -181,8 +181,7 @@ def applications(request: HttpRequest, caller: auth.Caller) -> HttpResponse:
             keep_for_console=data["keep_for_console"],
         )
     except app_flows.FlowError as exc:
-        status = 429 if "Try again later" in str(exc) else 400
-        return problem(status, str(exc))
+        return problem(429 if isinstance(exc, app_flows.CreationLimited) else 400, str(exc))
     response = _json(present.application(registered.application, registered.secret), 201)
     response["Location"] = request.build_absolute_uri(
         f"/api/v1/applications/{registered.application.uuid}"
@@ -260,7 +259,7 @@ def subscriptions(request: HttpRequest, caller: auth.Caller) -> HttpResponse:
             application=app,
         )  # fmt: skip
     except product_flows.FlowError as exc:
-        return problem(409, str(exc))
+        return problem(429 if isinstance(exc, product_flows.CreationLimited) else 409, str(exc))
     response = _json(present.subscription(sub), 201)
     response["Location"] = request.build_absolute_uri(f"/api/v1/subscriptions/{sub.uuid}")
     return response

@@ -476,6 +476,9 @@ if LOG_FORMAT not in ("text", "json"):
 # Fernet keys encrypting the stored copy of subscription keys, newest first (rotation: add a
 # new one in front, run `manage.py rotate_subscription_keys`, then drop the old one).
 PRODUCTS_KEY_ENCRYPTION_KEYS = env_list("PRODUCTS_KEY_ENCRYPTION_KEYS")
+# How many subscriptions one developer may create per hour (shared cache, as applications;
+# a request to a product that needs approval mails the administrators).
+SUBSCRIPTIONS_CREATE_PER_HOUR = env_int("SUBSCRIPTIONS_CREATE_PER_HOUR", 10, minimum=1)
 # The sign-in provider's claim listing a user's groups or roles (e.g. groups, roles).
 OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM")
 # E-mail (subscription requests and decisions; Django 6.1's MAILERS): SMTP (EMAIL_HOST, by

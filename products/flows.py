@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import ngettext
 
 from portal import audit
+from portal.lib.creation_limit import count_creation
 from portal.lib.names import name_problem
 from products import keys, notify
 from products.models import Product, Subscription, SubscriptionEvent
@@ -23,6 +25,11 @@ S = Subscription
 
 class FlowError(Exception):
     """A change the rules refuse; the message is for the person who asked."""
+
+
+class CreationLimited(FlowError):
+    """SUBSCRIPTIONS_CREATE_PER_HOUR reached: the same request may pass later (the API
+    answers 429, not 409)."""
 
 
 # action -> (states it may start from, state it ends in)
@@ -84,6 +91,22 @@ def limit_reached(user: Any, product: Product) -> str:
     ) % {"n": product.subscriptions_limit, "product": product.name}
 
 
+def _count_creation(user: Any) -> None:
+    """SUBSCRIPTIONS_CREATE_PER_HOUR, counted per user (portal/lib/creation_limit.py)."""
+    limit = settings.SUBSCRIPTIONS_CREATE_PER_HOUR
+    if not count_creation("subscriptions", user, limit):
+        raise CreationLimited(
+            ngettext(
+                "You have created %(n)d subscription in the last hour, the most allowed. "
+                "Try again later.",
+                "You have created %(n)d subscriptions in the last hour, the most allowed. "
+                "Try again later.",
+                limit,
+            )
+            % {"n": limit}
+        )
+
+
 def subscribe(
     user: Any,
     product: Product,
@@ -97,6 +120,9 @@ def subscribe(
     The product row is locked first so two parallel requests against a limit cannot both
     pass the count (SECURITY.md case 72): select_for_update on PostgreSQL, and on SQLite the
     write lock the UPDATE takes.
+
+    Every request that passes the checks before the lock counts towards the developer's
+    SUBSCRIPTIONS_CREATE_PER_HOUR (CreationLimited past it: nothing made, no one mailed).
     """
     if not user.is_authenticated:
         raise FlowError("Sign in to subscribe.")
@@ -108,6 +134,7 @@ def subscribe(
         raise FlowError("Not your application.")  # views answer 404 before this (case 68)
     if product.terms and not accept_terms:
         raise FlowError("Accept the terms of use to subscribe.")
+    _count_creation(user)
     with transaction.atomic():
         Product.objects.filter(pk=product.pk).update(updated=timezone.now())
         locked = Product.objects.select_for_update().get(pk=product.pk)

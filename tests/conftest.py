@@ -49,6 +49,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """The shared cache holds counters keyed by primary key (the hourly creation limits of
+    applications and subscriptions, portal/lib/creation_limit.py): rolled-back tests reuse
+    keys, so a count left by one test would refuse another's. Each worker has its own cache
+    (pytest_configure), so this empties no other worker's."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_version_caches() -> None:
     """Version caches are keyed by primary key; rolled-back tests reuse keys, production never."""
     from apis import documents, navigation, reference

@@ -252,6 +252,30 @@ def test_creation_limit_is_429(
     assert _call(client, "POST", "/api/v1/applications", token, body).status_code == 429
 
 
+def test_the_hourly_subscription_limit_is_429_for_that_developer_only(
+    client: Client,
+    ada: Any,
+    bob: Any,
+    portal_token: Callable[..., str],
+    echo: Any,
+    make_product: Callable[..., Any],
+    settings: Any,
+) -> None:
+    settings.SUBSCRIPTIONS_CREATE_PER_HOUR = 1
+    make_product("starter", echo)
+    token, body = portal_token(ada), {"product": "starter"}
+    assert _call(client, "POST", "/api/v1/subscriptions", token, body).status_code == 201
+    refused = _call(client, "POST", "/api/v1/subscriptions", token, body)
+    assert refused.status_code == 429
+    assert refused["Content-Type"] == "application/problem+json"
+    assert "created 1 subscription in the last hour" in refused.json()["detail"]
+    assert Subscription.objects.filter(owner=ada).count() == 1
+    bobs = _call(client, "POST", "/api/v1/subscriptions", portal_token(bob), body)
+    assert bobs.status_code == 201
+    document = _call(client, "GET", "/api/v1/openapi.json").json()
+    assert "429" in document["paths"]["/subscriptions"]["post"]["responses"]
+
+
 def test_wrong_method_is_405(client: Client, ada: Any, portal_token: Callable[..., str]) -> None:
     assert _call(client, "PUT", "/api/v1/applications", portal_token(ada), {}).status_code == 405
 

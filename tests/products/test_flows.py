@@ -187,6 +187,41 @@ def test_the_limit_counts_live_subscriptions(
     assert flows.subscribe(ada, product).state == Subscription.ACTIVE
 
 
+def test_creation_is_rate_limited_per_user(
+    settings: Any, ada: Any, bob: Any, echo: Api, make_product: MakeProduct
+) -> None:
+    """A product without a per-developer limit: a script still cannot make any number."""
+    settings.SUBSCRIPTIONS_CREATE_PER_HOUR = 2
+    product = make_product("starter", echo)
+    flows.subscribe(ada, product)
+    flows.subscribe(ada, product)
+    with pytest.raises(flows.FlowError, match="created 2 subscriptions in the last hour"):
+        flows.subscribe(ada, product)
+    assert Subscription.objects.filter(owner=ada).count() == 2
+    flows.subscribe(bob, product)  # another developer has their own count
+    assert Subscription.objects.count() == 3
+
+
+def test_a_subscription_refused_by_the_hourly_limit_mails_no_one(
+    settings: Any,
+    ada: Any,
+    admin_user: Any,
+    echo: Api,
+    make_product: MakeProduct,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.SUBSCRIPTIONS_CREATE_PER_HOUR = 1
+    product = make_product("gold", echo, approval_required=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        flows.subscribe(ada, product)
+    assert len(mail.outbox) == 1  # the administrators hear of the first request
+    refused = pytest.raises(flows.FlowError, match="created 1 subscription in the last hour")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, refused:
+        flows.subscribe(ada, product)
+    assert callbacks == [] and len(mail.outbox) == 1
+    assert Subscription.objects.count() == 1 and SubscriptionEvent.objects.count() == 1
+
+
 @pytest.mark.django_db(transaction=True)
 def test_case72_two_parallel_subscribes_against_a_limit_of_one_make_one(
     make_user: Any, echo: Api, make_product: MakeProduct, tmp_path: Path

@@ -193,6 +193,17 @@ def test_a_refused_subscription_name_says_why(
     assert not Subscription.objects.exists()
 
 
+def test_the_hourly_subscription_limit_is_shown_and_makes_nothing(
+    ada_client: Client, ada: Any, starter: Any, settings: Any
+) -> None:
+    settings.SUBSCRIPTIONS_CREATE_PER_HOUR = 1
+    assert ada_client.post("/products/starter/subscribe/", {"name": "one"}).status_code == 302
+    refused = ada_client.post("/products/starter/subscribe/", {"name": "two"}, follow=True)
+    assert refused.redirect_chain == [("/products/starter/", 302)]
+    assert "You have created 1 subscription in the last hour" in refused.content.decode()
+    assert Subscription.objects.filter(owner=ada).count() == 1
+
+
 def test_subscribe_needs_sign_in_and_csrf(client: Client, ada: Any, starter: Any) -> None:
     assert client.post("/products/starter/subscribe/").status_code == 302  # to sign-in
     strict = Client(enforce_csrf_checks=True)
