@@ -18,6 +18,7 @@ BENCHES = (
     "bench.first_view_bench",
     "bench.mock_bench",
     "bench.gateway_bench",
+    "bench.gateway_cpu",
     "bench.render_bench",
     "bench.search_bench",
     "bench.pages_wrk",
