@@ -87,7 +87,7 @@ class Validator:
         param = policy.query_parameter_name or "access_token"
         query_value: str | None = None
         # `%` too: `access%5Ftoken` is `access_token` to the backend, so it is read here too.
-        if query and (param.encode("latin-1") in query or b"%" in query):
+        if query and (query.find(param.encode("latin-1")) >= 0 or query.find(b"%") >= 0):
             pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
             values = [v for k, v in pairs if k == param]
             if values:
