@@ -29,14 +29,11 @@ def redact(text: str) -> str:
 class AccessLog:
     def __init__(self, target: str) -> None:
         self.target = target
+        self.enabled = target != "off"  # an attribute: read on every call
         self._lines: list[str] = []
         self._last = time.monotonic()
         self._stream: TextIO | None = None
         self._scheduled = False
-
-    @property
-    def enabled(self) -> bool:
-        return self.target != "off"
 
     def write(self, line: str) -> None:
         line = redact(line)

@@ -403,7 +403,10 @@ class Gateway:
                 await self._respond(send, state, limited, extra)
                 return
 
-        if formbody.is_form(headers.get(b"content-type")):
+        content_type = headers.get(b"content-type")
+        if content_type is None:
+            pass  # most calls (every GET): none of the body checks below applies
+        elif formbody.is_form(content_type):
             form, receive = await formbody.read_form(receive)
             if form is None:
                 detail = f"A form body larger than {formbody.FORM_LIMIT} bytes is not accepted."
@@ -413,9 +416,9 @@ class Gateway:
                 detail = formbody.OverrideField.detail
                 await self._respond(send, state, problem(400, detail, "method"), extra)
                 return
-        elif formbody.is_multipart(headers.get(b"content-type")):
+        elif formbody.is_multipart(content_type):
             receive = formbody.refusing_override_fields(receive)
-        elif method == "POST" and formbody.is_json(headers.get(b"content-type")):
+        elif method == "POST" and formbody.is_json(content_type):
             # Symfony (Laravel) overrides only a POST, from a JSON body's `_method` too.
             receive = formbody.refusing_json_override(receive)
 

@@ -86,10 +86,11 @@ def forward_headers(
         out.append((name, value))
     client = scope.get("client") or ("", 0)
     host = headers.get(b"host", b"")
+    root = scope.get("root_path", "")
     out += [
         (b"x-forwarded-for", str(client[0]).encode()),
         (b"x-forwarded-proto", b"https" if scope.get("scheme") == "https" else b"http"),
-        (b"x-forwarded-prefix", scope.get("root_path", "").encode() + route.prefix_bytes),
+        (b"x-forwarded-prefix", root.encode() + route.prefix_bytes if root else route.prefix_bytes),
         (b"x-request-id", rid.encode()),
     ]
     if host:

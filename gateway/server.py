@@ -222,7 +222,8 @@ class _Exchange:
                     self.remaining = int(value)
             elif lower == b"transfer-encoding" or lower == b"connection":
                 continue  # this server frames the response and decides keep-alive itself
-            parts.append(b"%s: %s\r\n" % (name, value))
+            # Its parts, joined once below: `b"%s: %s\r\n" %` parses the format every time.
+            parts += (name, b": ", value, b"\r\n")
         if not framed and status not in _NO_BODY_STATUS and status >= 200:
             if self.head_request:
                 pass
