@@ -202,13 +202,14 @@ class Gateway:
             if "meter" in state and self.subscriptions is not None:
                 await self.subscriptions.spend(state["meter"], self.counters)
             self.usage.record(scope, state, started, elapsed)
+            method = scope["method"]
             self.metrics.observe(
-                state["api"], scope["method"], state["status"], elapsed, state.get("check", "")
+                state["api"], method, state["status"], elapsed, state.get("check", "")
             )
             if self.access.enabled:
                 path = scope.get("root_path", "") + scope["path"]
                 self.access.write(
-                    f'method={scope["method"]} path="{_log_safe(path)}" '
+                    f'method={method} path="{_log_safe(path)}" '
                     f"status={state['status']} ms={elapsed * 1000:.2f} api={state['api']} "
                     f"sub={_log_safe(state['sub'])} client_id={_log_safe(state['client'])} "
                     f"rid={state.get('rid', '-')}"
@@ -293,7 +294,8 @@ class Gateway:
             )
             return
         state["api"], state["route"] = route.api_slug, route
-        if scope["method"] != scope["method"].upper():
+        method: str = scope["method"]
+        if method != method.upper():
             # Methods are case-sensitive (RFC 9110): `delete` is no DELETE to the rules bound
             # to DELETE, but backends that upper-case it run a DELETE (this server's own
             # parser refuses it; granian and others pass it on).
@@ -301,9 +303,9 @@ class Gateway:
                 send, state, problem(400, "The method is not upper case.", "method")
             )
             return
-        if scope["method"] in ("TRACE", "CONNECT"):
+        if method in ("TRACE", "CONNECT"):
             # TRACE reflects credentials (cross-site tracing); CONNECT makes a tunnel.
-            status, hdrs, body = problem(405, f"{scope['method']} is not allowed.", "method")
+            status, hdrs, body = problem(405, f"{method} is not allowed.", "method")
             await self._respond(send, state, (status, [*hdrs, (b"allow", _ALLOW)], body))
             return
         query: bytes = scope.get("query_string", b"")
@@ -326,7 +328,6 @@ class Gateway:
         # It is a correlation id, not a credential: anyone may choose it for their own call.
         rid = requestlog.accept_or(headers.get(b"x-request-id"), self._request_id)
         state["rid"] = rid
-        method: str = scope["method"]
         extra: Headers = [(b"x-request-id", rid.encode())]
         origin_hdr = headers.get(b"origin")
         if route.cors is not None and origin_hdr is not None:

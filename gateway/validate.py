@@ -108,7 +108,9 @@ class Validator:
         key = (token, method, operation)
         cached = self._tokens.get(token)
         fresh = (
-            cached is not None and cached[0] is policy and self._keys_current(cached[3], cached[4])
+            cached is not None
+            and cached[0] is policy
+            and self._keys_current(cached[3], cached[4], now)
         )
         hit = self._verdicts.get(key) if fresh else None
         if hit is not None and hit[0] is policy and hit[1].valid_from <= now < hit[1].valid_until:
@@ -147,7 +149,7 @@ class Validator:
         if refused is not None:
             raise refused
 
-    def _keys_current(self, url: str, keyset: KeySet | None) -> bool:
+    def _keys_current(self, url: str, keyset: KeySet | None, now: float) -> bool:
         """A cached verification stands while its key set is the current, unexpired one: a
         refreshed JWKS (a key withdrawn) makes every cached token verify again once."""
         if not url:
@@ -156,7 +158,7 @@ class Validator:
         return (
             current is not None
             and current is keyset
-            and time.time() - current.fetched_at < float(_setting("GATEWAY_JWKS_TTL", 3600))
+            and now - current.fetched_at < float(_setting("GATEWAY_JWKS_TTL", 3600))
         )
 
     async def _verify(self, token: str, policy: Policy) -> ParsedToken:
