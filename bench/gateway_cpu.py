@@ -6,7 +6,9 @@ Why not req/s: on a shared machine throughput moves with other people's load. Th
 calls one at a time on one keep-alive connection, so every call costs the gateway the same
 work (one read, one backend exchange, one write: no batching that varies with load), and
 reads the CPU time of the gateway's process tree from /proc/<pid>/task/*/schedstat (ns, user +
-system, threads included) around each round. `cpu_us` is the median round's CPU per call.
+system, threads included) around each round. `cpu_us` is the median round's CPU per call;
+`user_us` and `sys_us` split all rounds' time between the process and the kernel (its socket
+calls), from /proc/<pid>/stat.
 
 The gateway is set up as bench/gateway_bench.py sets up its row (d), with its helpers: `python
 -m gateway` with GWCPU_WORKERS (1) worker, the route written by `manage.py applyconfig` (a
@@ -126,6 +128,19 @@ def _cpu_ns(pids: list[int]) -> int:
     return total
 
 
+def _user_system(pids: list[int]) -> tuple[float, float]:
+    """User and system CPU seconds of `pids` (/proc/<pid>/stat, in clock ticks)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    user = system = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            user += int(fields[11]) / tick
+            system += int(fields[12]) / tick
+    return user, system
+
+
 class NotOk(RuntimeError):
     pass
 
@@ -182,12 +197,22 @@ def _rounds(client: _Client, pids: list[int], dumps: Path, name: str) -> list[fl
     if CALLGRIND:
         return [_instructions(client, pids[-1], dumps, name)]
     per_call = []
+    user0, system0 = _user_system(pids)
     for _ in range(ROUNDS):
         before = _cpu_ns(pids)
         for _ in range(CALLS):
             client.call()
         per_call.append((_cpu_ns(pids) - before) / CALLS / 1000)
+    user, system = _user_system(pids)
+    # All rounds together: the kernel's share (the socket calls) against the process's own.
+    _split[name] = (
+        (user - user0) / ROUNDS / CALLS * 1e6,
+        (system - system0) / ROUNDS / CALLS * 1e6,
+    )
     return per_call
+
+
+_split: dict[str, tuple[float, float]] = {}
 
 
 def _instructions(client: _Client, worker: int, folder: Path, name: str) -> float:
@@ -326,6 +351,14 @@ def run() -> list[dict[str, Any]]:
                     ("instr_k" if CALLGRIND else "cpu_us"): round(per_call[len(per_call) // 2], 1),
                     "min_us": round(per_call[0], 1),
                     "rounds_us": "/".join(f"{x:.1f}" for x in per_call),
+                    **(
+                        {}
+                        if CALLGRIND
+                        else {
+                            "user_us": round(_split[name][0], 1),
+                            "sys_us": round(_split[name][1], 1),
+                        }
+                    ),
                     "calls": CALLS,
                     "topology": TOPOLOGY or "embedded",
                 }
