@@ -785,15 +785,21 @@ def run() -> list[dict[str, Any]]:
                 keyed_off["vs_apache"] = f"{keyed_off['req_s'] / apache['req_s']:.2f}x"
         return rows
     finally:
-        for proc in reversed(procs):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        shutil.rmtree(tmp, ignore_errors=True)
+        stop(procs, tmp)
+
+
+def stop(procs: list[subprocess.Popen[bytes]], tmp: Path) -> None:
+    """Stops what a run started (each in its own process group), newest first, and removes
+    its temporary directory."""
+    for proc in reversed(procs):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

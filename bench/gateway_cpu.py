@@ -61,6 +61,7 @@ from bench.gateway_bench import (
     _material,
     _nginx_conf,
     _wait_port,
+    stop,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -369,15 +370,7 @@ def run() -> list[dict[str, Any]]:
             client.sock.close()
         return rows
     finally:
-        for proc in reversed(procs):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        shutil.rmtree(tmp, ignore_errors=True)
+        stop(procs, tmp)
 
 
 if __name__ == "__main__":
