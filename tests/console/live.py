@@ -8,6 +8,7 @@ backend.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import socket
@@ -70,6 +71,29 @@ def _database_url(workdir: Path) -> str:
     return f"sqlite:///{workdir / 'portal.sqlite3'}"
 
 
+_portals_started = itertools.count()
+
+
+def _redis_url() -> dict[str, str]:
+    """On the PostgreSQL + Redis pass, a Redis database of the portal's own, emptied first.
+
+    The portals one test worker starts, one module after another, shared that worker's
+    database: an aggregator beside a later portal read the usage stream entries an earlier
+    portal's gateway left there, and counted them under the same subscription ids (its
+    subscription showed 9 calls for 3). Databases 16 to 63 of tests/services.py's server: 8 a
+    worker, in turn."""
+    url = os.environ.get("REDIS_URL", "")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    if not url or not worker.isdigit():
+        return {}
+    import redis
+
+    db = 16 + (int(worker) * 8 + next(_portals_started) % 8) % 48
+    own = f"{url.rsplit('/', 1)[0]}/{db}"
+    redis.Redis.from_url(own).flushdb()
+    return {"REDIS_URL": own}
+
+
 @contextmanager
 def running_portal(workdir: Path) -> Iterator[Portal]:
     port = free_port()
@@ -91,6 +115,7 @@ def running_portal(workdir: Path) -> Iterator[Portal]:
             "WORKERS": "1",
             # Its own collected static files: parallel test workers never share a folder.
             "STATIC_ROOT": str(workdir / "static"),
+            **_redis_url(),
         }
     )
     manage(env, "migrate", "--no-input", "-v", "0")
