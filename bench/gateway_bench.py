@@ -553,18 +553,8 @@ def run() -> list[dict[str, Any]]:
             tmp,
             "backend",
             1,
-            f"""
-    server {{
-        listen 127.0.0.1:{ports["backend"]};
-        location / {{ default_type application/json; return 200 '{{"ok":true}}'; }}
-    }}
-    server {{
-        listen 127.0.0.1:{ports["idp"]};
-        location = /.well-known/openid-configuration {{
-            default_type application/json; alias {www}/openid-configuration;
-        }}
-        location = /jwks.json {{ default_type application/json; alias {www}/jwks.json; }}
-    }}
+            backend_servers(ports["backend"], ports["idp"], www)
+            + f"""
     server {{
         listen 127.0.0.1:{ports["tls"]} ssl;
         ssl_certificate {tmp}/tls.crt;
@@ -786,6 +776,23 @@ def run() -> list[dict[str, Any]]:
         return rows
     finally:
         stop(procs, tmp)
+
+
+def backend_servers(backend: int, idp: int, www: Path) -> str:
+    """nginx servers for the trivial backend (a fixed JSON body) and the test provider's
+    discovery document and JWKS over http, from `www`."""
+    return f"""
+    server {{
+        listen 127.0.0.1:{backend};
+        location / {{ default_type application/json; return 200 '{{"ok":true}}'; }}
+    }}
+    server {{
+        listen 127.0.0.1:{idp};
+        location = /.well-known/openid-configuration {{
+            default_type application/json; alias {www}/openid-configuration;
+        }}
+        location = /jwks.json {{ default_type application/json; alias {www}/jwks.json; }}
+    }}"""
 
 
 def stop(procs: list[subprocess.Popen[bytes]], tmp: Path) -> None:

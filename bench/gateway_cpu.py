@@ -61,6 +61,7 @@ from bench.gateway_bench import (
     _material,
     _nginx_conf,
     _wait_port,
+    backend_servers,
     stop,
 )
 
@@ -285,18 +286,9 @@ def run() -> list[dict[str, Any]]:
 
     try:
         www = tmp / "www"
-        backend_conf = _nginx_conf(tmp, "backend", 1, f"""
-    server {{
-        listen 127.0.0.1:{ports["backend"]};
-        location / {{ default_type application/json; return 200 '{{"ok":true}}'; }}
-    }}
-    server {{
-        listen 127.0.0.1:{ports["idp"]};
-        location = /.well-known/openid-configuration {{
-            default_type application/json; alias {www}/openid-configuration;
-        }}
-        location = /jwks.json {{ default_type application/json; alias {www}/jwks.json; }}
-    }}""")  # fmt: skip
+        backend_conf = _nginx_conf(
+            tmp, "backend", 1, backend_servers(ports["backend"], ports["idp"], www)
+        )
         start(["nginx", "-c", str(backend_conf)], "backend", ports["backend"])
         env = {
             **os.environ,
