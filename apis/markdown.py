@@ -4,8 +4,9 @@ Spec text is untrusted (SECURITY.md cases 40 to 43): markdown-it-py turns it int
 HTML included (real specs write `<br>`, `<ul><li>` and `<a href>` in descriptions, as Redoc
 and Swagger UI render them), then nh3 keeps only our tags (others go, their text stays;
 `<script>` and `<style>` go with their content), drops every attribute we did not list (so no
-event handlers and no `hx-*`), and keeps links only for https and mailto. Images are not
-allowed at all: a spec must not make the reader's browser fetch a remote resource.
+event handlers and no `hx-*`), and keeps links only for https (without userinfo) and mailto.
+Images are not allowed at all: a spec must not make the reader's browser fetch a remote
+resource.
 """
 
 from __future__ import annotations
@@ -141,7 +142,12 @@ def operation_title(summary: str, operation_id: str = "", limit: int = 100) -> s
 
 
 def safe_url(value: object) -> str | None:
-    """The URL if it is an absolute https or mailto URL, else None (case 43)."""
+    """The URL if it is an absolute https or mailto URL, else None (case 43).
+
+    Not with userinfo: `https://docs.example.com@evil.example/` shows one host and goes to
+    another. Nor with a backslash before the path, which browsers read as a slash and Python
+    does not (`https://example.com\\@evil.example/`): the two would disagree on the host.
+    """
     if not isinstance(value, str) or any(ch.isspace() or ord(ch) < 32 for ch in value):
         return None
     try:
@@ -149,7 +155,7 @@ def safe_url(value: object) -> str | None:
     except ValueError:
         return None
     if parts.scheme.lower() == "https" and parts.netloc:
-        return value
+        return None if "@" in parts.netloc or "\\" in parts.netloc else value
     if parts.scheme.lower() == "mailto" and parts.path:
         return value
     return None

@@ -314,21 +314,25 @@ def _list(value: Any) -> list[Any]:
 
 
 _SAFE_URL = re.compile(r"^(https?://|mailto:)", re.IGNORECASE)
+# An @ (or a backslash, a browser's slash) in the authority: `https://docs.example.com@evil/`.
+_USERINFO = re.compile(r"^https?://[^/?#]*[@\\]", re.IGNORECASE)
 
 
 def _safe_url_field(obj: Any, where: str, warnings: Warnings | None) -> Any:
-    """A copy of `obj` without its `url` when that is not http(s)/mailto (javascript:, data:)."""
+    """A copy of `obj` without its `url` when that is not http(s)/mailto (javascript:, data:)
+    or carries userinfo."""
     if not isinstance(obj, dict) or "url" not in obj:
         return obj
     url = obj.get("url")
     cleaned = "".join(str(url).split())  # browsers ignore whitespace inside schemes
-    if isinstance(url, str) and _SAFE_URL.match(cleaned):
+    if not (isinstance(url, str) and _SAFE_URL.match(cleaned)):
+        why = "only absolute http, https and mailto URLs are shown"
+    elif _USERINFO.match(cleaned):
+        why = "a URL with userinfo (`user@`) shows one host and goes to another"
+    else:
         return obj
     if warnings is not None:
-        warnings.add(
-            where + "/url",
-            f"URL {str(url)[:80]!r} dropped: only absolute http, https and mailto URLs are shown",
-        )
+        warnings.add(where + "/url", f"URL {str(url)[:80]!r} dropped: {why}")
     return {k: v for k, v in obj.items() if k != "url"}
 
 

@@ -107,6 +107,23 @@ def test_case41_unsafe_link_schemes_lose_their_href(link: str) -> None:
     assert "click" in html
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[docs](https://docs.example.com@evil.example/)",
+        "<https://user:pass@evil.example/>",
+        '<a href="https://docs.example.com:443@evil.example/">docs</a>',
+        "[docs]: https://docs.example.com@evil.example/\n\nSee [docs].",
+    ],
+)
+def test_links_with_userinfo_are_not_links(text: str) -> None:
+    # `https://docs.example.com@evil.example/` goes to evil.example: a spec could show one
+    # host and send the reader to another. The text stays, the link goes.
+    html = render_markdown(text)
+    assert "href" not in html
+    assert "docs" in html or "evil.example" in html
+
+
 def test_https_links_get_safe_rel() -> None:
     html = render_markdown("[docs](https://example.com/docs)")
     assert 'href="https://example.com/docs"' in html
@@ -135,6 +152,10 @@ def test_case42_htmx_attributes_never_survive() -> None:
         ("http://example.com", None),
         ("//example.com", None),
         ("https://exa mple.com", None),
+        ("https://docs.example.com@evil.example/", None),  # userinfo: goes to evil.example
+        ("https://user:pass@example.com/", None),
+        ("https://example.com\\@evil.example/", None),  # browser: example.com
+        ("https://example.com/a@b", "https://example.com/a@b"),  # an @ in the path is fine
         (None, None),
         (42, None),
     ],

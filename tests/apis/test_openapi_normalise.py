@@ -237,6 +237,26 @@ paths: {}
     assert sum("dropped" in w for w in spec.warnings) == 4
 
 
+def test_urls_with_userinfo_in_overview_are_dropped_with_a_warning() -> None:
+    # `https://docs.example.com@evil.example/` goes to evil.example; the publisher is told why
+    # the link is not shown.
+    text = """\
+openapi: 3.0.3
+info:
+  title: Links
+  version: '1'
+  contact: {name: Me, url: 'https://docs.example.com@evil.example/'}
+  license: {name: MIT, url: 'https://opensource.org/licenses/MIT'}
+externalDocs: {url: 'https://user:pass@evil.example/'}
+paths: {}
+"""
+    spec = load_yaml(text)
+    assert "url" not in spec.overview["info"]["contact"]
+    assert "url" not in spec.overview["externalDocs"]
+    assert spec.overview["info"]["license"]["url"] == "https://opensource.org/licenses/MIT"
+    assert sum("userinfo" in w for w in spec.warnings) == 2
+
+
 @pytest.mark.parametrize(
     ("description", "summary"),
     [

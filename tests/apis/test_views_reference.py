@@ -192,6 +192,43 @@ def test_spec_text_never_becomes_markup(
         assert 'href="javascript:' not in html and 'href="data:' not in html
 
 
+def test_urls_with_userinfo_from_a_spec_are_not_links(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    # `https://docs.example.com@evil.example/` shows one host and goes to another.
+    import json
+
+    bad = "https://docs.example.com@evil.example/"
+    doc = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Userinfo",
+            "version": "1",
+            "description": f"See [the docs]({bad}).",
+            "termsOfService": bad,
+            "contact": {"name": "Support", "url": "https://support:x@evil.example/"},
+            "license": {"name": "MIT", "url": bad},
+        },
+        "externalDocs": {"url": bad, "description": "Guide"},
+        "paths": {
+            "/x": {
+                "get": {
+                    "operationId": "x",
+                    "description": f"<{bad}>",
+                    "externalDocs": {"url": bad, "description": "Op guide"},
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        },
+    }
+    import_spec(write_spec("u.json", json.dumps(doc)), "userinfo")
+    for url in ("/apis/userinfo/", "/apis/userinfo/operations/x/"):
+        html = client.get(url).content.decode()
+        assert "evil.example" not in "".join(re.findall(r'href="([^"]*)"', html)), url
+    html = client.get("/apis/userinfo/").content.decode()
+    assert "the docs" in html and "Support" in html and "MIT" in html  # the text stays
+
+
 def test_import_warnings_are_shown_to_publishers_only(
     client: Client, admin_client: Client, import_spec: ImportSpec, write_spec
 ) -> None:  # type: ignore[no-untyped-def]
