@@ -522,8 +522,9 @@ LOGGING = {
 }
 
 # --- Developer applications (applications/) -----------------------------------------------
-# How many applications one developer may register per hour (counted on the shared cache).
-APPLICATIONS_CREATE_PER_HOUR = env_int("APPLICATIONS_CREATE_PER_HOUR", 10)
+# How many applications one developer may register per hour (counted on the shared cache; at
+# least 1, as subscriptions: 0 would refuse every registration as over a limit never reached).
+APPLICATIONS_CREATE_PER_HOUR = env_int("APPLICATIONS_CREATE_PER_HOUR", 10, minimum=1)
 # After a secret rotation the old secret may keep working for at most this many seconds
 # (the developer picks how long, 24 h unless changed); 0 makes every rotation immediate.
 APPLICATIONS_SECRET_GRACE_MAX = env_int("APPLICATIONS_SECRET_GRACE_MAX", 7 * 24 * 3600)

@@ -49,6 +49,15 @@ def test_a_missing_identity_secret_stops_start_up_when_the_provider_is_built_in(
     assert "IDENTITY_PORTAL_CLIENT_SECRET (or IDENTITY_PORTAL_CLIENT_SECRET_FILE)" in result.stderr
 
 
+@pytest.mark.parametrize("name", ["APPLICATIONS_CREATE_PER_HOUR", "SUBSCRIPTIONS_CREATE_PER_HOUR"])
+def test_a_creation_limit_below_one_stops_start_up_and_is_named(tmp_path: Path, name: str) -> None:
+    # 0 would refuse every new application (or subscription) with a message about a limit
+    # the developer never reached; a mistake in the environment, said at start-up.
+    result = start(production_env(tmp_path, **{name: "0"}))
+    assert result.returncode != 0
+    assert f"{name}='0'" in result.stderr and "at least 1" in result.stderr
+
+
 def test_serve_refuses_before_listening(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "manage.py", "serve"],
