@@ -7,8 +7,9 @@ Errors are problem+json (RFC 9457). Another developer's object is a 404, as on t
 
 from __future__ import annotations
 
+import difflib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,12 @@ class NotFound(Exception):
 
 
 class BadBody(Exception):
-    """The request body is not a JSON object; the message says why."""
+    """The request body is not a JSON object, or has fields the path does not take; the
+    message says why, `errors` names the fields."""
+
+    def __init__(self, detail: str, errors: dict[str, list[str]] | None = None) -> None:
+        super().__init__(detail)
+        self.errors = errors
 
 
 def api_view(*methods: str) -> Callable[[View], View]:
@@ -77,6 +83,8 @@ def api_view(*methods: str) -> Callable[[View], View]:
             except NotFound:
                 return problem(404, "No such object of yours.")
             except BadBody as exc:
+                if exc.errors:
+                    return problem(400, str(exc), errors=exc.errors)
                 return problem(400, str(exc))
 
         @functools.wraps(view)
@@ -93,7 +101,9 @@ def api_view(*methods: str) -> Callable[[View], View]:
     return wrap
 
 
-def _body(request: HttpRequest) -> dict[str, Any]:
+def _body(request: HttpRequest, fields: Collection[str]) -> dict[str, Any]:
+    """The body's JSON object, with no field but `fields`: a typo (`redirect_uri`) would
+    otherwise be ignored, and the caller told 200 for a change that was not made."""
     too_big = BadBody(f"The body is larger than {MAX_BODY // 1024} KiB.")
     try:
         # Past DATA_UPLOAD_MAX_MEMORY_SIZE Django refuses to read it, with an HTML page.
@@ -109,6 +119,15 @@ def _body(request: HttpRequest) -> dict[str, Any]:
         raise BadBody("The body is not JSON.") from None
     if not isinstance(data, dict):
         raise BadBody("The body must be a JSON object.")
+    unknown = [name for name in data if name not in fields]
+    if unknown:
+        errors = {}
+        for name in unknown:
+            close = difflib.get_close_matches(name, fields, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            errors[name] = [f"Not a field of this request{hint}"]
+        takes = ", ".join(sorted(fields)) or "no fields"
+        raise BadBody(f"Unknown field(s): {', '.join(unknown)}. This takes {takes}.", errors)
     return data
 
 
@@ -159,7 +178,7 @@ def applications(request: HttpRequest, caller: auth.Caller) -> HttpResponse:
     if request.method == "GET":
         rows = Application.objects.filter(owner=caller.user).select_related("server")
         return _json({"applications": [present.application(a) for a in rows]})
-    form = ApplicationInput(_body(request))
+    form = ApplicationInput(_body(request, ApplicationInput.base_fields))
     if not form.is_valid():
         return problem(400, "The application is not valid.", errors=errors_of(form))
     data = form.cleaned_data
@@ -199,7 +218,7 @@ def application(request: HttpRequest, caller: auth.Caller, app_id: Any) -> HttpR
             return problem(502, str(exc))
         return HttpResponse(status=204)
     if request.method == "PATCH":
-        raw = _body(request)
+        raw = _body(request, ApplicationChange.base_fields)
         form = ApplicationChange(raw)
         if not form.is_valid():
             return problem(400, "The change is not valid.", errors=errors_of(form))
@@ -221,6 +240,8 @@ def application(request: HttpRequest, caller: auth.Caller, app_id: Any) -> HttpR
 @api_view("POST")
 def rotate_secret(request: HttpRequest, caller: auth.Caller, app_id: Any) -> HttpResponse:
     app = _own_application(caller, app_id)
+    if request.content_type == "application/json":
+        _body(request, ())  # it takes no field: `{"grace": 3600}` must not rotate at once
     try:
         secret = app_flows.rotate_secret(app)
     except app_flows.FlowError as exc:
@@ -238,7 +259,7 @@ def subscriptions(request: HttpRequest, caller: auth.Caller) -> HttpResponse:
             "product", "application"
         )
         return _json({"subscriptions": [present.subscription(s) for s in rows]})
-    form = SubscriptionInput(_body(request))
+    form = SubscriptionInput(_body(request, SubscriptionInput.base_fields))
     if not form.is_valid():
         return problem(400, "The subscription is not valid.", errors=errors_of(form))
     data = form.cleaned_data

@@ -467,3 +467,70 @@ def test_a_method_the_path_does_not_take_is_a_405_problem_naming_the_allowed_one
         if method != "HEAD":  # a HEAD answer has no body
             assert answer["Content-Type"] == "application/problem+json"
             assert "GET, POST" in answer.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "unknown"),
+    [
+        ({"redirect_uri": ["https://a.example/cb"]}, ["redirect_uri"]),  # redirect_uris
+        ({"name": "renamed", "redirect_uri": ["https://a.example/cb"]}, ["redirect_uri"]),
+        ({"name": "renamed", "kind": "spa", "owner": "bob"}, ["kind", "owner"]),
+    ],
+)
+def test_a_patch_with_an_unknown_field_is_400_naming_it_and_changes_nothing(
+    client: Client, ada: Any, portal_token: Callable[..., str], body: Any, unknown: list[str]
+) -> None:
+    # A typo answered 200 and changed nothing: the caller believed the change was made.
+    token = portal_token(ada)
+    made = _call(
+        client, "POST", "/api/v1/applications", token,
+        {"name": "x", "kind": "web", "redirect_uris": ["https://old.example/cb"]},
+    ).json()  # fmt: skip
+    answer = _call(client, "PATCH", f"/api/v1/applications/{made['id']}", token, body)
+    assert answer.status_code == 400, answer.content
+    assert answer["Content-Type"] == "application/problem+json"
+    assert sorted(answer.json()["errors"]) == unknown
+    assert all(name in answer.json()["detail"] for name in unknown)
+    app = Application.objects.get(uuid=made["id"])
+    assert (app.name, list(app.redirect_uris)) == ("x", ["https://old.example/cb"])
+
+
+def test_an_unknown_field_names_the_field_it_is_close_to(
+    client: Client, ada: Any, portal_token: Callable[..., str]
+) -> None:
+    token = portal_token(ada)
+    made = _call(client, "POST", "/api/v1/applications", token, {"name": "x", "kind": "machine"})
+    body = {"redirect_uri": ["https://a.example/cb"]}
+    answer = _call(client, "PATCH", f"/api/v1/applications/{made.json()['id']}", token, body)
+    assert "did you mean redirect_uris?" in answer.json()["errors"]["redirect_uri"][0]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "unknown"),
+    [
+        ("/api/v1/applications", {"name": "x", "kind": "machine", "scopes": ["a"]}, "scopes"),
+        ("/api/v1/subscriptions", {"product": "starter", "accept_term": True}, "accept_term"),
+        ("/api/v1/applications/{app}/secret", {"grace": 3600}, "grace"),
+    ],
+)
+def test_a_post_with_an_unknown_field_is_400_naming_it_and_makes_nothing(
+    client: Client,
+    ada: Any,
+    portal_token: Callable[..., str],
+    echo: Any,
+    make_product: Callable[..., Any],
+    path: str,
+    body: Any,
+    unknown: str,
+) -> None:
+    make_product("starter", echo)
+    token = portal_token(ada)
+    cli = Application.objects.get(owner=ada)
+    assert cli.provider_client is not None
+    secret = cli.provider_client.client_secret
+    answer = _call(client, "POST", path.format(app=cli.uuid), token, body)
+    assert answer.status_code == 400, answer.content
+    assert list(answer.json()["errors"]) == [unknown] and unknown in answer.json()["detail"]
+    assert Application.objects.filter(owner=ada).count() == 1 and not Subscription.objects.exists()
+    cli.provider_client.refresh_from_db()
+    assert cli.provider_client.client_secret == secret
