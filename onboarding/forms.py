@@ -92,5 +92,16 @@ class SubscriptionInput(forms.Form):
     accept_terms = JsonBooleanField(required=False)
 
 
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+class PageQuery(forms.Form):
+    """`?limit=&offset=` of a list (absent: the first PAGE_SIZE rows)."""
+
+    limit = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE)
+    offset = forms.IntegerField(required=False, min_value=0)
+
+
 def errors_of(form: forms.Form) -> dict[str, Any]:
     return {field: [str(m) for m in messages] for field, messages in form.errors.items()}

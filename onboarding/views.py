@@ -17,7 +17,9 @@ from typing import Any
 import orjson
 import yaml
 from django.core.exceptions import RequestDataTooBig
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
@@ -26,7 +28,14 @@ from applications import flows as app_flows
 from applications.models import Application
 from console.models import AuthorizationServer
 from onboarding import auth, present
-from onboarding.forms import ApplicationChange, ApplicationInput, SubscriptionInput, errors_of
+from onboarding.forms import (
+    PAGE_SIZE,
+    ApplicationChange,
+    ApplicationInput,
+    PageQuery,
+    SubscriptionInput,
+    errors_of,
+)
 from products import flows as product_flows
 from products.models import Subscription
 from products.visibility import visible_products
@@ -153,13 +162,31 @@ def _own_subscription(caller: auth.Caller, sub_id: Any) -> Subscription:
     return sub
 
 
+def _page[M: Model](
+    request: HttpRequest, rows: QuerySet[M], key: str, show: Callable[[M], dict[str, Any]]
+) -> HttpResponse:
+    """One page of `rows` (their order must be total: an offset into a tie could repeat or
+    skip a row) under `key`, with `next`, the URL of the following page, or null."""
+    query = PageQuery(request.GET)
+    if not query.is_valid():
+        return problem(400, "The page is not valid.", errors=errors_of(query))
+    limit = query.cleaned_data["limit"] or PAGE_SIZE
+    offset = query.cleaned_data["offset"] or 0
+    found = list(rows[offset : offset + limit + 1])  # one more says whether there is a next
+    following = None
+    if len(found) > limit:
+        params = urlencode({"limit": limit, "offset": offset + limit})
+        following = request.build_absolute_uri(f"{request.path}?{params}")
+    return _json({key: [show(row) for row in found[:limit]], "next": following})
+
+
 # --- products ----------------------------------------------------------------------------
 
 
 @api_view("GET")
 def products(request: HttpRequest, caller: auth.Caller) -> HttpResponse:
     rows = visible_products(caller.user).filter(published=True).prefetch_related("apis")
-    return _json({"products": [present.product(p) for p in rows]})
+    return _page(request, rows.order_by("name", "pk"), "products", present.product)
 
 
 @api_view("GET")
@@ -177,7 +204,8 @@ def product(request: HttpRequest, caller: auth.Caller, slug: str) -> HttpRespons
 def applications(request: HttpRequest, caller: auth.Caller) -> HttpResponse:
     if request.method == "GET":
         rows = Application.objects.filter(owner=caller.user).select_related("server")
-        return _json({"applications": [present.application(a) for a in rows]})
+        ordered = rows.order_by("name", "created", "pk")
+        return _page(request, ordered, "applications", present.application)
     form = ApplicationInput(_body(request, ApplicationInput.base_fields))
     if not form.is_valid():
         return problem(400, "The application is not valid.", errors=errors_of(form))
@@ -258,7 +286,8 @@ def subscriptions(request: HttpRequest, caller: auth.Caller) -> HttpResponse:
         rows = Subscription.objects.filter(owner=caller.user).select_related(
             "product", "application"
         )
-        return _json({"subscriptions": [present.subscription(s) for s in rows]})
+        ordered = rows.order_by("-created", "-pk")
+        return _page(request, ordered, "subscriptions", present.subscription)
     form = SubscriptionInput(_body(request, SubscriptionInput.base_fields))
     if not form.is_valid():
         return problem(400, "The subscription is not valid.", errors=errors_of(form))

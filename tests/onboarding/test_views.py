@@ -534,3 +534,109 @@ def test_a_post_with_an_unknown_field_is_400_naming_it_and_makes_nothing(
     assert Application.objects.filter(owner=ada).count() == 1 and not Subscription.objects.exists()
     cli.provider_client.refresh_from_db()
     assert cli.provider_client.client_secret == secret
+
+
+# --- pages of a list ---------------------------------------------------------------------
+
+
+def _all_pages(client: Client, token: str, path: str, key: str) -> list[list[str]]:
+    """The ids of each page, following `next` from `path` to the end."""
+    pages: list[list[str]] = []
+    url: str | None = path
+    while url is not None:
+        answer = _call(client, "GET", url, token)
+        assert answer.status_code == 200, answer.content
+        pages.append([row["id"] for row in answer.json()[key]])
+        url = answer.json()["next"]
+        assert len(pages) <= 10, "next never ends"
+    return pages
+
+
+def test_a_list_longer_than_a_page_is_given_in_pages_of_50_linked_by_next(
+    client: Client,
+    ada: Any,
+    portal_token: Callable[..., str],
+    make_product: Callable[..., Any],
+) -> None:
+    # Every row came in one answer, however many there were.
+    for n in range(51):
+        make_product(f"p{n:02}", name=f"Product {n:02}")
+    pages = _all_pages(client, portal_token(ada), "/api/v1/products", "products")
+    assert [len(page) for page in pages] == [50, 1]
+    assert [slug for page in pages for slug in page] == [f"p{n:02}" for n in range(51)]
+
+
+@pytest.mark.parametrize(("limit", "sizes"), [(1, [1, 1, 1, 1]), (2, [2, 2]), (3, [3, 1])])
+def test_next_leads_through_the_rest_of_the_developers_applications_once_each(
+    client: Client,
+    ada: Any,
+    bob: Any,
+    portal_token: Callable[..., str],
+    register: Callable[..., Any],
+    limit: int,
+    sizes: list[int],
+) -> None:
+    token = portal_token(ada)  # the CLI, the first of four
+    for name in ("b", "a", "a"):  # a tie in the list's order: each must still come once
+        register(ada, kind="machine", name=name)
+    register(bob, kind="machine", name="bob's")
+    everything = _call(client, "GET", "/api/v1/applications", token).json()
+    assert everything["next"] is None and len(everything["applications"]) == 4
+    pages = _all_pages(client, token, f"/api/v1/applications?limit={limit}", "applications")
+    assert [len(page) for page in pages] == sizes
+    assert [i for page in pages for i in page] == [a["id"] for a in everything["applications"]]
+
+
+def test_subscriptions_come_in_pages_too(
+    client: Client,
+    ada: Any,
+    portal_token: Callable[..., str],
+    echo: Any,
+    make_product: Callable[..., Any],
+) -> None:
+    token = portal_token(ada)
+    make_product("starter", echo)
+    for _ in range(3):
+        made = _call(client, "POST", "/api/v1/subscriptions", token, {"product": "starter"})
+        assert made.status_code == 201
+    first = _call(client, "GET", "/api/v1/subscriptions?limit=2", token).json()
+    assert len(first["subscriptions"]) == 2
+    assert first["next"].startswith("http://testserver/api/v1/subscriptions?")
+    rest = _call(client, "GET", first["next"], token).json()
+    assert len(rest["subscriptions"]) == 1 and rest["next"] is None
+    ids = {s["id"] for s in first["subscriptions"] + rest["subscriptions"]}
+    assert ids == {str(s.uuid) for s in Subscription.objects.filter(owner=ada)}
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("limit=0", "limit"),
+        ("limit=-1", "limit"),
+        ("limit=201", "limit"),
+        ("limit=ten", "limit"),
+        ("offset=-1", "offset"),
+        ("offset=x", "offset"),
+    ],
+)
+@pytest.mark.parametrize("path", ["products", "applications", "subscriptions"])
+def test_a_bad_limit_or_offset_is_a_400_problem_naming_it(
+    client: Client, ada: Any, portal_token: Callable[..., str], path: str, query: str, field: str
+) -> None:
+    answer = _call(client, "GET", f"/api/v1/{path}?{query}", portal_token(ada))
+    assert answer.status_code == 400, answer.content
+    assert answer["Content-Type"] == "application/problem+json"
+    assert list(answer.json()["errors"]) == [field]
+
+
+def test_the_document_describes_the_pages(client: Client, db: None) -> None:
+    doc = _call(client, "GET", "/api/v1/openapi.json").json()
+    for key in ("products", "applications", "subscriptions"):
+        get = doc["paths"][f"/{key}"]["get"]
+        names = set()
+        for p in get["parameters"]:
+            name = doc["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]]["name"]
+            names.add(name)
+        assert names == {"limit", "offset"}
+        schema = get["responses"]["200"]["content"]["application/json"]["schema"]
+        assert {key, "next"} <= set(schema["properties"]) and "400" in get["responses"]
