@@ -41,6 +41,7 @@ from gateway.ratelimit import CounterStore, MemoryCounters, RedisCounters
 from gateway.refreshed import Refreshed
 from gateway.revocations import Revocations
 from gateway.routing import find_route, raw_rest
+from gateway.server import BODY_BYTES
 from gateway.subscriptions import Meter, Subscriptions
 from gateway.upstream import Pool
 from gateway.validate import Validator
@@ -193,7 +194,9 @@ class Gateway:
             self._loop_state()
         started = time.perf_counter()
         state: dict[str, Any] = {"status": 0, "api": "-", "sub": "-", "client": "-"}
-        if self.usage.enabled:
+        # Body bytes for the usage counts: gateway/server.py counts them itself.
+        body_bytes: list[int] | None = scope.get(BODY_BYTES)
+        if body_bytes is None and self.usage.enabled:
             send, receive = self.usage.counting(state, send, receive)
         try:
             await self._handle(scope, receive, send, state)
@@ -201,6 +204,8 @@ class Gateway:
             elapsed = time.perf_counter() - started
             if "meter" in state and self.subscriptions is not None:
                 await self.subscriptions.spend(state["meter"], self.counters)
+            if body_bytes is not None:
+                state["in"], state["out"] = body_bytes
             self.usage.record(scope, state, started, elapsed)
             method = scope["method"]
             self.metrics.observe(

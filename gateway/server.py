@@ -60,6 +60,11 @@ App = Callable[
 ]
 
 _ASGI = {"version": "3.0", "spec_version": "2.3"}
+# A scope key of this server's own: [request body bytes the application read, response body
+# bytes it wrote], kept up to date as it does. The gateway's usage counting reads them here
+# rather than wrapping receive and send (two closures a call and a call more per message:
+# about 2 % of a proxied call's instructions); under another server it wraps them.
+BODY_BYTES = "gateway.body_bytes"
 _STATUS_LINES = {
     s.value: b"HTTP/1.1 %d %s\r\n" % (s.value, s.phrase.encode("latin-1")) for s in HTTPStatus
 }
@@ -88,6 +93,8 @@ class _Exchange:
     __slots__ = (
         "conn",
         "scope",
+        "http11",
+        "body_bytes",
         "keep_alive",
         "expect_continue",
         "head_request",
@@ -105,6 +112,9 @@ class _Exchange:
     def __init__(self, conn: _Connection, scope: dict[str, Any], keep_alive: bool) -> None:
         self.conn = conn
         self.scope = scope
+        self.http11 = scope["http_version"] == "1.1"
+        # [read, written]: the body bytes the application took and gave (see BODY_BYTES).
+        self.body_bytes = scope[BODY_BYTES] = [0, 0]
         self.keep_alive = keep_alive
         self.expect_continue = False
         self.head_request = scope["method"] == "HEAD"
@@ -161,6 +171,7 @@ class _Exchange:
             return {"type": "http.request", "body": b"", "more_body": False}
         chunk = self.body[0] if len(self.body) == 1 else b"".join(self.body)
         self.body.clear()
+        self.body_bytes[0] += len(chunk)
         self.buffered = 0 if not self.complete else -1
         if not self.complete:
             conn.resume_reading()
@@ -181,6 +192,7 @@ class _Exchange:
             raise RuntimeError(f"unexpected ASGI message {kind!r}")
         body: bytes = message.get("body", b"")
         more: bool = message.get("more_body", False)
+        self.body_bytes[1] += len(body)
         conn = self.conn
         if conn.closed:
             self.finished = True
@@ -227,7 +239,7 @@ class _Exchange:
         if not framed and status not in _NO_BODY_STATUS and status >= 200:
             if self.head_request:
                 pass
-            elif self.scope["http_version"] == "1.1":
+            elif self.http11:
                 self.chunked = True
                 parts.append(b"transfer-encoding: chunked\r\n")
             else:

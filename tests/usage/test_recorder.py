@@ -330,3 +330,43 @@ def test_recording_off_records_nothing(
     gateway = recording.gateway(_route(provider, "http://127.0.0.1:9"))
     gateway.request("GET", "/orders/x")
     assert recording.events() == [] and recording.cells() == {}
+
+
+def test_calls_served_by_the_gateways_own_server_count_their_body_bytes(
+    recording: Recording, provider: Provider, backend: LoopbackServer
+) -> None:
+    """Under gateway/server.py (as `python -m gateway` serves it) the server counts the body
+    bytes itself: a sized body, a chunked one and the answers count as they do under any
+    other ASGI server."""
+    from gateway import server
+
+    gateway = recording.gateway(_route(provider, backend.url))
+    token = mint(provider.keys[0], claims(provider))
+    loop = gateway.loop
+
+    async def exchange(writer_head: bytes, body: bytes) -> bytes:
+        srv = server.Server(gateway.app, loop)
+        listener = await loop.create_server(srv.protocol, "127.0.0.1", 0)
+        port = listener.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(writer_head + body)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(re.search(rb"content-length: (\d+)", head, re.I).group(1))  # type: ignore[union-attr]
+        answer = await reader.readexactly(length)
+        writer.close()
+        listener.close()
+        return answer
+
+    def post(extra: str, body: bytes) -> bytes:
+        head = (
+            f"POST /orders/items HTTP/1.1\r\nHost: gw.test\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\n{extra}\r\n"
+        ).encode()
+        return loop.run_until_complete(exchange(head, body))
+
+    sized = post("Content-Length: 12\r\n", b'{"n": 12345}')
+    chunked = post("Transfer-Encoding: chunked\r\n", b"5\r\n[1, 2\r\n4\r\n, 3]\r\n0\r\n\r\n")
+    cell = _one(recording.counted())
+    assert cell.outcomes == (2, 0, 0, 0)
+    assert cell.bytes_in == len(b'{"n": 12345}') + len(b"[1, 2, 3]")
+    assert cell.bytes_out == len(sized) + len(chunked) > 0
