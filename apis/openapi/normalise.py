@@ -218,7 +218,9 @@ def extract_operations(
                 )
                 if servers:
                     data["servers"] = _with_document_variables(servers, doc_servers)
-                if "security" not in op and doc_security is not None:
+                # Nor is the API's `security` (how its callers sign in) the webhook's: a
+                # webhook has only the security it declares.
+                if "security" not in op and doc_security is not None and kind == "operation":
                     data["security"] = doc_security
                 if kind == "operation":
                     _check_path_params(str(path), merged, where, warnings)

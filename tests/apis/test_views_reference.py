@@ -750,3 +750,32 @@ def test_a_webhook_page_does_not_give_the_apis_servers_as_its_own(
     # Servers the webhook's own path item names are still said.
     own = client.get("/apis/billing/operations/invoicePaid/").content.decode()
     assert "Servers: <code>https://hooks.billing.test</code>" in own
+
+
+def test_a_webhook_page_does_not_give_the_apis_security_as_its_own(
+    client: Client, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # The API calls a webhook; the document's `security` says how callers of the API sign
+    # in, not what the API sends to the subscriber. A webhook shows only its own.
+    spec = (
+        "openapi: 3.1.0\ninfo: {title: Billing, version: '1'}\n"
+        "security: [{apiToken: []}]\n"
+        "paths:\n  /invoices:\n    get:\n      operationId: listInvoices\n"
+        "      responses: {'200': {description: ok}}\n"
+        "webhooks:\n  invoiceCreated:\n    post:\n      operationId: invoiceCreated\n"
+        "      responses: {'200': {description: ok}}\n"
+        "  invoicePaid:\n    post:\n      operationId: invoicePaid\n"
+        "      security: [{signature: []}]\n      responses: {'200': {description: ok}}\n"
+        "components:\n  securitySchemes:\n"
+        "    apiToken: {type: http, scheme: bearer}\n"
+        "    signature: {type: apiKey, in: header, name: X-Signature}\n"
+    )
+    import_spec(write_spec("billing.yaml", spec), "billing")
+    operation = client.get("/apis/billing/operations/listInvoices/").content.decode()
+    assert 'id="security"' in operation and "<code>apiToken</code>" in operation
+    webhook = client.get("/apis/billing/operations/invoiceCreated/").content.decode()
+    assert "webhook" in webhook
+    assert 'id="security"' not in webhook and "<code>apiToken</code>" not in webhook
+    # Security the webhook declares itself is still said, and only that.
+    own = client.get("/apis/billing/operations/invoicePaid/").content.decode()
+    assert "<code>signature</code>" in own and "<code>apiToken</code>" not in own

@@ -321,3 +321,32 @@ def test_a_pasted_token_with_deeply_nested_or_huge_claims_breaks_no_page(
     kept = keep(signed_in, "withBearer", "pasted", value=token)
     assert kept.status_code == 200
     assert signed_in.get("/apis/keyed/operations/withBearer/").status_code == 200
+
+
+def test_no_credential_is_kept_for_a_webhook_under_the_apis_security(
+    signed_in: Client, tmp_path: Path
+) -> None:
+    # The document's `security` is how the API's callers sign in; the API calls a webhook,
+    # so no credential of the API is taken (or sent) for one.
+    spec = tmp_path / "hooks.yaml"
+    spec.write_text(
+        "openapi: 3.1.0\ninfo: {title: Hooks, version: '1'}\n"
+        "security: [{headerKey: []}]\n"
+        "paths:\n  /things:\n    get:\n      operationId: listThings\n"
+        "      responses: {'200': {description: ok}}\n"
+        "webhooks:\n  thingCreated:\n    post:\n      operationId: thingCreated\n"
+        "      responses: {'200': {description: ok}}\n"
+        "components:\n  securitySchemes:\n"
+        "    headerKey: {type: apiKey, in: header, name: X-API-Key}\n"
+    )
+    call_command("importspec", str(spec), slug="hooks", publish=True, stdout=io.StringIO())
+    data = {"api": "hooks", "version": "1", "credential": "headerKey"}
+    value = {"credential.headerKey.value": HEADER_KEY}
+    kept = signed_in.post(
+        "/console/credential/", {**data, **value, "operation": "listThings"}, headers=HTMX
+    )
+    assert kept.status_code == 200
+    hook = signed_in.post(
+        "/console/credential/", {**data, **value, "operation": "thingCreated"}, headers=HTMX
+    )
+    assert hook.status_code == 404
