@@ -98,6 +98,23 @@ def _reference_context(
     return context, groups
 
 
+def schema_segment(name: str) -> str:
+    """A component schema's name as its URL's path segment (before percent-encoding): the
+    name as a JSON pointer token, so a `/` in it never splits the path (a `%2F` reaches
+    Django decoded, and proxies may refuse it), and `.` or `..` as `~.` or `~..`, which no
+    browser or client removes as a dot segment (Chromium removes `%2E` too). A token has
+    `~` only before `0` or `1`, so each segment names one schema."""
+    token = name.replace("~", "~0").replace("/", "~1")
+    return "~" + token if token in (".", "..") else token
+
+
+def schema_name(segment: str) -> str:
+    """The schema name a path segment of `schema_segment` stands for."""
+    if segment in ("~.", "~.."):
+        return segment[1:]
+    return segment.replace("~1", "/").replace("~0", "~")
+
+
 def _renderer(
     api: Api,
     version: ApiVersion,
@@ -115,7 +132,7 @@ def _renderer(
     )
 
     def schema_url(name: str) -> str:
-        return f"{prefix}{quote(name, safe='')}/{query}"
+        return f"{prefix}{quote(schema_segment(name), safe='')}/{query}"
 
     def part_url(root: str, pointer: str) -> str:
         """A cut part of a schema: inside a named schema, or inside the operation."""
@@ -329,6 +346,7 @@ def nav(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def schema(request: HtmxHttpRequest, slug: str, name: str) -> HttpResponse:
     """One named schema of `components/schemas`; htmx swaps its tree in place (lazy loading)."""
+    name = schema_name(name)
     api = _get_api_for_user(request, slug)
     version, query_label = _get_version(api, request.GET.get("v"))
     renderer = _renderer(api, version, query_label)

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import html as htmllib
 import re
 from typing import Any
 
+import orjson
 import pytest
 from django.test import Client
 
@@ -779,3 +781,85 @@ def test_a_webhook_page_does_not_give_the_apis_security_as_its_own(
     # Security the webhook declares itself is still said, and only that.
     own = client.get("/apis/billing/operations/invoicePaid/").content.decode()
     assert "<code>signature</code>" in own and "<code>apiToken</code>" not in own
+
+
+# Component names OpenAPI allows (`.`, `..`) or real specs use (paths, spaces, non-ASCII)
+# that a URL path reads otherwise: `.` and `..` are dot segments, `/` splits, `?` and `#`
+# end the path, `%` starts an escape.
+AWKWARD_NAMES = [
+    ".", "..", "...", "a/b", "a/../b", "/", "100%", "%2E", "why?", "C#", "Order Line",
+    "Prüfung", "名前", "~x", "a~1b", "~.",
+]  # fmt: skip
+
+
+def awkward_spec() -> str:
+    """Each awkward name a schema with a property of its own that contains itself (drawn on
+    the operation page with a link to its own page), all in one response."""
+
+    def ref(name: str) -> str:
+        # A JSON pointer in a URI fragment: `%` written as `%25`.
+        token = name.replace("~", "~0").replace("/", "~1").replace("%", "%25")
+        return "#/components/schemas/" + token
+
+    schemas = {
+        name: {
+            "type": "object",
+            "properties": {f"field{n}": {"type": "string"}, "next": {"$ref": ref(name)}},
+        }
+        for n, name in enumerate(AWKWARD_NAMES)
+    }
+    body = {
+        "type": "object",
+        "properties": {f"p{n}": {"$ref": ref(name)} for n, name in enumerate(AWKWARD_NAMES)},
+    }
+    return orjson.dumps(
+        {
+            "openapi": "3.1.0",
+            "info": {"title": "Names", "version": "1"},
+            "paths": {
+                "/things": {
+                    "get": {
+                        "operationId": "getThings",
+                        "responses": {
+                            "200": {
+                                "description": "ok",
+                                "content": {"application/json": {"schema": body}},
+                            }
+                        },
+                    }
+                }
+            },
+            "components": {"schemas": schemas},
+        }
+    ).decode()
+
+
+def schema_links(html: str) -> dict[str, str]:
+    """The recursion markers' links, by the schema name they show."""
+    found = re.findall(r'↻ recursive: <a href="([^"]*)">([^<]*)</a>', html)
+    return {htmllib.unescape(name): htmllib.unescape(href) for href, name in found}
+
+
+def test_awkward_schema_names_link_to_their_own_pages(
+    client: Client, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    import_spec(write_spec("names.json", awkward_spec()), "names")
+    links = schema_links(client.get("/apis/names/operations/getThings/").content.decode())
+    assert set(links) == set(AWKWARD_NAMES)
+    for n, name in enumerate(AWKWARD_NAMES):
+        href = links[name]
+        # What a browser sends for the link: no dot segment is left for it to remove.
+        dots = [p for p in href.split("/") if p.lower().replace("%2e", ".") in (".", "..")]
+        assert not dots, href
+        page = client.get(href)
+        assert page.status_code == 200, (name, href)
+        html = page.content.decode()
+        # That schema's page, not another's.
+        assert f"<h1><code>{htmllib.escape(name)}</code></h1>" in html
+        assert f'<code class="prop-name">field{n}</code>' in html
+        # Its own link to itself leads to the same page; so do its cut parts and fragments.
+        assert schema_links(html)[name] == href
+        fragment = client.get(href, headers={"HX-Request": "true"}).content.decode()
+        assert f'<code class="prop-name">field{n}</code>' in fragment
+        part = client.get(href + "?at=/properties/next")
+        assert part.status_code == 200 and f"field{n}" in part.content.decode()

@@ -278,3 +278,27 @@ def test_long_names_wrap_on_a_phone(
     width = page.evaluate("document.documentElement.scrollWidth")
     context.close()
     assert width <= 390
+
+
+def test_awkward_schema_names_open_their_own_pages_in_chromium(
+    page: Any, live_server: Any, imported: Any, tmp_path: Path
+) -> None:
+    """The links a browser follows: `.` and `..` survive Chromium's dot-segment removal,
+    `/`, `%`, `?`, `#`, spaces and non-ASCII reach the schema they name."""
+    from tests.apis.test_views_reference import AWKWARD_NAMES, awkward_spec
+
+    spec = tmp_path / "names.json"
+    spec.write_text(awkward_spec())
+    imported(spec, "names")
+    page.goto(f"{live_server.url}/apis/names/operations/getThings/")
+    links = page.locator(".recursive a")
+    hrefs = {
+        links.nth(n).text_content(): links.nth(n).get_attribute("href")
+        for n in range(links.count())
+    }
+    assert set(hrefs) == set(AWKWARD_NAMES)
+    for n, name in enumerate(AWKWARD_NAMES):
+        response = page.goto(f"{live_server.url}{hrefs[name]}")
+        assert response is not None and response.status == 200, (name, page.url)
+        assert page.locator("h1").inner_text() == name
+        assert page.locator(".prop-name", has_text=f"field{n}").count() == 1
