@@ -173,13 +173,16 @@ class SchemaRenderer:
 
     `doc` needs only `components/schemas` (a mapping that may load schemas on demand).
     `part_url(root, pointer)` is where a cut inline part loads from; without it inline parts
-    are drawn whole and only named schemas are cut.
+    are drawn whole and only named schemas are cut. `scoped_url(url, places)` is a cut part's
+    `url` carrying the places (as `Where`) of the `$dynamicAnchor`s bound where it was cut;
+    the view that draws the part passes them back to `bind`.
     """
 
     doc: Mapping[str, Any]
     schema_url: Callable[[str], str]
     fragment_url: Callable[[str], str]
     part_url: Callable[[str, str], str] | None = None
+    scoped_url: Callable[[str, list[tuple[str, str]]], str] | None = None
     budget: int = 500
     max_named_depth: int = 3
     rows: int = field(default=0, init=False)
@@ -189,8 +192,10 @@ class SchemaRenderer:
     drawn_whole: set[str] = field(default_factory=set, init=False)
     # JSON Schema 2020-12's dynamic scope while drawing: each `$dynamicAnchor` name, bound by
     # the outermost schema on the way down that declares it (`PaginatedResource<T>` drawn
-    # with its caller's item type). A part loaded later by a lazy link starts unbound.
+    # with its caller's item type). A part loaded later by a lazy link starts with the
+    # bindings of the place it was cut from (`bind`), each found again by its place.
     dynamic: dict[str, Any] = field(default_factory=dict, init=False)
+    dynamic_at: dict[str, Where] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         components = self.doc.get("components")
@@ -224,6 +229,14 @@ class SchemaRenderer:
             )
         parts.append("</div>")
         return mark_safe("".join(parts))
+
+    def bind(self, anchors: list[tuple[Any, Where]]) -> None:
+        """Start with these `$dynamicAnchor` schemas (and their places) bound: the dynamic
+        scope a cut part had where it was cut. Anything else is ignored."""
+        for schema, where in anchors:
+            name = schema.get("$dynamicAnchor") if isinstance(schema, dict) else None
+            if isinstance(name, str) and name not in self.dynamic:
+                self.dynamic[name], self.dynamic_at[name] = schema, where
 
     def part(self, schema: Any, where: Where) -> SafeString:
         """What sits below one cut row: the part a lazy link loads, with a fresh budget."""
@@ -528,16 +541,36 @@ class SchemaRenderer:
         `level` counts property nestings (0 is the top level, never cut); `inherited` are the
         names a `required` beside a oneOf/anyOf makes required in each variant.
         """
-        fresh = {k: v for k, v in dynamic_anchors(schema).items() if k not in self.dynamic}
-        self.dynamic.update(fresh)
+        fresh = {k: v for k, v in self._anchors(schema, where).items() if k not in self.dynamic}
+        for name, (anchor, at) in fresh.items():
+            self.dynamic[name], self.dynamic_at[name] = anchor, at
         try:
             bound = self._bound(schema)
             if isinstance(bound, dict) and bound is not schema and nest <= 40:
-                return self._children(bound, stack, level, nest + 1, where, inherited)
+                # Below a bound schema, places are in it (not under the `$dynamicRef`).
+                at = self.dynamic_at.get(str(schema["$dynamicRef"])[1:])
+                return self._children(bound, stack, level, nest + 1, at, inherited)
             return self._scoped_children(schema, stack, level, nest, where, inherited)
         finally:
             for name in fresh:
-                del self.dynamic[name]
+                del self.dynamic[name], self.dynamic_at[name]
+
+    def _anchors(self, schema: dict[str, Any], where: Where) -> dict[str, tuple[Any, Where]]:
+        """The `$dynamicAnchor`s `schema` declares, each with its place (for `scoped_url`)."""
+        found = dynamic_anchors(schema)
+        if not found:
+            return {}
+        defs = schema.get("$defs")
+        keys = {id(v): k for k, v in defs.items()} if isinstance(defs, dict) else {}
+        return {
+            name: (part, where if part is schema else at_pointer(where, "$defs", keys[id(part)]))
+            for name, part in found.items()
+        }
+
+    def _scoped(self, url: str) -> str:
+        """`url` of a cut part, carrying the places of the anchors bound here."""
+        places = [at for at in self.dynamic_at.values() if at is not None]
+        return self.scoped_url(url, places) if places and self.scoped_url else url
 
     def _scoped_children(
         self,
@@ -776,14 +809,14 @@ class SchemaRenderer:
 
     def _lazy(self, name: str) -> str:
         return (
-            f'<p class="lazy-schema"><a href="{escape(self.schema_url(name))}" '
-            f'hx-get="{escape(self.fragment_url(name))}" hx-swap="outerHTML" '
+            f'<p class="lazy-schema"><a href="{escape(self._scoped(self.schema_url(name)))}" '
+            f'hx-get="{escape(self._scoped(self.fragment_url(name)))}" hx-swap="outerHTML" '
             f'hx-target="closest .lazy-schema">Show {escape(name)}</a></p>'
         )
 
     def _lazy_part(self, where: tuple[str, str]) -> str:
         assert self.part_url is not None
-        url = escape(self.part_url(*where))
+        url = escape(self._scoped(self.part_url(*where)))
         return (
             f'<p class="lazy-schema"><a href="{url}" hx-get="{url}" hx-swap="outerHTML" '
             'hx-target="closest .lazy-schema">Show the nested fields</a> '

@@ -20,7 +20,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from apis.doclinks import point_redoc_links
-from apis.documents import load_document, resolve_ref, schema_document
+from apis.documents import load_document, ref_name, resolve_ref, schema_document
 from apis.forms import CatalogQueryForm, NavQueryForm
 from apis.markdown import operation_title
 from apis.models import VERSION_READER_FIELDS, Api, ApiVersion, Operation, Tag
@@ -39,7 +39,7 @@ from apis.reference import (
     build_overview,
     cached_operation_view,
 )
-from apis.schema_tree import SchemaRenderer, part_query
+from apis.schema_tree import SCHEMA_PREFIX, SchemaRenderer, Where, part_query
 from apis.search import OperationHit, search_catalog
 from apis.yaml_dump import dump as yaml_text
 from portal.lib.htmx import HtmxHttpRequest
@@ -98,13 +98,18 @@ def _reference_context(
     return context, groups
 
 
+def _token(name: str) -> str:
+    """A name as a JSON pointer token."""
+    return name.replace("~", "~0").replace("/", "~1")
+
+
 def schema_segment(name: str) -> str:
     """A component schema's name as its URL's path segment (before percent-encoding): the
     name as a JSON pointer token, so a `/` in it never splits the path (a `%2F` reaches
     Django decoded, and proxies may refuse it), and `.` or `..` as `~.` or `~..`, which no
     browser or client removes as a dot segment (Chromium removes `%2E` too). A token has
     `~` only before `0` or `1`, so each segment names one schema."""
-    token = name.replace("~", "~0").replace("/", "~1")
+    token = _token(name)
     return "~" + token if token in (".", "..") else token
 
 
@@ -139,11 +144,61 @@ def _renderer(
         base = schema_url(root) if root else op_part
         return f"{base}{'&' if '?' in base else '?'}{part_query(pointer)}"
 
+    def scoped_url(url: str, places: list[tuple[str, str]]) -> str:
+        """A cut part's URL with a `dyn` for each `$dynamicAnchor` bound where it was cut:
+        `#/components/schemas/…` in a named schema, `<operation>#<pointer>` in the operation
+        (read by `_dynamic_scope`)."""
+        refs = [
+            f"{SCHEMA_PREFIX}{_token(root)}{pointer}" if root else f"{operation}#{pointer}"
+            for root, pointer in places
+            if root or operation
+        ]
+        query = "&".join("dyn=" + quote(ref, safe="/~$") for ref in refs)
+        return f"{url}{'&' if '?' in url else '?'}{query}" if refs else url
+
     return SchemaRenderer(
         schema_document(version.pk, preload),
         schema_url=schema_url,
         fragment_url=schema_url,
         part_url=part_url,
+        scoped_url=scoped_url,
+    )
+
+
+def _dynamic_scope(
+    request: HttpRequest, renderer: SchemaRenderer, op: Operation | None
+) -> list[tuple[Any, Where]]:
+    """The `$dynamicAnchor` schemas a cut part had bound where it was cut (`?dyn=`, see
+    `scoped_url`), with their places: a `$dynamicRef` in the part binds as it did in place.
+    Those in an operation are read from `op`, the one the part was cut from."""
+    found: list[tuple[Any, Where]] = []
+    for ref in request.GET.getlist("dyn")[:20]:
+        if len(ref) > 2000:
+            continue
+        if ref.startswith(SCHEMA_PREFIX):
+            token, _, rest = ref[len(SCHEMA_PREFIX) :].partition("/")
+            where = (ref_name(token), f"/{rest}" if rest else "")
+            found.append((renderer.lookup(ref), where))
+        elif op is not None:
+            slug, _, pointer = ref.partition("#")
+            if slug == op.slug and pointer.startswith("/"):
+                found.append((resolve_ref(op.data, "#" + pointer), ("", pointer)))
+    return found
+
+
+def _scope_operation(version: ApiVersion, request: HttpRequest) -> Operation | None:
+    """The operation a schema's cut part came from, when its `?dyn=` names anchors in it."""
+    slugs = {
+        ref.partition("#")[0]
+        for ref in request.GET.getlist("dyn")[:20]
+        if "#" in ref and not ref.startswith("#")
+    }
+    if len(slugs) != 1:
+        return None
+    return (
+        Operation.objects.only("id", "slug", "data")
+        .filter(version=version, slug=slugs.pop())
+        .first()
     )
 
 
@@ -349,8 +404,10 @@ def schema(request: HtmxHttpRequest, slug: str, name: str) -> HttpResponse:
     name = schema_name(name)
     api = _get_api_for_user(request, slug)
     version, query_label = _get_version(api, request.GET.get("v"))
-    renderer = _renderer(api, version, query_label)
-    ref = "#/components/schemas/" + name.replace("~", "~0").replace("/", "~1")
+    op = _scope_operation(version, request)
+    renderer = _renderer(api, version, query_label, op.slug if op else None)
+    renderer.bind(_dynamic_scope(request, renderer, op))
+    ref = SCHEMA_PREFIX + _token(name)
     pointer = _pointer(request)
     target = renderer.lookup(ref + (pointer or ""))
     # A whole schema may be `true` or `false` (3.1+); a part to expand must be an object.
@@ -379,6 +436,7 @@ def operation_part(request: HtmxHttpRequest, slug: str, operation: str) -> HttpR
     if not isinstance(target, dict):
         raise Http404("No such part")
     renderer = _renderer(api, version, query_label, op.slug, target)
+    renderer.bind(_dynamic_scope(request, renderer, op))
     context = {
         "api": api,
         "version": version,

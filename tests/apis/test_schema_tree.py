@@ -529,3 +529,33 @@ def test_a_dynamic_ref_reads_as_the_item_type_its_caller_binds() -> None:
     )
     assert re.search(r'prop-name">data</code> <span class="type">array of Planet</span>', html)
     assert re.search(r'prop-name">name</code> <span class="type">string</span>', html)
+
+
+def test_a_part_cut_below_a_dynamic_ref_is_found_in_the_bound_schema() -> None:
+    # Past the budget, a bound schema's nested fields are a link to load them: by their place
+    # in the schema the caller binds (here the response's `$defs`), not under the `$dynamicRef`
+    # of Page, where nothing is; the link carries that binding's place along.
+    schemas = {
+        "Page": {
+            "$defs": {"itemType": {"$dynamicAnchor": "itemType", "not": {}}},
+            "type": "object",
+            "properties": {"data": {"type": "array", "items": {"$dynamicRef": "#itemType"}}},
+        },
+    }
+    planet = {
+        "$dynamicAnchor": "itemType",
+        "type": "object",
+        "properties": {"orbit": {"type": "object", "properties": {"period": {"type": "number"}}}},
+    }
+
+    def scoped(url: str, places: list[tuple[str, str]]) -> str:
+        return url + "?dyn=" + ",".join(f"{root}:{pointer}" for root, pointer in places)
+
+    html = renderer(schemas, budget=1, scoped_url=scoped).block(
+        {"$defs": {"itemType": planet}, "$ref": "#/components/schemas/Page"},
+        raw=False,
+        where=("", "/schema"),
+    )
+    assert 'prop-name">orbit</code>' in html and "period" not in html
+    link = "/part//schema/$defs/itemType/properties/orbit?dyn=:/schema/$defs/itemType"
+    assert f'href="{link}"' in html

@@ -127,3 +127,148 @@ def test_budget_goes_to_the_request_body_first(
     request = page[page.index('id="request-body"') : page.index('id="responses"')]
     assert '<code class="prop-name">given_name</code>' in request
     assert "Show the nested fields" not in request
+
+
+# JSON Schema 2020-12 (OpenAPI 3.1) generics: `$dynamicRef: '#…'` is the schema the
+# outermost `$dynamicAnchor` of that name on the way down binds. Scalar Galaxy's
+# `PaginatedResource<T>` is bound by the response's `$defs`; a tree of labelled nodes by the
+# schema that extends the tree. FILLER spends the page's row budget (SchemaRenderer.budget,
+# 500 rows) before the generic part, so that part is cut and loaded on its own.
+FILLER = {"type": "object", "properties": {f"f{i}": {"type": "string"} for i in range(510)}}
+
+
+def generics(filler: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Galaxy", "version": "1"},
+        "paths": {
+            "/planets": {
+                "get": {
+                    "operationId": "listPlanets",
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "$defs": {
+                                            "itemType": {
+                                                "$dynamicAnchor": "itemType",
+                                                "$ref": "#/components/schemas/Planet",
+                                            }
+                                        },
+                                        "type": "object",
+                                        "properties": {
+                                            "filler": filler,
+                                            "page": {"$ref": "#/components/schemas/Page"},
+                                            "wrapped": {
+                                                "type": "object",
+                                                "properties": {
+                                                    "page": {"$ref": "#/components/schemas/Page"}
+                                                },
+                                            },
+                                        },
+                                    }
+                                }
+                            },
+                        }
+                    },
+                }
+            },
+            "/trees": {
+                "get": {
+                    "operationId": "getTree",
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/LabelledTree"}
+                                }
+                            },
+                        }
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Planet": {"type": "object", "properties": {"planet_name": {"type": "string"}}},
+                "Page": {
+                    "$defs": {"itemType": {"$dynamicAnchor": "itemType", "not": {}}},
+                    "type": "object",
+                    "properties": {
+                        "data": {"type": "array", "items": {"$dynamicRef": "#itemType"}}
+                    },
+                },
+                "Tree": {
+                    "$dynamicAnchor": "node",
+                    "type": "object",
+                    "properties": {
+                        "filler": filler,
+                        "children": {
+                            "type": "object",
+                            "properties": {
+                                "nodes": {"type": "array", "items": {"$dynamicRef": "#node"}}
+                            },
+                        },
+                    },
+                },
+                "LabelledTree": {
+                    "$dynamicAnchor": "node",
+                    "allOf": [{"$ref": "#/components/schemas/Tree"}],
+                    "properties": {"node_label": {"type": "string"}},
+                },
+            }
+        },
+    }
+
+
+def _lazy_link(page: str, name: str) -> tuple[str, str]:
+    """(href, hx-get) of the lazy link that stands for property `name`'s nested part."""
+    found = re.search(
+        rf'prop-name">{name}</code>.*?<p class="lazy-schema"><a href="([^"]*)" hx-get="([^"]*)"',
+        page,
+        re.S,
+    )
+    assert found, f"no lazy link below {name}"
+    return htmllib.unescape(found[1]), htmllib.unescape(found[2])
+
+
+def test_a_dynamic_ref_keeps_its_binding_in_parts_loaded_later(
+    client: Client, import_spec: ImportSpec, write_spec: Callable[[str, str], Path]
+) -> None:
+    planet_row = re.compile(r'prop-name">data</code> <span class="type">array of Planet</span>')
+    # Drawn in place (with the budget unspent), `data` is a list of the response's Planet and
+    # a tree's `nodes` are what the outermost `$dynamicAnchor: node` binds: labelled nodes.
+    small = {"type": "object", "properties": {"f0": {"type": "string"}}}
+    import_spec(write_spec("small.json", orjson.dumps(generics(small)).decode()), "small")
+    inline = client.get("/apis/small/operations/listPlanets/").content.decode()
+    assert 'class="lazy-schema"' not in inline
+    assert len(planet_row.findall(inline)) == inline.count('prop-name">planet_name<') == 2
+    inline = client.get("/apis/small/operations/getTree/").content.decode()
+    nodes = inline[inline.index('prop-name">nodes</code>') :]
+    assert 'prop-name">node_label</code>' in nodes
+    # Past the budget the same parts are cut, and read the same when loaded.
+    import_spec(write_spec("galaxy.json", orjson.dumps(generics(FILLER)).decode()), "galaxy")
+    planets = client.get("/apis/galaxy/operations/listPlanets/").content.decode()
+    assert 'prop-name">planet_name<' not in planets  # both `page`s were cut
+    for name in ("page", "wrapped"):
+        for url in _lazy_link(planets, name):
+            for headers in ({}, {"HX-Request": "true"}):
+                part = client.get(url, headers=headers)
+                assert part.status_code == 200, url
+                html = part.content.decode()
+                if name == "wrapped":  # the wrapper's own level, then the page in it
+                    assert 'prop-name">page</code>' in html
+                assert planet_row.search(html), (name, url)
+                assert 'prop-name">planet_name</code>' in html, (name, url)
+    tree = client.get("/apis/galaxy/operations/getTree/").content.decode()
+    assert tree.count('prop-name">node_label</code>') == 1  # the cut level holds the rest
+    href, hx_get = _lazy_link(tree, "children")
+    for url in (href, hx_get):
+        part = client.get(url)
+        assert part.status_code == 200, url
+        html = part.content.decode()
+        assert 'prop-name">nodes</code>' in html
+        assert 'prop-name">node_label</code>' in html, url
