@@ -97,6 +97,28 @@ def test_cut_schema_levels_load_in_place(
     assert page.console_errors == []
 
 
+def test_a_cut_generic_loads_in_place_with_its_callers_item_type(
+    page: Any, live_server: Any, imported: Any, tmp_path: Path
+) -> None:
+    """A `$dynamicRef` in a level cut by the budget binds, once loaded, as it would in place."""
+    import orjson
+
+    from tests.apis.test_views_schema_part import FILLER, generics
+
+    spec = tmp_path / "galaxy.json"
+    spec.write_bytes(orjson.dumps(generics(FILLER)))
+    imported(spec, "galaxy")
+    url = f"{live_server.url}/apis/galaxy/operations/listPlanets/"
+    page.goto(url)
+    rows = page.locator("#response-200-application-json .schema-tree > .schema-props > .prop")
+    row = rows.filter(has=page.locator(".prop-head > .prop-name", has_text="page")).first
+    row.get_by_role("link", name="Show Page").click()
+    row.locator(".lazy-loaded .prop-name", has_text="planet_name").wait_for()
+    assert page.url == url
+    assert "array of Planet" in row.locator(".lazy-loaded").inner_text()
+    assert page.console_errors == []
+
+
 def test_nav_filter_theme_and_keyboard(page: Any, live_server: Any, imported: Any) -> None:
     imported(DEMO_SPECS / "petstore.yaml", "petstore")
     page.goto(f"{live_server.url}/apis/petstore/")
