@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from apis.models import ApiVersion, Schema
-from apis.openapi.errors import list_index
+from apis.openapi.errors import escape_token, list_index
 from portal.lib.lru import LRU
 
 _documents: LRU[dict[str, Any]] = LRU(8)
@@ -142,6 +142,23 @@ def deref_schema(doc: Mapping[str, Any], schema: Any, hops: int = 8) -> dict[str
 
 def ref_name(ref: str) -> str:
     return ref.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
+
+
+def schema_segment(name: str) -> str:
+    """A component schema's name as its URL's path segment (before percent-encoding): the
+    name as a JSON pointer token, so a `/` in it never splits the path (a `%2F` reaches
+    Django decoded, and proxies may refuse it), and `.` or `..` as `~.` or `~..`, which no
+    browser or client removes as a dot segment (Chromium removes `%2E` too). A token has
+    `~` only before `0` or `1`, so each segment names one schema."""
+    token = escape_token(name)
+    return "~" + token if token in (".", "..") else token
+
+
+def schema_name(segment: str) -> str:
+    """The schema name a path segment of `schema_segment` stands for."""
+    if segment in ("~.", "~.."):
+        return segment[1:]
+    return segment.replace("~1", "/").replace("~0", "~")
 
 
 def clear_cache() -> None:

@@ -28,6 +28,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from apis.documents import ref_name, resolve_ref
 from apis.markdown import render_markdown
+from apis.openapi.errors import escape_token as _token
 from apis.openapi.sample import dynamic_anchors
 
 COMPOSITIONS = (("allOf", "all of"), ("oneOf", "one of"), ("anyOf", "any of"))
@@ -97,10 +98,6 @@ def _is_null_type(schema: Any) -> bool:
         return False
     kind = schema.get("type")
     return kind == "null" or kind == ["null"] or ("const" in schema and schema["const"] is None)
-
-
-def _token(key: Any) -> str:
-    return str(key).replace("~", "~0").replace("/", "~1")
 
 
 def at_pointer(where: Where, *keys: Any) -> Where:

@@ -20,7 +20,14 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from apis.doclinks import point_redoc_links
-from apis.documents import load_document, ref_name, resolve_ref, schema_document
+from apis.documents import (
+    load_document,
+    ref_name,
+    resolve_ref,
+    schema_document,
+    schema_name,
+    schema_segment,
+)
 from apis.forms import CatalogQueryForm, NavQueryForm
 from apis.markdown import operation_title
 from apis.models import VERSION_READER_FIELDS, Api, ApiVersion, Operation, Tag
@@ -33,6 +40,7 @@ from apis.navigation import (
     operation_url,
     tag_groups,
 )
+from apis.openapi.errors import escape_token as _token
 from apis.reference import (
     LinkResolver,
     build_operation_view,
@@ -96,28 +104,6 @@ def _reference_context(
         "console_enabled": apps.is_installed("console"),
     }
     return context, groups
-
-
-def _token(name: str) -> str:
-    """A name as a JSON pointer token."""
-    return name.replace("~", "~0").replace("/", "~1")
-
-
-def schema_segment(name: str) -> str:
-    """A component schema's name as its URL's path segment (before percent-encoding): the
-    name as a JSON pointer token, so a `/` in it never splits the path (a `%2F` reaches
-    Django decoded, and proxies may refuse it), and `.` or `..` as `~.` or `~..`, which no
-    browser or client removes as a dot segment (Chromium removes `%2E` too). A token has
-    `~` only before `0` or `1`, so each segment names one schema."""
-    token = _token(name)
-    return "~" + token if token in (".", "..") else token
-
-
-def schema_name(segment: str) -> str:
-    """The schema name a path segment of `schema_segment` stands for."""
-    if segment in ("~.", "~.."):
-        return segment[1:]
-    return segment.replace("~1", "/").replace("~0", "~")
 
 
 def _renderer(

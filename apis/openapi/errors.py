@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 
 class SpecError(Exception):
@@ -76,8 +77,9 @@ class RefError(SpecError):
     """A `$ref` that points outside what was imported, or nowhere."""
 
 
-def escape_token(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
+def escape_token(token: Any) -> str:
+    """One JSON pointer token (RFC 6901): `~` as `~0`, `/` as `~1`."""
+    return str(token).replace("~", "~0").replace("/", "~1")
 
 
 def list_index(token: str) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from apis.openapi.errors import escape_token as token
 from apis.openapi.sample import example_value_key
 
 METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace", "query"})
@@ -32,11 +33,6 @@ def _list(value: Any) -> list[Any]:
 
 def _str(value: Any) -> str:
     return value if isinstance(value, str) else ("" if value is None else str(value))
-
-
-def token(key: Any) -> str:
-    """One JSON pointer token."""
-    return str(key).replace("~", "~0").replace("/", "~1")
 
 
 @dataclass(frozen=True)
