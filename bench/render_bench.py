@@ -16,6 +16,13 @@ measure.mjs: served plain, and served with the response headers the portal's pag
 response), so the floor-to-portal ratio can be split into what the header costs in this
 harness and what the page itself costs (quiet, 2026-12-02: 116 ms with the headers against
 103 ms plain, the portal's page 214 ms).
+
+BENCH_RENDER_HEADERS=1 then also times the portal's page itself replayed from memory, byte for
+byte, by a plain loopback server, three ways in one run of measure.mjs: with every header the
+portal sent (gzip, CSP with its nonce, COOP, the CSRF cookie...), the same without
+Content-Security-Policy and Cross-Origin-Opener-Policy, and bare (uncompressed, only its type
+and length). What separates the first from the portal is the server's time; the first from
+the second, the two headers SECURITY.md case 59 requires; the third from the floor, the page.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -187,13 +195,104 @@ def coop_floor(url: str) -> list[dict]:
     ]
 
 
+class _Replay:
+    """A loopback server answering every GET with one raw HTTP response (and 404 for the
+    favicon, alike for every variant)."""
+
+    def __init__(self, raw: bytes) -> None:
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                if self.path.startswith("/static/"):
+                    self.send_error(404)
+                    return
+                self.wfile.write(raw)
+                self.close_connection = True
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+def _raw_response(headers: list[tuple[str, str]], body: bytes) -> bytes:
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers)
+    return f"HTTP/1.1 200 OK\r\n{head}\r\n".encode("latin-1") + body
+
+
+def header_split(url: str) -> list[dict]:
+    """The portal's page replayed with all its headers, without CSP and COOP, and bare, beside
+    the plain floor, in one run of measure.mjs (see the module's docstring)."""
+    import gzip
+
+    work = Path(os.environ.get("BENCH_RENDER_DIR") or "/tmp/bench-render-portal")
+    request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+        headers = [(n, v) for n, v in response.headers.items() if n.lower() != "connection"]
+        body = response.read()
+    guards = ("content-security-policy", "cross-origin-opener-policy")
+    plain = gzip.decompress(body) if response.headers.get("content-encoding") == "gzip" else body
+    variants = {
+        "page-all-headers": _raw_response(headers, body),
+        "page-without-csp-coop": _raw_response(
+            [(n, v) for n, v in headers if n.lower() not in guards], body
+        ),
+        "page-bare": _raw_response(
+            [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(plain)))],
+            plain,
+        ),
+    }
+    servers = {name: _Replay(raw) for name, raw in variants.items()}
+    floor, floor_url = _serve_floor(work / "floor", [])
+    path = urllib.parse.urlsplit(url).path
+    css = 'a[href*="/operations/"]'
+    targets = [f"{name}={s.url}{path}|{css}|{OPERATIONS}" for name, s in servers.items()]
+    started = time.time()
+    try:
+        subprocess.run(
+            [
+                "node", "measure.mjs", "--runs", os.environ.get("RUNS", "3"), "--warmup", "1",
+                "--no-specs", "--out", str(work / "results"),
+                *(arg for target in targets for arg in ("--target", target)),
+                "--target", f"floor={floor_url}|{css}|{OPERATIONS}",
+            ],
+            cwd=work, check=True,
+        )  # fmt: skip
+    finally:
+        floor.shutdown()
+        for server in servers.values():
+            server.server.shutdown()
+    result = _latest_result(work / "results", started)
+    return [
+        {
+            "page": row["viewer"],
+            "ready median ms": f"{row['ready']['median']:.0f}" if row.get("ready") else "-",
+            "ready min-max ms": f"{row['ready']['min']:.0f}-{row['ready']['max']:.0f}"
+            if row.get("ready")
+            else "-",
+        }
+        for row in result["rows"]
+    ]
+
+
+def measure_all(url: str) -> list[dict]:
+    """`measure`, then the splits BENCH_RENDER_COOP and BENCH_RENDER_HEADERS ask for."""
+    rows = measure(url)
+    if os.environ.get("BENCH_RENDER_COOP"):
+        rows += coop_floor(url)
+    if os.environ.get("BENCH_RENDER_HEADERS"):
+        rows += header_split(url)
+    return rows
+
+
 def run() -> list[dict]:
     server, url = _start_portal()
     try:
-        rows = measure(url)
-        if os.environ.get("BENCH_RENDER_COOP"):
-            rows += coop_floor(url)
-        return rows
+        return measure_all(url)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -202,4 +301,4 @@ def run() -> list[dict]:
 if __name__ == "__main__":
     from bench.__main__ import print_table
 
-    print_table(measure(sys.argv[1]) if len(sys.argv) > 1 else run())
+    print_table(measure_all(sys.argv[1]) if len(sys.argv) > 1 else run())
