@@ -2,7 +2,8 @@
 
 Every read goes through `Bundle.read(relative_path)`, which only answers for files inside
 the bundle: `..`, absolute paths and symlinks that leave the folder are refused before any
-file is opened, so a `$ref` can never make the importer read outside what was uploaded.
+file is opened, so a `$ref` can never make the importer read outside what was uploaded. A zip
+holding a symbolic link is refused whole: its bytes are a path, never a file to read.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import io
 import os
 import posixpath
 import re
+import stat
 import time
 import zipfile
 import zlib
@@ -167,6 +169,12 @@ def _safe_relative(name: str) -> str | None:
     if norm == "." or norm == ".." or norm.startswith("../"):
         return None
     return norm
+
+
+def _is_symlink(info: zipfile.ZipInfo) -> bool:
+    """A zip entry stored as a symbolic link: S_IFLNK in the Unix mode that the high 16 bits
+    of `external_attr` hold. Checked whatever `create_system` says, as unzip tools differ."""
+    return stat.S_ISLNK(info.external_attr >> 16)
 
 
 class _MultiFile(Bundle):
@@ -419,6 +427,15 @@ class ZipBundle(_MultiFile):
             parts = rel.split("/")
             if parts[0] == "__MACOSX" or any(p.startswith(".") for p in parts):
                 continue
+            if _is_symlink(info):
+                # Its bytes are the target's path, not a file: read as one, that text (say
+                # `/etc/passwd`) became what a `$ref` named. Never followed, never read.
+                raise SpecError(
+                    f"the zip holds a symbolic link, {info.filename!r}; links are not "
+                    "followed: zip the file itself (without `zip --symlinks`)",
+                    source=name,
+                    rule="zip-link",
+                )
             if rel in self.members:
                 # zipfile would silently answer with the last one; which file a `$ref`
                 # reads must not depend on the order of entries.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import stat
 import zipfile
 from typing import Any
 
@@ -153,6 +154,30 @@ def test_zip_upload_with_root(admin_client: Client) -> None:
         "bundle",
         "a.yaml",
     )
+
+
+def test_zip_upload_holding_a_symbolic_link_is_refused_naming_it(admin_client: Client) -> None:
+    """A link's stored bytes are its target path: read as the file, `/etc/passwd` became a
+    schema of the published page. The link is never followed nor read; the upload is refused."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr(
+            "api/openapi.yaml",
+            spec().replace(
+                b"responses: {'200': {description: ok}}",
+                b"responses: {'200': "
+                b"{description: ok, content: {application/json: {schema: {$ref: 'thing.yaml'}}}}}",
+            ),
+        )
+        link = zipfile.ZipInfo("api/thing.yaml")
+        link.create_system = 3  # Unix: the high 16 bits of external_attr are st_mode
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(link, "/etc/passwd")
+    response = upload(admin_client, buffer.getvalue(), "api.zip")
+    assert response.status_code == 400
+    page = response.content.decode().replace("&#x27;", "'")
+    assert "the zip holds a symbolic link, 'api/thing.yaml'" in page
+    assert not Api.objects.exists() and not ApiVersion.objects.exists()
 
 
 def test_case_53_upload_without_csrf_token_is_refused(admin_user: User) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import stat
 import subprocess
 import sys
 import zipfile
@@ -144,6 +145,27 @@ def test_folder_and_zip_bundles_with_root(tmp_path: Path) -> None:
     out = run(str(archive), slug="zipped")
     assert out.startswith("Imported 'Good API' version 1.0 as zipped: 2 operations")
     assert bytes(ApiVersion.objects.get(api__slug="zipped").original) == archive.read_bytes()
+
+
+def test_zip_holding_a_symbolic_link_is_refused_naming_it(tmp_path: Path) -> None:
+    # `zip --symlinks` stores a link as its target path with S_IFLNK in the entry's mode;
+    # read as a file, that path text was imported as the schema a `$ref` names.
+    archive = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr(
+            "main.yaml",
+            GOOD.replace(
+                "{'200': {description: ok}}}\n",
+                "{'200': {description: ok, content: {text/plain: {schema: {$ref: 'ops.yaml'}}}}}}\n",
+            ),
+        )
+        link = zipfile.ZipInfo("ops.yaml")
+        link.create_system = 3
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(link, "../../secrets/ops.yaml")
+    error = refused(str(archive))
+    assert error.returncode == 1
+    assert "bundle.zip: the zip holds a symbolic link, 'ops.yaml'" in str(error)
 
 
 def test_process_exit_status_and_stderr(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import io
 import os
 import re
 import socket
+import stat
 import sys
 import warnings
 import zipfile
@@ -340,6 +341,22 @@ def test_zip_with_paths_outside_its_folder_is_refused(name: str) -> None:
     with pytest.raises(SpecError) as info:
         load_bytes(buffer.getvalue(), "evil.zip")
     assert info.value.rule == "zip-path"
+
+
+def test_zip_directory_entries_and_links_in_ignored_folders_still_import() -> None:
+    """A link the bundle could read is refused (tests in test_admin and test_importspec);
+    directory entries and hidden or `__MACOSX` entries are skipped as before, links too."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("api/"), "")
+        for name, content in BUNDLE_FILES.items():
+            zf.writestr(name, content)
+        for name in ("api/.git/HEAD", "__MACOSX/api/openapi.yaml"):
+            link = zipfile.ZipInfo(name)
+            link.create_system = 3
+            link.external_attr = (stat.S_IFLNK | 0o777) << 16
+            zf.writestr(link, "/etc/passwd")
+    check_bundle_result(load_bytes(buffer.getvalue(), "api.zip"))
 
 
 def test_zip_without_root_and_broken_zip() -> None:
