@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from apis.markdown import operation_title, render_markdown, safe_url, with_section_ids
 from apis.openapi import model
 from apis.openapi.sample import sample
+from apis.openapi.stream_sample import stream_note, stream_sample
 from apis.openapi.xml_sample import is_xml, xml_sample, xml_text
 from apis.schema_tree import SchemaRenderer, constraints, pretty_json, short_json
 from portal.lib.lru import LRU
@@ -67,6 +68,7 @@ class MediaType:
     same_as: tuple[str, str] | None = None
     # A JSON sample made from the schema, for responses with no example of their own.
     generated: str = ""
+    generated_note: str = "Generated from the schema"  # what the sample is, above it
     first_sample: bool = False
     # OpenAPI 3.2 `itemSchema`: the schema is each item of a stream, not the whole body.
     streamed: bool = False
@@ -454,11 +456,18 @@ def _callback(
 def _response_samples(
     responses: list[Response], raw: tuple[model.Response, ...], renderer: SchemaRenderer
 ) -> None:
-    """A sample made from the schema for each JSON or XML response that has no example."""
+    """A sample made from the schema for each JSON or XML response that has no example, and
+    for each stream whose framing is known (a few items of a 3.2 `itemSchema`)."""
     first = True
     for response, source in zip(responses, raw, strict=True):
         for media, typed in zip(response.content, source.content, strict=True):
-            if not media.examples and is_json(media.name) and typed.schema is not None:
+            if typed.streamed:
+                if not media.examples and typed.schema is not None:
+                    media.generated = stream_sample(
+                        media.name, typed.schema, renderer.doc, PAGE_SAMPLE_DEPTH
+                    )
+                    media.generated_note = stream_note(media.name)
+            elif not media.examples and is_json(media.name) and typed.schema is not None:
                 value = sample(typed.schema, renderer.doc, PAGE_SAMPLE_DEPTH)  # type: ignore[arg-type]
                 if value is not None:
                     media.generated = pretty_json(value, 20_000)

@@ -23,6 +23,7 @@ from apis.models import Api, ApiVersion, Operation
 from apis.openapi.flags import flagged
 from apis.openapi.model import NO_VALUE, Parameter
 from apis.openapi.sample import sample
+from apis.openapi.stream_sample import stream_sample
 from apis.openapi.xml_sample import is_xml, xml_text
 from console import appclients, calls, credentials, offered, serialise
 from console.calls import ConsoleInput, Target, body_kind, is_json_media, parameters
@@ -299,7 +300,11 @@ def body_editors(
             editor.text = state[editor.key]
         else:
             example = media.example
-            if example is NO_VALUE:
+            if example is NO_VALUE and media.streamed:
+                # A few items in the stream's framing, as the request sample sends them;
+                # nothing where the framing is not known.
+                example = stream_sample(media_type, media.schema, doc, request=True) or None
+            elif example is NO_VALUE:
                 example = sample(raw_schema, doc, request=True) if raw_schema is not None else None
             if is_json_media(media_type):
                 editor.text = (

@@ -21,6 +21,7 @@ from apis.models import Api, ApiVersion, Operation
 from apis.openapi.model import LOCATIONS, NO_VALUE, OperationModel, Parameter, operation_model
 from apis.openapi.query_keys import fixed_query
 from apis.openapi.sample import sample
+from apis.openapi.stream_sample import stream_framing, stream_sample
 from apis.openapi.xml_sample import is_xml, xml_text
 from apis.reference import PAGE_SAMPLE_DEPTH
 from console import calls, serialise
@@ -186,7 +187,12 @@ def request_sample(
         media = op.request_body.content[0]
         media_type = media.name
         example = media.example
-        if example is NO_VALUE:
+        if example is NO_VALUE and media.streamed and stream_framing(media_type):
+            # A 3.2 `itemSchema`: a few items in the stream's framing, not one as the body.
+            example = stream_sample(
+                media_type, media.schema, document, PAGE_SAMPLE_DEPTH, request=True
+            )
+        elif example is NO_VALUE:
             example = sample(media.schema, document, PAGE_SAMPLE_DEPTH, request=True)  # type: ignore[arg-type]
         if is_xml(media_type) and not isinstance(example, str):
             example = xml_text(media.schema, document, example)  # not the data's JSON

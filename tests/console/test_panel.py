@@ -36,6 +36,17 @@ def test_a_streamed_item_schema_gives_no_whole_body_sample() -> None:
     assert lines_editor.text == '{"id": 1}\n{"id": 2}\n'
 
 
+def test_a_json_lines_body_without_example_starts_with_a_few_lines_of_items() -> None:
+    """A stream the portal knows the framing of starts with items written in it, as the
+    reference's request sample sends them: the editor started empty."""
+    item = {"type": "object", "properties": {"id": {"type": "integer", "example": 7}}}
+    operation = Operation(data={"requestBody": {"content": {
+        "application/x-ndjson": {"itemSchema": item},
+    }}})  # fmt: skip
+    (editor,) = body_editors(operation, DOC, {}, has_state=False)
+    assert editor.text == '{"id":7}\n{"id":7}\n'
+
+
 def test_an_xml_body_starts_with_an_xml_sample() -> None:
     """The reference's curl sends an XML sample for an `application/xml` body; the console's
     editor for it started empty, so the first call sent nothing."""

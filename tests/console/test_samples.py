@@ -784,3 +784,73 @@ def test_a_spec_whose_server_is_api_example_com_names_a_server(
     assert "curl -X GET https://api.example.com/now" in request
     assert "names no server" not in request
     assert "Server <code>https://api.example.com</code>" in request
+
+
+STREAMS_32 = """openapi: 3.2.0
+info: {title: Streams, version: '1'}
+servers: [{url: 'https://api.streams.example'}]
+components:
+  schemas:
+    Delta:
+      type: object
+      properties: {text: {type: string, example: Hel}, index: {type: integer, example: 3}}
+paths:
+  /chat:
+    post:
+      operationId: chat
+      requestBody:
+        content:
+          application/jsonl:
+            itemSchema:
+              type: object
+              properties: {role: {type: string, example: user}, content: {type: string, example: Hi}}
+      responses:
+        '200':
+          description: the answer as it is written, as server-sent events
+          content:
+            text/event-stream:
+              itemSchema:
+                type: object
+                required: [data]
+                properties:
+                  event: {type: string, example: delta}
+                  id: {type: string, example: e1}
+                  data: {$ref: '#/components/schemas/Delta'}
+        '201':
+          description: events whose data is the item
+          content:
+            text/event-stream: {itemSchema: {$ref: '#/components/schemas/Delta'}}
+        '202':
+          description: lines
+          content:
+            application/x-ndjson: {itemSchema: {$ref: '#/components/schemas/Delta'}}
+            application/json-seq: {itemSchema: {$ref: '#/components/schemas/Delta'}}
+"""
+
+
+def test_a_32_item_schema_gets_a_sample_of_a_few_items_in_the_streams_framing(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    # OpenAPI 3.2's `itemSchema` (server-sent events, JSON Lines, NDJSON, JSON text
+    # sequences) describes each item of a stream: the page showed no response sample for
+    # it, and the request sample sent one item as if it were the whole body.
+    path = tmp_path / "streams.yaml"
+    path.write_text(STREAMS_32)
+    _import(path, "streams")
+    page = client.get("/apis/streams/operations/chat/").content.decode()
+    delta = '{"text":"Hel","index":3}'
+    responses = _section(page, "response-samples")
+    # An item with the fields of an event (3.2's reading of text/event-stream) is written as
+    # those fields; any other item is the data of its event.
+    assert f"event: delta\nid: e1\ndata: {delta}\n\nevent: delta\nid: e1\ndata: {delta}\n\n" in (
+        responses
+    )
+    assert f"data: {delta}\n\ndata: {delta}\n\n" in responses
+    assert f"{delta}\n{delta}\n" in responses  # NDJSON: one JSON text a line
+    assert f"\x1e{delta}\n\x1e{delta}\n" in responses  # RFC 7464: each after a record separator
+    assert "Generated from the item schema: 2 items of the stream</p>" in responses
+    assert "2 items of the stream, each after a record separator (U+001E, not shown)" in responses
+    request = _section(page, "request-sample")
+    assert "Content-Type: application/jsonl" in request
+    line = '{"role":"user","content":"Hi"}'
+    assert f"--data-raw '{line}\n{line}\n'" in request
