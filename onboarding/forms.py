@@ -94,13 +94,16 @@ class SubscriptionInput(forms.Form):
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+# Far past any list's end, and within every database's integers: a larger offset reached
+# SQLite as an integer it cannot hold (OverflowError, a 500).
+MAX_OFFSET = 2**31 - 1
 
 
 class PageQuery(forms.Form):
     """`?limit=&offset=` of a list (absent: the first PAGE_SIZE rows)."""
 
     limit = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE)
-    offset = forms.IntegerField(required=False, min_value=0)
+    offset = forms.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET)
 
 
 def errors_of(form: forms.Form) -> dict[str, Any]:

@@ -617,6 +617,9 @@ def test_subscriptions_come_in_pages_too(
         ("limit=ten", "limit"),
         ("offset=-1", "offset"),
         ("offset=x", "offset"),
+        # Past what the database's integers hold (SQLite's are 64-bit): a clear 400, not a 500.
+        ("offset=99999999999999999999", "offset"),
+        ("limit=99999999999999999999", "limit"),
     ],
 )
 @pytest.mark.parametrize("path", ["products", "applications", "subscriptions"])
