@@ -7,8 +7,10 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import orjson
+import pytest
 from django.test import Client
 
 from apis.models import Api
@@ -272,3 +274,35 @@ def test_a_dynamic_ref_keeps_its_binding_in_parts_loaded_later(
         html = part.content.decode()
         assert 'prop-name">nodes</code>' in html
         assert 'prop-name">node_label</code>' in html, url
+
+
+@pytest.mark.parametrize(
+    "dyn",
+    [
+        "#/components/schemas/Nope",
+        "#/components/schemas/",
+        "#/components/schemas/Page/properties/~2",
+        "#/components/schemas/Page/allOf/99999999999999999999",
+        "#/components/schemas/Page/allOf/-1",
+        "listPlanets#/nope/99999999999999999999",
+        "listPlanets#",
+        "listPlanets#nope",
+        "otherOp#/responses",
+        "#",
+        "x" * 3000,
+        "%00",
+    ],
+)
+def test_a_tampered_dyn_is_ignored_or_not_found_never_an_error(
+    client: Client, import_spec: ImportSpec, write_spec: Callable[[str, str], Path], dyn: str
+) -> None:
+    """`dyn` comes back in a query string anyone may edit: whatever it says, the part still
+    draws (unbound) or is not found, never a server error."""
+    import_spec(write_spec("galaxy.json", orjson.dumps(generics(FILLER)).decode()), "galaxy")
+    planets = client.get("/apis/galaxy/operations/listPlanets/").content.decode()
+    urls = [*_lazy_link(planets, "page"), *_lazy_link(planets, "wrapped")]
+    assert any("/schemas/" in u for u in urls) and any("/schema/?" in u for u in urls)
+    for url in urls:
+        tampered = re.sub(r"dyn=[^&]*", "dyn=" + quote(dyn, safe="/~#"), url)
+        assert tampered != url
+        assert client.get(tampered).status_code in (200, 404), (dyn, tampered)
