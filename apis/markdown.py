@@ -141,13 +141,20 @@ def operation_title(summary: str, operation_id: str = "", limit: int = 100) -> s
     return plain_excerpt(summary, limit)
 
 
-def safe_url(value: object) -> str | None:
-    """The URL if it is an absolute https or mailto URL, else None (case 43).
+# An `@` (userinfo) or a backslash in the authority, before any `/`, `?` or `#`.
+_HIDDEN_HOST = re.compile(r"^[a-z][a-z0-9+.-]*://[^/?#]*[@\\]", re.IGNORECASE)
 
-    Not with userinfo: `https://docs.example.com@evil.example/` shows one host and goes to
-    another. Nor with a backslash before the path, which browsers read as a slash and Python
-    does not (`https://example.com\\@evil.example/`): the two would disagree on the host.
-    """
+
+def hides_its_host(url: str) -> bool:
+    """`https://docs.example.com@evil.example/` shows one host and goes to another; so does a
+    backslash in the authority, which browsers read as a slash and Python does not
+    (`https://example.com\\@evil.example/`): the two would disagree on the host."""
+    return _HIDDEN_HOST.match(url) is not None
+
+
+def safe_url(value: object) -> str | None:
+    """The URL if it is an absolute https or mailto URL, else None (case 43); never one that
+    `hides_its_host`."""
     if not isinstance(value, str) or any(ch.isspace() or ord(ch) < 32 for ch in value):
         return None
     try:
@@ -155,7 +162,7 @@ def safe_url(value: object) -> str | None:
     except ValueError:
         return None
     if parts.scheme.lower() == "https" and parts.netloc:
-        return None if "@" in parts.netloc or "\\" in parts.netloc else value
+        return None if hides_its_host(value) else value
     if parts.scheme.lower() == "mailto" and parts.path:
         return value
     return None

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils.text import slugify
 
+from apis.markdown import hides_its_host
 from apis.openapi.errors import pointer
 
 PARAMETER_LOCATIONS = frozenset({"query", "header", "path", "cookie", "querystring"})
@@ -316,8 +317,6 @@ def _list(value: Any) -> list[Any]:
 
 
 _SAFE_URL = re.compile(r"^(https?://|mailto:)", re.IGNORECASE)
-# An @ (or a backslash, a browser's slash) in the authority: `https://docs.example.com@evil/`.
-_USERINFO = re.compile(r"^https?://[^/?#]*[@\\]", re.IGNORECASE)
 
 
 def _safe_url_field(obj: Any, where: str, warnings: Warnings | None) -> Any:
@@ -329,7 +328,7 @@ def _safe_url_field(obj: Any, where: str, warnings: Warnings | None) -> Any:
     cleaned = "".join(str(url).split())  # browsers ignore whitespace inside schemes
     if not (isinstance(url, str) and _SAFE_URL.match(cleaned)):
         why = "only absolute http, https and mailto URLs are shown"
-    elif _USERINFO.match(cleaned):
+    elif hides_its_host(cleaned):
         why = "a URL with userinfo (`user@`) shows one host and goes to another"
     else:
         return obj
