@@ -151,16 +151,20 @@ def _renderer(
     )
 
 
+def _dyn_refs(request: HttpRequest) -> list[str]:
+    """A cut part's `?dyn=` references (see `scoped_url`): the first 20, each at most 2,000
+    characters."""
+    return [ref for ref in request.GET.getlist("dyn")[:20] if len(ref) <= 2000]
+
+
 def _dynamic_scope(
-    request: HttpRequest, renderer: SchemaRenderer, op: Operation | None
+    refs: list[str], renderer: SchemaRenderer, op: Operation | None
 ) -> list[tuple[Any, Where]]:
-    """The `$dynamicAnchor` schemas a cut part had bound where it was cut (`?dyn=`, see
-    `scoped_url`), with their places: a `$dynamicRef` in the part binds as it did in place.
+    """The `$dynamicAnchor` schemas a cut part had bound where it was cut (`refs`, from
+    `_dyn_refs`), with their places: a `$dynamicRef` in the part binds as it did in place.
     Those in an operation are read from `op`, the one the part was cut from."""
     found: list[tuple[Any, Where]] = []
-    for ref in request.GET.getlist("dyn")[:20]:
-        if len(ref) > 2000:
-            continue
+    for ref in refs:
         if ref.startswith(SCHEMA_PREFIX):
             token, _, rest = ref[len(SCHEMA_PREFIX) :].partition("/")
             where = (ref_name(token), f"/{rest}" if rest else "")
@@ -172,13 +176,9 @@ def _dynamic_scope(
     return found
 
 
-def _scope_operation(version: ApiVersion, request: HttpRequest) -> Operation | None:
-    """The operation a schema's cut part came from, when its `?dyn=` names anchors in it."""
-    slugs = {
-        ref.partition("#")[0]
-        for ref in request.GET.getlist("dyn")[:20]
-        if "#" in ref and not ref.startswith("#")
-    }
+def _scope_operation(version: ApiVersion, refs: list[str]) -> Operation | None:
+    """The operation a schema's cut part came from, when its `refs` name anchors in it."""
+    slugs = {ref.partition("#")[0] for ref in refs if "#" in ref and not ref.startswith("#")}
     if len(slugs) != 1:
         return None
     return (
@@ -390,9 +390,10 @@ def schema(request: HtmxHttpRequest, slug: str, name: str) -> HttpResponse:
     name = schema_name(name)
     api = _get_api_for_user(request, slug)
     version, query_label = _get_version(api, request.GET.get("v"))
-    op = _scope_operation(version, request)
+    refs = _dyn_refs(request)
+    op = _scope_operation(version, refs)
     renderer = _renderer(api, version, query_label, op.slug if op else None)
-    renderer.bind(_dynamic_scope(request, renderer, op))
+    renderer.bind(_dynamic_scope(refs, renderer, op))
     ref = SCHEMA_PREFIX + _token(name)
     pointer = _pointer(request)
     target = renderer.lookup(ref + (pointer or ""))
@@ -422,7 +423,7 @@ def operation_part(request: HtmxHttpRequest, slug: str, operation: str) -> HttpR
     if not isinstance(target, dict):
         raise Http404("No such part")
     renderer = _renderer(api, version, query_label, op.slug, target)
-    renderer.bind(_dynamic_scope(request, renderer, op))
+    renderer.bind(_dynamic_scope(_dyn_refs(request), renderer, op))
     context = {
         "api": api,
         "version": version,
