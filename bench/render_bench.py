@@ -106,7 +106,7 @@ def _latest_result(directory: Path, since: float) -> dict:
 
 def measure(url: str) -> list[dict]:
     """Runs compare.sh on `url`, prints its table and returns one row per page."""
-    work = Path(os.environ.get("BENCH_RENDER_DIR") or "/tmp/bench-render-portal")
+    work = _work()
     started = time.time()
     env = os.environ | {"BENCH_RENDER_DIR": str(work), "RUNS": os.environ.get("RUNS", "3")}
     subprocess.run(["bash", str(COMPARE), url, str(OPERATIONS)], env=env, check=True)
@@ -134,11 +134,25 @@ def measure(url: str) -> list[dict]:
     return rows
 
 
+def _work() -> Path:
+    """compare.sh's working folder (its floor, measure.mjs and results)."""
+    return Path(os.environ.get("BENCH_RENDER_DIR") or "/tmp/bench-render-portal")
+
+
+def _serve(handler: Any) -> tuple[Any, str]:
+    """`handler` on a free loopback port, in a thread: the server and its base URL."""
+    import http.server
+    import threading
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
 def _serve_floor(folder: Path, headers: list[tuple[str, str]]) -> tuple[Any, str]:
     """compare.sh's floor folder on a free loopback port, with `headers` on every answer."""
     import functools
     import http.server
-    import threading
 
     class Handler(http.server.SimpleHTTPRequestHandler):
         def end_headers(self) -> None:
@@ -149,74 +163,80 @@ def _serve_floor(folder: Path, headers: list[tuple[str, str]]) -> tuple[Any, str
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Handler, directory=str(folder))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/apis/floor/"
+    server, base = _serve(functools.partial(Handler, directory=str(folder)))
+    return server, f"{base}/apis/floor/"
+
+
+def _serve_raw(raw: bytes) -> tuple[Any, str]:
+    """A loopback server answering every GET with one raw HTTP response (and 404 for the
+    favicon, alike for every variant)."""
+    import http.server
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            if self.path.startswith("/static/"):
+                self.send_error(404)
+                return
+            self.wfile.write(raw)
+            self.close_connection = True
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    return _serve(Handler)
+
+
+def _measure_pages(pages: dict[str, str], servers: list[Any]) -> list[dict]:
+    """Every page of `pages` (name -> URL) timed in one run of measure.mjs, ready when its
+    Kubernetes operation links are all painted; `servers` are shut down after. Its rows."""
+    work = _work()
+    css = 'a[href*="/operations/"]'
+    targets = [
+        arg
+        for name, url in pages.items()
+        for arg in ("--target", f"{name}={url}|{css}|{OPERATIONS}")
+    ]
+    started = time.time()
+    try:
+        subprocess.run(
+            [
+                "node", "measure.mjs", "--runs", os.environ.get("RUNS", "3"), "--warmup", "1",
+                "--no-specs", "--out", str(work / "results"), *targets,
+            ],
+            cwd=work, check=True,
+        )  # fmt: skip
+    finally:
+        for server in servers:
+            server.shutdown()
+    return list(_latest_result(work / "results", started)["rows"])
+
+
+def _ready(row: dict) -> dict[str, str]:
+    stat = row.get("ready")
+    return {
+        "ready median ms": f"{stat['median']:.0f}" if stat else "-",
+        "ready min-max ms": f"{stat['min']:.0f}-{stat['max']:.0f}" if stat else "-",
+    }
 
 
 def coop_floor(url: str) -> list[dict]:
     """The static floor served plain and with the portal page's security headers, in one
     run of measure.mjs (see the module's docstring)."""
-    work = Path(os.environ.get("BENCH_RENDER_DIR") or "/tmp/bench-render-portal")
     with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - loopback
         names = ("cross-origin-opener-policy", "referrer-policy", "x-content-type-options")
         headers = [(n, v) for n, v in response.headers.items() if n.lower() in names]
-    plain, plain_url = _serve_floor(work / "floor", [])
-    guarded, guarded_url = _serve_floor(work / "floor", headers)
-    started = time.time()
-    css = 'a[href*="/operations/"]'
-    try:
-        subprocess.run(
-            [
-                "node", "measure.mjs", "--runs", os.environ.get("RUNS", "3"), "--warmup", "1",
-                "--no-specs", "--out", str(work / "results"),
-                "--target", f"floor={plain_url}|{css}|{OPERATIONS}",
-                "--target", f"floor-with-headers={guarded_url}|{css}|{OPERATIONS}",
-            ],
-            cwd=work, check=True,
-        )  # fmt: skip
-    finally:
-        plain.shutdown()
-        guarded.shutdown()
-    result = _latest_result(work / "results", started)
+    plain, plain_url = _serve_floor(_work() / "floor", [])
+    guarded, guarded_url = _serve_floor(_work() / "floor", headers)
+    pages = {"floor": plain_url, "floor-with-headers": guarded_url}
     sent = ", ".join(f"{n}: {v}" for n, v in headers)
     return [
         {
             "page": row["viewer"],
             "headers": sent if row["viewer"] == "floor-with-headers" else "-",
-            "ready median ms": f"{row['ready']['median']:.0f}" if row.get("ready") else "-",
-            "ready min-max ms": f"{row['ready']['min']:.0f}-{row['ready']['max']:.0f}"
-            if row.get("ready")
-            else "-",
+            **_ready(row),
         }
-        for row in result["rows"]
+        for row in _measure_pages(pages, [plain, guarded])
     ]
-
-
-class _Replay:
-    """A loopback server answering every GET with one raw HTTP response (and 404 for the
-    favicon, alike for every variant)."""
-
-    def __init__(self, raw: bytes) -> None:
-        import http.server
-        import threading
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                if self.path.startswith("/static/"):
-                    self.send_error(404)
-                    return
-                self.wfile.write(raw)
-                self.close_connection = True
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
 
 def _raw_response(headers: list[tuple[str, str]], body: bytes) -> bytes:
@@ -229,7 +249,6 @@ def header_split(url: str) -> list[dict]:
     the plain floor, in one run of measure.mjs (see the module's docstring)."""
     import gzip
 
-    work = Path(os.environ.get("BENCH_RENDER_DIR") or "/tmp/bench-render-portal")
     request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
         headers = [(n, v) for n, v in response.headers.items() if n.lower() != "connection"]
@@ -246,36 +265,15 @@ def header_split(url: str) -> list[dict]:
             plain,
         ),
     }
-    servers = {name: _Replay(raw) for name, raw in variants.items()}
-    floor, floor_url = _serve_floor(work / "floor", [])
     path = urllib.parse.urlsplit(url).path
-    css = 'a[href*="/operations/"]'
-    targets = [f"{name}={s.url}{path}|{css}|{OPERATIONS}" for name, s in servers.items()]
-    started = time.time()
-    try:
-        subprocess.run(
-            [
-                "node", "measure.mjs", "--runs", os.environ.get("RUNS", "3"), "--warmup", "1",
-                "--no-specs", "--out", str(work / "results"),
-                *(arg for target in targets for arg in ("--target", target)),
-                "--target", f"floor={floor_url}|{css}|{OPERATIONS}",
-            ],
-            cwd=work, check=True,
-        )  # fmt: skip
-    finally:
-        floor.shutdown()
-        for server in servers.values():
-            server.server.shutdown()
-    result = _latest_result(work / "results", started)
+    servers, pages = [], {}
+    for name, raw in variants.items():
+        server, base = _serve_raw(raw)
+        servers.append(server)
+        pages[name] = base + path
+    floor, pages["floor"] = _serve_floor(_work() / "floor", [])
     return [
-        {
-            "page": row["viewer"],
-            "ready median ms": f"{row['ready']['median']:.0f}" if row.get("ready") else "-",
-            "ready min-max ms": f"{row['ready']['min']:.0f}-{row['ready']['max']:.0f}"
-            if row.get("ready")
-            else "-",
-        }
-        for row in result["rows"]
+        {"page": row["viewer"], **_ready(row)} for row in _measure_pages(pages, [*servers, floor])
     ]
 
 
