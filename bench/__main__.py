@@ -19,6 +19,7 @@ BENCHES = (
     "bench.mock_bench",
     "bench.gateway_bench",
     "bench.gateway_cpu",
+    "bench.route_match_bench",
     "bench.render_bench",
     "bench.search_bench",
     "bench.pages_wrk",

@@ -431,14 +431,14 @@ def _record_cost_us(calls: int = 200_000, raw: bool = False) -> float:
     django.setup()
     from django.test import override_settings
 
-    from gateway.config import OperationMatch, RouteConfig, template_pattern
+    from gateway.config import OperationMatch, RouteConfig
     from usage import cells
     from usage.events import encode
     from usage.recorder import Recorder
 
     route = RouteConfig(api_slug="b", suffix="b", backend="echo", timeout=5,
                         forward_claims=False, api_id=1)  # fmt: skip
-    op = OperationMatch("get", template_pattern("/x")[0], "getX", 2, {})
+    op = OperationMatch("get", "/x", "getX", {})
     with override_settings(USAGE_RAW_EVENTS=raw, USAGE_RECORDING=True):
         recorder = Recorder(lambda: None)  # type: ignore[arg-type,return-value]
     recorder._task = object()  # type: ignore[assignment]  # no flusher: measure the loop side

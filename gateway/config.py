@@ -20,6 +20,7 @@ from django.db.models import Count, Max, Q
 
 from apis.openapi.query_keys import fixed_query
 from gateway.jwt import SUPPORTED_ALGORITHMS, ClaimRule, Policy, PublicKey, key_from_config
+from gateway.matching import TemplateTree, template_pattern
 from gateway.upstream import Origin, parse_origin
 
 log = logging.getLogger("gateway")
@@ -56,12 +57,18 @@ _NO_PAIRS: frozenset[tuple[str, str]] = frozenset()
 @dataclass(frozen=True)
 class OperationMatch:
     method: str
-    pattern: re.Pattern[str]
+    template: str  # the spec's path template: `/pets/{id}`
     slug: str
-    literal_length: int
     data: dict[str, Any]
     # Pairs the call's query must hold: an `x-ms-paths` key's (apis/openapi/query_keys.py).
     query: tuple[tuple[str, str], ...] = ()
+    pattern: re.Pattern[str] = field(init=False, repr=False)
+    literal_length: int = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        pattern, literal = template_pattern(self.template)
+        object.__setattr__(self, "pattern", pattern)
+        object.__setattr__(self, "literal_length", literal)
 
 
 @dataclass
@@ -84,6 +91,11 @@ class RouteConfig:
     api_id: int | None = None  # for usage events (usage/recorder.py)
     # Names an `x-ms-paths` key fixes (Azure): a call's query is read only when there are.
     query_names: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        # The template trees, exact and loose, with the operation count each was built for
+        # (state, not configuration: no field, so route comparisons leave it out).
+        self._built: dict[bool, tuple[int, TemplateTree]] = {}
 
     @functools.cached_property
     def prefix_bytes(self) -> bytes:
@@ -146,14 +158,38 @@ class RouteConfig:
             return True
         method = method.lower()
         methods = (method, "get") if method == "head" else (method,)
-        return any(
-            op.method in methods
-            and _loose(op.pattern.pattern).fullmatch(path)
+        for position in self._loose_tree.matches(_loosen(path)):
+            op = self.operations[position]
             # An `x-ms-paths` key at this very path that the query does not hold: no match,
             # as a call to a path with no operation.
-            and not (op.query and op.pattern.fullmatch(path))
-            for op in self.operations
-        )
+            if op.method in methods and not (op.query and op.pattern.fullmatch(path)):
+                return True
+        return False
+
+    def index_operations(self) -> None:
+        """Builds the template trees now, in load_routes' thread, rather than on the event
+        loop in the route's first call (Kubernetes' take 4 ms)."""
+        _ = self._tree
+        if self.pass_through:
+            _ = self._loose_tree
+
+    @property
+    def _tree(self) -> TemplateTree:
+        return self._trees(exact=True)
+
+    @property
+    def _loose_tree(self) -> TemplateTree:
+        return self._trees(exact=False)
+
+    def _trees(self, exact: bool) -> TemplateTree:
+        # Built again only when operations were added (a route being set up, a test).
+        count = len(self.operations)
+        built = self._built.get(exact)
+        if built is None or built[0] != count:
+            templates = (op.template for op in self.operations)
+            tree = TemplateTree(templates if exact else map(_loosen, templates))
+            built = self._built[exact] = (count, tree)
+        return built[1]
 
     def _match(
         self, method: str, path: str, pairs: frozenset[tuple[str, str]]
@@ -161,12 +197,11 @@ class RouteConfig:
         best: OperationMatch | None = None
         rank = (0, 0)
         tied = False
-        for op in self.operations:
-            if (
-                op.method == method
-                and op.pattern.fullmatch(path)
-                and (not op.query or pairs.issuperset(op.query))
-            ):
+        built = self._built.get(True)  # self._tree, without two calls on the hot path
+        tree = built[1] if built and built[0] == len(self.operations) else self._tree
+        for position in tree.matches(path):
+            op = self.operations[position]
+            if op.method == method and (not op.query or pairs.issuperset(op.query)):
                 mine = (op.literal_length, len(op.query))
                 if best is None or mine > rank:
                     best, rank, tied = op, mine, False
@@ -175,21 +210,9 @@ class RouteConfig:
         return None if tied else best
 
 
-@functools.lru_cache(maxsize=4096)
-def _loose(regex: str) -> re.Pattern[str]:
-    """An operation's path regex without letter case and with an optional trailing slash."""
-    return re.compile(regex.removesuffix("/") + "/?", re.IGNORECASE)
-
-
-def template_pattern(template: str) -> tuple[re.Pattern[str], int]:
-    """A regex for an OpenAPI path template; `{x}` matches one non-empty segment, and the
-    template's own trailing slash (or its absence) is part of the match."""
-    parts = re.split(r"(\{[^}/]+\})", template)
-    regex = "".join(
-        "[^/]+" if p.startswith("{") and p.endswith("}") else re.escape(p) for p in parts
-    )
-    literal = sum(len(p) for p in parts if not p.startswith("{"))
-    return re.compile(regex), literal
+def _loosen(path: str) -> str:
+    """A path as backends that ignore letter case and a trailing slash read it."""
+    return path.lower().removesuffix("/") or "/"
 
 
 def _string_list(value: Any, name: str, errors: dict[str, list[str]]) -> list[str]:
@@ -360,13 +383,13 @@ def build_route(route: Route) -> RouteConfig:
         ops = Operation.objects.filter(version_id=version_id, kind=Operation.KIND_OPERATION)
         for op in ops.only("method", "path", "slug", "data"):
             path, fixed = fixed_query(op.path)
-            pattern, literal = template_pattern(path)
             config.operations.append(
-                OperationMatch(op.method.lower(), pattern, op.slug, literal, op.data, tuple(fixed))
+                OperationMatch(op.method.lower(), path, op.slug, op.data, tuple(fixed))
             )
             config.query_names |= {name for name, _ in fixed}
     if config.policy is not None:
         config.policy = _rules_fail_closed(config.policy, {op.slug for op in config.operations})
+    config.index_operations()
     return config
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway import backends
-from gateway.config import OperationMatch, RouteConfig, template_pattern
+from gateway.config import OperationMatch, RouteConfig
 from tests.gateway.conftest import Harness
 
 Build = Callable[..., Harness]
@@ -17,8 +17,7 @@ Build = Callable[..., Harness]
 def test_html_mock_example_is_sandboxed(harness_for: Build) -> None:
     route = RouteConfig(api_slug="pages", suffix="pages", backend="mock", timeout=5,
                         forward_claims=False)  # fmt: skip
-    pattern, literal = template_pattern("/page")
-    route.operations.append(OperationMatch("get", pattern, "getPage", literal, {}))
+    route.operations.append(OperationMatch("get", "/page", "getPage", {}))
     route.mock_cache["getPage"] = (200, "text/html", b"<script>fetch('/accounts/')</script>")
     resp = harness_for(route).request("GET", "/pages/page")
     assert resp.status == 200 and resp.header("content-type") == "text/html"

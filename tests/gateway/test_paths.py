@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from gateway.config import OperationMatch, RouteConfig, template_pattern
+from gateway.config import OperationMatch, RouteConfig
 from gateway.jwt import ClaimRule, Policy
 from gateway.paths import PathRefused, decode_path
 from gateway.upstream import parse_origin
@@ -46,8 +46,7 @@ def petstore(provider: Provider, backend_url: str, **extra: Any) -> RouteConfig:
     )
     route.origin, route.base_path = parse_origin(backend_url + "/v1")
     for method, template, slug in OPERATIONS:
-        pattern, literal = template_pattern(template)
-        route.operations.append(OperationMatch(method, pattern, slug, literal, {}))
+        route.operations.append(OperationMatch(method, template, slug, {}))
     return route
 
 
