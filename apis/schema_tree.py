@@ -751,6 +751,14 @@ class SchemaRenderer:
             target = self.shown(variant) if isinstance(variant, dict) else variant
             if isinstance(target, bool) and target is not variant:
                 title += f" ({boolean_label(target)})"
+            # A variant's `title` (`Card`, `Bank Account`) is how readers tell them apart:
+            # its own, else its schema's, as a property's row shows it.
+            named = variant.get("title") if isinstance(variant, dict) else None
+            if not isinstance(named, str) and isinstance(target, dict):
+                named = target.get("title")
+            head = f'<span class="type">{escape(title)}</span>'
+            if isinstance(named, str) and named.strip():
+                head += f' <span class="prop-title">{escape(named.strip()[:200])}</span>'
             body = self._details(target) if isinstance(target, dict) else ""
             if isinstance(target, dict):
                 body += self._required_names(target)
@@ -758,7 +766,7 @@ class SchemaRenderer:
                 body += self._descend_variant(variant, stack, level, nest + 1, where, inherited)
             items.append(
                 f'<li class="variant"><div class="variant-head">'
-                f'<span class="variant-index">{index + 1}</span> <span class="type">{escape(title)}</span>'
+                f'<span class="variant-index">{index + 1}</span> {head}'
                 f"</div>{body}</li>"
             )
         return (

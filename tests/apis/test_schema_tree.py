@@ -559,3 +559,28 @@ def test_a_part_cut_below_a_dynamic_ref_is_found_in_the_bound_schema() -> None:
     assert 'prop-name">orbit</code>' in html and "period" not in html
     link = "/part//schema/$defs/itemType/properties/orbit?dyn=:/schema/$defs/itemType"
     assert f'href="{link}"' in html
+
+
+def test_a_variant_names_itself_by_its_title() -> None:
+    # Train Travel's payment `source: oneOf: [{title: Card, ...}, {title: Bank Account, ...}]`
+    # read "1 object", "2 object": the names the spec gives its variants were not on the page.
+    schemas = {"Iban": {"title": "IBAN transfer", "type": "object"}}
+    html = renderer(schemas).block(
+        {"oneOf": [
+            {"title": "Card", "type": "object", "properties": {"number": {"type": "string"}}},
+            {"title": "Bank <b>Account</b>", "type": "object"},
+            {"$ref": "#/components/schemas/Iban"},
+            {"type": "string"},
+        ]},
+        raw=False,
+    )  # fmt: skip
+    heads = [
+        " ".join(re.sub(r"<[^>]+>", " ", h).split())
+        for h in re.findall(r'<div class="variant-head">(.*?)</div>', html)
+    ]
+    assert heads == [
+        "1 object Card",
+        "2 object Bank &lt;b&gt;Account&lt;/b&gt;",
+        "3 Iban IBAN transfer",
+        "4 string",
+    ]
