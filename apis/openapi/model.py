@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from apis.openapi.errors import escape_token as token
 from apis.openapi.sample import example_value_key
 
@@ -183,6 +185,33 @@ def _examples(container: dict[str, Any]) -> tuple[Example, ...]:
     return tuple(out)
 
 
+def _json_media(name: str) -> bool:
+    base = name.split(";", 1)[0].strip().lower()
+    return base == "application/json" or base.endswith("+json")
+
+
+def _json_text_read(examples: tuple[Example, ...], schema: Any) -> tuple[Example, ...]:
+    """A JSON body's examples with each string holding an object or array's JSON text read
+    as that JSON. Elasticsearch writes all its examples so, as Swagger UI shows them; read
+    as a string, the page showed one quoted line of escaped line breaks and the console sent
+    a JSON string. A body whose schema is a string keeps its text."""
+    types = _dict(schema).get("type")
+    if types == "string" or (isinstance(types, list) and "string" in types):
+        return examples
+    out = []
+    for ex in examples:
+        value = ex.value
+        if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+            try:
+                value = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                value = ex.value
+        out.append(
+            Example(ex.name, ex.summary, value, ex.external) if value is not ex.value else ex
+        )
+    return tuple(out)
+
+
 NEVER: dict[str, Any] = {"not": {}}  # the object spelling of the `false` schema
 
 
@@ -200,7 +229,11 @@ def _content(raw: Any, pointer: str) -> tuple[MediaType, ...]:
                 name=str(name),
                 schema=schema if isinstance(schema, dict) else None,
                 pointer=f"{pointer}/{token(name)}/{key}",
-                examples=_examples(media),
+                examples=(
+                    _json_text_read(_examples(media), schema)
+                    if _json_media(str(name))
+                    else _examples(media)
+                ),
                 description=_str(media.get("description")),
                 encoding={
                     str(k): v

@@ -61,3 +61,30 @@ def test_typed_fields_and_pointers() -> None:
 def test_odd_shapes_never_raise(data: dict[str, Any]) -> None:
     op = operation_model(data)
     assert all(m.example is NO_VALUE for r in op.responses for m in r.content)
+
+
+def test_a_json_body_example_written_as_json_text_is_read_as_that_json() -> None:
+    # Elasticsearch's spec writes every body example as a string holding the JSON text
+    # (`value: "{\n  \"query\": ...}"`): the page showed one quoted line of `\n`s, and the
+    # console pre-filled, checked and sent a JSON string instead of the object.
+    text = '{\n  "query": {"term": {"user.id": "kimchy"}}\n}'
+    content = {
+        "application/json": {"schema": {"type": "object"}, "examples": {"one": {"value": text}}},
+        "application/problem+json": {"example": " [1, 2]"},
+        # Text a string body holds, or that is no JSON, stays as written.
+        "application/vnd.a+json": {"schema": {"type": "string"}, "example": "{}"},
+        "application/vnd.b+json": {"example": "{not json"},
+        "application/vnd.c+json": {"example": "42"},
+        "text/plain": {"example": "{}"},
+    }
+    op = operation_model({"requestBody": {"content": content}, "responses": {}})
+    assert op.request_body is not None
+    values = [media.example for media in op.request_body.content]
+    assert values == [
+        {"query": {"term": {"user.id": "kimchy"}}},
+        [1, 2],
+        "{}",
+        "{not json",
+        "42",
+        "{}",
+    ]
