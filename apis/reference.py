@@ -166,8 +166,13 @@ def _example_writer(media: model.MediaType, doc: Mapping[str, Any]) -> Callable[
 
 
 def _schema_examples(target: dict[str, Any]) -> list[Example]:
+    """A parameter's examples from its schema: OpenAPI's `example`, else JSON Schema's
+    `examples` list (3.1 writes `schema: {examples: [Milano Centrale, Paris]}`)."""
     if "example" in target:
         return [Example("example", "", pretty_json(target["example"], 20_000))]
+    listed = target.get("examples")
+    if isinstance(listed, list):
+        return [Example("example", "", pretty_json(value, 20_000)) for value in listed[:11]]
     return []
 
 

@@ -863,3 +863,27 @@ def test_awkward_schema_names_link_to_their_own_pages(
         assert f'<code class="prop-name">field{n}</code>' in fragment
         part = client.get(href + "?at=/properties/next")
         assert part.status_code == 200 and f"field{n}" in part.content.decode()
+
+
+def test_a_parameter_schemas_31_examples_are_shown(
+    client: Client, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # Train Travel's `search` query parameter gives `schema: {examples: [Milano Centrale,
+    # Paris]}` (JSON Schema's list, OpenAPI 3.1): its row showed no example at all.
+    spec = (
+        "openapi: 3.1.0\ninfo: {title: Trains, version: '1'}\npaths:\n  /stations:\n    get:\n"
+        "      operationId: getStations\n      parameters:\n"
+        "        - {name: search, in: query, schema: {type: string, examples: [Milano Centrale, Paris]}}\n"
+        "        - {name: limit, in: query, schema: {type: integer, example: 10, examples: [20]}}\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    import_spec(write_spec("trains.yaml", spec), "trains")
+    page = client.get("/apis/trains/operations/getStations/").content.decode()
+    rows = page[page.index("Query parameters") :]
+    search = rows[rows.index(">search<") : rows.index(">limit<")]
+    assert (
+        '<span class="meta-key">Example</span> <code>&quot;Milano Centrale&quot;</code>' in search
+    )
+    assert '<span class="meta-key">Example</span> <code>&quot;Paris&quot;</code>' in search
+    limit = rows[rows.index(">limit<") :]
+    assert limit.count('<span class="meta-key">Example</span>') == 1  # `example` wins, as before
