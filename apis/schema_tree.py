@@ -715,8 +715,7 @@ class SchemaRenderer:
         # A `title` names the field for people (`Customer email`): the property's own,
         # else its schema's.
         title = prop.get("title") if isinstance(prop.get("title"), str) else target.get("title")
-        if isinstance(title, str) and title.strip():
-            of += f' <span class="prop-title">{escape(title.strip()[:200])}</span>'
+        of += _title_html(title, name, label)
         name_html = f'<code class="prop-name{" prop-key" if key else ""}">{escape(name)}</code>'
         head = (
             f'<div class="prop-head">{name_html} <span class="type">'
@@ -756,9 +755,7 @@ class SchemaRenderer:
             named = variant.get("title") if isinstance(variant, dict) else None
             if not isinstance(named, str) and isinstance(target, dict):
                 named = target.get("title")
-            head = f'<span class="type">{escape(title)}</span>'
-            if isinstance(named, str) and named.strip():
-                head += f' <span class="prop-title">{escape(named.strip()[:200])}</span>'
+            head = f'<span class="type">{escape(title)}</span>{_title_html(named, title)}'
             body = self._details(target) if isinstance(target, dict) else ""
             if isinstance(target, dict):
                 body += self._required_names(target)
@@ -827,6 +824,17 @@ class SchemaRenderer:
             'hx-target="closest .lazy-schema">Show the nested fields</a> '
             '<span class="muted">(not drawn here to keep the page fast)</span></p>'
         )
+
+
+def _title_html(title: Any, *said: str) -> str:
+    """A schema's `title` beside a row's name and type, unless it only repeats one of them:
+    Plaid titles each schema with its own name, and rows read `RequestID string RequestID`."""
+    if not isinstance(title, str) or not title.strip():
+        return ""
+    title = title.strip()
+    if any(title.casefold() == other.casefold() for other in said):
+        return ""
+    return f' <span class="prop-title">{escape(title[:200])}</span>'
 
 
 def part_query(pointer: str) -> str:

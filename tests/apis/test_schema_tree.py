@@ -584,3 +584,25 @@ def test_a_variant_names_itself_by_its_title() -> None:
         "3 Iban IBAN transfer",
         "4 string",
     ]
+
+
+def test_a_title_that_only_repeats_the_schemas_name_is_not_shown_again() -> None:
+    # Plaid titles each schema with its own name (`RequestID: {title: RequestID, ...}`): every
+    # row read "request_id RequestID string RequestID". A title that says more is still shown.
+    schemas = {
+        "RequestID": {"title": "RequestID", "type": "string"},
+        "Location": {"title": "Transaction Location", "type": "object"},
+        "Street": {"title": "street", "type": "string"},
+    }
+    html = renderer(schemas).block(
+        {"type": "object", "properties": {
+            "request_id": {"$ref": "#/components/schemas/RequestID"},
+            "location": {"$ref": "#/components/schemas/Location"},
+            "street": {"$ref": "#/components/schemas/Street"},
+            "either": {"oneOf": [{"$ref": "#/components/schemas/RequestID"},
+                                 {"$ref": "#/components/schemas/Location"}]},
+        }},
+        raw=False,
+    )  # fmt: skip
+    titles = re.findall(r'<span class="prop-title">([^<]*)</span>', html)
+    assert titles == ["Transaction Location", "Transaction Location"]
