@@ -199,3 +199,28 @@ def test_the_api_page_inlines_only_the_stylesheet_it_uses(
         assert inline == [portal]
         assert ("account-menu" if signed_in else "signin-form") in html
     assert ".account-menu-panel { position: absolute;" in portal and ".signin-form {" in portal
+
+
+def test_undeclared_tags_follow_the_declared_ones_in_the_specs_order(
+    client: Client, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # A Microsoft Graph-sized spec has thousands of tags: each group was looked up in the
+    # list of those placed (quadratic: about 0.3 s of the first view of each of its pages
+    # at 9,000 tags). The order is what it was.
+    ops = "".join(
+        f"  /{name}:\n    get:\n      tags: [{name}]\n      operationId: get_{name}\n"
+        "      responses: {'200': {description: ok}}\n"
+        for name in ("zeta", "alpha", "beta", "mid")
+    )
+    hooks = "".join(
+        f"  {name}:\n    post:\n      tags: [{name}]\n      responses: {{'200': {{description: ok}}}}\n"
+        for name in ("zhook", "ahook")
+    )
+    spec = (
+        "openapi: 3.1.0\ninfo: {title: Tags, version: '1'}\ntags: [{name: mid}]\n"
+        f"paths:\n{ops}webhooks:\n{hooks}"
+    )
+    import_spec(write_spec("tags.yaml", spec), "tags")
+    html = client.get("/apis/tags/").content.decode()
+    sections = re.findall(r'<section class="tag-group" id="([^"]+)"', html)
+    assert sections == ["tag-mid", "tag-zeta", "tag-alpha", "tag-beta", "tag-zhook", "tag-ahook"]
