@@ -30,7 +30,7 @@ from apis.documents import (
 )
 from apis.forms import CatalogQueryForm, NavQueryForm
 from apis.markdown import operation_title
-from apis.models import VERSION_READER_FIELDS, Api, ApiVersion, Operation, Tag
+from apis.models import VERSION_READER_FIELDS, Api, ApiVersion, Operation, Tag, card_tags
 from apis.navigation import (
     TagGroup,
     filtered_nav,
@@ -220,7 +220,7 @@ def _page_of_ids(apis: QuerySet[Api], ids: list[int], number: Any) -> Page:
     """The catalog page `number` of the APIs `ids` (matched and ordered by one query): its
     rows read by id, so the match is not run again to count and again to page."""
     page = Paginator(ids, settings.APIS_PAGE_SIZE).get_page(number)
-    rows = apis.filter(pk__in=page.object_list).prefetch_related("tags").in_bulk()
+    rows = apis.filter(pk__in=page.object_list).prefetch_related(card_tags()).in_bulk()
     return Page([rows[pk] for pk in page.object_list if pk in rows], page.number, page.paginator)
 
 
@@ -249,7 +249,7 @@ def catalog(request: HtmxHttpRequest) -> HttpResponse:
         ids, operations = search_catalog(apis, searched, " ".join(terms))
         page = _page_of_ids(apis, ids, page_number)
     else:
-        page = Paginator(apis.prefetch_related("tags"), settings.APIS_PAGE_SIZE).get_page(
+        page = Paginator(apis.prefetch_related(card_tags()), settings.APIS_PAGE_SIZE).get_page(
             page_number
         )
     tags = (
