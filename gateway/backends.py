@@ -105,7 +105,7 @@ def _mock_answer(
     route: RouteConfig, slug: str, operation: dict[str, Any]
 ) -> tuple[int, str, bytes]:
     from apis.documents import schema_document
-    from apis.openapi.sample import media_example
+    from apis.openapi.sample import json_text_value, media_example
     from apis.openapi.xml_sample import is_xml, xml_text
 
     status, response = _pick_response(operation)
@@ -121,6 +121,8 @@ def _mock_answer(
     # document, megabytes for the largest specs.
     document = schema_document(route.version_id, media) if route.version_id else {}
     value = media_example(media, document)
+    if media_type.split(";")[0].strip().endswith("json"):
+        value = json_text_value(value, media.get("schema"))
     if is_xml(media_type) and value is not None and not isinstance(value, str):
         # Not JSON under an XML type: the sample written as the schema's `xml` says.
         value = xml_text(media.get("schema"), document, value)

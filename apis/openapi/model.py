@@ -13,10 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from apis.openapi.errors import escape_token as token
-from apis.openapi.sample import example_value_key
+from apis.openapi.sample import example_value_key, json_text_value
 
 METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace", "query"})
 LOCATIONS = ("path", "query", "header", "cookie")
@@ -191,24 +189,11 @@ def _json_media(name: str) -> bool:
 
 
 def _json_text_read(examples: tuple[Example, ...], schema: Any) -> tuple[Example, ...]:
-    """A JSON body's examples with each string holding an object or array's JSON text read
-    as that JSON. Elasticsearch writes all its examples so, as Swagger UI shows them; read
-    as a string, the page showed one quoted line of escaped line breaks and the console sent
-    a JSON string. A body whose schema is a string keeps its text."""
-    types = _dict(schema).get("type")
-    if types == "string" or (isinstance(types, list) and "string" in types):
-        return examples
+    """A JSON body's examples, each string holding JSON text read as that JSON."""
     out = []
     for ex in examples:
-        value = ex.value
-        if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
-            try:
-                value = orjson.loads(value)
-            except orjson.JSONDecodeError:
-                value = ex.value
-        out.append(
-            Example(ex.name, ex.summary, value, ex.external) if value is not ex.value else ex
-        )
+        value = json_text_value(ex.value, schema)
+        out.append(ex if value is ex.value else Example(ex.name, ex.summary, value, ex.external))
     return tuple(out)
 
 

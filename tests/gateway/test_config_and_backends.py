@@ -407,3 +407,27 @@ def test_the_mock_skips_a_status_that_only_looks_like_digits() -> None:
 
     assert _pick_response({"responses": {"2²": {}, "201": {"description": "made"}}})[0] == 201
     assert _pick_response({"responses": {"2²": {}}}) == (200, {})
+
+
+@pytest.mark.django_db(transaction=True)  # the mock reads the document in a thread
+def test_mock_answers_an_example_written_as_json_text_with_that_json(tmp_path: Any) -> None:
+    # Elasticsearch writes every example as a string holding the JSON text: the mock sent
+    # that text as one JSON string, `"{\n  \"took\": 5\n}"`, not the object.
+    spec = tmp_path / "search.yaml"
+    spec.write_text(
+        "openapi: 3.0.3\ninfo: {title: Search, version: '1'}\npaths:\n  /_search:\n    get:\n"
+        "      operationId: search\n      responses:\n        '200':\n          description: ok\n"
+        "          content:\n            application/json:\n"
+        "              schema: {type: object}\n"
+        '              examples: {one: {value: "{\\n  \\"took\\": 5\\n}"}}\n'
+        "  /name:\n    get:\n      operationId: name\n      responses:\n        '200':\n"
+        "          description: ok\n          content:\n            application/json:\n"
+        "              schema: {type: string}\n              example: '{not an object}'\n"
+    )
+    call_command("importspec", str(spec), slug="search", publish=True, stdout=io.StringIO())
+    Route.objects.create(api=Api.objects.get(slug="search"), suffix="search", backend="mock")
+    app = Gateway(load_routes())
+    status, _, body = run(app, "GET", "/search/_search")
+    assert status == 200 and json.loads(body) == {"took": 5}
+    status, _, body = run(app, "GET", "/search/name")
+    assert status == 200 and json.loads(body) == "{not an object}"  # a string schema's text
