@@ -53,13 +53,39 @@ def json_text_value(value: Any, schema: Any) -> Any:
         return value
     if isinstance(types, list) and "string" in types:
         return value
+    return _json_text(value)
+
+
+# How deep JSON text read from an example may nest: the document's own nesting is limited at
+# import (APIS_MAX_DEPTH), text in a string is not, and orjson writes 254 levels at most.
+JSON_TEXT_DEPTH = 64
+
+
+def _json_text(value: str) -> Any:
+    """The object or array `value` is the JSON text of, else `value`."""
     text = value.strip()
     if not text.startswith(("{", "[")):
         return value
     try:
-        return orjson.loads(text)
+        parsed = orjson.loads(text)
     except orjson.JSONDecodeError:
         return value
+    return value if _deeper_than(parsed, JSON_TEXT_DEPTH) else parsed
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether `value` nests more than `limit` lists and objects deep (walked without
+    recursion, so a deep value cannot exhaust the stack)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 def media_example(media: dict[str, Any], document: dict[str, Any]) -> Any:
@@ -246,14 +272,7 @@ def _as_written(schema: dict[str, Any], example: Any) -> Any:
     and the JSON under it) is the value that text holds; as a string it was sent as one."""
     if not isinstance(example, str) or _kind(schema) not in ("object", "array"):
         return example
-    text = example.strip()
-    if not text.startswith(("{", "[")):
-        return example
-    try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return example
-    return value if isinstance(value, dict | list) else example
+    return _json_text(example)
 
 
 def _tagged(schema: dict[str, Any], option: Any, value: Any) -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from apis.openapi.sample import media_example, sample
+from apis.openapi.sample import json_text_value, media_example, sample
 
 DOC: dict[str, Any] = {
     "components": {
@@ -334,3 +334,16 @@ def test_a_dynamic_ref_takes_the_item_type_its_caller_binds() -> None:
     assert sample(planets, document) == {"data": [{"name": "Mars"}]}
     # Unbound: the page's own `not: {}` allows nothing, so no item is made up.
     assert sample({"$ref": "#/components/schemas/Page"}, document) == {"data": []}
+
+
+def test_json_text_nested_deeper_than_a_document_may_be_stays_text() -> None:
+    # The document's own nesting is limited at import (APIS_MAX_DEPTH); JSON text in an
+    # example is not parsed there, and 300 levels read from it broke the operation page
+    # (orjson writes 254 at most: "Recursion limit reached", a 500).
+    deep = "[" * 300 + "]" * 300
+    assert json_text_value(deep, {"type": "array"}) == deep
+    assert sample({"type": "array", "example": deep}, {}) == deep  # a schema's example too
+    shallow = "[" * 50 + "]" * 50
+    assert isinstance(json_text_value(shallow, {"type": "array"}), list)
+    wide = '{"a": [' + ", ".join(["{}"] * 5000) + "]}"
+    assert len(json_text_value(wide, {})["a"]) == 5000
