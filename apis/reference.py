@@ -92,6 +92,18 @@ class Response:
             self.status[:1], "other"
         )
 
+    @property
+    def description_below(self) -> SafeString | str:
+        """The description under the status line, unless that line already says all of it:
+        without a summary it shows the description's text up to 160 characters, so a short
+        plain paragraph ("Success.") would be said twice."""
+        html = str(self.description).strip()
+        if not self.summary and html.startswith("<p>") and html.endswith("</p>"):
+            text = html[3:-4]
+            if "<" not in text and len(text) <= 160:
+                return ""
+        return self.description
+
 
 @dataclass
 class Callback:

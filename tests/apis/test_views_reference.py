@@ -887,3 +887,28 @@ def test_a_parameter_schemas_31_examples_are_shown(
     assert '<span class="meta-key">Example</span> <code>&quot;Paris&quot;</code>' in search
     limit = rows[rows.index(">limit<") :]
     assert limit.count('<span class="meta-key">Example</span>') == 1  # `example` wins, as before
+
+
+def test_a_short_response_description_is_said_once(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    """The response's heading line shows its description when it has no summary; a short
+    plain one was then said again below it ("200 Success." then "Success.")."""
+    spec = """openapi: 3.0.3
+info: {title: Said, version: '1'}
+paths:
+  /things:
+    get:
+      operationId: listThings
+      responses:
+        '200': {description: Success with the list.}
+        '404': {description: 'Not found: see [the guide](https://example.com/guide).'}
+        '500': {description: "The server failed.\\n\\nRetry after a minute; if it fails again, write to support."}
+"""
+    import_spec(write_spec("said.yaml", spec), "said")
+    html = client.get("/apis/said/operations/listThings/").content.decode()
+    responses = html[html.index('id="responses"') :]
+    assert responses.count("Success with the list.") == 1
+    # A link, or a second paragraph, is more than the heading line can say: shown in full.
+    assert '<a href="https://example.com/guide"' in responses
+    assert responses.count("Retry after a minute") == 2
