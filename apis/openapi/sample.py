@@ -8,6 +8,7 @@ cycles stop with an empty value instead of recursing, and output size is bounded
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -197,7 +198,7 @@ class _Sampler:
             return _as_written(schema, examples[0])
         enum = schema.get("enum")
         if isinstance(enum, list) and enum:
-            return enum[0]
+            return _enum_value(enum, _kind(schema))
         for key in ("allOf",):
             if isinstance(schema.get(key), list):
                 merged: dict[str, Any] = {}
@@ -292,6 +293,31 @@ def _tagged(schema: dict[str, Any], option: Any, value: Any) -> Any:
     mapping = mapping if isinstance(mapping, dict) else {}
     key = next((k for k, target in mapping.items() if target in (ref, name)), name)
     return {**value, prop: str(key)}
+
+
+_OF_KIND: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+}
+
+
+def _enum_value(enum: list[Any], kind: Any) -> Any:
+    """The first listed value of the schema's type. Specs list numbers under `type: string`
+    (Plaid's `4.1`): with no string among them, a string schema gets the first one's JSON
+    text, which is what the backend reads (a number would fail the body's own check)."""
+    fits = _OF_KIND.get(kind) if isinstance(kind, str) else None
+    if fits is None:
+        return enum[0]
+    fitting = next((value for value in enum if fits(value)), None)
+    if fitting is not None:
+        return fitting
+    if kind == "string" and isinstance(enum[0], int | float | bool):
+        return orjson.dumps(enum[0]).decode()
+    return enum[0]
 
 
 def _kind(schema: dict[str, Any]) -> Any:
