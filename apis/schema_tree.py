@@ -342,10 +342,15 @@ class SchemaRenderer:
     def wrapped_ref(self, schema: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
         """(the `$ref`, the annotations) when `schema` is OpenAPI 3.0's way of describing one
         use of a shared schema, whose `$ref` siblings it ignores: `allOf: [{$ref: X},
-        {description: ...}]` (Asana writes it 79 times). None for an allOf that adds more."""
+        {description: ...}]` (Asana writes it 79 times), or `{allOf: [{$ref: X}], description:
+        ...}` (Pydantic, FastAPI). None for an allOf that adds more."""
         parts = schema.get("allOf")
-        if not isinstance(parts, list) or not 2 <= len(parts) <= 4:
+        if not isinstance(parts, list) or not 1 <= len(parts) <= 4:
             return None
+        if len(parts) == 1 and not all(
+            key == "allOf" or key in _ANNOTATIONS or key.startswith("x-") for key in schema
+        ):
+            return None  # `{allOf: [{$ref: Base}], properties: ...}` extends Base
         refs = [p["$ref"] for p in parts if isinstance(p, dict) and isinstance(p.get("$ref"), str)]
         others = [p for p in parts if isinstance(p, dict) and "$ref" not in p]
         if len(refs) != 1 or len(others) != len(parts) - 1:

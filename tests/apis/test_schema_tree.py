@@ -426,6 +426,26 @@ def test_an_all_of_that_wraps_one_reference_to_describe_it_shows_that_descriptio
     assert merged.startswith('prop-name">merged</code> <span class="type">object</span></div>')
 
 
+def test_a_one_part_all_of_with_annotations_beside_it_shows_the_referenced_enum() -> None:
+    # Pydantic and FastAPI write a described use of a shared enum as `{allOf: [{$ref: Color}],
+    # default: red, description: ...}`: the row read "string Default red", the allowed
+    # values (and the schema's name) nowhere on the page.
+    schemas = {"Color": {"type": "string", "enum": ["red", "green", "blue"]}}
+    r = renderer(schemas)
+    status = {
+        "allOf": [{"$ref": "#/components/schemas/Color"}],
+        "default": "red",
+        "description": "The status.",
+    }
+    html = r.block({"type": "object", "properties": {"status": status}}, raw=False)
+    assert '<span class="type">Color</span> <span class="type-of">string</span>' in html
+    assert "&quot;green&quot;" in html and "The status." in html
+    assert r.shown(status)["enum"] == ["red", "green", "blue"]  # a parameter's Enum too
+    # One that adds keywords of its own is a new schema, not a description of Color's use.
+    extended = {"allOf": [{"$ref": "#/components/schemas/Color"}], "maxLength": 3}
+    assert r.wrapped_ref(extended) is None
+
+
 @pytest.mark.parametrize("distinct", [False, True])
 def test_nested_variants_of_shared_schemas_are_drawn_once(distinct: bool) -> None:
     # 15 levels of oneOf, each variant a $ref to the next level: a 1 KB spec drew 3**15
