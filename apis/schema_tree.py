@@ -650,6 +650,11 @@ class SchemaRenderer:
         items = schema.get("items")
         if isinstance(items, dict):
             inner = self._children(items, stack, level, nest + 1, at_pointer(where, "items"))
+            if not inner:
+                # A scalar item's enum, constraints or description: the row's label alone
+                # ("array of string") says nothing of the values a filter list allows.
+                shown = self.shown(items)
+                inner = self._details(shown) if isinstance(shown, dict) else ""
             # Beside a tuple, `items` is what may follow it: said even when it is a scalar.
             if inner or prefix:
                 out.append(self._items("further items" if prefix else "items", items, inner))

@@ -446,6 +446,33 @@ def test_a_one_part_all_of_with_annotations_beside_it_shows_the_referenced_enum(
     assert r.wrapped_ref(extended) is None
 
 
+def test_an_array_of_scalars_shows_what_its_items_allow() -> None:
+    # `tags: {type: array, items: {type: string, enum: [...]}}` (a Swagger 2.0 formData
+    # `collectionFormat: multi` field, a filter list): the row read "array of string", the
+    # allowed values nowhere, though a parameter's row listed them.
+    schemas = {"Color": {"type": "string", "enum": ["red", "green"]}}
+    html = renderer(schemas).block(
+        {
+            "type": "object",
+            "properties": {
+                "tags": {"type": "array", "items": {"type": "string", "enum": ["x", "y"]}},
+                "colors": {"type": "array", "items": {"$ref": "#/components/schemas/Color"}},
+                "ids": {"type": "array", "items": {"type": "integer", "minimum": 1}},
+                "plain": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        raw=False,
+    )
+    rows = {
+        name: html[html.index(f'prop-name">{name}<') :].split('<li class="prop">')[0]
+        for name in ("tags", "colors", "ids", "plain")
+    }
+    assert "&quot;x&quot;" in rows["tags"] and "&quot;y&quot;" in rows["tags"]
+    assert "&quot;green&quot;" in rows["colors"]
+    assert "≥" in rows["ids"]
+    assert "schema-items" not in rows["plain"]  # nothing more to say about a bare string
+
+
 @pytest.mark.parametrize("distinct", [False, True])
 def test_nested_variants_of_shared_schemas_are_drawn_once(distinct: bool) -> None:
     # 15 levels of oneOf, each variant a $ref to the next level: a 1 KB spec drew 3**15
