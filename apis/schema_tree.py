@@ -329,12 +329,22 @@ class SchemaRenderer:
         target = self.schemas.get(name.replace("~1", "/").replace("~0", "~"))
         return resolve_ref(target, "#/" + rest) if rest and isinstance(target, dict) else target
 
+    def _hops(self, schema: dict[str, Any]) -> list[Any]:
+        """`schema`, then each target its `$ref` leads to: an alias (`CodeAlias: {$ref:
+        Code}`, what bundling a reference to another file leaves) is followed to what it
+        names. At most 8 hops (a chain of aliases ends well within; a loop stops there)."""
+        hops: list[Any] = [schema]
+        for _ in range(8):
+            node = hops[-1]
+            ref = node.get("$ref") if isinstance(node, dict) else None
+            target = self.lookup(ref) if isinstance(ref, str) else None
+            if target is None:
+                break
+            hops.append(target)
+        return hops
+
     def deref(self, schema: dict[str, Any]) -> Any:
-        ref = schema.get("$ref")
-        if isinstance(ref, str):
-            target = self.lookup(ref)
-            return target if target is not None else schema
-        return schema
+        return self._hops(schema)[-1]
 
     def deref_any(self, schema: Any) -> Any:
         return self.deref(schema) if isinstance(schema, dict) else schema
@@ -366,12 +376,19 @@ class SchemaRenderer:
         """What a reader is told about `schema`: its `$ref`'s target, with the keywords written
         beside the `$ref` over the target's. JSON Schema 2020-12 (OpenAPI 3.1) applies them,
         and specs everywhere describe each use of a shared schema that way."""
-        target = self.deref(schema)
-        if len(schema) > 1 and isinstance(target, dict) and target is not schema:
-            return {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+        hops = self._hops(schema)
+        target = hops[-1]
+        if isinstance(target, dict) and target is not schema:
+            # Each hop's own keywords over those of what it names, the outermost winning.
+            beside = [{k: v for k, v in hop.items() if k != "$ref"} for hop in hops[:-1]]
+            if any(beside):
+                merged = dict(target)
+                for own in reversed(beside):
+                    merged.update(own)
+                return merged
         wrapped = self.wrapped_ref(schema) if target is schema else None
         if wrapped is not None:
-            inner = self.lookup(wrapped[0])
+            inner = self.deref({"$ref": wrapped[0]})
             if isinstance(inner, dict):
                 own = {k: v for k, v in schema.items() if k != "allOf"}
                 return {**inner, **wrapped[1], **own}

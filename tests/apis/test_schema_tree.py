@@ -473,6 +473,36 @@ def test_an_array_of_scalars_shows_what_its_items_allow() -> None:
     assert "schema-items" not in rows["plain"]  # nothing more to say about a bare string
 
 
+def test_a_reference_to_an_alias_shows_what_the_alias_names() -> None:
+    # `CodeAlias: {$ref: Code}` (what bundling a `$ref` to another file leaves), or Codat's
+    # `DataType: {$ref: '#/components/schemas/DataStatus/properties/dataType'}`: the row
+    # read "c CodeAlias Code", the enum (and that it is an integer) nowhere.
+    schemas = {
+        "Code": {"type": "integer", "enum": [200, 404]},
+        "CodeAlias": {"$ref": "#/components/schemas/Code"},
+        "Status": {"type": "object", "properties": {"kind": {"type": "string", "enum": ["a"]}}},
+        "Kind": {"$ref": "#/components/schemas/Status/properties/kind", "description": "Alias."},
+        "Loop": {"$ref": "#/components/schemas/Loop"},
+    }
+    r = renderer(schemas)
+    html = r.block(
+        {
+            "type": "object",
+            "properties": {
+                "c": {"$ref": "#/components/schemas/CodeAlias"},
+                "k": {"$ref": "#/components/schemas/Kind"},
+                "l": {"$ref": "#/components/schemas/Loop"},
+            },
+        },
+        raw=False,
+    )
+    c = html[html.index('prop-name">c<') : html.index('prop-name">k<')]
+    assert '<span class="type-of">integer</span>' in c and "<code>404</code>" in c
+    k = html[html.index('prop-name">k<') : html.index('prop-name">l<')]
+    assert "&quot;a&quot;" in k and "Alias." in k  # the alias's own description kept
+    assert r.shown({"$ref": "#/components/schemas/CodeAlias"})["enum"] == [200, 404]
+
+
 @pytest.mark.parametrize("distinct", [False, True])
 def test_nested_variants_of_shared_schemas_are_drawn_once(distinct: bool) -> None:
     # 15 levels of oneOf, each variant a $ref to the next level: a 1 KB spec drew 3**15
