@@ -153,6 +153,14 @@ class _Sampler:
                     return _tagged(parent, {"$ref": ref}, value)
         return value
 
+    def _closes_cycle(self, schema: Any, seen: tuple[str, ...]) -> bool:
+        """Whether `schema` is a `$ref` back to a schema being sampled (a cycle's end)."""
+        ref = schema.get("$ref") if isinstance(schema, dict) else None
+        prefix = "#/components/schemas/"
+        if not isinstance(ref, str) or not ref.startswith(prefix):
+            return False
+        return ref[len(prefix) :].replace("~1", "/").replace("~0", "~") in seen
+
     def _target(self, ref: str) -> Any:
         return self._resolve(ref)[1]
 
@@ -224,10 +232,14 @@ class _Sampler:
             if depth > self.max_depth:
                 return out
             props = schema.get("properties")
+            required = schema.get("required")
+            required = required if isinstance(required, list) else []
             if isinstance(props, dict):
                 for name, sub in list(props.items())[:50]:
                     if flagged(sub, self.left_out, self._target, self.max_depth):
                         continue
+                    if name not in required and self._closes_cycle(sub, seen):
+                        continue  # optional: left out rather than a `null` its type refuses
                     out[str(name)] = self.build(sub, depth + 1, seen)
             additional = schema.get("additionalProperties")
             if not out and isinstance(additional, dict):
@@ -242,6 +254,8 @@ class _Sampler:
                 return [self.build(part, depth + 1, seen) for part in prefix[:20]]
             if _allows_nothing(self._dynamic_target(schema.get("items"))):
                 return []
+            if self._closes_cycle(schema.get("items"), seen):
+                return []  # not `[null]`, which the item's type refuses
             item = self.build(schema.get("items"), depth + 1, seen)
             count = schema.get("minItems")
             n = count if isinstance(count, int) and 0 < count <= 3 else 1

@@ -53,9 +53,13 @@ def test_unwrapped_arrays_repeat_the_item_element_and_attributes_are_escaped() -
     assert "\n  <authors>Ann</authors>\n" in text  # unwrapped: the property's name
     assert "\n  <alias>Al</alias>\n" in text  # unwrapped: the items' own name
     assert "<odd_name>0</odd_name>" in text
+    # The cycle stops there: the optional `next`, back to Book, is left out.
+    assert text.count("<book") == 1
     # A referenced schema's own `xml.name` names its element, as Swagger UI does (and
-    # Petstore's `category: $ref Category` expects); the cycle stops there.
-    assert "\n  <book/>\n" in text
+    # Petstore's `category: $ref Category` expects).
+    doc = {"components": {"schemas": {"Category": {"type": "object", "xml": {"name": "kind"}}}}}
+    pet = {"type": "object", "properties": {"category": {"$ref": "#/components/schemas/Category"}}}
+    assert "\n  <kind/>\n" in xml_sample(pet, doc, 4)
 
 
 def test_a_top_level_array_is_wrapped_in_one_root() -> None:
