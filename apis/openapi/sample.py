@@ -7,6 +7,7 @@ cycles stop with an empty value instead of recursing, and output size is bounded
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -390,15 +391,42 @@ def _fits(text: str, pattern: str) -> bool:
 
 
 def _number(schema: dict[str, Any], zero: float, *, integer: bool) -> Any:
-    minimum = schema.get("minimum")
-    exclusive = schema.get("exclusiveMinimum")
-    if isinstance(exclusive, int | float) and not isinstance(exclusive, bool):
-        value: float = exclusive + 1
-    elif isinstance(minimum, int | float) and not isinstance(minimum, bool):
-        value = minimum
-    else:
-        value = zero
-    maximum = schema.get("maximum")
-    if isinstance(maximum, int | float) and not isinstance(maximum, bool) and value > maximum:
-        value = maximum
+    """The lowest value its bounds and `multipleOf` allow (else `zero`), or below an upper
+    bound the highest. A bound is exclusive as 3.1 writes it (`exclusiveMinimum: 5`) or as
+    3.0 and Swagger 2.0 do (`minimum: 5, exclusiveMinimum: true`)."""
+
+    def bound(name: str, flag: str) -> tuple[float | None, bool]:
+        exclusive, value = schema.get(flag), schema.get(name)
+        if _is_number(exclusive):
+            return exclusive, True
+        return (value, exclusive is True) if _is_number(value) else (None, False)
+
+    low, low_open = bound("minimum", "exclusiveMinimum")
+    high, high_open = bound("maximum", "exclusiveMaximum")
+    raw_step: Any = schema.get("multipleOf")
+    step: float | None = raw_step if _is_number(raw_step) and raw_step > 0 else None
+    value: float = zero
+    if low is not None:
+        value = low + 1 if low_open else low
+        if step:
+            value = _on_step(value, step, up=True, past=low if low_open else None)
+    elif step:
+        value = _on_step(value, step, up=True, past=None)
+    if high is not None and (value > high or (high_open and value >= high)):
+        value = high - 1 if high_open else high
+        if step:
+            value = _on_step(value, step, up=False, past=high if high_open else None)
     return int(value) if integer else value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _on_step(value: float, step: float, *, up: bool, past: float | None) -> float:
+    """The multiple of `step` nearest `value` upward (or downward), not equal to `past`."""
+    n = math.ceil(round(value / step, 9)) if up else math.floor(round(value / step, 9))
+    result = round(n * step, 9)
+    if past is not None and result == past:
+        result = round((n + 1 if up else n - 1) * step, 9)
+    return int(result) if float(result).is_integer() and isinstance(step, int) else result

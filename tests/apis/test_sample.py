@@ -47,6 +47,28 @@ def test_generated_from_schema_with_formats_enums_and_minimums() -> None:
     assert "secret" not in value
 
 
+@pytest.mark.parametrize(
+    ("schema", "expected"),
+    [
+        # OpenAPI 3.0 (and Swagger 2.0) write an exclusive bound as a flag beside it.
+        ({"type": "integer", "minimum": 5, "exclusiveMinimum": True}, 6),
+        ({"type": "integer", "minimum": 5, "maximum": 7, "multipleOf": 3}, 6),
+        ({"type": "integer", "minimum": 5, "exclusiveMinimum": True, "multipleOf": 3}, 6),
+        ({"type": "integer", "multipleOf": 4, "minimum": 1}, 4),
+        ({"type": "number", "exclusiveMinimum": 0, "multipleOf": 0.5}, 1.0),
+        ({"type": "integer", "maximum": 0, "exclusiveMaximum": True}, -1),
+        ({"type": "integer", "exclusiveMaximum": 0, "multipleOf": 5}, -5),
+        ({"type": "number", "minimum": 0.1, "multipleOf": 0.1}, 0.1),
+    ],
+)
+def test_a_generated_number_keeps_to_its_bounds_and_step(
+    schema: dict[str, Any], expected: float
+) -> None:
+    # Swagger Parser's issue-673 body (`multipleOf: 3, minimum: 5, exclusiveMinimum: true`):
+    # the console pre-filled 5, then said "5 is not a multiple of 3".
+    assert sample(schema, DOC) == expected
+
+
 def test_cycles_stop_instead_of_recursing() -> None:
     started = time.perf_counter()
     # Where a cycle closes, an optional property is left out and a list is empty: `null`
