@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import SchemaError, ValidationError
 
 from apis.documents import SCHEMA_PREFIX, LazySchemas, ref_name, refs_in
+from apis.openapi.errors import escape_token
 from apis.openapi.flags import flagged
 from apis.openapi.model import MediaType, OperationModel, Response
 from apis.openapi.regex_safety import linear, safe_search
@@ -72,10 +73,46 @@ def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterat
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
+_ONE_OF = Draft202012Validator.VALIDATORS["oneOf"]
+
+
+def _discriminated(one_of: Any, instance: Any, schema: Any) -> int | None:
+    """The index of the oneOf variant an OpenAPI discriminator picks for `instance`: the
+    mapping's entry for its property's value, else the schema of that name; None when there
+    is no discriminator, no such value or no such variant."""
+    found = schema.get("discriminator") if isinstance(schema, dict) else None
+    name = found.get("propertyName") if isinstance(found, dict) else None
+    if not isinstance(name, str) or not isinstance(instance, dict) or not isinstance(one_of, list):
+        return None
+    value = instance.get(name)
+    if not isinstance(value, str):
+        return None
+    mapping = found.get("mapping") if isinstance(found, dict) else None
+    target = mapping.get(value) if isinstance(mapping, dict) else None
+    target = target if isinstance(target, str) else value
+    ref = target if target.startswith("#") else SCHEMA_PREFIX + escape_token(target)
+    for index, variant in enumerate(one_of):
+        if isinstance(variant, dict) and variant.get("$ref") == ref:
+            return index
+    return None
+
+
+def _one_of(validator: Any, one_of: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    """oneOf, or with a discriminator the variant it names: variants that allow more
+    properties than their own often all fit (`{"pet_type": "Cat"}` is a Cat and a Dog)."""
+    index = _discriminated(one_of, instance, schema)
+    if index is None:
+        yield from _ONE_OF(validator, one_of, instance, schema)
+    else:
+        yield from validator.descend(instance, one_of[index], schema_path=index)
+
+
 _Validator = validators.extend(
     Draft202012Validator,
     {
-        keyword: _counted(_pattern if keyword == "pattern" else check)
+        keyword: _counted(
+            _pattern if keyword == "pattern" else _one_of if keyword == "oneOf" else check
+        )
         for keyword, check in Draft202012Validator.VALIDATORS.items()
     },
 )

@@ -94,6 +94,38 @@ def test_read_and_write_only_through_refs_are_not_required() -> None:
     ]
 
 
+def test_a_discriminator_picks_the_one_of_variant_a_body_is_checked_against() -> None:
+    # ReadMe's polymorphism example (and any Pet: oneOf [Cat, Dog] whose variants allow more
+    # properties): `{"pet_type": "Cat", "hunts": true}` fits both, so plain oneOf refused it
+    # ("is valid under each of") and the console would not send it. OpenAPI's discriminator
+    # says which variant the body is.
+    doc: dict[str, Any] = {
+        "openapi": "3.0.3",
+        "components": {"schemas": {
+            "Cat": {"type": "object", "properties": {"pet_type": {"type": "string"},
+                                                     "hunts": {"type": "boolean"}}},
+            "Dog": {"type": "object", "properties": {"pet_type": {"type": "string"},
+                                                     "bark": {"type": "boolean"}}},
+            "Pet": {
+                "oneOf": [{"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}],
+                "discriminator": {"propertyName": "pet_type", "mapping": {"dog": "Dog"}},
+            },
+        }},
+    }  # fmt: skip
+    schema = {"$ref": "#/components/schemas/Pet"}
+
+    def check(value: Any) -> list[str]:
+        return check_value(doc, -32, schema, value, direction="request", prefix="body")
+
+    assert check({"pet_type": "Cat", "hunts": True}) == []  # by the schema's name
+    assert check({"pet_type": "dog", "bark": True}) == []  # by the mapping
+    assert check({"pet_type": "dog", "bark": "loud"}) == [
+        "body.bark: 'loud' is not of type 'boolean'"
+    ]
+    # No discriminator value to go by: plain oneOf, as before.
+    assert "is valid under each of" in check({"hunts": True})[0]
+
+
 def test_a_streamed_item_schema_is_not_checked_against_the_whole_body() -> None:
     """OpenAPI 3.2 `itemSchema` describes each item of a stream (JSON Lines, events), so a
     body of several items is not refused for failing it as one value."""
