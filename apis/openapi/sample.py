@@ -208,6 +208,19 @@ class _Sampler:
         enum = schema.get("enum")
         if isinstance(enum, list) and enum:
             return _enum_value(enum, _kind(schema))
+        parts = schema.get("allOf")
+        if (
+            isinstance(parts, list)
+            and _kind(schema) not in (None, "object", "array")
+            and all(isinstance(p, dict) and "$ref" not in p for p in parts)
+        ):
+            # A scalar whose parts only constrain it (`type: string, allOf: [{pattern},
+            # {pattern}]`): one schema with their keywords, not a merge of objects.
+            flat = {k: v for k, v in schema.items() if k != "allOf"}
+            for part in parts:
+                for k, v in part.items():
+                    flat.setdefault(k, v)
+            return self.build(flat, depth, seen)
         for key in ("allOf",):
             if isinstance(schema.get(key), list):
                 merged: dict[str, Any] = {}

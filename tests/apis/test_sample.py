@@ -69,6 +69,15 @@ def test_a_generated_number_keeps_to_its_bounds_and_step(
     assert sample(schema, DOC) == expected
 
 
+def test_a_scalar_whose_all_of_parts_only_constrain_it_is_sampled_as_that_scalar() -> None:
+    # 3GPP's `Ipv6Prefix: {type: string, allOf: [{pattern: ...}, {pattern: ...}]}`: the
+    # parts have no type of their own, and the sample was `{}`, "not of type 'string'".
+    schema = {"type": "string", "nullable": True, "allOf": [{"pattern": "^ab"}, {"maxLength": 4}]}
+    value = sample(schema, DOC)
+    assert isinstance(value, str) and value.startswith("ab") and len(value) <= 4
+    assert sample({"type": "integer", "allOf": [{"minimum": 3}]}, DOC) == 3
+
+
 def test_cycles_stop_instead_of_recursing() -> None:
     started = time.perf_counter()
     # Where a cycle closes, an optional property is left out and a list is empty: `null`
