@@ -76,11 +76,38 @@ def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterat
 _ONE_OF = Draft202012Validator.VALIDATORS["oneOf"]
 
 
+# The converted named schemas of the check under way, for a discriminator the variants'
+# parent declares (`Cat: allOf [Pet, ...]`).
+_named_in_check: ContextVar[Mapping[str, Any] | None] = ContextVar("_named_in_check", default=None)
+
+
+def _parents_discriminator(one_of: list[Any]) -> Any:
+    """The discriminator every variant inherits, when the oneOf has none of its own: each a
+    `$ref` to a schema whose allOf holds a `$ref` to the same schema declaring one."""
+    named = _named_in_check.get() or {}
+    found: list[Any] = []
+    for variant in one_of:
+        ref = variant.get("$ref") if isinstance(variant, dict) else None
+        target = named.get(ref_name(ref)) if isinstance(ref, str) else None
+        parts = target.get("allOf") if isinstance(target, dict) else None
+        refs = [p["$ref"] for p in parts or [] if isinstance(p, dict) and "$ref" in p]
+        parents = [named.get(ref_name(r)) for r in refs if isinstance(r, str)]
+        own = [p["discriminator"] for p in parents if isinstance(p, dict) and "discriminator" in p]
+        if len(own) != 1:
+            return None
+        found.append(own[0])
+    return found[0] if found and all(d is found[0] for d in found) else None
+
+
 def _discriminated(one_of: Any, instance: Any, schema: Any) -> int | None:
     """The index of the oneOf variant an OpenAPI discriminator picks for `instance`: the
     mapping's entry for its property's value, else the schema of that name; None when there
     is no discriminator, no such value or no such variant."""
+    if not isinstance(one_of, list):
+        return None
     found = schema.get("discriminator") if isinstance(schema, dict) else None
+    if found is None:
+        found = _parents_discriminator(one_of)
     name = found.get("propertyName") if isinstance(found, dict) else None
     if not isinstance(name, str) or not isinstance(instance, dict) or not isinstance(one_of, list):
         return None
@@ -288,6 +315,7 @@ def check_value(
     components = {"schemas": _components(doc, key, direction, schema)}
     full = {**converted, "components": components} if isinstance(converted, dict) else {}
     budget = _steps_left.set([STEP_BUDGET])
+    named = _named_in_check.set(components["schemas"])
     try:
         validator = _Validator(full)
         errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
@@ -302,6 +330,7 @@ def check_value(
         return [f"The documented schema could not be used to check it ({type(exc).__name__})."]
     finally:
         _steps_left.reset(budget)
+        _named_in_check.reset(named)
     messages = []
     for error in errors[:MAX_ERRORS]:
         messages.append(f"{_path(error.absolute_path, prefix)}: {error.message}")

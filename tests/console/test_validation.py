@@ -126,6 +126,31 @@ def test_a_discriminator_picks_the_one_of_variant_a_body_is_checked_against() ->
     assert "is valid under each of" in check({"hunts": True})[0]
 
 
+def test_a_discriminator_on_the_variants_parent_picks_the_variant_too() -> None:
+    # ReadMe's "embedded discriminator": `oneOf: [Cat, Dog]` with none of its own, each
+    # variant `allOf: [Pet, ...]` where Pet has it (Redoc and Swagger UI read it there).
+    doc: dict[str, Any] = {
+        "openapi": "3.0.3",
+        "components": {"schemas": {
+            "Pet": {"type": "object", "required": ["pet_type"],
+                    "properties": {"pet_type": {"type": "string"}},
+                    "discriminator": {"propertyName": "pet_type", "mapping": {"cat": "#/components/schemas/Cat"}}},
+            "Cat": {"allOf": [{"$ref": "#/components/schemas/Pet"},
+                              {"type": "object", "properties": {"hunts": {"type": "boolean"}}}]},
+            "Dog": {"allOf": [{"$ref": "#/components/schemas/Pet"},
+                              {"type": "object", "properties": {"bark": {"type": "boolean"}}}]},
+        }},
+    }  # fmt: skip
+    schema = {"oneOf": [{"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}]}
+
+    def check(value: Any) -> list[str]:
+        return check_value(doc, -33, schema, value, direction="request", prefix="body")
+
+    assert check({"pet_type": "cat", "hunts": True}) == []
+    assert check({"pet_type": "Dog", "bark": True}) == []
+    assert check({"pet_type": "Dog", "bark": 1}) == ["body.bark: 1 is not of type 'boolean'"]
+
+
 def test_a_streamed_item_schema_is_not_checked_against_the_whole_body() -> None:
     """OpenAPI 3.2 `itemSchema` describes each item of a stream (JSON Lines, events), so a
     body of several items is not refused for failing it as one value."""
