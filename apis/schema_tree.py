@@ -33,8 +33,9 @@ from apis.openapi.sample import dynamic_anchors
 
 COMPOSITIONS = (("allOf", "all of"), ("oneOf", "one of"), ("anyOf", "any of"))
 # Single subschemas drawn as a composition of one (JSON Schema 2020-12, OpenAPI 3.1): what
-# `then` or `else` adds, or what an item of `contains` holds, is part of the instance too.
-SUBSCHEMAS = ("not", "if", "then", "else", "contains")
+# `then` or `else` adds, or what an item of `contains` holds, is part of the instance too;
+# `propertyNames`, what each key of it must be.
+SUBSCHEMAS = ("not", "if", "then", "else", "contains", "propertyNames")
 # Bounds are handled apart (3.0 writes `exclusiveMinimum: true`, 3.1 a number).
 CONSTRAINTS = (
     ("minLength", "min length"),
@@ -43,6 +44,8 @@ CONSTRAINTS = (
     ("minItems", "min items"),
     ("maxItems", "max items"),
     ("uniqueItems", "unique items"),
+    ("minContains", "min contains"),
+    ("maxContains", "max contains"),
     ("minProperties", "min properties"),
     ("maxProperties", "max properties"),
     ("multipleOf", "multiple of"),
@@ -436,7 +439,14 @@ class SchemaRenderer:
                 view.compositions.append((label, located))
         for key in SUBSCHEMAS:
             if isinstance(schema.get(key), dict):
-                view.compositions.append((key, [(schema[key], at_pointer(where, key))]))
+                label = "property names" if key == "propertyNames" else key
+                view.compositions.append((label, [(schema[key], at_pointer(where, key))]))
+        dependent = schema.get("dependentSchemas")
+        if isinstance(dependent, dict):  # what an instance with `number` must also be
+            for name, sub in list(dependent.items())[:20]:
+                if isinstance(sub, dict):
+                    at = at_pointer(where, "dependentSchemas", name)
+                    view.compositions.append((f"with {name}", [(sub, at)]))
 
     def _where_of(self, ref: str) -> Where:
         return (ref_name(ref), "") if ref.startswith(SCHEMA_PREFIX) else None
@@ -692,7 +702,10 @@ class SchemaRenderer:
         target = self.deref_any(schema)
         if not isinstance(target, dict) or hops > 4:
             return False
-        if any(k in target for k in ("properties", "allOf", "oneOf", "anyOf", *SUBSCHEMAS)):
+        if any(
+            k in target
+            for k in ("properties", "allOf", "oneOf", "anyOf", "dependentSchemas", *SUBSCHEMAS)
+        ):
             return True
         if "patternProperties" in target or isinstance(target.get("additionalProperties"), dict):
             return True

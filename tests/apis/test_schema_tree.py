@@ -503,6 +503,38 @@ def test_a_reference_to_an_alias_shows_what_the_alias_names() -> None:
     assert r.shown({"$ref": "#/components/schemas/CodeAlias"})["enum"] == [200, 404]
 
 
+def test_31_dependent_schemas_property_names_and_contains_counts_are_said() -> None:
+    # JSON Schema 2020-12 keywords a 3.1 body may use: what a card number brings with it
+    # (a required cvv), what the keys of a map must look like, how many items must match.
+    html = renderer({}).block(
+        {
+            "type": "object",
+            "properties": {
+                "card": {
+                    "type": "object",
+                    "properties": {"number": {"type": "string"}},
+                    "dependentSchemas": {
+                        "number": {"required": ["cvv"], "properties": {"cvv": {"type": "string"}}}
+                    },
+                },
+                "meta": {
+                    "type": "object",
+                    "propertyNames": {"pattern": "^[a-z]+$"},
+                    "additionalProperties": {"type": "integer"},
+                },
+                "tags": {"type": "array", "contains": {"const": "admin"}, "minContains": 2},
+            },
+        },
+        raw=False,
+    )
+    card = html[html.index('prop-name">card<') : html.index('prop-name">meta<')]
+    assert "with number" in card and 'prop-name">cvv<' in card
+    meta = html[html.index('prop-name">meta<') : html.index('prop-name">tags<')]
+    assert "property names" in meta and "^[a-z]+$" in meta
+    tags = html[html.index('prop-name">tags<') :]
+    assert "min contains" in tags
+
+
 @pytest.mark.parametrize("distinct", [False, True])
 def test_nested_variants_of_shared_schemas_are_drawn_once(distinct: bool) -> None:
     # 15 levels of oneOf, each variant a $ref to the next level: a 1 KB spec drew 3**15
