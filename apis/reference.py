@@ -17,7 +17,7 @@ from django.utils.text import slugify
 
 from apis.markdown import operation_title, render_markdown, safe_url, with_section_ids
 from apis.openapi import model
-from apis.openapi.sample import sample
+from apis.openapi.sample import has_example, sample
 from apis.openapi.stream_sample import stream_note, stream_sample
 from apis.openapi.xml_sample import is_xml, xml_sample, xml_text
 from apis.schema_tree import SchemaRenderer, constraints, pretty_json, short_json
@@ -180,7 +180,7 @@ def _example_writer(media: model.MediaType, doc: Mapping[str, Any]) -> Callable[
 def _schema_examples(target: dict[str, Any]) -> list[Example]:
     """A parameter's examples from its schema: OpenAPI's `example`, else JSON Schema's
     `examples` list (3.1 writes `schema: {examples: [Milano Centrale, Paris]}`)."""
-    if "example" in target:
+    if has_example(target):
         return [Example("example", "", pretty_json(target["example"], 20_000))]
     listed = target.get("examples")
     if isinstance(listed, list):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apis.openapi.errors import escape_token as token
-from apis.openapi.sample import example_value_key, json_text_value
+from apis.openapi.sample import example_value_key, has_example, json_text_value
 
 METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace", "query"})
 LOCATIONS = ("path", "query", "header", "cookie")
@@ -169,7 +169,7 @@ class OperationModel:
 
 def _examples(container: dict[str, Any]) -> tuple[Example, ...]:
     out: list[Example] = []
-    if "example" in container:
+    if has_example(container):
         out.append(Example("example", "", container["example"]))
     for name, ex in _dict(container.get("examples")).items():
         ex = _dict(ex)

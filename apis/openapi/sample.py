@@ -90,9 +90,45 @@ def _deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
+def allows_null(schema: Any) -> bool:
+    """Whether `schema` visibly allows `null`: nullable, a "null" type, null in its enum or
+    const, a null variant, or no type at all. A `$ref` is taken not to (its target is not
+    looked up). HubSpot's specs (swagger-core output) write `example: null` on schemas that
+    do not: an example that `null` is no example there."""
+    if not isinstance(schema, dict):
+        return True
+    kind = schema.get("type")
+    if schema.get("nullable") is True or kind == "null":
+        return True
+    if isinstance(kind, list):
+        return "null" in kind
+    if isinstance(schema.get("enum"), list):
+        return None in schema["enum"]
+    if "const" in schema:
+        return schema["const"] is None
+    for key in ("oneOf", "anyOf"):
+        if isinstance(schema.get(key), list) and any(
+            isinstance(v, dict) and "$ref" not in v and allows_null(v) for v in schema[key]
+        ):
+            return True
+    return kind is None and not any(
+        k in schema for k in ("$ref", "properties", "items", "allOf", "oneOf", "anyOf")
+    )
+
+
+def has_example(container: dict[str, Any], key: str = "example") -> bool:
+    """Whether `container` (a schema, parameter or media type) gives an example under `key`:
+    not when it is `null` and its schema does not allow null."""
+    if key not in container:
+        return False
+    if container[key] is not None:
+        return True
+    return allows_null(container.get("schema", container))
+
+
 def media_example(media: dict[str, Any], document: dict[str, Any]) -> Any:
     """A media type object's `example`, first `examples` value, or a generated sample."""
-    if "example" in media:
+    if has_example(media):
         return media["example"]
     examples = media.get("examples")
     if isinstance(examples, dict):
@@ -197,11 +233,12 @@ class _Sampler:
                 return None  # unresolvable or a cycle: stop here
             value = self.build(target, depth, (*seen, name))
             return self._as_child(schema["$ref"], target, value)
-        if "example" in schema:
+        if has_example(schema):
             return _as_written(schema, schema["example"])
-        for key in ("const", "default"):
-            if key in schema:
-                return schema[key]
+        if "const" in schema:
+            return schema["const"]
+        if has_example(schema, "default"):
+            return schema["default"]
         examples = schema.get("examples")
         if isinstance(examples, list) and examples:
             return _as_written(schema, examples[0])

@@ -78,6 +78,25 @@ def test_a_scalar_whose_all_of_parts_only_constrain_it_is_sampled_as_that_scalar
     assert sample({"type": "integer", "allOf": [{"minimum": 3}]}, DOC) == 3
 
 
+def test_a_null_example_or_default_a_schema_does_not_allow_is_none() -> None:
+    # HubSpot writes `example: null` on every schema (swagger-core output); ReadMe's
+    # schema-types example a `default: null` on plain strings. The sample was `null`.
+    schema = {
+        "type": "object",
+        "example": None,
+        "properties": {
+            "id": {"type": "string", "example": None},
+            "n": {"type": "integer", "default": None},
+            "gone": {"type": ["string", "null"], "example": None},
+            "off": {"type": "string", "nullable": True, "default": None},
+        },
+    }
+    assert sample(schema, DOC) == {"id": "string", "n": 0, "gone": None, "off": None}
+    media = {"example": None, "schema": {"$ref": "#/components/schemas/Node"}}
+    assert media_example(media, DOC) == {}
+    assert media_example({"example": None}, DOC) is None  # no schema: null is a value
+
+
 def test_cycles_stop_instead_of_recursing() -> None:
     started = time.perf_counter()
     # Where a cycle closes, an optional property is left out and a list is empty: `null`

@@ -449,3 +449,31 @@ def test_a_callback_shows_its_parameters_and_the_answer_it_expects(
     assert re.search(r"ackId.*required.*echoed in the next delivery", answer, re.S)
     ids = re.findall(r' id="([^"]+)"', page)
     assert len(ids) == len(set(ids))  # the callback's rows do not reuse the operation's ids
+
+
+def test_hubspot_null_examples_are_no_examples(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    """HubSpot's specs (swagger-core output) write `example: null` on every schema,
+    parameter and media type: the response sample read `null`, each parameter row
+    "Example null", though none of those schemas allows null."""
+    spec = """{"openapi": "3.0.1", "info": {"title": "Logs", "version": "2026-09"},
+ "paths": {"/logs": {"get": {"operationId": "getLogs",
+   "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "example": null}}],
+   "responses": {"200": {"description": "ok", "content": {"application/json": {
+     "schema": {"$ref": "#/components/schemas/Page"}, "example": null}}}}}}},
+ "components": {"schemas": {
+   "Page": {"type": "object", "required": ["results"], "example": null, "properties": {
+     "results": {"type": "array", "example": null, "items": {"$ref": "#/components/schemas/Log"}}}},
+   "Log": {"type": "object", "example": null, "properties": {
+     "id": {"type": "string", "example": null},
+     "gone": {"type": "string", "nullable": true, "example": null}}}}}}
+"""
+    import_spec(write_spec("logs.json", spec), "logs")
+    page = client.get("/apis/logs/operations/getLogs/").content.decode()
+    row = page[page.index('id="param-query-limit"') :].split("</tr>")[0]
+    assert "Example" not in row
+    samples = page[page.index('id="response-samples"') :]
+    assert "<code>null</code>" not in samples
+    assert "&quot;results&quot;" in samples and "&quot;id&quot;: &quot;string&quot;" in samples
+    assert "&quot;gone&quot;: null" in samples  # a nullable field's null example stands
