@@ -66,6 +66,14 @@ def _spec_version(doc: Any, source: str) -> str:
         )
     if "openapi" in doc:
         version = doc["openapi"]
+        if isinstance(version, int | float) and not isinstance(version, bool):
+            raise SpecError(
+                f"`openapi` must be a string: YAML read {version!r} as a number: write "
+                f'"{version}.x", the version with its patch number ({version}.0, say)',
+                source=source,
+                pointer="/openapi",
+                rule="version",
+            )
         if not isinstance(version, str) or not _SUPPORTED.match(version):
             raise SpecError(
                 f"unsupported OpenAPI version {version!r} (supported: 2.0, 3.0.x, 3.1.x, 3.2.x)",

@@ -184,7 +184,9 @@ def test_syntax_errors_name_line_and_column(
         (b"just text\n", "", "openapi", "the top level must be an object"),
         (b"swagger: '1.2'\n", "/swagger", "version", "unsupported Swagger version '1.2'"),
         (b"openapi: 4.0.0\n", "/openapi", "version", "unsupported OpenAPI version '4.0.0'"),
-        (b"openapi: 3.0\n", "/openapi", "version", "unsupported OpenAPI version 3.0"),
+        # YAML reads 3.0 (and 3.10) as a number: said so, with what to write instead.
+        (b"openapi: 3.0\n", "/openapi", "version", 'YAML read 3.0 as a number: write "3.0.x"'),
+        (b"openapi: 3.10\n", "/openapi", "version", "YAML read 3.1 as a number"),
         (b"openapi: 3.0.3\npaths: [1]\n", "/paths", "type", "must be an object"),
     ],
 )
