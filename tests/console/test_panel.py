@@ -63,3 +63,22 @@ def test_an_xml_body_starts_with_an_xml_sample() -> None:
     )
     (editor,) = body_editors(operation, DOC, {}, has_state=False)
     assert editor.text == "<pet>\n  <name>a&lt;b</name>\n</pet>"
+
+
+def test_an_enum_behind_all_of_or_a_nullable_any_of_gives_a_choice() -> None:
+    """FastAPI writes a described enum parameter as `allOf: [{$ref: Enum}]` and an optional
+    one as `anyOf: [{$ref: Enum}, {type: null}]`: the field was free text, the allowed values
+    nowhere, where a plain `$ref` to the enum gave a choice."""
+    doc = {"components": {"schemas": {"Sort": {"type": "string", "enum": ["asc", "desc"]}}}}
+    ref = {"$ref": "#/components/schemas/Sort"}
+    operation = Operation(data={"parameters": [
+        {"name": "a", "in": "query", "schema": ref},
+        {"name": "b", "in": "query", "schema": {"allOf": [ref], "description": "Order"}},
+        {"name": "c", "in": "query", "schema": {"anyOf": [ref, {"type": "null"}]}},
+        {"name": "d", "in": "query", "schema": {"oneOf": [{"type": "null"}, ref]}},
+        {"name": "e", "in": "query", "schema": {"anyOf": [ref, {"type": "integer"}]}},
+    ]})  # fmt: skip
+    fields = {field.name: field for field in param_fields(operation, doc, {})}
+    for name in "abcd":
+        assert (fields[name].enum, fields[name].type) == (["asc", "desc"], "string"), name
+    assert fields["e"].enum == []  # a real choice of types: free text
