@@ -149,8 +149,9 @@ class RouteConfig:
         return listed
 
     def loosely_matches(self, method: str, path: str, query: bytes = b"") -> bool:
-        """Whether `path` is an operation's path in another spelling: other letter case, or a
-        trailing slash added or left out. Many backends (Express, ASP.NET Core, Rails) read it
+        """Whether `path` is an operation's path in another spelling: other letter case, a
+        trailing slash added or left out, a format suffix (`.json`) or a trailing dot added or
+        left out. Many backends (Express, ASP.NET Core, Rails) read it
         as that operation, so a pass-through route must not forward it past the operation's
         rules; nor a query that names an `x-ms-paths` key's fixed name ambiguously. Asked only
         of calls that matched no operation exactly."""
@@ -158,7 +159,8 @@ class RouteConfig:
             return True
         method = method.lower()
         methods = (method, "get") if method == "head" else (method,)
-        for position in self._loose_tree.matches(_loosen(path)):
+        tree = self._loose_tree
+        for position in {*tree.matches(_loosen(path)), *tree.matches(_unsuffixed(path))}:
             op = self.operations[position]
             # An `x-ms-paths` key at this very path that the query does not hold: no match,
             # as a call to a path with no operation.
@@ -186,8 +188,10 @@ class RouteConfig:
         count = len(self.operations)
         built = self._built.get(exact)
         if built is None or built[0] != count:
-            templates = (op.template for op in self.operations)
-            tree = TemplateTree(templates if exact else map(_loosen, templates))
+            templates = [op.template for op in self.operations]
+            tree = TemplateTree(
+                templates if exact else [(_loosen(t), _unsuffixed(t)) for t in templates]
+            )
             built = self._built[exact] = (count, tree)
         return built[1]
 
@@ -213,6 +217,17 @@ class RouteConfig:
 def _loosen(path: str) -> str:
     """A path as backends that ignore letter case and a trailing slash read it."""
     return path.lower().removesuffix("/") or "/"
+
+
+# A format suffix on the last segment (`.json`, `.xml`), or a bare trailing dot. Only the
+# usual formats: Slack's `/admin.apps.approve` is a name, not `/admin.apps` as approve.
+_SUFFIX = re.compile(r"(?<=[^/])\.(?:json|xml|ya?ml|csv|txt|html?|js|atom|rss)?$")
+
+
+def _unsuffixed(path: str) -> str:
+    """The same without a format suffix: Rails routes `/stores.json` to `/stores`, as Spring
+    did by default before 5.3, and Windows drops a trailing dot."""
+    return _SUFFIX.sub("", _loosen(path)) or "/"
 
 
 def _string_list(value: Any, name: str, errors: dict[str, list[str]]) -> list[str]:

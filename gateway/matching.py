@@ -41,13 +41,15 @@ class TemplateTree:
     """Path templates by segment; `matches(path)` gives the positions of those that match,
     in the order they were given (the order decides between equally specific templates)."""
 
-    def __init__(self, templates: Iterable[str]) -> None:
+    def __init__(self, templates: Iterable[str | tuple[str, ...]]) -> None:
+        """`templates`: one per position, or a tuple of spellings that all stand for it."""
         self._root = _Node()
         # Paths asked recently (bounded): a route's hot paths cost one lookup.
         self._seen: dict[str, tuple[int, ...]] = {}
-        for position, template in enumerate(templates):
-            if template.startswith("/"):  # no request path matches one that does not
-                self._add(position, template)
+        for position, spellings in enumerate(templates):
+            for template in (spellings,) if isinstance(spellings, str) else set(spellings):
+                if template.startswith("/"):  # no request path matches one that does not
+                    self._add(position, template)
 
     def _add(self, position: int, template: str) -> None:
         node = self._root

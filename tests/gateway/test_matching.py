@@ -9,6 +9,7 @@ import re
 import pytest
 
 from gateway.config import OperationMatch, RouteConfig
+from gateway.matching import template_pattern
 from tests.conftest import SHARED_SPECS
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -23,15 +24,25 @@ def route_of(operations: list[tuple[str, str]]) -> RouteConfig:
     return route
 
 
+FORMAT = "(?:json|xml|ya?ml|csv|txt|html?|js|atom|rss)?"
+
+
 class EveryRegex:
     """The definition, by trying each template's regex in turn: of those that match, the most
     literal characters win, the first declared among equals; loosely, any that matches
-    without letter case and with a trailing slash added or taken away."""
+    without letter case, with a trailing slash or a format suffix (`.json`) added or taken
+    away."""
 
     def __init__(self, route: RouteConfig) -> None:
         self.by_method: dict[str, list[tuple[OperationMatch, re.Pattern[str]]]] = {}
         for op in route.operations:
-            loose = re.compile(op.pattern.pattern.removesuffix("/") + "/?", re.IGNORECASE)
+            written = op.template.removesuffix("/")
+            stem = re.sub(rf"(?<=[^/])\.{FORMAT}$", "", written, flags=re.IGNORECASE)
+            either = (
+                f"(?:{template_pattern(written)[0].pattern}|{template_pattern(stem)[0].pattern})"
+            )
+            optional = rf"(?:\.{FORMAT})?/?"  # a format suffix, a trailing slash
+            loose = re.compile(either + optional, re.IGNORECASE)
             self.by_method.setdefault(op.method, []).append((op, loose))
 
     def match(self, method: str, path: str) -> str | None:
@@ -58,6 +69,8 @@ def spellings(template: str) -> list[str]:
         re.sub(r"\{[^}/]+\}", "", template),
         filled + "/more",
         filled.replace("x1", "a.json"),
+        filled + ".json",
+        filled.upper() + ".",
     ]
 
 
@@ -148,7 +161,7 @@ def test_awkward_templates(path: str, expected: str | None) -> None:
 
 def test_loose_spellings_are_told_apart_from_other_paths() -> None:
     route = route_of(AWKWARD)
-    for path in ("/PETS/1", "/Pets/Mine/", "/stores", "/STORES/", "/FILES/a.JSON"):
+    for path in ("/PETS/1", "/Pets/Mine/", "/stores", "/STORES/", "/FILES/a.JSON", "/pets.xml"):
         assert route.loosely_matches("get", path), path
         assert route.loosely_matches("head", path), path  # HEAD is GET's
     for path in ("/pets/1/x", "/other", "/pets//"):
