@@ -453,9 +453,15 @@ class SchemaRenderer:
 
     def _head(self, schema: dict[str, Any], stack: tuple[str, ...]) -> str:
         target = self.shown(schema)
-        out = [
-            f'<div class="schema-type"><span class="type">{escape(self.type_label(schema))}</span>'
-        ]
+        label = self.type_label(schema)
+        # A bare `oneOf`/`anyOf` says so in the label of its variants, drawn right below.
+        said_below = any(
+            label == name and isinstance(schema.get(key), list) and schema[key]
+            for key, name in COMPOSITIONS[1:]
+        )
+        out = ['<div class="schema-type">']
+        if not said_below:
+            out.append(f'<span class="type">{escape(label)}</span>')
         ref = schema.get("$ref")
         if isinstance(ref, str) and isinstance(target, dict | bool) and target is not schema:
             out.append(f' <span class="type-of">{escape(self.type_label(target))}</span>')

@@ -715,3 +715,21 @@ def test_a_title_that_only_repeats_the_schemas_name_is_not_shown_again() -> None
     )  # fmt: skip
     titles = re.findall(r'<span class="prop-title">([^<]*)</span>', html)
     assert titles == ["Transaction Location", "Transaction Location"]
+
+
+@pytest.mark.parametrize("key, label", [("oneOf", "one of"), ("anyOf", "any of")])
+def test_top_level_composition_is_labelled_once(key: str, label: str) -> None:
+    """A body that is only a `oneOf` (Intercom's create-contact body) read "one of" as its
+    type line and "one of" again as the label of the variants right below it."""
+    schemas = {"Cat": {"type": "object", "properties": {"purrs": {"type": "boolean"}}}}
+    html = renderer(schemas).block(
+        {key: [{"$ref": "#/components/schemas/Cat"}, {"type": "string"}], "description": "A pet."}
+    )
+    assert html.count(label) == 1, html
+    assert f'<div class="composition-label">{label}</div>' in html
+    assert "A pet." in html
+    # Beside a name the type still says what the value is.
+    row = renderer(schemas).block(
+        {"type": "object", "properties": {"pet": {key: [{"type": "string"}, {"type": "integer"}]}}}
+    )
+    assert f'<span class="type">{label}</span>' in row
