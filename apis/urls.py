@@ -16,6 +16,7 @@ urlpatterns = [
         views.operation_part,
         name="operation_part",
     ),
+    path("<slug:slug>/schemas/", views.schemas, name="schemas"),
     path("<slug:slug>/schemas/<str:name>/", views.schema, name="schema"),
     path("<slug:slug>/download/<str:kind>/", views.download, name="download"),
 ]

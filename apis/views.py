@@ -30,7 +30,15 @@ from apis.documents import (
 )
 from apis.forms import CatalogQueryForm, NavQueryForm
 from apis.markdown import operation_title
-from apis.models import VERSION_READER_FIELDS, Api, ApiVersion, Operation, Tag, card_tags
+from apis.models import (
+    VERSION_READER_FIELDS,
+    Api,
+    ApiVersion,
+    Operation,
+    Schema,
+    Tag,
+    card_tags,
+)
 from apis.navigation import (
     TagGroup,
     filtered_nav,
@@ -291,6 +299,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     context |= {
         "overview": build_overview(version.overview),
         "groups": groups,
+        "schema_count": Schema.objects.filter(version=version).count(),
         # Import problems are for publishers: "<JSON pointer>: <message>" split for display.
         "warnings": [
             (pointer, message) if message else (warning, "")
@@ -408,6 +417,22 @@ def schema(request: HtmxHttpRequest, slug: str, name: str) -> HttpResponse:
     context = {"api": api, "version": version, "name": name, "pointer": pointer, "tree": tree}
     template = "apis/schema.html#tree" if request.htmx else "apis/schema.html"
     return _with_doc_links(render(request, template, context), api, version, query_label)
+
+
+@require_GET
+def schemas(request: HttpRequest, slug: str) -> HttpResponse:
+    """Every named schema of a version, each a link to its page (Swagger UI's "Schemas"):
+    the way in to a spec that publishes schemas and no operations."""
+    api = _get_api_for_user(request, slug)
+    version, query_label = _get_version(api, request.GET.get("v"))
+    schema_url = _renderer(api, version, query_label).schema_url
+    names = Schema.objects.filter(version=version).order_by("name").values_list("name", flat=True)
+    context = {
+        "api": api,
+        "version": version,
+        "schemas": [(name, schema_url(name)) for name in names],
+    }
+    return _with_doc_links(render(request, "apis/schemas.html", context), api, version, query_label)
 
 
 @require_GET
