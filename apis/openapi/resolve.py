@@ -557,6 +557,10 @@ class Resolver:
                 )
             anchored = self._anchored(file, frag, where)
             return file, pointer(*anchored), anchored
+        if frag == "/" and not self._has_empty_key(file):
+            # `other.yaml#/`: by RFC 6901 the key "", which files seldom have; resolvers
+            # (Python's jsonschema among them) read it as the whole file, and specs rely on it.
+            frag = ""
         if file == self.root and not frag:
             raise RefError(
                 f"$ref {ref!r} points at the whole root document", rule="ref-pointer", **where
@@ -568,6 +572,10 @@ class Resolver:
             tokens = [*inside, *tokens[len(section) :]]
             frag = pointer(*tokens)
         return file, frag, tokens
+
+    def _has_empty_key(self, file: str) -> bool:
+        document = self.bundle.document(file)
+        return type(document) is dict and "" in document
 
     def _anchored(self, file: str, name: str, where: dict[str, Any]) -> list[str]:
         """The place of the one schema of `file` that declares `$anchor: name` (JSON Schema

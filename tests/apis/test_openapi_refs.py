@@ -332,6 +332,31 @@ def test_bundle_with_two_roots_needs_root(tmp_path: Path) -> None:
         load(ZipBundle(data, "api.zip", root="../etc/passwd"))
 
 
+def test_a_ref_to_another_files_empty_pointer_means_that_whole_file() -> None:
+    # `paths/items.yaml#/` (schemathesis's relative_files) is read as the whole file, as
+    # Python's jsonschema and other resolvers do, unless the file has a key "".
+    files: dict[str, str | bytes] = {
+        "api/openapi.yaml": HEAD + "paths:\n  /items:\n    $ref: 'paths/items.yaml#/'\n",
+        "api/paths/items.yaml": (
+            "get:\n  operationId: listItems\n  responses:\n    '200':\n"
+            "      description: ok\n      content:\n        application/json:\n"
+            "          schema: {$ref: '../models.yaml#/Item'}\n"
+        ),
+        "api/models.yaml": "Item: {type: object, properties: {name: {$ref: 'name.yaml#/'}}}\n",
+        "api/name.yaml": "'': {type: integer}\ntype: string\n",
+    }
+    spec = load_bytes(make_zip(files), "api.zip")
+    assert [op.slug for op in spec.operations] == ["listItems"]
+    schemas = spec.normalised["components"]["schemas"]
+    name = schemas["Item"]["properties"]["name"]
+    if "$ref" in name:
+        name = schemas[name["$ref"].rsplit("/", 1)[1]]
+    assert name == {"type": "integer"}  # a real key "" is still what `#/` names
+    root = {**files, "api/openapi.yaml": HEAD + "paths:\n  /x:\n    $ref: '#/'\n"}
+    with pytest.raises(RefError, match="whole root document"):
+        load_bytes(make_zip(root), "api.zip")
+
+
 @pytest.mark.parametrize("name", ["../evil.yaml", "/abs/evil.yaml", "a/../../evil.yaml"])
 def test_zip_with_paths_outside_its_folder_is_refused(name: str) -> None:
     buffer = io.BytesIO()
