@@ -468,21 +468,24 @@ class Resolver:
         mapping = node.get("mapping")
         self.nodes += self.literal(node, depth)
         if isinstance(mapping, dict):
-            new = {}
-            for key, value in mapping.items():
-                # A mapping value is a schema name or a reference; rewrite references only.
-                if isinstance(value, str) and ("#" in value or "/" in value or "." in value):
-                    self.path.extend(["mapping", key])
-                    try:
-                        value = self._schema_ref(value)
-                    except RefError as exc:
-                        self.warnings.append(
-                            f"{exc.location}: discriminator mapping: {exc.message}"
-                        )
-                    del self.path[-2:]
-                new[key] = value
-            out["mapping"] = new
+            out["mapping"] = {
+                key: self._mapping_target(value, ["mapping", key]) for key, value in mapping.items()
+            }
+        if "defaultMapping" in node:  # OpenAPI 3.2: the schema for a value `mapping` lacks
+            out["defaultMapping"] = self._mapping_target(node["defaultMapping"], ["defaultMapping"])
         return out
+
+    def _mapping_target(self, value: Any, at: list[str]) -> Any:
+        """A discriminator mapping value: a schema name, or a reference rewritten to the
+        bundled document's schema (a dangling one is kept, with a warning)."""
+        if isinstance(value, str) and ("#" in value or "/" in value or "." in value):
+            self.path.extend(at)
+            try:
+                value = self._schema_ref(value)
+            except RefError as exc:
+                self.warnings.append(f"{exc.location}: discriminator mapping: {exc.message}")
+            del self.path[-len(at) :]
+        return value
 
     # -- references --------------------------------------------------------------------
 

@@ -357,6 +357,26 @@ def test_a_ref_to_another_files_empty_pointer_means_that_whole_file() -> None:
         load_bytes(make_zip(root), "api.zip")
 
 
+def test_discriminator_default_mapping_to_another_file_is_rewritten_like_mapping() -> None:
+    head = "openapi: 3.2.0\ninfo: {title: Refs, version: '1'}\n"
+    files: dict[str, str | bytes] = {
+        "api/openapi.yaml": head + "paths:\n  /pets:\n    get:\n      responses:\n        '200':\n"
+        "          description: ok\n          content:\n            application/json:\n"
+        "              schema: {$ref: 'pet.yaml'}\n",
+        "api/pet.yaml": (
+            "oneOf: [{$ref: 'cat.yaml'}, {$ref: 'dog.yaml'}]\n"
+            "discriminator: {propertyName: kind, mapping: {cat: 'cat.yaml'},"
+            " defaultMapping: 'dog.yaml'}\n"
+        ),
+        "api/cat.yaml": "type: object\n",
+        "api/dog.yaml": "type: object\nproperties: {bark: {type: boolean}}\n",
+    }
+    spec = load_bytes(make_zip(files), "api.zip")
+    discriminator = spec.normalised["components"]["schemas"]["pet"]["discriminator"]
+    assert discriminator["mapping"] == {"cat": "#/components/schemas/cat"}
+    assert discriminator["defaultMapping"] == "#/components/schemas/dog"
+
+
 @pytest.mark.parametrize("name", ["../evil.yaml", "/abs/evil.yaml", "a/../../evil.yaml"])
 def test_zip_with_paths_outside_its_folder_is_refused(name: str) -> None:
     buffer = io.BytesIO()
