@@ -522,6 +522,9 @@ class SchemaRenderer:
                     f"<code>{escape(str(k))}</code> → {self._schema_link(str(v))}"
                     for k, v in list(mapping.items())[:50]
                 )
+            fallback = discriminator.get("defaultMapping")  # OpenAPI 3.2
+            if isinstance(fallback, str) and fallback:
+                pairs += ("," if pairs else "") + f" any other → {self._schema_link(fallback)}"
             meta.append(
                 self._meta(
                     "Discriminator", f"<code>{escape(discriminator['propertyName'])}</code>{pairs}"

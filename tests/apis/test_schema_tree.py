@@ -294,6 +294,25 @@ def test_discriminator_mapping_targets_are_links() -> None:
     assert '<code>dog</code> → <a href="/s/Dog/">Dog</a>' in html
 
 
+def test_discriminator_default_mapping_of_openapi_3_2_is_shown() -> None:
+    # 3.2: a value the mapping does not name picks `defaultMapping`'s schema.
+    schemas = {"Cat": {"type": "object"}, "Dog": {"type": "object"}}
+    html = renderer(schemas).block(
+        {
+            "oneOf": [{"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}],
+            "discriminator": {
+                "propertyName": "kind",
+                "mapping": {"cat": "#/components/schemas/Cat"},
+                "defaultMapping": "#/components/schemas/Dog",
+            },
+        }
+    )
+    assert (
+        '<code>cat</code> → <a href="/s/Cat/">Cat</a>, any other → <a href="/s/Dog/">Dog</a>'
+        in html
+    )
+
+
 def test_json_schema_2020_tuples_and_boolean_schemas() -> None:
     # OpenAPI 3.1: a [longitude, latitude] tuple, and properties that are `true` or `false`.
     html = renderer({}).block(
