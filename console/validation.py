@@ -101,22 +101,32 @@ def _parents_discriminator(one_of: list[Any]) -> Any:
 
 def _discriminated(one_of: Any, instance: Any, schema: Any) -> int | None:
     """The index of the oneOf variant an OpenAPI discriminator picks for `instance`: the
-    mapping's entry for its property's value, else the schema of that name; None when there
-    is no discriminator, no such value or no such variant."""
+    mapping's entry for its property's value, else the schema of that name, else (3.2) the
+    `defaultMapping`'s; None when there is no discriminator, no such value or no such
+    variant."""
     if not isinstance(one_of, list):
         return None
     found = schema.get("discriminator") if isinstance(schema, dict) else None
     if found is None:
         found = _parents_discriminator(one_of)
-    name = found.get("propertyName") if isinstance(found, dict) else None
-    if not isinstance(name, str) or not isinstance(instance, dict) or not isinstance(one_of, list):
+    if not isinstance(found, dict) or not isinstance(instance, dict):
+        return None
+    name = found.get("propertyName")
+    if not isinstance(name, str):
         return None
     value = instance.get(name)
-    if not isinstance(value, str):
-        return None
-    mapping = found.get("mapping") if isinstance(found, dict) else None
-    target = mapping.get(value) if isinstance(mapping, dict) else None
-    target = target if isinstance(target, str) else value
+    if isinstance(value, str):
+        mapping = found.get("mapping")
+        target = mapping.get(value) if isinstance(mapping, dict) else None
+        index = _variant(one_of, target if isinstance(target, str) else value)
+        if index is not None:
+            return index
+    fallback = found.get("defaultMapping")
+    return _variant(one_of, fallback) if isinstance(fallback, str) and fallback else None
+
+
+def _variant(one_of: list[Any], target: str) -> int | None:
+    """The index of the variant that is a `$ref` to `target` (a reference or a name)."""
     ref = target if target.startswith("#") else SCHEMA_PREFIX + escape_token(target)
     for index, variant in enumerate(one_of):
         if isinstance(variant, dict) and variant.get("$ref") == ref:

@@ -151,6 +151,34 @@ def test_a_discriminator_on_the_variants_parent_picks_the_variant_too() -> None:
     assert check({"pet_type": "Dog", "bark": 1}) == ["body.bark: 1 is not of type 'boolean'"]
 
 
+def test_a_discriminator_default_mapping_picks_the_variant_for_other_values() -> None:
+    # OpenAPI 3.2's `defaultMapping`: a value the mapping does not name (or no value at all)
+    # is the default variant, not a plain oneOf that both open variants fit.
+    doc: dict[str, Any] = {
+        "openapi": "3.2.0",
+        "components": {"schemas": {
+            "Cat": {"type": "object", "properties": {"hunts": {"type": "boolean"}}},
+            "Dog": {"type": "object", "properties": {"bark": {"type": "boolean"}}},
+            "Pet": {
+                "oneOf": [{"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}],
+                "discriminator": {"propertyName": "kind", "mapping": {"cat": "Cat"},
+                                  "defaultMapping": "#/components/schemas/Dog"},
+            },
+        }},
+    }  # fmt: skip
+    schema = {"$ref": "#/components/schemas/Pet"}
+
+    def check(value: Any) -> list[str]:
+        return check_value(doc, -34, schema, value, direction="request", prefix="body")
+
+    assert check({"kind": "cat", "hunts": True}) == []
+    assert check({"kind": "hamster", "bark": True}) == []
+    assert check({"bark": True}) == []
+    assert check({"kind": "hamster", "bark": "loud"}) == [
+        "body.bark: 'loud' is not of type 'boolean'"
+    ]
+
+
 def test_a_streamed_item_schema_is_not_checked_against_the_whole_body() -> None:
     """OpenAPI 3.2 `itemSchema` describes each item of a stream (JSON Lines, events), so a
     body of several items is not refused for failing it as one value."""
