@@ -220,6 +220,14 @@ def _convert(
             out[key] = [sub(v) for v in value] if isinstance(value, list) else sub(value)
         else:
             out[key] = value
+    if isinstance(out.get("items"), list) and "prefixItems" not in out:
+        # Draft-04's tuple form (`items: [A, B]`, then `additionalItems`) in 2020-12 words;
+        # the checker crashes on a list `items`.
+        out["prefixItems"] = out.pop("items")
+        if "additionalItems" in out:
+            out["items"] = out.pop("additionalItems")
+    elif isinstance(out.get("items"), list):
+        out.pop("items")
     if legacy:
         if out.pop("nullable", False) is True:
             kind = out.get("type")

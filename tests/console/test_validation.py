@@ -179,6 +179,27 @@ def test_a_discriminator_default_mapping_picks_the_variant_for_other_values() ->
     ]
 
 
+def test_items_written_as_a_list_are_checked_as_a_tuple_not_refused_as_unusable() -> None:
+    # Redoc's demo (and draft-04 habits): `items: [{...}]`. The 2020-12 checker crashed on
+    # it (AttributeError) and every body was "could not be used to check it".
+    doc: dict[str, Any] = {"openapi": "3.0.3", "components": {"schemas": {}}}
+    schema = {
+        "type": "object",
+        "properties": {
+            "pair": {"type": "array", "items": [{"type": "string"}, {"type": "integer"}]},
+            "more": {"type": "array", "items": [{"type": "string"}],
+                     "additionalItems": {"type": "boolean"}},
+        },
+    }  # fmt: skip
+
+    def check(value: Any) -> list[str]:
+        return check_value(doc, -35, schema, value, direction="request", prefix="body")
+
+    assert check({"pair": ["a", 1], "more": ["x", True, False]}) == []
+    assert check({"pair": [1]}) == ["body.pair[0]: 1 is not of type 'string'"]
+    assert check({"more": ["x", 3]}) == ["body.more[1]: 3 is not of type 'boolean'"]
+
+
 def test_a_streamed_item_schema_is_not_checked_against_the_whole_body() -> None:
     """OpenAPI 3.2 `itemSchema` describes each item of a stream (JSON Lines, events), so a
     body of several items is not refused for failing it as one value."""
