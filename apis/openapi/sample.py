@@ -183,11 +183,16 @@ class _Sampler:
         """`value` of the schema at `ref` with the discriminator value its parent gives it:
         `Cat: allOf [Pet, ...]`, where Pet's discriminator maps `cat` to Cat."""
         parts = target.get("allOf") if isinstance(target, dict) else None
-        for part in parts if isinstance(parts, list) else []:
+        parts = parts if isinstance(parts, list) else []
+        for part in parts:
             if isinstance(part, dict) and "$ref" in part:
                 _, parent = self._resolve(part["$ref"])
                 if isinstance(parent, dict) and isinstance(parent.get("discriminator"), dict):
-                    return _tagged(parent, {"$ref": ref}, value)
+                    tagged = _tagged(parent, {"$ref": ref}, value)
+                    prop = parent["discriminator"].get("propertyName")
+                    if isinstance(tagged, dict) and _own_values_exclude(parts, prop, tagged):
+                        return value  # its own enum or const lacks the name: the spec's word
+                    return tagged
         return value
 
     def _closes_cycle(self, schema: Any, seen: tuple[str, ...]) -> bool:
@@ -339,6 +344,21 @@ def _as_written(schema: dict[str, Any], example: Any) -> Any:
     if not isinstance(example, str) or _kind(schema) not in ("object", "array"):
         return example
     return _json_text(example)
+
+
+def _own_values_exclude(parts: list[Any], prop: Any, tagged: dict[str, Any]) -> bool:
+    """Whether an inline part of a child's allOf allows `prop` only values (enum, const)
+    other than the one the parent's discriminator gave it."""
+    for part in parts:
+        props = part.get("properties") if isinstance(part, dict) else None
+        own = props.get(prop) if isinstance(props, dict) and isinstance(prop, str) else None
+        if not isinstance(own, dict):
+            continue
+        if "const" in own and own["const"] != tagged.get(prop):
+            return True
+        if isinstance(own.get("enum"), list) and tagged.get(prop) not in own["enum"]:
+            return True
+    return False
 
 
 def _tagged(schema: dict[str, Any], option: Any, value: Any) -> Any:

@@ -334,6 +334,26 @@ def test_a_schema_extending_a_discriminated_parent_carries_its_own_value() -> No
     assert sample({"$ref": "#/components/schemas/Pet"}, doc)["petType"] == "string"
 
 
+def test_a_child_whose_own_enum_excludes_its_name_keeps_a_value_of_that_enum() -> None:
+    # Redoc's big demo: CouponRestriction is allOf [GenericRestriction (discriminator on
+    # `type`, no mapping), {type: {enum: [...]}}]. The name "CouponRestriction" is no value
+    # of that enum, and the sample failed its own body check; the enum's value stands.
+    schemas: dict[str, Any] = {
+        "Generic": {"type": "object", "properties": {"type": {"type": "string"}},
+                    "discriminator": {"propertyName": "type"}},
+        "Coupon": {"allOf": [{"$ref": "#/components/schemas/Generic"},
+                             {"properties": {"type": {"type": "string", "enum": ["per-plan", "total"]}}}]},
+        "Fixed": {"allOf": [{"$ref": "#/components/schemas/Generic"},
+                            {"properties": {"type": {"const": "fixed"}}}]},
+        "Named": {"allOf": [{"$ref": "#/components/schemas/Generic"},
+                            {"properties": {"type": {"enum": ["Named", "other"]}}}]},
+    }  # fmt: skip
+    doc = {"components": {"schemas": schemas}}
+    assert sample({"$ref": "#/components/schemas/Coupon"}, doc)["type"] == "per-plan"
+    assert sample({"$ref": "#/components/schemas/Fixed"}, doc)["type"] == "fixed"
+    assert sample({"$ref": "#/components/schemas/Named"}, doc)["type"] == "Named"
+
+
 def test_an_object_example_written_as_json_text_is_that_object() -> None:
     # Typesense writes `example: |` then JSON text under 9 object schemas: the samples sent
     # the text as one JSON string, `--data-raw '"{\"log-slow-requests-time-ms\": 2000}\n"'`.
