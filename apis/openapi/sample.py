@@ -196,7 +196,11 @@ class _Sampler:
         return value
 
     def _closes_cycle(self, schema: Any, seen: tuple[str, ...]) -> bool:
-        """Whether `schema` is a `$ref` back to a schema being sampled (a cycle's end)."""
+        """Whether `schema` is a `$ref` back to a schema being sampled (a cycle's end), or a
+        one-part allOf of one (`friend: {description: ..., allOf: [$ref: Pet]}`)."""
+        parts = schema.get("allOf") if isinstance(schema, dict) else None
+        if isinstance(parts, list) and len(parts) == 1 and "$ref" not in schema:
+            return self._closes_cycle(parts[0], seen)
         ref = schema.get("$ref") if isinstance(schema, dict) else None
         prefix = "#/components/schemas/"
         if not isinstance(ref, str) or not ref.startswith(prefix):

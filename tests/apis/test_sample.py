@@ -115,6 +115,22 @@ def test_cycles_stop_instead_of_recursing() -> None:
     assert time.perf_counter() - started < 0.5
 
 
+def test_a_cycle_closed_through_a_one_part_allof_is_left_out_too() -> None:
+    # Redoc's demo: Pet.friend is `allOf: [$ref Pet]` (to add a description). The cycle was
+    # cut at `{}`, and the console's body failed its own check ("friend: 'name' is a
+    # required property").
+    schemas: dict[str, Any] = {
+        "Pet": {"type": "object", "required": ["name"], "properties": {
+            "name": {"type": "string"},
+            "friend": {"description": "a friend", "allOf": [{"$ref": "#/components/schemas/Pet"}]},
+            "rival": {"nullable": True, "allOf": [{"$ref": "#/components/schemas/Pet"}]},
+        }},
+    }  # fmt: skip
+    assert sample({"$ref": "#/components/schemas/Pet"}, {"components": {"schemas": schemas}}) == {
+        "name": "string"
+    }
+
+
 def test_examples_win_over_generation() -> None:
     assert media_example({"example": {"a": 1}, "schema": {"type": "string"}}, DOC) == {"a": 1}
     media = {"examples": {"one": {"summary": "x", "value": [1, 2]}}}
