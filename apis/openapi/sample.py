@@ -309,6 +309,8 @@ class _Sampler:
             if depth > self.max_depth:
                 return []
             prefix = schema.get("prefixItems")
+            if not isinstance(prefix, list) and isinstance(schema.get("items"), list):
+                prefix = schema["items"]  # draft-04's tuple form (Redoc's demo)
             if isinstance(prefix, list) and prefix:
                 # A tuple (JSON Schema 2020-12): one value per position.
                 return [self.build(part, depth + 1, seen) for part in prefix[:20]]

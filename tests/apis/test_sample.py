@@ -131,6 +131,15 @@ def test_a_cycle_closed_through_a_one_part_allof_is_left_out_too() -> None:
     }
 
 
+def test_items_written_as_a_list_are_a_tuple() -> None:
+    # Draft-04's `items: [{...}]` (Redoc's demo): the sample was `[null]`.
+    schema = {
+        "type": "array",
+        "items": [{"type": "object", "properties": {"city": {"type": "string"}}}],
+    }
+    assert sample(schema, DOC) == [{"city": "string"}]
+
+
 def test_examples_win_over_generation() -> None:
     assert media_example({"example": {"a": 1}, "schema": {"type": "string"}}, DOC) == {"a": 1}
     media = {"examples": {"one": {"summary": "x", "value": [1, 2]}}}
