@@ -58,6 +58,7 @@ _NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 SCHEMA_PREFIX = "#/components/schemas/"
 # A plain-name fragment (JSON Schema 2020-12's anchor syntax), as in `$ref: '#pet'`.
 _ANCHOR = re.compile(r"[A-Za-z_][-A-Za-z0-9._]*")
+_BARE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 def _schema_nodes(document: Any) -> Iterator[tuple[dict[str, Any], list[str]]]:
@@ -522,6 +523,9 @@ class Resolver:
                 rule="ref-url",
                 **where,
             )
+        if self.swagger2 and _BARE_NAME.fullmatch(ref) and self._is_definition(ref):
+            # Swagger 2.0's shorthand: `$ref: Pet` is `#/definitions/Pet` (no file of that name).
+            ref = "#/definitions/" + ref
         file_part, _, frag = ref.partition("#")
         file = self.file
         if file_part:
@@ -575,6 +579,17 @@ class Resolver:
             tokens = [*inside, *tokens[len(section) :]]
             frag = pointer(*tokens)
         return file, frag, tokens
+
+    def _is_definition(self, name: str) -> bool:
+        definitions = self.bundle.document(self.file)
+        definitions = definitions.get("definitions") if type(definitions) is dict else None
+        return (
+            type(definitions) is dict
+            and name in definitions
+            and not self.bundle.exists(
+                posixpath.normpath(posixpath.join(posixpath.dirname(self.file), name))
+            )
+        )
 
     def _has_empty_key(self, file: str) -> bool:
         document = self.bundle.document(file)

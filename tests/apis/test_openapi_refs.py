@@ -377,6 +377,28 @@ def test_discriminator_default_mapping_to_another_file_is_rewritten_like_mapping
     assert discriminator["defaultMapping"] == "#/components/schemas/dog"
 
 
+def test_a_swagger_2_bare_definition_name_ref_names_that_definition() -> None:
+    # Swagger 2.0's shorthand `$ref: Pets` for `#/definitions/Pets` (OpenAPI.NET's V2 samples,
+    # old Swagger tooling): refused as "no file 'Pets'".
+    spec = load_bytes(
+        b"swagger: '2.0'\ninfo: {title: T, version: '1'}\npaths:\n  /pets:\n    get:\n"
+        b"      responses:\n        '200':\n          description: ok\n"
+        b"          schema: {$ref: Pets}\n"
+        b"definitions:\n  Pets: {type: array, items: {$ref: Pet}}\n  Pet: {type: object}\n",
+        "pets.yaml",
+    )
+    schemas = spec.normalised["components"]["schemas"]
+    assert schemas["Pets"]["items"] == {"$ref": "#/components/schemas/Pet"}
+    content = spec.normalised["paths"]["/pets"]["get"]["responses"]["200"]["content"]
+    assert next(iter(content.values()))["schema"] == {"$ref": "#/components/schemas/Pets"}
+    with pytest.raises(RefError, match="Nope"):  # a name no definition has is still an error
+        load_bytes(
+            b"swagger: '2.0'\ninfo: {title: T, version: '1'}\npaths: {}\n"
+            b"definitions:\n  Pet: {properties: {a: {$ref: Nope}}}\n",
+            "pets.yaml",
+        )
+
+
 @pytest.mark.parametrize("name", ["../evil.yaml", "/abs/evil.yaml", "a/../../evil.yaml"])
 def test_zip_with_paths_outside_its_folder_is_refused(name: str) -> None:
     buffer = io.BytesIO()
