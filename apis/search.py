@@ -19,7 +19,8 @@ because SQLite migrations that rebuild a table drop its triggers.
 The last query word is a prefix (the one being typed: `create inv` finds `createInvoices`),
 the others whole words in either number, in any order. Ranking needs a pass over every match,
 so a query broader than RANKED_MAX matches (`v1`, `get`) lists those found by an id, path or
-tag word first, then the others, each in import order.
+tag word first, then the others, each in the table's order (import order on SQLite; on
+PostgreSQL the heap's, which updates after an import may shuffle).
 
 The catalog (`search_catalog`) reads the matching APIs' ids once, in their order, and counts
 and pages them itself. On PostgreSQL one statement reads those ids and the count of matching
@@ -392,8 +393,8 @@ def _search_operations(
     several_words = len(query_words(query)) > 1
     if postgresql:
         rank = "ts_rank(o.search_vector, q) DESC, o.id"
-        # The table's order, which is import order: sorting 16,000 matches of "get" by id
-        # cost 40 ms; unsorted, the scan stops at the limit.
+        # The table's order (mostly import order, not promised: updates move rows): sorting
+        # 16,000 matches of "get" by id cost 40 ms; unsorted, the scan stops at the limit.
         unranked = ""
     else:
         rank = "bm25(apis_operation_fts, 4.0, 1.0), o.id"

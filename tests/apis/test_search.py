@@ -162,11 +162,12 @@ def test_a_broad_query_lists_id_path_and_tag_matches_first(
         write_spec("w.yaml", f"openapi: 3.0.0\ninfo: {{title: W, version: '1'}}\npaths:\n{paths}"),
         "w",
     )
-    assert _found("widget") == ["getWidgets", "op0", "op1", "op2", "op3"]
-    assert [hit.slug for hit in search_operations(Api.objects.all(), "widget", limit=2)] == [
-        "getWidgets",
-        "op0",
-    ]
+    # The others follow in the table's order: import order on SQLite; PostgreSQL's heap order,
+    # which the search-vector updates after an import may shuffle (a CI run saw op2 first).
+    found = _found("widget")
+    assert found[0] == "getWidgets" and sorted(found[1:]) == ["op0", "op1", "op2", "op3"]
+    first, second = (hit.slug for hit in search_operations(Api.objects.all(), "widget", limit=2))
+    assert first == "getWidgets" and second in found[1:]
 
 
 def test_a_broad_query_of_several_words_lists_strong_matches_first_in_import_order(
