@@ -22,7 +22,7 @@ from urllib3.filepost import encode_multipart_formdata
 from apis import documents
 from apis.documents import schema_document
 from apis.models import Api, ApiVersion, Operation
-from apis.openapi.model import Parameter
+from apis.openapi.model import Parameter, is_json_media
 from apis.openapi.query_keys import fixed_query
 from console import conf, http
 from console.serialise import (
@@ -234,11 +234,6 @@ def deref_param(param: Parameter, document: Mapping[str, Any]) -> Parameter:
     if not schema or schema is param.schema:
         return param
     return replace(param, schema=schema)
-
-
-def is_json_media(media_type: str) -> bool:
-    base = media_type.split(";", 1)[0].strip().lower()
-    return base == "application/json" or base.endswith("+json")
 
 
 def body_kind(media_type: str) -> str:

@@ -183,8 +183,9 @@ def _examples(container: dict[str, Any]) -> tuple[Example, ...]:
     return tuple(out)
 
 
-def _json_media(name: str) -> bool:
-    base = name.split(";", 1)[0].strip().lower()
+def is_json_media(media_type: str) -> bool:
+    """`application/json` or a `+json` type, parameters aside (the console reads it too)."""
+    base = media_type.split(";", 1)[0].strip().lower()
     return base == "application/json" or base.endswith("+json")
 
 
@@ -216,7 +217,7 @@ def _content(raw: Any, pointer: str) -> tuple[MediaType, ...]:
                 pointer=f"{pointer}/{token(name)}/{key}",
                 examples=(
                     _json_text_read(_examples(media), schema)
-                    if _json_media(str(name))
+                    if is_json_media(str(name))
                     else _examples(media)
                 ),
                 description=_str(media.get("description")),
