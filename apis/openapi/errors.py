@@ -82,6 +82,11 @@ def escape_token(token: Any) -> str:
     return str(token).replace("~", "~0").replace("/", "~1")
 
 
+def unescape_token(token: str) -> str:
+    """What escape_token wrote: `~1` as `/`, then `~0` as `~`."""
+    return token.replace("~1", "/").replace("~0", "~")
+
+
 def list_index(token: str) -> int:
     """A JSON Pointer token as an array index (ASCII digits only), else a number no list
     reaches: `²` and `①` pass str.isdigit() and then fail int()."""

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from apis.openapi.errors import unescape_token
 from apis.openapi.flags import flagged
 from apis.openapi.pattern import VERIFY_UP_TO, matching
 from apis.openapi.regex_safety import safe_search
@@ -167,9 +168,8 @@ class _Sampler:
         self.dynamic: dict[str, Any] = {}
 
     def _resolve(self, ref: Any) -> tuple[str, Any]:
-        prefix = "#/components/schemas/"
-        if isinstance(ref, str) and ref.startswith(prefix):
-            name = ref[len(prefix) :].replace("~1", "/").replace("~0", "~")
+        name = _schema_name(ref)
+        if name:
             preload = getattr(self.schemas, "preload", None)
             if preload is not None and not dict.__contains__(self.schemas, name):
                 # Schemas read row by row (apis.documents.LazySchemas): fetch this one and
@@ -201,11 +201,8 @@ class _Sampler:
         parts = schema.get("allOf") if isinstance(schema, dict) else None
         if isinstance(parts, list) and len(parts) == 1 and "$ref" not in schema:
             return self._closes_cycle(parts[0], seen)
-        ref = schema.get("$ref") if isinstance(schema, dict) else None
-        prefix = "#/components/schemas/"
-        if not isinstance(ref, str) or not ref.startswith(prefix):
-            return False
-        return ref[len(prefix) :].replace("~1", "/").replace("~0", "~") in seen
+        name = _schema_name(schema.get("$ref") if isinstance(schema, dict) else None)
+        return bool(name) and name in seen
 
     def _target(self, ref: str) -> Any:
         return self._resolve(ref)[1]
@@ -350,6 +347,14 @@ def _as_written(schema: dict[str, Any], example: Any) -> Any:
     if not isinstance(example, str) or _kind(schema) not in ("object", "array"):
         return example
     return _json_text(example)
+
+
+def _schema_name(ref: Any) -> str:
+    """The component schema `ref` names (`#/components/schemas/...`), else ""."""
+    prefix = "#/components/schemas/"
+    if isinstance(ref, str) and ref.startswith(prefix):
+        return unescape_token(ref[len(prefix) :])
+    return ""
 
 
 def _own_values_exclude(parts: list[Any], prop: Any, tagged: dict[str, Any]) -> bool:
