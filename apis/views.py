@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -114,6 +115,18 @@ def _reference_context(
     return context, groups
 
 
+def _schema_urls(api: Api, label: str | None) -> Callable[[str], str]:
+    """The URL of a named schema's page, in version `label`: one reverse() per page, not one
+    per schema link (large pages hold hundreds of them)."""
+    prefix = reverse("apis:schema", args=[api.slug, "~name~"]).replace("~name~/", "")
+    query = f"?{urlencode({'v': label})}" if label else ""
+
+    def schema_url(name: str) -> str:
+        return f"{prefix}{quote(schema_segment(name), safe='')}/{query}"
+
+    return schema_url
+
+
 def _renderer(
     api: Api,
     version: ApiVersion,
@@ -123,15 +136,11 @@ def _renderer(
 ) -> SchemaRenderer:
     """The schema tree's renderer for a page: schemas are read row by row (never the whole
     document), those `preload` references fetched up front."""
-    # One reverse() per page, not one per schema link: large pages hold hundreds of them.
-    prefix = reverse("apis:schema", args=[api.slug, "~name~"]).replace("~name~/", "")
     query = f"?{urlencode({'v': label})}" if label else ""
     op_part = (
         reverse("apis:operation_part", args=[api.slug, operation]) + query if operation else ""
     )
-
-    def schema_url(name: str) -> str:
-        return f"{prefix}{quote(schema_segment(name), safe='')}/{query}"
+    schema_url = _schema_urls(api, label)
 
     def part_url(root: str, pointer: str) -> str:
         """A cut part of a schema: inside a named schema, or inside the operation."""
@@ -425,7 +434,7 @@ def schemas(request: HttpRequest, slug: str) -> HttpResponse:
     the way in to a spec that publishes schemas and no operations."""
     api = _get_api_for_user(request, slug)
     version, query_label = _get_version(api, request.GET.get("v"))
-    schema_url = _renderer(api, version, query_label).schema_url
+    schema_url = _schema_urls(api, query_label)
     names = Schema.objects.filter(version=version).order_by("name").values_list("name", flat=True)
     context = {
         "api": api,
