@@ -159,7 +159,7 @@ class RouteConfig:
             return True
         method = method.lower()
         methods = (method, "get") if method == "head" else (method,)
-        tree = self._loose_tree
+        tree = self._trees(exact=False)
         for position in {*tree.matches(_loosen(path)), *tree.matches(_unsuffixed(path))}:
             op = self.operations[position]
             # An `x-ms-paths` key at this very path that the query does not hold: no match,
@@ -171,17 +171,9 @@ class RouteConfig:
     def index_operations(self) -> None:
         """Builds the template trees now, in load_routes' thread, rather than on the event
         loop in the route's first call (Kubernetes' take 4 ms)."""
-        _ = self._tree
+        self._trees(exact=True)
         if self.pass_through:
-            _ = self._loose_tree
-
-    @property
-    def _tree(self) -> TemplateTree:
-        return self._trees(exact=True)
-
-    @property
-    def _loose_tree(self) -> TemplateTree:
-        return self._trees(exact=False)
+            self._trees(exact=False)
 
     def _trees(self, exact: bool) -> TemplateTree:
         # Built again only when operations were added (a route being set up, a test).
@@ -201,8 +193,8 @@ class RouteConfig:
         best: OperationMatch | None = None
         rank = (0, 0)
         tied = False
-        built = self._built.get(True)  # self._tree, without two calls on the hot path
-        tree = built[1] if built and built[0] == len(self.operations) else self._tree
+        built = self._built.get(True)  # self._trees(True), without its call on the hot path
+        tree = built[1] if built and built[0] == len(self.operations) else self._trees(True)
         for position in tree.matches(path):
             op = self.operations[position]
             if op.method == method and (not op.query or pairs.issuperset(op.query)):
