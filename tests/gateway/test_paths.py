@@ -240,7 +240,7 @@ def test_pass_through_route_forwards_unmatched_calls_but_not_ambiguous_ones(
         ("HEAD", "/petstore/Stores."),
     ],
 )
-def test_pass_through_does_not_forward_an_operations_path_in_another_spelling(
+def test_case61_pass_through_does_not_forward_an_operations_path_in_another_spelling(
     provider: Provider, backend: LoopbackServer, harness_for: Build, method: str, path: str
 ) -> None:
     """A pass-through route forwarded what matched no operation exactly: `/pets/1/` and
