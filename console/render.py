@@ -14,6 +14,8 @@ import orjson
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from apis.openapi.model import is_json_media
+
 # SVG is left out on purpose: it can carry script, and it is text anyway.
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"})
 TEXT_TYPES = re.compile(
@@ -63,7 +65,7 @@ def present(content_type: str, body: bytes) -> Body:
     media = content_type.split(";", 1)[0].strip().lower()
     if not body:
         return Body(kind="empty", media_type=media)
-    if media == "application/json" or media.endswith("+json"):
+    if is_json_media(media):
         try:
             pretty = orjson.dumps(orjson.loads(body), option=orjson.OPT_INDENT_2).decode()
         except (orjson.JSONDecodeError, orjson.JSONEncodeError):

@@ -17,6 +17,7 @@ import orjson
 
 from apis.documents import schema_document
 from apis.models import Api, ApiVersion, Operation
+from apis.openapi.model import is_json_media
 from console import (
     appclients,
     calls,
@@ -83,8 +84,7 @@ def trim_history(user: Any) -> None:
 
 
 def _problem(result: calls.CallResult) -> dict[str, Any] | None:
-    media = result.content_type.split(";", 1)[0].strip().lower()
-    if not media.endswith("json"):
+    if not is_json_media(result.content_type):
         return None
     try:
         value = orjson.loads(result.body)

@@ -105,6 +105,7 @@ def _mock_answer(
     route: RouteConfig, slug: str, operation: dict[str, Any]
 ) -> tuple[int, str, bytes]:
     from apis.documents import schema_document
+    from apis.openapi.model import is_json_media
     from apis.openapi.sample import json_text_value, media_example
     from apis.openapi.xml_sample import is_xml, xml_text
 
@@ -112,24 +113,24 @@ def _mock_answer(
     content = response.get("content") if isinstance(response, dict) else None
     if not isinstance(content, dict) or not content:
         return status, "", b""
-    media_type = next(
-        (m for m in content if m.split(";")[0].strip().endswith("json")), next(iter(content))
-    )
+    # application/json or +json first; not `x-ndjson`, which is lines of JSON, not JSON.
+    media_type = next((m for m in content if is_json_media(m)), next(iter(content)))
+    json_media = is_json_media(media_type)
     media = content[media_type] if isinstance(content[media_type], dict) else {}
     # Only the component schemas the sample reaches, six levels up front in a query each and
     # deeper ones as the sampler meets them (as the console reads them): not the normalised
     # document, megabytes for the largest specs.
     document = schema_document(route.version_id, media) if route.version_id else {}
     value = media_example(media, document)
-    if media_type.split(";")[0].strip().endswith("json"):
+    if json_media:
         value = json_text_value(value, media.get("schema"))
     if is_xml(media_type) and value is not None and not isinstance(value, str):
         # Not JSON under an XML type: the sample written as the schema's `xml` says.
         value = xml_text(media.get("schema"), document, value)
-    if media_type.split(";")[0].strip().endswith("json") or not isinstance(value, str):
+    if json_media or not isinstance(value, str):
         return (
             status,
-            media_type if "json" in media_type else "application/json",
+            media_type if json_media else "application/json",
             orjson.dumps(value, option=orjson.OPT_INDENT_2),
         )
     return status, media_type, value.encode()

@@ -431,3 +431,33 @@ def test_mock_answers_an_example_written_as_json_text_with_that_json(tmp_path: A
     assert status == 200 and json.loads(body) == {"took": 5}
     status, _, body = run(app, "GET", "/search/name")
     assert status == 200 and json.loads(body) == "{not an object}"  # a string schema's text
+
+
+@pytest.mark.django_db
+def test_a_json_lines_response_is_mocked_as_its_text(tmp_path: Any) -> None:
+    """`application/x-ndjson` ends in "json" but is lines of JSON, not JSON: the mock wrote its
+    example as one quoted JSON string, and picked it over a plain JSON type listed after it."""
+    from gateway import backends
+
+    spec = tmp_path / "stream.yaml"
+    spec.write_text(
+        "openapi: 3.0.3\ninfo: {title: Stream, version: '1'}\npaths:\n  /events:\n    get:\n"
+        "      operationId: events\n      responses:\n        '200':\n"
+        "          description: ok\n          content:\n            application/x-ndjson:\n"
+        '              example: "{\\"n\\": 1}\\n{\\"n\\": 2}\\n"\n'
+        "  /both:\n    get:\n      operationId: both\n      responses:\n        '200':\n"
+        "          description: ok\n          content:\n"
+        "            application/x-ndjson: {example: 'x'}\n"
+        "            application/json: {example: {n: 1}}\n"
+    )
+    call_command("importspec", str(spec), slug="stream", publish=True, stdout=io.StringIO())
+    Route.objects.create(api=Api.objects.get(slug="stream"), suffix="stream", backend="mock")
+    route = load_routes()["stream"]
+    answers = {}
+    for path in ("/events", "/both"):
+        match = route.match_operation("GET", path)
+        assert match is not None
+        answers[path] = backends._mock_answer(route, match.slug, match.data)
+    assert answers["/events"] == (200, "application/x-ndjson", b'{"n": 1}\n{"n": 2}\n')
+    status, media_type, body = answers["/both"]
+    assert (status, media_type, orjson.loads(body)) == (200, "application/json", {"n": 1})
