@@ -23,6 +23,7 @@ from portal.audit import AuditedAdmin
 URL_FIELDS = (
     "discovery_url", "authorize_url", "token_url", "refresh_url", "revoke_url", "registration_url",
 )  # fmt: skip
+WRITE_ONLY_FIELDS = ("client_secret", "initial_access_token")  # each with a clear_<name> box
 
 
 class AuthorizationServerForm(forms.ModelForm):
@@ -76,30 +77,16 @@ class AuthorizationServerForm(forms.ModelForm):
 
     def save(self, commit: bool = True) -> AuthorizationServer:
         server: AuthorizationServer = super().save(commit=False)
-        secret = self.cleaned_data.get("client_secret") or ""
-        if self.cleaned_data.get("clear_client_secret"):
-            server.client_secret = ""
-        elif secret:
-            server.client_secret = secret
-        elif server.pk:
-            server.client_secret = (
-                AuthorizationServer.objects.filter(pk=server.pk)
-                .values_list("client_secret", flat=True)
-                .first()
-                or ""
-            )
-        token = self.cleaned_data.get("initial_access_token") or ""
-        if self.cleaned_data.get("clear_initial_access_token"):
-            server.initial_access_token = ""
-        elif token:
-            server.initial_access_token = token
-        elif server.pk:
-            server.initial_access_token = (
-                AuthorizationServer.objects.filter(pk=server.pk)
-                .values_list("initial_access_token", flat=True)
-                .first()
-                or ""
-            )
+        for name in WRITE_ONLY_FIELDS:
+            # Write-only: a blank field keeps the saved value, which the form never shows.
+            given = self.cleaned_data.get(name) or ""
+            if self.cleaned_data.get(f"clear_{name}"):
+                setattr(server, name, "")
+            elif given:
+                setattr(server, name, given)
+            elif server.pk:
+                saved = AuthorizationServer.objects.filter(pk=server.pk)
+                setattr(server, name, saved.values_list(name, flat=True).first() or "")
         if commit:
             server.save()
             self.save_m2m()

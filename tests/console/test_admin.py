@@ -1,10 +1,11 @@
-"""The authorization server admin: the secret is write-only, the redirect URI is shown,
+"""The authorization server admin: the secrets are write-only, the redirect URI is shown,
 and enabling a legacy grant leaves an audit entry."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
@@ -34,14 +35,13 @@ def form(**fields: Any) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
-def test_secret_is_write_only_and_kept_when_left_blank(db: None) -> None:
+@pytest.mark.parametrize("field", ["client_secret", "initial_access_token"])
+def test_secrets_are_write_only_and_kept_when_left_blank(db: None, field: str) -> None:
     client = admin_client(db)
-    added = client.post(
-        "/admin/console/authorizationserver/add/", form(client_secret="top-secret-1")
-    )
+    added = client.post("/admin/console/authorizationserver/add/", form(**{field: "top-secret-1"}))
     assert added.status_code == 302, added.content.decode()[:2000]
     server = AuthorizationServer.objects.get()
-    assert server.client_secret == "top-secret-1"
+    assert getattr(server, field) == "top-secret-1"
     assert server.extra_token_params == {"resource": "api://echo"}
 
     page = client.get(f"/admin/console/authorizationserver/{server.pk}/change/").content.decode()
@@ -53,12 +53,12 @@ def test_secret_is_write_only_and_kept_when_left_blank(db: None) -> None:
 
     client.post(f"/admin/console/authorizationserver/{server.pk}/change/", form())
     server.refresh_from_db()
-    assert server.client_secret == "top-secret-1"
+    assert getattr(server, field) == "top-secret-1"
     client.post(
-        f"/admin/console/authorizationserver/{server.pk}/change/", form(clear_client_secret="on")
+        f"/admin/console/authorizationserver/{server.pk}/change/", form(**{f"clear_{field}": "on"})
     )
     server.refresh_from_db()
-    assert server.client_secret == ""
+    assert getattr(server, field) == ""
 
 
 def test_enabling_a_legacy_grant_writes_an_audit_entry(db: None) -> None:
