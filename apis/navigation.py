@@ -337,6 +337,16 @@ def _open_group(group: TagGroup, html: str | None = None, shown: int | None = No
     )
 
 
+# An operation page lists at most NAV_GROUPS groups, those around its own: at 9,000 tags
+# (Microsoft Graph) all of them were 2 MB and 45,000 elements on every page, 1.8 s before the
+# browser had read it. The filter finds any operation, and the API page's table of contents
+# lists every group.
+NAV_GROUPS = 100
+# The filter lists at most FILTER_MAX operations: a word every operation holds ("get") opened
+# every group.
+FILTER_MAX = 300
+
+
 def nav_html(
     groups: tuple[TagGroup, ...],
     version_id: int,
@@ -353,12 +363,25 @@ def nav_html(
     folded = _navs.get(key)
     if folded is None:
         folded = _navs.set(key, _folded_groups(groups, api_slug, version_label))
-    parts = list(folded)
-    for i, group in enumerate(groups):
-        if current in group.operations:
-            parts[i] = mark_current(_open_group(group), current.url)
-            break
+    at = next((i for i, group in enumerate(groups) if current in group.operations), None)
+    start = max(0, min((at or 0) - NAV_GROUPS // 2, len(groups) - NAV_GROUPS))
+    end = start + NAV_GROUPS
+    parts = list(folded[start:end])
+    if at is not None:
+        parts[at - start] = mark_current(_open_group(groups[at]), current.url)
+    toc = reverse("apis:detail", args=[api_slug]) + _query(version_label) + "#nav-tree"
+    if start:
+        parts.insert(0, _more_groups(start, toc))
+    if end < len(groups):
+        parts.append(_more_groups(len(groups) - end, toc))
     return f'<ul class="nav-tree" id="nav-tree">{"".join(parts)}</ul>'
+
+
+def _more_groups(count: int, toc: str) -> str:
+    label = f"{count:,} more group{'' if count == 1 else 's'}"
+    return (
+        f'<li class="nav-group"><a class="nav-toc nav-skip" href="{escape(toc)}">{label}</a></li>'
+    )
 
 
 def group_links(group: TagGroup) -> str:
@@ -367,14 +390,25 @@ def group_links(group: TagGroup) -> str:
 
 
 def filtered_nav(groups: tuple[TagGroup, ...], terms: list[str], current_url: str = "") -> str:
-    """The navigation of the operations whose method, path, summary or id hold every term."""
+    """The navigation of the operations whose method, path, summary or id hold every term,
+    the first FILTER_MAX of them."""
     parts = []
+    listed = matched = 0
     for group in groups:
         found = tuple(op for op in group.operations if all(t in op.filter_text for t in terms))
-        if found:
-            parts.append(_open_group(group, _nav_list_html(found), len(found)))
+        matched += len(found)
+        room = FILTER_MAX - listed
+        if found and room > 0:
+            parts.append(_open_group(group, _nav_list_html(found[:room]), len(found)))
+            listed += min(len(found), room)
     if not parts:
         return '<ul class="nav-tree" id="nav-tree"><li class="muted nav-none">No operation matches.</li></ul>'
+    if matched > listed:
+        parts.insert(
+            0,
+            f'<li class="muted nav-none">The first {listed:,} of {matched:,} operations that '
+            "match: add words to narrow it.</li>",
+        )
     html = f'<ul class="nav-tree" id="nav-tree">{"".join(parts)}</ul>'
     return mark_current(html, current_url) if current_url else html
 
