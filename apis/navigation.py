@@ -9,17 +9,19 @@ every operation. Only an operation page's own group is open from the start.
 
 The markup is built once per version and process as escaped HTML and reused by every page of
 that version; the current page is marked with a string replacement rather than re-rendered.
+It is escaped with the standard library's `html.escape`, which Django's `escape` calls behind
+a lazy-text check that cost five times as much (90,000 calls at 9,000 tags).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
+from html import escape
 from typing import Any
 from urllib.parse import quote
 
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils.http import urlencode
 
 from apis.markdown import operation_title, render_markdown
