@@ -148,7 +148,7 @@ def load(bundle: Bundle) -> ParsedSpec:
         title=title[:300],
         label=label[:100],
         description=description if isinstance(description, str) else "",
-        spec_version=spec_version,
+        spec_version=spec_version[:20],
         source_name=bundle.name[:500],
         source_format=source_format,
         root_path=bundle.root if bundle.kind != "file" else "",
