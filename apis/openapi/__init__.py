@@ -28,7 +28,8 @@ from apis.openapi.resolve import Resolver
 
 __all__ = ["ParsedSpec", "SpecError", "load", "load_bytes", "load_path"]
 
-_SUPPORTED = re.compile(r"^3\.[012](\.\d+)?(-[0-9A-Za-z.-]+)?$")
+# As the official JSON Schemas check it: any text after the hyphen (3.0.3-rc.1, 3.1.0-draft).
+_SUPPORTED = re.compile(r"^3\.[012](\.\d+)?(-.+)?$")
 
 
 @dataclass

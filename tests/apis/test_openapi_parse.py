@@ -199,6 +199,16 @@ def test_not_openapi_or_unsupported(data: bytes, pointer: str, rule: str, messag
     assert message in str(info.value)
 
 
+@pytest.mark.parametrize("version", ["3.0.3-rc.1", "3.0.1-5,Gzt", "3.1.0-draft+2 (x)"])
+def test_a_pre_release_suffix_of_any_text_is_accepted_as_the_official_schemas_do(
+    version: str,
+) -> None:
+    # The OpenAPI 3.0 and 3.1 JSON Schemas check `openapi` with ^3\.N\.\d+(-.+)?$: any
+    # text after the hyphen, not only semver's [0-9A-Za-z.-] identifiers.
+    data = f"openapi: '{version}'\ninfo: {{title: T, version: '1'}}\npaths: {{}}\n".encode()
+    assert load_bytes(data, "doc.yaml").spec_version == version
+
+
 def test_a_long_pre_release_suffix_fits_the_stored_spec_version() -> None:
     # ApiVersion.spec_version holds 20 characters: a longer string failed the insert on
     # PostgreSQL (SQLite does not check lengths). Cut like the title and the label.
