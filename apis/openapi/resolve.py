@@ -59,6 +59,7 @@ SCHEMA_PREFIX = "#/components/schemas/"
 # A plain-name fragment (JSON Schema 2020-12's anchor syntax), as in `$ref: '#pet'`.
 _ANCHOR = re.compile(r"[A-Za-z_][-A-Za-z0-9._]*")
 _BARE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_MISSING = object()  # _walk: no node at that pointer
 
 
 def _schema_nodes(document: Any) -> Iterator[tuple[dict[str, Any], list[str]]]:
@@ -573,12 +574,31 @@ class Resolver:
                 f"$ref {ref!r} points at the whole root document", rule="ref-pointer", **where
             )
         tokens = [t.replace("~1", "/").replace("~0", "~") for t in frag.split("/")[1:]]
+        if self.swagger2 and tokens[:2] == ["components", "schemas"] and len(tokens) > 2:
+            # A 2.0 document naming a definition as it will be once converted to 3.0
+            # (swagger2openapi resolves it so): #/components/schemas/X is #/definitions/X.
+            moved = ["definitions", *tokens[2:]]
+            if self._walk(file, tokens) is _MISSING and self._walk(file, moved) is not _MISSING:
+                tokens = moved
+                frag = pointer(*tokens)
         section = self._root_schema_section
         if self._section_alias and file == self.root and tuple(tokens[: len(section)]) == section:
             file, inside = self._section_alias
             tokens = [*inside, *tokens[len(section) :]]
             frag = pointer(*tokens)
         return file, frag, tokens
+
+    def _walk(self, file: str, tokens: list[str]) -> Any:
+        """The node at `tokens` in `file`, or _MISSING."""
+        node = self.bundle.document(file)
+        for token in tokens:
+            if type(node) is dict and token in node:
+                node = node[token]
+            elif type(node) is list and list_index(token) < len(node):
+                node = node[int(token)]
+            else:
+                return _MISSING
+        return node
 
     def _is_definition(self, name: str) -> bool:
         definitions = self.bundle.document(self.file)
@@ -609,20 +629,15 @@ class Resolver:
         return found[0]
 
     def _lookup(self, file: str, frag: str, tokens: list[str]) -> Any:
-        node = self.bundle.document(file)
-        for token in tokens:
-            if type(node) is dict and token in node:
-                node = node[token]
-            elif type(node) is list and list_index(token) < len(node):
-                node = node[int(token)]
-            else:
-                target = f"{file}#{frag}" if file != self.file else f"#{frag}"
-                raise RefError(
-                    f"$ref target {target} does not exist",
-                    source=self.file,
-                    pointer=pointer(*self.path, "$ref"),
-                    rule="ref-missing",
-                )
+        node = self._walk(file, tokens)
+        if node is _MISSING:
+            target = f"{file}#{frag}" if file != self.file else f"#{frag}"
+            raise RefError(
+                f"$ref target {target} does not exist",
+                source=self.file,
+                pointer=pointer(*self.path, "$ref"),
+                rule="ref-missing",
+            )
         return node
 
     def _register(self, file: str, frag: str, tokens: list[str], name: str) -> str:

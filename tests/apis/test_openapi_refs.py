@@ -399,6 +399,21 @@ def test_a_swagger_2_bare_definition_name_ref_names_that_definition() -> None:
         )
 
 
+def test_a_swagger_2_ref_to_components_schemas_names_the_definition() -> None:
+    # A 2.0 document written with its 3.0 conversion in mind (Mermade's fiendish
+    # ref-encoding2): swagger2openapi resolves #/components/schemas/X to definitions/X.
+    spec = load_bytes(
+        b"swagger: '2.0'\ninfo: {title: T, version: '1'}\npaths:\n  /:\n    get:\n"
+        b"      responses:\n        default:\n          description: ok\n"
+        b"          schema: {$ref: '#/components/schemas/Box/properties/with%20space'}\n"
+        b"definitions:\n  Box:\n    properties:\n      with space: {type: string}\n",
+        "box.yaml",
+    )
+    content = spec.normalised["paths"]["/"]["get"]["responses"]["default"]["content"]
+    ref = next(iter(content.values()))["schema"]["$ref"]
+    assert spec.normalised["components"]["schemas"][ref.rpartition("/")[2]] == {"type": "string"}
+
+
 @pytest.mark.parametrize("name", ["../evil.yaml", "/abs/evil.yaml", "a/../../evil.yaml"])
 def test_zip_with_paths_outside_its_folder_is_refused(name: str) -> None:
     buffer = io.BytesIO()
