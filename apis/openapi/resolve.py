@@ -586,6 +586,13 @@ class Resolver:
             file, inside = self._section_alias
             tokens = [*inside, *tokens[len(section) :]]
             frag = pointer(*tokens)
+        if "+" in frag and self._walk(file, tokens) is _MISSING:
+            # `with+space`: a form-encoded space, which some tools write in a fragment. RFC
+            # 3986 keeps "+" as itself, so only when no key has the literal "+".
+            spaced = [t.replace("+", " ") for t in tokens]
+            if self._walk(file, spaced) is not _MISSING:
+                tokens = spaced
+                frag = pointer(*tokens)
         return file, frag, tokens
 
     def _walk(self, file: str, tokens: list[str]) -> Any:

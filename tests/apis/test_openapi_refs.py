@@ -414,6 +414,33 @@ def test_a_swagger_2_ref_to_components_schemas_names_the_definition() -> None:
     assert spec.normalised["components"]["schemas"][ref.rpartition("/")[2]] == {"type": "string"}
 
 
+def test_a_plus_in_a_ref_fragment_reads_as_a_space_only_when_no_key_has_the_plus() -> None:
+    # Mermade's fiendish ref-encoding3: `with+space`, form-encoded, for the key "with space".
+    def doc(keys: bytes) -> bytes:
+        return (
+            b"openapi: 3.0.1\ninfo: {title: T, version: '1'}\npaths:\n  /:\n    get:\n"
+            b"      responses:\n        default:\n          description: ok\n"
+            b"          content:\n            text/xml:\n              schema:\n"
+            b"                $ref: '#/components/schemas/Box/properties/with+space'\n"
+            b"components:\n  schemas:\n    Box:\n      properties:\n" + keys
+        )
+
+    def shown(spec: Any) -> Any:
+        content = spec.normalised["paths"]["/"]["get"]["responses"]["default"]["content"]
+        ref = content["text/xml"]["schema"]["$ref"]
+        return spec.normalised["components"]["schemas"][ref.rpartition("/")[2]]
+
+    spaced = load_bytes(doc(b"        with space: {type: string}\n"), "box.yaml")
+    assert shown(spaced) == {"type": "string"}
+    both = load_bytes(
+        doc(b"        with space: {type: string}\n        with+space: {type: integer}\n"),
+        "box.yaml",
+    )
+    assert shown(both) == {"type": "integer"}
+    with pytest.raises(RefError, match="with\\+space does not exist"):
+        load_bytes(doc(b"        other: {type: string}\n"), "box.yaml")
+
+
 @pytest.mark.parametrize("name", ["../evil.yaml", "/abs/evil.yaml", "a/../../evil.yaml"])
 def test_zip_with_paths_outside_its_folder_is_refused(name: str) -> None:
     buffer = io.BytesIO()
