@@ -282,6 +282,13 @@ class _Sampler:
         for key in ("oneOf", "anyOf"):
             options = schema.get(key)
             if isinstance(options, list) and options:
+                if _constrains_only(options[0]) and _kind(schema) is not None:
+                    # `type: object, properties, anyOf: [{required: [id]}, {required: [name]}]`:
+                    # the variants only constrain the schema's own value (Apideck's
+                    # CustomField), which alone would sample as null.
+                    own = {k: v for k, v in schema.items() if k not in ("oneOf", "anyOf")}
+                    required = [*_list(own.get("required")), *_list(options[0].get("required"))]
+                    return self.build({**options[0], **own, "required": required}, depth, seen)
                 return _tagged(schema, options[0], self.build(options[0], depth, seen))
         kind = _kind(schema)
         if kind == "object":
@@ -331,6 +338,25 @@ def dynamic_anchors(schema: dict[str, Any]) -> dict[str, Any]:
         if isinstance(name, str):
             found.setdefault(name, part)
     return found
+
+
+# Keywords that give a schema a value of its own; a variant without any only constrains.
+_VALUE_KEYWORDS = frozenset(
+    {
+        "$ref", "$dynamicRef", "type", "properties", "additionalProperties", "items",
+        "prefixItems", "allOf", "oneOf", "anyOf", "enum", "const", "example", "examples",
+        "default",
+    }
+)  # fmt: skip
+
+
+def _constrains_only(variant: Any) -> bool:
+    """A oneOf/anyOf variant such as `{required: [id]}`: no value of its own to sample."""
+    return isinstance(variant, dict) and not _VALUE_KEYWORDS.intersection(variant)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _allows_nothing(schema: Any) -> bool:

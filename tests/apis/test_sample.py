@@ -472,3 +472,24 @@ def test_json_text_nested_deeper_than_a_document_may_be_stays_text() -> None:
 )
 def test_an_enum_sample_has_the_schemas_type(schema: dict[str, Any], expected: Any) -> None:
     assert sample(schema, {}) == expected
+
+
+def test_an_object_whose_any_of_variants_only_require_its_properties_is_that_object() -> None:
+    # Apideck's CustomField: `type: object, properties: {id, name}, anyOf: [{required: [id]},
+    # {required: [name]}]`. The first variant alone has no type: the sample was null, and the
+    # console's body for an array of them was [null].
+    schema = {
+        "type": "object",
+        "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+        "anyOf": [{"required": ["id"]}, {"required": ["name"]}],
+    }
+    assert sample(schema, DOC) == {"id": "string", "name": "string"}
+    one_of = {**schema, "oneOf": schema["anyOf"]}
+    del one_of["anyOf"]
+    assert sample(one_of, DOC) == {"id": "string", "name": "string"}
+    # A variant with its own type is still the variant.
+    typed = {
+        "type": "object",
+        "oneOf": [{"type": "object", "properties": {"a": {"type": "integer"}}}],
+    }
+    assert sample(typed, DOC) == {"a": 0}
