@@ -204,6 +204,40 @@ class _Sampler:
         name = _schema_name(schema.get("$ref") if isinstance(schema, dict) else None)
         return bool(name) and name in seen
 
+    def _distinct(self, item: Any, n: int, items: Any) -> list[Any]:
+        """`n` distinct values like `item` for `uniqueItems` (Discord's bulk delete wants two
+        different ids), or `n` copies of `item` when no simple change keeps it valid."""
+        if isinstance(items, dict) and "$ref" in items:
+            items = self._target(items["$ref"])
+        if not isinstance(items, dict):
+            return [item] * n
+        enum = items.get("enum")
+        if isinstance(enum, list):
+            values = [v for i, v in enumerate(enum) if v not in enum[:i]]
+            fits = _OF_KIND.get(_kind(items))
+            values = [v for v in values if fits is None or fits(v)]
+            return values[:n] if len(values) >= n else [item] * n
+        if _is_number(item) and _kind(items) in ("integer", "number"):
+            step: Any = items.get("multipleOf")
+            step = step if _is_number(step) and step > 0 else 1
+            values = [item + i * step for i in range(n)]
+            return values if _below_maximum(values[-1], items) else [item] * n
+        if isinstance(item, str) and _kind(items) == "string":
+            if item[-1:].isdigit():
+                values = [item[:-1] + str((int(item[-1]) + i) % 10) for i in range(n)]
+            elif "format" not in items:
+                values = [item, *(item + str(i) for i in range(1, n))]
+            else:
+                return [item] * n
+            pattern, longest = items.get("pattern"), items.get("maxLength")
+            if all(
+                (not isinstance(pattern, str) or _fits(v, pattern))
+                and (not isinstance(longest, int) or len(v) <= longest)
+                for v in values
+            ):
+                return values
+        return [item] * n
+
     def _target(self, ref: str) -> Any:
         return self._resolve(ref)[1]
 
@@ -325,7 +359,11 @@ class _Sampler:
             item = self.build(schema.get("items"), depth + 1, seen)
             count = schema.get("minItems")
             n = count if isinstance(count, int) and 0 < count <= 3 else 1
-            return [] if item is None and "items" not in schema else [item] * n
+            if item is None and "items" not in schema:
+                return []
+            if n > 1 and schema.get("uniqueItems") is True:
+                return self._distinct(item, n, schema.get("items"))
+            return [item] * n
         return _scalar(schema, kind)
 
 
@@ -524,6 +562,18 @@ def _number(schema: dict[str, Any], zero: float, *, integer: bool) -> Any:
         if step:
             value = _on_step(value, step, up=False, past=high if high_open else None)
     return int(value) if integer else value
+
+
+def _below_maximum(value: float, schema: dict[str, Any]) -> bool:
+    """Whether `value` keeps to the upper bound, 3.1's `exclusiveMaximum: 5` or 3.0's
+    `maximum: 5, exclusiveMaximum: true`."""
+    high: Any = schema.get("maximum")
+    exclusive: Any = schema.get("exclusiveMaximum")
+    if _is_number(exclusive):
+        return value < exclusive and (not _is_number(high) or value <= high)
+    if not _is_number(high):
+        return True
+    return value < high if exclusive is True else value <= high
 
 
 def _is_number(value: Any) -> bool:

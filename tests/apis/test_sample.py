@@ -493,3 +493,31 @@ def test_an_object_whose_any_of_variants_only_require_its_properties_is_that_obj
         "oneOf": [{"type": "object", "properties": {"a": {"type": "integer"}}}],
     }
     assert sample(typed, DOC) == {"a": 0}
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        # Discord's bulk delete: `minItems: 2, uniqueItems: true` of snowflake strings.
+        ({"type": "string", "pattern": "^(0|[1-9][0-9]*)$"}, ["0", "1"]),
+        ({"type": "string"}, ["string", "string1"]),
+        ({"type": "integer", "minimum": 5, "multipleOf": 5}, [5, 10]),
+        ({"type": "string", "enum": ["a", "b", "c"]}, ["a", "b"]),
+        ({"$ref": "#/components/schemas/Id"}, ["0", "1"]),
+    ],
+)
+def test_unique_items_get_distinct_values(items: dict[str, Any], expected: list[Any]) -> None:
+    doc = {"components": {"schemas": {"Id": {"type": "string", "pattern": "^[0-9]+$"}}}}
+    schema = {"type": "array", "items": items, "minItems": 2, "uniqueItems": True}
+    assert sample(schema, doc) == expected
+
+
+def test_unique_items_it_cannot_vary_within_bounds_stay_as_they_are() -> None:
+    # Nothing better to offer: the repeated value, as before.
+    schema = {
+        "type": "array",
+        "minItems": 2,
+        "uniqueItems": True,
+        "items": {"type": "integer", "minimum": 1, "maximum": 1},
+    }
+    assert sample(schema, DOC) == [1, 1]
