@@ -274,14 +274,18 @@ class _Sampler:
             value = self.build(target, depth, (*seen, name))
             return self._as_child(schema["$ref"], target, value)
         if has_example(schema):
-            return _as_written(schema, schema["example"])
+            example = _as_written(schema, schema["example"])
+            if _of_its_shape(schema, example):
+                return example
         if "const" in schema:
             return schema["const"]
-        if has_example(schema, "default"):
+        if has_example(schema, "default") and _of_its_shape(schema, schema["default"]):
             return schema["default"]
         examples = schema.get("examples")
         if isinstance(examples, list) and examples:
-            return _as_written(schema, examples[0])
+            example = _as_written(schema, examples[0])
+            if _of_its_shape(schema, example):
+                return example
         enum = schema.get("enum")
         if isinstance(enum, list) and enum:
             return _enum_value(enum, _kind(schema))
@@ -403,6 +407,18 @@ def _allows_nothing(schema: Any) -> bool:
         rest = {k: v for k, v in schema.items() if k not in ("$dynamicAnchor", "description")}
         return rest == {"not": {}}
     return schema is False
+
+
+def _of_its_shape(schema: dict[str, Any], value: Any) -> bool:
+    """Whether an example of a `type: array` or `type: object` schema is a list or an object.
+    Ory Hydra writes `example: "https://a, https://b"` on an array of URLs: sent as written,
+    the console's own check of the body refused it."""
+    kind = schema.get("type")
+    if kind == "array":
+        return isinstance(value, list)
+    if kind == "object":
+        return isinstance(value, dict)
+    return True
 
 
 def _as_written(schema: dict[str, Any], example: Any) -> Any:

@@ -390,9 +390,10 @@ def test_an_object_example_written_as_json_text_is_that_object() -> None:
     assert sample(schema, {}) == {"log-slow-requests-time-ms": 2000}
     listed = {"type": "array", "items": {"type": "string"}, "examples": ['["a", "b"]']}
     assert sample(listed, {}) == ["a", "b"]
-    # A string schema's example is a string, whatever it holds; text that is not JSON stays.
+    # A string schema's example is a string, whatever it holds; text that is not JSON is no
+    # object, and the object is generated instead.
     assert sample({"type": "string", "example": '{"a": 1}'}, {}) == '{"a": 1}'
-    assert sample({"type": "object", "example": "{not json"}, {}) == "{not json"
+    assert sample({"type": "object", "example": "{not json"}, {}) == {}
 
 
 @pytest.mark.parametrize(
@@ -446,7 +447,8 @@ def test_json_text_nested_deeper_than_a_document_may_be_stays_text() -> None:
     # (orjson writes 254 at most: "Recursion limit reached", a 500).
     deep = "[" * 300 + "]" * 300
     assert json_text_value(deep, {"type": "array"}) == deep
-    assert sample({"type": "array", "example": deep}, {}) == deep  # a schema's example too
+    # A schema's example too: left as text, which is no array, so an array is generated.
+    assert sample({"type": "array", "example": deep}, {}) == []
     shallow = "[" * 50 + "]" * 50
     assert isinstance(json_text_value(shallow, {"type": "array"}), list)
     wide = '{"a": [' + ", ".join(["{}"] * 5000) + "]}"
@@ -521,3 +523,15 @@ def test_unique_items_it_cannot_vary_within_bounds_stay_as_they_are() -> None:
         "items": {"type": "integer", "minimum": 1, "maximum": 1},
     }
     assert sample(schema, DOC) == [1, 1]
+
+
+def test_a_scalar_example_of_an_array_or_object_schema_is_passed_over() -> None:
+    # Ory Hydra's client: `audience: {type: array, items: {type: string}, example:
+    # "https://a, https://b"}`. Sent as written, the console's own body check refused it.
+    schema = {"type": "array", "items": {"type": "string"}, "example": "https://a, https://b"}
+    assert sample(schema, DOC) == ["string"]
+    obj = {"type": "object", "properties": {"a": {"type": "integer"}}, "example": 5}
+    assert sample(obj, DOC) == {"a": 0}
+    # JSON text of the right shape is still read (Typesense), a fitting example still wins.
+    assert sample({**schema, "example": '["x"]'}, DOC) == ["x"]
+    assert sample({**obj, "example": {"a": 9}}, DOC) == {"a": 9}
