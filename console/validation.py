@@ -172,7 +172,9 @@ def _keep(key: str, value: Any) -> bool:
             isinstance(value, list) and all(isinstance(v, str) for v in value)
         )
     if key == "enum":
-        return isinstance(value, list)
+        # Not an empty one: it allows nothing, and Discord's generator writes `enum: []`
+        # beside an allOf that lists the values (the pages show none for it either).
+        return isinstance(value, list) and bool(value)
     if key == "pattern":
         try:
             re.compile(value)

@@ -67,6 +67,30 @@ def test_openapi_30_nullable_and_read_only() -> None:
     ]
 
 
+def test_an_empty_enum_beside_the_values_is_not_checked() -> None:
+    # Discord's generator writes `enum: []` beside `allOf: [$ref: Status]`, which lists the
+    # values. The pages leave the empty list out; checked, it refused every value sent.
+    doc: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "components": {"schemas": {"Status": {"type": "string", "enum": ["STARTED", "DONE"]}}},
+    }
+    schema = {
+        "type": "object",
+        "properties": {
+            "action": {
+                "type": "string",
+                "enum": [],
+                "allOf": [{"$ref": "#/components/schemas/Status"}],
+            }
+        },
+    }
+    ok = {"action": "STARTED"}
+    assert check_value(doc, -36, schema, ok, direction="request", prefix="body") == []
+    assert check_value(doc, -36, schema, {"action": "x"}, direction="request", prefix="body") == [
+        "body.action: 'x' is not one of ['STARTED', 'DONE']"
+    ]
+
+
 def test_read_and_write_only_through_refs_are_not_required() -> None:
     # `id: {$ref: Id}` with Id readOnly (GitHub's shape): the request sample leaves it out,
     # and the check refused that very body for lacking it; a writeOnly secret the other way.
