@@ -188,6 +188,13 @@ def extract_operations(
             entries: list[tuple[str, Any, str]] = [
                 (m, item[m], pointer(section, path, m)) for m in item if m in METHODS
             ]
+            for key in item:
+                if isinstance(key, str) and key not in METHODS and key.lower() in METHODS:
+                    warnings.add(
+                        pointer(section, path, key),
+                        "not an operation: HTTP methods are written in lower case "
+                        f"({key.lower()}); ignored",
+                    )
             extra = item.get("additionalOperations")
             if isinstance(extra, dict):
                 for m, op in extra.items():

@@ -160,6 +160,20 @@ paths:
     assert spec.operation_count == 3
 
 
+def test_a_method_written_in_capitals_is_not_an_operation_and_says_so() -> None:
+    # Mermade's fail/pathitem-property: `GET:` under a path. Path item fields are lower case;
+    # the API imported with no operation and no word why.
+    spec = load_yaml(
+        "openapi: 3.0.1\ninfo: {title: T, version: '1'}\npaths:\n  /:\n"
+        "    GET: {responses: {'200': {description: OK}}}\n"
+        "    post: {responses: {'200': {description: OK}}}\n"
+    )
+    assert [op.method for op in spec.operations] == ["post"]
+    assert spec.warnings == [
+        "/paths/~1/GET: not an operation: HTTP methods are written in lower case (get); ignored"
+    ]
+
+
 @pytest.mark.parametrize("value", ["{a: 1}", "[1, 2]", "true"])
 def test_an_info_title_or_version_that_is_not_text_falls_back_with_a_warning(value: str) -> None:
     """An object title was stored as Python's `{'a': 1}` (catalog, page title), silently."""
