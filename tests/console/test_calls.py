@@ -470,6 +470,37 @@ def test_path_parameters_follow_their_style(import_spec: Any, tmp_path: Any) -> 
     assert call.url == "https://httpbin.org/anything/path/a%20b/;matrix=x;matrix=y/.l/3,4"
 
 
+UNDECLARED_PATH = """openapi: 3.0.3
+info: {title: Undeclared, version: '1'}
+paths:
+  /users/{user}/items/{item_id}:
+    get:
+      operationId: undeclared
+      parameters:
+        - {name: item_id, in: path, required: true, schema: {type: integer}}
+      responses: {'200': {description: ok}}
+"""
+
+
+def test_a_path_template_name_no_parameter_declares_is_a_field_of_its_own(
+    import_spec: Any, tmp_path: Any
+) -> None:
+    """Specs forget to declare a path parameter (the import warns): the console offered no
+    field for `{user}` and then refused every call, "the path still has unfilled
+    parameters", with no way to fill it."""
+    spec = tmp_path / "undeclared.yaml"
+    spec.write_text(UNDECLARED_PATH)
+    operation = op(import_spec(spec, "undeclared"), "undeclared")
+    fields = [(p.name, p.location, p.required) for p in calls.parameters(operation)]
+    assert fields == [("item_id", "path", True), ("user", "path", True)]
+    server = calls.Target("https://httpbin.org", "Spec", True)
+    path = {"user": "ann b", "item_id": "7"}
+    call = calls.build_call(operation, ConsoleInput(params={"path": path}), [server])
+    assert call.url == "https://httpbin.org/users/ann%20b/items/7"
+    with pytest.raises(CallError, match=r"Fill in the required parameters: user \(path\)"):
+        calls.build_call(operation, ConsoleInput(params={"path": {"item_id": "7"}}), [server])
+
+
 SWAGGER_COLLECTIONS = """swagger: '2.0'
 info: {title: Collections, version: '1'}
 host: api.example.com
