@@ -275,16 +275,16 @@ class _Sampler:
             return self._as_child(schema["$ref"], target, value)
         if has_example(schema):
             example = _as_written(schema, schema["example"])
-            if _of_its_shape(schema, example):
+            if _of_its_type(schema, example):
                 return example
         if "const" in schema:
             return schema["const"]
-        if has_example(schema, "default") and _of_its_shape(schema, schema["default"]):
+        if has_example(schema, "default") and _of_its_type(schema, schema["default"]):
             return schema["default"]
         examples = schema.get("examples")
         if isinstance(examples, list) and examples:
             example = _as_written(schema, examples[0])
-            if _of_its_shape(schema, example):
+            if _of_its_type(schema, example):
                 return example
         enum = schema.get("enum")
         if isinstance(enum, list) and enum:
@@ -409,22 +409,29 @@ def _allows_nothing(schema: Any) -> bool:
     return schema is False
 
 
-def _of_its_shape(schema: dict[str, Any], value: Any) -> bool:
-    """Whether an example of a `type: array` or `type: object` schema is a list or an object.
-    Ory Hydra writes `example: "https://a, https://b"` on an array of URLs: sent as written,
-    the console's own check of the body refused it."""
+def _of_its_type(schema: dict[str, Any], value: Any) -> bool:
+    """Whether an example (or default) is of the type its schema says, when it says one.
+    Specs get it wrong: Ory Hydra's `example: "https://a, https://b"` on an array of URLs,
+    Apideck's `example: 2.75` on an integer. Sent as written, the console's own check of the
+    body refused them; a generated value of the type is sent instead."""
     kind = schema.get("type")
-    if kind == "array":
-        return isinstance(value, list)
-    if kind == "object":
-        return isinstance(value, dict)
-    return True
+    kinds = [str(k) for k in kind] if isinstance(kind, list) else [str(kind)]
+    if not all(k in _OF_KIND or k == "null" for k in kinds):
+        return True  # no type, or one this does not know: nothing to hold it to
+    if value is None:
+        return "null" in kinds or schema.get("nullable") is True
+    return any(_OF_KIND[k](value) for k in kinds if k != "null")
 
 
 def _as_written(schema: dict[str, Any], example: Any) -> Any:
-    """An example of an object or array schema that is JSON text (Typesense writes `example: |`
-    and the JSON under it) is the value that text holds; as a string it was sent as one."""
-    if not isinstance(example, str) or _kind(schema) not in ("object", "array"):
+    """An example as the schema's type reads it. JSON text under an object or array schema
+    (Typesense writes `example: |` and the JSON under it) is the value that text holds, else
+    it was sent as a string; a number or true/false under a string schema (`example: 42` for
+    an id) is its JSON text, as enum values are (_enum_value)."""
+    kind = _kind(schema)
+    if kind == "string" and isinstance(example, int | float) and schema.get("type") == "string":
+        return orjson.dumps(example).decode()
+    if not isinstance(example, str) or kind not in ("object", "array"):
         return example
     return _json_text(example)
 

@@ -535,3 +535,26 @@ def test_a_scalar_example_of_an_array_or_object_schema_is_passed_over() -> None:
     # JSON text of the right shape is still read (Typesense), a fitting example still wins.
     assert sample({**schema, "example": '["x"]'}, DOC) == ["x"]
     assert sample({**obj, "example": {"a": 9}}, DOC) == {"a": 9}
+
+
+@pytest.mark.parametrize(
+    ("schema", "expected"),
+    [
+        # Apideck's `total_tax: {type: integer, nullable: true, example: 2.75}`.
+        ({"type": "integer", "nullable": True, "example": 2.75}, 0),
+        ({"type": "integer", "example": "5"}, 0),
+        ({"type": ["number", "null"], "examples": ["1.5"]}, 0.0),
+        ({"type": "boolean", "default": "yes"}, True),
+        # A number or true/false under a string schema is its JSON text, as enums are.
+        ({"type": "string", "example": 42}, "42"),
+        ({"type": "string", "example": True}, "true"),
+        # Of its type, or no type to hold it to: as written.
+        ({"type": "number", "example": 3}, 3),
+        ({"type": ["integer", "null"], "examples": [None]}, None),
+        ({"example": 2.75}, 2.75),
+    ],
+)
+def test_an_example_not_of_its_schemas_type_is_read_as_that_type_or_passed_over(
+    schema: dict[str, Any], expected: Any
+) -> None:
+    assert sample(schema, DOC) == expected
