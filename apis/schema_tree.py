@@ -302,9 +302,10 @@ class SchemaRenderer:
             parts = ", ".join(self.type_label(p, _depth + 1) for p in prefix[:8])
             label = label.replace("array", f"array [{parts}{', …' if len(prefix) > 8 else ''}]", 1)
         elif "array" in names and isinstance(schema.get("items"), dict | bool):
-            label = label.replace(
-                "array", f"array of {self.type_label(schema['items'], _depth + 1)}", 1
-            )
+            items = self.type_label(schema["items"], _depth + 1)
+            if " | " in items:
+                items = f"({items})"  # `array of (Pet | null) | null`: whose null is whose
+            label = label.replace("array", f"array of {items}", 1)
         fmt = schema.get("format")
         if isinstance(fmt, str):
             label += f" <{fmt}>"
