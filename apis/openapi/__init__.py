@@ -152,7 +152,7 @@ def load(bundle: Bundle) -> ParsedSpec:
         spec_version=spec_version[:20],
         source_name=bundle.name[:500],
         source_format=source_format,
-        root_path=bundle.root if bundle.kind != "file" else "",
+        root_path=bundle.root[:500] if bundle.kind != "file" else "",
         original=bundle.original(),
         normalised=doc,
         normalised_bytes=normalised_bytes,

@@ -19,6 +19,7 @@ import orjson
 import pytest
 from django.test import override_settings
 
+from apis.models import ApiVersion
 from apis.openapi import load, load_bytes, load_path
 from apis.openapi.bundle import FolderBundle, ZipBundle
 from apis.openapi.errors import LimitExceeded, RefError, SpecError
@@ -307,6 +308,15 @@ def test_zip_bundle_resolves_relative_refs_into_one_document() -> None:
     assert spec.root_path == "api/openapi.yaml"
     assert spec.original == data
     check_bundle_result(spec)
+
+
+def test_a_root_path_past_the_stored_length_is_cut_like_the_source_name() -> None:
+    # ApiVersion.root_path holds 500 characters; a zip's names may be far longer, and a
+    # longer root failed the insert on PostgreSQL (SQLite does not check lengths).
+    root = "deep/" * 120 + "openapi.yaml"
+    spec = load_bytes(make_zip({root: HEAD + "paths: {}\n"}), "api.zip")
+    assert spec.operation_count == 0
+    assert spec.root_path == root[: ApiVersion._meta.get_field("root_path").max_length]
 
 
 def test_folder_bundle_finds_its_root_and_keeps_a_zip_of_the_used_files(tmp_path: Path) -> None:
