@@ -171,7 +171,12 @@ def _examples(container: dict[str, Any]) -> tuple[Example, ...]:
     out: list[Example] = []
     if has_example(container):
         out.append(Example("example", "", container["example"]))
-    for name, ex in _dict(container.get("examples")).items():
+    listed = container.get("examples")
+    if isinstance(listed, list):
+        # JSON Schema's shape where OpenAPI wants a map of Example objects (specs copy a
+        # schema's `examples` up): each value an example, numbered, rather than none.
+        out.extend(Example(f"example {n}", "", v) for n, v in enumerate(listed[:20], 1))
+    for name, ex in _dict(listed).items():
         ex = _dict(ex)
         value_key = example_value_key(ex)
         if value_key:

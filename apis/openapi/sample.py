@@ -132,6 +132,8 @@ def media_example(media: dict[str, Any], document: dict[str, Any]) -> Any:
     if has_example(media):
         return media["example"]
     examples = media.get("examples")
+    if isinstance(examples, list) and examples:
+        return examples[0]  # JSON Schema's list where OpenAPI wants a map (model._examples)
     if isinstance(examples, dict):
         for example in examples.values():
             key = example_value_key(example) if isinstance(example, dict) else None

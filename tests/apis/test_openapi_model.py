@@ -88,3 +88,28 @@ def test_a_json_body_example_written_as_json_text_is_read_as_that_json() -> None
         "42",
         "{}",
     ]
+
+
+def test_examples_written_as_a_list_are_each_an_example() -> None:
+    # `examples: [...]`, JSON Schema's shape, where OpenAPI wants a map of Example objects
+    # (Mermade's fail/api-with-examples, and specs that copy a schema's examples up): the
+    # values were dropped without a word, and the page showed no example at all.
+    op = operation_model(
+        {
+            "parameters": [{"name": "q", "in": "query", "examples": ["cats", "dogs"]}],
+            "responses": {
+                "200": {
+                    "description": "ok",
+                    "content": {"application/json": {"examples": [{"a": 1}, {"a": 2}]}},
+                }
+            },
+        }
+    )
+    (param,) = op.parameters
+    assert [(e.name, e.value) for e in param.examples] == [
+        ("example 1", "cats"),
+        ("example 2", "dogs"),
+    ]
+    media = op.responses[0].content[0]
+    assert media.example == {"a": 1}
+    assert [e.value for e in media.examples] == [{"a": 1}, {"a": 2}]

@@ -144,6 +144,8 @@ def test_examples_win_over_generation() -> None:
     assert media_example({"example": {"a": 1}, "schema": {"type": "string"}}, DOC) == {"a": 1}
     media = {"examples": {"one": {"summary": "x", "value": [1, 2]}}}
     assert media_example(media, DOC) == [1, 2]
+    # A list, JSON Schema's shape, where OpenAPI wants a map: its first value.
+    assert media_example({"examples": [{"a": 1}, {"a": 2}], "schema": {}}, DOC) == {"a": 1}
     assert sample({"type": "string", "example": "hi"}, DOC) == "hi"
     assert sample({"type": "integer", "default": 7}, DOC) == 7
 
