@@ -263,6 +263,12 @@ class SchemaRenderer:
             [str(t) for t in types] if isinstance(types, list) else ([str(types)] if types else [])
         )
         if schema.get("nullable") is True and "null" not in names:
+            if not names:
+                # 3.0's `nullable: true` beside no type (`oneOf: [string, array]`): what the
+                # rest reads as, or null; it read "null" alone.
+                rest = {k: v for k, v in schema.items() if k != "nullable"}
+                label = self.type_label(rest, _depth + 1)
+                return label if label == "any" or label.endswith("| null") else f"{label} | null"
             names.append("null")
         if "const" in schema:
             return f"const {short_json(schema['const'], 40)}"

@@ -580,6 +580,21 @@ def test_nested_variants_of_shared_schemas_are_drawn_once(distinct: bool) -> Non
     assert 'href="/s/' in html  # the repeats link to it
 
 
+def test_a_30_nullable_without_a_type_reads_as_its_composition_or_null() -> None:
+    """DigitalOcean's inference `stop`: `nullable: true, oneOf: [string, array]` and no
+    `type`. The row's type read "null", as if the field could hold nothing else."""
+    r = renderer({"Pet": {"type": "object"}})
+    one_of = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+    assert r.type_label({"nullable": True, **one_of}) == "one of | null"
+    assert r.type_label({"nullable": True, "allOf": [{"$ref": "#/components/schemas/Pet"}]}) == (
+        "Pet | null"
+    )
+    assert r.type_label({"nullable": True, "properties": {"a": {}}}) == "object | null"
+    assert r.type_label({"nullable": True}) == "any"  # nothing narrows it: null included
+    # A type of its own: as before.
+    assert r.type_label({"nullable": True, "type": "string"}) == "string | null"
+
+
 def test_an_array_of_a_union_brackets_the_items_type() -> None:
     """Discord's allowed mentions: `type: [array, null]`, items `oneOf: [null, Snowflake]`.
     The row read "array of Snowflake | null | null": which null was whose?"""
