@@ -230,11 +230,16 @@ def _convert(
             out["items"] = out.pop("additionalItems")
     elif isinstance(out.get("items"), list):
         out.pop("items")
+    null_or_rest = False
     if legacy:
         if out.pop("nullable", False) is True:
             kind = out.get("type")
             if isinstance(kind, str):
                 out["type"] = [kind, "null"]
+            elif kind is None and any(k in out for k in ("oneOf", "anyOf", "allOf")):
+                # No type beside it (`nullable: true, oneOf: [string, array]`): null or what
+                # the rest allows, as the pages read it (DigitalOcean's inference `stop`).
+                null_or_rest = True
             if isinstance(out.get("enum"), list) and None not in out["enum"]:
                 out["enum"] = [*out["enum"], None]
         for bound, flag in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
@@ -260,7 +265,7 @@ def _convert(
         out["required"] = [
             r for r in out["required"] if not flagged(raw.get(r), skip, _named(schemas or {}))
         ]
-    return out
+    return {"anyOf": [{"type": "null"}, out]} if null_or_rest else out
 
 
 def _legacy(doc: dict[str, Any]) -> bool:

@@ -91,6 +91,26 @@ def test_an_empty_enum_beside_the_values_is_not_checked() -> None:
     ]
 
 
+def test_a_30_nullable_without_a_type_allows_null() -> None:
+    # DigitalOcean's inference `stop`: `nullable: true, default: null, oneOf: [string,
+    # array]`. The pages read it "one of | null" and the body sample is its default, null,
+    # which the check refused ("None is not valid under any of the given schemas").
+    doc: dict[str, Any] = {"openapi": "3.0.3", "components": {"schemas": {}}}
+    stop = {
+        "nullable": True,
+        "default": None,
+        "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+    }
+    schema = {"type": "object", "properties": {"stop": stop}}
+
+    def check(value: Any) -> list[str]:
+        return check_value(doc, -37, schema, value, direction="request", prefix="body")
+
+    assert check({"stop": None}) == []
+    assert check({"stop": ["a"]}) == []
+    assert check({"stop": 3}) == ["body.stop: 3 is not valid under any of the given schemas"]
+
+
 def test_read_and_write_only_through_refs_are_not_required() -> None:
     # `id: {$ref: Id}` with Id readOnly (GitHub's shape): the request sample leaves it out,
     # and the check refused that very body for lacking it; a writeOnly secret the other way.
