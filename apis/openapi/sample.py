@@ -250,12 +250,18 @@ class _Sampler:
             return self.dynamic.get(ref[1:], schema)
         return schema
 
+    def _spent(self) -> bool:
+        """Whether the walk has met `_MAX_NODES` schemas: from then on an object gets only
+        its required fields and a list is empty, so a huge body (a Kubernetes pod spec)
+        ends in values that fit, not in `null`s; at twice that it stops outright."""
+        return self.nodes > _MAX_NODES
+
     def build(self, schema: Any, depth: int, seen: tuple[str, ...]) -> Any:
         """A value for `schema`, `depth` levels of data (objects and arrays) down: `$ref`s
         and compositions cost none, so a field three refs away still gets a typed value.
         Past `max_depth` an object or a list is empty; a scalar still gets its typed value."""
         self.nodes += 1
-        if not isinstance(schema, dict) or self.nodes > _MAX_NODES:
+        if not isinstance(schema, dict) or self.nodes > 2 * _MAX_NODES:
             return None
         fresh = {k: v for k, v in dynamic_anchors(schema).items() if k not in self.dynamic}
         self.dynamic.update(fresh)
@@ -340,17 +346,19 @@ class _Sampler:
             required = required if isinstance(required, list) else []
             if isinstance(props, dict):
                 for name, sub in list(props.items())[:50]:
+                    if name not in required and self._spent():
+                        continue  # past the budget: the required fields only, not `null`s
                     if flagged(sub, self.left_out, self._target, self.max_depth):
                         continue
                     if name not in required and self._closes_cycle(sub, seen):
                         continue  # optional: left out rather than a `null` its type refuses
                     out[str(name)] = self.build(sub, depth + 1, seen)
             additional = schema.get("additionalProperties")
-            if not out and isinstance(additional, dict):
+            if not out and isinstance(additional, dict) and not self._spent():
                 out["key"] = self.build(additional, depth + 1, seen)
             return out
         if kind == "array":
-            if depth > self.max_depth:
+            if depth > self.max_depth or self._spent():
                 return []
             prefix = schema.get("prefixItems")
             if not isinstance(prefix, list) and isinstance(schema.get("items"), list):

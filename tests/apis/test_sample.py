@@ -259,6 +259,40 @@ def test_past_the_depth_a_value_is_an_empty_one_of_its_type_not_null() -> None:
     assert sample(enum_deep, DOC, max_depth=1) == {"s": {"t": {}}}
 
 
+def _nulls(value: Any, path: str = "") -> list[str]:
+    if value is None:
+        return [path]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _nulls(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _nulls(v, f"{path}[{i}]")]
+    return []
+
+
+def test_a_sample_too_big_to_finish_leaves_optional_fields_out_rather_than_null() -> None:
+    # Argo Workflows' CreateWorkflow body (a Kubernetes pod spec, thousands of fields):
+    # past the sampler's budget every remaining field was `null`, so the console pre-filled
+    # a body it then refused ("securityContext.privileged: None is not of type 'boolean'").
+    leaf = {
+        "type": "object",
+        "required": ["id"],
+        "properties": {"id": {"type": "string"}} | {f"p{i}": {"type": "string"} for i in range(48)},
+    }
+    root = {
+        "type": "object",
+        "required": ["last"],
+        "properties": {f"f{i}": {"$ref": "#/components/schemas/Leaf"} for i in range(48)}
+        | {"tags": {"type": "array", "items": {"$ref": "#/components/schemas/Leaf"}}}
+        | {"last": {"$ref": "#/components/schemas/Leaf"}},
+    }
+    doc = {"components": {"schemas": {"Leaf": leaf, "Root": root}}}
+    value = sample({"$ref": "#/components/schemas/Root"}, doc)
+    assert _nulls(value) == []
+    assert "f0" in value and len(value["f0"]) == 49  # the first fields in full
+    assert "f47" not in value and "tags" not in value  # optional ones past the budget: out
+    assert value["last"] == {"id": "string"}  # a required one: its required fields
+
+
 @pytest.mark.parametrize(
     ("schema", "expected"),
     [
