@@ -259,7 +259,8 @@ class _Sampler:
     def build(self, schema: Any, depth: int, seen: tuple[str, ...]) -> Any:
         """A value for `schema`, `depth` levels of data (objects and arrays) down: `$ref`s
         and compositions cost none, so a field three refs away still gets a typed value.
-        Past `max_depth` an object or a list is empty; a scalar still gets its typed value."""
+        Past `max_depth` a list is empty and an object has only its required fields; a
+        scalar still gets its typed value."""
         self.nodes += 1
         if not isinstance(schema, dict) or self.nodes > 2 * _MAX_NODES:
             return None
@@ -339,22 +340,22 @@ class _Sampler:
         kind = _kind(schema)
         if kind == "object":
             out: dict[str, Any] = {}
-            if depth > self.max_depth:
-                return out
+            # Past the depth or the budget: the required fields only, so the value still fits.
+            short = depth > self.max_depth or self._spent()
             props = schema.get("properties")
             required = schema.get("required")
             required = required if isinstance(required, list) else []
             if isinstance(props, dict):
                 for name, sub in list(props.items())[:50]:
-                    if name not in required and self._spent():
-                        continue  # past the budget: the required fields only, not `null`s
+                    if name not in required and (short or self._spent()):
+                        continue
                     if flagged(sub, self.left_out, self._target, self.max_depth):
                         continue
                     if name not in required and self._closes_cycle(sub, seen):
                         continue  # optional: left out rather than a `null` its type refuses
                     out[str(name)] = self.build(sub, depth + 1, seen)
             additional = schema.get("additionalProperties")
-            if not out and isinstance(additional, dict) and not self._spent():
+            if not out and isinstance(additional, dict) and not short:
                 out["key"] = self.build(additional, depth + 1, seen)
             return out
         if kind == "array":

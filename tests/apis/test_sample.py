@@ -259,6 +259,26 @@ def test_past_the_depth_a_value_is_an_empty_one_of_its_type_not_null() -> None:
     assert sample(enum_deep, DOC, max_depth=1) == {"s": {"t": {}}}
 
 
+def test_past_the_depth_an_object_keeps_its_required_fields() -> None:
+    # Argo Workflows' CronWorkflow body: twelve levels down, an HTTP header came out `{}`,
+    # and the console refused its own pre-filled body ("'name' is a required property").
+    header = {
+        "type": "object",
+        "required": ["name", "value", "meta"],
+        "properties": {
+            "name": {"type": "string"},
+            "value": {"type": "string", "example": "v"},
+            "meta": {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}},
+            "note": {"type": "string"},
+        },
+    }
+    deep = {"type": "object", "properties": {"h": {"type": "array", "items": header}}}
+    assert sample(deep, DOC, max_depth=1) == {
+        "h": [{"name": "string", "value": "v", "meta": {"n": 0}}]
+    }
+    assert sample(deep, DOC, max_depth=0) == {"h": []}
+
+
 def _nulls(value: Any, path: str = "") -> list[str]:
     if value is None:
         return [path]
