@@ -231,7 +231,9 @@ def extract_operations(
                 if "security" not in op and doc_security is not None and kind == "operation":
                     data["security"] = doc_security
                 if kind == "operation":
-                    _check_path_params(str(path), merged, where, warnings)
+                    forgotten = _check_path_params(str(path), merged, where, warnings)
+                    if forgotten:
+                        data["parameters"] = merged + forgotten
                 if needs_responses and "responses" not in op:
                     warnings.add(where, "an operation needs `responses`")
                 elif "responses" in op and not isinstance(op["responses"], dict):
@@ -269,17 +271,29 @@ def extract_operations(
     return operations
 
 
-def _check_path_params(path: str, params: list[Any], where: str, warnings: Warnings) -> None:
+def _check_path_params(
+    path: str, params: list[Any], where: str, warnings: Warnings
+) -> list[dict[str, Any]]:
+    """Warnings for path parameters declared and used apart; and a required string parameter
+    for each one the path uses but the spec forgot (Grafana's `/mute-timings/{name}`), so the
+    page lists it and the console has a field for it: without one, no call could be made."""
     declared = {
         p.get("name") for p in params if p.get("in") == "path" and isinstance(p.get("name"), str)
     }
     # Only the path: an Azure `x-ms-paths` key's query (`?popreceipt={popReceipt}`) names
     # query parameters.
-    used = set(_TEMPLATE_VAR.findall(path.partition("?")[0]))
-    for name in sorted(used - declared):
-        warnings.add(where, f"path parameter {{{name}}} is not declared")
-    for name in sorted(n for n in declared - used if isinstance(n, str)):
+    used = _TEMPLATE_VAR.findall(path.partition("?")[0])
+    forgotten = [name for name in dict.fromkeys(used) if name not in declared]
+    for name in forgotten:
+        warnings.add(
+            where, f"path parameter {{{name}}} is not declared; shown as a required string"
+        )
+    for name in sorted(n for n in declared - set(used) if isinstance(n, str)):
         warnings.add(where, f"parameter {name!r} is declared `in: path` but not in the path")
+    return [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in forgotten
+    ]
 
 
 def info_text(value: Any) -> str:

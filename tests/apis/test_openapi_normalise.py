@@ -174,6 +174,27 @@ def test_a_method_written_in_capitals_is_not_an_operation_and_says_so() -> None:
     ]
 
 
+def test_a_path_parameter_the_spec_forgot_is_added_as_a_required_string() -> None:
+    # Grafana's /provisioning/mute-timings/{name} declares no `name`: the page listed no path
+    # parameter and the console had no field for it, so every call stopped at "the path
+    # still has unfilled parameters".
+    spec = load_yaml(
+        "swagger: '2.0'\ninfo: {title: T, version: '1'}\npaths:\n"
+        "  /timings/{name}/rules/{id}:\n    get:\n"
+        "      parameters: [{name: id, in: path, required: true, type: integer}]\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    [op] = spec.operations
+    assert op.data["parameters"] == [
+        {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
+        {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
+    ]
+    assert any(
+        "path parameter {name} is not declared; shown as a required string" in w
+        for w in spec.warnings
+    )
+
+
 @pytest.mark.parametrize("value", ["{a: 1}", "[1, 2]", "true"])
 def test_an_info_title_or_version_that_is_not_text_falls_back_with_a_warning(value: str) -> None:
     """An object title was stored as Python's `{'a': 1}` (catalog, page title), silently."""
