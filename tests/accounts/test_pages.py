@@ -74,6 +74,22 @@ def test_header_links_to_the_chooser_with_several_providers(
     assert chooser.count('method="post"') >= 2
 
 
+def test_the_sign_in_pages_header_link_keeps_next_instead_of_nesting_it(
+    client: Client, portal_signin: Any, stub_op: Any, settings: Any
+) -> None:
+    # On the chooser, the header's Sign in pointed at the chooser with next= the chooser:
+    # /accounts/login/?next=/accounts/login/%3Fnext%3D/apis/, one level more on each click,
+    # so a crawler opening every page never ran out of new URLs.
+    settings.IDENTITY_BUILTIN = True
+    chooser = client.get("/accounts/login/?next=/apis/%3Fq%3Dpets").content.decode()
+    assert 'href="/accounts/login/?next=/apis/%3Fq%3Dpets"' in chooser
+    assert "next=/accounts/login" not in chooser and "next=%2Faccounts" not in chooser
+    bare = client.get("/accounts/login/").content.decode()
+    assert 'href="/accounts/login/?next=/"' in bare
+    away = client.get("/accounts/login/?next=//evil.example/").content.decode()
+    assert 'href="/accounts/login/?next=/"' in away
+
+
 def test_header_menu_when_signed_in(client: Client, linked: Any) -> None:
     client.force_login(linked)
     page = client.get("/").content.decode()
