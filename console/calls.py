@@ -51,7 +51,6 @@ def _forbidden(name: str) -> bool:
 
 
 _BAD_VALUE = re.compile(r"[\r\n\x00]")
-_TEMPLATE_NAME = re.compile(r"\{([^{}/]+)\}")  # a path template's `{name}`
 # `querystring`: OpenAPI 3.2's one parameter that is the whole query string.
 LOCATIONS = ("path", "query", "querystring", "header", "cookie")
 
@@ -223,28 +222,8 @@ class PreparedCall:
 
 
 def parameters(operation: Operation) -> list[Parameter]:
-    """The operation's parameters the console can fill (named, in a location it sends), then
-    a required text one for each `{name}` of the path that no parameter declares: specs
-    forget some (the import warns), and such a path could not be called at all."""
-    found = [p for p in operation.model.parameters if p.location in LOCATIONS and p.name]
-    if operation.kind != Operation.KIND_OPERATION:
-        return found
-    declared = {p.name for p in found if p.location == "path"}
-    for name in dict.fromkeys(_TEMPLATE_NAME.findall(operation.path)):
-        if name not in declared:
-            found.append(
-                Parameter(
-                    name=name,
-                    location="path",
-                    required=True,
-                    deprecated=False,
-                    description="",
-                    schema={"type": "string"},
-                    pointer="",
-                    examples=(),
-                )
-            )
-    return found
+    """The operation's parameters the console can fill (named, in a location it sends)."""
+    return [p for p in operation.model.parameters if p.location in LOCATIONS and p.name]
 
 
 def deref_param(param: Parameter, document: Mapping[str, Any]) -> Parameter:
