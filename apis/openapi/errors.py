@@ -77,6 +77,10 @@ class RefError(SpecError):
     """A `$ref` that points outside what was imported, or nowhere."""
 
 
+class MissingTarget(RefError):
+    """A `$ref` into a document of the import at a place the document does not have."""
+
+
 def escape_token(token: Any) -> str:
     """One JSON pointer token (RFC 6901): `~` as `~0`, `/` as `~1`."""
     return str(token).replace("~", "~0").replace("/", "~1")

@@ -22,6 +22,7 @@ from urllib.parse import unquote
 from apis.openapi.bundle import Bundle
 from apis.openapi.errors import (
     LimitExceeded,
+    MissingTarget,
     RefError,
     SpecError,
     escape_token,
@@ -290,7 +291,15 @@ class Resolver:
                 raise self._too_deep()
             ref = node.get("$ref")
             if type(ref) is str:
-                return self._inline_ref(node, ref, depth)
+                try:
+                    return self._inline_ref(node, ref, depth)
+                except MissingTarget as exc:
+                    if len(self.path) < 2 or self.path[-2] != "responses":
+                        raise
+                    # A response the document names but lacks (Grafana's #/responses/Accepted):
+                    # shown as a response with nothing documented, and the publisher is told.
+                    self.warnings.append(f"{exc.location}: {exc.message}; shown undocumented")
+                    return {"description": "Not documented: the spec names a response it lacks."}
             self.nodes += 1
             out = {}
             path = self.path
@@ -399,7 +408,14 @@ class Resolver:
         for key, value in node.items():
             tv = type(value)
             if key == "$ref" and tv is str:
-                out[key] = self._schema_ref(value)
+                try:
+                    out[key] = self._schema_ref(value)
+                except MissingTarget as exc:
+                    # Real specs ship such slips (Square's official document names a schema
+                    # it lacks): the schema reads as any value and the publisher is told,
+                    # rather than the whole API refused for one missing name.
+                    self.warnings.append(f"{exc.location}: {exc.message}; shown as any value")
+                    out["x-unresolved-ref"] = value
                 continue
             if self.swagger2:
                 if key == "discriminator" and tv is str:
@@ -639,7 +655,7 @@ class Resolver:
         node = self._walk(file, tokens)
         if node is _MISSING:
             target = f"{file}#{frag}" if file != self.file else f"#{frag}"
-            raise RefError(
+            raise MissingTarget(
                 f"$ref target {target} does not exist",
                 source=self.file,
                 pointer=pointer(*self.path, "$ref"),

@@ -89,10 +89,10 @@ def test_same_label_refused_then_replace(tmp_path: Path) -> None:
         ),
         (
             "d.yaml",
-            GOOD + "components: {schemas: {A: {$ref: '#/components/schemas/B'}}}\n",
+            GOOD + "components: {parameters: {A: {$ref: '#/components/parameters/B'}}}\n",
             1,
-            "d.yaml#/components/schemas/A/$ref: $ref target #/components/schemas/B does not exist "
-            "[ref-missing]",
+            "d.yaml#/components/parameters/A/$ref: $ref target #/components/parameters/B does not "
+            "exist [ref-missing]",
         ),
         (
             "e.yaml",

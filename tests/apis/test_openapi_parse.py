@@ -254,9 +254,10 @@ def test_a_yaml_integer_past_pythons_digit_limit_keeps_its_text_like_any_big_one
     [
         MINIMAL + b"x: !" + b"a" * 5000 + b" 1\n",  # an unknown tag, quoted
         MINIMAL + b"x: !!float " + b"z" * 5000 + b"\n",  # a bad scalar, quoted
-        MINIMAL.replace(b"paths: {}", b"paths: {/a: {get: {responses: {'200': {$ref: '#/")
+        MINIMAL.replace(b"paths: {}", b"paths: {/a: {get: {parameters: [{$ref: '#/")
         + b"x" * 5000
-        + b"'}}}}}",  # a missing $ref target, named twice (pointer and message)
+        + b"'}], responses: {'200': {description: ok}}}}}",  # a missing $ref target, named
+        # twice (pointer and message)
     ],
     ids=["tag", "scalar", "ref"],
 )
