@@ -198,11 +198,16 @@ class _Sampler:
         return value
 
     def _closes_cycle(self, schema: Any, seen: tuple[str, ...]) -> bool:
-        """Whether `schema` is a `$ref` back to a schema being sampled (a cycle's end), or a
-        one-part allOf of one (`friend: {description: ..., allOf: [$ref: Pet]}`)."""
+        """Whether `schema` is a `$ref` back to a schema being sampled (a cycle's end), a
+        one-part allOf of one (`friend: {description: ..., allOf: [$ref: Pet]}`), or a oneOf
+        or anyOf each of whose options is one."""
         parts = schema.get("allOf") if isinstance(schema, dict) else None
         if isinstance(parts, list) and len(parts) == 1 and "$ref" not in schema:
             return self._closes_cycle(parts[0], seen)
+        for key in ("oneOf", "anyOf"):
+            options = schema.get(key) if isinstance(schema, dict) else None
+            if isinstance(options, list) and options and "$ref" not in schema:
+                return all(self._closes_cycle(option, seen) for option in options)
         name = _schema_name(schema.get("$ref") if isinstance(schema, dict) else None)
         return bool(name) and name in seen
 
@@ -336,7 +341,10 @@ class _Sampler:
                     own = {k: v for k, v in schema.items() if k not in ("oneOf", "anyOf")}
                     required = [*_list(own.get("required")), *_list(options[0].get("required"))]
                     return self.build({**options[0], **own, "required": required}, depth, seen)
-                return _tagged(schema, options[0], self.build(options[0], depth, seen))
+                # The first option that does not close a cycle (OpenSearch's `filter: oneOf:
+                # [$ref Query, array of $ref Query]`): the one that does samples as null.
+                option = next((o for o in options if not self._closes_cycle(o, seen)), options[0])
+                return _tagged(schema, option, self.build(option, depth, seen))
         kind = _kind(schema)
         if kind == "object":
             out: dict[str, Any] = {}

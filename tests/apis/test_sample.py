@@ -131,6 +131,25 @@ def test_a_cycle_closed_through_a_one_part_allof_is_left_out_too() -> None:
     }
 
 
+def test_a_cycle_closed_through_one_of_its_options_takes_another_or_is_left_out() -> None:
+    # OpenSearch's query DSL: BoolQuery.filter is `oneOf: [$ref Query, array of $ref Query]`.
+    # The first option closed the cycle, so every body the console pre-filled carried
+    # `"filter": null` and failed its own check ("None is not valid under any of the given
+    # schemas"). The option that does not close it is taken; with none, it is left out.
+    schemas: dict[str, Any] = {
+        "Query": {"type": "object", "properties": {
+            "term": {"type": "string"},
+            "filter": {"oneOf": [
+                {"$ref": "#/components/schemas/Query"},
+                {"type": "array", "items": {"$ref": "#/components/schemas/Query"}},
+            ]},
+            "must": {"anyOf": [{"$ref": "#/components/schemas/Query"}]},
+        }},
+    }  # fmt: skip
+    value = sample({"$ref": "#/components/schemas/Query"}, {"components": {"schemas": schemas}})
+    assert value == {"term": "string", "filter": []}
+
+
 def test_items_written_as_a_list_are_a_tuple() -> None:
     # Draft-04's `items: [{...}]` (Redoc's demo): the sample was `[null]`.
     schema = {
