@@ -239,7 +239,10 @@ def _param(raw: model.Parameter, renderer: SchemaRenderer) -> Param:
         or "properties" in target
         or any(k in target for k in ("allOf", "oneOf", "anyOf"))
     )
-    description = raw.description or str(target.get("description") or "")
+    own = str(target.get("description") or "")
+    description = raw.description or own
+    if nested and description.strip() == own.strip():
+        description = ""  # the schema's tree below the row says it (OpenSearch's expand_wildcards)
     return Param(
         name=raw.name,
         location=raw.location,

@@ -573,6 +573,47 @@ paths:
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
 
 
+def test_a_parameter_described_only_by_its_composed_schema_says_it_once(
+    client: Client, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # OpenSearch's expand_wildcards: no description of its own, a schema `oneOf: [enum, array
+    # of enum]` with one. The row took the schema's description and the schema's tree below
+    # it said it again; a parameter repeating its schema's description word for word did too.
+    spec = """openapi: 3.1.0
+info: {title: Said once, version: '1'}
+paths:
+  /items:
+    get:
+      operationId: listItems
+      parameters:
+        - {name: expand, in: query, schema: {$ref: '#/components/schemas/Expand'}}
+        - name: mode
+          in: query
+          description: Which mode the listing uses.
+          schema: {$ref: '#/components/schemas/Mode'}
+        - name: depth
+          in: query
+          schema: {type: integer, description: How many levels the listing walks.}
+      responses:
+        '200': {description: ok}
+components:
+  schemas:
+    Expand:
+      description: Which kinds of items wildcards match.
+      oneOf:
+        - {type: string, enum: [all, open]}
+        - {type: array, items: {type: string, enum: [all, open]}}
+    Mode:
+      description: Which mode the listing uses.
+      anyOf: [{const: fast}, {const: full}]
+"""
+    import_spec(write_spec("once.yaml", spec), "once")
+    html = client.get("/apis/once/operations/listItems/").content.decode()
+    assert html.count("Which kinds of items wildcards match.") == 1
+    assert html.count("Which mode the listing uses.") == 1
+    assert html.count("How many levels the listing walks.") == 1  # a scalar: in its row
+
+
 def test_parameter_styles_other_than_their_locations_default_are_shown(
     client: Client, import_spec: ImportSpec, write_spec
 ) -> None:  # type: ignore[no-untyped-def]
