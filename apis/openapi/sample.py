@@ -353,17 +353,33 @@ class _Sampler:
             props = schema.get("properties")
             required = schema.get("required")
             required = required if isinstance(required, list) else []
+            # `maxProperties` (OpenSearch's QueryContainer: one query of 50 kinds) leaves
+            # room for that many, the required ones first.
+            most = schema.get("maxProperties")
+            room = most if isinstance(most, int) and not isinstance(most, bool) else None
             if isinstance(props, dict):
+                if room is not None:
+                    room -= sum(1 for name in props if name in required)
+                optional = 0
                 for name, sub in list(props.items())[:50]:
                     if name not in required and (short or self._spent()):
                         continue
                     if flagged(sub, self.left_out, self._target, self.max_depth):
                         continue
-                    if name not in required and self._closes_cycle(sub, seen):
-                        continue  # optional: left out rather than a `null` its type refuses
+                    if name not in required:
+                        if self._closes_cycle(sub, seen):
+                            continue  # left out rather than a `null` its type refuses
+                        if room is not None and optional >= room:
+                            continue
+                        optional += 1
                     out[str(name)] = self.build(sub, depth + 1, seen)
             additional = schema.get("additionalProperties")
-            if not out and isinstance(additional, dict) and not short:
+            if (
+                not out
+                and isinstance(additional, dict)
+                and not short
+                and (room is None or room > 0)
+            ):
                 out["key"] = self.build(additional, depth + 1, seen)
             return out
         if kind == "array":

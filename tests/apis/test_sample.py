@@ -178,6 +178,24 @@ def test_optional_properties_past_the_size_bound_are_left_out_not_null() -> None
     assert "last" in value and "tail" not in value
 
 
+def test_an_object_sample_keeps_to_max_properties_required_ones_first() -> None:
+    # OpenSearch's QueryContainer: 50 optional query kinds and `maxProperties: 1`, one query
+    # per container. The sample held all of them, and every search body the console
+    # pre-filled failed its own check ("has too many properties").
+    schema = {
+        "type": "object",
+        "maxProperties": 2,
+        "required": ["range"],
+        "properties": {
+            "match": {"type": "string"},
+            "term": {"type": "string"},
+            "range": {"type": "integer"},
+        },
+    }
+    assert sample(schema, DOC) == {"range": 0, "match": "string"}
+    assert sample({**schema, "maxProperties": 1, "required": []}, DOC) == {"match": "string"}
+
+
 def test_items_written_as_a_list_are_a_tuple() -> None:
     # Draft-04's `items: [{...}]` (Redoc's demo): the sample was `[null]`.
     schema = {
