@@ -379,6 +379,7 @@ class _Sampler:
                 and isinstance(additional, dict)
                 and not short
                 and (room is None or room > 0)
+                and not self._closes_cycle(additional, seen)  # `{"key": null}` otherwise
             ):
                 out["key"] = self.build(additional, depth + 1, seen)
             return out

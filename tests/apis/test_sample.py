@@ -196,6 +196,20 @@ def test_an_object_sample_keeps_to_max_properties_required_ones_first() -> None:
     assert sample({**schema, "maxProperties": 1, "required": []}, DOC) == {"match": "string"}
 
 
+def test_a_map_whose_values_close_a_cycle_is_empty() -> None:
+    # OpenSearch's aggregations: `aggs: {additionalProperties: {$ref: Aggregation}}` inside
+    # Aggregation. The sample's map read `{"key": null}`, which the console's body then
+    # refused ("None is not of type 'object'").
+    schemas: dict[str, Any] = {
+        "Agg": {"type": "object", "properties": {
+            "field": {"type": "string"},
+            "aggs": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Agg"}},
+        }},
+    }  # fmt: skip
+    value = sample({"$ref": "#/components/schemas/Agg"}, {"components": {"schemas": schemas}})
+    assert value == {"field": "string", "aggs": {}}
+
+
 def test_items_written_as_a_list_are_a_tuple() -> None:
     # Draft-04's `items: [{...}]` (Redoc's demo): the sample was `[null]`.
     schema = {
