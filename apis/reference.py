@@ -230,10 +230,13 @@ def _param(raw: model.Parameter, renderer: SchemaRenderer) -> Param:
     target = target if isinstance(target, dict) else {}
     enum: list[Any] = target["enum"] if isinstance(target.get("enum"), list) else []
     items = target.get("items")
-    if not enum and isinstance(items, dict):
-        inner = renderer.deref(items)
-        if isinstance(inner, dict) and isinstance(inner.get("enum"), list):
+    for _ in range(5):  # an array's items, or an array of arrays' innermost ones
+        inner = renderer.deref(items) if not enum and isinstance(items, dict) else None
+        if not isinstance(inner, dict):
+            break
+        if isinstance(inner.get("enum"), list):
             enum = inner["enum"]
+        items = inner.get("items")
     nested = (
         target.get("type") == "object"
         or "properties" in target

@@ -614,6 +614,36 @@ components:
     assert html.count("How many levels the listing walks.") == 1  # a scalar: in its row
 
 
+def test_a_parameter_of_arrays_of_arrays_lists_its_innermost_items_values(
+    client: Client, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # `grid: array of array of {enum: [x, o]}` (openapi-generator's test specs): the row read
+    # "array of array of string" and the values it takes were nowhere on the page.
+    spec = """openapi: 3.0.3
+info: {title: Grid, version: '1'}
+paths:
+  /grid:
+    get:
+      operationId: getGrid
+      parameters:
+        - name: grid
+          in: query
+          schema:
+            type: array
+            items: {type: array, items: {$ref: '#/components/schemas/Mark'}}
+      responses:
+        '200': {description: ok}
+components:
+  schemas:
+    Mark: {type: string, enum: [cross, nought]}
+"""
+    import_spec(write_spec("grid.yaml", spec), "grid")
+    html = client.get("/apis/grid/operations/getGrid/").content.decode()
+    row = html[html.find('id="param-query-grid"') :]
+    row = row[: row.find("</tr>")]
+    assert "<code>&quot;cross&quot;</code>" in row and "<code>&quot;nought&quot;</code>" in row
+
+
 def test_parameter_styles_other_than_their_locations_default_are_shown(
     client: Client, import_spec: ImportSpec, write_spec
 ) -> None:  # type: ignore[no-untyped-def]
