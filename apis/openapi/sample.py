@@ -569,12 +569,16 @@ def _scalar(schema: dict[str, Any], kind: Any) -> Any:
 
 
 def _string(schema: dict[str, Any]) -> str:
+    """The format's sample (else "string"), held to minLength and maxLength: the length is
+    checked where a format is not (`password: {format: password, minLength: 10}`)."""
     fmt = schema.get("format")
-    if isinstance(fmt, str) and fmt in _FORMAT_SAMPLES:
-        return str(_FORMAT_SAMPLES[fmt])
-    if schema.get("contentEncoding") in ("base64", "base64url"):  # 3.1's `format: byte`
-        return str(_FORMAT_SAMPLES["byte"])
     text = "string"
+    if isinstance(fmt, str) and fmt in _FORMAT_SAMPLES:
+        text = str(_FORMAT_SAMPLES[fmt])
+    elif schema.get("contentEncoding") in ("base64", "base64url"):  # 3.1's `format: byte`
+        text = str(_FORMAT_SAMPLES["byte"])
+    if not text:
+        return text  # `format: binary`: a file, no text
     min_len, max_len = schema.get("minLength"), schema.get("maxLength")
     if isinstance(min_len, int) and min_len > len(text):
         text = (text * (min_len // len(text) + 1))[: min(min_len, 1000)]

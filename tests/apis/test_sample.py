@@ -210,6 +210,17 @@ def test_a_map_whose_values_close_a_cycle_is_empty() -> None:
     assert value == {"field": "string", "aggs": {}}
 
 
+def test_a_formats_sample_keeps_to_the_length_bounds() -> None:
+    # openapi-generator's FormatTest: `password: {format: password, minLength: 10}` sampled
+    # as the format's "********" (8 characters), which the console's body then refused as
+    # too short.
+    password = sample({"type": "string", "format": "password", "minLength": 10}, DOC)
+    assert isinstance(password, str) and len(password) >= 10
+    short = sample({"type": "string", "format": "uuid", "maxLength": 8}, DOC)
+    assert isinstance(short, str) and len(short) <= 8
+    assert sample({"type": "string", "format": "date", "minLength": 4}, DOC) == "2024-01-01"
+
+
 def test_items_written_as_a_list_are_a_tuple() -> None:
     # Draft-04's `items: [{...}]` (Redoc's demo): the sample was `[null]`.
     schema = {
