@@ -197,6 +197,20 @@ class _Sampler:
                     return tagged
         return value
 
+    def _tagged_option(self, schema: dict[str, Any], option: Any, value: Any) -> Any:
+        """`value` of a oneOf/anyOf `option` with the discriminator's value naming it, unless
+        the option's own enum or const for that property leaves the name out (OpenSearch's
+        BinaryProperty: `type: {enum: [binary]}` under an unmapped discriminator): then the
+        spec's word stands."""
+        tagged = _tagged(schema, option, value)
+        if tagged is value or not isinstance(option, dict) or "$ref" not in option:
+            return tagged
+        target = self._target(option["$ref"])
+        parts = target.get("allOf") if isinstance(target, dict) else None
+        parts = [target, *(parts if isinstance(parts, list) else [])]
+        prop = schema["discriminator"].get("propertyName")
+        return value if _own_values_exclude(parts, prop, tagged) else tagged
+
     def _closes_cycle(self, schema: Any, seen: tuple[str, ...]) -> bool:
         """Whether `schema` is a `$ref` back to a schema being sampled (a cycle's end), a
         one-part allOf of one (`friend: {description: ..., allOf: [$ref: Pet]}`), or a oneOf
@@ -344,7 +358,8 @@ class _Sampler:
                 # The first option that does not close a cycle (OpenSearch's `filter: oneOf:
                 # [$ref Query, array of $ref Query]`): the one that does samples as null.
                 option = next((o for o in options if not self._closes_cycle(o, seen)), options[0])
-                return _tagged(schema, option, self.build(option, depth, seen))
+                value = self.build(option, depth, seen)
+                return self._tagged_option(schema, option, value)
         kind = _kind(schema)
         if kind == "object":
             out: dict[str, Any] = {}

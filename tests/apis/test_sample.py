@@ -221,6 +221,34 @@ def test_a_formats_sample_keeps_to_the_length_bounds() -> None:
     assert sample({"type": "string", "format": "date", "minLength": 4}, DOC) == "2024-01-01"
 
 
+def test_a_discriminated_oneof_keeps_the_variants_own_value_for_the_property() -> None:
+    # OpenSearch's mapping Property: `discriminator: {propertyName: type}` with no mapping and
+    # `oneOf: [$ref BinaryProperty, ...]`, each variant's `type` an enum of its own word
+    # (`binary`). The sample wrote the implicit name, "type": "BinaryProperty", and every
+    # index-creation body the console pre-filled failed its own check.
+    schemas: dict[str, Any] = {
+        "Property": {"type": "object", "discriminator": {"propertyName": "type"}, "oneOf": [
+            {"$ref": "#/components/schemas/BinaryProperty"},
+        ]},
+        "BinaryProperty": {"allOf": [
+            {"type": "object", "properties": {"store": {"type": "boolean"}}},
+            {"type": "object", "required": ["type"], "properties": {
+                "type": {"type": "string", "enum": ["binary"]},
+            }},
+        ]},
+        "Named": {"type": "object", "discriminator": {"propertyName": "kind"}, "oneOf": [
+            {"$ref": "#/components/schemas/Cat"},
+        ]},
+        "Cat": {"type": "object", "properties": {"kind": {"type": "string"}}},
+    }  # fmt: skip
+    doc = {"components": {"schemas": schemas}}
+    assert sample({"$ref": "#/components/schemas/Property"}, doc) == {
+        "store": True,
+        "type": "binary",
+    }
+    assert sample({"$ref": "#/components/schemas/Named"}, doc) == {"kind": "Cat"}  # as before
+
+
 def test_items_written_as_a_list_are_a_tuple() -> None:
     # Draft-04's `items: [{...}]` (Redoc's demo): the sample was `[null]`.
     schema = {
