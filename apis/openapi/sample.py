@@ -397,7 +397,7 @@ class _Sampler:
                 and not self._closes_cycle(additional, seen)  # `{"key": null}` otherwise
             ):
                 out["key"] = self.build(additional, depth + 1, seen)
-            return out
+            return _not_all_of(out, schema.get("not"), required)
         if kind == "array":
             if depth > self.max_depth or self._spent():
                 return []
@@ -420,6 +420,17 @@ class _Sampler:
                 return self._distinct(item, n, schema.get("items"))
             return [item] * n
         return _scalar(schema, kind)
+
+
+def _not_all_of(out: dict[str, Any], ruled_out: Any, required: list[Any]) -> dict[str, Any]:
+    """`out` without the optional ones of properties a `not: {required: [a, b]}` forbids
+    together (OpenSearch's `aggregations` and `aggs`, one field's two names), the first kept."""
+    names = ruled_out.get("required") if isinstance(ruled_out, dict) else None
+    if not isinstance(names, list) or not names or not all(name in out for name in names):
+        return out
+    optional = [name for name in names if name not in required]
+    drop = set(optional[1:] if len(optional) == len(names) else optional)
+    return {k: v for k, v in out.items() if k not in drop}
 
 
 def dynamic_anchors(schema: dict[str, Any]) -> dict[str, Any]:

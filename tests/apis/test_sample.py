@@ -249,6 +249,24 @@ def test_a_discriminated_oneof_keeps_the_variants_own_value_for_the_property() -
     assert sample({"$ref": "#/components/schemas/Named"}, doc) == {"kind": "Cat"}  # as before
 
 
+def test_properties_a_not_required_rules_out_together_are_not_all_sampled() -> None:
+    # OpenSearch's bucket aggregations: `aggregations` and `aggs` are one field's two names,
+    # `not: {required: [aggregations, aggs]}`. The sample held both, and every search body
+    # with aggregations the console pre-filled failed its own check.
+    schema = {
+        "type": "object",
+        "properties": {
+            "aggregations": {"type": "object"},
+            "aggs": {"type": "object"},
+            "meta": {"type": "string"},
+        },
+        "not": {"type": "object", "required": ["aggregations", "aggs"]},
+    }
+    assert sample(schema, DOC) == {"aggregations": {}, "meta": "string"}
+    required = {**schema, "required": ["aggs"]}
+    assert sample(required, DOC) == {"aggs": {}, "meta": "string"}  # the required one stays
+
+
 def test_items_written_as_a_list_are_a_tuple() -> None:
     # Draft-04's `items: [{...}]` (Redoc's demo): the sample was `[null]`.
     schema = {
