@@ -244,7 +244,7 @@ class _Sampler:
             values = [item + i * step for i in range(n)]
             return values if _below_maximum(values[-1], items) else [item] * n
         if isinstance(item, str) and _kind(items) == "string":
-            if item[-1:].isdigit():
+            if item[-1:].isdigit() and n <= 10:  # ten last digits, then they would repeat
                 values = [item[:-1] + str((int(item[-1]) + i) % 10) for i in range(n)]
             elif "format" not in items:
                 values = [item, *(item + str(i) for i in range(1, n))]
@@ -411,9 +411,14 @@ class _Sampler:
                 return []
             if self._closes_cycle(schema.get("items"), seen):
                 return []  # not `[null]`, which the item's type refuses
+            before = self.nodes
             item = self.build(schema.get("items"), depth + 1, seen)
             count = schema.get("minItems")
             n = count if isinstance(count, int) and 0 < count <= 3 else 1
+            # More when asked (`minItems: 10`), while the copies stay small: a sample of big
+            # items repeated would swell every page and body that shows it.
+            if isinstance(count, int) and 3 < count <= 50:
+                n = count if count * (self.nodes - before) <= _MAX_NODES // 10 else 1
             if item is None and "items" not in schema:
                 return []
             if n > 1 and schema.get("uniqueItems") is True:

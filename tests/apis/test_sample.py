@@ -299,6 +299,12 @@ def test_composition_and_types() -> None:
         == "3fa85f64-5717-4562-b3fc-2c963f66afa6"
     )
     assert sample({"type": "array", "items": {"type": "integer"}, "minItems": 2}, DOC) == [0, 0]
+    # minItems past 3 (oasdiff's `minItems: 10`) sampled one item, which the console's body
+    # then refused as too short: as many as it asks (up to 50, while the copies stay small).
+    assert (
+        sample({"type": "array", "items": {"type": "string"}, "minItems": 10}, DOC)
+        == ["string"] * 10
+    )
     assert sample({"$ref": "#/components/schemas/Missing"}, DOC) is None
     assert sample({"$ref": "https://evil.example/x"}, DOC) is None
 
@@ -704,6 +710,14 @@ def test_unique_items_get_distinct_values(items: dict[str, Any], expected: list[
     doc = {"components": {"schemas": {"Id": {"type": "string", "pattern": "^[0-9]+$"}}}}
     schema = {"type": "array", "items": items, "minItems": 2, "uniqueItems": True}
     assert sample(schema, doc) == expected
+
+
+def test_many_unique_items_stay_distinct() -> None:
+    # minItems past 10 with uniqueItems: the last digit alone has ten values to turn through.
+    schema = {"type": "array", "minItems": 12, "uniqueItems": True,
+              "items": {"type": "string", "example": "id1"}}  # fmt: skip
+    values = sample(schema, DOC)
+    assert len(values) == 12 and len(set(values)) == 12
 
 
 def test_unique_items_it_cannot_vary_within_bounds_stay_as_they_are() -> None:
