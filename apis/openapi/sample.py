@@ -211,6 +211,16 @@ class _Sampler:
         prop = schema["discriminator"].get("propertyName")
         return value if _own_values_exclude(parts, prop, tagged) else tagged
 
+    def _containing(self, schema: dict[str, Any], depth: int, seen: tuple[str, ...]) -> list[Any]:
+        """The items a 2020-12 `contains` asks for (`minContains` of them, 1 by default)."""
+        contains = schema.get("contains")
+        if not isinstance(contains, dict) or self._closes_cycle(contains, seen):
+            return []
+        least = schema.get("minContains", 1)
+        least = least if isinstance(least, int) and 0 < least <= 20 else 1
+        value = self.build(contains, depth + 1, seen)
+        return [] if value is None else [value] * least
+
     def _closes_cycle(self, schema: Any, seen: tuple[str, ...]) -> bool:
         """Whether `schema` is a `$ref` back to a schema being sampled (a cycle's end), a
         one-part allOf of one (`friend: {description: ..., allOf: [$ref: Pet]}`), or a oneOf
@@ -419,11 +429,13 @@ class _Sampler:
             # items repeated would swell every page and body that shows it.
             if isinstance(count, int) and 3 < count <= 50:
                 n = count if count * (self.nodes - before) <= _MAX_NODES // 10 else 1
+            contained = self._containing(schema, depth, seen)
             if item is None and "items" not in schema:
-                return []
-            if n > 1 and schema.get("uniqueItems") is True:
-                return self._distinct(item, n, schema.get("items"))
-            return [item] * n
+                return contained
+            rest = max(n - len(contained), 0)
+            if rest > 1 and schema.get("uniqueItems") is True:
+                return contained + self._distinct(item, rest, schema.get("items"))
+            return contained + [item] * rest
         return _scalar(schema, kind)
 
 

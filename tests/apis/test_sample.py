@@ -267,6 +267,25 @@ def test_properties_a_not_required_rules_out_together_are_not_all_sampled() -> N
     assert sample(required, DOC) == {"aggs": {}, "meta": "string"}  # the required one stays
 
 
+def test_an_array_with_contains_holds_what_it_must_contain() -> None:
+    # JSON Schema 2020-12's `contains` / `minContains` (oasdiff's 3.1 checker specs): the
+    # sample was one item from `items`, which the console's body refused ("does not contain
+    # items matching the given schema").
+    schema = {
+        "type": "array",
+        "items": {"type": "string"},
+        "contains": {"type": "string", "enum": ["urgent"]},
+        "minContains": 2,
+    }
+    assert sample(schema, DOC) == ["urgent", "urgent"]
+    assert sample(
+        {"type": "array", "items": {"type": "integer"}, "contains": {"const": 3}}, DOC
+    ) == [3]
+    more = {"type": "array", "items": {"type": "integer"}, "contains": {"const": 3}, "minItems": 2}
+    assert sample(more, DOC) == [3, 0]
+    assert sample({"type": "array", "contains": {"const": 3}}, DOC) == [3]  # no `items`
+
+
 def test_items_written_as_a_list_are_a_tuple() -> None:
     # Draft-04's `items: [{...}]` (Redoc's demo): the sample was `[null]`.
     schema = {
