@@ -221,6 +221,14 @@ class _Sampler:
         value = self.build(contains, depth + 1, seen)
         return [] if value is None else [value] * least
 
+    def _pins(self, schema: Any) -> bool:
+        """Whether `schema` (through a `$ref`) fixes its sample: an enum, const, default or
+        example."""
+        if isinstance(schema, dict) and "$ref" in schema:
+            schema = self._target(schema["$ref"])
+        keys = ("enum", "const", "default", "example", "examples")
+        return isinstance(schema, dict) and any(key in schema for key in keys)
+
     def _closes_cycle(self, schema: Any, seen: tuple[str, ...]) -> bool:
         """Whether `schema` is a `$ref` back to a schema being sampled (a cycle's end), a
         one-part allOf of one (`friend: {description: ..., allOf: [$ref: Pet]}`), or a oneOf
@@ -352,8 +360,12 @@ class _Sampler:
                 extra = {k: v for k, v in schema.items() if k != "allOf"}
                 if extra.get("properties"):
                     own = self.build({**extra, "type": "object"}, depth, seen)
-                    if isinstance(own, dict):
-                        merged.update(own)
+                    props = extra["properties"] if isinstance(extra["properties"], dict) else {}
+                    for name, value in own.items() if isinstance(own, dict) else ():
+                        # A part's value stands against a loose one of the schema's own
+                        # (`mode: {type: string}` beside a part's `mode: {enum: [short]}`).
+                        if merged.get(name) is None or self._pins(props.get(name)):
+                            merged[name] = value
                 return merged
         for key in ("oneOf", "anyOf"):
             options = schema.get(key)

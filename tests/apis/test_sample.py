@@ -286,6 +286,29 @@ def test_an_array_with_contains_holds_what_it_must_contain() -> None:
     assert sample({"type": "array", "contains": {"const": 3}}, DOC) == [3]  # no `items`
 
 
+def test_an_allof_parts_pinned_value_is_not_overwritten_by_the_schemas_own_loose_one() -> None:
+    # Swagger UI's bug 11018: `mode: {type: string}` beside `allOf: [{oneOf: [{properties:
+    # {mode: {enum: [short]}}}, ...]}]`. The schema's own properties were sampled last and
+    # wrote over the parts', so the body read "mode": "string", which fits no variant; the
+    # console refused its own body. The value an enum, const, default or example pins wins.
+    schema = {
+        "type": "object",
+        "required": ["mode"],
+        "properties": {"mode": {"type": "string"}, "size": {"type": "integer"}},
+        "allOf": [{"oneOf": [
+            {"properties": {"mode": {"type": "string", "enum": ["short"]}}},
+            {"properties": {"mode": {"type": "string", "enum": ["long"]}}},
+        ]}],
+    }  # fmt: skip
+    assert sample(schema, DOC) == {"mode": "short", "size": 0}
+    own_pins = {
+        "type": "object",
+        "properties": {"kind": {"type": "string", "enum": ["x"]}},
+        "allOf": [{"properties": {"kind": {"type": "string"}}}],
+    }
+    assert sample(own_pins, DOC) == {"kind": "x"}  # the schema's own pinned value, as before
+
+
 def test_items_written_as_a_list_are_a_tuple() -> None:
     # Draft-04's `items: [{...}]` (Redoc's demo): the sample was `[null]`.
     schema = {
