@@ -26,6 +26,9 @@ from typing import Any, Protocol
 import yaml
 
 _MAX_NODES = 100_000
+# Levels of nesting: a real file has under ten. The walkers after the parser (the schema, the
+# sections) recurse once per level too, so a bound here keeps them all within Python's stack.
+_MAX_DEPTH = 100
 
 
 class ConfigError(Exception):
@@ -175,6 +178,9 @@ def parse(text: str) -> Node:
     """The root node; ConfigError with the line for YAML syntax errors."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        # The composer recurses once per level: `[[[[...` a few thousand deep ends its stack.
+        raise ConfigError(1, "the file is nested too deeply") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else 1
@@ -190,26 +196,31 @@ def parse(text: str) -> Node:
     return Node(root, [0])
 
 
-def _expanded_size(node: yaml.Node, memo: dict[int, int | None]) -> int:
-    """How many values the node holds once aliases are expanded, computed once per node (an
-    alias shares its anchor's node), so an alias bomb is refused before anything walks it."""
+def _expanded_size(node: yaml.Node, memo: dict[int, tuple[int, int] | None]) -> tuple[int, int]:
+    """How many values the node holds once aliases are expanded, and how many levels deep it
+    goes, computed once per node (an alias shares its anchor's node), so an alias bomb or a
+    file nested past the walkers' stack is refused before anything walks it."""
     key = id(node)
     if key in memo:
-        size = memo[key]
-        if size is None:
+        known = memo[key]
+        if known is None:
             raise ConfigError(node.start_mark.line + 1, "an alias refers to itself")
-        return size
+        return known
     memo[key] = None
     if isinstance(node, yaml.MappingNode):
-        size = 1 + sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+        children = [_expanded_size(n, memo) for pair in node.value for n in pair]
     elif isinstance(node, yaml.SequenceNode):
-        size = 1 + sum(_expanded_size(item, memo) for item in node.value)
+        children = [_expanded_size(item, memo) for item in node.value]
     else:
-        size = 1
+        children = []
+    size = 1 + sum(s for s, _ in children)
+    depth = 1 + max((d for _, d in children), default=0)
     if size > _MAX_NODES:
         raise ConfigError(node.start_mark.line + 1, "the file has too many values")
-    memo[key] = size
-    return size
+    if depth > _MAX_DEPTH:
+        raise ConfigError(node.start_mark.line + 1, "the file is nested too deeply")
+    memo[key] = size, depth
+    return size, depth
 
 
 def appliers() -> dict[str, ModuleType]:

@@ -204,6 +204,16 @@ def test_alias_bomb_is_refused_quickly(config_dir: Path) -> None:
     assert time.perf_counter() - started < 2
 
 
+@pytest.mark.parametrize("depth", [600, 5_000])
+def test_a_deeply_nested_value_is_refused_not_a_traceback(config_dir: Path, depth: int) -> None:
+    """600 levels passed the parser and then ran the schema walk out of stack; 5,000 ran the
+    parser itself out: both ended `applyconfig` in a RecursionError traceback."""
+    nested = "[" * depth + "]" * depth
+    text = f"apis:\n  - slug: deep\n    spec: echo.yaml\n    published: {nested}\n"
+    assert "portal.yaml:" in _refused(config_dir, text)
+    assert "nested too deeply" in _refused(config_dir, text)
+
+
 def _refused(config_dir: Path, text: str) -> str:
     path = config_dir / "portal.yaml"
     path.write_text(text)

@@ -26,3 +26,15 @@ def test_a_self_referring_alias_is_refused() -> None:
 def test_lines_are_kept() -> None:
     root = parse("apis:\n  - slug: a\n")
     assert root.mapping()["apis"].line == 2
+
+
+@pytest.mark.parametrize("depth", [1_000, 5_000])
+@pytest.mark.parametrize("opening,closing", [("[", "]"), ("{a: ", "}")])
+def test_a_file_nested_past_the_parsers_stack_is_refused(
+    depth: int, opening: str, closing: str
+) -> None:
+    """PyYAML composes nested lists and mappings by recursion: a few thousand levels ran out
+    of stack inside yaml.compose and `applyconfig` ended in a RecursionError traceback."""
+    with pytest.raises(ConfigError, match="nested too deeply") as err:
+        parse("apis: " + opening * depth + closing * depth + "\n")
+    assert err.value.line == 1
