@@ -29,6 +29,7 @@ _MAX_NODES = 100_000
 # Levels of nesting: a real file has under ten. The walkers after the parser (the schema, the
 # sections) recurse once per level too, so a bound here keeps them all within Python's stack.
 _MAX_DEPTH = 100
+_MERGE = "tag:yaml.org,2002:merge"  # the tag of a plain `<<` key
 
 
 class ConfigError(Exception):
@@ -72,7 +73,13 @@ class Node:
         if not isinstance(self.raw, yaml.MappingNode):
             raise self.error(f"{what} must be a mapping")
         out: dict[str, Node] = {}
+        merged: dict[str, Node] = {}
         for key_raw, value_raw in self.raw.value:
+            if key_raw.tag == _MERGE:
+                if merged:
+                    raise ConfigError(key_raw.start_mark.line + 1, "'<<' is given twice")
+                merged = self._merged(value_raw, what)
+                continue
             key = Node(key_raw, self._counter).scalar(str, "a key")
             if key in out:
                 raise ConfigError(key_raw.start_mark.line + 1, f"{key!r} is given twice")
@@ -83,6 +90,31 @@ class Node:
                     + ", ".join(sorted(allowed)),
                 )
             out[key] = Node(value_raw, self._counter)
+        for key, node in merged.items():
+            # A merged key is the mapping's own unless the mapping writes it (YAML's merge).
+            if key not in out:
+                if allowed is not None and key not in allowed:
+                    raise ConfigError(
+                        node.line,
+                        f"unknown key {key!r} in {what}; expected one of: "
+                        + ", ".join(sorted(allowed)),
+                    )
+                out[key] = node
+        return out
+
+    def _merged(self, raw: yaml.Node, what: str) -> dict[str, Node]:
+        """The keys a merge key (`<<: *defaults` or `<<: [*a, *b]`) brings in: of several
+        mappings, the first to name a key gives it."""
+        sources = raw.value if isinstance(raw, yaml.SequenceNode) else [raw]
+        out: dict[str, Node] = {}
+        for source in sources:
+            if not isinstance(source, yaml.MappingNode):
+                raise ConfigError(
+                    source.start_mark.line + 1,
+                    f"'<<' in {what} must name a mapping (`<<: *anchor`) or a list of them",
+                )
+            for key, node in Node(source, self._counter).mapping(what).items():
+                out.setdefault(key, node)
         return out
 
     def items(self, what: str = "this") -> Iterator[Node]:

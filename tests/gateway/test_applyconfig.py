@@ -214,6 +214,31 @@ def test_a_deeply_nested_value_is_refused_not_a_traceback(config_dir: Path, dept
     assert "nested too deeply" in _refused(config_dir, text)
 
 
+def test_merge_keys_share_a_policy_between_routes(config_dir: Path) -> None:
+    """`<<: *anchor` (YAML's merge key): the second route takes the first's validate-jwt and
+    writes its own audiences. It was refused ("could not determine a constructor for the
+    tag 'tag:yaml.org,2002:merge'")."""
+    path = config_dir / "portal.yaml"
+    path.write_text(
+        "apis:\n"
+        "  - slug: echo\n    spec: echo.yaml\n    gateway:\n      backend: echo\n"
+        "      validate-jwt: &jwt\n"
+        "        openid-config: http://127.0.0.1:8000/idp/.well-known/openid-configuration\n"
+        "        audiences: [api://echo]\n        clock-skew: 30\n"
+        "  - slug: pets\n    spec: petstore.yaml\n    gateway:\n      backend: echo\n"
+        "      validate-jwt:\n        <<: *jwt\n        audiences: [api://pets]\n"
+    )
+    apply(path)
+    pets = JwtPolicy.objects.get(route__suffix="pets")
+    assert pets.audiences == ["api://pets"] and pets.clock_skew == 30
+    assert JwtPolicy.objects.get(route__suffix="echo").audiences == ["api://echo"]
+    with pytest.raises(CommandError, match=r"portal\.yaml:10: unknown key 'bogus'"):
+        path.write_text(
+            path.read_text().replace("clock-skew: 30", "clock-skew: 30\n        bogus: 1")
+        )
+        apply(path)
+
+
 def _refused(config_dir: Path, text: str) -> str:
     path = config_dir / "portal.yaml"
     path.write_text(text)

@@ -38,3 +38,36 @@ def test_a_file_nested_past_the_parsers_stack_is_refused(
     with pytest.raises(ConfigError, match="nested too deeply") as err:
         parse("apis: " + opening * depth + closing * depth + "\n")
     assert err.value.line == 1
+
+
+def test_merge_keys_bring_in_an_anchors_keys_and_the_mapping_own_win() -> None:
+    """`<<: *defaults` (YAML's merge key) shares settings between entries. It was refused as
+    "could not determine a constructor for the tag 'tag:yaml.org,2002:merge'"."""
+    root = parse(
+        "base: &base {a: 1, b: 2}\n"
+        "more: &more {b: 3, c: 4}\n"
+        "one:\n"
+        "  <<: *base\n"
+        "  a: 10\n"
+        "two:\n"
+        "  <<: [*more, *base]\n"
+    )
+    top = root.mapping()
+    assert top["one"].plain() == {"a": 10, "b": 2}
+    assert top["two"].plain() == {"a": 1, "b": 3, "c": 4}
+    assert top["one"].mapping()["b"].line == 1  # where the merged value is written
+
+
+def test_merge_keys_are_checked_like_the_mappings_own() -> None:
+    with pytest.raises(ConfigError, match="unknown key 'z'") as err:
+        parse("base: &base {z: 1}\none:\n  <<: *base\n").mapping()["one"].mapping(
+            "one", allowed={"a"}
+        )
+    assert err.value.line == 1
+    with pytest.raises(ConfigError, match="must name a mapping") as err:
+        parse("one:\n  <<: 5\n").mapping()["one"].mapping("one")
+    assert err.value.line == 2
+    with pytest.raises(ConfigError, match="'a' is given twice"):
+        parse("base: &base {x: 1}\none:\n  <<: *base\n  a: 1\n  a: 2\n").mapping()["one"].mapping(
+            "one"
+        )
