@@ -150,17 +150,19 @@ class RouteConfig:
 
     def loosely_matches(self, method: str, path: str, query: bytes = b"") -> bool:
         """Whether `path` is an operation's path in another spelling: other letter case, a
-        trailing slash added or left out, a format suffix (`.json`) or a trailing dot added or
-        left out. Many backends (Express, ASP.NET Core, Rails) read it
-        as that operation, so a pass-through route must not forward it past the operation's
-        rules; nor a query that names an `x-ms-paths` key's fixed name ambiguously. Asked only
-        of calls that matched no operation exactly."""
+        trailing slash added or left out, a format suffix (`.json`, `.foo`: anything after a
+        dot in the last segment) or a trailing dot added or left out. Many backends (Express,
+        ASP.NET Core, Rails, Spring before 5.3) read it as that operation, so a pass-through
+        route must not forward it past the operation's rules; nor a query that names an
+        `x-ms-paths` key's fixed name ambiguously. Asked only of calls that matched no
+        operation exactly."""
         if self.query_names and self._query_pairs(query) is None:
             return True
         method = method.lower()
         methods = (method, "get") if method == "head" else (method,)
         tree = self._trees(exact=False)
-        for position in {*tree.matches(_loosen(path)), *tree.matches(_unsuffixed(path))}:
+        positions = {p for stem in _stems(path) for p in tree.matches(stem)}
+        for position in positions:
             op = self.operations[position]
             # An `x-ms-paths` key at this very path that the query does not hold: no match,
             # as a call to a path with no operation.
@@ -211,8 +213,8 @@ def _loosen(path: str) -> str:
     return path.lower().removesuffix("/") or "/"
 
 
-# A format suffix on the last segment (`.json`, `.xml`), or a bare trailing dot. Only the
-# usual formats: Slack's `/admin.apps.approve` is a name, not `/admin.apps` as approve.
+# A format suffix on a template's last segment (`.json`, `.xml`), or a bare trailing dot. Only
+# the usual formats here: a call's path is also cut at every dot (`_stems`).
 _SUFFIX = re.compile(r"(?<=[^/])\.(?:json|xml|ya?ml|csv|txt|html?|js|atom|rss)?$")
 
 
@@ -220,6 +222,24 @@ def _unsuffixed(path: str) -> str:
     """The same without a format suffix: Rails routes `/stores.json` to `/stores`, as Spring
     did by default before 5.3, and Windows drops a trailing dot."""
     return _SUFFIX.sub("", _loosen(path)) or "/"
+
+
+# Dots in a call's last segment that `_stems` cuts at: a template's last segment has fewer.
+_MAX_STEMS = 16
+
+
+def _stems(path: str) -> set[str]:
+    """The loosened path, and the same with its last segment cut at each dot: Rails'
+    `(.:format)` routes `/pets.anything` to `/pets`, and Spring's suffix pattern (the default
+    before 5.3) `/pets.a.b` to `/pets` and `/admin.apps.list` to `/admin.apps`."""
+    loose = _loosen(path)
+    stems = {loose, _unsuffixed(path)}
+    head, _, last = loose.rpartition("/")
+    dot = last.find(".", 1)
+    while dot > 0 and len(stems) < _MAX_STEMS + 2:
+        stems.add(f"{head}/{last[:dot]}")
+        dot = last.find(".", dot + 1)
+    return stems
 
 
 def _string_list(value: Any, name: str, errors: dict[str, list[str]]) -> list[str]:

@@ -219,11 +219,14 @@ def test_pass_through_route_forwards_unmatched_calls_but_not_ambiguous_ones(
     token = reader(provider)
     assert gw.request("GET", "/petstore/other/thing", token=token).status == 200
     assert backend.recorder.requests[-1]["target"] == "/v1/other/thing"
+    # A dot makes no operation's path of one that has none: `/other/a.b.c` is forwarded.
+    assert gw.request("GET", "/petstore/other/" + "a." * 5000, token=token).status == 200
+    assert gw.request("GET", "/petstore/pets/1/x.json", token=token).status == 200
     # The operation-bound rule still binds its own operation.
     assert gw.request("DELETE", "/petstore/pets/1", token=token).status == 403
     for path in ("/petstore/pets%2F1", "/petstore//pets/1", "/petstore/pets/%31"):
         assert gw.request("DELETE", path, token=token).status == 400
-    assert backend.recorder.count() == 1
+    assert backend.recorder.count() == 3
 
 
 @pytest.mark.parametrize(
@@ -238,6 +241,14 @@ def test_pass_through_route_forwards_unmatched_calls_but_not_ambiguous_ones(
         ("GET", "/petstore/stores.json"),
         ("GET", "/petstore/pets.xml/"),
         ("HEAD", "/petstore/Stores."),
+        # Rails' `(.:format)` takes any extension, not only the usual formats, and Spring's
+        # suffix pattern (`/pets.*`, the default before 5.3) any text after a dot:
+        # `GET /pets.foo` is listPets to both.
+        ("GET", "/petstore/pets.foo"),
+        ("GET", "/petstore/pets.php"),
+        ("GET", "/petstore/stores.json.bak"),
+        ("GET", "/petstore/stores.x/"),
+        ("HEAD", "/petstore/Pets.1"),
     ],
 )
 def test_case61_pass_through_does_not_forward_an_operations_path_in_another_spelling(
