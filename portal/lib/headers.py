@@ -120,6 +120,14 @@ IDENTITY_HEADERS = frozenset(
         b"x-azure-clientip",
         b"x-azure-socketip",
         b"client-ip",
+        # The scheme by other names than X-Forwarded-Proto: CodeIgniter and phpMyAdmin take
+        # `Front-End-Https: on`, Pyramid and Paste `X-Url-Scheme`, Tornado `X-Scheme`.
+        b"front-end-https",
+        b"x-url-scheme",
+        b"x-scheme",
+        # Set by Next.js for its own subrequests, which skip its middleware (the sign-in
+        # check of most Next.js apps): a client's copy did the same (CVE-2025-29927).
+        b"x-middleware-subrequest",
     }
 )
 

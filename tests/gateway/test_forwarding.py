@@ -195,6 +195,30 @@ def test_case62_more_override_and_address_headers_never_reach_the_backend(
         assert never_forwarded(name), name
 
 
+# The scheme by other names than X-Forwarded-Proto (which is stripped): CodeIgniter and
+# phpMyAdmin take `Front-End-Https: on`, Pyramid and Paste apps `X-Url-Scheme`, Tornado
+# (xheaders) `X-Scheme`, so a client's own copy makes a plain-HTTP call look like HTTPS to
+# them (secure-only cookies, HTTPS-only checks, the links they build). Next.js skips its
+# middleware, its usual sign-in check, for a request with `X-Middleware-Subrequest`
+# (CVE-2025-29927): only Next.js itself sets it.
+SCHEME_AND_INTERNAL = ["Front-End-Https", "X-Url-Scheme", "X-Scheme", "X-Middleware-Subrequest"]
+
+
+@pytest.mark.parametrize("name", SCHEME_AND_INTERNAL)
+def test_scheme_and_framework_internal_headers_never_reach_the_backend(
+    harness_for: Build, provider: Provider, backend: LoopbackServer, name: str
+) -> None:
+    gw = harness_for(make_route(provider, backend.url))
+    for spelling in (name, name.upper(), name.replace("-", "_")):
+        headers = {spelling: "middleware" if "Middleware" in name else "https"}
+        resp = gw.request("GET", "/orders/items/1", token=read_only(provider), headers=headers)
+        assert resp.status == 200
+    for seen in backend.recorder.requests:
+        names = {k.replace("_", "-") for k, _ in seen["headers"]}
+        assert name.lower() not in names, seen["headers"]
+    assert never_forwarded(name) and never_forwarded(name.replace("-", "_"))
+
+
 @pytest.mark.parametrize(
     "body", [b"_method=DELETE", b"a=1&_method=delete", b"%5Fmethod=PUT", b"_method[]=DELETE"]
 )
