@@ -412,6 +412,15 @@ class Gateway:
         content_type = headers.get(b"content-type")
         if content_type is None:
             pass  # most calls (every GET): none of the body checks below applies
+        elif formbody.is_encoded(headers.get(b"content-encoding")) and (
+            formbody.is_form(content_type)
+            or formbody.is_multipart(content_type)
+            or (method == "POST" and formbody.is_json(content_type))
+        ):
+            # The scans below would read compressed bytes, not the fields the backend reads.
+            encoded = problem(415, formbody.ENCODED_DETAIL, "method")
+            await self._respond(send, state, encoded, [*extra, (b"accept-encoding", b"identity")])
+            return
         elif formbody.is_form(content_type):
             form, receive = await formbody.read_form(receive)
             if form is None:

@@ -69,6 +69,22 @@ def is_json(content_type: bytes | None) -> bool:
     return lowered.find(b"/json") >= 0 or lowered.find(b"+json") >= 0
 
 
+def is_encoded(content_encoding: bytes | None) -> bool:
+    """Whether the body carries a content coding (gzip, deflate, br...): the bytes the scans
+    read are not the fields a backend that decodes it (Express's body-parser, ASP.NET Core's
+    request decompression, Apache's DEFLATE input filter) reads."""
+    if content_encoding is None:
+        return False
+    codings = [c.strip() for c in content_encoding.lower().split(b",")]
+    return any(c and c != b"identity" for c in codings)
+
+
+ENCODED_DETAIL = (
+    "A compressed form, multipart or JSON body cannot be checked for a method override "
+    "(_method): send it without Content-Encoding."
+)
+
+
 class OverrideField(ClientBodyBroken):
     """A multipart (or JSON) body names a method override field."""
 
