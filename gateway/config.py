@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -210,7 +211,18 @@ class RouteConfig:
 
 def _loosen(path: str) -> str:
     """A path as backends that ignore letter case and a trailing slash read it."""
+    if not path.isascii():
+        path = "".join(map(_fold, unicodedata.normalize("NFKC", path)))
     return path.lower().removesuffix("/") or "/"
+
+
+def _fold(char: str) -> str:
+    """One character as case-insensitive matches compare it: Java's equalsIgnoreCase (Spring)
+    and .NET's OrdinalIgnoreCase (ASP.NET Core) compare upper or lower case forms, so `ſ`
+    (long s, upper case `S`) is `s` to them, `ı` (dotless i) is `i` and `İ` is `i`."""
+    upper = char.upper()
+    lower = (upper if len(upper) == 1 else char).lower()
+    return lower[0] if lower else char
 
 
 # A format suffix on a template's last segment (`.json`, `.xml`), or a bare trailing dot. Only

@@ -249,6 +249,13 @@ def test_pass_through_route_forwards_unmatched_calls_but_not_ambiguous_ones(
         ("GET", "/petstore/stores.json.bak"),
         ("GET", "/petstore/stores.x/"),
         ("HEAD", "/petstore/Pets.1"),
+        # Letters that other case mappings make ASCII: Java's equalsIgnoreCase (Spring's
+        # case-insensitive match) and .NET's OrdinalIgnoreCase take `ſ` (long s) for `s` and
+        # `ı` (dotless i) for `i`; a backend that applies NFKC reads fullwidth `ｐ` as `p`.
+        ("DELETE", "/petstore/pet%C5%BF/1"),
+        ("GET", "/petstore/%C5%BFtores/"),
+        ("DELETE", "/petstore/%EF%BD%90ets/1"),
+        ("DELETE", "/petstore/PET%C5%BF/1/"),
     ],
 )
 def test_case61_pass_through_does_not_forward_an_operations_path_in_another_spelling(
