@@ -19,6 +19,7 @@ about every address it got, then connects to a checked address.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -72,8 +73,14 @@ METADATA_NAMES = frozenset(
 
 
 def name_problem(host: str) -> str | None:
-    """Why a host name is never called (a cloud metadata name), or None."""
-    name = host.lower().rstrip(".")
+    """Why a host name is never called (a cloud metadata name), or None. The name is compared
+    as the resolver reads it: IDNA (which getaddrinfo applies to a text name) takes `。`, `．`
+    and `｡` for dots and fullwidth letters for ASCII."""
+    name = host
+    if not name.isascii():
+        with contextlib.suppress(UnicodeError):  # else not a name any resolver looks up
+            name = name.encode("idna").decode("ascii")
+    name = name.lower().rstrip(".")
     if name in METADATA_NAMES or any(name.endswith("." + m) for m in METADATA_NAMES if "." in m):
         return f"{name} is a cloud metadata name and is never called"
     return None

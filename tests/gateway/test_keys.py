@@ -84,3 +84,8 @@ def test_metadata_names_and_bad_urls_refused(url: str, settings: Any) -> None:
     settings.GATEWAY_KEY_FETCH_PRIVATE_HOSTS = ["metadata", "instance-data", "metadata.goog"]
     with pytest.raises(FetchError):
         asyncio.run(fetch_json(url))
+
+
+def test_metadata_names_with_other_dots_are_refused_before_any_lookup() -> None:
+    with pytest.raises(FetchError, match="cloud metadata name"):
+        asyncio.run(fetch_json("http://metadata\u3002platformequinix\uff0ecom/metadata"))

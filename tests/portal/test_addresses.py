@@ -74,6 +74,23 @@ def test_metadata_names(name: str) -> None:
     assert addresses.name_problem(name) is not None
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "metadata\u3002google\u3002internal",  # ideographic full stops
+        "metadata\uff0egoog",  # fullwidth full stop
+        "metadata\uff61platformequinix\uff61com",  # halfwidth ideographic full stop
+        "\uff4d\uff45\uff54\uff41\uff44\uff41\uff54\uff41.goog",  # fullwidth letters
+    ],
+)
+def test_metadata_names_in_the_spellings_a_resolver_reads_the_same(name: str) -> None:
+    """IDNA (which getaddrinfo applies to a text host name) reads `。`, `．` and `｡` as dots and
+    fullwidth letters as ASCII: the gateway's key fetch compared the name as written and let
+    `metadata。google。internal` through to DNS (Equinix's metadata name has a public
+    address, so the address rule would not stop it)."""
+    assert addresses.name_problem(name) is not None
+
+
 def test_ordinary_names_pass() -> None:
     assert addresses.name_problem("login.example.com") is None
     assert addresses.name_problem("metadata.example.com") is None
