@@ -97,6 +97,9 @@ class RouteConfig:
         # The template trees, exact and loose, with the operation count each was built for
         # (state, not configuration: no field, so route comparisons leave it out).
         self._built: dict[bool, tuple[int, TemplateTree]] = {}
+        # Per operation, the more specific ones of its method whose path it can take (see
+        # _takes_a_sibling), with the operation count they were found for.
+        self._rivals: tuple[int, dict[int, tuple[re.Pattern[str], ...]]] = (-1, {})
 
     @functools.cached_property
     def prefix_bytes(self) -> bytes:
@@ -123,7 +126,42 @@ class RouteConfig:
         best = self._match(method, path, pairs)
         if best is None and method == "head":
             best = self._match("get", path, pairs)
+        if best is not None and self._takes_a_sibling(best, path):
+            return None
         return best
+
+    def _takes_a_sibling(self, op: OperationMatch, path: str) -> bool:
+        """Whether `path`, which `op` matched through a `{param}`, is a more specific operation
+        of the same method in another spelling: `/pets/MINE` or `/pets/mine.json` matched
+        `/pets/{id}` beside `/pets/mine`, which ASP.NET Core (any case), Rails and older Spring
+        (a format suffix) and Windows (a trailing dot) run as `/pets/mine`, past its rules."""
+        count = len(self.operations)
+        if self._rivals[0] != count:
+            self._rivals = (count, self._find_rivals())
+        rivals = self._rivals[1].get(id(op))
+        if not rivals:
+            return False  # the usual case: one dict lookup
+        stems = _stems(path)
+        return any(rival.fullmatch(stem) for rival in rivals for stem in stems)
+
+    def _find_rivals(self) -> dict[int, tuple[re.Pattern[str], ...]]:
+        """Per operation with a `{param}`: the loosened path patterns of the operations of its
+        method with more literal characters whose paths its own pattern takes."""
+        found: dict[int, list[re.Pattern[str]]] = {}
+        tree = self._trees(exact=True)
+        for other in self.operations:
+            # The templates that take this one's path (its `{param}`s as written: the tree
+            # reads `{x}` as a segment like any other), through the tree, not n * n regexes.
+            for position in tree.matches(other.template):
+                op = self.operations[position]
+                if (
+                    op.method == other.method
+                    and op.literal_length < other.literal_length
+                    and "{" in op.template
+                ):
+                    loose = template_pattern(_loosen(other.template))[0]
+                    found.setdefault(id(op), []).append(loose)
+        return {key: tuple(patterns) for key, patterns in found.items()}
 
     def _query_pairs(self, query: bytes) -> list[tuple[str, str]] | None:
         """The query's pairs, or None when backends may read a name an `x-ms-paths` key fixes
@@ -177,6 +215,7 @@ class RouteConfig:
         self._trees(exact=True)
         if self.pass_through:
             self._trees(exact=False)
+        self._rivals = (len(self.operations), self._find_rivals())
 
     def _trees(self, exact: bool) -> TemplateTree:
         # Built again only when operations were added (a route being set up, a test).

@@ -51,7 +51,17 @@ class EveryRegex:
             better = best is None or op.literal_length > best.literal_length
             if better and op.pattern.fullmatch(path):
                 best = op
-        return best.slug if best else None
+        if best is None:
+            return None
+        # None when the path is, in another case or with a suffix after a dot, a more
+        # specific operation's that the best one's pattern takes (`/pets/MINE` for
+        # `/pets/mine` beside `/pets/{id}`): a backend may run that one.
+        for op, _ in self.by_method.get(method, []):
+            if op.literal_length > best.literal_length and best.pattern.fullmatch(op.template):
+                written = template_pattern(op.template.removesuffix("/"))[0].pattern
+                if re.fullmatch(written + r"(?:\.[^/]*)?/?", path, re.IGNORECASE):
+                    return None
+        return best.slug
 
     def loosely(self, method: str, path: str) -> bool:
         return any(loose.fullmatch(path) for _, loose in self.by_method.get(method, []))
@@ -151,6 +161,12 @@ AWKWARD = [
         ("/q/ab", "op12"),
         ("/q/a", None),  # {a}{b} needs a character for each
         ("/PETS/mine", None),
+        # /pets/mine in another spelling, which /pets/{id} would take: a backend may run
+        # /pets/mine for it (ASP.NET Core ignores case, Rails cuts `.json`).
+        ("/pets/MINE", None),
+        ("/pets/mine.json", None),
+        ("/pets/mine.", None),
+        ("/pets/mines", "op2"),
     ],
 )
 def test_awkward_templates(path: str, expected: str | None) -> None:

@@ -7,6 +7,7 @@ that scope: every spelling of `DELETE /pets/1` is refused and the recording back
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -268,6 +269,37 @@ def test_case61_pass_through_does_not_forward_an_operations_path_in_another_spel
     gw = harness_for(petstore(provider, backend.url, pass_through=True))
     refused(gw.request(method, path, token=reader(provider)), backend)
     assert gw.request("GET", "/petstore/other/Thing/", token=reader(provider)).status == 200
+
+
+@pytest.mark.parametrize("pass_through", [False, True])
+@pytest.mark.parametrize(
+    "path", ["/petstore/pets/MINE", "/petstore/pets/mine.json", "/petstore/pets/Mine."]
+)
+def test_a_param_does_not_take_a_spelling_of_a_more_specific_sibling(
+    provider: Provider, backend: LoopbackServer, harness_for: Build, pass_through: bool, path: str
+) -> None:
+    """`DELETE /pets/mine` (its own rule) beside `DELETE /pets/{id}`: `/pets/MINE` and
+    `/pets/mine.json` matched `{id}` exactly, so deletePet's rule (which the caller met) was
+    checked and the call forwarded, while ASP.NET Core (any case), Rails and older Spring (a
+    format suffix) and Windows (a trailing dot) run it as deleteMine, past deleteMine's rule."""
+    route = petstore(provider, backend.url, pass_through=pass_through)
+    route.operations.append(OperationMatch("delete", "/pets/mine", "deleteMine", {}))
+    assert route.policy is not None
+    route.policy = replace(
+        route.policy,
+        required_claims=(
+            ClaimRule("scope", ("petstore.read",), "all", " ", operation="deletePet"),
+            ClaimRule("scope", ("petstore.admin",), "all", " ", operation="deleteMine"),
+        ),
+    )
+    gw = harness_for(route)
+    refused(gw.request("DELETE", path, token=reader(provider)), backend, (404,))
+    # Spellings that are no other operation's still match `{id}`; the sibling's own path is
+    # its own operation.
+    assert gw.request("DELETE", "/petstore/pets/7", token=reader(provider)).status == 200
+    assert gw.request("DELETE", "/petstore/pets/minx", token=reader(provider)).status == 200
+    assert gw.request("DELETE", "/petstore/pets/mine", token=reader(provider)).status == 403
+    assert gw.request("DELETE", "/petstore/pets/mine", token=admin(provider)).status == 200
 
 
 def test_routes_without_a_spec_still_refuse_ambiguous_paths(
