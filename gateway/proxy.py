@@ -227,6 +227,8 @@ async def proxy(
         await respond(problem(502, f"The backend failed: {exc}.", "backend-unavailable"), extra)
         return
     out_headers = filter_response_headers(response.headers, _OWN_RESPONSE_HEADERS)
+    if any(name == b"set-cookie" for name, _ in out_headers):
+        out_headers = _without_portal_cookies(out_headers)
     state["status"] = response.status
     if response.complete:
         data = response.take_complete()
@@ -283,12 +285,29 @@ def _forwardable(scopes: tuple[str, ...]) -> list[str]:
     return [s for s in scopes if not CONTROL_CHARACTERS.search(s)]
 
 
-def _strip_portal_cookies(value: bytes) -> bytes:
-    """The portal's own session and CSRF cookies never reach a backend."""
-    names = {
+def _portal_cookie_names() -> set[bytes]:
+    return {
         str(_setting("SESSION_COOKIE_NAME", "sessionid")).encode(),
         str(_setting("CSRF_COOKIE_NAME", "csrftoken")).encode(),
     }
+
+
+def _without_portal_cookies(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """A backend's answer minus the Set-Cookie of the portal's own session and CSRF cookies:
+    in the default run the gateway answers on the portal's origin, where such a cookie would
+    sign the visitor in as someone else or hand a cross-site form a CSRF token its author
+    knows. Browsers trim spaces around a cookie's name, so the name is read that way."""
+    names = _portal_cookie_names()
+    return [
+        (name, value)
+        for name, value in headers
+        if name != b"set-cookie" or value.split(b"=", 1)[0].strip() not in names
+    ]
+
+
+def _strip_portal_cookies(value: bytes) -> bytes:
+    """The portal's own session and CSRF cookies never reach a backend."""
+    names = _portal_cookie_names()
     kept = [
         part.strip()
         for part in value.split(b";")

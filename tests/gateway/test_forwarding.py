@@ -414,3 +414,34 @@ def test_only_the_gateways_own_refusals_carry_its_check_header(
     refused = gw.request("GET", "/orders/items/1")  # no token: the gateway's own 401
     assert refused.status == 401
     assert dict(refused.headers)[b"x-gateway-check"] == refused.json()["check"].encode()
+
+
+def test_a_backend_cannot_set_the_portals_session_or_csrf_cookie(
+    harness_for: Build, provider: Provider, backend: LoopbackServer, settings: Any
+) -> None:
+    """In the default run the gateway answers on the portal's own origin (`/gateway/`): a
+    backend's `Set-Cookie: csrftoken=<known>; Path=/` replaced the portal's CSRF cookie with
+    one its author knows (then a cross-site form passes Django's CSRF check), and
+    `sessionid=<the author's session>` signed the visitor in as the author. Those two are
+    dropped; the backend's own cookies pass."""
+    settings.SESSION_COOKIE_NAME = "portal_session"
+
+    def cookies(h: Any) -> None:
+        h.send_response(200)
+        for value in (
+            "portal_session=attacker; Path=/",
+            "csrftoken=known; Path=/; SameSite=Lax",
+            " csrftoken =known2; Path=/",
+            "theirs=1; Path=/gateway/orders",
+        ):
+            h.send_header("Set-Cookie", value)
+        h.send_header("Content-Length", "2")
+        h.end_headers()
+        h.wfile.write(b"{}")
+
+    backend.recorder.routes["*"] = cookies
+    gw = harness_for(make_route(provider, backend.url))
+    resp = gw.request("GET", "/orders/items/1", token=read_only(provider))
+    assert resp.status == 200
+    set_cookies = [v for n, v in resp.headers if n.lower() == b"set-cookie"]
+    assert set_cookies == [b"theirs=1; Path=/gateway/orders"]
