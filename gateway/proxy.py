@@ -48,6 +48,9 @@ Respond = Callable[[tuple[int, Headers, bytes], Headers], Awaitable[None]]
 # Framing and Host are the gateway's own; method and URL overrides would make a backend run
 # another method or path than the one the policy checked (case 62).
 _OWN_RESPONSE_HEADERS = frozenset({b"x-request-id", b"x-content-type-options", CHECK_HEADER})
+# Dropped from a backend's answer besides those the gateway sets itself: on the portal's origin
+# (the default run) `Clear-Site-Data` would sign the visitor out and empty the portal's storage.
+_DROPPED_RESPONSE_HEADERS = _OWN_RESPONSE_HEADERS | {b"clear-site-data"}
 _STRIP_REQUEST = (
     HOP_BY_HOP | {b"host", b"content-length", b"expect"} | OVERRIDE_HEADERS_BYTES | REWRITE_HEADERS
 )
@@ -226,7 +229,7 @@ async def proxy(
         metrics.upstream_errors[(route.api_slug, kind)] += 1
         await respond(problem(502, f"The backend failed: {exc}.", "backend-unavailable"), extra)
         return
-    out_headers = filter_response_headers(response.headers, _OWN_RESPONSE_HEADERS)
+    out_headers = filter_response_headers(response.headers, _DROPPED_RESPONSE_HEADERS)
     if any(name == b"set-cookie" for name, _ in out_headers):
         out_headers = _without_portal_cookies(out_headers)
     state["status"] = response.status

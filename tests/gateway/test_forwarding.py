@@ -416,14 +416,15 @@ def test_only_the_gateways_own_refusals_carry_its_check_header(
     assert dict(refused.headers)[b"x-gateway-check"] == refused.json()["check"].encode()
 
 
-def test_a_backend_cannot_set_the_portals_session_or_csrf_cookie(
+def test_a_backend_cannot_set_or_clear_the_portals_cookies(
     harness_for: Build, provider: Provider, backend: LoopbackServer, settings: Any
 ) -> None:
     """In the default run the gateway answers on the portal's own origin (`/gateway/`): a
     backend's `Set-Cookie: csrftoken=<known>; Path=/` replaced the portal's CSRF cookie with
     one its author knows (then a cross-site form passes Django's CSRF check), and
     `sessionid=<the author's session>` signed the visitor in as the author. Those two are
-    dropped; the backend's own cookies pass."""
+    dropped, and so is `Clear-Site-Data`, which signed the visitor out of the portal and
+    emptied its storage; the backend's own cookies pass."""
     settings.SESSION_COOKIE_NAME = "portal_session"
 
     def cookies(h: Any) -> None:
@@ -435,6 +436,7 @@ def test_a_backend_cannot_set_the_portals_session_or_csrf_cookie(
             "theirs=1; Path=/gateway/orders",
         ):
             h.send_header("Set-Cookie", value)
+        h.send_header("Clear-Site-Data", '"cookies", "storage"')
         h.send_header("Content-Length", "2")
         h.end_headers()
         h.wfile.write(b"{}")
@@ -445,3 +447,4 @@ def test_a_backend_cannot_set_the_portals_session_or_csrf_cookie(
     assert resp.status == 200
     set_cookies = [v for n, v in resp.headers if n.lower() == b"set-cookie"]
     assert set_cookies == [b"theirs=1; Path=/gateway/orders"]
+    assert resp.header("clear-site-data") is None
