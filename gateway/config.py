@@ -126,7 +126,9 @@ class RouteConfig:
         best = self._match(method, path, pairs)
         if best is None and method == "head":
             best = self._match("get", path, pairs)
-        if best is not None and self._takes_a_sibling(best, path):
+        # Only a template with a `{param}` can take a sibling's path (most bench and demo
+        # routes have none, and the check is a call).
+        if best is not None and "{" in best.template and self._takes_a_sibling(best, path):
             return None
         return best
 

@@ -230,8 +230,10 @@ async def proxy(
         await respond(problem(502, f"The backend failed: {exc}.", "backend-unavailable"), extra)
         return
     out_headers = filter_response_headers(response.headers, _DROPPED_RESPONSE_HEADERS)
-    if any(name == b"set-cookie" for name, _ in out_headers):
-        out_headers = _without_portal_cookies(out_headers)
+    for name, _ in out_headers:  # a loop, not any(): no generator on every call
+        if name == b"set-cookie":
+            out_headers = _without_portal_cookies(out_headers)
+            break
     state["status"] = response.status
     if response.complete:
         data = response.take_complete()
