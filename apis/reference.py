@@ -19,16 +19,12 @@ from apis.markdown import operation_title, render_markdown, safe_url, with_secti
 from apis.openapi import model
 from apis.openapi.sample import has_example, sample
 from apis.openapi.stream_sample import stream_note, stream_sample
+from apis.openapi.values import as_dict
 from apis.openapi.xml_sample import is_xml, xml_sample, xml_text
 from apis.schema_tree import SchemaRenderer, constraints, pretty_json, short_json
 from portal.lib.lru import LRU
 
 PARAM_LOCATIONS = ("path", "query", "header", "cookie")
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    """The value when it is a mapping, else an empty one: specs put anything anywhere."""
-    return value if isinstance(value, dict) else {}
 
 
 @dataclass
@@ -324,7 +320,7 @@ def _security(
     for requirement in requirements or ():
         entries = []
         for name, scopes in requirement:
-            scheme = _dict(schemes.get(name))
+            scheme = as_dict(schemes.get(name))
             entries.append(
                 {
                     "name": name,
@@ -399,7 +395,7 @@ def build_operation_view(
             "url": str(safe_url(op.external_docs.get("url"))),
             "description": str(op.external_docs.get("description") or op.external_docs["url"]),
         }
-    schemes = _dict(overview.get("securitySchemes"))
+    schemes = as_dict(overview.get("securitySchemes"))
     title = operation_title(op.summary, op.operation_id)
     return OperationView(
         summary=title,
@@ -520,12 +516,12 @@ class Overview:
 
 
 def _flows(scheme: dict[str, Any]) -> list[dict[str, Any]]:
-    flows = _dict(scheme.get("flows"))
+    flows = as_dict(scheme.get("flows"))
     out = []
     for name, flow in flows.items():
         if not isinstance(flow, dict):
             continue
-        scopes = _dict(flow.get("scopes"))
+        scopes = as_dict(flow.get("scopes"))
         out.append(
             {
                 "name": str(name),
@@ -544,22 +540,22 @@ def _flows(scheme: dict[str, Any]) -> list[dict[str, Any]]:
 def api_description(overview: dict[str, Any]) -> SafeString:
     """The API's own description as its page shows it, headings with ids."""
     return with_section_ids(
-        render_markdown(str(_dict(overview.get("info")).get("description") or ""))
+        render_markdown(str(as_dict(overview.get("info")).get("description") or ""))
     )
 
 
 def build_overview(overview: dict[str, Any]) -> Overview:
-    info = _dict(overview.get("info"))
-    contact = _dict(info.get("contact"))
-    license_ = _dict(info.get("license"))
-    external = _dict(overview.get("externalDocs"))
+    info = as_dict(overview.get("info"))
+    contact = as_dict(info.get("contact"))
+    license_ = as_dict(info.get("license"))
+    external = as_dict(overview.get("externalDocs"))
     email = contact.get("email")
-    schemes = _dict(overview.get("securitySchemes"))
+    schemes = as_dict(overview.get("securitySchemes"))
     servers = []
     for server in overview.get("servers") or []:
         if not isinstance(server, dict):
             continue
-        variables = _dict(server.get("variables"))
+        variables = as_dict(server.get("variables"))
         servers.append(
             {
                 "url": str(server.get("url") or ""),

@@ -30,6 +30,7 @@ from apis.documents import ref_name, resolve_ref
 from apis.markdown import render_markdown
 from apis.openapi.errors import escape_token as _token
 from apis.openapi.sample import dynamic_anchors
+from apis.openapi.values import is_number
 
 COMPOSITIONS = (("allOf", "all of"), ("oneOf", "one of"), ("anyOf", "any of"))
 # Single subschemas drawn as a composition of one (JSON Schema 2020-12, OpenAPI 3.1): what
@@ -109,10 +110,6 @@ def at_pointer(where: Where, *keys: Any) -> Where:
     return where[0], where[1] + "".join("/" + _token(k) for k in keys)
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def bounds(schema: Mapping[str, Any]) -> list[tuple[str, Any]]:
     """Lower and upper bounds as (sign, value), in both the 3.0 and the 3.1 forms."""
     out: list[tuple[str, Any]] = []
@@ -123,11 +120,11 @@ def bounds(schema: Mapping[str, Any]) -> list[tuple[str, Any]]:
         ("maximum", "exclusiveMaximum", "≤", "<"),
     ):
         value, flag = schema.get(inclusive), schema.get(exclusive)
-        if _number(flag):
+        if is_number(flag):
             out.append((lt, flag))
-            if _number(value):
+            if is_number(value):
                 out.append((le, value))
-        elif _number(value):
+        elif is_number(value):
             out.append((lt if flag is True else le, value))
     return out
 

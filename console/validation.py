@@ -25,6 +25,7 @@ from apis.openapi.errors import escape_token
 from apis.openapi.flags import flagged
 from apis.openapi.model import MediaType, OperationModel, Response
 from apis.openapi.regex_safety import linear, safe_search
+from apis.openapi.values import is_number
 from console.calls import is_json_media
 
 MAX_ERRORS = 20
@@ -155,14 +156,10 @@ _Validator = validators.extend(
 )
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _keep(key: str, value: Any) -> bool:
     """False for keyword values the checker would crash on (real specs have them)."""
     if key in _NUMBERS or key in ("exclusiveMinimum", "exclusiveMaximum"):
-        return _is_number(value) or (key.startswith("exclusive") and isinstance(value, bool))
+        return is_number(value) or (key.startswith("exclusive") and isinstance(value, bool))
     if key in _COUNTS:
         return isinstance(value, int) and not isinstance(value, bool) and value >= 0
     if key == "required":

@@ -15,20 +15,13 @@ from typing import Any
 
 from apis.openapi.errors import escape_token as token
 from apis.openapi.sample import example_value_key, has_example, json_text_value
+from apis.openapi.values import as_dict, as_list
 
 METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace", "query"})
 LOCATIONS = ("path", "query", "header", "cookie")
 # Swagger 2.0 collection formats kept as `x-collectionFormat` where no 3.x style says them.
 COLLECTION_DELIMITED = {"ssv": "spaceDelimited", "pipes": "pipeDelimited", "tsv": "tabDelimited"}
 NO_VALUE: Any = object()  # an example that is absent (None is a valid example value)
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _str(value: Any) -> str:
@@ -123,8 +116,8 @@ MAX_CODE_SAMPLE_CHARS = 20_000
 def _code_samples(data: dict[str, Any]) -> tuple[CodeSample, ...]:
     raw = data.get("x-codeSamples", data.get("x-code-samples"))
     out = []
-    for item in _list(raw)[:MAX_CODE_SAMPLES]:
-        item = _dict(item)
+    for item in as_list(raw)[:MAX_CODE_SAMPLES]:
+        item = as_dict(item)
         source, lang = item.get("source"), _str(item.get("lang")).strip()
         if not isinstance(source, str) or not source.strip() or not lang:
             continue
@@ -176,8 +169,8 @@ def _examples(container: dict[str, Any]) -> tuple[Example, ...]:
         # JSON Schema's shape where OpenAPI wants a map of Example objects (specs copy a
         # schema's `examples` up): each value an example, numbered, rather than none.
         out.extend(Example(f"example {n}", "", v) for n, v in enumerate(listed[:20], 1))
-    for name, ex in _dict(listed).items():
-        ex = _dict(ex)
+    for name, ex in as_dict(listed).items():
+        ex = as_dict(ex)
         value_key = example_value_key(ex)
         if value_key:
             out.append(Example(str(name), _str(ex.get("summary")), ex[value_key]))
@@ -208,8 +201,8 @@ NEVER: dict[str, Any] = {"not": {}}  # the object spelling of the `false` schema
 
 def _content(raw: Any, pointer: str) -> tuple[MediaType, ...]:
     out = []
-    for name, media in _dict(raw).items():
-        media = _dict(media)
+    for name, media in as_dict(raw).items():
+        media = as_dict(media)
         key = "schema" if "schema" in media or "itemSchema" not in media else "itemSchema"
         schema = media.get(key)  # itemSchema: OpenAPI 3.2 streaming media types
         if isinstance(schema, bool):
@@ -228,7 +221,7 @@ def _content(raw: Any, pointer: str) -> tuple[MediaType, ...]:
                 description=_str(media.get("description")),
                 encoding={
                     str(k): v
-                    for k, v in _dict(media.get("encoding")).items()
+                    for k, v in as_dict(media.get("encoding")).items()
                     if isinstance(v, dict)
                 },
             )
@@ -283,12 +276,12 @@ def _links(raw: Any) -> tuple[Link, ...]:
     return tuple(
         Link(
             name=str(name),
-            operation_id=_str(_dict(link).get("operationId")),
-            operation_ref=_str(_dict(link).get("operationRef")),
-            parameters=_dict(_dict(link).get("parameters")),
-            description=_str(_dict(link).get("description")),
+            operation_id=_str(as_dict(link).get("operationId")),
+            operation_ref=_str(as_dict(link).get("operationRef")),
+            parameters=as_dict(as_dict(link).get("parameters")),
+            description=_str(as_dict(link).get("description")),
         )
-        for name, link in _dict(raw).items()
+        for name, link in as_dict(raw).items()
     )
 
 
@@ -296,7 +289,9 @@ def _security(raw: Any) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], ...] |
     if not isinstance(raw, list):
         return None  # not stated (the importer copies the document's default in)
     return tuple(
-        tuple((str(name), tuple(str(s) for s in _list(scopes))) for name, scopes in option.items())
+        tuple(
+            (str(name), tuple(str(s) for s in as_list(scopes))) for name, scopes in option.items()
+        )
         for option in raw
         if isinstance(option, dict)
     )
@@ -304,20 +299,20 @@ def _security(raw: Any) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], ...] |
 
 def operation_model(data: dict[str, Any]) -> OperationModel:
     """The typed view of a stored operation's data; never raises on odd shapes."""
-    data = _dict(data)
+    data = as_dict(data)
     return OperationModel(
         operation_id=_str(data.get("operationId")),
         summary=_str(data.get("summary")),
         description=_str(data.get("description")),
         deprecated=data.get("deprecated") is True,
-        tags=tuple(str(t) for t in _list(data.get("tags"))),
+        tags=tuple(str(t) for t in as_list(data.get("tags"))),
         parameters=_parameters(data.get("parameters"), ""),
         request_body=_body(data.get("requestBody"), "/requestBody"),
         responses=_responses(data.get("responses"), ""),
         security=_security(data.get("security")),
         callbacks=_callbacks(data.get("callbacks")),
-        servers=tuple(s for s in _list(data.get("servers")) if isinstance(s, dict)),
-        external_docs=_dict(data.get("externalDocs")),
+        servers=tuple(s for s in as_list(data.get("servers")) if isinstance(s, dict)),
+        external_docs=as_dict(data.get("externalDocs")),
         code_samples=_code_samples(data),
     )
 
@@ -325,15 +320,15 @@ def operation_model(data: dict[str, Any]) -> OperationModel:
 def _parameters(raw: Any, base: str) -> tuple[Parameter, ...]:
     return tuple(
         _parameter(item, f"{base}/parameters/{index}")
-        for index, item in enumerate(_list(raw))
+        for index, item in enumerate(as_list(raw))
         if isinstance(item, dict)
     )
 
 
 def _responses(raw: Any, base: str) -> tuple[Response, ...]:
     responses = []
-    for status, answer in _dict(raw).items():
-        answer = _dict(answer)
+    for status, answer in as_dict(raw).items():
+        answer = as_dict(answer)
         at = f"{base}/responses/{token(status)}"
         responses.append(
             Response(
@@ -342,9 +337,9 @@ def _responses(raw: Any, base: str) -> tuple[Response, ...]:
                 summary=_str(answer.get("summary")),  # OpenAPI 3.2
                 headers=tuple(
                     _parameter(
-                        {"name": name, **_dict(header)}, f"{at}/headers/{token(name)}", "header"
+                        {"name": name, **as_dict(header)}, f"{at}/headers/{token(name)}", "header"
                     )
-                    for name, header in _dict(answer.get("headers")).items()
+                    for name, header in as_dict(answer.get("headers")).items()
                 ),
                 content=_content(answer.get("content"), f"{at}/content"),
                 links=_links(answer.get("links")),
@@ -355,9 +350,9 @@ def _responses(raw: Any, base: str) -> tuple[Response, ...]:
 
 def _callbacks(raw: Any) -> tuple[Callback, ...]:
     callbacks = []
-    for name, expressions in _dict(raw).items():
-        for expression, item in _dict(expressions).items():
-            item = _dict(item)
+    for name, expressions in as_dict(raw).items():
+        for expression, item in as_dict(expressions).items():
+            item = as_dict(item)
             at = f"/callbacks/{token(name)}/{token(expression)}"
             # Path-item parameters apply to each of its operations, unless one redefines them.
             shared = _parameters(item.get("parameters"), at)

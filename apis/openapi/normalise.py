@@ -15,6 +15,7 @@ from django.utils.text import slugify
 
 from apis.markdown import hides_its_host
 from apis.openapi.errors import pointer
+from apis.openapi.values import as_dict, as_list
 
 PARAMETER_LOCATIONS = frozenset({"query", "header", "path", "cookie", "querystring"})
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace", "query")
@@ -163,7 +164,7 @@ def extract_operations(
     # group an operation is listed under: its first navigation tag does.
     not_nav = {
         str(t["name"])
-        for t in _list(doc.get("tags"))
+        for t in as_list(doc.get("tags"))
         if isinstance(t, dict) and "name" in t and isinstance(t.get("kind"), str)
         and t["kind"] != "nav"
     }  # fmt: skip
@@ -329,14 +330,6 @@ def check_document(doc: dict[str, Any], warnings: Warnings) -> None:
         warnings.add("/components", "`components` must be an object")
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 _SAFE_URL = re.compile(r"^(https?://|mailto:)", re.IGNORECASE)
 
 
@@ -361,15 +354,15 @@ def _safe_url_field(obj: Any, where: str, warnings: Warnings | None) -> Any:
 def build_overview(
     doc: dict[str, Any], operations: list[OperationSpec], warnings: Warnings | None = None
 ) -> dict[str, Any]:
-    info = dict(_dict(doc.get("info")))
+    info = dict(as_dict(doc.get("info")))
     for key in ("contact", "license", "x-logo"):
         if key in info:
             info[key] = _safe_url_field(info[key], f"/info/{key}", warnings)
-    comps = _dict(doc.get("components"))
-    schemes = _dict(comps.get("securitySchemes"))
+    comps = as_dict(doc.get("components"))
+    schemes = as_dict(comps.get("securitySchemes"))
     tags: list[dict[str, Any]] = []
     names: set[str] = set()
-    for tag in _list(doc.get("tags")):
+    for tag in as_list(doc.get("tags")):
         if isinstance(tag, dict) and tag.get("name") and str(tag["name"]) not in names:
             keep = ("name", "summary", "description", "externalDocs", "parent", "kind")
             entry = {k: tag[k] for k in keep if k in tag}
@@ -381,7 +374,7 @@ def build_overview(
             tags.append(entry)
             names.add(entry["name"])
     for op in operations:
-        for name in _list(op.data.get("tags")):
+        for name in as_list(op.data.get("tags")):
             if str(name) not in names:
                 names.add(str(name))
                 tags.append({"name": str(name)})
@@ -392,7 +385,9 @@ def build_overview(
         "securitySchemes": schemes,
         "security": doc.get("security") if isinstance(doc.get("security"), list) else [],
         "tags": tags,
-        "externalDocs": _safe_url_field(_dict(doc.get("externalDocs")), "/externalDocs", warnings),
+        "externalDocs": _safe_url_field(
+            as_dict(doc.get("externalDocs")), "/externalDocs", warnings
+        ),
         "webhooks": list(webhooks) if isinstance(webhooks, dict) else [],
     }
 

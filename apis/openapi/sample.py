@@ -18,6 +18,7 @@ from apis.openapi.errors import unescape_token
 from apis.openapi.flags import flagged
 from apis.openapi.pattern import VERIFY_UP_TO, matching
 from apis.openapi.regex_safety import safe_search
+from apis.openapi.values import as_list, is_number
 
 _MAX_DEPTH = 12
 _MAX_NODES = 2_000
@@ -256,9 +257,9 @@ class _Sampler:
             fits = _OF_KIND.get(_kind(items))
             values = [v for v in values if fits is None or fits(v)]
             return values[:n] if len(values) >= n else [item] * n
-        if _is_number(item) and _kind(items) in ("integer", "number"):
+        if is_number(item) and _kind(items) in ("integer", "number"):
             step: Any = items.get("multipleOf")
-            step = step if _is_number(step) and step > 0 else 1
+            step = step if is_number(step) and step > 0 else 1
             values = [item + i * step for i in range(n)]
             return values if _below_maximum(values[-1], items) else [item] * n
         if isinstance(item, str) and _kind(items) == "string":
@@ -375,7 +376,7 @@ class _Sampler:
                     # the variants only constrain the schema's own value (Apideck's
                     # CustomField), which alone would sample as null.
                     own = {k: v for k, v in schema.items() if k not in ("oneOf", "anyOf")}
-                    required = [*_list(own.get("required")), *_list(options[0].get("required"))]
+                    required = [*as_list(own.get("required")), *as_list(options[0].get("required"))]
                     return self.build({**options[0], **own, "required": required}, depth, seen)
                 # The first option that does not close a cycle (OpenSearch's `filter: oneOf:
                 # [$ref Query, array of $ref Query]`): the one that does samples as null.
@@ -486,10 +487,6 @@ _VALUE_KEYWORDS = frozenset(
 def _constrains_only(variant: Any) -> bool:
     """A oneOf/anyOf variant such as `{required: [id]}`: no value of its own to sample."""
     return isinstance(variant, dict) and not _VALUE_KEYWORDS.intersection(variant)
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _allows_nothing(schema: Any) -> bool:
@@ -660,14 +657,14 @@ def _number(schema: dict[str, Any], zero: float, *, integer: bool) -> Any:
 
     def bound(name: str, flag: str) -> tuple[float | None, bool]:
         exclusive, value = schema.get(flag), schema.get(name)
-        if _is_number(exclusive):
+        if is_number(exclusive):
             return exclusive, True
-        return (value, exclusive is True) if _is_number(value) else (None, False)
+        return (value, exclusive is True) if is_number(value) else (None, False)
 
     low, low_open = bound("minimum", "exclusiveMinimum")
     high, high_open = bound("maximum", "exclusiveMaximum")
     raw_step: Any = schema.get("multipleOf")
-    step: float | None = raw_step if _is_number(raw_step) and raw_step > 0 else None
+    step: float | None = raw_step if is_number(raw_step) and raw_step > 0 else None
     value: float = zero
     if low is not None:
         value = low + 1 if low_open else low
@@ -687,15 +684,11 @@ def _below_maximum(value: float, schema: dict[str, Any]) -> bool:
     `maximum: 5, exclusiveMaximum: true`."""
     high: Any = schema.get("maximum")
     exclusive: Any = schema.get("exclusiveMaximum")
-    if _is_number(exclusive):
-        return value < exclusive and (not _is_number(high) or value <= high)
-    if not _is_number(high):
+    if is_number(exclusive):
+        return value < exclusive and (not is_number(high) or value <= high)
+    if not is_number(high):
         return True
     return value < high if exclusive is True else value <= high
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _on_step(value: float, step: float, *, up: bool, past: float | None) -> float:
