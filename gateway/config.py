@@ -13,6 +13,7 @@ import functools
 import logging
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -94,12 +95,10 @@ class RouteConfig:
     query_names: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        # The template trees, exact and loose, with the operation count each was built for
-        # (state, not configuration: no field, so route comparisons leave it out).
-        self._built: dict[bool, tuple[int, TemplateTree]] = {}
-        # Per operation, the more specific ones of its method whose path it can take (see
-        # _takes_a_sibling), with the operation count they were found for.
-        self._rivals: tuple[int, dict[int, tuple[re.Pattern[str], ...]]] = (-1, {})
+        # What is derived from the operations (the exact and loose template trees, each
+        # operation's rivals), with the operation count it was built for: state, not
+        # configuration (no field, so route comparisons leave it out). See _derived.
+        self._built: dict[object, tuple[int, Any]] = {}
 
     @functools.cached_property
     def prefix_bytes(self) -> bytes:
@@ -137,10 +136,8 @@ class RouteConfig:
         of the same method in another spelling: `/pets/MINE` or `/pets/mine.json` matched
         `/pets/{id}` beside `/pets/mine`, which ASP.NET Core (any case), Rails and older Spring
         (a format suffix) and Windows (a trailing dot) run as `/pets/mine`, past its rules."""
-        count = len(self.operations)
-        if self._rivals[0] != count:
-            self._rivals = (count, self._find_rivals())
-        rivals = self._rivals[1].get(id(op))
+        found: dict[int, tuple[re.Pattern[str], ...]] = self._derived("rivals", self._find_rivals)
+        rivals = found.get(id(op))
         if not rivals:
             return False  # the usual case: one dict lookup
         stems = _stems(path)
@@ -217,18 +214,25 @@ class RouteConfig:
         self._trees(exact=True)
         if self.pass_through:
             self._trees(exact=False)
-        self._rivals = (len(self.operations), self._find_rivals())
+        self._derived("rivals", self._find_rivals)
 
     def _trees(self, exact: bool) -> TemplateTree:
-        # Built again only when operations were added (a route being set up, a test).
-        count = len(self.operations)
-        built = self._built.get(exact)
-        if built is None or built[0] != count:
+        def build() -> TemplateTree:
             templates = [op.template for op in self.operations]
-            tree = TemplateTree(
+            return TemplateTree(
                 templates if exact else [(_loosen(t), _unsuffixed(t)) for t in templates]
             )
-            built = self._built[exact] = (count, tree)
+
+        tree: TemplateTree = self._derived(exact, build)
+        return tree
+
+    def _derived(self, key: object, build: Callable[[], Any]) -> Any:
+        """What `build` derives from the operations, built again only when operations were
+        added (a route being set up, a test)."""
+        count = len(self.operations)
+        built = self._built.get(key)
+        if built is None or built[0] != count:
+            built = self._built[key] = (count, build())
         return built[1]
 
     def _match(
@@ -286,7 +290,7 @@ def _stems(path: str) -> set[str]:
     `(.:format)` routes `/pets.anything` to `/pets`, and Spring's suffix pattern (the default
     before 5.3) `/pets.a.b` to `/pets` and `/admin.apps.list` to `/admin.apps`."""
     loose = _loosen(path)
-    stems = {loose, _unsuffixed(path)}
+    stems = {loose, _SUFFIX.sub("", loose) or "/"}  # _unsuffixed, without loosening twice
     head, _, last = loose.rpartition("/")
     dot = last.find(".", 1)
     while dot > 0 and len(stems) < _MAX_STEMS + 2:
