@@ -205,7 +205,7 @@ SCHEME_AND_INTERNAL = ["Front-End-Https", "X-Url-Scheme", "X-Scheme", "X-Middlew
 
 
 @pytest.mark.parametrize("name", SCHEME_AND_INTERNAL)
-def test_scheme_and_framework_internal_headers_never_reach_the_backend(
+def test_case62_scheme_and_framework_internal_headers_never_reach_the_backend(
     harness_for: Build, provider: Provider, backend: LoopbackServer, name: str
 ) -> None:
     gw = harness_for(make_route(provider, backend.url))

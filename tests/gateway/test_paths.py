@@ -275,7 +275,7 @@ def test_case61_pass_through_does_not_forward_an_operations_path_in_another_spel
 @pytest.mark.parametrize(
     "path", ["/petstore/pets/MINE", "/petstore/pets/mine.json", "/petstore/pets/Mine."]
 )
-def test_a_param_does_not_take_a_spelling_of_a_more_specific_sibling(
+def test_case61_a_param_does_not_take_a_spelling_of_a_more_specific_sibling(
     provider: Provider, backend: LoopbackServer, harness_for: Build, pass_through: bool, path: str
 ) -> None:
     """`DELETE /pets/mine` (its own rule) beside `DELETE /pets/{id}`: `/pets/MINE` and
