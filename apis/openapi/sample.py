@@ -191,26 +191,21 @@ class _Sampler:
             if isinstance(part, dict) and "$ref" in part:
                 _, parent = self._resolve(part["$ref"])
                 if isinstance(parent, dict) and isinstance(parent.get("discriminator"), dict):
-                    tagged = _tagged(parent, {"$ref": ref}, value)
-                    prop = parent["discriminator"].get("propertyName")
-                    if isinstance(tagged, dict) and _own_values_exclude(parts, prop, tagged):
-                        return value  # its own enum or const lacks the name: the spec's word
-                    return tagged
+                    return _tagged(parent, {"$ref": ref}, value, parts)
         return value
 
     def _tagged_option(self, schema: dict[str, Any], option: Any, value: Any) -> Any:
-        """`value` of a oneOf/anyOf `option` with the discriminator's value naming it, unless
-        the option's own enum or const for that property leaves the name out (OpenSearch's
-        BinaryProperty: `type: {enum: [binary]}` under an unmapped discriminator): then the
-        spec's word stands."""
-        tagged = _tagged(schema, option, value)
-        if tagged is value or not isinstance(option, dict) or "$ref" not in option:
-            return tagged
-        target = self._target(option["$ref"])
+        """`value` of a oneOf/anyOf `option` with the discriminator's value naming it, held
+        to the option's own values for that property (OpenSearch's BinaryProperty:
+        `type: {enum: [binary]}` under an unmapped discriminator)."""
+        if not isinstance(schema.get("discriminator"), dict):
+            return value
+        target = (
+            self._target(option["$ref"]) if isinstance(option, dict) and "$ref" in option else None
+        )
         parts = target.get("allOf") if isinstance(target, dict) else None
-        parts = [target, *(parts if isinstance(parts, list) else [])]
-        prop = schema["discriminator"].get("propertyName")
-        return value if _own_values_exclude(parts, prop, tagged) else tagged
+        own = [target, *(parts if isinstance(parts, list) else [])] if target else []
+        return _tagged(schema, option, value, own)
 
     def _containing(self, schema: dict[str, Any], depth: int, seen: tuple[str, ...]) -> list[Any]:
         """The items a 2020-12 `contains` asks for (`minContains` of them, 1 by default)."""
@@ -547,11 +542,12 @@ def _own_values_exclude(parts: list[Any], prop: Any, tagged: dict[str, Any]) -> 
     return False
 
 
-def _tagged(schema: dict[str, Any], option: Any, value: Any) -> Any:
+def _tagged(schema: dict[str, Any], option: Any, value: Any, own: list[Any] | None = None) -> Any:
     """`value`, sampled from `option`, with the discriminator's value that names it: the
     key its `mapping` gives the option's `$ref` (or bare schema name), else the schema's
     name (OpenAPI's implicit mapping). Left as generated, Kratos' login body sent
-    `"method": "string"`, which names no variant."""
+    `"method": "string"`, which names no variant. Where the option's `own` schemas allow the
+    property only values (enum, const) without that name, the spec's word stands."""
     discriminator = schema.get("discriminator")
     if not isinstance(value, dict) or not isinstance(discriminator, dict):
         return value
@@ -563,7 +559,8 @@ def _tagged(schema: dict[str, Any], option: Any, value: Any) -> Any:
     mapping = discriminator.get("mapping")
     mapping = mapping if isinstance(mapping, dict) else {}
     key = next((k for k, target in mapping.items() if target in (ref, name)), name)
-    return {**value, prop: str(key)}
+    tagged = {**value, prop: str(key)}
+    return value if own and _own_values_exclude(own, prop, tagged) else tagged
 
 
 _OF_KIND: dict[str, Callable[[Any], bool]] = {
