@@ -268,6 +268,23 @@ components:
 """
 
 
+def _mock_answers(tmp_path: Any, slug: str, text: str, *paths: str) -> list[tuple[int, str, bytes]]:
+    """What the mock backend answers to GET each of `paths` on the spec `text` (as `slug`)."""
+    from gateway import backends
+
+    spec = tmp_path / f"{slug}.yaml"
+    spec.write_text(text)
+    call_command("importspec", str(spec), slug=slug, publish=True, stdout=io.StringIO())
+    Route.objects.create(api=Api.objects.get(slug=slug), suffix=slug, backend="mock")
+    route = load_routes()[slug]
+    answers = []
+    for path in paths:
+        match = route.match_operation("GET", path)
+        assert match is not None
+        answers.append(backends._mock_answer(route, match.slug, match.data))
+    return answers
+
+
 @pytest.mark.django_db
 def test_mock_samples_from_the_schemas_it_reaches_not_the_whole_document(tmp_path: Any) -> None:
     """A mock answer generated from the response schema reads the component schemas it
@@ -297,10 +314,7 @@ def test_mock_samples_from_the_schemas_it_reaches_not_the_whole_document(tmp_pat
 def test_an_xml_only_response_is_mocked_as_xml(tmp_path: Any) -> None:
     """An operation that answers only `application/xml` got its sample as JSON, under
     `application/json`: a client that asked for (and parses) XML could not read it."""
-    from gateway import backends
-
-    spec = tmp_path / "feed.yaml"
-    spec.write_text(
+    spec = (
         "openapi: 3.0.3\ninfo: {title: Feed, version: '1'}\npaths:\n  /items/{id}:\n    get:\n"
         "      operationId: getItem\n"
         "      parameters: [{name: id, in: path, required: true, schema: {type: string}}]\n"
@@ -310,12 +324,7 @@ def test_an_xml_only_response_is_mocked_as_xml(tmp_path: Any) -> None:
         "      properties:\n        id: {type: string, example: i1, xml: {attribute: true}}\n"
         "        title: {type: string, example: 'A & B'}\n"
     )
-    call_command("importspec", str(spec), slug="feed", publish=True, stdout=io.StringIO())
-    Route.objects.create(api=Api.objects.get(slug="feed"), suffix="feed", backend="mock")
-    route = load_routes()["feed"]
-    match = route.match_operation("GET", "/items/7")
-    assert match is not None
-    status, media_type, body = backends._mock_answer(route, match.slug, match.data)
+    [(status, media_type, body)] = _mock_answers(tmp_path, "feed", spec, "/items/7")
     assert (status, media_type) == (200, "application/xml")
     assert body == b'<item id="i1">\n  <title>A &amp; B</title>\n</item>'
 
@@ -437,10 +446,7 @@ def test_mock_answers_an_example_written_as_json_text_with_that_json(tmp_path: A
 def test_a_json_lines_response_is_mocked_as_its_text(tmp_path: Any) -> None:
     """`application/x-ndjson` ends in "json" but is lines of JSON, not JSON: the mock wrote its
     example as one quoted JSON string, and picked it over a plain JSON type listed after it."""
-    from gateway import backends
-
-    spec = tmp_path / "stream.yaml"
-    spec.write_text(
+    spec = (
         "openapi: 3.0.3\ninfo: {title: Stream, version: '1'}\npaths:\n  /events:\n    get:\n"
         "      operationId: events\n      responses:\n        '200':\n"
         "          description: ok\n          content:\n            application/x-ndjson:\n"
@@ -450,14 +456,7 @@ def test_a_json_lines_response_is_mocked_as_its_text(tmp_path: Any) -> None:
         "            application/x-ndjson: {example: 'x'}\n"
         "            application/json: {example: {n: 1}}\n"
     )
-    call_command("importspec", str(spec), slug="stream", publish=True, stdout=io.StringIO())
-    Route.objects.create(api=Api.objects.get(slug="stream"), suffix="stream", backend="mock")
-    route = load_routes()["stream"]
-    answers = {}
-    for path in ("/events", "/both"):
-        match = route.match_operation("GET", path)
-        assert match is not None
-        answers[path] = backends._mock_answer(route, match.slug, match.data)
-    assert answers["/events"] == (200, "application/x-ndjson", b'{"n": 1}\n{"n": 2}\n')
-    status, media_type, body = answers["/both"]
+    events, both = _mock_answers(tmp_path, "stream", spec, "/events", "/both")
+    assert events == (200, "application/x-ndjson", b'{"n": 1}\n{"n": 2}\n')
+    status, media_type, body = both
     assert (status, media_type, orjson.loads(body)) == (200, "application/json", {"n": 1})
