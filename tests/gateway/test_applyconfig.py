@@ -270,6 +270,11 @@ def _refused(config_dir: Path, text: str) -> str:
             ("cors: {allowed-origins: [https://app.example.com]", "cors: {allowed-origins: ['*']"),
             ":17: cors.allow-credentials: Credentials cannot be allowed for every origin",
         ),
+        # A misspelt method would make a rule that applies to no call.
+        (
+            ("values: [echo.write], methods: [POST]", "values: [echo.write], methods: [POST, DELET]"),
+            ":15: methods: Unknown method DELET",
+        ),
         (
             ("counter-key: subject}", "counter-key: subject, on-store-unavailable: maybe}"),
             ":16: on-store-unavailable must be allow or deny, not 'maybe'",
