@@ -272,7 +272,10 @@ def _refused(config_dir: Path, text: str) -> str:
         ),
         # A misspelt method would make a rule that applies to no call.
         (
-            ("values: [echo.write], methods: [POST]", "values: [echo.write], methods: [POST, DELET]"),
+            (
+                "values: [echo.write], methods: [POST]",
+                "values: [echo.write], methods: [POST, DELET]",
+            ),
             ":15: methods: Unknown method DELET",
         ),
         (
