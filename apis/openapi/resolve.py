@@ -12,6 +12,7 @@ each time they are used, so a "ref bomb" is refused like a YAML alias bomb.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 import time
@@ -300,6 +301,9 @@ class Resolver:
                     # shown as a response with nothing documented, and the publisher is told.
                     self.warnings.append(f"{exc.location}: {exc.message}; shown undocumented")
                     return {"description": "Not documented: the spec names a response it lacks."}
+            if ref is not None or "$ref" in node:
+                self._ref_not_text(ref, "left out")
+                node = {key: value for key, value in node.items() if key != "$ref"}
             self.nodes += 1
             out = {}
             path = self.path
@@ -369,6 +373,14 @@ class Resolver:
             del path[length:]
             self.warnings.append(f"{exc.location}: {exc.message}; extension {key} left out")
 
+    def _ref_not_text(self, ref: Any, outcome: str) -> None:
+        # A `$ref: 0` names nothing; dropped without a word, it would read as any value or
+        # as an object with nothing documented, and the publisher would never learn of it.
+        self.warnings.append(
+            f"{self.file}#{pointer(*self.path, '$ref')}: $ref is {_json_kind(ref)}, not text; "
+            + outcome
+        )
+
     def literal_value(self, value: Any, depth: int) -> Any:
         """An example or value: data, except that a whole value may be a `$ref` (bundlers
         such as Redocly's resolve `example: {$ref: file}`, and real bundles rely on it)."""
@@ -416,6 +428,9 @@ class Resolver:
                     # rather than the whole API refused for one missing name.
                     self.warnings.append(f"{exc.location}: {exc.message}; shown as any value")
                     out["x-unresolved-ref"] = value
+                continue
+            if key == "$ref":
+                self._ref_not_text(value, "shown as any value")
                 continue
             if self.swagger2:
                 if key == "discriminator" and tv is str:
@@ -768,3 +783,14 @@ class Resolver:
                     result[name] = self.generic(value, depth + 1)
                     self.path.pop()
         return result
+
+
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in a publisher's words."""
+    if value is None or type(value) is bool:
+        return json.dumps(value)
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    return "a map" if isinstance(value, dict) else type(value).__name__

@@ -135,6 +135,38 @@ def test_a_schema_or_response_the_document_names_but_lacks_is_shown_and_warned_o
     assert any("responses/202/$ref" in w and "shown undocumented" in w for w in parsed.warnings)
 
 
+@pytest.mark.parametrize("ref", ["0", "[a]", "{x: 1}", "null", "true"])
+def test_a_schema_ref_that_is_not_text_is_shown_as_any_value_and_warned_of(ref: str) -> None:
+    """`$ref: 0` read as any value with nothing said, so the publisher never learnt of it."""
+    text = (
+        HEAD + "paths: {}\ncomponents:\n  schemas:\n    Box:\n      type: object\n"
+        f"      properties:\n        kind: {{$ref: {ref}, description: What it is}}\n"
+    )
+    parsed = load_bytes(text.encode(), "api.yaml")
+    kind = parsed.normalised["components"]["schemas"]["Box"]["properties"]["kind"]
+    assert kind == {"description": "What it is"}
+    assert any(
+        w.startswith("api.yaml#/components/schemas/Box/properties/kind/$ref: ")
+        and "not text" in w
+        and "shown as any value" in w
+        for w in parsed.warnings
+    ), parsed.warnings
+
+
+def test_a_ref_that_is_not_text_elsewhere_is_left_out_and_warned_of() -> None:
+    text = (
+        HEAD + "paths:\n  /a:\n    post:\n      requestBody: {$ref: [1]}\n"
+        "      responses: {'200': {$ref: 5, description: ok}}\n"
+    )
+    parsed = load_bytes(text.encode(), "api.yaml")
+    post = parsed.normalised["paths"]["/a"]["post"]
+    assert post == {"requestBody": {}, "responses": {"200": {"description": "ok"}}}
+    assert sorted(parsed.warnings) == [
+        "api.yaml#/paths/~1a/post/requestBody/$ref: $ref is a list, not text; left out",
+        "api.yaml#/paths/~1a/post/responses/200/$ref: $ref is a number, not text; left out",
+    ]
+
+
 @pytest.mark.parametrize(
     ("ref", "rule"),
     [
