@@ -3,7 +3,8 @@
 Runs against its own SQLite database in bench/results/ (never the dev database). Each figure
 is the median of 20 requests through Django's test client, so it is server time without the
 network. For operation pages every operation of each spec is requested once and the slowest
-ten are then measured 20 times each: the report gives the worst median.
+ten are then measured 20 times each: the report gives the worst median. The YAML download
+is timed on its first request and as the median of five more.
 
     python -m bench pages_bench
 """
@@ -83,6 +84,9 @@ def run() -> list[dict]:
             (_median_ms(client, f"/apis/{slug}/operations/{op}/")[0], op) for _, op in slowest
         )
         all_median = statistics.median(t for t, _ in once)
+        yaml_url = f"/apis/{slug}/download/yaml/"
+        yaml_first = _timed(lambda: client.get(yaml_url))  # noqa: B023 (called at once)
+        yaml_ms, yaml_size = _median_ms(client, yaml_url, n=5)
         rows.append(
             {
                 "spec": slug,
@@ -94,6 +98,8 @@ def run() -> list[dict]:
                 "slowest first view ms": f"{slowest[0][0]:.1f}",
                 "worst op page median ms (20 req)": f"{worst[0]:.1f}",
                 "worst op": worst[1],
+                "yaml download first / next ms": f"{yaml_first:.0f} / {yaml_ms:.0f}",
+                "yaml KB": f"{yaml_size / 1024:.0f}",
             }
         )
     rows.append(_catalog_at_scale(client))

@@ -54,3 +54,17 @@ def test_plain_label_keeps_its_name(client: Client, import_spec: ImportSpec, wri
     assert response["Content-Disposition"] == (
         'attachment; filename="labelled-2.1.0-beta_1-openapi.json"'
     )
+
+
+def test_a_reimport_downloads_the_new_document_as_yaml(
+    client: Client, import_spec: ImportSpec, write_spec: Callable[[str, str], Path]
+) -> None:
+    """The YAML text is kept between downloads; a re-import is a new version, never the old
+    text."""
+    import_spec(write_spec("l.yaml", SPEC.format(label="'1.0'")), "labelled")
+    first = client.get("/apis/labelled/download/yaml/").content.decode()
+    assert first == client.get("/apis/labelled/download/yaml/").content.decode()
+    import_spec(write_spec("l.yaml", SPEC.format(label="'2.0'").replace("/a:", "/b:")), "labelled")
+    second = client.get("/apis/labelled/download/yaml/").content.decode()
+    assert 'version: "1.0"' in first and "/a:" in first
+    assert 'version: "2.0"' in second and "/b:" in second and "/a:" not in second
