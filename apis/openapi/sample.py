@@ -18,7 +18,7 @@ from apis.openapi.errors import unescape_token
 from apis.openapi.flags import flagged
 from apis.openapi.pattern import VERIFY_UP_TO, matching
 from apis.openapi.regex_safety import safe_search
-from apis.openapi.values import as_list, is_number
+from apis.openapi.values import as_dict, as_list, is_number
 
 _MAX_DEPTH = 12
 _MAX_NODES = 2_000
@@ -331,6 +331,15 @@ class _Sampler:
         enum = schema.get("enum")
         if isinstance(enum, list) and enum:
             return _enum_value(enum, _kind(schema))
+        condition = schema.get("if")
+        if isinstance(condition, dict) and ("then" in schema or "else" in schema):
+            # JSON Schema's if/then/else: the `if` made true and its `then` met (`kind:
+            # card` and the card's fields), or with no `then`, the `else` met.
+            met = {k: v for k, v in schema.items() if k not in ("if", "then", "else")}
+            then = schema.get("then")
+            for branch in [condition, then] if isinstance(then, dict) else [schema.get("else")]:
+                met = _with_branch(met, branch)
+            return self.build(met, depth, seen)
         parts = schema.get("allOf")
         if (
             isinstance(parts, list)
@@ -456,6 +465,32 @@ class _Sampler:
                 return contained + self._distinct(item, rest, schema.get("items"))
             return contained + [item] * rest
         return _scalar(schema, kind)
+
+
+def _with_branch(schema: dict[str, Any], branch: Any) -> dict[str, Any]:
+    """`schema` with the keywords of an if/then/else branch laid over it: the branch's
+    property rules on the schema's own (`const: card` over `enum: [card, bank]`,
+    `minLength` beside `type: string`), its required names added to the schema's."""
+    if not isinstance(branch, dict):
+        return schema
+    out = dict(schema)
+    for key, value in branch.items():
+        if key == "properties" and isinstance(value, dict):
+            props = dict(as_dict(out.get("properties")))
+            for name, rule in value.items():
+                own = props.get(name)
+                if not isinstance(own, dict) or not isinstance(rule, dict):
+                    props[name] = rule if own is None else own
+                elif "$ref" in own:  # the branch's pin stands; otherwise the named schema
+                    props[name] = rule if "const" in rule or "enum" in rule else own
+                else:
+                    props[name] = {**own, **rule}
+            out["properties"] = props
+        elif key == "required":
+            out["required"] = [*as_list(out.get("required")), *as_list(value)]
+        else:
+            out.setdefault(key, value)
+    return out
 
 
 def _not_all_of(out: dict[str, Any], ruled_out: Any, required: list[Any]) -> dict[str, Any]:

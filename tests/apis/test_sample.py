@@ -488,6 +488,26 @@ def test_a_required_name_without_a_declared_property_is_in_the_sample(
     assert sample(schema, DOC) == expected
 
 
+def test_a_sample_meets_the_then_of_the_if_it_makes_true() -> None:
+    # JSON Schema's if/then (3.1): `kind: card` needs `number`. The sample said
+    # `kind: "string"` or `card` without `number`, and the console refused its own body.
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = {
+        "type": "object",
+        "required": ["kind"],
+        "properties": {"kind": {"enum": ["card", "bank"]}, "number": {"type": "string"}},
+        "if": {"properties": {"kind": {"const": "card"}}, "required": ["kind"]},
+        "then": {"required": ["number"], "properties": {"number": {"minLength": 12}}},
+        "else": {"required": ["iban"], "properties": {"iban": {"type": "string"}}},
+    }
+    value = sample(schema, DOC)
+    jsonschema.Draft202012Validator(schema).validate(value)
+    only_else = {k: v for k, v in schema.items() if k not in ("if", "then")}
+    only_else["if"] = schema["if"]
+    value = sample(only_else, DOC)
+    jsonschema.Draft202012Validator(only_else).validate(value)
+
+
 def _nulls(value: Any, path: str = "") -> list[str]:
     if value is None:
         return [path]
