@@ -416,17 +416,6 @@ class _Sampler:
                         optional += 1
                     out[str(name)] = self.build(sub, depth + 1, seen)
             additional = schema.get("additionalProperties")
-            if additional is not False:
-                # A required name the schema does not declare (a mixin's `required: [id]`):
-                # a value must carry it to be valid, as any value, or the map's own kind.
-                declared = props if isinstance(props, dict) else {}
-                for name in required[:50]:
-                    if type(name) is str and name not in declared and name not in out:
-                        out[name] = (
-                            self.build(additional, depth + 1, seen)
-                            if isinstance(additional, dict)
-                            else None
-                        )
             if (
                 not out
                 and isinstance(additional, dict)

@@ -463,31 +463,6 @@ def test_past_the_depth_an_object_keeps_its_required_fields() -> None:
     assert sample(deep, DOC, max_depth=0) == {"h": []}
 
 
-@pytest.mark.parametrize(
-    ("extra", "expected"),
-    [
-        ({}, {"id": None, "kind": "string"}),
-        ({"additionalProperties": {"type": "integer"}}, {"id": 0, "kind": "string"}),
-        ({"additionalProperties": True}, {"id": None, "kind": "string"}),
-        # No value can carry an undeclared name: nothing is made up.
-        ({"additionalProperties": False}, {"kind": "string"}),
-    ],
-)
-def test_a_required_name_without_a_declared_property_is_in_the_sample(
-    extra: dict[str, Any], expected: dict[str, Any]
-) -> None:
-    # `required: [id]` beside properties that leave `id` out (a mixin's rule): the sample,
-    # and so the console's pre-filled body, lacked it, and the console then refused its own
-    # body ("'id' is a required property").
-    schema = {
-        "type": "object",
-        "required": ["id", "kind"],
-        "properties": {"kind": {"type": "string"}},
-        **extra,
-    }
-    assert sample(schema, DOC) == expected
-
-
 def test_a_sample_meets_the_then_of_the_if_it_makes_true() -> None:
     # JSON Schema's if/then (3.1): `kind: card` needs `number`. The sample said
     # `kind: "string"` or `card` without `number`, and the console refused its own body.
