@@ -125,10 +125,13 @@ class EventInline(admin.TabularInline):
         return False
 
 
-def _state_action(action: str, label: str, done_label: str) -> Any:
+def _state_action(action: str, label: str, done_label: str, permission: str) -> Any:
     """An admin action that asks for an optional reason first, as delete_selected asks for a
     confirmation. The reason goes to the developer as typed; who acted is kept on the event
-    and in the audit log, not in the developer's mail."""
+    and in the audit log, not in the developer's mail.
+
+    `permission` ("approve" or "change") is what the user needs to be offered it and to run
+    it: an action without one is open to anyone who may view the list."""
 
     def run(
         modeladmin: Any, request: HttpRequest, queryset: QuerySet[Subscription]
@@ -167,7 +170,9 @@ def _state_action(action: str, label: str, done_label: str) -> Any:
         return None
 
     run.__name__ = f"{action}_selected"
-    return admin.action(description=f"{label} selected subscriptions")(run)
+    return admin.action(description=f"{label} selected subscriptions", permissions=[permission])(
+        run
+    )
 
 
 @admin.register(Subscription)
@@ -181,12 +186,17 @@ class SubscriptionAdmin(admin.ModelAdmin):
     fields += ["created", "updated"]
     inlines = [EventInline]
     actions = [
-        _state_action("approve", "Approve", "Approved"),
-        _state_action("reject", "Reject", "Rejected"),
-        _state_action("suspend", "Suspend", "Suspended"),
-        _state_action("reactivate", "Reactivate", "Reactivated"),
-        _state_action("cancel", "Cancel", "Cancelled"),
+        # Approving and rejecting need the approval queue's permission; the others change
+        # a live subscription.
+        _state_action("approve", "Approve", "Approved", "approve"),
+        _state_action("reject", "Reject", "Rejected", "approve"),
+        _state_action("suspend", "Suspend", "Suspended", "change"),
+        _state_action("reactivate", "Reactivate", "Reactivated", "change"),
+        _state_action("cancel", "Cancel", "Cancelled", "change"),
     ]
+
+    def has_approve_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("products.approve_subscription")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # subscriptions start with flows.subscribe (keys, limits, audit)

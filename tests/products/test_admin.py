@@ -257,3 +257,66 @@ def test_the_admin_refuses_a_zero_limit_the_config_file_refuses(
     assert response.status_code == 200
     assert "Ensure this value is greater than or equal to 1." in response.content.decode()
     assert not Product.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("action", "start"),
+    [("approve", "submitted"), ("reject", "submitted"), ("suspend", "active"),
+     ("reactivate", "suspended"), ("cancel", "active")],
+)  # fmt: skip
+def test_a_staff_user_who_may_only_view_subscriptions_runs_no_state_action(
+    client: Client,
+    make_user: Any,
+    ada: Any,
+    echo: Api,
+    make_product: MakeProduct,
+    action: str,
+    start: str,
+) -> None:
+    """Viewing the list is no right to change a subscription: the actions need the queue's
+    approve permission (approve, reject) or the change permission (the others)."""
+    from django.contrib.auth.models import Permission
+
+    from products.models import Subscription
+
+    sub = flows.subscribe(ada, make_product("starter", echo))
+    Subscription.objects.filter(pk=sub.pk).update(state=start)
+    clerk = make_user("clerk", is_staff=True)
+    clerk.user_permissions.add(Permission.objects.get(codename="view_subscription"))
+    client.force_login(clerk)
+    listing = client.get(SUBSCRIPTIONS)
+    assert listing.status_code == 200
+    assert f"{action}_selected" not in listing.content.decode()
+    client.post(
+        SUBSCRIPTIONS,
+        {"action": f"{action}_selected", "_selected_action": [sub.pk], "post": "yes"},
+    )
+    sub.refresh_from_db()
+    assert sub.state == start
+    assert not sub.events.filter(action=action).exists()
+
+
+@pytest.mark.parametrize(
+    ("codename", "allowed", "refused"),
+    [("approve_subscription", "approve", "suspend"), ("change_subscription", "suspend", "approve")],
+)
+def test_each_state_action_needs_its_own_permission(
+    client: Client,
+    make_user: Any,
+    ada: Any,
+    echo: Api,
+    make_product: MakeProduct,
+    codename: str,
+    allowed: str,
+    refused: str,
+) -> None:
+    from django.contrib.auth.models import Permission
+
+    flows.subscribe(ada, make_product("starter", echo))  # the list offers actions on rows
+    clerk = make_user("clerk", is_staff=True)
+    clerk.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_subscription", codename])
+    )
+    client.force_login(clerk)
+    page = client.get(SUBSCRIPTIONS).content.decode()
+    assert f"{allowed}_selected" in page and f"{refused}_selected" not in page
