@@ -24,7 +24,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.db.models import Count, Max
@@ -183,12 +183,19 @@ def take_key(
     # `subscription%2Dkey` is the same name. find(), not `in`: a bytes `in` first tries its
     # operand as an integer and formats a TypeError for it (about 3,000 instructions each).
     if query.find(names.param_bytes) >= 0 or query.find(b"%") >= 0:
-        pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-        kept = [(k, v) for k, v in pairs if k != param]
-        if len(kept) != len(pairs):
-            if key is None:
-                key = next(v for k, v in pairs if k == param)
-            query = urlencode(kept).encode("latin-1")
+        # Only the key's pieces are cut out; the others stay byte for byte (parsing and
+        # re-encoding them changed `flag` to `flag=`, `1,2` to `1%2C2`, raw UTF-8 to mojibake).
+        kept: list[bytes] = []
+        for piece in query.split(b"&"):
+            name, _, value = piece.partition(b"=")
+            if name != names.param_bytes and (
+                name.find(b"%") < 0 or unquote_plus(name.decode("latin-1")) != param
+            ):
+                kept.append(piece)
+            elif key is None:
+                key = unquote_plus(value.decode("latin-1"))
+        if len(kept) != query.count(b"&") + 1:
+            query = b"&".join(kept)
     return key or None, query
 
 

@@ -102,6 +102,20 @@ def test_case69_a_valid_key_passes_and_is_removed_before_forwarding(world: dict[
     assert spelled["status"] is None and spelled["query"] == b"a=1"
 
 
+def test_the_rest_of_the_query_reaches_the_backend_as_the_caller_wrote_it(
+    world: dict[str, Any],
+) -> None:
+    """Only the key's parameter is taken out: re-encoding the rest turned `flag` into `flag=`,
+    `ids=1,2` into `ids=1%2C2`, `a/b` into `a%2Fb`, and a raw UTF-8 byte into mojibake, so
+    the backend read other values than the caller sent (and than the policy matched)."""
+    rest = b"flag&ids=1,2&path=a/b&x=1;y=2&t=%7E&q=caf\xc3\xa9&&z=a+b%20c"
+    for key_first in (True, False):
+        key = f"subscription-key={world['secondary']}".encode()
+        query = key + b"&" + rest if key_first else rest + b"&" + key
+        result = Check()("echo", query=query)
+        assert result["status"] is None and result["query"] == rest
+
+
 def test_an_api_in_no_key_product_needs_no_key(world: dict[str, Any]) -> None:
     world["pets"].subscription_required = False
     world["pets"].save()
