@@ -130,6 +130,9 @@ def subscribe(
         raise FlowError(problem)
     if not visible_products(user).filter(pk=product.pk, published=True).exists():
         raise FlowError("This product is not offered to you.")
+    if not product.subscription_required:
+        # Its page offers no Subscribe: the gateway asks no key for its APIs.
+        raise FlowError(f"{product.name} needs no subscription: its APIs take no key.")
     if application is not None and application.owner_id != user.pk:
         raise FlowError("Not your application.")  # views answer 404 before this (case 68)
     if product.terms and not accept_terms:

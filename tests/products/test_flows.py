@@ -176,6 +176,20 @@ def test_a_product_not_offered_to_the_user_cannot_be_subscribed(
     assert not Subscription.objects.exists()
 
 
+def test_a_product_that_needs_no_key_cannot_be_subscribed(
+    client: Any, ada: Any, echo: Api, make_product: MakeProduct
+) -> None:
+    """Its page offers no Subscribe (its APIs are called without a key); a forged POST, or
+    the terminal's API, made one anyway, with keys the gateway never reads."""
+    product = make_product("open", echo, subscription_required=False)
+    with pytest.raises(flows.FlowError, match="needs no subscription"):
+        flows.subscribe(ada, product)
+    client.force_login(ada)
+    response = client.post("/products/open/subscribe/", {"name": "forged"}, follow=True)
+    assert "needs no subscription" in response.content.decode()
+    assert not Subscription.objects.exists()
+
+
 def test_the_limit_counts_live_subscriptions(
     ada: Any, admin_user: Any, echo: Api, make_product: MakeProduct
 ) -> None:
