@@ -114,6 +114,7 @@ def subscribe(
     name: str = "",
     accept_terms: bool = False,
     application: Any = None,
+    terms_version: str | None = None,
 ) -> Subscription:
     """A new subscription: `submitted` when the product needs approval, else `active`.
 
@@ -143,6 +144,15 @@ def subscribe(
         locked = Product.objects.select_for_update().get(pk=product.pk)
         if refusal := limit_reached(user, locked):
             raise FlowError(refusal)
+        if locked.terms and (
+            not accept_terms
+            or (terms_version is not None and terms_version != locked.terms_version)
+        ):
+            # Changed since the page that was accepted was loaded (or since the check above).
+            raise FlowError(
+                "The terms of use changed since the page was loaded: read them again, then "
+                "accept them to subscribe."
+            )
         sub = Subscription(
             owner=user,
             product=locked,

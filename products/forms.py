@@ -14,6 +14,9 @@ class SubscribeForm(forms.Form):
         help_text='Optional, e.g. "staging".',
     )
     accept_terms = forms.BooleanField(required=False, label="I accept the terms of use")
+    # Product.terms_version of the terms the page showed (absent: not checked, as from a
+    # script that read them elsewhere).
+    terms_version = forms.CharField(required=False, max_length=64)
     # Empty: for the developer themselves; else the uuid of one of their applications.
     application = forms.UUIDField(required=False)
 

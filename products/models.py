@@ -7,6 +7,7 @@ copy shown back to the developer (products/keys.py). Neither is ever the key in 
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 from django.conf import settings
@@ -141,6 +142,12 @@ class Product(models.Model):
                     "api_scopes": 'An object of API slug -> list of scopes, e.g. {"petstore": ["petstore.read"]}.'
                 }
             )
+
+    @property
+    def terms_version(self) -> str:
+        """Names the terms as written now: the subscribe form sends back the one it showed,
+        so an acceptance of older terms is no acceptance of these."""
+        return hashlib.sha256(self.terms.encode()).hexdigest()[:16] if self.terms else ""
 
     @property
     def limits(self) -> list[str]:

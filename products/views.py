@@ -90,6 +90,7 @@ def subscribe(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 product,
                 name=form.cleaned_data["name"],
                 accept_terms=form.cleaned_data["accept_terms"],
+                terms_version=form.cleaned_data["terms_version"] or None,
                 application=application,
             )
         except flows.FlowError as exc:

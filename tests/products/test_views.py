@@ -181,6 +181,26 @@ def test_subscribe_without_accepting_terms_changes_nothing(ada_client: Client, g
     assert not Subscription.objects.exists()
 
 
+def test_terms_accepted_on_a_page_loaded_before_they_changed_subscribe_no_one(
+    ada_client: Client, gold: Any
+) -> None:
+    """The form says which terms were read; accepting "**No** resale." is no acceptance of
+    the terms an administrator put in their place while the page stood open."""
+    html = ada_client.get("/products/gold/").content.decode()
+    [version] = re.findall(r'name="terms_version" value="([^"]+)"', html)
+    gold.terms = "No resale, and we may read your traffic."
+    gold.save()
+    form = {"accept_terms": "on", "terms_version": version}
+    response = ada_client.post("/products/gold/subscribe/", form, follow=True)
+    assert "The terms of use changed" in response.content.decode()
+    assert not Subscription.objects.exists()
+    html = response.content.decode()  # the product page again, with the new terms to accept
+    [form["terms_version"]] = re.findall(r'name="terms_version" value="([^"]+)"', html)
+    assert form["terms_version"] != version
+    ada_client.post("/products/gold/subscribe/", form)
+    assert Subscription.objects.get().terms_accepted is not None
+
+
 @pytest.mark.parametrize(
     ("name", "problem"),
     [("a\r\nb", "A name cannot hold a line break."), ("x" * 101, "at most 100 characters")],
