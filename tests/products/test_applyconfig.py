@@ -83,6 +83,12 @@ def test_a_change_is_reported(tmp_path: Path, echo: Api) -> None:
         ),
         (("quota: {calls: 10000, ", "quota: {"), "quota needs calls, kilobytes or both"),
         (("period: 86400}", "kilobytes: 0}"), "kilobytes must be at least 1"),
+        # Past the database's integer: OverflowError (SQLite) or DataError (PostgreSQL), a
+        # traceback rather than the line.
+        (("calls: 100", "calls: 99999999999999999999"), "(in products[0].rate-limit.calls)"),
+        (("period: 60", "period: 2147483648"), "(in products[0].rate-limit.period)"),
+        (("subscriptions-limit: 1", "subscriptions-limit: 2147483648"), "subscriptions-limit"),
+        (("period: 86400}", "kilobytes: 2147483648}"), "(in products[0].quota.kilobytes)"),
         (
             ("period: 86400}\n", "period: 86400}\n  - {slug: partner-deal, name: Again}\n"),
             ":17: the product 'partner-deal' is declared twice",
