@@ -109,6 +109,15 @@ def test_removing_the_policy_and_route(config_dir: Path) -> None:
         (("audiences: [api://echo]", "audiences: api://echo\n        bogus: 1"), 12, "unknown key"),
         (("clock-skew: 30", "clock-skew: soon"), 12, "whole number"),
         (("calls: 100", "calls: 0"), 16, "at least 1"),
+        # Past the database's integer column: a traceback (OverflowError, DataError) before.
+        (("calls: 100", "calls: 99999999999999999999"), 16, "2147483647"),
+        (("renewal-period: 60", "renewal-period: 2147483648"), 16, "2147483647"),
+        (
+            ("allow-credentials: true", "allow-credentials: true, max-age: 2147483648"),
+            17,
+            "2147483647",
+        ),
+        (("clock-skew: 30", "clock-skew: 30\n        max-lifetime: 2147483648"), 13, "2147483647"),
         (("spec: petstore.yaml", "spec: missing.yaml"), 19, "cannot read"),
         (
             (
