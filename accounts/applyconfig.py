@@ -49,7 +49,7 @@ def validate(node: Node, ctx: Context) -> list[GroupPlan]:
             validate_slug(slug)
         except ValidationError:
             raise entry["slug"].error("slug: letters, digits, '-' and '_' only") from None
-        if slug in BUILTIN_GROUPS:
+        if slug.lower() in BUILTIN_GROUPS:  # `Administrators` would read as the built-in one
             raise entry["slug"].error(f"{slug} is a built-in group; its members are implicit")
         if slug in seen:
             raise item.error(f"the group {slug!r} is declared twice")

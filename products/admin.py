@@ -49,6 +49,18 @@ class GroupAdmin(admin.ModelAdmin):
     def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
         return [] if obj is not None and obj.builtin else list(self.inlines)  # implicit members
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # The portal finds a built-in group by its slug, and its members are implicit: no
+        # claim value makes one (products/groups.py reads custom groups only).
+        builtin = obj is not None and obj.builtin
+        return [
+            *super().get_readonly_fields(request, obj),
+            *(("slug", "claim_values") if builtin else ()),
+        ]
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Any = None) -> dict[str, Any]:
+        return {} if obj is not None and obj.builtin else dict(self.prepopulated_fields)
+
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):

@@ -49,6 +49,12 @@ class Group(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        # `Administrators` beside `administrators`: a product offered to it reads as offered
+        # to the administrators, while anyone the claim names is a member.
+        if not self.builtin and self.slug.lower() in BUILTIN_GROUPS:
+            raise ValidationError({"slug": f"{self.slug} is the slug of a built-in group."})
+
 
 class Membership(models.Model):
     MANUAL, CLAIM = "manual", "claim"

@@ -320,3 +320,22 @@ def test_each_state_action_needs_its_own_permission(
     client.force_login(clerk)
     page = client.get(SUBSCRIPTIONS).content.decode()
     assert f"{allowed}_selected" in page and f"{refused}_selected" not in page
+
+
+def test_a_built_in_groups_slug_and_claims_cannot_be_changed(root_client: Client) -> None:
+    """The portal finds the built-in groups by their slugs: renamed, `developers` would stop
+    meaning everyone signed in; and no claim value makes a member of one."""
+    developers = Group.objects.get(slug="developers")
+    data = {"name": "Developers", "slug": "devs", "description": "", "claim_values": '["x"]'}
+    root_client.post(f"/admin/products/group/{developers.pk}/change/", data)
+    developers.refresh_from_db()
+    assert developers.slug == "developers" and developers.claim_values == []
+
+
+def test_a_custom_group_cannot_take_a_built_in_groups_slug_in_another_case(
+    root_client: Client,
+) -> None:
+    data = {"name": "Admins", "slug": "Administrators", "description": "", "claim_values": "[]"}
+    response = root_client.post("/admin/products/group/add/", data)
+    assert "built-in group" in response.content.decode()
+    assert not Group.objects.filter(slug="Administrators").exists()

@@ -69,6 +69,9 @@ def test_a_change_is_reported(tmp_path: Path, echo: Api) -> None:
             ":13: the group 'ghosts' does not exist",
         ),
         (("slug: partners", "slug: guests"), "guests is a built-in group"),
+        # A look-alike of a built-in group: products offered to `Administrators` read as
+        # offered to the administrators, while the claim makes anyone a member.
+        (("slug: partners", "slug: Administrators"), "Administrators is a built-in group"),
         (("calls: 100", "calls: 0"), "calls must be at least 1 (in products[0].rate-limit.calls)"),
         (
             ("approval-required: true", "approval-required: maybe"),
