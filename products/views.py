@@ -114,7 +114,11 @@ def my_subscriptions(request: HtmxHttpRequest) -> HttpResponse:
     subs = Subscription.objects.filter(owner=cast(Any, request.user)).select_related(
         "product", "application"
     )
-    return render(request, "products/subscriptions.html", {"subscriptions": subs})
+    # A product the developer may no longer see keeps their subscription, not its page (404).
+    offered = set(visible_products(request.user).values_list("pk", flat=True))
+    return render(
+        request, "products/subscriptions.html", {"subscriptions": subs, "offered": offered}
+    )
 
 
 def _key_rows(sub: Subscription, shown: str = "") -> list[dict[str, str]]:
@@ -152,6 +156,8 @@ def _subscription_page(
         "closed": closed,
         "rejection": next((e for e in events if e.action == "reject"), None),
         "history_oob": with_history,
+        # Its page answers 404 once the owner may no longer see it: named, not linked.
+        "offered": visible_products(sub.owner).filter(pk=sub.product_id).exists(),
     }
     template = "products/subscription.html#keys" if fragment else "products/subscription.html"
     response = render(request, template, context)

@@ -465,3 +465,25 @@ def test_cancelling_asks_first_on_a_page_of_its_own(
     assert ada_client.post(url).status_code == 302
     ada_sub.refresh_from_db()
     assert ada_sub.state == "cancelled"
+
+
+def test_a_product_no_longer_offered_is_named_without_a_link_to_its_404(
+    ada_client: Client, ada: Any, echo: Api, make_product: MakeProduct, make_group: Any
+) -> None:
+    """The developer left the product's group (or it was unpublished): the subscription and
+    its keys stay theirs, but its product page answers 404; the pages linked to it."""
+    make_group("partners", ada)
+    deal = make_product("deal", echo, groups=("partners",))
+    sub = flows.subscribe(ada, deal)
+    ada.portal_groups.clear()
+    for url in ("/products/subscriptions/", f"/products/subscriptions/{sub.uuid}/"):
+        html = ada_client.get(url).content.decode()
+        assert "Deal" in html and "/products/deal/" not in html
+        assert "no longer offered to you" in html
+    assert ada_client.get("/products/deal/").status_code == 404
+    html = ada_client.get(f"/products/subscriptions/{sub.uuid}/").content.decode()
+    assert "keep working" in html  # the gateway still takes them (APIM's behaviour)
+    deal.published = False
+    deal.save()
+    html = ada_client.get(f"/products/subscriptions/{sub.uuid}/").content.decode()
+    assert "no longer published" in html and "/products/deal/" not in html
