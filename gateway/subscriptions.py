@@ -24,12 +24,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
-from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.db.models import Count, Max
 
 from gateway.problems import Headers, problem
+from gateway.querystring import cut_param
 from gateway.ratelimit import CounterStore
 from gateway.refreshed import Refreshed
 from gateway.version import VersionSource
@@ -183,19 +183,9 @@ def take_key(
     # `subscription%2Dkey` is the same name. find(), not `in`: a bytes `in` first tries its
     # operand as an integer and formats a TypeError for it (about 3,000 instructions each).
     if query.find(names.param_bytes) >= 0 or query.find(b"%") >= 0:
-        # Only the key's pieces are cut out; the others stay byte for byte (parsing and
-        # re-encoding them changed `flag` to `flag=`, `1,2` to `1%2C2`, raw UTF-8 to mojibake).
-        kept: list[bytes] = []
-        for piece in query.split(b"&"):
-            name, _, value = piece.partition(b"=")
-            if name != names.param_bytes and (
-                name.find(b"%") < 0 or unquote_plus(name.decode("latin-1")) != param
-            ):
-                kept.append(piece)
-            elif key is None:
-                key = unquote_plus(value.decode("latin-1"))
-        if len(kept) != query.count(b"&") + 1:
-            query = b"&".join(kept)
+        values, query = cut_param(query, param)
+        if values and key is None:
+            key = values[0]
     return key or None, query
 
 

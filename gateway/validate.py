@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode
 
 from gateway.config import RouteConfig
 from gateway.jwt import (
@@ -28,6 +27,7 @@ from gateway.jwt import (
 )
 from gateway.keys import KeySet, KeyStore
 from gateway.knobs import setting
+from gateway.querystring import cut_param
 
 if TYPE_CHECKING:
     from gateway.clients import SubscribedClients
@@ -88,13 +88,12 @@ class Validator:
         query_value: str | None = None
         # `%` too: `access%5Ftoken` is `access_token` to the backend, so it is read here too.
         if query and (query.find(param.encode("latin-1")) >= 0 or query.find(b"%") >= 0):
-            pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-            values = [v for k, v in pairs if k == param]
+            values, without = cut_param(query, param)
             if values:
                 query_value = values[0]
                 if policy.query_parameter_name:
                     # The backend never sees the token in its query string.
-                    query = urlencode([(k, v) for k, v in pairs if k != param]).encode()
+                    query = without
         token = extract_token(policy, header_value, query_value)
         revocations = self.revocations
         if revocations is not None and revocations.due() and await revocations.refresh():

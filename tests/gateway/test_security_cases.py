@@ -548,6 +548,11 @@ def test_case29_query_token_ignored_unless_configured(
     resp = named.request("GET", "/orders/x", query=f"access_token={token}&page=2")
     assert resp.status == 200
     assert backend.recorder.requests[0]["target"] == "/x?page=2"
+    # Only the token's parameter is cut: the rest arrives as written (re-encoded, `flag`
+    # became `flag=` and `1,2` became `1%2C2`).
+    rest = "flag&ids=1,2&path=a/b&t=%7E&z=a+b%20c"
+    assert named.request("GET", "/orders/x", query=f"{rest}&access_token={token}").status == 200
+    assert backend.recorder.requests[1]["target"] == f"/x?{rest}"
 
 
 def test_case30_es256_zero_signature(
