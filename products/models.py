@@ -16,6 +16,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
 
+from portal.lib.headers import OVERRIDE_QUERY_PARAMS, header_key, never_forwarded, param_key
 from portal.lib.names import validate_name
 
 GUESTS, DEVELOPERS, ADMINISTRATORS = "guests", "developers", "administrators"
@@ -258,6 +259,17 @@ class SubscriptionEvent(models.Model):
         return f"{self.action} {self.from_state}->{self.to_state}"
 
 
+# Request headers the gateway (or the backend's framing) reads for something else than a key.
+_TAKEN_HEADERS = frozenset(
+    name.encode()
+    for name in (
+        "authorization", "proxy-authorization", "cookie", "host", "content-type",
+        "content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive",
+        "te", "trailer", "upgrade", "expect", "origin",
+    )
+)  # fmt: skip
+
+
 class ApiKeyNames(models.Model):
     """Where the gateway looks for an API's subscription key, when not APIM's defaults."""
 
@@ -280,3 +292,21 @@ class ApiKeyNames(models.Model):
 
     def __str__(self) -> str:
         return f"{self.api}: {self.header} / ?{self.query}"
+
+    def clean(self) -> None:
+        # The gateway takes the key out of the call before anything else reads it: named
+        # Authorization it took validate-jwt's token, Host or Content-Length the host check's
+        # or the body's framing; an identity header or `_method` is refused or dropped anyway.
+        errors = {}
+        if self.header and (
+            header_key(self.header.lower().encode("latin-1")) in _TAKEN_HEADERS
+            or self.header.lower().startswith("access-control-")
+            or never_forwarded(self.header)
+        ):
+            errors["header"] = f"{self.header} is a header the gateway reads for something else."
+        if self.query and (
+            param_key(self.query) in OVERRIDE_QUERY_PARAMS or self.query.lower() == "access_token"
+        ):
+            errors["query"] = f"{self.query} is a parameter the gateway reads for something else."
+        if errors:
+            raise ValidationError(errors)

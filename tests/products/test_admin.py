@@ -339,3 +339,27 @@ def test_a_custom_group_cannot_take_a_built_in_groups_slug_in_another_case(
     response = root_client.post("/admin/products/group/add/", data)
     assert "built-in group" in response.content.decode()
     assert not Group.objects.filter(slug="Administrators").exists()
+
+
+@pytest.mark.parametrize(
+    ("header", "query"),
+    [("Authorization", "key"), ("Host", "key"), ("Content-Length", "key"),
+     ("X-Forwarded-For", "key"), ("Cookie", "key"), ("X-Api-Key", "_method"),
+     ("X-Api-Key", "access_token")],
+)  # fmt: skip
+def test_key_names_the_gateway_reads_for_something_else_are_refused(
+    root_client: Client, echo: Api, header: str, query: str
+) -> None:
+    """The key is taken out of its header before anything else reads the call: named
+    Authorization it took the token from validate-jwt, named Host or Content-Length the
+    host check's or the body's."""
+    from products.models import ApiKeyNames
+
+    data = {"api": echo.pk, "header": header, "query": query}
+    response = root_client.post("/admin/products/apikeynames/add/", data)
+    assert response.status_code == 200 and "the gateway reads for something else" in (
+        response.content.decode()
+    )
+    assert not ApiKeyNames.objects.exists()
+    data = {"api": echo.pk, "header": "X-Api-Key", "query": "api-key"}
+    assert root_client.post("/admin/products/apikeynames/add/", data).status_code == 302
