@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from gateway import backends, cors, formbody, keys, proxy, ratelimit
 from gateway.accesslog import AccessLog
@@ -45,7 +46,7 @@ from gateway.server import BODY_BYTES
 from gateway.subscriptions import Meter, Subscriptions
 from gateway.upstream import Pool
 from gateway.validate import Validator
-from gateway.version import VersionSource
+from gateway.version import VersionSource, url_problems
 from portal.lib import proxies, requestlog
 from portal.lib.headers import overrides_method
 from usage.recorder import Recorder
@@ -101,6 +102,9 @@ class Gateway:
         revocations: Revocations | None = None,
         clients: SubscribedClients | None = None,
     ) -> None:
+        problems = url_problems()
+        if problems:  # stop at start (python -m gateway exits), not a 500 on every call
+            raise ImproperlyConfigured(" ".join(problems))
         self.routes: dict[str, RouteConfig] | None = routes
         self.version = VersionSource()
         # Routes and policies, subscription keys, revoked tokens and subscribed clients all

@@ -33,6 +33,35 @@ def redis_url() -> str:
     return str(getattr(settings, "REDIS_URL", "") or "")
 
 
+def url_problems() -> list[str]:
+    """What is wrong with REDIS_URL and GATEWAY_REDIS_URL, one sentence each naming the
+    variable: checked once at start, since a URL the client cannot parse would otherwise
+    fail every call, and a database that is not a number would quietly be database 0."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from redis.connection import parse_url
+
+    problems = []
+    for name in ("REDIS_URL", "GATEWAY_REDIS_URL"):
+        url = str(getattr(settings, name, "") or "")
+        if not url:
+            continue
+        try:
+            parse_url(url)
+            parts = urlsplit(url)
+            db = parse_qs(parts.query).get("db", [""])[0]
+            if parts.scheme in ("redis", "rediss") and parts.path.strip("/"):
+                db = parts.path.strip("/")
+            if db and not db.isdigit():
+                raise ValueError(f"the database {db!r} is not a number")
+        except ValueError as exc:
+            problems.append(
+                f"{name} is not a Redis URL (redis://[:password@]host[:port][/db], rediss://..."
+                f" or unix:///path.sock[?db=n]): {exc}"
+            )
+    return problems
+
+
 def _start_value() -> int:
     # A random start, so a Redis that lost the key (restarted without persistence) never
     # hands out a version some gateway already holds.

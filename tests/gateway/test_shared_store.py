@@ -5,6 +5,7 @@ gateway answer 500; it logs once per 10 s and recovers without a restart.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -129,3 +130,26 @@ def test_redis_down_at_start_never_500_and_recovers_without_restart(
     assert set(seen) <= {200, 429}
     log = operator.log_text()
     assert log.count("rate limits are off") <= 2, log
+
+
+@pytest.mark.parametrize(
+    ("name", "url"),
+    [
+        ("REDIS_URL", "http://127.0.0.1:6379"),
+        ("REDIS_URL", "redis://127.0.0.1:notaport/0"),
+        ("REDIS_URL", "redis://127.0.0.1:6379/abc"),  # redis-py would quietly use database 0
+        ("GATEWAY_REDIS_URL", "redis//127.0.0.1"),
+    ],
+)
+def test_a_bad_redis_url_stops_the_gateway_at_start_with_a_clear_error(
+    operator: Operator, provider: Provider, backend: LoopbackServer, name: str, url: str
+) -> None:
+    # Not a 500 and a traceback on every call, nor a silent fallback: the operator sees which
+    # variable is wrong before any call is served.
+    operator.env[name] = url
+    operator.apply(limited_config(backend, provider, 3))
+    with contextlib.suppress(RuntimeError):  # the supervisor may have bound the port
+        operator.start(workers=2)
+    assert operator.procs[-1].wait(20) != 0
+    log = operator.log_text()
+    assert f"{name} is not a Redis URL" in log, log
