@@ -6,9 +6,10 @@ second, with this client over 20,000 (see bench/gateway_bench.py). What it does:
 - keep-alive connections pooled per origin, reused LIFO, dropped when idle too long or closed;
 - request bodies sent with Content-Length or chunked, streamed from the caller's iterator with
   write flow control; response bodies streamed back with read flow control (pause_reading);
-- a connect timeout and a per-read timeout (`UpstreamTimeout` -> 504), connection failures
-  (`UpstreamUnavailable` -> 502), malformed or cut-off responses (`UpstreamBroken`); the read
-  deadlines of a pool share one timer (a timer per wait, armed and cancelled on every call,
+- a connect timeout, and a timeout that bounds the wait for the answer's head and the whole
+  exchange, the answer's body included (`UpstreamTimeout` -> 504 before the head, a cut
+  connection after it), connection failures (`UpstreamUnavailable` -> 502), malformed or
+  cut-off responses (`UpstreamBroken`); the read deadlines of a pool share one timer (a timer per wait, armed and cancelled on every call,
   cost about 5 us of the event loop's time per call under load);
 - one silent retry on a fresh connection when a pooled connection turns out closed before any
   response byte and the request body is replayable (the usual keep-alive race).
@@ -234,9 +235,15 @@ class _Connection(asyncio.Protocol):
 class Response:
     """A backend response whose body is read with `read()` until it returns b""."""
 
-    def __init__(self, conn: _Connection, method: bytes, timeout: float, pool: Pool) -> None:
+    def __init__(
+        self, conn: _Connection, method: bytes, timeout: float, pool: Pool, ends_at: float = 0.0
+    ) -> None:
         self._conn = conn
         self._timeout = timeout
+        # When the whole exchange must be over (the loop's clock): the timeout bounds the
+        # answer's body too, not each read, so a backend that trickles it cannot hold the
+        # call (0: each read gets the whole timeout).
+        self._ends_at = ends_at
         self._pool = pool
         self._done = False
         self.status = conn.status
@@ -267,7 +274,19 @@ class Response:
             return b""
         conn = self._conn
         while not conn.chunks and not conn.complete:
-            await conn.wait(self._timeout)
+            if not self._ends_at:
+                await conn.wait(self._timeout)
+                continue
+            left = self._ends_at - asyncio.get_running_loop().time()
+            try:
+                if left <= 0:
+                    raise UpstreamTimeout("")
+                await conn.wait(left)
+            except UpstreamTimeout:
+                self.abort()
+                raise UpstreamTimeout(
+                    f"the backend's answer did not end within {self._timeout:g} s"
+                ) from None
         data = conn.take_body()
         if conn.complete and not conn.chunks:
             self._finish(reuse=conn.keep_alive)
@@ -443,6 +462,7 @@ class Pool:
         head_bytes = b"".join(head)
 
         replayable = body is None or isinstance(body, bytes)
+        ends_at = asyncio.get_running_loop().time() + timeout
         for attempt in (0, 1):
             conn = None if connect_address else self._acquire_idle(origin)
             reused = conn is not None
@@ -468,7 +488,7 @@ class Pool:
             except BaseException:
                 conn.close()
                 raise
-            return Response(conn, mbytes, timeout, self)
+            return Response(conn, mbytes, timeout, self, ends_at)
         raise UpstreamBroken("the backend closed the connection")  # pragma: no cover
 
     async def _send_streaming(

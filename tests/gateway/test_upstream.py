@@ -243,3 +243,32 @@ def test_read_deadlines_of_one_pool_each_hold() -> None:
         server.close()
 
     asyncio.run(main())
+
+
+def test_a_trickled_answer_ends_at_the_timeout_of_the_whole_exchange() -> None:
+    """The timeout bounds the whole answer, not each read: a backend that sends its head at
+    once, then a byte every 0.1 s (each read well within the timeout), is cut at the timeout
+    instead of holding the call for the 4 s its body takes (issue 8: "the route's timeout
+    bounds the whole exchange")."""
+
+    async def main() -> None:
+        async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            await read_request(r)
+            w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n")
+            for _ in range(40):
+                await asyncio.sleep(0.1)
+                w.write(b"x")
+                await w.drain()
+
+        server, origin, _ = await serve(handler)
+        pool = Pool()
+        resp = await pool.request(origin, "GET", b"/", [], timeout=0.5)
+        got = b""
+        with pytest.raises(UpstreamTimeout):
+            while chunk := await resp.read():
+                got += chunk
+        assert len(got) < 40
+        pool.close()
+        server.close()
+
+    asyncio.run(main())
