@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import ipaddress
 import json
@@ -167,6 +168,7 @@ class _Source:
     last_attempt: float = 0.0
     last_forced: float = 0.0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    fetching: asyncio.Task[None] | None = None  # the cold fetch under way
 
 
 class KeyStore:
@@ -225,8 +227,12 @@ class KeyStore:
                 7 * 24 * 3600,
             )
 
-    async def keyset(self, url: str) -> KeySet | None:
-        """The key set for a discovery URL, refreshed when older than the TTL."""
+    async def keyset(self, url: str, wait: float | None = None) -> KeySet | None:
+        """The key set for a discovery URL, refreshed when older than the TTL.
+
+        Cold, it waits for a fetch, at most `wait` seconds (the route's timeout, which bounds
+        the whole exchange): the fetch itself goes on, shared by the calls that come while it
+        runs, and the keys serve the calls after it."""
         source = self._sources.get(url)
         if source is None:
             source = self._sources[url] = _Source(url)
@@ -234,8 +240,14 @@ class KeyStore:
         now = time.time()
         if source.keyset is None:
             # Cold: wait for a fetch, but do not hammer a provider that is down.
-            if now - source.last_attempt >= float(_setting("GATEWAY_JWKS_RETRY", 5)):
-                await self._refresh(source, forced=False)
+            fetching = source.fetching
+            if fetching is None or fetching.done():
+                if now - source.last_attempt < float(_setting("GATEWAY_JWKS_RETRY", 5)):
+                    return None
+                fetching = source.fetching = asyncio.get_running_loop().create_task(
+                    self._refresh(source, forced=False)
+                )
+            await _within(fetching, wait)
         elif now - source.keyset.fetched_at >= ttl and (
             now - source.last_attempt >= float(_setting("GATEWAY_JWKS_RETRY", 5))
         ):
@@ -248,7 +260,7 @@ class KeyStore:
         source = self._sources.get(url)
         return source.keyset if source is not None else None
 
-    async def refetch_for_unknown_kid(self, url: str) -> bool:
+    async def refetch_for_unknown_kid(self, url: str, wait: float | None = None) -> bool:
         """Force one refetch unless one happened within the cooldown; True if it ran."""
         source = self._sources.get(url)
         if source is None:
@@ -262,21 +274,30 @@ class KeyStore:
         claimed = await _shared(
             cache.add, self._cache_key(url, "jwks-forced"), 1, max(1, int(cooldown)), default=True
         )
+        loop = asyncio.get_running_loop()
         if not claimed:
             # Another process refetched: take its result from the shared cache.
-            await self._refresh(source, forced=False)
+            await _within(loop.create_task(self._refresh(source, forced=False)), wait)
             return False
-        await self._refresh(source, forced=True)
+        await _within(loop.create_task(self._refresh(source, forced=True)), wait)
         return True
 
     async def keys_for(
-        self, urls: Iterable[str], static: Iterable[PublicKey], static_issuers: Iterable[str]
+        self,
+        urls: Iterable[str],
+        static: Iterable[PublicKey],
+        static_issuers: Iterable[str],
+        wait: float | None = None,
     ) -> tuple[dict[str, tuple[str, KeySet]], list[str]]:
-        """Issuer -> (discovery url, keys) for a policy, and the URLs with no keys ever."""
+        """Issuer -> (discovery url, keys) for a policy, and the URLs with no keys ever (or
+        none within `wait` seconds in all)."""
         by_issuer: dict[str, tuple[str, KeySet]] = {}
         missing: list[str] = []
+        loop = asyncio.get_running_loop()
+        ends_at = None if wait is None else loop.time() + wait
         for url in urls:
-            ks = await self.keyset(url)
+            left = None if ends_at is None else max(0.0, ends_at - loop.time())
+            ks = await self.keyset(url, left)
             if ks is None:
                 missing.append(url)
             else:
@@ -290,6 +311,16 @@ class KeyStore:
                 else:
                     by_issuer[issuer] = ("", KeySet(issuer, static_keys, time.time()))
         return by_issuer, missing
+
+
+async def _within(task: asyncio.Task[None], wait: float | None) -> None:
+    """Wait for a key fetch, at most `wait` seconds; the fetch goes on either way (neither a
+    caller that gives up nor one whose client went away cancels it for the others)."""
+    if wait is None:
+        await asyncio.shield(task)
+        return
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(task), wait)
 
 
 _store_warning = ThrottledLog(log, 10.0)

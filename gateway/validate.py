@@ -120,7 +120,7 @@ class Validator:
             assert cached is not None
             parsed = cached[1]
         else:
-            parsed = await self._verify(token, policy)
+            parsed = await self._verify(token, policy, route.timeout)
         verdict = check_claims(parsed, policy, now, method=method, operation=operation)
         if policy.require_subscribed_client:
             self._check_subscribed(route, parsed)
@@ -160,13 +160,15 @@ class Validator:
             and now - current.fetched_at < float(_setting("GATEWAY_JWKS_TTL", 3600))
         )
 
-    async def _verify(self, token: str, policy: Policy) -> ParsedToken:
+    async def _verify(self, token: str, policy: Policy, wait: float | None = None) -> ParsedToken:
+        """The parsed token, its signature verified; waits for keys at most `wait` seconds
+        (the route's timeout), then KeysUnavailable."""
         parsed = parse(token, policy)
         if self.revocations is not None and self.revocations.is_revoked(token):
             # Checked before the signature and never cached: a revoked token stays refused.
             raise TokenRejected("revoked", "The token was revoked at its provider.")
         by_issuer, missing = await self.keys.keys_for(
-            policy.openid_config, policy.static_keys, policy.issuers
+            policy.openid_config, policy.static_keys, policy.issuers, wait
         )
         iss = parsed.payload.get("iss")
         if (not isinstance(iss, str) or iss not in by_issuer) and missing:
@@ -182,9 +184,9 @@ class Validator:
             not candidates
             and parsed.kid is not None
             and url
-            and await self.keys.refetch_for_unknown_kid(url)
+            and await self.keys.refetch_for_unknown_kid(url, wait)
         ):
-            refreshed = await self.keys.keyset(url)
+            refreshed = await self.keys.keyset(url, wait)
             if refreshed is not None and refreshed.issuer == issuer:
                 candidates = refreshed.matching(parsed.kid)
         if not candidates:

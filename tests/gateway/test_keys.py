@@ -10,7 +10,7 @@ import pytest
 
 from gateway.keys import FetchError, address_problem, fetch_json
 from portal.lib.addresses import allowance
-from tests.gateway.conftest import LoopbackServer
+from tests.gateway.conftest import LoopbackServer, Provider, claims, make_route, mint
 from tests.trickle import TricklingServer
 
 
@@ -89,3 +89,35 @@ def test_metadata_names_and_bad_urls_refused(url: str, settings: Any) -> None:
 def test_metadata_names_with_other_dots_are_refused_before_any_lookup() -> None:
     with pytest.raises(FetchError, match="cloud metadata name"):
         asyncio.run(fetch_json("http://metadata\u3002platformequinix\uff0ecom/metadata"))
+
+
+def test_a_slow_provider_holds_a_call_no_longer_than_its_routes_timeout(
+    harness_for: Any, provider: Provider, backend: LoopbackServer
+) -> None:
+    """The route's timeout bounds the whole exchange, the wait for cold keys included: a
+    discovery document that takes 3 s (within the fetch's own 5 s read timeout) answers a
+    call on a route with a 1 s timeout with 503 `keys` instead of holding it for 3 s; the
+    fetch goes on, so a later call finds the keys."""
+    import time
+
+    answer = provider.server.recorder.routes[provider.path + "/.well-known/openid-configuration"]
+
+    def slow(h: Any) -> None:
+        time.sleep(3)
+        answer(h)
+
+    provider.server.recorder.routes[provider.path + "/.well-known/openid-configuration"] = slow
+    route = make_route(provider, backend.url)
+    route.timeout = 1.0
+    gw = harness_for(route)
+    token = mint(provider.keys[0], claims(provider))
+    first = gw.request("GET", "/orders/x", token=token)
+    assert first.status == 503 and first.json()["check"] == "keys"
+    statuses = []
+    for _ in range(40):  # the fetch finishes in the background
+        gw.loop.run_until_complete(asyncio.sleep(0.25))
+        statuses.append(gw.request("GET", "/orders/x", token=token).status)
+        if statuses[-1] == 200:
+            break
+    assert statuses[-1] == 200 and set(statuses) <= {200, 503}, statuses
+    assert provider.server.recorder.count(provider.path + "/.well-known/openid-configuration") == 1
