@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -62,13 +63,20 @@ def test_every_key_is_in_the_reference() -> None:
 @pytest.mark.parametrize(
     ("text", "line", "message"),
     [
-        ("apis:\n  - slug: a\n    spec: a.yaml\n    gateway: {backend: echo, timeout: 0}\n",
-         4, "timeout must be at least 1"),
+        (
+            "apis:\n  - slug: a\n    spec: a.yaml\n    gateway: {backend: echo, timeout: 0}\n",
+            4,
+            "timeout must be at least 1",
+        ),
         ("apis:\n  - slug: a\n    bogus: 1\n", 3, "unknown key 'bogus' in apis[0]"),
-        ("authorization_servers:\n  - slug: a\n    name: A\n    client-id: c\n"
-         "    console: maybe\n", 5, "console must be true or false, not 'maybe'"),
+        (
+            "authorization_servers:\n  - slug: a\n    name: A\n    client-id: c\n"
+            "    console: maybe\n",
+            5,
+            "console must be true or false, not 'maybe'",
+        ),
     ],
-)  # fmt: skip
+)
 def test_errors_name_the_key_as_written_with_its_line(text: str, line: int, message: str) -> None:
     with pytest.raises(ConfigError) as err:
         configschema.validate(parse(text))
@@ -94,3 +102,48 @@ def test_the_schema_check_does_not_halve_the_files_value_budget(tmp_path: Path) 
     out = io.StringIO()
     call_command("applyconfig", str(path), "--check", stdout=out)
     assert "valid" in out.getvalue()
+
+
+_ROUTE: dict[str, Any] = {
+    "backend": "https://b.example.com",
+    "validate-jwt": {
+        "openid-config": "https://idp.example.com/.well-known/openid-configuration",
+        "audiences": ["api://x"],
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (
+            {
+                "validate-jwt": {
+                    **_ROUTE["validate-jwt"],
+                    "required-claims": [{"name": "scope", "values": []}],
+                }
+            },
+            "values",
+        ),
+        ({"backend": "https://user:pw@b.example.com/v1"}, "backend"),
+        ({"rate-limit-by-key": {"calls": 3_000_000_000}}, "calls"),
+        ({"rate-limit-by-key": {"calls": 5, "renewal-period": 3_000_000_000}}, "renewal-period"),
+        (
+            {"validate-jwt": {**_ROUTE["validate-jwt"], "max-lifetime": 3_000_000_000}},
+            "max-lifetime",
+        ),
+        ({"cors": {"max-age": 3_000_000_000}}, "max-age"),
+    ],
+)
+def test_what_the_loader_refuses_on_any_database_the_schema_refuses_too(
+    change: dict[str, Any], key: str
+) -> None:
+    """An editor checking the file against docs/config.schema.json flags what applyconfig
+    will refuse: an empty list of claim values, a backend URL with a password (both refused by
+    the loader after the schema passed them), numbers past what the database column holds
+    (2,147,483,647 on PostgreSQL; SQLite took them, so a file valid on one was refused on
+    the other)."""
+    schema = json.loads((DOCS / "config.schema.json").read_text(encoding="utf-8"))
+    document = {"apis": [{"slug": "echo", "published": False, "gateway": {**_ROUTE, **change}}]}
+    errors = list(Draft202012Validator(schema).iter_errors(document))
+    assert errors, key
