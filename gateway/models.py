@@ -6,6 +6,8 @@ frozen in-memory objects, and the gateway reloads them when `config_fingerprint(
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -24,6 +26,9 @@ def suffix_depth_validator(value: str) -> None:
         raise ValidationError(
             f"At most {MAX_SUFFIX_SEGMENTS} segments: the gateway finds a route by no more."
         )
+
+
+_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[^/?#@\sA-Z]+")
 
 
 def _default_algorithms() -> list[str]:
@@ -126,6 +131,16 @@ class Route(models.Model):
             value = getattr(self, name)
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ValidationError({name: "A list of strings."})
+        for origin in self.cors_allowed_origins:
+            # A browser sends its Origin as scheme://host[:port], lower case, no path: an
+            # entry written otherwise would never match, and CORS would be silently off.
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValidationError(
+                    {
+                        "cors_allowed_origins": f"{origin!r} is not an origin: write "
+                        "scheme://host[:port] in lower case, without a path or a final /."
+                    }
+                )
         if "*" in self.cors_allowed_origins and self.cors_allow_credentials:
             raise ValidationError(
                 {"cors_allow_credentials": "Credentials cannot be allowed for every origin."}

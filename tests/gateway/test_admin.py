@@ -89,6 +89,7 @@ def test_the_suffix_help_says_where_the_gateway_answers(admin_client: Client) ->
         ("jwt_policy-0-clock_skew", "86400", "Between 0 and 3600 seconds."),
         ("rate_limit_calls", "0", "At least 1 call, or empty for no limit."),
         ("rate_limit_period", "0", "At least 1 second."),
+        ("cors_allowed_origins", '["https://app.example.com/"]', "is not an origin"),
     ],
 )
 def test_admin_refuses_broken_configuration(

@@ -291,6 +291,24 @@ def _refused(config_dir: Path, text: str) -> str:
             ("counter-key: subject}", "counter-key: subject, on-store-unavailable: maybe}"),
             ":16: on-store-unavailable must be allow or deny, not 'maybe'",
         ),
+        # A browser's Origin has no path and a lower-case scheme and host: such an entry
+        # would never match, and CORS would be silently off for that application.
+        (
+            (
+                "allowed-origins: [https://app.example.com]",
+                "allowed-origins: [https://app.example.com/]",
+            ),
+            ":17: allowed-origins[] must be an origin (scheme://host[:port]) or *, not "
+            "'https://app.example.com/'",
+        ),
+        (
+            (
+                "allowed-origins: [https://app.example.com]",
+                "allowed-origins: [HTTPS://App.example.com]",
+            ),
+            ":17: allowed-origins[] must be an origin (scheme://host[:port]) or *, not "
+            "'HTTPS://App.example.com'",
+        ),
     ],
 )
 def test_configuration_mistakes_are_refused_by_their_key(

@@ -133,6 +133,8 @@ _ROUTE: dict[str, Any] = {
             "max-lifetime",
         ),
         ({"cors": {"max-age": 3_000_000_000}}, "max-age"),
+        ({"cors": {"allowed-origins": ["https://app.example.com/"]}}, "allowed-origins"),
+        ({"cors": {"allowed-origins": "HTTPS://app.example.com"}}, "allowed-origins"),
     ],
 )
 def test_what_the_loader_refuses_on_any_database_the_schema_refuses_too(
