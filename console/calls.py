@@ -221,9 +221,22 @@ class PreparedCall:
     warnings: list[str] = field(default_factory=list)
 
 
+# OpenAPI: a header parameter of these names "SHALL be ignored"; the body's media type, the
+# documented answer's and the token (or API key) are the console's to send.
+IGNORED_HEADER_PARAMS = frozenset({"accept", "content-type", "authorization"})
+
+
+def fills(param: Parameter) -> bool:
+    """Whether the console (and the samples) fill `param`: named, in a location it sends,
+    and not a header OpenAPI says to ignore (Yelp's spec requires an Authorization one)."""
+    if not param.name or param.location not in LOCATIONS:
+        return False
+    return not (param.location == "header" and param.name.lower() in IGNORED_HEADER_PARAMS)
+
+
 def parameters(operation: Operation) -> list[Parameter]:
-    """The operation's parameters the console can fill (named, in a location it sends)."""
-    return [p for p in operation.model.parameters if p.location in LOCATIONS and p.name]
+    """The operation's parameters the console can fill."""
+    return [p for p in operation.model.parameters if fills(p)]
 
 
 def deref_param(param: Parameter, document: Mapping[str, Any]) -> Parameter:

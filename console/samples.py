@@ -18,7 +18,7 @@ import orjson
 
 from apis.documents import deref_schema
 from apis.models import Api, ApiVersion, Operation
-from apis.openapi.model import LOCATIONS, NO_VALUE, OperationModel, Parameter, operation_model
+from apis.openapi.model import NO_VALUE, OperationModel, Parameter, operation_model
 from apis.openapi.query_keys import fixed_query
 from apis.openapi.sample import sample
 from apis.openapi.stream_sample import stream_framing, stream_sample
@@ -158,7 +158,7 @@ def request_sample(
             # OpenAPI 3.2: one parameter that is the whole query string.
             querystring = serialise.querystring_text(param.media_type, _example(param, document))
             continue
-        if not name or where not in LOCATIONS or not param.required:
+        if not calls.fills(param) or not param.required:
             continue  # optional parameters stay out of the sample, as in the console
         if where == "query" and any(name == key for key, _ in fixed):
             continue

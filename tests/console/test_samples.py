@@ -546,6 +546,24 @@ def test_header_and_cookie_parameters_are_sampled_in_their_style(
     assert "-H 'Cookie: ids=a,b'" in curl
 
 
+def test_accept_and_content_type_header_parameters_are_not_sampled(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    """Header parameters OpenAPI says to ignore stay out of the sample, as out of the
+    console: a required `content-type` one went out beside the body's own Content-Type."""
+    from tests.console.test_calls import OWNED_HEADERS
+
+    spec = tmp_path / "owned.yaml"
+    spec.write_text(OWNED_HEADERS)
+    _import(spec, "owned")
+    page = client.get("/apis/owned/operations/makeThing/").content.decode()
+    curl = _section(page, "request-sample")
+    curl = curl[curl.index("curl -X POST") :].split("\n\n")[0]
+    assert curl.lower().count("content-type") == 1
+    assert "Content-Type: application/json" in curl
+    assert curl.count("Accept") == 1 and "-H 'X-Trace: " in curl
+
+
 def test_a_multipart_samples_typed_parts_are_typed_as_the_console_sends_them(
     client: Client, db: None, tmp_path: Path
 ) -> None:
