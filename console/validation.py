@@ -228,17 +228,22 @@ def _convert(
     elif isinstance(out.get("items"), list):
         out.pop("items")
     null_or_rest = False
+    # 3.0's `nullable: true` allows null in a 3.1 document too, as the pages and the samples
+    # read it: OpenAI's 3.1 spec keeps `nullable: true, default: null`, and the check refused
+    # the sample, its default.
+    if out.pop("nullable", False) is True:
+        kind = out.get("type")
+        if isinstance(kind, str):
+            out["type"] = [kind, "null"]
+        elif isinstance(kind, list) and "null" not in kind:
+            out["type"] = [*kind, "null"]
+        elif kind is None and any(k in out for k in ("oneOf", "anyOf", "allOf")):
+            # No type beside it (`nullable: true, oneOf: [string, array]`): null or what
+            # the rest allows, as the pages read it (DigitalOcean's inference `stop`).
+            null_or_rest = True
+        if isinstance(out.get("enum"), list) and None not in out["enum"]:
+            out["enum"] = [*out["enum"], None]
     if legacy:
-        if out.pop("nullable", False) is True:
-            kind = out.get("type")
-            if isinstance(kind, str):
-                out["type"] = [kind, "null"]
-            elif kind is None and any(k in out for k in ("oneOf", "anyOf", "allOf")):
-                # No type beside it (`nullable: true, oneOf: [string, array]`): null or what
-                # the rest allows, as the pages read it (DigitalOcean's inference `stop`).
-                null_or_rest = True
-            if isinstance(out.get("enum"), list) and None not in out["enum"]:
-                out["enum"] = [*out["enum"], None]
         for bound, flag in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
             if out.get(flag) is True and bound in out:
                 out[flag] = out.pop(bound)

@@ -111,6 +111,29 @@ def test_a_30_nullable_without_a_type_allows_null() -> None:
     assert check({"stop": 3}) == ["body.stop: 3 is not valid under any of the given schemas"]
 
 
+def test_a_31_document_s_nullable_allows_null_as_its_pages_read_it() -> None:
+    # OpenAI's 3.1 spec keeps 3.0's `nullable: true, default: null` (logit_bias, suffix):
+    # the pages read "object | null" and the body sample is the default, null, which the
+    # check refused ("None is not of type 'object'"), as it does a null nothing allows.
+    doc: dict[str, Any] = {"openapi": "3.1.0", "components": {"schemas": {}}}
+    schema = {
+        "type": "object",
+        "properties": {
+            "bias": {"type": "object", "nullable": True, "default": None,
+                     "additionalProperties": {"type": "integer"}},
+            "suffix": {"type": ["string"], "nullable": True, "enum": ["a", "b"]},
+            "plain": {"type": "string"},
+        },
+    }  # fmt: skip
+
+    def check(value: Any) -> list[str]:
+        return check_value(doc, -38, schema, value, direction="request", prefix="body")
+
+    assert check({"bias": None, "suffix": None}) == []
+    assert check({"bias": {"a": 1}, "suffix": "a"}) == []
+    assert check({"plain": None}) == ["body.plain: None is not of type 'string'"]
+
+
 def test_read_and_write_only_through_refs_are_not_required() -> None:
     # `id: {$ref: Id}` with Id readOnly (GitHub's shape): the request sample leaves it out,
     # and the check refused that very body for lacking it; a writeOnly secret the other way.
