@@ -273,6 +273,41 @@ class _Sampler:
                 return values
         return [item] * n
 
+    def _declared(self, schema: Any, depth: int = 0) -> set[str]:
+        """The property names `schema` declares, its allOf parts' too (through `$ref`s)."""
+        if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+            schema = self._target(schema["$ref"])
+        if not isinstance(schema, dict) or depth > 8:
+            return set()
+        props = schema.get("properties")
+        names = {str(n) for n in props} if isinstance(props, dict) else set()
+        for part in as_list(schema.get("allOf")):
+            names |= self._declared(part, depth + 1)
+        return names
+
+    def _undeclared(
+        self, out: dict[str, Any], schema: dict[str, Any], depth: int, seen: tuple[str, ...]
+    ) -> None:
+        """Adds to `out` each property `schema` requires but no schema declares: DigitalOcean's
+        logtail spec requires `endpoint` and declares only `token`, and the console's check
+        refused the sample without it. Its value fits `additionalProperties`, else any does;
+        a declared one left out (readOnly in a request) stays out."""
+        required = [n for n in as_list(schema.get("required")) if isinstance(n, str)]
+        missing = [n for n in required if n not in out]
+        additional = schema.get("additionalProperties")
+        if not missing or additional is False:
+            return
+        declared = self._declared(schema)
+        for name in missing:
+            if name in declared:
+                continue
+            if isinstance(additional, dict):
+                if self._closes_cycle(additional, seen):
+                    continue
+                out[name] = self.build(additional, depth + 1, seen)
+            else:
+                out[name] = "string"
+
     def _target(self, ref: str) -> Any:
         return self._resolve(ref)[1]
 
@@ -371,6 +406,7 @@ class _Sampler:
                         # (`mode: {type: string}` beside a part's `mode: {enum: [short]}`).
                         if merged.get(name) is None or self._pins(props.get(name)):
                             merged[name] = value
+                self._undeclared(merged, schema, depth, seen)
                 return merged
         for key in ("oneOf", "anyOf"):
             options = schema.get(key)
@@ -415,6 +451,7 @@ class _Sampler:
                             continue
                         optional += 1
                     out[str(name)] = self.build(sub, depth + 1, seen)
+            self._undeclared(out, schema, depth, seen)
             additional = schema.get("additionalProperties")
             if (
                 not out

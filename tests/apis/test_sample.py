@@ -826,3 +826,24 @@ def test_an_example_not_of_its_schemas_type_is_read_as_that_type_or_passed_over(
     schema: dict[str, Any], expected: Any
 ) -> None:
     assert sample(schema, DOC) == expected
+
+
+def test_a_required_property_no_schema_declares_is_sampled_too() -> None:
+    """DigitalOcean's logtail spec requires `endpoint` and declares only `token`; its
+    uptime check requires `method` beside an allOf that does not declare it either. Each
+    sample lacked it, and the console's check refused the body it pre-filled. A declared
+    one left out (readOnly in a request) stays out."""
+    doc: dict[str, Any] = {"components": {"schemas": {"Base": {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "id": {"type": "string", "readOnly": True}},
+    }}}}  # fmt: skip
+    logtail = {"type": "object", "properties": {"token": {"type": "string"}},
+               "required": ["endpoint"]}  # fmt: skip
+    assert sample(logtail, doc, request=True) == {"token": "string", "endpoint": "string"}
+    check = {"type": "object", "allOf": [{"$ref": "#/components/schemas/Base"}],
+             "required": ["name", "method", "id"]}  # fmt: skip
+    assert sample(check, doc, request=True) == {"name": "string", "method": "string"}
+    counts = {"type": "object", "additionalProperties": {"type": "integer"}, "required": ["a"]}
+    assert sample(counts, doc) == {"a": 0}
+    closed = {"type": "object", "additionalProperties": False, "required": ["a"]}
+    assert sample(closed, doc) == {}
