@@ -226,7 +226,16 @@ def _body(
     elif kind in ("form", "multipart"):
         fields = example if isinstance(example, dict) else {}
         if kind == "multipart":  # a file part is a file to pick, not its sample text
-            call.files = [calls.Upload(name, f"{name}.bin", binary[name], b"") for name in binary]
+            # The encoding's type for a file part (TypeSpec's `photos`: image/jpeg) first.
+            call.files = [
+                calls.Upload(
+                    name,
+                    f"{name}.bin",
+                    serialise.part_type(encoding or {}, name) or binary[name],
+                    b"",
+                )
+                for name in binary
+            ]
         values = [
             (str(k), v, serialise.field_text(v))
             for k, v in fields.items()

@@ -18,6 +18,7 @@ A parameter described by `content` is its media type's text (JSON, typically), n
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus, urlencode
 
@@ -250,12 +251,21 @@ def body_fields(
             continue
         pairs.append((name, text))
         declared = field_encoding.get("contentType")
-        kind = declared.split(",")[0].strip() if isinstance(declared, str) else ""
-        if multipart and _PART_TYPE.fullmatch(kind):
+        kind = part_type(encoding, name)
+        if multipart and kind:
             types[name] = kind
         elif multipart and not isinstance(declared, str) and isinstance(value, dict | list):
             types[name] = "application/json"
     return pairs, types
+
+
+def part_type(encoding: Mapping[str, Any], name: str) -> str:
+    """The one media type a body part's encoding gives it (the first of a list), or "" when
+    it gives none or a wildcard (`*/*`, `image/*`)."""
+    field_encoding = encoding.get(name)
+    declared = field_encoding.get("contentType") if isinstance(field_encoding, dict) else None
+    kind = declared.split(",")[0].strip() if isinstance(declared, str) else ""
+    return kind if _PART_TYPE.fullmatch(kind) else ""
 
 
 def _deep_pairs(name: str, value: Any, depth: int) -> list[tuple[str, str]]:

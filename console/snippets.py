@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from console.calls import PreparedCall
+from console.calls import PreparedCall, Upload
 
 PLACEHOLDER = "$ACCESS_TOKEN"
 # Placeholders the reader sets in the environment (console/samples.py writes them): every
@@ -71,7 +71,8 @@ def curl(call: PreparedCall, authorization: str | None, basic: bool = False) -> 
     if call.body_kind == "multipart":
         lines += [_curl_part(k, v, call.part_types.get(k)) for k, v in call.form_fields]
         lines += [
-            f"-F {shlex.quote(f'{_field(u.field)}=@{_local_file(u.filename)}')}" for u in call.files
+            f"-F {shlex.quote(f'{_field(u.field)}=@{_local_file(u.filename)}{_file_type(u)}')}"
+            for u in call.files
         ]
     elif call.body_kind == "form":
         # The name escaped: `name@path` (an `@` before any `=`) reads a file.
@@ -105,6 +106,15 @@ _NAME_SAFE = "[]"  # kept readable in a form field's name (`tags[]`); quote() ke
 _HTTPIE_SEPARATORS = re.compile(r"([\\:=@;])")
 # A part type curl's `;type=` holds whole (no parameters: `;` and `,` end it there).
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9.+-]+/[A-Za-z0-9.+-]+")
+
+
+def _file_type(upload: Upload) -> str:
+    """`;type=...` after a file part's name, as curl's `-F` and HTTPie read it, when it has
+    a type other than the one both guess for a `.bin` file."""
+    kind = upload.content_type
+    if kind == "application/octet-stream" or not _MEDIA_TYPE.fullmatch(kind):
+        return ""
+    return f";type={kind}"
 
 
 def _local_file(name: str) -> str:
@@ -281,7 +291,10 @@ def httpie(call: PreparedCall, authorization: str | None, basic: bool = False) -
     parts += [_sh(f"{_hx_key(k)}:{_hx_value(v)}") for k, v in headers.items()]
     if call.body_kind in ("multipart", "form"):
         parts += [_sh(f"{_hx_key(k)}={_hx_value(v)}") for k, v in call.form_fields]
-        parts += [shlex.quote(f"{_field(u.field)}@{_local_file(u.filename)}") for u in call.files]
+        parts += [
+            shlex.quote(f"{_field(u.field)}@{_local_file(u.filename)}{_file_type(u)}")
+            for u in call.files
+        ]
     elif call.files:
         parts.append(f"@{shlex.quote(_local_file(call.files[0].filename))}")
     elif call.body_kind != "none":

@@ -581,6 +581,44 @@ def test_a_multipart_samples_typed_parts_are_typed_as_the_console_sends_them(
     assert "('note', (None, 'string'))" in request
 
 
+def test_a_file_part_is_sampled_with_its_encodings_content_type(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    """TypeSpec's multipart sample: `photos` (files) has the encoding `image/jpeg`; curl
+    sent it untyped (curl reads `.bin` as application/octet-stream) and Python as
+    application/octet-stream, which a server holding parts to their types refuses. A
+    wildcard (`*/*`) says no one type: the part stays untyped."""
+    spec = tmp_path / "files.yaml"
+    spec.write_text("""openapi: 3.0.0
+info: {title: Files, version: '1'}
+servers: [{url: 'https://api.example.com'}]
+paths:
+  /albums:
+    post:
+      operationId: upload
+      requestBody:
+        content:
+          multipart/form-data:
+            encoding:
+              photos: {contentType: 'image/jpeg, image/png'}
+              any: {contentType: '*/*'}
+            schema:
+              type: object
+              properties:
+                photos: {type: array, items: {type: string, format: binary}}
+                any: {type: string, format: binary}
+      responses: {'200': {description: ok}}
+""")
+    _import(spec, "files")
+    page = client.get("/apis/files/operations/upload/").content.decode()
+    request = _section(page, "request-sample")
+    assert "-F 'photos=@photos.bin;type=image/jpeg'" in request
+    assert "-F any=@any.bin" in request and "any.bin;type" not in request
+    assert "open('photos.bin', 'rb'), 'image/jpeg')" in request
+    assert "open('any.bin', 'rb'), 'application/octet-stream')" in request
+    assert "'photos@photos.bin;type=image/jpeg'" in request
+
+
 def test_an_allow_reserved_query_value_is_sampled_as_the_console_sends_it(
     client: Client, db: None, tmp_path: Path
 ) -> None:

@@ -58,7 +58,7 @@ def test_multipart_snippets_name_the_file() -> None:
         body_kind="multipart", form_fields=[("note", "n")], files=[Upload("file", "a.png", "image/png", b"")],
     )  # fmt: skip
     code = by_key(call, None)
-    assert "-F file=@a.png" in code["curl"] and "boundary" not in code["curl"]
+    assert "-F 'file=@a.png;type=image/png'" in code["curl"] and "boundary" not in code["curl"]
     assert 'body.append("file", fileInput.files[0]);' in code["fetch"]
     assert (
         "files=[('note', (None, 'n')), ('file', ('a.png', open('a.png', 'rb'), 'image/png'))]"
@@ -188,7 +188,8 @@ def test_spec_text_never_makes_a_snippet_read_the_readers_files() -> None:
     )  # fmt: skip
     code = by_key(call, None)
     curl = code["curl"]
-    assert "-F" not in curl.replace("-F doc_", "")  # fields go as --form-string: never a file
+    # fields go as --form-string: never a file (the one -F is the upload's own part)
+    assert "-F" not in curl.replace("-F 'doc_", "")
     assert "--form-string 'bio=</tmp/secret'" in curl
     assert "-g" in curl.split("\n")[0]
     assert "@../" not in curl and "=@/tmp" not in curl.split("--form-string")[-1].split("\n", 1)[-1]
