@@ -21,6 +21,8 @@ from apis.openapi.regex_safety import safe_search
 from apis.openapi.values import as_dict, as_list, is_number
 
 _MAX_DEPTH = 12
+# How many of a oneOf's options are sampled in turn for one that no other also fits.
+_MAX_OPTIONS = 8
 _MAX_NODES = 2_000
 _PRELOAD_LEVELS = 3
 _FORMAT_SAMPLES: dict[str, Any] = {
@@ -273,6 +275,61 @@ class _Sampler:
                 return values
         return [item] * n
 
+    def _only_one(
+        self, options: list[Any], option: Any, value: Any, depth: int, seen: tuple[str, ...]
+    ) -> tuple[Any, Any]:
+        """A oneOf's option and its sample that no other option also fits, when the first
+        one's does: hey-api's `import` body is oneOf [Model (requires foo), Other (requires
+        nothing)], and Model's sample fit both, which oneOf refuses (the console's check
+        said "valid under each of"). Where every sample fits another, the first stays."""
+        if not any(self._fits(value, o) for o in options if o is not option):
+            return option, value
+        for other in options[:_MAX_OPTIONS]:
+            if other is option or self._closes_cycle(other, seen):
+                continue
+            candidate = self.build(other, depth, seen)
+            if candidate is not None and not any(
+                self._fits(candidate, o) for o in options if o is not other
+            ):
+                return other, candidate
+        return option, value
+
+    def _fits(self, value: Any, schema: Any, depth: int = 0) -> bool:
+        """Whether `value` may be valid under `schema`, judged loosely (types, enum, const,
+        required and closed properties, a few levels down): True when unsure."""
+        if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+            schema = self._target(schema["$ref"])
+        if depth > 6 or not isinstance(schema, dict):
+            return schema is not False
+        if not _of_its_type(schema, value):
+            return False
+        if "const" in schema and value != schema["const"]:
+            return False
+        enum = schema.get("enum")
+        if isinstance(enum, list) and enum and value not in enum:
+            return value is None and allows_null(schema)
+        if not all(self._fits(value, part, depth + 1) for part in as_list(schema.get("allOf"))):
+            return False
+        if isinstance(value, dict):
+            props = schema.get("properties")
+            props = props if isinstance(props, dict) else {}
+            for name in as_list(schema.get("required")):
+                if not isinstance(name, str) or name in value:
+                    continue
+                if not flagged(props.get(name), self.left_out, self._target, self.max_depth):
+                    return False
+            closed = schema.get("additionalProperties") is False
+            if closed and "patternProperties" not in schema:
+                declared = self._declared(schema)
+                if any(name not in declared for name in value):
+                    return False
+            for name, sub in props.items():
+                if name in value and not self._fits(value[name], sub, depth + 1):
+                    return False
+        if isinstance(value, list) and isinstance(schema.get("items"), dict):
+            return all(self._fits(item, schema["items"], depth + 1) for item in value[:5])
+        return True
+
     def _declared(self, schema: Any, depth: int = 0) -> set[str]:
         """The property names `schema` declares, its allOf parts' too (through `$ref`s)."""
         if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
@@ -422,6 +479,8 @@ class _Sampler:
                 # [$ref Query, array of $ref Query]`): the one that does samples as null.
                 option = next((o for o in options if not self._closes_cycle(o, seen)), options[0])
                 value = self.build(option, depth, seen)
+                if key == "oneOf" and not isinstance(schema.get("discriminator"), dict):
+                    option, value = self._only_one(options, option, value, depth, seen)
                 return self._tagged_option(schema, option, value)
         kind = _kind(schema)
         if kind == "object":

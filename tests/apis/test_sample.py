@@ -847,3 +847,31 @@ def test_a_required_property_no_schema_declares_is_sampled_too() -> None:
     assert sample(counts, doc) == {"a": 0}
     closed = {"type": "object", "additionalProperties": False, "required": ["a"]}
     assert sample(closed, doc) == {}
+
+
+def test_a_one_of_sample_is_one_no_other_option_also_fits() -> None:
+    """hey-api's `import` body: oneOf [Model (requires foo, bar, baz; bar readOnly),
+    Other (requires nothing)]. The first option's sample, {foo, baz}, fits Other too, so
+    the console's check refused it ("valid under each of"); the next option's fits only
+    itself. Where every option fits every sample the first stays."""
+    doc: dict[str, Any] = {"components": {"schemas": {
+        "Model": {"type": "object", "required": ["foo", "bar", "baz"], "properties": {
+            "foo": {"type": "string"}, "bar": {"type": "string", "readOnly": True},
+            "baz": {"type": "string"}}},
+        "Other": {"type": "object", "properties": {
+            "prop": {"type": "array", "items": {"$ref": "#/components/schemas/Model"}},
+            "size": {"type": "number"}}},
+        "Loose": {"type": "object", "properties": {"x": {"type": "string"}}},
+    }}}  # fmt: skip
+
+    def ref(name: str) -> dict[str, str]:
+        return {"$ref": f"#/components/schemas/{name}"}
+
+    body = {"type": "object", "oneOf": [ref("Model"), ref("Other")]}
+    value = sample(body, doc, request=True)
+    assert set(value) == {"prop", "size"}
+    assert sample({"oneOf": [ref("Other"), ref("Model")]}, doc, request=True) == value
+    # Both loose: no sample tells them apart, and the first is kept.
+    assert sample({"oneOf": [ref("Loose"), ref("Other")]}, doc) == {"x": "string"}
+    # A string and an object never both fit: the first, as before.
+    assert sample({"oneOf": [{"type": "string"}, ref("Other")]}, doc) == "string"
