@@ -123,12 +123,29 @@ class Validator(OAuth2Validator):
     def validate_code(
         self, client_id: str, code: str, client: Any, request: Any, *a: Any, **k: Any
     ) -> bool:
-        """The code exchange: a `resource` outside the authorization's audience is refused."""
+        """The code exchange: a `resource` outside the authorization's audience is refused,
+        and the grant is checked again. A subscription cancelled or an API unpublished
+        after the code was made stops the token, as for a refresh."""
         if not super().validate_code(client_id, code, client, request, *a, **k):
             return False
-        original = self._original_audiences(list(request.scopes or []), request)
-        self._check_subset(explicit_resources(request), original, request)
+        scopes = list(request.scopes or [])
+        original = self._original_audiences(scopes, request)
+        requested = explicit_resources(request)
+        self._check_subset(requested, original, request)
+        self._check_grant(client, scopes, requested or self._grant_resources(request), request)
         return True
+
+    @staticmethod
+    def _grant_resources(request: Any) -> list[str]:
+        from oauth2_provider.models import get_grant_model
+
+        grant = (
+            get_grant_model()
+            .objects.filter(code=request.code, application=request.client)
+            .only("resource")
+            .first()
+        )
+        return list(grant.resource or []) if grant else []
 
     def validate_refresh_token(
         self, refresh_token: str, client: Any, request: Any, *a: Any, **k: Any
@@ -151,15 +168,7 @@ class Validator(OAuth2Validator):
         return True
 
     def _original_audiences(self, scopes: list[str], request: Any) -> list[str]:
-        from oauth2_provider.models import get_grant_model
-
-        grant = (
-            get_grant_model()
-            .objects.filter(code=request.code, application=request.client)
-            .only("resource")
-            .first()
-        )
-        return _audiences(scopes, list(grant.resource or []) if grant else [])
+        return _audiences(scopes, self._grant_resources(request))
 
     @staticmethod
     def _check_subset(requested: list[str], original: list[str], request: Any) -> None:

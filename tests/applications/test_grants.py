@@ -103,3 +103,94 @@ def test_a_read_only_product_grants_only_its_scope_subset(
     product_flows.subscribe(ada, full, application=app)
     both = _token(client, app.client_id, registered.secret, scope="echo.read echo.write")
     assert both.status_code == 200 and both.json()["scope"] == "echo.read echo.write"
+
+
+WEB_REDIRECT = "https://app.example/callback"
+
+
+def _code(client: Client, client_id: str, scope: str) -> tuple[str, str]:
+    """(code, PKCE verifier) of an authorization the signed-in user allows on the consent page."""
+    import base64
+    import hashlib
+    import secrets
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    query = urlencode({"response_type": "code", "client_id": client_id, "scope": scope,
+                       "redirect_uri": WEB_REDIRECT, "state": "st", "code_challenge_method": "S256",
+                       "code_challenge": challenge.rstrip(b"=").decode()})  # fmt: skip
+    page = client.get(f"/idp/authorize/?{query}")
+    assert page.status_code == 200, page.content
+    fields = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    answer = client.post(f"/idp/authorize/?{query}", {**fields, "allow": "Authorize"})
+    assert answer.status_code == 302 and answer["Location"].startswith(WEB_REDIRECT)
+    (code,) = parse_qs(urlsplit(answer["Location"]).query)["code"]
+    return code, verifier
+
+
+@pytest.mark.parametrize("change", ["cancel", "unpublish"])
+def test_a_code_issued_before_the_subscription_ended_gets_no_token(
+    client: Client,
+    ada: Any,
+    register: Callable[..., Any],
+    apis: dict[str, Any],
+    make_product: Callable[..., Any],
+    change: str,
+) -> None:
+    """'Suspending or cancelling a subscription stops new tokens at once' (issue 10) holds for
+    the code exchange too: the authorization was checked when the code was made, and the
+    code, still unused, was exchanged for a token carrying the scope after the cancellation."""
+    registered = register(ada, "web", redirect_uris=[WEB_REDIRECT])
+    app = registered.application
+    sub = product_flows.subscribe(ada, make_product("starter", apis["echo"]), application=app)
+    assert (
+        client.post("/idp/login/", {"username": "ada", "password": "pw-ada-1"}).status_code == 302
+    )
+    code, verifier = _code(client, app.client_id, "openid echo.read")
+    if change == "cancel":
+        product_flows.cancel_by_owner(sub, ada)
+    else:
+        apis["echo"].is_published = False
+        apis["echo"].save()
+    answer = client.post(
+        "/idp/token/",
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": WEB_REDIRECT,
+            "code_verifier": verifier,
+        },
+        HTTP_AUTHORIZATION=basic(app.client_id, registered.secret),
+    )
+    assert answer.status_code == 400, answer.content
+    assert "access_token" not in answer.json()
+    assert answer.json()["error"] == "invalid_scope"
+
+
+def test_a_code_still_gets_its_token_while_the_subscription_lasts(
+    client: Client,
+    ada: Any,
+    register: Callable[..., Any],
+    apis: dict[str, Any],
+    make_product: Callable[..., Any],
+) -> None:
+    registered = register(ada, "web", redirect_uris=[WEB_REDIRECT])
+    app = registered.application
+    product_flows.subscribe(ada, make_product("starter", apis["echo"]), application=app)
+    assert (
+        client.post("/idp/login/", {"username": "ada", "password": "pw-ada-1"}).status_code == 302
+    )
+    code, verifier = _code(client, app.client_id, "openid echo.read")
+    answer = client.post(
+        "/idp/token/",
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": WEB_REDIRECT,
+            "code_verifier": verifier,
+        },
+        HTTP_AUTHORIZATION=basic(app.client_id, registered.secret),
+    )
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["scope"] == "openid echo.read"
