@@ -67,6 +67,16 @@ def _usable(user: Any, api: Any) -> Any:
     )
 
 
+def token_slugs(user: Any, api: Any) -> set[str]:
+    """The console token servers (`app.<uuid>`) of the user's applications that hold or held a
+    subscription to a product with `api`: whose tokens a call to `api` may carry. One whose
+    subscription ended still may, so the gateway's refusal of it can be seen."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    found = Application.objects.filter(owner=user, subscriptions__product__apis=api)
+    return {slug_of(app) for app in found.only("uuid").distinct()}
+
+
 def _pasted(session: MutableMapping[str, Any]) -> dict[str, str]:
     raw = session.get(SECRETS_SESSION_KEY)
     return raw if isinstance(raw, dict) else {}

@@ -31,7 +31,7 @@ from console import (
 )
 from console import render as present
 from console.http import OutboundError
-from console.models import AuthorizationServer, CallHistory
+from console.models import ApiAuthorizationServer, AuthorizationServer, CallHistory
 from console.tokens import Token, TokenStore, explain_rejection
 from products.console import subscription_headers
 
@@ -51,8 +51,21 @@ class Outcome:
     context: dict[str, Any] = field(default_factory=dict)
 
 
-def token_for_call(session: MutableMapping[str, Any], token_id: str) -> tuple[Token | None, str]:
-    """The chosen token, refreshed first when it is about to expire; and a note for the user."""
+def token_servers(api: Api, user: Any) -> set[str]:
+    """The `server`s of the tokens a call to `api` may carry: its authorization servers in
+    the console, its own pasted credentials, and the user's applications subscribed to it.
+    The panel offers no other; a form naming one (a token for another API's server or
+    application, a credential pasted for another API) would send it to this API's backend."""
+    linked = ApiAuthorizationServer.objects.filter(api=api, server__use_in_console=True)
+    slugs = set(linked.values_list("server__slug", flat=True))
+    return slugs | {credentials.pasted_server(api)} | appclients.token_slugs(user, api)
+
+
+def token_for_call(
+    session: MutableMapping[str, Any], token_id: str, allowed: set[str] | None = None
+) -> tuple[Token | None, str]:
+    """The chosen token, refreshed first when it is about to expire; and a note for the user.
+    With `allowed` (token_servers), a token from any other server is not sent."""
     if not token_id:
         return None, ""
     store = TokenStore(session)
@@ -62,6 +75,8 @@ def token_for_call(session: MutableMapping[str, Any], token_id: str) -> tuple[To
     if appclients.is_app_slug(chosen.server) and appclients.application_gone(chosen.server):
         store.forget(chosen.id)
         return None, "The chosen token's application was deleted; sent without a token."
+    if allowed is not None and chosen.server not in allowed:
+        return None, "The chosen token is not one for this API; sent without a token."
     if chosen.is_expired(margin=conf.refresh_margin()) and chosen.refresh_token:
         server = AuthorizationServer.objects.filter(slug=chosen.server).first()
         if server is not None:
@@ -133,7 +148,7 @@ def send(
     schemes = credentials.operation_schemes(operation, version.overview or {})
     keys = credentials.api_keys(session, api, schemes)
     before = TokenStore(session).get(data.token) if data.token else None
-    chosen, note = token_for_call(session, data.token)
+    chosen, note = token_for_call(session, data.token, token_servers(api, user))
     context["note"] = note
     context["refreshed"] = (
         chosen is not None and before is not None and chosen.access_token != before.access_token

@@ -62,3 +62,47 @@ def test_a_nul_character_in_a_field_is_refused_before_the_call(
     assert answer.status_code == 422
     assert "NUL character" in answer.content.decode()
     assert fake_outbound.sent == [] and not CallHistory.objects.exists()
+
+
+def test_a_token_for_another_apis_server_is_not_sent(
+    signed_in: Client, echo: Any, petstore: Any, auth_server: Any, fake_outbound: Any
+) -> None:
+    """The panel offers only the tokens of this API's authorization servers, its own pasted
+    credentials and the developer's applications subscribed to it; a form naming another
+    token (one from petstore's server, one pasted for petstore) sent it to echo's backend."""
+    auth_server(petstore, slug="pet-idp", grants=["authorization_code"])
+    session = signed_in.session
+    store = TokenStore(session)
+    from_server = store.put(
+        Token(server="pet-idp", server_name="Example IdP", grant="authorization_code",
+              scopes="petstore.read", access_token=access_token(aud="api://petstore"),
+              expires_at=time.time() + 3600)
+    )  # fmt: skip
+    pasted = store.put(
+        Token(server="pasted:petstore", server_name="Pasted token", grant="pasted",
+              scopes="bearer", access_token="petstore-secret-token", expires_at=None)
+    )  # fmt: skip
+    session.save()
+    fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {"ok": True})
+    for token in (from_server, pasted):
+        data = {"api": "echo", "version": "1.0.0", "operation": "echoGet", "token": token.id}
+        html = signed_in.post("/console/send/", data, headers=HTMX).content.decode()
+        assert fake_outbound.sent[-1].header("Authorization") == ""
+        assert "not one for this API" in html
+
+
+def test_a_token_of_this_apis_server_is_sent(
+    signed_in: Client, echo: Any, auth_server: Any, fake_outbound: Any
+) -> None:
+    auth_server(echo, grants=["authorization_code"])
+    session = signed_in.session
+    value = access_token(aud="api://echo")
+    token = TokenStore(session).put(
+        Token(server="idp", server_name="Example IdP", grant="authorization_code",
+              scopes="echo.read", access_token=value, expires_at=time.time() + 3600)
+    )  # fmt: skip
+    session.save()
+    fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {"ok": True})
+    data = {"api": "echo", "version": "1.0.0", "operation": "echoGet", "token": token.id}
+    signed_in.post("/console/send/", data, headers=HTMX)
+    assert fake_outbound.sent[-1].header("Authorization") == f"Bearer {value}"

@@ -85,7 +85,10 @@ def test_post_body_is_prefilled_from_the_example(signed_in: Client, echo: Any) -
     assert 'name="field.1.text" value="Hello, gateway"' in html  # form-urlencoded editor
 
 
-def test_send_plain_and_htmx(signed_in: Client, echo: Any, fake_outbound: Any) -> None:
+def test_send_plain_and_htmx(
+    signed_in: Client, echo: Any, auth_server: Any, fake_outbound: Any
+) -> None:
+    auth_server(echo)  # the token's server: a token from another API's is not sent
     fake_outbound.json(
         "GET", f"{GATEWAY}/echo/anything", {"method": "GET", "query": {"message": "hi"}}
     )
@@ -165,8 +168,9 @@ def test_body_checked_before_sending(signed_in: Client, echo: Any, fake_outbound
 
 
 def test_401_shows_the_gateways_reason_beside_the_token(
-    signed_in: Client, echo: Any, fake_outbound: Any
+    signed_in: Client, echo: Any, auth_server: Any, fake_outbound: Any
 ) -> None:
+    auth_server(echo)
     fake_outbound.on(
         "GET",
         f"{GATEWAY}/echo/anything",
