@@ -14,6 +14,7 @@ refused on every process within seconds.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,6 +101,25 @@ class SubscribedClients(Refreshed[ClientMap]):
         super().__init__("subscribed clients", load_clients, clients_fingerprint, {}, version)
 
 
+_SCOPE_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def carried_scopes(payload: Mapping[str, Any]) -> set[str]:
+    """Every scope the token could be read to carry: `scope` and `scp` (Entra's claim; a
+    list in Okta's), split on whitespace, commas and semicolons as well as the spaces of
+    RFC 9068. A required-claims rule may read either claim with any separator, so the
+    product-scope check counts a scope however it is spelled."""
+    found: set[str] = set()
+    for name in ("scope", "scp"):
+        value = payload.get(name)
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if isinstance(item, str):
+                found.add(item)
+                found.update(s for s in _SCOPE_SEPARATORS.split(item) if s)
+    return found
+
+
 def refusal(
     clients: ClientMap | None, api: str, payload: Mapping[str, Any]
 ) -> TokenRejected | None:
@@ -121,9 +141,7 @@ def refusal(
             status=403,
             error="insufficient_scope",
         )
-    scope = payload.get("scope")
-    scopes = set(scope.split(" ")) if isinstance(scope, str) else set()
-    outside = sorted(scopes & denied)
+    outside = sorted(carried_scopes(payload) & denied)
     if outside:
         return TokenRejected(
             "product-scope",

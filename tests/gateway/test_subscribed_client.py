@@ -140,3 +140,41 @@ def test_off_by_default(
     harness.app.validator.clients = SubscribedClients()
     token = token_for(provider, "console")
     assert harness.request("GET", "/orders/items", token=token).status == 200
+
+
+@pytest.mark.parametrize(
+    "carried",
+    [
+        {"scope": DROP, "scp": "echo.read echo.write"},  # Entra's claim, read by a scp rule
+        {"scope": "echo.read", "scp": "echo.write"},
+        {"scope": DROP, "scp": ["echo.read", "echo.write"]},  # Okta's list
+        {"scope": "echo.read\techo.write"},
+        {"scope": "echo.read,echo.write"},  # what a rule with a comma separator reads
+    ],
+)
+def test_scopes_outside_the_products_subset_get_403_however_the_token_spells_them(
+    gateway: Harness, provider: Provider, world: dict[str, Any], carried: dict[str, Any]
+) -> None:
+    """The product-scope check read only a space-delimited `scope`; a required-claims rule
+    reads `scp` too, or another separator, so a read-only Starter's client with a token
+    spelling echo.write so passed the check and the rule."""
+    product = world["product"]
+    product.api_scopes = {"orders": ["echo.read"]}
+    product.save()
+    token = mint(provider.keys[0], claims(provider, client_id=world["app"].client_id, **carried))
+    response = gateway.request("GET", "/orders/items", token=token)
+    assert response.status == 403
+    assert response.json()["check"] == "product-scope" and "echo.write" in response.json()["detail"]
+
+
+def test_a_scp_within_the_products_subset_passes(
+    gateway: Harness, provider: Provider, world: dict[str, Any]
+) -> None:
+    product = world["product"]
+    product.api_scopes = {"orders": ["echo.read"]}
+    product.save()
+    token = mint(
+        provider.keys[0],
+        claims(provider, client_id=world["app"].client_id, scope=DROP, scp="echo.read"),
+    )
+    assert gateway.request("GET", "/orders/items", token=token).status == 200
