@@ -54,7 +54,10 @@ def load_clients() -> ClientMap:
 
     subs = (
         Subscription.objects.filter(
-            state=Subscription.ACTIVE, product__published=True, application__isnull=False
+            state=Subscription.ACTIVE,
+            product__published=True,
+            application__isnull=False,
+            owner__is_active=True,  # a deactivated developer's applications hold nothing
         )
         .select_related("application", "product")
         .prefetch_related("product__apis__default_version")

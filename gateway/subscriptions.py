@@ -36,6 +36,7 @@ from gateway.version import VersionSource
 
 log = logging.getLogger("gateway")
 
+BLOCKED = "blocked"  # the state a deactivated owner's subscriptions have in the key map
 DEFAULT_HEADER = "ocp-apim-subscription-key"
 DEFAULT_QUERY = "subscription-key"
 _DIGEST_MEMO = 10_000  # keys whose digest is remembered (Subscriptions._remember)
@@ -133,9 +134,13 @@ def load_keys() -> KeyMap:
     entries: dict[str, KeyEntry] = {}
     rows = Subscription.objects.exclude(state=Subscription.CANCELLED).values_list(
         "uuid", "state", "product_id", "primary_hash", "secondary_hash",
-        "pk", "owner_id", "application__client_id",
+        "pk", "owner_id", "application__client_id", "owner__is_active",
     )  # fmt: skip
-    for uuid, state, product_id, primary, secondary, pk, owner_id, client_id in rows:
+    for uuid, state, product_id, primary, secondary, pk, owner_id, client_id, live in rows:
+        if not live:
+            # A deactivated developer (APIM's blocked user) calls no API with any key; the
+            # products app touches their subscriptions when that changes, for the fingerprint.
+            state = BLOCKED
         slug, apis, rate, quota, volume = products.get(
             product_id, ("", frozenset(), None, None, None)
         )

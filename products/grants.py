@@ -64,8 +64,14 @@ def application_of(client: Any) -> Any:
 
 
 def _active(api: Any, **whose: Any) -> Any:
+    # A deactivated developer's subscriptions grant nothing, to them or their applications
+    # (client credentials need no signed-in user).
     return Subscription.objects.filter(
-        state=Subscription.ACTIVE, product__published=True, product__apis=api, **whose
+        state=Subscription.ACTIVE,
+        product__published=True,
+        product__apis=api,
+        owner__is_active=True,
+        **whose,
     ).select_related("product")
 
 

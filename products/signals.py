@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.signals import user_logged_in
-from django.db.models.signals import m2m_changed
+from django.conf import settings
+from django.db.models.signals import m2m_changed, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
 from products.groups import claim_values, sync_claim_groups
-from products.models import Product
+from products.models import Product, Subscription
 
 
 @receiver(user_logged_in)
@@ -26,6 +27,20 @@ def _groups_from_claim(sender: Any, request: Any, user: Any, **kwargs: Any) -> N
     values = claim_values(claims)
     if values is not None:  # no OIDC_GROUPS_CLAIM configured: memberships left alone
         sync_claim_groups(user, values)
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def _owner_saved(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
+    """A developer deactivated (or active again): move their subscriptions' `updated` so every
+    gateway process reloads its keys and refuses (or takes) theirs. Saves that name their
+    fields without is_active (the last login at each sign-in) change nothing here."""
+    if kwargs.get("created") or (update_fields is not None and "is_active" not in update_fields):
+        return
+    touched = Subscription.objects.filter(owner=instance).update(updated=timezone.now())
+    if touched:
+        from gateway import version
+
+        version.bump()
 
 
 @receiver(m2m_changed, sender=Product.apis.through)

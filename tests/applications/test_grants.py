@@ -66,6 +66,25 @@ def test_case79_subscription_grants_its_apis_only_and_cancelling_stops_new_token
     assert stopped.status_code == 400 and stopped.json()["error"] == "invalid_scope"
 
 
+def test_a_deactivated_developers_application_gets_no_api_token(
+    client: Client,
+    ada: Any,
+    register: Callable[..., Any],
+    apis: dict[str, Any],
+    make_product: Callable[..., Any],
+) -> None:
+    """Client credentials need no signed-in user: the application of a developer an
+    administrator deactivated still got tokens for its subscriptions' APIs."""
+    registered = register(ada, "machine")
+    app = registered.application
+    product_flows.subscribe(ada, make_product("starter", apis["echo"]), application=app)
+    assert _token(client, app.client_id, registered.secret, scope="echo.read").status_code == 200
+    ada.is_active = False
+    ada.save()
+    stopped = _token(client, app.client_id, registered.secret, scope="echo.read")
+    assert stopped.status_code == 400 and stopped.json()["error"] == "invalid_scope"
+
+
 def test_a_subscription_for_the_developer_grants_no_application(
     client: Client,
     ada: Any,

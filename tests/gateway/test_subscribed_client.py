@@ -98,6 +98,19 @@ def test_cancelling_the_subscription_refuses_the_next_call(
     assert response.status == 403 and response.json()["check"] == "subscribed-client"
 
 
+def test_a_deactivated_owners_application_is_refused_on_the_next_call(
+    gateway: Harness, provider: Provider, world: dict[str, Any]
+) -> None:
+    """A token the provider issued before (or an external provider issues) for the machine
+    application of a developer an administrator deactivated: its subscriptions grant nothing."""
+    token = token_for(provider, world["app"].client_id)
+    assert gateway.request("GET", "/orders/items", token=token).status == 200  # cached verdict
+    world["ada"].is_active = False
+    world["ada"].save()
+    response = gateway.request("GET", "/orders/items", token=token)
+    assert response.status == 403 and response.json()["check"] == "subscribed-client"
+
+
 def test_an_unpublished_product_grants_nothing(
     gateway: Harness, provider: Provider, world: dict[str, Any]
 ) -> None:

@@ -164,6 +164,28 @@ def test_case69_a_suspended_or_cancelled_subscription_is_refused_on_the_next_cal
         assert "suspended" in result["body"]["detail"]
 
 
+def test_a_deactivated_developers_keys_are_refused_on_the_next_check(
+    world: dict[str, Any],
+) -> None:
+    """An administrator who unticks "active" shuts the developer out of the portal; their keys
+    kept calling the APIs (APIM: a blocked user calls no API). Ticked again, they work."""
+    from gateway.subscriptions import keys_fingerprint
+
+    check = Check()
+    assert check("echo", world["primary"])["status"] is None
+    before = keys_fingerprint()
+    ada = world["ada"]
+    ada.is_active = False
+    ada.save()
+    assert keys_fingerprint() != before  # every gateway process reloads its keys
+    refused = check("echo", world["primary"])
+    assert refused["status"] == 401 and "blocked" in refused["body"]["detail"]
+    assert refused["body"]["check"] == "subscription-state"
+    ada.is_active = True
+    ada.save()
+    assert check("echo", world["secondary"])["status"] is None
+
+
 def test_a_submitted_subscription_is_refused(world: dict[str, Any]) -> None:
     gold = Product.objects.create(slug="gold", name="Gold", published=True, approval_required=True)
     gold.apis.set(Api.objects.filter(slug="echo"))
