@@ -479,6 +479,11 @@ PRODUCTS_KEY_ENCRYPTION_KEYS = env_list("PRODUCTS_KEY_ENCRYPTION_KEYS")
 # How many subscriptions one developer may create per hour (shared cache, as applications;
 # a request to a product that needs approval mails the administrators).
 SUBSCRIPTIONS_CREATE_PER_HOUR = env_int("SUBSCRIPTIONS_CREATE_PER_HOUR", 10, minimum=1)
+# How many keys one person may regenerate per hour: each makes every gateway process reload
+# its key map.
+SUBSCRIPTION_KEYS_REGENERATED_PER_HOUR = env_int(
+    "SUBSCRIPTION_KEYS_REGENERATED_PER_HOUR", 20, minimum=1
+)
 # The sign-in provider's claim listing a user's groups or roles (e.g. groups, roles).
 OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM")
 # E-mail (subscription requests and decisions; Django 6.1's MAILERS): SMTP (EMAIL_HOST, by

@@ -220,6 +220,21 @@ def regenerate(sub: Subscription, which: str, actor: Any) -> Subscription:
     """A new primary or secondary key; the other keeps working during a rotation."""
     if which not in ("primary", "secondary"):
         raise FlowError("Choose the primary or the secondary key.")
+    # Each one makes every gateway process reload its key map: a loop kept them reloading.
+    # Counted per person; a command or script passing no actor is not limited.
+    limit = settings.SUBSCRIPTION_KEYS_REGENERATED_PER_HOUR
+    person = actor is not None and getattr(actor, "is_authenticated", False)
+    if person and not count_creation("key-regenerations", actor, limit):
+        raise CreationLimited(
+            ngettext(
+                "You have regenerated %(n)d key in the last hour, the most allowed. "
+                "Try again later.",
+                "You have regenerated %(n)d keys in the last hour, the most allowed. "
+                "Try again later.",
+                limit,
+            )
+            % {"n": limit}
+        )
     with transaction.atomic():
         current = Subscription.objects.select_for_update().get(pk=sub.pk)
         if current.state in (S.REJECTED, S.CANCELLED):

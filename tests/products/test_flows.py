@@ -158,6 +158,27 @@ def test_regenerating_one_key_keeps_the_other(
     assert keys.key_hash(flows.shown_key(sub, "secondary")) == sub.secondary_hash
 
 
+def test_regenerating_is_limited_per_developer_and_hour(
+    settings: Any, client: Any, ada: Any, echo: Api, make_product: MakeProduct
+) -> None:
+    """Each regeneration makes every gateway process reload its whole key map: a script
+    regenerating in a loop kept them all reloading. Past the hourly count the keys stay."""
+    settings.SUBSCRIPTION_KEYS_REGENERATED_PER_HOUR = 2
+    sub = flows.subscribe(ada, make_product("starter", echo))
+    for _ in range(2):
+        sub = flows.regenerate(sub, "secondary", ada)
+    kept = sub.secondary_hash
+    with pytest.raises(flows.CreationLimited, match="2 keys in the last hour"):
+        flows.regenerate(sub, "primary", ada)
+    client.force_login(ada)
+    page = client.post(
+        f"/products/subscriptions/{sub.uuid}/regenerate/", {"which": "secondary"}, follow=True
+    )
+    assert "2 keys in the last hour" in page.content.decode()
+    sub.refresh_from_db()
+    assert sub.secondary_hash == kept
+
+
 def test_terms_must_be_accepted(ada: Any, echo: Api, make_product: MakeProduct) -> None:
     product = make_product("legal", echo, terms="Be nice.")
     with pytest.raises(flows.FlowError, match="terms"):
