@@ -33,7 +33,8 @@ def sync_claim_groups(user: Any, values: list[str]) -> set[str]:
     wanted = {
         group.pk: group.slug
         for group in Group.objects.filter(builtin=False)
-        if set(map(str, group.claim_values or [])) & set(values)
+        # Only a list: a string stored by hand would be read as its letters.
+        if isinstance(group.claim_values, list) and set(map(str, group.claim_values)) & set(values)
     }
     with transaction.atomic():
         current = Membership.objects.filter(user=user)

@@ -55,6 +55,12 @@ class Group(models.Model):
         # to the administrators, while anyone the claim names is a member.
         if not self.builtin and self.slug.lower() in BUILTIN_GROUPS:
             raise ValidationError({"slug": f"{self.slug} is the slug of a built-in group."})
+        values = self.claim_values
+        if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+            # A bare string would be read as its letters, each one a claim value.
+            raise ValidationError(
+                {"claim_values": 'A list of claim values, e.g. ["partner", "5d3c6a2e-..."].'}
+            )
 
 
 class Membership(models.Model):

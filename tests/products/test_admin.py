@@ -363,3 +363,22 @@ def test_key_names_the_gateway_reads_for_something_else_are_refused(
     assert not ApiKeyNames.objects.exists()
     data = {"api": echo.pk, "header": "X-Api-Key", "query": "api-key"}
     assert root_client.post("/admin/products/apikeynames/add/", data).status_code == 302
+
+
+@pytest.mark.parametrize("claims", ['"partner"', '{"partner": 1}', '["partner", 5]', '[""]'])
+def test_a_groups_claim_values_must_be_a_list_of_text(root_client: Client, claims: str) -> None:
+    """Typed as one string, `"partner"` made a member of anyone whose claim listed one of its
+    letters (the sync read the string as the values p, a, r, t ...)."""
+    data = {"name": "Partners", "slug": "partners", "description": "", "claim_values": claims}
+    response = root_client.post("/admin/products/group/add/", data)
+    assert "A list of claim values" in response.content.decode()
+    assert not Group.objects.filter(slug="partners").exists()
+
+
+def test_a_string_stored_as_claim_values_makes_no_member_of_its_letters(
+    settings: Any, ada: Any
+) -> None:
+    from products.groups import sync_claim_groups
+
+    Group.objects.create(slug="partners", name="Partners", claim_values="partner")
+    assert sync_claim_groups(ada, ["p"]) == set()
