@@ -2,7 +2,8 @@
 
 Built from the products app's tables: key hash -> (subscription, state, the product's API
 slugs, its limits), plus the APIs that need a key (in a published product with
-subscription-required). Like the routes, the map is rebuilt when those tables change
+subscription-required, and in no published open product: as in APIM, a call without a key
+goes through the open one). Like the routes, the map is rebuilt when those tables change
 (gateway/refreshed.py), checked every GATEWAY_CONFIG_REFRESH seconds by every process, so a
 suspended, cancelled or regenerated key is refused everywhere within that time (case 69).
 
@@ -116,10 +117,13 @@ def load_keys() -> KeyMap:
 
     products: dict[int, tuple[str, frozenset[str], Limit | None, Limit | None, Volume | None]] = {}
     required: set[str] = set()
+    open_: set[str] = set()
     for product in Product.objects.filter(published=True).prefetch_related("apis"):
         slugs = frozenset(api.slug for api in product.apis.all())
         if product.subscription_required:
             required |= slugs
+        else:
+            open_ |= slugs
         products[product.pk] = (
             product.slug,
             slugs,
@@ -153,7 +157,9 @@ def load_keys() -> KeyMap:
         slug: KeyNames.of(header, query)
         for slug, header, query in ApiKeyNames.objects.values_list("api__slug", "header", "query")
     }
-    return KeyMap(entries, frozenset(required), names, public_apis())
+    # As APIM: a call without a key goes through an open product offering the API, even when
+    # a protected one offers it too (products/console.py:needs_key reads the same rule).
+    return KeyMap(entries, frozenset(required - open_), names, public_apis())
 
 
 def public_apis() -> frozenset[str]:

@@ -28,8 +28,14 @@ class KeyOption:
 
 
 def needs_key(api: Api) -> bool:
-    """The gateway asks for a key on this API (gateway/subscriptions.py uses the same rule)."""
-    return Product.objects.filter(apis=api, published=True, subscription_required=True).exists()
+    """The gateway asks for a key on this API (gateway/subscriptions.py uses the same rule):
+    a published product requiring a subscription offers it, and no open one does (as in
+    APIM, a call without a key goes through the open product)."""
+    offering = Product.objects.filter(apis=api, published=True)
+    return (
+        offering.filter(subscription_required=True).exists()
+        and not offering.filter(subscription_required=False).exists()
+    )
 
 
 def _usable(user: Any, api: Api) -> Any:

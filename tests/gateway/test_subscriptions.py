@@ -122,6 +122,25 @@ def test_an_api_in_no_key_product_needs_no_key(world: dict[str, Any]) -> None:
     assert Check()("petstore")["status"] is None
 
 
+def test_an_api_also_in_an_open_product_takes_calls_without_a_key(
+    world: dict[str, Any],
+) -> None:
+    """As in APIM, a call without a key is accepted through an open product (no subscription
+    required) offering the API, even when a protected product offers it too; an open product
+    takes no subscription, so its developers had no key to send."""
+    from products.console import needs_key
+
+    echo = Api.objects.get(slug="echo")
+    assert Check()("echo")["status"] == 401 and needs_key(echo)
+    open_ = Product.objects.create(slug="open", name="Open", published=True,
+                                   subscription_required=False)  # fmt: skip
+    open_.apis.set([echo])
+    assert Check()("echo")["status"] is None and not needs_key(echo)
+    open_.published = False
+    open_.save()
+    assert Check()("echo")["status"] == 401 and needs_key(echo)
+
+
 def test_case69_a_key_for_another_product_is_403(world: dict[str, Any]) -> None:
     result = Check()("petstore", world["primary"])
     assert result["status"] == 403 and result["body"]["check"] == "subscription-scope"
