@@ -70,7 +70,9 @@ def key_options(user: Any, api: Api) -> list[KeyOption]:
 
 def subscribe_hint(user: Any, api: Api) -> list[Product]:
     """Products offering this API that the user may see, for "subscribe to ..." links."""
-    return list(visible_products(user).filter(apis=api, subscription_required=True))
+    # Published only: drafts' readers see unpublished products, where subscribing is refused.
+    offering = visible_products(user).filter(apis=api, published=True, subscription_required=True)
+    return list(offering)
 
 
 def key_for_call(user: Any, api: Api, chosen: str) -> str | None:

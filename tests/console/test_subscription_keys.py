@@ -40,6 +40,21 @@ def test_without_a_subscription_the_console_says_where_to_subscribe(
     assert 'href="/products/starter/"' in html
 
 
+def test_a_reader_of_drafts_is_not_sent_to_subscribe_to_an_unpublished_product(
+    client: Client, user: Any, starter: Product
+) -> None:
+    """Drafts' readers see unpublished products, but subscribing to one is refused: the
+    console pointed them there."""
+    from django.contrib.auth.models import Permission
+
+    draft = Product.objects.create(slug="draft-deal", name="Draft deal", published=False)
+    draft.apis.set(starter.apis.all())
+    user.user_permissions.add(Permission.objects.get(codename="view_api"))
+    client.force_login(user)
+    html = client.get(PAGE).content.decode()
+    assert 'href="/products/starter/"' in html and "/products/draft-deal/" not in html
+
+
 def test_the_picker_shows_masked_keys_only(signed_in: Client, user: Any, starter: Product) -> None:
     first = flows.subscribe(user, starter, name="staging")
     second = flows.subscribe(user, starter, name="prod")
