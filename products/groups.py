@@ -45,6 +45,8 @@ def sync_claim_groups(user: Any, values: list[str]) -> set[str]:
                 Membership(user=user, group_id=pk, source=Membership.CLAIM)
                 for pk in wanted
                 if pk not in have
-            ]
+            ],
+            # A parallel sign-in of the same user may have added it since `have` was read.
+            ignore_conflicts=True,
         )
     return set(wanted.values())

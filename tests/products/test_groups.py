@@ -68,6 +68,25 @@ def test_without_a_configured_claim_nothing_changes(settings: Any, ada: Any, gro
     assert not ada.portal_groups.exists()
 
 
+def test_a_parallel_sign_in_that_added_the_membership_first_is_no_error(
+    settings: Any, ada: Any, groups: None, monkeypatch: Any
+) -> None:
+    """Two sign-ins of one user at once (two devices) both read "not a member yet" and both
+    insert: the second insert broke the unique (group, user) rule and the sign-in with it."""
+    settings.OIDC_GROUPS_CLAIM = "roles"
+    manager = Membership.objects
+    insert = manager.bulk_create
+
+    def after_the_other_sign_in(rows: Any, **options: Any) -> Any:
+        for row in rows:  # the parallel sign-in commits its rows between our read and write
+            Membership.objects.create(user=row.user, group=row.group, source=row.source)
+        return insert(rows, **options)
+
+    monkeypatch.setattr(manager, "bulk_create", after_the_other_sign_in)
+    _sign_in(ada, {"roles": ["partner"]})
+    assert set(ada.portal_groups.values_list("slug", flat=True)) == {"partners"}
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_real_sign_in_takes_the_groups_claim_each_time(
     live_server: Any,
