@@ -43,6 +43,29 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], log: Path, seconds: 
             time.sleep(0.1)
 
 
+def wait_until_serving(
+    port: int, proc: subprocess.Popen[bytes], log: Path, seconds: float = 60
+) -> None:
+    """Until a worker answers /-/live. The port accepts as soon as the supervisor binds it,
+    before any worker has set Django up: on a loaded machine (eight workers starting at once)
+    the first calls then waited past the 10 s a test call allows."""
+    wait_for_port(port, proc, log, seconds)
+    deadline = time.monotonic() + seconds
+    while True:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            conn.request("GET", "/-/live")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        finally:
+            conn.close()
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(log.read_text() if log.exists() else "no log")
+        time.sleep(0.1)
+
+
 def spawn_app(
     app: str,
     routes: list[dict[str, Any]],
@@ -109,7 +132,7 @@ class Operator:
                 stderr=subprocess.STDOUT,
             )
         self.procs.append(proc)
-        wait_for_port(port, proc, log)
+        wait_until_serving(port, proc, log)
         return port
 
     def log_text(self) -> str:
