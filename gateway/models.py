@@ -122,6 +122,14 @@ class Route(models.Model):
                 parse_origin(self.upstream_url)
             except ValueError as exc:
                 raise ValidationError({"upstream_url": str(exc)}) from None
+            if "?" in self.upstream_url or "#" in self.upstream_url:
+                # The backend gets each call's own query: one here would be dropped unseen.
+                raise ValidationError(
+                    {
+                        "upstream_url": "A base URL with no query or fragment: the backend gets "
+                        "each call's own query."
+                    }
+                )
         for name in (
             "cors_allowed_origins",
             "cors_allowed_methods",

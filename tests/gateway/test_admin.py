@@ -90,6 +90,8 @@ def test_the_suffix_help_says_where_the_gateway_answers(admin_client: Client) ->
         ("rate_limit_calls", "0", "At least 1 call, or empty for no limit."),
         ("rate_limit_period", "0", "At least 1 second."),
         ("cors_allowed_origins", '["https://app.example.com/"]', "is not an origin"),
+        ("upstream_url", "https://echo.example.com/v1?code=k", "no query or fragment"),
+        ("upstream_url", "https://echo.example.com/v1#x", "no query or fragment"),
     ],
 )
 def test_admin_refuses_broken_configuration(

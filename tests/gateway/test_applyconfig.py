@@ -291,6 +291,12 @@ def _refused(config_dir: Path, text: str) -> str:
             ("counter-key: subject}", "counter-key: subject, on-store-unavailable: maybe}"),
             ":16: on-store-unavailable must be allow or deny, not 'maybe'",
         ),
+        # The query the backend gets is the call's own: one in the backend URL was dropped
+        # without a word (an Azure Functions ?code= key, say, and every call got 401).
+        (
+            ("backend: https://pets.example.com/v1", "backend: https://pets.example.com/v1?code=k"),
+            ":22: backend must be one of echo, mock or an http(s) URL",
+        ),
         # A browser's Origin has no path and a lower-case scheme and host: such an entry
         # would never match, and CORS would be silently off for that application.
         (

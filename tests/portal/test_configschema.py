@@ -126,6 +126,8 @@ _ROUTE: dict[str, Any] = {
             "values",
         ),
         ({"backend": "https://user:pw@b.example.com/v1"}, "backend"),
+        ({"backend": "https://b.example.com/v1?code=k"}, "backend"),
+        ({"backend": "https://b.example.com/v1#x"}, "backend"),
         ({"rate-limit-by-key": {"calls": 3_000_000_000}}, "calls"),
         ({"rate-limit-by-key": {"calls": 5, "renewal-period": 3_000_000_000}}, "renewal-period"),
         (
