@@ -444,6 +444,10 @@ GATEWAY_PUBLIC_HOST = env_str("GATEWAY_PUBLIC_HOST", "")
 # /-/metrics: a bearer token, or client addresses (CIDRs) that may scrape without one.
 GATEWAY_METRICS_TOKEN = env_str("GATEWAY_METRICS_TOKEN")
 GATEWAY_METRICS_ALLOW = env_list("GATEWAY_METRICS_ALLOW", [])
+try:  # an entry skipped unseen would leave the scraper with 401 and no clue why
+    parse_networks(GATEWAY_METRICS_ALLOW)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"GATEWAY_METRICS_ALLOW: {exc}") from None
 GATEWAY_METRICS_ENABLED = env_bool("GATEWAY_METRICS_ENABLED", True)
 GATEWAY_ECHO_MAX_BYTES = env_int("GATEWAY_ECHO_MAX_BYTES", 1024 * 1024)
 GATEWAY_ACCESS_LOG = env_str("GATEWAY_ACCESS_LOG", "-")

@@ -156,3 +156,29 @@ def test_one_scrape_sums_every_worker_without_redis(
         assert status == 200
         totals.add(_total(body.decode()))
     assert totals == {40}
+
+
+@pytest.mark.parametrize("value", ["office", "10.0.0.0/33", "10.0.0.0/8,vpn"])
+def test_a_metrics_allowance_that_is_no_address_stops_the_start_naming_it(value: str) -> None:
+    """A GATEWAY_METRICS_ALLOW entry that is no address or CIDR range was skipped without a
+    word (the operator's scraper then got 401 with no clue why); it now stops the start as a
+    bad TRUSTED_PROXIES does."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.gateway.processes import REPO
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=REPO,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "GATEWAY_METRICS_ALLOW": value,
+        },  # fmt: skip
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0
+    assert "GATEWAY_METRICS_ALLOW" in done.stderr, done.stderr[-2000:]
