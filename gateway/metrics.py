@@ -6,7 +6,8 @@ sees every API; a scraper let in by its address alone is nobody in particular, s
 from anonymous users are summed under `api="hidden"` for it (`hide_apis`, SECURITY.md case 67). Each worker keeps cumulative
 counts; with Redis, it publishes a snapshot under its own id (every few seconds and when
 scraped) and a scrape sums every worker's latest snapshot: counters never go backwards
-between scrapes, whichever worker answers. Without Redis, the workers of one `python -m
+between scrapes, whichever worker answers (while Redis does not answer, a scrape sums the
+other workers' snapshots it last read, not this worker's counts alone). Without Redis, the workers of one `python -m
 gateway` share a directory instead (GATEWAY_METRICS_DIR, made by gateway/__main__.py): each
 writes its snapshot to its own file the same way and a scrape sums the files, so a scrape
 shows the whole process. Otherwise (the gateway mounted in the portal) one worker's counts.
@@ -75,6 +76,9 @@ class Metrics:
         self._redis: Any = None
         self._dir: Path | None = None
         self._next_push = 0.0
+        # The other workers' snapshots as last read from Redis: used while it does not
+        # answer, so a scrape never falls back to this worker's counts alone.
+        self._others: dict[bytes, bytes] = {}
 
     def observe(self, api: str, method: str, status: int, seconds: float, check: str) -> None:
         self.values[("req", api, method if method in METHODS else "other",
@@ -176,9 +180,9 @@ class Metrics:
             return mine
         await self.push()
         try:
-            stored = await self._redis.hgetall(_SNAPSHOTS)
+            stored = self._others = await self._redis.hgetall(_SNAPSHOTS)
         except Exception:
-            return mine
+            stored = self._others
         total = defaultdict(float)
         for worker, blob in stored.items():
             if worker.decode() == self.worker:

@@ -182,3 +182,37 @@ def test_a_metrics_allowance_that_is_no_address_stops_the_start_naming_it(value:
     )
     assert done.returncode != 0
     assert "GATEWAY_METRICS_ALLOW" in done.stderr, done.stderr[-2000:]
+
+
+def test_counters_do_not_fall_back_to_one_workers_while_redis_is_down(
+    redis_server: RedisServer,
+) -> None:
+    """With Redis, a scrape sums every worker's snapshot. When Redis stopped answering, a
+    scrape showed only the answering worker's own counts: the totals fell (Prometheus reads
+    that as a reset and counts everything again as new). It now keeps the other workers'
+    last snapshots it read."""
+    import asyncio
+
+    from gateway.metrics import Metrics
+
+    redis_server.start()
+
+    async def main() -> tuple[float, float]:
+        a, b = Metrics(), Metrics()
+        a.use_redis(redis_server.url)
+        b.use_redis(redis_server.url)
+        for _ in range(5):
+            a.observe("echo", "GET", 200, 0.01, "")
+        for _ in range(3):
+            b.observe("echo", "GET", 200, 0.01, "")
+        await b.push()
+        key = "\x1f".join(("req", "echo", "GET", "2xx", ""))
+        before = (await a.collect())[key]
+        redis_server.stop()
+        a.observe("echo", "GET", 200, 0.01, "")
+        after = (await a.collect())[key]
+        return before, after
+
+    before, after = asyncio.run(main())
+    assert before == 8
+    assert after == 9  # the other worker's 3 are still counted
