@@ -77,7 +77,7 @@ class Metrics:
         self._dir: Path | None = None
         self._next_push = 0.0
         # The other workers' snapshots as last read from Redis: used while it does not
-        # answer, so a scrape never falls back to this worker's counts alone.
+        # answer or has lost them, so a scrape never falls back to fewer workers' counts.
         self._others: dict[bytes, bytes] = {}
 
     def observe(self, api: str, method: str, status: int, seconds: float, check: str) -> None:
@@ -180,7 +180,9 @@ class Metrics:
             return mine
         await self.push()
         try:
-            stored = self._others = await self._redis.hgetall(_SNAPSHOTS)
+            # Merged with those read before: a Redis restarted empty holds only the snapshots
+            # published since, and the others' counts must not drop meanwhile.
+            stored = self._others = {**self._others, **await self._redis.hgetall(_SNAPSHOTS)}
         except Exception:
             stored = self._others
         total = defaultdict(float)

@@ -216,3 +216,33 @@ def test_counters_do_not_fall_back_to_one_workers_while_redis_is_down(
     before, after = asyncio.run(main())
     assert before == 8
     assert after == 9  # the other worker's 3 are still counted
+
+
+def test_counters_do_not_fall_when_redis_comes_back_empty(redis_server: RedisServer) -> None:
+    """A Redis restarted without persistence holds no snapshots until each worker publishes
+    again (every 5 s): a scrape in between summed only those already back."""
+    import asyncio
+
+    import redis
+
+    from gateway.metrics import Metrics
+
+    redis_server.start()
+
+    async def main() -> tuple[float, float]:
+        a, b = Metrics(), Metrics()
+        a.use_redis(redis_server.url)
+        b.use_redis(redis_server.url)
+        for _ in range(5):
+            a.observe("echo", "GET", 200, 0.01, "")
+        for _ in range(3):
+            b.observe("echo", "GET", 200, 0.01, "")
+        await b.push()
+        key = "\x1f".join(("req", "echo", "GET", "2xx", ""))
+        before = (await a.collect())[key]
+        redis.Redis.from_url(redis_server.url).flushall()
+        return before, (await a.collect())[key]
+
+    before, after = asyncio.run(main())
+    assert before == 8
+    assert after == 8
