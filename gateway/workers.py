@@ -8,7 +8,9 @@ buffered usage and access log. A worker that dies is replaced, unless it failed 
 began serving (a missing setting, an unreachable module): then the whole process stops with its
 exit code, so a broken deployment fails loudly instead of restarting forever. A worker whose
 supervisor is gone (killed with SIGKILL, by the OOM killer) stops the same graceful way within
-a second or two, instead of serving on unseen and keeping the port from the next start.
+a second or two, instead of serving on unseen and keeping the port from the next start. SIGHUP
+replaces the workers: each stops the graceful way and a new one, which imports the code
+afresh, takes its place, while the supervisor keeps the port (calls wait, none is refused).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import sys
 log = logging.getLogger("gateway.workers")
 
 _STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+_HANDLED = _STOP_SIGNALS | {signal.SIGHUP}
 
 
 def serve(
@@ -50,8 +53,18 @@ def serve(
         for pid in children:
             _signal(pid, signal.SIGTERM)
 
+    def replace(signum: int, frame: object) -> None:
+        # SIGHUP, the reload signal of nginx and gunicorn (its default action would end the
+        # gateway at once): each worker stops gracefully and the loop below starts another,
+        # which loads the code afresh; the port stays bound, so calls wait, none is refused.
+        if not stopping:
+            log.warning("SIGHUP: replacing the workers")
+            for pid in children:
+                _signal(pid, signal.SIGTERM)
+
     for signum in _STOP_SIGNALS:
         signal.signal(signum, stop)
+    signal.signal(signal.SIGHUP, replace)
     for _ in range(max(1, workers)):
         pid, serving = _spawn(sock, app, grace)
         children[pid] = serving
@@ -100,11 +113,11 @@ def _spawn(sock: socket.socket, app: str, grace: float) -> tuple[int, int]:
     serving, told = os.pipe()
     os.set_blocking(serving, False)
     # Signals wait until the worker has dropped the supervisor's handlers.
-    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    signal.pthread_sigmask(signal.SIG_BLOCK, _HANDLED)
     supervisor = os.getpid()
     pid = os.fork()
     if pid:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HANDLED)
         os.close(told)
         return pid, serving
     os.close(serving)
@@ -113,7 +126,9 @@ def _spawn(sock: socket.socket, app: str, grace: float) -> tuple[int, int]:
     try:
         for signum in _STOP_SIGNALS:
             signal.signal(signum, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+        # A hangup sent to the whole group (a closed terminal) is the supervisor's to act on.
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HANDLED)
         import uvloop
 
         uvloop.run(_work(sock, app, grace, told, supervisor))

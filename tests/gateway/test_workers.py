@@ -135,3 +135,22 @@ def test_a_worker_that_cannot_start_stops_the_process_with_an_error(tmp_path: Pa
     assert code != 0
     text = log.read_text()
     assert "no_such_module" in text and "failed to start" in text
+
+
+def test_sighup_replaces_the_workers_without_stopping_the_gateway(
+    gateway: tuple[subprocess.Popen[bytes], int, Path],
+) -> None:
+    """An operator's `kill -HUP`, the reload signal of nginx and gunicorn, killed the whole
+    gateway (SIGHUP's default action). It now replaces the workers one by one gracefully (they
+    finish their answers; new ones load the code afresh) while the supervisor keeps the port,
+    so no call is refused."""
+    proc, port, log = gateway
+    first = _two_workers(proc.pid)
+    assert _echo_status(port) == 200
+    proc.send_signal(signal.SIGHUP)
+    replaced = _until(
+        lambda: not set(first) & set(_workers(proc.pid)) and len(_workers(proc.pid)) == 2
+    )
+    assert replaced, (first, _workers(proc.pid), log.read_text()[-2000:])
+    assert proc.poll() is None
+    assert all(_echo_status(port) == 200 for _ in range(10))
