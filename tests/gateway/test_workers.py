@@ -141,7 +141,7 @@ def test_sighup_replaces_the_workers_without_stopping_the_gateway(
     gateway: tuple[subprocess.Popen[bytes], int, Path],
 ) -> None:
     """An operator's `kill -HUP`, the reload signal of nginx and gunicorn, killed the whole
-    gateway (SIGHUP's default action). It now replaces the workers one by one gracefully (they
+    gateway (SIGHUP's default action). It now replaces the workers gracefully (they
     finish their answers; new ones load the code afresh) while the supervisor keeps the port,
     so no call is refused."""
     proc, port, log = gateway
