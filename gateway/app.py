@@ -298,6 +298,14 @@ class Gateway:
             routes = await self._routes()
         route, used, segments = find_route(routes, path, self._deep_suffixes)
         if route is None:
+            if self.config is not None and not self.config.loaded:
+                # Not "no such API": this process has not read its routes yet (the database
+                # did not answer), as /-/ready says; a 404 would read as final.
+                status, hdrs, body = problem(
+                    503, "The gateway has not loaded its routes yet; try again shortly.", "routes"
+                )
+                await self._respond(send, state, (status, [*hdrs, (b"retry-after", b"5")], body))
+                return
             await self._respond(
                 send, state, problem(404, "No API is published at this path.", "route")
             )

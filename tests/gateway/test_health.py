@@ -83,3 +83,12 @@ def test_not_ready_until_the_subscription_keys_are_loaded(settings: Any) -> None
         200,
         {"status": "ok", "checks": {"database": "ok", "subscription keys": "ok"}, "failing": []},
     )
+
+
+def test_calls_get_503_not_404_until_the_routes_are_loaded() -> None:
+    """A process whose database did not answer at start has no routes yet: it told every
+    caller "No API is published at this path" (404, which clients and caches take as final)
+    instead of a 503 to try again, as its /-/ready says."""
+    app = Gateway(loader=broken_database, fingerprint=broken_database)
+    status, body = get(app, "/echo/anything")
+    assert status == 503 and body["check"] == "routes", body
