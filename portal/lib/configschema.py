@@ -80,6 +80,13 @@ def _line(path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> int:
     return lines.get(path, 1)
 
 
+def _shown(value: object) -> str:
+    """A value for an error message: its repr, its start only when long (a 300 KB value
+    made a 300 KB error line)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:60] + f"... ({len(text)} characters)"
+
+
 def _where(path: tuple[Any, ...]) -> str:
     out = ""
     for part in path:
@@ -149,7 +156,7 @@ def _config_error(error: ValidationError, lines: dict[tuple[Any, ...], int]) -> 
         and kind not in ("additionalProperties", "required")
     ):
         # One branch of "a number or none" failed: say what the whole key accepts.
-        shown = f", not {value!r}" if not isinstance(value, dict | list) else ""
+        shown = f", not {_shown(value)}" if not isinstance(value, dict | list) else ""
         message = f"{where} must be {_describe(parent.schema)}{shown}"
     elif kind == "additionalProperties" and isinstance(value, dict):
         allowed = sorted(error.schema.get("properties", {}))
@@ -160,12 +167,12 @@ def _config_error(error: ValidationError, lines: dict[tuple[Any, ...], int]) -> 
         missing = str(error.validator_value and error.message.split("'")[1])
         message = f"{where} needs {missing}"
     elif kind == "type" or kind in ("anyOf", "oneOf"):
-        shown = f", not {value!r}" if not isinstance(value, dict | list) else ""
+        shown = f", not {_shown(value)}" if not isinstance(value, dict | list) else ""
         message = f"{where} must be {_describe(error.schema)}{shown}"
     elif kind == "enum":
         values = [str(v) for v in error.validator_value]
         choices = ", ".join(values[:-1]) + f" or {values[-1]}" if len(values) > 1 else values[0]
-        message = f"{where} must be {choices}, not {value!r}"
+        message = f"{where} must be {choices}, not {_shown(value)}"
     elif kind == "const":
         message = f"{where} must be {json.dumps(error.validator_value)}"
     elif kind == "minimum":
@@ -175,9 +182,9 @@ def _config_error(error: ValidationError, lines: dict[tuple[Any, ...], int]) -> 
     elif kind == "minItems":
         message = f"{where} must not be empty"
     elif kind == "pattern" and "title" in error.schema:
-        message = f"{where} must be {error.schema['title']}, not {value!r}"
+        message = f"{where} must be {error.schema['title']}, not {_shown(value)}"
     elif kind in ("pattern", "minLength", "maxLength", "maxItems"):
-        message = f"{where}: {value!r} is not allowed here ({kind} {error.validator_value})"
+        message = f"{where}: {_shown(value)} is not allowed here ({kind} {error.validator_value})"
     else:
         message = f"{where}: {message}"
     if kind != "additionalProperties" and message.startswith(where) and short != where:

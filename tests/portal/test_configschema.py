@@ -151,3 +151,19 @@ def test_what_the_loader_refuses_on_any_database_the_schema_refuses_too(
     document = {"apis": [{"slug": "echo", "published": False, "gateway": {**_ROUTE, **change}}]}
     errors = list(Draft202012Validator(schema).iter_errors(document))
     assert errors, key
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "apis:\n  - slug: " + "a" * 300_000 + "\n",  # maxLength
+        "apis:\n  - slug: a\n    gateway: {backend: " + "b" * 300_000 + "}\n",  # pattern
+        "apis:\n  - slug: a\n    gateway: {backend: echo, timeout: " + "c" * 300_000 + "}\n",
+    ],
+    ids=["maxLength", "pattern", "type"],
+)
+def test_an_error_shows_a_long_value_shortened(text: str) -> None:
+    """A 300 KB value made a 300 KB error line: the message shows its start."""
+    with pytest.raises(ConfigError) as err:
+        configschema.validate(parse(text))
+    assert len(str(err.value)) < 400, str(err.value)[:500]
