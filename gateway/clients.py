@@ -133,7 +133,8 @@ def refusal(
     if (
         entry is not None
         and entry.issuers
-        and (not isinstance(iss, str) or iss not in entry.issuers)
+        # Kept without a trailing slash (_issuers_of), as some issuers are not.
+        and (not isinstance(iss, str) or iss.rstrip("/") not in entry.issuers)
     ):
         entry = None
     denied = entry.apis.get(api) if entry is not None else None

@@ -191,3 +191,21 @@ def test_a_scp_within_the_products_subset_passes(
         claims(provider, client_id=world["app"].client_id, scope=DROP, scp="echo.read"),
     )
     assert gateway.request("GET", "/orders/items", token=token).status == 200
+
+
+@pytest.mark.parametrize("registered", ["https://op.example/", "https://op.example"])
+@pytest.mark.parametrize("in_token", ["https://op.example/", "https://op.example"])
+def test_an_issuer_with_a_trailing_slash_matches_its_clients(
+    world: dict[str, Any], registered: str, in_token: str
+) -> None:
+    """Issuers are kept without their trailing slash; a token from an issuer that has one
+    (Auth0's `https://tenant.auth0.com/`) was refused for its own subscribed client."""
+    from applications.models import Application
+    from gateway.clients import load_clients, refusal
+
+    Application.objects.filter(pk=world["app"].pk).update(issuer=registered)
+    payload = {"client_id": world["app"].client_id, "iss": in_token, "scope": "echo.read"}
+    assert refusal(load_clients(), "orders", payload) is None
+    other = {**payload, "iss": "https://op.example.evil/"}
+    refused = refusal(load_clients(), "orders", other)
+    assert refused is not None and refused.check == "subscribed-client"
