@@ -6,18 +6,22 @@
 - `alg` comes from the key set, not from the token; `exp`, `iat`, `iss`, `aud` and `sub`
   are required; the ID token and userinfo must name the same subject;
 - RFC 9207: an `iss` in the authorization response must be the provider's issuer;
+- a `nonce` goes with each authorization request, kept in the session under its state, and
+  the ID token must carry it (OIDC Core 3.1.3.7, step 11): one nonce, one sign-in;
 - the raw ID token is kept in the server-side session for RP-initiated logout.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
+import secrets
 from typing import Any
 
 import jwt
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.models import SocialApp, SocialToken
-from allauth.socialaccount.providers.oauth2.client import OAuth2Error
+from allauth.socialaccount.providers.oauth2.client import OAuth2Client, OAuth2Error
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 from django.conf import settings
 from django.http import HttpRequest
@@ -25,9 +29,44 @@ from requests import RequestException
 
 ALLOWED_ALGORITHMS = ("RS256", "PS256", "ES256")
 LOGOUT_SESSION_KEY = "accounts_oidc_logout"
+# {state id: nonce} of the sign-ins this browser started and has not finished.
+NONCE_SESSION_KEY = "accounts_oidc_nonces"
+MAX_PENDING_NONCES = 10
+
+
+class NonceClient(OAuth2Client):
+    """allauth's client, with a fresh `nonce` in each authorization request (allauth sends
+    none), kept in the session under the request's state."""
+
+    def get_redirect_url(self, authorization_url: str, scope: Any, extra_params: Any) -> str:
+        nonce = secrets.token_urlsafe(32)
+        if self.state:
+            pending = self.request.session.get(NONCE_SESSION_KEY)
+            pending = dict(pending) if isinstance(pending, dict) else {}
+            pending[str(self.state)] = nonce
+            # Only the newest few: a browser starting sign-ins in a loop grows nothing.
+            self.request.session[NONCE_SESSION_KEY] = dict(
+                list(pending.items())[-MAX_PENDING_NONCES:]
+            )
+        return str(
+            super().get_redirect_url(authorization_url, scope, {**extra_params, "nonce": nonce})
+        )
+
+
+def take_nonce(request: HttpRequest) -> str:
+    """The nonce sent with the authorization request this callback answers (by its state),
+    removed from the session so that no ID token can be used twice; "" when there is none."""
+    pending = request.session.get(NONCE_SESSION_KEY)
+    if not isinstance(pending, dict):
+        return ""
+    nonce = pending.pop(str(request.GET.get("state", "")), "")
+    request.session[NONCE_SESSION_KEY] = pending
+    return nonce if isinstance(nonce, str) else ""
 
 
 class StrictOIDCAdapter(OpenIDConnectOAuth2Adapter):
+    client_class = NonceClient
+
     @property
     def openid_config(self) -> dict[str, Any]:
         if not hasattr(self, "_openid_config"):
@@ -91,6 +130,13 @@ class StrictOIDCAdapter(OpenIDConnectOAuth2Adapter):
         # OIDC Core 3.1.3.7: several audiences need an azp naming us.
         several = isinstance(claims.get("aud"), list) and len(claims["aud"]) > 1
         if several and claims.get("azp") != app.client_id:
+            raise OAuth2Error("invalid_id_token")
+        # OIDC Core 3.1.3.7 step 11: the nonce this browser sent for this state, once. An ID
+        # token without it, or one issued for another sign-in, signs no one in.
+        expected, carried = take_nonce(self.request), claims.get("nonce")
+        if not expected or not isinstance(carried, str):
+            raise OAuth2Error("invalid_id_token")
+        if not hmac.compare_digest(carried.encode(), expected.encode()):
             raise OAuth2Error("invalid_id_token")
         self._raw_id_token = id_token
         return claims

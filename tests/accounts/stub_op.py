@@ -29,7 +29,12 @@ def _jwk(private: Any, kid: str) -> dict[str, Any]:
 
 
 class StubOP:
+    # The one running now: a test that starts a sign-in hands it the request's nonce, as a
+    # real provider would read it from the authorization request this stub never sees.
+    current: StubOP | None = None
+
     def __init__(self) -> None:
+        self.nonce: str | None = None
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.kid = "stub-key-1"
@@ -50,6 +55,7 @@ class StubOP:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> StubOP:
+        StubOP.current = self
         self.thread.start()
         return self
 
@@ -79,6 +85,7 @@ class StubOP:
             "iat": now,
             "exp": now + 300,
             "email": "ada@example.com",
+            "nonce": self.nonce,
         }
         claims.update(self.claims)
         claims = {k: v for k, v in claims.items() if v is not None}

@@ -16,7 +16,7 @@ import pytest
 from django.contrib.auth import SESSION_KEY
 from django.test import Client
 
-from tests.accounts.stub_op import CLIENT_ID
+from tests.accounts.stub_op import CLIENT_ID, StubOP
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,15 @@ CALLBACK = "/accounts/oidc/stub/login/callback/"
 def start(client: Client, next_url: str = "/apis/") -> dict[str, str]:
     response = client.post(f"{LOGIN}?process=login&next={next_url}")
     assert response.status_code == 302, response.content[:300]
-    return {k: v[0] for k, v in parse_qs(urlsplit(response["Location"]).query).items()}
+    return _sent(response)
+
+
+def _sent(response: Any) -> dict[str, str]:
+    """The authorization request's parameters; the stub OP will echo its nonce."""
+    params = {k: v[0] for k, v in parse_qs(urlsplit(response["Location"]).query).items()}
+    assert StubOP.current is not None
+    StubOP.current.nonce = params.get("nonce")
+    return params
 
 
 def assert_failed(response: Any, reason: str, client: Client) -> None:
@@ -125,6 +133,36 @@ def test_case56_bad_id_token_signs_no_one_in(
     assert_failed(response, "invalid_id_token", client)
 
 
+def test_each_authorization_request_carries_its_own_nonce(client: Client, stub_op: Any) -> None:
+    first, second = start(client)["nonce"], start(client)["nonce"]
+    assert len(first) >= 32 and first != second
+
+
+@pytest.mark.parametrize("nonce", [None, "", "guessed", 7], ids=["none", "empty", "other", "int"])
+def test_an_id_token_without_this_sign_ins_nonce_signs_no_one_in(
+    client: Client, stub_op: Any, nonce: Any
+) -> None:
+    """OIDC Core 3.1.3.7 step 11: allauth sent no nonce and checked none, so an ID token minted
+    for another sign-in (or replayed) was accepted as long as the code exchange gave it."""
+    params = start(client)
+    stub_op.nonce = nonce
+    response = client.get(CALLBACK, {"code": "c", "state": params["state"]})
+    assert_failed(response, "invalid_id_token", client)
+
+
+def test_a_nonce_from_another_sign_in_of_the_same_browser_is_refused(
+    client: Client, stub_op: Any
+) -> None:
+    earlier = start(client)
+    later = start(client)
+    stub_op.nonce = earlier["nonce"]  # the provider answers the later state with the earlier
+    response = client.get(CALLBACK, {"code": "c", "state": later["state"]})
+    assert_failed(response, "invalid_id_token", client)
+    stub_op.nonce = earlier["nonce"]
+    assert client.get(CALLBACK, {"code": "c", "state": earlier["state"]}).status_code == 302
+    assert client.session[SESSION_KEY]
+
+
 def test_userinfo_for_another_subject(client: Client, stub_op: Any) -> None:
     stub_op.userinfo = {**stub_op.userinfo, "sub": "someone-else"}
     params = start(client)
@@ -190,7 +228,7 @@ def test_login_post_needs_csrf(stub_op: Any) -> None:
 def test_case54_off_site_next_goes_home(client: Client, stub_op: Any, next_url: str) -> None:
     """Case 54."""
     response = client.post(LOGIN, {"process": "login", "next": next_url})
-    params = {k: v[0] for k, v in parse_qs(urlsplit(response["Location"]).query).items()}
+    params = _sent(response)
     response = client.get(CALLBACK, {"code": "c", "state": params["state"]})
     assert response.status_code == 302
     assert response["Location"] == "/"
