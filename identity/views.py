@@ -20,7 +20,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
+from oauth2_provider.exceptions import FatalClientError
+from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView, RPInitiatedLogoutView
+from oauthlib.oauth2.rfc6749.errors import InvalidClientIdError, MissingCodeChallengeError
 
 from identity import consent, keys, ratelimit
 from identity import issuer as issuer_mod
@@ -121,6 +124,25 @@ class Authorize(AuthorizationView):
             response._csp_config = csp_form_action(target)  # type: ignore[attr-defined]
         return response
 
+    def form_valid(self, form: Any) -> HttpResponse:
+        """DOT's, after two checks of the consent form's hidden fields, each answered with
+        the provider's error page (400), never a redirect to the form's redirect_uri:
+        - the client exists: DOT looks it up with .get(), so a changed client_id was a 500;
+        - a code request keeps its PKCE challenge where PKCE is required: DOT checks that on
+          the GET only, so a form posted without it got a code that any verifier redeemed."""
+        client_id = str(form.cleaned_data.get("client_id") or "")
+        if not Client.objects.filter(client_id=client_id).exists():
+            return self.error_response(FatalClientError(error=InvalidClientIdError()), None)
+        response_type = str(form.cleaned_data.get("response_type") or "").split()
+        if (
+            "code" in response_type
+            and _pkce_required(client_id)
+            and not form.cleaned_data.get("code_challenge")
+        ):
+            error = MissingCodeChallengeError(description="Code challenge required.")
+            return self.error_response(FatalClientError(error=error), None)
+        return super().form_valid(form)  # type: ignore[no-any-return]
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         # The consent page names each API and its scopes as the spec describes them.
@@ -141,6 +163,11 @@ class Authorize(AuthorizationView):
             query.pop("prompt", None)
         next_url = f"{request.path}?{query.urlencode()}"
         return redirect(f"{reverse('identity:login')}?{urlencode({'next': next_url})}")
+
+
+def _pkce_required(client_id: str) -> bool:
+    required = oauth2_settings.PKCE_REQUIRED
+    return bool(required(client_id) if callable(required) else required)
 
 
 def _auth_too_old(request: HttpRequest, max_age: str | None) -> bool:

@@ -95,3 +95,32 @@ def test_the_consent_page_does_not_name_an_api_the_user_may_not_see(
     assert 'data-api="echo"' not in page
     assert "An API you cannot see: 2 permissions" in page
     assert "petstore.read" in page  # the visible one is named as before
+
+
+@pytest.mark.parametrize("client_id", ["no-such-client", "CONSOLE"])
+def test_a_consent_form_posted_for_an_unknown_client_is_a_400_page(
+    client: Client, signed_in: Any, app: Any, client_id: str
+) -> None:
+    """DOT's consent handler looked the form's client up with .get(): a form whose hidden
+    client_id was changed to one that does not exist answered 500."""
+    url = authorize_url(scope="openid echo.read")
+    page = client.get(url)
+    assert page.status_code == 200
+    fields = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    response = client.post(url, {**fields, "client_id": client_id, "allow": "Authorize"})
+    assert response.status_code == 400
+    assert "Location" not in response
+
+
+def test_a_consent_form_posted_without_its_pkce_challenge_gets_no_code(
+    client: Client, signed_in: Any, app: Any
+) -> None:
+    """PKCE is required: an authorization request without a challenge is refused, but the
+    consent form posted with its hidden challenge emptied got a code bound to no verifier
+    (any code_verifier then redeemed it)."""
+    url = authorize_url(scope="openid echo.read")
+    page = client.get(url)
+    fields = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    response = client.post(url, {**fields, "code_challenge": "", "allow": "Authorize"})
+    assert response.status_code == 400 and "Location" not in response
+    assert "Code challenge required" in response.content.decode()
