@@ -20,7 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
-from oauth2_provider.exceptions import FatalClientError
+from oauth2_provider.exceptions import FatalClientError, InvalidOIDCClientError
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView, RPInitiatedLogoutView
 from oauthlib.oauth2.rfc6749.errors import InvalidClientIdError, MissingCodeChallengeError
@@ -198,6 +198,12 @@ class EndSession(RPInitiatedLogoutView):
         elif portal_user.is_authenticated:
             request.user = portal_user
         return super().dispatch(request, *args, **kwargs)
+
+    def get_request_application(self, id_token: Any, client_id: Any) -> Any:
+        """DOT's, with an unknown client_id the provider's 400 page (DOT's .get() was a 500)."""
+        if client_id and not Client.objects.filter(client_id=client_id).exists():
+            raise InvalidOIDCClientError()
+        return super().get_request_application(id_token, client_id)
 
 
 def _client_origin(next_url: str) -> str:
