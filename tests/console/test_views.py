@@ -11,12 +11,15 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from apis.models import Api
 from console.models import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_CLIENT_CREDENTIALS,
     GRANT_IMPLICIT,
     GRANT_PASSWORD,
     LEGACY_WARNINGS,
+    ApiAuthorizationServer,
+    AuthorizationServer,
     CallHistory,
 )
 from console.tokens import TokenStore
@@ -40,8 +43,18 @@ def send_data(**extra: str) -> dict[str, str]:
 
 
 def give_token(client: Client, **claims: Any) -> str:
-    session = client.session
+    """A token from the authorization server `idp`, linked to echo when it is not yet: the
+    console sends only the tokens of the API's own servers."""
     from console.tokens import Token
+
+    echo = Api.objects.filter(slug="echo").first()
+    if echo is not None and not AuthorizationServer.objects.filter(slug="idp").exists():
+        server = AuthorizationServer.objects.create(
+            slug="idp", name="Example IdP", issuer=IDP, authorize_url=f"{IDP}/authorize",
+            token_url=f"{IDP}/token", client_id="console",
+        )  # fmt: skip
+        ApiAuthorizationServer.objects.create(api=echo, server=server)
+    session = client.session
 
     token = TokenStore(session).put(
         Token(server="idp", server_name="Example IdP", grant="client_credentials",
