@@ -211,15 +211,14 @@ class Validator(OAuth2Validator):
         return bool(self._signed_in_user_id(request))
 
     def validate_silent_authorization(self, request: Any) -> bool:
-        """Only what needs no page: a first-party client, or scopes the user allowed before."""
+        """Only what needs no page: a first-party client, or scopes and audiences the user
+        allowed before."""
         client = request.client
         if client is not None and client.skip_authorization:
             return True
         user_id = self._signed_in_user_id(request)
-        tokens = get_access_token_model().objects.filter(
-            user_id=user_id, application=client, expires__gt=timezone.now()
-        )
-        return any(token.allow_scopes(request.scopes) for token in tokens)
+        scopes = list(request.scopes or [])
+        return consented(user_id, client, scopes, explicit_resources(request))
 
     def validate_user_match(
         self, id_token_hint: str | None, scopes: Any, claims: Any, request: Any
@@ -253,6 +252,27 @@ class Validator(OAuth2Validator):
             "email": user.email,
             "email_verified": bool(user.email),
         }
+
+
+def consented(user_id: Any, client: Any, scopes: list[str], resources: list[str]) -> bool:
+    """Whether a live token of `user_id` for `client` already covers these scopes and the
+    audiences they and `resources` name: what the user allowed before, so no consent page
+    is needed (prompt=none, REQUEST_APPROVAL_PROMPT auto). DOT compared scopes only, so
+    consent given for one API's audience was taken for another's (`openid` with
+    resource=api://other)."""
+    if not user_id or client is None:
+        return False
+    wanted = {a for a in _audiences(scopes, resources) if a}
+    tokens = get_access_token_model().objects.filter(
+        user_id=user_id, application=client, expires__gt=timezone.now()
+    )
+    for token in tokens:
+        if not token.allow_scopes(scopes):
+            continue
+        held = set(_audiences(str(token.scope or "").split(), list(token.resource or [])))
+        if wanted <= held:
+            return True
+    return False
 
 
 def hinted_subject(hint: str, issuer: str, client_id: str) -> str | None:

@@ -32,7 +32,7 @@ from identity.clients import origin_of
 from identity.demo_credentials import DEMO_USERS
 from identity.endpoints import GRANT_TYPES
 from identity.models import Client
-from identity.validators import SIGNED_IN_USER
+from identity.validators import SIGNED_IN_USER, consented
 
 
 def safe_next(request: HttpRequest, candidate: str | None, default: str = "/") -> str:
@@ -113,7 +113,9 @@ class Authorize(AuthorizationView):
                     return self._sign_in_again(request)
         if request.user.is_authenticated:
             request.META[SIGNED_IN_USER] = str(request.user.pk)
-        if request.method == "GET" and "consent" in prompt:
+        if request.method == "GET" and (
+            "consent" in prompt or ("none" not in prompt and _new_audience(request, request.user))
+        ):
             query = request.GET.copy()
             query["approval_prompt"] = "force"  # DOT's switch for "ask again"
             request.GET = query  # type: ignore[assignment]
@@ -163,6 +165,21 @@ class Authorize(AuthorizationView):
             query.pop("prompt", None)
         next_url = f"{request.path}?{query.urlencode()}"
         return redirect(f"{reverse('identity:login')}?{urlencode({'next': next_url})}")
+
+
+def _new_audience(request: HttpRequest, user: Any) -> bool:
+    """Whether this authorization request names a `resource` that no live token of the user
+    for this client already holds with these scopes: DOT's automatic approval compares scopes
+    only, so it would skip the consent page for an audience the user never allowed (prompt=none
+    is the validator's `validate_silent_authorization`)."""
+    resources = [r for r in request.GET.getlist("resource") if r.strip()]
+    if not resources or not user.is_authenticated:
+        return False
+    client = Client.objects.filter(client_id=request.GET.get("client_id", "")).first()
+    if client is None or client.skip_authorization:
+        return False
+    scopes = [s for s in request.GET.get("scope", "").split(" ") if s]
+    return not consented(user.pk, client, scopes, resources)
 
 
 def _pkce_required(client_id: str) -> bool:

@@ -213,3 +213,49 @@ def test_a_code_still_gets_its_token_while_the_subscription_lasts(
     )
     assert answer.status_code == 200, answer.content
     assert answer.json()["scope"] == "openid echo.read"
+
+
+@pytest.mark.parametrize("prompt", ["", "none"])
+def test_consent_to_one_api_is_no_consent_to_another_apis_audience(
+    client: Client,
+    ada: Any,
+    register: Callable[..., Any],
+    apis: dict[str, Any],
+    make_product: Callable[..., Any],
+    prompt: str,
+) -> None:
+    """Past consent skips the page (REQUEST_APPROVAL_PROMPT auto, prompt=none) when a live
+    token already covers the scopes asked; its audience was not compared, so after ada allowed
+    `openid echo.read` the application got, without asking, a token for petstore's audience
+    by asking `openid` with resource=api://petstore."""
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    registered = register(ada, "web", redirect_uris=[WEB_REDIRECT])
+    app = registered.application
+    both = make_product("both", apis["echo"], apis["petstore"])
+    product_flows.subscribe(ada, both, application=app)
+    assert (
+        client.post("/idp/login/", {"username": "ada", "password": "pw-ada-1"}).status_code == 302
+    )
+    code, verifier = _code(client, app.client_id, "openid echo.read")
+    first = client.post(
+        "/idp/token/",
+        {"grant_type": "authorization_code", "code": code, "redirect_uri": WEB_REDIRECT,
+         "code_verifier": verifier},
+        HTTP_AUTHORIZATION=basic(app.client_id, registered.secret),
+    )  # fmt: skip
+    assert first.status_code == 200
+    query = {"response_type": "code", "client_id": app.client_id, "scope": "openid",
+             "redirect_uri": WEB_REDIRECT, "state": "st", "code_challenge_method": "S256",
+             "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+             "resource": "api://petstore", **({"prompt": prompt} if prompt else {})}  # fmt: skip
+    answer = client.get(f"/idp/authorize/?{urlencode(query)}")
+    if prompt == "none":
+        assert answer.status_code == 302
+        assert parse_qs(urlsplit(answer["Location"]).query)["error"] == ["consent_required"]
+    else:
+        assert answer.status_code == 200, answer.get("Location")  # the consent page
+    # The audience consented to still needs no page.
+    query["resource"] = "api://echo"
+    again = client.get(f"/idp/authorize/?{urlencode(query)}")
+    assert again.status_code == 302 and "code=" in again["Location"]
