@@ -33,12 +33,17 @@ class Permissions:
     hidden: int = 0  # scopes of APIs this user may not see, counted and not named
 
 
-def permissions(scopes: Iterable[str], user: Any) -> Permissions:
+def permissions(scopes: Iterable[str], user: Any, resources: Iterable[str] = ()) -> Permissions:
+    """`resources` (RFC 8707) name APIs too: a token for an API's audience may call it
+    with no API scope at all, so the page names that API even when no scope of it is asked."""
     from products.grants import spec_scope_descriptions
     from products.visibility import visible_apis
 
     wanted = list(dict.fromkeys(scopes))
     by_slug: dict[str, list[str]] = {}
+    for resource in resources:
+        if resource.startswith("api://") and resource[len("api://") :]:
+            by_slug.setdefault(resource[len("api://") :], [])
     account: list[str] = []
     for scope in wanted:
         if scope in STATIC_SCOPES:
@@ -55,13 +60,15 @@ def permissions(scopes: Iterable[str], user: Any) -> Permissions:
         api = apis.get(slug)
         if api is None:
             # Hidden from this user, or no such API (which the grant check refuses first).
-            hidden += len(api_scopes)
+            hidden += max(len(api_scopes), 1)
             continue
         described = spec_scope_descriptions(api)
         entry = ApiPermissions(api.name, slug)
         for scope in api_scopes:
             verb = "Read data from" if scope.endswith(".read") else "Change data through"
             entry.scopes.append((scope, described.get(scope) or f"{verb} {api.name}"))
+        if not api_scopes:
+            entry.scopes.append(("", f"Call {api.name} for you"))
         result.append(entry)
     return Permissions(result, account, hidden)
 

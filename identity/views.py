@@ -148,7 +148,10 @@ class Authorize(AuthorizationView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         # The consent page names each API and its scopes as the spec describes them.
-        context["permissions"] = consent.permissions(context.get("scopes") or [], self.request.user)
+        resources = str(getattr(self, "oauth2_data", {}).get("resource") or "").split()
+        context["permissions"] = consent.permissions(
+            context.get("scopes") or [], self.request.user, resources
+        )
         application = context.get("application")
         if application is not None:
             context["client_facts"] = consent.client_facts(

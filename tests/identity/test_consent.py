@@ -124,3 +124,16 @@ def test_a_consent_form_posted_without_its_pkce_challenge_gets_no_code(
     response = client.post(url, {**fields, "code_challenge": "", "allow": "Authorize"})
     assert response.status_code == 400 and "Location" not in response
     assert "Code challenge required" in response.content.decode()
+
+
+def test_the_consent_page_names_an_api_asked_for_by_resource_alone(
+    client: Client, signed_in: Any, app: Any
+) -> None:
+    """A token for an API's audience calls it even with no scope of it: `openid` with
+    resource=api://petstore showed only "Sign you in"."""
+    response = client.get(authorize_url(scope="openid", resource="api://petstore"))
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    pets = Api.objects.get(slug="petstore")
+    assert f">{pets.name}</h2>" in page
+    assert f"Call {pets.name} for you" in page
