@@ -464,6 +464,8 @@ def reveal(request: HtmxHttpRequest, call_id: str) -> HttpResponse:
         return HttpResponse(str(exc), status=400, content_type="text/plain")
     if chosen is not None and credentials.is_pasted(chosen):
         chosen = None  # what the user pasted is never shown back in full
+    if chosen is not None and chosen.server not in tryit.token_servers(api, request.user):
+        chosen = None  # another API's token: Send would not carry it, nor does the code
     token_value = chosen.access_token if chosen else None
     scheme = "Bearer"
     keys = credentials.api_keys(

@@ -106,3 +106,35 @@ def test_a_token_of_this_apis_server_is_sent(
     data = {"api": "echo", "version": "1.0.0", "operation": "echoGet", "token": token.id}
     signed_in.post("/console/send/", data, headers=HTMX)
     assert fake_outbound.sent[-1].header("Authorization") == f"Bearer {value}"
+
+
+def test_reveal_shows_only_a_token_this_api_could_be_sent(
+    signed_in: Client, echo: Any, petstore: Any, auth_server: Any, fake_outbound: Any
+) -> None:
+    """The snippets' reveal put any token of the session into a call to this API, one from
+    another API's server too: the code to copy then sent it to this API's backend."""
+    from console.models import CallHistory
+
+    auth_server(echo, grants=["authorization_code"])
+    auth_server(petstore, slug="pet-idp", grants=["authorization_code"])
+    session = signed_in.session
+    store = TokenStore(session)
+    other = store.put(
+        Token(server="pet-idp", server_name="Pet IdP", grant="authorization_code",
+              scopes="petstore.read", access_token=access_token(aud="api://petstore", jti="p"),
+              expires_at=time.time() + 3600)
+    )  # fmt: skip
+    own = store.put(
+        Token(server="idp", server_name="Example IdP", grant="authorization_code",
+              scopes="echo.read", access_token=access_token(aud="api://echo", jti="e"),
+              expires_at=time.time() + 3600)
+    )  # fmt: skip
+    session.save()
+    fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {"ok": True})
+    signed_in.post("/console/send/", {"api": "echo", "version": "1.0.0", "operation": "echoGet"})
+    entry = CallHistory.objects.get()
+    url = f"/console/history/{entry.uuid}/snippets/"
+    refused = signed_in.post(url, {"token": other.id}, headers=HTMX).content.decode()
+    assert other.access_token not in refused
+    shown = signed_in.post(url, {"token": own.id}, headers=HTMX).content.decode()
+    assert own.access_token in shown
