@@ -199,10 +199,13 @@ def build(
     )
 
 
-def drill_queries(by: str, rows: Sequence[Any]) -> dict[Any, str]:
+def drill_queries(
+    by: str, rows: Sequence[Any], named_products: frozenset[int] | None = None
+) -> dict[Any, str]:
     """For each ranked row, the reports page's filter that narrows to it ("api=petstore").
 
-    Rows name objects by primary key; URLs use slugs, UUIDs, client ids and user names.
+    Rows name objects by primary key; URLs use slugs, UUIDs, client ids and user names. A
+    product outside `named_products` (None: all) gets none: its slug is a name too.
     """
     from urllib.parse import urlencode
 
@@ -216,7 +219,10 @@ def drill_queries(by: str, rows: Sequence[Any]) -> dict[Any, str]:
     if by == "api":
         lookup = dict(Api.objects.filter(pk__in=keys).values_list("pk", "slug"))
     elif by == "product":
-        lookup = dict(Product.objects.filter(pk__in=keys).values_list("pk", "slug"))
+        products = Product.objects.filter(pk__in=keys)
+        if named_products is not None:
+            products = products.filter(pk__in=sorted(named_products))
+        lookup = dict(products.values_list("pk", "slug"))
     elif by == "subscription":
         subs = Subscription.objects.filter(pk__in=keys).values_list("pk", "uuid")
         lookup = {pk: str(uuid) for pk, uuid in subs}

@@ -59,6 +59,9 @@ class UsageFilter:
     subscription_id: int | None = None
     client_id: str | None = None
     user_id: int | None = None
+    # Products whose names the viewer may read (None: all). A ranking by product or
+    # subscription names others as unnamed: their calls count, their names stay hidden.
+    named_products: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -383,7 +386,7 @@ def ranked(f: UsageFilter, by: By, order: Order, limit: int = 20) -> list[Row]:
             lambda: _details(model, f, closed_spans, group, winners),
         )
         details = {key: _merged(kept.get(key), details.get(key)) for key in winners}
-    labels = _labels(by, [key for key, _ in top])
+    labels = _labels(by, [key for key, _ in top], f.named_products)
     rows = []
     for key, (calls_sum, errors_sum, time) in top:
         d = details.get(key, {})
@@ -459,9 +462,19 @@ _RANKED_SUMS = {
 }
 
 
-def _labels(by: str, keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], str]:
+HIDDEN_PRODUCT = "(a product not offered to you)"
+
+
+def _labels(
+    by: str, keys: list[tuple[Any, ...]], named_products: frozenset[int] | None = None
+) -> dict[tuple[Any, ...], str]:
     """What a person reads for each key; "(none)" for calls without one (e.g. refused
-    before any API matched, or made without a subscription)."""
+    before any API matched, or made without a subscription). A product outside
+    `named_products` (None: all) is not named (SECURITY.md case 67)."""
+
+    def named(product_id: int) -> bool:
+        return named_products is None or product_id in named_products
+
     from django.contrib.auth import get_user_model
 
     from apis.models import Api
@@ -476,10 +489,14 @@ def _labels(by: str, keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], str]:
         apis = dict(Api.objects.filter(pk__in=[k[0] for k in keys]).values_list("pk", "name"))
         return {k: f"{k[1] or '(none)'} ({apis.get(k[0], '(no API)')})" for k in keys}
     elif by == "product":
-        names = dict(Product.objects.filter(pk__in=ids).values_list("pk", "name"))
+        names = {
+            pk: name if named(pk) else HIDDEN_PRODUCT
+            for pk, name in Product.objects.filter(pk__in=ids).values_list("pk", "name")
+        }
     elif by == "subscription":
         names = {
-            s.pk: f"{s.label} ({s.owner.get_username()})"
+            s.pk: f"{s.label if named(s.product_id) else s.name or HIDDEN_PRODUCT} "
+            f"({s.owner.get_username()})"
             for s in Subscription.objects.filter(pk__in=ids).select_related("product", "owner")
         }
     elif by == "application":

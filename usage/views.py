@@ -8,6 +8,7 @@ change or a refresh swaps it in place); without scripts the same links load the 
 
 from __future__ import annotations
 
+import functools
 from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
@@ -167,6 +168,8 @@ def _report_filter(
     data = form.cleaned_data
     window = form.window(now, tz)
     api_ids = pages.viewer_api_ids(user, apis)
+    # A product only another group sees is counted, not named (case 67).
+    named = None if api_ids is None else frozenset(products.values_list("pk", flat=True))
     if data.get("api") is not None:
         api_ids = frozenset({data["api"].pk})
     sub_id = None
@@ -181,6 +184,7 @@ def _report_filter(
         subscription_id=sub_id,
         client_id=data.get("application") or None,
         user_id=data["developer"].pk if data.get("developer") else None,
+        named_products=named,
     )
     return form, window, f
 
@@ -200,10 +204,9 @@ def report(request: HtmxHttpRequest) -> HttpResponse:
     }
     if f is not None:
         by, order = form.cleaned_data["by"], form.cleaned_data["order"]
+        drill = functools.partial(pages.drill_queries, named_products=f.named_products)
         context.update(
-            page=pages.build(
-                window, f, by=by, order=order, limit=20, queries_for=pages.drill_queries
-            ),
+            page=pages.build(window, f, by=by, order=order, limit=20, queries_for=drill),
             by=by,
             order=order,
             dimension_label=context["dimensions"][by],

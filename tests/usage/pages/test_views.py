@@ -270,3 +270,28 @@ def test_a_refused_filter_through_htmx_answers_the_whole_main_as_a_200(
     assert response.status_code == 200
     assert response["HX-Retarget"] == "main" and response["HX-Reselect"] == "main"
     assert 'data-error="developer"' in response.content.decode()
+
+
+@pytest.mark.parametrize("by", ["product", "subscription"])
+def test_reports_name_no_product_the_reader_may_not_see(
+    client: Client, reader: Any, bob: Any, echo: Any, make_product: Callable[..., Any],
+    make_group: Callable[..., Any], by: str,
+) -> None:  # fmt: skip
+    """SECURITY.md case 67: the filters left out a product only another group sees, but the
+    ranking by product or subscription named it (and linked its slug) when its developers
+    called an API the reader sees through another product."""
+    from products import flows as product_flows
+
+    make_group("partners", bob)
+    hidden = make_product("partners-only", echo, groups=("partners",), name="Partners only")
+    make_product("open", echo)
+    sub = product_flows.subscribe(bob, hidden)  # no name: its label was the product's name
+    now = datetime.now(UTC)
+    record(call(now, api_id=echo.pk, product_id=hidden.pk, subscription_id=sub.pk))
+    login(client, reader)
+    html = client.get(f"/usage/reports/?range=24h&by={by}").content.decode()
+    csv = client.get(f"/usage/reports/export.csv?range=24h&by={by}").content.decode()
+    assert "<td>1</td>" in html
+    for text in (html, csv):
+        assert "Partners only" not in text and "partners-only" not in text
+    assert len(csv.splitlines()) == 2  # the call is counted, under another label
