@@ -8,6 +8,7 @@ from django import forms
 
 from applications.models import Application
 from applications.redirects import MAX_URIS, RedirectUriError, check_redirect_uri
+from portal.lib.names import validate_name
 
 
 class _JsonText:
@@ -47,7 +48,9 @@ class JsonBooleanField(forms.BooleanField):
 
 
 class ApplicationInput(forms.Form):
-    name = JsonCharField(max_length=100, strip=True)
+    # validate_name: a line break or direction control is a wrong field (400 naming it), as
+    # on the pages; the flows' own check answered 409 for a subscription, unnamed.
+    name = JsonCharField(max_length=100, strip=True, validators=[validate_name])
     description = JsonCharField(required=False, max_length=2000, strip=True)
     kind = forms.ChoiceField(choices=Application.KINDS)
     redirect_uris = forms.Field(required=False)
@@ -70,7 +73,7 @@ class ApplicationInput(forms.Form):
 class ApplicationChange(forms.Form):
     """PATCH: what is not given stays as it is."""
 
-    name = JsonCharField(required=False, max_length=100, strip=True)
+    name = JsonCharField(required=False, max_length=100, strip=True, validators=[validate_name])
     description = JsonCharField(required=False, max_length=2000, strip=True)
     redirect_uris = forms.Field(required=False)
 
@@ -88,7 +91,7 @@ class ApplicationChange(forms.Form):
 class SubscriptionInput(forms.Form):
     product = JsonSlugField(max_length=100)
     application = JsonUUIDField(required=False)
-    name = JsonCharField(required=False, max_length=100, strip=True)
+    name = JsonCharField(required=False, max_length=100, strip=True, validators=[validate_name])
     accept_terms = JsonBooleanField(required=False)
 
 

@@ -643,3 +643,31 @@ def test_the_document_describes_the_pages(client: Client, db: None) -> None:
         assert names == {"limit", "offset"}
         schema = get["responses"]["200"]["content"]["application/json"]["schema"]
         assert {key, "next"} <= set(schema["properties"]) and "400" in get["responses"]
+
+
+@pytest.mark.parametrize("name", ["staging\r\nApprove here: https://evil.example", "\u202etset"])
+def test_a_name_with_a_line_break_or_direction_control_is_400_naming_the_field(
+    client: Client,
+    ada: Any,
+    portal_token: Callable[..., str],
+    echo: Any,
+    make_product: Callable[..., Any],
+    name: str,
+) -> None:
+    """A subscription's came back 409 Conflict with no `errors`, as if the product refused
+    it, and an application's 400 without naming the field, where every other wrong field is
+    a 400 naming it; nothing is made either way."""
+    make_product("starter", echo)
+    token = portal_token(ada)
+    body: dict[str, Any] = {"product": "starter", "name": name}
+    made = _call(client, "POST", "/api/v1/subscriptions", token, body)
+    assert made.status_code == 400 and made.json()["errors"]["name"]
+    assert not Subscription.objects.exists()
+    app = _call(client, "POST", "/api/v1/applications", token, {"name": name, "kind": "machine"})
+    assert app.status_code == 400 and app.json()["errors"]["name"]
+    assert Application.objects.filter(owner=ada).count() == 1  # the CLI's own
+    cli = Application.objects.get(owner=ada)
+    patched = _call(client, "PATCH", f"/api/v1/applications/{cli.uuid}", token, {"name": name})
+    assert patched.status_code == 400 and patched.json()["errors"]["name"]
+    cli.refresh_from_db()
+    assert cli.name == "CLI"
