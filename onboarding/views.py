@@ -41,6 +41,7 @@ from products.models import Subscription
 from products.visibility import visible_products
 
 MAX_BODY = 64 * 1024
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 DOCUMENT = Path(__file__).with_name("openapi.yaml")
 View = Callable[..., HttpResponse]
 
@@ -268,8 +269,13 @@ def application(request: HttpRequest, caller: auth.Caller, app_id: Any) -> HttpR
 @api_view("POST")
 def rotate_secret(request: HttpRequest, caller: auth.Caller, app_id: Any) -> HttpResponse:
     app = _own_application(caller, app_id)
-    if request.content_type == "application/json":
-        _body(request, ())  # it takes no field: `{"grace": 3600}` must not rotate at once
+    # It takes no field: `{"grace": 3600}` must not rotate at once, whatever its label
+    # (`curl -d` sends it as a form). No body, or a form without fields, rotates.
+    if request.content_type in FORM_TYPES:
+        if request.POST or request.FILES:
+            raise BadBody("This takes no body; send none to rotate the secret.")
+    else:
+        _body(request, ())
     try:
         secret = app_flows.rotate_secret(app)
     except app_flows.FlowError as exc:

@@ -671,3 +671,34 @@ def test_a_name_with_a_line_break_or_direction_control_is_400_naming_the_field(
     assert patched.status_code == 400 and patched.json()["errors"]["name"]
     cli.refresh_from_db()
     assert cli.name == "CLI"
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/x-www-form-urlencoded", "text/plain", "application/merge+json"]
+)
+def test_a_secret_rotation_with_a_body_is_refused_whatever_its_content_type(
+    client: Client, ada: Any, portal_token: Callable[..., str], content_type: str
+) -> None:
+    """`curl -d '{"grace": 3600}'` sends its JSON as a form: only a body labelled
+    application/json was read, so this one rotated the secret at once, the old one dead."""
+    token = portal_token(ada)
+    cli = Application.objects.get(owner=ada)
+    assert cli.provider_client is not None
+    secret = cli.provider_client.client_secret
+    answer = client.post(
+        f"/api/v1/applications/{cli.uuid}/secret",
+        data='{"grace": 3600}',
+        content_type=content_type,
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert answer.status_code == 400, answer.content
+    cli.provider_client.refresh_from_db()
+    assert cli.provider_client.client_secret == secret
+    # No body at all, whatever the label, rotates (the documented call).
+    empty = client.post(
+        f"/api/v1/applications/{cli.uuid}/secret",
+        data="",
+        content_type=content_type,
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert empty.status_code == 200 and empty.json()["client_secret"]
