@@ -19,6 +19,7 @@ import yaml
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -272,7 +273,11 @@ def rotate_secret(request: HttpRequest, caller: auth.Caller, app_id: Any) -> Htt
     # It takes no field: `{"grace": 3600}` must not rotate at once, whatever its label
     # (`curl -d` sends it as a form). No body, or a form without fields, rotates.
     if request.content_type in FORM_TYPES:
-        if request.POST or request.FILES:
+        try:
+            fields = bool(request.POST or request.FILES)
+        except (MultiPartParserError, LookupError, ValueError):  # a boundary or charset
+            fields = True
+        if fields:
             raise BadBody("This takes no body; send none to rotate the secret.")
     else:
         _body(request, ())

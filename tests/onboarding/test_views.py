@@ -702,3 +702,28 @@ def test_a_secret_rotation_with_a_body_is_refused_whatever_its_content_type(
         HTTP_AUTHORIZATION=f"Bearer {token}",
     )
     assert empty.status_code == 200 and empty.json()["client_secret"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "multipart/form-data; boundary=",
+        "multipart/form-data; boundary=XX",
+        "application/x-www-form-urlencoded; charset=bogus",
+    ],
+)
+def test_a_secret_rotation_with_a_form_it_cannot_read_is_a_400_problem(
+    client: Client, ada: Any, portal_token: Callable[..., str], content_type: str
+) -> None:
+    token = portal_token(ada)
+    cli = Application.objects.get(owner=ada)
+    body = b'--XX\r\nContent-Disposition: form-data; name="grace"\r\n\r\n3600\r\n--XX--\r\n'
+    answer = client.generic(
+        "POST",
+        f"/api/v1/applications/{cli.uuid}/secret",
+        body,
+        content_type=content_type,
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert answer.status_code == 400
+    assert answer["Content-Type"] == "application/problem+json"
