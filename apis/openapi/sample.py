@@ -330,6 +330,34 @@ class _Sampler:
             return all(self._fits(item, schema["items"], depth + 1) for item in value[:5])
         return True
 
+    def _at_least(
+        self, out: dict[str, Any], schema: dict[str, Any], depth: int, seen: tuple[str, ...]
+    ) -> None:
+        """Adds entries to `out` up to the schema's `minProperties` (at most 20), each one
+        fitting `additionalProperties` (else any value does): APIs.guru's ApiVersion.info is
+        `type: object, minProperties: 1`, and sampled as {} it broke its own schema. Not
+        where other keywords govern the names (a closed object, patternProperties)."""
+        least = schema.get("minProperties")
+        additional = schema.get("additionalProperties")
+        if (
+            not isinstance(least, int)
+            or isinstance(least, bool)
+            or len(out) >= least
+            or additional is False
+            or "patternProperties" in schema
+            or "propertyNames" in schema
+        ):
+            return
+        if isinstance(additional, dict) and self._closes_cycle(additional, seen):
+            return
+        index = 1
+        while len(out) < min(least, 20):
+            name = "key" if index == 1 else f"key{index}"
+            index += 1
+            if name not in out:
+                extra = isinstance(additional, dict)
+                out[name] = self.build(additional, depth + 1, seen) if extra else "string"
+
     def _declared(self, schema: Any, depth: int = 0) -> set[str]:
         """The property names `schema` declares, its allOf parts' too (through `$ref`s)."""
         if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
@@ -520,6 +548,7 @@ class _Sampler:
                 and not self._closes_cycle(additional, seen)  # `{"key": null}` otherwise
             ):
                 out["key"] = self.build(additional, depth + 1, seen)
+            self._at_least(out, schema, depth, seen)
             return _not_all_of(out, schema.get("not"), required)
         if kind == "array":
             if depth > self.max_depth or self._spent():

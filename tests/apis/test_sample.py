@@ -875,3 +875,18 @@ def test_a_one_of_sample_is_one_no_other_option_also_fits() -> None:
     assert sample({"oneOf": [ref("Loose"), ref("Other")]}, doc) == {"x": "string"}
     # A string and an object never both fit: the first, as before.
     assert sample({"oneOf": [{"type": "string"}, ref("Other")]}, doc) == "string"
+
+
+def test_an_object_sample_has_at_least_min_properties() -> None:
+    """APIs.guru's ApiVersion.info and externalDocs are `type: object, minProperties: 1`
+    (a copy of a section, never empty): each sampled as {}, which the schema refuses, and a
+    request body of that shape the console refused as it pre-filled it ("should be
+    non-empty"). Extra entries fit additionalProperties; a closed object stays as it is."""
+    assert sample({"type": "object", "minProperties": 1}, {}) == {"key": "string"}
+    counts = {"type": "object", "minProperties": 2, "additionalProperties": {"type": "integer"}}
+    assert sample(counts, {}) == {"key": 0, "key2": 0}
+    some = {"type": "object", "minProperties": 2, "properties": {"a": {"type": "string"}}}
+    assert sample(some, {}) == {"a": "string", "key": "string"}
+    closed = {"type": "object", "minProperties": 2, "additionalProperties": False,
+              "properties": {"a": {"type": "string"}}}  # fmt: skip
+    assert sample(closed, {}) == {"a": "string"}
