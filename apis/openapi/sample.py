@@ -171,6 +171,9 @@ class _Sampler:
         # outermost schema on the way down that declares it (`PaginatedResource<T>` read with
         # its caller's item type).
         self.dynamic: dict[str, Any] = {}
+        # The allOf being built: its parts (by identity, `$ref` targets too) and the names
+        # they declare, which a part may require without declaring them itself.
+        self.siblings: list[tuple[set[int], set[str]]] = []
 
     def _resolve(self, ref: Any) -> tuple[str, Any]:
         name = _schema_name(ref)
@@ -383,6 +386,9 @@ class _Sampler:
         if not missing or additional is False:
             return
         declared = self._declared(schema)
+        for ids, names in self.siblings[-1:]:
+            if id(schema) in ids:  # an allOf part: what its siblings declare is declared
+                declared |= names
         for name in missing:
             if name in declared:
                 continue
@@ -476,12 +482,19 @@ class _Sampler:
         for key in ("allOf",):
             if isinstance(schema.get(key), list):
                 merged: dict[str, Any] = {}
-                for part in schema[key]:
-                    value = self.build(part, depth, seen)
-                    if isinstance(value, dict):
-                        merged.update(value)
-                    elif value is not None and not merged:
-                        return value
+                parts = schema[key]
+                ids = {id(p) for p in parts}
+                ids |= {id(self._target(p["$ref"])) for p in parts if _ref_of(p)}
+                self.siblings.append((ids, self._declared(schema)))
+                try:
+                    for part in parts:
+                        value = self.build(part, depth, seen)
+                        if isinstance(value, dict):
+                            merged.update(value)
+                        elif value is not None and not merged:
+                            return value
+                finally:
+                    self.siblings.pop()
                 extra = {k: v for k, v in schema.items() if k != "allOf"}
                 if extra.get("properties"):
                     own = self.build({**extra, "type": "object"}, depth, seen)
@@ -605,6 +618,10 @@ def _with_branch(schema: dict[str, Any], branch: Any) -> dict[str, Any]:
         else:
             out.setdefault(key, value)
     return out
+
+
+def _ref_of(schema: Any) -> bool:
+    return isinstance(schema, dict) and isinstance(schema.get("$ref"), str)
 
 
 def _not_all_of(out: dict[str, Any], ruled_out: Any, required: list[Any]) -> dict[str, Any]:

@@ -890,3 +890,22 @@ def test_an_object_sample_has_at_least_min_properties() -> None:
     closed = {"type": "object", "minProperties": 2, "additionalProperties": False,
               "properties": {"a": {"type": "string"}}}  # fmt: skip
     assert sample(closed, {}) == {"a": "string"}
+
+
+def test_an_all_of_part_requiring_what_a_sibling_declares_keeps_the_siblings_value() -> None:
+    """OpenAI's Response: allOf [ModelResponseProperties (declares temperature, metadata),
+    {properties: {id}, required: [id, temperature, metadata]}]. The second part's required
+    names are declared beside it: they keep the first part's values, not a stand-in."""
+    doc: dict[str, Any] = {"components": {"schemas": {
+        "Model": {"type": "object", "properties": {
+            "temperature": {"type": "number", "example": 1},
+            "metadata": {"type": "object", "additionalProperties": {"type": "string"}}}},
+    }}}  # fmt: skip
+    response = {"allOf": [
+        {"$ref": "#/components/schemas/Model"},
+        {"type": "object", "properties": {"id": {"type": "string"}},
+         "required": ["id", "temperature", "metadata", "extra"]},
+    ]}  # fmt: skip
+    assert sample(response, doc) == {
+        "temperature": 1, "metadata": {"key": "string"}, "id": "string", "extra": "string"
+    }  # fmt: skip
