@@ -171,9 +171,10 @@ class _Sampler:
         # outermost schema on the way down that declares it (`PaginatedResource<T>` read with
         # its caller's item type).
         self.dynamic: dict[str, Any] = {}
-        # The allOf being built: its parts (by identity, `$ref` targets too) and the names
-        # they declare, which a part may require without declaring them itself.
-        self.siblings: list[tuple[set[int], set[str]]] = []
+        # The allOf being built: its parts (by identity, `$ref` targets too), the names they
+        # declare (a part may require one without declaring it) and the names any of them
+        # requires (a part may declare one another requires).
+        self.siblings: list[tuple[set[int], set[str], set[str]]] = []
 
     def _resolve(self, ref: Any) -> tuple[str, Any]:
         name = _schema_name(ref)
@@ -361,6 +362,11 @@ class _Sampler:
                 extra = isinstance(additional, dict)
                 out[name] = self.build(additional, depth + 1, seen) if extra else "string"
 
+    def _deref(self, schema: Any) -> dict[str, Any]:
+        if _ref_of(schema):
+            schema = self._target(schema["$ref"])
+        return schema if isinstance(schema, dict) else {}
+
     def _declared(self, schema: Any, depth: int = 0) -> set[str]:
         """The property names `schema` declares, its allOf parts' too (through `$ref`s)."""
         if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
@@ -386,7 +392,7 @@ class _Sampler:
         if not missing or additional is False:
             return
         declared = self._declared(schema)
-        for ids, names in self.siblings[-1:]:
+        for ids, names, _ in self.siblings[-1:]:
             if id(schema) in ids:  # an allOf part: what its siblings declare is declared
                 declared |= names
         for name in missing:
@@ -485,7 +491,13 @@ class _Sampler:
                 parts = schema[key]
                 ids = {id(p) for p in parts}
                 ids |= {id(self._target(p["$ref"])) for p in parts if _ref_of(p)}
-                self.siblings.append((ids, self._declared(schema)))
+                needed = {
+                    n
+                    for p in [schema, *parts]
+                    for n in as_list(self._deref(p).get("required"))
+                    if isinstance(n, str)
+                }
+                self.siblings.append((ids, self._declared(schema), needed))
                 try:
                     for part in parts:
                         value = self.build(part, depth, seen)
@@ -531,6 +543,9 @@ class _Sampler:
             props = schema.get("properties")
             required = schema.get("required")
             required = required if isinstance(required, list) else []
+            for ids, _, needed in self.siblings[-1:]:
+                if id(schema) in ids:  # an allOf part: what a sibling requires is required
+                    required = [*required, *(n for n in needed if n not in required)]
             # `maxProperties` (OpenSearch's QueryContainer: one query of 50 kinds) leaves
             # room for that many, the required ones first.
             most = schema.get("maxProperties")

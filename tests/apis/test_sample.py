@@ -909,3 +909,16 @@ def test_an_all_of_part_requiring_what_a_sibling_declares_keeps_the_siblings_val
     assert sample(response, doc) == {
         "temperature": 1, "metadata": {"key": "string"}, "id": "string", "extra": "string"
     }  # fmt: skip
+
+
+def test_past_the_depth_an_all_of_part_keeps_what_a_sibling_part_requires() -> None:
+    """DigitalOcean's list answers end in `meta: allOf [meta_properties, {required:
+    [total]}]`; past the node budget (after a long list of apps) an object keeps only its
+    required fields, and meta_properties, which does not require `total` itself, sampled
+    as {}, which the answer's schema refuses."""
+    doc: dict[str, Any] = {"components": {"schemas": {"Meta": {
+        "type": "object", "properties": {"total": {"type": "integer", "example": 1},
+                                         "note": {"type": "string"}}}}}}  # fmt: skip
+    meta = {"allOf": [{"$ref": "#/components/schemas/Meta"}, {"required": ["total"]}]}
+    body = {"type": "object", "properties": {"meta": meta}, "required": ["meta"]}
+    assert sample(body, doc, max_depth=0) == {"meta": {"total": 1}}
