@@ -231,19 +231,35 @@ class _Sampler:
         keys = ("enum", "const", "default", "example", "examples")
         return isinstance(schema, dict) and any(key in schema for key in keys)
 
-    def _closes_cycle(self, schema: Any, seen: tuple[str, ...]) -> bool:
+    def _closes_cycle(self, schema: Any, seen: tuple[str, ...], hops: int = 3) -> bool:
         """Whether `schema` is a `$ref` back to a schema being sampled (a cycle's end), a
-        one-part allOf of one (`friend: {description: ..., allOf: [$ref: Pet]}`), or a oneOf
-        or anyOf each of whose options is one."""
+        one-part allOf of one (`friend: {description: ..., allOf: [$ref: Pet]}`), a oneOf
+        or anyOf each of whose options is one, or an object that requires one, a few hops
+        down (TypeSpec's PersonRelative requires `person`, a Person again)."""
         parts = schema.get("allOf") if isinstance(schema, dict) else None
         if isinstance(parts, list) and len(parts) == 1 and "$ref" not in schema:
-            return self._closes_cycle(parts[0], seen)
+            return self._closes_cycle(parts[0], seen, hops)
         for key in ("oneOf", "anyOf"):
             options = schema.get(key) if isinstance(schema, dict) else None
             if isinstance(options, list) and options and "$ref" not in schema:
-                return all(self._closes_cycle(option, seen) for option in options)
+                return all(self._closes_cycle(option, seen, hops) for option in options)
         name = _schema_name(schema.get("$ref") if isinstance(schema, dict) else None)
-        return bool(name) and name in seen
+        if name and name in seen:
+            return True
+        if hops <= 0 or not seen:
+            return False
+        target = self._deref(schema)
+        props = target.get("properties")
+        if not isinstance(props, dict) or has_example(target) or "default" in target:
+            return False
+        inner = (*seen, name) if name else seen
+        return any(
+            isinstance(required, str)
+            and isinstance(props.get(required), dict)
+            and not flagged(props[required], self.left_out, self._target, self.max_depth)
+            and self._closes_cycle(props[required], inner, hops - 1)
+            for required in as_list(target.get("required"))
+        )
 
     def _distinct(self, item: Any, n: int, items: Any) -> list[Any]:
         """`n` distinct values like `item` for `uniqueItems` (Discord's bulk delete wants two

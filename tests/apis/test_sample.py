@@ -922,3 +922,21 @@ def test_past_the_depth_an_all_of_part_keeps_what_a_sibling_part_requires() -> N
     meta = {"allOf": [{"$ref": "#/components/schemas/Meta"}, {"required": ["total"]}]}
     body = {"type": "object", "properties": {"meta": meta}, "required": ["meta"]}
     assert sample(body, doc, max_depth=0) == {"meta": {"total": 1}}
+
+
+def test_a_list_whose_items_require_a_cycle_back_is_sampled_empty() -> None:
+    """TypeSpec's visibility sample: Person requires `relatives`, a list of PersonRelative,
+    which requires `person`, a Person again. The list held one relative whose person was
+    null, which its schema refuses; an empty list is the value that fits."""
+    doc: dict[str, Any] = {"components": {"schemas": {
+        "Person": {"type": "object", "required": ["name", "relatives"], "properties": {
+            "name": {"type": "string"},
+            "relatives": {"type": "array",
+                          "items": {"$ref": "#/components/schemas/Relative"}}}},
+        "Relative": {"type": "object", "required": ["person", "kind"], "properties": {
+            "person": {"$ref": "#/components/schemas/Person"}, "kind": {"type": "string"}}},
+    }}}  # fmt: skip
+    person = sample({"$ref": "#/components/schemas/Person"}, doc)
+    assert person == {"name": "string", "relatives": []}
+    relative = sample({"$ref": "#/components/schemas/Relative"}, doc)
+    assert relative == {"person": {"name": "string", "relatives": []}, "kind": "string"}
