@@ -570,8 +570,10 @@ class _Sampler:
                 if room is not None:
                     room -= sum(1 for name in props if name in required)
                 optional = 0
-                for name, sub in list(props.items())[:50]:
-                    if name not in required and (short or self._spent()):
+                # Fifty properties at most, besides the required ones (GitHub's
+                # full-repository requires `forks`, its 70th).
+                for index, (name, sub) in enumerate(props.items()):
+                    if name not in required and (index >= 50 or short or self._spent()):
                         continue
                     if flagged(sub, self.left_out, self._target, self.max_depth):
                         continue

@@ -940,3 +940,15 @@ def test_a_list_whose_items_require_a_cycle_back_is_sampled_empty() -> None:
     assert person == {"name": "string", "relatives": []}
     relative = sample({"$ref": "#/components/schemas/Relative"}, doc)
     assert relative == {"person": {"name": "string", "relatives": []}, "kind": "string"}
+
+
+def test_required_properties_past_the_fiftieth_are_sampled() -> None:
+    """GitHub's full-repository declares 101 properties and requires most of them; only the
+    first fifty were sampled, so `forks` and `default_branch` (required) were missing from
+    every repository answer. Optional ones stay capped at fifty."""
+    props = {f"p{i}": {"type": "integer"} for i in range(120)}
+    schema = {"type": "object", "properties": props, "required": ["p0", "p75", "p119"]}
+    value = sample(schema, {})
+    assert {"p0", "p75", "p119"} <= set(value)
+    assert len(value) <= 52
+    assert list(value)[:2] == ["p0", "p1"]  # in the order the schema declares them
