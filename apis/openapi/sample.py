@@ -210,7 +210,9 @@ class _Sampler:
             self._target(option["$ref"]) if isinstance(option, dict) and "$ref" in option else None
         )
         parts = target.get("allOf") if isinstance(target, dict) else None
-        own = [target, *(parts if isinstance(parts, list) else [])] if target else []
+        # A part by `$ref` counts as its own (OpenAI's InputMessageResource: allOf [$ref
+        # InputMessage, which allows `type` only "message", ...]).
+        own = [target, *(self._deref(p) for p in as_list(parts))] if target else []
         return _tagged(schema, option, value, own)
 
     def _containing(self, schema: dict[str, Any], depth: int, seen: tuple[str, ...]) -> list[Any]:

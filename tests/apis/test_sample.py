@@ -952,3 +952,20 @@ def test_required_properties_past_the_fiftieth_are_sampled() -> None:
     assert {"p0", "p75", "p119"} <= set(value)
     assert len(value) <= 52
     assert list(value)[:2] == ["p0", "p1"]  # in the order the schema declares them
+
+
+def test_a_discriminated_variant_keeps_the_enum_an_all_of_reference_gives_it() -> None:
+    """OpenAI's ItemResource: anyOf with discriminator `type` (no mapping) over
+    InputMessageResource = allOf [$ref InputMessage (type: enum [message]), {id}]. The
+    sample's type was "InputMessageResource", the implicit name, which InputMessage's enum
+    refuses; a value its own parts allow stands."""
+    doc: dict[str, Any] = {"components": {"schemas": {
+        "InputMessage": {"type": "object", "properties": {
+            "type": {"type": "string", "enum": ["message"]}, "role": {"type": "string"}}},
+        "InputMessageResource": {"allOf": [
+            {"$ref": "#/components/schemas/InputMessage"},
+            {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}]},
+    }}}  # fmt: skip
+    item = {"discriminator": {"propertyName": "type"},
+            "anyOf": [{"$ref": "#/components/schemas/InputMessageResource"}]}  # fmt: skip
+    assert sample(item, doc)["type"] == "message"
