@@ -227,6 +227,14 @@ def _convert(
             out["items"] = out.pop("additionalItems")
     elif isinstance(out.get("items"), list):
         out.pop("items")
+    enum = out.get("enum")
+    if out.get("type") == "string" and isinstance(enum, list):
+        # A string's enum written as YAML booleans or numbers (`enum: [true, false]`,
+        # Plaid's `[4.1]`) lists their text, as the fields and the samples hold it: no string
+        # is a boolean, and every value was refused.
+        out["enum"] = [
+            orjson.dumps(v).decode() if isinstance(v, bool | int | float) else v for v in enum
+        ]
     null_or_rest = False
     # 3.0's `nullable: true` allows null in a 3.1 document too, as the pages and the samples
     # read it: OpenAI's 3.1 spec keeps `nullable: true, default: null`, and the check refused

@@ -134,6 +134,24 @@ def test_a_31_document_s_nullable_allows_null_as_its_pages_read_it() -> None:
     assert check({"plain": None}) == ["body.plain: None is not of type 'string'"]
 
 
+def test_a_string_enum_written_as_yaml_booleans_or_numbers_takes_their_text() -> None:
+    # oasdiff's home-iot spec: `value: {type: string, enum: [true, false]}` (YAML reads the
+    # unquoted words as booleans), Plaid's `type: string, enum: [4.1]`. The field and the
+    # sample hold the text, "true", which the check refused ("'true' is not one of [True,
+    # False]") whatever was typed: no string is a boolean.
+    doc: dict[str, Any] = {"openapi": "3.0.3", "components": {"schemas": {}}}
+    switch = {"type": "string", "enum": [True, False]}
+    version = {"type": "string", "enum": [4.1, "latest"]}
+
+    def check(schema: Any, value: Any) -> list[str]:
+        return check_value(doc, -39, schema, value, direction="request", prefix="value")
+
+    assert check(switch, "true") == [] and check(version, "4.1") == []
+    assert check(version, "latest") == []
+    assert check(switch, "maybe") == ["value: 'maybe' is not one of ['true', 'false']"]
+    assert check({"type": "boolean", "enum": [True]}, True) == []
+
+
 def test_read_and_write_only_through_refs_are_not_required() -> None:
     # `id: {$ref: Id}` with Id readOnly (GitHub's shape): the request sample leaves it out,
     # and the check refused that very body for lacking it; a writeOnly secret the other way.
