@@ -54,26 +54,31 @@ def explicit_resources(request: Any) -> list[str]:
     return [r for r in resources if r.strip()]
 
 
+def code_resources(request: Any) -> list[str]:
+    """The RFC 8707 resources the authorization code of this token request was granted for."""
+    from oauth2_provider.models import get_grant_model
+
+    grant = (
+        get_grant_model()
+        .objects.filter(code=request.code, application=request.client)
+        .only("resource")
+        .first()
+    )
+    return list(grant.resource or []) if grant else []
+
+
 def _requested_resources(request: Any) -> list[str]:
     """RFC 8707 resources for this token request, before DOT normalises them on save.
 
     The generator runs before DOT's `_save_bearer_token`, so the values inherited from the
     authorization grant or the refresh token are looked up here the same way.
     """
-    from oauth2_provider.models import get_grant_model
-
     resources = explicit_resources(request)
     if resources:
         return resources
     grant_type = getattr(request, "grant_type", None)
     if grant_type == "authorization_code" and getattr(request, "code", None):
-        grant = (
-            get_grant_model()
-            .objects.filter(code=request.code, application=request.client)
-            .only("resource")
-            .first()
-        )
-        return list(grant.resource or []) if grant else []
+        return code_resources(request)
     if grant_type == "refresh_token":
         instance = getattr(request, "refresh_token_instance", None)
         return list(getattr(instance, "resource", None) or [])

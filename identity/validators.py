@@ -12,7 +12,7 @@ from oauthlib.openid.connect.core.exceptions import RequestNotSupported, Request
 
 from identity import grants
 from identity import issuer as issuer_mod
-from identity.tokens import audience_for, explicit_resources
+from identity.tokens import audience_for, code_resources, explicit_resources
 
 # Set by identity.views.Authorize in request.META, which DOT copies into the oauthlib
 # request's headers. No HTTP header can produce these keys (those all start with HTTP_).
@@ -132,20 +132,8 @@ class Validator(OAuth2Validator):
         original = self._original_audiences(scopes, request)
         requested = explicit_resources(request)
         self._check_subset(requested, original, request)
-        self._check_grant(client, scopes, requested or self._grant_resources(request), request)
+        self._check_grant(client, scopes, requested or code_resources(request), request)
         return True
-
-    @staticmethod
-    def _grant_resources(request: Any) -> list[str]:
-        from oauth2_provider.models import get_grant_model
-
-        grant = (
-            get_grant_model()
-            .objects.filter(code=request.code, application=request.client)
-            .only("resource")
-            .first()
-        )
-        return list(grant.resource or []) if grant else []
 
     def validate_refresh_token(
         self, refresh_token: str, client: Any, request: Any, *a: Any, **k: Any
@@ -168,7 +156,7 @@ class Validator(OAuth2Validator):
         return True
 
     def _original_audiences(self, scopes: list[str], request: Any) -> list[str]:
-        return _audiences(scopes, self._grant_resources(request))
+        return _audiences(scopes, code_resources(request))
 
     @staticmethod
     def _check_subset(requested: list[str], original: list[str], request: Any) -> None:
