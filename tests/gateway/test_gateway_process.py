@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.gateway.conftest import LoopbackServer, Provider, claims, mint
-from tests.gateway.processes import free_port, spawn_app, wait_for_port
+from tests.gateway.processes import spawn_app, wait_for_port
 
 
 def stream_backend(h: Any) -> None:
@@ -83,7 +83,11 @@ def gateway_process(
     backend = http_server()
     backend.recorder.routes["*"] = stream_backend
     backend.httpd.first_chunk_seen = threading.Event()  # type: ignore[attr-defined]
-    dead_port = free_port()
+    # Bound and never listening, so connections are refused. A port only found free could be
+    # taken before the call by any server started meanwhile (once one answered 404 for it).
+    dead = socket.socket()
+    dead.bind(("127.0.0.1", 0))
+    dead_port = dead.getsockname()[1]
     routes: list[dict[str, Any]] = [
         {
             "suffix": "orders",
@@ -108,6 +112,7 @@ def gateway_process(
         wait_for_port(port, proc, log)
         yield {"port": port, "backend": backend, "log": log, "provider": provider}
     finally:
+        dead.close()
         proc.terminate()
         try:
             proc.wait(10)
