@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.gateway.conftest import LoopbackServer, Provider, claims, mint
-from tests.gateway.processes import spawn_app, wait_for_port
+from tests.gateway.processes import refused_port, spawn_app, wait_for_port
 
 
 def stream_backend(h: Any) -> None:
@@ -83,41 +83,36 @@ def gateway_process(
     backend = http_server()
     backend.recorder.routes["*"] = stream_backend
     backend.httpd.first_chunk_seen = threading.Event()  # type: ignore[attr-defined]
-    # Bound and never listening, so connections are refused. A port only found free could be
-    # taken before the call by any server started meanwhile (once one answered 404 for it).
-    dead = socket.socket()
-    dead.bind(("127.0.0.1", 0))
-    dead_port = dead.getsockname()[1]
-    routes: list[dict[str, Any]] = [
-        {
-            "suffix": "orders",
-            "url": backend.url,
-            "timeout": 1,
-            "discovery": provider.discovery_url,
-            "audience": "api://orders",
-        },
-        {"suffix": "open", "url": backend.url, "timeout": 1},
-        {"suffix": "down", "url": f"http://127.0.0.1:{dead_port}", "timeout": 1},
-        {"suffix": "echo", "backend": "echo"},
-    ]
-    log = tmp_path / "gateway.log"
-    proc, port = spawn_app(
-        "tests.gateway.gw_entry:application",
-        routes,
-        log,
-        GATEWAY_KEY_FETCH_PRIVATE_HOSTS="127.0.0.1",
-        GATEWAY_METRICS_TOKEN="metrics-secret",
-    )
-    try:
-        wait_for_port(port, proc, log)
-        yield {"port": port, "backend": backend, "log": log, "provider": provider}
-    finally:
-        dead.close()
-        proc.terminate()
+    with refused_port() as dead_port:
+        routes: list[dict[str, Any]] = [
+            {
+                "suffix": "orders",
+                "url": backend.url,
+                "timeout": 1,
+                "discovery": provider.discovery_url,
+                "audience": "api://orders",
+            },
+            {"suffix": "open", "url": backend.url, "timeout": 1},
+            {"suffix": "down", "url": f"http://127.0.0.1:{dead_port}", "timeout": 1},
+            {"suffix": "echo", "backend": "echo"},
+        ]
+        log = tmp_path / "gateway.log"
+        proc, port = spawn_app(
+            "tests.gateway.gw_entry:application",
+            routes,
+            log,
+            GATEWAY_KEY_FETCH_PRIVATE_HOSTS="127.0.0.1",
+            GATEWAY_METRICS_TOKEN="metrics-secret",
+        )
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            wait_for_port(port, proc, log)
+            yield {"port": port, "backend": backend, "log": log, "provider": provider}
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def conn(gp: dict[str, Any]) -> http.client.HTTPConnection:

@@ -180,11 +180,12 @@ def test_the_backends_answer_decides_success_other_or_failed(
 
 
 def test_an_unreachable_backend_is_failed(recording: Recording, provider: Provider) -> None:
-    from tests.gateway.processes import free_port
+    from tests.gateway.processes import refused_port
 
-    gateway = recording.gateway(_route(provider, f"http://127.0.0.1:{free_port()}"))
-    token = mint(provider.keys[0], claims(provider))
-    assert gateway.request("GET", "/orders/x", token=token).status == 502
+    with refused_port() as port:
+        gateway = recording.gateway(_route(provider, f"http://127.0.0.1:{port}"))
+        token = mint(provider.keys[0], claims(provider))
+        assert gateway.request("GET", "/orders/x", token=token).status == 502
     cell = _one(recording.counted())
     assert (cell.outcomes, cell.backend_count) == ((0, 0, 1, 0), 1)
 
