@@ -199,6 +199,35 @@ def build(
     )
 
 
+@dataclass(frozen=True)
+class Glance:
+    """One line of a developer's overview: a subscription or application over the range."""
+
+    calls: str
+    error_rate: str
+    p50: str
+
+
+def glances(
+    window: windows.Window, api_ids: frozenset[int] | None, subjects: Sequence[dict[str, Any]]
+) -> list[Glance]:
+    """Calls, error rate and p50 of each subject over `window`; `subjects` are the filter
+    dimensions of each of a developer's subscriptions (subscription_id=) or applications
+    (client_id=). One summary each: a developer has a few, and each reads rollups only."""
+    out = []
+    with closed.one_token():
+        for dimensions in subjects:
+            summary = reports.summary(usage_filter(window, api_ids=api_ids, **dimensions))
+            out.append(
+                Glance(
+                    calls=charts.count(summary.calls),
+                    error_rate=percent(summary.error_rate) if summary.calls else "–",
+                    p50=charts.milliseconds(summary.p50_ms),
+                )
+            )
+    return out
+
+
 def drill_queries(
     by: str, rows: Sequence[Any], named_products: frozenset[int] | None = None
 ) -> dict[Any, str]:

@@ -7,6 +7,7 @@ from usage import views
 app_name = "usage"
 
 urlpatterns = [
+    path("", views.overview, name="overview"),
     path("applications/<uuid:app_id>/", views.application, name="application"),
     path("applications/<uuid:app_id>/export.csv", views.application_csv, name="application_csv"),
     path("subscriptions/<uuid:sub_id>/", views.subscription, name="subscription"),

@@ -146,6 +146,40 @@ def subscription_csv(request: HtmxHttpRequest, sub_id: Any) -> HttpResponse:
     return _developer_csv(request, subscription_id=_own_subscription(request, sub_id).pk)
 
 
+@never_cache
+@login_required
+@require_GET
+def overview(request: HtmxHttpRequest) -> HttpResponse:
+    """A developer's usage at a glance: each of their subscriptions and applications with its
+    calls, error rate and p50 over the range (and the quota used), linking to its own page."""
+    user = cast(Any, request.user)
+    range_key = range_of(request.GET)
+    tz = _tz(request)
+    window = windows.preset_window(range_key, timezone.now(), tz)
+    subs = list(Subscription.objects.filter(owner=user).select_related("product", "application"))
+    apps = list(Application.objects.filter(owner=user))
+    looks = pages.glances(
+        window,
+        pages.viewer_api_ids(user),
+        [{"subscription_id": sub.pk} for sub in subs] + [{"client_id": a.client_id} for a in apps],
+    )
+    sub_rows = [
+        {"sub": sub, "glance": glance, "quota": charts.quota_bar(reports.quota_use(sub), tz)}
+        for sub, glance in zip(subs, looks[: len(subs)], strict=True)
+    ]
+    app_rows = [
+        {"app": app, "glance": glance} for app, glance in zip(apps, looks[len(subs) :], strict=True)
+    ]
+    context = {
+        "subscriptions": sub_rows,
+        "applications": app_rows,
+        "range": range_key,
+        "ranges": windows.RANGES,
+        "period": charts.range_text(windows.buckets([], window), window),
+    }
+    return _render(request, "usage/overview.html", context)
+
+
 def _require_reports_permission(request: HtmxHttpRequest) -> None:
     if not request.user.has_perm(REPORTS_PERMISSION):
         raise PermissionDenied

@@ -257,3 +257,47 @@ def test_a_developer_downloads_their_tables_as_csv_formula_safe(
     login(client, bob)
     assert client.get(f"/usage/applications/{app.uuid}/export.csv").status_code == 404
     assert client.get(f"/usage/subscriptions/{sub.uuid}/export.csv").status_code == 404
+
+
+def _overview_row(html: str, name: str) -> list[str]:
+    """The cells of the overview row whose first column links `name`."""
+    row = html.split(f">{name}</a></th>", 1)[1].split("</tr>", 1)[0]
+    return [cell.split(">", 1)[1].split("</td>", 1)[0] for cell in row.split("<td")[1:]]
+
+
+def test_my_usage_lists_each_of_my_subscriptions_and_applications_with_its_calls(
+    client: Client, ada: Any, bob: Any, echo: Any, make_app: Callable[..., Any],
+    make_sub: Callable[..., Any],
+) -> None:  # fmt: skip
+    app = make_app(ada, "Weather")
+    make_app(ada, "Idle tool")
+    sub, bobs_sub = make_sub(ada, name="main"), make_sub(bob, name="bob-main")
+    record(
+        *[call(ago(hours=2), api_id=echo.pk, operation="echoGet", client_id=app.client_id,
+               subscription_id=sub.pk) for _ in range(3)],
+        call(ago(hours=2), api_id=echo.pk, operation="echoGet", client_id=app.client_id,
+             outcome="failed", status=502, backend_ms=None),
+        *[call(ago(hours=2), api_id=echo.pk, operation="echoGet", subscription_id=bobs_sub.pk)
+          for _ in range(7)],
+    )  # fmt: skip
+    html = login(client, ada).get("/usage/").content.decode()
+    assert _overview_row(html, "main")[2:4] == ["3", "0%"]
+    assert "3 of 10,000 calls in the last 30 days" in _overview_row(html, "main")[-1]
+    assert _overview_row(html, "Weather")[1:3] == ["4", "25%"]
+    assert _overview_row(html, "Idle tool")[1:3] == ["0", "–"]
+    assert "bob-main" not in html
+    # Every range holds them: the calls were two hours ago.
+    assert _overview_row(client.get("/usage/?range=7d").content.decode(), "Weather")[1] == "4"
+
+
+def test_my_usage_leaves_out_calls_to_apis_hidden_from_me(
+    client: Client, ada: Any, echo: Any, hidden: Any, make_app: Callable[..., Any]
+) -> None:
+    """SECURITY.md case 67: a hidden API's calls count on no page of a viewer who cannot see it."""
+    app = make_app(ada, "Weather")
+    record(
+        call(ago(hours=1), api_id=echo.pk, operation="echoGet", client_id=app.client_id),
+        call(ago(hours=1), api_id=hidden.pk, operation="listPets", client_id=app.client_id),
+    )
+    html = login(client, ada).get("/usage/").content.decode()
+    assert _overview_row(html, "Weather")[1] == "1"

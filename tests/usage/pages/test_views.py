@@ -295,3 +295,31 @@ def test_reports_name_no_product_the_reader_may_not_see(
     for text in (html, csv):
         assert "Partners only" not in text and "partners-only" not in text
     assert len(csv.splitlines()) == 2  # the call is counted, under another label
+
+
+def test_my_usage_links_each_subscription_and_application_to_its_page(
+    client: Client, ada: Any, make_app: Callable[..., Any], make_sub: Callable[..., Any]
+) -> None:
+    app, sub = make_app(ada, "Weather"), make_sub(ada, name="main")
+    page = login(client, ada).get("/usage/")
+    assert page.status_code == 200 and page["Cache-Control"].startswith("max-age=0")
+    html = page.content.decode()
+    assert f'href="{app_url(app)}">Weather</a>' in html
+    assert f'href="{sub_url(sub)}">main</a>' in html
+    assert 'href="/usage/reports/"' not in html  # a developer has no reports page
+    menu = client.get("/products/").content.decode()
+    assert 'href="/usage/">My usage' in menu
+    fragment = client.get("/usage/?range=30d", HTTP_HX_REQUEST="true").content.decode()
+    assert fragment.lstrip().startswith('<div id="usage-body"') and "<html" not in fragment
+
+
+def test_my_usage_with_nothing_yet_says_where_to_start(client: Client, ada: Any) -> None:
+    html = login(client, ada).get("/usage/").content.decode()
+    assert "No subscriptions yet." in html and 'href="/products/"' in html
+    assert "No applications yet." in html and 'href="/applications/new/"' in html
+
+
+def test_my_usage_needs_sign_in_and_get(client: Client, ada: Any) -> None:
+    page = client.get("/usage/")
+    assert page.status_code == 302 and "/accounts/login/" in page["Location"]
+    assert login(client, ada).post("/usage/").status_code == 405
