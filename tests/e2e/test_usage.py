@@ -194,6 +194,14 @@ def test_usage_pages_pass_axe_in_both_themes_and_make_the_screenshots(
             page.get_by_role("link", name=re.compile("^Usage")).click()
             page.wait_for_selector("[data-quota]")
             report[f"subscription {theme}"] = violations(page)
+            # My usage, from the account menu: the seeded application's calls on its row.
+            page.locator("summary[data-account-name]").click()
+            page.get_by_role("link", name="My usage").click()
+            page.get_by_role("link", name="Last 7 days").click()
+            page.wait_for_url("**/usage/?range=7d")
+            weather = page.locator("[data-overview=applications] tr", has_text="Weather app")
+            assert int(weather.locator("td").nth(1).inner_text().replace(",", "")) > 0
+            report[f"my usage {theme}"] = violations(page)
             if theme == "light":
                 page.set_viewport_size({"width": 390, "height": 844})
                 page.goto(portal.url(app_page))
