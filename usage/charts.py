@@ -69,6 +69,11 @@ class Line:
     css: str
     dashed: bool = False
 
+    @property
+    def lone(self) -> bool:
+        """One point: a polyline of one point draws nothing, so it is drawn as a dot."""
+        return " " not in self.points
+
 
 @dataclass(frozen=True)
 class LegendItem:
@@ -375,23 +380,28 @@ def _when_header(window: Window) -> str:
 def _lines(
     bs: Sequence[Bucket], series: Sequence[tuple[str, Any]], top: float, scale: float
 ) -> list[Line]:
+    """Each series as lines through its buckets' values. A bucket without a value (no call,
+    so no time) breaks the line: joining its neighbours would draw times nobody measured."""
     n = len(bs)
     slot = PLOT_W / n if n else PLOT_W
     lines = []
     for k, (css, value_of) in enumerate(series):
-        coords = []
+        runs: list[list[tuple[float, float]]] = [[]]
         for i, b in enumerate(bs):
             value = value_of(b)
             if value is None:
+                if runs[-1]:
+                    runs.append([])
                 continue
-            coords.append((round(LEFT + (i + 0.5) * slot, 2), round(_y(value / scale, top), 2)))
-        if not coords:
-            continue
-        points = " ".join(f"{x},{y}" for x, y in coords)
-        base = TOP + PLOT_H
-        area = f"M{coords[0][0]},{base} L" + " L".join(f"{x},{y}" for x, y in coords)
-        area += f" L{coords[-1][0]},{base} Z"
-        lines.append(Line(points, area, css, dashed=k == 1))
+            runs[-1].append((round(LEFT + (i + 0.5) * slot, 2), round(_y(value / scale, top), 2)))
+        for coords in runs:
+            if not coords:
+                continue
+            points = " ".join(f"{x},{y}" for x, y in coords)
+            base = TOP + PLOT_H
+            area = f"M{coords[0][0]},{base} L" + " L".join(f"{x},{y}" for x, y in coords)
+            area += f" L{coords[-1][0]},{base} Z"
+            lines.append(Line(points, area, css, dashed=k == 1))
     return lines
 
 

@@ -41,6 +41,10 @@ def svg(chart: Chart) -> SafeString:
     )
     out.append("</g>")
     for line in c.lines:
+        if line.lone:
+            x, y = line.points.split(",")
+            out.append(f'<circle class="dot {line.css}" cx="{x}" cy="{y}" r="3"/>')
+            continue
         dashed = " dashed" if line.dashed else ""
         out.append(
             f'<path class="area {line.css}" d="{line.area}"/>'

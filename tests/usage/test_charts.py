@@ -142,6 +142,37 @@ def test_latency_chart_only_when_points_carry_percentiles() -> None:
     assert chart.table.rows[0].cells == ["12 ms", "140 ms"]
 
 
+@dataclass
+class Timed(P):
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+
+
+def test_a_lone_hour_of_times_is_drawn_and_gaps_are_not_bridged() -> None:
+    """One hour with calls made a one-point polyline, which draws nothing: the time chart of
+    a day with a single busy hour looked empty. Hours without calls have no time: a line
+    across them claimed times nobody measured."""
+    window = windows.preset_window("24h", NOW, UTC)
+    lone = windows.buckets([Timed(window.start + timedelta(hours=5), success=2, p50_ms=35.0,
+                                  p95_ms=39.0)], window)  # fmt: skip
+    chart = charts.latency_chart(lone, window)
+    assert chart is not None
+    root = ElementTree.fromstring(str(chart.svg))
+    ns = "{http://www.w3.org/2000/svg}"
+    dots = [c for c in root.iter() if c.tag in ("circle", f"{ns}circle")]
+    assert sorted(d.get("class", "") for d in dots) == ["dot s-p50", "dot s-p95"]
+    # Two runs of hours (1-2 and 6) with none between: two segments per series, not one.
+    bs = windows.buckets(
+        [Timed(window.start + timedelta(hours=h), success=1, p50_ms=10.0 * h, p95_ms=20.0 * h)
+         for h in (1, 2, 6)],
+        window,
+    )  # fmt: skip
+    chart = charts.latency_chart(bs, window)
+    assert chart is not None
+    p50 = [line for line in chart.lines if line.css == "s-p50"]
+    assert [len(line.points.split()) for line in p50] == [2, 1]
+
+
 def test_custom_windows_pick_a_step() -> None:
     start = datetime(2026, 11, 1, 10, 7, tzinfo=UTC)
     assert windows.custom_window(start, start + timedelta(hours=2), UTC).step == "minute"
