@@ -9,6 +9,7 @@ from django import forms
 from applications.models import Application
 from applications.redirects import MAX_URIS, RedirectUriError, check_redirect_uri
 from portal.lib.names import validate_name
+from usage import windows
 
 
 class _JsonText:
@@ -107,6 +108,12 @@ class PageQuery(forms.Form):
 
     limit = forms.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE)
     offset = forms.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET)
+
+
+class UsageQuery(forms.Form):
+    """`?range=` of a usage answer: the developer pages' ranges; absent, the last 24 hours."""
+
+    range = forms.ChoiceField(required=False, choices=list(windows.RANGES.items()))
 
 
 def errors_of(form: forms.Form) -> dict[str, Any]:

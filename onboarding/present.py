@@ -8,6 +8,8 @@ from applications.models import Application
 from products import flows as product_flows
 from products.keys import KeyUnreadable
 from products.models import Product, Subscription
+from usage.reports import QuotaUse, Row, Summary
+from usage.windows import Window
 
 
 def _lines(text: str) -> str:
@@ -60,4 +62,48 @@ def subscription(sub: Subscription) -> dict[str, Any]:
             body["secondary_key"] = product_flows.shown_key(sub, "secondary")
         except KeyUnreadable:
             pass
+    return body
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def usage(
+    range_key: str, window: Window, summary: Summary, top: list[Row], quota: QuotaUse | None
+) -> dict[str, Any]:
+    """A subscription's or application's use over the range: what its page shows, as numbers
+    (times in milliseconds, bandwidth in bytes, instants in UTC)."""
+    body: dict[str, Any] = {
+        "range": range_key,
+        "from": window.start.isoformat(),
+        "to": window.end.isoformat(),
+        "calls": summary.calls,
+        "success": summary.success,
+        "blocked": summary.blocked,
+        "failed": summary.failed,
+        "other": summary.other,
+        "error_rate": round(summary.error_rate, 4),
+        "p50_ms": _ms(summary.p50_ms),
+        "p95_ms": _ms(summary.p95_ms),
+        "bytes_in": summary.bytes_in,
+        "bytes_out": summary.bytes_out,
+        "top_operations": [
+            {
+                "operation": row.key,
+                "label": row.label,
+                "calls": row.calls,
+                "errors": row.errors,
+                "p50_ms": _ms(row.p50_ms),
+                "p95_ms": _ms(row.p95_ms),
+            }
+            for row in top
+        ],  # fmt: skip
+    }
+    if quota is not None:
+        body["quota"] = {
+            "used": quota.used,
+            "limit": quota.limit,
+            "resets_at": quota.resets_at.isoformat(),
+        }
     return body

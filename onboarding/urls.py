@@ -15,5 +15,7 @@ urlpatterns = [
     path("applications/<uuid:app_id>/secret", views.rotate_secret, name="rotate_secret"),
     path("subscriptions", views.subscriptions, name="subscriptions"),
     path("subscriptions/<uuid:sub_id>", views.subscription, name="subscription"),
+    path("subscriptions/<uuid:sub_id>/usage", views.subscription_usage, name="subscription_usage"),
+    path("applications/<uuid:app_id>/usage", views.application_usage, name="application_usage"),
     re_path(r"^(?P<rest>.*)$", views.unknown),  # last: what nothing above matched
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import functools
 from collections.abc import Callable, Collection
+from datetime import UTC
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -35,11 +37,15 @@ from onboarding.forms import (
     ApplicationInput,
     PageQuery,
     SubscriptionInput,
+    UsageQuery,
     errors_of,
 )
 from products import flows as product_flows
 from products.models import Subscription
 from products.visibility import visible_products
+from usage import pages as usage_pages
+from usage import reports as usage_reports
+from usage import windows
 
 MAX_BODY = 64 * 1024
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -335,6 +341,39 @@ def subscription(request: HttpRequest, caller: auth.Caller, sub_id: Any) -> Http
         except product_flows.FlowError as exc:
             return problem(409, str(exc))
     return _json(present.subscription(sub))
+
+
+# --- usage --------------------------------------------------------------------------------
+
+
+def _usage(
+    request: HttpRequest, caller: auth.Caller, dimensions: dict[str, Any], quota: Any = None
+) -> HttpResponse:
+    """The use of one of the caller's subscriptions or applications (`dimensions`) over
+    `?range=`, counting only the APIs the caller may see (SECURITY.md case 67)."""
+    query = UsageQuery(request.GET)
+    if not query.is_valid():
+        return problem(400, "The range is not valid.", errors=errors_of(query))
+    range_key = query.cleaned_data["range"] or windows.DEFAULT_RANGE
+    window = windows.preset_window(range_key, timezone.now(), UTC)
+    api_ids = usage_pages.viewer_api_ids(caller.user)
+    summary, top = usage_pages.figures(
+        usage_pages.usage_filter(window, api_ids=api_ids, **dimensions)
+    )
+    return _json(present.usage(range_key, window, summary, top, quota))
+
+
+@api_view("GET")
+def subscription_usage(request: HttpRequest, caller: auth.Caller, sub_id: Any) -> HttpResponse:
+    sub = _own_subscription(caller, sub_id)
+    quota = usage_reports.quota_use(sub)
+    return _usage(request, caller, {"subscription_id": sub.pk}, quota)
+
+
+@api_view("GET")
+def application_usage(request: HttpRequest, caller: auth.Caller, app_id: Any) -> HttpResponse:
+    app = _own_application(caller, app_id)
+    return _usage(request, caller, {"client_id": app.client_id})
 
 
 @csrf_exempt

@@ -228,6 +228,13 @@ def glances(
     return out
 
 
+def figures(f: reports.UsageFilter, *, top: int = 10) -> tuple[reports.Summary, list[reports.Row]]:
+    """The totals of filter `f` and its `top` operations by calls: what a developer's page
+    shows, without its charts (the /api/v1/ usage answers)."""
+    with closed.one_token():
+        return reports.summary(f), reports.ranked(f, "operation", "calls", top)
+
+
 def drill_queries(
     by: str, rows: Sequence[Any], named_products: frozenset[int] | None = None
 ) -> dict[Any, str]:
