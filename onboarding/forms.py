@@ -113,7 +113,11 @@ class PageQuery(forms.Form):
 class UsageQuery(forms.Form):
     """`?range=` of a usage answer: the developer pages' ranges; absent, the last 24 hours."""
 
-    range = forms.ChoiceField(required=False, choices=list(windows.RANGES.items()))
+    range = forms.ChoiceField(
+        required=False,
+        choices=list(windows.RANGES.items()),
+        error_messages={"invalid_choice": f"One of {', '.join(windows.RANGES)}."},
+    )
 
 
 def errors_of(form: forms.Form) -> dict[str, Any]:

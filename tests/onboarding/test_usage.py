@@ -78,7 +78,7 @@ def test_a_range_not_offered_is_a_400_problem_naming_it(
     answer = _get(client, f"/api/v1/applications/{weather.uuid}/usage?range=1y", portal_token(ada))
     assert answer.status_code == 400
     assert answer["Content-Type"] == "application/problem+json"
-    assert list(answer.json()["errors"]) == ["range"]
+    assert answer.json()["errors"] == {"range": ["One of 24h, 7d, 30d."]}
 
 
 def test_another_developers_usage_is_404_and_needs_a_token(
