@@ -45,8 +45,10 @@ from usage import closed
 from usage.cells import (
     B_MAX,
     B_MIN,
+    CLIENT_ID_LENGTH,
     INF,
     MEASURES,
+    OPERATION_LENGTH,
     OUTCOME_INDEX,
     T_MAX,
     T_MIN,
@@ -197,11 +199,14 @@ def rollup_rows(
     about half as often."""
     consop: dict[tuple, Vector] = {}
     cons_minute: dict[tuple, Vector] = {}
+    api_minute: dict[tuple, Vector] = {}
     for (minute, sub, client, user, api, op, product), vec in cells.items():
+        if len(client) > CLIENT_ID_LENGTH or len(op) > OPERATION_LENGTH:
+            # Past the columns (a token's client id may be any length): PostgreSQL would
+            # refuse the row and the whole batch with it. Cut, the calls summed under it.
+            client, op = client[:CLIENT_ID_LENGTH], op[:OPERATION_LENGTH]
         _sum_into(consop, (HOUR, minute - minute % 3600, sub, client, user, api, op, product), vec)
         _sum_into(cons_minute, (MINUTE, minute, sub, client, user, api, product), vec)
-    api_minute: dict[tuple, Vector] = {}
-    for (minute, _sub, _client, _user, api, op, product), vec in cells.items():
         _sum_into(api_minute, (MINUTE, minute, api, op, product), vec)
 
     def coarser(rows: dict[tuple, Vector], level: int, seconds: int) -> dict[tuple, Vector]:

@@ -39,6 +39,12 @@ MEASURES = (
 )  # fmt: skip
 INF = float("inf")
 KEY_WIDTH = 7
+# The longest strings of a key the tables hold (usage/models.py). An operation is kept whole:
+# its slug is up to apis.Operation.slug's 300 characters (an operationId clipped to 280, and
+# `-2` on a clash). A client id comes from a token and may be any length; past
+# applications.Application.client_id's 100 characters it is cut (usage/aggregate.py).
+OPERATION_LENGTH = 300
+CLIENT_ID_LENGTH = 100
 _EDGES = histogram.EDGES_MS
 
 # (minute, subscription, client, user, api, operation, product)

@@ -13,6 +13,7 @@ from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
 
 from usage import windows
+from usage.cells import CLIENT_ID_LENGTH, OPERATION_LENGTH
 
 RANGE_CHOICES = [(key, label) for key, label in windows.RANGES.items()]
 DIMENSIONS = [
@@ -115,12 +116,14 @@ class ReportFilterForm(forms.Form):
     api = ListedChoiceField(
         queryset=None, required=False, to_field_name="slug", label="API", empty_label="All APIs"
     )
-    operation = forms.CharField(required=False, max_length=200, label="Operation")
+    operation = forms.CharField(required=False, max_length=OPERATION_LENGTH, label="Operation")
     product = ListedChoiceField(
         queryset=None, required=False, to_field_name="slug", empty_label="All products"
     )
     subscription = forms.UUIDField(required=False, label="Subscription id")
-    application = forms.CharField(required=False, max_length=100, label="Application client id")
+    application = forms.CharField(
+        required=False, max_length=CLIENT_ID_LENGTH, label="Application client id"
+    )
     developer = forms.CharField(required=False, max_length=150, label="Developer (user name)")
     by = forms.ChoiceField(choices=DIMENSIONS, required=False, label="Rank")
     order = forms.ChoiceField(choices=ORDERS, required=False, label="By")

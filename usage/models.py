@@ -15,6 +15,8 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from usage.cells import CLIENT_ID_LENGTH, OPERATION_LENGTH
+
 MINUTE, HOUR, DAY = 1, 2, 3
 LEVELS = [(MINUTE, "minute"), (HOUR, "hour"), (DAY, "day")]
 LEVEL_SECONDS = {MINUTE: 60, HOUR: 3600, DAY: 86400}
@@ -32,10 +34,10 @@ class UsageEvent(models.Model):
 
     ts = models.DateTimeField(db_index=True)
     api_id = models.BigIntegerField(null=True, blank=True)  # None: refused before any API matched
-    operation = models.CharField(max_length=200, blank=True)
+    operation = models.CharField(max_length=OPERATION_LENGTH, blank=True)
     product_id = models.BigIntegerField(null=True, blank=True)
     subscription_id = models.BigIntegerField(null=True, blank=True)
-    client_id = models.CharField(max_length=100, blank=True)
+    client_id = models.CharField(max_length=CLIENT_ID_LENGTH, blank=True)
     user_id = models.BigIntegerField(null=True, blank=True)
     status = models.PositiveSmallIntegerField()
     outcome = models.CharField(max_length=8, choices=[(o, o) for o in OUTCOMES])
@@ -108,7 +110,7 @@ class ApiRollup(Rollup):
     and their rankings by API, operation and product. The narrowest table."""
 
     api_id = models.BigIntegerField(default=0)
-    operation = models.CharField(max_length=200, blank=True, default="")
+    operation = models.CharField(max_length=OPERATION_LENGTH, blank=True, default="")
     product_id = models.BigIntegerField(default=0)
 
     KEY = ("api_id", "operation", "product_id")
@@ -132,7 +134,7 @@ class ConsumerRollup(Rollup):
     operations: the developer pages' charts and the rankings by consumer."""
 
     subscription_id = models.BigIntegerField(default=0)
-    client_id = models.CharField(max_length=100, blank=True, default="")
+    client_id = models.CharField(max_length=CLIENT_ID_LENGTH, blank=True, default="")
     user_id = models.BigIntegerField(default=0)
     api_id = models.BigIntegerField(default=0)
     product_id = models.BigIntegerField(default=0)
@@ -162,10 +164,10 @@ class ConsumerOperationRollup(Rollup):
     consumer's top operations, and filters that combine a consumer with an operation."""
 
     subscription_id = models.BigIntegerField(default=0)
-    client_id = models.CharField(max_length=100, blank=True, default="")
+    client_id = models.CharField(max_length=CLIENT_ID_LENGTH, blank=True, default="")
     user_id = models.BigIntegerField(default=0)
     api_id = models.BigIntegerField(default=0)
-    operation = models.CharField(max_length=200, blank=True, default="")
+    operation = models.CharField(max_length=OPERATION_LENGTH, blank=True, default="")
     product_id = models.BigIntegerField(default=0)
 
     KEY = ("subscription_id", "client_id", "user_id", "api_id", "operation", "product_id")

@@ -40,7 +40,7 @@ from typing import Any, Protocol
 from django.conf import settings
 
 from usage import cells as _cells
-from usage.cells import OUTCOME_INDEX, CellKey, Vector
+from usage.cells import CLIENT_ID_LENGTH, OPERATION_LENGTH, OUTCOME_INDEX, CellKey, Vector
 from usage.events import (
     FIELD,
     FIELD_NAMES,
@@ -580,10 +580,11 @@ def to_event(
     return Event(
         ts=ended - elapsed,
         api_id=getattr(route, "api_id", None),
-        operation=getattr(op, "slug", "") or "",
+        operation=(getattr(op, "slug", "") or "")[:OPERATION_LENGTH],
         product_id=getattr(entry, "product_id", None),
         subscription_id=getattr(entry, "subscription_id", None),
-        client_id=client_id,
+        # The raw table's column (a token's client id may be any length; see rollup_rows).
+        client_id=client_id[:CLIENT_ID_LENGTH],
         user_id=getattr(entry, "user_id", None),
         status=status,
         outcome=outcome,

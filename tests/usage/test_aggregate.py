@@ -286,3 +286,28 @@ def test_a_batch_of_more_rollup_rows_than_one_statement_carries_counts_each_once
     assert len(by_sub) == 1234
     assert {r.success for r in by_sub.values()} == {2}
     assert (by_sub[1].blocked, by_sub[6].total_ms_max, by_sub[7].total_ms_min) == (1, 6.0, 0.0)
+
+
+def test_the_longest_operation_slug_and_an_overlong_client_id_fit_the_rollups() -> None:
+    """A slug the importer makes is up to 300 characters (apis.Operation.slug) and a token's
+    client id any length: the rollups held 200 and 100. PostgreSQL refused such a row, and
+    with it the whole batch (every call of the flush or of the aggregator's transaction);
+    SQLite stored it whole, past the column. Operations are kept whole now; a client id past
+    100 characters (no application has one) is cut there, its calls summed under it."""
+    from apis.models import Operation
+
+    longest = Operation._meta.get_field("slug").max_length
+    assert longest == 300
+    op = "o" * longest
+    aggregate_events(
+        [
+            event(operation=op, client_id="c" * 150),
+            event(operation=op, client_id="c" * 100 + "d"),  # the same first 100 characters
+            event(operation="get-pet", client_id="app-1"),
+        ]
+    )
+    assert totals(ApiRollup, level=MINUTE, operation=op)["success"] == 2
+    for model in (ConsumerRollup, ConsumerOperationRollup):
+        rows = {r.client_id: r.calls for r in model.objects.filter(level=DAY)}
+        assert rows == {"c" * 100: 2, "app-1": 1}
+    assert ConsumerOperationRollup.objects.get(level=HOUR, client_id="c" * 100).operation == op

@@ -98,3 +98,17 @@ def test_classify(status: int, check: str, expected: tuple[str, str]) -> None:
 )
 def test_client_net_keeps_only_the_network(address: str, mode: str, expected: str) -> None:
     assert client_net(address, mode) == expected
+
+
+def test_a_raw_event_fits_the_raw_tables_columns() -> None:
+    """A token's client id may be any length, and a slug is up to 300 characters: a raw
+    event past the raw table's columns made PostgreSQL refuse the whole batch's insert."""
+    from types import SimpleNamespace
+
+    from usage.models import UsageEvent
+    from usage.recorder import to_event
+
+    state = {"status": 200, "client": "c" * 150, "op": SimpleNamespace(slug="o" * 300)}
+    ev = to_event(1.0, 0.0, 0.001, {"client": ("192.0.2.1", 1)}, state, "truncate", ())
+    assert ev.client_id == "c" * 100 and UsageEvent._meta.get_field("client_id").max_length == 100
+    assert ev.operation == "o" * 300 and UsageEvent._meta.get_field("operation").max_length == 300
