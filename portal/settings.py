@@ -466,10 +466,10 @@ USAGE_RAW_EVENTS = env_bool("USAGE_RAW_EVENTS", False)
 USAGE_CLIENT_ADDRESS = env_str("USAGE_CLIENT_ADDRESS", "truncate")
 if USAGE_CLIENT_ADDRESS not in ("truncate", "none"):
     raise ImproperlyConfigured(f"USAGE_CLIENT_ADDRESS={USAGE_CLIENT_ADDRESS!r}: truncate or none")
-USAGE_BUFFER = env_int("USAGE_BUFFER", 10000)
-USAGE_BATCH = env_int("USAGE_BATCH", 500)
-USAGE_FLUSH_MS = env_int("USAGE_FLUSH_MS", 1000)
-USAGE_STREAM_MAXLEN = env_int("USAGE_STREAM_MAXLEN", 2000)
+USAGE_BUFFER = env_int("USAGE_BUFFER", 10000, minimum=1)
+USAGE_BATCH = env_int("USAGE_BATCH", 500, minimum=1)
+USAGE_FLUSH_MS = env_int("USAGE_FLUSH_MS", 1000, minimum=1)
+USAGE_STREAM_MAXLEN = env_int("USAGE_STREAM_MAXLEN", 2000, minimum=1)
 
 # LOG_FORMAT=json: one JSON object per line (portal.lib.requestlog.JsonFormatter).
 LOG_FORMAT = env_str("LOG_FORMAT", "text")
@@ -540,18 +540,28 @@ APPLICATIONS_SECRET_GRACE_MAX = env_int("APPLICATIONS_SECRET_GRACE_MAX", 7 * 24 
 
 # --- Usage analytics (usage/) -------------------------------------------------------------
 # How long each level is kept (days): raw events (the table written without Redis), then
-# rollups per minute, hour and day (usage/retention.py, run by the aggregator).
-USAGE_RETENTION_RAW_DAYS = env_int("USAGE_RETENTION_RAW_DAYS", 2)
-USAGE_RETENTION_MINUTE_DAYS = env_int("USAGE_RETENTION_MINUTE_DAYS", 14)
-USAGE_RETENTION_HOUR_DAYS = env_int("USAGE_RETENTION_HOUR_DAYS", 90)
-USAGE_RETENTION_DAY_DAYS = env_int("USAGE_RETENTION_DAY_DAYS", 730)
+# rollups per minute, hour and day (usage/retention.py, run by the aggregator). At most a
+# century: far more and the cut-off date falls before year 1 (retention failed every run).
+USAGE_RETENTION_MOST_DAYS = 36500
+USAGE_RETENTION_RAW_DAYS = env_int(
+    "USAGE_RETENTION_RAW_DAYS", 2, minimum=1, maximum=USAGE_RETENTION_MOST_DAYS
+)
+USAGE_RETENTION_MINUTE_DAYS = env_int(
+    "USAGE_RETENTION_MINUTE_DAYS", 14, minimum=1, maximum=USAGE_RETENTION_MOST_DAYS
+)
+USAGE_RETENTION_HOUR_DAYS = env_int(
+    "USAGE_RETENTION_HOUR_DAYS", 90, minimum=1, maximum=USAGE_RETENTION_MOST_DAYS
+)
+USAGE_RETENTION_DAY_DAYS = env_int(
+    "USAGE_RETENTION_DAY_DAYS", 730, minimum=1, maximum=USAGE_RETENTION_MOST_DAYS
+)
 # What deleting a developer does to their usage: "anonymise" (kept in the totals, no longer
 # theirs) or "delete" (usage/anonymise.py).
 USAGE_ON_USER_DELETE = env_str("USAGE_ON_USER_DELETE", "anonymise")
 # Most events per aggregation transaction (a backlog goes in large batches, where one rollup
 # row sums many events), and seconds an idle aggregator waits for events.
-USAGE_AGGREGATE_BATCH = env_int("USAGE_AGGREGATE_BATCH", 50000)
-USAGE_AGGREGATE_WAIT = env_int("USAGE_AGGREGATE_WAIT", 2)
+USAGE_AGGREGATE_BATCH = env_int("USAGE_AGGREGATE_BATCH", 50000, minimum=1)
+USAGE_AGGREGATE_WAIT = env_int("USAGE_AGGREGATE_WAIT", 2, minimum=1)
 # Zones of the staff who read the reports: the aggregator pre-computes the past days of the
 # reports' preset ranges in these (and UTC) every hour, so a first request is quick
 # (usage/prefill.py). A 30-day range starts at the viewer's local midnight.

@@ -20,10 +20,15 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
                 id="usage.E001",
             )
         )
+    most = settings.USAGE_RETENTION_MOST_DAYS
     for name in ("RAW", "MINUTE", "HOUR", "DAY"):
-        if getattr(settings, f"USAGE_RETENTION_{name}_DAYS") < 1:
+        days = getattr(settings, f"USAGE_RETENTION_{name}_DAYS")
+        if not 1 <= days <= most:
             errors.append(
-                Error(f"USAGE_RETENTION_{name}_DAYS must be at least 1.", id="usage.E002")
+                Error(
+                    f"USAGE_RETENTION_{name}_DAYS must be at least 1 and at most {most}.",
+                    id="usage.E002",
+                )
             )
     unknown = [z for z in settings.USAGE_PREFILL_ZONES if z not in zoneinfo.available_timezones()]
     if unknown:
