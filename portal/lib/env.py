@@ -2,6 +2,10 @@
 
 Each helper fails loudly on a malformed value instead of guessing, so a typo in a
 deployment surfaces at start-up, not as odd behaviour later.
+
+An empty (or blank) value is the same as unset: an env file copied from .env.example
+(systemd's EnvironmentFile, compose's env_file) sets every variable it lists, most of them
+to "", and each must keep its documented default (`SECURE_COOKIES=` once meant off).
 """
 
 from __future__ import annotations
@@ -12,11 +16,17 @@ from collections.abc import Mapping
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _given(value: str | None) -> str | None:
+    """The value, or None when it is unset, empty or blank."""
+    return value if value is not None and value.strip() else None
 
 
 def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+    value = _given(os.environ.get(name))
+    return default if value is None else value
 
 
 def env_secret(name: str, default: str = "", environ: Mapping[str, str] | None = None) -> str:
@@ -26,8 +36,8 @@ def env_secret(name: str, default: str = "", environ: Mapping[str, str] | None =
     misconfiguration. A trailing newline in the file (most editors add one) is dropped.
     """
     environ = os.environ if environ is None else environ
-    value = environ.get(name)
-    path = environ.get(f"{name}_FILE")
+    value = _given(environ.get(name))
+    path = _given(environ.get(f"{name}_FILE"))
     if path:
         if value:
             raise ImproperlyConfigured(f"Set {name} or {name}_FILE, not both")
@@ -42,7 +52,7 @@ def env_secret(name: str, default: str = "", environ: Mapping[str, str] | None =
 
 
 def env_bool(name: str, default: bool = False) -> bool:
-    raw = os.environ.get(name)
+    raw = _given(os.environ.get(name))
     if raw is None:
         return default
     value = raw.strip().lower()
@@ -56,8 +66,8 @@ def env_bool(name: str, default: bool = False) -> bool:
 def env_int(
     name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
 ) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
+    raw = _given(os.environ.get(name))
+    if raw is None:
         return default
     try:
         value = int(raw)
@@ -72,7 +82,7 @@ def env_int(
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
     """A comma-separated list; blanks are dropped."""
-    raw = os.environ.get(name)
+    raw = _given(os.environ.get(name))
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,59 @@ def test_an_int_below_its_minimum_is_refused(monkeypatch: pytest.MonkeyPatch) ->
     assert env_int("SUBSCRIPTIONS_CREATE_PER_HOUR", 10, minimum=1) == 1
     monkeypatch.delenv("SUBSCRIPTIONS_CREATE_PER_HOUR")
     assert env_int("SUBSCRIPTIONS_CREATE_PER_HOUR", 10, minimum=1) == 10
+
+
+@pytest.mark.parametrize("blank", ["", " "])
+def test_an_empty_value_is_the_default_as_if_unset(
+    monkeypatch: pytest.MonkeyPatch, blank: str
+) -> None:
+    # An env file copied from .env.example (systemd's EnvironmentFile, compose's env_file)
+    # sets every variable it lists, the empty ones to "": SECURE_COOKIES= turned Secure
+    # cookies off and IDENTITY_BUILTIN= the built-in provider, where the file says "default".
+    from portal.lib.env import env_bool, env_list, env_str
+
+    for name in ("SECURE_COOKIES", "SITE_NAME", "USAGE_PREFILL_ZONES", "DB_PASSWORD"):
+        monkeypatch.setenv(name, blank)
+    assert env_bool("SECURE_COOKIES", True) is True
+    assert env_str("SITE_NAME", "API Portal") == "API Portal"
+    assert env_list("USAGE_PREFILL_ZONES", ["UTC"]) == ["UTC"]
+    assert env_secret("DB_PASSWORD", "fallback") == "fallback"
+    assert env_secret("DB_PASSWORD", environ={"DB_PASSWORD": "x", "DB_PASSWORD_FILE": blank}) == "x"
+
+
+_PROBE = """
+from django.conf import settings as s
+print(s.SESSION_COOKIE_SECURE, s.IDENTITY_BUILTIN, s.IDENTITY_PORTAL_PROVIDER_ID,
+      s.DATABASES["default"]["ENGINE"], bool(s.CONSOLE_GATEWAY_URL), s.USAGE_PREFILL_ZONES,
+      s.MAILERS["default"]["OPTIONS"].get("use_tls"))
+"""
+
+
+def test_the_env_example_used_as_an_env_file_gives_the_secure_defaults(tmp_path: Path) -> None:
+    """Every line of .env.example set as written (empty values included), the secrets and
+    an SMTP host filled in: the settings it describes, not weaker ones."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    for line in (REPO_ROOT / ".env.example").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            env[name] = value
+    env.update(
+        SECRET_KEY="example-" + "0123456789abcdef" * 4,
+        IDENTITY_PORTAL_CLIENT_SECRET="example-client-secret",
+        EMAIL_HOST="smtp.example.com",
+        DJANGO_SETTINGS_MODULE="portal.settings",
+    )
+    probe = f"import django; django.setup()\n{_PROBE}"
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "True", "True", "oidc", "django.db.backends.sqlite3", "True", "['UTC']", "True"
+    ]  # fmt: skip
