@@ -146,7 +146,22 @@ def _databases() -> dict[str, Any]:
     """
     url = env_secret("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
     conn_max_age = env_int("DATABASE_CONN_MAX_AGE", 0)
-    db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=conn_max_age))
+    # Refused here, naming the variable (never its password), rather than as a traceback
+    # from the parser or, for a URL without a database name, a 500 on every request.
+    shape = "postgres://user:password@host:5432/name (percent-encode @ : / # in the password)"
+    try:
+        db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=conn_max_age))
+    except dj_database_url.UnknownSchemeError:
+        scheme = urlsplit(url).scheme or "(none)"
+        raise ImproperlyConfigured(
+            f"DATABASE_URL: the scheme {scheme!r} is unknown; write {shape}, or sqlite:///path"
+        ) from None
+    except (ValueError, dj_database_url.ParseError):
+        raise ImproperlyConfigured(f"DATABASE_URL cannot be read; write {shape}") from None
+    if not db.get("NAME") and not db.get("OPTIONS", {}).get("service"):
+        raise ImproperlyConfigured(f"DATABASE_URL names no database; write {shape}")
+    if "@" in str(db.get("NAME") or ""):  # a "/" in an unencoded password ends the host
+        raise ImproperlyConfigured(f"DATABASE_URL cannot be read; write {shape}")
     if db["ENGINE"] == "django.db.backends.sqlite3":
         options = db.setdefault("OPTIONS", {})
         # The file has several writers (the portal's requests and the in-process gateway's usage

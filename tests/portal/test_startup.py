@@ -177,3 +177,23 @@ def test_the_first_request_of_a_worker_compiles_and_imports_nothing(tmp_path: Pa
     lines = result.stdout.splitlines()
     assert lines[:2] == ["/ 200 OK", "/apis/ 200 OK"], result.stdout
     assert lines[2:] == ["compiled []", "imported []"]
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        # No database name: the portal started, then answered 500 to every request.
+        ("postgres://portal:pw-s3cret@127.0.0.1:5432/", "names no database"),
+        ("postgress://portal:pw-s3cret@127.0.0.1:5432/portal", "scheme 'postgress' is unknown"),
+        ("postgres://portal:pw-s3cret@127.0.0.1:port/portal", "cannot be read"),
+        # A "/" in a password not percent-encoded: host "pw-s3", database "cret@127.0.0.1/x".
+        ("postgres://portal:pw-s3/cret@127.0.0.1:5432/portal", "cannot be read"),
+    ],
+)
+def test_a_database_url_that_cannot_work_stops_start_up_and_is_named(
+    tmp_path: Path, url: str, said: str
+) -> None:
+    result = start(production_env(tmp_path, DATABASE_URL=url), "portal.asgi")
+    assert result.returncode != 0
+    assert "DATABASE_URL" in result.stderr and said in result.stderr, result.stderr
+    assert "pw-s3cret" not in result.stderr
