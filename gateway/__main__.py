@@ -17,10 +17,19 @@ import tempfile
 
 
 def main(argv: list[str] | None = None) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from portal.lib.env import env_int, env_str
+
     parser = argparse.ArgumentParser(prog="python -m gateway", description=__doc__.split("\n")[0])
-    parser.add_argument("--host", default=os.environ.get("GATEWAY_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8080")))
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("GATEWAY_WORKERS", "1")))
+    try:  # a value that is not a number: one line naming it, not a traceback
+        port = env_int("GATEWAY_PORT", 8080, minimum=0)
+        workers = env_int("GATEWAY_WORKERS", 1, minimum=1)
+    except ImproperlyConfigured as exc:
+        parser.error(str(exc))
+    parser.add_argument("--host", default=env_str("GATEWAY_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=port)
+    parser.add_argument("--workers", type=int, default=workers)
     parser.add_argument(
         "--app",
         default="gateway.asgi:application",

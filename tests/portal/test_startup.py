@@ -197,3 +197,47 @@ def test_a_database_url_that_cannot_work_stops_start_up_and_is_named(
     assert result.returncode != 0
     assert "DATABASE_URL" in result.stderr and said in result.stderr, result.stderr
     assert "pw-s3cret" not in result.stderr
+
+
+def _serve(env: dict[str, str], *command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        list(command) or [sys.executable, "manage.py", "serve"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        ({"WORKERS": "two"}, "WORKERS='two' is not an integer"),
+        ({"PORT": "eighty"}, "PORT='eighty' is not an integer"),
+        ({"DEBUG": "flase"}, "DEBUG='flase' is not a boolean"),
+        ({"TRUSTED_PROXIES": "10.0.0.0/33"}, "TRUSTED_PROXIES"),
+        # Found only once granian's worker had started (a traceback after "Listening at").
+        ({"REDIS_URL": "cache.internal:6379"}, "REDIS_URL is not a Redis URL"),
+    ],
+)
+def test_serve_names_a_bad_setting_in_one_message_before_listening(
+    tmp_path: Path, extra: dict[str, str], said: str
+) -> None:
+    result = _serve(production_env(tmp_path, **{"PORT": "1", **extra}))
+    assert result.returncode != 0
+    assert said in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "Listening" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        ({"GATEWAY_PORT": "http"}, "GATEWAY_PORT='http' is not an integer"),
+        ({"GATEWAY_WORKERS": "auto"}, "GATEWAY_WORKERS='auto' is not an integer"),
+    ],
+)
+def test_the_gateway_names_a_bad_setting_in_one_message(
+    tmp_path: Path, extra: dict[str, str], said: str
+) -> None:
+    result = _serve(production_env(tmp_path, **extra), sys.executable, "-m", "gateway")
+    assert result.returncode != 0
+    assert said in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr

@@ -14,13 +14,14 @@ sees at most workers x DATABASE_POOL_MAX_SIZE connections per machine.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
 
+from portal.lib.env import env_int, env_str
 from portal.startup import require_production_secrets
 
 
@@ -45,15 +46,25 @@ class Command(BaseCommand):
     help = "Serve the portal and the gateway on HOST:PORT (defaults 127.0.0.1:8000)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "1")))
+        parser.add_argument("--workers", type=int, help="default: WORKERS, else 1")
 
     def handle(self, *args: Any, **options: Any) -> None:
         from granian import Granian
         from granian.constants import HTTPModes, Interfaces, RuntimeModes
 
+        from gateway.version import url_problems
+
         require_production_secrets()
-        host = os.environ.get("HOST", "127.0.0.1")
-        port = int(os.environ.get("PORT", "8000"))
+        # Checked before listening: granian's workers import the application only after the
+        # port is bound, and a setting refused there was a traceback after "Listening at".
+        try:
+            workers = options["workers"] or env_int("WORKERS", 1, minimum=1)
+            port = env_int("PORT", 8000, minimum=0)
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from None
+        if problems := url_problems():
+            raise CommandError(" ".join(problems))
+        host = env_str("HOST", "127.0.0.1")
         base = f"http://{host}:{port}"
         if not settings.DEBUG and not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
             self.stderr.write(
@@ -66,7 +77,7 @@ class Command(BaseCommand):
             address=host,
             port=port,
             interface=Interfaces.ASGI,
-            workers=options["workers"],
+            workers=workers,
             http=HTTPModes.http1,
             runtime_mode=RuntimeModes.st,
             websockets=False,
