@@ -26,6 +26,9 @@ HEALTH_VIEWS: dict[str, Handler] = {
     "/health/": views.health_ready,
     "/health/live": views.health_live,
     "/health/ready": views.health_ready,
+    # Spelled as Django's own URLs are: by IP address this was the host check's 400.
+    "/health/live/": views.health_live,
+    "/health/ready/": views.health_ready,
 }
 
 
@@ -46,7 +49,10 @@ class HealthMiddleware:
         if view is None:
             return self.get_response(request)
         try:
-            return view(request)
+            response = view(request)
+            if request.method == "HEAD":  # the status and headers of a GET, never a body
+                response.content = b""
+            return response
         except Exception:
             logger.exception("health endpoint %s failed", request.path_info)
             return JsonResponse({"status": "unavailable"}, status=503)

@@ -11,7 +11,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.views.decorators.csrf import requires_csrf_token
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from portal.health import readiness
 from products.visibility import visible_apis
@@ -24,14 +24,14 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", {"apis": apis})
 
 
-@require_GET
+@require_safe  # GET and HEAD: balancers probe with either
 def health_live(request: HttpRequest) -> JsonResponse:
     """Liveness: this process answers requests. Checks nothing else, so a database or Redis
     outage never makes an orchestrator restart healthy processes."""
     return JsonResponse({"status": "ok"})
 
 
-@require_GET
+@require_safe
 def health_ready(request: HttpRequest) -> JsonResponse:
     """Readiness: 200 when the database, Redis (if configured) and the signing key (if the
     built-in provider is on) answer; 503 naming the failing ones. /health/ is this too."""

@@ -49,6 +49,27 @@ def test_a_plain_http_probe_by_ip_address_gets_an_answer(
     assert response.json()["status"] == "ok"
 
 
+@pytest.mark.parametrize("path", ["/health/live", "/health/ready"])
+def test_a_head_probe_gets_the_status_without_a_body(
+    client: Client, production_like: None, path: str
+) -> None:
+    # HAProxy's `option httpchk HEAD /health/ready` and other balancers probe with HEAD,
+    # which HTTP requires a server to answer as GET: it was 405, so the process never served.
+    response = client.head(path, HTTP_HOST=PROBE_HOST)
+    assert response.status_code == 200
+    assert response.content == b""
+
+
+@pytest.mark.parametrize("path", ["/health/live/", "/health/ready/"])
+def test_a_probe_written_with_a_trailing_slash_gets_an_answer(
+    client: Client, production_like: None, path: str
+) -> None:
+    # A probe path as Django's own URLs are spelled: it was a 400 (host check) by IP address.
+    response = client.get(path, HTTP_HOST=PROBE_HOST)
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "ok"
+
+
 def test_other_pages_keep_the_host_check_and_the_redirect(
     client: Client, production_like: None
 ) -> None:
