@@ -28,6 +28,36 @@ def missing_secrets() -> list[str]:
     return missing
 
 
+# Shortest SECRET_KEY accepted with DEBUG off: it signs every session and derives the
+# subscription keys' fallback encryption key. Django's own deploy check (security.W009) only
+# warns, and `manage.py serve` does not run it.
+MIN_SECRET_KEY_LENGTH = 32
+# The dev run's IDENTITY_PORTAL_CLIENT_SECRET (settings.py), public to anyone who reads it.
+DEMO_CLIENT_SECRET = "portal-signin-demo-secret"
+
+
+def weak_secrets() -> list[str]:
+    """The secrets set with DEBUG off to a value anyone could guess, one sentence each,
+    never quoting the value."""
+    if settings.DEBUG:
+        return []
+    weak = []
+    key = str(settings.SECRET_KEY)
+    if getattr(settings, "SECRET_KEY_FROM_ENV", True) and (
+        len(key.strip()) < MIN_SECRET_KEY_LENGTH or key.startswith("django-insecure-")
+    ):
+        weak.append(
+            f"SECRET_KEY is too weak: give at least {MIN_SECRET_KEY_LENGTH} random characters, "
+            "e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    if settings.IDENTITY_BUILTIN and settings.IDENTITY_PORTAL_CLIENT_SECRET == DEMO_CLIENT_SECRET:
+        weak.append(
+            "IDENTITY_PORTAL_CLIENT_SECRET is too weak: it is the dev run's public default; give "
+            "a long random value and run `manage.py setup_portal_client`"
+        )
+    return weak
+
+
 def require_production_secrets() -> None:
     missing = missing_secrets()
     if missing:
@@ -36,6 +66,8 @@ def require_production_secrets() -> None:
             f"Not set with DEBUG off: {names}. Every portal process must be given the same "
             "value; see .env.example."
         )
+    if weak := weak_secrets():
+        raise ImproperlyConfigured(". ".join(weak) + ".")
 
 
 def warm_up() -> None:

@@ -241,3 +241,26 @@ def test_the_gateway_names_a_bad_setting_in_one_message(
     assert result.returncode != 0
     assert said in result.stderr, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        ({"SECRET_KEY": "changeme"}, "SECRET_KEY is too weak"),
+        ({"SECRET_KEY": "django-insecure-" + "a1b2c3d4e5" * 4}, "SECRET_KEY is too weak"),
+        # The dev run's public default, which anyone can read in settings.py.
+        (
+            {"IDENTITY_PORTAL_CLIENT_SECRET": "portal-signin-demo-secret"},
+            "IDENTITY_PORTAL_CLIENT_SECRET is too weak",
+        ),
+    ],
+)
+def test_a_weak_secret_stops_start_up_and_is_named(
+    tmp_path: Path, extra: dict[str, str], said: str
+) -> None:
+    # A placeholder key signed every session and derived the subscription keys' encryption
+    # key, with nothing said but `check --deploy`'s warning.
+    result = start(production_env(tmp_path, **extra), "portal.asgi")
+    assert result.returncode != 0
+    assert said in result.stderr, result.stderr
+    assert "changeme" not in result.stderr and "demo-secret" not in result.stderr
