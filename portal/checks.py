@@ -53,3 +53,30 @@ def private_hosts_problems(name: str, prefix: str) -> list[Error | Warning]:
 @register()
 def check_outbound_private_hosts(app_configs: Any, **kwargs: Any) -> list[Error | Warning]:
     return private_hosts_problems("OUTBOUND_ALLOWED_PRIVATE_HOSTS", "portal")
+
+
+def never_matching_hosts(entries: list[str]) -> list[str]:
+    """Entries of a host list (ALLOWED_HOSTS syntax) that no Host header can match: Django
+    compares the header's name, without its port, so a scheme, a path or a port never
+    matches (a bracketed IPv6 address keeps its colons)."""
+    bad = []
+    for entry in entries:
+        bracketed = entry.startswith("[") and entry.endswith("]")
+        if "/" in entry or "@" in entry or (":" in entry and not bracketed):
+            bad.append(entry)
+    return bad
+
+
+@register()
+def check_host_lists(app_configs: Any, **kwargs: Any) -> list[Error]:
+    return [
+        Error(
+            f"{name}: {entry!r} can never match a request's host, so every request naming "
+            "it is refused (400).",
+            hint="Give host names only, without scheme, port or path: portal.example.com, "
+            ".example.com for its subdomains, [2001:db8::1] for an IPv6 address.",
+            id="portal.E002",
+        )
+        for name in ("ALLOWED_HOSTS", "GATEWAY_HOSTS")
+        for entry in never_matching_hosts(list(getattr(settings, name, []) or []))
+    ]

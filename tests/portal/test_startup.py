@@ -264,3 +264,15 @@ def test_a_weak_secret_stops_start_up_and_is_named(
     assert result.returncode != 0
     assert said in result.stderr, result.stderr
     assert "changeme" not in result.stderr and "demo-secret" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "hosts", ["https://portal.example.com", "portal.example.com:443", "portal.example.com/"]
+)
+def test_an_allowed_host_that_can_never_match_stops_serve(tmp_path: Path, hosts: str) -> None:
+    # Django compares the Host header's name without its port against each entry: these
+    # never matched, and every page answered 400 with nothing said at start.
+    result = _serve(production_env(tmp_path, PORT="1", ALLOWED_HOSTS=f"127.0.0.1,{hosts}"))
+    assert result.returncode != 0
+    assert f"ALLOWED_HOSTS: {hosts!r} can never match" in result.stderr, result.stderr
+    assert "Listening" not in result.stdout + result.stderr
