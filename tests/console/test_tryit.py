@@ -138,3 +138,115 @@ def test_reveal_shows_only_a_token_this_api_could_be_sent(
     assert other.access_token not in refused
     shown = signed_in.post(url, {"token": own.id}, headers=HTMX).content.decode()
     assert own.access_token in shown
+
+
+def _tab(session_key: str) -> Any:
+    """A second browser tab: the same session, read before the other tab saves it."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    dict(store.items())  # read now
+    return store
+
+
+def _rotating_provider(fake_outbound: Any, fresh: str) -> list[str]:
+    """A token endpoint that rotates refresh tokens with reuse detection, as the built-in
+    provider does (REFRESH_TOKEN_REUSE_PROTECTION): r1 works once; used again it is refused."""
+    used: list[str] = []
+
+    def rotate(sent: Any) -> Any:
+        from tests.console.conftest import response
+
+        given = sent.form.get("refresh_token", "")
+        used.append(given)
+        if given != "r1" or used.count("r1") > 1:
+            return response(400, {"error": "invalid_grant", "error_description": "reused"})
+        return response(
+            200,
+            {"access_token": fresh, "token_type": "Bearer", "expires_in": 3600,
+             "refresh_token": "r2"},
+        )  # fmt: skip
+
+    fake_outbound.on("POST", f"{IDP}/token", rotate)
+    return used
+
+
+def _expired_token(signed_in: Client) -> tuple[str, Token]:
+    session = signed_in.session
+    token = TokenStore(session).put(
+        Token(server="idp", server_name="Example IdP", grant="authorization_code",
+              scopes="echo.read", access_token=access_token(exp=int(time.time()) - 10),
+              refresh_token="r1", expires_at=time.time() - 10)
+    )  # fmt: skip
+    session.save()
+    assert session.session_key
+    return session.session_key, token
+
+
+def test_two_tabs_sending_with_an_expired_token_refresh_it_once(
+    signed_in: Client, echo: Any, auth_server: Any, fake_outbound: Any
+) -> None:
+    """Two tabs send at once with an expired token: each request read the session before the
+    other saved it. Each refreshed with r1, and a provider that rotates refresh tokens with
+    reuse detection refused the second use (the built-in one revokes the whole family, so the
+    first tab's new token died too): the second tab said 'could not be refreshed'."""
+    from console import tryit
+
+    auth_server(echo, grants=["authorization_code"])
+    key, token = _expired_token(signed_in)
+    fresh = access_token(exp=int(time.time()) + 3600, jti="j2")
+    used = _rotating_provider(fake_outbound, fresh)
+    tab_a, tab_b = _tab(key), _tab(key)
+
+    first, note_a = tryit.token_for_call(tab_a, token.id)
+    tab_a.save()
+    second, note_b = tryit.token_for_call(tab_b, token.id)
+    tab_b.save()
+
+    assert used == ["r1"], "the refresh token went to the provider once"
+    assert "could not be refreshed" not in note_b
+    assert first is not None and second is not None
+    assert first.access_token == second.access_token == fresh
+    assert second.refresh_token == "r2" and second.id == token.id
+
+
+def test_a_refresh_under_way_in_another_request_is_waited_for_not_repeated(
+    echo: Any, auth_server: Any, fake_outbound: Any
+) -> None:
+    """The second tab asks while the first one's refresh is still at the provider."""
+    import threading
+
+    from console import grants
+
+    server = auth_server(echo, grants=["authorization_code"])
+    token = Token(server="idp", server_name="Example IdP", grant="authorization_code",
+                  scopes="echo.read", access_token="old", refresh_token="r1",
+                  expires_at=time.time() - 10)  # fmt: skip
+    fresh = access_token(exp=int(time.time()) + 3600, jti="j3")
+    used = _rotating_provider(fake_outbound, fresh)
+    rotate = fake_outbound.routes[("POST", f"{IDP}/token")]
+    seen: dict[str, Any] = {}
+
+    def other_tab() -> None:
+        try:
+            seen["b"] = grants.refresh(server, token)
+        except grants.GrantError as exc:
+            seen["b"] = exc
+
+    def slow_rotate(sent: Any) -> Any:
+        if "thread" not in seen:
+            waiting = threading.Thread(target=other_tab)
+            seen["thread"] = waiting
+            waiting.start()
+            waiting.join(0.5)  # it waits for this refresh (or, slow to start, comes after it)
+        return rotate(sent)
+
+    fake_outbound.on("POST", f"{IDP}/token", slow_rotate)
+    first = grants.refresh(server, token)
+    seen["thread"].join()
+
+    assert used == ["r1"]
+    assert isinstance(seen["b"], Token), seen["b"]
+    assert first.access_token == seen["b"].access_token == fresh
