@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -118,6 +119,72 @@ def discover(url: str) -> dict[str, Any]:
     return meta
 
 
+# The longest token a gateway route takes (gateway Policy.max_token_bytes allows up to this).
+TOKEN_MAX = 65536
+_TOKEN_TYPE = re.compile(r"^[A-Za-z0-9._-]{1,40}$")  # RFC 6749 section 11.1: a type-name
+
+
+def _visible(value: str) -> bool:
+    """RFC 6749 appendix A: tokens are VSCHARs (printable ASCII), which a header carries."""
+    return all(" " <= c <= "~" for c in value)
+
+
+def check_token_fields(params: Any) -> None:
+    """Refuse a token response whose fields no request could carry or oauthlib could read:
+    an access_token that is no string (kept as its Python text and sent as the token), one
+    past what any gateway takes or with characters a header cannot carry; a token_type that
+    is no RFC 6749 type name (it becomes the Authorization scheme); an expires_in or scope
+    of another type (oauthlib raised TypeError or AttributeError: a 500)."""
+    if not isinstance(params, dict) or "error" in params:
+        return  # oauthlib reports a missing token or the server's error
+    token = params.get("access_token")
+    if "access_token" in params and not (isinstance(token, str) and token):
+        raise GrantError("The token response's access_token is not a string.")
+    for name in ("access_token", "refresh_token"):
+        value = params.get(name)
+        if value in (None, ""):
+            continue
+        if not isinstance(value, str):
+            raise GrantError(f"The token response's {name} is not a string.")
+        if len(value) > TOKEN_MAX:
+            raise GrantError(
+                f"The token response's {name} is {len(value):,} characters long, past the "
+                f"{TOKEN_MAX:,} a gateway takes."
+            )
+        if not _visible(value):
+            raise GrantError(
+                f"The token response's {name} holds characters a request cannot carry."
+            )
+    kind = params.get("token_type")
+    if kind not in (None, "") and not (isinstance(kind, str) and _TOKEN_TYPE.match(kind)):
+        raise GrantError("The token response's token_type is not a token type name.")
+    expires = params.get("expires_in")
+    number = isinstance(expires, int | float) and not isinstance(expires, bool)
+    text = isinstance(expires, str) and re.fullmatch(r"-?[0-9]{1,18}", expires.strip())
+    if expires not in (None, "") and not (number or text):
+        raise GrantError("The token response's expires_in is not a number of seconds.")
+    scope = params.get("scope")
+    listed = isinstance(scope, list) and all(isinstance(s, str) for s in scope)
+    if scope is not None and not (isinstance(scope, str) or listed):
+        raise GrantError("The token response's scope is not a space-separated list.")
+
+
+def _check_token_response(response: requests.Response) -> requests.Response:
+    """requests-oauthlib's compliance hook: the raw answer, before oauthlib parses it."""
+    kind = response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+    try:
+        params = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        if kind in ("application/x-www-form-urlencoded", "text/plain", ""):
+            return response  # an old server's form-encoded answer: oauthlib reads it
+        raise GrantError(
+            f"The token endpoint answered {response.status_code} with {kind}, not a JSON "
+            "token response."
+        ) from None
+    check_token_fields(params)
+    return response
+
+
 _TRANSPORT_HEADERS = frozenset(
     {"content-length", "connection", "accept-encoding", "user-agent", "transfer-encoding"}
 )
@@ -129,6 +196,8 @@ class _Session(OAuth2Session):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.trust_env = False  # no proxies or .netrc from the environment
+        for hook in ("access_token_response", "refresh_token_response"):
+            self.register_compliance_hook(hook, _check_token_response)
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         raw = request.body
@@ -191,6 +260,7 @@ def _to_token(
 ) -> Token:
     if not response.get("access_token"):
         raise GrantError("The token response had no access_token.")
+    check_token_fields({k: v for k, v in response.items() if k != "scope"})
     return Token.from_response(
         response,
         server=server.slug,

@@ -333,3 +333,93 @@ def test_implicit_fragment_without_a_token_is_refused(auth_server: Any) -> None:
     with pytest.raises(grants.GrantError, match="missing_token") as exc:
         grants.complete_implicit(session, {"state": started.state, "token_type": "Bearer"})
     assert exc.value.return_to == "/x"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [12345, {"token": "x"}, ["a", "b"], True, "x" * (1024 * 1024), "Bearer\r\nX-Evil: 1"],
+    ids=["number", "object", "list", "boolean", "one-megabyte", "line-break"],
+)
+def test_an_access_token_that_no_header_can_carry_is_refused_not_kept(
+    auth_server: Any, fake_outbound: Any, value: Any
+) -> None:
+    """A hostile token endpoint's access_token that is no string (kept as its Python text,
+    "{'token': 'x'}", and sent as the bearer token), or one no gateway takes (1 MB: the
+    session row grew by it and every call failed on it), is refused with a clear message."""
+    server = auth_server(grants=ALL)
+    fake_outbound.json("POST", TOKEN_URL, token_response(access_token=value))
+
+    with pytest.raises(grants.GrantError, match="access_token"):
+        grants.client_credentials(server, ["echo.read"])
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("token_type", {"x": 1}),
+        ("token_type", "Bearer\r\nX-Evil: 1"),
+        ("token_type", "not a scheme"),
+        ("refresh_token", {"r": 1}),
+        ("refresh_token", "r" * (1024 * 1024)),
+    ],
+    ids=["type-object", "type-line-break", "type-with-spaces", "refresh-object", "refresh-1mb"],
+)
+def test_a_token_type_or_refresh_token_no_request_can_carry_is_refused(
+    auth_server: Any, fake_outbound: Any, field: str, value: Any
+) -> None:
+    server = auth_server(grants=ALL)
+    fake_outbound.json("POST", TOKEN_URL, token_response(**{field: value}))
+
+    with pytest.raises(grants.GrantError, match=field):
+        grants.client_credentials(server, ["echo.read"])
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("expires_in", "abc"),
+        ("expires_in", {"s": 1}),
+        ("expires_in", [60]),
+        ("scope", {"echo.read": True}),
+        ("scope", 42),
+        ("scope", [["echo.read"]]),
+    ],
+    ids=["expiry-text", "expiry-object", "expiry-list", "scope-object",
+         "scope-number", "scope-nested"],
+)  # fmt: skip
+def test_a_token_response_of_the_wrong_types_is_a_clear_error_not_a_crash(
+    auth_server: Any, fake_outbound: Any, field: str, value: Any
+) -> None:
+    """expires_in or scope of a type oauthlib does not expect raised TypeError or
+    AttributeError out of the grant: a 500 on the console instead of the server's fault."""
+    server = auth_server(grants=ALL)
+    fake_outbound.json("POST", TOKEN_URL, token_response(**{field: value}))
+
+    with pytest.raises(grants.GrantError):
+        grants.client_credentials(server, ["echo.read"])
+
+
+@pytest.mark.parametrize("value", [-3600, 10**12])
+def test_an_expiry_in_the_past_or_far_future_is_kept_as_said(
+    auth_server: Any, fake_outbound: Any, value: int
+) -> None:
+    server = auth_server(grants=ALL)
+    fake_outbound.json("POST", TOKEN_URL, token_response(expires_in=value))
+    token = grants.client_credentials(server, ["echo.read"])
+    assert token.expires_in() is not None
+
+
+@pytest.mark.parametrize("status", [200, 500])
+def test_an_html_page_from_the_token_endpoint_is_named_as_such(
+    auth_server: Any, fake_outbound: Any, status: int
+) -> None:
+    """A proxy's or a crashed server's HTML page is no refusal by the authorization server."""
+    server = auth_server(grants=ALL)
+    page = b"<html><body><h1>Internal Server Error</h1><script>x()</script></body></html>"
+    fake_outbound.on(
+        "POST", TOKEN_URL, lambda sent: response(status, body=page, Content_Type="text/html")
+    )
+    with pytest.raises(grants.GrantError) as raised:
+        grants.client_credentials(server, ["echo.read"])
+    assert "refused" not in str(raised.value)
+    assert f"answered {status}" in str(raised.value) and "text/html" in str(raised.value)
