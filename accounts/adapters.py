@@ -16,6 +16,7 @@ from django.http import HttpRequest
 
 from accounts.builtin import builtin_app_config
 from accounts.oidc import StrictOIDCAdapter
+from accounts.transport import OutboundAdapter
 
 _SAFE_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
@@ -86,6 +87,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def get_requests_session(self) -> requests.Session:
         session = super().get_requests_session()
         session.trust_env = False  # no proxies or netrc from the environment
+        # Every call through the portal's outbound wrapper (deadline, size cap, addresses).
+        transport = OutboundAdapter()
+        session.adapters.clear()
+        session.mount("https://", transport)
+        session.mount("http://", transport)
         session.max_redirects = 3
         session.headers["User-Agent"] = "api-portal-signin"
         return session

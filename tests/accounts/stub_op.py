@@ -50,6 +50,11 @@ class StubOP:
             "preferred_username": "ada",
         }
         self.discovery_overrides: dict[str, Any] = {}
+        # A hostile key set: padded with this many bytes of JSON, or sent in pieces of
+        # `drip_bytes` with `drip_pause` seconds between them.
+        self.jwks_padding = 0
+        self.drip_bytes = 0
+        self.drip_pause = 0.0
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.issuer = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -107,6 +112,25 @@ class StubOP:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def _jwks(self) -> None:
+                keys: dict[str, Any] = {"keys": [_jwk(op.key, op.kid)]}
+                if op.jwks_padding:
+                    keys["padding"] = "x" * op.jwks_padding
+                body = json.dumps(keys).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                step = op.drip_bytes or len(body)
+                try:
+                    for start in range(0, len(body), step):
+                        self.wfile.write(body[start : start + step])
+                        self.wfile.flush()
+                        if op.drip_pause:
+                            time.sleep(op.drip_pause)
+                except OSError:
+                    pass  # the portal hung up: what a bounded client does
+
             def do_GET(self) -> None:
                 if op.delay:
                     time.sleep(op.delay)
@@ -114,7 +138,7 @@ class StubOP:
                 if path == "/.well-known/openid-configuration":
                     self._json(op.discovery())
                 elif path == "/jwks":
-                    self._json({"keys": [_jwk(op.key, op.kid)]})
+                    self._jwks()
                 elif path == "/userinfo":
                     self._json(op.userinfo)
                 else:

@@ -254,3 +254,38 @@ def test_token_endpoint_too_slow(client: Client, stub_op: Any, settings: Any) ->
     stub_op.token_delay = 1.5
     response = client.get(CALLBACK, {"code": "c", "state": params["state"]})
     assert_failed(response, "provider_unreachable", client)
+
+
+def test_a_key_set_that_trickles_in_is_cut_at_a_bound(
+    client: Client, stub_op: Any, settings: Any
+) -> None:
+    """A JWKS sent ten bytes at a time, each piece inside the read timeout: no single read
+    ever timed out, so the sign-in waited as long as the provider liked (here about 12 s,
+    then it signed in). The whole answer has a deadline."""
+    params = start(client)
+    settings.SOCIALACCOUNT_REQUESTS_TIMEOUT = 1
+    stub_op.drip_bytes, stub_op.drip_pause = 10, 0.25
+    response = client.get(CALLBACK, {"code": "c", "state": params["state"]})
+    assert_failed(response, "provider_unreachable", client)
+
+
+def test_a_huge_key_set_is_refused_not_read_whole(client: Client, stub_op: Any) -> None:
+    """A 16 MB JWKS was read into memory whole (and then used)."""
+    params = start(client)
+    stub_op.jwks_padding = 16 * 1024 * 1024
+    response = client.get(CALLBACK, {"code": "c", "state": params["state"]})
+    assert_failed(response, "provider_unreachable", client)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "0", "[::ffff:127.0.0.1]"])
+def test_a_discovery_document_pointing_at_a_never_called_address_is_refused(
+    client: Client, stub_op: Any, host: str
+) -> None:
+    """A jwks_uri on 0.0.0.0 (which Linux connects to loopback) or an IPv4-mapped IPv6
+    address is one that no outbound call of the portal makes (portal/lib/addresses.py); the
+    sign-in fetched it."""
+    port = urlsplit(stub_op.issuer).port
+    stub_op.discovery_overrides = {"jwks_uri": f"http://{host}:{port}/jwks"}
+    params = start(client)
+    response = client.get(CALLBACK, {"code": "c", "state": params["state"]})
+    assert_failed(response, "provider_unreachable", client)
