@@ -125,12 +125,19 @@ def targets(api: Api, version: ApiVersion, operation: Operation) -> list[Target]
         if not url or url in seen:
             continue
         seen.add(url)
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            origin = http.origin(url)  # reads the port: ValueError past 65535, or not digits
+        except ValueError:
+            # An unclosed [v6 bracket, a port of letters, `{port}` with no default: a server
+            # no call can go to, listed like the others (it made the whole console a 500).
+            found.append(Target(url, url, False, "not a valid URL (its host or port)"))
+            continue
         if parts.scheme not in ("http", "https") or not parts.hostname:
             found.append(Target(url, url, False, "not an absolute http(s) URL"))
         elif parts.username or parts.password:
             found.append(Target(url, url, False, "URLs with user info are refused"))
-        elif http.origin(url) not in allowed_origins:
+        elif origin not in allowed_origins:
             found.append(Target(url, url, False, "not on this portal's allowlist"))
         else:
             found.append(Target(url, url, True))

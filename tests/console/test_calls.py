@@ -813,3 +813,43 @@ def test_an_allow_reserved_query_value_keeps_its_reserved_characters(
         "https://api.example.com/go?next=https://x.example/a,b?q%3D1%26r%3D%41+z"
         "&plain=https%3A%2F%2Fx.example%2Fa%2Cb%3Fq%3D1%26r%3D%2541+z"
     )
+
+
+@pytest.mark.parametrize(
+    "server",
+    [
+        "https://api.example.com:99999/v1",
+        "https://api.example.com:abc/v1",
+        "https://api.example.com:-1/v1",
+        "https://[::1/v1",
+        "https://api.example.com:{port}/v1",
+    ],
+)
+def test_a_spec_server_whose_port_or_host_cannot_be_read_is_offered_disabled(
+    echo: Any, server: str, fake_outbound: Any
+) -> None:
+    """urlsplit raises ValueError on such a port or bracket; targets() let it out, so the
+    operation page (its console) and every send answered 500 for the whole API."""
+    put_spec_servers(echo, [{"url": server}])
+    operation = op(echo, "echoGet")
+    options = calls.targets(echo, echo.default_version, operation)
+    assert options[0].is_gateway
+    spec = next(o for o in options if not o.is_gateway)
+    assert not spec.allowed and spec.reason
+    with pytest.raises(CallError):
+        build(echo, "echoGet", server=server)
+    assert fake_outbound.sent == []
+
+
+def test_the_operation_page_with_an_unreadable_server_port_is_drawn(
+    echo: Any, signed_in: Any
+) -> None:
+    from console import panel
+
+    put_spec_servers(echo, [{"url": "https://api.example.com:99999/v1"}])
+    operation = op(echo, "echoGet")
+    page = signed_in.get(panel.operation_page(echo, echo.default_version, operation))
+    assert page.status_code == 200
+    assert b"not a valid URL" in page.content
+    overview = signed_in.get(f"/apis/{echo.slug}/")
+    assert overview.status_code == 200
