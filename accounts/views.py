@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlencode, urlsplit
 
 from allauth.account.adapter import get_adapter as get_account_adapter
@@ -64,10 +64,33 @@ def oidc_callback(request: HttpRequest, provider_id: str) -> HttpResponse:
         return signin_error(request, reason_for(None, exc, request)[0])
 
 
+def _usable_endpoint(endpoint: Any) -> TypeGuard[str]:
+    """The discovery document's end_session_endpoint is a plain http(s) URL to send the
+    browser (and the ID token) to: not one urlsplit cannot read (an unclosed [ or a port of
+    99999 raised ValueError before the session was flushed: a 500, still signed in), nor one
+    with spaces, line breaks, user info or a fragment (the hint would ride in the fragment)."""
+    if not isinstance(endpoint, str) or not endpoint or len(endpoint) > 2048:
+        return False
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in endpoint):
+        return False
+    try:
+        parts = urlsplit(endpoint)
+        parts.port  # noqa: B018 - reading it checks it
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and "@" not in parts.netloc
+        and "\\" not in endpoint
+        and not parts.fragment
+    )
+
+
 def _end_session_url(request: HttpRequest, info: dict[str, Any]) -> str:
     """RP-initiated logout at the provider, when it offers one."""
-    endpoint = str(info.get("end_session_endpoint") or "")
-    if urlsplit(endpoint).scheme not in ("http", "https") or not info.get("id_token"):
+    endpoint = info.get("end_session_endpoint")
+    if not _usable_endpoint(endpoint) or not info.get("id_token"):
         return ""
     params = {
         "id_token_hint": info["id_token"],

@@ -289,3 +289,30 @@ def test_a_discovery_document_pointing_at_a_never_called_address_is_refused(
     params = start(client)
     response = client.get(CALLBACK, {"code": "c", "state": params["state"]})
     assert_failed(response, "provider_unreachable", client)
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://[op.example/logout",
+        "https://op.example/logout\r\nSet-Cookie: sessionid=x",
+        "https://op.example:99999/logout",
+        ["https://op.example/logout"],
+    ],
+    ids=["unclosed-bracket", "line-break", "bad-port", "not-a-string"],
+)
+def test_sign_out_with_an_end_session_endpoint_that_is_no_url_still_signs_out(
+    client: Client, stub_op: Any, endpoint: Any
+) -> None:
+    """The provider's end_session_endpoint is used at sign-out: one urlsplit could not read
+    raised ValueError before the session was flushed (a 500, and still signed in); one with
+    a line break was flushed and then failed as a Location header (a 500)."""
+    stub_op.discovery_overrides = {"end_session_endpoint": endpoint}
+    params = start(client)
+    assert client.get(CALLBACK, {"code": "c", "state": params["state"]}).status_code == 302
+    assert SESSION_KEY in client.session
+
+    response = client.post("/accounts/logout/")
+
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert SESSION_KEY not in client.session
