@@ -85,6 +85,7 @@ def endpoints(server: AuthorizationServer, *, refresh: bool = False) -> Endpoint
         )
         if refresh or stale or not meta:
             meta = discover(server.discovery_url)
+            check_discovered_issuer(server.discovery_url, server.issuer, meta["issuer"])
             server.metadata = meta
             server.metadata_fetched = timezone.now()
             if server.pk:
@@ -100,6 +101,38 @@ def endpoints(server: AuthorizationServer, *, refresh: bool = False) -> Endpoint
         issuer=server.issuer or str(meta.get("issuer") or ""),
         iss_parameter_supported=meta.get("authorization_response_iss_parameter_supported") is True,
     )
+
+
+_OIDC_WELL_KNOWN = "/.well-known/openid-configuration"
+_OAUTH_WELL_KNOWN = "/.well-known/oauth-authorization-server"
+
+
+def issuer_of(url: str) -> str | None:
+    """The issuer a discovery URL was made from: OpenID Discovery 4 appends its well-known
+    path to the issuer, RFC 8414 3 inserts its own between host and path. None for a URL of
+    neither form."""
+    parts = urlsplit(url)
+    if parts.query or parts.fragment:
+        return None
+    if parts.path.endswith(_OIDC_WELL_KNOWN):
+        return f"{parts.scheme}://{parts.netloc}{parts.path[: -len(_OIDC_WELL_KNOWN)]}"
+    if parts.path == _OAUTH_WELL_KNOWN or parts.path.startswith(_OAUTH_WELL_KNOWN + "/"):
+        return f"{parts.scheme}://{parts.netloc}{parts.path[len(_OAUTH_WELL_KNOWN) :]}"
+    return None
+
+
+def check_discovered_issuer(url: str, configured: str, discovered: str) -> None:
+    """OpenID Discovery 4.3, RFC 8414 3.3: the document's issuer is the configured one, or
+    (none configured) the one its URL was made from. Another issuer's document would have
+    its endpoints sent the client secret and codes, and its issuer believed in `iss`."""
+    expected = configured or issuer_of(url)
+    if expected is None:
+        return  # a URL of neither well-known form: nothing to compare it with
+    if discovered.rstrip("/") != expected.rstrip("/"):
+        raise GrantError(
+            f"Discovery at {url} names issuer {discovered!r}, not "
+            f"{expected!r}; it was refused (set the expected issuer if this is right)."
+        )
 
 
 def discover(url: str) -> dict[str, Any]:

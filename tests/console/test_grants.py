@@ -423,3 +423,48 @@ def test_an_html_page_from_the_token_endpoint_is_named_as_such(
         grants.client_credentials(server, ["echo.read"])
     assert "refused" not in str(raised.value)
     assert f"answered {status}" in str(raised.value) and "text/html" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("discovery_path", "configured_issuer"),
+    [
+        ("/.well-known/openid-configuration", ""),
+        ("/.well-known/openid-configuration", IDP),
+        ("/.well-known/oauth-authorization-server", ""),
+    ],
+)
+def test_a_discovery_document_naming_another_issuer_is_refused(
+    auth_server: Any, fake_outbound: Any, discovery_path: str, configured_issuer: str
+) -> None:
+    """OpenID Discovery 4.3 and RFC 8414 3.3: the issuer in the document must be the one its
+    URL was made from (and the one configured). A document naming another issuer was used
+    as is: its endpoints got the console's client secret and codes, and its issuer became
+    the one an authorization response's `iss` was checked against."""
+    url = f"{IDP}{discovery_path}"
+    server = auth_server(
+        grants=ALL, discovery_url=url, issuer=configured_issuer, authorize_url="", token_url=""
+    )
+    evil = "https://evil.example"
+    fake_outbound.json(
+        "GET",
+        url,
+        {"issuer": evil, "authorization_endpoint": f"{evil}/auth", "token_endpoint": f"{evil}/t"},
+    )
+    with pytest.raises(grants.GrantError, match="issuer"):
+        grants.start_authorization(
+            server, GRANT_AUTHORIZATION_CODE, [], redirect_uri="http://t/cb", store={},
+            return_to="/",
+        )  # fmt: skip
+    with pytest.raises(grants.GrantError, match="issuer"):
+        grants.client_credentials(server, ["echo.read"])
+    assert all(s.method == "GET" for s in fake_outbound.sent), "no token request went out"
+
+
+def test_a_discovery_document_of_its_own_issuer_is_used(
+    auth_server: Any, fake_outbound: Any
+) -> None:
+    url = f"{IDP}/tenant/.well-known/openid-configuration"
+    server = auth_server(grants=ALL, discovery_url=url, issuer="", token_url="")
+    fake_outbound.json("GET", url, {"issuer": f"{IDP}/tenant", "token_endpoint": f"{IDP}/t"})
+    fake_outbound.json("POST", f"{IDP}/t", token_response())
+    assert grants.client_credentials(server, ["echo.read"]).access_token
