@@ -385,16 +385,26 @@ def check_parameters(
         raw = params.get(param.location, {}).get(param.name, "")
         schema = param.schema if isinstance(param.schema, dict) else {}
         kind = schema.get("type")
-        if isinstance(kind, list):
-            kind = next((k for k in kind if k != "null"), None)
-        if raw == "" or kind not in _SCALARS:
+        # OpenAPI 3.1's `type: [integer, string]`: the text may be read as any of them.
+        listed = [k for k in kind if k != "null"] if isinstance(kind, list) else [kind]
+        kinds = [k for k in listed if isinstance(k, str) and k in _SCALARS]
+        if raw == "" or not kinds or len(kinds) < len(listed):
             continue
         where = f"{param.location} {param.name}"
-        value = _typed(raw, kind)
-        if value is None:
-            problems.append(f"{where}: {raw!r} is not {_SCALARS[kind]}")
+        readings = [v for v in (_typed(raw, k) for k in kinds) if v is not None]
+        if not readings:
+            names = [_SCALARS[k] for k in kinds]
+            wanted = ", ".join(names[:-1]) + " nor " + names[-1] if len(names) > 1 else names[0]
+            problems.append(f"{where}: {raw!r} is not {wanted}")
             continue
-        problems += check_value(doc, key, schema, value, direction="request", prefix=where)
+        first: list[str] | None = None
+        for value in readings:
+            found = check_value(doc, key, schema, value, direction="request", prefix=where)
+            if not found:
+                break
+            first = found if first is None else first
+        else:
+            problems += first or []
     return problems
 
 

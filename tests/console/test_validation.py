@@ -7,7 +7,7 @@ from typing import Any
 
 from apis.documents import load_document
 from apis.openapi.model import operation_model
-from console.validation import check_request_body, check_response, check_value
+from console.validation import check_parameters, check_request_body, check_response, check_value
 from tests.console.conftest import op
 
 
@@ -150,6 +150,30 @@ def test_a_string_enum_written_as_yaml_booleans_or_numbers_takes_their_text() ->
     assert check(version, "latest") == []
     assert check(switch, "maybe") == ["value: 'maybe' is not one of ['true', 'false']"]
     assert check({"type": "boolean", "enum": [True]}, True) == []
+
+
+def test_a_parameter_of_several_scalar_types_is_read_as_any_of_them() -> None:
+    # OpenAPI 3.1 `type: [integer, string]` (an id given as a number or a name): the field's
+    # text was read as the first type listed only, so "abc" was refused as "not an integer"
+    # and, with `[string, integer]` and `const: 7`, the pre-filled 7 as "7 was expected".
+    doc: dict[str, Any] = {"openapi": "3.1.0", "components": {"schemas": {}}}
+    operation = operation_model({"parameters": [
+        {"name": "id", "in": "path", "required": True,
+         "schema": {"type": ["integer", "string"], "minimum": 1}},
+        {"name": "seven", "in": "query", "schema": {"type": ["string", "integer"], "const": 7}},
+        {"name": "flag", "in": "query", "schema": {"type": ["null", "boolean", "integer"]}},
+    ]})  # fmt: skip
+
+    def check(**params: dict[str, str]) -> list[str]:
+        return check_parameters(doc, -40, operation, params)
+
+    assert check(path={"id": "abc"}, query={"seven": "7", "flag": "true"}) == []
+    assert check(path={"id": "12"}, query={"flag": "3"}) == []
+    # A text no type fits is refused as the first type that reads it.
+    assert check(query={"seven": "8"}) == ["query seven: 7 was expected"]
+    assert check(query={"flag": "maybe"}) == [
+        "query flag: 'maybe' is not true or false nor an integer"
+    ]
 
 
 def test_read_and_write_only_through_refs_are_not_required() -> None:
