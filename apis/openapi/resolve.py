@@ -18,7 +18,7 @@ import re
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urljoin, urlsplit
 
 from apis.openapi.bundle import Bundle
 from apis.openapi.errors import (
@@ -137,6 +137,7 @@ class Resolver:
         self._in_progress: set[tuple[str, str]] = set()
         self._anchors: dict[str, dict[str, list[list[str]]]] = {}
         self._ids: dict[str, dict[str, list[list[str]]]] = {}
+        self._self_uris: dict[str, str | None] = {}
         # Where the root's schema section really is, when it is a `$ref` to another file.
         self._section_alias: tuple[str, list[str]] | None = None
         self._root_schema_section = ("definitions",) if swagger2 else ("components", "schemas")
@@ -548,6 +549,7 @@ class Resolver:
                 tokens = [*places[0]]
                 tokens += [t.replace("~1", "/").replace("~0", "~") for t in rest.split("/")[1:]]
                 return self.file, pointer(*tokens), tokens
+        ref = self._by_self_uri(ref)
         if _SCHEME.match(ref) or ref.startswith("//"):
             raise RefError(
                 f"$ref {ref!r} points at a URL or another scheme; only references inside the "
@@ -625,6 +627,36 @@ class Resolver:
                 tokens = spaced
                 frag = pointer(*tokens)
         return file, frag, tokens
+
+    def _self_uri(self, file: str) -> str | None:
+        """The absolute URI a file gives itself with OpenAPI 3.2's top-level `$self`."""
+        if file not in self._self_uris:
+            doc = self.bundle.document(file)
+            uri = doc.get("$self") if isinstance(doc, dict) else None
+            ok = isinstance(uri, str) and _SCHEME.match(uri) and not uri.startswith("urn:")
+            self._self_uris[file] = uri.partition("#")[0] if ok and isinstance(uri, str) else None
+        return self._self_uris[file]
+
+    def _by_self_uri(self, ref: str) -> str:
+        """`ref` as a reference inside the bundle when, resolved against the file's `$self`
+        (OpenAPI 3.2: the base URI of its relative references), it names the file itself or
+        one beside it: `https://shop.example/api/shop.yaml#/components/schemas/Item` in a
+        document whose `$self` is that URL. Anything else is returned as it was."""
+        base = self._self_uri(self.file)
+        if base is None or ref.startswith("#"):
+            return ref
+        url, hash_, frag = urljoin(base, ref).partition("#")
+        if url == base:
+            return "#" + frag
+        there, here = urlsplit(url), urlsplit(base)
+        folder = posixpath.dirname(here.path) + "/"
+        if (
+            (there.scheme, there.netloc) != (here.scheme, here.netloc)
+            or there.query
+            or not there.path.startswith(folder)
+        ):
+            return ref
+        return there.path[len(folder) :] + hash_ + frag
 
     def _walk(self, file: str, tokens: list[str]) -> Any:
         """The node at `tokens` in `file`, or _MISSING."""

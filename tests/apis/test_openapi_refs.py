@@ -980,3 +980,55 @@ def test_a_ref_to_a_schemas_own_id_names_that_schema() -> None:
     owner = content["application/xml"]["schema"]
     owner = schemas[owner["$ref"].rsplit("/", 1)[-1]] if "$ref" in owner else owner
     assert owner["properties"] == {"email": {"type": "string"}}
+
+
+def test_a_ref_by_the_documents_own_self_uri_names_a_place_in_it(tmp_path: Path) -> None:
+    # OpenAPI 3.2's `$self` is the document's URI and the base its relative `$ref`s resolve
+    # against: `https://shop.example/api/shop.yaml#/components/schemas/Item` and
+    # `shop.yaml#/...` name the document itself (whatever the imported file is called), and
+    # `https://shop.example/api/common/money.yaml` the bundle's common/money.yaml. All were
+    # refused as pointing at a URL or at another file; nothing is fetched either way.
+    text = (
+        "openapi: 3.2.0\n$self: 'https://shop.example/api/shop.yaml'\n"
+        "info: {title: T, version: '1'}\npaths:\n  /a:\n    get:\n"
+        "      responses:\n        '200':\n          description: ok\n          content:\n"
+        "            application/json:\n"
+        "              schema: {$ref: 'https://shop.example/api/shop.yaml#/components/schemas/Item'}\n"
+        "            application/xml:\n"
+        "              schema: {$ref: 'shop.yaml#/components/schemas/Item'}\n"
+        "components:\n  schemas:\n    Item:\n      type: object\n"
+        "      properties: {name: {type: string}}\n"
+    )
+    with no_outside_access() as opened:
+        spec = load_bytes(text.encode(), "openapi.yaml")
+    assert opened == []
+    content = spec.normalised["paths"]["/a"]["get"]["responses"]["200"]["content"]
+    for media in ("application/json", "application/xml"):
+        assert content[media]["schema"] == {"$ref": "#/components/schemas/Item"}, media
+    assert spec.normalised["components"]["schemas"]["Item"]["properties"] == {
+        "name": {"type": "string"}
+    }
+
+    (tmp_path / "common").mkdir()
+    (tmp_path / "common" / "money.yaml").write_text(
+        "Money: {type: object, properties: {amount: {type: number}}}\n"
+    )
+    (tmp_path / "shop.yaml").write_text(
+        text.replace(
+            "'shop.yaml#/components/schemas/Item'",
+            "'https://shop.example/api/common/money.yaml#/Money'",
+        )
+    )
+    spec = load_path(tmp_path, root="shop.yaml")
+    content = spec.normalised["paths"]["/a"]["get"]["responses"]["200"]["content"]
+    money = content["application/xml"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert spec.normalised["components"]["schemas"][money]["properties"] == {
+        "amount": {"type": "number"}
+    }
+    # Another host is still a URL, refused as before.
+    other = text.replace(
+        "https://shop.example/api/shop.yaml#", "https://other.example/api/shop.yaml#"
+    )
+    with pytest.raises(RefError) as info:
+        load_bytes(other.encode(), "openapi.yaml")
+    assert info.value.rule == "ref-url"
