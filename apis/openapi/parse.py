@@ -293,6 +293,15 @@ def _parse_json(data: bytes, source: str) -> Any:
         ) from None
 
 
+def _char_at(text: str, mark: Any) -> str:
+    """The character a YAML error's mark points at, or "" past the text."""
+    if mark is None:
+        return ""
+    lines = text.split("\n", mark.line + 1)
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    return line[mark.column] if 0 <= mark.column < len(line) else ""
+
+
 def _parse_yaml(data: bytes, source: str) -> _Converter:
     try:
         text = data.decode("utf-8")
@@ -317,6 +326,8 @@ def _parse_yaml(data: bytes, source: str) -> _Converter:
         if "nesting depth" in problem:
             problem = "the document is nested too deeply"
             rule = "depth-limit"
+        elif "cannot start any token" in problem and _char_at(text, mark) == "\t":
+            problem = "a tab character here; YAML indents with spaces, never tabs"
         elif "could not determine a constructor" in problem:
             problem = f"unsupported YAML tag ({problem.split('tag', 1)[-1].strip()})"
             rule = "yaml-tag"

@@ -177,6 +177,19 @@ def test_syntax_errors_name_line_and_column(
     assert str(info.value).startswith(f"{name}:{line}:{column}: not valid ")
 
 
+def test_a_tab_indenting_yaml_is_named_as_a_tab() -> None:
+    # IBM's openapi-validator fixture clean-with-tabs.yml (`info:` then tab-indented keys):
+    # libyaml says "found character that cannot start any token", and a tab cannot be seen.
+    data = b"openapi: 3.0.3\ninfo:\n\ttitle: T\n\tversion: '1'\npaths: {}\n"
+    with pytest.raises(SyntaxProblem) as info:
+        load_bytes(data, "tabs.yaml")
+    assert (info.value.line, info.value.column, info.value.rule) == (3, 1, "yaml")
+    assert str(info.value) == (
+        "tabs.yaml:3:1: not valid YAML: a tab character here; YAML indents with spaces, "
+        "never tabs [yaml]"
+    )
+
+
 @pytest.mark.parametrize(
     ("data", "pointer", "rule", "message"),
     [
