@@ -193,6 +193,7 @@ def run() -> list[dict[str, Any]]:
         pages += [
             ("application (busiest)", r, developer, f"/usage/applications/{who['app'].uuid}/?range={r}"),
             ("subscription (busiest)", r, developer, f"/usage/subscriptions/{who['sub'].uuid}/?range={r}"),
+            ("my usage (busiest sub + app)", r, developer, f"/usage/?range={r}"),
             ("reports, all, by API", r, staff, f"/usage/reports/?range={r}&by=api"),
             ("reports, all, by subscription", r, staff, f"/usage/reports/?range={r}&by=subscription"),
             ("reports, all, by application", r, staff, f"/usage/reports/?range={r}&by=application"),

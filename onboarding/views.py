@@ -2,7 +2,8 @@
 products/flows.py), in JSON, for the developer the bearer token speaks for (onboarding/auth.py).
 
 Errors are problem+json (RFC 9457). Another developer's object is a 404, as on the pages
-(SECURITY.md cases 68 and 80). Secrets appear only in the answer that made them.
+(SECURITY.md cases 68 and 80). An application's client secret appears only in the answer
+that made it; a subscription's keys, as in APIM, are its owner's to read again.
 """
 
 from __future__ import annotations
