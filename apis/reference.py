@@ -52,6 +52,7 @@ class Param:
     # (style, "exploded" or "not exploded") when not the location's default, else None.
     style: tuple[str, str] | None = None
     allow_reserved: bool = False  # a query value's `/`, `:`, `,`… are sent unencoded
+    ignored: bool = False  # a header OpenAPI ignores (model.IGNORED_HEADERS)
 
 
 @dataclass
@@ -220,7 +221,8 @@ def _encoding(encoding: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def _param(raw: model.Parameter, renderer: SchemaRenderer) -> Param:
+def _param(raw: model.Parameter, renderer: SchemaRenderer, *, request: bool = True) -> Param:
+    """A parameter's row; `request` False for a response's header (none is the call's to set)."""
     schema = raw.schema or {}
     target = renderer.shown(schema)
     target = target if isinstance(target, dict) else {}
@@ -256,6 +258,7 @@ def _param(raw: model.Parameter, renderer: SchemaRenderer) -> Param:
         constraints=constraints(target),
         style=_style(raw),
         allow_reserved=raw.allow_reserved and raw.location == "query",
+        ignored=request and raw.location == "header" and raw.name.lower() in model.IGNORED_HEADERS,
         schema_html=(
             renderer.block(schema, raw=False, where=("", raw.pointer)) if nested else None
         ),
@@ -437,7 +440,7 @@ def _response(
         status=r.status,
         description=render_markdown(r.description),
         summary=r.summary,
-        headers=_anchor_rows([_param(h, renderer) for h in r.headers]),
+        headers=_anchor_rows([_param(h, renderer, request=False) for h in r.headers]),
         content=_media_types(r.content, renderer, f"{prefix}-{r.status}", shown),
         links=[
             {

@@ -22,7 +22,7 @@ from urllib3.filepost import encode_multipart_formdata
 from apis import documents
 from apis.documents import schema_document
 from apis.models import Api, ApiVersion, Operation
-from apis.openapi.model import Parameter, is_json_media
+from apis.openapi.model import IGNORED_HEADERS, Parameter, is_json_media
 from apis.openapi.query_keys import fixed_query
 from console import conf, http
 from console.serialise import (
@@ -230,7 +230,7 @@ class PreparedCall:
 
 # OpenAPI: a header parameter of these names "SHALL be ignored"; the body's media type, the
 # documented answer's and the token (or API key) are the console's to send.
-IGNORED_HEADER_PARAMS = frozenset({"accept", "content-type", "authorization"})
+IGNORED_HEADER_PARAMS = IGNORED_HEADERS
 
 
 def fills(param: Parameter) -> bool:

@@ -19,6 +19,9 @@ from apis.openapi.values import as_dict, as_list
 
 METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace", "query"})
 LOCATIONS = ("path", "query", "header", "cookie")
+# A header parameter of these names "SHALL be ignored" (OpenAPI): the body's media type, the
+# accepted one and the credentials are the call's own, set by its content and its security.
+IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
 # Swagger 2.0 collection formats kept as `x-collectionFormat` where no 3.x style says them.
 COLLECTION_DELIMITED = {"ssv": "spaceDelimited", "pipes": "pipeDelimited", "tsv": "tabDelimited"}
 NO_VALUE: Any = object()  # an example that is absent (None is a valid example value)

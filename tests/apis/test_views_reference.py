@@ -983,3 +983,42 @@ paths:
     # A link, or a second paragraph, is more than the heading line can say: shown in full.
     assert '<a href="https://example.com/guide"' in responses
     assert responses.count("Retry after a minute") == 2
+
+
+def test_a_header_parameter_openapi_ignores_says_so(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    """OpenAPI: a header parameter named Accept, Content-Type or Authorization "SHALL be
+    ignored" (Yelp's spec requires an Authorization one on every operation). The console
+    leaves them out; the page listed them as any other, "required", with nothing said."""
+    spec = """openapi: 3.0.3
+info: {title: Headed, version: '1'}
+paths:
+  /items:
+    post:
+      operationId: addItem
+      parameters:
+        - {name: Authorization, in: header, required: true, schema: {type: string}}
+        - {name: content-type, in: header, schema: {type: string}}
+        - {name: X-Request-Id, in: header, schema: {type: string}}
+        - {name: accept, in: query, schema: {type: string}}
+      responses:
+        '200':
+          description: ok
+          headers: {Authorization: {schema: {type: string}}}
+"""
+    import_spec(write_spec("headed.yaml", spec), "headed")
+    html = client.get("/apis/headed/operations/addItem/").content.decode()
+    rows = {}
+    for name in (
+        "header-authorization",
+        "header-content-type",
+        "header-x-request-id",
+        "query-accept",
+    ):
+        row = html[html.index(f'id="param-{name}"') :]
+        rows[name] = " ".join(re.sub(r"<[^>]+>", "", row[: row.index("</tr>")]).split())
+    note = "Ignored: OpenAPI leaves this header to the call"
+    assert note in rows["header-authorization"] and note in rows["header-content-type"]
+    assert note not in rows["header-x-request-id"] and note not in rows["query-accept"]
+    assert html.count(note) == 2  # not the response's header: no call sets that
