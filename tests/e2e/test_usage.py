@@ -203,6 +203,8 @@ def test_usage_pages_pass_axe_in_both_themes_and_make_the_screenshots(
             assert int(weather.locator("td").nth(1).inner_text().replace(",", "")) > 0
             report[f"my usage {theme}"] = violations(page)
             if theme == "light":
+                page.screenshot(path=str(screenshot_dir / "usage-mine.png"), full_page=True)
+            if theme == "light":
                 page.set_viewport_size({"width": 390, "height": 844})
                 page.goto(portal.url(app_page))
                 page.screenshot(
