@@ -53,3 +53,34 @@ def test_the_reports_read_the_made_traffic() -> None:
     assert s.calls == calls(ApiRollup, level=DAY)
     assert 0.05 < s.error_rate < 0.09  # 3 % blocked, 1 % failed, 3 % other
     assert s.p50_ms is not None and s.p95_ms is not None and s.p50_ms < s.p95_ms
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--apis", "0"], "--apis: 0 is not a whole number from 1"),  # was KeyError: 1
+        (["--days", "0"], "--days: 0 is not a whole number from 1"),
+        (["--days", "-3"], "--days: -3 is not a whole number from 1"),
+        # Past the day rollups' retention: made, then deleted by the aggregator (or minutes
+        # spent on 100,000 days before a word).
+        (["--days", "1000"], "--days: 1000 is not a whole number from 1 to 730"),
+        (["--subscriptions", "0"], "--subscriptions: 0 is not a whole number from 1"),
+        (["--calls-per-day", "-5"], "--calls-per-day: -5 is not a whole number from 1"),
+        (["--minute-hours", "-1"], "--minute-hours: -1 is not a whole number from 0"),
+        (["--days", "2", "--minute-hours", "49"], "--minute-hours: at most the 48 hours"),
+        (["--days", "two"], "--days: 'two' is not a whole number"),
+    ],
+)
+def test_bad_arguments_are_refused_with_a_clear_error_before_anything_is_deleted(
+    args: list[str], says: str
+) -> None:
+    call_command(
+        "generate_usage", "--days", "1", "--calls-per-day", "1000", "--apis", "2",
+        "--subscriptions", "5", stdout=io.StringIO(),
+    )  # fmt: skip
+    before = calls(ApiRollup, level=DAY)
+    small = ["--days", "1", "--calls-per-day", "10", "--apis", "1", "--subscriptions", "1"]
+    with pytest.raises(CommandError) as refused:  # the last of an option given twice counts
+        call_command("generate_usage", "--replace", *small, *args, stdout=io.StringIO())
+    assert says in str(refused.value)
+    assert calls(ApiRollup, level=DAY) == before > 0

@@ -15,9 +15,11 @@ minutes at most, not the hours that replaying 30 million events would.
 
 from __future__ import annotations
 
+import argparse
 import math
 import random
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,16 +62,36 @@ OP_SHARES = (0.7, 0.2, 0.1)
 LATENCY = ((0.25, 0.5), (0.5, 1.0), (0.2, 2.0), (0.05, 8.0))
 
 
+def _whole(least: int, most: int | None = None) -> Callable[[str], int]:
+    """An argument type: a whole number in [least, most], else a message naming the range
+    (argparse prefixes the option; call_command raises it as a CommandError)."""
+
+    def parse(text: str) -> int:
+        upto = f" to {most}" if most is not None else ""
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < least or (most is not None and value > most):
+            raise argparse.ArgumentTypeError(f"{value} is not a whole number from {least}{upto}")
+        return value
+
+    return parse
+
+
 class Command(BaseCommand):
     help = "Fill the usage rollups with made-up traffic (benches and demos)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--days", type=int, default=30)
-        parser.add_argument("--calls-per-day", type=int, default=1_000_000)
-        parser.add_argument("--apis", type=int, default=50)
-        parser.add_argument("--subscriptions", type=int, default=5000)
+        from django.conf import settings
+
+        # Days past the day rollups' retention would be made, then deleted by the aggregator.
+        parser.add_argument("--days", type=_whole(1, settings.USAGE_RETENTION_DAY_DAYS), default=30)
+        parser.add_argument("--calls-per-day", type=_whole(1), default=1_000_000)
+        parser.add_argument("--apis", type=_whole(1), default=50)
+        parser.add_argument("--subscriptions", type=_whole(1), default=5000)
         parser.add_argument(
-            "--minute-hours", type=int, default=6, help="hours before now made by the minute"
+            "--minute-hours", type=_whole(0), default=6, help="hours before now made by the minute"
         )
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument(
@@ -77,6 +99,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **o: Any) -> None:
+        if o["minute_hours"] > o["days"] * 24:
+            raise CommandError(
+                f"--minute-hours: at most the {o['days'] * 24} hours of --days {o['days']}."
+            )
         tables = ROLLUPS
         if any(m.objects.exists() for m in tables):
             if not o["replace"]:
