@@ -224,6 +224,17 @@ class Gateway:
                     f"rid={state.get('rid', '-')}"
                 )
 
+    def refused_by_server(self, status: int, client: tuple[str, int] | None) -> None:
+        """gateway/server.py refused a request before it reached this application (not
+        HTTP/1.1, a head too large, a transfer coding it does not take): counted as a call
+        refused before any API matched, by the `request` check (usage/events.py)."""
+        try:
+            state: dict[str, Any] = {"status": status, "check": "request"}
+            scope: Scope = {"type": "http", "client": client, "headers": []}
+            self.usage.record(scope, state, time.perf_counter(), 0.0)
+        except Exception:  # counting must never break the server's refusal
+            log.exception("usage: a refused request could not be counted")
+
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()

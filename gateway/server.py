@@ -85,6 +85,14 @@ _HEAD_TOO_LARGE = _refusal(431, "The request head is too large.", "request")
 _VERSION_REFUSED = _refusal(505, "Only HTTP/1.1 and HTTP/1.0 are served.", "request")
 _CODING_REFUSED = _refusal(501, "Only the chunked transfer coding is accepted.", "request")
 _SERVER_ERROR = _refusal(500, "The gateway failed to answer.", "gateway")
+# The refusals above that answer a request the application never saw: their status, for the
+# application's usage counts (Gateway.refused_by_server).
+_REFUSED_STATUS = {
+    _BAD_REQUEST: 400,
+    _HEAD_TOO_LARGE: 431,
+    _VERSION_REFUSED: 505,
+    _CODING_REFUSED: 501,
+}
 
 
 class _Exchange:
@@ -534,6 +542,12 @@ class _Connection(asyncio.Protocol):
         current = self.current
         if (current is None or not current.started) and not self.closed:
             self.transport.write(response)
+            # A call refused before any API matched, which the application counts for
+            # every other call (usage analytics): say so, as it never saw this one.
+            refused = getattr(self.server.app, "refused_by_server", None)
+            status = _REFUSED_STATUS.get(response)
+            if refused is not None and status is not None:
+                refused(status, self.client)
         self._close()
 
     def _close(self) -> None:

@@ -370,3 +370,56 @@ def test_calls_served_by_the_gateways_own_server_count_their_body_bytes(
     assert cell.outcomes == (2, 0, 0, 0)
     assert cell.bytes_in == len(b'{"n": 12345}') + len(b"[1, 2, 3]")
     assert cell.bytes_out == len(sized) + len(chunked) > 0
+
+
+@pytest.mark.parametrize(
+    ("raw_request", "status"),
+    [
+        (b"GET /orders/x HTTP/1.1\r\nHost: gw.test\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n", 431),
+        (b"GET /orders/x HTTP/1.1\r\nHost gw.test\r\n\r\n", 400),
+        # 5xx: "other", as classify() has the gateway's own answers that are not 4xx.
+        (
+            b"GET /orders/x HTTP/1.1\r\nHost: gw.test\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+            501,
+        ),
+        (b"GET /orders/x HTTP/2.0\r\nHost: gw.test\r\n\r\n", 505),
+    ],
+)
+@pytest.mark.parametrize("raw", [False, True])
+def test_requests_the_gateways_own_server_refuses_are_counted_as_blocked(
+    recording: Recording, provider: Provider, backend: LoopbackServer, settings: Any,
+    raw_request: bytes, status: int, raw: bool,
+) -> None:  # fmt: skip
+    """Refused before any API matched, by gateway/server.py itself (not HTTP/1.1, a head too
+    large, a transfer coding it does not take): they never reached the application, which
+    counts every call, and were counted nowhere."""
+    from gateway import server
+
+    settings.USAGE_RAW_EVENTS = raw
+    gateway = recording.gateway(_route(provider, backend.url))
+    loop = gateway.loop
+
+    async def exchange() -> bytes:
+        srv = server.Server(gateway.app, loop)
+        listener = await loop.create_server(srv.protocol, "127.0.0.1", 0)
+        port = listener.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(raw_request)
+        answer = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+        listener.close()
+        return answer
+
+    assert loop.run_until_complete(exchange()).startswith(b"HTTP/1.1 %d " % status)
+    blocked = status < 500
+    if raw:
+        event = _only(recording.events())
+        assert (event.api_id, event.status, event.outcome, event.check) == (
+            (None, status, "blocked", "request") if blocked else (None, status, "other", "")
+        )
+        assert event.client_net == "127.0.0.0/24" and event.backend_ms is None
+    else:
+        cell = _one(recording.counted())
+        assert (cell.api, cell.operation, cell.backend_count) == (0, "", 0)
+        assert cell.outcomes == ((0, 1, 0, 0) if blocked else (0, 0, 0, 1))
+    assert backend.recorder.requests == []
