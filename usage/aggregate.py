@@ -65,6 +65,7 @@ from usage.models import (
     ApiRollup,
     ConsumerOperationRollup,
     ConsumerRollup,
+    ForgottenConsumer,
     Rollup,
     StreamEntry,
     UsageEvent,
@@ -155,19 +156,41 @@ class Batch:
 
     def fill_users(self) -> None:
         """Events the gateway sent without a developer get the owner of their subscription,
-        or else of their application (one query each per batch)."""
+        or else of their application (one query each per batch); then those of a developer
+        deleted meanwhile name nobody (`forget`)."""
         missing = [k for k in self.cells if not k[3] and (k[1] or k[2])]
-        if not missing:
+        if missing:
+            owners_by_sub, owners_by_client = _owners(
+                {k[1] for k in missing if k[1]}, {k[2] for k in missing if k[2]}
+            )
+            for key in missing:
+                user = owners_by_sub.get(key[1]) or owners_by_client.get(key[2])
+                if user:
+                    vec = self.cells.pop(key)
+                    new: CellKey = (key[0], key[1], key[2], user, key[4], key[5], key[6])
+                    _cells.merge_into(self.cells, new, vec)
+        self.forget()
+
+    def forget(self) -> None:
+        """Calls of a developer deleted meanwhile (summed in a gateway, or waiting in the
+        stream, when usage/anonymise.py ran) name nobody: their developer, subscription and
+        application become "none", as that deletion made of the rows already written. One
+        query per batch, of a table that is empty but for recent deletions."""
+        rows = ForgottenConsumer.objects.values_list("kind", "value")
+        users: set[int] = set()
+        subs: set[int] = set()
+        clients: set[str] = set()
+        for kind, value in rows:
+            if kind == ForgottenConsumer.CLIENT:
+                clients.add(value)
+            elif value.isdigit():
+                (users if kind == ForgottenConsumer.USER else subs).add(int(value))
+        if not (users or subs or clients):
             return
-        owners_by_sub, owners_by_client = _owners(
-            {k[1] for k in missing if k[1]}, {k[2] for k in missing if k[2]}
-        )
-        for key in missing:
-            user = owners_by_sub.get(key[1]) or owners_by_client.get(key[2])
-            if user:
-                vec = self.cells.pop(key)
-                new: CellKey = (key[0], key[1], key[2], user, key[4], key[5], key[6])
-                _cells.merge_into(self.cells, new, vec)
+        for key in [k for k in self.cells if k[3] in users or k[1] in subs or k[2] in clients]:
+            vec = self.cells.pop(key)
+            nobody: CellKey = (key[0], 0, "", 0, key[4], key[5], key[6])
+            _cells.merge_into(self.cells, nobody, vec)
 
 
 def _owners(subs: set[int], clients: set[str]) -> tuple[dict[int, int], dict[str, int]]:

@@ -7,12 +7,14 @@
   totals (ApiRollup), which never name a consumer, keep counting the calls.
 
 It runs before the user row goes (pre_delete), while their subscriptions and applications,
-which the deletion cascades to, still say which ids were theirs. Events still in the Redis
-stream are aggregated afterwards without a developer (their subscription no longer exists).
+which the deletion cascades to, still say which ids were theirs. It also records those ids
+(ForgottenConsumer): calls still in flight carry them, summed in a gateway or waiting in the
+Redis stream, and the aggregator makes them name nobody too (usage/aggregate.py).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -21,8 +23,14 @@ from django.db.models import Q, QuerySet
 
 from usage import closed
 from usage.aggregate import write_rows
-from usage.cells import MEASURES, Vector, from_row, merge
-from usage.models import ConsumerOperationRollup, ConsumerRollup, Rollup, UsageEvent
+from usage.cells import CLIENT_ID_LENGTH, MEASURES, Vector, from_row, merge
+from usage.models import (
+    ConsumerOperationRollup,
+    ConsumerRollup,
+    ForgottenConsumer,
+    Rollup,
+    UsageEvent,
+)
 
 ANONYMISE, DELETE = "anonymise", "delete"
 MODES = (ANONYMISE, DELETE)
@@ -49,6 +57,21 @@ def forget_user(user: Any, mode: str | None = None) -> int:
     theirs = _theirs(user.pk, subs, clients)
     changed = 0
     with transaction.atomic():
+        # Calls in flight now carry these ids; the aggregator makes them name nobody too.
+        now = datetime.now(UTC)
+        ForgottenConsumer.objects.bulk_create(
+            [
+                ForgottenConsumer(kind=kind, value=str(value)[:CLIENT_ID_LENGTH], forgotten=now)
+                for kind, values in (
+                    (ForgottenConsumer.USER, [user.pk]),
+                    (ForgottenConsumer.SUBSCRIPTION, subs),
+                    (ForgottenConsumer.CLIENT, clients),
+                )
+                for value in values
+                if value
+            ],
+            ignore_conflicts=True,
+        )
         raw = UsageEvent.objects.filter(theirs)
         if mode == DELETE:
             raw.delete()

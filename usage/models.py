@@ -191,6 +191,27 @@ class ConsumerOperationRollup(Rollup):
 ROLLUPS = (ApiRollup, ConsumerRollup, ConsumerOperationRollup)
 
 
+class ForgottenConsumer(models.Model):
+    """A deleted developer's id, and those of their subscriptions and applications, which
+    usage/anonymise.py made name nobody. Calls still in flight then (summed in a gateway, or
+    waiting in the Redis stream) carry these ids: the aggregator makes them name nobody too
+    (usage/aggregate.py, Batch.fill_users). Kept FORGOTTEN_DAYS (usage/retention.py)."""
+
+    USER, SUBSCRIPTION, CLIENT = "user", "subscription", "client"
+
+    kind = models.CharField(max_length=12)
+    value = models.CharField(max_length=CLIENT_ID_LENGTH)  # an id, or a client id
+    forgotten = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value"], name="usage_forgotten_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.value}"
+
+
 class StreamEntry(models.Model):
     """A Redis stream entry whose events are in the rollups, written in the same transaction
     as the rollups. An entry another aggregator claims after a crash between that commit and

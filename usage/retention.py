@@ -14,6 +14,7 @@ from usage.models import (
     HOUR,
     MINUTE,
     ROLLUPS,
+    ForgottenConsumer,
     StreamEntry,
     UsageEvent,
 )
@@ -21,6 +22,9 @@ from usage.models import (
 # Stream entry ids are kept a while after the rollups hold them, to skip an entry another
 # aggregator claims after a crash (usage/aggregate.py); a week outlasts any such pause.
 STREAM_ENTRY_DAYS = 7
+# A deleted developer's ids are kept this long, for calls still in flight then to name nobody
+# (usage/anonymise.py): past any stream backlog an aggregator outage leaves.
+FORGOTTEN_DAYS = 30
 
 
 def cutoffs(now: datetime | None = None) -> dict[str, datetime]:
@@ -46,5 +50,8 @@ def apply(now: datetime | None = None) -> dict[str, int]:
         closed.bump()  # rankings kept days now gone (hours go at 90 days, past any ranking's)
     StreamEntry.objects.filter(
         applied__lt=(now or datetime.now(UTC)) - timedelta(days=STREAM_ENTRY_DAYS)
+    ).delete()
+    ForgottenConsumer.objects.filter(
+        forgotten__lt=(now or datetime.now(UTC)) - timedelta(days=FORGOTTEN_DAYS)
     ).delete()
     return deleted

@@ -65,3 +65,43 @@ def test_a_wrong_mode_is_a_system_check_error(settings: Any) -> None:
 
     settings.USAGE_ON_USER_DELETE = "keep"
     assert [e.id for e in check_settings()] == ["usage.E001"]
+
+
+@pytest.mark.parametrize("mode", ["anonymise", "delete"])
+def test_calls_in_flight_when_a_developer_is_deleted_name_nobody_once_aggregated(
+    two_developers: Any, settings: Any, mode: str
+) -> None:
+    """Calls a gateway summed, or the stream held, when the developer was deleted carry their
+    developer, subscription and application ids (the gateway's key map names the owner).
+    Aggregated afterwards, they were written under those ids again: the deleted developer's
+    usage came back, under "(deleted)" labels, whatever USAGE_ON_USER_DELETE said."""
+    from products.models import Subscription
+    from usage.aggregate import Batch, write_rollups
+    from usage.cells import empty, encode
+
+    settings.USAGE_ON_USER_DELETE = mode
+    alice, bob = two_developers
+    sub_id = Subscription.objects.get(owner=alice).pk
+    ids = (alice.pk, sub_id)
+    alice.delete()
+    # A gateway's cells (the default path), and raw events (USAGE_RAW_EVENTS), both in flight.
+    minute = int(event()["ts"]) // 60 * 60
+    vec = empty()
+    vec[0] = 5
+    batch = Batch()
+    batch.add_cells(encode({(minute, sub_id, "alice-app", alice.pk, 1, "get-pet", 2): vec}))
+    batch.fill_users()
+    write_rollups(batch.cells)
+    aggregate_events([event(subscription_id=sub_id, client_id="alice-app", user_id=ids[0])] * 2)
+    aggregate_events([event(subscription_id=sub_id)])  # the subscription's owner is gone
+    aggregate_events([event(client_id="alice-app")])  # a token of her application's
+    for model in (ConsumerRollup, ConsumerOperationRollup):
+        rows = model.objects.all()
+        assert not rows.filter(user_id=ids[0]).exists()
+        assert not rows.filter(subscription_id=ids[1]).exists()
+        assert not rows.filter(client_id="alice-app").exists()
+        assert by_user(model)[bob.pk] == 2
+    assert ApiRollup.objects.get(level=DAY).success == 6 + 5 + 2 + 1 + 1
+    # Someone else's calls and ids are untouched, and so is an id no one ever deleted.
+    aggregate_events([event(subscription_id=12345, user_id=bob.pk, client_id="bob-app")])
+    assert ConsumerRollup.objects.filter(subscription_id=12345, client_id="bob-app").exists()

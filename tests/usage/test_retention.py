@@ -69,3 +69,13 @@ def test_days_past_retention_make_kept_rankings_obsolete() -> None:
     assert token() == before
     retention.apply(NOW)
     assert token() != before
+
+
+def test_a_deleted_developers_ids_are_kept_thirty_days_for_calls_in_flight() -> None:
+    from usage.models import ForgottenConsumer
+
+    for days, value in ((29, "1"), (31, "2")):
+        ForgottenConsumer.objects.create(kind="user", value=value,
+                                         forgotten=NOW - timedelta(days=days))  # fmt: skip
+    retention.apply(now=NOW)
+    assert list(ForgottenConsumer.objects.values_list("value", flat=True)) == ["1"]
