@@ -45,8 +45,11 @@ from usage import closed
 from usage.cells import (
     B_MAX,
     B_MIN,
+    BIGINT,
     CLIENT_ID_LENGTH,
+    FIRST_MINUTE,
     INF,
+    LAST_MINUTE,
     MEASURES,
     OPERATION_LENGTH,
     OUTCOME_INDEX,
@@ -136,7 +139,12 @@ class Batch:
         self, ts: float, sub: int, client: str, user: int, api: int, op: str, product: int,
         outcome: int, total: float, backend: float | None, bytes_in: int, bytes_out: int,
     ) -> None:  # fmt: skip
-        """Add one event (`outcome`: its index in OUTCOME_INDEX)."""
+        """Add one event (`outcome`: its index in OUTCOME_INDEX). ValueError for one no row
+        can hold (usage/cells.py's LAST_MINUTE and BIGINT): the caller skips it."""
+        if not FIRST_MINUTE <= ts < LAST_MINUTE or not (
+            0 <= bytes_in <= BIGINT and 0 <= bytes_out <= BIGINT
+        ):
+            raise ValueError("an event past what the rollups hold")
         key: CellKey = (int(ts // 60) * 60, sub, client, user, api, op, product)
         vec = self.cells.get(key)
         if vec is None:

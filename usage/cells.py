@@ -45,6 +45,14 @@ KEY_WIDTH = 7
 # applications.Application.client_id's 100 characters it is cut (usage/aggregate.py).
 OPERATION_LENGTH = 300
 CLIENT_ID_LENGTH = 100
+# What a row can hold: minutes from 0001-01-02 to 9999-01-01 (datetime's years, with room
+# for a day's row either side), counts and bytes from 0 to BIGINT. A cell or event past them (a writer with a
+# broken clock, or a broken writer) would fail the whole transaction, and its stream entry
+# would come back failing at every claim: it is skipped instead.
+FIRST_MINUTE = -62135510400
+LAST_MINUTE = 253370764800
+BIGINT = 2**63 - 1
+_INTEGER_AT = (0, 1, 2, 3, BYTES_IN, BYTES_OUT, B_COUNT, *range(H0, WIDTH))
 _EDGES = histogram.EDGES_MS
 
 # (minute, subscription, client, user, api, operation, product)
@@ -139,6 +147,12 @@ def decode(data: bytes | str) -> Iterator[tuple[CellKey, Vector]]:
             vec = from_row(item[KEY_WIDTH:])
             if not all(isinstance(v, int | float) for v in vec):
                 continue
+            if not FIRST_MINUTE <= key[0] <= LAST_MINUTE or not all(
+                0 <= vec[i] <= BIGINT for i in _INTEGER_AT
+            ):
+                continue
+            if key[0] % 60:
+                key = (key[0] - key[0] % 60, *key[1:])  # type: ignore[assignment]
         except (TypeError, ValueError):
             continue
         yield key, vec

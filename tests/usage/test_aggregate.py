@@ -311,3 +311,29 @@ def test_the_longest_operation_slug_and_an_overlong_client_id_fit_the_rollups() 
         rows = {r.client_id: r.calls for r in model.objects.filter(level=DAY)}
         assert rows == {"c" * 100: 2, "app-1": 1}
     assert ConsumerOperationRollup.objects.get(level=HOUR, client_id="c" * 100).operation == op
+
+
+def test_an_entry_with_times_or_counts_no_table_can_hold_is_skipped_not_retried_forever(
+    redis_client: Any,
+) -> None:
+    """A cell or event whose minute is past datetime's years (a writer with a broken clock,
+    or a broken writer) or whose count is past BIGINT failed the whole transaction: its
+    entry, and every entry read with it, went back pending and failed again at each claim,
+    so usage stopped being counted. Such a cell or event is skipped; the rest count."""
+    from usage.cells import FIELD, empty
+
+    def cell(minute: int, calls: int) -> list[Any]:
+        vec = [None if v in (float("inf"), float("-inf")) else v for v in empty()]
+        vec[0] = calls
+        return [minute, 0, "", 0, 1, "get-pet", 2, *vec]
+
+    minute = int(T0) // 60 * 60
+    cells = [cell(minute, 2), cell(10**13, 2), cell(minute + 60, 2**70)]
+    redis_client.xadd(aggregate.STREAM, {FIELD: json.dumps(cells)})
+    _xadd(redis_client, [event(), event(ts=1e15), event(bytes_out=2**70), event(ts=-1e15)])
+    _xadd(redis_client, [event()])
+    agg = StreamAggregator(redis_client, consumer="agg", count=10)
+    while agg.run_once():
+        pass
+    assert totals(ApiRollup, level=MINUTE)["success"] == 4
+    assert redis_client.xpending(aggregate.STREAM, aggregate.GROUP)["pending"] == 0
