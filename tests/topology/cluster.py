@@ -176,6 +176,9 @@ def production_env(workdir: Path, database_url: str, redis_url: str, portal_port
             "STATIC_ROOT": str(workdir / "static"),
             "WORKERS": "1",
             "LOG_LEVEL": "WARNING",
+            # nginx, as docs/deploy.md says to set it: its X-Forwarded-* and X-Request-ID
+            # are believed, nobody else's.
+            "TRUSTED_PROXIES": "127.0.0.1/32",
         }
     )
     return env

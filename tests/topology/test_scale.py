@@ -229,6 +229,19 @@ def test_probes_answer_a_load_balancer_by_ip_address(topology: Topology) -> None
     assert "database" in str(ready) and "redis" in str(ready).lower(), ready
 
 
+def test_a_client_cannot_choose_its_request_id_through_the_load_balancer(
+    topology: Topology,
+) -> None:
+    """The portal believes X-Request-ID from the balancer (TRUSTED_PROXIES); nginx passed a
+    client's own on unchanged, so a client chose the id its log lines, and the console's
+    calls to the gateway and backends, were filed under."""
+    answer = requests.get(
+        topology.url("/apis/"), headers={"X-Request-ID": "chosen-by-the-client"}, timeout=10
+    )
+    assert answer.status_code == 200
+    assert re.fullmatch(r"[0-9a-f]{32}", answer.headers["X-Request-ID"]), answer.headers
+
+
 def test_stopping_a_portal_process_loses_no_session(
     topology: Topology, browser: requests.Session
 ) -> None:
