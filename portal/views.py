@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import logging
+import sys
 
+from django.db import InterfaceError, OperationalError
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -54,10 +56,27 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
         )
 
 
+# Seconds a client is told to wait after a 503 for the database out of reach.
+RETRY_AFTER_SECONDS = 5
+
+
 @requires_csrf_token
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: the portal's layout (Django's default renders 500.html without the
-    request, so the header, theme and links would be missing). If even that fails, plain."""
+    request, so the header, theme and links would be missing). If even that fails, plain.
+
+    The database out of reach (stopped, restarting, failing over, or its pool exhausted) is
+    503 with Retry-After: the request may be retried, and the layout, which reads the
+    database, is not attempted (its failure was a second traceback for every request)."""
+    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+        unavailable = HttpResponse(
+            b"<!doctype html><title>Service unavailable</title><h1>Service unavailable</h1>"
+            b"<p>The portal cannot reach its database just now. Try again in a few seconds.</p>",
+            content_type="text/html",
+            status=503,
+        )
+        unavailable["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return unavailable
     try:
         return render(request, "500.html", status=500)
     except Exception:  # the layout itself may be what broke (database down, template error)

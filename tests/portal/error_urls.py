@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
@@ -15,4 +16,12 @@ def boom(request: HttpRequest) -> HttpResponse:
     raise RuntimeError("a bug")
 
 
-urlpatterns = [*portal_urlpatterns, path("boom/", boom)]
+def database_down(request: HttpRequest) -> HttpResponse:
+    raise OperationalError("connection failed: Connection refused")
+
+
+urlpatterns = [
+    *portal_urlpatterns,
+    path("boom/", boom),
+    path("database-down/", database_down),
+]

@@ -34,6 +34,20 @@ def test_500_page_has_the_portal_layout() -> None:
     assert "a bug" not in html and "Traceback" not in html
 
 
+@override_settings(ROOT_URLCONF="tests.portal.error_urls")
+def test_the_database_out_of_reach_is_a_503_to_retry(caplog: pytest.LogCaptureFixture) -> None:
+    """While PostgreSQL restarts, every page was a 500 (a server bug, to a balancer and a
+    monitor) after a second traceback logged for the 500 page's own layout, which needs the
+    database too: now 503 with Retry-After, plain, and the cause logged once."""
+    client = Client(raise_request_exception=False)
+    with caplog.at_level("ERROR"):
+        page = client.get("/database-down/")
+    assert page.status_code == 503 and page["Retry-After"].isdigit()
+    html = page.content.decode()
+    assert "unavailable" in html.lower() and "Connection refused" not in html
+    assert "the 500 page could not be rendered" not in caplog.text
+
+
 def test_403_page_has_the_portal_layout(client: Client, django_user_model: Any) -> None:
     # A developer who opens the usage reports (an administrator's page) met a bare
     # "403 Forbidden" with no header, theme or way back.
