@@ -303,3 +303,19 @@ def test_an_import_says_when_no_gateway_route_serves_the_api(admin_client: Clien
     Route.objects.create(api=api, suffix="admin-api")
     response = upload(admin_client, spec("2.0"), publish="on")
     assert "No gateway route" not in admin_client.get(response["Location"]).content.decode()
+
+
+def test_a_large_upload_needs_no_writable_temporary_folder(
+    admin_client: Client, settings: Any, tmp_path: Any
+) -> None:
+    """A spec over Django's 2.5 MB in-memory threshold was spooled to a temporary file: with
+    the temporary folder read-only, missing or full (a container without its /tmp tmpfs),
+    the import was a 500. The upload is bounded by APIS_MAX_SPEC_BYTES and parsed in memory
+    anyway, so it is held in memory."""
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "not-there")
+    padding = "".join(f"  x-pad-{i}: {'p' * 90}\n" for i in range(30_000))  # about 3 MB
+    data = spec(title="Large API") + f"x-padding:\n{padding}".encode()
+    assert len(data) > settings.FILE_UPLOAD_MAX_MEMORY_SIZE
+    response = upload(admin_client, data, publish="on")
+    assert response.status_code in (200, 302), response.content[:500]
+    assert Api.objects.filter(slug="large-api").exists()
