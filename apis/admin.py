@@ -7,14 +7,12 @@ The upload runs the same `apis.openapi.load_bytes` + `apis.importer.import_spec`
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.files.uploadedfile import InMemoryUploadedFile
-from django.core.files.uploadhandler import FileUploadHandler, StopFutureHandlers, StopUpload
+from django.core.files.uploadhandler import StopUpload
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -38,6 +36,7 @@ from apis.models import Api, ApiVersion, Operation, Tag
 from apis.openapi import SpecError, load_bytes
 from apis.openapi.errors import TooLarge
 from gateway import version as gateway_version
+from portal.lib.uploads import InMemoryUploads
 
 
 def _apis(done: str, count: int) -> str:
@@ -51,24 +50,13 @@ def _max_bytes() -> int:
     return int(settings.APIS_MAX_SPEC_BYTES)
 
 
-class LimitedUploadHandler(FileUploadHandler):
-    """Stops reading an upload as soon as it passes APIS_MAX_SPEC_BYTES (case 35), and holds
-    what it read in memory, whatever its size under that limit.
-
-    Django's own handlers spool an upload over FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) to a
-    temporary file: where the temporary folder was read-only, missing or full, a large spec's
-    import was a 500. The document is parsed in memory anyway, so the upload needs no disk.
-    """
+class LimitedUploadHandler(InMemoryUploads):
+    """Stops reading an upload as soon as it passes APIS_MAX_SPEC_BYTES (case 35); what it
+    read is held in memory (portal/lib/uploads.py: a large spec needs no temporary folder)."""
 
     def __init__(self, request: HttpRequest | None = None) -> None:
         super().__init__(request)
         self.received = 0
-        self.file: io.BytesIO | None = None
-
-    def new_file(self, *args: Any, **kwargs: Any) -> None:
-        super().new_file(*args, **kwargs)
-        self.file = io.BytesIO()
-        raise StopFutureHandlers  # the later handlers would open a temporary file
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         self.received += len(raw_data)
@@ -76,23 +64,7 @@ class LimitedUploadHandler(FileUploadHandler):
             if self.request is not None:
                 self.request._spec_too_large = True  # type: ignore[attr-defined]
             raise StopUpload(connection_reset=False)
-        assert self.file is not None
-        self.file.write(raw_data)
-        return None  # kept here: no later handler spools it to disk
-
-    def file_complete(self, file_size: int) -> InMemoryUploadedFile | None:
-        if self.file is None:
-            return None
-        self.file.seek(0)
-        return InMemoryUploadedFile(
-            file=self.file,
-            field_name=self.field_name,
-            name=self.file_name,
-            content_type=self.content_type,
-            size=file_size,
-            charset=self.charset,
-            content_type_extra=self.content_type_extra,
-        )
+        return super().receive_data_chunk(raw_data, start)
 
 
 class ImportSpecForm(forms.Form):

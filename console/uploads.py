@@ -3,23 +3,26 @@
 The console sends at most MAX_UPLOAD_BYTES a file and MAX_UPLOADS_TOTAL for all the files of
 one call; without this handler Django would write uploads of any size (up to
 DATA_UPLOAD_MAX_NUMBER_FILES of them) to temporary files before the form could refuse them.
+What it reads is held in memory (portal/lib/uploads.py): the files need no temporary folder.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.core.files.uploadhandler import StopUpload
 from django.http import HttpRequest
+
+from portal.lib.uploads import InMemoryUploads
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 MAX_UPLOADS_TOTAL = 8 * 1024 * 1024
 _REFUSED = "_console_upload_refused"
 
 
-class UploadCap(FileUploadHandler):
-    """First in the handler chain: passes each file on until it passes a cap, then stops
-    reading uploads (the rest of the body is read and dropped, never stored)."""
+class UploadCap(InMemoryUploads):
+    """First in the handler chain: keeps each file in memory until it passes a cap, then
+    stops reading uploads (the rest of the body is read and dropped, never stored)."""
 
     def __init__(self, request: HttpRequest | None = None) -> None:
         super().__init__(request)
@@ -27,8 +30,8 @@ class UploadCap(FileUploadHandler):
         self.total = 0  # of every file so far
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
-        super().new_file(*args, **kwargs)
         self.received = 0
+        super().new_file(*args, **kwargs)
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         self.received += len(raw_data)
@@ -39,15 +42,12 @@ class UploadCap(FileUploadHandler):
             )
         if self.total > MAX_UPLOADS_TOTAL:
             self._refuse(f"The files together are larger than {_mib(MAX_UPLOADS_TOTAL)}")
-        return raw_data
+        return super().receive_data_chunk(raw_data, start)
 
     def _refuse(self, why: str) -> None:
         if self.request is not None:
             setattr(self.request, _REFUSED, why)
         raise StopUpload(connection_reset=False)
-
-    def file_complete(self, file_size: int) -> None:
-        return None  # the next handler makes the file
 
 
 def refusal(request: HttpRequest) -> str | None:

@@ -771,3 +771,22 @@ def test_uploads_past_the_total_cap_are_not_spooled_to_disk(
     assert "files together are larger than 8 MiB; nothing was sent" in unescape(
         answer.content.decode()
     )
+
+
+def test_uploads_need_no_writable_temporary_folder(
+    signed_in: Client, echo: Any, fake_outbound: Any, settings: Any, tmp_path: Any
+) -> None:
+    """Files under the caps but together over Django's 2.5 MB in-memory threshold went to a
+    temporary file: with the temporary folder read-only, missing or full, the send was a 500.
+    They are bounded by MAX_UPLOADS_TOTAL, so they are held in memory."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "not-there")
+    files = {
+        f"file.{i}.data": SimpleUploadedFile(f"part{i}.bin", b"x" * 1_500_000) for i in range(2)
+    }
+    client = Client(raise_request_exception=False)
+    client.cookies = signed_in.cookies
+    answer = client.post("/console/send/", {**send_data(), **files}, headers=HTMX)
+    assert answer.status_code != 500, answer.content[:300]
+    assert len(fake_outbound.sent) == 1  # the call went out (502: no backend in this test)
