@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.conftest import REPO_ROOT
@@ -57,3 +58,41 @@ def test_compose_fills_in_every_name_of_the_nginx_template() -> None:
     nginx = yaml.safe_load(COMPOSE.read_text())["services"]["nginx"]
     assert names == set(nginx["environment"])
     assert any(v.endswith("/etc/nginx/templates/portal.conf.template:ro") for v in nginx["volumes"])
+
+
+def _docker_ignored(path: str, patterns: list[str]) -> bool:
+    """Whether .dockerignore's patterns (last match wins, `!` re-includes) keep `path` out of
+    the build context; a pattern also covers everything under a folder it matches."""
+    from fnmatch import fnmatchcase
+
+    ignored = False
+    parts = path.split("/")
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    for pattern in patterns:
+        negate = pattern.startswith("!")
+        pattern = pattern.lstrip("!").strip("/")
+        if any(fnmatchcase(prefix, pattern) for prefix in prefixes):
+            ignored = not negate
+    return ignored
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        # compose's own instructions: `cp deploy/portal.env.example deploy/portal.env`, fill in
+        # the secrets, `docker compose up --build` with the repository as the build context.
+        "deploy/portal.env",
+        ".env",
+        ".secret_key",
+        ".mail/20261201-120000-subscription.eml",  # the dev run's mails
+        "db.sqlite3",
+        "db.sqlite3-wal",
+        "db.sqlite3-shm",
+    ],
+)
+def test_local_secrets_and_data_stay_out_of_the_image(path: str) -> None:
+    """`COPY . /app` copies whatever .dockerignore does not exclude into a layer of the
+    image, which is pushed to a registry: the filled-in compose env file went with it."""
+    lines = (REPO_ROOT / ".dockerignore").read_text().splitlines()
+    patterns = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    assert _docker_ignored(path, patterns), path
