@@ -56,6 +56,18 @@ def _charset(content_type: str) -> str:
     return match.group(1) if match else "utf-8"
 
 
+def decode_text(body: bytes, content_type: str) -> str:
+    """The body as text in the charset the backend names, else UTF-8, as a page can carry
+    it: a codec that decodes nothing with errors replaced (`idna`, `undefined`: UnicodeError)
+    falls back to UTF-8, and lone surrogates (UTF-7's `+2AA-`, unicode_escape's `\\ud800`),
+    which no page can encode, become U+FFFD."""
+    try:
+        text = body.decode(_charset(content_type), errors="replace")
+    except (LookupError, UnicodeError):
+        text = body.decode("utf-8", errors="replace")
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 def _looks_binary(data: bytes) -> bool:
     sample = data[:4096]
     return b"\x00" in sample
@@ -76,11 +88,7 @@ def present(content_type: str, body: bytes) -> Body:
         encoded = base64.b64encode(body).decode("ascii")
         return Body(kind="image", data_url=f"data:{media};base64,{encoded}", media_type=media)
     if (TEXT_TYPES.match(media) or not media) and not _looks_binary(body):
-        try:
-            text = body.decode(_charset(content_type), errors="replace")
-        except LookupError:
-            text = body.decode("utf-8", errors="replace")
-        return Body(kind="text", html=escape(text), media_type=media)
+        return Body(kind="text", html=escape(decode_text(body, content_type)), media_type=media)
     encoded = base64.b64encode(body).decode("ascii")
     ext = (mimetypes.guess_extension(media) or ".bin").lstrip(".")
     safe_ext = re.sub(r"[^a-z0-9]", "", ext)[:10] or "bin"

@@ -173,7 +173,15 @@ class TokenStore:
 
 def _b64url_json(segment: str) -> Any:
     padded = segment + "=" * (-len(segment) % 4)
-    return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    value = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (`"\\ud800"` in the JSON) is no text a page can encode: the
+        # token card failed to draw (a 500 on every visit while the token was kept).
+        value = json.loads(text.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
+    return value
 
 
 def decode_claims(token: str) -> dict[str, Any] | None:

@@ -790,3 +790,54 @@ def test_uploads_need_no_writable_temporary_folder(
     answer = client.post("/console/send/", {**send_data(), **files}, headers=HTMX)
     assert answer.status_code != 500, answer.content[:300]
     assert len(fake_outbound.sent) == 1  # the call went out (502: no backend in this test)
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"sub": "\ud800", "iss": "\udfff"},
+        {"name": "x\ud83d"},
+        {"iss": {"<b>": 1}, "aud": [{"x": 1}], "sub": ["a"], "scope": {"a": 1}},
+        {"exp": float("inf"), "iat": float("nan"), "nbf": -1e308},
+        {"exp": "<script>alert(1)</script>", "iss": "<img src=x onerror=alert(1)>"},
+    ],
+    ids=["lone-surrogates", "half-emoji", "wrong-types", "non-finite", "html"],
+)
+def test_the_token_card_draws_claims_of_any_shape(
+    signed_in: Client, echo: Any, auth_server: Any, claims: dict[str, Any]
+) -> None:
+    """A token's payload says what it likes: a lone surrogate (\\ud800 in its JSON) is no
+    text UTF-8 can carry, and the page that drew it failed to encode (a 500, on every visit
+    while the token was kept)."""
+    auth_server(echo, grants=ALL)
+    give_token(signed_in, **claims)
+    page = signed_in.get(PAGE)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "<script>alert(1)" not in html and "<img src=x" not in html
+
+
+@pytest.mark.parametrize(
+    ("charset", "body"),
+    [
+        ("idna", b"hello"),
+        ("undefined", b"hello"),
+        ("utf-7", b"a+2AA-b"),
+        ("unicode_escape", b"a\\ud800b"),
+        ("raw_unicode_escape", b"a\\udfffb"),
+    ],
+)
+def test_a_backend_text_answer_in_any_charset_is_shown(
+    signed_in: Client, echo: Any, fake_outbound: Any, charset: str, body: bytes
+) -> None:
+    """The backend names the charset: `idna` and `undefined` decode nothing with errors
+    replaced (UnicodeError), and UTF-7 or unicode_escape make lone surrogates no page can
+    encode; each was a 500 in place of the answer."""
+    fake_outbound.on(
+        "GET",
+        f"{GATEWAY}/echo/anything",
+        lambda sent: response(200, body=body, Content_Type=f"text/plain; charset={charset}"),
+    )
+    page = signed_in.post("/console/send/", send_data(), headers=HTMX)
+    assert page.status_code == 200
+    assert "200" in page.content.decode()
