@@ -6,7 +6,7 @@ outbound call of the portal has: a deadline for the whole answer (a provider tri
 key set a few bytes at a time within each read timeout held the sign-in as long as it
 liked), a size cap (a key set of any size was read whole), addresses that are never called
 (0.0.0.0, cloud metadata, link-local, IPv4 inside IPv6), the resolved address checked and
-then used, no proxies from the environment. Other schemes have no adapter, so `requests`
+then used, no proxies from the environment, no redirect followed to another host. Other schemes have no adapter, so `requests`
 refuses them.
 
 A provider may run on a private network (an operator's Keycloak), so each call may reach
@@ -16,7 +16,7 @@ the loopback or private address of the very host and port it names, as before.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from django.conf import settings
@@ -41,6 +41,16 @@ def _timeouts(timeout: Any) -> tuple[float, float]:
         connect = read = timeout
     fallback = float(getattr(settings, "SOCIALACCOUNT_REQUESTS_TIMEOUT", 5))
     return float(connect or fallback), float(read or fallback)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
 
 
 def _own_address(url: str) -> list[str]:
@@ -92,6 +102,17 @@ class OutboundAdapter(BaseAdapter):
             if exc.kind == "timeout":
                 raise requests.Timeout(exc.message, request=request) from None
             raise requests.ConnectionError(exc.message, request=request) from None
+        location = answer.header("location")
+        if (
+            300 <= answer.status < 400
+            and location
+            and _origin(urljoin(url, location)) != _origin(url)
+        ):
+            # requests would follow it: a provider could send the portal to any address on
+            # its network (or the portal's), as the loopback name `localhost` is.
+            raise requests.ConnectionError(
+                f"{urlsplit(url).netloc} redirected to another host; not followed", request=request
+            )
         response = requests.Response()
         response.status_code = answer.status
         response.reason = answer.reason

@@ -53,6 +53,8 @@ class StubOP:
         # A hostile key set: padded with this many bytes of JSON, or sent in pieces of
         # `drip_bytes` with `drip_pause` seconds between them.
         self.jwks_padding = 0
+        # path -> Location: answered with a 302 there.
+        self.redirects: dict[str, str] = {}
         self.drip_bytes = 0
         self.drip_pause = 0.0
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -135,7 +137,12 @@ class StubOP:
                 if op.delay:
                     time.sleep(op.delay)
                 path = self.path.split("?")[0]
-                if path == "/.well-known/openid-configuration":
+                if path in op.redirects:
+                    self.send_response(302)
+                    self.send_header("Location", op.redirects[path])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                elif path == "/.well-known/openid-configuration":
                     self._json(op.discovery())
                 elif path == "/jwks":
                     self._jwks()

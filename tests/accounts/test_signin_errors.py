@@ -316,3 +316,20 @@ def test_sign_out_with_an_end_session_endpoint_that_is_no_url_still_signs_out(
 
     assert response.status_code == 302 and response["Location"] == "/"
     assert SESSION_KEY not in client.session
+
+
+@pytest.mark.parametrize("endpoint", ["userinfo_endpoint", "jwks_uri"])
+def test_a_redirect_to_another_host_is_not_followed(
+    client: Client, stub_op: Any, endpoint: str
+) -> None:
+    """A provider's endpoint answering 302 to another host (here `localhost`, a loopback
+    name the provider never named): requests followed it, so a provider could point the
+    portal at any address on its network (portal.lib.outbound follows no redirect across
+    hosts, as every other outbound call of the portal)."""
+    port = urlsplit(stub_op.issuer).port
+    target = {"userinfo_endpoint": "/userinfo", "jwks_uri": "/jwks"}[endpoint]
+    stub_op.redirects = {"/bounce": f"http://localhost:{port}{target}"}
+    stub_op.discovery_overrides = {endpoint: f"{stub_op.issuer}/bounce"}
+    params = start(client)
+    response = client.get(CALLBACK, {"code": "c", "state": params["state"]})
+    assert_failed(response, "provider_unreachable", client)
