@@ -1,6 +1,7 @@
 """allauth's generic OpenID Connect client, made strict.
 
-- the discovery document's `issuer` must equal the configured one;
+- the discovery document's `issuer` must equal the configured one, and an issuer on https
+  has every endpoint on https;
 - the ID token's signature is always checked (allauth skips it for tokens from the token
   endpoint, which is only safe over TLS: the built-in provider runs on plain loopback);
 - `alg` comes from the key set, not from the token; `exp`, `iat`, `iss`, `aud` and `sub`
@@ -32,6 +33,14 @@ LOGOUT_SESSION_KEY = "accounts_oidc_logout"
 # {state id: nonce} of the sign-ins this browser started and has not finished.
 NONCE_SESSION_KEY = "accounts_oidc_nonces"
 MAX_PENDING_NONCES = 10
+# The discovery document's endpoints the portal or the browser is sent to.
+_ENDPOINTS = (
+    "authorization_endpoint",
+    "token_endpoint",
+    "userinfo_endpoint",
+    "jwks_uri",
+    "end_session_endpoint",
+)
 
 
 class NonceClient(OAuth2Client):
@@ -82,6 +91,14 @@ class StrictOIDCAdapter(OpenIDConnectOAuth2Adapter):
             for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
                 if not isinstance(config.get(key), str):
                     raise OAuth2Error("bad_discovery")
+            if config["issuer"].lower().startswith("https://"):
+                # An issuer on https has every endpoint on https: a plain-http one sends the
+                # code and client secret, the access token, the authorization request or
+                # fetches the keys the ID token is checked with, where a network sees it.
+                for key in _ENDPOINTS:
+                    value = config.get(key)
+                    if value is not None and not str(value).lower().startswith("https://"):
+                        raise OAuth2Error("bad_discovery")
             self._openid_config = config
         return self._openid_config
 

@@ -333,3 +333,30 @@ def test_a_redirect_to_another_host_is_not_followed(
     params = start(client)
     response = client.get(CALLBACK, {"code": "c", "state": params["state"]})
     assert_failed(response, "provider_unreachable", client)
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["token_endpoint", "userinfo_endpoint", "jwks_uri", "authorization_endpoint"]
+)
+def test_an_https_provider_naming_a_plain_http_endpoint_is_refused(
+    client: Client, stub_op: Any, settings: Any, endpoint: str
+) -> None:
+    """An issuer on https whose discovery names a plain-http endpoint: the code and client
+    secret (token), the access token (userinfo), the keys the ID token is checked with (a
+    network attacker's own) or the authorization request went over plain HTTP."""
+    secure = stub_op.issuer.replace("http://", "https://")
+    app = settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"][0]
+    app["settings"] = {**app["settings"], "expected_issuer": secure}
+    stub_op.claims = {"iss": secure}
+    stub_op.discovery_overrides = {
+        "issuer": secure,
+        **{
+            name: stub_op.discovery()[name].replace("http://", "https://")
+            for name in ("authorization_endpoint", "token_endpoint", "userinfo_endpoint")
+            if name != endpoint
+        },
+    }
+    if endpoint != "jwks_uri":
+        stub_op.discovery_overrides["jwks_uri"] = f"{secure}/jwks"
+    response = client.post(f"{LOGIN}?process=login")
+    assert_failed(response, "bad_discovery", client)
