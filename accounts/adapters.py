@@ -32,7 +32,8 @@ REASONS = {
     "invalid_id_token": "The identity provider's ID token failed verification (issuer, "
     "audience, signature or expiry).",
     "subject_mismatch": "The identity provider named two different users in one answer.",
-    "bad_discovery": "The identity provider's discovery document is incomplete.",
+    "bad_discovery": "The identity provider's discovery document is incomplete, or names "
+    "an endpoint on plain HTTP for an issuer on HTTPS.",
     "token_request_failed": "The identity provider refused to exchange the sign-in code.",
     "unknown": "The sign-in could not be completed.",
 }
