@@ -325,7 +325,12 @@ def explain_rejection(
     wanted_scopes = split_scopes(challenge.get("scope", "")) or split_scopes(list(required_scopes))
     moment = time.time() if now is None else now
 
-    if check == "aud" or (expected_audience and token_aud and expected_audience not in token_aud):
+    # The check the gateway names is the reason; what the claims suggest is said only when
+    # it names none (it checks the signature, iss, typ and alg before exp and aud: a token
+    # refused for its signature was explained by its exp or aud, which it never reached).
+    named = bool(rejection.check)
+    wrong_aud = bool(expected_audience and token_aud and expected_audience not in token_aud)
+    if check == "aud" or (not named and wrong_aud):
         shown = ", ".join(token_aud) if token_aud else "missing"
         if expected_audience:
             reasons.append(f"The token's aud is {shown}; this API expects {expected_audience}.")
@@ -347,7 +352,7 @@ def explain_rejection(
             )
     exp = claims.get("exp")
     exp = exp if _finite(exp) else None  # -1e999 reads as -infinity; 10**400 fits no float
-    if check == "exp" or (exp is not None and exp < moment):
+    if check == "exp" or (not named and exp is not None and exp < moment):
         if exp is not None:
             reasons.append(
                 f"The token expired at {format_timestamp(exp)} "

@@ -161,3 +161,35 @@ def test_an_exp_that_is_no_finite_number_is_explained_not_a_server_error(exp: fl
     assert claims is not None
     refused = explain_rejection(401, {"X-Gateway-Check": "exp"}, {"check": "exp"}, claims)
     assert refused.reasons == ["The token has no usable exp claim."]
+
+
+@pytest.mark.parametrize(
+    ("check", "detail"),
+    [
+        ("signature", "The token signature does not verify."),
+        ("iss", "The token's issuer is not one this API trusts."),
+        ("nbf", "The token is not valid yet (nbf)."),
+        ("jti", "The token has no jti claim (RFC 9068)."),
+        ("typ", "The token is not an access token: header typ must be at+jwt (RFC 9068)."),
+        ("alg", "Unsigned tokens are not accepted."),
+        ("revoked", "The token was revoked."),
+    ],
+)
+def test_the_reason_shown_is_the_check_the_gateway_failed(check: str, detail: str) -> None:
+    """The gateway checks the signature (and iss, typ, alg) before exp and aud. A token that
+    failed its signature and was also past its exp, for another audience, was explained as
+    'The token expired ...' and 'The token's aud is ...': not what the gateway said."""
+    now = time.time()
+    claims = decode_claims(access_token(exp=int(now) - 120, aud="api://other", nbf=int(now) + 600))
+    rejection = explain_rejection(
+        401,
+        {"WWW-Authenticate": 'Bearer error="invalid_token"', "X-Gateway-Check": check},
+        {"check": check, "detail": detail},
+        claims,
+        expected_audience="api://echo",
+        now=now,
+    )
+    assert rejection.reasons, "a reason is shown"
+    assert not any("expired" in r or "aud is" in r for r in rejection.reasons), rejection.reasons
+    if check not in ("iss", "nbf"):
+        assert rejection.reasons == [detail]
