@@ -198,12 +198,24 @@ def extract_operations(
                     )
             extra = item.get("additionalOperations")
             if isinstance(extra, dict):
+                taken = {m: m for m, _, _ in entries}
                 for m, op in extra.items():
                     where = pointer(section, path, "additionalOperations", m)
                     if not _METHOD_TOKEN.match(str(m)):
                         warnings.add(where, "not a usable HTTP method name; ignored")
                         continue
-                    entries.append((str(m).lower(), op, where))
+                    method = str(m).lower()
+                    # One operation per method and path: a method the path item has a
+                    # field for, or one written twice in other cases, is left out.
+                    if method in taken:
+                        first = taken[method]
+                        said = f"the path item's {first}" if first in METHODS else first
+                        warnings.add(where, f"{said} already names this method; ignored")
+                        continue
+                    if method in METHODS:
+                        warnings.add(where, f"write it as the path item's {method}")
+                    taken[method] = str(m)
+                    entries.append((method, op, where))
             for method, op, where in entries:
                 if not isinstance(op, dict):
                     warnings.add(where, "an operation must be an object; ignored")

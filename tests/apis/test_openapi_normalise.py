@@ -249,6 +249,36 @@ components:
     assert body == {"itemSchema": {"$ref": "#/components/schemas/Item"}}  # kept as a reference
 
 
+def test_an_additional_operation_taking_a_method_already_there_is_left_out() -> None:
+    # OpenAPI 3.2: additionalOperations holds no method a fixed field has (no POST entry, the
+    # `post` field says it). `GET` beside `get`, and `purge` beside `PURGE`, made two
+    # operations of one method and path: two pages and two entries in the navigation for
+    # one call, the second unreachable at the gateway.
+    text = """\
+openapi: 3.2.0
+info: {title: Dup, version: '1'}
+paths:
+  /things:
+    get: {operationId: list, responses: {'200': {description: ok}}}
+    additionalOperations:
+      GET: {operationId: listAgain, responses: {'200': {description: ok}}}
+      PURGE: {operationId: purge, responses: {'200': {description: ok}}}
+      purge: {operationId: purgeAgain, responses: {'200': {description: ok}}}
+      POST: {operationId: create, responses: {'201': {description: made}}}
+"""
+    spec = load_yaml(text)
+    assert [(op.method, op.slug) for op in spec.operations] == [
+        ("get", "list"),
+        ("purge", "purge"),
+        ("post", "create"),
+    ]
+    warnings = [w for w in spec.warnings if "additionalOperations" in w]
+    assert len(warnings) == 3, warnings
+    assert "/paths/~1things/additionalOperations/GET: the path item's get already" in warnings[0]
+    assert "/additionalOperations/purge: PURGE already" in warnings[1]
+    assert "/additionalOperations/POST: write it as the path item's post" in warnings[2]
+
+
 def test_case43_unsafe_urls_in_overview_are_dropped() -> None:
     text = """\
 openapi: 3.0.3
