@@ -138,6 +138,7 @@ class Resolver:
         self._anchors: dict[str, dict[str, list[list[str]]]] = {}
         self._ids: dict[str, dict[str, list[list[str]]]] = {}
         self._self_uris: dict[str, str | None] = {}
+        self.read_in_root = 0  # `#/...` refs of other files found only in the root
         # Where the root's schema section really is, when it is a `$ref` to another file.
         self._section_alias: tuple[str, list[str]] | None = None
         self._root_schema_section = ("definitions",) if swagger2 else ("components", "schemas")
@@ -200,6 +201,11 @@ class Resolver:
         if self.nodes > self.max_nodes:
             self.file, self.path = self.root, []
             raise self._too_many()
+        if self.read_in_root:
+            self.warnings.append(
+                f"/: {self.read_in_root} references in other files name with `#/...` a "
+                "place only the root document has (`#` is the file it stands in); read there"
+            )
         if self.nullable_in_31:
             self.warnings.append(
                 f"/: {self.nullable_in_31} schemas use `nullable`, which OpenAPI 3.1 removed "
@@ -614,6 +620,18 @@ class Resolver:
             if self._walk(file, tokens) is _MISSING and self._walk(file, moved) is not _MISSING:
                 tokens = moved
                 frag = pointer(*tokens)
+        if (
+            not file_part
+            and tokens
+            and file != self.root
+            and self._walk(file, tokens) is _MISSING
+            and self._walk(*self._rooted(tokens)) is not _MISSING
+        ):
+            # A file of a split document naming a place only the root has, as if it stood
+            # there (Box's content/paths/*.yml: `#/components/schemas/File--Full`), as the
+            # resolvers that build such documents read it.
+            file = self.root
+            self.read_in_root += 1
         section = self._root_schema_section
         if self._section_alias and file == self.root and tuple(tokens[: len(section)]) == section:
             file, inside = self._section_alias
@@ -657,6 +675,14 @@ class Resolver:
         ):
             return ref
         return there.path[len(folder) :] + hash_ + frag
+
+    def _rooted(self, tokens: list[str]) -> tuple[str, list[str]]:
+        """Where `tokens` of the root document are, its schema section read where it is."""
+        section = self._root_schema_section
+        if self._section_alias and tuple(tokens[: len(section)]) == section:
+            file, inside = self._section_alias
+            return file, [*inside, *tokens[len(section) :]]
+        return self.root, tokens
 
     def _walk(self, file: str, tokens: list[str]) -> Any:
         """The node at `tokens` in `file`, or _MISSING."""

@@ -1032,3 +1032,44 @@ def test_a_ref_by_the_documents_own_self_uri_names_a_place_in_it(tmp_path: Path)
     with pytest.raises(RefError) as info:
         load_bytes(other.encode(), "openapi.yaml")
     assert info.value.rule == "ref-url"
+
+
+@pytest.mark.parametrize("split_schemas", [False, True], ids=["inline", "schemas-file"])
+def test_a_split_files_local_ref_to_a_place_only_the_root_has_reads_the_root(
+    tmp_path: Path, split_schemas: bool
+) -> None:
+    # Box's multi-file spec (content/paths/*.yml, built with Stoplight's resolver): a path
+    # file writes `$ref: '#/components/schemas/File--Full'`, meaning the root document's
+    # schema, as if it stood there. Each such ref was "does not exist; shown as any value"
+    # (501 warnings): every body and answer of the API read as any value.
+    schemas = "Item: {type: object, required: [name], properties: {name: {type: string}}}\n"
+    if split_schemas:
+        (tmp_path / "schemas.yaml").write_text(schemas)
+        components = "components:\n  schemas: {$ref: './schemas.yaml'}\n"
+    else:
+        components = "components:\n  schemas:\n    " + schemas
+    components += "  parameters:\n    Limit: {name: limit, in: query, schema: {type: integer}}\n"
+    (tmp_path / "openapi.yaml").write_text(
+        HEAD + "paths:\n  /items: {$ref: 'paths/items.yaml'}\n" + components
+    )
+    (tmp_path / "paths").mkdir()
+    (tmp_path / "paths" / "items.yaml").write_text(
+        "get:\n  parameters: [{$ref: '#/components/parameters/Limit'}]\n"
+        "  responses:\n    '200':\n      description: ok\n      content:\n"
+        "        application/json:\n          schema:\n            type: array\n"
+        "            items: {$ref: '#/components/schemas/Item'}\n"
+        "    '404':\n      description: gone\n      content:\n"
+        "        application/json: {schema: {$ref: '#/components/schemas/Gone'}}\n"
+    )
+    spec = load_path(tmp_path, root="openapi.yaml")
+    get = spec.normalised["paths"]["/items"]["get"]
+    schema = get["responses"]["200"]["content"]["application/json"]["schema"]
+    assert schema["items"] == {"$ref": "#/components/schemas/Item"}
+    assert spec.normalised["components"]["schemas"]["Item"]["required"] == ["name"]
+    assert get["parameters"][0]["name"] == "limit"
+    assert any(w.startswith("/: 2 references in other files name with") for w in spec.warnings)
+    # A place neither the file nor the root has is still missing, and said so.
+    assert [w for w in spec.warnings if "does not exist" in w] == [
+        "paths/items.yaml#/get/responses/404/content/application~1json/schema/$ref: $ref target "
+        "#/components/schemas/Gone does not exist; shown as any value"
+    ]
