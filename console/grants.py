@@ -8,21 +8,17 @@ AuthorizationServer rows, never from a spec (SECURITY.md case 45).
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import re
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus, urlsplit
 
 import orjson
 import requests
-from cryptography.fernet import Fernet, InvalidToken
-from django.core.cache import cache
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 from oauthlib.oauth2 import (
@@ -47,6 +43,7 @@ from console.models import (
     GRANT_PASSWORD,
     AuthorizationServer,
 )
+from console.refreshes import SharedRefresh, shared_copy
 from console.tokens import Token, scopes_key, split_scopes
 
 log = logging.getLogger(__name__)
@@ -547,17 +544,17 @@ def refresh(server: AuthorizationServer, token: Token) -> Token:
     read the session before the other saved the new token, and a server that rotates refresh
     tokens with reuse detection (the built-in provider) takes a second use as theft and
     revokes the whole family, the first request's new token with it. The first request
-    refreshes; the others wait for its answer and share it (`_SharedRefresh`)."""
+    refreshes; the others wait for its answer and share it (console/refreshes.py)."""
     if not token.refresh_token:
         raise GrantError("This token has no refresh token; get a new token instead.")
-    shared = _SharedRefresh(token)
+    shared = SharedRefresh(token)
     done = shared.result()
     if done is not None:
-        return _shared_copy(done, token)
+        return shared_copy(done, token)
     if not shared.claim():
         done = shared.wait(conf.connect_timeout() + conf.read_timeout())
         if done is not None:
-            return _shared_copy(done, token)
+            return shared_copy(done, token)
         raise GrantError("Another request was refreshing this token and did not finish; try again.")
     try:
         new = _refresh_at_server(server, token)
@@ -565,67 +562,6 @@ def refresh(server: AuthorizationServer, token: Token) -> Token:
         return new
     finally:
         shared.release()
-
-
-def _shared_copy(done: Token, old: Token) -> Token:
-    done.grant, done.scopes = old.grant, old.scopes
-    return done
-
-
-class _SharedRefresh:
-    """One refresh token's refresh, shared between requests through the cache.
-
-    The answer is kept for a minute, encrypted with a key derived from the old refresh token,
-    under a name derived from the stored token (its id, access and refresh tokens): the cache
-    holds nothing usable without the refresh token the session had, only a request holding
-    that same token finds the answer, and a later refresh of the new token is its own."""
-
-    TTL = 60
-
-    def __init__(self, token: Token) -> None:
-        raw = token.refresh_token.encode("utf-8", "surrogatepass")
-        held = "\0".join((token.server, token.id, token.access_token)).encode(
-            "utf-8", "surrogatepass"
-        )
-        name = hashlib.sha256(b"console-refresh-name\0" + held + b"\0" + raw).hexdigest()
-        self.key = f"console:refresh:{name}"
-        self.lock = f"{self.key}:lock"
-        secret = hashlib.sha256(b"console-refresh-key\0" + raw).digest()
-        self.fernet = Fernet(base64.urlsafe_b64encode(secret))
-        self.held = False
-
-    def result(self) -> Token | None:
-        sealed = cache.get(self.key)
-        if not isinstance(sealed, bytes):
-            return None
-        try:
-            return Token(**orjson.loads(self.fernet.decrypt(sealed)))
-        except (InvalidToken, orjson.JSONDecodeError, TypeError):
-            return None
-
-    def claim(self) -> bool:
-        timeout = int(conf.connect_timeout() + conf.read_timeout()) + 5
-        self.held = bool(cache.add(self.lock, 1, timeout=timeout))
-        return self.held
-
-    def wait(self, seconds: float) -> Token | None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            time.sleep(0.05)
-            done = self.result()
-            if done is not None:
-                return done
-            if cache.get(self.lock) is None:  # it failed: its error was shown in its tab
-                return self.result()
-        return None
-
-    def keep(self, new: Token) -> None:
-        cache.set(self.key, self.fernet.encrypt(orjson.dumps(asdict(new))), timeout=self.TTL)
-
-    def release(self) -> None:
-        if self.held:
-            cache.delete(self.lock)
-            self.held = False
 
 
 def _refresh_at_server(server: AuthorizationServer, token: Token) -> Token:
