@@ -543,10 +543,13 @@ class _Connection(asyncio.Protocol):
         if (current is None or not current.started) and not self.closed:
             self.transport.write(response)
             # A call refused before any API matched, which the application counts for
-            # every other call (usage analytics): say so, as it never saw this one.
+            # every other call (usage analytics): say so, as it never saw this one. An
+            # exchange already in the application (its body refused) is counted there; one
+            # whose head came in this same read has not started (`_start`).
             refused = getattr(self.server.app, "refused_by_server", None)
             status = _REFUSED_STATUS.get(response)
-            if refused is not None and status is not None:
+            unseen = current is None or current is self._start
+            if unseen and refused is not None and status is not None:
                 refused(status, self.client)
         self._close()
 

@@ -423,3 +423,42 @@ def test_requests_the_gateways_own_server_refuses_are_counted_as_blocked(
         assert (cell.api, cell.operation, cell.backend_count) == (0, "", 0)
         assert cell.outcomes == ((0, 1, 0, 0) if blocked else (0, 0, 0, 1))
     assert backend.recorder.requests == []
+
+
+@pytest.mark.parametrize("apart", [True, False])
+def test_a_request_whose_body_the_server_refuses_mid_call_is_counted_once(
+    recording: Recording, provider: Provider, backend: LoopbackServer, apart: bool
+) -> None:
+    """Apart: the application already has this call (it counts it when it ends), and the
+    server's own refusal of its broken chunked body is the same call, not another. Together
+    (head and broken body in one read): the application never starts it; the server's
+    refusal is the one count."""
+    from gateway import server
+
+    gateway = recording.gateway(_route(provider, backend.url))
+    token = mint(provider.keys[0], claims(provider))
+    loop = gateway.loop
+
+    async def exchange() -> bytes:
+        srv = server.Server(gateway.app, loop)
+        listener = await loop.create_server(srv.protocol, "127.0.0.1", 0)
+        port = listener.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        head = (
+            f"POST /orders/items HTTP/1.1\r\nHost: gw.test\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+        )
+        if apart:
+            writer.write(head)
+            await writer.drain()
+            await asyncio.sleep(0.2)  # the application is waiting for the body
+            head = b""
+        writer.write(head + b"zz\r\nnot a chunk\r\n")
+        answer = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+        listener.close()
+        await asyncio.sleep(0.2)  # the application ends its call
+        return answer
+
+    assert loop.run_until_complete(exchange()).startswith(b"HTTP/1.1 400 ")
+    assert _one(recording.counted()).calls == 1
