@@ -42,7 +42,7 @@ from gateway.ratelimit import CounterStore, MemoryCounters, RedisCounters
 from gateway.refreshed import Refreshed
 from gateway.revocations import Revocations
 from gateway.routing import find_route, raw_rest
-from gateway.server import BODY_BYTES
+from gateway.server import BODY_BYTES, CLIENT_GONE
 from gateway.subscriptions import Meter, Subscriptions
 from gateway.upstream import Pool
 from gateway.validate import Validator
@@ -210,6 +210,10 @@ class Gateway:
                 await self.subscriptions.spend(state["meter"], self.counters)
             if body_bytes is not None:
                 state["in"], state["out"] = body_bytes
+                if CLIENT_GONE in scope and state["status"] < 400 and "check" not in state:
+                    # The client left before the answer ended: no success for anyone
+                    # (usage counts it "other", as a call with no answer sent).
+                    state["check"] = "client-gone"
             self.usage.record(scope, state, started, elapsed)
             method = scope["method"]
             self.metrics.observe(

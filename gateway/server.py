@@ -65,6 +65,9 @@ _ASGI = {"version": "3.0", "spec_version": "2.3"}
 # rather than wrapping receive and send (two closures a call and a call more per message:
 # about 2 % of a proxied call's instructions); under another server it wraps them.
 BODY_BYTES = "gateway.body_bytes"
+# Set in the scope when the client went away before the response ended: the application's
+# sends after that go nowhere (and count no bytes), and its usage counts the call "other".
+CLIENT_GONE = "gateway.client_gone"
 _STATUS_LINES = {
     s.value: b"HTTP/1.1 %d %s\r\n" % (s.value, s.phrase.encode("latin-1")) for s in HTTPStatus
 }
@@ -200,11 +203,12 @@ class _Exchange:
             raise RuntimeError(f"unexpected ASGI message {kind!r}")
         body: bytes = message.get("body", b"")
         more: bool = message.get("more_body", False)
-        self.body_bytes[1] += len(body)
         conn = self.conn
         if conn.closed:
             self.finished = True
+            self.scope[CLIENT_GONE] = True
             return
+        self.body_bytes[1] += len(body)
         if self.head_request:
             body = b""
         elif self.remaining >= 0:

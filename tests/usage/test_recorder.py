@@ -462,3 +462,59 @@ def test_a_request_whose_body_the_server_refuses_mid_call_is_counted_once(
 
     assert loop.run_until_complete(exchange()).startswith(b"HTTP/1.1 400 ")
     assert _one(recording.counted()).calls == 1
+
+
+def test_a_client_that_hangs_up_mid_answer_is_other_and_only_sent_bytes_count(
+    recording: Recording, provider: Provider, backend: LoopbackServer
+) -> None:
+    """The client went away while the backend's 200 was streaming: the call did not succeed
+    for anyone (counted "other", as a call with no answer sent is), and the bytes out are
+    those written before it left, not the whole answer the backend kept sending."""
+    import threading
+    import time
+
+    from gateway import server
+
+    size, gone = 2_000_000, threading.Event()
+
+    def stream(h: Any) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "application/octet-stream")
+        h.send_header("Content-Length", str(size))
+        h.end_headers()
+        h.wfile.write(b"x" * 1000)
+        h.wfile.flush()
+        gone.wait(10)
+        try:
+            for _ in range(size // 100_000):
+                h.wfile.write(b"x" * 100_000)
+        except OSError:
+            pass
+        h.wfile.write(b"x" * (size - 1000 - size // 100_000 * 100_000))
+
+    backend.recorder.routes["*"] = stream
+    gateway = recording.gateway(_route(provider, backend.url))
+    token = mint(provider.keys[0], claims(provider))
+    loop = gateway.loop
+
+    async def exchange() -> None:
+        srv = server.Server(gateway.app, loop)
+        listener = await loop.create_server(srv.protocol, "127.0.0.1", 0)
+        port = listener.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        head = f"GET /orders/big HTTP/1.1\r\nHost: gw.test\r\nAuthorization: Bearer {token}\r\n"
+        writer.write(head.encode() + b"\r\n")
+        await reader.readuntil(b"\r\n\r\n")
+        await reader.readexactly(1000)
+        writer.close()
+        await asyncio.sleep(0.2)  # the gateway sees the connection close
+        gone.set()
+        deadline = time.monotonic() + 20
+        while srv.tasks and time.monotonic() < deadline:  # the call ends
+            await asyncio.sleep(0.05)
+        listener.close()
+
+    loop.run_until_complete(exchange())
+    cell = _one(recording.counted())
+    assert cell.outcomes == (0, 0, 0, 1)
+    assert 1000 <= cell.bytes_out < size
