@@ -98,6 +98,9 @@ class Batch:
     def __init__(self) -> None:
         self.cells: dict[CellKey, Vector] = {}
         self.events = 0
+        # The deleted developers' ids `forget` found in this batch: users, subscriptions,
+        # clients (for the raw rows that carry them, usage/anonymise.py).
+        self.forgotten: tuple[set[int], set[int], set[str]] = (set(), set(), set())
 
     def add(self, ev: Any) -> None:
         """Add one event (a mapping or an object with the fields of usage/events.py)."""
@@ -199,6 +202,9 @@ class Batch:
             vec = self.cells.pop(key)
             nobody: CellKey = (key[0], 0, "", 0, key[4], key[5], key[6])
             _cells.merge_into(self.cells, nobody, vec)
+            self.forgotten[0].update({key[3]} & users)
+            self.forgotten[1].update({key[1]} & subs)
+            self.forgotten[2].update({key[2]} & clients)
 
 
 def _owners(subs: set[int], clients: set[str]) -> tuple[dict[int, int], dict[str, int]]:
@@ -436,6 +442,11 @@ def aggregate_pending(limit: int | None = None) -> int:
             )  # fmt: skip
         batch.fill_users()
         write_rollups(batch.cells)
+        if any(batch.forgotten):
+            # Raw rows written after their developer was deleted name them still.
+            from usage.anonymise import forget_raw
+
+            forget_raw(*batch.forgotten)
     return batch.events
 
 

@@ -87,6 +87,25 @@ def forget_user(user: Any, mode: str | None = None) -> int:
     return changed
 
 
+def forget_raw(
+    users: set[int], subscriptions: set[int], clients: set[str], mode: str | None = None
+) -> int:
+    """Anonymise or delete raw events of developers already deleted (ids recorded then,
+    ForgottenConsumer), written after the deletion by a gateway's buffer. Returns rows."""
+    mode = mode or settings.USAGE_ON_USER_DELETE
+    q = Q(pk__in=[])
+    if users:
+        q |= Q(user_id__in=sorted(users))
+    if subscriptions:
+        q |= Q(subscription_id__in=sorted(subscriptions))
+    if clients:
+        q |= Q(client_id__in=sorted(clients))
+    raw = UsageEvent.objects.filter(q)
+    if mode == DELETE:
+        return int(raw.delete()[0])
+    return raw.update(user_id=None, subscription_id=None, client_id="", client_net="")
+
+
 def _merge_into_anonymous(model: type[Rollup], rows: list[dict[str, Any]]) -> int:
     """Re-add the rows under anonymous keys (adding into rows that exist), then drop them."""
     if not rows:

@@ -105,3 +105,40 @@ def test_calls_in_flight_when_a_developer_is_deleted_name_nobody_once_aggregated
     # Someone else's calls and ids are untouched, and so is an id no one ever deleted.
     aggregate_events([event(subscription_id=12345, user_id=bob.pk, client_id="bob-app")])
     assert ConsumerRollup.objects.filter(subscription_id=12345, client_id="bob-app").exists()
+
+
+@pytest.mark.parametrize("mode", ["anonymise", "delete"])
+def test_raw_events_written_after_a_developer_was_deleted_name_nobody_once_aggregated(
+    two_developers: Any, settings: Any, mode: str
+) -> None:
+    """USAGE_RAW_EVENTS without Redis: a gateway's buffer written after the deletion holds
+    rows with the developer's subscription, application and network; they stayed (2 days)
+    after the deletion had anonymised or deleted every other row of theirs."""
+    from datetime import UTC, datetime
+
+    from products.models import Subscription
+    from usage.aggregate import aggregate_pending
+
+    settings.USAGE_ON_USER_DELETE = mode
+    alice, bob = two_developers
+    sub_id = Subscription.objects.get(owner=alice).pk
+    alice_id = alice.pk
+    alice.delete()
+    UsageEvent.objects.all().delete()
+    now = datetime.now(UTC)
+    for fields in (
+        {"subscription_id": sub_id, "user_id": alice_id, "client_id": "alice-app"},
+        {"client_id": "alice-app"},
+        {"user_id": bob.pk, "client_id": "bob-app"},
+    ):
+        UsageEvent.objects.create(ts=now, status=200, outcome="success", total_ms=1,
+                                  client_net="10.0.0.0/24", **fields)  # fmt: skip
+    assert aggregate_pending() == 3
+    rows = list(UsageEvent.objects.values_list("subscription_id", "user_id", "client_id",
+                                               "client_net"))  # fmt: skip
+    bobs = (None, bob.pk, "bob-app", "10.0.0.0/24")
+    if mode == "delete":
+        assert rows == [bobs]
+    else:
+        assert sorted(rows, key=str) == sorted([(None, None, "", "")] * 2 + [bobs], key=str)
+    assert not ConsumerRollup.objects.filter(client_id="alice-app").exists()
