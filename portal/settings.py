@@ -145,7 +145,7 @@ def _databases() -> dict[str, Any]:
     the end of each request); a request that finds the pool busy waits DATABASE_POOL_TIMEOUT.
     """
     url = env_secret("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-    conn_max_age = env_int("DATABASE_CONN_MAX_AGE", 0)
+    conn_max_age = env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0)
     # Refused here, naming the variable (never its password), rather than as a traceback
     # from the parser or, for a URL without a database name, a 500 on every request.
     shape = "postgres://user:password@host:5432/name (percent-encode @ : / # in the password)"
@@ -170,10 +170,11 @@ def _databases() -> dict[str, Any]:
         # failed sign-in). IMMEDIATE takes the write lock at BEGIN, where SQLite waits up to
         # `timeout` seconds for it instead.
         options.setdefault("transaction_mode", "IMMEDIATE")
-        options.setdefault("timeout", env_int("DATABASE_SQLITE_TIMEOUT", 20))
+        options.setdefault("timeout", env_int("DATABASE_SQLITE_TIMEOUT", 20, minimum=1))
     if db["ENGINE"] == "django.db.backends.postgresql":
         options = db.setdefault("OPTIONS", {})
-        options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 2))
+        # At least 1: libpq reads 0 as "wait for ever", which would undo the fail-fast pool.
+        options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 2, minimum=1))
         if env_bool("DATABASE_POOL", True):
             from psycopg_pool import ConnectionPool
 
@@ -188,10 +189,16 @@ def _databases() -> dict[str, Any]:
                 # Reconnection backs off exponentially; giving up after 5 s lets the next
                 # request start afresh, so the portal is back within seconds of PostgreSQL.
                 "reconnect_timeout": 5,
-                "min_size": env_int("DATABASE_POOL_MIN_SIZE", 1),
-                "max_size": env_int("DATABASE_POOL_MAX_SIZE", 8),
-                "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
+                "min_size": env_int("DATABASE_POOL_MIN_SIZE", 1, minimum=0),
+                "max_size": env_int("DATABASE_POOL_MAX_SIZE", 8, minimum=1),
+                "timeout": env_int("DATABASE_POOL_TIMEOUT", 10, minimum=1),
             }
+            # psycopg_pool refuses this only when the first request opens the pool.
+            if options["pool"]["min_size"] > options["pool"]["max_size"]:
+                raise ImproperlyConfigured(
+                    f"DATABASE_POOL_MIN_SIZE={str(options['pool']['min_size'])!r} is above "
+                    f"DATABASE_POOL_MAX_SIZE ({options['pool']['max_size']})"
+                )
     return {"default": db}
 
 
@@ -203,7 +210,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_secret("REDIS_URL")
 # Seconds to connect to Redis and to wait for an answer: short, so a Redis outage costs a
 # request little before the cache falls back to local memory (portal/lib/cache.py).
-REDIS_TIMEOUT = env_int("REDIS_TIMEOUT", 1)
+REDIS_TIMEOUT = env_int("REDIS_TIMEOUT", 1, minimum=1)
 CACHES: dict[str, dict[str, Any]] = {
     "default": (
         {
@@ -224,8 +231,8 @@ CACHE_REDIS_WARN_INTERVAL = env_int("CACHE_REDIS_WARN_INTERVAL", 60)
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # A session ends after SESSION_COOKIE_AGE seconds whatever its use, or after
 # SESSION_IDLE_TIMEOUT seconds without a request (portal.middleware.SessionTimeoutMiddleware).
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 24 * 3600)
-SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 8 * 3600)
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 24 * 3600, minimum=60)
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 8 * 3600, minimum=60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)

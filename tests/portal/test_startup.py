@@ -276,3 +276,29 @@ def test_an_allowed_host_that_can_never_match_stops_serve(tmp_path: Path, hosts:
     assert result.returncode != 0
     assert f"ALLOWED_HOSTS: {hosts!r} can never match" in result.stderr, result.stderr
     assert "Listening" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        # psycopg_pool refused the pool at the first request: every page a 500.
+        (
+            {"DATABASE_POOL_MIN_SIZE": "10"},
+            "DATABASE_POOL_MIN_SIZE='10' is above DATABASE_POOL_MAX_SIZE",
+        ),
+        ({"DATABASE_POOL_MAX_SIZE": "0"}, "DATABASE_POOL_MAX_SIZE='0' must be at least 1"),
+        # libpq reads 0 as "wait for ever": the fail-fast answer while PostgreSQL is down went.
+        ({"DATABASE_CONNECT_TIMEOUT": "0"}, "DATABASE_CONNECT_TIMEOUT='0' must be at least 1"),
+        ({"REDIS_TIMEOUT": "0"}, "REDIS_TIMEOUT='0' must be at least 1"),
+        # Every session ended on its next request: nobody stayed signed in.
+        ({"SESSION_IDLE_TIMEOUT": "0"}, "SESSION_IDLE_TIMEOUT='0' must be at least 60"),
+        ({"SESSION_COOKIE_AGE": "-1"}, "SESSION_COOKIE_AGE='-1' must be at least 60"),
+    ],
+)
+def test_a_number_that_cannot_work_stops_start_up_and_is_named(
+    tmp_path: Path, extra: dict[str, str], said: str
+) -> None:
+    env = production_env(tmp_path, DATABASE_URL="postgres://portal@127.0.0.1:1/portal", **extra)
+    result = start(env, "portal.asgi")
+    assert result.returncode != 0
+    assert said in result.stderr, result.stderr[-1500:]
