@@ -178,7 +178,8 @@ def tag_groups(
 ) -> tuple[TagGroup, ...]:
     """Operations grouped by their first tag, in the order of the spec's `tags`, then webhooks
     by theirs, then the untagged webhooks."""
-    key = (version_id, version_label or "")
+    # The slug too: it is editable, and the links carry it.
+    key = (version_id, api_slug, version_label or "")
     cached = _groups.get(key)
     if cached is not None:
         return cached
@@ -358,7 +359,8 @@ def nav_html(
 ) -> str:
     """The side navigation: on the API page (no `current`) its table of contents; on an
     operation page the groups folded, the operation's open and the page marked."""
-    key = (version_id, version_label or "")
+    # The slug too: it is editable, and the links carry it.
+    key = (version_id, api_slug, version_label or "")
     if current is None:
         contents = _tocs.get_or_compute(key, lambda: _contents(groups, api_slug, version_label))
         return f'<ul class="nav-tree" id="nav-tree">{contents}</ul>'

@@ -342,9 +342,10 @@ _views: LRU[OperationView] = LRU(256)
 
 
 def cached_operation_view(
-    operation_id: int, label: str | None, build: Callable[[], OperationView]
+    operation_id: int, api_slug: str, label: str | None, build: Callable[[], OperationView]
 ) -> OperationView:
-    return _views.get_or_compute((operation_id, label), build)
+    # The API's slug is in the key: it can be renamed, and the view's links carry it.
+    return _views.get_or_compute((operation_id, api_slug, label), build)
 
 
 def clear_cache() -> None:

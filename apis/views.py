@@ -355,6 +355,7 @@ def operation(request: HttpRequest, slug: str, operation: str) -> HttpResponse:
         "operation": op,
         "view": cached_operation_view(
             op.pk,
+            api.slug,
             query_label,
             lambda: build_operation_view(
                 op.data,

@@ -273,3 +273,17 @@ def test_a_filter_matching_thousands_of_operations_lists_the_first_and_says_so(
     assert f"The first {len(_links(html))} of 1,200 operations that match" in html
     narrow = client.get("/apis/many/nav/", {"q": "t399o"}).content.decode()
     assert len(_links(narrow)) == 3 and "The first" not in narrow
+
+
+def test_renaming_an_api_moves_every_link_of_its_pages(client: Client, petstore: Api) -> None:
+    """Each process keeps the navigation and rendered operations it built, by version: an
+    API renamed in the admin (its slug is editable) kept linking its old slug, a 404, in
+    every process that had shown it, and no process can tell the others to forget."""
+    client.get("/apis/petstore/")
+    client.get("/apis/petstore/operations/listPets/")
+    petstore.slug = "pets"
+    petstore.save()
+    for page in ("/apis/pets/", "/apis/pets/operations/listPets/"):
+        html = client.get(page).content.decode()
+        assert "/apis/petstore/" not in html, page
+        assert "/apis/pets/operations/showPetById/" in html or "./operations/showPetById/" in html
