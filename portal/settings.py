@@ -539,6 +539,13 @@ MAILERS: dict[str, dict[str, object]] = {
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "portal@localhost")
 ADMINS = [("", a) for a in env_list("PORTAL_ADMIN_EMAILS")]
 
+# Any case (logging itself knows only upper-case names, and stopped start-up on "info").
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").strip().upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL={env_str('LOG_LEVEL')!r} must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
+    )
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -547,7 +554,7 @@ LOGGING = {
         "json": {"()": "portal.lib.requestlog.JsonFormatter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # The request log replaces Django's own lines for 4xx/5xx responses (same facts, twice).
     "loggers": {"django.request": {"level": "ERROR"}},
 }

@@ -302,3 +302,12 @@ def test_a_number_that_cannot_work_stops_start_up_and_is_named(
     result = start(env, "portal.asgi")
     assert result.returncode != 0
     assert said in result.stderr, result.stderr[-1500:]
+
+
+def test_log_level_is_read_in_any_case_and_a_wrong_one_is_named(tmp_path: Path) -> None:
+    # logging knows only upper-case names: LOG_LEVEL=info stopped every process with a
+    # ValueError traceback from logging's configuration, as did a misspelt level.
+    assert start(production_env(tmp_path, LOG_LEVEL="info"), "portal.asgi").returncode == 0
+    result = start(production_env(tmp_path, LOG_LEVEL="verbose"), "portal.asgi")
+    assert result.returncode != 0
+    assert "LOG_LEVEL='verbose'" in result.stderr and "DEBUG, INFO, WARNING" in result.stderr
