@@ -16,7 +16,7 @@ from django.conf import global_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from accounts.providers import external_providers_from_env
+from accounts.providers import ProviderConfigError, external_providers_from_env
 from portal.lib.env import env_bool, env_int, env_list, env_secret, env_str
 from portal.lib.proxies import parse_networks
 
@@ -301,7 +301,10 @@ LOGIN_URL = "/accounts/login/"
 
 # --- Sign-in (accounts/, django-allauth) -------------------------------------------------
 # External OpenID providers from OIDC_* (see accounts/providers.py and .env.example).
-OIDC_PROVIDERS = external_providers_from_env()
+try:
+    OIDC_PROVIDERS = external_providers_from_env()
+except ProviderConfigError as exc:  # one line naming the variable, not a traceback
+    raise ImproperlyConfigured(str(exc)) from None
 AUTHENTICATION_BACKENDS = [
     "identity.backends.RateLimitedModelBackend",  # ModelBackend with failed-login limits
     "allauth.account.auth_backends.AuthenticationBackend",

@@ -213,6 +213,11 @@ def _serve(env: dict[str, str], *command: str) -> subprocess.CompletedProcess[st
         ({"PORT": "eighty"}, "PORT='eighty' is not an integer"),
         ({"DEBUG": "flase"}, "DEBUG='flase' is not a boolean"),
         ({"TRUSTED_PROXIES": "10.0.0.0/33"}, "TRUSTED_PROXIES"),
+        (
+            {"OIDC_ISSUER": "https://login.example.com"},
+            "OIDC_CLIENT_ID is required when OIDC_ISSUER is set",
+        ),
+        ({"OIDC_EXTRA_PROVIDERS": "okta"}, "OIDC_OKTA_ISSUER is required for provider 'okta'"),
         # Found only once granian's worker had started (a traceback after "Listening at").
         ({"REDIS_URL": "cache.internal:6379"}, "REDIS_URL is not a Redis URL"),
     ],
