@@ -25,6 +25,8 @@ import signal
 import socket
 import sys
 
+from django.core.exceptions import ImproperlyConfigured
+
 log = logging.getLogger("gateway.workers")
 
 _STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
@@ -133,6 +135,9 @@ def _spawn(sock: socket.socket, app: str, grace: float) -> tuple[int, int]:
 
         uvloop.run(_work(sock, app, grace, told, supervisor))
         code = 0
+    except ImproperlyConfigured as exc:
+        # A setting that cannot work: one line naming it (the supervisor then stops).
+        sys.stderr.write(f"Configuration error: {exc}\n")
     except BaseException:
         logging.getLogger("gateway.workers").exception("gateway worker failed")
     finally:

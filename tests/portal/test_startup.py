@@ -237,12 +237,16 @@ def test_serve_names_a_bad_setting_in_one_message_before_listening(
     [
         ({"GATEWAY_PORT": "http"}, "GATEWAY_PORT='http' is not an integer"),
         ({"GATEWAY_WORKERS": "auto"}, "GATEWAY_WORKERS='auto' is not an integer"),
+        # Read by each worker as it starts: a traceback per worker.
+        ({"DEBUG": "flase"}, "Configuration error: DEBUG='flase' is not a boolean"),
+        ({"REDIS_URL": "cache.internal:6379"}, "Configuration error: REDIS_URL is not a Redis URL"),
     ],
 )
 def test_the_gateway_names_a_bad_setting_in_one_message(
     tmp_path: Path, extra: dict[str, str], said: str
 ) -> None:
-    result = _serve(production_env(tmp_path, **extra), sys.executable, "-m", "gateway")
+    env = production_env(tmp_path, **extra)
+    result = _serve(env, sys.executable, "-m", "gateway", "--port", "0")
     assert result.returncode != 0
     assert said in result.stderr, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
