@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.http.request import validate_host
 
 
 def _builtin_on() -> bool:
@@ -36,6 +38,17 @@ def check_issuer(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
                 id="identity.E001",
             )
         ]
+    host = urlsplit(issuer).hostname or ""
+    host = f"[{host}]" if ":" in host else host  # as ALLOWED_HOSTS writes an IPv6 address
+    if host and not validate_host(host, list(settings.ALLOWED_HOSTS)):
+        problems.append(
+            Warning(
+                f"IDENTITY_ISSUER's host {host!r} is not in ALLOWED_HOSTS.",
+                hint="Sign-in sends browsers to the issuer, and the portal answers 400 to a "
+                "host it does not allow: add it to ALLOWED_HOSTS, or correct IDENTITY_ISSUER.",
+                id="identity.W002",
+            )
+        )
     if not issuer.startswith("https://"):
         return problems + [
             Warning(

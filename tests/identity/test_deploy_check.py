@@ -70,6 +70,8 @@ def test_production_with_an_external_provider_passes_too(tmp_path: Path) -> None
         ({"IDENTITY_ISSUER": ""}, "identity.E001"),
         ({"IDENTITY_PORTAL_CLIENT_SECRET": ""}, "identity.E003"),
         ({"IDENTITY_ISSUER": "http://portal.example.com/idp"}, "identity.W001"),
+        # Sign-in redirects browsers there, and every request naming that host is a 400.
+        ({"IDENTITY_ISSUER": "https://login.example.com/idp"}, "identity.W002"),
         ({"IDENTITY_LEGACY_GRANTS": "1"}, "oauth2_provider.W00"),
     ],
 )
