@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable, MutableMapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 SESSION_KEY = "console_tokens"
 
@@ -55,10 +55,24 @@ class Token:
     def key(self) -> str:
         return f"{self.server} {self.scopes}"
 
+    @property
+    def expiry(self) -> float | None:
+        """When the token stops working: the server's expires_in, or the JWT's own exp when
+        that is earlier. The gateway reads exp; a server whose clock is behind the portal's
+        (or whose expires_in outlasts its tokens' exp) left a token the gateway refused as
+        expired, which the console neither refreshed nor showed as expired."""
+        known: list[float] = [
+            float(value)
+            for value in (self.expires_at, (self.claims or {}).get("exp"))
+            if _finite(value)  # (a non-finite expires_at may sit in an older session)
+        ]
+        return min(known) if known else None
+
     def expires_in(self, now: float | None = None) -> int | None:
-        if self.expires_at is None or not math.isfinite(self.expires_at):
-            return None  # (a non-finite one may sit in a session kept before it was refused)
-        return int(self.expires_at - (time.time() if now is None else now))
+        expiry = self.expiry
+        if expiry is None:
+            return None
+        return int(expiry - (time.time() if now is None else now))
 
     def is_expired(self, margin: int = 0, now: float | None = None) -> bool:
         remaining = self.expires_in(now)
@@ -216,7 +230,7 @@ def audiences(claims: dict[str, Any]) -> list[str]:
     return []
 
 
-def _finite(value: Any) -> bool:
+def _finite(value: Any) -> TypeGuard[int | float]:
     """A JSON number a float can hold and arithmetic can use (no bool, NaN or infinity)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False

@@ -250,3 +250,30 @@ def test_a_refresh_under_way_in_another_request_is_waited_for_not_repeated(
     assert used == ["r1"]
     assert isinstance(seen["b"], Token), seen["b"]
     assert first.access_token == seen["b"].access_token == fresh
+
+
+def test_a_token_whose_own_exp_is_past_is_refreshed_whatever_expires_in_said(
+    signed_in: Client, echo: Any, auth_server: Any, fake_outbound: Any
+) -> None:
+    """The gateway reads the JWT's exp. A server whose clock is behind the portal's (or whose
+    expires_in outlasts the token's exp) left a token the gateway refused as expired, which
+    the console neither refreshed nor showed as expired: it counted down from expires_in."""
+    from console import panel, tryit
+
+    auth_server(echo, grants=["authorization_code"])
+    session = signed_in.session
+    now = time.time()
+    token = TokenStore(session).put(
+        Token(server="idp", server_name="Example IdP", grant="authorization_code",
+              scopes="echo.read", access_token=access_token(exp=int(now) - 5),
+              refresh_token="r1", expires_at=now + 3600)
+    )  # fmt: skip
+    session.save()
+    assert panel.token_view(token).expired
+    fresh = access_token(exp=int(now) + 3600, jti="j9")
+    used = _rotating_provider(fake_outbound, fresh)
+
+    chosen, note = tryit.token_for_call(_tab(session.session_key or ""), token.id)
+
+    assert used == ["r1"] and chosen is not None and chosen.access_token == fresh
+    assert "refreshed it first" in note
