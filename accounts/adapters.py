@@ -34,6 +34,9 @@ REASONS = {
     "subject_mismatch": "The identity provider named two different users in one answer.",
     "bad_discovery": "The identity provider's discovery document is incomplete, or names "
     "an endpoint on plain HTTP for an issuer on HTTPS.",
+    "bad_subject": "The identity provider named the user with a subject this portal cannot "
+    "keep (empty, too long, or with control characters).",
+    "bad_userinfo": "The identity provider's user information is not a JSON object.",
     "token_request_failed": "The identity provider refused to exchange the sign-in code.",
     "unknown": "The sign-in could not be completed.",
 }

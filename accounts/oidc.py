@@ -43,6 +43,48 @@ _ENDPOINTS = (
 )
 
 
+# Claims allauth copies onto the user and the e-mail address; the longest each may be (the
+# columns' lengths: Django's names are 150, an e-mail address 254).
+PROFILE_CLAIMS = {
+    "email": 254,
+    "preferred_username": 150,
+    "name": 300,
+    "given_name": 150,
+    "family_name": 150,
+    "nickname": 150,
+    "picture": 2048,
+    "user_id": 255,
+}
+
+
+def _printable(text: str) -> bool:
+    """No control characters: PostgreSQL refuses a NUL, and a line break in a name or a
+    subject is no one's."""
+    return not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in text)
+
+
+def check_subject(claims: dict[str, Any]) -> None:
+    """The subject becomes the linked account's uid: a non-empty string that fits its column
+    (allauth raised ValueError for an empty one, ImproperlyConfigured past its length: a 500
+    each), with no control characters."""
+    sub = claims.get("sub")
+    limit = int(getattr(settings, "SOCIALACCOUNT_UID_MAX_LENGTH", 191))
+    if not isinstance(sub, str) or not sub or len(sub) > limit or not _printable(sub):
+        raise OAuth2Error("bad_subject")
+
+
+def profile_claims(claims: dict[str, Any]) -> dict[str, Any]:
+    """The claims without the profile ones allauth cannot use: not a string (a number for
+    name raised AttributeError, an object for preferred_username KeyError), longer than
+    their column, or with control characters. The person signs in without them."""
+    return {
+        name: value
+        for name, value in claims.items()
+        if name not in PROFILE_CLAIMS
+        or (isinstance(value, str) and len(value) <= PROFILE_CLAIMS[name] and _printable(value))
+    }
+
+
 class NonceClient(OAuth2Client):
     """allauth's client, with a fresh `nonce` in each authorization request (allauth sends
     none), kept in the session under the request's state."""
@@ -155,8 +197,17 @@ class StrictOIDCAdapter(OpenIDConnectOAuth2Adapter):
             raise OAuth2Error("invalid_id_token")
         if not hmac.compare_digest(carried.encode(), expected.encode()):
             raise OAuth2Error("invalid_id_token")
+        check_subject(claims)
         self._raw_id_token = id_token
-        return claims
+        return profile_claims(claims)
+
+    def _fetch_user_info(self, access_token: str) -> dict[str, Any]:
+        data = super()._fetch_user_info(access_token)
+        if not isinstance(data, dict):
+            raise OAuth2Error("bad_userinfo")
+        if "sub" in data:
+            check_subject(data)
+        return profile_claims(data)
 
     def complete_login(
         self, request: HttpRequest, app: SocialApp, token: SocialToken, **kwargs: Any

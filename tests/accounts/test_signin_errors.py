@@ -360,3 +360,49 @@ def test_an_https_provider_naming_a_plain_http_endpoint_is_refused(
         stub_op.discovery_overrides["jwks_uri"] = f"{secure}/jwks"
     response = client.post(f"{LOGIN}?process=login")
     assert_failed(response, "bad_discovery", client)
+
+
+@pytest.mark.parametrize(
+    "sub", ["", "s" * 300, "a\x00b", "line\nbreak"], ids=["empty", "300-chars", "nul", "newline"]
+)
+def test_a_subject_the_portal_cannot_keep_ends_on_the_error_page(
+    client: Client, stub_op: Any, sub: str
+) -> None:
+    """An empty sub raised allauth's ValueError, one past its 191-character uid column its
+    ImproperlyConfigured (a 500 each); a NUL in it PostgreSQL refuses (a 500 there)."""
+    stub_op.claims = {"sub": sub}
+    stub_op.userinfo = {**stub_op.userinfo, "sub": sub}
+    params = start(client)
+    response = client.get(CALLBACK, {"code": "c", "state": params["state"]})
+    assert_failed(response, "bad_subject", client)
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [
+        ("name", 5),
+        ("preferred_username", {"a": 1}),
+        ("given_name", ["Ada"]),
+        ("family_name", True),
+        ("email", ["ada@example.com"]),
+        ("email", "a" * 250 + "@example.com"),
+        ("name", "Ada\x00Lovelace"),
+    ],
+)
+def test_profile_claims_of_the_wrong_type_or_size_are_left_out(
+    client: Client, stub_op: Any, claim: str, value: Any
+) -> None:
+    """A name that is a number raised AttributeError in allauth, a preferred_username that
+    is an object KeyError (a 500 each); an email past the 254 characters of its column, or a
+    NUL PostgreSQL refuses, failed there. The person signs in without that claim."""
+    stub_op.userinfo = {**stub_op.userinfo, claim: value}
+    stub_op.claims = {claim: value}
+    params = start(client)
+    response = client.get(CALLBACK, {"code": "c", "state": params["state"]})
+    assert response.status_code == 302, response.content[:300]
+    assert SESSION_KEY in client.session
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(pk=client.session[SESSION_KEY])
+    kept = [user.username, user.email, user.first_name, user.last_name]
+    assert not any("\x00" in text or len(text) > 254 for text in kept)
