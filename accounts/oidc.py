@@ -201,6 +201,19 @@ class StrictOIDCAdapter(OpenIDConnectOAuth2Adapter):
         self._raw_id_token = id_token
         return profile_claims(claims)
 
+    def parse_token(self, data: dict[str, Any]) -> SocialToken:
+        """allauth's, for a token response of any shape: an access_token that is no string
+        is refused (it went on to userinfo as 'Bearer 5'); an expires_in int() cannot read
+        or a timedelta cannot hold ('abc', an object, 10**20: a 500 each) is left out, as
+        the portal keeps no provider token."""
+        token = data.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise OAuth2Error("token_request_failed")
+        try:
+            return super().parse_token(data)
+        except (ValueError, TypeError, OverflowError):
+            return super().parse_token({k: v for k, v in data.items() if k != self.expires_in_key})
+
     def _fetch_user_info(self, access_token: str) -> dict[str, Any]:
         data = super()._fetch_user_info(access_token)
         if not isinstance(data, dict):

@@ -53,6 +53,9 @@ class StubOP:
         # A hostile key set: padded with this many bytes of JSON, or sent in pieces of
         # `drip_bytes` with `drip_pause` seconds between them.
         self.jwks_padding = 0
+        # Replaces members of the token response (None removes one); `token_body` replaces it.
+        self.token_overrides: dict[str, Any] = {}
+        self.token_body: tuple[int, str, bytes] | None = None
         # path -> Location: answered with a 302 there.
         self.redirects: dict[str, str] = {}
         self.drip_bytes = 0
@@ -162,13 +165,21 @@ class StubOP:
                 op.token_requests.append(form)
                 if op.token_delay:
                     time.sleep(op.token_delay)
-                self._json(
-                    {
-                        "access_token": "stub-access-token",
-                        "token_type": "Bearer",
-                        "expires_in": 300,
-                        "id_token": op.id_token(),
-                    }
-                )
+                if op.token_body is not None:
+                    status, kind, body = op.token_body
+                    self.send_response(status)
+                    self.send_header("Content-Type", kind)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                answer = {
+                    "access_token": "stub-access-token",
+                    "token_type": "Bearer",
+                    "expires_in": 300,
+                    "id_token": op.id_token(),
+                    **op.token_overrides,
+                }
+                self._json({k: v for k, v in answer.items() if v is not None})
 
         return Handler

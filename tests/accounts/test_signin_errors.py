@@ -406,3 +406,27 @@ def test_profile_claims_of_the_wrong_type_or_size_are_left_out(
     user = get_user_model().objects.get(pk=client.session[SESSION_KEY])
     kept = [user.username, user.email, user.first_name, user.last_name]
     assert not any("\x00" in text or len(text) > 254 for text in kept)
+
+
+@pytest.mark.parametrize("expires_in", ["abc", {"s": 1}, [300], 10**20, "1e400"])
+def test_a_token_response_with_an_unreadable_expires_in_still_signs_in(
+    client: Client, stub_op: Any, expires_in: Any
+) -> None:
+    """allauth read expires_in with int() and a timedelta: 'abc' raised ValueError, an object
+    TypeError, 10**20 OverflowError, each a 500. The portal keeps no provider token, so the
+    expiry is left out."""
+    stub_op.token_overrides = {"expires_in": expires_in}
+    params = start(client)
+    response = client.get(CALLBACK, {"code": "c", "state": params["state"]})
+    assert response.status_code == 302 and SESSION_KEY in client.session
+
+
+@pytest.mark.parametrize("access_token", [5, {"a": 1}, ["x"], True])
+def test_a_token_response_whose_access_token_is_no_string_is_refused(
+    client: Client, stub_op: Any, access_token: Any
+) -> None:
+    """It was sent on to the userinfo endpoint as 'Bearer 5' or its Python text."""
+    stub_op.token_overrides = {"access_token": access_token}
+    params = start(client)
+    response = client.get(CALLBACK, {"code": "c", "state": params["state"]})
+    assert_failed(response, "token_request_failed", client)
