@@ -18,6 +18,7 @@ import hmac
 import json
 import secrets
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 from allauth.socialaccount.adapter import get_adapter
@@ -55,6 +56,18 @@ PROFILE_CLAIMS = {
     "picture": 2048,
     "user_id": 255,
 }
+
+
+def _http_url(value: Any) -> bool:
+    """A plain http(s) URL with a host and a readable port."""
+    if not isinstance(value, str) or any(c.isspace() for c in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - reading it checks it (ValueError past 65535)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
 def _printable(text: str) -> bool:
@@ -133,6 +146,19 @@ class StrictOIDCAdapter(OpenIDConnectOAuth2Adapter):
             for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
                 if not isinstance(config.get(key), str):
                     raise OAuth2Error("bad_discovery")
+            for key in _ENDPOINTS:
+                value = config.get(key)
+                if value is not None and key != "end_session_endpoint" and not _http_url(value):
+                    # urlsplit raised ValueError on an unclosed [ (a 500 as the sign-in
+                    # started); a port of 99999, gopher: or a number failed only once the
+                    # person had signed in at the provider.
+                    raise OAuth2Error("bad_discovery")
+            methods = config.get("token_endpoint_auth_methods_supported")
+            if "token_endpoint_auth_methods_supported" in config and not (
+                isinstance(methods, list) and all(isinstance(m, str) for m in methods)
+            ):
+                # allauth tests `in` on it: 5 or null raised TypeError (a 500).
+                config = {**config, "token_endpoint_auth_methods_supported": []}
             if config["issuer"].lower().startswith("https://"):
                 # An issuer on https has every endpoint on https: a plain-http one sends the
                 # code and client secret, the access token, the authorization request or

@@ -430,3 +430,36 @@ def test_a_token_response_whose_access_token_is_no_string_is_refused(
     params = start(client)
     response = client.get(CALLBACK, {"code": "c", "state": params["state"]})
     assert_failed(response, "token_request_failed", client)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"authorization_endpoint": "https://[op.example/authorize"},
+        {"token_endpoint": "http://127.0.0.1:99999/token"},
+        {"userinfo_endpoint": 5},
+        {"jwks_uri": "javascript:alert(1)"},
+        {"token_endpoint": "gopher://127.0.0.1:6379/_x"},
+    ],
+    ids=["unclosed-bracket", "bad-port", "not-a-string", "javascript", "gopher"],
+)
+def test_a_discovery_endpoint_that_is_no_http_url_is_refused_at_once(
+    client: Client, stub_op: Any, overrides: dict[str, Any]
+) -> None:
+    """An authorization endpoint urlsplit cannot read raised ValueError (a 500) when the
+    sign-in started; the others failed later, after the person had signed in at the
+    provider."""
+    stub_op.discovery_overrides = overrides
+    response = client.post(f"{LOGIN}?process=login")
+    assert_failed(response, "bad_discovery", client)
+
+
+@pytest.mark.parametrize("methods", [5, None, {"client_secret_basic": True}, "client_secret_basic"])
+def test_auth_methods_of_the_wrong_type_are_read_as_none_offered(
+    client: Client, stub_op: Any, methods: Any
+) -> None:
+    """token_endpoint_auth_methods_supported: 5 or null raised TypeError in allauth (a 500)."""
+    stub_op.discovery_overrides = {"token_endpoint_auth_methods_supported": methods}
+    params = start(client)
+    response = client.get(CALLBACK, {"code": "c", "state": params["state"]})
+    assert response.status_code == 302 and SESSION_KEY in client.session
