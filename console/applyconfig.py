@@ -76,8 +76,17 @@ class ServerPlan:
 
 def _url(node: Node, what: str) -> str:
     value = node.scalar(str, what)
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - reading it checks it (letters, past 65535)
+    except ValueError:
+        raise node.error(f"{what} is not a valid URL (its host or port)") from None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or "@" in parts.netloc
+        or "\\" in value
+    ):
         raise node.error(f"{what} must be an http(s) URL without user info")
     return value
 

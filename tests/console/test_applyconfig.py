@@ -123,3 +123,20 @@ def test_developer_registration_from_the_file(
     monkeypatch.delenv("CORP_REG")
     with pytest.raises(CommandError, match="CORP_REG is not set"):
         apply(tmp_path, text)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://[login.example.com/token", "https://login.example.com:99999/token",
+     "https://login.example.com:port/token", "https://login.example.com\\@evil/token"],
+)  # fmt: skip
+def test_an_endpoint_that_is_no_url_is_a_line_numbered_error(
+    echo: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    """urlsplit raised ValueError on an unclosed [ (a traceback, not the file's line); a port
+    of 99999 or of letters was kept and every token request then failed."""
+    monkeypatch.setenv("CORP_SECRET", "s")
+    text = CONFIG.replace("token: https://login.example.com/token", f"token: '{url}'")
+    with pytest.raises(CommandError, match=r"portal.yaml:6: token "):
+        apply(tmp_path, text)
+    assert not AuthorizationServer.objects.exists()
