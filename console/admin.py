@@ -56,7 +56,14 @@ class AuthorizationServerForm(forms.ModelForm):
         data = super().clean() or {}
         for name in URL_FIELDS:
             value = data.get(name)
-            parts = urlsplit(value) if value else None
+            try:
+                parts = urlsplit(value) if value else None
+                _ = parts.port if parts is not None else None  # past 65535: ValueError
+            except ValueError:
+                self.add_error(
+                    name, "An http(s) URL: this one is not a valid URL (its host or port)."
+                )
+                continue
             # As the config file (console/applyconfig.py): URLField also takes ftp:// and
             # user:password@, which would make an endpoint look like one host and be another.
             if parts is not None and (parts.scheme not in ("http", "https") or "@" in parts.netloc):

@@ -99,3 +99,16 @@ def test_the_admin_refuses_an_endpoint_url_the_config_file_refuses(db: None) -> 
         assert page.status_code == 200, (field, url)
         assert "An http(s) URL without user info." in page.content.decode(), (field, url)
     assert not AuthorizationServer.objects.exists()
+
+
+def test_the_admin_refuses_an_endpoint_port_the_config_file_refuses(db: None) -> None:
+    """URLField takes any five digits as a port: 99999 was kept, and every token request
+    to it failed afterwards."""
+    client = admin_client(db)
+    page = client.post(
+        "/admin/console/authorizationserver/add/",
+        form(token_url="https://idp.example:99999/t"),
+    )
+    assert page.status_code == 200
+    assert "not a valid URL (its host or port)" in page.content.decode()
+    assert not AuthorizationServer.objects.exists()
