@@ -165,11 +165,14 @@ class Parsed:
 
 def looks_like_json(data: bytes, name: str) -> bool:
     lowered = name.lower()
+    first = data.lstrip()[:1]
     if lowered.endswith(".json"):
-        return True
+        # Unless it plainly starts as YAML does (`openapi: 3.0.3`, `# comment`, `---`): a
+        # YAML document saved under a .json name is read as what it is.
+        return not (first.isalpha() or first in (b"#", b"-", b"%"))
     if lowered.endswith((".yaml", ".yml")):
         return False
-    return data.lstrip()[:1] in (b"{", b"[")
+    return first in (b"{", b"[")
 
 
 # Byte-order marks, longest first (UTF-32's little-endian mark begins with UTF-16's).

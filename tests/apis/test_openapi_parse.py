@@ -177,6 +177,17 @@ def test_syntax_errors_name_line_and_column(
     assert str(info.value).startswith(f"{name}:{line}:{column}: not valid ")
 
 
+def test_a_yaml_document_named_json_is_read_as_yaml() -> None:
+    # A file called openapi.json that holds YAML (`openapi: 3.0.3` on its first line): it
+    # was refused as "not valid JSON: unexpected character" at 1:1, though nothing else
+    # could be meant. A broken JSON document is still told as JSON.
+    data = b"# exported\nopenapi: 3.0.3\ninfo: {title: T, version: '1'}\npaths: {}\n"
+    assert load_bytes(data, "openapi.json").normalised["info"]["title"] == "T"
+    with pytest.raises(SyntaxProblem) as info:
+        load_bytes(b'{"openapi": "3.0.3",\n "info": }', "openapi.json")
+    assert info.value.rule == "json"
+
+
 def test_a_tab_indenting_yaml_is_named_as_a_tab() -> None:
     # IBM's openapi-validator fixture clean-with-tabs.yml (`info:` then tab-indented keys):
     # libyaml says "found character that cannot start any token", and a tab cannot be seen.
