@@ -213,11 +213,28 @@ def parse_bytes(data: bytes, source: str) -> Parsed:
     if looks_like_json(data, source):
         parsed = Parsed(_parse_json(data, source), "json", _json_duplicates(data))
     else:
-        converter = _parse_yaml(data, source)
-        parsed = Parsed(converter.result, "yaml", tuple(converter.duplicates))
+        parsed = _json_named_yaml(data, source) or _yaml(data, source)
     if _NUL_ESCAPE.search(data):
         _refuse_nul(parsed.data, source)
     return parsed
+
+
+def _yaml(data: bytes, source: str) -> Parsed:
+    converter = _parse_yaml(data, source)
+    return Parsed(converter.result, "yaml", tuple(converter.duplicates))
+
+
+def _json_named_yaml(data: bytes, source: str) -> Parsed | None:
+    """A JSON document in a file named .yaml, read as JSON: libyaml (YAML 1.1) refuses some
+    valid JSON, an emoji's surrogate-pair escape among it. None when it is no JSON (YAML's
+    own flow style, `{openapi: 3.0.3}`, starts the same way)."""
+    if data.lstrip()[:1] not in (b"{", b"["):
+        return None
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    return Parsed(value, "json", _json_duplicates(data))
 
 
 # The escapes that write a NUL: JSON's \u0000, YAML's \0, \x00, \u0000 and \U00000000 (a

@@ -188,6 +188,20 @@ def test_a_yaml_document_named_json_is_read_as_yaml() -> None:
     assert info.value.rule == "json"
 
 
+def test_a_json_document_named_yaml_is_read_as_json() -> None:
+    # JSON is YAML 1.2, but not to libyaml (YAML 1.1): an emoji escaped as JSON writes it,
+    # a surrogate pair (`"\\ud83d\\ude00"`, Python's json.dumps and many others), was refused
+    # as "found invalid Unicode character escape code" in a file named openapi.yaml.
+    data = (
+        b'{"openapi": "3.0.3", "info": {"title": "Smile \\ud83d\\ude00", "version": "1"},'
+        b' "paths": {}}'
+    )
+    assert load_bytes(data, "openapi.yaml").normalised["info"]["title"] == "Smile \U0001f600"
+    # YAML's own flow style, which starts the same way, is still read as YAML.
+    flow = b"{openapi: 3.0.3, info: {title: Flow, version: '1'}, paths: {}}"
+    assert load_bytes(flow, "openapi.yaml").normalised["info"]["title"] == "Flow"
+
+
 def test_a_tab_indenting_yaml_is_named_as_a_tab() -> None:
     # IBM's openapi-validator fixture clean-with-tabs.yml (`info:` then tab-indented keys):
     # libyaml says "found character that cannot start any token", and a tab cannot be seen.
