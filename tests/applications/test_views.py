@@ -286,3 +286,31 @@ def test_rotate_beyond_the_limit_is_refused_and_changes_nothing(
     )
     assert "less than or equal to 168" in response.content.decode()
     assert client_credentials(client, app.client_id, registered.secret).status_code == 200
+
+
+@pytest.mark.parametrize("page", ["new", "edit"])
+def test_each_fields_described_by_points_at_its_help_text(
+    ada_client: Client, ada: Any, register: Register, page: str
+) -> None:
+    # Django marks a field aria-describedby="id_<name>_helptext"; the page printed the help
+    # text with no id, so a screen reader read nothing for it.
+    if page == "new":
+        url = "/applications/new/"
+    else:
+        app = register(ada, "web", redirect_uris=["https://app.example/cb"]).application
+        url = f"/applications/{app.uuid}/edit/"
+    html = ada_client.get(url).content.decode()
+    described = re.findall(r'aria-describedby="([^"]+)"', html)
+    assert described
+    for ids in described:
+        for ident in ids.split():
+            assert f'id="{ident}"' in html, ident
+
+
+def test_a_checkbox_comes_before_its_label(ada_client: Client) -> None:
+    # "Keep the secret for the console: [ ]" put the box after a colon, far from its words.
+    html = ada_client.get("/applications/new/").content.decode()
+    box = html.index('<input type="checkbox" name="keep_for_console"')
+    label = html.index('<label for="id_keep_for_console"')
+    assert box < label
+    assert "Keep the secret for the console:" not in html
