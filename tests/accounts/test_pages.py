@@ -116,3 +116,26 @@ def test_local_signup_is_closed(client: Client) -> None:
     response = client.get("/accounts/signup/")
     assert response.status_code in (200, 302, 404)
     assert b'name="password1"' not in response.content
+
+
+def test_the_chooser_is_a_card_that_says_what_signing_in_gives(
+    client: Client, portal_signin: Any, stub_op: Any, settings: Any
+) -> None:
+    # allauth's page: "Sign In" (every other page says "Sign in") over a bare button, left
+    # in the page, unlike the provider's sign-in card it leads to.
+    settings.IDENTITY_BUILTIN = True
+    chooser = client.get("/accounts/login/?next=/apis/").content.decode()
+    assert "Sign In" not in chooser
+    assert '<section class="auth-card card">' in chooser
+    assert '<h1 class="auth-title">Sign in</h1>' in chooser
+    assert "subscribe to products" in chooser
+    assert "<title>Sign in · " in chooser
+
+
+def test_the_chooser_without_a_provider_says_so(client: Client, settings: Any) -> None:
+    # With no provider configured the page was a heading and nothing under it.
+    settings.IDENTITY_BUILTIN = False
+    settings.SOCIALACCOUNT_PROVIDERS = {}
+    chooser = client.get("/accounts/login/").content.decode()
+    assert 'data-empty="providers"' in chooser
+    assert "No sign-in provider is configured" in chooser

@@ -26,6 +26,7 @@ ANONYMOUS_PAGES = {
     "catalog": "/apis/",
     "api": "/apis/petstore/",
     "operation": "/apis/petstore/operations/createPet/",
+    "sign-in chooser": "/accounts/login/",
     "sign-in": "/idp/login/",
 }
 SIGNED_IN_PAGES = {
