@@ -228,6 +228,30 @@ def glances(
     return out
 
 
+def overview(
+    window: windows.Window,
+    api_ids: frozenset[int] | None,
+    subs: Sequence[Any],
+    apps: Sequence[Any],
+    tz: Any,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """My usage's rows: each subscription with its glance and quota bar, each application
+    with its glance."""
+    looks = glances(
+        window,
+        api_ids,
+        [{"subscription_id": sub.pk} for sub in subs] + [{"client_id": a.client_id} for a in apps],
+    )
+    sub_rows = [
+        {"sub": sub, "glance": look, "quota": charts.quota_bar(reports.quota_use(sub), tz)}
+        for sub, look in zip(subs, looks[: len(subs)], strict=True)
+    ]
+    app_rows = [
+        {"app": app, "glance": look} for app, look in zip(apps, looks[len(subs) :], strict=True)
+    ]
+    return sub_rows, app_rows
+
+
 def figures(f: reports.UsageFilter, *, top: int = 10) -> tuple[reports.Summary, list[reports.Row]]:
     """The totals of filter `f` and its `top` operations by calls: what a developer's page
     shows, without its charts (the /api/v1/ usage answers)."""

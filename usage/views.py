@@ -158,18 +158,7 @@ def overview(request: HtmxHttpRequest) -> HttpResponse:
     window = windows.preset_window(range_key, timezone.now(), tz)
     subs = list(Subscription.objects.filter(owner=user).select_related("product", "application"))
     apps = list(Application.objects.filter(owner=user))
-    looks = pages.glances(
-        window,
-        pages.viewer_api_ids(user),
-        [{"subscription_id": sub.pk} for sub in subs] + [{"client_id": a.client_id} for a in apps],
-    )
-    sub_rows = [
-        {"sub": sub, "glance": glance, "quota": charts.quota_bar(reports.quota_use(sub), tz)}
-        for sub, glance in zip(subs, looks[: len(subs)], strict=True)
-    ]
-    app_rows = [
-        {"app": app, "glance": glance} for app, glance in zip(apps, looks[len(subs) :], strict=True)
-    ]
+    sub_rows, app_rows = pages.overview(window, pages.viewer_api_ids(user), subs, apps, tz)
     context = {
         "subscriptions": sub_rows,
         "applications": app_rows,
