@@ -210,9 +210,12 @@ class Gateway:
                 await self.subscriptions.spend(state["meter"], self.counters)
             if body_bytes is not None:
                 state["in"], state["out"] = body_bytes
-                if CLIENT_GONE in scope and state["status"] < 400 and "check" not in state:
-                    # The client left before the answer ended: no success for anyone
-                    # (usage counts it "other", as a call with no answer sent).
+                if CLIENT_GONE in scope and (
+                    state["status"] < 400 or state.get("check") == "request"
+                ):
+                    # The client left before the answer ended: no success for anyone, and a
+                    # body cut by its leaving was refused by no check (usage counts it
+                    # "other", as a call with no answer sent: usage/events.py).
                     state["check"] = "client-gone"
             self.usage.record(scope, state, started, elapsed)
             method = scope["method"]

@@ -65,8 +65,9 @@ _ASGI = {"version": "3.0", "spec_version": "2.3"}
 # rather than wrapping receive and send (two closures a call and a call more per message:
 # about 2 % of a proxied call's instructions); under another server it wraps them.
 BODY_BYTES = "gateway.body_bytes"
-# Set in the scope when the client went away before the response ended: the application's
-# sends after that go nowhere (and count no bytes), and its usage counts the call "other".
+# Set in the scope when the client went away before the response ended, or stopped sending
+# before its body ended: the application's sends after it left go nowhere (and count no
+# bytes), and its usage counts the call "other".
 CLIENT_GONE = "gateway.client_gone"
 _STATUS_LINES = {
     s.value: b"HTTP/1.1 %d %s\r\n" % (s.value, s.phrase.encode("latin-1")) for s in HTTPStatus
@@ -165,6 +166,8 @@ class _Exchange:
                 conn.transport.write(_CONTINUE)
         while not self.body and not self.complete:
             if conn.closed or self.finished or conn.eof:
+                if not self.finished:
+                    self.scope[CLIENT_GONE] = True  # it stopped before its body ended
                 return {"type": "http.disconnect"}
             conn.resume_reading()
             conn.deadline = conn.loop.time() + BODY_TIMEOUT

@@ -175,9 +175,12 @@ def classify(status: int, check: str) -> tuple[Outcome, str]:
     `check` is the id of a problem the gateway wrote itself ("" for a backend's or the mock's
     own answer): a 4xx of the gateway's is "blocked"; its 502/504 for a backend that failed,
     and any 5xx relayed from a backend, are "failed"; every other answer is "other" (a
-    backend's 4xx, the gateway's 503 when signing keys or the rate-limit store are down).
+    backend's 4xx, the gateway's 503 when signing keys or the rate-limit store are down, and
+    any call whose client left before its answer ended: `client-gone`).
     """
     if check:
+        if check == "client-gone":  # it left before its answer ended (gateway/server.py)
+            return "other", ""
         if 400 <= status < 500:
             return "blocked", _CHECK_FAMILY.get(check, "jwt")
         if check in _BACKEND_FAILURES:

@@ -79,6 +79,9 @@ def test_decode_skips_what_it_cannot_read_and_keeps_the_rest() -> None:
         (401, "missing", ("blocked", "jwt")),
         (413, "body-size", ("blocked", "request")),
         (0, "", ("other", "")),  # no answer was sent
+        # The client left before its answer ended, or before its body did (gateway/app.py).
+        (200, "client-gone", ("other", "")),
+        (400, "client-gone", ("other", "")),
     ],
 )
 def test_classify(status: int, check: str, expected: tuple[str, str]) -> None:

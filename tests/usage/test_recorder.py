@@ -518,3 +518,44 @@ def test_a_client_that_hangs_up_mid_answer_is_other_and_only_sent_bytes_count(
     cell = _one(recording.counted())
     assert cell.outcomes == (0, 0, 0, 1)
     assert 1000 <= cell.bytes_out < size
+
+
+@pytest.mark.parametrize("raw", [False, True])
+def test_a_client_that_hangs_up_mid_upload_is_other_not_blocked(
+    recording: Recording, provider: Provider, backend: LoopbackServer, settings: Any, raw: bool
+) -> None:
+    """The body was cut because the client left: the gateway's 400 ("malformed or cut off")
+    reached no one and no check refused the call, so it is not "blocked by `request`"."""
+    import time
+
+    from gateway import server
+
+    settings.USAGE_RAW_EVENTS = raw
+    gateway = recording.gateway(_route(provider, backend.url))
+    token = mint(provider.keys[0], claims(provider))
+    loop = gateway.loop
+
+    async def exchange() -> None:
+        srv = server.Server(gateway.app, loop)
+        listener = await loop.create_server(srv.protocol, "127.0.0.1", 0)
+        port = listener.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        head = (
+            f"POST /orders/items HTTP/1.1\r\nHost: gw.test\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n"
+        )
+        writer.write(head.encode() + b"x" * 10)
+        await writer.drain()
+        await asyncio.sleep(0.2)  # the gateway is forwarding the body
+        writer.close()
+        deadline = time.monotonic() + 20
+        while srv.tasks and time.monotonic() < deadline:  # the call ends
+            await asyncio.sleep(0.05)
+        listener.close()
+
+    loop.run_until_complete(exchange())
+    if raw:
+        event = _only(recording.events())
+        assert (event.outcome, event.check) == ("other", "")
+    else:
+        assert _one(recording.counted()).outcomes == (0, 0, 0, 1)
