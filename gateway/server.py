@@ -166,7 +166,7 @@ class _Exchange:
                 conn.transport.write(_CONTINUE)
         while not self.body and not self.complete:
             if conn.closed or self.finished or conn.eof:
-                if not self.finished:
+                if not self.finished and not conn.refused:
                     self.scope[CLIENT_GONE] = True  # it stopped before its body ended
                 return {"type": "http.disconnect"}
             conn.resume_reading()
@@ -209,7 +209,8 @@ class _Exchange:
         conn = self.conn
         if conn.closed:
             self.finished = True
-            self.scope[CLIENT_GONE] = True
+            if not conn.refused:
+                self.scope[CLIENT_GONE] = True
             return
         self.body_bytes[1] += len(body)
         if self.head_request:
@@ -293,6 +294,7 @@ class _Connection(asyncio.Protocol):
         self._head_bytes = 0  # bytes read while a head is incomplete (a head sent endlessly)
         self._head_size = 0  # the parsed head's URL and header lines
         self._refuse = b""
+        self.refused = False  # the server itself closed it, refusing what the client sent
 
     # --- transport events -----------------------------------------------------------------
 
@@ -546,6 +548,7 @@ class _Connection(asyncio.Protocol):
         self.resume_reading()
 
     def _fail(self, response: bytes) -> None:
+        self.refused = True
         current = self.current
         if (current is None or not current.started) and not self.closed:
             self.transport.write(response)
