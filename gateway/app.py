@@ -395,19 +395,16 @@ class Gateway:
             await self._respond(send, state, problem(404, detail, "operation"), extra)
             return
 
+        entry = None
         if self.subscriptions is not None:  # the key check: gateway/subscriptions.py
             client = str((scope.get("client") or ("-", 0))[0])
-            denied, entry, query = await self.subscriptions.check(
-                route.api_slug, headers, query, client, self.counters, extra
+            denied, entry, query = await self.subscriptions.identify(
+                route.api_slug, headers, query, client, self.counters
             )
             state["entry"] = entry
             if denied is not None:
                 await self._respond(send, state, denied, extra)
                 return
-            if entry is not None and entry.volume is not None:
-                # A kilobyte quota: count this call's body bytes both ways (spent in __call__).
-                meter = state["meter"] = Meter(entry, receive, send)
-                receive, send = meter.receive, meter.send
         verdict: Verdict | None = None
         policy = route.policy
         if policy is not None:
@@ -431,6 +428,19 @@ class Gateway:
                 )
                 return
             state["sub"], state["client"] = verdict.subject or "-", verdict.client_id or "-"
+
+        if entry is not None and not entry.unlimited:
+            # The product's limits count the calls both checks let through: one refused for
+            # its token uses up no call of the quota (the usage pages count it as blocked).
+            assert self.subscriptions is not None
+            limited = await self.subscriptions.limits(entry, self.counters, extra)
+            if limited is not None:
+                await self._respond(send, state, limited, extra)
+                return
+            if entry.volume is not None:
+                # A kilobyte quota: count this call's body bytes both ways (spent in __call__).
+                meter = state["meter"] = Meter(entry, receive, send)
+                receive, send = meter.receive, meter.send
 
         if route.rate_limit is not None:
             assert self.counters is not None

@@ -271,10 +271,27 @@ class Subscriptions:
         counters: CounterStore | None,
         extra: Headers,
     ) -> tuple[tuple[int, Headers, bytes] | None, KeyEntry | None, bytes]:
-        """(a problem answer or None, the subscription, the query without the key).
+        """(a problem answer or None, the subscription, the query without the key): the key
+        identified (`identify`), then the product's limits counted (`limits`).
 
         The key is removed from `headers` in place so it never reaches the backend.
         """
+        denied, entry, query = await self.identify(api, headers, query, client, counters)
+        if denied is not None or entry is None:
+            return denied, entry, query
+        return await self.limits(entry, counters, extra), entry, query
+
+    async def identify(
+        self,
+        api: str,
+        headers: dict[bytes, bytes],
+        query: bytes,
+        client: str,
+        counters: CounterStore | None,
+    ) -> tuple[tuple[int, Headers, bytes] | None, KeyEntry | None, bytes]:
+        """`check` without counting the call against the product's limits: the gateway
+        counts them once the token check has passed too (a call it refuses for its token
+        uses up no call of the quota or rate limit). Removes the key from `headers`."""
         keys = self.keys.value if not self.keys.due() else await self.keys.current()
         key, query = take_key(headers, query, keys.names.get(api, DEFAULT_NAMES))
         if not self.keys.loaded:
@@ -321,9 +338,16 @@ class Subscriptions:
                 entry,
                 query,
             )
+        return None, entry, query
+
+    async def limits(
+        self, entry: KeyEntry, counters: CounterStore | None, extra: Headers
+    ) -> tuple[int, Headers, bytes] | None:
+        """Count the call against its subscription's kilobyte quota, rate limit and quota: a
+        problem answer when one is used up, else None (the RateLimit fields in `extra`)."""
         if counters is None or entry.unlimited:
-            return None, entry, query
-        return await self._limits(entry, counters, extra), entry, query
+            return None
+        return await self._limits(entry, counters, extra)
 
     def _remember(self, key: str, digest: str) -> None:
         """Keeps the digests of keys that matched a subscription, so a busy key is hashed

@@ -77,6 +77,33 @@ def test_a_good_key_without_a_token_is_still_refused(
     assert backend.recorder.requests == []
 
 
+def test_calls_refused_by_the_token_check_use_no_call_of_the_quota_or_rate_limit(
+    gateway: Harness, provider: Provider, backend: LoopbackServer, key: str
+) -> None:
+    """A call with a good key and no (or a bad) token was counted against the subscription's
+    quota and rate limit before validate-jwt refused it: a developer's usage page counts
+    such calls as blocked, not as quota used, and read "1 of 2 calls" while the gateway
+    answered 403 for the quota. A quota counts the calls the checks let through."""
+    Product.objects.filter(slug="starter").update(
+        quota_calls=2, quota_period=3600, rate_limit_calls=2, rate_limit_period=60
+    )
+    for _ in range(3):
+        refused = gateway.request(
+            "GET", "/orders/items", headers={"Ocp-Apim-Subscription-Key": key}
+        )
+        assert refused.status == 401
+    token = mint(provider.keys[0], claims(provider))
+    for _ in range(2):
+        served = gateway.request(
+            "GET", "/orders/items", token=token, headers={"Ocp-Apim-Subscription-Key": key}
+        )
+        assert served.status == 200, served.body
+    over = gateway.request(
+        "GET", "/orders/items", token=token, headers={"Ocp-Apim-Subscription-Key": key}
+    )
+    assert over.status in (403, 429)  # the third served call is past both
+
+
 def _kilobyte_quota(kilobytes: int) -> None:
     Product.objects.filter(slug="starter").update(quota_kilobytes=kilobytes, quota_period=3600)
 
