@@ -60,6 +60,20 @@ class GrantError(Exception):
     """
 
     return_to = ""
+    error = ""  # the server's OAuth error code, when it answered with one
+
+    @classmethod
+    def described(cls, exc: Exception, endpoint: str) -> GrantError:
+        made = cls(_describe(exc, endpoint))
+        if isinstance(exc, OAuth2Error):
+            made.error = str(exc.error or "")
+        return made
+
+    @property
+    def dead_refresh_token(self) -> bool:
+        """RFC 6749 5.2: invalid_grant on a refresh means the refresh token is no good (revoked,
+        expired, reused): asking again gets the same answer."""
+        return self.error == "invalid_grant"
 
 
 @dataclass(frozen=True)
@@ -580,7 +594,7 @@ def _refresh_at_server(server: AuthorizationServer, token: Token) -> Token:
             ends.refresh, refresh_token=token.refresh_token, auth=auth, **kwargs
         )
     except (OAuth2Error, http.OutboundError, ValueError, ArithmeticError, Warning) as exc:
-        raise GrantError(_describe(exc, ends.refresh)) from None
+        raise GrantError.described(exc, ends.refresh) from None
     scopes = split_scopes(token.scopes)
     new = _to_token(dict(response), server, token.grant, scopes)
     return new

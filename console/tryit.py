@@ -10,7 +10,7 @@ here and in `console/credentials.py`, not in a view.
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -83,6 +83,9 @@ def token_for_call(
             try:
                 fresh = store.replace(chosen, grants.refresh(server, chosen))
             except (grants.GrantError, OutboundError) as exc:
+                if isinstance(exc, grants.GrantError) and exc.dead_refresh_token:
+                    # Not asked again on every send; the card stops promising a refresh.
+                    chosen = store.replace(chosen, replace(chosen, refresh_token=""))
                 return chosen, f"The token is expiring and could not be refreshed: {exc}"
             return fresh, "The token was about to expire, so the console refreshed it first."
     return chosen, ""

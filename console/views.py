@@ -7,6 +7,7 @@ Every state-changing view is a CSRF-checked POST (htmx sends the token from `hx-
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any, cast
 
 from django.contrib import messages
@@ -317,6 +318,8 @@ def refresh(request: HtmxHttpRequest, token_id: str) -> HttpResponse:
         TokenStore(request.session).replace(old, grants.refresh(server, old))
         messages.success(request, f"Refreshed the token from {old.server_name}.")
     except (grants.GrantError, OutboundError) as exc:
+        if isinstance(exc, grants.GrantError) and exc.dead_refresh_token:
+            TokenStore(request.session).replace(old, replace(old, refresh_token=""))
         messages.error(request, f"{old.server_name}: {exc}")
     return _after_token_change(request)
 

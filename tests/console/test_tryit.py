@@ -277,3 +277,44 @@ def test_a_token_whose_own_exp_is_past_is_refreshed_whatever_expires_in_said(
 
     assert used == ["r1"] and chosen is not None and chosen.access_token == fresh
     assert "refreshed it first" in note
+
+
+def test_a_refresh_token_the_server_refused_is_not_sent_again_on_every_call(
+    signed_in: Client, echo: Any, auth_server: Any, fake_outbound: Any
+) -> None:
+    """A revoked (or reused) refresh token answers invalid_grant. It stayed on the token,
+    so every later send asked the server again and got the same refusal, and the card still
+    promised 'refreshed automatically before expiry'."""
+    from tests.console.conftest import response
+
+    auth_server(echo, grants=["authorization_code"])
+    key, token = _expired_token(signed_in)
+    asked: list[str] = []
+
+    def refuse(sent: Any) -> Any:
+        asked.append(sent.form.get("refresh_token", ""))
+        return response(400, {"error": "invalid_grant", "error_description": "revoked"})
+
+    fake_outbound.on("POST", f"{IDP}/token", refuse)
+    fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {"ok": True})
+    data = {"api": "echo", "version": "1.0.0", "operation": "echoGet", "token": token.id}
+    first = signed_in.post("/console/send/", data, headers=HTMX).content.decode()
+    second = signed_in.post("/console/send/", data, headers=HTMX).content.decode()
+
+    assert asked == ["r1"]
+    assert "invalid_grant" in first
+    kept = TokenStore(signed_in.session).get(token.id)
+    assert kept is not None and kept.refresh_token == ""
+    assert "refreshed automatically" not in second
+
+
+def test_the_refresh_button_forgets_a_refresh_token_the_server_refused(
+    signed_in: Client, echo: Any, auth_server: Any, fake_outbound: Any
+) -> None:
+    auth_server(echo, grants=["authorization_code"])
+    _key, token = _expired_token(signed_in)
+    fake_outbound.json("POST", f"{IDP}/token", {"error": "invalid_grant"}, status=400)
+    answer = signed_in.post(f"/console/token/{token.id}/refresh/", {"next": "/apis/"})
+    assert answer.status_code == 302
+    kept = TokenStore(signed_in.session).get(token.id)
+    assert kept is not None and kept.refresh_token == ""
