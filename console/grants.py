@@ -216,6 +216,13 @@ def check_token_fields(params: Any) -> None:
 def _check_token_response(response: requests.Response) -> requests.Response:
     """requests-oauthlib's compliance hook: the raw answer, before oauthlib parses it."""
     kind = response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+    if 300 <= response.status_code < 400:
+        # Never followed (a login page, another host); read as a token response it was
+        # "the server refused: missing_token".
+        raise GrantError(
+            f"The token endpoint answered {response.status_code}, a redirect, which is not "
+            "followed: check the token URL."
+        )
     try:
         params = orjson.loads(response.content)
     except orjson.JSONDecodeError:

@@ -468,3 +468,20 @@ def test_a_discovery_document_of_its_own_issuer_is_used(
     fake_outbound.json("GET", url, {"issuer": f"{IDP}/tenant", "token_endpoint": f"{IDP}/t"})
     fake_outbound.json("POST", f"{IDP}/t", token_response())
     assert grants.client_credentials(server, ["echo.read"]).access_token
+
+
+def test_a_redirect_from_the_token_endpoint_is_named_not_followed(
+    auth_server: Any, fake_outbound: Any
+) -> None:
+    """A 302 (to a login page, or to another host) was read as an empty token response:
+    'The authorization server refused: missing_token'."""
+    server = auth_server(grants=ALL)
+    fake_outbound.on(
+        "POST",
+        TOKEN_URL,
+        lambda sent: response(302, body=b"", Location="http://169.254.169.254/latest/"),
+    )
+    with pytest.raises(grants.GrantError) as raised:
+        grants.client_credentials(server, ["echo.read"])
+    assert "refused" not in str(raised.value) and "302" in str(raised.value)
+    assert [s.url for s in fake_outbound.sent] == [TOKEN_URL]
