@@ -200,7 +200,7 @@ def check_token_fields(params: Any) -> None:
                 f"The token response's {name} holds characters a request cannot carry."
             )
     kind = params.get("token_type")
-    if kind not in (None, "") and not (isinstance(kind, str) and _TOKEN_TYPE.match(kind)):
+    if kind not in (None, "") and not (isinstance(kind, str) and _TOKEN_TYPE.match(kind.strip())):
         raise GrantError("The token response's token_type is not a token type name.")
     expires = params.get("expires_in")
     number = isinstance(expires, int | float) and not isinstance(expires, bool)

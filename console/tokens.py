@@ -114,7 +114,7 @@ class Token:
             grant=grant,
             scopes=scopes,
             access_token=str(response["access_token"]),
-            token_type=str(response.get("token_type") or "Bearer"),
+            token_type=str(response.get("token_type") or "Bearer").strip() or "Bearer",
             refresh_token=str(response.get("refresh_token") or ""),
             expires_at=expires_at,
             scope=" ".join(scope) if isinstance(scope, list) else str(scope or ""),

@@ -485,3 +485,11 @@ def test_a_redirect_from_the_token_endpoint_is_named_not_followed(
         grants.client_credentials(server, ["echo.read"])
     assert "refused" not in str(raised.value) and "302" in str(raised.value)
     assert [s.url for s in fake_outbound.sent] == [TOKEN_URL]
+
+
+def test_a_token_type_with_spaces_around_it_is_read_without_them(
+    auth_server: Any, fake_outbound: Any
+) -> None:
+    server = auth_server(grants=ALL)
+    fake_outbound.json("POST", TOKEN_URL, token_response(token_type=" bearer "))
+    assert grants.client_credentials(server, ["echo.read"]).token_type == "bearer"
