@@ -99,6 +99,9 @@ def convert_parameter(param: Any) -> Any:
     for key, value in param.items():
         if key.startswith("x-"):
             out[key] = value
+    if "x-example" in param:
+        # 2.0 has no parameter example; `x-example` is how its documents write one.
+        out["example"] = param.get("example", param["x-example"])
     return out
 
 
@@ -122,6 +125,8 @@ def _body_from_params(params: list[Any], consumes: list[str]) -> dict[str, Any] 
             prop = _items_schema(p)
             if p.get("description"):
                 prop["description"] = p["description"]
+            if "x-example" in p and isinstance(prop, dict):
+                prop.setdefault("example", p["x-example"])
             properties[str(p.get("name", ""))] = prop
             if p.get("required"):
                 required.append(str(p.get("name", "")))

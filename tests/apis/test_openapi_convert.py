@@ -207,3 +207,28 @@ def test_collection_formats_become_styles_in_every_location() -> None:
         "piped": {"style": "pipeDelimited", "explode": False},
         "tabs": {"style": "form", "explode": False, "x-collectionFormat": "tsv"},
     }
+
+
+def test_a_parameters_x_example_is_its_example() -> None:
+    """Swagger 2.0 has no example for a non-body parameter; `x-example` is how 2.0 documents
+    write one (Swagger UI reads it, swagger2openapi converts it). The page and the console
+    showed none: `limit` with `x-example: 5` was pre-filled with nothing."""
+    text = b"""\
+swagger: '2.0'
+info: {title: X, version: '1'}
+paths:
+  /a:
+    post:
+      consumes: [application/x-www-form-urlencoded]
+      parameters:
+        - {name: limit, in: query, type: integer, x-example: 5}
+        - {name: id, in: query, type: string, example: own, x-example: other}
+        - {name: note, in: formData, type: string, x-example: hello}
+      responses: {'200': {description: ok}}
+"""
+    op = load_bytes(text, "x.yaml").normalised["paths"]["/a"]["post"]
+    params = {p["name"]: p for p in op["parameters"]}
+    assert params["limit"]["example"] == 5
+    assert params["id"]["example"] == "own"  # one written as 3.x writes it wins
+    form = op["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert form["properties"]["note"]["example"] == "hello"
