@@ -88,6 +88,16 @@ _ANNOTATIONS = frozenset(
 _NEVER: dict[str, Any] = {"not": {}}  # `false`, as apis.openapi.model spells a boolean body schema
 
 
+def _typed_over(own: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
+    """Keywords written beside a reference, to lay over its target: all but a `type` where
+    the target has one. Generators write `type: object` beside any `$ref` (a string enum's
+    too), which OpenAPI 3.0 ignores and 3.1 could never satisfy: the target's type is the
+    value's."""
+    if "type" in own and "type" in target:
+        return {k: v for k, v in own.items() if k != "type"}
+    return own
+
+
 def boolean_label(schema: Any) -> str:
     """What a non-object schema allows: JSON Schema 2020-12 (OpenAPI 3.1+) writes `true` for
     "any value" and `false` for "none"; anything else is not a schema, read as no constraint."""
@@ -391,14 +401,14 @@ class SchemaRenderer:
             if any(beside):
                 merged = dict(target)
                 for own in reversed(beside):
-                    merged.update(own)
+                    merged.update(_typed_over(own, merged))
                 return merged
         wrapped = self.wrapped_ref(schema) if target is schema else None
         if wrapped is not None:
             inner = self.deref({"$ref": wrapped[0]})
             if isinstance(inner, dict):
                 own = {k: v for k, v in schema.items() if k != "allOf"}
-                return {**inner, **wrapped[1], **own}
+                return {**inner, **wrapped[1], **_typed_over(own, inner)}
         return target
 
     def object_view(

@@ -208,8 +208,12 @@ def _convert(
         return _convert(value, legacy=legacy, direction=direction, depth=depth + 1, schemas=schemas)
 
     out: dict[str, Any] = {}
+    # OpenAPI 3.0 ignores a Reference Object's other keys; a `type` there (generators write
+    # `type: object` beside any `$ref`, a string enum's too) is not the value's, as the
+    # sample and the pages' type of the target take it.
+    ref_type = legacy and isinstance(node.get("$ref"), str)
     for key, value in node.items():
-        if not _keep(key, value):
+        if not _keep(key, value) or (ref_type and key == "type"):
             continue
         if key in _SCHEMA_MAPS and isinstance(value, dict):
             out[key] = {name: sub(schema) for name, schema in value.items()}

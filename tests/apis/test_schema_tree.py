@@ -465,6 +465,23 @@ def test_a_one_part_all_of_with_annotations_beside_it_shows_the_referenced_enum(
     assert r.wrapped_ref(extended) is None
 
 
+def test_a_type_written_beside_a_ref_does_not_hide_the_targets_type() -> None:
+    # Reckon One (and other generators) write `{type: object, $ref: AmountTaxStatus}` for
+    # a string enum: the row read "AmountTaxStatus object" with no allowed value anywhere,
+    # while the sample showed "NonTaxed". OpenAPI 3.0 ignores keys beside a $ref; the
+    # description and example there still describe this use.
+    schemas = {"Status": {"type": "string", "enum": ["NonTaxed", "Inclusive"]}}
+    r = renderer(schemas)
+    beside = {"type": "object", "description": "The status.", "$ref": "#/components/schemas/Status"}
+    wrapped = {"type": "object", "allOf": [{"$ref": "#/components/schemas/Status"}]}
+    html = r.block({"type": "object", "properties": {"status": beside}}, raw=False)
+    assert '<span class="type">Status</span> <span class="type-of">string</span>' in html
+    assert "&quot;Inclusive&quot;" in html and "The status." in html
+    for status in (beside, wrapped):
+        assert r.shown(status)["type"] == "string"
+        assert r.shown(status)["enum"] == ["NonTaxed", "Inclusive"]
+
+
 def test_an_array_of_scalars_shows_what_its_items_allow() -> None:
     # `tags: {type: array, items: {type: string, enum: [...]}}` (a Swagger 2.0 formData
     # `collectionFormat: multi` field, a filter list): the row read "array of string", the

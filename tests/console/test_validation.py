@@ -176,6 +176,31 @@ def test_a_parameter_of_several_scalar_types_is_read_as_any_of_them() -> None:
     ]
 
 
+def test_a_30_ref_s_sibling_keywords_are_not_checked() -> None:
+    # OpenAPI 3.0: a Reference Object's other keys SHALL be ignored. Reckon One's CreditNote
+    # writes `amountTaxStatus: {type: object, $ref: AmountTaxStatus}` (a string enum): the
+    # pages and the sample read the enum, and the check refused the sample's "NonTaxed" as
+    # "not of type 'object'". In 3.1 the siblings apply beside the target, as before.
+    schemas = {"Status": {"type": "string", "enum": ["NonTaxed", "Inclusive"]}}
+    schema = {
+        "type": "object",
+        "properties": {
+            "status": {"type": "object", "$ref": "#/components/schemas/Status"},
+        },
+    }
+    body = {"status": "NonTaxed"}
+    for version, key, expected in (
+        ("3.0.3", -41, []),
+        ("3.1.0", -42, ["body.status: 'NonTaxed' is not of type 'object'"]),
+    ):
+        doc: dict[str, Any] = {"openapi": version, "components": {"schemas": schemas}}
+        found = check_value(doc, key, schema, body, direction="request", prefix="body")
+        assert found == expected, version
+    doc = {"openapi": "3.0.3", "components": {"schemas": schemas}}
+    refused = check_value(doc, -43, schema, {"status": "Gross"}, direction="request", prefix="body")
+    assert refused == ["body.status: 'Gross' is not one of ['NonTaxed', 'Inclusive']"]
+
+
 def test_read_and_write_only_through_refs_are_not_required() -> None:
     # `id: {$ref: Id}` with Id readOnly (GitHub's shape): the request sample leaves it out,
     # and the check refused that very body for lacking it; a writeOnly secret the other way.
