@@ -80,3 +80,25 @@ def check_host_lists(app_configs: Any, **kwargs: Any) -> list[Error]:
         for name in ("ALLOWED_HOSTS", "GATEWAY_HOSTS")
         for entry in never_matching_hosts(list(getattr(settings, name, []) or []))
     ]
+
+
+@register()
+def check_trusted_origins(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """CSRF_TRUSTED_ORIGINS entries with a path, query or fragment: a browser's Origin header
+    is scheme://host[:port] only, and Django compares it with each entry as written."""
+    from urllib.parse import urlsplit
+
+    problems = []
+    for origin in list(getattr(settings, "CSRF_TRUSTED_ORIGINS", []) or []):
+        parts = urlsplit(origin)
+        if "://" in origin and (parts.path or parts.query or parts.fragment):
+            problems.append(
+                Error(
+                    f"CSRF_TRUSTED_ORIGINS: {origin!r} can never match a browser's Origin, so "
+                    "the forms it should allow are refused (403).",
+                    hint="Give origins only, scheme://host[:port] without a path or trailing "
+                    f"slash: {parts.scheme}://{parts.netloc}",
+                    id="portal.E003",
+                )
+            )
+    return problems

@@ -320,3 +320,17 @@ def test_log_level_is_read_in_any_case_and_a_wrong_one_is_named(tmp_path: Path) 
     result = start(production_env(tmp_path, LOG_LEVEL="verbose"), "portal.asgi")
     assert result.returncode != 0
     assert "LOG_LEVEL='verbose'" in result.stderr and "DEBUG, INFO, WARNING" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "origin", ["https://portal.example.com/", "https://portal.example.com/portal"]
+)
+def test_a_trusted_origin_that_can_never_match_stops_serve(tmp_path: Path, origin: str) -> None:
+    # A browser's Origin header has no path: Django compares it with each entry as written,
+    # so an entry with one (a trailing slash) never matched, and behind a TLS proxy every
+    # sign-out, console send and admin save was a 403 CSRF failure.
+    env = production_env(tmp_path, PORT="1", CSRF_TRUSTED_ORIGINS=origin)
+    result = _serve(env)
+    assert result.returncode != 0
+    assert f"CSRF_TRUSTED_ORIGINS: {origin!r} can never match" in result.stderr, result.stderr
+    assert "Listening" not in result.stdout + result.stderr
