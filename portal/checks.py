@@ -102,3 +102,17 @@ def check_trusted_origins(app_configs: Any, **kwargs: Any) -> list[Error]:
                 )
             )
     return problems
+
+
+@register()
+def check_allowed_hosts_set(app_configs: Any, **kwargs: Any) -> list[Warning]:
+    if settings.DEBUG or getattr(settings, "ALLOWED_HOSTS_FROM_ENV", True):
+        return []
+    return [
+        Warning(
+            "ALLOWED_HOSTS is not set: the portal answers only "
+            f"{', '.join(settings.ALLOWED_HOSTS)}; any other host name is refused (400).",
+            hint="Set ALLOWED_HOSTS to the portal's public host name(s), e.g. portal.example.com.",
+            id="portal.W003",
+        )
+    ]

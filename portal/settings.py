@@ -50,6 +50,7 @@ SECRET_KEY = _secret_key()
 SECRET_KEY_FROM_ENV = bool(env_secret("SECRET_KEY"))
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+ALLOWED_HOSTS_FROM_ENV = bool(env_list("ALLOWED_HOSTS"))  # portal.W003 otherwise, DEBUG off
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 SITE_NAME = env_str("SITE_NAME", "API Portal")

@@ -334,3 +334,21 @@ def test_a_trusted_origin_that_can_never_match_stops_serve(tmp_path: Path, origi
     assert result.returncode != 0
     assert f"CSRF_TRUSTED_ORIGINS: {origin!r} can never match" in result.stderr, result.stderr
     assert "Listening" not in result.stdout + result.stderr
+
+
+def test_serve_says_when_allowed_hosts_is_left_to_its_loopback_default(tmp_path: Path) -> None:
+    # Unset with DEBUG off, the portal answered only 127.0.0.1, localhost and [::1]: behind a
+    # balancer every page naming the public host was a 400, and nothing said why.
+    env = production_env(tmp_path, ALLOWED_HOSTS="")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert "portal.W003" in result.stdout + result.stderr
+    assert "ALLOWED_HOSTS is not set" in result.stdout + result.stderr
+    env = production_env(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert "portal.W003" not in result.stdout + result.stderr
