@@ -89,6 +89,20 @@ def _with_real_client(scope: Scope, forwarded_for: bytes) -> Scope:
     return scope if real == peer[0] else {**scope, "client": (real, 0)}
 
 
+def _host_problems() -> list[str]:
+    """Entries of the host list the gateway answers (GATEWAY_HOSTS, else ALLOWED_HOSTS) that
+    no Host header can match: every call naming them would be 400 'check: host'."""
+    from portal.checks import never_matching_hosts
+
+    name = "GATEWAY_HOSTS" if _setting("GATEWAY_HOSTS", None) else "ALLOWED_HOSTS"
+    entries = list(_setting(name, None) or [])
+    return [
+        f"{name}: {entry!r} can never match a request's host (give host names only, without "
+        "scheme, port or path)."
+        for entry in never_matching_hosts(entries)
+    ]
+
+
 class Gateway:
     """The ASGI callable. One instance per process; loop-bound state is made lazily."""
 
@@ -102,7 +116,7 @@ class Gateway:
         revocations: Revocations | None = None,
         clients: SubscribedClients | None = None,
     ) -> None:
-        problems = url_problems()
+        problems = url_problems() + _host_problems()
         if problems:  # stop at start (python -m gateway exits), not a 500 on every call
             raise ImproperlyConfigured(" ".join(problems))
         self.routes: dict[str, RouteConfig] | None = routes

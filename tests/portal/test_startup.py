@@ -239,6 +239,11 @@ def test_serve_names_a_bad_setting_in_one_message_before_listening(
         ({"GATEWAY_WORKERS": "auto"}, "GATEWAY_WORKERS='auto' is not an integer"),
         # Read by each worker as it starts: a traceback per worker.
         ({"DEBUG": "flase"}, "Configuration error: DEBUG='flase' is not a boolean"),
+        # Every call through the gateway's public name was 400 'check: host', nothing said.
+        (
+            {"GATEWAY_HOSTS": "https://gw.example.com"},
+            "Configuration error: GATEWAY_HOSTS: 'https://gw.example.com' can never match",
+        ),
         ({"REDIS_URL": "cache.internal:6379"}, "Configuration error: REDIS_URL is not a Redis URL"),
     ],
 )
