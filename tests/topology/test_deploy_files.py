@@ -96,3 +96,30 @@ def test_local_secrets_and_data_stay_out_of_the_image(path: str) -> None:
     lines = (REPO_ROOT / ".dockerignore").read_text().splitlines()
     patterns = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
     assert _docker_ignored(path, patterns), path
+
+
+def test_the_balancer_waits_as_long_as_a_gateway_route_may() -> None:
+    """A route's backend may take up to its `timeout` (at most 600 s, the configuration's
+    schema); nginx's own default of 60 s cut a slower answer with its 504, whatever the route
+    said. The gateway enforces each route's timeout itself."""
+    import json
+
+    schema = json.loads((REPO_ROOT / "gateway" / "config-schema.json").read_text())
+
+    def timeouts(node: object) -> list[int]:
+        found = []
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "timeout" and isinstance(value, dict) and "maximum" in value:
+                    found.append(int(value["maximum"]))
+                found += timeouts(value)
+        elif isinstance(node, list):
+            for value in node:
+                found += timeouts(value)
+        return found
+
+    longest = max(timeouts(schema))
+    gateway_site = NGINX_TEMPLATE.read_text().split("listen ${GATEWAY_LISTEN};")[1]
+    for directive in ("proxy_read_timeout", "proxy_send_timeout"):
+        found = re.search(rf"{directive} (\d+)s;", gateway_site)
+        assert found and int(found.group(1)) >= longest, (directive, longest)
