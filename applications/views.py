@@ -58,7 +58,12 @@ def _pop_secret(request: HtmxHttpRequest, app: Application) -> str:
 
 
 def _detail_page(request: HtmxHttpRequest, app: Application, secret: str = "") -> HttpResponse:
-    context = {"app": app, "secret": secret, "rotate_form": RotateForm()}
+    context = {
+        "app": app,
+        "secret": secret,
+        "rotate_form": RotateForm(),
+        "subscriptions": app.subscriptions.select_related("product"),
+    }
     response = render(request, "applications/detail.html", context)
     response["Cache-Control"] = "no-store"  # a shown secret must not stay in a cache
     return response
@@ -152,7 +157,7 @@ def rotate(request: HtmxHttpRequest, app_id: Any) -> HttpResponse:
         return HttpResponseRedirect(app.get_absolute_url())
     until = app.old_secret_until
     if until is not None:
-        when = date_format(localtime(until), "DATETIME_FORMAT")
+        when = date_format(localtime(until), "Y-m-d H:i T")
         messages.success(request, f"A new secret was made; the old one works until {when}.")
     else:
         messages.success(request, "A new secret was made; the old one no longer works.")

@@ -13,6 +13,7 @@ from django.test import Client
 from applications import flows
 from applications.models import Application
 from identity.models import Client as OAuthClient
+from products import flows as product_flows
 from tests.applications.conftest import client_credentials
 
 Register = Callable[..., flows.Registered]
@@ -314,3 +315,36 @@ def test_a_checkbox_comes_before_its_label(ada_client: Client) -> None:
     label = html.index('<label for="id_keep_for_console"')
     assert box < label
     assert "Keep the secret for the console:" not in html
+
+
+def test_the_page_lists_the_applications_subscriptions_and_how_to_add_one(
+    ada_client: Client, ada: Any, register: Register, make_product: Any
+) -> None:
+    # Registered, a machine client had no way on from its page: nothing said it needs a
+    # subscription to call an API, nor where to get one.
+    app = register(ada, "machine", name="Batch").application
+    html = ada_client.get(f"/applications/{app.uuid}/").content.decode()
+    assert 'id="subscriptions"' in html and 'data-empty="subscriptions"' in html
+    assert 'href="/products/"' in html
+    sub = product_flows.subscribe(ada, make_product("gold"), application=app, name="nightly")
+    html = ada_client.get(f"/applications/{app.uuid}/").content.decode()
+    assert f'href="/products/subscriptions/{sub.uuid}/"' in html and "nightly" in html
+    assert 'data-empty="subscriptions"' not in html
+
+
+def test_the_old_secrets_end_is_written_as_the_portals_other_times(
+    ada_client: Client, ada: Any, register: Register
+) -> None:
+    # "works until Dec. 6, 2026, 7:46 a.m.." (a doubled full stop), where every other page
+    # writes 2026-12-06 07:46.
+    app = register(ada, "machine").application
+    rotated = ada_client.post(
+        f"/applications/{app.uuid}/rotate/", {"keep_old_hours": "24"}, follow=True
+    ).content.decode()
+    app.refresh_from_db()
+    assert app.old_secret_until is not None
+    when = app.old_secret_until.strftime("%Y-%m-%d %H:%M") + " UTC"
+    assert f"the old one works until {when}." in rotated
+    page = ada_client.get(f"/applications/{app.uuid}/").content.decode()
+    assert f"The previous secret works until {when}." in page
+    assert ".." not in page.replace("...", "")
