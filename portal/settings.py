@@ -52,6 +52,8 @@ SECRET_KEY_FROM_ENV = bool(env_secret("SECRET_KEY"))
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 ALLOWED_HOSTS_FROM_ENV = bool(env_list("ALLOWED_HOSTS"))  # portal.W003 otherwise, DEBUG off
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# A refused form: the portal's page saying what to do, not Django's "CSRF verification failed".
+CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 
 SITE_NAME = env_str("SITE_NAME", "API Portal")
 SITE_LOGO_URL = env_str("SITE_LOGO_URL")

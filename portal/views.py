@@ -7,6 +7,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import (
     HttpRequest,
     HttpResponse,
+    HttpResponseForbidden,
     HttpResponseNotFound,
     HttpResponseServerError,
     JsonResponse,
@@ -83,5 +84,21 @@ def server_error(request: HttpRequest) -> HttpResponse:
         logging.getLogger(__name__).exception("the 500 page could not be rendered")
         return HttpResponseServerError(
             b"<!doctype html><title>Server error</title><h1>Server error</h1>",
+            content_type="text/html",
+        )
+
+
+@requires_csrf_token
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a form sent from a page left open across a sign-out or a new
+    session, in the portal's layout with what to do (Django's page said "CSRF verification
+    failed. Request aborted."). The reason stays in Django's log (django.security.csrf)."""
+    try:
+        return render(request, "403_csrf.html", status=403)
+    except Exception:
+        logging.getLogger(__name__).exception("the CSRF failure page could not be rendered")
+        return HttpResponseForbidden(
+            b"<!doctype html><title>Form expired</title><h1>Form expired</h1>"
+            b"<p>Go back, reload the page and send the form again.</p>",
             content_type="text/html",
         )

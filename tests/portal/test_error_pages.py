@@ -69,3 +69,15 @@ def test_404_tells_a_signed_out_visitor_that_signing_in_may_show_more(
     client.force_login(django_user_model.objects.create_user("dev", password="pw-dev-12345"))
     page = client.get("/products/partners-only/")
     assert page.status_code == 404 and hint not in page.content.decode()
+
+
+def test_a_refused_form_says_what_to_do_in_the_portals_layout(django_user_model: Any) -> None:
+    # A form sent from a page left open across a sign-out (the CSRF token no longer
+    # matches) met Django's bare "Forbidden (403) CSRF verification failed. Request aborted."
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(django_user_model.objects.create_user("dev", password="pw-dev-12345"))
+    page = client.post("/applications/new/", {"name": "x"})
+    assert page.status_code == 403
+    html = page.content.decode()
+    assert 'class="site-header"' in html and "CSRF verification" not in html
+    assert "Go back, reload the page" in html
