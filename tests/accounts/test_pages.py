@@ -97,6 +97,15 @@ def test_header_menu_when_signed_in(client: Client, linked: Any) -> None:
     assert 'action="/accounts/logout/"' in page
 
 
+def test_the_menu_leads_an_administrator_to_the_admin(client: Client, user_factory: Any) -> None:
+    # Importing an API, publishing a product: the admin had no link from the portal; an
+    # administrator had to know to type /admin/.
+    client.force_login(user_factory("dev"))
+    assert 'href="/admin/"' not in client.get("/").content.decode()
+    client.force_login(user_factory("boss", is_staff=True))
+    assert '<a href="/admin/">Administration</a>' in client.get("/").content.decode()
+
+
 def test_sign_out_needs_post_and_csrf(linked: Any) -> None:
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(linked)
