@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -26,5 +27,9 @@ urlpatterns = [
 ]
 
 # The portal's layout on error pages, with a plain fallback when the layout itself fails.
+# The admin under the portal's name, not "Django administration" / "Django site admin".
+admin.site.site_header = f"{settings.SITE_NAME} administration"
+admin.site.site_title = f"{settings.SITE_NAME} admin"
+
 handler404 = "portal.views.not_found"
 handler500 = "portal.views.server_error"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -38,3 +40,12 @@ def test_pages_send_a_csp_with_a_nonce(client: Client) -> None:
     assert "frame-ancestors 'none'" in csp and "'nonce-" in csp
     nonce = csp.split("'nonce-")[1].split("'")[0]
     assert f'nonce="{nonce}"' in response.content.decode()
+
+
+def test_the_admin_carries_the_portals_name(client: Client, django_user_model: Any) -> None:
+    # An administrator following "Administration" from the portal landed on "Django
+    # administration", "Django site admin" in the tab.
+    client.force_login(django_user_model.objects.create_superuser("boss", password="pw-12345"))
+    html = client.get("/admin/").content.decode()
+    assert "API Portal administration" in html and "| API Portal admin</title>" in html
+    assert "Django administration" not in html and "Django site admin" not in html
