@@ -290,6 +290,16 @@ def test_my_subscriptions_lists_only_mine(
     assert "staging" in html and "bobs-app" not in html and str(bobs.uuid) not in html
 
 
+def test_an_unnamed_subscription_is_called_by_its_product_as_on_its_page(
+    ada_client: Client, ada: Any, starter: Any
+) -> None:
+    # The list linked "(unnamed)" to a page headed "Starter"; the usage pages said "Starter".
+    sub = flows.subscribe(ada, starter)
+    html = ada_client.get("/products/subscriptions/").content.decode()
+    assert f'<a href="/products/subscriptions/{sub.uuid}/">Starter</a>' in html
+    assert "(unnamed)" not in html
+
+
 def test_case70_keys_are_masked_until_shown_and_never_in_a_url(
     ada_client: Client, ada_sub: Subscription
 ) -> None:
