@@ -841,3 +841,9 @@ def test_a_backend_text_answer_in_any_charset_is_shown(
     page = signed_in.post("/console/send/", send_data(), headers=HTMX)
     assert page.status_code == 200
     assert "200" in page.content.decode()
+
+
+def test_an_empty_history_leads_to_the_apis(signed_in: Client) -> None:
+    # "No calls yet. Open an operation..." named no way to one.
+    html = signed_in.get("/console/history/").content.decode()
+    assert "No calls yet" in html and 'href="/apis/"' in html.split("No calls yet")[1]
