@@ -104,8 +104,10 @@ def check_trusted_origins(app_configs: Any, **kwargs: Any) -> list[Error]:
     return problems
 
 
-@register()
+@register(Tags.security, deploy=True)
 def check_allowed_hosts_set(app_configs: Any, **kwargs: Any) -> list[Warning]:
+    """A deployment check (`check --deploy`, and `serve` says it too): on every management
+    command of a developer's machine it was noise."""
     if settings.DEBUG or getattr(settings, "ALLOWED_HOSTS_FROM_ENV", True):
         return []
     return [

@@ -53,8 +53,11 @@ class Command(BaseCommand):
         from granian.constants import HTTPModes, Interfaces, RuntimeModes
 
         from gateway.version import url_problems
+        from portal.checks import check_allowed_hosts_set
 
         require_production_secrets()
+        for warning in check_allowed_hosts_set(None):
+            self.stderr.write(f"Warning: {warning.msg} {warning.hint}")
         # Checked before listening: granian's workers import the application only after the
         # port is bound, and a setting refused there was a traceback after "Listening at".
         try:
