@@ -16,6 +16,17 @@ import shutil
 import tempfile
 
 
+def _port(text: str) -> int:
+    """--port: a TCP port, said plainly (70000 was an OverflowError traceback from bind())."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
+    return value
+
+
 def main(argv: list[str] | None = None) -> None:
     from django.core.exceptions import ImproperlyConfigured
 
@@ -23,12 +34,12 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(prog="python -m gateway", description=__doc__.split("\n")[0])
     try:  # a value that is not a number: one line naming it, not a traceback
-        port = env_int("GATEWAY_PORT", 8080, minimum=0)
+        port = env_int("GATEWAY_PORT", 8080, minimum=0, maximum=65535)
         workers = env_int("GATEWAY_WORKERS", 1, minimum=1)
     except ImproperlyConfigured as exc:
         parser.error(str(exc))
     parser.add_argument("--host", default=env_str("GATEWAY_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=port)
+    parser.add_argument("--port", type=_port, default=port)
     parser.add_argument("--workers", type=int, default=workers)
     parser.add_argument(
         "--app",

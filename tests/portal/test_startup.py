@@ -211,6 +211,7 @@ def _serve(env: dict[str, str], *command: str) -> subprocess.CompletedProcess[st
     [
         ({"WORKERS": "two"}, "WORKERS='two' is not an integer"),
         ({"PORT": "eighty"}, "PORT='eighty' is not an integer"),
+        ({"PORT": "70000"}, "PORT='70000' must be at most 65535"),
         ({"DEBUG": "flase"}, "DEBUG='flase' is not a boolean"),
         ({"TRUSTED_PROXIES": "10.0.0.0/33"}, "TRUSTED_PROXIES"),
         (
@@ -237,6 +238,7 @@ def test_serve_names_a_bad_setting_in_one_message_before_listening(
     [
         ({"GATEWAY_PORT": "http"}, "GATEWAY_PORT='http' is not an integer"),
         ({"GATEWAY_WORKERS": "auto"}, "GATEWAY_WORKERS='auto' is not an integer"),
+        ({"GATEWAY_PORT": "70000"}, "GATEWAY_PORT='70000' must be at most 65535"),
         # Read by each worker as it starts: a traceback per worker.
         ({"DEBUG": "flase"}, "Configuration error: DEBUG='flase' is not a boolean"),
         # Every call through the gateway's public name was 400 'check: host', nothing said.

@@ -62,7 +62,7 @@ class Command(BaseCommand):
         # port is bound, and a setting refused there was a traceback after "Listening at".
         try:
             workers = options["workers"] or env_int("WORKERS", 1, minimum=1)
-            port = env_int("PORT", 8000, minimum=0)
+            port = env_int("PORT", 8000, minimum=0, maximum=65535)
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc)) from None
         if problems := url_problems():
