@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.gateway.conftest import LoopbackServer, Provider, claims, mint
-from tests.gateway.processes import refused_port, spawn_app, wait_for_port
+from tests.gateway.processes import refused_port, spawn_app, wait_until_serving
 
 
 def stream_backend(h: Any) -> None:
@@ -105,7 +105,7 @@ def gateway_process(
             GATEWAY_METRICS_TOKEN="metrics-secret",
         )
         try:
-            wait_for_port(port, proc, log)
+            wait_until_serving(port, proc, log)
             yield {"port": port, "backend": backend, "log": log, "provider": provider}
         finally:
             proc.terminate()

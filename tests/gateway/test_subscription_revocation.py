@@ -16,7 +16,7 @@ import pytest
 from products import flows
 from products.models import Subscription
 from tests.gateway.conftest import echo_in_starter
-from tests.gateway.processes import free_port, spawn_app, wait_for_port
+from tests.gateway.processes import free_port, spawn_app, wait_until_serving
 from tests.products.realdb import in_thread, on_a_database_file, url_for_processes
 
 REPO = Path(__file__).resolve().parents[2]
@@ -74,7 +74,7 @@ def two_gateways(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
         try:
             for i, (port, proc) in enumerate(zip(ports, procs, strict=True)):
-                wait_for_port(port, proc, tmp_path / f"gw{i}.log", 60)
+                wait_until_serving(port, proc, tmp_path / f"gw{i}.log", 60)
             logs = list(tmp_path.glob("gw*.log"))
             yield {"ports": ports, "sub": sub, "ada": ada, "logs": logs, "stop": stop}
         finally:

@@ -24,7 +24,7 @@ from oauth2_provider.models import get_access_token_model
 from applications import flows as app_flows
 from products import flows
 from tests.gateway.conftest import Provider, claims, echo_in_starter, mint
-from tests.gateway.processes import free_port, spawn_app, wait_for_port
+from tests.gateway.processes import free_port, spawn_app, wait_until_serving
 from tests.products.realdb import in_thread, on_a_database_file, url_for_processes
 
 REPO = Path(__file__).resolve().parents[2]
@@ -89,7 +89,7 @@ def two_gateways(tmp_path: Path, provider: Provider, settings: Any) -> Iterator[
         procs = [_start(p, url, log, routes) for p, log in zip(ports, logs, strict=True)]
         try:
             for port, proc, log in zip(ports, procs, logs, strict=True):
-                wait_for_port(port, proc, log, 60)
+                wait_until_serving(port, proc, log, 60)
             yield {"ports": ports, "app": app, "sub": sub, "ada": ada}
         finally:
             for proc in procs:
