@@ -291,10 +291,7 @@ def _grant_enabled(server: AuthorizationServer, grant: str) -> None:
 
 def _describe(exc: Exception, endpoint: str) -> str:
     if isinstance(exc, OAuth2Error):
-        text = exc.error or "invalid_request"
-        if exc.description:
-            text += f": {exc.description}"
-        return f"The authorization server refused: {text}."
+        return _refusal(exc.error or "invalid_request", exc.description or "")
     if isinstance(exc, http.OutboundError):
         return f"Could not reach {endpoint}: {exc}"
     return f"The token endpoint's answer was not understood ({type(exc).__name__})."
@@ -483,12 +480,19 @@ def _check_issuer(params: dict[str, str], ends: Endpoints) -> None:
         )
 
 
+def _refusal(error: str, description: str) -> str:
+    text = f"{error}: {description}" if description else error
+    if error == "access_denied":  # the developer's own answer on the consent page, not a fault
+        return (
+            "No token: the authorization server denied access. You chose Deny, or the sign-in "
+            f"there was cancelled. Get a token again and choose Allow. ({text})"
+        )
+    return f"The authorization server refused: {text}."
+
+
 def _error_from_params(params: dict[str, str]) -> None:
     if "error" in params:
-        text = params["error"]
-        if params.get("error_description"):
-            text += f": {params['error_description']}"
-        raise GrantError(f"The authorization server refused: {text}.")
+        raise GrantError(_refusal(params["error"], params.get("error_description", "")))
 
 
 def _complete(

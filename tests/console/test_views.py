@@ -461,7 +461,10 @@ def test_refused_authorization_offers_the_way_back(
     )
     assert page.status_code == 400
     html = page.content.decode()
-    assert "The authorization server refused: access_denied." in html
+    # "The authorization server refused: access_denied." left a developer who had pressed
+    # Deny to decode the error code.
+    assert "You chose Deny, or the sign-in there was cancelled" in html
+    assert "Get a token again and choose Allow" in html and "(access_denied)" in html
     assert f'href="{PAGE}#console"' in html
 
 
