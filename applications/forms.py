@@ -71,7 +71,10 @@ class ApplicationEditForm(ApplicationForm):
 
     def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        del self.fields["kind"]
+        # The kind is fixed, the server is where the client lives, and the secret is no longer
+        # held to keep: an edit changes the name, the description and the redirect URIs.
+        for fixed in ("kind", "server", "keep_for_console"):
+            self.fields.pop(fixed, None)
         self.fixed_kind = kind
 
     def clean(self) -> dict[str, object]:

@@ -94,3 +94,14 @@ def test_edit_needs_sign_in_and_refuses_other_methods(
     anonymous = Client().get(f"/applications/{app.uuid}/edit/")
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
     assert ada_client.put(f"/applications/{app.uuid}/edit/").status_code == 405
+
+
+def test_the_edit_form_offers_only_what_an_edit_changes(
+    ada_client: Client, ada: Any, register: Register
+) -> None:
+    # "Keep the secret for the console" showed on the edit form and was ignored on Save
+    # ("Nothing changed."): the portal no longer holds the secret to keep.
+    app = register(ada, "machine").application
+    html = ada_client.get(f"/applications/{app.uuid}/edit/").content.decode()
+    assert 'name="name"' in html and 'name="redirect_uris"' in html
+    assert 'name="keep_for_console"' not in html and 'name="server"' not in html
