@@ -14,6 +14,7 @@ histograms (usage/histogram.py).
 from __future__ import annotations
 
 import heapq
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -56,8 +57,10 @@ class UsageFilter:
     api_ids: frozenset[int] | None = None  # None: all; callers pass the APIs the viewer sees
     operation: str | None = None
     product_id: int | None = None
-    subscription_id: int | None = None
-    client_id: str | None = None
+    # One subscription or application, or (a frozenset) any of several: My usage ranks a
+    # developer's own in one query rather than a summary each.
+    subscription_id: int | frozenset[int] | None = None
+    client_id: str | frozenset[str] | None = None
     user_id: int | None = None
     # Products whose names the viewer may read (None: all). A ranking by product or
     # subscription names others as unnamed: their calls count, their names stay hidden.
@@ -440,7 +443,11 @@ def _merged(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any
 def _filter_key(f: UsageFilter) -> tuple[Any, ...]:
     """What of the filter decides a ranking's sums besides its time."""
     apis = None if f.api_ids is None else tuple(sorted(f.api_ids))
-    return (apis, f.operation, f.product_id, f.subscription_id, f.client_id, f.user_id)
+    subs, clients = (
+        tuple(sorted(v)) if isinstance(v, frozenset) else v
+        for v in (f.subscription_id, f.client_id)
+    )  # a set's repr follows hashing, which differs between processes
+    return (apis, f.operation, f.product_id, subs, clients, f.user_id)
 
 
 def _sums(
@@ -550,44 +557,65 @@ def quota_use(subscription: Any, now: datetime | None = None) -> QuotaUse | None
     """Calls the gateway counts against the product's quota: those it let through (not
     blocked) in the sliding window of `quota_period` seconds that ends now, to the minute.
     None when the product has no quota."""
+    return quota_uses([subscription], now).get(subscription.pk)
+
+
+def quota_uses(subscriptions: Sequence[Any], now: datetime | None = None) -> dict[int, QuotaUse]:
+    """quota_use() of each subscription whose product has a quota, by primary key: two
+    queries for each quota period among them (My usage lists all of a developer's)."""
     from django.conf import settings
 
-    product = subscription.product
-    if not product.quota_calls:
-        return None
-    period = int(product.quota_period)
     now_epoch = int((now or datetime.now(UTC)).timestamp())
-    start = (now_epoch - period) // 60 * 60 + 60  # the first whole minute inside the window
-    end = now_epoch // 60 * 60 + 60  # through the current minute
     minute_floor = now_epoch - settings.USAGE_RETENTION_MINUTE_DAYS * 86400
-    spans = Q()
-    for level, a, b in _spans(start, end, minute_floor):
-        spans |= Q(
-            level=level,
-            start__gte=datetime.fromtimestamp(a, UTC),
-            start__lt=datetime.fromtimestamp(b, UTC),
-        )
-    qs = ConsumerRollup.objects.filter(spans, subscription_id=subscription.pk)
+    by_period: dict[int, list[Any]] = {}
+    for sub in subscriptions:
+        if sub.product.quota_calls:
+            by_period.setdefault(int(sub.product.quota_period), []).append(sub)
+    out: dict[int, QuotaUse] = {}
     counted = F("success") + F("failed") + F("other")
-    r = qs.aggregate(used=Sum(counted))
-    # The oldest counted call, to the minute while minutes are kept for the whole window.
-    oldest = qs
-    if start >= minute_floor:
-        oldest = ConsumerRollup.objects.filter(
-            subscription_id=subscription.pk,
-            level=MINUTE,
-            start__gte=datetime.fromtimestamp(start, UTC),
-            start__lt=datetime.fromtimestamp(end, UTC),
+    for period, subs in by_period.items():
+        ids = [sub.pk for sub in subs]
+        start = (now_epoch - period) // 60 * 60 + 60  # the first whole minute inside the window
+        end = now_epoch // 60 * 60 + 60  # through the current minute
+        spans = Q()
+        for level, a, b in _spans(start, end, minute_floor):
+            spans |= Q(
+                level=level,
+                start__gte=datetime.fromtimestamp(a, UTC),
+                start__lt=datetime.fromtimestamp(b, UTC),
+            )
+        qs = ConsumerRollup.objects.filter(spans, subscription_id__in=ids)
+        used = dict(
+            qs.values("subscription_id")
+            .annotate(used=Sum(counted))
+            .values_list("subscription_id", "used")
         )
-    first = oldest.annotate(n=counted).filter(n__gt=0).aggregate(first=Min("start"))["first"]
-    resets = (
-        max(first + timedelta(seconds=period), datetime.fromtimestamp(end, UTC))
-        if first
-        else datetime.fromtimestamp(now_epoch, UTC)
-    )
-    return QuotaUse(
-        used=int(r["used"] or 0),
-        limit=int(product.quota_calls),
-        period=_period_label(period),
-        resets_at=resets,
-    )
+        # The oldest counted call, to the minute while minutes are kept for the whole window.
+        oldest = qs
+        if start >= minute_floor:
+            oldest = ConsumerRollup.objects.filter(
+                subscription_id__in=ids,
+                level=MINUTE,
+                start__gte=datetime.fromtimestamp(start, UTC),
+                start__lt=datetime.fromtimestamp(end, UTC),
+            )
+        firsts = dict(
+            oldest.filter(Q(success__gt=0) | Q(failed__gt=0) | Q(other__gt=0))
+            .values("subscription_id")
+            .annotate(first=Min("start"))
+            .values_list("subscription_id", "first")
+        )
+        for sub in subs:
+            first = firsts.get(sub.pk)
+            resets = (
+                max(first + timedelta(seconds=period), datetime.fromtimestamp(end, UTC))
+                if first
+                else datetime.fromtimestamp(now_epoch, UTC)
+            )
+            out[sub.pk] = QuotaUse(
+                used=int(used.get(sub.pk) or 0),
+                limit=int(sub.product.quota_calls),
+                period=_period_label(period),
+                resets_at=resets,
+            )
+    return out

@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.usage.pages.conftest import call, login, record
@@ -301,3 +303,42 @@ def test_my_usage_leaves_out_calls_to_apis_hidden_from_me(
     )
     html = login(client, ada).get("/usage/").content.decode()
     assert _overview_row(html, "Weather")[1] == "1"
+
+
+def test_my_usage_asks_as_many_queries_for_many_subscriptions_and_applications_as_for_two(
+    client: Client, ada: Any, echo: Any, make_app: Callable[..., Any],
+    make_sub: Callable[..., Any], settings: Any,
+) -> None:  # fmt: skip
+    """Each row asked its own summary and quota (about three queries a row): a developer
+    with 200 subscriptions and 200 applications made the page ask over a thousand."""
+    settings.SUBSCRIPTIONS_CREATE_PER_HOUR = settings.APPLICATIONS_CREATE_PER_HOUR = 100
+
+    def grow(numbers: range) -> None:
+        for i in numbers:
+            sub, app = make_sub(ada, name=f"sub-{i}"), make_app(ada, f"app-{i}")
+            record(
+                call(ago(days=3), api_id=echo.pk, operation="echoGet", subscription_id=sub.pk,
+                     client_id=app.client_id, outcome="failed", status=502, backend_ms=None),
+                *[call(ago(hours=2), api_id=echo.pk, operation="echoGet",
+                       subscription_id=sub.pk, client_id=app.client_id) for _ in range(i)],
+            )  # fmt: skip
+
+    def page() -> tuple[str, int]:
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get("/usage/?range=7d").content.decode()
+        return html, len(queries.captured_queries)
+
+    login(client, ada)
+    grow(range(2))
+    page()  # the closed days' answers kept
+    _, few = page()
+    grow(range(2, 12))
+    make_sub(ada, name="idle")
+    page()
+    html, many = page()
+    assert many == few
+    assert _overview_row(html, "sub-11")[2:4] == ["12", "8.3%"]
+    assert "12 of 10,000 calls in the last 30 days" in _overview_row(html, "sub-11")[-1]
+    assert _overview_row(html, "app-11")[1:3] == ["12", "8.3%"]
+    assert _overview_row(html, "app-0")[1:3] == ["1", "100%"]
+    assert _overview_row(html, "idle")[2:4] == ["0", "–"]
