@@ -49,6 +49,7 @@ from gateway.validate import Validator
 from gateway.version import VersionSource, url_problems
 from portal.lib import proxies, requestlog
 from portal.lib.headers import overrides_method
+from usage.events import classify
 from usage.recorder import Recorder
 
 Scope = MutableMapping[str, Any]
@@ -220,7 +221,12 @@ class Gateway:
             await self._handle(scope, receive, send, state)
         finally:
             elapsed = time.perf_counter() - started
-            if "meter" in state and self.subscriptions is not None:
+            # A call a later check refused (the route's rate limit, a body check) spends no
+            # kilobyte of the quota, as one refused for its token does: usage counts it as
+            # blocked, and it never reached the API.
+            metered = "meter" in state and self.subscriptions is not None
+            if metered and classify(state["status"], state.get("check", ""))[0] != "blocked":
+                assert self.subscriptions is not None
                 await self.subscriptions.spend(state["meter"], self.counters)
             if body_bytes is not None:
                 state["in"], state["out"] = body_bytes

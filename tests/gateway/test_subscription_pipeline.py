@@ -160,3 +160,32 @@ def test_the_kilobyte_quota_is_shared_by_gateway_processes_through_redis(
     assert gateways[0].request("POST", "/orders/x", body=b"x" * 1100, **sent).status == 200  # type: ignore[arg-type]
     refused = gateways[1].request("GET", "/orders/x", **sent)  # type: ignore[arg-type]
     assert refused.status == 403 and refused.json()["check"] == "quota"
+
+
+def test_a_call_refused_after_the_key_and_token_checks_spends_no_kilobyte(
+    gateway: Harness, provider: Provider, backend: LoopbackServer, key: str
+) -> None:
+    """The kilobyte quota metered from the moment both checks passed: a call the route's rate
+    limit refused next (429) had its problem answer's bytes counted, as if served; a client
+    retrying a rate-limited call used up its product's kilobytes without reaching the API."""
+    from gateway.config import RateLimit
+    from products.models import Subscription
+
+    _kilobyte_quota(1)
+    assert gateway.app.routes is not None
+    gateway.app.routes["orders"].rate_limit = RateLimit(1, 3600, "subject")
+    sub = str(Subscription.objects.get().uuid)
+    token = mint(provider.keys[0], claims(provider))
+    sent = {"token": token, "headers": {"Ocp-Apim-Subscription-Key": key}}
+
+    def used() -> int:
+        assert gateway.app.counters is not None
+        add = gateway.app.counters.add(f"sub|{sub}|kb", 0, 3600)
+        return int(gateway.loop.run_until_complete(add)[0])
+
+    assert gateway.request("GET", "/orders/items", **sent).status == 200  # type: ignore[arg-type]
+    served = used()
+    assert served > 0
+    for _ in range(3):
+        assert gateway.request("GET", "/orders/items", **sent).status == 429  # type: ignore[arg-type]
+    assert used() == served
