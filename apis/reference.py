@@ -244,11 +244,14 @@ def _param(raw: model.Parameter, renderer: SchemaRenderer, *, request: bool = Tr
     description = raw.description or own
     if nested and description.strip() == own.strip():
         description = ""  # the schema's tree below the row says it (OpenSearch's expand_wildcards)
+    ignored = request and raw.location == "header" and raw.name.lower() in model.IGNORED_HEADERS
     return Param(
         name=raw.name,
         location=raw.location,
-        # Path parameters are always required (OpenAPI says so, whatever the spec writes).
-        required=raw.required,
+        # Path parameters are always required (OpenAPI says so, whatever the spec writes); a
+        # header OpenAPI ignores is the call's own, required of no reader ("required" beside
+        # "Ignored" contradicted it).
+        required=raw.required and not ignored,
         deprecated=raw.deprecated,
         type_label=renderer.type_label(schema),
         description=render_markdown(description),
@@ -258,7 +261,7 @@ def _param(raw: model.Parameter, renderer: SchemaRenderer, *, request: bool = Tr
         constraints=constraints(target),
         style=_style(raw),
         allow_reserved=raw.allow_reserved and raw.location == "query",
-        ignored=request and raw.location == "header" and raw.name.lower() in model.IGNORED_HEADERS,
+        ignored=ignored,
         schema_html=(
             renderer.block(schema, raw=False, where=("", raw.pointer)) if nested else None
         ),

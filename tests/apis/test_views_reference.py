@@ -1022,3 +1022,33 @@ paths:
     assert note in rows["header-authorization"] and note in rows["header-content-type"]
     assert note not in rows["header-x-request-id"] and note not in rows["query-accept"]
     assert html.count(note) == 2  # not the response's header: no call sets that
+
+
+def test_a_required_header_openapi_ignores_is_not_marked_required(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    """Yelp's spec requires an Authorization header parameter on every operation: its row read
+    "Authorization required ... Ignored", one word contradicting the other. The call's own
+    credentials set it; nothing of the reader's is required there."""
+    spec = """openapi: 3.0.3
+info: {title: Headed, version: '1'}
+paths:
+  /items:
+    get:
+      operationId: listItems
+      parameters:
+        - {name: Authorization, in: header, required: true, schema: {type: string}}
+        - {name: X-Tenant, in: header, required: true, schema: {type: string}}
+      responses:
+        '200': {description: ok}
+"""
+    import_spec(write_spec("headed.yaml", spec), "headed")
+    html = client.get("/apis/headed/operations/listItems/").content.decode()
+
+    def row(name: str) -> str:
+        tail = html[html.index(f'id="param-{name}"') :]
+        return " ".join(re.sub(r"<[^>]+>", "", tail[: tail.index("</tr>")]).split())
+
+    assert "Ignored" in row("header-authorization")
+    assert "required" not in row("header-authorization")
+    assert "required" in row("header-x-tenant")
