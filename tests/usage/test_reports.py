@@ -109,6 +109,48 @@ def test_quota_use_counts_the_calls_let_through_in_the_window(django_user_model:
     assert quota_use(sub, now=now) is None
 
 
+def test_quota_uses_of_many_subscriptions_are_each_ones_quota_use(django_user_model: Any) -> None:
+    """My usage reads every subscription's quota at once: products of other periods (one past
+    the minutes kept), one without a quota and one without calls answer as quota_use does."""
+    from products.models import Product, Subscription
+    from usage.reports import quota_uses
+
+    owner = django_user_model.objects.create_user("dev")
+    subs = []
+    for slug, calls, period in [
+        ("day", 1000, 86400),
+        ("hour", 50, 3600),
+        ("month", 9000, 30 * 86400),
+        ("free", None, 86400),
+    ]:
+        product = Product.objects.create(
+            slug=slug, name=slug, quota_calls=calls, quota_period=period
+        )
+        for n in range(2):
+            subs.append(
+                Subscription.objects.create(
+                    owner=owner,
+                    product=product,
+                    primary_hash=f"{slug}{n}a",
+                    secondary_hash=f"{slug}{n}b",
+                )
+            )
+    now = datetime.fromtimestamp(T0, UTC)
+    events = []
+    for i, sub in enumerate(subs[::2]):  # the second of each product has no calls
+        events += [event(subscription_id=sub.pk, ts=T0 - 30)] * (i + 1)
+        events += [event(subscription_id=sub.pk, ts=T0 - 50 * 60)] * 2
+        events += [event(subscription_id=sub.pk, ts=T0 - 20 * 3600)] * 3
+        events += [event(subscription_id=sub.pk, ts=T0 - 10 * 86400)] * 4
+        events += [event(subscription_id=sub.pk, outcome="blocked", check="quota")] * 5
+    aggregate_events(events)
+    together = quota_uses(subs, now=now)
+    assert set(together) == {sub.pk for sub in subs if sub.product.quota_calls}
+    for sub in subs:
+        assert together.get(sub.pk) == quota_use(sub, now=now), sub.product.slug
+    assert [together[sub.pk].used for sub in subs[:6]] == [6, 0, 4, 0, 12, 0]
+
+
 @pytest.mark.parametrize("span", [timedelta(hours=3), timedelta(days=7), timedelta(days=30)])
 def test_totals_read_from_coarser_rows_match_the_chart(span: timedelta) -> None:
     # Calls every 5 hours over 40 days, some at the range's edges.
