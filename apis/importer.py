@@ -138,12 +138,17 @@ def _store(spec: ParsedSpec, slug: str, publish: bool, replace: bool) -> ImportR
 
 
 def schema_rows(version: ApiVersion, normalised: dict[str, Any]) -> list[Schema]:
-    """One row per component schema, so pages load only the schemas they draw."""
+    """One row per component schema, so pages load only the schemas they draw.
+
+    A value that is no schema (`null`, a number, a list: an invalid document) gets no row:
+    the schemas index would link it to a page that cannot draw it, and a `$ref` to it reads
+    as unresolved either way."""
     components = normalised.get("components")
     schemas = components.get("schemas") if isinstance(components, dict) else None
     return [
         Schema(version=version, name=str(name), data=orjson.dumps(schema))
         for name, schema in (schemas.items() if isinstance(schemas, dict) else [])
+        if isinstance(schema, dict | bool)
     ]
 
 

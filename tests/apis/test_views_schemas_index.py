@@ -55,3 +55,30 @@ def test_the_index_follows_the_version_and_hides_with_the_api(
     assert client.get("/apis/hidden/schemas/").status_code == 404
     assert admin_client.get("/apis/hidden/schemas/").status_code == 200
     assert client.get("/apis/nope/schemas/").status_code == 404
+
+
+NOT_SCHEMAS = """openapi: 3.2.0
+info: {title: Odd, version: '1'}
+components:
+  schemas:
+    as_null: null
+    as_number: 0
+    as_list: []
+    as_text: words
+    anything: true
+    Thing: {type: string}
+"""
+
+
+def test_the_index_links_only_values_that_are_schemas(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    """The OpenAPI 3.2 test suite's invalid_schema_types: `null`, `0` and `[]` under
+    `components/schemas` imported and the index linked each to a page that answered 404."""
+    import_spec(write_spec("odd.yaml", NOT_SCHEMAS), "odd")
+    html = client.get("/apis/odd/schemas/").content.decode()
+    hrefs = re.findall(r'<a href="(/apis/odd/schemas/[^"]+)">', html)
+    assert sorted(hrefs) == ["/apis/odd/schemas/Thing/", "/apis/odd/schemas/anything/"]
+    for href in hrefs:
+        assert client.get(href).status_code == 200, href
+    assert "2 schemas" in client.get("/apis/odd/").content.decode()
