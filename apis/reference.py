@@ -32,6 +32,7 @@ class Example:
     name: str
     summary: str
     value: str
+    description: SafeString = field(default_factory=lambda: render_markdown(""))
 
 
 @dataclass
@@ -151,9 +152,11 @@ def _examples(
     for ex in examples[:11]:
         if ex.value is not model.NO_VALUE:
             text = write(ex.value) if write else pretty_json(ex.value, 20_000)
-            out.append(Example(ex.name, ex.summary, text))
+            out.append(Example(ex.name, ex.summary, text, render_markdown(ex.description)))
         elif ex.external:
-            out.append(Example(ex.name, "external value", ex.external))
+            out.append(
+                Example(ex.name, "external value", ex.external, render_markdown(ex.description))
+            )
     return out
 
 

@@ -10,7 +10,7 @@ lazy links use.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from apis.openapi.errors import escape_token as token
@@ -37,6 +37,7 @@ class Example:
     summary: str
     value: Any = NO_VALUE
     external: str = ""
+    description: str = ""  # CommonMark, as the Example object writes it
 
 
 @dataclass(frozen=True)
@@ -176,10 +177,22 @@ def _examples(container: dict[str, Any]) -> tuple[Example, ...]:
         ex = as_dict(ex)
         value_key = example_value_key(ex)
         if value_key:
-            out.append(Example(str(name), _str(ex.get("summary")), ex[value_key]))
+            out.append(
+                Example(
+                    str(name),
+                    _str(ex.get("summary")),
+                    ex[value_key],
+                    description=_str(ex.get("description")),
+                )
+            )
         elif "externalValue" in ex:
             out.append(
-                Example(str(name), _str(ex.get("summary")), external=_str(ex["externalValue"]))
+                Example(
+                    str(name),
+                    _str(ex.get("summary")),
+                    external=_str(ex["externalValue"]),
+                    description=_str(ex.get("description")),
+                )
             )
     return tuple(out)
 
@@ -195,7 +208,7 @@ def _json_text_read(examples: tuple[Example, ...], schema: Any) -> tuple[Example
     out = []
     for ex in examples:
         value = json_text_value(ex.value, schema)
-        out.append(ex if value is ex.value else Example(ex.name, ex.summary, value, ex.external))
+        out.append(ex if value is ex.value else replace(ex, value=value))
     return tuple(out)
 
 

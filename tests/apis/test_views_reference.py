@@ -1052,3 +1052,44 @@ paths:
     assert "Ignored" in row("header-authorization")
     assert "required" not in row("header-authorization")
     assert "required" in row("header-x-tenant")
+
+
+EXAMPLE_DESCRIPTIONS = """openapi: 3.1.0
+info: {title: Ex, version: '1'}
+paths:
+  /items:
+    post:
+      operationId: make
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object}
+            examples:
+              normal:
+                summary: A normal item
+                description: Sent by **most** clients.
+                value: {name: a}
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {type: object}
+              examples:
+                made:
+                  summary: Made
+                  description: Echoes the item <script>x</script> back.
+                  value: {name: a}
+"""
+
+
+def test_an_example_objects_description_is_shown(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    """FastAPI's openapi_examples write each Example object's `description` (CommonMark);
+    the page showed its name and summary and dropped the description."""
+    import_spec(write_spec("ex.yaml", EXAMPLE_DESCRIPTIONS), "ex")
+    html = client.get("/apis/ex/operations/make/").content.decode()
+    assert "Sent by <strong>most</strong> clients." in html
+    assert "Echoes the item" in html
+    assert "<script>x</script>" not in html
