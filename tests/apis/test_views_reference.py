@@ -1093,3 +1093,33 @@ def test_an_example_objects_description_is_shown(
     assert "Sent by <strong>most</strong> clients." in html
     assert "Echoes the item" in html
     assert "<script>x</script>" not in html
+
+
+NAMED_PARAMETER_EXAMPLES = """openapi: 3.1.0
+info: {title: Px, version: '1'}
+paths:
+  /items:
+    get:
+      operationId: list
+      parameters:
+        - name: ids
+          in: query
+          schema: {type: array, items: {type: integer}}
+          examples:
+            single: {summary: Just one, description: The *usual* call., value: [1]}
+            many: {summary: Several, value: [1, 2, 3]}
+      responses:
+        '200': {description: ok}
+"""
+
+
+def test_a_parameters_named_examples_keep_their_name_summary_and_description(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    """FastAPI's Query(openapi_examples=...) names its examples and sums each up; the
+    parameter's row showed each value as a bare "Example", which one was which unsaid."""
+    import_spec(write_spec("px.yaml", NAMED_PARAMETER_EXAMPLES), "px")
+    html = client.get("/apis/px/operations/list/").content.decode()
+    assert "Example: single" in html and "Just one" in html
+    assert "The <em>usual</em> call." in html
+    assert "Example: many" in html and "Several" in html
