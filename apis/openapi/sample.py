@@ -467,16 +467,16 @@ class _Sampler:
             return self._as_child(schema["$ref"], target, value)
         if has_example(schema):
             example = _as_written(schema, schema["example"])
-            if _of_its_type(schema, example):
+            if _may_stand(schema, example):
                 return example
         if "const" in schema:
             return schema["const"]
-        if has_example(schema, "default") and _of_its_type(schema, schema["default"]):
+        if has_example(schema, "default") and _may_stand(schema, schema["default"]):
             return schema["default"]
         examples = schema.get("examples")
         if isinstance(examples, list) and examples:
             example = _as_written(schema, examples[0])
-            if _of_its_type(schema, example):
+            if _may_stand(schema, example):
                 return example
         enum = schema.get("enum")
         if isinstance(enum, list) and enum:
@@ -716,6 +716,20 @@ def _of_its_type(schema: dict[str, Any], value: Any) -> bool:
     if value is None:
         return "null" in kinds or schema.get("nullable") is True
     return any(_OF_KIND[k](value) for k in kinds if k != "null")
+
+
+def _may_stand(schema: dict[str, Any], value: Any) -> bool:
+    """Whether an example or default may stand as the sample: of the schema's type, and one
+    of its enum when it lists one. Kubernetes' generator writes `default: ""` beside an enum
+    without it (a NodeSelectorRequirement's operator); the console's check refused it."""
+    if not _of_its_type(schema, value):
+        return False
+    enum = schema.get("enum")
+    if value is None or not isinstance(enum, list) or not enum:
+        return True
+    return value in enum or any(
+        isinstance(e, int | float | bool) and orjson.dumps(e).decode() == value for e in enum
+    )
 
 
 def _as_written(schema: dict[str, Any], example: Any) -> Any:

@@ -969,3 +969,18 @@ def test_a_discriminated_variant_keeps_the_enum_an_all_of_reference_gives_it() -
     item = {"discriminator": {"propertyName": "type"},
             "anyOf": [{"$ref": "#/components/schemas/InputMessageResource"}]}  # fmt: skip
     assert sample(item, doc)["type"] == "message"
+
+
+def test_a_default_or_example_outside_the_enum_gives_way_to_an_enum_value() -> None:
+    """Kubernetes' generator writes `default: ""` beside an enum that lacks it (KubeVirt
+    CDI's NodeSelectorRequirement.operator); the sample sent "" and the console's own check
+    of the body refused it. A default or example the enum holds is still used."""
+    operator = {"type": "string", "default": "", "enum": ["DoesNotExist", "Exists", "In"]}
+    assert sample(operator, {}) == "DoesNotExist"
+    assert sample({**operator, "default": "In"}, {}) == "In"
+    assert sample({"type": "string", "example": "Nope", "enum": ["a", "b"]}, {}) == "a"
+    assert sample({"type": "string", "default": "7", "enum": [7, 8]}, {}) == "7"
+    assert (
+        sample({"type": "string", "enum": ["a", None], "nullable": True, "default": None}, {})
+        is None
+    )
