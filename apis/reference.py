@@ -488,6 +488,7 @@ def _response_samples(
     """A sample made from the schema for each JSON or XML response that has no example, and
     for each stream whose framing is known (a few items of a 3.2 `itemSchema`)."""
     first = True
+    made: dict[bytes, str] = {}  # 200 and 201 often name the same schema: sample it once
     for response, source in zip(responses, raw, strict=True):
         for media, typed in zip(response.content, source.content, strict=True):
             if typed.streamed:
@@ -497,9 +498,12 @@ def _response_samples(
                     )
                     media.generated_note = stream_note(media.name)
             elif not media.examples and is_json(media.name) and typed.schema is not None:
-                value = sample(typed.schema, renderer.doc, PAGE_SAMPLE_DEPTH)  # type: ignore[arg-type]
-                if value is not None:
-                    media.generated = pretty_json(value, 20_000)
+                key = orjson.dumps(typed.schema)
+                if key not in made:
+                    value = sample(typed.schema, renderer.doc, PAGE_SAMPLE_DEPTH)  # type: ignore[arg-type]
+                    made[key] = "" if value is None else pretty_json(value, 20_000)
+                if made[key]:
+                    media.generated = made[key]
             elif not media.examples and is_xml(media.name) and typed.schema is not None:
                 media.generated = xml_sample(typed.schema, renderer.doc, PAGE_SAMPLE_DEPTH)
             if first and (media.examples or media.generated):

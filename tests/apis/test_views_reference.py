@@ -1123,3 +1123,43 @@ def test_a_parameters_named_examples_keep_their_name_summary_and_description(
     assert "Example: single" in html and "Just one" in html
     assert "The <em>usual</em> call." in html
     assert "Example: many" in html and "Several" in html
+
+
+SHARED_RESPONSE_SCHEMA = """openapi: 3.0.3
+info: {title: Shared, version: '1'}
+paths:
+  /orders:
+    post:
+      operationId: authorize
+      responses:
+        '200':
+          description: again
+          content: {application/json: {schema: {$ref: '#/components/schemas/Order'}}}
+        '201':
+          description: made
+          content: {application/json: {schema: {$ref: '#/components/schemas/Order'}}}
+components:
+  schemas:
+    Order: {type: object, properties: {id: {type: string}}}
+"""
+
+
+def test_responses_naming_one_schema_are_sampled_once(
+    client: Client, import_spec: ImportSpec, write_spec, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """PayPal's orders.authorize answers 200 and 201 with the same large schema; the page
+    built its sample twice, a sixth of its first view."""
+    import apis.reference as reference
+
+    calls: list[Any] = []
+    real = reference.sample
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(reference, "sample", counting)
+    import_spec(write_spec("shared.yaml", SHARED_RESPONSE_SCHEMA), "shared")
+    html = client.get("/apis/shared/operations/authorize/").content.decode()
+    assert len(calls) == 1
+    assert html.count("&quot;id&quot;: &quot;string&quot;") >= 2
