@@ -70,7 +70,12 @@ def _ms(value: float | None) -> float | None:
 
 
 def usage(
-    range_key: str, window: Window, summary: Summary, top: list[Row], quota: QuotaUse | None
+    range_key: str,
+    window: Window,
+    summary: Summary,
+    top: list[Row],
+    quota: QuotaUse | None,
+    quota_period: int | None = None,
 ) -> dict[str, Any]:
     """A subscription's or application's use over the range: what its page shows, as numbers
     (times in milliseconds, bandwidth in bytes, instants in UTC)."""
@@ -104,6 +109,7 @@ def usage(
         body["quota"] = {
             "used": quota.used,
             "limit": quota.limit,
+            "period_seconds": quota_period,
             "resets_at": quota.resets_at.isoformat(),
         }
     return body

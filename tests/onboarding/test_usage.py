@@ -54,6 +54,7 @@ def test_a_subscriptions_use_and_quota(
     assert body["top_operations"][0]["calls"] == 4
     # The quota counts the calls the gateway let through, failed ones too, not blocked ones.
     assert body["quota"]["used"] == 4 and body["quota"]["limit"] == 1000
+    assert body["quota"]["period_seconds"] == 86400  # a terminal can say "in the last day"
     assert "no-store" in answer["Cache-Control"]
 
 
