@@ -224,10 +224,13 @@ class Gateway:
             # A call a later check refused (the route's rate limit, a body check) spends no
             # kilobyte of the quota, as one refused for its token does: usage counts it as
             # blocked, and it never reached the API.
-            metered = "meter" in state and self.subscriptions is not None
-            if metered and classify(state["status"], state.get("check", ""))[0] != "blocked":
-                assert self.subscriptions is not None
-                await self.subscriptions.spend(state["meter"], self.counters)
+            meter, subscriptions = state.get("meter"), self.subscriptions
+            if (
+                meter is not None
+                and subscriptions is not None
+                and classify(state["status"], state.get("check", ""))[0] != "blocked"
+            ):
+                await subscriptions.spend(meter, self.counters)
             if body_bytes is not None:
                 state["in"], state["out"] = body_bytes
                 if CLIENT_GONE in scope and (

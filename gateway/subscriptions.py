@@ -347,46 +347,6 @@ class Subscriptions:
         problem answer when one is used up, else None (the RateLimit fields in `extra`)."""
         if counters is None or entry.unlimited:
             return None
-        return await self._limits(entry, counters, extra)
-
-    def _remember(self, key: str, digest: str) -> None:
-        """Keeps the digests of keys that matched a subscription, so a busy key is hashed
-        once rather than on every call (SHA-256 was about a sixth of the key check's cost).
-        Only matching keys are kept, so random keys cannot fill the memo; it starts over
-        when full. A revoked key stays harmless: its digest no longer finds an entry."""
-        digests = self._digests
-        if key not in digests:
-            if len(digests) >= _DIGEST_MEMO:
-                digests.clear()
-            digests[key] = digest
-
-    async def spend(self, meter: Meter, counters: CounterStore | None) -> None:
-        """Add a finished call's bytes to its subscription's kilobyte quota."""
-        volume = meter.entry.volume
-        if counters is None or volume is None or not meter.size:
-            return
-        try:
-            await counters.add(f"sub|{meter.entry.subscription}|kb", meter.size, volume.period)
-        except Exception as exc:  # the store is down: the call went through; fail open
-            log.warning("rate-limit store unavailable: %s", exc)
-
-    async def _too_many_failures(self, client: str, counters: CounterStore | None) -> bool:
-        if counters is None:
-            return False
-        allowed = int(getattr(settings, "GATEWAY_KEY_FAILURES", 20))
-        period = int(getattr(settings, "GATEWAY_KEY_FAILURE_PERIOD", 60))
-        try:
-            ok, _, _ = await counters.hit(f"badkey|{client}", allowed, period)
-        except Exception as exc:  # the shared store is down: fail open, loudly
-            log.warning("rate-limit store unavailable: %s", exc)
-            return False
-        return not ok
-
-    async def _limits(
-        self, entry: KeyEntry, counters: CounterStore | None, extra: Headers
-    ) -> tuple[int, Headers, bytes] | None:
-        if counters is None:
-            return None
         if entry.volume is not None:
             # First: a call refused for its kilobytes must not use up a call of the limits.
             refused = await self._volume(entry.volume, entry.subscription, counters)
@@ -425,6 +385,39 @@ class Subscriptions:
             if kind == "rate-limit":
                 extra += fields
         return None
+
+    def _remember(self, key: str, digest: str) -> None:
+        """Keeps the digests of keys that matched a subscription, so a busy key is hashed
+        once rather than on every call (SHA-256 was about a sixth of the key check's cost).
+        Only matching keys are kept, so random keys cannot fill the memo; it starts over
+        when full. A revoked key stays harmless: its digest no longer finds an entry."""
+        digests = self._digests
+        if key not in digests:
+            if len(digests) >= _DIGEST_MEMO:
+                digests.clear()
+            digests[key] = digest
+
+    async def spend(self, meter: Meter, counters: CounterStore | None) -> None:
+        """Add a finished call's bytes to its subscription's kilobyte quota."""
+        volume = meter.entry.volume
+        if counters is None or volume is None or not meter.size:
+            return
+        try:
+            await counters.add(f"sub|{meter.entry.subscription}|kb", meter.size, volume.period)
+        except Exception as exc:  # the store is down: the call went through; fail open
+            log.warning("rate-limit store unavailable: %s", exc)
+
+    async def _too_many_failures(self, client: str, counters: CounterStore | None) -> bool:
+        if counters is None:
+            return False
+        allowed = int(getattr(settings, "GATEWAY_KEY_FAILURES", 20))
+        period = int(getattr(settings, "GATEWAY_KEY_FAILURE_PERIOD", 60))
+        try:
+            ok, _, _ = await counters.hit(f"badkey|{client}", allowed, period)
+        except Exception as exc:  # the shared store is down: fail open, loudly
+            log.warning("rate-limit store unavailable: %s", exc)
+            return False
+        return not ok
 
     async def _volume(
         self, volume: Volume, subscription: str, counters: CounterStore
