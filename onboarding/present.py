@@ -75,7 +75,6 @@ def usage(
     summary: Summary,
     top: list[Row],
     quota: QuotaUse | None,
-    quota_period: int | None = None,
 ) -> dict[str, Any]:
     """A subscription's or application's use over the range: what its page shows, as numbers
     (times in milliseconds, bandwidth in bytes, instants in UTC)."""
@@ -109,7 +108,7 @@ def usage(
         body["quota"] = {
             "used": quota.used,
             "limit": quota.limit,
-            "period_seconds": quota_period,
+            "period_seconds": quota.seconds,
             "resets_at": quota.resets_at.isoformat(),
         }
     return body

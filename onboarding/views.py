@@ -348,11 +348,7 @@ def subscription(request: HttpRequest, caller: auth.Caller, sub_id: Any) -> Http
 
 
 def _usage(
-    request: HttpRequest,
-    caller: auth.Caller,
-    dimensions: dict[str, Any],
-    quota: Any = None,
-    quota_period: int | None = None,
+    request: HttpRequest, caller: auth.Caller, dimensions: dict[str, Any], quota: Any = None
 ) -> HttpResponse:
     """The use of one of the caller's subscriptions or applications (`dimensions`) over
     `?range=`, counting only the APIs the caller may see (SECURITY.md case 67)."""
@@ -365,15 +361,13 @@ def _usage(
     summary, top = usage_pages.figures(
         usage_pages.usage_filter(window, api_ids=api_ids, **dimensions)
     )
-    return _json(present.usage(range_key, window, summary, top, quota, quota_period))
+    return _json(present.usage(range_key, window, summary, top, quota))
 
 
 @api_view("GET")
 def subscription_usage(request: HttpRequest, caller: auth.Caller, sub_id: Any) -> HttpResponse:
     sub = _own_subscription(caller, sub_id)
-    quota = usage_reports.quota_use(sub)
-    period = int(sub.product.quota_period) if quota is not None else None
-    return _usage(request, caller, {"subscription_id": sub.pk}, quota, period)
+    return _usage(request, caller, {"subscription_id": sub.pk}, usage_reports.quota_use(sub))
 
 
 @api_view("GET")

@@ -125,6 +125,7 @@ class QuotaUse:
     used: int
     limit: int
     period: str  # "in the last 30 days"
+    seconds: int  # the sliding window, the product's quota_period
     resets_at: datetime  # when the oldest counted call leaves the window (aware)
 
 
@@ -616,6 +617,7 @@ def quota_uses(subscriptions: Sequence[Any], now: datetime | None = None) -> dic
                 used=int(used.get(sub.pk) or 0),
                 limit=int(sub.product.quota_calls),
                 period=_period_label(period),
+                seconds=period,
                 resets_at=resets,
             )
     return out
