@@ -39,6 +39,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def stop_process(proc: subprocess.Popen[bytes], seconds: float = 10) -> None:
+    """SIGTERM, then SIGKILL if it has not ended within `seconds`: a test's server goes
+    either way, and its port and files with it."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
 def wait_for_port(port: int, what: str, log: Path | None = None, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

@@ -26,6 +26,7 @@ import requests
 
 from tests.conftest import REPO_ROOT
 from tests.portal.services import manage
+from tests.services import stop_process
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-password"
@@ -143,12 +144,7 @@ def running_portal(workdir: Path) -> Iterator[Portal]:
             time.sleep(0.2)
         yield Portal(base=base, log=log, env=env)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc)
 
 
 def hidden_fields(html: str, marker: str = "") -> dict[str, str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import http.client
 import json
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +18,7 @@ import pytest
 
 from tests.gateway.conftest import LoopbackServer, Provider, claims, mint
 from tests.gateway.processes import refused_port, spawn_app, wait_until_serving
+from tests.services import stop_process
 
 
 def stream_backend(h: Any) -> None:
@@ -108,11 +108,7 @@ def gateway_process(
             wait_until_serving(port, proc, log)
             yield {"port": port, "backend": backend, "log": log, "provider": provider}
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc)
 
 
 def conn(gp: dict[str, Any]) -> http.client.HTTPConnection:

@@ -18,6 +18,7 @@ from products.models import Subscription
 from tests.gateway.conftest import echo_in_starter
 from tests.gateway.processes import free_port, spawn_app, wait_until_serving
 from tests.products.realdb import in_thread, on_a_database_file, url_for_processes
+from tests.services import stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -65,12 +66,7 @@ def two_gateways(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
         def stop() -> None:
             for proc in procs:
-                if proc.poll() is None:
-                    proc.terminate()
-                    try:
-                        proc.wait(10)
-                    except subprocess.TimeoutExpired:
-                        proc.kill()
+                stop_process(proc)
 
         try:
             for i, (port, proc) in enumerate(zip(ports, procs, strict=True)):

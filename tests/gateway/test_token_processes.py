@@ -26,6 +26,7 @@ from products import flows
 from tests.gateway.conftest import Provider, claims, echo_in_starter, mint
 from tests.gateway.processes import free_port, spawn_app, wait_until_serving
 from tests.products.realdb import in_thread, on_a_database_file, url_for_processes
+from tests.services import stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -93,11 +94,7 @@ def two_gateways(tmp_path: Path, provider: Provider, settings: Any) -> Iterator[
             yield {"ports": ports, "app": app, "sub": sub, "ada": ada}
         finally:
             for proc in procs:
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+                stop_process(proc)
 
 
 def _revoke(token: str) -> Callable[[], None]:
