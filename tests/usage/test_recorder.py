@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from typing import Any
 
 import pytest
@@ -243,6 +244,26 @@ def test_behind_a_trusted_proxy_the_real_clients_network_is_recorded(
     assert _only(recording.events()).client_net == "2001:db8:7::/48"
 
 
+async def _served(gateway: Any) -> tuple[Any, Any, asyncio.StreamReader, asyncio.StreamWriter]:
+    """The gateway under its own HTTP server (gateway/server.py, as `python -m gateway` serves
+    it) on a loopback port, and a client connection: (server, listener, reader, writer)."""
+    from gateway import server
+
+    srv = server.Server(gateway.app, gateway.loop)
+    listener = await gateway.loop.create_server(srv.protocol, "127.0.0.1", 0)
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1", listener.sockets[0].getsockname()[1]
+    )
+    return srv, listener, reader, writer
+
+
+async def _calls_end(srv: Any, seconds: float = 20) -> None:
+    """Until the server's calls in flight have ended (each counts itself as it ends)."""
+    deadline = time.monotonic() + seconds
+    while srv.tasks and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+
+
 def _metric(gateway: Any, name: str) -> float:
     text = gateway.request("GET", "/-/metrics").body.decode()
     match = re.search(rf"^{name} (\S+)$", text, re.M)
@@ -338,17 +359,12 @@ def test_calls_served_by_the_gateways_own_server_count_their_body_bytes(
     """Under gateway/server.py (as `python -m gateway` serves it) the server counts the body
     bytes itself: a sized body, a chunked one and the answers count as they do under any
     other ASGI server."""
-    from gateway import server
-
     gateway = recording.gateway(_route(provider, backend.url))
     token = mint(provider.keys[0], claims(provider))
     loop = gateway.loop
 
     async def exchange(writer_head: bytes, body: bytes) -> bytes:
-        srv = server.Server(gateway.app, loop)
-        listener = await loop.create_server(srv.protocol, "127.0.0.1", 0)
-        port = listener.sockets[0].getsockname()[1]
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        srv, listener, reader, writer = await _served(gateway)
         writer.write(writer_head + body)
         head = await reader.readuntil(b"\r\n\r\n")
         length = int(re.search(rb"content-length: (\d+)", head, re.I).group(1))  # type: ignore[union-attr]
@@ -393,17 +409,12 @@ def test_requests_the_gateways_own_server_refuses_are_counted_as_blocked(
     """Refused before any API matched, by gateway/server.py itself (not HTTP/1.1, a head too
     large, a transfer coding it does not take): they never reached the application, which
     counts every call, and were counted nowhere."""
-    from gateway import server
-
     settings.USAGE_RAW_EVENTS = raw
     gateway = recording.gateway(_route(provider, backend.url))
     loop = gateway.loop
 
     async def exchange() -> bytes:
-        srv = server.Server(gateway.app, loop)
-        listener = await loop.create_server(srv.protocol, "127.0.0.1", 0)
-        port = listener.sockets[0].getsockname()[1]
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        srv, listener, reader, writer = await _served(gateway)
         writer.write(raw_request)
         answer = await asyncio.wait_for(reader.read(), 10)
         writer.close()
@@ -433,17 +444,12 @@ def test_a_request_whose_body_the_server_refuses_mid_call_is_counted_once(
     server's own refusal of its broken chunked body is the same call, not another. Together
     (head and broken body in one read): the application never starts it; the server's
     refusal is the one count."""
-    from gateway import server
-
     gateway = recording.gateway(_route(provider, backend.url))
     token = mint(provider.keys[0], claims(provider))
     loop = gateway.loop
 
     async def exchange() -> bytes:
-        srv = server.Server(gateway.app, loop)
-        listener = await loop.create_server(srv.protocol, "127.0.0.1", 0)
-        port = listener.sockets[0].getsockname()[1]
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        srv, listener, reader, writer = await _served(gateway)
         head = (
             f"POST /orders/items HTTP/1.1\r\nHost: gw.test\r\nAuthorization: Bearer {token}\r\n"
             "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
@@ -472,9 +478,6 @@ def test_a_client_that_hangs_up_mid_answer_is_other_and_only_sent_bytes_count(
     for anyone (counted "other", as a call with no answer sent is), and the bytes out are
     those written before it left, not the whole answer the backend kept sending."""
     import threading
-    import time
-
-    from gateway import server
 
     size, gone = 2_000_000, threading.Event()
 
@@ -499,10 +502,7 @@ def test_a_client_that_hangs_up_mid_answer_is_other_and_only_sent_bytes_count(
     loop = gateway.loop
 
     async def exchange() -> None:
-        srv = server.Server(gateway.app, loop)
-        listener = await loop.create_server(srv.protocol, "127.0.0.1", 0)
-        port = listener.sockets[0].getsockname()[1]
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        srv, listener, reader, writer = await _served(gateway)
         head = f"GET /orders/big HTTP/1.1\r\nHost: gw.test\r\nAuthorization: Bearer {token}\r\n"
         writer.write(head.encode() + b"\r\n")
         await reader.readuntil(b"\r\n\r\n")
@@ -510,9 +510,7 @@ def test_a_client_that_hangs_up_mid_answer_is_other_and_only_sent_bytes_count(
         writer.close()
         await asyncio.sleep(0.2)  # the gateway sees the connection close
         gone.set()
-        deadline = time.monotonic() + 20
-        while srv.tasks and time.monotonic() < deadline:  # the call ends
-            await asyncio.sleep(0.05)
+        await _calls_end(srv)
         listener.close()
 
     loop.run_until_complete(exchange())
@@ -527,9 +525,6 @@ def test_a_client_that_hangs_up_mid_upload_is_other_not_blocked(
 ) -> None:
     """The body was cut because the client left: the gateway's 400 ("malformed or cut off")
     reached no one and no check refused the call, so it is not "blocked by `request`"."""
-    import time
-
-    from gateway import server
 
     settings.USAGE_RAW_EVENTS = raw
     gateway = recording.gateway(_route(provider, backend.url))
@@ -537,10 +532,7 @@ def test_a_client_that_hangs_up_mid_upload_is_other_not_blocked(
     loop = gateway.loop
 
     async def exchange() -> None:
-        srv = server.Server(gateway.app, loop)
-        listener = await loop.create_server(srv.protocol, "127.0.0.1", 0)
-        port = listener.sockets[0].getsockname()[1]
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        srv, listener, reader, writer = await _served(gateway)
         head = (
             f"POST /orders/items HTTP/1.1\r\nHost: gw.test\r\nAuthorization: Bearer {token}\r\n"
             "Content-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n"
@@ -549,9 +541,7 @@ def test_a_client_that_hangs_up_mid_upload_is_other_not_blocked(
         await writer.drain()
         await asyncio.sleep(0.2)  # the gateway is forwarding the body
         writer.close()
-        deadline = time.monotonic() + 20
-        while srv.tasks and time.monotonic() < deadline:  # the call ends
-            await asyncio.sleep(0.05)
+        await _calls_end(srv)
         listener.close()
 
     loop.run_until_complete(exchange())
