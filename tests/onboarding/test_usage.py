@@ -82,7 +82,7 @@ def test_a_range_not_offered_is_a_400_problem_naming_it(
     assert answer.json()["errors"] == {"range": ["One of 24h, 7d, 30d."]}
 
 
-def test_another_developers_usage_is_404_and_needs_a_token(
+def test_case68_case80_another_developers_usage_is_404_and_needs_a_token(
     client: Client, ada: Any, bob: Any, echo: Any, weather: Any,
     make_product: Callable[..., Any], portal_token: Callable[..., str],
 ) -> None:  # fmt: skip
@@ -97,7 +97,7 @@ def test_another_developers_usage_is_404_and_needs_a_token(
         assert client.get(path).status_code == 401, path
 
 
-def test_calls_to_an_api_hidden_from_the_developer_do_not_count(
+def test_case67_calls_to_an_api_hidden_from_the_developer_do_not_count(
     client: Client, ada: Any, echo: Any, weather: Any, import_spec: Any,
     make_product: Callable[..., Any], portal_token: Callable[..., str],
 ) -> None:  # fmt: skip

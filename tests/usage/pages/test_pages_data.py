@@ -292,7 +292,7 @@ def test_my_usage_lists_each_of_my_subscriptions_and_applications_with_its_calls
     assert _overview_row(client.get("/usage/?range=7d").content.decode(), "Weather")[1] == "4"
 
 
-def test_my_usage_leaves_out_calls_to_apis_hidden_from_me(
+def test_case67_my_usage_leaves_out_calls_to_apis_hidden_from_me(
     client: Client, ada: Any, echo: Any, hidden: Any, make_app: Callable[..., Any]
 ) -> None:
     """SECURITY.md case 67: a hidden API's calls count on no page of a viewer who cannot see it."""
