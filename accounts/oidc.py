@@ -1,7 +1,8 @@
 """allauth's generic OpenID Connect client, made strict.
 
-- the discovery document's `issuer` must equal the configured one, and an issuer on https
-  has every endpoint on https;
+- the discovery document's `issuer` must equal the configured one (or be a multi-tenant
+  template that fits it, accounts/issuers.py), and an issuer on https has every endpoint on
+  https;
 - the ID token's signature is always checked (allauth skips it for tokens from the token
   endpoint, which is only safe over TLS: the built-in provider runs on plain loopback);
 - `alg` comes from the key set, not from the token; `exp`, `iat`, `iss`, `aud` and `sub`
@@ -28,6 +29,8 @@ from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOA
 from django.conf import settings
 from django.http import HttpRequest
 from requests import RequestException
+
+from accounts import issuers
 
 ALLOWED_ALGORITHMS = ("RS256", "PS256", "ES256")
 LOGOUT_SESSION_KEY = "accounts_oidc_logout"
@@ -141,7 +144,7 @@ class StrictOIDCAdapter(OpenIDConnectOAuth2Adapter):
             if not isinstance(config, dict) or not isinstance(config.get("issuer"), str):
                 raise OAuth2Error("bad_discovery")
             expected = self.get_provider().app.settings.get("expected_issuer")
-            if expected and config["issuer"] != expected:
+            if expected and not issuers.discovered_issuer_fits(config["issuer"], expected):
                 raise OAuth2Error("issuer_mismatch")
             for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
                 if not isinstance(config.get(key), str):
@@ -206,12 +209,14 @@ class StrictOIDCAdapter(OpenIDConnectOAuth2Adapter):
                 key=key,
                 algorithms=[alg],
                 audience=app.client_id,
-                issuer=self.openid_config["issuer"],
                 leeway=int(getattr(settings, "ACCOUNTS_CLOCK_SKEW", 60)),
-                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+                options={"require": ["exp", "iat", "iss", "aud", "sub"], "verify_iss": False},
             )
         except jwt.PyJWTError as exc:
             raise OAuth2Error("invalid_id_token") from exc
+        expected = app.settings.get("expected_issuer") or ""
+        if not issuers.token_issuer_fits(self.openid_config["issuer"], expected, claims):
+            raise OAuth2Error("invalid_id_token")
         # OIDC Core 3.1.3.7: several audiences need an azp naming us.
         several = isinstance(claims.get("aud"), list) and len(claims["aud"]) > 1
         if several and claims.get("azp") != app.client_id:
@@ -276,5 +281,5 @@ def check_response_issuer(adapter: StrictOIDCAdapter, request: HttpRequest) -> N
         if config.get("authorization_response_iss_parameter_supported") and "code" in request.GET:
             raise OAuth2Error("issuer_mismatch")
         return
-    if iss != config["issuer"]:
+    if not issuers.response_issuer_fits(config["issuer"], iss):
         raise OAuth2Error("issuer_mismatch")
