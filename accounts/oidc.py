@@ -10,11 +10,15 @@
 - RFC 9207: an `iss` in the authorization response must be the provider's issuer;
 - a `nonce` goes with each authorization request, kept in the session under its state, and
   the ID token must carry it (OIDC Core 3.1.3.7, step 11): one nonce, one sign-in;
-- the raw ID token is kept in the server-side session for RP-initiated logout.
+- the raw ID token is kept in the server-side session for RP-initiated logout;
+- the discovery document (once checked) and the key set are kept in the shared cache for
+  OIDC_METADATA_TTL seconds; an ID token naming a key the kept set lacks refetches the set
+  (the provider rotated its keys).
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import secrets
@@ -27,6 +31,7 @@ from allauth.socialaccount.models import SocialApp, SocialToken
 from allauth.socialaccount.providers.oauth2.client import OAuth2Client, OAuth2Error
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest
 from requests import RequestException
 
@@ -120,6 +125,11 @@ class NonceClient(OAuth2Client):
         )
 
 
+def _metadata_key(what: str, *parts: Any) -> str:
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+    return f"accounts:oidc:{what}:{digest[:32]}"
+
+
 def take_nonce(request: HttpRequest) -> str:
     """The nonce sent with the authorization request this callback answers (by its state),
     removed from the session so that no ID token can be used twice; "" when there is none."""
@@ -137,41 +147,79 @@ class StrictOIDCAdapter(OpenIDConnectOAuth2Adapter):
     @property
     def openid_config(self) -> dict[str, Any]:
         if not hasattr(self, "_openid_config"):
-            try:
-                config = super().openid_config
-            except (RequestException, ValueError) as exc:
-                raise OAuth2Error("provider_unreachable") from exc
-            if not isinstance(config, dict) or not isinstance(config.get("issuer"), str):
+            app_settings = self.get_provider().app.settings
+            # Kept under everything its checks read, so a changed provider URL, override or
+            # expected issuer is checked afresh.
+            key = _metadata_key(
+                "discovery",
+                self.get_provider().server_url,
+                app_settings.get("openid_configuration_overrides"),
+                app_settings.get("expected_issuer"),
+            )
+            kept = cache.get(key)
+            if isinstance(kept, dict):
+                self._openid_config = kept
+                return kept
+            self._openid_config = self._checked_openid_config()
+            cache.set(key, self._openid_config, settings.ACCOUNTS_METADATA_TTL)
+        return self._openid_config
+
+    def _checked_openid_config(self) -> dict[str, Any]:
+        try:
+            config = super().openid_config
+        except (RequestException, ValueError) as exc:
+            raise OAuth2Error("provider_unreachable") from exc
+        finally:
+            # allauth's property keeps what it fetched; only the checked document is kept.
+            self.__dict__.pop("_openid_config", None)
+        if not isinstance(config, dict) or not isinstance(config.get("issuer"), str):
+            raise OAuth2Error("bad_discovery")
+        expected = self.get_provider().app.settings.get("expected_issuer")
+        if expected and not issuers.discovered_issuer_fits(config["issuer"], expected):
+            raise OAuth2Error("issuer_mismatch")
+        for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
+            if not isinstance(config.get(key), str):
                 raise OAuth2Error("bad_discovery")
-            expected = self.get_provider().app.settings.get("expected_issuer")
-            if expected and not issuers.discovered_issuer_fits(config["issuer"], expected):
-                raise OAuth2Error("issuer_mismatch")
-            for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
-                if not isinstance(config.get(key), str):
-                    raise OAuth2Error("bad_discovery")
+        for key in _ENDPOINTS:
+            value = config.get(key)
+            if value is not None and key != "end_session_endpoint" and not _http_url(value):
+                # urlsplit raised ValueError on an unclosed [ (a 500 as the sign-in
+                # started); a port of 99999, gopher: or a number failed only once the
+                # person had signed in at the provider.
+                raise OAuth2Error("bad_discovery")
+        methods = config.get("token_endpoint_auth_methods_supported")
+        if "token_endpoint_auth_methods_supported" in config and not (
+            isinstance(methods, list) and all(isinstance(m, str) for m in methods)
+        ):
+            # allauth tests `in` on it: 5 or null raised TypeError (a 500).
+            config = {**config, "token_endpoint_auth_methods_supported": []}
+        if config["issuer"].lower().startswith("https://"):
+            # An issuer on https has every endpoint on https: a plain-http one sends the
+            # code and client secret, the access token, the authorization request or
+            # fetches the keys the ID token is checked with, where a network sees it.
             for key in _ENDPOINTS:
                 value = config.get(key)
-                if value is not None and key != "end_session_endpoint" and not _http_url(value):
-                    # urlsplit raised ValueError on an unclosed [ (a 500 as the sign-in
-                    # started); a port of 99999, gopher: or a number failed only once the
-                    # person had signed in at the provider.
+                if value is not None and not str(value).lower().startswith("https://"):
                     raise OAuth2Error("bad_discovery")
-            methods = config.get("token_endpoint_auth_methods_supported")
-            if "token_endpoint_auth_methods_supported" in config and not (
-                isinstance(methods, list) and all(isinstance(m, str) for m in methods)
-            ):
-                # allauth tests `in` on it: 5 or null raised TypeError (a 500).
-                config = {**config, "token_endpoint_auth_methods_supported": []}
-            if config["issuer"].lower().startswith("https://"):
-                # An issuer on https has every endpoint on https: a plain-http one sends the
-                # code and client secret, the access token, the authorization request or
-                # fetches the keys the ID token is checked with, where a network sees it.
-                for key in _ENDPOINTS:
-                    value = config.get(key)
-                    if value is not None and not str(value).lower().startswith("https://"):
-                        raise OAuth2Error("bad_discovery")
-            self._openid_config = config
-        return self._openid_config
+        return dict(config)
+
+    def _keys(self, kid: Any) -> list[Any]:
+        """The key set's entries for `kid` (all of them without one): the kept set's, or a
+        fresh set's when the kept one lacks it."""
+        uri = self.openid_config["jwks_uri"]
+        key = _metadata_key("jwks", uri)
+        kept = cache.get(key)
+        fresh = not isinstance(kept, dict)
+        jwks = self._fetch_jwks() if fresh else kept
+        found = _matching(jwks, kid)
+        if not found and not fresh:
+            # The ID token came from the provider's own token endpoint, not from the
+            # browser: an unknown kid is the provider's rotation, never a visitor's flood.
+            jwks, fresh = self._fetch_jwks(), True
+            found = _matching(jwks, kid)
+        if fresh:
+            cache.set(key, jwks, settings.ACCOUNTS_METADATA_TTL)
+        return found
 
     def _fetch_jwks(self) -> dict[str, Any]:
         try:
@@ -190,12 +238,7 @@ class StrictOIDCAdapter(OpenIDConnectOAuth2Adapter):
             header = jwt.get_unverified_header(id_token)
         except jwt.PyJWTError as exc:
             raise OAuth2Error("invalid_id_token") from exc
-        kid = header.get("kid")
-        candidates = [
-            k
-            for k in self._fetch_jwks()["keys"]
-            if isinstance(k, dict) and (kid is None or k.get("kid") == kid)
-        ]
+        candidates = self._keys(header.get("kid"))
         if len(candidates) != 1:
             raise OAuth2Error("invalid_id_token")
         jwk_data = candidates[0]
@@ -271,6 +314,10 @@ class StrictOIDCAdapter(OpenIDConnectOAuth2Adapter):
             "client_id": app.client_id,
         }
         return login
+
+
+def _matching(jwks: dict[str, Any], kid: Any) -> list[Any]:
+    return [k for k in jwks["keys"] if isinstance(k, dict) and (kid is None or k.get("kid") == kid)]
 
 
 def check_response_issuer(adapter: StrictOIDCAdapter, request: HttpRequest) -> None:

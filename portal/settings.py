@@ -329,6 +329,9 @@ SOCIALACCOUNT_PROVIDERS = {
     "openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": OIDC_PROVIDERS},
 }
 ACCOUNTS_CLOCK_SKEW = env_int("OIDC_CLOCK_SKEW", 60)
+# Seconds an external provider's checked discovery document and key set are kept (shared
+# cache); an ID token naming a key the kept set lacks refetches the set.
+ACCOUNTS_METADATA_TTL = env_int("OIDC_METADATA_TTL", 3600)
 
 # --- The built-in OpenID provider (identity/, django-oauth-toolkit) ----------------------
 # On when no external provider is configured; IDENTITY_BUILTIN=1 keeps it on beside one.

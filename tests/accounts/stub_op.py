@@ -38,11 +38,13 @@ class StubOP:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.kid = "stub-key-1"
+        self.token_kid: str | None = None  # the ID tokens' kid, when not the key set's
         self.claims: dict[str, Any] = {}
         self.sign_with_other_key = False
         self.delay = 0.0
         self.token_delay = 0.0
         self.token_requests: list[dict[str, Any]] = []
+        self.gets: list[str] = []  # the paths of the GET requests it answered
         self.userinfo: dict[str, Any] = {
             "sub": "stub-user",
             "email": "ada@example.com",
@@ -100,7 +102,9 @@ class StubOP:
         claims.update(self.claims)
         claims = {k: v for k, v in claims.items() if v is not None}
         key = self.other_key if self.sign_with_other_key else self.key
-        return jwt.encode(claims, key, algorithm="RS256", headers={"kid": self.kid})
+        return jwt.encode(
+            claims, key, algorithm="RS256", headers={"kid": self.token_kid or self.kid}
+        )
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         op = self
@@ -140,6 +144,7 @@ class StubOP:
                 if op.delay:
                     time.sleep(op.delay)
                 path = self.path.split("?")[0]
+                op.gets.append(path)
                 if path in op.redirects:
                     self.send_response(302)
                     self.send_header("Location", op.redirects[path])
