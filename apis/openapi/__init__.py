@@ -127,7 +127,7 @@ def load(bundle: Bundle) -> ParsedSpec:
     warnings = Warnings()
     for text in [*bundle.duplicates, *resolver.warnings]:
         warnings.add(None, text)
-    check_document(doc, warnings)
+    check_document(doc, warnings, spec_version)
     operations = extract_operations(doc, spec_version, warnings)
     overview = build_overview(doc, operations, warnings)
     info = overview["info"]

@@ -319,7 +319,13 @@ def info_text(value: Any) -> str:
     return ""
 
 
-def check_document(doc: dict[str, Any], warnings: Warnings) -> None:
+def check_document(doc: dict[str, Any], warnings: Warnings, spec_version: str) -> None:
+    if doc.get("paths") is None and not spec_version.startswith(("3.1", "3.2")):
+        # A root that stands alone (a folder of fragments another tool concatenates) would
+        # import with no operations and no word why.
+        warnings.add(
+            "/paths", "`paths` is required before OpenAPI 3.1; the document has no operations"
+        )
     info = doc.get("info")
     if not isinstance(info, dict):
         warnings.add("/info", "`info` must be an object")

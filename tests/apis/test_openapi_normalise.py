@@ -174,6 +174,39 @@ def test_a_method_written_in_capitals_is_not_an_operation_and_says_so() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("head", "paths"),
+    [
+        ("openapi: 3.0.0", ""),
+        ("openapi: 3.0.3", "paths:\n"),
+        ("swagger: '2.0'", ""),
+    ],
+)
+def test_a_3_0_or_2_0_document_without_paths_says_it_has_no_operations(
+    head: str, paths: str
+) -> None:
+    # Mattermost's api/v4/source/introduction.yaml ends in a bare `paths:`; their Makefile
+    # appends the other files to it. Imported as a folder, the root stood alone: 0 operations
+    # and no word why. `paths` is required before 3.1.
+    spec = load_yaml(f"{head}\ninfo: {{title: T, version: '1'}}\n{paths}")
+    assert spec.operation_count == 0
+    assert spec.warnings == [
+        "/paths: `paths` is required before OpenAPI 3.1; the document has no operations"
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "openapi: 3.0.3\ninfo: {title: T, version: '1'}\npaths: {}\n",
+        "openapi: 3.1.0\ninfo: {title: T, version: '1'}\n",
+        "openapi: 3.1.0\ninfo: {title: T, version: '1'}\npaths:\n",
+    ],
+)
+def test_paths_empty_or_absent_where_allowed_is_no_warning(text: str) -> None:
+    assert load_yaml(text).warnings == []
+
+
 def test_a_path_parameter_the_spec_forgot_is_added_as_a_required_string() -> None:
     # Grafana's /provisioning/mute-timings/{name} declares no `name`: the page listed no path
     # parameter and the console had no field for it, so every call stopped at "the path
