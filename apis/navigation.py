@@ -16,7 +16,7 @@ a lazy-text check that cost five times as much (90,000 calls at 9,000 tags).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from html import escape
 from typing import Any
 from urllib.parse import quote
@@ -52,18 +52,31 @@ class TagGroup:
     name: str
     operations: tuple[OperationLink, ...]
     anchor: str  # the id of its section on the API page, unique on the page (tag_anchors)
-    # The API page's section for this group: its heading, description and operations (path
-    # and summary). Built once per version: the template loop it replaces cost ~5 ms a view.
-    section_html: str = field(default="", repr=False)
     # The side navigation's list: the summary, else the path.
     nav_list_html: str = field(default="", repr=False)
     # What readers see: OpenAPI 3.2's tag `summary` where the spec gives one, after its
     # `parent`'s ("Pets › Adoption"); else the name.
     title: str = ""
+    # The tag's description (Markdown), the operations listed ahead of this group on the API
+    # page, and that page's path: what its section is built from.
+    description: str = field(default="", repr=False)
+    before: int = 0
+    page: str = ""
 
     @property
     def heading(self) -> str:
         return self.title or self.name
+
+    @cached_property
+    def section_html(self) -> str:
+        """The API page's section for this group: its heading, description and operations
+        (path and summary). Built once per version, on the API page's first view: the template
+        loop it replaces cost ~5 ms a view, and only that page shows a tag's description
+        (OpenProject's 53 hold Markdown tables: 0.25 s of each operation page's first view)."""
+        description = str(render_markdown(self.description))
+        return _section_html(
+            self.heading, self.anchor, description, self.operations, self.before, self.page
+        )
 
 
 def tag_anchor(name: str) -> str:
@@ -236,10 +249,12 @@ def tag_groups(
     before = 0
     for name in names:
         ops = tuple(by_tag[name])
-        description = str(render_markdown(descriptions.get(name, "")))
-        title = titles.get(name, name)
-        section = _section_html(title, anchors[name], description, ops, before, page)
-        groups.append(TagGroup(name, ops, anchors[name], section, _nav_list_html(ops), title))
+        groups.append(
+            TagGroup(
+                name, ops, anchors[name], _nav_list_html(ops), titles.get(name, name),
+                descriptions.get(name, ""), before, page,
+            )
+        )  # fmt: skip
         before += len(ops)
     return _groups.set(key, tuple(groups))
 

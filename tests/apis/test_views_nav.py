@@ -287,3 +287,33 @@ def test_renaming_an_api_moves_every_link_of_its_pages(client: Client, petstore:
         html = client.get(page).content.decode()
         assert "/apis/petstore/" not in html, page
         assert "/apis/pets/operations/showPetById/" in html or "./operations/showPetById/" in html
+
+
+def test_an_operation_page_renders_no_tag_description(
+    client: Client, import_spec: ImportSpec, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the API page shows a tag's description; an operation page's navigation has none.
+    OpenProject's 53 tags carry long Markdown with tables: rendering them all was ~0.25 s of
+    the first view of every operation page (per process), for nothing it showed."""
+    from apis import navigation
+
+    rendered: list[str] = []
+    real = navigation.render_markdown
+
+    def spy(text: str) -> Any:
+        rendered.append(text)
+        return real(text)
+
+    monkeypatch.setattr(navigation, "render_markdown", spy)
+    spec = tmp_path / "tags.json"
+    spec.write_text(json.dumps({"openapi": "3.0.3", "info": {"title": "T", "version": "1"},
+                                "tags": [{"name": "a", "description": "| x |\n|---|\n| *1* |"}],
+                                "paths": {"/a": {"get": {"operationId": "getA", "tags": ["a"],
+                                                         "responses": {}}}}}))  # fmt: skip
+    import_spec(spec, "tagdesc")
+    html = client.get("/apis/tagdesc/operations/getA/").content.decode()
+    assert 'aria-current="page"' in html and "| x |" not in html
+    assert rendered == []
+    html = client.get("/apis/tagdesc/").content.decode()
+    assert rendered == ["| x |\n|---|\n| *1* |"]
+    assert "<td><em>1</em></td>" in html
