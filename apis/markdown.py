@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from html import unescape
+from typing import Any
 from urllib.parse import urlsplit
 
 import nh3
@@ -23,6 +24,46 @@ from django.utils.text import slugify
 from markdown_it import MarkdownIt
 
 _md = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable(["table", "strikethrough"])
+
+# Every element name of HTML (with the obsolete ones browsers still parse), SVG and MathML's
+# roots. A "tag" of any other name in a description is the author's placeholder, not markup:
+# Vault writes `<oid>;UTF8:<utf8 string value>`, others `Bearer <token>`; CommonMark reads
+# them as raw HTML, which nh3 then dropped with nothing left, so the page said `;UTF8:`.
+HTML_ELEMENTS = frozenset({
+    "a", "abbr", "acronym", "address", "applet", "area", "article", "aside", "audio", "b", "base",
+    "basefont", "bdi", "bdo", "bgsound", "big", "blink", "blockquote", "body", "br", "button",
+    "canvas", "caption", "center", "cite", "code", "col", "colgroup", "data", "datalist", "dd",
+    "del", "details", "dfn", "dialog", "dir", "div", "dl", "dt", "em", "embed", "fieldset",
+    "figcaption", "figure", "font", "footer", "form", "frame", "frameset", "h1", "h2", "h3", "h4",
+    "h5", "h6", "head", "header", "hgroup", "hr", "html", "i", "iframe", "image", "img", "input",
+    "ins", "isindex", "kbd", "keygen", "label", "legend", "li", "link", "listing", "main", "map",
+    "mark", "marquee", "math", "menu", "menuitem", "meta", "meter", "multicol", "nav", "nextid",
+    "nobr", "noembed", "noframes", "noscript", "object", "ol", "optgroup", "option", "output", "p",
+    "param", "picture", "plaintext", "pre", "progress", "q", "rb", "rp", "rt", "rtc", "ruby", "s",
+    "samp", "script", "search", "section", "select", "slot", "small", "source", "spacer", "span",
+    "strike", "strong", "style", "sub", "summary", "sup", "svg", "table", "tbody", "td",
+    "template", "textarea", "tfoot", "th", "thead", "time", "title", "tr", "track", "tt", "u",
+    "ul", "var", "video", "wbr", "xmp",
+})  # fmt: skip
+_TAG_OPEN = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)")
+
+
+def _placeholders_as_text(html: str) -> str:
+    """Raw HTML from a description with each tag of no HTML element's name written as text."""
+
+    def tag(match: re.Match[str]) -> str:
+        known = match[2].lower() in HTML_ELEMENTS
+        return match[0] if known else f"&lt;{match[1]}{match[2]}"
+
+    return _TAG_OPEN.sub(tag, html)
+
+
+def _raw_html(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+    return _placeholders_as_text(tokens[idx].content)
+
+
+_md.add_render_rule("html_inline", _raw_html)
+_md.add_render_rule("html_block", _raw_html)
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "dl", "dt", "em",

@@ -68,6 +68,36 @@ def test_html_that_specs_write_in_descriptions_is_rendered_not_shown_as_text() -
     assert "javascript" not in html and "hx-get" not in html and "ok" in html
 
 
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        # Vault's pki other_sans: the page said "with the format ;UTF8: for each entry".
+        (
+            "The format <oid>;UTF8:<utf8 string value> per entry.",
+            "&lt;oid&gt;;UTF8:&lt;utf8 string value&gt;",
+        ),
+        ("Send Authorization: Bearer <your-api-token>.", "Bearer &lt;your-api-token&gt;."),
+        (
+            "A list of <Pet> objects, closed by </Pet>.",
+            "&lt;Pet&gt; objects, closed by &lt;/Pet&gt;",
+        ),
+        ("<token>\n\nOn a line of its own.", "&lt;token&gt;"),
+    ],
+)
+def test_a_placeholder_in_angle_brackets_is_text_not_a_dropped_tag(source: str, shown: str) -> None:
+    """A "tag" no HTML element is named after is the author's placeholder: shown, escaped."""
+    html = render_markdown(source)
+    assert shown in html
+    assert elements(html).tags <= {"p"}
+
+
+def test_html_elements_beside_a_placeholder_stay_markup_or_go() -> None:
+    html = render_markdown("<b>Bold</b> <oid> <script>alert(1)</script><img src=x onerror=y>")
+    found = elements(html)
+    assert found.tags == {"p", "b"} and "&lt;oid&gt;" in html
+    assert "script" not in html and "alert" not in html and "img" not in html
+
+
 def test_table_alignment_is_a_class_not_an_inline_style() -> None:
     # markdown-it aligns columns with style="text-align:..."; the CSP refuses inline styles,
     # so the alignment was lost and the browser reported a violation for every such table.
