@@ -165,9 +165,10 @@ def with_section_ids(html: SafeString) -> SafeString:
 
 
 def plain_excerpt(text: str, limit: int = 300) -> str:
-    """The first paragraph of a Markdown text as plain text, for cards and meta tags."""
+    """The first paragraph of a Markdown text as plain text (unescaped: its users escape it),
+    for titles, cards and meta tags."""
     first = text.strip().split("\n\n", 1)[0]
-    plain = " ".join(strip_tags(str(render_markdown(first))).split())
+    plain = " ".join(unescape(strip_tags(str(render_markdown(first)))).split())
     return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"
 
 

@@ -201,6 +201,12 @@ def test_plain_excerpt_takes_the_first_paragraph() -> None:
     assert plain_excerpt("x" * 400, limit=50).endswith("…")
 
 
+def test_plain_excerpt_is_text_not_html() -> None:
+    # Its callers escape it as text: 'Pets &amp;amp; owners' was what the page then said.
+    assert plain_excerpt("Pets & owners <list>, 1 < 2") == "Pets & owners <list>, 1 < 2"
+    assert operation_title("Pets & **owners**") == "Pets & owners"
+
+
 @pytest.mark.parametrize(
     ("summary", "operation_id", "title"),
     [

@@ -317,3 +317,19 @@ def test_an_operation_page_renders_no_tag_description(
     html = client.get("/apis/tagdesc/").content.decode()
     assert rendered == ["| x |\n|---|\n| *1* |"]
     assert "<td><em>1</em></td>" in html
+
+
+def test_a_rich_summary_without_an_operation_id_is_escaped_once(
+    client: Client, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # With no operationId a summary with markup is the title through its plain excerpt,
+    # which was still HTML: the page said "Pets &amp; owners &lt;list&gt;".
+    spec = (
+        "openapi: 3.0.3\ninfo: {title: Amp, version: '1'}\npaths:\n  /pets:\n    get:\n"
+        "      summary: Pets & owners <list>\n      responses: {'200': {description: ok}}\n"
+    )
+    import_spec(write_spec("amp.yaml", spec), "amp")
+    for url in ("/apis/amp/", "/apis/amp/operations/get-pets/", "/apis/?q=owners"):
+        html = client.get(url).content.decode()
+        assert "Pets &amp; owners &lt;list&gt;" in html, url
+        assert "&amp;amp;" not in html and "&amp;lt;" not in html, url
