@@ -779,7 +779,9 @@ class SchemaRenderer:
         # else its schema's.
         title = prop.get("title") if isinstance(prop.get("title"), str) else target.get("title")
         of += _title_html(title, name, label)
-        name_html = f'<code class="prop-name{" prop-key" if key else ""}">{escape(name)}</code>'
+        # A property may be named by the empty string (SendGrid's segments): JSON's spelling.
+        shown_name = escape(name) if name else '""'
+        name_html = f'<code class="prop-name{" prop-key" if key else ""}">{shown_name}</code>'
         head = (
             f'<div class="prop-head">{name_html} <span class="type">'
             f"{escape(label)}</span>{of}{self._flags(prop, target, required)}</div>"

@@ -801,3 +801,13 @@ def test_top_level_composition_is_labelled_once(key: str, label: str) -> None:
         {"type": "object", "properties": {"pet": {key: [{"type": "string"}, {"type": "integer"}]}}}
     )
     assert f'<span class="type">{label}</span>' in row
+
+
+def test_a_property_named_by_the_empty_string_reads_as_that_string() -> None:
+    # SendGrid's v3 segment schemas declare a property "": its row had a blank name.
+    html = renderer({}).block(
+        {"type": "object", "required": [""], "properties": {"": {"type": "string"}}}
+    )
+    assert '<code class="prop-name">""</code>' in html
+    assert "<code" + ' class="prop-name"></code>' not in html
+    assert "badge-required" in html
