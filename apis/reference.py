@@ -419,10 +419,16 @@ def build_operation_view(
         responses=responses,
         security=_security(op.security, schemes),
         callbacks=callbacks,
-        servers=list(op.servers),
+        servers=[{**server, "url": shown_server_url(server.get("url"))} for server in op.servers],
         external_docs=external_docs,
         tags=list(op.tags),
     )
+
+
+def shown_server_url(url: Any) -> str:
+    """A server's URL as the pages say it. An empty one (NetBox's) is relative to where the
+    document is served, and a call's URL is the server's followed by the path: `/` says so."""
+    return str(url) if url else "/"
 
 
 PAGE_SAMPLE_DEPTH = 6  # nesting of samples made for the page (documents.preload matches it)
@@ -572,7 +578,7 @@ def build_overview(overview: dict[str, Any]) -> Overview:
         variables = as_dict(server.get("variables"))
         servers.append(
             {
-                "url": str(server.get("url") or ""),
+                "url": shown_server_url(server.get("url")),
                 "description": str(server.get("description") or ""),
                 "variables": [
                     {

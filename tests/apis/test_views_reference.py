@@ -825,6 +825,24 @@ def test_a_webhook_page_does_not_give_the_apis_servers_as_its_own(
     assert "Servers: <code>https://hooks.billing.test</code>" in own
 
 
+def test_a_server_of_an_empty_url_reads_as_the_root_it_stands_for(
+    client: Client, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # NetBox's spec (go-netbox api/openapi.yaml) says servers: [{url: '', description: NetBox}],
+    # a URL relative to where the document is served: both pages said it as an empty <code>.
+    spec = (
+        "openapi: 3.0.3\ninfo: {title: Inventory, version: '1'}\n"
+        "servers: [{url: '', description: NetBox}]\n"
+        "paths:\n  /sites:\n    get:\n      operationId: listSites\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    import_spec(write_spec("inventory.yaml", spec), "inventory")
+    for url in ("/apis/inventory/", "/apis/inventory/operations/listSites/"):
+        html = client.get(url).content.decode()
+        assert "<code></code>" not in html, url
+        assert "<code>/</code>" in html, url
+
+
 def test_a_webhook_page_does_not_give_the_apis_security_as_its_own(
     client: Client, import_spec: ImportSpec, write_spec: Any
 ) -> None:
