@@ -389,6 +389,19 @@ def operation_names(version_id: int | None) -> dict[str, str]:
     return names
 
 
+def _static_keys(items: list[dict[str, Any]]) -> list[PublicKey]:
+    """The stored issuer-signing-keys that may verify a token. One saved before a rule it
+    fails existed (an RSA key under 2048 bits) is left out with a warning, not a failed load
+    of every route: its tokens are refused for their signature."""
+    keys = []
+    for i, item in enumerate(items):
+        try:
+            keys.append(key_from_config(item))
+        except ValueError as exc:
+            log.warning("issuer-signing-keys: key %d left out: %s", i + 1, exc)
+    return keys
+
+
 def build_policy(model: JwtPolicy) -> Policy:
     claims = tuple(
         ClaimRule(
@@ -401,7 +414,7 @@ def build_policy(model: JwtPolicy) -> Policy:
         )
         for c in model.claims.all()
     )
-    static: tuple[PublicKey, ...] = tuple(key_from_config(k) for k in model.issuer_signing_keys)
+    static: tuple[PublicKey, ...] = tuple(_static_keys(model.issuer_signing_keys))
     return Policy(
         header_name=model.header_name,
         query_parameter_name=model.query_parameter_name,

@@ -61,6 +61,9 @@ _VERIFIERS: dict[str, Any] = {
 # name the failure ("unsigned token") instead of calling it malformed.
 _COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _MAX_KID = 256
+# RFC 7518 section 3.3 (RS*) and 3.5 (PS*): "A key of size 2048 bits or larger MUST be used".
+# A shorter key can be factored (512 bits in hours), and then anyone signs for its issuer.
+MIN_RSA_BITS = 2048
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # in JSON text: a surrogate, maybe lone
 RFC9068_CLAIMS = ("sub", "client_id", "iat", "jti")
 
@@ -228,7 +231,10 @@ def key_from_jwk(jwk: Mapping[str, Any]) -> PublicKey | None:
     text = json.dumps(dict(jwk))
     try:
         if kty == "RSA":
-            return PublicKey("RSA", RSAAlgorithm.from_jwk(text), kid, alg)
+            loaded = RSAAlgorithm.from_jwk(text)
+            if loaded.key_size < MIN_RSA_BITS:
+                return None
+            return PublicKey("RSA", loaded, kid, alg)
         if kty == "EC" and jwk.get("crv") in _EC_CURVES.values():
             return PublicKey("EC", ECAlgorithm.from_jwk(text), kid, alg, str(jwk["crv"]))
     except (InvalidKeyError, ValueError, TypeError, KeyError):
@@ -253,6 +259,8 @@ def key_from_config(item: Mapping[str, Any]) -> PublicKey:
         except (ValueError, TypeError) as exc:
             raise ValueError(f"pem is not a public key in PEM form ({exc})") from None
         if isinstance(loaded, rsa.RSAPublicKey):
+            if loaded.key_size < MIN_RSA_BITS:
+                raise ValueError(_weak_rsa(loaded.key_size))
             return PublicKey("RSA", loaded, kid, item.get("alg"))
         if isinstance(loaded, ec.EllipticCurvePublicKey):
             crv = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}.get(
@@ -265,9 +273,24 @@ def key_from_config(item: Mapping[str, Any]) -> PublicKey:
     if "n" in item and "e" in item:
         key = key_from_jwk({"kty": "RSA", "n": item["n"], "e": item["e"], "kid": kid})
         if key is None:
+            bits = _rsa_bits(item["n"])
+            if bits and bits < MIN_RSA_BITS:
+                raise ValueError(_weak_rsa(bits))
             raise ValueError("n and e are not a valid base64url RSA public key")
         return key
     raise ValueError("a signing key needs `pem`, or `n` and `e`")
+
+
+def _weak_rsa(bits: int) -> str:
+    return f"an RSA key of {bits} bits; RS* and PS* need {MIN_RSA_BITS} or more (RFC 7518)"
+
+
+def _rsa_bits(n: Any) -> int | None:
+    """The bit length of a base64url modulus, or None when it is not one."""
+    try:
+        return int.from_bytes(_b64decode(str(n)), "big").bit_length()
+    except (binascii.Error, ValueError):
+        return None
 
 
 # --- parsing ----------------------------------------------------------------------------

@@ -19,13 +19,16 @@ from typing import Any
 import jwt as pyjwt
 import pytest
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
+from gateway.jwt import key_from_config
 from tests.gateway.conftest import (
     AUDIENCE,
     DROP,
     Harness,
     LoopbackServer,
     Provider,
+    SigningKey,
     b64,
     claims,
     ec_key,
@@ -133,6 +136,31 @@ def test_case05_real_key_but_other_algorithm(
     )
     token = mint(provider.keys[0], claims(provider), alg=alg)
     rejected(gw.request("GET", "/orders/x", token=token), backend)
+
+
+def test_case05_variant_rsa_key_below_2048_bits_verifies_nothing(
+    gw: Harness, provider: Provider, backend: LoopbackServer
+) -> None:
+    # RFC 7518 section 3.3: RS* and PS* keys are 2048 bits or more. A 1024-bit key in the
+    # issuer's JWKS (or 512: factored in hours) would let whoever factors it sign anything.
+    weak = SigningKey(
+        "weak", rsa.generate_private_key(public_exponent=65537, key_size=1024), "RS256"
+    )
+    provider.keys.append(weak)
+    rejected(gw.request("GET", "/orders/x", token=mint(weak, claims(provider))), backend)
+
+
+def test_case05_variant_static_rsa_key_below_2048_bits_is_refused() -> None:
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024).public_key()
+    pem = weak.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    with pytest.raises(ValueError, match="2048"):
+        key_from_config({"pem": pem})
+    numbers = weak.public_numbers()
+    n = b64(numbers.n.to_bytes(128, "big"))
+    with pytest.raises(ValueError, match="2048"):
+        key_from_config({"n": n, "e": "AQAB"})
 
 
 @pytest.mark.parametrize("carrier", ["jwk", "x5c"])
