@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -18,6 +19,12 @@ from gateway.problems import Headers, problem
 
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 _JSON = [(b"content-type", b"application/json")]
+# A media type as RFC 9110 section 8.3.1 writes one, its parameters visible ASCII: the spec's
+# content key becomes the mock's Content-Type, where a line break would add headers of the
+# spec author's (a Set-Cookie on the portal's origin) and a range (`*/*`) names no type.
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_MEDIA_TYPE = re.compile(rf"{_TOKEN}/{_TOKEN}(?:[ \t]*;[ \t]*[\x20-\x7e]*)?")
+_UNKNOWN_TYPE = "application/octet-stream"
 
 
 async def echo(
@@ -104,6 +111,18 @@ def _pick_response(operation: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 def _mock_answer(
     route: RouteConfig, slug: str, operation: dict[str, Any]
 ) -> tuple[int, str, bytes]:
+    status, answer_type, body = _mock_content(route, operation)
+    return status, _served_type(answer_type) if answer_type else "", body
+
+
+def _served_type(media_type: str) -> str:
+    """The Content-Type a mock answer carries for the spec's media type key."""
+    if not _MEDIA_TYPE.fullmatch(media_type) or "*" in media_type.split(";", 1)[0]:
+        return _UNKNOWN_TYPE
+    return media_type
+
+
+def _mock_content(route: RouteConfig, operation: dict[str, Any]) -> tuple[int, str, bytes]:
     from apis.documents import schema_document
     from apis.openapi.model import is_json_media
     from apis.openapi.sample import json_text_value, media_example

@@ -7,6 +7,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from gateway import backends
 from gateway.config import OperationMatch, RouteConfig
 from tests.gateway.conftest import Harness
@@ -23,6 +25,36 @@ def test_html_mock_example_is_sandboxed(harness_for: Build) -> None:
     assert resp.status == 200 and resp.header("content-type") == "text/html"
     assert resp.header("content-security-policy") == "sandbox"
     assert resp.header("x-content-type-options") == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("written", "served"),
+    [
+        # A line break in a spec's media type key would be a header of the spec author's on
+        # the portal's origin (a Set-Cookie for the portal's session), or break the framing.
+        ("text/plain\r\nSet-Cookie: sessionid=evil", "application/octet-stream"),
+        ("text/plain\nX-Other: 1", "application/octet-stream"),
+        ("text/plain\x00", "application/octet-stream"),
+        # No latin-1 form: it was a UnicodeEncodeError, a 500.
+        ("text/plain; charset=\u2713", "application/octet-stream"),
+        # A range names no type a browser can trust (and sniffs around).
+        ("*/*", "application/octet-stream"),
+        ("text/*", "application/octet-stream"),
+        ("text/plain; charset=utf-8", "text/plain; charset=utf-8"),
+        ("application/vnd.api+json", "application/vnd.api+json"),
+    ],
+)
+def test_a_mock_answers_only_a_well_formed_media_type(
+    harness_for: Build, written: str, served: str
+) -> None:
+    route = RouteConfig(api_slug="pages", suffix="pages", backend="mock", timeout=5,
+                        forward_claims=False)  # fmt: skip
+    responses = {"200": {"content": {written: {"example": "<b>x</b>"}}}}
+    route.operations.append(OperationMatch("get", "/page", "getPage", {"responses": responses}))
+    resp = harness_for(route).request("GET", "/pages/page")
+    assert resp.status == 200
+    assert [v for k, v in resp.headers if k == b"content-type"] == [served.encode()]
+    assert all(b"\n" not in v and b"\r" not in v for _, v in resp.headers)
 
 
 def test_echo_assembles_300000_one_byte_chunks() -> None:
