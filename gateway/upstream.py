@@ -42,6 +42,10 @@ HOP_BY_HOP = frozenset(
     }
 )
 _READ_HIGH_WATER = 256 * 1024
+# A backend's response head (its header lines, each 1xx head on its own) is held whole and
+# relayed: past this many bytes the answer is broken (502), as the request side's
+# gateway/server.py HEAD_LIMIT; nginx stops at 4-8 KiB ("upstream sent too big header").
+RESPONSE_HEAD_LIMIT = 64 * 1024
 _FRAMING = frozenset({b"content-length", b"transfer-encoding"})
 
 
@@ -59,6 +63,10 @@ class UpstreamTimeout(UpstreamError):
 
 class UpstreamBroken(UpstreamError):
     """The connection closed or sent garbage mid-exchange: 502 before headers, abort after."""
+
+
+class _HeadTooLarge(Exception):
+    """Raised in a parser callback: the response head passed RESPONSE_HEAD_LIMIT."""
 
 
 class ClientBodyBroken(UpstreamBroken):
@@ -99,6 +107,7 @@ class _Connection(asyncio.Protocol):
     def _reset(self) -> None:
         self.status = 0
         self.headers: list[tuple[bytes, bytes]] = []
+        self.head_size = 0
         self.head_done = False
         self.until_eof = False
         self.complete = False
@@ -122,6 +131,10 @@ class _Connection(asyncio.Protocol):
         except httptools.HttpParserUpgrade:
             self._fail(UpstreamBroken("the backend switched protocols"))
         except httptools.HttpParserError as exc:
+            if self.head_size > RESPONSE_HEAD_LIMIT:  # _HeadTooLarge, from on_header
+                limit = RESPONSE_HEAD_LIMIT
+                self._fail(UpstreamBroken(f"the backend's head is larger than {limit} bytes"))
+                return
             self._fail(UpstreamBroken(f"the backend sent an invalid response ({exc})"))
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -155,12 +168,16 @@ class _Connection(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         # Names lowercased once here: the proxy's filters and framing checks compare them.
         self.headers.append((name.lower(), value))
+        self.head_size += len(name) + len(value) + 4
+        if self.head_size > RESPONSE_HEAD_LIMIT:
+            raise _HeadTooLarge  # stops the parser; data_received fails the exchange
 
     def on_headers_complete(self) -> None:
         status = self.parser.get_status_code()
         if 100 <= status < 200:
             # Informational answers (100 Continue, 103 Early Hints) precede the real one.
             self.headers = []
+            self.head_size = 0
             return
         self.status = status
         self.head_done = True

@@ -190,6 +190,58 @@ def test_response_body_cap() -> None:
     asyncio.run(main())
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 5_000_000 + b"\r\nContent-Length: 2\r\n\r\nhi",
+        b"HTTP/1.1 200 OK\r\n" + b"X-A: b\r\n" * 20_000 + b"Content-Length: 2\r\n\r\nhi",
+        # 1xx answers before the real one count on their own, but each one is held too.
+        b"HTTP/1.1 103 Early Hints\r\nLink: " + b"a" * 100_000 + b"\r\n\r\n" + ok(b"hi"),
+    ],
+    ids=["one-5MB-header", "20000-headers", "huge-early-hints"],
+)
+def test_a_response_head_past_64_kib_is_a_broken_answer(head: bytes) -> None:
+    # As the request side (gateway/server.py HEAD_LIMIT): a backend's head is held in memory
+    # whole and relayed to the client, so one that never ends held a worker's memory for the
+    # route's whole timeout (nginx answers 502 "upstream sent too big header" past 4-8 KiB).
+    async def main() -> None:
+        async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            await read_request(r)
+            w.write(head)
+            await w.drain()
+
+        server, origin, _ = await serve(handler)
+        pool = Pool()
+        with pytest.raises(UpstreamBroken, match="head is larger than 65536 bytes"):
+            await pool.request(origin, "GET", b"/", [])
+        pool.close()
+        server.close()
+
+    asyncio.run(main())
+
+
+def test_a_response_head_under_the_limit_is_relayed_whole() -> None:
+    async def main() -> None:
+        extra = b"".join(b"X-H%d: %b\r\n" % (i, b"v" * 500) for i in range(100))  # ~51 KiB
+
+        async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            for _ in range(2):
+                await read_request(r)
+                w.write(ok(b"hi", extra))
+                await w.drain()
+
+        server, origin, conns = await serve(handler)
+        pool = Pool()
+        for _ in range(2):  # the second on the same connection: the count starts again
+            resp = await pool.request(origin, "GET", b"/", [])
+            assert len(resp.headers) == 101 and await resp.read_all(10) == b"hi"
+        assert len(conns) == 1
+        pool.close()
+        server.close()
+
+    asyncio.run(main())
+
+
 def test_body_delimited_by_connection_close() -> None:
     async def main() -> None:
         async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
