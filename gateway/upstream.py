@@ -69,6 +69,10 @@ class _HeadTooLarge(Exception):
     """Raised in a parser callback: the response head passed RESPONSE_HEAD_LIMIT."""
 
 
+class _UnaskedAnswer(Exception):
+    """Raised in a parser callback: a response began after the exchange's whole answer."""
+
+
 class ClientBodyBroken(UpstreamBroken):
     """The client's request body was malformed or cut off (the server says disconnect): 400."""
 
@@ -135,6 +139,12 @@ class _Connection(asyncio.Protocol):
                 limit = RESPONSE_HEAD_LIMIT
                 self._fail(UpstreamBroken(f"the backend's head is larger than {limit} bytes"))
                 return
+            if self.complete:
+                # Bytes after a whole answer (behind it, or while the connection is idle):
+                # no request asked for them. The answer stands; the connection is not reused.
+                self.keep_alive = False
+                self.close()
+                return
             self._fail(UpstreamBroken(f"the backend sent an invalid response ({exc})"))
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -165,6 +175,12 @@ class _Connection(asyncio.Protocol):
             await self._drain
 
     # httptools callbacks
+    def on_message_begin(self) -> None:
+        if self.head_done:
+            # A second response to one request (HTTP/1.1 answers only what was asked): never
+            # taken for the answer, nor left for the next call on this connection.
+            raise _UnaskedAnswer
+
     def on_header(self, name: bytes, value: bytes) -> None:
         # Names lowercased once here: the proxy's filters and framing checks compare them.
         self.headers.append((name.lower(), value))

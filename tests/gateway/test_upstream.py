@@ -242,6 +242,68 @@ def test_a_response_head_under_the_limit_is_relayed_whole() -> None:
     asyncio.run(main())
 
 
+@pytest.mark.parametrize(
+    ("answer", "later"),
+    [
+        # A second response behind a 204 in the same write (a backend that wrote a body
+        # after a 204, one that looks like a response): it answered the client's call.
+        (
+            b"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\nX-Phantom: 1\r\n"
+            b"Content-Length: 6\r\n\r\nSECRET",
+            b"",
+        ),
+        # Bytes sent while the connection waits in the pool: the start of a response that the
+        # next call's answer would complete (it was a 502 for that call).
+        (ok(b"first"), b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\nSECRET"),
+        (ok(b"first"), b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nSECRET"),
+    ],
+    ids=["behind-a-204", "partial-while-idle", "whole-while-idle"],
+)
+def test_bytes_after_a_whole_answer_end_the_connection_not_the_next_call(
+    answer: bytes, later: bytes
+) -> None:
+    # HTTP/1.1 has no answer without a request: what follows a complete response is never
+    # the answer to anything, and is never given to a call.
+    async def main() -> None:
+        opened: list[int] = []
+
+        async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            opened.append(1)
+            if len(opened) > 1:  # a new connection: a plain answer
+                await read_request(r)
+                w.write(ok(b"ok"))
+                await w.drain()
+                return
+            await read_request(r)
+            w.write(answer)
+            await w.drain()
+            if later:
+                await asyncio.sleep(0.05)
+                w.write(later)
+                await w.drain()
+            try:
+                await read_request(r)
+            except asyncio.IncompleteReadError:
+                return
+            w.write(ok(b"ok"))
+            await w.drain()
+
+        server, origin, conns = await serve(handler)
+        pool = Pool()
+        first = await pool.request(origin, "GET", b"/", [])
+        first_body = await first.read_all(100)
+        assert b"SECRET" not in first_body
+        assert first.status in (200, 204) and b"x-phantom" not in dict(first.headers)
+        await asyncio.sleep(0.2)  # the late bytes arrive while the connection is idle
+        second = await pool.request(origin, "GET", b"/", [])
+        assert (second.status, await second.read_all(100)) == (200, b"ok")
+        assert len(conns) == 2  # the first connection was not used again
+        pool.close()
+        server.close()
+
+    asyncio.run(main())
+
+
 def test_body_delimited_by_connection_close() -> None:
     async def main() -> None:
         async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
