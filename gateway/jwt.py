@@ -456,6 +456,10 @@ def verify_signature(parsed: ParsedToken, keys: Iterable[PublicKey]) -> PublicKe
         if not key.can_verify(alg):
             continue
         tried = True
+        if key.kty == "RSA" and len(parsed.signature) != (key.key.key_size + 7) // 8:
+            # RFC 7518 3.3, 3.5: as long as the modulus. OpenSSL's PSS check also takes one
+            # with a leading zero byte dropped: a second spelling of the same token.
+            continue
         try:
             if verifier.verify(parsed.signing_input, key.key, parsed.signature):
                 return key

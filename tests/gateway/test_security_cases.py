@@ -594,6 +594,30 @@ def test_case30_es256_zero_signature(
     assert gw.request("GET", "/orders/x", token=mint(key, claims(provider))).status == 200
 
 
+def test_case30_variant_rsa_signature_shorter_than_its_key_is_refused(
+    harness_for: Build, provider: Provider, backend: LoopbackServer
+) -> None:
+    # RFC 7518 3.3 and 3.5: an RS* or PS* signature is exactly as long as the key's modulus.
+    # OpenSSL's PSS check takes one with a leading zero byte dropped, so one token had a
+    # second spelling (another string, another checksum for the revocation list) that any
+    # holder could write: 1 token in 256 signs with a leading zero.
+    pss = SigningKey("p1", provider.keys[0].private, "PS256")
+    provider.keys[:] = [pss]
+    gw = harness_for(make_route(provider, backend.url))
+    for _ in range(5000):
+        token = mint(pss, claims(provider))
+        head, body, sig = token.split(".")
+        raw = base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4))
+        if raw[0] == 0:
+            break
+    else:
+        pytest.fail("no PS256 signature with a leading zero byte in 5000")
+    assert gw.request("GET", "/orders/x", token=token).status == 200
+    backend.recorder.requests.clear()
+    short = f"{head}.{body}.{b64(raw[1:])}"
+    rejected(gw.request("GET", "/orders/x", token=short), backend)
+
+
 def test_case31_spoofed_headers_are_replaced(
     gw: Harness, provider: Provider, backend: LoopbackServer
 ) -> None:
