@@ -13,7 +13,9 @@ What it speaks, and what it refuses:
   queue waits); request bodies streamed to the application with read flow control; responses
   with Content-Length, or chunked when the application gives none (HTTP/1.0: close instead);
   HEAD answered without a body; `Expect: 100-continue` answered when the body is first read;
-  trailer fields after a chunked body read and dropped (never taken for headers).
+  trailer fields after a chunked body read and dropped (never taken for headers); a request
+  that closes the connection (`Connection: close`, HTTP/1.0) is answered and whatever the
+  client sent after it is never read.
 - llhttp's strict parsing: a malformed request, Content-Length beside Transfer-Encoding, or
   an invalid chunk -> 400 and the connection closed (no request smuggling through this hop);
   so is Transfer-Encoding in an HTTP/1.0 request. A transfer coding besides chunked -> 501.
@@ -295,6 +297,7 @@ class _Connection(asyncio.Protocol):
         self._head_size = 0  # the parsed head's URL and header lines
         self._refuse = b""
         self.refused = False  # the server itself closed it, refusing what the client sent
+        self.closing = False  # a whole request that closes the connection has been parsed
 
     # --- transport events -----------------------------------------------------------------
 
@@ -325,8 +328,14 @@ class _Connection(asyncio.Protocol):
             self.last = self.eof = True
             self.pause_reading()
         except httptools.HttpParserError:
-            self._fail(_BAD_REQUEST)
-            return
+            if not self.closing:
+                self._fail(_BAD_REQUEST)
+                return
+            # Bytes after a request that closes the connection (Connection: close, HTTP/1.0
+            # without keep-alive): RFC 9112 9.6, that request is answered and nothing after
+            # it is read.
+            self.last = self.eof = True
+            self.pause_reading()
         if self._refuse:
             self._fail(self._refuse)
             return
@@ -499,6 +508,8 @@ class _Connection(asyncio.Protocol):
         if exchange is not None:
             exchange.end()
             self.parsing = None
+            if not exchange.keep_alive:
+                self.closing = True
 
     # --- exchanges ------------------------------------------------------------------------
 

@@ -199,6 +199,33 @@ def test_pipelined_requests_are_answered_in_order(serve: Callable[..., Running])
     assert seen[1]["body"] == "hello"
 
 
+@pytest.mark.parametrize(
+    "first",
+    [
+        b"GET /slow HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        b"GET /slow HTTP/1.0\r\nHost: t\r\n\r\n",
+    ],
+    ids=["connection-close", "http-1.0"],
+)
+@pytest.mark.parametrize("later", [False, True], ids=["same-write", "while-answering"])
+def test_a_last_request_is_answered_whatever_follows_it(
+    serve: Callable[..., Running], first: bytes, later: bool
+) -> None:
+    # RFC 9112 9.6: after a request that closes the connection the server answers it and
+    # processes nothing after it. The bytes after it were a 400 for the request itself (in
+    # the same read) or cut its answer (while it was being answered).
+    running = serve()
+    rest = b"GET /second HTTP/1.1\r\nHost: t\r\n\r\n"
+    with running.connect() as sock:
+        sock.sendall(first if later else first + rest)
+        if later:
+            time.sleep(0.1)  # /slow answers after 0.5 s
+            sock.sendall(rest)
+        data = _read_all(sock)
+    assert data.startswith(b"HTTP/1.1 200 ") and data.count(b"HTTP/1.1 ") == 1
+    assert b'"path": "/slow"' in data and b"/second" not in data
+
+
 def test_a_chunked_request_body_arrives_whole(serve: Callable[..., Running]) -> None:
     running = serve()
     with running.connect() as sock:
