@@ -1,7 +1,12 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from applications import flows
 from applications.models import Application
 
 
@@ -16,3 +21,18 @@ class ApplicationAdmin(admin.ModelAdmin):
     ]  # fmt: skip
     # Encrypted secrets (applications/secrets.py): never shown, never edited by hand.
     exclude = ["registration_token", "console_secret"]
+
+    # Deleting goes through flows.delete, as the developer's own Delete does: the client at
+    # the provider goes with it (its tokens revoked) and its live subscriptions are cancelled.
+    # A plain row delete left the client behind, still getting tokens with its secret, and
+    # with no application behind it the provider took it for a first-party client.
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        try:
+            flows.delete(obj)
+        except flows.FlowError as exc:
+            messages.error(request, f"{obj.name}: {exc}")
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for app in list(queryset.select_related("provider_client", "server")):
+            self.delete_model(request, app)
