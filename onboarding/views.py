@@ -12,7 +12,6 @@ import difflib
 import functools
 from collections.abc import Callable, Collection
 from datetime import UTC
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +40,7 @@ from onboarding.forms import (
     UsageQuery,
     errors_of,
 )
+from portal.lib import apiproblem
 from products import flows as product_flows
 from products.models import Subscription
 from products.visibility import visible_products
@@ -60,14 +60,7 @@ def _json(value: Any, status: int = 200) -> HttpResponse:
     return response
 
 
-def problem(status: int, detail: str, **extra: Any) -> HttpResponse:
-    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status}
-    body.update(detail=detail, **extra)
-    response = HttpResponse(
-        orjson.dumps(body), status=status, content_type="application/problem+json"
-    )
-    response["Cache-Control"] = "no-store"
-    return response
+problem = apiproblem.problem
 
 
 class NotFound(Exception):

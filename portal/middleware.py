@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from django.utils.functional import empty
 
 from portal import views
-from portal.lib import proxies, requestlog
+from portal.lib import apiproblem, proxies, requestlog
 
 logger = logging.getLogger(__name__)
 access_log = logging.getLogger("portal.request")
@@ -72,6 +72,8 @@ class NullCharacterMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if _holds_nul(request):
+            if apiproblem.is_api(request):
+                return apiproblem.problem(400, "The request contains a NUL character.")
             return HttpResponseBadRequest(
                 "The request contains a NUL character.", content_type="text/plain"
             )

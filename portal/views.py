@@ -13,10 +13,12 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import render
+from django.views import defaults
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_GET, require_safe
 
 from portal.health import readiness
+from portal.lib import apiproblem
 from products.visibility import visible_apis
 
 
@@ -48,6 +50,8 @@ def health_ready(request: HttpRequest) -> JsonResponse:
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """handler404: 404.html in the portal's layout; plain if the layout cannot be rendered
     (it reads the database for the sign-in menu)."""
+    if apiproblem.is_api(request):
+        return apiproblem.problem(404, "No such path in this API.")
     try:
         return render(request, "404.html", status=404)
     except Exception:
@@ -69,15 +73,22 @@ def server_error(request: HttpRequest) -> HttpResponse:
     The database out of reach (stopped, restarting, failing over, or its pool exhausted) is
     503 with Retry-After: the request may be retried, and the layout, which reads the
     database, is not attempted (its failure was a second traceback for every request)."""
+    api = apiproblem.is_api(request)  # /api/v1/: a problem answer, never a page
     if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
-        unavailable = HttpResponse(
-            b"<!doctype html><title>Service unavailable</title><h1>Service unavailable</h1>"
-            b"<p>The portal cannot reach its database just now. Try again in a few seconds.</p>",
-            content_type="text/html",
-            status=503,
-        )
+        sentence = "The portal cannot reach its database just now. Try again in a few seconds."
+        if api:
+            unavailable = apiproblem.problem(503, sentence)
+        else:
+            unavailable = HttpResponse(
+                b"<!doctype html><title>Service unavailable</title><h1>Service unavailable</h1>"
+                b"<p>" + sentence.encode() + b"</p>",
+                content_type="text/html",
+                status=503,
+            )
         unavailable["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return unavailable
+    if api:
+        return apiproblem.problem(500, "The portal failed to answer; the error is logged.")
     try:
         return render(request, "500.html", status=500)
     except Exception:  # the layout itself may be what broke (database down, template error)
@@ -86,6 +97,14 @@ def server_error(request: HttpRequest) -> HttpResponse:
             b"<!doctype html><title>Server error</title><h1>Server error</h1>",
             content_type="text/html",
         )
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400 (a host the portal does not serve, a malformed request): Django's page, or
+    a problem answer under /api/v1/."""
+    if apiproblem.is_api(request):
+        return apiproblem.problem(400, "The request is not valid for this portal.")
+    return defaults.bad_request(request, exception or Exception())
 
 
 @requires_csrf_token
