@@ -1,7 +1,9 @@
-"""The admin shows an application's provider details, never its stored secrets."""
+"""The admin shows an application's provider details, never its stored secrets, and changes it
+only through applications/flows.py."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -82,3 +84,63 @@ def test_deleting_an_application_in_the_admin_deletes_its_client_and_cancels_its
     assert not IdentityClient.objects.filter(client_id=app.client_id).exists()
     sub.refresh_from_db()
     assert sub.state == sub.CANCELLED
+
+
+def _change(client: Client, app: Any, **fields: Any) -> Any:
+    data = {
+        "name": app.name,
+        "description": app.description,
+        "kind": app.kind,
+        "owner": app.owner_id,
+        "redirect_uris": json.dumps(app.redirect_uris),
+        "_save": "Save",
+        **fields,
+    }
+    return client.post(f"/admin/applications/application/{app.pk}/change/", data)
+
+
+def test_the_admin_cannot_move_an_application_to_another_developer_or_change_its_kind(
+    client: Client, ada: Any, bob: Any, register: Callable[..., flows.Registered]
+) -> None:
+    """Moved in the admin, the application went to bob while its client (and its
+    subscriptions, with their keys) stayed ada's; made a machine client there, the provider's
+    client still took authorization-code requests at its redirect URIs."""
+    app = register(ada, "web").application
+    _admin(client)
+    _change(client, app, owner=bob.pk, kind="machine")
+    app.refresh_from_db()
+    assert app.owner == ada and app.kind == "web"
+
+
+@pytest.mark.parametrize(
+    "uris",
+    [["javascript:alert(1)"], ["http://evil.example/cb"], ["https://app.example/cb#x"], "nope"],
+)
+def test_redirect_uris_changed_in_the_admin_pass_the_rules_or_change_nothing(
+    client: Client, ada: Any, register: Callable[..., flows.Registered], uris: Any
+) -> None:
+    app = register(ada, "web").application
+    _admin(client)
+    answer = _change(client, app, redirect_uris=json.dumps(uris))
+    assert answer.status_code == 200  # the form again, with the error
+    app.refresh_from_db()
+    assert app.redirect_uris == ["https://app.example/callback"]
+    assert app.provider_client is not None
+    assert app.provider_client.redirect_uris == "https://app.example/callback"
+
+
+def test_a_change_in_the_admin_reaches_the_providers_client(
+    client: Client, ada: Any, register: Callable[..., flows.Registered]
+) -> None:
+    """The admin saved the row alone: the provider kept redirecting to the old URIs."""
+    app = register(ada, "web").application
+    _admin(client)
+    answer = _change(
+        client, app, name="Renamed", redirect_uris=json.dumps(["https://new.example/cb"])
+    )
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    app.refresh_from_db()
+    assert app.name == "Renamed" and app.redirect_uris == ["https://new.example/cb"]
+    assert app.provider_client is not None
+    assert app.provider_client.redirect_uris == "https://new.example/cb"
+    assert app.provider_client.name == "Renamed"
