@@ -71,9 +71,12 @@ class BadBody(Exception):
     """The request body is not a JSON object, or has fields the path does not take; the
     message says why, `errors` names the fields."""
 
-    def __init__(self, detail: str, errors: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self, detail: str, errors: dict[str, list[str]] | None = None, status: int = 400
+    ) -> None:
         super().__init__(detail)
         self.errors = errors
+        self.status = status
 
 
 def api_view(*methods: str) -> Callable[[View], View]:
@@ -95,8 +98,8 @@ def api_view(*methods: str) -> Callable[[View], View]:
                 return problem(404, "No such object of yours.")
             except BadBody as exc:
                 if exc.errors:
-                    return problem(400, str(exc), errors=exc.errors)
-                return problem(400, str(exc))
+                    return problem(exc.status, str(exc), errors=exc.errors)
+                return problem(exc.status, str(exc))
 
         @functools.wraps(view)
         def allowed(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -115,7 +118,7 @@ def api_view(*methods: str) -> Callable[[View], View]:
 def _body(request: HttpRequest, fields: Collection[str]) -> dict[str, Any]:
     """The body's JSON object, with no field but `fields`: a typo (`redirect_uri`) would
     otherwise be ignored, and the caller told 200 for a change that was not made."""
-    too_big = BadBody(f"The body is larger than {MAX_BODY // 1024} KiB.")
+    too_big = BadBody(f"The body is larger than {MAX_BODY // 1024} KiB.", status=413)
     try:
         # Past DATA_UPLOAD_MAX_MEMORY_SIZE Django refuses to read it, with an HTML page.
         if len(request.body) > MAX_BODY:

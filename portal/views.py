@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 import sys
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import (
     HttpRequest,
@@ -103,6 +104,8 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     """handler400 (a host the portal does not serve, a malformed request): Django's page, or
     a problem answer under /api/v1/."""
     if apiproblem.is_api(request):
+        if isinstance(exception, RequestDataTooBig):  # a form read before the API's views
+            return apiproblem.problem(413, "The body is larger than this API takes.")
         return apiproblem.problem(400, "The request is not valid for this portal.")
     return defaults.bad_request(request, exception or Exception())
 

@@ -74,3 +74,22 @@ def test_a_failure_is_a_problem_answer(
     client = Client(raise_request_exception=False)
     body = _problem(client.get("/api/v1/products", HTTP_AUTHORIZATION=f"Bearer {token}"), 500)
     assert "a bug" not in str(body)
+
+
+@pytest.mark.parametrize("size", [64 * 1024 + 1, 3 * 1024 * 1024])
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "text/plain", "application/x-www-form-urlencoded"]
+)
+def test_a_body_past_the_limit_is_413_content_too_large(
+    client: Client, ada: Any, portal_token: Callable[..., str], size: int, content_type: str
+) -> None:
+    token = portal_token(ada)
+    body = '{"name": "' + "a" * size + '", "kind": "machine"}'
+    answer = client.post(
+        "/api/v1/applications",
+        body,
+        content_type=content_type,
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    _problem(answer, 413)
+    assert not ada.applications.exclude(name="CLI").exists()

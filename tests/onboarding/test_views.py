@@ -407,7 +407,7 @@ def test_an_oversized_body_is_a_problem_naming_the_limit(
     token = portal_token(ada)
     body = '{"name": "x", "kind": "machine", "description": "' + "a" * size + '"}'
     answer = _call(client, "POST", "/api/v1/applications", token, body)
-    assert answer.status_code == 400
+    assert answer.status_code == 413  # Content Too Large (RFC 9110 section 15.5.14)
     assert answer["Content-Type"] == "application/problem+json"
     assert "64 KiB" in answer.json()["detail"]
     assert Application.objects.filter(owner=ada).count() == 1  # the CLI app only
