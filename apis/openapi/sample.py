@@ -856,7 +856,8 @@ def _string(schema: dict[str, Any]) -> str:
         return text  # `format: binary`: a file, no text
     min_len, max_len = schema.get("minLength"), schema.get("maxLength")
     if isinstance(min_len, int) and min_len > len(text):
-        text = (text * (min_len // len(text) + 1))[: min(min_len, 1000)]
+        want = min(min_len, 1000)  # the copies made for the length, never minLength's own
+        text = (text * (want // len(text) + 1))[:want]
     if isinstance(max_len, int) and not isinstance(max_len, bool) and 0 <= max_len < len(text):
         text = text[:max_len]
     return text
@@ -880,14 +881,14 @@ def _number(schema: dict[str, Any], zero: float, *, integer: bool) -> Any:
 
     def bound(name: str, flag: str) -> tuple[float | None, bool]:
         exclusive, value = schema.get(flag), schema.get(name)
-        if is_number(exclusive):
+        if _finite(exclusive):
             return exclusive, True
-        return (value, exclusive is True) if is_number(value) else (None, False)
+        return (value, exclusive is True) if _finite(value) else (None, False)
 
     low, low_open = bound("minimum", "exclusiveMinimum")
     high, high_open = bound("maximum", "exclusiveMaximum")
     raw_step: Any = schema.get("multipleOf")
-    step: float | None = raw_step if is_number(raw_step) and raw_step > 0 else None
+    step: float | None = raw_step if _finite(raw_step) and raw_step > 0 else None
     value: float = zero
     if low is not None:
         value = low + 1 if low_open else low
@@ -899,7 +900,14 @@ def _number(schema: dict[str, Any], zero: float, *, integer: bool) -> Any:
         value = high - 1 if high_open else high
         if step:
             value = _on_step(value, step, up=False, past=high if high_open else None)
-    return int(value) if integer else value
+    if integer and -(2**63) <= value < 2**63:
+        return int(value)
+    return value  # past 64 bits an integer stays a JSON number (1e300), which orjson writes
+
+
+def _finite(value: Any) -> bool:
+    """A number a bound can use: YAML's .inf and .nan (or 1e999) bound nothing."""
+    return is_number(value) and math.isfinite(value)
 
 
 def _below_maximum(value: float, schema: dict[str, Any]) -> bool:
@@ -915,7 +923,10 @@ def _below_maximum(value: float, schema: dict[str, Any]) -> bool:
 
 
 def _on_step(value: float, step: float, *, up: bool, past: float | None) -> float:
-    """The multiple of `step` nearest `value` upward (or downward), not equal to `past`."""
+    """The multiple of `step` nearest `value` upward (or downward), not equal to `past`;
+    `value` itself where the quotient overflows (a step of 1e-320 under 0.1)."""
+    if not math.isfinite(value / step):
+        return value
     n = math.ceil(round(value / step, 9)) if up else math.floor(round(value / step, 9))
     result = round(n * step, 9)
     if past is not None and result == past:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from apis.openapi.sample import json_text_value, media_example, sample
+from apis.openapi.values import is_number
 
 DOC: dict[str, Any] = {
     "components": {
@@ -984,3 +985,38 @@ def test_a_default_or_example_outside_the_enum_gives_way_to_an_enum_value() -> N
         sample({"type": "string", "enum": ["a", None], "nullable": True, "default": None}, {})
         is None
     )
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "number", "minimum": 0.1, "multipleOf": 1e-320},
+        {"type": "integer", "maximum": -5, "multipleOf": 5e-324},
+        {"type": "integer", "minimum": float("inf")},
+        {"type": "number", "maximum": float("-inf"), "multipleOf": float("inf")},
+        {"type": "integer", "exclusiveMinimum": float("nan")},
+        {"type": "string", "minLength": 10**30},
+    ],
+)
+def test_a_bound_no_number_can_meet_leaves_the_sample_without_it(schema: dict[str, Any]) -> None:
+    """A spec's bounds are its author's text: a step so small that value / step overflows,
+    an infinite bound (YAML's .inf) or a minLength past any machine made the operation page
+    a 500 (OverflowError), and a minLength of 10**9 built a gigabyte before cutting it."""
+    value = sample(schema, {})
+    if isinstance(value, str):
+        assert len(value) <= 1000
+    else:
+        assert is_number(value)
+
+
+def test_an_integer_past_64_bits_is_sampled_as_a_json_number() -> None:
+    """`minimum: 1e300` on an integer made a 301-digit int that orjson cannot write
+    ('Integer exceeds 64-bit range'): the operation page's console was a 500."""
+    import orjson
+
+    for schema in (
+        {"type": "integer", "minimum": 1e300},
+        {"type": "integer", "maximum": -1e300},
+        {"type": "integer", "multipleOf": 1e300},
+    ):
+        orjson.dumps(sample(schema, {}))
