@@ -22,7 +22,7 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace", 
 MAX_WARNINGS = 500
 _SLUG_SAFE = re.compile(r"^[A-Za-z0-9._~-]+$")
 _TEMPLATE_VAR = re.compile(r"\{([^{}/]+)\}")
-_METHOD_TOKEN = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,9}$")
+_METHOD_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,9}")  # fullmatch: `$` passes a last \n
 
 
 @dataclass
@@ -201,7 +201,7 @@ def extract_operations(
                 taken = {m: m for m, _, _ in entries}
                 for m, op in extra.items():
                     where = pointer(section, path, "additionalOperations", m)
-                    if not _METHOD_TOKEN.match(str(m)):
+                    if not _METHOD_TOKEN.fullmatch(str(m)):
                         warnings.add(where, "not a usable HTTP method name; ignored")
                         continue
                     method = str(m).lower()

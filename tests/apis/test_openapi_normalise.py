@@ -312,6 +312,25 @@ paths:
     assert "/additionalOperations/POST: write it as the path item's post" in warnings[2]
 
 
+def test_an_additional_operation_whose_method_ends_in_a_line_break_is_left_out() -> None:
+    # `$` let "PURGE\n" through the method check: the operation's method was "purge\n" and
+    # its slug "purge\n-a", a line break in the page's URL, the badge and the console's
+    # request line.
+    text = """\
+openapi: 3.2.0
+info: {title: Crlf, version: '1'}
+paths:
+  /a:
+    additionalOperations:
+      "PURGE\\n": {responses: {'200': {description: ok}}}
+      "LOCK\\r": {responses: {'200': {description: ok}}}
+      COPY: {responses: {'200': {description: ok}}}
+"""
+    spec = load_yaml(text)
+    assert [(op.method, op.slug) for op in spec.operations] == [("copy", "copy-a")]
+    assert sum("not a usable HTTP method" in w for w in spec.warnings) == 2
+
+
 def test_case43_unsafe_urls_in_overview_are_dropped() -> None:
     text = """\
 openapi: 3.0.3
