@@ -20,7 +20,7 @@ from apis.openapi import ParsedSpec
 from apis.openapi.normalise import summary_from_description
 from apis.search import api_text, compounds, operation_text, search_terms
 
-_SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,100}$")
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")  # fullmatch: `$` passes a last \n
 
 
 class ImportRefused(Exception):
@@ -71,7 +71,7 @@ def import_spec(
     replace: bool = False,
 ) -> ImportResult:
     """Store `spec` as a new version (the default) of the API `slug` (default: from title)."""
-    if slug is not None and not _SLUG.match(slug):
+    if slug is not None and not _SLUG.fullmatch(slug):
         raise ImportRefused(f"{slug!r} is not a valid slug (letters, digits, - and _; max 100)")
     slug = slug or api_slug(spec.title)
     try:

@@ -103,6 +103,11 @@ def test_explicit_slug_and_bad_slug() -> None:
     assert Api.objects.filter(slug="shop").exists()
     with pytest.raises(ImportRefused, match="not a valid slug"):
         import_spec(spec("2"), slug="no spaces/here")
+    # `$` matched before a last line break: the API was stored as "shop2\n", which no page's
+    # URL reaches (importspec --slug passes it as given).
+    with pytest.raises(ImportRefused, match="not a valid slug"):
+        import_spec(spec("3"), slug="shop2\n")
+    assert not Api.objects.filter(slug__startswith="shop2").exists()
 
 
 def test_failure_inside_the_transaction_stores_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
