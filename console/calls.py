@@ -275,7 +275,7 @@ _QUERY_SAFE = "!$&'()*+,;=:@/?%"
 
 
 def _check_header(name: str, value: str) -> None:
-    if not outbound.HEADER_NAME.match(name):
+    if not outbound.HEADER_NAME.fullmatch(name):
         raise CallError(f"{name!r} is not a valid header name.")
     if _BAD_VALUE.search(value) or _BAD_VALUE.search(name):
         raise CallError(f"The {name} header contains a line break or NUL; it was refused.")

@@ -92,7 +92,7 @@ NEVER_SENT = (
     | OVERRIDE_HEADERS
 )  # method and URL overrides (case 62): shared with the gateway
 DROPPED_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
-HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an RFC 9110 token
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token; fullmatch it
 
 
 class OutboundError(Exception):
@@ -239,7 +239,7 @@ def _clean_headers(headers: Mapping[str, str], allow: Iterable[str]) -> dict[str
     out = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
     for name, value in headers.items():
         lowered = str(name).lower()
-        if not HEADER_NAME.match(str(name)):
+        if not HEADER_NAME.fullmatch(str(name)):
             raise OutboundError(f"invalid header name {name!r}", "bad-header")
         if any(c in str(value) for c in "\r\n\x00"):
             raise OutboundError(f"the {name} header contains a line break", "bad-header")

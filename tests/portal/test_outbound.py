@@ -233,6 +233,8 @@ def test_response_fields_headers_sent_and_cookies_dropped() -> None:
         {"X-Test": "a\r\nInjected: 1"},
         {"X-Test": "a\nb"},
         {"Bad Name": "x"},
+        {"X-Key\n": "x"},  # `$` matched before a last line break
+        {"X-Key\r\nX-Injected": "x"},
         {"Host": "evil.example"},
         {"Cookie": "sessionid=abc"},
         {"Transfer-Encoding": "chunked"},
