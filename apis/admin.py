@@ -80,7 +80,11 @@ class ImportSpecForm(forms.Form):
         max_length=500,
         help_text="Zip only: the root document, when more than one file looks like one.",
     )
-    publish = forms.BooleanField(required=False)
+    publish = forms.BooleanField(
+        required=False,
+        help_text="Show it to developers now. Unticked, it is a draft that only staff see, until "
+        "published on its admin page.",
+    )
     replace = forms.BooleanField(
         required=False, help_text="Replace the version with the same label (others are kept)."
     )
@@ -232,8 +236,24 @@ class ApiAdmin(admin.ModelAdmin):
         extra = (
             f" with {plural(len(spec.warnings), 'warning')} (listed below)" if spec.warnings else ""
         )
-        self.message_user(request, result.summary_line() + extra, level)
         api = result.version.api
+        draft = (
+            ""
+            if api.is_published
+            else format_html(
+                " It is a draft: only staff see it until it is published (tick “Is published” "
+                'on <a href="{}">its admin page</a>).',
+                reverse("admin:apis_api_change", args=[api.pk]),
+            )
+        )
+        self.message_user(
+            request,
+            format_html(
+                '{}{}. <a href="{}">Open its page</a>.{}',
+                result.summary_line(), extra, reverse("apis:detail", args=[api.slug]), draft,
+            ),
+            level,
+        )  # fmt: skip
         if not hasattr(api, "gateway_route"):
             # Else a product offering it sells nothing the gateway will pass.
             add = reverse("admin:gateway_route_add") + f"?api={api.pk}"

@@ -319,3 +319,40 @@ def test_a_large_upload_needs_no_writable_temporary_folder(
     response = upload(admin_client, data, publish="on")
     assert response.status_code in (200, 302), response.content[:500]
     assert Api.objects.filter(slug="large-api").exists()
+
+
+def test_an_import_links_the_api_page_and_says_when_it_is_a_draft(admin_client: Client) -> None:
+    """After an upload the admin landed on the version's admin page with no way to the API's
+    own page, and an import without Publish did not say the API was a draft nobody but staff
+    could see (developers got a 404 for it)."""
+    response = upload(admin_client, spec())
+    page = admin_client.get(response["Location"]).content.decode()
+    api = Api.objects.get(slug="admin-api")
+    assert not api.is_published
+    assert '<a href="/apis/admin-api/">Open its page</a>' in page
+    assert "It is a draft: only staff see it until it is published" in page
+    assert f'<a href="/admin/apis/api/{api.pk}/change/">its admin page</a>' in page
+    response = upload(admin_client, spec("2.0"), publish="on")
+    page = admin_client.get(response["Location"]).content.decode()
+    assert '<a href="/apis/admin-api/">Open its page</a>' in page
+    assert "draft" not in page
+
+
+def test_the_import_form_names_its_help_and_explains_publish(admin_client: Client) -> None:
+    """Each field's aria-describedby names a help text that is on the page (the help had no
+    id), and the Publish box says what leaving it off does."""
+    page = admin_client.get(IMPORT_URL).content.decode()
+    for name in ("file", "slug", "root", "publish", "replace"):
+        assert f'aria-describedby="id_{name}_helptext"' in page
+        assert f'id="id_{name}_helptext"' in page
+    assert "a draft that only staff see" in page
+    assert '<ol class="breadcrumbs">' in page
+
+
+def test_a_draft_api_page_links_its_admin_page(admin_client: Client) -> None:
+    """The draft banner said 'Publish it in the admin' with no link to where."""
+    upload(admin_client, spec())
+    api = Api.objects.get(slug="admin-api")
+    page = admin_client.get("/apis/admin-api/").content.decode()
+    assert "only staff see it" in page
+    assert f'href="/admin/apis/api/{api.pk}/change/"' in page
