@@ -4,16 +4,24 @@ GATEWAY_ACCESS_LOG chooses where lines go: "-" (standard error, the default), a 
 (appended), "logging" (one record per line on the `gateway.access` logger, for deployments
 that route logs through Python logging), or "off". Batches are written at least every
 half second. Lines never contain a token (see `redact`).
+
+A file is opened when the gateway starts, so a path it cannot write stops it with one line
+rather than losing every line behind a warning a second. Before each batch the path is
+checked, as logging's WatchedFileHandler does: a file renamed or deleted by log rotation is
+followed by a new one at the path (one stat per batch, not per call).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import sys
 import time
 from typing import TextIO
+
+from django.core.exceptions import ImproperlyConfigured
 
 _JWT_LIKE = re.compile(r"eyJ[A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]*){0,2}")
 _FLUSH_SECONDS = 0.5
@@ -34,6 +42,33 @@ class AccessLog:
         self._last = time.monotonic()
         self._stream: TextIO | None = None
         self._scheduled = False
+        if target not in ("-", "off", "logging"):
+            try:
+                self._open()
+            except OSError as exc:
+                raise ImproperlyConfigured(
+                    f"GATEWAY_ACCESS_LOG: cannot write {target}: {exc.strerror or exc}"
+                ) from exc
+
+    def _open(self) -> TextIO:
+        if self._stream is not None:
+            self._stream.close()
+        self._stream = open(self.target, "a", encoding="utf-8")  # noqa: SIM115
+        return self._stream
+
+    def _file(self) -> TextIO:
+        """The stream for the file at the path now: reopened when rotation moved it away."""
+        stream = self._stream
+        if stream is None:
+            return self._open()
+        try:
+            now = os.stat(self.target)
+        except FileNotFoundError:
+            return self._open()
+        was = os.fstat(stream.fileno())
+        if (now.st_dev, now.st_ino) != (was.st_dev, was.st_ino):
+            return self._open()
+        return stream
 
     def write(self, line: str) -> None:
         line = redact(line)
@@ -66,9 +101,8 @@ class AccessLog:
                 sys.stderr.write(text)
                 sys.stderr.flush()
             else:
-                if self._stream is None:
-                    self._stream = open(self.target, "a", encoding="utf-8")  # noqa: SIM115
-                self._stream.write(text)
-                self._stream.flush()
+                stream = self._file()
+                stream.write(text)
+                stream.flush()
         except OSError as exc:
             logging.getLogger("gateway").warning("access log write failed: %s", exc)
