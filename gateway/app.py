@@ -534,6 +534,8 @@ class Gateway:
 
     async def _internal(self, path: str, scope: Scope, send: Send, state: dict[str, Any]) -> None:
         state["internal"] = True  # probes and scrapes are not API calls: no usage event
+        if path.endswith("/"):
+            path = path[:-1]  # /-/ready/ as /-/ready, as the portal's /health/ready/ is
         if path == "/-/health":
             await self._respond(send, state, (200, [(b"content-type", b"text/plain")], b"ok\n"))
         elif path == "/-/live":

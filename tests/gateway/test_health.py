@@ -42,6 +42,14 @@ def test_live_answers_json() -> None:
     assert get(Gateway(routes={}), "/-/live") == (200, {"status": "ok"})
 
 
+@pytest.mark.parametrize("path", ["/-/live/", "/-/ready/"])
+def test_a_probe_written_with_a_trailing_slash_is_the_probe(path: str) -> None:
+    """As the portal's /health/ready/ is: a balancer configured either way gets its answer,
+    not a 404 read as 'down'."""
+    status, body = get(Gateway(routes={}), path)
+    assert status == 200 and body["status"] == "ok"
+
+
 def test_ready_once_routes_are_loaded() -> None:
     status, body = get(Gateway(routes={}), "/-/ready")
     assert status == 200 and body["failing"] == []
