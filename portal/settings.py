@@ -227,8 +227,8 @@ CACHES: dict[str, dict[str, Any]] = {
 }
 # Seconds the cache serves from local memory after a Redis error before it tries Redis again,
 # and least seconds between two warnings about it.
-CACHE_REDIS_RETRY = env_int("CACHE_REDIS_RETRY", 5)
-CACHE_REDIS_WARN_INTERVAL = env_int("CACHE_REDIS_WARN_INTERVAL", 60)
+CACHE_REDIS_RETRY = env_int("CACHE_REDIS_RETRY", 5, minimum=1)
+CACHE_REDIS_WARN_INTERVAL = env_int("CACHE_REDIS_WARN_INTERVAL", 60, minimum=1)
 
 # Sessions hold OAuth tokens on the server: database-backed, never signed cookies.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -263,7 +263,7 @@ STORAGES = {
 
 # Security headers (SECURITY.md case 59). HSTS only matters over https; it is harmless on
 # loopback because browsers ignore it on plain http.
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
@@ -324,14 +324,14 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 SOCIALACCOUNT_LOGIN_ON_GET = False  # case 58: only a POST leaves for the provider
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_STORE_TOKENS = False
-SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("OIDC_TIMEOUT", 5)
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("OIDC_TIMEOUT", 5, minimum=1)
 SOCIALACCOUNT_PROVIDERS = {
     "openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": OIDC_PROVIDERS},
 }
-ACCOUNTS_CLOCK_SKEW = env_int("OIDC_CLOCK_SKEW", 60)
+ACCOUNTS_CLOCK_SKEW = env_int("OIDC_CLOCK_SKEW", 60, minimum=0)
 # Seconds an external provider's checked discovery document and key set are kept (shared
 # cache); an ID token naming a key the kept set lacks refetches the set.
-ACCOUNTS_METADATA_TTL = env_int("OIDC_METADATA_TTL", 3600)
+ACCOUNTS_METADATA_TTL = env_int("OIDC_METADATA_TTL", 3600, minimum=0)
 
 # --- The built-in OpenID provider (identity/, django-oauth-toolkit) ----------------------
 # On when no external provider is configured; IDENTITY_BUILTIN=1 keeps it on beside one.
@@ -363,23 +363,27 @@ IDENTITY_PORTAL_CLIENT_SECRET = env_secret(
     "IDENTITY_PORTAL_CLIENT_SECRET", "portal-signin-demo-secret" if DEBUG else ""
 )
 IDENTITY_CONSOLE_REDIRECT_PATH = env_str("IDENTITY_CONSOLE_REDIRECT_PATH", "/console/callback/")
-IDENTITY_KEY_GRACE_SECONDS = env_int("IDENTITY_KEY_GRACE_SECONDS", 300)
+IDENTITY_KEY_GRACE_SECONDS = env_int("IDENTITY_KEY_GRACE_SECONDS", 300, minimum=0)
 # Failed sign-ins on the built-in provider (case 57), counted on the shared cache.
-IDENTITY_LOGIN_FAILURES_PER_IP = env_int("IDENTITY_LOGIN_FAILURES_PER_IP", 10)
-IDENTITY_LOGIN_IP_PERIOD = env_int("IDENTITY_LOGIN_IP_PERIOD", 60)
-IDENTITY_LOGIN_FAILURES_PER_ACCOUNT = env_int("IDENTITY_LOGIN_FAILURES_PER_ACCOUNT", 5)
-IDENTITY_LOGIN_ACCOUNT_PERIOD = env_int("IDENTITY_LOGIN_ACCOUNT_PERIOD", 300)
+IDENTITY_LOGIN_FAILURES_PER_IP = env_int("IDENTITY_LOGIN_FAILURES_PER_IP", 10, minimum=1)
+IDENTITY_LOGIN_IP_PERIOD = env_int("IDENTITY_LOGIN_IP_PERIOD", 60, minimum=1)
+IDENTITY_LOGIN_FAILURES_PER_ACCOUNT = env_int("IDENTITY_LOGIN_FAILURES_PER_ACCOUNT", 5, minimum=1)
+IDENTITY_LOGIN_ACCOUNT_PERIOD = env_int("IDENTITY_LOGIN_ACCOUNT_PERIOD", 300, minimum=1)
 # FAILURES_PER_ACCOUNT blocks an account from one address only; past ACCOUNT_SLOW_AFTER
 # failures from anywhere, each attempt on the account waits SLOW_SECONDS (never refused).
-IDENTITY_LOGIN_ACCOUNT_SLOW_AFTER = env_int("IDENTITY_LOGIN_ACCOUNT_SLOW_AFTER", 20)
-IDENTITY_LOGIN_SLOW_SECONDS = env_int("IDENTITY_LOGIN_SLOW_SECONDS", 1)
+IDENTITY_LOGIN_ACCOUNT_SLOW_AFTER = env_int("IDENTITY_LOGIN_ACCOUNT_SLOW_AFTER", 20, minimum=1)
+IDENTITY_LOGIN_SLOW_SECONDS = env_int("IDENTITY_LOGIN_SLOW_SECONDS", 1, minimum=0)
 # Failed client authentications at /idp/token/, /idp/revoke/, /idp/introspect/ (429 past these).
-IDENTITY_CLIENT_AUTH_FAILURES_PER_IP = env_int("IDENTITY_CLIENT_AUTH_FAILURES_PER_IP", 20)
-IDENTITY_CLIENT_AUTH_FAILURES_PER_CLIENT = env_int("IDENTITY_CLIENT_AUTH_FAILURES_PER_CLIENT", 10)
-IDENTITY_CLIENT_AUTH_FAILURES_PER_CLIENT_ANYWHERE = env_int(
-    "IDENTITY_CLIENT_AUTH_FAILURES_PER_CLIENT_ANYWHERE", 100
+IDENTITY_CLIENT_AUTH_FAILURES_PER_IP = env_int(
+    "IDENTITY_CLIENT_AUTH_FAILURES_PER_IP", 20, minimum=1
 )
-IDENTITY_CLIENT_AUTH_PERIOD = env_int("IDENTITY_CLIENT_AUTH_PERIOD", 60)
+IDENTITY_CLIENT_AUTH_FAILURES_PER_CLIENT = env_int(
+    "IDENTITY_CLIENT_AUTH_FAILURES_PER_CLIENT", 10, minimum=1
+)
+IDENTITY_CLIENT_AUTH_FAILURES_PER_CLIENT_ANYWHERE = env_int(
+    "IDENTITY_CLIENT_AUTH_FAILURES_PER_CLIENT_ANYWHERE", 100, minimum=1
+)
+IDENTITY_CLIENT_AUTH_PERIOD = env_int("IDENTITY_CLIENT_AUTH_PERIOD", 60, minimum=1)
 # RFC 9700 discourages implicit and password: refused outright unless this is on, and then
 # only for clients an admin switched them on for (identity.Client). On in the dev run.
 IDENTITY_LEGACY_GRANTS = env_bool("IDENTITY_LEGACY_GRANTS", DEBUG)
@@ -399,9 +403,11 @@ OAUTH2_PROVIDER = {
     "DEFAULT_SCOPES": ["openid"],
     "ACCESS_TOKEN_GENERATOR": "identity.tokens.generate_access_token",
     "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
-    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("IDENTITY_ACCESS_TOKEN_SECONDS", 3600),
-    "ID_TOKEN_EXPIRE_SECONDS": env_int("IDENTITY_ID_TOKEN_SECONDS", 3600),
-    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("IDENTITY_REFRESH_TOKEN_SECONDS", 14 * 24 * 3600),
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("IDENTITY_ACCESS_TOKEN_SECONDS", 3600, minimum=1),
+    "ID_TOKEN_EXPIRE_SECONDS": env_int("IDENTITY_ID_TOKEN_SECONDS", 3600, minimum=1),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int(
+        "IDENTITY_REFRESH_TOKEN_SECONDS", 14 * 24 * 3600, minimum=1
+    ),
     "ROTATE_REFRESH_TOKEN": True,
     "PKCE_REQUIRED": True,
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # S256 only
@@ -420,13 +426,13 @@ OAUTH2_PROVIDER = {
 }
 
 # Spec import limits (SECURITY.md cases 33 to 38).
-APIS_MAX_SPEC_BYTES = env_int("APIS_MAX_SPEC_BYTES", 32 * 1024 * 1024)
-APIS_MAX_NODES = env_int("APIS_MAX_NODES", 3_000_000)
-APIS_MAX_DEPTH = env_int("APIS_MAX_DEPTH", 200)
-APIS_MAX_BUNDLE_FILES = env_int("APIS_MAX_BUNDLE_FILES", 10_000)
-APIS_MAX_IMPORT_SECONDS = env_int("APIS_MAX_IMPORT_SECONDS", 60)
-APIS_MAX_ZIP_RATIO = env_int("APIS_MAX_ZIP_RATIO", 100)
-APIS_PAGE_SIZE = env_int("APIS_PAGE_SIZE", 24)
+APIS_MAX_SPEC_BYTES = env_int("APIS_MAX_SPEC_BYTES", 32 * 1024 * 1024, minimum=1)
+APIS_MAX_NODES = env_int("APIS_MAX_NODES", 3_000_000, minimum=1)
+APIS_MAX_DEPTH = env_int("APIS_MAX_DEPTH", 200, minimum=1)
+APIS_MAX_BUNDLE_FILES = env_int("APIS_MAX_BUNDLE_FILES", 10_000, minimum=1)
+APIS_MAX_IMPORT_SECONDS = env_int("APIS_MAX_IMPORT_SECONDS", 60, minimum=1)
+APIS_MAX_ZIP_RATIO = env_int("APIS_MAX_ZIP_RATIO", 100, minimum=1)
+APIS_PAGE_SIZE = env_int("APIS_PAGE_SIZE", 24, minimum=1)
 
 # Outbound HTTP (portal/lib/outbound.py): host:port pairs on loopback or private ranges that the
 # configuration explicitly allows (for example the built-in gateway).
@@ -440,30 +446,30 @@ CONSOLE_GATEWAY_URL = env_str(
 ).rstrip("/")
 # Other origins whose spec `servers` the console may call (scheme://host[:port], comma-separated).
 CONSOLE_ALLOWED_ORIGINS = env_list("CONSOLE_ALLOWED_ORIGINS")
-CONSOLE_CONNECT_TIMEOUT = env_int("CONSOLE_CONNECT_TIMEOUT", 3)
-CONSOLE_READ_TIMEOUT = env_int("CONSOLE_READ_TIMEOUT", 10)
-CONSOLE_MAX_RESPONSE_BYTES = env_int("CONSOLE_MAX_RESPONSE_BYTES", 2 * 1024 * 1024)
-CONSOLE_HISTORY_LIMIT = env_int("CONSOLE_HISTORY_LIMIT", 50)
+CONSOLE_CONNECT_TIMEOUT = env_int("CONSOLE_CONNECT_TIMEOUT", 3, minimum=1)
+CONSOLE_READ_TIMEOUT = env_int("CONSOLE_READ_TIMEOUT", 10, minimum=1)
+CONSOLE_MAX_RESPONSE_BYTES = env_int("CONSOLE_MAX_RESPONSE_BYTES", 2 * 1024 * 1024, minimum=1)
+CONSOLE_HISTORY_LIMIT = env_int("CONSOLE_HISTORY_LIMIT", 50, minimum=1)
 # Days a console call stays in a user's history before `manage.py maintain` deletes it.
-CONSOLE_HISTORY_RETENTION_DAYS = env_int("CONSOLE_HISTORY_RETENTION_DAYS", 30)
-CONSOLE_REFRESH_MARGIN = env_int("CONSOLE_REFRESH_MARGIN", 30)
-CONSOLE_DISCOVERY_TTL = env_int("CONSOLE_DISCOVERY_TTL", 3600)
+CONSOLE_HISTORY_RETENTION_DAYS = env_int("CONSOLE_HISTORY_RETENTION_DAYS", 30, minimum=1)
+CONSOLE_REFRESH_MARGIN = env_int("CONSOLE_REFRESH_MARGIN", 30, minimum=0)
+CONSOLE_DISCOVERY_TTL = env_int("CONSOLE_DISCOVERY_TTL", 3600, minimum=0)
 
 # Gateway (gateway/): validate-jwt key cache, proxy timeouts, config refresh, metrics.
-GATEWAY_JWKS_TTL = env_int("GATEWAY_JWKS_TTL", 3600)
-GATEWAY_JWKS_REFETCH_COOLDOWN = env_int("GATEWAY_JWKS_REFETCH_COOLDOWN", 300)
-GATEWAY_JWKS_RETRY = env_int("GATEWAY_JWKS_RETRY", 5)
-GATEWAY_JWKS_TIMEOUT = env_int("GATEWAY_JWKS_TIMEOUT", 5)
-GATEWAY_JWKS_MAX_BYTES = env_int("GATEWAY_JWKS_MAX_BYTES", 512 * 1024)
+GATEWAY_JWKS_TTL = env_int("GATEWAY_JWKS_TTL", 3600, minimum=1)
+GATEWAY_JWKS_REFETCH_COOLDOWN = env_int("GATEWAY_JWKS_REFETCH_COOLDOWN", 300, minimum=0)
+GATEWAY_JWKS_RETRY = env_int("GATEWAY_JWKS_RETRY", 5, minimum=1)
+GATEWAY_JWKS_TIMEOUT = env_int("GATEWAY_JWKS_TIMEOUT", 5, minimum=1)
+GATEWAY_JWKS_MAX_BYTES = env_int("GATEWAY_JWKS_MAX_BYTES", 512 * 1024, minimum=1024)
 GATEWAY_KEY_FETCH_PRIVATE_HOSTS = env_list("GATEWAY_KEY_FETCH_PRIVATE_HOSTS")
-GATEWAY_CONNECT_TIMEOUT = env_int("GATEWAY_CONNECT_TIMEOUT", 3)
-GATEWAY_POOL_IDLE_TIMEOUT = env_int("GATEWAY_POOL_IDLE_TIMEOUT", 30)
-GATEWAY_CONFIG_REFRESH = env_int("GATEWAY_CONFIG_REFRESH", 1)
+GATEWAY_CONNECT_TIMEOUT = env_int("GATEWAY_CONNECT_TIMEOUT", 3, minimum=1)
+GATEWAY_POOL_IDLE_TIMEOUT = env_int("GATEWAY_POOL_IDLE_TIMEOUT", 30, minimum=1)
+GATEWAY_CONFIG_REFRESH = env_int("GATEWAY_CONFIG_REFRESH", 1, minimum=1)
 # With Redis: the database fingerprints run this often as well (a bump lost while Redis was
 # down), for routes, keys, revoked tokens and subscribed clients alike. It replaces
 # GATEWAY_REVOCATIONS_BACKSTOP, still read when this one is not set.
 GATEWAY_CONFIG_FULL_CHECK = env_int(
-    "GATEWAY_CONFIG_FULL_CHECK", env_int("GATEWAY_REVOCATIONS_BACKSTOP", 30)
+    "GATEWAY_CONFIG_FULL_CHECK", env_int("GATEWAY_REVOCATIONS_BACKSTOP", 30, minimum=1), minimum=1
 )
 GATEWAY_REALM = env_str("GATEWAY_REALM", "gw")
 GATEWAY_REDIS_URL = env_secret("GATEWAY_REDIS_URL")
@@ -480,7 +486,7 @@ try:  # an entry skipped unseen would leave the scraper with 401 and no clue why
 except ValueError as exc:
     raise ImproperlyConfigured(f"GATEWAY_METRICS_ALLOW: {exc}") from None
 GATEWAY_METRICS_ENABLED = env_bool("GATEWAY_METRICS_ENABLED", True)
-GATEWAY_ECHO_MAX_BYTES = env_int("GATEWAY_ECHO_MAX_BYTES", 1024 * 1024)
+GATEWAY_ECHO_MAX_BYTES = env_int("GATEWAY_ECHO_MAX_BYTES", 1024 * 1024, minimum=0)
 GATEWAY_ACCESS_LOG = env_str("GATEWAY_ACCESS_LOG", "-")
 # Usage from the gateway (usage/recorder.py): on/off. By default each gateway process sums
 # calls per minute and key and writes the sums every USAGE_FLUSH_MS (ms): one Redis stream
@@ -536,11 +542,11 @@ MAILERS: dict[str, dict[str, object]] = {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
                 "host": _email_host or "localhost",
-                "port": env_int("EMAIL_PORT", 587 if _email_host else 25),
+                "port": env_int("EMAIL_PORT", 587 if _email_host else 25, minimum=1, maximum=65535),
                 "username": env_str("EMAIL_HOST_USER"),
                 "password": env_str("EMAIL_HOST_PASSWORD"),
                 "use_tls": env_bool("EMAIL_USE_TLS", bool(_email_host)),
-                "timeout": env_int("EMAIL_TIMEOUT", 10),
+                "timeout": env_int("EMAIL_TIMEOUT", 10, minimum=1),
             },
         }
     )
@@ -574,7 +580,7 @@ LOGGING = {
 APPLICATIONS_CREATE_PER_HOUR = env_int("APPLICATIONS_CREATE_PER_HOUR", 10, minimum=1)
 # After a secret rotation the old secret may keep working for at most this many seconds
 # (the developer picks how long, 24 h unless changed); 0 makes every rotation immediate.
-APPLICATIONS_SECRET_GRACE_MAX = env_int("APPLICATIONS_SECRET_GRACE_MAX", 7 * 24 * 3600)
+APPLICATIONS_SECRET_GRACE_MAX = env_int("APPLICATIONS_SECRET_GRACE_MAX", 7 * 24 * 3600, minimum=0)
 
 # --- Usage analytics (usage/) -------------------------------------------------------------
 # How long each level is kept (days): raw events (the table written without Redis), then

@@ -309,6 +309,14 @@ def test_an_allowed_host_that_can_never_match_stops_serve(tmp_path: Path, hosts:
         # Every session ended on its next request: nobody stayed signed in.
         ({"SESSION_IDLE_TIMEOUT": "0"}, "SESSION_IDLE_TIMEOUT='0' must be at least 60"),
         ({"SESSION_COOKIE_AGE": "-1"}, "SESSION_COOKIE_AGE='-1' must be at least 60"),
+        # The catalog divided by it: every catalog page a 500 (ZeroDivisionError).
+        ({"APIS_PAGE_SIZE": "0"}, "APIS_PAGE_SIZE='0' must be at least 1"),
+        # Every gateway process would re-read its configuration in a busy loop.
+        ({"GATEWAY_CONFIG_REFRESH": "0"}, "GATEWAY_CONFIG_REFRESH='0' must be at least 1"),
+        ({"OIDC_TIMEOUT": "-5"}, "OIDC_TIMEOUT='-5' must be at least 1"),
+        ({"CONSOLE_READ_TIMEOUT": "0"}, "CONSOLE_READ_TIMEOUT='0' must be at least 1"),
+        ({"SECURE_HSTS_SECONDS": "-1"}, "SECURE_HSTS_SECONDS='-1' must be at least 0"),
+        ({"EMAIL_PORT": "70000"}, "EMAIL_PORT='70000' must be at most 65535"),
     ],
 )
 def test_a_number_that_cannot_work_stops_start_up_and_is_named(
