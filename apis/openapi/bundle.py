@@ -184,9 +184,17 @@ class _MultiFile(Bundle):
     def _choose_root(self, root: str | None) -> str:
         if root:
             rel = _safe_relative(root)
+            # `zip -r api.zip api/` puts every file under `api/`; the publisher names the
+            # root as it sits in that folder. One such file is the one meant.
+            under = [n for n in self.names if n.endswith("/" + rel)] if rel else []
+            if rel is not None and not self.exists(rel) and len(under) == 1:
+                return under[0]
             if rel is None or not self.exists(rel):
+                meant = f" ({' or '.join(under[:5])}?)" if under else ""
                 raise SpecError(
-                    f"the root file {root!r} is not in the bundle", source=self.name, rule="root"
+                    f"the root file {root!r} is not in the bundle{meant}",
+                    source=self.name,
+                    rule="root",
                 )
             return rel
         candidates = []

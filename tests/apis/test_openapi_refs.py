@@ -404,6 +404,25 @@ def test_bundle_with_two_roots_needs_root(tmp_path: Path) -> None:
         load(ZipBundle(data, "api.zip", root="../etc/passwd"))
 
 
+def test_a_root_named_inside_the_zips_one_folder_is_found_there(tmp_path: Path) -> None:
+    # `zip -r api.zip api/` (a folder of Camunda's or OpenProject's split files) holds
+    # `api/openapi.yaml`; the publisher names `openapi.yaml`, as it sits in the folder. That
+    # was refused as "not in the bundle" though only one file could be meant.
+    files = {**BUNDLE_FILES, "api/other.yaml": HEAD + "paths: {}\n"}
+    check_bundle_result(load(ZipBundle(make_zip(files), "api.zip", root="openapi.yaml")))
+    for name, content in files.items():
+        path = tmp_path / "src" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content if isinstance(content, str) else content.decode())
+    check_bundle_result(load_path(tmp_path / "src", root="openapi.yaml"))
+    # Two files of that name: the message names both, and neither is taken.
+    twice = {**files, "old/openapi.yaml": HEAD + "paths: {}\n"}
+    with pytest.raises(SpecError, match=r"not in the bundle \(api/openapi.yaml or old/openapi"):
+        load(ZipBundle(make_zip(twice), "api.zip", root="openapi.yaml"))
+    with pytest.raises(SpecError, match="not in the bundle"):
+        load(ZipBundle(make_zip(files), "api.zip", root="penapi.yaml"))
+
+
 def test_a_ref_to_another_files_empty_pointer_means_that_whole_file() -> None:
     # `paths/items.yaml#/` (schemathesis's relative_files) is read as the whole file, as
     # Python's jsonschema and other resolvers do, unless the file has a key "".
