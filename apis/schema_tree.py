@@ -172,6 +172,10 @@ class ObjectView:
     # parts.
     compositions: list[tuple[str, list[tuple[Any, Where]]]] = field(default_factory=list)
     cycles: list[str] = field(default_factory=list)  # allOf parts that contain themselves
+    # `additionalProperties` (the schema's own, else its parts' last) and `patternProperties`
+    # with their places: a part's map of labels or `^customField\d+$` values are the whole's.
+    additional: tuple[Any, Where] | None = None
+    patterns: dict[str, tuple[Any, Where]] = field(default_factory=dict)
 
 
 @dataclass
@@ -446,6 +450,14 @@ class SchemaRenderer:
         required = schema.get("required")
         if isinstance(required, list):
             view.required.update(str(r) for r in required)
+        if "additionalProperties" in schema:
+            at = at_pointer(where, "additionalProperties")
+            view.additional = (schema["additionalProperties"], at)
+        patterns = schema.get("patternProperties")
+        if isinstance(patterns, dict):
+            for pattern, prop in patterns.items():
+                at = at_pointer(where, "patternProperties", pattern)
+                view.patterns[str(pattern)] = (prop, at)
         for key, label in COMPOSITIONS[1:]:
             variants = schema.get(key)
             if isinstance(variants, list) and variants:
@@ -663,27 +675,20 @@ class SchemaRenderer:
         rows: list[str] = []
         for name, (prop, at) in view.properties.items():
             rows.append(self._row(name, prop, name in required, stack, level, nest, at))
-        additional = schema.get("additionalProperties")
+        additional, additional_at = view.additional or (None, None)
         if isinstance(additional, dict):
             rows.append(
                 self._row(
                     "[additional properties]", additional, False, stack, level, nest,
-                    at_pointer(where, "additionalProperties"), key=True,
+                    additional_at, key=True,
                 )
             )  # fmt: skip
         elif additional is True and not view.properties:
             rows.append(
                 self._row("[additional properties]", {}, False, stack, level, nest, None, key=True)
             )
-        pattern_props = schema.get("patternProperties")
-        if isinstance(pattern_props, dict):
-            for pattern, prop in pattern_props.items():
-                rows.append(
-                    self._row(
-                        f"/{pattern}/", prop, False, stack, level, nest,
-                        at_pointer(where, "patternProperties", pattern), key=True,
-                    )
-                )  # fmt: skip
+        for pattern, (prop, at) in view.patterns.items():
+            rows.append(self._row(f"/{pattern}/", prop, False, stack, level, nest, at, key=True))
         if rows:
             out.append(f'<ul class="schema-props">{"".join(rows)}</ul>')
         for name in view.cycles:

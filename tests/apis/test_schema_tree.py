@@ -95,6 +95,32 @@ def test_additional_properties_and_enum() -> None:
     assert "<code>&quot;a&quot;</code>" in html
 
 
+def test_pattern_and_additional_properties_of_an_all_of_part_are_rows_of_the_whole() -> None:
+    # OpenProject's VersionWriteModel is allOf [CustomFieldProperties, {name, status...}];
+    # CustomFieldProperties holds only `patternProperties: {^customField\\d+$: ...}`. The
+    # merged rows showed name and status but not the customFieldN values it also takes.
+    schemas = {
+        "Custom": {"type": "object", "patternProperties": {"^cf\\d+$": {"type": "string"}}},
+        "Labels": {"type": "object", "additionalProperties": {"type": "integer"}},
+    }
+    html = renderer(schemas).block(
+        {
+            "allOf": [
+                {"$ref": "#/components/schemas/Custom"},
+                {"$ref": "#/components/schemas/Labels"},
+                {"type": "object", "properties": {"name": {"type": "string"}}},
+            ]
+        }
+    )
+    rows = re.findall(r'<code class="prop-name[^"]*">([^<]*)</code>', html)
+    assert rows == ["name", "[additional properties]", "/^cf\\d+$/"]
+    # A part's own `additionalProperties` gives way to the schema's.
+    own = renderer(schemas).block(
+        {"allOf": [{"$ref": "#/components/schemas/Labels"}], "additionalProperties": False}
+    )
+    assert "[additional properties]" not in own
+
+
 def test_deep_named_schemas_become_lazy_links() -> None:
     schemas = {
         f"S{i}": {
