@@ -176,6 +176,10 @@ class ObjectView:
     # with their places: a part's map of labels or `^customField\d+$` values are the whole's.
     additional: tuple[Any, Where] | None = None
     patterns: dict[str, tuple[Any, Where]] = field(default_factory=dict)
+    # An array's `items` and `prefixItems` the same way: `allOf: [{$ref: Items}]` beside a
+    # description is an array whose items are Items'.
+    items: tuple[Any, Where] | None = None
+    prefix: tuple[list[Any], Where] | None = None
 
 
 @dataclass
@@ -458,6 +462,10 @@ class SchemaRenderer:
             for pattern, prop in patterns.items():
                 at = at_pointer(where, "patternProperties", pattern)
                 view.patterns[str(pattern)] = (prop, at)
+        if "items" in schema:
+            view.items = (schema["items"], at_pointer(where, "items"))
+        if isinstance(schema.get("prefixItems"), list):
+            view.prefix = (schema["prefixItems"], where)
         for key, label in COMPOSITIONS[1:]:
             variants = schema.get(key)
             if isinstance(variants, list) and variants:
@@ -693,18 +701,17 @@ class SchemaRenderer:
             out.append(f'<ul class="schema-props">{"".join(rows)}</ul>')
         for name in view.cycles:
             out.append(self._marker(name))
-        prefix = schema.get("prefixItems")
-        prefix = prefix if isinstance(prefix, list) else []
+        prefix, prefix_where = view.prefix or ([], where)
         for n, part in enumerate(prefix[:20]):
             # A tuple's positions (JSON Schema 2020-12), each drawn as `items` is.
             if isinstance(part, dict):
-                at = at_pointer(where, "prefixItems", n)
+                at = at_pointer(prefix_where, "prefixItems", n)
                 inner = self._children(part, stack, level, nest + 1, at)
                 if inner:
                     out.append(self._items(f"item {n + 1}", part, inner))
-        items = schema.get("items")
+        items, items_at = view.items or (None, None)
         if isinstance(items, dict):
-            inner = self._children(items, stack, level, nest + 1, at_pointer(where, "items"))
+            inner = self._children(items, stack, level, nest + 1, items_at)
             if not inner:
                 # A scalar item's enum, constraints or description: the row's label alone
                 # ("array of string") says nothing of the values a filter list allows.

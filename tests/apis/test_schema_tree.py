@@ -121,6 +121,27 @@ def test_pattern_and_additional_properties_of_an_all_of_part_are_rows_of_the_who
     assert "[additional properties]" not in own
 
 
+def test_an_array_reached_through_all_of_shows_its_items() -> None:
+    # `allOf: [{$ref: Items}]` beside a description (how 3.0 writes a described $ref) or with
+    # a `minItems` part: the label said "Items array of Item", and nothing below it did.
+    schemas = {
+        "Item": {"type": "object", "properties": {"id": {"type": "string"}}},
+        "Items": {"type": "array", "items": {"$ref": "#/components/schemas/Item"}},
+        "Pair": {"type": "array", "prefixItems": [{"type": "object", "properties": {"k": {}}}]},
+    }
+    items = {"$ref": "#/components/schemas/Items"}
+    for schema in (
+        {"allOf": [items], "description": "Described."},
+        {"allOf": [items, {"minItems": 1}]},
+        {"type": "object", "properties": {"list": {"allOf": [items], "description": "d"}}},
+        {"allOf": [{"type": "array", "items": {"$ref": "#/components/schemas/Item"}}, {}]},
+    ):
+        html = renderer(schemas).block(schema)
+        assert '<code class="prop-name">id</code>' in html, schema
+    html = renderer(schemas).block({"allOf": [{"$ref": "#/components/schemas/Pair"}]})
+    assert "item 1" in html and '<code class="prop-name">k</code>' in html
+
+
 def test_deep_named_schemas_become_lazy_links() -> None:
     schemas = {
         f"S{i}": {
