@@ -85,6 +85,11 @@ _ANNOTATIONS = frozenset(
     ["description", "title", "nullable", "example", "examples", "default", "readOnly",
      "writeOnly", "deprecated", "externalDocs", "type"]
 )  # fmt: skip
+# What makes a schema an object's or an array's (or a choice of them): not a scalar allOf.
+_NOT_SCALAR = frozenset(
+    ["properties", "additionalProperties", "patternProperties", "items", "prefixItems",
+     "allOf", "oneOf", "anyOf", "$dynamicRef"]
+)  # fmt: skip
 _NEVER: dict[str, Any] = {"not": {}}  # `false`, as apis.openapi.model spells a boolean body schema
 
 
@@ -297,8 +302,10 @@ class SchemaRenderer:
                 labels = [self.type_label(self.deref_any(p), _depth + 1) for p in all_of]
                 if "properties" in schema or any(lb.startswith("object") for lb in labels):
                     return "object"
-                if len(set(labels)) == 1:
-                    return labels[0]
+                # A part that only constrains (`{minLength: 2}`) reads "any": the others say.
+                typed = set(labels) - {"any"}
+                if len(typed) == 1:
+                    return typed.pop()
             for key, label in COMPOSITIONS:
                 variants = schema.get(key)
                 if isinstance(variants, list):
@@ -429,11 +436,32 @@ class SchemaRenderer:
 
     # Internals -------------------------------------------------------------------------
 
+    def _scalar_all_of(self, schema: dict[str, Any]) -> list[Any] | None:
+        """The parts of an `allOf` that makes a string, number or boolean (`[{$ref: Code},
+        {minLength: 2}]`): nothing to merge into rows, so each part is shown as a variant
+        is. None for an object's or an array's, and for a described `$ref` (wrapped_ref)."""
+        parts = schema.get("allOf")
+        if not isinstance(parts, list) or not parts or self.wrapped_ref(schema) is not None:
+            return None
+        for part in [schema, *(self.deref_any(p) for p in parts)]:
+            if not isinstance(part, dict) or any(k in part for k in _NOT_SCALAR if k != "allOf"):
+                return None
+            types = part.get("type")
+            if {"object", "array"} & set(types if isinstance(types, list) else [types]):
+                return None
+            if part is not schema and "allOf" in part:
+                return None
+        return parts
+
     def _merge(
         self, schema: dict[str, Any], where: Where, stack: tuple[str, ...], view: ObjectView, n: int
     ) -> None:
         all_of = schema.get("allOf")
-        if isinstance(all_of, list) and n < 16:
+        scalar = self._scalar_all_of(schema)
+        if scalar is not None:
+            located = [(p, at_pointer(where, "allOf", i)) for i, p in enumerate(scalar)]
+            view.compositions.append(("all of", located))
+        elif isinstance(all_of, list) and n < 16:
             for index, part in enumerate(all_of):
                 if not isinstance(part, dict):
                     continue

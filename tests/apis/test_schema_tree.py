@@ -142,6 +142,25 @@ def test_an_array_reached_through_all_of_shows_its_items() -> None:
     assert "item 1" in html and '<code class="prop-name">k</code>' in html
 
 
+def test_a_scalar_all_of_reads_as_its_type_and_shows_each_parts_constraints() -> None:
+    # `allOf: [{$ref: Code}, {minLength: 2}]`: the row read "all of" and showed neither the
+    # string nor Code's pattern nor the added minimum length.
+    schemas = {"Code": {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO code"}}
+    code = {"$ref": "#/components/schemas/Code"}
+    html = renderer(schemas).block(
+        {"type": "object", "properties": {"x": {"allOf": [code, {"minLength": 2}]}}}
+    )
+    row = html.split('<code class="prop-name">x</code>')[1].split('<details class="raw')[0]
+    assert '<span class="type">string</span>' in row
+    assert "^[A-Z]{3}$" in row and "ISO code" in row
+    assert '<span class="meta-key">min length</span> <code>2</code>' in row
+    # A described use of Code alone is still Code with its description, not a composition.
+    html = renderer(schemas).block(
+        {"type": "object", "properties": {"y": {"allOf": [code], "description": "Own."}}}
+    )
+    assert "composition" not in html and "Own." in html
+
+
 def test_deep_named_schemas_become_lazy_links() -> None:
     schemas = {
         f"S{i}": {
