@@ -232,7 +232,8 @@ def _param(raw: model.Parameter, renderer: SchemaRenderer, *, request: bool = Tr
     enum: list[Any] = target["enum"] if isinstance(target.get("enum"), list) else []
     items = target.get("items")
     for _ in range(5):  # an array's items, or an array of arrays' innermost ones
-        inner = renderer.deref(items) if not enum and isinstance(items, dict) else None
+        # shown, not deref: `{allOf: [{$ref: Color}], description}` is Color's values too.
+        inner = renderer.shown(items) if not enum and isinstance(items, dict) else None
         if not isinstance(inner, dict):
             break
         if isinstance(inner.get("enum"), list):

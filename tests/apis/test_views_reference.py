@@ -644,6 +644,36 @@ components:
     assert "<code>&quot;cross&quot;</code>" in row and "<code>&quot;nought&quot;</code>" in row
 
 
+def test_a_parameter_whose_items_are_a_described_ref_lists_their_values(
+    client: Client, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # `items: {allOf: [{$ref: Color}], description: ...}` (3.0's way of describing one use of
+    # a shared enum): the row read "array of Color" and the values were nowhere on the page.
+    spec = """openapi: 3.0.3
+info: {title: Colors, version: '1'}
+paths:
+  /paint:
+    get:
+      operationId: paint
+      parameters:
+        - name: colors
+          in: query
+          schema:
+            type: array
+            items: {allOf: [{$ref: '#/components/schemas/Color'}], description: One color.}
+      responses:
+        '200': {description: ok}
+components:
+  schemas:
+    Color: {type: string, enum: [red, blue]}
+"""
+    import_spec(write_spec("colors.yaml", spec), "colors")
+    html = client.get("/apis/colors/operations/paint/").content.decode()
+    row = html[html.find('id="param-query-colors"') :]
+    row = row[: row.find("</tr>")]
+    assert "<code>&quot;red&quot;</code>" in row and "<code>&quot;blue&quot;</code>" in row
+
+
 def test_parameter_styles_other_than_their_locations_default_are_shown(
     client: Client, import_spec: ImportSpec, write_spec
 ) -> None:  # type: ignore[no-untyped-def]
