@@ -57,7 +57,21 @@ class ParsedSpec:
         return sum(1 for op in self.operations if op.kind == "webhook")
 
 
+# What Git LFS leaves in place of a file fetched without it (YAML reads it as one string).
+_LFS_POINTER = re.compile(r"version https://git-lfs\.github\.com/spec/v\d+ oid \S+ size (\d+)")
+
+
 def _spec_version(doc: Any, source: str) -> str:
+    lfs = _LFS_POINTER.match(doc) if isinstance(doc, str) else None
+    if lfs:
+        raise SpecError(
+            f"not an OpenAPI document: a Git LFS pointer to the document ({lfs[1]} bytes), not "
+            "the document; fetch the file itself (git lfs pull, or the repository's download "
+            "link) and import that",
+            source=source,
+            pointer="",
+            rule="openapi",
+        )
     if not isinstance(doc, dict):
         raise SpecError(
             "not an OpenAPI document: the top level must be an object",

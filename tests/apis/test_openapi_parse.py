@@ -237,6 +237,21 @@ def test_not_openapi_or_unsupported(data: bytes, pointer: str, rule: str, messag
     assert message in str(info.value)
 
 
+@pytest.mark.parametrize("name", ["openapi.json", "openapi.yaml"])
+def test_a_git_lfs_pointer_is_named_as_one(name: str) -> None:
+    # Jellyfin's SDKs keep openapi.json in Git LFS: a copy taken from the repository without
+    # LFS is this pointer, which was refused as "the top level must be an object".
+    data = (
+        b"version https://git-lfs.github.com/spec/v1\n"
+        b"oid sha256:f073a3e661f1c7249c8dc7df257b31f290c8931950f8563e9df537a46717f700\n"
+        b"size 942835\n"
+    )
+    with pytest.raises(SpecError) as info:
+        load_bytes(data, name)
+    assert (info.value.pointer, info.value.rule) == ("", "openapi")
+    assert "a Git LFS pointer to the document (942835 bytes), not the document" in str(info.value)
+
+
 @pytest.mark.parametrize("version", ["3.0.3-rc.1", "3.0.1-5,Gzt", "3.1.0-draft+2 (x)"])
 def test_a_pre_release_suffix_of_any_text_is_accepted_as_the_official_schemas_do(
     version: str,
