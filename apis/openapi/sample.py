@@ -715,6 +715,10 @@ def _of_its_type(schema: dict[str, Any], value: Any) -> bool:
         return True  # no type, or one this does not know: nothing to hold it to
     if value is None:
         return "null" in kinds or schema.get("nullable") is True
+    items = schema.get("items")
+    if isinstance(value, list) and isinstance(items, dict) and "array" in kinds:
+        # Its items too: SendGrid's `example: ["recipient_id1"]` on an array of integers.
+        return all(_of_its_type(items, item) for item in value)
     return any(_OF_KIND[k](value) for k in kinds if k != "null")
 
 
@@ -740,6 +744,9 @@ def _as_written(schema: dict[str, Any], example: Any) -> Any:
     kind = _kind(schema)
     if kind == "string" and isinstance(example, int | float) and schema.get("type") == "string":
         return orjson.dumps(example).decode()
+    items = schema.get("items")
+    if kind == "array" and isinstance(example, list) and isinstance(items, dict):
+        return [_as_written(items, item) for item in example]  # `[7]` of strings: ["7"]
     if not isinstance(example, str) or kind not in ("object", "array"):
         return example
     return _json_text(example)

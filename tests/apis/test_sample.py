@@ -821,6 +821,12 @@ def test_a_scalar_example_of_an_array_or_object_schema_is_passed_over() -> None:
         ({"type": "number", "example": 3}, 3),
         ({"type": ["integer", "null"], "examples": [None]}, None),
         ({"example": 2.75}, 2.75),
+        # SendGrid's 2.0 body `{type: array, items: {type: integer}, example: ["recipient_id1",
+        # "recipient_id2"]}`: the console pre-filled the names and refused them as no integers.
+        ({"type": "array", "items": {"type": "integer"}, "example": ["id1", "id2"]}, [0]),
+        ({"type": "array", "items": {"type": "integer"}, "example": [3, 4]}, [3, 4]),
+        ({"type": "array", "items": {"type": "string"}, "example": [7]}, ["7"]),
+        ({"type": "array", "items": {"$ref": "#/components/schemas/X"}, "example": [1]}, [1]),
     ],
 )
 def test_an_example_not_of_its_schemas_type_is_read_as_that_type_or_passed_over(
