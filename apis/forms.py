@@ -15,8 +15,11 @@ class CatalogQueryForm(forms.Form):
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
 
     def clean_q(self) -> list[str]:
-        # Case is kept: operation search splits `createInvoices` at its capitals.
-        return list(self.cleaned_data["q"][:MAX_QUERY_CHARS].split()[:8])
+        # Case is kept: operation search splits `createInvoices` at its capitals. Every term
+        # goes on: the search leaves out stop words, then keeps a few (apis.search.MAX_WORDS);
+        # cut here first, a pasted sentence ended in its eighth term ("... accessible to"),
+        # taken for the word being typed, and a stop word found nothing.
+        return list(self.cleaned_data["q"][:MAX_QUERY_CHARS].split())
 
 
 class NavQueryForm(forms.Form):

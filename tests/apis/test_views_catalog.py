@@ -312,3 +312,21 @@ def test_a_card_reads_only_the_tags_it_shows(
         shown = re.findall(r'<a class="tag" href="/apis/\?tag=([^"]+)"', page)
         assert shown == names[:6]
     assert len(read) <= 2 * (6 + 30)  # a card's six, and the tag filter's thirty, per page
+
+
+def test_a_summary_pasted_whole_finds_its_operation(
+    client: Client, db: None, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # DocuSign Rooms' "Gets a list of room folders accessible to the current user.": the
+    # form kept the first eight terms, so the query ended in "to", looked for as the word
+    # being typed, and found nothing; the search leaves stop words out itself.
+    spec = (
+        "openapi: 3.0.3\ninfo: {title: Rooms, version: '1'}\npaths:\n  /folders:\n    get:\n"
+        "      operationId: RoomFolders_GetRoomFolders\n"
+        "      summary: Gets a list of room folders accessible to the current user.\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    import_spec(write_spec("rooms.yaml", spec), "rooms")
+    query = "Gets a list of room folders accessible to the current user."
+    html = client.get("/apis/", {"q": query}).content.decode()
+    assert "/apis/rooms/operations/RoomFolders_GetRoomFolders/" in html
