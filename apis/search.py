@@ -17,7 +17,8 @@ The engines then only match words:
 `ensure_index()` creates them idempotently; a migration calls it and so does post_migrate,
 because SQLite migrations that rebuild a table drop its triggers.
 The last query word is a prefix (the one being typed: `create inv` finds `createInvoices`),
-the others whole words in either number, in any order. Ranking needs a pass over every match,
+the others whole words in either number, in any order; a stop word last that finds nothing is
+left out, as a pasted summary's last word ("... belongs to"). Ranking needs a pass over every match,
 so a query broader than RANKED_MAX matches (`v1`, `get`) lists those found by an id, path or
 tag word first, then the others, each in the table's order (import order on SQLite; on
 PostgreSQL the heap's, which updates after an import may shuffle).
@@ -289,6 +290,17 @@ def query_words(query: str) -> list[str]:
     return [w for w in found[:-1] if w not in STOP_WORDS][: MAX_WORDS - 1] + found[-1:]
 
 
+def _without_last_stop_word(query: str) -> str | None:
+    """`query` without its last word when that is a stop word after other words, else None.
+    The last word is looked for as the start of one being typed (`to` of `token`); when that
+    finds nothing, it was a whole word (a summary pasted: "... a user belongs to") and is
+    left out like the stop words before it."""
+    found = words(query)
+    if len(found) > 1 and found[-1] in STOP_WORDS:
+        return query[: query.lower().rfind(found[-1])]  # the rest as typed: ids stay whole
+    return None
+
+
 def match_expression(
     query: str, vendor: str, strong: bool = False, lean: bool = False
 ) -> str | None:
@@ -359,20 +371,26 @@ def search_catalog(
     ids = matching_apis(apis, query).values_list("pk", flat=True)
     with connection.cursor() as cursor, _planner_settings(cursor):
         if connection.vendor != "postgresql":
-            return list(ids), _search_operations(cursor, searched, query, limit)
-        # One round trip for the APIs (their ids as an array, in order) and the count.
-        ids_sql, ids_params = ids.query.sql_with_params()
-        count_sql, count_params = _count_statement(query)
-        _execute(cursor, f"SELECT ARRAY({ids_sql}), ({count_sql})", [*ids_params, *count_params])
-        api_ids, count = cursor.fetchone()
-        return api_ids, _search_operations(cursor, searched, query, limit, count)
+            api_ids, hits = list(ids), _search_operations(cursor, searched, query, limit)
+        else:
+            # One round trip for the APIs (their ids as an array, in order) and the count.
+            ids_sql, ids_params = ids.query.sql_with_params()
+            count_sql, count_params = _count_statement(query)
+            sql = f"SELECT ARRAY({ids_sql}), ({count_sql})"
+            _execute(cursor, sql, [*ids_params, *count_params])
+            api_ids, count = cursor.fetchone()
+            hits = _search_operations(cursor, searched, query, limit, count)
+    shorter = None if hits else _without_last_stop_word(query)
+    return search_catalog(apis, searched, shorter, limit) if shorter else (api_ids, hits)
 
 
 def search_operations(apis: QuerySet[Api], query: str, limit: int = 20) -> list[OperationHit]:
     """The best `limit` operations of the default versions of `apis` (the APIs the caller may
     see: pass the same queryset the catalog lists) for `query`, best first."""
     with connection.cursor() as cursor, _planner_settings(cursor):
-        return _search_operations(cursor, apis, query, limit)
+        hits = _search_operations(cursor, apis, query, limit)
+    shorter = None if hits else _without_last_stop_word(query)
+    return search_operations(apis, shorter, limit) if shorter else hits
 
 
 def _search_operations(

@@ -330,3 +330,22 @@ def test_a_summary_pasted_whole_finds_its_operation(
     query = "Gets a list of room folders accessible to the current user."
     html = client.get("/apis/", {"q": query}).content.decode()
     assert "/apis/rooms/operations/RoomFolders_GetRoomFolders/" in html
+
+
+def test_a_pasted_summary_ending_in_a_stop_word_finds_its_operation(
+    client: Client, db: None, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # Vault's aws roles: "Read, write and reference IAM policies that access keys can be made
+    # for." The API matched ("format" elsewhere starts with "for"), no operation did.
+    spec = (
+        "openapi: 3.0.3\ninfo: {title: Vault, version: '1'}\npaths:\n  /aws/roles:\n    get:\n"
+        "      operationId: aws-read-role\n"
+        "      summary: Read IAM policies that access keys can be made for.\n"
+        "      responses: {'200': {description: ok}}\n"
+        "  /sys/format:\n    get:\n      operationId: read-format\n"
+        "      summary: The format of keys\n      responses: {'200': {description: ok}}\n"
+    )
+    import_spec(write_spec("vault.yaml", spec), "vault")
+    query = "Read IAM policies that access keys can be made for."
+    html = client.get("/apis/", {"q": query}).content.decode()
+    assert "/apis/vault/operations/aws-read-role/" in html
