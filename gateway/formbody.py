@@ -98,14 +98,30 @@ _NAME = re.compile(
     rb"""^content-disposition:[^\r\n]*?\bname\*?\s*=\s*(?:"([^"\r\n]*)"|'([^'\r\n]*)'|([^;\s]+))""",
     re.IGNORECASE | re.MULTILINE,
 )
-# A part header line is short; a line still open after this much is not one (its tail kept).
+# Part headers are short; ones still open after this much are not (their tail kept).
 _CARRY = 8192
+
+
+def _unfolded(text: bytes) -> bytes:
+    """Part header lines as PHP reads them (main/rfc1867.c, multipart_buffer_headers): a line
+    that starts with white space, or has no ':', continues the header before it, up to the
+    blank line that ends the part's headers. (Rack's name pattern spans such lines too.)"""
+    lines = text.split(b"\n")
+    out = [lines[0]]
+    for line in lines[1:]:
+        bare = line.rstrip(b"\r")
+        before = out[-1].rstrip(b"\r")
+        if bare and before and (bare[:1].isspace() or b":" not in bare):
+            out[-1] = before + bare
+        else:
+            out.append(line)
+    return b"\n".join(out)
 
 
 def _names_override(text: bytes) -> bool:
     if b"method" not in text.lower():
         return False
-    for match in _NAME.finditer(text):
+    for match in _NAME.finditer(_unfolded(text)):
         raw = next(g for g in match.groups() if g is not None).decode("latin-1")
         name = raw.split("''", 1)[-1]  # RFC 2231: charset'lang'value
         if param_key(name) in OVERRIDE_QUERY_PARAMS or param_key(unquote(name)) in (
@@ -118,10 +134,14 @@ def _names_override(text: bytes) -> bool:
 def refusing_override_fields(receive: Receive) -> Receive:
     """`receive`, raising OverrideField at the chunk whose part headers name `_method`."""
 
-    def after_last_line(text: bytes) -> bytes:  # a part header cut by a chunk boundary
-        return text[text.rfind(b"\n") + 1 :][-_CARRY:]
+    def open_headers(text: bytes) -> bytes:
+        # The part headers a chunk boundary cut, from the blank line before them: a folded
+        # header's first line may be in this chunk and its name=... in the next.
+        tail = text[-_CARRY:]
+        blank = max(tail.rfind(b"\n\n"), tail.rfind(b"\n\r\n"))
+        return tail[blank + 1 :] if blank >= 0 else tail
 
-    return _scanning(receive, _names_override, after_last_line, OverrideField.detail)
+    return _scanning(receive, _names_override, open_headers, OverrideField.detail)
 
 
 def _scanning(

@@ -373,6 +373,51 @@ def test_case62_method_override_in_a_multipart_body_is_refused(
     assert backend.recorder.requests[0]["body"] == ok  # forwarded whole
 
 
+@pytest.mark.parametrize(
+    "disposition",
+    [
+        # PHP's multipart_buffer_headers (main/rfc1867.c) adds a line that starts with white
+        # space, or has no ':', to the header before it; Rack's name pattern spans lines too.
+        b'Content-Disposition: form-data;\r\n name="_method"',
+        b'Content-Disposition: form-data;\r\n\tname="_method"',
+        b'Content-Disposition: form-data;\r\nname="_method"',
+        b"Content-Disposition: form-data;\r\n filename=x;\r\n name=_method",
+        b"Content-Disposition:\r\n form-data; name=_method",
+    ],
+    ids=["space", "tab", "no-colon", "two-lines", "value-on-next-line"],
+)
+@pytest.mark.parametrize("split", [False, True], ids=["one-chunk", "split-at-the-fold"])
+def test_case62_method_override_in_a_folded_part_header_is_refused(
+    harness_for: Build,
+    provider: Provider,
+    backend: LoopbackServer,
+    disposition: bytes,
+    split: bool,
+) -> None:
+    gw = harness_for(make_route(provider, backend.url))
+    token = mint(provider.keys[0], claims(provider, scope="orders.read orders.write"))
+    body = b"--b0undary\r\n" + disposition + b"\r\n\r\nDELETE\r\n--b0undary--\r\n"
+    at = body.index(b"\r\n", body.index(b"Content-Disposition")) + 2
+    chunks = [body[:at], body[at:]] if split else [body]
+    resp = gw.request("POST", "/orders/items/1", token=token, chunks=chunks, headers=MULTIPART)
+    assert resp.status == 400 and resp.json()["check"] == "method", resp.body
+    assert backend.recorder.count() == 0
+
+
+def test_case62_a_field_value_that_reads_like_a_part_header_is_forwarded(
+    harness_for: Build, provider: Provider, backend: LoopbackServer
+) -> None:
+    # A part's value is no header: a line of it naming _method after the blank line is data.
+    gw = harness_for(make_route(provider, backend.url))
+    token = mint(provider.keys[0], claims(provider, scope="orders.read orders.write"))
+    body = (
+        b'--b0undary\r\nContent-Disposition: form-data; name="note"\r\n\r\n'
+        b"name=_method\r\n--b0undary--\r\n"
+    )
+    resp = gw.request("POST", "/orders/items/1", token=token, body=body, headers=MULTIPART)
+    assert resp.status == 200 and backend.recorder.requests[0]["body"] == body
+
+
 def test_case62_an_upload_naming_the_override_late_never_arrives_whole(
     harness_for: Build, provider: Provider, backend: LoopbackServer
 ) -> None:
