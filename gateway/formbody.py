@@ -92,27 +92,38 @@ class OverrideField(ClientBodyBroken):
     json_detail = "A method override field (_method) in a JSON body is not allowed."
 
 
-# A part's `Content-Disposition: form-data; name="..."` (quoted, single-quoted, bare, or
-# RFC 2231's name*=), matched line by line.
+# A part's `Content-Disposition` (anywhere in a line: Rack 2's pattern is not anchored), and
+# each name parameter in it (quoted, single-quoted, bare, or RFC 2231's name*=): PHP keeps
+# the last, other parsers the first, so any one counts. A quote left open runs to the line's
+# end, as PHP's php_ap_getword_conf reads it.
+_DISPOSITION = re.compile(rb"content-disposition:([^\r\n]*)", re.IGNORECASE)
 _NAME = re.compile(
-    rb"""^content-disposition:[^\r\n]*?\bname\*?\s*=\s*(?:"([^"\r\n]*)"|'([^'\r\n]*)'|([^;\s]+))""",
-    re.IGNORECASE | re.MULTILINE,
+    rb"""\bname\*?\s*=\s*(?:"([^"\r\n]*)"?|'([^'\r\n]*)'?|([^;\s]+))""", re.IGNORECASE
 )
+# A line that Rack 2 reads as the name parameter of the line before (`.*\s+name=` spans the
+# line break), colon or not.
+_NAME_LINE = re.compile(rb"\s*name\*?\s*=", re.IGNORECASE)
+# What ends a bare parameter value to Rack (its TOKEN), though not to PHP.
+_TOKEN_END = re.compile(r'[()<>,;:\\"/\[\]?=]')
 # Part headers are short; ones still open after this much are not (their tail kept).
 _CARRY = 8192
 
 
-def _unfolded(text: bytes) -> bytes:
+def _unfolded(text: bytes, nul_ends_line: bool) -> bytes:
     """Part header lines as PHP reads them (main/rfc1867.c, multipart_buffer_headers): a line
     that starts with white space, or has no ':', continues the header before it, up to the
-    blank line that ends the part's headers. (Rack's name pattern spans such lines too.)"""
+    blank line that ends the part's headers; so does one that starts with `name=`, which
+    Rack 2 reads with the line before. `nul_ends_line`: PHP reads each line as a C string,
+    which ends at a NUL (`name="_method\0x"` is `_method`); Ruby reads on past it."""
     lines = text.split(b"\n")
+    if nul_ends_line:
+        lines = [line.split(b"\0", 1)[0] for line in lines]
     out = [lines[0]]
     for line in lines[1:]:
         bare = line.rstrip(b"\r")
         before = out[-1].rstrip(b"\r")
-        if bare and before and (bare[:1].isspace() or b":" not in bare):
-            out[-1] = before + bare
+        if bare and before and (bare[:1].isspace() or b":" not in bare or _NAME_LINE.match(bare)):
+            out[-1] = before + b" " + bare
         else:
             out.append(line)
     return b"\n".join(out)
@@ -121,13 +132,19 @@ def _unfolded(text: bytes) -> bytes:
 def _names_override(text: bytes) -> bool:
     if b"method" not in text.lower():
         return False
-    for match in _NAME.finditer(_unfolded(text)):
-        raw = next(g for g in match.groups() if g is not None).decode("latin-1")
-        name = raw.split("''", 1)[-1]  # RFC 2231: charset'lang'value
-        if param_key(name) in OVERRIDE_QUERY_PARAMS or param_key(unquote(name)) in (
-            OVERRIDE_QUERY_PARAMS
-        ):
-            return True
+    for view in (_unfolded(text, True), _unfolded(text, False)):
+        for line in _DISPOSITION.finditer(view):
+            for match in _NAME.finditer(line.group(1)):
+                raw = next(g for g in match.groups() if g is not None).decode("latin-1")
+                name = raw.split("''", 1)[-1]  # RFC 2231: charset'lang'value
+                # A bare value: PHP reads to white space, Rack to its token's end (`_method:`).
+                token = _TOKEN_END.split(name, 1)[0] if match.group(3) else name
+                for spelled in {name, token}:
+                    if (
+                        param_key(spelled) in OVERRIDE_QUERY_PARAMS
+                        or param_key(unquote(spelled)) in OVERRIDE_QUERY_PARAMS
+                    ):
+                        return True
     return False
 
 

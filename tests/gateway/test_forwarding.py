@@ -383,11 +383,33 @@ def test_case62_method_override_in_a_multipart_body_is_refused(
         b'Content-Disposition: form-data;\r\nname="_method"',
         b"Content-Disposition: form-data;\r\n filename=x;\r\n name=_method",
         b"Content-Disposition:\r\n form-data; name=_method",
+        # PHP reads a part header line as a C string: it ends at a NUL, quote or no quote.
+        b'Content-Disposition: form-data; name="_method\x00junk"',
+        b"Content-Disposition: form-data; name=_method\x00junk",
+        # PHP keeps the last name parameter.
+        b'Content-Disposition: form-data; name="note"; name="_method"',
+        # Rack 2 (`Content-Disposition:.*\s+name=`): past a NUL, on the next line whatever
+        # follows, and inside another header's value.
+        b"Content-Disposition: form-data\x00; name=_method",
+        b"Content-Disposition: form-data\r\nname=_method: x",
+        b"X-Note: Content-Disposition: form-data; name=_method",
     ],
-    ids=["space", "tab", "no-colon", "two-lines", "value-on-next-line"],
+    ids=[
+        "space",
+        "tab",
+        "no-colon",
+        "two-lines",
+        "value-on-next-line",
+        "nul-in-quotes",
+        "nul-bare",
+        "second-name",
+        "after-a-nul",
+        "name-line-with-colon",
+        "inside-another-header",
+    ],
 )
 @pytest.mark.parametrize("split", [False, True], ids=["one-chunk", "split-at-the-fold"])
-def test_case62_method_override_in_a_folded_part_header_is_refused(
+def test_case62_method_override_in_a_part_header_as_php_or_rack_reads_it_is_refused(
     harness_for: Build,
     provider: Provider,
     backend: LoopbackServer,
