@@ -64,7 +64,9 @@ def overrides_method(query: bytes) -> bool:
 def param_key(name: str) -> str:
     """A decoded query or form parameter name as the frameworks behind a gateway read it:
     any case, a list's `[...]` dropped, PHP's leading spaces dropped and `.` and ` ` read as
-    `_`."""
+    `_`, and cut at a NUL (PHP's php_register_variable_ex reads the name as a C string, so
+    `_method%00x` is `_method`)."""
+    name = name.split("\0", 1)[0]
     return name.lstrip(" ").split("[", 1)[0].replace(".", "_").replace(" ", "_").lower()
 
 

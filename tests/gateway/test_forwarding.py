@@ -119,6 +119,8 @@ def test_forwarded_claims_keep_non_ascii_and_drop_scopes_with_control_characters
         ".method=DELETE",  # PHP reads a dot in a name as an underscore
         "+_method=DELETE",  # and drops leading spaces
         "a=1;_method=DELETE",  # Rack (Rails) and older servers split pairs at `;` too
+        "_method%00=DELETE",  # PHP reads a name as a C string: it ends at the NUL
+        "_method%00x[]=DELETE",
     ],
 )
 def test_case62_method_override_query_parameter_is_refused(
@@ -220,7 +222,14 @@ def test_case62_scheme_and_framework_internal_headers_never_reach_the_backend(
 
 
 @pytest.mark.parametrize(
-    "body", [b"_method=DELETE", b"a=1&_method=delete", b"%5Fmethod=PUT", b"_method[]=DELETE"]
+    "body",
+    [
+        b"_method=DELETE",
+        b"a=1&_method=delete",
+        b"%5Fmethod=PUT",
+        b"_method[]=DELETE",
+        b"_method%00=DELETE",  # PHP: the name ends at the NUL
+    ],
 )
 def test_case62_method_override_in_a_form_body_is_refused(
     harness_for: Build, provider: Provider, backend: LoopbackServer, body: bytes
