@@ -473,8 +473,13 @@ class Gateway:
                 return
 
         content_type = headers.get(b"content-type")
-        if content_type is None:
-            pass  # most calls (every GET): none of the body checks below applies
+        if content_type is None or not content_type.strip():
+            # Most calls (every GET): none of the body checks below applies. An untyped POST
+            # body is a form to Rack, whose MethodOverride runs a `_method` in it.
+            if method == "POST" and (
+                b"content-length" in headers or b"transfer-encoding" in headers
+            ):
+                receive = formbody.refusing_untyped_override(receive)
         elif formbody.is_encoded(headers.get(b"content-encoding")) and (
             formbody.is_form(content_type)
             or formbody.is_multipart(content_type)

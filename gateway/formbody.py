@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from gateway.upstream import ClientBodyBroken
-from portal.lib.headers import OVERRIDE_QUERY_PARAMS, param_key
+from portal.lib.headers import OVERRIDE_QUERY_PARAMS, overrides_method, param_key
 
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 
@@ -159,6 +159,27 @@ def refusing_override_fields(receive: Receive) -> Receive:
         return tail[blank + 1 :] if blank >= 0 else tail
 
     return _scanning(receive, _names_override, open_headers, OverrideField.detail)
+
+
+def _untyped_names_override(text: bytes) -> bool:
+    # Cheap first: a name that spells _method has the word, or a %-escape for its letters.
+    if text.find(b"%") < 0 and text.lower().find(b"method") < 0:
+        return False
+    return overrides_method(text)
+
+
+def refusing_untyped_override(receive: Receive) -> Receive:
+    """`receive` for a POST body without a Content-Type, raising OverrideField at the chunk
+    where a form pair names `_method`: Rack (Rails) reads such a body as a form
+    (Rack::Request#form_data?) and Rack::MethodOverride runs its `_method`. Scanned as it
+    streams, since an untyped body may be a large upload: a pair cut by a chunk boundary is
+    read whole with the tail of the chunk before."""
+
+    def open_pair(text: bytes) -> bytes:
+        tail = text[-_CARRY:]
+        return tail[max(tail.rfind(b"&"), tail.rfind(b";")) + 1 :]
+
+    return _scanning(receive, _untyped_names_override, open_pair, OverrideField.detail)
 
 
 def _scanning(

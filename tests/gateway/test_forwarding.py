@@ -246,6 +246,45 @@ def test_case62_method_override_in_a_form_body_is_refused(
     assert backend.recorder.requests[0]["body"] == b"a=1&method=x"  # forwarded whole
 
 
+@pytest.mark.parametrize("content_type", [None, ""], ids=["none", "empty"])
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        [b"_method=DELETE"],
+        [b"a=1&%5Fmethod=PUT"],
+        [b"a=" + b"x" * (2 << 20) + b"&_met", b"hod=DELETE"],  # late, cut by a chunk boundary
+    ],
+    ids=["plain", "encoded", "late-and-split"],
+)
+def test_case62_method_override_in_an_untyped_post_body_is_refused(
+    harness_for: Build,
+    provider: Provider,
+    backend: LoopbackServer,
+    content_type: str | None,
+    chunks: list[bytes],
+) -> None:
+    # Rack (Rails) reads a POST body without a Content-Type as a form (Rack::Request#form_data?)
+    # and Rack::MethodOverride runs its _method: the DELETE went past POST's rules.
+    gw = harness_for(make_route(provider, backend.url))
+    token = mint(provider.keys[0], claims(provider, scope="orders.read orders.write"))
+    headers = {} if content_type is None else {"content-type": content_type}
+    resp = gw.request("POST", "/orders/items/1", token=token, chunks=chunks, headers=headers)
+    assert resp.status == 400 and resp.json()["check"] == "method", resp.body
+    assert backend.recorder.count() == 0
+
+
+def test_case62_an_untyped_post_body_streams_on_unread(
+    harness_for: Build, provider: Provider, backend: LoopbackServer
+) -> None:
+    # Scanned as it streams, not read whole: an untyped upload past the form limit goes on.
+    gw = harness_for(make_route(provider, backend.url))
+    token = mint(provider.keys[0], claims(provider, scope="orders.read orders.write"))
+    chunks = [b"%" + bytes(range(256)) * 4096 for _ in range(3)]  # 3 MiB of binary
+    resp = gw.request("POST", "/orders/items/1", token=token, chunks=chunks)
+    assert resp.status == 200, resp.body
+    assert backend.recorder.requests[0]["body"] == b"".join(chunks)
+
+
 def test_case62_a_form_body_past_the_limit_is_refused_not_cut(
     harness_for: Build, provider: Provider, backend: LoopbackServer
 ) -> None:
