@@ -59,6 +59,9 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 log = logging.getLogger("gateway")
 
 _ALLOW = b"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+# The methods a call may have: those a required-claims rule can name (gateway.models). Any
+# other (TRACE, CONNECT, WebDAV's MOVE or PROPPATCH, a cache's PURGE) is held by no rule.
+_SERVED_METHODS = frozenset(_ALLOW.decode().split(", "))
 
 
 def _setting(name: str, default: Any) -> Any:
@@ -361,9 +364,11 @@ class Gateway:
                 send, state, problem(400, "The method is not upper case.", "method")
             )
             return
-        if method in ("TRACE", "CONNECT"):
-            # TRACE reflects credentials (cross-site tracing); CONNECT makes a tunnel.
-            status, hdrs, body = problem(405, f"{method} is not allowed.", "method")
+        if method not in _SERVED_METHODS:
+            # TRACE reflects credentials (cross-site tracing), CONNECT makes a tunnel, and no
+            # required-claims rule can name the others: a read-only token's MOVE or PROPPATCH
+            # would pass the rule bound to the writes.
+            status, hdrs, body = problem(405, f"{method[:20]} is not allowed.", "method")
             await self._respond(send, state, (status, [*hdrs, (b"allow", _ALLOW)], body))
             return
         query: bytes = scope.get("query_string", b"")

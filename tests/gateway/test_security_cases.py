@@ -710,6 +710,21 @@ def test_case61_a_method_in_another_case_is_refused(
     assert backend.recorder.count() == 0
 
 
+@pytest.mark.parametrize(
+    "method", ["MOVE", "COPY", "PROPPATCH", "LOCK", "MKCOL", "PURGE", "PROPFIND", "SEARCH"]
+)
+def test_case61_a_method_no_rule_can_name_gets_405(
+    gw: Harness, provider: Provider, backend: LoopbackServer, method: str
+) -> None:
+    # A rule's methods are GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS (gateway.models),
+    # so no rule could hold for WebDAV's writes or a cache's PURGE: a read-only token's MOVE
+    # reached the backend past the write rule, while 405 answers named only those seven.
+    resp = gw.request(method, "/orders/x", token=good(provider, scope="orders.read"))
+    assert resp.status == 405 and resp.json()["check"] == "method"
+    assert resp.header("allow") == "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+    assert backend.recorder.count() == 0
+
+
 def test_case24_a_rule_on_get_holds_for_head(
     provider: Provider, backend: LoopbackServer, harness_for: Build
 ) -> None:
