@@ -513,8 +513,9 @@ class Gateway:
         state["b0"] = time.perf_counter()  # backend time starts (usage events)
         forward = proxy.forward_headers(route, scope, headers, verdict, rid)
         if route.backend == "echo":
+            token_header = policy.header_key if policy is not None else b"authorization"
             answer = await backends.echo(
-                method, rest, query, forward, headers, receive, route.timeout
+                method, rest, query, forward, headers, receive, route.timeout, token_header
             )
             await self._respond(send, state, answer, extra)
         elif route.backend == "mock":

@@ -35,13 +35,15 @@ async def echo(
     headers: dict[bytes, bytes],
     receive: Receive,
     timeout: float = 30.0,
+    token_header: bytes = b"authorization",
 ) -> tuple[int, Headers, bytes]:
     """Answer with the method, path, query, headers and body as JSON.
 
     The headers are those the gateway forwards to a backend (after stripping spoofable ones
     and adding its own), so the console shows exactly what a backend would see. The bearer
-    token itself is shortened: it is already visible to the caller, and echoing it would
-    copy it into every place that stores responses.
+    token itself is shortened, in Authorization and in the header the route's validate-jwt
+    reads (`token_header`): it is already visible to the caller, and echoing it would copy it
+    into every place that stores responses.
     """
     limit = int(getattr(settings, "GATEWAY_ECHO_MAX_BYTES", 1024 * 1024))
     parts: list[bytes] = []  # joined once: linear in the number of chunks
@@ -73,9 +75,11 @@ async def echo(
     shown: dict[str, str] = {}
     for name, value in forward:
         text = value.decode("latin-1")
-        if name == b"authorization":
+        if name == b"authorization" or name == token_header:
             scheme, _, token = text.partition(" ")
-            text = f"{scheme} [{len(token)} characters]" if token else "[redacted]"
+            if not token:  # a header without a scheme (require-scheme "")
+                scheme, token = "", scheme
+            text = f"{scheme} [{len(token)} characters]".lstrip() if token else "[redacted]"
         key = name.decode("latin-1")
         shown[key] = shown[key] + ", " + text if key in shown else text
     try:

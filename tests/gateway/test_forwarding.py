@@ -50,6 +50,26 @@ def test_case62_echo_shows_no_override_headers(
     assert resp.json()["method"] == "GET"
 
 
+@pytest.mark.parametrize(
+    ("header_name", "scheme"), [("Authorization", "Bearer"), ("X-Api-Token", ""), ("X-Jwt", "JWT")]
+)
+def test_echo_shortens_the_token_in_whatever_header_the_policy_reads(
+    harness_for: Build, provider: Provider, header_name: str, scheme: str
+) -> None:
+    # The echo answer lands in the console's history and wherever responses are kept: the
+    # token was shortened only in Authorization, and shown whole from a policy's own header.
+    route = make_route(provider, None, backend="echo", header_name=header_name,
+                       require_scheme=scheme)  # fmt: skip
+    token = read_only(provider)
+    value = f"{scheme} {token}" if scheme else token
+    resp = harness_for(route).request("GET", "/orders/items/1", headers={header_name: value})
+    assert resp.status == 200, resp.body
+    assert token not in resp.body.decode()
+    assert token.split(".")[2] not in resp.body.decode()
+    shown = {k.lower(): v for k, v in resp.json()["headers"].items()}
+    assert shown[header_name.lower()].endswith(f"[{len(token)} characters]")
+
+
 # WSGI and CGI backends (Django, Flask, PHP) read `X_User_Sub` as HTTP_X_USER_SUB, the same
 # variable as `X-User-Sub`: an underscore spelling of a stripped header is the same header.
 # The last three carry a client address or user that backends behind other proxies trust.
