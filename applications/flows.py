@@ -305,13 +305,16 @@ def update(app: Application, *, name: str, description: str, redirect_uris: list
     if not changed:
         return []
     before = {field: getattr(app, field) for field in changed}
-    if app.server is not None:
+    # The description is the portal's own: RFC 7591 metadata carries none, so an edit of it
+    # alone sends nothing to an external server (and needs no RFC 7592 there).
+    external = app.server is not None and bool({"name", "redirect_uris"} & set(changed))
+    if external:
         _update_external(app, name, redirect_uris)
     with transaction.atomic():
         for field in changed:
             setattr(app, field, wanted[field])
-        registration_fields = ["registration_token", "registration_client_uri"]
-        app.save(update_fields=[*changed, *(registration_fields if app.server else []), "updated"])
+        registration_fields = ["registration_token", "registration_client_uri", "console_secret"]
+        app.save(update_fields=[*changed, *(registration_fields if external else []), "updated"])
         if app.provider_client is not None:
             _configure_client(app.provider_client, app)
             app.provider_client.save()
@@ -347,3 +350,7 @@ def _update_external(app: Application, name: str, redirect_uris: list[str]) -> N
         raise FlowError(str(exc)) from None
     app.registration_token = secrets.seal(record.registration_access_token)
     app.registration_client_uri = record.registration_client_uri
+    if record.client_secret and app.console_secret:
+        # RFC 7592 section 2.2: the server may answer with a new secret; the console's copy
+        # follows (the old one no longer works there).
+        app.console_secret = secrets.seal(record.client_secret)

@@ -234,6 +234,10 @@ def update(uri: str, token: str, client_id: str, metadata: dict[str, Any]) -> Cl
     if body.get("client_id") != client_id:
         raise RegistrationError("The authorization server answered the update for another client.")
     method = str(metadata.get("token_endpoint_auth_method") or "")
+    if body.get("registration_access_token") and not body.get("registration_client_uri"):
+        # A rotated token with the URI left out (RFC 7592 section 3 requires it): the token
+        # is for the same URI; dropping it would keep the old one, which no longer works.
+        body = {**body, "registration_client_uri": uri}
     record = _record(body, endpoint=uri, confidential=False, auth_method=method)
     # A server that does not rotate the token sends the same one, or none.
     return ClientRecord(

@@ -412,3 +412,57 @@ def test_case_76_the_auth_method_asked_for_is_accepted(
              "token_endpoint_auth_method": "client_secret_basic"}  # fmt: skip
     _answer(fake_outbound, 201, value=value)
     assert _dcr(ada, fake_as).application.client_id == "c-1"
+
+
+def _external_app(fake: FakeOutbound, server: AuthorizationServer, user: Any, **fields: Any) -> Any:
+    value = {"client_id": "ext-9", "client_secret": "s-first"}
+    value |= fields.pop("answer", {})
+    _answer(fake, 201, value=value)
+    return flows.register(
+        user, name="App", kind="machine", redirect_uris=[], server=server, **fields
+    ).application
+
+
+def test_a_description_is_changed_here_without_the_servers_management(
+    fake_outbound: FakeOutbound, fake_as: AuthorizationServer, ada: Any
+) -> None:
+    """The description is the portal's own (RFC 7591 metadata carries none): an edit of it
+    alone was refused for a server without RFC 7592 ('change it there', where it is not),
+    and sent to one with it."""
+    app = _external_app(fake_outbound, fake_as, ada)
+    assert flows.update(app, name="App", description="Nightly export", redirect_uris=[]) == [
+        "description"
+    ]
+    assert Application.objects.get(pk=app.pk).description == "Nightly export"
+    managed = AuthorizationServer.objects.create(
+        slug="managed", name="Managed AS", issuer="https://as.example", registration_url=REG,
+        token_url="https://as.example/token", client_id="portal-2", developer_registration=True,
+    )  # fmt: skip
+    other = _external_app(
+        fake_outbound, managed, ada,
+        answer={"client_id": "ext-10", "registration_access_token": "rat-1",
+                "registration_client_uri": "https://as.example/register/ext-10"},
+    )  # fmt: skip
+    flows.update(other, name="App", description="Words", redirect_uris=[])
+    assert [sent.method for sent in fake_outbound.sent] == ["POST", "POST"]  # no PUT
+
+
+def test_a_secret_the_server_changes_in_an_update_is_the_one_the_console_keeps(
+    fake_outbound: FakeOutbound, fake_as: AuthorizationServer, ada: Any
+) -> None:
+    """RFC 7592 section 2.2 lets the server answer an update with a new client secret; the
+    console kept the old one, which no longer worked there."""
+    uri = "https://as.example/register/ext-9"
+    app = _external_app(
+        fake_outbound, fake_as, ada, keep_for_console=True,
+        answer={"registration_access_token": "rat-1", "registration_client_uri": uri},
+    )  # fmt: skip
+    fake_outbound.on(
+        "PUT", uri,
+        lambda sent: response(200, value={"client_id": "ext-9", "client_secret": "s-second",
+                                          "registration_access_token": "rat-2"}),
+    )  # fmt: skip
+    flows.update(app, name="Renamed", description="", redirect_uris=[])
+    app = Application.objects.get(pk=app.pk)
+    assert flows.console_secret(app) == "s-second"
+    assert secrets.unseal(app.registration_token) == "rat-2"
