@@ -41,6 +41,14 @@ def _basic_credentials(request: Any) -> tuple[str, str]:
     return (unquote_plus(client_id), unquote_plus(secret)) if sep else ("", "")
 
 
+def _user_active(request: Any) -> bool:
+    """Whether the user a code or refresh token was issued for may still sign in. DOT sets
+    `request.user` from the grant's row without asking: an administrator deactivated a
+    developer, and their refresh tokens kept minting tokens (each with a new refresh token)."""
+    user = getattr(request, "user", None)
+    return user is None or bool(getattr(user, "is_active", False))
+
+
 class Validator(OAuth2Validator):
     # Client authentication: the current secret, or the previous one within its grace
     # period after a rotation (identity.Client.previous_secret_matches).
@@ -128,6 +136,8 @@ class Validator(OAuth2Validator):
         after the code was made stops the token, as for a refresh."""
         if not super().validate_code(client_id, code, client, request, *a, **k):
             return False
+        if not _user_active(request):
+            return False  # invalid_grant: deactivated since the code was made
         scopes = list(request.scopes or [])
         original = self._original_audiences(scopes, request)
         requested = explicit_resources(request)
@@ -145,6 +155,8 @@ class Validator(OAuth2Validator):
         """
         if not super().validate_refresh_token(refresh_token, client, request, *a, **k):
             return False
+        if not _user_active(request):
+            return False  # invalid_grant: DOT never asks whether its user may still sign in
         original_scopes = str(self.get_original_scopes(refresh_token, request) or "").split()
         instance = request.refresh_token_instance
         original = _audiences(original_scopes, list(instance.resource or []))

@@ -13,7 +13,7 @@ from django.test import Client
 from apis.models import Api
 from identity.grants import Grant, Refusal, granted
 from identity.models import Client as OAuthClient
-from tests.identity.test_tokens import _basic, _pkce, authorize, code_flow
+from tests.identity.test_tokens import REDIRECT, _basic, _pkce, authorize, code_flow
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("published_apis")]
 
@@ -171,3 +171,34 @@ def test_code_exchange_cannot_retarget_the_audience(
         HTTP_AUTHORIZATION=_basic("console", "console-secret"),
     )
     assert token.status_code == 400 and token.json()["error"] == "invalid_target"
+
+
+def test_a_deactivated_users_refresh_token_gets_no_new_token(
+    client: Client, signed_in: Any, app: Any
+) -> None:
+    """DOT's refresh grant never asks whether the token's user may still sign in: an
+    administrator deactivated a developer and their refresh tokens kept minting access
+    tokens, each with a new refresh token, for as long as they were used."""
+    tokens = code_flow(client, app, scope="openid offline_access echo.read")
+    signed_in.is_active = False
+    signed_in.save()
+    response = refresh(client, tokens["refresh_token"])
+    assert response.status_code == 400 and response.json()["error"] == "invalid_grant"
+    assert "access_token" not in response.json()
+
+
+def test_a_code_of_a_user_deactivated_since_gets_no_token(
+    client: Client, signed_in: Any, app: Any
+) -> None:
+    verifier, challenge = _pkce()
+    response = authorize(client, app, code_challenge=challenge, code_challenge_method="S256")
+    code = parse_qs(urlsplit(response["Location"]).query)["code"][0]
+    signed_in.is_active = False
+    signed_in.save()
+    exchanged = client.post(
+        "/idp/token/",
+        {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+         "code_verifier": verifier},
+        HTTP_AUTHORIZATION=_basic(app.client_id, "console-secret"),
+    )  # fmt: skip
+    assert exchanged.status_code == 400 and exchanged.json()["error"] == "invalid_grant"
