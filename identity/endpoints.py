@@ -170,9 +170,12 @@ class Introspect(OAuthLibMixin, View):
         if not token_value:
             return _json_error(400, "invalid_request", "The token parameter is missing.")
         checksum = hashlib.sha256(token_value.encode()).hexdigest()
-        token = get_access_token_model().objects.filter(token_checksum=checksum).first()
+        rows = get_access_token_model().objects.select_related("user")
+        token = rows.filter(token_checksum=checksum).first()
         if token is None or not (token.application_id == client.pk or client.may_introspect):
             return JsonResponse({"active": False})
+        if token.user is not None and not token.user.is_active:
+            return JsonResponse({"active": False})  # its user was deactivated since
         response = IntrospectTokenView.get_token_response(token_value)
         response["Cache-Control"] = "no-store"
         return response

@@ -84,6 +84,12 @@ class Validator(OAuth2Validator):
             and client.previous_secret_matches(provided)
         )
 
+    def validate_bearer_token(self, token: Any, scopes: Any, request: Any) -> bool:
+        """DOT's check (userinfo), and the token's user still active."""
+        if not super().validate_bearer_token(token, scopes, request):
+            return False
+        return _user_active(request)
+
     def validate_response_type(
         self, client_id: str, response_type: str, client: Any, request: Any, *a: Any, **k: Any
     ) -> bool:

@@ -202,3 +202,19 @@ def test_a_code_of_a_user_deactivated_since_gets_no_token(
         HTTP_AUTHORIZATION=_basic(app.client_id, "console-secret"),
     )  # fmt: skip
     assert exchanged.status_code == 400 and exchanged.json()["error"] == "invalid_grant"
+
+
+def test_a_deactivated_users_access_token_is_inactive_at_userinfo_and_introspection(
+    client: Client, signed_in: Any, app: Any
+) -> None:
+    """Userinfo still answered with the deactivated user's name and e-mail, and
+    introspection said `active: true` to a resource server asking about their token."""
+    token = code_flow(client, app, scope="openid profile echo.read")["access_token"]
+    signed_in.is_active = False
+    signed_in.save()
+    userinfo = Client().get("/idp/userinfo/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert userinfo.status_code == 401 and "grace" not in userinfo.content.decode()
+    introspected = Client().post(
+        "/idp/introspect/", {"token": token}, HTTP_AUTHORIZATION=_basic("console", "console-secret")
+    )
+    assert introspected.status_code == 200 and introspected.json() == {"active": False}
