@@ -10,7 +10,8 @@ class IdentityConfig(AppConfig):
     verbose_name = "Built-in OpenID provider"
 
     def ready(self) -> None:
-        from django.db.models.signals import pre_delete
+        from django.conf import settings
+        from django.db.models.signals import post_save, pre_delete
         from oauth2_provider.models import get_access_token_model
 
         from identity import (
@@ -21,6 +22,21 @@ class IdentityConfig(AppConfig):
         def _revoked(sender: Any, instance: Any, **kwargs: Any) -> None:
             revocation.record(instance)
 
+        def _deactivated(sender: Any, instance: Any, update_fields: Any = None, **kw: Any) -> None:
+            # A deactivated user's tokens stop now, not when they expire (and their refresh
+            # tokens, which DOT would go on honouring, with them).
+            if instance.is_active or kw.get("created"):
+                return
+            if update_fields is not None and "is_active" not in update_fields:
+                return
+            revocation.revoke_user(instance)
+
+        post_save.connect(
+            _deactivated,
+            sender=settings.AUTH_USER_MODEL,
+            weak=False,
+            dispatch_uid="identity-deactivated-user",
+        )
         pre_delete.connect(
             _revoked,
             sender=get_access_token_model(),

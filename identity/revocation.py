@@ -65,3 +65,14 @@ def is_revoked(token: str) -> bool:
 def prune() -> int:
     deleted, _ = RevokedToken.objects.filter(expires__lte=timezone.now()).delete()
     return deleted
+
+
+def revoke_user(user: Any) -> None:
+    """Every live token of a deactivated user: refresh tokens revoked, access tokens deleted
+    (each leaves a RevokedToken row, so verifiers that check revocations refuse it)."""
+    from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+
+    for refresh in get_refresh_token_model().objects.filter(user=user, revoked__isnull=True):
+        refresh.revoke()
+    for access in get_access_token_model().objects.filter(user=user):
+        access.revoke()

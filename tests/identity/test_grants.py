@@ -218,3 +218,21 @@ def test_a_deactivated_users_access_token_is_inactive_at_userinfo_and_introspect
         "/idp/introspect/", {"token": token}, HTTP_AUTHORIZATION=_basic("console", "console-secret")
     )
     assert introspected.status_code == 200 and introspected.json() == {"active": False}
+
+
+def test_deactivating_a_user_revokes_their_tokens(client: Client, signed_in: Any, app: Any) -> None:
+    """Their access tokens went on passing gateways until they expired: no row said they were
+    revoked, so require-subscribed-client's revocation check (and introspection) knew of
+    nothing."""
+    from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+
+    from identity.models import RevokedToken
+    from identity.revocation import checksum
+
+    tokens = code_flow(client, app, scope="openid offline_access echo.read")
+    signed_in.is_active = False
+    signed_in.save()
+    assert RevokedToken.objects.filter(token_checksum=checksum(tokens["access_token"])).exists()
+    assert not get_access_token_model().objects.filter(user=signed_in).exists()
+    live = get_refresh_token_model().objects.filter(user=signed_in, revoked__isnull=True)
+    assert not live.exists()
