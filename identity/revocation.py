@@ -68,11 +68,15 @@ def prune() -> int:
 
 
 def revoke_user(user: Any) -> None:
-    """Every live token of a deactivated user: refresh tokens revoked, access tokens deleted
-    (each leaves a RevokedToken row, so verifiers that check revocations refuse it)."""
+    """Every live token of a deactivated user, and of their own applications' clients (client
+    credentials tokens name no user): refresh tokens revoked, access tokens deleted (each
+    leaves a RevokedToken row, so verifiers that check revocations refuse it)."""
+    from django.db.models import Q
     from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
-    for refresh in get_refresh_token_model().objects.filter(user=user, revoked__isnull=True):
+    theirs = Q(user=user) | Q(application__developer_application__owner=user)
+    refreshes = get_refresh_token_model().objects.filter(theirs, revoked__isnull=True)
+    for refresh in refreshes:
         refresh.revoke()
-    for access in get_access_token_model().objects.filter(user=user):
+    for access in get_access_token_model().objects.filter(theirs):
         access.revoke()

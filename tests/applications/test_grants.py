@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from identity.models import RevokedToken
+from identity.revocation import checksum
 from products import flows as product_flows
 from tests.applications.conftest import basic
 from tests.conftest import DEMO_SPECS
@@ -78,11 +80,15 @@ def test_a_deactivated_developers_application_gets_no_api_token(
     registered = register(ada, "machine")
     app = registered.application
     product_flows.subscribe(ada, make_product("starter", apis["echo"]), application=app)
-    assert _token(client, app.client_id, registered.secret, scope="echo.read").status_code == 200
+    issued = _token(client, app.client_id, registered.secret, scope="echo.read")
+    assert issued.status_code == 200
     ada.is_active = False
     ada.save()
     stopped = _token(client, app.client_id, registered.secret, scope="echo.read")
     assert stopped.status_code == 400 and stopped.json()["error"] == "invalid_scope"
+    # The token issued before is revoked too: it kept passing gateways until it expired.
+    revoked = RevokedToken.objects.filter(token_checksum=checksum(issued.json()["access_token"]))
+    assert revoked.exists()
 
 
 def test_a_subscription_for_the_developer_grants_no_application(
