@@ -20,7 +20,7 @@ from apis.openapi.values import as_dict, as_list
 PARAMETER_LOCATIONS = frozenset({"query", "header", "path", "cookie", "querystring"})
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace", "query")
 MAX_WARNINGS = 500
-_SLUG_SAFE = re.compile(r"^[A-Za-z0-9._~-]+$")
+_SLUG_SAFE = re.compile(r"[A-Za-z0-9._~-]+")  # fullmatch: `$` passes a last \n
 _TEMPLATE_VAR = re.compile(r"\{([^{}/]+)\}")
 _METHOD_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,9}")  # fullmatch: `$` passes a last \n
 
@@ -99,7 +99,7 @@ def _params(value: Any, where: str, warnings: Warnings) -> list[Any]:
 def operation_slug(method: str, path: str, operation_id: str) -> str:
     if operation_id:
         # `.` and `..` are dot segments in the operation's URL: a browser resolves them away.
-        if _SLUG_SAFE.match(operation_id) and operation_id not in (".", ".."):
+        if _SLUG_SAFE.fullmatch(operation_id) and operation_id not in (".", ".."):
             return operation_id[:280]
         # Separators read as word breaks: "pets/list" is pets-list, not petslist.
         slug = slugify(re.sub(r"[/\\.:]", " ", operation_id))[:280]

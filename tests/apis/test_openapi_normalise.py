@@ -98,6 +98,8 @@ def test_slugs_follow_the_rules_and_are_unique() -> None:
         ("get", "/a/b", ".", "get-a-b"),
         ("get", "/a/b", "..", "get-a-b"),
         ("get", "/a/b", "...", "..."),
+        # `$` matched before a last line break: the slug kept it (a %0A in the page's URL).
+        ("get", "/a", "listPets\n", "listpets"),
     ],
 )
 def test_operation_slug(method: str, path: str, operation_id: str, slug: str) -> None:
