@@ -109,14 +109,19 @@ def operation_slug(method: str, path: str, operation_id: str) -> str:
 
 
 def unique_slugs(operations: list[OperationSpec]) -> None:
-    """Give every operation a slug unique within the version (-2, -3 on clashes)."""
+    """Give every operation a slug unique within the version (-2, -3 on clashes).
+
+    Each base's last number is kept, so the next clash goes on from there: trying -2, -3,
+    ... again each time made thousands of operations sharing an operationId quadratic."""
     seen: set[str] = set()
+    last: dict[str, int] = {}
     for op in operations:
         base = operation_slug(op.method, op.path, op.operation_id)
-        slug, n = base, 1
+        slug, n = base, last.get(base.lower(), 1)
         while slug.lower() in seen:
             n += 1
             slug = f"{base}-{n}"
+        last[base.lower()] = n
         seen.add(slug.lower())
         op.slug = slug
 
