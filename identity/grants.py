@@ -110,7 +110,11 @@ def granted(
     person the token is for (None for client credentials)."""
     scopes = list(dict.fromkeys(s for s in requested_scopes if s))
     if PORTAL_SCOPE in scopes and not _portal_scope_allowed(client, grant_type):
-        return Refusal("invalid_scope", "This client may not have the portal scope.")
+        return Refusal(
+            "invalid_scope",
+            "This client may not have the portal scope: ask for it with client credentials as "
+            "your own machine application (register one at /applications/new/).",
+        )
     targets = list(dict.fromkeys(r for r in resources if r))
     target_slugs: list[str] = []
     for resource in targets:

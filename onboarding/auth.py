@@ -77,7 +77,13 @@ def caller(authorization: str) -> Caller:
     """The developer an Authorization header speaks for; AuthError otherwise."""
     token = _bearer(authorization)
     if not token:
-        raise AuthError(401, "", "A bearer token with the portal scope is required.")
+        raise AuthError(
+            401,
+            "",
+            "A bearer token with the portal scope is required: get one from /idp/token/ with "
+            "client credentials and scope=portal as one of your machine applications (register "
+            "one at /applications/new/).",
+        )
     if len(token) > MAX_TOKEN:
         raise AuthError(401, "invalid_token", "The token is too long.")
     checksum = hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()

@@ -41,6 +41,16 @@ def test_first_party_client_not_listed_is_refused(client: Client, svc: OAuthClie
     assert "portal" in answer.json()["error_description"]
 
 
+def test_the_refusal_says_which_client_gets_the_portal_scope(
+    client: Client, svc: OAuthClient
+) -> None:
+    """A newcomer trying the demo's service client from a terminal read only 'This client may
+    not have the portal scope.', with no word of which client may."""
+    description = _cc(client, "svc", "svc-secret").json()["error_description"]
+    assert "your own machine application" in description
+    assert "/applications/new/" in description
+
+
 def test_first_party_client_listed_by_the_operator_gets_it(
     client: Client, svc: OAuthClient, settings: Any
 ) -> None:

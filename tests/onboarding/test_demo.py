@@ -15,7 +15,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_seed_lists_the_onboarding_api_in_the_catalog(client: Client, settings: Any) -> None:
-    demo.seed(io.StringIO())
+    out = io.StringIO()
+    demo.seed(out)
+    # `make run` says where a terminal gets a token for /api/v1/ (it named only the scope).
+    assert "/applications/new/" in out.getvalue() and "scope=portal" in out.getvalue()
     demo.seed(io.StringIO())  # the second `make run` replaces it
     api = Api.objects.get(slug="portal-api")
     assert api.is_published

@@ -35,6 +35,14 @@ def test_case_80_no_token_is_401_with_a_challenge(client: Client, db: None) -> N
         assert answer["WWW-Authenticate"].startswith('Bearer realm="portal"')
 
 
+def test_the_401_without_a_token_says_how_to_get_one(client: Client, db: None) -> None:
+    """'A bearer token with the portal scope is required.' left a newcomer at a terminal with no
+    idea where such a token comes from."""
+    detail = client.get("/api/v1/products").json()["detail"]
+    assert "client credentials" in detail and "scope=portal" in detail
+    assert "/idp/token/" in detail and "/applications/new/" in detail
+
+
 def test_case_80_unknown_or_revoked_token_is_401(
     client: Client, ada: Any, portal_token: Callable[..., str]
 ) -> None:
