@@ -114,8 +114,18 @@ def test_catalog_rejects_post(client: Client) -> None:
 
 
 def test_empty_catalog(client: Client, db: None) -> None:
+    """With nothing published the catalog said 'No API matches. Try fewer words or another
+    tag.' to a visitor who had searched for nothing."""
     assert Api.objects.count() == 0
-    assert "No API matches" in client.get("/apis/").content.decode()
+    html = client.get("/apis/").content.decode()
+    assert "No API is published yet" in html and "No API matches" not in html
+    assert "importspec" not in html
+    assert "No API matches" in client.get("/apis/?q=zebra").content.decode()
+    from django.contrib.auth.models import User
+
+    client.force_login(User.objects.create(username="boss", is_staff=True, is_superuser=True))
+    html = client.get("/apis/").content.decode()
+    assert 'href="/admin/apis/api/import/"' in html
 
 
 def test_search_finds_operations_and_links_straight_to_them(

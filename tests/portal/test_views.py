@@ -17,7 +17,17 @@ def test_home_lists_published_apis(client: Client, import_spec) -> None:  # type
 
 
 def test_empty_home_says_how_to_import(client: Client) -> None:
-    assert "importspec" in client.get("/").content.decode()
+    """An administrator is told where to import; a developer was told to run manage.py too,
+    which is nothing they can do: they read that nothing is published yet."""
+    from django.contrib.auth.models import User
+
+    html = client.get("/").content.decode()
+    assert "No API is published yet" in html
+    assert "importspec" not in html and "/admin/" not in html
+    staff = User.objects.create(username="boss", is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    html = client.get("/").content.decode()
+    assert 'href="/admin/apis/api/import/"' in html and "importspec" in html
 
 
 def test_portal_name_and_logo_are_configurable(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
