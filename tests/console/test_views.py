@@ -850,3 +850,36 @@ def test_an_empty_history_leads_to_the_apis(signed_in: Client) -> None:
     # "No calls yet. Open an operation..." named no way to one.
     html = signed_in.get("/console/history/").content.decode()
     assert "No calls yet" in html and 'href="/apis/"' in html.split("No calls yet")[1]
+
+
+def test_the_gateways_own_refusal_is_not_checked_against_the_apis_schema(
+    signed_in: Client, echo: Any, fake_outbound: Any
+) -> None:
+    """A 429 or 401 the gateway made itself (X-Gateway-Check) was checked against the API's
+    documented responses, and every refusal came with 'The response does not match the
+    documented schema' about a body the API never wrote."""
+    fake_outbound.on(
+        "GET",
+        f"{GATEWAY}/echo/anything",
+        lambda sent: response(
+            429,
+            {"title": "Too Many Requests", "status": 429, "detail": "Rate limit is exceeded."},
+            Content_Type="application/problem+json",
+            X_Gateway_Check="rate-limit",
+        ),
+    )
+    html = signed_in.post("/console/send/", send_data()).content.decode()
+    assert "429" in html and "Rate limit is exceeded." in html
+    assert "does not match the documented schema" not in html
+    # The same answer from the API's own server is checked.
+    fake_outbound.on(
+        "GET",
+        f"{GATEWAY}/echo/anything",
+        lambda sent: response(
+            429,
+            {"title": "Too Many Requests", "status": 429, "detail": "Rate limit is exceeded."},
+            Content_Type="application/problem+json",
+        ),
+    )
+    html = signed_in.post("/console/send/", send_data()).content.decode()
+    assert "does not match the documented schema" in html
