@@ -132,6 +132,9 @@ def test_same_label_needs_replace(admin_client: Client) -> None:
     # The admin speaks of its own form: the tick box, not the command's flag.
     assert "--replace" not in page
     assert "tick “Replace”" in page
+    # The error sits beside Replace, at the form's foot: the top of the page says there is one.
+    assert '<p class="errornote">Not imported: see the error below.</p>' in page
+    assert '<label for="id_replace" class="vCheckboxLabel">Replace</label>' in page
     assert upload(admin_client, spec(), replace="on").status_code == 302
     assert ApiVersion.objects.count() == 1
 
