@@ -47,6 +47,13 @@ def _app(
     if issuer:
         # Checked against the discovery document's issuer and every ID token's `iss`.
         app_settings["expected_issuer"] = issuer
+    link = env.get(f"{prefix}LINK_BY_VERIFIED_EMAIL", "").strip().lower()
+    if link in ("1", "true", "yes", "on"):
+        # The provider's verified addresses sign into the portal account that has them
+        # (allauth's email authentication): only for a provider trusted to verify them.
+        app_settings["email_authentication"] = True
+    elif link not in ("", "0", "false", "no", "off"):
+        raise ProviderConfigError(f"{prefix}LINK_BY_VERIFIED_EMAIL must be 1 or 0, not {link!r}")
     auth_method = env.get(f"{prefix}TOKEN_AUTH_METHOD", "").strip()
     if auth_method:
         app_settings["token_auth_method"] = auth_method

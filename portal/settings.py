@@ -324,6 +324,9 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 SOCIALACCOUNT_LOGIN_ON_GET = False  # case 58: only a POST leaves for the provider
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_STORE_TOKENS = False
+# A provider with LINK_BY_VERIFIED_EMAIL (accounts/providers.py) signs a verified address into
+# the account that has it, and that account keeps the link (found by subject from then on).
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("OIDC_TIMEOUT", 5, minimum=1)
 SOCIALACCOUNT_PROVIDERS = {
     "openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": OIDC_PROVIDERS},

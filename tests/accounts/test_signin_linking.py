@@ -1,0 +1,87 @@
+"""A person who already has a portal account (made by the built-in provider, an administrator
+or `seed_demo`) signs in through an external provider with the same e-mail address.
+
+Only where the operator trusts that provider's verified addresses (OIDC_LINK_BY_VERIFIED_EMAIL)
+is the sign-in that account, with its subscriptions and applications; an address the provider
+does not say it verified never is (Entra ID's `email` claim, for one, is not verified).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from allauth.socialaccount.models import SocialAccount
+from django.contrib.auth import SESSION_KEY
+from django.test import Client
+
+from accounts.providers import ProviderConfigError, external_providers_from_env
+from tests.accounts.test_signin_errors import CALLBACK, start
+
+pytestmark = pytest.mark.django_db
+
+
+def trust_emails(settings: Any) -> None:
+    app = settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"][0]
+    app["settings"] = {**app["settings"], "email_authentication": True}
+
+
+def sign_in(client: Client, op: Any, verified: Any) -> Any:
+    op.claims = {"email_verified": verified}
+    op.userinfo = {**op.userinfo, "email_verified": verified}
+    params = start(client)
+    return client.get(CALLBACK, {"code": "c", "state": params["state"]})
+
+
+def test_a_verified_address_of_a_trusted_provider_signs_into_that_account(
+    client: Client, stub_op: Any, settings: Any, user_factory: Any
+) -> None:
+    trust_emails(settings)
+    ada = user_factory("ada", email="ada@example.com")
+
+    response = sign_in(client, stub_op, True)
+
+    assert response.status_code == 302 and response["Location"] == "/apis/"
+    assert client.session[SESSION_KEY] == str(ada.pk)
+    assert SocialAccount.objects.get(uid="stub-user").user == ada
+    # allauth's guard against an account registered under someone else's address before they
+    # came: its password (never verified against the address) stops working.
+    ada.refresh_from_db()
+    assert not ada.has_usable_password()
+    # The next sign-in finds the linked account by its subject, whatever the address says.
+    client.logout()
+    assert sign_in(client, stub_op, False).status_code == 302
+    assert client.session[SESSION_KEY] == str(ada.pk)
+
+
+@pytest.mark.parametrize("verified", [False, None, "false"])
+def test_an_address_the_provider_did_not_verify_links_nothing(
+    client: Client, stub_op: Any, settings: Any, user_factory: Any, verified: Any
+) -> None:
+    trust_emails(settings)
+    ada = user_factory("ada", email="ada@example.com")
+
+    response = sign_in(client, stub_op, verified)
+
+    assert SESSION_KEY not in client.session or client.session[SESSION_KEY] != str(ada.pk)
+    assert not SocialAccount.objects.filter(user=ada).exists()
+    assert response.status_code == 302 and response["Location"] != "/apis/"
+
+
+def test_without_the_operators_trust_a_verified_address_links_nothing(
+    client: Client, stub_op: Any, user_factory: Any
+) -> None:
+    ada = user_factory("ada", email="ada@example.com")
+    sign_in(client, stub_op, True)
+    assert SESSION_KEY not in client.session or client.session[SESSION_KEY] != str(ada.pk)
+    assert not SocialAccount.objects.filter(user=ada).exists()
+
+
+def test_the_trust_is_set_per_provider_from_the_environment() -> None:
+    base = {"OIDC_ISSUER": "https://kc.example/realms/a", "OIDC_CLIENT_ID": "portal"}
+    (app,) = external_providers_from_env({**base, "OIDC_LINK_BY_VERIFIED_EMAIL": "1"})
+    assert app["settings"]["email_authentication"] is True
+    (app,) = external_providers_from_env(base)
+    assert "email_authentication" not in app["settings"]
+    with pytest.raises(ProviderConfigError, match="OIDC_LINK_BY_VERIFIED_EMAIL"):
+        external_providers_from_env({**base, "OIDC_LINK_BY_VERIFIED_EMAIL": "maybe"})
