@@ -137,11 +137,16 @@ def granted(
             return Refusal("invalid_target", f"No API here has the audience {resource}.")
     for scope, slug in scope_slugs.items():
         api = apis.get(slug)
-        if api is None or scope not in _spec_scopes(api):
-            return Refusal("invalid_scope", f"No API here defines the scope {scope}.")
+        # One answer for a scope no API defines and one the client holds no grant for: told
+        # apart, they named to any developer the APIs hidden from them (issue 9), as the
+        # resource check above answers alike for an unknown and an ungranted audience.
+        if (
+            api is None
+            or scope not in _spec_scopes(api)
+            or not _client_may(client, api, scope, user)
+        ):
+            return Refusal("invalid_scope", f"This client may not have the scope {scope}.")
         if target_slugs and slug not in target_slugs:
             return Refusal("invalid_scope", f"The scope {scope} is not for the requested resource.")
-        if not _client_may(client, api, scope, user):
-            return Refusal("invalid_scope", f"This client may not have the scope {scope}.")
     audiences = targets or [api_audience(s) for s in dict.fromkeys(scope_slugs.values())]
     return Grant(tuple(scopes), tuple(audiences))

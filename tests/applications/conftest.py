@@ -17,6 +17,7 @@ from tests.products.conftest import (  # noqa: F401  (fixtures, shared)
     ada,
     ada_client,
     bob,
+    make_group,
     make_product,
     make_user,
 )

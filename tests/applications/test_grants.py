@@ -265,3 +265,31 @@ def test_consent_to_one_api_is_no_consent_to_another_apis_audience(
     query["resource"] = "api://echo"
     again = client.get(f"/idp/authorize/?{urlencode(query)}")
     assert again.status_code == 302 and "code=" in again["Location"]
+
+
+@pytest.mark.parametrize("resource", ["", "api://echo"])
+def test_a_refused_scope_says_the_same_of_an_api_the_client_cannot_see_and_of_none(
+    client: Client,
+    ada: Any,
+    register: Callable[..., Any],
+    apis: dict[str, Any],
+    make_product: Callable[..., Any],
+    make_group: Callable[..., Any],
+    resource: str,
+) -> None:
+    """Hidden APIs are hidden in error messages too (issue 9): `petstore.read`, offered only
+    to partners, was refused with 'This client may not have the scope', a scope of no API
+    with 'No API here defines the scope' (and, beside another API's resource, 'is not for the
+    requested resource'), so the token endpoint told any developer which hidden APIs exist."""
+    make_group("partners")
+    make_product("partner-deal", apis["petstore"], groups=("partners",))
+    registered = register(ada, "machine")
+    app = registered.application
+    product_flows.subscribe(ada, make_product("starter", apis["echo"]), application=app)
+    extra = {"resource": resource} if resource else {}
+    hidden = _token(client, app.client_id, registered.secret, scope="petstore.read", **extra)
+    absent = _token(client, app.client_id, registered.secret, scope="nothing.read", **extra)
+    assert hidden.status_code == absent.status_code == 400
+    assert hidden.json()["error"] == absent.json()["error"] == "invalid_scope"
+    said = hidden.json()["error_description"].replace("petstore", "X")
+    assert said == absent.json()["error_description"].replace("nothing", "X")
