@@ -164,6 +164,7 @@ def provider_rows(request: HttpRequest) -> list[dict[str, Any]]:
                 "provider_id": app.provider_id,
                 "client_id": app.client_id,
                 "builtin": bool(app_settings.get("builtin")),
+                "links_by_email": bool(app_settings.get("email_authentication")),
                 "server_url": app_settings.get("server_url", ""),
                 "scopes": " ".join(app_settings.get("scope") or ["openid", "profile", "email"]),
                 "redirect_uri": request.build_absolute_uri(callback),

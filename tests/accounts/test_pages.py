@@ -55,6 +55,22 @@ def test_setup_page_is_for_staff_and_shows_exact_redirect_uris(
     assert "http://testserver/idp" in page
 
 
+@pytest.mark.parametrize("trusted", [True, False])
+def test_setup_page_says_whether_a_provider_links_existing_accounts(
+    client: Client, user_factory: Any, stub_op: Any, settings: Any, trusted: bool
+) -> None:
+    if trusted:
+        app = settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"][0]
+        app["settings"] = {**app["settings"], "email_authentication": True}
+    client.force_login(user_factory("admin", is_staff=True))
+    page = client.get("/accounts/setup/").content.decode()
+    said = page.split('data-field="existing_accounts">', 1)[1].split("</dd>", 1)[0]
+    if trusted:
+        assert said.startswith("Linked") and "OIDC_LINK_BY_VERIFIED_EMAIL" in said
+    else:
+        assert said.startswith("Not linked") and "a new account" in said
+
+
 def test_header_offers_one_click_sign_in_back_to_this_page(
     client: Client, portal_signin: Any
 ) -> None:
