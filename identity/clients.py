@@ -72,15 +72,20 @@ def scopes_per_developer(client_id: str) -> bool:
 
 
 def ensure_portal_client(issuer: str, secret: str) -> Client:
-    """The portal's own sign-in client, redirecting to the portal on the issuer's origin."""
-    provider_id = settings.IDENTITY_PORTAL_PROVIDER_ID
+    """The portal's own sign-in client, redirecting to the portal on the issuer's origin.
+
+    Its allauth id is `oidc` alone and `builtin` beside an external provider (settings.py):
+    both callbacks are registered, so adding or removing an external provider leaves the
+    built-in sign-in working without running setup_portal_client again. Both are this
+    portal's own callbacks, each checking the state its own sign-in started."""
+    ids = dict.fromkeys([settings.IDENTITY_PORTAL_PROVIDER_ID, "oidc", "builtin"])
     origins = loopback_aliases(origin_of(issuer))
     return ensure_client(
         client_id=settings.IDENTITY_PORTAL_CLIENT_ID,
         secret=secret,
         name=settings.SITE_NAME,
         grant=Client.GRANT_AUTHORIZATION_CODE,
-        redirect_uris=[o + portal_callback_path(provider_id) for o in origins],
+        redirect_uris=[o + portal_callback_path(i) for o in origins for i in ids],
         post_logout_redirect_uris=[o + "/" for o in origins],
         skip_authorization=True,  # first party: no consent screen for signing in to ourselves
     )

@@ -69,7 +69,10 @@ def test_setup_portal_client_for_production(settings: Any) -> None:
     out = io.StringIO()
     call_command("setup_portal_client", stdout=out)
     client = Client.objects.get(client_id="portal-signin")
-    assert client.redirect_uris == "https://portal.example.com/accounts/oidc/oidc/login/callback/"
+    assert client.redirect_uris.split() == [
+        "https://portal.example.com/accounts/oidc/oidc/login/callback/",
+        "https://portal.example.com/accounts/oidc/builtin/login/callback/",
+    ]
     assert client.post_logout_redirect_uris == "https://portal.example.com/"
     assert "https://portal.example.com/accounts/oidc/oidc/login/callback/" in out.getvalue()
 
