@@ -256,6 +256,25 @@ def deref_param(param: Parameter, document: Mapping[str, Any]) -> Parameter:
     return replace(param, schema=schema)
 
 
+def sent_media_type(media_type: str, body: str | bytes = b"") -> str:
+    """The Content-Type a body goes with: its media type, but one type for a wildcard, which
+    only Accept may hold (ASP.NET Core's specs list `application/*+json`, springdoc's `*/*`):
+    JSON for a JSON one or for a body that is JSON text, text/plain under `text/*`, else
+    application/octet-stream."""
+    base = media_type.split(";", 1)[0].strip().lower()
+    if "*" not in base:
+        return media_type
+    if is_json_media(base):
+        return "application/json"
+    if base.startswith("text/"):
+        return "text/plain"
+    try:
+        parsed = orjson.loads(body) if body.strip() else None
+    except orjson.JSONDecodeError:
+        parsed = None
+    return "application/json" if isinstance(parsed, dict | list) else "application/octet-stream"
+
+
 def body_kind(media_type: str) -> str:
     base = media_type.split(";", 1)[0].strip().lower()
     if not base:
@@ -447,7 +466,7 @@ def _attach_body(
             raise CallError(f"The body is not valid JSON: {exc}.") from None
         call.text_body = data.body
         call.body = data.body.encode()
-        call.headers["Content-Type"] = media
+        call.headers["Content-Type"] = sent_media_type(media)
     elif kind == "form":
         call.form_fields, _ = _form_fields(operation, data, multipart=False)
         call.body = urlencode(call.form_fields).encode()
@@ -465,13 +484,17 @@ def _attach_body(
         call.headers["Content-Type"] = content_type
     else:
         upload = next((u for u in data.uploads if u.field == "body"), None)
+        sent = sent_media_type(media, data.body)
         if upload is not None:
             call.files = [upload]
             call.body = upload.data
+            # A file sent for `*/*` goes as its own type, which the browser gave.
+            own = upload.content_type if sent != media else ""
+            sent = own if own and "*" not in own and not _BAD_VALUE.search(own) else sent
         else:
             call.text_body = data.body
             call.body = data.body.encode()
-        call.headers["Content-Type"] = media
+        call.headers["Content-Type"] = sent
 
 
 @dataclass

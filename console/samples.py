@@ -222,7 +222,7 @@ def _body(
     binary = binary or {}
     if kind == "json":
         call.text_body = orjson.dumps(example, option=orjson.OPT_INDENT_2).decode()
-        call.headers["Content-Type"] = media_type
+        call.headers["Content-Type"] = calls.sent_media_type(media_type)
     elif kind in ("form", "multipart"):
         fields = example if isinstance(example, dict) else {}
         if kind == "multipart":  # a file part is a file to pick, not its sample text
@@ -250,7 +250,7 @@ def _body(
             call.files = [calls.Upload("", "file.bin", media_type, b"")]
         else:
             call.text_body = example if isinstance(example, str) else serialise.field_text(example)
-        call.headers["Content-Type"] = media_type
+        call.headers["Content-Type"] = calls.sent_media_type(media_type, call.text_body or "")
 
 
 def _binary_parts(schema: Any, document: Mapping[str, Any]) -> dict[str, str] | None:

@@ -277,6 +277,39 @@ def test_json_body_and_form_body(echo: Any) -> None:
         build(echo, "echoPost", media_type="text/html", body="<p>")
 
 
+@pytest.mark.parametrize(
+    ("media", "body", "sent"),
+    [
+        # ASP.NET Core's Swashbuckle lists application/*+json among every body's types
+        # (DocuSign Rooms); springdoc writes */* for a body it cannot type.
+        ("application/*+json", '{"a": 1}', "application/json"),
+        ("*/*", '{"a": 1}', "application/json"),
+        ("*/*", "plain words", "application/octet-stream"),
+        ("text/*", "plain words", "text/plain"),
+        ("application/*", "[1]", "application/json"),
+    ],
+)
+def test_a_wildcard_media_type_is_sent_as_a_type(
+    echo: Any, media: str, body: str, sent: str
+) -> None:
+    """A Content-Type names one type: `*` is the Accept header's, and a server given
+    `application/*+json` or `*/*` for a body has no type to read it by."""
+    operation = op(echo, "echoPost")
+    operation.data["requestBody"]["content"][media] = {"schema": {}}
+    operation.save()
+    call = build(echo, "echoPost", media_type=media, body=body)
+    assert call.headers["Content-Type"] == sent and call.body == body.encode()
+
+
+def test_a_file_sent_for_a_wildcard_type_goes_as_its_own_type(echo: Any) -> None:
+    operation = op(echo, "echoPost")
+    operation.data["requestBody"]["content"]["*/*"] = {"schema": {"format": "binary"}}
+    operation.save()
+    png = calls.Upload("body", "a.png", "image/png", b"\x89PNG")
+    call = build(echo, "echoPost", media_type="*/*", uploads=[png])
+    assert call.headers["Content-Type"] == "image/png" and call.body == b"\x89PNG"
+
+
 def test_multipart_with_a_file(echo: Any) -> None:
     operation = op(echo, "echoPost")
     operation.data["requestBody"]["content"]["multipart/form-data"] = {

@@ -910,3 +910,29 @@ def test_a_32_item_schema_gets_a_sample_of_a_few_items_in_the_streams_framing(
     assert "Content-Type: application/jsonl" in request
     line = '{"role":"user","content":"Hi"}'
     assert f"--data-raw '{line}\n{line}\n'" in request
+
+
+def test_a_wildcard_body_type_is_sampled_with_the_type_the_console_sends(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    """ASP.NET Core's specs (DocuSign Rooms) list `application/*+json` for each body; a
+    sample wrote `Content-Type: application/*+json`, which names no one type."""
+    spec = tmp_path / "wild.yaml"
+    spec.write_text("""openapi: 3.0.0
+info: {title: Wild, version: '1'}
+servers: [{url: 'https://api.example.com'}]
+paths:
+  /rooms:
+    post:
+      operationId: addRoom
+      requestBody:
+        content:
+          application/*+json:
+            schema: {type: object, properties: {name: {type: string}}}
+      responses: {'200': {description: ok}}
+""")
+    _import(spec, "wild")
+    page = client.get("/apis/wild/operations/addRoom/").content.decode()
+    request = html.unescape(_section(page, "request-sample"))
+    assert "Content-Type: application/json'" in request
+    assert "*+json'" not in request and "'Content-Type': 'application/json'" in request
