@@ -22,10 +22,10 @@ from apis.documents import deref_schema, resolve_ref, schema_document
 from apis.models import Api, ApiVersion, Operation
 from apis.openapi.flags import flagged
 from apis.openapi.model import NO_VALUE, Parameter
-from apis.openapi.sample import sample
+from apis.openapi.sample import MAX_DEPTH, sample
 from apis.openapi.stream_sample import stream_sample
 from apis.openapi.xml_sample import is_xml, xml_text
-from console import appclients, calls, credentials, offered, serialise
+from console import appclients, calls, credentials, offered, samples, serialise
 from console.calls import ConsoleInput, Target, body_kind, is_json_media, parameters
 from console.models import (
     GRANT_LABELS,
@@ -324,8 +324,10 @@ def body_editors(
                 # A few items in the stream's framing, as the request sample sends them;
                 # nothing where the framing is not known.
                 example = stream_sample(media_type, media.schema, doc, request=True) or None
+            elif example is NO_VALUE and raw_schema is not None:
+                example = samples.body_sample(operation, media_type, raw_schema, doc, MAX_DEPTH)
             elif example is NO_VALUE:
-                example = sample(raw_schema, doc, request=True) if raw_schema is not None else None
+                example = None
             if is_json_media(media_type):
                 editor.text = (
                     orjson.dumps(example, option=orjson.OPT_INDENT_2).decode()

@@ -67,10 +67,12 @@ def _fresh_cache() -> None:
 def _fresh_version_caches() -> None:
     """Version caches are keyed by primary key; rolled-back tests reuse keys, production never."""
     from apis import documents, navigation, reference
+    from console import samples
 
     documents.clear_cache()
     navigation.clear_cache()
     reference.clear_cache()
+    samples.clear_cache()
 
 
 @pytest.fixture(autouse=True)

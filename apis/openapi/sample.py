@@ -20,7 +20,7 @@ from apis.openapi.pattern import VERIFY_UP_TO, matching
 from apis.openapi.regex_safety import safe_search
 from apis.openapi.values import as_dict, as_list, is_number
 
-_MAX_DEPTH = 12
+MAX_DEPTH = 12
 # How many of a oneOf's options are sampled in turn for one that no other also fits.
 _MAX_OPTIONS = 8
 _MAX_NODES = 2_000
@@ -147,7 +147,7 @@ def media_example(media: dict[str, Any], document: dict[str, Any]) -> Any:
 
 
 def sample(
-    schema: Any, document: dict[str, Any], max_depth: int = _MAX_DEPTH, *, request: bool = False
+    schema: Any, document: dict[str, Any], max_depth: int = MAX_DEPTH, *, request: bool = False
 ) -> Any:
     """A value that fits `schema`, preferring the schema's own example, const or default.
 
@@ -160,7 +160,7 @@ def sample(
 
 class _Sampler:
     def __init__(
-        self, document: dict[str, Any], max_depth: int = _MAX_DEPTH, request: bool = False
+        self, document: dict[str, Any], max_depth: int = MAX_DEPTH, request: bool = False
     ) -> None:
         self.max_depth = max_depth
         self.left_out = "readOnly" if request else "writeOnly"
