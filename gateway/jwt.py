@@ -202,6 +202,8 @@ class Verdict:
     scopes: tuple[str, ...]
     expires_at: float
     extra_audiences: tuple[str, ...] = ()
+    # The token's iss: a sub or client_id names one party only together with its issuer.
+    issuer: str = ""
     # The time window in which every check above gives the same answer (for caching).
     valid_from: float = float("-inf")
     valid_until: float = float("inf")
@@ -604,6 +606,7 @@ def check_claims(
         scopes=scopes,
         expires_at=exp if exp is not None else now + 300,
         extra_audiences=extra,
+        issuer=payload["iss"] if isinstance(payload.get("iss"), str) else "",
         valid_from=max(starts) if starts else float("-inf"),
         valid_until=exp + skew if exp is not None else now + 300,
     )

@@ -186,10 +186,12 @@ async def check(
     Adds the X-RateLimit headers to `extra`."""
     limit = route.rate_limit
     assert limit is not None
+    # A sub or client_id is unique within its issuer only (RFC 7519 4.1.2): counted with it,
+    # length first so that no issuer and id can spell another pair's key.
     if limit.key == "subject" and verdict is not None and verdict.subject:
-        who = "sub:" + verdict.subject
+        who = f"sub:{len(verdict.issuer)}:{verdict.issuer}{verdict.subject}"
     elif limit.key == "client_id" and verdict is not None and verdict.client_id:
-        who = "client:" + verdict.client_id
+        who = f"client:{len(verdict.issuer)}:{verdict.issuer}{verdict.client_id}"
     else:
         client = scope.get("client") or ("-", 0)
         who = "addr:" + str(client[0])

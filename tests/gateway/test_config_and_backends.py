@@ -20,7 +20,15 @@ from gateway.app import Gateway
 from gateway.config import Cors, RateLimit, config_fingerprint, load_routes
 from gateway.models import JwtPolicy, RequiredClaim, Route
 from tests.conftest import DEMO_SPECS
-from tests.gateway.conftest import Harness, LoopbackServer, Provider, claims, make_route, mint
+from tests.gateway.conftest import (
+    Harness,
+    LoopbackServer,
+    Provider,
+    claims,
+    make_route,
+    mint,
+    rsa_key,
+)
 
 Build = Callable[..., Harness]
 
@@ -167,6 +175,34 @@ def test_rate_limit_by_subject(
     assert limited.header("x-ratelimit-remaining") == "0"
     assert gw.request("GET", "/orders/x", token=bob).status == 200
     assert backend.recorder.count() == 4
+
+
+@pytest.mark.parametrize("key", ["subject", "client_id"])
+def test_rate_limit_by_subject_or_client_counts_each_issuer_apart(
+    harness_for: Build,
+    provider: Provider,
+    backend: LoopbackServer,
+    http_server: Callable[[], LoopbackServer],
+    key: str,
+) -> None:
+    # A sub (or client_id) is unique within its issuer only (RFC 9068, RFC 7519 4.1.2): on a
+    # route trusting two issuers, a user of one with the same sub as a user of the other
+    # used up that user's limit.
+    other = Provider(http_server(), [rsa_key("b1")])
+    other.install()
+    route = make_route(
+        provider, backend.url, openid_config=(provider.discovery_url, other.discovery_url)
+    )
+    route.rate_limit = RateLimit(2, 60, key)
+    gw = harness_for(route)
+    ours = mint(provider.keys[0], claims(provider))
+    theirs = mint(other.keys[0], claims(other))  # the same sub and client_id, another issuer
+    assert [gw.request("GET", "/orders/x", token=theirs).status for _ in range(3)] == [
+        200,
+        200,
+        429,
+    ]
+    assert gw.request("GET", "/orders/x", token=ours).status == 200
 
 
 def test_rate_limit_shared_through_redis(
