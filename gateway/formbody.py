@@ -100,13 +100,21 @@ _DISPOSITION = re.compile(rb"content-disposition:([^\r\n]*)", re.IGNORECASE)
 _NAME = re.compile(
     rb"""\bname\*?\s*=\s*(?:"([^"\r\n]*)"?|'([^'\r\n]*)'?|([^;\s]+))""", re.IGNORECASE
 )
-# A line that Rack 2 reads as the name parameter of the line before (`.*\s+name=` spans the
-# line break), colon or not.
-_NAME_LINE = re.compile(rb"\s*name\*?\s*=", re.IGNORECASE)
 # What ends a bare parameter value to Rack (its TOKEN), though not to PHP.
 _TOKEN_END = re.compile(r'[()<>,;:\\"/\[\]?=]')
 # Part headers are short; ones still open after this much are not (their tail kept).
 _CARRY = 8192
+
+
+# The line breaks `_unfolded` removes: after a line that is not blank, before one that starts
+# with white space, has no ':', or starts with `name=` (one regex pass, in C: a chunk of
+# many short lines must cost no more than one of few long ones).
+_FOLD = re.compile(
+    rb"(?<=[^\r\n])\r?\n(?=[ \t\x0b\x0c]|[^:\r\n]+(?:\r|\n|\Z)|[ \t]*name\*?[ \t]*=)",
+    re.IGNORECASE,
+)
+_AFTER_NUL = re.compile(rb"\0[^\r\n]*")
+_BLANK_LINE = re.compile(rb"\n\r?\n")
 
 
 def _unfolded(text: bytes, nul_ends_line: bool) -> bytes:
@@ -115,24 +123,42 @@ def _unfolded(text: bytes, nul_ends_line: bool) -> bytes:
     blank line that ends the part's headers; so does one that starts with `name=`, which
     Rack 2 reads with the line before. `nul_ends_line`: PHP reads each line as a C string,
     which ends at a NUL (`name="_method\0x"` is `_method`); Ruby reads on past it."""
-    lines = text.split(b"\n")
     if nul_ends_line:
-        lines = [line.split(b"\0", 1)[0] for line in lines]
-    out = [lines[0]]
-    for line in lines[1:]:
-        bare = line.rstrip(b"\r")
-        before = out[-1].rstrip(b"\r")
-        if bare and before and (bare[:1].isspace() or b":" not in bare or _NAME_LINE.match(bare)):
-            out[-1] = before + b" " + bare
-        else:
-            out.append(line)
-    return b"\n".join(out)
+        text = _AFTER_NUL.sub(b"", text)
+    return _FOLD.sub(b" ", text)
 
 
 def _names_override(text: bytes) -> bool:
-    if b"method" not in text.lower():
+    lowered = text.lower()
+    if lowered.find(b"method") < 0:
         return False
-    for view in (_unfolded(text, True), _unfolded(text, False)):
+    # Each Content-Disposition with the lines after it up to the blank line that ends its
+    # part's headers (at most _CARRY bytes), unfolded alone: the work is linear in the chunk,
+    # not in its lines times their length.
+    at = lowered.find(b"content-disposition:")
+    while at >= 0:
+        blank = _BLANK_LINE.search(text, at, at + _CARRY)
+        end = blank.start() if blank is not None else -1
+        stop = end if end >= 0 else at + _CARRY
+        if (
+            lowered.find(b"name", at, stop) >= 0
+            and (lowered.find(b"method", at, stop) >= 0 or text.find(b"%", at, stop) >= 0)
+            and _region_overrides(text[at:stop])
+        ):
+            return True
+        if end >= 0:
+            at = lowered.find(b"content-disposition:", end)
+        else:  # cut at _CARRY: go on from the last Content-Disposition in it, or past it
+            last = lowered.rfind(b"content-disposition:", at + 1, at + _CARRY)
+            at = last if last > at else lowered.find(b"content-disposition:", at + _CARRY)
+    return False
+
+
+def _region_overrides(region: bytes) -> bool:
+    views = [_unfolded(region, False)]
+    if region.find(b"\0") >= 0:
+        views.append(_unfolded(region, True))
+    for view in views:
         for line in _DISPOSITION.finditer(view):
             for match in _NAME.finditer(line.group(1)):
                 raw = next(g for g in match.groups() if g is not None).decode("latin-1")

@@ -494,6 +494,39 @@ def test_case62_method_override_in_a_part_header_as_php_or_rack_reads_it_is_refu
     assert backend.recorder.count() == 0
 
 
+def test_case62_the_part_header_scan_unfolds_only_part_headers(
+    harness_for: Build,
+    provider: Provider,
+    backend: LoopbackServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Unfolding a whole chunk of many short lines (a text file named method.txt) joined each
+    # line onto the one before it: quadratic, seconds of a worker's CPU for one 256 KiB chunk.
+    # Only a Content-Disposition and the lines after it, up to the blank line (at most
+    # _CARRY bytes), are unfolded.
+    from gateway import formbody
+
+    seen: list[int] = []
+    unfold = formbody._unfolded
+
+    def counted(text: bytes, nul_ends_line: bool) -> bytes:
+        seen.append(len(text))
+        return unfold(text, nul_ends_line)
+
+    monkeypatch.setattr(formbody, "_unfolded", counted)
+    gw = harness_for(make_route(provider, backend.url))
+    token = mint(provider.keys[0], claims(provider, scope="orders.read orders.write"))
+    body = (
+        b'--b0undary\r\nContent-Disposition: form-data; name="file"; filename="method.txt"\r\n'
+        b"\r\n" + b"method\n" * 10 + b"a\n" * 300_000 + b"\r\n--b0undary--\r\n"
+    )
+    chunks = [body[i : i + 65536] for i in range(0, len(body), 65536)]
+    resp = gw.request("POST", "/orders/items/1", token=token, chunks=chunks, headers=MULTIPART)
+    assert resp.status == 200, resp.body
+    assert backend.recorder.requests[0]["body"] == body
+    assert seen and max(seen) <= formbody._CARRY
+
+
 def test_case62_a_field_value_that_reads_like_a_part_header_is_forwarded(
     harness_for: Build, provider: Provider, backend: LoopbackServer
 ) -> None:
