@@ -185,6 +185,9 @@ class ObjectView:
     # description is an array whose items are Items'.
     items: tuple[Any, Where] | None = None
     prefix: tuple[list[Any], Where] | None = None
+    # The `$ref`s merged so far: a schema reached again through another part (a diamond,
+    # `allOf: [$ref X, $ref X]` level after level) adds nothing the first merge did not.
+    merged: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -216,6 +219,9 @@ class SchemaRenderer:
     # bindings of the place it was cut from (`bind`), each found again by its place.
     dynamic: dict[str, Any] = field(default_factory=dict, init=False)
     dynamic_at: dict[str, Where] = field(default_factory=dict, init=False)
+    _labels: dict[tuple[int, int, tuple[tuple[str, int], ...]], tuple[Any, str]] = field(
+        default_factory=dict, init=False
+    )
 
     def __post_init__(self) -> None:
         components = self.doc.get("components")
@@ -299,7 +305,7 @@ class SchemaRenderer:
             all_of = schema.get("allOf")
             if isinstance(all_of, list) and all_of and _depth < 8:
                 # A merged allOf reads as its parts' type: object when any part is one.
-                labels = [self.type_label(self.deref_any(p), _depth + 1) for p in all_of]
+                labels = [self._part_label(self.deref_any(p), _depth + 1) for p in all_of]
                 if "properties" in schema or any(lb.startswith("object") for lb in labels):
                     return "object"
                 # A part that only constrains (`{minLength: 2}`) reads "any": the others say.
@@ -344,6 +350,19 @@ class SchemaRenderer:
             label += f" <{encoding[:40]}>"
         if isinstance(media, str) and media:
             label += f" {media[:80]}"
+        return label
+
+    def _part_label(self, part: Any, depth: int) -> str:
+        """`type_label` of an allOf part, once per part, depth and dynamic scope: the parts'
+        labels are read 8 levels down, and levels of `allOf: [$ref X, $ref X]` read the same
+        schemas fan**8 times. The part is held beside its label, so its id is not reused."""
+        scope = tuple((name, id(bound)) for name, bound in self.dynamic.items())
+        key = (id(part), depth, scope)
+        hit = self._labels.get(key)
+        if hit is not None and hit[0] is part:
+            return hit[1]
+        label = self.type_label(part, depth)
+        self._labels[key] = (part, label)
         return label
 
     def _bound(self, schema: dict[str, Any]) -> Any:
@@ -470,6 +489,9 @@ class SchemaRenderer:
                     if ref in stack:
                         view.cycles.append(ref_name(ref))
                         continue
+                    if ref in view.merged:
+                        continue
+                    view.merged.add(ref)
                     target = self.lookup(ref)
                     if isinstance(target, dict):
                         self._merge(target, self._where_of(ref), (*stack, ref), view, n + 1)
