@@ -48,7 +48,7 @@ run: install
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input -v 0
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	@# The usage aggregator runs beside the portal (its own process in production) and stops with it.
-	DEBUG=1 $(BIN)/python manage.py aggregate_usage & agg=$$!; trap 'kill $$agg 2>/dev/null' EXIT INT TERM; \
+	@DEBUG=1 $(BIN)/python manage.py aggregate_usage & agg=$$!; trap 'kill $$agg 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 PORT=$(PORT) HOST=$(HOST) $(BIN)/python manage.py serve
 
 # The whole suite twice: on the embedded defaults (SQLite, local-memory cache; this pass also
