@@ -41,6 +41,20 @@
       if (box) { event.preventDefault(); box.focus(); }
     });
 
+    // The account menu (a <details>) closes as a menu does: Escape inside it, focus back on
+    // its button, or a click anywhere outside it.
+    var menu = document.querySelector("details.account-menu");
+    if (menu) {
+      menu.addEventListener("keydown", function (event) {
+        if (event.key !== "Escape" || !menu.open) return;
+        menu.open = false;
+        menu.querySelector("summary").focus();
+      });
+      document.addEventListener("click", function (event) {
+        if (menu.open && !menu.contains(event.target)) menu.open = false;
+      });
+    }
+
     // Version pickers submit on change.
     document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
       select.addEventListener("change", function () { select.form.submit(); });

@@ -172,3 +172,41 @@ def test_the_header_fits_a_phone_with_a_long_account_name(
     assert page.get_by_role("button", name="Sign out").is_visible()
     context.close()
     assert box["x"] + box["width"] <= 390 and width <= 390
+
+
+def test_the_account_menu_closes_with_escape_or_a_click_elsewhere(
+    chromium: Any, live_server: Any, client: Any, settings: Any
+) -> None:
+    """The account menu stayed open over the page until its own button was pressed again:
+    Escape did nothing (a keyboard user had to tab back to it), nor did a click beside it."""
+    user = get_user_model().objects.create_user("ada", first_name="Ada")
+    client.force_login(user)
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/products/")
+    menu = page.locator("details.account-menu")
+    summary = page.locator("[data-account-name]")
+    summary.focus()
+    page.keyboard.press("Enter")
+    assert menu.get_attribute("open") is not None
+    page.keyboard.press("Tab")  # into the menu: the first link
+    page.keyboard.press("Escape")
+    assert menu.get_attribute("open") is None
+    assert page.evaluate("document.activeElement.hasAttribute('data-account-name')")
+    summary.click()
+    assert page.get_by_role("link", name="Profile").is_visible()
+    page.locator("h1").click()
+    assert menu.get_attribute("open") is None
+    summary.click()
+    menu.get_by_role("link", name="My subscriptions").click()  # its links still work
+    page.wait_for_url("**/products/subscriptions/")
+    context.close()
