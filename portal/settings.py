@@ -537,7 +537,8 @@ _email_host = env_str("EMAIL_HOST")
 MAILERS: dict[str, dict[str, object]] = {
     "default": (
         {
-            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            # Django's file backend, writing links whole (portal/lib/mailfiles.py).
+            "BACKEND": "portal.lib.mailfiles.EmailBackend",
             "OPTIONS": {"file_path": env_str("EMAIL_FILE_PATH", str(BASE_DIR / ".mail"))},
         }
         if DEBUG and not _email_host

@@ -13,7 +13,7 @@ from portal.management.commands.serve import banner
 def test_the_banner_says_where_the_dev_runs_mails_go(settings: Any) -> None:
     settings.MAILERS = {
         "default": {
-            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "BACKEND": "portal.lib.mailfiles.EmailBackend",
             "OPTIONS": {"file_path": str(Path.cwd() / ".mail")},
         }
     }

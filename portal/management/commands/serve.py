@@ -24,6 +24,11 @@ from django.core.management.base import BaseCommand, CommandError
 from portal.lib.env import env_int, env_str
 from portal.startup import require_production_secrets
 
+FILE_BACKENDS = (
+    "portal.lib.mailfiles.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+)
+
 
 def banner(base: str) -> str:
     """Where to go, printed at start; and where e-mails are, when they go to files (the dev
@@ -34,7 +39,7 @@ def banner(base: str) -> str:
         f" which needs a subscription key and a token: try it from {base}/apis/echo/)\n"
     )
     mailer: dict[str, Any] = settings.MAILERS.get("default", {})
-    if mailer.get("BACKEND") == "django.core.mail.backends.filebased.EmailBackend":
+    if mailer.get("BACKEND") in FILE_BACKENDS:
         folder = Path(str(mailer.get("OPTIONS", {}).get("file_path", ""))).resolve()
         if folder.is_relative_to(Path.cwd()):
             folder = folder.relative_to(Path.cwd())
