@@ -360,13 +360,19 @@ def _b64decode(segment: str) -> bytes:
 
 
 def _has_surrogate(value: Any) -> bool:
-    """Whether a decoded JSON value holds a lone surrogate (in a key or a string)."""
-    if isinstance(value, str):
-        return any("\ud800" <= c <= "\udfff" for c in value)
-    if isinstance(value, dict):
-        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_surrogate(v) for v in value)
+    """Whether a decoded JSON value holds a lone surrogate (in a key or a string). Walked
+    with a list, not recursion: arrays nested thousands deep fit in a token."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if any("\ud800" <= c <= "\udfff" for c in item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return False
 
 

@@ -333,6 +333,25 @@ def test_case23_variant_identity_claim_with_a_lone_surrogate(
     assert resp.status == 200, resp.body
 
 
+@pytest.mark.parametrize("where", ["payload", "header"])
+@pytest.mark.parametrize("depth", [300, 2500])
+def test_case27_variant_deep_json_with_a_surrogate_escape_is_401_never_500(
+    gw: Harness, provider: Provider, backend: LoopbackServer, where: str, depth: int
+) -> None:
+    # The lone-surrogate check walked the decoded JSON by recursion: arrays nested a few
+    # hundred deep around a "\ud800" (well inside the 8 KiB token) raised RecursionError, a
+    # 500 from the gateway before any signature was checked.
+    deep = b"[" * depth + b'"\\ud800"' + b"]" * depth
+    header = b'{"alg": "RS256", "typ": "at+jwt", "kid": "k1"'
+    payload = json.dumps(claims(provider)).encode()[:-1]
+    if where == "header":
+        header += b', "x": ' + deep
+    else:
+        payload += b', "x": ' + deep
+    token = sign_raw(provider.keys[0], header + b"}", payload + b"}")
+    rejected(gw.request("GET", "/orders/x", token=token), backend)
+
+
 @pytest.mark.parametrize("claim", ["nbf", "iat"])
 def test_case15_not_yet_valid(
     gw: Harness, provider: Provider, backend: LoopbackServer, claim: str
