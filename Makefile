@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test lint bench install install-dev browser oidc-op redis postgres nginx bench-tools clean
+.PHONY: run test lint bench install install-dev browser oidc-op redis postgres nginx cli-tools bench-tools clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ postgres:
 nginx:
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
 
+# curl and jq: the README's onboarding lines, which tests/onboarding/test_readme.py runs as written.
+cli-tools:
+	@command -v curl >/dev/null && command -v jq >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl jq >/dev/null; }
+
 # The references the gateway bench runs beside it (bench/gateway_bench.py).
 bench-tools:
 	@command -v wrk >/dev/null && command -v nginx >/dev/null && command -v apache2 >/dev/null && test -e /usr/lib/apache2/modules/mod_auth_openidc.so || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light apache2 libapache2-mod-auth-openidc >/dev/null; }
@@ -54,7 +58,7 @@ run: install
 # The whole suite twice: on the embedded defaults (SQLite, local-memory cache; this pass also
 # runs the scale test, tests/topology/, which brings its own PostgreSQL, Redis and nginx), then
 # on PostgreSQL + Redis started for the run by tests/services.py.
-test: install-dev browser oidc-op redis postgres nginx
+test: install-dev browser oidc-op redis postgres nginx cli-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
