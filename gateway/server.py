@@ -112,6 +112,7 @@ class _Exchange:
         "keep_alive",
         "expect_continue",
         "head_request",
+        "bodiless",
         "body",
         "buffered",
         "complete",
@@ -132,6 +133,8 @@ class _Exchange:
         self.keep_alive = keep_alive
         self.expect_continue = False
         self.head_request = scope["method"] == "HEAD"
+        # No body goes out: a HEAD's answer, or a 204 or 304 (set with the status).
+        self.bodiless = self.head_request
         self.body: list[bytes] = []
         self.buffered = 0
         self.complete = False  # the whole request body has been parsed
@@ -215,7 +218,7 @@ class _Exchange:
                 self.scope[CLIENT_GONE] = True
             return
         self.body_bytes[1] += len(body)
-        if self.head_request:
+        if self.bodiless:
             body = b""
         elif self.remaining >= 0:
             self.remaining -= len(body)
@@ -244,11 +247,14 @@ class _Exchange:
         line = _STATUS_LINES.get(status) or b"HTTP/1.1 %d \r\n" % status
         parts = [line]
         framed = False
+        if status in _NO_BODY_STATUS:
+            # A 304's Content-Length is the representation's (RFC 9110 8.6), not a body's.
+            self.bodiless = True
         for name, value in headers:
             lower = name.lower()
             if lower == b"content-length":
                 framed = True
-                if not self.head_request:
+                if not self.bodiless:
                     self.remaining = int(value)
             elif lower == b"transfer-encoding" or lower == b"connection":
                 continue  # this server frames the response and decides keep-alive itself

@@ -43,6 +43,12 @@ async def _app(scope: MutableMapping[str, Any], receive: Any, send: Any) -> None
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"partial", "more_body": True})
         return
+    if path in ("/not-modified", "/no-content"):  # a length (of the representation), no body
+        status = 304 if path == "/not-modified" else 204
+        headers = [(b"etag", b'"v1"'), (b"content-length", b"42")]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"a body no client reads" * 2})
+        return
     if path == "/slow":
         await asyncio.sleep(0.5)
     seen = {
@@ -292,6 +298,22 @@ def test_head_gets_the_length_but_no_body(serve: Callable[..., Running]) -> None
         sock.sendall(b"HEAD /x HTTP/1.1\r\nHost: t\r\n\r\nGET /y HTTP/1.1\r\nHost: t\r\n\r\n")
         first, second = _responses(sock, 2, head_only=0)
     assert int(first.headers["content-length"]) > 0
+    assert json.loads(second.body)["path"] == "/y"
+
+
+@pytest.mark.parametrize("path", ["/not-modified", "/no-content"])
+def test_a_304_or_204_with_a_length_keeps_the_connection_and_sends_no_body(
+    serve: Callable[..., Running], path: str
+) -> None:
+    """A 304's Content-Length is the representation's (RFC 9110 8.6): no body follows, so it
+    is no broken framing. The connection closed after every conditional GET a cache made."""
+    running = serve()
+    with running.connect() as sock:
+        sock.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: t\r\n\r\nGET /y HTTP/1.1\r\nHost: t\r\n\r\n".encode()
+        )
+        first, second = _responses(sock, 2, head_only=0)
+    assert first.status in (204, 304) and "connection" not in first.headers
     assert json.loads(second.body)["path"] == "/y"
 
 
