@@ -11,6 +11,7 @@ from allauth.socialaccount.models import SocialAccount, SocialApp
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -112,6 +113,9 @@ def logout(request: HttpRequest) -> HttpResponse:
     info = request.session.get(LOGOUT_SESSION_KEY) or {}
     end_session = _end_session_url(request, info)
     get_account_adapter(request).logout(request)  # django logout(): signal, then session.flush()
+    # After the flush: the message goes in the messages cookie, shown on the page this ends on
+    # (sign-in says "Successfully signed in as ..."; sign-out said nothing).
+    messages.info(request, "You are signed out.")
     return redirect(end_session or "/")
 
 

@@ -137,6 +137,15 @@ def test_sign_out_without_provider_session_goes_home(client: Client, linked: Any
     assert client.get("/accounts/profile/").status_code == 302
 
 
+def test_sign_out_says_so_on_the_page_it_lands_on(client: Client, linked: Any) -> None:
+    """Signing in said 'Successfully signed in as ...'; signing out said nothing: the page
+    came back with only the header's button changed."""
+    client.force_login(linked)
+    response = client.post("/accounts/logout/", follow=True)
+    assert "You are signed out." in response.content.decode()
+    assert "You are signed out." not in client.get("/").content.decode()  # shown once
+
+
 def test_local_signup_is_closed(client: Client) -> None:
     response = client.get("/accounts/signup/")
     assert response.status_code in (200, 302, 404)
