@@ -207,3 +207,29 @@ class SessionTimeoutMiddleware:
                 if IDLE_KEY not in session or now - last_seen >= TOUCH_EVERY:
                     session[IDLE_KEY] = now
         return self.get_response(request)
+
+
+class DebugNotFoundMiddleware:
+    """With DEBUG on (`make run`), a 404 is the portal's own page, as in production.
+
+    Django answers Http404 under DEBUG with its technical page (yellow, every URL pattern
+    listed) whatever handler404 says, and no hook runs before it for an unresolved path: a
+    new user following a stale link or a hidden API's URL met a page that looked broken. Last
+    in MIDDLEWARE, so the page it renders passes every other middleware (CSP, sessions)."""
+
+    # Django's technical 404 page says so; nothing else marks its response.
+    _TECHNICAL = b"because you have <code>DEBUG = True</code>"
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and settings.DEBUG
+            and not response.streaming
+            and self._TECHNICAL in response.content
+        ):
+            return views.not_found(request)
+        return response

@@ -115,6 +115,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "portal.middleware.DebugNotFoundMiddleware",  # last: its 404 page passes all of the above
 ]
 
 ROOT_URLCONF = "portal.urls"

@@ -24,6 +24,21 @@ def test_404_inside_the_catalog_too(client: Client) -> None:
     assert page.status_code == 404 and 'class="site-header"' in page.content.decode()
 
 
+@pytest.mark.parametrize("path", ["/no/such/page/", "/apis/no-such-api/"])
+def test_404_is_the_portals_page_in_the_dev_run_too(
+    client: Client, settings: Any, path: str
+) -> None:
+    """`make run` has DEBUG on, under which Django answered with its yellow technical page
+    listing every URL pattern: what a new user following a stale link saw."""
+    settings.DEBUG = True
+    page = client.get(path)
+    html = page.content.decode()
+    assert page.status_code == 404
+    assert 'class="site-header"' in html and "Page not found" in html
+    assert "URLconf" not in html and "DEBUG = True" not in html
+    assert "nonce-" in page["Content-Security-Policy"]  # the page passed the CSP middleware
+
+
 @override_settings(ROOT_URLCONF="tests.portal.error_urls")
 def test_500_page_has_the_portal_layout() -> None:
     client = Client(raise_request_exception=False)
