@@ -15,6 +15,7 @@ a lazy-text check that cost five times as much (90,000 calls at 9,000 tags).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from html import escape
@@ -48,6 +49,15 @@ class OperationLink:
 
 
 @dataclass(frozen=True)
+class TagSet:
+    """One of Redoc's `x-tagGroups`: a heading over some tags (Mattermost has 40 tags in 8)."""
+
+    index: int  # in the page's order, from 0
+    name: str
+    anchor: str  # the id of its section on the API page
+
+
+@dataclass(frozen=True)
 class TagGroup:
     name: str
     operations: tuple[OperationLink, ...]
@@ -62,6 +72,11 @@ class TagGroup:
     description: str = field(default="", repr=False)
     before: int = 0
     page: str = ""
+    # The group of tags of the document's `x-tagGroups` it is listed in, if any, and whether
+    # it is that group's first and last tag.
+    tag_set: TagSet | None = None
+    set_first: bool = False
+    set_last: bool = False
 
     @property
     def heading(self) -> str:
@@ -74,9 +89,19 @@ class TagGroup:
         loop it replaces cost ~5 ms a view, and only that page shows a tag's description
         (OpenProject's 53 hold Markdown tables: 0.25 s of each operation page's first view)."""
         description = str(render_markdown(self.description))
-        return _section_html(
-            self.heading, self.anchor, description, self.operations, self.before, self.page
+        level = 3 if self.tag_set is None else 4
+        html = _section_html(
+            self.heading, self.anchor, description, self.operations, self.before, self.page, level
         )
+        if self.tag_set is None:
+            return html
+        if self.set_first:
+            anchor = self.tag_set.anchor
+            html = (
+                f'<section class="tag-set" id="{anchor}"><h3><a class="anchor" href="#{anchor}">'
+                f"{escape(self.tag_set.name)}</a></h3>{html}"
+            )
+        return html + "</section>" if self.set_last else html
 
 
 def tag_anchor(name: str) -> str:
@@ -87,17 +112,21 @@ def tag_anchor(name: str) -> str:
 def tag_anchors(names: list[str]) -> dict[str, str]:
     """Each group's section id, in page order: "Pet store" and "pet-store" would both like
     `tag-pet-store`, so the second gets `tag-pet-store-2`."""
-    anchors: dict[str, str] = {}
+    return dict(zip(names, _unique([tag_anchor(name) for name in names]), strict=True))
+
+
+def _unique(anchors: list[str]) -> list[str]:
     taken: set[str] = set()
-    for name in names:
-        anchor = base = tag_anchor(name)
+    unique = []
+    for base in anchors:
+        anchor = base
         n = 1
         while anchor in taken:
             n += 1
             anchor = f"{base}-{n}"
         taken.add(anchor)
-        anchors[name] = anchor
-    return anchors
+        unique.append(anchor)
+    return unique
 
 
 _groups: LRU[tuple[TagGroup, ...]] = LRU(32)
@@ -152,13 +181,15 @@ def _section_html(
     ops: tuple[OperationLink, ...],
     before: int,
     page: str,
+    level: int = 3,
 ) -> str:
-    """A group's section of the API page (at `page`), `before` operations listed ahead."""
+    """A group's section of the API page (at `page`), `before` operations listed ahead; its
+    heading an <h4> under an x-tagGroup's <h3>."""
     about = f'<div class="md" hx-disable>{description}</div>' if description else ""
     return (
-        f'<section class="tag-group" id="{anchor}"><h3><a class="anchor" href="#{anchor}">'
-        f'{escape(title)}</a></h3>{about}<div class="op-list">{_list_html(ops, before, page)}</div>'
-        "</section>"
+        f'<section class="tag-group" id="{anchor}"><h{level}><a class="anchor" href="#{anchor}">'
+        f"{escape(title)}</a></h{level}>{about}"
+        f'<div class="op-list">{_list_html(ops, before, page)}</div></section>'
     )
 
 
@@ -221,6 +252,8 @@ def tag_groups(
     placed = set(names)
     names += sorted(n for n in by_tag if n not in placed and n != UNTAGGED)
     names += [UNTAGGED] if UNTAGGED in by_tag and UNTAGGED not in placed else []
+    # The tag each group lists (x-tagGroups name tags): the untagged have none.
+    tag_of = {name: name for name in names if name != UNTAGGED or name in placed}
     # Tagged webhooks: a group per tag, after the operations and never mixed with them
     # (Resend tags endpoints "Webhooks"), titled "Webhooks › tag" so they read as webhooks.
     hook_tags = [n for n in order if n in hooks_by_tag]
@@ -231,6 +264,7 @@ def tag_groups(
         name = tag if tag not in by_tag else f"{WEBHOOKS}/{tag}"
         by_tag[name] = hooks_by_tag[tag]
         names.append(name)
+        tag_of[name] = tag
         title = titles.get(tag, tag)
         # "Webhook Events" says what it holds already: not "Webhooks › Webhook Events".
         titles[name] = title if "webhook" in title.lower() else f"{WEBHOOKS} › {title}"
@@ -243,20 +277,70 @@ def tag_groups(
         hook_group = next((n for n in candidates if tag_anchor(n) not in taken), candidates[-1])
         by_tag[hook_group] = hooks
         names.append(hook_group)
+    names, set_of, set_names = _in_tag_sets(names, tag_of, overview.get("tagGroups"))
     anchors = tag_anchors(names)
+    # An x-tagGroup's section on the API page: `group-people` ("tag-" is a tag's).
+    set_anchors = _unique(["group-" + tag_anchor(t)[4:] for t in set_names])
+    tag_sets = [TagSet(i, *at) for i, at in enumerate(zip(set_names, set_anchors, strict=True))]
     page = reverse("apis:detail", args=[api_slug])
     groups = []
     before = 0
-    for name in names:
+    for i, name in enumerate(names):
         ops = tuple(by_tag[name])
+        at = set_of.get(name)
         groups.append(
             TagGroup(
                 name, ops, anchors[name], _nav_list_html(ops), titles.get(name, name),
                 descriptions.get(name, ""), before, page,
+                None if at is None else tag_sets[at],
+                at is not None and (i == 0 or set_of.get(names[i - 1]) != at),
+                at is not None and (i + 1 == len(names) or set_of.get(names[i + 1]) != at),
             )
         )  # fmt: skip
         before += len(ops)
     return _groups.set(key, tuple(groups))
+
+
+OTHER_TAGS = ("Other", "Ungrouped", "Other tags")
+
+
+def _in_tag_sets(
+    names: list[str], tag_of: dict[str, str], declared: Any
+) -> tuple[list[str], dict[str, int], list[str]]:
+    """The groups in the order of the document's `x-tagGroups` (as stored at import: a list
+    of `{name, tags}`), the index of each group's set and the sets' names. Each set's tags in its
+    order, a tag listed twice in the first set that lists it, unknown tags ignored, sets with no
+    operations left out. Redoc hides the tags no set lists; here they follow, in their order,
+    under "Other", so no operation is lost. Without sets the order is unchanged."""
+    if not isinstance(declared, list) or not declared:
+        return names, {}, []
+    by_tag: dict[str, list[str]] = {}
+    for name in names:
+        if name in tag_of:
+            by_tag.setdefault(tag_of[name], []).append(name)
+    order: list[str] = []
+    set_of: dict[str, int] = {}
+    titles: list[str] = []
+    for entry in declared:
+        title = entry.get("name") if isinstance(entry, dict) else None
+        tags = entry.get("tags") if isinstance(entry, dict) else None
+        if not isinstance(title, str) or not isinstance(tags, list):
+            continue
+        # A tag is listed once: its groups leave by_tag with it.
+        members = [n for tag in tags if isinstance(tag, str) for n in by_tag.pop(tag, ())]
+        if members:
+            set_of.update(dict.fromkeys(members, len(titles)))
+            titles.append(title)
+            order += members
+    if not set_of:
+        return names, {}, []
+    rest = [n for n in names if n not in set_of]
+    if rest:
+        taken = {t.lower() for t in titles}
+        set_of.update(dict.fromkeys(rest, len(titles)))
+        titles.append(next((t for t in OTHER_TAGS if t.lower() not in taken), OTHER_TAGS[-1]))
+        order += rest
+    return order, set_of, titles
 
 
 def _tag_titles(declared: list[dict[str, Any]]) -> dict[str, str]:
@@ -321,6 +405,30 @@ def _summary(group: TagGroup, shown: int | None = None) -> str:
     return f'<summary>{escape(group.heading)} <span class="count">{count}</span></summary>'
 
 
+def _in_sets_html(groups: tuple[TagGroup, ...], items: Iterable[tuple[int, str]]) -> str:
+    """The navigation's items (each a group's index and its <li>), those of each x-tagGroup in a
+    list labelled with its name; without x-tagGroups the items as they are."""
+    parts = []
+    open_set: TagSet | None = None
+    for i, item in items:
+        tag_set = groups[i].tag_set
+        if tag_set is not open_set:
+            if open_set is not None:
+                parts.append("</ul></li>")
+            open_set = tag_set
+            if tag_set is not None:
+                label = f"nav-s-{tag_set.index}"
+                parts.append(
+                    f'<li class="nav-section"><span class="nav-section-name" id="{label}">'
+                    f'{escape(tag_set.name)}</span><ul class="nav-section-tags" '
+                    f'aria-labelledby="{label}">'
+                )
+        parts.append(item)
+    if open_set is not None:
+        parts.append("</ul></li>")
+    return "".join(parts)
+
+
 def _folded_groups(
     groups: tuple[TagGroup, ...], api_slug: str, version_label: str | None
 ) -> tuple[str, ...]:
@@ -341,11 +449,14 @@ def _contents(groups: tuple[TagGroup, ...], api_slug: str, version_label: str | 
     shadow tree and marker) cost about 11 ms of the browser's layout on Kubernetes' 64 groups,
     before the page's first paint."""
     page = escape(reverse("apis:detail", args=[api_slug]) + _query(version_label))
-    return "".join(
-        f'<li class="nav-group"><a class="nav-toc" href="{page}#{group.anchor}">'
-        f'{escape(group.heading)} <span class="count">{len(group.operations)}</span></a></li>'
-        for group in groups
-    )
+    return _in_sets_html(
+        groups,
+        (
+            (i, f'<li class="nav-group"><a class="nav-toc" href="{page}#{group.anchor}">'
+                f'{escape(group.heading)} <span class="count">{len(group.operations)}</span></a></li>')
+            for i, group in enumerate(groups)
+        ),
+    )  # fmt: skip
 
 
 def _open_group(group: TagGroup, html: str | None = None, shown: int | None = None) -> str:
@@ -385,9 +496,10 @@ def nav_html(
     at = next((i for i, group in enumerate(groups) if current in group.operations), None)
     start = max(0, min((at or 0) - NAV_GROUPS // 2, len(groups) - NAV_GROUPS))
     end = start + NAV_GROUPS
-    parts = list(folded[start:end])
+    items = list(enumerate(folded[start:end], start))
     if at is not None:
-        parts[at - start] = mark_current(_open_group(groups[at]), current.url)
+        items[at - start] = (at, mark_current(_open_group(groups[at]), current.url))
+    parts = [_in_sets_html(groups, items)]
     toc = reverse("apis:detail", args=[api_slug]) + _query(version_label) + "#nav-tree"
     if start:
         parts.insert(0, _more_groups(start, toc))
@@ -411,17 +523,18 @@ def group_links(group: TagGroup) -> str:
 def filtered_nav(groups: tuple[TagGroup, ...], terms: list[str], current_url: str = "") -> str:
     """The navigation of the operations whose method, path, summary or id hold every term,
     the first FILTER_MAX of them."""
-    parts = []
+    items = []
     listed = matched = 0
-    for group in groups:
+    for i, group in enumerate(groups):
         found = tuple(op for op in group.operations if all(t in op.filter_text for t in terms))
         matched += len(found)
         room = FILTER_MAX - listed
         if found and room > 0:
-            parts.append(_open_group(group, _nav_list_html(found[:room]), len(found)))
+            items.append((i, _open_group(group, _nav_list_html(found[:room]), len(found))))
             listed += min(len(found), room)
-    if not parts:
+    if not items:
         return '<ul class="nav-tree" id="nav-tree"><li class="muted nav-none">No operation matches.</li></ul>'
+    parts = [_in_sets_html(groups, items)]
     if matched > listed:
         parts.insert(
             0,

@@ -15,7 +15,7 @@ from django.utils.text import slugify
 
 from apis.markdown import hides_its_host
 from apis.openapi.errors import pointer
-from apis.openapi.values import as_dict, as_list
+from apis.openapi.values import as_dict, as_list, is_number
 
 PARAMETER_LOCATIONS = frozenset({"query", "header", "path", "cookie", "querystring"})
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace", "query")
@@ -402,7 +402,7 @@ def build_overview(
                 names.add(str(name))
                 tags.append({"name": str(name)})
     webhooks = doc.get("webhooks")
-    return {
+    overview: dict[str, Any] = {
         "info": info,
         "servers": doc.get("servers") if isinstance(doc.get("servers"), list) else [],
         "securitySchemes": schemes,
@@ -413,6 +413,27 @@ def build_overview(
         ),
         "webhooks": list(webhooks) if isinstance(webhooks, dict) else [],
     }
+    groups = tag_groups(doc.get("x-tagGroups"))
+    if groups:  # only then: the overview of every other spec stays as it was
+        overview["tagGroups"] = groups
+    return overview
+
+
+def tag_groups(value: Any) -> list[dict[str, Any]]:
+    """Redoc's `x-tagGroups` (a list of `{name, tags}`) as the navigation reads it: each group
+    with a name of text and its tags' names; entries of any other shape dropped. Which tags
+    exist, a tag listed twice and groups left empty are the navigation's to settle."""
+    groups = []
+    for entry in as_list(value):
+        if not isinstance(entry, dict):
+            continue
+        name = entry.get("name")
+        name = str(name) if is_number(name) else name
+        if not isinstance(name, str) or not name.strip():
+            continue
+        tags = [str(t) for t in as_list(entry.get("tags")) if isinstance(t, str) or is_number(t)]
+        groups.append({"name": name.strip(), "tags": tags})
+    return groups
 
 
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")

@@ -475,3 +475,30 @@ paths:
     spec = load_yaml(text)
     assert spec.warnings == []
     assert [(op.method, op.path) for op in spec.operations] == [("get", "/thingyref")]
+
+
+@pytest.mark.parametrize(
+    ("groups", "kept"),
+    [
+        (
+            "[{name: People, tags: [users, teams]}]",
+            [{"name": "People", "tags": ["users", "teams"]}],
+        ),
+        # Entries of other shapes go; a number is a name as YAML reads `2024`.
+        (
+            "[junk, 3, {tags: [a]}, {name: ' '}, {name: {a: b}}, {name: 2024, tags: [a, 7, {}]}]",
+            [{"name": "2024", "tags": ["a", "7"]}],
+        ),
+        ("{name: People, tags: [users]}", None),
+        ("not a list", None),
+        ("[]", None),
+    ],
+)
+def test_redoc_tag_groups_are_kept_in_the_overview_only_when_they_name_something(
+    groups: str, kept: list[dict[str, object]] | None
+) -> None:
+    for head in ("openapi: 3.1.0", "swagger: '2.0'"):
+        spec = load_yaml(
+            f"{head}\ninfo: {{title: T, version: '1'}}\nx-tagGroups: {groups}\npaths: {{}}\n"
+        )
+        assert spec.overview.get("tagGroups") == kept
