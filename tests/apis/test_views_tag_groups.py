@@ -3,14 +3,17 @@ document's groups (Mattermost has 40 tags in groups); a spec without it renders 
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.test import Client
 
+from apis import navigation
 from apis.models import Api
 from tests.conftest import DEMO_SPECS, ImportSpec
 
@@ -162,3 +165,19 @@ def test_tag_groups_that_group_nothing_change_nothing(
     spec = (DEMO_SPECS / "petstore.yaml").read_text()
     import_spec(write_spec("petstore.yaml", junk + spec), "petstore")
     assert _reference_parts(client) == json.loads(GOLDEN.read_text())
+
+
+def test_versions_imported_before_get_their_groups_from_a_migration(
+    client: Client, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    api = import_spec(write_spec("grouped.yaml", GROUPED), "grouped")
+    version = api.default_version
+    version.overview = {k: v for k, v in version.overview.items() if k != "tagGroups"}
+    version.save(update_fields=["overview"])
+    navigation.clear_cache()
+    assert _sections(client.get("/apis/grouped/").content.decode())[0] == "tag-users"
+    migration = importlib.import_module("apis.migrations.0011_tag_groups")
+    migration.fill_tag_groups(apps, None)
+    navigation.clear_cache()
+    html = client.get("/apis/grouped/").content.decode()
+    assert _sections(html)[0] == "group-people----teams-"
