@@ -181,3 +181,27 @@ def test_versions_imported_before_get_their_groups_from_a_migration(
     navigation.clear_cache()
     html = client.get("/apis/grouped/").content.decode()
     assert _sections(html)[0] == "group-people----teams-"
+
+
+def test_an_operation_page_of_many_groups_names_the_group_of_the_first_tag_it_lists(
+    client: Client, import_spec: ImportSpec, tmp_path: Path
+) -> None:
+    """An operation page lists the hundred tags around its own: the first of them may be in
+    the middle of a group, whose name heads them all the same."""
+    tags = [f"t{g}-{t}" for g in range(50) for t in range(10)]
+    paths = {f"/{t}": {"get": {"operationId": t, "tags": [t], "responses": {}}} for t in tags}
+    groups = [{"name": f"G{g}", "tags": [f"t{g}-{t}" for t in range(10)]} for g in range(50)]
+    spec = tmp_path / "many.json"
+    spec.write_text(json.dumps({"openapi": "3.0.3", "info": {"title": "M", "version": "1"},
+                                "x-tagGroups": groups, "paths": paths}))  # fmt: skip
+    import_spec(spec, "many")
+    html = client.get("/apis/many/operations/t25-3/").content.decode()
+    nav = _between(html, '<ul class="nav-tree"', "</nav>")
+    names = re.findall(r'<span class="nav-section-name" id="nav-s-(\d+)">G(\d+)</span>', nav)
+    assert [int(g) for g, _ in names] == list(range(20, 31))  # tags 203 to 302 of 500
+    assert all(g == n for g, n in names)
+    assert nav.index('id="nav-s-20">G20</span>') < nav.index('<details data-g="203">')
+    assert nav.count('<li class="nav-section">') == nav.count('<ul class="nav-section-tags"') == 11
+    assert nav.count("<ul") == nav.count("</ul>") and nav.count("<li") == nav.count("</li>")
+    assert "203 more groups</a>" in nav and "197 more groups</a>" in nav
+    assert nav.count("<details") == 100
