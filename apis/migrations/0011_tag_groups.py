@@ -8,7 +8,7 @@ def fill_tag_groups(apps: Any, schema_editor: Any) -> None:
     """Versions imported before the reference read Redoc's `x-tagGroups` get them in their
     overview from the stored normalised document, as an import now keeps them (no re-import
     needed). Only documents that mention them are parsed."""
-    from apis.openapi.normalise import tag_groups
+    from apis.openapi.normalise import redoc_tag_groups
 
     db = schema_editor.connection.alias if schema_editor else "default"
     ApiVersion = apps.get_model("apis", "ApiVersion")
@@ -18,7 +18,7 @@ def fill_tag_groups(apps: Any, schema_editor: Any) -> None:
         if not raw or b'"x-tagGroups"' not in bytes(raw):
             continue
         document = orjson.loads(bytes(raw))
-        groups = tag_groups(document.get("x-tagGroups") if isinstance(document, dict) else None)
+        groups = redoc_tag_groups(document.get("x-tagGroups") if isinstance(document, dict) else None)
         if groups:
             version = versions.only("pk", "overview").get(pk=pk)
             version.overview = {**(version.overview or {}), "tagGroups": groups}

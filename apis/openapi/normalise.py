@@ -413,13 +413,13 @@ def build_overview(
         ),
         "webhooks": list(webhooks) if isinstance(webhooks, dict) else [],
     }
-    groups = tag_groups(doc.get("x-tagGroups"))
+    groups = redoc_tag_groups(doc.get("x-tagGroups"))
     if groups:  # only then: the overview of every other spec stays as it was
         overview["tagGroups"] = groups
     return overview
 
 
-def tag_groups(value: Any) -> list[dict[str, Any]]:
+def redoc_tag_groups(value: Any) -> list[dict[str, Any]]:
     """Redoc's `x-tagGroups` (a list of `{name, tags}`) as the navigation reads it: each group
     with a name of text and its tags' names; entries of any other shape dropped. Which tags
     exist, a tag listed twice and groups left empty are the navigation's to settle."""
