@@ -405,27 +405,32 @@ def _summary(group: TagGroup, shown: int | None = None) -> str:
     return f'<summary>{escape(group.heading)} <span class="count">{count}</span></summary>'
 
 
-def _in_sets_html(groups: tuple[TagGroup, ...], items: Iterable[tuple[int, str]]) -> str:
+def _in_sets_html(
+    groups: tuple[TagGroup, ...], items: Iterable[tuple[int, str]], fold: bool = False
+) -> str:
     """The navigation's items (each a group's index and its <li>), those of each x-tagGroup in a
-    list labelled with its name; without x-tagGroups the items as they are."""
+    list labelled with its name; without x-tagGroups the items as they are. Where the tags fold
+    (`fold`: an operation page, the filter) so does the x-tagGroup, open at first; the API
+    page's table of contents folds nothing (_contents says why)."""
+    tag, end = ("summary", "</ul></details></li>") if fold else ("span", "</ul></li>")
     parts = []
     open_set: TagSet | None = None
     for i, item in items:
         tag_set = groups[i].tag_set
         if tag_set is not open_set:
             if open_set is not None:
-                parts.append("</ul></li>")
+                parts.append(end)
             open_set = tag_set
             if tag_set is not None:
                 label = f"nav-s-{tag_set.index}"
                 parts.append(
-                    f'<li class="nav-section"><span class="nav-section-name" id="{label}">'
-                    f'{escape(tag_set.name)}</span><ul class="nav-section-tags" '
-                    f'aria-labelledby="{label}">'
+                    f'<li class="nav-section">{"<details open>" if fold else ""}<{tag} '
+                    f'class="nav-section-name" id="{label}">{escape(tag_set.name)}</{tag}>'
+                    f'<ul class="nav-section-tags" aria-labelledby="{label}">'
                 )
         parts.append(item)
     if open_set is not None:
-        parts.append("</ul></li>")
+        parts.append(end)
     return "".join(parts)
 
 
@@ -499,7 +504,7 @@ def nav_html(
     items = list(enumerate(folded[start:end], start))
     if at is not None:
         items[at - start] = (at, mark_current(_open_group(groups[at]), current.url))
-    parts = [_in_sets_html(groups, items)]
+    parts = [_in_sets_html(groups, items, fold=True)]
     toc = reverse("apis:detail", args=[api_slug]) + _query(version_label) + "#nav-tree"
     if start:
         parts.insert(0, _more_groups(start, toc))
@@ -534,7 +539,7 @@ def filtered_nav(groups: tuple[TagGroup, ...], terms: list[str], current_url: st
             listed += min(len(found), room)
     if not items:
         return '<ul class="nav-tree" id="nav-tree"><li class="muted nav-none">No operation matches.</li></ul>'
-    parts = [_in_sets_html(groups, items)]
+    parts = [_in_sets_html(groups, items, fold=True)]
     if matched > listed:
         parts.insert(
             0,
