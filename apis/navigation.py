@@ -7,6 +7,9 @@ starts with its groups folded: static/js/nav.js fetches a group's links from `ap
 is opened, and without scripts a folded group links to its section of the API page, which lists
 every operation. Only an operation page's own group is open from the start.
 
+A document with Redoc's `x-tagGroups` has its groups listed under those groups' names, in their
+order (_in_tag_sets); one without it renders exactly as it did before they were read.
+
 The markup is built once per version and process as escaped HTML and reused by every page of
 that version; the current page is marked with a string replacement rather than re-rendered.
 It is escaped with the standard library's `html.escape`, which Django's `escape` calls behind
