@@ -439,6 +439,28 @@ def _path_spec(title: str, exact: str, longer: list[str]) -> str:
     )
 
 
+def test_a_summary_typed_whole_comes_first(import_spec: ImportSpec, write_spec) -> None:  # type: ignore[no-untyped-def]
+    # SendGrid's POST /marketing/lists, "Create List", was not among the 20 hits for its own
+    # summary beside NetBox's many dcim_*_create operations: their ids carry both words.
+    paths = "".join(
+        f"  /dcim/list-{i}/:\n    post: {{operationId: createListEntry{i},"
+        f" summary: Create list entry {i}, responses: {{'200': {{description: ok}}}}}}\n"
+        for i in range(40)
+    )
+    spec = (
+        "openapi: 3.0.3\ninfo: {title: Mail, version: '1'}\npaths:\n"
+        f"{paths}  /marketing/lists:\n    post: {{operationId: POST_mc_lists, summary: Create List,"
+        " responses: {'200': {description: ok}}}\n"
+    )
+    import_spec(write_spec("mail.yaml", spec), "mail")
+    for typed in ("Create List", "create list", "  create   LIST ", "Create List."):
+        hits = search_operations(Api.objects.all(), typed)
+        assert hits[0].path == "/marketing/lists", typed
+        assert len(hits) == 20, typed
+    # Words of it only, not the whole: ranked as before.
+    assert search_operations(Api.objects.all(), "create")[0].path != "/marketing/lists"
+
+
 def test_a_path_typed_whole_finds_its_operations_first(import_spec: ImportSpec, write_spec) -> None:  # type: ignore[no-untyped-def]
     # Mastodon: `/api/v1/accounts` listed 19 longer paths, not POST /api/v1/accounts.
     longer = [f"/api/v1/accounts/{{id}}/{word}" for word in "abcdefghijklmnopqrstuvwxy"]
