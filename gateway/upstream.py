@@ -49,6 +49,9 @@ RESPONSE_HEAD_LIMIT = 64 * 1024
 _FRAMING = frozenset({b"content-length", b"transfer-encoding"})
 
 
+# Methods whose requests define no body (RFC 9110 9.3): one sent anyway closes its connection.
+_BODILESS_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
+
 class UpstreamError(Exception):
     """Base class: the backend could not give a complete answer."""
 
@@ -116,6 +119,7 @@ class _Connection(asyncio.Protocol):
         self.until_eof = False
         self.complete = False
         self.keep_alive = False
+        self.closing = False  # this request said Connection: close: never reused after it
         self.got_bytes = False
         self.error: UpstreamError | None = None
         self.chunks.clear()
@@ -213,7 +217,7 @@ class _Connection(asyncio.Protocol):
         if not self.head_done:
             return  # end of an informational response
         self.complete = True
-        self.keep_alive = self.parser.should_keep_alive()
+        self.keep_alive = not self.closing and self.parser.should_keep_alive()
         self._wake()
 
     def _wake(self) -> None:
@@ -482,8 +486,9 @@ class Pool:
         for name, value in headers:
             head += [name, b": ", value, b"\r\n"]
         chunked = False
+        bodiless = method in _BODILESS_METHODS
         if isinstance(body, bytes):
-            if body or method not in ("GET", "HEAD", "DELETE", "OPTIONS"):
+            if body or not bodiless:
                 head += [b"Content-Length: ", str(len(body)).encode(), b"\r\n"]
         elif body is not None:
             if content_length is None:
@@ -491,6 +496,13 @@ class Pool:
                 head.append(b"Transfer-Encoding: chunked\r\n")
             else:
                 head += [b"Content-Length: ", str(content_length).encode(), b"\r\n"]
+        # A body on a method that defines none (Elasticsearch reads a GET's): a backend that
+        # does not read it takes it for its next request on this connection, one the
+        # gateway never checked. Told Connection: close, it reads no further; and the
+        # connection is not reused whatever the backend answers.
+        closing = bodiless and (body is not None and body != b"")
+        if closing:
+            head.append(b"Connection: close\r\n")
         head.append(b"\r\n")
         head_bytes = b"".join(head)
 
@@ -502,6 +514,7 @@ class Pool:
             if conn is None:
                 conn = await self._connect(origin, connect_address)
             conn._reset()
+            conn.closing = closing
             conn.used = True
             assert conn.transport is not None
             try:

@@ -4,7 +4,10 @@ reach a backend) against the recording backend, through the proxy and the echo b
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -650,3 +653,54 @@ def test_a_backend_cannot_set_or_clear_the_portals_cookies(
     set_cookies = [v for n, v in resp.headers if n.lower() == b"set-cookie"]
     assert set_cookies == [b"theirs=1; Path=/gateway/orders"]
     assert resp.header("clear-site-data") is None
+
+
+class _BodyBlindHandler(BaseHTTPRequestHandler):
+    """A backend that reads no body on GET, DELETE or OPTIONS (Python's http.server, many
+    hand-written servers): on a kept-alive connection, a body left unread is its next
+    request."""
+
+    protocol_version = "HTTP/1.1"
+    server: Any
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+    def _answer(self) -> None:
+        self.server.seen.append((self.command, self.path))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    do_GET = do_DELETE = do_OPTIONS = _answer
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_a_body_on_a_bodiless_method_never_becomes_the_backends_next_request(
+    harness_for: Build, provider: Provider, method: str
+) -> None:
+    """Elasticsearch reads a GET's body, so the gateway forwards it; a backend that does not
+    read it took the bytes for a second request on the same connection, past every check
+    the gateway made (here a DELETE a read-only token may not send). The gateway now closes
+    such a connection after the call, saying so to the backend."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _BodyBlindHandler)
+    httpd.daemon_threads = True
+    httpd.seen = []  # type: ignore[attr-defined]
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}"
+        gw = harness_for(make_route(provider, url))
+        smuggled = (
+            b"DELETE /admin/everything HTTP/1.1\r\nHost: backend\r\nContent-Length: 0\r\n\r\n"
+        )
+        token = mint(provider.keys[0], claims(provider, scope="orders.read orders.write"))
+        resp = gw.request(method, "/orders/items/1", token=token, body=smuggled)
+        assert resp.status == 200
+        gw.request("GET", "/orders/items/2", token=token)  # the pool's next call
+        time.sleep(0.2)
+        assert ("DELETE", "/admin/everything") not in httpd.seen, httpd.seen
+        assert (method, "/items/1") in httpd.seen and ("GET", "/items/2") in httpd.seen
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
