@@ -52,6 +52,7 @@ _FRAMING = frozenset({b"content-length", b"transfer-encoding"})
 # Methods whose requests define no body (RFC 9110 9.3): one sent anyway closes its connection.
 _BODILESS_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 
+
 class UpstreamError(Exception):
     """Base class: the backend could not give a complete answer."""
 
@@ -70,6 +71,10 @@ class UpstreamBroken(UpstreamError):
 
 class _HeadTooLarge(Exception):
     """Raised in a parser callback: the response head passed RESPONSE_HEAD_LIMIT."""
+
+
+class _NoStatus(Exception):
+    """A status code past 599 (RFC 9110 15: three digits, 100 to 599)."""
 
 
 class _UnaskedAnswer(Exception):
@@ -143,6 +148,9 @@ class _Connection(asyncio.Protocol):
                 limit = RESPONSE_HEAD_LIMIT
                 self._fail(UpstreamBroken(f"the backend's head is larger than {limit} bytes"))
                 return
+            if self.status > 599:  # _NoStatus, from on_headers_complete
+                self._fail(UpstreamBroken(f"the backend's status {self.status} is no HTTP status"))
+                return
             if self.complete:
                 # Bytes after a whole answer (behind it, or while the connection is idle):
                 # no request asked for them. The answer stands; the connection is not reused.
@@ -194,6 +202,9 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         status = self.parser.get_status_code()
+        if status > 599:
+            self.status = status
+            raise _NoStatus  # stops the parser; data_received fails the exchange
         if 100 <= status < 200:
             # Informational answers (100 Continue, 103 Early Hints) precede the real one.
             self.headers = []

@@ -220,6 +220,26 @@ def test_a_response_head_past_64_kib_is_a_broken_answer(head: bytes) -> None:
     asyncio.run(main())
 
 
+@pytest.mark.parametrize("status", [b"600", b"999"])
+def test_a_status_past_599_is_a_broken_answer(status: bytes) -> None:
+    # RFC 9110 15: a status code is 100 to 599. A 999 went on to the client as it came, which
+    # fetch() in a browser refuses outright and no client can read by its class.
+    async def main() -> None:
+        async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            await read_request(r)
+            w.write(b"HTTP/1.1 " + status + b" Odd\r\nContent-Length: 2\r\n\r\nhi")
+            await w.drain()
+
+        server, origin, _ = await serve(handler)
+        pool = Pool()
+        with pytest.raises(UpstreamBroken, match="status " + status.decode()):
+            await pool.request(origin, "GET", b"/", [])
+        pool.close()
+        server.close()
+
+    asyncio.run(main())
+
+
 def test_a_response_head_under_the_limit_is_relayed_whole() -> None:
     async def main() -> None:
         extra = b"".join(b"X-H%d: %b\r\n" % (i, b"v" * 500) for i in range(100))  # ~51 KiB
