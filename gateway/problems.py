@@ -35,8 +35,16 @@ def problem(status: int, detail: str, check: str, *, title: str = "") -> tuple[i
     )
     # The header marks the gateway's own answers: the proxy drops it from backends' (proxy.py),
     # so a backend's problem+json with a `check` of its own is not shown as the gateway's.
-    headers = [(b"content-type", b"application/problem+json"), (CHECK_HEADER, check.encode())]
+    headers = [(b"content-type", b"application/problem+json"), (CHECK_HEADER, _field(check))]
     return status, headers, body
+
+
+def _field(check: str) -> bytes:
+    """The check as a header value: a required claim's name comes from the configuration
+    (`scope`, `https://example.com/roles`), and a line break there would add headers."""
+    if check.isascii() and check.isprintable():
+        return check.encode()
+    return "".join(c for c in check if 0x20 <= ord(c) <= 0x7E).encode()
 
 
 def _quote(value: str) -> str:

@@ -805,3 +805,21 @@ def test_a_malformed_public_host_is_a_system_check_error(settings: Any, value: s
     assert [e.id for e in check_public_host(None)] == ["gateway.E002"]
     settings.GATEWAY_PUBLIC_HOST = "api.example.com:8443"
     assert check_public_host(None) == []
+
+
+def test_a_claim_name_with_a_line_break_adds_no_header_to_the_refusal(
+    provider: Provider, backend: LoopbackServer, harness_for: Build
+) -> None:
+    """A required claim's name comes from the configuration file or the admin; the refusal
+    names it in X-Gateway-Check, where a line break started a header of its own."""
+    from gateway.jwt import ClaimRule
+
+    name = "roles\r\nSet-Cookie: sessionid=attacker"
+    rule = ClaimRule(name, ("admin",), "all", " ", frozenset())
+    gw = harness_for(make_route(provider, backend.url, required_claims=(rule,)))
+    resp = gw.request("GET", "/orders/items/1", token=mint(provider.keys[0], claims(provider)))
+    assert resp.status in (401, 403)
+    for _, value in resp.headers:
+        assert b"\r" not in value and b"\n" not in value, resp.headers
+    check = dict(resp.headers)[b"x-gateway-check"]
+    assert check == b"rolesSet-Cookie: sessionid=attacker"
