@@ -115,19 +115,27 @@ class _Writer:
             name, schema = name or target, self.schemas.get(target)
         return (schema if isinstance(schema, dict) else {}), xml, name
 
-    def properties(self, schema: dict[str, Any], depth: int) -> dict[str, Any]:
+    def properties(
+        self, schema: dict[str, Any], depth: int, read: set[int] | None = None
+    ) -> dict[str, Any]:
         """The object's properties, with those of its `allOf` parts and first `oneOf` or
-        `anyOf` option (what the sample was made of)."""
+        `anyOf` option (what the sample was made of). A part met again (`read`, by identity:
+        the document's own nodes) adds nothing: levels of `allOf: [$ref X, $ref X]` were
+        read 2**depth times."""
         found: dict[str, Any] = {}
         if depth > _MAX_DEPTH:
             return found
+        read = set() if read is None else read
         own = schema.get("properties")
         for key in ("allOf", "oneOf", "anyOf"):
             parts = schema.get(key)
             parts = parts if isinstance(parts, list) else []
             for part in parts if key == "allOf" else parts[:1]:
                 resolved, _, _ = self.resolve(part)
-                found.update(self.properties(resolved, depth + 1))
+                if id(resolved) in read:
+                    continue
+                read.add(id(resolved))
+                found.update(self.properties(resolved, depth + 1, read))
         if isinstance(own, dict):
             found.update(own)
         return found

@@ -87,3 +87,36 @@ def test_text_node_and_inline_root() -> None:
     }
     assert xml_text(schema, DOC, {"v": True}) == "<root>true</root>"
     assert xml_text({"type": "string"}, DOC, "<&>") == "<root>&lt;&amp;&gt;</root>"
+
+
+def test_all_of_parts_reached_twice_are_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Levels of `allOf: [$ref next, $ref next]` (a 9 KB spec of 60 levels) read every path
+    through the diamonds, 2**24 reads down to the depth bound, for every element: the
+    console's XML body kept an operation page (anonymous readers' too) rendering for
+    minutes. Each part is read once per object; the properties are the same."""
+    from apis.openapi import xml_sample
+
+    levels = 60
+    schemas: dict[str, Any] = {
+        f"S{i}": {
+            "allOf": [{"$ref": f"#/components/schemas/S{i + 1}"}] * 2,
+            "properties": {f"x{i}": {"type": "string"}},
+        }
+        for i in range(levels)
+    }
+    schemas[f"S{levels}"] = {"type": "object", "properties": {"z": {"type": "string"}}}
+    calls = [0]
+    read = xml_sample._Writer.properties
+
+    def counted(self: Any, *args: Any) -> Any:
+        calls[0] += 1
+        assert calls[0] < 10_000, "the allOf parts are read again and again"
+        return read(self, *args)
+
+    monkeypatch.setattr(xml_sample._Writer, "properties", counted)
+    text = xml_text(
+        {"$ref": "#/components/schemas/S0"},
+        {"components": {"schemas": schemas}},
+        {"x0": "a", "x5": "b"},
+    )
+    assert text == "<S0>\n  <x0>a</x0>\n  <x5>b</x5>\n</S0>"
