@@ -385,16 +385,24 @@ class _Sampler:
             schema = self._target(schema["$ref"])
         return schema if isinstance(schema, dict) else {}
 
-    def _declared(self, schema: Any, depth: int = 0) -> set[str]:
-        """The property names `schema` declares, its allOf parts' too (through `$ref`s)."""
+    def _declared(
+        self, schema: Any, depth: int = 0, read: dict[int, int] | None = None
+    ) -> set[str]:
+        """The property names `schema` declares, its allOf parts' too (through `$ref`s).
+        A part already read as high up (`read`: its identity, the least depth) adds
+        nothing: levels of `allOf: [$ref X] * 5` were read 5**8 times each."""
         if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
             schema = self._target(schema["$ref"])
         if not isinstance(schema, dict) or depth > 8:
             return set()
+        read = {} if read is None else read
+        if read.get(id(schema), depth + 1) <= depth:
+            return set()
+        read[id(schema)] = depth
         props = schema.get("properties")
         names = {str(n) for n in props} if isinstance(props, dict) else set()
         for part in as_list(schema.get("allOf")):
-            names |= self._declared(part, depth + 1)
+            names |= self._declared(part, depth + 1, read)
         return names
 
     def _undeclared(
