@@ -466,7 +466,13 @@ class _Sampler:
     def _build(self, schema: dict[str, Any], depth: int, seen: tuple[str, ...]) -> Any:
         target = self._dynamic_target(schema)
         if target is not schema:
-            return self.build(target, depth, seen)
+            # The schema it is bound to, unless that is being built at this very data level
+            # (`{$dynamicAnchor: n, allOf: [{$dynamicRef: '#n'}]}`): a cycle, as a `$ref`'s.
+            # (NUL: no component name has one, imports refuse it.)
+            place = f"\x00{id(target)}@{depth}"
+            if place in seen:
+                return None
+            return self.build(target, depth, (*seen, place))
         if "$ref" in schema:
             name, target = self._resolve(schema["$ref"])
             if not name or name in seen:

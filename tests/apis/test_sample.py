@@ -1057,3 +1057,18 @@ def test_the_names_all_of_parts_declare_are_read_once_per_part(
     monkeypatch.setattr(sampling._Sampler, "_declared", counted)
     value = sample({"$ref": "#/components/schemas/S0"}, {"components": {"schemas": schemas}})
     assert {"x19", "z"} <= set(value)  # the same sample as before
+
+
+def test_a_dynamic_ref_to_the_schema_being_built_ends_as_a_cycle() -> None:
+    """`{$dynamicAnchor: n, allOf: [{$dynamicRef: '#n'}]}` (3.1) bound the reference to the
+    schema itself, and each pass built it again: RecursionError, the operation page a 500
+    for everyone. A data level further down (a tree's children) still recurses as before."""
+    doc: dict[str, Any] = {"components": {"schemas": {
+        "Loop": {"$dynamicAnchor": "n", "type": "object",
+                 "allOf": [{"$dynamicRef": "#n"}], "properties": {"a": {"type": "string"}}},
+        "Tree": {"$dynamicAnchor": "node", "type": "object", "required": ["children"],
+                 "properties": {"children": {"type": "array", "items": {"$dynamicRef": "#node"}}}},
+    }}}  # fmt: skip
+    assert sample({"$ref": "#/components/schemas/Loop"}, doc) == {"a": "string"}
+    tree = sample({"$ref": "#/components/schemas/Tree"}, doc)
+    assert isinstance(tree["children"], list)
