@@ -148,6 +148,8 @@ class _Writer:
     def element(
         self, name: str, schema: dict[str, Any], xml: Mapping[str, Any], value: Any, depth: int
     ) -> None:
+        if self.size > _MAX_CHARS:
+            return  # the text is cut here: nothing more is kept (a shared sample may be huge)
         indent = "  " * depth
         tag = _name(name, xml)
         attrs = _xmlns(xml)
@@ -205,6 +207,8 @@ class _Writer:
         array's name; in an element of the array's name when `wrapped` (always at the
         top, where XML needs one root, and there items with no name of their own are
         named for the component they refer to: `<root><Pet>…`, not `<root><root>…`)."""
+        if self.size > _MAX_CHARS:
+            return
         items, item_xml, component = self.resolve(schema.get("items"))
         item_name = _text(item_xml.get("name")) or (component if wrapped else "") or name
         if wrapped or xml.get("wrapped") is True:

@@ -120,3 +120,28 @@ def test_all_of_parts_reached_twice_are_read_once(monkeypatch: pytest.MonkeyPatc
         {"x0": "a", "x5": "b"},
     )
     assert text == "<S0>\n  <x0>a</x0>\n  <x5>b</x5>\n</S0>"
+
+
+def test_the_writing_stops_where_the_text_is_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Arrays of arrays of `minItems: 3` (30 levels, a few KB of spec) made a sample of
+    half a million leaves, shared; the writer walked them all, each past its 20,000
+    characters only to drop the line (10 s on an operation page). The text is the same."""
+    from apis.openapi import xml_sample
+
+    value: Any = {"z": "string"}
+    for _ in range(12):
+        value = [value] * 3
+    calls = [0]
+    element = xml_sample._Writer.element
+
+    def counted(self: Any, *args: Any) -> None:
+        calls[0] += 1
+        assert calls[0] < 20_000, "still writing past the cut"
+        element(self, *args)
+
+    monkeypatch.setattr(xml_sample._Writer, "element", counted)
+    schema: dict[str, Any] = {"type": "object", "properties": {"z": {"type": "string"}}}
+    for _ in range(12):
+        schema = {"type": "array", "items": schema}
+    text = xml_text(schema, DOC, value)
+    assert text.endswith("\n…") and len(text) <= 20_002
