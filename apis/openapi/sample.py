@@ -24,6 +24,8 @@ MAX_DEPTH = 12
 # How many of a oneOf's options are sampled in turn for one that no other also fits.
 _MAX_OPTIONS = 8
 _MAX_NODES = 2_000
+# The most JSON values repeated items may make, written out (about a megabyte of text at worst).
+_MAX_WEIGHT = 20_000
 _PRELOAD_LEVELS = 3
 _FORMAT_SAMPLES: dict[str, Any] = {
     "date-time": "2024-01-01T12:00:00Z",
@@ -167,6 +169,7 @@ class _Sampler:
         schemas = document.get("components", {}).get("schemas", {})
         self.schemas: dict[str, Any] = schemas if isinstance(schemas, dict) else {}
         self.nodes = 0
+        self.weights: dict[int, tuple[Any, int]] = {}  # _weight's, by identity (value kept)
         # JSON Schema 2020-12's dynamic scope: each `$dynamicAnchor` name, bound by the
         # outermost schema on the way down that declares it (`PaginatedResource<T>` read with
         # its caller's item type).
@@ -223,6 +226,8 @@ class _Sampler:
         least = schema.get("minContains", 1)
         least = least if isinstance(least, int) and 0 < least <= 20 else 1
         value = self.build(contains, depth + 1, seen)
+        if least > 1 and least * self._weight(value) > _MAX_WEIGHT:
+            least = 1  # as for repeated items
         return [] if value is None else [value] * least
 
     def _pins(self, schema: Any) -> bool:
@@ -441,6 +446,19 @@ class _Sampler:
             return self.dynamic.get(ref[1:], schema)
         return schema
 
+    def _weight(self, value: Any) -> int:
+        """How many JSON values `value` holds written out, each shared copy counted: items
+        are repeated by reference, so a sample's own node count does not tell its size."""
+        if not isinstance(value, dict | list):
+            return 1
+        hit = self.weights.get(id(value))
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        inner = value.values() if isinstance(value, dict) else value
+        weight = 1 + sum(self._weight(v) for v in inner)
+        self.weights[id(value)] = (value, weight)
+        return weight
+
     def _spent(self) -> bool:
         """Whether the walk has met `_MAX_NODES` schemas: from then on an object gets only
         its required fields and a list is empty, so a huge body (a Kubernetes pod spec)
@@ -636,6 +654,8 @@ class _Sampler:
             contained = self._containing(schema, depth, seen)
             if item is None and "items" not in schema:
                 return contained
+            if n > 1 and n * self._weight(item) > _MAX_WEIGHT:
+                n = 1  # copies of a big item (arrays of arrays, each level tripled) stay one
             rest = max(n - len(contained), 0)
             if rest > 1 and schema.get("uniqueItems") is True:
                 return contained + self._distinct(item, rest, schema.get("items"))

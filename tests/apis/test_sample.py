@@ -1072,3 +1072,33 @@ def test_a_dynamic_ref_to_the_schema_being_built_ends_as_a_cycle() -> None:
     assert sample({"$ref": "#/components/schemas/Loop"}, doc) == {"a": "string"}
     tree = sample({"$ref": "#/components/schemas/Tree"}, doc)
     assert isinstance(tree["children"], list)
+
+
+def test_repeated_items_stay_within_a_written_size() -> None:
+    """Arrays of arrays with `minItems: 3`, 30 levels (a few KB of spec): each level's item
+    was repeated three times, shared, so the sample held 3**depth values; written out for
+    the console's body it made an 88 MB operation page for everyone signed in."""
+    import orjson
+
+    schemas: dict[str, Any] = {
+        f"S{i}": {"type": "array", "items": {"$ref": f"#/components/schemas/S{i + 1}"},
+                  "minItems": 3}
+        for i in range(30)
+    }  # fmt: skip
+    schemas["S30"] = {"type": "object", "properties": {"z": {"type": "string"}}}
+    value = sample({"$ref": "#/components/schemas/S0"}, {"components": {"schemas": schemas}})
+    assert len(orjson.dumps(value)) < 1_000_000
+    assert isinstance(value, list) and len(value) >= 1
+    # A small list of small items keeps its count.
+    few = {"type": "array", "minItems": 3, "items": {"type": "array", "minItems": 2,
+           "items": {"type": "integer"}}}  # fmt: skip
+    assert sample(few, {}) == [[0, 0], [0, 0], [0, 0]]
+    # 2020-12's `contains` with minContains: 20, nested, the same.
+    schemas = {
+        f"C{i}": {"type": "array", "contains": {"$ref": f"#/components/schemas/C{i + 1}"},
+                  "minContains": 20}
+        for i in range(10)
+    }  # fmt: skip
+    schemas["C10"] = {"type": "integer"}
+    value = sample({"$ref": "#/components/schemas/C0"}, {"components": {"schemas": schemas}})
+    assert len(orjson.dumps(value)) < 1_000_000
