@@ -157,6 +157,12 @@ def _with_document_variables(servers: list[Any], doc_servers: list[Any] | None) 
     return out
 
 
+def webhooks_key(doc: dict[str, Any]) -> str:
+    """Where the document's webhooks are: `webhooks`, or Redoc's `x-webhooks` in a document
+    without them (OpenAPI 3.0 has no `webhooks`: Clerk and Svix write their events there)."""
+    return "x-webhooks" if "webhooks" not in doc and "x-webhooks" in doc else "webhooks"
+
+
 def extract_operations(
     doc: dict[str, Any], spec_version: str, warnings: Warnings
 ) -> list[OperationSpec]:
@@ -173,7 +179,7 @@ def extract_operations(
         if isinstance(t, dict) and "name" in t and isinstance(t.get("kind"), str)
         and t["kind"] != "nav"
     }  # fmt: skip
-    for section, kind in (("paths", "operation"), ("webhooks", "webhook")):
+    for section, kind in (("paths", "operation"), (webhooks_key(doc), "webhook")):
         items = doc.get(section)
         if items is None:
             continue
@@ -401,7 +407,7 @@ def build_overview(
             if str(name) not in names:
                 names.add(str(name))
                 tags.append({"name": str(name)})
-    webhooks = doc.get("webhooks")
+    webhooks = doc.get(webhooks_key(doc))
     overview: dict[str, Any] = {
         "info": info,
         "servers": doc.get("servers") if isinstance(doc.get("servers"), list) else [],

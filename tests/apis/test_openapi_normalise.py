@@ -502,3 +502,38 @@ def test_redoc_tag_groups_are_kept_in_the_overview_only_when_they_name_something
             f"{head}\ninfo: {{title: T, version: '1'}}\nx-tagGroups: {groups}\npaths: {{}}\n"
         )
         assert spec.overview.get("tagGroups") == kept
+
+
+def test_redoc_x_webhooks_are_the_webhooks_of_a_document_without_webhooks() -> None:
+    # OpenAPI 3.0 has no `webhooks`: Clerk's webhook events and Svix's server document write
+    # them under Redoc's `x-webhooks`. Clerk's imported as an API of "0 operations" with no
+    # event shown, Svix's without its seven events.
+    text = """\
+openapi: 3.0.3
+info: {title: Events, version: '1'}
+paths: {}
+x-webhooks:
+  user.created:
+    post:
+      operationId: user.created
+      tags: [Users]
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object, properties: {id: {type: string}}}
+      responses: {'200': {description: received}}
+"""
+    spec = load_yaml(text)
+    assert [(op.kind, op.method, op.path) for op in spec.operations] == [
+        ("webhook", "post", "user.created")
+    ]
+    assert spec.webhook_count == 1
+    assert spec.overview["webhooks"] == ["user.created"]
+    broken = load_yaml(text + "  broken: 1\n")
+    assert "/x-webhooks/broken: a path item must be an object; ignored" in broken.warnings
+    # A 3.1 document that writes both (Svix's client document) lists each event once.
+    both = text.replace("3.0.3", "3.1.0").replace("x-webhooks:", "webhooks:", 1)
+    both += "x-webhooks:\n  old.event:\n    post: {responses: {'200': {description: ok}}}\n"
+    spec = load_yaml(both)
+    assert [op.path for op in spec.operations] == ["user.created"]
+    assert spec.overview["webhooks"] == ["user.created"]
