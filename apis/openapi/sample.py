@@ -584,7 +584,16 @@ class _Sampler:
                 value = self.build(option, depth, seen)
                 if key == "oneOf" and not isinstance(schema.get("discriminator"), dict):
                     option, value = self._only_one(options, option, value, depth, seen)
-                return self._tagged_option(schema, option, value)
+                value = self._tagged_option(schema, option, value)
+                if isinstance(value, dict) and as_dict(schema.get("properties")):
+                    # Properties beside the options are the value's too (a Rust struct with
+                    # a flattened enum, Svix's IngestSourceIn: `required: [name]` and the
+                    # source's kind as oneOf); the option's own value for a name stands.
+                    own = {k: v for k, v in schema.items() if k not in ("oneOf", "anyOf")}
+                    base = self.build({**own, "type": "object"}, depth, seen)
+                    if isinstance(base, dict):
+                        value = {**base, **value}
+                return value
         kind = _kind(schema)
         if kind == "object":
             out: dict[str, Any] = {}

@@ -856,6 +856,38 @@ def test_a_required_property_no_schema_declares_is_sampled_too() -> None:
     assert sample(closed, doc) == {}
 
 
+def test_an_object_with_properties_beside_its_one_of_keeps_them_in_the_sample() -> None:
+    # Svix's IngestSourceIn (a Rust struct with a flattened tagged enum): `type: object,
+    # required: [name], properties: {name, uid}, oneOf: [{type: generic}, {type: cron,
+    # config}]`. The sample was the first option alone, {"type": "generic"}: the console
+    # pre-filled a body its own check refused ("'name' is a required property").
+    own: dict[str, Any] = {"name": {"type": "string"}, "uid": {"type": "string"}}
+    schema: dict[str, Any] = {
+        "type": "object",
+        "required": ["name"],
+        "properties": own,
+        "oneOf": [
+            {
+                "type": "object",
+                "required": ["type"],
+                "properties": {"type": {"type": "string", "enum": ["generic"]}},
+            },
+            {
+                "type": "object",
+                "required": ["type", "config"],
+                "properties": {"type": {"enum": ["cron"]}, "config": {"type": "object"}},
+            },
+        ],
+    }
+    assert sample(schema, DOC) == {"name": "string", "uid": "string", "type": "generic"}
+    any_of = {**schema, "anyOf": schema["oneOf"]}
+    del any_of["oneOf"]
+    assert sample(any_of, DOC) == {"name": "string", "uid": "string", "type": "generic"}
+    # An option's own value for a shared name stands (it pins the variant).
+    shared = {**schema, "properties": {**own, "type": {"type": "string"}}}
+    assert sample(shared, DOC)["type"] == "generic"
+
+
 def test_a_one_of_sample_is_one_no_other_option_also_fits() -> None:
     """hey-api's `import` body: oneOf [Model (requires foo, bar, baz; bar readOnly),
     Other (requires nothing)]. The first option's sample, {foo, baz}, fits Other too, so
