@@ -250,6 +250,15 @@ class _Sampler:
             options = schema.get(key) if isinstance(schema, dict) else None
             if isinstance(options, list) and options and "$ref" not in schema:
                 return all(self._closes_cycle(option, seen, hops) for option in options)
+        if (
+            isinstance(schema, dict)
+            and "$ref" not in schema
+            and _kind(schema) == "array"
+            and _positive(schema.get("minItems"))
+        ):
+            # A list that may not be empty, of a schema being sampled (Kong's metering
+            # QueryFilterString.and): the cycle leaves it [], which its minItems refuses.
+            return self._closes_cycle(schema.get("items"), seen, hops)
         name = _schema_name(schema.get("$ref") if isinstance(schema, dict) else None)
         if name and name in seen:
             return True
@@ -862,6 +871,10 @@ def _enum_value(enum: list[Any], kind: Any) -> Any:
     if kind == "string" and isinstance(enum[0], int | float | bool):
         return orjson.dumps(enum[0]).decode()
     return enum[0]
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _kind(schema: dict[str, Any]) -> Any:

@@ -151,6 +151,23 @@ def test_a_cycle_closed_through_one_of_its_options_takes_another_or_is_left_out(
     assert value == {"term": "string", "filter": []}
 
 
+def test_an_optional_list_that_must_not_be_empty_and_closes_a_cycle_is_left_out() -> None:
+    # Kong's metering API (OpenMeter): QueryFilterString.and is `type: array, minItems: 1,
+    # items: $ref QueryFilterString`. Inside the cycle the list sampled as [], which its
+    # minItems refuses: the console pre-filled a body its own check refused ("[] should be
+    # non-empty"). One that may be empty stays, as [].
+    schemas: dict[str, Any] = {
+        "Filter": {"type": "object", "properties": {
+            "eq": {"type": "string"},
+            "and": {"type": "array", "minItems": 1,
+                    "items": {"$ref": "#/components/schemas/Filter"}},
+            "any": {"type": "array", "items": {"$ref": "#/components/schemas/Filter"}},
+        }},
+    }  # fmt: skip
+    value = sample({"$ref": "#/components/schemas/Filter"}, {"components": {"schemas": schemas}})
+    assert value == {"eq": "string", "any": []}
+
+
 def test_optional_properties_past_the_size_bound_are_left_out_not_null() -> None:
     # OpenSearch's rank_eval body: its query DSL spent the sample's node budget and every
     # property after that read `null` ("metric: None is not of type 'object'"), a body the
