@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from typing import Any
 
 import orjson
-from jsonschema import Draft202012Validator, validators
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import SchemaError, ValidationError
 
 from apis.documents import SCHEMA_PREFIX, LazySchemas, ref_name, refs_in
@@ -135,12 +135,35 @@ def _variant(one_of: list[Any], target: str) -> int | None:
     return None
 
 
+# Formats are annotations, but they tell apart oneOf options a value fits several of.
+_FORMATS = FormatChecker(["date", "email", "ipv4", "ipv6", "uuid"])
+_DATE_TIME = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)", re.ASCII)
+
+
+@_FORMATS.checks("date-time")
+def _date_time(value: object) -> bool:
+    return not isinstance(value, str) or _DATE_TIME.fullmatch(value) is not None
+
+
+def _one_by_format(validator: Any, one_of: list[Any], instance: Any) -> bool:
+    """Whether, of the options `instance` fits, exactly one still does with formats asserted
+    (Kong's metering `timing`: oneOf [enum [immediate, ...], string <date-time>])."""
+    fits = [o for o in one_of if validator.evolve(schema=o).is_valid(instance)]
+    if len(fits) < 2:
+        return False
+    strict = validator.evolve(format_checker=_FORMATS)
+    return sum(1 for o in fits if strict.evolve(schema=o).is_valid(instance)) == 1
+
+
 def _one_of(validator: Any, one_of: Any, instance: Any, schema: Any) -> Iterator[Any]:
     """oneOf, or with a discriminator the variant it names: variants that allow more
     properties than their own often all fit (`{"pet_type": "Cat"}` is a Cat and a Dog)."""
     index = _discriminated(one_of, instance, schema)
     if index is None:
-        yield from _ONE_OF(validator, one_of, instance, schema)
+        errors = list(_ONE_OF(validator, one_of, instance, schema))
+        if errors and isinstance(one_of, list) and _one_by_format(validator, one_of, instance):
+            return
+        yield from errors
     else:
         yield from validator.descend(instance, one_of[index], schema_path=index)
 
@@ -178,8 +201,8 @@ def _keep(key: str, value: Any) -> bool:
         except (re.error, TypeError):
             return False
         return True
-    # Formats are annotations here; unknown ones must not matter.
-    return key != "format"
+    # Formats are annotations here (only a oneOf's tie-break asserts known ones).
+    return key != "format" or isinstance(value, str)
 
 
 def _named(schemas: Mapping[str, Any]) -> Callable[[str], Any]:

@@ -228,6 +228,43 @@ def test_read_and_write_only_through_refs_are_not_required() -> None:
     ]
 
 
+def test_formats_tell_apart_one_of_options_a_value_fits_several_of() -> None:
+    # Kong's metering API: `timing: oneOf: [enum [immediate, next_billing_cycle], DateTime
+    # (string, format: date-time)]`, example "immediate". With formats as annotations the
+    # example fits both, so the console refused the body it had pre-filled ("is valid under
+    # each of"). Where formats leave one option, that is the one; where they leave several
+    # or none, plain oneOf as before.
+    doc: dict[str, Any] = {
+        "openapi": "3.0.3",
+        "components": {"schemas": {
+            "When": {"type": "string", "enum": ["immediate", "next_billing_cycle"]},
+            "DateTime": {"type": "string", "format": "date-time"},
+        }},
+    }  # fmt: skip
+    schema = {
+        "type": "object",
+        "properties": {
+            "timing": {
+                "oneOf": [
+                    {"$ref": "#/components/schemas/When"},
+                    {"$ref": "#/components/schemas/DateTime"},
+                ]
+            },
+            "id": {"oneOf": [{"type": "string", "format": "uuid"}, {"type": "string"}]},
+        },
+    }
+
+    def check(value: Any) -> list[str]:
+        return check_value(doc, -40, schema, value, direction="request", prefix="body")
+
+    assert check({"timing": "immediate"}) == []
+    assert check({"timing": "2023-01-01T01:01:01.001Z"}) == []
+    assert check({"timing": "2023-01-01T01:01:01+02:00"}) == []
+    assert check({"id": "not-a-uuid"}) == []
+    # A uuid fits both even with formats asserted: still refused.
+    assert "is valid under each of" in check({"id": "0f8fad5b-d9cb-469f-a165-70867728950e"})[0]
+
+
 def test_a_discriminator_picks_the_one_of_variant_a_body_is_checked_against() -> None:
     # ReadMe's polymorphism example (and any Pet: oneOf [Cat, Dog] whose variants allow more
     # properties): `{"pet_type": "Cat", "hunts": true}` fits both, so plain oneOf refused it
