@@ -157,9 +157,14 @@ class StrictOIDCAdapter(OpenIDConnectOAuth2Adapter):
                 app_settings.get("expected_issuer"),
             )
             kept = cache.get(key)
-            if isinstance(kept, dict):
-                self._openid_config = kept
-                return kept
+            try:
+                # Checked again as read: an entry of another shape (another version's, a
+                # half-written one) raised KeyError or TypeError, a 500 per sign-in until
+                # it expired; such an entry is fetched afresh.
+                self._openid_config = self._check(kept)
+                return self._openid_config
+            except OAuth2Error:
+                pass
             self._openid_config = self._checked_openid_config()
             cache.set(key, self._openid_config, settings.ACCOUNTS_METADATA_TTL)
         return self._openid_config
@@ -172,6 +177,9 @@ class StrictOIDCAdapter(OpenIDConnectOAuth2Adapter):
         finally:
             # allauth's property keeps what it fetched; only the checked document is kept.
             self.__dict__.pop("_openid_config", None)
+        return self._check(config)
+
+    def _check(self, config: Any) -> dict[str, Any]:
         if not isinstance(config, dict) or not isinstance(config.get("issuer"), str):
             raise OAuth2Error("bad_discovery")
         expected = self.get_provider().app.settings.get("expected_issuer")
@@ -209,7 +217,8 @@ class StrictOIDCAdapter(OpenIDConnectOAuth2Adapter):
         uri = self.openid_config["jwks_uri"]
         key = _metadata_key("jwks", uri)
         kept = cache.get(key)
-        fresh = not isinstance(kept, dict)
+        # A kept entry of another shape ({}, keys not a list) is fetched again, not a 500.
+        fresh = not (isinstance(kept, dict) and isinstance(kept.get("keys"), list))
         jwks = self._fetch_jwks() if fresh else kept
         found = _matching(jwks, kid)
         if not found and not fresh:

@@ -75,3 +75,68 @@ def test_another_provider_url_is_another_document(
     app["settings"] = {**app["settings"], "server_url": "http://127.0.0.1:9", "expected_issuer": ""}
     other = Client()
     assert_failed(other.post(f"{LOGIN}?process=login"), "provider_unreachable", other)
+
+
+def _poison(what: str, value: Any) -> None:
+    """Every kept entry of this kind replaced by `value` (another version's shape, a
+    half-written entry, or something else sharing the cache)."""
+    from django.core.cache import cache
+
+    kept = [k for k in _KEPT if k.startswith(f"accounts:oidc:{what}:")]
+    assert kept
+    for key in kept:
+        cache.set(key, value)
+
+
+_KEPT: list[str] = []
+
+
+@pytest.fixture
+def kept_keys(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from accounts import oidc
+
+    original = oidc._metadata_key
+
+    def recording(what: str, *parts: Any) -> str:
+        key = original(what, *parts)
+        if key not in _KEPT:
+            _KEPT.append(key)
+        return key
+
+    _KEPT.clear()
+    monkeypatch.setattr(oidc, "_metadata_key", recording)
+    return _KEPT
+
+
+@pytest.mark.parametrize(
+    "kept", [{}, {"keys": 5}, {"keys": None}, {"keys": "abc"}, {"keys": {"kid": "x"}}]
+)
+def test_a_kept_key_set_of_another_shape_is_fetched_again(
+    client: Client, stub_op: Any, kept_keys: list[str], kept: Any
+) -> None:
+    assert sign_in(client).status_code == 302
+    _poison("jwks", kept)
+
+    other = Client()
+    assert sign_in(other).status_code == 302
+    assert other.session[SESSION_KEY]
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        {},
+        {"issuer": 5},
+        {"issuer": "http://x", "authorization_endpoint": None},
+        {"jwks_uri": "gopher://x"},
+    ],
+)
+def test_a_kept_discovery_document_of_another_shape_is_fetched_again(
+    client: Client, stub_op: Any, kept_keys: list[str], kept: Any
+) -> None:
+    assert sign_in(client).status_code == 302
+    _poison("discovery", kept)
+
+    other = Client()
+    assert sign_in(other).status_code == 302
+    assert other.session[SESSION_KEY]
