@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+import string
 from typing import Any
 
 import requests
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from allauth.socialaccount.models import SocialApp
+from allauth.socialaccount.models import SocialAccount, SocialApp
 from allauth.socialaccount.providers.base.constants import AuthError
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
@@ -61,6 +63,24 @@ def reason_for(
     return "state", ""
 
 
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def _holders_of(email: str) -> list[Any]:
+    """The accounts whose address (the user's own or one of allauth's) is `email` but for
+    the case of its ASCII letters."""
+    folded = email.translate(_ASCII_LOWER)
+    users = {
+        u.pk: u
+        for u in get_user_model().objects.filter(email__iexact=email)
+        if isinstance(u.email, str) and u.email.translate(_ASCII_LOWER) == folded
+    }
+    for row in EmailAddress.objects.filter(email__iexact=email).select_related("user"):
+        if row.email.translate(_ASCII_LOWER) == folded:
+            users[row.user.pk] = row.user
+    return list(users.values())
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False  # no local accounts: people arrive through an OpenID provider
@@ -99,6 +119,35 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         session.max_redirects = 3
         session.headers["User-Agent"] = "api-portal-signin"
         return session
+
+    def authenticate_by_email(self, sociallogin: Any) -> tuple[Any, str] | None:
+        """allauth's link by a verified address (LINK_BY_VERIFIED_EMAIL), only where the
+        address names one person beyond doubt: the one active account that holds it, equal
+        but for ASCII case (allauth's lower() made U+212A KELVIN SIGN a 'k'), that is no
+        staff or superuser account (a provider's say-so makes no administrator) and has no
+        person of this provider yet (the provider gave the address to someone else). allauth
+        took the first of several holders and linked deactivated, staff and linked accounts."""
+        provider = sociallogin.account.provider
+        # The provider's own spelling: allauth's addresses are lower()ed by then.
+        sent = sociallogin.account.get_provider().extract_email_addresses(
+            sociallogin.account.extra_data or {}
+        )
+        for address in sent:
+            email = address.email
+            if not address.verified or not isinstance(email, str) or not email:
+                continue
+            if not self.can_authenticate_by_email(sociallogin, email):
+                continue
+            holders = _holders_of(email)
+            if len(holders) != 1:
+                continue
+            (user,) = holders
+            if not user.is_active or user.is_staff or user.is_superuser:
+                continue
+            if SocialAccount.objects.filter(user=user, provider=provider).exists():
+                continue
+            return user, email.translate(_ASCII_LOWER)
+        return None
 
     def pre_social_login(self, request: HttpRequest, sociallogin: Any) -> None:
         """Someone signing in through the built-in provider *is* that local user."""
