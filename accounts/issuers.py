@@ -27,6 +27,22 @@ def is_template(issuer: str) -> bool:
     return TENANT_TEMPLATE in issuer
 
 
+def _well_formed(template: str) -> bool:
+    """`{tenantid}` once, as one whole path segment after the host (Entra's
+    `https://login.microsoftonline.com/{tenantid}/v2.0`): in the host (a tenant id choosing the
+    host), inside a segment or twice, the template stood for issuers no tenant has."""
+    before, _, after = template.partition(TENANT_TEMPLATE)
+    _, sep, rest = before.partition("://")
+    return (
+        bool(sep)
+        and rest.find("/") > 0  # a host, then the path the segment is in
+        and before.endswith("/")
+        and (after == "" or after.startswith("/"))
+        and TENANT_TEMPLATE not in after
+        and not any(c in before for c in "?#")
+    )
+
+
 def _segment(template: str, issuer: str) -> str | None:
     """What fills the template's `{tenantid}` to make `issuer`: one path segment, or None."""
     before, _, after = template.partition(TENANT_TEMPLATE)
@@ -43,7 +59,7 @@ def discovered_issuer_fits(discovered: str, configured: str) -> bool:
     the configured issuer's tenant segment (`.../common/v2.0` fits `.../{tenantid}/v2.0`)."""
     if not is_template(discovered):
         return discovered == configured
-    return _segment(discovered, configured) is not None
+    return _well_formed(discovered) and _segment(discovered, configured) is not None
 
 
 def _tenant_id(claims: dict[str, Any]) -> str | None:
@@ -61,18 +77,31 @@ def token_issuer_fits(discovered: str, configured: str, claims: dict[str, Any]) 
     if not is_template(discovered):
         return iss == discovered
     tid = _tenant_id(claims)
-    if tid is None or iss != discovered.replace(TENANT_TEMPLATE, tid):
+    if tid is None or not _well_formed(discovered):
         return False
+    return iss == discovered.replace(TENANT_TEMPLATE, tid) and _admits(discovered, configured, tid)
+
+
+def _admits(discovered: str, configured: str, tid: str) -> bool:
+    """Whether the configured issuer admits tenant `tid`: a multi-tenant name (or none
+    configured) all of them, a tenant id that one."""
     admitted = _segment(discovered, configured) if configured else None
     if admitted is None or admitted.lower() in MULTI_TENANT_NAMES:
         return True
     return admitted.lower() == tid.lower()
 
 
-def response_issuer_fits(discovered: str, iss: str) -> bool:
+def response_issuer_fits(discovered: str, iss: str, configured: str = "") -> bool:
     """RFC 9207: an authorization response's `iss` is the discovered issuer, or for a template
-    the template filled with a tenant id."""
+    the template filled with the id of a tenant the configured issuer admits (the ID token
+    must then name the same issuer: StrictOIDCAdapter._decode_id_token)."""
     if not is_template(discovered):
         return iss == discovered
+    if not _well_formed(discovered):
+        return False
     tenant = _segment(discovered, iss)
-    return tenant is not None and _TENANT_ID.fullmatch(tenant) is not None
+    return (
+        tenant is not None
+        and _TENANT_ID.fullmatch(tenant) is not None
+        and _admits(discovered, configured, tenant)
+    )

@@ -269,6 +269,11 @@ class StrictOIDCAdapter(OpenIDConnectOAuth2Adapter):
         expected = app.settings.get("expected_issuer") or ""
         if not issuers.token_issuer_fits(self.openid_config["issuer"], expected, claims):
             raise OAuth2Error("invalid_id_token")
+        # RFC 9207: the authorization response and the ID token came from one issuer (with a
+        # tenant template, the response's tenant could differ from the token's).
+        sent = self.request.GET.get("iss")
+        if sent is not None and sent != claims["iss"]:
+            raise OAuth2Error("issuer_mismatch")
         # OIDC Core 3.1.3.7: several audiences need an azp naming us.
         several = isinstance(claims.get("aud"), list) and len(claims["aud"]) > 1
         if several and claims.get("azp") != app.client_id:
@@ -337,5 +342,6 @@ def check_response_issuer(adapter: StrictOIDCAdapter, request: HttpRequest) -> N
         if config.get("authorization_response_iss_parameter_supported") and "code" in request.GET:
             raise OAuth2Error("issuer_mismatch")
         return
-    if not issuers.response_issuer_fits(config["issuer"], iss):
+    expected = adapter.get_provider().app.settings.get("expected_issuer") or ""
+    if not issuers.response_issuer_fits(config["issuer"], iss, expected):
         raise OAuth2Error("issuer_mismatch")

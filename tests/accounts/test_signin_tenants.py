@@ -116,3 +116,47 @@ def test_an_rfc9207_iss_naming_a_tenant_is_the_template_filled_in(
     params = start(client)
     bad = {"code": "c", "state": params["state"], "iss": f"{entra.issuer}/evil/path/v2.0"}
     assert_failed(client.get(CALLBACK, bad), "issuer_mismatch", client)
+
+
+def test_an_rfc9207_iss_of_another_tenant_than_the_id_tokens_is_refused(
+    client: Client, entra: Any
+) -> None:
+    """The authorization response says it came from Fabrikam's issuer, the ID token is
+    Contoso's: one of them is not the provider this browser was sent to (a mix-up)."""
+    entra.claims = {"iss": f"{entra.issuer}/{CONTOSO}/v2.0", "tid": CONTOSO}
+    params = start(client)
+    mixed = {"code": "c", "state": params["state"], "iss": f"{entra.issuer}/{FABRIKAM}/v2.0"}
+    assert_failed(client.get(CALLBACK, mixed), "issuer_mismatch", client)
+
+
+def test_an_rfc9207_iss_of_a_tenant_the_portal_does_not_admit_is_refused(
+    client: Client, entra: Any, settings: Any
+) -> None:
+    configure(settings, entra, CONTOSO)
+    entra.claims = {"iss": f"{entra.issuer}/{CONTOSO}/v2.0", "tid": CONTOSO}
+    params = start(client)
+    other = {"code": "c", "state": params["state"], "iss": f"{entra.issuer}/{FABRIKAM}/v2.0"}
+    assert_failed(client.get(CALLBACK, other), "issuer_mismatch", client)
+    assert entra.token_requests == []  # refused before the code was spent
+
+
+@pytest.mark.parametrize(
+    ("template", "configured"),
+    [
+        ("http://{{tenantid}}.{host}/v2.0", "http://common.{host}/v2.0"),  # in the host
+        ("{base}/x{{tenantid}}/v2.0", "{base}/xcommon/v2.0"),  # part of a segment
+        ("{base}/{{tenantid}}/v2.0/{{tenantid}}", "{base}/common/v2.0/{{tenantid}}"),  # twice
+    ],
+)
+def test_a_template_whose_tenant_is_not_one_whole_path_segment_is_refused(
+    client: Client, entra: Any, settings: Any, template: str, configured: str
+) -> None:
+    host = entra.issuer.split("://", 1)[1]
+    entra.discovery_overrides = {"issuer": template.format(base=entra.issuer, host=host)}
+    app = settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"][0]
+    app["settings"] = {
+        **app["settings"],
+        "expected_issuer": configured.format(base=entra.issuer, host=host),
+    }
+    response = client.post(f"{LOGIN}?process=login")
+    assert_failed(response, "issuer_mismatch", client)
