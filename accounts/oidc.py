@@ -221,9 +221,11 @@ class StrictOIDCAdapter(OpenIDConnectOAuth2Adapter):
         fresh = not (isinstance(kept, dict) and isinstance(kept.get("keys"), list))
         jwks = self._fetch_jwks() if fresh else kept
         found = _matching(jwks, kid)
-        if not found and not fresh:
+        if not found and not fresh and cache.add(f"{key}:refetched", 1, _refetch_interval()):
             # The ID token came from the provider's own token endpoint, not from the
-            # browser: an unknown kid is the provider's rotation, never a visitor's flood.
+            # browser: an unknown kid is the provider's rotation, never a visitor's flood;
+            # still, once a minute at most (a provider signing with a key it does not
+            # publish had the set fetched at every sign-in).
             jwks, fresh = self._fetch_jwks(), True
             found = _matching(jwks, kid)
         if fresh:
@@ -328,6 +330,10 @@ class StrictOIDCAdapter(OpenIDConnectOAuth2Adapter):
             "client_id": app.client_id,
         }
         return login
+
+
+def _refetch_interval() -> int:
+    return int(getattr(settings, "ACCOUNTS_JWKS_REFETCH_INTERVAL", 60))
 
 
 def _matching(jwks: dict[str, Any], kid: Any) -> list[Any]:

@@ -336,6 +336,9 @@ ACCOUNTS_CLOCK_SKEW = env_int("OIDC_CLOCK_SKEW", 60, minimum=0)
 # Seconds an external provider's checked discovery document and key set are kept (shared
 # cache); an ID token naming a key the kept set lacks refetches the set.
 ACCOUNTS_METADATA_TTL = env_int("OIDC_METADATA_TTL", 3600, minimum=0)
+# At most one such refetch per key set in this many seconds: a provider whose tokens name a
+# key it does not publish costs one fetch, not one per sign-in.
+ACCOUNTS_JWKS_REFETCH_INTERVAL = 60
 
 # --- The built-in OpenID provider (identity/, django-oauth-toolkit) ----------------------
 # On when no external provider is configured; IDENTITY_BUILTIN=1 keeps it on beside one.

@@ -140,3 +140,16 @@ def test_a_kept_discovery_document_of_another_shape_is_fetched_again(
     other = Client()
     assert sign_in(other).status_code == 302
     assert other.session[SESSION_KEY]
+
+
+def test_an_unknown_key_is_fetched_for_once_not_at_every_sign_in(
+    client: Client, stub_op: Any
+) -> None:
+    """A provider answering with tokens no published key signs: one fresh key set, then the
+    kept one refuses them, rather than a key-set fetch per sign-in."""
+    assert sign_in(client).status_code == 302
+    stub_op.token_kid = "nobody-has-this-key"
+    for _ in range(3):
+        other = Client()
+        assert_failed(sign_in(other), "invalid_id_token", other)
+    assert stub_op.gets.count("/jwks") == 2
