@@ -10,11 +10,17 @@ then used, no proxies from the environment, no redirect followed to another host
 refuses them.
 
 A provider may run on a private network (an operator's Keycloak), so each call may reach
-the loopback or private address of the very host and port it names, as before.
+the loopback or private address of the very host and port it names. Within a sign-in
+(`private_only_for`, accounts/views.py) that is only the configured provider's own host and
+port: a discovery document naming a token, key set or userinfo endpoint on another loopback
+or private host:port does not send the portal (and the code and client secret) there.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -53,16 +59,39 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
 
 
-def _own_address(url: str) -> list[str]:
+# The host:port a sign-in's configured provider URL names, while that sign-in runs; None
+# outside one (each URL's own host:port then).
+_PRIVATE_OK: ContextVar[frozenset[str] | None] = ContextVar("accounts_private_ok", default=None)
+
+
+def _address(url: str) -> str:
+    """The URL's host:port as the outbound allowance spells it, or ""."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if not host:
-        return []
+        return ""
     try:
         port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
     except ValueError:
-        return []
-    return [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
+        return ""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _own_address(url: str) -> list[str]:
+    own = _address(url)
+    allowed = _PRIVATE_OK.get()
+    return [own] if own and (allowed is None or own in allowed) else []
+
+
+@contextlib.contextmanager
+def private_only_for(provider_url: str) -> Iterator[None]:
+    """Within: a private address only for the host and port `provider_url` names (the
+    configured provider's), whatever URL its discovery document gives."""
+    token = _PRIVATE_OK.set(frozenset({_address(str(provider_url or ""))} - {""}))
+    try:
+        yield
+    finally:
+        _PRIVATE_OK.reset(token)
 
 
 class OutboundAdapter(BaseAdapter):

@@ -22,6 +22,7 @@ from requests import RequestException
 
 from accounts.adapters import REASONS, reason_for
 from accounts.oidc import LOGOUT_SESSION_KEY, StrictOIDCAdapter, check_response_issuer
+from accounts.transport import private_only_for
 
 
 def signin_error(request: HttpRequest, reason: str, provider_error: str = "") -> HttpResponse:
@@ -43,8 +44,9 @@ def signin_error(request: HttpRequest, reason: str, provider_error: str = "") ->
 def oidc_login(request: HttpRequest, provider_id: str) -> HttpResponse:
     """allauth's OIDC login (a POST starts it; GET only asks to confirm, case 58)."""
     try:
-        view = OAuth2LoginView.adapter_view(StrictOIDCAdapter(request, provider_id))
-        return view(request)
+        adapter = StrictOIDCAdapter(request, provider_id)
+        with private_only_for(adapter.get_provider().server_url):
+            return OAuth2LoginView.adapter_view(adapter)(request)
     except SocialApp.DoesNotExist:
         raise Http404("No such sign-in provider.") from None
     except (OAuth2Error, RequestException) as exc:
@@ -56,9 +58,11 @@ def oidc_login(request: HttpRequest, provider_id: str) -> HttpResponse:
 def oidc_callback(request: HttpRequest, provider_id: str) -> HttpResponse:
     adapter = StrictOIDCAdapter(request, provider_id)
     try:
-        if "code" in request.GET:
-            check_response_issuer(adapter, request)
-        return OAuth2CallbackView.adapter_view(adapter)(request)
+        # The provider's discovered endpoints reach a private address only on its own host.
+        with private_only_for(adapter.get_provider().server_url):
+            if "code" in request.GET:
+                check_response_issuer(adapter, request)
+            return OAuth2CallbackView.adapter_view(adapter)(request)
     except SocialApp.DoesNotExist:
         raise Http404("No such sign-in provider.") from None
     except (OAuth2Error, RequestException) as exc:

@@ -153,3 +153,19 @@ def test_an_unknown_key_is_fetched_for_once_not_at_every_sign_in(
         other = Client()
         assert_failed(sign_in(other), "invalid_id_token", other)
     assert stub_op.gets.count("/jwks") == 2
+
+
+@pytest.mark.parametrize("endpoint", ["token_endpoint", "jwks_uri", "userinfo_endpoint"])
+def test_a_discovered_endpoint_on_another_private_host_is_not_called(
+    client: Client, stub_op: Any, endpoint: str
+) -> None:
+    """The configured provider's own host may be private (an operator's Keycloak); a
+    document naming another loopback or private host:port for an endpoint the portal calls
+    (here `localhost`, another name than the configured 127.0.0.1) sent the portal there,
+    the code and client secret with it."""
+    path = {"token_endpoint": "/token", "jwks_uri": "/jwks", "userinfo_endpoint": "/userinfo"}
+    port = stub_op.issuer.rsplit(":", 1)[1]
+    stub_op.discovery_overrides = {endpoint: f"http://localhost:{port}{path[endpoint]}"}
+
+    assert_failed(sign_in(client), "provider_unreachable", client)
+    assert stub_op.token_requests == [] or endpoint != "token_endpoint"
