@@ -68,6 +68,15 @@ def require_production_secrets() -> None:
         )
     if weak := weak_secrets():
         raise ImproperlyConfigured(". ".join(weak) + ".")
+    if not settings.DEBUG and settings.IDENTITY_BUILTIN and not settings.IDENTITY_ISSUER:
+        # Unset, the issuer would follow each request's Host: any name ALLOWED_HOSTS lets in
+        # (all of them with "*") would be the provider's discovery, key set and token
+        # endpoint, for browsers and for the portal's own sign-in.
+        raise ImproperlyConfigured(
+            "Not set with DEBUG off while the built-in OpenID provider is on: IDENTITY_ISSUER, "
+            "the provider's public URL (https://portal.example.com/idp), the same for every "
+            "portal process; see .env.example."
+        )
 
 
 def warm_up() -> None:

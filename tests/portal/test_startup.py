@@ -49,6 +49,35 @@ def test_a_missing_identity_secret_stops_start_up_when_the_provider_is_built_in(
     assert "IDENTITY_PORTAL_CLIENT_SECRET (or IDENTITY_PORTAL_CLIENT_SECRET_FILE)" in result.stderr
 
 
+@pytest.mark.parametrize("module", ["portal.wsgi", "portal.asgi"])
+def test_a_missing_issuer_stops_start_up_when_the_provider_is_built_in(
+    tmp_path: Path, module: str
+) -> None:
+    # Unset, the issuer was taken from each request's Host: with ALLOWED_HOSTS=* (or a
+    # wildcard) anyone chose it (discovery said http://evil.example/idp and the portal's own
+    # sign-in fetched its keys and sent its client secret there), and with two allowed names
+    # tokens from one were refused under the other. Only `check --deploy` said so.
+    result = start(production_env(tmp_path, IDENTITY_ISSUER="", ALLOWED_HOSTS="*"), module)
+    assert result.returncode != 0
+    assert "IDENTITY_ISSUER" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr.split("ImproperlyConfigured")[-1]
+
+
+def test_an_external_provider_alone_needs_no_issuer(tmp_path: Path) -> None:
+    result = start(
+        production_env(
+            tmp_path,
+            IDENTITY_ISSUER="",
+            IDENTITY_BUILTIN="0",
+            IDENTITY_PORTAL_CLIENT_SECRET="",
+            OIDC_ISSUER="https://login.example.com",
+            OIDC_CLIENT_ID="portal",
+            OIDC_CLIENT_SECRET="s" * 40,
+        )
+    )
+    assert result.returncode == 0, result.stderr
+
+
 @pytest.mark.parametrize("name", ["APPLICATIONS_CREATE_PER_HOUR", "SUBSCRIPTIONS_CREATE_PER_HOUR"])
 def test_a_creation_limit_below_one_stops_start_up_and_is_named(tmp_path: Path, name: str) -> None:
     # 0 would refuse every new application (or subscription) with a message about a limit
