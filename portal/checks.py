@@ -104,6 +104,27 @@ def check_trusted_origins(app_configs: Any, **kwargs: Any) -> list[Error]:
     return problems
 
 
+@register()
+def check_site_url(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """SITE_URL begins every link in a mail: an http(s) address with a host, a path at most."""
+    from urllib.parse import urlsplit
+
+    url = str(getattr(settings, "SITE_URL", "") or "")
+    if not url:
+        return []
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.hostname and not (parts.query or parts.fragment):
+        return []
+    return [
+        Error(
+            f"SITE_URL: {url!r} is not a web address, so the links in mails cannot be opened.",
+            hint="Give the portal's public address with its scheme: https://portal.example.com "
+            "(a path is allowed, no query or fragment).",
+            id="portal.E004",
+        )
+    ]
+
+
 @register(Tags.security, deploy=True)
 def check_allowed_hosts_set(app_configs: Any, **kwargs: Any) -> list[Warning]:
     """A deployment check (`check --deploy`, and `serve` says it too): on every management

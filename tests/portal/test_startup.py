@@ -398,3 +398,27 @@ def test_serve_says_when_allowed_hosts_is_left_to_its_loopback_default(tmp_path:
     assert "ALLOWED_HOSTS is not set" in run("serve", ALLOWED_HOSTS="", PORT="eighty")
     # Not on every other command of a developer's machine, where it was noise.
     assert "ALLOWED_HOSTS" not in run("check", ALLOWED_HOSTS="")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "portal.example.com",
+        "//portal.example.com",
+        "ftp://portal.example.com",
+        "https://x.example?a=1",
+    ],
+)
+def test_a_site_url_that_is_no_web_address_stops_serve(tmp_path: Path, url: str) -> None:
+    # SITE_URL begins every link in a mail: without a scheme and host they read
+    # 'portal.example.com/products/subscriptions/...', which no mail client opens, with
+    # nothing said at start.
+    result = _serve(production_env(tmp_path, PORT="1", SITE_URL=url))
+    assert result.returncode != 0
+    assert f"SITE_URL: {url!r} is not" in result.stderr, result.stderr
+    assert "Listening" not in result.stdout + result.stderr
+
+
+def test_a_site_url_with_a_path_is_taken(tmp_path: Path) -> None:
+    result = _serve(production_env(tmp_path, PORT="eighty", SITE_URL="https://example.com/portal/"))
+    assert "SITE_URL" not in result.stderr and "PORT='eighty'" in result.stderr
