@@ -140,6 +140,35 @@ TEMPLATES = [
 ]
 
 
+# OPTIONS keys Django's PostgreSQL backend takes itself; the others go to libpq.
+_DJANGO_PG_OPTIONS = {"pool", "isolation_level", "server_side_binding", "assume_role"}
+_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def _check_libpq_options(options: dict[str, Any]) -> None:
+    """DATABASE_URL's query options as libpq reads them, refused here naming the option
+    (never a value but sslmode's): psycopg refused an unknown one at each connection, so
+    the portal started and answered 500 to every request."""
+    from psycopg import ProgrammingError
+    from psycopg.conninfo import make_conninfo
+
+    for key, value in options.items():
+        if key in _DJANGO_PG_OPTIONS:
+            continue
+        try:
+            make_conninfo("", **{key: value})
+        except ProgrammingError:
+            raise ImproperlyConfigured(
+                f"DATABASE_URL: the option {key!r} is not a PostgreSQL connection parameter "
+                "(https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-PARAMKEYWORDS)"
+            ) from None
+    sslmode = options.get("sslmode")
+    if sslmode is not None and sslmode not in _SSLMODES:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL: sslmode={sslmode!r} is not one of {', '.join(_SSLMODES)}"
+        )
+
+
 def _databases() -> dict[str, Any]:
     """DATABASE_URL (or DATABASE_URL_FILE: it holds the password), pooled on PostgreSQL.
 
@@ -167,6 +196,14 @@ def _databases() -> dict[str, Any]:
     if "@" in str(db.get("NAME") or ""):  # a "/" in an unencoded password ends the host
         raise ImproperlyConfigured(f"DATABASE_URL cannot be read; write {shape}")
     if db["ENGINE"] == "django.db.backends.sqlite3":
+        if str(db.get("NAME") or ":memory:").startswith(":memory:") or "mode=memory" in str(
+            db.get("NAME")
+        ):
+            # Each connection would have its own empty database ("no such table").
+            raise ImproperlyConfigured(
+                "DATABASE_URL names a SQLite database in memory, which no two connections "
+                "share; write sqlite:////absolute/path/db.sqlite3"
+            )
         options = db.setdefault("OPTIONS", {})
         # The file has several writers (the portal's requests and the in-process gateway's usage
         # recorder). A deferred transaction that reads and then writes is refused at once when
@@ -177,6 +214,7 @@ def _databases() -> dict[str, Any]:
         options.setdefault("timeout", env_int("DATABASE_SQLITE_TIMEOUT", 20, minimum=1))
     if db["ENGINE"] == "django.db.backends.postgresql":
         options = db.setdefault("OPTIONS", {})
+        _check_libpq_options(options)
         # At least 1: libpq reads 0 as "wait for ever", which would undo the fail-fast pool.
         options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 2, minimum=1))
         if env_bool("DATABASE_POOL", True):

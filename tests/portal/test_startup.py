@@ -217,6 +217,14 @@ def test_the_first_request_of_a_worker_compiles_and_imports_nothing(tmp_path: Pa
         ("postgres://portal:pw-s3cret@127.0.0.1:port/portal", "cannot be read"),
         # A "/" in a password not percent-encoded: host "pw-s3", database "cret@127.0.0.1/x".
         ("postgres://portal:pw-s3/cret@127.0.0.1:5432/portal", "cannot be read"),
+        # A query option libpq does not know: psycopg refused it at each connection, so the
+        # portal started and answered 500 to every request (migrate a traceback).
+        ("postgres://portal:pw-s3cret@127.0.0.1/portal?conn_max_age=60", "'conn_max_age'"),
+        ("postgres://portal:pw-s3cret@127.0.0.1/portal?ssl_mode=require", "'ssl_mode'"),
+        ("postgres://portal:pw-s3cret@127.0.0.1/portal?sslmode=required", "sslmode='required'"),
+        # An in-memory database: each connection its own empty one ("no such table").
+        ("sqlite://", "in memory"),
+        ("sqlite:///:memory:", "in memory"),
     ],
 )
 def test_a_database_url_that_cannot_work_stops_start_up_and_is_named(
@@ -226,6 +234,23 @@ def test_a_database_url_that_cannot_work_stops_start_up_and_is_named(
     assert result.returncode != 0
     assert "DATABASE_URL" in result.stderr and said in result.stderr, result.stderr
     assert "pw-s3cret" not in result.stderr
+
+
+def test_a_database_url_with_libpq_options_and_a_socket_is_taken(tmp_path: Path) -> None:
+    url = (
+        "postgres://portal:p%40ss%3Aw%2Fd@%2Fvar%2Frun%2Fpostgresql/portal"
+        "?sslmode=verify-full&sslrootcert=/etc/ssl/ca.pem&target_session_attrs=read-write"
+        "&application_name=portal&options=-c%20statement_timeout%3D5000"
+    )
+    code = (
+        "from django.conf import settings; d = settings.DATABASES['default']; "
+        "print(d['HOST'], d['PASSWORD'], d['OPTIONS']['sslmode'], d['OPTIONS']['options'])"
+    )
+    result = start(production_env(tmp_path, DATABASE_URL=url), "django; django.setup(); " + code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "/var/run/postgresql", "p@ss:w/d", "verify-full", "-c", "statement_timeout=5000"
+    ]  # fmt: skip
 
 
 def _serve(env: dict[str, str], *command: str) -> subprocess.CompletedProcess[str]:
