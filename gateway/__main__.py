@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sys
 import tempfile
 
 
@@ -30,7 +31,8 @@ def _port(text: str) -> int:
 def main(argv: list[str] | None = None) -> None:
     from django.core.exceptions import ImproperlyConfigured
 
-    from portal.lib.env import env_int, env_str
+    from portal.lib.env import env_int, env_secret, env_str
+    from portal.startup import unshared_counters_warning
 
     parser = argparse.ArgumentParser(prog="python -m gateway", description=__doc__.split("\n")[0])
     try:  # a value that is not a number: one line naming it, not a traceback
@@ -47,6 +49,13 @@ def main(argv: list[str] | None = None) -> None:
         help="module:attribute of the ASGI application (tests serve gateways built in code)",
     )
     args = parser.parse_args(argv)
+    try:
+        redis_urls = [env_secret("REDIS_URL"), env_secret("GATEWAY_REDIS_URL")]
+    except ImproperlyConfigured as exc:
+        parser.error(str(exc))
+    counters = "rate-limit counters, key-failure counts and key cache"
+    if warning := unshared_counters_warning(args.workers, redis_urls, counters):
+        print(warning, file=sys.stderr, flush=True)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
     # Without Redis, the workers sum their metrics through snapshot files in a folder of

@@ -79,6 +79,19 @@ def require_production_secrets() -> None:
         )
 
 
+def unshared_counters_warning(workers: int, redis_urls: list[str], counters: str) -> str:
+    """What a start says when several workers share no Redis ('' when they do, or run alone):
+    each keeps its own `counters`, so a limit lets through as many times more as there are
+    workers when a balancer or the kernel spreads the calls."""
+    if workers < 2 or any(redis_urls):
+        return ""
+    return (
+        f"Warning: REDIS_URL is not set: each of the {workers} workers keeps its own {counters}, "
+        f"so a limit lets up to {workers} times its calls through. Set REDIS_URL to share them "
+        "(and across processes and machines)."
+    )
+
+
 def warm_up() -> None:
     """Imports every view (through the URLconf), builds the URL resolver's reverse map, makes
     the static files' storage and compiles the portal's own templates, so the first request

@@ -22,7 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from portal.lib.env import env_int, env_str
-from portal.startup import require_production_secrets
+from portal.startup import require_production_secrets, unshared_counters_warning
 
 FILE_BACKENDS = (
     "portal.lib.mailfiles.EmailBackend",
@@ -72,6 +72,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         if problems := url_problems():
             raise CommandError(" ".join(problems))
+        redis_urls = [settings.REDIS_URL, settings.GATEWAY_REDIS_URL]
+        counters = "login limits, creation limits and cache (and the gateway's rate limits)"
+        if unshared := unshared_counters_warning(workers, redis_urls, counters):
+            self.stderr.write(unshared)
         host = env_str("HOST", "127.0.0.1")
         base = f"http://{host}:{port}"
         if not settings.DEBUG and not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
