@@ -524,7 +524,7 @@ GATEWAY_HOSTS = env_list("GATEWAY_HOSTS", [])
 # client's Host, with its port only when it is the one the gateway listens on.
 GATEWAY_PUBLIC_HOST = env_str("GATEWAY_PUBLIC_HOST", "")
 # /-/metrics: a bearer token, or client addresses (CIDRs) that may scrape without one.
-GATEWAY_METRICS_TOKEN = env_str("GATEWAY_METRICS_TOKEN")
+GATEWAY_METRICS_TOKEN = env_secret("GATEWAY_METRICS_TOKEN")
 GATEWAY_METRICS_ALLOW = env_list("GATEWAY_METRICS_ALLOW", [])
 try:  # an entry skipped unseen would leave the scraper with 401 and no clue why
     parse_networks(GATEWAY_METRICS_ALLOW)
@@ -561,7 +561,12 @@ if LOG_FORMAT not in ("text", "json"):
 # --- Products and subscriptions (products/) ------------------------------------------------
 # Fernet keys encrypting the stored copy of subscription keys, newest first (rotation: add a
 # new one in front, run `manage.py rotate_subscription_keys`, then drop the old one).
-PRODUCTS_KEY_ENCRYPTION_KEYS = env_list("PRODUCTS_KEY_ENCRYPTION_KEYS")
+# Comma-separated, or one a line in PRODUCTS_KEY_ENCRYPTION_KEYS_FILE.
+PRODUCTS_KEY_ENCRYPTION_KEYS = [
+    key.strip()
+    for key in env_secret("PRODUCTS_KEY_ENCRYPTION_KEYS").replace("\n", ",").split(",")
+    if key.strip()
+]
 # How many subscriptions one developer may create per hour (shared cache, as applications;
 # a request to a product that needs approval mails the administrators).
 SUBSCRIPTIONS_CREATE_PER_HOUR = env_int("SUBSCRIPTIONS_CREATE_PER_HOUR", 10, minimum=1)
@@ -590,7 +595,7 @@ MAILERS: dict[str, dict[str, object]] = {
                 "host": _email_host or "localhost",
                 "port": env_int("EMAIL_PORT", 587 if _email_host else 25, minimum=1, maximum=65535),
                 "username": env_str("EMAIL_HOST_USER"),
-                "password": env_str("EMAIL_HOST_PASSWORD"),
+                "password": env_secret("EMAIL_HOST_PASSWORD"),
                 "use_tls": env_bool("EMAIL_USE_TLS", bool(_email_host)),
                 "timeout": env_int("EMAIL_TIMEOUT", 10, minimum=1),
             },

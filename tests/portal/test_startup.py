@@ -126,6 +126,36 @@ def test_secrets_can_come_from_files(tmp_path: Path) -> None:
     assert result.stdout.split() == ["True", "from-a-file"]
 
 
+def test_every_secret_can_come_from_a_file(tmp_path: Path) -> None:
+    # The subscription keys' encryption keys, the SMTP password and the metrics token are
+    # secrets too: given as NAME_FILE (a container secret) they were ignored, so the keys were
+    # quietly derived from SECRET_KEY, mail failed at its first send and /-/metrics said 401.
+    from cryptography.fernet import Fernet
+
+    fernet = Fernet.generate_key().decode()
+    files = {
+        "PRODUCTS_KEY_ENCRYPTION_KEYS": f"{fernet}\n{Fernet.generate_key().decode()}\n",
+        "EMAIL_HOST_PASSWORD": "smtp-pass\n",
+        "GATEWAY_METRICS_TOKEN": "metrics-token\n",
+    }
+    env = production_env(tmp_path, EMAIL_HOST="smtp.example.com")
+    for name, value in files.items():
+        (tmp_path / name).write_text(value)
+        env[f"{name}_FILE"] = str(tmp_path / name)
+    probe = (
+        "import portal.wsgi; from django.conf import settings;"
+        "print(len(settings.PRODUCTS_KEY_ENCRYPTION_KEYS), settings.PRODUCTS_KEY_ENCRYPTION_KEYS[0],"
+        " settings.MAILERS['default']['OPTIONS']['password'], settings.GATEWAY_METRICS_TOKEN)"
+    )
+    result = start(env, probe.removeprefix("import "))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["2", fernet, "smtp-pass", "metrics-token"]
+    both = start(
+        production_env(tmp_path, GATEWAY_METRICS_TOKEN="t", GATEWAY_METRICS_TOKEN_FILE="/x")
+    )
+    assert "Set GATEWAY_METRICS_TOKEN or GATEWAY_METRICS_TOKEN_FILE, not both" in both.stderr
+
+
 @pytest.mark.parametrize("module", ["portal.wsgi", "portal.asgi", "gateway.asgi"])
 def test_start_up_objects_are_out_of_the_collectors_reach(tmp_path: Path, module: str) -> None:
     """A full garbage collection while serving no longer walks the ~100,000 objects made at
