@@ -477,3 +477,17 @@ def test_a_site_url_that_is_no_web_address_stops_serve(tmp_path: Path, url: str)
 def test_a_site_url_with_a_path_is_taken(tmp_path: Path) -> None:
     result = _serve(production_env(tmp_path, PORT="eighty", SITE_URL="https://example.com/portal/"))
     assert "SITE_URL" not in result.stderr and "PORT='eighty'" in result.stderr
+
+
+def test_an_ssl_redirect_that_believes_no_proxy_stops_serve(tmp_path: Path) -> None:
+    # serve speaks plain HTTP only: with SECURE_SSL_REDIRECT=1 and no X-Forwarded-Proto
+    # believed (TRUSTED_PROXIES unset, BEHIND_TLS_PROXY off), every request, the balancer's
+    # https ones included, was redirected to https: a redirect loop on every page.
+    result = _serve(production_env(tmp_path, PORT="eighty", SECURE_SSL_REDIRECT="1"))
+    assert result.returncode != 0
+    assert "SECURE_SSL_REDIRECT=1 would redirect every request" in result.stderr, result.stderr
+    assert "PORT" not in result.stderr
+    for proxy in ({"TRUSTED_PROXIES": "10.0.0.0/8"}, {"BEHIND_TLS_PROXY": "1"}):
+        env = production_env(tmp_path, PORT="eighty", SECURE_SSL_REDIRECT="1", **proxy)
+        result = _serve(env)
+        assert "SECURE_SSL_REDIRECT" not in result.stderr and "PORT='eighty'" in result.stderr

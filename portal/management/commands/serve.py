@@ -63,6 +63,14 @@ class Command(BaseCommand):
         require_production_secrets()
         for warning in check_allowed_hosts_set(None):
             self.stderr.write(f"Warning: {warning.msg} {warning.hint}")
+        if settings.SECURE_SSL_REDIRECT and not settings.SECURE_PROXY_SSL_HEADER:
+            # serve speaks plain HTTP: no request would ever be secure, so each would be
+            # redirected, the balancer's https ones too (a loop).
+            raise CommandError(
+                "SECURE_SSL_REDIRECT=1 would redirect every request: serve speaks plain HTTP, "
+                "and no X-Forwarded-Proto is believed. Set TRUSTED_PROXIES to the TLS load "
+                "balancer's addresses (or BEHIND_TLS_PROXY=1), or let the balancer redirect."
+            )
         # Checked before listening: granian's workers import the application only after the
         # port is bound, and a setting refused there was a traceback after "Listening at".
         try:
