@@ -72,6 +72,13 @@ def env_int(
     try:
         value = int(raw)
     except ValueError:
+        if raw.startswith(("tcp://", "udp://")) and name.endswith("_PORT"):
+            service = name.removesuffix("_PORT").lower().replace("_", "-")
+            raise ImproperlyConfigured(
+                f"{name}={raw!r} is not an integer: Kubernetes sets it for a Service named "
+                f"{service!r} in the namespace. Set enableServiceLinks: false in the pod spec, "
+                f"or give {name} yourself"
+            ) from None
         raise ImproperlyConfigured(f"{name}={raw!r} is not an integer") from None
     if minimum is not None and value < minimum:
         raise ImproperlyConfigured(f"{name}={raw!r} must be at least {minimum}")

@@ -104,3 +104,13 @@ def test_the_env_example_used_as_an_env_file_gives_the_secure_defaults(tmp_path:
     assert result.stdout.split() == [
         "True", "True", "oidc", "django.db.backends.sqlite3", "True", "['UTC']", "True"
     ]  # fmt: skip
+
+
+def test_a_kubernetes_service_link_in_a_port_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Kubernetes gives every pod GATEWAY_PORT=tcp://10.96.0.12:8080 when a Service is named
+    # gateway (enableServiceLinks, on by default): the gateway refused to start with "is not
+    # an integer", a value the operator never wrote.
+    monkeypatch.setenv("GATEWAY_PORT", "tcp://10.96.0.12:8080")
+    with pytest.raises(ImproperlyConfigured) as refused:
+        env_int("GATEWAY_PORT", 8080, minimum=0, maximum=65535)
+    assert "Kubernetes" in str(refused.value) and "enableServiceLinks: false" in str(refused.value)
