@@ -177,7 +177,8 @@ def _databases() -> dict[str, Any]:
     under load. With the pool CONN_MAX_AGE must be 0 (a connection goes back to the pool at
     the end of each request); a request that finds the pool busy waits DATABASE_POOL_TIMEOUT.
     """
-    url = env_secret("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+    # Without the blanks around it: 'postgres://.../portal ' named the database "portal ".
+    url = env_secret("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}").strip()
     conn_max_age = env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0)
     # Refused here, naming the variable (never its password), rather than as a traceback
     # from the parser or, for a URL without a database name, a 500 on every request.
@@ -249,7 +250,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The one Redis for every shared cache and counter (the portal's cache here; the gateway
 # reads it too unless GATEWAY_REDIS_URL overrides).
-REDIS_URL = env_secret("REDIS_URL")
+REDIS_URL = env_secret("REDIS_URL").strip()
 # Seconds to connect to Redis and to wait for an answer: short, so a Redis outage costs a
 # request little before the cache falls back to local memory (portal/lib/cache.py).
 REDIS_TIMEOUT = env_int("REDIS_TIMEOUT", 1, minimum=1)
@@ -517,7 +518,7 @@ GATEWAY_CONFIG_FULL_CHECK = env_int(
     "GATEWAY_CONFIG_FULL_CHECK", env_int("GATEWAY_REVOCATIONS_BACKSTOP", 30, minimum=1), minimum=1
 )
 GATEWAY_REALM = env_str("GATEWAY_REALM", "gw")
-GATEWAY_REDIS_URL = env_secret("GATEWAY_REDIS_URL")
+GATEWAY_REDIS_URL = env_secret("GATEWAY_REDIS_URL").strip()
 # Host names the gateway answers (ALLOWED_HOSTS syntax); empty: ALLOWED_HOSTS.
 GATEWAY_HOSTS = env_list("GATEWAY_HOSTS", [])
 # host[:port] clients reach the gateway at, sent to backends as X-Forwarded-Host; empty: the

@@ -25,8 +25,10 @@ def _given(value: str | None) -> str | None:
 
 
 def env_str(name: str, default: str = "") -> str:
+    """The value without the blanks around it (an env file's trailing space, which
+    `docker run --env-file` keeps, made IDENTITY_ISSUER end in one)."""
     value = _given(os.environ.get(name))
-    return default if value is None else value
+    return default if value is None else value.strip()
 
 
 def env_secret(name: str, default: str = "", environ: Mapping[str, str] | None = None) -> str:

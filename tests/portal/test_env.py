@@ -114,3 +114,15 @@ def test_a_kubernetes_service_link_in_a_port_is_explained(monkeypatch: pytest.Mo
     with pytest.raises(ImproperlyConfigured) as refused:
         env_int("GATEWAY_PORT", 8080, minimum=0, maximum=65535)
     assert "Kubernetes" in str(refused.value) and "enableServiceLinks: false" in str(refused.value)
+
+
+def test_a_text_setting_loses_the_blanks_around_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An env file line 'IDENTITY_ISSUER=https://portal.example.com/idp ' (`docker run
+    # --env-file` keeps the trailing blank) made the issuer end in a space: discovery and every token
+    # said so, and each gateway comparing `iss` with the configured issuer refused them all.
+    from portal.lib.env import env_str
+
+    monkeypatch.setenv("IDENTITY_ISSUER", " https://portal.example.com/idp \t")
+    assert env_str("IDENTITY_ISSUER") == "https://portal.example.com/idp"
+    monkeypatch.setenv("LOG_FORMAT", "json ")
+    assert env_str("LOG_FORMAT", "text") == "json"
