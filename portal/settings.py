@@ -582,6 +582,15 @@ OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM")
 # default a local MTA on localhost:25), or in the dev run with no EMAIL_HOST one file per
 # message in EMAIL_FILE_PATH (default .mail/), so mails do not flood the run's console.
 _email_host = env_str("EMAIL_HOST")
+# Implicit TLS (SMTPS, port 465) or STARTTLS (587, the default with EMAIL_HOST).
+_email_port = env_int("EMAIL_PORT", 0, minimum=1, maximum=65535)
+_email_ssl = env_bool("EMAIL_USE_SSL", _email_port == 465)
+_email_tls = env_bool("EMAIL_USE_TLS", bool(_email_host) and not _email_ssl)
+if _email_ssl and _email_tls:
+    raise ImproperlyConfigured(
+        "EMAIL_USE_TLS and EMAIL_USE_SSL are both on: SSL for implicit TLS (port 465), TLS "
+        "for STARTTLS (587); set one"
+    )
 MAILERS: dict[str, dict[str, object]] = {
     "default": (
         {
@@ -594,10 +603,11 @@ MAILERS: dict[str, dict[str, object]] = {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
                 "host": _email_host or "localhost",
-                "port": env_int("EMAIL_PORT", 587 if _email_host else 25, minimum=1, maximum=65535),
+                "port": _email_port or (465 if _email_ssl else 587 if _email_host else 25),
                 "username": env_str("EMAIL_HOST_USER"),
                 "password": env_secret("EMAIL_HOST_PASSWORD"),
-                "use_tls": env_bool("EMAIL_USE_TLS", bool(_email_host)),
+                "use_tls": _email_tls,
+                "use_ssl": _email_ssl,
                 "timeout": env_int("EMAIL_TIMEOUT", 10, minimum=1),
             },
         }

@@ -492,3 +492,36 @@ def test_an_ssl_redirect_that_believes_no_proxy_stops_serve(tmp_path: Path) -> N
         env = production_env(tmp_path, PORT="eighty", SECURE_SSL_REDIRECT="1", **proxy)
         result = _serve(env)
         assert "SECURE_SSL_REDIRECT" not in result.stderr and "PORT='eighty'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "said"),
+    [
+        # Implicit TLS (SMTPS, port 465), which many providers give: EMAIL_USE_SSL was not read,
+        # so the portal spoke plain SMTP then STARTTLS to it and every mail timed out.
+        ({"EMAIL_USE_SSL": "1"}, "465 True False"),
+        ({"EMAIL_PORT": "465"}, "465 True False"),
+        ({"EMAIL_PORT": "587"}, "587 False True"),
+        ({}, "587 False True"),
+    ],
+)
+def test_smtp_over_implicit_tls_is_configurable(
+    tmp_path: Path, extra: dict[str, str], said: str
+) -> None:
+    env = production_env(tmp_path, EMAIL_HOST="smtp.example.com", **extra)
+    code = (
+        "from django.conf import settings; o = settings.MAILERS['default']['OPTIONS']; "
+        "print(o['port'], o.get('use_ssl', False), o['use_tls'])"
+    )
+    result = start(env, "django; django.setup(); " + code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == said
+
+
+def test_smtp_with_both_tls_modes_stops_start_up(tmp_path: Path) -> None:
+    env = production_env(
+        tmp_path, EMAIL_HOST="smtp.example.com", EMAIL_USE_SSL="1", EMAIL_USE_TLS="1"
+    )
+    result = start(env)
+    assert result.returncode != 0
+    assert "EMAIL_USE_TLS and EMAIL_USE_SSL" in result.stderr, result.stderr
