@@ -676,6 +676,14 @@ class _BodyBlindHandler(BaseHTTPRequestHandler):
     do_GET = do_DELETE = do_OPTIONS = _answer
 
 
+class _Recording(ThreadingHTTPServer):
+    seen: list[tuple[str, str]]
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.seen = []
+
+
 @pytest.mark.parametrize("method", ["GET", "DELETE"])
 def test_a_body_on_a_bodiless_method_never_becomes_the_backends_next_request(
     harness_for: Build, provider: Provider, method: str
@@ -684,9 +692,8 @@ def test_a_body_on_a_bodiless_method_never_becomes_the_backends_next_request(
     read it took the bytes for a second request on the same connection, past every check
     the gateway made (here a DELETE a read-only token may not send). The gateway now closes
     such a connection after the call, saying so to the backend."""
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _BodyBlindHandler)
+    httpd = _Recording(("127.0.0.1", 0), _BodyBlindHandler)
     httpd.daemon_threads = True
-    httpd.seen = []  # type: ignore[attr-defined]
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{httpd.server_address[1]}"
