@@ -99,6 +99,13 @@ def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
 _PLAIN = re.compile(r"[^\W\d_](?:[^\W_]|[ ,;:'\"?()/%$@.-])*(?<! )")
 
 
+# The most of one description rendered: nh3 on deeply nested raw HTML and markdown-it on a
+# paragraph of many lines grow faster than the text (200 KB of `<div>`: 5.6 s), and a page
+# may show many descriptions. Real descriptions stay far below; the rest is left out.
+MAX_MARKDOWN_CHARS = 100_000
+_CUT_NOTE = '<p class="muted">(The description is cut here: it is over 100,000 characters.)</p>\n'
+
+
 @lru_cache(maxsize=4096)
 def render_markdown(text: str) -> SafeString:
     """CommonMark to sanitised HTML; cached because specs repeat descriptions a lot."""
@@ -106,7 +113,9 @@ def render_markdown(text: str) -> SafeString:
         return mark_safe("")
     if _PLAIN.fullmatch(text):
         return mark_safe(f"<p>{text}</p>\n")  # noqa: S308 - no markup character in it
-    html = _ALIGN_STYLE.sub(r'<\1 class="align-\2">', _md.render(text))
+    cut = len(text) > MAX_MARKDOWN_CHARS
+    source = text[:MAX_MARKDOWN_CHARS] if cut else text
+    html = _ALIGN_STYLE.sub(r'<\1 class="align-\2">', _md.render(source))
     cleaned = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -116,7 +125,7 @@ def render_markdown(text: str) -> SafeString:
         strip_comments=True,
         attribute_filter=_filter_attribute,
     )
-    return mark_safe(_outline(cleaned))  # noqa: S308 - nh3 output
+    return mark_safe(_outline(cleaned) + (_CUT_NOTE if cut else ""))  # noqa: S308 - nh3 output
 
 
 _HEADING = re.compile(r"<(/?)h([1-6])>")
