@@ -586,6 +586,16 @@ class _Sampler:
                     # CustomField), which alone would sample as null.
                     own = {k: v for k, v in schema.items() if k not in ("oneOf", "anyOf")}
                     required = [*as_list(own.get("required")), *as_list(options[0].get("required"))]
+                    declared = own.get("properties")
+                    if key == "oneOf" and isinstance(declared, dict):
+                        # Not what only another variant requires: the value would fit that
+                        # one too (OpenAI's file_search: oneOf [{required: [vector_store_ids]},
+                        # {required: [vector_stores]}]).
+                        others = {
+                            n for o in options[1:] if isinstance(o, dict)
+                            for n in as_list(o.get("required"))
+                        } - set(required)  # fmt: skip
+                        own["properties"] = {k: v for k, v in declared.items() if k not in others}
                     return self.build({**options[0], **own, "required": required}, depth, seen)
                 # The first option that does not close a cycle (OpenSearch's `filter: oneOf:
                 # [$ref Query, array of $ref Query]`): the one that does samples as null.

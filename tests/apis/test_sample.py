@@ -766,7 +766,8 @@ def test_an_object_whose_any_of_variants_only_require_its_properties_is_that_obj
     assert sample(schema, DOC) == {"id": "string", "name": "string"}
     one_of = {**schema, "oneOf": schema["anyOf"]}
     del one_of["anyOf"]
-    assert sample(one_of, DOC) == {"id": "string", "name": "string"}
+    # As oneOf, the first variant only: with both names the value would fit both.
+    assert sample(one_of, DOC) == {"id": "string"}
     # A variant with its own type is still the variant.
     typed = {
         "type": "object",
@@ -871,6 +872,27 @@ def test_a_required_property_no_schema_declares_is_sampled_too() -> None:
     assert sample(counts, doc) == {"a": 0}
     closed = {"type": "object", "additionalProperties": False, "required": ["a"]}
     assert sample(closed, doc) == {}
+
+
+def test_an_object_whose_one_of_variants_require_one_property_each_has_only_the_first() -> None:
+    # OpenAI's tool_resources.file_search: `type: object, properties: {vector_store_ids,
+    # vector_stores}, oneOf: [{required: [vector_store_ids]}, {required: [vector_stores]}]`.
+    # The sample had both, so it fit both variants, which oneOf refuses: the console refused
+    # the body it had pre-filled for createAssistant ("not valid under any of"). anyOf keeps
+    # both.
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {
+            "ids": {"type": "array", "items": {"type": "string"}},
+            "stores": {"type": "array", "items": {"type": "string"}},
+            "name": {"type": "string"},
+        },
+        "oneOf": [{"required": ["ids"]}, {"required": ["stores"]}],
+    }
+    assert sample(schema, DOC) == {"ids": ["string"], "name": "string"}
+    any_of = {**schema, "anyOf": schema["oneOf"]}
+    del any_of["oneOf"]
+    assert set(sample(any_of, DOC)) == {"ids", "stores", "name"}
 
 
 def test_an_object_with_properties_beside_its_one_of_keeps_them_in_the_sample() -> None:
