@@ -785,11 +785,19 @@ def _of_its_type(schema: dict[str, Any], value: Any) -> bool:
 
 
 def _may_stand(schema: dict[str, Any], value: Any) -> bool:
-    """Whether an example or default may stand as the sample: of the schema's type, and one
-    of its enum when it lists one. Kubernetes' generator writes `default: ""` beside an enum
+    """Whether an example or default may stand as the sample: of the schema's type, as many
+    items as `minItems` asks, and one of its enum when it lists one. Kubernetes' generator writes `default: ""` beside an enum
     without it (a NodeSelectorRequirement's operator); the console's check refused it."""
     if not _of_its_type(schema, value):
         return False
+    least = schema.get("minItems")
+    if (
+        isinstance(value, list)
+        and isinstance(least, int)
+        and _positive(least)
+        and len(value) < least
+    ):
+        return False  # Svix's featureFlags: `minItems: 1, example: []`
     enum = schema.get("enum")
     if value is None or not isinstance(enum, list) or not enum:
         return True

@@ -1064,6 +1064,16 @@ def test_a_default_or_example_outside_the_enum_gives_way_to_an_enum_value() -> N
     )
 
 
+def test_an_example_list_shorter_than_min_items_gives_way_to_a_generated_one() -> None:
+    # Svix's featureFlags: `type: array, minItems: 1, example: []`. The sample sent [] and
+    # the console refused four bodies it had pre-filled ("[] should be non-empty").
+    flags = {"type": "array", "minItems": 1, "example": [], "items": {"type": "string"}}
+    assert sample(flags, {}) == ["string"]
+    assert sample({**flags, "example": ["a"]}, {}) == ["a"]
+    assert sample({**flags, "example": None, "default": []}, {}) == ["string"]
+    assert sample({"type": "array", "example": [], "items": {"type": "string"}}, {}) == []
+
+
 @pytest.mark.parametrize(
     "schema",
     [
