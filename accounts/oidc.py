@@ -253,8 +253,11 @@ class StrictOIDCAdapter(OpenIDConnectOAuth2Adapter):
         if len(candidates) != 1:
             raise OAuth2Error("invalid_id_token")
         jwk_data = candidates[0]
-        alg = jwk_data.get("alg") or {"RSA": "RS256", "EC": "ES256"}.get(jwk_data.get("kty", ""))
-        if alg not in ALLOWED_ALGORITHMS or header.get("alg") != alg:
+        alg, kty = jwk_data.get("alg"), jwk_data.get("kty")
+        if not alg and isinstance(kty, str):
+            # (a kty of another JSON type, a list, raised TypeError here: a 500)
+            alg = {"RSA": "RS256", "EC": "ES256"}.get(kty)
+        if not isinstance(alg, str) or alg not in ALLOWED_ALGORITHMS or header.get("alg") != alg:
             raise OAuth2Error("invalid_id_token")
         try:
             key = jwt.PyJWK.from_json(json.dumps(jwk_data), algorithm=alg).key

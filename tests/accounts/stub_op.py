@@ -55,6 +55,8 @@ class StubOP:
         # A hostile key set: padded with this many bytes of JSON, or sent in pieces of
         # `drip_bytes` with `drip_pause` seconds between them.
         self.jwks_padding = 0
+        # Replaces members of the published key (None removes one).
+        self.jwk_overrides: dict[str, Any] = {}
         # Replaces members of the token response (None removes one); `token_body` replaces it.
         self.token_overrides: dict[str, Any] = {}
         self.token_body: tuple[int, str, bytes] | None = None
@@ -122,7 +124,8 @@ class StubOP:
                 self.wfile.write(body)
 
             def _jwks(self) -> None:
-                keys: dict[str, Any] = {"keys": [_jwk(op.key, op.kid)]}
+                key = {**_jwk(op.key, op.kid), **op.jwk_overrides}
+                keys: dict[str, Any] = {"keys": [{k: v for k, v in key.items() if v is not None}]}
                 if op.jwks_padding:
                     keys["padding"] = "x" * op.jwks_padding
                 body = json.dumps(keys).encode()

@@ -463,3 +463,28 @@ def test_auth_methods_of_the_wrong_type_are_read_as_none_offered(
     params = start(client)
     response = client.get(CALLBACK, {"code": "c", "state": params["state"]})
     assert response.status_code == 302 and SESSION_KEY in client.session
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"alg": None, "kty": ["RSA"]},
+        {"alg": None, "kty": {"RSA": 1}},
+        {"alg": ["RS256"]},
+        {"alg": {"RS256": 1}},
+        {"alg": None, "kty": "oct"},
+        {"alg": "HS256"},
+        {"alg": "none"},
+        {"n": 5},
+        {"e": None},
+    ],
+)
+def test_a_published_key_of_a_hostile_shape_fails_the_sign_in_cleanly(
+    client: Client, stub_op: Any, overrides: dict[str, Any]
+) -> None:
+    """The key set's entry for the token's kid has a kty or alg of another JSON type (a
+    list as kty raised TypeError looking up its default algorithm: a 500)."""
+    stub_op.jwk_overrides = overrides
+    params = start(client)
+    response = client.get(CALLBACK, {"code": "c", "state": params["state"]})
+    assert_failed(response, "invalid_id_token", client)
