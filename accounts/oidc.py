@@ -308,6 +308,10 @@ class StrictOIDCAdapter(OpenIDConnectOAuth2Adapter):
             return super().parse_token({k: v for k, v in data.items() if k != self.expires_in_key})
 
     def _fetch_user_info(self, access_token: str) -> dict[str, Any]:
+        if not self.openid_config.get("userinfo_endpoint"):
+            # OpenID Discovery only recommends one: the ID token's claims are the person
+            # (allauth asked requests for the URL None, and every sign-in failed).
+            return {}
         data = super()._fetch_user_info(access_token)
         if not isinstance(data, dict):
             raise OAuth2Error("bad_userinfo")

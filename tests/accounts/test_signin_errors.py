@@ -170,6 +170,24 @@ def test_userinfo_for_another_subject(client: Client, stub_op: Any) -> None:
     assert_failed(response, "subject_mismatch", client)
 
 
+def test_a_provider_without_a_userinfo_endpoint_signs_in_with_the_id_tokens_claims(
+    client: Client, stub_op: Any
+) -> None:
+    """OpenID Discovery makes userinfo_endpoint RECOMMENDED, not required: allauth asked
+    requests for the URL None, and every sign-in ended as 'could not be reached'."""
+    stub_op.discovery_overrides = {"userinfo_endpoint": None}
+    stub_op.claims = {"preferred_username": "grace", "email": "grace@example.com"}
+    params = start(client)
+    response = client.get(CALLBACK, {"code": "c", "state": params["state"]})
+    assert response.status_code == 302 and response["Location"] == "/apis/"
+    assert client.session[SESSION_KEY]
+    assert "/userinfo" not in stub_op.gets
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(pk=client.session[SESSION_KEY])
+    assert user.email == "grace@example.com"
+
+
 def test_rfc9207_issuer_in_the_response_must_match(client: Client, stub_op: Any) -> None:
     params = start(client)
     response = client.get(
