@@ -23,7 +23,7 @@ import hmac
 import json
 import secrets
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import jwt
 from allauth.socialaccount.adapter import get_adapter
@@ -75,7 +75,8 @@ def _http_url(value: Any) -> bool:
         parts.port  # noqa: B018 - reading it checks it (ValueError past 65535)
     except ValueError:
         return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    # RFC 6749 3.1, 3.2: no fragment (the authorization request's parameters rode in it).
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname) and "#" not in value
 
 
 def _printable(text: str) -> bool:
@@ -120,9 +121,20 @@ class NonceClient(OAuth2Client):
             self.request.session[NONCE_SESSION_KEY] = dict(
                 list(pending.items())[-MAX_PENDING_NONCES:]
             )
-        return str(
-            super().get_redirect_url(authorization_url, scope, {**extra_params, "nonce": nonce})
-        )
+        # RFC 6749 3.1: the endpoint's own query (Azure AD B2C's ?p=policy) is kept, beside
+        # the request's parameters; allauth appended '?client_id=...' after it.
+        base, _, endpoint_query = authorization_url.partition("?")
+        url = str(super().get_redirect_url(base, scope, {**extra_params, "nonce": nonce}))
+        if not endpoint_query:
+            return url
+        ours = url.partition("?")[2]
+        names = {name for name, _ in parse_qsl(ours, keep_blank_values=True)}
+        kept = [
+            (name, value)
+            for name, value in parse_qsl(endpoint_query, keep_blank_values=True)
+            if name not in names  # each parameter once, the portal's (RFC 6749 3.1)
+        ]
+        return f"{base}?{urlencode(kept)}&{ours}" if kept else url
 
 
 def _metadata_key(what: str, *parts: Any) -> str:

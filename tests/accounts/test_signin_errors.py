@@ -506,3 +506,30 @@ def test_a_published_key_of_a_hostile_shape_fails_the_sign_in_cleanly(
     params = start(client)
     response = client.get(CALLBACK, {"code": "c", "state": params["state"]})
     assert_failed(response, "invalid_id_token", client)
+
+
+def test_an_authorization_endpoint_with_a_query_keeps_it_beside_the_requests_own(
+    client: Client, stub_op: Any
+) -> None:
+    """RFC 6749 3.1: the endpoint's query is kept. Azure AD B2C's is its policy
+    (`/authorize?p=b2c_1_signin`): allauth appended `?client_id=...` after it, so the
+    provider read one parameter p='b2c_1_signin?client_id=...' and no client_id."""
+    stub_op.discovery_overrides = {
+        "authorization_endpoint": f"{stub_op.issuer}/authorize?p=b2c_1_signin&client_id=evil"
+    }
+    response = client.post(f"{LOGIN}?process=login")
+    assert response.status_code == 302
+    query = parse_qs(urlsplit(response["Location"]).query)
+    assert query["p"] == ["b2c_1_signin"]
+    assert query["client_id"] == [CLIENT_ID]  # once, the portal's
+    assert query["response_type"] == ["code"] and query["state"] and query["nonce"]
+
+
+@pytest.mark.parametrize("endpoint", ["authorization_endpoint", "token_endpoint", "jwks_uri"])
+def test_an_endpoint_with_a_fragment_is_a_bad_discovery_document(
+    client: Client, stub_op: Any, endpoint: str
+) -> None:
+    """RFC 6749 3.1 and 3.2: endpoint URIs have no fragment; the authorization request's
+    parameters would have ridden in it, never reaching the provider."""
+    stub_op.discovery_overrides = {endpoint: f"{stub_op.issuer}/x#frag"}
+    assert_failed(client.post(f"{LOGIN}?process=login"), "bad_discovery", client)
