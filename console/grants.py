@@ -160,7 +160,27 @@ def discover(url: str) -> dict[str, Any]:
     for name in ("authorization_endpoint", "token_endpoint", "revocation_endpoint"):
         if name in meta and not isinstance(meta[name], str):
             raise GrantError(f"Discovery at {url} returned a malformed {name}.")
+    if url.lower().startswith("https://") or meta["issuer"].lower().startswith("https://"):
+        # Fetched over TLS from (or naming) an https issuer: a plain-http endpoint would
+        # carry the client secret, the code and the tokens in the clear (the portal's own
+        # sign-in refuses such a document too).
+        for name in _DISCOVERED_ENDPOINTS:
+            value = meta.get(name)
+            if isinstance(value, str) and value and not value.lower().startswith("https://"):
+                raise GrantError(
+                    f"Discovery at {url} names {name} {value!r} on plain http for an "
+                    "https issuer; it was refused."
+                )
     return meta
+
+
+_DISCOVERED_ENDPOINTS = (
+    "authorization_endpoint",
+    "token_endpoint",
+    "revocation_endpoint",
+    "registration_endpoint",
+    "introspection_endpoint",
+)
 
 
 # The longest token a gateway route takes (gateway Policy.max_token_bytes allows up to this).

@@ -493,3 +493,29 @@ def test_a_token_type_with_spaces_around_it_is_read_without_them(
     server = auth_server(grants=ALL)
     fake_outbound.json("POST", TOKEN_URL, token_response(token_type=" bearer "))
     assert grants.client_credentials(server, ["echo.read"]).token_type == "bearer"
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["authorization_endpoint", "token_endpoint", "revocation_endpoint"]
+)
+def test_an_https_discovery_document_naming_a_plain_http_endpoint_is_refused(
+    auth_server: Any, fake_outbound: Any, endpoint: str
+) -> None:
+    """The document came over TLS from an https issuer; a plain-http endpoint in it would
+    have the client secret, the code and the tokens cross the network in the clear (the
+    portal's own sign-in refuses such a document)."""
+    url = f"{IDP}/.well-known/openid-configuration"
+    server = auth_server(grants=ALL, discovery_url=url, issuer="", token_url="", authorize_url="")
+    plain = IDP.replace("https://", "http://", 1)
+    doc = {
+        "issuer": IDP,
+        "authorization_endpoint": f"{IDP}/auth",
+        "token_endpoint": f"{IDP}/t",
+        "revocation_endpoint": f"{IDP}/r",
+    }
+    fake_outbound.json("GET", url, {**doc, endpoint: f"{plain}/{endpoint}"})
+    fake_outbound.json("POST", f"{IDP}/t", token_response())
+    fake_outbound.json("POST", f"{plain}/token_endpoint", token_response())
+    with pytest.raises(grants.GrantError, match="plain http"):
+        grants.client_credentials(server, ["echo.read"])
+    assert all(s.method == "GET" for s in fake_outbound.sent), "no token request went out"
