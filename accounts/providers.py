@@ -29,6 +29,14 @@ def _app(
     discovery = env.get(f"{prefix}DISCOVERY_URL", "").strip()
     if not issuer and not discovery:
         return None
+    if "{" in issuer or "}" in issuer:
+        # Entra's discovery issuer is the template .../{tenantid}/v2.0; as the configured one
+        # no document fitted it and every sign-in ended as 'issuer mismatch'.
+        raise ProviderConfigError(
+            f"{prefix}ISSUER {issuer!r} is a template; name the tenants to admit instead: "
+            "common, organizations or a tenant id (e.g. "
+            "https://login.microsoftonline.com/organizations/v2.0)"
+        )
     client_id = env.get(f"{prefix}CLIENT_ID", "").strip()
     if not client_id:
         raise ProviderConfigError(f"{prefix}CLIENT_ID is required when {prefix}ISSUER is set")

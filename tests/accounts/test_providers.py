@@ -69,3 +69,20 @@ def test_issuer_with_trailing_slash_is_kept_exact_but_discovered_once() -> None:
     )
     assert app["settings"]["expected_issuer"] == "https://tenant.eu.auth0.com/"
     assert app["settings"]["server_url"] == "https://tenant.eu.auth0.com"
+
+
+@pytest.mark.parametrize(
+    "issuer",
+    [
+        "https://login.microsoftonline.com/{tenantid}/v2.0",
+        "https://login.microsoftonline.com/{tenantid}/v2.0/",
+        "https://login.microsoftonline.com/{TenantId}/v2.0",
+    ],
+)
+def test_an_issuer_that_is_entras_template_is_a_configuration_error(issuer: str) -> None:
+    """The template is what Entra's discovery document says; the configured issuer names the
+    tenants admitted (common, organizations or a tenant id). As the issuer, no document fit
+    it and every sign-in ended as 'issuer mismatch'."""
+    env = {"OIDC_ISSUER": issuer, "OIDC_CLIENT_ID": "portal"}
+    with pytest.raises(ProviderConfigError, match="OIDC_ISSUER.*organizations"):
+        external_providers_from_env(env)
