@@ -346,7 +346,11 @@ def explain_rejection(
     wrong_aud = bool(expected_audience and token_aud and expected_audience not in token_aud)
     if check == "aud" or (not named and wrong_aud):
         shown = ", ".join(token_aud) if token_aud else "missing"
-        if expected_audience:
+        if check == "aud" and expected_audience in token_aud and rejection.detail:
+            # This API's audience is there: the gateway refused the others beside it (a
+            # strict route) or takes none; 'this API expects X' contradicted the token.
+            reasons.append(f"The token's aud is {shown}: {rejection.detail}")
+        elif expected_audience:
             reasons.append(f"The token's aud is {shown}; this API expects {expected_audience}.")
         else:
             reasons.append(f"The token's aud ({shown}) is not accepted by this API.")

@@ -81,6 +81,20 @@ def test_wrong_audience_is_explained() -> None:
     assert rejection.reasons == ["The token's aud is api://a; this API expects api://b."]
 
 
+def test_an_audience_refused_beside_this_apis_own_says_the_gateways_reason() -> None:
+    """A strict-audience route refuses a token naming other audiences too; the panel said
+    'aud is api://b, api://c; this API expects api://b', which the token has."""
+    detail = "The token names other audiences besides this API."
+    rejection = explain_rejection(
+        401,
+        {"WWW-Authenticate": 'Bearer realm="gw", error="invalid_token"', "X-Gateway-Check": "aud"},
+        {"title": "Invalid token", "status": 401, "check": "aud", "detail": detail},
+        decode_claims(access_token(aud=["api://b", "api://c"])),
+        expected_audience="api://b",
+    )
+    assert rejection.reasons == [f"The token's aud is api://b, api://c: {detail}"]
+
+
 def test_missing_scope_is_explained() -> None:
     rejection = explain_rejection(
         403,
