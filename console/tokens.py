@@ -379,8 +379,13 @@ def explain_rejection(
         else:
             reasons.append("The token has no usable exp claim.")
     if check == "iss":
+        # The gateway names iss for an untrusted issuer, a missing one, or a trusted one whose
+        # keys it has none of: its own words say which.
+        iss = claims.get("iss", "missing")
         reasons.append(
-            f"The token's iss ({claims.get('iss', 'missing')}) is not an issuer this API trusts."
+            f"The token's iss ({iss}) was refused: {rejection.detail}"
+            if rejection.detail
+            else f"The token's iss ({iss}) is not an issuer this API trusts."
         )
     if check in {"nbf", "iat"}:
         reasons.append(

@@ -95,6 +95,24 @@ def test_an_audience_refused_beside_this_apis_own_says_the_gateways_reason() -> 
     assert rejection.reasons == [f"The token's aud is api://b, api://c: {detail}"]
 
 
+@pytest.mark.parametrize(
+    "detail",
+    [
+        "No signing keys are known for the token's issuer.",
+        "The token has no issuer (iss).",
+    ],
+)
+def test_an_issuer_refusal_says_the_gateways_reason(detail: str) -> None:
+    """The gateway names iss when it has no keys for a trusted issuer, or none is in the
+    token; the panel said 'is not an issuer this API trusts' of each."""
+    claims = decode_claims(access_token())
+    assert claims is not None
+    rejection = explain_rejection(
+        401, {"X-Gateway-Check": "iss"}, {"check": "iss", "detail": detail}, claims
+    )
+    assert rejection.reasons == [f"The token's iss ({claims['iss']}) was refused: {detail}"]
+
+
 def test_missing_scope_is_explained() -> None:
     rejection = explain_rejection(
         403,
