@@ -388,9 +388,12 @@ def explain_rejection(
             else f"The token's iss ({iss}) is not an issuer this API trusts."
         )
     if check in {"nbf", "iat"}:
-        reasons.append(
-            f"The token's {check} ({format_timestamp(claims.get(check))}) is in the future."
-        )
+        value = claims.get(check)
+        if _finite(value):
+            reasons.append(f"The token's {check} ({format_timestamp(value)}) is in the future.")
+        else:
+            # Named for a value that is no time at all ("soon", true, 1e400): not "future".
+            reasons.append(rejection.detail or f"The token's {check} claim is not a number.")
     if not reasons and by_gateway:
         reasons.append(rejection.detail or rejection.title or f"The gateway answered {status}.")
     return rejection

@@ -113,6 +113,28 @@ def test_an_issuer_refusal_says_the_gateways_reason(detail: str) -> None:
     assert rejection.reasons == [f"The token's iss ({claims['iss']}) was refused: {detail}"]
 
 
+@pytest.mark.parametrize(
+    ("claim", "value", "detail"),
+    [
+        ("nbf", "soon", "The nbf claim is not a number."),
+        ("iat", 1e400, "The iat claim is out of range."),
+        ("nbf", True, "The nbf claim is not a number."),
+    ],
+)
+def test_a_time_claim_that_is_no_time_is_not_said_to_be_in_the_future(
+    claim: str, value: Any, detail: str
+) -> None:
+    """The gateway names nbf or iat for a value that is no number too; the panel said
+    'The token's nbf (soon) is in the future'."""
+    rejection = explain_rejection(
+        401,
+        {"X-Gateway-Check": claim},
+        {"check": claim, "detail": detail},
+        decode_claims(access_token(**{claim: value})),
+    )
+    assert rejection.reasons == [detail]
+
+
 def test_missing_scope_is_explained() -> None:
     rejection = explain_rejection(
         403,
