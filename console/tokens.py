@@ -371,7 +371,13 @@ def explain_rejection(
     exp = claims.get("exp")
     exp = exp if _finite(exp) else None  # -1e999 reads as -infinity; 10**400 fits no float
     if check == "exp" or (not named and exp is not None and exp < moment):
-        if exp is not None:
+        if exp is not None and exp > moment:
+            # Named by a gateway whose clock is ahead of the portal's (beyond its leeway).
+            reasons.append(
+                f"The token expires at {format_timestamp(exp)} by this portal's clock, but "
+                "the gateway's clock found it expired; get or refresh a token."
+            )
+        elif exp is not None:
             reasons.append(
                 f"The token expired at {format_timestamp(exp)} "
                 f"({int(moment - exp)} s ago); get or refresh a token."

@@ -135,6 +135,22 @@ def test_a_time_claim_that_is_no_time_is_not_said_to_be_in_the_future(
     assert rejection.reasons == [detail]
 
 
+def test_an_exp_refusal_of_a_token_not_yet_expired_here_has_no_negative_age() -> None:
+    """The gateway's clock is ahead of the portal's: it named exp for a token whose exp is
+    still ahead here; the panel said 'expired at ... (-30 s ago)'."""
+    now = time.time()
+    rejection = explain_rejection(
+        401,
+        {"X-Gateway-Check": "exp"},
+        {"check": "exp", "detail": "The token has expired."},
+        decode_claims(access_token(exp=int(now) + 30)),
+        now=now,
+    )
+    (reason,) = rejection.reasons
+    assert "s ago" not in reason and "-" not in reason.split("UTC", 1)[1]
+    assert "clock" in reason
+
+
 def test_missing_scope_is_explained() -> None:
     rejection = explain_rejection(
         403,
