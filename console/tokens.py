@@ -356,7 +356,11 @@ def explain_rejection(
             reasons.append(f"The token's aud ({shown}) is not accepted by this API.")
     if check == "scope" or rejection.error == "insufficient_scope":
         missing = [s for s in wanted_scopes if s not in token_scopes]
-        if missing:
+        if "scope" in claims and not isinstance(claims["scope"], str) and rejection.detail:
+            # A list or number the gateway refused as no RFC 9068 scope string: not 'the
+            # token has no scopes'.
+            reasons.append(rejection.detail)
+        elif missing:
             noun = "scope" if len(missing) == 1 else "scopes"
             verb = "is" if len(missing) == 1 else "are"
             reasons.append(

@@ -151,6 +151,20 @@ def test_an_exp_refusal_of_a_token_not_yet_expired_here_has_no_negative_age() ->
     assert "clock" in reason
 
 
+def test_a_scope_claim_that_is_a_list_is_explained_as_the_gateway_says() -> None:
+    """RFC 9068 scope is one space-delimited string; the gateway refuses a list. The panel
+    said 'The scope echo.read is missing (the token has: no scopes)' of ["echo.read"]."""
+    detail = "The scope claim must be a space-delimited string."
+    rejection = explain_rejection(
+        401,
+        {"X-Gateway-Check": "scope"},
+        {"check": "scope", "detail": detail},
+        decode_claims(access_token(scope=["echo.read"])),
+        required_scopes=["echo.read"],
+    )
+    assert rejection.reasons == [detail]
+
+
 def test_missing_scope_is_explained() -> None:
     rejection = explain_rejection(
         403,
