@@ -346,7 +346,10 @@ def explain_rejection(
     wrong_aud = bool(expected_audience and token_aud and expected_audience not in token_aud)
     if check == "aud" or (not named and wrong_aud):
         shown = ", ".join(token_aud) if token_aud else "missing"
-        if check == "aud" and expected_audience in token_aud and rejection.detail:
+        if check == "aud" and claims.get("aud") is not None and not token_aud and rejection.detail:
+            # A number or an object: no audience list at all, not a 'missing' one.
+            reasons.append(f"The token's aud ({claims['aud']}) was refused: {rejection.detail}")
+        elif check == "aud" and expected_audience in token_aud and rejection.detail:
             # This API's audience is there: the gateway refused the others beside it (a
             # strict route) or takes none; 'this API expects X' contradicted the token.
             reasons.append(f"The token's aud is {shown}: {rejection.detail}")

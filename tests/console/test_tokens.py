@@ -165,6 +165,19 @@ def test_a_scope_claim_that_is_a_list_is_explained_as_the_gateway_says() -> None
     assert rejection.reasons == [detail]
 
 
+@pytest.mark.parametrize("aud", [5, {"a": 1}, True])
+def test_an_aud_of_another_type_is_not_said_to_be_missing(aud: Any) -> None:
+    detail = "The aud claim is not a string or list of strings."
+    rejection = explain_rejection(
+        401,
+        {"X-Gateway-Check": "aud"},
+        {"check": "aud", "detail": detail},
+        decode_claims(access_token(aud=aud)),
+        expected_audience="api://echo",
+    )
+    assert rejection.reasons == [f"The token's aud ({aud}) was refused: {detail}"]
+
+
 def test_missing_scope_is_explained() -> None:
     rejection = explain_rejection(
         403,
