@@ -8,6 +8,7 @@ the dependency, since the health endpoints are public.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 
@@ -34,6 +35,26 @@ def check_database() -> None:
         cursor.execute("SELECT 1")
 
 
+@functools.lru_cache(maxsize=1)
+def migrations_applied() -> bool:
+    """Raises while the database lacks a migration of this code (a new release started before
+    its migrate step, a restore from an older dump): the process would fail on missing tables
+    and columns. Remembered once true (applied migrations stay applied); loading the
+    migration graph costs a few hundred milliseconds, paid by the probes until then."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    connection = connections["default"]
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if plan:
+        raise RuntimeError(f"{len(plan)} migration(s) not applied: run manage.py migrate")
+    return True
+
+
+def check_migrations() -> None:
+    migrations_applied()
+
+
 def check_redis() -> None:
     cache = caches["default"]
     assert isinstance(cache, RedisCache)
@@ -48,7 +69,10 @@ def check_signing_key() -> None:
 
 
 def _checks() -> dict[str, Callable[[], None]]:
-    checks: dict[str, Callable[[], None]] = {"database": check_database}
+    checks: dict[str, Callable[[], None]] = {
+        "database": check_database,
+        "migrations": check_migrations,
+    }
     if isinstance(caches["default"], RedisCache):
         checks["redis"] = check_redis
     if settings.IDENTITY_BUILTIN:
@@ -60,8 +84,8 @@ def readiness() -> dict[str, object]:
     """{"status": "ok" | "unavailable", "checks": {name: "ok" | "failing"}, "failing": [...]}."""
     results: dict[str, str] = {}
     for name, check in _checks().items():
-        if name == "signing_key" and results.get("database") != "ok":
-            results[name] = "skipped"  # the key lives in the database
+        if name in ("migrations", "signing_key") and results.get("database") != "ok":
+            results[name] = "skipped"  # both are read from the database
             continue
         try:
             check()

@@ -80,7 +80,7 @@ def test_other_pages_keep_the_host_check_and_the_redirect(
 def test_ready_lists_what_it_checked(client: Client, settings: Any) -> None:
     settings.IDENTITY_BUILTIN = True
     body = client.get("/health/ready").json()
-    checks = {"database": "ok", "signing_key": "ok"}
+    checks = {"database": "ok", "migrations": "ok", "signing_key": "ok"}
     if isinstance(caches["default"], RedisCache):  # the PostgreSQL + Redis pass
         checks["redis"] = "ok"
     assert body == {"status": "ok", "checks": checks, "failing": []}
@@ -156,3 +156,27 @@ def test_ready_answers_503_when_redis_hangs(
 @pytest.mark.parametrize("path", ["/health/live", "/health/ready"])
 def test_health_is_read_only(client: Client, path: str) -> None:
     assert client.post(path).status_code == 405
+
+
+def test_ready_names_migrations_the_database_lacks(client: Client, settings: Any) -> None:
+    # A process of a new release started before its release step's migrate (or against a
+    # database restored from an older dump) said ready, and the balancer sent it requests
+    # that failed on missing tables and columns: 500s until someone ran migrate.
+    from django.db import connection
+    from django.db.migrations.recorder import MigrationRecorder
+
+    from portal import health
+
+    settings.IDENTITY_BUILTIN = True
+    health.migrations_applied.cache_clear()
+    latest = MigrationRecorder(connection).migration_qs.filter(app="usage").latest("id")
+    MigrationRecorder(connection).record_unapplied(latest.app, latest.name)
+    try:
+        response = client.get("/health/ready", HTTP_HOST=PROBE_HOST)
+        assert response.status_code == 503
+        assert response.json()["failing"] == ["migrations"]
+        assert latest.name not in response.content.decode()
+    finally:
+        MigrationRecorder(connection).record_applied(latest.app, latest.name)
+    health.migrations_applied.cache_clear()
+    assert client.get("/health/ready", HTTP_HOST=PROBE_HOST).status_code == 200
