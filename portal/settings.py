@@ -312,9 +312,18 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 # real client. Empty: nobody's, every address is the connecting one.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 try:
-    parse_networks(TRUSTED_PROXIES)
+    _proxy_networks = parse_networks(TRUSTED_PROXIES)
 except ValueError as exc:
     raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from None
+for _network in _proxy_networks:
+    # Every client then counts as a proxy, and X-Forwarded-For's leftmost entry, which the
+    # client writes, becomes its address.
+    if _network.prefixlen == 0:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {str(_network)!r} trusts every address, so any client could "
+            "choose the address the login limits and the gateway's per-address keys count by "
+            "writing X-Forwarded-For; give the load balancers' addresses or ranges only"
+        )
 # X-Forwarded-Proto: only from TRUSTED_PROXIES when set (the middleware drops it from anyone
 # else); BEHIND_TLS_PROXY=1 alone believes it from any client, for a portal reachable only
 # through its proxy.

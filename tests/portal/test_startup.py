@@ -525,3 +525,14 @@ def test_smtp_with_both_tls_modes_stops_start_up(tmp_path: Path) -> None:
     result = start(env)
     assert result.returncode != 0
     assert "EMAIL_USE_TLS and EMAIL_USE_SSL" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("value", ["0.0.0.0/0", "10.0.0.0/8,::/0", "0.0.0.0/0.0.0.0"])
+def test_trusting_every_address_as_a_proxy_stops_start_up(tmp_path: Path, value: str) -> None:
+    # With every address a trusted proxy, the walk of X-Forwarded-For never stops at the real
+    # client: the leftmost entry, which the client writes, became its address, so anyone
+    # chose the address the login limits and the gateway's per-address keys count.
+    result = start(production_env(tmp_path, TRUSTED_PROXIES=value))
+    assert result.returncode != 0
+    assert "TRUSTED_PROXIES" in result.stderr and "trusts every address" in result.stderr
+    assert "Traceback" not in result.stderr.split("ImproperlyConfigured")[-1]
