@@ -536,3 +536,16 @@ def test_trusting_every_address_as_a_proxy_stops_start_up(tmp_path: Path, value:
     assert result.returncode != 0
     assert "TRUSTED_PROXIES" in result.stderr and "trusts every address" in result.stderr
     assert "Traceback" not in result.stderr.split("ImproperlyConfigured")[-1]
+
+
+def test_serve_says_when_the_issuer_is_a_host_the_portal_refuses(tmp_path: Path) -> None:
+    # The built-in provider is the portal itself: an issuer on a host ALLOWED_HOSTS lacks
+    # sent every sign-in to a 400 page, and only `check --deploy` said why.
+    env = production_env(
+        tmp_path, PORT="eighty", ALLOWED_HOSTS="portal.example.com",
+        IDENTITY_ISSUER="https://portal.example.org/idp",
+    )  # fmt: skip
+    said = _serve(env).stderr
+    assert "IDENTITY_ISSUER's host 'portal.example.org' is not in ALLOWED_HOSTS" in said, said
+    env["IDENTITY_ISSUER"] = "https://portal.example.com/idp"
+    assert "IDENTITY_ISSUER" not in _serve(env).stderr

@@ -58,10 +58,13 @@ class Command(BaseCommand):
         from granian.constants import HTTPModes, Interfaces, RuntimeModes
 
         from gateway.version import url_problems
+        from identity.checks import check_issuer
         from portal.checks import check_allowed_hosts_set
 
         require_production_secrets()
-        for warning in check_allowed_hosts_set(None):
+        # The deploy checks' warnings about a setting that makes pages refuse, said here too.
+        issuer_host = [w for w in check_issuer(None) if w.id == "identity.W002"]
+        for warning in [*check_allowed_hosts_set(None), *issuer_host]:
             self.stderr.write(f"Warning: {warning.msg} {warning.hint}")
         if settings.SECURE_SSL_REDIRECT and not settings.SECURE_PROXY_SSL_HEADER:
             # serve speaks plain HTTP: no request would ever be secure, so each would be
