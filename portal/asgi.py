@@ -22,10 +22,12 @@ django_application = OneHopASGIHandler()
 from portal.startup import (  # noqa: E402
     freeze_startup_objects,
     require_production_secrets,
+    stop_with_supervisor,
     warm_up,
 )
 
 require_production_secrets()
+stop_with_supervisor()
 
 from gateway.app import Gateway  # noqa: E402  (needs the settings loaded)
 

@@ -11,6 +11,7 @@ instead of a per-machine stand-in that logs users out whenever a request changes
 from __future__ import annotations
 
 import gc
+import logging
 from pathlib import Path
 
 from django.conf import settings
@@ -90,6 +91,40 @@ def unshared_counters_warning(workers: int, redis_urls: list[str], counters: str
         f"so a limit lets up to {workers} times its calls through. Set REDIS_URL to share them "
         "(and across processes and machines)."
     )
+
+
+# Set by `manage.py serve` to its own pid for the granian workers it starts.
+SUPERVISOR_VARIABLE = "PORTAL_SERVE_SUPERVISOR"
+
+
+def stop_with_supervisor() -> None:
+    """In a worker of `manage.py serve`: end this process when serve is gone.
+
+    SIGKILL (the OOM killer, a supervisor's kill -9) gives serve no chance to stop its
+    workers; they kept the port and served the old code for ever. A thread notices the new
+    parent, then ends the worker as serve would (SIGTERM), or at once if that has not ended
+    it within 10 s. Outside serve (another ASGI server, an import) nothing is started.
+    """
+    import os
+    import signal
+    import threading
+    import time
+
+    supervisor = os.environ.get(SUPERVISOR_VARIABLE, "")
+    if not supervisor.isdigit() or os.getppid() != int(supervisor):
+        return
+
+    def watch() -> None:
+        while os.getppid() == int(supervisor):
+            time.sleep(1)
+        logging.getLogger("portal").warning(
+            "serve (pid %s) is gone: worker %s stops", supervisor, os.getpid()
+        )
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(10)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="serve-supervisor", daemon=True).start()
 
 
 def warm_up() -> None:

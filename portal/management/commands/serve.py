@@ -14,6 +14,7 @@ sees at most workers x DATABASE_POOL_MAX_SIZE connections per machine.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,11 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from portal.lib.env import env_int, env_str
-from portal.startup import require_production_secrets, unshared_counters_warning
+from portal.startup import (
+    SUPERVISOR_VARIABLE,
+    require_production_secrets,
+    unshared_counters_warning,
+)
 
 FILE_BACKENDS = (
     "portal.lib.mailfiles.EmailBackend",
@@ -95,6 +100,8 @@ class Command(BaseCommand):
                 "`manage.py collectstatic` at build time (pages will link unhashed names)."
             )
         self.stdout.write(self.style.SUCCESS(banner(base)))
+        # Each worker ends itself when this process is gone (portal.startup).
+        os.environ[SUPERVISOR_VARIABLE] = str(os.getpid())
         Granian(
             "portal.asgi:application",
             address=host,
