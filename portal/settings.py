@@ -57,11 +57,21 @@ CSRF_FAILURE_VIEW = "portal.views.csrf_failure"
 
 SITE_NAME = env_str("SITE_NAME", "API Portal")
 SITE_LOGO_URL = env_str("SITE_LOGO_URL")
+
+
+def _local_origin() -> str:
+    """http://HOST:PORT as a URL this machine can call: a wildcard listen address (0.0.0.0,
+    ::) is loopback, an IPv6 address in brackets ('http://:::8000' was no URL)."""
+    host = env_str("HOST", "127.0.0.1")
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}.get(host, host)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{env_str('PORT', '8000')}"
+
+
 # The portal's public address, for links in e-mails, which have no request to take it from.
 # Empty (production default): the mails give paths only.
-SITE_URL = env_str(
-    "SITE_URL", f"http://{env_str('HOST', '127.0.0.1')}:{env_str('PORT', '8000')}" if DEBUG else ""
-).rstrip("/")
+SITE_URL = env_str("SITE_URL", _local_origin() if DEBUG else "").rstrip("/")
 
 
 def _origin_of(url: str) -> list[str]:
@@ -393,7 +403,7 @@ ACCOUNTS_JWKS_REFETCH_INTERVAL = 60
 IDENTITY_BUILTIN = env_bool("IDENTITY_BUILTIN", not OIDC_PROVIDERS)
 IDENTITY_ISSUER = env_str(
     "IDENTITY_ISSUER",
-    f"http://{env_str('HOST', '127.0.0.1')}:{env_str('PORT', '8000')}/idp" if DEBUG else "",
+    f"{_local_origin()}/idp" if DEBUG else "",
 ).rstrip("/")
 # form-action (issue 10): forms post to this site only, whose sign-in button then redirects to
 # a provider, which the browser checks against form-action too. http only for loopback.
@@ -497,7 +507,7 @@ OUTBOUND_ALLOWED_PRIVATE_HOSTS = env_list("OUTBOUND_ALLOWED_PRIVATE_HOSTS")
 # Where the console sends calls: the gateway's base URL (never derived from the request).
 CONSOLE_GATEWAY_URL = env_str(
     "CONSOLE_GATEWAY_URL",
-    f"http://{env_str('HOST', '127.0.0.1')}:{env_str('PORT', '8000')}/gateway",
+    f"{_local_origin()}/gateway",
 ).rstrip("/")
 # Other origins whose spec `servers` the console may call (scheme://host[:port], comma-separated).
 CONSOLE_ALLOWED_ORIGINS = env_list("CONSOLE_ALLOWED_ORIGINS")

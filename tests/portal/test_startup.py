@@ -549,3 +549,31 @@ def test_serve_says_when_the_issuer_is_a_host_the_portal_refuses(tmp_path: Path)
     assert "IDENTITY_ISSUER's host 'portal.example.org' is not in ALLOWED_HOSTS" in said, said
     env["IDENTITY_ISSUER"] = "https://portal.example.com/idp"
     assert "IDENTITY_ISSUER" not in _serve(env).stderr
+
+
+@pytest.mark.parametrize(
+    ("host", "origin"),
+    [
+        ("::", "http://[::1]:8000"),
+        ("0.0.0.0", "http://127.0.0.1:8000"),
+        ("::1", "http://[::1]:8000"),
+    ],
+)
+def test_the_addresses_derived_from_host_are_urls(tmp_path: Path, host: str, origin: str) -> None:
+    # HOST=:: (listen on IPv6) made the console's default gateway URL 'http://:::8000/gateway'
+    # and serve refused to start over a variable the operator never set; HOST=0.0.0.0 (the
+    # image's) sent the console's calls to 0.0.0.0, an address the outbound checks refuse.
+    env = production_env(tmp_path, HOST=host, DEBUG="1")
+    code = (
+        "from django.conf import settings; "
+        "print(settings.CONSOLE_GATEWAY_URL, settings.SITE_URL, settings.IDENTITY_ISSUER)"
+    )
+    env.pop("IDENTITY_ISSUER")
+    result = start(env, "django; django.setup(); " + code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [f"{origin}/gateway", origin, f"{origin}/idp"]
+    check = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=REPO_ROOT, env=env, capture_output=True,
+        text=True, timeout=120,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stderr
