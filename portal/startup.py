@@ -33,6 +33,8 @@ def missing_secrets() -> list[str]:
 # subscription keys' fallback encryption key. Django's own deploy check (security.W009) only
 # warns, and `manage.py serve` does not run it.
 MIN_SECRET_KEY_LENGTH = 32
+# Fewest distinct characters in it, as Django's own check (security.W009) counts.
+MIN_SECRET_KEY_CHARACTERS = 5
 # The dev run's IDENTITY_PORTAL_CLIENT_SECRET (settings.py), public to anyone who reads it.
 DEMO_CLIENT_SECRET = "portal-signin-demo-secret"
 
@@ -45,7 +47,9 @@ def weak_secrets() -> list[str]:
     weak = []
     key = str(settings.SECRET_KEY)
     if getattr(settings, "SECRET_KEY_FROM_ENV", True) and (
-        len(key.strip()) < MIN_SECRET_KEY_LENGTH or key.startswith("django-insecure-")
+        len(key.strip()) < MIN_SECRET_KEY_LENGTH
+        or key.startswith("django-insecure-")
+        or len(set(key)) < MIN_SECRET_KEY_CHARACTERS  # "xxxx...": long, and no secret
     ):
         weak.append(
             f"SECRET_KEY is too weak: give at least {MIN_SECRET_KEY_LENGTH} random characters, "

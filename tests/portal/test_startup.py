@@ -101,7 +101,7 @@ def test_serve_refuses_before_listening(tmp_path: Path) -> None:
 
 def test_secrets_can_come_from_files(tmp_path: Path) -> None:
     key, client_secret = tmp_path / "secret_key", tmp_path / "client_secret"
-    key.write_text("k" * 60 + "\n")
+    key.write_text("k" * 30 + "abcdefghij" * 3 + "\n")
     client_secret.write_text("from-a-file\n")
     env = production_env(
         tmp_path,
@@ -112,7 +112,7 @@ def test_secrets_can_come_from_files(tmp_path: Path) -> None:
     )
     probe = (
         "import portal.wsgi; from django.conf import settings;"
-        "print(settings.SECRET_KEY == 'k' * 60, settings.IDENTITY_PORTAL_CLIENT_SECRET)"
+        "print(settings.SECRET_KEY == 'k' * 30 + 'abcdefghij' * 3, settings.IDENTITY_PORTAL_CLIENT_SECRET)"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe],
@@ -349,6 +349,9 @@ def test_the_gateway_names_a_bad_setting_in_one_message(
     [
         ({"SECRET_KEY": "changeme"}, "SECRET_KEY is too weak"),
         ({"SECRET_KEY": "django-insecure-" + "a1b2c3d4e5" * 4}, "SECRET_KEY is too weak"),
+        # Long, but one character (or a few) repeated: no secret at all, taken as given.
+        ({"SECRET_KEY": "x" * 64}, "SECRET_KEY is too weak"),
+        ({"SECRET_KEY": "abab" * 20}, "SECRET_KEY is too weak"),
         # The dev run's public default, which anyone can read in settings.py.
         (
             {"IDENTITY_PORTAL_CLIENT_SECRET": "portal-signin-demo-secret"},
