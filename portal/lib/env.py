@@ -15,6 +15,10 @@ from collections.abc import Mapping
 
 from django.core.exceptions import ImproperlyConfigured
 
+# Every variable a helper was asked for (NAME_FILE too), for `unread_lookalikes`; to begin
+# with, those only `python -m gateway` reads, since it often shares the portal's env file.
+READ: set[str] = {"GATEWAY_HOST", "GATEWAY_PORT", "GATEWAY_WORKERS"}
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -27,6 +31,7 @@ def _given(value: str | None) -> str | None:
 def env_str(name: str, default: str = "") -> str:
     """The value without the blanks around it (an env file's trailing space, which
     `docker run --env-file` keeps, made IDENTITY_ISSUER end in one)."""
+    READ.add(name)
     value = _given(os.environ.get(name))
     return default if value is None else value.strip()
 
@@ -38,6 +43,7 @@ def env_secret(name: str, default: str = "", environ: Mapping[str, str] | None =
     misconfiguration. A trailing newline in the file (most editors add one) is dropped.
     """
     environ = os.environ if environ is None else environ
+    READ.update((name, f"{name}_FILE"))
     value = _given(environ.get(name))
     path = _given(environ.get(f"{name}_FILE"))
     if path:
@@ -54,6 +60,7 @@ def env_secret(name: str, default: str = "", environ: Mapping[str, str] | None =
 
 
 def env_bool(name: str, default: bool = False) -> bool:
+    READ.add(name)
     raw = _given(os.environ.get(name))
     if raw is None:
         return default
@@ -68,6 +75,7 @@ def env_bool(name: str, default: bool = False) -> bool:
 def env_int(
     name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
 ) -> int:
+    READ.add(name)
     raw = _given(os.environ.get(name))
     if raw is None:
         return default
@@ -91,7 +99,24 @@ def env_int(
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
     """A comma-separated list; blanks are dropped."""
+    READ.add(name)
     raw = _given(os.environ.get(name))
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def unread_lookalikes(environ: Mapping[str, str]) -> list[str]:
+    """Variables set in `environ` that no helper read but that nearly spell one that was
+    (DATABSE_URL, REDIS_URI), one sentence each naming both, never a value. OIDC_<ID>_*
+    names are the providers' own, read without these helpers."""
+    import difflib
+
+    said = []
+    for name in sorted(environ):
+        if name in READ or not name.isupper() or name.startswith("OIDC_"):
+            continue
+        match = difflib.get_close_matches(name, READ, n=1, cutoff=0.85)
+        if match:
+            said.append(f"{name} is not a setting the portal reads: did you mean {match[0]}?")
+    return said

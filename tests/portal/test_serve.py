@@ -61,3 +61,26 @@ def test_serve_says_when_its_workers_share_no_counters(
     assert said == warned, err.getvalue()
     if warned:
         assert f"each of the {workers} workers" in err.getvalue()
+
+
+def test_serve_names_a_variable_that_looks_like_a_setting_it_does_not_read(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DATABSE_URL=postgres://... was ignored without a word: the portal started on its
+    # embedded SQLite file, and each replica on its own.
+    import granian
+    from django.core.management import call_command
+
+    monkeypatch.setattr(granian, "Granian", _NoServer)
+    settings.DEBUG = True
+    monkeypatch.setenv("DATABSE_URL", "postgres://portal@db/portal")
+    monkeypatch.setenv("REDIS_URI", "redis://cache:6379/0")
+    monkeypatch.setenv("GATEWAY_SERVICE_HOST", "10.96.0.12")  # Kubernetes' own: not a typo
+    monkeypatch.setenv("GATEWAY_HOST", "0.0.0.0")  # the gateway's, in a shared env file
+    err = io.StringIO()
+    call_command("serve", workers=1, stdout=io.StringIO(), stderr=err)
+    said = err.getvalue()
+    assert "DATABSE_URL is not a setting the portal reads: did you mean DATABASE_URL?" in said
+    assert "REDIS_URI is not a setting the portal reads: did you mean REDIS_URL?" in said
+    assert "GATEWAY_SERVICE_HOST" not in said and "GATEWAY_HOST" not in said
+    assert "postgres://" not in said

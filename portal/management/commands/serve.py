@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.lib.env import env_int, env_str
+from portal.lib.env import env_int, env_str, unread_lookalikes
 from portal.startup import (
     SUPERVISOR_VARIABLE,
     require_production_secrets,
@@ -86,6 +86,8 @@ class Command(BaseCommand):
             port = env_int("PORT", 8000, minimum=0, maximum=65535)
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc)) from None
+        for typo in unread_lookalikes(os.environ):
+            self.stderr.write(f"Warning: {typo}")
         if problems := url_problems():
             raise CommandError(" ".join(problems))
         redis_urls = [settings.REDIS_URL, settings.GATEWAY_REDIS_URL]
