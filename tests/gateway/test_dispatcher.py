@@ -14,6 +14,7 @@ def _production_secrets(settings: Any) -> None:
     # portal.asgi refuses to start without them when DEBUG is off (portal/startup.py).
     settings.SECRET_KEY_FROM_ENV = True
     settings.IDENTITY_PORTAL_CLIENT_SECRET = "dispatcher-test-secret"
+    settings.IDENTITY_ISSUER = "http://127.0.0.1:8000/idp"
 
 
 def call(path: str) -> tuple[int, dict[bytes, bytes], bytes]:
