@@ -7,6 +7,7 @@ from http import HTTPStatus
 import orjson
 
 from gateway.jwt import TokenRejected
+from portal.lib.headers import CONTROL_CHARACTERS
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -42,9 +43,7 @@ def problem(status: int, detail: str, check: str, *, title: str = "") -> tuple[i
 def _field(check: str) -> bytes:
     """The check as a header value: a required claim's name comes from the configuration
     (`scope`, `https://example.com/roles`), and a line break there would add headers."""
-    if check.isascii() and check.isprintable():
-        return check.encode()
-    return "".join(c for c in check if 0x20 <= ord(c) <= 0x7E).encode()
+    return CONTROL_CHARACTERS.sub("", check).encode()
 
 
 def _quote(value: str) -> str:
