@@ -566,27 +566,8 @@ def _by_path(
     if not typed.startswith("/") or len(typed) > _PATH_MAX or len(typed.split()) != 1:
         return []
     bare = typed.lower().rstrip("/")
-    forms = [bare, bare + "/"]
-    if connection.vendor == "postgresql":
-        # The paths first, from their index, then the visible ones among them (as in
-        # _by_whole_id: planned as one, the visible versions were walked first).
-        sql = (
-            "WITH m AS MATERIALIZED (SELECT o.id, o.version_id FROM apis_operation o"
-            " WHERE lower(o.path) IN (%s, %s))"
-            f" SELECT {HIT_COLUMNS} FROM m JOIN apis_operation o ON o.id = m.id"
-            " JOIN apis_apiversion v ON v.id = o.version_id JOIN apis_api a ON a.id = v.api_id"
-            f" WHERE m.version_id = ANY(ARRAY({versions_sql}))"
-            " ORDER BY o.path = %s DESC, m.id LIMIT %s"
-        )
-    else:
-        sql = (
-            f"SELECT {HIT_COLUMNS} FROM apis_operation o INDEXED BY apis_operation_path_lower"
-            " JOIN apis_apiversion v ON v.id = o.version_id JOIN apis_api a ON a.id = v.api_id"
-            f" WHERE lower(o.path) IN (%s, %s) AND o.version_id IN ({versions_sql})"
-            " ORDER BY o.path = %s DESC, o.id LIMIT %s"
-        )
-    _execute(cursor, sql, [*forms, *versions_params, typed, limit])
-    return [OperationHit(*row) for row in cursor.fetchall()]
+    forms = (bare, bare + "/")
+    return _by_lower(cursor, versions_sql, versions_params, "path", forms, typed, limit)
 
 
 _SUMMARY_MAX = 500
@@ -600,23 +581,42 @@ def _by_summary(
     typed = " ".join(query.split()).lower().rstrip(".")
     if not typed or len(typed) > _SUMMARY_MAX:
         return []
-    forms = [typed, typed + "."]
+    forms = (typed, typed + ".")
+    return _by_lower(cursor, versions_sql, versions_params, "summary", forms, None, limit)
+
+
+def _by_lower(
+    cursor: Any,
+    versions_sql: str,
+    versions_params: Any,
+    column: str,
+    forms: tuple[str, str],
+    first: str | None,
+    limit: int,
+) -> list[OperationHit]:
+    """The visible operations whose lower(`column`) is one of `forms`, through the index on it
+    (apis_operation_<column>_lower, ensure_index), those whose `column` is `first` first."""
+    order = f"o.{column} = %s DESC, " if first is not None else ""
     if connection.vendor == "postgresql":
+        # The matches first, from their index, then the visible ones among them (as in
+        # _by_whole_id: planned as one, the visible versions were walked first).
         sql = (
-            "WITH m AS MATERIALIZED (SELECT o.id, o.version_id FROM apis_operation o"
-            " WHERE lower(o.summary) IN (%s, %s))"
+            f"WITH m AS MATERIALIZED (SELECT o.id, o.version_id FROM apis_operation o"
+            f" WHERE lower(o.{column}) IN (%s, %s))"
             f" SELECT {HIT_COLUMNS} FROM m JOIN apis_operation o ON o.id = m.id"
             " JOIN apis_apiversion v ON v.id = o.version_id JOIN apis_api a ON a.id = v.api_id"
-            f" WHERE m.version_id = ANY(ARRAY({versions_sql})) ORDER BY m.id LIMIT %s"
+            f" WHERE m.version_id = ANY(ARRAY({versions_sql})) ORDER BY {order}m.id LIMIT %s"
         )
     else:
         sql = (
-            f"SELECT {HIT_COLUMNS} FROM apis_operation o INDEXED BY apis_operation_summary_lower"
+            f"SELECT {HIT_COLUMNS} FROM apis_operation o"
+            f" INDEXED BY apis_operation_{column}_lower"
             " JOIN apis_apiversion v ON v.id = o.version_id JOIN apis_api a ON a.id = v.api_id"
-            f" WHERE lower(o.summary) IN (%s, %s) AND o.version_id IN ({versions_sql})"
-            " ORDER BY o.id LIMIT %s"
+            f" WHERE lower(o.{column}) IN (%s, %s) AND o.version_id IN ({versions_sql})"
+            f" ORDER BY {order}o.id LIMIT %s"
         )
-    _execute(cursor, sql, [*forms, *versions_params, limit])
+    ordered = [first] if first is not None else []
+    _execute(cursor, sql, [*forms, *versions_params, *ordered, limit])
     return [OperationHit(*row) for row in cursor.fetchall()]
 
 
