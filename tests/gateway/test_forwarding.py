@@ -685,7 +685,7 @@ class _Recording(ThreadingHTTPServer):
 
 
 @pytest.mark.parametrize("method", ["GET", "DELETE"])
-def test_a_body_on_a_bodiless_method_never_becomes_the_backends_next_request(
+def test_case61_variant_a_body_on_a_bodiless_method_never_becomes_the_backends_next_request(
     harness_for: Build, provider: Provider, method: str
 ) -> None:
     """Elasticsearch reads a GET's body, so the gateway forwards it; a backend that does not
