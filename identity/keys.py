@@ -14,13 +14,29 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from jwcrypto import jwk
 
 from identity.models import SigningKey
 
 KEY_BITS = 2048
+# PostgreSQL advisory lock taken while the set of active keys changes: any fixed 64-bit
+# number, the same in every process.
+KEYS_LOCK = 0x1DE7_5167_0001
+
+
+def _one_writer_at_a_time() -> None:
+    """Inside a transaction: wait for any other process changing the active keys.
+
+    `select_for_update` locks only rows that exist, so two processes starting on an empty
+    table (a fresh install's first sign-ins, two portal processes behind a balancer) both
+    created a first key, and two rotations at once both left theirs active. SQLite needs
+    nothing: its transactions begin IMMEDIATE (portal/settings.py), one writer at a time.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [KEYS_LOCK])
 
 
 def _new_pem() -> str:
@@ -63,7 +79,8 @@ def active_key() -> SigningKey:
     if key is not None:
         return key
     with transaction.atomic():
-        key = SigningKey.objects.select_for_update().filter(retired_at__isnull=True).first()
+        _one_writer_at_a_time()
+        key = SigningKey.objects.filter(retired_at__isnull=True).first()
         return key or _create()
 
 
@@ -80,6 +97,7 @@ def retention() -> timedelta:
 def rotate() -> SigningKey:
     """Start signing with a new key; the previous ones stay in the JWKS for `retention()`."""
     with transaction.atomic():
+        _one_writer_at_a_time()
         now = timezone.now()
         SigningKey.objects.filter(retired_at__isnull=True).update(retired_at=now)
         return _create()

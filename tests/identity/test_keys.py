@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import jwt
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from identity import keys
 from identity.models import SigningKey
 from identity.tokens import sign
+from tests.products.realdb import in_thread, on_a_database_file
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +59,39 @@ def test_retired_keys_leave_after_their_tokens_expire(client: Client) -> None:
     call_command("rotate_signing_key", "--prune", stdout=out)
     assert "Deleted 1" in out.getvalue()
     assert not SigningKey.objects.filter(pk=old.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("change", ["first use", "rotation"])
+def test_two_processes_changing_keys_at_once_leave_one_active_key(
+    change: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two portal processes on a fresh install both created a first key (PostgreSQL locks
+    # no row of an empty table); two rotations both left their new key active.
+    if change == "rotation":
+        keys.active_key()
+    work = keys.active_key if change == "first use" else keys.rotate
+    create = keys._create
+
+    def slow_create() -> SigningKey:
+        time.sleep(0.3)  # the other process is past its check by now
+        return create()
+
+    monkeypatch.setattr(keys, "_create", slow_create)
+    barrier = threading.Barrier(2)
+
+    def attempt() -> None:
+        try:
+            barrier.wait()
+            work()
+        finally:
+            connection.close()
+
+    with on_a_database_file(tmp_path):
+        threads = [threading.Thread(target=attempt) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        active = in_thread(lambda: SigningKey.objects.filter(retired_at__isnull=True).count())
+    assert active == 1
