@@ -84,6 +84,8 @@ STOP_WORDS = frozenset(
         "with",
     ]
 )
+# Their starts, for a query whose last word is a stop word still being typed ("th").
+STOP_WORD_STARTS = frozenset(word[:n] for word in STOP_WORDS for n in range(1, len(word) + 1))
 # camelCase and digit boundaries, and anything that is not a letter or digit (`_` included).
 _SPLIT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|[\W_]+")
 
@@ -300,12 +302,13 @@ def query_words(query: str) -> list[str]:
 
 
 def _without_last_stop_word(query: str) -> str | None:
-    """`query` without its last word when that is a stop word after other words, else None.
-    The last word is looked for as the start of one being typed (`to` of `token`); when that
-    finds nothing, it was a whole word (a summary pasted: "... a user belongs to") and is
-    left out like the stop words before it."""
+    """`query` without its last word when that is a stop word, or the start of one, after
+    other words, else None. The last word is looked for as the start of one being typed (`to`
+    of `token`); when that finds nothing, it was a whole word (a summary pasted: "... a user
+    belongs to") or the start of one the index leaves out (`th` of `the`), and is left out
+    like the stop words before it."""
     found = words(query)
-    if len(found) > 1 and found[-1] in STOP_WORDS:
+    if len(found) > 1 and found[-1] in STOP_WORD_STARTS:
         return query[: query.lower().rfind(found[-1])]  # the rest as typed: ids stay whole
     return None
 

@@ -131,6 +131,9 @@ def test_finds_operations_by_id_path_summary_and_tag(
         # "... access keys can be made for."), left out like the others; it found nothing.
         ("Give money back to", "refund"),
         ("settle one invoice for", "payInvoice"),
+        # Nor is a stop word half typed that starts no indexed word ("th" of "the").
+        ("money back to th", "refund"),
+        ("settle one invoice fo", "payInvoice"),
     ],
 )
 def test_finds_words_inside_identifiers_in_any_order_and_number(
