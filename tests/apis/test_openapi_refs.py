@@ -662,6 +662,25 @@ def test_case84_zip_member_past_the_compression_ratio_is_refused_by_name(setting
     assert "APIS_MAX_ZIP_RATIO" in str(info.value)
 
 
+def test_case84_zip_member_past_the_ratio_that_nothing_reads_does_not_refuse_the_bundle(
+    settings: Any,
+) -> None:
+    # A repository downloaded as a zip (Rebilly's api-definitions from GitHub) carries a
+    # site's favicon.ico: mostly zero pixels, 297 bytes inflating to 33 KB (111 times).
+    # Neither a spec file nor named by a $ref, it is never inflated: no reason to refuse.
+    settings.APIS_MAX_ZIP_RATIO = 100
+    icon = b"\x00\x00\x01\x00" + b"\x00" * 40_000
+    data = deflated_zip({**to_bytes(BUNDLE_FILES), "web/favicon.ico": icon})
+    check_bundle_result(load_bytes(data, "repo.zip"))
+    # Named by a $ref it is read, and refused before it is inflated.
+    files = to_bytes(BUNDLE_FILES)
+    files["api/paths/pet_get.yaml"] += b"description: {$ref: '../../web/favicon.ico'}\n"
+    with pytest.raises(SpecError) as info:
+        load_bytes(deflated_zip({**files, "web/favicon.ico": icon}), "repo.zip")
+    assert info.value.rule == "zip-ratio"
+    assert "web/favicon.ico" in str(info.value)
+
+
 def test_case84_zip_whose_files_add_up_past_the_size_limit_is_refused(settings: Any) -> None:
     settings.APIS_MAX_SPEC_BYTES = 200_000
     # Each file is under the limit and barely compresses; together they pass it.
