@@ -177,6 +177,15 @@ def _is_symlink(info: zipfile.ZipInfo) -> bool:
     return stat.S_ISLNK(info.external_attr >> 16)
 
 
+def _names_a_version(doc: dict[str, Any]) -> bool:
+    """A root document: its `openapi` or `swagger` key holds a version (`3.1.0`, or `2.0`
+    unquoted), not a section of settings, as the `openapi:` of Redocly's redocly.yaml does
+    (the reference docs' options), which made a repository's folder or zip have two roots."""
+    return any(
+        key in doc and not isinstance(doc[key], dict | list) for key in ("openapi", "swagger")
+    )
+
+
 class _MultiFile(Bundle):
     multi_file = True
     names: list[str]
@@ -212,7 +221,7 @@ class _MultiFile(Bundle):
                 broken.append(exc)
                 continue
             doc = parsed.data
-            if isinstance(doc, dict) and ("openapi" in doc or "swagger" in doc):
+            if isinstance(doc, dict) and _names_a_version(doc):
                 candidates.append(rel)
                 self._parsed[rel] = doc
                 self.duplicates.extend(f"{rel}: {d}" for d in parsed.duplicates)

@@ -404,6 +404,20 @@ def test_bundle_with_two_roots_needs_root(tmp_path: Path) -> None:
         load(ZipBundle(data, "api.zip", root="../etc/passwd"))
 
 
+def test_a_redocly_config_with_an_openapi_section_is_not_a_root(tmp_path: Path) -> None:
+    # Redocly's redocly.yaml sits at a repository's top with `openapi:` holding the
+    # reference docs' settings (Rebilly's api-definitions); a folder or a GitHub zip of the
+    # repository was refused as having two root documents. A root's `openapi` is a version.
+    config = "apis:\n  main:\n    root: api/openapi.yaml\nopenapi:\n  hideDownloadButton: true\n"
+    files = {**BUNDLE_FILES, "redocly.yaml": config, "swagger.json": '{"swagger": {"x": 1}}'}
+    check_bundle_result(load_bytes(make_zip(files), "repo.zip"))
+    for name, content in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content if isinstance(content, str) else content.decode())
+    check_bundle_result(load_path(tmp_path))
+
+
 def test_a_root_named_inside_the_zips_one_folder_is_found_there(tmp_path: Path) -> None:
     # `zip -r api.zip api/` (a folder of Camunda's or OpenProject's split files) holds
     # `api/openapi.yaml`; the publisher names `openapi.yaml`, as it sits in the folder. That
