@@ -218,6 +218,26 @@ class _Sampler:
         own = [target, *(self._deref(p) for p in as_list(parts))] if target else []
         return _tagged(schema, option, value, own)
 
+    def _beside(
+        self, schema: dict[str, Any], option: Any, value: dict[str, Any], base: dict[str, Any]
+    ) -> dict[str, Any]:
+        """An option's `value` with `base`, the sample of the properties beside the options.
+        The option's value for a name stands where it declares that name (or it is the
+        discriminator's); a name it only requires (`{required: [start]}`, sampled "string")
+        keeps the schema's own value, and one it forbids (`end: {not: {}}`) is left out:
+        Rebilly's RiskScoreBracket, `start` an integer, got "string" and `end: null`."""
+        target = self._deref(option)
+        declared = self._declared(target)
+        tag = as_dict(schema.get("discriminator")).get("propertyName")
+        merged = {**base}
+        for name, item in value.items():
+            if name in declared or name == tag or name not in merged:
+                merged[name] = item
+        for name, sub in as_dict(target.get("properties")).items():
+            if _allows_nothing(self._deref(sub) if _ref_of(sub) else sub):
+                merged.pop(name, None)
+        return merged
+
     def _containing(self, schema: dict[str, Any], depth: int, seen: tuple[str, ...]) -> list[Any]:
         """The items a 2020-12 `contains` asks for (`minContains` of them, 1 by default)."""
         contains = schema.get("contains")
@@ -611,7 +631,7 @@ class _Sampler:
                     own = {k: v for k, v in schema.items() if k not in ("oneOf", "anyOf")}
                     base = self.build({**own, "type": "object"}, depth, seen)
                     if isinstance(base, dict):
-                        value = {**base, **value}
+                        value = self._beside(schema, option, value, base)
                 return value
         kind = _kind(schema)
         if kind == "object":

@@ -927,6 +927,32 @@ def test_an_object_with_properties_beside_its_one_of_keeps_them_in_the_sample() 
     assert sample(shared, DOC)["type"] == "generic"
 
 
+def test_an_option_that_only_requires_or_forbids_a_property_beside_it_keeps_its_schema() -> None:
+    # Rebilly's RiskScoreBracket: `start` and `end` are `[integer, null]` beside oneOf
+    # [{required: [start], properties: {end: {not: {}}}}, {required: [end], ...}, {required:
+    # [start, end]}]. The first option's sample named `start` with no schema of its own,
+    # "string", which stood against the integer, and `end: null`, which `not: {}` forbids:
+    # the console pre-filled PutRiskScoreRules with a body its own check refused.
+    jsonschema = pytest.importorskip("jsonschema")
+    schema: dict[str, Any] = {
+        "type": "object",
+        "required": ["value"],
+        "properties": {
+            "start": {"type": ["integer", "null"], "minimum": 0},
+            "end": {"type": ["integer", "null"], "minimum": 1},
+            "value": {"type": "integer"},
+        },
+        "oneOf": [
+            {"required": ["start"], "properties": {"end": {"not": {}}}},
+            {"required": ["end"], "properties": {"start": {"not": {}}}},
+            {"required": ["start", "end"]},
+        ],
+    }
+    value = sample(schema, DOC, request=True)
+    assert value == {"start": 0, "value": 0}
+    jsonschema.validate(value, schema)
+
+
 def test_a_one_of_sample_is_one_no_other_option_also_fits() -> None:
     """hey-api's `import` body: oneOf [Model (requires foo, bar, baz; bar readOnly),
     Other (requires nothing)]. The first option's sample, {foo, baz}, fits Other too, so
