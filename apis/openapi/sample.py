@@ -806,8 +806,9 @@ def _of_its_type(schema: dict[str, Any], value: Any) -> bool:
 
 def _may_stand(schema: dict[str, Any], value: Any) -> bool:
     """Whether an example or default may stand as the sample: of the schema's type, as many
-    items as `minItems` asks, and one of its enum when it lists one. Kubernetes' generator writes `default: ""` beside an enum
-    without it (a NodeSelectorRequirement's operator); the console's check refused it."""
+    items as `minItems` asks and no more than `maxItems` allows, and one of its enum when it
+    lists one. Kubernetes' generator writes `default: ""` beside an enum without it (a
+    NodeSelectorRequirement's operator); the console's check refused it."""
     if not _of_its_type(schema, value):
         return False
     least = schema.get("minItems")
@@ -818,6 +819,14 @@ def _may_stand(schema: dict[str, Any], value: Any) -> bool:
         and len(value) < least
     ):
         return False  # Svix's featureFlags: `minItems: 1, example: []`
+    most = schema.get("maxItems")
+    if (
+        isinstance(value, list)
+        and isinstance(most, int)
+        and not isinstance(most, bool)
+        and len(value) > most
+    ):
+        return False  # OpenFGA's user_filters: `maxItems: 1` and an example of two
     enum = schema.get("enum")
     if value is None or not isinstance(enum, list) or not enum:
         return True

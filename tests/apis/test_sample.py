@@ -1100,6 +1100,22 @@ def test_an_example_list_shorter_than_min_items_gives_way_to_a_generated_one() -
     assert sample({"type": "array", "example": [], "items": {"type": "string"}}, {}) == []
 
 
+def test_an_example_list_longer_than_max_items_gives_way_to_a_generated_one() -> None:
+    # OpenFGA's ListUsers `user_filters`: `minItems: 1, maxItems: 1` ("exactly one value")
+    # with `example: [{type: user}, {type: group, relation: member}]`; the console pre-filled
+    # the body with both and its own check refused it ("is too long").
+    filters = {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": 1,
+        "example": [{"type": "user"}, {"type": "group"}],
+        "items": {"type": "object", "properties": {"type": {"type": "string"}}},
+    }
+    assert sample(filters, {}) == [{"type": "string"}]
+    assert sample({**filters, "example": [{"type": "user"}]}, {}) == [{"type": "user"}]
+    assert sample({**filters, "example": None, "default": ["a", "b"]}, {}) == [{"type": "string"}]
+
+
 @pytest.mark.parametrize(
     "schema",
     [
