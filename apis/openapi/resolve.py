@@ -493,6 +493,16 @@ class Resolver:
                 out[key] = self.schema(value, depth + 1)
             elif key == "discriminator" and tv is dict:
                 out[key] = self._discriminator(value, depth + 1)
+            elif key == "description" and tv is dict and type(value.get("$ref")) is str:
+                # Redocly's `description: {$ref: pet.md}`, read wherever it stands: the
+                # Markdown file's text, as an operation's is (it was kept as the object).
+                try:
+                    out[key] = self.generic(value, depth + 1)
+                except RefError as exc:
+                    if exc.rule != "ref-missing" and not isinstance(exc, MissingTarget):
+                        raise
+                    # Text, not a schema: told, and the import goes on without it.
+                    self.warnings.append(f"{exc.location}: {exc.message}; description left out")
             elif key.startswith("x-"):
                 self._extension(out, key, value, depth + 1)
             else:

@@ -767,6 +767,33 @@ def test_a_ref_to_a_code_or_markdown_file_is_its_text(tmp_path: Path) -> None:
     assert info.value.rule == "ref-missing"
 
 
+def test_a_schemas_description_by_ref_to_a_markdown_file_is_its_text(tmp_path: Path) -> None:
+    # Redocly reads `description: {$ref: x.md}` wherever it stands; in a schema (the body's
+    # or a property's) it was kept as the object, and the page showed the raw `$ref` in
+    # the schema's JSON with no description.
+    (tmp_path / "models").mkdir()
+    (tmp_path / "pet.md").write_text("A **pet**.\n")
+    (tmp_path / "name.md").write_text("Its name.\n")
+    (tmp_path / "models/pet.yaml").write_text(
+        "type: object\ndescription: {$ref: ../pet.md}\n"
+        "properties:\n  name: {type: string, description: {$ref: ../name.md}}\n"
+    )
+    (tmp_path / "openapi.yaml").write_text(
+        HEAD + "paths:\n  /pets:\n    get:\n      responses:\n        '200':\n"
+        "          description: ok\n          content:\n            application/json:\n"
+        "              schema: {$ref: models/pet.yaml}\n"
+    )
+    pet = load_path(tmp_path, root="openapi.yaml").normalised["components"]["schemas"]["pet"]
+    assert pet["description"] == "A **pet**.\n"
+    assert pet["properties"]["name"]["description"] == "Its name.\n"
+    # A file that is not there: the publisher is told, and the import goes on without it.
+    (tmp_path / "name.md").unlink()
+    spec = load_path(tmp_path, root="openapi.yaml")
+    name = spec.normalised["components"]["schemas"]["pet"]["properties"]["name"]
+    assert "description" not in name
+    assert any("name.md" in w and "description left out" in w for w in spec.warnings)
+
+
 def test_a_file_imported_from_disk_reads_the_files_its_refs_name_beside_it(
     tmp_path: Path,
 ) -> None:
