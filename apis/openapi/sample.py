@@ -828,8 +828,13 @@ def _may_stand(schema: dict[str, Any], value: Any) -> bool:
     ):
         return False  # OpenFGA's user_filters: `maxItems: 1` and an example of two
     enum = schema.get("enum")
-    if value is None or not isinstance(enum, list) or not enum:
+    if not isinstance(enum, list) or not enum:
         return True
+    if value is None:
+        # `type: [string, null], default: null` beside an enum without null (Rebilly's
+        # AmlPriority): the enum still refuses it. 3.0's `nullable: true` adds null to the
+        # enum, as the console's check reads it.
+        return None in enum or schema.get("nullable") is True
     return value in enum or any(
         isinstance(e, int | float | bool) and orjson.dumps(e).decode() == value for e in enum
     )

@@ -98,6 +98,17 @@ def test_a_null_example_or_default_a_schema_does_not_allow_is_none() -> None:
     assert media_example({"example": None}, DOC) is None  # no schema: null is a value
 
 
+def test_a_null_default_beside_an_enum_without_null_gives_way_to_an_enum_value() -> None:
+    # Rebilly's AmlPriority: `type: [string, null], default: null, enum: [p0, p1, p2, p3]`.
+    # The enum still refuses null, and the console refused the PutAmlSettings body it had
+    # pre-filled ("None is not one of ['p0', ...]"). 3.0's `nullable: true` adds null to it.
+    priority = {"type": ["string", "null"], "default": None, "enum": ["p0", "p1"]}
+    assert sample(priority, DOC) == "p0"
+    assert sample({**priority, "enum": ["p0", None]}, DOC) is None
+    nullable = {"type": "string", "nullable": True, "default": None, "enum": ["p0"]}
+    assert sample(nullable, DOC) is None
+
+
 def test_cycles_stop_instead_of_recursing() -> None:
     started = time.perf_counter()
     # Where a cycle closes, an optional property is left out and a list is empty: `null`
