@@ -79,6 +79,18 @@ def _spec_version(doc: Any, source: str) -> str:
             pointer="",
             rule="openapi",
         )
+    keys = [key for key in ("openapi", "swagger") if key in doc]
+    for key in keys:
+        if all(isinstance(doc[k], dict | list) for k in keys):
+            # Redocly's redocly.yaml keeps the reference docs' settings under `openapi:`;
+            # the message was "unsupported OpenAPI version" and all of them written out.
+            raise SpecError(
+                f"not an OpenAPI document: its `{key}` key holds settings, not a version "
+                "(3.1.0, say), as a Redocly configuration file's (redocly.yaml) does",
+                source=source,
+                pointer=f"/{key}",
+                rule="openapi",
+            )
     if "openapi" in doc:
         version = doc["openapi"]
         if isinstance(version, int | float) and not isinstance(version, bool):

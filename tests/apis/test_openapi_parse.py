@@ -227,6 +227,15 @@ def test_a_tab_indenting_yaml_is_named_as_a_tab() -> None:
         (b"openapi: 3.0\n", "/openapi", "version", 'YAML read 3.0 as a number: write "3.0.x"'),
         (b"openapi: 3.10\n", "/openapi", "version", "YAML read 3.1 as a number"),
         (b"openapi: 3.0.3\npaths: [1]\n", "/paths", "type", "must be an object"),
+        # Redocly's redocly.yaml keeps the reference docs' settings under `openapi:`: the
+        # message dumped them all as the "unsupported OpenAPI version".
+        (
+            b"apis: {main: {root: openapi.yaml}}\nopenapi: {theme: {colors: {}}}\n",
+            "/openapi",
+            "openapi",
+            "not an OpenAPI document: its `openapi` key holds settings, not a version",
+        ),
+        (b"swagger: [2.0]\n", "/swagger", "openapi", "its `swagger` key holds settings"),
     ],
 )
 def test_not_openapi_or_unsupported(data: bytes, pointer: str, rule: str, message: str) -> None:
