@@ -192,7 +192,9 @@ class _MultiFile(Bundle):
 
     def _choose_root(self, root: str | None) -> str:
         if root:
-            rel = _safe_relative(root)
+            # Written as a path in the bundle from its top (`/api/openapi.yaml`) it names the
+            # same file; `..` still climbs out and is refused.
+            rel = _safe_relative(root.replace("\\", "/").lstrip("/"))
             # `zip -r api.zip api/` puts every file under `api/`; the publisher names the
             # root as it sits in that folder. One such file is the one meant.
             under = [n for n in self.names if n.endswith("/" + rel)] if rel else []

@@ -435,6 +435,13 @@ def test_a_root_named_inside_the_zips_one_folder_is_found_there(tmp_path: Path) 
         load(ZipBundle(make_zip(twice), "api.zip", root="openapi.yaml"))
     with pytest.raises(SpecError, match="not in the bundle"):
         load(ZipBundle(make_zip(files), "api.zip", root="penapi.yaml"))
+    # Written from the zip's top, as a path in it (`/api/openapi.yaml`): the same file. It
+    # was "not in the bundle", though the file is; only a relative path was looked for.
+    for root in ("/api/openapi.yaml", "/openapi.yaml"):
+        check_bundle_result(load(ZipBundle(make_zip(files), "api.zip", root=root)))
+    check_bundle_result(load_path(tmp_path / "src", root="/api/openapi.yaml"))
+    with pytest.raises(SpecError, match="not in the bundle"):
+        load(ZipBundle(make_zip(files), "api.zip", root="/../api/openapi.yaml"))
 
 
 def test_a_ref_to_another_files_empty_pointer_means_that_whole_file() -> None:
