@@ -59,8 +59,14 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
+# Punctuation that separates words in a title: Temporal's protoc-generated
+# `temporal/api/workflowservice/v1/request_response.proto` became one word, and
+# "OpenAPI 3.0" "openapi-30". (An apostrophe joins: "Bob's" is "bobs".)
+_WORD_BREAKS = re.compile(r"[/\\.:;,+&|()\[\]{}<>@#=?!*~^%$\"`]+")
+
+
 def api_slug(title: str) -> str:
-    return slugify(title)[:100].strip("-") or "api"
+    return slugify(_WORD_BREAKS.sub(" ", title))[:100].strip("-") or "api"
 
 
 def import_spec(

@@ -7,6 +7,7 @@ import pytest
 from apis.importer import (
     ImportRefused,
     VersionExists,
+    api_slug,
     delete_version,
     import_spec,
     refresh_from_default,
@@ -108,6 +109,25 @@ def test_explicit_slug_and_bad_slug() -> None:
     with pytest.raises(ImportRefused, match="not a valid slug"):
         import_spec(spec("3"), slug="shop2\n")
     assert not Api.objects.filter(slug__startswith="shop2").exists()
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        # Temporal's protoc-generated title: the words ran together into one.
+        (
+            "temporal/api/workflowservice/v1/request_response.proto",
+            "temporal-api-workflowservice-v1-request_response-proto",
+        ),
+        ("Swagger Petstore - OpenAPI 3.0", "swagger-petstore-openapi-3-0"),  # not "30"
+        ("Bob's API", "bobs-api"),
+        ("Pet Store", "pet-store"),
+        ("", "api"),
+        ("///", "api"),
+    ],
+)
+def test_a_slug_from_the_title_keeps_its_words_apart(title: str, slug: str) -> None:
+    assert api_slug(title) == slug
 
 
 def test_failure_inside_the_transaction_stores_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
