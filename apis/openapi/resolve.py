@@ -52,6 +52,8 @@ SCHEMA_ONE = frozenset(
     }
 )
 SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
+# Keywords a pointer passes through into a subschema, which name nothing themselves.
+_COMPOSITION_TOKENS = SCHEMA_LISTS | {"not", "additionalProperties", "if", "then", "else"}
 # Values that are data, not spec: a `$ref` key inside them is text. (Not `default`: outside
 # schemas that is also the name of the catch-all response.)
 LITERAL_KEYS = frozenset({"example", "value", "dataValue", "enum", "const"})
@@ -755,7 +757,22 @@ class Resolver:
     def _schema_name(self, file: str, tokens: list[str]) -> str:
         skip = {"schema", "items", "properties", "content", "definitions", "schemas"}
         candidates = [t for t in tokens if t not in skip and not t.isdigit()]
-        base = candidates[-1] if candidates else posixpath.splitext(posixpath.basename(file))[0]
+        stem = posixpath.splitext(posixpath.basename(file))[0]
+        base = candidates[-1] if candidates else stem
+        if candidates and base in _COMPOSITION_TOKENS:
+            # A pointer into a composition (Lob's discriminator maps to `#/oneOf/0`): not
+            # "oneOf", "oneOf_2" in the schema list, but the option's title, else the name of
+            # the schema it is a part of with the keyword.
+            try:
+                node = self._lookup(file, pointer(*tokens), tokens)
+            except RefError:
+                node = None
+            title = node.get("title") if isinstance(node, dict) else None
+            owner = candidates[-2] if len(candidates) > 1 else stem
+            if isinstance(title, str) and 0 < len(_NAME_CHARS.sub("_", title).strip("_")) <= 60:
+                base = title
+            else:
+                base = f"{owner}_{base}"
         base = _NAME_CHARS.sub("_", base).strip("_") or "Schema"
         name, n = base, 1
         while name in self.schemas:

@@ -923,6 +923,32 @@ def test_root_schemas_that_are_refs_to_files_keep_their_names(tmp_path: Path) ->
     assert owner["schema"] == {"$ref": "#/components/schemas/Owner"}
 
 
+def test_a_schema_named_by_a_pointer_into_a_oneof_is_named_after_it_not_the_keyword(
+    tmp_path: Path,
+) -> None:
+    # Lob's resource_proof_editable.yml maps its discriminator to `#/oneOf/0`, `#/oneOf/1`:
+    # the options became schemas named "oneOf", "oneOf_2", "oneOf_3" in the schema list. An
+    # option's title names it; without one, the schema it is an option of.
+    (tmp_path / "proof.yaml").write_text(
+        "oneOf:\n  - {title: Postcard Proof, type: object, properties: {kind: {enum: [card]}}}\n"
+        "  - {type: object, properties: {kind: {enum: [letter]}}}\n"
+        "discriminator:\n  propertyName: kind\n"
+        "  mapping: {card: '#/oneOf/0', letter: '#/oneOf/1'}\n"
+    )
+    (tmp_path / "api.yaml").write_text(
+        "openapi: 3.0.3\ninfo: {title: Proofs, version: '1'}\npaths:\n  /proofs:\n    post:\n"
+        "      requestBody:\n        content:\n          application/json:\n"
+        "            schema: {$ref: 'proof.yaml'}\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    schemas = load_path(tmp_path / "api.yaml").normalised["components"]["schemas"]
+    assert sorted(schemas) == ["Postcard_Proof", "proof", "proof_oneOf"]
+    assert schemas["proof"]["discriminator"]["mapping"] == {
+        "card": "#/components/schemas/Postcard_Proof",
+        "letter": "#/components/schemas/proof_oneOf",
+    }
+
+
 def test_a_missing_file_under_an_extension_leaves_the_extension_out_with_a_warning(
     tmp_path: Path,
 ) -> None:
