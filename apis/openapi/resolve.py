@@ -769,7 +769,9 @@ class Resolver:
                 node = None
             title = node.get("title") if isinstance(node, dict) else None
             owner = candidates[-2] if len(candidates) > 1 else stem
-            if isinstance(title, str) and 0 < len(_NAME_CHARS.sub("_", title).strip("_")) <= 60:
+            cleaned = _NAME_CHARS.sub("_", title).strip("_") if isinstance(title, str) else ""
+            # A word of letters or digits (`..` would be a path segment in the schema's URL).
+            if isinstance(title, str) and len(cleaned) <= 60 and re.search(r"[A-Za-z0-9]", cleaned):
                 base = title
             else:
                 base = f"{owner}_{base}"

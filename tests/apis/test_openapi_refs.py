@@ -947,6 +947,11 @@ def test_a_schema_named_by_a_pointer_into_a_oneof_is_named_after_it_not_the_keyw
         "card": "#/components/schemas/Postcard_Proof",
         "letter": "#/components/schemas/proof_oneOf",
     }
+    # A title with no word in it (`..` would be a segment of the schema's URL) names nothing.
+    text = (tmp_path / "proof.yaml").read_text().replace("Postcard Proof", "'..'")
+    (tmp_path / "proof.yaml").write_text(text)
+    schemas = load_path(tmp_path / "api.yaml").normalised["components"]["schemas"]
+    assert sorted(schemas) == ["proof", "proof_oneOf", "proof_oneOf_2"]
 
 
 def test_a_missing_file_under_an_extension_leaves_the_extension_out_with_a_warning(
