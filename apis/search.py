@@ -44,6 +44,7 @@ from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 
 from apis.models import Api
+from apis.openapi.model import METHODS
 
 MAX_WORDS = 8
 RANKED_MAX = 300
@@ -467,6 +468,7 @@ def _search_operations(
         (count,) = cursor.fetchone()
     # A path typed whole comes first, however its words rank: Mastodon's POST
     # /api/v1/accounts was not among the 20 hits for "/api/v1/accounts", behind longer paths.
+    # So does a method and path, as an operation's page heads it ("GET /v1/forecast").
     exact = _by_path(cursor, versions_sql, versions_params, query, limit)
     if count == 0:  # no word anywhere: perhaps an id, or its start, in another case
         return exact or _by_whole_id(cursor, versions_sql, versions_params, query, limit)
@@ -563,14 +565,19 @@ def _by_path(
     cursor: Any, versions_sql: str, versions_params: Any, query: str, limit: int
 ) -> list[OperationHit]:
     """The operations at the path `query`, typed whole (in any case, with or without a
-    trailing slash), those in the case typed first. Their words are in many longer paths,
-    which the ranking cannot tell apart from them; an index on lower(path) answers this."""
-    typed = query.strip()
-    if not typed.startswith("/") or len(typed) > _PATH_MAX or len(typed.split()) != 1:
+    trailing slash), those in the case typed first; or typed after a method, as an
+    operation's page heads it ("GET /v1/forecast"), the path's operations of that method.
+    Their words are in many longer paths, which the ranking cannot tell apart from them (and
+    the method is in no id of Open-Meteo's, nor "post" in Typesense's createCollection); an
+    index on lower(path) answers this."""
+    bits = query.split()
+    method = bits.pop(0).lower() if len(bits) == 2 and bits[0].lower() in METHODS else None
+    typed = bits[0] if len(bits) == 1 else ""
+    if not typed.startswith("/") or len(typed) > _PATH_MAX:
         return []
     bare = typed.lower().rstrip("/")
     forms = (bare, bare + "/")
-    return _by_lower(cursor, versions_sql, versions_params, "path", forms, typed, limit)
+    return _by_lower(cursor, versions_sql, versions_params, "path", forms, typed, limit, method)
 
 
 _SUMMARY_MAX = 500
@@ -596,16 +603,19 @@ def _by_lower(
     forms: tuple[str, str],
     first: str | None,
     limit: int,
+    method: str | None = None,
 ) -> list[OperationHit]:
     """The visible operations whose lower(`column`) is one of `forms`, through the index on it
-    (apis_operation_<column>_lower, ensure_index), those whose `column` is `first` first."""
+    (apis_operation_<column>_lower, ensure_index), those whose `column` is `first` first;
+    only those of `method`, if given."""
     order = f"o.{column} = %s DESC, " if first is not None else ""
+    of_method = " AND o.method = %s" if method is not None else ""
     if connection.vendor == "postgresql":
         # The matches first, from their index, then the visible ones among them (as in
         # _by_whole_id: planned as one, the visible versions were walked first).
         sql = (
             f"WITH m AS MATERIALIZED (SELECT o.id, o.version_id FROM apis_operation o"
-            f" WHERE lower(o.{column}) IN (%s, %s))"
+            f" WHERE lower(o.{column}) IN (%s, %s){of_method})"
             f" SELECT {HIT_COLUMNS} FROM m JOIN apis_operation o ON o.id = m.id"
             " JOIN apis_apiversion v ON v.id = o.version_id JOIN apis_api a ON a.id = v.api_id"
             f" WHERE m.version_id = ANY(ARRAY({versions_sql})) ORDER BY {order}m.id LIMIT %s"
@@ -615,11 +625,12 @@ def _by_lower(
             f"SELECT {HIT_COLUMNS} FROM apis_operation o"
             f" INDEXED BY apis_operation_{column}_lower"
             " JOIN apis_apiversion v ON v.id = o.version_id JOIN apis_api a ON a.id = v.api_id"
-            f" WHERE lower(o.{column}) IN (%s, %s) AND o.version_id IN ({versions_sql})"
+            f" WHERE lower(o.{column}) IN (%s, %s){of_method} AND o.version_id IN ({versions_sql})"
             f" ORDER BY {order}o.id LIMIT %s"
         )
     ordered = [first] if first is not None else []
-    _execute(cursor, sql, [*forms, *versions_params, *ordered, limit])
+    methods = [method] if method is not None else []
+    _execute(cursor, sql, [*forms, *methods, *versions_params, *ordered, limit])
     return [OperationHit(*row) for row in cursor.fetchall()]
 
 

@@ -483,3 +483,29 @@ def test_a_path_typed_whole_finds_its_operations_first(import_spec: ImportSpec, 
         assert (hits[0].api_slug, hits[0].path) == ("i", "/users/{userID}"), typed
     # Only a path typed whole: a fragment ranks as before.
     assert search_operations(Api.objects.all(), "/api/v1/acc")[0].path != "/api/v1/accounts"
+
+
+def test_a_method_and_path_typed_as_the_page_heads_them_finds_that_operation_first(
+    import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    # Open-Meteo (no operationIds): "GET /v1/forecast", copied from its page's heading, found
+    # nothing ("get" is in no id, path or summary); Typesense's "POST /collections"
+    # (createCollection) found only Weaviate's schema update, whose description says "POST".
+    spec = (
+        "openapi: 3.0.3\ninfo: {title: Weather, version: '1'}\npaths:\n"
+        "  /v1/forecast:\n    get: {responses: {'200': {description: ok}}}\n"
+        "  /collections:\n"
+        "    get: {operationId: getCollections, responses: {'200': {description: ok}}}\n"
+        "    post: {operationId: createCollection, responses: {'200': {description: ok}}}\n"
+        "  /schema:\n    put: {operationId: updateSchema, description: Send a POST to the"
+        " collections endpoint first., responses: {'200': {description: ok}}}\n"
+    )
+    import_spec(write_spec("weather.yaml", spec), "weather")
+    for typed in ("GET /v1/forecast", "get /v1/forecast/", "  Get   /V1/Forecast "):
+        hits = search_operations(Api.objects.all(), typed)
+        assert [(h.method, h.path) for h in hits] == [("get", "/v1/forecast")], typed
+    hits = search_operations(Api.objects.all(), "POST /collections")
+    assert (hits[0].method, hits[0].path) == ("post", "/collections")
+    assert "getCollections" not in [h.slug for h in hits]
+    # A method the path does not have: no operation of it is made up.
+    assert search_operations(Api.objects.all(), "DELETE /v1/forecast") == []
