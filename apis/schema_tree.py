@@ -103,6 +103,21 @@ def _typed_over(own: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
     return own
 
 
+def _laid_over(earlier: tuple[Any, Where] | None, prop: Any, at: Where) -> tuple[Any, Where]:
+    """A property a later allOf part names again: a value must fit both parts. Zulip's
+    responses name every base property again as `{}` (for `additionalProperties: false`),
+    and `avatar_url: {nullable: true}`: the earlier schema stays, with those annotations laid
+    over it (the earlier place kept: its nested rows are read from there). A part that
+    constrains the property itself replaces it, as before."""
+    if earlier is None or not isinstance(earlier[0], dict) or not isinstance(prop, dict):
+        return prop, at
+    if not prop:
+        return earlier
+    if all(k in _ANNOTATIONS or k.startswith("x-") for k in prop):
+        return {**earlier[0], **prop}, earlier[1]
+    return prop, at
+
+
 def boolean_label(schema: Any) -> str:
     """What a non-object schema allows: JSON Schema 2020-12 (OpenAPI 3.1+) writes `true` for
     "any value" and `false` for "none"; anything else is not a schema, read as no constraint."""
@@ -500,7 +515,8 @@ class SchemaRenderer:
         properties = schema.get("properties")
         if isinstance(properties, dict):
             for name, prop in properties.items():
-                view.properties[str(name)] = (prop, at_pointer(where, "properties", name))
+                at = at_pointer(where, "properties", name)
+                view.properties[str(name)] = _laid_over(view.properties.get(str(name)), prop, at)
         required = schema.get("required")
         if isinstance(required, list):
             view.required.update(str(r) for r in required)

@@ -924,3 +924,50 @@ def test_nested_all_of_parts_of_shared_schemas_are_merged_once(
     html = renderer(schemas).block({"$ref": f"#/components/schemas/{name(0, 0)}"}, raw=False)
     assert '<code class="prop-name">p0</code>' in html
     assert '<code class="prop-name">p15</code>' in html  # merged as far as before
+
+
+def test_an_all_of_part_naming_a_property_again_without_a_type_keeps_the_first_parts_type() -> None:
+    """Zulip's responses: allOf [$ref JsonSuccessBase, {additionalProperties: false,
+    properties: {result: {}, msg: {}, ...}}], the empty schemas only there to name the base's
+    properties for additionalProperties. A value must fit both parts: the row is the base's
+    string, not `any`; a later part's nullable or description is laid over it."""
+    schemas = {
+        "Base": {
+            "type": "object",
+            "properties": {
+                "result": {"type": "string", "enum": ["success"]},
+                "id": {"type": "integer", "description": "The unique message ID."},
+                "avatar": {"type": "string", "description": "The avatar's URL."},
+                "owner": {"$ref": "#/components/schemas/Owner"},
+            },
+        },
+        "Owner": {"type": "object", "properties": {"name": {"type": "string"}}},
+    }
+    html = renderer(schemas).block(
+        {
+            "allOf": [
+                {"$ref": "#/components/schemas/Base"},
+                {
+                    "additionalProperties": False,
+                    "properties": {
+                        "result": {},
+                        "id": {},
+                        "avatar": {"nullable": True},
+                        "owner": {"description": "Who owns it."},
+                        "extra": {"type": "boolean"},
+                    },
+                },
+            ]
+        }
+    )
+    rows = dict(
+        re.findall(
+            r'<code class="prop-name">([^<]+)</code>(.*?)(?=<code class="prop-name">|$)', html, re.S
+        )
+    )
+    assert set(rows) >= {"result", "id", "avatar", "owner", "extra"}
+    assert ">string<" in rows["result"] and "&quot;success&quot;" in rows["result"]
+    assert ">integer<" in rows["id"] and "The unique message ID." in rows["id"]
+    assert "string | null" in rows["avatar"] and "The avatar's URL." in rows["avatar"]
+    assert "Owner" in rows["owner"] and "Who owns it." in rows["owner"]
+    assert ">any<" not in html
