@@ -581,7 +581,13 @@ class _Sampler:
                     for part in parts:
                         value = self.build(part, depth, seen)
                         if isinstance(value, dict):
-                            merged.update(value)
+                            # A part that names a property again with no schema of its own
+                            # (Zulip's `result: {}` beside JsonSuccessBase, for
+                            # `additionalProperties: false`) samples it as null: the value
+                            # an earlier part gave stands.
+                            merged.update(
+                                (k, v) for k, v in value.items() if v is not None or k not in merged
+                            )
                         elif value is not None and not merged:
                             return value
                 finally:

@@ -1236,3 +1236,23 @@ def test_repeated_items_stay_within_a_written_size() -> None:
     schemas["C10"] = {"type": "integer"}
     value = sample({"$ref": "#/components/schemas/C0"}, {"components": {"schemas": schemas}})
     assert len(orjson.dumps(value)) < 1_000_000
+
+
+def test_an_all_of_part_naming_a_property_again_keeps_the_first_parts_value() -> None:
+    """Zulip's responses: allOf [$ref JsonSuccessBase, {additionalProperties: false,
+    properties: {result: {}, msg: {}, ...}}]. The empty schemas only name the base's
+    properties; the sample said `"result": null` where the base gives "success"."""
+    doc: dict[str, Any] = {"components": {"schemas": {
+        "Base": {"type": "object", "required": ["result"], "properties": {
+            "result": {"type": "string", "enum": ["success"]},
+            "id": {"type": "integer", "example": 16},
+            "avatar": {"type": "string", "example": "https://example.com/a.png"}}},
+    }}}  # fmt: skip
+    response = {"allOf": [
+        {"$ref": "#/components/schemas/Base"},
+        {"additionalProperties": False, "required": ["id"], "properties": {
+            "result": {}, "id": {}, "avatar": {"nullable": True}, "extra": {"type": "boolean"}}},
+    ]}  # fmt: skip
+    assert sample(response, doc) == {
+        "result": "success", "id": 16, "avatar": "https://example.com/a.png", "extra": True
+    }  # fmt: skip
