@@ -224,12 +224,23 @@ def _encoding(encoding: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def _nested(schema: dict[str, Any]) -> bool:
+    """Whether a parameter's schema has a tree to draw below its row: an object's, or a
+    composition's."""
+    return (
+        schema.get("type") == "object"
+        or "properties" in schema
+        or any(k in schema for k in ("allOf", "oneOf", "anyOf"))
+    )
+
+
 def _param(raw: model.Parameter, renderer: SchemaRenderer, *, request: bool = True) -> Param:
     """A parameter's row; `request` False for a response's header (none is the call's to set)."""
     schema = raw.schema or {}
     target = renderer.shown(schema)
     target = target if isinstance(target, dict) else {}
     enum: list[Any] = target["enum"] if isinstance(target.get("enum"), list) else []
+    nested = _nested(target)
     items = target.get("items")
     for _ in range(5):  # an array's items, or an array of arrays' innermost ones
         # shown, not deref: `{allOf: [{$ref: Color}], description}` is Color's values too.
@@ -238,12 +249,10 @@ def _param(raw: model.Parameter, renderer: SchemaRenderer, *, request: bool = Tr
             break
         if isinstance(inner.get("enum"), list):
             enum = inner["enum"]
+        # Objects as items (Zulip's `narrow`, a JSON array of {operator, operand}): their
+        # tree below the row, as an object's own is; the row alone said "array of one of".
+        nested = nested or _nested(inner)
         items = inner.get("items")
-    nested = (
-        target.get("type") == "object"
-        or "properties" in target
-        or any(k in target for k in ("allOf", "oneOf", "anyOf"))
-    )
     own = str(target.get("description") or "")
     description = raw.description or own
     if nested and description.strip() == own.strip():

@@ -1211,3 +1211,58 @@ def test_responses_naming_one_schema_are_sampled_once(
     html = client.get("/apis/shared/operations/authorize/").content.decode()
     assert len(calls) == 1
     assert html.count("&quot;id&quot;: &quot;string&quot;") >= 2
+
+
+def test_a_parameter_whose_items_are_objects_draws_their_properties(
+    client: Client, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # Zulip's GET /messages `narrow`: `content: {application/json: {schema: {type: array,
+    # items: {oneOf: [{type: object, properties: {operator, operand}}, ...]}}}}`. The row read
+    # "array of one of" and nothing else: neither the variants nor a property of them.
+    spec = """openapi: 3.0.1
+info: {title: Narrow, version: '1'}
+paths:
+  /messages:
+    get:
+      operationId: getMessages
+      parameters:
+        - name: narrow
+          in: query
+          content:
+            application/json:
+              schema:
+                type: array
+                items:
+                  oneOf:
+                    - type: object
+                      required: [operator]
+                      properties:
+                        operator: {type: string, description: The filter's operator.}
+                        operand: {type: string}
+                    - {type: array, items: {type: string}}
+        - name: sort
+          in: query
+          schema:
+            type: array
+            items: {$ref: '#/components/schemas/Sort'}
+        - {name: ids, in: query, schema: {type: array, items: {type: integer}}}
+      responses:
+        '200': {description: ok}
+components:
+  schemas:
+    Sort:
+      type: object
+      properties:
+        field: {type: string}
+        direction: {type: string, enum: [asc, desc]}
+"""
+    import_spec(write_spec("narrow.yaml", spec), "narrow")
+    html = client.get("/apis/narrow/operations/getMessages/").content.decode()
+    narrow = html[html.index('id="param-query-narrow"') : html.index('id="param-query-sort"')]
+    assert '<code class="prop-name">operator</code>' in narrow
+    assert "The filter&#x27;s operator." in narrow or "The filter's operator." in narrow
+    sort = html[html.index('id="param-query-sort"') : html.index('id="param-query-ids"')]
+    assert '<code class="prop-name">direction</code>' in sort
+    assert "&quot;desc&quot;" in sort
+    ids = html[html.index('id="param-query-ids"') :]
+    assert "schema-props" not in ids[: ids.index("</tr>")]  # scalars' items: no tree
