@@ -193,13 +193,19 @@ class _Sampler:
 
     def _as_child(self, ref: str, target: Any, value: Any) -> Any:
         """`value` of the schema at `ref` with the discriminator value its parent gives it:
-        `Cat: allOf [Pet, ...]`, where Pet's discriminator maps `cat` to Cat."""
+        `Cat: allOf [Pet, ...]`, where Pet's discriminator maps `cat` to Cat. Not when the
+        parent is a oneOf/anyOf that does not list it: InfluxDB's PostCheck, `allOf [$ref
+        CheckDiscriminator]`, is that union again, not a variant of it (its sample said
+        `"type": "PostCheck"`, which no variant allows)."""
         parts = target.get("allOf") if isinstance(target, dict) else None
         parts = parts if isinstance(parts, list) else []
         for part in parts:
             if isinstance(part, dict) and "$ref" in part:
                 _, parent = self._resolve(part["$ref"])
                 if isinstance(parent, dict) and isinstance(parent.get("discriminator"), dict):
+                    options = [*as_list(parent.get("oneOf")), *as_list(parent.get("anyOf"))]
+                    if options and not any(as_dict(o).get("$ref") == ref for o in options):
+                        return value
                     return _tagged(parent, {"$ref": ref}, value, parts)
         return value
 

@@ -1256,3 +1256,36 @@ def test_an_all_of_part_naming_a_property_again_keeps_the_first_parts_value() ->
     assert sample(response, doc) == {
         "result": "success", "id": 16, "avatar": "https://example.com/a.png", "extra": True
     }  # fmt: skip
+
+
+def test_a_schema_that_only_wraps_a_discriminated_one_of_is_not_a_variant_of_it() -> None:
+    """InfluxDB's PostCheck: allOf [$ref CheckDiscriminator], a oneOf of DeadmanCheck, ...
+    whose discriminator maps `deadman` to DeadmanCheck. PostCheck is none of the variants:
+    the sample said `"type": "PostCheck"`, a value no variant allows, where DeadmanCheck's
+    own "deadman" fits (a child `Cat: allOf [Pet]` of a Pet with no oneOf is still a Cat)."""
+    doc: dict[str, Any] = {"components": {"schemas": {
+        "PostCheck": {"allOf": [{"$ref": "#/components/schemas/CheckDiscriminator"}]},
+        "CheckDiscriminator": {
+            "oneOf": [{"$ref": "#/components/schemas/DeadmanCheck"},
+                      {"$ref": "#/components/schemas/CustomCheck"}],
+            "discriminator": {"propertyName": "type", "mapping": {
+                "deadman": "#/components/schemas/DeadmanCheck",
+                "custom": "#/components/schemas/CustomCheck"}}},
+        "DeadmanCheck": {"type": "object", "required": ["type"], "properties": {
+            "type": {"type": "string", "enum": ["deadman"]}, "every": {"type": "string"}}},
+        "CustomCheck": {"type": "object", "required": ["type"], "properties": {
+            "type": {"type": "string", "enum": ["custom"]}, "query": {"type": "string"}}},
+        "Pet": {"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string"}},
+                "discriminator": {"propertyName": "kind"}},
+        "Cat": {"allOf": [{"$ref": "#/components/schemas/Pet"}]},
+        # A variant that is also a child of its union (the union lists it): still tagged.
+        "Shape": {"oneOf": [{"$ref": "#/components/schemas/Square"}],
+                  "discriminator": {"propertyName": "shape"}},
+        "Square": {"allOf": [{"$ref": "#/components/schemas/Shape"},
+                             {"type": "object", "properties": {"side": {"type": "integer"}}}]},
+    }}}  # fmt: skip
+    assert sample({"$ref": "#/components/schemas/PostCheck"}, doc) == {
+        "type": "deadman", "every": "string"
+    }  # fmt: skip
+    assert sample({"$ref": "#/components/schemas/Cat"}, doc) == {"kind": "Cat"}
+    assert sample({"$ref": "#/components/schemas/Square"}, doc)["shape"] == "Square"
