@@ -67,6 +67,48 @@ class _Loader(yaml.CSafeLoader):
         return {_key(k): v for k, v in mapping.items()}
 
 
+class _RenamingLoader(
+    yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer, _Loader
+):
+    """_Loader's constructors over PyYAML's own parser and composer, whose anchors a later
+    node may take again, as YAML allows: an alias means the most recent node of its name.
+    libyaml's composer (in C) refuses that, so a document that does it is read again
+    with this, slower one (_compose)."""
+
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if not self.check_event(yaml.AliasEvent):
+            anchor = self.peek_event().anchor
+            if anchor is not None:
+                self.anchors.pop(anchor, None)  # this node takes the name from here on
+        return super().compose_node(parent, index)
+
+
+def _compose(text: str) -> tuple[_Loader, Any]:
+    """The document's node graph, and the loader that made it (to construct scalars)."""
+    loader = _Loader(text)
+    try:
+        return loader, loader.get_single_node()
+    except yaml.composer.ComposerError as exc:
+        if "duplicate anchor" not in str(exc.context):
+            loader.dispose()
+            raise
+    loader.dispose()
+    loader = _RenamingLoader(text)
+    try:
+        return loader, loader.get_single_node()
+    except BaseException:
+        loader.dispose()
+        raise
+
+
 def _key(key: Any) -> str:
     if isinstance(key, bool):
         return "true" if key else "false"
@@ -331,9 +373,9 @@ def _parse_yaml(data: bytes, source: str) -> _Converter:
             source=source,
             rule="encoding",
         ) from None
-    loader = _Loader(text)
+    loader: _Loader | None = None
     try:
-        node = loader.get_single_node()
+        loader, node = _compose(text)
         if node is None:
             raise SyntaxProblem("the file is empty", source=source, rule="yaml")
         converter = _Converter(loader, source)
@@ -369,7 +411,8 @@ def _parse_yaml(data: bytes, source: str) -> _Converter:
             "the document is nested too deeply", source=source, rule="depth-limit"
         ) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 _STR = "tag:yaml.org,2002:str"

@@ -79,6 +79,33 @@ def test_a_few_honest_anchors_import() -> None:
     assert spec.normalised["paths"]["/b"]["get"]["responses"]["500"] == {"description": "failed"}
 
 
+def test_an_anchor_named_again_is_the_one_its_later_aliases_mean() -> None:
+    # YAML lets an anchor name a second node, later aliases meaning the most recent (go-swagger's
+    # compose-auth-example.yml names `&multipleOrdersResponse` twice); libyaml's composer
+    # refused the file, saying only "not valid YAML: second occurrence".
+    text = (
+        b"openapi: 3.0.3\ninfo: {title: Anchors, version: '1'}\npaths:\n"
+        b"  /a:\n    get:\n      responses: &resp\n        '200': {description: first}\n"
+        b"  /b:\n    get:\n      responses: *resp\n"
+        b"  /c:\n    get:\n      responses: &resp\n        '201': {description: second}\n"
+        b"  /d:\n    get:\n      responses: *resp\n"
+    )
+    paths = load_bytes(text, "again.yaml").normalised["paths"]
+    assert paths["/b"]["get"]["responses"] == {"200": {"description": "first"}}
+    assert paths["/d"]["get"]["responses"] == {"201": {"description": "second"}}
+    # A bomb that names two anchors again, level after level, is measured as any other.
+    lines = ["openapi: 3.0.3", "info: {title: Bomb, version: '1'}", "paths: {}"]
+    lines.append("x-0: &a [" + ", ".join(['"lol"'] * 9) + "]")
+    for n in range(1, 9):
+        name, other = ("b", "a") if n % 2 else ("a", "b")
+        lines.append(f"x-{n}: &{name} [" + ", ".join([f"*{other}"] * 9) + "]")
+    started = time.monotonic()
+    with pytest.raises(LimitExceeded) as info:
+        load_bytes(("\n".join(lines) + "\n").encode(), "bomb.yaml")
+    assert info.value.rule == "alias-limit"
+    assert time.monotonic() - started < 1.0
+
+
 def test_recursive_yaml_alias_is_refused() -> None:
     text = b"openapi: 3.0.3\ninfo: {title: T, version: '1'}\npaths: {}\nx-loop: &loop [*loop]\n"
     with pytest.raises(SpecError) as info:
