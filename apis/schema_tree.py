@@ -127,11 +127,19 @@ def boolean_label(schema: Any) -> str:
 
 
 def _is_null_type(schema: Any) -> bool:
-    """`{type: "null"}` (or `["null"]`, or `const: null`) and nothing else that narrows it."""
+    """`{type: "null"}` (or `["null"]`, or `const: null`) and nothing else that narrows it;
+    or 3.0's way of writing it beside another variant, `nullable: true` with no type
+    (schemars' `anyOf: [{$ref: WalConfigDiff}, {nullable: true}]`, all over Qdrant)."""
     if not isinstance(schema, dict):
         return False
     kind = schema.get("type")
-    return kind == "null" or kind == ["null"] or ("const" in schema and schema["const"] is None)
+    if kind == "null" or kind == ["null"] or ("const" in schema and schema["const"] is None):
+        return True
+    return schema.get("nullable") is True and _BARE_NULLABLE.issuperset(schema)
+
+
+# What a `nullable: true` variant may say besides and still allow only null.
+_BARE_NULLABLE = frozenset(["nullable", "description", "title"])
 
 
 def at_pointer(where: Where, *keys: Any) -> Where:
@@ -890,6 +898,8 @@ class SchemaRenderer:
                 continue
             self.rows += 1
             title = self.type_label(variant)
+            if label in ("one of", "any of") and len(variants) > 1 and _is_null_type(variant):
+                title = "null"  # `{nullable: true}` beside the others reads as 3.1's null
             target = self.shown(variant) if isinstance(variant, dict) else variant
             if isinstance(target, bool) and target is not variant:
                 title += f" ({boolean_label(target)})"

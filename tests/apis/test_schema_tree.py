@@ -971,3 +971,26 @@ def test_an_all_of_part_naming_a_property_again_without_a_type_keeps_the_first_p
     assert "string | null" in rows["avatar"] and "The avatar's URL." in rows["avatar"]
     assert "Owner" in rows["owner"] and "Who owns it." in rows["owner"]
     assert ">any<" not in html
+
+
+def test_an_any_of_a_reference_and_a_bare_nullable_reads_as_that_reference_or_null() -> None:
+    """Qdrant (schemars, OpenAPI 3.0) writes each optional field `anyOf: [{$ref:
+    WalConfigDiff}, {nullable: true}]`, 3.0's way of 3.1's `{type: "null"}`. The row read
+    "any of", its variants "1 WalConfigDiff 2 any"; as the 3.1 form does, it reads
+    "WalConfigDiff | null", the second variant "null"."""
+    schemas = {"W": {"type": "object", "properties": {"a": {"type": "integer"}}}}
+    html = renderer(schemas).block(
+        {
+            "type": "object",
+            "properties": {
+                "w": {
+                    "description": "WAL.",
+                    "anyOf": [{"$ref": "#/components/schemas/W"}, {"nullable": True}],
+                }
+            },
+        },
+        raw=False,
+    )
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert text.startswith("object w W | null WAL."), text
+    assert "2 null" in text and "2 any" not in text
