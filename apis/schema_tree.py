@@ -338,6 +338,10 @@ class SchemaRenderer:
             for key, label in COMPOSITIONS:
                 variants = schema.get(key)
                 if isinstance(variants, list):
+                    if key != "allOf" and _depth < 8 and len(variants) == 1:
+                        # One variant (utoipa's `oneOf: [{$ref: LogMode, description}]` beside
+                        # a default): that variant, as a one-part allOf reads.
+                        return self.type_label(variants[0], _depth + 1)
                     if key != "allOf" and _depth < 8 and len(variants) == 2:
                         # 3.1's nullable: `anyOf: [{$ref: Pet}, {type: "null"}]` reads Pet | null.
                         others = [v for v in variants if not _is_null_type(v)]

@@ -994,3 +994,27 @@ def test_an_any_of_a_reference_and_a_bare_nullable_reads_as_that_reference_or_nu
     text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
     assert text.startswith("object w W | null WAL."), text
     assert "2 null" in text and "2 any" not in text
+
+
+def test_a_one_variant_one_of_reads_as_its_variant() -> None:
+    """utoipa (Meilisearch's GetLogs) writes a described enum field `mode: {oneOf: [{$ref:
+    LogMode, description: ...}], default: Human}`. The row's type read "one of", the same
+    words as the composition drawn below it; it names the one variant, as a one-part allOf
+    does."""
+    schemas = {"LogMode": {"type": "string", "enum": ["human", "json"]}}
+    html = renderer(schemas).block(
+        {
+            "type": "object",
+            "properties": {
+                "mode": {
+                    "oneOf": [{"$ref": "#/components/schemas/LogMode", "description": "Format."}],
+                    "default": "human",
+                },
+                "either": {"anyOf": [{"type": "integer"}]},
+            },
+        },
+        raw=False,
+    )
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert text.startswith("object mode LogMode Default"), text
+    assert "either integer" in text
