@@ -356,6 +356,13 @@ class _Sampler:
                 return other, candidate
         return option, value
 
+    def _an_option_fits(self, schema: dict[str, Any], value: Any) -> bool:
+        """Whether one of the schema's oneOf/anyOf options (if it lists any) may hold `value`.
+        Meilisearch writes `mode: {oneOf: [{$ref: LogMode}], default: Human}`, LogMode an
+        enum without "Human": that default would be refused by the console's own check."""
+        options = [*as_list(schema.get("oneOf")), *as_list(schema.get("anyOf"))]
+        return not options or any(self._fits(value, option) for option in options)
+
     def _fits(self, value: Any, schema: Any, depth: int = 0) -> bool:
         """Whether `value` may be valid under `schema`, judged loosely (types, enum, const,
         required and closed properties, a few levels down): True when unsure."""
@@ -538,7 +545,11 @@ class _Sampler:
                 return example
         if "const" in schema:
             return schema["const"]
-        if has_example(schema, "default") and _may_stand(schema, schema["default"]):
+        if (
+            has_example(schema, "default")
+            and _may_stand(schema, schema["default"])
+            and self._an_option_fits(schema, schema["default"])
+        ):
             return schema["default"]
         examples = schema.get("examples")
         if isinstance(examples, list) and examples:

@@ -1289,3 +1289,18 @@ def test_a_schema_that_only_wraps_a_discriminated_one_of_is_not_a_variant_of_it(
     }  # fmt: skip
     assert sample({"$ref": "#/components/schemas/Cat"}, doc) == {"kind": "Cat"}
     assert sample({"$ref": "#/components/schemas/Square"}, doc)["shape"] == "Square"
+
+
+def test_a_default_beside_a_one_of_that_no_option_allows_is_not_the_sample() -> None:
+    """Meilisearch's GetLogs: `mode: {oneOf: [{$ref: LogMode}], default: Human}`, LogMode
+    an enum of human, json, profile. The sample took "Human", which the console's own check
+    then refused; an option's value stands instead, as for a default beside an enum."""
+    doc: dict[str, Any] = {"components": {"schemas": {
+        "LogMode": {"type": "string", "enum": ["human", "json", "profile"]},
+    }}}  # fmt: skip
+    body = {"type": "object", "required": ["mode"], "properties": {
+        "mode": {"oneOf": [{"$ref": "#/components/schemas/LogMode"}], "default": "Human"},
+        "kept": {"anyOf": [{"$ref": "#/components/schemas/LogMode"}, {"type": "integer"}],
+                 "default": "json"},
+    }}  # fmt: skip
+    assert sample(body, doc) == {"mode": "human", "kept": "json"}
