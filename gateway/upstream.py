@@ -12,7 +12,9 @@ second, with this client over 20,000 (see bench/gateway_bench.py). What it does:
   cut-off responses (`UpstreamBroken`); the read deadlines of a pool share one timer (a timer per wait, armed and cancelled on every call,
   cost about 5 us of the event loop's time per call under load);
 - one silent retry on a fresh connection when a pooled connection turns out closed before any
-  response byte and the request body is replayable (the usual keep-alive race).
+  response byte, the request body is replayable and the method is idempotent (the usual
+  keep-alive race; a POST or PATCH the backend may have read and acted on is never sent twice:
+  502, as nginx's proxy_next_upstream and Go's Transport do).
 """
 
 from __future__ import annotations
@@ -51,6 +53,9 @@ _FRAMING = frozenset({b"content-length", b"transfer-encoding"})
 
 # Methods whose requests define no body (RFC 9110 9.3): one sent anyway closes its connection.
 _BODILESS_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
+# Methods a request of which can be sent twice to the same effect (RFC 9110 9.2.2): only these
+# are retried on a new connection once a pooled one closed after the request was written.
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 
 
 class UpstreamError(Exception):
@@ -517,7 +522,9 @@ class Pool:
         head.append(b"\r\n")
         head_bytes = b"".join(head)
 
-        replayable = body is None or isinstance(body, bytes)
+        # The request went out before the close was seen, so the backend may have read it: a
+        # retry is safe only for an idempotent method (RFC 9110 9.2.2) whose body is in hand.
+        replayable = (body is None or isinstance(body, bytes)) and method in _IDEMPOTENT_METHODS
         ends_at = asyncio.get_running_loop().time() + timeout
         for attempt in (0, 1):
             conn = None if connect_address else self._acquire_idle(origin)

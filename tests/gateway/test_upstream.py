@@ -406,3 +406,70 @@ def test_a_trickled_answer_ends_at_the_timeout_of_the_whole_exchange() -> None:
         server.close()
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_a_non_idempotent_call_the_backend_read_is_never_sent_again(method: str) -> None:
+    # RFC 9110 9.2.2: a pooled connection that closes after the request went out may have
+    # had it read (and acted on); a POST or PATCH is not replayed on a new connection.
+    seen: list[bytes] = []
+
+    async def main() -> None:
+        async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            while True:
+                try:
+                    head = await read_request(r)
+                except asyncio.IncompleteReadError:
+                    return
+                seen.append(head.split(b" ", 1)[0])
+                if head.startswith(b"GET"):
+                    w.write(ok())
+                    await w.drain()
+                else:
+                    return  # read it, then close without answering
+
+        server, origin, conns = await serve(handler)
+        pool = Pool()
+        assert await (await pool.request(origin, "GET", b"/", [])).read_all(100) == b"hello"
+        with pytest.raises(UpstreamBroken):
+            await pool.request(origin, method, b"/", [], b'{"pay": 1}')
+        assert seen == [b"GET", method.encode()]
+        assert len(conns) == 1
+        pool.close()
+        server.close()
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_an_idempotent_call_on_a_connection_closed_unanswered_is_retried_once(
+    method: str,
+) -> None:
+    seen: list[bytes] = []
+
+    async def main() -> None:
+        async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            first = True
+            while True:
+                try:
+                    head = await read_request(r)
+                except asyncio.IncompleteReadError:
+                    return
+                seen.append(head.split(b" ", 1)[0])
+                if not first and len(seen) == 2:
+                    return  # the second call on the pooled connection: closed unanswered
+                first = False
+                w.write(ok())
+                await w.drain()
+
+        server, origin, conns = await serve(handler)
+        pool = Pool()
+        assert await (await pool.request(origin, "GET", b"/", [])).read_all(100) == b"hello"
+        resp = await pool.request(origin, method, b"/", [], b"{}" if method == "PUT" else None)
+        assert await resp.read_all(100) == b"hello"
+        assert seen == [b"GET", method.encode(), method.encode()]
+        assert len(conns) == 2
+        pool.close()
+        server.close()
+
+    asyncio.run(main())
