@@ -73,7 +73,7 @@ class Route(models.Model):
     timeout = models.PositiveIntegerField(default=30, help_text="Backend timeout in seconds.")
     forward_claims = models.BooleanField(
         default=False,
-        help_text="Send X-User-Sub, X-User-Client-Id and X-User-Scopes to the backend.",
+        help_text="Send X-User-Sub, X-User-Issuer, X-User-Client-Id and X-User-Scopes to the backend.",
     )
     pass_through = models.BooleanField(
         default=False,

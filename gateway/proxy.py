@@ -126,6 +126,9 @@ def _claim_headers(verdict: Verdict) -> Headers:
     if made is None:
         made = verdict.__dict__["_claim_headers"] = [
             (b"x-user-sub", _header_safe(verdict.subject)),
+            # A sub (or client_id) names one party only within its issuer: on a route trusting
+            # several, two users with one sub are told apart by this.
+            (b"x-user-issuer", _header_safe(verdict.issuer)),
             (b"x-user-client-id", _header_safe(verdict.client_id)),
             (b"x-user-scopes", _header_safe(" ".join(_forwardable(verdict.scopes)))),
         ]

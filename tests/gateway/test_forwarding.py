@@ -80,6 +80,7 @@ SPOOFED = [
     "X_HTTP_Method_Override",
     "X_Original_URL",
     "X_User_Sub",
+    "X_User_Issuer",
     "X_Forwarded_For",
     "X_Gateway_Claims",
     "X_Real_IP",
@@ -103,6 +104,21 @@ def test_underscore_spellings_and_other_identity_headers_never_reach_the_backend
     assert ("x-user-sub", "alice") in seen["headers"]
     assert "root" not in {v for _, v in seen["headers"]}
     assert "x-forwarded-for" in sent
+
+
+def test_the_subject_goes_with_its_issuer(
+    harness_for: Build, provider: Provider, backend: LoopbackServer
+) -> None:
+    # A sub is unique within its issuer only: on a route trusting two issuers, their users
+    # with one sub looked alike to the backend, which got X-User-Sub alone.
+    gw = harness_for(make_route(provider, backend.url))
+    spoof = {"X-User-Issuer": "https://other.example", "x-user-issuer": "https://x.example"}
+    resp = gw.request("GET", "/orders/items/1", token=read_only(provider), headers=spoof)
+    assert resp.status == 200
+    [seen] = backend.recorder.requests
+    issuers = [v for k, v in seen["headers"] if k.lower().replace("_", "-") == "x-user-issuer"]
+    assert issuers == [provider.issuer]
+    assert ("x-user-sub", "alice") in seen["headers"]
 
 
 @pytest.mark.parametrize(
