@@ -19,6 +19,16 @@ from typing import Any
 TENANT_TEMPLATE = "{tenantid}"
 # Entra's names for "more than one tenant" in an authority URL.
 MULTI_TENANT_NAMES = frozenset({"common", "organizations", "consumers"})
+# Entra's sign-in hosts: the public cloud, US Government, China (21Vianet), and the older names.
+ENTRA_HOSTS = frozenset(
+    {
+        "login.microsoftonline.com",
+        "login.microsoftonline.us",
+        "login.chinacloudapi.cn",
+        "login.partner.microsoftonline.cn",
+        "login.windows.net",
+    }
+)
 # Entra tenant ids are GUIDs: nothing else may fill the template (a path, "common", a URL).
 _TENANT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
@@ -60,6 +70,19 @@ def discovered_issuer_fits(discovered: str, configured: str) -> bool:
     if not is_template(discovered):
         return discovered == configured
     return _well_formed(discovered) and _segment(discovered, configured) is not None
+
+
+def multi_tenant_authority(url: str) -> bool:
+    """Whether an Entra discovery URL is a multi-tenant endpoint's
+    (`https://login.microsoftonline.com/organizations/v2.0/.well-known/openid-configuration`),
+    whose issuer is the `{tenantid}` template, in any case of host and name."""
+    _, sep, rest = url.partition("://")
+    host, _, path = rest.partition("/")
+    return (
+        bool(sep)
+        and host.lower().rstrip(".") in ENTRA_HOSTS
+        and path.split("/", 1)[0].lower() in MULTI_TENANT_NAMES
+    )
 
 
 def _tenant_id(claims: dict[str, Any]) -> str | None:

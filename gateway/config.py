@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl
 
 from django.db.models import Count, Max, Q
 
+from accounts.issuers import is_template, multi_tenant_authority
 from apis.openapi.query_keys import fixed_query
 from gateway.jwt import SUPPORTED_ALGORITHMS, ClaimRule, Policy, PublicKey, key_from_config
 from gateway.matching import TemplateTree, template_pattern
@@ -316,6 +317,20 @@ def policy_errors(policy: JwtPolicy) -> dict[str, list[str]]:
         except ValueError as exc:
             errors.setdefault("openid_config", []).append(f"{url}: {exc}")
     issuers = _string_list(policy.issuers, "issuers", errors)
+    templates = [i for i in issuers if is_template(i)]
+    if templates:
+        errors.setdefault("issuers", []).append(
+            f"{templates[0]}: a template stands for every tenant; name each tenant's issuer "
+            "(https://login.microsoftonline.com/<tenant id>/v2.0)."
+        )
+    multi = [u for u in urls if multi_tenant_authority(u)]
+    if multi and not issuers:
+        # Its discovery names the issuer {tenantid}: every tenant's tokens would pass the
+        # issuer check (Entra signs them all with the same keys), as APIM needs them listed.
+        errors.setdefault("issuers", []).append(
+            f"{multi[0]} serves every Entra tenant: list the tenants' issuers this API "
+            "trusts (https://login.microsoftonline.com/<tenant id>/v2.0)."
+        )
     # An empty list used to mean "no audience check" without saying so: now that is the
     # visible choice "any", and an empty list is a mistake.
     if (

@@ -25,6 +25,7 @@ from typing import Any
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm, RSAPSSAlgorithm
 from jwt.exceptions import InvalidKeyError
 
+from accounts.issuers import is_template
 from portal.lib.headers import CONTROL_CHARACTERS
 
 # The only algorithms the gateway can ever accept, by key type. A policy narrows this; the
@@ -442,6 +443,14 @@ def check_issuer_and_type(parsed: ParsedToken, policy: Policy, known_issuers: It
         raise TokenRejected("iss", "The token has no issuer (iss).")
     allowed = set(policy.issuers) if policy.issuers else set(known_issuers)
     if iss not in allowed:
+        if not policy.issuers and any(is_template(known) for known in allowed):
+            # Entra's multi-tenant discovery names every tenant's issuer by one template:
+            # trusting it whole would let any tenant's tokens in.
+            raise TokenRejected(
+                "iss",
+                "The provider's issuer is a tenant template ({tenantid}): the API must list "
+                "the tenants' issuers it trusts in issuers.",
+            )
         raise TokenRejected("iss", "The token's issuer is not one this API trusts.")
     typ = parsed.header.get("typ")
     norm = typ.lower().removeprefix("application/") if isinstance(typ, str) else None

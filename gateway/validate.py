@@ -11,6 +11,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from accounts.issuers import is_template, token_issuer_fits
 from gateway.config import RouteConfig
 from gateway.jwt import (
     KeysUnavailable,
@@ -40,6 +41,22 @@ _TOKEN_CACHE_MAX = 50_000
 
 def _setting(name: str, default: Any) -> Any:
     return setting(name, default)
+
+
+def _with_tenant(
+    by_issuer: dict[str, tuple[str, KeySet]], iss: str, payload: dict[str, Any], policy: Policy
+) -> dict[str, tuple[str, KeySet]]:
+    """`by_issuer` with the token's `iss` added when a discovery document's issuer is a tenant
+    template (Entra's multi-tenant `.../{tenantid}/v2.0`) that the token's own `tid` fills to
+    make `iss` (Microsoft's rule, accounts/issuers.py), and the policy lists that issuer: one
+    discovery document serves every tenant, and `issuers` says which this API trusts. Reached
+    only when `iss` is no discovered issuer, never on a call whose issuer is known."""
+    if iss not in policy.issuers:
+        return by_issuer
+    for discovered, entry in by_issuer.items():
+        if is_template(discovered) and token_issuer_fits(discovered, "", payload):
+            return {**by_issuer, iss: entry}
+    return by_issuer
 
 
 class Validator:
@@ -171,6 +188,8 @@ class Validator:
             policy.openid_config, policy.static_keys, policy.issuers, wait
         )
         iss = parsed.payload.get("iss")
+        if isinstance(iss, str) and iss not in by_issuer:
+            by_issuer = _with_tenant(by_issuer, iss, parsed.payload, policy)
         if (not isinstance(iss, str) or iss not in by_issuer) and missing:
             raise KeysUnavailable(
                 "The gateway has not been able to fetch the issuer's signing keys yet."

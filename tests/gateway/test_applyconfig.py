@@ -271,6 +271,24 @@ def _refused(config_dir: Path, text: str) -> str:
             ":11: audiences must be a non-empty list of audiences",
         ),
         (("        audiences: [api://echo]\n", ""), "validate-jwt needs audiences"),
+        # Entra's multi-tenant discovery names the issuer {tenantid}: without issuers listed,
+        # every token was refused as from an untrusted issuer (and trusting the template
+        # whole would let every tenant in).
+        (
+            (
+                "http://127.0.0.1:8000/idp/.well-known/openid-configuration",
+                "https://login.microsoftonline.com/organizations/v2.0"
+                "/.well-known/openid-configuration",
+            ),
+            ":10: validate-jwt.issuers: https://login.microsoftonline.com/organizations/v2.0/",
+        ),
+        (
+            (
+                "clock-skew: 30",
+                "clock-skew: 30\n        issuers: ['https://login.microsoftonline.com/{tenantid}/v2.0']",
+            ),
+            "a template stands for every tenant",
+        ),
         # A route without backend used to become a mock silently.
         (("      backend: echo\n", ""), ":6: gateway needs backend"),
         # Keys as the file writes them, never the model's field names.
