@@ -45,6 +45,21 @@ SUPPORTED_ALGORITHMS: dict[str, str] = {
 DEFAULT_ALGORITHMS = ("RS256", "PS256", "ES256")
 _EC_CURVES = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
 _EC_SIG_LEN = {"ES256": 64, "ES384": 96, "ES512": 132}
+# The group orders of P-256, P-384 and P-521: an ECDSA signature (r, s) has a twin (r, n - s)
+# that verifies too (the "high-S" form; most JOSE libraries, and signers that never normalise
+# S, take both, so both are accepted). See ecdsa_twin.
+_EC_ORDERS = {
+    "ES256": int("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551", 16),
+    "ES384": int(
+        "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973",
+        16,
+    ),
+    "ES512": int(
+        "01FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFA"
+        "51868783BF2F966B7FCC0148F709A5D03BB5C9B8899C47AEBB6FB71E91386409",
+        16,
+    ),
+}
 
 _VERIFIERS: dict[str, Any] = {
     "RS256": RSAAlgorithm(RSAAlgorithm.SHA256),
@@ -460,6 +475,24 @@ def check_issuer_and_type(parsed: ParsedToken, policy: Policy, known_issuers: It
             "The token is not an access token: header typ must be at+jwt (RFC 9068).",
         )
     return iss
+
+
+def ecdsa_twin(parsed: ParsedToken) -> str | None:
+    """The token's other spelling when it is ECDSA-signed: the same header and payload with the
+    signature's s replaced by n - s, which verifies as well. A check keyed on the token's
+    string (a revocation's checksum) looks at both, so the twin of a revoked token is refused
+    too. None for other algorithms or a signature of the wrong length."""
+    order = _EC_ORDERS.get(parsed.alg)
+    size = _EC_SIG_LEN.get(parsed.alg, 0)
+    if order is None or len(parsed.signature) != size:
+        return None
+    half = size // 2
+    s = int.from_bytes(parsed.signature[half:], "big")
+    if not 0 < s < order:
+        return None
+    twin = parsed.signature[:half] + (order - s).to_bytes(half, "big")
+    signature = base64.urlsafe_b64encode(twin).rstrip(b"=")
+    return (parsed.signing_input + b"." + signature).decode("ascii")
 
 
 def verify_signature(parsed: ParsedToken, keys: Iterable[PublicKey]) -> PublicKey:

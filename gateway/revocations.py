@@ -8,7 +8,8 @@ row bumps the gateway's version key with Redis (gateway/signals.py), and the fin
 table's newest row id, one indexed query.
 
 A token is looked up by its checksum, so only the exact token revoked is refused, whatever
-its issuer: no other issuer's token has that hash.
+its issuer: no other issuer's token has that hash. An ECDSA-signed token has a second spelling
+that verifies (s replaced by n - s): its checksum is looked up too.
 
 Until the set has loaded once (a gateway started while the database cannot answer), the
 gateway cannot tell a revoked token from a good one, so it fails closed: 503 with
@@ -22,7 +23,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from gateway.jwt import KeysUnavailable
+from gateway.jwt import KeysUnavailable, ParsedToken, ecdsa_twin
 from gateway.refreshed import Refreshed
 from gateway.version import VersionSource
 
@@ -60,9 +61,17 @@ class Revocations(Refreshed[frozenset[str]]):
     def __init__(self, version: VersionSource | None = None) -> None:
         super().__init__("revoked tokens", load_revoked, newest_row, frozenset(), version)
 
-    def is_revoked(self, token: str) -> bool:
+    def is_revoked(self, token: str, parsed: ParsedToken | None = None) -> bool:
+        """Whether the token, or the twin spelling of its ECDSA signature (`parsed`'s, which
+        verifies as well: gateway.jwt.ecdsa_twin), was revoked."""
         if not self.loaded:
             raise RevocationsUnavailable(
                 "The gateway has not been able to load the revoked tokens yet; retry shortly."
             )
-        return bool(self.value) and checksum(token) in self.value
+        revoked = self.value
+        if not revoked:
+            return False
+        if checksum(token) in revoked:
+            return True
+        twin = ecdsa_twin(parsed) if parsed is not None else None
+        return twin is not None and checksum(twin) in revoked

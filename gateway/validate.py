@@ -181,7 +181,7 @@ class Validator:
         """The parsed token, its signature verified; waits for keys at most `wait` seconds
         (the route's timeout), then KeysUnavailable."""
         parsed = parse(token, policy)
-        if self.revocations is not None and self.revocations.is_revoked(token):
+        if self.revocations is not None and self.revocations.is_revoked(token, parsed):
             # Checked before the signature and never cached: a revoked token stays refused.
             raise TokenRejected("revoked", "The token was revoked at its provider.")
         by_issuer, missing = await self.keys.keys_for(
