@@ -511,7 +511,7 @@ class Gateway:
             receive = formbody.refusing_json_override(receive)
 
         state["b0"] = time.perf_counter()  # backend time starts (usage events)
-        forward = proxy.forward_headers(route, scope, headers, verdict, rid)
+        forward = proxy.forward_headers(route, scope, headers, verdict, rid, self.subscriptions)
         if route.backend == "echo":
             token_header = policy.header_key if policy is not None else b"authorization"
             answer = await backends.echo(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
@@ -40,6 +40,9 @@ from portal.lib.headers import (
     header_key,
 )
 
+if TYPE_CHECKING:
+    from gateway.subscriptions import Subscriptions
+
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
@@ -66,8 +69,12 @@ def forward_headers(
     headers: dict[bytes, bytes],
     verdict: Verdict | None,
     rid: str,
+    subscriptions: Subscriptions | None = None,
 ) -> Headers:
-    """The request headers a backend receives (also what the echo backend shows)."""
+    """The request headers a backend receives (also what the echo backend shows).
+    `subscriptions` names the header the key check read the subscription key from (and took
+    out of `headers`), asked only of a name with an underscore: `Ocp_Apim_Subscription_Key`
+    is that header to a WSGI backend, never forwarded either."""
     drop: frozenset[bytes] | set[bytes] = _STRIP_REQUEST
     connection = headers.get(b"connection")
     if connection:
@@ -79,7 +86,12 @@ def forward_headers(
         # never go on, in any spelling (portal/lib/headers.py).
         # find(), not `in`: a bytes `in` first tries its operand as an integer and formats a TypeError
         # for it (about 3,000 instructions each, several per call on the hot path).
-        key = name.replace(b"_", b"-") if name.find(b"_") >= 0 else name
+        if name.find(b"_") >= 0:
+            key = name.replace(b"_", b"-")
+            if subscriptions is not None and key == subscriptions.key_header(route.api_slug):
+                continue
+        else:
+            key = name
         if key in drop or key in IDENTITY_HEADERS or key.startswith(IDENTITY_HEADER_PREFIXES):
             continue
         if name == b"cookie":

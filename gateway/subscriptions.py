@@ -254,6 +254,10 @@ class Subscriptions:
         )
         self._digests: dict[str, str] = {}  # key -> its SHA-256, for keys that matched
 
+    def key_header(self, api: str) -> bytes:
+        """The header an API's key is read from (lower case), as `identify` read it."""
+        return self.keys.value.names.get(api, DEFAULT_NAMES).header
+
     async def public(self) -> frozenset[str]:
         """The APIs an anonymous user may see (for /-/metrics)."""
         return (await self.current()).public

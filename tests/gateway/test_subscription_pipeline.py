@@ -189,3 +189,40 @@ def test_a_call_refused_after_the_key_and_token_checks_spends_no_kilobyte(
     for _ in range(3):
         assert gateway.request("GET", "/orders/items", **sent).status == 429  # type: ignore[arg-type]
     assert used() == served
+
+
+@pytest.mark.parametrize(
+    ("headers", "query"),
+    [
+        # Header names in any case are one header; repeated, the copies are one joined value.
+        ({"OCP-APIM-SUBSCRIPTION-KEY": "{key}"}, "page=2"),
+        # WSGI and CGI backends (Django, Flask, PHP) read an underscore as a dash:
+        # Ocp_Apim_Subscription_Key is HTTP_OCP_APIM_SUBSCRIPTION_KEY, the key header.
+        ({"Ocp-Apim-Subscription-Key": "{key}", "Ocp_Apim_Subscription_Key": "{key}"}, "page=2"),
+        ({"Ocp-Apim-Subscription-Key": "{key}", "ocp-apim_subscription-KEY": "{key}"}, "page=2"),
+        # The parameter repeated, spelt with escapes (either case), as PHP's and Rack's list,
+        # and with PHP's C-string end: each is the key's parameter to some backend.
+        ({}, "subscription-key={key}&page=2&subscription-key={key}"),
+        ({}, "subscription%2Dkey={key}&page=2&subscription%2dkey={key}"),
+        ({"Ocp-Apim-Subscription-Key": "{key}"}, "subscription-key[]={key}&page=2"),
+        ({}, "subscription-key[0]={key}&page=2"),
+        ({"Ocp-Apim-Subscription-Key": "{key}"}, "subscription-key%00x={key}&page=2"),
+    ],
+)
+def test_the_key_never_reaches_the_backend_in_any_spelling(
+    gateway: Harness,
+    provider: Provider,
+    backend: LoopbackServer,
+    key: str,
+    headers: dict[str, str],
+    query: str,
+) -> None:
+    token = mint(provider.keys[0], claims(provider))
+    sent = {name: value.format(key=key) for name, value in headers.items()}
+    response = gateway.request(
+        "GET", "/orders/items", token=token, headers=sent, query=query.format(key=key)
+    )
+    assert response.status == 200, response.body
+    [seen] = backend.recorder.requests
+    assert key not in repr(seen)
+    assert seen["target"] == "/items?page=2"
