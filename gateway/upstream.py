@@ -11,6 +11,7 @@ second, with this client over 20,000 (see bench/gateway_bench.py). What it does:
   connection after it), connection failures (`UpstreamUnavailable` -> 502), malformed or
   cut-off responses (`UpstreamBroken`); the read deadlines of a pool share one timer (a timer per wait, armed and cancelled on every call,
   cost about 5 us of the event loop's time per call under load);
+- a chunked answer's trailer fields read and dropped, never taken for its headers;
 - one silent retry on a fresh connection when a pooled connection turns out closed before any
   response byte, the request body is replayable and the method is idempotent (the usual
   keep-alive race; a POST or PATCH the backend may have read and acted on is never sent twice:
@@ -124,6 +125,7 @@ class _Connection(asyncio.Protocol):
     def _reset(self) -> None:
         self.status = 0
         self.headers: list[tuple[bytes, bytes]] = []
+        self.head_fields = 0
         self.head_size = 0
         self.head_done = False
         self.until_eof = False
@@ -217,6 +219,9 @@ class _Connection(asyncio.Protocol):
             return
         self.status = status
         self.head_done = True
+        # Fields parsed after this are a chunked body's trailers (RFC 9110 6.5.1: never
+        # merged into the header section); `Response` keeps these first ones only.
+        self.head_fields = len(self.headers)
         framed = not _FRAMING.isdisjoint([n for n, _ in self.headers])
         self.until_eof = not framed and status not in (204, 304)
         self._wake()
@@ -300,7 +305,10 @@ class Response:
         self._pool = pool
         self._done = False
         self.status = conn.status
-        self.headers = conn.headers
+        headers = conn.headers
+        # Trailers that came with the head (a whole chunked answer in one read) are not its
+        # headers; they are read and dropped, as the request side's are.
+        self.headers = headers if len(headers) == conn.head_fields else headers[: conn.head_fields]
         if method == b"HEAD" and not conn.complete:
             # llhttp cannot be told the request was HEAD: it would wait for the body. The
             # connection cannot be reused, so close it after the head.

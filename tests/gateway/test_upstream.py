@@ -473,3 +473,31 @@ def test_an_idempotent_call_on_a_connection_closed_unanswered_is_retried_once(
         server.close()
 
     asyncio.run(main())
+
+
+def test_trailer_fields_of_a_chunked_answer_are_never_taken_for_its_headers() -> None:
+    # RFC 9110 6.5.1: trailers are not merged into the header section. An answer whose
+    # trailers came in the same read as its head had them relayed as headers (a CORS grant,
+    # a Location) that no proxy in front of the backend looked at as headers.
+    async def main() -> None:
+        async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            await read_request(r)
+            w.write(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Head: 1\r\n\r\n"
+                b"5\r\nhello\r\n0\r\nAccess-Control-Allow-Origin: *\r\nX-Trail: 1\r\n\r\n"
+            )
+            await w.drain()
+            await r.read()
+
+        server, origin, _ = await serve(handler)
+        pool = Pool()
+        resp = await pool.request(origin, "GET", b"/", [])
+        await asyncio.sleep(0.05)
+        assert await resp.read_all(100) == b"hello"
+        names = [n for n, _ in resp.headers]
+        assert b"x-head" in names
+        assert b"x-trail" not in names and b"access-control-allow-origin" not in names
+        pool.close()
+        server.close()
+
+    asyncio.run(main())
