@@ -80,7 +80,7 @@ class _HeadTooLarge(Exception):
 
 
 class _NoStatus(Exception):
-    """A status code past 599 (RFC 9110 15: three digits, 100 to 599)."""
+    """A status code outside 100 to 599 (RFC 9110 15)."""
 
 
 class _UnaskedAnswer(Exception):
@@ -155,7 +155,7 @@ class _Connection(asyncio.Protocol):
                 limit = RESPONSE_HEAD_LIMIT
                 self._fail(UpstreamBroken(f"the backend's head is larger than {limit} bytes"))
                 return
-            if self.status > 599:  # _NoStatus, from on_headers_complete
+            if isinstance(exc.__context__, _NoStatus):  # from on_headers_complete
                 self._fail(UpstreamBroken(f"the backend's status {self.status} is no HTTP status"))
                 return
             if self.complete:
@@ -209,7 +209,7 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         status = self.parser.get_status_code()
-        if status > 599:
+        if status > 599 or status < 100:
             self.status = status
             raise _NoStatus  # stops the parser; data_received fails the exchange
         if 100 <= status < 200:
