@@ -495,6 +495,9 @@ class Gateway:
             await self._respond(send, state, encoded, [*extra, (b"accept-encoding", b"identity")])
             return
         elif formbody.is_form(content_type):
+            if formbody.mixed(content_type, method):
+                await self._respond(send, state, formbody.MIXED, extra)
+                return
             form, receive = await formbody.read_form(receive)
             if form is None:
                 detail = f"A form body larger than {formbody.FORM_LIMIT} bytes is not accepted."
@@ -505,6 +508,9 @@ class Gateway:
                 await self._respond(send, state, problem(400, detail, "method"), extra)
                 return
         elif formbody.is_multipart(content_type):
+            if formbody.mixed(content_type, method):
+                await self._respond(send, state, formbody.MIXED, extra)
+                return
             receive = formbody.refusing_override_fields(receive)
         elif method == "POST" and formbody.is_json(content_type):
             # Symfony (Laravel) overrides only a POST, from a JSON body's `_method` too.

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote
 
+from gateway.problems import problem
 from gateway.upstream import ClientBodyBroken
 from portal.lib.headers import OVERRIDE_QUERY_PARAMS, overrides_method, param_key
 
@@ -61,6 +62,31 @@ async def read_form(receive: Receive, limit: int = FORM_LIMIT) -> tuple[bytes | 
 
 def is_multipart(content_type: bytes | None) -> bool:
     return content_type is not None and content_type.lower().find(b"multipart/") >= 0
+
+
+# A form type beside multipart or JSON: PHP and Rack cut a type at its first `,` (PHP the
+# boundary too), Laravel finds /json anywhere, so a backend reads the body as another kind than
+# the one the gateway would scan it as for a method override (case 62).
+MIXED = problem(
+    415,
+    "The Content-Type names more than one kind of body (form, multipart, JSON), which "
+    "backends read differently; the body cannot be checked for a method override (_method). "
+    "Send one media type.",
+    "method",
+)
+
+
+def mixed(content_type: bytes, method: str) -> bool:
+    """Whether a Content-Type names more than one of the bodies the override checks read
+    apart: a urlencoded form, multipart, and (on a POST) JSON. Asked only of a form or a
+    multipart type, after the check that found it: a plain JSON call never pays for it."""
+    lowered = content_type.lower()
+    form = lowered.find(b"x-www-form-urlencoded") >= 0
+    multipart = lowered.find(b"multipart/") >= 0
+    if not form and not multipart:
+        return False
+    json = method == "POST" and (lowered.find(b"/json") >= 0 or lowered.find(b"+json") >= 0)
+    return form + multipart + json > 1
 
 
 def is_json(content_type: bytes | None) -> bool:

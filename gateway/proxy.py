@@ -58,6 +58,9 @@ _STRIP_REQUEST = (
     HOP_BY_HOP | {b"host", b"content-length", b"expect"} | OVERRIDE_HEADERS_BYTES | REWRITE_HEADERS
 )
 
+# Headers a client's Connection cannot make hop-by-hop: the gateway checked the body by them.
+_KEPT_FROM_CONNECTION = frozenset({b"content-type", b"content-encoding"})
+
 
 def _setting(name: str, default: Any) -> Any:
     return getattr(settings, name, default)
@@ -80,6 +83,9 @@ def forward_headers(
     if connection:
         drop = set(_STRIP_REQUEST)
         drop.update(header_key(v.strip().lower()) for v in connection.split(b","))
+        # Never the body's type or coding, which the override checks read the body by: an
+        # untyped POST is a form to Rack, which runs its _method (case 62).
+        drop -= _KEPT_FROM_CONNECTION
     out: Headers = []
     for name, value in headers.items():
         # header_key(name), inline on this per-header path: the client's identity headers
