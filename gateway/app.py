@@ -82,15 +82,38 @@ def _health(status: int, body: dict[str, Any]) -> tuple[int, Headers, bytes]:
     return status, headers, json.dumps(body).encode()
 
 
-def _with_real_client(scope: Scope, forwarded_for: bytes) -> Scope:
+@functools.lru_cache(maxsize=1024)
+def _trusted(peer: str, trusted: tuple[Any, ...]) -> bool:
+    """Whether a connecting address is a trusted proxy: a lookup per call, not a parse (the
+    balancers are a few addresses)."""
+    return proxies.is_trusted(peer, trusted)
+
+
+def _with_real_client(
+    scope: Scope, forwarded_for: bytes | None, forwarded_proto: bytes | None
+) -> Scope:
     """The scope with `client` set to the address X-Forwarded-For names, when the peer is a
-    proxy in TRUSTED_PROXIES (SECURITY.md case 81); otherwise the scope as it came."""
+    proxy in TRUSTED_PROXIES (SECURITY.md case 81), and `scheme` to the one its
+    X-Forwarded-Proto names (as the portal's middleware believes it: from TRUSTED_PROXIES, or
+    from anyone with BEHIND_TLS_PROXY alone); otherwise the scope as it came."""
     trusted = proxies.trusted_networks(tuple(_setting("TRUSTED_PROXIES", ())))
     peer = scope.get("client") or ("", 0)
-    if not trusted or not peer[0]:
-        return scope
-    real = proxies.client_address(str(peer[0]), forwarded_for.decode("latin-1"), trusted)
-    return scope if real == peer[0] else {**scope, "client": (real, 0)}
+    changes: dict[str, Any] = {}
+    if forwarded_proto is not None and forwarded_proto != b"http":  # http: nothing to change
+        proto = forwarded_proto.decode("latin-1")
+        if trusted:
+            scheme = proto.split(",")[0].strip().lower() if _trusted(peer[0], trusted) else ""
+        elif _setting("SECURE_PROXY_SSL_HEADER", None):
+            scheme = proto.split(",")[0].strip().lower()
+        else:
+            scheme = ""
+        if scheme in ("http", "https") and scheme != scope.get("scheme"):
+            changes["scheme"] = scheme
+    if forwarded_for is not None and trusted and peer[0]:
+        real = proxies.client_address(str(peer[0]), forwarded_for.decode("latin-1"), trusted)
+        if real != peer[0]:
+            changes["client"] = (real, 0)
+    return {**scope, **changes} if changes else scope
 
 
 def _host_problems() -> list[str]:
@@ -324,10 +347,12 @@ class Gateway:
             for name, value in raw_headers:
                 headers[name] = headers[name] + b", " + value if name in headers else value
         forwarded_for = headers.get(b"x-forwarded-for")
-        if forwarded_for is not None:
+        forwarded_proto = headers.get(b"x-forwarded-proto")
+        if forwarded_for is not None or forwarded_proto is not None:
             # Behind a load balancer in TRUSTED_PROXIES the client is the one it names: limits,
-            # key-failure counts, the metrics allowlist and the backend all see that address.
-            scope = _with_real_client(scope, forwarded_for)
+            # key-failure counts, the metrics allowlist and the backend all see that address;
+            # and the backend is told the scheme the client used (TLS ends at the balancer).
+            scope = _with_real_client(scope, forwarded_for, forwarded_proto)
         if path.startswith("/-/"):
             # Probes and scrapes come by IP address (a load balancer's health check names no
             # host): the internal endpoints answer before the host check, and name no API.

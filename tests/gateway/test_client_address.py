@@ -80,3 +80,46 @@ def test_a_well_formed_request_id_reaches_the_backend(
     assert bad.status == 200
     sent = dict(backend.recorder.requests[-1]["headers"])["x-request-id"]
     assert sent != 'a b"<x>' and " " not in sent
+
+
+def _forwarded_proto(backend: LoopbackServer) -> str:
+    return dict(backend.recorder.requests[-1]["headers"])["x-forwarded-proto"]
+
+
+def test_the_scheme_a_trusted_balancer_names_reaches_the_backend(
+    harness_for: Build, provider: Provider, backend: LoopbackServer, settings: Any
+) -> None:
+    # nginx terminates TLS and says X-Forwarded-Proto: https (deploy/nginx); the backend was
+    # told http whatever the client used, so a backend that insists on https (Rails'
+    # force_ssl, Django's SECURE_SSL_REDIRECT) redirected every call, for ever.
+    settings.TRUSTED_PROXIES = ["203.0.113.0/24"]
+    gw = harness_for(make_route(provider, backend.url))
+    headers = {"X-Forwarded-For": "198.51.100.7", "X-Forwarded-Proto": "https"}
+    assert (
+        gw.request("GET", "/orders/items/1", token=_token(provider), headers=headers).status == 200
+    )
+    assert _forwarded_proto(backend) == "https"
+    assert _forwarded_for(backend) == "198.51.100.7"
+    alone = {"X-Forwarded-Proto": "HTTPS"}
+    assert gw.request("GET", "/orders/items/1", token=_token(provider), headers=alone).status == 200
+    assert _forwarded_proto(backend) == "https"
+    odd = {"X-Forwarded-Proto": "gopher"}
+    assert gw.request("GET", "/orders/items/1", token=_token(provider), headers=odd).status == 200
+    assert _forwarded_proto(backend) == "http"
+
+
+def test_a_scheme_from_anyone_else_is_not_believed(
+    harness_for: Build, provider: Provider, backend: LoopbackServer, settings: Any
+) -> None:
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    gw = harness_for(make_route(provider, backend.url))
+    headers = {"X-Forwarded-Proto": "https"}
+    assert (
+        gw.request("GET", "/orders/items/1", token=_token(provider), headers=headers).status == 200
+    )
+    assert _forwarded_proto(backend) == "http"
+    settings.TRUSTED_PROXIES = []
+    assert (
+        gw.request("GET", "/orders/items/1", token=_token(provider), headers=headers).status == 200
+    )
+    assert _forwarded_proto(backend) == "http"
