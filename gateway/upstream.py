@@ -15,7 +15,7 @@ second, with this client over 20,000 (see bench/gateway_bench.py). What it does:
 - one silent retry on a fresh connection when a pooled connection turns out closed before any
   response byte, the request body is replayable and the method is idempotent (the usual
   keep-alive race; a POST or PATCH the backend may have read and acted on is never sent twice:
-  502, as nginx's proxy_next_upstream and Go's Transport do).
+  502, as nginx's proxy_next_upstream does).
 """
 
 from __future__ import annotations
