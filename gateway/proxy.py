@@ -327,8 +327,19 @@ def _without_portal_cookies(headers: list[tuple[bytes, bytes]]) -> list[tuple[by
     return [
         (name, value)
         for name, value in headers
-        if name != b"set-cookie" or value.split(b"=", 1)[0].strip() not in names
+        if name != b"set-cookie" or _cookie_name(value) not in names
     ]
+
+
+def _cookie_name(set_cookie: bytes) -> bytes:
+    """The name a browser sends a Set-Cookie back under: spaces around it trimmed, and a
+    cookie with no name (`=csrftoken=x`) sent as its value alone (RFC 6265bis 5.7), so its
+    value's own name-before-`=` is the one the portal would read."""
+    name, equals, rest = set_cookie.partition(b"=")
+    name = name.strip()
+    if not name and equals:
+        name = rest.split(b";", 1)[0].partition(b"=")[0].strip()
+    return name
 
 
 def _strip_portal_cookies(value: bytes) -> bytes:

@@ -711,6 +711,10 @@ def test_a_backend_cannot_set_or_clear_the_portals_cookies(
             "portal_session=attacker; Path=/",
             "csrftoken=known; Path=/; SameSite=Lax",
             " csrftoken =known2; Path=/",
+            # A cookie without a name is sent back as its value alone (RFC 6265bis 5.7):
+            # `=csrftoken=known3` comes back as `Cookie: csrftoken=known3`.
+            "=csrftoken=known3; Path=/",
+            " = portal_session=attacker2; Path=/",
             "theirs=1; Path=/gateway/orders",
         ):
             h.send_header("Set-Cookie", value)
