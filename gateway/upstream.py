@@ -591,7 +591,15 @@ class Pool:
                 conn.transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
             else:
                 conn.transport.write(chunk)
-            await conn.drain()
+            try:
+                await conn.drain()
+            except UpstreamBroken:
+                if not conn.head_done:
+                    raise
+                # It answered (a 413, a 401) and closed while the rest waited to be written:
+                # that answer is the call's; reading it says whether it came whole.
+                conn.keep_alive = False
+                break
         else:
             if chunked:
                 conn.transport.write(b"0\r\n\r\n")

@@ -502,3 +502,38 @@ def test_trailer_fields_of_a_chunked_answer_are_never_taken_for_its_headers() ->
         server.close()
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("framing", ["chunked", "length"])
+def test_an_answer_before_the_body_ends_is_relayed_when_the_backend_then_closes(
+    framing: str,
+) -> None:
+    # A backend that refuses an upload early (413) and closes: the gateway, stalled writing
+    # the rest (the backend reads no more), had its wait for the write end in 'the backend
+    # closed the connection', a 502 in place of the 413 that had come whole.
+    async def main() -> None:
+        async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            await r.readuntil(b"\r\n\r\n")
+            await r.read(1024)
+            w.write(b"HTTP/1.1 413 Too Large\r\nContent-Length: 3\r\nConnection: close\r\n\r\nbig")
+            await w.drain()
+            await asyncio.sleep(0.2)
+            w.transport.abort()  # unread bytes pending: the close is a reset
+
+        sent = asyncio.Event()
+
+        async def upload():  # type: ignore[no-untyped-def]
+            for _ in range(400):
+                yield b"x" * 65536
+            sent.set()
+
+        server, origin, _ = await serve(handler)
+        pool = Pool()
+        length = None if framing == "chunked" else 400 * 65536
+        resp = await pool.request(origin, "POST", b"/", [], upload(), content_length=length)
+        assert resp.status == 413
+        assert await resp.read_all(100) == b"big"
+        pool.close()
+        server.close()
+
+    asyncio.run(main())
