@@ -675,8 +675,9 @@ def metrics_token_ok(scope: Scope) -> bool:
     token = str(_setting("GATEWAY_METRICS_TOKEN", "") or "")
     if token:
         for name, value in scope["headers"]:
+            # UTF-8, as a client sends text past Latin-1 (Latin-1 raised on such a token).
             if name == b"authorization" and hmac.compare_digest(
-                value, b"Bearer " + token.encode("latin-1")
+                value, b"Bearer " + token.encode("utf-8")
             ):
                 return True
     return False

@@ -55,6 +55,15 @@ def test_metrics_with_the_token_or_from_a_listed_address(gw: Harness, settings: 
     assert gw.request("GET", "/-/metrics").status == 200
 
 
+def test_a_metrics_token_outside_latin_1_is_compared_not_a_500(gw: Harness, settings: Any) -> None:
+    # The token was encoded as Latin-1 on every scrape: one with a character past it (a
+    # generated passphrase, a euro sign) made every /-/metrics call a 500.
+    settings.GATEWAY_METRICS_TOKEN = "m\u20acsecret"
+    assert gw.request("GET", "/-/metrics", headers={"Authorization": "Bearer x"}).status == 401
+    good = "Bearer m\u20acsecret".encode().decode("latin-1")  # the UTF-8 bytes as sent
+    assert gw.request("GET", "/-/metrics", headers={"Authorization": good}).status == 200
+
+
 def test_random_methods_do_not_grow_the_labels(gw: Harness, settings: Any) -> None:
     settings.GATEWAY_METRICS_ALLOW = ["203.0.113.9/32"]
     rng = random.Random(7)
