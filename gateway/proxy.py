@@ -77,7 +77,8 @@ def forward_headers(
     """The request headers a backend receives (also what the echo backend shows).
     `subscriptions` names the header the key check read the subscription key from (and took
     out of `headers`), asked only of a name with an underscore: `Ocp_Apim_Subscription_Key`
-    is that header to a WSGI backend, never forwarded either."""
+    is that header to a WSGI backend, never forwarded either; nor is an underscore spelling
+    of the header validate-jwt read the token from (`X_Api_Token`)."""
     drop: frozenset[bytes] | set[bytes] = _STRIP_REQUEST
     connection = headers.get(b"connection")
     if connection:
@@ -96,6 +97,8 @@ def forward_headers(
             key = name.replace(b"_", b"-")
             if subscriptions is not None and key == subscriptions.key_header(route.api_slug):
                 continue
+            if route.policy is not None and key == route.policy.header_key:
+                continue  # X_Api_Token: a second token, which no rule looked at
         else:
             key = name
         if key in drop or key in IDENTITY_HEADERS or key.startswith(IDENTITY_HEADER_PREFIXES):

@@ -788,3 +788,17 @@ def test_case61_variant_a_body_on_a_bodiless_method_never_becomes_the_backends_n
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_a_second_token_under_an_underscore_spelling_of_the_token_header_never_goes_on(
+    harness_for: Build, provider: Provider, backend: LoopbackServer
+) -> None:
+    # X_Api_Token is X-Api-Token to a WSGI backend (Werkzeug keeps the last of the two): the
+    # gateway checked one token and the backend read another, which no rule had looked at.
+    route = make_route(provider, backend.url, header_name="X-Api-Token", require_scheme="")
+    gw = harness_for(route)
+    other = mint(provider.keys[0], claims(provider, sub="mallory", scope="orders.write"))
+    headers = {"X-Api-Token": read_only(provider), "X_Api_Token": other}
+    assert gw.request("GET", "/orders/items/1", headers=headers).status == 200
+    [seen] = backend.recorder.requests
+    assert other not in repr(seen)
