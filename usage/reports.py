@@ -158,26 +158,71 @@ def _table(f: UsageFilter, by: str | None = None) -> type[Rollup]:
     return ConsumerRollup if consumer else ApiRollup
 
 
+def _minute_floor(model: type[Rollup]) -> int:
+    """The epoch before which `model` has no minute rows: its minutes' retention, or never
+    for ConsumerOperationRollup, which keeps hours and days only."""
+    from django.conf import settings
+
+    if model is ConsumerOperationRollup:
+        return 2**62
+    now = int(datetime.now(UTC).timestamp())
+    return now - settings.USAGE_RETENTION_MINUTE_DAYS * 86400
+
+
+def _bounds(f: UsageFilter, level: int, model: type[Rollup]) -> tuple[int, int, int]:
+    """The filter's range as epochs the table can count exactly: from the minute that holds
+    its start through the one that holds its end (the hours for a table without minutes,
+    or where minutes are no longer kept), and the epoch before which minutes are gone."""
+    edge = LEVEL_SECONDS[HOUR if model is ConsumerOperationRollup else MINUTE]
+    start = int(f.start.timestamp()) // edge * edge
+    end = -(-int(f.end.timestamp()) // edge) * edge
+    # A range of minutes (up to 6 hours) reads its own minutes; a longer one reads minutes
+    # at its edges only while they are kept.
+    minute_floor = 0 if level == MINUTE else _minute_floor(model)
+    if end % 3600 and end - end % 3600 < minute_floor:
+        end += 3600 - end % 3600  # its minutes are gone: the hour whole
+    return start, end, minute_floor
+
+
 def _coarse_spans(
     f: UsageFilter, level: int, by: str | None
 ) -> tuple[type[Rollup], int, list[tuple[int, int, int]]]:
     """The table, the level, and the filter's range as (level, from, to) spans of whole
-    days where they fit, hours and minutes at the edges."""
+    days where they fit, hours and minutes at the edges: a range that starts or ends
+    between two hours (the last 24 hours end now) counts the minutes of its partial hours,
+    where the table keeps minutes (else that hour whole), as series() does."""
     model = _table(f, by)
     if model is ConsumerOperationRollup:
         level = max(level, HOUR)
-    size = LEVEL_SECONDS[level]
-    start = int(_floor(f.start, level).timestamp())
-    end_epoch = -(-int(f.end.timestamp()) // size) * size  # the last bucket, whole
-    if level == DAY:
-        return model, level, [(DAY, start, end_epoch)]
+    start, end_epoch, minute_floor = _bounds(f, level, model)
     now = int(datetime.now(UTC).timestamp())
     if end_epoch >= now:
         # Nothing is counted after now, so today's day row holds exactly the calls of
         # today's hours so far: a range ending now reads one row per key for today
         # instead of one per hour (a 24-hour ranking reads about half the rows).
         end_epoch = max(end_epoch, -(-now // 86400) * 86400)
-    return model, level, _spans(start, end_epoch, 0)
+    return model, level, _spans(start, end_epoch, minute_floor)
+
+
+def _split(
+    f: UsageFilter, spans: list[tuple[int, int, int]]
+) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
+    """The spans whose sums are kept between requests (closed days, usage/closed.py) and
+    those read afresh. The range's first hour is always read afresh: a range ending now
+    starts at a new minute every minute, and its kept part must stay the same through the
+    hour (the aggregator pre-fills it once an hour, usage/prefill.py)."""
+    kept, fresh = closed.split(spans, closed.closed_before())
+    cut = int(_floor(f.start, HOUR).timestamp()) + 3600
+    stable: list[tuple[int, int, int]] = []
+    for level, a, b in kept:
+        if level == DAY or a >= cut:
+            stable.append((level, a, b))
+        elif b <= cut:
+            fresh.append((level, a, b))
+        else:
+            fresh.append((level, a, cut))
+            stable.append((level, cut, b))
+    return stable, fresh
 
 
 def _where(f: UsageFilter) -> dict[str, Any]:
@@ -201,13 +246,35 @@ _MEASURES = rollup_sql.measures()
 
 def series(f: UsageFilter, step: Step) -> list[Point]:
     """Calls per bucket by outcome, bytes and latency histograms, one point per bucket
-    (empty ones included). Buckets of closed days are kept between requests (closed.py)."""
+    (empty ones included). Buckets of closed days are kept between requests (closed.py).
+
+    A range that starts or ends between two buckets (the last 24 hours start at a minute
+    of the hour 24 hours ago and end now) has a partial first or last point, counted from
+    finer rows as summary() counts it (usage/windows.py's bucket_starts gives it its
+    partial bucket)."""
     level = _STEP_LEVEL[step]
     model = _table(f)
     if model is ConsumerOperationRollup:
         level = max(level, HOUR)
-    start = int(_floor(f.start, level).timestamp())
-    end = int(f.end.timestamp())
+    size = LEVEL_SECONDS[level]
+    exact, exact_end, minute_floor = _bounds(f, level, model)
+    start = exact - exact % size
+    end = exact_end if exact_end % size == 0 else exact_end + size - exact_end % size
+    first: tuple[dict[str, Any] | None] | None = None
+    if exact > start or level == HOUR:
+        # The first bucket, partial or not, read afresh: a range ending now starts at a new
+        # minute every minute, and what is kept of the rest must not change within the hour.
+        edge = min(start + size, exact_end)
+        first = (_sum_points(_buckets(model, f, _spans(exact, edge, minute_floor)).values()),)
+        start = edge
+        if start >= exact_end:  # the whole range is in that bucket
+            end = start
+    last: tuple[int, dict[str, Any] | None] | None = None
+    if exact_end % size and start < exact_end < datetime.now(UTC).timestamp():
+        # (A range that ends now reads its last bucket whole: nothing is counted after now.)
+        tail = exact_end - exact_end % size
+        last = (tail, _sum_points(_buckets(model, f, _spans(tail, exact_end, 0)).values()))
+        end = tail
     boundary = max(start, min(end, closed.closed_before()))
     found = _buckets(model, f, [(level, boundary, end)])
     if start < boundary:
@@ -216,19 +283,33 @@ def series(f: UsageFilter, step: Step) -> list[Point]:
             ("series", model.__name__, _filter_key(f), spans),
             lambda: _buckets(model, f, spans),
         )
-    points = []
-    size = LEVEL_SECONDS[level]
-    for t in range(start, end if end % size == 0 else end + size - end % size, size):
-        r = found.get((level, t))
-        moment = datetime.fromtimestamp(t, UTC)
-        if r is None:
-            points.append(Point(moment, 0, 0, 0, 0, 0, 0))
-        else:
-            hist = tuple(int(r[name] or 0) for name in histogram.FIELDS)
-            points.append(
-                Point(moment, r["s"], r["b"], r["fa"], r["o"], r["bi"], r["bo"], hist, r["top"])
-            )
+    points = [] if first is None else [_point(f.start, first[0])]
+    for t in range(start, end, size):
+        points.append(_point(max(datetime.fromtimestamp(t, UTC), f.start), found.get((level, t))))
+    if last is not None:
+        points.append(_point(max(datetime.fromtimestamp(last[0], UTC), f.start), last[1]))
     return points
+
+
+def _point(moment: datetime, r: dict[str, Any] | None) -> Point:
+    if r is None:
+        return Point(moment, 0, 0, 0, 0, 0, 0)
+    hist = tuple(int(r[name] or 0) for name in histogram.FIELDS)
+    return Point(moment, r["s"], r["b"], r["fa"], r["o"], r["bi"], r["bo"], hist, r["top"])
+
+
+def _sum_points(rows: Any) -> dict[str, Any] | None:
+    """Bucket sums (as _buckets gives them) added into one; None for none."""
+    out: dict[str, Any] | None = None
+    for r in rows:
+        if out is None:
+            out = dict(r)
+            continue
+        for name in _POINT_FIELDS:
+            out[name] = int(out[name] or 0) + int(r[name] or 0)
+        tops = [v for v in (out["top"], r["top"]) if v is not None]
+        out["top"] = max(tops) if tops else None
+    return out
 
 
 def _buckets(
@@ -322,7 +403,7 @@ def _percentiles(r: dict[str, Any]) -> tuple[float | None, float | None]:
 def summary(f: UsageFilter) -> Summary:
     """Totals of the range at its natural step (those of closed days kept, closed.py)."""
     model, _, spans = _coarse_spans(f, _STEP_LEVEL[step_for(f.start, f.end)], None)
-    closed_spans, open_spans = closed.split(spans, closed.closed_before())
+    closed_spans, open_spans = _split(f, spans)
 
     def totals(spans: list[tuple[int, int, int]]) -> dict[str, Any]:
         rows = rollup_sql.grouped(model, spans, _where(f), (), _MEASURES)
@@ -361,7 +442,7 @@ def ranked(f: UsageFilter, by: By, order: Order, limit: int = 20) -> list[Row]:
     only: a ranking over thousands of subscriptions is today's rows and a merge."""
     model, level, spans = _coarse_spans(f, _STEP_LEVEL[step_for(f.start, f.end)], by)
     group = _GROUP[by]
-    closed_spans, open_spans = closed.split(spans, closed.closed_before())
+    closed_spans, open_spans = _split(f, spans)
     question = (model.__name__, group, _filter_key(f), closed_spans)
     sums: closed.Sums = {}
     if closed_spans:

@@ -101,8 +101,10 @@ def local_midnight(day: date, tz: tzinfo) -> datetime:
 
 
 def preset_window(key: str, now: datetime, tz: tzinfo) -> Window:
-    """The developer pages' ranges: the last 24 hours or 7 days by hour (the current hour
-    last), or the last 30 days of the viewer's calendar (today last)."""
+    """The developer pages' ranges: the last 24 hours or 7 days by hour, through the current
+    minute (the rollups' finest bucket; nothing is counted after now), the first and last
+    hours partial: usage.reports counts their minutes, so the range is what its name says,
+    to the minute. Or the last 30 days of the viewer's calendar (today last)."""
     if key == "30d":
         today = now.astimezone(tz).date()
         return Window(
@@ -113,7 +115,7 @@ def preset_window(key: str, now: datetime, tz: tzinfo) -> Window:
             tz=tz,
         )
     hours = 24 * 7 if key == "7d" else 24
-    end = _floor(now, timedelta(hours=1)) + timedelta(hours=1)
+    end = _floor(now, timedelta(minutes=1)) + timedelta(minutes=1)  # through this minute
     return Window(end - timedelta(hours=hours), end, "hour", "hour", tz)
 
 
@@ -159,8 +161,11 @@ def bucket_starts(window: Window) -> list[datetime]:
         "hour": timedelta(hours=1),
         "day": timedelta(days=1),
     }[window.bucket]
-    count = max(0, math.ceil((window.end - window.start) / unit))
-    return [window.start + i * unit for i in range(count)]
+    # On the clock's minutes, hours or days; a window that starts between two (the last 24
+    # hours) has a partial first bucket, from its start.
+    first = _floor(window.start, unit)
+    count = max(0, math.ceil((window.end - first) / unit))
+    return [max(first + i * unit, window.start) for i in range(count)]
 
 
 def buckets(points: Iterable[Any], window: Window) -> list[Bucket]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -47,6 +47,10 @@ def test_a_subscriptions_use_and_quota(
     assert answer.status_code == 200, answer.content
     body = answer.json()
     assert body["range"] == "24h"
+    # The 24 hours through the current minute, not through the end of the current hour.
+    start, end = (datetime.fromisoformat(body[k]) for k in ("from", "to"))
+    assert end - start == timedelta(hours=24)
+    assert timedelta(0) < end - timezone.now() <= timedelta(minutes=1)
     assert (body["calls"], body["success"], body["failed"], body["blocked"]) == (5, 3, 1, 1)
     assert body["error_rate"] == 0.4
     assert body["bytes_out"] == 5000

@@ -27,12 +27,15 @@ class P:
     bytes_out: int = 0
 
 
-def test_24_hours_end_with_the_current_hour_and_label_local_times() -> None:
+def test_24_hours_end_with_the_current_minute_and_label_local_times() -> None:
     window = windows.preset_window("24h", NOW, PARIS)
-    assert window.end == datetime(2026, 12, 2, 9, tzinfo=UTC)
-    assert window.start == datetime(2026, 12, 1, 9, tzinfo=UTC)
+    assert window.end == datetime(2026, 12, 2, 8, 31, tzinfo=UTC)
+    assert window.start == datetime(2026, 12, 1, 8, 31, tzinfo=UTC)
     bs = windows.buckets([], window)
-    assert len(bs) == 24
+    # The hours of the clock, the first and the last partial: 08:31-09:00 ... 08:00-08:31.
+    assert len(bs) == 25
+    assert (bs[0].start, bs[0].end) == (window.start, datetime(2026, 12, 1, 9, tzinfo=UTC))
+    assert (bs[-1].start, bs[-1].end) == (datetime(2026, 12, 2, 8, tzinfo=UTC), window.end)
     chart = charts.calls_chart(bs, window)
     # 23:00 UTC is midnight in Paris: the tick there names the day, the others Paris hours.
     labels = [t.label for t in chart.x_ticks]
@@ -67,9 +70,9 @@ def test_30_days_are_the_viewers_calendar_days_across_a_dst_change() -> None:
 
 def test_empty_buckets_are_drawn_as_zero_and_left_out_of_the_table() -> None:
     window = windows.preset_window("24h", NOW, UTC)
-    points = [P(window.start + timedelta(hours=3), success=5, failed=1)]
+    points = [P(datetime(2026, 12, 1, 12, tzinfo=UTC), success=5, failed=1)]
     chart = charts.calls_chart(windows.buckets(points, window), window)
-    assert len(chart.hits) == 24  # one tooltip column per hour, calls or not
+    assert len(chart.hits) == 25  # one tooltip column per hour (two partial), calls or not
     assert [row.cells for row in chart.table.rows] == [["5", "0", "0", "1", "6"]]
     assert chart.table.rows[0].label == "Tue 1 Dec 12:00"
     assert "6 calls" in chart.desc and "1 failed" in chart.desc
@@ -209,7 +212,8 @@ def test_no_quota_no_bar() -> None:
 
 def test_the_drawing_is_well_formed_svg_with_a_title_and_tooltips() -> None:
     window = windows.preset_window("24h", NOW, PARIS)
-    chart = charts.calls_chart(windows.buckets([P(window.start, success=2)], window), window)
+    at = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    chart = charts.calls_chart(windows.buckets([P(at, success=2)], window), window)
     root = ElementTree.fromstring(str(chart.svg))
     assert root.tag == "svg" and root.get("role") == "img"
     assert root.get("viewBox") == f"0 0 {charts.WIDTH} {charts.HEIGHT}"

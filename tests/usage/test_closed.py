@@ -58,7 +58,9 @@ def test_a_process_answers_again_from_its_memory_until_the_token_changes() -> No
     assert again.total_calls == first.total_calls == 2
     assert [r.cells[0] for r in again.ranked] == ["2"]
     rollup_reads = [s for s in sql if "rollup" in s]
-    assert len(rollup_reads) == 4  # today only: the summary, the chart, the sums, the winners
+    # Today and the week's first, partial hour only: the summary, the chart (and its first
+    # hour's minutes), the sums, the winners.
+    assert len(rollup_reads) == 5
     _past(3, subscription_id=8)  # a late event in a closed day
     later = _week_page()
     assert later.total_calls == 5
@@ -71,7 +73,7 @@ def test_a_new_process_reads_what_the_shared_cache_keeps() -> None:
     closed.forget_local()  # a new portal process: the shared cache still has the answers
     page, sql = _reads(_week_page)
     assert page.total_calls == 2
-    assert sum("rollup" in s for s in sql) == 4
+    assert sum("rollup" in s for s in sql) == 5
 
 
 def test_without_a_token_nothing_is_kept_in_the_process() -> None:

@@ -291,3 +291,57 @@ def test_a_viewer_who_sees_no_api_ranks_nothing() -> None:
     f = UsageFilter(START - timedelta(hours=12), START + timedelta(hours=12), api_ids=frozenset())
     assert ranked(f, "subscription", "calls") == []
     assert summary(f).calls == 0
+
+
+@pytest.mark.parametrize("minute", [0, 20, 59])
+def test_the_last_24_hours_are_24_hours_ending_now_on_the_pages_charts_and_api(minute: int) -> None:
+    """The range named "last 24 hours" counts the calls of the 24 hours that end now, to the
+    minute, on the figures, the chart and the JSON; it ended at the end of the current hour
+    (up to an hour ahead) and began with the hour after the one 24 hours ago, so a call made
+    23 h 50 min ago was not counted."""
+    from usage import pages, windows
+
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=2)
+    now = hour + timedelta(minutes=minute, seconds=30)
+    calls = {
+        "24 h 10 min ago": now - timedelta(hours=24, minutes=10),
+        "23 h 50 min ago": now - timedelta(hours=23, minutes=50),
+        "5 min ago": now - timedelta(minutes=5),
+        "in 30 min": now + timedelta(minutes=30),  # after now: past the window's end
+    }
+    aggregate_events(
+        [event(ts=t.timestamp(), subscription_id=9, user_id=90) for t in calls.values()]
+    )
+    window = windows.preset_window("24h", now, UTC)
+    # Through the current minute, the rollups' finest bucket (nothing is counted after now).
+    assert window.end == now.replace(second=0) + timedelta(minutes=1)
+    assert window.end - window.start == timedelta(hours=24)
+    for f in (UsageFilter(window.start, window.end, subscription_id=9),
+              UsageFilter(window.start, window.end)):  # fmt: skip
+        page = pages.build(window, f)
+        assert page.total_calls == 2, f
+        assert sum(b.total for b in page.buckets) == 2
+        assert page.buckets[0].start == window.start and page.buckets[-1].end == window.end
+        assert summary(f).calls == 2
+        assert sum(r.calls for r in ranked(f, "api", "calls")) == 2
+
+
+def test_the_30_days_figures_are_the_viewers_30_days_as_the_chart() -> None:
+    """The 30-day range is the viewer's calendar days; its figures summed whole UTC days,
+    so in Paris (midnight is 23:00 UTC) they counted a call of the evening before the first
+    day that the chart, drawn in Paris days, left out."""
+    from zoneinfo import ZoneInfo
+
+    from usage import pages, windows
+
+    window = windows.preset_window("30d", datetime.now(UTC), ZoneInfo("Europe/Paris"))
+    aggregate_events(
+        [event(ts=(window.start + timedelta(minutes=m)).timestamp(), subscription_id=5)
+         for m in (-30, 30)]
+    )  # fmt: skip
+    for f in (UsageFilter(window.start, window.end, subscription_id=5),
+              UsageFilter(window.start, window.end)):  # fmt: skip
+        page = pages.build(window, f, by="subscription")
+        assert sum(b.total for b in page.buckets) == 1
+        assert page.total_calls == 1
+        assert [r.raw[0] for r in page.ranked] == [1]

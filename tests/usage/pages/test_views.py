@@ -198,7 +198,8 @@ def test_reports_csv_is_an_attachment(client: Client, reader: Any) -> None:
     calls = client.get("/usage/reports/export.csv?table=calls&range=7d")
     header, *rows = calls.content.decode().splitlines()
     assert header == "start (UTC),success,blocked,failed,other,total"
-    assert len(rows) == 7 * 24
+    # Hours, and the partial hour where the week began, unless it began on the hour.
+    assert 7 * 24 <= len(rows) <= 7 * 24 + 1
     assert client.get("/usage/reports/export.csv?table=passwords").status_code == 400
 
 
@@ -249,7 +250,7 @@ def test_times_follow_the_viewers_zone_cookie(
     reader = make_user("reader2")
     reader.user_permissions.add(Permission.objects.get(codename="view_reports"))
     report = login(client, reader).get("/usage/reports/?range=24h").content.decode()
-    assert re.search(r"From \w{3} \d+ \w{3} \d\d:30 to .* \(Asia/Kolkata\)", report)
+    assert re.search(r"From \w{3} \d+ \w{3} \d\d:\d\d to .* \(Asia/Kolkata\)", report)
 
 
 def test_no_inline_style_or_script_in_the_charts(
