@@ -186,25 +186,74 @@ class Batch:
         """Calls of a developer deleted meanwhile (summed in a gateway, or waiting in the
         stream, when usage/anonymise.py ran) name nobody: their developer, subscription and
         application become "none", as that deletion made of the rows already written. One
-        query per batch, of a table that is empty but for recent deletions."""
-        rows = ForgottenConsumer.objects.values_list("kind", "value")
-        users: set[int] = set()
-        subs: set[int] = set()
-        clients: set[str] = set()
-        for kind, value in rows:
+        query per batch, of a table that is empty but for recent deletions.
+
+        An id can be handed out again (SQLite's sequence restarts from the largest id left
+        when a migration rebuilds a table; an external server may issue a client id again):
+        a call that names it from the minute its new holder was created on is the new
+        holder's (`_reused`)."""
+        rows = ForgottenConsumer.objects.values_list("kind", "value", "forgotten")
+        users: dict[int, datetime] = {}
+        subs: dict[int, datetime] = {}
+        clients: dict[str, datetime] = {}
+        for kind, value, when in rows:
             if kind == ForgottenConsumer.CLIENT:
-                clients.add(value)
+                clients[value] = when
             elif value.isdigit():
-                (users if kind == ForgottenConsumer.USER else subs).add(int(value))
+                (users if kind == ForgottenConsumer.USER else subs)[int(value)] = when
         if not (users or subs or clients):
             return
-        for key in [k for k in self.cells if k[3] in users or k[1] in subs or k[2] in clients]:
+        named = [k for k in self.cells if k[3] in users or k[1] in subs or k[2] in clients]
+        if not named:
+            return
+        since = _reused(
+            {k[3]: users[k[3]] for k in named if k[3] in users},
+            {k[1]: subs[k[1]] for k in named if k[1] in subs},
+            {k[2]: clients[k[2]] for k in named if k[2] in clients},
+        )
+        for key in named:
+            held = [
+                since.get((kind, value))
+                for kind, value, gone in (
+                    ("user", key[3], users), ("subscription", key[1], subs),
+                    ("client", key[2], clients),
+                )
+                if value in gone
+            ]  # fmt: skip
+            if all(at is not None and key[0] + 60 > at for at in held):
+                continue  # every forgotten id it names is a new holder's, created by then
             vec = self.cells.pop(key)
             nobody: CellKey = (key[0], 0, "", 0, key[4], key[5], key[6])
             _cells.merge_into(self.cells, nobody, vec)
-            self.forgotten[0].update({key[3]} & users)
-            self.forgotten[1].update({key[1]} & subs)
-            self.forgotten[2].update({key[2]} & clients)
+            self.forgotten[0].update({key[3]} & users.keys())
+            self.forgotten[1].update({key[1]} & subs.keys())
+            self.forgotten[2].update({key[2]} & clients.keys())
+
+
+def _reused(
+    users: dict[int, datetime], subs: dict[int, datetime], clients: dict[str, datetime]
+) -> dict[tuple[str, Any], float]:
+    """Forgotten ids (each with when it was forgotten) that a developer, subscription or
+    application created since holds now: (kind, id) -> the epoch it was created."""
+    from django.contrib.auth import get_user_model
+
+    from applications.models import Application
+    from products.models import Subscription
+
+    out: dict[tuple[str, Any], float] = {}
+    kinds: list[tuple[str, Mapping[Any, datetime], Iterable[tuple[Any, datetime]]]] = [
+        ("user", users, get_user_model().objects.filter(pk__in=list(users))
+         .values_list("pk", "date_joined") if users else ()),
+        ("subscription", subs, Subscription.objects.filter(pk__in=list(subs))
+         .values_list("pk", "created") if subs else ()),
+        ("client", clients, Application.objects.filter(client_id__in=list(clients))
+         .values_list("client_id", "created") if clients else ()),
+    ]  # fmt: skip
+    for kind, forgotten, found in kinds:
+        for value, created in found:
+            if created >= forgotten[value]:
+                out[(kind, value)] = created.timestamp()
+    return out
 
 
 def _owners(subs: set[int], clients: set[str]) -> tuple[dict[int, int], dict[str, int]]:

@@ -142,3 +142,40 @@ def test_raw_events_written_after_a_developer_was_deleted_name_nobody_once_aggre
     else:
         assert sorted(rows, key=str) == sorted([(None, None, "", "")] * 2 + [bobs], key=str)
     assert not ConsumerRollup.objects.filter(client_id="alice-app").exists()
+
+
+def test_ids_a_deleted_developer_had_count_for_whoever_has_them_now(
+    two_developers: Any, django_user_model: Any
+) -> None:
+    """A deleted row's id can be handed out again: SQLite's sequence becomes the largest id
+    left once a migration rebuilds a table, and an external authorization server may issue
+    a client id again. The deletion's record of the ids (kept 30 days) made the new
+    subscription's and application's calls name nobody; the deleted developer's calls
+    still in flight name nobody still."""
+    import time
+
+    from applications.models import Application
+    from products.models import Product, Subscription
+
+    alice, bob = two_developers
+    sub_id = Subscription.objects.get(owner=alice).pk
+    alice.delete()
+    carol = django_user_model.objects.create_user("carol")
+    Subscription.objects.create(pk=sub_id, owner=carol, product=Product.objects.get(slug="p"),
+                                primary_hash="c", secondary_hash="d")  # fmt: skip
+    Application.objects.create(owner=carol, name="C", kind="machine", client_id="alice-app")
+    now = time.time()
+    aggregate_events([event(ts=now, subscription_id=sub_id, client_id="alice-app")] * 4)
+    aggregate_events([event(ts=now, client_id="alice-app")])  # a token call: no key
+    # Alice's calls from before her deletion, aggregated late, still name nobody.
+    aggregate_events([event(subscription_id=sub_id, client_id="alice-app", user_id=alice.pk)])
+    for model in (ConsumerRollup, ConsumerOperationRollup):
+        rows = model.objects.filter(level=DAY)
+        assert {
+            (r.subscription_id, r.client_id, r.user_id): r.success
+            for r in rows.filter(user_id=carol.pk)
+        } == {  # fmt: skip
+            (sub_id, "alice-app", carol.pk): 4,
+            (0, "alice-app", carol.pk): 1,
+        }
+        assert not rows.filter(user_id=alice.pk).exists()
