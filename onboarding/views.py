@@ -369,7 +369,7 @@ def subscription_usage(request: HttpRequest, caller: auth.Caller, sub_id: Any) -
 @api_view("GET")
 def application_usage(request: HttpRequest, caller: auth.Caller, app_id: Any) -> HttpResponse:
     app = _own_application(caller, app_id)
-    return _usage(request, caller, {"client_id": app.client_id})
+    return _usage(request, caller, usage_pages.application_dimensions(app))
 
 
 @csrf_exempt

@@ -74,6 +74,14 @@ def viewer_api_ids(user: Any, apis: Any = None) -> frozenset[int] | None:
     )
 
 
+def application_dimensions(app: Any) -> dict[str, Any]:
+    """What of the rollups is an application's: its client id's calls made by its owner. A
+    client id can be issued again (an external server's) to another developer's new
+    application, which must not show the deleted one's calls (they name its owner, or
+    nobody: usage/aggregate.py finds no owner for a client id no application has)."""
+    return {"client_id": app.client_id, "user_id": app.owner_id}
+
+
 def usage_filter(window: windows.Window, **dimensions: Any) -> reports.UsageFilter:
     return reports.UsageFilter(start=window.start, end=window.end, **dimensions)
 
@@ -223,10 +231,12 @@ def glances(
     api_ids: frozenset[int] | None,
     sub_ids: Sequence[int],
     client_ids: Sequence[str],
+    owner_id: int | None = None,
 ) -> tuple[list[Glance], list[Glance]]:
     """Calls, error rate and p50 of each of a developer's subscriptions (`sub_ids`) and
-    applications (`client_ids`) over `window`: one ranking of each kind, whatever their
-    number (a summary each made hundreds of queries for a developer with many)."""
+    applications (`client_ids`, their calls made by `owner_id`, application_dimensions)
+    over `window`: one ranking of each kind, whatever their number (a summary each made
+    hundreds of queries for a developer with many)."""
     found: dict[str, dict[Any, reports.Row]] = {"subscription": {}, "application": {}}
     with closed.one_token():
         kinds: list[tuple[reports.By, Sequence[Any], str]] = [
@@ -236,7 +246,8 @@ def glances(
         for by, ids, dimension in kinds:
             if not ids:
                 continue
-            f = usage_filter(window, api_ids=api_ids, **{dimension: frozenset(ids)})
+            owner = {"user_id": owner_id} if by == "application" else {}
+            f = usage_filter(window, api_ids=api_ids, **{dimension: frozenset(ids)}, **owner)
             rows = reports.ranked(f, by, "calls", len(set(ids)))
             found[by] = {row.key: row for row in rows}
     return (
@@ -255,8 +266,9 @@ def overview(
     """My usage's rows: each subscription with its glance and quota bar, each application
     with its glance."""
     sub_looks, app_looks = glances(
-        window, api_ids, [sub.pk for sub in subs], [app.client_id for app in apps]
-    )
+        window, api_ids, [sub.pk for sub in subs], [app.client_id for app in apps],
+        apps[0].owner_id if apps else None,  # one developer's applications
+    )  # fmt: skip
     quotas = reports.quota_uses(subs)
     sub_rows = [
         {"sub": sub, "glance": look, "quota": charts.quota_bar(quotas.get(sub.pk), tz)}

@@ -116,14 +116,16 @@ def application(request: HtmxHttpRequest, app_id: Any) -> HttpResponse:
         "kind": "application", "app": app, "title": app.name, "quota": None,
         "csv_url": reverse("usage:application_csv", args=[app.uuid]),
     }  # fmt: skip
-    return _developer_page(request, subject, client_id=app.client_id)
+    return _developer_page(request, subject, **pages.application_dimensions(app))
 
 
 @never_cache
 @login_required
 @require_GET
 def application_csv(request: HtmxHttpRequest, app_id: Any) -> HttpResponse:
-    return _developer_csv(request, client_id=_own_application(request, app_id).client_id)
+    return _developer_csv(
+        request, **pages.application_dimensions(_own_application(request, app_id))
+    )
 
 
 @never_cache

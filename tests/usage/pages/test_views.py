@@ -345,3 +345,33 @@ def test_reports_filter_by_an_operation_with_the_longest_slug_an_import_makes(
     assert "<td>1</td>" in page.content.decode()
     csv = client.get(f"/usage/reports/export.csv?range=24h&operation={slug}&by=api")
     assert csv.status_code == 200 and len(csv.content.decode().splitlines()) == 2
+
+
+def test_a_client_id_issued_again_shows_none_of_the_deleted_applications_calls(
+    client: Client, ada: Any, bob: Any, echo: Any, make_app: Callable[..., Any]
+) -> None:
+    """An external authorization server may issue a deleted application's client id again,
+    to another developer's new application: its pages, CSV and My usage showed
+    the deleted application's calls."""
+    from django.utils import timezone
+
+    from applications import flows as app_flows
+    from applications.models import Application
+
+    old = make_app(ada, "Ada's app")
+    now = timezone.now()
+    record(*[call(now, api_id=echo.pk, client_id=old.client_id, user_id=ada.pk)] * 3)
+    app_flows.delete(old)
+    record(call(now, api_id=echo.pk, client_id=old.client_id))  # in flight: no owner now
+    bobs = Application.objects.create(
+        owner=bob, name="Bob's app", kind="machine", client_id=old.client_id
+    )
+    record(call(now, api_id=echo.pk, client_id=old.client_id, operation="bobs"))  # his own
+    login(client, bob)
+    csv = client.get(app_url(bobs) + "export.csv?table=calls").content.decode()
+    assert sum(int(line.rsplit(",", 1)[1]) for line in csv.splitlines()[1:]) == 1
+    ops = client.get(app_url(bobs) + "export.csv").content.decode()
+    assert [line.split(",")[0] for line in ops.splitlines()[1:]] == ["bobs (Echo API)"]
+    overview = client.get("/usage/").content.decode()
+    row = overview[overview.index(f"<code>{bobs.client_id}</code>") :]
+    assert row.split("<td>")[1].startswith("1<")
