@@ -152,6 +152,7 @@ def from_dict(item: Any) -> Event | None:
 # Token checks (iss, aud, exp, a required claim's name...) are many; they all become "jwt".
 _CHECK_FAMILY = {
     "path": "path",
+    "query": "path",  # a raw '#' in the query: the request target, as ';' in the path
     "host": "host",
     "route": "route",
     "method": "method",
