@@ -607,6 +607,8 @@ def _spans(start: int, end: int, minute_floor: int) -> list[tuple[int, int, int]
     out: list[tuple[int, int, int]] = []
     h1, h2 = -(-start // 3600) * 3600, end - end % 3600
     if h1 >= h2:
+        if start < minute_floor:  # within an hour whose minutes are gone: that hour whole
+            return [(HOUR, start - start % 3600, start - start % 3600 + 3600)]
         return [(MINUTE, start, end)]
     if start < h1:
         if start < minute_floor:
