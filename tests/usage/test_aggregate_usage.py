@@ -40,3 +40,21 @@ def test_once_reads_the_stream_when_redis_is_configured(
     out = io.StringIO()
     call_command("aggregate_usage", "--once", stdout=out)
     assert "5 events aggregated" in out.getvalue()
+
+
+def test_once_says_plainly_that_redis_is_unreachable(settings: Any) -> None:
+    """A cron's `aggregate_usage --once` with its Redis down ended in a traceback."""
+    import socket
+
+    from django.core.management.base import CommandError
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings.REDIS_URL = ""
+    settings.GATEWAY_REDIS_URL = f"redis://:secret@127.0.0.1:{port}/0"
+    with pytest.raises(CommandError) as caught:
+        call_command("aggregate_usage", "--once", stdout=io.StringIO())
+    message = str(caught.value)
+    assert "Redis" in message and f"127.0.0.1:{port}" in message
+    assert "secret" not in message

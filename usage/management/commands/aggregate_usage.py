@@ -6,10 +6,17 @@ from __future__ import annotations
 
 import signal
 from typing import Any
+from urllib.parse import urlsplit
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from usage import aggregate, events, retention
+
+
+def _redis_errors() -> type[Exception]:
+    import redis
+
+    return redis.RedisError
 
 
 class Command(BaseCommand):
@@ -33,8 +40,19 @@ class Command(BaseCommand):
             )
         if options["once"]:
             total = 0
-            while n := aggregate.aggregate_pending() + (stream.run_once() if stream else 0):
-                total += n
+            try:
+                while n := aggregate.aggregate_pending() + (stream.run_once() if stream else 0):
+                    total += n
+            except Exception as exc:
+                if stream is None or not isinstance(exc, _redis_errors()):
+                    raise
+                # A cron's run: one line, not a traceback (and never the URL's password).
+                where = urlsplit(url)
+                at = f"{where.hostname}:{where.port or 6379}" if where.hostname else where.path
+                raise CommandError(
+                    f"The Redis that carries usage events ({at}) did not answer: "
+                    f"{str(exc).rstrip('.')}. {total} events were aggregated before."
+                ) from None
             deleted = retention.apply()
             self.stdout.write(f"{total} events aggregated; deleted past retention: {deleted}")
             return
