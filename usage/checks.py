@@ -6,6 +6,9 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import Error, register
 
+# The shortest retention of hours and days that the pages' last 30 days can be read from.
+PAGES_NEED_DAYS = 32
+
 
 @register()
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
@@ -28,6 +31,19 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
                 Error(
                     f"USAGE_RETENTION_{name}_DAYS must be at least 1 and at most {most}.",
                     id="usage.E002",
+                )
+            )
+    # The developer pages' 30 days are the viewer's days: day rows plus or minus the hours
+    # at their edges (usage/reports.py), up to 30 days and 14 hours back.
+    for name in ("HOUR", "DAY"):
+        days = getattr(settings, f"USAGE_RETENTION_{name}_DAYS")
+        if 1 <= days < PAGES_NEED_DAYS:
+            errors.append(
+                Error(
+                    f"USAGE_RETENTION_{name}_DAYS is {days}: the usage pages' 30 days need "
+                    f"{name.lower()} rows of at least {PAGES_NEED_DAYS} days.",
+                    hint="Keep minutes short to save space; hours and days are far fewer rows.",
+                    id="usage.E004",
                 )
             )
     unknown = [z for z in settings.USAGE_PREFILL_ZONES if z not in zoneinfo.available_timezones()]

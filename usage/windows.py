@@ -119,6 +119,16 @@ def preset_window(key: str, now: datetime, tz: tzinfo) -> Window:
     return Window(end - timedelta(hours=hours), end, "hour", "hour", tz)
 
 
+def local_days_up_to() -> timedelta:
+    """The longest window drawn in local days: LOCAL_DAYS_UP_TO, or less when the hours at
+    its days' edges are kept for less (USAGE_RETENTION_HOUR_DAYS; a day's margin for zones
+    up to 14 hours off UTC)."""
+    from django.conf import settings
+
+    kept = timedelta(days=settings.USAGE_RETENTION_HOUR_DAYS - 2)
+    return min(LOCAL_DAYS_UP_TO, kept)
+
+
 def custom_window(start: datetime, end: datetime, tz: tzinfo) -> Window:
     """Any [start, end) a staff filter asks for, on the finest step that keeps bars legible."""
     span = end - start
@@ -128,7 +138,7 @@ def custom_window(start: datetime, end: datetime, tz: tzinfo) -> Window:
     if span <= timedelta(days=7):
         unit = timedelta(hours=1)
         return Window(_floor(start, unit), _ceil(end, unit), "hour", "hour", tz)
-    if span <= LOCAL_DAYS_UP_TO:
+    if span <= local_days_up_to():
         first = start.astimezone(tz).date()
         last = (end - timedelta(microseconds=1)).astimezone(tz).date()
         return Window(
