@@ -29,16 +29,34 @@ def test_every_table_and_level_adds_up_to_the_calls_made() -> None:
     assert 30_000 < made < 50_000
     for model in (ApiRollup, ConsumerRollup, ConsumerOperationRollup):
         assert calls(model, level=DAY) == calls(model, level=HOUR) == made
-    # Minutes exist for the last two hours only, and add up to those hours.
-    last_minute = ApiRollup.objects.filter(level=MINUTE).order_by("start").first()
-    assert last_minute is not None
-    assert calls(ApiRollup, level=MINUTE) == calls(
-        ApiRollup, level=HOUR, start__gte=last_minute.start
-    )
+    # Minutes exist for the last two hours, and for the two hours where the last 24 hours
+    # begin (their first hour is partial), and add up to those hours.
+    minute_hours = {row.start.replace(minute=0) for row in ApiRollup.objects.filter(level=MINUTE)}
+    assert len(minute_hours) == 4
+    assert calls(ApiRollup, level=MINUTE) == calls(ApiRollup, level=HOUR, start__in=minute_hours)
     assert calls(ConsumerRollup, level=MINUTE) == calls(ApiRollup, level=MINUTE)
     assert not ConsumerOperationRollup.objects.filter(level=MINUTE).exists()
     with pytest.raises(CommandError, match="--replace"):
         call_command("generate_usage", "--days", "1", stdout=out)
+
+
+def test_the_last_24_hours_and_7_days_have_their_first_partial_hour() -> None:
+    """The pages' last 24 hours and 7 days begin at a minute of an hour, which they count
+    from its minutes: the made traffic had minutes for the last hours only, so the first
+    hour of those ranges read empty."""
+    from datetime import UTC, datetime
+
+    from usage import pages, windows
+
+    call_command(
+        "generate_usage", "--days", "8", "--calls-per-day", "20000", "--apis", "3",
+        "--subscriptions", "10", "--minute-hours", "1", stdout=io.StringIO(),
+    )  # fmt: skip
+    for key in ("24h", "7d"):
+        window = windows.preset_window(key, datetime.now(UTC), UTC)
+        page = pages.build(window, pages.usage_filter(window))
+        assert page.buckets[0].total > 0, key
+        assert page.total_calls == sum(b.total for b in page.buckets)
 
 
 def test_the_reports_read_the_made_traffic() -> None:

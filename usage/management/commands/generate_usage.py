@@ -130,13 +130,22 @@ class Command(BaseCommand):
         last_hour = now - now % 3600
         first_hour = last_hour - (o["days"] * 24 - 1) * 3600
         minute_from = last_hour - (o["minute_hours"] - 1) * 3600
+        # The pages' last 24 hours and 7 days begin at a minute of an hour 24 hours or 7
+        # days ago, counted from its minutes (usage/reports.py): those hours, and the next
+        # (they move on as the demo runs), are made by the minute too.
+        edges = {
+            edge + step
+            for edge in (last_hour - 24 * 3600, last_hour - 7 * 24 * 3600)
+            for step in (0, 3600)
+            if first_hour <= edge + step < minute_from
+        }
         calls = 0
         with transaction.atomic():
             # The consumer tables' secondary indexes are made once at the end (one sort each)
             # instead of row by row: millions of inserts in random subscription order.
             _indexes(tables, "remove")
             for hour in range(first_hour, last_hour + 1, 3600):
-                if hour >= minute_from:
+                if hour >= minute_from or hour in edges:
                     # By the minute: the API and consumer minutes, and the hour summed from them.
                     cells = {}
                     for minute in range(hour, min(hour + 3600, now + 60), 60):
@@ -151,7 +160,7 @@ class Command(BaseCommand):
                     _insert_cells(cells)
                 calls += sum(sum(v[:4]) for v in cells.values())
             self.stdout.write(f"{calls:,} calls made in {time.perf_counter() - started:.0f} s")
-            _sum_up(minute_from)
+            _sum_up(minute_from, edges)
             _indexes(tables, "create")
             closed.bump()
         return calls
@@ -269,9 +278,10 @@ def _cols(names: Any) -> str:
     return ", ".join(f'"{c}"' for c in names)
 
 
-def _sum_up(minute_from: int) -> None:
+def _sum_up(minute_from: int, by_minute: set[int]) -> None:
     """The other tables and levels, summed by the database from the widest table's hours
-    (the hours made by the minute are there already for the narrower tables)."""
+    (the hours made by the minute, from `minute_from` on and `by_minute`, are there already
+    for the narrower tables)."""
     sums = [
         f'MIN("{m}")'
         if m.endswith("_min")
@@ -285,6 +295,12 @@ def _sum_up(minute_from: int) -> None:
     else:
         day = "substr(\"start\", 1, 10) || ' 00:00:00'"
     src = ConsumerOperationRollup._meta.db_table
+
+    def adapt(epoch: int) -> Any:
+        return connection.ops.adapt_datetimefield_value(datetime.fromtimestamp(epoch, UTC))
+
+    marks = ", ".join(["%s"] * len(by_minute))
+    skip = f' AND "start" NOT IN ({marks})' if by_minute else ""
     with connection.cursor() as cursor:
         for model in (ApiRollup, ConsumerRollup):
             keys = _cols(model.KEY)  # type: ignore[attr-defined]
@@ -293,12 +309,8 @@ def _sum_up(minute_from: int) -> None:
             cursor.execute(
                 f'INSERT INTO "{table}" ("level", "start", {keys}, {_cols(MEASURES)}) '
                 f'SELECT {HOUR}, "start", {keys}, {", ".join(sums)} FROM "{src}" '
-                f'WHERE "level" = {HOUR} AND "start" < %s GROUP BY "start", {keys}',
-                [
-                    connection.ops.adapt_datetimefield_value(
-                        datetime.fromtimestamp(minute_from, UTC)
-                    )
-                ],
+                f'WHERE "level" = {HOUR} AND "start" < %s{skip} GROUP BY "start", {keys}',
+                [adapt(minute_from), *(adapt(hour) for hour in sorted(by_minute))],
             )
         for every in ROLLUPS:
             keys = _cols(every.KEY)  # type: ignore[attr-defined]
