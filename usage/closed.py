@@ -44,6 +44,7 @@ Sums = dict[tuple[Any, ...], list[float]]  # a ranked key -> [calls, errors, tot
 GRACE_SECONDS = 600
 TIMEOUT_SECONDS = 2 * 86400
 STORED_SECONDS = 26 * 3600
+BRIEF_SECONDS = 120  # kept_briefly()
 
 # Answers this process read, by digest (token and question). A page asks four (its summary,
 # series, ranking and the winners' details); the largest, a ranking of 4,000 subscriptions,
@@ -117,6 +118,28 @@ def one_token() -> Iterator[None]:
         yield
     finally:
         _pinned.reset(reset)
+
+
+def kept_briefly[T](question: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """kept() for an answer asked for about a minute: the first, partial hour of a range that
+    ends now (usage/reports.py), whose start moves every minute. This process's memory and
+    the cache for BRIEF_SECONDS; never the stored totals, and not kept by the pre-fill."""
+    if _storing.get():
+        return compute()
+    token = _token()
+    digest = hashlib.sha256(repr((token, "briefly", question)).encode()).hexdigest()
+    local = token is not None
+    found: T | None = _LOCAL.get(digest) if local else None
+    if found is not None:
+        return found
+    key = f"usage:closed:{digest}"
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.set(key, found, BRIEF_SECONDS)
+    if local:
+        _LOCAL.set(digest, found)
+    return found  # type: ignore[return-value]
 
 
 def kept[T](question: tuple[Any, ...], compute: Callable[[], T]) -> T:

@@ -33,8 +33,8 @@ def _past(n: int, **fields: Any) -> None:
     aggregate_events([event(ts=ts, **fields)] * n)  # a closed day: a new token
 
 
-def _week_page() -> pages.UsagePage:
-    window = windows.preset_window("7d", timezone.now(), UTC)
+def _week_page(now: Any = None) -> pages.UsagePage:
+    window = windows.preset_window("7d", now or timezone.now(), UTC)
     return pages.build(window, pages.usage_filter(window), by="subscription")
 
 
@@ -52,15 +52,19 @@ def test_a_page_reads_the_version_token_once() -> None:
 
 def test_a_process_answers_again_from_its_memory_until_the_token_changes() -> None:
     _past(2, subscription_id=7)
-    first = _week_page()
+    now = timezone.now()
+    first = _week_page(now)
     cache.clear()  # the shared cache lost it: this process still has it
-    again, sql = _reads(_week_page)
+    again, sql = _reads(lambda: _week_page(now))
     assert again.total_calls == first.total_calls == 2
     assert [r.cells[0] for r in again.ranked] == ["2"]
     rollup_reads = [s for s in sql if "rollup" in s]
-    # Today and the week's first, partial hour only: the summary, the chart (and its first
-    # hour's minutes), the sums, the winners.
-    assert len(rollup_reads) == 5
+    # Today only: the summary, the chart, the sums, the winners (the week's first, partial
+    # hour is kept through its minute too).
+    assert len(rollup_reads) == 4
+    # A minute later the week starts a minute later: its first hour's minutes are read again.
+    _, sql = _reads(lambda: _week_page(now + timedelta(minutes=1)))
+    assert sum("rollup" in s for s in sql) == 8
     _past(3, subscription_id=8)  # a late event in a closed day
     later = _week_page()
     assert later.total_calls == 5
@@ -69,11 +73,12 @@ def test_a_process_answers_again_from_its_memory_until_the_token_changes() -> No
 
 def test_a_new_process_reads_what_the_shared_cache_keeps() -> None:
     _past(2, subscription_id=7)
-    _week_page()
+    now = timezone.now()
+    _week_page(now)
     closed.forget_local()  # a new portal process: the shared cache still has the answers
-    page, sql = _reads(_week_page)
+    page, sql = _reads(lambda: _week_page(now))
     assert page.total_calls == 2
-    assert sum("rollup" in s for s in sql) == 5
+    assert sum("rollup" in s for s in sql) == 4
 
 
 def test_without_a_token_nothing_is_kept_in_the_process() -> None:
