@@ -106,6 +106,27 @@ class VersionInline(admin.TabularInline):
         return len(obj.warnings or [])
 
 
+def _closed_warning(api: Api) -> str:
+    """Why a published API is still seen by nobody but drafts' viewers, or "": the products
+    offering it are unpublished or offered to no group (products/visibility.py)."""
+    from products.visibility import closed_by
+
+    products = closed_by(api)
+    if not products:
+        return ""
+    names = " and ".join(p.name for p in products)
+    unpublished = [p for p in products if not p.published]
+    why = "it is not published" if len(products) == 1 else "none is published to a group"
+    if len(products) == 1 and not unpublished:
+        why = "no group may see it"
+    return (
+        f"{api.name} is published, but only {names} {'offers' if len(products) == 1 else 'offer'}"
+        f" it, and {why}: it is hidden from everyone but drafts' viewers, and the gateway "
+        "refuses its calls. Publish the product (to a group), or take the API out of it to "
+        "make it public."
+    )
+
+
 @admin.register(Api)
 class ApiAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "is_published", "default_label", "operation_count", "updated")
@@ -138,6 +159,8 @@ class ApiAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if "default_version" in form.changed_data:
             refresh_from_default(obj)
+        if obj.is_published and (warning := _closed_warning(obj)):
+            self.message_user(request, warning, messages.WARNING)
 
     @admin.action(description="Publish selected APIs", permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Api]) -> None:
@@ -146,6 +169,9 @@ class ApiAdmin(admin.ModelAdmin):
         count = queryset.update(is_published=True, updated=timezone.now())
         gateway_version.bump()
         self.message_user(request, _apis("Published", count), messages.SUCCESS)
+        for api in queryset.order_by("name"):
+            if warning := _closed_warning(api):
+                self.message_user(request, warning, messages.WARNING)
 
     @admin.action(description="Unpublish selected APIs", permissions=["change"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Api]) -> None:

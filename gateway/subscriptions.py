@@ -1,9 +1,11 @@
 """The subscription-key check: which key may call which API, kept in memory.
 
 Built from the products app's tables: key hash -> (subscription, state, the product's API
-slugs, its limits), plus the APIs that need a key (in a published product with
-subscription-required, and in no published open product: as in APIM, a call without a key
-goes through the open one). Like the routes, the map is rebuilt when those tables change
+slugs, its limits), plus the APIs that need a key: every API in a product (published or
+not) except those a published open product offers (as in APIM, a call without a key goes
+through the open one). An API offered only by unpublished products thus needs a key no
+subscription holds, so every call is refused: unpublishing a product closes its APIs, it
+does not open them to calls without a key; its subscriptions' keys are refused too. Like the routes, the map is rebuilt when those tables change
 (gateway/refreshed.py), checked every GATEWAY_CONFIG_REFRESH seconds by every process, so a
 suspended, cancelled or regenerated key is refused everywhere within that time (case 69).
 
@@ -78,6 +80,7 @@ class KeyEntry:
     product_id: int | None = None
     user_id: int | None = None
     client_id: str = ""
+    unpublished: bool = False  # its product is not published: the key calls no API
 
     @property
     def unlimited(self) -> bool:
@@ -118,8 +121,15 @@ def load_keys() -> KeyMap:
     products: dict[int, tuple[str, frozenset[str], Limit | None, Limit | None, Volume | None]] = {}
     required: set[str] = set()
     open_: set[str] = set()
-    for product in Product.objects.filter(published=True).prefetch_related("apis"):
+    unpublished: set[int] = set()
+    for product in Product.objects.prefetch_related("apis"):
         slugs = frozenset(api.slug for api in product.apis.all())
+        if not product.published:
+            # Fails closed: its APIs need a key (unless a published open product offers them),
+            # and its own keys call none of them.
+            required |= slugs
+            unpublished.add(product.pk)
+            continue
         if product.subscription_required:
             required |= slugs
         else:
@@ -148,10 +158,11 @@ def load_keys() -> KeyMap:
         slug, apis, rate, quota, volume = products.get(
             product_id, ("", frozenset(), None, None, None)
         )
+        closed = product_id in unpublished
         for key_hash in (primary, secondary):
             entries[key_hash] = KeyEntry(
                 str(uuid), key_hash, state, slug, apis, rate, quota, volume,
-                pk, product_id, owner_id, client_id or "",
+                pk, product_id, owner_id, client_id or "", closed,
             )  # fmt: skip
     names = {
         slug: KeyNames.of(header, query)
@@ -333,6 +344,9 @@ class Subscriptions:
                 query,
             )
         if api not in entry.apis:
+            if entry.unpublished:
+                detail = f"{INVALID} The subscription's product is not published."
+                return problem(401, detail, "subscription-state"), entry, query
             return (
                 problem(
                     403,

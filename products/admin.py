@@ -111,20 +111,50 @@ class ProductAdmin(admin.ModelAdmin):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        # A published product without groups hides itself, and takes its APIs from the
-        # catalog too (even public ones); nothing else tells the publisher.
-        product = form.instance
-        if product.published and not product.groups.exists():
-            hidden = apis_nobody_sees(product)
-            text = f"{product.name} is published, but no group may see it."
-            if hidden:
-                text += " " + ngettext(
-                    "Its API %(names)s is now hidden from everyone.",
-                    "Its %(n)d APIs %(names)s are now hidden from everyone.",
-                    len(hidden),
-                ) % {"n": len(hidden), "names": ", ".join(api.name for api in hidden)}
-            text += " Add a group (Developers: anyone signed in) to offer it."
-            self.message_user(request, text, messages.WARNING)
+        warning = _closing_warning(form.instance)
+        if warning:
+            self.message_user(request, warning, messages.WARNING)
+
+
+def _closing_warning(product: Product) -> str:
+    """What a save of `product` hides or closes, in plain words, or "".
+
+    A published product without groups hides itself, and takes its APIs from the catalog too
+    (even public ones). An unpublished product hides its APIs (an API in a product is no longer
+    public) and the gateway refuses their calls and its own keys; nothing else tells the
+    publisher."""
+    hidden = apis_nobody_sees(product)
+    names = ", ".join(api.name for api in hidden)
+    if product.published:
+        if product.groups.exists():
+            return ""
+        text = f"{product.name} is published, but no group may see it."
+        if hidden:
+            text += " " + ngettext(
+                "Its API %(names)s is now hidden from everyone.",
+                "Its %(n)d APIs %(names)s are now hidden from everyone.",
+                len(hidden),
+            ) % {"n": len(hidden), "names": names}
+        return text + " Add a group (Developers: anyone signed in) to offer it."
+    live = product.subscriptions.filter(state=Subscription.ACTIVE).count()
+    if not hidden and not live:
+        return ""
+    text = f"{product.name} is not published."
+    if hidden:
+        text += " " + ngettext(
+            "Its API %(names)s is now hidden from everyone but drafts' viewers, and the "
+            "gateway refuses its calls, until a published product offers it.",
+            "Its %(n)d APIs %(names)s are now hidden from everyone but drafts' viewers, and "
+            "the gateway refuses their calls, until a published product offers them.",
+            len(hidden),
+        ) % {"n": len(hidden), "names": names}
+    if live:
+        text += " " + ngettext(
+            "The keys of its %(n)d active subscription are refused until it is published again.",
+            "The keys of its %(n)d active subscriptions are refused until it is published again.",
+            live,
+        ) % {"n": live}
+    return text
 
 
 class EventInline(admin.TabularInline):

@@ -132,8 +132,10 @@ def apply(plans: list[ProductPlan], ctx: Context) -> list[str]:
     from apis.models import Api
     from products.grants import spec_scopes
     from products.models import Group, Product
+    from products.visibility import apis_nobody_sees
 
     out: list[str] = []
+    touched: list[Any] = []
     for plan in plans:
         groups = []
         for slug, line in plan.groups:
@@ -174,4 +176,17 @@ def apply(plans: list[ProductPlan], ctx: Context) -> list[str]:
             out.append(f"product {plan.slug}: added")
         elif changed:
             out.append(f"product {plan.slug}: updated ({', '.join(changed)})")
+        if created or changed:
+            touched.append(product)
+    # After every product is written: another one in the file may still offer the APIs.
+    for product in touched:
+        hidden = apis_nobody_sees(product)
+        if hidden:
+            why = "is not published" if not product.published else "has no group"
+            out.append(
+                f"product {product.slug}: warning: it {why}, so "
+                f"{', '.join(api.slug for api in hidden)} "
+                f"{'is' if len(hidden) == 1 else 'are'} hidden from everyone but drafts' "
+                "viewers and refused at the gateway"
+            )
     return out

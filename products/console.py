@@ -29,12 +29,13 @@ class KeyOption:
 
 def needs_key(api: Api) -> bool:
     """The gateway asks for a key on this API (gateway/subscriptions.py uses the same rule):
-    a published product requiring a subscription offers it, and no open one does (as in
-    APIM, a call without a key goes through the open product)."""
-    offering = Product.objects.filter(apis=api, published=True)
+    a product offers it (published or not: an API only unpublished products offer is closed,
+    not open), and no published open one does (as in APIM, a call without a key goes through
+    the open product)."""
+    offering = Product.objects.filter(apis=api)
     return (
-        offering.filter(subscription_required=True).exists()
-        and not offering.filter(subscription_required=False).exists()
+        offering.exists()
+        and not offering.filter(published=True, subscription_required=False).exists()
     )
 
 

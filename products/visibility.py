@@ -1,8 +1,10 @@
 """Who may see which API and product: the one rule every page, download and the console use.
 
-An API is visible when it is published and either public (in no published product: what
+An API is visible when it is published and either public (in no product at all: what
 `importspec --publish` makes, so installs without products keep working) or in a published
-product that one of the user's groups may see. Seeing drafts and everything else is the
+product that one of the user's groups may see. An API offered only by unpublished products is
+not public: unpublishing the product that offered it hides it (fails closed) rather than
+opening it to everyone, and the gateway refuses its calls (gateway/subscriptions.py). Seeing drafts and everything else is the
 `apis.view_api` permission; being staff alone grants nothing (SECURITY.md case 67).
 """
 
@@ -54,14 +56,15 @@ def visible_products(user: Any) -> QuerySet[Product]:
 
 
 def hidden_api_ids(user: Any) -> list[int]:
-    """APIs offered only in published products none of the user's groups may see."""
+    """APIs in some product (published or not) but in no published product one of the user's
+    groups may see."""
     seen = _seen_product_ids(user)
     offered: set[int] = set()
     shown: set[int] = set()
-    links = Product.apis.through.objects.filter(product__published=True)
-    for api_id, product_id in links.values_list("api_id", "product_id"):
+    links = Product.apis.through.objects.values_list("api_id", "product_id", "product__published")
+    for api_id, product_id, published in links:
         offered.add(api_id)
-        if product_id in seen:
+        if published and product_id in seen:
             shown.add(api_id)
     return sorted(offered - shown)
 
@@ -77,12 +80,21 @@ def can_see(user: Any, api: Api) -> bool:
 
 
 def apis_nobody_sees(product: Product) -> list[Api]:
-    """Published APIs of `product` that only drafts' viewers see because of it: it is
-    published (so they are no longer public) and no published product offers them to a group.
-    For the publisher's warning in the admin; empty while the product is unpublished."""
-    if not product.published:
-        return []
+    """Published APIs of `product` that only drafts' viewers see because of it: being in it
+    they are no longer public, and no published product offers them to a group (this one is
+    unpublished or has no group). At the gateway nobody may call them either. For the
+    publisher's warning in the admin."""
     offered = Product.apis.through.objects.filter(
         product__published=True, product__groups__isnull=False
     ).values("api_id")
     return list(product.apis.filter(is_published=True).exclude(pk__in=offered).order_by("name"))
+
+
+def closed_by(api: Api) -> list[Product]:
+    """The products that hide `api` from everyone but drafts' viewers (and close it at the
+    gateway): those offering it, when none of them is published to a group. Empty while the
+    API is public (in no product) or offered; for the warning on the API's admin page."""
+    offering = list(api.products.prefetch_related("groups").order_by("name"))
+    if any(p.published and p.groups.all() for p in offering):
+        return []
+    return offering

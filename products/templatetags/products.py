@@ -22,15 +22,21 @@ def product_badges(context: dict[str, Any], api: Any) -> dict[str, Any]:
 def console_subscription_keys(context: dict[str, Any], api: Any) -> dict[str, Any]:
     """The console's subscription-key picker (masked keys) or where to subscribe."""
     from products.console import key_options, needs_key, subscribe_hint
+    from products.models import Product
 
     request = context.get("request")
     user = getattr(request, "user", None)
     if not needs_key(api):
         return {"needed": False}
     options = key_options(user, api)
+    hint = [] if options else subscribe_hint(user, api)
     return {
         "needed": True,
         "options": options,
-        "hint": [] if options else subscribe_hint(user, api),
+        "hint": hint,
         "signed_in": bool(user and user.is_authenticated),
+        # Only unpublished products offer it (a drafts' viewer is looking): nobody's call passes.
+        "closed": not options
+        and not hint
+        and not Product.objects.filter(apis=api, published=True).exists(),
     }

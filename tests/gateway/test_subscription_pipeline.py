@@ -226,3 +226,24 @@ def test_the_key_never_reaches_the_backend_in_any_spelling(
     [seen] = backend.recorder.requests
     assert key not in repr(seen)
     assert seen["target"] == "/items?page=2"
+
+
+def test_unpublishing_the_only_product_closes_its_api_instead_of_opening_it(
+    gateway: Harness, provider: Provider, backend: LoopbackServer, key: str
+) -> None:
+    """An administrator unpublishes the only product of an API to stop it. The API used to
+    become public: a call without a key went through to the backend, and the product's keys
+    were refused while calls without one passed. Now both are refused (within the reload:
+    every call here, GATEWAY_CONFIG_REFRESH is 0) and the backend sees nothing."""
+    token = mint(provider.keys[0], claims(provider))
+    with_key = {"Ocp-Apim-Subscription-Key": key}
+    assert gateway.request("GET", "/orders/items", token=token, headers=with_key).status == 200
+    Product.objects.filter(slug="starter").update(published=False)
+    product = Product.objects.get(slug="starter")
+    product.save()  # `updated` moves: the key map's fingerprint changes
+    no_key = gateway.request("GET", "/orders/items", token=token)
+    assert no_key.status == 401 and no_key.json()["check"] == "subscription-key"
+    assert no_key.header("content-type") == "application/problem+json"
+    old_key = gateway.request("GET", "/orders/items", token=token, headers=with_key)
+    assert old_key.status == 401 and "not published" in old_key.json()["detail"]
+    assert len(backend.recorder.requests) == 1  # only the call before the unpublish

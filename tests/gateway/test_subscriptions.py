@@ -323,3 +323,30 @@ def test_keys_that_never_loaded_refuse_calls_instead_of_requiring_no_key() -> No
     assert result["status"] == 503
     assert result["answer_headers"][b"retry-after"] == b"5"
     assert b"ocp-apim-subscription-key" not in result["headers"]
+
+
+def test_an_api_whose_products_are_all_unpublished_needs_a_key_nobody_holds(
+    world: dict[str, Any],
+) -> None:
+    """Unpublishing Starter (echo's only product) made echo need no key at all: every call
+    went through. Now a call without a key gets 401, and Starter's own keys are refused."""
+    from products.console import needs_key
+
+    check = Check()
+    assert check("echo", world["primary"])["status"] is None
+    world["starter"].published = False
+    world["starter"].save()
+    assert check("echo")["status"] == 401 and needs_key(Api.objects.get(slug="echo"))
+    refused = check("echo", world["primary"])
+    assert refused["status"] == 401 and refused["body"]["check"] == "subscription-state"
+    assert "not published" in refused["body"]["detail"]
+    # An unpublished open product opens nothing either.
+    free = Product.objects.create(slug="free", name="Free", subscription_required=False)
+    free.apis.set(Api.objects.filter(slug="echo"))
+    assert check("echo")["status"] == 401
+    free.published = True
+    free.save()
+    assert check("echo")["status"] is None  # a published open product does
+    world["starter"].published = True
+    world["starter"].save()
+    assert check("echo", world["primary"])["status"] is None  # published again: keys work

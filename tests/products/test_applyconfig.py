@@ -169,3 +169,17 @@ def test_the_file_refuses_a_name_or_slug_the_admin_refuses(
     assert message in str(caught.value)
     assert not Product.objects.filter(name="Partner deal").exists()
     assert not Group.objects.filter(name="Partner developers").exists()
+
+
+def test_a_product_left_unpublished_warns_that_its_apis_are_hidden_and_closed(
+    tmp_path: Path, echo: Api
+) -> None:
+    """`published` is false unless the file says so; an API in a draft product is no longer
+    public (products/visibility.py), so applying one quietly hid and closed its APIs."""
+    out = apply(tmp_path, CONFIG.replace("published: true", "published: false"))
+    assert "product partner-deal: added" in out
+    assert (
+        "product partner-deal: warning: it is not published, so echo is hidden from everyone "
+        "but drafts' viewers and refused at the gateway" in out
+    )
+    assert "warning" not in apply(tmp_path, CONFIG)  # published: the warning goes

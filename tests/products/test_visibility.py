@@ -72,12 +72,14 @@ def test_a_member_of_the_group_sees_it(
     assert client.get(page.format(slug="petstore", op=_op(partner_only))).status_code == 200
 
 
-def test_an_unpublished_product_shows_nothing_but_keeps_the_api_public(
+def test_an_unpublished_product_shows_nothing_and_hides_its_api(
     client: Client, petstore: Api, make_product: MakeProduct, make_group: Any
 ) -> None:
+    """It used to leave the API public (in no *published* product); an API in a product is
+    not public, so a draft product closes its APIs (tests/products/test_fail_closed.py)."""
     make_group("partners")
     make_product("draft-deal", petstore, groups=("partners",), published=False)
-    assert client.get("/apis/petstore/").status_code == 200
+    assert client.get("/apis/petstore/").status_code == 404
 
 
 def test_a_product_for_guests_only_hides_the_api_from_signed_in_developers(
