@@ -544,3 +544,38 @@ def quota_bar(quota: Any, tz: tzinfo) -> QuotaBar | None:
         resets_iso=resets.isoformat(),
         resets_label=f"{local(resets, tz, 'D j M Y, H:i')} ({getattr(tz, 'key', 'UTC')})",
     )
+
+
+def _period_length(seconds: int) -> str:
+    """86400 -> "1 day", 2592000 -> "30 days"."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}" if n == 1 else f"{count(n)} {unit}s"
+    return f"{count(seconds)} seconds"
+
+
+def volume_bar(volume: Any, tz: tzinfo) -> QuotaBar | None:
+    """The bar for `usage.reports.volume_use()`'s answer (None: no kilobyte quota). In whole
+    kilobytes rounded down, as the gateway's 403 says them."""
+    if volume is None or not volume.kilobytes:
+        return None
+    used, allowed = int(volume.used), int(volume.kilobytes) * 1024
+    percent = min(100.0, 100.0 * used / allowed)
+    level: Literal["ok", "warn", "bad"] = (
+        "bad" if percent >= 90 else "warn" if percent >= 75 else "ok"
+    )
+    label = (
+        f"{count(used // 1024)} of {count(int(volume.kilobytes))} KB in the current period of "
+        f"{_period_length(int(volume.seconds))}"
+    )
+    resets = volume.resets_at
+    return QuotaBar(
+        used=used,
+        limit=allowed,
+        percent=round(percent, 1),
+        level=level,
+        label=label,
+        resets_iso=resets.isoformat(),
+        resets_label=f"{local(resets, tz, 'D j M Y, H:i')} ({getattr(tz, 'key', 'UTC')})",
+    )

@@ -263,15 +263,20 @@ def overview(
     apps: Sequence[Any],
     tz: Any,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """My usage's rows: each subscription with its glance and quota bar, each application
+    """My usage's rows: each subscription with its glance and quota bars (calls, kilobytes), each application
     with its glance."""
     sub_looks, app_looks = glances(
         window, api_ids, [sub.pk for sub in subs], [app.client_id for app in apps],
         apps[0].owner_id if apps else None,  # one developer's applications
     )  # fmt: skip
-    quotas = reports.quota_uses(subs)
+    quotas, volumes = reports.quota_uses(subs), reports.volume_uses(subs)
     sub_rows = [
-        {"sub": sub, "glance": look, "quota": charts.quota_bar(quotas.get(sub.pk), tz)}
+        {
+            "sub": sub,
+            "glance": look,
+            "quota": charts.quota_bar(quotas.get(sub.pk), tz),
+            "volume": charts.volume_bar(volumes.get(sub.pk), tz),
+        }
         for sub, look in zip(subs, sub_looks, strict=True)
     ]
     app_rows = [{"app": app, "glance": look} for app, look in zip(apps, app_looks, strict=True)]

@@ -129,6 +129,16 @@ class QuotaUse:
     resets_at: datetime  # when the oldest counted call leaves the window (aware)
 
 
+@dataclass(frozen=True)
+class VolumeUse:
+    """A product's kilobyte quota: body bytes in and out in the gateway's fixed period."""
+
+    used: int  # bytes
+    kilobytes: int  # the quota
+    seconds: int  # the fixed period, the product's quota_period
+    resets_at: datetime  # when the period ends and the count starts again (aware)
+
+
 def step_for(start: datetime, end: datetime) -> Step:
     """The chart's natural step: minutes up to 6 hours, hours up to 8 days, else days."""
     span = end - start
@@ -730,5 +740,55 @@ def quota_uses(subscriptions: Sequence[Any], now: datetime | None = None) -> dic
                 period=_period_label(period),
                 seconds=period,
                 resets_at=resets,
+            )
+    return out
+
+
+def volume_use(subscription: Any, now: datetime | None = None) -> VolumeUse | None:
+    """The body bytes counted against the product's kilobyte quota, or None without one."""
+    return volume_uses([subscription], now).get(subscription.pk)
+
+
+def volume_uses(subscriptions: Sequence[Any], now: datetime | None = None) -> dict[int, VolumeUse]:
+    """volume_use() of each subscription whose product has a kilobyte quota, by primary key.
+
+    The gateway counts the quota in fixed periods of `quota_period` seconds from the Unix
+    epoch (gateway/ratelimit.py `add`), so this sums the request and response body bytes of
+    the rollups since the current period began (from its minute: a period that does not
+    start on one includes the seconds before it). Calls the gateway refused are recorded with
+    their short answers' bytes, which the gateway does not count: a slight overcount at most.
+    One query for each quota period among them."""
+    from django.conf import settings
+
+    now_epoch = int((now or datetime.now(UTC)).timestamp())
+    minute_floor = now_epoch - settings.USAGE_RETENTION_MINUTE_DAYS * 86400
+    by_period: dict[int, list[Any]] = {}
+    for sub in subscriptions:
+        if sub.product.quota_kilobytes:
+            by_period.setdefault(int(sub.product.quota_period), []).append(sub)
+    out: dict[int, VolumeUse] = {}
+    for period, subs in by_period.items():
+        began = now_epoch // period * period
+        start = began // 60 * 60
+        end = now_epoch // 60 * 60 + 60  # through the current minute
+        spans = Q()
+        for level, a, b in _spans(start, end, minute_floor):
+            spans |= Q(
+                level=level,
+                start__gte=datetime.fromtimestamp(a, UTC),
+                start__lt=datetime.fromtimestamp(b, UTC),
+            )
+        used = dict(
+            ConsumerRollup.objects.filter(spans, subscription_id__in=[sub.pk for sub in subs])
+            .values("subscription_id")
+            .annotate(used=Sum(F("bytes_in") + F("bytes_out")))
+            .values_list("subscription_id", "used")
+        )
+        for sub in subs:
+            out[sub.pk] = VolumeUse(
+                used=int(used.get(sub.pk) or 0),
+                kilobytes=int(sub.product.quota_kilobytes),
+                seconds=period,
+                resets_at=datetime.fromtimestamp(began + period, UTC),
             )
     return out

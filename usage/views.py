@@ -113,7 +113,7 @@ def _own_subscription(request: HtmxHttpRequest, sub_id: Any) -> Subscription:
 def application(request: HtmxHttpRequest, app_id: Any) -> HttpResponse:
     app = _own_application(request, app_id)
     subject = {
-        "kind": "application", "app": app, "title": app.name, "quota": None,
+        "kind": "application", "app": app, "title": app.name, "quota": None, "volume": None,
         "csv_url": reverse("usage:application_csv", args=[app.uuid]),
     }  # fmt: skip
     return _developer_page(request, subject, **pages.application_dimensions(app))
@@ -134,8 +134,9 @@ def application_csv(request: HtmxHttpRequest, app_id: Any) -> HttpResponse:
 def subscription(request: HtmxHttpRequest, sub_id: Any) -> HttpResponse:
     sub = _own_subscription(request, sub_id)
     quota = charts.quota_bar(reports.quota_use(sub), _tz(request))
+    volume = charts.volume_bar(reports.volume_use(sub), _tz(request))
     subject = {
-        "kind": "subscription", "sub": sub, "title": sub.label, "quota": quota,
+        "kind": "subscription", "sub": sub, "title": sub.label, "quota": quota, "volume": volume,
         "csv_url": reverse("usage:subscription_csv", args=[sub.uuid]),
     }  # fmt: skip
     return _developer_page(request, subject, subscription_id=sub.pk)

@@ -391,3 +391,32 @@ def test_figures_charts_and_rankings_agree_for_every_range_in_any_zone(zone: str
                 charted = sum(b.total for b in page.buckets)
                 ranked_calls = sum(r.raw[0] for r in page.ranked)
                 assert page.total_calls == charted == ranked_calls > 0, (window, f, by)
+
+
+def test_volume_use_counts_the_body_bytes_of_the_gateways_fixed_period(
+    django_user_model: Any,
+) -> None:
+    """A product's kilobyte quota (issue 9) renews as the gateway counts it: a fixed period of
+    `quota_period` seconds from the Unix epoch (gateway/ratelimit.py `add`), not a sliding
+    window; its use is the request and response body bytes of the period's calls."""
+    from products.models import Product, Subscription
+    from usage.reports import volume_use
+
+    owner = django_user_model.objects.create_user("dev")
+    product = Product.objects.create(slug="p", name="P", quota_kilobytes=10, quota_period=86400)
+    sub = Subscription.objects.create(owner=owner, product=product, primary_hash="a",
+                                      secondary_hash="b")  # fmt: skip
+    now = datetime.fromtimestamp(T0, UTC)  # 10:20:30 UTC: the day's period began at 00:00
+    aggregate_events(
+        [event(subscription_id=sub.pk, ts=T0 - 30)] * 3  # 1,100 body bytes each
+        + [event(subscription_id=sub.pk, ts=T0 - 5 * 3600)] * 4  # 05:20, this period
+        + [event(subscription_id=sub.pk, ts=T0 - 11 * 3600)] * 50  # yesterday 23:20
+    )
+    use = volume_use(sub, now=now)
+    assert use is not None
+    assert (use.used, use.kilobytes, use.seconds) == (7 * 1100, 10, 86400)
+    midnight = datetime(2026, 3, 5, tzinfo=UTC)
+    assert use.resets_at == midnight
+    product.quota_kilobytes = None
+    product.save()
+    assert volume_use(sub, now=now) is None

@@ -119,6 +119,24 @@ def test_a_subscription_page_shows_its_quota(
     assert re.search(r"<dt>Error rate</dt><dd>–", html), html
 
 
+def test_a_subscription_page_and_my_usage_show_the_kilobyte_quota(
+    client: Client, ada: Any, echo: Any, make_product: Callable[..., Any],
+    make_sub: Callable[..., Any],
+) -> None:  # fmt: skip
+    """A product's quota may count kilobytes (issue 9); the pages showed only calls."""
+    both = make_product("both", echo, quota_calls=100, quota_kilobytes=2048, quota_period=3600)
+    bytes_only = make_product("bytes", echo, quota_calls=None, quota_kilobytes=512)
+    sub_page = login(client, ada).get(sub_url(make_sub(ada, both, name="both"))).content.decode()
+    assert "0 of 100 calls in the last hour" in sub_page
+    assert "0 of 2,048 KB in the current period of 1 hour" in sub_page
+    other = client.get(sub_url(make_sub(ada, bytes_only, name="bytes"))).content.decode()
+    assert "Bytes has no call quota." in other
+    assert "0 of 512 KB in the current period of 1 day" in other
+    overview = client.get("/usage/").content.decode()
+    assert "0 of 2,048 KB in the current period of 1 hour" in overview
+    assert "0 of 512 KB in the current period of 1 day" in overview
+
+
 def test_a_product_without_quota_says_so(
     client: Client, ada: Any, echo: Any, make_product: Callable[..., Any],
     make_sub: Callable[..., Any],
