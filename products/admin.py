@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import ngettext
 
+from apis.models import Api
 from products import flows
 from products.forms import AdminReasonForm
 from products.models import (
@@ -110,10 +111,48 @@ class ProductAdmin(admin.ModelAdmin):
     ]
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        before = set(form.instance.apis.values_list("pk", flat=True)) if change else set()
         super().save_related(request, form, formsets, change)
         warning = _closing_warning(form.instance)
         if warning:
             self.message_user(request, warning, messages.WARNING)
+        removed = before - set(form.instance.apis.values_list("pk", flat=True))
+        if warning := _opening_warning(removed):
+            self.message_user(request, warning, messages.WARNING)
+
+    def delete_model(self, request: HttpRequest, obj: Product) -> None:
+        offered = set(obj.apis.values_list("pk", flat=True))
+        super().delete_model(request, obj)
+        if warning := _opening_warning(offered):
+            self.message_user(request, warning, messages.WARNING)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        offered = set(Product.apis.through.objects.filter(product__in=queryset).values_list(
+            "api_id", flat=True))  # fmt: skip
+        super().delete_queryset(request, queryset)
+        if warning := _opening_warning(offered):
+            self.message_user(request, warning, messages.WARNING)
+
+
+def _opening_warning(api_ids: set[int]) -> str:
+    """The published APIs among `api_ids` that a save or a deletion left in no product: they
+    are public now, seen by everyone and called without a key (products/visibility.py)."""
+    if not api_ids:
+        return ""
+    opened = list(
+        Api.objects.filter(pk__in=sorted(api_ids), is_published=True, products__isnull=True)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+    if not opened:
+        return ""
+    return ngettext(
+        "%(names)s is now in no product: it is public, everyone sees it and the gateway "
+        "takes its calls without a key. Unpublish the API to stop it.",
+        "%(names)s are now in no product: they are public, everyone sees them and the gateway "
+        "takes their calls without a key. Unpublish the APIs to stop them.",
+        len(opened),
+    ) % {"names": ", ".join(opened)}
 
 
 def _closing_warning(product: Product) -> str:

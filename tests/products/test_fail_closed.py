@@ -230,3 +230,23 @@ def test_apis_nobody_sees_names_the_apis_of_an_unpublished_product(
     closed.apis.add(echo)
     make_product("starter", echo)
     assert apis_nobody_sees(closed) == [petstore]
+
+
+def test_taking_an_api_out_of_its_last_product_warns_that_it_is_public_now(
+    root_client: Client, petstore: Api, echo: Api, make_product: MakeProduct
+) -> None:
+    """The other way round: an API in no product is public, so an administrator who takes it
+    out of its only product (or deletes the product) to stop it opens it; the admin says so."""
+    product = make_product("pets", petstore, echo)
+    html = root_client.post(
+        f"/admin/products/product/{product.pk}/change/",
+        _product_form(product, published=True, apis=[echo]),
+        follow=True,
+    ).content.decode()
+    assert f"{petstore.name} is now in no product: it is public" in html
+    assert Client().get("/apis/petstore/").status_code == 200  # what the warning is about
+    html = root_client.post(
+        f"/admin/products/product/{product.pk}/delete/", {"post": "yes"}, follow=True
+    ).content.decode()
+    assert not Product.objects.filter(pk=product.pk).exists()
+    assert f"{echo.name} is now in no product: it is public" in html
