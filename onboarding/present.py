@@ -8,7 +8,7 @@ from applications.models import Application
 from products import flows as product_flows
 from products.keys import KeyUnreadable
 from products.models import Product, Subscription
-from usage.reports import QuotaUse, Row, Summary
+from usage.reports import QuotaUse, Row, Summary, VolumeUse
 from usage.windows import Window
 
 
@@ -75,6 +75,7 @@ def usage(
     summary: Summary,
     top: list[Row],
     quota: QuotaUse | None,
+    volume: VolumeUse | None = None,
 ) -> dict[str, Any]:
     """A subscription's or application's use over the range: what its page shows, as numbers
     (times in milliseconds, bandwidth in bytes, instants in UTC)."""
@@ -110,5 +111,12 @@ def usage(
             "limit": quota.limit,
             "period_seconds": quota.seconds,
             "resets_at": quota.resets_at.isoformat(),
+        }
+    if volume is not None:
+        body["quota_kilobytes"] = {
+            "used_bytes": volume.used,
+            "limit": volume.kilobytes,
+            "period_seconds": volume.seconds,
+            "resets_at": volume.resets_at.isoformat(),
         }
     return body

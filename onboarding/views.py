@@ -344,7 +344,11 @@ def subscription(request: HttpRequest, caller: auth.Caller, sub_id: Any) -> Http
 
 
 def _usage(
-    request: HttpRequest, caller: auth.Caller, dimensions: dict[str, Any], quota: Any = None
+    request: HttpRequest,
+    caller: auth.Caller,
+    dimensions: dict[str, Any],
+    quota: Any = None,
+    volume: Any = None,
 ) -> HttpResponse:
     """The use of one of the caller's subscriptions or applications (`dimensions`) over
     `?range=`, counting only the APIs the caller may see (SECURITY.md case 67)."""
@@ -357,13 +361,19 @@ def _usage(
     summary, top = usage_pages.figures(
         usage_pages.usage_filter(window, api_ids=api_ids, **dimensions)
     )
-    return _json(present.usage(range_key, window, summary, top, quota))
+    return _json(present.usage(range_key, window, summary, top, quota, volume))
 
 
 @api_view("GET")
 def subscription_usage(request: HttpRequest, caller: auth.Caller, sub_id: Any) -> HttpResponse:
     sub = _own_subscription(caller, sub_id)
-    return _usage(request, caller, {"subscription_id": sub.pk}, usage_reports.quota_use(sub))
+    return _usage(
+        request,
+        caller,
+        {"subscription_id": sub.pk},
+        usage_reports.quota_use(sub),
+        usage_reports.volume_use(sub),
+    )
 
 
 @api_view("GET")

@@ -62,6 +62,27 @@ def test_a_subscriptions_use_and_quota(
     assert "no-store" in answer["Cache-Control"]
 
 
+def test_a_subscriptions_kilobyte_quota(
+    client: Client, ada: Any, echo: Any, make_product: Callable[..., Any],
+    portal_token: Callable[..., str],
+) -> None:  # fmt: skip
+    """A product's quota may count kilobytes (issue 9): the JSON gave only the call quota."""
+    from datetime import UTC, datetime
+
+    metered = make_product("metered", echo, quota_calls=None, quota_kilobytes=100,
+                           quota_period=86400)  # fmt: skip
+    sub = product_flows.subscribe(ada, metered, name="main")
+    now = int(timezone.now().timestamp())
+    began = datetime.fromtimestamp(now // 86400 * 86400, UTC)  # the gateway's fixed period
+    record(*[call(began, api_id=echo.pk, operation="echoGet", subscription_id=sub.pk)] * 2)
+    body = _get(client, f"/api/v1/subscriptions/{sub.uuid}/usage", portal_token(ada)).json()
+    assert "quota" not in body  # no call quota
+    volume = body["quota_kilobytes"]
+    assert volume["used_bytes"] == body["bytes_in"] + body["bytes_out"] > 0
+    assert (volume["limit"], volume["period_seconds"]) == (100, 86400)
+    assert volume["resets_at"] == (began + timedelta(days=1)).isoformat()
+
+
 def test_an_applications_use_over_a_range(
     client: Client, ada: Any, echo: Any, weather: Any, portal_token: Callable[..., str]
 ) -> None:
