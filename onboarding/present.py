@@ -54,6 +54,8 @@ def subscription(sub: Subscription) -> dict[str, Any]:
         "application": str(sub.application.uuid) if sub.application is not None else None,
         "name": sub.name,
         "state": sub.state,
+        # False: the product was unpublished; the gateway refuses the keys until it is again.
+        "product_published": sub.product.published,
         "created": sub.created.isoformat(),
     }
     if sub.state in (Subscription.ACTIVE, Subscription.SUSPENDED, Subscription.SUBMITTED):

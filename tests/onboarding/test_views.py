@@ -735,3 +735,25 @@ def test_a_secret_rotation_with_a_form_it_cannot_read_is_a_400_problem(
     )
     assert answer.status_code == 400
     assert answer["Content-Type"] == "application/problem+json"
+
+
+def test_a_subscription_of_an_unpublished_product_says_its_keys_are_refused(
+    client: Client,
+    ada: Any,
+    portal_token: Callable[..., str],
+    echo: Any,
+    make_product: Callable[..., Any],
+) -> None:
+    """Unpublishing a product leaves its subscriptions active and the gateway refuses their
+    keys; the JSON said only "active", where My subscriptions says why the keys stopped."""
+    from products import flows as product_flows
+
+    product = make_product("starter", echo)
+    sub = product_flows.subscribe(ada, product)
+    path = f"/api/v1/subscriptions/{sub.uuid}"
+    token = portal_token(ada)
+    assert _call(client, "GET", path, token).json()["product_published"] is True
+    product.published = False
+    product.save()
+    body = _call(client, "GET", path, token).json()
+    assert body["state"] == "active" and body["product_published"] is False
