@@ -102,3 +102,24 @@ def test_a_regenerated_secondary_key_is_refused_on_both_within_5_s(
     new = in_thread(lambda: flows.shown_key(flows.regenerate(sub, "secondary", None), "secondary"))
     assert _refused_everywhere_within(two_gateways["ports"], old, 5)
     assert [_status(p, new) for p in two_gateways["ports"]] == [200, 200]
+
+
+def test_unpublishing_the_product_closes_its_api_on_both_within_5_s(
+    two_gateways: dict[str, Any],
+) -> None:
+    """Unpublishing Starter (echo's only product) opened echo to calls without a key on every
+    process; now its keys and calls without one are both refused everywhere."""
+    from products.models import Product
+
+    sub: Subscription = two_gateways["sub"]
+    key = flows.shown_key(sub, "primary")
+    assert [_status(p, key) for p in two_gateways["ports"]] == [200, 200]
+
+    def unpublish() -> None:
+        product = Product.objects.get(pk=sub.product_id)
+        product.published = False
+        product.save()
+
+    in_thread(unpublish)
+    assert _refused_everywhere_within(two_gateways["ports"], key, 5)
+    assert [_status(p, "") for p in two_gateways["ports"]] == [401, 401]  # an empty key: none
