@@ -250,3 +250,28 @@ def test_taking_an_api_out_of_its_last_product_warns_that_it_is_public_now(
     ).content.decode()
     assert not Product.objects.filter(pk=product.pk).exists()
     assert f"{echo.name} is now in no product: it is public" in html
+
+
+def test_the_publish_action_warns_about_an_api_only_a_draft_product_offers(
+    root_client: Client, petstore: Api, echo: Api, closed: Product
+) -> None:
+    html = root_client.post(
+        "/admin/apis/api/",
+        {"action": "publish", "_selected_action": [petstore.pk, echo.pk]},
+        follow=True,
+    ).content.decode()
+    assert "Petstore is published, but only Pets offers it, and it is not published" in html
+    assert "Echo API is published, but" not in html  # in no product: public
+
+
+def test_deleting_products_in_bulk_warns_about_the_apis_it_opens(
+    root_client: Client, petstore: Api, make_product: MakeProduct
+) -> None:
+    product = make_product("pets", petstore)
+    html = root_client.post(
+        "/admin/products/product/",
+        {"action": "delete_selected", "_selected_action": [product.pk], "post": "yes"},
+        follow=True,
+    ).content.decode()
+    assert not Product.objects.filter(pk=product.pk).exists()
+    assert f"{petstore.name} is now in no product: it is public" in html
