@@ -110,6 +110,17 @@ class ProductAdmin(admin.ModelAdmin):
         ),
     ]
 
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "published" and field is not None:
+            # In the form, not the model: a model's help text is a migration.
+            field.help_text = (
+                "Unticked, the product is a draft: its APIs are hidden from everyone but "
+                "drafts' viewers and the gateway refuses their calls and its keys, unless "
+                "another published product offers them."
+            )
+        return field
+
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         before = set(form.instance.apis.values_list("pk", flat=True)) if change else set()
         super().save_related(request, form, formsets, change)

@@ -159,6 +159,11 @@ def _product_form(product: Product, *, published: bool, apis: list[Api]) -> dict
     }
 
 
+def test_the_published_box_says_what_a_draft_product_does(root_client: Client) -> None:
+    page = root_client.get("/admin/products/product/add/").content.decode()
+    assert "Unticked, the product is a draft: its APIs are hidden" in page
+
+
 def test_unpublishing_a_product_warns_that_its_apis_are_hidden_and_closed(
     root_client: Client, ada: Any, petstore: Api, make_product: MakeProduct
 ) -> None:
