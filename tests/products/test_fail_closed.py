@@ -280,3 +280,10 @@ def test_deleting_products_in_bulk_warns_about_the_apis_it_opens(
     ).content.decode()
     assert not Product.objects.filter(pk=product.pk).exists()
     assert f"{petstore.name} is now in no product: it is public" in html
+
+
+def test_the_gateways_metrics_do_not_name_it(petstore: Api, echo: Api, closed: Product) -> None:
+    """/-/metrics names to a scraper only the APIs anyone may see (gateway/metrics.py)."""
+    from gateway.subscriptions import public_apis
+
+    assert public_apis() == frozenset({"echo"})
