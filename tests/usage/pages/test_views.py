@@ -137,6 +137,27 @@ def test_a_subscription_page_and_my_usage_show_the_kilobyte_quota(
     assert "0 of 512 KB in the current period of 1 day" in overview
 
 
+def test_the_kilobyte_quota_bar_fills_with_the_periods_body_bytes(
+    client: Client, ada: Any, echo: Any, make_product: Callable[..., Any],
+    make_sub: Callable[..., Any],
+) -> None:  # fmt: skip
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    from tests.usage.pages.conftest import call, record
+
+    metered = make_product("metered", echo, quota_calls=None, quota_kilobytes=4,
+                           quota_period=86400)  # fmt: skip
+    sub = make_sub(ada, metered, name="metered")
+    now = int(timezone.now().timestamp())
+    began = datetime.fromtimestamp(now // 86400 * 86400, UTC)  # the gateway's fixed period
+    record(*[call(began, api_id=echo.pk, subscription_id=sub.pk)] * 3)  # 3 x 1,010 bytes
+    html = login(client, ada).get(sub_url(sub)).content.decode()
+    assert "2 of 4 KB in the current period of 1 day" in html  # 3,030 bytes, rounded down
+    assert 'aria-label="74.0% of the kilobyte quota used"' in html
+
+
 def test_a_product_without_quota_says_so(
     client: Client, ada: Any, echo: Any, make_product: Callable[..., Any],
     make_sub: Callable[..., Any],
