@@ -142,6 +142,9 @@ def subscribe(
     with transaction.atomic():
         Product.objects.filter(pk=product.pk).update(updated=timezone.now())
         locked = Product.objects.select_for_update().get(pk=product.pk)
+        if not locked.published:
+            # Unpublished since the check above: its keys would be refused anyway.
+            raise FlowError("This product is not offered to you.")
         if refusal := limit_reached(user, locked):
             raise FlowError(refusal)
         if locked.terms and (

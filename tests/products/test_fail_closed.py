@@ -287,3 +287,21 @@ def test_the_gateways_metrics_do_not_name_it(petstore: Api, echo: Api, closed: P
     from gateway.subscriptions import public_apis
 
     assert public_apis() == frozenset({"echo"})
+
+
+def test_a_subscribe_that_meets_an_unpublish_makes_nothing(
+    ada: Any, petstore: Api, make_product: MakeProduct, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """subscribe() checked that the product is published before taking its lock; an
+    administrator who unpublished it in between got an active subscription made to a draft."""
+    product = make_product("pets", petstore)
+    real = flows._count_creation
+
+    def unpublished_meanwhile(user: Any) -> None:
+        real(user)
+        Product.objects.filter(pk=product.pk).update(published=False)
+
+    monkeypatch.setattr(flows, "_count_creation", unpublished_meanwhile)
+    with pytest.raises(flows.FlowError, match="not offered"):
+        flows.subscribe(ada, product)
+    assert not product.subscriptions.exists()
