@@ -7,6 +7,7 @@ memberships added by hand in the portal are left alone.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -14,12 +15,25 @@ from django.db import transaction
 
 from products.models import Group, Membership
 
+log = logging.getLogger(__name__)
+
 
 def claim_values(claims: dict[str, Any]) -> list[str] | None:
     """The configured claim's values (none when absent), or None when no claim is configured."""
     name = getattr(settings, "OIDC_GROUPS_CLAIM", "")
     if not name:
         return None
+    pointers = claims.get("_claim_names")
+    if name not in claims and isinstance(pointers, dict) and name in pointers:
+        # Entra ID's "groups overage": past 200 groups the token carries a pointer to Microsoft
+        # Graph instead of the claim. Read as no groups (fails closed), but say why, or the
+        # developer silently loses every claim membership at this sign-in.
+        log.warning(
+            "The sign-in's %s claim is an overage pointer (_claim_names), not values: the "
+            "user's claim memberships are removed. Emit fewer groups (groups assigned to the "
+            "application, or app roles) so the token carries them.",
+            name,
+        )
     value = claims.get(name, [])
     if isinstance(value, str):
         return [value]

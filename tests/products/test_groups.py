@@ -117,3 +117,18 @@ def test_a_real_sign_in_takes_the_groups_claim_each_time(
     assert not Membership.objects.filter(user=alice).exists()
     assert again.get(f"{live_server.url}/apis/petstore/").status_code == 404
     assert "Petstore" not in again.get(f"{live_server.url}/apis/").text
+
+
+def test_an_entra_groups_overage_removes_the_claim_memberships_and_says_why(
+    settings: Any, ada: Any, groups: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Past 200 groups Entra ID sends `_claim_names: {"groups": "src1"}` instead of the claim:
+    read as no groups (fails closed), which took every claim membership away in silence."""
+    settings.OIDC_GROUPS_CLAIM = "groups"
+    _sign_in(ada, {"groups": ["partner"]})
+    assert set(ada.portal_groups.values_list("slug", flat=True)) == {"partners"}
+    overage = {"_claim_names": {"groups": "src1"}, "_claim_sources": {"src1": {"endpoint": "x"}}}
+    with caplog.at_level("WARNING", logger="products.groups"):
+        _sign_in(ada, overage)
+    assert not ada.portal_groups.exists()
+    assert "overage" in caplog.text and "groups" in caplog.text
