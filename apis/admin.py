@@ -115,15 +115,18 @@ def _closed_warning(api: Api) -> str:
     if not products:
         return ""
     names = " and ".join(p.name for p in products)
-    unpublished = [p for p in products if not p.published]
-    why = "it is not published" if len(products) == 1 else "none is published to a group"
-    if len(products) == 1 and not unpublished:
-        why = "no group may see it"
+    one = len(products) == 1
+    drafts = all(not p.published for p in products)
+    if one:
+        why = "it is not published" if drafts else "no group may see it"
+    else:
+        why = "none is published" if drafts else "none is published to a group"
+    # A published product without groups still takes its existing subscriptions' keys.
+    gateway = "the gateway refuses its calls" if drafts else "no one can subscribe to call it"
     return (
-        f"{api.name} is published, but only {names} {'offers' if len(products) == 1 else 'offer'}"
-        f" it, and {why}: it is hidden from everyone but drafts' viewers, and the gateway "
-        "refuses its calls. Publish the product (to a group), or take the API out of it to "
-        "make it public."
+        f"{api.name} is published, but only {names} {'offers' if one else 'offer'} it, and "
+        f"{why}: it is hidden from everyone but drafts' viewers, and {gateway}. Publish the "
+        "product (to a group), or take the API out of it to make it public."
     )
 
 

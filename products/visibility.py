@@ -4,8 +4,9 @@ An API is visible when it is published and either public (in no product at all: 
 `importspec --publish` makes, so installs without products keep working) or in a published
 product that one of the user's groups may see. An API offered only by unpublished products is
 not public: unpublishing the product that offered it hides it (fails closed) rather than
-opening it to everyone, and the gateway refuses its calls (gateway/subscriptions.py). Seeing drafts and everything else is the
-`apis.view_api` permission; being staff alone grants nothing (SECURITY.md case 67).
+opening it to everyone, and the gateway refuses its calls (gateway/subscriptions.py). Seeing
+drafts and everything else is the `apis.view_api` permission; being staff alone grants
+nothing (SECURITY.md case 67).
 """
 
 from __future__ import annotations
@@ -82,8 +83,7 @@ def can_see(user: Any, api: Api) -> bool:
 def apis_nobody_sees(product: Product) -> list[Api]:
     """Published APIs of `product` that only drafts' viewers see because of it: being in it
     they are no longer public, and no published product offers them to a group (this one is
-    unpublished or has no group). At the gateway nobody may call them either. For the
-    publisher's warning in the admin."""
+    unpublished or has no group). For the publisher's warning in the admin."""
     offered = Product.apis.through.objects.filter(
         product__published=True, product__groups__isnull=False
     ).values("api_id")

@@ -305,3 +305,16 @@ def test_a_subscribe_that_meets_an_unpublish_makes_nothing(
     with pytest.raises(flows.FlowError, match="not offered"):
         flows.subscribe(ada, product)
     assert not product.subscriptions.exists()
+
+
+def test_the_api_page_does_not_say_the_gateway_refuses_a_group_less_products_keys(
+    root_client: Client, petstore: Api, make_product: MakeProduct
+) -> None:
+    """A published product without groups hides its APIs too, but its existing subscriptions'
+    keys still work: the warning says nobody can subscribe, not that every call is refused."""
+    make_product("pets", petstore, groups=())
+    html = root_client.post(
+        "/admin/apis/api/", {"action": "publish", "_selected_action": [petstore.pk]}, follow=True
+    ).content.decode()
+    assert "only Pets offers it, and no group may see it" in html
+    assert "no one can subscribe to call it" in html and "refuses its calls" not in html
