@@ -183,10 +183,12 @@ def apply(plans: list[ProductPlan], ctx: Context) -> list[str]:
         hidden = apis_nobody_sees(product)
         if hidden:
             why = "is not published" if not product.published else "has no group"
+            # A published product without groups still takes its existing keys.
+            closed = "" if product.published else " and refused at the gateway"
             out.append(
                 f"product {product.slug}: warning: it {why}, so "
                 f"{', '.join(api.slug for api in hidden)} "
                 f"{'is' if len(hidden) == 1 else 'are'} hidden from everyone but drafts' "
-                "viewers and refused at the gateway"
+                f"viewers{closed}"
             )
     return out
