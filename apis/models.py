@@ -68,7 +68,9 @@ class Api(models.Model):
 
 
 class ApiVersion(models.Model):
-    api = models.ForeignKey(Api, on_delete=models.CASCADE, related_name="versions")
+    api = models.ForeignKey(
+        Api, on_delete=models.CASCADE, related_name="versions", verbose_name="API"
+    )
     label = models.CharField(max_length=100, help_text="info.version, unique per API")
     title = models.CharField(max_length=300)
     description = models.TextField(blank=True)
@@ -90,6 +92,7 @@ class ApiVersion(models.Model):
     normalised = models.BinaryField()
 
     class Meta:
+        verbose_name = "API version"
         ordering = ["-created"]
         constraints = [
             models.UniqueConstraint(fields=["api", "label"], name="apis_version_label_unique")

@@ -46,6 +46,7 @@ class AuthorizationServer(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=200)
     discovery_url = models.URLField(
+        "discovery URL",
         max_length=500,
         blank=True,
         help_text="OpenID Connect or RFC 8414 metadata URL. Explicit endpoints below win.",
@@ -56,11 +57,13 @@ class AuthorizationServer(models.Model):
         help_text="Expected issuer (checked on the authorization response when the server "
         "sends `iss`, RFC 9207). Taken from discovery when blank.",
     )
-    authorize_url = models.URLField(max_length=500, blank=True)
-    token_url = models.URLField(max_length=500, blank=True)
-    refresh_url = models.URLField(max_length=500, blank=True, help_text="Blank: the token URL.")
-    revoke_url = models.URLField(max_length=500, blank=True)
-    client_id = models.CharField(max_length=300)
+    authorize_url = models.URLField("authorize URL", max_length=500, blank=True)
+    token_url = models.URLField("token URL", max_length=500, blank=True)
+    refresh_url = models.URLField(
+        "refresh URL", max_length=500, blank=True, help_text="Blank: the token URL."
+    )
+    revoke_url = models.URLField("revoke URL", max_length=500, blank=True)
+    client_id = models.CharField("client ID", max_length=300)
     # Never rendered back: the admin form has a write-only field for it.
     client_secret = models.CharField(max_length=500, blank=True)
     client_auth = models.CharField(
@@ -96,6 +99,7 @@ class AuthorizationServer(models.Model):
         "through Dynamic Client Registration (RFC 7591) and manages it with RFC 7592.",
     )
     registration_url = models.URLField(
+        "registration URL",
         max_length=500,
         blank=True,
         help_text="Blank: the discovery document's registration_endpoint.",
@@ -109,7 +113,11 @@ class AuthorizationServer(models.Model):
     use_in_console = models.BooleanField(default=True)
     show_in_reference = models.BooleanField(default=True)
     apis = models.ManyToManyField(
-        "apis.Api", through="ApiAuthorizationServer", blank=True, related_name="+"
+        "apis.Api",
+        through="ApiAuthorizationServer",
+        blank=True,
+        related_name="+",
+        verbose_name="APIs",
     )
     # Discovery results, refreshed by console.grants.endpoints().
     metadata = models.JSONField(default=dict, blank=True, editable=False)

@@ -57,7 +57,9 @@ class Route(models.Model):
         (KEY_ADDRESS, "Client address"),
     ]
 
-    api = models.OneToOneField(Api, on_delete=models.CASCADE, related_name="gateway_route")
+    api = models.OneToOneField(
+        Api, on_delete=models.CASCADE, related_name="gateway_route", verbose_name="API"
+    )
     suffix = models.CharField(
         max_length=200,
         unique=True,
@@ -68,7 +70,7 @@ class Route(models.Model):
     is_enabled = models.BooleanField(default=True)
     backend = models.CharField(max_length=10, choices=BACKENDS, default=BACKEND_MOCK)
     upstream_url = models.URLField(
-        max_length=500, blank=True, help_text="Base URL for the upstream backend."
+        "upstream URL", max_length=500, blank=True, help_text="Base URL for the upstream backend."
     )
     timeout = models.PositiveIntegerField(default=30, help_text="Backend timeout in seconds.")
     forward_claims = models.BooleanField(
@@ -97,13 +99,18 @@ class Route(models.Model):
     )
     # CORS for browser clients
     cors_allowed_origins = models.JSONField(
-        default=list, blank=True, help_text='Origins, or ["*"]; empty = no CORS.'
+        "CORS allowed origins",
+        default=list,
+        blank=True,
+        help_text='Origins, or ["*"]; empty = no CORS.',
     )
-    cors_allowed_methods = models.JSONField(default=_default_cors_methods, blank=True)
-    cors_allowed_headers = models.JSONField(default=list, blank=True)
-    cors_expose_headers = models.JSONField(default=list, blank=True)
-    cors_allow_credentials = models.BooleanField(default=False)
-    cors_max_age = models.PositiveIntegerField(default=600)
+    cors_allowed_methods = models.JSONField(
+        "CORS allowed methods", default=_default_cors_methods, blank=True
+    )
+    cors_allowed_headers = models.JSONField("CORS allowed headers", default=list, blank=True)
+    cors_expose_headers = models.JSONField("CORS expose headers", default=list, blank=True)
+    cors_allow_credentials = models.BooleanField("CORS allow credentials", default=False)
+    cors_max_age = models.PositiveIntegerField("CORS max age", default=600)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -170,14 +177,18 @@ class JwtPolicy(models.Model):
     header_name = models.CharField(max_length=100, default="Authorization", blank=True)
     query_parameter_name = models.CharField(max_length=100, blank=True)
     require_scheme = models.CharField(max_length=50, default="Bearer", blank=True)
-    failed_validation_httpcode = models.PositiveSmallIntegerField(default=401)
+    failed_validation_httpcode = models.PositiveSmallIntegerField(
+        "failed validation HTTP code", default=401
+    )
     failed_validation_error_message = models.CharField(max_length=500, blank=True)
     require_expiration_time = models.BooleanField(default=True)
     require_signed_tokens = models.BooleanField(
         default=True, help_text="Unsigned tokens are never accepted; kept for APIM parity."
     )
     clock_skew = models.PositiveIntegerField(default=0, help_text="Seconds.")
-    openid_config = models.JSONField(default=list, blank=True, help_text="Discovery document URLs.")
+    openid_config = models.JSONField(
+        "OpenID configuration", default=list, blank=True, help_text="Discovery document URLs."
+    )
     issuer_signing_keys = models.JSONField(
         default=list, blank=True, help_text='[{"kid": ..., "pem": ...} or {"n": ..., "e": ...}]'
     )
@@ -194,7 +205,9 @@ class JwtPolicy(models.Model):
         help_text="Issuers whose access tokens say typ JWT (e.g. Entra ID).",
     )
     require_rfc9068_claims = models.BooleanField(
-        default=True, help_text="Require sub, client_id, iat and jti (RFC 9068)."
+        "require RFC 9068 claims",
+        default=True,
+        help_text="Require sub, client_id, iat and jti (RFC 9068).",
     )
     max_lifetime = models.PositiveIntegerField(
         default=24 * 3600,

@@ -93,11 +93,14 @@ class Product(models.Model):
         validators=[validate_name],
     )
     description = models.TextField(blank=True, help_text="Markdown")
-    apis = models.ManyToManyField("apis.Api", related_name="products", blank=True)
+    apis = models.ManyToManyField(
+        "apis.Api", related_name="products", blank=True, verbose_name="APIs"
+    )
     # API slug -> the OAuth scopes of that API this product grants (a read-only Starter:
     # {"petstore": ["petstore.read"]}); an API not named here grants every scope its spec
     # defines. products/grants.py reads it for the provider and the gateway.
     api_scopes = models.JSONField(
+        "API scopes",
         default=dict,
         blank=True,
         help_text='Per API, the scopes this product grants, e.g. {"petstore": '
@@ -279,7 +282,9 @@ _TAKEN_HEADERS = frozenset(
 class ApiKeyNames(models.Model):
     """Where the gateway looks for an API's subscription key, when not APIM's defaults."""
 
-    api = models.OneToOneField("apis.Api", on_delete=models.CASCADE, related_name="key_names")
+    api = models.OneToOneField(
+        "apis.Api", on_delete=models.CASCADE, related_name="key_names", verbose_name="API"
+    )
     header = models.CharField(
         max_length=100,
         default="Ocp-Apim-Subscription-Key",

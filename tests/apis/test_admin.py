@@ -359,3 +359,38 @@ def test_a_draft_api_page_links_its_admin_page(admin_client: Client) -> None:
     page = admin_client.get("/apis/admin-api/").content.decode()
     assert "only staff see it" in page
     assert f'href="/admin/apis/api/{api.pk}/change/"' in page
+
+
+def test_admin_pages_spell_api_url_id_and_cors_as_written_elsewhere(admin_client: Client) -> None:
+    # Django capitalises a field's name: 'Api versions', 'Available apis', 'Upstream url',
+    # 'Openid config', 'Cors allowed origins', 'Failed validation httpcode', 'Client id'
+    # were what an administrator met on the pages that import, sell and route an API.
+    expected = {
+        "/admin/": ["API versions"],
+        "/admin/apis/apiversion/": ["Select API version to change"],
+        # The filter widget writes 'Available ' and 'Chosen ' before the field's name.
+        "/admin/products/product/add/": ['data-field-name="APIs"', "API scopes"],
+        "/admin/gateway/route/add/": [
+            "Upstream URL",
+            "CORS allowed origins",
+            "OpenID configuration",
+            "Failed validation HTTP code",
+            "Require RFC 9068 claims",
+        ],
+        "/admin/console/authorizationserver/add/": [
+            "Discovery URL",
+            "Token URL",
+            "Client ID",
+        ],
+    }
+    wrong = [
+        "Api versions", "Api version", 'data-field-name="apis"', "Api scopes", "Upstream url",
+        "Cors allowed", "Openid config", "validation httpcode", "Require rfc9068", "Discovery url",
+        "Token url", "Client id:",
+    ]  # fmt: skip
+    for url, words in expected.items():
+        page = admin_client.get(url).content.decode()
+        for word in words:
+            assert word in page, (url, word)
+        for word in wrong:
+            assert word not in page, (url, word)
