@@ -1,8 +1,9 @@
-"""Django admin for the catalog: import a spec (file or zip) by upload, publish, pick the
-default version, delete versions, read import warnings.
+"""Django admin for the catalog: import a spec (file or zip) by upload or from a URL, publish,
+pick the default version, delete versions, read import warnings.
 
-The upload runs the same `apis.openapi.load_bytes` + `apis.importer.import_spec` as the
-`importspec` command; a refused document is shown on the form and nothing is stored.
+The upload runs the same `apis.openapi.load_bytes` (a URL `apis.remote.load_url`) +
+`apis.importer.import_spec` as the `importspec` command; a refused document is shown on the
+form and nothing is stored.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from apis.importer import (
 from apis.models import Api, ApiVersion, Operation, Tag
 from apis.openapi import SpecError, load_bytes
 from apis.openapi.errors import TooLarge
+from apis.remote import NotADocument, Unreadable, load_url
 from gateway import version as gateway_version
 from portal.lib.uploads import InMemoryUploads
 
@@ -69,8 +71,18 @@ class LimitedUploadHandler(InMemoryUploads):
 
 class ImportSpecForm(forms.Form):
     file = forms.FileField(
+        required=False,
         help_text="An OpenAPI 3.0/3.1/3.2 or Swagger 2.0 document (JSON or YAML), or a zip "
-        "of a folder whose files $ref each other."
+        "of a folder whose files $ref each other.",
+    )
+    url = forms.URLField(
+        label="Or a URL",
+        required=False,
+        max_length=2000,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"class": "vURLField"}),
+        help_text="The address of the raw JSON or YAML document (http or https); files its "
+        "$refs name beside it are fetched too.",
     )
     slug = forms.SlugField(
         required=False, max_length=100, help_text="Leave empty to derive it from info.title."
@@ -88,6 +100,15 @@ class ImportSpecForm(forms.Form):
     replace = forms.BooleanField(
         required=False, help_text="Replace the version with the same label (others are kept)."
     )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.errors:
+            if data.get("file") and data.get("url"):
+                raise forms.ValidationError("Give a file or a URL, not both.")
+            if not data.get("file") and not data.get("url"):
+                raise forms.ValidationError("Choose a file or give a URL.")
+        return data
 
 
 class VersionInline(admin.TabularInline):
@@ -227,14 +248,17 @@ class ApiAdmin(admin.ModelAdmin):
 
     def _do_import(self, request: HttpRequest, form: ImportSpecForm) -> HttpResponse | None:
         upload = form.cleaned_data["file"]
-        if upload.size > _max_bytes():
+        url = form.cleaned_data["url"]
+        root = form.cleaned_data["root"] or None
+        if upload and upload.size > _max_bytes():
             form.add_error("file", f"The upload is over the limit of {_max_bytes():,} bytes.")
             form.status = 413  # type: ignore[attr-defined]
             return None
         try:
-            spec = load_bytes(
-                upload.read(), upload.name or "upload", form.cleaned_data["root"] or None
-            )
+            if url:
+                spec = load_url(url, root)
+            else:
+                spec = load_bytes(upload.read(), upload.name or "upload", root)
             result = import_spec(
                 spec,
                 slug=form.cleaned_data["slug"] or None,
@@ -246,8 +270,12 @@ class ApiAdmin(admin.ModelAdmin):
                 form.add_error("root", f"Not imported: {exc}. Write its path in the Root field.")
                 form.status = 400  # type: ignore[attr-defined]
                 return None
-            form.add_error("file", f"Not imported: {exc}")
+            form.add_error("url" if url else "file", f"Not imported: {exc}")
             form.status = 413 if isinstance(exc, TooLarge) else 400  # type: ignore[attr-defined]
+            return None
+        except (Unreadable, NotADocument) as exc:
+            form.add_error("url", f"Not imported: {exc}")
+            form.status = 400  # type: ignore[attr-defined]
             return None
         except VersionExists as exc:
             form.add_error(

@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from apis.models import Api, ApiVersion
 from tests.apis.conftest import found_by
+from tests.portal.loopback import Route, loopback_server
 
 pytestmark = pytest.mark.django_db
 
@@ -394,3 +395,59 @@ def test_admin_pages_spell_api_url_id_and_cors_as_written_elsewhere(admin_client
             assert word in page, (url, word)
         for word in wrong:
             assert word not in page, (url, word)
+
+
+def test_an_api_is_imported_from_a_url_with_the_files_beside_it(
+    admin_client: Client, settings: Any
+) -> None:
+    # The admin took only an upload: a publisher whose description lives at a URL (a
+    # multi-file one above all) had to download each file and zip them, or use a shell.
+    settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
+    root = (
+        "openapi: 3.0.3\ninfo: {title: Remote Shop, version: '2'}\n"
+        "paths:\n  /items: {$ref: 'paths/items.yaml'}\n"
+    )
+    items = "get: {operationId: listItems, responses: {'200': {description: ok}}}\n"
+    routes = {
+        "/v2/openapi.yaml": Route(body=root.encode()),
+        "/v2/paths/items.yaml": Route(body=items.encode()),
+    }
+    with loopback_server(routes) as server:
+        response = admin_client.post(
+            IMPORT_URL, {"url": server.url("/v2/openapi.yaml"), "publish": "on"}, follow=True
+        )
+    assert response.redirect_chain, response.content.decode()
+    page = response.content.decode()
+    assert "Imported &#x27;Remote Shop&#x27; version 2 as remote-shop: 1 operation" in page
+    version = ApiVersion.objects.get(api__slug="remote-shop")
+    assert version.api.is_published and version.source_name == "openapi.yaml"
+    assert version.operations.get().operation_id == "listItems"
+
+
+def test_a_url_import_that_fails_says_why_under_the_url(
+    admin_client: Client, settings: Any
+) -> None:
+    settings.OUTBOUND_ALLOWED_PRIVATE_HOSTS = ["127.0.0.1"]
+    page = b"<!DOCTYPE html><html><body>docs</body></html>"
+    routes = {"/docs": Route(body=page, headers={"Content-Type": "text/html"})}
+    with loopback_server(routes) as server:
+        html = admin_client.post(IMPORT_URL, {"url": server.url("/docs")})
+        missing = admin_client.post(IMPORT_URL, {"url": server.url("/gone.yaml")})
+    assert html.status_code == 400
+    assert "the URL returned an HTML page, not an OpenAPI document" in html.content.decode()
+    assert missing.status_code == 400
+    assert "Not imported: " + server.url("/gone.yaml") in missing.content.decode()
+    assert not Api.objects.exists()
+
+
+def test_the_import_form_wants_a_file_or_a_url(admin_client: Client) -> None:
+    neither = admin_client.post(IMPORT_URL, {})
+    assert neither.status_code == 400
+    assert "Choose a file or give a URL." in neither.content.decode()
+    both = admin_client.post(
+        IMPORT_URL,
+        {"file": SimpleUploadedFile("api.yaml", spec()), "url": "https://example.com/a.yaml"},
+    )
+    assert both.status_code == 400
+    assert "Give a file or a URL, not both." in both.content.decode()
+    assert not Api.objects.exists()

@@ -8,46 +8,18 @@ A failed import stores nothing.
 
 from __future__ import annotations
 
-import posixpath
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apis.importer import ImportRefused, VersionExists, import_spec, plural
-from apis.openapi import ParsedSpec, SpecError, load, load_path
-from apis.openapi.bundle import SingleFile, UrlWithSiblings, bundle_for_bytes, looks_like_html
-from portal.lib import outbound
+from apis.openapi import ParsedSpec, SpecError, load_path
+from apis.remote import NotADocument, Unreadable, load_url
 
 # `scheme://`: a URL, whatever the scheme (a Windows drive `C:\\` has no `//`).
 _URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
-
-
-def _sibling_fetcher() -> Callable[[str], bytes | None]:
-    """Fetches a file a fetched document's `$ref` names, through the outbound wrapper (its
-    address rules, timeouts and size cap): None when the server says it has no such file
-    (404, 410); any other refusal or failure is an error naming the URL and its status."""
-
-    def fetch(url: str) -> bytes | None:
-        try:
-            response = outbound.fetch(url, max_bytes=int(settings.APIS_MAX_SPEC_BYTES))
-        except outbound.OutboundError as exc:
-            if exc.kind == "status" and exc.status in (404, 410):
-                return None
-            raise SpecError(f"{url}: {exc.message}", source=url, rule="ref-fetch") from None
-        if looks_like_html(response.body):
-            raise SpecError(
-                f"{url} returned an HTML page, not the file a $ref names",
-                source=url,
-                rule="ref-fetch",
-            )
-        return response.body
-
-    return fetch
 
 
 class Command(BaseCommand):
@@ -117,19 +89,8 @@ class Command(BaseCommand):
 
     def _load_url(self, url: str, root: str | None) -> ParsedSpec:
         try:
-            response = outbound.fetch(url, max_bytes=int(settings.APIS_MAX_SPEC_BYTES))
-        except outbound.OutboundError as exc:
-            raise CommandError(f"{url}: {exc.message}", returncode=2) from None
-        name = posixpath.basename(urlsplit(response.url or url).path) or "document"
-        content_type = response.header("Content-Type").split(";")[0].strip().lower()
-        if content_type in ("text/html", "application/xhtml+xml") or looks_like_html(response.body):
-            raise CommandError(
-                f"{url}: the URL returned an HTML page, not an OpenAPI document; give the "
-                "address of the raw JSON or YAML file",
-                returncode=1,
-            )
-        bundle = bundle_for_bytes(response.body, name, root)
-        if isinstance(bundle, SingleFile):
-            # Its `$ref`s may name files beside it, as Swagger UI fetches them.
-            bundle = UrlWithSiblings(response.url or url, response.body, _sibling_fetcher())
-        return load(bundle)
+            return load_url(url, root)
+        except Unreadable as exc:
+            raise CommandError(str(exc), returncode=2) from None
+        except NotADocument as exc:
+            raise CommandError(str(exc), returncode=1) from None
