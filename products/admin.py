@@ -10,9 +10,12 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import ngettext
 
 from apis.models import Api
@@ -65,7 +68,8 @@ class GroupAdmin(admin.ModelAdmin):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "published", "subscription_required", "approval_required")
+    # Short headers, so that the subscribers' column fits beside the navigation at 1280 px.
+    list_display = ("name", "slug", "published", "subscription", "approval", "subscription_count")
     list_filter = ("published", "approval_required")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -89,6 +93,7 @@ class ProductAdmin(admin.ModelAdmin):
             "Subscriptions",
             {
                 "fields": [
+                    "subscribers",
                     "subscription_required",
                     "approval_required",
                     "subscriptions_limit",
@@ -120,6 +125,69 @@ class ProductAdmin(admin.ModelAdmin):
                 "another published product offers them."
             )
         return field
+
+    readonly_fields = ("subscribers",)
+
+    # How a state reads in a product's count, in this order.
+    _STATE_WORDS = [
+        (Subscription.ACTIVE, "active"),
+        (Subscription.SUBMITTED, "waiting for approval"),
+        (Subscription.SUSPENDED, "suspended"),
+        (Subscription.REJECTED, "rejected"),
+        (Subscription.CANCELLED, "cancelled"),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
+        return super().get_queryset(request).annotate(sub_count=Count("subscriptions"))
+
+    @staticmethod
+    def _subscriptions_url(product: Product) -> str:
+        return reverse("admin:products_subscription_changelist") + (
+            f"?product__id__exact={product.pk}"
+        )
+
+    @admin.display(description="subscription", boolean=True, ordering="subscription_required")
+    def subscription(self, product: Product) -> bool:
+        return product.subscription_required
+
+    @admin.display(description="approval", boolean=True, ordering="approval_required")
+    def approval(self, product: Product) -> bool:
+        return product.approval_required
+
+    @admin.display(description="subscribers", ordering="sub_count")
+    def subscription_count(self, product: Product) -> SafeString:
+        count = getattr(product, "sub_count", 0)
+        return format_html('<a href="{}">{}</a>', self._subscriptions_url(product), count)
+
+    @admin.display(description="subscribers")
+    def subscribers(self, product: Product) -> str:
+        """Who subscribed, counted by state, with links to them and to the approval queue."""
+        if product.pk is None:
+            return "None yet: developers subscribe on the product's page once it is published."
+        by_state = dict(
+            product.subscriptions.order_by()
+            .values_list("state")
+            .annotate(n=Count("pk"))
+            .values_list("state", "n")
+        )
+        total = sum(by_state.values())
+        if not total:
+            return "No subscriptions yet."
+        parts = ", ".join(
+            f"{by_state[state]} {words}" for state, words in self._STATE_WORDS if state in by_state
+        )
+        text = format_html(
+            '{}: {}. <a href="{}">See them</a>.',
+            ngettext("%(n)d subscription", "%(n)d subscriptions", total) % {"n": total},
+            parts,
+            self._subscriptions_url(product),
+        )
+        if by_state.get(Subscription.SUBMITTED):
+            text += format_html(
+                ' Approve or reject them in <a href="{}">the approval queue</a>.',
+                reverse("products:approvals"),
+            )
+        return text
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         before = set(form.instance.apis.values_list("pk", flat=True)) if change else set()

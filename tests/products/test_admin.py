@@ -382,3 +382,23 @@ def test_a_string_stored_as_claim_values_makes_no_member_of_its_letters(
 
     Group.objects.create(slug="partners", name="Partners", claim_values="partner")
     assert sync_claim_groups(ada, ["p"]) == set()
+
+
+def test_a_product_page_counts_its_subscriptions_and_links_them(
+    root_client: Client, ada: Any, bob: Any, echo: Api, make_product: MakeProduct
+) -> None:
+    # A publisher on a product's page had no way to see who subscribed: the subscriptions
+    # list (filtered by product) was three clicks away, the approval queue not linked.
+    product = make_product("gold", echo, approval_required=True)
+    flows.subscribe(ada, product)
+    flows.subscribe(bob, product)
+    empty = make_product("silver", echo)
+    page = root_client.get(f"/admin/products/product/{product.pk}/change/").content.decode()
+    text = " ".join(strip_tags(page).split())
+    assert "2 subscriptions: 2 waiting for approval" in text
+    assert f'href="{SUBSCRIPTIONS}?product__id__exact={product.pk}"' in page
+    assert 'href="/products/approvals/"' in page
+    other = root_client.get(f"/admin/products/product/{empty.pk}/change/").content.decode()
+    assert "No subscriptions yet." in " ".join(strip_tags(other).split())
+    listing = root_client.get("/admin/products/product/").content.decode()
+    assert f'href="{SUBSCRIPTIONS}?product__id__exact={product.pk}">2</a>' in listing
