@@ -238,7 +238,7 @@ def approvals(request: HtmxHttpRequest) -> HttpResponse:
     _require_approver(request)
     pending = (
         Subscription.objects.filter(state=Subscription.SUBMITTED)
-        .select_related("product", "owner")
+        .select_related("product", "owner", "application")
         .order_by("created")
     )
     return render(request, "products/approvals.html", {"pending": pending})
@@ -248,7 +248,9 @@ def approvals(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 def decide(request: HtmxHttpRequest, sub_id: Any) -> HttpResponse:
     _require_approver(request)
-    sub = get_object_or_404(Subscription.objects.select_related("product", "owner"), uuid=sub_id)
+    sub = get_object_or_404(
+        Subscription.objects.select_related("product", "owner", "application"), uuid=sub_id
+    )
     form = DecisionForm(request.POST)
     error = ""
     if form.is_valid():

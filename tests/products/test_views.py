@@ -401,6 +401,23 @@ def test_approve_without_scripts(client: Client, approver: Any, pending: Subscri
     assert "Nothing waiting" in client.get("/products/approvals/").content.decode()
 
 
+def test_the_queue_says_which_application_each_request_is_for(
+    client: Client, approver: Any, ada: Any, gold: Any, pending: Subscription
+) -> None:
+    # The queue named the developer, the product and the subscription's own name, not the
+    # application whose client would get the product's APIs' scopes once approved.
+    app = _application(ada, "Nightly sync")
+    flows.subscribe(ada, gold, accept_terms=True, application=app, name="prod")
+    client.force_login(approver)
+    html = client.get("/products/approvals/").content.decode()
+    assert '<th scope="col">For</th>' in html
+    assert "<td>the developer</td>" in html
+    assert (
+        '<td>Nightly sync <span class="muted">Machine client</span>'
+        ' <span class="muted">“prod”</span></td>'
+    ) in html
+
+
 def test_reject_with_htmx_swaps_the_row_and_needs_a_reason(
     client: Client, approver: Any, pending: Subscription
 ) -> None:
