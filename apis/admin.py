@@ -389,6 +389,17 @@ class ApiVersionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # Every field is read-only (a new version is a new import): nothing to save.
+        context = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False}
+        return super().change_view(request, object_id, form_url, context)
+
     @admin.display(description="default", boolean=True)
     def is_default_display(self, obj: ApiVersion) -> bool:
         return obj.is_default

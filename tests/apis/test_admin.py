@@ -451,3 +451,13 @@ def test_the_import_form_wants_a_file_or_a_url(admin_client: Client) -> None:
     assert both.status_code == 400
     assert "Give a file or a URL, not both." in both.content.decode()
     assert not Api.objects.exists()
+
+
+def test_a_version_page_offers_no_save_for_fields_it_cannot_change(admin_client: Client) -> None:
+    # Every field of a version is read-only (a new version is a new import), yet the page
+    # ended with Save and 'Save and continue editing', which saved nothing.
+    assert upload(admin_client, spec()).status_code == 302
+    version = ApiVersion.objects.get()
+    page = admin_client.get(f"/admin/apis/apiversion/{version.pk}/change/").content.decode()
+    assert 'name="_save"' not in page and 'name="_continue"' not in page
+    assert f"/admin/apis/apiversion/{version.pk}/delete/" in page
