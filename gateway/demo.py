@@ -27,6 +27,19 @@ def _issuer() -> str:
     )
 
 
+def _seeded_for_another_issuer(issuers: object, openid_config: object, issuer: str) -> bool:
+    """Whether a policy holds what this seed writes, but for a built-in provider at another
+    address; a policy an administrator pointed elsewhere (Entra ID, Keycloak) is not."""
+    if not (isinstance(issuers, list) and len(issuers) == 1 and isinstance(issuers[0], str)):
+        return False
+    old = issuers[0]
+    return (
+        old != issuer
+        and old.endswith("/idp")
+        and openid_config == [f"{old}/.well-known/openid-configuration"]
+    )
+
+
 def configure(api_slug: str, backend: str) -> bool:
     """Create or update the demo route and policy of one API; True when something changed."""
     from apis.models import Api
@@ -51,6 +64,13 @@ def configure(api_slug: str, backend: str) -> bool:
             },
         )
         changed |= created
+        if not created and _seeded_for_another_issuer(policy.issuers, policy.openid_config, issuer):
+            # `make run` again on another port (or with another IDENTITY_ISSUER): tokens now
+            # come from this issuer, and the old one's keys are out of reach.
+            policy.issuers = [issuer]
+            policy.openid_config = [f"{issuer}/.well-known/openid-configuration"]
+            policy.save(update_fields=["issuers", "openid_config", "updated"])
+            changed = True
         if not policy.claims.exists():
             for position, (methods, scope) in enumerate(
                 ((READ_METHODS, f"{api_slug}.read"), (WRITE_METHODS, f"{api_slug}.write"))

@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from apis.models import Api
 from gateway import demo
-from gateway.models import Route
+from gateway.models import JwtPolicy, Route
 from tests.conftest import DEMO_SPECS
 
 pytestmark = pytest.mark.django_db
@@ -54,3 +54,34 @@ def test_make_run_prints_the_demo_summary_without_audit_log_lines(
     # The demo's changes are still in the audit trails.
     assert AuditEntry.objects.filter(actor="seed_demo", action="enabled implicit").exists()
     assert SubscriptionEvent.objects.exists()
+
+
+def test_a_make_run_on_another_port_moves_the_demo_policies_to_its_issuer(settings: Any) -> None:
+    # `make run` then `PORT=8080 make run`: the demo routes kept checking tokens against
+    # the first run's issuer, so every console call answered 503 ('has not been able to
+    # fetch the issuer's signing keys'), then 401 for the issuer.
+    out = io.StringIO()
+    call_command("importspec", str(DEMO_SPECS / "echo.yaml"), slug="echo", stdout=out)
+    settings.IDENTITY_ISSUER = "http://127.0.0.1:8000/idp"
+    demo.seed(out)
+    settings.IDENTITY_ISSUER = "http://127.0.0.1:8080/idp"
+    out = io.StringIO()
+    demo.seed(out)
+    policy = JwtPolicy.objects.get(route__api__slug="echo")
+    assert policy.issuers == ["http://127.0.0.1:8080/idp"]
+    assert policy.openid_config == ["http://127.0.0.1:8080/idp/.well-known/openid-configuration"]
+    assert "[unchanged]" not in out.getvalue()
+
+
+def test_a_demo_policy_an_administrator_pointed_elsewhere_is_left_alone(settings: Any) -> None:
+    out = io.StringIO()
+    call_command("importspec", str(DEMO_SPECS / "echo.yaml"), slug="echo", stdout=out)
+    settings.IDENTITY_ISSUER = "http://127.0.0.1:8000/idp"
+    demo.seed(out)
+    entra = "https://login.microsoftonline.com/tenant/v2.0"
+    JwtPolicy.objects.filter(route__api__slug="echo").update(
+        issuers=[entra], openid_config=[entra + "/.well-known/openid-configuration"]
+    )
+    settings.IDENTITY_ISSUER = "http://127.0.0.1:8080/idp"
+    demo.seed(out)
+    assert JwtPolicy.objects.get(route__api__slug="echo").issuers == [entra]
