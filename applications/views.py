@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from applications import flows, secrets
 from applications.forms import ApplicationEditForm, ApplicationForm, RotateForm
 from applications.models import Application
+from identity.issuer import issuer
 from portal.lib.htmx import HtmxHttpRequest
 
 
@@ -63,6 +64,12 @@ def _detail_page(request: HtmxHttpRequest, app: Application, secret: str = "") -
         "secret": secret,
         "rotate_form": RotateForm(),
         "subscriptions": app.subscriptions.select_related("product"),
+        # How a machine client of this portal's provider gets a token from a terminal.
+        "token_url": (
+            issuer(request) + "/token/"
+            if app.kind == Application.MACHINE and not app.is_external
+            else ""
+        ),
     }
     response = render(request, "applications/detail.html", context)
     response["Cache-Control"] = "no-store"  # a shown secret must not stay in a cache

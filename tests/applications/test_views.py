@@ -173,6 +173,25 @@ def test_detail_owner(ada_client: Client, ada: Any, register: Register) -> None:
     assert "Rotate secret" in html and "no-store" in response["Cache-Control"]
 
 
+def test_a_machine_application_says_how_to_get_a_token_from_a_terminal(
+    ada_client: Client, ada: Any, register: Register, settings: Any
+) -> None:
+    # A developer who registered a machine client (the 401 of /api/v1/ sends them here) got
+    # its id and secret and no word on what to do with them from a terminal.
+    settings.IDENTITY_ISSUER = ""
+    machine = register(ada, "machine", name="Batch").application
+    html = ada_client.get(f"/applications/{machine.uuid}/").content.decode()
+    assert (
+        f'curl -u "{machine.client_id}:$CLIENT_SECRET" -d grant_type=client_credentials '
+        "-d scope=portal http://testserver/idp/token/"
+    ) in html
+    assert 'href="/api/v1/openapi.json"' in html
+    web = register(ada, "web", redirect_uris=["https://shop.example/cb"]).application
+    assert "grant_type=client_credentials" not in (
+        ada_client.get(f"/applications/{web.uuid}/").content.decode()
+    )
+
+
 @pytest.mark.parametrize("action", ["", "delete/"])
 def test_other_developers_application_is_404(
     ada_client: Client, bob: Any, register: Register, action: str
