@@ -85,7 +85,11 @@ class ImportSpecForm(forms.Form):
         "$refs name beside it are fetched too.",
     )
     slug = forms.SlugField(
-        required=False, max_length=100, help_text="Leave empty to derive it from info.title."
+        required=False,
+        max_length=100,
+        help_text="The API's address (/apis/slug/). Empty: made from info.title, and a "
+        "document whose title changed becomes a new API; give the slug of an API to add a "
+        "version to it.",
     )
     root = forms.CharField(
         required=False,
@@ -294,6 +298,17 @@ class ApiAdmin(admin.ModelAdmin):
             f" with {plural(len(spec.warnings), 'warning')} (listed below)" if spec.warnings else ""
         )
         api = result.version.api
+        if result.created_api:
+            what = " It is a new API."
+        elif result.replaced:
+            what = " It replaces that version (the others are kept)."
+        else:
+            others = api.versions.count() - 1
+            what = (
+                f" It is a new version of {api.name}, now its default; "
+                + ("the 1 other stays" if others == 1 else f"the other {others} stay")
+                + " one click away in its version switcher."
+            )
         draft = (
             ""
             if api.is_published
@@ -306,8 +321,8 @@ class ApiAdmin(admin.ModelAdmin):
         self.message_user(
             request,
             format_html(
-                '{}{}. <a href="{}">Open its page</a>.{}',
-                result.summary_line(), extra, reverse("apis:detail", args=[api.slug]), draft,
+                '{}{}.{} <a href="{}">Open its page</a>.{}',
+                result.summary_line(), extra, what, reverse("apis:detail", args=[api.slug]), draft,
             ),
             level,
         )  # fmt: skip

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import strip_tags
 
 from apis.models import Api, ApiVersion
 from tests.apis.conftest import found_by
@@ -461,3 +462,22 @@ def test_a_version_page_offers_no_save_for_fields_it_cannot_change(admin_client:
     page = admin_client.get(f"/admin/apis/apiversion/{version.pk}/change/").content.decode()
     assert 'name="_save"' not in page and 'name="_continue"' not in page
     assert f"/admin/apis/apiversion/{version.pk}/delete/" in page
+
+
+def test_an_import_says_whether_it_made_an_api_or_a_version_of_one(admin_client: Client) -> None:
+    # Re-importing a changed document said only 'Imported ... as admin-api', the same words
+    # as a first import: whether it became a new version (and the default) of the API or a
+    # second API (its title changed, so its slug did) was for the publisher to work out.
+    def message(data: bytes, **fields: Any) -> str:
+        response = upload(admin_client, data, **fields)
+        assert response.status_code == 302
+        return " ".join(strip_tags(admin_client.get(response["Location"]).content.decode()).split())
+
+    assert "(listed below). It is a new API. Open its page." in message(spec())
+    assert (
+        "(listed below). It is a new version of Admin API, now its default; the 1 other stays "
+        "one click away in its version switcher. Open its page." in message(spec("2.0"))
+    )
+    assert "It is a new API." in message(spec("3.0", title="Admin API Next"))
+    assert "the other 2 stay" in message(spec("3.0"), slug="admin-api")
+    assert "It replaces that version (the others are kept)." in message(spec("3.0"), replace="on")
