@@ -173,3 +173,12 @@ def test_the_chooser_without_a_provider_says_so(client: Client, settings: Any) -
     chooser = client.get("/accounts/login/").content.decode()
     assert 'data-empty="providers"' in chooser
     assert "No sign-in provider is configured" in chooser
+
+
+def test_the_admin_sign_in_page_leads_to_the_portals_sign_in(client: Client) -> None:
+    # /admin/ sent an administrator to a bare username and password form: one who signs in
+    # through the organisation's provider has no password there, and nothing said where to
+    # sign in instead.
+    page = client.get("/admin/login/?next=/admin/apis/api/").content.decode()
+    assert 'href="/accounts/login/?next=/admin/apis/api/"' in page
+    assert 'id="login-form"' in page  # the password form stays, for local accounts
