@@ -118,20 +118,33 @@ class Product(models.Model):
     terms = models.TextField(blank=True, help_text="Markdown; accepted when subscribing")
     groups = models.ManyToManyField(Group, related_name="products", blank=True)
     # Per-subscription limits enforced by the gateway (empty: none).
-    rate_limit_calls = models.PositiveIntegerField(null=True, blank=True, validators=[AT_LEAST_ONE])
-    rate_limit_period = models.PositiveIntegerField(
-        default=60, help_text="seconds", validators=[AT_LEAST_ONE]
+    rate_limit_calls = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[AT_LEAST_ONE],
+        help_text="Calls per rate-limit period, for each subscription; empty = no limit.",
     )
-    quota_calls = models.PositiveIntegerField(null=True, blank=True, validators=[AT_LEAST_ONE])
+    rate_limit_period = models.PositiveIntegerField(
+        default=60, help_text="Seconds: 60 a minute, 3600 an hour.", validators=[AT_LEAST_ONE]
+    )
+    quota_calls = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[AT_LEAST_ONE],
+        help_text="Calls per quota period, for each subscription; empty = no quota.",
+    )
     # Bandwidth, as APIM's quota-by-key `bandwidth`: request and response bodies together.
     quota_kilobytes = models.PositiveIntegerField(
         null=True,
         blank=True,
         validators=[AT_LEAST_ONE],
-        help_text="kilobytes of request and response bodies per quota period",
+        help_text="Kilobytes of request and response bodies per quota period, for each "
+        "subscription; empty = no limit.",
     )
     quota_period = models.PositiveIntegerField(
-        default=86400, help_text="seconds", validators=[AT_LEAST_ONE]
+        default=86400,
+        help_text="Seconds: 86400 a day, 604800 a week, 2592000 30 days.",
+        validators=[AT_LEAST_ONE],
     )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)

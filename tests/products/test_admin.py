@@ -402,3 +402,15 @@ def test_a_product_page_counts_its_subscriptions_and_links_them(
     assert "No subscriptions yet." in " ".join(strip_tags(other).split())
     listing = root_client.get("/admin/products/product/").content.decode()
     assert f'href="{SUBSCRIPTIONS}?product__id__exact={product.pk}">2</a>' in listing
+
+
+def test_the_limits_say_what_they_count_and_common_periods(root_client: Client) -> None:
+    # 'Rate limit calls' and 'Quota calls' had no help, the periods only 'seconds': a
+    # publisher setting Starter's '10,000 a month' had to work out 2592000 alone.
+    text = " ".join(
+        strip_tags(root_client.get("/admin/products/product/add/").content.decode()).split()
+    )
+    assert "Calls per rate-limit period, for each subscription; empty = no limit." in text
+    assert "Seconds: 60 a minute, 3600 an hour." in text
+    assert "Calls per quota period, for each subscription; empty = no quota." in text
+    assert "Seconds: 86400 a day, 604800 a week, 2592000 30 days." in text
