@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from gateway.models import JwtPolicy, RequiredClaim, Route
 from portal.audit import AuditedAdmin
@@ -44,8 +46,20 @@ class RequiredClaimForm(forms.ModelForm):
 class JwtPolicyInline(admin.StackedInline):
     model = JwtPolicy
     extra = 0
+    readonly_fields = ["required_claims"]
     fieldsets = [
-        (None, {"fields": ["openid_config", "issuers", "audiences", "issuer_signing_keys"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "openid_config",
+                    "issuers",
+                    "audiences",
+                    "issuer_signing_keys",
+                    "required_claims",
+                ]
+            },
+        ),
         (
             "Token location and answer",
             {
@@ -76,6 +90,22 @@ class JwtPolicyInline(admin.StackedInline):
             },
         ),
     ]
+
+    @admin.display(description="required claims")
+    def required_claims(self, policy: JwtPolicy) -> str:
+        """The policy's claim rules (scopes per method or operation), kept on its own page."""
+        if policy.pk is None:
+            return "Save the route first; then add them on the policy's page."
+        rules = [
+            str(claim) + (f" ({' '.join(filter(None, [claim.methods, claim.operation]))})"
+                          if claim.methods or claim.operation else "")
+            for claim in policy.claims.all()
+        ]  # fmt: skip
+        return format_html(
+            '{} <a href="{}#claims-group">Change them on the policy\'s page</a>.',
+            "; ".join(rules) + "." if rules else "None: any valid token passes.",
+            reverse("admin:gateway_jwtpolicy_change", args=[policy.pk]),
+        )
 
 
 @admin.register(Route)

@@ -271,3 +271,19 @@ def test_case61_a_rule_whose_operation_is_gone_applies_to_every_call(tmp_path: A
     )
     assert roles_rule().applies_to("GET", "echoFetch")
     assert roles_rule().applies_to("POST", "echoPost")
+
+
+def test_a_routes_page_lists_its_policys_claim_rules_and_links_them(
+    admin_client: Client, echo_api: Api
+) -> None:
+    # The route's page shows its validate-jwt policy inline, but not the required claims
+    # (scopes per method) kept on the policy's own page, and nothing led there.
+    from gateway import demo
+
+    demo.seed(io.StringIO())
+    route = Route.objects.get(api=echo_api)
+    policy = route.jwt_policy
+    page = admin_client.get(f"/admin/gateway/route/{route.pk}/change/").content.decode()
+    text = " ".join(strip_tags(page).split())
+    assert "scope any of echo.read (GET HEAD OPTIONS); scope any of echo.write" in text
+    assert f'href="/admin/gateway/jwtpolicy/{policy.pk}/change/#claims-group"' in page
