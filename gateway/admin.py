@@ -16,12 +16,21 @@ class RequiredClaimForm(forms.ModelForm):
         strip=False,
         required=False,
         max_length=5,
+        widget=forms.TextInput(attrs={"size": 3}),
         help_text='" " for scope or scp; empty = the claim is not split.',
     )
 
     class Meta:
         model = RequiredClaim
         fields = "__all__"
+        # A row of the policy's table: a values box of Django's default 10 rows by 40 pushed
+        # Methods and Operation out of sight to the right at 1280 px.
+        widgets = {
+            "name": forms.TextInput(attrs={"size": 8}),
+            "values": forms.Textarea(attrs={"rows": 2, "cols": 20}),
+            "methods": forms.TextInput(attrs={"size": 16}),
+            "operation": forms.TextInput(attrs={"size": 12}),
+        }
 
     def clean_operation(self) -> str:
         """The operationId (or slug) as the operator writes it, stored as the operation's
