@@ -32,6 +32,16 @@ def test_catalog_lists_published_apis_as_cards(client: Client, catalog: None) ->
     assert 'href="/apis/?tag=pets"' in html
 
 
+def test_a_cards_counts_are_written_with_thousands_separators(
+    client: Client, catalog: None
+) -> None:
+    # Kubernetes' card read '1123 operations', where the products, usage and README write
+    # 10,000 and 1,123.
+    Api.objects.filter(slug="petstore").update(operation_count=1123, webhook_count=1500)
+    html = client.get("/apis/").content.decode()
+    assert "1,123 operations · 1,500 webhooks" in html
+
+
 def test_staff_also_see_unpublished_apis(admin_client: Client, catalog: None) -> None:
     html = admin_client.get("/apis/").content.decode()
     assert "/apis/draft-store/" in html and "unpublished" in html
