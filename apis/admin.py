@@ -8,7 +8,6 @@ form and nothing is stored.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -21,9 +20,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.timezone import localtime
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
@@ -41,6 +38,7 @@ from apis.openapi import SpecError, load_bytes
 from apis.openapi.errors import TooLarge
 from apis.remote import NotADocument, Unreadable, load_url
 from gateway import version as gateway_version
+from portal.lib.times import short_time
 from portal.lib.uploads import InMemoryUploads
 
 
@@ -53,12 +51,6 @@ def _apis(done: str, count: int) -> str:
 
 def _max_bytes() -> int:
     return int(settings.APIS_MAX_SPEC_BYTES)
-
-
-def _short_time(moment: datetime) -> str:
-    """2026-12-05 14:12 UTC, as the portal's pages write a time (the admin's 'Dec. 5, 2026,
-    2:12 p.m.' pushed a list's last column out of sight)."""
-    return date_format(localtime(moment), "Y-m-d H:i T")
 
 
 class LimitedUploadHandler(InMemoryUploads):
@@ -197,7 +189,7 @@ class ApiAdmin(admin.ModelAdmin):
 
     @admin.display(description="updated", ordering="updated")
     def changed(self, obj: Api) -> str:
-        return _short_time(obj.updated)
+        return short_time(obj.updated)
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "default_version":
@@ -449,7 +441,7 @@ class ApiVersionAdmin(admin.ModelAdmin):
 
     @admin.display(description="imported", ordering="created")
     def imported(self, obj: ApiVersion) -> str:
-        return _short_time(obj.created)
+        return short_time(obj.created)
 
     @admin.display(description="operations")
     def ops(self, obj: ApiVersion) -> int:

@@ -19,6 +19,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import ngettext
 
 from apis.models import Api
+from portal.lib.times import short_time
 from products import flows
 from products.forms import AdminReasonForm
 from products.models import (
@@ -337,7 +338,7 @@ def _state_action(action: str, label: str, done_label: str, permission: str) -> 
 
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "owner", "application", "product", "state", "created")
+    list_display = ("__str__", "owner", "application", "product", "state", "since")
     list_filter = ("state", "product")
     search_fields = ("name", "owner__username", "owner__email", "product__name")
     readonly_fields = ["uuid", "owner", "application", "product", "state", "terms_accepted"]
@@ -354,6 +355,10 @@ class SubscriptionAdmin(admin.ModelAdmin):
         _state_action("reactivate", "Reactivate", "Reactivated", "change"),
         _state_action("cancel", "Cancel", "Cancelled", "change"),
     ]
+
+    @admin.display(description="created", ordering="created")
+    def since(self, sub: Subscription) -> str:
+        return short_time(sub.created)
 
     def has_approve_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("products.approve_subscription")

@@ -414,3 +414,12 @@ def test_the_limits_say_what_they_count_and_common_periods(root_client: Client) 
     assert "Seconds: 60 a minute, 3600 an hour." in text
     assert "Calls per quota period, for each subscription; empty = no quota." in text
     assert "Seconds: 86400 a day, 604800 a week, 2592000 30 days." in text
+
+
+def test_the_subscriptions_list_writes_times_as_the_portal_does(
+    root_client: Client, ada: Any, echo: Api, make_product: MakeProduct
+) -> None:
+    # 'Dec. 5, 2026, 2:05 p.m.' was cut off at the list's right edge beside the navigation.
+    sub = flows.subscribe(ada, make_product("gold", echo))
+    page = root_client.get(SUBSCRIPTIONS).content.decode()
+    assert f'<td class="field-since">{sub.created:%Y-%m-%d %H:%M} UTC</td>' in page
