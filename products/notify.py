@@ -57,7 +57,8 @@ def messages_for(event: SubscriptionEvent) -> list[tuple[str, str, list[str]]]:
             (
                 f"[{site}] Subscription request: {sub.product.name}",
                 f"{owner.get_username()} asked to subscribe to {sub.product.name}"
-                f"{f' ({sub.name})' if sub.name else ''}.\n"
+                f"{f' ({sub.name})' if sub.name else ''}"
+                f"{f' for the application {sub.application.name}' if sub.application else ''}.\n"
                 f"Approve or reject it on the approval queue: {_link('products:approvals')}\n",
                 admin_addresses(),
             )

@@ -54,6 +54,25 @@ def test_subscribe_with_approval_is_submitted_and_mails_the_administrators(
     assert "https://developer.example.com/products/approvals/\n" in mail.outbox[0].body
 
 
+def test_the_request_mail_names_the_application_it_is_for(
+    ada: Any,
+    admin_user: Any,
+    echo: Api,
+    make_product: MakeProduct,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # As the approval queue does: whose client gets the product's scopes once approved.
+    from applications import flows as app_flows
+
+    app = app_flows.register(ada, name="Nightly sync", kind="machine", redirect_uris=[])
+    product = make_product("gold", echo, approval_required=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        flows.subscribe(ada, product, application=app.application, name="prod")
+    assert "ada asked to subscribe to Gold (prod) for the application Nightly sync." in (
+        mail.outbox[0].body
+    )
+
+
 def test_without_a_site_url_the_request_mail_gives_the_queues_path(
     settings: Any,
     ada: Any,
