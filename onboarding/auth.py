@@ -73,16 +73,21 @@ def _for_an_api(token: str) -> bool:
     return any(isinstance(a, str) and a.startswith(AUDIENCE_PREFIX) for a in audiences)
 
 
-def caller(authorization: str) -> Caller:
-    """The developer an Authorization header speaks for; AuthError otherwise."""
+def caller(
+    authorization: str,
+    token_url: str = "/idp/token/",
+    register_url: str = "/applications/new/",
+) -> Caller:
+    """The developer an Authorization header speaks for; AuthError otherwise. The URLs are
+    the ones a 401 without a token names (whole addresses from a request)."""
     token = _bearer(authorization)
     if not token:
         raise AuthError(
             401,
             "",
-            "A bearer token with the portal scope is required: get one from /idp/token/ with "
+            f"A bearer token with the portal scope is required: get one from {token_url} with "
             "client credentials and scope=portal as one of your machine applications (register "
-            "one at /applications/new/).",
+            f"one at {register_url}; its page then shows the command).",
         )
     if len(token) > MAX_TOKEN:
         raise AuthError(401, "invalid_token", "The token is too long.")

@@ -21,6 +21,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
@@ -30,6 +31,7 @@ from django.views.decorators.http import require_GET
 from applications import flows as app_flows
 from applications.models import Application
 from console.models import AuthorizationServer
+from identity.issuer import issuer
 from onboarding import auth, present
 from onboarding.forms import (
     PAGE_SIZE,
@@ -87,7 +89,11 @@ def api_view(*methods: str) -> Callable[[View], View]:
         @functools.wraps(view)
         def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
-                caller = auth.caller(request.META.get("HTTP_AUTHORIZATION", ""))
+                caller = auth.caller(
+                    request.META.get("HTTP_AUTHORIZATION", ""),
+                    token_url=issuer(request) + "/token/",
+                    register_url=request.build_absolute_uri(reverse("applications:create")),
+                )
             except auth.AuthError as exc:
                 response = problem(exc.status, exc.description)
                 response["WWW-Authenticate"] = exc.challenge

@@ -40,7 +40,9 @@ def test_the_401_without_a_token_says_how_to_get_one(client: Client, db: None) -
     idea where such a token comes from."""
     detail = client.get("/api/v1/products").json()["detail"]
     assert "client credentials" in detail and "scope=portal" in detail
-    assert "/idp/token/" in detail and "/applications/new/" in detail
+    # Whole addresses: a terminal has no page to resolve '/idp/token/' against.
+    assert "http://testserver/idp/token/" in detail
+    assert "http://testserver/applications/new/" in detail
 
 
 def test_case_80_unknown_or_revoked_token_is_401(
