@@ -10,6 +10,7 @@ class IdentityConfig(AppConfig):
     verbose_name = "Built-in OpenID provider"
 
     def ready(self) -> None:
+        from django.apps import apps
         from django.conf import settings
         from django.db.models.signals import post_save, pre_delete
         from oauth2_provider.models import get_access_token_model
@@ -30,6 +31,12 @@ class IdentityConfig(AppConfig):
             if update_fields is not None and "is_active" not in update_fields:
                 return
             revocation.revoke_user(instance)
+
+        # The admin heads the tokens, grants and ID tokens the provider issued with the
+        # library's name ('Django OAuth Toolkit') otherwise.
+        apps.get_app_config(
+            "oauth2_provider"
+        ).verbose_name = "Built-in OpenID provider: issued tokens"
 
         post_save.connect(
             _deactivated,

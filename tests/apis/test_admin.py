@@ -481,3 +481,13 @@ def test_an_import_says_whether_it_made_an_api_or_a_version_of_one(admin_client:
     assert "It is a new API." in message(spec("3.0", title="Admin API Next"))
     assert "the other 2 stay" in message(spec("3.0"), slug="admin-api")
     assert "It replaces that version (the others are kept)." in message(spec("3.0"), replace="on")
+
+
+def test_the_admin_index_names_the_providers_tokens_after_the_provider(
+    admin_client: Client,
+) -> None:
+    # 'Django OAuth Toolkit' (a library's name) headed the tokens the built-in provider
+    # issued, apart from its clients and keys under 'Built-in OpenID provider'.
+    page = admin_client.get("/admin/").content.decode()
+    assert "Built-in OpenID provider: issued tokens" in page
+    assert "Django OAuth Toolkit" not in page
