@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('apis', '0012_admin_labels'),
-        ('gateway', '0006_alter_route_suffix'),
+        ('gateway', '0007_route_forward_claims_issuer'),
     ]
 
     operations = [
