@@ -528,13 +528,16 @@ def quota_bar(quota: Any, tz: tzinfo) -> QuotaBar | None:
     if quota is None or not quota.limit:
         return None
     used, limit = int(quota.used), int(quota.limit)
+    period = str(getattr(quota, "period", "") or "")  # "in the last 30 days"
+    label = f"{count(used)} of {count(limit)} calls" + (f" {period}" if period else "")
+    return _bar(used, limit, label, quota.resets_at, tz)
+
+
+def _bar(used: int, limit: int, label: str, resets: datetime, tz: tzinfo) -> QuotaBar:
     percent = min(100.0, 100.0 * used / limit)
     level: Literal["ok", "warn", "bad"] = (
         "bad" if percent >= 90 else "warn" if percent >= 75 else "ok"
     )
-    period = str(getattr(quota, "period", "") or "")  # "in the last 30 days"
-    label = f"{count(used)} of {count(limit)} calls" + (f" {period}" if period else "")
-    resets = quota.resets_at
     return QuotaBar(
         used=used,
         limit=limit,
@@ -561,21 +564,8 @@ def volume_bar(volume: Any, tz: tzinfo) -> QuotaBar | None:
     if volume is None or not volume.kilobytes:
         return None
     used, allowed = int(volume.used), int(volume.kilobytes) * 1024
-    percent = min(100.0, 100.0 * used / allowed)
-    level: Literal["ok", "warn", "bad"] = (
-        "bad" if percent >= 90 else "warn" if percent >= 75 else "ok"
-    )
     label = (
         f"{count(used // 1024)} of {count(int(volume.kilobytes))} KB in the current period of "
         f"{_period_length(int(volume.seconds))}"
     )
-    resets = volume.resets_at
-    return QuotaBar(
-        used=used,
-        limit=allowed,
-        percent=round(percent, 1),
-        level=level,
-        label=label,
-        resets_iso=resets.isoformat(),
-        resets_label=f"{local(resets, tz, 'D j M Y, H:i')} ({getattr(tz, 'key', 'UTC')})",
-    )
+    return _bar(used, allowed, label, volume.resets_at, tz)
