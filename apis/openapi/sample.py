@@ -206,7 +206,7 @@ class _Sampler:
                     options = [*as_list(parent.get("oneOf")), *as_list(parent.get("anyOf"))]
                     if options and not any(as_dict(o).get("$ref") == ref for o in options):
                         return value
-                    return _tagged(parent, {"$ref": ref}, value, parts)
+                    return _tagged(parent, {"$ref": ref}, value, parts, target)
         return value
 
     def _tagged_option(self, schema: dict[str, Any], option: Any, value: Any) -> Any:
@@ -222,7 +222,7 @@ class _Sampler:
         # A part by `$ref` counts as its own (OpenAI's InputMessageResource: allOf [$ref
         # InputMessage, which allows `type` only "message", ...]).
         own = [target, *(self._deref(p) for p in as_list(parts))] if target else []
-        return _tagged(schema, option, value, own)
+        return _tagged(schema, option, value, own, target)
 
     def _beside(
         self, schema: dict[str, Any], option: Any, value: dict[str, Any], base: dict[str, Any]
@@ -902,12 +902,20 @@ def _own_values_exclude(parts: list[Any], prop: Any, tagged: dict[str, Any]) -> 
     return False
 
 
-def _tagged(schema: dict[str, Any], option: Any, value: Any, own: list[Any] | None = None) -> Any:
+def _tagged(
+    schema: dict[str, Any],
+    option: Any,
+    value: Any,
+    own: list[Any] | None = None,
+    target: Any = None,
+) -> Any:
     """`value`, sampled from `option`, with the discriminator's value that names it: the
-    key its `mapping` gives the option's `$ref` (or bare schema name), else the schema's
-    name (OpenAPI's implicit mapping). Left as generated, Kratos' login body sent
-    `"method": "string"`, which names no variant. Where the option's `own` schemas allow the
-    property only values (enum, const) without that name, the spec's word stands."""
+    key its `mapping` gives the option's `$ref` (or bare schema name), else the option's
+    `target` schema's `x-discriminator-value` (swagger-codegen's, in Opsgenie's Swagger 2.0
+    document), else the schema's name (OpenAPI's implicit mapping). Left as generated,
+    Kratos' login body sent `"method": "string"`, which names no variant. Where the
+    discriminating `schema` or the option's `own` schemas allow the property only values
+    (enum, const) without that name, the spec's word stands."""
     discriminator = schema.get("discriminator")
     if not isinstance(value, dict) or not isinstance(discriminator, dict):
         return value
@@ -918,9 +926,12 @@ def _tagged(schema: dict[str, Any], option: Any, value: Any, own: list[Any] | No
     name = ref.rsplit("/", 1)[1].replace("~1", "/").replace("~0", "~")
     mapping = discriminator.get("mapping")
     mapping = mapping if isinstance(mapping, dict) else {}
-    key = next((k for k, target in mapping.items() if target in (ref, name)), name)
+    key = next((k for k, to in mapping.items() if to in (ref, name)), None)
+    if key is None:
+        named = target.get("x-discriminator-value") if isinstance(target, dict) else None
+        key = named if isinstance(named, str | int) and not isinstance(named, bool) else name
     tagged = {**value, prop: str(key)}
-    return value if own and _own_values_exclude(own, prop, tagged) else tagged
+    return value if _own_values_exclude([schema, *(own or [])], prop, tagged) else tagged
 
 
 _OF_KIND: dict[str, Callable[[Any], bool]] = {

@@ -668,6 +668,33 @@ def test_a_child_whose_own_enum_excludes_its_name_keeps_a_value_of_that_enum() -
     assert sample({"$ref": "#/components/schemas/Named"}, doc)["type"] == "Named"
 
 
+def test_a_child_takes_its_x_discriminator_value_or_a_value_its_parent_allows() -> None:
+    # Swagger 2.0 specs written for swagger-codegen name a child's discriminator value with
+    # `x-discriminator-value` (Opsgenie: 327 of them), and the parent's own `type` enum lists
+    # those values, not the schema names: the console's prefilled body said
+    # `"type": "EscalationRecipient"` and failed its own check. The child's value stands;
+    # without one, a name the parent's enum does not allow leaves the enum's value.
+    schemas: dict[str, Any] = {
+        "Recipient": {"type": "object", "discriminator": {"propertyName": "type"},
+                      "properties": {"type": {"type": "string", "enum": ["all", "user", "team"]}}},
+        "UserRecipient": {"x-discriminator-value": "user",
+                          "allOf": [{"$ref": "#/components/schemas/Recipient"},
+                                    {"properties": {"username": {"type": "string"}}}]},
+        "TeamRecipient": {"allOf": [{"$ref": "#/components/schemas/Recipient"}]},
+        "Any": {"type": "object", "discriminator": {"propertyName": "kind"},
+                "oneOf": [{"$ref": "#/components/schemas/Tagged"}]},
+        "Tagged": {"x-discriminator-value": "tagged", "type": "object",
+                   "properties": {"kind": {"type": "string"}}},
+    }  # fmt: skip
+    doc = {"components": {"schemas": schemas}}
+    assert sample({"$ref": "#/components/schemas/UserRecipient"}, doc) == {
+        "type": "user",
+        "username": "string",
+    }
+    assert sample({"$ref": "#/components/schemas/TeamRecipient"}, doc)["type"] == "all"
+    assert sample({"$ref": "#/components/schemas/Any"}, doc) == {"kind": "tagged"}
+
+
 def test_an_object_example_written_as_json_text_is_that_object() -> None:
     # Typesense writes `example: |` then JSON text under 9 object schemas: the samples sent
     # the text as one JSON string, `--data-raw '"{\"log-slow-requests-time-ms\": 2000}\n"'`.
