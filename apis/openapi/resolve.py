@@ -829,10 +829,12 @@ class Resolver:
         file, frag, tokens = self._locate(ref)
         key = (file, frag)
         section = self._root_schema_section
-        if key in self.schema_names or (
+        if (key in self.schema_names and not _other_section(tokens, section)) or (
             file == self.root and tuple(tokens[: len(section)]) == section
         ):
-            # A schema used where something else was expected: keep the reference.
+            # A schema used where something else was expected: keep the reference. Not a
+            # parameter or response that a slip elsewhere used as a schema (Opsgenie's
+            # `schema: {$ref: '#/parameters/TeamId'}`): where it is listed, it is inlined.
             return {"$ref": self._schema_ref(ref)}
         cached = self._inline.get(key)
         if cached is None:
@@ -870,6 +872,21 @@ class Resolver:
                     result[name] = self.generic(value, depth + 1)
                     self.path.pop()
         return result
+
+
+# Swagger 2.0's sections of named parameters and responses: a target there is what it is
+# named for, even after a slip used it as a schema.
+_OTHER_SECTIONS = frozenset(("parameters", "responses"))
+
+
+def _other_section(tokens: list[str], schema_section: tuple[str, ...]) -> bool:
+    """Whether `tokens` name a component that is no schema: `#/parameters/X`,
+    `#/responses/X` (2.0), `#/components/parameters/X` and the like (3.x)."""
+    if tuple(tokens[: len(schema_section)]) == schema_section:
+        return False
+    if tokens[:1] == ["components"]:
+        return len(tokens) == 3 and tokens[1] != "schemas"
+    return len(tokens) == 2 and tokens[0] in _OTHER_SECTIONS
 
 
 def _json_kind(value: Any) -> str:

@@ -308,6 +308,36 @@ def test_non_schema_refs_are_inlined_and_3_1_overrides_apply() -> None:
     assert op["responses"]["200"] == {"description": "fine"}
 
 
+@pytest.mark.parametrize("swagger2", [True, False])
+def test_a_parameter_also_named_as_a_schema_is_still_a_parameter_where_one_is_listed(
+    swagger2: bool,
+) -> None:
+    # Opsgenie's Swagger 2.0 document writes `schema: {$ref: '#/parameters/TeamId'}` under
+    # one operation and lists `$ref: '#/parameters/TeamId'` under the next: the first use made
+    # the parameter a schema, and the second kept a schema reference where a parameter was
+    # listed, so that operation lost its `teamId` query parameter ("needs name and in").
+    at = "#/parameters/TeamId" if swagger2 else "#/components/parameters/TeamId"
+    team = "{name: teamId, in: query, %s}" % (
+        "type: string" if swagger2 else "schema: {type: string}"
+    )
+    ops = (
+        "paths:\n  /a:\n    get:\n      parameters:\n"
+        f"        - {{name: other, in: query, schema: {{$ref: '{at}'}}}}\n"
+        "      responses: {'200': {description: ok}}\n"
+        f"    put:\n      parameters:\n        - {{$ref: '{at}'}}\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    if swagger2:
+        text = "swagger: '2.0'\ninfo: {title: T, version: '1'}\n" + ops
+        text += f"parameters:\n  TeamId: {team}\n"
+    else:
+        text = HEAD + ops + f"components:\n  parameters:\n    TeamId: {team}\n"
+    spec = load_bytes(text.encode(), "t.yaml")
+    put = spec.normalised["paths"]["/a"]["put"]
+    assert put["parameters"] == [{"name": "teamId", "in": "query", "schema": {"type": "string"}}]
+    assert not any("needs `name` and `in`" in w for w in spec.warnings)
+
+
 def test_ref_bomb_through_shared_targets_is_refused() -> None:
     # Each level references the previous one ten times: 10^7 expanded nodes from ~60 lines.
     lines = [HEAD, "paths: {}\ncomponents:\n  examples:\n    e0: {summary: x}\n"]
