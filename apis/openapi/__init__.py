@@ -127,6 +127,21 @@ def _spec_version(doc: Any, source: str) -> str:
     )
 
 
+def _merge_list_hint(value: Any) -> str:
+    """What to do about a section written as a list of `$ref`s (Opsgenie's `paths: [{$ref:
+    ./paths/alert.yaml}, ...]`): a layout its own tool merges, which OpenAPI does not define."""
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(item, dict) and isinstance(item.get("$ref"), str) for item in value)
+    ):
+        return (
+            ", not a list of files to merge: bundle them into one document first"
+            " (with the tool this layout was written for)"
+        )
+    return ""
+
+
 def load(bundle: Bundle) -> ParsedSpec:
     """Parse, resolve and normalise the root document of `bundle` and what it references."""
     root = bundle.document(bundle.root)
@@ -134,7 +149,10 @@ def load(bundle: Bundle) -> ParsedSpec:
     for key in ("paths", "webhooks", "components"):
         if key in root and root[key] is not None and not isinstance(root[key], dict):
             raise SpecError(
-                f"`{key}` must be an object", source=bundle.root, pointer=f"/{key}", rule="type"
+                f"`{key}` must be an object{_merge_list_hint(root[key])}",
+                source=bundle.root,
+                pointer=f"/{key}",
+                rule="type",
             )
     swagger2 = spec_version == "2.0"
     resolver = Resolver(

@@ -254,6 +254,14 @@ def test_a_tab_indenting_yaml_is_named_as_a_tab() -> None:
         (b"openapi: 3.0\n", "/openapi", "version", 'YAML read 3.0 as a number: write "3.0.x"'),
         (b"openapi: 3.10\n", "/openapi", "version", "YAML read 3.1 as a number"),
         (b"openapi: 3.0.3\npaths: [1]\n", "/paths", "type", "must be an object"),
+        # Opsgenie's multi-file layout lists files for its own tool to merge: said so, with
+        # what to do, instead of only "must be an object".
+        (
+            b"swagger: '2.0'\npaths:\n  - $ref: ./paths/alert.yaml\n",
+            "/paths",
+            "type",
+            "`paths` must be an object, not a list of files to merge: bundle them into one",
+        ),
         # Redocly's redocly.yaml keeps the reference docs' settings under `openapi:`: the
         # message dumped them all as the "unsupported OpenAPI version".
         (
