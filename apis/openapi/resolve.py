@@ -452,6 +452,22 @@ class Resolver:
                     out[key] = "string"
                     out.setdefault("format", "binary")
                     continue
+            if key == "type" and tv is list and None in value:
+                # `type: [object, null]` in YAML lists null itself, not the text "null":
+                # what the author meant, as Go's bundlers read it (Unkey's split spec). Once.
+                kinds: list[Any] = []
+                seen_null = False
+                for kind in value:
+                    if kind is None or kind == "null":
+                        if seen_null:
+                            continue
+                        kind, seen_null = "null", True
+                    kinds.append(kind)
+                value = kinds
+                self.warnings.append(
+                    f"{self.file}#{pointer(*path, 'type')}: a type listed as YAML's null"
+                    ' (unquoted), read as "null"'
+                )
             if tv is not dict and tv is not list:
                 out[key] = value
                 self.nodes += 1

@@ -135,6 +135,29 @@ def test_a_schema_or_response_the_document_names_but_lacks_is_shown_and_warned_o
     assert any("responses/202/$ref" in w and "shown undocumented" in w for w in parsed.warnings)
 
 
+def test_a_yaml_null_in_a_type_list_is_the_null_type_and_warned_of() -> None:
+    """Unkey's split spec writes `type: [object, null]` with null unquoted: YAML's null, not
+    the text "null". The pages read `object | None` and the console's check had no such
+    type; the Go bundler that makes their single file writes "null", as the author meant."""
+    text = (
+        "openapi: 3.1.0\ninfo: {title: T, version: '1'}\npaths: {}\ncomponents:\n"
+        "  schemas:\n    Credits:\n      type:\n        - object\n        - null\n"
+        "      properties:\n        left: {type: [integer, null, 'null']}\n"
+        "        kind: {type: null}\n"
+    )
+    parsed = load_bytes(text.encode(), "api.yaml")
+    credits = parsed.normalised["components"]["schemas"]["Credits"]
+    assert credits["type"] == ["object", "null"]
+    assert credits["properties"]["left"]["type"] == ["integer", "null"]
+    assert credits["properties"]["kind"] == {"type": None}  # no list: left as written
+    assert sorted(w for w in parsed.warnings if "null" in w) == [
+        "api.yaml#/components/schemas/Credits/properties/left/type: a type listed as YAML's"
+        ' null (unquoted), read as "null"',
+        "api.yaml#/components/schemas/Credits/type: a type listed as YAML's null (unquoted),"
+        ' read as "null"',
+    ]
+
+
 @pytest.mark.parametrize("ref", ["0", "[a]", "{x: 1}", "null", "true"])
 def test_a_schema_ref_that_is_not_text_is_shown_as_any_value_and_warned_of(ref: str) -> None:
     """`$ref: 0` read as any value with nothing said, so the publisher never learnt of it."""
