@@ -227,7 +227,7 @@ def param_fields(
         key = f"param.{where}.{name}"
         schema = _field_schema(doc, param.schema)
         enum: list[Any] = schema["enum"] if isinstance(schema.get("enum"), list) else []
-        kind = schema.get("type", "")
+        kind = schema.get("type") or ""  # `type: null` (None) is no type, not "None"
         if isinstance(kind, list):
             kind = "/".join(str(k) for k in kind)
         required = param.required

@@ -82,3 +82,13 @@ def test_an_enum_behind_all_of_or_a_nullable_any_of_gives_a_choice() -> None:
     for name in "abcd":
         assert (fields[name].enum, fields[name].type) == (["asc", "desc"], "string"), name
     assert fields["e"].enum == []  # a real choice of types: free text
+
+
+def test_a_parameter_whose_type_is_null_itself_has_no_type_shown() -> None:
+    """`schema: {type: null}` (YAML's null unquoted, or a generator's JSON null for no type):
+    the field read `query · None`, Python's word, where the reference page reads any."""
+    operation = Operation(data={"parameters": [
+        {"name": "q", "in": "query", "schema": {"type": None}},
+    ]})  # fmt: skip
+    (field,) = param_fields(operation, DOC, {})
+    assert field.type == ""
