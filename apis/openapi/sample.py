@@ -346,6 +346,7 @@ class _Sampler:
         said "valid under each of"). Where every sample fits another, the first stays."""
         if not any(self._fits(value, o) for o in options if o is not option):
             return option, value
+        tried = [(option, value)]
         for other in options[:_MAX_OPTIONS]:
             if other is option or self._closes_cycle(other, seen):
                 continue
@@ -354,7 +355,49 @@ class _Sampler:
                 self._fits(candidate, o) for o in options if o is not other
             ):
                 return other, candidate
+            tried.append((other, candidate))
+        for other, candidate in tried:
+            trimmed = self._without_others_required(options, other, candidate)
+            if trimmed is not candidate:
+                return other, trimmed
         return option, value
+
+    def _without_others_required(self, options: list[Any], option: Any, value: Any) -> Any:
+        """`value` (the option's object sample) without, for each other option it also fits,
+        a name that one requires and `option` does not, when that leaves a value only
+        `option` fits: Medusa's variants are oneOf [Create (requires title, prices), Update
+        (requires nothing)], open objects declaring the same names, so every full sample
+        fit both; Update's without title fits Update alone. Else `value` itself."""
+        if not isinstance(value, dict):
+            return value
+        own = self._required(option)
+        trimmed = dict(value)
+        for other in options[:_MAX_OPTIONS]:
+            if other is option or not self._fits(trimmed, other):
+                continue
+            name = next((n for n in self._required(other) if n in trimmed and n not in own), None)
+            if name is None:
+                return value
+            del trimmed[name]
+        if trimmed == value or not self._fits(trimmed, option):
+            return value
+        if any(self._fits(trimmed, o) for o in options if o is not option):
+            return value
+        return trimmed
+
+    def _required(self, schema: Any) -> list[str]:
+        """The names `schema` (a reference followed) and its allOf parts require."""
+        if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+            schema = self._target(schema["$ref"])
+        if not isinstance(schema, dict):
+            return []
+        names = [n for n in as_list(schema.get("required")) if isinstance(n, str)]
+        for part in as_list(schema.get("allOf")):
+            if isinstance(part, dict) and isinstance(part.get("$ref"), str):
+                part = self._target(part["$ref"])
+            if isinstance(part, dict):
+                names += [n for n in as_list(part.get("required")) if isinstance(n, str)]
+        return names
 
     def _an_option_fits(self, schema: dict[str, Any], value: Any) -> bool:
         """Whether one of the schema's oneOf/anyOf options (if it lists any) may hold `value`.

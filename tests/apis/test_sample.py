@@ -1019,6 +1019,30 @@ def test_a_one_of_sample_is_one_no_other_option_also_fits() -> None:
     assert sample({"oneOf": [{"type": "string"}, ref("Other")]}, doc) == "string"
 
 
+def test_a_one_of_sample_leaves_out_what_only_another_option_requires() -> None:
+    """Medusa's product variants: oneOf [AdminCreateProductVariant (requires title, prices),
+    AdminUpdateProductVariant (requires nothing)], both open objects declaring the same
+    names. Every option's full sample fits both, and the console refused the PostProductsId
+    and PostProductsBatch bodies it had pre-filled ("valid under each of"). An option's
+    sample without a name only the other requires fits that option alone."""
+    import jsonschema
+
+    props = {"title": {"type": "string"}, "sku": {"type": "string"},
+             "prices": {"type": "array", "items": {"type": "integer"}}}  # fmt: skip
+    doc: dict[str, Any] = {"components": {"schemas": {
+        "Update": {"type": "object", "properties": props},
+        "Create": {"type": "object", "required": ["title", "prices"], "properties": props},
+    }}}  # fmt: skip
+    body: dict[str, Any] = {"type": "array", "items": {"oneOf": [
+        {"$ref": "#/components/schemas/Update"}, {"$ref": "#/components/schemas/Create"},
+    ]}}  # fmt: skip
+    value = sample(body, doc, request=True)
+    assert value == [{"sku": "string", "prices": [0]}]
+    jsonschema.validate(value, {**body, "components": doc["components"]})
+    body["items"]["oneOf"].reverse()  # Medusa's order: Create's sample fits Update too
+    assert sample(body, doc, request=True) == value
+
+
 def test_an_object_sample_has_at_least_min_properties() -> None:
     """APIs.guru's ApiVersion.info and externalDocs are `type: object, minProperties: 1`
     (a copy of a section, never empty): each sampled as {}, which the schema refuses, and a
