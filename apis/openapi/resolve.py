@@ -452,6 +452,14 @@ class Resolver:
                     out[key] = "string"
                     out.setdefault("format", "binary")
                     continue
+            if key == "type" and value is None and self.json_schema_types:
+                # 3.1's `anyOf: [{type: string}, {type: null}]` written by hand: it read as
+                # any value. 3.0 has no null type: there it stays as written.
+                value, tv = "null", str
+                self.warnings.append(
+                    f"{self.file}#{pointer(*path, 'type')}: a type given as YAML's null"
+                    ' (unquoted), read as "null"'
+                )
             if key == "type" and tv is list and None in value:
                 # `type: [object, null]` in YAML lists null itself, not the text "null":
                 # what the author meant, as Go's bundlers read it (Unkey's split spec). Once.

@@ -138,24 +138,30 @@ def test_a_schema_or_response_the_document_names_but_lacks_is_shown_and_warned_o
 def test_a_yaml_null_in_a_type_list_is_the_null_type_and_warned_of() -> None:
     """Unkey's split spec writes `type: [object, null]` with null unquoted: YAML's null, not
     the text "null". The pages read `object | None` and the console's check had no such
-    type; the Go bundler that makes their single file writes "null", as the author meant."""
+    type; the Go bundler that makes their single file writes "null", as the author meant.
+    A 3.1 schema's `type: null` alone (`anyOf: [{type: string}, {type: null}]`) read as any
+    value; in 3.0, which has no null type, it is left as written."""
     text = (
         "openapi: 3.1.0\ninfo: {title: T, version: '1'}\npaths: {}\ncomponents:\n"
         "  schemas:\n    Credits:\n      type:\n        - object\n        - null\n"
         "      properties:\n        left: {type: [integer, null, 'null']}\n"
-        "        kind: {type: null}\n"
+        "        kind: {anyOf: [{type: string}, {type: null}]}\n"
     )
     parsed = load_bytes(text.encode(), "api.yaml")
     credits = parsed.normalised["components"]["schemas"]["Credits"]
     assert credits["type"] == ["object", "null"]
     assert credits["properties"]["left"]["type"] == ["integer", "null"]
-    assert credits["properties"]["kind"] == {"type": None}  # no list: left as written
+    assert credits["properties"]["kind"] == {"anyOf": [{"type": "string"}, {"type": "null"}]}
+    at = "api.yaml#/components/schemas/Credits"
     assert sorted(w for w in parsed.warnings if "null" in w) == [
-        "api.yaml#/components/schemas/Credits/properties/left/type: a type listed as YAML's"
-        ' null (unquoted), read as "null"',
-        "api.yaml#/components/schemas/Credits/type: a type listed as YAML's null (unquoted),"
+        f"{at}/properties/kind/anyOf/1/type: a type given as YAML's null (unquoted),"
         ' read as "null"',
+        f'{at}/properties/left/type: a type listed as YAML\'s null (unquoted), read as "null"',
+        f'{at}/type: a type listed as YAML\'s null (unquoted), read as "null"',
     ]
+    parsed = load_bytes(text.replace("3.1.0", "3.0.3").encode(), "api.yaml")
+    kind = parsed.normalised["components"]["schemas"]["Credits"]["properties"]["kind"]
+    assert kind == {"anyOf": [{"type": "string"}, {"type": None}]}
 
 
 @pytest.mark.parametrize("ref", ["0", "[a]", "{x: 1}", "null", "true"])
