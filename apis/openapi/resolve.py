@@ -457,8 +457,8 @@ class Resolver:
                 # any value. 3.0 has no null type: there it stays as written.
                 value, tv = "null", str
                 self.warnings.append(
-                    f"{self.file}#{pointer(*path, 'type')}: a type given as YAML's null"
-                    ' (unquoted), read as "null"'
+                    f"{self.file}#{pointer(*path, 'type')}: a type given as null itself"
+                    ' (YAML\'s unquoted null), not the text "null"; read as "null"'
                 )
             if key == "type" and tv is list and None in value:
                 # `type: [object, null]` in YAML lists null itself, not the text "null":
@@ -473,8 +473,8 @@ class Resolver:
                     kinds.append(kind)
                 value = kinds
                 self.warnings.append(
-                    f"{self.file}#{pointer(*path, 'type')}: a type listed as YAML's null"
-                    ' (unquoted), read as "null"'
+                    f"{self.file}#{pointer(*path, 'type')}: a type listed as null itself"
+                    ' (YAML\'s unquoted null), not the text "null"; read as "null"'
                 )
             if tv is not dict and tv is not list:
                 out[key] = value
