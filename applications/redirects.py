@@ -27,7 +27,7 @@ def check_redirect_uri(uri: str) -> str:
     """The URI unchanged when it is acceptable; RedirectUriError otherwise."""
     if len(uri) > MAX_LENGTH:
         raise RedirectUriError(f"{uri[:60]}…: longer than {MAX_LENGTH} characters.")
-    if any(c.isspace() for c in uri) or any(ord(c) < 32 for c in uri):
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in uri):
         raise RedirectUriError(f"{uri}: contains spaces or control characters.")
     if "*" in uri:
         raise RedirectUriError(f"{uri}: wildcards are not allowed; list each URI exactly.")

@@ -56,6 +56,9 @@ def test_loopback_http_refused_when_the_provider_refuses_it(uri: str, settings: 
         ("https://app.example:0/cb", "port 0"),
         ("http://[::1]:000/cb", "port 0"),
         ("https://app.example/a b", "spaces"),
+        # DEL (0x7f) is a control character as much as those below 0x20.
+        ("https://app.example/cb?x=\x7f", "control characters"),
+        ("https://app.example/\x7fcb", "control characters"),
     ],
 )
 def test_refused_with_a_message(uri: str, says: str) -> None:
