@@ -26,7 +26,6 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
 
 from applications import flows as app_flows
 from applications.models import Application
@@ -403,7 +402,13 @@ def _document() -> bytes:
     return orjson.dumps(yaml.safe_load(DOCUMENT.read_text()))
 
 
-@require_GET
+@csrf_exempt
 def openapi(request: HttpRequest) -> HttpResponse:
-    """The API's own OpenAPI document (public: it describes, it grants nothing)."""
+    """The API's own OpenAPI document (public: it describes, it grants nothing). Another
+    method is a 405 problem as on the other paths (require_GET answered an empty text/html
+    405, and a POST without a CSRF token Django's HTML 403 page)."""
+    if request.method != "GET":
+        response = problem(405, "This path takes GET.")
+        response["Allow"] = "GET"
+        return response
     return HttpResponse(_document(), content_type="application/json")

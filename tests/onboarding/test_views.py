@@ -479,6 +479,17 @@ def test_a_method_the_path_does_not_take_is_a_405_problem_naming_the_allowed_one
             assert "GET, POST" in answer.json()["detail"]
 
 
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "OPTIONS"])
+def test_a_method_the_document_does_not_take_is_a_405_problem_too(db: None, method: str) -> None:
+    """The OpenAPI document's path answered an empty text/html 405 (require_GET), and a
+    POST without a CSRF token Django's HTML 403 page: a terminal reads JSON."""
+    answer = Client(enforce_csrf_checks=True).generic(method, "/api/v1/openapi.json")
+    assert answer.status_code == 405
+    assert answer["Allow"] == "GET"
+    assert answer["Content-Type"] == "application/problem+json"
+    assert "GET" in answer.json()["detail"]
+
+
 @pytest.mark.parametrize(
     ("body", "unknown"),
     [
