@@ -1,4 +1,6 @@
-"""Receivers: group membership follows the provider's claim at each sign-in."""
+"""Receivers: group membership follows the provider's claim at each sign-in; the gateway
+reloads when a product, its APIs or groups, or an owner change; a product's scope subset
+follows its API's slug."""
 
 from __future__ import annotations
 
@@ -6,10 +8,11 @@ from typing import Any
 
 from allauth.account.signals import user_logged_in
 from django.conf import settings
-from django.db.models.signals import m2m_changed, post_save
+from django.db.models.signals import m2m_changed, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from apis.models import Api
 from products.groups import claim_values, sync_claim_groups
 from products.models import Product, Subscription
 
@@ -63,3 +66,20 @@ def _touch_product(sender: Any, instance: Any, action: str, **kwargs: Any) -> No
     pks = kwargs.get("pk_set") or getattr(instance, "_cleared_products", None)
     if pks:  # from the API's or group's side: these products
         Product.objects.filter(pk__in=pks).update(updated=timezone.now())
+
+
+@receiver(pre_save, sender=Api)
+def _api_renamed(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    """An API's slug changed (the admin allows it): the scope subsets products keep under its
+    slug (`Product.api_scopes`) move with it. Left under the old slug, a read-only product
+    granted every scope of the API, since no entry reads as all of them (products/grants.py)."""
+    if raw or instance.pk is None:
+        return
+    old = Api.objects.filter(pk=instance.pk).values_list("slug", flat=True).first()
+    if old is None or old == instance.slug:
+        return
+    for product in Product.objects.filter(apis__pk=instance.pk).distinct():
+        scopes = product.api_scopes
+        if isinstance(scopes, dict) and old in scopes:
+            renamed = {instance.slug if key == old else key: value for key, value in scopes.items()}
+            Product.objects.filter(pk=product.pk).update(api_scopes=renamed, updated=timezone.now())

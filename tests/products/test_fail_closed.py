@@ -318,3 +318,34 @@ def test_the_api_page_does_not_say_the_gateway_refuses_a_group_less_products_key
     ).content.decode()
     assert "only Pets offers it, and no group may see it" in html
     assert "no one can subscribe to call it" in html and "refuses its calls" not in html
+
+
+def test_a_scope_subset_follows_its_api_when_the_api_is_renamed(
+    echo: Api, make_product: MakeProduct, root_client: Client
+) -> None:
+    """Product.api_scopes names APIs by slug; an API renamed in the admin left its read-only
+    subset behind under the old slug, and the product then granted every scope of the API
+    (products/grants.scopes_granted reads no entry as all): the gateway's product-scope check
+    let an external issuer's echo.write through."""
+    from products import grants
+
+    starter = make_product("starter", echo, api_scopes={"echo": ["echo.read"]})
+    every = grants.spec_scopes(echo)
+    assert "echo.write" in every
+    answer = root_client.post(
+        f"/admin/apis/api/{echo.pk}/change/",
+        {
+            "name": echo.name,
+            "slug": "echo-v2",
+            "is_published": "on",
+            "default_version": echo.default_version_id,
+            "versions-TOTAL_FORMS": "0",
+            "versions-INITIAL_FORMS": "0",
+        },
+    )
+    assert answer.status_code in (200, 302)
+    echo.refresh_from_db()
+    assert echo.slug == "echo-v2", answer.content[:2000]
+    starter.refresh_from_db()
+    assert starter.api_scopes == {"echo-v2": ["echo.read"]}
+    assert grants.scopes_granted(starter, echo, every) == {"echo.read"}
