@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import Count, QuerySet
@@ -22,6 +23,7 @@ from apis.models import Api
 from portal.lib.times import short_time
 from products import flows
 from products.forms import AdminReasonForm
+from products.grants import spec_scopes
 from products.models import (
     ApiKeyNames,
     Group,
@@ -67,8 +69,44 @@ class GroupAdmin(admin.ModelAdmin):
         return {} if obj is not None and obj.builtin else dict(self.prepopulated_fields)
 
 
+class ProductForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Product
+        fields = "__all__"
+
+    def clean(self) -> dict[str, Any]:
+        """`api_scopes` names the product's APIs and scopes their specs define, as applyconfig
+        requires: an entry under any other slug ('Echo', a typo) is never read, and no entry
+        grants every scope of the API, so a product meant read-only granted writes too."""
+        data = super().clean() or {}
+        scopes = data.get("api_scopes")
+        apis = data.get("apis")
+        if not isinstance(scopes, dict) or apis is None:
+            return data
+        by_slug = {api.slug: api for api in apis}
+        for slug, chosen in scopes.items():
+            api = by_slug.get(slug)
+            if api is None:
+                self.add_error(
+                    "api_scopes",
+                    f"{slug!r} is not one of the product's APIs "
+                    f"({', '.join(sorted(by_slug)) or 'none chosen'}).",
+                )
+                continue
+            defined = spec_scopes(api)
+            unknown = [s for s in chosen if s not in defined] if isinstance(chosen, list) else []
+            if unknown:
+                self.add_error(
+                    "api_scopes",
+                    f"The API {slug!r} defines no scope {unknown[0]!r} "
+                    f"(it defines {', '.join(sorted(defined)) or 'none'}).",
+                )
+        return data
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
+    form = ProductForm
     # Short headers, so that the subscribers' column fits beside the navigation at 1280 px.
     list_display = ("name", "slug", "published", "subscription", "approval", "subscription_count")
     list_filter = ("published", "approval_required")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 from typing import Any
 
 import pytest
@@ -423,3 +425,32 @@ def test_the_subscriptions_list_writes_times_as_the_portal_does(
     sub = flows.subscribe(ada, make_product("gold", echo))
     page = root_client.get(SUBSCRIPTIONS).content.decode()
     assert f'<td class="field-since">{sub.created:%Y-%m-%d %H:%M} UTC</td>' in page
+
+
+@pytest.mark.parametrize(
+    ("scopes", "says"),
+    [
+        # Not one of the product's APIs: no entry for echo reads as all of its scopes, so a
+        # typo in the slug made the intended read-only product a read-write one, silently.
+        ({"Echo": ["echo.read"]}, "is not one of the product's APIs"),
+        ({"ech0": ["echo.read"]}, "is not one of the product's APIs"),
+        # A scope the spec does not define grants nothing: a typo left the product granting
+        # less than meant with no word (applyconfig refuses both).
+        ({"echo": ["echo.reed"]}, "defines no scope"),
+    ],
+)
+def test_api_scopes_naming_no_api_of_the_product_or_no_scope_of_it_are_refused(
+    root_client: Client, echo: Api, scopes: dict[str, list[str]], says: str
+) -> None:
+    form = {**_product_form(echo), "api_scopes": json.dumps(scopes)}
+    response = root_client.post("/admin/products/product/add/", form)
+    assert response.status_code == 200  # the form again, with the error
+    assert says in html.unescape(response.content.decode())
+    assert not Product.objects.filter(slug="partner").exists()
+
+
+def test_api_scopes_of_the_products_api_are_kept(root_client: Client, echo: Api) -> None:
+    form = {**_product_form(echo), "api_scopes": json.dumps({"echo": ["echo.read"]})}
+    response = root_client.post("/admin/products/product/add/", form)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Product.objects.get(slug="partner").api_scopes == {"echo": ["echo.read"]}
