@@ -39,6 +39,7 @@ def _get_subscription_for_user(request: HtmxHttpRequest, sub_id: Any) -> Subscri
     )
 
 
+@never_cache  # what the user's groups may see, and (signed in) their own subscriptions
 @require_GET
 def product_list(request: HtmxHttpRequest) -> HttpResponse:
     # Count what the product page will list: an unpublished or hidden API is not "1 API".
@@ -47,6 +48,7 @@ def product_list(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "products/list.html", {"products": products})
 
 
+@never_cache
 @require_GET
 def detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     product = _get_product_for_user(request, slug)

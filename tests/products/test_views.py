@@ -514,3 +514,17 @@ def test_a_product_no_longer_offered_is_named_without_a_link_to_its_404(
     deal.save()
     html = ada_client.get(f"/products/subscriptions/{sub.uuid}/").content.decode()
     assert "no longer published" in html and "/products/deal/" not in html
+
+
+@pytest.mark.parametrize("page", ["/products/", "/products/starter/", "/applications/"])
+def test_pages_that_show_a_developers_own_rows_are_not_kept_by_caches(
+    ada_client: Client, ada_sub: Subscription, page: str
+) -> None:
+    """The product list and page say which products this user's groups may see and list
+    their subscriptions and applications. They went out with no Cache-Control at all, where
+    My subscriptions, My applications and the application pages say no-store: a cache that
+    stores heuristically could serve one developer's rows to another (or a group's products
+    to someone outside it)."""
+    response = ada_client.get(page)
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
