@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.utils.cache import patch_cache_control
 from django.utils.functional import empty
 
 from portal import views
@@ -207,6 +208,33 @@ class SessionTimeoutMiddleware:
                 if IDLE_KEY not in session or now - last_seen >= TOUCH_EVERY:
                     session[IDLE_KEY] = now
         return self.get_response(request)
+
+
+class PrivateWhenSignedInMiddleware:
+    """A signed-in user's page is `Cache-Control: private` unless its view said otherwise.
+
+    Every such page names the user, and the catalog, API and product pages show what only the
+    user's groups (or a draft viewer) may see (SECURITY.md case 67). They carried no
+    Cache-Control, only Vary: Cookie, which shared caches in front of a portal often ignore
+    for HTML. Anonymous pages are the same for everyone and are left alone. After
+    AuthenticationMiddleware, which sets `request.user`."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        # Not read while answering (the lazy user never loaded): the page is no one's, and
+        # reading it now would load the session for nothing.
+        if (
+            user is not None
+            and getattr(user, "_wrapped", None) is not empty
+            and getattr(user, "is_authenticated", False)
+            and not response.has_header("Cache-Control")
+        ):
+            patch_cache_control(response, private=True)
+        return response
 
 
 class DebugNotFoundMiddleware:

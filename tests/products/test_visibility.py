@@ -117,3 +117,24 @@ def test_console_send_and_history_hide_a_hidden_api(
         {"api": "petstore", "version": label, "operation": _op(partner_only)},
     )
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("page", [*PAGES, "/apis/", "/"])
+def test_a_group_members_pages_are_private_to_caches(
+    client: Client, ada: Any, partner_only: Api, page: str
+) -> None:
+    """A member of the group sees pages that name the API only the group may see; they went
+    out with no Cache-Control (Vary: Cookie alone), so a shared cache that ignores Vary, as
+    many CDNs do for HTML, could hand them to anyone. A signed-in user's page is private."""
+    from products.models import Group
+
+    Group.objects.get(slug="partners").members.add(ada)
+    client.force_login(ada)
+    response = client.get(page.format(slug="petstore", op=_op(partner_only)))
+    assert response.status_code == 200
+    assert "private" in response["Cache-Control"]
+
+
+def test_an_anonymous_public_page_is_left_to_caches(petstore: Api) -> None:
+    response = Client().get("/apis/petstore/")
+    assert response.status_code == 200 and "private" not in response.get("Cache-Control", "")
