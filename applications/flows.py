@@ -41,6 +41,16 @@ class FlowError(Exception):
     """A change the rules refuse; the message is for the person who asked."""
 
 
+class ServerError(FlowError):
+    """The external authorization server failed (unreachable, an error of its own, an answer
+    the portal cannot use): the request was right and may pass later (the API answers 502)."""
+
+
+def _from_server(exc: registration.RegistrationError, message: str = "") -> FlowError:
+    cls = ServerError if exc.upstream else FlowError
+    return cls(message or str(exc))
+
+
 class CreationLimited(FlowError):
     """APPLICATIONS_CREATE_PER_HOUR reached: the same request may pass later (the API
     answers 429)."""
@@ -159,7 +169,7 @@ def _register_external(
     try:
         record = registration.register(server, metadata)
     except registration.RegistrationError as exc:
-        raise FlowError(str(exc)) from None
+        raise _from_server(exc) from None
     from console.models import AuthorizationServer as Servers  # console imports this app
 
     taken = (
@@ -273,7 +283,7 @@ def delete(app: Application) -> None:
         try:
             registration.delete(app.registration_client_uri, secrets.unseal(app.registration_token))
         except registration.RegistrationError as exc:
-            raise FlowError(f"{exc} The application was kept; try again later.") from None
+            raise _from_server(exc, f"{exc} The application was kept; try again later.") from None
         except secrets.SecretUnreadable:
             raise FlowError(
                 "The registration access token can no longer be decrypted; delete the client "
@@ -347,7 +357,7 @@ def _update_external(app: Application, name: str, redirect_uris: list[str]) -> N
             registration.metadata_for(app.kind, name, redirect_uris),
         )
     except registration.RegistrationError as exc:
-        raise FlowError(str(exc)) from None
+        raise _from_server(exc) from None
     app.registration_token = secrets.seal(record.registration_access_token)
     app.registration_client_uri = record.registration_client_uri
     if record.client_secret and app.console_secret:

@@ -28,7 +28,20 @@ MAX_TOKEN = 4096
 
 
 class RegistrationError(Exception):
-    """The server refused or answered something unusable; the message is for the developer."""
+    """The server refused or answered something unusable; the message is for the developer.
+
+    `upstream` is False only where the server named the developer's metadata as the fault
+    (RFC 7591 section 3.2.2's invalid_redirect_uri and invalid_client_metadata): the same
+    request will be refused again. Otherwise (unreachable, a 5xx, a refused token, an
+    unusable answer) it is the server's, and the request may pass later."""
+
+    def __init__(self, message: str, *, upstream: bool = True) -> None:
+        super().__init__(message)
+        self.upstream = upstream
+
+
+# RFC 7591 section 3.2.2: errors that say what the client sent is wrong.
+METADATA_ERRORS = frozenset({"invalid_redirect_uri", "invalid_client_metadata"})
 
 
 @dataclass(frozen=True)
@@ -118,12 +131,17 @@ def _refusal(result: http.HttpResult, what: str) -> RegistrationError:
     except orjson.JSONDecodeError:
         body = None
     detail = ""
+    code = ""
     if isinstance(body, dict) and isinstance(body.get("error"), str):
-        detail = body["error"][:100]
+        code = body["error"]
+        detail = code[:100]
         if isinstance(body.get("error_description"), str):
             detail += f": {body['error_description'][:300]}"
     detail = detail or f"HTTP {result.status}"
-    return RegistrationError(f"The authorization server refused {what} ({detail}).")
+    theirs = not (400 <= result.status < 500 and code in METADATA_ERRORS)
+    return RegistrationError(
+        f"The authorization server refused {what} ({detail}).", upstream=theirs
+    )
 
 
 def _printable(value: str, *, space: bool = False) -> bool:
@@ -214,7 +232,7 @@ def register(server: AuthorizationServer, metadata: dict[str, Any]) -> ClientRec
         uri, token = body.get("registration_client_uri"), body.get("registration_access_token")
         if not (isinstance(uri, str) and _same_origin(uri, endpoint)):
             uri = ""  # the token goes to the server that issued it, or nowhere
-        raise RegistrationError(f"{exc} {withdraw(uri, token)}") from None
+        raise RegistrationError(f"{exc} {withdraw(uri, token)}", upstream=exc.upstream) from None
 
 
 def read(uri: str, token: str) -> dict[str, Any]:

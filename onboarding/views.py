@@ -210,6 +210,14 @@ def product(request: HttpRequest, caller: auth.Caller, slug: str) -> HttpRespons
 # --- applications ------------------------------------------------------------------------
 
 
+def _flow_status(exc: app_flows.FlowError) -> int:
+    """429 past the creation limit, 502 when the external authorization server failed (the
+    request may pass later), else 400."""
+    if isinstance(exc, app_flows.CreationLimited):
+        return 429
+    return 502 if isinstance(exc, app_flows.ServerError) else 400
+
+
 @api_view("GET", "POST")
 def applications(request: HttpRequest, caller: auth.Caller) -> HttpResponse:
     if request.method == "GET":
@@ -238,7 +246,7 @@ def applications(request: HttpRequest, caller: auth.Caller) -> HttpResponse:
             keep_for_console=data["keep_for_console"],
         )
     except app_flows.FlowError as exc:
-        return problem(429 if isinstance(exc, app_flows.CreationLimited) else 400, str(exc))
+        return problem(_flow_status(exc), str(exc))
     response = _json(present.application(registered.application, registered.secret), 201)
     response["Location"] = request.build_absolute_uri(
         f"/api/v1/applications/{registered.application.uuid}"
@@ -270,7 +278,9 @@ def application(request: HttpRequest, caller: auth.Caller, app_id: Any) -> HttpR
                     data["redirect_uris"] if "redirect_uris" in raw else list(app.redirect_uris)
                 ),
             )
-        except (app_flows.FlowError, ValueError) as exc:
+        except app_flows.FlowError as exc:
+            return problem(_flow_status(exc), str(exc))
+        except ValueError as exc:
             return problem(400, str(exc))
     return _json(present.application(app))
 

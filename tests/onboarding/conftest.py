@@ -19,6 +19,7 @@ from tests.applications.conftest import (  # noqa: F401  (fixtures, shared)
     register,
 )
 from tests.conftest import DEMO_SPECS
+from tests.console.conftest import fake_outbound  # noqa: F401  (a fixture, shared)
 from tests.products.conftest import make_product  # noqa: F401  (a fixture, shared)
 
 

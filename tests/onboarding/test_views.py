@@ -770,3 +770,47 @@ def test_a_subscription_of_an_unpublished_product_says_its_keys_are_refused(
     product.save()
     body = _call(client, "GET", path, token).json()
     assert body["state"] == "active" and body["product_published"] is False
+
+
+def test_an_external_servers_failure_is_a_502_not_the_callers_400(
+    client: Client, ada: Any, portal_token: Callable[..., str], fake_outbound: Any, db: None
+) -> None:
+    """Registering at, or updating at, an external authorization server that answers 500 was
+    a 400 ('the request is wrong: do not repeat it') where the deletion answered 502: the
+    request was right and may well pass later."""
+    from console.models import AuthorizationServer
+    from tests.console.conftest import response
+
+    reg = "https://as.example/register"
+    AuthorizationServer.objects.create(
+        slug="fake-as", name="Fake AS", issuer="https://as.example",
+        token_url="https://as.example/token", registration_url=reg, client_id="portal",
+        developer_registration=True, initial_access_token="iat-1",
+    )  # fmt: skip
+    token = portal_token(ada)
+    fake_outbound.on("POST", reg, lambda sent: response(500, body=b"down"))
+    body = {"name": "x", "kind": "machine", "server": "fake-as"}
+    failed = _call(client, "POST", "/api/v1/applications", token, body)
+    assert failed.status_code == 502, failed.content
+    assert failed["Content-Type"] == "application/problem+json"
+    # The server naming the metadata as the fault: the caller's request, refused again later.
+    refusal = {"error": "invalid_client_metadata", "error_description": "no"}
+    fake_outbound.on("POST", reg, lambda sent: response(400, refusal))
+    assert _call(client, "POST", "/api/v1/applications", token, body).status_code == 400
+    managed = {
+        "client_id": "ext-1", "client_secret": "s", "registration_access_token": "rat",
+        "registration_client_uri": f"{reg}/ext-1",
+    }  # fmt: skip
+    fake_outbound.on("POST", reg, lambda sent: response(201, managed))
+    made = _call(client, "POST", "/api/v1/applications", token, body)
+    assert made.status_code == 201, made.content
+    fake_outbound.on("PUT", f"{reg}/ext-1", lambda sent: response(503, body=b"later"))
+    path = f"/api/v1/applications/{made.json()['id']}"
+    patched = _call(client, "PATCH", path, token, {"name": "renamed"})
+    assert patched.status_code == 502, patched.content
+    assert Application.objects.get(uuid=made.json()["id"]).name == "x"
+    # The caller's own mistakes stay 400.
+    assert (
+        _call(client, "PATCH", path, token, {"redirect_uris": ["https://a.example/"]}).status_code
+        == 400
+    )
