@@ -206,7 +206,9 @@ def _style(raw: model.Parameter) -> tuple[str, str] | None:
 
 def _encoding(encoding: dict[str, Any]) -> list[tuple[str, str]]:
     """How each field of a form body is written, as its Encoding object says: its style
-    (`deepObject, exploded`), else its part's content type (`as image/png`)."""
+    (`deepObject, exploded`), else its part's content type (`as image/png`), and the headers
+    its multipart part carries (`part header X-Rate-Limit-Limit`; Content-Type among them is
+    ignored, as OpenAPI says: the content type says it)."""
     out = []
     for name, spec in list(encoding.items())[:50]:
         said = []
@@ -219,6 +221,14 @@ def _encoding(encoding: dict[str, Any]) -> list[tuple[str, str]]:
             )
         elif isinstance(spec.get("contentType"), str):
             said.append(f"as {spec['contentType'][:200]}")
+        headers = spec.get("headers")
+        names = [
+            str(h)[:100]
+            for h in (headers if isinstance(headers, dict) else {})
+            if str(h).lower() != "content-type"
+        ][:20]
+        if names:
+            said.append(f"part header{'s' if len(names) > 1 else ''} {', '.join(names)}")
         if said:
             out.append((name, "; ".join(said)))
     return out
