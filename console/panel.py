@@ -257,7 +257,12 @@ _FIELD_HINTS = {"array": "JSON array", "object": "JSON object"}
 
 
 def _form_fields(
-    index: int, schema: dict[str, Any], doc: dict[str, Any], state: dict[str, str], has_state: bool
+    index: int,
+    schema: dict[str, Any],
+    doc: dict[str, Any],
+    state: dict[str, str],
+    has_state: bool,
+    encoding: dict[str, Any] | None = None,
 ) -> list[FormField]:
     props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
     required = set(schema.get("required") or [])
@@ -276,13 +281,22 @@ def _form_fields(
         items = deref_schema(doc, prop.get("items"))
         if prop.get("type") == "array" and items.get("format") == "binary":
             is_file = True
+        # A part its encoding says is XML is written as XML, as the request sample sends it.
         example = (
-            "" if is_file else serialise.field_text(prop.get("example", prop.get("default", "")))
+            ""
+            if is_file
+            else serialise.field_text(
+                samples.part_text(
+                    name, prop.get("example", prop.get("default", "")), raw, doc, encoding
+                )
+            )
         )
         if has_state:
             value = state.get(key, "")
         elif name in required and not is_file:
-            value = example or serialise.field_text(sample(prop, doc, request=True))
+            value = example or serialise.field_text(
+                samples.part_text(name, sample(prop, doc, request=True), raw, doc, encoding)
+            )
         else:
             value = ""  # optional: empty, the example as a placeholder
         enum: list[Any] = prop["enum"] if isinstance(prop.get("enum"), list) else []
@@ -314,7 +328,7 @@ def body_editors(
         editor = BodyEditor(index=index, media_type=media_type, kind=kind, key=f"body.{index}")
         if kind in ("form", "multipart"):
             editor.fields = _form_fields(
-                index, deref_schema(doc, raw_schema), doc, state, has_state
+                index, deref_schema(doc, raw_schema), doc, state, has_state, media.encoding
             )
         elif editor.key in state:
             editor.text = state[editor.key]

@@ -222,6 +222,8 @@ def request_sample(
             example = body_sample(operation, media_type, media.schema, document, PAGE_SAMPLE_DEPTH)
         if is_xml(media_type) and not isinstance(example, str):
             example = xml_text(media.schema, document, example)  # not the data's JSON
+        if body_kind(media_type) == "multipart" and isinstance(example, dict):
+            example = xml_parts(example, media.schema, document, media.encoding)
         _body(call, media_type, example, _binary_parts(media.schema, document), media.encoding)
     headers.setdefault("Accept", calls.documented_accept(operation) or "application/json")
     return RequestSample(
@@ -277,6 +279,45 @@ def _body(
         else:
             call.text_body = example if isinstance(example, str) else serialise.field_text(example)
         call.headers["Content-Type"] = calls.sent_media_type(media_type, call.text_body or "")
+
+
+def xml_parts(
+    fields: dict[str, Any],
+    schema: Any,
+    document: Mapping[str, Any],
+    encoding: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """A multipart body's fields with each part whose encoding says XML written as XML:
+    the part's JSON went out as application/xml. The part's root is its `xml.name`, else the
+    component it refers to, else the property's name."""
+    schema = deref_schema(document, schema)
+    properties: dict[str, Any] = {}
+    for part in [schema, *(schema.get("allOf") or [])]:
+        found = deref_schema(document, part).get("properties")
+        properties.update(found if isinstance(found, dict) else {})
+    return {
+        name: part_text(str(name), value, properties.get(name), document, encoding)
+        for name, value in fields.items()
+    }
+
+
+def part_text(
+    name: str,
+    value: Any,
+    schema: Any,
+    document: Mapping[str, Any],
+    encoding: Mapping[str, Any] | None,
+) -> Any:
+    """`value` of the multipart part `name`, as XML when its encoding's type is XML."""
+    if value is None or isinstance(value, str) or not isinstance(schema, dict):
+        return value
+    if not is_xml(serialise.part_type(encoding or {}, name)):
+        return value
+    found = schema.get("xml")
+    xml: dict[str, Any] = found if isinstance(found, dict) else {}
+    if "$ref" not in schema and not isinstance(xml.get("name"), str):
+        schema = {**schema, "xml": {**xml, "name": name}}
+    return xml_text(schema, document, value)
 
 
 def _binary_parts(schema: Any, document: Mapping[str, Any]) -> dict[str, str] | None:

@@ -65,6 +65,27 @@ def test_an_xml_body_starts_with_an_xml_sample() -> None:
     assert editor.text == "<pet>\n  <name>a&lt;b</name>\n</pet>"
 
 
+def test_an_xml_multipart_part_starts_with_an_xml_sample() -> None:
+    """A multipart part whose encoding says application/xml is filled with XML, named by the
+    property (or its `xml.name`): the field held the part's JSON, sent as application/xml."""
+    schema = {
+        "type": "object",
+        "required": ["doc", "meta"],
+        "properties": {
+            "doc": {"type": "object", "properties": {"b": {"type": "integer", "example": 3}}},
+            "meta": {"type": "object", "properties": {"a": {"type": "string", "example": "x"}}},
+        },
+    }
+    encoding = {"doc": {"contentType": "application/xml"}, "meta": {"contentType": "text/json"}}
+    operation = Operation(data={"requestBody": {"content": {
+        "multipart/form-data": {"schema": schema, "encoding": encoding},
+    }}})  # fmt: skip
+    (editor,) = body_editors(operation, DOC, {}, has_state=False)
+    doc, meta = editor.fields
+    assert doc.value == "<doc>\n  <b>3</b>\n</doc>"
+    assert meta.value == '{"a":"x"}'
+
+
 def test_an_enum_behind_all_of_or_a_nullable_any_of_gives_a_choice() -> None:
     """FastAPI writes a described enum parameter as `allOf: [{$ref: Enum}]` and an optional
     one as `anyOf: [{$ref: Enum}, {type: null}]`: the field was free text, the allowed values

@@ -619,6 +619,44 @@ paths:
     assert "'photos@photos.bin;type=image/jpeg'" in request
 
 
+def test_an_xml_part_is_sampled_as_xml(client: Client, db: None, tmp_path: Path) -> None:
+    """A multipart part whose encoding says application/xml: curl sent the part's JSON
+    (`doc="{\"b\":0}";type=application/xml`); the sample writes it as XML, its root named
+    by the property, else the xml.name or component it gives."""
+    spec = tmp_path / "xmlpart.yaml"
+    spec.write_text("""openapi: 3.1.0
+info: {title: XML parts, version: '1'}
+servers: [{url: 'https://api.example.com'}]
+paths:
+  /up:
+    post:
+      operationId: upload
+      requestBody:
+        content:
+          multipart/form-data:
+            encoding:
+              doc: {contentType: application/xml}
+              item: {contentType: 'text/xml, application/json'}
+              meta: {contentType: application/json}
+            schema:
+              type: object
+              properties:
+                doc: {type: object, properties: {b: {type: integer, example: 3}}}
+                item: {$ref: '#/components/schemas/Item'}
+                meta: {type: object, properties: {a: {type: string, example: x}}}
+      responses: {'200': {description: ok}}
+components:
+  schemas:
+    Item: {type: object, properties: {id: {type: integer, example: 7}}}
+""")
+    _import(spec, "xmlpart")
+    page = client.get("/apis/xmlpart/operations/upload/").content.decode()
+    request = _section(page, "request-sample")
+    assert "('doc', (None, '<doc>\\n  <b>3</b>\\n</doc>', 'application/xml'))" in request
+    assert "('item', (None, '<Item>\\n  <id>7</id>\\n</Item>', 'text/xml'))" in request
+    assert "('meta', (None, '{\"a\":\"x\"}', 'application/json'))" in request
+
+
 def test_an_allow_reserved_query_value_is_sampled_as_the_console_sends_it(
     client: Client, db: None, tmp_path: Path
 ) -> None:
