@@ -171,6 +171,20 @@ def _safe_relative(name: str) -> str | None:
     return norm
 
 
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """A member's name. Without the flag that says its name is UTF-8, zipfile reads it as
+    cp437, as the zip format says; Info-ZIP's `zip` 3.0 (Linux distributions' `zip -r`)
+    writes UTF-8 names without that flag, so `schemas/用户.yaml` read as `schemas/τö¿µê╖.yaml`
+    and the `$ref` naming it found nothing. Such a name that is valid UTF-8 is read so."""
+    name = info.filename
+    if info.flag_bits & 0x800 or name.isascii():
+        return name
+    try:
+        return name.encode("cp437").decode("utf-8")
+    except UnicodeError:
+        return name
+
+
 def _is_symlink(info: zipfile.ZipInfo) -> bool:
     """A zip entry stored as a symbolic link: S_IFLNK in the Unix mode that the high 16 bits
     of `external_attr` hold. Checked whatever `create_system` says, as unzip tools differ."""
@@ -436,7 +450,7 @@ class ZipBundle(_MultiFile):
         for info in infos:
             if info.is_dir():
                 continue
-            rel = _safe_relative(info.filename)
+            rel = _safe_relative(_member_name(info))
             if rel is None:
                 raise SpecError(
                     f"the zip holds a file outside its folder: {info.filename!r}",

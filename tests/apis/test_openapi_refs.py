@@ -788,6 +788,34 @@ def test_zip_with_the_same_name_twice_is_refused_naming_the_entry() -> None:
     assert "api/models/pet.yaml" in str(info.value)
 
 
+def test_zip_with_utf8_names_written_without_the_utf8_flag_reads_them_as_utf8() -> None:
+    """Info-ZIP's `zip` (3.0, the one Linux distributions ship) stores a non-ASCII name as its
+    UTF-8 bytes without the flag that says so; zipfile read `schemas/用户.yaml` as cp437
+    (`schemas/τö¿µê╖.yaml`), and a bundle a folder import took was refused: "no file
+    'api/schemas/用户.yaml' in the bundle". A name not UTF-8 stays cp437, as zip says."""
+    files: dict[str, str | bytes] = {
+        "api/openapi.yaml": HEAD
+        + "paths:\n  /users:\n    get:\n      operationId: listUsers\n      responses:\n"
+        "        '200':\n          description: ok\n          content:\n"
+        "            application/json:\n              schema:\n"
+        "                $ref: 'schemas/%E7%94%A8%E6%88%B7.yaml'\n"
+        "        default: {description: no, content: {application/json: {schema:"
+        " {$ref: 'schemas/用户.yaml'}}}}\n",
+        "api/schemas/XXXXXX.yaml": "title: user\ntype: object\n",
+        "api/schemas/YY.yaml": "type: string\n",
+    }
+    data = make_zip(files)
+    assert data.count(b"XXXXXX") == 2 and data.count(b"YY.yaml") == 2  # local + central
+    data = data.replace(b"XXXXXX", "用户".encode()).replace(b"YY.yaml", b"\x82\x8a.yaml")
+    spec = load_bytes(data, "users.zip")
+    assert b'"title":"user"' in spec.normalised_bytes
+    assert ZipBundle(data, "users.zip").names == [
+        "api/openapi.yaml",
+        "api/schemas/éè.yaml",
+        "api/schemas/用户.yaml",
+    ]
+
+
 def test_zip_names_that_normalise_to_the_same_file_are_refused() -> None:
     files = {**BUNDLE_FILES, "api/./models/pet.yaml": "type: string\n"}
     with pytest.raises(SpecError) as info:
