@@ -7,6 +7,7 @@ refusal: real documents are often not strictly valid and still worth showing.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -447,10 +448,17 @@ _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_MARKS = re.compile(r"(^#{1,6}\s*|[*_`>]+|<[^>]+>)", re.MULTILINE)
 
 
+# What a rendered description never shows: a script's or style's text, a comment.
+_HIDDEN_HTML = re.compile(
+    r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|\Z)|<!--.*?(?:-->|\Z)", re.IGNORECASE | re.DOTALL
+)
+
+
 def summary_from_description(description: str, limit: int = 300) -> str:
-    """The first paragraph of a CommonMark description as plain text, at most `limit` chars."""
-    for paragraph in re.split(r"\n\s*\n", description.strip()):
-        text = _MD_MARKS.sub("", _MD_LINK.sub(r"\1", paragraph))
+    """The first paragraph of a CommonMark description as plain text, at most `limit` chars:
+    its character references read (`&amp;` is `&`: the page escapes the text it shows)."""
+    for paragraph in re.split(r"\n\s*\n", _HIDDEN_HTML.sub("", description).strip()):
+        text = html.unescape(_MD_MARKS.sub("", _MD_LINK.sub(r"\1", paragraph)))
         text = " ".join(text.split())
         if text:
             if len(text) > limit:

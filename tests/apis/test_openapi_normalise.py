@@ -412,6 +412,10 @@ paths: {}
         ("The **best** API, see [docs](https://x).\n\nMore.", "The best API, see docs."),
         ("<p>Hello <b>there</b></p>", "Hello there"),
         ("", ""),
+        # The card showed a script's or style's text, a comment's words, and `&amp;` as
+        # written (the page escapes it again): the rendered description shows none of them.
+        ("Use <script>alert(1)</script>it <style>p {color: red}</style>now.", "Use it now."),
+        ("<!-- draft\n\nnotes -->\n\nAT&amp;T&#39;s &lt;API&gt;.", "AT&T's <API>."),
     ],
 )
 def test_summary_from_description(description: str, summary: str) -> None:
