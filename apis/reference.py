@@ -599,6 +599,8 @@ def build_overview(overview: dict[str, Any]) -> Overview:
         servers.append(
             {
                 "url": shown_server_url(server.get("url")),
+                # OpenAPI 3.2's short name for the server (`prod`), beside its description.
+                "name": str(server.get("name") or "")[:100],
                 "description": str(server.get("description") or ""),
                 "variables": [
                     {

@@ -740,6 +740,28 @@ paths:
     assert "Encoding avatar as image/png, image/jpeg" in text
 
 
+def test_a_servers_name_is_shown(client: Client, import_spec: ImportSpec, write_spec) -> None:  # type: ignore[no-untyped-def]
+    """OpenAPI 3.2 gives a server a `name` (`prod`, `sandbox`) beside its description; the
+    API page listed the URL and description and never the name a reader is told to pick."""
+    spec = """openapi: 3.2.0
+info: {title: Named, version: '1'}
+servers:
+  - {url: 'https://api.example.com', name: prod, description: Production}
+  - {url: 'https://sandbox.example.com', name: sandbox}
+  - {url: 'https://old.example.com'}
+paths: {}
+"""
+    import_spec(write_spec("named.yaml", spec), "named")
+    html = client.get("/apis/named/").content.decode()
+    section = html[
+        html.index('id="servers"') : html.index("</section>", html.index('id="servers"'))
+    ]
+    text = " ".join(re.sub(r"<[^>]+>", " ", section).split())
+    assert "prod https://api.example.com Production" in text
+    assert "sandbox https://sandbox.example.com" in text
+    assert text.endswith("https://sandbox.example.com https://old.example.com")  # no name made up
+
+
 def test_a_multipart_bodys_part_headers_are_shown(
     client: Client, import_spec: ImportSpec, write_spec
 ) -> None:  # type: ignore[no-untyped-def]
