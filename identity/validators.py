@@ -128,8 +128,12 @@ class Validator(OAuth2Validator):
     def validate_scopes(
         self, client_id: str, scopes: list[str], client: Any, request: Any, *a: Any, **k: Any
     ) -> bool:
-        """Authorization, client credentials, password and implicit requests (case 73)."""
-        if not scopes:
+        """Authorization, client credentials, password and implicit requests (case 73).
+
+        An empty scope token is invalid_scope: oauthlib splits `scope=` into [''] (two
+        spaces leave one between), which the consent page's descriptions met as a KeyError
+        (a 500) and client credentials answered with a token of scope ''."""
+        if not scopes or not all(scopes):
             return False
         self._check_grant(client, scopes, explicit_resources(request), request)
         return True

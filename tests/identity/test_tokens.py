@@ -311,3 +311,34 @@ def test_http_redirects_only_on_loopback(client_factory: Any) -> None:
     )
     assert not app.redirect_uri_allowed("http://portal.example.com/cb")
     assert app.redirect_uri_allowed("http://127.0.0.1:8000/cb")
+
+
+@pytest.mark.parametrize("scope", ["", " ", "openid  echo.read", "openid\techo.read"])
+def test_an_empty_scope_token_is_invalid_scope_not_a_server_error(
+    client: Client, signed_in: Any, app: Any, scope: str
+) -> None:
+    """oauthlib splits `scope=` into [''] (and two spaces into an empty token between),
+    which reached the consent page's descriptions as a KeyError: a 500 for anyone."""
+    _, challenge = _pkce()
+    response = authorize(client, app, scope=scope, code_challenge=challenge,
+                         code_challenge_method="S256")  # fmt: skip
+    assert response.status_code == 302
+    query = parse_qs(urlsplit(response["Location"]).query)
+    assert urlsplit(response["Location"]).netloc == "127.0.0.1:9999"
+    assert query["error"] == ["invalid_scope"] and "code" not in query
+
+
+def test_an_empty_scope_token_at_the_token_endpoint_is_invalid_scope(
+    client: Client, client_factory: Any
+) -> None:
+    client_factory("svc", "svc-secret", grant=OAuthClient.GRANT_CLIENT_CREDENTIALS,
+                   redirect_uris=[])  # fmt: skip
+    for scope in ("", "echo.read  echo.write"):
+        response = client.post(
+            "/idp/token/",
+            {"grant_type": "client_credentials", "scope": scope},
+            HTTP_AUTHORIZATION=_basic("svc", "svc-secret"),
+        )
+        assert response.status_code == 400, (scope, response.content)
+        assert response.json()["error"] == "invalid_scope"
+        assert response["Cache-Control"] == "no-store"
