@@ -12,6 +12,7 @@ import hashlib
 from typing import Any
 
 import jwt
+from django.core.cache import cache
 from django.utils import timezone
 
 from identity.models import RevokedToken
@@ -80,3 +81,44 @@ def revoke_user(user: Any) -> None:
         refresh.revoke()
     for access in get_access_token_model().objects.filter(theirs):
         access.revoke()
+
+
+def _code_key(code: str) -> str:
+    return f"identity:code-used:{checksum(code)}"
+
+
+def remember_code(code: str, access_token: str) -> None:
+    """After a code's exchange: which token family it gave, so a second use can revoke it
+    (RFC 6749 section 4.1.2). Kept on the shared cache as long as a refresh token lives."""
+    from oauth2_provider.models import get_refresh_token_model
+    from oauth2_provider.settings import oauth2_settings
+
+    refresh = (
+        get_refresh_token_model()
+        .objects.filter(access_token__token_checksum=checksum(access_token))
+        .first()
+    )
+    family = str(refresh.token_family) if refresh is not None and refresh.token_family else ""
+    cache.set(
+        _code_key(code),
+        {"access": checksum(access_token), "family": family},
+        timeout=max(
+            int(oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS or 0),
+            int(oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS),
+        ),
+    )
+
+
+def revoke_code_tokens(code: str) -> bool:
+    """A code used again: revoke what its first exchange gave (the access token, and the
+    refresh token family with every access token refreshed from it). True if it was one."""
+    from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+
+    used = cache.get(_code_key(code))
+    if not isinstance(used, dict):
+        return False
+    if used.get("family"):
+        get_refresh_token_model().revoke_family(used["family"])
+    for access in get_access_token_model().objects.filter(token_checksum=used.get("access", "")):
+        access.revoke()
+    return True

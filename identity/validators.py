@@ -10,7 +10,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749.errors import InvalidRequestError
 from oauthlib.openid.connect.core.exceptions import RequestNotSupported, RequestURINotSupported
 
-from identity import grants
+from identity import grants, revocation
 from identity import issuer as issuer_mod
 from identity.tokens import audience_for, code_resources, explicit_resources
 
@@ -145,6 +145,9 @@ class Validator(OAuth2Validator):
         and the grant is checked again. A subscription cancelled or an API unpublished
         after the code was made stops the token, as for a refresh."""
         if not super().validate_code(client_id, code, client, request, *a, **k):
+            # A code used before was stolen (or the client is broken): what it gave the
+            # first time is revoked (RFC 6749 section 4.1.2), and this use is invalid_grant.
+            revocation.revoke_code_tokens(code)
             return False
         if not _user_active(request):
             return False  # invalid_grant: deactivated since the code was made
@@ -154,6 +157,14 @@ class Validator(OAuth2Validator):
         self._check_subset(requested, original, request)
         self._check_grant(client, scopes, requested or code_resources(request), request)
         return True
+
+    def save_bearer_token(self, token: Any, request: Any, *a: Any, **k: Any) -> Any:
+        """DOT's, and for a code exchange a note of what the code gave (revoke_code_tokens)."""
+        result = super().save_bearer_token(token, request, *a, **k)
+        code = getattr(request, "code", None)
+        if getattr(request, "grant_type", None) == "authorization_code" and code:
+            revocation.remember_code(str(code), str(token.get("access_token") or ""))
+        return result
 
     def validate_refresh_token(
         self, refresh_token: str, client: Any, request: Any, *a: Any, **k: Any

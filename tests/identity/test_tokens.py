@@ -342,3 +342,67 @@ def test_an_empty_scope_token_at_the_token_endpoint_is_invalid_scope(
         assert response.status_code == 400, (scope, response.content)
         assert response.json()["error"] == "invalid_scope"
         assert response["Cache-Control"] == "no-store"
+
+
+def test_a_replayed_code_revokes_the_tokens_its_first_use_gave(
+    client: Client, signed_in: Any, app: Any
+) -> None:
+    """RFC 6749 section 4.1.2 and RFC 9700 section 4.5: a code used twice was stolen; the
+    second use is refused and the tokens of the first are revoked. DOT only refused it, and
+    the first exchange's access and refresh tokens went on working."""
+    verifier, challenge = _pkce()
+    response = authorize(client, app, code_challenge=challenge, code_challenge_method="S256",
+                         scope="openid offline_access echo.read")  # fmt: skip
+    code = parse_qs(urlsplit(response["Location"]).query)["code"][0]
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "code_verifier": verifier,
+    }
+    auth = _basic(app.client_id, "console-secret")
+    first = client.post("/idp/token/", form, HTTP_AUTHORIZATION=auth).json()
+    bearer = f"Bearer {first['access_token']}"
+    assert client.get("/idp/userinfo/", HTTP_AUTHORIZATION=bearer).status_code == 200
+
+    replay = client.post("/idp/token/", form, HTTP_AUTHORIZATION=auth)
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+    assert replay["Cache-Control"] == "no-store"
+
+    assert client.get("/idp/userinfo/", HTTP_AUTHORIZATION=bearer).status_code == 401
+    from identity.revocation import is_revoked
+
+    assert is_revoked(first["access_token"])  # verifiers (the gateway) learn of it
+    refresh = client.post(
+        "/idp/token/",
+        {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
+        HTTP_AUTHORIZATION=auth,
+    )
+    assert refresh.status_code == 400 and refresh.json()["error"] == "invalid_grant"
+
+
+def test_a_code_replayed_after_a_refresh_revokes_the_refreshed_tokens(
+    client: Client, signed_in: Any, app: Any
+) -> None:
+    verifier, challenge = _pkce()
+    response = authorize(client, app, code_challenge=challenge, code_challenge_method="S256",
+                         scope="openid offline_access echo.read")  # fmt: skip
+    code = parse_qs(urlsplit(response["Location"]).query)["code"][0]
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+            "code_verifier": verifier}  # fmt: skip
+    auth = _basic(app.client_id, "console-secret")
+    first = client.post("/idp/token/", form, HTTP_AUTHORIZATION=auth).json()
+    refreshed = client.post(
+        "/idp/token/",
+        {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
+        HTTP_AUTHORIZATION=auth,
+    ).json()
+    assert client.post("/idp/token/", form, HTTP_AUTHORIZATION=auth).status_code == 400
+    bearer = f"Bearer {refreshed['access_token']}"
+    assert client.get("/idp/userinfo/", HTTP_AUTHORIZATION=bearer).status_code == 401
+    again = client.post(
+        "/idp/token/",
+        {"grant_type": "refresh_token", "refresh_token": refreshed["refresh_token"]},
+        HTTP_AUTHORIZATION=auth,
+    )
+    assert again.json()["error"] == "invalid_grant"
