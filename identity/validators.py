@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.utils import timezone
@@ -17,6 +18,11 @@ from identity.tokens import audience_for, code_resources, explicit_resources
 # Set by identity.views.Authorize in request.META, which DOT copies into the oauthlib
 # request's headers. No HTTP header can produce these keys (those all start with HTTP_).
 SIGNED_IN_USER = "IDENTITY_SIGNED_IN_USER"
+# RFC 7636 4.1 and 4.2: a code_verifier, and so a plain challenge, is this; an S256
+# challenge (base64url of 32 bytes) is too.
+PKCE_VALUE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+# Authorization request parameters that may come more than once (RFC 8707 resource).
+REPEATABLE = frozenset({"resource"})
 
 
 def _audiences(scopes: list[str], resources: list[str]) -> list[str]:
@@ -100,7 +106,22 @@ class Validator(OAuth2Validator):
         oauthlib asks this once the client and its redirect URI are known, so the error goes
         back to the client. Ignored, an object's own redirect_uri, scope, nonce or max_age
         silently did not apply while the client believed they did."""
-        given = {name for name, _ in request.uri_query_params}
+        names = [name for name, _ in request.uri_query_params]
+        given = set(names)
+        repeated = sorted({n for n in names if names.count(n) > 1} - REPEATABLE)
+        if repeated:
+            # RFC 6749 3.1. oauthlib refuses five parameters; for the others the last won,
+            # so a second code_challenge, nonce or prompt silently replaced the first.
+            raise InvalidRequestError(
+                request=request, description=f"Duplicate {repeated[0][:40]} parameter."
+            )
+        challenge = getattr(request, "code_challenge", None)
+        if challenge is not None and not PKCE_VALUE.fullmatch(str(challenge)):
+            # RFC 7636 4.2; such a code could be redeemed by no code_verifier.
+            raise InvalidRequestError(
+                request=request,
+                description="code_challenge must be 43 to 128 characters: A-Z a-z 0-9 - . _ ~",
+            )
         if "request" in given:
             raise RequestNotSupported(request=request)
         if "request_uri" in given:
@@ -149,6 +170,11 @@ class Validator(OAuth2Validator):
             # first time is revoked (RFC 6749 section 4.1.2), and this use is invalid_grant.
             revocation.revoke_code_tokens(code)
             return False
+        verifier = getattr(request, "code_verifier", None)
+        if verifier is not None and not PKCE_VALUE.fullmatch(str(verifier)):
+            # RFC 7636 4.1: 43 to 128 unreserved characters, so it cannot be guessed; 'a'
+            # with its own S256 challenge got a token.
+            return False  # invalid_grant
         if not _user_active(request):
             return False  # invalid_grant: deactivated since the code was made
         scopes = list(request.scopes or [])

@@ -406,3 +406,68 @@ def test_a_code_replayed_after_a_refresh_revokes_the_refreshed_tokens(
         HTTP_AUTHORIZATION=auth,
     )
     assert again.json()["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"code_challenge": "abc"},  # RFC 7636 4.2: 43 to 128 characters
+        {"code_challenge": "!" * 43},  # of the unreserved set
+        {"code_challenge": "a" * 129},
+    ],
+)
+def test_a_malformed_code_challenge_is_invalid_request(
+    client: Client, signed_in: Any, app: Any, query: dict[str, str]
+) -> None:
+    """It was taken and a code came back that no code_verifier could redeem."""
+    response = authorize(client, app, code_challenge_method="S256", **query)
+    assert response.status_code == 302
+    answer = parse_qs(urlsplit(response["Location"]).query)
+    assert answer["error"] == ["invalid_request"] and "code" not in answer
+
+
+def test_a_repeated_authorization_parameter_is_invalid_request(
+    client: Client, signed_in: Any, app: Any
+) -> None:
+    """RFC 6749 3.1: no parameter more than once. oauthlib refuses five of them; a second
+    code_challenge (or nonce, prompt, max_age) silently replaced the first."""
+    _, challenge = _pkce()
+    _, other = _pkce()
+    base = {"response_type": "code", "client_id": app.client_id, "redirect_uri": REDIRECT,
+            "scope": "openid echo.read", "state": "st", "code_challenge": challenge,
+            "code_challenge_method": "S256"}  # fmt: skip
+    for extra in (f"code_challenge={other}", "nonce=a&nonce=b", "prompt=consent&prompt=none"):
+        response = client.get(f"/idp/authorize/?{urlencode(base)}&{extra}")
+        assert response.status_code == 302, extra
+        answer = parse_qs(urlsplit(response["Location"]).query)
+        assert answer["error"] == ["invalid_request"] and "code" not in answer, extra
+    # resource may repeat (RFC 8707 2): not refused as a duplicate
+    response = client.get(
+        f"/idp/authorize/?{urlencode({**base, 'scope': 'openid echo.read petstore.read'})}"
+        "&resource=api://echo&resource=api://petstore"
+    )
+    assert "Duplicate" not in response.get("Location", "")
+
+
+@pytest.mark.parametrize("verifier", ["a", "a" * 42, "a" * 129, "ü" * 43, "a b" * 20])
+def test_a_malformed_code_verifier_is_refused_even_when_it_matches(
+    client: Client, signed_in: Any, app: Any, verifier: str
+) -> None:
+    """RFC 7636 4.1: a verifier is 43 to 128 unreserved characters, so that it cannot be
+    guessed; 'a' with its own S256 challenge got a token."""
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    response = authorize(client, app, code_challenge=challenge.rstrip(b"=").decode(),
+                         code_challenge_method="S256")  # fmt: skip
+    code = parse_qs(urlsplit(response["Location"]).query)["code"][0]
+    token = client.post(
+        "/idp/token/",
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+            "code_verifier": verifier,
+        },  # fmt: skip
+        HTTP_AUTHORIZATION=_basic(app.client_id, "console-secret"),
+    )
+    assert token.status_code == 400 and token.json()["error"] == "invalid_grant"
+    assert "access_token" not in token.json()
