@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -42,6 +43,18 @@ def _json_error(status: int, error: str, description: str = "", **headers: str) 
     for name, value in headers.items():
         response[name.replace("_", "-")] = value
     return response
+
+
+def is_machine_endpoint(request: HttpRequest) -> bool:
+    """The token, revocation, introspection and userinfo endpoints: clients read their
+    errors as RFC 6749 JSON, also those the portal gives before the view (portal.middleware,
+    portal.views.bad_request)."""
+    names = ("token", "revoke-token", "introspect", "user-info")
+    return request.path_info in {reverse(f"oauth2_provider:{name}") for name in names}
+
+
+def refused_before_the_view(description: str) -> JsonResponse:
+    return _json_error(400, "invalid_request", description)
 
 
 def as_json_error(response: HttpResponse) -> HttpResponse:

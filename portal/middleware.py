@@ -75,6 +75,10 @@ class NullCharacterMiddleware:
         if _holds_nul(request):
             if apiproblem.is_api(request):
                 return apiproblem.problem(400, "The request contains a NUL character.")
+            from identity import endpoints
+
+            if endpoints.is_machine_endpoint(request):
+                return endpoints.refused_before_the_view("The request contains a NUL character.")
             return HttpResponseBadRequest(
                 "The request contains a NUL character.", content_type="text/plain"
             )

@@ -107,6 +107,10 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
         if isinstance(exception, RequestDataTooBig):  # a form read before the API's views
             return apiproblem.problem(413, "The body is larger than this API takes.")
         return apiproblem.problem(400, "The request is not valid for this portal.")
+    from identity import endpoints
+
+    if endpoints.is_machine_endpoint(request):  # a form too big or with too many fields
+        return endpoints.refused_before_the_view("The request body is not readable.")
     return defaults.bad_request(request, exception or Exception())
 
 

@@ -194,3 +194,29 @@ def test_a_grant_type_the_provider_does_not_offer_is_unsupported_not_a_server_er
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
     assert response.json()["error"] in ("unsupported_grant_type", "invalid_request")
+
+
+@pytest.mark.parametrize("path", ["/idp/token/", "/idp/revoke/", "/idp/introspect/"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "grant_type=client_credentials&scope="
+        + "x" * 3_000_000,  # past DATA_UPLOAD_MAX_MEMORY_SIZE
+        "&".join(f"f{i}=1" for i in range(1_500)),  # past DATA_UPLOAD_MAX_NUMBER_FIELDS
+        "grant_type=client_credentials&scope=a%00b",  # the NUL middleware's text/plain 400
+    ],
+    ids=["too-big", "too-many-fields", "nul"],
+)
+def test_a_form_refused_before_the_view_is_a_json_invalid_request(
+    client: Client, svc: OAuthClient, path: str, body: str
+) -> None:
+    """Refused as the portal's middleware reads the form: the 400 was Django's HTML page
+    (too big, too many fields) or text/plain (NUL), not RFC 6749's JSON."""
+    response = client.post(
+        path,
+        body,
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=_basic("svc", "svc-secret"),
+    )
+    assert_json_error(response, 400, "invalid_request")
+    assert response["Cache-Control"] == "no-store"
