@@ -7,7 +7,6 @@ mounted under the `oauth2_provider` namespace its code reverses.
 from __future__ import annotations
 
 from django.urls import path, re_path
-from oauth2_provider import views as dot
 
 from identity import endpoints, views
 
@@ -28,11 +27,9 @@ oauth2_urlpatterns = [
     path("introspect/", endpoints.Introspect.as_view(), name="introspect"),
     path("userinfo/", endpoints.UserInfo.as_view(), name="user-info"),
     path("logout/", views.EndSession.as_view(), name="rp-initiated-logout"),
-    path(
-        ".well-known/oauth-authorization-server",
-        dot.OAuthServerMetadataView.as_view(),
-        name="oauth-server-metadata",
-    ),
+    # RFC 8414 metadata is the discovery document: DOT's own offered the device-code
+    # grant the token endpoint refuses and named no jwks_uri.
+    path(".well-known/oauth-authorization-server", views.discovery, name="oauth-server-metadata"),
     path("jwks/", views.jwks, name="jwks-info"),
     re_path(
         r"^\.well-known/openid-configuration/?$",

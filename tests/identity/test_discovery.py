@@ -45,3 +45,18 @@ def test_provider_page(client: Client, settings: Any) -> None:
     settings.IDENTITY_ISSUER = ""
     page = client.get("/idp/")
     assert page.status_code == 200 and b"http://testserver/idp/token/" in page.content
+
+
+def test_oauth_server_metadata_is_the_discovery_document(client: Client) -> None:
+    """RFC 8414 metadata at /idp/.well-known/oauth-authorization-server says what discovery
+    says. It was DOT's own document: it offered the device-code grant the token endpoint
+    refuses (unsupported_grant_type), named no jwks_uri and came without caching headers."""
+    oidc = client.get("/idp/.well-known/openid-configuration")
+    oauth = client.get("/idp/.well-known/oauth-authorization-server")
+    assert oauth.status_code == 200
+    assert oauth.json() == oidc.json()
+    assert (
+        "urn:ietf:params:oauth:grant-type:device_code" not in oauth.json()["grant_types_supported"]
+    )
+    assert oauth["Cache-Control"] == oidc["Cache-Control"]
+    assert oauth["Access-Control-Allow-Origin"] == "*"
