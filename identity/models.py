@@ -114,7 +114,18 @@ class Client(AbstractApplication):
         parts = urlsplit(uri)
         if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
             return False  # plain http only on loopback (RFC 8252), whatever the settings say
-        return bool(super().redirect_uri_allowed(uri))
+        if not super().redirect_uri_allowed(uri):
+            return False
+        if self.client_type == self.CLIENT_PUBLIC:
+            return True  # RFC 8252 7.3: a native app's loopback redirect on any port
+        # A confidential (web) client is no native app: DOT's any-port rule for loopback
+        # sent its code to whatever listened on another port of the machine.
+        from oauth2_provider.models import redirect_to_uri_allowed
+
+        return any(
+            urlsplit(registered).port == parts.port and redirect_to_uri_allowed(uri, [registered])
+            for registered in self.redirect_uris.split()
+        )
 
     @property
     def jwk_key(self) -> Any:

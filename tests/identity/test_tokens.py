@@ -471,3 +471,33 @@ def test_a_malformed_code_verifier_is_refused_even_when_it_matches(
     )
     assert token.status_code == 400 and token.json()["error"] == "invalid_grant"
     assert "access_token" not in token.json()
+
+
+@pytest.mark.parametrize(
+    "redirect_uri", ["http://127.0.0.1:1234/cb", "http://127.0.0.1:80/cb", "http://127.0.0.1/cb"]
+)
+def test_a_confidential_client_gets_its_code_only_on_its_registered_loopback_port(
+    client: Client, signed_in: Any, app: Any, redirect_uri: str
+) -> None:
+    """RFC 8252 7.3's any port on loopback is for native apps, which hold no secret; a web
+    client registered at http://127.0.0.1:9999/cb had its code sent to whatever listened on
+    another port of the machine. The provider's error page, no redirect."""
+    _, challenge = _pkce()
+    response = authorize(client, app, redirect_uri=redirect_uri, code_challenge=challenge,
+                         code_challenge_method="S256")  # fmt: skip
+    assert response.status_code == 400
+    assert "Location" not in response
+
+
+def test_a_public_client_keeps_rfc8252_loopback_ports(
+    client: Client, signed_in: Any, client_factory: Any
+) -> None:
+    native = client_factory("native", "unused", redirect_uris=["http://127.0.0.1/cb"])
+    native.client_type = OAuthClient.CLIENT_PUBLIC
+    native.save()
+    _, challenge = _pkce()
+    query = {"response_type": "code", "client_id": "native", "scope": "openid",
+             "redirect_uri": "http://127.0.0.1:53682/cb", "state": "st",
+             "code_challenge": challenge, "code_challenge_method": "S256"}  # fmt: skip
+    response = client.get("/idp/authorize/?" + urlencode(query))
+    assert response.status_code == 200  # the consent page, answering to that port
