@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote_plus
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
@@ -82,7 +82,7 @@ def attempted_client_id(request: HttpRequest) -> str:
             decoded = base64.b64decode(auth[6:].strip(), validate=True).decode()
         except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII text
             return ""
-        return unquote(decoded.partition(":")[0])[:200]
+        return unquote_plus(decoded.partition(":")[0])[:200]
     return str(request.POST.get("client_id", ""))[:200]
 
 
@@ -123,12 +123,40 @@ def _client_authenticated(
     and revocation endpoints share this guard around django-oauth-toolkit's views."""
     if request.method != "POST":
         return _json_error(405, "invalid_request", "Use POST.", Allow="POST")
-    limited = _nul_refused(request) or _rate_limited(request)
+    limited = _nul_refused(request) or _two_methods(request) or _rate_limited(request)
     if limited is not None:
         return limited
     response = dispatch()
     _count_failure(request, response)
+    if response.status_code == 401 and _uses_basic(request):
+        # RFC 6749 5.2: the challenge of the scheme the client used (DOT says Bearer).
+        response["WWW-Authenticate"] = 'Basic realm="OAuth clients"'
     return response
+
+
+def _uses_basic(request: HttpRequest) -> bool:
+    return str(request.META.get("HTTP_AUTHORIZATION", ""))[:6].lower() == "basic "
+
+
+def _two_methods(request: HttpRequest) -> HttpResponse | None:
+    """RFC 6749 2.3: one client authentication method a request. With Basic and a body
+    secret both, DOT tried the body's after a wrong Basic secret and issued a token; a body
+    client_id other than Basic's was oauthlib's server_error. Also reads the scheme name
+    case-insensitively (RFC 9110 11.1), which DOT does not: 'basic' was invalid_client."""
+    if not _uses_basic(request):
+        return None
+    auth = str(request.META["HTTP_AUTHORIZATION"])
+    request.META["HTTP_AUTHORIZATION"] = "Basic " + auth[6:]
+    if "client_secret" in request.POST:
+        return _json_error(
+            400,
+            "invalid_request",
+            "Authenticate the client one way: HTTP Basic or client_secret in the body.",
+        )
+    body_id = request.POST.get("client_id")
+    if body_id is not None and body_id != attempted_client_id(request):
+        return _json_error(400, "invalid_request", "client_id differs from the Basic one.")
+    return None
 
 
 @method_decorator(csrf_exempt, name="dispatch")

@@ -220,3 +220,45 @@ def test_a_form_refused_before_the_view_is_a_json_invalid_request(
     )
     assert_json_error(response, 400, "invalid_request")
     assert response["Cache-Control"] == "no-store"
+
+
+CC = {"grant_type": "client_credentials", "scope": "echo.read"}
+
+
+@pytest.mark.parametrize("path", ["/idp/token/", "/idp/revoke/"])
+def test_basic_and_a_body_secret_together_are_invalid_request(
+    client: Client, svc: OAuthClient, path: str
+) -> None:
+    """RFC 6749 2.3: one authentication method a request. With both, a wrong Basic secret
+    was passed over for the body's and a token came back."""
+    form = {**CC, "token": "x", "client_id": "svc", "client_secret": "svc-secret"}
+    for secret in ("svc-secret", "wrong"):
+        response = client.post(path, form, HTTP_AUTHORIZATION=_basic("svc", secret))
+        assert_json_error(response, 400, "invalid_request")
+
+
+def test_a_body_client_id_other_than_basic_is_invalid_request_not_a_server_error(
+    client: Client, svc: OAuthClient, client_factory: Any
+) -> None:
+    client_factory("svc2", "svc2-secret", grant=OAuthClient.GRANT_CLIENT_CREDENTIALS,
+                   redirect_uris=[])  # fmt: skip
+    response = client.post(
+        "/idp/token/", {**CC, "client_id": "svc2"}, HTTP_AUTHORIZATION=_basic("svc", "svc-secret")
+    )
+    assert_json_error(response, 400, "invalid_request")  # oauthlib: server_error
+
+
+def test_wrong_basic_credentials_are_answered_with_a_basic_challenge(
+    client: Client, svc: OAuthClient
+) -> None:
+    """RFC 6749 5.2: the WWW-Authenticate of the scheme the client used (it said Bearer)."""
+    response = client.post("/idp/token/", CC, HTTP_AUTHORIZATION=_basic("svc", "wrong"))
+    assert_json_error(response, 401, "invalid_client")
+    assert response["WWW-Authenticate"].startswith("Basic ")
+
+
+def test_the_basic_scheme_name_is_case_insensitive(client: Client, svc: OAuthClient) -> None:
+    """RFC 9110 11.1: 'basic' is 'Basic'; it was invalid_client."""
+    auth = _basic("svc", "svc-secret").replace("Basic", "basic")
+    response = client.post("/idp/token/", CC, HTTP_AUTHORIZATION=auth)
+    assert response.status_code == 200, response.content
