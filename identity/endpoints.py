@@ -197,7 +197,7 @@ class Introspect(OAuthLibMixin, View):
         if request.method != "POST":
             # Never from a query string: the token would land in access logs (RFC 7662 2.1).
             return _json_error(405, "invalid_request", "Use POST.", Allow="POST")
-        limited = _nul_refused(request) or _rate_limited(request)
+        limited = _nul_refused(request) or _two_methods(request) or _rate_limited(request)
         if limited is not None:
             return limited
         client = self._authenticated_client(request)

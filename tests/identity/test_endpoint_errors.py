@@ -225,7 +225,7 @@ def test_a_form_refused_before_the_view_is_a_json_invalid_request(
 CC = {"grant_type": "client_credentials", "scope": "echo.read"}
 
 
-@pytest.mark.parametrize("path", ["/idp/token/", "/idp/revoke/"])
+@pytest.mark.parametrize("path", ["/idp/token/", "/idp/revoke/", "/idp/introspect/"])
 def test_basic_and_a_body_secret_together_are_invalid_request(
     client: Client, svc: OAuthClient, path: str
 ) -> None:
