@@ -23,7 +23,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from oauth2_provider.exceptions import FatalClientError, InvalidOIDCClientError
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView, RPInitiatedLogoutView
-from oauthlib.oauth2.rfc6749.errors import InvalidClientIdError, MissingCodeChallengeError
+from oauthlib.oauth2.rfc6749.errors import (
+    InvalidClientIdError,
+    MismatchingRedirectURIError,
+    MissingCodeChallengeError,
+    MissingRedirectURIError,
+)
 
 from identity import consent, keys, ratelimit
 from identity import issuer as issuer_mod
@@ -102,6 +107,10 @@ class Authorize(AuthorizationView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # The provider's user, not the portal's (see identity/session.py).
         request.user = idp_session.current_user(request)
+        if request.method == "GET" and not request.user.is_authenticated:
+            fatal = _fatal_client_error(request)
+            if fatal is not None:
+                return self.error_response(fatal, None)
         prompt = set(request.GET.get("prompt", "").split())
         if request.method == "GET" and request.user.is_authenticated:
             if "login" in prompt and "none" not in prompt:
@@ -168,6 +177,23 @@ class Authorize(AuthorizationView):
             query.pop("prompt", None)
         next_url = f"{request.path}?{query.urlencode()}"
         return redirect(f"{reverse('identity:login')}?{urlencode({'next': next_url})}")
+
+
+def _fatal_client_error(request: HttpRequest) -> FatalClientError | None:
+    """An unknown client or a redirect URI it did not register: the provider's error page,
+    before the sign-in page (RFC 6749 4.1.2.1). DOT asks for a sign-in first, so a person
+    signed in for a request that could only fail."""
+    client_id = request.GET.get("client_id", "")
+    client = Client.objects.filter(client_id=client_id).first() if client_id else None
+    if client is None:
+        return FatalClientError(error=InvalidClientIdError())
+    redirect_uri = request.GET.get("redirect_uri")
+    if redirect_uri is None:
+        if len(client.redirect_uris.split()) != 1:
+            return FatalClientError(error=MissingRedirectURIError())
+    elif not client.redirect_uri_allowed(redirect_uri):
+        return FatalClientError(error=MismatchingRedirectURIError())
+    return None
 
 
 def _new_audience(request: HttpRequest, user: Any) -> bool:

@@ -263,3 +263,25 @@ def test_response_mode_query_is_the_default_spelled_out(
     app.skip_authorization = True
     app.save()
     assert redirect_params(client.get(authorize_url(response_mode="query")))["code"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"client_id": "nope"},
+        {"redirect_uri": "https://evil.example/cb"},
+        {"redirect_uri": "http://127.0.0.1:9999/cb/../x"},
+    ],
+)
+def test_a_bad_client_or_redirect_uri_is_the_error_page_before_any_sign_in(
+    client: Client, app: Any, change: dict[str, str]
+) -> None:
+    """RFC 6749 4.1.2.1: the resource owner is told at once. Signed out, the request went
+    to the sign-in page first, so a person signed in for a request that could only fail."""
+    query = {"response_type": "code", "client_id": app.client_id,
+             "redirect_uri": "http://127.0.0.1:9999/cb", "scope": "openid", "state": "st",
+             "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+             "code_challenge_method": "S256", **change}  # fmt: skip
+    response = client.get("/idp/authorize/?" + urlencode(query))
+    assert response.status_code == 400
+    assert "Location" not in response
