@@ -184,6 +184,13 @@ class Revoke(RevokeTokenView):
         return as_json_error(response)
 
 
+def _inactive() -> JsonResponse:
+    """RFC 7662's answer for a token the caller may not know about; never cached."""
+    response = JsonResponse({"active": False})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class Introspect(OAuthLibMixin, View):
     """RFC 7662 by POST only, for an authenticated client.
@@ -214,9 +221,9 @@ class Introspect(OAuthLibMixin, View):
         rows = get_access_token_model().objects.select_related("user")
         token = rows.filter(token_checksum=checksum).first()
         if token is None or not (token.application_id == client.pk or client.may_introspect):
-            return JsonResponse({"active": False})
+            return _inactive()
         if token.user is not None and not token.user.is_active:
-            return JsonResponse({"active": False})  # its user was deactivated since
+            return _inactive()  # its user was deactivated since
         response = IntrospectTokenView.get_token_response(token_value)
         response["Cache-Control"] = "no-store"
         return response

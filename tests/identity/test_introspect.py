@@ -64,3 +64,19 @@ def test_unauthenticated_introspection_is_refused(client: Client, user_token: st
         "/idp/introspect/", {"token": user_token}, HTTP_AUTHORIZATION=f"Bearer {user_token}"
     )
     assert with_bearer.status_code == 401 and "username" not in with_bearer.json()
+
+
+def test_every_introspection_answer_is_no_store(
+    client: Client, user_token: str, other: OAuthClient
+) -> None:
+    """RFC 7662 4 asks that answers not be cached; {"active": false} (another client's token,
+    an unknown one) came without Cache-Control, so a cache between could keep it past a
+    change, or hand one client's answer to another."""
+    for token, who, secret in (
+        (user_token, "other", "other-secret"),
+        ("no-such-token", "console", "console-secret"),
+        (user_token, "console", "console-secret"),
+    ):
+        response = introspect(client, token, who, secret)
+        assert response.status_code == 200
+        assert response["Cache-Control"] == "no-store", (token[:8], who)
