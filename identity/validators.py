@@ -21,6 +21,8 @@ SIGNED_IN_USER = "IDENTITY_SIGNED_IN_USER"
 # RFC 7636 4.1 and 4.2: a code_verifier, and so a plain challenge, is this; an S256
 # challenge (base64url of 32 bytes) is too.
 PKCE_VALUE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+# The longest nonce a code can keep (DOT's Grant.nonce column).
+MAX_NONCE = 255
 # Authorization request parameters that may come more than once (RFC 8707 resource).
 REPEATABLE = frozenset({"resource"})
 
@@ -114,6 +116,13 @@ class Validator(OAuth2Validator):
             # so a second code_challenge, nonce or prompt silently replaced the first.
             raise InvalidRequestError(
                 request=request, description=f"Duplicate {repeated[0][:40]} parameter."
+            )
+        nonce = getattr(request, "nonce", None)
+        if nonce and len(str(nonce)) > MAX_NONCE:
+            # DOT keeps it in a 255-character column: PostgreSQL refused the code's row
+            # (DataError, a 500).
+            raise InvalidRequestError(
+                request=request, description=f"nonce is longer than {MAX_NONCE} characters."
             )
         challenge = getattr(request, "code_challenge", None)
         if challenge is not None and not PKCE_VALUE.fullmatch(str(challenge)):

@@ -501,3 +501,18 @@ def test_a_public_client_keeps_rfc8252_loopback_ports(
              "code_challenge": challenge, "code_challenge_method": "S256"}  # fmt: skip
     response = client.get("/idp/authorize/?" + urlencode(query))
     assert response.status_code == 200  # the consent page, answering to that port
+
+
+def test_a_nonce_longer_than_the_provider_keeps_is_invalid_request(
+    client: Client, signed_in: Any, app: Any
+) -> None:
+    """DOT keeps a code's nonce in 255 characters: PostgreSQL refused a longer one as the
+    code was saved (DataError, a 500), and SQLite kept it whole. Refused up front now."""
+    _, challenge = _pkce()
+    response = authorize(client, app, nonce="n" * 256, code_challenge=challenge,
+                         code_challenge_method="S256")  # fmt: skip
+    assert response.status_code == 302
+    answer = parse_qs(urlsplit(response["Location"]).query)
+    assert answer["error"] == ["invalid_request"] and "code" not in answer
+    tokens = code_flow(client, app, nonce="n" * 255)
+    assert jwt.decode(tokens["id_token"], options={"verify_signature": False})["nonce"] == "n" * 255
