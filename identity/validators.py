@@ -125,6 +125,13 @@ class Validator(OAuth2Validator):
                 request=request, description=f"nonce is longer than {MAX_NONCE} characters."
             )
         challenge = getattr(request, "code_challenge", None)
+        method = getattr(request, "code_challenge_method", None) or "plain"  # RFC 7636 4.3
+        if challenge is not None and method != "S256":
+            # S256 only (RFC 9700 2.1.1). DOT refuses plain as the code is made, after the
+            # consent page: the person chose Allow for a request that could only fail.
+            raise InvalidRequestError(
+                request=request, description='Unsupported code_challenge_method; use "S256".'
+            )
         if challenge is not None and not PKCE_VALUE.fullmatch(str(challenge)):
             # RFC 7636 4.2; such a code could be redeemed by no code_verifier.
             raise InvalidRequestError(

@@ -516,3 +516,18 @@ def test_a_nonce_longer_than_the_provider_keeps_is_invalid_request(
     assert answer["error"] == ["invalid_request"] and "code" not in answer
     tokens = code_flow(client, app, nonce="n" * 255)
     assert jwt.decode(tokens["id_token"], options={"verify_signature": False})["nonce"] == "n" * 255
+
+
+@pytest.mark.parametrize("method", [{"code_challenge_method": "plain"}, {}])
+def test_a_plain_pkce_challenge_is_refused_before_the_consent_page(
+    client: Client, signed_in: Any, app: Any, method: dict[str, str]
+) -> None:
+    """S256 only (RFC 9700 2.1.1); a missing method means plain (RFC 7636 4.3). The consent
+    page was shown first and the refusal came only after the person chose Allow."""
+    _, challenge = _pkce()
+    query = {"response_type": "code", "client_id": app.client_id, "redirect_uri": REDIRECT,
+             "scope": "openid", "state": "st", "code_challenge": challenge, **method}  # fmt: skip
+    response = client.get("/idp/authorize/?" + urlencode(query))
+    assert response.status_code == 302
+    answer = parse_qs(urlsplit(response["Location"]).query)
+    assert answer["error"] == ["invalid_request"] and "code" not in answer
