@@ -72,7 +72,9 @@ def developer(demo: FakeOutbound) -> Client:
     sign-in through that provider leaves the browser)."""
     from django.contrib.auth import get_user_model
 
-    client = Client(SERVER_NAME="127.0.0.1", SERVER_PORT="8000")
+    # As a browser on `make run` sends it: the Host names the port (the console builds its
+    # redirect URI from it, and a confidential client's loopback URI matches on its port).
+    client = Client(SERVER_NAME="127.0.0.1", SERVER_PORT="8000", HTTP_HOST="127.0.0.1:8000")
     client.force_login(get_user_model().objects.get(username=DEMO_USERNAME))
     login = {"username": DEMO_USERNAME, "password": DEMO_PASSWORD}
     assert client.post("/idp/login/", login).status_code == 302
