@@ -682,6 +682,27 @@ def quota_use(subscription: Any, now: datetime | None = None) -> QuotaUse | None
     return quota_uses([subscription], now).get(subscription.pk)
 
 
+def _by_quota_period(subscriptions: Sequence[Any], quota: str) -> dict[int, list[Any]]:
+    """The subscriptions whose product sets `quota` (a Product field), by its quota period."""
+    by_period: dict[int, list[Any]] = {}
+    for sub in subscriptions:
+        if getattr(sub.product, quota):
+            by_period.setdefault(int(sub.product.quota_period), []).append(sub)
+    return by_period
+
+
+def _rows_between(start: int, end: int, minute_floor: int) -> Q:
+    """The rollup rows that count the epochs [start, end): _spans() as a filter."""
+    rows = Q()
+    for level, a, b in _spans(start, end, minute_floor):
+        rows |= Q(
+            level=level,
+            start__gte=datetime.fromtimestamp(a, UTC),
+            start__lt=datetime.fromtimestamp(b, UTC),
+        )
+    return rows
+
+
 def quota_uses(subscriptions: Sequence[Any], now: datetime | None = None) -> dict[int, QuotaUse]:
     """quota_use() of each subscription whose product has a quota, by primary key: two
     queries for each quota period among them (My usage lists all of a developer's)."""
@@ -689,23 +710,13 @@ def quota_uses(subscriptions: Sequence[Any], now: datetime | None = None) -> dic
 
     now_epoch = int((now or datetime.now(UTC)).timestamp())
     minute_floor = now_epoch - settings.USAGE_RETENTION_MINUTE_DAYS * 86400
-    by_period: dict[int, list[Any]] = {}
-    for sub in subscriptions:
-        if sub.product.quota_calls:
-            by_period.setdefault(int(sub.product.quota_period), []).append(sub)
     out: dict[int, QuotaUse] = {}
     counted = F("success") + F("failed") + F("other")
-    for period, subs in by_period.items():
+    for period, subs in _by_quota_period(subscriptions, "quota_calls").items():
         ids = [sub.pk for sub in subs]
         start = (now_epoch - period) // 60 * 60 + 60  # the first whole minute inside the window
         end = now_epoch // 60 * 60 + 60  # through the current minute
-        spans = Q()
-        for level, a, b in _spans(start, end, minute_floor):
-            spans |= Q(
-                level=level,
-                start__gte=datetime.fromtimestamp(a, UTC),
-                start__lt=datetime.fromtimestamp(b, UTC),
-            )
+        spans = _rows_between(start, end, minute_floor)
         qs = ConsumerRollup.objects.filter(spans, subscription_id__in=ids)
         used = dict(
             qs.values("subscription_id")
@@ -762,22 +773,12 @@ def volume_uses(subscriptions: Sequence[Any], now: datetime | None = None) -> di
 
     now_epoch = int((now or datetime.now(UTC)).timestamp())
     minute_floor = now_epoch - settings.USAGE_RETENTION_MINUTE_DAYS * 86400
-    by_period: dict[int, list[Any]] = {}
-    for sub in subscriptions:
-        if sub.product.quota_kilobytes:
-            by_period.setdefault(int(sub.product.quota_period), []).append(sub)
     out: dict[int, VolumeUse] = {}
-    for period, subs in by_period.items():
+    for period, subs in _by_quota_period(subscriptions, "quota_kilobytes").items():
         began = now_epoch // period * period
         start = began // 60 * 60
         end = now_epoch // 60 * 60 + 60  # through the current minute
-        spans = Q()
-        for level, a, b in _spans(start, end, minute_floor):
-            spans |= Q(
-                level=level,
-                start__gte=datetime.fromtimestamp(a, UTC),
-                start__lt=datetime.fromtimestamp(b, UTC),
-            )
+        spans = _rows_between(start, end, minute_floor)
         used = dict(
             ConsumerRollup.objects.filter(spans, subscription_id__in=[sub.pk for sub in subs])
             .values("subscription_id")
