@@ -81,7 +81,7 @@ def run() -> list[dict[str, Any]]:
     vendor = setup()
     from django.db.models import F, Sum
 
-    from usage import reports
+    from usage import quotas, reports
     from usage.models import DAY, ConsumerRollup
     from usage.reports import UsageFilter
 
@@ -130,7 +130,7 @@ def run() -> list[dict[str, Any]]:
                 pk=row["subscription_id"],
                 product=SimpleNamespace(quota_calls=1_000_000, quota_period=30 * 86400),
             )
-            queries["quota use (30 d)"] = lambda sub=sub: reports.quota_use(sub)
+            queries["quota use (30 d)"] = lambda sub=sub: quotas.quota_use(sub)
             page(f"subscription, {who}, {label}", queries)
         f = UsageFilter(start, now, api_ids=visible, client_id=heavy_app["client_id"])
         page(f"application, busiest, {label}", developer(f))

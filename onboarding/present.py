@@ -8,7 +8,8 @@ from applications.models import Application
 from products import flows as product_flows
 from products.keys import KeyUnreadable
 from products.models import Product, Subscription
-from usage.reports import QuotaUse, Row, Summary, VolumeUse
+from usage.quotas import QuotaUse, VolumeUse
+from usage.reports import Row, Summary
 from usage.windows import Window
 
 

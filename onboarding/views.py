@@ -46,7 +46,7 @@ from products import flows as product_flows
 from products.models import Subscription
 from products.visibility import visible_products
 from usage import pages as usage_pages
-from usage import reports as usage_reports
+from usage import quotas as usage_quotas
 from usage import windows
 
 MAX_BODY = 64 * 1024
@@ -386,8 +386,8 @@ def subscription_usage(request: HttpRequest, caller: auth.Caller, sub_id: Any) -
         request,
         caller,
         {"subscription_id": sub.pk},
-        usage_reports.quota_use(sub),
-        usage_reports.volume_use(sub),
+        usage_quotas.quota_use(sub),
+        usage_quotas.volume_use(sub),
     )
 
 

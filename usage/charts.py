@@ -524,7 +524,7 @@ class QuotaBar:
 
 
 def quota_bar(quota: Any, tz: tzinfo) -> QuotaBar | None:
-    """The bar for `usage.reports.quota_use()`'s answer (None: the product has no quota)."""
+    """The bar for `usage.quotas.quota_use()`'s answer (None: the product has no quota)."""
     if quota is None or not quota.limit:
         return None
     used, limit = int(quota.used), int(quota.limit)
@@ -559,7 +559,7 @@ def _period_length(seconds: int) -> str:
 
 
 def volume_bar(volume: Any, tz: tzinfo) -> QuotaBar | None:
-    """The bar for `usage.reports.volume_use()`'s answer (None: no kilobyte quota). In whole
+    """The bar for `usage.quotas.volume_use()`'s answer (None: no kilobyte quota). In whole
     kilobytes rounded down, as the gateway's 403 says them."""
     if volume is None or not volume.kilobytes:
         return None

@@ -35,8 +35,8 @@ from django.utils import timezone
 
 from portal.lib.lru import LRU
 from usage.models import ClosedDaysVersion, KeptTotal
+from usage.spans import Span
 
-Span = tuple[int, int, int]  # (level, from epoch, to epoch), as reports._spans makes them
 Sums = dict[tuple[Any, ...], list[float]]  # a ranked key -> [calls, errors, total_ms_sum]
 
 # Yesterday stays open (read afresh) this long after midnight: events still on their way

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from usage import charts, closed, reports, windows
+from usage import charts, closed, quotas, reports, windows
 
 
 @dataclass(frozen=True)
@@ -269,12 +269,12 @@ def overview(
         window, api_ids, [sub.pk for sub in subs], [app.client_id for app in apps],
         apps[0].owner_id if apps else None,  # one developer's applications
     )  # fmt: skip
-    quotas, volumes = reports.quota_uses(subs), reports.volume_uses(subs)
+    calls, volumes = quotas.quota_uses(subs), quotas.volume_uses(subs)
     sub_rows = [
         {
             "sub": sub,
             "glance": look,
-            "quota": charts.quota_bar(quotas.get(sub.pk), tz),
+            "quota": charts.quota_bar(calls.get(sub.pk), tz),
             "volume": charts.volume_bar(volumes.get(sub.pk), tz),
         }
         for sub, look in zip(subs, sub_looks, strict=True)

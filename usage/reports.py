@@ -1,4 +1,5 @@
-"""The queries the usage pages call (usage/views.py): series, summary, rankings, quota use.
+"""The queries the usage pages call (usage/views.py): series, summary and rankings (quota use:
+usage/quotas.py).
 
 Each query reads the narrowest rollup table that holds its dimensions (usage/models.py):
 ApiRollup when no consumer is involved, ConsumerRollup when one is (as a filter or as what
@@ -14,12 +15,9 @@ histograms (usage/histogram.py).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
-
-from django.db.models import F, Min, Q, Sum
 
 from usage import closed, histogram, rollup_sql
 from usage.models import (
@@ -32,6 +30,7 @@ from usage.models import (
     ConsumerRollup,
     Rollup,
 )
+from usage.spans import spans_of
 
 Step = Literal["minute", "hour", "day"]
 By = Literal["api", "operation", "product", "subscription", "application", "developer"]
@@ -120,25 +119,6 @@ class Row:
     bytes_out: int
 
 
-@dataclass(frozen=True)
-class QuotaUse:
-    used: int
-    limit: int
-    period: str  # "in the last 30 days"
-    seconds: int  # the sliding window, the product's quota_period
-    resets_at: datetime  # when the oldest counted call leaves the window (aware)
-
-
-@dataclass(frozen=True)
-class VolumeUse:
-    """A product's kilobyte quota: body bytes in and out in the gateway's fixed period."""
-
-    used: int  # bytes
-    kilobytes: int  # the quota
-    seconds: int  # the fixed period, the product's quota_period
-    resets_at: datetime  # when the period ends and the count starts again (aware)
-
-
 def step_for(start: datetime, end: datetime) -> Step:
     """The chart's natural step: minutes up to 6 hours, hours up to 8 days, else days."""
     span = end - start
@@ -211,7 +191,7 @@ def _coarse_spans(
         # today's hours so far: a range ending now reads one row per key for today
         # instead of one per hour (a 24-hour ranking reads about half the rows).
         end_epoch = max(end_epoch, -(-now // 86400) * 86400)
-    return model, level, _spans(start, end_epoch, minute_floor)
+    return model, level, spans_of(start, end_epoch, minute_floor)
 
 
 def _split(
@@ -278,7 +258,7 @@ def series(f: UsageFilter, step: Step) -> list[Point]:
         # The first bucket, partial or not, read afresh: a range ending now starts at a new
         # minute every minute, and what is kept of the rest must not change within the hour.
         edge = min(start + size, exact_end)
-        spans = _spans(exact, edge, minute_floor)
+        spans = spans_of(exact, edge, minute_floor)
 
         def first_bucket(spans: list[tuple[int, int, int]] = spans) -> dict[str, Any] | None:
             return _sum_points(_buckets(model, f, spans).values())
@@ -295,7 +275,7 @@ def series(f: UsageFilter, step: Step) -> list[Point]:
     if exact_end % size and start < exact_end < datetime.now(UTC).timestamp():
         # (A range that ends now reads its last bucket whole: nothing is counted after now.)
         tail = exact_end - exact_end % size
-        last = (tail, _sum_points(_buckets(model, f, _spans(tail, exact_end, 0)).values()))
+        last = (tail, _sum_points(_buckets(model, f, spans_of(tail, exact_end, 0)).values()))
         end = tail
     boundary = max(start, min(end, closed.closed_before()))
     found = _buckets(model, f, [(level, boundary, end)])
@@ -634,162 +614,3 @@ def _labels(
             for u in get_user_model().objects.filter(pk__in=ids)
         }
     return {k: names.get(k[-1]) or ("(none)" if not k[-1] else f"{k[-1]} (deleted)") for k in keys}
-
-
-# --- quota --------------------------------------------------------------------------------
-
-
-def _spans(start: int, end: int, minute_floor: int) -> list[tuple[int, int, int]]:
-    """[start, end) (minute-aligned epochs) as whole days, hours and minutes: (level, from,
-    to). Minutes older than `minute_floor` (minute retention) are read from their hour."""
-    out: list[tuple[int, int, int]] = []
-    h1, h2 = -(-start // 3600) * 3600, end - end % 3600
-    if h1 >= h2:
-        if start < minute_floor:  # within an hour whose minutes are gone: that hour whole
-            return [(HOUR, start - start % 3600, start - start % 3600 + 3600)]
-        return [(MINUTE, start, end)]
-    if start < h1:
-        if start < minute_floor:
-            out.append((HOUR, h1 - 3600, h1))
-        else:
-            out.append((MINUTE, start, h1))
-    d1, d2 = -(-h1 // 86400) * 86400, h2 - h2 % 86400
-    if d1 >= d2:
-        out.append((HOUR, h1, h2))
-    else:
-        if h1 < d1:
-            out.append((HOUR, h1, d1))
-        out.append((DAY, d1, d2))
-        if d2 < h2:
-            out.append((HOUR, d2, h2))
-    if h2 < end:
-        out.append((MINUTE, h2, end))
-    return out
-
-
-def _period_label(seconds: int) -> str:
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
-        if seconds % size == 0:
-            n = seconds // size
-            return f"in the last {unit}" if n == 1 else f"in the last {n} {unit}s"
-    return f"in the last {seconds} seconds"
-
-
-def quota_use(subscription: Any, now: datetime | None = None) -> QuotaUse | None:
-    """Calls the gateway counts against the product's quota: those it let through (not
-    blocked) in the sliding window of `quota_period` seconds that ends now, to the minute.
-    None when the product has no quota."""
-    return quota_uses([subscription], now).get(subscription.pk)
-
-
-def _by_quota_period(subscriptions: Sequence[Any], quota: str) -> dict[int, list[Any]]:
-    """The subscriptions whose product sets `quota` (a Product field), by its quota period."""
-    by_period: dict[int, list[Any]] = {}
-    for sub in subscriptions:
-        if getattr(sub.product, quota):
-            by_period.setdefault(int(sub.product.quota_period), []).append(sub)
-    return by_period
-
-
-def _rows_between(start: int, end: int, minute_floor: int) -> Q:
-    """The rollup rows that count the epochs [start, end): _spans() as a filter."""
-    rows = Q()
-    for level, a, b in _spans(start, end, minute_floor):
-        rows |= Q(
-            level=level,
-            start__gte=datetime.fromtimestamp(a, UTC),
-            start__lt=datetime.fromtimestamp(b, UTC),
-        )
-    return rows
-
-
-def quota_uses(subscriptions: Sequence[Any], now: datetime | None = None) -> dict[int, QuotaUse]:
-    """quota_use() of each subscription whose product has a quota, by primary key: two
-    queries for each quota period among them (My usage lists all of a developer's)."""
-    from django.conf import settings
-
-    now_epoch = int((now or datetime.now(UTC)).timestamp())
-    minute_floor = now_epoch - settings.USAGE_RETENTION_MINUTE_DAYS * 86400
-    out: dict[int, QuotaUse] = {}
-    counted = F("success") + F("failed") + F("other")
-    for period, subs in _by_quota_period(subscriptions, "quota_calls").items():
-        ids = [sub.pk for sub in subs]
-        start = (now_epoch - period) // 60 * 60 + 60  # the first whole minute inside the window
-        end = now_epoch // 60 * 60 + 60  # through the current minute
-        spans = _rows_between(start, end, minute_floor)
-        qs = ConsumerRollup.objects.filter(spans, subscription_id__in=ids)
-        used = dict(
-            qs.values("subscription_id")
-            .annotate(used=Sum(counted))
-            .values_list("subscription_id", "used")
-        )
-        # The oldest counted call, to the minute while minutes are kept for the whole window.
-        oldest = qs
-        if start >= minute_floor:
-            oldest = ConsumerRollup.objects.filter(
-                subscription_id__in=ids,
-                level=MINUTE,
-                start__gte=datetime.fromtimestamp(start, UTC),
-                start__lt=datetime.fromtimestamp(end, UTC),
-            )
-        firsts = dict(
-            oldest.filter(Q(success__gt=0) | Q(failed__gt=0) | Q(other__gt=0))
-            .values("subscription_id")
-            .annotate(first=Min("start"))
-            .values_list("subscription_id", "first")
-        )
-        for sub in subs:
-            first = firsts.get(sub.pk)
-            resets = (
-                max(first + timedelta(seconds=period), datetime.fromtimestamp(end, UTC))
-                if first
-                else datetime.fromtimestamp(now_epoch, UTC)
-            )
-            out[sub.pk] = QuotaUse(
-                used=int(used.get(sub.pk) or 0),
-                limit=int(sub.product.quota_calls),
-                period=_period_label(period),
-                seconds=period,
-                resets_at=resets,
-            )
-    return out
-
-
-def volume_use(subscription: Any, now: datetime | None = None) -> VolumeUse | None:
-    """The body bytes counted against the product's kilobyte quota, or None without one."""
-    return volume_uses([subscription], now).get(subscription.pk)
-
-
-def volume_uses(subscriptions: Sequence[Any], now: datetime | None = None) -> dict[int, VolumeUse]:
-    """volume_use() of each subscription whose product has a kilobyte quota, by primary key.
-
-    The gateway counts the quota in fixed periods of `quota_period` seconds from the Unix
-    epoch (gateway/ratelimit.py `add`), so this sums the request and response body bytes of
-    the rollups since the current period began (from its minute: a period that does not
-    start on one includes the seconds before it). Calls the gateway refused are recorded with
-    their short answers' bytes, which the gateway does not count: a slight overcount at most.
-    One query for each quota period among them."""
-    from django.conf import settings
-
-    now_epoch = int((now or datetime.now(UTC)).timestamp())
-    minute_floor = now_epoch - settings.USAGE_RETENTION_MINUTE_DAYS * 86400
-    out: dict[int, VolumeUse] = {}
-    for period, subs in _by_quota_period(subscriptions, "quota_kilobytes").items():
-        began = now_epoch // period * period
-        start = began // 60 * 60
-        end = now_epoch // 60 * 60 + 60  # through the current minute
-        spans = _rows_between(start, end, minute_floor)
-        used = dict(
-            ConsumerRollup.objects.filter(spans, subscription_id__in=[sub.pk for sub in subs])
-            .values("subscription_id")
-            .annotate(used=Sum(F("bytes_in") + F("bytes_out")))
-            .values_list("subscription_id", "used")
-        )
-        for sub in subs:
-            out[sub.pk] = VolumeUse(
-                used=int(used.get(sub.pk) or 0),
-                kilobytes=int(sub.product.quota_kilobytes),
-                seconds=period,
-                resets_at=datetime.fromtimestamp(began + period, UTC),
-            )
-    return out

@@ -27,7 +27,7 @@ from portal.lib.viewertz import COOKIE as TZ_COOKIE
 from portal.lib.viewertz import zone_from_cookie
 from products.models import Subscription
 from products.visibility import visible_apis, visible_products
-from usage import charts, export, pages, reports, windows
+from usage import charts, export, pages, quotas, reports, windows
 from usage.forms import ReportFilterForm, range_of
 
 REPORTS_PERMISSION = "usage.view_reports"
@@ -133,8 +133,8 @@ def application_csv(request: HtmxHttpRequest, app_id: Any) -> HttpResponse:
 @require_GET
 def subscription(request: HtmxHttpRequest, sub_id: Any) -> HttpResponse:
     sub = _own_subscription(request, sub_id)
-    quota = charts.quota_bar(reports.quota_use(sub), _tz(request))
-    volume = charts.volume_bar(reports.volume_use(sub), _tz(request))
+    quota = charts.quota_bar(quotas.quota_use(sub), _tz(request))
+    volume = charts.volume_bar(quotas.volume_use(sub), _tz(request))
     subject = {
         "kind": "subscription", "sub": sub, "title": sub.label, "quota": quota, "volume": volume,
         "csv_url": reverse("usage:subscription_csv", args=[sub.uuid]),

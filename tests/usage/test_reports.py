@@ -8,7 +8,7 @@ from django.core.cache import cache
 
 from tests.usage.conftest import T0, event
 from usage.aggregate import aggregate_events
-from usage.reports import UsageFilter, quota_use, ranked, series, step_for, summary
+from usage.reports import UsageFilter, ranked, series, step_for, summary
 
 pytestmark = pytest.mark.django_db
 
@@ -82,73 +82,6 @@ def test_rankings(traffic: None) -> None:
     assert devs[0].label == "70 (deleted)"
     apps = ranked(day(), "application", "errors")
     assert {r.key for r in apps} == {"app-7", ""}
-
-
-def test_quota_use_counts_the_calls_let_through_in_the_window(django_user_model: Any) -> None:
-    from products.models import Product, Subscription
-
-    owner = django_user_model.objects.create_user("dev")
-    product = Product.objects.create(slug="p", name="P", quota_calls=1000, quota_period=86400)
-    sub = Subscription.objects.create(owner=owner, product=product, primary_hash="a",
-                                      secondary_hash="b")  # fmt: skip
-    now = datetime.fromtimestamp(T0, UTC)
-    aggregate_events(
-        [event(subscription_id=sub.pk, ts=T0 - 30)] * 3  # this minute
-        + [event(subscription_id=sub.pk, ts=T0 - 20 * 3600)] * 4  # yesterday, in the window
-        + [event(subscription_id=sub.pk, ts=T0 - 25 * 3600)] * 50  # before the window
-        + [event(subscription_id=sub.pk, outcome="blocked", check="quota")] * 9
-    )
-    use = quota_use(sub, now=now)
-    assert use is not None
-    assert (use.used, use.limit, use.period) == (7, 1000, "in the last day")
-    assert use.resets_at == datetime.fromtimestamp(T0 - 20 * 3600 - (T0 % 60), UTC) + timedelta(
-        days=1
-    )
-    product.quota_calls = None
-    product.save()
-    assert quota_use(sub, now=now) is None
-
-
-def test_quota_uses_of_many_subscriptions_are_each_ones_quota_use(django_user_model: Any) -> None:
-    """My usage reads every subscription's quota at once: products of other periods (one past
-    the minutes kept), one without a quota and one without calls answer as quota_use does."""
-    from products.models import Product, Subscription
-    from usage.reports import quota_uses
-
-    owner = django_user_model.objects.create_user("dev")
-    subs = []
-    for slug, calls, period in [
-        ("day", 1000, 86400),
-        ("hour", 50, 3600),
-        ("month", 9000, 30 * 86400),
-        ("free", None, 86400),
-    ]:
-        product = Product.objects.create(
-            slug=slug, name=slug, quota_calls=calls, quota_period=period
-        )
-        for n in range(2):
-            subs.append(
-                Subscription.objects.create(
-                    owner=owner,
-                    product=product,
-                    primary_hash=f"{slug}{n}a",
-                    secondary_hash=f"{slug}{n}b",
-                )
-            )
-    now = datetime.fromtimestamp(T0, UTC)
-    events = []
-    for i, sub in enumerate(subs[::2]):  # the second of each product has no calls
-        events += [event(subscription_id=sub.pk, ts=T0 - 30)] * (i + 1)
-        events += [event(subscription_id=sub.pk, ts=T0 - 50 * 60)] * 2
-        events += [event(subscription_id=sub.pk, ts=T0 - 20 * 3600)] * 3
-        events += [event(subscription_id=sub.pk, ts=T0 - 10 * 86400)] * 4
-        events += [event(subscription_id=sub.pk, outcome="blocked", check="quota")] * 5
-    aggregate_events(events)
-    together = quota_uses(subs, now=now)
-    assert set(together) == {sub.pk for sub in subs if sub.product.quota_calls}
-    for sub in subs:
-        assert together.get(sub.pk) == quota_use(sub, now=now), sub.product.slug
-    assert [together[sub.pk].used for sub in subs[:6]] == [6, 0, 4, 0, 12, 0]
 
 
 @pytest.mark.parametrize("span", [timedelta(hours=3), timedelta(days=7), timedelta(days=30)])
@@ -347,18 +280,6 @@ def test_the_30_days_figures_are_the_viewers_30_days_as_the_chart() -> None:
         assert [r.raw[0] for r in page.ranked] == [1]
 
 
-def test_a_span_within_an_hour_whose_minutes_are_gone_reads_that_hour() -> None:
-    """The partial first hour of an off-hour zone's 30 days (India's midnight is 18:30 UTC)
-    read minutes the retention had deleted: nothing, where the figures read the hour."""
-    from usage.models import HOUR, MINUTE
-    from usage.reports import _spans
-
-    hour = 1_000 * 3600
-    assert _spans(hour + 1800, hour + 3600, hour + 7200) == [(HOUR, hour, hour + 3600)]
-    assert _spans(hour, hour + 1800, hour + 7200) == [(HOUR, hour, hour + 3600)]
-    assert _spans(hour + 1800, hour + 3600, 0) == [(MINUTE, hour + 1800, hour + 3600)]
-
-
 @pytest.mark.parametrize(
     "zone", ["UTC", "Europe/Paris", "Asia/Kolkata", "Pacific/Chatham", "America/St_Johns"]
 )
@@ -391,32 +312,3 @@ def test_figures_charts_and_rankings_agree_for_every_range_in_any_zone(zone: str
                 charted = sum(b.total for b in page.buckets)
                 ranked_calls = sum(r.raw[0] for r in page.ranked)
                 assert page.total_calls == charted == ranked_calls > 0, (window, f, by)
-
-
-def test_volume_use_counts_the_body_bytes_of_the_gateways_fixed_period(
-    django_user_model: Any,
-) -> None:
-    """A product's kilobyte quota (issue 9) renews as the gateway counts it: a fixed period of
-    `quota_period` seconds from the Unix epoch (gateway/ratelimit.py `add`), not a sliding
-    window; its use is the request and response body bytes of the period's calls."""
-    from products.models import Product, Subscription
-    from usage.reports import volume_use
-
-    owner = django_user_model.objects.create_user("dev")
-    product = Product.objects.create(slug="p", name="P", quota_kilobytes=10, quota_period=86400)
-    sub = Subscription.objects.create(owner=owner, product=product, primary_hash="a",
-                                      secondary_hash="b")  # fmt: skip
-    now = datetime.fromtimestamp(T0, UTC)  # 10:20:30 UTC: the day's period began at 00:00
-    aggregate_events(
-        [event(subscription_id=sub.pk, ts=T0 - 30)] * 3  # 1,100 body bytes each
-        + [event(subscription_id=sub.pk, ts=T0 - 5 * 3600)] * 4  # 05:20, this period
-        + [event(subscription_id=sub.pk, ts=T0 - 11 * 3600)] * 50  # yesterday 23:20
-    )
-    use = volume_use(sub, now=now)
-    assert use is not None
-    assert (use.used, use.kilobytes, use.seconds) == (7 * 1100, 10, 86400)
-    midnight = datetime(2026, 3, 5, tzinfo=UTC)
-    assert use.resets_at == midnight
-    product.quota_kilobytes = None
-    product.save()
-    assert volume_use(sub, now=now) is None
