@@ -17,7 +17,8 @@ from django.utils.text import slugify
 
 from apis.markdown import operation_title, render_markdown, safe_url, with_section_ids
 from apis.openapi import model
-from apis.openapi.sample import has_example, sample
+from apis.openapi.examples import has_example
+from apis.openapi.sample import sample
 from apis.openapi.stream_sample import stream_note, stream_sample
 from apis.openapi.values import as_dict
 from apis.openapi.xml_sample import is_xml, xml_sample, xml_text

@@ -128,8 +128,9 @@ def _served_type(media_type: str) -> str:
 
 def _mock_content(route: RouteConfig, operation: dict[str, Any]) -> tuple[int, str, bytes]:
     from apis.documents import schema_document
+    from apis.openapi.examples import json_text_value
     from apis.openapi.model import is_json_media
-    from apis.openapi.sample import json_text_value, media_example
+    from apis.openapi.sample import media_example
     from apis.openapi.xml_sample import is_xml, xml_text
 
     status, response = _pick_response(operation)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from apis.openapi.errors import escape_token as token
-from apis.openapi.sample import example_value_key, has_example, json_text_value
+from apis.openapi.examples import example_value_key, has_example, json_text_value
 from apis.openapi.values import as_dict, as_list
 
 METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace", "query"})

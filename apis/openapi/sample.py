@@ -7,17 +7,27 @@ cycles stop with an empty value instead of recursing, and output size is bounded
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Callable
 from typing import Any
 
-import orjson
-
 from apis.openapi.errors import unescape_token
+from apis.openapi.examples import (
+    allows_null,
+    as_written,
+    example_value_key,
+    has_example,
+    may_stand,
+    of_its_type,
+)
 from apis.openapi.flags import flagged
-from apis.openapi.pattern import VERIFY_UP_TO, matching
-from apis.openapi.regex_safety import safe_search
+from apis.openapi.scalar_sample import (
+    OF_KIND,
+    below_maximum,
+    enum_value,
+    fits_pattern,
+    kind_of,
+    positive,
+    scalar,
+)
 from apis.openapi.values import as_dict, as_list, is_number
 
 MAX_DEPTH = 12
@@ -27,109 +37,6 @@ _MAX_NODES = 2_000
 # The most JSON values repeated items may make, written out (about a megabyte of text at worst).
 _MAX_WEIGHT = 20_000
 _PRELOAD_LEVELS = 3
-_FORMAT_SAMPLES: dict[str, Any] = {
-    "date-time": "2024-01-01T12:00:00Z",
-    "date": "2024-01-01",
-    "time": "12:00:00",
-    "email": "user@example.com",
-    "uuid": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
-    "uri": "https://example.com",
-    "url": "https://example.com",
-    "hostname": "example.com",
-    "ipv4": "192.0.2.1",
-    "ipv6": "2001:db8::1",
-    "byte": "U3dhZ2dlciByb2Nrcw==",
-    "base64": "U3dhZ2dlciByb2Nrcw==",
-    "binary": "",
-    "password": "********",
-}
-
-
-def example_value_key(example: dict[str, Any]) -> str | None:
-    """Which field of an Example object holds its value: OpenAPI 3.2's `dataValue` (the data),
-    else `value`, else 3.2's `serializedValue` (the value as sent, a string)."""
-    return next((k for k in ("dataValue", "value", "serializedValue") if k in example), None)
-
-
-def json_text_value(value: Any, schema: Any) -> Any:
-    """A JSON body's example that is a string holding an object or array's JSON text, read as
-    that JSON; anything else as it is. Elasticsearch writes all its examples so, as Swagger UI
-    shows them; taken as a string, pages showed one quoted line of escaped line breaks, and
-    the console and the mock sent a JSON string. A body whose schema is a string keeps it."""
-    types = schema.get("type") if isinstance(schema, dict) else None
-    if not isinstance(value, str) or types == "string":
-        return value
-    if isinstance(types, list) and "string" in types:
-        return value
-    return _json_text(value)
-
-
-# How deep JSON text read from an example may nest: the document's own nesting is limited at
-# import (APIS_MAX_DEPTH), text in a string is not, and orjson writes 254 levels at most.
-JSON_TEXT_DEPTH = 64
-
-
-def _json_text(value: str) -> Any:
-    """The object or array `value` is the JSON text of, else `value`."""
-    text = value.strip()
-    if not text.startswith(("{", "[")):
-        return value
-    try:
-        parsed = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return value
-    return value if _deeper_than(parsed, JSON_TEXT_DEPTH) else parsed
-
-
-def _deeper_than(value: Any, limit: int) -> bool:
-    """Whether `value` nests more than `limit` lists and objects deep (walked without
-    recursion, so a deep value cannot exhaust the stack)."""
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        children = node.values() if isinstance(node, dict) else node
-        for child in children:
-            if isinstance(child, dict | list):
-                if depth + 1 > limit:
-                    return True
-                stack.append((child, depth + 1))
-    return False
-
-
-def allows_null(schema: Any) -> bool:
-    """Whether `schema` visibly allows `null`: nullable, a "null" type, null in its enum or
-    const, a null variant, or no type at all. A `$ref` is taken not to (its target is not
-    looked up). HubSpot's specs (swagger-core output) write `example: null` on schemas that
-    do not: an example that `null` is no example there."""
-    if not isinstance(schema, dict):
-        return True
-    kind = schema.get("type")
-    if schema.get("nullable") is True or kind == "null":
-        return True
-    if isinstance(kind, list):
-        return "null" in kind
-    if isinstance(schema.get("enum"), list):
-        return None in schema["enum"]
-    if "const" in schema:
-        return schema["const"] is None
-    for key in ("oneOf", "anyOf"):
-        if isinstance(schema.get(key), list) and any(
-            isinstance(v, dict) and "$ref" not in v and allows_null(v) for v in schema[key]
-        ):
-            return True
-    return kind is None and not any(
-        k in schema for k in ("$ref", "properties", "items", "allOf", "oneOf", "anyOf")
-    )
-
-
-def has_example(container: dict[str, Any], key: str = "example") -> bool:
-    """Whether `container` (a schema, parameter or media type) gives an example under `key`:
-    not when it is `null` and its schema does not allow null."""
-    if key not in container:
-        return False
-    if container[key] is not None:
-        return True
-    return allows_null(container.get("schema", container))
 
 
 def media_example(media: dict[str, Any], document: dict[str, Any]) -> Any:
@@ -279,8 +186,8 @@ class _Sampler:
         if (
             isinstance(schema, dict)
             and "$ref" not in schema
-            and _kind(schema) == "array"
-            and _positive(schema.get("minItems"))
+            and kind_of(schema) == "array"
+            and positive(schema.get("minItems"))
         ):
             # A list that may not be empty, of a schema being sampled (Kong's metering
             # QueryFilterString.and): the cycle leaves it [], which its minItems refuses.
@@ -313,15 +220,15 @@ class _Sampler:
         enum = items.get("enum")
         if isinstance(enum, list):
             values = [v for i, v in enumerate(enum) if v not in enum[:i]]
-            fits = _OF_KIND.get(_kind(items))
+            fits = OF_KIND.get(kind_of(items))
             values = [v for v in values if fits is None or fits(v)]
             return values[:n] if len(values) >= n else [item] * n
-        if is_number(item) and _kind(items) in ("integer", "number"):
+        if is_number(item) and kind_of(items) in ("integer", "number"):
             step: Any = items.get("multipleOf")
             step = step if is_number(step) and step > 0 else 1
             values = [item + i * step for i in range(n)]
-            return values if _below_maximum(values[-1], items) else [item] * n
-        if isinstance(item, str) and _kind(items) == "string":
+            return values if below_maximum(values[-1], items) else [item] * n
+        if isinstance(item, str) and kind_of(items) == "string":
             if item[-1:].isdigit() and n <= 10:  # ten last digits, then they would repeat
                 values = [item[:-1] + str((int(item[-1]) + i) % 10) for i in range(n)]
             elif "format" not in items:
@@ -330,7 +237,7 @@ class _Sampler:
                 return [item] * n
             pattern, longest = items.get("pattern"), items.get("maxLength")
             if all(
-                (not isinstance(pattern, str) or _fits(v, pattern))
+                (not isinstance(pattern, str) or fits_pattern(v, pattern))
                 and (not isinstance(longest, int) or len(v) <= longest)
                 for v in values
             ):
@@ -413,7 +320,7 @@ class _Sampler:
             schema = self._target(schema["$ref"])
         if depth > 6 or not isinstance(schema, dict):
             return schema is not False
-        if not _of_its_type(schema, value):
+        if not of_its_type(schema, value):
             return False
         if "const" in schema and value != schema["const"]:
             return False
@@ -583,25 +490,25 @@ class _Sampler:
             value = self.build(target, depth, (*seen, name))
             return self._as_child(schema["$ref"], target, value)
         if has_example(schema):
-            example = _as_written(schema, schema["example"])
-            if _may_stand(schema, example):
+            example = as_written(schema, schema["example"])
+            if may_stand(schema, example):
                 return example
         if "const" in schema:
             return schema["const"]
         if (
             has_example(schema, "default")
-            and _may_stand(schema, schema["default"])
+            and may_stand(schema, schema["default"])
             and self._an_option_fits(schema, schema["default"])
         ):
             return schema["default"]
         examples = schema.get("examples")
         if isinstance(examples, list) and examples:
-            example = _as_written(schema, examples[0])
-            if _may_stand(schema, example):
+            example = as_written(schema, examples[0])
+            if may_stand(schema, example):
                 return example
         enum = schema.get("enum")
         if isinstance(enum, list) and enum:
-            return _enum_value(enum, _kind(schema))
+            return enum_value(enum, kind_of(schema))
         condition = schema.get("if")
         if isinstance(condition, dict) and ("then" in schema or "else" in schema):
             # JSON Schema's if/then/else: the `if` made true and its `then` met (`kind:
@@ -614,7 +521,7 @@ class _Sampler:
         parts = schema.get("allOf")
         if (
             isinstance(parts, list)
-            and _kind(schema) not in (None, "object", "array")
+            and kind_of(schema) not in (None, "object", "array")
             and all(isinstance(p, dict) and "$ref" not in p for p in parts)
         ):
             # A scalar whose parts only constrain it (`type: string, allOf: [{pattern},
@@ -666,7 +573,7 @@ class _Sampler:
         for key in ("oneOf", "anyOf"):
             options = schema.get(key)
             if isinstance(options, list) and options:
-                if _constrains_only(options[0]) and _kind(schema) is not None:
+                if _constrains_only(options[0]) and kind_of(schema) is not None:
                     # `type: object, properties, anyOf: [{required: [id]}, {required: [name]}]`:
                     # the variants only constrain the schema's own value (Apideck's
                     # CustomField), which alone would sample as null.
@@ -699,7 +606,7 @@ class _Sampler:
                     if isinstance(base, dict):
                         value = self._beside(schema, option, value, base)
                 return value
-        kind = _kind(schema)
+        kind = kind_of(schema)
         if kind == "object":
             out: dict[str, Any] = {}
             # Past the depth or the budget: the required fields only, so the value still fits.
@@ -774,7 +681,7 @@ class _Sampler:
             if rest > 1 and schema.get("uniqueItems") is True:
                 return contained + self._distinct(item, rest, schema.get("items"))
             return contained + [item] * rest
-        return _scalar(schema, kind)
+        return scalar(schema, kind)
 
 
 def _with_branch(schema: dict[str, Any], branch: Any) -> dict[str, Any]:
@@ -852,76 +759,6 @@ def _allows_nothing(schema: Any) -> bool:
     return schema is False
 
 
-def _of_its_type(schema: dict[str, Any], value: Any) -> bool:
-    """Whether an example (or default) is of the type its schema says, when it says one.
-    Specs get it wrong: Ory Hydra's `example: "https://a, https://b"` on an array of URLs,
-    Apideck's `example: 2.75` on an integer. Sent as written, the console's own check of the
-    body refused them; a generated value of the type is sent instead."""
-    kind = schema.get("type")
-    kinds = [str(k) for k in kind] if isinstance(kind, list) else [str(kind)]
-    if not all(k in _OF_KIND or k == "null" for k in kinds):
-        return True  # no type, or one this does not know: nothing to hold it to
-    if value is None:
-        return "null" in kinds or schema.get("nullable") is True
-    items = schema.get("items")
-    if isinstance(value, list) and isinstance(items, dict) and "array" in kinds:
-        # Its items too: SendGrid's `example: ["recipient_id1"]` on an array of integers.
-        return all(_of_its_type(items, item) for item in value)
-    return any(_OF_KIND[k](value) for k in kinds if k != "null")
-
-
-def _may_stand(schema: dict[str, Any], value: Any) -> bool:
-    """Whether an example or default may stand as the sample: of the schema's type, as many
-    items as `minItems` asks and no more than `maxItems` allows, and one of its enum when it
-    lists one. Kubernetes' generator writes `default: ""` beside an enum without it (a
-    NodeSelectorRequirement's operator); the console's check refused it."""
-    if not _of_its_type(schema, value):
-        return False
-    least = schema.get("minItems")
-    if (
-        isinstance(value, list)
-        and isinstance(least, int)
-        and _positive(least)
-        and len(value) < least
-    ):
-        return False  # Svix's featureFlags: `minItems: 1, example: []`
-    most = schema.get("maxItems")
-    if (
-        isinstance(value, list)
-        and isinstance(most, int)
-        and not isinstance(most, bool)
-        and len(value) > most
-    ):
-        return False  # OpenFGA's user_filters: `maxItems: 1` and an example of two
-    enum = schema.get("enum")
-    if not isinstance(enum, list) or not enum:
-        return True
-    if value is None:
-        # `type: [string, null], default: null` beside an enum without null (Rebilly's
-        # AmlPriority): the enum still refuses it. 3.0's `nullable: true` adds null to the
-        # enum, as the console's check reads it.
-        return None in enum or schema.get("nullable") is True
-    return value in enum or any(
-        isinstance(e, int | float | bool) and orjson.dumps(e).decode() == value for e in enum
-    )
-
-
-def _as_written(schema: dict[str, Any], example: Any) -> Any:
-    """An example as the schema's type reads it. JSON text under an object or array schema
-    (Typesense writes `example: |` and the JSON under it) is the value that text holds, else
-    it was sent as a string; a number or true/false under a string schema (`example: 42` for
-    an id) is its JSON text, as enum values are (_enum_value)."""
-    kind = _kind(schema)
-    if kind == "string" and isinstance(example, int | float) and schema.get("type") == "string":
-        return orjson.dumps(example).decode()
-    items = schema.get("items")
-    if kind == "array" and isinstance(example, list) and isinstance(items, dict):
-        return [_as_written(items, item) for item in example]  # `[7]` of strings: ["7"]
-    if not isinstance(example, str) or kind not in ("object", "array"):
-        return example
-    return _json_text(example)
-
-
 def _schema_name(ref: Any) -> str:
     """The component schema `ref` names (`#/components/schemas/...`), else ""."""
     prefix = "#/components/schemas/"
@@ -975,152 +812,3 @@ def _tagged(
         key = named if isinstance(named, str | int) and not isinstance(named, bool) else name
     tagged = {**value, prop: str(key)}
     return value if _own_values_exclude([schema, *(own or [])], prop, tagged) else tagged
-
-
-_OF_KIND: dict[str, Callable[[Any], bool]] = {
-    "string": lambda v: isinstance(v, str),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-    "boolean": lambda v: isinstance(v, bool),
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
-}
-
-
-def _enum_value(enum: list[Any], kind: Any) -> Any:
-    """The first listed value of the schema's type. Specs list numbers under `type: string`
-    (Plaid's `4.1`): with no string among them, a string schema gets the first one's JSON
-    text, which is what the backend reads (a number would fail the body's own check)."""
-    fits = _OF_KIND.get(kind) if isinstance(kind, str) else None
-    if fits is None:
-        return enum[0]
-    fitting = next((value for value in enum if fits(value)), None)
-    if fitting is not None:
-        return fitting
-    if kind == "string" and isinstance(enum[0], int | float | bool):
-        return orjson.dumps(enum[0]).decode()
-    return enum[0]
-
-
-def _positive(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-
-def _kind(schema: dict[str, Any]) -> Any:
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "null")
-    if kind is None:
-        if "properties" in schema or "additionalProperties" in schema:
-            kind = "object"
-        elif "items" in schema or "prefixItems" in schema:
-            kind = "array"
-    return kind
-
-
-def _scalar(schema: dict[str, Any], kind: Any) -> Any:
-    if kind == "string":
-        text = _string(schema)
-        pattern = schema.get("pattern")
-        if not isinstance(pattern, str) or _fits(text, pattern):
-            return text
-        fitting = matching(pattern, schema.get("minLength"), schema.get("maxLength"))
-        return text if fitting is None else fitting
-    if kind == "integer":
-        return _number(schema, 0, integer=True)
-    if kind == "number":
-        return _number(schema, 0.0, integer=False)
-    if kind == "boolean":
-        return True
-    return None
-
-
-def _string(schema: dict[str, Any]) -> str:
-    """The format's sample (else "string"), held to minLength and maxLength: the length is
-    checked where a format is not (`password: {format: password, minLength: 10}`)."""
-    fmt = schema.get("format")
-    text = "string"
-    if isinstance(fmt, str) and fmt in _FORMAT_SAMPLES:
-        text = str(_FORMAT_SAMPLES[fmt])
-    elif schema.get("contentEncoding") in ("base64", "base64url"):  # 3.1's `format: byte`
-        text = str(_FORMAT_SAMPLES["byte"])
-    if not text:
-        return text  # `format: binary`: a file, no text
-    min_len, max_len = schema.get("minLength"), schema.get("maxLength")
-    if isinstance(min_len, int) and min_len > len(text):
-        want = min(min_len, 1000)  # the copies made for the length, never minLength's own
-        text = (text * (want // len(text) + 1))[:want]
-    if isinstance(max_len, int) and not isinstance(max_len, bool) and 0 <= max_len < len(text):
-        text = text[:max_len]
-    return text
-
-
-def _fits(text: str, pattern: str) -> bool:
-    if len(text) > VERIFY_UP_TO:
-        return False  # not run on long text (pattern.VERIFY_UP_TO): made from the pattern instead
-    try:
-        re.compile(pattern)
-    except (re.error, RecursionError, OverflowError):
-        return True  # a pattern Python cannot read: nothing to meet
-    # Not run where it could backtrack for ever (`^(a+)+$`): made from the pattern instead.
-    return safe_search(pattern, text) is True
-
-
-def _number(schema: dict[str, Any], zero: float, *, integer: bool) -> Any:
-    """The lowest value its bounds and `multipleOf` allow (else `zero`), or below an upper
-    bound the highest. A bound is exclusive as 3.1 writes it (`exclusiveMinimum: 5`) or as
-    3.0 and Swagger 2.0 do (`minimum: 5, exclusiveMinimum: true`)."""
-
-    def bound(name: str, flag: str) -> tuple[float | None, bool]:
-        exclusive, value = schema.get(flag), schema.get(name)
-        if _finite(exclusive):
-            return exclusive, True
-        return (value, exclusive is True) if _finite(value) else (None, False)
-
-    low, low_open = bound("minimum", "exclusiveMinimum")
-    high, high_open = bound("maximum", "exclusiveMaximum")
-    raw_step: Any = schema.get("multipleOf")
-    step: float | None = raw_step if _finite(raw_step) and raw_step > 0 else None
-    value: float = zero
-    if low is not None:
-        value = low + 1 if low_open else low
-        if step:
-            value = _on_step(value, step, up=True, past=low if low_open else None)
-    elif step:
-        value = _on_step(value, step, up=True, past=None)
-    if high is not None and (value > high or (high_open and value >= high)):
-        value = high - 1 if high_open else high
-        if step:
-            value = _on_step(value, step, up=False, past=high if high_open else None)
-    if integer and -(2**63) <= value < 2**63:
-        return int(value)
-    return value  # past 64 bits an integer stays a JSON number (1e300), which orjson writes
-
-
-def _finite(value: Any) -> bool:
-    """A number a bound can use: YAML's .inf and .nan (or 1e999) bound nothing."""
-    return is_number(value) and math.isfinite(value)
-
-
-def _below_maximum(value: float, schema: dict[str, Any]) -> bool:
-    """Whether `value` keeps to the upper bound, 3.1's `exclusiveMaximum: 5` or 3.0's
-    `maximum: 5, exclusiveMaximum: true`."""
-    high: Any = schema.get("maximum")
-    exclusive: Any = schema.get("exclusiveMaximum")
-    if is_number(exclusive):
-        return value < exclusive and (not is_number(high) or value <= high)
-    if not is_number(high):
-        return True
-    return value < high if exclusive is True else value <= high
-
-
-def _on_step(value: float, step: float, *, up: bool, past: float | None) -> float:
-    """The multiple of `step` nearest `value` upward (or downward), not equal to `past`;
-    `value` itself where the quotient overflows (a step of 1e-320 under 0.1)."""
-    if not math.isfinite(value / step):
-        return value
-    n = math.ceil(round(value / step, 9)) if up else math.floor(round(value / step, 9))
-    result = round(n * step, 9)
-    if past is not None and result == past:
-        result = round((n + 1 if up else n - 1) * step, 9)
-    return int(result) if float(result).is_integer() and isinstance(step, int) else result

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from apis.openapi.sample import json_text_value, media_example, sample
+from apis.openapi.examples import json_text_value
+from apis.openapi.sample import media_example, sample
 from apis.openapi.values import is_number
 
 DOC: dict[str, Any] = {
