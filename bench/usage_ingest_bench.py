@@ -118,15 +118,15 @@ def clear() -> None:
 
 
 def bench_stream(client: Any, events: list[dict[str, Any]]) -> tuple[float, float, int]:
-    from usage import aggregate
+    from usage import stream
 
     clear()
-    client.delete(aggregate.STREAM)
+    client.delete(stream.STREAM)
     pipe = client.pipeline(transaction=False)
     for i in range(0, len(events), PER_ENTRY):
-        pipe.xadd(aggregate.STREAM, encode(events[i : i + PER_ENTRY]))
+        pipe.xadd(stream.STREAM, encode(events[i : i + PER_ENTRY]))
     pipe.execute()
-    agg = aggregate.StreamAggregator(client, consumer="bench")
+    agg = stream.StreamAggregator(client, consumer="bench")
     agg.ensure_group()
     started, cpu = time.perf_counter(), time.process_time()
     done = 0
@@ -253,11 +253,11 @@ def run() -> list[dict[str, Any]]:
             client = redis.Redis.from_url(url)
 
             def cells_stream() -> tuple[float, float, int]:
-                from usage import aggregate
+                from usage import stream
 
                 clear()
-                client.delete(aggregate.STREAM)
-                agg = aggregate.StreamAggregator(client, consumer="bench")
+                client.delete(stream.STREAM)
+                agg = stream.StreamAggregator(client, consumer="bench")
                 agg.ensure_group()
 
                 def drain() -> int:

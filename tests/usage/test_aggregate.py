@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from tests.usage.conftest import T0, event
-from usage import aggregate
-from usage.aggregate import StreamAggregator, aggregate_events, aggregate_pending
+from usage import stream
+from usage.aggregate import aggregate_events, aggregate_pending
 from usage.models import (
     DAY,
     HOUR,
@@ -18,6 +18,7 @@ from usage.models import (
     ConsumerRollup,
     UsageEvent,
 )
+from usage.stream import StreamAggregator
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +116,7 @@ def test_raw_events_are_aggregated_once_and_marked() -> None:
 
 
 def _xadd(client: Any, events: list[dict[str, Any]]) -> None:
-    client.xadd(aggregate.STREAM, {"e": json.dumps(events)})
+    client.xadd(stream.STREAM, {"e": json.dumps(events)})
 
 
 def test_two_gateways_and_two_aggregators_count_each_event_once(redis_client: Any) -> None:
@@ -134,13 +135,13 @@ def test_two_gateways_and_two_aggregators_count_each_event_once(redis_client: An
         pass
     assert totals(ApiRollup, level=HOUR)["success"] == sent == 100
     assert totals(ConsumerRollup, level=DAY)["success"] == 100
-    assert redis_client.xpending(aggregate.STREAM, aggregate.GROUP)["pending"] == 0
+    assert redis_client.xpending(stream.STREAM, stream.GROUP)["pending"] == 0
 
 
 def test_an_entry_left_by_a_dead_aggregator_is_claimed_and_not_counted_twice(
     redis_client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(aggregate, "CLAIM_IDLE_MS", 0)
+    monkeypatch.setattr(stream, "CLAIM_IDLE_MS", 0)
     _xadd(redis_client, [event()] * 3)
     _xadd(redis_client, [event()] * 4)
     dying = StreamAggregator(redis_client, consumer="dying", count=1)
@@ -149,11 +150,11 @@ def test_an_entry_left_by_a_dead_aggregator_is_claimed_and_not_counted_twice(
     with pytest.raises(ConnectionError):
         dying.run_once()
     monkeypatch.undo()
-    monkeypatch.setattr(aggregate, "CLAIM_IDLE_MS", 0)
+    monkeypatch.setattr(stream, "CLAIM_IDLE_MS", 0)
     survivor = StreamAggregator(redis_client, consumer="survivor", count=10)
     survivor.run_once()
     assert totals(ApiRollup, level=DAY)["success"] == 7
-    assert redis_client.xpending(aggregate.STREAM, aggregate.GROUP)["pending"] == 0
+    assert redis_client.xpending(stream.STREAM, stream.GROUP)["pending"] == 0
 
 
 def test_an_entry_whose_transaction_failed_is_counted_by_the_next_aggregator(
@@ -161,11 +162,11 @@ def test_an_entry_whose_transaction_failed_is_counted_by_the_next_aggregator(
 ) -> None:
     _xadd(redis_client, [event()] * 3)
     dying = StreamAggregator(redis_client, consumer="dying")
-    monkeypatch.setattr(aggregate, "write_rollups", lambda cells: 1 / 0)
+    monkeypatch.setattr(stream, "write_rollups", lambda cells: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         dying.run_once()
     monkeypatch.undo()
-    monkeypatch.setattr(aggregate, "CLAIM_IDLE_MS", 0)
+    monkeypatch.setattr(stream, "CLAIM_IDLE_MS", 0)
     StreamAggregator(redis_client, consumer="next").run_once()
     assert totals(ApiRollup, level=DAY)["success"] == 3
 
@@ -329,11 +330,11 @@ def test_an_entry_with_times_or_counts_no_table_can_hold_is_skipped_not_retried_
 
     minute = int(T0) // 60 * 60
     cells = [cell(minute, 2), cell(10**13, 2), cell(minute + 60, 2**70)]
-    redis_client.xadd(aggregate.STREAM, {FIELD: json.dumps(cells)})
+    redis_client.xadd(stream.STREAM, {FIELD: json.dumps(cells)})
     _xadd(redis_client, [event(), event(ts=1e15), event(bytes_out=2**70), event(ts=-1e15)])
     _xadd(redis_client, [event()])
     agg = StreamAggregator(redis_client, consumer="agg", count=10)
     while agg.run_once():
         pass
     assert totals(ApiRollup, level=MINUTE)["success"] == 4
-    assert redis_client.xpending(aggregate.STREAM, aggregate.GROUP)["pending"] == 0
+    assert redis_client.xpending(stream.STREAM, stream.GROUP)["pending"] == 0

@@ -33,10 +33,10 @@ def test_once_reads_the_stream_when_redis_is_configured(
     import json
 
     from tests.usage.conftest import event
-    from usage import aggregate
+    from usage import stream
 
     settings.GATEWAY_REDIS_URL = redis_url
-    redis_client.xadd(aggregate.STREAM, {"e": json.dumps([event()] * 5)})
+    redis_client.xadd(stream.STREAM, {"e": json.dumps([event()] * 5)})
     out = io.StringIO()
     call_command("aggregate_usage", "--once", stdout=out)
     assert "5 events aggregated" in out.getvalue()

@@ -14,8 +14,7 @@ import pytest
 
 from tests.usage.conftest import event
 from tests.usage.test_aggregate import _xadd, totals
-from usage import aggregate, cells
-from usage.aggregate import StreamAggregator
+from usage import aggregate, cells, stream
 from usage.models import (
     DAY,
     HOUR,
@@ -27,6 +26,7 @@ from usage.models import (
     UsageEvent,
 )
 from usage.recorder import DatabaseSink, Recorder, RedisSink
+from usage.stream import StreamAggregator
 
 pytestmark = pytest.mark.django_db
 
@@ -147,7 +147,7 @@ def test_the_aggregator_merges_cell_entries_and_event_entries_of_older_gateways(
     recorder = Recorder(lambda: RedisSink(redis_url))
     _record(recorder, *[_call()] * 5, _call(status=401, check="exp", backend=False))
     _xadd(redis_client, [event(api_id=3, operation="get-pet")] * 4)  # a gateway of before
-    assert redis_client.xlen(aggregate.STREAM) == 2  # one entry per flush, one per batch
+    assert redis_client.xlen(stream.STREAM) == 2  # one entry per flush, one per batch
     agg = StreamAggregator(redis_client, consumer="agg")
     assert agg.run_once() == 10
     assert agg.run_once() == 0  # each entry once
@@ -161,8 +161,8 @@ def test_cells_a_reader_cannot_read_are_skipped_and_the_rest_count(redis_client:
     cells.add(vec, 0, 3.0, 1.0, 5, 50)
     good = [int(time.time()) // 60 * 60, 0, "", 0, 7, "op", 0, *vec]
     bad = [good[:5], [*good[:7], "x", *vec[1:]], "junk", {"a": 1}]
-    redis_client.xadd(aggregate.STREAM, {"c": orjson.dumps([*bad, good])})
-    redis_client.xadd(aggregate.STREAM, {"c": b"not json"})
+    redis_client.xadd(stream.STREAM, {"c": orjson.dumps([*bad, good])})
+    redis_client.xadd(stream.STREAM, {"c": b"not json"})
     assert StreamAggregator(redis_client, consumer="agg").run_once() == 1
     row = ApiRollup.objects.get(level=MINUTE, api_id=7)
     assert (row.success, row.bytes_out, row.backend_ms_max, row.total_ms_min) == (1, 50, 1.0, 3.0)

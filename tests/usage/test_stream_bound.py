@@ -13,10 +13,10 @@ import pytest
 
 from tests.usage.conftest import event
 from tests.usage.test_aggregate import _xadd, totals
-from usage import aggregate
-from usage.aggregate import StreamAggregator
+from usage import stream
 from usage.models import DAY, ApiRollup
 from usage.recorder import Recorder, RedisSink
+from usage.stream import StreamAggregator
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +80,7 @@ def test_the_aggregator_trims_what_it_counted_so_the_gateway_can_write_again(
         _drain(agg)
     assert gateway.dropped == 0
     assert _counted() == 160
-    assert redis_client.xlen(aggregate.STREAM) == 0
+    assert redis_client.xlen(stream.STREAM) == 0
 
 
 def test_the_aggregator_keeps_entries_another_group_or_a_dead_consumer_has_not_acknowledged(
@@ -89,22 +89,22 @@ def test_the_aggregator_keeps_entries_another_group_or_a_dead_consumer_has_not_a
     agg = StreamAggregator(redis_client, consumer="agg", count=1)
     agg.ensure_group()
     # A second group (another deployment's aggregators) created at the stream's start.
-    redis_client.xgroup_create(aggregate.STREAM, "other-group", id="0")
+    redis_client.xgroup_create(stream.STREAM, "other-group", id="0")
     for _ in range(3):
         _xadd(redis_client, [event()] * 2)
     # A dead consumer of our group holds the first entry unacknowledged.
-    redis_client.xreadgroup(aggregate.GROUP, "dead", {aggregate.STREAM: ">"}, count=1)
+    redis_client.xreadgroup(stream.GROUP, "dead", {stream.STREAM: ">"}, count=1)
     _drain(agg)
     assert _counted() == 4
-    assert redis_client.xlen(aggregate.STREAM) == 3  # the other group has read none
+    assert redis_client.xlen(stream.STREAM) == 3  # the other group has read none
     # The other group acknowledges everything: the dead consumer's entry, the oldest,
     # still holds the stream (trimming removes only a prefix).
-    read = redis_client.xreadgroup("other-group", "o", {aggregate.STREAM: ">"})
-    redis_client.xack(aggregate.STREAM, "other-group", *[eid for eid, _ in read[0][1]])
+    read = redis_client.xreadgroup("other-group", "o", {stream.STREAM: ">"})
+    redis_client.xack(stream.STREAM, "other-group", *[eid for eid, _ in read[0][1]])
     agg.trim()
-    assert redis_client.xlen(aggregate.STREAM) == 3
+    assert redis_client.xlen(stream.STREAM) == 3
     # Claimed once its consumer is presumed dead, it is counted, and then nothing is left.
-    monkeypatch.setattr(aggregate, "CLAIM_IDLE_MS", 0)
+    monkeypatch.setattr(stream, "CLAIM_IDLE_MS", 0)
     _drain(agg)
     assert _counted() == 6
-    assert redis_client.xlen(aggregate.STREAM) == 0
+    assert redis_client.xlen(stream.STREAM) == 0

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from django.core.management.base import BaseCommand, CommandError
 
 from usage import aggregate, events, retention
+from usage.stream import StreamAggregator
 
 
 def _redis_errors() -> type[Exception]:
@@ -35,7 +36,7 @@ class Command(BaseCommand):
         if url:
             import redis
 
-            stream = aggregate.StreamAggregator(
+            stream = StreamAggregator(
                 redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=2)
             )
         if options["once"]:
