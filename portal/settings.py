@@ -539,6 +539,10 @@ GATEWAY_CONFIG_FULL_CHECK = env_int(
     "GATEWAY_CONFIG_FULL_CHECK", env_int("GATEWAY_REVOCATIONS_BACKSTOP", 30, minimum=1), minimum=1
 )
 GATEWAY_REALM = env_str("GATEWAY_REALM", "gw")
+# Unknown subscription keys one client address may send per period (seconds) before the
+# gateway answers 429 (SECURITY.md case 71).
+GATEWAY_KEY_FAILURES = env_int("GATEWAY_KEY_FAILURES", 20, minimum=1)
+GATEWAY_KEY_FAILURE_PERIOD = env_int("GATEWAY_KEY_FAILURE_PERIOD", 60, minimum=1)
 GATEWAY_REDIS_URL = env_secret("GATEWAY_REDIS_URL").strip()
 # Host names the gateway answers (ALLOWED_HOSTS syntax); empty: ALLOWED_HOSTS.
 GATEWAY_HOSTS = env_list("GATEWAY_HOSTS", [])

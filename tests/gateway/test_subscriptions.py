@@ -18,6 +18,7 @@ from gateway.subscriptions import MISSING, Subscriptions
 from products import flows
 from products.models import Group, Product, Subscription
 from tests.conftest import DEMO_SPECS
+from tests.gateway.processes import Operator, call
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -168,6 +169,27 @@ def test_case_71_a_thousand_guessed_keys_from_one_address_get_429_after_the_coun
     assert statuses[20:] == [429] * 980
     assert answers[-1]["answer_headers"][b"retry-after"] == b"60"
     assert check("echo", world["primary"], client="10.0.0.9")["status"] is None
+
+
+def test_case_71_an_operator_sets_the_count_and_period_of_guessed_keys_in_the_environment(
+    operator: Operator,
+) -> None:
+    """GATEWAY_KEY_FAILURES and GATEWAY_KEY_FAILURE_PERIOD were read from settings that no
+    environment variable set: a deployed gateway allowed 20 guesses a minute whatever its
+    operator wrote, where the products issue asks for a configurable count."""
+    operator.apply(
+        "apis:\n  - slug: echo\n    spec: echo.yaml\n    published: true\n"
+        "    gateway: {suffix: echo, backend: echo}\n"
+        "products:\n  - slug: starter\n    name: Starter\n    published: true\n"
+        "    apis: [echo]\n"
+    )
+    port = operator.start(workers=1, GATEWAY_KEY_FAILURES="3", GATEWAY_KEY_FAILURE_PERIOD="120")
+    answers = [
+        call(port, "GET", "/echo/anything", {"Ocp-Apim-Subscription-Key": f"guess-{i}"})
+        for i in range(5)
+    ]
+    assert [status for status, _, _ in answers] == [401, 401, 401, 429, 429]
+    assert answers[-1][1]["retry-after"] == "120"
 
 
 @pytest.mark.parametrize("action", ["suspend", "cancel"])
