@@ -16,6 +16,7 @@ at each period's end as APIM's quota does), in the same store.
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import logging
 import time
@@ -30,6 +31,24 @@ from gateway.problems import Headers, problem
 from portal.lib.throttledlog import ThrottledLog
 
 log = logging.getLogger("gateway")
+
+
+def counted_address(address: str) -> str:
+    """The part of a client's address that per-address counts go by: an IPv4 address whole,
+    an IPv6 address by its /64. A host is given at least a /64 (a home line, a cloud VM) and
+    may send from any of its 2^64 addresses, so counted per address each call could come from
+    a fresh one and no limit would ever be reached. An IPv4 address mapped into IPv6 (a
+    dual-stack socket's IPv4 client) is that IPv4 address, not the /64 of every such client.
+    IPv4, the common case, costs one scan for a ':'."""
+    if address.find(":") < 0:
+        return address
+    try:
+        ip = ipaddress.IPv6Address(address.partition("%")[0])
+    except ValueError:
+        return address
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return f"{ipaddress.IPv6Address(int(ip) >> 64 << 64)}/64"
 
 
 class StoreUnavailable(Exception):
@@ -194,7 +213,7 @@ async def check(
         who = f"client:{len(verdict.issuer)}:{verdict.issuer}{verdict.client_id}"
     else:
         client = scope.get("client") or ("-", 0)
-        who = "addr:" + str(client[0])
+        who = "addr:" + counted_address(str(client[0]))
     try:
         allowed, count, reset = await counters.hit(
             f"{route.suffix}|{who}", limit.calls, limit.period

@@ -33,7 +33,7 @@ from django.db.models import Count, Max
 
 from gateway.problems import Headers, problem
 from gateway.querystring import cut_param
-from gateway.ratelimit import CounterStore
+from gateway.ratelimit import CounterStore, counted_address
 from gateway.refreshed import Refreshed
 from gateway.version import VersionSource
 
@@ -431,7 +431,7 @@ class Subscriptions:
         allowed = int(getattr(settings, "GATEWAY_KEY_FAILURES", 20))
         period = int(getattr(settings, "GATEWAY_KEY_FAILURE_PERIOD", 60))
         try:
-            ok, _, _ = await counters.hit(f"badkey|{client}", allowed, period)
+            ok, _, _ = await counters.hit(f"badkey|{counted_address(client)}", allowed, period)
         except Exception as exc:  # the shared store is down: fail open, loudly
             log.warning("rate-limit store unavailable: %s", exc)
             return False

@@ -64,6 +64,25 @@ def test_case81_trusted_proxy_names_the_client(
     assert len(backend.recorder.requests) == 2
 
 
+def test_the_per_address_limit_counts_an_ipv6_client_by_its_64(
+    harness_for: Build, provider: Provider, backend: LoopbackServer, settings: Any
+) -> None:
+    """Every address of an IPv6 /64 is one host's to use: counted per address, a client behind
+    the balancer reset the limit with each call from another of its 2^64 addresses."""
+    settings.TRUSTED_PROXIES = ["203.0.113.0/24"]
+    gw = harness_for(_limited(provider, backend))
+
+    def call(client: str) -> int:
+        headers = {"X-Forwarded-For": client}
+        return gw.request("GET", "/orders/items/1", token=_token(provider), headers=headers).status
+
+    assert call("2001:db8:1:2::7") == 200
+    assert _forwarded_for(backend) == "2001:db8:1:2::7"  # the backend still sees the address
+    assert call("2001:db8:1:2:a:b:c:d") == 429
+    assert call("2001:db8:1:3::7") == 200  # another /64, another client
+    assert len(backend.recorder.requests) == 2
+
+
 def test_a_well_formed_request_id_reaches_the_backend(
     harness_for: Build, provider: Provider, backend: LoopbackServer
 ) -> None:

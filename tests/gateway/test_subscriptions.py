@@ -192,6 +192,23 @@ def test_case_71_an_operator_sets_the_count_and_period_of_guessed_keys_in_the_en
     assert answers[-1][1]["retry-after"] == "120"
 
 
+def test_case_71_guessed_keys_from_one_ipv6_network_count_together(world: dict[str, Any]) -> None:
+    """A host is given a whole IPv6 /64 (a home line, a cloud VM) and may send from any of its
+    2^64 addresses: counted per address, each guess came from a fresh one and the count of
+    unknown keys never reached 429."""
+    check = Check()
+    statuses = [
+        check("echo", f"guess-{i}", client=f"2001:db8:5:6::{i + 1:x}")["status"] for i in range(5)
+    ]
+    assert statuses == [401, 401, 401, 429, 429]
+    assert check("echo", "guess-x", client="2001:db8:5:7::1")["status"] == 401  # another /64
+    # An IPv4 client on a dual-stack socket is its IPv4 address, not the mapped /64 of all.
+    mapped = [check("echo", f"v4-{i}", client=f"::ffff:10.0.0.{i + 1}")["status"] for i in range(4)]
+    assert mapped == [401, 401, 401, 401]
+    assert check("echo", "v4-x", client="10.0.0.1")["status"] == 401
+    assert check("echo", world["primary"], client="2001:db8:5:6::99")["status"] is None
+
+
 @pytest.mark.parametrize("action", ["suspend", "cancel"])
 def test_case69_a_suspended_or_cancelled_subscription_is_refused_on_the_next_call(
     world: dict[str, Any], action: str
