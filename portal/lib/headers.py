@@ -124,6 +124,27 @@ IDENTITY_HEADER_PREFIXES = (
     b"x-client-dn",
     b"x-ssl-",
     b"ssl-client-",
+    # More of the same: Authelia's (beside Remote-User), Kubernetes' and OpenShift's
+    # request-header authentication, Kong 3's credential and anonymous consumer, Google Cloud
+    # Endpoints' and API Gateway's user info, WSO2's backend JWT, Pomerium, authentik, Vouch
+    # Proxy, Apache mod_auth_openidc (OIDC_CLAIM_*, OIDC_access_token) and App Service's tokens.
+    b"remote-group",
+    b"remote-email",
+    b"remote-name",
+    b"x-remote-group",
+    b"x-remote-extra-",
+    b"x-credential-",
+    b"x-anonymous-",
+    b"x-endpoint-api-userinfo",
+    b"x-apigateway-api-userinfo",
+    b"x-jwt-assertion",
+    b"x-pomerium-",
+    b"x-authentik-",
+    b"x-vouch-",
+    b"oidc-claim-",
+    b"oidc-access-token",
+    b"oidc-id-token",
+    b"x-ms-token-",
 )
 IDENTITY_HEADERS = frozenset(
     {

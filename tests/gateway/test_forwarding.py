@@ -260,6 +260,54 @@ def test_case62_scheme_and_framework_internal_headers_never_reach_the_backend(
     assert never_forwarded(name) and never_forwarded(name.replace("-", "_"))
 
 
+# Who the caller is, as more of the proxies that sign people in tell their backends (a backend
+# behind one trusts them, and a client's own copy named anyone): Authelia (Remote-User's
+# siblings), Kubernetes' and OpenShift's request-header authentication, Kong 3 (credential
+# and anonymous consumer), Google Cloud Endpoints and API Gateway, WSO2 API Manager's backend
+# JWT, Pomerium, authentik, Vouch Proxy, Apache mod_auth_openidc (OIDC_CLAIM_*, which reaches a
+# WSGI backend as the same variable as OIDC-CLAIM-*) and Azure App Service's token store.
+SIGN_IN_PROXY_HEADERS = [
+    "Remote-Groups",
+    "Remote-Email",
+    "Remote-Name",
+    "X-Remote-Group",
+    "X-Remote-Extra-Scopes",
+    "X-Credential-Identifier",
+    "X-Credential-Username",
+    "X-Anonymous-Consumer",
+    "X-Anonymous-Groups",
+    "X-Endpoint-API-UserInfo",
+    "X-Apigateway-Api-Userinfo",
+    "X-JWT-Assertion",
+    "X-Pomerium-Jwt-Assertion",
+    "X-Pomerium-Claim-Email",
+    "X-authentik-username",
+    "X-authentik-groups",
+    "X-Vouch-User",
+    "X-Vouch-Idp-Claims-Groups",
+    "OIDC_CLAIM_sub",
+    "OIDC-Claim-Email",
+    "OIDC_access_token",
+    "X-MS-TOKEN-AAD-ACCESS-TOKEN",
+]
+
+
+@pytest.mark.parametrize("name", SIGN_IN_PROXY_HEADERS)
+def test_case31_sign_in_proxies_identity_headers_never_reach_the_backend(
+    harness_for: Build, provider: Provider, backend: LoopbackServer, name: str
+) -> None:
+    gw = harness_for(make_route(provider, backend.url))
+    for spelling in (name, name.upper(), name.replace("-", "_")):
+        resp = gw.request(
+            "GET", "/orders/items/1", token=read_only(provider), headers={spelling: "admin"}
+        )
+        assert resp.status == 200
+    for seen in backend.recorder.requests:
+        names = {k.lower().replace("_", "-") for k, _ in seen["headers"]}
+        assert name.lower().replace("_", "-") not in names, seen["headers"]
+    assert never_forwarded(name) and never_forwarded(name.replace("-", "_"))
+
+
 @pytest.mark.parametrize(
     "body",
     [
