@@ -10,8 +10,9 @@ default) lets calls through unlimited, `deny` answers 503. Either way one warnin
 a failure counter in the metrics, and a retry every few seconds, so limits come back without
 a restart when Redis does.
 
-`add` keeps a total per fixed window instead (a subscription's kilobyte quota, which renews
-at each period's end as APIM's quota does), in the same store.
+`add` keeps a total per fixed window instead (a subscription's call and kilobyte quotas,
+which renew at each period's end as APIM's quota does), in the same store: one counter, where
+a sliding log keeps an entry per call of its period.
 """
 
 from __future__ import annotations

@@ -377,15 +377,25 @@ class Subscriptions:
             if limit is None:
                 continue
             try:
-                ok, count, retry_after = await counters.hit(
-                    f"sub|{entry.subscription}|{kind}", limit.calls, limit.period
-                )
+                if kind == "rate-limit":
+                    ok, count, retry_after = await counters.hit(
+                        f"sub|{entry.subscription}|{kind}", limit.calls, limit.period
+                    )
+                    # A sliding window frees a slot when its oldest call leaves; while calls
+                    # are allowed that moment is at most one period away.
+                    reset = retry_after if not ok else float(limit.period)
+                else:
+                    # APIM's quota renews when its period ends: a fixed window from the epoch,
+                    # one counter a subscription (a sliding log kept an entry per call, ten
+                    # million for a quota of ten million a month). A refused call counts too,
+                    # which changes nothing: the window is used up until it ends.
+                    count, reset = await counters.add(
+                        f"sub|{entry.subscription}|{kind}", 1, limit.period
+                    )
+                    ok = count <= limit.calls
             except Exception as exc:
                 log.warning("rate-limit store unavailable: %s", exc)
                 return None
-            # A sliding window frees a slot when its oldest call leaves; while calls are
-            # allowed that moment is at most one period away.
-            reset = retry_after if not ok else float(limit.period)
             fields = _rate_headers(limit, count, reset)
             if not ok:
                 retry = max(1, int(reset + 0.999))
