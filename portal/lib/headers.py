@@ -44,8 +44,10 @@ REWRITE_HEADERS = frozenset(
 )
 
 # The same override as a query parameter: Express's method-override('_method') and Laravel run
-# `POST /pets/1?_method=DELETE` as a DELETE.
-OVERRIDE_QUERY_PARAMS = frozenset({"_method"})
+# `POST /pets/1?_method=DELETE` as a DELETE; ASP.NET MVC 5 and Web Pages (System.Web's
+# GetHttpMethodOverride) run a POST as the method an `X-HTTP-Method-Override` form field or
+# query parameter names (any case), when no header of that name does.
+OVERRIDE_QUERY_PARAMS = frozenset({"_method", "x-http-method-override"})
 
 
 def _spellings(name: str) -> bytes:
@@ -79,8 +81,16 @@ def overrides_method(query: bytes) -> bool:
     # find(), not `in`: a bytes `in` first tries its operand as an integer and formats a
     # TypeError for it (about 3,000 instructions each).
     if query.find(b"_") < 0 and query.find(b".") < 0 and query.find(b"%") < 0:
-        return False  # no name can spell `_method` (nor `.method`): three scans, no copy
-    lowered = query.lower()
+        # No name can spell `_method` (nor `.method`): three scans, no copy. Nor, unless the
+        # word is there in some case, X-HTTP-Method-Override (a copy only for a query that
+        # could hold its dashes and letters, and then one scan).
+        if query.find(b"-") < 0:
+            return False
+        lowered = query.lower()
+        if lowered.find(b"override") < 0:
+            return False
+    else:
+        lowered = query.lower()
     if _OVERRIDE_FIRST.match(lowered) is None and _OVERRIDE_LATER.search(lowered) is None:
         return False
     pairs = parse_qsl(query.decode("latin-1").replace(";", "&"), keep_blank_values=True)

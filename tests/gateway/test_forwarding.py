@@ -850,3 +850,41 @@ def test_a_second_token_under_an_underscore_spelling_of_the_token_header_never_g
     assert gw.request("GET", "/orders/items/1", headers=headers).status == 200
     [seen] = backend.recorder.requests
     assert other not in repr(seen)
+
+
+@pytest.mark.parametrize(
+    ("where", "name"),
+    [
+        ("query", "X-HTTP-Method-Override"),
+        ("query", "x-http-method-override"),
+        ("query", "X-HTTP-Method-%4Fverride"),
+        ("form", "X-HTTP-Method-Override"),
+        ("multipart", "X-HTTP-Method-Override"),
+    ],
+)
+def test_case62_aspnet_method_override_field_in_the_query_or_body_is_refused(
+    harness_for: Build, provider: Provider, backend: LoopbackServer, where: str, name: str
+) -> None:
+    """ASP.NET MVC 5 and Web Pages (System.Web's GetHttpMethodOverride) run a POST as the
+    method named by X-HTTP-Method-Override in the header, or else in a form field or query
+    parameter of that name, any case: `POST /items/1?X-HTTP-Method-Override=DELETE` went
+    past POST's rules and ran as a DELETE."""
+    gw = harness_for(make_route(provider, backend.url))
+    token = mint(provider.keys[0], claims(provider, scope="orders.read orders.write"))
+    query, body, headers = "", b"", {}
+    if where == "query":
+        query = f"a=1&{name}=DELETE"
+    elif where == "form":
+        body, headers = (
+            f"{name}=DELETE".encode(),
+            {"content-type": "application/x-www-form-urlencoded"},
+        )
+    else:
+        body, headers = _multipart(name), MULTIPART
+    resp = gw.request(
+        "POST", "/orders/items/1", token=token, query=query, body=body, headers=headers
+    )
+    assert resp.status == 400 and resp.json()["check"] == "method", resp.body
+    assert backend.recorder.count() == 0
+    plain = gw.request("POST", "/orders/items/1", token=token, query="x-http-method=1&override=2")
+    assert plain.status == 200
