@@ -198,10 +198,12 @@ class Quota:
     ("used", "level", "percent"), [(1234, "ok", 12.3), (8000, "warn", 80.0), (12000, "bad", 100.0)]
 )
 def test_quota_bar(used: int, level: str, percent: float) -> None:
-    quota = Quota(used, 10_000, "in the last 30 days", datetime(2027, 1, 1, tzinfo=UTC))
+    quota = Quota(
+        used, 10_000, "in the current period of 30 days", datetime(2027, 1, 1, tzinfo=UTC)
+    )
     bar = charts.quota_bar(quota, PARIS)
     assert bar is not None
-    assert bar.label == f"{used:,} of 10,000 calls in the last 30 days"
+    assert bar.label == f"{used:,} of 10,000 calls in the current period of 30 days"
     assert (bar.level, bar.percent) == (level, percent)
     assert bar.resets_label == "Fri 1 Jan 2027, 01:00 (Europe/Paris)"
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,34 +12,37 @@ from usage.quotas import quota_use, quota_uses, volume_use
 pytestmark = pytest.mark.django_db
 
 
-def test_quota_use_counts_the_calls_let_through_in_the_window(django_user_model: Any) -> None:
+def test_quota_use_counts_the_calls_let_through_in_the_current_fixed_period(
+    django_user_model: Any,
+) -> None:
+    """The call quota renews as the gateway counts it (gateway/subscriptions.py): a fixed
+    period of `quota_period` seconds from the Unix epoch, as APIM's quota does. The bar
+    showed a sliding window's count, which the gateway no longer keeps."""
     from products.models import Product, Subscription
 
     owner = django_user_model.objects.create_user("dev")
     product = Product.objects.create(slug="p", name="P", quota_calls=1000, quota_period=86400)
     sub = Subscription.objects.create(owner=owner, product=product, primary_hash="a",
                                       secondary_hash="b")  # fmt: skip
-    now = datetime.fromtimestamp(T0, UTC)
+    now = datetime.fromtimestamp(T0, UTC)  # 10:20:30 UTC: the day's period began at 00:00
     aggregate_events(
         [event(subscription_id=sub.pk, ts=T0 - 30)] * 3  # this minute
-        + [event(subscription_id=sub.pk, ts=T0 - 20 * 3600)] * 4  # yesterday, in the window
-        + [event(subscription_id=sub.pk, ts=T0 - 25 * 3600)] * 50  # before the window
+        + [event(subscription_id=sub.pk, ts=T0 - 5 * 3600)] * 4  # 05:20, this period
+        + [event(subscription_id=sub.pk, ts=T0 - 11 * 3600)] * 50  # yesterday 23:20
         + [event(subscription_id=sub.pk, outcome="blocked", check="quota")] * 9
     )
     use = quota_use(sub, now=now)
     assert use is not None
-    assert (use.used, use.limit, use.period) == (7, 1000, "in the last day")
-    assert use.resets_at == datetime.fromtimestamp(T0 - 20 * 3600 - (T0 % 60), UTC) + timedelta(
-        days=1
-    )
+    assert (use.used, use.limit, use.period) == (7, 1000, "in the current period of 1 day")
+    assert use.resets_at == datetime(2026, 3, 5, tzinfo=UTC)
     product.quota_calls = None
     product.save()
     assert quota_use(sub, now=now) is None
 
 
 def test_quota_uses_of_many_subscriptions_are_each_ones_quota_use(django_user_model: Any) -> None:
-    """My usage reads every subscription's quota at once: products of other periods (one past
-    the minutes kept), one without a quota and one without calls answer as quota_use does."""
+    """My usage reads every subscription's quota at once: products of other periods, one
+    without a quota and one without calls answer as quota_use does."""
     from products.models import Product, Subscription
 
     owner = django_user_model.objects.create_user("dev")
@@ -75,7 +78,8 @@ def test_quota_uses_of_many_subscriptions_are_each_ones_quota_use(django_user_mo
     assert set(together) == {sub.pk for sub in subs if sub.product.quota_calls}
     for sub in subs:
         assert together.get(sub.pk) == quota_use(sub, now=now), sub.product.slug
-    assert [together[sub.pk].used for sub in subs[:6]] == [6, 0, 4, 0, 12, 0]
+    # day: 10:19 and 09:30 today; hour: 10:19 only; 30 days (from 6 February): all four times
+    assert [together[sub.pk].used for sub in subs[:6]] == [3, 0, 2, 0, 12, 0]
 
 
 def test_volume_use_counts_the_body_bytes_of_the_gateways_fixed_period(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,13 +16,23 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from products.models import Subscription
 from tests.usage.pages.conftest import call, login, record
+from usage.quotas import quota_use
 
 pytestmark = pytest.mark.django_db
 
 
 def ago(**delta: float) -> Any:
     return timezone.now() - timedelta(**delta)
+
+
+def in_this_period(period: int = 30 * 86400) -> Any:
+    """A moment inside the quota's current fixed period (from the Unix epoch), whenever the
+    test runs: its calls count against the quota."""
+    now = timezone.now().timestamp()
+    began = now // period * period
+    return datetime.fromtimestamp(began + (now - began) // 2, UTC)
 
 
 def stat(html: str, label: str) -> str:
@@ -155,13 +165,13 @@ def test_the_subscription_quota_bar_counts_calls_let_through(
 ) -> None:
     sub = make_sub(ada)
     record(
-        *[call(ago(days=2), api_id=echo.pk, subscription_id=sub.pk) for _ in range(5)],
-        *[call(ago(days=2), api_id=echo.pk, subscription_id=sub.pk, outcome="blocked",
+        *[call(in_this_period(), api_id=echo.pk, subscription_id=sub.pk) for _ in range(5)],
+        *[call(in_this_period(), api_id=echo.pk, subscription_id=sub.pk, outcome="blocked",
                status=429, check="rate-limit") for _ in range(2)],
     )  # fmt: skip
     html = login(client, ada).get(f"/usage/subscriptions/{sub.uuid}/").content.decode()
-    assert "5 of 10,000 calls in the last 30 days" in html
-    assert "the oldest counted calls stop counting at" in html
+    assert "5 of 10,000 calls in the current period of 30 days" in html
+    assert "this one ends at" in html
 
 
 def test_csv_export_makes_a_formula_in_a_name_inert(
@@ -284,7 +294,12 @@ def test_my_usage_lists_each_of_my_subscriptions_and_applications_with_its_calls
     )  # fmt: skip
     html = login(client, ada).get("/usage/").content.decode()
     assert _overview_row(html, "main")[2:4] == ["3", "0%"]
-    assert "3 of 10,000 calls in the last 30 days" in _overview_row(html, "main")[-1]
+    # Its quota counts the calls of the current fixed period, which 2 hours ago may precede.
+    used = quota_use(sub).used  # type: ignore[union-attr]
+    assert (
+        f"{used} of 10,000 calls in the current period of 30 days"
+        in _overview_row(html, "main")[-1]
+    )
     assert _overview_row(html, "Weather")[1:3] == ["4", "25%"]
     assert _overview_row(html, "Idle tool")[1:3] == ["0", "–"]
     assert "bob-main" not in html
@@ -338,7 +353,9 @@ def test_my_usage_asks_as_many_queries_for_many_subscriptions_and_applications_a
     html, many = page()
     assert many == few
     assert _overview_row(html, "sub-11")[2:4] == ["12", "8.3%"]
-    assert "12 of 10,000 calls in the last 30 days" in _overview_row(html, "sub-11")[-1]
+    sub_11 = Subscription.objects.get(name="sub-11")
+    used = quota_use(sub_11).used  # type: ignore[union-attr]
+    assert f"{used} of 10,000 calls in the current period" in _overview_row(html, "sub-11")[-1]
     assert _overview_row(html, "app-11")[1:3] == ["12", "8.3%"]
     assert _overview_row(html, "app-0")[1:3] == ["1", "100%"]
     assert _overview_row(html, "idle")[2:4] == ["0", "–"]

@@ -113,8 +113,7 @@ def test_a_subscription_page_shows_its_quota(
     sub = make_sub(ada, name="main")
     html = login(client, ada).get(sub_url(sub)).content.decode()
     assert "Usage of main" in html
-    assert "0 of 10,000 calls in the last 30 days" in html
-    assert "No calls counted yet." in html
+    assert "0 of 10,000 calls in the current period of 30 days" in html
     # No call is no rate: 0 of 0 is not "0%" (which reads as "every call succeeded").
     assert re.search(r"<dt>Error rate</dt><dd>–", html), html
 
@@ -127,7 +126,7 @@ def test_a_subscription_page_and_my_usage_show_the_kilobyte_quota(
     both = make_product("both", echo, quota_calls=100, quota_kilobytes=2048, quota_period=3600)
     bytes_only = make_product("bytes", echo, quota_calls=None, quota_kilobytes=512)
     sub_page = login(client, ada).get(sub_url(make_sub(ada, both, name="both"))).content.decode()
-    assert "0 of 100 calls in the last hour" in sub_page
+    assert "0 of 100 calls in the current period of 1 hour" in sub_page
     assert "0 of 2,048 KB in the current period of 1 hour" in sub_page
     other = client.get(sub_url(make_sub(ada, bytes_only, name="bytes"))).content.decode()
     assert "Bytes has no call quota." in other
