@@ -2,7 +2,8 @@
 
 With REDIS_URL set, the window lives in Redis (one Lua script: atomic, and timed by Redis's
 own clock), so every worker of every gateway process shares it; otherwise in process memory,
-which is exact for one process. A sliding window has no double burst at a window edge, as
+which is exact for one process and holds up to 100,000 keys (when full it forgets the keys
+whose window has emptied, then those holding the fewest calls: never a busy key's count). A sliding window has no double burst at a window edge, as
 fixed windows have (`calls` at the end of one window and `calls` at the start of the next).
 
 When the shared store is down, each route's `on-store-unavailable` decides: `allow` (the
@@ -73,6 +74,7 @@ class MemoryCounters:
 
     def __init__(self, max_keys: int = 100_000) -> None:
         self._log: dict[str, deque[float]] = {}
+        self._periods: dict[str, int] = {}  # each key's window, for making room (_evict)
         self._totals: dict[str, tuple[int, int]] = {}  # key -> (window number, total)
         self.max_keys = max_keys
 
@@ -81,8 +83,9 @@ class MemoryCounters:
         window = self._log.get(key)
         if window is None:
             if len(self._log) >= self.max_keys:
-                self._evict(now, period)
+                self._evict(now)
             window = self._log[key] = deque()
+            self._periods[key] = period
         while window and window[0] <= now - period:
             window.popleft()
         if len(window) < calls:
@@ -101,11 +104,19 @@ class MemoryCounters:
             self._totals[key] = (window, total)
         return total, (window + 1) * period - now
 
-    def _evict(self, now: float, period: int) -> None:
-        # Keys whose last call left the window carry no state worth keeping.
-        self._log = {k: w for k, w in self._log.items() if w and w[-1] > now - period}
-        if len(self._log) >= self.max_keys:
-            self._log.clear()
+    def _evict(self, now: float) -> None:
+        periods = self._periods
+        # Keys whose own window has emptied carry no state worth keeping.
+        log = {k: w for k, w in self._log.items() if w and w[-1] > now - periods[k]}
+        if len(log) >= self.max_keys:
+            # Still full: a client with many addresses (or /64s) makes keys of its own. Forget
+            # a tenth, those holding the fewest calls and, among them, the longest idle, so a
+            # busy key at its limit stays refused (forgetting every key let it through again).
+            ranked = sorted(log, key=lambda k: (len(log[k]), log[k][-1]))
+            for k in ranked[: len(log) - self.max_keys * 9 // 10]:
+                del log[k]
+        self._log = log
+        self._periods = {k: periods[k] for k in log}
 
 
 # KEYS[1] window; ARGV: period ms, calls, member. Returns {allowed, count, retry ms}.
