@@ -54,6 +54,7 @@ class Param:
     # (style, "exploded" or "not exploded") when not the location's default, else None.
     style: tuple[str, str] | None = None
     allow_reserved: bool = False  # a query value's `/`, `:`, `,`… are sent unencoded
+    allow_empty_value: bool = False  # the query parameter may be sent with no value
     ignored: bool = False  # a header OpenAPI ignores (model.IGNORED_HEADERS)
 
 
@@ -285,6 +286,7 @@ def _param(raw: model.Parameter, renderer: SchemaRenderer, *, request: bool = Tr
         constraints=constraints(target),
         style=_style(raw),
         allow_reserved=raw.allow_reserved and raw.location == "query",
+        allow_empty_value=raw.allow_empty_value,
         ignored=ignored,
         schema_html=(
             renderer.block(schema, raw=False, where=("", raw.pointer)) if nested else None

@@ -66,6 +66,10 @@ def _items_schema(items: Any) -> Any:
     for key, value in items.items():
         if key.startswith("x-"):
             schema[key] = value
+    if "x-nullable" in items:
+        # How 2.0's generators (NSwag, go-swagger) say a value may be null; the resolver reads
+        # it so in a schema, and a parameter's schema is made here, after it.
+        schema["nullable"] = items["x-nullable"]
     return schema
 
 

@@ -75,6 +75,7 @@ class Parameter:
     media_type: str = ""  # of a parameter described by `content` (3.2 `querystring`: always)
     style: str = "form"  # how the value is written: form, deepObject, pipeDelimited, simple…
     allow_reserved: bool = False  # a query value's reserved characters are sent as they are
+    allow_empty_value: bool = False  # a query parameter may be sent with no value (`?flag=`)
 
 
 @dataclass(frozen=True)
@@ -275,6 +276,9 @@ def _parameter(raw: dict[str, Any], pointer: str, location: str = "") -> Paramet
         media_type=media_type,
         style=style,
         allow_reserved=raw.get("allowReserved") is True,
+        # OpenAPI gives `allowEmptyValue` a meaning in a query only (2.0: formData too, which
+        # becomes a body field).
+        allow_empty_value=raw.get("allowEmptyValue") is True and where == "query",
     )
 
 

@@ -709,6 +709,50 @@ paths:
     assert "Reserved characters sent as they are" in rows["query-next"]
 
 
+def test_allow_empty_value_and_swagger_2_x_nullable_parameters_are_shown(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    """A query flag sent as `?verbose=` (`allowEmptyValue`) and a 2.0 parameter that may be
+    null (`x-nullable`, NSwag's and go-swagger's way) read as any other string: a reader
+    could not know the empty value is accepted or that null is."""
+    spec3 = """openapi: 3.0.3
+info: {title: Flags, version: '1'}
+paths:
+  /items:
+    get:
+      operationId: listItems
+      parameters:
+        - {name: verbose, in: query, allowEmptyValue: true, schema: {type: string}}
+        - {name: X-Trace, in: header, allowEmptyValue: true, schema: {type: string}}
+      responses: {'200': {description: ok}}
+"""
+    spec2 = """swagger: '2.0'
+info: {title: Flags2, version: '1'}
+paths:
+  /items:
+    get:
+      operationId: listItems
+      parameters:
+        - {name: verbose, in: query, type: string, allowEmptyValue: true}
+        - {name: since, in: query, type: string, format: date-time, x-nullable: true}
+        - {name: ids, in: query, type: array, items: {type: integer, x-nullable: true}}
+      responses: {'200': {description: ok}}
+"""
+    import_spec(write_spec("flags.yaml", spec3), "flags")
+    import_spec(write_spec("flags2.yaml", spec2), "flags2")
+
+    def row(slug: str, name: str) -> str:
+        html = client.get(f"/apis/{slug}/operations/listItems/").content.decode()
+        text = html[html.index(f'id="param-{name}"') :]
+        return " ".join(re.sub(r"<[^>]+>", "", text[: text.index("</tr>")]).split())
+
+    assert "Empty value allowed (?verbose=)" in row("flags", "query-verbose")
+    assert "Empty value" not in row("flags", "header-x-trace")  # OpenAPI: a query's only
+    assert "Empty value allowed (?verbose=)" in row("flags2", "query-verbose")
+    assert "string | null &lt;date-time&gt;" in row("flags2", "query-since")
+    assert "integer | null" in row("flags2", "query-ids")
+
+
 def test_a_form_bodys_field_encodings_are_shown(
     client: Client, import_spec: ImportSpec, write_spec
 ) -> None:  # type: ignore[no-untyped-def]
