@@ -193,11 +193,13 @@ def operation_title(summary: str, operation_id: str = "", limit: int = 100) -> s
     """
     if len(summary) <= limit and not _MARKUP.intersection(summary):
         return summary
-    if operation_id:
-        words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|[_\-.]+", " ", operation_id).split()
-        if words:
-            return " ".join([words[0].capitalize(), *(w.lower() for w in words[1:])])
-    return plain_excerpt(summary, limit)
+    return id_words(operation_id) or plain_excerpt(summary, limit)
+
+
+def id_words(operation_id: str) -> str:
+    """An operationId in words: `createChatCompletion` -> `Create chat completion`."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|[_\-.]+", " ", operation_id[:200]).split()
+    return " ".join([words[0].capitalize(), *(w.lower() for w in words[1:])]) if words else ""
 
 
 # An `@` (userinfo) or a backslash in the authority, before any `/`, `?` or `#`.

@@ -15,7 +15,7 @@ import orjson
 from django.utils.safestring import SafeString
 from django.utils.text import slugify
 
-from apis.markdown import operation_title, render_markdown, safe_url, with_section_ids
+from apis.markdown import id_words, operation_title, render_markdown, safe_url, with_section_ids
 from apis.openapi import model
 from apis.openapi.examples import has_example
 from apis.openapi.sample import sample
@@ -431,7 +431,10 @@ def build_operation_view(
     schemes = as_dict(overview.get("securitySchemes"))
     title = operation_title(op.summary, op.operation_id)
     return OperationView(
-        summary=title,
+        # No summary: the operationId in words, as Redoc heads it (else the page says the
+        # method and path, as Swagger UI does); the path alone headed GET and DELETE of
+        # `/pets/{id}` alike.
+        summary=title or id_words(op.operation_id),
         summary_html=render_markdown(op.summary) if title != op.summary else render_markdown(""),
         description=render_markdown(op.description),
         deprecated=op.deprecated,

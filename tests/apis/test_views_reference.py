@@ -69,6 +69,35 @@ def test_operation_page_request_body_links_callbacks(client: Client, petstore: A
     assert "write-only" in order
 
 
+def test_an_operation_without_a_summary_is_headed_by_its_id_or_method_and_path(
+    client: Client, import_spec: ImportSpec, write_spec
+) -> None:  # type: ignore[no-untyped-def]
+    """GET and DELETE of one path, neither with a summary, were both headed `/pets/{id}` (page
+    and tab alike); Redoc heads such an operation by its operationId, Swagger UI by method
+    and path."""
+    spec = """openapi: 3.0.3
+info: {title: Bare, version: '1'}
+paths:
+  /pets/{id}:
+    parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+    get:
+      operationId: getPetById
+      responses: {'200': {description: ok}}
+    delete:
+      responses: {'204': {description: gone}}
+"""
+    import_spec(write_spec("bare.yaml", spec), "bare")
+    slugs = Operation.objects.filter(version__api__slug="bare").values_list("method", "slug")
+    pages = {
+        method: client.get(f"/apis/bare/operations/{slug}/").content.decode()
+        for method, slug in slugs
+    }
+    assert "<h1>Get pet by id</h1>" in pages["get"]
+    assert "<title>Get pet by id · " in pages["get"]
+    assert "<h1>DELETE /pets/{id}</h1>" in pages["delete"]
+    assert "<title>DELETE /pets/{id} · " in pages["delete"]
+
+
 def test_recursive_schema_renders_with_a_marker(client: Client, petstore: Api) -> None:
     html = client.get("/apis/petstore/operations/showPetById/").content.decode()
     assert "recursive" in html
