@@ -181,6 +181,11 @@ class Revoke(RevokeTokenView):
         )
         if response.status_code == 200 and request.POST.get("token"):
             revocation.note_jti(str(request.POST["token"]))
+        if response.status_code == 200 and not response.content:
+            # RFC 7009 2.2: the status says it all. DOT labelled the empty body text/html,
+            # an HTML page to anything that sniffs it; no body, no type, and never cached.
+            del response["Content-Type"]
+            response["Cache-Control"] = "no-store"
         return as_json_error(response)
 
 

@@ -68,6 +68,24 @@ def test_revocation_errors_are_json(client: Client, svc: OAuthClient) -> None:
     assert_json_error(client.get("/idp/revoke/?token=x"), 405, "invalid_request")
 
 
+def test_a_revocation_is_an_empty_200_that_is_no_html_page(
+    client: Client, svc: OAuthClient
+) -> None:
+    """RFC 7009 2.2: 200 and nothing to read, for a token revoked and for one the provider
+    does not know alike; DOT answered with an empty `text/html` body."""
+    basic = _basic("svc", "svc-secret")
+    form = {"grant_type": "client_credentials", "scope": "echo.read"}
+    token = client.post("/idp/token/", form, HTTP_AUTHORIZATION=basic).json()["access_token"]
+    for revoked in (token, "not-a-token-of-this-provider"):
+        response = client.post("/idp/revoke/", {"token": revoked}, HTTP_AUTHORIZATION=basic)
+        assert response.status_code == 200
+        assert response.content == b""
+        assert "Content-Type" not in response
+        assert response["Cache-Control"] == "no-store"
+    response = client.post("/idp/revoke/", {}, HTTP_AUTHORIZATION=basic)
+    assert_json_error(response, 400, "invalid_request")  # no token: still JSON
+
+
 def test_introspection_errors_are_json(client: Client, svc: OAuthClient) -> None:
     response = client.post(
         "/idp/introspect/", {"token": "x"}, HTTP_AUTHORIZATION=_basic("svc", "wrong")
