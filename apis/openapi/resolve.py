@@ -16,6 +16,7 @@ import json
 import posixpath
 import re
 import time
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -58,7 +59,9 @@ _COMPOSITION_TOKENS = SCHEMA_LISTS | {"not", "additionalProperties", "if", "then
 # schemas that is also the name of the catch-all response.)
 LITERAL_KEYS = frozenset({"example", "value", "dataValue", "enum", "const"})
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+# What a schema name made from a file or title keeps: letters and digits of any script (a
+# file `ユーザー.yaml` was named just "Schema"), `.`, `_`, `-`; the rest becomes `_`.
+_NAME_CHARS = re.compile(r"[^\w.-]+")
 SCHEMA_PREFIX = "#/components/schemas/"
 # A plain-name fragment (JSON Schema 2020-12's anchor syntax), as in `$ref: '#pet'`.
 _ANCHOR = re.compile(r"[A-Za-z_][-A-Za-z0-9._]*")
@@ -781,7 +784,8 @@ class Resolver:
     def _schema_name(self, file: str, tokens: list[str]) -> str:
         skip = {"schema", "items", "properties", "content", "definitions", "schemas"}
         candidates = [t for t in tokens if t not in skip and not t.isdigit()]
-        stem = posixpath.splitext(posixpath.basename(file))[0]
+        # NFC: macOS writes `Über.yaml` as U+0055 U+0308, and the mark alone is no letter.
+        stem = unicodedata.normalize("NFC", posixpath.splitext(posixpath.basename(file))[0])
         base = candidates[-1] if candidates else stem
         if candidates and base in _COMPOSITION_TOKENS:
             # A pointer into a composition (Lob's discriminator maps to `#/oneOf/0`): not
@@ -795,7 +799,7 @@ class Resolver:
             owner = candidates[-2] if len(candidates) > 1 else stem
             cleaned = _NAME_CHARS.sub("_", title).strip("_") if isinstance(title, str) else ""
             # A word of letters or digits (`..` would be a path segment in the schema's URL).
-            if isinstance(title, str) and len(cleaned) <= 60 and re.search(r"[A-Za-z0-9]", cleaned):
+            if isinstance(title, str) and len(cleaned) <= 60 and re.search(r"[^\W_]", cleaned):
                 base = title
             else:
                 base = f"{owner}_{base}"

@@ -1010,6 +1010,29 @@ def test_root_schemas_that_are_refs_to_files_keep_their_names(tmp_path: Path) ->
     assert owner["schema"] == {"$ref": "#/components/schemas/Owner"}
 
 
+def test_a_schema_file_with_a_non_ascii_name_is_named_after_it(tmp_path: Path) -> None:
+    # Each of these was named "Schema" (then "Schema_2"...): every letter outside ASCII
+    # was taken for punctuation. A percent-encoded ref and a decomposed (macOS) name read
+    # as the name written; characters that are no letter still give way to "_".
+    (tmp_path / "schemas").mkdir()
+    names = ["Straße", "ユーザー", "Über", "Café", "a b"]
+    files = ["Straße", "ユーザー", "Über", "Cafe\u0301", "a b"]
+    for name in files:
+        (tmp_path / "schemas" / f"{name}.yaml").write_text("type: object\n")
+    refs = ["Straße", "%E3%83%A6%E3%83%BC%E3%82%B6%E3%83%BC", "%C3%9Cber", "Cafe\u0301", "a%20b"]
+    paths = "".join(
+        f"  /p{n}:\n    get:\n      responses:\n        '200':\n          description: ok\n"
+        f"          content:\n            application/json:\n"
+        f"              schema: {{$ref: 'schemas/{ref}.yaml'}}\n"
+        for n, ref in enumerate(refs)
+    )
+    (tmp_path / "api.yaml").write_text(
+        f"openapi: 3.0.3\ninfo: {{title: Names, version: '1'}}\npaths:\n{paths}"
+    )
+    doc = load_path(tmp_path / "api.yaml").normalised
+    assert list(doc["components"]["schemas"]) == [*names[:4], "a_b"]
+
+
 def test_a_schema_named_by_a_pointer_into_a_oneof_is_named_after_it_not_the_keyword(
     tmp_path: Path,
 ) -> None:
