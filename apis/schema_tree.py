@@ -897,10 +897,10 @@ class SchemaRenderer:
         inherited: frozenset[str],
     ) -> str:
         items = []
-        for index, (variant, where) in enumerate(variants):
+        heads = []
+        for variant, _where in variants:
             if not isinstance(variant, dict | bool):
                 continue
-            self.rows += 1
             title = self.type_label(variant)
             if label in ("one of", "any of") and len(variants) > 1 and _is_null_type(variant):
                 title = "null"  # `{nullable: true}` beside the others reads as 3.1's null
@@ -912,6 +912,20 @@ class SchemaRenderer:
             named = variant.get("title") if isinstance(variant, dict) else None
             if not isinstance(named, str) and isinstance(target, dict):
                 named = target.get("title")
+            heads.append((title, named if isinstance(named, str) and named.strip() else None))
+        # Untitled variants that read alike ("object", "object"): each named by what sets
+        # it apart (_variant_hint), as Redoc labels its options.
+        alike = [title for title, named in heads if named is None]
+        shown = 0
+        for index, (variant, where) in enumerate(variants):
+            if not isinstance(variant, dict | bool):
+                continue
+            self.rows += 1
+            title, named = heads[shown]
+            shown += 1
+            target = self.shown(variant) if isinstance(variant, dict) else variant
+            if named is None and alike.count(title) > 1 and isinstance(target, dict):
+                named = _variant_hint(target)
             head = f'<span class="type">{escape(title)}</span>{_title_html(named, title)}'
             body = self._details(target) if isinstance(target, dict) else ""
             if isinstance(target, dict):
@@ -981,6 +995,39 @@ class SchemaRenderer:
             'hx-target="closest .lazy-schema">Show the nested fields</a> '
             '<span class="muted">(not drawn here to keep the page fast)</span></p>'
         )
+
+
+def _variant_hint(schema: dict[str, Any]) -> str | None:
+    """A few words telling an untitled variant from others of its type: a property fixed to
+    one value (`kind: "card"`), else the properties it requires (`with email`), else the
+    ones it has; a scalar's values (`"a" | "b"`)."""
+    values = schema.get("enum")
+    if "const" in schema:
+        values = [schema["const"]]
+    if isinstance(values, list) and values:
+        shown = " | ".join(short_json(v, 40) for v in values[:4])
+        return shown + (" | …" if len(values) > 4 else "")
+    props = schema.get("properties")
+    props = props if isinstance(props, dict) else {}
+    for name, prop in props.items():
+        if not isinstance(prop, dict):
+            continue
+        fixed = prop.get("enum")
+        if "const" in prop:
+            fixed = [prop["const"]]
+        if isinstance(fixed, list) and len(fixed) == 1:
+            return f"{name}: {short_json(fixed[0], 40)}"
+    # Required names of properties drawn elsewhere are said below it (_required_names).
+    required = schema.get("required")
+    names = (
+        [n for n in required if isinstance(n, str) and n in props]
+        if isinstance(required, list)
+        else []
+    )
+    names = names or [str(n) for n in props]
+    if not names:
+        return None
+    return "with " + ", ".join(names[:3]) + (" …" if len(names) > 3 else "")
 
 
 def _title_html(title: Any, *said: str) -> str:

@@ -829,6 +829,42 @@ def test_a_variant_names_itself_by_its_title() -> None:
     ]
 
 
+def test_untitled_variants_of_one_type_are_told_apart() -> None:
+    # `oneOf` of inline objects with no title read "1 object", "2 object", "3 object": a
+    # reader had to open each to learn which was which. Each is named, as Redoc's option
+    # labels do, by what sets it apart: a property fixed to one value (a discriminator
+    # written by hand), else the properties it requires, else those it has; a scalar by its
+    # values. A variant of a type no other has needs no such name.
+    html = renderer({}).block(
+        {"oneOf": [
+            {"type": "object", "properties": {"kind": {"const": "card"}, "number": {}},
+             "required": ["kind", "number"]},
+            {"type": "object", "properties": {"kind": {"enum": ["bank"]}, "iban": {}}},
+            {"type": "object", "properties": {"email": {}, "name": {}}, "required": ["email"]},
+            {"type": "object", "properties": {"phone": {}, "fax": {}}},
+            {"type": "string", "enum": ["a", "b"]},
+            {"type": "string", "format": "date"},
+            {"type": "string"},
+            {"type": "integer"},
+        ]},
+        raw=False,
+    )  # fmt: skip
+    heads = [
+        " ".join(re.sub(r"<[^>]+>", " ", h).split())
+        for h in re.findall(r'<div class="variant-head">(.*?)</div>', html)
+    ]
+    assert heads == [
+        "1 object kind: &quot;card&quot;",
+        "2 object kind: &quot;bank&quot;",
+        "3 object with email",
+        "4 object with phone, fax",
+        "5 string &quot;a&quot; | &quot;b&quot;",
+        "6 string &lt;date&gt;",
+        "7 string",
+        "8 integer",
+    ]
+
+
 def test_a_title_that_only_repeats_the_schemas_name_is_not_shown_again() -> None:
     # Plaid titles each schema with its own name (`RequestID: {title: RequestID, ...}`): every
     # row read "request_id RequestID string RequestID". A title that says more is still shown.
