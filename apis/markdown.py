@@ -15,13 +15,14 @@ import re
 from functools import lru_cache
 from html import unescape
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import nh3
 from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 
 _md = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable(["table", "strikethrough"])
 
@@ -64,6 +65,36 @@ def _raw_html(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
 
 _md.add_render_rule("html_inline", _raw_html)
 _md.add_render_rule("html_block", _raw_html)
+
+# A relative reference (RFC 3986 4.2) with a path: `/docs/auth`, `guides/x`, `../y`; no
+# scheme (a colon before the first `/`, `?` or `#`), not `//host` nor an in-page `#anchor`.
+_RELATIVE_PATH = re.compile(r"(?!//)[^:/?#]*(?:[/?][^#]*)?(?:#.*)?")
+
+
+def _relative_path(href: str) -> bool:
+    return bool(href) and not href.startswith("#") and _RELATIVE_PATH.fullmatch(href) is not None
+
+
+def _link_open(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+    # A link relative to where the spec was published (`[the guide](/docs/auth)`) would lead
+    # to a page of this portal, which has none such; nh3 drops its href and the reader lost
+    # where it went. Its text stays, followed by the reference as written (_link_close).
+    href = str(tokens[idx].attrGet("href") or "")
+    relative = _relative_path(href)
+    env.setdefault("links", []).append(href if relative else None)
+    return "" if relative else self.renderToken(tokens, idx, options, env)
+
+
+def _link_close(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+    opened = env.get("links") or [None]
+    href = opened.pop()
+    if href is None:
+        return self.renderToken(tokens, idx, options, env)
+    return f" (<code>{escapeHtml(unquote(href))}</code>)"
+
+
+_md.add_render_rule("link_open", _link_open)
+_md.add_render_rule("link_close", _link_close)
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "dl", "dt", "em",

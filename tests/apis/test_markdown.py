@@ -154,6 +154,30 @@ def test_links_with_userinfo_are_not_links(text: str) -> None:
     assert "docs" in html or "evil.example" in html
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("See [the guide](/docs/auth).", "See the guide (<code>/docs/auth</code>)."),
+        ("[next](guides/paging?x=1#top)", "next (<code>guides/paging?x=1#top</code>)"),
+        ("[up](../errors)", "up (<code>../errors</code>)"),
+        ("[ü](/docs/%C3%BCber%20uns)", "ü (<code>/docs/über uns</code>)"),
+    ],
+)
+def test_a_site_relative_link_keeps_its_reference_as_text(text: str, shown: str) -> None:
+    # `[the guide](/docs/auth)` means the spec's own site, not this portal (which has no such
+    # page): the href was dropped and the reader saw link-like text leading nowhere, with
+    # no hint of where the guide is.
+    html = render_markdown(text)
+    assert "<a" not in html
+    assert shown in html
+
+
+def test_in_page_and_absolute_links_stay_links_beside_relative_ones() -> None:
+    html = render_markdown("[a](#errors), [b](/docs/b) and [c](https://example.com/c)")
+    assert '<a href="#errors"' in html and '<a href="https://example.com/c"' in html
+    assert "b (<code>/docs/b</code>)" in html
+
+
 def test_https_links_get_safe_rel() -> None:
     html = render_markdown("[docs](https://example.com/docs)")
     assert 'href="https://example.com/docs"' in html
