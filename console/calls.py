@@ -353,6 +353,21 @@ def documented_accept(operation: Operation) -> str:
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+*-]+")
 
 
+# A path segment written `:name`, as Express, Go's routers and Rails write a template.
+_COLON_SEGMENT = re.compile(r"(?<=/):([A-Za-z_][A-Za-z0-9_]*)(?=/|$)")
+
+
+def colon_templates(path: str, params: list[Parameter]) -> str:
+    """`path` with each `:name` segment of a declared path parameter the path does not
+    write as `{name}` made that template (`/users/:id` -> `/users/{id}`). OpenAPI reads `:id`
+    as text (so do the page and Swagger UI; the importer warns), but a spec declaring `id`
+    in the path means it: the call went to `/users/:id` with the value typed for id unused."""
+    names = {p.name for p in params if p.location == "path" and "{" + p.name + "}" not in path}
+    if not names:
+        return path
+    return _COLON_SEGMENT.sub(lambda m: "{" + m[1] + "}" if m[1] in names else m[0], path)
+
+
 def build_call(
     operation: Operation,
     data: ConsoleInput,
@@ -363,6 +378,8 @@ def build_call(
     """The exact request the console will send, or a CallError naming the first problem."""
     target = pick_target(options, data.server)
     path, query = fixed_query(operation.path)
+    document = schema_document(operation.version_id)
+    path = colon_templates(path, [deref_param(p, document) for p in parameters(operation)])
     if _walks_out(path):
         raise CallError(
             "The operation's path has a '.' or '..' segment: it would leave the chosen server."
@@ -373,7 +390,6 @@ def build_call(
     missing: list[str] = []
     querystring = ""
     written: list[str] = []  # each query parameter as its style writes it
-    document = schema_document(operation.version_id)
     for param in parameters(operation):
         param = deref_param(param, document)
         name, where = param.name, param.location

@@ -173,6 +173,7 @@ def request_sample(
         headers[key_header(api)] = SUBSCRIPTION_KEY
         said = "; ".join(filter(None, [said, f"{SUBSCRIPTION_KEY}: your subscription's key"]))
     path, fixed = fixed_query(operation.path)
+    path = calls.colon_templates(path, [calls.deref_param(p, document) for p in op.parameters])
     query[:0] = fixed
     querystring = ""
     cookies: list[str] = []

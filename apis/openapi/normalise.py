@@ -315,6 +315,16 @@ def _check_path_params(
             where, f"path parameter {{{name}}} is not declared; shown as a required string"
         )
     for name in sorted(n for n in declared - set(used) if isinstance(n, str)):
+        if re.search(rf"/:{re.escape(name)}(?:/|$)", path):
+            # Express's and Go's `/users/:id`: OpenAPI reads `:id` as text (console.calls
+            # fills it all the same).
+            warnings.add(
+                where,
+                f"the path writes parameter {name!r} as `:{name}`, which OpenAPI reads as text;"
+                f" write `{{{name}}}`. The page shows the path as written; the console fills"
+                f" `:{name}` with the value given",
+            )
+            continue
         warnings.add(where, f"parameter {name!r} is declared `in: path` but not in the path")
     return [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}

@@ -176,6 +176,12 @@ paths:
     assert "/info/version: `info.version` is empty; shown as `unversioned`" in empty
     assert "path parameter {id} is not declared" in warnings
     assert "'other' is declared `in: path` but not in the path" in warnings
+    colon = "\n".join(
+        load_yaml(text.replace("/files/{name}:", "/files/:name:", 1)).warnings
+    )  # Express's template: said as such, with what to write
+    assert (
+        "writes parameter 'name' as `:name`, which OpenAPI reads as text; write `{name}`" in colon
+    )
     assert "needs `name` and `in`" in warnings
     assert "/paths/~1users~1{id}/get: an operation needs `responses`" in warnings
     assert "/paths/nopath: a path must start with /" in warnings

@@ -848,6 +848,45 @@ def test_an_allow_reserved_query_value_keeps_its_reserved_characters(
     )
 
 
+COLON_PATH = """openapi: 3.0.3
+info: {title: Colon, version: '1'}
+servers: [{url: 'https://api.example.com'}]
+paths:
+  /users/:id/posts/:post:
+    get:
+      operationId: post
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: string}}
+        - {name: post, in: path, required: true, schema: {type: integer}}
+      responses: {'200': {description: ok}}
+  /v1/{name}:cancel/:x:
+    post:
+      operationId: cancel
+      parameters: [{name: name, in: path, required: true, schema: {type: string}}]
+      responses: {'200': {description: ok}}
+"""
+
+
+def test_a_path_written_with_colon_parameters_is_filled_not_sent_as_written(
+    import_spec: Any, tmp_path: Any
+) -> None:
+    """`/users/:id` (Express, Go routers) with `id` declared in the path: the console sent
+    `/users/:id/posts/:post` and the values typed for them went nowhere. A `:name` no
+    parameter declares (`:x`), or Google's `{name}:cancel`, stays as written."""
+    spec = tmp_path / "colon.yaml"
+    spec.write_text(COLON_PATH)
+    api = import_spec(spec, "colon")
+    server = calls.Target("https://api.example.com", "Spec", True)
+    data = ConsoleInput(params={"path": {"id": "a b", "post": "7"}})
+    call = calls.build_call(op(api, "post"), data, [server])
+    assert call.url == "https://api.example.com/users/a%20b/posts/7"
+    with pytest.raises(CallError, match="id"):  # a required one left empty is still missing
+        calls.build_call(op(api, "post"), ConsoleInput(params={"path": {"post": "7"}}), [server])
+    data = ConsoleInput(params={"path": {"name": "ops/1"}})
+    call = calls.build_call(op(api, "cancel"), data, [server])
+    assert call.url == "https://api.example.com/v1/ops%2F1:cancel/:x"
+
+
 @pytest.mark.parametrize(
     "server",
     [

@@ -679,6 +679,26 @@ paths:
     assert "https://api.example.com/go?next=https://x.example/a" in _section(page, "request-sample")
 
 
+def test_a_colon_path_parameter_is_sampled_filled_as_the_console_sends_it(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    """`/users/:id` with `id` declared: the sample read `.../users/:id`, not the call made."""
+    spec = tmp_path / "colon.yaml"
+    spec.write_text("""openapi: 3.0.3
+info: {title: Colon, version: '1'}
+servers: [{url: 'https://api.example.com'}]
+paths:
+  /users/:id:
+    get:
+      operationId: user
+      parameters: [{name: id, in: path, required: true, schema: {type: string}, example: u1}]
+      responses: {'200': {description: ok}}
+""")
+    _import(spec, "colon")
+    page = client.get("/apis/colon/operations/user/").content.decode()
+    assert "https://api.example.com/users/u1" in _section(page, "request-sample")
+
+
 def test_a_protocol_relative_server_takes_the_portals_scheme(
     client: Client, db: None, tmp_path: Path
 ) -> None:
