@@ -25,7 +25,7 @@ from apis.openapi.model import NO_VALUE, Parameter
 from apis.openapi.sample import MAX_DEPTH, sample
 from apis.openapi.stream_sample import stream_sample
 from apis.openapi.xml_sample import is_xml, xml_text
-from console import appclients, calls, credentials, offered, samples, serialise
+from console import appclients, calls, credentials, offered, samples, serialise, validation
 from console.calls import ConsoleInput, Target, body_kind, is_json_media, parameters
 from console.models import (
     GRANT_LABELS,
@@ -60,6 +60,8 @@ class ParamField:
     description: str = ""
     placeholder: str = ""  # an optional parameter's example: shown, never sent
     hint: str = ""  # how to type a value that is not one word (serialise.typed reads it)
+    # Why the example it starts with (or shows) does not fit the parameter's schema.
+    example_problem: str = ""
 
 
 @dataclass
@@ -218,9 +220,24 @@ def _param_hint(param: Parameter) -> str:
     return {"array": "comma-separated", "object": "as JSON"}.get(kind, "")
 
 
+def _example_problem(
+    doc: dict[str, Any], operation: Operation, param: Parameter, example: str
+) -> str:
+    """What is wrong with the example a field starts with, as the send would say it: an
+    author's `example: abc` for an integer, or `pending` outside its enum, was filled in
+    with no word, and the first send was refused. Said beside the field; sending is not
+    blocked by it (the check before sending still asks)."""
+    problems = validation.check_parameter(doc, operation.version_id or 0, param, example)
+    if not problems:
+        return ""
+    said = problems[0].split(": ", 1)[-1]
+    return f"The documented example does not fit the schema: {said}"
+
+
 def param_fields(
     operation: Operation, doc: dict[str, Any], state: dict[str, str]
 ) -> list[ParamField]:
+    """The parameters' fields; `doc` names its `openapi` version for the example checks."""
     found = []
     for param in parameters(operation):
         where, name = param.location, param.name
@@ -235,6 +252,8 @@ def param_fields(
         # Optional parameters start empty, with the example as a placeholder: a filled
         # field is sent, and the user did not ask for it.
         value = state.get(key, example if required else "")
+        shown = value == example or (not required and not value)
+        problem = _example_problem(doc, operation, param, example) if example and shown else ""
         found.append(
             ParamField(
                 key=key,
@@ -247,6 +266,7 @@ def param_fields(
                 deprecated=param.deprecated,
                 placeholder="" if required else example,
                 hint=_param_hint(param),
+                example_problem=problem,
             )
         )
     return found
@@ -512,7 +532,7 @@ def build(
         {
             "targets": targets,
             "selected_server": selected_server,
-            "params": param_fields(operation, doc, state),
+            "params": param_fields(operation, {**doc, "openapi": version.spec_version}, state),
             "editors": editors,
             "selected_media": selected_media,
             "body_required": body is not None and body.required,

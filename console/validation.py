@@ -23,7 +23,7 @@ from jsonschema.exceptions import SchemaError, ValidationError
 from apis.documents import SCHEMA_PREFIX, LazySchemas, ref_name, refs_in
 from apis.openapi.errors import escape_token
 from apis.openapi.flags import flagged
-from apis.openapi.model import MediaType, OperationModel, Response
+from apis.openapi.model import MediaType, OperationModel, Parameter, Response
 from apis.openapi.regex_safety import linear, safe_search
 from apis.openapi.values import is_number
 from console.calls import is_json_media
@@ -410,29 +410,32 @@ def check_parameters(
     problems: list[str] = []
     for param in operation.parameters:
         raw = params.get(param.location, {}).get(param.name, "")
-        schema = param.schema if isinstance(param.schema, dict) else {}
-        kind = schema.get("type")
-        # OpenAPI 3.1's `type: [integer, string]`: the text may be read as any of them.
-        listed = [k for k in kind if k != "null"] if isinstance(kind, list) else [kind]
-        kinds = [k for k in listed if isinstance(k, str) and k in _SCALARS]
-        if raw == "" or not kinds or len(kinds) < len(listed):
-            continue
-        where = f"{param.location} {param.name}"
-        readings = [v for v in (_typed(raw, k) for k in kinds) if v is not None]
-        if not readings:
-            names = [_SCALARS[k] for k in kinds]
-            wanted = ", ".join(names[:-1]) + " nor " + names[-1] if len(names) > 1 else names[0]
-            problems.append(f"{where}: {raw!r} is not {wanted}")
-            continue
-        first: list[str] | None = None
-        for value in readings:
-            found = check_value(doc, key, schema, value, direction="request", prefix=where)
-            if not found:
-                break
-            first = found if first is None else first
-        else:
-            problems += first or []
+        problems += check_parameter(doc, key, param, raw)
     return problems
+
+
+def check_parameter(doc: dict[str, Any], key: int, param: Parameter, raw: str) -> list[str]:
+    """Problems with one parameter's text, as check_parameters reads it."""
+    schema = param.schema if isinstance(param.schema, dict) else {}
+    kind = schema.get("type")
+    # OpenAPI 3.1's `type: [integer, string]`: the text may be read as any of them.
+    listed = [k for k in kind if k != "null"] if isinstance(kind, list) else [kind]
+    kinds = [k for k in listed if isinstance(k, str) and k in _SCALARS]
+    if raw == "" or not kinds or len(kinds) < len(listed):
+        return []
+    where = f"{param.location} {param.name}"
+    readings = [v for v in (_typed(raw, k) for k in kinds) if v is not None]
+    if not readings:
+        names = [_SCALARS[k] for k in kinds]
+        wanted = ", ".join(names[:-1]) + " nor " + names[-1] if len(names) > 1 else names[0]
+        return [f"{where}: {raw!r} is not {wanted}"]
+    first: list[str] | None = None
+    for value in readings:
+        found = check_value(doc, key, schema, value, direction="request", prefix=where)
+        if not found:
+            return []
+        first = found if first is None else first
+    return first or []
 
 
 _SCALARS = {

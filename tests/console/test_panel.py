@@ -113,3 +113,29 @@ def test_a_parameter_whose_type_is_null_itself_has_no_type_shown() -> None:
     ]})  # fmt: skip
     (field,) = param_fields(operation, DOC, {})
     assert field.type == ""
+
+
+def test_an_example_that_does_not_fit_its_schema_is_said_beside_the_field() -> None:
+    """An author's `example: abc` for an integer, or a value outside the enum, was filled in
+    (or shown as the placeholder) with no word: the first send was refused, or reached the
+    API as the wrong type. The field says why; a fitting example, a generated sample or a
+    value the person typed says nothing."""
+    operation = Operation(path="/pets/{id}", data={"parameters": [
+        {"name": "id", "in": "path", "schema": {"type": "integer"}, "example": "abc"},
+        {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["on", "off"],
+                                                      "example": "pending"}},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 10,
+                                                     "example": 50}},
+        {"name": "page", "in": "query", "schema": {"type": "integer", "example": 2}},
+        {"name": "n", "in": "header", "required": True, "schema": {"type": "integer"}},
+    ]})  # fmt: skip
+    fields = {f.name: f for f in param_fields(operation, DOC, {})}
+    assert fields["id"].value == "abc"  # still filled in: not blocked
+    assert fields["id"].example_problem == (
+        "The documented example does not fit the schema: 'abc' is not an integer"
+    )
+    assert "'pending' is not one of ['on', 'off']" in fields["status"].example_problem
+    assert "50 is greater than the maximum of 10" in fields["limit"].example_problem
+    assert fields["page"].example_problem == "" and fields["n"].example_problem == ""
+    typed = param_fields(operation, DOC, {"param.path.id": "7"})
+    assert typed[0].example_problem == ""  # the person's own value, not the example

@@ -91,6 +91,29 @@ def test_signed_in_user_gets_the_prefilled_form(
     assert LEGACY_WARNINGS[GRANT_PASSWORD][:40] in html
 
 
+def test_an_example_that_does_not_fit_is_said_beside_its_field(
+    signed_in: Client, import_spec: Any, tmp_path: Any
+) -> None:
+    spec = tmp_path / "odd.yaml"
+    spec.write_text("""openapi: 3.0.3
+info: {title: Odd, version: '1'}
+paths:
+  /pets/{id}:
+    get:
+      operationId: pet
+      parameters: [{name: id, in: path, required: true, schema: {type: integer}, example: abc}]
+      responses: {'200': {description: ok}}
+""")
+    import_spec(spec, "odd")
+    html = signed_in.get("/apis/odd/operations/pet/").content.decode()
+    field = html[html.index('name="param.path.id"') :]
+    assert field.startswith('name="param.path.id" value="abc" required aria-describedby="cp-1-')
+    assert (
+        "The documented example does not fit the schema: &#x27;abc&#x27; is not an integer"
+        in field[: field.index("</td>")]
+    )
+
+
 def test_post_body_is_prefilled_from_the_example(signed_in: Client, echo: Any) -> None:
     html = signed_in.get("/apis/echo/operations/echoPost/").content.decode()
     # (echo.yaml writes its example as a YAML flow mapping, so the text is \"Hello".)
