@@ -60,11 +60,38 @@ def _placeholders_as_text(html: str) -> str:
 
 
 def _raw_html(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
-    return _placeholders_as_text(tokens[idx].content)
+    return _placeholders_as_text(_relative_anchors(tokens[idx].content, env))
 
 
 _md.add_render_rule("html_inline", _raw_html)
 _md.add_render_rule("html_block", _raw_html)
+
+_ANCHOR_OPEN = re.compile(r"""<a\s(?:[^>"']|"[^"]*"|'[^']*')*>""", re.IGNORECASE)
+_ANCHOR_HREF = re.compile(r"""\shref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.IGNORECASE)
+_ANCHOR_CLOSE = re.compile(r"</a\s*>", re.IGNORECASE)
+_ANCHOR_TAG = re.compile(f"{_ANCHOR_OPEN.pattern}|{_ANCHOR_CLOSE.pattern}", re.IGNORECASE)
+
+
+def _relative_anchors(html: str, env: Any) -> str:
+    """Raw `<a href="/docs/y">text</a>` read as a Markdown link to the same: its text, then
+    the reference in code (_link_close). An inline tag comes alone (the stack in `env`
+    pairs it with its `</a>`); a block carries both."""
+    if "<a" not in html.lower() and "</a" not in html.lower():
+        return html
+
+    def tag(match: re.Match[str]) -> str:
+        stack = env.setdefault("links", [])
+        if _ANCHOR_CLOSE.fullmatch(match[0]):
+            href = stack.pop() if stack else None
+            return match[0] if href is None else f" (<code>{escapeHtml(unquote(href))}</code>)"
+        found = _ANCHOR_HREF.search(match[0])
+        href = unescape(next((g for g in found.groups() if g is not None), "")) if found else ""
+        relative = _relative_path(href)
+        stack.append(href if relative else None)
+        return "" if relative else match[0]
+
+    return _ANCHOR_TAG.sub(tag, html)
+
 
 # A relative reference (RFC 3986 4.2) with a path: `/docs/auth`, `guides/x`, `../y`; no
 # scheme (a colon before the first `/`, `?` or `#`), not `//host` nor an in-page `#anchor`.

@@ -161,6 +161,8 @@ def test_links_with_userinfo_are_not_links(text: str) -> None:
         ("[next](guides/paging?x=1#top)", "next (<code>guides/paging?x=1#top</code>)"),
         ("[up](../errors)", "up (<code>../errors</code>)"),
         ("[ü](/docs/%C3%BCber%20uns)", "ü (<code>/docs/über uns</code>)"),
+        ('See <a href="/docs/auth">the guide</a>.', "See the guide (<code>/docs/auth</code>)."),
+        ("<p>Read <A HREF='a?x=1&amp;y=2'>this</A></p>", "Read this (<code>a?x=1&amp;y=2</code>)"),
     ],
 )
 def test_a_site_relative_link_keeps_its_reference_as_text(text: str, shown: str) -> None:
@@ -176,6 +178,9 @@ def test_in_page_and_absolute_links_stay_links_beside_relative_ones() -> None:
     html = render_markdown("[a](#errors), [b](/docs/b) and [c](https://example.com/c)")
     assert '<a href="#errors"' in html and '<a href="https://example.com/c"' in html
     assert "b (<code>/docs/b</code>)" in html
+    raw = render_markdown('<a href="https://example.com/c">c</a>, <a href="/d">d</a>, <a>e</a>')
+    assert '<a href="https://example.com/c" rel="noopener noreferrer nofollow">c</a>' in raw
+    assert "d (<code>/d</code>)" in raw and "e</a>" in raw
 
 
 def test_https_links_get_safe_rel() -> None:
