@@ -246,11 +246,32 @@ def parameters(operation: Operation) -> list[Parameter]:
     return [p for p in operation.model.parameters if fills(p)]
 
 
+def param_schema(document: Mapping[str, Any], schema: Any) -> dict[str, Any]:
+    """The schema a parameter's value is: its `$ref`'s target, also through a one-part
+    `allOf` (FastAPI's described enum, `allOf: [{$ref: Sort}]`) or a `null` beside one
+    variant (an optional one, `anyOf: [{$ref: Sort}, {type: null}]`)."""
+    schema = documents.deref_schema(document, schema)
+    for _ in range(4):  # wrappers in wrappers, a few deep
+        inner = None
+        if isinstance(schema.get("allOf"), list) and len(schema["allOf"]) == 1:
+            inner = schema["allOf"][0]
+        for key in ("anyOf", "oneOf"):
+            options = schema.get(key)
+            if isinstance(options, list) and len(options) == 2:
+                kept = [o for o in options if not (isinstance(o, dict) and o.get("type") == "null")]
+                inner = kept[0] if len(kept) == 1 else inner
+        if not isinstance(inner, dict):
+            break
+        schema = documents.deref_schema(document, inner)
+    return schema
+
+
 def deref_param(param: Parameter, document: Mapping[str, Any]) -> Parameter:
-    """`param` with its schema's `$ref` followed, so its style applies to the type the
-    reference names: Typesense's `searchParameters` is a `$ref` to an object that goes as
-    `q=...&query_by=...`, and went as `searchParameters={"q": ...}`."""
-    schema = documents.deref_schema(document, param.schema)
+    """`param` with its schema seen through a `$ref` and FastAPI's wrappers (param_schema),
+    so its style applies to the type meant: Typesense's `searchParameters` is a `$ref` to an
+    object that goes as `q=...&query_by=...`, and went as `searchParameters={"q": ...}`;
+    FastAPI's optional list (`anyOf: [array, null]`) went as one item, `status=a%2Cb`."""
+    schema = param_schema(document, param.schema)
     if not schema or schema is param.schema:
         return param
     return replace(param, schema=schema)

@@ -191,32 +191,12 @@ def _param_default(param: Parameter, doc: dict[str, Any]) -> str:
     return serialise.param_text(value)
 
 
-def _field_schema(doc: dict[str, Any], schema: Any) -> dict[str, Any]:
-    """The schema a parameter's field is drawn from: its `$ref`'s target, also through a
-    one-part `allOf` (FastAPI's described enum, `allOf: [{$ref: Sort}]`) or a `null` beside
-    one variant (an optional one, `anyOf: [{$ref: Sort}, {type: null}]`)."""
-    schema = deref_schema(doc, schema)
-    for _ in range(4):  # wrappers in wrappers, a few deep
-        inner = None
-        if isinstance(schema.get("allOf"), list) and len(schema["allOf"]) == 1:
-            inner = schema["allOf"][0]
-        for key in ("anyOf", "oneOf"):
-            options = schema.get(key)
-            if isinstance(options, list) and len(options) == 2:
-                kept = [o for o in options if not (isinstance(o, dict) and o.get("type") == "null")]
-                inner = kept[0] if len(kept) == 1 else inner
-        if not isinstance(inner, dict):
-            break
-        schema = deref_schema(doc, inner)
-    return schema
-
-
-def _param_hint(param: Parameter) -> str:
+def _param_hint(param: Parameter, schema: dict[str, Any]) -> str:
     """How the field is typed: console/serialise.typed splits an array on commas and reads
     an object as JSON, then writes either in the parameter's style."""
     if param.media_type:
         return ""  # sent as typed, in its media type
-    kind = serialise.schema_type(param.schema)
+    kind = serialise.schema_type(schema)
     return {"array": "comma-separated", "object": "as JSON"}.get(kind, "")
 
 
@@ -242,7 +222,7 @@ def param_fields(
     for param in parameters(operation):
         where, name = param.location, param.name
         key = f"param.{where}.{name}"
-        schema = _field_schema(doc, param.schema)
+        schema = calls.param_schema(doc, param.schema)
         enum: list[Any] = schema["enum"] if isinstance(schema.get("enum"), list) else []
         kind = schema.get("type") or ""  # `type: null` (None) is no type, not "None"
         if isinstance(kind, list):
@@ -265,7 +245,7 @@ def param_fields(
                 type=str(kind),
                 deprecated=param.deprecated,
                 placeholder="" if required else example,
-                hint=_param_hint(param),
+                hint=_param_hint(param, schema),
                 example_problem=problem,
             )
         )

@@ -532,6 +532,38 @@ def test_a_query_object_named_by_reference_follows_its_style(
     assert call.url == "https://api.example.com/search?q=stark&query_by=name&ids=a%7Cb"
 
 
+def test_an_optional_array_in_fastapis_spelling_is_sent_item_by_item(
+    import_spec: Any, tmp_path: Any
+) -> None:
+    # FastAPI writes `status: list[Status] | None = Query(None)` as `anyOf: [array, null]`
+    # (Gr4vy's list filters, 68 of them) and a `Query(...)` described enum list as a one-part
+    # allOf: `a,b` in the field went as one item `status=a%2Cb`, which FastAPI reads as one
+    # unknown status and answers 422; form, exploded, is `status=a&status=b`.
+    spec = tmp_path / "fastapi.json"
+    spec.write_text(
+        '{"openapi": "3.1.0", "info": {"title": "Payments", "version": "1"}, "paths": {'
+        '"/payment-methods": {"get": {"operationId": "list_payment_methods", "parameters": ['
+        '{"name": "status", "in": "query", "required": false, "schema": {"anyOf": ['
+        '{"type": "array", "items": {"$ref": "#/components/schemas/Status"}}, {"type": "null"}],'
+        ' "title": "Status"}},'
+        '{"name": "scheme", "in": "query", "schema": {"allOf": [{"$ref": "#/components/schemas/'
+        'Schemes"}], "description": "Card schemes"}}],'
+        ' "responses": {"200": {"description": "OK"}}}}},'
+        ' "components": {"schemas": {"Status": {"type": "string", "enum": ["processing",'
+        ' "succeeded", "failed"]}, "Schemes": {"type": "array", "items": {"type": "string"}}}}}'
+    )
+    api = import_spec(spec, "payments")
+    server = calls.Target("https://api.example.com", "Spec", True)
+    query = {"status": "processing, succeeded", "scheme": "visa,amex"}
+    call = calls.build_call(
+        op(api, "list_payment_methods"), ConsoleInput(params={"query": query}), [server]
+    )
+    assert call.url == (
+        "https://api.example.com/payment-methods"
+        "?status=processing&status=succeeded&scheme=visa&scheme=amex"
+    )
+
+
 STYLED_PATH = """openapi: 3.0.0
 info: {title: Path styles, version: '1'}
 servers: [{url: 'https://httpbin.org'}]

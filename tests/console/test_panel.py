@@ -139,3 +139,16 @@ def test_an_example_that_does_not_fit_its_schema_is_said_beside_the_field() -> N
     assert fields["page"].example_problem == "" and fields["n"].example_problem == ""
     typed = param_fields(operation, DOC, {"param.path.id": "7"})
     assert typed[0].example_problem == ""  # the person's own value, not the example
+
+
+def test_an_optional_array_in_fastapis_spelling_says_it_is_comma_separated() -> None:
+    """FastAPI's `list[str] | None` query parameter is `anyOf: [array, null]`: its field read
+    "query · array" with no word on how to type several items, where a plain array's says
+    "comma-separated" (console/serialise.typed splits it there)."""
+    array = {"type": "array", "items": {"type": "string"}}
+    operation = Operation(data={"parameters": [
+        {"name": "a", "in": "query", "schema": array},
+        {"name": "b", "in": "query", "schema": {"anyOf": [array, {"type": "null"}]}},
+    ]})  # fmt: skip
+    fields = {field.name: field for field in param_fields(operation, {}, {})}
+    assert fields["b"].hint == fields["a"].hint == "comma-separated"
