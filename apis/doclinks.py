@@ -4,10 +4,11 @@ Specs written for Redoc link from one description to an operation, a tag or a he
 the API's description as `#operation/<operationId>`, `#tag/<name>` and `#section/<Heading>`
 (Docker's and many others); specs written for Redocly write an operation as
 `#tag/<tag>/<METHOD>/<path>` or `#tag/<tag>/operation/<operationId>` and a heading as
-`#description/<heading-slug>` (Lichess). On our pages those fragments name nothing; here they
-become links to the operation's page, to the tag's section of the API page and to the heading
-there. An id that names no operation, or a heading the description does not have, is left as
-written.
+`#description/<heading-slug>` (Lichess); specs written for RapiDoc write a tag as
+`#tag--<name>`, the name's spaces and `#:?&={}` as `-` (VRChat). On our pages those fragments
+name nothing; here they become links to the operation's page, to the tag's section of the API
+page and to the heading there. An id that names no operation, or a heading the description
+does not have, is left as written.
 """
 
 from __future__ import annotations
@@ -32,10 +33,15 @@ _REDOCLY_OPERATION = re.compile(
     re.IGNORECASE,
 )
 _HEADING_ID = re.compile(r'<h[2-6] id="([^"]+)">')
+_RAPIDOC_TAG = re.compile(rb'href="#tag--([^"]+)"')
+# The characters RapiDoc writes as `-` in a tag's element id (its invalidCharsRegEx).
+_RAPIDOC_INVALID = re.compile(r"[\s#:?&={}]")
 
 
 def point_redoc_links(html: bytes, api_slug: str, version: ApiVersion, label: str | None) -> bytes:
     """`html` with each Redoc-style in-page link replaced by the page it means."""
+    if b'href="#tag--' in html:
+        html = _point_rapidoc_tags(html, api_slug, version, label)
     if not any(f'href="#{kind}/'.encode() in html for kind in _KINDS):
         return html  # the common case: a few scans, nothing else
     found = {(kind, unquote(name.decode())) for kind, name in _LINK.findall(html)}
@@ -96,3 +102,19 @@ def point_redoc_links(html: bytes, api_slug: str, version: ApiVersion, label: st
         return f'href="{escape(url)}"'.encode()
 
     return _LINK.sub(target, html)
+
+
+def _point_rapidoc_tags(
+    html: bytes, api_slug: str, version: ApiVersion, label: str | None
+) -> bytes:
+    """RapiDoc's `#tag--<name>` links pointed at the tag's section of the API page."""
+    groups = tag_groups(version.pk, api_slug, version.overview, label)
+    anchors = {_RAPIDOC_INVALID.sub("-", group.name): group.anchor for group in groups}
+    page = reverse("apis:detail", args=[api_slug])
+    query = f"?{urlencode({'v': label})}" if label else ""
+
+    def target(match: re.Match[bytes]) -> bytes:
+        anchor = anchors.get(unquote(match[1].decode()))
+        return f'href="{escape(f"{page}{query}#{anchor}")}"'.encode() if anchor else match[0]
+
+    return _RAPIDOC_TAG.sub(target, html)

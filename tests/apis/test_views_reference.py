@@ -967,6 +967,36 @@ def test_links_written_for_redocly_lead_to_the_operation_and_the_section(
     assert link(op, "nothing") == "#description/nothing"
 
 
+def test_links_written_for_rapidoc_lead_to_the_tag(
+    client: Client, import_spec: ImportSpec, write_spec: Any
+) -> None:
+    # VRChat's description (written for RapiDoc) says "Read <a href="#tag--authentication">
+    # Authentication</a> for how to log in": RapiDoc's id for a tag is `tag--` and its name
+    # with spaces and `#:?&={}` as `-`; on our pages it named nothing.
+    spec = (
+        "openapi: 3.0.3\ninfo: {title: Worlds, version: '1', description: 'Read <a"
+        ' href="#tag--authentication">Authentication</a>, [the spells](#tag--Spells--Lists)'
+        " and [gone](#tag--nothing).'}\n"
+        "tags: [{name: authentication}, {name: 'Spells: Lists'}]\n"
+        "paths:\n  /auth/user:\n    get:\n      tags: [authentication]\n"
+        "      responses: {'200': {description: ok}}\n"
+        "  /spells:\n    get:\n      tags: ['Spells: Lists']\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    import_spec(write_spec("worlds.yaml", spec), "worlds")
+
+    def link(html: str, text: str) -> str:
+        found = re.search(rf'<a href="([^"]*)"[^>]*>{text}</a>', html)
+        return found[1] if found else ""
+
+    page = client.get("/apis/worlds/").content.decode()
+    assert link(page, "Authentication") == "/apis/worlds/#tag-authentication"
+    assert 'id="tag-authentication"' in page
+    assert link(page, "the spells") == "/apis/worlds/#tag-spells--lists"
+    assert 'id="tag-spells--lists"' in page
+    assert link(page, "gone") == "#tag--nothing"  # no such tag: left as written
+
+
 def test_a_webhook_page_does_not_give_the_apis_servers_as_its_own(
     client: Client, import_spec: ImportSpec, write_spec: Any
 ) -> None:
