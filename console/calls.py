@@ -249,9 +249,11 @@ def parameters(operation: Operation) -> list[Parameter]:
 def param_schema(document: Mapping[str, Any], schema: Any) -> dict[str, Any]:
     """The schema a parameter's value is: its `$ref`'s target, also through a one-part
     `allOf` (FastAPI's described enum, `allOf: [{$ref: Sort}]`) or a `null` beside one
-    variant (an optional one, `anyOf: [{$ref: Sort}, {type: null}]`)."""
+    variant (an optional one, `anyOf: [{$ref: Sort}, {type: null}]`). An example written
+    beside the wrapper (FastAPI's `Query(examples=...)`) is the parameter's own: it is kept."""
     schema = documents.deref_schema(document, schema)
     for _ in range(4):  # wrappers in wrappers, a few deep
+        own = {key: schema[key] for key in ("example", "examples") if key in schema}
         inner = None
         if isinstance(schema.get("allOf"), list) and len(schema["allOf"]) == 1:
             inner = schema["allOf"][0]
@@ -263,6 +265,8 @@ def param_schema(document: Mapping[str, Any], schema: Any) -> dict[str, Any]:
         if not isinstance(inner, dict):
             break
         schema = documents.deref_schema(document, inner)
+        if own:
+            schema = {**schema, **own}
     return schema
 
 

@@ -411,6 +411,27 @@ def test_a_deep_object_parameter_is_sampled_as_the_api_reads_it(
     )
 
 
+def test_fastapis_optional_list_is_sampled_item_by_item_with_its_own_example(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    """FastAPI's `list[str] | None` query parameter is `anyOf: [array, null]`, its example
+    beside the `anyOf` (`Query(examples=...)`): the sample sends the items as the console does,
+    `status=open&status=held`, from the parameter's own example, not a generated one."""
+    spec = tmp_path / "orders.json"
+    spec.write_text(
+        '{"openapi": "3.1.0", "info": {"title": "Orders", "version": "1"},'
+        ' "servers": [{"url": "https://api.example.com"}], "paths": {"/orders": {"get": {'
+        '"operationId": "list_orders", "parameters": [{"name": "status", "in": "query",'
+        ' "required": true, "schema": {"anyOf": [{"type": "array", "items": {"type": "string"}},'
+        ' {"type": "null"}], "examples": [["open", "held"]], "title": "Status"}}],'
+        ' "responses": {"200": {"description": "OK"}}}}}}'
+    )
+    _import(spec, "orders")
+    page = client.get("/apis/orders/operations/list_orders/").content.decode()
+    request = _section(page, "request-sample")
+    assert "https://api.example.com/orders?status=open&status=held" in request
+
+
 FORM_BODY = """openapi: 3.0.0
 info: {title: Customers, version: '1'}
 servers: [{url: 'https://api.example.com'}]
