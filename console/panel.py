@@ -270,7 +270,8 @@ def _form_fields(
     for name, raw in (props or {}).items():
         if flagged(raw, "readOnly", lambda ref: resolve_ref(doc, ref)):
             continue  # as the samples and the body check see it (apis/openapi/flags.py)
-        prop = deref_schema(doc, raw)
+        # FastAPI's optional part (`UploadFile | None`: `anyOf: [binary, null]`) is its variant.
+        prop = calls.param_schema(doc, raw)
         key = f"field.{index}.{name}"
         is_file = prop.get("format") in ("binary", "base64") or prop.get(
             "contentMediaType"

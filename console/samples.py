@@ -324,7 +324,8 @@ def part_text(
 def _binary_parts(schema: Any, document: Mapping[str, Any]) -> dict[str, str] | None:
     """Which parts of a body are files, each with its content type: {"": type} when the
     body itself is one (`format: binary`, or 3.1's `contentMediaType`), else its properties
-    (of `allOf` members too) that are files or arrays of files; None when neither."""
+    (of `allOf` members too) that are files or arrays of files, also as FastAPI's optional
+    ones (`anyOf: [binary, null]`, calls.param_schema); None when neither."""
     schema = deref_schema(document, schema)
     if _is_file(schema):
         return {"": _file_type(schema)}
@@ -332,7 +333,7 @@ def _binary_parts(schema: Any, document: Mapping[str, Any]) -> dict[str, str] | 
     for part in [schema, *(schema.get("allOf") or [])]:
         properties = deref_schema(document, part).get("properties")
         for name, prop in (properties if isinstance(properties, dict) else {}).items():
-            prop = deref_schema(document, prop)
+            prop = calls.param_schema(document, prop)
             items = deref_schema(document, prop.get("items")) if prop.get("type") == "array" else {}
             if _is_file(prop) or (items and _is_file(items)):
                 found[str(name)] = _file_type(items or prop)

@@ -152,3 +152,21 @@ def test_an_optional_array_in_fastapis_spelling_says_it_is_comma_separated() -> 
     ]})  # fmt: skip
     fields = {field.name: field for field in param_fields(operation, {}, {})}
     assert fields["b"].hint == fields["a"].hint == "comma-separated"
+
+
+def test_fastapis_optional_file_parts_take_a_file() -> None:
+    """FastAPI's `UploadFile | None` part is `anyOf: [binary, null]` and `list[UploadFile] |
+    None` is `anyOf: [array of binary, null]`: the console offered a text field for each, so
+    no file could be sent."""
+    binary = {"type": "string", "format": "binary"}
+    schema = {"type": "object", "properties": {
+        "thumbnail": {"anyOf": [binary, {"type": "null"}]},
+        "extra": {"anyOf": [{"type": "array", "items": binary}, {"type": "null"}]},
+        "note": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+    }}  # fmt: skip
+    operation = Operation(
+        data={"requestBody": {"content": {"multipart/form-data": {"schema": schema}}}}
+    )
+    (editor,) = body_editors(operation, {}, {}, has_state=False)
+    files = {field.name: field.is_file for field in editor.fields}
+    assert files == {"thumbnail": True, "extra": True, "note": False}

@@ -247,6 +247,39 @@ def test_file_uploads_and_binary_bodies_are_sent_as_files(
     assert "data=open('file.bin', 'rb')" in archive
 
 
+def test_fastapis_optional_file_parts_are_sampled_as_files(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    """FastAPI writes `UploadFile | None = File(None)` as `anyOf: [binary, null]` and
+    `list[UploadFile] | None` as `anyOf: [array of binary, null]`: the sample sent them as
+    empty text parts (`--form-string thumbnail=`), which FastAPI answers 422."""
+    binary = {"type": "string", "format": "binary"}
+    form = {
+        "type": "object",
+        "properties": {
+            "thumbnail": {"anyOf": [binary, {"type": "null"}], "title": "Thumbnail"},
+            "extra": {"anyOf": [{"type": "array", "items": binary}, {"type": "null"}]},
+        },
+    }
+    spec = {
+        "openapi": "3.1.0",
+        "info": {"title": "Uploads", "version": "1"},
+        "servers": [{"url": "https://files.example"}],
+        "paths": {"/files": {"post": {
+            "operationId": "upload",
+            "requestBody": {"content": {"multipart/form-data": {"schema": form}}},
+            "responses": {"200": {"description": "ok"}},
+        }}},
+    }  # fmt: skip
+    path = tmp_path / "uploads.json"
+    path.write_bytes(orjson.dumps(spec))
+    _import(path, "uploads")
+    page = client.get("/apis/uploads/operations/upload/").content.decode()
+    upload = _section(page, "request-sample")
+    assert "-F thumbnail=@thumbnail.bin" in upload and "-F extra=@extra.bin" in upload
+    assert "--form-string" not in upload
+
+
 def test_a_sample_through_the_gateway_sends_the_subscription_key_it_needs(
     client: Client, signed_in: Client, echo: Api
 ) -> None:
