@@ -467,7 +467,8 @@ def _form_fields(
     operation: Operation, data: ConsoleInput, *, multipart: bool
 ) -> tuple[list[tuple[str, str]], dict[str, str]]:
     """The form's fields as the body's encoding writes them (console/serialise.py, as the
-    samples do): each object or array property is typed as JSON in its field."""
+    samples do): each object or array property is typed as JSON in its field, also as
+    FastAPI's optional one (`anyOf: [array, null]`, param_schema)."""
     body = operation.model.request_body
     media = next((m for m in body.content if m.name == data.media_type), None) if body else None
     document = schema_document(operation.version_id)
@@ -476,7 +477,7 @@ def _form_fields(
     typed = [
         (
             name,
-            form_value(documents.deref_schema(document, (properties or {}).get(name)), text),
+            form_value(param_schema(document, (properties or {}).get(name)), text),
             text,
         )
         for name, text in data.fields.items()

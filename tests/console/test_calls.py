@@ -768,6 +768,31 @@ components:
 """
 
 
+def test_fastapis_optional_list_form_field_is_sent_item_by_item(
+    import_spec: Any, tmp_path: Any
+) -> None:
+    # FastAPI's `tags: list[str] | None = Form(None)` is `anyOf: [array, null]`: the field
+    # says "JSON array", but `["a", "b"]` went as one text, `tags=%5B%22a%22...`, which
+    # FastAPI reads as a single tag; an array without encoding is one field per item.
+    spec = tmp_path / "notes.json"
+    spec.write_text(
+        '{"openapi": "3.1.0", "info": {"title": "Notes", "version": "1"}, "paths": {"/notes": {'
+        '"post": {"operationId": "create_note", "requestBody": {"content": {'
+        '"application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {'
+        '"tags": {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}]},'
+        ' "text": {"anyOf": [{"type": "string"}, {"type": "null"}]}}}}}},'
+        ' "responses": {"200": {"description": "OK"}}}}}}'
+    )
+    api = import_spec(spec, "notes")
+    server = calls.Target("https://api.example.com", "Spec", True)
+    form = ConsoleInput(
+        media_type="application/x-www-form-urlencoded",
+        fields={"tags": '["a", "b"]', "text": '["kept"]'},
+    )
+    call = calls.build_call(op(api, "create_note"), form, [server])
+    assert call.body.decode() == "tags=a&tags=b&text=%5B%22kept%22%5D"
+
+
 def test_form_body_fields_are_sent_as_their_encoding_says(import_spec: Any, tmp_path: Any) -> None:
     """The console's form takes objects and arrays as JSON; Stripe reads `address[city]=`
     (deepObject) and refuses `address={"city": ...}`, which the console sent while the
