@@ -75,19 +75,18 @@ def _uploads(files: MultiValueDict[str, UploadedFile], index: str) -> list[Uploa
         owner, _, name = rest.partition(".")
         if prefix != "file" or owner != index or not name:
             continue
-        upload = files.get(key)
-        if upload is None:
-            continue
-        if upload.size and upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(f"{upload.name} is larger than 2 MiB.")
-        found.append(
-            Upload(
-                field=name,
-                filename=upload.name or name,
-                content_type=upload.content_type or "application/octet-stream",
-                data=upload.read(),
+        # An array of files (an `<input multiple>`): each file is a part of its own.
+        for upload in files.getlist(key):
+            if upload.size and upload.size > MAX_UPLOAD_BYTES:
+                raise forms.ValidationError(f"{upload.name} is larger than 2 MiB.")
+            found.append(
+                Upload(
+                    field=name,
+                    filename=upload.name or name,
+                    content_type=upload.content_type or "application/octet-stream",
+                    data=upload.read(),
+                )
             )
-        )
     return found
 
 

@@ -71,6 +71,7 @@ class FormField:
     value: str
     required: bool
     is_file: bool = False
+    many: bool = False  # an array of files: several may be chosen, each sent as a part
     enum: list[str] = field(default_factory=list)
     placeholder: str = ""
     hint: str = ""  # "JSON object" or "JSON array": what serialise.form_value reads
@@ -280,8 +281,8 @@ def _form_fields(
             "",
         )
         items = deref_schema(doc, prop.get("items"))
-        if prop.get("type") == "array" and items.get("format") == "binary":
-            is_file = True
+        many = prop.get("type") == "array" and items.get("format") == "binary"
+        is_file = is_file or many
         # A part its encoding says is XML is written as XML, as the request sample sends it.
         example = (
             ""
@@ -308,6 +309,7 @@ def _form_fields(
                 value=value,
                 required=name in required,
                 is_file=is_file,
+                many=many,
                 enum=[serialise.field_text(v) for v in enum],
                 placeholder="" if name in required else example,
                 hint="" if is_file else _FIELD_HINTS.get(serialise.schema_type(prop), ""),

@@ -744,6 +744,31 @@ def test_the_form_says_how_to_type_an_array_or_object(signed_in: Client, echo: A
     assert "ids query · array · comma-separated" in text
 
 
+def test_an_array_of_files_takes_several_files_and_sends_each(
+    signed_in: Client, echo: Any, fake_outbound: Any
+) -> None:
+    """A part that is an array of files (FastAPI's `list[UploadFile]`, Swagger's repeated
+    file fields) took one file: the input had no `multiple` and the form kept the last file
+    of the field, so a call with several could not be sent."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    operation = op(echo, "echoPost")
+    binary = {"type": "string", "format": "binary"}
+    schema = {"type": "object", "properties": {"attachments": {"type": "array", "items": binary}}}
+    operation.data["requestBody"] = {"content": {"multipart/form-data": {"schema": schema}}}
+    operation.save()
+    page = signed_in.get("/apis/echo/operations/echoPost/").content.decode()
+    assert re.search(r'<input type="file"[^>]*name="file\.0\.attachments"[^>]*multiple', page)
+    files = [SimpleUploadedFile(f"a{i}.txt", f"file {i}".encode(), "text/plain") for i in (1, 2)]
+    data = {**send_data(operation="echoPost", media_type="multipart/form-data")}
+    del data["param.query.message"]
+    signed_in.post("/console/send/", {**data, "file.0.attachments": files})
+    (sent,) = fake_outbound.sent  # (no backend answers in this test: a 502 comes back)
+    body = sent.body
+    assert body.count(b'name="attachments"') == 2
+    assert b"file 1" in body and b"file 2" in body
+
+
 @pytest.fixture
 def spooled(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The bytes Django writes to temporary upload files, counted as they are written."""
