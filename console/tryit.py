@@ -173,7 +173,11 @@ def send(
         url=call.url,
         form=data.to_json(),
     )
-    secret_headers = subscription_headers(user, api, subscription)  # never shown
+    # Never shown. The key is the gateway's credential, which the gateway strips before the
+    # backend: a call to the API's own (allowlisted) server does not carry it there.
+    secret_headers = (
+        subscription_headers(user, api, subscription) if calls.through_gateway(call.url) else {}
+    )
     shown.headers.update(dict.fromkeys(secret_headers, SUBSCRIPTION_KEY_PLACEHOLDER))
     try:
         result = calls.send(sent, chosen, secret_headers)

@@ -119,3 +119,22 @@ def test_the_console_uses_the_apis_own_key_header(
     signed_in.post("/console/send/", SEND)
     assert fake_outbound.sent[0].header("X-Api-Key") == key
     assert fake_outbound.sent[0].header("Ocp-Apim-Subscription-Key") == ""
+
+
+def test_case69_the_key_goes_to_the_gateway_only_never_to_an_allowlisted_server(
+    signed_in: Client, user: Any, starter: Product, echo: Any, fake_outbound: Any, settings: Any
+) -> None:
+    """The subscription key is the gateway's credential, which the gateway strips before the
+    backend (case 69). A call the developer points at the API's own allowlisted server
+    skips the gateway: the key went there too, to a host that has no use for it."""
+    from tests.console.test_calls import put_spec_servers
+
+    settings.CONSOLE_ALLOWED_ORIGINS = ["https://api.example.com"]
+    put_spec_servers(echo, [{"url": "https://api.example.com/v1"}])
+    fake_outbound.json("GET", "https://api.example.com/v1/anything", {"method": "GET"})
+    key = flows.shown_key(flows.subscribe(user, starter), "primary")
+    page = signed_in.post("/console/send/", {**SEND, "server": "https://api.example.com/v1"})
+    assert page.status_code == 200
+    assert fake_outbound.sent[0].url.startswith("https://api.example.com/v1/anything")
+    assert fake_outbound.sent[0].header("Ocp-Apim-Subscription-Key") == ""
+    assert key not in str(fake_outbound.sent[0].headers)
