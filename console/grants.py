@@ -252,6 +252,13 @@ def _check_token_response(response: requests.Response) -> requests.Response:
             f"The token endpoint answered {response.status_code} with {kind}, not a JSON "
             "token response."
         ) from None
+    if not isinstance(params, dict):
+        # RFC 6749 5.1 and 5.2: an object. oauthlib reads `null` or a number with `in`
+        # (TypeError, a 500), and a string or list as one holding its names.
+        raise GrantError(
+            f"The token endpoint answered {response.status_code} with JSON that is not a JSON "
+            "object, so no token response."
+        )
     check_token_fields(params)
     return response
 

@@ -399,6 +399,30 @@ def test_a_token_response_of_the_wrong_types_is_a_clear_error_not_a_crash(
         grants.client_credentials(server, ["echo.read"])
 
 
+@pytest.mark.parametrize("body", [b"null", b"1", b"true", b'"access_token"', b'["access_token"]'])
+@pytest.mark.parametrize("status", [200, 400])
+def test_a_token_response_that_is_no_json_object_is_a_clear_error_not_a_crash(
+    auth_server: Any, fake_outbound: Any, body: bytes, status: int
+) -> None:
+    """RFC 6749 5.1 and 5.2: a token response is a JSON object. A hostile or broken endpoint
+    answering `null` or a number made oauthlib raise TypeError ('in' on None): a 500 on the
+    console's Get token, and on every send whose token was due for a refresh."""
+    server = auth_server(grants=ALL)
+    fake_outbound.on(
+        "POST",
+        TOKEN_URL,
+        lambda sent: response(status, body=body, Content_Type="application/json"),
+    )
+    with pytest.raises(grants.GrantError, match="not a JSON object"):
+        grants.client_credentials(server, ["echo.read"])
+    old = Token(
+        server="idp", server_name="x", grant=GRANT_AUTHORIZATION_CODE, scopes="echo.read",
+        access_token="old", refresh_token="r-old",
+    )  # fmt: skip
+    with pytest.raises(grants.GrantError, match="not a JSON object"):
+        grants.refresh(server, old)
+
+
 @pytest.mark.parametrize("value", [-3600, 10**12])
 def test_an_expiry_in_the_past_or_far_future_is_kept_as_said(
     auth_server: Any, fake_outbound: Any, value: int
