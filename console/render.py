@@ -28,6 +28,12 @@ _JSON_TOKEN = re.compile(
 )
 
 
+# Characters of indentation a pretty-printed answer may add. Each value is indented by its
+# depth, so a 2 MiB answer of numbers 250 arrays deep would pretty-print to over 500 MB.
+INDENT_BUDGET = 2 * 1024 * 1024
+COMPACT_NOTE = "Shown without indentation: indented, this answer would be too large to show."
+
+
 @dataclass
 class Body:
     kind: str  # empty | json | text | image | binary
@@ -35,6 +41,7 @@ class Body:
     data_url: str = ""
     media_type: str = ""
     filename: str = "response.bin"
+    note: str = ""
 
 
 def highlight_json(text: str) -> SafeString:
@@ -68,6 +75,29 @@ def decode_text(body: bytes, content_type: str) -> str:
     return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
+def _indentation_fits(value: object, budget: int) -> bool:
+    """Whether pretty-printing `value` (two spaces a level) adds at most `budget` characters
+    of indentation; the walk stops as soon as it does not."""
+    total = 0
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            members: list[object] = list(item.values())
+        elif isinstance(item, list):
+            members = item
+        else:
+            continue
+        if not members:
+            continue
+        # Each member on its own line one level in, and the closing bracket at this level.
+        total += 2 * (depth + 1) * len(members) + 2 * depth
+        if total > budget:
+            return False
+        stack.extend((child, depth + 1) for child in members if isinstance(child, dict | list))
+    return True
+
+
 def _looks_binary(data: bytes) -> bool:
     sample = data[:4096]
     return b"\x00" in sample
@@ -79,11 +109,15 @@ def present(content_type: str, body: bytes) -> Body:
         return Body(kind="empty", media_type=media)
     if is_json_media(media):
         try:
-            pretty = orjson.dumps(orjson.loads(body), option=orjson.OPT_INDENT_2).decode()
+            value = orjson.loads(body)
+            indented = _indentation_fits(value, INDENT_BUDGET)
+            option = orjson.OPT_INDENT_2 if indented else None
+            pretty = orjson.dumps(value, option=option).decode()
         except (orjson.JSONDecodeError, orjson.JSONEncodeError):
             pass  # not JSON, or nested past what orjson writes (254 levels): shown as text
         else:
-            return Body(kind="json", html=highlight_json(pretty), media_type=media)
+            note = "" if indented else COMPACT_NOTE
+            return Body(kind="json", html=highlight_json(pretty), media_type=media, note=note)
     if media in IMAGE_TYPES:
         encoded = base64.b64encode(body).decode("ascii")
         return Body(kind="image", data_url=f"data:{media};base64,{encoded}", media_type=media)

@@ -269,6 +269,35 @@ def test_case50_backend_html_is_shown_escaped_and_big_bodies_abort(
     assert "The call failed: the response is over the limit" in page.content.decode()
 
 
+def test_a_deeply_nested_json_answer_is_shown_without_indentation_that_multiplies_it(
+    signed_in: Client, echo: Any, fake_outbound: Any
+) -> None:
+    """Pretty-printing indents every value by its depth: 40 KB of numbers 200 arrays deep
+    became an 8.7 MB page (a backend's 2 MiB answer, over 500 MB and minutes of a worker).
+    Past a budget of indentation the JSON is shown compact, still highlighted, and says so."""
+    body = b"[" * 200 + b"7," * 20_000 + b"7" + b"]" * 200
+    fake_outbound.on(
+        "GET",
+        f"{GATEWAY}/echo/anything",
+        lambda sent: response(200, body=body, Content_Type="application/json"),
+    )
+    page = signed_in.post("/console/send/", send_data(), headers=HTMX)
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert len(html) < 20 * len(body)
+    assert html.count('<span class="j-num">7</span>') == 20_001
+    assert "Shown without indentation" in html
+
+    fake_outbound.on(
+        "GET",
+        f"{GATEWAY}/echo/anything",
+        lambda sent: response(200, {"a": {"b": [1, 2]}}),
+    )
+    html = signed_in.post("/console/send/", send_data(), headers=HTMX).content.decode()
+    assert '\n      <span class="j-num">1</span>' in html  # three levels in: six spaces
+    assert "without indentation" not in html
+
+
 def test_images_are_shown_and_binaries_offered_for_download(
     signed_in: Client, echo: Any, fake_outbound: Any
 ) -> None:
