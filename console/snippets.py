@@ -173,6 +173,8 @@ def python(call: PreparedCall, authorization: str | None, basic: bool = False) -
         args.append(f"auth=(os.environ['{BASIC_USER}'], os.environ['{BASIC_PASSWORD}'])")
     if call.body_kind == "json":
         try:
+            if not _pretty_enough(call.text_body):
+                raise ValueError("sent as its text")
             parsed = json.loads(call.text_body)
             payload = pprint.pformat(parsed, sort_dicts=False, width=88)
         except (ValueError, RecursionError):  # not JSON, or nested past what pprint walks
@@ -208,6 +210,37 @@ def python(call: PreparedCall, authorization: str | None, basic: bool = False) -
     if any("os.environ[" in line for line in lines):  # a placeholder, or basic credentials
         lines[0:1] = ["import os", "", "import requests"]
     return "\n".join(lines)
+
+
+# pprint measures each nested value again at every level above it: its time grows with size
+# times depth (40 KB 200 levels deep took 26 s). Past these the body goes as its text.
+PRETTY_MAX_CHARS = 16 * 1024
+PRETTY_MAX_DEPTH = 16
+
+
+def _pretty_enough(text: str) -> bool:
+    """Whether a JSON body is small and shallow enough for pprint (brackets inside strings
+    are text, not nesting)."""
+    if len(text) > PRETTY_MAX_CHARS:
+        return False
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest <= PRETTY_MAX_DEPTH
 
 
 def _py_text(value: str) -> str:
