@@ -141,6 +141,24 @@ def secret_for(app: Application, session: MutableMapping[str, Any]) -> str:
     return _pasted(session).get(slug_of(app)) or app_flows.console_secret(app)
 
 
+def builtin_secret_matches(app: Application, secret: str) -> bool:
+    """Whether `secret` authenticates the application's client at the built-in provider (its
+    current secret, or the previous one within its grace), checked here, as the provider
+    would. The console asks the provider from the portal's own address for every developer,
+    and the provider limits failed client authentications per address: one developer's
+    wrong secrets, sent, would lock every console token request out (the shared console
+    client's too). A client this portal no longer holds is left to the provider."""
+    from oauth2_provider.oauth2_validators import OAuth2Validator
+
+    client = app.provider_client
+    if client is None:
+        return True
+    if OAuth2Validator()._check_secret(secret, client.client_secret):
+        return True
+    matches = getattr(client, "previous_secret_matches", None)
+    return bool(matches is not None and matches(secret))
+
+
 def server_for(app: Application, secret: str, builtin_token_url: str) -> AuthorizationServer:
     """An unsaved authorization server: the application's client at its own provider."""
     if not secret:
@@ -158,6 +176,11 @@ def server_for(app: Application, secret: str, builtin_token_url: str) -> Authori
     )
     external = app.server
     if external is None:
+        if not builtin_secret_matches(app, secret):
+            raise AppClientError(
+                f"That is not the client secret of {app.name} (invalid_client): paste its "
+                "current secret, or the new one if it was rotated."
+            )
         server.token_url = builtin_token_url
         return server
     for name in ("issuer", "discovery_url", "token_url", "metadata", "metadata_fetched"):

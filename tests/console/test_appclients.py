@@ -156,3 +156,35 @@ def test_a_deleted_applications_token_is_no_longer_sent(
     assert "application was deleted" in answer
     assert provider.sent[-1].header("Authorization") == ""
     assert TokenStore(signed_in.session).all() == []
+
+
+def test_one_developers_wrong_secrets_do_not_lock_the_console_out_for_everyone(
+    signed_in: Client,
+    subscribed_app: app_flows.Registered,
+    provider: FakeOutbound,
+    echo: Api,
+    django_user_model: Any,
+    settings: Any,
+) -> None:
+    """The console asks the built-in provider from the portal's own address, for every
+    developer: the provider counts failed client authentications by address, so one
+    developer pasting a wrong secret 20 times a minute had every console token request
+    refused (429 invalid_client) for everyone, the shared console client's included. The
+    portal holds the client's hashed secrets: a wrong one is refused here, never sent."""
+    settings.IDENTITY_CLIENT_AUTH_FAILURES_PER_IP = 5
+    slug = _slug(subscribed_app)
+    for _ in range(8):
+        wrong = _get_token(signed_in, slug, "echo.read", **{f"app_secret.{slug}": "wrong-secret"})
+        assert "not the client secret of Ada&#x27;s job" in wrong.content.decode()
+    assert provider.sent == []
+
+    bob = django_user_model.objects.create_user("bob", "bob@example.com", "pw-bob-12345")
+    bobs = app_flows.register(
+        bob, name="Bob's job", kind="machine", redirect_uris=[], keep_for_console=True
+    )
+    product_flows.subscribe(bob, Product.objects.get(slug="starter"), application=bobs.application)
+    other = Client()
+    other.force_login(bob)
+    got = _get_token(other, _slug(bobs), "echo.read")
+    assert got.status_code == 200 and "Too many" not in got.content.decode()
+    assert len(TokenStore(other.session).all()) == 1
