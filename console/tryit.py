@@ -33,7 +33,7 @@ from console import render as present
 from console.http import OutboundError
 from console.models import ApiAuthorizationServer, AuthorizationServer, CallHistory
 from console.tokens import GATEWAY_CHECK_HEADER, Token, TokenStore, explain_rejection
-from products.console import subscription_headers
+from products.console import stranger_key, subscription_headers
 
 # Status of a refused input: 422, not 400, so htmx's debug handler (django-htmx under DEBUG
 # replaces the page with any 400) leaves it alone and console.js swaps it in place.
@@ -161,6 +161,14 @@ def send(
         shown = calls.with_api_keys(call, keys, placeholder=KEY_PLACEHOLDER)
     except calls.CallError as exc:
         context["error"] = str(exc)
+        return Outcome(INVALID, context)
+    if calls.through_gateway(call.url) and (
+        name := stranger_key(user, api, sent.headers, sent.url)
+    ):
+        context["error"] = (
+            f"The key in {name} is not a key of your subscriptions, so it was not sent: "
+            "choose one of your keys in the subscription key picker."
+        )
         return Outcome(INVALID, context)
     # History keeps the call without keys and the form without secrets.
     history = CallHistory(

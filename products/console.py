@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from django.db.models import Q
 
 from apis.models import Api
 from products import keys
@@ -108,3 +111,36 @@ def key_header(api: Api) -> str:
     """The header the gateway reads this API's key from (APIM's unless renamed)."""
     names = ApiKeyNames.objects.filter(api=api).values_list("header", flat=True).first()
     return names or KEY_HEADER
+
+
+def key_names(api: Api) -> tuple[str, str]:
+    """The header and the query parameter the gateway reads this API's key from."""
+    names = ApiKeyNames.objects.filter(api=api).values_list("header", "query").first()
+    return names or (KEY_HEADER, "subscription-key")
+
+
+def stranger_key(user: Any, api: Api, headers: dict[str, str], url: str) -> str | None:
+    """The header or query parameter of a call to `api` through the gateway that carries a
+    subscription key which is none of `user`'s (active or suspended) subscriptions', or None.
+
+    A key the developer typed (a spec exported from APIM declares the key's header or query
+    parameter) goes to the gateway, which counts unknown keys per address and then refuses
+    that address; every console call comes from the portal's, so one developer's guesses
+    would refuse every developer's calls."""
+    if not needs_key(api):
+        return None
+    header, param = key_names(api)
+    given = [(name, value) for name, value in headers.items() if name.lower() == header.lower()]
+    given += [
+        (name, value)
+        for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=True)
+        if name == param or name.startswith(param + "[")
+    ]
+    own = Subscription.objects.filter(
+        owner=user, state__in=(Subscription.ACTIVE, Subscription.SUSPENDED)
+    )
+    for name, value in given:
+        digest = keys.key_hash(value.strip())
+        if not own.filter(Q(primary_hash=digest) | Q(secondary_hash=digest)).exists():
+            return name
+    return None

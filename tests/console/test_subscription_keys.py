@@ -138,3 +138,36 @@ def test_case69_the_key_goes_to_the_gateway_only_never_to_an_allowlisted_server(
     assert fake_outbound.sent[0].url.startswith("https://api.example.com/v1/anything")
     assert fake_outbound.sent[0].header("Ocp-Apim-Subscription-Key") == ""
     assert key not in str(fake_outbound.sent[0].headers)
+
+
+@pytest.mark.parametrize(
+    ("where", "name"),
+    [("header", "ocp-apim-subscription-key"), ("query", "subscription-key")],
+)
+def test_a_key_typed_in_the_gateways_key_parameter_must_be_one_of_the_developers_own(
+    signed_in: Client,
+    user: Any,
+    starter: Product,
+    echo: Any,
+    fake_outbound: Any,
+    where: str,
+    name: str,
+) -> None:
+    """A spec exported from APIM declares the key's header or query parameter. The gateway
+    counts unknown keys by address (20 a minute, then 429), and every console call comes
+    from the portal's: one developer's wrong keys, sent, refused every console call to a
+    keyed API, for everyone. A typed key that is none of the developer's is refused here."""
+    from tests.console.conftest import op
+
+    operation = op(echo, "echoGet")
+    operation.data["parameters"].append({"name": name, "in": where, "schema": {"type": "string"}})
+    operation.save()
+    fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {"method": "GET"})
+
+    page = signed_in.post("/console/send/", {**SEND, f"param.{where}.{name}": "guessed-key"})
+    assert fake_outbound.sent == []
+    assert "is not a key of your subscriptions" in page.content.decode()
+
+    own = flows.shown_key(flows.subscribe(user, starter), "primary")
+    page = signed_in.post("/console/send/", {**SEND, f"param.{where}.{name}": own})
+    assert page.status_code == 200 and len(fake_outbound.sent) == 1
