@@ -604,6 +604,10 @@ def send(
     if request_id := requestlog.current():
         # The portal request's id travels on to the gateway and the backend's logs.
         headers[requestlog.HEADER] = request_id
+    for name in secret_headers or {}:
+        # One line per name: a second in another case (a parameter the spec declares) would
+        # reach the gateway joined to this one, 'k1, k2', which is no key at all.
+        headers = {k: v for k, v in headers.items() if k.lower() != name.lower()}
     headers |= secret_headers or {}
     # No extra private origins: only the configured gateway (conf.private_origins) may be on
     # loopback; an allowlisted public origin that resolves privately is refused (case 47).

@@ -171,3 +171,26 @@ def test_a_key_typed_in_the_gateways_key_parameter_must_be_one_of_the_developers
     own = flows.shown_key(flows.subscribe(user, starter), "primary")
     page = signed_in.post("/console/send/", {**SEND, f"param.{where}.{name}": own})
     assert page.status_code == 200 and len(fake_outbound.sent) == 1
+
+
+def test_the_pickers_key_replaces_one_typed_in_the_key_header_in_another_case(
+    signed_in: Client, user: Any, starter: Product, echo: Any, fake_outbound: Any
+) -> None:
+    """Two key header lines (the parameter's `ocp-apim-subscription-key` and the picker's
+    `Ocp-Apim-Subscription-Key`) reach the gateway as one joined value, 'k1, k2': no key
+    at all, counted against the portal's address like a guess. One line goes."""
+    from tests.console.conftest import op
+
+    operation = op(echo, "echoGet")
+    name = "ocp-apim-subscription-key"
+    operation.data["parameters"].append(
+        {"name": name, "in": "header", "schema": {"type": "string"}}
+    )
+    operation.save()
+    fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {"method": "GET"})
+    sub = flows.subscribe(user, starter)
+    primary, secondary = flows.shown_key(sub, "primary"), flows.shown_key(sub, "secondary")
+
+    signed_in.post("/console/send/", {**SEND, f"param.header.{name}": secondary})
+    sent = fake_outbound.sent[0].headers
+    assert [v for k, v in sent.items() if k.lower() == name] == [primary]
