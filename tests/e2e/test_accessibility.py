@@ -360,3 +360,58 @@ def test_no_axe_violation_on_a_large_operation_group(
         assert violations(page) == []
     finally:
         context.close()
+
+
+FOCUS_IN = "selector => !!document.activeElement.closest(selector)"
+
+
+def test_keys_keep_the_keyboards_place_after_show_and_regenerate(
+    chromium: Any, queued: Portal
+) -> None:
+    # Show and Regenerate swap the keys' section (htmx): the pressed button went with it and
+    # focus fell back to the page, so the next Tab started again at "Skip to content".
+    context = themed_context(chromium, "light")
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # Regenerate's "Make a new key?"
+    try:
+        sign_in(page, queued, DEMO_USER, DEMO_PASSWORD, "/products/starter/")
+        page.locator("#mine a").first.click()
+        page.wait_for_url("**/products/subscriptions/*/")
+        page.locator("#keys").get_by_role("button", name="Show").first.focus()
+        with page.expect_response("**/show/"):
+            page.keyboard.press("Enter")
+        page.wait_for_selector("#keys code[data-key]")
+        page.wait_for_function(FOCUS_IN, arg="#keys")
+        page.keyboard.press("Tab")
+        assert page.evaluate(FOCUS_IN, "#keys"), "Tab after Show left the keys"
+        page.locator("#keys").get_by_role("button", name="Regenerate").first.focus()
+        with page.expect_response("**/regenerate/"):
+            page.keyboard.press("Enter")
+        page.wait_for_function(FOCUS_IN, arg="#keys")
+    finally:
+        context.close()
+
+
+def test_the_token_card_keeps_the_keyboards_place_after_refresh_and_forget(
+    chromium: Any, portal: Portal
+) -> None:
+    # "Refresh now" and "Forget" swap the console's authorization panel: focus fell back to
+    # the page's top with the button they pressed.
+    context = themed_context(chromium, "light")
+    page = context.new_page()
+    try:
+        sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/apis/echo/operations/echoGet/")
+        password_token(page, "echo.read", DEMO_USER, DEMO_PASSWORD)
+        card = page.locator(".console-token", has_text="password")
+        card.get_by_role("button", name="Refresh now").focus()
+        with page.expect_response("**/console/token/*/refresh/"):
+            page.keyboard.press("Enter")
+        page.wait_for_function(FOCUS_IN, arg="#console-auth")
+        card.get_by_role("button", name="Forget").focus()
+        with page.expect_response("**/console/token/*/forget/"):
+            page.keyboard.press("Enter")
+        page.wait_for_function(FOCUS_IN, arg="#console-auth")
+        page.keyboard.press("Tab")
+        assert page.evaluate(FOCUS_IN, "#console"), "Tab after Forget left the console"
+    finally:
+        context.close()
