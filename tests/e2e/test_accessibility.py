@@ -415,3 +415,28 @@ def test_the_token_card_keeps_the_keyboards_place_after_refresh_and_forget(
         assert page.evaluate(FOCUS_IN, "#console"), "Tab after Forget left the console"
     finally:
         context.close()
+
+
+def test_back_from_a_grant_the_consoles_heading_is_below_the_header(
+    chromium: Any, portal: Portal
+) -> None:
+    # A grant (here the authorization code flow) comes back to the operation page's #console:
+    # the browser scrolled the console's top to the window's, under the sticky header, and
+    # its "Try it" heading was hidden there (the header is taller on a phone, two rows).
+    context = themed_context(chromium, "light")
+    page = context.new_page()
+    try:
+        sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/apis/echo/operations/echoGet/")
+        page.get_by_role("button", name="Get token · Authorization code with PKCE").click()
+        page.get_by_role("button", name="Allow").click()
+        page.wait_for_url("**/apis/echo/operations/echoGet/#console")
+        for width, height in ((1280, 900), (390, 844)):
+            if width == 390:
+                page.set_viewport_size({"width": width, "height": height})
+                page.goto(page.url)
+            header = page.locator(".site-header").bounding_box()
+            heading = page.locator("#console").get_by_role("heading", name="Try it")
+            top = heading.bounding_box()["y"]
+            assert header["y"] + header["height"] <= top < height / 3, (width, header, top)
+    finally:
+        context.close()
