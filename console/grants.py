@@ -316,9 +316,9 @@ def _grant_enabled(server: AuthorizationServer, grant: str) -> None:
         raise GrantError(f"{GRANT_LABELS.get(grant, grant)} is not enabled for {server.name}.")
 
 
-def _describe(exc: Exception, endpoint: str) -> str:
+def _describe(exc: Exception, endpoint: str, server: AuthorizationServer | None = None) -> str:
     if isinstance(exc, OAuth2Error):
-        return _refusal(exc.error or "invalid_request", exc.description or "")
+        return _refusal(exc.error or "invalid_request", exc.description or "", server)
     if isinstance(exc, http.OutboundError):
         return f"Could not reach {endpoint}: {exc}"
     return f"The token endpoint's answer was not understood ({type(exc).__name__})."
@@ -360,7 +360,7 @@ def _token_request(
     try:
         response = session.fetch_token(ends.token, auth=auth, **extra, **params)
     except (OAuth2Error, http.OutboundError, ValueError, ArithmeticError, Warning) as exc:
-        raise GrantError(_describe(exc, ends.token)) from None
+        raise GrantError(_describe(exc, ends.token, server)) from None
     return _to_token(dict(response), server, grant, scopes)
 
 
@@ -507,19 +507,27 @@ def _check_issuer(params: dict[str, str], ends: Endpoints) -> None:
         )
 
 
-def _refusal(error: str, description: str) -> str:
-    text = f"{error}: {description}" if description else error
+def _refusal(error: str, description: str, server: AuthorizationServer | None = None) -> str:
+    text = f"{error}: {description.strip()}" if description.strip() else error
     if error == "access_denied":  # the developer's own answer on the consent page, not a fault
         return (
             "No token: the authorization server denied access. You chose Deny, or the sign-in "
             f"there was cancelled. Get a token again and choose Allow. ({text})"
         )
-    return f"The authorization server refused: {text}."
+    refused = f"The authorization server refused: {text}"
+    refused += "" if refused.endswith((".", "!", "?")) else "."
+    if error == "invalid_scope" and server is not None and offered.scopes_per_developer(server):
+        # The provider names no reason (it would tell hidden APIs apart); the console can.
+        refused += (
+            " This client's tokens carry only the scopes your subscriptions grant: subscribe "
+            "to a product that offers this API, then get a token again."
+        )
+    return refused
 
 
-def _error_from_params(params: dict[str, str]) -> None:
+def _error_from_params(params: dict[str, str], server: AuthorizationServer) -> None:
     if "error" in params:
-        raise GrantError(_refusal(params["error"], params.get("error_description", "")))
+        raise GrantError(_refusal(params["error"], params.get("error_description", ""), server))
 
 
 def _complete(
@@ -546,7 +554,7 @@ def _exchange_code(entry: dict[str, Any], params: dict[str, str]) -> Completed:
     server = _server_for(entry)
     ends = endpoints(server)
     _check_issuer(params, ends)
-    _error_from_params(params)
+    _error_from_params(params, server)
     code = params.get("code", "")
     if not code:
         raise GrantError("The authorization response has no code.")
@@ -575,7 +583,7 @@ def complete_implicit(store: Any, params: dict[str, str]) -> Completed:
 def _take_fragment(entry: dict[str, Any], params: dict[str, str]) -> Completed:
     server = _server_for(entry)
     _check_issuer(params, endpoints(server))
-    _error_from_params(params)
+    _error_from_params(params, server)
     scopes = [str(s) for s in entry.get("scopes", [])]
     # The fragment arrived by POST (state already matched), so oauthlib's URI parser, which
     # insists on an https redirect URI, is skipped for its token-parameter checks.

@@ -12,6 +12,7 @@ where machine-to-machine calls go instead.
 
 from __future__ import annotations
 
+import html as htmllib
 import io
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -137,6 +138,20 @@ def test_without_a_subscription_the_console_gets_no_api_scope(developer: Client)
     assert refused.status_code == 302
     assert "invalid_scope" in developer.get(PAGE).content.decode()
     assert _token_scopes(developer) == []
+
+
+def test_without_a_subscription_the_refusal_says_how_to_get_the_scope(developer: Client) -> None:
+    """The refusal read "This client may not have the scope echo.read.." (the provider's
+    full stop, then the console's), and nothing said why: this client's tokens carry only
+    what the developer's subscriptions grant, and they held none for echo."""
+    hint = "subscribe to a product that offers this API"
+    page = htmllib.unescape(_code_flow(developer, "echo.read"))
+    assert "This client may not have the scope echo.read. " in page
+    assert ".." not in page
+    assert hint in page
+    _ask(developer, "password", "echo.read", username=DEMO_USERNAME, password=DEMO_PASSWORD)
+    page = htmllib.unescape(developer.get(PAGE).content.decode())
+    assert "This client may not have the scope echo.read. " in page and hint in page
 
 
 def test_with_a_subscription_the_console_gets_exactly_the_granted_scopes(
