@@ -29,3 +29,30 @@ def test_a_form_cards_button_is_a_button_not_a_bar(
     border = page.locator("form.card").evaluate("el => getComputedStyle(el).borderTopColor")
     assert frame == border
     assert page.console_errors == []
+
+
+def test_without_javascript_no_button_waits_for_it(
+    chromium: Any, live_server: Any, client: Any, settings: Any
+) -> None:
+    # The header's theme switch and the Copy buttons by a client id, a secret or a key are
+    # scripts' buttons: without JavaScript they showed and did nothing when pressed.
+    client.force_login(get_user_model().objects.create_user("dev"))
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    context = chromium.new_context(java_script_enabled=False)
+    context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
+    )
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/applications/new/")
+        page.fill("#id_name", "No scripts")
+        page.get_by_label("Machine client (client credentials only)").check()
+        page.get_by_role("button", name="Register").click()
+        page.wait_for_selector("[data-key=secret]")
+        copies = page.locator("[data-copy]")
+        assert copies.count() == 3  # the client id, the secret, the token command
+        hidden = [copies.nth(i).is_hidden() for i in range(copies.count())]
+        assert hidden == [True, True, True]
+        assert page.locator("[data-theme-toggle]").is_hidden()
+    finally:
+        context.close()
