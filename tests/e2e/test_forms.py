@@ -56,3 +56,29 @@ def test_without_javascript_no_button_waits_for_it(
         assert page.locator("[data-theme-toggle]").is_hidden()
     finally:
         context.close()
+
+
+def test_copy_without_a_clipboard_selects_the_text(
+    page: Any, live_server: Any, client: Any, settings: Any
+) -> None:
+    # The clipboard API exists only in a secure context: on a portal served over plain http
+    # by name (http://portal.internal/) Copy did nothing, and said nothing.
+    client.force_login(get_user_model().objects.create_user("dev"))
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
+    )
+    page.context.add_init_script(
+        "Object.defineProperty(Navigator.prototype, 'clipboard', {get: () => undefined})"
+    )
+    page.goto(f"{live_server.url}/applications/new/")
+    page.fill("#id_name", "Plain http")
+    page.get_by_label("Machine client (client credentials only)").check()
+    page.get_by_role("button", name="Register").click()
+    secret = page.locator("[data-key=secret]")
+    secret.wait_for()
+    button = page.locator("[data-copy=secret]")
+    button.click()
+    assert page.evaluate("getSelection().toString()").strip() == secret.inner_text().strip()
+    assert "Ctrl+C" in button.inner_text()
+    assert page.console_errors == []
