@@ -51,7 +51,17 @@ def product_list(request: HtmxHttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    product = _get_product_for_user(request, slug)
+    return _detail_page(request, _get_product_for_user(request, slug), SubscribeForm())
+
+
+def _detail_page(
+    request: HtmxHttpRequest,
+    product: Product,
+    form: SubscribeForm,
+    refusal: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """The product page; after a refused subscribe, with the form as it was sent and why."""
     mine = (
         Subscription.objects.filter(owner=cast(Any, request.user), product=product)
         if request.user.is_authenticated
@@ -68,10 +78,11 @@ def detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             if request.user.is_authenticated
             else Application.objects.none()
         ),
-        "form": SubscribeForm(),
+        "form": form,
+        "refusal": refusal,
         "limit_reached": flows.limit_reached(request.user, product),
     }
-    return render(request, "products/detail.html", context)
+    return render(request, "products/detail.html", context, status=status)
 
 
 @login_required
@@ -96,7 +107,7 @@ def subscribe(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 application=application,
             )
         except flows.FlowError as exc:
-            messages.error(request, str(exc))
+            refusal = str(exc)
         else:
             if sub.state == Subscription.ACTIVE:
                 messages.success(request, f"You are subscribed to {product.name}.")
@@ -104,9 +115,9 @@ def subscribe(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 messages.info(request, "Your request was sent; you will hear when it is decided.")
             return HttpResponseRedirect(sub.get_absolute_url())
     else:
-        # The form is a plain POST from the product page: say why on the page it returns to.
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-    return HttpResponseRedirect(product.get_absolute_url())
+        refusal = " ".join(str(e) for errors in form.errors.values() for e in errors)
+    # The product page again, the form as it was sent (the terms left to tick) and why beside it.
+    return _detail_page(request, product, form, refusal, status=400)
 
 
 @never_cache

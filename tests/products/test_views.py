@@ -218,9 +218,10 @@ def test_the_hourly_subscription_limit_is_shown_and_makes_nothing(
 ) -> None:
     settings.SUBSCRIPTIONS_CREATE_PER_HOUR = 1
     assert ada_client.post("/products/starter/subscribe/", {"name": "one"}).status_code == 302
-    refused = ada_client.post("/products/starter/subscribe/", {"name": "two"}, follow=True)
-    assert refused.redirect_chain == [("/products/starter/", 302)]
+    refused = ada_client.post("/products/starter/subscribe/", {"name": "two"})
+    assert refused.status_code == 400  # the product page again, the name as typed
     assert "You have created 1 subscription in the last hour" in refused.content.decode()
+    assert 'value="two"' in refused.content.decode()
     assert Subscription.objects.filter(owner=ada).count() == 1
 
 
@@ -247,6 +248,25 @@ def test_subscribe_for_one_of_my_applications(ada_client: Client, ada: Any, star
     assert "for <a" in page and "Nightly sync" in page
     listing = ada_client.get("/products/subscriptions/").content.decode()
     assert "Nightly sync" in listing and "Myself" not in listing
+
+
+def test_a_refused_subscription_keeps_what_was_typed_beside_the_reason(
+    ada_client: Client, ada: Any, gold: Any
+) -> None:
+    """A refusal (terms not ticked, a name refused) sent the developer back to an empty form,
+    the reason at the top of the page: the name typed and the application chosen were gone."""
+    app = _application(ada, "Nightly sync")
+    form = {"name": "staging", "application": str(app.uuid)}
+    response = ada_client.post("/products/gold/subscribe/", form)
+    assert response.status_code == 400
+    html = response.content.decode()
+    [subscribe] = re.findall(r'<form method="post" action="/products/gold/subscribe/".*?</form>',
+                             html, re.S)  # fmt: skip
+    assert "Accept the terms of use" in subscribe and 'role="alert"' in subscribe
+    assert 'name="name" maxlength="100" autocomplete="off" value="staging"' in subscribe
+    assert f'<option value="{app.uuid}" selected>' in subscribe
+    assert 'name="accept_terms" required>' in subscribe  # ticking the terms stays a choice
+    assert not Subscription.objects.exists()
 
 
 def test_subscribe_for_myself_by_default(ada_client: Client, ada: Any, starter: Any) -> None:
