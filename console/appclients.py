@@ -136,6 +136,15 @@ def keep_pasted_secret(session: MutableMapping[str, Any], slug: str, secret: str
     session[SECRETS_SESSION_KEY] = pasted
 
 
+def drop_pasted_secret(session: MutableMapping[str, Any], slug: str) -> bool:
+    """Forget the secret pasted for `slug` (the provider refused it); whether there was one."""
+    pasted = dict(_pasted(session))
+    if pasted.pop(slug, None) is None:
+        return False
+    session[SECRETS_SESSION_KEY] = pasted
+    return True
+
+
 def secret_for(app: Application, session: MutableMapping[str, Any]) -> str:
     """The pasted secret of this session first (the developer's latest word), else the kept one."""
     return _pasted(session).get(slug_of(app)) or app_flows.console_secret(app)

@@ -63,8 +63,10 @@ class GrantError(Exception):
     error = ""  # the server's OAuth error code, when it answered with one
 
     @classmethod
-    def described(cls, exc: Exception, endpoint: str) -> GrantError:
-        made = cls(_describe(exc, endpoint))
+    def described(
+        cls, exc: Exception, endpoint: str, server: AuthorizationServer | None = None
+    ) -> GrantError:
+        made = cls(_describe(exc, endpoint, server))
         if isinstance(exc, OAuth2Error):
             made.error = str(exc.error or "")
         return made
@@ -360,7 +362,7 @@ def _token_request(
     try:
         response = session.fetch_token(ends.token, auth=auth, **extra, **params)
     except (OAuth2Error, http.OutboundError, ValueError, ArithmeticError, Warning) as exc:
-        raise GrantError(_describe(exc, ends.token, server)) from None
+        raise GrantError.described(exc, ends.token, server) from None
     return _to_token(dict(response), server, grant, scopes)
 
 

@@ -208,7 +208,16 @@ def token(request: HtmxHttpRequest) -> HttpResponse:
             raise grants.GrantError("Unknown grant.")
     except (grants.GrantError, OutboundError, appclients.AppClientError) as exc:
         name = server.name if server is not None else "Console"
-        messages.error(request, f"{name}: {exc}")
+        refused = f"{name}: {exc}"
+        # A mistyped secret stays no longer: its field comes back for the right one.
+        if (
+            isinstance(exc, grants.GrantError)
+            and exc.error == "invalid_client"
+            and appclients.is_app_slug(slug)
+            and appclients.drop_pasted_secret(request.session, slug)
+        ):
+            refused += " The pasted secret was refused: paste it again."
+        messages.error(request, refused)
         if request.htmx:
             return _panel_response(request, api, version, operation)
         request.session[RESTORE_KEY] = saved_state(request.POST)

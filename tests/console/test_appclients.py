@@ -129,6 +129,25 @@ def test_a_pasted_secret_stays_on_the_server_for_the_session(
     assert subscribed_app.secret not in str(signed_in.session.get("console_restore", ""))
 
 
+def test_a_pasted_secret_the_provider_refused_is_dropped(
+    signed_in: Client, subscribed_app: app_flows.Registered, provider: FakeOutbound
+) -> None:
+    """A mistyped secret was kept for the session after invalid_client: the panel said
+    "Secret: pasted for this session" with no field to paste the right one, and every later
+    try sent the wrong secret again, until sign-out."""
+    app_flows.forget_console_secret(subscribed_app.application)
+    slug = _slug(subscribed_app)
+    wrong = _get_token(signed_in, slug, "echo.read", **{f"app_secret.{slug}": "wrong-secret"})
+    html = wrong.content.decode()
+    assert "invalid_client" in html and "paste it again" in html
+    assert f'name="app_secret.{slug}"' in html and 'data-app-secret="pasted"' not in html
+    again = _get_token(signed_in, slug, "echo.read")
+    assert "Paste Ada&#x27;s job&#x27;s client secret" in again.content.decode()
+    got = _get_token(signed_in, slug, "echo.read", **{f"app_secret.{slug}": subscribed_app.secret})
+    assert 'data-app-secret="pasted"' in got.content.decode()
+    assert len(TokenStore(signed_in.session).all()) == 1
+
+
 def test_only_client_credentials(
     signed_in: Client, subscribed_app: app_flows.Registered, provider: FakeOutbound
 ) -> None:
