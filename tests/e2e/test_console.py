@@ -235,3 +235,17 @@ def test_send_after_the_api_was_unpublished_says_so_inline(page: Any, portal: Po
         portal.manage(
             "shell", "-c", "from apis.models import Api; Api.objects.filter(slug='echo').update(is_published=True)"
         )  # fmt: skip
+
+
+def test_a_swap_over_styled_fields_breaks_no_csp(page: Any, portal: Portal) -> None:
+    # A field that has a style attribute, even an empty one (a password manager's or
+    # autofill's inline styling leaves one), had it copied onto its replacement by htmx's
+    # settling: an inline style the portal's CSP refuses, one console error per field.
+    sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/apis/echo/operations/echoGet/")
+    page.evaluate(
+        """() => document.querySelectorAll("#console-auth input[id]").forEach(field => {
+             field.style.color = "inherit"; field.style.color = ""; })"""
+    )  # CSSOM, which the CSP allows; each field keeps style=""
+    assert page.locator('#console-auth input[id][style=""]').count() >= 1
+    password_token(page, "echo.read", DEMO_USER, DEMO_PASSWORD)
+    assert [e for e in page.console_errors if "Content Security Policy" in e] == []
