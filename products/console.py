@@ -109,8 +109,7 @@ def subscription_headers(user: Any, api: Api, chosen: str) -> dict[str, str]:
 
 def key_header(api: Api) -> str:
     """The header the gateway reads this API's key from (APIM's unless renamed)."""
-    names = ApiKeyNames.objects.filter(api=api).values_list("header", flat=True).first()
-    return names or KEY_HEADER
+    return key_names(api)[0]
 
 
 def key_names(api: Api) -> tuple[str, str]:
