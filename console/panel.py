@@ -35,6 +35,7 @@ from console.models import (
     AuthorizationServer,
 )
 from console.tokens import Token, TokenStore, audiences, format_timestamp
+from portal.lib.jsonindent import dumps_indented
 
 RESTORE_KEY = "console_restore"  # session key: a form state to show once on the next render
 
@@ -346,11 +347,7 @@ def body_editors(
             elif example is NO_VALUE:
                 example = None
             if is_json_media(media_type):
-                editor.text = (
-                    orjson.dumps(example, option=orjson.OPT_INDENT_2).decode()
-                    if example is not None
-                    else ""
-                )
+                editor.text = dumps_indented(example)[0].decode() if example is not None else ""
             elif isinstance(example, str):
                 editor.text = example
             elif is_xml(media_type) and example is not None:

@@ -15,6 +15,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from apis.openapi.model import is_json_media
+from portal.lib.jsonindent import dumps_indented
 
 # SVG is left out on purpose: it can carry script, and it is text anyway.
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"})
@@ -28,9 +29,6 @@ _JSON_TOKEN = re.compile(
 )
 
 
-# Characters of indentation a pretty-printed answer may add. Each value is indented by its
-# depth, so a 2 MiB answer of numbers 250 arrays deep would pretty-print to over 500 MB.
-INDENT_BUDGET = 2 * 1024 * 1024
 COMPACT_NOTE = "Shown without indentation: indented, this answer would be too large to show."
 
 
@@ -75,29 +73,6 @@ def decode_text(body: bytes, content_type: str) -> str:
     return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
-def _indentation_fits(value: object, budget: int) -> bool:
-    """Whether pretty-printing `value` (two spaces a level) adds at most `budget` characters
-    of indentation; the walk stops as soon as it does not."""
-    total = 0
-    stack: list[tuple[object, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            members: list[object] = list(item.values())
-        elif isinstance(item, list):
-            members = item
-        else:
-            continue
-        if not members:
-            continue
-        # Each member on its own line one level in, and the closing bracket at this level.
-        total += 2 * (depth + 1) * len(members) + 2 * depth
-        if total > budget:
-            return False
-        stack.extend((child, depth + 1) for child in members if isinstance(child, dict | list))
-    return True
-
-
 def _looks_binary(data: bytes) -> bool:
     sample = data[:4096]
     return b"\x00" in sample
@@ -109,10 +84,8 @@ def present(content_type: str, body: bytes) -> Body:
         return Body(kind="empty", media_type=media)
     if is_json_media(media):
         try:
-            value = orjson.loads(body)
-            indented = _indentation_fits(value, INDENT_BUDGET)
-            option = orjson.OPT_INDENT_2 if indented else None
-            pretty = orjson.dumps(value, option=option).decode()
+            written, indented = dumps_indented(orjson.loads(body))
+            pretty = written.decode()
         except (orjson.JSONDecodeError, orjson.JSONEncodeError):
             pass  # not JSON, or nested past what orjson writes (254 levels): shown as text
         else:

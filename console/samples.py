@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-import orjson
-
 from apis.documents import deref_schema
 from apis.models import Api, ApiVersion, Operation
 from apis.openapi.model import NO_VALUE, OperationModel, Parameter, operation_model
@@ -28,6 +26,7 @@ from apis.reference import PAGE_SAMPLE_DEPTH
 from console import calls, serialise
 from console.calls import PreparedCall, body_kind
 from console.snippets import BASIC_PASSWORD, BASIC_USER, Snippet, snippets
+from portal.lib.jsonindent import dumps_indented
 from portal.lib.lru import LRU
 from products.console import key_header, needs_key
 
@@ -250,7 +249,7 @@ def _body(
     call.body_kind = kind
     binary = binary or {}
     if kind == "json":
-        call.text_body = orjson.dumps(example, option=orjson.OPT_INDENT_2).decode()
+        call.text_body = dumps_indented(example)[0].decode()
         call.headers["Content-Type"] = calls.sent_media_type(media_type)
     elif kind in ("form", "multipart"):
         fields = example if isinstance(example, dict) else {}

@@ -132,6 +132,7 @@ def _mock_content(route: RouteConfig, operation: dict[str, Any]) -> tuple[int, s
     from apis.openapi.model import is_json_media
     from apis.openapi.sample import media_example
     from apis.openapi.xml_sample import is_xml, xml_text
+    from portal.lib.jsonindent import dumps_indented
 
     status, response = _pick_response(operation)
     content = response.get("content") if isinstance(response, dict) else None
@@ -155,7 +156,7 @@ def _mock_content(route: RouteConfig, operation: dict[str, Any]) -> tuple[int, s
         return (
             status,
             media_type if json_media else "application/json",
-            orjson.dumps(value, option=orjson.OPT_INDENT_2),
+            dumps_indented(value)[0],
         )
     return status, media_type, value.encode()
 

@@ -1433,3 +1433,23 @@ components:
     assert "&quot;desc&quot;" in sort
     ids = html[html.index('id="param-query-ids"') :]
     assert "schema-props" not in ids[: ids.index("</tr>")]  # scalars' items: no tree
+
+
+def test_a_deep_and_wide_example_does_not_multiply_the_operation_page(
+    client: Client, import_spec: Any, write_spec: Any
+) -> None:
+    """The request sample and the console's body editor pretty-printed a spec's example: each
+    value indented by its depth, so 20,000 numbers 120 arrays deep (40 KB in the spec) made
+    every operation page carry megabytes of spaces. Past a budget of indentation the example
+    is written compact, as the console's result already is."""
+    deep = "[" * 120 + "7," * 20_000 + "7" + "]" * 120
+    spec = (
+        '{"openapi": "3.0.3", "info": {"title": "Deep", "version": "1"}, "paths": {"/x": {"post": {'
+        '"operationId": "postX", "requestBody": {"content": {"application/json": {'
+        '"schema": {"type": "array"}, "example": ' + deep + "}}},"
+        '"responses": {"200": {"description": "ok"}}}}}}'
+    )
+    import_spec(write_spec("deep.json", spec), "deep")
+    page = client.get("/apis/deep/operations/postX/")
+    assert page.status_code == 200
+    assert len(page.content) < 1_000_000
