@@ -32,6 +32,11 @@ class AppClientError(Exception):
     """The message is for the developer."""
 
 
+class SecretRefused(AppClientError):
+    """The secret is not the application's client secret (checked on the portal, before any
+    token request: see builtin_secret_matches)."""
+
+
 @dataclass(frozen=True)
 class AppOption:
     app: Application
@@ -186,10 +191,7 @@ def server_for(app: Application, secret: str, builtin_token_url: str) -> Authori
     external = app.server
     if external is None:
         if not builtin_secret_matches(app, secret):
-            raise AppClientError(
-                f"That is not the client secret of {app.name} (invalid_client): paste its "
-                "current secret, or the new one if it was rotated."
-            )
+            raise SecretRefused(f"That is not the client secret of {app.name} (invalid_client).")
         server.token_url = builtin_token_url
         return server
     for name in ("issuer", "discovery_url", "token_url", "metadata", "metadata_fetched"):

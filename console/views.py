@@ -210,13 +210,14 @@ def token(request: HtmxHttpRequest) -> HttpResponse:
         name = server.name if server is not None else "Console"
         refused = f"{name}: {exc}"
         # A mistyped secret stays no longer: its field comes back for the right one.
-        if (
-            isinstance(exc, grants.GrantError)
-            and exc.error == "invalid_client"
-            and appclients.is_app_slug(slug)
-            and appclients.drop_pasted_secret(request.session, slug)
-        ):
-            refused += " The pasted secret was refused: paste it again."
+        secret_refused = isinstance(exc, appclients.SecretRefused) or (
+            isinstance(exc, grants.GrantError) and exc.error == "invalid_client"
+        )
+        if secret_refused and appclients.is_app_slug(slug):
+            if appclients.drop_pasted_secret(request.session, slug):
+                refused += " The pasted secret was refused: paste it again."
+            elif isinstance(exc, appclients.SecretRefused):
+                refused += " Paste its current secret, or the new one if it was rotated."
         messages.error(request, refused)
         if request.htmx:
             return _panel_response(request, api, version, operation)
