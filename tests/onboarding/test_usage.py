@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from applications import flows as app_flows
 from products import flows as product_flows
-from tests.usage.pages.conftest import call, record
+from tests.usage.pages.conftest import call, in_this_period, record
 
 pytestmark = pytest.mark.django_db
 
@@ -34,13 +34,15 @@ def test_a_subscriptions_use_and_quota(
 ) -> None:  # fmt: skip
     starter = make_product("starter", echo, quota_calls=1000, quota_period=86400)
     sub = product_flows.subscribe(ada, starter, name="main")
-    two_hours_ago = timezone.now() - timedelta(hours=2)
+    # Inside the quota's current day (from midnight UTC), so the calls count against it
+    # whatever the hour: "two hours ago" failed CI when it ran at 00:35 UTC.
+    today = in_this_period(86400)
     record(
-        *[call(two_hours_ago, api_id=echo.pk, operation="echoGet", subscription_id=sub.pk,
+        *[call(today, api_id=echo.pk, operation="echoGet", subscription_id=sub.pk,
                total_ms=30.0) for _ in range(3)],
-        call(two_hours_ago, api_id=echo.pk, operation="echoPost", subscription_id=sub.pk,
+        call(today, api_id=echo.pk, operation="echoPost", subscription_id=sub.pk,
              outcome="failed", status=502, backend_ms=None),
-        call(two_hours_ago, api_id=echo.pk, operation="echoGet", subscription_id=sub.pk,
+        call(today, api_id=echo.pk, operation="echoGet", subscription_id=sub.pk,
              outcome="blocked", status=429, check="rate-limit", backend_ms=None),
     )  # fmt: skip
     answer = _get(client, f"/api/v1/subscriptions/{sub.uuid}/usage", portal_token(ada))

@@ -6,13 +6,14 @@ The usage pages' tests live in this folder, with their own conftest beside usage
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
 from apis.models import Api
 from applications import flows as app_flows
@@ -82,6 +83,14 @@ def call(when: datetime, **fields: Any) -> dict[str, Any]:
     }  # fmt: skip
     event.update(fields)
     return event
+
+
+def in_this_period(period: int = 30 * 86400) -> datetime:
+    """A moment inside the quota's current fixed period (from the Unix epoch), whenever the
+    test runs: its calls count against the quota."""
+    now = timezone.now().timestamp()
+    began = now // period * period
+    return datetime.fromtimestamp(began + (now - began) // 2, UTC)
 
 
 def record(*events: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from products.models import Subscription
-from tests.usage.pages.conftest import call, login, record
+from tests.usage.pages.conftest import call, in_this_period, login, record
 from usage.quotas import quota_use
 
 pytestmark = pytest.mark.django_db
@@ -25,14 +25,6 @@ pytestmark = pytest.mark.django_db
 
 def ago(**delta: float) -> Any:
     return timezone.now() - timedelta(**delta)
-
-
-def in_this_period(period: int = 30 * 86400) -> Any:
-    """A moment inside the quota's current fixed period (from the Unix epoch), whenever the
-    test runs: its calls count against the quota."""
-    now = timezone.now().timestamp()
-    began = now // period * period
-    return datetime.fromtimestamp(began + (now - began) // 2, UTC)
 
 
 def stat(html: str, label: str) -> str:
