@@ -24,22 +24,23 @@ def apis(import_spec: Any) -> dict[str, Any]:
     }
 
 
-def _token(client: Client, client_id: str, secret: str, **params: str) -> Any:
+def _token(
+    client: Client, registered: Any, grant_type: str = "client_credentials", **params: str
+) -> Any:
+    """The token endpoint's answer to the registered application (its client secret)."""
     return client.post(
-        "/idp/token/",
-        {"grant_type": "client_credentials", **params},
-        HTTP_AUTHORIZATION=basic(client_id, secret),
-    )
+        "/idp/token/", {"grant_type": grant_type, **params},
+        HTTP_AUTHORIZATION=basic(registered.application.client_id, registered.secret),
+    )  # fmt: skip
 
 
 def test_no_subscription_no_api_token(
     client: Client, ada: Any, register: Callable[..., Any], apis: dict[str, Any]
 ) -> None:
     registered = register(ada, "machine")
-    app = registered.application
-    refused = _token(client, app.client_id, registered.secret, scope="echo.write")
+    refused = _token(client, registered, scope="echo.write")
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_scope"
-    target = _token(client, app.client_id, registered.secret, resource="api://echo")
+    target = _token(client, registered, resource="api://echo")
     assert target.status_code == 400 and target.json()["error"] == "invalid_target"
 
 
@@ -56,15 +57,15 @@ def test_case79_subscription_grants_its_apis_only_and_cancelling_stops_new_token
     sub = product_flows.subscribe(ada, starter, application=app)
     assert sub.state == sub.ACTIVE
 
-    granted = _token(client, app.client_id, registered.secret, scope="echo.write")
+    granted = _token(client, registered, scope="echo.write")
     assert granted.status_code == 200, granted.content
     assert granted.json()["scope"] == "echo.write"
     # Petstore is in no product this application subscribed to.
-    other = _token(client, app.client_id, registered.secret, scope="petstore.read")
+    other = _token(client, registered, scope="petstore.read")
     assert other.status_code == 400 and other.json()["error"] == "invalid_scope"
 
     product_flows.cancel_by_owner(sub, ada)
-    stopped = _token(client, app.client_id, registered.secret, scope="echo.write")
+    stopped = _token(client, registered, scope="echo.write")
     assert stopped.status_code == 400 and stopped.json()["error"] == "invalid_scope"
 
 
@@ -80,11 +81,11 @@ def test_a_deactivated_developers_application_gets_no_api_token(
     registered = register(ada, "machine")
     app = registered.application
     product_flows.subscribe(ada, make_product("starter", apis["echo"]), application=app)
-    issued = _token(client, app.client_id, registered.secret, scope="echo.read")
+    issued = _token(client, registered, scope="echo.read")
     assert issued.status_code == 200
     ada.is_active = False
     ada.save()
-    stopped = _token(client, app.client_id, registered.secret, scope="echo.read")
+    stopped = _token(client, registered, scope="echo.read")
     assert stopped.status_code == 400 and stopped.json()["error"] == "invalid_scope"
     # The token issued before is revoked too: it kept passing gateways until it expired.
     revoked = RevokedToken.objects.filter(token_checksum=checksum(issued.json()["access_token"]))
@@ -100,8 +101,7 @@ def test_a_subscription_for_the_developer_grants_no_application(
 ) -> None:
     registered = register(ada, "machine")
     product_flows.subscribe(ada, make_product("starter", apis["echo"]))  # for ada herself
-    app = registered.application
-    refused = _token(client, app.client_id, registered.secret, scope="echo.read")
+    refused = _token(client, registered, scope="echo.read")
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_scope"
 
 
@@ -118,19 +118,32 @@ def test_a_read_only_product_grants_only_its_scope_subset(
     app = registered.application
     starter = make_product("starter", apis["echo"], api_scopes={"echo": ["echo.read"]})
     product_flows.subscribe(ada, starter, application=app)
-    read = _token(client, app.client_id, registered.secret, scope="echo.read")
+    read = _token(client, registered, scope="echo.read")
     assert read.status_code == 200 and read.json()["scope"] == "echo.read"
-    write = _token(client, app.client_id, registered.secret, scope="echo.read echo.write")
+    write = _token(client, registered, scope="echo.read echo.write")
     assert write.status_code == 400 and write.json()["error"] == "invalid_scope"
     assert "echo.write" in write.json()["error_description"]
     # A second product with every scope of the API widens the grant again.
     full = make_product("full", apis["echo"])
     product_flows.subscribe(ada, full, application=app)
-    both = _token(client, app.client_id, registered.secret, scope="echo.read echo.write")
+    both = _token(client, registered, scope="echo.read echo.write")
     assert both.status_code == 200 and both.json()["scope"] == "echo.read echo.write"
 
 
 WEB_REDIRECT = "https://app.example/callback"
+
+
+def _sign_in(client: Client) -> None:
+    signed_in = client.post("/idp/login/", {"username": "ada", "password": "pw-ada-1"})
+    assert signed_in.status_code == 302
+
+
+def _redeem(client: Client, registered: Any, code: str, verifier: str) -> Any:
+    """The token request of the authorization code `_code` gave."""
+    return _token(
+        client, registered, "authorization_code", code=code, redirect_uri=WEB_REDIRECT,
+        code_verifier=verifier,
+    )  # fmt: skip
 
 
 def _code(client: Client, client_id: str, scope: str) -> tuple[str, str]:
@@ -169,25 +182,14 @@ def test_a_code_issued_before_the_subscription_ended_gets_no_token(
     registered = register(ada, "web", redirect_uris=[WEB_REDIRECT])
     app = registered.application
     sub = product_flows.subscribe(ada, make_product("starter", apis["echo"]), application=app)
-    assert (
-        client.post("/idp/login/", {"username": "ada", "password": "pw-ada-1"}).status_code == 302
-    )
+    _sign_in(client)
     code, verifier = _code(client, app.client_id, "openid echo.read")
     if change == "cancel":
         product_flows.cancel_by_owner(sub, ada)
     else:
         apis["echo"].is_published = False
         apis["echo"].save()
-    answer = client.post(
-        "/idp/token/",
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": WEB_REDIRECT,
-            "code_verifier": verifier,
-        },
-        HTTP_AUTHORIZATION=basic(app.client_id, registered.secret),
-    )
+    answer = _redeem(client, registered, code, verifier)
     assert answer.status_code == 400, answer.content
     assert "access_token" not in answer.json()
     assert answer.json()["error"] == "invalid_scope"
@@ -203,20 +205,9 @@ def test_a_code_still_gets_its_token_while_the_subscription_lasts(
     registered = register(ada, "web", redirect_uris=[WEB_REDIRECT])
     app = registered.application
     product_flows.subscribe(ada, make_product("starter", apis["echo"]), application=app)
-    assert (
-        client.post("/idp/login/", {"username": "ada", "password": "pw-ada-1"}).status_code == 302
-    )
+    _sign_in(client)
     code, verifier = _code(client, app.client_id, "openid echo.read")
-    answer = client.post(
-        "/idp/token/",
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": WEB_REDIRECT,
-            "code_verifier": verifier,
-        },
-        HTTP_AUTHORIZATION=basic(app.client_id, registered.secret),
-    )
+    answer = _redeem(client, registered, code, verifier)
     assert answer.status_code == 200, answer.content
     assert answer.json()["scope"] == "openid echo.read"
 
@@ -240,16 +231,9 @@ def test_consent_to_one_api_is_no_consent_to_another_apis_audience(
     app = registered.application
     both = make_product("both", apis["echo"], apis["petstore"])
     product_flows.subscribe(ada, both, application=app)
-    assert (
-        client.post("/idp/login/", {"username": "ada", "password": "pw-ada-1"}).status_code == 302
-    )
+    _sign_in(client)
     code, verifier = _code(client, app.client_id, "openid echo.read")
-    first = client.post(
-        "/idp/token/",
-        {"grant_type": "authorization_code", "code": code, "redirect_uri": WEB_REDIRECT,
-         "code_verifier": verifier},
-        HTTP_AUTHORIZATION=basic(app.client_id, registered.secret),
-    )  # fmt: skip
+    first = _redeem(client, registered, code, verifier)
     assert first.status_code == 200
     query = {"response_type": "code", "client_id": app.client_id, "scope": "openid",
              "redirect_uri": WEB_REDIRECT, "state": "st", "code_challenge_method": "S256",
@@ -287,8 +271,8 @@ def test_a_refused_scope_says_the_same_of_an_api_the_client_cannot_see_and_of_no
     app = registered.application
     product_flows.subscribe(ada, make_product("starter", apis["echo"]), application=app)
     extra = {"resource": resource} if resource else {}
-    hidden = _token(client, app.client_id, registered.secret, scope="petstore.read", **extra)
-    absent = _token(client, app.client_id, registered.secret, scope="nothing.read", **extra)
+    hidden = _token(client, registered, scope="petstore.read", **extra)
+    absent = _token(client, registered, scope="nothing.read", **extra)
     assert hidden.status_code == absent.status_code == 400
     assert hidden.json()["error"] == absent.json()["error"] == "invalid_scope"
     said = hidden.json()["error_description"].replace("petstore", "X")
