@@ -21,6 +21,17 @@ def _import(path: Path, slug: str) -> Api:
     return Api.objects.get(slug=slug)
 
 
+def _publish(tmp_path: Path, slug: str, spec: dict[str, Any] | str) -> Api:
+    """`spec` (a document, or its YAML text) imported and published as `slug`."""
+    path = tmp_path / f"{slug}.spec"
+    path.write_bytes(spec.encode() if isinstance(spec, str) else orjson.dumps(spec))
+    return _import(path, slug)
+
+
+def _page(client: Client, slug: str, operation_id: str) -> str:
+    return client.get(f"/apis/{slug}/operations/{operation_id}/").content.decode()
+
+
 def _section(page: str, anchor: str) -> str:
     start = page.index(f'id="{anchor}"')
     return html.unescape(page[start : page.index("</section>", start)])
@@ -28,7 +39,7 @@ def _section(page: str, anchor: str) -> str:
 
 def test_anonymous_reader_sees_request_and_response_samples(client: Client, db: None) -> None:
     _import(DEMO_SPECS / "petstore.yaml", "petstore")
-    page = client.get("/apis/petstore/operations/createPet/").content.decode()
+    page = _page(client, "petstore", "createPet")
     request = _section(page, "request-sample")
     # curl and the console's other snippet languages, from the spec's first example.
     for label in ("curl", "Python requests", "JavaScript fetch", "HTTPie"):
@@ -49,7 +60,7 @@ def test_anonymous_reader_sees_request_and_response_samples(client: Client, db: 
 
 def test_path_parameters_are_filled_and_responses_generated(client: Client, db: None) -> None:
     _import(DEMO_SPECS / "petstore.yaml", "petstore")
-    page = client.get("/apis/petstore/operations/showPetById/").content.decode()
+    page = _page(client, "petstore", "showPetById")
     request = _section(page, "request-sample")
     assert "{petId}" not in request
     assert "curl -X GET" in request
@@ -94,10 +105,8 @@ def test_api_key_and_generated_samples(client: Client, db: None, tmp_path: Path)
             "securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Api-Key"}}
         },
     }  # fmt: skip
-    path = tmp_path / "keys.json"
-    path.write_bytes(orjson.dumps(spec))
-    _import(path, "keys")
-    page = client.get("/apis/keys/operations/getThing/").content.decode()
+    _publish(tmp_path, "keys", spec)
+    page = _page(client, "keys", "getThing")
     request = _section(page, "request-sample")
     assert "curl -X GET 'https://api.keys.example/v1/things/th_1?region=eu'" in request
     assert "limit" not in request  # optional parameters stay out
@@ -118,7 +127,7 @@ def test_signed_in_user_gets_the_server_the_console_calls(
     page = signed_in.get("/apis/echo/operations/echoGet/").content.decode()
     assert f"{GATEWAY}/echo-v2/" in _section(page, "request-sample")
     signed_in.logout()
-    anonymous = client.get("/apis/echo/operations/echoGet/").content.decode()
+    anonymous = _page(client, "echo", "echoGet")
     request = _section(anonymous, "request-sample")
     assert f"{GATEWAY}/echo-v2/" not in request
     assert "http://127.0.0.1:8000/gateway/echo/" in request
@@ -135,10 +144,8 @@ def test_basic_scheme_sample_asks_for_a_user_and_password(
                                   "responses": {"200": {"description": "ok"}}}}},
         "components": {"securitySchemes": {"basicAuth": {"type": "http", "scheme": "basic"}}},
     }  # fmt: skip
-    path = tmp_path / "basic.json"
-    path.write_bytes(orjson.dumps(spec))
-    _import(path, "basic")
-    page = client.get("/apis/basic/operations/me/").content.decode()
+    _publish(tmp_path, "basic", spec)
+    page = _page(client, "basic", "me")
     request = _section(page, "request-sample")
     assert 'curl -X GET https://api.basic.example/me \\\n  -u "$API_USER:$API_PASSWORD"' in request
     assert "Replace $API_USER and $API_PASSWORD" in request
@@ -176,17 +183,15 @@ def test_the_publishers_own_code_samples_come_first(
             },
         },
     }
-    path = tmp_path / "samples.json"
-    path.write_bytes(orjson.dumps(spec))
-    _import(path, "samples")
-    page = client.get("/apis/samples/operations/listPets/").content.decode()
+    _publish(tmp_path, "samples", spec)
+    page = _page(client, "samples", "listPets")
     assert "<script>alert(1)" not in page
     request = _section(page, "request-sample")
     assert request.index("C# (.NET 8)") < request.index("PHP") < request.index("curl -X GET")
     assert source in request
     assert "Go" not in request  # a source that is not text is left out
     assert '<details class="sample" data-language="published-0" open>' in request
-    old = _section(client.get("/apis/samples/operations/old/").content.decode(), "request-sample")
+    old = _section(_page(client, "samples", "old"), "request-sample")
     assert "curl https://old.example" in old
 
 
@@ -225,12 +230,10 @@ def test_file_uploads_and_binary_bodies_are_sent_as_files(
         },
         "components": {"schemas": {"Form": form}},
     }  # fmt: skip
-    path = tmp_path / "files.json"
-    path.write_bytes(orjson.dumps(spec))
-    _import(path, "files")
+    _publish(tmp_path, "files", spec)
 
     def sample(op_id: str) -> str:
-        page = client.get(f"/apis/files/operations/{op_id}/").content.decode()
+        page = _page(client, "files", op_id)
         return _section(page, "request-sample")
 
     upload = sample("upload")
@@ -271,10 +274,8 @@ def test_fastapis_optional_file_parts_are_sampled_as_files(
             "responses": {"200": {"description": "ok"}},
         }}},
     }  # fmt: skip
-    path = tmp_path / "uploads.json"
-    path.write_bytes(orjson.dumps(spec))
-    _import(path, "uploads")
-    page = client.get("/apis/uploads/operations/upload/").content.decode()
+    _publish(tmp_path, "uploads", spec)
+    page = _page(client, "uploads", "upload")
     upload = _section(page, "request-sample")
     assert "-F thumbnail=@thumbnail.bin" in upload and "-F extra=@extra.bin" in upload
     assert "--form-string" not in upload
@@ -297,13 +298,11 @@ def test_a_sample_through_the_gateway_sends_the_subscription_key_it_needs(
         assert "$SUBSCRIPTION_KEY: your subscription's key" in request
         signed_in.logout()
     ApiKeyNames.objects.create(api=echo, header="X-Echo-Key", query="echo-key")
-    request = _section(client.get("/apis/echo/operations/echoGet/").content.decode(),
-                       "request-sample")  # fmt: skip
+    request = _section(_page(client, "echo", "echoGet"), "request-sample")
     assert "X-Echo-Key: $SUBSCRIPTION_KEY" in request
     product.subscription_required = False
     product.save()
-    request = _section(client.get("/apis/echo/operations/echoGet/").content.decode(),
-                       "request-sample")  # fmt: skip
+    request = _section(_page(client, "echo", "echoGet"), "request-sample")
     assert "SUBSCRIPTION_KEY" not in request
 
 
@@ -312,13 +311,12 @@ def test_an_api_with_no_server_says_the_samples_server_is_a_stand_in(
 ) -> None:
     # An imported API with no `servers` and no route showed https://api.example.com as if
     # it were its address.
-    path = tmp_path / "tiny.yaml"
-    path.write_text(
+    _publish(
+        tmp_path, "tiny",
         "openapi: 3.0.3\ninfo: {title: Tiny, version: '1'}\npaths:\n  /now:\n"
         "    get: {operationId: now, responses: {'200': {description: ok}}}\n"
-    )
-    _import(path, "tiny")
-    request = _section(client.get("/apis/tiny/operations/now/").content.decode(), "request-sample")
+    )  # fmt: skip
+    request = _section(_page(client, "tiny", "now"), "request-sample")
     assert "The spec names no server and no gateway route serves this API" in request
 
 
@@ -347,12 +345,10 @@ def test_samples_ask_for_what_the_operation_returns(
             "/plain": {"get": op("plain")},
         },
     }  # fmt: skip
-    path = tmp_path / "octo.json"
-    path.write_bytes(orjson.dumps(spec))
-    _import(path, "octo")
+    _publish(tmp_path, "octo", spec)
 
     def sample(op_id: str) -> str:
-        page = client.get(f"/apis/octo/operations/{op_id}/").content.decode()
+        page = _page(client, "octo", op_id)
         return _section(page, "request-sample")
 
     octocat = sample("octocat")
@@ -372,10 +368,8 @@ def test_a_media_type_that_is_not_one_never_reaches_a_header(
         "paths": {"/x": {"get": {"operationId": "x", "responses": {"200": {
             "description": "ok", "content": {"text/html\r\nX-Evil: 1": {}}}}}}},
     }  # fmt: skip
-    path = tmp_path / "odd.json"
-    path.write_bytes(orjson.dumps(spec))
-    _import(path, "odd")
-    page = client.get("/apis/odd/operations/x/").content.decode()
+    _publish(tmp_path, "odd", spec)
+    page = _page(client, "odd", "x")
     sample = _section(page, "request-sample")
     assert "X-Evil" not in sample and "Accept: application/json" in sample
 
@@ -385,8 +379,8 @@ def test_a_querystring_parameter_is_the_samples_query(
 ) -> None:
     # OpenAPI 3.2's `in: querystring` describes the whole query string as one value. A
     # required one was documented on the page but left out: `curl .../search`, no query.
-    path = tmp_path / "qs.yaml"
-    path.write_text(
+    _publish(
+        tmp_path, "qs",
         """openapi: 3.2.0
 info: {title: Querystring, version: 1.0.0}
 servers: [{url: 'https://search.example.org'}]
@@ -416,13 +410,12 @@ paths:
           content: {application/jsonpath: {schema: {type: string}, example: '$.a.b[1]'}}
       responses: {'200': {description: results}}
 """
-    )
-    _import(path, "qs")
-    page = client.get("/apis/qs/operations/search/").content.decode()
+    )  # fmt: skip
+    page = _page(client, "qs", "search")
     request = _section(page, "request-sample")
     url = "https://search.example.org/search?term=cats+%26+dogs&limit=10&tags=a&tags=b"
     assert f"curl -X GET '{url}'" in request
-    page = client.get("/apis/qs/operations/jsonpath/").content.decode()
+    page = _page(client, "qs", "jsonpath")
     assert "https://search.example.org/jsonpath?%24.a.b%5B1%5D" in _section(page, "request-sample")
 
 
@@ -436,7 +429,7 @@ def test_a_deep_object_parameter_is_sampled_as_the_api_reads_it(
     spec = tmp_path / "styles.yaml"
     spec.write_text(STYLED_QUERY)
     _import(spec, "styles")
-    page = client.get("/apis/styles/operations/GetAppsSecrets/").content.decode()
+    page = _page(client, "styles", "GetAppsSecrets")
     request = _section(page, "request-sample")
     assert (
         "https://api.example.com/v1/apps/secrets?scope%5Btype%5D=string&scope%5Buser%5D=string"
@@ -460,7 +453,7 @@ def test_fastapis_optional_list_is_sampled_item_by_item_with_its_own_example(
         ' "responses": {"200": {"description": "OK"}}}}}}'
     )
     _import(spec, "orders")
-    page = client.get("/apis/orders/operations/list_orders/").content.decode()
+    page = _page(client, "orders", "list_orders")
     request = _section(page, "request-sample")
     assert "https://api.example.com/orders?status=open&status=held" in request
 
@@ -500,7 +493,7 @@ def test_form_body_fields_are_sampled_as_their_encoding_says(
     spec = tmp_path / "customers.yaml"
     spec.write_text(FORM_BODY)
     _import(spec, "customers")
-    page = client.get("/apis/customers/operations/PostCustomers/").content.decode()
+    page = _page(client, "customers", "PostCustomers")
     request = _section(page, "request-sample")
     curl = request[
         request.index("curl -X POST") : request.index("</code>", request.index("curl -X POST"))
@@ -522,7 +515,7 @@ def test_path_parameters_are_sampled_in_their_style(
     spec = tmp_path / "paths.yaml"
     spec.write_text(STYLED_PATH)
     _import(spec, "paths")
-    page = client.get("/apis/paths/operations/paths/").content.decode()
+    page = _page(client, "paths", "paths")
     request = _section(page, "request-sample")
     assert "https://httpbin.org/anything/path/string/;matrix=string/.string/string" in request
 
@@ -553,7 +546,7 @@ def test_swagger_form_fields_are_sampled_in_their_collection_format(
     spec = tmp_path / "form.yaml"
     spec.write_text(SWAGGER_FORM)
     _import(spec, "swagger-form")
-    page = client.get("/apis/swagger-form/operations/tag/").content.decode()
+    page = _page(client, "swagger-form", "tag")
     request = _section(page, "request-sample")
     curl = request[request.index("curl -X POST") :]
     assert "--data-urlencode 'piped=a|b'" in curl
@@ -592,7 +585,7 @@ def test_header_and_cookie_parameters_are_sampled_in_their_style(
     spec = tmp_path / "headers.yaml"
     spec.write_text(STYLED_HEADERS)
     _import(spec, "headers")
-    page = client.get("/apis/headers/operations/paint/").content.decode()
+    page = _page(client, "headers", "paint")
     curl = _section(page, "request-sample")
     curl = curl[curl.index("curl -X GET") :]
     assert "https://api.example.com/paint/;R=100;G=200" in curl
@@ -610,7 +603,7 @@ def test_accept_and_content_type_header_parameters_are_not_sampled(
     spec = tmp_path / "owned.yaml"
     spec.write_text(OWNED_HEADERS)
     _import(spec, "owned")
-    page = client.get("/apis/owned/operations/makeThing/").content.decode()
+    page = _page(client, "owned", "makeThing")
     curl = _section(page, "request-sample")
     curl = curl[curl.index("curl -X POST") :].split("\n\n")[0]
     assert curl.lower().count("content-type") == 1
@@ -628,7 +621,7 @@ def test_a_multipart_samples_typed_parts_are_typed_as_the_console_sends_them(
     spec = tmp_path / "parts.yaml"
     spec.write_text(TYPED_PARTS)
     _import(spec, "parts")
-    page = client.get("/apis/parts/operations/upload/").content.decode()
+    page = _page(client, "parts", "upload")
     request = _section(page, "request-sample")
     assert "('meta', (None, '{}', 'application/json'))" in request
     assert "('report', (None, 'string', 'text/csv'))" in request
@@ -664,7 +657,7 @@ paths:
       responses: {'200': {description: ok}}
 """)
     _import(spec, "files")
-    page = client.get("/apis/files/operations/upload/").content.decode()
+    page = _page(client, "files", "upload")
     request = _section(page, "request-sample")
     assert "-F 'photos=@photos.bin;type=image/jpeg'" in request
     assert "-F any=@any.bin" in request and "any.bin;type" not in request
@@ -704,7 +697,7 @@ components:
     Item: {type: object, properties: {id: {type: integer, example: 7}}}
 """)
     _import(spec, "xmlpart")
-    page = client.get("/apis/xmlpart/operations/upload/").content.decode()
+    page = _page(client, "xmlpart", "upload")
     request = _section(page, "request-sample")
     assert "('doc', (None, '<doc>\\n  <b>3</b>\\n</doc>', 'application/xml'))" in request
     assert "('item', (None, '<Item>\\n  <id>7</id>\\n</Item>', 'text/xml'))" in request
@@ -729,7 +722,7 @@ paths:
       responses: {'200': {description: ok}}
 """)
     _import(spec, "reserved")
-    page = client.get("/apis/reserved/operations/go/").content.decode()
+    page = _page(client, "reserved", "go")
     assert "https://api.example.com/go?next=https://x.example/a" in _section(page, "request-sample")
 
 
@@ -749,7 +742,7 @@ paths:
       responses: {'200': {description: ok}}
 """)
     _import(spec, "colon")
-    page = client.get("/apis/colon/operations/user/").content.decode()
+    page = _page(client, "colon", "user")
     assert "https://api.example.com/users/u1" in _section(page, "request-sample")
 
 
@@ -759,15 +752,14 @@ def test_a_protocol_relative_server_takes_the_portals_scheme(
     # Rebilly (Redoc's big demo) serves from `//api.rebilly.com/v2.1`: the samples read
     # `curl -X DELETE //api.rebilly.com/v2.1/...`, a command curl cannot run. Like a relative
     # server, it is relative to where the portal serves the document.
-    path = tmp_path / "rebilly.yaml"
-    path.write_text(
+    _publish(
+        tmp_path, "billing",
         "openapi: 3.0.0\ninfo: {title: Billing, version: '1'}\n"
         "servers: [{url: '//api.billing.example/v2.1'}, {url: '//sandbox.billing.example/v2.1'}]\n"
         "paths:\n  /products:\n    get: {operationId: listProducts,"
         " responses: {'200': {description: ok}}}\n"
-    )
-    _import(path, "billing")
-    page = client.get("/apis/billing/operations/listProducts/").content.decode()
+    )  # fmt: skip
+    page = _page(client, "billing", "listProducts")
     request = _section(page, "request-sample")
     assert "curl -X GET http://api.billing.example/v2.1/products" in request
     assert " //api.billing.example" not in request
@@ -779,14 +771,13 @@ def test_a_server_at_the_root_is_the_portals_origin(
     # Ory Kratos says `servers: [{url: /}]`: a relative server like Docker's `/v1.56`, which
     # reads as the portal's origin. Cut to nothing, it was dropped, and the samples called
     # the stand-in https://api.example.com and said the spec names no server.
-    path = tmp_path / "root.yaml"
-    path.write_text(
+    _publish(
+        tmp_path, "identities",
         "openapi: 3.0.3\ninfo: {title: Identities, version: '1'}\nservers: [{url: /}]\n"
         "paths:\n  /sessions/whoami:\n    get: {operationId: toSession,"
         " responses: {'200': {description: ok}}}\n"
-    )
-    _import(path, "identities")
-    page = client.get("/apis/identities/operations/toSession/").content.decode()
+    )  # fmt: skip
+    page = _page(client, "identities", "toSession")
     request = _section(page, "request-sample")
     assert "curl -X GET http://127.0.0.1:8000/sessions/whoami" in request
     assert "api.example.com" not in request and "names no server" not in request
@@ -797,8 +788,8 @@ def test_a_required_cookie_parameter_is_in_the_sample(
 ) -> None:
     # Redoc's demo requires a `cookieParam` cookie on POST /pet: the samples sent required
     # path, query and header parameters but no cookie, so the call they showed was refused.
-    path = tmp_path / "cookie.yaml"
-    path.write_text(
+    _publish(
+        tmp_path, "jar",
         "openapi: 3.0.3\ninfo: {title: Jar, version: '1'}\n"
         "servers: [{url: 'https://httpbin.org/anything'}]\npaths:\n  /pet:\n    post:\n"
         "      operationId: addPet\n      parameters:\n"
@@ -806,11 +797,8 @@ def test_a_required_cookie_parameter_is_in_the_sample(
         "        - {name: theme, in: cookie, schema: {type: string}}\n"
         "        - {name: session_id, in: cookie, required: true, schema: {type: string}, example: 'a b'}\n"
         "      responses: {'200': {description: ok}}\n"
-    )
-    _import(path, "jar")
-    request = _section(
-        client.get("/apis/jar/operations/addPet/").content.decode(), "request-sample"
-    )
+    )  # fmt: skip
+    request = _section(_page(client, "jar", "addPet"), "request-sample")
     assert "Cookie: cookieParam=42; session_id=a%20b" in request
     assert "theme" not in request  # optional ones stay out, as other parameters do
 
@@ -821,8 +809,8 @@ def test_a_request_sample_sends_write_only_fields_and_not_read_only_ones(
     # The body sample was made as a response is: without `writeOnly` fields (a required
     # password, Redocly Cafe's required `menuItemId`) and with `readOnly` ones the server
     # sets (Asana's `gid`), so a copied command was refused. Responses stay the other way.
-    path = tmp_path / "users.yaml"
-    path.write_text(
+    _publish(
+        tmp_path, "users",
         "openapi: 3.0.3\ninfo: {title: Users, version: '1'}\n"
         "servers: [{url: 'https://httpbin.org/anything'}]\npaths:\n  /users:\n    post:\n"
         "      operationId: createUser\n"
@@ -833,9 +821,8 @@ def test_a_request_sample_sends_write_only_fields_and_not_read_only_ones(
         "      properties:\n        gid: {type: string, readOnly: true, example: '12345'}\n"
         "        name: {type: string, example: Ann}\n"
         "        password: {type: string, writeOnly: true, example: s3cret}\n"
-    )
-    _import(path, "users")
-    page = client.get("/apis/users/operations/createUser/").content.decode()
+    )  # fmt: skip
+    page = _page(client, "users", "createUser")
     request = _section(page, "request-sample")
     assert '"password": "s3cret"' in request and '"name": "Ann"' in request
     assert "12345" not in request
@@ -850,8 +837,8 @@ def test_read_and_write_only_flags_count_through_refs(
     # beside an `allOf: [$ref]`: only inline flags were seen, so the server's id was sent
     # in the request sample and the write-only secret was left out of it (and the other
     # way round in the response sample).
-    path = tmp_path / "refs.yaml"
-    path.write_text(
+    _publish(
+        tmp_path, "refs",
         "openapi: 3.1.0\ninfo: {title: Refs, version: '1'}\n"
         "servers: [{url: 'https://httpbin.org/anything'}]\npaths:\n  /things:\n    post:\n"
         "      operationId: createThing\n"
@@ -867,9 +854,8 @@ def test_read_and_write_only_flags_count_through_refs(
         "        created: {allOf: [{$ref: '#/components/schemas/Stamp'}], readOnly: true}\n"
         "        secret: {$ref: '#/components/schemas/Secret'}\n"
         "        label: {type: string, example: Lamp}\n"
-    )
-    _import(path, "refs")
-    page = client.get("/apis/refs/operations/createThing/").content.decode()
+    )  # fmt: skip
+    page = _page(client, "refs", "createThing")
     request = _section(page, "request-sample")
     assert '"label": "Lamp"' in request and '"secret": "hunter2"' in request
     assert "srv-id-77" not in request and "when-9" not in request
@@ -884,8 +870,8 @@ def test_xml_bodies_get_an_xml_sample_made_as_the_xml_object_says(
     # Only JSON media types got a generated sample: an XML-only API (Petstore 2's XML
     # operations, SOAP-ish gateways) showed no response sample, and curl sent the request
     # body as JSON under `Content-Type: application/xml`.
-    path = tmp_path / "xml.yaml"
-    path.write_text(
+    _publish(
+        tmp_path, "xmlpets",
         "openapi: 3.0.3\ninfo: {title: Xml, version: '1'}\n"
         "servers: [{url: 'https://httpbin.org/anything'}]\npaths:\n  /pets:\n    post:\n"
         "      operationId: addPet\n"
@@ -899,9 +885,8 @@ def test_xml_bodies_get_an_xml_sample_made_as_the_xml_object_says(
         "        name: {type: string, example: 'Tom & <Jerry>'}\n"
         "        tags:\n          type: array\n          xml: {name: tagList, wrapped: true}\n"
         "          items: {type: string, example: cute, xml: {name: tag}}\n"
-    )
-    _import(path, "xmlpets")
-    page = client.get("/apis/xmlpets/operations/addPet/").content.decode()
+    )  # fmt: skip
+    page = _page(client, "xmlpets", "addPet")
     assert "<z:pet" not in page  # shown as text, never as markup
     request = _section(page, "request-sample")
     assert "Content-Type: application/xml" in request
@@ -920,17 +905,16 @@ def test_an_operation_server_takes_a_variable_the_documents_servers_define(
 ) -> None:
     # Sentry's listSeerModels repeats the top-level `https://{region}.sentry.io` as its own
     # server without `variables`: the samples called the literal host `{region}.sentry.io`.
-    path = tmp_path / "regions.yaml"
-    path.write_text(
+    _publish(
+        tmp_path, "regions",
         "openapi: 3.0.3\ninfo: {title: Regions, version: '1'}\n"
         "servers:\n  - url: 'https://{region}.errors.example'\n"
         "    variables: {region: {default: us, enum: [us, de]}}\n"
         "paths:\n  /models/:\n    get:\n      operationId: listModels\n"
         "      servers: [{url: 'https://{region}.errors.example'}]\n"
         "      responses: {'200': {description: ok}}\n"
-    )
-    _import(path, "regions")
-    page = client.get("/apis/regions/operations/listModels/").content.decode()
+    )  # fmt: skip
+    page = _page(client, "regions", "listModels")
     request = _section(page, "request-sample")
     assert "curl -X GET https://us.errors.example/models/" in request
     assert "{region}" not in request
@@ -941,14 +925,13 @@ def test_a_spec_whose_server_is_api_example_com_names_a_server(
 ) -> None:
     # A spec that names `https://api.example.com` as its server (common in specs still being
     # written) was told "The spec names no server": the stand-in has the same address.
-    path = tmp_path / "named.yaml"
-    path.write_text(
+    _publish(
+        tmp_path, "named",
         "openapi: 3.1.0\ninfo: {title: Named, version: '1'}\n"
         "servers: [{url: 'https://api.example.com'}]\npaths:\n  /now:\n"
         "    get: {operationId: now, responses: {'200': {description: ok}}}\n"
-    )
-    _import(path, "named")
-    request = _section(client.get("/apis/named/operations/now/").content.decode(), "request-sample")
+    )  # fmt: skip
+    request = _section(_page(client, "named", "now"), "request-sample")
     assert "curl -X GET https://api.example.com/now" in request
     assert "names no server" not in request
     assert "Server <code>https://api.example.com</code>" in request
@@ -1005,7 +988,7 @@ def test_a_32_item_schema_gets_a_sample_of_a_few_items_in_the_streams_framing(
     path = tmp_path / "streams.yaml"
     path.write_text(STREAMS_32)
     _import(path, "streams")
-    page = client.get("/apis/streams/operations/chat/").content.decode()
+    page = _page(client, "streams", "chat")
     delta = '{"text":"Hel","index":3}'
     responses = _section(page, "response-samples")
     # An item with the fields of an event (3.2's reading of text/event-stream) is written as
@@ -1044,7 +1027,7 @@ paths:
       responses: {'200': {description: ok}}
 """)
     _import(spec, "wild")
-    page = client.get("/apis/wild/operations/addRoom/").content.decode()
+    page = _page(client, "wild", "addRoom")
     request = html.unescape(_section(page, "request-sample"))
     assert "Content-Type: application/json'" in request
     assert "*+json'" not in request and "'Content-Type': 'application/json'" in request
