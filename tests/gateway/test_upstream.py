@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 
@@ -34,6 +36,21 @@ async def serve(handler: Handler) -> tuple[asyncio.Server, Origin, list[int]]:
     return server, Origin("http", "127.0.0.1", port), connections
 
 
+@contextlib.asynccontextmanager
+async def backend(
+    handler: Handler, **pool_options: Any
+) -> AsyncIterator[tuple[Origin, list[int], Pool]]:
+    """A backend answering with `handler`, and a pool to call it; both closed afterwards,
+    whatever the test asserted."""
+    server, origin, connections = await serve(handler)
+    pool = Pool(**pool_options)
+    try:
+        yield origin, connections, pool
+    finally:
+        pool.close()
+        server.close()
+
+
 async def read_request(reader: asyncio.StreamReader) -> bytes:
     head = await reader.readuntil(b"\r\n\r\n")
     for line in head.split(b"\r\n"):
@@ -57,14 +74,11 @@ def test_keep_alive_reuses_one_connection() -> None:
                 w.write(ok())
                 await w.drain()
 
-        server, origin, conns = await serve(handler)
-        pool = Pool()
-        for _ in range(5):
-            resp = await pool.request(origin, "GET", b"/", [])
-            assert await resp.read_all(100) == b"hello"
-        assert len(conns) == 1
-        pool.close()
-        server.close()
+        async with backend(handler) as (origin, conns, pool):
+            for _ in range(5):
+                resp = await pool.request(origin, "GET", b"/", [])
+                assert await resp.read_all(100) == b"hello"
+            assert len(conns) == 1
 
     asyncio.run(main())
 
@@ -76,14 +90,11 @@ def test_stale_pooled_connection_is_retried_once() -> None:
             w.write(ok())  # then close: the pooled connection goes stale
             await w.drain()
 
-        server, origin, conns = await serve(handler)
-        pool = Pool()
-        assert await (await pool.request(origin, "GET", b"/", [])).read_all(100) == b"hello"
-        await asyncio.sleep(0.05)
-        assert await (await pool.request(origin, "GET", b"/", [])).read_all(100) == b"hello"
-        assert len(conns) == 2
-        pool.close()
-        server.close()
+        async with backend(handler) as (origin, conns, pool):
+            assert await (await pool.request(origin, "GET", b"/", [])).read_all(100) == b"hello"
+            await asyncio.sleep(0.05)
+            assert await (await pool.request(origin, "GET", b"/", [])).read_all(100) == b"hello"
+            assert len(conns) == 2
 
     asyncio.run(main())
 
@@ -101,17 +112,14 @@ def test_head_and_204_have_no_body_and_connection_close_is_honoured() -> None:
                 )
             await w.drain()
 
-        server, origin, _ = await serve(handler)
-        pool = Pool()
-        head = await pool.request(origin, "HEAD", b"/", [])
-        assert head.status == 200 and await head.read() == b""
-        resp = await pool.request(origin, "DELETE", b"/", [])
-        assert resp.status == 204 and await resp.read() == b""
-        names = [n for n, _ in filter_response_headers(resp.headers)]
-        assert b"x-secret" not in names and b"keep-alive" not in names
-        assert b"connection" not in names
-        pool.close()
-        server.close()
+        async with backend(handler) as (origin, _, pool):
+            head = await pool.request(origin, "HEAD", b"/", [])
+            assert head.status == 200 and await head.read() == b""
+            resp = await pool.request(origin, "DELETE", b"/", [])
+            assert resp.status == 204 and await resp.read() == b""
+            names = [n for n, _ in filter_response_headers(resp.headers)]
+            assert b"x-secret" not in names and b"keep-alive" not in names
+            assert b"connection" not in names
 
     asyncio.run(main())
 
@@ -161,13 +169,10 @@ def test_streamed_request_body_chunked_and_early_answer() -> None:
             for part in (b"abc", b"", b"defg"):
                 yield part
 
-        server, origin, _ = await serve(handler)
-        pool = Pool()
-        resp = await pool.request(origin, "POST", b"/", [], chunks())
-        assert await resp.read_all(100) == b"done"
-        assert received[0] == b"3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n"
-        pool.close()
-        server.close()
+        async with backend(handler) as (origin, _, pool):
+            resp = await pool.request(origin, "POST", b"/", [], chunks())
+            assert await resp.read_all(100) == b"done"
+            assert received[0] == b"3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n"
 
     asyncio.run(main())
 
@@ -179,13 +184,10 @@ def test_response_body_cap() -> None:
             w.write(ok(b"x" * 5000))
             await w.drain()
 
-        server, origin, _ = await serve(handler)
-        pool = Pool()
-        resp = await pool.request(origin, "GET", b"/", [])
-        with pytest.raises(UpstreamBroken, match="larger than"):
-            await resp.read_all(1000)
-        pool.close()
-        server.close()
+        async with backend(handler) as (origin, _, pool):
+            resp = await pool.request(origin, "GET", b"/", [])
+            with pytest.raises(UpstreamBroken, match="larger than"):
+                await resp.read_all(1000)
 
     asyncio.run(main())
 
@@ -210,12 +212,9 @@ def test_a_response_head_past_64_kib_is_a_broken_answer(head: bytes) -> None:
             w.write(head)
             await w.drain()
 
-        server, origin, _ = await serve(handler)
-        pool = Pool()
-        with pytest.raises(UpstreamBroken, match="head is larger than 65536 bytes"):
-            await pool.request(origin, "GET", b"/", [])
-        pool.close()
-        server.close()
+        async with backend(handler) as (origin, _, pool):
+            with pytest.raises(UpstreamBroken, match="head is larger than 65536 bytes"):
+                await pool.request(origin, "GET", b"/", [])
 
     asyncio.run(main())
 
@@ -231,12 +230,9 @@ def test_a_status_outside_100_to_599_is_a_broken_answer(status: bytes) -> None:
             w.write(b"HTTP/1.1 " + status + b" Odd\r\nContent-Length: 2\r\n\r\nhi")
             await w.drain()
 
-        server, origin, _ = await serve(handler)
-        pool = Pool()
-        with pytest.raises(UpstreamBroken, match=f"status {int(status)} "):
-            await pool.request(origin, "GET", b"/", [])
-        pool.close()
-        server.close()
+        async with backend(handler) as (origin, _, pool):
+            with pytest.raises(UpstreamBroken, match=f"status {int(status)} "):
+                await pool.request(origin, "GET", b"/", [])
 
     asyncio.run(main())
 
@@ -251,14 +247,11 @@ def test_a_response_head_under_the_limit_is_relayed_whole() -> None:
                 w.write(ok(b"hi", extra))
                 await w.drain()
 
-        server, origin, conns = await serve(handler)
-        pool = Pool()
-        for _ in range(2):  # the second on the same connection: the count starts again
-            resp = await pool.request(origin, "GET", b"/", [])
-            assert len(resp.headers) == 101 and await resp.read_all(10) == b"hi"
-        assert len(conns) == 1
-        pool.close()
-        server.close()
+        async with backend(handler) as (origin, conns, pool):
+            for _ in range(2):  # the second on the same connection: the count starts again
+                resp = await pool.request(origin, "GET", b"/", [])
+                assert len(resp.headers) == 101 and await resp.read_all(10) == b"hi"
+            assert len(conns) == 1
 
     asyncio.run(main())
 
@@ -309,18 +302,15 @@ def test_bytes_after_a_whole_answer_end_the_connection_not_the_next_call(
             w.write(ok(b"ok"))
             await w.drain()
 
-        server, origin, conns = await serve(handler)
-        pool = Pool()
-        first = await pool.request(origin, "GET", b"/", [])
-        first_body = await first.read_all(100)
-        assert b"SECRET" not in first_body
-        assert first.status in (200, 204) and b"x-phantom" not in dict(first.headers)
-        await asyncio.sleep(0.2)  # the late bytes arrive while the connection is idle
-        second = await pool.request(origin, "GET", b"/", [])
-        assert (second.status, await second.read_all(100)) == (200, b"ok")
-        assert len(conns) == 2  # the first connection was not used again
-        pool.close()
-        server.close()
+        async with backend(handler) as (origin, conns, pool):
+            first = await pool.request(origin, "GET", b"/", [])
+            first_body = await first.read_all(100)
+            assert b"SECRET" not in first_body
+            assert first.status in (200, 204) and b"x-phantom" not in dict(first.headers)
+            await asyncio.sleep(0.2)  # the late bytes arrive while the connection is idle
+            second = await pool.request(origin, "GET", b"/", [])
+            assert (second.status, await second.read_all(100)) == (200, b"ok")
+            assert len(conns) == 2  # the first connection was not used again
 
     asyncio.run(main())
 
@@ -332,12 +322,9 @@ def test_body_delimited_by_connection_close() -> None:
             w.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end")
             await w.drain()
 
-        server, origin, _ = await serve(handler)
-        pool = Pool()
-        resp = await pool.request(origin, "GET", b"/", [])
-        assert await resp.read_all(100) == b"until the end"
-        pool.close()
-        server.close()
+        async with backend(handler) as (origin, _, pool):
+            resp = await pool.request(origin, "GET", b"/", [])
+            assert await resp.read_all(100) == b"until the end"
 
     asyncio.run(main())
 
@@ -355,27 +342,24 @@ def test_read_deadlines_of_one_pool_each_hold() -> None:
             w.write(ok(b"late"))
             await w.drain()
 
-        server, origin, _ = await serve(handler)
-        pool = Pool()
-        loop = asyncio.get_running_loop()
+        async with backend(handler) as (origin, _, pool):
+            loop = asyncio.get_running_loop()
 
-        async def call(delay: float, timeout: float) -> tuple[str, float]:
-            t0 = loop.time()
-            try:
-                resp = await pool.request(origin, "GET", b"/%g" % delay, [], timeout=timeout)
-                return (await resp.read()).decode(), loop.time() - t0
-            except UpstreamTimeout:
-                return "timeout", loop.time() - t0
+            async def call(delay: float, timeout: float) -> tuple[str, float]:
+                t0 = loop.time()
+                try:
+                    resp = await pool.request(origin, "GET", b"/%g" % delay, [], timeout=timeout)
+                    return (await resp.read()).decode(), loop.time() - t0
+                except UpstreamTimeout:
+                    return "timeout", loop.time() - t0
 
-        long_wait = asyncio.create_task(call(0.6, 5))  # armed first, deadline in 5 s
-        await asyncio.sleep(0.05)
-        short = await call(2, 0.2)  # an earlier deadline, set while the later one is armed
-        assert short[0] == "timeout" and short[1] < 1.0
-        assert (await long_wait)[0] == "late"
-        again = await call(2, 0.2)  # after the timer fired and nothing else waits
-        assert again[0] == "timeout" and again[1] < 1.0
-        pool.close()
-        server.close()
+            long_wait = asyncio.create_task(call(0.6, 5))  # armed first, deadline in 5 s
+            await asyncio.sleep(0.05)
+            short = await call(2, 0.2)  # an earlier deadline, set while the later one is armed
+            assert short[0] == "timeout" and short[1] < 1.0
+            assert (await long_wait)[0] == "late"
+            again = await call(2, 0.2)  # after the timer fired and nothing else waits
+            assert again[0] == "timeout" and again[1] < 1.0
 
     asyncio.run(main())
 
@@ -395,16 +379,13 @@ def test_a_trickled_answer_ends_at_the_timeout_of_the_whole_exchange() -> None:
                 w.write(b"x")
                 await w.drain()
 
-        server, origin, _ = await serve(handler)
-        pool = Pool()
-        resp = await pool.request(origin, "GET", b"/", [], timeout=0.5)
-        got = b""
-        with pytest.raises(UpstreamTimeout):
-            while chunk := await resp.read():
-                got += chunk
-        assert len(got) < 40
-        pool.close()
-        server.close()
+        async with backend(handler) as (origin, _, pool):
+            resp = await pool.request(origin, "GET", b"/", [], timeout=0.5)
+            got = b""
+            with pytest.raises(UpstreamTimeout):
+                while chunk := await resp.read():
+                    got += chunk
+            assert len(got) < 40
 
     asyncio.run(main())
 
@@ -429,15 +410,12 @@ def test_a_non_idempotent_call_the_backend_read_is_never_sent_again(method: str)
                 else:
                     return  # read it, then close without answering
 
-        server, origin, conns = await serve(handler)
-        pool = Pool()
-        assert await (await pool.request(origin, "GET", b"/", [])).read_all(100) == b"hello"
-        with pytest.raises(UpstreamBroken):
-            await pool.request(origin, method, b"/", [], b'{"pay": 1}')
-        assert seen == [b"GET", method.encode()]
-        assert len(conns) == 1
-        pool.close()
-        server.close()
+        async with backend(handler) as (origin, conns, pool):
+            assert await (await pool.request(origin, "GET", b"/", [])).read_all(100) == b"hello"
+            with pytest.raises(UpstreamBroken):
+                await pool.request(origin, method, b"/", [], b'{"pay": 1}')
+            assert seen == [b"GET", method.encode()]
+            assert len(conns) == 1
 
     asyncio.run(main())
 
@@ -463,15 +441,12 @@ def test_an_idempotent_call_on_a_connection_closed_unanswered_is_retried_once(
                 w.write(ok())
                 await w.drain()
 
-        server, origin, conns = await serve(handler)
-        pool = Pool()
-        assert await (await pool.request(origin, "GET", b"/", [])).read_all(100) == b"hello"
-        resp = await pool.request(origin, method, b"/", [], b"{}" if method == "PUT" else None)
-        assert await resp.read_all(100) == b"hello"
-        assert seen == [b"GET", method.encode(), method.encode()]
-        assert len(conns) == 2
-        pool.close()
-        server.close()
+        async with backend(handler) as (origin, conns, pool):
+            assert await (await pool.request(origin, "GET", b"/", [])).read_all(100) == b"hello"
+            resp = await pool.request(origin, method, b"/", [], b"{}" if method == "PUT" else None)
+            assert await resp.read_all(100) == b"hello"
+            assert seen == [b"GET", method.encode(), method.encode()]
+            assert len(conns) == 2
 
     asyncio.run(main())
 
@@ -490,16 +465,13 @@ def test_trailer_fields_of_a_chunked_answer_are_never_taken_for_its_headers() ->
             await w.drain()
             await r.read()
 
-        server, origin, _ = await serve(handler)
-        pool = Pool()
-        resp = await pool.request(origin, "GET", b"/", [])
-        await asyncio.sleep(0.05)
-        assert await resp.read_all(100) == b"hello"
-        names = [n for n, _ in resp.headers]
-        assert b"x-head" in names
-        assert b"x-trail" not in names and b"access-control-allow-origin" not in names
-        pool.close()
-        server.close()
+        async with backend(handler) as (origin, _, pool):
+            resp = await pool.request(origin, "GET", b"/", [])
+            await asyncio.sleep(0.05)
+            assert await resp.read_all(100) == b"hello"
+            names = [n for n, _ in resp.headers]
+            assert b"x-head" in names
+            assert b"x-trail" not in names and b"access-control-allow-origin" not in names
 
     asyncio.run(main())
 
@@ -527,13 +499,10 @@ def test_an_answer_before_the_body_ends_is_relayed_when_the_backend_then_closes(
                 yield b"x" * 65536
             sent.set()
 
-        server, origin, _ = await serve(handler)
-        pool = Pool()
-        length = None if framing == "chunked" else 400 * 65536
-        resp = await pool.request(origin, "POST", b"/", [], upload(), content_length=length)
-        assert resp.status == 413
-        assert await resp.read_all(100) == b"big"
-        pool.close()
-        server.close()
+        async with backend(handler) as (origin, _, pool):
+            length = None if framing == "chunked" else 400 * 65536
+            resp = await pool.request(origin, "POST", b"/", [], upload(), content_length=length)
+            assert resp.status == 413
+            assert await resp.read_all(100) == b"big"
 
     asyncio.run(main())
