@@ -16,9 +16,10 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from console import grants as console_grants
 from console import http
+from console.discovery import endpoints
 from console.models import AuthorizationServer
+from console.refusals import GrantError
 
 MAX_CLIENT_ID = 100  # Application.client_id
 MAX_URI = 1000  # Application.registration_client_uri
@@ -82,8 +83,8 @@ def registration_endpoint(server: AuthorizationServer) -> str:
     if server.registration_url:
         return server.registration_url
     try:
-        console_grants.endpoints(server)  # refreshes the discovery document when stale
-    except (console_grants.GrantError, http.OutboundError) as exc:
+        endpoints(server)  # refreshes the discovery document when stale
+    except (GrantError, http.OutboundError) as exc:
         raise RegistrationError(f"Could not read {server.name}'s metadata: {exc}") from None
     found = (server.metadata or {}).get("registration_endpoint")
     if not isinstance(found, str) or not found:
@@ -93,8 +94,8 @@ def registration_endpoint(server: AuthorizationServer) -> str:
 
 def issuer_of(server: AuthorizationServer) -> str:
     try:
-        return console_grants.endpoints(server).issuer
-    except (console_grants.GrantError, http.OutboundError):
+        return endpoints(server).issuer
+    except (GrantError, http.OutboundError):
         return server.issuer
 
 

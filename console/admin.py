@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from console import audit
-from console.grants import GrantError, endpoints
+from console.discovery import endpoints
 from console.http import OutboundError
 from console.models import (
     ApiAuthorizationServer,
@@ -18,6 +18,7 @@ from console.models import (
     AuthorizationServer,
     CallHistory,
 )
+from console.refusals import GrantError
 from portal.audit import AuditedAdmin
 
 URL_FIELDS = (

@@ -119,7 +119,7 @@ class AuthorizationServer(models.Model):
         related_name="+",
         verbose_name="APIs",
     )
-    # Discovery results, refreshed by console.grants.endpoints().
+    # Discovery results, refreshed by console.discovery.endpoints().
     metadata = models.JSONField(default=dict, blank=True, editable=False)
     metadata_fetched = models.DateTimeField(null=True, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)

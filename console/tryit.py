@@ -32,6 +32,7 @@ from console import (
 from console import render as present
 from console.http import OutboundError
 from console.models import ApiAuthorizationServer, AuthorizationServer, CallHistory
+from console.refusals import GrantError
 from console.tokens import GATEWAY_CHECK_HEADER, Token, TokenStore, explain_rejection
 from products.console import stranger_key, subscription_headers
 
@@ -82,8 +83,8 @@ def token_for_call(
         if server is not None:
             try:
                 fresh = store.replace(chosen, grants.refresh(server, chosen))
-            except (grants.GrantError, OutboundError) as exc:
-                if isinstance(exc, grants.GrantError) and exc.dead_refresh_token:
+            except (GrantError, OutboundError) as exc:
+                if isinstance(exc, GrantError) and exc.dead_refresh_token:
                     # Not asked again on every send; the card stops promising a refresh.
                     chosen = store.replace(chosen, replace(chosen, refresh_token=""))
                 return chosen, f"The token is expiring and could not be refreshed: {exc}"

@@ -27,6 +27,7 @@ from django_htmx.middleware import HtmxDetails
 from apis.models import VERSION_READER_FIELDS, Api, ApiVersion, Operation
 from console import (
     appclients,
+    authorization,
     calls,
     conf,
     credentials,
@@ -56,6 +57,7 @@ from console.models import (
     AuthorizationServer,
     CallHistory,
 )
+from console.refusals import GrantError
 from console.tokens import Token, TokenStore
 from products.visibility import visible_apis
 
@@ -188,7 +190,7 @@ def token(request: HtmxHttpRequest) -> HttpResponse:
     try:
         server = _server_for_choice(request, api, slug, grant)
         if grant in (GRANT_AUTHORIZATION_CODE, GRANT_IMPLICIT):
-            started = grants.start_authorization(
+            started = authorization.start_authorization(
                 server,
                 grant,
                 scopes,
@@ -205,13 +207,13 @@ def token(request: HtmxHttpRequest) -> HttpResponse:
         elif grant == GRANT_PASSWORD:
             new = grants.password(server, scopes, data["username"], data["password"])
         else:  # pragma: no cover - the form's choices stop anything else
-            raise grants.GrantError("Unknown grant.")
-    except (grants.GrantError, OutboundError, appclients.AppClientError) as exc:
+            raise GrantError("Unknown grant.")
+    except (GrantError, OutboundError, appclients.AppClientError) as exc:
         name = server.name if server is not None else "Console"
         refused = f"{name}: {exc}"
         # A mistyped secret stays no longer: its field comes back for the right one.
         secret_refused = isinstance(exc, appclients.SecretRefused) or (
-            isinstance(exc, grants.GrantError) and exc.error == "invalid_client"
+            isinstance(exc, GrantError) and exc.error == "invalid_client"
         )
         if secret_refused and appclients.is_app_slug(slug):
             if appclients.drop_pasted_secret(request.session, slug):
@@ -233,7 +235,7 @@ def token(request: HtmxHttpRequest) -> HttpResponse:
     return HttpResponseRedirect(page)
 
 
-def _finish(request: HtmxHttpRequest, completed: grants.Completed) -> HttpResponse:
+def _finish(request: HtmxHttpRequest, completed: authorization.Completed) -> HttpResponse:
     stored = TokenStore(request.session).put(completed.token)
     state = dict(completed.form)
     state["token"] = stored.id
@@ -256,8 +258,8 @@ def callback(request: HtmxHttpRequest) -> HttpResponse:
         # it to `implicit` and clears it from the address bar.
         return render(request, "console/callback.html")
     try:
-        completed = grants.complete_authorization(request.session, params)
-    except (grants.GrantError, OutboundError) as exc:
+        completed = authorization.complete_authorization(request.session, params)
+    except (GrantError, OutboundError) as exc:
         return _callback_error(request, exc)
     return _finish(request, completed)
 
@@ -279,8 +281,8 @@ def implicit(request: HtmxHttpRequest) -> HttpResponse:
     # console.js posts with fetch and asks for JSON, so no history entry keeps the token.
     wants_json = request.headers.get("Accept", "") == "application/json"
     try:
-        completed = grants.complete_implicit(request.session, params)
-    except (grants.GrantError, OutboundError) as exc:
+        completed = authorization.complete_implicit(request.session, params)
+    except (GrantError, OutboundError) as exc:
         if wants_json:
             back = _safe_return(request, getattr(exc, "return_to", ""))
             return JsonResponse({"error": str(exc), "back": back}, status=400)
@@ -327,8 +329,8 @@ def refresh(request: HtmxHttpRequest, token_id: str) -> HttpResponse:
     try:
         TokenStore(request.session).replace(old, grants.refresh(server, old))
         messages.success(request, f"Refreshed the token from {old.server_name}.")
-    except (grants.GrantError, OutboundError) as exc:
-        if isinstance(exc, grants.GrantError) and exc.dead_refresh_token:
+    except (GrantError, OutboundError) as exc:
+        if isinstance(exc, GrantError) and exc.dead_refresh_token:
             TokenStore(request.session).replace(old, replace(old, refresh_token=""))
         messages.error(request, f"{old.server_name}: {exc}")
     return _after_token_change(request)

@@ -18,12 +18,21 @@ from django.core.management import call_command
 from django.test import Client
 
 from apis.models import Api, Operation
-from console.models import ApiAuthorizationServer, AuthorizationServer
+from console.models import (
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_CLIENT_CREDENTIALS,
+    GRANT_IMPLICIT,
+    GRANT_PASSWORD,
+    ApiAuthorizationServer,
+    AuthorizationServer,
+)
 from portal.lib import outbound
 from tests.conftest import DEMO_SPECS
 
 GATEWAY = "http://127.0.0.1:8000/gateway"
 IDP = "https://idp.example"
+TOKEN_URL = f"{IDP}/token"
+ALL = [GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_IMPLICIT, GRANT_PASSWORD]
 
 
 def jwt(claims: dict[str, Any], header: dict[str, Any] | None = None) -> str:
@@ -33,6 +42,18 @@ def jwt(claims: dict[str, Any], header: dict[str, Any] | None = None) -> str:
         return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
 
     return f"{part(header or {'alg': 'RS256', 'typ': 'at+jwt'})}.{part(claims)}.c2ln"
+
+
+def token_response(**extra: Any) -> dict[str, Any]:
+    """A token endpoint's answer to a grant, with `extra` fields over the usual ones."""
+    return {
+        "access_token": access_token(),
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        "refresh_token": "r1",
+        "scope": "echo.read",
+        **extra,
+    }
 
 
 def access_token(**claims: Any) -> str:

@@ -219,6 +219,7 @@ def test_a_refresh_under_way_in_another_request_is_waited_for_not_repeated(
     import threading
 
     from console import grants
+    from console.refusals import GrantError
 
     server = auth_server(echo, grants=["authorization_code"])
     token = Token(server="idp", server_name="Example IdP", grant="authorization_code",
@@ -232,7 +233,7 @@ def test_a_refresh_under_way_in_another_request_is_waited_for_not_repeated(
     def other_tab() -> None:
         try:
             seen["b"] = grants.refresh(server, token)
-        except grants.GrantError as exc:
+        except GrantError as exc:
             seen["b"] = exc
 
     def slow_rotate(sent: Any) -> Any:

@@ -13,9 +13,6 @@ from django.test import Client
 
 from apis.models import Api
 from console.models import (
-    GRANT_AUTHORIZATION_CODE,
-    GRANT_CLIENT_CREDENTIALS,
-    GRANT_IMPLICIT,
     GRANT_PASSWORD,
     LEGACY_WARNINGS,
     ApiAuthorizationServer,
@@ -23,10 +20,9 @@ from console.models import (
     CallHistory,
 )
 from console.tokens import TokenStore
-from tests.console.conftest import GATEWAY, IDP, access_token, op, response
+from tests.console.conftest import ALL, GATEWAY, IDP, access_token, op, response
 
 PAGE = "/apis/echo/operations/echoGet/"
-ALL = [GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_IMPLICIT, GRANT_PASSWORD]
 HTMX = {"HX-Request": "true"}
 
 
