@@ -18,7 +18,7 @@ from django.utils.text import slugify
 from apis.models import Api, ApiVersion, Operation, Schema, Tag
 from apis.openapi import ParsedSpec
 from apis.openapi.normalise import summary_from_description
-from apis.search import api_text, compounds, operation_text, search_terms
+from apis.search_index import api_text, compounds, operation_text, search_terms
 
 _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")  # fullmatch: `$` passes a last \n
 

@@ -73,7 +73,7 @@ def _setup() -> None:
 
 def _populate() -> None:
     from apis.models import Api, ApiVersion, Operation
-    from apis.search import api_text, operation_text, search_terms
+    from apis.search_index import api_text, operation_text, search_terms
 
     apis = Api.objects.bulk_create(
         Api(slug=f"api-{i}", name=f"Synthetic API {i}", is_published=True, operation_count=50)

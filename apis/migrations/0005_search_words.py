@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 
 def drop_index(apps: Any, schema_editor: Any) -> None:
-    from apis.search import drop_index
+    from apis.search_index import drop_index
 
     drop_index(schema_editor.connection)
 
@@ -16,7 +16,7 @@ def fill_and_index(apps: Any, schema_editor: Any) -> None:
     with their singulars, descriptions too), then the engine's indexes: FTS5 tables and
     their triggers on SQLite, GIN indexes on PostgreSQL."""
     from apis.importer import catalog_words
-    from apis.search import api_text, ensure_index, operation_text, search_terms
+    from apis.search_index import api_text, ensure_index, operation_text, search_terms
 
     alias = schema_editor.connection.alias
     Operation = apps.get_model("apis", "Operation")

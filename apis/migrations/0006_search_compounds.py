@@ -6,7 +6,7 @@ from django.db import migrations
 def refill(apps: Any, schema_editor: Any) -> None:
     """APIs' catalog words again, now with their camel-case names whole (`github`)."""
     from apis.importer import catalog_words
-    from apis.search import api_text, compounds
+    from apis.search_index import api_text, compounds
 
     Api = apps.get_model("apis", "Api")
     apis = list(Api.objects.using(schema_editor.connection.alias).select_related("default_version"))
