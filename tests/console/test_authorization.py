@@ -19,6 +19,17 @@ from console.refusals import GrantError
 from tests.console.conftest import ALL, IDP, TOKEN_URL, access_token, token_response
 
 
+def _start(
+    server: Any, session: dict[str, Any], grant: str = GRANT_AUTHORIZATION_CODE,
+    scopes: tuple[str, ...] = (), return_to: str = "/",
+) -> authorization.AuthorizationRequest:  # fmt: skip
+    """A flow started from `return_to`, its state kept in `session`."""
+    return authorization.start_authorization(
+        server, grant, list(scopes), redirect_uri="http://t/cb", store=session,
+        return_to=return_to,
+    )  # fmt: skip
+
+
 def test_code_flow_with_pkce_s256_and_one_time_state(auth_server: Any, fake_outbound: Any) -> None:
     server = auth_server(grants=ALL, extra_authorize_params={"audience": "api://echo"})
     session: dict[str, Any] = {}
@@ -74,14 +85,7 @@ def test_bad_authorization_responses(
 ) -> None:
     server = auth_server(grants=ALL)
     session: dict[str, Any] = {}
-    started = authorization.start_authorization(
-        server,
-        GRANT_AUTHORIZATION_CODE,
-        [],
-        redirect_uri="http://t/cb",
-        store=session,
-        return_to="/",
-    )
+    started = _start(server, session)
     params = dict(params)
     if "state" not in params and message != "unknown, used or expired state":
         params["state"] = started.state
@@ -111,14 +115,7 @@ def test_missing_iss_refused_when_the_server_says_it_sends_one(
         },
     )
     session: dict[str, Any] = {}
-    started = authorization.start_authorization(
-        server,
-        GRANT_AUTHORIZATION_CODE,
-        [],
-        redirect_uri="http://t/cb",
-        store=session,
-        return_to="/",
-    )
+    started = _start(server, session)
     assert started.url.startswith(f"{IDP}/auth?")
     with pytest.raises(GrantError, match="no iss"):
         authorization.complete_authorization(session, {"code": "c", "state": started.state})
@@ -129,9 +126,7 @@ def test_missing_iss_refused_when_the_server_says_it_sends_one(
 def test_state_of_another_grant_is_refused(auth_server: Any, fake_outbound: Any) -> None:
     server = auth_server(grants=ALL)
     session: dict[str, Any] = {}
-    started = authorization.start_authorization(
-        server, GRANT_IMPLICIT, [], redirect_uri="http://t/cb", store=session, return_to="/"
-    )
+    started = _start(server, session, GRANT_IMPLICIT)
     with pytest.raises(GrantError, match="different grant"):
         authorization.complete_authorization(session, {"code": "c", "state": started.state})
 
@@ -139,14 +134,7 @@ def test_state_of_another_grant_is_refused(auth_server: Any, fake_outbound: Any)
 def test_implicit_grant_from_the_posted_fragment(auth_server: Any, fake_outbound: Any) -> None:
     server = auth_server(grants=ALL)
     session: dict[str, Any] = {}
-    started = authorization.start_authorization(
-        server,
-        GRANT_IMPLICIT,
-        ["echo.read"],
-        redirect_uri="http://t/cb",
-        store=session,
-        return_to="/x",
-    )
+    started = _start(server, session, GRANT_IMPLICIT, ("echo.read",), return_to="/x")
     assert parse_qs(urlsplit(started.url).query)["response_type"] == ["token"]
     value = access_token()
     done = authorization.complete_implicit(
