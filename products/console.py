@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from django.db.models import Q
 
 from apis.models import Api
+from gateway.querystring import cut_param
 from products import keys
 from products.models import ApiKeyNames, Product, Subscription
 from products.visibility import visible_products
@@ -130,11 +131,10 @@ def stranger_key(user: Any, api: Api, headers: dict[str, str], url: str) -> str 
         return None
     header, param = key_names(api)
     given = [(name, value) for name, value in headers.items() if name.lower() == header.lower()]
-    given += [
-        (name, value)
-        for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=True)
-        if name == param or name.startswith(param + "[")
-    ]
+    # Every spelling the gateway reads the key from (`subscription%2Dkey`, `subscription-key[]`,
+    # `subscription-key%00`), by the gateway's own rule: parse_qsl's missed the NUL-ended one.
+    values, _ = cut_param(urlsplit(url).query.encode("latin-1", "replace"), param)
+    given += [(param, value) for value in values]
     own = Subscription.objects.filter(
         owner=user, state__in=(Subscription.ACTIVE, Subscription.SUSPENDED)
     )

@@ -194,3 +194,31 @@ def test_the_pickers_key_replaces_one_typed_in_the_key_header_in_another_case(
     signed_in.post("/console/send/", {**SEND, f"param.header.{name}": secondary})
     sent = fake_outbound.sent[0].headers
     assert [v for k, v in sent.items() if k.lower() == name] == [primary]
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["subscription%2Dkey", "subscription-key[]", "subscription-key%00", "subscription-key%00x"],
+)
+def test_a_key_typed_under_another_spelling_of_the_key_parameter_must_be_the_developers_own(
+    signed_in: Client, starter: Product, echo: Any, fake_outbound: Any, spelling: str
+) -> None:
+    """The gateway reads the key from every spelling of its parameter a backend would decode
+    to that name (gateway/querystring.py): escapes, a list's `[]`, and the name ended by a
+    NUL. OpenAPI 3.2's querystring parameter, sent as written, carried
+    `subscription-key%00=guess` past the console's check, and the gateway counted the guess
+    against the portal's address, which every developer's console calls share."""
+    from tests.console.conftest import op
+
+    operation = op(echo, "echoGet")
+    operation.data["parameters"] = [
+        {"name": "q", "in": "querystring", "content": {"application/x-www-form-urlencoded": {}}}
+    ]
+    operation.save()
+    fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {"method": "GET"})
+
+    page = signed_in.post(
+        "/console/send/", {**SEND, "param.querystring.q": f"term=x&{spelling}=guessed-key"}
+    )
+    assert fake_outbound.sent == []
+    assert "is not a key of your subscriptions" in page.content.decode()
