@@ -25,7 +25,7 @@ from oauth2_provider.models import get_refresh_token_model
 
 from applications import registration, secrets
 from applications.models import Application
-from applications.redirects import check_redirect_uri
+from applications.redirects import browser_origins, check_redirect_uri
 from identity.models import Client
 from portal import audit
 from portal.lib.creation_limit import count_creation
@@ -80,6 +80,12 @@ def _configure_client(client: Client, app: Application) -> None:
     client.skip_authorization = False  # third party: the user always sees the consent page
     client.allow_implicit = False
     client.allow_password = False
+    # A single-page app calls the token endpoint from its pages, across origins: its redirect
+    # URIs' origins get CORS there (oauthlib adds Access-Control-Allow-Origin for them), as
+    # Entra ID does for SPA redirect URIs. Without it the browser withheld every token.
+    client.allowed_origins = (
+        " ".join(browser_origins(app.redirect_uris)) if app.kind == A.SPA else ""
+    )
     if app.kind == A.MACHINE:
         client.client_type = Client.CLIENT_CONFIDENTIAL
         client.authorization_grant_type = Client.GRANT_CLIENT_CREDENTIALS

@@ -79,6 +79,20 @@ def _ascii_form(parts: Any) -> str:
     return "; write it as " + urlunsplit((parts.scheme, netloc, path, query, ""))
 
 
+def browser_origins(uris: list[str]) -> list[str]:
+    """The origins a browser names in `Origin` for pages at these (checked) URIs: scheme and
+    lower-case host, the port only when it is not the scheme's default."""
+    origins = []
+    for uri in uris:
+        parts = urlsplit(uri)
+        host = parts.hostname or ""
+        host = f"[{host}]" if ":" in host else host
+        default = 443 if parts.scheme == "https" else 80
+        port = f":{parts.port}" if parts.port and parts.port != default else ""
+        origins.append(f"{parts.scheme}://{host}{port}")
+    return list(dict.fromkeys(origins))
+
+
 def parse_redirect_uris(text: str) -> list[str]:
     """One URI a line (blank lines ignored, duplicates dropped), each checked."""
     uris = list(dict.fromkeys(line.strip() for line in text.splitlines() if line.strip()))

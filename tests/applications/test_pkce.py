@@ -48,9 +48,13 @@ def _authorize(client: Client, client_id: str, **extra: str) -> dict[str, list[s
     return parse_qs(urlsplit(page["Location"]).query)
 
 
-def _exchange(client: Client, client_id: str, code: str, **extra: str) -> Any:
-    return client.post("/idp/token/", {"grant_type": "authorization_code", "code": code,
-                                       "redirect_uri": REDIRECT, "client_id": client_id, **extra})  # fmt: skip
+def _exchange(client: Client, client_id: str, code: str, origin: str = "", **extra: str) -> Any:
+    """The code's exchange; from a page at `origin` (its Origin header) when given."""
+    body = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+            "client_id": client_id, **extra}  # fmt: skip
+    if origin:
+        return client.post("/idp/token/", body, headers={"Origin": origin})
+    return client.post("/idp/token/", body)
 
 
 def test_case_77_a_single_page_app_has_no_secret(spa: Any) -> None:
@@ -102,3 +106,47 @@ def test_case_77_plain_pkce_is_refused(client: Client, spa: Any) -> None:
         client, spa.application.client_id, code_challenge=verifier, code_challenge_method="plain"
     )
     assert "code" not in answer and answer["error"] == ["invalid_request"]
+
+
+def test_a_single_page_app_reads_its_token_from_its_own_origin_only(
+    client: Client, spa: Any
+) -> None:
+    """A single-page app calls the token endpoint from its page, across origins: without
+    `Access-Control-Allow-Origin` the browser withholds the answer, so an application
+    registered as single-page could never get a token where it runs. Its redirect URIs'
+    origins are the ones allowed (as Entra ID does for its SPA redirect URIs); another
+    site's page reads nothing."""
+    client_id = spa.application.client_id
+    tokens = []
+    for origin in ("https://spa.example", "https://evil.example"):
+        verifier, challenge = _pkce()
+        answer = _authorize(
+            client, client_id, code_challenge=challenge, code_challenge_method="S256"
+        )
+        (code,) = answer["code"]
+        token = _exchange(client, client_id, code, code_verifier=verifier, origin=origin)
+        assert token.status_code == 200, token.content
+        tokens.append(token)
+    assert tokens[0]["Access-Control-Allow-Origin"] == "https://spa.example"
+    assert "Access-Control-Allow-Origin" not in tokens[1]
+    refreshed = client.post(
+        "/idp/token/",
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": tokens[0].json()["refresh_token"],
+            "client_id": client_id,
+        },  # fmt: skip
+        headers={"Origin": "https://spa.example"},
+    )
+    assert refreshed.status_code == 200, refreshed.content
+    assert refreshed["Access-Control-Allow-Origin"] == "https://spa.example"
+
+
+def test_the_allowed_origins_follow_the_single_page_apps_redirect_uris(spa: Any) -> None:
+    from applications import flows
+
+    app = spa.application
+    flows.update(app, name=app.name, description="", redirect_uris=["https://new.example/cb"])
+    provider = OAuthClient.objects.get(pk=app.provider_client.pk)
+    assert provider.origin_allowed("https://new.example")
+    assert not provider.origin_allowed("https://spa.example")
