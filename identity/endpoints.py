@@ -167,10 +167,29 @@ class Token(TokenView):
             return _json_error(
                 400, "unsupported_grant_type", "This provider does not offer that grant."
             )
+        if grant == "password" and (blocked := _sign_ins_blocked(request)) is not None:
+            return blocked
         response = _client_authenticated(
             request, lambda: super(Token, self).dispatch(request, *args, **kwargs)
         )
         return as_json_error(response)
+
+
+def _sign_ins_blocked(request: HttpRequest) -> JsonResponse | None:
+    """429 for a password grant from an address (or for an account from it) past the failed
+    sign-in limits (case 57), as the sign-in page answers. The password backend refuses it
+    too, but DOT reads that as a wrong password: 'Invalid credentials given.' for the right
+    one, so the client told its user to type it again."""
+    username = str(request.POST.get("username", ""))[:150]
+    wait = ratelimit.blocked(request.META.get("REMOTE_ADDR", ""), username)
+    if wait is None:
+        return None
+    return _json_error(
+        429,
+        "invalid_grant",
+        f"Too many failed sign-ins from this address; try again in {wait} s.",
+        Retry_After=str(wait),
+    )
 
 
 @method_decorator(csrf_exempt, name="dispatch")

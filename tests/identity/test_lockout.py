@@ -77,6 +77,30 @@ def test_nor_the_password_grant(
     assert "access_token" in response.json(), response.content
 
 
+def test_the_password_grant_says_when_the_address_is_blocked(
+    user_factory: Any, client_factory: Any, settings: Any
+) -> None:
+    """A password spray through the password grant blocks the address as the sign-in page
+    does (case 57), and the answer says so: it read 400 'Invalid credentials given.' for the
+    right password too, so a client told its user the password was wrong and to retry."""
+    provider_options(settings, COMPLIANT_BCP_RFC9700_PASSWORD_GRANT=False)
+    user_factory("grace")
+    client_factory("ropc", "ropc-secret", allow_password=True)
+    auth = "Basic " + base64.b64encode(b"ropc:ropc-secret").decode()
+    for i in range(settings.IDENTITY_LOGIN_FAILURES_PER_IP):
+        form = {"grant_type": "password", "username": f"user{i}", "password": "x"}
+        refused = via_lb(Client(), "/idp/token/", form, ATTACKER, HTTP_AUTHORIZATION=auth)
+        assert refused.json()["error"] == "invalid_grant"
+    form = {"grant_type": "password", "username": "grace", "password": PASSWORD}
+    blocked = via_lb(Client(), "/idp/token/", form, ATTACKER, HTTP_AUTHORIZATION=auth)
+    assert blocked.status_code == 429, blocked.content
+    assert int(blocked["Retry-After"]) > 0 and blocked["Cache-Control"] == "no-store"
+    assert blocked.json()["error"] == "invalid_grant"
+    assert "Too many failed sign-ins" in blocked.json()["error_description"]
+    elsewhere = via_lb(Client(), "/idp/token/", form, "198.51.100.10", HTTP_AUTHORIZATION=auth)
+    assert "access_token" in elsewhere.json(), elsewhere.content
+
+
 def test_a_spoofed_header_from_outside_the_proxies_changes_nothing(
     client: Client, user_factory: Any
 ) -> None:
