@@ -9,7 +9,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -50,3 +52,19 @@ class RateLimitedModelBackend(ModelBackend):
         else:
             ratelimit.clear_account(ip, username)
         return user
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's login form, saying when the address (or the account from it) is past the
+    limits. The backend refuses the attempt either way, but Django's form then reads 'Please
+    enter the correct username and password' for the right password too."""
+
+    def clean(self) -> dict[str, Any]:
+        username = str(self.cleaned_data.get("username") or "")[:150]
+        wait = ratelimit.blocked(_client_ip(self.request), username)
+        if wait is not None:
+            raise forms.ValidationError(
+                f"Too many failed sign-ins. Wait {wait} seconds and try again.",
+                code="rate_limited",
+            )
+        return super().clean()

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from identity.backends import AdminLoginForm
 from identity.urls import oauth2_urlpatterns
 from portal import views
 
@@ -30,6 +31,7 @@ urlpatterns = [
 # The admin under the portal's name, not "Django administration" / "Django site admin".
 admin.site.site_header = f"{settings.SITE_NAME} administration"
 admin.site.site_title = f"{settings.SITE_NAME} admin"
+admin.site.login_form = AdminLoginForm  # says when the failed sign-in limits stop a login
 
 handler400 = "portal.views.bad_request"
 handler404 = "portal.views.not_found"

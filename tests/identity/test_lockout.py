@@ -77,6 +77,25 @@ def test_nor_the_password_grant(
     assert "access_token" in response.json(), response.content
 
 
+def test_the_admin_login_says_when_the_address_is_blocked(
+    client: Client, user_factory: Any
+) -> None:
+    """From the address that failed too often, the admin's login refused the right password
+    with 'Please enter the correct username and password', so a staff member kept retyping
+    it (each try refused again) instead of waiting."""
+    user_factory("boss", is_staff=True, is_superuser=True)
+    ten_bad_passwords(client, "grace", "ada", "linus", "ken", "barbara")
+    via_lb(client, "/idp/login/", {"username": "alan", "password": "x"}, ATTACKER)
+    assert ratelimit.blocked(ATTACKER, "boss") is not None
+    admin = Client()
+    data = {"username": "boss", "password": PASSWORD}
+    page = via_lb(admin, "/admin/login/", data, ATTACKER)
+    text = page.content.decode()
+    assert "Too many failed sign-ins" in text and "correct username and password" not in text
+    assert page.context["form"].data["username"] == "boss"  # what was typed stays
+    assert "_auth_user_id" not in admin.session
+
+
 def test_the_password_grant_says_when_the_address_is_blocked(
     user_factory: Any, client_factory: Any, settings: Any
 ) -> None:
