@@ -99,7 +99,11 @@ class Client(AbstractApplication):
             raise ValidationError(errors)
 
     def is_usable(self, request: Any) -> bool:
-        """Not with the demo seed's well-known secret outside the dev run (identity.E002)."""
+        """Not with the demo seed's well-known secret outside the dev run (identity.E002), nor
+        as the application of a developer an administrator deactivated (APIM's blocked user):
+        their tokens are revoked then (identity.revocation.revoke_user), and the application
+        went on getting new ones and signing other people in. DOT asks this wherever it loads
+        a client (every grant, the authorization endpoint, userinfo)."""
         from django.conf import settings
         from django.contrib.auth.hashers import check_password
 
@@ -108,7 +112,14 @@ class Client(AbstractApplication):
         demo_secret = DEMO_SECRETS.get(self.client_id)
         if demo_secret and not settings.DEBUG and check_password(demo_secret, self.client_secret):
             return False
+        if self._owner_deactivated():
+            return False
         return bool(super().is_usable(request))
+
+    def _owner_deactivated(self) -> bool:
+        from applications.models import Application
+
+        return Application.objects.filter(provider_client=self, owner__is_active=False).exists()
 
     def redirect_uri_allowed(self, uri: str) -> bool:
         parts = urlsplit(uri)

@@ -86,10 +86,41 @@ def test_a_deactivated_developers_application_gets_no_api_token(
     ada.is_active = False
     ada.save()
     stopped = _token(client, registered, scope="echo.read")
-    assert stopped.status_code == 400 and stopped.json()["error"] == "invalid_scope"
+    assert stopped.status_code == 401 and stopped.json()["error"] == "invalid_client"
     # The token issued before is revoked too: it kept passing gateways until it expired.
     revoked = RevokedToken.objects.filter(token_checksum=checksum(issued.json()["access_token"]))
     assert revoked.exists()
+
+
+def test_a_deactivated_developers_applications_are_no_clients_until_reactivated(
+    client: Client, ada: Any, bob: Any, register: Callable[..., Any]
+) -> None:
+    """Their tokens are revoked as they are deactivated, but the applications went on getting
+    new ones: client credentials with the portal scope or none, and their web app still
+    signed other people in, their name and e-mail address with it. A blocked developer's
+    clients are refused as unknown ones are, and work again once they are reactivated."""
+    from urllib.parse import urlencode
+
+    machine = register(ada, "machine")
+    web = register(ada, "web", redirect_uris=[WEB_REDIRECT]).application
+    ada.is_active = False
+    ada.save()
+    for scope in ("portal", "openid", ""):
+        params = {"scope": scope} if scope else {}
+        refused = _token(client, machine.application.client_id, machine.secret, **params)
+        assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
+    assert (
+        client.post("/idp/login/", {"username": "bob", "password": "pw-bob-1"}).status_code == 302
+    )
+    query = urlencode({"response_type": "code", "client_id": web.client_id, "scope": "openid email",
+                       "redirect_uri": WEB_REDIRECT, "state": "st", "code_challenge_method": "S256",
+                       "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"})  # fmt: skip
+    page = client.get(f"/idp/authorize/?{query}")
+    assert page.status_code == 400 and not page.has_header("Location")  # the provider's page
+    ada.is_active = True
+    ada.save()
+    assert _token(client, machine.application.client_id, machine.secret).status_code == 200
+    assert client.get(f"/idp/authorize/?{query}").status_code == 200  # the consent page
 
 
 def test_a_subscription_for_the_developer_grants_no_application(
