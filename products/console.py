@@ -55,7 +55,7 @@ def _usable(user: Any, api: Api) -> Any:
             product__apis=api,
             product__published=True,
         )
-        .select_related("product")
+        .select_related("product", "application")
         .order_by("state", "product__name", "created")  # "active" sorts before "suspended"
     )
 
@@ -67,7 +67,12 @@ def key_options(user: Any, api: Api) -> list[KeyOption]:
             masked = keys.mask(keys.decrypt(sub.primary_encrypted))
         except keys.KeyUnreadable:
             continue
-        label = f"{sub.product.name} · {sub.name}" if sub.name else sub.product.name
+        # An application's key says whose it is: the developer's own and their application's
+        # subscriptions to one product otherwise read the same.
+        parts = [sub.product.name, sub.name]
+        if sub.application is not None:
+            parts.append(f"for {sub.application.name}")
+        label = " · ".join(part for part in parts if part)
         active = sub.state == Subscription.ACTIVE
         options.append(KeyOption(str(sub.uuid), label, masked, sub.get_state_display(), active))
     return options

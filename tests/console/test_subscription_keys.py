@@ -7,10 +7,12 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from applications import flows as app_flows
 from console.models import CallHistory
 from products import flows
 from products.models import Group, Product
 from tests.console.conftest import GATEWAY
+from tests.identity.conftest import _fast_hashing  # noqa: F401  (autouse, shared)
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +64,19 @@ def test_the_picker_shows_masked_keys_only(signed_in: Client, user: Any, starter
     for sub in (first, second):
         key = flows.shown_key(sub, "primary")
         assert f'value="{sub.uuid}"' in html and key[-4:] in html and key not in html
+
+
+def test_the_picker_names_the_application_a_key_belongs_to(
+    signed_in: Client, user: Any, starter: Product
+) -> None:
+    """A developer's own key and their application's, both unnamed, read "Starter" twice:
+    nothing told which one the console would send."""
+    own = flows.subscribe(user, starter)
+    job = app_flows.register(user, name="Nightly export", kind="machine", redirect_uris=[])
+    jobs = flows.subscribe(user, starter, application=job.application, name="prod")
+    html = signed_in.get(PAGE).content.decode()
+    assert f'value="{own.uuid}" checked> Starter <code>' in html
+    assert f'value="{jobs.uuid}"> Starter · prod · for Nightly export <code>' in html
 
 
 def test_case70_send_adds_the_chosen_key_on_the_server_only(
