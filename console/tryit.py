@@ -88,6 +88,8 @@ def token_for_call(
                     # Not asked again on every send; the card stops promising a refresh.
                     chosen = store.replace(chosen, replace(chosen, refresh_token=""))
                 return chosen, f"The token is expiring and could not be refreshed: {exc}"
+            if chosen.is_expired():
+                return fresh, "The token had expired, so the console refreshed it first."
             return fresh, "The token was about to expire, so the console refreshed it first."
     return chosen, ""
 

@@ -257,7 +257,7 @@ def test_expired_token_is_refreshed_before_the_call(
     token = chosen_token(page)
     time.sleep(TOKEN_SECONDS + 1 - REFRESH_MARGIN)  # now within the margin, or past expiry
     text = send(browser, portal, token)
-    assert "The token was about to expire, so the console refreshed it first." in text
+    assert "so the console refreshed it first." in text  # within the margin or past
     assert_echoed_200(text)
 
 

@@ -185,6 +185,23 @@ def _expired_token(signed_in: Client) -> tuple[str, Token]:
     return session.session_key, token
 
 
+def test_an_expired_tokens_card_and_note_do_not_say_it_was_refreshed_before_expiry(
+    signed_in: Client, echo: Any, auth_server: Any, fake_outbound: Any
+) -> None:
+    """The console refreshes a token when a call is sent, not in the background: a card that
+    had counted down to "expired" went on promising "refreshed automatically before expiry",
+    and the call that then refreshed it said the token "was about to expire"."""
+    auth_server(echo, grants=["authorization_code"])
+    _key, token = _expired_token(signed_in)
+    card = signed_in.get("/apis/echo/operations/echoGet/").content.decode()
+    assert "expired</span> · refreshed when you send a call near or past its expiry" in card
+    _rotating_provider(fake_outbound, access_token(exp=int(time.time()) + 3600, jti="j3"))
+    fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {"ok": True})
+    data = {"api": "echo", "version": "1.0.0", "operation": "echoGet", "token": token.id}
+    html = signed_in.post("/console/send/", data, headers=HTMX).content.decode()
+    assert "The token had expired, so the console refreshed it first." in html
+
+
 def test_two_tabs_sending_with_an_expired_token_refresh_it_once(
     signed_in: Client, echo: Any, auth_server: Any, fake_outbound: Any
 ) -> None:
@@ -285,7 +302,7 @@ def test_a_refresh_token_the_server_refused_is_not_sent_again_on_every_call(
 ) -> None:
     """A revoked (or reused) refresh token answers invalid_grant. It stayed on the token,
     so every later send asked the server again and got the same refusal, and the card still
-    promised 'refreshed automatically before expiry'."""
+    promised a refresh."""
     from tests.console.conftest import response
 
     auth_server(echo, grants=["authorization_code"])
@@ -306,7 +323,7 @@ def test_a_refresh_token_the_server_refused_is_not_sent_again_on_every_call(
     assert "invalid_grant" in first
     kept = TokenStore(signed_in.session).get(token.id)
     assert kept is not None and kept.refresh_token == ""
-    assert "refreshed automatically" not in second
+    assert "refreshed when you send" not in second
 
 
 def test_the_refresh_button_forgets_a_refresh_token_the_server_refused(

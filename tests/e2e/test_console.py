@@ -138,7 +138,7 @@ def test_console_journey(page: Any, portal: Portal, screenshot_dir: Path) -> Non
     code_token.locator('input[name="token"]').check()
     code_token.locator(".console-countdown", has_text="expired").wait_for(timeout=20_000)
     status, result = send_and_wait(page)
-    assert "The token was about to expire, so the console refreshed it first." in result
+    assert "The token had expired, so the console refreshed it first." in result
     assert status == "200"
     # The card beside the form now counts down the new token's lifetime.
     assert code_token.locator(".console-countdown").inner_text() != "expired"
