@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -54,6 +55,14 @@ def detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     return _detail_page(request, _get_product_for_user(request, slug), SubscribeForm())
 
 
+def _back(request: HtmxHttpRequest) -> str:
+    """Where the subscribe form returns to once the key works: a page of this portal (the
+    console that sent the developer here), else nothing (no open redirect)."""
+    back = request.POST.get("next") or request.GET.get("next") or ""
+    safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
+    return back if safe and back.startswith("/") else ""
+
+
 def _detail_page(
     request: HtmxHttpRequest,
     product: Product,
@@ -81,6 +90,7 @@ def _detail_page(
         "form": form,
         "refusal": refusal,
         "limit_reached": flows.limit_reached(request.user, product),
+        "back": _back(request),
     }
     return render(request, "products/detail.html", context, status=status)
 
@@ -111,8 +121,9 @@ def subscribe(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         else:
             if sub.state == Subscription.ACTIVE:
                 messages.success(request, f"You are subscribed to {product.name}.")
-            else:
-                messages.info(request, "Your request was sent; you will hear when it is decided.")
+                # Back to the console that sent them here: its key picker now has the key.
+                return HttpResponseRedirect(_back(request) or sub.get_absolute_url())
+            messages.info(request, "Your request was sent; you will hear when it is decided.")
             return HttpResponseRedirect(sub.get_absolute_url())
     else:
         refusal = " ".join(str(e) for errors in form.errors.values() for e in errors)

@@ -34,6 +34,8 @@ def console_subscription_keys(context: dict[str, Any], api: Any) -> dict[str, An
         "needed": True,
         "options": options,
         "hint": hint,
+        # The product's page brings the developer back to this console once subscribed.
+        "back": f"{request.get_full_path()}#console" if request is not None else "",
         "signed_in": bool(user and user.is_authenticated),
         # Only unpublished products offer it (a drafts' viewer is looking): nobody's call passes.
         "closed": not options

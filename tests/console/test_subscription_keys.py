@@ -39,7 +39,8 @@ def test_without_a_subscription_the_console_says_where_to_subscribe(
 ) -> None:
     html = signed_in.get(PAGE).content.decode()
     assert "This API needs a subscription key." in html
-    assert 'href="/products/starter/"' in html
+    # ... and the product's page brings them back here once subscribed (tests/products).
+    assert 'href="/products/starter/?next=/apis/echo/operations/echoGet/%23console"' in html
 
 
 def test_a_reader_of_drafts_is_not_sent_to_subscribe_to_an_unpublished_product(
@@ -54,7 +55,7 @@ def test_a_reader_of_drafts_is_not_sent_to_subscribe_to_an_unpublished_product(
     user.user_permissions.add(Permission.objects.get(codename="view_api"))
     client.force_login(user)
     html = client.get(PAGE).content.decode()
-    assert 'href="/products/starter/"' in html and "/products/draft-deal/" not in html
+    assert 'href="/products/starter/?next=' in html and "/products/draft-deal/" not in html
 
 
 def test_the_picker_shows_masked_keys_only(signed_in: Client, user: Any, starter: Product) -> None:

@@ -175,6 +175,27 @@ def test_subscribe_redirects_to_the_new_subscription(
     assert sub.state == "active" and sub.name == "staging"
 
 
+def test_subscribing_from_the_consoles_hint_goes_back_to_the_console(
+    ada_client: Client, ada: Any, starter: Any, gold: Any
+) -> None:
+    """The console's "Subscribe to Starter, then come back" left the developer on the new
+    subscription's page, to find the operation again by hand; the console now sends its key."""
+    back = "/apis/echo/operations/echoGet/#console"
+    html = ada_client.get("/products/starter/", {"next": back}).content.decode()
+    assert f'<input type="hidden" name="next" value="{back}">' in html
+    response = ada_client.post("/products/starter/subscribe/", {"next": back}, follow=True)
+    assert response.redirect_chain == [(back, 302)]
+    assert "You are subscribed to Starter." in response.content.decode()
+    # Elsewhere than this portal: the subscription's page, as without it.
+    response = ada_client.post("/products/starter/subscribe/", {"next": "https://evil.example/"})
+    newest = Subscription.objects.order_by("created", "pk").last()
+    assert newest is not None and response["Location"] == newest.get_absolute_url()
+    # A request still to be approved gives no key yet: its page says so.
+    form = {"next": back, "accept_terms": "on"}
+    response = ada_client.post("/products/gold/subscribe/", form)
+    assert response["Location"].startswith("/products/subscriptions/")
+
+
 def test_subscribe_without_accepting_terms_changes_nothing(ada_client: Client, gold: Any) -> None:
     response = ada_client.post("/products/gold/subscribe/", {}, follow=True)
     assert "Accept the terms of use" in response.content.decode()
