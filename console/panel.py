@@ -105,6 +105,10 @@ class ServerOption:
     # A client every developer shares whose tokens carry only the developer's subscriptions
     # (console/offered.py): the panel says machine calls go through the developer's own apps.
     per_developer: bool = False
+    # The grant just refused (a legacy one's panel stays open) and the username typed for the
+    # password grant: only in the answer to that request, never in the session.
+    retried_grant: str = ""
+    username: str = ""
 
 
 @dataclass
@@ -385,6 +389,10 @@ def server_options(
                 per_developer=offered.scopes_per_developer(link.server),
             )
         )
+        slug, _, grant = state.get("retried_grant", "").partition(":")
+        if slug == link.server.slug:
+            options[-1].retried_grant = grant
+            options[-1].username = state.get("username", "")
     return options
 
 

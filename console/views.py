@@ -222,7 +222,10 @@ def token(request: HtmxHttpRequest) -> HttpResponse:
                 refused += " Paste its current secret, or the new one if it was rotated."
         messages.error(request, refused)
         if request.htmx:
-            return _panel_response(request, api, version, operation)
+            # The refused grant's form as it was typed, but the password (to type again).
+            state = saved_state(request.POST)
+            state.update(retried_grant=f"{slug}:{grant}", username=data["username"])
+            return _panel_response(request, api, version, operation, state=state)
         request.session[RESTORE_KEY] = saved_state(request.POST)
         return HttpResponseRedirect(page)
     stored = TokenStore(request.session).put(new)

@@ -481,6 +481,26 @@ def test_case51_password_is_in_no_row_after_the_password_grant(
     assert "pw-Zebra-4471" not in dump.getvalue() + "".join(decoded)
 
 
+def test_a_refused_password_grant_keeps_its_panel_open_with_the_username(
+    signed_in: Client, echo: Any, auth_server: Any, fake_outbound: Any
+) -> None:
+    """A mistyped password closed the "Resource owner password" panel and emptied the
+    username: the developer opened it again and retyped both. The password is not kept."""
+    auth_server(echo, grants=ALL)
+    fake_outbound.json(
+        "POST", f"{IDP}/token", {"error": "invalid_grant", "error_description": "bad password"}, 400
+    )
+    data = {"api": "echo", "version": "1.0.0", "operation": "echoGet", "scopes.idp": "echo.read",
+            "grant_choice": "idp:password", "username": "ada", "password": "pw-Zebra-4471"}  # fmt: skip
+    html = signed_in.post("/console/token/", data, headers=HTMX).content.decode()
+    assert "invalid_grant: bad password" in html
+    assert re.search(r'<details class="console-legacy-grant" open>\s*<summary>Resource owner', html)
+    assert re.search(r'<input type="text" id="username-idp" name="username" value="ada"', html)
+    assert "pw-Zebra-4471" not in html
+    # The other legacy grant's panel stays closed.
+    assert re.search(r'<details class="console-legacy-grant">\s*<summary>Implicit', html)
+
+
 def test_reference_servers_include(echo: Any, auth_server: Any) -> None:
     """`{% include "console/servers.html" %}` on an API page lists what the admin shows."""
     from django.template.loader import render_to_string
