@@ -56,8 +56,10 @@ def refusal(error: str, description: str, server: AuthorizationServer | None = N
     refused += "" if refused.endswith((".", "!", "?")) else "."
     if error == "invalid_scope" and server is not None and offered.scopes_per_developer(server):
         # The provider names no reason (it would tell hidden APIs apart); the console can.
+        # The same words for a misspelt scope and an ungranted one: say both.
         refused += (
-            " This client's tokens carry only the scopes your subscriptions grant: subscribe "
-            "to a product that offers this API, then get a token again."
+            " This client's tokens carry only the scopes an API defines (the operation's page "
+            "lists them under Authorization) and your subscriptions grant: check the spelling, "
+            "or subscribe to a product that offers this API, then get a token again."
         )
     return refused

@@ -168,6 +168,18 @@ def test_with_a_subscription_the_console_gets_exactly_the_granted_scopes(
     assert len(TokenStore(developer.session).all()) == 1
 
 
+def test_a_misspelt_scope_is_not_blamed_on_a_missing_subscription(
+    developer: Client, echo_starter: Any
+) -> None:
+    """A typo in the scopes of a developer subscribed to the API was answered with only
+    "subscribe to a product that offers this API", which they had done."""
+    _subscribe(echo_starter)
+    page = htmllib.unescape(_code_flow(developer, "echo.raed"))
+    assert "invalid_scope: Unknown scope echo.raed. " in page
+    assert "the scopes an API defines (the operation's page lists them under Authorization)" in page
+    assert "check the spelling, or subscribe" in page
+
+
 def test_client_credentials_are_not_offered_through_the_shared_client(
     developer: Client, echo_starter: Any
 ) -> None:
