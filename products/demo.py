@@ -1,5 +1,5 @@
 """Demo data for `make run` (called by `manage.py seed_demo`): a "Starter" product with the
-demo APIs (keys at once, 60 calls a minute, 10,000 a month), an "Unlimited" one that needs approval, and an
+demo APIs (keys at once, 60 calls a minute, 10,000 every 30 days), an "Unlimited" one that needs approval, and an
 active Starter subscription for the demo user.
 
 Idempotent: products are updated in place and the demo user's subscription made only once.
@@ -24,7 +24,7 @@ def seed(stdout: TextIO) -> None:
         slug="starter",
         defaults={
             "name": "Starter",
-            "description": "The demo APIs with keys at once. 60 calls a minute, 10,000 a month.",
+            "description": "The demo APIs with keys at once. 60 calls a minute, 10,000 every 30 days.",
             "published": True,
             "subscription_required": True,
             "approval_required": False,
@@ -52,7 +52,7 @@ def seed(stdout: TextIO) -> None:
     unlimited.apis.set(apis)
     starter.groups.set(Group.objects.filter(slug__in=(GUESTS, DEVELOPERS, ADMINISTRATORS)))
     unlimited.groups.set(Group.objects.filter(slug__in=(DEVELOPERS, ADMINISTRATORS)))
-    line = "  Products:            Starter (instant keys, 60 calls/min, 10,000/month), Unlimited (approval)\n"
+    line = "  Products:            Starter (instant keys, 60 calls/min, 10,000 every 30 days), Unlimited (approval)\n"
     user = get_user_model().objects.filter(username="demo").first()
     if user is not None:
         live = Subscription.objects.filter(owner=user, product=starter, state=Subscription.ACTIVE)

@@ -1,4 +1,4 @@
-"""The demo seed: Starter (instant, 60 calls a minute, 10,000 a month), Unlimited (approval),
+"""The demo seed: Starter (instant, 60 calls a minute, 10,000 every 30 days), Unlimited (approval),
 demo's key."""
 
 from __future__ import annotations
@@ -37,6 +37,18 @@ def test_seed_makes_both_products_and_one_active_subscription_idempotently(
     assert {a.slug for a in starter.apis.all()} == {"echo", "petstore"}
     subs = Subscription.objects.filter(owner=user)
     assert [(s.product.slug, s.state) for s in subs] == [("starter", "active")]
+
+
+def test_the_seeds_words_give_the_quota_period_the_pages_show(echo: Api, make_user: Any) -> None:
+    """The product's description and `make run` said 10,000 "a month"; its page, the
+    subscription's and the usage pages count "per 30 days", in fixed periods that do not
+    follow the calendar's months."""
+    make_user("demo")
+    out = io.StringIO()
+    demo.seed(out)
+    description = Product.objects.get(slug="starter").description
+    assert "10,000 every 30 days" in description and "month" not in description
+    assert "10,000 every 30 days" in out.getvalue() and "month" not in out.getvalue()
 
 
 def test_the_demo_apis_stay_visible_to_everyone(echo: Api, petstore: Api) -> None:
