@@ -15,7 +15,7 @@ refused on every process within seconds.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,15 +105,19 @@ class SubscribedClients(Refreshed[ClientMap]):
 
 
 _SCOPE_SEPARATORS = re.compile(r"[\s,;]+")
+# Claims that carry an API's scopes whatever the route's rules read: RFC 9068's scope,
+# Entra's scp (a list in Okta's) and roles (an application's permissions in client
+# credentials tokens), Auth0's permissions.
+SCOPE_CLAIMS = ("scope", "scp", "roles", "permissions")
 
 
-def carried_scopes(payload: Mapping[str, Any]) -> set[str]:
-    """Every scope the token could be read to carry: `scope` and `scp` (Entra's claim; a
-    list in Okta's), split on whitespace, commas and semicolons as well as the spaces of
-    RFC 9068. A required-claims rule may read either claim with any separator, so the
-    product-scope check counts a scope however it is spelled."""
+def carried_scopes(payload: Mapping[str, Any], claims: Iterable[str] = SCOPE_CLAIMS) -> set[str]:
+    """Every scope the token could be read to carry: in each of `claims` (SCOPE_CLAIMS and
+    the claims the route's required-claims rules read), a text split on whitespace, commas and
+    semicolons as well as the spaces of RFC 9068, or a list of them. A rule may read any claim
+    with any separator, so the product-scope check counts a scope however it is spelled."""
     found: set[str] = set()
-    for name in ("scope", "scp"):
+    for name in claims:
         value = payload.get(name)
         values = value if isinstance(value, list) else [value]
         for item in values:
@@ -124,9 +128,13 @@ def carried_scopes(payload: Mapping[str, Any]) -> set[str]:
 
 
 def refusal(
-    clients: ClientMap | None, api: str, payload: Mapping[str, Any]
+    clients: ClientMap | None,
+    api: str,
+    payload: Mapping[str, Any],
+    claims: Iterable[str] = SCOPE_CLAIMS,
 ) -> TokenRejected | None:
-    """Why the token's client may not call `api` under require-subscribed-client, or None."""
+    """Why the token's client may not call `api` under require-subscribed-client, or None.
+    `claims`: where the token may carry the API's scopes (`carried_scopes`)."""
     client_id = payload.get("client_id") or payload.get("azp")
     entry = clients.get(client_id) if clients is not None and isinstance(client_id, str) else None
     iss = payload.get("iss")
@@ -145,7 +153,7 @@ def refusal(
             status=403,
             error="insufficient_scope",
         )
-    outside = sorted(carried_scopes(payload) & denied)
+    outside = sorted(carried_scopes(payload, claims) & denied)
     if outside:
         return TokenRejected(
             "product-scope",

@@ -156,12 +156,17 @@ class Validator:
     def _check_subscribed(self, route: RouteConfig, parsed: ParsedToken | None) -> None:
         """require-subscribed-client: the token's client holds this API through an active
         subscription, and the token carries none of the API's scopes its products leave out."""
-        from gateway.clients import refusal
+        from gateway.clients import SCOPE_CLAIMS, refusal
 
         if parsed is None:  # cannot happen: a cached verdict has its parsed token
             raise TokenRejected("client", "The token's client is unknown.", status=403)
         clients = self.clients.value if self.clients is not None else None
-        refused = refusal(clients, route.api_slug, parsed.payload)
+        policy = route.policy
+        rules = policy.required_claims if policy is not None else ()
+        # A rule may read the API's scopes from any claim (Entra's roles, Auth0's permissions):
+        # each such claim is read for scopes the client's products leave out.
+        claims = (*SCOPE_CLAIMS, *(rule.name for rule in rules)) if rules else SCOPE_CLAIMS
+        refused = refusal(clients, route.api_slug, parsed.payload, claims)
         if refused is not None:
             raise refused
 

@@ -12,6 +12,7 @@ import pytest
 
 from applications import flows as app_flows
 from gateway.clients import SubscribedClients
+from gateway.jwt import ClaimRule
 from products import flows
 from products.models import Product, Subscription
 from tests.gateway.conftest import (
@@ -178,6 +179,44 @@ def test_scopes_outside_the_products_subset_get_403_however_the_token_spells_the
     response = gateway.request("GET", "/orders/items", token=token)
     assert response.status == 403
     assert response.json()["check"] == "product-scope" and "echo.write" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("claim", "carried"),
+    [
+        ("roles", ["echo.read", "echo.write"]),  # Entra's app roles (client credentials)
+        ("entitlements", ["echo.write"]),  # a claim of the provider's own
+    ],
+)
+def test_scopes_outside_the_products_subset_get_403_in_any_claim_a_rule_reads(
+    harness_for: Callable[..., Harness],
+    provider: Provider,
+    backend: LoopbackServer,
+    world: dict[str, Any],
+    claim: str,
+    carried: Any,
+) -> None:
+    """A required-claims rule may read the API's scopes from any claim (Entra puts an
+    application's permissions in `roles`); the product-scope check read only scope and scp,
+    so a read-only Starter's client whose token carried echo.write there passed the check and
+    the rule bound to the writes, and the backend ran the write."""
+    product = world["product"]
+    product.api_scopes = {"orders": ["echo.read"]}
+    product.save()
+    rule = ClaimRule(claim, ("echo.write",), "all", "", frozenset({"POST"}))
+    route = make_route(
+        provider, backend.url, required_claims=(rule,), require_subscribed_client=True
+    )
+    harness = harness_for(route)
+    harness.app.validator.clients = SubscribedClients()
+    token = mint(
+        provider.keys[0],
+        claims(provider, client_id=world["app"].client_id, scope="echo.read", **{claim: carried}),
+    )
+    response = harness.request("POST", "/orders/items", token=token, body=b"{}")
+    assert response.status == 403
+    assert response.json()["check"] == "product-scope" and "echo.write" in response.json()["detail"]
+    assert backend.recorder.count() == 0
 
 
 def test_a_scp_within_the_products_subset_passes(
