@@ -9,6 +9,7 @@ and a cut connection after it.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
@@ -308,10 +309,18 @@ def _header_safe(value: str) -> bytes:
     return CONTROL_CHARACTERS.sub("", value)[:1000].encode("utf-8")
 
 
+# A scope as RFC 6749 (3.3) spells one, less the comma: visible ASCII but `"` and `\`.
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x2b\x2d-\x5b\x5d-\x7e]+")
+
+
 def _forwardable(scopes: tuple[str, ...]) -> list[str]:
-    """The scopes a header can carry as they are; one with a control character is left out
-    rather than joined to its neighbour ("a\nb" is neither a nor b)."""
-    return [s for s in scopes if not CONTROL_CHARACTERS.search(s)]
+    """The scopes a header can carry as they are, space-separated. One with a control
+    character is left out rather than joined to its neighbour ("a\nb" is neither a nor b),
+    and so is one that a backend may split where the gateway did not: at other white space
+    (a no-break space, NEL: Python's str.split(), JavaScript's /\\s+/, Go's strings.Fields)
+    or at a comma (an HTTP list), so that "x<NBSP>orders.write", which the rules read as one
+    scope and not orders.write, cannot read as orders.write there."""
+    return [s for s in scopes if _SCOPE_TOKEN.fullmatch(s)]
 
 
 def _portal_cookie_names() -> set[bytes]:

@@ -148,6 +148,30 @@ def test_forwarded_claims_keep_non_ascii_and_drop_scopes_with_control_characters
 
 
 @pytest.mark.parametrize(
+    "odd",
+    [
+        "x\u00a0orders.write",  # no-break space: split by str.split(), /\\s+/ and strings.Fields
+        "x\u2005orders.write",  # its UTF-8 bytes hold 0x85, NEL, which str.split() splits at
+        "x\u3000orders.write",  # ideographic space
+        "x,orders.write",  # the list separator of HTTP fields
+    ],
+)
+def test_forwarded_scopes_hold_no_scope_a_backend_splits_in_two(
+    harness_for: Build, provider: Provider, backend: LoopbackServer, odd: str
+) -> None:
+    """The gateway splits `scope` at spaces only (RFC 9068), so `x<NBSP>orders.write` is one
+    scope, not orders.write, to its rules; sent on in X-User-Scopes, a backend that splits at
+    any white space or at commas (Python's str.split(), JavaScript's /\\s+/, an HTTP list
+    parser) read orders.write, which the gateway had found missing. Such a scope is left out,
+    as one with a control character is; RFC 6749's scope tokens are visible ASCII anyway."""
+    gw = harness_for(make_route(provider, backend.url))
+    token = mint(provider.keys[0], claims(provider, scope=f"orders.read {odd}"))
+    assert gw.request("GET", "/orders/items/1", token=token).status == 200
+    seen = dict(backend.recorder.requests[0]["headers"])
+    assert seen["x-user-scopes"] == "orders.read"
+
+
+@pytest.mark.parametrize(
     "query",
     [
         "_method=DELETE",
