@@ -75,7 +75,8 @@ class MemoryCounters:
     def __init__(self, max_keys: int = 100_000) -> None:
         self._log: dict[str, deque[float]] = {}
         self._periods: dict[str, int] = {}  # each key's window, for making room (_evict)
-        self._totals: dict[str, tuple[int, int]] = {}  # key -> (window number, total)
+        # key -> (window number, total, period): the period to tell whether it is current
+        self._totals: dict[str, tuple[int, int, int]] = {}
         self.max_keys = max_keys
 
     async def hit(self, key: str, calls: int, period: int) -> tuple[bool, int, float]:
@@ -96,12 +97,15 @@ class MemoryCounters:
     async def add(self, key: str, amount: int, period: int) -> tuple[int, float]:
         now = time.time()
         window = int(now // period)
-        seen, total = self._totals.get(key, (window, 0))
+        seen, total, _ = self._totals.get(key, (window, 0, period))
         total = (total if seen == window else 0) + amount
         if amount:
             if key not in self._totals and len(self._totals) >= self.max_keys:
-                self._totals = {k: v for k, v in self._totals.items() if v[0] == window}
-            self._totals[key] = (window, total)
+                # Room from totals whose own window has ended, each read in its own period (a
+                # daily quota's window is no minute's: judged by the new key's, every current
+                # total of another period was forgotten and its quota started again).
+                self._totals = {k: v for k, v in self._totals.items() if v[0] == now // v[2]}
+            self._totals[key] = (window, total, period)
         return total, (window + 1) * period - now
 
     def _evict(self, now: float) -> None:

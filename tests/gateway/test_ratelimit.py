@@ -41,3 +41,19 @@ def test_a_key_whose_long_window_still_holds_calls_is_kept_when_room_is_made() -
         assert not (await counters.hit("route|hourly", 1, 3600))[0]
 
     asyncio.run(run())
+
+
+def test_a_full_quota_store_keeps_the_totals_of_other_periods() -> None:
+    """A subscription's call quota (a fixed window: `add`) made room for a new key by keeping
+    only totals of the new key's window number, read in its own period: a daily quota's
+    total, in window 20,000-odd of a day, was forgotten for a minute-long key's window, and
+    the used-up quota started again from 0."""
+
+    async def run() -> None:
+        counters = MemoryCounters(max_keys=2)
+        assert (await counters.add("sub|a|quota", 10, 86400))[0] == 10
+        await counters.add("sub|b|kb", 1, 60)
+        await counters.add("sub|c|kb", 1, 60)  # a new key: the store is full
+        assert (await counters.add("sub|a|quota", 0, 86400))[0] == 10
+
+    asyncio.run(run())
