@@ -519,6 +519,15 @@ class Gateway:
             encoded = problem(415, formbody.ENCODED_DETAIL, "method")
             await self._respond(send, state, encoded, [*extra, (b"accept-encoding", b"identity")])
             return
+        elif formbody.foreign_charset(content_type) and (
+            formbody.is_form(content_type)
+            or formbody.is_multipart(content_type)
+            or (method == "POST" and formbody.is_json(content_type))
+        ):
+            # The same for a charset the backend decodes the body in first (UTF-16, UTF-7):
+            # the scans read its bytes as ASCII. One scan for `charset` on a typed call.
+            await self._respond(send, state, formbody.FOREIGN_CHARSET, extra)
+            return
         elif formbody.is_form(content_type):
             if formbody.mixed(content_type, method):
                 await self._respond(send, state, formbody.MIXED, extra)

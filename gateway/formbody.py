@@ -105,6 +105,36 @@ def is_encoded(content_encoding: bytes | None) -> bool:
     return any(c and c != b"identity" for c in codings)
 
 
+# Charsets in which each ASCII character is its own single byte, and no byte sequence decodes
+# to one otherwise: the override scans, which read a body's bytes as ASCII, see the names a
+# backend decoding the body sees.
+_ASCII_CHARSETS = frozenset(
+    {b"utf-8", b"utf8", b"us-ascii", b"ascii", b"iso-8859-1", b"latin1", b"iso-8859-15",
+     b"windows-1252", b"cp1252"}
+)  # fmt: skip
+_CHARSET = re.compile(rb"""charset\s*=\s*"?([^";,\s]*)""")
+
+
+def foreign_charset(content_type: bytes) -> bool:
+    """Whether the Content-Type names a charset other than UTF-8 and the Latin ones: a
+    backend that decodes the body in it before reading its fields (System.Web's forms and
+    multipart headers, Express's body-parser JSON, which takes any utf-*, UTF-7 too) reads
+    `_method` where the ASCII scans saw other bytes (UTF-16, or ISO-2022-JP's escapes between
+    the letters). Asked only of a type the scans read."""
+    lowered = content_type.lower()
+    if lowered.find(b"charset") < 0:
+        return False  # most calls: one scan
+    return any(name not in _ASCII_CHARSETS for name in _CHARSET.findall(lowered))
+
+
+FOREIGN_CHARSET = problem(
+    415,
+    "A form, multipart or JSON body in a charset other than UTF-8 cannot be checked for a "
+    "method override (_method): send it in UTF-8.",
+    "method",
+)
+
+
 ENCODED_DETAIL = (
     "A compressed form, multipart or JSON body cannot be checked for a method override "
     "(_method): send it without Content-Encoding."

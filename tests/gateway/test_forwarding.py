@@ -588,6 +588,70 @@ def test_case62_a_compressed_body_that_would_be_scanned_for_method_is_refused(
     assert backend.recorder.count() == 2
 
 
+def _in_utf16(name: str) -> bytes:
+    """`name=DELETE` as System.Web reads a form in UTF-16: it splits the bytes at `=` and `&`
+    byte by byte, then decodes each name and value in the request's charset."""
+    return name.encode("utf-16-le") + b"=" + "DELETE".encode("utf-16-le")
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        # ASP.NET MVC 5 (System.Web) decodes a form in the charset its Content-Type names
+        # and runs a POST as the method its X-HTTP-Method-Override field names.
+        (
+            "application/x-www-form-urlencoded; charset=utf-16",
+            _in_utf16("X-HTTP-Method-Override"),
+        ),
+        ('application/x-www-form-urlencoded; Charset="UTF-16LE"', _in_utf16("_method")),
+        # ... and the part headers of a multipart body.
+        (
+            "multipart/form-data; boundary=b0undary; charset=utf-16le",
+            b"--b0undary\r\n"
+            + 'Content-Disposition: form-data; name="_method"\r\n\r\n'.encode("utf-16-le")
+            + b"DELETE\r\n--b0undary--\r\n",
+        ),
+        # Express's body-parser decodes JSON in any utf-* charset (iconv-lite), UTF-7 too,
+        # before a method-override getter reads req.body._method.
+        ("application/json; charset=utf-16le", '{"_method": "DELETE"}'.encode("utf-16-le")),
+        ("application/json; charset=utf-7", b'{"+AF8-method": "DELETE"}'),
+        ("application/json; charset=utf-32", '{"_method": "DELETE"}'.encode("utf-32")),
+        # ISO-2022-JP: an escape back to ASCII inside the name, which the decoder drops.
+        ("application/json; charset=iso-2022-jp", b'{"_me\x1b(Bthod": "DELETE"}'),
+    ],
+)
+def test_case62_a_body_in_a_charset_the_scan_cannot_read_is_refused(
+    harness_for: Build,
+    provider: Provider,
+    backend: LoopbackServer,
+    content_type: str,
+    body: bytes,
+) -> None:
+    """The override scans read the body's bytes as ASCII; a backend that decodes the body in
+    the charset its Content-Type names first (System.Web's forms, body-parser's JSON) read
+    `_method` or X-HTTP-Method-Override where the scan saw none, and ran the POST as the
+    DELETE it named, past POST's rules. Such a body gets 415, as a compressed one does."""
+    gw = harness_for(make_route(provider, backend.url))
+    token = mint(provider.keys[0], claims(provider, scope="orders.read orders.write"))
+    headers = {"content-type": content_type}
+    resp = gw.request("POST", "/orders/items/1", token=token, body=body, headers=headers)
+    assert resp.status == 415 and resp.json()["check"] == "method", resp.body
+    assert backend.recorder.count() == 0
+    # Charsets in which every ASCII character is its own byte pass, as does one on a type
+    # the scans never read.
+    for passing in (
+        "application/json; charset=UTF-8",
+        'application/x-www-form-urlencoded; charset="utf-8"',
+        "application/x-www-form-urlencoded; charset=ISO-8859-1",
+        "text/plain; charset=utf-16",
+    ):
+        sent = gw.request(
+            "POST", "/orders/items/1", token=token, body=b"{}", headers={"content-type": passing}
+        )
+        assert sent.status == 200, (passing, sent.body)
+    assert backend.recorder.count() == 4
+
+
 def _multipart(name: str, value: str = "DELETE", *, quote: str = '"') -> bytes:
     return (
         b"--b0undary\r\n"
