@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from apis.documents import deref_schema
 from apis.models import Api, ApiVersion, Operation
@@ -46,6 +46,9 @@ class RequestSample:
     # No server in the spec and no gateway route: `server` is a stand-in. Not read from the
     # address: a spec may name the stand-in's own https://api.example.com.
     server_unknown: bool = False
+    # The spec's server as written when it gives no address to call (Shlink's
+    # `{scheme}://{host}`, host "" by default): the stand-in is used, and this is said.
+    server_written: str = ""
 
     @property
     def open_key(self) -> str:
@@ -112,9 +115,26 @@ def _server(
         if allowed:
             return allowed[0].url, options
     for option in options:
-        if not option.is_gateway and option.url.startswith(("http://", "https://")):
+        if not option.is_gateway and _has_host(option.url):
             return option.url, options
-    return (options[0].url if options else EXAMPLE_SERVER), options
+    usable = [o for o in options if _has_host(o.url)]
+    # A server with no host once its variables are filled (`{scheme}://{host}`, host ""):
+    # written as it is, samples called `https:/rest/...`; the stand-in is a URL to copy.
+    return (usable[0].url if usable else EXAMPLE_SERVER), options
+
+
+def _has_host(url: str) -> bool:
+    """Whether `url` names a host a call can go to (the gateway's own base counts)."""
+    try:
+        return bool(urlsplit(url).hostname)
+    except ValueError:
+        return False
+
+
+def _written_server(version: ApiVersion, operation: Operation) -> str:
+    servers = operation.data.get("servers") or version.overview.get("servers") or []
+    first = servers[0] if isinstance(servers, list) and servers else None
+    return str(first.get("url") or "") if isinstance(first, dict) else ""
 
 
 def _credentials(
@@ -232,7 +252,8 @@ def request_sample(
         server,
         said,
         published_samples(op),
-        server_unknown=not options,
+        server_unknown=server == EXAMPLE_SERVER and not any(o.url == server for o in options),
+        server_written=_written_server(version, operation) if options else "",
     )
 
 

@@ -320,6 +320,29 @@ def test_an_api_with_no_server_says_the_samples_server_is_a_stand_in(
     assert "The spec names no server and no gateway route serves this API" in request
 
 
+def test_a_server_whose_host_variable_is_empty_is_not_called_as_written(
+    client: Client, db: None, tmp_path: Path
+) -> None:
+    # Shlink's docs/swagger/swagger.json: `{scheme}://{host}` with host's default "" (each
+    # installation has its own). The samples called `https:/rest/v3/short-urls/string` and
+    # said "Server https:"; no address to copy, and the reader was not told to give one.
+    path = tmp_path / "shortener.json"
+    path.write_text(
+        '{"openapi": "3.1.0", "info": {"title": "Shortener", "version": "3.0"},'
+        ' "servers": [{"url": "{scheme}://{host}", "variables": {'
+        '"scheme": {"default": "https", "enum": ["https", "http"]}, "host": {"default": ""}}}],'
+        ' "paths": {"/rest/v3/short-urls": {"get": {"operationId": "listShortUrls",'
+        ' "responses": {"200": {"description": "ok"}}}}}}'
+    )
+    _import(path, "shortener")
+    page = client.get("/apis/shortener/operations/listShortUrls/").content.decode()
+    request = html.unescape(_section(page, "request-sample"))
+    assert "https:/rest" not in request and "<code>https:</code>" not in request
+    assert "curl -X GET https://api.example.com/rest/v3/short-urls" in request
+    assert "replace <code>https://api.example.com</code> with its address" in request
+    assert "{scheme}://{host}" in request  # the reader sees what the spec leaves to fill
+
+
 def test_samples_ask_for_what_the_operation_returns(
     client: Client, db: None, tmp_path: Path
 ) -> None:
