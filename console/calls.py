@@ -486,6 +486,28 @@ def _form_fields(
     return body_fields(typed, media.encoding if media else {}, multipart=multipart)
 
 
+def is_secret(schema: Mapping[str, Any]) -> bool:
+    """A value the spec marks `format: password` (Traccar's login form): typed hidden in the
+    console and never kept in the call's history."""
+    return schema.get("format") == "password"
+
+
+def secret_fields(operation: Operation, media_type: str) -> set[str]:
+    """The body's form fields of `media_type` that are secrets (is_secret)."""
+    body = operation.model.request_body
+    media = next((m for m in body.content if m.name == media_type), None) if body else None
+    if media is None:
+        return set()
+    document = schema_document(operation.version_id)
+    schema = documents.deref_schema(document, media.schema)
+    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    return {
+        str(name)
+        for name, prop in (properties or {}).items()
+        if is_secret(param_schema(document, prop))
+    }
+
+
 def _attach_body(
     call: PreparedCall, data: ConsoleInput, media_types: list[str], operation: Operation
 ) -> None:

@@ -76,6 +76,7 @@ class FormField:
     enum: list[str] = field(default_factory=list)
     placeholder: str = ""
     hint: str = ""  # "JSON object" or "JSON array": what serialise.form_value reads
+    secret: bool = False  # `format: password`: typed hidden, never pre-filled nor restored
 
 
 @dataclass
@@ -298,7 +299,10 @@ def _form_fields(
                 )
             )
         )
-        if has_state:
+        secret = calls.is_secret(prop)
+        if secret:
+            value = ""  # a generated `********` would be sent as the password
+        elif has_state:
             value = state.get(key, "")
         elif name in required and not is_file:
             value = example or serialise.field_text(
@@ -318,6 +322,7 @@ def _form_fields(
                 enum=[serialise.field_text(v) for v in enum],
                 placeholder="" if name in required else example,
                 hint="" if is_file else _FIELD_HINTS.get(serialise.schema_type(prop), ""),
+                secret=secret,
             )
         )
     return found

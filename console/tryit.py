@@ -182,7 +182,7 @@ def send(
         operation_slug=operation.slug,
         method=call.method,
         url=call.url,
-        form=data.to_json(),
+        form=_kept_form(data, operation),
     )
     # Never shown. The key is the gateway's credential, which the gateway strips before the
     # backend: a call to the API's own (allowlisted) server does not carry it there.
@@ -243,6 +243,14 @@ def send(
             via_gateway=calls.through_gateway(call.url),
         )
     return Outcome(200, context)
+
+
+def _kept_form(data: calls.ConsoleInput, operation: Operation) -> dict[str, Any]:
+    """The form as the history keeps it: a `format: password` field blank, as typed hidden."""
+    kept = data.to_json()
+    for name in calls.secret_fields(operation, data.media_type) & set(data.fields):
+        kept["fields"][name] = ""
+    return kept
 
 
 def _scheme_word(token: Token | None) -> str:

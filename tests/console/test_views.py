@@ -772,6 +772,43 @@ def test_a_form_bodys_array_field_is_sent_one_field_per_item(
     assert fake_outbound.sent[0].body == b"text=hi&labels=demo&labels=urgent"
 
 
+def test_a_password_field_is_typed_hidden_and_kept_out_of_the_history(
+    signed_in: Client, echo: Any, fake_outbound: Any
+) -> None:
+    """Traccar's POST /session takes `email` and `password` (`format: password`) as a form
+    body: the console's field was plain text pre-filled with the generated `********` (sent
+    as the password unless retyped), showed the real one as it was typed, and the call's
+    history kept it in clear beside the other fields."""
+    operation = op(echo, "echoPost")
+    schema = {
+        "type": "object",
+        "required": ["email", "password"],
+        "properties": {
+            "email": {"type": "string"},
+            "password": {"type": "string", "format": "password"},
+        },
+    }
+    media = "application/x-www-form-urlencoded"
+    operation.data["requestBody"] = {"content": {media: {"schema": schema}}}
+    operation.save()
+    page = signed_in.get("/apis/echo/operations/echoPost/").content.decode()
+    field = re.search(r'<input [^>]*name="field\.0\.password"[^>]*>', page)
+    assert field is not None and 'type="password"' in field[0]
+    assert "********" not in field[0]
+    fake_outbound.json("POST", f"{GATEWAY}/echo/anything", {"method": "POST"})
+    data = send_data(
+        operation="echoPost",
+        media_type=media,
+        **{"field.0.email": "ann@example.com", "field.0.password": "pw-of-ann-42"},
+    )
+    del data["param.query.message"]
+    answer = signed_in.post("/console/send/", data)
+    assert answer.status_code == 200, answer.content.decode()[:500]
+    assert fake_outbound.sent[0].body == b"email=ann%40example.com&password=pw-of-ann-42"
+    kept = CallHistory.objects.get().form
+    assert kept["fields"] == {"email": "ann@example.com", "password": ""}
+
+
 def test_the_form_says_how_to_type_an_array_or_object(signed_in: Client, echo: Any) -> None:
     """The console reads a form body's array or object typed as JSON and writes it as the
     body's encoding says (one field per item); nothing told the user to type JSON, and
