@@ -29,6 +29,8 @@ from apis.openapi.values import is_number
 from console.calls import is_json_media
 
 MAX_ERRORS = 20
+# RFC 7396: a JSON merge patch of the documented schema (check_value).
+MERGE_PATCH = "application/merge-patch+json"
 _MAX_DEPTH = 200
 # Keyword checks one value may cost. Applicators can multiply the work (a oneOf of two
 # references to a oneOf of two...; a value nested as deep as a recursive schema's branches):
@@ -362,9 +364,18 @@ def _path(error_path: Any, prefix: str) -> str:
 
 
 def check_value(
-    doc: dict[str, Any], key: int, schema: Any, value: Any, *, direction: str, prefix: str
+    doc: dict[str, Any],
+    key: int,
+    schema: Any,
+    value: Any,
+    *,
+    direction: str,
+    prefix: str,
+    merge_patch: bool = False,
 ) -> list[str]:
-    """Mismatches of `value` against `schema`, as short sentences with a JSON path."""
+    """Mismatches of `value` against `schema`, as short sentences with a JSON path. A
+    `merge_patch` (RFC 7396) of the schema names only what changes, at any depth, and `null`
+    removes a member: neither a missing required member nor a null is a mismatch."""
     if not isinstance(schema, dict) or not schema:
         return []
     schemas = (doc.get("components") or {}).get("schemas")
@@ -393,6 +404,8 @@ def check_value(
     finally:
         _steps_left.reset(budget)
         _named_in_check.reset(named)
+    if merge_patch:
+        errors = [e for e in errors if e.validator != "required" and e.instance is not None]
     messages = []
     for error in errors[:MAX_ERRORS]:
         messages.append(f"{_path(error.absolute_path, prefix)}: {error.message}")
@@ -482,7 +495,15 @@ def check_request_body(
         value = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         return [f"body: not valid JSON ({exc})"]
-    return check_value(doc, key, _body_schema(media), value, direction="request", prefix="body")
+    return check_value(
+        doc,
+        key,
+        _body_schema(media),
+        value,
+        direction="request",
+        prefix="body",
+        merge_patch=media_type.split(";", 1)[0].strip().lower() == MERGE_PATCH,
+    )
 
 
 def _response_for(responses: tuple[Response, ...], status: int) -> Response | None:

@@ -385,6 +385,38 @@ def test_a_streamed_item_schema_is_not_checked_against_the_whole_body() -> None:
     assert check_response(doc, -32, operation, 200, "application/json-seq", b"[]") == []
 
 
+def test_a_merge_patch_names_only_what_changes_and_may_null_a_member() -> None:
+    """Eclipse Ditto's PATCH /things/{thingId} takes `application/merge-patch+json` (RFC
+    7396) of its Thing schema: a patch names only what changes and `null` removes a member,
+    so the console's check refused the spec's own example, `{"definition": null, ...}`, and
+    any patch lacking the Thing's required thingId and policyId. Types still count."""
+    doc: dict[str, Any] = {"openapi": "3.0.3", "components": {"schemas": {}}}
+    thing = {
+        "type": "object",
+        "required": ["thingId", "policyId"],
+        "properties": {
+            "thingId": {"type": "string"},
+            "policyId": {"type": "string"},
+            "definition": {"type": "array", "items": {"type": "string"}},
+            "attributes": {"type": "object", "required": ["serial"],
+                           "properties": {"serial": {"type": "string"}}},
+        },
+    }  # fmt: skip
+    media = "application/merge-patch+json"
+    operation = operation_model({
+        "requestBody": {"content": {media: {"schema": thing}, "application/json": {"schema": thing}}},
+        "responses": {"204": {"description": "patched"}},
+    })  # fmt: skip
+    patch = '{"definition": null, "attributes": {"location": "Berlin"}}'
+    assert check_request_body(doc, -33, operation, media, patch) == []
+    assert check_request_body(doc, -33, operation, media, '{"definition": "x"}') == [
+        "body.definition: 'x' is not of type 'array'"
+    ]
+    assert "body: 'thingId' is a required property" in check_request_body(
+        doc, -33, operation, "application/json", patch
+    )
+
+
 def test_a_response_that_is_not_an_object_is_documented_without_content() -> None:
     """The typed model keeps a status whose response is not an object (a spec's `"200": "OK"`)
     as a response with no content: the status is documented, and its body is not checked.
