@@ -5,6 +5,7 @@ in a past day still shows at once."""
 from __future__ import annotations
 
 import pickle
+import types
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -156,15 +157,22 @@ def test_the_aggregator_prefills_once_an_hour_and_after_a_new_token(reader: Any,
     assert KeptTotal.objects.exists()
 
 
-def test_the_next_hour_is_prefilled_before_it_starts(reader: Any, traffic: None) -> None:
+def test_the_next_hour_is_prefilled_before_it_starts(
+    reader: Any, traffic: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Ten minutes before the hour, the aggregator pre-fills what that hour's first requests
     will ask: a 24-hour ranking asked in the new hour then reads only today's rows."""
     now = datetime.now(UTC)
     hour = int(now.timestamp()) // 3600 * 3600
-    prefill.when_due(hour + 3600 - prefill.AHEAD_SECONDS + 1)
-    _new_portal_process()
     if (hour + 3600) % 86400 == 0:
         pytest.skip("the next hour starts a day: its totals wait for the day to close")
+    # Which days are closed follows the clock (closed.GRACE_SECONDS after midnight yesterday
+    # is still open), so the pre-fill and the request each see it at the time they play.
+    clock = [float(hour + 3600 - prefill.AHEAD_SECONDS + 1)]
+    monkeypatch.setattr(closed, "time", types.SimpleNamespace(time=lambda: clock[0]))
+    prefill.when_due(clock[0])
+    _new_portal_process()
+    clock[0] = hour + 3600 + 1
     window = windows.preset_window("24h", datetime.fromtimestamp(hour + 3600, UTC), UTC)
     f = pages.usage_filter(window, api_ids=None)
     _, reads = _rollup_reads(lambda: reports.ranked(f, "subscription", "calls"))
