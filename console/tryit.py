@@ -9,7 +9,7 @@ here and in `console/credentials.py`, not in a view.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -34,7 +34,7 @@ from console.http import OutboundError
 from console.models import ApiAuthorizationServer, AuthorizationServer, CallHistory
 from console.refusals import GrantError
 from console.tokens import GATEWAY_CHECK_HEADER, Token, TokenStore, explain_rejection
-from products.console import stranger_key, subscription_headers
+from products.console import stranger_key, subscription_headers, typed_keys
 
 # Status of a refused input: 422, not 400, so htmx's debug handler (django-htmx under DEBUG
 # replaces the page with any 400) leaves it alone and console.js swaps it in place.
@@ -173,6 +173,16 @@ def send(
             "choose one of your keys in the subscription key picker."
         )
         return Outcome(INVALID, context)
+    # The developer's own key typed in the key parameter is sent, but shown, kept and put in
+    # snippets as the picker's is, $SUBSCRIPTION_KEY (case 70).
+    hide = _hiding(
+        [value.strip() for _, value in typed_keys(api, sent.headers, sent.url)]
+        if calls.through_gateway(call.url)
+        else []
+    )
+    shown = replace(
+        shown, url=hide(shown.url), headers={k: hide(v) for k, v in shown.headers.items()}
+    )
     # History keeps the call without keys and the form without secrets.
     history = CallHistory(
         user=user,
@@ -181,8 +191,8 @@ def send(
         version_label=version.label,
         operation_slug=operation.slug,
         method=call.method,
-        url=call.url,
-        form=_kept_form(data, operation),
+        url=hide(call.url),
+        form=orjson.loads(hide(orjson.dumps(_kept_form(data, operation)).decode())),
     )
     # Never shown. The key is the gateway's credential, which the gateway strips before the
     # backend: a call to the API's own (allowlisted) server does not carry it there.
@@ -251,6 +261,19 @@ def _kept_form(data: calls.ConsoleInput, operation: Operation) -> dict[str, Any]
     for name in calls.secret_fields(operation, data.media_type) & set(data.fields):
         kept["fields"][name] = ""
     return kept
+
+
+def _hiding(secrets: list[str]) -> Callable[[str], str]:
+    """A function that puts $SUBSCRIPTION_KEY in place of each of `secrets` in a text. They
+    are keys (URL-safe, so written as they are in a URL and in JSON), never empty."""
+    found = [secret for secret in secrets if secret]
+
+    def hide(text: str) -> str:
+        for secret in found:
+            text = text.replace(secret, SUBSCRIPTION_KEY_PLACEHOLDER)
+        return text
+
+    return hide
 
 
 def _scheme_word(token: Token | None) -> str:

@@ -124,6 +124,21 @@ def key_names(api: Api) -> tuple[str, str]:
     return names or (KEY_HEADER, "subscription-key")
 
 
+def typed_keys(api: Api, headers: dict[str, str], url: str) -> list[tuple[str, str]]:
+    """(header or parameter name, value) of each key a call to `api` through the gateway
+    carries in the gateway's key header or query parameter, under every spelling the gateway
+    reads (`subscription%2Dkey`, `subscription-key[]`, `subscription-key%00`); empty when
+    the API needs no key."""
+    if not needs_key(api):
+        return []
+    header, param = key_names(api)
+    given = [(name, value) for name, value in headers.items() if name.lower() == header.lower()]
+    # By the gateway's own rule (gateway/querystring.cut_param): parse_qsl's missed the
+    # NUL-ended name.
+    values, _ = cut_param(urlsplit(url).query.encode("latin-1", "replace"), param)
+    return given + [(param, value) for value in values]
+
+
 def stranger_key(user: Any, api: Api, headers: dict[str, str], url: str) -> str | None:
     """The header or query parameter of a call to `api` through the gateway that carries a
     subscription key which is none of `user`'s (active or suspended) subscriptions', or None.
@@ -132,18 +147,10 @@ def stranger_key(user: Any, api: Api, headers: dict[str, str], url: str) -> str 
     parameter) goes to the gateway, which counts unknown keys per address and then refuses
     that address; every console call comes from the portal's, so one developer's guesses
     would refuse every developer's calls."""
-    if not needs_key(api):
-        return None
-    header, param = key_names(api)
-    given = [(name, value) for name, value in headers.items() if name.lower() == header.lower()]
-    # Every spelling the gateway reads the key from (`subscription%2Dkey`, `subscription-key[]`,
-    # `subscription-key%00`), by the gateway's own rule: parse_qsl's missed the NUL-ended one.
-    values, _ = cut_param(urlsplit(url).query.encode("latin-1", "replace"), param)
-    given += [(param, value) for value in values]
     own = Subscription.objects.filter(
         owner=user, state__in=(Subscription.ACTIVE, Subscription.SUSPENDED)
     )
-    for name, value in given:
+    for name, value in typed_keys(api, headers, url):
         digest = keys.key_hash(value.strip())
         if not own.filter(Q(primary_hash=digest) | Q(secondary_hash=digest)).exists():
             return name

@@ -238,3 +238,38 @@ def test_a_key_typed_under_another_spelling_of_the_key_parameter_must_be_the_dev
     )
     assert fake_outbound.sent == []
     assert "is not a key of your subscriptions" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("where", "name"),
+    [("header", "ocp-apim-subscription-key"), ("query", "subscription-key")],
+)
+def test_an_own_key_typed_in_the_key_parameter_is_sent_but_kept_nowhere(
+    signed_in: Client,
+    user: Any,
+    starter: Product,
+    echo: Any,
+    fake_outbound: Any,
+    where: str,
+    name: str,
+) -> None:
+    """SECURITY.md case 70: a key is in no page, URL or console history. The developer's own
+    key typed in the key parameter an APIM export declares went to the gateway, as it should,
+    but also into the result page, its snippets, and the history row and page (the query's in
+    the listed URL), where the picker's key reads $SUBSCRIPTION_KEY."""
+    from tests.console.conftest import op
+
+    operation = op(echo, "echoGet")
+    operation.data["parameters"].append({"name": name, "in": where, "schema": {"type": "string"}})
+    operation.save()
+    fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {"method": "GET"})
+    own = flows.shown_key(flows.subscribe(user, starter), "secondary")
+
+    page = signed_in.post("/console/send/", {**SEND, f"param.{where}.{name}": own})
+    assert page.status_code == 200 and len(fake_outbound.sent) == 1
+    assert own not in page.content.decode()
+    assert "$SUBSCRIPTION_KEY" in page.content.decode()
+    entry = CallHistory.objects.get()
+    assert own not in entry.url and own not in str(entry.form)
+    assert own not in signed_in.get("/console/history/").content.decode()
+    assert own not in signed_in.get(f"/console/history/{entry.uuid}/").content.decode()
