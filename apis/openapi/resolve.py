@@ -534,6 +534,10 @@ class Resolver:
                     self.warnings.append(f"{exc.location}: {exc.message}; description left out")
             elif key.startswith("x-"):
                 self._extension(out, key, value, depth + 1)
+            elif key == "example":
+                # A whole example may be a file (`example: {$ref: ../examples/tx.json}`, all
+                # over Matrix's split spec), read as beside a media type (literal_value).
+                out[key] = self.literal_value(value, depth + 1)
             else:
                 out[key] = value
                 self.nodes += self.literal(value, depth + 1)

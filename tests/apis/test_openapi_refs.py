@@ -1300,3 +1300,26 @@ def test_a_split_files_local_ref_to_a_place_only_the_root_has_reads_the_root(
         "paths/items.yaml#/get/responses/404/content/application~1json/schema/$ref: $ref target "
         "#/components/schemas/Gone does not exist; shown as any value"
     ]
+
+
+def test_a_schemas_example_given_as_a_ref_to_a_file_is_that_files_data(tmp_path: Path) -> None:
+    """Matrix's split spec writes a schema's example as a file (`example: {$ref:
+    ../examples/transaction.json}` in definitions/transaction.yaml, 17 such in its APIs), as
+    it does beside a media type. There it was read; in a schema it stayed the reference, so
+    the request sample and the console's body were `{"$ref": "../examples/transaction.json"}`
+    and the console's own check refused that pre-fill."""
+    (tmp_path / "definitions").mkdir()
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "openapi.yaml").write_text(
+        HEAD + "paths:\n  /send:\n    put:\n      requestBody:\n        content:\n"
+        "          application/json:\n            schema: {$ref: definitions/transaction.yaml}\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    (tmp_path / "definitions" / "transaction.yaml").write_text(
+        "type: object\nexample:\n  $ref: '../examples/transaction.json'\n"
+        "properties:\n  origin: {type: string}\nrequired: [origin]\n"
+    )
+    (tmp_path / "examples" / "transaction.json").write_text('{"origin": "matrix.org"}')
+    spec = load(FolderBundle(tmp_path, "openapi.yaml"))
+    (schema,) = spec.normalised["components"]["schemas"].values()
+    assert schema["example"] == {"origin": "matrix.org"}
