@@ -46,21 +46,31 @@ HTML_ELEMENTS = frozenset({
     "template", "textarea", "tfoot", "th", "thead", "time", "title", "tr", "track", "tt", "u",
     "ul", "var", "video", "wbr", "xmp",
 })  # fmt: skip
-_TAG_OPEN = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)")
+# Group 3: the tag goes on with an attribute written `name="value"` (or 'value').
+_TAG_OPEN = re.compile(r"""<(/?)([A-Za-z][A-Za-z0-9-]*)(?=(\s+[A-Za-z_:][-\w:.]*\s*=\s*["'])?)""")
 
 
-def _placeholders_as_text(html: str) -> str:
-    """Raw HTML from a description with each tag of no HTML element's name written as text."""
+def _placeholders_as_text(html: str, custom: set[str] | None = None) -> str:
+    """Raw HTML from a description with each tag of no HTML element's name written as text,
+    but for a custom element (a hyphen in its name, as the web's require) opened with an
+    attribute, and its closing tag: a site's component (solved.ac's `<solved-icon
+    type="solve-tier:1">`), markup that nh3 drops as it drops other unknown markup.
+    `custom` keeps the names met so, from one tag of a description to the next."""
+    custom = set() if custom is None else custom
 
     def tag(match: re.Match[str]) -> str:
-        known = match[2].lower() in HTML_ELEMENTS
+        name = match[2].lower()
+        if "-" in name and match[3] and not match[1]:
+            custom.add(name)
+        known = name in HTML_ELEMENTS or name in custom
         return match[0] if known else f"&lt;{match[1]}{match[2]}"
 
     return _TAG_OPEN.sub(tag, html)
 
 
 def _raw_html(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
-    return _placeholders_as_text(_relative_anchors(tokens[idx].content, env))
+    custom = env.setdefault("custom_elements", set()) if isinstance(env, dict) else None
+    return _placeholders_as_text(_relative_anchors(tokens[idx].content, env), custom)
 
 
 _md.add_render_rule("html_inline", _raw_html)

@@ -4,6 +4,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from django.utils.html import strip_tags
 
 from apis.markdown import operation_title, plain_excerpt, render_markdown, safe_url
 
@@ -96,6 +97,22 @@ def test_html_elements_beside_a_placeholder_stay_markup_or_go() -> None:
     found = elements(html)
     assert found.tags == {"p", "b"} and "&lt;oid&gt;" in html
     assert "script" not in html and "alert" not in html and "img" not in html
+
+
+def test_a_custom_element_with_attributes_is_markup_that_goes_not_a_placeholder() -> None:
+    """solved.ac's TypeSpec spec draws its tiers with a site component in each enum's
+    description and table: `<solved-icon type="solve-tier:1"></solved-icon> Bronze V`. As a
+    name of no HTML element, each was shown as a placeholder, the whole tag in text, 130
+    times on one schema. A custom element's name has a hyphen, and a placeholder carries no
+    `name="value"`: one written so is markup, dropped (its text stays) like other unknown
+    markup. `<your-api-token>` (no attribute) is still a placeholder."""
+    html = render_markdown(
+        '<solved-icon type="solve-tier:1"></solved-icon> <span class="tier">Bronze V</span>'
+        " is 1; send <your-api-token> as the token."
+    )
+    assert "solved-icon" not in html and "Bronze V is 1" in strip_tags(html)
+    assert "&lt;your-api-token&gt;" in html
+    assert elements(html).tags <= {"p", "span"}
 
 
 def test_table_alignment_is_a_class_not_an_inline_style() -> None:
