@@ -133,7 +133,12 @@ def targets(api: Api, version: ApiVersion, operation: Operation) -> list[Target]
             # no call can go to, listed like the others (it made the whole console a 500).
             found.append(Target(url, url, False, "not a valid URL (its host or port)"))
             continue
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        written = str(server.get("url") or "")
+        if parts.scheme in ("http", "https") and not parts.hostname and "{" in written:
+            # Shlink's `{scheme}://{host}`, host "" by default: "https:" alone said nothing
+            # of why; the template says what the spec leaves to fill.
+            found.append(Target(url, url, False, f"no host in {written} as the spec fills it"))
+        elif parts.scheme not in ("http", "https") or not parts.hostname:
             found.append(Target(url, url, False, "not an absolute http(s) URL"))
         elif parts.username or parts.password:
             found.append(Target(url, url, False, "URLs with user info are refused"))

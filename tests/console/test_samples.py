@@ -343,6 +343,25 @@ def test_a_server_whose_host_variable_is_empty_is_not_called_as_written(
     assert "{scheme}://{host}" in request  # the reader sees what the spec leaves to fill
 
 
+def test_the_consoles_server_without_a_host_says_which_template_left_it_out(
+    signed_in: Client, tmp_path: Path
+) -> None:
+    # The same server in the console's choice read "https: — not an absolute http(s) URL":
+    # nothing said that the spec leaves the host to each installation.
+    path = tmp_path / "shortener.json"
+    path.write_text(
+        '{"openapi": "3.1.0", "info": {"title": "Shortener", "version": "3.0"},'
+        ' "servers": [{"url": "{scheme}://{host}", "variables": {'
+        '"scheme": {"default": "https"}, "host": {"default": ""}}}],'
+        ' "paths": {"/tags": {"get": {"operationId": "listTags",'
+        ' "responses": {"200": {"description": "ok"}}}}}}'
+    )
+    _import(path, "shortener")
+    page = signed_in.get("/apis/shortener/operations/listTags/").content.decode()
+    console = _section(page, "console")
+    assert "https: — no host in {scheme}://{host} as the spec fills it" in console
+
+
 def test_samples_ask_for_what_the_operation_returns(
     client: Client, db: None, tmp_path: Path
 ) -> None:
