@@ -319,6 +319,27 @@ def test_a_token_card_fits_a_phone(chromium: Any, portal: Portal) -> None:
         context.close()
 
 
+def test_recent_calls_fit_a_phone(chromium: Any, portal: Portal) -> None:
+    # At 390 px the table scrolled sideways with the call's URL filling the screen: each
+    # call's status, time and "Load into the form" were out of sight to the right.
+    context = themed_context(chromium, "light", is_mobile=True)
+    page = context.new_page()
+    try:
+        page.set_viewport_size({"width": 390, "height": 844})
+        sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/apis/echo/operations/echoGet/")
+        with page.expect_response("**/console/send/"):
+            page.click("#console-send")
+        page.goto(portal.url("/console/history/"))
+        row = page.locator(".console-history tbody tr").first
+        for cell in (row.locator(".status"), row.get_by_text(" ms"), row.get_by_role("link")):
+            box = cell.bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, (
+                cell.inner_text()
+            )
+    finally:
+        context.close()
+
+
 def test_the_theme_toggle_returns_to_the_systems_theme(chromium: Any, portal: Portal) -> None:
     # Once toggled, a theme was saved for good: no click brought back "as the system".
     context = chromium.new_context(color_scheme="dark")
