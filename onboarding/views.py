@@ -21,7 +21,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
@@ -401,6 +401,19 @@ def application_usage(request: HttpRequest, caller: auth.Caller, app_id: Any) ->
 def unknown(request: HttpRequest, rest: str = "") -> HttpResponse:
     """Any other path under /api/v1/ (an id that is no UUID too): a 404 a terminal can read,
     where the portal's would be an HTML page."""
+    # The portal's pages end in a slash and this API's paths do not: say so when that is all.
+    if rest.endswith("/"):
+        bare = request.path.rstrip("/")
+        try:
+            known = resolve(bare).func is not unknown
+        except Resolver404:
+            known = False
+        if known:
+            return problem(
+                404,
+                f"No such path in this API. Did you mean {bare} (no slash at the end)? "
+                "See /api/v1/openapi.json.",
+            )
     return problem(404, "No such path in this API; see /api/v1/openapi.json.")
 
 

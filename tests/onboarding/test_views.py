@@ -441,6 +441,19 @@ def test_case80_variant_a_malformed_id_or_unknown_path_is_a_404_problem(
         assert answer.json()["status"] == 404
 
 
+def test_a_path_with_a_trailing_slash_is_told_the_one_without(
+    client: Client, ada: Any, portal_token: Callable[..., str]
+) -> None:
+    """`curl .../api/v1/products/`, as the portal's own pages are written, answered only "No
+    such path in this API": nothing said the path was right but for its last slash."""
+    token = portal_token(ada)
+    answer = _call(client, "GET", "/api/v1/products/", token)
+    assert answer.status_code == 404
+    assert "Did you mean /api/v1/products (no slash at the end)?" in answer.json()["detail"]
+    answer = _call(client, "GET", "/api/v1/nothing-here/", token)
+    assert "Did you mean" not in answer.json()["detail"]
+
+
 def test_case80_variant_a_token_for_an_apis_audience_is_401(
     client: Client,
     ada: Any,
