@@ -522,7 +522,12 @@ class Gateway:
         elif formbody.foreign_charset(content_type) and (
             formbody.is_form(content_type)
             or formbody.is_multipart(content_type)
-            or (method == "POST" and formbody.is_json(content_type))
+            or (
+                method == "POST"
+                # System.Web decodes the query's escapes in the body's charset too, whatever
+                # its type, and MVC 5 reads X-HTTP-Method-Override there on a POST.
+                and (formbody.is_json(content_type) or query.find(b"%") >= 0)
+            )
         ):
             # The same for a charset the backend decodes the body in first (UTF-16, UTF-7):
             # the scans read its bytes as ASCII. One scan for `charset` on a typed call.

@@ -120,7 +120,7 @@ def foreign_charset(content_type: bytes) -> bool:
     backend that decodes the body in it before reading its fields (System.Web's forms and
     multipart headers, Express's body-parser JSON, which takes any utf-*, UTF-7 too) reads
     `_method` where the ASCII scans saw other bytes (UTF-16, or ISO-2022-JP's escapes between
-    the letters). Asked only of a type the scans read."""
+    the letters). System.Web decodes the query's escapes in it too, on a POST of any type."""
     lowered = content_type.lower()
     if lowered.find(b"charset") < 0:
         return False  # most calls: one scan
@@ -129,8 +129,8 @@ def foreign_charset(content_type: bytes) -> bool:
 
 FOREIGN_CHARSET = problem(
     415,
-    "A form, multipart or JSON body in a charset other than UTF-8 cannot be checked for a "
-    "method override (_method): send it in UTF-8.",
+    "A form, multipart or JSON body, or a POST's escaped query, in a charset other than UTF-8 "
+    "cannot be checked for a method override (_method): send it in UTF-8.",
     "method",
 )
 
