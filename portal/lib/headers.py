@@ -52,8 +52,8 @@ OVERRIDE_QUERY_PARAMS = frozenset({"_method", "x-http-method-override"})
 
 def _spellings(name: str) -> bytes:
     """A regex for the lower-cased bytes of a pair's start whose name `param_key` reads as
-    `name`: spaces (` `, `+`, `%20`), then each character as itself or any %-escape of it
-    (an underscore also as `.`, which PHP reads as one)."""
+    `name`: spaces (` `, `+`, `%20`), then each character as itself, any %-escape of it or
+    IIS's %u00XX (an underscore also as `.`, which PHP reads as one)."""
     parts = [rb"(?:\x20|\+|%20)*"]
     for char in name:
         forms = {char.lower(), char.upper()}
@@ -61,6 +61,7 @@ def _spellings(name: str) -> bytes:
             forms.add(".")
         spelled = [re.escape(f.encode()) for f in sorted(forms) if f.islower() or not f.isalpha()]
         spelled += [b"%%%02x" % ord(f) for f in sorted(forms)]
+        spelled += [b"%%u%04x" % ord(f) for f in sorted(forms)]  # IIS's, read by System.Web
         parts.append(b"(?:" + b"|".join(spelled) + b")")
     return b"".join(parts)
 
@@ -97,11 +98,17 @@ def overrides_method(query: bytes) -> bool:
     return any(param_key(name) in OVERRIDE_QUERY_PARAMS for name, _ in pairs)
 
 
+_IIS_ESCAPE = re.compile(r"%[uU]([0-9A-Fa-f]{4})")
+
+
 def param_key(name: str) -> str:
     """A decoded query or form parameter name as the frameworks behind a gateway read it:
     any case, a list's `[...]` dropped, PHP's leading spaces dropped and `.` and ` ` read as
     `_`, and cut at a NUL (PHP's php_register_variable_ex reads the name as a C string, so
-    `_method%00x` is `_method`)."""
+    `_method%00x` is `_method`). An IIS escape left by the %XX decoding (`%u005Fmethod`) is
+    decoded, as System.Web's UrlDecode reads it in a query or form field."""
+    if name.find("%") >= 0:
+        name = _IIS_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), name)
     name = name.split("\0", 1)[0]
     return name.lstrip(" ").split("[", 1)[0].replace(".", "_").replace(" ", "_").lower()
 

@@ -980,7 +980,13 @@ def test_a_second_token_under_an_underscore_spelling_of_the_token_header_never_g
         ("query", "X-HTTP-Method-Override"),
         ("query", "x-http-method-override"),
         ("query", "X-HTTP-Method-%4Fverride"),
+        # System.Web's UrlDecode reads IIS's %uXXXX escapes too, in a query or form field.
+        ("query", "%u0058-HTTP-Method-Override"),
+        ("query", "X-HTTP-Method-Overrid%U0065"),
+        ("query", "%u005Fmethod"),
         ("form", "X-HTTP-Method-Override"),
+        ("form", "X-HTTP-%u004Dethod-Override"),
+        ("form", "%u005fmethod"),
         ("multipart", "X-HTTP-Method-Override"),
     ],
 )
