@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from urllib.parse import unquote_plus
 
+from portal.lib.headers import IIS_ESCAPE as _IIS_ESCAPE
+
 
 def cut_param(query: bytes, name: str) -> tuple[list[str], bytes]:
     """The values of `name` (decoded, in order) and the query without them. A name spelled
     with escapes (`subscription%2Dkey`) is the same name, as it is to the backend; so is the
     name as a list (`subscription-key[]`, `[0]`: PHP and Rack read it under the name) and the
-    name ended by a NUL (`subscription-key%00x`: PHP reads a name as a C string)."""
+    name ended by a NUL (`subscription-key%00x`: PHP reads a name as a C string), and one
+    spelled with IIS's %uXXXX escapes (`subscription%u002Dkey`: System.Web)."""
     raw = name.encode("latin-1")
     values: list[str] = []
     kept: list[bytes] = []
@@ -30,5 +33,8 @@ def cut_param(query: bytes, name: str) -> tuple[list[str], bytes]:
 def _same_name(key: bytes, name: str) -> bool:
     """Whether a parameter name a backend decodes (escapes, a NUL's end, a list's `[...]`) is
     `name`: only reached for a name with an escape or one that begins with `name`."""
-    decoded = unquote_plus(key.decode("latin-1")).split("\0", 1)[0]
+    decoded = unquote_plus(key.decode("latin-1"))
+    if decoded.find("%") >= 0:  # IIS's %uXXXX, which System.Web's UrlDecode reads too
+        decoded = _IIS_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), decoded)
+    decoded = decoded.split("\0", 1)[0]
     return decoded == name or (decoded.startswith(name) and decoded[len(name) :][:1] == "[")

@@ -98,7 +98,8 @@ def overrides_method(query: bytes) -> bool:
     return any(param_key(name) in OVERRIDE_QUERY_PARAMS for name, _ in pairs)
 
 
-_IIS_ESCAPE = re.compile(r"%[uU]([0-9A-Fa-f]{4})")
+# IIS's %uXXXX escape, which System.Web's UrlDecode reads in queries and form fields.
+IIS_ESCAPE = re.compile(r"%[uU]([0-9A-Fa-f]{4})")
 
 
 def param_key(name: str) -> str:
@@ -108,7 +109,7 @@ def param_key(name: str) -> str:
     `_method%00x` is `_method`). An IIS escape left by the %XX decoding (`%u005Fmethod`) is
     decoded, as System.Web's UrlDecode reads it in a query or form field."""
     if name.find("%") >= 0:
-        name = _IIS_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), name)
+        name = IIS_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), name)
     name = name.split("\0", 1)[0]
     return name.lstrip(" ").split("[", 1)[0].replace(".", "_").replace(" ", "_").lower()
 

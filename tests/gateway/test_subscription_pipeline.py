@@ -207,6 +207,9 @@ def test_a_call_refused_after_the_key_and_token_checks_spends_no_kilobyte(
         ({"Ocp-Apim-Subscription-Key": "{key}"}, "subscription-key[]={key}&page=2"),
         ({}, "subscription-key[0]={key}&page=2"),
         ({"Ocp-Apim-Subscription-Key": "{key}"}, "subscription-key%00x={key}&page=2"),
+        # IIS's %uXXXX escape, which System.Web's UrlDecode reads in a query.
+        ({}, "subscription%u002Dkey={key}&page=2"),
+        ({"Ocp-Apim-Subscription-Key": "{key}"}, "%u0073ubscription-key={key}&page=2"),
     ],
 )
 def test_the_key_never_reaches_the_backend_in_any_spelling(
