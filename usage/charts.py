@@ -213,18 +213,31 @@ def local(moment: datetime, tz: tzinfo, fmt: str) -> str:
     return dateformat.format(moment.astimezone(tz), fmt)
 
 
+def wall_time(moment: datetime, tz: tzinfo, fmt: str) -> str:
+    """local(), with the zone's abbreviation after a time the clock shows twice: the hour
+    a DST change repeats (02:00-03:00 in Paris on the last Sunday of October) would else
+    have two table rows of the same name and a tooltip '02:00–02:00'."""
+    at = moment.astimezone(tz)
+    if at.replace(fold=1 - at.fold).utcoffset() != at.utcoffset():
+        # (Django's "T" gives nothing for such a time: it will not guess the fold.)
+        return f"{local(moment, tz, fmt)} {at.tzname()}"
+    return local(moment, tz, fmt)
+
+
 def bucket_label(b: Bucket, window: Window) -> str:
     """The table's first column: when the bucket starts, in the viewer's zone."""
     fmt = {"minute": "D j M H:i", "hour": "D j M H:i", "local-day": "D j M", "day": "D j M"}
     if window.bucket == "day":
         return local(b.start, UTC, fmt["day"])
-    return local(b.start, window.tz, fmt[window.bucket])
+    if window.bucket == "local-day":
+        return local(b.start, window.tz, fmt["local-day"])
+    return wall_time(b.start, window.tz, fmt[window.bucket])
 
 
 def _span_label(b: Bucket, window: Window) -> str:
     if window.bucket in ("local-day", "day"):
         return bucket_label(b, window)
-    return f"{bucket_label(b, window)}–{local(b.end, window.tz, 'H:i')}"
+    return f"{bucket_label(b, window)}–{wall_time(b.end, window.tz, 'H:i')}"
 
 
 def x_ticks(bs: Sequence[Bucket], window: Window) -> list[Tick]:
@@ -297,7 +310,7 @@ def range_text(bs: Sequence[Bucket], window: Window) -> str:
     if window.bucket in ("local-day", "day"):
         last = bucket_label(bs[-1], window)
     else:
-        last = local(bs[-1].end, window.tz, "D j M H:i")
+        last = wall_time(bs[-1].end, window.tz, "D j M H:i")
     return f"from {bucket_label(bs[0], window)} to {last} ({window.tz_name})"
 
 

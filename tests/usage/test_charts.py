@@ -68,6 +68,24 @@ def test_30_days_are_the_viewers_calendar_days_across_a_dst_change() -> None:
     assert [r.label for r in chart.table.rows] == ["Sat 31 Oct", "Sun 1 Nov"]
 
 
+def test_the_hour_a_dst_change_repeats_is_labelled_with_its_zone() -> None:
+    # Paris leaves summer time at 01:00 UTC on Sunday 25 October 2026: 02:00-03:00 comes
+    # twice, 00:00-01:00 UTC in CEST and 01:00-02:00 UTC in CET.
+    window = windows.preset_window("24h", datetime(2026, 10, 25, 12, tzinfo=UTC), PARIS)
+    points = [P(datetime(2026, 10, 25, h, tzinfo=UTC), success=1 + h) for h in (0, 1, 2)]
+    chart = charts.calls_chart(windows.buckets(points, window), window)
+    assert [r.label for r in chart.table.rows] == [
+        "Sun 25 Oct 02:00 CEST",
+        "Sun 25 Oct 02:00 CET",
+        "Sun 25 Oct 03:00",
+    ]
+    tips = [h.title for h in chart.hits if h.title.startswith("Sun 25 Oct 02:00")]
+    assert [t[: t.index(": ")] for t in tips] == [
+        "Sun 25 Oct 02:00 CEST–02:00 CET",
+        "Sun 25 Oct 02:00 CET–03:00",
+    ]
+
+
 def test_empty_buckets_are_drawn_as_zero_and_left_out_of_the_table() -> None:
     window = windows.preset_window("24h", NOW, UTC)
     points = [P(datetime(2026, 12, 1, 12, tzinfo=UTC), success=5, failed=1)]
