@@ -155,7 +155,9 @@ def _subject(claims: dict[str, Any], token: Token) -> str:
 def token_view(token: Token) -> TokenView:
     claims = token.claims
     remaining = token.expires_in()
-    exp = (claims or {}).get("exp", token.expires_at)
+    # The time the countdown runs to (the earlier of expires_in and exp); an exp that is no
+    # time at all is shown as it is.
+    exp = token.expiry if token.expiry is not None else (claims or {}).get("exp")
     return TokenView(
         token=token,
         claims=claims,

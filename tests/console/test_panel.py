@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from apis.models import Operation
-from console.panel import body_editors, param_fields
+from console.panel import body_editors, param_fields, token_view
+from console.tokens import Token, format_timestamp
+from tests.console.conftest import access_token
 
 DOC: dict[str, Any] = {"openapi": "3.2.0", "components": {"schemas": {}}}
 
@@ -170,3 +173,16 @@ def test_fastapis_optional_file_parts_take_a_file() -> None:
     (editor,) = body_editors(operation, {}, {}, has_state=False)
     files = {field.name: field.is_file for field in editor.fields}
     assert files == {"thumbnail": True, "extra": True, "note": False}
+
+
+def test_a_token_shows_the_expiry_its_countdown_runs_to() -> None:
+    """A server whose expires_in ends before its JWT's exp: the token stops being used then
+    (Token.expiry), so that is the time shown beside the countdown; the panel showed the
+    exp an hour later, beside a countdown of one minute, then 'expired'."""
+    now = time.time()
+    token = Token(server="idp", server_name="Example IdP", grant="client_credentials",
+                  scopes="echo.read", access_token=access_token(exp=int(now) + 3600),
+                  expires_at=int(now) + 60)  # fmt: skip
+    view = token_view(token)
+    assert view.expires == format_timestamp(int(now) + 60)
+    assert 0 < (view.expires_in or 0) <= 60
