@@ -163,6 +163,10 @@ IDENTITY_HEADER_PREFIXES = (
     b"oidc-access-token",
     b"oidc-id-token",
     b"x-ms-token-",
+    # App Engine's user and address, CloudFront's viewer, Tailscale serve's user.
+    b"x-appengine-user-",
+    b"cloudfront-viewer-",
+    b"tailscale-user-",
 )
 IDENTITY_HEADERS = frozenset(
     {
@@ -187,6 +191,22 @@ IDENTITY_HEADERS = frozenset(
         b"x-azure-clientip",
         b"x-azure-socketip",
         b"client-ip",
+        # The caller's address by other platforms' and proxies' names (WebLogic's and Java's
+        # IpUtils, Fly.io, Cloudflare's pseudo IPv4, DigitalOcean, Imperva), and IpUtils'
+        # CGI-style names sent as headers (HTTP_CLIENT_IP reads as http-client-ip).
+        b"proxy-client-ip",
+        b"wl-proxy-client-ip",
+        b"http-client-ip",
+        b"http-x-forwarded-for",
+        b"fly-client-ip",
+        b"cf-pseudo-ipv4",
+        b"do-connecting-ip",
+        b"incap-client-ip",
+        # Who the caller is by Kong's OIDC plugin and the generic names of small proxies.
+        b"x-userinfo",
+        b"x-user",
+        b"x-auth-user",
+        b"x-roles",
         # The scheme by other names than X-Forwarded-Proto: CodeIgniter and phpMyAdmin take
         # `Front-End-Https: on`, Pyramid and Paste `X-Url-Scheme`, Tornado `X-Scheme`.
         b"front-end-https",

@@ -313,6 +313,26 @@ SIGN_IN_PROXY_HEADERS = [
     "OIDC-Claim-Email",
     "OIDC_access_token",
     "X-MS-TOKEN-AAD-ACCESS-TOKEN",
+    # The caller's address as more platforms and proxies tell it (WebLogic's and Java's
+    # IpUtils, App Engine, CloudFront, Fly.io, Cloudflare's pseudo IPv4, DigitalOcean,
+    # Imperva), the same variables written as CGI names, and who the caller is by Tailscale's
+    # serve, Kong's OIDC plugin and the generic names of small sign-in proxies.
+    "Proxy-Client-IP",
+    "WL-Proxy-Client-IP",
+    "HTTP_CLIENT_IP",
+    "HTTP_X_FORWARDED_FOR",
+    "X-Appengine-User-Ip",
+    "X-Appengine-User-Email",
+    "CloudFront-Viewer-Address",
+    "Fly-Client-IP",
+    "Cf-Pseudo-IPv4",
+    "DO-Connecting-IP",
+    "Incap-Client-IP",
+    "Tailscale-User-Login",
+    "X-Userinfo",
+    "X-User",
+    "X-Auth-User",
+    "X-Roles",
 ]
 
 
