@@ -107,7 +107,7 @@ def test_a_deactivated_developers_applications_are_no_clients_until_reactivated(
     ada.save()
     for scope in ("portal", "openid", ""):
         params = {"scope": scope} if scope else {}
-        refused = _token(client, machine.application.client_id, machine.secret, **params)
+        refused = _token(client, machine, **params)
         assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
     assert (
         client.post("/idp/login/", {"username": "bob", "password": "pw-bob-1"}).status_code == 302
@@ -119,7 +119,7 @@ def test_a_deactivated_developers_applications_are_no_clients_until_reactivated(
     assert page.status_code == 400 and not page.has_header("Location")  # the provider's page
     ada.is_active = True
     ada.save()
-    assert _token(client, machine.application.client_id, machine.secret).status_code == 200
+    assert _token(client, machine).status_code == 200
     assert client.get(f"/idp/authorize/?{query}").status_code == 200  # the consent page
 
 
