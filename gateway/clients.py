@@ -26,7 +26,9 @@ from gateway.version import VersionSource
 
 @dataclass
 class ClientEntry:
-    issuers: frozenset[str]  # empty: any issuer the policy trusts
+    # The issuers whose tokens may name the client; None: any the route trusts (the built-in
+    # provider's when IDENTITY_ISSUER is left to the request's host).
+    issuers: frozenset[str] | None
     # API slug -> the spec's scopes that no active subscription of this client grants.
     apis: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -34,16 +36,23 @@ class ClientEntry:
 ClientMap = dict[str, ClientEntry]
 
 
-def _issuers_of(app: Any) -> frozenset[str]:
-    """The issuer(s) whose tokens may name this application's client id."""
+def _issuers_of(app: Any) -> frozenset[str] | None:
+    """The issuer(s) whose tokens may name this application's client id. An application of an
+    external server whose issuer registration did not learn takes the server's configured or
+    discovered one; with none known, or a built-in application whose provider client is gone,
+    no issuer: any trusted issuer's token naming that client id would otherwise pass as it."""
     from django.conf import settings
 
     own = getattr(app, "issuer", "")  # an application registered at an external server
     if own:
         return frozenset({str(own).rstrip("/")})
+    if app.server_id is not None:
+        server = app.server
+        known = server.issuer or (server.metadata or {}).get("issuer")
+        return frozenset({known.rstrip("/")}) if isinstance(known, str) and known else frozenset()
     if app.provider_client_id is not None:
         built_in = str(getattr(settings, "IDENTITY_ISSUER", "") or "").rstrip("/")
-        return frozenset({built_in}) if built_in else frozenset()
+        return frozenset({built_in}) if built_in else None
     return frozenset()
 
 
@@ -59,7 +68,7 @@ def load_clients() -> ClientMap:
             application__isnull=False,
             owner__is_active=True,  # a deactivated developer's applications hold nothing
         )
-        .select_related("application", "product")
+        .select_related("application__server", "product")
         .prefetch_related("product__apis__default_version")
     )
     granted: dict[int, dict[str, set[str]]] = {}  # application pk -> slug -> scopes granted
@@ -140,7 +149,7 @@ def refusal(
     iss = payload.get("iss")
     if (
         entry is not None
-        and entry.issuers
+        and entry.issuers is not None
         # Kept without a trailing slash (_issuers_of), as some issuers are not.
         and (not isinstance(iss, str) or iss.rstrip("/") not in entry.issuers)
     ):

@@ -248,3 +248,35 @@ def test_an_issuer_with_a_trailing_slash_matches_its_clients(
     other = {**payload, "iss": "https://op.example.evil/"}
     refused = refusal(load_clients(), "orders", other)
     assert refused is not None and refused.check == "subscribed-client"
+
+
+def test_an_application_whose_issuer_is_unknown_matches_no_other_issuer(
+    world: dict[str, Any],
+) -> None:
+    """An application registered at an external server whose issuer discovery did not give
+    (`registration.issuer_of` returned "") matched every issuer the route trusts, and so did a
+    built-in application whose provider client was deleted: another trusted issuer's token
+    naming the same client id passed as that application. The server's configured or
+    discovered issuer stands in; with none known, no token names the application."""
+    from applications.models import Application
+    from console.models import AuthorizationServer
+    from gateway.clients import load_clients, refusal
+
+    server = AuthorizationServer.objects.create(
+        slug="op", name="OP", client_id="portal", issuer="https://op.example/"
+    )
+    Application.objects.filter(pk=world["app"].pk).update(
+        server=server, provider_client=None, issuer=""
+    )
+    payload = {"client_id": world["app"].client_id, "scope": "echo.read"}
+    assert refusal(load_clients(), "orders", {**payload, "iss": "https://op.example"}) is None
+    refused = refusal(load_clients(), "orders", {**payload, "iss": "https://other.example"})
+    assert refused is not None and refused.check == "subscribed-client"
+    AuthorizationServer.objects.filter(pk=server.pk).update(issuer="", metadata={})
+    for iss in ("https://op.example", "https://other.example"):
+        refused = refusal(load_clients(), "orders", {**payload, "iss": iss})
+        assert refused is not None and refused.check == "subscribed-client"
+    # A built-in application whose provider client is gone: no token names it either.
+    Application.objects.filter(pk=world["app"].pk).update(server=None)
+    refused = refusal(load_clients(), "orders", {**payload, "iss": "https://other.example"})
+    assert refused is not None and refused.check == "subscribed-client"
