@@ -513,6 +513,18 @@ def secret_fields(operation: Operation, media_type: str) -> set[str]:
     }
 
 
+def secret_params(operation: Operation) -> set[tuple[str, str]]:
+    """The parameters (location, name) that are secrets (is_secret): a PIN in the query, a
+    password header."""
+    document = schema_document(operation.version_id)
+    found = set()
+    for param in parameters(operation):
+        param = deref_param(param, document)
+        if is_secret(param_schema(document, param.schema)):
+            found.add((param.location, param.name))
+    return found
+
+
 def _attach_body(
     call: PreparedCall, data: ConsoleInput, media_types: list[str], operation: Operation
 ) -> None:

@@ -63,6 +63,7 @@ class ParamField:
     hint: str = ""  # how to type a value that is not one word (serialise.typed reads it)
     # Why the example it starts with (or shows) does not fit the parameter's schema.
     example_problem: str = ""
+    secret: bool = False  # `format: password`: typed hidden, never pre-filled nor restored
 
 
 @dataclass
@@ -241,6 +242,9 @@ def param_fields(
         # Optional parameters start empty, with the example as a placeholder: a filled
         # field is sent, and the user did not ask for it.
         value = state.get(key, example if required else "")
+        secret = calls.is_secret(schema)
+        if secret:
+            value = ""  # as a form body's password field (_form_fields)
         shown = value == example or (not required and not value)
         problem = _example_problem(doc, operation, param, example) if example and shown else ""
         found.append(
@@ -256,6 +260,7 @@ def param_fields(
                 placeholder="" if required else example,
                 hint=_param_hint(param, schema),
                 example_problem=problem,
+                secret=secret,
             )
         )
     return found

@@ -33,6 +33,7 @@ from products.console import key_header, needs_key
 TOKEN = "$ACCESS_TOKEN"
 API_KEY = "$API_KEY"
 SUBSCRIPTION_KEY = "$SUBSCRIPTION_KEY"
+PASSWORD = "$PASSWORD"  # a `format: password` parameter or form field the console sent
 EXAMPLE_SERVER = "https://api.example.com"
 
 

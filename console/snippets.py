@@ -21,7 +21,7 @@ from console.calls import PreparedCall, Upload
 PLACEHOLDER = "$ACCESS_TOKEN"
 # Placeholders the reader sets in the environment (console/samples.py writes them): every
 # language reads them from there, the token's way; any other `$` is plain text.
-_ENV = re.compile(r"\$(ACCESS_TOKEN|API_KEY|SUBSCRIPTION_KEY)(?![A-Za-z0-9_])")
+_ENV = re.compile(r"\$(ACCESS_TOKEN|API_KEY|SUBSCRIPTION_KEY|PASSWORD)(?![A-Za-z0-9_])")
 
 
 def _with_env(value: str, text: Callable[[str], str], env: Callable[[str], str]) -> list[str]:

@@ -9,6 +9,7 @@ here and in `console/credentials.py`, not in a view.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -42,6 +43,7 @@ INVALID = 422
 # The placeholders the reference samples use too, which every snippet reads from the environment.
 KEY_PLACEHOLDER = samples.API_KEY
 SUBSCRIPTION_KEY_PLACEHOLDER = samples.SUBSCRIPTION_KEY
+SECRET_PLACEHOLDER = samples.PASSWORD
 
 
 @dataclass
@@ -136,9 +138,17 @@ def send(
     if operation.kind != Operation.KIND_OPERATION:
         context["error"] = "Webhooks are called by the API, not by you: there is nothing to send."
         return Outcome(INVALID, context)
+    options = calls.targets(api, version, operation)
     try:
-        call = calls.build_call(
-            operation, data, calls.targets(api, version, operation), media_types=media_types
+        call = calls.build_call(operation, data, options, media_types=media_types)
+        # What is shown, snippets and history: the same call with each `format: password`
+        # value a marker, written as $PASSWORD once built (a marker survives the encoding).
+        marker = "pw" + secrets.token_hex(16)
+        masked = _masked(data, operation, marker)
+        display = (
+            call
+            if masked == data
+            else calls.build_call(operation, masked, options, media_types=media_types)
         )
     except calls.CallError as exc:
         context["error"] = str(exc)
@@ -161,7 +171,7 @@ def send(
     )
     try:
         sent = calls.with_api_keys(call, keys)
-        shown = calls.with_api_keys(call, keys, placeholder=KEY_PLACEHOLDER)
+        shown = calls.with_api_keys(display, keys, placeholder=KEY_PLACEHOLDER)
     except calls.CallError as exc:
         context["error"] = str(exc)
         return Outcome(INVALID, context)
@@ -178,10 +188,14 @@ def send(
     hide = _hiding(
         [value.strip() for _, value in typed_keys(api, sent.headers, sent.url)]
         if calls.through_gateway(call.url)
-        else []
+        else [],
+        marker,
     )
     shown = replace(
-        shown, url=hide(shown.url), headers={k: hide(v) for k, v in shown.headers.items()}
+        shown,
+        url=hide(shown.url),
+        headers={k: hide(v) for k, v in shown.headers.items()},
+        form_fields=[(k, hide(v)) for k, v in shown.form_fields],
     )
     # History keeps the call without keys and the form without secrets.
     history = CallHistory(
@@ -191,7 +205,7 @@ def send(
         version_label=version.label,
         operation_slug=operation.slug,
         method=call.method,
-        url=hide(call.url),
+        url=hide(display.url),
         form=orjson.loads(hide(orjson.dumps(_kept_form(data, operation)).decode())),
     )
     # Never shown. The key is the gateway's credential, which the gateway strips before the
@@ -256,21 +270,35 @@ def send(
 
 
 def _kept_form(data: calls.ConsoleInput, operation: Operation) -> dict[str, Any]:
-    """The form as the history keeps it: a `format: password` field blank, as typed hidden."""
-    kept = data.to_json()
-    for name in calls.secret_fields(operation, data.media_type) & set(data.fields):
-        kept["fields"][name] = ""
-    return kept
+    """The form as the history keeps it: a `format: password` field or parameter blank, as
+    typed hidden."""
+    return _masked(data, operation, "").to_json()
 
 
-def _hiding(secrets: list[str]) -> Callable[[str], str]:
-    """A function that puts $SUBSCRIPTION_KEY in place of each of `secrets` in a text. They
-    are keys (URL-safe, so written as they are in a URL and in JSON), never empty."""
-    found = [secret for secret in secrets if secret]
+def _masked(data: calls.ConsoleInput, operation: Operation, text: str) -> calls.ConsoleInput:
+    """`data` with each filled `format: password` field and parameter `text` instead."""
+    params = {where: dict(values) for where, values in data.params.items()}
+    for where, name in calls.secret_params(operation):
+        if params.get(where, {}).get(name):
+            params[where][name] = text
+    fields = dict(data.fields)
+    for name in calls.secret_fields(operation, data.media_type) & set(fields):
+        if fields[name]:
+            fields[name] = text
+    return replace(data, params=params, fields=fields)
+
+
+def _hiding(keys: list[str], marker: str = "") -> Callable[[str], str]:
+    """A function that puts $SUBSCRIPTION_KEY in place of each of `keys` in a text, and
+    $PASSWORD in place of `marker` (_masked). They are keys or a hex marker (URL-safe, so
+    written as they are in a URL and in JSON), never empty."""
+    found = [(key, SUBSCRIPTION_KEY_PLACEHOLDER) for key in keys if key]
+    if marker:
+        found.append((marker, SECRET_PLACEHOLDER))
 
     def hide(text: str) -> str:
-        for secret in found:
-            text = text.replace(secret, SUBSCRIPTION_KEY_PLACEHOLDER)
+        for secret, placeholder in found:
+            text = text.replace(secret, placeholder)
         return text
 
     return hide

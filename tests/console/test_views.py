@@ -809,6 +809,40 @@ def test_a_password_field_is_typed_hidden_and_kept_out_of_the_history(
     assert kept["fields"] == {"email": "ann@example.com", "password": ""}
 
 
+def test_a_password_parameter_is_typed_hidden_and_shown_nowhere(
+    signed_in: Client, echo: Any, fake_outbound: Any
+) -> None:
+    """A query or header parameter the spec marks `format: password` (a PIN in the query, a
+    password header) was a plain text field pre-filled with its example, and the result,
+    its snippets and the call's history (form and URL) showed it as typed; it is sent as
+    typed, but typed hidden and shown as $PASSWORD, as a form body's password field is."""
+    operation = op(echo, "echoGet")
+    secret = {"type": "string", "format": "password", "example": "0000"}
+    operation.data["parameters"] += [
+        {"name": "pin", "in": "query", "required": True, "schema": secret},
+        {"name": "X-Password", "in": "header", "schema": secret},
+    ]
+    operation.save()
+    page = signed_in.get(PAGE).content.decode()
+    for name in ("param.query.pin", "param.header.X-Password"):
+        field = re.search(rf'<input [^>]*name="{re.escape(name)}"[^>]*>', page)
+        assert field is not None and 'type="password"' in field[0], name
+        assert 'value=""' in field[0]  # not the example, which would be sent
+    fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {"method": "GET"})
+    data = send_data(**{"param.query.pin": "pin-of-ann-42", "param.header.X-Password": "pw-ann-7"})
+    answer = signed_in.post("/console/send/", data)
+    assert answer.status_code == 200, answer.content.decode()[:500]
+    (sent,) = fake_outbound.sent
+    assert "pin=pin-of-ann-42" in sent.url and sent.headers["X-Password"] == "pw-ann-7"
+    shown = answer.content.decode()
+    assert "pin-of-ann-42" not in shown and "pw-ann-7" not in shown
+    assert "pin=$PASSWORD" in shown
+    kept = CallHistory.objects.get()
+    assert kept.form["params"]["query"] == {"message": "hi", "pin": ""}
+    assert kept.form["params"]["header"] == {"X-Password": ""}
+    assert "pin-of-ann-42" not in kept.url
+
+
 def test_the_form_says_how_to_type_an_array_or_object(signed_in: Client, echo: Any) -> None:
     """The console reads a form body's array or object typed as JSON and writes it as the
     body's encoding says (one field per item); nothing told the user to type JSON, and
