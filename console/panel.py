@@ -452,6 +452,10 @@ def flat_state(data: ConsoleInput, media_types: list[str], operation: Operation)
     }
     for where, values in data.params.items():
         for name, value in values.items():
+            # A key typed in the key parameter is kept as $SUBSCRIPTION_KEY (tryit, case 70):
+            # loaded back, it would be sent as a key and refused. Empty, the picker's goes.
+            if value.strip() == samples.SUBSCRIPTION_KEY:
+                value = ""
             state[f"param.{where}.{name}"] = value
     if data.media_type in media_types:
         index = media_types.index(data.media_type)

@@ -273,3 +273,44 @@ def test_an_own_key_typed_in_the_key_parameter_is_sent_but_kept_nowhere(
     assert own not in entry.url and own not in str(entry.form)
     assert own not in signed_in.get("/console/history/").content.decode()
     assert own not in signed_in.get(f"/console/history/{entry.uuid}/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("where", "name"),
+    [("header", "ocp-apim-subscription-key"), ("query", "subscription-key")],
+)
+def test_a_loaded_call_whose_key_was_typed_leaves_the_key_parameter_to_the_picker(
+    signed_in: Client,
+    user: Any,
+    starter: Product,
+    echo: Any,
+    fake_outbound: Any,
+    where: str,
+    name: str,
+) -> None:
+    """The history keeps a typed key as $SUBSCRIPTION_KEY (case 70); loading the call put
+    that placeholder back in the key parameter, and sending it was refused as 'not a key of
+    your subscriptions'. The field loads empty: the picker's key goes instead."""
+    import re
+
+    from tests.console.conftest import op
+
+    operation = op(echo, "echoGet")
+    operation.data["parameters"].append({"name": name, "in": where, "schema": {"type": "string"}})
+    operation.save()
+    fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {"method": "GET"})
+    sub = flows.subscribe(user, starter)
+    own = flows.shown_key(sub, "secondary")
+    signed_in.post("/console/send/", {**SEND, f"param.{where}.{name}": own})
+    entry = CallHistory.objects.get()
+
+    assert signed_in.get(f"/console/history/{entry.uuid}/").status_code == 302
+    page = signed_in.get(PAGE).content.decode()
+    field = re.search(rf'<input [^>]*name="param\.{where}\.{name}"[^>]*>', page)
+    assert field is not None and 'value=""' in field[0], field
+    value = re.search(r'value="([^"]*)"', field[0])
+    assert value is not None
+    again = {**SEND, f"param.{where}.{name}": value[1], "subscription": str(sub.uuid)}
+    answer = signed_in.post("/console/send/", again)
+    assert answer.status_code == 200, answer.content.decode()[:300]
+    assert len(fake_outbound.sent) == 2
