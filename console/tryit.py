@@ -213,7 +213,13 @@ def send(
     secret_headers = (
         subscription_headers(user, api, subscription) if calls.through_gateway(call.url) else {}
     )
-    shown.headers.update(dict.fromkeys(secret_headers, SUBSCRIPTION_KEY_PLACEHOLDER))
+    # As calls.send does: the picker's key replaces one typed under another case of its name.
+    taken = {name.lower() for name in secret_headers}
+    shown = replace(
+        shown,
+        headers={k: v for k, v in shown.headers.items() if k.lower() not in taken}
+        | dict.fromkeys(secret_headers, SUBSCRIPTION_KEY_PLACEHOLDER),
+    )
     try:
         result = calls.send(sent, chosen, secret_headers)
     except calls.CallError as exc:

@@ -314,3 +314,29 @@ def test_a_loaded_call_whose_key_was_typed_leaves_the_key_parameter_to_the_picke
     answer = signed_in.post("/console/send/", again)
     assert answer.status_code == 200, answer.content.decode()[:300]
     assert len(fake_outbound.sent) == 2
+
+
+def test_the_call_shown_lists_the_key_header_once_when_the_picker_replaces_a_typed_key(
+    signed_in: Client, user: Any, starter: Product, echo: Any, fake_outbound: Any
+) -> None:
+    """A key typed in the key header (the spec's `ocp-apim-subscription-key`) is replaced by
+    the picker's (`Ocp-Apim-Subscription-Key`) and one line is sent; the call shown and its
+    snippets listed both lines, as if two keys went."""
+    from tests.console.conftest import op
+
+    operation = op(echo, "echoGet")
+    name = "ocp-apim-subscription-key"
+    operation.data["parameters"].append(
+        {"name": name, "in": "header", "schema": {"type": "string"}}
+    )
+    operation.save()
+    fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {"method": "GET"})
+    sub = flows.subscribe(user, starter)
+    typed = flows.shown_key(sub, "secondary")
+
+    page = signed_in.post(
+        "/console/send/", {**SEND, f"param.header.{name}": typed, "subscription": str(sub.uuid)}
+    )
+    assert page.status_code == 200
+    html = page.content.decode().lower()
+    assert html.count("-h &quot;ocp-apim-subscription-key: $subscription_key&quot;") == 1
