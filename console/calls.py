@@ -275,6 +275,18 @@ def param_schema(document: Mapping[str, Any], schema: Any) -> dict[str, Any]:
     return schema
 
 
+def empty_path_segment(param: Parameter, document: Mapping[str, Any]) -> bool:
+    """A required path parameter whose documented example (or default) is "": an empty
+    segment is the call (Matrix's `stateKey`, `.../state/m.room.name/`), so it may be sent
+    empty. Any other required path parameter must be filled (as Swagger UI asks)."""
+    if param.location != "path":
+        return False
+    if param.examples:
+        return param.examples[0].value == ""
+    schema = param_schema(document, param.schema)
+    return schema.get("example", schema.get("default")) == ""
+
+
 def deref_param(param: Parameter, document: Mapping[str, Any]) -> Parameter:
     """`param` with its schema seen through a `$ref` and FastAPI's wrappers (param_schema),
     so its style applies to the type meant: Typesense's `searchParameters` is a `$ref` to an
@@ -426,6 +438,9 @@ def build_call(
         if where == "query" and name in fixed:
             continue  # sent as the path's own query says
         raw = data.params.get(where, {}).get(name, "")
+        if raw == "" and empty_path_segment(param, document):
+            path = path.replace("{" + name + "}", "")
+            continue
         if raw == "":
             if param.required:
                 missing.append(f"{name} ({where})")

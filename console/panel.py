@@ -64,6 +64,7 @@ class ParamField:
     # Why the example it starts with (or shows) does not fit the parameter's schema.
     example_problem: str = ""
     secret: bool = False  # `format: password`: typed hidden, never pre-filled nor restored
+    may_be_empty: bool = False  # required, but documented empty (calls.empty_path_segment)
 
 
 @dataclass
@@ -261,6 +262,7 @@ def param_fields(
                 hint=_param_hint(param, schema),
                 example_problem=problem,
                 secret=secret,
+                may_be_empty=required and calls.empty_path_segment(param, doc),
             )
         )
     return found

@@ -982,3 +982,41 @@ def test_the_operation_page_with_an_unreadable_server_port_is_drawn(
     assert b"not a valid URL" in page.content
     overview = signed_in.get(f"/apis/{echo.slug}/")
     assert overview.status_code == 200
+
+
+EMPTY_STATE_KEY = """openapi: 3.1.0
+info: {title: Rooms, version: '1'}
+paths:
+  /rooms/{roomId}/state/{eventType}/{stateKey}:
+    get:
+      operationId: state
+      parameters:
+        - {name: roomId, in: path, required: true, schema: {type: string}, example: '!a:b.c'}
+        - {name: eventType, in: path, required: true, schema: {type: string}}
+        - name: stateKey
+          in: path
+          required: true
+          description: The key of the state to look up. Defaults to an empty string.
+          schema: {type: string}
+          example: ''
+      responses: {'200': {description: ok}}
+"""
+
+
+def test_a_path_parameter_documented_empty_may_be_sent_empty(
+    import_spec: Any, tmp_path: Any
+) -> None:
+    """Matrix's `stateKey` is required, example "": an empty segment is the documented call
+    (`.../state/m.room.name/`), which the console refused as an unfilled parameter. A
+    parameter without such an example still has to be filled in."""
+    spec = tmp_path / "rooms.yaml"
+    spec.write_text(EMPTY_STATE_KEY)
+    api = import_spec(spec, "rooms")
+    server = calls.Target("https://httpbin.org", "Spec", True)
+    path = {"roomId": "r1", "eventType": "m.room.name", "stateKey": ""}
+    call = calls.build_call(op(api, "state"), ConsoleInput(params={"path": path}), [server])
+    assert call.url == "https://httpbin.org/rooms/r1/state/m.room.name/"
+    with pytest.raises(CallError, match=r"Fill in the required parameters: eventType \(path\)"):
+        calls.build_call(
+            op(api, "state"), ConsoleInput(params={"path": {**path, "eventType": ""}}), [server]
+        )

@@ -87,6 +87,26 @@ def test_signed_in_user_gets_the_prefilled_form(
     assert LEGACY_WARNINGS[GRANT_PASSWORD][:40] in html
 
 
+def test_a_path_parameter_documented_empty_may_be_left_empty(
+    signed_in: Client, import_spec: Any, tmp_path: Any
+) -> None:
+    """Matrix's `stateKey` (required, example "") is empty in the documented call; the
+    input's `required` refused to submit it so. Still marked required, it may be empty;
+    a required parameter with no such example keeps the browser's check."""
+    from tests.console.test_calls import EMPTY_STATE_KEY
+
+    spec = tmp_path / "rooms.yaml"
+    spec.write_text(EMPTY_STATE_KEY)
+    import_spec(spec, "rooms")
+    html = signed_in.get("/apis/rooms/operations/state/").content.decode()
+    empty = re.search(r'<input [^>]*name="param\.path\.stateKey"[^>]*>', html)
+    filled = re.search(r'<input [^>]*name="param\.path\.eventType"[^>]*>', html)
+    assert empty is not None and filled is not None
+    assert " required" not in empty[0] and " required" in filled[0]
+    row = html[html.rindex("<tr>", 0, html.index('name="param.path.stateKey"')) :]
+    assert "may be empty" in row[: row.index("</tr>")]
+
+
 def test_an_example_that_does_not_fit_is_said_beside_its_field(
     signed_in: Client, import_spec: Any, tmp_path: Any
 ) -> None:
