@@ -294,6 +294,36 @@ def _masked(data: calls.ConsoleInput, operation: Operation, text: str) -> calls.
     return replace(data, params=params, fields=fields)
 
 
+def past_call(
+    operation: Operation,
+    data: calls.ConsoleInput,
+    options: list[calls.Target],
+    media_types: list[str],
+) -> calls.PreparedCall:
+    """A past call rebuilt from its history entry (`data`) for its snippets. The history
+    keeps `format: password` parameters blank (_kept_form): a required one was sent, so it
+    reads $PASSWORD, as in the result's snippets; an optional one is left out."""
+    marker = "pw" + secrets.token_hex(16)
+    document = schema_document(operation.version_id)
+    secret = calls.secret_params(operation)
+    params = {where: dict(values) for where, values in data.params.items()}
+    for param in calls.parameters(operation):
+        param = calls.deref_param(param, document)
+        where, name = param.location, param.name
+        if param.required and (where, name) in secret and not params.get(where, {}).get(name):
+            params.setdefault(where, {})[name] = marker
+    call = calls.build_call(
+        operation, replace(data, params=params), options, media_types=media_types
+    )
+    hide = _hiding([], marker)
+    return replace(
+        call,
+        url=hide(call.url),
+        headers={k: hide(v) for k, v in call.headers.items()},
+        form_fields=[(k, hide(v)) for k, v in call.form_fields],
+    )
+
+
 def _hiding(keys: list[str], marker: str = "") -> Callable[[str], str]:
     """A function that puts $SUBSCRIPTION_KEY in place of each of `keys` in a text, and
     $PASSWORD in place of `marker` (_masked). They are keys or a hex marker (URL-safe, so

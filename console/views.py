@@ -475,9 +475,7 @@ def reveal(request: HtmxHttpRequest, call_id: str) -> HttpResponse:
     data = calls.ConsoleInput.from_json(entry.form)
     media_types = validation.media_types(operation.model)
     try:
-        call = calls.build_call(
-            operation, data, calls.targets(api, version, operation), media_types=media_types
-        )
+        call = tryit.past_call(operation, data, calls.targets(api, version, operation), media_types)
     except calls.CallError as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain")
     if chosen is not None and credentials.is_pasted(chosen):

@@ -1067,3 +1067,23 @@ def test_the_gateways_own_refusal_is_not_checked_against_the_apis_schema(
     )
     html = signed_in.post("/console/send/", send_data()).content.decode()
     assert "does not match the documented schema" in html
+
+
+def test_a_past_calls_snippets_write_its_password_parameter_as_a_placeholder(
+    signed_in: Client, echo: Any, fake_outbound: Any
+) -> None:
+    """The history keeps a `format: password` parameter blank, so a past call's snippets
+    (rebuilt from the history on 'reveal') were refused as missing that required parameter;
+    they read $PASSWORD where it was sent, as the result's snippets do."""
+    operation = op(echo, "echoGet")
+    secret = {"type": "string", "format": "password"}
+    operation.data["parameters"] += [
+        {"name": "pin", "in": "query", "required": True, "schema": secret}
+    ]
+    operation.save()
+    fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {"method": "GET"})
+    signed_in.post("/console/send/", send_data(**{"param.query.pin": "pin-of-ann-42"}))
+    entry = CallHistory.objects.get()
+    revealed = signed_in.post(f"/console/history/{entry.uuid}/snippets/", {})
+    assert revealed.status_code == 200, revealed.content.decode()[:300]
+    assert "pin=$PASSWORD" in revealed.content.decode()
