@@ -26,6 +26,10 @@ SEND = {
 }
 
 
+# Where the gateway takes a subscription key by default: (location, name).
+GATEWAY_KEY_PARAMETERS = [("header", "ocp-apim-subscription-key"), ("query", "subscription-key")]
+
+
 @pytest.fixture
 def starter(echo: Any) -> Product:
     product = Product.objects.create(slug="starter", name="Starter", published=True)
@@ -156,10 +160,7 @@ def test_case69_the_key_goes_to_the_gateway_only_never_to_an_allowlisted_server(
     assert key not in str(fake_outbound.sent[0].headers)
 
 
-@pytest.mark.parametrize(
-    ("where", "name"),
-    [("header", "ocp-apim-subscription-key"), ("query", "subscription-key")],
-)
+@pytest.mark.parametrize(("where", "name"), GATEWAY_KEY_PARAMETERS)
 def test_a_key_typed_in_the_gateways_key_parameter_must_be_one_of_the_developers_own(
     signed_in: Client,
     user: Any,
@@ -240,10 +241,7 @@ def test_a_key_typed_under_another_spelling_of_the_key_parameter_must_be_the_dev
     assert "is not a key of your subscriptions" in page.content.decode()
 
 
-@pytest.mark.parametrize(
-    ("where", "name"),
-    [("header", "ocp-apim-subscription-key"), ("query", "subscription-key")],
-)
+@pytest.mark.parametrize(("where", "name"), GATEWAY_KEY_PARAMETERS)
 def test_an_own_key_typed_in_the_key_parameter_is_sent_but_kept_nowhere(
     signed_in: Client,
     user: Any,
@@ -275,10 +273,7 @@ def test_an_own_key_typed_in_the_key_parameter_is_sent_but_kept_nowhere(
     assert own not in signed_in.get(f"/console/history/{entry.uuid}/").content.decode()
 
 
-@pytest.mark.parametrize(
-    ("where", "name"),
-    [("header", "ocp-apim-subscription-key"), ("query", "subscription-key")],
-)
+@pytest.mark.parametrize(("where", "name"), GATEWAY_KEY_PARAMETERS)
 def test_a_loaded_call_whose_key_was_typed_leaves_the_key_parameter_to_the_picker(
     signed_in: Client,
     user: Any,

@@ -5,6 +5,7 @@ the keyboard alone.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterator
@@ -48,6 +49,18 @@ def themed_context(chromium: Any, theme: str, **options: Any) -> Any:
     )
     context.add_init_script(f"try {{ localStorage.setItem('theme', '{theme}'); }} catch (e) {{}}")
     return context
+
+
+@contextlib.contextmanager
+def phone_page(chromium: Any) -> Iterator[Any]:
+    """A page 390 px wide in a phone's context (light theme), closed whatever the test asserts."""
+    context = themed_context(chromium, "light", is_mobile=True)
+    try:
+        page = context.new_page()
+        page.set_viewport_size({"width": 390, "height": 844})
+        yield page
+    finally:
+        context.close()
 
 
 def violations(page: Any) -> list[str]:
@@ -280,10 +293,7 @@ def test_focus_on_checkboxes_and_radios_is_visible(
 
 def test_a_shown_key_fits_a_phone(chromium: Any, queued: Portal) -> None:
     # At 390 px a shown key wrapped one character per line and "Regenerate" ran off the card.
-    context = themed_context(chromium, "light", is_mobile=True)
-    page = context.new_page()
-    try:
-        page.set_viewport_size({"width": 390, "height": 844})
+    with phone_page(chromium) as page:
         sign_in(page, queued, DEMO_USER, DEMO_PASSWORD, "/products/starter/")
         page.locator("#mine a").first.click()
         page.wait_for_url("**/products/subscriptions/*/")
@@ -298,34 +308,24 @@ def test_a_shown_key_fits_a_phone(chromium: Any, queued: Portal) -> None:
         for button in page.locator("#keys button").all():
             box = button.bounding_box()
             assert box["x"] >= 0 and box["x"] + box["width"] <= 390, button.inner_text()
-    finally:
-        context.close()
 
 
 def test_a_token_card_fits_a_phone(chromium: Any, portal: Portal) -> None:
     # At 390 px the claims ran past the token card's edge: the issuer (a URL, much longer at
     # Entra ID) set the width of the claims' column.
-    context = themed_context(chromium, "light", is_mobile=True)
-    page = context.new_page()
-    try:
-        page.set_viewport_size({"width": 390, "height": 844})
+    with phone_page(chromium) as page:
         sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/apis/echo/operations/echoPost/")
         password_token(page, "echo.write", DEMO_USER, DEMO_PASSWORD)
         card = page.locator(".console-token").first.bounding_box()
         for claim in page.locator(".console-token .console-claims dd").all():
             box = claim.bounding_box()
             assert box["x"] + box["width"] <= card["x"] + card["width"], claim.inner_text()
-    finally:
-        context.close()
 
 
 def test_recent_calls_fit_a_phone(chromium: Any, portal: Portal) -> None:
     # At 390 px the table scrolled sideways with the call's URL filling the screen: each
     # call's status, time and "Load into the form" were out of sight to the right.
-    context = themed_context(chromium, "light", is_mobile=True)
-    page = context.new_page()
-    try:
-        page.set_viewport_size({"width": 390, "height": 844})
+    with phone_page(chromium) as page:
         sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/apis/echo/operations/echoGet/")
         with page.expect_response("**/console/send/"):
             page.click("#console-send")
@@ -336,8 +336,6 @@ def test_recent_calls_fit_a_phone(chromium: Any, portal: Portal) -> None:
             assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, (
                 cell.inner_text()
             )
-    finally:
-        context.close()
 
 
 def test_the_theme_toggle_returns_to_the_systems_theme(chromium: Any, portal: Portal) -> None:
