@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote_plus
 
-from portal.lib.headers import IIS_ESCAPE as _IIS_ESCAPE
+from portal.lib.headers import iis_unescape
 
 
 def cut_param(query: bytes, name: str) -> tuple[list[str], bytes]:
@@ -33,8 +33,6 @@ def cut_param(query: bytes, name: str) -> tuple[list[str], bytes]:
 def _same_name(key: bytes, name: str) -> bool:
     """Whether a parameter name a backend decodes (escapes, a NUL's end, a list's `[...]`) is
     `name`: only reached for a name with an escape or one that begins with `name`."""
-    decoded = unquote_plus(key.decode("latin-1"))
-    if decoded.find("%") >= 0:  # IIS's %uXXXX, which System.Web's UrlDecode reads too
-        decoded = _IIS_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), decoded)
-    decoded = decoded.split("\0", 1)[0]
+    # IIS's %uXXXX too, which System.Web's UrlDecode reads.
+    decoded = iis_unescape(unquote_plus(key.decode("latin-1"))).split("\0", 1)[0]
     return decoded == name or (decoded.startswith(name) and decoded[len(name) :][:1] == "[")

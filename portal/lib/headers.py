@@ -102,15 +102,20 @@ def overrides_method(query: bytes) -> bool:
 IIS_ESCAPE = re.compile(r"%[uU]([0-9A-Fa-f]{4})")
 
 
+def iis_unescape(text: str) -> str:
+    """`text` with IIS's %uXXXX escapes decoded, as System.Web's UrlDecode reads them."""
+    if text.find("%") < 0:
+        return text
+    return IIS_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
 def param_key(name: str) -> str:
     """A decoded query or form parameter name as the frameworks behind a gateway read it:
     any case, a list's `[...]` dropped, PHP's leading spaces dropped and `.` and ` ` read as
     `_`, and cut at a NUL (PHP's php_register_variable_ex reads the name as a C string, so
     `_method%00x` is `_method`). An IIS escape left by the %XX decoding (`%u005Fmethod`) is
     decoded, as System.Web's UrlDecode reads it in a query or form field."""
-    if name.find("%") >= 0:
-        name = IIS_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), name)
-    name = name.split("\0", 1)[0]
+    name = iis_unescape(name).split("\0", 1)[0]
     return name.lstrip(" ").split("[", 1)[0].replace(".", "_").replace(" ", "_").lower()
 
 
