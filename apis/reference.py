@@ -22,7 +22,8 @@ from apis.openapi.sample import sample
 from apis.openapi.stream_sample import stream_note, stream_sample
 from apis.openapi.values import as_dict
 from apis.openapi.xml_sample import is_xml, xml_sample, xml_text
-from apis.schema_tree import SchemaRenderer, constraints, pretty_json, short_json
+from apis.schema_reader import short_json
+from apis.schema_tree import SchemaRenderer, constraints, pretty_json
 from portal.lib.lru import LRU
 
 PARAM_LOCATIONS = ("path", "query", "header", "cookie")

@@ -57,7 +57,8 @@ from apis.reference import (
     build_overview,
     cached_operation_view,
 )
-from apis.schema_tree import SCHEMA_PREFIX, SchemaRenderer, Where, part_query
+from apis.schema_reader import SCHEMA_PREFIX, Where
+from apis.schema_tree import SchemaRenderer, part_query
 from apis.search import OperationHit, search_catalog
 from portal.lib.htmx import HtmxHttpRequest
 from products.visibility import visible_apis
