@@ -528,6 +528,9 @@ class Gateway:
                 # its type, and MVC 5 reads X-HTTP-Method-Override there on a POST.
                 and (formbody.is_json(content_type) or query.find(b"%") >= 0)
             )
+            # ... on any method, so the `x-ms-paths` key that picked the operation may be
+            # another one to it.
+            or (bool(route.query_names) and query.find(b"%") >= 0)
         ):
             # The same for a charset the backend decodes the body in first (UTF-16, UTF-7):
             # the scans read its bytes as ASCII. One scan for `charset` on a typed call.

@@ -25,6 +25,7 @@ from apis.openapi.query_keys import fixed_query
 from gateway.jwt import SUPPORTED_ALGORITHMS, ClaimRule, Policy, PublicKey, key_from_config
 from gateway.matching import TemplateTree, template_pattern
 from gateway.upstream import Origin, parse_origin
+from portal.lib.headers import param_key
 
 log = logging.getLogger("gateway")
 
@@ -171,16 +172,19 @@ class RouteConfig:
         gateway then cannot know which operation's policy applies."""
         text = query.decode("latin-1")
         listed = parse_qsl(text, keep_blank_values=True)
-        lowered = {name.lower() for name in self.query_names}
+        # Each name as backends read it (param_key: any case, IIS's %uXXXX, a list's `[]`,
+        # cut at a NUL, PHP's leading spaces), so `%u0063omp=list` or `comp[]=list` is a
+        # spelling of `comp` that must be written as the key writes it.
+        lowered = {param_key(name) for name in self.query_names}
 
         def fixed(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-            return [(name.lower(), value) for name, value in pairs if name.lower() in lowered]
+            return [(param_key(n), value) for n, value in pairs if param_key(n) in lowered]
 
         if ";" in text:
             split = parse_qsl(text.replace(";", "&"), keep_blank_values=True)
             if fixed(split) != fixed(listed):
                 return None
-        named = [name for name, _ in listed if name.lower() in lowered]
+        named = [name for name, _ in listed if param_key(name) in lowered]
         if len({n.lower() for n in named}) != len(named) or any(
             name not in self.query_names for name in named
         ):

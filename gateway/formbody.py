@@ -129,7 +129,7 @@ def foreign_charset(content_type: bytes) -> bool:
 
 FOREIGN_CHARSET = problem(
     415,
-    "A form, multipart or JSON body, or a POST's escaped query, in a charset other than UTF-8 "
+    "A form, multipart or JSON body, or an escaped query, in a charset other than UTF-8 "
     "cannot be checked for a method override (_method): send it in UTF-8.",
     "method",
 )

@@ -427,6 +427,68 @@ def test_operations_told_apart_by_their_query_are_matched_by_it(tmp_path: Any) -
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "query",
+    [
+        "%u0063omp=list",  # IIS: System.Web's UrlDecode reads %u0063 as `c`
+        "comp%00x=list",  # PHP reads a name as a C string, cut at the NUL
+        "comp[]=list",  # PHP and Rack read a list under its name
+        "%20comp=list",  # PHP drops a name's leading spaces
+    ],
+)
+def test_a_query_key_in_a_spelling_a_backend_reads_as_it_matches_no_operation(
+    tmp_path: Any, query: str
+) -> None:
+    """An `x-ms-paths` key's fixed name spelled as a backend decodes it (`%u0063omp=list` is
+    comp=list to IIS) was no fixed name to the gateway: the call matched the plain `GET /`
+    beside `/?comp=list` and its policy, while the backend ran the listing. Like a fixed name
+    in another case, no operation's policy applies."""
+    from tests.apis.test_views_spec_features import AZURE_QUEUE
+
+    spec = tmp_path / "queue.json"
+    spec.write_text(AZURE_QUEUE)
+    call_command("importspec", str(spec), slug="queue", publish=True, stdout=io.StringIO())
+    Route.objects.create(api=Api.objects.get(slug="queue"), suffix="queue", backend="mock")
+    route = load_routes()["queue"]
+    listing = next(op for op in route.operations if op.slug == "Service_ListQueuesSegment")
+    route.operations.append(replace(listing, slug="plain", query=()))
+    assert route.match_operation("GET", "/", query.encode()) is None
+    assert route.loosely_matches("GET", "/", query.encode())
+    # Other names that only begin like a fixed one are other parameters.
+    assert route.match_operation("GET", "/", b"compx=list").slug == "plain"  # type: ignore[union-attr]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_query_in_a_charset_the_match_cannot_read_is_refused_on_a_route_with_query_keys(
+    tmp_path: Any,
+) -> None:
+    """System.Web decodes a query's escapes in the charset the Content-Type names, on a GET
+    too: `%00c%00o%00m%00p=%00l%00i%00s%00t` in UTF-16BE is comp=list to it, and no query key
+    to the gateway, which picked another operation's policy. A route whose operations a query
+    key tells apart refuses such a call with 415, as the POST case is."""
+    from tests.apis.test_views_spec_features import AZURE_QUEUE
+
+    spec = tmp_path / "queue.json"
+    spec.write_text(AZURE_QUEUE)
+    call_command("importspec", str(spec), slug="queue", publish=True, stdout=io.StringIO())
+    Route.objects.create(api=Api.objects.get(slug="queue"), suffix="queue", backend="mock")
+    routes = load_routes()
+    listing = next(op for op in routes["queue"].operations if op.query == (("comp", "list"),))
+    routes["queue"].operations.append(replace(listing, slug="plain", query=()))
+    app = Gateway(routes)
+    query = "%00c%00o%00m%00p=%00l%00i%00s%00t"
+    for charset in ("utf-16be", "UTF-7"):
+        headers = {"content-type": f"text/plain; charset={charset}"}
+        status, _, body = run(app, "GET", "/queue/", headers=headers, query=query)
+        assert status == 415, (charset, body)
+    # A query without escapes, or in UTF-8, goes on.
+    utf16 = {"content-type": "text/plain; charset=utf-16be"}
+    assert run(app, "GET", "/queue/", headers=utf16, query="comp=list")[0] == 200
+    utf8 = {"content-type": "text/plain; charset=utf-8"}
+    assert run(app, "GET", "/queue/", headers=utf8, query="comp=%6Cist")[0] == 200
+
+
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("query", ["x=1#&comp=list", "comp=list#", "#comp=list"])
 def test_a_raw_hash_in_the_query_is_refused(tmp_path: Any, query: str) -> None:
     """A `#` is no part of a request target (RFC 9112), yet many backends cut the query
