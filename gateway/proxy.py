@@ -21,6 +21,7 @@ from gateway.jwt import Verdict
 from gateway.knobs import setting
 from gateway.metrics import Metrics
 from gateway.problems import CHECK_HEADER, SECURITY_HEADERS, Headers, problem
+from gateway.subscriptions import DEFAULT_NAMES
 from gateway.upstream import (
     HOP_BY_HOP,
     ClientBodyBroken,
@@ -96,8 +97,10 @@ def forward_headers(
         # for it (about 3,000 instructions each, several per call on the hot path).
         if name.find(b"_") >= 0:
             key = name.replace(b"_", b"-")
-            if subscriptions is not None and key == subscriptions.key_header(route.api_slug):
-                continue
+            if subscriptions is not None and (
+                key == subscriptions.key_header(route.api_slug) or key == DEFAULT_NAMES.header
+            ):
+                continue  # APIM's default header too, on an API that renamed its own
             if route.policy is not None and key == route.policy.header_key:
                 continue  # X_Api_Token: a second token, which no rule looked at
         else:

@@ -208,6 +208,13 @@ def take_key(
         values, query = cut_param(query, param)
         if values and key is None:
             key = values[0]
+    if names is not DEFAULT_NAMES:
+        # An API that renamed its key names (rare: one check on every other call): a key sent
+        # under APIM's defaults, as the portal's other APIs take it, is no key to this API, but
+        # still a secret its backend must not get.
+        headers.pop(DEFAULT_NAMES.header, None)
+        if query.find(DEFAULT_NAMES.param_bytes) >= 0 or query.find(b"%") >= 0:
+            query = cut_param(query, DEFAULT_NAMES.param)[1]
     return key or None, query
 
 

@@ -250,3 +250,46 @@ def test_unpublishing_the_only_product_closes_its_api_instead_of_opening_it(
     old_key = gateway.request("GET", "/orders/items", token=token, headers=with_key)
     assert old_key.status == 401 and "not published" in old_key.json()["detail"]
     assert len(backend.recorder.requests) == 1  # only the call before the unpublish
+
+
+@pytest.mark.parametrize("required", [True, False])
+@pytest.mark.parametrize(
+    ("headers", "query"),
+    [
+        ({"Ocp-Apim-Subscription-Key": "{key}"}, "page=2"),
+        ({"Ocp_Apim_Subscription_Key": "{key}"}, "page=2"),
+        ({}, "subscription-key={key}&page=2"),
+        ({}, "subscription%2Dkey={key}&page=2"),
+    ],
+)
+def test_a_key_in_the_default_names_never_reaches_the_backend_of_an_api_that_renamed_them(
+    gateway: Harness,
+    provider: Provider,
+    backend: LoopbackServer,
+    key: str,
+    required: bool,
+    headers: dict[str, str],
+    query: str,
+) -> None:
+    """An API whose key is read from `X-Api-Key` and `?apikey=`: a key sent in APIM's default
+    header or parameter (the one the portal's other APIs use) went on to the backend, with
+    its log and anyone it forwards to, whether or not the product asks for a key."""
+    from apis.models import Api
+    from products.models import ApiKeyNames
+
+    ApiKeyNames.objects.create(
+        api=Api.objects.get(slug="orders"), header="X-Api-Key", query="apikey"
+    )
+    Product.objects.filter(slug="starter").update(subscription_required=required)
+    Product.objects.get(slug="starter").save()  # the key map's fingerprint moves
+    token = mint(provider.keys[0], claims(provider))
+    sent = {name: value.format(key=key) for name, value in headers.items()}
+    if required:
+        sent["X-Api-Key"] = key
+    response = gateway.request(
+        "GET", "/orders/items", token=token, headers=sent, query=query.format(key=key)
+    )
+    assert response.status == 200, response.body
+    [seen] = backend.recorder.requests
+    assert key not in repr(seen)
+    assert seen["target"] == "/items?page=2"
