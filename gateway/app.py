@@ -37,7 +37,7 @@ from gateway.jwt import KeysUnavailable, TokenRejected, Verdict
 from gateway.keys import KeyStore
 from gateway.metrics import Metrics, hide_apis
 from gateway.paths import PathRefused, decode_path
-from gateway.problems import SECURITY_HEADERS, Headers, problem, rejection
+from gateway.problems import SECURITY_HEADERS, Headers, echoed, problem, rejection
 from gateway.ratelimit import CounterStore, MemoryCounters, RedisCounters
 from gateway.refreshed import Refreshed
 from gateway.revocations import Revocations
@@ -433,7 +433,11 @@ class Gateway:
             await self._respond(
                 send,
                 state,
-                problem(404, f"No operation of this API matches {method} {rest}.", "operation"),
+                problem(
+                    404,
+                    f"No operation of this API matches {echoed(f'{method} {rest}')}.",
+                    "operation",
+                ),
                 extra,
             )
             return
@@ -441,9 +445,9 @@ class Gateway:
             # `/pets/1/` or `/PETS/1` is deletePet to many backends: forwarded, it would skip
             # the rules bound to that operation (case 61 on a pass-through route).
             detail = (
-                f"{method} {rest} differs from an operation's path only in letter case or a "
-                "trailing slash, or names a query key twice or in another case; use the path "
-                "and query the API documents."
+                f"{echoed(f'{method} {rest}')} differs from an operation's path only in letter "
+                "case or a trailing slash, or names a query key twice or in another case; use "
+                "the path and query the API documents."
             )
             await self._respond(send, state, problem(404, detail, "operation"), extra)
             return

@@ -15,7 +15,7 @@ from django.conf import settings
 
 from gateway.config import OperationMatch, RouteConfig
 from gateway.formbody import OverrideField
-from gateway.problems import Headers, problem
+from gateway.problems import Headers, echoed, problem
 
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 _JSON = [(b"content-type", b"application/json")]
@@ -167,7 +167,8 @@ async def mock(
     """The operation's example, else a sample from its response schema (APIM mock-response)."""
     match = match or route.match_operation(method, path)
     if match is None:
-        return problem(404, f"No operation of this API matches {method} {path}.", "operation")
+        detail = f"No operation of this API matches {echoed(f'{method} {path}')}."
+        return problem(404, detail, "operation")
     cached = route.mock_cache.get(match.slug)
     if cached is None:
         from django.db import close_old_connections

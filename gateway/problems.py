@@ -40,6 +40,15 @@ def problem(status: int, detail: str, check: str, *, title: str = "") -> tuple[i
     return status, headers, body
 
 
+ECHO_LIMIT = 200
+
+
+def echoed(text: str, limit: int = ECHO_LIMIT) -> str:
+    """What a problem's detail repeats of the request (a path, a method): its beginning, so
+    a 60 KB path does not come back as a 60 KB answer."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _field(check: str) -> bytes:
     """The check as a header value: a required claim's name comes from the configuration
     (`scope`, `https://example.com/roles`), and a line break there would add headers."""

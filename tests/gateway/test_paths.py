@@ -201,6 +201,23 @@ def test_calls_matching_no_operation_get_404(
     assert resp.json()["check"] == "operation"
 
 
+@pytest.mark.parametrize("pass_through", [False, True])
+def test_a_404_for_a_long_path_echoes_only_its_beginning(
+    provider: Provider, backend: LoopbackServer, harness_for: Build, pass_through: bool
+) -> None:
+    """The 404 problem named the whole path it matched no operation for: a 60 KB path came
+    back as a 60 KB `detail` (and into the console's panel and any log of answers), each call
+    costing the gateway what the client sent. The detail names the path's beginning."""
+    gw = harness_for(petstore(provider, backend.url, pass_through=pass_through))
+    # No operation (or, passed through, another spelling of listPets: `/PETS...`).
+    path = ("/petstore/PETS." if pass_through else "/petstore/nothing/") + "a" * 60_000
+    resp = gw.request("GET", path, token=admin(provider))
+    refused(resp, backend, (404,))
+    detail = resp.json()["detail"]
+    assert len(detail) < 500, len(detail)
+    assert detail.count("a" * 100) == 1 and "…" in detail
+
+
 def test_exact_matches_reach_the_backend_with_the_bytes_that_were_matched(
     gw: Harness, provider: Provider, backend: LoopbackServer
 ) -> None:
