@@ -26,7 +26,7 @@ from oauth2_provider.views import IntrospectTokenView, RevokeTokenView, TokenVie
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OauthlibRequest
 
-from identity import ratelimit, revocation
+from identity import cors, ratelimit, revocation
 
 JSON = "application/json"
 # What discovery advertises and the token endpoint takes. DOT also carries the device-code
@@ -162,6 +162,13 @@ def _two_methods(request: HttpRequest) -> HttpResponse | None:
 @method_decorator(csrf_exempt, name="dispatch")
 class Token(TokenView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "OPTIONS":
+            return cors.preflight(request, "POST")
+        response = self._answer(request, *args, **kwargs)
+        cors.for_client_id(request, response, attempted_client_id(request))
+        return response
+
+    def _answer(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         grant = request.POST.get("grant_type") if request.method == "POST" else None
         if grant and grant not in TOKEN_GRANT_TYPES:
             return _json_error(
@@ -195,6 +202,13 @@ def _sign_ins_blocked(request: HttpRequest) -> JsonResponse | None:
 @method_decorator(csrf_exempt, name="dispatch")
 class Revoke(RevokeTokenView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "OPTIONS":
+            return cors.preflight(request, "POST")
+        response = self._answer(request, *args, **kwargs)
+        cors.for_client_id(request, response, attempted_client_id(request))
+        return response
+
+    def _answer(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = _client_authenticated(
             request, lambda: super(Revoke, self).dispatch(request, *args, **kwargs)
         )
@@ -266,16 +280,24 @@ class UserInfo(UserInfoView):
     """OIDC userinfo; a token with no user behind it (client credentials) is no key to it."""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "OPTIONS":
+            return cors.preflight(request, "GET, POST")
         auth = request.META.get("HTTP_AUTHORIZATION", "")
+        token = None
         if auth[:7].lower() == "bearer ":
             checksum = hashlib.sha256(auth[7:].strip().encode()).hexdigest()
-            token = get_access_token_model().objects.filter(token_checksum=checksum).first()
-            if token is not None and token.user_id is None:
-                return _json_error(
-                    401,
-                    "invalid_token",
-                    "The token was issued to a client, not for a user.",
-                    WWW_Authenticate='Bearer error="invalid_token", '
-                    'error_description="The token was issued to a client, not for a user."',
-                )
-        return as_json_error(super().dispatch(request, *args, **kwargs))
+            rows = get_access_token_model().objects.select_related("application")
+            token = rows.filter(token_checksum=checksum).first()
+        if token is not None and token.user_id is None:
+            response: HttpResponse = _json_error(
+                401,
+                "invalid_token",
+                "The token was issued to a client, not for a user.",
+                WWW_Authenticate='Bearer error="invalid_token", '
+                'error_description="The token was issued to a client, not for a user."',
+            )
+        else:
+            response = as_json_error(super().dispatch(request, *args, **kwargs))
+        # Read by the pages of the client the token was issued to.
+        cors.for_client(request, response, token.application if token is not None else None)
+        return response

@@ -150,3 +150,86 @@ def test_the_allowed_origins_follow_the_single_page_apps_redirect_uris(spa: Any)
     provider = OAuthClient.objects.get(pk=app.provider_client.pk)
     assert provider.origin_allowed("https://new.example")
     assert not provider.origin_allowed("https://spa.example")
+
+
+def _tokens_from(client: Client, spa: Any, origin: str = "https://spa.example") -> Any:
+    client_id = spa.application.client_id
+    verifier, challenge = _pkce()
+    answer = _authorize(client, client_id, code_challenge=challenge, code_challenge_method="S256")
+    (code,) = answer["code"]
+    token = _exchange(client, client_id, code, code_verifier=verifier, origin=origin)
+    assert token.status_code == 200, token.content
+    return token.json()
+
+
+def _cors(response: Any) -> str | None:
+    """The origin a browser lets read `response`, none without the header."""
+    if "Access-Control-Allow-Origin" in response:
+        assert "Origin" in response["Vary"]  # a shared cache keeps one answer per origin
+    return response.get("Access-Control-Allow-Origin")
+
+
+@pytest.mark.parametrize("origin", ["https://spa.example", "https://evil.example"])
+def test_a_single_page_app_reads_the_token_endpoints_refusals_from_its_own_origin_only(
+    client: Client, spa: Any, origin: str
+) -> None:
+    """A refused refresh (expired, revoked) tells the app to sign the person in again; without
+    CORS on the error the browser reports a network failure and the app cannot tell."""
+    refused = client.post(
+        "/idp/token/",
+        {"grant_type": "refresh_token", "refresh_token": "gone", "client_id": spa.application.client_id},
+        headers={"Origin": origin},
+    )  # fmt: skip
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    assert _cors(refused) == (origin if origin == "https://spa.example" else None)
+
+
+@pytest.mark.parametrize("origin", ["https://spa.example", "https://evil.example"])
+def test_a_single_page_app_revokes_its_tokens_from_its_own_origin_only(
+    client: Client, spa: Any, origin: str
+) -> None:
+    tokens = _tokens_from(client, spa)
+    revoked = client.post(
+        "/idp/revoke/",
+        {"token": tokens["refresh_token"], "client_id": spa.application.client_id},
+        headers={"Origin": origin},
+    )
+    assert revoked.status_code == 200
+    assert _cors(revoked) == (origin if origin == "https://spa.example" else None)
+
+
+@pytest.mark.parametrize("origin", ["https://spa.example", "https://evil.example"])
+def test_a_single_page_app_reads_userinfo_from_its_own_origin_only(
+    client: Client, spa: Any, origin: str
+) -> None:
+    """userinfo takes the token in an Authorization header, so the browser asks first
+    (a preflight OPTIONS) and sends the call only when that answer allows the origin."""
+    tokens = _tokens_from(client, spa)
+    preflight = client.options(
+        "/idp/userinfo/",
+        headers={"Origin": origin, "Access-Control-Request-Method": "GET",
+                 "Access-Control-Request-Headers": "authorization"},
+    )  # fmt: skip
+    info = client.get(
+        "/idp/userinfo/",
+        headers={"Origin": origin, "Authorization": f"Bearer {tokens['access_token']}"},
+    )
+    assert info.status_code == 200 and info.json()["sub"]
+    if origin == "https://spa.example":
+        assert _cors(preflight) == origin and _cors(info) == origin
+        assert "authorization" in preflight["Access-Control-Allow-Headers"].lower()
+        assert "GET" in preflight["Access-Control-Allow-Methods"]
+    else:
+        assert _cors(preflight) is None and _cors(info) is None
+
+
+def test_another_origin_reads_no_tokens_of_a_single_page_app(client: Client, spa: Any) -> None:
+    """A page elsewhere may post a stolen refresh token; the browser shows it nothing."""
+    tokens = _tokens_from(client, spa)
+    refreshed = client.post(
+        "/idp/token/",
+        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
+         "client_id": spa.application.client_id},
+        headers={"Origin": "https://evil.example"},
+    )  # fmt: skip
+    assert refreshed.status_code == 200 and _cors(refreshed) is None

@@ -1,0 +1,66 @@
+"""CORS for the endpoints a single-page app calls from its own pages: token, revocation and
+userinfo (discovery and JWKS are public, `*`).
+
+A client's `allowed_origins` (its redirect URIs' origins, applications.flows) may read the
+answers about that client: every token endpoint answer, errors too (a refused refresh tells
+the app to sign the person in again; without CORS the browser reports a network failure),
+its revocations, and userinfo with its tokens. oauthlib adds the header only to a token
+endpoint's success, and only for https origins. A preflight carries no client, so it is
+answered for an origin any client allows; the call itself is then answered per client.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
+
+from identity.clients import origin_of
+from identity.models import Client
+
+ALLOWED_HEADERS = "Authorization, Content-Type"
+PREFLIGHT_MAX_AGE = "600"
+
+
+def request_origin(request: HttpRequest) -> str:
+    """The Origin header when it is an origin (scheme://host[:port]), else ''."""
+    origin = str(request.headers.get("Origin", ""))
+    return origin if origin and origin_of(origin) == origin else ""
+
+
+def _client_allows(client: Client | None, origin: str) -> bool:
+    return client is not None and bool(client.origin_allowed(origin))
+
+
+def _any_client_allows(origin: str) -> bool:
+    candidates = Client.objects.exclude(allowed_origins="").filter(allowed_origins__contains=origin)
+    return any(client.origin_allowed(origin) for client in candidates)
+
+
+def for_client(request: HttpRequest, response: HttpResponse, client: Client | None) -> None:
+    """Let `client`'s pages read `response`; any other origin's, nothing."""
+    patch_vary_headers(response, ("Origin",))
+    origin = request_origin(request)
+    if origin and _client_allows(client, origin):
+        response["Access-Control-Allow-Origin"] = origin
+    elif "Access-Control-Allow-Origin" in response:
+        del response["Access-Control-Allow-Origin"]
+
+
+def for_client_id(request: HttpRequest, response: HttpResponse, client_id: str) -> None:
+    client = Client.objects.filter(client_id=client_id).first() if client_id else None
+    for_client(request, response, client)
+
+
+def preflight(request: HttpRequest, methods: str) -> HttpResponse:
+    """The answer to a browser's OPTIONS before a call with an Authorization header (or
+    another header a simple request may not carry)."""
+    response = HttpResponse(status=204)
+    response["Allow"] = f"{methods}, OPTIONS"
+    patch_vary_headers(response, ("Origin",))
+    origin = request_origin(request)
+    if origin and _any_client_allows(origin):
+        response["Access-Control-Allow-Origin"] = origin
+        response["Access-Control-Allow-Methods"] = methods
+        response["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+        response["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
+    return response
