@@ -40,3 +40,31 @@ def test_a_registered_post_logout_redirect_uri_of_a_known_client_is_followed(
         "/idp/logout/?client_id=console&post_logout_redirect_uri=https://evil.example/"
     )
     assert refused.status_code == 400 and "Location" not in refused
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://127.0.0.1:9999/cb",  # its sign-in redirect URI, never a post-logout one
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+    ],
+)
+def test_a_developers_application_without_post_logout_uris_redirects_nowhere_it_named(
+    client: Client, signed_in: Any, app: Any, target: str
+) -> None:
+    """A developer's application declares no post_logout_redirect_uris: its ID token as the
+    hint, with any redirect, is the provider's 400 page, never a redirect there."""
+    from urllib.parse import urlencode
+
+    from tests.identity.test_tokens import code_flow
+
+    id_token = code_flow(client, app, scope="openid")["id_token"]
+    for params in (
+        {"id_token_hint": id_token, "post_logout_redirect_uri": target},
+        {"id_token_hint": id_token, "client_id": "console", "post_logout_redirect_uri": target},
+    ):
+        response = client.get(f"/idp/logout/?{urlencode(params)}")
+        assert response.status_code == 400, response.content[:300]
+        assert "Location" not in response
