@@ -154,3 +154,31 @@ def test_many_failures_from_everywhere_slow_the_account_without_locking_it(
     assert ratelimit.delay("Grace") == 1  # each attempt on the account now waits a second
     data = {"username": "grace", "password": PASSWORD}
     assert via_lb(Client(), "/idp/login/", data, "198.51.100.7").status_code == 302
+
+
+@pytest.mark.parametrize("length", [151, 20_000])
+def test_usernames_past_the_fields_limit_count_against_the_address(
+    user_factory: Any, client_factory: Any, settings: Any, length: int
+) -> None:
+    """The form's username field holds 150 characters; longer ones (a guesser's padding, a
+    pasted token) are refused like a wrong password, counted, and never a 500, on the sign-in
+    page and through the password grant."""
+    provider_options(settings, COMPLIANT_BCP_RFC9700_PASSWORD_GRANT=False)
+    user_factory("grace")
+    client_factory("ropc", "ropc-secret", allow_password=True)
+    auth = "Basic " + base64.b64encode(b"ropc:ropc-secret").decode()
+    for i in range(settings.IDENTITY_LOGIN_FAILURES_PER_IP):
+        data = {"username": f"grace{'x' * length}{i}", "password": "x"}
+        assert via_lb(Client(), "/idp/login/", data, ATTACKER).status_code == 400
+    right = {"username": "grace", "password": PASSWORD}
+    assert via_lb(Client(), "/idp/login/", right, ATTACKER).status_code == 429
+    form = {"grant_type": "password", "username": f"grace{'x' * length}", "password": "x"}
+    blocked = via_lb(Client(), "/idp/token/", form, ATTACKER, HTTP_AUTHORIZATION=auth)
+    assert blocked.status_code == 429 and blocked.json()["error"] == "invalid_grant"
+    for i in range(settings.IDENTITY_LOGIN_FAILURES_PER_IP):
+        form["username"] = f"grace{'x' * length}{i}"
+        refused = via_lb(Client(), "/idp/token/", form, "198.51.100.20", HTTP_AUTHORIZATION=auth)
+        assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    grace = {"grant_type": "password", "username": "grace", "password": PASSWORD}
+    again = via_lb(Client(), "/idp/token/", grace, "198.51.100.20", HTTP_AUTHORIZATION=auth)
+    assert again.status_code == 429
