@@ -276,9 +276,10 @@ def send(
 
 
 def _kept_form(data: calls.ConsoleInput, operation: Operation) -> dict[str, Any]:
-    """The form as the history keeps it: a `format: password` field or parameter blank, as
-    typed hidden."""
-    return _masked(data, operation, "").to_json()
+    """The form as the history keeps it: a filled `format: password` field or parameter as
+    $PASSWORD, so a past call's snippets (past_call) still send it; loaded back into the
+    form (panel.flat_state) it is blank, as typed hidden."""
+    return _masked(data, operation, SECRET_PLACEHOLDER).to_json()
 
 
 def _masked(data: calls.ConsoleInput, operation: Operation, text: str) -> calls.ConsoleInput:
@@ -301,8 +302,9 @@ def past_call(
     media_types: list[str],
 ) -> calls.PreparedCall:
     """A past call rebuilt from its history entry (`data`) for its snippets. The history
-    keeps `format: password` parameters blank (_kept_form): a required one was sent, so it
-    reads $PASSWORD, as in the result's snippets; an optional one is left out."""
+    keeps a sent `format: password` parameter or field as $PASSWORD (_kept_form), and one
+    kept before that blank: a required one was sent all the same. Each reads $PASSWORD, as
+    in the result's snippets; one not sent is left out."""
     marker = "pw" + secrets.token_hex(16)
     document = schema_document(operation.version_id)
     secret = calls.secret_params(operation)
@@ -310,10 +312,17 @@ def past_call(
     for param in calls.parameters(operation):
         param = calls.deref_param(param, document)
         where, name = param.location, param.name
-        if param.required and (where, name) in secret and not params.get(where, {}).get(name):
+        if (where, name) not in secret:
+            continue
+        kept = params.get(where, {}).get(name, "")
+        if kept == SECRET_PLACEHOLDER or (param.required and not kept):
             params.setdefault(where, {})[name] = marker
+    fields = dict(data.fields)
+    for name in calls.secret_fields(operation, data.media_type) & set(fields):
+        if fields[name] == SECRET_PLACEHOLDER:
+            fields[name] = marker
     call = calls.build_call(
-        operation, replace(data, params=params), options, media_types=media_types
+        operation, replace(data, params=params, fields=fields), options, media_types=media_types
     )
     hide = _hiding([], marker)
     return replace(

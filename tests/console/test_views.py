@@ -826,7 +826,7 @@ def test_a_password_field_is_typed_hidden_and_kept_out_of_the_history(
     assert answer.status_code == 200, answer.content.decode()[:500]
     assert fake_outbound.sent[0].body == b"email=ann%40example.com&password=pw-of-ann-42"
     kept = CallHistory.objects.get().form
-    assert kept["fields"] == {"email": "ann@example.com", "password": ""}
+    assert kept["fields"] == {"email": "ann@example.com", "password": "$PASSWORD"}
 
 
 def test_a_password_parameter_is_typed_hidden_and_shown_nowhere(
@@ -858,8 +858,8 @@ def test_a_password_parameter_is_typed_hidden_and_shown_nowhere(
     assert "pin-of-ann-42" not in shown and "pw-ann-7" not in shown
     assert "pin=$PASSWORD" in shown
     kept = CallHistory.objects.get()
-    assert kept.form["params"]["query"] == {"message": "hi", "pin": ""}
-    assert kept.form["params"]["header"] == {"X-Password": ""}
+    assert kept.form["params"]["query"] == {"message": "hi", "pin": "$PASSWORD"}
+    assert kept.form["params"]["header"] == {"X-Password": "$PASSWORD"}
     assert "pin-of-ann-42" not in kept.url
 
 
@@ -1072,7 +1072,7 @@ def test_the_gateways_own_refusal_is_not_checked_against_the_apis_schema(
 def test_a_past_calls_snippets_write_its_password_parameter_as_a_placeholder(
     signed_in: Client, echo: Any, fake_outbound: Any
 ) -> None:
-    """The history keeps a `format: password` parameter blank, so a past call's snippets
+    """The history kept a `format: password` parameter blank, so a past call's snippets
     (rebuilt from the history on 'reveal') were refused as missing that required parameter;
     they read $PASSWORD where it was sent, as the result's snippets do."""
     operation = op(echo, "echoGet")
@@ -1084,6 +1084,68 @@ def test_a_past_calls_snippets_write_its_password_parameter_as_a_placeholder(
     fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {"method": "GET"})
     signed_in.post("/console/send/", send_data(**{"param.query.pin": "pin-of-ann-42"}))
     entry = CallHistory.objects.get()
+    entry.form["params"]["query"]["pin"] = ""  # as an entry kept before $PASSWORD was
+    entry.save()
     revealed = signed_in.post(f"/console/history/{entry.uuid}/snippets/", {})
     assert revealed.status_code == 200, revealed.content.decode()[:300]
     assert "pin=$PASSWORD" in revealed.content.decode()
+
+
+def test_a_past_calls_snippets_keep_the_optional_password_parameters_it_sent(
+    signed_in: Client, echo: Any, fake_outbound: Any
+) -> None:
+    """The history kept every `format: password` parameter and form field blank, so a past
+    call's snippets could not tell an optional one that was sent from one left empty, and
+    left it out: the revealed call was not the call made. What was sent reads $PASSWORD;
+    what was not sent stays out; loaded back, the fields are still empty."""
+    operation = op(echo, "echoGet")
+    secret = {"type": "string", "format": "password"}
+    operation.data["parameters"] += [
+        {"name": "X-Password", "in": "header", "schema": secret},
+        {"name": "otp", "in": "query", "schema": secret},
+    ]
+    operation.save()
+    fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {"method": "GET"})
+    signed_in.post("/console/send/", send_data(**{"param.header.X-Password": "pw-ann-7"}))
+    entry = CallHistory.objects.get()
+    assert "pw-ann-7" not in str(entry.form)
+    revealed = signed_in.post(f"/console/history/{entry.uuid}/snippets/", {})
+    assert revealed.status_code == 200, revealed.content.decode()[:300]
+    code = unescape(revealed.content.decode())
+    assert "X-Password: $PASSWORD" in code and "otp=" not in code
+    loaded = signed_in.get(f"/console/history/{entry.uuid}/", follow=True)
+    field = re.search(
+        r'<input [^>]*name="param\.header\.X-Password"[^>]*>', loaded.content.decode()
+    )
+    assert field is not None and 'value=""' in field[0]
+
+
+def test_a_past_calls_snippets_keep_the_password_form_field_it_sent(
+    signed_in: Client, echo: Any, fake_outbound: Any
+) -> None:
+    """A form body's `format: password` field was kept blank, so the past call's snippets
+    sent `password=` (empty): they read $PASSWORD, as the result's snippets do."""
+    operation = op(echo, "echoPost")
+    schema = {
+        "type": "object",
+        "properties": {
+            "email": {"type": "string"},
+            "password": {"type": "string", "format": "password"},
+        },
+    }
+    media = "application/x-www-form-urlencoded"
+    operation.data["requestBody"] = {"content": {media: {"schema": schema}}}
+    operation.save()
+    fake_outbound.json("POST", f"{GATEWAY}/echo/anything", {"method": "POST"})
+    data = send_data(
+        operation="echoPost",
+        media_type=media,
+        **{"field.0.email": "ann@example.com", "field.0.password": "pw-of-ann-42"},
+    )
+    del data["param.query.message"]
+    signed_in.post("/console/send/", data)
+    entry = CallHistory.objects.get()
+    assert "pw-of-ann-42" not in str(entry.form)
+    revealed = signed_in.post(f"/console/history/{entry.uuid}/snippets/", {})
+    assert revealed.status_code == 200, revealed.content.decode()[:300]
+    assert "password=$PASSWORD" in unescape(revealed.content.decode())
