@@ -458,6 +458,8 @@ def flat_state(data: ConsoleInput, media_types: list[str], operation: Operation)
             # loaded back, it would be sent as a key and refused. Empty, the picker's goes.
             if value.strip() == samples.SUBSCRIPTION_KEY:
                 value = ""
+            elif where == "querystring":
+                value = _without_kept_keys(value)
             state[f"param.{where}.{name}"] = value
     if data.media_type in media_types:
         index = media_types.index(data.media_type)
@@ -465,6 +467,15 @@ def flat_state(data: ConsoleInput, media_types: list[str], operation: Operation)
         for name, value in data.fields.items():
             state[f"field.{index}.{name}"] = value
     return state
+
+
+def _without_kept_keys(query: str) -> str:
+    """An OpenAPI 3.2 `in: querystring` value (the whole query) without the pairs the history
+    keeps as `name=$SUBSCRIPTION_KEY`: a key typed in it (case 70), which loaded back would be
+    sent as a key and refused. Without it, the picker's key goes."""
+    pairs = query.split("&")
+    kept = [p for p in pairs if p.partition("=")[2].strip() != samples.SUBSCRIPTION_KEY]
+    return query if len(kept) == len(pairs) else "&".join(kept)
 
 
 def build(

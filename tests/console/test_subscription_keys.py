@@ -335,3 +335,42 @@ def test_the_call_shown_lists_the_key_header_once_when_the_picker_replaces_a_typ
     assert page.status_code == 200
     html = page.content.decode().lower()
     assert html.count("-h &quot;ocp-apim-subscription-key: $subscription_key&quot;") == 1
+
+
+def test_a_loaded_call_whose_key_was_typed_in_its_querystring_leaves_the_key_out(
+    signed_in: Client, user: Any, starter: Product, echo: Any, fake_outbound: Any
+) -> None:
+    """An OpenAPI 3.2 `in: querystring` parameter is the whole query: a key typed in it as
+    `subscription-key=...` is kept as $SUBSCRIPTION_KEY (case 70), and loading the call put
+    that placeholder back into the query, which was refused as 'not a key of your
+    subscriptions'. The query loads without the key: the picker's key goes instead."""
+    import re
+    from html import unescape
+
+    from tests.console.conftest import op
+
+    operation = op(echo, "echoGet")
+    form = {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}
+    operation.data["parameters"] = [{"name": "q", "in": "querystring", "content": form}]
+    operation.save()
+    fake_outbound.json("GET", f"{GATEWAY}/echo/anything", {"method": "GET"})
+    sub = flows.subscribe(user, starter)
+    own = flows.shown_key(sub, "secondary")
+    send = {k: v for k, v in SEND.items() if k != "param.query.message"}
+    typed = f"term=cats&subscription-key={own}&limit=5"
+    first = signed_in.post("/console/send/", {**send, "param.querystring.q": typed})
+    assert first.status_code == 200, first.content.decode()[:300]
+    entry = CallHistory.objects.get()
+    assert own not in str(entry.form)
+
+    assert signed_in.get(f"/console/history/{entry.uuid}/").status_code == 302
+    page = signed_in.get(PAGE).content.decode()
+    field = re.search(r'<input [^>]*name="param\.querystring\.q"[^>]*>', page)
+    assert field is not None
+    value = re.search(r'value="([^"]*)"', field[0])
+    assert value is not None and unescape(value[1]) == "term=cats&limit=5"
+    again = {**send, "param.querystring.q": unescape(value[1]), "subscription": str(sub.uuid)}
+    answer = signed_in.post("/console/send/", again)
+    assert answer.status_code == 200, answer.content.decode()[:300]
+    assert len(fake_outbound.sent) == 2
+    assert "subscription-key" not in fake_outbound.sent[1].url
