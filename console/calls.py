@@ -275,11 +275,12 @@ def param_schema(document: Mapping[str, Any], schema: Any) -> dict[str, Any]:
     return schema
 
 
-def empty_path_segment(param: Parameter, document: Mapping[str, Any]) -> bool:
-    """A required path parameter whose documented example (or default) is "": an empty
-    segment is the call (Matrix's `stateKey`, `.../state/m.room.name/`), so it may be sent
-    empty. Any other required path parameter must be filled (as Swagger UI asks)."""
-    if param.location != "path":
+def documented_empty(param: Parameter, document: Mapping[str, Any]) -> bool:
+    """A required path, query or header parameter whose documented example (or default) is
+    "": empty is the call (Matrix's `stateKey`, `.../state/m.room.name/`; a `filter=` the
+    spec shows), so it may be sent empty: an empty segment, `name=`, an empty header. Any
+    other required parameter must be filled (as Swagger UI asks)."""
+    if param.location not in ("path", "query", "header"):
         return False
     if param.examples:
         return param.examples[0].value == ""
@@ -438,10 +439,12 @@ def build_call(
         if where == "query" and name in fixed:
             continue  # sent as the path's own query says
         raw = data.params.get(where, {}).get(name, "")
-        if raw == "" and empty_path_segment(param, document):
-            path = path.replace("{" + name + "}", "")
-            continue
-        if raw == "":
+        if raw == "" and documented_empty(param, document):
+            if where == "path":
+                path = path.replace("{" + name + "}", "")
+                continue
+            # else written empty below, as documented
+        elif raw == "":
             if param.required:
                 missing.append(f"{name} ({where})")
             continue

@@ -64,7 +64,7 @@ class ParamField:
     # Why the example it starts with (or shows) does not fit the parameter's schema.
     example_problem: str = ""
     secret: bool = False  # `format: password`: typed hidden, never pre-filled nor restored
-    may_be_empty: bool = False  # required, but documented empty (calls.empty_path_segment)
+    may_be_empty: bool = False  # required, but documented empty (calls.documented_empty)
 
 
 @dataclass
@@ -262,7 +262,7 @@ def param_fields(
                 hint=_param_hint(param, schema),
                 example_problem=problem,
                 secret=secret,
-                may_be_empty=required and calls.empty_path_segment(param, doc),
+                may_be_empty=required and calls.documented_empty(param, doc),
             )
         )
     return found

@@ -1020,3 +1020,41 @@ def test_a_path_parameter_documented_empty_may_be_sent_empty(
         calls.build_call(
             op(api, "state"), ConsoleInput(params={"path": {**path, "eventType": ""}}), [server]
         )
+
+
+EMPTY_QUERY_AND_HEADER = """openapi: 3.1.0
+info: {title: Feed, version: '1'}
+paths:
+  /feed:
+    get:
+      operationId: feed
+      parameters:
+        - {name: filter, in: query, required: true, schema: {type: string}, example: ''}
+        - {name: X-Since, in: header, required: true, schema: {type: string, default: ''}}
+        - {name: page, in: query, required: true, schema: {type: string}}
+      responses: {'200': {description: ok}}
+"""
+
+
+def test_a_query_or_header_parameter_documented_empty_may_be_sent_empty(
+    import_spec: Any, tmp_path: Any
+) -> None:
+    """A required query or header parameter whose example (or default) is "" is sent empty
+    (`filter=`, an empty `X-Since`), as a path parameter so documented is (an empty
+    segment); the console refused both as unfilled. Any other still has to be filled in."""
+    spec = tmp_path / "feed.yaml"
+    spec.write_text(EMPTY_QUERY_AND_HEADER)
+    api = import_spec(spec, "feed")
+    server = calls.Target("https://httpbin.org", "Spec", True)
+    data = ConsoleInput(params={"query": {"page": "2"}})
+    call = calls.build_call(op(api, "feed"), data, [server])
+    assert call.url == "https://httpbin.org/feed?filter=&page=2"
+    assert call.headers["X-Since"] == ""
+    typed = ConsoleInput(
+        params={"query": {"page": "2", "filter": "new"}, "header": {"X-Since": "1"}}
+    )
+    call = calls.build_call(op(api, "feed"), typed, [server])
+    assert call.url == "https://httpbin.org/feed?filter=new&page=2"
+    assert call.headers["X-Since"] == "1"
+    with pytest.raises(CallError, match=r"Fill in the required parameters: page \(query\)\."):
+        calls.build_call(op(api, "feed"), ConsoleInput(), [server])

@@ -107,6 +107,26 @@ def test_a_path_parameter_documented_empty_may_be_left_empty(
     assert "may be empty" in row[: row.index("</tr>")]
 
 
+def test_a_query_or_header_parameter_documented_empty_may_be_left_empty(
+    signed_in: Client, import_spec: Any, tmp_path: Any
+) -> None:
+    """A required query or header parameter whose example (or default) is "" is sent empty,
+    but the input's `required` refused to submit it so; as for a path parameter, it reads
+    'may be empty' and has no `required` attribute. Any other required one keeps it."""
+    from tests.console.test_calls import EMPTY_QUERY_AND_HEADER
+
+    spec = tmp_path / "feed.yaml"
+    spec.write_text(EMPTY_QUERY_AND_HEADER)
+    import_spec(spec, "feed")
+    html = signed_in.get("/apis/feed/operations/feed/").content.decode()
+    for key, empty in [("query.filter", True), ("header.X-Since", True), ("query.page", False)]:
+        field = re.search(rf'<input [^>]*name="param\.{re.escape(key)}"[^>]*>', html)
+        assert field is not None, key
+        assert (" required" not in field[0]) is empty, key
+        row = html[html.rindex("<tr>", 0, html.index(f'name="param.{key}"')) :]
+        assert ("may be empty" in row[: row.index("</tr>")]) is empty, key
+
+
 def test_an_example_that_does_not_fit_is_said_beside_its_field(
     signed_in: Client, import_spec: Any, tmp_path: Any
 ) -> None:
