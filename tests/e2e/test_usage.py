@@ -30,7 +30,7 @@ from tests.e2e.browser import (
     register_machine_application,
     sign_in,
 )
-from tests.e2e.test_accessibility import violations
+from tests.e2e.test_accessibility import phone_page, violations
 from tests.e2e.usage_seed import SEED
 
 pytestmark = [pytest.mark.e2e]
@@ -240,3 +240,32 @@ def test_a_filter_the_reports_refuse_shows_its_error_beside_the_form(
     assert page.inner_text("[data-error=developer]") == "No developer has this user name."
     assert page.input_value("[name=developer]") == "nosuchuser"
     assert "Fix the filters above to see a report." in page.inner_text("main")
+
+
+def test_my_usage_fits_a_phone(chromium: Any, portal: Portal) -> None:
+    # At 390 px both tables of My usage scrolled sideways: a subscription's calls, error
+    # rate, p50 and quota (and an application's client id and numbers) were out of sight
+    # to the right, with no column header left in view to say which number was which.
+    portal.manage(
+        "shell", "-c",
+        "from django.contrib.auth import get_user_model; from applications import flows; "
+        "flows.register(get_user_model().objects.get(username='demo'), name='Phone app',"
+        " description='', kind='machine', redirect_uris=[])",
+    )  # fmt: skip
+    with phone_page(chromium) as page:
+        sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/usage/")
+        for table in ("subscriptions", "applications"):
+            region = page.locator(f"[data-overview={table}]")
+            for box in (region, region.locator("xpath=..")):  # the table and its region
+                assert box.evaluate("el => el.scrollWidth <= el.clientWidth + 1"), table
+            row = region.locator("tbody tr").first
+            for cell in row.locator("th, td").all():
+                box = cell.bounding_box()
+                assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, (
+                    table,
+                    cell.inner_text(),
+                )
+            # Each number still says what it is, the column headers being out of the way.
+            calls = row.locator("td[data-label=Calls]")
+            assert calls.evaluate("el => getComputedStyle(el, '::before').content") == '"Calls"'
+            assert calls.is_visible()
