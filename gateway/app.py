@@ -41,7 +41,7 @@ from gateway.problems import SECURITY_HEADERS, Headers, echoed, problem, rejecti
 from gateway.ratelimit import CounterStore, MemoryCounters, RedisCounters
 from gateway.refreshed import Refreshed
 from gateway.revocations import Revocations
-from gateway.routing import find_route, raw_rest
+from gateway.routing import SERVED_METHODS, find_route, raw_rest
 from gateway.server import BODY_BYTES, CLIENT_GONE
 from gateway.subscriptions import Meter, Subscriptions
 from gateway.upstream import Pool
@@ -58,10 +58,10 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 log = logging.getLogger("gateway")
 
-_ALLOW = b"GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+_ALLOW = ", ".join(SERVED_METHODS).encode()
 # The methods a call may have: those a required-claims rule can name (gateway.models). Any
 # other (TRACE, CONNECT, WebDAV's MOVE or PROPPATCH, a cache's PURGE) is held by no rule.
-_SERVED_METHODS = frozenset(_ALLOW.decode().split(", "))
+_SERVED_METHODS = frozenset(SERVED_METHODS)
 
 
 def _setting(name: str, default: Any) -> Any:

@@ -13,7 +13,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 
 from apis.models import Api
-from gateway.routing import MAX_SUFFIX_SEGMENTS
+from gateway.routing import MAX_SUFFIX_SEGMENTS, SERVED_METHODS
 
 suffix_validator = RegexValidator(
     r"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$",
@@ -274,9 +274,13 @@ class RequiredClaim(models.Model):
             or not all(isinstance(v, str) and v for v in self.values)
         ):
             raise ValidationError({"values": "A non-empty list of strings."})
-        bad = [m for m in self.methods.split() if m.upper() not in _METHODS]
+        bad = [m.upper() for m in self.methods.split() if m.upper() not in SERVED_METHODS]
+        if bad and bad[0] in _NEVER_SERVED:
+            # A rule bound to it alone would hold no call: the gateway refuses it first.
+            detail = f"The gateway never serves {bad[0]} (it answers 405): no rule can hold it."
+            raise ValidationError({"methods": detail})
         if bad:
             raise ValidationError({"methods": f"Unknown method {bad[0]}."})
 
 
-_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"}
+_NEVER_SERVED = {"TRACE", "CONNECT"}

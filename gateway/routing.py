@@ -12,6 +12,11 @@ from gateway.config import RouteConfig
 # admin and applyconfig refuse a deeper suffix (gateway.models), which no call could reach.
 MAX_SUFFIX_SEGMENTS = 8
 
+# The methods the gateway serves, and so the ones a required-claims rule may name (the admin
+# and applyconfig refuse others: a rule bound to TRACE alone would hold no call). Any other
+# (TRACE, CONNECT, WebDAV's MOVE or PROPPATCH, a cache's PURGE) gets 405 before any rule.
+SERVED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
 
 def find_route(
     routes: dict[str, RouteConfig], path: str, deep: bool

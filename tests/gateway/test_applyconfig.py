@@ -305,6 +305,15 @@ def _refused(config_dir: Path, text: str) -> str:
             ),
             ":15: methods: Unknown method DELET",
         ),
+        # TRACE gets 405 from the gateway before any rule: a rule bound to it holds no call,
+        # whatever the operator meant it to guard.
+        (
+            (
+                "values: [echo.write], methods: [POST]",
+                "values: [echo.write], methods: [TRACE]",
+            ),
+            ":15: methods: The gateway never serves TRACE (it answers 405)",
+        ),
         (
             ("counter-key: subject}", "counter-key: subject, on-store-unavailable: maybe}"),
             ":16: on-store-unavailable must be allow or deny, not 'maybe'",
