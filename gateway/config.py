@@ -25,7 +25,7 @@ from apis.openapi.query_keys import fixed_query
 from gateway.jwt import SUPPORTED_ALGORITHMS, ClaimRule, Policy, PublicKey, key_from_config
 from gateway.matching import TemplateTree, template_pattern
 from gateway.upstream import Origin, parse_origin
-from portal.lib.headers import param_key
+from portal.lib.headers import iis_unescape, param_key
 
 log = logging.getLogger("gateway")
 
@@ -184,9 +184,12 @@ class RouteConfig:
             split = parse_qsl(text.replace(";", "&"), keep_blank_values=True)
             if fixed(split) != fixed(listed):
                 return None
-        named = [name for name, _ in listed if param_key(name) in lowered]
-        if len({n.lower() for n in named}) != len(named) or any(
-            name not in self.query_names for name in named
+        named = [(name, value) for name, value in listed if param_key(name) in lowered]
+        if len({n.lower() for n, _ in named}) != len(named) or any(
+            # A value with an IIS escape left (`comp=%u006Cist`: comp=list to System.Web,
+            # not to others) names another operation to some backends.
+            name not in self.query_names or iis_unescape(value) != value
+            for name, value in named
         ):
             return None
         return listed

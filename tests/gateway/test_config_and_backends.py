@@ -459,6 +459,29 @@ def test_a_query_key_in_a_spelling_a_backend_reads_as_it_matches_no_operation(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("query", ["comp=%u006Cist", "comp=l%u0069st"])
+def test_a_query_key_value_with_an_iis_escape_matches_no_operation(
+    tmp_path: Any, query: str
+) -> None:
+    """`comp=%u006Cist` is comp=list to IIS (System.Web's UrlDecode) and comp=`%u006Cist` to
+    other backends: the gateway matched the plain `GET /` and its policy while IIS ran the
+    listing. Which operation runs depends on the backend, so none matches."""
+    from tests.apis.test_views_spec_features import AZURE_QUEUE
+
+    spec = tmp_path / "queue.json"
+    spec.write_text(AZURE_QUEUE)
+    call_command("importspec", str(spec), slug="queue", publish=True, stdout=io.StringIO())
+    Route.objects.create(api=Api.objects.get(slug="queue"), suffix="queue", backend="mock")
+    route = load_routes()["queue"]
+    listing = next(op for op in route.operations if op.slug == "Service_ListQueuesSegment")
+    route.operations.append(replace(listing, slug="plain", query=()))
+    assert route.match_operation("GET", "/", query.encode()) is None
+    assert route.loosely_matches("GET", "/", query.encode())
+    # A `%` that is no IIS escape is data, as before.
+    assert route.match_operation("GET", "/", b"comp=50%25").slug == "plain"  # type: ignore[union-attr]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_query_in_a_charset_the_match_cannot_read_is_refused_on_a_route_with_query_keys(
     tmp_path: Any,
 ) -> None:
