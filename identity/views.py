@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
@@ -168,6 +168,15 @@ class Authorize(AuthorizationView):
             )
         return context
 
+    def redirect(self, redirect_to: str, application: Any) -> HttpResponse:
+        """Every answer sent back to the client names the issuer (RFC 9207 section 2, 'including
+        error responses'). DOT adds iss to a code or token only; its errors (access_denied,
+        invalid_scope, prompt=none's login_required) went without, and a client that checks
+        (discovery says to) refused them as a possible mix-up."""
+        return super().redirect(  # type: ignore[no-any-return]
+            with_issuer(redirect_to, issuer_mod.issuer(self.request)), application
+        )
+
     def _sign_in_again(self, request: HttpRequest) -> HttpResponse:
         idp_session.sign_out(request)
         query = request.GET.copy()
@@ -177,6 +186,20 @@ class Authorize(AuthorizationView):
             query.pop("prompt", None)
         next_url = f"{request.path}?{query.urlencode()}"
         return redirect(f"{reverse('identity:login')}?{urlencode({'next': next_url})}")
+
+
+def with_issuer(uri: str, issuer: str) -> str:
+    """`uri` with iss=`issuer` among the response's parameters (the fragment's, for an
+    implicit answer), and no other iss: a registered redirect URI may carry its own, which
+    a client would read as the issuer."""
+    parts = urlsplit(uri)
+
+    def without_iss(component: str) -> list[tuple[str, str]]:
+        return [(k, v) for k, v in parse_qsl(component, keep_blank_values=True) if k != "iss"]
+
+    query, fragment = without_iss(parts.query), without_iss(parts.fragment)
+    (fragment if parts.fragment else query).append(("iss", issuer))
+    return parts._replace(query=urlencode(query), fragment=urlencode(fragment)).geturl()
 
 
 def _fatal_client_error(request: HttpRequest) -> FatalClientError | None:

@@ -285,3 +285,49 @@ def test_a_bad_client_or_redirect_uri_is_the_error_page_before_any_sign_in(
     response = client.get("/idp/authorize/?" + urlencode(query))
     assert response.status_code == 400
     assert "Location" not in response
+
+
+def test_every_error_sent_back_to_the_client_names_the_issuer(
+    client: Client, user_factory: Any, app: Any
+) -> None:
+    """RFC 9207 section 2: 'In authorization responses to the client, including error
+    responses', the provider names itself (iss). Discovery says it does
+    (authorization_response_iss_parameter_supported), so a client that checks (openid-client,
+    for one) refuses an answer without it as a possible mix-up: it read 'iss missing' where
+    the provider said login_required, and could not fall back to an interactive sign-in."""
+    from tests.identity.test_tokens import ISSUER
+
+    def errors_of(response: Any) -> dict[str, list[str]]:
+        params = redirect_params(response)
+        assert params["error"] and "code" not in params
+        return params
+
+    answers = {"login_required": errors_of(client.get(authorize_url(prompt="none")))}
+    user_factory("grace")
+    assert (
+        client.post("/idp/login/", {"username": "grace", "password": PASSWORD}).status_code == 302
+    )
+    answers["consent_required"] = errors_of(client.get(authorize_url(prompt="none")))
+    answers["invalid_scope"] = errors_of(client.get(authorize_url(scope="openid nope.read")))
+    answers["unsupported_response_type"] = errors_of(client.get(authorize_url(response_type="x")))
+    page = client.get(authorize_url())
+    fields = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    answers["access_denied"] = errors_of(client.post(authorize_url(), fields))  # no "allow"
+    for error, params in answers.items():
+        assert params["error"] == [error]
+        assert params["iss"] == [ISSUER], error
+
+
+def test_a_registered_redirect_uris_own_iss_never_stands_for_the_issuer(
+    client: Client, app: Any
+) -> None:
+    from identity.models import Client as OAuthClient
+    from tests.identity.test_tokens import ISSUER
+
+    registered = f"{REDIRECT}?iss=https%3A%2F%2Fevil.example&tenant=a"
+    OAuthClient.objects.filter(client_id="console").update(redirect_uris=registered)
+    response = client.get(authorize_url(prompt="none", redirect_uri=registered))
+    assert response.status_code == 302
+    params = parse_qs(urlsplit(response["Location"]).query)
+    assert params["iss"] == [ISSUER] and params["tenant"] == ["a"]
+    assert params["error"] == ["login_required"]
