@@ -277,7 +277,11 @@ class Introspect(OAuthLibMixin, View):
 
 @method_decorator(csrf_exempt, name="dispatch")
 class UserInfo(UserInfoView):
-    """OIDC userinfo; a token with no user behind it (client credentials) is no key to it."""
+    """OIDC userinfo; a token with no user behind it (client credentials) is no key to it.
+
+    Any user token carrying `openid` is, whatever its `aud` (an API's, usually): a client
+    holds one token for an API and the person's claims, as at Auth0 and Keycloak, and the
+    claims answered are only those its scopes allow (DOT's oidc_claim_scope)."""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method == "OPTIONS":

@@ -119,6 +119,20 @@ def test_userinfo_still_answers_for_a_user_token(client: Client, signed_in: Any,
     assert response.status_code == 200 and response.json()["preferred_username"] == "grace"
 
 
+def test_userinfo_takes_an_apis_token_and_answers_only_what_its_scopes_allow(
+    client: Client, signed_in: Any, app: Any
+) -> None:
+    """A token for api://echo with openid (a design choice, as Auth0 and Keycloak: the client
+    holds one token); without profile or email it tells who (sub) and nothing more."""
+    import jwt
+
+    token = code_flow(client, app, scope="openid echo.read")["access_token"]
+    assert jwt.decode(token, options={"verify_signature": False})["aud"] == "api://echo"
+    response = client.get("/idp/userinfo/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+    assert response.json() == {"sub": str(signed_in.pk)}
+
+
 def test_pages_allow_forms_to_post_only_to_this_site(client: Client) -> None:
     csp = client.get("/idp/").headers["Content-Security-Policy"]
     assert "form-action 'self'" in csp
