@@ -83,6 +83,50 @@ def test_a_uri_that_is_not_ascii_is_refused_with_its_ascii_form(uri: str) -> Non
         assert "xn--pi-portal-zyh.example" in str(refused.value)
 
 
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://evil.example%2Eapp.example/cb",  # the browser decodes it: another host
+        "https://app.example;sandbox/cb",  # ';' went into the consent page's CSP header
+        "https://app..example/cb",
+        "https://-app.example/cb",
+        "https://app.example%00/cb",
+    ],
+)
+def test_a_host_that_is_no_host_name_is_refused(uri: str) -> None:
+    with pytest.raises(RedirectUriError, match="not a valid host name"):
+        check_redirect_uri(uri)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        # Browsers read a backslash as a slash: this goes to evil.example, while the consent
+        # page named the host 'evil.example\\.app.example' as where the person is sent.
+        "https://evil.example\\.app.example/cb",
+        "https://app.example/c\\b",
+        'https://app.example/cb"onmouseover=x',
+        "https://app.example/cb?x=<script>",
+        "https://app.example/cb?x={y}",
+        "https://app.example/cb?x=a|b",
+        "https://app.example/cb?x=^",
+        "https://app.example/cb?x=`",
+    ],
+)
+def test_characters_a_uri_never_holds_are_refused(uri: str) -> None:
+    """RFC 3986 has no place for them; browsers rewrite or encode each their own way, so the
+    URI registered is not the one the person is sent to."""
+    with pytest.raises(RedirectUriError, match="may not hold"):
+        check_redirect_uri(uri)
+
+
+@pytest.mark.parametrize(
+    "uri", ["https://my_app.internal.example/cb", "https://app.example./cb", "https://10.1.2.3/cb"]
+)
+def test_host_names_browsers_go_to_are_accepted(uri: str) -> None:
+    assert check_redirect_uri(uri) == uri
+
+
 def test_parse_one_a_line_without_duplicates() -> None:
     text = "https://a.example/cb\n\n  https://b.example/cb \nhttps://a.example/cb\n"
     assert parse_redirect_uris(text) == ["https://a.example/cb", "https://b.example/cb"]
