@@ -16,6 +16,7 @@ from typing import Any
 
 import jwt
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 
 from identity import issuer as issuer_mod
 from identity import keys
@@ -108,10 +109,26 @@ def access_token_claims(request: Any, now: int | None = None) -> dict[str, Any]:
         "exp": now + lifetime,
         "jti": uuid.uuid4().hex,
     }
-    if sub != client_id and user is not None:
+    if sub != client_id and user is not None and _may_name_the_user(request.client, scopes):
         # RFC 9068 §2.2.1 allows identity claims: a name to show beside the opaque `sub`.
         claims["preferred_username"] = user.get_username()
     return claims
+
+
+def _may_name_the_user(client: Any, scopes: list[str]) -> bool:
+    """A developer's application learns the username only with `profile`, as its consent
+    page says ('See your name and username'); the application can read its access token
+    (RFC 9068 section 6). Clients an administrator set up (the console's, whose token card
+    names the user) always may."""
+    if "profile" in scopes:
+        return True
+    try:
+        client.developer_application  # noqa: B018  (the reverse one-to-one, or none)
+    except ObjectDoesNotExist:
+        return True
+    except AttributeError:
+        return True  # no client row (oauthlib's request without one)
+    return False
 
 
 def sign(claims: dict[str, Any]) -> str:

@@ -308,3 +308,35 @@ def test_a_refused_scope_says_the_same_of_an_api_the_client_cannot_see_and_of_no
     assert hidden.json()["error"] == absent.json()["error"] == "invalid_scope"
     said = hidden.json()["error_description"].replace("petstore", "X")
     assert said == absent.json()["error_description"].replace("nothing", "X")
+
+
+@pytest.mark.parametrize(("scope", "named"), [("openid echo.read", False),
+                                              ("openid profile echo.read", True)])  # fmt: skip
+def test_a_developers_application_learns_the_username_only_with_profile(
+    client: Client,
+    ada: Any,
+    register: Callable[..., Any],
+    apis: dict[str, Any],
+    make_product: Callable[..., Any],
+    scope: str,
+    named: bool,
+) -> None:
+    """The consent page promises the username with profile ('See your name and username'):
+    the access token, which the application can read, carried preferred_username whatever
+    was asked, so an application allowed only to read echo learnt whose account it was."""
+    import jwt
+
+    registered = register(ada, "web", redirect_uris=[WEB_REDIRECT])
+    app = registered.application
+    product_flows.subscribe(ada, make_product("starter", apis["echo"]), application=app)
+    _sign_in(client)
+    answer = _redeem(client, registered, *_code(client, app.client_id, scope))
+    assert answer.status_code == 200, answer.content
+    claims = jwt.decode(answer.json()["access_token"], options={"verify_signature": False})
+    assert claims["sub"] == str(ada.pk)
+    assert ("preferred_username" in claims) is named
+    refreshed = _token(client, registered, "refresh_token",
+                       refresh_token=answer.json()["refresh_token"])  # fmt: skip
+    assert refreshed.status_code == 200, refreshed.content
+    claims = jwt.decode(refreshed.json()["access_token"], options={"verify_signature": False})
+    assert ("preferred_username" in claims) is named
