@@ -46,6 +46,16 @@ SUBSCRIPTION_KEY_PLACEHOLDER = samples.SUBSCRIPTION_KEY
 SECRET_PLACEHOLDER = samples.PASSWORD
 
 
+@dataclass(frozen=True)
+class Fault:
+    """A way the input departs from the schema, and the name of the form's field at fault
+    (`param.query.repeat`, `body.0`): the result names it, and console.js marks that field
+    aria-invalid, described by the message, for a screen reader to find."""
+
+    field: str
+    text: str
+
+
 @dataclass
 class Outcome:
     """What to render: the result template's context and the HTTP status."""
@@ -155,9 +165,7 @@ def send(
         return Outcome(INVALID, context)
     # Only the component schemas the checks reach, row by row: not the whole document.
     doc = {**schema_document(version.pk), "openapi": version.spec_version}
-    problems = validation.check_parameters(
-        doc, version.pk, operation.model, data.params
-    ) + validation.check_request_body(doc, version.pk, operation.model, data.media_type, data.body)
+    problems = _faults(doc, version, operation, data, media_types)
     if problems and not data.force:
         context["body_problems"] = problems
         return Outcome(INVALID, context)
@@ -273,6 +281,30 @@ def send(
             via_gateway=calls.through_gateway(call.url),
         )
     return Outcome(200, context)
+
+
+def _faults(
+    doc: dict[str, Any],
+    version: ApiVersion,
+    operation: Operation,
+    data: calls.ConsoleInput,
+    media_types: list[str],
+) -> list[Fault]:
+    """Each way the input departs from the schema, with the form's field at fault."""
+    found = []
+    for param in operation.model.parameters:
+        raw = data.params.get(param.location, {}).get(param.name, "")
+        key = f"param.{param.location}.{param.name}"
+        found += [
+            Fault(key, text) for text in validation.check_parameter(doc, version.pk, param, raw)
+        ]
+    if data.media_type in media_types:
+        key = f"body.{media_types.index(data.media_type)}"
+        body = validation.check_request_body(
+            doc, version.pk, operation.model, data.media_type, data.body
+        )
+        found += [Fault(key, text) for text in body]
+    return found
 
 
 def _kept_form(data: calls.ConsoleInput, operation: Operation) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 // The try-it console's small behaviours. Everything works without this file; it adds:
 // the implicit grant's hand-over (the fragment is only visible to the browser), a live
-// expiry countdown, one body editor at a time, and showing 4xx/5xx console answers.
+// expiry countdown, one body editor at a time, showing 4xx/5xx console answers, and marking
+// the fields a refused call names.
 (function () {
   "use strict";
 
@@ -85,7 +86,41 @@
       event.detail.isError = false;
     }
   });
-  document.addEventListener("htmx:afterSwap", function () { tick(); });
+  // A call refused for values that fail the schema: each field at fault is marked
+  // aria-invalid and described by the messages about it (the answer's items name it in
+  // data-console-field), so a screen reader finds it; the next answer clears what was fixed.
+  function unmark(field) {
+    var before = field.dataset.consoleInvalid;
+    delete field.dataset.consoleInvalid;
+    field.removeAttribute("aria-invalid");
+    if (before) field.setAttribute("aria-describedby", before);
+    else field.removeAttribute("aria-describedby");
+  }
+  function mark(field, ids) {
+    var before = field.getAttribute("aria-describedby") || "";
+    field.dataset.consoleInvalid = before;
+    field.setAttribute("aria-invalid", "true");
+    field.setAttribute("aria-describedby", (before + " " + ids).trim());
+  }
+  function markInvalid() {
+    var form = document.getElementById("console-form");
+    if (!form) return;
+    form.querySelectorAll("[data-console-invalid]").forEach(unmark);
+    var fields = {};
+    document.querySelectorAll("#console-result [data-console-field]").forEach(function (item) {
+      var name = item.dataset.consoleField;
+      fields[name] = ((fields[name] || "") + " " + item.id).trim();
+    });
+    Object.keys(fields).forEach(function (name) {
+      form.querySelectorAll('[name="' + CSS.escape(name) + '"]').forEach(function (field) {
+        mark(field, fields[name]);
+      });
+    });
+  }
+  document.addEventListener("htmx:afterSwap", function (event) {
+    tick();
+    if (event.detail.target && event.detail.target.id === "console-response") markInvalid();
+  });
   editors(document);
   tick();
   window.setInterval(tick, 1000);

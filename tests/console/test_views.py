@@ -680,6 +680,25 @@ def test_a_parameter_the_spec_forbids_is_named_before_sending(
     )
 
 
+def test_a_refusal_names_the_fields_at_fault_for_the_form_to_mark(
+    signed_in: Client, echo: Any, fake_outbound: Any
+) -> None:
+    """A call refused for a value that fails the schema said what was wrong, but not which
+    field: a screen reader user could not find it. Each message names its field (console.js
+    marks that field aria-invalid, described by the message's id)."""
+    item = r'<li id="(console-problem-\d+)" data-console-field="([^"]+)"><code>(.*?)</code></li>'
+    data = send_data(**{"param.query.repeat": "99"})
+    html = signed_in.post("/console/send/", data, headers=HTMX).content.decode()
+    (found,) = re.findall(item, html)
+    assert found[1] == "param.query.repeat" and "greater than the maximum of 10" in found[2]
+    assert f'name="{found[1]}"' in signed_in.get(PAGE).content.decode()
+    body = send_data(operation="echoPost", media_type="application/json")
+    body["body.0"] = '{"priority": "urgent"}'
+    html = signed_in.post("/console/send/", body, headers=HTMX).content.decode()
+    assert {field for _, field, _ in re.findall(item, html)} == {"body.0"}
+    assert fake_outbound.sent == []
+
+
 @pytest.mark.parametrize(
     "extra",
     [

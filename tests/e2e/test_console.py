@@ -249,3 +249,28 @@ def test_a_swap_over_styled_fields_breaks_no_csp(page: Any, portal: Portal) -> N
     assert page.locator('#console-auth input[id][style=""]').count() >= 1
     password_token(page, "echo.read", DEMO_USER, DEMO_PASSWORD)
     assert [e for e in page.console_errors if "Content Security Policy" in e] == []
+
+
+def test_a_refused_value_marks_its_field_until_it_is_fixed(page: Any, portal: Portal) -> None:
+    """A call refused because a value fails the schema said what was wrong, but the field
+    at fault was not marked: a screen reader user could not find it. It is aria-invalid,
+    described by the message about it, and unmarked once a send no longer refuses it."""
+    sign_in(page, portal, DEMO_USER, DEMO_PASSWORD, "/apis/echo/operations/echoGet/")
+    field = page.locator('input[name="param.query.repeat"]')
+    field.fill("99")
+    with page.expect_response("**/console/send/") as answer:
+        page.click("#console-send")
+    assert answer.value.status == 422
+    page.wait_for_selector("#console-result .console-body-problems")
+    assert field.get_attribute("aria-invalid") == "true"
+    described = (field.get_attribute("aria-describedby") or "").split()
+    assert described, "no aria-describedby"
+    said = " ".join(page.inner_text(f"#{name}") for name in described)
+    assert "greater than the maximum of 10" in said
+    assert page.locator('#console-form [aria-invalid="true"]').count() == 1
+
+    field.fill("3")
+    send_and_wait(page)
+    assert field.get_attribute("aria-invalid") is None
+    assert field.get_attribute("aria-describedby") is None
+    assert [e for e in page.console_errors if "status of 422" not in e] == []
