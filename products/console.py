@@ -20,6 +20,12 @@ from products.models import ApiKeyNames, Product, Subscription
 from products.visibility import visible_products
 
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
+# The console's key picker (products/_console_keys.html): where its "Subscribe to ..." hint
+# brings the developer back, and where the picker says they are subscribed. At #console the
+# page's messages were far above, out of view.
+PICKER_ANCHOR = "console-subscription"
+# The tag of that message: the picker shows it, the page's message list leaves it out.
+PICKER_MESSAGE_TAG = "console-picker"
 
 
 @dataclass(frozen=True)

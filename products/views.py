@@ -20,6 +20,7 @@ from apis.markdown import render_markdown
 from applications.models import Application
 from portal.lib.htmx import HtmxHttpRequest
 from products import flows, keys
+from products.console import PICKER_ANCHOR, PICKER_MESSAGE_TAG
 from products.forms import DecisionForm, KeyForm, SubscribeForm
 from products.models import Product, Subscription
 from products.visibility import visible_apis, visible_products
@@ -120,9 +121,12 @@ def subscribe(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             refusal = str(exc)
         else:
             if sub.state == Subscription.ACTIVE:
-                messages.success(request, f"You are subscribed to {product.name}.")
-                # Back to the console that sent them here: its key picker now has the key.
-                return HttpResponseRedirect(_back(request) or sub.get_absolute_url())
+                back = _back(request)
+                # Back to the console that sent them here: its key picker now has the key,
+                # and says this where the page opens (the page's messages are out of view).
+                tag = PICKER_MESSAGE_TAG if back.endswith(f"#{PICKER_ANCHOR}") else ""
+                messages.success(request, f"You are subscribed to {product.name}.", tag)
+                return HttpResponseRedirect(back or sub.get_absolute_url())
             messages.info(request, "Your request was sent; you will hear when it is decided.")
             return HttpResponseRedirect(sub.get_absolute_url())
     else:

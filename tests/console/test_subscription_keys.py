@@ -44,7 +44,10 @@ def test_without_a_subscription_the_console_says_where_to_subscribe(
     html = signed_in.get(PAGE).content.decode()
     assert "This API needs a subscription key." in html
     # ... and the product's page brings them back here once subscribed (tests/products).
-    assert 'href="/products/starter/?next=/apis/echo/operations/echoGet/%23console"' in html
+    assert (
+        'href="/products/starter/?next=/apis/echo/operations/echoGet/%23console-subscription"'
+        in html
+    )
 
 
 def test_a_reader_of_drafts_is_not_sent_to_subscribe_to_an_unpublished_product(
@@ -374,3 +377,28 @@ def test_a_loaded_call_whose_key_was_typed_in_its_querystring_leaves_the_key_out
     assert answer.status_code == 200, answer.content.decode()[:300]
     assert len(fake_outbound.sent) == 2
     assert "subscription-key" not in fake_outbound.sent[1].url
+
+
+def test_coming_back_from_subscribing_the_console_says_so_where_it_opens(
+    signed_in: Client, starter: Product
+) -> None:
+    """Subscribing from the console's hint came back to the console (#console), far below
+    the page's messages: "You are subscribed to Starter." was out of view. It comes back to
+    the key picker, which says it (once: not also at the top of the page)."""
+    import re
+    from html import unescape
+
+    html = signed_in.get(PAGE).content.decode()
+    link = re.search(r'<a href="(/products/starter/\?next=[^"]+)"', html)
+    assert link is not None
+    product = signed_in.get(unescape(link[1])).content.decode()
+    back = re.search(r'<input type="hidden" name="next" value="([^"]+)">', product)
+    assert back is not None
+    done = signed_in.post("/products/starter/subscribe/", {"next": unescape(back[1])}, follow=True)
+    ((where, _),) = done.redirect_chain
+    assert where == f"{PAGE}#console-subscription"
+    page = done.content.decode()
+    start = page.index('id="console-subscription"')
+    picker = page[start : page.index("</fieldset>", start)]
+    assert "You are subscribed to Starter" in picker
+    assert page.count("You are subscribed to Starter") == 1

@@ -180,7 +180,7 @@ def test_subscribing_from_the_consoles_hint_goes_back_to_the_console(
 ) -> None:
     """The console's "Subscribe to Starter, then come back" left the developer on the new
     subscription's page, to find the operation again by hand; the console now sends its key."""
-    back = "/apis/echo/operations/echoGet/#console"
+    back = "/apis/echo/operations/echoGet/#console-subscription"
     html = ada_client.get("/products/starter/", {"next": back}).content.decode()
     assert f'<input type="hidden" name="next" value="{back}">' in html
     response = ada_client.post("/products/starter/subscribe/", {"next": back}, follow=True)
