@@ -21,6 +21,12 @@ def history_limit() -> int:
     return int(getattr(settings, "CONSOLE_HISTORY_LIMIT", 50))
 
 
+def history_entry_bytes() -> int:
+    """At most this much of a call's form and URL is kept in its history entry (the body cut
+    first): a request may be 2.5 MB, and each user has history_limit() entries."""
+    return int(getattr(settings, "CONSOLE_HISTORY_ENTRY_BYTES", 64 * 1024))
+
+
 def refresh_margin() -> int:
     """Seconds before expiry at which a token is refreshed before a call."""
     return int(getattr(settings, "CONSOLE_REFRESH_MARGIN", 30))

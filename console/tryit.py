@@ -213,8 +213,11 @@ def send(
         version_label=version.label,
         operation_slug=operation.slug,
         method=call.method,
-        url=hide(display.url),
-        form=orjson.loads(hide(orjson.dumps(_kept_form(data, operation)).decode())),
+    )
+    history.url, history.form = _bounded(
+        hide(display.url),
+        orjson.loads(hide(orjson.dumps(_kept_form(data, operation)).decode())),
+        conf.history_entry_bytes(),
     )
     # Never shown. The key is the gateway's credential, which the gateway strips before the
     # backend: a call to the API's own (allowlisted) server does not carry it there.
@@ -305,6 +308,29 @@ def _faults(
         )
         found += [Fault(key, text) for text in body]
     return found
+
+
+def _bounded(url: str, form: dict[str, Any], limit: int) -> tuple[str, dict[str, Any]]:
+    """A history entry's URL and form within `limit` bytes (as JSON), so no user grows the
+    database at will: a request may be 2.5 MB, fifty entries each. The URL (shown in the
+    history; the form rebuilds the call) gets a quarter; then the longest texts are cut first
+    (the body, as a rule), and the form says `cut` (the history page tells). A JSON character
+    is a byte or more, so cutting the excess in characters is enough."""
+    if len(url.encode()) > limit // 4:
+        url = url.encode()[: limit // 4].decode(errors="ignore")
+    budget = limit - len(url.encode())
+    if len(orjson.dumps(form)) <= budget:
+        return url, form
+    form["cut"] = True
+    texts: list[tuple[dict[str, Any], str]] = [(form, "body")]
+    texts += [(form["fields"], name) for name in form["fields"]]
+    texts += [(values, name) for values in form.get("params", {}).values() for name in values]
+    for owner, name in sorted(texts, key=lambda text: -len(text[0][text[1]])):
+        over = len(orjson.dumps(form)) - budget
+        if over <= 0:
+            break
+        owner[name] = owner[name][: max(0, len(owner[name]) - over)]
+    return url, form
 
 
 def _kept_form(data: calls.ConsoleInput, operation: Operation) -> dict[str, Any]:

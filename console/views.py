@@ -507,7 +507,8 @@ def history(request: HtmxHttpRequest) -> HttpResponse:
         user=cast(Any, request.user),
         api_slug__in=visible_apis(request.user).values("slug"),  # an API since hidden: gone
     ).order_by("-created", "-pk")[: conf.history_limit()]
-    return render(request, "console/history.html", {"entries": entries})
+    context = {"entries": entries, "kept_bytes": conf.history_entry_bytes()}
+    return render(request, "console/history.html", context)
 
 
 @never_cache

@@ -7,6 +7,7 @@ from html import unescape
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import orjson
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -1188,3 +1189,28 @@ def test_a_past_calls_snippets_keep_the_password_form_field_it_sent(
     revealed = signed_in.post(f"/console/history/{entry.uuid}/snippets/", {})
     assert revealed.status_code == 200, revealed.content.decode()[:300]
     assert "password=$PASSWORD" in unescape(revealed.content.decode())
+
+
+def test_the_history_keeps_a_bounded_part_of_a_large_call(
+    signed_in: Client, echo: Any, fake_outbound: Any, settings: Any
+) -> None:
+    """The history kept each call's form whole: a body of up to the request's 2.5 MB, fifty
+    entries a user, so anyone could grow the database at will. An entry keeps at most
+    CONSOLE_HISTORY_ENTRY_BYTES of it, the body cut first; the history says it was cut."""
+    settings.CONSOLE_HISTORY_ENTRY_BYTES = 4096
+    fake_outbound.json("POST", f"{GATEWAY}/echo/anything", {"method": "POST"})
+    data = send_data(operation="echoPost", media_type="application/json")
+    data["body.0"] = '{"text": "' + "a" * 200_000 + '"}'
+    answer = signed_in.post("/console/send/", data)
+    assert answer.status_code == 200, answer.content.decode()[:300]
+    assert len(fake_outbound.sent[0].body) > 200_000  # sent whole
+    entry = CallHistory.objects.get()
+    assert len(orjson.dumps(entry.form)) + len(entry.url) <= 4096
+    assert entry.form["body"].startswith('{"text": "aaaa')
+    listed = signed_in.get("/console/history/").content.decode()
+    assert "only its first" in listed
+    small = send_data(operation="echoPost", media_type="application/json")
+    small["body.0"] = '{"text": "hi"}'
+    signed_in.post("/console/send/", small)
+    assert signed_in.get("/console/history/").content.decode().count("only its first") == 1
+    assert CallHistory.objects.order_by("-pk").first().form["body"] == '{"text": "hi"}'  # type: ignore[union-attr]
