@@ -41,7 +41,7 @@ def test_response_against_the_schema(echo: Any) -> None:
         "body.method: 5 is not of type 'string'"
     ]
     assert check(418, "application/json", {}) == [
-        "Status 418 is not documented for this operation (documented: 200, 401)."
+        "Status 418 is not documented for this operation (documented: 200, 401, 403, 429)."
     ]
     assert check(200, "text/html", b"<p>") == [
         "Content-Type text/html is not documented for 200 (documented: application/json)."

@@ -1095,13 +1095,14 @@ def test_the_gateways_own_refusal_is_not_checked_against_the_apis_schema(
     html = signed_in.post("/console/send/", send_data()).content.decode()
     assert "429" in html and "Rate limit is exceeded." in html
     assert "does not match the documented schema" not in html
-    # The same answer from the API's own server is checked.
+    # The same answer from the API's own server is checked: echo documents its 429 as a
+    # problem whose status is a number.
     fake_outbound.on(
         "GET",
         f"{GATEWAY}/echo/anything",
         lambda sent: response(
             429,
-            {"title": "Too Many Requests", "status": 429, "detail": "Rate limit is exceeded."},
+            {"title": "Too Many Requests", "status": "429", "detail": "Rate limit is exceeded."},
             Content_Type="application/problem+json",
         ),
     )
