@@ -414,21 +414,10 @@ def check_value(
     return messages
 
 
-def check_parameters(
-    doc: dict[str, Any], key: int, operation: OperationModel, params: dict[str, dict[str, str]]
-) -> list[str]:
-    """Problems with the filled parameters of a scalar type (integer, number, boolean,
-    string), each read as its type first: a query `repeat` of 99 or "abc" where the spec says
-    an integer of at most 10. Arrays and objects are the sender's own affair."""
-    problems: list[str] = []
-    for param in operation.parameters:
-        raw = params.get(param.location, {}).get(param.name, "")
-        problems += check_parameter(doc, key, param, raw)
-    return problems
-
-
 def check_parameter(doc: dict[str, Any], key: int, param: Parameter, raw: str) -> list[str]:
-    """Problems with one parameter's text, as check_parameters reads it."""
+    """Problems with the filled text of a parameter of a scalar type (integer, number,
+    boolean, string), read as its type first: a query `repeat` of 99 or "abc" where the spec
+    says an integer of at most 10. Arrays and objects are the sender's own affair."""
     schema = param.schema if isinstance(param.schema, dict) else {}
     kind = schema.get("type")
     # OpenAPI 3.1's `type: [integer, string]`: the text may be read as any of them.

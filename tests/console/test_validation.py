@@ -7,7 +7,7 @@ from typing import Any
 
 from apis.documents import load_document
 from apis.openapi.model import operation_model
-from console.validation import check_parameters, check_request_body, check_response, check_value
+from console.validation import check_parameter, check_request_body, check_response, check_value
 from tests.console.conftest import op
 
 
@@ -165,7 +165,13 @@ def test_a_parameter_of_several_scalar_types_is_read_as_any_of_them() -> None:
     ]})  # fmt: skip
 
     def check(**params: dict[str, str]) -> list[str]:
-        return check_parameters(doc, -40, operation, params)
+        return [
+            problem
+            for param in operation.parameters
+            for problem in check_parameter(
+                doc, -40, param, params.get(param.location, {}).get(param.name, "")
+            )
+        ]
 
     assert check(path={"id": "abc"}, query={"seven": "7", "flag": "true"}) == []
     assert check(path={"id": "12"}, query={"flag": "3"}) == []
