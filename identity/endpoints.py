@@ -13,7 +13,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote_plus
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -159,8 +159,11 @@ def _two_methods(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
-@method_decorator(csrf_exempt, name="dispatch")
-class Token(TokenView):
+class _ReadByClientOrigins(View):
+    """An endpoint a single-page app posts to with its client id: the app's pages may read
+    every answer, errors too (identity.cors). `_answer` is the endpoint's own work;
+    `_library` the django-oauth-toolkit view's."""
+
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method == "OPTIONS":
             return cors.preflight(request, "POST")
@@ -169,6 +172,16 @@ class Token(TokenView):
         return response
 
     def _answer(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        raise NotImplementedError
+
+    def _library(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # The next class of the endpoint's MRO: TokenView's or RevokeTokenView's dispatch.
+        return cast(HttpResponse, super().dispatch(request, *args, **kwargs))
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class Token(_ReadByClientOrigins, TokenView):
+    def _answer(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         grant = request.POST.get("grant_type") if request.method == "POST" else None
         if grant and grant not in TOKEN_GRANT_TYPES:
             return _json_error(
@@ -176,9 +189,7 @@ class Token(TokenView):
             )
         if grant == "password" and (blocked := _sign_ins_blocked(request)) is not None:
             return blocked
-        response = _client_authenticated(
-            request, lambda: super(Token, self).dispatch(request, *args, **kwargs)
-        )
+        response = _client_authenticated(request, lambda: self._library(request, *args, **kwargs))
         return as_json_error(response)
 
 
@@ -200,18 +211,9 @@ def _sign_ins_blocked(request: HttpRequest) -> JsonResponse | None:
 
 
 @method_decorator(csrf_exempt, name="dispatch")
-class Revoke(RevokeTokenView):
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method == "OPTIONS":
-            return cors.preflight(request, "POST")
-        response = self._answer(request, *args, **kwargs)
-        cors.for_client_id(request, response, attempted_client_id(request))
-        return response
-
+class Revoke(_ReadByClientOrigins, RevokeTokenView):
     def _answer(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = _client_authenticated(
-            request, lambda: super(Revoke, self).dispatch(request, *args, **kwargs)
-        )
+        response = _client_authenticated(request, lambda: self._library(request, *args, **kwargs))
         if response.status_code == 200 and request.POST.get("token"):
             revocation.note_jti(str(request.POST["token"]))
         if response.status_code == 200 and not response.content:
