@@ -107,15 +107,7 @@ class RefLocator:
             if len(places) == 1:
                 rest = unquote(rest)
                 if rest and not rest.startswith("/"):
-                    if not _ANCHOR.fullmatch(rest):
-                        raise RefError(
-                            f"$ref {ref!r}: the part after # must be a JSON pointer starting "
-                            "with / or the name of an $anchor",
-                            rule="ref-pointer",
-                            **where,
-                        )
-                    anchored = self._anchored(self.file, rest, where)
-                    return self.file, pointer(*anchored), anchored
+                    return self._at_anchor(self.file, rest, ref, where)
                 tokens = [*places[0]]
                 tokens += [t.replace("~1", "/").replace("~0", "~") for t in rest.split("/")[1:]]
                 return self.file, pointer(*tokens), tokens
@@ -159,15 +151,7 @@ class RefLocator:
             file = joined
         frag = unquote(frag)
         if frag and not frag.startswith("/"):
-            if not _ANCHOR.fullmatch(frag):
-                raise RefError(
-                    f"$ref {ref!r}: the part after # must be a JSON pointer starting with / "
-                    "or the name of an $anchor",
-                    rule="ref-pointer",
-                    **where,
-                )
-            anchored = self._anchored(file, frag, where)
-            return file, pointer(*anchored), anchored
+            return self._at_anchor(file, frag, ref, where)
         if frag == "/" and not self._has_empty_key(file):
             # `other.yaml#/`: by RFC 6901 the key "", which files seldom have; resolvers
             # (Python's jsonschema among them) read it as the whole file, and specs rely on it.
@@ -271,6 +255,21 @@ class RefLocator:
                 rule="ref-missing",
             )
         return node
+
+    def _at_anchor(
+        self, file: str, name: str, ref: str, where: dict[str, Any]
+    ) -> tuple[str, str, list[str]]:
+        """What `_locate` answers for a fragment that is no JSON pointer: the schema whose
+        `$anchor` it names, when it is an anchor's name at all."""
+        if not _ANCHOR.fullmatch(name):
+            raise RefError(
+                f"$ref {ref!r}: the part after # must be a JSON pointer starting with / or the "
+                "name of an $anchor",
+                rule="ref-pointer",
+                **where,
+            )
+        anchored = self._anchored(file, name, where)
+        return file, pointer(*anchored), anchored
 
     def _anchored(self, file: str, name: str, where: dict[str, Any]) -> list[str]:
         """The place of the one schema of `file` that declares `$anchor: name` (JSON Schema
