@@ -17,7 +17,7 @@ from django.core.management import call_command
 
 from apis.models import Api
 from gateway.app import Gateway
-from gateway.config import Cors, RateLimit, config_fingerprint, load_routes
+from gateway.config import Cors, RateLimit, RouteConfig, config_fingerprint, load_routes
 from gateway.models import JwtPolicy, RequiredClaim, Route
 from tests.conftest import DEMO_SPECS
 from tests.gateway.conftest import (
@@ -365,18 +365,30 @@ def test_an_xml_only_response_is_mocked_as_xml(tmp_path: Any) -> None:
     assert body == b'<item id="i1">\n  <title>A &amp; B</title>\n</item>'
 
 
-@pytest.mark.django_db(transaction=True)  # the mock reads the document in a thread
-def test_operations_told_apart_by_their_query_are_matched_by_it(tmp_path: Any) -> None:
-    """Azure's `x-ms-paths` keys (`/?comp=list`, `/?restype=service&comp=properties`) share
-    the path `/`: the call's query picks the operation, so its policy and its mock answer
-    are that operation's, and a call that holds no key's pairs matches none (404)."""
+def _queue_routes(tmp_path: Any, *, plain: bool = False) -> dict[str, RouteConfig]:
+    """The routes with Azure's queue service (its `x-ms-paths` operations share `/` and are
+    told apart by query keys) on the mock backend; `plain` adds a `GET /` that holds no key,
+    whose policy a call must not get by spelling a key another way."""
     from tests.apis.test_views_spec_features import AZURE_QUEUE
 
     spec = tmp_path / "queue.json"
     spec.write_text(AZURE_QUEUE)
     call_command("importspec", str(spec), slug="queue", publish=True, stdout=io.StringIO())
     Route.objects.create(api=Api.objects.get(slug="queue"), suffix="queue", backend="mock")
-    route = load_routes()["queue"]
+    routes = load_routes()
+    if plain:
+        route = routes["queue"]
+        listing = next(op for op in route.operations if op.slug == "Service_ListQueuesSegment")
+        route.operations.append(replace(listing, slug="plain", query=()))
+    return routes
+
+
+@pytest.mark.django_db(transaction=True)  # the mock reads the document in a thread
+def test_operations_told_apart_by_their_query_are_matched_by_it(tmp_path: Any) -> None:
+    """Azure's `x-ms-paths` keys (`/?comp=list`, `/?restype=service&comp=properties`) share
+    the path `/`: the call's query picks the operation, so its policy and its mock answer
+    are that operation's, and a call that holds no key's pairs matches none (404)."""
+    route = _queue_routes(tmp_path)["queue"]
     for query, slug in (
         (b"comp=list", "Service_ListQueuesSegment"),
         (b"comp=list&timeout=5", "Service_ListQueuesSegment"),
@@ -443,15 +455,7 @@ def test_a_query_key_in_a_spelling_a_backend_reads_as_it_matches_no_operation(
     comp=list to IIS) was no fixed name to the gateway: the call matched the plain `GET /`
     beside `/?comp=list` and its policy, while the backend ran the listing. Like a fixed name
     in another case, no operation's policy applies."""
-    from tests.apis.test_views_spec_features import AZURE_QUEUE
-
-    spec = tmp_path / "queue.json"
-    spec.write_text(AZURE_QUEUE)
-    call_command("importspec", str(spec), slug="queue", publish=True, stdout=io.StringIO())
-    Route.objects.create(api=Api.objects.get(slug="queue"), suffix="queue", backend="mock")
-    route = load_routes()["queue"]
-    listing = next(op for op in route.operations if op.slug == "Service_ListQueuesSegment")
-    route.operations.append(replace(listing, slug="plain", query=()))
+    route = _queue_routes(tmp_path, plain=True)["queue"]
     assert route.match_operation("GET", "/", query.encode()) is None
     assert route.loosely_matches("GET", "/", query.encode())
     # Other names that only begin like a fixed one are other parameters.
@@ -466,15 +470,7 @@ def test_a_query_key_value_with_an_iis_escape_matches_no_operation(
     """`comp=%u006Cist` is comp=list to IIS (System.Web's UrlDecode) and comp=`%u006Cist` to
     other backends: the gateway matched the plain `GET /` and its policy while IIS ran the
     listing. Which operation runs depends on the backend, so none matches."""
-    from tests.apis.test_views_spec_features import AZURE_QUEUE
-
-    spec = tmp_path / "queue.json"
-    spec.write_text(AZURE_QUEUE)
-    call_command("importspec", str(spec), slug="queue", publish=True, stdout=io.StringIO())
-    Route.objects.create(api=Api.objects.get(slug="queue"), suffix="queue", backend="mock")
-    route = load_routes()["queue"]
-    listing = next(op for op in route.operations if op.slug == "Service_ListQueuesSegment")
-    route.operations.append(replace(listing, slug="plain", query=()))
+    route = _queue_routes(tmp_path, plain=True)["queue"]
     assert route.match_operation("GET", "/", query.encode()) is None
     assert route.loosely_matches("GET", "/", query.encode())
     # A `%` that is no IIS escape is data, as before.
@@ -489,16 +485,7 @@ def test_a_query_in_a_charset_the_match_cannot_read_is_refused_on_a_route_with_q
     too: `%00c%00o%00m%00p=%00l%00i%00s%00t` in UTF-16BE is comp=list to it, and no query key
     to the gateway, which picked another operation's policy. A route whose operations a query
     key tells apart refuses such a call with 415, as the POST case is."""
-    from tests.apis.test_views_spec_features import AZURE_QUEUE
-
-    spec = tmp_path / "queue.json"
-    spec.write_text(AZURE_QUEUE)
-    call_command("importspec", str(spec), slug="queue", publish=True, stdout=io.StringIO())
-    Route.objects.create(api=Api.objects.get(slug="queue"), suffix="queue", backend="mock")
-    routes = load_routes()
-    listing = next(op for op in routes["queue"].operations if op.query == (("comp", "list"),))
-    routes["queue"].operations.append(replace(listing, slug="plain", query=()))
-    app = Gateway(routes)
+    app = Gateway(_queue_routes(tmp_path, plain=True))
     query = "%00c%00o%00m%00p=%00l%00i%00s%00t"
     for charset in ("utf-16be", "UTF-7"):
         headers = {"content-type": f"text/plain; charset={charset}"}
@@ -517,13 +504,7 @@ def test_a_raw_hash_in_the_query_is_refused(tmp_path: Any, query: str) -> None:
     """A `#` is no part of a request target (RFC 9112), yet many backends cut the query
     there: `?x=1#&comp=list` picks comp=list's operation and policy here while the backend
     sees `x=1` and runs another operation. Refused like a raw `#` in the path."""
-    from tests.apis.test_views_spec_features import AZURE_QUEUE
-
-    spec = tmp_path / "queue.json"
-    spec.write_text(AZURE_QUEUE)
-    call_command("importspec", str(spec), slug="queue", publish=True, stdout=io.StringIO())
-    Route.objects.create(api=Api.objects.get(slug="queue"), suffix="queue", backend="mock")
-    app = Gateway(load_routes())
+    app = Gateway(_queue_routes(tmp_path))
     status, _, body = run(app, "GET", "/queue/", query=query)
     assert status == 400 and b'"check":"query"' in body, body
     status, _, body = run(app, "GET", "/queue/", query="comp=list&x=%23")
