@@ -149,6 +149,28 @@ def deref_schema(doc: Mapping[str, Any], schema: Any, hops: int = 8) -> dict[str
     return schema if isinstance(schema, dict) else {}
 
 
+def object_fields(
+    doc: Mapping[str, Any], schema: Any, depth: int = 4
+) -> tuple[dict[str, Any], set[str]]:
+    """The properties an object body declares and the names it requires, its `allOf` parts'
+    too (through `$ref`s, parts of parts a few deep): a form or multipart body written as
+    `allOf: [$ref Shared, $ref Upload]` (Onfido's document upload) has its fields there.
+    The schema's own property wins over a part's of the same name."""
+    schema = deref_schema(doc, schema)
+    properties: dict[str, Any] = {}
+    required: set[str] = set()
+    parts = schema.get("allOf") if depth else None
+    for part in parts if isinstance(parts, list) else ():
+        found, needed = object_fields(doc, part, depth - 1)
+        properties.update(found)
+        required |= needed
+    own = schema.get("properties")
+    properties.update(own if isinstance(own, dict) else {})
+    listed = schema.get("required")
+    required |= {n for n in listed if isinstance(n, str)} if isinstance(listed, list) else set()
+    return properties, required
+
+
 def ref_name(ref: str) -> str:
     return ref.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
 

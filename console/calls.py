@@ -495,12 +495,11 @@ def _form_fields(
     body = operation.model.request_body
     media = next((m for m in body.content if m.name == data.media_type), None) if body else None
     document = schema_document(operation.version_id)
-    schema = documents.deref_schema(document, media.schema if media is not None else None)
-    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    properties, _ = documents.object_fields(document, media.schema if media else None)
     typed = [
         (
             name,
-            form_value(param_schema(document, (properties or {}).get(name)), text),
+            form_value(param_schema(document, properties.get(name)), text),
             text,
         )
         for name, text in data.fields.items()

@@ -18,7 +18,7 @@ import orjson
 from django.conf import settings
 from django.urls import reverse
 
-from apis.documents import deref_schema, resolve_ref, schema_document
+from apis.documents import deref_schema, object_fields, resolve_ref, schema_document
 from apis.models import Api, ApiVersion, Operation
 from apis.openapi.flags import flagged
 from apis.openapi.model import NO_VALUE, Parameter
@@ -280,10 +280,9 @@ def _form_fields(
     has_state: bool,
     encoding: dict[str, Any] | None = None,
 ) -> list[FormField]:
-    props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
-    required = set(schema.get("required") or [])
+    props, required = object_fields(doc, schema)
     found = []
-    for name, raw in (props or {}).items():
+    for name, raw in props.items():
         if flagged(raw, "readOnly", lambda ref: resolve_ref(doc, ref)):
             continue  # as the samples and the body check see it (apis/openapi/flags.py)
         # FastAPI's optional part (`UploadFile | None`: `anyOf: [binary, null]`) is its variant.

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from apis.documents import deref_schema
+from apis.documents import deref_schema, object_fields
 from apis.models import Api, ApiVersion, Operation
 from apis.openapi.model import NO_VALUE, OperationModel, Parameter, operation_model
 from apis.openapi.query_keys import fixed_query
@@ -312,11 +312,7 @@ def xml_parts(
     """A multipart body's fields with each part whose encoding says XML written as XML:
     the part's JSON went out as application/xml. The part's root is its `xml.name`, else the
     component it refers to, else the property's name."""
-    schema = deref_schema(document, schema)
-    properties: dict[str, Any] = {}
-    for part in [schema, *(schema.get("allOf") or [])]:
-        found = deref_schema(document, part).get("properties")
-        properties.update(found if isinstance(found, dict) else {})
+    properties, _ = object_fields(document, schema)
     return {
         name: part_text(str(name), value, properties.get(name), document, encoding)
         for name, value in fields.items()
@@ -351,13 +347,11 @@ def _binary_parts(schema: Any, document: Mapping[str, Any]) -> dict[str, str] | 
     if _is_file(schema):
         return {"": _file_type(schema)}
     found: dict[str, str] = {}
-    for part in [schema, *(schema.get("allOf") or [])]:
-        properties = deref_schema(document, part).get("properties")
-        for name, prop in (properties if isinstance(properties, dict) else {}).items():
-            prop = calls.param_schema(document, prop)
-            items = deref_schema(document, prop.get("items")) if prop.get("type") == "array" else {}
-            if _is_file(prop) or (items and _is_file(items)):
-                found[str(name)] = _file_type(items or prop)
+    for name, prop in object_fields(document, schema)[0].items():
+        prop = calls.param_schema(document, prop)
+        items = deref_schema(document, prop.get("items")) if prop.get("type") == "array" else {}
+        if _is_file(prop) or (items and _is_file(items)):
+            found[str(name)] = _file_type(items or prop)
     return found or None
 
 

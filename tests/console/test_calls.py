@@ -793,6 +793,31 @@ def test_fastapis_optional_list_form_field_is_sent_item_by_item(
     assert call.body.decode() == "tags=a&tags=b&text=%5B%22kept%22%5D"
 
 
+def test_a_form_body_field_declared_in_an_all_of_part_is_sent_as_its_type(
+    import_spec: Any, tmp_path: Any
+) -> None:
+    # A body that is `allOf` parts (Onfido's document upload): the fields were typed by the
+    # body's own `properties`, none here, so an array went as one JSON text, tags=%5B...
+    spec = tmp_path / "docs.json"
+    spec.write_text(
+        '{"openapi": "3.0.3", "info": {"title": "Docs", "version": "1"}, "paths": {"/docs": {'
+        '"post": {"operationId": "upload", "requestBody": {"content": {'
+        '"application/x-www-form-urlencoded": {"schema": {"allOf": ['
+        '{"$ref": "#/components/schemas/Tagged"}, {"type": "object", "properties": {'
+        '"name": {"type": "string"}}}]}}}}, "responses": {"200": {"description": "OK"}}}}},'
+        ' "components": {"schemas": {"Tagged": {"type": "object", "properties": {'
+        '"tags": {"type": "array", "items": {"type": "string"}}}}}}}'
+    )
+    api = import_spec(spec, "docs")
+    server = calls.Target("https://api.example.com", "Spec", True)
+    form = ConsoleInput(
+        media_type="application/x-www-form-urlencoded",
+        fields={"tags": '["a", "b"]', "name": "passport"},
+    )
+    call = calls.build_call(op(api, "upload"), form, [server])
+    assert call.body.decode() == "tags=a&tags=b&name=passport"
+
+
 def test_form_body_fields_are_sent_as_their_encoding_says(import_spec: Any, tmp_path: Any) -> None:
     """The console's form takes objects and arrays as JSON; Stripe reads `address[city]=`
     (deepObject) and refuses `address={"city": ...}`, which the console sent while the

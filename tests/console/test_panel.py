@@ -175,6 +175,40 @@ def test_fastapis_optional_file_parts_take_a_file() -> None:
     assert files == {"thumbnail": True, "extra": True, "note": False}
 
 
+def test_a_form_body_made_of_all_of_parts_gives_each_parts_fields() -> None:
+    """Onfido's document upload is `{required: [...], allOf: [$ref shared, $ref request]}`,
+    the file and the other fields declared in the parts: the console's multipart form had
+    no field at all (it read only the body's own `properties`), so no document could be
+    sent; the request sample, which reads the parts, sent them all."""
+    doc = {"components": {"schemas": {
+        "Shared": {"type": "object", "properties": {
+            "type": {"type": "string", "enum": ["passport", "driving_licence"]},
+            "applicant_id": {"type": "string", "format": "uuid"},
+        }},
+        "Request": {"type": "object", "properties": {
+            "file": {"type": "string", "format": "binary"},
+            "location": {"type": "object", "properties": {"ip_address": {"type": "string"}}},
+        }},
+    }}}  # fmt: skip
+    schema = {
+        "required": ["applicant_id", "file", "type"],
+        "allOf": [
+            {"$ref": "#/components/schemas/Shared"},
+            {"$ref": "#/components/schemas/Request"},
+        ],
+    }
+    operation = Operation(
+        data={"requestBody": {"content": {"multipart/form-data": {"schema": schema}}}}
+    )
+    (editor,) = body_editors(operation, doc, {}, has_state=False)
+    fields = {field.name: field for field in editor.fields}
+    assert list(fields) == ["type", "applicant_id", "file", "location"]
+    assert fields["type"].enum == ["passport", "driving_licence"]
+    assert (fields["type"].required, fields["type"].value) == (True, "passport")
+    assert (fields["file"].is_file, fields["file"].required) == (True, True)
+    assert (fields["location"].required, fields["location"].hint) == (False, "JSON object")
+
+
 def test_a_token_shows_the_expiry_its_countdown_runs_to() -> None:
     """A server whose expires_in ends before its JWT's exp: the token stops being used then
     (Token.expiry), so that is the time shown beside the countdown; the panel showed the
