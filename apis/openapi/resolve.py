@@ -559,13 +559,30 @@ class Resolver(RefLocator):
                 name = self._register(file, frag, tokens, self._schema_name(file, tokens))
         return SCHEMA_PREFIX + escape_token(name)
 
+    def _listed_parameter(self, file: str, frag: str, tokens: list[str]) -> bool:
+        """Whether a reference listed in `parameters` names a Parameter object kept among
+        the schemas (Alchemy's Notify spec keeps its parameters under components/schemas):
+        it has a `name` and an `in`, so it is inlined as the parameter it is."""
+        if len(self.path) < 2 or self.path[-2] != "parameters":
+            return False
+        try:
+            target = self._lookup(file, frag, tokens)
+        except RefError:
+            return False
+        return (
+            isinstance(target, dict)
+            and isinstance(target.get("name"), str)
+            and isinstance(target.get("in"), str)
+        )
+
     def _inline_ref(self, node: dict[str, Any], ref: str, depth: int) -> Any:
         file, frag, tokens = self._locate(ref)
         key = (file, frag)
         section = self._root_schema_section
-        if (key in self.schema_names and not _other_section(tokens, section)) or (
-            file == self.root and tuple(tokens[: len(section)]) == section
-        ):
+        if (
+            (key in self.schema_names and not _other_section(tokens, section))
+            or (file == self.root and tuple(tokens[: len(section)]) == section)
+        ) and not self._listed_parameter(file, frag, tokens):
             # A schema used where something else was expected: keep the reference. Not a
             # parameter or response that a slip elsewhere used as a schema (Opsgenie's
             # `schema: {$ref: '#/parameters/TeamId'}`): where it is listed, it is inlined.

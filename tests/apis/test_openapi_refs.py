@@ -367,6 +367,37 @@ def test_a_parameter_also_named_as_a_schema_is_still_a_parameter_where_one_is_li
     assert not any("needs `name` and `in`" in w for w in spec.warnings)
 
 
+def test_a_parameter_kept_under_components_schemas_is_a_parameter_where_one_is_listed() -> None:
+    # Alchemy's Notify spec keeps its Parameter objects under components/schemas and lists
+    # `$ref: '#/components/schemas/X-Alchemy-Token'` in each operation's parameters: the
+    # reference stayed a schema reference, so every operation lost its parameters (the auth
+    # header among them) and each was warned "needs name and in". A target that has a
+    # `name` and an `in` is a parameter where a parameter is listed.
+    text = HEAD + (
+        "paths:\n  /variables/{variable}:\n    get:\n      parameters:\n"
+        "        - $ref: '#/components/schemas/X-Alchemy-Token'\n"
+        "        - $ref: '#/components/schemas/variable'\n"
+        "        - {$ref: '#/components/schemas/Limit', description: Own}\n"
+        "      responses: {'200': {description: ok}}\n"
+        "components:\n  schemas:\n"
+        "    X-Alchemy-Token: {name: X-Alchemy-Token, in: header, required: true,"
+        " schema: {type: string}}\n"
+        "    variable: {name: variable, in: path, required: true, schema: {type: string}}\n"
+        "    Limit: {type: integer}\n"
+    )
+    spec = load_bytes(text.encode(), "notify.yaml")
+    params = spec.normalised["paths"]["/variables/{variable}"]["get"]["parameters"]
+    assert [(p.get("name"), p.get("in")) for p in params[:2]] == [
+        ("X-Alchemy-Token", "header"),
+        ("variable", "path"),
+    ]
+    assert params[0]["schema"] == {"type": "string"}
+    # A real schema listed as a parameter is still the slip it was: no parameter made of it.
+    assert params[2] == {"$ref": "#/components/schemas/Limit"}
+    assert sum("needs `name` and `in`" in w for w in spec.warnings) == 1
+    assert not any("is not declared" in w for w in spec.warnings)
+
+
 def test_ref_bomb_through_shared_targets_is_refused() -> None:
     # Each level references the previous one ten times: 10^7 expanded nodes from ~60 lines.
     lines = [HEAD, "paths: {}\ncomponents:\n  examples:\n    e0: {summary: x}\n"]
