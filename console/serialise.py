@@ -65,7 +65,7 @@ def typed(param: Parameter, raw: str) -> str | list[str] | dict[str, Any]:
         return raw
     kind = schema_type(param.schema)
     if kind == "array":
-        return [v.strip() for v in raw.split(",") if v.strip()]
+        return _items(raw)
     if kind == "object":
         try:
             value = orjson.loads(raw)
@@ -73,6 +73,23 @@ def typed(param: Parameter, raw: str) -> str | list[str] | dict[str, Any]:
             return raw
         return value if isinstance(value, dict) else raw
     return raw
+
+
+def _items(raw: str) -> list[str]:
+    """An array field's items: comma-separated, or written as JSON when an item has commas
+    of its own (Docker's `platform`, a JSON-encoded OCI platform per item): a JSON object
+    is one item, a JSON array lists them, each as its field's text."""
+    text = raw.strip()
+    if text[:1] in ("{", "["):
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            value = None
+        if isinstance(value, dict):
+            return [text]
+        if isinstance(value, list):
+            return [field_text(item) for item in value]
+    return [v.strip() for v in raw.split(",") if v.strip()]
 
 
 def _members(value: dict[str, Any]) -> list[tuple[str, str]]:

@@ -110,6 +110,26 @@ def test_cookie_styles(style: str, explode: bool, kind: str, expected: str) -> N
     assert serialise.cookie_text(param("cookie", style, explode, schema_type), raw) == expected
 
 
+def test_an_array_item_typed_as_json_is_not_split_at_its_commas() -> None:
+    """Docker's `platform` query parameter is an array (collectionFormat: multi) of
+    JSON-encoded OCI platforms, `{"os": "linux", "architecture": "amd64"}`: the field was
+    split at every comma, so the call sent `platform={"os": "linux"` and a second broken
+    half, which the daemon refuses. A JSON object is one item; a JSON array lists them."""
+    platform = Parameter(
+        "platform", "query", False, False, "", {"type": "array", "items": {"type": "string"}},
+        "", (), True, "", "form",
+    )  # fmt: skip
+    one = '{"os": "linux", "architecture": "amd64"}'
+    assert serialise.query_pairs(platform, one) == [("platform", one)]
+    many = '[{"os": "linux"}, "{\\"os\\": \\"windows\\"}", 3]'
+    assert serialise.query_pairs(platform, many) == [
+        ("platform", '{"os":"linux"}'),
+        ("platform", '{"os": "windows"}'),
+        ("platform", "3"),
+    ]
+    assert serialise.query_pairs(platform, "a, b") == [("platform", "a"), ("platform", "b")]
+
+
 def test_a_cookie_styles_explode_defaults_to_true_as_for_form() -> None:
     """OpenAPI 3.2: explode is true by default "when style is form or cookie"."""
     from apis.openapi.model import operation_model
