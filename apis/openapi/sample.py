@@ -306,12 +306,21 @@ class _Sampler:
                 names += [n for n in as_list(part.get("required")) if isinstance(n, str)]
         return names
 
-    def _an_option_fits(self, schema: dict[str, Any], value: Any) -> bool:
-        """Whether one of the schema's oneOf/anyOf options (if it lists any) may hold `value`.
-        Meilisearch writes `mode: {oneOf: [{$ref: LogMode}], default: Human}`, LogMode an
-        enum without "Human": that default would be refused by the console's own check."""
+    def _an_option_fits(self, schema: dict[str, Any], value: Any, depth: int = 0) -> bool:
+        """Whether one of the schema's oneOf/anyOf options (if it lists any) may hold `value`,
+        and so in each of its allOf parts. Meilisearch writes `mode: {oneOf: [{$ref:
+        LogMode}], default: Human}`, LogMode an enum without "Human"; Text Generation
+        Inference `grammar: {allOf: [{$ref: GrammarType}], default: "null"}`, GrammarType a
+        oneOf of objects: either default would be refused by the console's own check."""
         options = [*as_list(schema.get("oneOf")), *as_list(schema.get("anyOf"))]
-        return not options or any(self._fits(value, option) for option in options)
+        if options and not any(self._fits(value, option) for option in options):
+            return False
+        for part in as_list(schema.get("allOf")) if depth < 4 else ():
+            if isinstance(part, dict) and isinstance(part.get("$ref"), str):
+                part = self._target(part["$ref"])
+            if isinstance(part, dict) and not self._an_option_fits(part, value, depth + 1):
+                return False
+        return True
 
     def _fits(self, value: Any, schema: Any, depth: int = 0) -> bool:
         """Whether `value` may be valid under `schema`, judged loosely (types, enum, const,

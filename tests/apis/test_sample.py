@@ -1356,3 +1356,29 @@ def test_a_default_beside_a_one_of_that_no_option_allows_is_not_the_sample() -> 
                  "default": "json"},
     }}  # fmt: skip
     assert sample(body, doc) == {"mode": "human", "kept": "json"}
+
+
+def test_a_default_beside_an_all_of_whose_part_no_option_allows_is_not_the_sample() -> None:
+    """Text Generation Inference's spec (utoipa) writes `grammar: {allOf: [{$ref:
+    GrammarType}], default: "null", nullable: true}`, GrammarType a oneOf of objects: the
+    sample of /generate's body took the string "null", which the console's own check then
+    refused ('null' is not valid under any of the given schemas) on a pre-filled form."""
+    doc: dict[str, Any] = {"components": {"schemas": {
+        "GrammarType": {"oneOf": [
+            {"type": "object", "required": ["type", "value"], "properties": {
+                "type": {"type": "string", "enum": ["json"]}, "value": {}}},
+            {"type": "object", "required": ["type", "value"], "properties": {
+                "type": {"type": "string", "enum": ["regex"]}, "value": {"type": "string"}}},
+        ]},
+    }}}  # fmt: skip
+    ref = {"$ref": "#/components/schemas/GrammarType"}
+    body = {"type": "object", "required": ["grammar", "adapter_id"], "properties": {
+        "grammar": {"allOf": [ref], "default": "null", "nullable": True},
+        "kept": {"allOf": [ref], "default": {"type": "regex", "value": "a+"}},
+        "adapter_id": {"type": "string", "default": "null", "nullable": True},
+    }}  # fmt: skip
+    made = sample(body, doc)
+    assert made["grammar"] != "null"
+    assert made["grammar"]["type"] == "json"
+    assert made["kept"] == {"type": "regex", "value": "a+"}
+    assert made["adapter_id"] == "null"  # a string: it may be "null"
