@@ -240,10 +240,17 @@ IGNORED_HEADER_PARAMS = IGNORED_HEADERS
 
 def fills(param: Parameter) -> bool:
     """Whether the console (and the samples) fill `param`: named, in a location it sends,
-    and not a header OpenAPI says to ignore (Yelp's spec requires an Authorization one)."""
+    and not a header OpenAPI says to ignore (Yelp's spec requires an Authorization one) nor
+    one of the message's framing, which the HTTP client writes from the body (Webex Contact
+    Center's flow import requires a Content-Length parameter: refused when filled, missing
+    when not, the call could not be sent at all)."""
     if not param.name or param.location not in LOCATIONS:
         return False
-    return not (param.location == "header" and param.name.lower() in IGNORED_HEADER_PARAMS)
+    lowered = param.name.lower()
+    return not (
+        param.location == "header"
+        and (lowered in IGNORED_HEADER_PARAMS or lowered in outbound.FRAMING_HEADERS)
+    )
 
 
 def parameters(operation: Operation) -> list[Parameter]:

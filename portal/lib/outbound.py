@@ -72,23 +72,23 @@ ALLOWED_HEADERS = frozenset(
 )
 # Never sent from a caller, even one that lists them in `allow_headers`: the wrapper sets the
 # framing and the Host itself, and proxies' headers have no business here.
+# The message's framing and Host: what the HTTP client writes for the body and the URL.
+FRAMING_HEADERS = frozenset(
+    {
+        "host",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "te",
+        "trailer",
+        "upgrade",
+        "expect",
+    }
+)
 NEVER_SENT = (
-    frozenset(
-        {
-            "host",
-            "content-length",
-            "transfer-encoding",
-            "connection",
-            "keep-alive",
-            "te",
-            "trailer",
-            "upgrade",
-            "expect",
-            "proxy-authorization",
-            "proxy-connection",
-            "forwarded",
-        }
-    )
+    FRAMING_HEADERS
+    | frozenset({"proxy-authorization", "proxy-connection", "forwarded"})
     | OVERRIDE_HEADERS
 )  # method and URL overrides (case 62): shared with the gateway
 DROPPED_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
