@@ -6,15 +6,24 @@ subscription to a product that needs approval also mails the administrators. The
 kept here once so both count the same way. It lives on the shared cache, so the count holds
 across processes when Redis is configured (portal/lib/cache.py: per process while Redis is
 down, weaker but never absent).
+
+The window slides, as the gateway's rate limit does (gateway/ratelimit.py): at most `limit`
+creations in any hour. A fixed hour let `limit` through at its end and `limit` more at the
+start of the next. Each creation holds one of `limit` slots, a cache key that expires an
+hour after it was taken, so a slot frees exactly when its creation leaves the window. A slot
+is taken with `cache.add`, atomic in Redis and in local memory: two processes creating at
+once never take the same one, with no read-modify-write to race. The cost is one read of
+the `limit` slots (one MGET) and an add per creation.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.core.cache import cache
 
-WINDOW = 3600  # seconds, opened by the first creation
+WINDOW = 3600  # seconds: a creation counts for an hour
 
 
 def _key(kind: str, user: Any) -> str:
@@ -22,13 +31,14 @@ def _key(kind: str, user: Any) -> str:
 
 
 def count_creation(kind: str, user: Any, limit: int) -> bool:
-    """Count one creation of `kind` by `user`; False when that makes more than `limit` in
-    the user's window (a refused attempt counts too: the window does not move)."""
+    """Count one creation of `kind` by `user`; False when `limit` creations were counted in
+    the past hour (the refused attempt is not counted: it created nothing)."""
     key = _key(kind, user)
-    cache.add(key, 0, timeout=WINDOW)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=WINDOW)
-        count = 1
-    return count <= limit
+    slots = [f"{key}:{n}" for n in range(limit)]
+    held = cache.get_many([key, *slots])
+    # The count of the fixed hour this replaced, under the bare key, while it lasts (at most
+    # an hour after an upgrade): a running window is not forgotten.
+    before = held.pop(key, 0)
+    if len(held) + (before if isinstance(before, int) else 0) >= limit:
+        return False
+    return any(cache.add(slot, time.time(), timeout=WINDOW) for slot in slots if slot not in held)
