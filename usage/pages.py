@@ -178,6 +178,9 @@ def answers(
             points = reports.local_day_series(f, windows.bucket_starts(window), window.end)
         if points is None:
             points = reports.series(f, window.step)
+            if window.bucket == "local-day":
+                starts = windows.bucket_starts(window)
+                points = [*points, *reports.midnight_minutes(f, starts)]
         rows = reports.ranked(f, by, order, limit)  # type: ignore[arg-type]
     return summary, points, rows
 

@@ -396,6 +396,36 @@ def local_day_series(f: UsageFilter, starts: list[datetime], end: datetime) -> l
     return points
 
 
+def midnight_minutes(f: UsageFilter, starts: list[datetime]) -> list[Point]:
+    """What moves the calls of each day's first minutes to that day, for local days summed
+    from hours (series() at "hour") where a midnight is not on the hour (zones 30 or 45
+    minutes off UTC): the hour that holds the midnight is drawn on the day before, so the
+    minutes from the midnight to the hour's end are taken from it (a point at the hour, of
+    negative counts) and added to the day (a point at the midnight). Where those minutes
+    are not kept (past USAGE_RETENTION_MINUTE_DAYS; a consumer's operations keep none) the
+    hour stays whole on the day before, the finest the rollups can tell."""
+    model = _table(f)
+    minute_floor = _minute_floor(model)
+    spans = []
+    for moment in starts[1:]:  # the first is the range's start: series() cuts it itself
+        at = int(moment.timestamp())
+        if at % 3600 and at >= minute_floor:
+            spans.append((MINUTE, at, at - at % 3600 + 3600))
+    if not spans:
+        return []
+    found = _buckets(model, f, spans)
+    points = []
+    for _, at, hour_end in spans:
+        r = _sum_points(v for (_, t), v in found.items() if at <= t < hour_end)
+        if r is None:
+            continue
+        moved = _point(datetime.fromtimestamp(at, UTC), r)
+        s, b, fa, o, bi, bo, *hist = (-int(r[name] or 0) for name in _POINT_FIELDS)
+        hour = datetime.fromtimestamp(hour_end - 3600, UTC)
+        points += [Point(hour, s, b, fa, o, bi, bo, tuple(hist)), moved]
+    return points
+
+
 def _percentiles(r: dict[str, Any]) -> tuple[float | None, float | None]:
     counts = [r[name] or 0 for name in histogram.FIELDS]
     top = r.get("total_ms_max")

@@ -3,8 +3,11 @@
 Minutes and hours are the rollups' own buckets. A day in the viewer's zone rarely starts at
 a UTC midnight, so windows of a week or more are drawn in local days (`local-day`,
 DST-correct: a day may have 23 or 25 hours), each its UTC day row plus or minus the hours at
-its edges (usage.reports.local_day_series; hourly points summed for zones off the hour);
+its edges (usage.reports.local_day_series; hourly points summed for zones off the hour,
+the minutes after each midnight moved to their day, usage.reports.midnight_minutes);
 only windows beyond the hourly retention fall back to UTC days, and the charts then say so.
+Zones 30 or 45 minutes off UTC are exact to the minute where minutes are kept
+(USAGE_RETENTION_MINUTE_DAYS); before that the hour that holds a midnight counts whole.
 """
 
 from __future__ import annotations
@@ -136,7 +139,11 @@ def custom_window(start: datetime, end: datetime, tz: tzinfo) -> Window:
         unit = timedelta(minutes=1)
         return Window(_floor(start, unit), _ceil(end, unit), "minute", "minute", tz)
     if span <= timedelta(days=7):
-        unit = timedelta(hours=1)
+        # Bounds to the minute, not the hour: a day in a zone 30 or 45 minutes off UTC
+        # starts between two UTC hours, and rounded out it took in the neighbouring days'
+        # edge minutes. Its first and last hours are partial buckets, counted by the
+        # minute as the last 24 hours' are (usage.reports.series).
+        unit = timedelta(minutes=1)
         return Window(_floor(start, unit), _ceil(end, unit), "hour", "hour", tz)
     if span <= local_days_up_to():
         first = start.astimezone(tz).date()

@@ -312,3 +312,54 @@ def test_figures_charts_and_rankings_agree_for_every_range_in_any_zone(zone: str
                 charted = sum(b.total for b in page.buckets)
                 ranked_calls = sum(r.raw[0] for r in page.ranked)
                 assert page.total_calls == charted == ranked_calls > 0, (window, f, by)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Kolkata", "Australia/Adelaide", "Asia/Kathmandu"])
+def test_a_custom_day_in_a_zone_off_the_hour_counts_that_day_only(zone: str) -> None:
+    """A day picked in the reports' form, in a zone 30 or 45 minutes off UTC: its window was
+    rounded out to whole UTC hours, so the day counted the last minutes of the day before
+    and the first of the day after, on the figures and the chart alike."""
+    from zoneinfo import ZoneInfo
+
+    from usage import pages, windows
+
+    tz = ZoneInfo(zone)
+    day_ = datetime.now(UTC).astimezone(tz).date() - timedelta(days=3)  # minutes still kept
+    midnight = windows.local_midnight(day_, tz)
+    next_midnight = windows.local_midnight(day_ + timedelta(days=1), tz)
+    aggregate_events(
+        [event(ts=(edge + timedelta(minutes=m)).timestamp(), subscription_id=4)
+         for edge in (midnight, next_midnight) for m in (-10, 10)]
+    )  # fmt: skip
+    window = windows.custom_window(midnight, next_midnight, tz)  # as ReportFilterForm asks
+    assert (window.start, window.end) == (midnight, next_midnight)
+    for f in (pages.usage_filter(window), pages.usage_filter(window, subscription_id=4)):
+        page = pages.build(window, f)
+        assert page.total_calls == sum(b.total for b in page.buckets) == 2, f
+
+
+@pytest.mark.parametrize("zone", ["Asia/Kolkata", "Australia/Adelaide"])
+def test_the_days_of_a_long_range_in_a_zone_off_the_hour_part_at_midnight(zone: str) -> None:
+    """Ten days or more are drawn in the viewer's days, from hours where a midnight is not
+    on the hour: the calls of a day's first half hour (the hour that holds its midnight)
+    were drawn on the day before."""
+    from zoneinfo import ZoneInfo
+
+    from usage import pages, windows
+
+    tz = ZoneInfo(zone)
+    today = datetime.now(UTC).astimezone(tz).date()
+    first = today - timedelta(days=10)  # the range's fifth midnight: minutes still kept
+    midnight = windows.local_midnight(first + timedelta(days=5), tz)
+    aggregate_events(
+        [event(ts=(midnight + timedelta(minutes=m)).timestamp(), subscription_id=6)
+         for m in (-10, 10, 10)]
+    )  # fmt: skip
+    window = windows.custom_window(
+        windows.local_midnight(first, tz), windows.local_midnight(today, tz), tz
+    )
+    assert window.bucket == "local-day"
+    for f in (pages.usage_filter(window), pages.usage_filter(window, subscription_id=6)):
+        by_day = {b.start: b.total for b in pages.build(window, f).buckets}
+        assert by_day[windows.local_midnight(first + timedelta(days=4), tz)] == 1, f
+        assert by_day[midnight] == 2, f
