@@ -377,7 +377,9 @@ def explain_rejection(
             )
     exp = claims.get("exp")
     exp = exp if _finite(exp) else None  # -1e999 reads as -infinity; 10**400 fits no float
-    if check == "exp" or (not named and exp is not None and exp < moment):
+    # Expired from its exp second on (exp <= now), as the gateway (gateway/jwt.py) and the
+    # panel's countdown judge it.
+    if check == "exp" or (not named and exp is not None and exp <= moment):
         if exp is not None and exp > moment:
             # Named by a gateway whose clock is ahead of the portal's (beyond its leeway).
             reasons.append(

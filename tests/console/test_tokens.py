@@ -209,6 +209,25 @@ def test_expired_and_missing_tokens_are_explained() -> None:
     assert none.reasons == ["The call carried no token: get a token above, then send again."]
 
 
+def test_a_token_refused_at_its_exp_second_is_explained_as_expired() -> None:
+    """The gateway refuses a token once exp <= now (gateway/jwt.py), the panel's countdown
+    says "expired" from that second on; the refusal's explanation, when the answer named no
+    check, took it as expired only from the second after (exp < now) and said nothing."""
+    exp = int(time.time()) - 5
+    token = make(expires_at=None, access_token=access_token(exp=exp))
+    assert token.is_expired(now=exp)
+    rejection = explain_rejection(
+        401,
+        {"WWW-Authenticate": 'Bearer realm="api", error="invalid_token"'},
+        None,
+        token.claims,
+        now=exp,
+        via_gateway=False,
+    )
+    assert rejection.reasons[0].startswith("The token expired at"), rejection.reasons
+    assert "(0 s ago)" in rejection.reasons[0]
+
+
 @pytest.mark.parametrize(
     ("check", "reason"),
     [
