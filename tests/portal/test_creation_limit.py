@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -52,9 +53,14 @@ def test_a_slot_another_process_took_meanwhile_is_not_counted_twice(
     assert not count_creation("subscriptions", ada, 2)  # both slots held: the limit of two
 
 
-def test_a_burst_across_the_edge_of_the_hour_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_burst_across_the_edge_of_the_hour_is_refused(
+    monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
     # A fixed hour opened by the first creation let `limit` through at its end and `limit`
     # more a second later, in a new hour: twice the limit within a few seconds.
+    # Local memory, whose expiries follow this clock (Redis, in the PostgreSQL pass, has its own).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "creation-limit-clock"}}  # fmt: skip
     clock = [1_000_000.0]
     monkeypatch.setattr(time, "time", lambda: clock[0])  # the cache's clock (expiries)
     ada = SimpleNamespace(pk=1)
