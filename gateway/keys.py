@@ -134,7 +134,8 @@ async def _fetch_body(
             raise FetchError(f"{url} answered {response.status}")
         return await response.read_all(limit)
     except UpstreamError as exc:
-        raise FetchError(f"{url}: {exc}") from None
+        # The operator reads this (admin, log): the OS's text included.
+        raise FetchError(f"{url}: {exc}" + (f" ({exc.detail})" if exc.detail else "")) from None
     finally:
         if pool is None:
             own_pool.close()

@@ -9,6 +9,7 @@ and a cut connection after it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,8 @@ from portal.lib.headers import (
 
 if TYPE_CHECKING:
     from gateway.subscriptions import Subscriptions
+
+log = logging.getLogger("gateway")
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -255,7 +258,12 @@ async def proxy(
     except (UpstreamUnavailable, UpstreamBroken) as exc:
         kind = "unavailable" if isinstance(exc, UpstreamUnavailable) else "broken"
         metrics.upstream_errors[(route.api_slug, kind)] += 1
-        await respond(problem(502, f"The backend failed: {exc}.", "backend-unavailable"), extra)
+        rid = state.get("rid", "")
+        # Only on a failed call: the OS's text (which can list the backend's addresses) goes
+        # to the log with the request id, the client gets the fixed text and that id.
+        log.warning("backend of /%s failed (request %s): %s", route.suffix, rid, exc.detail or exc)
+        detail = f"The backend failed: {exc} (request id {rid}; the gateway's log has the detail)."
+        await respond(problem(502, detail, "backend-unavailable"), extra)
         return
     out_headers = filter_response_headers(response.headers, _DROPPED_RESPONSE_HEADERS)
     for name, _ in out_headers:  # a loop, not any(): no generator on every call

@@ -60,7 +60,13 @@ _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELE
 
 
 class UpstreamError(Exception):
-    """Base class: the backend could not give a complete answer."""
+    """Base class: the backend could not give a complete answer. The message is what a client
+    may read; `detail` (the OS's text, which can name the backend's addresses) is for the
+    gateway's log only."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 class UpstreamUnavailable(UpstreamError):
@@ -449,7 +455,7 @@ class Pool:
             raise UpstreamUnavailable(f"TLS with the backend failed ({exc.reason})") from None
         except OSError as exc:
             raise UpstreamUnavailable(
-                f"could not connect to the backend ({exc.strerror or exc})"
+                "could not connect to the backend", detail=str(exc.strerror or exc)
             ) from None
         return proto
 

@@ -222,6 +222,28 @@ def test_backend_down_is_502(gateway_process: dict[str, Any]) -> None:
     assert json.loads(resp.read())["check"] == "backend-unavailable"
 
 
+def test_backend_down_502_names_no_backend_address(gateway_process: dict[str, Any]) -> None:
+    # The OS's text of a connect failure can name the backend's addresses (asyncio's "Connect
+    # call failed ('10.0.0.5', 8080)", a list of them when a name has several): the client
+    # gets a fixed text of what failed and the request id, the OS's text goes to the log only.
+    c = conn(gateway_process)
+    c.request("GET", "/down/anything", headers={"X-Request-Id": "down-call-1"})
+    resp = c.getresponse()
+    detail = json.loads(resp.read())["detail"]
+    assert resp.status == 502
+    assert detail == (
+        "The backend failed: could not connect to the backend "
+        "(request id down-call-1; the gateway's log has the detail)."
+    )
+    log = gateway_process["log"]
+    for _ in range(50):  # the worker writes its log line as it answers
+        if "down-call-1" in log.read_text():
+            break
+        time.sleep(0.1)
+    line = next(ln for ln in log.read_text().splitlines() if "down-call-1" in ln)
+    assert "Connection refused" in line and "/down" in line
+
+
 def test_backend_closing_before_head_is_502(gateway_process: dict[str, Any]) -> None:
     c = conn(gateway_process)
     c.request("GET", "/open/cut-head")
