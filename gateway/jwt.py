@@ -365,6 +365,10 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+# Header parameters only an encrypted token (JWE) has: a signed token carrying one is refused.
+_JWE_ONLY = ("zip", "enc")
+
+
 def _b64decode(segment: str) -> bytes:
     """The bytes of a base64url segment in its one canonical spelling. The last character
     of a segment can carry bits no decoder reads; left free, one token has 16 spellings with
@@ -440,6 +444,18 @@ def parse(token: str, policy: Policy) -> ParsedToken:
         )
     if "crit" in header:
         raise TokenRejected("crit", "The token header has critical extensions we do not know.")
+    # Membership tests on the few-member header, once per token (verdicts are cached). cty
+    # "JWT" marks a nested token (RFC 7519 5.2); zip and enc are JWE's (RFC 7516 4.1): either
+    # way the header does not describe a plain signed token, whatever its payload holds.
+    if "cty" in header:
+        cty = header["cty"]
+        if isinstance(cty, str) and cty.lower().removeprefix("application/") == "jwt":
+            raise TokenRejected("cty", "Nested tokens (header cty JWT) are not accepted.")
+    for name in _JWE_ONLY:
+        if name in header:
+            raise TokenRejected(
+                name, f"The token header has {name}, a parameter of encrypted tokens (JWE)."
+            )
     kid = header.get("kid")
     if kid is not None and (not isinstance(kid, str) or not kid or len(kid) > _MAX_KID):
         raise TokenRejected("kid", "The token header's kid is not a short string.")

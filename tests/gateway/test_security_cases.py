@@ -527,6 +527,23 @@ def test_case25_unknown_crit(gw: Harness, provider: Provider, backend: LoopbackS
     assert resp.json()["check"] == "crit"
 
 
+@pytest.mark.parametrize(
+    ("header", "check"),
+    [({"cty": "JWT"}, "cty"), ({"cty": "jwt"}, "cty"), ({"zip": "DEF"}, "zip"),
+     ({"enc": "A256GCM"}, "enc")],
+)  # fmt: skip
+def test_nested_or_jwe_header_is_refused(
+    gw: Harness, provider: Provider, backend: LoopbackServer, header: dict[str, str], check: str
+) -> None:
+    # cty "JWT" says the payload is another token (RFC 7519 5.2), zip and enc belong to JWE
+    # (RFC 7516): a header claiming either is no plain signed access token, whatever the
+    # payload holds.
+    token = mint(provider.keys[0], claims(provider), **header)
+    resp = gw.request("GET", "/orders/x", token=token)
+    rejected(resp, backend)
+    assert resp.json()["check"] == check
+
+
 def test_case26_duplicate_members(gw: Harness, provider: Provider, backend: LoopbackServer) -> None:
     key = provider.keys[0]
     payload = json.dumps(claims(provider))[:-1] + ', "sub": "admin"}'
