@@ -127,10 +127,13 @@ def foreign_charset(content_type: bytes) -> bool:
     return any(name not in _ASCII_CHARSETS for name in _CHARSET.findall(lowered))
 
 
+# Worded for both reasons it fires: a body or query the override scans cannot read, and (on
+# a route with `x-ms-paths` keys) a query whose keys, which pick the operation, it cannot read.
 FOREIGN_CHARSET = problem(
     415,
-    "A form, multipart or JSON body, or an escaped query, in a charset other than UTF-8 "
-    "cannot be checked for a method override (_method): send it in UTF-8.",
+    "A form, multipart or JSON body, or an escaped query, in a charset other than UTF-8: "
+    "the gateway cannot tell which operation or method override it names. "
+    "Send it in UTF-8.",
     "method",
 )
 

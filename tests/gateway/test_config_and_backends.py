@@ -491,6 +491,8 @@ def test_a_query_in_a_charset_the_match_cannot_read_is_refused_on_a_route_with_q
         headers = {"content-type": f"text/plain; charset={charset}"}
         status, _, body = run(app, "GET", "/queue/", headers=headers, query=query)
         assert status == 415, (charset, body)
+        # The refusal says what the gateway could not tell: the operation, not only _method.
+        assert "cannot tell which operation or method override it names" in body.decode()
     # A query without escapes, or in UTF-8, goes on.
     utf16 = {"content-type": "text/plain; charset=utf-16be"}
     assert run(app, "GET", "/queue/", headers=utf16, query="comp=list")[0] == 200
