@@ -274,6 +274,16 @@ class RequiredClaim(models.Model):
             or not all(isinstance(v, str) and v for v in self.values)
         ):
             raise ValidationError({"values": "A non-empty list of strings."})
+        for value in self.values:
+            if value != value.strip():
+                # Claims are compared whole (a scope split at its spaces first): such a value
+                # never matches, and the rule refuses every call without saying why.
+                raise ValidationError(
+                    {
+                        "values": f"The value {value!r} of {self.name} starts or ends with a "
+                        "space, which no token's claim value does: remove the spaces."
+                    }
+                )
         bad = [m.upper() for m in self.methods.split() if m.upper() not in SERVED_METHODS]
         if bad and bad[0] in _NEVER_SERVED:
             # A rule bound to it alone would hold no call: the gateway refuses it first.

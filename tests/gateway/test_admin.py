@@ -287,3 +287,24 @@ def test_a_routes_page_lists_its_policys_claim_rules_and_links_them(
     text = " ".join(strip_tags(page).split())
     assert "scope any of echo.read (GET HEAD OPTIONS); scope any of echo.write" in text
     assert f'href="/admin/gateway/jwtpolicy/{policy.pk}/change/#claims-group"' in page
+
+
+def test_admin_refuses_a_claim_value_with_spaces_around_it(
+    admin_client: Client, tmp_path: Any
+) -> None:
+    """`[" echo.read"]` never matches a token's scope (split at its spaces): the policy page
+    says which value of which claim, as applyconfig does, instead of saving a rule that
+    refuses every call."""
+    from gateway.models import RequiredClaim
+
+    shutil.copy(DEMO_SPECS / "echo.yaml", tmp_path / "echo.yaml")
+    (tmp_path / "portal.yaml").write_text(SAME_AS_FILE)
+    call_command("applyconfig", str(tmp_path / "portal.yaml"), stdout=io.StringIO())
+    policy = JwtPolicy.objects.get(route__suffix="echo")
+    url = f"/admin/gateway/jwtpolicy/{policy.pk}/change/"
+    resp = _resubmit(admin_client, url, **{"claims-0-values": '[" echo.read"]'})
+    assert resp.status_code == 200
+    assert "The value &#x27; echo.read&#x27; of scope starts or ends with a space" in (
+        resp.content.decode()
+    )
+    assert RequiredClaim.objects.get(policy=policy, position=0).values == ["echo.read"]

@@ -305,6 +305,15 @@ def _refused(config_dir: Path, text: str) -> str:
             ),
             ":15: methods: Unknown method DELET",
         ),
+        # A token's claim never holds " echo.write" so (scope is split at its spaces): the
+        # rule would refuse every call, with no word of why.
+        (
+            (
+                "values: [echo.write], methods: [POST]",
+                "values: ['echo.read', ' echo.write'], methods: [POST]",
+            ),
+            ":15: values: The value ' echo.write' of scope starts or ends with a space",
+        ),
         # TRACE gets 405 from the gateway before any rule: a rule bound to it holds no call,
         # whatever the operator meant it to guard.
         (
