@@ -331,3 +331,54 @@ def test_a_registered_redirect_uris_own_iss_never_stands_for_the_issuer(
     params = parse_qs(urlsplit(response["Location"]).query)
     assert params["iss"] == [ISSUER] and params["tenant"] == ["a"]
     assert params["error"] == ["login_required"]
+
+
+@pytest.mark.parametrize("response_type", ["token", "id_token token"])
+def test_an_implicit_requests_errors_come_back_in_the_fragment_with_the_issuer(
+    client: Client, user_factory: Any, app: Any, settings: Any, response_type: str
+) -> None:
+    """RFC 6749 4.2.2.1 (and OIDC Core 3.2.2.6): an implicit request's error is in the
+    fragment, where the client's page reads its answer; it came back in the query, which
+    such a client never looks at (and which reaches the client's server and its logs)."""
+    from tests.identity.conftest import provider_options
+    from tests.identity.test_tokens import ISSUER
+
+    provider_options(settings, COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT=False)
+    app.allow_implicit = True
+    app.save()
+
+    def fragment_of(response: Any) -> dict[str, list[str]]:
+        assert response.status_code == 302, response.content[:300]
+        location = urlsplit(response["Location"])
+        assert location.query == "", response["Location"]
+        params = parse_qs(location.fragment)
+        assert params["state"] == ["st"] and params["iss"] == [ISSUER]
+        return params
+
+    implicit = {"response_type": response_type, "nonce": "n", "scope": "openid echo.read"}
+    answers = {"login_required": fragment_of(client.get(authorize_url(prompt="none", **implicit)))}
+    user_factory("grace")
+    assert (
+        client.post("/idp/login/", {"username": "grace", "password": PASSWORD}).status_code == 302
+    )
+    if response_type == "id_token token":  # prompt is OpenID Connect's
+        answers["consent_required"] = fragment_of(
+            client.get(authorize_url(prompt="none", **implicit))
+        )
+    answers["invalid_scope"] = fragment_of(
+        client.get(authorize_url(**{**implicit, "scope": "openid nope.read"}))
+    )
+    page = client.get(authorize_url(**implicit))
+    fields = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    answers["access_denied"] = fragment_of(client.post(authorize_url(**implicit), fields))
+    for error, params in answers.items():
+        assert params["error"] == [error]
+
+
+def test_an_error_moved_to_the_fragment_leaves_the_redirect_uris_own_query() -> None:
+    from identity.views import error_in_fragment
+
+    moved = error_in_fragment(f"{REDIRECT}?tenant=a&error=access_denied&state=st")
+    assert moved == f"{REDIRECT}?tenant=a#error=access_denied&state=st"
+    token_answer = f"{REDIRECT}?tenant=a#access_token=t&state=st"
+    assert error_in_fragment(token_answer) == token_answer
