@@ -77,9 +77,11 @@ def permissions(scopes: Iterable[str], user: Any, resources: Iterable[str] = ())
 class ClientFacts:
     """Who registered the client asking for consent, and where the answer goes: a
     developer's application is anyone's to register, so the page says it is not the portal's
-    own, whose account made it, and the host the browser returns to."""
+    own, whether it is the user's own, and the host the browser returns to. Not which account
+    made it: anyone with the client id can open the page, and an account name is often an
+    e-mail address's local part."""
 
-    registered_by: str  # "" for a client the portal's administrators made
+    by_developer: bool  # False for a client the portal's administrators made
     yours: bool
     return_host: str
 
@@ -91,7 +93,5 @@ def client_facts(client: Any, user: Any, redirect_uri: str) -> ClientFacts:
         owner = None
     host = urlsplit(redirect_uri).hostname or ""
     if owner is None:
-        return ClientFacts("", False, host)
-    # The account name, which is unique; a display name is whatever its owner typed
-    # ("The API Portal team").
-    return ClientFacts(owner.get_username(), owner.pk == getattr(user, "pk", None), host)
+        return ClientFacts(False, False, host)
+    return ClientFacts(True, owner.pk == getattr(user, "pk", None), host)

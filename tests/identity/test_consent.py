@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from apis.models import Api
+from tests.identity.conftest import PASSWORD
 from tests.identity.test_prompt import authorize_url
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("published_apis")]
@@ -44,8 +45,10 @@ def test_the_consent_page_says_who_registered_the_client_and_where_the_answer_go
     client: Client, signed_in: Any, user_factory: Any
 ) -> None:
     """A developer's application is anyone's to register: its consent page said only "Allow
-    <name>?", so one named like the portal's own client passed for it. It now names the
-    developer who registered it and the host the answer (the code) goes to."""
+    <name>?", so one named like the portal's own client passed for it. It now says a
+    developer registered it, and the host the answer (the code) goes to. It does not name the
+    developer's account: anyone with the client id could read it (and usernames are often
+    e-mail addresses' local parts); the owner is told it is theirs."""
     from applications import flows
 
     mallory = user_factory("mallory")
@@ -61,10 +64,16 @@ def test_the_consent_page_says_who_registered_the_client_and_where_the_answer_go
     response = client.get(url)
     assert response.status_code == 200, response.get("Location")
     page = html.unescape(response.content.decode())
-    assert "Registered by mallory, a developer on this portal, not by its administrators." in (
-        " ".join(page.replace("<strong>", "").replace("</strong>", "").split())
+    assert "Registered by a developer on this portal, not by its administrators." in (
+        " ".join(page.split())
     )
+    assert "mallory" not in page
     assert "Your answer goes to <strong>collector.example.net</strong>." in page
+
+    client.post("/idp/login/", {"username": "mallory", "password": PASSWORD})
+    own = client.get(url)
+    assert own.status_code == 200, own.get("Location")
+    assert "Registered by you." in " ".join(html.unescape(own.content.decode()).split())
 
 
 def test_an_administrators_client_says_so(client: Client, signed_in: Any, app: Any) -> None:
