@@ -16,7 +16,19 @@ from django.db import models
 from django.utils import timezone
 from oauth2_provider.models import AbstractApplication
 
+from identity.redirect_uris import characters_problem, host_problem
+
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def _http_problem(uri: str) -> str:
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return ""  # DOT's own check (super().clean()) names a malformed URI
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        return "plain http is only allowed on loopback."
+    return ""
 
 
 class Client(AbstractApplication):
@@ -90,11 +102,10 @@ class Client(AbstractApplication):
                 if kept:
                     errors[field] = kept
         for uri in self.redirect_uris.split():
-            parts = urlsplit(uri)
-            if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
-                errors.setdefault("redirect_uris", []).append(
-                    ValidationError(f"{uri}: plain http is only allowed on loopback.")
-                )
+            # The rules developers' applications get too (applications.redirects).
+            problem = characters_problem(uri) or host_problem(uri) or _http_problem(uri)
+            if problem:
+                errors.setdefault("redirect_uris", []).append(ValidationError(f"{uri}: {problem}"))
         if errors:
             raise ValidationError(errors)
 
