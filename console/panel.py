@@ -38,6 +38,10 @@ from console.tokens import Token, TokenStore, audiences, format_timestamp
 from portal.lib.jsonindent import dumps_indented
 
 RESTORE_KEY = "console_restore"  # session key: a form state to show once on the next render
+# The tag of a message the Authorization block says (products.console.PICKER_MESSAGE_TAG's
+# twin): a change made without htmx reloads the page at #console, where the block is, and
+# the page's message list, far above, leaves it out.
+AUTH_MESSAGE_TAG = "console-auth"
 
 
 def operation_page(api: Api, version: ApiVersion, operation: Operation) -> str:

@@ -164,14 +164,15 @@ def token(request: HtmxHttpRequest) -> HttpResponse:
             request, ref.cleaned_data["api"], ref.cleaned_data["version"],
             ref.cleaned_data["operation"],
         )  # fmt: skip
+        page = panel.operation_page(api, version, operation) + "#console"
         for error in form.non_field_errors() + form.errors.get("grant_choice", []):
-            messages.error(request, str(error))
+            messages.error(request, str(error), _said_at(page))
         if request.htmx:
             response = _panel_response(request, api, version, operation)
             response.status_code = tryit.INVALID
             return response
         request.session[RESTORE_KEY] = saved_state(request.POST)
-        return HttpResponseRedirect(panel.operation_page(api, version, operation) + "#console")
+        return HttpResponseRedirect(page)
     if not form.is_valid():
         return HttpResponse(
             "Invalid token request: "
@@ -220,7 +221,7 @@ def token(request: HtmxHttpRequest) -> HttpResponse:
                 refused += " The pasted secret was refused: paste it again."
             elif isinstance(exc, appclients.SecretRefused):
                 refused += " Paste its current secret, or the new one if it was rotated."
-        messages.error(request, refused)
+        messages.error(request, refused, _said_at(page))
         if request.htmx:
             # The refused grant's form as it was typed, but the password (to type again).
             state = saved_state(request.POST)
@@ -229,7 +230,11 @@ def token(request: HtmxHttpRequest) -> HttpResponse:
         request.session[RESTORE_KEY] = saved_state(request.POST)
         return HttpResponseRedirect(page)
     stored = TokenStore(request.session).put(new)
-    messages.success(request, f"Got a token from {new.server_name} ({new.scopes or 'no scopes'}).")
+    messages.success(
+        request,
+        f"Got a token from {new.server_name} ({new.scopes or 'no scopes'}).",
+        _said_at(page),
+    )
     state = saved_state(request.POST)
     state["token"] = stored.id  # the new token is the one to send
     if request.htmx:
@@ -243,11 +248,13 @@ def _finish(request: HtmxHttpRequest, completed: authorization.Completed) -> Htt
     state = dict(completed.form)
     state["token"] = stored.id
     request.session[RESTORE_KEY] = state
+    back = _safe_return(request, completed.return_to)
     messages.success(
         request,
         f"Got a token from {completed.token.server_name} ({completed.token.scopes or 'no scopes'}).",
+        _said_at(back),
     )
-    return HttpResponseRedirect(_safe_return(request, completed.return_to))
+    return HttpResponseRedirect(back)
 
 
 @never_cache
@@ -303,6 +310,13 @@ def _owned_token(request: HtmxHttpRequest, token_id: str) -> Token:
     return found
 
 
+def _said_at(landing: str) -> str:
+    """The message tag for an answer that lands on `landing`: at the console (#console) the
+    Authorization block says it, in view (panel.AUTH_MESSAGE_TAG); the page's message list is
+    far above. Anywhere else (the catalog, a return path gone wrong) the page's list does."""
+    return panel.AUTH_MESSAGE_TAG if landing.endswith("#console") else ""
+
+
 def _back(request: HtmxHttpRequest) -> str:
     return _safe_return(request, request.POST.get("next", ""))
 
@@ -317,7 +331,7 @@ def forget(request: HtmxHttpRequest, token_id: str) -> HttpResponse:
     server = AuthorizationServer.objects.filter(slug=old.server).first()
     if server is not None:
         grants.revoke(server, old)
-    messages.info(request, f"Forgot the token from {old.server_name}.")
+    messages.info(request, f"Forgot the token from {old.server_name}.", _said_at(_back(request)))
     return _after_token_change(request)
 
 
@@ -331,11 +345,13 @@ def refresh(request: HtmxHttpRequest, token_id: str) -> HttpResponse:
         raise Http404("The token's authorization server is gone")
     try:
         TokenStore(request.session).replace(old, grants.refresh(server, old))
-        messages.success(request, f"Refreshed the token from {old.server_name}.")
+        messages.success(
+            request, f"Refreshed the token from {old.server_name}.", _said_at(_back(request))
+        )
     except (GrantError, OutboundError) as exc:
         if isinstance(exc, GrantError) and exc.dead_refresh_token:
             TokenStore(request.session).replace(old, replace(old, refresh_token=""))
-        messages.error(request, f"{old.server_name}: {exc}")
+        messages.error(request, f"{old.server_name}: {exc}", _said_at(_back(request)))
     return _after_token_change(request)
 
 
@@ -374,9 +390,10 @@ def credential(request: HtmxHttpRequest) -> HttpResponse:
         raise Http404("No such security scheme on this operation")
     state = saved_state(request.POST)
     status = 200
+    page = panel.operation_page(api, version, operation) + "#console"
     if data["forget_credential"]:
         credentials.forget(request.session, api, scheme)
-        messages.info(request, f"Forgot your credential for {scheme.name}.")
+        messages.info(request, f"Forgot your credential for {scheme.name}.", _said_at(page))
     else:
         try:
             kept = credentials.keep(
@@ -385,18 +402,20 @@ def credential(request: HtmxHttpRequest) -> HttpResponse:
                 password=form.secret(name, "password"),
             )  # fmt: skip
         except credentials.CredentialError as exc:
-            messages.error(request, f"{scheme.name}: {exc}")
+            messages.error(request, f"{scheme.name}: {exc}", _said_at(page))
             status = tryit.INVALID
         else:
             if kept is not None:
                 state["token"] = kept.id  # a pasted token is the one to send
-            messages.success(request, f"Kept your credential for {scheme.name} for this session.")
+            messages.success(
+                request, f"Kept your credential for {scheme.name} for this session.", _said_at(page)
+            )
     if request.htmx:
         response = _panel_response(request, api, version, operation, state=state)
         response.status_code = status
         return response
     request.session[RESTORE_KEY] = state
-    return HttpResponseRedirect(panel.operation_page(api, version, operation) + "#console")
+    return HttpResponseRedirect(page)
 
 
 @never_cache

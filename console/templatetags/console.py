@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.contrib.messages import get_messages
 
 from console import panel
 
@@ -24,6 +25,19 @@ def console_panel(context: template.Context) -> dict[str, Any]:
         user=request.user,
         session=request.session,
     )
+
+
+@register.simple_tag(takes_context=True)
+def console_auth_messages(context: template.Context) -> list[Any]:
+    """What the Authorization block says: all the messages of an htmx answer (the block is
+    the answer), and on a whole page those tagged for it (panel.AUTH_MESSAGE_TAG)."""
+    request = context.get("request")
+    if request is None:
+        return []
+    said = list(get_messages(request))
+    if getattr(request, "htmx", False):
+        return said
+    return [m for m in said if panel.AUTH_MESSAGE_TAG in m.tags.split()]
 
 
 @register.simple_tag

@@ -350,3 +350,16 @@ def test_no_credential_is_kept_for_a_webhook_under_the_apis_security(
         "/console/credential/", {**data, **value, "operation": "thingCreated"}, headers=HTMX
     )
     assert hook.status_code == 404
+
+
+def test_keeping_a_credential_without_htmx_says_so_where_the_page_opens(
+    signed_in: Client, keyed: Api
+) -> None:
+    """Without htmx the page reloads at #console; "Kept your credential ..." was in the
+    page's message list at the top, out of view. The Authorization block says it now, once."""
+    kept = keep(signed_in, "listThings", "headerKey", htmx=False, value=HEADER_KEY)
+    assert kept.status_code == 302 and kept["Location"].endswith("#console")
+    page = signed_in.get(kept["Location"].split("#")[0]).content.decode()
+    start = page.index('id="console-auth"')
+    assert "Kept your credential for headerKey" in page[start : page.index("</fieldset>", start)]
+    assert page.count("Kept your credential for headerKey") == 1

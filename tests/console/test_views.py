@@ -1215,3 +1215,46 @@ def test_the_history_keeps_a_bounded_part_of_a_large_call(
     signed_in.post("/console/send/", small)
     assert signed_in.get("/console/history/").content.decode().count("only its first") == 1
     assert CallHistory.objects.order_by("-pk").first().form["body"] == '{"text": "hi"}'  # type: ignore[union-attr]
+
+
+def _auth_fieldset(page: str) -> str:
+    start = page.index('id="console-auth"')
+    return page[start : page.index("</fieldset>", start)]
+
+
+def test_coming_back_from_a_grant_the_console_says_so_where_it_opens(
+    signed_in: Client, echo: Any, auth_server: Any, fake_outbound: Any
+) -> None:
+    """Back from the authorization server at #console, "Got a token from ..." was in the
+    page's message list at the top, far out of view. The Authorization block, where the page
+    opens, says it now (once: not also at the top), as the key picker does (3b70fff)."""
+    auth_server(echo, grants=ALL)
+    data = {"api": "echo", "version": "1.0.0", "operation": "echoGet", "scopes.idp": "echo.read",
+            "grant_choice": "idp:authorization_code"}  # fmt: skip
+    start = signed_in.post("/console/token/", data)
+    state = parse_qs(urlsplit(start["Location"]).query)["state"][0]
+    fake_outbound.json(
+        "POST", f"{IDP}/token", {"access_token": access_token(), "token_type": "Bearer"}
+    )
+    back = signed_in.get(
+        "/console/callback/", {"code": "c", "state": state, "iss": IDP}, follow=True
+    )
+    ((where, _),) = back.redirect_chain
+    assert where == PAGE + "#console"
+    page = back.content.decode()
+    assert "Got a token from Example IdP" in _auth_fieldset(page)
+    assert page.count("Got a token from Example IdP") == 1
+
+
+def test_forgetting_a_token_without_htmx_says_so_where_the_page_opens(
+    signed_in: Client, echo: Any, auth_server: Any
+) -> None:
+    auth_server(echo, grants=ALL, revoke_url="")
+    token_id = give_token(signed_in)
+    data = {"api": "echo", "version": "1.0.0", "operation": "echoGet", "next": PAGE + "#console"}
+    done = signed_in.post(f"/console/token/{token_id}/forget/", data, follow=True)
+    ((where, _),) = done.redirect_chain
+    assert where == PAGE + "#console"
+    page = done.content.decode()
+    assert "Forgot the token from Example IdP." in _auth_fieldset(page)
+    assert page.count("Forgot the token from Example IdP.") == 1
