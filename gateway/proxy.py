@@ -42,11 +42,15 @@ from portal.lib.headers import (
     REWRITE_HEADERS,
     header_key,
 )
+from portal.lib.throttledlog import ThrottledLog
 
 if TYPE_CHECKING:
     from gateway.subscriptions import Subscriptions
 
 log = logging.getLogger("gateway")
+# A backend down under load fails every call: one line per route and kind every 10 s, with
+# the count of the calls since (the access log has each call's 502 and request id).
+_failures = ThrottledLog(log, 10.0)
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -261,7 +265,13 @@ async def proxy(
         rid = state.get("rid", "")
         # Only on a failed call: the OS's text (which can list the backend's addresses) goes
         # to the log with the request id, the client gets the fixed text and that id.
-        log.warning("backend of /%s failed (request %s): %s", route.suffix, rid, exc.detail or exc)
+        _failures.warning(
+            f"{route.suffix} {kind}",
+            "backend of /%s failed (request %s): %s",
+            route.suffix,
+            rid,
+            exc.detail or exc,
+        )
         detail = f"The backend failed: {exc} (request id {rid}; the gateway's log has the detail)."
         await respond(problem(502, detail, "backend-unavailable"), extra)
         return

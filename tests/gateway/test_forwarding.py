@@ -1036,3 +1036,25 @@ def test_case62_aspnet_method_override_field_in_the_query_or_body_is_refused(
     assert backend.recorder.count() == 0
     plain = gw.request("POST", "/orders/items/1", token=token, query="x-http-method=1&override=2")
     assert plain.status == 200
+
+
+def test_a_down_backend_is_logged_once_per_interval_not_once_per_call(
+    provider: Provider, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each 502 wrote a warning with the OS's text: a backend down under load wrote one line
+    per call, as the Redis warnings did before they were throttled (gateway issue). One line
+    per route and interval says it, with the count of calls since."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    harness = Harness({"orders": make_route(provider, f"http://127.0.0.1:{port}")})
+    token = mint(provider.keys[0], claims(provider))
+    with caplog.at_level("WARNING", logger="gateway"):
+        answers = [harness.request("GET", "/orders/x", token=token) for _ in range(5)]
+    assert [a.status for a in answers] == [502] * 5
+    assert all("127.0.0.1" not in a.json()["detail"] for a in answers)
+    failed = [r for r in caplog.records if "failed" in r.getMessage()]
+    assert len(failed) == 1, [r.getMessage() for r in failed]
+    assert str(port) in failed[0].getMessage()  # the operator's log names the address
