@@ -155,7 +155,12 @@ def object_fields(
     """The properties an object body declares and the names it requires, its `allOf` parts'
     too (through `$ref`s, parts of parts a few deep): a form or multipart body written as
     `allOf: [$ref Shared, $ref Upload]` (Onfido's document upload) has its fields there.
-    The schema's own property wins over a part's of the same name."""
+    The schema's own property wins over a part's of the same name.
+
+    A body that is one of several (`oneOf`/`anyOf`: Ory Kratos's login form, one variant
+    per method) has each variant's fields, the first variant's declaration winning, and
+    requires those every variant requires; a discriminator's property, left a plain string
+    in each variant, chooses among its mapping's values."""
     schema = deref_schema(doc, schema)
     properties: dict[str, Any] = {}
     required: set[str] = set()
@@ -164,11 +169,35 @@ def object_fields(
         found, needed = object_fields(doc, part, depth - 1)
         properties.update(found)
         required |= needed
+    variants = (schema.get("oneOf") or schema.get("anyOf")) if depth else None
+    if isinstance(variants, list) and variants:
+        common: set[str] | None = None
+        for variant in variants:
+            found, needed = object_fields(doc, variant, depth - 1)
+            for name, prop in found.items():
+                properties.setdefault(name, prop)
+            common = needed if common is None else common & needed
+        required |= common or set()
+        properties = _discriminated(schema, properties)
     own = schema.get("properties")
     properties.update(own if isinstance(own, dict) else {})
     listed = schema.get("required")
     required |= {n for n in listed if isinstance(n, str)} if isinstance(listed, list) else set()
     return properties, required
+
+
+def _discriminated(schema: Mapping[str, Any], properties: dict[str, Any]) -> dict[str, Any]:
+    """`properties` with the discriminator's property given its mapping's values as an
+    enum, unless the variants already declare one."""
+    found = schema.get("discriminator")
+    discriminator = found if isinstance(found, Mapping) else {}
+    name, mapping = discriminator.get("propertyName"), discriminator.get("mapping")
+    if not isinstance(name, str) or not isinstance(mapping, Mapping) or not mapping:
+        return properties
+    prop = properties.get(name)
+    if isinstance(prop, dict) and "$ref" not in prop and "enum" not in prop:
+        properties = {**properties, name: {**prop, "enum": [str(key) for key in mapping]}}
+    return properties
 
 
 def ref_name(ref: str) -> str:

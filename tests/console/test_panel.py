@@ -209,6 +209,46 @@ def test_a_form_body_made_of_all_of_parts_gives_each_parts_fields() -> None:
     assert (fields["location"].required, fields["location"].hint) == (False, "JSON object")
 
 
+def test_a_form_body_that_is_one_of_several_methods_gives_their_fields() -> None:
+    """Ory Kratos's login, registration, settings, recovery and verification forms
+    (application/x-www-form-urlencoded) are `oneOf` the methods, told apart by the
+    discriminator `method`: the console's form had no field at all, so no login could be
+    sent as a form. Each method's fields are offered, required where every method requires
+    them, and the discriminator's field chooses among the mapping's methods."""
+    doc = {"components": {"schemas": {
+        "Password": {"type": "object", "required": ["method", "password", "identifier"],
+                     "properties": {
+                         "method": {"type": "string"}, "identifier": {"type": "string"},
+                         "password": {"type": "string"}, "csrf_token": {"type": "string"},
+                     }},
+        "Code": {"type": "object", "required": ["method", "csrf_token"],
+                 "properties": {
+                     "method": {"type": "string"}, "csrf_token": {"type": "string"},
+                     "code": {"type": "string"},
+                 }},
+        "Body": {
+            "discriminator": {"propertyName": "method", "mapping": {
+                "password": "#/components/schemas/Password",
+                "code": "#/components/schemas/Code",
+            }},
+            "oneOf": [
+                {"$ref": "#/components/schemas/Password"},
+                {"$ref": "#/components/schemas/Code"},
+            ],
+        },
+    }}}  # fmt: skip
+    ref = {"$ref": "#/components/schemas/Body"}
+    operation = Operation(data={"requestBody": {"content": {
+        "application/x-www-form-urlencoded": {"schema": ref},
+    }}})  # fmt: skip
+    (editor,) = body_editors(operation, doc, {}, has_state=False)
+    fields = {field.name: field for field in editor.fields}
+    assert list(fields) == ["method", "identifier", "password", "csrf_token", "code"]
+    assert fields["method"].enum == ["password", "code"]
+    assert (fields["method"].required, fields["method"].value) == (True, "password")
+    assert [name for name, field in fields.items() if field.required] == ["method"]
+
+
 def test_a_token_shows_the_expiry_its_countdown_runs_to() -> None:
     """A server whose expires_in ends before its JWT's exp: the token stops being used then
     (Token.expiry), so that is the time shown beside the countdown; the panel showed the
