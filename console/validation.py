@@ -20,7 +20,7 @@ import orjson
 from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import SchemaError, ValidationError
 
-from apis.documents import SCHEMA_PREFIX, LazySchemas, ref_name, refs_in
+from apis.documents import SCHEMA_PREFIX, LazySchemas, object_fields, ref_name, refs_in
 from apis.openapi.errors import escape_token
 from apis.openapi.flags import flagged
 from apis.openapi.model import MediaType, OperationModel, Parameter, Response
@@ -212,6 +212,17 @@ def _named(schemas: Mapping[str, Any]) -> Callable[[str], Any]:
     return lambda ref: schemas.get(ref_name(ref)) if ref.startswith(SCHEMA_PREFIX) else None
 
 
+def _flagged_names(
+    node: dict[str, Any], direction: str, schemas: Mapping[str, Any] | None
+) -> frozenset[str]:
+    """The properties `node` declares, itself or in its `allOf` parts, that a body going
+    `direction` leaves out: readOnly ones in a request, writeOnly ones in a response."""
+    skip = "readOnly" if direction == "request" else "writeOnly"
+    declared, _ = object_fields({"components": {"schemas": schemas or {}}}, node)
+    resolve = _named(schemas or {})
+    return frozenset(name for name, prop in declared.items() if flagged(prop, skip, resolve))
+
+
 def _convert(
     node: Any,
     *,
@@ -219,9 +230,12 @@ def _convert(
     direction: str,
     depth: int = 0,
     schemas: Mapping[str, Any] | None = None,
+    skipped: frozenset[str] = frozenset(),
 ) -> Any:
     """A 2020-12 copy of a schema; `direction` is "request" or "response"; `schemas`, the
-    document's named ones, to see a property's flags through its `$ref`.
+    document's named ones, to see a property's flags through its `$ref`; `skipped`, the
+    names the `allOf` this schema is a part of flags (readOnly in a request), which the part
+    does not require either.
 
     Only schema positions are walked: examples, defaults, enums and const values are data and
     are kept as they are.
@@ -240,7 +254,16 @@ def _convert(
     for key, value in node.items():
         if not _keep(key, value) or (ref_type and key == "type"):
             continue
-        if key in _SCHEMA_MAPS and isinstance(value, dict):
+        if key == "allOf" and isinstance(value, list):
+            # A part may require what a sibling part declares readOnly (PagerDuty's field
+            # option: allOf [$ref Editable (id readOnly), {required: [id, ...]}]).
+            names = skipped | _flagged_names(node, direction, schemas)
+            out[key] = [
+                _convert(part, legacy=legacy, direction=direction, depth=depth + 1,
+                         schemas=schemas, skipped=names)
+                for part in value
+            ]  # fmt: skip
+        elif key in _SCHEMA_MAPS and isinstance(value, dict):
             out[key] = {name: sub(schema) for name, schema in value.items()}
         elif key in _SCHEMA_LISTS and isinstance(value, list):
             out[key] = [sub(schema) for schema in value]
@@ -296,14 +319,11 @@ def _convert(
         # are "additional" then cannot be told either.
         for keyword in ("patternProperties", "additionalProperties", "unevaluatedProperties"):
             out.pop(keyword, None)
-    skip = "readOnly" if direction == "request" else "writeOnly"
-    props = out.get("properties")
-    if isinstance(out.get("required"), list) and isinstance(props, dict):
-        raw = node.get("properties")
-        raw = raw if isinstance(raw, dict) else {}
-        out["required"] = [
-            r for r in out["required"] if not flagged(raw.get(r), skip, _named(schemas or {}))
-        ]
+    if isinstance(out.get("required"), list):
+        # The properties may be declared in `allOf` parts beside the `required` (PagerDuty's
+        # `required: [id, ...]` beside `allOf: [{properties: {id: {readOnly: true}}}]`).
+        names = skipped | _flagged_names(node, direction, schemas)
+        out["required"] = [r for r in out["required"] if r not in names]
     return {"anyOf": [{"type": "null"}, out]} if null_or_rest else out
 
 

@@ -207,6 +207,47 @@ def test_a_30_ref_s_sibling_keywords_are_not_checked() -> None:
     assert refused == ["body.status: 'Gross' is not one of ['NonTaxed', 'Inclusive']"]
 
 
+def test_read_only_properties_declared_in_all_of_parts_are_not_required() -> None:
+    # PagerDuty's custom field: `required: [id, summary, name, ...]` beside
+    # `allOf: [{properties: {id: {readOnly: true}, ...}}]`, the properties declared in the
+    # part. The check read only the schema's own `properties`, so creating a field was
+    # refused for lacking `id` and `summary`, which the server writes.
+    doc: dict[str, Any] = {
+        "openapi": "3.0.3",
+        "components": {"schemas": {
+            "Shared": {"type": "object", "properties": {
+                "summary": {"type": "string", "nullable": True, "readOnly": True},
+            }},
+            "Field": {
+                "required": ["id", "summary", "name"],
+                "allOf": [
+                    {"type": "object", "properties": {
+                        "id": {"type": "string", "readOnly": True},
+                        "name": {"type": "string"},
+                    }},
+                    {"$ref": "#/components/schemas/Shared"},
+                ],
+            },
+            # The field option's shape: the `required` in a part of its own.
+            "Option": {"allOf": [
+                {"$ref": "#/components/schemas/Field"},
+                {"type": "object", "required": ["id", "name"]},
+            ]},
+        }},
+    }  # fmt: skip
+    option = {"$ref": "#/components/schemas/Option"}
+    assert check_value(doc, -44, option, {"name": "env"}, direction="request", prefix="body") == []
+    schema = {"$ref": "#/components/schemas/Field"}
+    assert check_value(doc, -44, schema, {"name": "env"}, direction="request", prefix="body") == []
+    assert check_value(doc, -44, schema, {}, direction="request", prefix="body") == [
+        "body: 'name' is a required property"
+    ]
+    assert check_value(doc, -44, schema, {"name": "env"}, direction="response", prefix="body") == [
+        "body: 'id' is a required property",
+        "body: 'summary' is a required property",
+    ]
+
+
 def test_read_and_write_only_through_refs_are_not_required() -> None:
     # `id: {$ref: Id}` with Id readOnly (GitHub's shape): the request sample leaves it out,
     # and the check refused that very body for lacking it; a writeOnly secret the other way.
