@@ -188,15 +188,25 @@ def object_fields(
 
 def _discriminated(schema: Mapping[str, Any], properties: dict[str, Any]) -> dict[str, Any]:
     """`properties` with the discriminator's property given its mapping's values as an
-    enum, unless the variants already declare one."""
+    enum, unless the variants already declare one. The values come in the variants' order,
+    so the first is the first variant's, as in the JSON body's sample (Kratos writes its
+    mapping sorted: `code` before `password`, the first variant)."""
     found = schema.get("discriminator")
     discriminator = found if isinstance(found, Mapping) else {}
     name, mapping = discriminator.get("propertyName"), discriminator.get("mapping")
     if not isinstance(name, str) or not isinstance(mapping, Mapping) or not mapping:
         return properties
+    variants = schema.get("oneOf") or schema.get("anyOf") or []
+    refs = [v.get("$ref") for v in variants if isinstance(v, Mapping)]
+
+    def position(key: Any) -> int:
+        target = mapping[key]
+        return refs.index(target) if target in refs else len(refs)
+
     prop = properties.get(name)
     if isinstance(prop, dict) and "$ref" not in prop and "enum" not in prop:
-        properties = {**properties, name: {**prop, "enum": [str(key) for key in mapping]}}
+        values = [str(key) for key in sorted(mapping, key=position)]
+        properties = {**properties, name: {**prop, "enum": values}}
     return properties
 
 
