@@ -29,6 +29,7 @@ from apis.openapi.errors import (
     SpecError,
     escape_token,
     pointer,
+    unescape_token,
 )
 from apis.openapi.locate import LITERAL_KEYS, RefLocator
 from apis.openapi.parse import max_depth, max_nodes, max_seconds
@@ -81,6 +82,7 @@ class Resolver(RefLocator):
         self._pending: list[tuple[str, str, list[str], str]] = []
         self._inline: dict[tuple[str, str], tuple[Any, int]] = {}
         self._in_progress: set[tuple[str, str]] = set()
+        self._aliasing: set[tuple[str, str]] = set()  # aliases being followed (_alias_name)
 
     # -- entry point -------------------------------------------------------------------
 
@@ -556,8 +558,33 @@ class Resolver(RefLocator):
                 key = (file, frag)
                 name = self.schema_names.get(key)
             if name is None:
+                name = self._alias_name(file, frag, tokens)
+            if name is None:
                 name = self._register(file, frag, tokens, self._schema_name(file, tokens))
         return SCHEMA_PREFIX + escape_token(name)
+
+    def _alias_name(self, file: str, frag: str, tokens: list[str]) -> str | None:
+        """The name of the schema that a schema of only a `$ref` to another file's names,
+        now its name too, as for a root alias (_file_alias): Audiobookshelf's controller
+        files each say `authorName: {$ref: ../objects/Author.yaml#/components/schemas/
+        authorName}` and ref `#/components/schemas/authorName`, which listed an alias
+        authorName and the schema as authorName_2. None when it is not such an alias (or
+        one in a loop of them)."""
+        node = self._lookup(file, frag, tokens)
+        if type(node) is not dict or list(node) != ["$ref"] or type(node["$ref"]) is not str:
+            return None
+        if node["$ref"].startswith("#") or (file, frag) in self._aliasing:
+            return None
+        saved = self.file, self.path
+        self._aliasing.add((file, frag))
+        self.file, self.path = file, list(tokens)
+        try:
+            name = unescape_token(self._schema_ref(node["$ref"])[len(SCHEMA_PREFIX) :])
+        finally:
+            self.file, self.path = saved
+            self._aliasing.discard((file, frag))
+        self.schema_names[(file, frag)] = name
+        return name
 
     def _listed_parameter(self, file: str, frag: str, tokens: list[str]) -> bool:
         """Whether a reference listed in `parameters` names a Parameter object kept among

@@ -1095,6 +1095,37 @@ def test_a_schema_named_by_a_pointer_into_a_oneof_is_named_after_it_not_the_keyw
     assert sorted(schemas) == ["proof", "proof_oneOf", "proof_oneOf_2"]
 
 
+def test_a_files_schema_that_is_a_ref_to_another_files_schema_is_that_schema(
+    tmp_path: Path,
+) -> None:
+    # Audiobookshelf's split spec: each controller file names the shared schemas it uses,
+    # `authorName: {$ref: '../objects/Author.yaml#/components/schemas/authorName'}`, and refs
+    # them as `#/components/schemas/authorName`. The schema list had authorName, a bare
+    # reference to authorName_2, which held the schema: two pages, the real one misnamed.
+    (tmp_path / "controllers").mkdir()
+    (tmp_path / "objects").mkdir()
+    (tmp_path / "api.yaml").write_text(
+        "openapi: 3.0.3\ninfo: {title: Books, version: '1'}\n"
+        "paths:\n  /authors: {$ref: 'controllers/Author.yaml#/paths/~1authors'}\n"
+    )
+    (tmp_path / "controllers" / "Author.yaml").write_text(
+        "paths:\n  /authors:\n    get:\n      responses:\n        '200':\n"
+        "          description: ok\n          content:\n            application/json:\n"
+        "              schema: {type: object, properties: {name: {$ref: '#/components/schemas/authorName'}}}\n"
+        "components:\n  schemas:\n"
+        "    authorName: {$ref: '../objects/Author.yaml#/components/schemas/authorName'}\n"
+    )
+    (tmp_path / "objects" / "Author.yaml").write_text(
+        "components:\n  schemas:\n    authorName: {type: string, description: The name.}\n"
+    )
+    doc = load_path(tmp_path / "api.yaml").normalised
+    schemas = doc["components"]["schemas"]
+    assert list(schemas) == ["authorName"]
+    assert schemas["authorName"]["type"] == "string"
+    answer = doc["paths"]["/authors"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert answer["schema"]["properties"]["name"] == {"$ref": "#/components/schemas/authorName"}
+
+
 def test_a_missing_file_under_an_extension_leaves_the_extension_out_with_a_warning(
     tmp_path: Path,
 ) -> None:
