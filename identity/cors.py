@@ -47,7 +47,10 @@ def for_client(request: HttpRequest, response: HttpResponse, client: Client | No
 
 
 def for_client_id(request: HttpRequest, response: HttpResponse, client_id: str) -> None:
-    client = Client.objects.filter(client_id=client_id).first() if client_id else None
+    # Also the answer to a client id the endpoint refused: one with a NUL (400 there) is no
+    # client, and PostgreSQL refuses it in a lookup.
+    known = client_id and "\x00" not in client_id
+    client = Client.objects.filter(client_id=client_id).first() if known else None
     for_client(request, response, client)
 
 
