@@ -141,7 +141,7 @@ def test_a_broad_query_lists_id_path_and_tag_matches_first(
     assert first == "getWidgets" and second in found[1:]
 
 
-def test_a_broad_query_of_several_words_lists_strong_matches_first_in_import_order(
+def test_a_broad_query_of_several_words_lists_strong_matches_first(
     import_spec: ImportSpec, write_spec, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     # Several words take another road on PostgreSQL (their strong matches planned as if all
@@ -160,11 +160,12 @@ def test_a_broad_query_of_several_words_lists_strong_matches_first_in_import_ord
         write_spec("w.yaml", f"openapi: 3.0.0\ninfo: {{title: W, version: '1'}}\npaths:\n{paths}"),
         "w",
     )
-    # The strong matches first, then the others in the table's order, which PostgreSQL does
-    # not promise to be the import order (a vacuumed page takes later rows): compared as a set.
+    # The strong matches first, then the others, each in the table's order, which PostgreSQL
+    # does not promise to be the import order (an updated row moves; a vacuumed page takes
+    # later rows): compared as sets.
     for typed in ("get widget", "widgets get"):
         found = _found(typed)
-        assert found[:2] == ["getWidgetCount", "getWidgets"], typed
+        assert sorted(found[:2]) == ["getWidgetCount", "getWidgets"], typed
         assert sorted(found[2:]) == ["op0", "op1", "op2"], typed
     assert _found("nothing widget") == []
 
