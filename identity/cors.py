@@ -22,9 +22,10 @@ PREFLIGHT_MAX_AGE = "600"
 
 
 def request_origin(request: HttpRequest) -> str:
-    """The Origin header when it is an origin (scheme://host[:port]), else ''."""
+    """The Origin header when it is an origin (scheme://host[:port]), else ''. One with a
+    control character (a NUL, which PostgreSQL refuses in the clients' lookup) is none."""
     origin = str(request.headers.get("Origin", ""))
-    return origin if origin and origin_of(origin) == origin else ""
+    return origin if origin.isprintable() and origin and origin_of(origin) == origin else ""
 
 
 def _client_allows(client: Client | None, origin: str) -> bool:

@@ -30,6 +30,8 @@ def spa_client(client_factory: Any) -> Any:
         f"{SPA}/path",  # not an origin: never echoed back
         f"{SPA}.evil.example",
         "http://spa.example",
+        f"{SPA}\x00",  # a NUL: PostgreSQL refuses it in the clients' lookup (a 500)
+        "https://spa\x00.example",
     ],
 )
 def test_a_preflight_from_an_origin_no_client_allows_gets_no_cors(
