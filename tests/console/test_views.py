@@ -39,6 +39,24 @@ def send_data(**extra: str) -> dict[str, str]:
     return data
 
 
+def _password_form(echo: Any, required: list[str] | None = None) -> str:
+    """echoPost's body made a form of `email` and a `format: password` field; its media type."""
+    operation = op(echo, "echoPost")
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {
+            "email": {"type": "string"},
+            "password": {"type": "string", "format": "password"},
+        },
+    }
+    if required:
+        schema["required"] = required
+    media = "application/x-www-form-urlencoded"
+    operation.data["requestBody"] = {"content": {media: {"schema": schema}}}
+    operation.save()
+    return media
+
+
 def give_token(client: Client, **claims: Any) -> str:
     """A token from the authorization server `idp`, linked to echo when it is not yet: the
     console sends only the tokens of the API's own servers."""
@@ -839,18 +857,7 @@ def test_a_password_field_is_typed_hidden_and_kept_out_of_the_history(
     body: the console's field was plain text pre-filled with the generated `********` (sent
     as the password unless retyped), showed the real one as it was typed, and the call's
     history kept it in clear beside the other fields."""
-    operation = op(echo, "echoPost")
-    schema = {
-        "type": "object",
-        "required": ["email", "password"],
-        "properties": {
-            "email": {"type": "string"},
-            "password": {"type": "string", "format": "password"},
-        },
-    }
-    media = "application/x-www-form-urlencoded"
-    operation.data["requestBody"] = {"content": {media: {"schema": schema}}}
-    operation.save()
+    media = _password_form(echo, required=["email", "password"])
     page = signed_in.get("/apis/echo/operations/echoPost/").content.decode()
     field = re.search(r'<input [^>]*name="field\.0\.password"[^>]*>', page)
     assert field is not None and 'type="password"' in field[0]
@@ -1166,17 +1173,7 @@ def test_a_past_calls_snippets_keep_the_password_form_field_it_sent(
 ) -> None:
     """A form body's `format: password` field was kept blank, so the past call's snippets
     sent `password=` (empty): they read $PASSWORD, as the result's snippets do."""
-    operation = op(echo, "echoPost")
-    schema = {
-        "type": "object",
-        "properties": {
-            "email": {"type": "string"},
-            "password": {"type": "string", "format": "password"},
-        },
-    }
-    media = "application/x-www-form-urlencoded"
-    operation.data["requestBody"] = {"content": {media: {"schema": schema}}}
-    operation.save()
+    media = _password_form(echo)
     fake_outbound.json("POST", f"{GATEWAY}/echo/anything", {"method": "POST"})
     data = send_data(
         operation="echoPost",
